@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+/**
+ * margin-engine: the command-line entry. Each command lives in its own module (src/cli/<command>.ts)
+ * exporting `help` and `main(argv) -> exit code`; they are loaded lazily so `--help` is instant and a
+ * command never pays for another's dependencies.
+ * Exit codes: 0 ok, 2 bad input, 1 internal error.
+ */
+import { InputError, EXIT_BAD_INPUT, EXIT_INTERNAL } from '../errors.js';
+
+interface CommandModule {
+  help: string;
+  main(argv: string[]): Promise<number>;
+}
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
+  run: { summary: 'compute margins for a book and write a run to a DuckDB report', load: () => import('./run.js') },
+  demo: { summary: 'run the full pipeline on the bundled sample (out/demo.duckdb)', load: () => import('./demo.js') },
+  validate: { summary: 'check a market snapshot, positions and balances against every rule', load: () => import('./validate.js') },
+  import: { summary: 'import Deribit CSVs into instruments.arrow and underlyings.arrow', load: () => import('./import.js') },
+  generate: { summary: 'generate a realistic seeded book (positions.arrow, balances.arrow)', load: () => import('./generate.js') },
+  scenarios: { summary: 'build and export a scenario set', load: () => import('./scenarios.js') },
+  price: { summary: 'batch Black-76 pricer (prices, Greeks, implied vols) on a chosen backend', load: () => import('./price.js') },
+  export: { summary: 'export a table or view of a report to Parquet', load: () => import('./export.js') },
+};
+
+export const HELP = `margin-engine — portfolio margin for crypto derivatives (Arrow in, GPU/worker-pool revaluation, DuckDB out)
+
+Usage: margin-engine <command> [options]     margin-engine <command> --help
+
+Commands:
+${Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`).join('\n')}
+
+Exit codes: 0 ok, 2 bad input, 1 internal error.
+`;
+
+export async function cli(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (name === '--version') {
+    process.stdout.write('margin-engine 0.1.0\n');
+    return 0;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
+    process.stderr.write(`margin-engine: unknown command ${JSON.stringify(name)}\n\n${HELP}`);
+    return EXIT_BAD_INPUT;
+  }
+  let mod: CommandModule;
+  try {
+    mod = await entry.load();
+  } catch (e) {
+    process.stderr.write(`margin-engine ${name}: this command is not available in this build (${(e as Error).message})\n`);
+    return EXIT_INTERNAL;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(mod.help.endsWith('\n') ? mod.help : mod.help + '\n');
+    return 0;
+  }
+  try {
+    return await mod.main(rest);
+  } catch (e) {
+    if (e instanceof InputError) {
+      process.stderr.write(`margin-engine ${name}: ${e.message}\n`);
+      return EXIT_BAD_INPUT;
+    }
+    const err = e as Error;
+    process.stderr.write(`margin-engine ${name}: internal error: ${err.message}\n`);
+    if (process.env.MARGIN_ENGINE_DEBUG) process.stderr.write(`${err.stack}\n`);
+    return EXIT_INTERNAL;
+  }
+}
+
+// Run when executed directly (node dist/src/cli/main.js, or the npm bin link).
+const invoked = process.argv[1] ?? '';
+if (/(?:main\.[jt]s|margin-engine)$/.test(invoked)) {
+  cli(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e) => {
+    process.stderr.write(`margin-engine: internal error: ${(e as Error).message}\n`);
+    process.exitCode = EXIT_INTERNAL;
+  });
+}

@@ -1,0 +1,58 @@
+/**
+ * The contract between the backends (src/engine) and everything that uses them.
+ *
+ * Revaluation gives P&L per unit of underlying of each instrument under each scenario. Aggregation
+ * takes "groups" (a risk unit of some model: a list of (row, quantity, bucket) entries) and reduces
+ * each group's scenario vector to the numbers a model needs, without materialising groups × scenarios.
+ */
+export type BackendName = 'cpu' | 'gl' | 'webgpu';
+export type BackendChoice = BackendName | 'auto';
+
+/** Why each backend did or did not run; recorded in the report. */
+export interface BackendReport {
+  chosen: BackendName;
+  /** gpu.js kernel class that actually ran (e.g. 'HeadlessGLKernel'), or 'piscina' for cpu */
+  kernelClass: string;
+  /** per backend tried: 'ok' or the reason it was refused */
+  tried: Partial<Record<BackendName, string>>;
+}
+
+/** P&L matrix, row-major [row * scenarios + s]. */
+export interface PnlMatrix {
+  rows: number;
+  scenarios: number;
+  data: Float64Array | Float32Array;
+}
+
+/**
+ * Groups to aggregate: for group g, entries [groupStart[g], groupStart[g+1]).
+ * p_b[s] = Σ_{entries e of bucket b} qty[e] · pnl[row[e], s];
+ * p[s]   = Σ_b adj(weight[s * buckets + b] · p_b[s]),  adj(x) = x if x < 0 else pnlOffset · x
+ *          (with pnlOffset = 1 the buckets simply add up);
+ * loss[s] = −p[s].
+ */
+export interface GroupBook {
+  groupCount: number;
+  groupStart: Int32Array;
+  row: Int32Array;
+  qty: Float64Array;
+  /** bucket (underlying index) of each entry, 0..buckets-1 */
+  bucket: Int32Array;
+  buckets: number;
+  /** [s * buckets + b] */
+  weight: Float64Array;
+  pnlOffset: number;
+}
+
+export interface ReduceRequest {
+  /** how many of the largest losses to return per group (0: none) */
+  topK: number;
+}
+
+/** Per group: the worst loss (max_s loss[s], may be negative), its first scenario index, and optionally the k largest losses (descending). */
+export interface Reduced {
+  worstLoss: Float64Array;
+  worstScenario: Int32Array;
+  /** [g * topK + j], descending; present when topK > 0 */
+  topLosses?: Float64Array;
+}
