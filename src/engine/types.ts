@@ -56,3 +56,15 @@ export interface Reduced {
   /** [g * topK + j], descending; present when topK > 0 */
   topLosses?: Float64Array;
 }
+
+/**
+ * Row layout of the revaluation matrix every model aggregates over (I instruments, U underlyings):
+ *   rows [0, I)        USD P&L per unit of underlying of instrument i (option: V' − V; delta-one: F·m)
+ *   rows [I, 2I)       coin P&L per unit of underlying of instrument i (inverse option: V'/F' − V/F;
+ *                      delta-one: 1 − 1/(1+m)); defined for every instrument, used for inverse units
+ *   rows [2I, 2I + U)  USD P&L of one coin of spot underlying u (collateral held in coin): S_u · m
+ */
+export function usdRow(instrument: number): number { return instrument; }
+export function coinRow(instrument: number, instrumentCount: number): number { return instrumentCount + instrument; }
+export function spotRow(underlying: number, instrumentCount: number): number { return 2 * instrumentCount + underlying; }
+export function pnlRowCount(instrumentCount: number, underlyingCount: number): number { return 2 * instrumentCount + underlyingCount; }
