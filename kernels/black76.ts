@@ -1,0 +1,163 @@
+/**
+ * Black-76 on a forward, in the scalar subset gpu.js transpiles (METHODOLOGY.md 1).
+ *
+ * Normalised units: forward 1, moneyness k = K/F, total standard deviation sd = σ√T; a normalised price is
+ * a fraction of the forward (multiply by F for USD; it is itself the coin price of an inverse option).
+ * The out-of-the-money side is computed directly and the in-the-money one by put–call parity
+ * (C − P = 1 − k), so a float32 device keeps ~7 significant digits of the forward on both sides.
+ * At sd < 1e-12 (T = 0) the value is the intrinsic value.
+ *
+ * `isCall` is numeric: 1 call, 0 put (anything > 0.5 is a call). `*32` twins use the float32-safe normal
+ * CDF and are what the device kernels call; the plain forms are the float64 reference.
+ */
+import { normCdf, normCdf32, normPdf } from './normal.js';
+
+/**
+ * Undiscounted normalised Black-76 price (float64): C/F or P/F for forward 1, moneyness k = K/F, total std
+ * sd = σ√T. Intrinsic value max(±(1 − k), 0) when sd < 1e-12. Non-negative, in units of the forward.
+ */
+export function black76Norm(isCall: number, k: number, sd: number): number {
+  let price = 0.0 * k;
+  if (sd < 1e-12) {
+    if (isCall > 0.5) {
+      price = Math.max(1.0 - k, 0.0);
+    } else {
+      price = Math.max(k - 1.0, 0.0);
+    }
+  } else {
+    const d1 = -Math.log(k) / sd + 0.5 * sd;
+    const d2 = d1 - sd;
+    let otm = 0.0 * k;
+    if (k >= 1.0) {
+      // out-of-the-money call
+      otm = normCdf(d1) - k * normCdf(d2);
+    } else {
+      // out-of-the-money put
+      otm = k * normCdf(-d2) - normCdf(-d1);
+    }
+    otm = Math.max(otm, 0.0);
+    if (isCall > 0.5) {
+      price = otm + Math.max(1.0 - k, 0.0);
+    } else {
+      price = otm + Math.max(k - 1.0, 0.0);
+    }
+  }
+  return price;
+}
+
+/** float32-safe twin of {@link black76Norm} (uses normCdf32); same units and conventions. */
+export function black76Norm32(isCall: number, k: number, sd: number): number {
+  let price = 0.0 * k;
+  if (sd < 1e-12) {
+    if (isCall > 0.5) {
+      price = Math.max(1.0 - k, 0.0);
+    } else {
+      price = Math.max(k - 1.0, 0.0);
+    }
+  } else {
+    const d1 = -Math.log(k) / sd + 0.5 * sd;
+    const d2 = d1 - sd;
+    let otm = 0.0 * k;
+    if (k >= 1.0) {
+      otm = normCdf32(d1) - k * normCdf32(d2);
+    } else {
+      otm = k * normCdf32(-d2) - normCdf32(-d1);
+    }
+    otm = Math.max(otm, 0.0);
+    if (isCall > 0.5) {
+      price = otm + Math.max(1.0 - k, 0.0);
+    } else {
+      price = otm + Math.max(k - 1.0, 0.0);
+    }
+  }
+  return price;
+}
+
+/**
+ * Undiscounted forward delta ∂(price/F)/∂F·F = ∂price/∂F (dimensionless): N(d1) for a call, −N(−d1) for a
+ * put. At sd < 1e-12: the intrinsic slope (±1 in the money, 0 out, ±1/2 at the money).
+ */
+export function black76DeltaNorm(isCall: number, k: number, sd: number): number {
+  let delta = 0.0 * k;
+  if (sd < 1e-12) {
+    let itm = 0.0 * k;
+    if (k < 1.0) {
+      itm = 1.0;
+    } else if (k == 1.0) {
+      itm = 0.5;
+    }
+    if (isCall > 0.5) {
+      delta = itm;
+    } else {
+      delta = itm - 1.0;
+    }
+  } else {
+    const d1 = -Math.log(k) / sd + 0.5 * sd;
+    if (isCall > 0.5) {
+      delta = normCdf(d1);
+    } else {
+      delta = -normCdf(-d1);
+    }
+  }
+  return delta;
+}
+
+/**
+ * Undiscounted normalised gamma: F · ∂²price/∂F² = φ(d1)/sd (same for calls and puts); divide by F for
+ * the USD gamma per USD of forward. 0 when sd < 1e-12.
+ */
+export function black76GammaNorm(k: number, sd: number): number {
+  let gamma = 0.0 * k;
+  if (sd >= 1e-12) {
+    const d1 = -Math.log(k) / sd + 0.5 * sd;
+    gamma = normPdf(d1) / sd;
+  }
+  return gamma;
+}
+
+/**
+ * Undiscounted normalised vega per unit of total std: ∂(price/F)/∂sd = φ(d1) (calls and puts); multiply
+ * by F·√T for the USD vega per 1.00 of vol. 0 when sd < 1e-12.
+ */
+export function black76VegaNorm(k: number, sd: number): number {
+  let vega = 0.0 * k;
+  if (sd >= 1e-12) {
+    const d1 = -Math.log(k) / sd + 0.5 * sd;
+    vega = normPdf(d1);
+  }
+  return vega;
+}
+
+/** Discount factor e^{−r·T} (r continuously compounded per year, T in years). */
+export function discountFactor(rate: number, tYears: number): number {
+  return Math.exp(-rate * tYears);
+}
+
+/**
+ * Black-76 price in USD (float64) of one unit of underlying: discount · F · black76Norm(K/F, σ√T).
+ * F, K in USD; T in years (≤ 0: intrinsic); σ per year (decimal); discount the factor applied (e^{−rT}).
+ */
+export function black76Price(isCall: number, F: number, K: number, T: number, sigma: number, discount: number): number {
+  return discount * F * black76Norm(isCall, K / F, sigma * Math.sqrt(Math.max(T, 0.0)));
+}
+
+/** Coin price of an inverse option: black76Price / F, in coin per unit of underlying (discounted). */
+export function black76PriceCoin(isCall: number, F: number, K: number, T: number, sigma: number, discount: number): number {
+  return discount * black76Norm(isCall, K / F, sigma * Math.sqrt(Math.max(T, 0.0)));
+}
+
+/** Forward delta ∂price/∂F (USD per USD, discounted): discount · N(d1) (call) or −discount · N(−d1) (put). */
+export function black76Delta(isCall: number, F: number, K: number, T: number, sigma: number, discount: number): number {
+  return discount * black76DeltaNorm(isCall, K / F, sigma * Math.sqrt(Math.max(T, 0.0)));
+}
+
+/** Forward gamma ∂²price/∂F² (per USD, discounted): discount · φ(d1)/(F·σ√T); 0 at expiry. */
+export function black76Gamma(F: number, K: number, T: number, sigma: number, discount: number): number {
+  return (discount * black76GammaNorm(K / F, sigma * Math.sqrt(Math.max(T, 0.0)))) / F;
+}
+
+/** Vega ∂price/∂σ in USD per 1.00 (100 points) of vol, discounted: discount · F · φ(d1) · √T; 0 at expiry. */
+export function black76Vega(F: number, K: number, T: number, sigma: number, discount: number): number {
+  const rootT = Math.sqrt(Math.max(T, 0.0));
+  return discount * F * black76VegaNorm(K / F, sigma * rootT) * rootT;
+}

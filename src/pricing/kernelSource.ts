@@ -1,0 +1,57 @@
+/**
+ * Hands the scalar functions of kernels/ to gpu.js as source text.
+ *
+ * gpu.js transpiles a function from `fn.toString()`. Module loaders rewrite calls to imported functions
+ * (vite / vitest: `(0,__vite_ssr_import_0__.normCdf)(x)`; CommonJS transpilers: `(0, normal_1.normCdf)(x)`),
+ * which gpu.js cannot parse. {@link kernelSource} undoes that rewrite so the same kernels/ functions
+ * transpile whether they were loaded by node from dist/, by tsx or by vitest.
+ */
+import { normCdf32, normPdf } from '../../kernels/normal.js';
+import { black76Norm32 } from '../../kernels/black76.js';
+import { shockedVol, revalueNormalised32, revalueCoin32 } from '../../kernels/revalue.js';
+
+/** Minimal view of gpu.js's `GPU#addFunction` (keeps this module free of a gpu.js import). */
+export interface FunctionSink {
+  addFunction(source: string, settings?: { argumentTypes?: string[]; returnType?: string }): unknown;
+}
+
+/** The source text of a kernels/ function with module-loader indirections on calls removed. */
+export function kernelSource(fn: (...args: number[]) => number): string {
+  return fn
+    .toString()
+    .replace(/\(\s*0\s*,\s*[A-Za-z_$][\w$]*\s*\.\s*([A-Za-z_$][\w$]*)\s*\)/g, '$1')
+    .replace(/\b__vite_ssr_import_\d+__\.([A-Za-z_$][\w$]*)/g, '$1')
+    .replace(/\b__vi_import_\d+__\.([A-Za-z_$][\w$]*)/g, '$1');
+}
+
+/**
+ * The float32 device functions for Black-76 pricing, callees first (the order gpu.js needs):
+ * normPdf, normCdf32, black76Norm32.
+ */
+export const DEVICE_BLACK76_FUNCTIONS: ReadonlyArray<(...args: number[]) => number> = [
+  normPdf as (...a: number[]) => number,
+  normCdf32 as (...a: number[]) => number,
+  black76Norm32 as (...a: number[]) => number,
+];
+
+/**
+ * The float32 device functions for scenario revaluation, callees first: normCdf32, black76Norm32,
+ * shockedVol, revalueNormalised32, revalueCoin32.
+ */
+export const DEVICE_REVALUE_FUNCTIONS: ReadonlyArray<(...args: number[]) => number> = [
+  normCdf32 as (...a: number[]) => number,
+  black76Norm32 as (...a: number[]) => number,
+  shockedVol as (...a: number[]) => number,
+  revalueNormalised32 as (...a: number[]) => number,
+  revalueCoin32 as (...a: number[]) => number,
+];
+
+/**
+ * Adds kernels/ functions to a gpu.js `GPU` (or kernel) as source, every argument and the result typed
+ * 'Number' (float), so integer-looking literals at call sites never make gpu.js infer an int argument.
+ */
+export function addKernelFunctions(gpu: FunctionSink, fns: ReadonlyArray<(...args: number[]) => number>): void {
+  for (const fn of fns) {
+    gpu.addFunction(kernelSource(fn), { argumentTypes: new Array<string>(fn.length).fill('Number'), returnType: 'Number' });
+  }
+}
