@@ -1,0 +1,131 @@
+/**
+ * `deribit-pm`: coin-margined portfolio margin after Deribit's S:PM (METHODOLOGY.md 4a). Units are
+ * (account, settlement currency): inverse instruments of an underlying make its coin unit, margined
+ * in coin on the coin P&L rows; linear instruments of every underlying make the USDC unit, margined in
+ * USDC on the USD rows. Buckets are underlyings, weighted by the set's per-underlying weights and
+ * combined with `pnl_offset`. Coin collateral has no P&L in coin, so no spot rows enter.
+ */
+import { coinRow, usdRow, type Reduced } from '../engine/types.js';
+import { KIND_OPTION, KIND_PERPETUAL } from '../model/market.js';
+import { forUnderlying } from '../params/params.js';
+import { unitEquity } from './equity.js';
+import { liquidityAddonPosition } from './liquidity.js';
+import { optionValuesUsd } from './optionValue.js';
+import { bucketWeights, worstScenarioId, type MarginInput, type ModelPlan } from './plan.js';
+import { allocMarginRows } from './rows.js';
+import { settlementUnits, type SettlementUnits } from './settlementUnits.js';
+import { standardByUnit } from './standard.js';
+import { fillStatus } from './status.js';
+import type { MarginRows } from './types.js';
+
+/** A deribit-pm plan keeps its settlement units for assembly. */
+export interface DeribitPmPlan extends ModelPlan {
+  units: SettlementUnits;
+}
+
+/**
+ * Groups of deribit-pm, one per (account, settlement currency) unit with a position or a balance:
+ * coin unit u → coin rows of its inverse instruments; USDC unit → USD rows of its linear instruments;
+ * qty = position size in coin (units of underlying), bucket = underlying, weights w[s,u] of the set,
+ * pnlOffset = params.deribitPm.pnlOffset (applied to every bucket's positive P&L, a one-underlying
+ * unit included, as Deribit's published vectors do: it never changes worst_case). topK 0.
+ */
+export function deribitPmGroups(input: MarginInput): DeribitPmPlan {
+  const { book, balances, market, scenarios, params } = input;
+  const I = market.instruments.count;
+  const U = market.underlyings.length;
+  const units = settlementUnits(book, balances, market);
+  const G = units.count;
+  const groupStart = new Int32Array(G + 1);
+  for (let k = 0; k < G; k++) {
+    const bu = units.bookUnit[k];
+    groupStart[k + 1] = groupStart[k] + (bu >= 0 ? book.unitStart[bu + 1] - book.unitStart[bu] : 0);
+  }
+  const E = groupStart[G];
+  const row = new Int32Array(E);
+  const qty = new Float64Array(E);
+  const bucket = new Int32Array(E);
+  const entryPosition = new Int32Array(E);
+  const underlying = market.instruments.underlying;
+  for (let k = 0; k < G; k++) {
+    const bu = units.bookUnit[k];
+    if (bu < 0) continue;
+    const coin = units.currency[k] < U;
+    let e = groupStart[k];
+    for (let p = book.unitStart[bu]; p < book.unitStart[bu + 1]; p++, e++) {
+      const i = book.instrumentId[p];
+      row[e] = coin ? coinRow(i, I) : usdRow(i);
+      qty[e] = book.quantity[p];
+      bucket[e] = underlying[i];
+      entryPosition[e] = p;
+    }
+  }
+  return {
+    model: 'deribit-pm',
+    groups: { groupCount: G, groupStart, row, qty, bucket, buckets: U, weight: bucketWeights(scenarios, market), pnlOffset: params.deribitPm.pnlOffset },
+    request: { topK: 0 },
+    account: units.account,
+    unit: units.currency,
+    unitNames: units.names,
+    currency: units.currency,
+    currencyNames: units.names,
+    entryPosition,
+    units,
+  };
+}
+
+/**
+ * Rows of deribit-pm from the reduced worst losses, in the unit's currency (coin or USDC):
+ * worst_case = max(0, worst loss); roll_shock = Σ_{futures, perpetuals} |q|·max(min_annualised_move,
+ * annualised_move_risk·T) (T = 0 for perpetuals; parameters keyed by the unit currency: BTC, ETH,
+ * USDC; × F in the USDC unit); delta_shock = 0 (not modelled); risk_matrix_margin = worst_case +
+ * roll_shock; MM = mm_factor · rmm; IM = rmm + liquidity_addon; equity per unit (equity.ts); the
+ * standard margin of the same unit in standardIm/standardMm; status. worstScenario is the set's id.
+ */
+export function deribitPmAssemble(input: MarginInput, plan: DeribitPmPlan, reduced: Reduced): MarginRows {
+  const { book, balances, market, scenarios, params } = input;
+  const ins = market.instruments;
+  const U = market.underlyings.length;
+  const units = plan.units;
+  const G = units.count;
+  const rows = allocMarginRows('deribit-pm', G, units.names, units.names);
+  const equity = unitEquity(units, book, balances, market, optionValuesUsd(market));
+  const [stdIm, stdMm] = standardByUnit(book, market, params, units);
+  const dp = params.deribitPm;
+  const { groupStart, qty } = plan.groups;
+  const entryPosition = plan.entryPosition;
+  for (let g = 0; g < G; g++) {
+    const code = units.currency[g];
+    const coin = code < U;
+    const key = units.names[code];
+    const minMove = forUnderlying(dp.minAnnualisedMove, key);
+    const moveRisk = forUnderlying(dp.annualisedMoveRisk, key);
+    let roll = 0;
+    let addon = 0;
+    for (let e = groupStart[g]; e < groupStart[g + 1]; e++) {
+      const i = book.instrumentId[entryPosition[e]];
+      const q = qty[e];
+      addon += liquidityAddonPosition(market, params, i, q, coin);
+      if (ins.kind[i] === KIND_OPTION) continue;
+      const t = ins.kind[i] === KIND_PERPETUAL ? 0 : Math.max(ins.tYears[i], 0);
+      const r = Math.abs(q) * Math.max(minMove, moveRisk * t);
+      roll += coin ? r : r * ins.forward[i];
+    }
+    const worst = Math.max(0, reduced.worstLoss[g]);
+    const rmm = worst + roll;
+    rows.account[g] = units.account[g];
+    rows.unit[g] = code;
+    rows.currency[g] = code;
+    rows.worstScenario[g] = worstScenarioId(plan, scenarios, reduced.worstScenario, g);
+    rows.worstCase[g] = worst;
+    rows.rollShock[g] = roll;
+    rows.liquidityAddon[g] = addon;
+    rows.mm[g] = dp.mmFactor * rmm;
+    rows.im[g] = rmm + addon;
+    rows.equity[g] = equity[g];
+    rows.standardIm[g] = stdIm[g];
+    rows.standardMm[g] = stdMm[g];
+  }
+  fillStatus(rows);
+  return rows;
+}

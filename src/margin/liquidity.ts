@@ -1,0 +1,34 @@
+/**
+ * The liquidity add-on (METHODOLOGY.md 4e, engine convention): the cost of closing a position across
+ * half the bid-ask spread, scaled up for positions large against the open interest.
+ */
+import { KIND_OPTION, SETTLE_INVERSE, type Market } from '../model/market.js';
+import type { Params } from '../params/params.js';
+
+/**
+ * Liquidity add-on of one position, `|q| · h · c`, positive, in coin (`inCoin`: a coin unit of
+ * deribit-pm) or in USD (every other unit).
+ * - `h = (ask − bid)/2` in the instrument's quote currency when both quotes exist and ask ≥ bid,
+ *   converted to the unit's currency (an inverse option's coin quote × F for USD; a USD quote / F for
+ *   coin); otherwise `default_half_spread` × the value of one unit of underlying (1 coin, or F USD).
+ * - `c = max(1, |q| / (oi_share · OI))` when OI > 0, else 1.
+ * F is the instrument's forward (USD).
+ */
+export function liquidityAddonPosition(market: Market, params: Params, instrument: number, qty: number, inCoin: boolean): number {
+  const ins = market.instruments;
+  const f = ins.forward[instrument];
+  const bid = ins.bidPrice[instrument];
+  const ask = ins.askPrice[instrument];
+  const quotedInCoin = ins.kind[instrument] === KIND_OPTION && ins.settlement[instrument] === SETTLE_INVERSE;
+  let h: number;
+  if (Number.isFinite(bid) && Number.isFinite(ask) && ask >= bid) {
+    const half = (ask - bid) / 2;
+    h = quotedInCoin === inCoin ? half : inCoin ? half / f : half * f;
+  } else {
+    h = params.liquidity.defaultHalfSpread * (inCoin ? 1 : f);
+  }
+  const a = Math.abs(qty);
+  const oi = ins.openInterest[instrument];
+  const c = oi > 0 ? Math.max(1, a / (params.liquidity.oiShare * oi)) : 1;
+  return a * h * c;
+}

@@ -1,0 +1,145 @@
+/**
+ * `span`: SPAN-style scan risk in USD (METHODOLOGY.md 4b). Units are (account, underlying): the USD
+ * rows of the underlying's instruments (inverse and linear alike) plus the account's coin balance of
+ * the underlying as a spot row. Equity is the account's (USD, every balance and position): each of
+ * an account's rows carries the account's equity, and its margin ratio, available and status are the
+ * account's, decided on the account's total IM and MM (the sum over its rows). Accounts holding
+ * neither positions nor coin have no span row (see summary.ts for per-account totals).
+ */
+import { spotRow, usdRow, type Reduced } from '../engine/types.js';
+import { KIND_OPTION } from '../model/market.js';
+import { accountEquityUsd } from './equity.js';
+import { liquidityAddonPosition } from './liquidity.js';
+import { optionValuesUsd } from './optionValue.js';
+import { bucketWeights, worstScenarioId, type MarginInput, type ModelPlan } from './plan.js';
+import { allocMarginRows } from './rows.js';
+import { balanceUnitCodes } from './settlementUnits.js';
+import { fillAccountStatus } from './status.js';
+import type { MarginRows } from './types.js';
+
+/**
+ * Groups of span, one per (account, underlying u) with a position on u or a non-zero coin balance of
+ * u, sorted by (account, u): entries are positions (USD row, qty in coin) then the coin balance
+ * (spot row); bucket u with the set's weights w[s,u] (extremes carry extreme_cover); pnlOffset 1.
+ */
+export function spanGroups(input: MarginInput): ModelPlan {
+  const { book, balances, market, scenarios } = input;
+  const I = market.instruments.count;
+  const U = market.underlyings.length;
+  const C = balances.currencies.length;
+  const codes = balanceUnitCodes(balances, market);
+  const coinCol = new Int32Array(U).fill(-1);
+  codes.forEach((c, j) => { if (c >= 0 && c < U) coinCol[c] = j; });
+  const und = market.instruments.underlying;
+  const A = book.accountCount;
+  const hasBal = balances.amount.length >= A * C;
+  const coin = (a: number, u: number): number => (hasBal && coinCol[u] >= 0 ? balances.amount[a * C + coinCol[u]] : 0);
+  // pass 1: counts
+  const cnt = new Int32Array(U);
+  let G = 0;
+  let E = 0;
+  for (let a = 0; a < A; a++) {
+    cnt.fill(0);
+    for (let p = book.accountStart[a]; p < book.accountStart[a + 1]; p++) cnt[und[book.instrumentId[p]]]++;
+    for (let u = 0; u < U; u++) {
+      if (coin(a, u) !== 0) cnt[u]++;
+      if (cnt[u] > 0) { G++; E += cnt[u]; }
+    }
+  }
+  const groupStart = new Int32Array(G + 1);
+  const account = new Int32Array(G);
+  const unit = new Int32Array(G);
+  const row = new Int32Array(E);
+  const qty = new Float64Array(E);
+  const bucket = new Int32Array(E);
+  const entryPosition = new Int32Array(E);
+  const next = new Int32Array(U);
+  let g = 0;
+  for (let a = 0; a < A; a++) {
+    cnt.fill(0);
+    for (let p = book.accountStart[a]; p < book.accountStart[a + 1]; p++) cnt[und[book.instrumentId[p]]]++;
+    const first = g;
+    for (let u = 0; u < U; u++) {
+      const b = coin(a, u);
+      if (cnt[u] === 0 && b === 0) { next[u] = -1; continue; }
+      account[g] = a;
+      unit[g] = u;
+      next[u] = groupStart[g];
+      groupStart[g + 1] = groupStart[g] + cnt[u] + (b !== 0 ? 1 : 0);
+      g++;
+    }
+    for (let p = book.accountStart[a]; p < book.accountStart[a + 1]; p++) {
+      const i = book.instrumentId[p];
+      const e = next[und[i]]++;
+      row[e] = usdRow(i);
+      qty[e] = book.quantity[p];
+      bucket[e] = und[i];
+      entryPosition[e] = p;
+    }
+    for (let h = first; h < g; h++) {
+      const u = unit[h];
+      const b = coin(a, u);
+      if (b === 0) continue;
+      const e = groupStart[h + 1] - 1;
+      row[e] = spotRow(u, I);
+      qty[e] = b;
+      bucket[e] = u;
+      entryPosition[e] = -1;
+    }
+  }
+  return {
+    model: 'span',
+    groups: { groupCount: G, groupStart, row, qty, bucket, buckets: U, weight: bucketWeights(scenarios, market), pnlOffset: 1 },
+    request: { topK: 0 },
+    account,
+    unit,
+    unitNames: [...market.underlyings],
+    currency: new Int32Array(G),
+    currencyNames: ['USD'],
+    entryPosition,
+  };
+}
+
+/**
+ * Rows of span in USD: scan_risk = max(0, max_s w[s]·(−p[s])) (also reported as worst_case);
+ * SOM = som_rate · S_u · Σ_{short options of u} |q|; MM = max(scan_risk, SOM);
+ * IM = im_factor · MM + liquidity_addon (USD). Equity, margin ratio, available and status per account
+ * (module comment). standardIm/standardMm NaN (standard units are settlement currencies).
+ */
+export function spanAssemble(input: MarginInput, plan: ModelPlan, reduced: Reduced): MarginRows {
+  const { book, balances, market, scenarios, params } = input;
+  const ins = market.instruments;
+  const G = plan.groups.groupCount;
+  const rows = allocMarginRows('span', G, plan.unitNames, plan.currencyNames);
+  const { groupStart, qty } = plan.groups;
+  const sp = params.span;
+  for (let g = 0; g < G; g++) {
+    const u = plan.unit[g];
+    let shortOptions = 0;
+    let addon = 0;
+    for (let e = groupStart[g]; e < groupStart[g + 1]; e++) {
+      const p = plan.entryPosition[e];
+      if (p < 0) continue;
+      const i = book.instrumentId[p];
+      const q = qty[e];
+      addon += liquidityAddonPosition(market, params, i, q, false);
+      if (ins.kind[i] === KIND_OPTION && q < 0) shortOptions -= q;
+    }
+    const scan = Math.max(0, reduced.worstLoss[g]);
+    const som = sp.somRate * market.indexPrice[u] * shortOptions;
+    const mm = Math.max(scan, som);
+    rows.account[g] = plan.account[g];
+    rows.unit[g] = u;
+    rows.currency[g] = 0;
+    rows.worstScenario[g] = worstScenarioId(plan, scenarios, reduced.worstScenario, g);
+    rows.worstCase[g] = scan;
+    rows.scanRisk[g] = scan;
+    rows.som[g] = som;
+    rows.liquidityAddon[g] = addon;
+    rows.mm[g] = mm;
+    rows.im[g] = sp.imFactor * mm + addon;
+  }
+  fillAccountStatus(rows, accountEquityUsd(book, balances, market, optionValuesUsd(market)));
+  return rows;
+}
+

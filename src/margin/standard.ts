@@ -1,0 +1,121 @@
+/**
+ * `standard`: Deribit's per-position margin, no offsets (METHODOLOGY.md 4d). Pure host code: no
+ * scenarios. Units are (account, settlement currency) as in deribit-pm, amounts in the unit's
+ * currency (coin for inverse instruments, USDC for linear ones).
+ */
+import {
+  KIND_OPTION, OPTION_CALL, SETTLE_INVERSE, type Market,
+} from '../model/market.js';
+import type { Balances, PositionBook } from '../model/book.js';
+import { forUnderlying, type Params } from '../params/params.js';
+import { unitEquity } from './equity.js';
+import { liquidityAddonPosition } from './liquidity.js';
+import { optionValuesUsd } from './optionValue.js';
+import { allocMarginRows } from './rows.js';
+import { settlementUnits, type SettlementUnits } from './settlementUnits.js';
+import { fillStatus } from './status.js';
+import type { MarginRows } from './types.js';
+
+/**
+ * Standard IM and MM of one position, written to out[0] (IM) and out[1] (MM), ≥ 0, in its settlement
+ * currency: coin for inverse instruments, USD(C) for linear ones.
+ * - long option: 0 (the premium is paid);
+ * - short call: IM = (max(0.15 − OTM/S, 0.10) + mark)·|q|, OTM = max(K − F, 0); MM = (0.075 + mark)·|q|;
+ * - short put: MM = (max(0.075, 0.075·mark) + mark)·|q|; IM = max((max(0.15 − OTM/S, 0.10) + mark)·|q|, MM),
+ *   OTM = max(F − K, 0);
+ *   with mark in coin (a linear option's USD mark / S) and the result × S for linear options;
+ * - future, perpetual: IM = (im_base + im_per_coin·|q|)·|q|, MM = (mm_base + im_per_coin·|q|)·|q|,
+ *   × F for linear ones (not linear in q: the im_per_coin term grows with size).
+ * S is the underlying's index price, F the instrument's forward, rates by underlying name.
+ */
+export function standardPosition(market: Market, params: Params, instrument: number, qty: number, out: Float64Array): void {
+  const ins = market.instruments;
+  const a = Math.abs(qty);
+  const u = ins.underlying[instrument];
+  const name = market.underlyings[u];
+  const inverse = ins.settlement[instrument] === SETTLE_INVERSE;
+  const f = ins.forward[instrument];
+  if (ins.kind[instrument] === KIND_OPTION) {
+    if (qty >= 0) { out[0] = 0; out[1] = 0; return; }
+    const s = market.indexPrice[u];
+    const k = ins.strike[instrument];
+    const mark = inverse ? ins.markPrice[instrument] : ins.markPrice[instrument] / s;
+    let im: number;
+    let mm: number;
+    if (ins.optionType[instrument] === OPTION_CALL) {
+      const otm = Math.max(k - f, 0);
+      im = (Math.max(0.15 - otm / s, 0.1) + mark) * a;
+      mm = (0.075 + mark) * a;
+    } else {
+      const otm = Math.max(f - k, 0);
+      mm = (Math.max(0.075, 0.075 * mark) + mark) * a;
+      im = Math.max((Math.max(0.15 - otm / s, 0.1) + mark) * a, mm);
+    }
+    const scale = inverse ? 1 : s;
+    out[0] = im * scale;
+    out[1] = mm * scale;
+    return;
+  }
+  const perCoin = forUnderlying(params.standard.imPerCoin, name);
+  const scale = inverse ? 1 : f;
+  out[0] = (forUnderlying(params.standard.imBase, name) + perCoin * a) * a * scale;
+  out[1] = (forUnderlying(params.standard.mmBase, name) + perCoin * a) * a * scale;
+}
+
+/**
+ * Standard IM and MM per settlement unit: the plain sum over the unit's positions (no offsets), in the
+ * unit's currency. Returns [im, mm], one element per unit of `units`; 0 for a unit without positions.
+ */
+export function standardByUnit(book: PositionBook, market: Market, params: Params, units: SettlementUnits): [Float64Array, Float64Array] {
+  const im = new Float64Array(units.count);
+  const mm = new Float64Array(units.count);
+  const tmp = new Float64Array(2);
+  for (let k = 0; k < units.count; k++) {
+    const bu = units.bookUnit[k];
+    if (bu < 0) continue;
+    let sIm = 0;
+    let sMm = 0;
+    for (let p = book.unitStart[bu]; p < book.unitStart[bu + 1]; p++) {
+      standardPosition(market, params, book.instrumentId[p], book.quantity[p], tmp);
+      sIm += tmp[0];
+      sMm += tmp[1];
+    }
+    im[k] = sIm;
+    mm[k] = sMm;
+  }
+  return [im, mm];
+}
+
+/**
+ * The `standard` model as MarginRows: one row per (account, settlement currency) unit holding a
+ * position or a balance, IM/MM the standard margin (also copied to standardIm/standardMm), the
+ * unit's equity (METHODOLOGY.md 5, as deribit-pm) and status. The liquidity add-on is reported in its
+ * column but, as in Deribit's standard margin, not added to IM. No scenario components (NaN, −1).
+ */
+export function standardRows(book: PositionBook, balances: Balances, market: Market, params: Params): MarginRows {
+  const units = settlementUnits(book, balances, market);
+  const rows = allocMarginRows('standard', units.count, units.names, units.names);
+  const [im, mm] = standardByUnit(book, market, params, units);
+  const equity = unitEquity(units, book, balances, market, optionValuesUsd(market));
+  const U = market.underlyings.length;
+  for (let k = 0; k < units.count; k++) {
+    rows.account[k] = units.account[k];
+    rows.unit[k] = units.currency[k];
+    rows.currency[k] = units.currency[k];
+    rows.im[k] = im[k];
+    rows.mm[k] = mm[k];
+    rows.standardIm[k] = im[k];
+    rows.standardMm[k] = mm[k];
+    rows.equity[k] = equity[k];
+    let addon = 0;
+    const bu = units.bookUnit[k];
+    if (bu >= 0) {
+      for (let p = book.unitStart[bu]; p < book.unitStart[bu + 1]; p++) {
+        addon += liquidityAddonPosition(market, params, book.instrumentId[p], book.quantity[p], units.currency[k] < U);
+      }
+    }
+    rows.liquidityAddon[k] = addon;
+  }
+  fillStatus(rows);
+  return rows;
+}

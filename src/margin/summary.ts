@@ -1,0 +1,84 @@
+/**
+ * The per-account summary across risk units, in USD: the report's `account_summary` table.
+ */
+import type { Balances, PositionBook } from '../model/book.js';
+import { CASH_CURRENCIES, type Market } from '../model/market.js';
+import { accountEquityUsd } from './equity.js';
+import { optionValuesUsd } from './optionValue.js';
+import { marginRatio, marginStatus } from './status.js';
+import type { MarginRows, ModelName } from './types.js';
+
+/**
+ * One row per account of the book (id order), columnar, every amount in USD (positive margins).
+ * - equity_usd: deribit-pm and standard: Σ over the account's units of the unit's equity × the index
+ *   price of its coin (× 1 for USDC); span and var: the account's USD equity (METHODOLOGY.md 5).
+ * - im_usd, mm_usd: Σ over the account's rows, converted the same way.
+ * - margin_ratio = mm_usd / equity_usd (+Infinity when equity_usd ≤ 0).
+ * - status (STATUS_*): deribit-pm and standard: the worst of the unit statuses (units are margined
+ *   separately, so one unit in liquidation is liquidated whatever the others hold); span and var: from
+ *   the USD totals. An account without rows: from its USD equity against zero margin.
+ * - standard_im_usd: the account's standard IM (Σ of `standard` rows, converted); saving_usd =
+ *   standard_im_usd − im_usd (positive when portfolio margin asks less).
+ */
+export interface AccountSummary {
+  model: ModelName;
+  count: number;
+  /** account id in the PositionBook */
+  account: Int32Array;
+  equityUsd: Float64Array;
+  imUsd: Float64Array;
+  mmUsd: Float64Array;
+  marginRatio: Float64Array;
+  status: Uint8Array;
+  standardImUsd: Float64Array;
+  savingUsd: Float64Array;
+}
+
+/** USD value of one unit of each of `names`: the index price of an underlying coin, 1 for a cash currency, NaN otherwise. */
+export function usdRates(names: string[], market: Market): Float64Array {
+  return Float64Array.from(names, (n) => {
+    const u = market.underlyingId.get(n);
+    if (u !== undefined) return market.indexPrice[u];
+    return (CASH_CURRENCIES as readonly string[]).includes(n) ? 1 : NaN;
+  });
+}
+
+/**
+ * Builds the account summary of one model's rows; `standard` is standardRows(...) of the same book
+ * (its IM gives standard_im_usd).
+ */
+export function accountSummary(rows: MarginRows, standard: MarginRows, book: PositionBook, balances: Balances, market: Market): AccountSummary {
+  const A = book.accountCount;
+  const perUnit = rows.model === 'deribit-pm' || rows.model === 'standard';
+  const rate = usdRates(rows.currencyNames, market);
+  const equityUsd = perUnit ? new Float64Array(A) : accountEquityUsd(book, balances, market, optionValuesUsd(market));
+  const fallback = perUnit ? accountEquityUsd(book, balances, market, optionValuesUsd(market)) : equityUsd;
+  const imUsd = new Float64Array(A);
+  const mmUsd = new Float64Array(A);
+  const worst = new Int8Array(A).fill(-1);
+  for (let r = 0; r < rows.count; r++) {
+    const a = rows.account[r];
+    const x = rate[rows.currency[r]];
+    imUsd[a] += rows.im[r] * x;
+    mmUsd[a] += rows.mm[r] * x;
+    if (perUnit) {
+      equityUsd[a] += rows.equity[r] * x;
+      worst[a] = Math.max(worst[a], rows.status[r]);
+    }
+  }
+  const stdRate = usdRates(standard.currencyNames, market);
+  const standardImUsd = new Float64Array(A);
+  for (let r = 0; r < standard.count; r++) standardImUsd[standard.account[r]] += standard.im[r] * stdRate[standard.currency[r]];
+  const account = new Int32Array(A);
+  const ratio = new Float64Array(A);
+  const status = new Uint8Array(A);
+  const savingUsd = new Float64Array(A);
+  for (let a = 0; a < A; a++) {
+    account[a] = a;
+    if (perUnit && worst[a] < 0) equityUsd[a] = fallback[a];
+    ratio[a] = marginRatio(mmUsd[a], equityUsd[a]);
+    status[a] = perUnit && worst[a] >= 0 ? worst[a] : marginStatus(equityUsd[a], imUsd[a], mmUsd[a]);
+    savingUsd[a] = standardImUsd[a] - imUsd[a];
+  }
+  return { model: rows.model, count: A, account, equityUsd, imUsd, mmUsd, marginRatio: ratio, status, standardImUsd, savingUsd };
+}

@@ -1,0 +1,127 @@
+/**
+ * `var`: expected shortfall over a historical (`var-hs`) or Monte Carlo (`var-mc`) scenario set, in
+ * USD (METHODOLOGY.md 4c). One unit per account ('ALL'): the USD rows of every position and a spot row
+ * per non-zero coin balance, jointly, in one bucket with weight 1.
+ */
+import { spotRow, usdRow, type Reduced } from '../engine/types.js';
+import { accountEquityUsd } from './equity.js';
+import { liquidityAddonPosition } from './liquidity.js';
+import { optionValuesUsd } from './optionValue.js';
+import { worstScenarioId, type MarginInput, type ModelPlan } from './plan.js';
+import { allocMarginRows } from './rows.js';
+import { balanceUnitCodes } from './settlementUnits.js';
+import { fillStatus } from './status.js';
+import type { MarginRows } from './types.js';
+
+export type VarModelName = 'var-hs' | 'var-mc';
+
+/**
+ * k = ceil(N·(1 − α)), the number of tail scenarios, clipped to [1, N] (0 when N = 0). A product
+ * within 1e-9 of an integer counts as that integer, so float noise (0.01 is not exact: 10,000 · (1 −
+ * 0.99) = 100.00000000000009) does not add a scenario.
+ */
+export function varTailCount(scenarios: number, alpha: number): number {
+  if (scenarios <= 0) return 0;
+  const x = scenarios * (1 - alpha);
+  const r = Math.round(x);
+  const k = Math.abs(x - r) <= 1e-9 * Math.max(1, Math.abs(x)) ? r : Math.ceil(x);
+  return Math.min(scenarios, Math.max(1, k));
+}
+
+/**
+ * Groups of var: one per account (every account of the book, in id order); positions on their USD
+ * rows (qty in coin), then every non-zero coin balance on its spot row; one bucket, weights 1,
+ * pnlOffset 1; topK = varTailCount(N, α). `model` defaults from the set's family (historical →
+ * var-hs, anything else → var-mc).
+ */
+export function varGroups(input: MarginInput, model?: VarModelName): ModelPlan {
+  const { book, balances, market, scenarios, params } = input;
+  const I = market.instruments.count;
+  const U = market.underlyings.length;
+  const C = balances.currencies.length;
+  const codes = balanceUnitCodes(balances, market);
+  const A = book.accountCount;
+  const hasBal = balances.amount.length >= A * C;
+  const groupStart = new Int32Array(A + 1);
+  for (let a = 0; a < A; a++) {
+    let n = book.accountStart[a + 1] - book.accountStart[a];
+    if (hasBal) for (let j = 0; j < C; j++) if (codes[j] >= 0 && codes[j] < U && balances.amount[a * C + j] !== 0) n++;
+    groupStart[a + 1] = groupStart[a] + n;
+  }
+  const E = groupStart[A];
+  const row = new Int32Array(E);
+  const qty = new Float64Array(E);
+  const bucket = new Int32Array(E);
+  const entryPosition = new Int32Array(E);
+  for (let a = 0; a < A; a++) {
+    let e = groupStart[a];
+    for (let p = book.accountStart[a]; p < book.accountStart[a + 1]; p++, e++) {
+      row[e] = usdRow(book.instrumentId[p]);
+      qty[e] = book.quantity[p];
+      entryPosition[e] = p;
+    }
+    if (!hasBal) continue;
+    for (let j = 0; j < C; j++) {
+      const u = codes[j];
+      const b = balances.amount[a * C + j];
+      if (u < 0 || u >= U || b === 0) continue;
+      row[e] = spotRow(u, I);
+      qty[e] = b;
+      entryPosition[e] = -1;
+      e++;
+    }
+  }
+  const account = new Int32Array(A);
+  for (let a = 0; a < A; a++) account[a] = a;
+  return {
+    model: model ?? (scenarios.family === 'historical' ? 'var-hs' : 'var-mc'),
+    groups: { groupCount: A, groupStart, row, qty, bucket, buckets: 1, weight: new Float64Array(scenarios.count).fill(1), pnlOffset: 1 },
+    request: { topK: varTailCount(scenarios.count, params.var.alpha) },
+    account,
+    unit: new Int32Array(A),
+    unitNames: ['ALL'],
+    currency: new Int32Array(A),
+    currencyNames: ['USD'],
+    entryPosition,
+  };
+}
+
+/**
+ * Rows of var in USD: VaR = the k-th largest loss, ES = the mean of the k largest losses (signed: a
+ * book that gains in its whole tail has negative ES); IM = max(ES, 0) + liquidity_addon;
+ * MM = mm_factor · max(ES, 0); worst_case = max(0, largest loss) at its first scenario; equity the
+ * account's USD equity; status. SOM, scan risk, roll shock, standard: NaN.
+ * @throws Error when `reduced` lacks the top-k losses the plan asked for.
+ */
+export function varAssemble(input: MarginInput, plan: ModelPlan, reduced: Reduced): MarginRows {
+  const { book, balances, market, scenarios, params } = input;
+  const G = plan.groups.groupCount;
+  const k = plan.request.topK;
+  const top = reduced.topLosses;
+  if (k > 0 && (!top || top.length < G * k)) throw new Error(`var: the backend returned no top-${k} losses`);
+  const rows = allocMarginRows(plan.model, G, plan.unitNames, plan.currencyNames);
+  const equity = accountEquityUsd(book, balances, market, optionValuesUsd(market));
+  const { groupStart, qty } = plan.groups;
+  for (let g = 0; g < G; g++) {
+    let addon = 0;
+    for (let e = groupStart[g]; e < groupStart[g + 1]; e++) {
+      const p = plan.entryPosition[e];
+      if (p >= 0) addon += liquidityAddonPosition(market, params, book.instrumentId[p], qty[e], false);
+    }
+    let sum = 0;
+    for (let j = 0; j < k; j++) sum += top![g * k + j];
+    const es = k > 0 ? sum / k : 0;
+    const esPos = Math.max(es, 0);
+    rows.account[g] = plan.account[g];
+    rows.var[g] = k > 0 ? top![g * k + k - 1] : 0;
+    rows.es[g] = es;
+    rows.worstCase[g] = Math.max(0, reduced.worstLoss[g]);
+    rows.worstScenario[g] = worstScenarioId(plan, scenarios, reduced.worstScenario, g);
+    rows.liquidityAddon[g] = addon;
+    rows.im[g] = esPos + addon;
+    rows.mm[g] = params.var.mmFactor * esPos;
+    rows.equity[g] = equity[g];
+  }
+  fillStatus(rows);
+  return rows;
+}
