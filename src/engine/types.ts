@@ -15,6 +15,14 @@ export interface BackendReport {
   kernelClass: string;
   /** per backend tried: 'ok' or the reason it was refused */
   tried: Partial<Record<BackendName, string>>;
+  /** (additive) the backend that ran each phase; `chosen` is the revaluation one */
+  phases?: { revalue: BackendName; aggregate: BackendName };
+  /** (additive) kernel class that ran each phase ('piscina' for cpu) */
+  phaseKernelClass?: { revalue: string; aggregate: string };
+  /** (additive) auto's per-phase measurement: values per second by phase and backend, and how it decided */
+  calibration?: { revalue: Partial<Record<BackendName, number>>; aggregate: Partial<Record<BackendName, number>>; note: string };
+  /** (additive) start-up self-check: largest error found per backend, in units of its bound (≤ 1 passes) */
+  selfCheck?: Partial<Record<BackendName, number>>;
 }
 
 /** P&L matrix, row-major [row * scenarios + s]. */

@@ -1,0 +1,117 @@
+/**
+ * The float64 reduction of a range of groups (GroupBook → Reduced, see src/engine/types.ts), the body of
+ * the cpu backend's aggregation. Runs inside a Piscina worker over shared memory, or on the calling
+ * thread. Scenario-blocked: for each block of `scenarioBlock` scenarios the groups of the range are
+ * swept in order, so the block of the P&L matrix they read stays in cache.
+ *
+ * Determinism: every number of group g depends only on g's entries (summed in entry order, scenarios
+ * visited in ascending order, ties kept on the first scenario), never on the range it was computed in, so
+ * any partition of the groups between workers gives the same bits.
+ */
+
+/** Everything {@link aggregateGroups} reads and writes: columns, no per-group objects. */
+export interface AggregateColumns {
+  /** P&L matrix, row-major [row * scenarios + s] */
+  pnl: Float64Array | Float32Array;
+  scenarios: number;
+  groupStart: Int32Array;
+  row: Int32Array;
+  qty: Float64Array;
+  bucket: Int32Array;
+  buckets: number;
+  /** [s * buckets + b] */
+  weight: Float64Array;
+  pnlOffset: number;
+  topK: number;
+  /** out, per group: max_s loss[s] (loss = −p, same currency as the rows × quantities) */
+  worstLoss: Float64Array;
+  /** out, per group: the first scenario attaining worstLoss (−1 when there are no scenarios) */
+  worstScenario: Int32Array;
+  /** out, [g * topK + j]: the topK largest losses, descending; −Infinity beyond the scenario count */
+  topLosses: Float64Array | null;
+}
+
+/** Default scenarios per block: 512 × 8 bytes per row keeps a 2,000-instrument block near 8 MB. */
+export const SCENARIO_BLOCK = 512;
+
+/**
+ * Reduces groups [g0, g1) of `c` into its output columns, in float64.
+ * p_b[s] = Σ qty·pnl over the group's entries of bucket b; p[s] = Σ_b adj(weight·p_b[s]),
+ * adj(x) = x if x < 0 else pnlOffset·x; loss[s] = 0 − p[s].
+ */
+export function aggregateGroups(c: AggregateColumns, g0: number, g1: number, scenarioBlock: number = SCENARIO_BLOCK): void {
+  const S = c.scenarios;
+  const B = c.buckets;
+  const K = c.topK;
+  const pnl = c.pnl;
+  const { groupStart, row, qty, bucket, weight, worstLoss, worstScenario, topLosses } = c;
+  const off = c.pnlOffset;
+  const SB = Math.max(1, Math.min(scenarioBlock, S));
+  const acc = new Float64Array(B * SB);
+  const p = new Float64Array(SB);
+
+  for (let g = g0; g < g1; g++) {
+    worstLoss[g] = -Infinity;
+    worstScenario[g] = -1;
+    if (topLosses !== null) topLosses.fill(-Infinity, g * K, (g + 1) * K);
+  }
+
+  for (let s0 = 0; s0 < S; s0 += SB) {
+    const n = Math.min(SB, S - s0);
+    for (let g = g0; g < g1; g++) {
+      const e0 = groupStart[g]!;
+      const e1 = groupStart[g + 1]!;
+      acc.fill(0, 0, B * SB);
+      for (let e = e0; e < e1; e++) {
+        const q = qty[e]!;
+        const base = row[e]! * S + s0;
+        const o = bucket[e]! * SB;
+        for (let s = 0; s < n; s++) acc[o + s]! += q * pnl[base + s]!;
+      }
+      for (let s = 0; s < n; s++) {
+        let tot = 0;
+        const wb = (s0 + s) * B;
+        for (let b = 0; b < B; b++) {
+          const x = weight[wb + b]! * acc[b * SB + s]!;
+          tot += x < 0 ? x : off * x;
+        }
+        p[s] = tot;
+      }
+      let worst = worstLoss[g]!;
+      let at = worstScenario[g]!;
+      for (let s = 0; s < n; s++) {
+        const loss = 0 - p[s]!;
+        if (loss > worst || at < 0) { worst = loss; at = s0 + s; }
+      }
+      worstLoss[g] = worst;
+      worstScenario[g] = at;
+      if (topLosses !== null && K > 0) {
+        const h = g * K;
+        for (let s = 0; s < n; s++) {
+          const loss = 0 - p[s]!;
+          if (loss > topLosses[h]!) heapReplaceRoot(topLosses, h, K, loss);
+        }
+      }
+    }
+  }
+
+  if (topLosses !== null && K > 0) {
+    for (let g = g0; g < g1; g++) topLosses.subarray(g * K, (g + 1) * K).sort().reverse();
+  }
+}
+
+/** Min-heap of k values at heap[h .. h+k): replace the root (the smallest) by x and restore the heap. */
+function heapReplaceRoot(heap: Float64Array, h: number, k: number, x: number): void {
+  let i = 0;
+  for (;;) {
+    const l = 2 * i + 1;
+    if (l >= k) break;
+    const r = l + 1;
+    let m = l;
+    if (r < k && heap[h + r]! < heap[h + l]!) m = r;
+    if (heap[h + m]! >= x) break;
+    heap[h + i] = heap[h + m]!;
+    i = m;
+  }
+  heap[h + i] = x;
+}

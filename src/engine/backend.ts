@@ -1,0 +1,72 @@
+/**
+ * What a backend is to the rest of the engine: revaluation (market × scenarios → P&L matrix) and
+ * aggregation (P&L matrix × GroupBook → Reduced), plus the report of what actually ran. Built by
+ * createBackend.ts; the contract's data types live in types.ts.
+ */
+import type { Market } from '../model/market.js';
+import type { ScenarioSet } from '../scenarios/types.js';
+import type { Params } from '../params/params.js';
+import type { BackendName, BackendReport, GroupBook, PnlMatrix, Reduced, ReduceRequest } from './types.js';
+
+export interface Backend {
+  /** the backend that runs revaluation (see `report.phases` for aggregation) */
+  readonly name: BackendName;
+  readonly report: BackendReport;
+  /**
+   * The full P&L matrix of the row layout of types.ts (rows 2I + U × S): USD rows in USD per unit of
+   * underlying, coin rows in coin per unit, spot rows in USD per coin; gain to a long position is positive.
+   * Float64Array on cpu (on shared memory), Float32Array on the float32 devices (values computed on the
+   * device in normalised units, scaled by F in float64 on the host, then stored as float32).
+   */
+  revalue(market: Market, scenarios: ScenarioSet, params: Params): Promise<PnlMatrix>;
+  /**
+   * GroupBook → Reduced as documented in types.ts: per group the worst loss (currency of rows × qty),
+   * its first scenario index, and the `req.topK` largest losses, descending.
+   * @throws Error when the GroupBook does not fit the matrix (rows, buckets, weights).
+   */
+  aggregate(pnl: PnlMatrix, groups: GroupBook, req: ReduceRequest): Promise<Reduced>;
+  /** Releases workers and device contexts. */
+  close(): Promise<void>;
+}
+
+/** Options of createBackend. */
+export interface BackendOptions {
+  /** cpu pool size (default: os.availableParallelism()) */
+  workers?: number;
+  /** skip the start-up self-check (tests of the self-check itself only) */
+  skipSelfCheck?: boolean;
+  /** auto: skip the per-phase measurement and use the documented calibration (revaluation on the GPU backend, aggregation on cpu) */
+  noCalibration?: boolean;
+}
+
+/** A backend that could not start: `reason` says why (recorded in BackendReport.tried). */
+export class BackendUnavailableError extends Error {
+  readonly backend: BackendName;
+  readonly reason: string;
+  constructor(backend: BackendName, reason: string) {
+    super(`backend ${backend} is not available: ${reason}`);
+    this.name = 'BackendUnavailableError';
+    this.backend = backend;
+    this.reason = reason;
+  }
+}
+
+/** Checks that a GroupBook fits a P&L matrix. @throws Error naming the first field that does not. */
+export function checkGroupBook(pnl: PnlMatrix, g: GroupBook): void {
+  const n = g.groupStart.length;
+  if (n !== g.groupCount + 1) throw new Error(`GroupBook.groupStart has ${n} entries, expected groupCount + 1 = ${g.groupCount + 1}`);
+  const entries = g.groupStart[g.groupCount]!;
+  if (g.row.length < entries || g.qty.length < entries || g.bucket.length < entries) {
+    throw new Error(`GroupBook entry columns shorter than groupStart[groupCount] = ${entries}`);
+  }
+  if (g.weight.length !== pnl.scenarios * g.buckets) {
+    throw new Error(`GroupBook.weight has ${g.weight.length} values, expected scenarios × buckets = ${pnl.scenarios * g.buckets}`);
+  }
+  if (pnl.data.length < pnl.rows * pnl.scenarios) throw new Error(`PnlMatrix.data has ${pnl.data.length} values, expected rows × scenarios = ${pnl.rows * pnl.scenarios}`);
+  for (let e = 0; e < entries; e++) {
+    const r = g.row[e]!;
+    const b = g.bucket[e]!;
+    if (!(r >= 0 && r < pnl.rows)) throw new Error(`GroupBook.row[${e}] = ${r} outside the matrix's ${pnl.rows} rows`);
+    if (!(b >= 0 && b < g.buckets)) throw new Error(`GroupBook.bucket[${e}] = ${b} outside 0..${g.buckets - 1}`);
+  }
+}

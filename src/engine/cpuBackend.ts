@@ -1,0 +1,124 @@
+/**
+ * The `cpu` backend: a Piscina pool (sized to the cores) running the float64 kernels over shared memory.
+ * Revaluation: tiles of instruments × scenarios (revalueTile.ts). Aggregation: blocks of groups, each
+ * scenario-blocked (aggregateGroups.ts). Every value depends only on its own inputs, never on the tiling,
+ * so 1 and N workers give identical bits.
+ */
+import { availableParallelism } from 'node:os';
+import { Piscina } from 'piscina';
+import type { Market } from '../model/market.js';
+import type { ScenarioSet } from '../scenarios/types.js';
+import type { Params } from '../params/params.js';
+import type { BackendReport, GroupBook, PnlMatrix, Reduced, ReduceRequest } from './types.js';
+import { pnlRowCount } from './types.js';
+import { checkGroupBook, type Backend } from './backend.js';
+import { revalueColumns, sharedArray, type RevalueColumns } from './revalueColumns.js';
+import { writeSpotRows } from './spotRows.js';
+import { sharedBufferOf } from './sharedCopy.js';
+import { resolveWorker } from './workerPath.js';
+import { SCENARIO_BLOCK } from './aggregateGroups.js';
+import type { AggregateTask, RevalueTask } from './poolTasks.js';
+
+/** Tasks per worker a job is cut into (load balance against heavy-tailed groups). */
+const TASKS_PER_WORKER = 8;
+/** Scenarios per revaluation tile. */
+const REVALUE_SCENARIO_TILE = 4096;
+
+/** The cpu backend; `workers` threads (default: the machine's available parallelism). */
+export class CpuBackend implements Backend {
+  readonly name = 'cpu' as const;
+  readonly report: BackendReport;
+  readonly workers: number;
+  private readonly pool: Piscina;
+
+  /** @throws Error when the built worker is missing (run npm run build) or `workers` is not a positive integer. */
+  constructor(workers?: number) {
+    const n = workers ?? availableParallelism();
+    if (!Number.isInteger(n) || n < 1) throw new Error(`cpu backend: workers must be a positive integer, got ${n}`);
+    this.workers = n;
+    this.pool = new Piscina({ filename: resolveWorker('poolWorker'), minThreads: n, maxThreads: n, idleTimeout: 60_000 });
+    this.report = {
+      chosen: 'cpu', kernelClass: 'piscina', tried: { cpu: 'ok' },
+      phases: { revalue: 'cpu', aggregate: 'cpu' }, phaseKernelClass: { revalue: 'piscina', aggregate: 'piscina' },
+    };
+  }
+
+  async revalue(market: Market, scenarios: ScenarioSet, params: Params): Promise<PnlMatrix> {
+    const c = revalueColumns(market, scenarios, params, true);
+    await this.revalueColumns(c);
+    writeSpotRows(market, scenarios, c.out);
+    return { rows: pnlRowCount(c.instruments, c.underlyings), scenarios: c.scenarios, data: c.out };
+  }
+
+  /** Fills rows [0, 2I) of `c.out` (which must be on shared memory) on the pool. */
+  async revalueColumns(c: RevalueColumns): Promise<void> {
+    const I = c.instruments;
+    const S = c.scenarios;
+    if (I === 0 || S === 0) return;
+    const sTile = Math.min(S, REVALUE_SCENARIO_TILE);
+    const sTiles = Math.ceil(S / sTile);
+    const iTiles = Math.max(1, Math.min(I, Math.ceil((this.workers * TASKS_PER_WORKER) / sTiles)));
+    const iTile = Math.ceil(I / iTiles);
+    const sab = (a: { buffer: ArrayBufferLike }) => a.buffer as SharedArrayBuffer;
+    const base: Omit<RevalueTask, 'i0' | 'i1' | 's0' | 's1'> = {
+      op: 'revalue', instruments: I, scenarios: S, underlyings: c.underlyings,
+      kind: sab(c.kind), isCall: sab(c.isCall), underlying: sab(c.underlying), k: sab(c.k), tYears: sab(c.tYears),
+      sigma: sab(c.sigma), rate: sab(c.rate), forward: sab(c.forward), v0: sab(c.v0), volRangeUp: sab(c.volRangeUp),
+      move: sab(c.move), deltaOneMove: sab(c.deltaOneMove), volRule: sab(c.volRule), volParam: sab(c.volParam),
+      dtYears: sab(c.dtYears), volRangeDown: c.volRangeDown, minVolForShockUp: c.minVolForShockUp,
+      shortTermVegaPower: c.shortTermVegaPower, longTermVegaPower: c.longTermVegaPower, out: sab(c.out),
+    };
+    const jobs: Promise<unknown>[] = [];
+    for (let i0 = 0; i0 < I; i0 += iTile) {
+      for (let s0 = 0; s0 < S; s0 += sTile) {
+        jobs.push(this.pool.run({ ...base, i0, i1: Math.min(I, i0 + iTile), s0, s1: Math.min(S, s0 + sTile) }));
+      }
+    }
+    await Promise.all(jobs);
+  }
+
+  async aggregate(pnl: PnlMatrix, groups: GroupBook, req: ReduceRequest): Promise<Reduced> {
+    checkGroupBook(pnl, groups);
+    const G = groups.groupCount;
+    const K = Math.max(0, req.topK | 0);
+    const worstLoss = sharedArray(Float64Array, G);
+    const worstScenario = sharedArray(Int32Array, G);
+    const topLosses = K > 0 ? sharedArray(Float64Array, G * K) : null;
+    const base: Omit<AggregateTask, 'g0' | 'g1'> = {
+      op: 'aggregate',
+      pnl: sharedBufferOf(pnl.data), pnlFloat32: pnl.data instanceof Float32Array, scenarios: pnl.scenarios,
+      groupStart: sharedBufferOf(groups.groupStart), row: sharedBufferOf(groups.row), qty: sharedBufferOf(groups.qty),
+      bucket: sharedBufferOf(groups.bucket), buckets: groups.buckets, weight: sharedBufferOf(groups.weight),
+      pnlOffset: groups.pnlOffset, topK: K,
+      worstLoss: sharedBufferOf(worstLoss), worstScenario: sharedBufferOf(worstScenario),
+      topLosses: topLosses ? sharedBufferOf(topLosses) : null, scenarioBlock: SCENARIO_BLOCK,
+    };
+    const jobs: Promise<unknown>[] = [];
+    for (const [g0, g1] of groupBlocks(groups.groupStart, G, this.workers * TASKS_PER_WORKER)) {
+      jobs.push(this.pool.run({ ...base, g0, g1 }));
+    }
+    await Promise.all(jobs);
+    return topLosses ? { worstLoss, worstScenario, topLosses } : { worstLoss, worstScenario };
+  }
+
+  async close(): Promise<void> {
+    await this.pool.destroy();
+  }
+}
+
+/** Cuts groups [0, G) into about `parts` contiguous blocks of similar entry counts (each ≥ 1 group). */
+export function groupBlocks(groupStart: Int32Array, G: number, parts: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  if (G === 0) return out;
+  const total = groupStart[G]! - groupStart[0]!;
+  const target = Math.max(1, Math.ceil(total / Math.max(1, parts)));
+  const maxGroups = Math.max(1, Math.ceil(G / Math.max(1, parts)));
+  let g0 = 0;
+  while (g0 < G) {
+    let g1 = g0 + 1;
+    while (g1 < G && groupStart[g1]! - groupStart[g0]! < target && g1 - g0 < maxGroups) g1++;
+    out.push([g0, g1]);
+    g0 = g1;
+  }
+  return out;
+}

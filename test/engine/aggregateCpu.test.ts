@@ -1,0 +1,82 @@
+/**
+ * cpu aggregation (aggregateGroups on the Piscina pool) against the naive float64 reduction of the
+ * contract in src/engine/types.ts, on seeded random GroupBooks; and 1 vs N workers bit for bit.
+ * Source of truth: the GroupBook/Reduced documentation in src/engine/types.ts and METHODOLOGY.md 4a
+ * (pnl_offset, tie rule: the first scenario attaining the maximum).
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { CpuBackend, groupBlocks } from '../../src/engine/cpuBackend.js';
+import { aggregateGroups } from '../../src/engine/aggregateGroups.js';
+import { expectClose } from '../helpers/expectClose.js';
+import { naiveReduce, seededBook, type BookSpec } from './seededBook.js';
+
+const CASES: Array<[string, BookSpec, number]> = [
+  ['one bucket, offset 1, top 5', { seed: 1, rows: 40, scenarios: 35, groups: 60, maxEntries: 12, buckets: 1, pnlOffset: 1 }, 5],
+  ['two buckets, offset 0, weights, top 3', { seed: 2, rows: 50, scenarios: 1100, groups: 40, maxEntries: 8, buckets: 2, pnlOffset: 0, weights: true }, 3],
+  ['three buckets, offset 0.5, no top', { seed: 3, rows: 30, scenarios: 16, groups: 80, maxEntries: 6, buckets: 3, pnlOffset: 0.5, weights: true }, 0],
+  ['integer ties, first index wins', { seed: 4, rows: 10, scenarios: 600, groups: 100, maxEntries: 3, buckets: 1, pnlOffset: 1, ties: true }, 4],
+  ['integer ties, two buckets, offset 0', { seed: 5, rows: 10, scenarios: 27, groups: 100, maxEntries: 4, buckets: 2, pnlOffset: 0, ties: true }, 2],
+  ['float32 matrix', { seed: 6, rows: 30, scenarios: 700, groups: 30, maxEntries: 10, buckets: 2, pnlOffset: 1, float32: true }, 3],
+  ['top k above scenario count', { seed: 7, rows: 5, scenarios: 3, groups: 7, maxEntries: 3, buckets: 1, pnlOffset: 1 }, 5],
+];
+
+let one: CpuBackend;
+let many: CpuBackend;
+beforeAll(() => { one = new CpuBackend(1); many = new CpuBackend(3); });
+afterAll(async () => { await one.close(); await many.close(); });
+
+describe('cpu aggregation vs naive float64 reference', () => {
+  test.each(CASES)('%s', async (_name, spec, topK) => {
+    const { pnl, groups } = seededBook(spec);
+    const ref = naiveReduce(pnl, groups, topK);
+    const got = await many.aggregate(pnl, groups, { topK });
+    for (let g = 0; g < groups.groupCount; g++) {
+      const inputs = { case: _name, group: g, entries: groups.groupStart[g + 1]! - groups.groupStart[g]! };
+      expectClose(got.worstLoss[g]!, ref.worst[g]!, 1e-12 * (1 + Math.abs(ref.worst[g]!)), inputs);
+      expect(got.worstScenario[g], `worst scenario of group ${g}`).toBe(ref.at[g]);
+      for (let j = 0; j < topK; j++) {
+        const want = j < ref.top[g]!.length ? ref.top[g]![j]! : -Infinity;
+        const have = got.topLosses![g * topK + j]!;
+        if (want === -Infinity) expect(have).toBe(-Infinity);
+        else expectClose(have, want, 1e-12 * (1 + Math.abs(want)), { ...inputs, rank: j });
+      }
+    }
+    if (topK === 0) expect(got.topLosses).toBeUndefined();
+  });
+});
+
+describe('cpu aggregation is bit-identical for 1 and N workers and any scenario block', () => {
+  test.each(CASES)('%s', async (_name, spec, topK) => {
+    const { pnl, groups } = seededBook(spec);
+    const a = await one.aggregate(pnl, groups, { topK });
+    const b = await many.aggregate(pnl, groups, { topK });
+    expect(Buffer.from(b.worstLoss.buffer).equals(Buffer.from(a.worstLoss.buffer))).toBe(true);
+    expect(Array.from(b.worstScenario)).toEqual(Array.from(a.worstScenario));
+    if (topK > 0) expect(Buffer.from(b.topLosses!.buffer).equals(Buffer.from(a.topLosses!.buffer))).toBe(true);
+    // on the calling thread with a small scenario block: the same bits again
+    const worstLoss = new Float64Array(groups.groupCount);
+    const worstScenario = new Int32Array(groups.groupCount);
+    aggregateGroups({ ...groups, pnl: pnl.data, scenarios: pnl.scenarios, topK: 0, worstLoss, worstScenario, topLosses: null }, 0, groups.groupCount, 7);
+    expect(Buffer.from(worstLoss.buffer).equals(Buffer.from(a.worstLoss.buffer))).toBe(true);
+    expect(Array.from(worstScenario)).toEqual(Array.from(a.worstScenario));
+  });
+});
+
+describe('groupBlocks', () => {
+  test.each([
+    [[0, 5, 5, 100, 101, 200], 5, 3],
+    [[0, 0, 0, 0], 3, 8],
+    [[0, 10], 1, 4],
+  ])('start %j (%i groups) in about %i parts covers every group once, in order', (start, G, parts) => {
+    const blocks = groupBlocks(Int32Array.from(start), G, parts);
+    let next = 0;
+    for (const [g0, g1] of blocks) { expect(g0).toBe(next); expect(g1).toBeGreaterThan(g0); next = g1; }
+    expect(next).toBe(G);
+  });
+});
+
+test('a GroupBook that does not fit the matrix is refused with the field named', async () => {
+  const { pnl, groups } = seededBook(CASES[0]![1]);
+  await expect(one.aggregate(pnl, { ...groups, row: groups.row.map(() => 999) }, { topK: 0 })).rejects.toThrow(/GroupBook.row\[\d+\] = 999 outside/);
+  await expect(one.aggregate(pnl, { ...groups, weight: new Float64Array(3) }, { topK: 0 })).rejects.toThrow(/GroupBook.weight has 3 values/);
+});
