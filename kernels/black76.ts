@@ -102,6 +102,32 @@ export function black76DeltaNorm(isCall: number, k: number, sd: number): number 
   return delta;
 }
 
+/** float32-safe twin of {@link black76DeltaNorm} (uses normCdf32); same units and conventions. */
+export function black76DeltaNorm32(isCall: number, k: number, sd: number): number {
+  let delta = 0.0 * k;
+  if (sd < 1e-12) {
+    let itm = 0.0 * k;
+    if (k < 1.0) {
+      itm = 1.0;
+    } else if (k == 1.0) {
+      itm = 0.5;
+    }
+    if (isCall > 0.5) {
+      delta = itm;
+    } else {
+      delta = itm - 1.0;
+    }
+  } else {
+    const d1 = -Math.log(k) / sd + 0.5 * sd;
+    if (isCall > 0.5) {
+      delta = normCdf32(d1);
+    } else {
+      delta = -normCdf32(-d1);
+    }
+  }
+  return delta;
+}
+
 /**
  * Undiscounted normalised gamma: F · ∂²price/∂F² = φ(d1)/sd (same for calls and puts); divide by F for
  * the USD gamma per USD of forward. 0 when sd < 1e-12.

@@ -7,7 +7,7 @@
  * transpile whether they were loaded by node from dist/, by tsx or by vitest.
  */
 import { normCdf32, normPdf } from '../../kernels/normal.js';
-import { black76Norm32 } from '../../kernels/black76.js';
+import { black76Norm32, black76DeltaNorm32, black76GammaNorm, black76VegaNorm } from '../../kernels/black76.js';
 import { shockedVol, revalueNormalised32, revalueCoin32 } from '../../kernels/revalue.js';
 
 /** Minimal view of gpu.js's `GPU#addFunction` (keeps this module free of a gpu.js import). */
@@ -25,13 +25,16 @@ export function kernelSource(fn: (...args: number[]) => number): string {
 }
 
 /**
- * The float32 device functions for Black-76 pricing, callees first (the order gpu.js needs):
- * normPdf, normCdf32, black76Norm32.
+ * The float32 device functions for Black-76 pricing and forward Greeks, callees first (the order gpu.js
+ * needs): normPdf, normCdf32, black76Norm32, black76DeltaNorm32, black76GammaNorm, black76VegaNorm.
  */
 export const DEVICE_BLACK76_FUNCTIONS: ReadonlyArray<(...args: number[]) => number> = [
   normPdf as (...a: number[]) => number,
   normCdf32 as (...a: number[]) => number,
   black76Norm32 as (...a: number[]) => number,
+  black76DeltaNorm32 as (...a: number[]) => number,
+  black76GammaNorm as (...a: number[]) => number,
+  black76VegaNorm as (...a: number[]) => number,
 ];
 
 /**

@@ -1,0 +1,117 @@
+/**
+ * Black-76 price and forward Greeks of a batch on a gpu.js device backend (float32): `gl` (headlessgl) or
+ * `webgpu` (Dawn via the `webgpu` package, where an adapter answers).
+ *
+ * The kernel calls the float32 twins from kernels/ in normalised units (k = K/F, sd = σ√T); the host
+ * scales by F and the discount in float64. The kernel class that really ran is checked (gpu.js can fall
+ * back silently to its own CPU mode), and a self-check compares the device prices with the float64 path
+ * on up to {@link SELF_CHECK_ROWS} rows of the batch and refuses the backend beyond {@link GPU_PRICE_BOUND}.
+ */
+import { addKernelFunctions, DEVICE_BLACK76_FUNCTIONS, type FunctionSink } from './kernelSource.js';
+import { black76Norm } from '../../kernels/black76.js';
+import type { NormalisedGreeks } from './priceBatch.js';
+
+/** Self-check bound on a normalised price (a fraction of the forward): ARCHITECTURE.md "Precision", gl ≤ 5e-6 × F. */
+export const GPU_PRICE_BOUND = 5e-6;
+/** Rows of the batch the self-check compares (the first ones). */
+export const SELF_CHECK_ROWS = 256;
+
+/** Expected gpu.js kernel class per device backend. */
+const KERNEL_CLASS = { gl: 'HeadlessGLKernel', webgpu: 'WebGPUKernel' } as const;
+
+/** Outcome of a device run: the normalised results and the kernel class, or why the backend was refused. */
+export type GpuGreeksResult =
+  | { ok: true; greeks: NormalisedGreeks; kernelClass: string }
+  | { ok: false; reason: string };
+
+/** The gpu.js kernel body: output cell 4i + q holds quantity q (0 price, 1 delta, 2 F·gamma, 3 vega per sd) of row i. */
+function greeksKernel(this: { thread: { x: number } }, isCall: number[], k: number[], sd: number[]): number {
+  const i = Math.floor(this.thread.x / 4);
+  const q = this.thread.x - i * 4;
+  let r = 0.0;
+  if (q == 0) {
+    r = black76Norm32(isCall[i]!, k[i]!, sd[i]!);
+  } else if (q == 1) {
+    r = black76DeltaNorm32(isCall[i]!, k[i]!, sd[i]!);
+  } else if (q == 2) {
+    r = black76GammaNorm(k[i]!, sd[i]!);
+  } else {
+    r = black76VegaNorm(k[i]!, sd[i]!);
+  }
+  return r;
+}
+// Names the kernel body refers to; gpu.js resolves them to the functions added with addKernelFunctions.
+declare function black76Norm32(isCall: number, k: number, sd: number): number;
+declare function black76DeltaNorm32(isCall: number, k: number, sd: number): number;
+declare function black76GammaNorm(k: number, sd: number): number;
+declare function black76VegaNorm(k: number, sd: number): number;
+
+interface GpuLike extends FunctionSink {
+  createKernel(fn: unknown, settings: Record<string, unknown>): unknown;
+  destroy(): unknown;
+}
+
+async function openGpu(name: 'gl' | 'webgpu'): Promise<GpuLike | string> {
+  let mod: { GPU: (new (s: Record<string, unknown>) => GpuLike) & { isHeadlessGLSupported?: boolean; isWebGPUAvailable?: () => Promise<boolean> } };
+  try {
+    mod = (await import('gpu.js')) as unknown as typeof mod;
+  } catch (e) {
+    return `gpu.js cannot be loaded (${(e as Error).message})`;
+  }
+  if (name === 'gl') {
+    if (!mod.GPU.isHeadlessGLSupported) return `headless gl context cannot be opened (DISPLAY=${process.env.DISPLAY ?? 'unset'})`;
+    return new mod.GPU({ mode: 'headlessgl' });
+  }
+  try {
+    const wg = (await import('webgpu')) as unknown as { create(o: string[]): unknown; globals: Record<string, unknown> };
+    Object.assign(globalThis, wg.globals);
+    const g = globalThis as unknown as { navigator?: { gpu?: unknown } };
+    if (!g.navigator?.gpu) Object.defineProperty(globalThis, 'navigator', { value: { ...(g.navigator ?? {}), gpu: wg.create([]) }, configurable: true, writable: true });
+  } catch (e) {
+    return `the webgpu package (Dawn) cannot be loaded (${(e as Error).message})`;
+  }
+  if (!(await mod.GPU.isWebGPUAvailable!())) return 'no WebGPU adapter answered';
+  return new mod.GPU({ mode: 'webgpu' });
+}
+
+/**
+ * Normalised price, delta, F·gamma and vega per unit of total std of each row on a device backend
+ * (float32), or the reason the backend was refused (no context/adapter, silent fallback, self-check).
+ * Rows with NaN sd (unrecoverable implied vols) give NaN.
+ */
+export async function normalisedGreeksGpu(name: 'gl' | 'webgpu', isCall: Float64Array, k: Float64Array, sd: Float64Array): Promise<GpuGreeksResult> {
+  const n = k.length;
+  const greeks: NormalisedGreeks = { price: new Float64Array(n), delta: new Float64Array(n), gamma: new Float64Array(n), vega: new Float64Array(n) };
+  if (n === 0) return { ok: true, greeks, kernelClass: KERNEL_CLASS[name] };
+  const gpu = await openGpu(name);
+  if (typeof gpu === 'string') return { ok: false, reason: gpu };
+  try {
+    addKernelFunctions(gpu, DEVICE_BLACK76_FUNCTIONS);
+    const kernel = gpu.createKernel(greeksKernel, { output: [4 * n], precision: 'single', tactic: 'precision' }) as
+      ((...a: Float32Array[]) => Float32Array | Promise<Float32Array>) & { kernel?: { constructor: { name: string } } };
+    const sd32 = Float32Array.from(sd, (s) => (Number.isNaN(s) ? 0 : s));
+    const raw = await kernel(Float32Array.from(isCall), Float32Array.from(k), sd32);
+    const kernelClass = kernel.kernel?.constructor.name ?? kernel.constructor.name;
+    if (kernelClass !== KERNEL_CLASS[name]) return { ok: false, reason: `gpu.js ran ${kernelClass} instead of ${KERNEL_CLASS[name]} (silent fallback)` };
+    for (let i = 0; i < n; i++) {
+      const bad = Number.isNaN(sd[i]!);
+      greeks.price[i] = bad ? NaN : raw[4 * i]!;
+      greeks.delta[i] = bad ? NaN : raw[4 * i + 1]!;
+      greeks.gamma[i] = bad ? NaN : raw[4 * i + 2]!;
+      greeks.vega[i] = bad ? NaN : raw[4 * i + 3]!;
+    }
+    for (let i = 0; i < Math.min(n, SELF_CHECK_ROWS); i++) {
+      if (Number.isNaN(sd[i]!)) continue;
+      const ref = black76Norm(isCall[i]!, k[i]!, sd[i]!);
+      const err = Math.abs(greeks.price[i]! - ref);
+      if (!(err <= GPU_PRICE_BOUND)) {
+        return { ok: false, reason: `self-check failed: row ${i} normalised price ${greeks.price[i]} vs float64 ${ref} (error ${err} > ${GPU_PRICE_BOUND} of the forward)` };
+      }
+    }
+    return { ok: true, greeks, kernelClass };
+  } catch (e) {
+    return { ok: false, reason: `${name} kernel failed: ${(e as Error).message}` };
+  } finally {
+    gpu.destroy();
+  }
+}
