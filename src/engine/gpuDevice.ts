@@ -1,0 +1,106 @@
+/**
+ * Opening a gpu.js device for one of the float32 backends, and telling which kernel class really ran.
+ *
+ * - `gl`: gpu.js mode 'headlessgl' (the `gl` package; on a CPU-only machine Mesa llvmpipe under an X
+ *   display such as Xvfb: DISPLAY must be set).
+ * - `webgpu`: gpu.js mode 'webgpu' over Dawn from the `webgpu` package (`navigator.gpu = create([])`);
+ *   needs glibc ≥ 2.38 (GLIBCXX_3.4.32) and a driver that gives an adapter.
+ *
+ * gpu.js can silently fall back to its own CPU kernels. {@link checkKernelClass} is called after a
+ * kernel's first run and refuses anything but the expected class, so GPU work is never reported when it
+ * happened elsewhere.
+ */
+import { BackendUnavailableError } from './backend.js';
+
+/** The part of a gpu.js kernel the engine uses. */
+export interface GpuKernel {
+  (...args: unknown[]): unknown;
+  /** the backend kernel instance; its constructor name is the class that ran */
+  kernel?: { constructor: { name: string } };
+  destroy?(removeCanvasReferences?: boolean): void;
+}
+
+/** The part of a gpu.js `GPU` the engine uses. */
+export interface GpuInstance {
+  createKernel(source: string, settings: Record<string, unknown>): GpuKernel;
+  addFunction(source: string, settings?: { argumentTypes?: string[]; returnType?: string }): unknown;
+  destroy(): unknown;
+}
+
+export type DeviceBackend = 'gl' | 'webgpu';
+
+/** gpu.js kernel class expected per backend. */
+export const EXPECTED_KERNEL_CLASS: Record<DeviceBackend, string> = { gl: 'HeadlessGLKernel', webgpu: 'WebGPUKernel' };
+
+interface GpuModule {
+  GPU: (new (settings: { mode: string }) => GpuInstance) & { isHeadlessGLSupported: boolean; isWebGPUAvailable(): Promise<boolean> };
+}
+
+async function loadGpuJs(): Promise<GpuModule> {
+  const mod = (await import('gpu.js')) as unknown as GpuModule & { default?: GpuModule };
+  return mod.GPU ? mod : mod.default!;
+}
+
+/**
+ * Opens a gpu.js instance for `backend`.
+ * @throws BackendUnavailableError with the reason (no X display, gl not built, Dawn does not load, no adapter).
+ */
+export async function openGpu(backend: DeviceBackend): Promise<GpuInstance> {
+  let gpujs: GpuModule;
+  try {
+    gpujs = await loadGpuJs();
+  } catch (e) {
+    throw new BackendUnavailableError(backend, `gpu.js does not load: ${firstLine(e)}`);
+  }
+  if (backend === 'gl') {
+    if (!gpujs.GPU.isHeadlessGLSupported) {
+      const display = process.env.DISPLAY ? `DISPLAY=${process.env.DISPLAY}` : 'DISPLAY is not set';
+      throw new BackendUnavailableError('gl', `headless-gl could not open a WebGL context (${display}; the gl package needs an X display such as Xvfb)`);
+    }
+    return new gpujs.GPU({ mode: 'headlessgl' });
+  }
+  const g = globalThis as unknown as { navigator?: { gpu?: { requestAdapter(): Promise<unknown> } } };
+  if (!g.navigator?.gpu) {
+    try {
+      const webgpu = (await import('webgpu')) as unknown as { create(flags: string[]): unknown; globals: Record<string, unknown> };
+      Object.assign(globalThis, webgpu.globals);
+      const gpu = webgpu.create([]) as { requestAdapter(): Promise<unknown> };
+      Object.defineProperty(globalThis, 'navigator', { value: { ...(g.navigator ?? {}), gpu }, configurable: true, writable: true });
+    } catch (e) {
+      throw new BackendUnavailableError('webgpu', `the webgpu package (Dawn) does not load: ${firstLine(e)}`);
+    }
+  }
+  let adapter: unknown = null;
+  try {
+    adapter = await g.navigator!.gpu!.requestAdapter();
+  } catch (e) {
+    throw new BackendUnavailableError('webgpu', `requestAdapter failed: ${firstLine(e)}`);
+  }
+  if (!adapter) throw new BackendUnavailableError('webgpu', 'navigator.gpu.requestAdapter() gave no adapter');
+  return new gpujs.GPU({ mode: 'webgpu' });
+}
+
+/**
+ * The class of the kernel that ran, checked against the backend's.
+ * @throws BackendUnavailableError when gpu.js fell back (e.g. to CPUKernel), naming the class that ran.
+ */
+export function checkKernelClass(backend: DeviceBackend, k: GpuKernel): string {
+  const ran = k.kernel?.constructor.name ?? 'unknown';
+  if (ran !== EXPECTED_KERNEL_CLASS[backend]) {
+    throw new BackendUnavailableError(backend, `gpu.js ran the kernel as ${ran}, not ${EXPECTED_KERNEL_CLASS[backend]} (silent fallback)`);
+  }
+  return ran;
+}
+
+/** Copies a gpu.js 2D result (rows of Float32Array, or one flat array) into `out` as [y * width + x]. */
+export function flatten2D(result: unknown, width: number, height: number, out: Float32Array): void {
+  if (Array.isArray(result)) {
+    for (let y = 0; y < height; y++) out.set((result[y] as Float32Array).subarray(0, width), y * width);
+  } else {
+    out.set((result as Float32Array).subarray(0, width * height));
+  }
+}
+
+function firstLine(e: unknown): string {
+  return String(e instanceof Error ? e.message : e).split('\n')[0]!.slice(0, 300);
+}
