@@ -1,0 +1,48 @@
+/**
+ * The liquidity add-on (METHODOLOGY.md 4e, engine convention): |q|·h·c, with h half the quoted spread
+ * (converted between coin and USD at F) or default_half_spread (5 bp) of one unit of underlying, and
+ * c = max(1, |q| / (oi_share · OI)).
+ */
+import { describe, test } from 'vitest';
+import { liquidityAddonPosition } from '../../src/margin/liquidity.js';
+import { defaultParams } from '../../src/params/params.js';
+import { expectClose } from '../helpers/expectClose.js';
+import { makeMarket } from './fixtures.js';
+
+const E = '2024-06-28T08:00:00Z';
+const market = makeMarket('2024-06-10T08:00:00Z', [{ name: 'BTC', index: 60000 }], [
+  { name: 'quoted-opt', underlying: 'BTC', kind: 'option', type: 'C', settlement: 'inverse', expiry: E, strike: 65000, forward: 60500, iv: 0.5, bid: 0.010, ask: 0.012 },
+  { name: 'bare-opt', underlying: 'BTC', kind: 'option', type: 'C', settlement: 'inverse', expiry: E, strike: 65000, forward: 60500, iv: 0.5 },
+  { name: 'one-sided', underlying: 'BTC', kind: 'option', type: 'C', settlement: 'inverse', expiry: E, strike: 65000, forward: 60500, iv: 0.5, bid: 0.01 },
+  { name: 'crossed', underlying: 'BTC', kind: 'option', type: 'C', settlement: 'inverse', expiry: E, strike: 65000, forward: 60500, iv: 0.5, bid: 0.012, ask: 0.010 },
+  { name: 'quoted-fut', underlying: 'BTC', kind: 'future', settlement: 'inverse', expiry: E, forward: 60500, bid: 60490, ask: 60510 },
+  { name: 'bare-fut', underlying: 'BTC', kind: 'future', settlement: 'inverse', expiry: E, forward: 60500 },
+  { name: 'lin-opt', underlying: 'BTC', kind: 'option', type: 'P', settlement: 'linear', expiry: E, strike: 55000, forward: 60500, iv: 0.5, bid: 400, ask: 420 },
+  { name: 'oi-opt', underlying: 'BTC', kind: 'option', type: 'C', settlement: 'inverse', expiry: E, strike: 65000, forward: 60500, iv: 0.5, bid: 0.010, ask: 0.012, oi: 1000 },
+  { name: 'oi-zero', underlying: 'BTC', kind: 'option', type: 'C', settlement: 'inverse', expiry: E, strike: 65000, forward: 60500, iv: 0.5, bid: 0.010, ask: 0.012, oi: 0 },
+]);
+const params = defaultParams();
+const F = 60500;
+
+describe('liquidityAddonPosition', () => {
+  test.each([
+    { inst: 'quoted-opt', qty: -5, inCoin: true, expected: 5 * 0.001, why: 'coin quote in a coin unit' },
+    { inst: 'quoted-opt', qty: -5, inCoin: false, expected: 5 * 0.001 * F, why: 'coin quote × F in USD' },
+    { inst: 'bare-opt', qty: 4, inCoin: true, expected: 4 * 0.0005, why: 'no quotes: 5 bp of 1 coin' },
+    { inst: 'bare-opt', qty: 4, inCoin: false, expected: 4 * 0.0005 * F, why: 'no quotes: 5 bp of F USD' },
+    { inst: 'one-sided', qty: 1, inCoin: true, expected: 0.0005, why: 'one quote only: default' },
+    { inst: 'crossed', qty: 1, inCoin: true, expected: 0.0005, why: 'ask < bid: default' },
+    { inst: 'quoted-fut', qty: 10, inCoin: true, expected: 10 * 10 / F, why: 'USD quote / F in coin' },
+    { inst: 'quoted-fut', qty: 10, inCoin: false, expected: 10 * 10, why: 'USD quote in USD' },
+    { inst: 'bare-fut', qty: -2, inCoin: false, expected: 2 * 0.0005 * F, why: 'default in USD' },
+    { inst: 'lin-opt', qty: -3, inCoin: false, expected: 3 * 10, why: 'linear option quote in USD' },
+    // OI 1,000, oi_share 5%: c = max(1, |q| / 50)
+    { inst: 'oi-opt', qty: -20, inCoin: true, expected: 20 * 0.001 * 1, why: 'below 5% of OI: c = 1' },
+    { inst: 'oi-opt', qty: -100, inCoin: true, expected: 100 * 0.001 * 2, why: '10% of OI: c = 2' },
+    { inst: 'oi-opt', qty: 250, inCoin: false, expected: 250 * 0.001 * F * 5, why: '25% of OI: c = 5' },
+    { inst: 'oi-zero', qty: -100, inCoin: true, expected: 100 * 0.001, why: 'OI 0: c = 1' },
+  ])('$inst qty $qty inCoin $inCoin → $expected ($why)', ({ inst, qty, inCoin, expected }) => {
+    const got = liquidityAddonPosition(market, params, market.instruments.id.get(inst)!, qty, inCoin);
+    expectClose(got, expected, 1e-12 * Math.max(1, expected), { inst, qty, inCoin });
+  });
+});
