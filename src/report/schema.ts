@@ -1,0 +1,175 @@
+/**
+ * The DuckDB report's schema: tables keyed by run_id, the views analysts query, and the schema version
+ * recorded in `schema_meta`. docs/report.md documents every column (units, currency, sign).
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+
+/** Version of the layout below; bump it (and add a migration in migrations.ts) on any change. */
+export const SCHEMA_VERSION = 1;
+
+/** Tables, in creation order. Amounts are DOUBLE in the row's currency; NULL = does not apply. */
+export const TABLE_DDL: Record<string, string> = {
+  schema_meta: `CREATE TABLE schema_meta (
+    version INTEGER NOT NULL,
+    engine_version VARCHAR,
+    updated_at TIMESTAMP NOT NULL
+  )`,
+  runs: `CREATE TABLE runs (
+    run_id INTEGER PRIMARY KEY,
+    started_at TIMESTAMP NOT NULL,
+    finished_at TIMESTAMP NOT NULL,
+    written_at TIMESTAMP NOT NULL,
+    snapshot_time TIMESTAMP NOT NULL,
+    models VARCHAR[] NOT NULL,
+    params JSON NOT NULL,
+    params_hash VARCHAR NOT NULL,
+    inputs JSON NOT NULL,
+    backends JSON NOT NULL,
+    timings_ms JSON NOT NULL,
+    scenario_sets JSON NOT NULL,
+    engine_version VARCHAR NOT NULL,
+    status VARCHAR NOT NULL
+  )`,
+  scenarios: `CREATE TABLE scenarios (
+    run_id INTEGER NOT NULL,
+    scenario_set VARCHAR NOT NULL,
+    scenario INTEGER NOT NULL,
+    label VARCHAR,
+    dt_days DOUBLE NOT NULL,
+    underlying VARCHAR NOT NULL,
+    weight DOUBLE NOT NULL,
+    move DOUBLE NOT NULL,
+    delta_one_move DOUBLE NOT NULL,
+    vol_rule VARCHAR NOT NULL,
+    vol_param DOUBLE NOT NULL
+  )`,
+  instruments: `CREATE TABLE instruments (
+    run_id INTEGER NOT NULL,
+    instrument_id INTEGER NOT NULL,
+    instrument VARCHAR NOT NULL,
+    underlying VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,
+    option_type VARCHAR,
+    settlement VARCHAR NOT NULL,
+    strike DOUBLE,
+    expiry TIMESTAMP,
+    t_years DOUBLE NOT NULL,
+    mark_price DOUBLE NOT NULL,
+    mark_iv DOUBLE,
+    forward DOUBLE NOT NULL,
+    bid_price DOUBLE,
+    ask_price DOUBLE,
+    open_interest DOUBLE,
+    index_price DOUBLE NOT NULL,
+    model_value DOUBLE,
+    model_minus_mark DOUBLE
+  )`,
+  account_margin: `CREATE TABLE account_margin (
+    run_id INTEGER NOT NULL,
+    model VARCHAR NOT NULL,
+    account VARCHAR NOT NULL,
+    unit VARCHAR NOT NULL,
+    currency VARCHAR NOT NULL,
+    im DOUBLE,
+    mm DOUBLE,
+    equity DOUBLE,
+    margin_ratio DOUBLE,
+    available DOUBLE,
+    status VARCHAR NOT NULL,
+    scenario_set VARCHAR,
+    worst_scenario INTEGER,
+    worst_case DOUBLE,
+    roll_shock DOUBLE,
+    scan_risk DOUBLE,
+    som DOUBLE,
+    var DOUBLE,
+    es DOUBLE,
+    liquidity_addon DOUBLE,
+    standard_im DOUBLE,
+    standard_mm DOUBLE,
+    saving DOUBLE
+  )`,
+  account_summary: `CREATE TABLE account_summary (
+    run_id INTEGER NOT NULL,
+    model VARCHAR NOT NULL,
+    account VARCHAR NOT NULL,
+    currency VARCHAR NOT NULL,
+    equity DOUBLE,
+    im DOUBLE,
+    mm DOUBLE,
+    margin_ratio DOUBLE,
+    available DOUBLE,
+    status VARCHAR NOT NULL,
+    standard_im DOUBLE,
+    standard_mm DOUBLE,
+    saving DOUBLE
+  )`,
+  rejected_rows: `CREATE TABLE rejected_rows (
+    run_id INTEGER NOT NULL,
+    file VARCHAR NOT NULL,
+    "row" BIGINT,
+    "column" VARCHAR,
+    value VARCHAR,
+    rule VARCHAR NOT NULL
+  )`,
+};
+
+const LATEST = '(SELECT max(run_id) FROM runs)';
+
+/** Views for the common questions; each answers for the latest run (the largest run_id). */
+export const VIEW_DDL: Record<string, string> = {
+  margin_calls: `CREATE OR REPLACE VIEW margin_calls AS
+    SELECT run_id, model, account, unit, currency, status, equity, im, mm, margin_ratio,
+           im - equity AS im_shortfall, greatest(mm - equity, 0) AS mm_shortfall
+    FROM account_margin
+    WHERE run_id = ${LATEST} AND status IN ('margin_call', 'liquidation')
+    ORDER BY status = 'liquidation' DESC, model, unit, im - equity DESC, account`,
+  top_margin_consumers: `CREATE OR REPLACE VIEW top_margin_consumers AS
+    SELECT run_id, model,
+           row_number() OVER (PARTITION BY model ORDER BY im DESC, account) AS im_rank,
+           account, currency, im, mm, equity, available, status,
+           im / nullif(sum(im) OVER (PARTITION BY model), 0) AS im_share
+    FROM account_summary
+    WHERE run_id = ${LATEST} AND im IS NOT NULL
+    ORDER BY model, im_rank`,
+  pm_saving_by_underlying: `CREATE OR REPLACE VIEW pm_saving_by_underlying AS
+    SELECT run_id, model, unit, currency, count(*) AS units,
+           sum(im) AS im, sum(standard_im) AS standard_im, sum(mm) AS mm, sum(standard_mm) AS standard_mm,
+           sum(saving) AS saving, sum(saving) / nullif(sum(standard_im), 0) AS saving_share
+    FROM account_margin
+    WHERE run_id = ${LATEST} AND model <> 'standard' AND standard_im IS NOT NULL AND im IS NOT NULL
+    GROUP BY run_id, model, unit, currency
+    ORDER BY model, unit`,
+  worst_scenarios_by_frequency: `CREATE OR REPLACE VIEW worst_scenarios_by_frequency AS
+    WITH w AS (
+      SELECT run_id, model, scenario_set, worst_scenario AS scenario, count(*) AS units
+      FROM account_margin
+      WHERE run_id = ${LATEST} AND worst_scenario IS NOT NULL
+      GROUP BY run_id, model, scenario_set, worst_scenario
+    ), l AS (
+      SELECT run_id, scenario_set, scenario, any_value(label) AS label, any_value(dt_days) AS dt_days
+      FROM scenarios WHERE run_id = ${LATEST}
+      GROUP BY run_id, scenario_set, scenario
+    )
+    SELECT w.run_id, w.model, w.scenario_set, w.scenario, l.label, l.dt_days, w.units,
+           w.units / sum(w.units) OVER (PARTITION BY w.model) AS share
+    FROM w LEFT JOIN l USING (run_id, scenario_set, scenario)
+    ORDER BY w.model, w.units DESC, w.scenario`,
+};
+
+/** Every table of the report, in creation order. */
+export const REPORT_TABLES = Object.keys(TABLE_DDL);
+/** Every view of the report. */
+export const REPORT_VIEWS = Object.keys(VIEW_DDL);
+
+/** Creates every table and view and records SCHEMA_VERSION (inside the caller's transaction). */
+export async function createSchema(connection: DuckDBConnection, engineVersion: string): Promise<void> {
+  for (const ddl of Object.values(TABLE_DDL)) await connection.run(ddl);
+  await createViews(connection);
+  await connection.run('INSERT INTO schema_meta VALUES ($1, $2, epoch_ms($3::BIGINT))', [SCHEMA_VERSION, engineVersion, Date.now()]);
+}
+
+/** Creates or replaces every view (after a migration too). */
+export async function createViews(connection: DuckDBConnection): Promise<void> {
+  for (const ddl of Object.values(VIEW_DDL)) await connection.run(ddl);
+}

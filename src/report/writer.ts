@@ -1,0 +1,278 @@
+/**
+ * Writes one run into a DuckDB report: one transaction per run (BEGIN … COMMIT, ROLLBACK on any error),
+ * bulk appends through data chunks, runs accumulating in one file with increasing ids. A run that fails
+ * or is killed before COMMIT leaves the file as it was (DuckDB's WAL); a new file is built under a
+ * temporary name and renamed into place only once committed and closed.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, renameSync, rmSync } from 'node:fs';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { STATUS_NAMES, type MarginRows, type ModelName } from '../margin/types.js';
+import { KIND_NAMES, OPTION_CALL, OPTION_PUT, SETTLEMENT_NAMES, type Market } from '../model/market.js';
+import type { RejectedRow } from '../model/book.js';
+import { VOL_RULE_NAMES, type ScenarioSet } from '../scenarios/types.js';
+import { appendColumns, type AppendColumn } from './appendColumns.js';
+import { sqlList, sqlString } from './sql.js';
+import { closeReport, ensureSchema, openReport, type ReportHandle } from './openReport.js';
+import type { AccountSummaryRows, RunRecord, WriteOptions } from './types.js';
+
+/** The scenario family whose ids a model's worst_scenario refers to (null: the model has no scenarios). */
+export const MODEL_SCENARIO_SET: Record<ModelName, string | null> = {
+  'deribit-pm': 'deribit-pm',
+  span: 'span',
+  'var-hs': 'historical',
+  'var-mc': 'monte-carlo',
+  standard: null,
+};
+
+/**
+ * Writes `run` as a new run of the report `dbFile` (created when absent) and returns its id
+ * (1 + the largest id already there).
+ * @throws InputError naming the file when it is not a DuckDB database, not a report, or of a schema
+ * version that cannot be migrated; Error on inconsistent columns or a DuckDB failure. In every case
+ * nothing of the run is left in the file.
+ */
+export async function writeRun(dbFile: string, run: RunRecord, options: WriteOptions = {}): Promise<{ runId: number }> {
+  checkShapes(run);
+  const fresh = !existsSync(dbFile);
+  const target = fresh ? `${dbFile}.partial-${process.pid}-${Date.now()}` : dbFile;
+  let handle: ReportHandle | null = null;
+  let runId = 0;
+  try {
+    handle = await openReport(target);
+    const c = handle.connection;
+    await c.run('BEGIN TRANSACTION');
+    try {
+      await ensureSchema(handle, run.engineVersion);
+      const r = await c.runAndReadAll('SELECT coalesce(max(run_id), 0) + 1 FROM runs');
+      runId = Number(r.getRows()[0]![0]);
+      await writeBody(c, runId, run, options);
+      await c.run('COMMIT');
+    } catch (e) {
+      try { await c.run('ROLLBACK'); } catch { /* the transaction is already gone */ }
+      if (e instanceof Error && handle.file !== dbFile) e.message = e.message.split(handle.file).join(dbFile);
+      throw e;
+    }
+    closeReport(handle);
+    handle = null;
+    if (fresh) {
+      renameSync(target, dbFile);
+      if (existsSync(`${target}.wal`)) renameSync(`${target}.wal`, `${dbFile}.wal`);
+    }
+    return { runId };
+  } finally {
+    if (handle) closeReport(handle);
+    if (fresh && existsSync(target)) { rmSync(target, { force: true }); rmSync(`${target}.wal`, { force: true }); }
+  }
+}
+
+function checkShapes(run: RunRecord): void {
+  const n = run.market.instruments.count;
+  if (run.modelValue.length !== n) throw new Error(`RunRecord.modelValue has ${run.modelValue.length} values for ${n} instruments`);
+  for (const m of run.margin) {
+    for (const [k, v] of Object.entries(m)) {
+      if (ArrayBuffer.isView(v) && (v as unknown as { length: number }).length < m.count) throw new Error(`MarginRows(${m.model}).${k} has fewer than ${m.count} values`);
+    }
+    for (let i = 0; i < m.count; i++) {
+      const a = m.account[i]!;
+      if (a < 0 || a >= run.accountKey.length) throw new Error(`MarginRows(${m.model}) row ${i}: account id ${a} is not in accountKey (0..${run.accountKey.length - 1})`);
+    }
+  }
+  for (const s of run.summaries) {
+    for (let i = 0; i < s.count; i++) {
+      const a = s.account[i]!;
+      if (a < 0 || a >= run.accountKey.length) throw new Error(`AccountSummaryRows(${s.model}) row ${i}: account id ${a} is not in accountKey`);
+    }
+  }
+}
+
+async function writeBody(c: DuckDBConnection, runId: number, run: RunRecord, options: WriteOptions): Promise<void> {
+  const done = (table: string, rows: number) => options.onTableWritten?.(table, rows);
+  let rows = 0;
+  for (const set of run.scenarioSets) rows += await writeScenarios(c, runId, set);
+  done('scenarios', rows);
+  done('instruments', await writeInstruments(c, runId, run.market, run.modelValue));
+  done('rejected_rows', await writeRejected(c, runId, run.rejected));
+
+  if (run.margin.length > 0 || run.summaries.length > 0) {
+    const keys = run.accountKey;
+    await c.run('CREATE TEMP TABLE me_accounts (id INTEGER, key VARCHAR)');
+    const ids = new Int32Array(keys.length);
+    for (let i = 0; i < ids.length; i++) ids[i] = i;
+    await appendColumns(c, 'me_accounts', [{ type: 'INTEGER', values: ids }, { type: 'VARCHAR', value: (i) => keys[i]! }], keys.length, 'main', 'temp');
+  }
+  rows = 0;
+  for (const m of run.margin) rows += await writeMargin(c, runId, m);
+  done('account_margin', rows);
+  rows = 0;
+  for (const s of run.summaries) rows += await writeSummary(c, runId, s);
+  done('account_summary', rows);
+  if (run.margin.length > 0 || run.summaries.length > 0) await c.run('DROP TABLE temp.me_accounts');
+
+  await writeRunRow(c, runId, run);
+  done('runs', 1);
+}
+
+function constInt(n: number, value: number): Int32Array {
+  return new Int32Array(n).fill(value);
+}
+
+async function writeScenarios(c: DuckDBConnection, runId: number, set: ScenarioSet): Promise<number> {
+  const U = set.underlyings.length;
+  const n = set.count * U;
+  const scenario = new Int32Array(n);
+  const dt = new Float64Array(n);
+  for (let s = 0; s < set.count; s++) {
+    for (let u = 0; u < U; u++) { scenario[s * U + u] = set.id[s]!; dt[s * U + u] = set.dtDays[s]!; }
+  }
+  const cols: AppendColumn[] = [
+    { type: 'INTEGER', values: constInt(n, runId) },
+    { type: 'VARCHAR', value: () => set.family },
+    { type: 'INTEGER', values: scenario },
+    { type: 'VARCHAR', value: (r) => set.label[(r / U) | 0] ?? null },
+    { type: 'DOUBLE', values: dt },
+    { type: 'VARCHAR', value: (r) => set.underlyings[r % U]! },
+    { type: 'DOUBLE', values: set.weight },
+    { type: 'DOUBLE', values: set.move },
+    { type: 'DOUBLE', values: set.deltaOneMove },
+    { type: 'VARCHAR', value: (r) => VOL_RULE_NAMES[set.volRule[r]!] ?? `code ${set.volRule[r]}` },
+    { type: 'DOUBLE', values: set.volParam },
+  ];
+  await appendColumns(c, 'scenarios', cols, n);
+  return n;
+}
+
+async function writeInstruments(c: DuckDBConnection, runId: number, market: Market, modelValue: Float64Array): Promise<number> {
+  const ins = market.instruments;
+  const n = ins.count;
+  const ids = new Int32Array(n);
+  const index = new Float64Array(n);
+  const minusMark = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    ids[i] = i;
+    index[i] = market.indexPrice[ins.underlying[i]!]!;
+    minusMark[i] = modelValue[i]! - ins.markPrice[i]!;
+  }
+  const optionName = (t: number) => (t === OPTION_CALL ? 'call' : t === OPTION_PUT ? 'put' : null);
+  const cols: AppendColumn[] = [
+    { type: 'INTEGER', values: constInt(n, runId) },
+    { type: 'INTEGER', values: ids },
+    { type: 'VARCHAR', value: (i) => ins.name[i]! },
+    { type: 'VARCHAR', value: (i) => market.underlyings[ins.underlying[i]!]! },
+    { type: 'VARCHAR', value: (i) => KIND_NAMES[ins.kind[i]!]! },
+    { type: 'VARCHAR', value: (i) => optionName(ins.optionType[i]!) },
+    { type: 'VARCHAR', value: (i) => SETTLEMENT_NAMES[ins.settlement[i]!]! },
+    { type: 'DOUBLE', values: ins.strike, nanIsNull: true },
+    { type: 'TIMESTAMP_MS', values: ins.expiryMs },
+    { type: 'DOUBLE', values: ins.tYears },
+    { type: 'DOUBLE', values: ins.markPrice },
+    { type: 'DOUBLE', values: ins.markIv, nanIsNull: true },
+    { type: 'DOUBLE', values: ins.forward },
+    { type: 'DOUBLE', values: ins.bidPrice, nanIsNull: true },
+    { type: 'DOUBLE', values: ins.askPrice, nanIsNull: true },
+    { type: 'DOUBLE', values: ins.openInterest, nanIsNull: true },
+    { type: 'DOUBLE', values: index },
+    { type: 'DOUBLE', values: modelValue, nanIsNull: true },
+    { type: 'DOUBLE', values: minusMark, nanIsNull: true },
+  ];
+  await appendColumns(c, 'instruments', cols, n);
+  return n;
+}
+
+async function writeRejected(c: DuckDBConnection, runId: number, rejected: RejectedRow[]): Promise<number> {
+  const n = rejected.length;
+  if (n === 0) return 0;
+  const row = new Float64Array(n);
+  for (let i = 0; i < n; i++) row[i] = rejected[i]!.row ?? NaN;
+  await appendColumns(c, 'rejected_rows', [
+    { type: 'INTEGER', values: constInt(n, runId) },
+    { type: 'VARCHAR', value: (i) => rejected[i]!.file },
+    { type: 'BIGINT', values: row },
+    { type: 'VARCHAR', value: (i) => rejected[i]!.column },
+    { type: 'VARCHAR', value: (i) => rejected[i]!.value },
+    { type: 'VARCHAR', value: (i) => rejected[i]!.rule },
+  ], n);
+  return n;
+}
+
+const NULL_NAN = (col: string) => `CASE WHEN isnan(s.${col}) THEN NULL ELSE s.${col} END`;
+
+/**
+ * Margin rows go through a typed staging table (numeric columns copied chunk by chunk) and one
+ * set-based INSERT … SELECT that decodes the dictionaries (account keys, units, currencies, status)
+ * and turns NaN / −1 into NULL: strings are never set one value per row.
+ */
+async function writeMargin(c: DuckDBConnection, runId: number, m: MarginRows): Promise<number> {
+  const doubles = ['im', 'mm', 'equity', 'margin_ratio', 'available', 'worst_case', 'roll_shock', 'scan_risk', 'som', 'var', 'es', 'liquidity_addon', 'standard_im', 'standard_mm'];
+  const values = [m.im, m.mm, m.equity, m.marginRatio, m.available, m.worstCase, m.rollShock, m.scanRisk, m.som, m.var, m.es, m.liquidityAddon, m.standardIm, m.standardMm];
+  await c.run(`CREATE TEMP TABLE me_stage_margin (account INTEGER, unit INTEGER, currency INTEGER, status UTINYINT, worst_scenario INTEGER, ${doubles.map((d) => `${d} DOUBLE`).join(', ')})`);
+  await appendColumns(c, 'me_stage_margin', [
+    { type: 'INTEGER', values: m.account },
+    { type: 'INTEGER', values: m.unit },
+    { type: 'INTEGER', values: m.currency },
+    { type: 'UTINYINT', values: m.status },
+    { type: 'INTEGER', values: m.worstScenario },
+    ...values.map((v): AppendColumn => ({ type: 'DOUBLE', values: v })),
+  ], m.count, 'main', 'temp');
+  await c.run(`INSERT INTO account_margin
+    SELECT ${runId}, ${sqlString(m.model)}, a.key, ${sqlList(m.unitNames)}[s.unit + 1], ${sqlList(m.currencyNames)}[s.currency + 1],
+      ${['im', 'mm', 'equity', 'margin_ratio', 'available'].map(NULL_NAN).join(', ')},
+      ${sqlList(STATUS_NAMES)}[s.status + 1], ${sqlString(MODEL_SCENARIO_SET[m.model] ?? null)},
+      CASE WHEN s.worst_scenario < 0 THEN NULL ELSE s.worst_scenario END,
+      ${['worst_case', 'roll_shock', 'scan_risk', 'som', 'var', 'es', 'liquidity_addon', 'standard_im', 'standard_mm'].map(NULL_NAN).join(', ')},
+      CASE WHEN isnan(s.standard_im - s.im) THEN NULL ELSE s.standard_im - s.im END
+    FROM temp.me_stage_margin s LEFT JOIN temp.me_accounts a ON a.id = s.account`);
+  await c.run('DROP TABLE temp.me_stage_margin');
+  return m.count;
+}
+
+async function writeSummary(c: DuckDBConnection, runId: number, s: AccountSummaryRows): Promise<number> {
+  const doubles = ['equity', 'im', 'mm', 'margin_ratio', 'available', 'standard_im', 'standard_mm'];
+  const values = [s.equity, s.im, s.mm, s.marginRatio, s.available, s.standardIm, s.standardMm];
+  await c.run(`CREATE TEMP TABLE me_stage_summary (account INTEGER, status UTINYINT, ${doubles.map((d) => `${d} DOUBLE`).join(', ')})`);
+  await appendColumns(c, 'me_stage_summary', [
+    { type: 'INTEGER', values: s.account },
+    { type: 'UTINYINT', values: s.status },
+    ...values.map((v): AppendColumn => ({ type: 'DOUBLE', values: v })),
+  ], s.count, 'main', 'temp');
+  await c.run(`INSERT INTO account_summary
+    SELECT ${runId}, ${sqlString(s.model)}, a.key, 'USD',
+      ${['equity', 'im', 'mm', 'margin_ratio', 'available'].map(NULL_NAN).join(', ')},
+      ${sqlList(STATUS_NAMES)}[s.status + 1],
+      ${['standard_im', 'standard_mm'].map(NULL_NAN).join(', ')},
+      CASE WHEN isnan(s.standard_im - s.im) THEN NULL ELSE s.standard_im - s.im END
+    FROM temp.me_stage_summary s LEFT JOIN temp.me_accounts a ON a.id = s.account`);
+  await c.run('DROP TABLE temp.me_stage_summary');
+  return s.count;
+}
+
+/** SHA-256 (hex) of JSON.stringify(params): the fallback when the run does not carry its params hash. */
+export function paramsHashOf(params: unknown): string {
+  return createHash('sha256').update(JSON.stringify(params)).digest('hex');
+}
+
+async function writeRunRow(c: DuckDBConnection, runId: number, run: RunRecord): Promise<void> {
+  const now = Date.now();
+  const scenarioSets: Record<string, unknown> = {};
+  for (const s of run.scenarioSets) scenarioSets[s.family] = { count: s.count, underlyings: s.underlyings, meta: s.meta };
+  await c.run(
+    `INSERT INTO runs VALUES ($1, epoch_ms($2::BIGINT), epoch_ms($3::BIGINT), epoch_ms($4::BIGINT), epoch_ms($5::BIGINT),
+      CAST($6::JSON AS VARCHAR[]), $7::JSON, $8, $9::JSON, $10::JSON, $11::JSON, $12::JSON, $13, $14)`,
+    [
+      runId,
+      Math.round(run.startedAtMs),
+      Math.round(run.finishedAtMs ?? now),
+      now,
+      Math.round(run.snapshotTimeMs),
+      JSON.stringify(run.models),
+      JSON.stringify(run.params),
+      run.paramsHash ?? paramsHashOf(run.params),
+      JSON.stringify(run.inputs),
+      JSON.stringify(run.backends),
+      JSON.stringify(run.timingsMs),
+      JSON.stringify(scenarioSets),
+      run.engineVersion,
+      run.status ?? (run.rejected.length > 0 ? 'ok_with_rejected_rows' : 'ok'),
+    ],
+  );
+}

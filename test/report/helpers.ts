@@ -1,0 +1,35 @@
+/** Test helpers for the report: temp directories and read-only SQL on a report file. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { REPORT_TABLES } from '../../src/report/schema.js';
+
+/** A fresh temp directory; remove it with `rmTmp`. */
+export function tmpDir(): string {
+  return mkdtempSync(join(tmpdir(), 'me-report-'));
+}
+export function rmTmp(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** Rows of `sql` on `file` (opened read-only, closed afterwards), values as JSON (numbers stay numbers). */
+export async function query(file: string, sql: string): Promise<Record<string, unknown>[]> {
+  const inst = await DuckDBInstance.create(file, { access_mode: 'READ_ONLY' });
+  const c = await inst.connect();
+  try {
+    const r = await c.runAndReadAll(sql);
+    return r.getRowObjectsJS() as Record<string, unknown>[];
+  } finally {
+    c.closeSync();
+    inst.closeSync();
+  }
+}
+
+/** Row count of every report table, and the largest run id: what "unchanged" means for a report. */
+export async function reportState(file: string): Promise<Record<string, number>> {
+  const sql = REPORT_TABLES.map((t) => `SELECT '${t}' AS t, count(*)::INTEGER AS n FROM ${t}`).join(' UNION ALL ')
+    + ` UNION ALL SELECT 'max_run_id', coalesce(max(run_id), 0)::INTEGER FROM runs ORDER BY t`;
+  const rows = await query(file, sql);
+  return Object.fromEntries(rows.map((r) => [r.t as string, r.n as number]));
+}

@@ -1,0 +1,194 @@
+/**
+ * writeRun on hand-built inputs (fixtures/sampleRun.ts), read back with SQL: every table, NULL handling
+ * (NaN and −1 become NULL, +Infinity stays), the views, and runs accumulating with distinct ids.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { writeRun } from '../../src/report/writer.js';
+import { REPORT_TABLES, REPORT_VIEWS, SCHEMA_VERSION } from '../../src/report/schema.js';
+import { SNAPSHOT_MS, sampleRun } from './fixtures/sampleRun.js';
+import { query, rmTmp, tmpDir } from './helpers.js';
+
+let dir: string;
+let db: string;
+let firstId: number;
+let secondId: number;
+
+beforeAll(async () => {
+  dir = tmpDir();
+  db = join(dir, 'report.duckdb');
+  firstId = (await writeRun(db, sampleRun())).runId;
+  const second = { ...sampleRun(), startedAtMs: SNAPSHOT_MS + 3_600_000, finishedAtMs: SNAPSHOT_MS + 3_601_000, rejected: [] };
+  secondId = (await writeRun(db, second)).runId;
+});
+afterAll(() => rmTmp(dir));
+
+describe('runs accumulate', () => {
+  test('ids are 1 then 2, both runs are there with their own rows', async () => {
+    expect([firstId, secondId]).toEqual([1, 2]);
+    const rows = await query(db, `SELECT run_id, (SELECT count(*)::INTEGER FROM account_margin m WHERE m.run_id = r.run_id) AS n,
+      (SELECT count(*)::INTEGER FROM rejected_rows x WHERE x.run_id = r.run_id) AS rejected, status FROM runs r ORDER BY run_id`);
+    expect(rows).toEqual([
+      { run_id: 1, n: 7, rejected: 2, status: 'ok_with_rejected_rows' },
+      { run_id: 2, n: 7, rejected: 0, status: 'ok' },
+    ]);
+  });
+  test('a new file is built under a temporary name and renamed: nothing else is left in the directory', () => {
+    expect(readdirSync(dir).filter((f) => f !== 'report.duckdb')).toEqual([]);
+    expect(existsSync(db)).toBe(true);
+  });
+  test('schema_meta holds the schema version', async () => {
+    expect(await query(db, 'SELECT version, engine_version FROM schema_meta')).toEqual([{ version: SCHEMA_VERSION, engine_version: '0.1.0-test' }]);
+  });
+  test('every table and view exists', async () => {
+    const rows = await query(db, `SELECT table_name AS name FROM duckdb_tables() WHERE schema_name = 'main'
+      UNION ALL SELECT view_name FROM duckdb_views() WHERE schema_name = 'main' AND NOT internal ORDER BY 1`);
+    expect(rows.map((r) => r.name)).toEqual([...REPORT_TABLES, ...REPORT_VIEWS].sort());
+  });
+});
+
+describe('runs row', () => {
+  test('times, models, params, inputs, backends and timings round-trip', async () => {
+    const [r] = await query(db, `SELECT epoch_ms(started_at) AS started, epoch_ms(finished_at) AS finished, epoch_ms(snapshot_time) AS snap,
+      models, params::VARCHAR AS params, params_hash, inputs::VARCHAR AS inputs, backends::VARCHAR AS backends,
+      timings_ms::VARCHAR AS timings, scenario_sets->>'$.span.meta.psr.ETH' AS eth_psr, engine_version,
+      written_at >= finished_at AS written_after FROM runs WHERE run_id = 1`);
+    const run = sampleRun();
+    expect(r).toMatchObject({
+      started: BigInt(run.startedAtMs), finished: BigInt(run.finishedAtMs!), snap: BigInt(SNAPSHOT_MS),
+      models: ['deribit-pm', 'span'], params_hash: 'abc123', eth_psr: '0.15', engine_version: '0.1.0-test', written_after: true,
+    });
+    expect(JSON.parse(r!.params as string)).toEqual(run.params);
+    expect(JSON.parse(r!.inputs as string)).toEqual(run.inputs);
+    expect(JSON.parse(r!.backends as string)).toEqual(run.backends);
+    expect(JSON.parse(r!.timings as string)).toEqual(run.timingsMs);
+  });
+});
+
+describe('scenarios: long format, one row per (scenario, underlying)', () => {
+  test.each([
+    // [set, scenario, underlying, label, dt_days, weight, move, vol_rule, vol_param] from fixtures/sampleRun.ts pmScenarios / spanScenarios
+    ['deribit-pm', 0, 'BTC', '-16% vol up', 0, 1, -0.16, 'up', 1],
+    ['deribit-pm', 0, 'ETH', '-16% vol up', 0, 1, -0.18, 'up', 1],
+    ['deribit-pm', 2, 'BTC', "+16% vol down (o'clock)", 1, 0.5, 0.16, 'down', 1],
+    ['deribit-pm', 2, 'ETH', "+16% vol down (o'clock)", 1, 0.25, 0.18, 'mult', 1.3],
+    ['span', 1, 'ETH', 'down 1/3', 0, 1, -0.05, 'none', 1],
+  ])('%s scenario %i %s', async (set, id, u, label, dt, w, move, rule, param) => {
+    const rows = await query(db, `SELECT label, dt_days, weight, move, delta_one_move, vol_rule, vol_param FROM scenarios
+      WHERE run_id = 1 AND scenario_set = '${set}' AND scenario = ${id} AND underlying = '${u}'`);
+    expect(rows).toEqual([{ label, dt_days: dt, weight: w, move, delta_one_move: move, vol_rule: rule, vol_param: param }]);
+  });
+  test('row count is count × underlyings per set', async () => {
+    expect(await query(db, 'SELECT scenario_set, count(*)::INTEGER AS n FROM scenarios WHERE run_id = 1 GROUP BY 1 ORDER BY 1'))
+      .toEqual([{ scenario_set: 'deribit-pm', n: 6 }, { scenario_set: 'span', n: 4 }]);
+  });
+});
+
+describe('instruments', () => {
+  test.each([
+    // [instrument, kind, option_type, settlement, strike, model_value, model_minus_mark, index_price]
+    ['BTC-27MAR26-100000-C', 'option', 'call', 'inverse', 100_000, 0.0452, 0.0452 - 0.045, 95_000],
+    ['BTC-27MAR26-80000-P', 'option', 'put', 'inverse', 80_000, 0.0118, 0.0118 - 0.012, 95_000],
+    ['BTC-PERPETUAL', 'perpetual', null, 'inverse', null, null, null, 95_000],
+    ['ETH-27MAR26', 'future', null, 'linear', null, 3_320, 0, 3_300],
+  ])('%s', async (name, kind, opt, settle, strike, value, diff, index) => {
+    const [r] = await query(db, `SELECT kind, option_type, settlement, strike, model_value, model_minus_mark, index_price,
+      expiry IS NULL AS no_expiry, bid_price FROM instruments WHERE run_id = 1 AND instrument = '${name}'`);
+    expect(r).toMatchObject({ kind, option_type: opt, settlement: settle, strike, model_value: value, index_price: index, no_expiry: kind === 'perpetual' });
+    if (diff === null) expect(r!.model_minus_mark).toBeNull();
+    else expect(Math.abs((r!.model_minus_mark as number) - diff)).toBeLessThan(1e-15);
+  });
+  test('missing quotes are NULL, expiry is the UTC timestamp', async () => {
+    const [r] = await query(db, `SELECT bid_price, ask_price, strftime(expiry, '%Y-%m-%d %H:%M') AS expiry FROM instruments
+      WHERE run_id = 1 AND instrument = 'BTC-27MAR26-80000-P'`);
+    expect(r).toEqual({ bid_price: null, ask_price: 0.013, expiry: '2026-03-27 08:00' });
+  });
+});
+
+describe('account_margin', () => {
+  test.each([
+    // [model, account, unit, currency, status, worst_scenario, margin_ratio, saving] from fixtures pmRows / spanRows
+    ['deribit-pm', 'alice', 'BTC', 'BTC', 'ok', 0, 0.2, 0.9 - 0.5],
+    ['deribit-pm', 'alice', 'USDC', 'USDC', 'margin_call', 2, 0.9, 3_000],
+    ['deribit-pm', 'bob', 'BTC', 'BTC', 'liquidation', 0, Infinity, null],
+    ['deribit-pm', 'carol', 'ETH', 'ETH', 'ok', null, 0, 0],
+    ['deribit-pm', "o'neil", 'BTC', 'BTC', 'margin_call', 2, 0.8, 0.35 - 0.3],
+    ['span', 'alice', 'BTC', 'USD', 'ok', 1, 0.225, null],
+    ['span', 'bob', 'BTC', 'USD', 'liquidation', 1, Infinity, null],
+  ])('%s %s %s', async (model, account, unit, currency, status, worst, ratio, saving) => {
+    const rows = await query(db, `SELECT currency, status, worst_scenario, margin_ratio, saving, scenario_set FROM account_margin
+      WHERE run_id = 1 AND model = '${model}' AND account = '${String(account).replace(/'/g, "''")}' AND unit = '${unit}'`);
+    expect(rows).toHaveLength(1);
+    const r = rows[0]!;
+    expect(r).toMatchObject({ currency, status, worst_scenario: worst, margin_ratio: ratio, scenario_set: model });
+    if (saving === null) expect(r.saving).toBeNull();
+    else expect(Math.abs((r.saving as number) - saving)).toBeLessThan(1e-12);
+  });
+  test('components that do not apply are NULL (NaN in), the others are kept', async () => {
+    const rows = await query(db, `SELECT model, count(worst_case)::INTEGER AS wc, count(roll_shock)::INTEGER AS rs,
+      count(scan_risk)::INTEGER AS sr, count(som)::INTEGER AS som, count(var)::INTEGER AS var, count(es)::INTEGER AS es,
+      count(standard_im)::INTEGER AS std, count(*)::INTEGER AS n FROM account_margin WHERE run_id = 1 GROUP BY model ORDER BY model`);
+    expect(rows).toEqual([
+      { model: 'deribit-pm', wc: 5, rs: 5, sr: 0, som: 0, var: 0, es: 0, std: 4, n: 5 },
+      { model: 'span', wc: 0, rs: 0, sr: 2, som: 2, var: 0, es: 0, std: 0, n: 2 },
+    ]);
+  });
+  test('amounts round-trip exactly', async () => {
+    const [r] = await query(db, `SELECT im, mm, equity, available, worst_case, roll_shock, liquidity_addon, standard_im, standard_mm
+      FROM account_margin WHERE run_id = 1 AND model = 'deribit-pm' AND account = 'alice' AND unit = 'USDC'`);
+    expect(r).toEqual({ im: 12_000, mm: 9_000, equity: 10_000, available: -2_000, worst_case: 11_000, roll_shock: 250, liquidity_addon: 750, standard_im: 15_000, standard_mm: 10_000 });
+  });
+});
+
+describe('account_summary and rejected_rows', () => {
+  test('summary rows in USD with statuses and savings', async () => {
+    const rows = await query(db, `SELECT account, currency, status, margin_ratio, saving FROM account_summary WHERE run_id = 1 ORDER BY account`);
+    expect(rows).toEqual([
+      { account: 'alice', currency: 'USD', status: 'margin_call', margin_ratio: 0.235, saving: 41_000 },
+      { account: 'bob', currency: 'USD', status: 'liquidation', margin_ratio: Infinity, saving: null },
+      { account: 'carol', currency: 'USD', status: 'ok', margin_ratio: 0, saving: 0 },
+      { account: "o'neil", currency: 'USD', status: 'margin_call', margin_ratio: 0.8, saving: 4_750 },
+    ]);
+  });
+  test('rejected rows keep file, row, column, value and rule (NULL value kept NULL)', async () => {
+    expect(await query(db, 'SELECT file, "row"::INTEGER AS row, "column", value, rule FROM rejected_rows WHERE run_id = 1 ORDER BY file')).toEqual([
+      { file: 'balances.arrow', row: 3, column: 'currency', value: null, rule: 'is required' },
+      { file: 'positions.arrow', row: 7, column: 'quantity', value: 'NaN', rule: 'is not a finite number' },
+    ]);
+  });
+});
+
+describe('views answer for the latest run', () => {
+  test('margin_calls: liquidations first, then margin calls by shortfall; latest run only', async () => {
+    const rows = await query(db, 'SELECT run_id, model, account, unit, status, im_shortfall FROM margin_calls');
+    expect(rows.map((r) => [r.run_id, r.model, r.account, r.unit, r.status])).toEqual([
+      [2, 'deribit-pm', 'bob', 'BTC', 'liquidation'],
+      [2, 'span', 'bob', 'BTC', 'liquidation'],
+      [2, 'deribit-pm', "o'neil", 'BTC', 'margin_call'],
+      [2, 'deribit-pm', 'alice', 'USDC', 'margin_call'],
+    ]);
+    expect(rows[3]!.im_shortfall).toBe(2_000);
+  });
+  test('top_margin_consumers ranks accounts by USD IM', async () => {
+    const rows = await query(db, 'SELECT im_rank::INTEGER AS r, account, im, im_share FROM top_margin_consumers');
+    expect(rows.map((r) => [r.r, r.account])).toEqual([[1, 'bob'], [2, 'alice'], [3, "o'neil"], [4, 'carol']]);
+    expect(Math.abs((rows[0]!.im_share as number) - 114_000 / 202_000)).toBeLessThan(1e-12);
+  });
+  test('pm_saving_by_underlying sums IM and standard IM where both exist', async () => {
+    const rows = await query(db, 'SELECT model, unit, units::INTEGER AS units, im, standard_im, saving, saving_share FROM pm_saving_by_underlying');
+    expect(rows.map((r) => [r.model, r.unit, r.units])).toEqual([['deribit-pm', 'BTC', 2], ['deribit-pm', 'ETH', 1], ['deribit-pm', 'USDC', 1]]);
+    const btc = rows[0]!;
+    expect(Math.abs((btc.im as number) - 0.8)).toBeLessThan(1e-12);
+    expect(Math.abs((btc.standard_im as number) - 1.25)).toBeLessThan(1e-12);
+    expect(Math.abs((btc.saving_share as number) - 0.45 / 1.25)).toBeLessThan(1e-12);
+  });
+  test('worst_scenarios_by_frequency counts units per worst scenario with its label', async () => {
+    const rows = await query(db, 'SELECT model, scenario, label, units::INTEGER AS units, share FROM worst_scenarios_by_frequency');
+    expect(rows).toEqual([
+      { model: 'deribit-pm', scenario: 0, label: '-16% vol up', units: 2, share: 0.5 },
+      { model: 'deribit-pm', scenario: 2, label: "+16% vol down (o'clock)", units: 2, share: 0.5 },
+      { model: 'span', scenario: 1, label: 'down 1/3', units: 2, share: 1 },
+    ]);
+  });
+});
