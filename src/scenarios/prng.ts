@@ -48,6 +48,17 @@ export class Xoshiro128ss {
     if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
   }
 
+  /**
+   * A generator with the raw state words (for checking against the reference implementation).
+   * @throws RangeError when every word is 0 (the one state xoshiro cannot leave).
+   */
+  static fromState(s0: number, s1: number, s2: number, s3: number): Xoshiro128ss {
+    if (((s0 | s1 | s2 | s3) >>> 0) === 0) throw new RangeError('xoshiro128** state must not be all zero');
+    const g = new Xoshiro128ss(0);
+    g.s0 = s0 | 0; g.s1 = s1 | 0; g.s2 = s2 | 0; g.s3 = s3 | 0;
+    return g;
+  }
+
   /** The next 32-bit output, as an unsigned integer. */
   nextUint32(): number {
     const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
