@@ -1,0 +1,75 @@
+/**
+ * Account keys shared by the positions and balances files: each row's key (Utf8, Dictionary<Utf8> or
+ * an integer type) becomes a provisional id while the files stream in; `finish` then numbers the
+ * accounts that are used densely in key order (Int64 numerically, strings by UTF-16 code unit, as
+ * JavaScript compares them) so that ids are deterministic whatever the row order.
+ */
+import type { Data } from 'apache-arrow';
+import type { ResolvedColumn } from './columnSpec.js';
+import { DictionaryMapper, internInts, internStrings } from './columnValues.js';
+import { Utf8Interner } from './utf8Interner.js';
+import { Int64Interner } from './int64Interner.js';
+
+/** Accounts' key type: strings or 64-bit integers. */
+export type AccountKeyType = 'utf8' | 'int64';
+
+/** The key type an account column's storage gives. */
+export function accountKeyType(col: ResolvedColumn): AccountKeyType {
+  return col.storage === 'int' || col.storage === 'int64' ? 'int64' : 'utf8';
+}
+
+/** The final numbering: key per dense id, and provisional id -> dense id (-1 when unused). */
+export interface AccountNumbering {
+  accountKey: string[];
+  remap: Int32Array;
+}
+
+/** Interns account keys of one key type across files. */
+export class AccountKeys {
+  private readonly strings = new Utf8Interner(1 << 16);
+  private readonly ints = new Int64Interner(1 << 16);
+  private readonly dicts = new Map<string, DictionaryMapper>();
+  constructor(readonly type: AccountKeyType) {}
+
+  /** Number of distinct keys seen so far (provisional ids are 0..count-1). */
+  get count(): number { return this.type === 'utf8' ? this.strings.count : this.ints.count; }
+
+  /** Writes the provisional id of each row's key to `out[at…]`, -1 for null keys. `source` names the file (one dictionary cache per file). */
+  intern(source: string, col: ResolvedColumn, data: Data, out: Int32Array, at: number): void {
+    if (this.type === 'int64') { internInts(col, data, this.ints, out, at); return; }
+    let d = this.dicts.get(source);
+    if (!d) { d = new DictionaryMapper(this.strings); this.dicts.set(source, d); }
+    internStrings(col, data, this.strings, d, out, at);
+  }
+
+  /** The key of a provisional id, as text (Int64 as a decimal string). */
+  key(id: number): string { return this.type === 'utf8' ? this.strings.get(id) : this.ints.get(id).toString(); }
+
+  /** Numbers the used keys (`used[id] = 1`) densely in key order. */
+  finish(used: Uint8Array): AccountNumbering {
+    const n = this.count;
+    const remap = new Int32Array(n).fill(-1);
+    if (this.type === 'int64') {
+      let m = 0;
+      for (let id = 0; id < n; id++) if (used[id]) m++;
+      const keys = new BigInt64Array(m);
+      let k = 0;
+      for (let id = 0; id < n; id++) if (used[id]) keys[k++] = this.ints.get(id);
+      keys.sort();
+      const accountKey = new Array<string>(m);
+      for (let j = 0; j < m; j++) {
+        const v = keys[j]!;
+        remap[this.ints.find(Number(v & 0xffffffffn) | 0, Number(v >> 32n) | 0)] = j;
+        accountKey[j] = v.toString();
+      }
+      return { accountKey, remap };
+    }
+    const ids: number[] = [];
+    const text: string[] = new Array(n);
+    for (let id = 0; id < n; id++) if (used[id]) { ids.push(id); text[id] = this.strings.get(id); }
+    ids.sort((a, b) => (text[a]! < text[b]! ? -1 : 1));
+    const accountKey = new Array<string>(ids.length);
+    for (let j = 0; j < ids.length; j++) { remap[ids[j]!] = j; accountKey[j] = text[ids[j]!]!; }
+    return { accountKey, remap };
+  }
+}

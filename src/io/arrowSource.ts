@@ -1,0 +1,124 @@
+/**
+ * Opening an Arrow IPC input: detects the file format (magic `ARROW1` at both ends) or the stream
+ * format (a continuation marker 0xFFFFFFFF first), then streams its record batches from disk one at a
+ * time with apache-arrow's RecordBatchReader, so memory holds one batch of raw input at a time.
+ * Every failure (missing, unreadable, empty, not Arrow, truncated, corrupt) becomes an InputError that
+ * names the file and what was expected; Arrow's own messages ("Unrecognized input") never reach the user.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import { RecordBatchReader, type RecordBatch, type Schema } from 'apache-arrow';
+import { InputError, fileError } from '../errors.js';
+
+/** What an Arrow input was written as. */
+export type ArrowFormat = 'file' | 'stream';
+
+/** An opened Arrow input: its schema and its record batches, read lazily from disk. */
+export interface ArrowSource {
+  file: string;
+  format: ArrowFormat;
+  schema: Schema;
+  /** the record batches in order; the file is closed when the iteration ends or stops */
+  batches(): AsyncGenerator<RecordBatch>;
+  /** closes the file (also done by `batches()` when it finishes) */
+  close(): Promise<void>;
+}
+
+const EXPECTED = 'expected an Arrow IPC file (starting and ending with ARROW1) or an Arrow IPC stream';
+const MAGIC = [0x41, 0x52, 0x52, 0x4f, 0x57, 0x31]; // "ARROW1"
+
+/**
+ * Opens `file` and reads its schema.
+ * @throws InputError naming the file when it is missing, unreadable, empty, not Arrow or truncated.
+ */
+export async function openArrow(file: string): Promise<ArrowSource> {
+  let fh: FileHandle;
+  try {
+    fh = await open(file, 'r');
+  } catch (e) {
+    throw fileError(file, describeOpenError(e as NodeJS.ErrnoException));
+  }
+  try {
+    const st = await fh.stat();
+    if (st.isDirectory()) throw fileError(file, `is a directory; ${EXPECTED}`);
+    if (st.size === 0) throw fileError(file, `is empty; ${EXPECTED}`);
+    const head = Buffer.alloc(8);
+    await fh.read(head, 0, Math.min(8, st.size), 0);
+    let format: ArrowFormat;
+    if (hasMagic(head, 0)) {
+      format = 'file';
+      const tail = Buffer.alloc(6);
+      if (st.size < 12) throw fileError(file, `is truncated: an Arrow IPC file of ${st.size} bytes has no footer; ${EXPECTED}`);
+      await fh.read(tail, 0, 6, st.size - 6);
+      if (!hasMagic(tail, 0)) throw fileError(file, `is truncated or corrupt: the Arrow IPC file does not end with ARROW1 (its footer is missing); ${EXPECTED}`);
+    } else if (st.size >= 8 && head.readUInt32LE(0) === 0xffffffff) {
+      format = 'stream';
+    } else {
+      throw fileError(file, `is not Arrow (it starts with ${describeHead(head, Math.min(8, st.size))}); ${EXPECTED}`);
+    }
+    let reader: RecordBatchReader;
+    try {
+      reader = await RecordBatchReader.from(fh);
+      await reader.open();
+    } catch (e) {
+      throw fileError(file, `is corrupt or truncated: its Arrow ${format} schema cannot be read${detail(e)}; ${EXPECTED}`);
+    }
+    if (!reader.schema) throw fileError(file, `is corrupt or truncated: no Arrow schema found; ${EXPECTED}`);
+    const schema = reader.schema;
+    let closed = false;
+    const close = async () => {
+      if (closed) return;
+      closed = true;
+      await fh.close().catch(() => undefined);
+    };
+    async function* batches(): AsyncGenerator<RecordBatch> {
+      let k = 0;
+      try {
+        for (;;) {
+          let r: IteratorResult<RecordBatch>;
+          try {
+            r = await reader.next();
+          } catch (e) {
+            throw fileError(file, `is corrupt or truncated: record batch ${k} of the Arrow ${format} cannot be read${detail(e)}; ${EXPECTED}`);
+          }
+          if (r.done) break;
+          k++;
+          yield r.value;
+        }
+      } finally {
+        await close();
+      }
+    }
+    return { file, format, schema, batches, close };
+  } catch (e) {
+    await fh.close().catch(() => undefined);
+    throw e;
+  }
+}
+
+function hasMagic(b: Uint8Array, at: number): boolean {
+  for (let i = 0; i < 6; i++) if (b[at + i] !== MAGIC[i]) return false;
+  return true;
+}
+
+function describeOpenError(e: NodeJS.ErrnoException): string {
+  switch (e.code) {
+    case 'ENOENT': return `not found; ${EXPECTED}`;
+    case 'EACCES': case 'EPERM': return `cannot be read (permission denied); ${EXPECTED}`;
+    case 'EISDIR': return `is a directory; ${EXPECTED}`;
+    default: return `cannot be opened (${e.code ?? e.message}); ${EXPECTED}`;
+  }
+}
+
+function describeHead(b: Uint8Array, n: number): string {
+  const bytes = Array.from(b.subarray(0, n));
+  const printable = bytes.every((c) => c >= 0x20 && c < 0x7f);
+  return printable ? `the text ${JSON.stringify(String.fromCharCode(...bytes))}` : `the bytes ${bytes.map((c) => c.toString(16).padStart(2, '0')).join(' ')}`;
+}
+
+/** Arrow's own messages are kept out unless they say something useful about the bytes. */
+function detail(e: unknown): string {
+  if (e instanceof InputError) throw e;
+  const m = e instanceof Error ? e.message : String(e);
+  if (/unrecognized input/i.test(m) || m.length > 200 || m === '') return '';
+  return ` (${m.replace(/\s+/g, ' ')})`;
+}

@@ -1,0 +1,216 @@
+/**
+ * Builds the CSR position book of src/model/book.ts from position rows already turned into ids:
+ * sorted by (account, risk unit, instrument id): a stable counting sort by account that carries each
+ * row's instrument rank in (unit, id) order, quantity and entry price into contiguous per-account runs,
+ * then a stable sort of each run by rank; duplicate (account, instrument) rows summed, and positions
+ * netting to exactly 0 left out. Typed arrays throughout; rows are read once, in order.
+ */
+import { SETTLE_INVERSE, type Market } from '../model/market.js';
+import type { PositionBook } from '../model/book.js';
+import type { AccountKeyType } from './accountKeys.js';
+
+/** Position rows by row number; a row with `instrument[r] < 0` or `account[r] < 0` is not in the book. */
+export interface PositionRows {
+  count: number;
+  /** dense account id */
+  account: Int32Array;
+  /** instrument id in the market */
+  instrument: Int32Array;
+  /** signed, units of underlying */
+  quantity: Float64Array;
+  /** USD; NaN when not given */
+  entryPrice: Float64Array;
+}
+
+/** The book and what building it merged or left out. */
+export interface BuiltBook {
+  book: PositionBook;
+  /** rows summed into an earlier row of the same (account, instrument) */
+  mergedRows: number;
+  /** positions whose summed quantity is exactly 0, left out */
+  netZeroPositions: number;
+}
+
+/**
+ * The risk-unit currency code of each instrument: its underlying's index for inverse instruments, U
+ * (USDC) for linear ones.
+ */
+export function unitCurrencyOf(market: Market): Int32Array {
+  const ins = market.instruments;
+  const U = market.underlyings.length;
+  const code = new Int32Array(ins.count);
+  for (let i = 0; i < ins.count; i++) code[i] = ins.settlement[i] === SETTLE_INVERSE ? ins.underlying[i]! : U;
+  return code;
+}
+
+/**
+ * Sorts, merges and splits `rows` into a PositionBook over `accountKey.length` accounts.
+ * Merged entry price: Σ q·e / Σ q over the merged rows that give one (signed quantities, so the
+ * unrealised P&L q·(mark − e) of the merged position equals the sum of the rows'); NaN when none
+ * gives one or their quantities sum to 0.
+ */
+export function buildPositionBook(market: Market, rows: PositionRows, accountKey: string[], accountKeyType: AccountKeyType): BuiltBook {
+  const I = market.instruments.count;
+  const U = market.underlyings.length;
+  const A = accountKey.length;
+  const unitOf = unitCurrencyOf(market);
+
+  // rank of each instrument in (unit currency, instrument id) order
+  const perUnit = new Int32Array(U + 2);
+  for (let i = 0; i < I; i++) perUnit[unitOf[i]! + 1]!++;
+  for (let c = 0; c <= U; c++) perUnit[c + 1]! += perUnit[c]!;
+  const rank = new Int32Array(I);
+  const rankInstrument = new Int32Array(I);
+  for (let i = 0; i < I; i++) { const k = perUnit[unitOf[i]!]!++; rank[i] = k; rankInstrument[k] = i; }
+
+  // scatter the book's rows by account (a stable counting sort), carrying rank, quantity, entry price
+  const { account, instrument, quantity, entryPrice } = rows;
+  const n = rows.count;
+  const segment = new Int32Array(A + 1);
+  for (let r = 0; r < n; r++) {
+    const a = account[r]!;
+    if (instrument[r]! >= 0 && a >= 0) segment[a + 1]!++;
+  }
+  for (let a = 0; a < A; a++) segment[a + 1]! += segment[a]!;
+  const m = segment[A]!;
+  const sRank = new Int32Array(m);
+  const sQ = new Float64Array(m);
+  const sE = new Float64Array(m);
+  const cursor = segment.slice(0, A);
+  for (let r = 0; r < n; r++) {
+    const i = instrument[r]!;
+    const a = account[r]!;
+    if (i < 0 || a < 0) continue;
+    const k = cursor[a]!++;
+    sRank[k] = rank[i]!;
+    sQ[k] = quantity[r]!;
+    sE[k] = entryPrice[r]!;
+  }
+  // within each account, a stable sort by rank (insertion sort for short runs, keyed sort for long ones)
+  const scratch = new SegmentScratch();
+  for (let a = 0; a < A; a++) sortByRank(sRank, sQ, sE, segment[a]!, segment[a + 1]!, scratch);
+
+  // merge duplicates in place, drop net zeros, count positions per account
+  const accountStart = new Int32Array(A + 1);
+  let w = 0;
+  let merged = 0;
+  let netZero = 0;
+  for (let a = 0; a < A; a++) {
+    const end = segment[a + 1]!;
+    let k = segment[a]!;
+    while (k < end) {
+      const rk = sRank[k]!;
+      let q = sQ[k]!;
+      let e = sE[k]!;
+      let given = e === e ? 1 : 0;
+      let sumQE = given ? q * e : 0;
+      let sumQ = given ? q : 0;
+      k++;
+      while (k < end && sRank[k] === rk) {
+        const q2 = sQ[k]!;
+        const e2 = sE[k]!;
+        q += q2;
+        if (e2 === e2) { given++; sumQE += q2 * e2; sumQ += q2; e = e2; }
+        merged++;
+        k++;
+      }
+      if (q === 0) { netZero++; continue; }
+      sRank[w] = rankInstrument[rk]!;
+      sQ[w] = q;
+      sE[w] = given === 0 ? NaN : given === 1 ? e : sumQ !== 0 ? sumQE / sumQ : NaN;
+      w++;
+    }
+    accountStart[a + 1] = w;
+  }
+  const outInstrument = sRank;
+  const outQuantity = sQ;
+  const outEntry = sE;
+
+  // split into risk units
+  const unitAccount = new Int32Array(w);
+  const unitCurrency = new Int32Array(w);
+  const unitStartFull = new Int32Array(w + 1);
+  const accountUnitStart = new Int32Array(A + 1);
+  let units = 0;
+  for (let a = 0; a < A; a++) {
+    accountUnitStart[a] = units;
+    let last = -1;
+    for (let p = accountStart[a]!; p < accountStart[a + 1]!; p++) {
+      const c = unitOf[outInstrument[p]!]!;
+      if (c !== last) { unitAccount[units] = a; unitCurrency[units] = c; unitStartFull[units] = p; units++; last = c; }
+    }
+  }
+  accountUnitStart[A] = units;
+  unitStartFull[units] = w;
+
+  const fit = <T extends Int32Array | Float64Array>(x: T, len: number): T => (x.length === len ? x : (x.slice(0, len) as T));
+  return {
+    book: {
+      accountCount: A,
+      accountKey,
+      accountKeyType,
+      accountStart,
+      instrumentId: fit(outInstrument, w),
+      quantity: fit(outQuantity, w),
+      entryPrice: fit(outEntry, w),
+      unitCount: units,
+      unitAccount: fit(unitAccount, units),
+      unitCurrency: fit(unitCurrency, units),
+      unitStart: fit(unitStartFull, units + 1),
+      accountUnitStart,
+      unitCurrencies: [...market.underlyings, 'USDC'],
+    },
+    mergedRows: merged,
+    netZeroPositions: netZero,
+  };
+}
+
+/** Reusable buffers for sorting long per-account runs. */
+class SegmentScratch {
+  keys = new Float64Array(0);
+  q = new Float64Array(0);
+  e = new Float64Array(0);
+  ensure(n: number): void {
+    if (this.keys.length >= n) return;
+    this.keys = new Float64Array(n);
+    this.q = new Float64Array(n);
+    this.e = new Float64Array(n);
+  }
+}
+
+/** 2^31: a run position fits below it, so rank·2^31 + position is an exact, unique float64 key. */
+const POSITION_SPAN = 2147483648;
+
+/** Sorts rank[lo, hi) ascending, stably, moving q and e along. */
+function sortByRank(rank: Int32Array, q: Float64Array, e: Float64Array, lo: number, hi: number, scratch: SegmentScratch): void {
+  const len = hi - lo;
+  if (len < 2) return;
+  if (len <= 48) {
+    for (let k = lo + 1; k < hi; k++) {
+      const r = rank[k]!;
+      if (rank[k - 1]! <= r) continue;
+      const qk = q[k]!;
+      const ek = e[k]!;
+      let j = k - 1;
+      while (j >= lo && rank[j]! > r) { rank[j + 1] = rank[j]!; q[j + 1] = q[j]!; e[j + 1] = e[j]!; j--; }
+      rank[j + 1] = r; q[j + 1] = qk; e[j + 1] = ek;
+    }
+    return;
+  }
+  let sorted = true;
+  for (let k = lo + 1; k < hi && sorted; k++) if (rank[k - 1]! > rank[k]!) sorted = false;
+  if (sorted) return;
+  scratch.ensure(len);
+  const keys = scratch.keys.subarray(0, len);
+  for (let k = 0; k < len; k++) keys[k] = rank[lo + k]! * POSITION_SPAN + k;
+  keys.sort();
+  scratch.q.set(q.subarray(lo, hi));
+  scratch.e.set(e.subarray(lo, hi));
+  for (let k = 0; k < len; k++) {
+    const r = Math.floor(keys[k]! / POSITION_SPAN);
+    const from = keys[k]! - r * POSITION_SPAN;
+    rank[lo + k] = r;
+    q[lo + k] = scratch.q[from]!;
+    e[lo + k] = scratch.e[from]!;
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * Reading one record batch's column into the engine's typed arrays, straight from Arrow's buffers:
+ * floats and integers into a Float64Array, timestamps of any unit into ms since epoch, strings into
+ * dense ids through an interner (a dictionary is mapped once and its index vector used; plain Utf8
+ * is hashed from its bytes, never decoded per row). Nulls are reported through {@link isNull}.
+ */
+import { makeVector, type Data, type Vector } from 'apache-arrow';
+import type { ResolvedColumn } from './columnSpec.js';
+import type { Utf8Interner } from './utf8Interner.js';
+import type { Int64Interner } from './int64Interner.js';
+
+/** True when row `i` of `data` is null. */
+export function isNull(data: Data, i: number): boolean {
+  if (data.nullCount <= 0) return false;
+  const bitmap = data.nullBitmap;
+  if (!bitmap || bitmap.length === 0) return false;
+  const pos = data.offset + i;
+  return (bitmap[pos >> 3]! & (1 << (pos & 7))) === 0;
+}
+
+/** True when the column has at least one null in this batch. */
+export function hasNulls(data: Data): boolean {
+  return data.nullCount > 0 && !!data.nullBitmap && data.nullBitmap.length > 0;
+}
+
+/**
+ * Writes the `data.length` values of a float or integer column to `out[at…]` as float64 (nulls give
+ * whatever the buffer holds: check {@link isNull}).
+ */
+export function readFloats(col: ResolvedColumn, data: Data, out: Float64Array, at: number): void {
+  const n = data.length;
+  const values = data.values as ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> };
+  if (col.storage === 'float' && values instanceof Float64Array) {
+    out.set(values.subarray(0, n), at);
+  } else if (col.storage === 'int64') {
+    const big = data.values as BigInt64Array;
+    const halves = new Int32Array(big.buffer, big.byteOffset, 2 * n);
+    for (let i = 0; i < n; i++) out[at + i] = halves[2 * i + 1]! * 4294967296 + (halves[2 * i]! >>> 0);
+  } else {
+    for (let i = 0; i < n; i++) out[at + i] = values[i]!;
+  }
+}
+
+/** The timestamp at row `i` in ms since epoch (UTC), exact to the millisecond for every unit. */
+export function timestampMs(col: ResolvedColumn, data: Data, i: number): number {
+  const v = (data.values as BigInt64Array)[i]!;
+  if (col.msPerUnit >= 1) return Number(v) * col.msPerUnit;
+  const per = BigInt(Math.round(1 / col.msPerUnit));
+  return Number(v / per) + Number(v % per) / Number(per);
+}
+
+/** The strings of a small column, null where null (for market tables; not for hot paths). */
+export function readStrings(data: Data): (string | null)[] {
+  const v = makeVector(data) as Vector;
+  const out: (string | null)[] = new Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const s = isNull(data, i) ? null : (v.get(i) as string | null);
+    out[i] = s ?? null;
+  }
+  return out;
+}
+
+/** Caches the interned ids of a dictionary's entries, per dictionary vector. */
+export class DictionaryMapper {
+  private last: Vector | null = null;
+  private ids = new Int32Array(0);
+  constructor(private readonly interner: Utf8Interner) {}
+
+  /** The interned id of every entry of this dictionary (computed once per dictionary). */
+  map(dictionary: Vector): Int32Array {
+    if (dictionary === this.last) return this.ids;
+    const ids = new Int32Array(dictionary.length);
+    let k = 0;
+    for (const d of dictionary.data) {
+      internUtf8Range(d as Data, this.interner, ids, k, d.length);
+      k += d.length;
+    }
+    this.last = dictionary;
+    this.ids = ids;
+    return ids;
+  }
+}
+
+/**
+ * Writes the interned id of each row of a Utf8 / LargeUtf8 / Dictionary<Utf8> column to `out[at…]`,
+ * -1 for nulls.
+ */
+export function internStrings(col: ResolvedColumn, data: Data, interner: Utf8Interner, dict: DictionaryMapper, out: Int32Array, at: number): void {
+  const n = data.length;
+  if (col.storage === 'dictionary') {
+    const ids = dict.map(data.dictionary as Vector);
+    const idx = data.values as ArrayLike<number>;
+    if (idx instanceof BigInt64Array || idx instanceof BigUint64Array) {
+      for (let i = 0; i < n; i++) out[at + i] = ids[Number(idx[i])]!;
+    } else {
+      for (let i = 0; i < n; i++) out[at + i] = ids[idx[i]!]!;
+    }
+  } else {
+    internUtf8Range(data, interner, out, at, n);
+  }
+  if (hasNulls(data)) for (let i = 0; i < n; i++) if (isNull(data, i)) out[at + i] = -1;
+}
+
+function internUtf8Range(data: Data, interner: Utf8Interner, out: Int32Array, at: number, n: number): void {
+  const bytes = data.values as Uint8Array;
+  const offsets = data.valueOffsets as Int32Array | BigInt64Array;
+  if (offsets instanceof BigInt64Array) {
+    for (let i = 0; i < n; i++) out[at + i] = interner.intern(bytes, Number(offsets[i]), Number(offsets[i + 1]));
+  } else {
+    // rows of one key often come together: compare with the previous row (from the end) before hashing
+    let a = offsets[0]!;
+    let pa = -1;
+    let plen = -1;
+    let pid = -1;
+    for (let i = 0; i < n; i++) {
+      const b = offsets[i + 1]!;
+      const len = b - a;
+      if (len === plen) {
+        let k = len - 1;
+        while (k >= 0 && bytes[a + k] === bytes[pa + k]) k--;
+        if (k < 0) { out[at + i] = pid; a = b; continue; }
+      }
+      pid = interner.intern(bytes, a, b);
+      out[at + i] = pid;
+      pa = a;
+      plen = len;
+      a = b;
+    }
+  }
+}
+
+/** Writes the interned id of each row of an integer key column to `out[at…]`, -1 for nulls. */
+export function internInts(col: ResolvedColumn, data: Data, interner: Int64Interner, out: Int32Array, at: number): void {
+  const n = data.length;
+  if (col.storage === 'int64') {
+    const big = data.values as BigInt64Array;
+    const halves = new Int32Array(big.buffer, big.byteOffset, 2 * n);
+    for (let i = 0; i < n; i++) out[at + i] = interner.intern(halves[2 * i]!, halves[2 * i + 1]!);
+  } else {
+    const v = data.values as ArrayLike<number>;
+    for (let i = 0; i < n; i++) {
+      const x = v[i]!;
+      out[at + i] = interner.intern(x | 0, x < 0 ? -1 : 0);
+    }
+  }
+  if (hasNulls(data)) for (let i = 0; i < n; i++) if (isNull(data, i)) out[at + i] = -1;
+}

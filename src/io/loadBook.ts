@@ -1,0 +1,270 @@
+/**
+ * Loads positions and balances (DATA.md) against a loaded market into the columnar PositionBook and
+ * dense Balances of src/model/book.ts. Both files stream in batch by batch; account and instrument
+ * strings become ids from their bytes (dictionaries mapped once), so no string is decoded per row.
+ */
+import type { Data } from 'apache-arrow';
+import { fileError, showValue } from '../errors.js';
+import { CASH_CURRENCIES, type Market } from '../model/market.js';
+import type { Balances, LoadStats, PositionBook } from '../model/book.js';
+import { openArrow } from './arrowSource.js';
+import { resolveSchema, type ColumnSpec, type ResolvedColumn } from './columnSpec.js';
+import { DictionaryMapper, hasNulls, internStrings, isNull, readFloats } from './columnValues.js';
+import { AccountKeys, accountKeyType, type AccountKeyType } from './accountKeys.js';
+import { Utf8Interner } from './utf8Interner.js';
+import { GrowableFloat64, GrowableInt32 } from './growable.js';
+import { buildPositionBook } from './buildBook.js';
+import { ViolationLog, type OnInvalid } from './violationLog.js';
+import { RULE_FINITE, RULE_NULL } from './cellRules.js';
+
+/** The columns of `positions.arrow` (DATA.md). */
+export const POSITION_COLUMNS: readonly ColumnSpec[] = [
+  { name: 'account', kind: 'key', required: true },
+  { name: 'instrument', kind: 'string', required: true },
+  { name: 'quantity', kind: 'float', required: true },
+  { name: 'entry_price', kind: 'float', required: false },
+];
+
+/** The columns of `balances.arrow` (DATA.md). */
+export const BALANCE_COLUMNS: readonly ColumnSpec[] = [
+  { name: 'account', kind: 'key', required: true },
+  { name: 'currency', kind: 'string', required: true },
+  { name: 'amount', kind: 'float', required: true },
+];
+
+/** The loaded book, collateral and what loading found. */
+export interface LoadedBook {
+  book: PositionBook;
+  balances: Balances;
+  stats: LoadStats;
+}
+
+/**
+ * Reads `positionsFile` and `balancesFile` against `market` and builds the book.
+ * Quantities signed, in units of the underlying; entry prices USD; balance amounts in their currency
+ * (negative = a loan). Accounts are the union of both files' accepted rows, numbered densely in key
+ * order (Int64 numerically, strings by UTF-16 code unit). Quantity-0 rows are dropped and counted;
+ * duplicate (account, instrument) rows are summed and counted (entry price: Σ q·e / Σ q over the rows
+ * that give one); a position whose rows sum to exactly 0 is left out and counted with the dropped
+ * zero rows. Duplicate (account, currency) balance rows are summed and reported in a warning.
+ * With `onInvalid: 'skip'` rows that break a rule are left out and returned in `stats.rejected`.
+ * @throws InputError under `fail` (default) listing every violation; under either policy when a file
+ *   is missing, not Arrow, has a wrong schema, or the two files' account types differ.
+ */
+export async function loadBook(market: Market, positionsFile: string, balancesFile: string, opts: { onInvalid?: OnInvalid } = {}): Promise<LoadedBook> {
+  const log = new ViolationLog(opts.onInvalid ?? 'fail');
+  const warnings: string[] = [];
+
+  const pos = await openArrow(positionsFile);
+  let pcols: Map<string, ResolvedColumn>;
+  try {
+    const r = resolveSchema(positionsFile, pos.schema, POSITION_COLUMNS);
+    pcols = r.columns;
+    warnings.push(...r.warnings);
+  } catch (e) { await pos.close(); throw e; }
+  const keyType = accountKeyType(pcols.get('account')!);
+  const bal = await openArrow(balancesFile);
+  let bcols: Map<string, ResolvedColumn>;
+  try {
+    const r = resolveSchema(balancesFile, bal.schema, BALANCE_COLUMNS);
+    bcols = r.columns;
+    warnings.push(...r.warnings);
+    const bt = accountKeyType(bcols.get('account')!);
+    if (bt !== keyType) {
+      throw fileError(balancesFile, `column account has type ${String(bcols.get('account')!.type)}, expected ${keyType === 'utf8' ? 'Utf8 or Dictionary<Utf8>' : 'an integer type (Int64)'} like ${positionsFile}'s account (${String(pcols.get('account')!.type)})`, 'account');
+    }
+  } catch (e) { await pos.close(); await bal.close(); throw e; }
+
+  const accounts = new AccountKeys(keyType);
+  let positions: PositionsRead;
+  try {
+    positions = await readPositions(market, positionsFile, pos, pcols, accounts, log);
+  } catch (e) { await bal.close(); throw e; }
+  const balances = await readBalances(market, balancesFile, bal, bcols, accounts, log);
+  log.throwIfFailing();
+
+  // accounts: those of accepted rows in either file, numbered in key order
+  const used = new Uint8Array(accounts.count);
+  const pAcc = positions.account.view();
+  const pIns = positions.instrument.view();
+  for (let r = 0; r < pAcc.length; r++) if (pAcc[r]! >= 0 && pIns[r]! !== REJECTED) used[pAcc[r]!] = 1;
+  const bAcc = balances.account.view();
+  const bCur = balances.currency.view();
+  for (let r = 0; r < bAcc.length; r++) if (bCur[r]! >= 0) used[bAcc[r]!] = 1;
+  const { accountKey, remap } = accounts.finish(used);
+  for (let r = 0; r < pAcc.length; r++) pAcc[r] = pIns[r]! >= 0 ? remap[pAcc[r]!]! : -1;
+
+  const built = buildPositionBook(market, {
+    count: pAcc.length, account: pAcc, instrument: pIns, quantity: positions.quantity.view(), entryPrice: positions.entry.view(),
+  }, accountKey, keyType);
+
+  const currencies = [...market.underlyings, ...CASH_CURRENCIES];
+  const C = currencies.length;
+  const amount = new Float64Array(accountKey.length * C);
+  const seen = new Uint8Array(accountKey.length * C);
+  const bAmt = balances.amount.view();
+  let mergedBalances = 0;
+  for (let r = 0; r < bAcc.length; r++) {
+    const c = bCur[r]!;
+    if (c < 0) continue;
+    const cell = remap[bAcc[r]!]! * C + c;
+    if (seen[cell]) mergedBalances++;
+    seen[cell] = 1;
+    amount[cell]! += bAmt[r]!;
+  }
+  if (mergedBalances > 0) warnings.push(`${balancesFile}: ${mergedBalances} duplicate (account, currency) row${mergedBalances > 1 ? 's' : ''} summed into earlier rows`);
+
+  return {
+    book: built.book,
+    balances: { currencies, amount },
+    stats: {
+      positionRows: pAcc.length,
+      balanceRows: bAcc.length,
+      mergedPositionRows: built.mergedRows,
+      droppedZeroRows: positions.zeroRows + built.netZeroPositions,
+      warnings,
+      rejected: log.rejected,
+    },
+  };
+}
+
+/** instrument marker of a row left out for a violation */
+const REJECTED = -1;
+/** instrument marker of a quantity-0 row (dropped, but its account exists) */
+const ZERO = -2;
+
+interface PositionsRead {
+  account: GrowableInt32;
+  /** market instrument id; REJECTED or ZERO */
+  instrument: GrowableInt32;
+  quantity: GrowableFloat64;
+  entry: GrowableFloat64;
+  zeroRows: number;
+}
+
+async function readPositions(market: Market, file: string, src: Awaited<ReturnType<typeof openArrow>>, cols: Map<string, ResolvedColumn>, accounts: AccountKeys, log: ViolationLog): Promise<PositionsRead> {
+  const out: PositionsRead = {
+    account: new GrowableInt32(), instrument: new GrowableInt32(), quantity: new GrowableFloat64(), entry: new GrowableFloat64(), zeroRows: 0,
+  };
+  const accCol = cols.get('account')!;
+  const insCol = cols.get('instrument')!;
+  const qCol = cols.get('quantity')!;
+  const eCol = cols.get('entry_price');
+  const names = new Utf8Interner(Math.max(1024, market.instruments.count));
+  const dict = new DictionaryMapper(names);
+  let localToMarket = new Int32Array(0);
+  let row0 = 0;
+  for await (const batch of src.batches()) {
+    const n = batch.numRows;
+    const cs = batch.data.children as Data[];
+    const at = out.account.reserve(n);
+    out.instrument.reserve(n);
+    out.quantity.reserve(n);
+    out.entry.reserve(n);
+    const acc = out.account.array;
+    const ins = out.instrument.array;
+    const q = out.quantity.array;
+    const e = out.entry.array;
+    accounts.intern(file, accCol, cs[accCol.index]!, acc, at);
+    internStrings(insCol, cs[insCol.index]!, names, dict, ins, at);
+    if (names.count > localToMarket.length) {
+      const bigger = new Int32Array(names.count);
+      bigger.set(localToMarket);
+      for (let k = localToMarket.length; k < names.count; k++) bigger[k] = market.instruments.id.get(names.get(k)) ?? -1;
+      localToMarket = bigger;
+    }
+    const qData = cs[qCol.index]!;
+    readFloats(qCol, qData, q, at);
+    const qNulls = hasNulls(qData);
+    const eData = eCol ? cs[eCol.index]! : null;
+    if (eData) {
+      readFloats(eCol!, eData, e, at);
+      if (hasNulls(eData)) for (let i = 0; i < n; i++) if (isNull(eData, i)) e[at + i] = NaN;
+    } else e.fill(NaN, at, at + n);
+    for (let i = 0; i < n; i++) {
+      const j = at + i;
+      const local = ins[j]!;
+      const id = local >= 0 ? localToMarket[local]! : -1;
+      const x = q[j]!;
+      const ev = e[j]!;
+      if (acc[j]! >= 0 && id >= 0 && x - x === 0 && !qNulls && (ev - ev === 0 || ev !== ev)) {
+        ins[j] = x === 0 ? ZERO : id;
+        if (x === 0) out.zeroRows++;
+        if (ev !== ev) e[j] = NaN;
+        continue;
+      }
+      // the slow path: find every violation of this row
+      const r = row0 + i;
+      const before = log.violations.length;
+      if (acc[j]! < 0) log.add(file, r, 'account', 'null', RULE_NULL);
+      if (local < 0) log.add(file, r, 'instrument', 'null', RULE_NULL);
+      else if (id < 0) log.add(file, r, 'instrument', showValue(names.get(local)), 'is not an instrument of the market snapshot (instruments.arrow)');
+      if (qNulls && isNull(qData, i)) log.add(file, r, 'quantity', 'null', RULE_NULL);
+      else if (!(x - x === 0)) log.add(file, r, 'quantity', showValue(x), RULE_FINITE);
+      if (eData && !isNull(eData, i) && (ev === Infinity || ev === -Infinity)) log.add(file, r, 'entry_price', showValue(ev), RULE_FINITE);
+      if (log.violations.length > before) ins[j] = REJECTED;
+      else {
+        ins[j] = x === 0 ? ZERO : id;
+        if (x === 0) out.zeroRows++;
+      }
+    }
+    row0 += n;
+  }
+  return out;
+}
+
+interface BalancesRead {
+  account: GrowableInt32;
+  /** index into [...underlyings, ...CASH_CURRENCIES]; -1 when rejected */
+  currency: GrowableInt32;
+  amount: GrowableFloat64;
+}
+
+async function readBalances(market: Market, file: string, src: Awaited<ReturnType<typeof openArrow>>, cols: Map<string, ResolvedColumn>, accounts: AccountKeys, log: ViolationLog): Promise<BalancesRead> {
+  const out: BalancesRead = { account: new GrowableInt32(), currency: new GrowableInt32(), amount: new GrowableFloat64() };
+  const accCol = cols.get('account')!;
+  const curCol = cols.get('currency')!;
+  const amtCol = cols.get('amount')!;
+  const currencies = [...market.underlyings, ...CASH_CURRENCIES];
+  const names = new Utf8Interner(64);
+  const dict = new DictionaryMapper(names);
+  let localToCurrency = new Int32Array(0);
+  let row0 = 0;
+  for await (const batch of src.batches()) {
+    const n = batch.numRows;
+    const cs = batch.data.children as Data[];
+    const at = out.account.reserve(n);
+    out.currency.reserve(n);
+    out.amount.reserve(n);
+    const acc = out.account.array;
+    const cur = out.currency.array;
+    const amt = out.amount.array;
+    accounts.intern(file, accCol, cs[accCol.index]!, acc, at);
+    internStrings(curCol, cs[curCol.index]!, names, dict, cur, at);
+    if (names.count > localToCurrency.length) {
+      const bigger = new Int32Array(names.count);
+      bigger.set(localToCurrency);
+      for (let k = localToCurrency.length; k < names.count; k++) bigger[k] = currencies.indexOf(names.get(k));
+      localToCurrency = bigger;
+    }
+    const aData = cs[amtCol.index]!;
+    readFloats(amtCol, aData, amt, at);
+    const aNulls = hasNulls(aData);
+    for (let i = 0; i < n; i++) {
+      const j = at + i;
+      const local = cur[j]!;
+      const c = local >= 0 ? localToCurrency[local]! : -1;
+      const x = amt[j]!;
+      if (acc[j]! >= 0 && c >= 0 && x - x === 0 && !(aNulls && isNull(aData, i))) { cur[j] = c; continue; }
+      const r = row0 + i;
+      if (acc[j]! < 0) log.add(file, r, 'account', 'null', RULE_NULL);
+      if (local < 0) log.add(file, r, 'currency', 'null', RULE_NULL);
+      else if (c < 0) log.add(file, r, 'currency', showValue(names.get(local)), `is not an underlying of the snapshot (${market.underlyings.join(', ')}) or a cash currency (${CASH_CURRENCIES.join(', ')})`);
+      if (aNulls && isNull(aData, i)) log.add(file, r, 'amount', 'null', RULE_NULL);
+      else if (!(x - x === 0)) log.add(file, r, 'amount', showValue(x), RULE_FINITE);
+      cur[j] = -1;
+    }
+    row0 += n;
+  }
+  return out;
+}
