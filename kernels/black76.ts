@@ -45,7 +45,12 @@ export function black76Norm(isCall: number, k: number, sd: number): number {
   return price;
 }
 
-/** float32-safe twin of {@link black76Norm} (uses normCdf32); same units and conventions. */
+/**
+ * float32-safe twin of {@link black76Norm}; same units and conventions. N(x) is Numerical Recipes' erfcc
+ * (as {@link normCdf32}) written inline, so this function calls no other: gpu.js (issue #207) re-orders a
+ * callee reached on two paths (e.g. from revalueNormalised32 and revalueCoin32 in one kernel) without its
+ * own callees, so every device function that may be shared is kept a leaf.
+ */
 export function black76Norm32(isCall: number, k: number, sd: number): number {
   let price = 0.0 * k;
   if (sd < 1e-12) {
@@ -55,13 +60,33 @@ export function black76Norm32(isCall: number, k: number, sd: number): number {
       price = Math.max(k - 1.0, 0.0);
     }
   } else {
-    const d1 = -Math.log(k) / sd + 0.5 * sd;
-    const d2 = d1 - sd;
-    let otm = 0.0 * k;
-    if (k >= 1.0) {
-      otm = normCdf32(d1) - k * normCdf32(d2);
-    } else {
-      otm = k * normCdf32(-d2) - normCdf32(-d1);
+    let d1 = -Math.log(k) / sd + 0.5 * sd;
+    let d2 = d1 - sd;
+    if (k < 1.0) {
+      // out-of-the-money put: k·N(−d2) − N(−d1)
+      d1 = -d1;
+      d2 = -d2;
+    }
+    // N(d1), N(d2) by erfcc: tail = erfc(|x|/√2)/2, N(x) = tail for x ≤ 0, 1 − tail otherwise
+    const z1 = Math.abs(d1) * 0.7071067811865476;
+    const t1 = 1.0 / (1.0 + 0.5 * z1);
+    const tail1 = 0.5 * t1 * Math.exp(-z1 * z1 - 1.26551223 + t1 * (1.00002368 + t1 * (0.37409196 + t1 * (0.09678418 +
+      t1 * (-0.18628806 + t1 * (0.27886807 + t1 * (-1.13520398 + t1 * (1.48851587 + t1 * (-0.82215223 + t1 * 0.17087277)))))))));
+    const z2 = Math.abs(d2) * 0.7071067811865476;
+    const t2 = 1.0 / (1.0 + 0.5 * z2);
+    const tail2 = 0.5 * t2 * Math.exp(-z2 * z2 - 1.26551223 + t2 * (1.00002368 + t2 * (0.37409196 + t2 * (0.09678418 +
+      t2 * (-0.18628806 + t2 * (0.27886807 + t2 * (-1.13520398 + t2 * (1.48851587 + t2 * (-0.82215223 + t2 * 0.17087277)))))))));
+    let n1 = tail1;
+    if (d1 > 0.0) {
+      n1 = 1.0 - tail1;
+    }
+    let n2 = tail2;
+    if (d2 > 0.0) {
+      n2 = 1.0 - tail2;
+    }
+    let otm = n1 - k * n2;
+    if (k < 1.0) {
+      otm = k * n2 - n1;
     }
     otm = Math.max(otm, 0.0);
     if (isCall > 0.5) {

@@ -5,6 +5,12 @@
  * (vite / vitest: `(0,__vite_ssr_import_0__.normCdf)(x)`; CommonJS transpilers: `(0, normal_1.normCdf)(x)`),
  * which gpu.js cannot parse. {@link kernelSource} undoes that rewrite so the same kernels/ functions
  * transpile whether they were loaded by node from dist/, by tsx or by vitest.
+ *
+ * gpu.js orders the emitted GLSL functions by a call trace that moves a callee reached on a second path
+ * to the end without its own callees (gpu.js issue #207), so a shader whose kernel calls two functions
+ * sharing a non-leaf callee fails to compile. The device functions are therefore arranged so that every
+ * function reachable on two paths is a leaf (black76Norm32 inlines its normal CDF): a kernel may call
+ * any combination of them.
  */
 import { normCdf32, normPdf } from '../../kernels/normal.js';
 import { black76Norm32, black76DeltaNorm32, black76GammaNorm, black76VegaNorm } from '../../kernels/black76.js';
@@ -38,11 +44,10 @@ export const DEVICE_BLACK76_FUNCTIONS: ReadonlyArray<(...args: number[]) => numb
 ];
 
 /**
- * The float32 device functions for scenario revaluation, callees first: normCdf32, black76Norm32,
+ * The float32 device functions for scenario revaluation, callees first: black76Norm32 (a leaf),
  * shockedVol, revalueNormalised32, revalueCoin32.
  */
 export const DEVICE_REVALUE_FUNCTIONS: ReadonlyArray<(...args: number[]) => number> = [
-  normCdf32 as (...a: number[]) => number,
   black76Norm32 as (...a: number[]) => number,
   shockedVol as (...a: number[]) => number,
   revalueNormalised32 as (...a: number[]) => number,
