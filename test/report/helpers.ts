@@ -13,9 +13,9 @@ export function rmTmp(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
-/** Rows of `sql` on `file` (opened read-only, closed afterwards), values as JSON (numbers stay numbers). */
+/** Rows of `sql` on `file` (opened read-only unless ':memory:', closed afterwards), values as JSON (numbers stay numbers). */
 export async function query(file: string, sql: string): Promise<Record<string, unknown>[]> {
-  const inst = await DuckDBInstance.create(file, { access_mode: 'READ_ONLY' });
+  const inst = await DuckDBInstance.create(file, file === ':memory:' ? {} : { access_mode: 'READ_ONLY' });
   const c = await inst.connect();
   try {
     const r = await c.runAndReadAll(sql);
