@@ -9,7 +9,7 @@ import { coinRow, usdRow, type Reduced } from '../engine/types.js';
 import { KIND_OPTION, KIND_PERPETUAL } from '../model/market.js';
 import { forUnderlying } from '../params/params.js';
 import { unitEquity } from './equity.js';
-import { liquidityAddonPosition } from './liquidity.js';
+import { liquidityAddonFromTable, liquidityTable } from './liquidity.js';
 import { optionValuesUsd } from './optionValue.js';
 import { bucketWeights, worstScenarioId, type MarginInput, type ModelPlan } from './plan.js';
 import { allocMarginRows } from './rows.js';
@@ -94,18 +94,21 @@ export function deribitPmAssemble(input: MarginInput, plan: DeribitPmPlan, reduc
   const dp = params.deribitPm;
   const { groupStart, qty } = plan.groups;
   const entryPosition = plan.entryPosition;
+  const liq = liquidityTable(market, params);
+  // roll-shock rates per unit currency code (BTC, ETH, …, USDC)
+  const minMoves = units.names.map((n) => forUnderlying(dp.minAnnualisedMove, n));
+  const moveRisks = units.names.map((n) => forUnderlying(dp.annualisedMoveRisk, n));
   for (let g = 0; g < G; g++) {
     const code = units.currency[g];
     const coin = code < U;
-    const key = units.names[code];
-    const minMove = forUnderlying(dp.minAnnualisedMove, key);
-    const moveRisk = forUnderlying(dp.annualisedMoveRisk, key);
+    const minMove = minMoves[code];
+    const moveRisk = moveRisks[code];
     let roll = 0;
     let addon = 0;
     for (let e = groupStart[g]; e < groupStart[g + 1]; e++) {
       const i = book.instrumentId[entryPosition[e]];
       const q = qty[e];
-      addon += liquidityAddonPosition(market, params, i, q, coin);
+      addon += liquidityAddonFromTable(liq, i, q, coin);
       if (ins.kind[i] === KIND_OPTION) continue;
       const t = ins.kind[i] === KIND_PERPETUAL ? 0 : Math.max(ins.tYears[i], 0);
       const r = Math.abs(q) * Math.max(minMove, moveRisk * t);

@@ -15,6 +15,15 @@ import type { Params } from '../params/params.js';
  * F is the instrument's forward (USD).
  */
 export function liquidityAddonPosition(market: Market, params: Params, instrument: number, qty: number, inCoin: boolean): number {
+  const h = halfSpread(market, params, instrument, inCoin);
+  const a = Math.abs(qty);
+  const oi = market.instruments.openInterest[instrument];
+  const c = oi > 0 ? Math.max(1, a / (params.liquidity.oiShare * oi)) : 1;
+  return a * h * c;
+}
+
+/** h of one instrument per unit of underlying, in coin (`inCoin`) or USD: see {@link liquidityAddonPosition}. */
+export function halfSpread(market: Market, params: Params, instrument: number, inCoin: boolean): number {
   const ins = market.instruments;
   const f = ins.forward[instrument];
   const bid = ins.bidPrice[instrument];
@@ -27,8 +36,37 @@ export function liquidityAddonPosition(market: Market, params: Params, instrumen
   } else {
     h = params.liquidity.defaultHalfSpread * (inCoin ? 1 : f);
   }
+  return h;
+}
+
+/**
+ * Per-instrument inputs of the add-on, precomputed for hot loops: the half spread h per unit of
+ * underlying in coin and in USD, and the concentration threshold `oi_share · OI` (+Infinity without
+ * open interest).
+ */
+export interface LiquidityTable {
+  halfCoin: Float64Array;
+  halfUsd: Float64Array;
+  cap: Float64Array;
+}
+
+/** Builds the LiquidityTable of every instrument (same rules as {@link liquidityAddonPosition}). */
+export function liquidityTable(market: Market, params: Params): LiquidityTable {
+  const n = market.instruments.count;
+  const halfCoin = new Float64Array(n);
+  const halfUsd = new Float64Array(n);
+  const cap = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    halfCoin[i] = halfSpread(market, params, i, true);
+    halfUsd[i] = halfSpread(market, params, i, false);
+    const oi = market.instruments.openInterest[i];
+    cap[i] = oi > 0 ? params.liquidity.oiShare * oi : Infinity;
+  }
+  return { halfCoin, halfUsd, cap };
+}
+
+/** The add-on of one position from a LiquidityTable: `|q| · h · max(1, |q| / cap)`, coin or USD. */
+export function liquidityAddonFromTable(t: LiquidityTable, instrument: number, qty: number, inCoin: boolean): number {
   const a = Math.abs(qty);
-  const oi = ins.openInterest[instrument];
-  const c = oi > 0 ? Math.max(1, a / (params.liquidity.oiShare * oi)) : 1;
-  return a * h * c;
+  return a * (inCoin ? t.halfCoin[instrument] : t.halfUsd[instrument]) * Math.max(1, a / t.cap[instrument]);
 }

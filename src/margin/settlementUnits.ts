@@ -33,36 +33,43 @@ export function balanceUnitCodes(balances: Balances, market: Market): Int32Array
   return codes;
 }
 
-/** The units of every account, sorted by (account, currency code). */
+/** The units of every account, sorted by (account, currency code). Two passes over typed arrays. */
 export function settlementUnits(book: PositionBook, balances: Balances, market: Market): SettlementUnits {
   const U = market.underlyings.length;
   const C = balances.currencies.length;
   const codes = balanceUnitCodes(balances, market);
   const A = book.accountCount;
+  const hasBal = balances.amount.length >= A * C;
+  // per account and unit currency c: the book's unit holding its positions, −1 balance only, −2 none
   const slot = new Int32Array(U + 1);
-  const account: number[] = [];
-  const currency: number[] = [];
-  const bookUnit: number[] = [];
-  for (let a = 0; a < A; a++) {
+  const fill = (a: number): number => {
     slot.fill(-2);
     for (let k = book.accountUnitStart[a]; k < book.accountUnitStart[a + 1]; k++) slot[book.unitCurrency[k]] = k;
-    if (balances.amount.length >= (a + 1) * C) {
+    let n = book.accountUnitStart[a + 1] - book.accountUnitStart[a];
+    if (hasBal) {
+      const base = a * C;
       for (let j = 0; j < C; j++) {
-        if (codes[j] >= 0 && balances.amount[a * C + j] !== 0 && slot[codes[j]] === -2) slot[codes[j]] = -1;
+        const c = codes[j];
+        if (c >= 0 && slot[c] === -2 && balances.amount[base + j] !== 0) { slot[c] = -1; n++; }
       }
     }
+    return n;
+  };
+  let count = 0;
+  for (let a = 0; a < A; a++) count += fill(a);
+  const account = new Int32Array(count);
+  const currency = new Int32Array(count);
+  const bookUnit = new Int32Array(count);
+  let k = 0;
+  for (let a = 0; a < A; a++) {
+    fill(a);
     for (let c = 0; c <= U; c++) {
       if (slot[c] === -2) continue;
-      account.push(a);
-      currency.push(c);
-      bookUnit.push(slot[c]);
+      account[k] = a;
+      currency[k] = c;
+      bookUnit[k] = slot[c];
+      k++;
     }
   }
-  return {
-    count: account.length,
-    account: Int32Array.from(account),
-    currency: Int32Array.from(currency),
-    bookUnit: Int32Array.from(bookUnit),
-    names: [...market.underlyings, 'USDC'],
-  };
+  return { count, account, currency, bookUnit, names: [...market.underlyings, 'USDC'] };
 }

@@ -9,7 +9,7 @@
 import { spotRow, usdRow, type Reduced } from '../engine/types.js';
 import { KIND_OPTION } from '../model/market.js';
 import { accountEquityUsd } from './equity.js';
-import { liquidityAddonPosition } from './liquidity.js';
+import { liquidityAddonFromTable, liquidityTable } from './liquidity.js';
 import { optionValuesUsd } from './optionValue.js';
 import { bucketWeights, worstScenarioId, type MarginInput, type ModelPlan } from './plan.js';
 import { allocMarginRows } from './rows.js';
@@ -112,6 +112,7 @@ export function spanAssemble(input: MarginInput, plan: ModelPlan, reduced: Reduc
   const G = plan.groups.groupCount;
   const rows = allocMarginRows('span', G, plan.unitNames, plan.currencyNames);
   const { groupStart, qty } = plan.groups;
+  const liq = liquidityTable(market, params);
   const sp = params.span;
   for (let g = 0; g < G; g++) {
     const u = plan.unit[g];
@@ -122,7 +123,7 @@ export function spanAssemble(input: MarginInput, plan: ModelPlan, reduced: Reduc
       if (p < 0) continue;
       const i = book.instrumentId[p];
       const q = qty[e];
-      addon += liquidityAddonPosition(market, params, i, q, false);
+      addon += liquidityAddonFromTable(liq, i, q, false);
       if (ins.kind[i] === KIND_OPTION && q < 0) shortOptions -= q;
     }
     const scan = Math.max(0, reduced.worstLoss[g]);

@@ -9,7 +9,7 @@ import {
 import type { Balances, PositionBook } from '../model/book.js';
 import { forUnderlying, type Params } from '../params/params.js';
 import { unitEquity } from './equity.js';
-import { liquidityAddonPosition } from './liquidity.js';
+import { liquidityAddonFromTable, liquidityTable } from './liquidity.js';
 import { optionValuesUsd } from './optionValue.js';
 import { allocMarginRows } from './rows.js';
 import { settlementUnits, type SettlementUnits } from './settlementUnits.js';
@@ -63,6 +63,51 @@ export function standardPosition(market: Market, params: Params, instrument: num
 }
 
 /**
+ * Per-instrument standard-margin coefficients for hot loops: a position of size q (|q| = a) has
+ * IM = (imLin + quad·a)·a and MM = (mmLin + quad·a)·a, except long options (`isOption`, q ≥ 0): 0.
+ * Options: quad = 0 and imLin, mmLin the short margin per unit; futures: the base rates and
+ * im_per_coin, × F for linear ones. Settlement currency as in {@link standardPosition}.
+ */
+export interface StandardTable {
+  imLin: Float64Array;
+  mmLin: Float64Array;
+  quad: Float64Array;
+  isOption: Uint8Array;
+}
+
+/** Builds the StandardTable of every instrument (same formulas as {@link standardPosition}). */
+export function standardTable(market: Market, params: Params): StandardTable {
+  const ins = market.instruments;
+  const n = ins.count;
+  const t: StandardTable = { imLin: new Float64Array(n), mmLin: new Float64Array(n), quad: new Float64Array(n), isOption: new Uint8Array(n) };
+  const tmp = new Float64Array(2);
+  for (let i = 0; i < n; i++) {
+    if (ins.kind[i] === KIND_OPTION) {
+      standardPosition(market, params, i, -1, tmp);
+      t.imLin[i] = tmp[0];
+      t.mmLin[i] = tmp[1];
+      t.isOption[i] = 1;
+    } else {
+      const name = market.underlyings[ins.underlying[i]];
+      const scale = ins.settlement[i] === SETTLE_INVERSE ? 1 : ins.forward[i];
+      t.imLin[i] = forUnderlying(params.standard.imBase, name) * scale;
+      t.mmLin[i] = forUnderlying(params.standard.mmBase, name) * scale;
+      t.quad[i] = forUnderlying(params.standard.imPerCoin, name) * scale;
+    }
+  }
+  return t;
+}
+
+/** Standard IM (out[0]) and MM (out[1]) of one position from a StandardTable. */
+export function standardFromTable(t: StandardTable, instrument: number, qty: number, out: Float64Array): void {
+  if (t.isOption[instrument] && qty >= 0) { out[0] = 0; out[1] = 0; return; }
+  const a = Math.abs(qty);
+  const quad = t.quad[instrument] * a;
+  out[0] = (t.imLin[instrument] + quad) * a;
+  out[1] = (t.mmLin[instrument] + quad) * a;
+}
+
+/**
  * Standard IM and MM per settlement unit: the plain sum over the unit's positions (no offsets), in the
  * unit's currency. Returns [im, mm], one element per unit of `units`; 0 for a unit without positions.
  */
@@ -70,13 +115,14 @@ export function standardByUnit(book: PositionBook, market: Market, params: Param
   const im = new Float64Array(units.count);
   const mm = new Float64Array(units.count);
   const tmp = new Float64Array(2);
+  const table = standardTable(market, params);
   for (let k = 0; k < units.count; k++) {
     const bu = units.bookUnit[k];
     if (bu < 0) continue;
     let sIm = 0;
     let sMm = 0;
     for (let p = book.unitStart[bu]; p < book.unitStart[bu + 1]; p++) {
-      standardPosition(market, params, book.instrumentId[p], book.quantity[p], tmp);
+      standardFromTable(table, book.instrumentId[p], book.quantity[p], tmp);
       sIm += tmp[0];
       sMm += tmp[1];
     }
@@ -98,6 +144,7 @@ export function standardRows(book: PositionBook, balances: Balances, market: Mar
   const [im, mm] = standardByUnit(book, market, params, units);
   const equity = unitEquity(units, book, balances, market, optionValuesUsd(market));
   const U = market.underlyings.length;
+  const liq = liquidityTable(market, params);
   for (let k = 0; k < units.count; k++) {
     rows.account[k] = units.account[k];
     rows.unit[k] = units.currency[k];
@@ -111,7 +158,7 @@ export function standardRows(book: PositionBook, balances: Balances, market: Mar
     const bu = units.bookUnit[k];
     if (bu >= 0) {
       for (let p = book.unitStart[bu]; p < book.unitStart[bu + 1]; p++) {
-        addon += liquidityAddonPosition(market, params, book.instrumentId[p], book.quantity[p], units.currency[k] < U);
+        addon += liquidityAddonFromTable(liq, book.instrumentId[p], book.quantity[p], units.currency[k] < U);
       }
     }
     rows.liquidityAddon[k] = addon;

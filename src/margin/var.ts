@@ -5,7 +5,7 @@
  */
 import { spotRow, usdRow, type Reduced } from '../engine/types.js';
 import { accountEquityUsd } from './equity.js';
-import { liquidityAddonPosition } from './liquidity.js';
+import { liquidityAddonFromTable, liquidityTable } from './liquidity.js';
 import { optionValuesUsd } from './optionValue.js';
 import { worstScenarioId, type MarginInput, type ModelPlan } from './plan.js';
 import { allocMarginRows } from './rows.js';
@@ -102,11 +102,12 @@ export function varAssemble(input: MarginInput, plan: ModelPlan, reduced: Reduce
   const rows = allocMarginRows(plan.model, G, plan.unitNames, plan.currencyNames);
   const equity = accountEquityUsd(book, balances, market, optionValuesUsd(market));
   const { groupStart, qty } = plan.groups;
+  const liq = liquidityTable(market, params);
   for (let g = 0; g < G; g++) {
     let addon = 0;
     for (let e = groupStart[g]; e < groupStart[g + 1]; e++) {
       const p = plan.entryPosition[e];
-      if (p >= 0) addon += liquidityAddonPosition(market, params, book.instrumentId[p], qty[e], false);
+      if (p >= 0) addon += liquidityAddonFromTable(liq, book.instrumentId[p], qty[e], false);
     }
     let sum = 0;
     for (let j = 0; j < k; j++) sum += top![g * k + j];

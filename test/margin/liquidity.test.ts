@@ -4,7 +4,7 @@
  * c = max(1, |q| / (oi_share · OI)).
  */
 import { describe, test } from 'vitest';
-import { liquidityAddonPosition } from '../../src/margin/liquidity.js';
+import { liquidityAddonFromTable, liquidityAddonPosition, liquidityTable } from '../../src/margin/liquidity.js';
 import { defaultParams } from '../../src/params/params.js';
 import { expectClose } from '../helpers/expectClose.js';
 import { makeMarket } from './fixtures.js';
@@ -45,4 +45,14 @@ describe('liquidityAddonPosition', () => {
     const got = liquidityAddonPosition(market, params, market.instruments.id.get(inst)!, qty, inCoin);
     expectClose(got, expected, 1e-12 * Math.max(1, expected), { inst, qty, inCoin });
   });
+});
+
+test.each([-250, -100, -5, 0.5, 4, 60])('the precomputed table gives the formula\'s add-on for every instrument, qty %d', (qty) => {
+  const t = liquidityTable(market, params);
+  for (let i = 0; i < market.instruments.count; i++) {
+    for (const inCoin of [true, false]) {
+      const want = liquidityAddonPosition(market, params, i, qty, inCoin);
+      expectClose(liquidityAddonFromTable(t, i, qty, inCoin), want, 1e-15 * Math.max(1, want), { i, qty, inCoin });
+    }
+  }
 });

@@ -3,7 +3,7 @@
  * no offsets, long options free.
  */
 import { describe, expect, test } from 'vitest';
-import { standardPosition, standardRows } from '../../src/margin/standard.js';
+import { standardFromTable, standardPosition, standardRows, standardTable } from '../../src/margin/standard.js';
 import { defaultParams } from '../../src/params/params.js';
 import { expectClose } from '../helpers/expectClose.js';
 import { makeMarket, makePortfolio, type PositionSpec } from './fixtures.js';
@@ -114,4 +114,16 @@ describe('standardRows', () => {
     standardPosition(market, params, market.instruments.id.get('PERP')!, 200, f2);
     expect(f2[0]).toBeGreaterThan(2 * f1[0]);
   });
+});
+
+test.each([-300, -2, -0.1, 0.1, 5, 120])('the precomputed table gives standardPosition for every instrument, qty %d', (qty) => {
+  const t = standardTable(market, params);
+  const a = new Float64Array(2);
+  const b = new Float64Array(2);
+  for (let i = 0; i < market.instruments.count; i++) {
+    standardPosition(market, params, i, qty, a);
+    standardFromTable(t, i, qty, b);
+    expectClose(b[0], a[0], 1e-12 * Math.max(1, a[0]), { i, qty, what: 'IM' });
+    expectClose(b[1], a[1], 1e-12 * Math.max(1, a[1]), { i, qty, what: 'MM' });
+  }
 });
