@@ -41,8 +41,10 @@ function batches(rows: number, make: (from: number, to: number) => RecordBatch):
 
 /** The positions and balances of a book as Arrow tables; `instrumentNames` are the market's, by id. */
 export function bookTables(book: GeneratedBook, instrumentNames: string[]): { positions: Table; balances: Table } {
-  const accountType = new Dictionary(new Utf8(), new Int32());
-  const instrumentType = new Dictionary(new Utf8(), new Int32());
+  // explicit dictionary ids: Arrow JS numbers dictionaries from a process-wide counter otherwise, and the
+  // bytes must not depend on what ran before in the process
+  const accountType = new Dictionary(new Utf8(), new Int32(), 0);
+  const instrumentType = new Dictionary(new Utf8(), new Int32(), 1);
   const accounts = vectorFromArray(book.accountKeys, new Utf8());
   const instruments = vectorFromArray(instrumentNames, new Utf8());
   const positions = new Table(batches(book.posAccount.length, (a, b) => new RecordBatch({

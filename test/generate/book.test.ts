@@ -1,0 +1,257 @@
+// The portfolio generator (PERFORMANCE.md, "Workloads"; issue 2, item 6): determinism, and the
+// properties it promises — heavy-tailed account sizes, the strategy mix, strikes near the money and
+// near-dated expiries, coin quantities in lots, entry prices near the mark, coin and USDC collateral
+// sized so that a few percent of accounts are thin (METHODOLOGY §4a, §5). Books are read back with the
+// project's own loader (src/io/loadBook.ts), which checks every DATA.md rule.
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { tableFromIPC } from 'apache-arrow';
+import { main as generateMain } from '../../src/cli/generate.js';
+import { generateBook } from '../../src/generate/book.js';
+import { STRATEGIES } from '../../src/generate/strategies.js';
+import { STRESS_SCENARIOS, rollShock, stressPnl } from '../../src/generate/stressLoss.js';
+import { loadBook, type LoadedBook } from '../../src/io/loadBook.js';
+import { loadMarket } from '../../src/io/loadMarket.js';
+import { KIND_FUTURE, KIND_OPTION, KIND_PERPETUAL, OPTION_CALL, type Market } from '../../src/model/market.js';
+
+const SAMPLE = 'data/sample/market'; // 3 BTC + 3 ETH expiries of the 2026-02-01 Deribit chain (data/README.md)
+const FULL = 'data/full/market'; // the whole chain
+const tmp = mkdtempSync(join(tmpdir(), 'me-generate-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const run = (out: string, seed: number, accounts = 2000) => generateMain(['--market', SAMPLE, '--accounts', String(accounts), '--seed', String(seed), '--out', join(tmp, out), '--quiet']);
+const bytes = (dir: string, file: string) => readFileSync(join(tmp, dir, file));
+
+let market: Market;
+let loaded: LoadedBook;
+beforeAll(async () => {
+  expect(await run('a', 42)).toBe(0);
+  expect(await run('b', 42)).toBe(0);
+  expect(await run('c', 43)).toBe(0);
+  market = (await loadMarket(SAMPLE)).market;
+  loaded = await loadBook(market, join(tmp, 'a', 'positions.arrow'), join(tmp, 'a', 'balances.arrow'));
+});
+
+describe('determinism', () => {
+  test.each(['positions.arrow', 'balances.arrow'])('same arguments → byte-identical %s', (f) => {
+    expect(bytes('a', f).equals(bytes('b', f))).toBe(true);
+  });
+  test.each(['positions.arrow', 'balances.arrow'])('another seed → different %s', (f) => {
+    expect(bytes('a', f).equals(bytes('c', f))).toBe(false);
+  });
+  test('only the two files are left in the output directory (no temp files)', () => {
+    expect(readdirSync(join(tmp, 'a')).sort()).toEqual(['balances.arrow', 'positions.arrow']);
+  });
+});
+
+describe('the files', () => {
+  const pt = () => tableFromIPC(bytes('a', 'positions.arrow'));
+  const bt = () => tableFromIPC(bytes('a', 'balances.arrow'));
+  test.each([
+    ['positions', 'account', 'Dictionary<Int32, Utf8>'], ['positions', 'instrument', 'Dictionary<Int32, Utf8>'],
+    ['positions', 'quantity', 'Float64'], ['positions', 'entry_price', 'Float64'],
+    ['balances', 'account', 'Dictionary<Int32, Utf8>'], ['balances', 'currency', 'Utf8'], ['balances', 'amount', 'Float64'],
+  ])('%s.%s is %s', (table, col, type) => {
+    const t = table === 'positions' ? pt() : bt();
+    expect(String(t.schema.fields.find((f) => f.name === col)?.type)).toBe(type);
+  });
+  test('rows sorted by account; keys like A000123', () => {
+    for (const t of [pt(), bt()]) {
+      const keys = t.getChild('account')!.toArray() as string[];
+      expect(keys[0]).toMatch(/^A\d{6}$/);
+      for (let k = 1; k < keys.length; k++) expect(keys[k - 1]! <= keys[k]!).toBe(true);
+    }
+  });
+  test('the loader accepts the book as it is: no violation, no merged or zero rows, no warning', () => {
+    expect(loaded.stats.rejected).toEqual([]);
+    expect(loaded.stats.warnings).toEqual([]);
+    expect(loaded.stats.mergedPositionRows).toBe(0);
+    expect(loaded.stats.droppedZeroRows).toBe(0);
+    expect(loaded.book.accountCount).toBe(2000);
+  });
+  test('every instrument referenced exists in the market', () => {
+    const names = new Set(pt().getChild('instrument')!.toArray() as string[]);
+    for (const n of names) expect(market.instruments.id.has(n)).toBe(true);
+  });
+});
+
+describe('account sizes: heavy tail (lognormal, median 3, mean ≈ 10)', () => {
+  const sizes = () => {
+    const b = loaded.book;
+    return Array.from({ length: b.accountCount }, (_, a) => b.accountStart[a + 1]! - b.accountStart[a]!).sort((x, y) => x - y);
+  };
+  test('median small, a long tail, max large', () => {
+    const s = sizes();
+    const mean = s.reduce((x, y) => x + y, 0) / s.length;
+    expect(s[s.length >> 1]).toBeLessThanOrEqual(4);
+    expect(s.filter((n) => n <= 3).length / s.length).toBeGreaterThan(0.4);
+    expect(s[s.length - 1]).toBeGreaterThanOrEqual(200);
+    expect(mean).toBeGreaterThan(7);
+    expect(mean).toBeLessThan(13);
+  });
+  test('--accounts N gives about 10·N positions on the full chain', async () => {
+    const { market: full } = await loadMarket(FULL);
+    const book = generateBook(full, { accounts: 5000, seed: 3 });
+    expect(book.stats.positions / 5000).toBeGreaterThan(8);
+    expect(book.stats.positions / 5000).toBeLessThan(12);
+  });
+});
+
+describe('strategy mix in a 2,000-account book', () => {
+  let cached: ReturnType<typeof generateBook> | undefined;
+  const book = () => (cached ??= generateBook(market, { accounts: 2000, seed: 42 }));
+  test.each(STRATEGIES.map((s, k) => [s, k]))('%s is traded by some accounts (generator stats)', (_s, k) => {
+    expect(book().stats.strategyAccounts[k as number]).toBeGreaterThan(20);
+  });
+
+  // the same strategies seen in the written book, from the positions alone
+  type Leg = { id: number; q: number };
+  let legsCache: Leg[][] | undefined;
+  const accounts = (): Leg[][] => {
+    const b = loaded.book;
+    return legsCache ??= Array.from({ length: b.accountCount }, (_, a) => {
+      const legs: Leg[] = [];
+      for (let p = b.accountStart[a]!; p < b.accountStart[a + 1]!; p++) legs.push({ id: b.instrumentId[p]!, q: b.quantity[p]! });
+      return legs;
+    });
+  };
+  const ins = () => market.instruments;
+  const isOpt = (l: Leg) => ins().kind[l.id] === KIND_OPTION;
+  const isFut = (l: Leg) => ins().kind[l.id] === KIND_FUTURE || ins().kind[l.id] === KIND_PERPETUAL;
+  const same = (a: Leg, b: Leg, f: (i: number) => number) => f(a.id) === f(b.id);
+  const pairs = (legs: Leg[], ok: (a: Leg, b: Leg) => boolean) => legs.some((a, i) => legs.some((b, j) => i !== j && ok(a, b)));
+  const expiry = (i: number) => ins().expiryMs[i]!, strike = (i: number) => ins().strike[i]!, type = (i: number) => ins().optionType[i]!;
+  test.each<[string, (legs: Leg[]) => boolean]>([
+    ['straddle: call and put, same strike and expiry, same quantity', (legs) => pairs(legs, (a, b) => isOpt(a) && isOpt(b) && type(a.id) === OPTION_CALL && type(b.id) !== OPTION_CALL && same(a, b, strike) && same(a, b, expiry) && a.q === b.q)],
+    ['vertical: same type and expiry, two strikes, opposite quantities', (legs) => pairs(legs, (a, b) => isOpt(a) && isOpt(b) && same(a, b, type) && same(a, b, expiry) && !same(a, b, strike) && a.q === -b.q)],
+    ['calendar: same type and strike, two expiries, opposite quantities', (legs) => pairs(legs, (a, b) => isOpt(a) && isOpt(b) && same(a, b, type) && same(a, b, strike) && !same(a, b, expiry) && a.q === -b.q)],
+    ['basis: two futures/perpetuals of one underlying, opposite quantities', (legs) => pairs(legs, (a, b) => isFut(a) && isFut(b) && ins().underlying[a.id] === ins().underlying[b.id] && a.q === -b.q)],
+    ['covered call: long future/perpetual and a short call of the same size', (legs) => pairs(legs, (a, b) => isFut(a) && a.q > 0 && isOpt(b) && type(b.id) === OPTION_CALL && b.q === -a.q && ins().underlying[a.id] === ins().underlying[b.id])],
+    ['naked short option: an account holding one short option only', (legs) => legs.length === 1 && isOpt(legs[0]!) && legs[0]!.q < 0],
+    ['outright option: an account holding one long option only', (legs) => legs.length === 1 && isOpt(legs[0]!) && legs[0]!.q > 0],
+    ['outright future: an account holding one future or perpetual only', (legs) => legs.length === 1 && isFut(legs[0]!)],
+    ['delta-hedged book: three or more options and a future or perpetual', (legs) => legs.filter(isOpt).length >= 3 && legs.some(isFut)],
+  ])('%s', (_name, seen) => {
+    expect(accounts().filter(seen).length).toBeGreaterThan(5);
+  });
+});
+
+describe('what the positions look like', () => {
+  test('option strikes near the money: median |log(K/F)| < 0.1, 75% within ±20% (market makers spread over the chain)', () => {
+    const b = loaded.book, ins = market.instruments;
+    const m: number[] = [];
+    for (let p = 0; p < b.instrumentId.length; p++) {
+      const i = b.instrumentId[p]!;
+      if (ins.kind[i] === KIND_OPTION) m.push(Math.abs(Math.log(ins.strike[i]! / ins.forward[i]!)));
+    }
+    m.sort((x, y) => x - y);
+    expect(m[m.length >> 1]).toBeLessThan(0.1);
+    expect(m[Math.floor(m.length * 0.75)]).toBeLessThan(Math.log(1.2));
+  });
+  test('expiries near-dated on the full chain: most option positions expire within 3 months', async () => {
+    const { market: full } = await loadMarket(FULL);
+    const book = generateBook(full, { accounts: 2000, seed: 5 });
+    let near = 0, all = 0;
+    book.posInstrument.forEach((i) => {
+      if (full.instruments.kind[i] !== KIND_OPTION) return;
+      all++;
+      if (full.instruments.tYears[i]! < 0.25) near++;
+    });
+    expect(near / all).toBeGreaterThan(0.6);
+  });
+  test('quantities in whole lots (0.1 BTC, 1 ETH); 95% of sizes within 1..500 lots', () => {
+    const b = loaded.book, ins = market.instruments;
+    const lot = (u: number) => (market.underlyings[u] === 'BTC' ? 0.1 : 1);
+    let within = 0;
+    for (let p = 0; p < b.quantity.length; p++) {
+      const l = lot(ins.underlying[b.instrumentId[p]!]!);
+      const k = b.quantity[p]! / l;
+      expect(Math.abs(k - Math.round(k))).toBeLessThan(1e-6);
+      if (Math.abs(k) >= 1 - 1e-9 && Math.abs(k) <= 500 + 1e-9) within++;
+    }
+    expect(within / b.quantity.length).toBeGreaterThan(0.95);
+  });
+  test('entry prices: none for options, within 15% of the mark for futures and perpetuals', () => {
+    const b = loaded.book, ins = market.instruments;
+    let futures = 0;
+    for (let p = 0; p < b.quantity.length; p++) {
+      const i = b.instrumentId[p]!;
+      if (ins.kind[i] === KIND_OPTION) expect(b.entryPrice[p]).toBeNaN();
+      else {
+        futures++;
+        expect(Math.abs(b.entryPrice[p]! / ins.markPrice[i]! - 1)).toBeLessThan(0.15);
+      }
+    }
+    expect(futures).toBeGreaterThan(100);
+  });
+});
+
+describe('collateral', () => {
+  const C = () => loaded.balances.currencies;
+  const amount = (a: number, cur: string) => loaded.balances.amount[a * C().length + C().indexOf(cur)]!;
+  test('currencies: BTC and ETH coin and USDC only, amounts ≥ 0; some accounts hold USDC', () => {
+    const t = tableFromIPC(bytes('a', 'balances.arrow'));
+    const cur = t.getChild('currency')!.toArray() as string[];
+    expect(new Set(cur)).toEqual(new Set(['BTC', 'ETH', 'USDC']));
+    const amounts = t.getChild('amount')!.toArray() as Float64Array;
+    expect(amounts.every((x) => x >= 0)).toBe(true);
+    const usdcAccounts = new Set((t.getChild('account')!.toArray() as string[]).filter((_, k) => cur[k] === 'USDC')).size;
+    expect(usdcAccounts / 2000).toBeGreaterThan(0.1);
+  });
+  test('an account with positions settled in a coin has a balance row in that coin', () => {
+    const b = loaded.book;
+    const t = tableFromIPC(bytes('a', 'balances.arrow'));
+    const rows = new Set((t.getChild('account')!.toArray() as string[]).map((a, k) => `${a}|${t.getChild('currency')!.get(k)}`));
+    for (let u = 0; u < b.unitCount; u++) {
+      expect(rows.has(`${b.accountKey[b.unitAccount[u]!]}|${b.unitCurrencies[b.unitCurrency[u]!]}`)).toBe(true);
+    }
+  });
+
+  // equity / risk per (account, coin unit), recomputed from the files: equity = balance + Σ q·mark of
+  // options + unrealised P&L q(1 − entry/F) of futures (METHODOLOGY §5); risk = worst loss over the
+  // stress grid + roll shock (src/generate/stressLoss.ts, the measure the generator promises to size by)
+  function ratios(): number[] {
+    const b = loaded.book, ins = market.instruments;
+    const pnl = stressPnl(market), roll = rollShock(market), S = STRESS_SCENARIOS;
+    const worstRatio: number[] = [];
+    for (let a = 0; a < b.accountCount; a++) {
+      let worst = Infinity;
+      for (let k = b.accountUnitStart[a]!; k < b.accountUnitStart[a + 1]!; k++) {
+        const vec = new Float64Array(S);
+        let r = 0;
+        let equity = amount(a, b.unitCurrencies[b.unitCurrency[k]!]!);
+        for (let p = b.unitStart[k]!; p < b.unitStart[k + 1]!; p++) {
+          const i = b.instrumentId[p]!, q = b.quantity[p]!;
+          for (let s = 0; s < S; s++) vec[s]! += q * pnl[i * S + s]!;
+          r += Math.abs(q) * roll[i]!;
+          equity += ins.kind[i] === KIND_OPTION ? q * ins.markPrice[i]! : q * (1 - b.entryPrice[p]! / ins.forward[i]!);
+        }
+        const risk = r + Math.max(0, ...Array.from(vec, (x) => -x));
+        worst = Math.min(worst, equity / risk);
+      }
+      worstRatio.push(worst);
+    }
+    return worstRatio;
+  }
+  test('most accounts healthy (median equity ≥ 1.5 × risk); 2–10% thin (below 1.1 × risk), some past it (below 0.8)', () => {
+    const r = ratios().sort((x, y) => x - y);
+    const n = r.length;
+    expect(r[n >> 1]).toBeGreaterThanOrEqual(1.5);
+    const thin = r.filter((x) => x < 1.1).length / n;
+    expect(thin).toBeGreaterThan(0.02);
+    expect(thin).toBeLessThan(0.1);
+    expect(r.filter((x) => x < 0.8).length / n).toBeGreaterThan(0.005);
+  });
+});
+
+describe('the generate command refuses bad arguments', () => {
+  test.each([
+    [['--market', SAMPLE, '--accounts', '0', '--seed', '1', '--out', 'x'], /--accounts must be at least 1/],
+    [['--market', SAMPLE, '--accounts', '10', '--seed', '-3', '--out', 'x'], /--seed must be a non-negative integer/],
+    [['--accounts', '10', '--seed', '1', '--out', 'x'], /--market is required/],
+    [['--market', join(tmp, 'nowhere'), '--accounts', '10', '--seed', '1', '--out', join(tmp, 'x')], /underlyings\.arrow/],
+  ])('%j', async (argv, msg) => {
+    await expect(generateMain(argv)).rejects.toThrow(msg);
+  });
+});
