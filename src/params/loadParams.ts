@@ -43,28 +43,28 @@ export function loadParams(file?: string): Params {
 export function paramsFromJson(json: unknown, file = 'parameters'): Params {
   const out = defaultParams() as unknown as Record<string, Record<string, unknown>>;
   const bad: Violation[] = [];
-  const v = (column: string, value: unknown, rule: string) => bad.push({ file, row: null, column, value: showValue(value), rule });
+  const v = (column: string, value: unknown, rule: string) => bad.push({ file, row: null, column, value: value === undefined ? null : showValue(value), rule });
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new InputError({ file, row: null, column: null, value: null, rule: 'must be a JSON object of parameters' });
   }
   const root = json as Record<string, unknown>;
-  if (!('version' in root)) v('version', null, `is required (this engine reads parameter version ${PARAMS_VERSION})`);
+  if (!('version' in root)) v('version', undefined, `is required (this engine reads parameter version ${PARAMS_VERSION})`);
   else if (root.version !== PARAMS_VERSION) v('version', root.version, `is not supported: this engine reads parameter version ${PARAMS_VERSION}`);
   const specs = new Map(PARAM_SPECS.map((s) => [s.path, s]));
   const seen = new Map<string, string>();
   for (const [rawGroup, groupVal] of Object.entries(root)) {
     if (rawGroup === 'version') continue;
     const group = camel(rawGroup);
-    if (!(group in out) || typeof out[group] !== 'object') { v(rawGroup, null, `is not a parameter group (known: ${Object.keys(out).filter((k) => k !== 'version').join(', ')})`); continue; }
+    if (!(group in out) || typeof out[group] !== 'object') { v(rawGroup, undefined, `is not a parameter group (known: ${Object.keys(out).filter((k) => k !== 'version').join(', ')})`); continue; }
     if (typeof groupVal !== 'object' || groupVal === null || Array.isArray(groupVal)) { v(rawGroup, groupVal as unknown, 'must be an object'); continue; }
     for (const [rawKey, value] of Object.entries(groupVal as Record<string, unknown>)) {
       const key = camel(rawKey);
       const path = `${group}.${key}`;
       const where = `${rawGroup}.${rawKey}`;
       const spec = specs.get(path);
-      if (!spec) { v(where, null, `is not a parameter (known in ${rawGroup}: ${PARAM_SPECS.filter((s) => s.path.startsWith(group + '.')).map((s) => s.path.slice(group.length + 1)).join(', ')})`); continue; }
+      if (!spec) { v(where, undefined, `is not a parameter (known in ${rawGroup}: ${PARAM_SPECS.filter((s) => s.path.startsWith(group + '.')).map((s) => s.path.slice(group.length + 1)).join(', ')})`); continue; }
       const before = seen.get(path);
-      if (before !== undefined) { v(where, null, `is given twice (also as ${before})`); continue; }
+      if (before !== undefined) { v(where, undefined, `is given twice (also as ${before})`); continue; }
       seen.set(path, where);
       const merged = checkValue(spec, where, value, out[group]![key], v);
       if (merged !== undefined) out[group]![key] = merged;
@@ -122,7 +122,7 @@ function checkValue(s: ParamSpec, where: string, value: unknown, current: unknow
       const merged = { ...(current as Record<string, number>) };
       let ok = true;
       for (const [u, x] of Object.entries(value as Record<string, unknown>)) {
-        if (!UNDERLYING_KEY.test(u)) { v(`${where}.${u}`, null, 'is not an underlying name (upper-case letters and digits) or "other"'); ok = false; continue; }
+        if (!UNDERLYING_KEY.test(u)) { v(`${where}.${u}`, undefined, 'is not an underlying name (upper-case letters and digits) or "other"'); ok = false; continue; }
         if (!number(`${where}.${u}`, x, false)) { ok = false; continue; }
         merged[u] = x as number;
       }

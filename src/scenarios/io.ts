@@ -204,7 +204,7 @@ export function readScenarioFile(file: string, market: Market): ScenarioSet {
         if (Number.isFinite(mult[r]!) && mult[r] !== 1) v(r, `${u}_vol_mult`, mult[r]!, `must be 1 when the vol rule is ${String(c)} (a multiplier applies only to mult)`);
         if (rule === VOL_REL_UP || rule === VOL_REL_DOWN) {
           const sv = shift ? num(shift[r] ?? null) : NaN;
-          if (!shift) v(r, shiftCol, null, `is missing: vol rule ${String(c)} needs the relative shift`);
+          if (!shift) v(r, shiftCol, undefined, `is missing: vol rule ${String(c)} needs the relative shift`);
           else if (!Number.isFinite(sv) || sv < 0 || sv >= 1) v(r, shiftCol, shift[r] ?? null, 'must be a number in [0, 1) for a relative vol rule');
           set.volParam[x] = sv;
         }

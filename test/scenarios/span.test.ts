@@ -88,7 +88,7 @@ describe('PSR from history', () => {
     const set = buildSpan(marketOf(['X']), p, historyOf([series]));
     expectClose(set.move[10]!, 0.2, 1e-14);
     expectClose(set.move[14]!, 0.4, 1e-14);
-    expectClose(set.meta.psr && (set.meta.psr as Record<string, number>).X!, 0.2, 1e-14);
+    expectClose((set.meta.psr as Record<string, number>).X!, 0.2, 1e-14);
   });
 
   test('a history shorter than the window names the file and the count', () => {
