@@ -1,0 +1,127 @@
+/**
+ * Positions and balances: one test per validation rule of DATA.md (a broken cell in a small valid
+ * book, the message naming file, row, column, value and rule), the counts of merged duplicate rows and
+ * dropped zero quantities, and --on-invalid skip recording the rows it leaves out.
+ */
+import { describe, expect, test } from 'vitest';
+import { loadMarket } from '../../src/io/loadMarket.js';
+import { loadBook } from '../../src/io/loadBook.js';
+import { InputError } from '../../src/errors.js';
+import { writeBook, writeMarket, type Cols } from '../fixtures/io/arrowTables.js';
+
+const dir = writeMarket();
+const { market } = await loadMarket(dir);
+type Edit = (p: Cols, b: Cols) => void;
+const set = (c: Cols, column: string, row: number, value: unknown) => { c[column]!.values[row] = value; };
+
+/** [rule, file, edit, row, column, value as shown, words of the rule] */
+const cases: [string, 'positions' | 'balances', Edit, number, string, string, string][] = [
+  ['position account not null', 'positions', (p) => set(p, 'account', 3, null), 3, 'account', 'null', 'the column is required'],
+  ['position instrument not null', 'positions', (p) => set(p, 'instrument', 1, null), 1, 'instrument', 'null', 'the column is required'],
+  ['position instrument exists', 'positions', (p) => set(p, 'instrument', 4, 'BTC-1JAN20-1-C'), 4, 'instrument', '"BTC-1JAN20-1-C"', 'is not an instrument of the market snapshot'],
+  ['quantity not null', 'positions', (p) => set(p, 'quantity', 6, null), 6, 'quantity', 'null', 'the column is required'],
+  ['quantity finite (NaN)', 'positions', (p) => set(p, 'quantity', 5, NaN), 5, 'quantity', 'NaN', 'is not a finite number'],
+  ['quantity finite (Infinity)', 'positions', (p) => set(p, 'quantity', 0, -Infinity), 0, 'quantity', '-Infinity', 'is not a finite number'],
+  ['entry_price finite when given', 'positions', (p) => set(p, 'entry_price', 0, Infinity), 0, 'entry_price', 'Infinity', 'is not a finite number'],
+  ['balance account not null', 'balances', (_p, b) => set(b, 'account', 2, null), 2, 'account', 'null', 'the column is required'],
+  ['balance currency not null', 'balances', (_p, b) => set(b, 'currency', 0, null), 0, 'currency', 'null', 'the column is required'],
+  ['balance currency an underlying or cash', 'balances', (_p, b) => set(b, 'currency', 3, 'DOGE'), 3, 'currency', '"DOGE"', 'is not an underlying of the snapshot (BTC, ETH) or a cash currency (USD, USDC, USDT)'],
+  ['amount not null', 'balances', (_p, b) => set(b, 'amount', 1, null), 1, 'amount', 'null', 'the column is required'],
+  ['amount finite', 'balances', (_p, b) => set(b, 'amount', 1, NaN), 1, 'amount', 'NaN', 'is not a finite number'],
+];
+
+describe('book rules (DATA.md, Validation)', () => {
+  test.each(cases)('%s', async (_rule, table, edit, row, column, value, words) => {
+    const f = writeBook(writeMarket(), edit);
+    const file = table === 'positions' ? f.positions : f.balances;
+    const e = await loadBook(market, f.positions, f.balances).then(() => null, (x: unknown) => x);
+    expect(e).toBeInstanceOf(InputError);
+    const err = e as InputError;
+    expect(err.violations).toHaveLength(1);
+    expect(err.violations[0]).toMatchObject({ file, row, column, value });
+    expect(err.violations[0]!.rule).toContain(words);
+    expect(err.message).toContain(`${file} row ${row}, column ${column}: ${value} `);
+  });
+
+  test('violations in both files are all listed (first 20 and a count)', async () => {
+    const f = writeBook(writeMarket(), (p, b) => {
+      const n = 30;
+      p.account!.values = Array.from({ length: n }, (_, k) => `acct-${k}`);
+      p.instrument!.values = Array.from({ length: n }, () => 'NOPE');
+      p.quantity!.values = Array.from({ length: n }, () => 1);
+      p.entry_price!.values = Array.from({ length: n }, () => null);
+      set(b, 'amount', 0, NaN);
+    });
+    const e = (await loadBook(market, f.positions, f.balances).then(() => null, (x: unknown) => x)) as InputError;
+    expect(e.violations).toHaveLength(31);
+    const lines = e.message.split('\n');
+    expect(lines[0]).toBe('31 input violations');
+    expect(lines).toHaveLength(1 + 20 + 1);
+    expect(lines[21]).toContain('… and 11 more (31 in all)');
+  });
+});
+
+describe('merges and zero quantities', () => {
+  test('duplicate (account, instrument) rows are summed and counted; zero rows dropped and counted', async () => {
+    // fixture: carol has BTC-PERPETUAL twice (1 @ 77000, 2 @ 80000); bob's call is 0
+    const f = writeBook(writeMarket());
+    const { book, stats } = await loadBook(market, f.positions, f.balances);
+    expect(stats).toMatchObject({ positionRows: 7, balanceRows: 4, mergedPositionRows: 1, droppedZeroRows: 1, rejected: [] });
+    const carol = book.accountKey.indexOf('carol');
+    const p = book.accountStart[carol]!;
+    expect(book.accountStart[carol + 1]! - p).toBe(1);
+    expect(book.quantity[p]).toBe(3);
+    // entry price: Σ q·e / Σ q = (1·77000 + 2·80000) / 3, which keeps the unrealised P&L of both rows
+    expect(book.entryPrice[p]).toBe(79000);
+  });
+
+  test('rows netting to exactly 0 leave the book and are counted as dropped', async () => {
+    const f = writeBook(writeMarket(), (p) => { set(p, 'quantity', 5, -1); });
+    const { book, stats } = await loadBook(market, f.positions, f.balances);
+    expect(stats.mergedPositionRows).toBe(1);
+    expect(stats.droppedZeroRows).toBe(2);
+    const carol = book.accountKey.indexOf('carol');
+    expect(book.accountStart[carol + 1]! - book.accountStart[carol]!).toBe(0);
+    expect(book.accountKey).toContain('carol'); // she still has a balance
+  });
+
+  test('a merged entry price uses only the rows that give one', async () => {
+    const f = writeBook(writeMarket(), (p) => { set(p, 'entry_price', 0, null); });
+    const { book } = await loadBook(market, f.positions, f.balances);
+    const carol = book.accountKey.indexOf('carol');
+    expect(book.entryPrice[book.accountStart[carol]!]).toBe(80000);
+  });
+
+  test('duplicate (account, currency) balances are summed with a warning', async () => {
+    const f = writeBook(writeMarket(), (_p, b) => { set(b, 'currency', 1, 'BTC'); });
+    const { balances, stats } = await loadBook(market, f.positions, f.balances);
+    expect(balances.amount[0]).toBe(10001.5);
+    expect(stats.warnings).toEqual([`${f.balances}: 1 duplicate (account, currency) row summed into earlier rows`]);
+  });
+});
+
+describe('--on-invalid skip', () => {
+  test('offending rows are left out and recorded once each with their first reason', async () => {
+    const f = writeBook(writeMarket(), (p, b) => {
+      set(p, 'instrument', 4, 'NOPE');
+      set(p, 'quantity', 4, NaN); // a second problem in the same row: recorded once
+      set(p, 'quantity', 1, null);
+      set(b, 'currency', 2, 'DOGE');
+    });
+    const { book, balances, stats } = await loadBook(market, f.positions, f.balances, { onInvalid: 'skip' });
+    expect(stats.rejected).toEqual([
+      { file: f.positions, row: 1, column: 'quantity', value: 'null', rule: 'is not allowed: the column is required' },
+      { file: f.positions, row: 4, column: 'instrument', value: '"NOPE"', rule: 'is not an instrument of the market snapshot (instruments.arrow)' },
+      { file: f.balances, row: 2, column: 'currency', value: '"DOGE"', rule: expect.stringContaining('is not an underlying') as unknown as string },
+    ]);
+    const alice = book.accountKey.indexOf('alice');
+    expect(Array.from(book.instrumentId.subarray(book.accountStart[alice]!, book.accountStart[alice + 1]!))).toEqual([0]);
+    expect(balances.amount[book.accountKey.indexOf('bob') * 5 + 4]).toBe(0);
+  });
+
+  test('an account that only appears in rejected rows is not an account', async () => {
+    const f = writeBook(writeMarket(), (p) => { set(p, 'account', 6, 'dave'); set(p, 'instrument', 6, 'NOPE'); });
+    const { book } = await loadBook(market, f.positions, f.balances, { onInvalid: 'skip' });
+    expect(book.accountKey).toEqual(['alice', 'bob', 'carol']);
+  });
+});

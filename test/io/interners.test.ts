@@ -1,0 +1,52 @@
+/**
+ * The byte-string and Int64 interners that turn keys into dense ids: first-seen numbering, equal bytes
+ * give equal ids across calls and buffers, growth past the initial table keeps every id, and bytes
+ * are decoded as UTF-8.
+ */
+import { describe, expect, test } from 'vitest';
+import { Utf8Interner } from '../../src/io/utf8Interner.js';
+import { Int64Interner } from '../../src/io/int64Interner.js';
+
+describe('Utf8Interner', () => {
+  test('numbers distinct strings in first-seen order and finds them again through any buffer', () => {
+    const it = new Utf8Interner(4);
+    const words = ['BTC', 'ETH', '', 'BTC', 'Ζεύς', 'ETH', 'BT', 'BTCC'];
+    const ids = words.map((w) => it.internString(w));
+    expect(ids).toEqual([0, 1, 2, 0, 3, 1, 4, 5]);
+    const buf = Buffer.from('xxETHyy');
+    expect(it.intern(buf, 2, 5)).toBe(1);
+    expect([0, 1, 2, 3, 4, 5].map((k) => it.get(k))).toEqual(['BTC', 'ETH', '', 'Ζεύς', 'BT', 'BTCC']);
+  });
+
+  test('keeps every id while growing from a tiny table to 50,000 keys', () => {
+    const it = new Utf8Interner(2);
+    const wrong: number[] = [];
+    for (let k = 0; k < 50_000; k++) if (it.internString(`acct-${k}`) !== k) wrong.push(k);
+    for (let k = 0; k < 50_000; k += 97) if (it.internString(`acct-${k}`) !== k) wrong.push(k);
+    expect(wrong).toEqual([]);
+    expect(it.count).toBe(50_000);
+    expect(it.get(49_999)).toBe('acct-49999');
+  });
+});
+
+describe('Int64Interner', () => {
+  const halves = (v: bigint): [number, number] => [Number(v & 0xffffffffn) | 0, Number((v >> 32n) & 0xffffffffn) | 0];
+  test.each([0n, 1n, -1n, 4294967295n, 4294967296n, -9223372036854775808n, 9223372036854775807n, 9007199254740993n])('round-trips %s', (v) => {
+    const it = new Int64Interner(2);
+    it.intern(...halves(12345n));
+    const id = it.intern(...halves(v));
+    expect(it.get(id)).toBe(v);
+    expect(it.find(...halves(v))).toBe(id);
+    expect(it.intern(...halves(v))).toBe(id);
+  });
+
+  test('keeps every id while growing to 50,000 keys', () => {
+    const it = new Int64Interner(2);
+    const wrong: number[] = [];
+    for (let k = 0; k < 50_000; k++) if (it.intern(...halves(BigInt(k) * 4294967311n)) !== k) wrong.push(k);
+    for (let k = 0; k < 50_000; k += 97) if (it.find(...halves(BigInt(k) * 4294967311n)) !== k) wrong.push(k);
+    expect(wrong).toEqual([]);
+    expect(it.get(40_000)).toBe(40_000n * 4294967311n);
+    expect(it.find(...halves(7n))).toBe(-1);
+  });
+});
