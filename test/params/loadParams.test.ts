@@ -103,3 +103,12 @@ describe('hash', () => {
     expect(paramsHash(p)).toMatch(/^[0-9a-f]{64}$/);
   });
 });
+
+describe('reference', () => {
+  test('src/params/README.md holds the current parameter table', async () => {
+    const { parameterTable } = await import('../../src/params/paramDoc.js');
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(new URL('../../src/params/README.md', import.meta.url), 'utf8');
+    expect(readme.endsWith(parameterTable())).toBe(true);
+  });
+});
