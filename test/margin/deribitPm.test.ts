@@ -229,3 +229,16 @@ describe('deribit-pm properties', () => {
     }
   });
 });
+
+describe('with the project\'s scenario builder (src/scenarios/deribitPm.ts)', () => {
+  test.each(golden.examples)('$name: the same rows as with the test grid', async (ex) => {
+    const { buildDeribitPm } = await import('../../src/scenarios/deribitPm.js');
+    const input = goldenInput(ex);
+    const built = { ...input, scenarios: buildDeribitPm(input.market, input.params) };
+    const a = runPm(input).rows;
+    const b = runPm(built).rows;
+    expect(Array.from(built.scenarios.id)).toEqual(Array.from(input.scenarios.id));
+    for (const col of ['worstCase', 'rollShock', 'mm', 'im'] as const) expectClose(b[col][0], a[col][0], 1e-15, { col });
+    expect(b.worstScenario[0]).toBe(a.worstScenario[0]);
+  });
+});

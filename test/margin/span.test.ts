@@ -159,3 +159,24 @@ describe('span on a realistic book', () => {
     }
   });
 });
+
+describe('with the project\'s scenario builder (src/scenarios/span.ts)', () => {
+  test('the sample book gives the same span rows as with the test set', async () => {
+    const { buildSpan } = await import('../../src/scenarios/span.js');
+    const market = sampleMarket();
+    const params = defaultParams();
+    const { book, balances } = makePortfolio(market, SAMPLE_POSITIONS, SAMPLE_BALANCES);
+    const run = (scenarios: ReturnType<typeof spanSet>) => {
+      const input: MarginInput = { book, balances, market, params, scenarios };
+      const plan = spanGroups(input);
+      return spanAssemble(input, plan, aggregateReference(revalue(market, scenarios, params), plan.groups, plan.request));
+    };
+    const a = run(spanSet(market, params));
+    const b = run(buildSpan(market, params));
+    expect(b.count).toBe(a.count);
+    for (let r = 0; r < a.count; r++) {
+      expectClose(b.mm[r], a.mm[r], 1e-9 * Math.max(1, a.mm[r]), { r });
+      expect(b.worstScenario[r]).toBe(a.worstScenario[r]);
+    }
+  });
+});
