@@ -90,7 +90,7 @@ export function readCsv(path: string): CsvTable {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw fileError(file, `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): expected a CSV file`);
+    throw fileError(path, `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): expected a CSV file`);
   }
   return parseCsv(text, file);
 }
