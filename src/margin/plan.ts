@@ -59,7 +59,3 @@ export function worstScenarioId(plan: ModelPlan, scenarios: ScenarioSet, worstIn
   return empty || scenarios.count === 0 ? -1 : scenarios.id[worstIndex[g]];
 }
 
-/** The instrument of a P&L row (USD or coin row), −1 for a spot row. */
-export function rowInstrument(row: number, instrumentCount: number): number {
-  return row < instrumentCount ? row : row < 2 * instrumentCount ? row - instrumentCount : -1;
-}
