@@ -7,17 +7,16 @@
  * back silently to its own CPU mode), and a self-check compares the device prices with the float64 path
  * on up to {@link SELF_CHECK_ROWS} rows of the batch and refuses the backend beyond {@link GPU_PRICE_BOUND}.
  */
-import { addKernelFunctions, DEVICE_BLACK76_FUNCTIONS, type FunctionSink } from './kernelSource.js';
+import { addKernelFunctions, DEVICE_BLACK76_FUNCTIONS } from './kernelSource.js';
 import { black76Norm } from '../../kernels/black76.js';
+import { openGpu, checkKernelClass, EXPECTED_KERNEL_CLASS, type GpuInstance, type GpuKernel } from '../engine/gpuDevice.js';
+import { BackendUnavailableError } from '../engine/backend.js';
 import type { NormalisedGreeks } from './priceBatch.js';
 
 /** Self-check bound on a normalised price (a fraction of the forward): ARCHITECTURE.md "Precision", gl ≤ 5e-6 × F. */
 export const GPU_PRICE_BOUND = 5e-6;
 /** Rows of the batch the self-check compares (the first ones). */
 export const SELF_CHECK_ROWS = 256;
-
-/** Expected gpu.js kernel class per device backend. */
-const KERNEL_CLASS = { gl: 'HeadlessGLKernel', webgpu: 'WebGPUKernel' } as const;
 
 /** Outcome of a device run: the normalised results and the kernel class, or why the backend was refused. */
 export type GpuGreeksResult =
@@ -46,34 +45,6 @@ declare function black76DeltaNorm32(isCall: number, k: number, sd: number): numb
 declare function black76GammaNorm(k: number, sd: number): number;
 declare function black76VegaNorm(k: number, sd: number): number;
 
-interface GpuLike extends FunctionSink {
-  createKernel(fn: unknown, settings: Record<string, unknown>): unknown;
-  destroy(): unknown;
-}
-
-async function openGpu(name: 'gl' | 'webgpu'): Promise<GpuLike | string> {
-  let mod: { GPU: (new (s: Record<string, unknown>) => GpuLike) & { isHeadlessGLSupported?: boolean; isWebGPUAvailable?: () => Promise<boolean> } };
-  try {
-    mod = (await import('gpu.js')) as unknown as typeof mod;
-  } catch (e) {
-    return `gpu.js cannot be loaded (${(e as Error).message})`;
-  }
-  if (name === 'gl') {
-    if (!mod.GPU.isHeadlessGLSupported) return `headless gl context cannot be opened (DISPLAY=${process.env.DISPLAY ?? 'unset'})`;
-    return new mod.GPU({ mode: 'headlessgl' });
-  }
-  try {
-    const wg = (await import('webgpu')) as unknown as { create(o: string[]): unknown; globals: Record<string, unknown> };
-    Object.assign(globalThis, wg.globals);
-    const g = globalThis as unknown as { navigator?: { gpu?: unknown } };
-    if (!g.navigator?.gpu) Object.defineProperty(globalThis, 'navigator', { value: { ...(g.navigator ?? {}), gpu: wg.create([]) }, configurable: true, writable: true });
-  } catch (e) {
-    return `the webgpu package (Dawn) cannot be loaded (${(e as Error).message})`;
-  }
-  if (!(await mod.GPU.isWebGPUAvailable!())) return 'no WebGPU adapter answered';
-  return new mod.GPU({ mode: 'webgpu' });
-}
-
 /**
  * Normalised price, delta, F·gamma and vega per unit of total std of each row on a device backend
  * (float32), or the reason the backend was refused (no context/adapter, silent fallback, self-check).
@@ -82,17 +53,19 @@ async function openGpu(name: 'gl' | 'webgpu'): Promise<GpuLike | string> {
 export async function normalisedGreeksGpu(name: 'gl' | 'webgpu', isCall: Float64Array, k: Float64Array, sd: Float64Array): Promise<GpuGreeksResult> {
   const n = k.length;
   const greeks: NormalisedGreeks = { price: new Float64Array(n), delta: new Float64Array(n), gamma: new Float64Array(n), vega: new Float64Array(n) };
-  if (n === 0) return { ok: true, greeks, kernelClass: KERNEL_CLASS[name] };
-  const gpu = await openGpu(name);
-  if (typeof gpu === 'string') return { ok: false, reason: gpu };
+  if (n === 0) return { ok: true, greeks, kernelClass: EXPECTED_KERNEL_CLASS[name] };
+  let gpu: GpuInstance;
+  try {
+    gpu = await openGpu(name); // src/engine/gpuDevice.ts: the engine's device opening (DISPLAY, Dawn, adapter)
+  } catch (e) {
+    return { ok: false, reason: e instanceof BackendUnavailableError ? e.reason : (e as Error).message };
+  }
   try {
     addKernelFunctions(gpu, DEVICE_BLACK76_FUNCTIONS);
-    const kernel = gpu.createKernel(greeksKernel, { output: [4 * n], precision: 'single', tactic: 'precision' }) as
-      ((...a: Float32Array[]) => Float32Array | Promise<Float32Array>) & { kernel?: { constructor: { name: string } } };
+    const kernel: GpuKernel = gpu.createKernel(greeksKernel as unknown as string, { output: [4 * n], precision: 'single', tactic: 'precision' });
     const sd32 = Float32Array.from(sd, (s) => (Number.isNaN(s) ? 0 : s));
-    const raw = await kernel(Float32Array.from(isCall), Float32Array.from(k), sd32);
-    const kernelClass = kernel.kernel?.constructor.name ?? kernel.constructor.name;
-    if (kernelClass !== KERNEL_CLASS[name]) return { ok: false, reason: `gpu.js ran ${kernelClass} instead of ${KERNEL_CLASS[name]} (silent fallback)` };
+    const raw = (await kernel(Float32Array.from(isCall), Float32Array.from(k), sd32)) as Float32Array;
+    const kernelClass = checkKernelClass(name, kernel); // throws on gpu.js's silent fallback
     for (let i = 0; i < n; i++) {
       const bad = Number.isNaN(sd[i]!);
       greeks.price[i] = bad ? NaN : raw[4 * i]!;
@@ -110,7 +83,8 @@ export async function normalisedGreeksGpu(name: 'gl' | 'webgpu', isCall: Float64
     }
     return { ok: true, greeks, kernelClass };
   } catch (e) {
-    return { ok: false, reason: `${name} kernel failed: ${(e as Error).message}` };
+    if (e instanceof BackendUnavailableError) return { ok: false, reason: e.reason };
+    return { ok: false, reason: `${name} kernel failed: ${(e as Error).message.split('\n')[0]}` };
   } finally {
     gpu.destroy();
   }
