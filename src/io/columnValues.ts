@@ -73,6 +73,7 @@ export class DictionaryMapper {
     let k = 0;
     for (const d of dictionary.data) {
       internUtf8Range(d as Data, this.interner, ids, k, d.length);
+      if (hasNulls(d as Data)) for (let i = 0; i < d.length; i++) if (isNull(d as Data, i)) ids[k + i] = -1;
       k += d.length;
     }
     this.last = dictionary;
@@ -91,9 +92,9 @@ export function internStrings(col: ResolvedColumn, data: Data, interner: Utf8Int
     const ids = dict.map(data.dictionary as Vector);
     const idx = data.values as ArrayLike<number>;
     if (idx instanceof BigInt64Array || idx instanceof BigUint64Array) {
-      for (let i = 0; i < n; i++) out[at + i] = ids[Number(idx[i])]!;
+      for (let i = 0; i < n; i++) out[at + i] = ids[Number(idx[i])] ?? -1;
     } else {
-      for (let i = 0; i < n; i++) out[at + i] = ids[idx[i]!]!;
+      for (let i = 0; i < n; i++) out[at + i] = ids[idx[i]!] ?? -1;
     }
   } else {
     internUtf8Range(data, interner, out, at, n);

@@ -1,14 +1,39 @@
 /**
  * Turns UTF-8 byte strings into dense ids (0, 1, 2, … in first-seen order) without decoding them:
- * an open-addressing hash table keyed by the bytes themselves (FNV-1a), each distinct string copied
- * once into a private store and decoded to a JavaScript string only when asked for. Each slot holds
- * id, hash, start and length side by side, so a lookup touches one slot line and the stored bytes.
+ * an open-addressing hash table keyed by the bytes themselves. Each slot holds the id, hash, length,
+ * store offset and the first 16 bytes packed into four int32s, so a lookup of a key up to 16 bytes
+ * touches one slot and nothing else (longer keys compare their tail in the store). Each distinct
+ * string is copied once into a private store and decoded to a JavaScript string only when asked for.
  */
 
 const EMPTY = -1;
 const decoder = new TextDecoder('utf-8');
-/** Int32s per slot: id, hash, start in store, length */
-const W = 4;
+/** Int32s per slot: id, hash, length, start in store, then 4 words of inline bytes */
+const W = 8;
+
+/** Little-endian int32 of bytes [i, min(i + 4, end)), zero-padded. */
+function word(b: Uint8Array, i: number, end: number): number {
+  if (i + 4 <= end) return b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24);
+  let w = 0;
+  for (let k = 0; i + k < end; k++) w |= b[i + k]! << (8 * k);
+  return w;
+}
+
+function mix(h: number, k: number): number {
+  k = Math.imul(k, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  h ^= Math.imul(k, 0x1b873593);
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+function finish(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
 
 /** A byte-string interner: `intern(bytes, start, end)` returns the string's dense id. */
 export class Utf8Interner {
@@ -16,9 +41,8 @@ export class Utf8Interner {
   count = 0;
   private slots: Int32Array;
   private mask: number;
-  /** per id: start and length in the store (for get and rehash) */
-  private spans: Int32Array;
-  private hashes: Int32Array;
+  /** per id: its slot's 8 int32s (for rehash), and start and length in the store (for get) */
+  private entries: Int32Array;
   private store: Uint8Array;
   private storeLength = 0;
   private decoded: (string | undefined)[] = [];
@@ -28,16 +52,21 @@ export class Utf8Interner {
     while (size < expected * 2) size *= 2;
     this.slots = new Int32Array(size * W).fill(EMPTY);
     this.mask = size - 1;
-    this.spans = new Int32Array(2 * expected);
-    this.hashes = new Int32Array(expected);
+    this.entries = new Int32Array(Math.max(16, expected) * W);
     this.store = new Uint8Array(Math.max(64, expected * 16));
   }
 
   /** The id of `bytes[start, end)`, adding it when new. */
   intern(bytes: Uint8Array, start: number, end: number): number {
-    let h = 0x811c9dc5 | 0;
-    for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
     const len = end - start;
+    const e16 = len < 16 ? end : start + 16;
+    const k0 = word(bytes, start, e16);
+    const k1 = word(bytes, start + 4, e16);
+    const k2 = word(bytes, start + 8, e16);
+    const k3 = word(bytes, start + 12, e16);
+    let h = mix(mix(mix(mix(len, k0), k1), k2), k3);
+    for (let i = start + 16; i < end; i += 4) h = mix(h, word(bytes, i, end));
+    h = finish(h);
     const slots = this.slots;
     const mask = this.mask;
     let s = h & mask;
@@ -45,16 +74,18 @@ export class Utf8Interner {
       const base = s * W;
       const id = slots[base]!;
       if (id === EMPTY) break;
-      if (slots[base + 1] === h && slots[base + 3] === len) {
-        const a = slots[base + 2]!;
+      if (slots[base + 1] === h && slots[base + 2] === len && slots[base + 4] === k0 && slots[base + 5] === k1
+        && slots[base + 6] === k2 && slots[base + 7] === k3) {
+        if (len <= 16) return id;
+        const a = slots[base + 3]!;
         const store = this.store;
-        let i = 0;
+        let i = 16;
         while (i < len && store[a + i] === bytes[start + i]) i++;
         if (i === len) return id;
       }
       s = (s + 1) & mask;
     }
-    return this.add(bytes, start, end, h, s);
+    return this.add(bytes, start, end, s, h, k0, k1, k2, k3);
   }
 
   /** The id of a JavaScript string, adding it when new. */
@@ -67,22 +98,19 @@ export class Utf8Interner {
   get(id: number): string {
     let v = this.decoded[id];
     if (v === undefined) {
-      const a = this.spans[2 * id]!;
-      v = decoder.decode(this.store.subarray(a, a + this.spans[2 * id + 1]!));
+      const a = this.entries[id * W + 3]!;
+      v = decoder.decode(this.store.subarray(a, a + this.entries[id * W + 2]!));
       this.decoded[id] = v;
     }
     return v;
   }
 
-  private add(bytes: Uint8Array, start: number, end: number, h: number, slot: number): number {
+  private add(bytes: Uint8Array, start: number, end: number, slot: number, h: number, k0: number, k1: number, k2: number, k3: number): number {
     const id = this.count++;
-    if (id === this.hashes.length) {
-      const spans = new Int32Array(4 * id);
-      spans.set(this.spans);
-      this.spans = spans;
-      const hashes = new Int32Array(2 * id);
-      hashes.set(this.hashes);
-      this.hashes = hashes;
+    if ((id + 1) * W > this.entries.length) {
+      const bigger = new Int32Array(this.entries.length * 2);
+      bigger.set(this.entries);
+      this.entries = bigger;
     }
     const len = end - start;
     if (this.storeLength + len > this.store.length) {
@@ -91,14 +119,11 @@ export class Utf8Interner {
       this.store = bigger;
     }
     this.store.set(bytes.subarray(start, end), this.storeLength);
-    this.spans[2 * id] = this.storeLength;
-    this.spans[2 * id + 1] = len;
-    this.hashes[id] = h;
-    const base = slot * W;
-    this.slots[base] = id;
-    this.slots[base + 1] = h;
-    this.slots[base + 2] = this.storeLength;
-    this.slots[base + 3] = len;
+    const e = this.entries;
+    const eb = id * W;
+    e[eb] = id; e[eb + 1] = h; e[eb + 2] = len; e[eb + 3] = this.storeLength;
+    e[eb + 4] = k0; e[eb + 5] = k1; e[eb + 6] = k2; e[eb + 7] = k3;
+    this.slots.set(e.subarray(eb, eb + W), slot * W);
     this.storeLength += len;
     if (this.count * 2 > this.slots.length / W) this.rehash();
     return id;
@@ -109,14 +134,9 @@ export class Utf8Interner {
     const slots = new Int32Array(size * W).fill(EMPTY);
     const mask = size - 1;
     for (let id = 0; id < this.count; id++) {
-      const h = this.hashes[id]!;
-      let s = h & mask;
+      let s = this.entries[id * W + 1]! & mask;
       while (slots[s * W] !== EMPTY) s = (s + 1) & mask;
-      const base = s * W;
-      slots[base] = id;
-      slots[base + 1] = h;
-      slots[base + 2] = this.spans[2 * id]!;
-      slots[base + 3] = this.spans[2 * id + 1]!;
+      slots.set(this.entries.subarray(id * W, id * W + W), s * W);
     }
     this.slots = slots;
     this.mask = mask;
