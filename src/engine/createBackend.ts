@@ -1,0 +1,155 @@
+/**
+ * Choosing and starting the backends.
+ *
+ * `createBackend('cpu' | 'gl' | 'webgpu')` starts that backend, runs the start-up self-check
+ * (selfCheck.ts) and rejects with a BackendUnavailableError carrying the reason when it cannot run or
+ * disagrees with float64 beyond its bound.
+ *
+ * `createBackend('auto')` tries webgpu, gl, cpu in that order and records in `report.tried` why each one
+ * did not run ('ok' for those that did). It then chooses PER PHASE: a short measurement on each backend
+ * that passed (revaluation: 128 instruments × 2,048 scenarios; aggregation: 128 groups × 8 entries ×
+ * 256 scenarios; each run twice, the faster run counts) picks the faster backend for revaluation and for
+ * aggregation, recorded in `report.phases` and `report.calibration`. On the 2-core CPU-only machine this
+ * usually gives revaluation on gl (Mesa llvmpipe runs Black-76 several times faster than JS) and
+ * aggregation on cpu (llvmpipe's texture gathers are far slower than a JS loop). With
+ * `noCalibration` it uses that documented outcome directly: revaluation on the first GPU backend that
+ * passed, aggregation on cpu.
+ */
+import type { BackendChoice, BackendName, BackendReport, GroupBook, PnlMatrix, Reduced, ReduceRequest } from './types.js';
+import { BackendUnavailableError, type Backend, type BackendOptions } from './backend.js';
+import { CpuBackend } from './cpuBackend.js';
+import { DeviceBackend } from './deviceBackend.js';
+import { selfCheck } from './selfCheck.js';
+import type { Market } from '../model/market.js';
+import type { ScenarioSet } from '../scenarios/types.js';
+import { defaultParams, type Params } from '../params/params.js';
+import { calibrationAggregate, calibrationMarket } from './calibration.js';
+
+export { BackendUnavailableError } from './backend.js';
+export type { Backend, BackendOptions } from './backend.js';
+
+/**
+ * Starts a backend (see the module comment). The caller must `close()` it.
+ * @throws BackendUnavailableError when an explicitly chosen backend cannot run (reason included), or,
+ *   for 'auto', when not even cpu starts (e.g. the built worker is missing: run npm run build).
+ */
+export async function createBackend(choice: BackendChoice, opts: BackendOptions = {}): Promise<Backend> {
+  if (choice === 'cpu') return startChecked('cpu', opts);
+  if (choice === 'gl' || choice === 'webgpu') return startChecked(choice, opts);
+  if (choice !== 'auto') throw new Error(`backend must be auto, cpu, gl or webgpu, got ${JSON.stringify(choice)}`);
+
+  const tried: Partial<Record<BackendName, string>> = {};
+  const selfChecks: Partial<Record<BackendName, number>> = {};
+  let device: DeviceBackend | null = null;
+  for (const name of ['webgpu', 'gl'] as const) {
+    try {
+      device = (await startChecked(name, opts, selfChecks)) as DeviceBackend;
+      tried[name] = 'ok';
+      break;
+    } catch (e) {
+      tried[name] = reasonOf(e);
+    }
+  }
+  let cpu: CpuBackend;
+  try {
+    cpu = (await startChecked('cpu', opts, selfChecks)) as CpuBackend;
+    tried.cpu = 'ok';
+  } catch (e) {
+    await device?.close();
+    throw e;
+  }
+  if (device === null) {
+    cpu.report.tried = tried;
+    cpu.report.selfCheck = selfChecks;
+    return cpu;
+  }
+  const rates: { revalue: Partial<Record<BackendName, number>>; aggregate: Partial<Record<BackendName, number>> } = { revalue: {}, aggregate: {} };
+  let revalueOn: Backend = device;
+  let aggregateOn: Backend = cpu;
+  let note = 'documented calibration: revaluation on the GPU backend, aggregation on the cpu pool (llvmpipe gathers are slower than JS)';
+  if (!opts.noCalibration) {
+    for (const b of [device, cpu] as Backend[]) {
+      rates.revalue[b.name] = await measureRevalue(b);
+      rates.aggregate[b.name] = await measureAggregate(b);
+    }
+    revalueOn = rates.revalue[device.name]! > rates.revalue.cpu! ? device : cpu;
+    aggregateOn = rates.aggregate[device.name]! > rates.aggregate.cpu! ? device : cpu;
+    note = `measured at start-up (evaluations/s, multiply-adds/s): the faster backend runs each phase`;
+  }
+  return new PhasedBackend(revalueOn, aggregateOn, device, cpu, {
+    chosen: revalueOn.name,
+    kernelClass: kernelClassOf(revalueOn),
+    tried,
+    phases: { revalue: revalueOn.name, aggregate: aggregateOn.name },
+    phaseKernelClass: { revalue: kernelClassOf(revalueOn), aggregate: kernelClassOf(aggregateOn) },
+    calibration: { ...rates, note },
+    selfCheck: selfChecks,
+  });
+}
+
+/** Starts `name` and runs its self-check. @throws BackendUnavailableError with the reason. */
+async function startChecked(name: BackendName, opts: BackendOptions, record?: Partial<Record<BackendName, number>>): Promise<Backend> {
+  let b: Backend;
+  try {
+    b = name === 'cpu' ? new CpuBackend(opts.workers) : await DeviceBackend.open(name);
+  } catch (e) {
+    throw e instanceof BackendUnavailableError ? e : new BackendUnavailableError(name, reasonOf(e));
+  }
+  if (opts.skipSelfCheck) return b;
+  try {
+    const r = await selfCheck(b, name === 'cpu');
+    if (record) record[name] = r.worst;
+    b.report.selfCheck = { [name]: r.worst };
+    if (!r.ok) throw new BackendUnavailableError(name, `self-check against float64 failed: ${r.detail} (error ${r.worst.toPrecision(3)} × its bound)`);
+  } catch (e) {
+    await b.close();
+    throw e instanceof BackendUnavailableError ? e : new BackendUnavailableError(name, `self-check could not run: ${reasonOf(e)}`);
+  }
+  return b;
+}
+
+function reasonOf(e: unknown): string {
+  if (e instanceof BackendUnavailableError) return e.reason;
+  return String(e instanceof Error ? e.message : e).split('\n')[0]!;
+}
+
+function kernelClassOf(b: Backend): string {
+  return b.name === 'cpu' ? 'piscina' : b.report.phaseKernelClass?.revalue || b.report.kernelClass;
+}
+
+async function bestOfTwo(run: () => Promise<unknown>): Promise<number> {
+  let best = Infinity;
+  for (let k = 0; k < 2; k++) {
+    const t0 = performance.now();
+    await run();
+    best = Math.min(best, performance.now() - t0);
+  }
+  return best / 1000;
+}
+
+async function measureRevalue(b: Backend): Promise<number> {
+  const { market, scenarios } = calibrationMarket(128, 2048);
+  const params = defaultParams();
+  const secs = await bestOfTwo(() => b.revalue(market, scenarios, params));
+  return (market.instruments.count * scenarios.count) / secs;
+}
+
+async function measureAggregate(b: Backend): Promise<number> {
+  const { pnl, groups, madds } = calibrationAggregate(128, 8, 256);
+  const secs = await bestOfTwo(() => b.aggregate(pnl, groups, { topK: 0 }));
+  return madds / secs;
+}
+
+/** A backend that runs revaluation on one backend and aggregation on another (auto's choice). */
+class PhasedBackend implements Backend {
+  readonly name: BackendName;
+  constructor(
+    private readonly revalueOn: Backend, private readonly aggregateOn: Backend,
+    private readonly device: DeviceBackend, private readonly cpu: CpuBackend, readonly report: BackendReport,
+  ) {
+    this.name = revalueOn.name;
+  }
+  revalue(market: Market, scenarios: ScenarioSet, params: Params): Promise<PnlMatrix> { return this.revalueOn.revalue(market, scenarios, params); }
+  aggregate(pnl: PnlMatrix, groups: GroupBook, req: ReduceRequest): Promise<Reduced> { return this.aggregateOn.aggregate(pnl, groups, req); }
+  async close(): Promise<void> { await this.device.close(); await this.cpu.close(); }
+}

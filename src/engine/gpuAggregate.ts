@@ -1,0 +1,152 @@
+/**
+ * Aggregation on a float32 gpu.js device (kernels/aggregate.ts). Scenario blocks of the P&L matrix are
+ * moved to the device once each; groups run in blocks against it: the device sums each group's entries
+ * (Kahan-compensated float32, bucket by bucket with weights and pnlOffset) and reduces every group's
+ * block to [worst loss, first scenario] before anything is read back; the host combines blocks in
+ * float64 (an earlier block wins a tie). The k largest losses, when asked for, come from reading back the
+ * block of p (groups × block scenarios, never the whole matrix) and a heap on the host.
+ * Limits: rows × scenario block must fit a texture (rows ≤ 16,384 here); larger matrices throw.
+ */
+import type { GroupBook, PnlMatrix, Reduced, ReduceRequest } from './types.js';
+import { checkGroupBook } from './backend.js';
+import { BackendUnavailableError } from './backend.js';
+import { checkKernelClass, type DeviceBackend, type GpuInstance, type GpuKernel } from './gpuDevice.js';
+import { kernelSource } from '../pricing/kernelSource.js';
+import { adjustPnl, copyBlockKernel, groupPnlKernel, worstLossKernel } from '../../kernels/aggregate.js';
+
+/** Scenarios per device block and groups per kernel run. */
+export const AGG_SCENARIO_BLOCK = 1024;
+export const AGG_GROUP_BLOCK = 4096;
+/** Largest side of a texture on llvmpipe. */
+const MAX_SIDE = 16384;
+
+type Fn = (...a: number[]) => number;
+
+export class GpuAggregator {
+  kernelClass = '';
+  private kernels = new Map<string, GpuKernel>();
+
+  constructor(private readonly gpu: GpuInstance, readonly backend: DeviceBackend) {
+    gpu.addFunction(kernelSource(adjustPnl as Fn), { argumentTypes: ['Number', 'Number'], returnType: 'Number' });
+  }
+
+  private kernel(key: string, make: () => GpuKernel): GpuKernel {
+    let k = this.kernels.get(key);
+    if (k === undefined) { k = make(); this.kernels.set(key, k); }
+    return k;
+  }
+
+  /** GroupBook → Reduced on the device (see the module comment). @throws Error when the matrix is too large for a texture. */
+  async aggregate(pnl: PnlMatrix, groups: GroupBook, req: ReduceRequest): Promise<Reduced> {
+    checkGroupBook(pnl, groups);
+    const S = pnl.scenarios;
+    const R = pnl.rows;
+    const G = groups.groupCount;
+    const B = groups.buckets;
+    const K = Math.max(0, req.topK | 0);
+    const worstLoss = new Float64Array(G).fill(-Infinity);
+    const worstScenario = new Int32Array(G).fill(-1);
+    const topLosses = K > 0 ? new Float64Array(G * K).fill(-Infinity) : null;
+    if (G === 0 || S === 0) return finish(worstLoss, worstScenario, topLosses, K, G);
+    const SB = Math.min(S, AGG_SCENARIO_BLOCK);
+    if (R * SB > MAX_SIDE * MAX_SIDE / 4) throw new BackendUnavailableError(this.backend, `P&L matrix of ${R} rows too large for one device block`);
+    const GB = Math.min(G, AGG_GROUP_BLOCK);
+
+    // entries sorted by bucket inside each group (stable), as float32
+    const entries = groups.groupStart[G]! - groups.groupStart[0]!;
+    const e00 = groups.groupStart[0]!;
+    const row = new Float32Array(entries);
+    const qty = new Float32Array(entries);
+    const bucket = new Float32Array(entries);
+    let maxEntries = 1;
+    for (let g = 0; g < G; g++) {
+      const a = groups.groupStart[g]!;
+      const b = groups.groupStart[g + 1]!;
+      maxEntries = Math.max(maxEntries, b - a);
+      let w = a - e00;
+      for (let bk = 0; bk < B; bk++) {
+        for (let e = a; e < b; e++) {
+          if (groups.bucket[e] !== bk) continue;
+          row[w] = groups.row[e]!; qty[w] = groups.qty[e]!; bucket[w] = bk; w++;
+        }
+      }
+    }
+    const loopMax = 2 ** Math.ceil(Math.log2(maxEntries + 1));
+    const copy = this.kernel(`copy${R * SB}`, () => this.gpu.createKernel(kernelSource(copyBlockKernel as unknown as Fn), {
+      output: [R * SB], precision: 'single', pipeline: true, dynamicArguments: true, tactic: 'precision',
+    }));
+    const pk = this.kernel(`p${SB}x${GB}:${loopMax}`, () => this.gpu.createKernel(kernelSource(groupPnlKernel as unknown as Fn), {
+      output: [SB, GB], precision: 'single', pipeline: true, dynamicArguments: true, tactic: 'precision', loopMaxIterations: loopMax,
+    }));
+    const wk = this.kernel(`w${GB}:${SB}`, () => this.gpu.createKernel(kernelSource(worstLossKernel as unknown as Fn), {
+      output: [GB], precision: 'single', dynamicArguments: true, tactic: 'precision', loopMaxIterations: SB,
+    }));
+
+    const block = new Float32Array(R * SB);
+    const weight = new Float32Array(SB * B);
+    for (let s0 = 0; s0 < S; s0 += SB) {
+      const sn = Math.min(SB, S - s0);
+      if (sn < SB) { block.fill(0); weight.fill(0); }
+      for (let r = 0; r < R; r++) block.set(pnl.data.subarray(r * S + s0, r * S + s0 + sn), r * SB);
+      weight.set(groups.weight.subarray(s0 * B, (s0 + sn) * B));
+      const tex = copy(block);
+      for (let g0 = 0; g0 < G; g0 += GB) {
+        const g1 = Math.min(G, g0 + GB);
+        const a = groups.groupStart[g0]! - e00;
+        const b = groups.groupStart[g1]! - e00;
+        const gs = new Float32Array(g1 - g0 + 1);
+        for (let g = g0; g <= g1; g++) gs[g - g0] = groups.groupStart[g]! - e00 - a;
+        const pTex = pk(tex, gs, row.subarray(a, Math.max(b, a + 1)), qty.subarray(a, Math.max(b, a + 1)), bucket.subarray(a, Math.max(b, a + 1)),
+          weight, SB, B, groups.pnlOffset, g1 - g0);
+        const res = (await wk(pTex, sn)) as ArrayLike<ArrayLike<number>>;
+        if (this.kernelClass === '') {
+          checkKernelClass(this.backend, copy);
+          checkKernelClass(this.backend, pk);
+          this.kernelClass = checkKernelClass(this.backend, wk);
+        }
+        for (let g = g0; g < g1; g++) {
+          const r = res[g - g0]!;
+          const loss = r[0]!;
+          if (worstScenario[g]! < 0 || loss > worstLoss[g]!) { worstLoss[g] = loss; worstScenario[g] = s0 + Math.round(r[1]!); }
+        }
+        if (topLosses !== null) {
+          const p = (pTex as { toArray(): ArrayLike<ArrayLike<number>> }).toArray();
+          for (let g = g0; g < g1; g++) {
+            const pg = p[g - g0]!;
+            for (let s = 0; s < sn; s++) {
+              const loss = 0 - pg[s]!;
+              if (loss > topLosses[g * K]!) heapReplace(topLosses, g * K, K, loss);
+            }
+          }
+        }
+      }
+    }
+    return finish(worstLoss, worstScenario, topLosses, K, G);
+  }
+
+  destroy(): void {
+    for (const k of this.kernels.values()) k.destroy?.();
+    this.kernels.clear();
+  }
+}
+
+function finish(worstLoss: Float64Array, worstScenario: Int32Array, topLosses: Float64Array | null, K: number, G: number): Reduced {
+  if (topLosses === null) return { worstLoss, worstScenario };
+  for (let g = 0; g < G; g++) topLosses.subarray(g * K, (g + 1) * K).sort().reverse();
+  return { worstLoss, worstScenario, topLosses };
+}
+
+function heapReplace(heap: Float64Array, h: number, k: number, x: number): void {
+  let i = 0;
+  for (;;) {
+    const l = 2 * i + 1;
+    if (l >= k) break;
+    const r = l + 1;
+    let m = l;
+    if (r < k && heap[h + r]! < heap[h + l]!) m = r;
+    if (heap[h + m]! >= x) break;
+    heap[h + i] = heap[h + m]!;
+    i = m;
+  }
+  heap[h + i] = x;
+}
