@@ -9,9 +9,11 @@ import { SETTLE_INVERSE, type Market } from '../model/market.js';
 import type { PositionBook } from '../model/book.js';
 import type { AccountKeyType } from './accountKeys.js';
 
-/** Position rows by row number; a row with `instrument[r] < 0` or `account[r] < 0` is not in the book. */
-export interface PositionRows {
-  count: number;
+/**
+ * Position rows in row order, as one or more chunks (one per record batch, so nothing is concatenated);
+ * a row with `instrument[r] < 0` or `account[r] < 0` is not in the book.
+ */
+export interface PositionChunk {
   /** dense account id */
   account: Int32Array;
   /** instrument id in the market */
@@ -44,12 +46,12 @@ export function unitCurrencyOf(market: Market): Int32Array {
 }
 
 /**
- * Sorts, merges and splits `rows` into a PositionBook over `accountKey.length` accounts.
+ * Sorts, merges and splits the rows of `chunks` into a PositionBook over `accountKey.length` accounts.
  * Merged entry price: Σ q·e / Σ q over the merged rows that give one (signed quantities, so the
  * unrealised P&L q·(mark − e) of the merged position equals the sum of the rows'); NaN when none
  * gives one or their quantities sum to 0.
  */
-export function buildPositionBook(market: Market, rows: PositionRows, accountKey: string[], accountKeyType: AccountKeyType): BuiltBook {
+export function buildPositionBook(market: Market, chunks: readonly PositionChunk[], accountKey: string[], accountKeyType: AccountKeyType): BuiltBook {
   const I = market.instruments.count;
   const U = market.underlyings.length;
   const A = accountKey.length;
@@ -64,12 +66,12 @@ export function buildPositionBook(market: Market, rows: PositionRows, accountKey
   for (let i = 0; i < I; i++) { const k = perUnit[unitOf[i]!]!++; rank[i] = k; rankInstrument[k] = i; }
 
   // scatter the book's rows by account (a stable counting sort), carrying rank, quantity, entry price
-  const { account, instrument, quantity, entryPrice } = rows;
-  const n = rows.count;
   const segment = new Int32Array(A + 1);
-  for (let r = 0; r < n; r++) {
-    const a = account[r]!;
-    if (instrument[r]! >= 0 && a >= 0) segment[a + 1]!++;
+  for (const { account, instrument } of chunks) {
+    for (let r = 0; r < account.length; r++) {
+      const a = account[r]!;
+      if (instrument[r]! >= 0 && a >= 0) segment[a + 1]!++;
+    }
   }
   for (let a = 0; a < A; a++) segment[a + 1]! += segment[a]!;
   const m = segment[A]!;
@@ -77,14 +79,16 @@ export function buildPositionBook(market: Market, rows: PositionRows, accountKey
   const sQ = new Float64Array(m);
   const sE = new Float64Array(m);
   const cursor = segment.slice(0, A);
-  for (let r = 0; r < n; r++) {
-    const i = instrument[r]!;
-    const a = account[r]!;
-    if (i < 0 || a < 0) continue;
-    const k = cursor[a]!++;
-    sRank[k] = rank[i]!;
-    sQ[k] = quantity[r]!;
-    sE[k] = entryPrice[r]!;
+  for (const { account, instrument, quantity, entryPrice } of chunks) {
+    for (let r = 0; r < account.length; r++) {
+      const i = instrument[r]!;
+      const a = account[r]!;
+      if (i < 0 || a < 0) continue;
+      const k = cursor[a]!++;
+      sRank[k] = rank[i]!;
+      sQ[k] = quantity[r]!;
+      sE[k] = entryPrice[r]!;
+    }
   }
   // within each account, a stable sort by rank (insertion sort for short runs, keyed sort for long ones)
   const scratch = new SegmentScratch();

@@ -12,8 +12,7 @@ import { resolveSchema, type ColumnSpec, type ResolvedColumn } from './columnSpe
 import { DictionaryMapper, hasNulls, internStrings, isNull, readFloats } from './columnValues.js';
 import { AccountKeys, accountKeyType, type AccountKeyType } from './accountKeys.js';
 import { Utf8Interner } from './utf8Interner.js';
-import { GrowableFloat64, GrowableInt32 } from './growable.js';
-import { buildPositionBook } from './buildBook.js';
+import { buildPositionBook, type PositionChunk } from './buildBook.js';
 import { ViolationLog, type OnInvalid } from './violationLog.js';
 import { RULE_FINITE, RULE_NULL } from './cellRules.js';
 
@@ -85,32 +84,35 @@ export async function loadBook(market: Market, positionsFile: string, balancesFi
 
   // accounts: those of accepted rows in either file, numbered in key order
   const used = new Uint8Array(accounts.count);
-  const pAcc = positions.account.view();
-  const pIns = positions.instrument.view();
-  for (let r = 0; r < pAcc.length; r++) if (pAcc[r]! >= 0 && pIns[r]! !== REJECTED) used[pAcc[r]!] = 1;
-  const bAcc = balances.account.view();
-  const bCur = balances.currency.view();
-  for (let r = 0; r < bAcc.length; r++) if (bCur[r]! >= 0) used[bAcc[r]!] = 1;
+  for (const { account, instrument } of positions.chunks) {
+    for (let r = 0; r < account.length; r++) if (account[r]! >= 0 && instrument[r]! !== REJECTED) used[account[r]!] = 1;
+  }
+  for (const { account, currency } of balances) {
+    for (let r = 0; r < account.length; r++) if (currency[r]! >= 0) used[account[r]!] = 1;
+  }
   const { accountKey, remap } = accounts.finish(used);
-  for (let r = 0; r < pAcc.length; r++) pAcc[r] = pIns[r]! >= 0 ? remap[pAcc[r]!]! : -1;
+  for (const { account, instrument } of positions.chunks) {
+    for (let r = 0; r < account.length; r++) account[r] = instrument[r]! >= 0 ? remap[account[r]!]! : -1;
+  }
 
-  const built = buildPositionBook(market, {
-    count: pAcc.length, account: pAcc, instrument: pIns, quantity: positions.quantity.view(), entryPrice: positions.entry.view(),
-  }, accountKey, keyType);
+  const built = buildPositionBook(market, positions.chunks, accountKey, keyType);
 
   const currencies = [...market.underlyings, ...CASH_CURRENCIES];
   const C = currencies.length;
   const amount = new Float64Array(accountKey.length * C);
   const seen = new Uint8Array(accountKey.length * C);
-  const bAmt = balances.amount.view();
   let mergedBalances = 0;
-  for (let r = 0; r < bAcc.length; r++) {
-    const c = bCur[r]!;
-    if (c < 0) continue;
-    const cell = remap[bAcc[r]!]! * C + c;
-    if (seen[cell]) mergedBalances++;
-    seen[cell] = 1;
-    amount[cell]! += bAmt[r]!;
+  let balanceRows = 0;
+  for (const { account, currency, amount: amt } of balances) {
+    balanceRows += account.length;
+    for (let r = 0; r < account.length; r++) {
+      const c = currency[r]!;
+      if (c < 0) continue;
+      const cell = remap[account[r]!]! * C + c;
+      if (seen[cell]) mergedBalances++;
+      seen[cell] = 1;
+      amount[cell]! += amt[r]!;
+    }
   }
   if (mergedBalances > 0) warnings.push(`${balancesFile}: ${mergedBalances} duplicate (account, currency) row${mergedBalances > 1 ? 's' : ''} summed into earlier rows`);
 
@@ -118,8 +120,8 @@ export async function loadBook(market: Market, positionsFile: string, balancesFi
     book: built.book,
     balances: { currencies, amount },
     stats: {
-      positionRows: pAcc.length,
-      balanceRows: bAcc.length,
+      positionRows: positions.rows,
+      balanceRows,
       mergedPositionRows: built.mergedRows,
       droppedZeroRows: positions.zeroRows + built.netZeroPositions,
       warnings,
@@ -134,18 +136,14 @@ const REJECTED = -1;
 const ZERO = -2;
 
 interface PositionsRead {
-  account: GrowableInt32;
-  /** market instrument id; REJECTED or ZERO */
-  instrument: GrowableInt32;
-  quantity: GrowableFloat64;
-  entry: GrowableFloat64;
+  /** one per record batch: provisional account ids; market instrument id, REJECTED or ZERO */
+  chunks: PositionChunk[];
+  rows: number;
   zeroRows: number;
 }
 
 async function readPositions(market: Market, file: string, src: Awaited<ReturnType<typeof openArrow>>, cols: Map<string, ResolvedColumn>, accounts: AccountKeys, log: ViolationLog): Promise<PositionsRead> {
-  const out: PositionsRead = {
-    account: new GrowableInt32(), instrument: new GrowableInt32(), quantity: new GrowableFloat64(), entry: new GrowableFloat64(), zeroRows: 0,
-  };
+  const out: PositionsRead = { chunks: [], rows: 0, zeroRows: 0 };
   const accCol = cols.get('account')!;
   const insCol = cols.get('instrument')!;
   const qCol = cols.get('quantity')!;
@@ -157,16 +155,14 @@ async function readPositions(market: Market, file: string, src: Awaited<ReturnTy
   for await (const batch of src.batches()) {
     const n = batch.numRows;
     const cs = batch.data.children as Data[];
-    const at = out.account.reserve(n);
-    out.instrument.reserve(n);
-    out.quantity.reserve(n);
-    out.entry.reserve(n);
-    const acc = out.account.array;
-    const ins = out.instrument.array;
-    const q = out.quantity.array;
-    const e = out.entry.array;
-    accounts.intern(file, accCol, cs[accCol.index]!, acc, at);
-    internStrings(insCol, cs[insCol.index]!, names, dict, ins, at);
+    const acc = new Int32Array(n);
+    const ins = new Int32Array(n);
+    const q = new Float64Array(n);
+    const e = new Float64Array(n);
+    out.chunks.push({ account: acc, instrument: ins, quantity: q, entryPrice: e });
+    out.rows += n;
+    accounts.intern(file, accCol, cs[accCol.index]!, acc, 0);
+    internStrings(insCol, cs[insCol.index]!, names, dict, ins, 0);
     if (names.count > localToMarket.length) {
       const bigger = new Int32Array(names.count);
       bigger.set(localToMarket);
@@ -174,15 +170,15 @@ async function readPositions(market: Market, file: string, src: Awaited<ReturnTy
       localToMarket = bigger;
     }
     const qData = cs[qCol.index]!;
-    readFloats(qCol, qData, q, at);
+    readFloats(qCol, qData, q, 0);
     const qNulls = hasNulls(qData);
     const eData = eCol ? cs[eCol.index]! : null;
     if (eData) {
-      readFloats(eCol!, eData, e, at);
-      if (hasNulls(eData)) for (let i = 0; i < n; i++) if (isNull(eData, i)) e[at + i] = NaN;
-    } else e.fill(NaN, at, at + n);
+      readFloats(eCol!, eData, e, 0);
+      if (hasNulls(eData)) for (let i = 0; i < n; i++) if (isNull(eData, i)) e[i] = NaN;
+    } else e.fill(NaN);
     for (let i = 0; i < n; i++) {
-      const j = at + i;
+      const j = i;
       const local = ins[j]!;
       const id = local >= 0 ? localToMarket[local]! : -1;
       const x = q[j]!;
@@ -213,15 +209,16 @@ async function readPositions(market: Market, file: string, src: Awaited<ReturnTy
   return out;
 }
 
-interface BalancesRead {
-  account: GrowableInt32;
+/** One per record batch. */
+interface BalanceChunk {
+  account: Int32Array;
   /** index into [...underlyings, ...CASH_CURRENCIES]; -1 when rejected */
-  currency: GrowableInt32;
-  amount: GrowableFloat64;
+  currency: Int32Array;
+  amount: Float64Array;
 }
 
-async function readBalances(market: Market, file: string, src: Awaited<ReturnType<typeof openArrow>>, cols: Map<string, ResolvedColumn>, accounts: AccountKeys, log: ViolationLog): Promise<BalancesRead> {
-  const out: BalancesRead = { account: new GrowableInt32(), currency: new GrowableInt32(), amount: new GrowableFloat64() };
+async function readBalances(market: Market, file: string, src: Awaited<ReturnType<typeof openArrow>>, cols: Map<string, ResolvedColumn>, accounts: AccountKeys, log: ViolationLog): Promise<BalanceChunk[]> {
+  const out: BalanceChunk[] = [];
   const accCol = cols.get('account')!;
   const curCol = cols.get('currency')!;
   const amtCol = cols.get('amount')!;
@@ -233,14 +230,12 @@ async function readBalances(market: Market, file: string, src: Awaited<ReturnTyp
   for await (const batch of src.batches()) {
     const n = batch.numRows;
     const cs = batch.data.children as Data[];
-    const at = out.account.reserve(n);
-    out.currency.reserve(n);
-    out.amount.reserve(n);
-    const acc = out.account.array;
-    const cur = out.currency.array;
-    const amt = out.amount.array;
-    accounts.intern(file, accCol, cs[accCol.index]!, acc, at);
-    internStrings(curCol, cs[curCol.index]!, names, dict, cur, at);
+    const acc = new Int32Array(n);
+    const cur = new Int32Array(n);
+    const amt = new Float64Array(n);
+    out.push({ account: acc, currency: cur, amount: amt });
+    accounts.intern(file, accCol, cs[accCol.index]!, acc, 0);
+    internStrings(curCol, cs[curCol.index]!, names, dict, cur, 0);
     if (names.count > localToCurrency.length) {
       const bigger = new Int32Array(names.count);
       bigger.set(localToCurrency);
@@ -248,10 +243,10 @@ async function readBalances(market: Market, file: string, src: Awaited<ReturnTyp
       localToCurrency = bigger;
     }
     const aData = cs[amtCol.index]!;
-    readFloats(amtCol, aData, amt, at);
+    readFloats(amtCol, aData, amt, 0);
     const aNulls = hasNulls(aData);
     for (let i = 0; i < n; i++) {
-      const j = at + i;
+      const j = i;
       const local = cur[j]!;
       const c = local >= 0 ? localToCurrency[local]! : -1;
       const x = amt[j]!;

@@ -17,13 +17,25 @@ import { mulberry32 } from '../fixtures/io/syntheticBook.js';
 const { market } = await loadMarket(writeMarket());
 
 function rows(account: number[], instrument: number[], quantity: number[], entry?: number[]) {
-  return {
-    count: account.length,
+  return [{
     account: Int32Array.from(account),
     instrument: Int32Array.from(instrument),
     quantity: Float64Array.from(quantity),
     entryPrice: Float64Array.from(entry ?? quantity.map(() => NaN)),
-  };
+  }];
+}
+
+/** The same rows cut into `k` chunks, as record batches would give them. */
+function chunked(c: ReturnType<typeof rows>, k: number): ReturnType<typeof rows> {
+  const [one] = c;
+  const n = one!.account.length;
+  const step = Math.ceil(n / k);
+  const out: ReturnType<typeof rows> = [];
+  for (let a = 0; a < n; a += step) {
+    const b = Math.min(n, a + step);
+    out.push({ account: one!.account.subarray(a, b), instrument: one!.instrument.subarray(a, b), quantity: one!.quantity.subarray(a, b), entryPrice: one!.entryPrice.subarray(a, b) });
+  }
+  return out;
 }
 
 /** Asserts every invariant book.ts documents. */
@@ -101,7 +113,7 @@ describe('buildPositionBook', () => {
       e.push(rnd() < 0.3 ? NaN : 100 + Math.floor(rnd() * 10));
     }
     const keys = Array.from({ length: accounts }, (_, a) => `k${a}`);
-    const { book, mergedRows, netZeroPositions } = buildPositionBook(market, rows(acc, ins, q, e), keys, 'utf8');
+    const { book, mergedRows, netZeroPositions } = buildPositionBook(market, chunked(rows(acc, ins, q, e), 4), keys, 'utf8');
     checkInvariants(market, book);
 
     // reference: a Map of (account, instrument) -> sums, in row order
