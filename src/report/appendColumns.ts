@@ -1,38 +1,34 @@
 /**
  * Bulk append of typed columns to a DuckDB table through an appender and data chunks of DuckDB's vector
- * size. Numeric columns are copied a chunk at a time (one typed-array copy per column per chunk, no
- * per-value calls); strings go value by value (keep them to small tables or dictionaries).
+ * size (2,048 rows). The chunk's column types are the table's (asked of the appender). Numeric and enum
+ * columns are copied a chunk at a time (one typed-array copy per column per chunk) and NULLs are written
+ * into the validity mask 64 rows at a time; only strings go value by value.
  */
-import {
-  BIGINT, DOUBLE, DuckDBDataChunk, DuckDBTimestampValue, INTEGER, TIMESTAMP, UTINYINT, VARCHAR,
-  type DuckDBConnection, type DuckDBType, type DuckDBVector,
-} from '@duckdb/node-api';
+import { DuckDBDataChunk, DuckDBTimestampValue, type DuckDBConnection, type DuckDBVector } from '@duckdb/node-api';
 
-/** One column to append, as typed values. NULLs only where the column says so. */
+/** One column to append, as typed values; NULLs only where the column says so. */
 export type AppendColumn =
   /** DOUBLE; NaN becomes NULL when `nanIsNull` (else NaN is stored as NaN) */
   | { type: 'DOUBLE'; values: Float64Array; nanIsNull?: boolean }
   /** INTEGER; negative values become NULL when `negativeIsNull` */
   | { type: 'INTEGER'; values: Int32Array; negativeIsNull?: boolean }
-  | { type: 'UTINYINT'; values: Uint8Array }
+  /** UTINYINT, or an ENUM column of at most 256 values given as 0-based codes in the enum's order */
+  | { type: 'CODE8'; values: Uint8Array }
   /** BIGINT from safe integers held in a Float64Array (NaN -> NULL) */
   | { type: 'BIGINT'; values: Float64Array }
   /** TIMESTAMP from ms since the epoch, UTC (NaN -> NULL) */
   | { type: 'TIMESTAMP_MS'; values: Float64Array }
-  /** VARCHAR, one value per row (null -> NULL) */
+  /** VARCHAR (or ENUM by value), one value per row (null -> NULL) */
   | { type: 'VARCHAR'; value: (row: number) => string | null };
-
-const DUCK_TYPES: Record<AppendColumn['type'], DuckDBType> = {
-  DOUBLE, INTEGER, UTINYINT, BIGINT, TIMESTAMP_MS: TIMESTAMP, VARCHAR,
-};
 
 /** The vector size DuckDB uses for a data chunk. */
 export const CHUNK_ROWS = 2048;
 
 /**
- * Appends `rowCount` rows made of `columns` (in the table's column order) to `table` in `schema`/
- * `catalog` (default: main schema of the current database; temp tables: schema 'main', catalog 'temp').
- * @throws Error from DuckDB when a column does not fit the table (count or type)
+ * Appends `rowCount` rows made of `columns` (one per table column, in the table's order) to `table`
+ * in `schema`/`catalog` (default: the main schema of the current database; temp tables: 'main', 'temp').
+ * Rows are visible to the caller's transaction only until it commits.
+ * @throws Error when the column count differs from the table's, or DuckDB refuses a value
  */
 export async function appendColumns(
   connection: DuckDBConnection, table: string, columns: AppendColumn[], rowCount: number,
@@ -40,7 +36,10 @@ export async function appendColumns(
 ): Promise<void> {
   const appender = await connection.createAppender(table, schema ?? null, catalog ?? null);
   try {
-    const types = columns.map((c) => DUCK_TYPES[c.type]);
+    if (appender.columnCount !== columns.length) {
+      throw new Error(`appendColumns: table ${table} has ${appender.columnCount} columns, ${columns.length} given`);
+    }
+    const types = columns.map((_, i) => appender.columnType(i));
     for (let offset = 0; offset < rowCount; offset += CHUNK_ROWS) {
       const n = Math.min(CHUNK_ROWS, rowCount - offset);
       const chunk = DuckDBDataChunk.create(types, n);
@@ -53,21 +52,54 @@ export async function appendColumns(
   }
 }
 
+interface WritableVector { setItem(i: number, value: unknown): void; flush(): void }
+
 /** The vector's own typed array when the binding exposes it (node-api 1.5 does); else null. */
-function itemsOf<T>(vector: DuckDBVector, ctor: abstract new (...args: never[]) => T, n: number): T | null {
+function itemsOf<T extends { length: number }>(vector: DuckDBVector, ctor: abstract new (...args: never[]) => T, n: number): T | null {
   const items = (vector as unknown as { items?: unknown }).items;
-  return items instanceof ctor && (items as unknown as { length: number }).length >= n ? items : null;
+  return items instanceof ctor && items.length >= n ? items : null;
+}
+
+/**
+ * Marks rows [0, n) NULL where `isNull(row)`: the validity words are written 64 rows at a time when the
+ * binding exposes them, else row by row through setItem.
+ */
+function markNulls(vector: DuckDBVector, n: number, isNull: (row: number) => boolean): void {
+  const v = vector as unknown as WritableVector;
+  let first = -1;
+  for (let i = 0; i < n; i++) if (isNull(i)) { first = i; break; }
+  if (first < 0) return;
+  v.setItem(first, null); // makes the validity mask exist
+  const validity = (vector as unknown as { validity?: { data?: unknown; offset?: number } }).validity;
+  const words = validity?.data;
+  if (!(words instanceof BigUint64Array) || validity!.offset !== 0 || words.length * 64 < n) {
+    for (let i = first + 1; i < n; i++) if (isNull(i)) v.setItem(i, null);
+    return;
+  }
+  for (let w = first >> 6; w * 64 < n; w++) {
+    let lo = 0;
+    let hi = 0;
+    let any = false;
+    const end = Math.min(64, n - w * 64);
+    for (let b = 0; b < end; b++) {
+      if (isNull(w * 64 + b)) {
+        any = true;
+        if (b < 32) lo |= 1 << b; else hi |= 1 << (b - 32);
+      }
+    }
+    if (any) words[w] = words[w]! & ~((BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0));
+  }
 }
 
 function fillVector(vector: DuckDBVector, col: AppendColumn, offset: number, n: number): void {
-  const v = vector as unknown as { setItem(i: number, value: unknown): void; flush(): void };
+  const v = vector as unknown as WritableVector;
   switch (col.type) {
     case 'DOUBLE': {
       const src = col.values;
       const items = itemsOf(vector, Float64Array, n);
       if (items) items.set(src.subarray(offset, offset + n));
       else for (let i = 0; i < n; i++) v.setItem(i, src[offset + i]!);
-      if (col.nanIsNull) for (let i = 0; i < n; i++) { const x = src[offset + i]!; if (x !== x) v.setItem(i, null); }
+      if (col.nanIsNull) markNulls(vector, n, (i) => src[offset + i] !== src[offset + i]);
       break;
     }
     case 'INTEGER': {
@@ -75,14 +107,14 @@ function fillVector(vector: DuckDBVector, col: AppendColumn, offset: number, n: 
       const items = itemsOf(vector, Int32Array, n);
       if (items) items.set(src.subarray(offset, offset + n));
       else for (let i = 0; i < n; i++) v.setItem(i, src[offset + i]!);
-      if (col.negativeIsNull) for (let i = 0; i < n; i++) if (src[offset + i]! < 0) v.setItem(i, null);
+      if (col.negativeIsNull) markNulls(vector, n, (i) => src[offset + i]! < 0);
       break;
     }
-    case 'UTINYINT': {
+    case 'CODE8': {
       const src = col.values;
       const items = itemsOf(vector, Uint8Array, n);
-      if (items) items.set(src.subarray(offset, offset + n));
-      else for (let i = 0; i < n; i++) v.setItem(i, src[offset + i]!);
+      if (!items) throw new Error('appendColumns: a CODE8 column needs a UTINYINT or small ENUM column');
+      items.set(src.subarray(offset, offset + n));
       break;
     }
     case 'BIGINT':

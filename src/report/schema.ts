@@ -3,9 +3,26 @@
  * recorded in `schema_meta`. docs/report.md documents every column (units, currency, sign).
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { STATUS_NAMES, type ModelName } from '../margin/types.js';
+import type { Family } from '../scenarios/types.js';
+import { sqlString } from './sql.js';
 
 /** Version of the layout below; bump it (and add a migration in migrations.ts) on any change. */
 export const SCHEMA_VERSION = 1;
+
+/** Values of the `model_name` enum, in code order (code = index). */
+export const MODEL_NAMES: readonly ModelName[] = ['deribit-pm', 'span', 'var-hs', 'var-mc', 'standard'];
+/** Values of the `scenario_family` enum, in code order. */
+export const FAMILY_NAMES: readonly Family[] = ['deribit-pm', 'span', 'historical', 'monte-carlo', 'stress'];
+
+const enumOf = (values: readonly string[]) => `ENUM (${values.map(sqlString).join(', ')})`;
+
+/** Enum types of closed vocabularies (stored as one byte, read and compared as strings). */
+export const TYPE_DDL: Record<string, string> = {
+  model_name: `CREATE TYPE model_name AS ${enumOf(MODEL_NAMES)}`,
+  margin_status: `CREATE TYPE margin_status AS ${enumOf(STATUS_NAMES)}`,
+  scenario_family: `CREATE TYPE scenario_family AS ${enumOf(FAMILY_NAMES)}`,
+};
 
 /** Tables, in creation order. Amounts are DOUBLE in the row's currency; NULL = does not apply. */
 export const TABLE_DDL: Record<string, string> = {
@@ -32,7 +49,7 @@ export const TABLE_DDL: Record<string, string> = {
   )`,
   scenarios: `CREATE TABLE scenarios (
     run_id INTEGER NOT NULL,
-    scenario_set VARCHAR NOT NULL,
+    scenario_set scenario_family NOT NULL,
     scenario INTEGER NOT NULL,
     label VARCHAR,
     dt_days DOUBLE NOT NULL,
@@ -66,7 +83,7 @@ export const TABLE_DDL: Record<string, string> = {
   )`,
   account_margin: `CREATE TABLE account_margin (
     run_id INTEGER NOT NULL,
-    model VARCHAR NOT NULL,
+    model model_name NOT NULL,
     account VARCHAR NOT NULL,
     unit VARCHAR NOT NULL,
     currency VARCHAR NOT NULL,
@@ -75,8 +92,8 @@ export const TABLE_DDL: Record<string, string> = {
     equity DOUBLE,
     margin_ratio DOUBLE,
     available DOUBLE,
-    status VARCHAR NOT NULL,
-    scenario_set VARCHAR,
+    status margin_status NOT NULL,
+    scenario_set scenario_family,
     worst_scenario INTEGER,
     worst_case DOUBLE,
     roll_shock DOUBLE,
@@ -91,7 +108,7 @@ export const TABLE_DDL: Record<string, string> = {
   )`,
   account_summary: `CREATE TABLE account_summary (
     run_id INTEGER NOT NULL,
-    model VARCHAR NOT NULL,
+    model model_name NOT NULL,
     account VARCHAR NOT NULL,
     currency VARCHAR NOT NULL,
     equity DOUBLE,
@@ -99,7 +116,7 @@ export const TABLE_DDL: Record<string, string> = {
     mm DOUBLE,
     margin_ratio DOUBLE,
     available DOUBLE,
-    status VARCHAR NOT NULL,
+    status margin_status NOT NULL,
     standard_im DOUBLE,
     standard_mm DOUBLE,
     saving DOUBLE
@@ -164,6 +181,7 @@ export const REPORT_VIEWS = Object.keys(VIEW_DDL);
 
 /** Creates every table and view and records SCHEMA_VERSION (inside the caller's transaction). */
 export async function createSchema(connection: DuckDBConnection, engineVersion: string): Promise<void> {
+  for (const ddl of Object.values(TYPE_DDL)) await connection.run(ddl);
   for (const ddl of Object.values(TABLE_DDL)) await connection.run(ddl);
   await createViews(connection);
   await connection.run('INSERT INTO schema_meta VALUES ($1, $2, epoch_ms($3::BIGINT))', [SCHEMA_VERSION, engineVersion, Date.now()]);

@@ -9,8 +9,3 @@ export function sqlString(s: string | null): string {
 export function sqlIdent(s: string): string {
   return `"${s.replace(/"/g, '""')}"`;
 }
-
-/** A SQL list literal of strings, indexed 1-based in SQL: `(…)[code + 1]`. */
-export function sqlList(names: readonly string[]): string {
-  return `([${names.map(sqlString).join(', ')}]::VARCHAR[])`;
-}

@@ -12,7 +12,7 @@ import { KIND_NAMES, OPTION_CALL, OPTION_PUT, SETTLEMENT_NAMES, type Market } fr
 import type { RejectedRow } from '../model/book.js';
 import { VOL_RULE_NAMES, type ScenarioSet } from '../scenarios/types.js';
 import { appendColumns, type AppendColumn } from './appendColumns.js';
-import { sqlList, sqlString } from './sql.js';
+import { FAMILY_NAMES, MODEL_NAMES } from './schema.js';
 import { closeReport, ensureSchema, openReport, type ReportHandle } from './openReport.js';
 import type { AccountSummaryRows, RunRecord, WriteOptions } from './types.js';
 
@@ -94,20 +94,12 @@ async function writeBody(c: DuckDBConnection, runId: number, run: RunRecord, opt
   done('instruments', await writeInstruments(c, runId, run.market, run.modelValue));
   done('rejected_rows', await writeRejected(c, runId, run.rejected));
 
-  if (run.margin.length > 0 || run.summaries.length > 0) {
-    const keys = run.accountKey;
-    await c.run('CREATE TEMP TABLE me_accounts (id INTEGER, key VARCHAR)');
-    const ids = new Int32Array(keys.length);
-    for (let i = 0; i < ids.length; i++) ids[i] = i;
-    await appendColumns(c, 'me_accounts', [{ type: 'INTEGER', values: ids }, { type: 'VARCHAR', value: (i) => keys[i]! }], keys.length, 'main', 'temp');
-  }
   rows = 0;
-  for (const m of run.margin) rows += await writeMargin(c, runId, m);
+  for (const m of run.margin) rows += await writeMargin(c, runId, m, run.accountKey);
   done('account_margin', rows);
   rows = 0;
-  for (const s of run.summaries) rows += await writeSummary(c, runId, s);
+  for (const s of run.summaries) rows += await writeSummary(c, runId, s, run.accountKey);
   done('account_summary', rows);
-  if (run.margin.length > 0 || run.summaries.length > 0) await c.run('DROP TABLE temp.me_accounts');
 
   await writeRunRow(c, runId, run);
   done('runs', 1);
@@ -195,55 +187,65 @@ async function writeRejected(c: DuckDBConnection, runId: number, rejected: Rejec
   return n;
 }
 
-const NULL_NAN = (col: string) => `CASE WHEN isnan(s.${col}) THEN NULL ELSE s.${col} END`;
-
-/**
- * Margin rows go through a typed staging table (numeric columns copied chunk by chunk) and one
- * set-based INSERT … SELECT that decodes the dictionaries (account keys, units, currencies, status)
- * and turns NaN / −1 into NULL: strings are never set one value per row.
- */
-async function writeMargin(c: DuckDBConnection, runId: number, m: MarginRows): Promise<number> {
-  const doubles = ['im', 'mm', 'equity', 'margin_ratio', 'available', 'worst_case', 'roll_shock', 'scan_risk', 'som', 'var', 'es', 'liquidity_addon', 'standard_im', 'standard_mm'];
-  const values = [m.im, m.mm, m.equity, m.marginRatio, m.available, m.worstCase, m.rollShock, m.scanRisk, m.som, m.var, m.es, m.liquidityAddon, m.standardIm, m.standardMm];
-  await c.run(`CREATE TEMP TABLE me_stage_margin (account INTEGER, unit INTEGER, currency INTEGER, status UTINYINT, worst_scenario INTEGER, ${doubles.map((d) => `${d} DOUBLE`).join(', ')})`);
-  await appendColumns(c, 'me_stage_margin', [
-    { type: 'INTEGER', values: m.account },
-    { type: 'INTEGER', values: m.unit },
-    { type: 'INTEGER', values: m.currency },
-    { type: 'UTINYINT', values: m.status },
-    { type: 'INTEGER', values: m.worstScenario },
-    ...values.map((v): AppendColumn => ({ type: 'DOUBLE', values: v })),
-  ], m.count, 'main', 'temp');
-  await c.run(`INSERT INTO account_margin
-    SELECT ${runId}, ${sqlString(m.model)}, a.key, ${sqlList(m.unitNames)}[s.unit + 1], ${sqlList(m.currencyNames)}[s.currency + 1],
-      ${['im', 'mm', 'equity', 'margin_ratio', 'available'].map(NULL_NAN).join(', ')},
-      ${sqlList(STATUS_NAMES)}[s.status + 1], ${sqlString(MODEL_SCENARIO_SET[m.model] ?? null)},
-      CASE WHEN s.worst_scenario < 0 THEN NULL ELSE s.worst_scenario END,
-      ${['worst_case', 'roll_shock', 'scan_risk', 'som', 'var', 'es', 'liquidity_addon', 'standard_im', 'standard_mm'].map(NULL_NAN).join(', ')},
-      CASE WHEN isnan(s.standard_im - s.im) THEN NULL ELSE s.standard_im - s.im END
-    FROM temp.me_stage_margin s LEFT JOIN temp.me_accounts a ON a.id = s.account`);
-  await c.run('DROP TABLE temp.me_stage_margin');
-  return m.count;
+function codeOf(names: readonly string[], name: string, what: string): number {
+  const i = names.indexOf(name);
+  if (i < 0) throw new Error(`unknown ${what} ${JSON.stringify(name)} (known: ${names.join(', ')})`);
+  return i;
 }
 
-async function writeSummary(c: DuckDBConnection, runId: number, s: AccountSummaryRows): Promise<number> {
-  const doubles = ['equity', 'im', 'mm', 'margin_ratio', 'available', 'standard_im', 'standard_mm'];
-  const values = [s.equity, s.im, s.mm, s.marginRatio, s.available, s.standardIm, s.standardMm];
-  await c.run(`CREATE TEMP TABLE me_stage_summary (account INTEGER, status UTINYINT, ${doubles.map((d) => `${d} DOUBLE`).join(', ')})`);
-  await appendColumns(c, 'me_stage_summary', [
-    { type: 'INTEGER', values: s.account },
-    { type: 'UTINYINT', values: s.status },
-    ...values.map((v): AppendColumn => ({ type: 'DOUBLE', values: v })),
-  ], s.count, 'main', 'temp');
-  await c.run(`INSERT INTO account_summary
-    SELECT ${runId}, ${sqlString(s.model)}, a.key, 'USD',
-      ${['equity', 'im', 'mm', 'margin_ratio', 'available'].map(NULL_NAN).join(', ')},
-      ${sqlList(STATUS_NAMES)}[s.status + 1],
-      ${['standard_im', 'standard_mm'].map(NULL_NAN).join(', ')},
-      CASE WHEN isnan(s.standard_im - s.im) THEN NULL ELSE s.standard_im - s.im END
-    FROM temp.me_stage_summary s LEFT JOIN temp.me_accounts a ON a.id = s.account`);
-  await c.run('DROP TABLE temp.me_stage_summary');
-  return s.count;
+/** `standard_im − im` per row (NaN where either is NaN). */
+function savingOf(standardIm: Float64Array, im: Float64Array, n: number): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = standardIm[i]! - im[i]!;
+  return out;
+}
+
+const amount = (values: Float64Array): AppendColumn => ({ type: 'DOUBLE', values, nanIsNull: true });
+
+/**
+ * Margin rows straight into account_margin: numbers and enum codes (model, status, scenario set) are
+ * copied a chunk at a time; account keys, units and currencies are the only per-row strings.
+ */
+async function writeMargin(c: DuckDBConnection, runId: number, m: MarginRows, accountKey: string[]): Promise<number> {
+  const n = m.count;
+  const family = MODEL_SCENARIO_SET[m.model];
+  const units = m.unitNames;
+  const currencies = m.currencyNames;
+  for (let i = 0; i < n; i++) {
+    if (m.status[i]! >= STATUS_NAMES.length) throw new Error(`MarginRows(${m.model}) row ${i}: status code ${m.status[i]} is not one of ${STATUS_NAMES.join(', ')}`);
+    if (units[m.unit[i]!] === undefined || currencies[m.currency[i]!] === undefined) throw new Error(`MarginRows(${m.model}) row ${i}: unit ${m.unit[i]} or currency ${m.currency[i]} has no name`);
+  }
+  await appendColumns(c, 'account_margin', [
+    { type: 'INTEGER', values: constInt(n, runId) },
+    { type: 'CODE8', values: new Uint8Array(n).fill(codeOf(MODEL_NAMES, m.model, 'model')) },
+    { type: 'VARCHAR', value: (i) => accountKey[m.account[i]!]! },
+    { type: 'VARCHAR', value: (i) => units[m.unit[i]!]! },
+    { type: 'VARCHAR', value: (i) => currencies[m.currency[i]!]! },
+    amount(m.im), amount(m.mm), amount(m.equity), amount(m.marginRatio), amount(m.available),
+    { type: 'CODE8', values: m.status },
+    family === null ? { type: 'VARCHAR', value: () => null } : { type: 'CODE8', values: new Uint8Array(n).fill(codeOf(FAMILY_NAMES, family, 'scenario set')) },
+    { type: 'INTEGER', values: m.worstScenario, negativeIsNull: true },
+    amount(m.worstCase), amount(m.rollShock), amount(m.scanRisk), amount(m.som), amount(m.var), amount(m.es),
+    amount(m.liquidityAddon), amount(m.standardIm), amount(m.standardMm), amount(savingOf(m.standardIm, m.im, n)),
+  ], n);
+  return n;
+}
+
+async function writeSummary(c: DuckDBConnection, runId: number, s: AccountSummaryRows, accountKey: string[]): Promise<number> {
+  const n = s.count;
+  for (let i = 0; i < n; i++) {
+    if (s.status[i]! >= STATUS_NAMES.length) throw new Error(`AccountSummaryRows(${s.model}) row ${i}: status code ${s.status[i]} is not one of ${STATUS_NAMES.join(', ')}`);
+  }
+  await appendColumns(c, 'account_summary', [
+    { type: 'INTEGER', values: constInt(n, runId) },
+    { type: 'CODE8', values: new Uint8Array(n).fill(codeOf(MODEL_NAMES, s.model, 'model')) },
+    { type: 'VARCHAR', value: (i) => accountKey[s.account[i]!]! },
+    { type: 'VARCHAR', value: () => 'USD' },
+    amount(s.equity), amount(s.im), amount(s.mm), amount(s.marginRatio), amount(s.available),
+    { type: 'CODE8', values: s.status },
+    amount(s.standardIm), amount(s.standardMm), amount(savingOf(s.standardIm, s.im, n)),
+  ], n);
+  return n;
 }
 
 /** SHA-256 (hex) of JSON.stringify(params): the fallback when the run does not carry its params hash. */

@@ -1,0 +1,58 @@
+/**
+ * appendColumns writes NULLs into the validity mask 64 rows at a time: the NULL positions read back must
+ * be exactly the NaN (DOUBLE) and negative (INTEGER) positions, across word (64-row) and chunk
+ * (2,048-row) boundaries; values elsewhere round-trip exactly.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { appendColumns, CHUNK_ROWS } from '../../src/report/appendColumns.js';
+
+const N = 2 * CHUNK_ROWS + 904; // three chunks, the last one partial
+let inst: DuckDBInstance;
+let c: DuckDBConnection;
+
+beforeAll(async () => {
+  inst = await DuckDBInstance.create(':memory:');
+  c = await inst.connect();
+});
+afterAll(() => { c.closeSync(); inst.closeSync(); });
+
+const patterns: [string, (i: number) => boolean][] = [
+  ['no nulls', () => false],
+  ['word and chunk edges', (i) => [0, 31, 32, 63, 64, 127, 2047, 2048, 2049, 4095, 4096, N - 1].includes(i)],
+  ['every 7th row', (i) => i % 7 === 3],
+  ['all null', () => true],
+  ['only the last row', (i) => i === N - 1],
+  ['second chunk only', (i) => i >= CHUNK_ROWS && i < 2 * CHUNK_ROWS],
+];
+
+describe('appendColumns NULLs', () => {
+  test.each(patterns)('%s', async (name, isNull) => {
+    const table = `t_${name.replace(/\W/g, '_')}`;
+    await c.run(`CREATE TABLE ${table} (i INTEGER, d DOUBLE, k INTEGER, s VARCHAR)`);
+    const idx = new Int32Array(N);
+    const d = new Float64Array(N);
+    const k = new Int32Array(N);
+    for (let i = 0; i < N; i++) { idx[i] = i; d[i] = isNull(i) ? NaN : i * 0.25 - 7; k[i] = isNull(i) ? -1 : i % 35; }
+    await appendColumns(c, table, [
+      { type: 'INTEGER', values: idx },
+      { type: 'DOUBLE', values: d, nanIsNull: true },
+      { type: 'INTEGER', values: k, negativeIsNull: true },
+      { type: 'VARCHAR', value: (i) => (isNull(i) ? null : `r${i}`) },
+    ], N);
+    const r = await c.runAndReadAll(`SELECT i, d, k, s FROM ${table} ORDER BY i`);
+    const rows = r.getRows();
+    expect(rows).toHaveLength(N);
+    const wrong: number[] = [];
+    for (const [i, dv, kv, sv] of rows as [number, number | null, number | null, string | null][]) {
+      const want = isNull(i) ? [null, null, null] : [i * 0.25 - 7, i % 35, `r${i}`];
+      if (dv !== want[0] || kv !== want[1] || sv !== want[2]) wrong.push(i);
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  test('a column count different from the table is refused', async () => {
+    await c.run('CREATE TABLE two (a INTEGER, b INTEGER)');
+    await expect(appendColumns(c, 'two', [{ type: 'INTEGER', values: new Int32Array(1) }], 1)).rejects.toThrow(/has 2 columns, 1 given/);
+  });
+});
