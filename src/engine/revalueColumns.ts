@@ -93,7 +93,8 @@ export function revalueColumns(market: Market, scenarios: ScenarioSet, params: P
     if (opt) {
       k[i] = ins.strike[i]! / F;
       sigma[i] = ins.markIv[i]!;
-      v0[i] = Math.exp(-rate[i]! * tYears[i]!) * black76Norm(isCall[i]!, k[i]!, sigma[i]! * Math.sqrt(tYears[i]!));
+      // the base term of kernels/revalue.ts revalueNormalised, the same expression (revalueTile.ts relies on it)
+      v0[i] = Math.exp(-rate[i]! * tYears[i]!) * black76Norm(isCall[i]!, k[i]!, sigma[i]! * Math.sqrt(Math.max(tYears[i]!, 0.0)));
     }
   }
   const move = sharedArray(Float64Array, S * U);

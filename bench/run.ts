@@ -1,0 +1,140 @@
+#!/usr/bin/env node
+/**
+ * Benchmarks of the backends (PERFORMANCE.md): `npm run bench [-- --workload revaluation|aggregation|all]
+ * [--scenarios 10000] [--groups 20000] [--gl-groups 200] [--backends cpu,gl,webgpu] [--workers N]`.
+ *
+ * - revaluation: the full chain (data/full/market, or a synthetic market of the same size) × N scenarios on
+ *   every backend in one run; instrument-scenario evaluations per second (the whole revalue call: device
+ *   work, read-back and host assembly), cold (first call, with kernel compilation) and warm. Each float32
+ *   matrix is checked against the cpu float64 one: USD rows within 5e-6·F, coin rows within 5e-6.
+ * - aggregation: seeded-by-construction GroupBooks over the cpu matrix; position-scenario multiply-adds per
+ *   second. The gl device is far slower at gathers, so it gets a smaller book (--gl-groups), which the
+ *   cpu pool also runs for a side-by-side ratio; the gl result is checked against the cpu float64 one
+ *   within ARCHITECTURE.md's bound.
+ * Each workload writes one JSON record to bench/results/ (machine, commit, backend and kernel class that
+ * actually ran, peak RSS). Never run by the test suite.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs, optional } from '../src/cli/args.js';
+import { createBackend, type Backend } from '../src/engine/createBackend.js';
+import type { BackendName, GroupBook, PnlMatrix, Reduced } from '../src/engine/types.js';
+import { defaultParams } from '../src/params/params.js';
+import { KIND_OPTION } from '../src/model/market.js';
+import { benchGroups, benchMarket, benchScenarios } from './workloads.js';
+import { commitId, machineInfo, peakRssMiB } from './machine.js';
+
+interface Run {
+  backend: BackendName;
+  kernelClass: string;
+  ok: boolean;
+  reason?: string;
+  [k: string]: unknown;
+}
+
+const seconds = async <T>(f: () => Promise<T>): Promise<[T, number]> => {
+  const t0 = performance.now();
+  const r = await f();
+  return [r, (performance.now() - t0) / 1000];
+};
+
+async function main(argv: string[]): Promise<number> {
+  const p = parseArgs(argv, { workload: {}, scenarios: {}, groups: {}, 'gl-groups': {}, backends: {}, workers: {}, out: {} }, 'bench');
+  const workload = optional(p, 'workload') ?? 'all';
+  const S = Number(optional(p, 'scenarios') ?? 10_000);
+  const G = Number(optional(p, 'groups') ?? 20_000);
+  const glGroups = Number(optional(p, 'gl-groups') ?? 200);
+  const names = (optional(p, 'backends') ?? 'cpu,gl,webgpu').split(',') as BackendName[];
+  const workers = optional(p, 'workers') ? Number(optional(p, 'workers')) : undefined;
+  const outDir = optional(p, 'out') ?? join(process.cwd(), 'bench', 'results');
+  mkdirSync(outDir, { recursive: true });
+
+  const { market, source } = await benchMarket();
+  const scenarios = benchScenarios(market, S);
+  const params = defaultParams();
+  const I = market.instruments.count;
+  const backends: Partial<Record<BackendName, Backend>> = {};
+  const unavailable: Partial<Record<BackendName, string>> = {};
+  for (const n of names) {
+    try { backends[n] = await createBackend(n, { workers }); } catch (e) { unavailable[n] = (e as Error).message; }
+  }
+  if (!backends.cpu) throw new Error(`the cpu backend is needed as the float64 reference: ${unavailable.cpu}`);
+  const auto = await createBackend('auto', { workers });
+  const autoReport = auto.report;
+  await auto.close();
+  const common = () => ({ date: new Date().toISOString(), commit: commitId(), machine: machineInfo(), market: { source, instruments: I, underlyings: market.underlyings.length }, auto: autoReport, unavailable });
+
+  const cpuMatrix = await backends.cpu.revalue(market, scenarios, params);
+  if (workload === 'revaluation' || workload === 'all') {
+    const runs: Run[] = [];
+    for (const [name, b] of Object.entries(backends) as Array<[BackendName, Backend]>) {
+      const [, cold] = await seconds(() => b.revalue(market, scenarios, params));
+      const [m, warm] = await seconds(() => b.revalue(market, scenarios, params));
+      const check = name === 'cpu' ? { maxUsdErrOverF: 0, maxCoinErr: 0, ok: true, note: 'float64 reference' } : compareMatrices(m, cpuMatrix, market);
+      runs.push({ backend: name, kernelClass: b.report.kernelClass, ok: check.ok, evaluations: I * S, coldSeconds: cold, warmSeconds: warm, evaluationsPerSecond: (I * S) / warm, check });
+      process.stderr.write(`revaluation ${name}: ${((I * S) / warm / 1e6).toFixed(1)} M evaluations/s (cold ${cold.toFixed(2)} s, warm ${warm.toFixed(2)} s) ${JSON.stringify(check)}\n`);
+    }
+    write(outDir, 'revaluation', { workload: 'revaluation', scenarios: S, ...common(), runs, peakRssMiB: peakRssMiB() });
+  }
+  if (workload === 'aggregation' || workload === 'all') {
+    const runs: Run[] = [];
+    const big = benchGroups(G, cpuMatrix.rows, S);
+    const small = benchGroups(glGroups, cpuMatrix.rows, S);
+    for (const [label, groups, who] of [['large', big, ['cpu']], ['small', small, Object.keys(backends)]] as Array<[string, GroupBook, string[]]>) {
+      const madds = groups.groupStart[groups.groupCount]! * S;
+      let ref: Reduced | null = null;
+      for (const name of who as BackendName[]) {
+        const b = backends[name]!;
+        const [r, secs] = await seconds(() => b.aggregate(cpuMatrix, groups, { topK: 0 }));
+        if (name === 'cpu') ref = r;
+        const check = name === 'cpu' ? { maxErrOverBound: 0, ok: true, note: 'float64 reference' } : compareReduced(r, ref!, groups, cpuMatrix);
+        runs.push({ backend: name, kernelClass: b.report.phaseKernelClass?.aggregate ?? b.report.kernelClass, ok: check.ok, book: label, groups: groups.groupCount, entries: groups.groupStart[groups.groupCount]!, multiplyAdds: madds, seconds: secs, multiplyAddsPerSecond: madds / secs, check });
+        process.stderr.write(`aggregation ${label} ${name}: ${(madds / secs / 1e6).toFixed(1)} M multiply-adds/s (${secs.toFixed(2)} s, ${groups.groupCount} groups) ${JSON.stringify(check)}\n`);
+      }
+    }
+    write(outDir, 'aggregation', { workload: 'aggregation', scenarios: S, ...common(), runs, peakRssMiB: peakRssMiB() });
+  }
+  for (const b of Object.values(backends)) await b!.close();
+  return 0;
+}
+
+/** Largest float32-vs-float64 differences: USD rows / F and coin rows, over every cell; ok within 5e-6. */
+function compareMatrices(m: PnlMatrix, ref: PnlMatrix, market: import('../src/model/market.js').Market) {
+  const I = market.instruments.count;
+  const S = ref.scenarios;
+  let usd = 0;
+  let coin = 0;
+  for (let i = 0; i < I; i++) {
+    const F = market.instruments.forward[i]!;
+    for (let s = 0; s < S; s++) {
+      usd = Math.max(usd, Math.abs(m.data[i * S + s]! - ref.data[i * S + s]!) / F);
+      coin = Math.max(coin, Math.abs(m.data[(I + i) * S + s]! - ref.data[(I + i) * S + s]!));
+    }
+  }
+  const options = Array.from(market.instruments.kind).filter((k) => k === KIND_OPTION).length;
+  return { maxUsdErrOverF: usd, maxCoinErr: coin, bound: 5e-6, options, ok: usd <= 5e-6 && coin <= 5e-6 };
+}
+
+/** Largest |worst_dev − worst_64| in units of the bound 1e-5·|worst| + 5e-7·Σ|q|·max|row|. */
+function compareReduced(r: Reduced, ref: Reduced, g: GroupBook, pnl: PnlMatrix) {
+  const S = pnl.scenarios;
+  const rowMax = new Float64Array(pnl.rows);
+  for (let row = 0; row < pnl.rows; row++) for (let s = 0; s < S; s++) rowMax[row] = Math.max(rowMax[row]!, Math.abs(pnl.data[row * S + s]!));
+  let worst = 0;
+  let sameIndex = 0;
+  for (let k = 0; k < g.groupCount; k++) {
+    let gross = 0;
+    for (let e = g.groupStart[k]!; e < g.groupStart[k + 1]!; e++) gross += Math.abs(g.qty[e]!) * rowMax[g.row[e]!]!;
+    worst = Math.max(worst, Math.abs(r.worstLoss[k]! - ref.worstLoss[k]!) / (1e-5 * Math.abs(ref.worstLoss[k]!) + 5e-7 * gross));
+    if (r.worstScenario[k] === ref.worstScenario[k]) sameIndex++;
+  }
+  return { maxErrOverBound: worst, sameWorstScenario: `${sameIndex}/${g.groupCount}`, ok: worst <= 1 };
+}
+
+function write(dir: string, name: string, record: object): void {
+  const file = join(dir, `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify(record, null, 2) + '\n');
+  process.stderr.write(`wrote ${file}\n`);
+}
+
+main(process.argv.slice(2)).then((code) => process.exit(code), (e) => { process.stderr.write(`bench: ${(e as Error).stack}\n`); process.exit(1); });
