@@ -22,7 +22,7 @@ export interface ColumnSpec {
 }
 
 /** How a present column's values are stored in the file. */
-export type StorageKind = 'float' | 'int' | 'int64' | 'utf8' | 'dictionary' | 'timestamp';
+export type StorageKind = 'float' | 'int' | 'int64' | 'uint64' | 'utf8' | 'dictionary' | 'timestamp';
 
 /** A column found in the schema: its position and how to read it. */
 export interface ResolvedColumn {
@@ -88,7 +88,7 @@ function resolveColumn(file: string, spec: ColumnSpec, type: DataType, index: nu
   switch (spec.kind) {
     case 'float':
       if (id === Type.Float && (type as unknown as { precision: number }).precision >= 1) return ok('float');
-      if (id === Type.Int) return ok(isInt64(type) ? 'int64' : 'int');
+      if (id === Type.Int) return ok(isInt64(type) ? ((type as unknown as { isSigned: boolean }).isSigned ? 'int64' : 'uint64') : 'int');
       throw wrong();
     case 'string':
       if (isStringType(type)) return ok('utf8');

@@ -32,10 +32,11 @@ export function readFloats(col: ResolvedColumn, data: Data, out: Float64Array, a
   const values = data.values as ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> };
   if (col.storage === 'float' && values instanceof Float64Array) {
     out.set(values.subarray(0, n), at);
-  } else if (col.storage === 'int64') {
+  } else if (col.storage === 'int64' || col.storage === 'uint64') {
     const big = data.values as BigInt64Array;
     const halves = new Int32Array(big.buffer, big.byteOffset, 2 * n);
-    for (let i = 0; i < n; i++) out[at + i] = halves[2 * i + 1]! * 4294967296 + (halves[2 * i]! >>> 0);
+    if (col.storage === 'int64') for (let i = 0; i < n; i++) out[at + i] = halves[2 * i + 1]! * 4294967296 + (halves[2 * i]! >>> 0);
+    else for (let i = 0; i < n; i++) out[at + i] = (halves[2 * i + 1]! >>> 0) * 4294967296 + (halves[2 * i]! >>> 0);
   } else {
     for (let i = 0; i < n; i++) out[at + i] = values[i]!;
   }

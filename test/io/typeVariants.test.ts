@@ -105,14 +105,14 @@ describe('strings', () => {
 describe('numbers', () => {
   test.each([
     ['Int8', () => new A.Int8()], ['Int16', () => new A.Int16()], ['Int32', () => new A.Int32()],
-    ['Int64', () => new A.Int64()], ['Uint8', () => new A.Uint8()], ['Uint32', () => new A.Uint32()],
+    ['Int64', () => new A.Int64()], ['Uint8', () => new A.Uint8()], ['Uint32', () => new A.Uint32()], ['Uint64', () => new A.Uint64()],
     ['Float32', () => new A.Float32()],
   ])('an integer or Float32 quantity column (%s) reads as float64', async (name, make) => {
     const dir = writeMarket();
     const { market } = await loadMarket(dir);
     const f = writeBook(dir, (p) => {
       const q = name.startsWith('Ui') ? [1, 2, 0, 3, 10, 2, 5] : [1, -2, 0, 3, 10, 2, 5];
-      p.quantity = { values: name === 'Int64' ? q.map(BigInt) : q, type: make() };
+      p.quantity = { values: name.endsWith('64') ? q.map(BigInt) : q, type: make() };
     });
     const { book } = await loadBook(market, f.positions, f.balances);
     expect(Array.from(book.quantity)).toEqual(name.startsWith('Ui') ? [3, 10, 2, 5, 3] : [3, 10, -2, 5, 3]);
