@@ -3,7 +3,8 @@
  * sorted by (account, risk unit, instrument id): a stable counting sort by account that carries each
  * row's instrument rank in (unit, id) order, quantity and entry price into contiguous per-account runs,
  * then a stable sort of each run by rank; duplicate (account, instrument) rows summed, and positions
- * netting to exactly 0 left out. Typed arrays throughout; rows are read once, in order.
+ * netting to exactly 0 left out. Typed arrays throughout; rows are read once, in order. When rows were
+ * merged or dropped, the per-position arrays are views of the first `length` values of longer buffers.
  */
 import { SETTLE_INVERSE, type Market } from '../model/market.js';
 import type { PositionBook } from '../model/book.js';
@@ -147,7 +148,8 @@ export function buildPositionBook(market: Market, chunks: readonly PositionChunk
   accountUnitStart[A] = units;
   unitStartFull[units] = w;
 
-  const fit = <T extends Int32Array | Float64Array>(x: T, len: number): T => (x.length === len ? x : (x.slice(0, len) as T));
+  // trimmed as views, not copies: memory holds the rows and the book, never a third copy
+  const fit = <T extends Int32Array | Float64Array>(x: T, len: number): T => (x.length === len ? x : (x.subarray(0, len) as T));
   return {
     book: {
       accountCount: A,
