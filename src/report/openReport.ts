@@ -3,6 +3,7 @@
  * (or creates, or migrates) the report schema inside the caller's transaction.
  */
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { fileError } from '../errors.js';
 import { migrateSchema } from './migrations.js';
@@ -37,6 +38,8 @@ export async function openReport(file: string, readOnly = false): Promise<Report
     if (statSync(file).size > 0 && !looksLikeDuckDb(file)) throw fileError(file, 'is not a DuckDB database (no DuckDB header)');
   } else if (readOnly) {
     throw fileError(file, 'does not exist');
+  } else if (!existsSync(dirname(file))) {
+    throw fileError(file, `cannot be created: directory ${dirname(file)} does not exist`);
   }
   let instance: DuckDBInstance;
   try {

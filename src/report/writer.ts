@@ -5,8 +5,10 @@
  * temporary name and renamed into place only once committed and closed.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, linkSync, renameSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { fileError } from '../errors.js';
 import { STATUS_NAMES, type MarginRows, type ModelName } from '../margin/types.js';
 import { KIND_NAMES, OPTION_CALL, OPTION_PUT, SETTLEMENT_NAMES, type Market } from '../model/market.js';
 import type { RejectedRow } from '../model/book.js';
@@ -35,6 +37,7 @@ export const MODEL_SCENARIO_SET: Record<ModelName, string | null> = {
 export async function writeRun(dbFile: string, run: RunRecord, options: WriteOptions = {}): Promise<{ runId: number }> {
   checkShapes(run);
   const fresh = !existsSync(dbFile);
+  if (fresh && !existsSync(dirname(dbFile))) throw fileError(dbFile, `cannot be created: directory ${dirname(dbFile)} does not exist`);
   const target = fresh ? `${dbFile}.partial-${process.pid}-${Date.now()}` : dbFile;
   let handle: ReportHandle | null = null;
   let runId = 0;
@@ -55,14 +58,29 @@ export async function writeRun(dbFile: string, run: RunRecord, options: WriteOpt
     }
     closeReport(handle);
     handle = null;
-    if (fresh) {
-      renameSync(target, dbFile);
-      if (existsSync(`${target}.wal`)) renameSync(`${target}.wal`, `${dbFile}.wal`);
-    }
+    if (fresh) publish(target, dbFile);
     return { runId };
   } finally {
     if (handle) closeReport(handle);
     if (fresh && existsSync(target)) { rmSync(target, { force: true }); rmSync(`${target}.wal`, { force: true }); }
+  }
+}
+
+/**
+ * Moves the committed new report `from` to `to` without replacing a file created there meanwhile
+ * (a hard link fails when `to` exists; rename where links are not supported).
+ * @throws Error naming `to` when it appeared during the run
+ */
+function publish(from: string, to: string): void {
+  if (existsSync(`${from}.wal`)) throw new Error(`${from}: DuckDB left a WAL after closing; the new report was not published as ${to}`);
+  try {
+    linkSync(from, to);
+    rmSync(from);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw new Error(`${to} was created by another process during this run; this run was not written`);
+    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EXDEV') { renameSync(from, to); return; }
+    throw e;
   }
 }
 

@@ -58,6 +58,15 @@ describe('a run that throws mid-write is rolled back', () => {
 });
 
 describe('refused files are left untouched', () => {
+  test('a report in a directory that does not exist: InputError naming the file, nothing created', async () => {
+    const f = join(dir, 'no-such-dir', 'r.duckdb');
+    const err = await writeRun(f, sampleRun()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as Error).message).toContain(`${f}: cannot be created: directory`);
+    expect(existsSync(join(dir, 'no-such-dir'))).toBe(false);
+  });
+
+
   test('a file that is not a DuckDB database: InputError naming the file, bytes unchanged', async () => {
     const f = join(dir, 'notes.duckdb');
     writeFileSync(f, 'account,quantity\nalice,1\n');
