@@ -7,7 +7,7 @@ import { describe, expect, test } from 'vitest';
 import { loadMarket } from '../../src/io/loadMarket.js';
 import { loadBook } from '../../src/io/loadBook.js';
 import { InputError } from '../../src/errors.js';
-import { writeBook, writeMarket, type Cols } from '../fixtures/io/arrowTables.js';
+import { dict, writeBook, writeMarket, type Cols } from '../fixtures/io/arrowTables.js';
 
 const dir = writeMarket();
 const { market } = await loadMarket(dir);
@@ -17,6 +17,8 @@ const set = (c: Cols, column: string, row: number, value: unknown) => { c[column
 /** [rule, file, edit, row, column, value as shown, words of the rule] */
 const cases: [string, 'positions' | 'balances', Edit, number, string, string, string][] = [
   ['position account not null', 'positions', (p) => set(p, 'account', 3, null), 3, 'account', 'null', 'the column is required'],
+  ['position account not null (dictionary-encoded)', 'positions', (p) => { p.account!.type = dict(); set(p, 'account', 2, null); }, 2, 'account', 'null', 'the column is required'],
+  ['position instrument exists (dictionary-encoded)', 'positions', (p) => { p.instrument!.type = dict(); set(p, 'instrument', 0, 'ETH-PERPETUAL'); }, 0, 'instrument', '"ETH-PERPETUAL"', 'is not an instrument of the market snapshot'],
   ['position instrument not null', 'positions', (p) => set(p, 'instrument', 1, null), 1, 'instrument', 'null', 'the column is required'],
   ['position instrument exists', 'positions', (p) => set(p, 'instrument', 4, 'BTC-1JAN20-1-C'), 4, 'instrument', '"BTC-1JAN20-1-C"', 'is not an instrument of the market snapshot'],
   ['quantity not null', 'positions', (p) => set(p, 'quantity', 6, null), 6, 'quantity', 'null', 'the column is required'],
