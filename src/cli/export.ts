@@ -4,6 +4,7 @@
 import { parseArgs, required, usageError } from './args.js';
 import { exportParquet } from '../report/exportParquet.js';
 
+/** `margin-engine export --help`. */
 export const help = `margin-engine export — write a table or view of a DuckDB report to Parquet
 
 Usage: margin-engine export --db FILE.duckdb --table NAME --out FILE.parquet
@@ -25,6 +26,10 @@ Examples:
 Exit codes: 0 ok, 2 bad input (missing option, no such file or table), 1 internal error.
 `;
 
+/**
+ * Exports one table or view; prints the row count on stdout and returns exit code 0.
+ * @throws InputError (exit 2) on a missing option, report, table or unwritable output
+ */
 export async function main(argv: string[]): Promise<number> {
   const p = parseArgs(argv, { db: {}, table: {}, out: {} }, 'export');
   if (p.positional.length > 0) throw usageError('export', `unexpected argument ${JSON.stringify(p.positional[0])}`);

@@ -10,6 +10,7 @@ import { SCHEMA_VERSION, createViews } from './schema.js';
 /** version v -> statements that turn a version-v report into version v+1. None yet: version 1 is the first. */
 export type Migrations = Record<number, string[]>;
 
+/** The migrations this engine knows (empty: version 1 is the first layout). */
 export const MIGRATIONS: Migrations = {};
 
 /**

@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { fileError } from '../errors.js';
 import { migrateSchema } from './migrations.js';
-import { SCHEMA_VERSION, createSchema } from './schema.js';
+import { createSchema } from './schema.js';
 
 /** An open report: close it with `closeReport`. */
 export interface ReportHandle {
@@ -87,4 +87,3 @@ export async function ensureSchema(h: ReportHandle, engineVersion: string): Prom
   await migrateSchema(h.connection, h.file, Number(found), engineVersion);
 }
 
-export { SCHEMA_VERSION };

@@ -2,7 +2,7 @@
  * `margin-engine export` (issue 6 item 2): any table or view to Parquet, read back with DuckDB; an
  * unknown table exits 2 listing the available ones; a missing report exits 2 naming it.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { cli } from '../../src/cli/main.js';
@@ -77,8 +77,11 @@ describe('export', () => {
   test.each([
     [['export', '--db', 'missing.duckdb', '--table', 'runs', '--out', 'x.parquet'], /missing\.duckdb: does not exist/],
     [['export', '--table', 'runs', '--out', 'x.parquet'], /--db is required/],
+    [['export', '--db', '<dir>/notes.txt', '--table', 'runs', '--out', 'x.parquet'], /notes\.txt: is not a DuckDB database/],
+    [['export', '--db', '<db>', '--table', 'runs', '--out', '<dir>/no/such/dir/runs.parquet'], /runs\.parquet: cannot be written/],
   ])('bad input %j exits 2', async (argv, message) => {
-    const r = await run(argv);
+    writeFileSync(join(dir, 'notes.txt'), 'not a database\n');
+    const r = await run(argv.map((a) => a.replace('<dir>', dir).replace('<db>', db)));
     expect(r.code).toBe(2);
     expect(r.err).toMatch(message);
   });
