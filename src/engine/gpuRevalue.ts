@@ -87,8 +87,9 @@ export class GpuRevaluer {
       f32(c.volRangeUp, opts), f32(c.underlying, opts),
       f32(c.move), f32(c.volRule), f32(c.volParam), f32(c.dtYears),
     ];
-    const width = Math.min(S, REVALUE_TILE_SCENARIOS);
-    const height = Math.min(n, REVALUE_TILE_INSTRUMENTS);
+    // balanced tiles: the last one is not mostly padding
+    const width = Math.ceil(S / Math.ceil(S / REVALUE_TILE_SCENARIOS));
+    const height = Math.ceil(n / Math.ceil(n / REVALUE_TILE_INSTRUMENTS));
     const kernel = this.kernelFor(width, height);
     const tile = new Float32Array(width * height);
     for (let y0 = 0; y0 < n; y0 += height) {
