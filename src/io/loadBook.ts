@@ -178,29 +178,27 @@ async function readPositions(market: Market, file: string, src: Awaited<ReturnTy
       if (hasNulls(eData)) for (let i = 0; i < n; i++) if (isNull(eData, i)) e[i] = NaN;
     } else e.fill(NaN);
     for (let i = 0; i < n; i++) {
-      const j = i;
-      const local = ins[j]!;
+      const local = ins[i]!;
       const id = local >= 0 ? localToMarket[local]! : -1;
-      const x = q[j]!;
-      const ev = e[j]!;
-      if (acc[j]! >= 0 && id >= 0 && x - x === 0 && !qNulls && (ev - ev === 0 || ev !== ev)) {
-        ins[j] = x === 0 ? ZERO : id;
+      const x = q[i]!;
+      const ev = e[i]!;
+      if (acc[i]! >= 0 && id >= 0 && x - x === 0 && !qNulls && (ev - ev === 0 || ev !== ev)) {
+        ins[i] = x === 0 ? ZERO : id;
         if (x === 0) out.zeroRows++;
-        if (ev !== ev) e[j] = NaN;
         continue;
       }
       // the slow path: find every violation of this row
       const r = row0 + i;
       const before = log.violations.length;
-      if (acc[j]! < 0) log.add(file, r, 'account', 'null', RULE_NULL);
+      if (acc[i]! < 0) log.add(file, r, 'account', 'null', RULE_NULL);
       if (local < 0) log.add(file, r, 'instrument', 'null', RULE_NULL);
       else if (id < 0) log.add(file, r, 'instrument', showValue(names.get(local)), 'is not an instrument of the market snapshot (instruments.arrow)');
       if (qNulls && isNull(qData, i)) log.add(file, r, 'quantity', 'null', RULE_NULL);
       else if (!(x - x === 0)) log.add(file, r, 'quantity', showValue(x), RULE_FINITE);
       if (eData && !isNull(eData, i) && (ev === Infinity || ev === -Infinity)) log.add(file, r, 'entry_price', showValue(ev), RULE_FINITE);
-      if (log.violations.length > before) ins[j] = REJECTED;
+      if (log.violations.length > before) ins[i] = REJECTED;
       else {
-        ins[j] = x === 0 ? ZERO : id;
+        ins[i] = x === 0 ? ZERO : id;
         if (x === 0) out.zeroRows++;
       }
     }
@@ -246,18 +244,17 @@ async function readBalances(market: Market, file: string, src: Awaited<ReturnTyp
     readFloats(amtCol, aData, amt, 0);
     const aNulls = hasNulls(aData);
     for (let i = 0; i < n; i++) {
-      const j = i;
-      const local = cur[j]!;
+      const local = cur[i]!;
       const c = local >= 0 ? localToCurrency[local]! : -1;
-      const x = amt[j]!;
-      if (acc[j]! >= 0 && c >= 0 && x - x === 0 && !(aNulls && isNull(aData, i))) { cur[j] = c; continue; }
+      const x = amt[i]!;
+      if (acc[i]! >= 0 && c >= 0 && x - x === 0 && !(aNulls && isNull(aData, i))) { cur[i] = c; continue; }
       const r = row0 + i;
-      if (acc[j]! < 0) log.add(file, r, 'account', 'null', RULE_NULL);
+      if (acc[i]! < 0) log.add(file, r, 'account', 'null', RULE_NULL);
       if (local < 0) log.add(file, r, 'currency', 'null', RULE_NULL);
       else if (c < 0) log.add(file, r, 'currency', showValue(names.get(local)), `is not an underlying of the snapshot (${market.underlyings.join(', ')}) or a cash currency (${CASH_CURRENCIES.join(', ')})`);
       if (aNulls && isNull(aData, i)) log.add(file, r, 'amount', 'null', RULE_NULL);
       else if (!(x - x === 0)) log.add(file, r, 'amount', showValue(x), RULE_FINITE);
-      cur[j] = -1;
+      cur[i] = -1;
     }
     row0 += n;
   }
