@@ -1,5 +1,63 @@
-/** Placeholder: the `run` command is being built (see the issues). */
-export const help = 'margin-engine run: not available yet';
-export async function main(_argv: string[]): Promise<number> {
-  throw new Error('margin-engine run is not implemented yet');
+/** `margin-engine run`: compute margins for a book and write one run to a DuckDB report. */
+import { parseArgs, required, optional, integerOption, usageError } from './args.js';
+import { createProgress } from './progress.js';
+import { parseModels, runMargin } from '../pipeline/runMargin.js';
+import { renderSummary, summarize } from '../pipeline/summary.js';
+import type { BackendChoice } from '../engine/types.js';
+
+export const help = `margin-engine run — compute margins for a book and write one run to a DuckDB report
+
+Usage:
+  margin-engine run --market DIR --positions FILE --balances FILE --models LIST --db FILE.duckdb
+                    [--history DIR] [--params FILE] [--backend auto|cpu|gl|webgpu]
+                    [--on-invalid fail|skip] [--workers N] [--json] [--quiet]
+
+  --market DIR        instruments.arrow and underlyings.arrow (Arrow IPC)
+  --positions FILE    positions.arrow;  --balances FILE  balances.arrow
+  --models LIST       comma-separated: deribit-pm, span, var-hs, var-mc, standard, or all
+                      (standard margin is always computed as the baseline of the saving)
+  --history DIR       daily closes <U>-USD_1d.csv and dvol_<u>.csv: needed by var-hs and var-mc,
+                      calibrates span's price scan range when given
+  --params FILE       parameter file (JSON; defaults of METHODOLOGY.md built in)
+  --backend B         auto (default: webgpu, gl, cpu, chosen per phase by measurement), cpu, gl, webgpu
+  --on-invalid M      fail (default: refuse the input, exit 2, nothing written) or skip (leave bad rows
+                      out and record them in rejected_rows)
+  --db FILE           the report; runs accumulate in it, one transaction each
+  --json              print a machine-readable summary instead of the table
+  --quiet             no progress on stderr
+
+Example:
+  margin-engine run --market data/sample/market --positions data/sample/book/positions.arrow \\
+    --balances data/sample/book/balances.arrow --history data/history --models all --db out/run.duckdb
+
+Exit codes: 0 ok, 2 bad input (nothing written), 1 internal error (nothing written).
+`;
+
+const SPEC = {
+  market: {}, positions: {}, balances: {}, models: {}, db: {}, history: {}, params: {}, backend: {},
+  'on-invalid': {}, workers: {}, json: { flag: true }, quiet: { flag: true },
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const p = parseArgs(argv, SPEC, 'run');
+  const backend = (optional(p, 'backend') ?? 'auto') as BackendChoice;
+  if (!['auto', 'cpu', 'gl', 'webgpu'].includes(backend)) throw usageError('run', `--backend must be auto, cpu, gl or webgpu, got ${JSON.stringify(backend)}`);
+  const onInvalid = optional(p, 'on-invalid') ?? 'fail';
+  if (onInvalid !== 'fail' && onInvalid !== 'skip') throw usageError('run', `--on-invalid must be fail or skip, got ${JSON.stringify(onInvalid)}`);
+  const outcome = await runMargin({
+    marketDir: required(p, 'market', 'run'),
+    positions: required(p, 'positions', 'run'),
+    balances: required(p, 'balances', 'run'),
+    models: parseModels(required(p, 'models', 'run')),
+    db: required(p, 'db', 'run'),
+    historyDir: optional(p, 'history'),
+    paramsFile: optional(p, 'params'),
+    backend,
+    onInvalid,
+    workers: p.options.workers !== undefined ? integerOption(p, 'workers', 'run') : undefined,
+    progress: createProgress({ quiet: p.options.quiet === true || p.options.json === true }),
+  });
+  const s = summarize(outcome);
+  process.stdout.write(p.options.json ? JSON.stringify(s, null, 2) + '\n' : renderSummary(s));
+  return 0;
 }

@@ -1,0 +1,243 @@
+/**
+ * One margin run, end to end: load and validate the inputs, build each model's scenario set, revalue
+ * on the chosen backend, aggregate per (account, risk unit), assemble margins, and write everything to
+ * the DuckDB report in one transaction. Nothing is written unless every phase succeeded.
+ *
+ * Engine conventions chosen here:
+ * - `standard` margin is always computed (it is the baseline every saving is measured against) and
+ *   written as its own model block, whether or not `--models` names it.
+ * - `span` calibrates its price scan range from the history when `--history` is given, else uses the
+ *   parameter defaults; `var-hs` and `var-mc` need the history.
+ * - A scenario set is built and revalued once per family and shared by the models that use it.
+ */
+import { InputError } from '../errors.js';
+import { loadMarket } from '../io/loadMarket.js';
+import { loadBook } from '../io/loadBook.js';
+import { loadParams, paramsHash } from '../params/loadParams.js';
+import type { Params } from '../params/params.js';
+import { loadHistory } from '../history/loadHistory.js';
+import type { History } from '../history/types.js';
+import { buildScenarios } from '../scenarios/build.js';
+import type { Family, ScenarioSet } from '../scenarios/types.js';
+import { createBackend } from '../engine/createBackend.js';
+import type { Backend } from '../engine/backend.js';
+import type { BackendChoice, PnlMatrix } from '../engine/types.js';
+import { MARGIN_MODELS, type ScenarioModelName } from '../margin/models.js';
+import type { MarginInput } from '../margin/plan.js';
+import { standardRows } from '../margin/standard.js';
+import { accountSummary, type AccountSummary } from '../margin/summary.js';
+import { optionValuesUsd } from '../margin/optionValue.js';
+import type { MarginRows, ModelName } from '../margin/types.js';
+import { KIND_OPTION, SETTLE_INVERSE, type Market } from '../model/market.js';
+import type { PositionBook, Balances, LoadStats, RejectedRow } from '../model/book.js';
+import { writeRun } from '../report/writer.js';
+import type { AccountSummaryRows, PhaseBackend, RunInput, RunRecord } from '../report/types.js';
+import type { Progress } from '../cli/progress.js';
+import { sha256File } from './fileHash.js';
+import { PhaseTimer } from './phaseTimer.js';
+import { ENGINE_VERSION } from './version.js';
+import { join } from 'node:path';
+
+export const ALL_MODELS: readonly ModelName[] = ['deribit-pm', 'span', 'var-hs', 'var-mc', 'standard'];
+
+export interface RunOptions {
+  marketDir: string;
+  positions: string;
+  balances: string;
+  models: ModelName[];
+  historyDir?: string;
+  paramsFile?: string;
+  backend: BackendChoice;
+  onInvalid: 'fail' | 'skip';
+  /** DuckDB report file; when absent nothing is written (a dry run) */
+  db?: string;
+  /** cpu pool size */
+  workers?: number;
+  progress?: Progress;
+}
+
+export interface RunOutcome {
+  runId: number | null;
+  db: string | null;
+  market: Market;
+  book: PositionBook;
+  balances: Balances;
+  stats: LoadStats;
+  warnings: string[];
+  rejected: RejectedRow[];
+  params: Params;
+  paramsHash: string;
+  scenarioSets: ScenarioSet[];
+  margin: MarginRows[];
+  summaries: AccountSummary[];
+  backends: Record<string, PhaseBackend>;
+  backendReport: Backend['report'] | null;
+  timingsMs: Record<string, number>;
+}
+
+const FAMILY_OF: Record<ScenarioModelName, Family> = {
+  'deribit-pm': 'deribit-pm',
+  span: 'span',
+  'var-hs': 'historical',
+  'var-mc': 'monte-carlo',
+};
+
+/** Parses `--models a,b,c` (or `all`). @throws InputError naming the unknown model. */
+export function parseModels(text: string): ModelName[] {
+  if (text.trim() === 'all') return [...ALL_MODELS];
+  const out: ModelName[] = [];
+  for (const raw of text.split(',')) {
+    const m = raw.trim();
+    if (!(ALL_MODELS as readonly string[]).includes(m)) {
+      throw new InputError({ file: '--models', row: null, column: null, value: JSON.stringify(m), rule: `is not a model (one of ${ALL_MODELS.join(', ')}, or all)` });
+    }
+    if (!out.includes(m as ModelName)) out.push(m as ModelName);
+  }
+  if (out.length === 0) throw new InputError({ file: '--models', row: null, column: null, value: JSON.stringify(text), rule: 'names no model' });
+  return out;
+}
+
+/**
+ * Runs the models on the inputs and (when `db` is given) writes one run to the report.
+ * @throws InputError (exit 2) on bad input, before anything is written; Error on an internal failure,
+ *   also before anything is committed.
+ */
+export async function runMargin(opts: RunOptions): Promise<RunOutcome> {
+  const startedAtMs = Date.now();
+  const timer = new PhaseTimer(opts.progress);
+  const scenarioModels = opts.models.filter((m): m is ScenarioModelName => m !== 'standard');
+  const needsHistory = scenarioModels.some((m) => m === 'var-hs' || m === 'var-mc');
+  if (needsHistory && !opts.historyDir) {
+    throw new InputError({ file: '--history', row: null, column: null, value: null, rule: 'is required by var-hs and var-mc (a directory of daily closes <U>-USD_1d.csv)' });
+  }
+
+  // ---- load
+  const { market, warnings, rejected: rejectedMarket, book, balances, stats, params, history } = await timer.time('load', async () => {
+    const lm = await loadMarket(opts.marketDir, { onInvalid: opts.onInvalid });
+    const lb = await loadBook(lm.market, opts.positions, opts.balances, { onInvalid: opts.onInvalid });
+    const p = loadParams(opts.paramsFile);
+    let h: History | undefined;
+    if (opts.historyDir && (needsHistory || scenarioModels.includes('span'))) h = await loadHistory(opts.historyDir, lm.market.underlyings);
+    return { ...lm, ...lb, params: p, history: h };
+  });
+  const rejected = [...rejectedMarket, ...stats.rejected];
+  const hash = paramsHash(params);
+
+  // ---- scenarios (float64, CPU, once per family)
+  const sets = new Map<Family, ScenarioSet>();
+  await timer.time('scenarios', () => {
+    for (const m of scenarioModels) {
+      const f = FAMILY_OF[m];
+      if (!sets.has(f)) sets.set(f, buildScenarios(f, market, params, { history }));
+    }
+  });
+
+  // ---- revaluation, aggregation, margin
+  const margin: MarginRows[] = [];
+  let backend: Backend | null = null;
+  try {
+    if (scenarioModels.length > 0) backend = await timer.time('backend', () => createBackend(opts.backend, { workers: opts.workers }));
+    const pnlByFamily = new Map<Family, PnlMatrix>();
+    for (const [f, set] of sets) {
+      pnlByFamily.set(f, await timer.time('revaluation', () => backend!.revalue(market, set, params), market.instruments.count * set.count));
+    }
+    for (const m of scenarioModels) {
+      const model = MARGIN_MODELS[m];
+      const set = sets.get(FAMILY_OF[m])!;
+      const input: MarginInput = { book, balances, market, scenarios: set, params };
+      const plan = await timer.time('margin', () => model.groups(input));
+      const reduced = await timer.time('aggregation', () => backend!.aggregate(pnlByFamily.get(FAMILY_OF[m])!, plan.groups, plan.request), plan.groups.groupCount);
+      margin.push(await timer.time('margin', () => model.assemble(input, plan, reduced)));
+    }
+  } finally {
+    await backend?.close();
+  }
+  const standard = await timer.time('margin', () => standardRows(book, balances, market, params));
+  margin.push(standard);
+  const summaries = await timer.time('margin', () => margin.map((rows) => accountSummary(rows, standard, book, balances, market)));
+
+  const backends = phaseBackends(backend);
+  const outcome: RunOutcome = {
+    runId: null, db: opts.db ?? null, market, book, balances, stats, warnings, rejected, params, paramsHash: hash,
+    scenarioSets: [...sets.values()], margin, summaries, backends, backendReport: backend?.report ?? null, timingsMs: timer.timingsMs,
+  };
+  if (!opts.db) return outcome;
+
+  // ---- report (one transaction)
+  const inputs = await inputRecords(opts, market, stats);
+  const record: RunRecord = {
+    startedAtMs,
+    snapshotTimeMs: market.snapshotTimeMs,
+    models: [...scenarioModels, 'standard'],
+    params,
+    paramsHash: hash,
+    inputs,
+    backends,
+    timingsMs: timer.timingsMs,
+    engineVersion: ENGINE_VERSION,
+    market,
+    modelValue: modelValues(market),
+    scenarioSets: outcome.scenarioSets,
+    accountKey: book.accountKey,
+    margin,
+    summaries: summaries.map(toSummaryRows),
+    rejected,
+  };
+  const { runId } = await timer.time('report', () => writeRun(opts.db!, record));
+  outcome.runId = runId;
+  return outcome;
+}
+
+/** Model price at mark_iv in the mark's units: coin for inverse options, USD otherwise; a delta-one's is its forward. */
+function modelValues(market: Market): Float64Array {
+  const ins = market.instruments;
+  const v = optionValuesUsd(market);
+  const out = new Float64Array(ins.count);
+  for (let i = 0; i < ins.count; i++) {
+    if (ins.kind[i] !== KIND_OPTION) out[i] = ins.forward[i];
+    else out[i] = ins.settlement[i] === SETTLE_INVERSE ? v[i] / ins.forward[i] : v[i];
+  }
+  return out;
+}
+
+function toSummaryRows(s: AccountSummary): AccountSummaryRows {
+  const available = new Float64Array(s.count);
+  for (let r = 0; r < s.count; r++) available[r] = s.equityUsd[r] - s.imUsd[r];
+  return {
+    model: s.model, count: s.count, account: s.account, equity: s.equityUsd, im: s.imUsd, mm: s.mmUsd,
+    marginRatio: s.marginRatio, available, status: s.status, standardIm: s.standardImUsd,
+    standardMm: new Float64Array(s.count).fill(NaN),
+  };
+}
+
+function phaseBackends(backend: Backend | null): Record<string, PhaseBackend> {
+  const host: PhaseBackend = { used: 'host', skipped: {} };
+  if (!backend) return { load: host, scenarios: host, margin: host, report: host };
+  const r = backend.report;
+  const skipped: Record<string, string> = {};
+  for (const [name, why] of Object.entries(r.tried)) if (why !== 'ok') skipped[name] = why!;
+  const revalue = r.phases?.revalue ?? r.chosen;
+  const aggregate = r.phases?.aggregate ?? r.chosen;
+  const note = (used: string) => {
+    const s = { ...skipped };
+    if (r.calibration) for (const n of Object.keys(r.tried)) if (n !== used && r.tried[n as keyof typeof r.tried] === 'ok') s[n] = `available, not chosen: ${r.calibration.note}`;
+    return s;
+  };
+  return {
+    load: host, scenarios: host,
+    revaluation: { used: revalue, skipped: note(revalue) },
+    aggregation: { used: aggregate, skipped: note(aggregate) },
+    margin: host, report: host,
+  };
+}
+
+async function inputRecords(opts: RunOptions, market: Market, stats: LoadStats): Promise<RunInput[]> {
+  const files: Array<[string, string, number | null]> = [
+    ['instruments', join(opts.marketDir, 'instruments.arrow'), market.instruments.count],
+    ['underlyings', join(opts.marketDir, 'underlyings.arrow'), market.underlyings.length],
+    ['positions', opts.positions, stats.positionRows],
+    ['balances', opts.balances, stats.balanceRows],
+  ];
+  if (opts.paramsFile) files.push(['params', opts.paramsFile, null]);
+  return Promise.all(files.map(async ([role, path, rows]) => ({ role, path, sha256: await sha256File(path), rows })));
+}

@@ -1,0 +1,117 @@
+/**
+ * The readable summary of a run (stdout) and its machine-readable twin (--json): accounts by status,
+ * total IM/MM by model and unit, the saving of each portfolio model against standard margin, the
+ * backend that ran each phase and the time of each phase.
+ */
+import { STATUS_NAMES } from '../margin/types.js';
+import type { RunOutcome } from './runMargin.js';
+
+export interface RunSummary {
+  runId: number | null;
+  db: string | null;
+  snapshotTime: string;
+  accounts: number;
+  positions: number;
+  instruments: number;
+  mergedRows: number;
+  droppedZeroRows: number;
+  rejectedRows: number;
+  warnings: string[];
+  paramsHash: string;
+  scenarioSets: Array<{ family: string; scenarios: number; meta: Record<string, unknown> }>;
+  /** per model: accounts by status (account level, USD) */
+  statusByModel: Record<string, Record<string, number>>;
+  /** per model and unit: totals in the unit's currency */
+  totals: Array<{ model: string; unit: string; currency: string; rows: number; im: number; mm: number }>;
+  /** per model: Σ IM in USD, Σ standard IM in USD, and the saving (standard − model) */
+  savingUsd: Array<{ model: string; imUsd: number; standardImUsd: number; savingUsd: number; savingPct: number }>;
+  backends: RunOutcome['backends'];
+  backendDetail: RunOutcome['backendReport'];
+  timingsMs: Record<string, number>;
+}
+
+export function summarize(o: RunOutcome): RunSummary {
+  const statusByModel: RunSummary['statusByModel'] = {};
+  const savingUsd: RunSummary['savingUsd'] = [];
+  for (const s of o.summaries) {
+    const counts: Record<string, number> = Object.fromEntries(STATUS_NAMES.map((n) => [n, 0]));
+    let im = 0;
+    let std = 0;
+    for (let r = 0; r < s.count; r++) {
+      counts[STATUS_NAMES[s.status[r]!]!]! += 1;
+      if (Number.isFinite(s.imUsd[r]!)) im += s.imUsd[r]!;
+      if (Number.isFinite(s.standardImUsd[r]!)) std += s.standardImUsd[r]!;
+    }
+    statusByModel[s.model] = counts;
+    savingUsd.push({ model: s.model, imUsd: im, standardImUsd: std, savingUsd: std - im, savingPct: std > 0 ? (100 * (std - im)) / std : 0 });
+  }
+  const totals: RunSummary['totals'] = [];
+  for (const rows of o.margin) {
+    const acc = new Map<string, { unit: string; currency: string; rows: number; im: number; mm: number }>();
+    for (let r = 0; r < rows.count; r++) {
+      const unit = rows.unitNames[rows.unit[r]!]!;
+      const currency = rows.currencyNames[rows.currency[r]!]!;
+      const key = `${unit}\u0000${currency}`;
+      let t = acc.get(key);
+      if (!t) acc.set(key, (t = { unit, currency, rows: 0, im: 0, mm: 0 }));
+      t.rows++;
+      if (Number.isFinite(rows.im[r]!)) t.im += rows.im[r]!;
+      if (Number.isFinite(rows.mm[r]!)) t.mm += rows.mm[r]!;
+    }
+    for (const t of acc.values()) totals.push({ model: rows.model, ...t });
+  }
+  return {
+    runId: o.runId,
+    db: o.db,
+    snapshotTime: new Date(o.market.snapshotTimeMs).toISOString(),
+    accounts: o.book.accountCount,
+    positions: o.book.quantity.length,
+    instruments: o.market.instruments.count,
+    mergedRows: o.stats.mergedPositionRows,
+    droppedZeroRows: o.stats.droppedZeroRows,
+    rejectedRows: o.rejected.length,
+    warnings: o.warnings.concat(o.stats.warnings),
+    paramsHash: o.paramsHash,
+    scenarioSets: o.scenarioSets.map((s) => ({ family: s.family, scenarios: s.count, meta: s.meta })),
+    statusByModel,
+    totals,
+    savingUsd,
+    backends: o.backends,
+    backendDetail: o.backendReport,
+    timingsMs: Object.fromEntries(Object.entries(o.timingsMs).map(([k, v]) => [k, Math.round(v * 10) / 10])),
+  };
+}
+
+const fmt = (x: number, d = 2) => x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
+
+/** The summary as text for people. */
+export function renderSummary(s: RunSummary): string {
+  const out: string[] = [];
+  out.push(`run ${s.runId ?? '(not written)'}${s.db ? ` → ${s.db}` : ''}`);
+  out.push(`snapshot ${s.snapshotTime}: ${s.instruments.toLocaleString('en-US')} instruments, ${s.accounts.toLocaleString('en-US')} accounts, ${s.positions.toLocaleString('en-US')} positions` +
+    ` (${s.mergedRows} merged rows, ${s.droppedZeroRows} zero rows dropped, ${s.rejectedRows} rejected)`);
+  for (const w of s.warnings) out.push(`warning: ${w}`);
+  out.push(`scenario sets: ${s.scenarioSets.map((x) => `${x.family} (${x.scenarios})`).join(', ') || 'none'}; parameters ${s.paramsHash.slice(0, 12)}`);
+  out.push('');
+  out.push('accounts by status (account level, USD)');
+  out.push(`  ${'model'.padEnd(12)}${STATUS_NAMES.map((n) => n.padStart(14)).join('')}`);
+  for (const [m, c] of Object.entries(s.statusByModel)) out.push(`  ${m.padEnd(12)}${STATUS_NAMES.map((n) => String(c[n] ?? 0).padStart(14)).join('')}`);
+  out.push('');
+  out.push('total margin by model and unit (in the unit currency)');
+  out.push(`  ${'model'.padEnd(12)}${'unit'.padEnd(7)}${'currency'.padEnd(9)}${'rows'.padStart(9)}${'IM'.padStart(20)}${'MM'.padStart(20)}`);
+  for (const t of s.totals) out.push(`  ${t.model.padEnd(12)}${t.unit.padEnd(7)}${t.currency.padEnd(9)}${String(t.rows).padStart(9)}${fmt(t.im, 4).padStart(20)}${fmt(t.mm, 4).padStart(20)}`);
+  out.push('');
+  out.push('saving against standard margin (IM, USD)');
+  for (const v of s.savingUsd) {
+    if (v.model === 'standard') continue;
+    out.push(`  ${v.model.padEnd(12)} IM ${fmt(v.imUsd, 0).padStart(16)}  standard ${fmt(v.standardImUsd, 0).padStart(16)}  saving ${fmt(v.savingUsd, 0).padStart(16)} (${v.savingPct.toFixed(1)}%)`);
+  }
+  out.push('');
+  const be = Object.entries(s.backends).filter(([, b]) => b.used !== 'host');
+  for (const [phase, b] of be) {
+    const why = Object.entries(b.skipped).map(([n, r]) => `${n}: ${r}`).join('; ');
+    out.push(`${phase}: ran on ${b.used}${why ? ` (not: ${why})` : ''}`);
+  }
+  out.push(`time: ${Object.entries(s.timingsMs).map(([k, v]) => `${k} ${(v / 1000).toFixed(2)} s`).join(', ')}; total ${(Object.values(s.timingsMs).reduce((a, b) => a + b, 0) / 1000).toFixed(2)} s`);
+  return out.join('\n') + '\n';
+}

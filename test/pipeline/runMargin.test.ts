@@ -1,0 +1,137 @@
+/**
+ * End to end: Arrow files on disk → every model on the cpu backend → a DuckDB report answered by SQL.
+ * The bundled sample (data/sample, data/history) is the input; the report goes to a temp directory.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { ALL_MODELS, runMargin, type RunOutcome } from '../../src/pipeline/runMargin.js';
+import { InputError } from '../../src/errors.js';
+import { ENGINE_VERSION } from '../../src/pipeline/version.js';
+
+const ROOT = join(import.meta.dirname, '../..');
+const MARKET = join(ROOT, 'data/sample/market');
+const POSITIONS = join(ROOT, 'data/sample/book/positions.arrow');
+const BALANCES = join(ROOT, 'data/sample/book/balances.arrow');
+const HISTORY = join(ROOT, 'data/history');
+
+async function query(db: string, sql: string): Promise<Record<string, unknown>[]> {
+  const instance = await DuckDBInstance.create(db, { access_mode: 'READ_ONLY' });
+  const conn = await instance.connect();
+  try {
+    const reader = await conn.runAndReadAll(sql);
+    return reader.getRowObjectsJS() as Record<string, unknown>[];
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+  }
+}
+
+let dir: string;
+let db: string;
+let outcome: RunOutcome;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'me-pipeline-'));
+  db = join(dir, 'report.duckdb');
+  outcome = await runMargin({ marketDir: MARKET, positions: POSITIONS, balances: BALANCES, historyDir: HISTORY, models: [...ALL_MODELS], backend: 'cpu', onInvalid: 'fail', db, workers: 2 });
+}, 240_000);
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('a run of every model on the sample', () => {
+  test('the engine version matches package.json', () => {
+    expect(ENGINE_VERSION).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
+  });
+
+  test('writes one run with the inputs, parameters and backends recorded', async () => {
+    expect(outcome.runId).toBe(1);
+    const runs = await query(db, 'SELECT run_id, params_hash, status FROM runs');
+    expect(runs).toHaveLength(1);
+    expect(runs[0]!.params_hash).toBe(outcome.paramsHash);
+  });
+
+  test('every account has a deribit-pm row per unit it holds, and the SQL totals equal the engine totals', async () => {
+    const pm = outcome.margin.find((m) => m.model === 'deribit-pm')!;
+    const rows = await query(db, `SELECT count(*)::INTEGER AS n, sum(im) AS im, sum(mm) AS mm FROM account_margin WHERE model = 'deribit-pm'`);
+    expect(rows[0]!.n).toBe(pm.count);
+    let im = 0;
+    let mm = 0;
+    for (let r = 0; r < pm.count; r++) { im += pm.im[r]!; mm += pm.mm[r]!; }
+    expect(Math.abs((rows[0]!.im as number) - im)).toBeLessThan(1e-9 * Math.max(1, im));
+    expect(Math.abs((rows[0]!.mm as number) - mm)).toBeLessThan(1e-9 * Math.max(1, mm));
+  });
+
+  test.each(ALL_MODELS.map((m) => [m]))('model %s has rows and an account summary for every account', async (model) => {
+    const rows = await query(db, `SELECT count(DISTINCT account)::INTEGER AS n FROM account_summary WHERE model = '${model}'`);
+    expect(rows[0]!.n).toBe(outcome.book.accountCount);
+  });
+
+  // deribit-pm and standard margin each settlement unit on its own; span and var decide status on the
+  // account's USD totals (their rows carry the account's equity), so those are checked in account_summary.
+  const STATUS_RULE = `(mm > im + 1e-12
+         OR (status = 'liquidation' AND NOT equity < mm)
+         OR (status = 'margin_call' AND NOT (equity >= mm AND equity < im))
+         OR (status = 'ok' AND NOT equity >= im))`;
+
+  test('per unit (deribit-pm, standard): MM ≤ IM and the status follows equity against MM and IM', async () => {
+    const bad = await query(db, `SELECT count(*)::INTEGER AS n FROM account_margin WHERE model IN ('deribit-pm', 'standard') AND ${STATUS_RULE}`);
+    const all = await query(db, `SELECT count(*)::INTEGER AS n FROM account_margin WHERE model IN ('deribit-pm', 'standard')`);
+    expect(all[0]!.n).toBeGreaterThan(1000);
+    expect(bad[0]!.n).toBe(0);
+  });
+
+  test('per account (span, var-hs, var-mc): MM ≤ IM and the status follows USD equity against MM and IM', async () => {
+    const bad = await query(db, `SELECT count(*)::INTEGER AS n FROM account_summary WHERE model IN ('span', 'var-hs', 'var-mc') AND ${STATUS_RULE}`);
+    expect(bad[0]!.n).toBe(0);
+  });
+
+  test('the sample has some accounts in margin call or liquidation, and the view lists them', async () => {
+    const rows = await query(db, `SELECT count(*)::INTEGER AS n FROM margin_calls`);
+    expect(rows[0]!.n).toBeGreaterThan(0);
+  });
+
+  test('portfolio margin saves against standard margin on the sample', async () => {
+    const rows = await query(db, `SELECT sum(saving) AS saving FROM account_summary WHERE model = 'deribit-pm'`);
+    expect(rows[0]!.saving as number).toBeGreaterThan(0);
+  });
+
+  test('the scenario sets of every family are stored', async () => {
+    const rows = await query(db, `SELECT scenario_set, count(DISTINCT scenario)::INTEGER AS n FROM scenarios GROUP BY 1 ORDER BY 1`);
+    const byFamily = Object.fromEntries(rows.map((r) => [r.scenario_set, r.n]));
+    expect(byFamily['deribit-pm']).toBe(35);
+    expect(byFamily['span']).toBe(16);
+    expect(byFamily['historical']).toBe(outcome.params.var.lookbackDays);
+    expect(byFamily['monte-carlo']).toBe(outcome.params.var.mcScenarios);
+  });
+});
+
+describe('runs are all or nothing', () => {
+  test('bad input is refused with exit-2 error and leaves the report exactly as it was', async () => {
+    const before = await query(db, `SELECT (SELECT count(*) FROM runs) AS runs, (SELECT count(*) FROM account_margin) AS margin`);
+    const broken = join(dir, 'broken.arrow');
+    writeFileSync(broken, 'this is not an Arrow file');
+    await expect(runMargin({ marketDir: MARKET, positions: broken, balances: BALANCES, models: ['deribit-pm'], backend: 'cpu', onInvalid: 'fail', db })).rejects.toThrow(InputError);
+    const after = await query(db, `SELECT (SELECT count(*) FROM runs) AS runs, (SELECT count(*) FROM account_margin) AS margin`);
+    expect(after).toEqual(before);
+  });
+
+  test('a second run gets its own id and the first is untouched', async () => {
+    const first = await query(db, `SELECT count(*)::INTEGER AS n FROM account_margin WHERE run_id = 1`);
+    const second = await runMargin({ marketDir: MARKET, positions: POSITIONS, balances: BALANCES, models: ['deribit-pm'], backend: 'cpu', onInvalid: 'fail', db, workers: 1 });
+    expect(second.runId).toBe(2);
+    const rows = await query(db, `SELECT run_id, count(*)::INTEGER AS n FROM account_margin GROUP BY 1 ORDER BY 1`);
+    expect(rows[0]).toEqual({ run_id: 1, n: first[0]!.n });
+    expect(rows[1]!.run_id).toBe(2);
+    // the second run used 1 worker, the first 2: deribit-pm margins must be bit-identical
+    const diff = await query(db, `SELECT count(*)::INTEGER AS n FROM account_margin a JOIN account_margin b USING (model, account, unit)
+      WHERE a.run_id = 1 AND b.run_id = 2 AND a.model = 'deribit-pm' AND (a.im IS DISTINCT FROM b.im OR a.mm IS DISTINCT FROM b.mm OR a.worst_scenario IS DISTINCT FROM b.worst_scenario)`);
+    expect(diff[0]!.n).toBe(0);
+  }, 120_000);
+
+  test('var-hs without --history is bad input', async () => {
+    await expect(runMargin({ marketDir: MARKET, positions: POSITIONS, balances: BALANCES, models: ['var-hs'], backend: 'cpu', onInvalid: 'fail' })).rejects.toThrow(/--history/);
+  });
+});
