@@ -48,7 +48,8 @@ export class InputError extends Error {
 
 /** A file-level input error (unreadable, not Arrow, wrong schema): names the file and what was expected. */
 export function fileError(file: string, rule: string, column: string | null = null, value: string | null = null): InputError {
-  return new InputError({ file, row: null, column, value, rule }, `${file}: ${rule}`);
+  const v: Violation = { file, row: null, column, value, rule };
+  return new InputError(v, formatViolation(v));
 }
 
 /** Exit codes of every command: 0 ok, 2 bad input, 1 internal error. */
