@@ -59,8 +59,8 @@ async function main(argv: string[]): Promise<number> {
     try { backends[n] = await createBackend(n, { workers }); } catch (e) { unavailable[n] = (e as Error).message; }
   }
   if (!backends.cpu) throw new Error(`the cpu backend is needed as the float64 reference: ${unavailable.cpu}`);
-  const auto = await createBackend('auto', { workers });
-  const autoReport = auto.report;
+  const [auto, autoStartSeconds] = await seconds(() => createBackend('auto', { workers }));
+  const autoReport = { ...auto.report, startSeconds: autoStartSeconds };
   await auto.close();
   const common = () => ({ date: new Date().toISOString(), commit: commitId(), machine: machineInfo(), market: { source, instruments: I, underlyings: market.underlyings.length }, auto: autoReport, unavailable });
 

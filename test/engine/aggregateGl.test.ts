@@ -21,7 +21,7 @@ const CASES: Array<[string, BookSpec, number]> = [
   ['integer ties: first index', { seed: 14, rows: 10, scenarios: 300, groups: 40, maxEntries: 3, buckets: 1, pnlOffset: 1, ties: true, float32: true }, 3],
 ];
 
-describe.skipIf(glReason !== null && !GL_REQUIRED)(`gl aggregation within the precision bound${glReason ? ` (skipped: ${glReason})` : ''}`, () => {
+describe.skipIf(glReason !== null && !GL_REQUIRED)(`gl aggregation within the precision bound${glReason ? ` (gl unavailable here: ${glReason})` : ''}`, () => {
   let gpu: GpuInstance;
   let agg: GpuAggregator;
   beforeAll(async () => { gpu = await openGpu('gl'); agg = new GpuAggregator(gpu, 'gl'); });

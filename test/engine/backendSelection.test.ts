@@ -71,7 +71,7 @@ describe('createBackend', () => {
     }
   });
 
-  test.skipIf(glReason !== null && !GL_REQUIRED)(`gl: runs as HeadlessGLKernel and passes its self-check${glReason ? ` (skipped: ${glReason})` : ''}`, async () => {
+  test.skipIf(glReason !== null && !GL_REQUIRED)(`gl: runs as HeadlessGLKernel and passes its self-check${glReason ? ` (gl unavailable here: ${glReason})` : ''}`, async () => {
     const b = await createBackend('gl');
     try {
       expect(b.report.kernelClass).toBe('HeadlessGLKernel');

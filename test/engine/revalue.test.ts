@@ -73,7 +73,7 @@ describe('cpu revaluation: every cell from the float64 scalar kernels', () => {
   });
 });
 
-describe.skipIf(glReason !== null && !GL_REQUIRED)(`gl revaluation vs float64${glReason ? ` (skipped: ${glReason})` : ''}`, () => {
+describe.skipIf(glReason !== null && !GL_REQUIRED)(`gl revaluation vs float64${glReason ? ` (gl unavailable here: ${glReason})` : ''}`, () => {
   let gpu: GpuInstance;
   let gl: PnlMatrix;
   let revaluer: GpuRevaluer;
