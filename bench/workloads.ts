@@ -35,7 +35,7 @@ export function benchScenarios(market: Market, S: number): ScenarioSet {
   };
 }
 
-/** `G` groups of 1–19 entries (mean ≈ 10, one group in 50 ten times larger) over `rows` rows, two buckets, pnlOffset 0. */
+/** `G` groups of 1–19 entries (mean ≈ 10, one group in 50 ten times larger) over `rows` rows, two buckets (contiguous, as in a book sorted by instrument), pnlOffset 0. */
 export function benchGroups(G: number, rows: number, S: number): GroupBook {
   const groupStart = new Int32Array(G + 1);
   const row: number[] = [];
@@ -46,7 +46,7 @@ export function benchGroups(G: number, rows: number, S: number): GroupBook {
     for (let e = 0; e < n; e++) {
       row.push((g * 131 + e * 977) % rows);
       qty.push((((g + e) % 9) - 4) * 0.75 || 0.5);
-      bucket.push((g + e) % 2);
+      bucket.push(2 * e >= n ? 1 : 0); // sorted by instrument: the first underlying's entries, then the second's
     }
     groupStart[g + 1] = row.length;
   }

@@ -41,7 +41,8 @@ export const SCENARIO_BLOCK = 1024;
 
 /**
  * Reduces groups [g0, g1) of `c` into its output columns, in float64.
- * p_b[s] = Σ qty·pnl over the group's entries of bucket b; p[s] = Σ_b adj(weight·p_b[s]),
+ * p_b[s] = Σ qty·pnl over the group's entries of bucket b (in entry order, up to four consecutive entries
+ * of a bucket summed pairwise before they join the accumulator); p[s] = Σ_b adj(weight·p_b[s]),
  * adj(x) = x if x < 0 else pnlOffset·x; loss[s] = 0 − p[s].
  */
 export function aggregateGroups(c: AggregateColumns, g0: number, g1: number, scenarioBlock: number = SCENARIO_BLOCK): void {
@@ -67,11 +68,30 @@ export function aggregateGroups(c: AggregateColumns, g0: number, g1: number, sce
       const e0 = groupStart[g]!;
       const e1 = groupStart[g + 1]!;
       acc.fill(0, 0, B * SB);
-      for (let e = e0; e < e1; e++) {
-        const q = qty[e]!;
-        const base = row[e]! * S + s0;
-        const o = bucket[e]! * SB;
-        for (let s = 0; s < n; s++) acc[o + s]! += q * pnl[base + s]!;
+      // entries in entry order; up to four consecutive entries of one bucket share a pass over the
+      // accumulator (fewer loads and stores per multiply-add); the grouping depends only on the group's
+      // own entries, so every partition of the groups gives the same bits
+      let e = e0;
+      while (e < e1) {
+        const b = bucket[e]!;
+        const o = b * SB;
+        let run = 1;
+        while (run < 4 && e + run < e1 && bucket[e + run] === b) run++;
+        const qa = qty[e]!;
+        const ra = row[e]! * S + s0;
+        if (run === 4) {
+          const qb = qty[e + 1]!, qc = qty[e + 2]!, qd = qty[e + 3]!;
+          const rb = row[e + 1]! * S + s0, rc = row[e + 2]! * S + s0, rd = row[e + 3]! * S + s0;
+          for (let s = 0; s < n; s++) acc[o + s]! += (qa * pnl[ra + s]! + qb * pnl[rb + s]!) + (qc * pnl[rc + s]! + qd * pnl[rd + s]!);
+        } else if (run >= 2) {
+          run = 2;
+          const qb = qty[e + 1]!;
+          const rb = row[e + 1]! * S + s0;
+          for (let s = 0; s < n; s++) acc[o + s]! += qa * pnl[ra + s]! + qb * pnl[rb + s]!;
+        } else {
+          for (let s = 0; s < n; s++) acc[o + s]! += qa * pnl[ra + s]!;
+        }
+        e += run;
       }
       for (let s = 0; s < n; s++) {
         let tot = 0;
