@@ -37,8 +37,9 @@ export class InputError extends Error {
   readonly violations: Violation[];
   constructor(violations: Violation[] | Violation, summary?: string) {
     const list = Array.isArray(violations) ? violations : [violations];
-    // a one-violation error with its own summary says it once (the summary already names file and rule)
-    const shown = summary !== undefined && list.length === 1 ? [] : list.slice(0, 20).map(formatViolation);
+    const shown = list.slice(0, 20).map(formatViolation);
+    // a one-violation error whose summary is that violation says it once
+    if (list.length === 1 && summary === shown[0]) shown.length = 0;
     const more = list.length > 20 ? [`… and ${list.length - 20} more (${list.length} in all)`] : [];
     super([summary ?? `${list.length} input violation${list.length === 1 ? '' : 's'}`, ...shown, ...more].join('\n  '));
     this.name = 'InputError';
