@@ -38,8 +38,6 @@ export class InputError extends Error {
   constructor(violations: Violation[] | Violation, summary?: string) {
     const list = Array.isArray(violations) ? violations : [violations];
     const shown = list.slice(0, 20).map(formatViolation);
-    // a one-violation error whose summary is that violation says it once
-    if (list.length === 1 && summary === shown[0]) shown.length = 0;
     const more = list.length > 20 ? [`… and ${list.length - 20} more (${list.length} in all)`] : [];
     super([summary ?? `${list.length} input violation${list.length === 1 ? '' : 's'}`, ...shown, ...more].join('\n  '));
     this.name = 'InputError';
@@ -49,8 +47,7 @@ export class InputError extends Error {
 
 /** A file-level input error (unreadable, not Arrow, wrong schema): names the file and what was expected. */
 export function fileError(file: string, rule: string, column: string | null = null, value: string | null = null): InputError {
-  const v: Violation = { file, row: null, column, value, rule };
-  return new InputError(v, formatViolation(v));
+  return new InputError({ file, row: null, column, value, rule }, `${file}: ${rule}`);
 }
 
 /** Exit codes of every command: 0 ok, 2 bad input, 1 internal error. */
