@@ -19,6 +19,8 @@ Usage:
   --history DIR       daily closes <U>-USD_1d.csv and dvol_<u>.csv: needed by var-hs and var-mc,
                       calibrates span's price scan range when given
   --params FILE       parameter file (JSON; defaults of METHODOLOGY.md built in)
+  --scenario-file F   use a scenario set written by \`margin-engine scenarios\` (.csv or .arrow) instead of
+                      building its family (repeatable; e.g. an audited Monte Carlo set)
   --backend B         auto (default: webgpu, gl, cpu, chosen per phase by measurement), cpu, gl, webgpu
   --on-invalid M      fail (default: refuse the input, exit 2, nothing written) or skip (leave bad rows
                       out and record them in rejected_rows)
@@ -34,7 +36,7 @@ Exit codes: 0 ok, 2 bad input (nothing written), 1 internal error (nothing writt
 `;
 
 const SPEC = {
-  market: {}, positions: {}, balances: {}, models: {}, db: {}, history: {}, params: {}, backend: {},
+  market: {}, positions: {}, balances: {}, models: {}, db: {}, history: {}, params: {}, backend: {}, 'scenario-file': { multiple: true },
   'on-invalid': {}, workers: {}, json: { flag: true }, quiet: { flag: true },
 };
 
@@ -52,6 +54,7 @@ export async function main(argv: string[]): Promise<number> {
     db: required(p, 'db', 'run'),
     historyDir: optional(p, 'history'),
     paramsFile: optional(p, 'params'),
+    scenarioFiles: (p.options['scenario-file'] as string[] | undefined) ?? [],
     backend,
     onInvalid,
     workers: p.options.workers !== undefined ? integerOption(p, 'workers', 'run') : undefined,

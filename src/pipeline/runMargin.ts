@@ -18,6 +18,7 @@ import type { Params } from '../params/params.js';
 import { loadHistory } from '../history/loadHistory.js';
 import type { History } from '../history/types.js';
 import { buildScenarios } from '../scenarios/build.js';
+import { readScenarioFile } from '../scenarios/io.js';
 import type { Family, ScenarioSet } from '../scenarios/types.js';
 import { createBackend } from '../engine/createBackend.js';
 import type { Backend } from '../engine/backend.js';
@@ -47,6 +48,8 @@ export interface RunOptions {
   models: ModelName[];
   historyDir?: string;
   paramsFile?: string;
+  /** scenario files (.csv or .arrow, as written by `margin-engine scenarios`) used instead of building their families */
+  scenarioFiles?: string[];
   backend: BackendChoice;
   onInvalid: 'fail' | 'skip';
   /** DuckDB report file; when absent nothing is written (a dry run) */
@@ -107,7 +110,7 @@ export async function runMargin(opts: RunOptions): Promise<RunOutcome> {
   const timer = new PhaseTimer(opts.progress);
   const scenarioModels = opts.models.filter((m): m is ScenarioModelName => m !== 'standard');
   const needsHistory = scenarioModels.some((m) => m === 'var-hs' || m === 'var-mc');
-  if (needsHistory && !opts.historyDir) {
+  if (needsHistory && !opts.historyDir && (opts.scenarioFiles ?? []).length === 0) {
     throw new InputError({ file: '--history', row: null, column: null, value: null, rule: 'is required by var-hs and var-mc (a directory of daily closes <U>-USD_1d.csv)' });
   }
 
@@ -126,6 +129,15 @@ export async function runMargin(opts: RunOptions): Promise<RunOutcome> {
   // ---- scenarios (float64, CPU, once per family)
   const sets = new Map<Family, ScenarioSet>();
   await timer.time('scenarios', () => {
+    for (const file of opts.scenarioFiles ?? []) {
+      const set = readScenarioFile(file, market);
+      const used = scenarioModels.some((m) => FAMILY_OF[m] === set.family);
+      if (!used || sets.has(set.family)) {
+        throw new InputError({ file, row: null, column: 'family', value: JSON.stringify(set.family),
+          rule: used ? 'is given by two scenario files' : `is not the family of any model of this run (${scenarioModels.map((m) => `${m}: ${FAMILY_OF[m]}`).join(', ')})` });
+      }
+      sets.set(set.family, set);
+    }
     for (const m of scenarioModels) {
       const f = FAMILY_OF[m];
       if (!sets.has(f)) sets.set(f, buildScenarios(f, market, params, { history }));
