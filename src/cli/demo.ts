@@ -47,7 +47,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(JSON.stringify({ ...s, queries: ANALYST_QUERIES }, null, 2) + '\n');
     return 0;
   }
-  const shown = relative(process.cwd(), db) || db;
+  const rel = relative(process.cwd(), db);
+  const shown = rel && !rel.startsWith('..') ? rel : db;
   process.stdout.write(renderSummary(s));
   process.stdout.write(`\nreport: ${shown}\nquery it with the duckdb CLI (\`duckdb ${shown}\`) or any DuckDB client, e.g.:\n\n${ANALYST_QUERIES.join('\n\n')}\n`);
   return 0;

@@ -94,8 +94,9 @@ export class CpuBackend implements Backend {
       topLosses: topLosses ? sharedBufferOf(topLosses) : null, scenarioBlock: SCENARIO_BLOCK,
     };
     const jobs: Promise<unknown>[] = [];
+    let done = 0;
     for (const [g0, g1] of groupBlocks(groups.groupStart, G, this.workers * TASKS_PER_WORKER)) {
-      jobs.push(this.pool.run({ ...base, g0, g1 }));
+      jobs.push(this.pool.run({ ...base, g0, g1 }).then(() => { done += g1 - g0; req.onProgress?.(done, G); }));
     }
     await Promise.all(jobs);
     return topLosses ? { worstLoss, worstScenario, topLosses } : { worstLoss, worstScenario };

@@ -55,6 +55,8 @@ export interface GroupBook {
 export interface ReduceRequest {
   /** how many of the largest losses to return per group (0: none) */
   topK: number;
+  /** (optional) called as blocks of groups complete, with the groups done so far and the total: for progress */
+  onProgress?: (doneGroups: number, totalGroups: number) => void;
 }
 
 /** Per group: the worst loss (max_s loss[s], may be negative), its first scenario index, and optionally the k largest losses (descending). */

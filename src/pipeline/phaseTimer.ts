@@ -5,12 +5,15 @@ export class PhaseTimer {
   readonly timingsMs: Record<string, number> = {};
   constructor(private readonly progress?: Progress) {}
 
-  /** Runs `fn` as phase `name` (times add up when a phase runs several times, e.g. once per model). */
-  async time<T>(name: string, fn: () => Promise<T> | T, total = 0): Promise<T> {
-    this.progress?.start(name, total);
+  /**
+   * Runs `fn` as phase `name` (times add up when a phase runs several times, e.g. once per model);
+   * `label` is what the progress line shows, `total` the units `fn` reports through `update`.
+   */
+  async time<T>(name: string, fn: (update: (done: number) => void) => Promise<T> | T, total = 0, label = name): Promise<T> {
+    this.progress?.start(label, total);
     const t0 = performance.now();
     try {
-      return await fn();
+      return await fn((done) => this.progress?.update(done));
     } finally {
       this.timingsMs[name] = (this.timingsMs[name] ?? 0) + (performance.now() - t0);
       this.progress?.end();

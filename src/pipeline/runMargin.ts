@@ -151,14 +151,14 @@ export async function runMargin(opts: RunOptions): Promise<RunOutcome> {
     if (scenarioModels.length > 0) backend = await timer.time('backend', () => createBackend(opts.backend, { workers: opts.workers }));
     const pnlByFamily = new Map<Family, PnlMatrix>();
     for (const [f, set] of sets) {
-      pnlByFamily.set(f, await timer.time('revaluation', () => backend!.revalue(market, set, params), market.instruments.count * set.count));
+      pnlByFamily.set(f, await timer.time('revaluation', () => backend!.revalue(market, set, params), market.instruments.count * set.count, `revaluation (${f})`));
     }
     for (const m of scenarioModels) {
       const model = MARGIN_MODELS[m];
       const set = sets.get(FAMILY_OF[m])!;
       const input: MarginInput = { book, balances, market, scenarios: set, params };
       const plan = await timer.time('margin', () => model.groups(input));
-      const reduced = await timer.time('aggregation', () => backend!.aggregate(pnlByFamily.get(FAMILY_OF[m])!, plan.groups, plan.request), plan.groups.groupCount);
+      const reduced = await timer.time('aggregation', (update) => backend!.aggregate(pnlByFamily.get(FAMILY_OF[m])!, plan.groups, { ...plan.request, onProgress: update }), plan.groups.groupCount, `aggregation (${m}, groups)`);
       margin.push(await timer.time('margin', () => model.assemble(input, plan, reduced)));
     }
   } finally {

@@ -107,11 +107,26 @@ export function renderSummary(s: RunSummary): string {
     out.push(`  ${v.model.padEnd(12)} IM ${fmt(v.imUsd, 0).padStart(16)}  standard ${fmt(v.standardImUsd, 0).padStart(16)}  saving ${fmt(v.savingUsd, 0).padStart(16)} (${v.savingPct.toFixed(1)}%)`);
   }
   out.push('');
-  const be = Object.entries(s.backends).filter(([, b]) => b.used !== 'host');
-  for (const [phase, b] of be) {
-    const why = Object.entries(b.skipped).map(([n, r]) => `${n}: ${r}`).join('; ');
-    out.push(`${phase}: ran on ${b.used}${why ? ` (not: ${why})` : ''}`);
-  }
+  out.push(...renderBackends(s));
   out.push(`time: ${Object.entries(s.timingsMs).map(([k, v]) => `${k} ${(v / 1000).toFixed(2)} s`).join(', ')}; total ${(Object.values(s.timingsMs).reduce((a, b) => a + b, 0) / 1000).toFixed(2)} s`);
   return out.join('\n') + '\n';
+}
+
+/** Which backend ran each phase (with the kernel class), what auto measured, and why others did not run. */
+function renderBackends(s: RunSummary): string[] {
+  const d = s.backendDetail;
+  if (!d) return ['backends: none needed (no scenario model)'];
+  const out: string[] = [];
+  const phases = d.phases ?? { revalue: d.chosen, aggregate: d.chosen };
+  const cls = d.phaseKernelClass ?? { revalue: d.kernelClass, aggregate: d.kernelClass };
+  const rate = (x: number | undefined, unit: string) => (x === undefined ? '' : ` ${(x / 1e6).toFixed(1)} M ${unit}/s`);
+  const measured = (phase: 'revalue' | 'aggregate', unit: string) => {
+    const c = d.calibration?.[phase];
+    if (!c) return '';
+    return ` (measured:${Object.entries(c).map(([n, x]) => ` ${n}${rate(x, unit)}`).join(',')})`;
+  };
+  out.push(`revaluation ran on ${phases.revalue} [${cls.revalue}]${measured('revalue', 'evaluations')}`);
+  out.push(`aggregation ran on ${phases.aggregate} [${cls.aggregate}]${measured('aggregate', 'multiply-adds')}`);
+  for (const [name, why] of Object.entries(d.tried)) if (why !== 'ok') out.push(`  ${name} did not run: ${why}`);
+  return out;
 }
