@@ -23,13 +23,18 @@ Options:
 Accounts are heavy-tailed in size (median 3 positions, a few market makers with hundreds to thousands),
 trade outright options, verticals, straddles, covered calls, calendars, delta-hedged books, futures basis
 trades, naked short options and outright futures/perpetuals, near the money and near-dated, in coin
-quantities. Collateral (coin per underlying traded, some USDC) is sized from each account's risk: most
-accounts healthy, about 5% thin (near or past their margin).
+quantities. Collateral (coin per underlying traded, some USDC) is sized against each settlement unit's
+deribit-pm margin as the engine computes it with default parameters: most accounts hold 1.2–5× their
+IM (70% of them against the larger of deribit-pm and standard IM); about 3% are drawn between MM and
+IM (margin call) and 2% below MM (liquidation). The summary prints the resulting counts under
+deribit-pm and under standard margin.
 
 Example:
   margin-engine generate --market data/sample/market --accounts 1000 --seed 1 --out data/sample/book
 
 Exit codes: 0 ok, 2 bad input, 1 internal error.`;
+
+const pct = (n: number, of: number) => `${n} accounts (${((100 * n) / of).toFixed(1)}%)`;
 
 export async function main(argv: string[]): Promise<number> {
   const p = parseArgs(argv, { market: {}, accounts: {}, seed: {}, out: {}, quiet: { flag: true } }, 'generate');
@@ -49,7 +54,9 @@ export async function main(argv: string[]): Promise<number> {
     const s = book.stats;
     const lines = [
       `generated ${s.accounts.toLocaleString('en-US')} accounts, ${s.positions.toLocaleString('en-US')} positions, ${s.balances.toLocaleString('en-US')} balances (seed ${seed}) in ${((t1 - t0) / 1000).toFixed(2)} s; written in ${((t2 - t1) / 1000).toFixed(2)} s`,
-      `  largest account: ${s.maxPositions} positions; thin collateral: ${s.thinAccounts} accounts (${((100 * s.thinAccounts) / s.accounts).toFixed(1)}%)`,
+      `  largest account: ${s.maxPositions} positions`,
+      `  collateral against deribit-pm (default parameters): margin call ${pct(s.marginCallAccounts, s.accounts)} (drawn ${pct(s.drawnMarginCall, s.accounts)}), liquidation ${pct(s.liquidationAccounts, s.accounts)} (drawn ${pct(s.drawnLiquidation, s.accounts)})`,
+      `  the same book under standard margin: margin call ${pct(s.standardMarginCallAccounts, s.accounts)}, liquidation ${pct(s.standardLiquidationAccounts, s.accounts)}`,
       '  accounts per strategy:',
       ...STRATEGIES.map((name, k) => `    ${name.padEnd(20)} ${s.strategyAccounts[k]}`),
       `wrote ${written.positions}`,

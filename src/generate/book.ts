@@ -1,16 +1,18 @@
 /**
  * The portfolio generator: a seeded, exchange-like book over a market snapshot (PERFORMANCE.md,
  * "Workloads"). Account sizes heavy-tailed (accountSizes.ts), legs from the strategy mix
- * (strategies.ts), sizes in coin (tradeSize.ts), collateral from each account's risk (collateral.ts,
- * stressLoss.ts). Everything is drawn from one xoshiro128** stream seeded by `seed` (prng.ts): the same
+ * (strategies.ts), sizes in coin (tradeSize.ts), collateral against each account's deribit-pm margin as
+ * the engine computes it with its default parameters (collateral.ts, unitMargins.ts). Everything is drawn from one xoshiro128** stream seeded by `seed` (prng.ts): the same
  * market, account count and seed give the same book, bit for bit. Columns are built in typed arrays.
  */
-import { KIND_OPTION, SETTLE_INVERSE, type Market } from '../model/market.js';
+import { KIND_OPTION, type Market } from '../model/market.js';
+import { STATUS_LIQUIDATION, STATUS_MARGIN_CALL } from '../margin/types.js';
+import { defaultParams } from '../params/params.js';
 import { accountSizeModel, drawAccountSize } from './accountSizes.js';
 import { drawCollateral } from './collateral.js';
 import { indexMarket } from './marketIndex.js';
+import { UnitMarginAccount, pmMarginTable } from './unitMargins.js';
 import { Prng } from './prng.js';
-import { STRESS_SCENARIOS, rollShock, stressPnl } from './stressLoss.js';
 import {
   DELTA_HEDGED, STRATEGIES, STRATEGY_MIN_LEGS, STRATEGY_WEIGHTS, addStrategy, type StrategyContext,
 } from './strategies.js';
@@ -32,8 +34,15 @@ export interface GenerateStats {
   strategyAccounts: Int32Array;
   /** per strategy: times it was added */
   strategyCount: Int32Array;
-  /** accounts given thin collateral */
-  thinAccounts: number;
+  /** accounts drawn thin: between MM and IM (margin call), below MM (liquidation) */
+  drawnMarginCall: number;
+  drawnLiquidation: number;
+  /** accounts whose balances leave them in margin call / liquidation under the engine's deribit-pm (default parameters) */
+  marginCallAccounts: number;
+  liquidationAccounts: number;
+  /** the same under standard margin */
+  standardMarginCallAccounts: number;
+  standardLiquidationAccounts: number;
   /** largest account's position count */
   maxPositions: number;
 }
@@ -93,10 +102,7 @@ export function generateBook(market: Market, opts: GenerateOptions): GeneratedBo
   const rng = new Prng(opts.seed);
   const index = indexMarket(market);
   const ins = market.instruments;
-  const U = market.underlyings.length;
-  const S = STRESS_SCENARIOS;
-  const pnl = stressPnl(market);
-  const roll = rollShock(market);
+  const margin = new UnitMarginAccount(pmMarginTable(market, defaultParams()));
   const sizes = accountSizeModel(I);
 
   const posAccount = new Grow(i32(Math.max(16, N * 12)), i32);
@@ -107,7 +113,9 @@ export function generateBook(market: Market, opts: GenerateOptions): GeneratedBo
   const balCurrency = new Grow(i32(Math.max(16, N * 2)), i32);
   const balAmount = new Grow(f64(Math.max(16, N * 2)), f64);
   const stats: GenerateStats = {
-    accounts: N, positions: 0, balances: 0, thinAccounts: 0, maxPositions: 0,
+    accounts: N, positions: 0, balances: 0, maxPositions: 0,
+    drawnMarginCall: 0, drawnLiquidation: 0, marginCallAccounts: 0, liquidationAccounts: 0,
+    standardMarginCallAccounts: 0, standardLiquidationAccounts: 0,
     strategyAccounts: new Int32Array(STRATEGIES.length), strategyCount: new Int32Array(STRATEGIES.length),
   };
 
@@ -140,10 +148,6 @@ export function generateBook(market: Market, opts: GenerateOptions): GeneratedBo
   };
   const weights = new Float64Array(STRATEGIES.length);
   const used = new Uint8Array(STRATEGIES.length);
-  const vec = new Float64Array(2 * U * S);
-  const risk = new Float64Array(U + 1);
-  const value = new Float64Array(U + 1);
-  const held = new Uint8Array(U + 1);
   const order = new Int32Array(I);
   const balances = {
     add(c: number, amount: number) {
@@ -176,13 +180,10 @@ export function generateBook(market: Market, opts: GenerateOptions): GeneratedBo
       }
     }
 
-    // emit the live positions in instrument order; accumulate the risk measure per unit
+    // emit the live positions in instrument order; accumulate the deribit-pm margin per unit
     for (let k = 0; k < count; k++) order[k] = ids[k]!;
     const sorted = order.subarray(0, count).sort();
-    vec.fill(0);
-    risk.fill(0);
-    value.fill(0);
-    held.fill(0);
+    margin.reset();
     let emitted = 0;
     for (let k = 0; k < count; k++) {
       const id = sorted[k]!;
@@ -196,27 +197,16 @@ export function generateBook(market: Market, opts: GenerateOptions): GeneratedBo
       quantity.push(qty);
       entryPrice.push(e);
       emitted++;
-      const u = ins.underlying[id]!;
-      const inverse = ins.settlement[id] === SETTLE_INVERSE;
-      const c = inverse ? u : U;
-      held[c] = 1;
-      const base = (2 * u + (inverse ? 0 : 1)) * S;
-      for (let s = 0; s < S; s++) vec[base + s] = vec[base + s]! + qty * pnl[id * S + s]!;
-      risk[c] = risk[c]! + Math.abs(qty) * roll[id]!;
-      const F = ins.forward[id]!;
-      if (isOption) value[c] = value[c]! + qty * ins.markPrice[id]!;
-      else if (!Number.isNaN(e)) value[c] = value[c]! + (inverse ? qty * (1 - e / F) : qty * (F - e));
+      margin.add(id, qty, e, ins.underlying[id]!, isOption);
     }
-    for (let u = 0; u < U; u++) {
-      for (let st = 0; st < 2; st++) {
-        let worst = 0;
-        const base = (2 * u + st) * S;
-        for (let s = 0; s < S; s++) worst = Math.max(worst, -vec[base + s]!);
-        const c = st === 0 ? u : U;
-        risk[c] = risk[c]! + worst;
-      }
-    }
-    if (drawCollateral(rng, risk, value, held, market.indexPrice, balances)) stats.thinAccounts++;
+    margin.finish();
+    const outcome = drawCollateral(rng, margin, market.indexPrice, balances);
+    if (outcome.drawn === STATUS_MARGIN_CALL) stats.drawnMarginCall++;
+    if (outcome.drawn === STATUS_LIQUIDATION) stats.drawnLiquidation++;
+    if (outcome.status === STATUS_MARGIN_CALL) stats.marginCallAccounts++;
+    if (outcome.status === STATUS_LIQUIDATION) stats.liquidationAccounts++;
+    if (outcome.standardStatus === STATUS_MARGIN_CALL) stats.standardMarginCallAccounts++;
+    if (outcome.standardStatus === STATUS_LIQUIDATION) stats.standardLiquidationAccounts++;
     if (emitted > stats.maxPositions) stats.maxPositions = emitted;
   }
 

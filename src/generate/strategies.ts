@@ -7,7 +7,7 @@
 import { SETTLE_INVERSE, SETTLE_LINEAR } from '../model/market.js';
 import type { MarketIndex, OptionExpiry, Pool } from './marketIndex.js';
 import type { Prng } from './prng.js';
-import { black76Delta } from './stressLoss.js';
+import { black76Delta } from './black76.js';
 import { drawQuantity, roundToLots } from './tradeSize.js';
 
 export const STRATEGIES = [

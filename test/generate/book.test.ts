@@ -1,7 +1,8 @@
 // The portfolio generator (PERFORMANCE.md, "Workloads"; issue 2, item 6): determinism, and the
 // properties it promises — heavy-tailed account sizes, the strategy mix, strikes near the money and
 // near-dated expiries, coin quantities in lots, entry prices near the mark, coin and USDC collateral
-// sized so that a few percent of accounts are thin (METHODOLOGY §4a, §5). Books are read back with the
+// sized against the engine's deribit-pm so that a few percent of accounts are thin (METHODOLOGY §4a, §5),
+// checked with the engine's own margin code (src/margin, float64 reference aggregation). Books are read back with the
 // project's own loader (src/io/loadBook.ts), which checks every DATA.md rule.
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,13 @@ import { tableFromIPC } from 'apache-arrow';
 import { main as generateMain } from '../../src/cli/generate.js';
 import { generateBook } from '../../src/generate/book.js';
 import { STRATEGIES } from '../../src/generate/strategies.js';
-import { STRESS_SCENARIOS, rollShock, stressPnl } from '../../src/generate/stressLoss.js';
+import { computeMargin, MARGIN_MODELS } from '../../src/margin/models.js';
+import { standardRows } from '../../src/margin/standard.js';
+import { accountSummary } from '../../src/margin/summary.js';
+import { STATUS_LIQUIDATION, STATUS_MARGIN_CALL, STATUS_OK } from '../../src/margin/types.js';
+import { defaultParams } from '../../src/params/params.js';
+import { buildScenarios } from '../../src/scenarios/build.js';
+import { revalue } from '../margin/fixtures.js';
 import { loadBook, type LoadedBook } from '../../src/io/loadBook.js';
 import { loadMarket } from '../../src/io/loadMarket.js';
 import { KIND_FUTURE, KIND_OPTION, KIND_PERPETUAL, OPTION_CALL, type Market } from '../../src/model/market.js';
@@ -188,8 +195,6 @@ describe('what the positions look like', () => {
 });
 
 describe('collateral', () => {
-  const C = () => loaded.balances.currencies;
-  const amount = (a: number, cur: string) => loaded.balances.amount[a * C().length + C().indexOf(cur)]!;
   test('currencies: BTC and ETH coin and USDC only, amounts ≥ 0; some accounts hold USDC', () => {
     const t = tableFromIPC(bytes('a', 'balances.arrow'));
     const cur = t.getChild('currency')!.toArray() as string[];
@@ -208,40 +213,52 @@ describe('collateral', () => {
     }
   });
 
-  // equity / risk per (account, coin unit), recomputed from the files: equity = balance + Σ q·mark of
-  // options + unrealised P&L q(1 − entry/F) of futures (METHODOLOGY §5); risk = worst loss over the
-  // stress grid + roll shock (src/generate/stressLoss.ts, the measure the generator promises to size by)
-  function ratios(): number[] {
-    const b = loaded.book, ins = market.instruments;
-    const pnl = stressPnl(market), roll = rollShock(market), S = STRESS_SCENARIOS;
-    const worstRatio: number[] = [];
-    for (let a = 0; a < b.accountCount; a++) {
-      let worst = Infinity;
-      for (let k = b.accountUnitStart[a]!; k < b.accountUnitStart[a + 1]!; k++) {
-        const vec = new Float64Array(S);
-        let r = 0;
-        let equity = amount(a, b.unitCurrencies[b.unitCurrency[k]!]!);
-        for (let p = b.unitStart[k]!; p < b.unitStart[k + 1]!; p++) {
-          const i = b.instrumentId[p]!, q = b.quantity[p]!;
-          for (let s = 0; s < S; s++) vec[s]! += q * pnl[i * S + s]!;
-          r += Math.abs(q) * roll[i]!;
-          equity += ins.kind[i] === KIND_OPTION ? q * ins.markPrice[i]! : q * (1 - b.entryPrice[p]! / ins.forward[i]!);
-        }
-        const risk = r + Math.max(0, ...Array.from(vec, (x) => -x));
-        worst = Math.min(worst, equity / risk);
-      }
-      worstRatio.push(worst);
-    }
-    return worstRatio;
-  }
-  test('most accounts healthy (median equity ≥ 1.5 × risk); 2–10% thin (below 1.1 × risk), some past it (below 0.8)', () => {
-    const r = ratios().sort((x, y) => x - y);
-    const n = r.length;
-    expect(r[n >> 1]).toBeGreaterThanOrEqual(1.5);
-    const thin = r.filter((x) => x < 1.1).length / n;
-    expect(thin).toBeGreaterThan(0.02);
-    expect(thin).toBeLessThan(0.1);
-    expect(r.filter((x) => x < 0.8).length / n).toBeGreaterThan(0.005);
+  // the engine's own margin of the written book (deribit-pm with default parameters over the scalar
+  // float64 kernels and the reference aggregator; standard margin), per account as `run` reports it
+  let engineCache: { pm: ReturnType<typeof accountSummary>; std: ReturnType<typeof accountSummary>; cover: number[] } | undefined;
+  const engine = async () => {
+    if (engineCache) return engineCache;
+    const params = defaultParams();
+    const scenarios = buildScenarios('deribit-pm', market, params);
+    const input = { book: loaded.book, balances: loaded.balances, market, scenarios, params };
+    const rows = await computeMargin(MARGIN_MODELS['deribit-pm'], input, revalue(market, scenarios, params));
+    const std = standardRows(loaded.book, loaded.balances, market, params);
+    // per account: the smallest equity / IM over its units with positions
+    const cover = new Array<number>(loaded.book.accountCount).fill(Infinity);
+    for (let r = 0; r < rows.count; r++) if (rows.im[r]! > 0) cover[rows.account[r]!] = Math.min(cover[rows.account[r]!]!, rows.equity[r]! / rows.im[r]!);
+    engineCache = {
+      pm: accountSummary(rows, std, loaded.book, loaded.balances, market),
+      std: accountSummary(std, std, loaded.book, loaded.balances, market),
+      cover,
+    };
+    return engineCache;
+  };
+  const share = (status: Uint8Array, which: number) => status.filter((x) => x === which).length / status.length;
+  test('deribit-pm: most accounts healthy (≥ 90% ok; median cover ≥ 1.5 × IM, most within 1.2–5×); 2–10% thin, some past MM', async () => {
+    const { pm, cover } = await engine();
+    const mc = share(pm.status, STATUS_MARGIN_CALL), liq = share(pm.status, STATUS_LIQUIDATION);
+    expect(share(pm.status, STATUS_OK)).toBeGreaterThan(0.9);
+    expect(mc + liq).toBeGreaterThan(0.02);
+    expect(mc + liq).toBeLessThan(0.1);
+    expect(mc).toBeGreaterThan(0.01); // drawn 3% (src/generate/collateral.ts)
+    expect(liq).toBeGreaterThan(0.005); // drawn 2%
+    const c = [...cover].sort((x, y) => x - y);
+    expect(c[c.length >> 1]).toBeGreaterThanOrEqual(1.5);
+    expect(c.filter((x) => x >= 1.2 && x <= 5).length / c.length).toBeGreaterThan(0.6);
+  });
+  test('the generator counts the same margin calls and liquidations as the engine', async () => {
+    const { pm, std } = await engine();
+    const s = generateBook(market, { accounts: 2000, seed: 42 }).stats; // the book of run('a', 42)
+    expect(s.marginCallAccounts).toBe(pm.status.filter((x) => x === STATUS_MARGIN_CALL).length);
+    expect(s.liquidationAccounts).toBe(pm.status.filter((x) => x === STATUS_LIQUIDATION).length);
+    expect(s.standardMarginCallAccounts).toBe(std.status.filter((x) => x === STATUS_MARGIN_CALL).length);
+    expect(s.standardLiquidationAccounts).toBe(std.status.filter((x) => x === STATUS_LIQUIDATION).length);
+  });
+  test('standard margin is worse than deribit-pm, but not absurd (< 15% of accounts liquidated)', async () => {
+    const { pm, std } = await engine();
+    expect(share(std.status, STATUS_LIQUIDATION)).toBeGreaterThan(share(pm.status, STATUS_LIQUIDATION));
+    expect(share(std.status, STATUS_LIQUIDATION)).toBeLessThan(0.15);
+    expect(share(std.status, STATUS_OK)).toBeGreaterThan(0.8);
   });
 });
 
