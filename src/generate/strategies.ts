@@ -7,7 +7,7 @@
 import { SETTLE_INVERSE, SETTLE_LINEAR } from '../model/market.js';
 import type { MarketIndex, OptionExpiry, Pool } from './marketIndex.js';
 import type { Prng } from './prng.js';
-import { black76Delta } from './black76.js';
+import { black76Delta } from '../../kernels/black76.js';
 import { drawQuantity, roundToLots } from './tradeSize.js';
 
 export const STRATEGIES = [
@@ -222,7 +222,7 @@ function deltaHedged(ctx: StrategyContext, pool: Pool, maxLegs: number): boolean
     }
     const q = qty(ctx, pool) * (rng.chance(0.5) ? 1 : -1);
     ctx.sink.add(id, q, NaN);
-    delta += q * black76Delta(ins.optionType[id] === 1, ins.forward[id]!, ins.strike[id]!, ins.markIv[id]! > 0 ? ins.markIv[id]! : 0.5, Math.max(ins.tYears[id]!, 1e-6));
+    delta += q * black76Delta(ins.optionType[id] === 1 ? 1 : 0, ins.forward[id]!, ins.strike[id]!, Math.max(ins.tYears[id]!, 1e-6), ins.markIv[id]! > 0 ? ins.markIv[id]! : 0.5, 1);
   }
   const h = roundToLots(-delta, index.lot[pool.underlying]!);
   if (h !== 0) ctx.sink.add(hedge, h, entryPrice(ctx, hedge));
