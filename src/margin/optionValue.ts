@@ -3,16 +3,15 @@
  * value at `mark_iv`, computed with the same float64 kernel the revaluation measures P&L from
  * (kernels/black76.ts), so equity and the zero scenario agree (METHODOLOGY.md 1, 5).
  */
-import { black76Norm } from '../../kernels/black76.js';
+import { black76Price, discountFactor } from '../../kernels/black76.js';
 import { KIND_OPTION, OPTION_CALL, SETTLE_INVERSE, type Market } from '../model/market.js';
 
 /**
- * Black-76 value in USD per unit of underlying: `F · e^{−rT} · black76Norm(K/F, σ√T)` (the discounted
- * intrinsic value when σ√T < 1e-12). Non-negative.
+ * Black-76 value in USD per unit of underlying: the kernels' {@link black76Price} with discount
+ * `e^{−r·max(T, 0)}` (the discounted intrinsic value when σ√T < 1e-12). Non-negative.
  */
 export function black76Usd(isCall: boolean, forward: number, strike: number, tYears: number, vol: number, rate: number): number {
-  const t = Math.max(tYears, 0);
-  return forward * Math.exp(-rate * t) * black76Norm(isCall ? 1 : 0, strike / forward, vol * Math.sqrt(t));
+  return black76Price(isCall ? 1 : 0, forward, strike, tYears, vol, discountFactor(rate, Math.max(tYears, 0)));
 }
 
 /**
