@@ -8,6 +8,7 @@
  * visited in ascending order, ties kept on the first scenario), never on the range it was computed in, so
  * any partition of the groups between workers gives the same bits.
  */
+import { heapReplaceRoot, sortTopLosses } from './topLosses.js';
 
 /** Everything {@link aggregateGroups} reads and writes: columns, no per-group objects. */
 export interface AggregateColumns {
@@ -120,23 +121,5 @@ export function aggregateGroups(c: AggregateColumns, g0: number, g1: number, sce
     }
   }
 
-  if (topLosses !== null && K > 0) {
-    for (let g = g0; g < g1; g++) topLosses.subarray(g * K, (g + 1) * K).sort().reverse();
-  }
-}
-
-/** Min-heap of k values at heap[h .. h+k): replace the root (the smallest) by x and restore the heap. */
-function heapReplaceRoot(heap: Float64Array, h: number, k: number, x: number): void {
-  let i = 0;
-  for (;;) {
-    const l = 2 * i + 1;
-    if (l >= k) break;
-    const r = l + 1;
-    let m = l;
-    if (r < k && heap[h + r]! < heap[h + l]!) m = r;
-    if (heap[h + m]! >= x) break;
-    heap[h + i] = heap[h + m]!;
-    i = m;
-  }
-  heap[h + i] = x;
+  if (topLosses !== null && K > 0) sortTopLosses(topLosses, K, g0, g1);
 }

@@ -10,6 +10,7 @@
 import type { GroupBook, PnlMatrix, Reduced, ReduceRequest } from './types.js';
 import { checkGroupBook } from './backend.js';
 import { BackendUnavailableError } from './backend.js';
+import { heapReplaceRoot, sortTopLosses } from './topLosses.js';
 import { checkKernelClass, type DeviceBackend, type GpuInstance, type GpuKernel } from './gpuDevice.js';
 import { kernelSource } from '../pricing/kernelSource.js';
 import { adjustPnl, copyBlockKernel, groupPnlKernel, worstLossKernel } from '../../kernels/aggregate.js';
@@ -115,7 +116,7 @@ export class GpuAggregator {
             const pg = p[g - g0]!;
             for (let s = 0; s < sn; s++) {
               const loss = 0 - pg[s]!;
-              if (loss > topLosses[g * K]!) heapReplace(topLosses, g * K, K, loss);
+              if (loss > topLosses[g * K]!) heapReplaceRoot(topLosses, g * K, K, loss);
             }
           }
         }
@@ -132,21 +133,6 @@ export class GpuAggregator {
 
 function finish(worstLoss: Float64Array, worstScenario: Int32Array, topLosses: Float64Array | null, K: number, G: number): Reduced {
   if (topLosses === null) return { worstLoss, worstScenario };
-  for (let g = 0; g < G; g++) topLosses.subarray(g * K, (g + 1) * K).sort().reverse();
+  sortTopLosses(topLosses, K, 0, G);
   return { worstLoss, worstScenario, topLosses };
-}
-
-function heapReplace(heap: Float64Array, h: number, k: number, x: number): void {
-  let i = 0;
-  for (;;) {
-    const l = 2 * i + 1;
-    if (l >= k) break;
-    const r = l + 1;
-    let m = l;
-    if (r < k && heap[h + r]! < heap[h + l]!) m = r;
-    if (heap[h + m]! >= x) break;
-    heap[h + i] = heap[h + m]!;
-    i = m;
-  }
-  heap[h + i] = x;
 }
