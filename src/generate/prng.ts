@@ -1,9 +1,11 @@
 /**
  * The generator's seeded pseudo-random numbers: xoshiro128** 1.1 (Blackman & Vigna, 2018,
  * https://prng.di.unimi.it/xoshiro128starstar.c), its 128-bit state filled by splitmix32 from the seed.
- * Pure 32-bit integer arithmetic (Math.imul), so a seed gives the same stream on every platform;
- * no Math.random, no clock.
+ * The xoshiro128** step is the shared core (src/random/xoshiro128.ts); the seeding and the draws are the
+ * generator's own. Pure 32-bit integer arithmetic (Math.imul), so a seed gives the same stream on every
+ * platform; no Math.random, no clock.
  */
+import { Xoshiro128 } from '../random/xoshiro128.js';
 
 /** splitmix32: a 32-bit mixing step; returns the next output and advances `state[0]`. */
 function splitmix32(state: Uint32Array): number {
@@ -14,49 +16,41 @@ function splitmix32(state: Uint32Array): number {
   return (z ^ (z >>> 15)) >>> 0;
 }
 
-/** A seeded xoshiro128** stream with the draws the generator needs. */
-export class Prng {
-  private readonly s = new Uint32Array(4);
-
+/** A seeded xoshiro128** stream (the core is {@link Xoshiro128}) with the draws the generator needs. */
+export class Prng extends Xoshiro128 {
   /**
    * @param seed a non-negative integer up to 2^53 (its high and low 32 bits both count).
    * @throws RangeError when the seed is not a non-negative safe integer.
    */
   constructor(seed: number) {
+    super();
     if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`seed must be a non-negative integer, got ${seed}`);
     const st = new Uint32Array([seed >>> 0]);
     const hi = Math.floor(seed / 2 ** 32) >>> 0;
     st[0] = (st[0]! ^ Math.imul(hi, 0x85ebca6b)) >>> 0;
-    for (let i = 0; i < 4; i++) this.s[i] = splitmix32(st);
-    if ((this.s[0]! | this.s[1]! | this.s[2]! | this.s[3]!) === 0) this.s[0] = 1; // the all-zero state is a fixed point
+    const s0 = splitmix32(st);
+    const s1 = splitmix32(st);
+    const s2 = splitmix32(st);
+    const s3 = splitmix32(st);
+    if ((s0 | s1 | s2 | s3) === 0) this.setState(1, s1, s2, s3); // the all-zero state is a fixed point
+    else this.setState(s0, s1, s2, s3);
   }
 
   /** A stream started from an explicit xoshiro128** state (not all zero), for checking against the reference. */
   static fromState(state: readonly [number, number, number, number]): Prng {
     const p = new Prng(0);
-    for (let i = 0; i < 4; i++) p.s[i] = state[i]! >>> 0;
+    p.setState(state[0], state[1], state[2], state[3]);
     return p;
   }
 
-  /** The next 32-bit output, an integer in [0, 2^32). */
+  /** The next 32-bit output, an integer in [0, 2^32) ({@link Xoshiro128.nextUint32}). */
   nextU32(): number {
-    const s = this.s;
-    const result = Math.imul(rotl(Math.imul(s[1]!, 5), 7), 9) >>> 0;
-    const t = s[1]! << 9;
-    s[2]! ^= s[0]!;
-    s[3]! ^= s[1]!;
-    s[1]! ^= s[2]!;
-    s[0]! ^= s[3]!;
-    s[2]! ^= t;
-    s[3] = rotl(s[3]!, 11);
-    return result;
+    return this.nextUint32();
   }
 
-  /** A uniform double in [0, 1) with 53 random bits. */
+  /** A uniform double in [0, 1) with 53 random bits ({@link Xoshiro128.nextUniform}). */
   float(): number {
-    const hi = this.nextU32() >>> 5; // 27 bits
-    const lo = this.nextU32() >>> 6; // 26 bits
-    return (hi * 67108864 + lo) / 9007199254740992;
+    return this.nextUniform();
   }
 
   /** A uniform integer in [0, n), n ≥ 1. */
@@ -88,8 +82,4 @@ export class Prng {
     for (let i = weights.length - 1; i >= 0; i--) if (weights[i]! > 0) return i;
     return 0;
   }
-}
-
-function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
 }

@@ -2,8 +2,8 @@
  * The engine's seeded random numbers: the same seed gives the same bits on every run, machine and
  * backend (scenarios are generated once, on the CPU, single-threaded).
  *
- * - Generator: xoshiro128** (Blackman & Vigna, 2018; 128-bit state, period 2^128 − 1), written with
- *   32-bit integer arithmetic only (`Math.imul`, shifts, `>>> 0`): no BigInt, no floating point.
+ * - Generator: xoshiro128** (Blackman & Vigna, 2018; 128-bit state, period 2^128 − 1), the shared core in
+ *   src/random/xoshiro128.ts: 32-bit integer arithmetic only (`Math.imul`, shifts, `>>> 0`).
  * - Seeding: a seed 0 ≤ seed < 2^53 is split into its low and high 32 bits; SplitMix32 (the 32-bit
  *   finaliser of MurmurHash3 applied to a Weyl sequence with step 0x9E3779B9) started at the low word gives
  *   state words s0, s1; its state is then XORed with the high word and it gives s2, s3.
@@ -14,6 +14,7 @@
  *   with its own port of fdlibm (`ieee754::log`), not the platform's libm, so the bits are the same on
  *   x86-64 and arm64.
  */
+import { Xoshiro128 } from '../random/xoshiro128.js';
 
 /** SplitMix32 step: advances `state[0]` and returns a 32-bit output (unsigned). */
 function splitMix32(state: Uint32Array): number {
@@ -24,28 +25,24 @@ function splitMix32(state: Uint32Array): number {
   return (z ^ (z >>> 16)) >>> 0;
 }
 
-const rotl = (x: number, k: number): number => (x << k) | (x >>> (32 - k));
-
-/** A seeded stream of 32-bit integers, uniforms and standard normals. */
-export class Xoshiro128ss {
-  private s0: number;
-  private s1: number;
-  private s2: number;
-  private s3: number;
+/** A seeded stream of 32-bit integers, uniforms and standard normals (the core is {@link Xoshiro128}). */
+export class Xoshiro128ss extends Xoshiro128 {
   private spare = NaN;
 
   /** @throws RangeError when the seed is not an integer in [0, 2^53). */
   constructor(seed: number) {
+    super();
     if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`seed must be an integer in [0, 2^53), got ${seed}`);
     const lo = seed >>> 0;
     const hi = Math.floor(seed / 4294967296) >>> 0;
     const sm = new Uint32Array([lo]);
-    this.s0 = splitMix32(sm);
-    this.s1 = splitMix32(sm);
+    const s0 = splitMix32(sm);
+    const s1 = splitMix32(sm);
     sm[0] = (sm[0]! ^ hi) >>> 0;
-    this.s2 = splitMix32(sm);
-    this.s3 = splitMix32(sm);
-    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
+    const s2 = splitMix32(sm);
+    const s3 = splitMix32(sm);
+    if ((s0 | s1 | s2 | s3) === 0) this.setState(1, s1, s2, s3);
+    else this.setState(s0, s1, s2, s3);
   }
 
   /**
@@ -55,28 +52,8 @@ export class Xoshiro128ss {
   static fromState(s0: number, s1: number, s2: number, s3: number): Xoshiro128ss {
     if (((s0 | s1 | s2 | s3) >>> 0) === 0) throw new RangeError('xoshiro128** state must not be all zero');
     const g = new Xoshiro128ss(0);
-    g.s0 = s0 | 0; g.s1 = s1 | 0; g.s2 = s2 | 0; g.s3 = s3 | 0;
+    g.setState(s0, s1, s2, s3);
     return g;
-  }
-
-  /** The next 32-bit output, as an unsigned integer. */
-  nextUint32(): number {
-    const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
-    const t = this.s1 << 9;
-    this.s2 ^= this.s0;
-    this.s3 ^= this.s1;
-    this.s1 ^= this.s2;
-    this.s0 ^= this.s3;
-    this.s2 ^= t;
-    this.s3 = rotl(this.s3, 11);
-    return result;
-  }
-
-  /** A uniform double in [0, 1) with 53 random bits. */
-  nextUniform(): number {
-    const a = this.nextUint32() >>> 5;
-    const b = this.nextUint32() >>> 6;
-    return (a * 67108864 + b) / 9007199254740992;
   }
 
   /** A standard normal (Marsaglia's polar method). */
