@@ -1,20 +1,9 @@
 /**
- * Seeded random GroupBooks and P&L matrices for the engine tests (no Math.random: mulberry32 with a
+ * Seeded random GroupBooks and P&L matrices for the engine tests (no Math.random: test/helpers/mulberry32.ts with a
  * pinned seed, so every run sees the same book).
  */
 import type { GroupBook, PnlMatrix } from '../../src/engine/types.js';
-
-/** mulberry32: a small seeded generator of uniforms in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../helpers/mulberry32.js';
 
 export interface BookSpec {
   seed: number;

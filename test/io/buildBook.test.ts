@@ -10,7 +10,7 @@ import type { Market } from '../../src/model/market.js';
 import type { PositionBook } from '../../src/model/book.js';
 import { loadMarket } from '../../src/io/loadMarket.js';
 import { writeMarket } from '../fixtures/io/arrowTables.js';
-import { mulberry32 } from '../fixtures/io/syntheticBook.js';
+import { mulberry32 } from '../helpers/mulberry32.js';
 
 // instruments of the fixture: 0 BTC-C inv, 1 BTC-P inv, 2 BTC fut inv, 3 BTC perp inv, 4 ETH-C inv,
 // 5 ETH perp linear, 6 BTC put linear  → unit codes 0,0,0,0,1,2,2 (BTC=0, ETH=1, USDC=2)
