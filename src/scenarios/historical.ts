@@ -4,8 +4,9 @@
  */
 import { fileError } from '../errors.js';
 import { dayOfMs, formatDay } from '../history/dates.js';
+import { commonSpan } from '../history/commonSpan.js';
 import { volIndexOnOrBefore } from '../history/lookup.js';
-import type { History, PriceSeries } from '../history/types.js';
+import type { History } from '../history/types.js';
 import type { Market } from '../model/market.js';
 import type { Params } from '../params/params.js';
 import { allocateSet } from './allocate.js';
@@ -34,18 +35,8 @@ export function buildHistorical(market: Market, params: Params, history: History
   const us = market.underlyings;
   const U = us.length;
   const snapDay = dayOfMs(market.snapshotTimeMs);
-  const series: PriceSeries[] = us.map((u) => {
-    const s = history.prices.get(u);
-    if (!s) throw new Error(`history was loaded without ${u}`);
-    return s;
-  });
   // First usable date of each underlying: v at t−h needs index t−h ≥ seed.
-  let first = -Infinity, last = snapDay, limiting = series[0]!;
-  for (const s of series) {
-    const f = s.day[0]! + seed + h;
-    if (f > first) { first = f; limiting = s; }
-    last = Math.min(last, s.day[s.day.length - 1]!);
-  }
+  const { series, first, last, limiting } = commonSpan(history, us, snapDay, seed + h);
   const available = Math.max(0, last - first + 1);
   if (available < L) {
     throw fileError(limiting.file, `does not reach back far enough: historical scenarios need ${L} dates with closes at t and t−${h} and an EWMA variance at t−${h} (${seed} returns of seed) for every underlying, ending on or before ${formatDay(snapDay)}; only ${available} such dates exist${available > 0 ? ` (${formatDay(first)} to ${formatDay(last)})` : ''}`);

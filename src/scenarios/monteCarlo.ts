@@ -3,8 +3,9 @@
  * Student-t fitted to the EWMA covariance at the last history date.
  */
 import { InputError, fileError } from '../errors.js';
+import { commonSpan } from '../history/commonSpan.js';
 import { dayOfMs, formatDay } from '../history/dates.js';
-import type { History, PriceSeries } from '../history/types.js';
+import type { History } from '../history/types.js';
 import type { Market } from '../model/market.js';
 import { forUnderlying, type Params } from '../params/params.js';
 import { allocateSet } from './allocate.js';
@@ -36,16 +37,7 @@ export function calibrateMonteCarlo(market: Market, params: Params, history: His
   const us = market.underlyings;
   const U = us.length;
   const snapDay = dayOfMs(market.snapshotTimeMs);
-  const series: PriceSeries[] = us.map((u) => {
-    const s = history.prices.get(u);
-    if (!s) throw new Error(`history was loaded without ${u}`);
-    return s;
-  });
-  let start = -Infinity, end = snapDay, limiting = series[0]!;
-  for (const s of series) {
-    if (s.day[0]! > start) { start = s.day[0]!; limiting = s; }
-    end = Math.min(end, s.day[s.day.length - 1]!);
-  }
+  const { series, first: start, last: end, limiting } = commonSpan(history, us, snapDay, 0);
   const T = end - start; // returns on days start+1..end
   if (!(T >= vp.ewmaSeedDays)) {
     throw fileError(limiting.file, `does not reach back far enough: Monte Carlo needs ${vp.ewmaSeedDays + 1} common daily closes of ${us.join(', ')} on or before ${formatDay(snapDay)}, has ${Math.max(0, T + 1)}`);
