@@ -5,8 +5,8 @@
  * maps merge key by key into the defaults (`{"price_range": {"BTC": 0.2}}` keeps ETH and other).
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { InputError, fileError, showValue, type Violation } from '../errors.js';
+import { InputError, showValue, type Violation } from '../errors.js';
+import { readJsonFile } from '../io/readJsonFile.js';
 import { PARAMS_VERSION, defaultParams, type Params } from './params.js';
 import { PARAM_SPECS, type ParamSpec } from './paramSchema.js';
 
@@ -21,19 +21,7 @@ const UNDERLYING_KEY = /^(?:[A-Z0-9]{1,16}|other)$/;
  */
 export function loadParams(file?: string): Params {
   if (file === undefined) return defaultParams();
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw fileError(file, `cannot be read (${(e as Error).message})`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw fileError(file, `is not valid JSON (${(e as Error).message})`);
-  }
-  return paramsFromJson(json, file);
+  return paramsFromJson(readJsonFile(file), file);
 }
 
 /**

@@ -1,8 +1,8 @@
 /**
  * Named stress events (METHODOLOGY.md 3e): the JSON format users write and its validation.
  */
-import { readFileSync } from 'node:fs';
-import { InputError, fileError, showValue, type Violation } from '../errors.js';
+import { InputError, showValue, type Violation } from '../errors.js';
+import { readJsonFile } from '../io/readJsonFile.js';
 import { parseDay } from '../history/dates.js';
 
 /** One named event. Moves are relative (−0.3 = −30%), per underlying; missing underlyings move 0. */
@@ -95,17 +95,5 @@ export function parseStressEvents(json: unknown, file: string): StressEvent[] {
 
 /** Reads and validates a stress file. @throws InputError as {@link parseStressEvents}, or for unreadable / invalid JSON. */
 export function readStressFile(file: string): StressEvent[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw fileError(file, `cannot be read (${(e as Error).message})`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw fileError(file, `is not valid JSON (${(e as Error).message})`);
-  }
-  return parseStressEvents(json, file);
+  return parseStressEvents(readJsonFile(file), file);
 }
