@@ -48,9 +48,9 @@ export function unitCurrencyOf(market: Market): Int32Array {
 
 /**
  * Sorts, merges and splits the rows of `chunks` into a PositionBook over `accountKey.length` accounts.
- * Merged entry price: Σ q·e / Σ q over the merged rows that give one (signed quantities, so the
- * unrealised P&L q·(mark − e) of the merged position equals the sum of the rows'); NaN when none
- * gives one or their quantities sum to 0.
+ * Merged entry price: the effective entry that keeps the sum of the rows' unrealised P&L — Σ q·e / Σ q
+ * when every merged row gives one (signed quantities), F − (F·Σq_r − Σq_r·e_r) / q when only some do
+ * (rows without an entry price carry no unrealised P&L; F the instrument's forward); NaN when none does.
  */
 export function buildPositionBook(market: Market, chunks: readonly PositionChunk[], accountKey: string[], accountKeyType: AccountKeyType): BuiltBook {
   const I = market.instruments.count;
@@ -108,6 +108,7 @@ export function buildPositionBook(market: Market, chunks: readonly PositionChunk
       let q = sQ[k]!;
       let e = sE[k]!;
       let given = e === e ? 1 : 0;
+      let rows = 1;
       let sumQE = given ? q * e : 0;
       let sumQ = given ? q : 0;
       k++;
@@ -115,14 +116,26 @@ export function buildPositionBook(market: Market, chunks: readonly PositionChunk
         const q2 = sQ[k]!;
         const e2 = sE[k]!;
         q += q2;
+        rows++;
         if (e2 === e2) { given++; sumQE += q2 * e2; sumQ += q2; e = e2; }
         merged++;
         k++;
       }
       if (q === 0) { netZero++; continue; }
-      sRank[w] = rankInstrument[rk]!;
+      const instrument = rankInstrument[rk]!;
+      sRank[w] = instrument;
       sQ[w] = q;
-      sE[w] = given === 0 ? NaN : given === 1 ? e : sumQ !== 0 ? sumQE / sumQ : NaN;
+      if (given === 0) sE[w] = NaN;
+      else if (rows === 1) sE[w] = e;
+      else if (given === rows) sE[w] = sumQE / sumQ;
+      else {
+        // Some rows give no entry price (they carry no unrealised P&L), or the priced rows net to zero
+        // (their P&L is locked in): the effective entry e* of the merged quantity keeps the sum of the
+        // rows' unrealised P&L, which is linear in q·e for both forms (linear q(F − e), inverse
+        // q(1 − e/F)): q(F − e*) = Σ_priced q_r (F − e_r)  ⇒  e* = F − (F·Σq_r − Σq_r·e_r) / q.
+        const F = market.instruments.forward[instrument]!;
+        sE[w] = F - (F * sumQ - sumQE) / q;
+      }
       w++;
     }
     accountStart[a + 1] = w;

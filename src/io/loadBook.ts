@@ -43,8 +43,8 @@ export interface LoadedBook {
  * Quantities signed, in units of the underlying; entry prices USD; balance amounts in their currency
  * (negative = a loan). Accounts are the union of both files' accepted rows, numbered densely in key
  * order (Int64 numerically, strings by UTF-16 code unit). Quantity-0 rows are dropped and counted;
- * duplicate (account, instrument) rows are summed and counted (entry price: Σ q·e / Σ q over the rows
- * that give one); a position whose rows sum to exactly 0 is left out and counted with the dropped
+ * duplicate (account, instrument) rows are summed and counted (entry price: the effective entry that
+ * keeps the sum of the rows' unrealised P&L, see buildPositionBook); a position whose rows sum to exactly 0 is left out and counted with the dropped
  * zero rows. Duplicate (account, currency) balance rows are summed and reported in a warning.
  * With `onInvalid: 'skip'` rows that break a rule are left out and returned in `stats.rejected`.
  * @throws InputError under `fail` (default) listing every violation; under either policy when a file

@@ -3,6 +3,7 @@
  * book, the message naming file, row, column, value and rule), the counts of merged duplicate rows and
  * dropped zero quantities, and --on-invalid skip recording the rows it leaves out.
  */
+import { expectClose } from '../helpers/expectClose.js';
 import { describe, expect, test } from 'vitest';
 import { loadMarket } from '../../src/io/loadMarket.js';
 import { loadBook } from '../../src/io/loadBook.js';
@@ -87,11 +88,32 @@ describe('merges and zero quantities', () => {
     expect(book.accountKey).toContain('carol'); // she still has a balance
   });
 
-  test('a merged entry price uses only the rows that give one', async () => {
+  test('a merged position keeps the unrealised P&L of its priced rows when some rows give no entry price', async () => {
+    // carol: 1 without an entry price (no unrealised P&L), 2 @ 80000 → merged 3 must carry 2·(F − 80000)
     const f = writeBook(writeMarket(), (p) => { set(p, 'entry_price', 0, null); });
     const { book } = await loadBook(market, f.positions, f.balances);
     const carol = book.accountKey.indexOf('carol');
-    expect(book.entryPrice[book.accountStart[carol]!]).toBe(80000);
+    const p = book.accountStart[carol]!;
+    const F = market.instruments.forward[book.instrumentId[p]!]!;
+    expect(book.quantity[p]).toBe(3);
+    expectClose(book.quantity[p]! * (F - book.entryPrice[p]!), 2 * (F - 80000), 1e-9 * F, { F });
+    // and the inverse form q(1 − e/F) likewise (both are linear in q·e)
+    expectClose(book.quantity[p]! * (1 - book.entryPrice[p]! / F), 2 * (1 - 80000 / F), 1e-12, { F });
+  });
+
+  test('priced rows that net to zero keep their locked-in P&L in the merged position', async () => {
+    // carol: −2 @ 77000 and +2 @ 80000 (net 0, locked-in −6000 USD) plus +1 without an entry price
+    const f = writeBook(writeMarket(), (p) => {
+      set(p, 'quantity', 0, -2);
+      for (const [col, v] of [['account', 'carol'], ['instrument', 'BTC-PERPETUAL'], ['quantity', 1], ['entry_price', null]] as const) p[col]!.values.push(v);
+    });
+    const { book, stats } = await loadBook(market, f.positions, f.balances);
+    expect(stats.mergedPositionRows).toBe(2);
+    const carol = book.accountKey.indexOf('carol');
+    const p = book.accountStart[carol]!;
+    const F = market.instruments.forward[book.instrumentId[p]!]!;
+    expect(book.quantity[p]).toBe(1);
+    expectClose(book.quantity[p]! * (F - book.entryPrice[p]!), -2 * (F - 77000) + 2 * (F - 80000), 1e-9 * F, { F });
   });
 
   test('duplicate (account, currency) balances are summed with a warning', async () => {

@@ -118,15 +118,16 @@ describe('buildPositionBook', () => {
 
     // reference: a Map of (account, instrument) -> sums, in row order
     const unitOf = unitCurrencyOf(market);
-    const ref = new Map<string, { a: number; i: number; q: number; qe: number; qg: number; given: number; last: number }>();
+    const ref = new Map<string, { a: number; i: number; q: number; qe: number; qg: number; given: number; rows: number; last: number }>();
     let refMerged = 0;
     for (let k = 0; k < n; k++) {
       if (ins[k]! < 0) continue;
       const key = `${acc[k]}/${ins[k]}`;
       let s = ref.get(key);
       if (s) refMerged++;
-      else ref.set(key, (s = { a: acc[k]!, i: ins[k]!, q: 0, qe: 0, qg: 0, given: 0, last: NaN }));
+      else ref.set(key, (s = { a: acc[k]!, i: ins[k]!, q: 0, qe: 0, qg: 0, given: 0, rows: 0, last: NaN }));
       s.q += q[k]!;
+      s.rows++;
       if (!Number.isNaN(e[k]!)) { s.qe += q[k]! * e[k]!; s.qg += q[k]!; s.given++; s.last = e[k]!; }
     }
     const expected = [...ref.values()].filter((s) => s.q !== 0)
@@ -135,7 +136,10 @@ describe('buildPositionBook', () => {
     expect(netZeroPositions).toBe(ref.size - expected.length);
     expect(Array.from(book.instrumentId)).toEqual(expected.map((s) => s.i));
     expect(Array.from(book.quantity)).toEqual(expected.map((s) => s.q));
-    const refEntry = expected.map((s) => (s.given === 0 ? NaN : s.given === 1 ? s.last : s.qg !== 0 ? s.qe / s.qg : NaN));
+    // the effective entry keeps the rows' unrealised P&L: exact average when every row is priced,
+    // F − (F·Σq_priced − Σq·e) / q when only some are
+    const F = market.instruments.forward;
+    const refEntry = expected.map((s) => (s.given === 0 ? NaN : s.rows === 1 ? s.last : s.given === s.rows ? s.qe / s.qg : F[s.i]! - (F[s.i]! * s.qg - s.qe) / s.q));
     expect(Array.from(book.entryPrice)).toEqual(refEntry);
     for (let a = 0; a < accounts; a++) {
       expect(book.accountStart[a + 1]! - book.accountStart[a]!).toBe(expected.filter((s) => s.a === a).length);
