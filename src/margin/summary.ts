@@ -31,6 +31,8 @@ export interface AccountSummary {
   marginRatio: Float64Array;
   status: Uint8Array;
   standardImUsd: Float64Array;
+  /** standard MM of the same account in USD */
+  standardMmUsd: Float64Array;
   savingUsd: Float64Array;
 }
 
@@ -68,7 +70,11 @@ export function accountSummary(rows: MarginRows, standard: MarginRows, book: Pos
   }
   const stdRate = usdRates(standard.currencyNames, market);
   const standardImUsd = new Float64Array(A);
-  for (let r = 0; r < standard.count; r++) standardImUsd[standard.account[r]] += standard.im[r] * stdRate[standard.currency[r]];
+  const standardMmUsd = new Float64Array(A);
+  for (let r = 0; r < standard.count; r++) {
+    standardImUsd[standard.account[r]] += standard.im[r] * stdRate[standard.currency[r]];
+    standardMmUsd[standard.account[r]] += standard.mm[r] * stdRate[standard.currency[r]];
+  }
   const account = new Int32Array(A);
   const ratio = new Float64Array(A);
   const status = new Uint8Array(A);
@@ -80,5 +86,5 @@ export function accountSummary(rows: MarginRows, standard: MarginRows, book: Pos
     status[a] = perUnit && worst[a] >= 0 ? worst[a] : marginStatus(equityUsd[a], imUsd[a], mmUsd[a]);
     savingUsd[a] = standardImUsd[a] - imUsd[a];
   }
-  return { model: rows.model, count: A, account, equityUsd, imUsd, mmUsd, marginRatio: ratio, status, standardImUsd, savingUsd };
+  return { model: rows.model, count: A, account, equityUsd, imUsd, mmUsd, marginRatio: ratio, status, standardImUsd, standardMmUsd, savingUsd };
 }

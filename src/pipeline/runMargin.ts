@@ -217,8 +217,7 @@ function toSummaryRows(s: AccountSummary): AccountSummaryRows {
   for (let r = 0; r < s.count; r++) available[r] = s.equityUsd[r] - s.imUsd[r];
   return {
     model: s.model, count: s.count, account: s.account, equity: s.equityUsd, im: s.imUsd, mm: s.mmUsd,
-    marginRatio: s.marginRatio, available, status: s.status, standardIm: s.standardImUsd,
-    standardMm: new Float64Array(s.count).fill(NaN),
+    marginRatio: s.marginRatio, available, status: s.status, standardIm: s.standardImUsd, standardMm: s.standardMmUsd,
   };
 }
 

@@ -93,6 +93,13 @@ describe('a run of every model on the sample', () => {
     expect(rows[0]!.n).toBeGreaterThan(0);
   });
 
+  test('account_summary carries the standard IM and MM of every account, equal to the standard model rows', async () => {
+    const rows = await query(db, `SELECT count(*)::INTEGER AS n FROM account_summary s JOIN account_summary t USING (run_id, account)
+      WHERE s.model = 'deribit-pm' AND t.model = 'standard' AND (s.standard_mm IS NULL OR abs(s.standard_mm - t.mm) > 1e-9 * greatest(1, t.mm)
+         OR abs(s.standard_im - t.im) > 1e-9 * greatest(1, t.im))`);
+    expect(rows[0]!.n).toBe(0);
+  });
+
   test('portfolio margin saves against standard margin on the sample', async () => {
     const rows = await query(db, `SELECT sum(saving) AS saving FROM account_summary WHERE model = 'deribit-pm'`);
     expect(rows[0]!.saving as number).toBeGreaterThan(0);
