@@ -122,6 +122,8 @@ export function deribitPmAssemble(input: MarginInput, plan: DeribitPmPlan, reduc
     rows.worstScenario[g] = worstScenarioId(plan, scenarios, reduced.worstScenario, g);
     rows.worstCase[g] = worst;
     rows.rollShock[g] = roll;
+    rows.deltaShock[g] = 0;
+    rows.riskMatrixMargin[g] = rmm;
     rows.liquidityAddon[g] = addon;
     rows.mm[g] = dp.mmFactor * rmm;
     rows.im[g] = rmm + addon;

@@ -23,6 +23,8 @@ export function allocMarginRows(model: ModelName, count: number, unitNames: stri
     worstScenario: new Int32Array(count).fill(-1),
     worstCase: nan(),
     rollShock: nan(),
+    deltaShock: nan(),
+    riskMatrixMargin: nan(),
     scanRisk: nan(),
     som: nan(),
     var: nan(),

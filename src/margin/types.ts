@@ -35,6 +35,10 @@ export interface MarginRows {
   worstScenario: Int32Array;
   worstCase: Float64Array;
   rollShock: Float64Array;
+  /** deribit-pm: Deribit's delta shock, not modelled (its formula is unpublished): 0 */
+  deltaShock: Float64Array;
+  /** deribit-pm: worst_case + roll_shock + delta_shock */
+  riskMatrixMargin: Float64Array;
   scanRisk: Float64Array;
   som: Float64Array;
   var: Float64Array;

@@ -97,6 +97,8 @@ export const TABLE_DDL: Record<string, string> = {
     worst_scenario INTEGER,
     worst_case DOUBLE,
     roll_shock DOUBLE,
+    delta_shock DOUBLE,
+    risk_matrix_margin DOUBLE,
     scan_risk DOUBLE,
     som DOUBLE,
     var DOUBLE,

@@ -243,7 +243,7 @@ async function writeMargin(c: DuckDBConnection, runId: number, m: MarginRows, ac
     { type: 'CODE8', values: m.status },
     family === null ? { type: 'VARCHAR', value: () => null } : { type: 'CODE8', values: new Uint8Array(n).fill(codeOf(FAMILY_NAMES, family, 'scenario set')) },
     { type: 'INTEGER', values: m.worstScenario, negativeIsNull: true },
-    amount(m.worstCase), amount(m.rollShock), amount(m.scanRisk), amount(m.som), amount(m.var), amount(m.es),
+    amount(m.worstCase), amount(m.rollShock), amount(m.deltaShock), amount(m.riskMatrixMargin), amount(m.scanRisk), amount(m.som), amount(m.var), amount(m.es),
     amount(m.liquidityAddon), amount(m.standardIm), amount(m.standardMm), amount(savingOf(m.standardIm, m.im, n)),
   ], n);
   return n;

@@ -61,7 +61,8 @@ describe('deribit_pm_examples.json', () => {
     const info = { example: ex.name };
     expectClose(rows.worstCase[0], e.worst_case, TOL, { ...info, what: 'worst_case' });
     expectClose(rows.rollShock[0], e.roll_shock, TOL, { ...info, what: 'roll_shock' });
-    expectClose(rows.worstCase[0] + rows.rollShock[0], e.risk_matrix_margin, TOL, { ...info, what: 'risk_matrix_margin' });
+    expectClose(rows.riskMatrixMargin[0], e.risk_matrix_margin, TOL, { ...info, what: 'risk_matrix_margin' });
+    expect(rows.deltaShock[0]).toBe(e.delta_shock ?? 0);
     expectClose(rows.mm[0], e.maintenance_margin, TOL, { ...info, what: 'MM' });
     // IM = rmm + liquidity add-on; no quotes: default half spread of 1 coin per |q|
     const gross = ex.positions.reduce((s, p) => s + Math.abs(p.size_coin), 0);

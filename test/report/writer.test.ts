@@ -135,9 +135,9 @@ describe('account_margin', () => {
     ]);
   });
   test('amounts round-trip exactly', async () => {
-    const [r] = await query(db, `SELECT im, mm, equity, available, worst_case, roll_shock, liquidity_addon, standard_im, standard_mm
+    const [r] = await query(db, `SELECT im, mm, equity, available, worst_case, roll_shock, delta_shock, risk_matrix_margin, liquidity_addon, standard_im, standard_mm
       FROM account_margin WHERE run_id = 1 AND model = 'deribit-pm' AND account = 'alice' AND unit = 'USDC'`);
-    expect(r).toEqual({ im: 12_000, mm: 9_000, equity: 10_000, available: -2_000, worst_case: 11_000, roll_shock: 250, liquidity_addon: 750, standard_im: 15_000, standard_mm: 10_000 });
+    expect(r).toEqual({ im: 12_000, mm: 9_000, equity: 10_000, available: -2_000, worst_case: 11_000, roll_shock: 250, delta_shock: 0, risk_matrix_margin: 11_250, liquidity_addon: 750, standard_im: 15_000, standard_mm: 10_000 });
   });
 });
 
