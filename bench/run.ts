@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Benchmarks of the backends (PERFORMANCE.md): `npm run bench [-- --workload revaluation|aggregation|all]
+ * Benchmarks of the backends (PERFORMANCE.md): `npm run bench [-- --workload revaluation|aggregation|intraday|eod|all]
  * [--scenarios 10000] [--groups 20000] [--gl-groups 200] [--backends cpu,gl,webgpu] [--workers N]`.
  *
  * - revaluation: the full chain (data/full/market, or a synthetic market of the same size) × N scenarios on
@@ -11,6 +11,10 @@
  *   second. The gl device is far slower at gathers, so it gets a smaller book (--gl-groups), which the
  *   cpu pool also runs for a side-by-side ratio; the gl result is checked against the cpu float64 one
  *   within ARCHITECTURE.md's bound.
+ * - intraday, eod: the end-to-end workloads of PERFORMANCE.md (endToEnd.ts): `runMargin` over the full chain
+ *   and a generated 100,000-account book, every backend choice (--backends, default cpu,gl,auto,webgpu) in
+ *   its own child process, [--repeat N] times (intraday 2, eod 1), each child killed after [--timeout S]
+ *   (intraday 180, eod 300); [--cpu-prof] profiles the children into bench/.cache/prof/<workload>/.
  * Each workload writes one JSON record to bench/results/ (machine, commit, backend and kernel class that
  * actually ran, peak RSS). Never run by the test suite.
  */
@@ -23,6 +27,8 @@ import { defaultParams } from '../src/params/params.js';
 import { KIND_OPTION } from '../src/model/market.js';
 import { benchGroups, benchMarket, benchScenarios } from './workloads.js';
 import { commitId, machineInfo, peakRssMiB } from './machine.js';
+import { runEndToEnd } from './endToEnd.js';
+import { CACHE_DIR } from './endToEndWorkloads.js';
 
 interface Run {
   backend: BackendName;
@@ -38,16 +44,35 @@ const seconds = async <T>(f: () => Promise<T>): Promise<[T, number]> => {
   return [r, (performance.now() - t0) / 1000];
 };
 
+const WORKLOADS = ['revaluation', 'aggregation', 'intraday', 'eod'] as const;
+
 async function main(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, { workload: {}, scenarios: {}, groups: {}, 'gl-groups': {}, backends: {}, workers: {}, out: {} }, 'bench');
+  const p = parseArgs(argv, { workload: {}, scenarios: {}, groups: {}, 'gl-groups': {}, backends: {}, workers: {}, out: {}, repeat: {}, timeout: {}, 'cpu-prof': { flag: true } }, 'bench');
   const workload = optional(p, 'workload') ?? 'all';
-  const S = Number(optional(p, 'scenarios') ?? 10_000);
-  const G = Number(optional(p, 'groups') ?? 20_000);
-  const glGroups = Number(optional(p, 'gl-groups') ?? 200);
-  const names = (optional(p, 'backends') ?? 'cpu,gl,webgpu').split(',') as BackendName[];
+  if (workload !== 'all' && !(WORKLOADS as readonly string[]).includes(workload)) throw new Error(`--workload must be one of ${WORKLOADS.join(', ')} or all, got ${workload}`);
   const workers = optional(p, 'workers') ? Number(optional(p, 'workers')) : undefined;
   const outDir = optional(p, 'out') ?? join(process.cwd(), 'bench', 'results');
   mkdirSync(outDir, { recursive: true });
+  process.env.DISPLAY ??= ':99'; // gl (headless-gl under Xvfb) needs an X display
+  if (workload === 'all' || workload === 'revaluation' || workload === 'aggregation') await micro(p, workload, workers, outDir);
+  for (const name of ['intraday', 'eod'] as const) {
+    if (workload !== 'all' && workload !== name) continue;
+    const backends = (optional(p, 'backends') ?? 'cpu,gl,auto,webgpu').split(',');
+    const repeat = Number(optional(p, 'repeat') ?? (name === 'intraday' ? 2 : 1));
+    const timeoutSeconds = Number(optional(p, 'timeout') ?? (name === 'intraday' ? 180 : 300));
+    const nodeFlags = p.options['cpu-prof'] === true ? ['--cpu-prof', `--cpu-prof-dir=${join(CACHE_DIR, 'prof', name)}`] : [];
+    const record = await runEndToEnd(name, { backends, repeat, timeoutSeconds, workers, nodeFlags });
+    write(outDir, name, { ...record, date: new Date().toISOString(), commit: commitId(), machine: machineInfo(), peakRssMiBOfDriver: peakRssMiB() });
+  }
+  return 0;
+}
+
+/** The revaluation and aggregation microbenchmarks (one process, backends side by side). */
+async function micro(p: ReturnType<typeof parseArgs>, workload: string, workers: number | undefined, outDir: string): Promise<void> {
+  const S = Number(optional(p, 'scenarios') ?? 10_000);
+  const G = Number(optional(p, 'groups') ?? 20_000);
+  const glGroups = Number(optional(p, 'gl-groups') ?? 200);
+  const names = (optional(p, 'backends') ?? 'cpu,gl,webgpu').split(',').filter((n) => n !== 'auto') as BackendName[];
 
   const { market, source } = await benchMarket();
   const scenarios = benchScenarios(market, S);
@@ -92,10 +117,22 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write(`aggregation ${label} ${name}: ${(madds / secs / 1e6).toFixed(1)} M multiply-adds/s (${secs.toFixed(2)} s, ${groups.groupCount} groups) ${JSON.stringify(check)}\n`);
       }
     }
+    // the auto backend's situation: revaluation on gl hands the cpu pool a float32 matrix, after the pool
+    // has aggregated float64 ones (self-check, calibration): the same large book over a float32 copy
+    {
+      const f32: PnlMatrix = { rows: cpuMatrix.rows, scenarios: S, data: Float32Array.from(cpuMatrix.data) };
+      const madds = big.groupStart[big.groupCount]! * S;
+      const b = backends.cpu;
+      await b.aggregate(f32, big, { topK: 0 }); // warm-up on float32 (and the shared copy of the matrix)
+      const [r, secs] = await seconds(() => b.aggregate(f32, big, { topK: 0 }));
+      const [ref64, secs64] = await seconds(() => b.aggregate(cpuMatrix, big, { topK: 0 }));
+      const check = compareReduced(r, ref64, big, cpuMatrix);
+      runs.push({ backend: 'cpu', kernelClass: 'piscina', ok: check.ok, book: 'large', matrix: 'float32 (as auto receives it from gl), after float64 runs in the same pool', groups: big.groupCount, entries: big.groupStart[big.groupCount]!, multiplyAdds: madds, seconds: secs, multiplyAddsPerSecond: madds / secs, float64AgainSeconds: secs64, float64AgainMultiplyAddsPerSecond: madds / secs64, check });
+      process.stderr.write(`aggregation large cpu over a float32 matrix: ${(madds / secs / 1e6).toFixed(1)} M multiply-adds/s (${secs.toFixed(2)} s); float64 again: ${(madds / secs64 / 1e6).toFixed(1)} M/s\n`);
+    }
     write(outDir, 'aggregation', { workload: 'aggregation', scenarios: S, ...common(), runs, peakRssMiB: peakRssMiB() });
   }
   for (const b of Object.values(backends)) await b!.close();
-  return 0;
 }
 
 /** Largest float32-vs-float64 differences: USD rows / F and coin rows, over every cell; ok within 5e-6. */

@@ -1,0 +1,67 @@
+/**
+ * The end-to-end workloads of PERFORMANCE.md — `intraday` and `eod` — and their generated book.
+ *
+ * Both run `runMargin` (what `margin-engine run` calls) over the full chain in data/full/market and a book
+ * of 100,000 accounts (≈ 1,000,000 positions) generated once by the project's own `generate` command with
+ * a fixed seed into the git-ignored cache bench/.cache/. `standard` is always computed by the pipeline.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import type { ModelName } from '../src/margin/types.js';
+
+export type EndToEndName = 'intraday' | 'eod';
+
+export interface EndToEndWorkload {
+  name: EndToEndName;
+  /** what --models gets (standard is added by the pipeline) */
+  models: ModelName[];
+  /** --history, or undefined */
+  historyDir?: string;
+  accounts: number;
+  seed: number;
+  marketDir: string;
+  /** PERFORMANCE.md targets on the 2-core CPU-only machine */
+  target: { endToEndSeconds: number; peakRssGiB: number };
+  /** PERFORMANCE.md "What to beat": the vectorised numpy/scipy implementation on the same machine */
+  numpyBaseline: { endToEndSeconds: number; peakRssGiB: number; phases: Record<string, number>; positions: number; scenarios: number };
+}
+
+const ROOT = process.cwd();
+
+/** The two workloads, over the full chain, 100,000 accounts, seed 7. */
+export const END_TO_END: Record<EndToEndName, EndToEndWorkload> = {
+  intraday: {
+    name: 'intraday', models: ['deribit-pm', 'span'], accounts: 100_000, seed: 7,
+    marketDir: join(ROOT, 'data', 'full', 'market'),
+    target: { endToEndSeconds: 1, peakRssGiB: 2 },
+    numpyBaseline: { endToEndSeconds: 3, peakRssGiB: 2.3, phases: { load: 0.6, aggregation: 1.6, report: 0.7 }, positions: 973_733, scenarios: 51 },
+  },
+  eod: {
+    name: 'eod', models: ['deribit-pm', 'span', 'var-hs', 'var-mc'], historyDir: join(ROOT, 'data', 'history'), accounts: 100_000, seed: 7,
+    marketDir: join(ROOT, 'data', 'full', 'market'),
+    target: { endToEndSeconds: 30, peakRssGiB: 6 },
+    numpyBaseline: { endToEndSeconds: 89, peakRssGiB: 2.3, phases: { aggregation: 84 }, positions: 973_733, scenarios: 10_051 },
+  },
+};
+
+/** The benchmark cache directory (git-ignored): generated books, DuckDB files, reference margins, logs. */
+export const CACHE_DIR = join(ROOT, 'bench', '.cache');
+
+/**
+ * The generated book for `accounts` and `seed` over `marketDir`, generating it with `margin-engine
+ * generate` (dist/src/cli/main.js) when it is not cached yet. Returns the two Arrow paths and whether it
+ * was generated now, with the generation time.
+ * @throws Error when the generator fails (run `npm run build` first).
+ */
+export function ensureBook(w: EndToEndWorkload): { positions: string; balances: string; dir: string; generatedSeconds: number | null } {
+  const dir = join(CACHE_DIR, `book-a${w.accounts}-s${w.seed}`);
+  const positions = join(dir, 'positions.arrow');
+  const balances = join(dir, 'balances.arrow');
+  if (existsSync(positions) && existsSync(balances)) return { positions, balances, dir, generatedSeconds: null };
+  mkdirSync(dir, { recursive: true });
+  const t0 = performance.now();
+  execFileSync(process.execPath, [join(ROOT, 'dist', 'src', 'cli', 'main.js'), 'generate', '--market', w.marketDir,
+    '--accounts', String(w.accounts), '--seed', String(w.seed), '--out', dir, '--quiet'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  return { positions, balances, dir, generatedSeconds: (performance.now() - t0) / 1000 };
+}
