@@ -12,6 +12,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
+import { createHash } from 'node:crypto';
 import { CACHE_DIR, END_TO_END, ensureBook, type EndToEndName } from './endToEndWorkloads.js';
 
 export interface EndToEndOptions {
@@ -105,10 +106,16 @@ export async function runEndToEnd(name: EndToEndName, opts: EndToEndOptions): Pr
   }
   return {
     workload: name, models: [...w.models, 'standard'], history: w.historyDir ?? null, accounts: w.accounts, seed: w.seed, market: w.marketDir,
-    book: { dir: book.dir, positionsMiB: Math.round(statSync(book.positions).size / 2 ** 20), generatedSeconds: book.generatedSeconds },
+    book: { dir: book.dir, positionsMiB: Math.round(statSync(book.positions).size / 2 ** 20), generatedSeconds: book.generatedSeconds, generator: book.generator,
+      positionsSha256: sha256(book.positions), balancesSha256: sha256(book.balances) },
     target: w.target, numpyBaseline: w.numpyBaseline, childTimeoutSeconds: opts.timeoutSeconds, nodeFlags: opts.nodeFlags,
     runs,
   };
+}
+
+/** SHA-256 of a file (hex): which generated book a record measured. */
+function sha256(file: string): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
 
 /** Against the targets: met or not, and when not, the phase that takes the most time. */

@@ -5,7 +5,7 @@
  * of 100,000 accounts (≈ 1,000,000 positions) generated once by the project's own `generate` command with
  * a fixed seed into the git-ignored cache bench/.cache/. `standard` is always computed by the pipeline.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import type { ModelName } from '../src/margin/types.js';
@@ -50,18 +50,39 @@ export const CACHE_DIR = join(ROOT, 'bench', '.cache');
 
 /**
  * The generated book for `accounts` and `seed` over `marketDir`, generating it with `margin-engine
- * generate` (dist/src/cli/main.js) when it is not cached yet. Returns the two Arrow paths and whether it
- * was generated now, with the generation time.
+ * generate` (dist/src/cli/main.js) when it is not cached for the current generator version (see
+ * generatorVersion; always regenerated from a dirty tree). Returns the two Arrow paths, the generation
+ * time when it was generated now, and the generator version.
  * @throws Error when the generator fails (run `npm run build` first).
  */
-export function ensureBook(w: EndToEndWorkload): { positions: string; balances: string; dir: string; generatedSeconds: number | null } {
+export function ensureBook(w: EndToEndWorkload): { positions: string; balances: string; dir: string; generatedSeconds: number | null; generator: string } {
   const dir = join(CACHE_DIR, `book-a${w.accounts}-s${w.seed}`);
   const positions = join(dir, 'positions.arrow');
   const balances = join(dir, 'balances.arrow');
-  if (existsSync(positions) && existsSync(balances)) return { positions, balances, dir, generatedSeconds: null };
+  const stampFile = join(dir, 'generator.txt');
+  const generator = generatorVersion();
+  const cached = existsSync(positions) && existsSync(balances) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === generator;
+  if (cached && !generator.endsWith('-dirty')) return { positions, balances, dir, generatedSeconds: null, generator };
   mkdirSync(dir, { recursive: true });
+  rmSync(stampFile, { force: true });
   const t0 = performance.now();
   execFileSync(process.execPath, [join(ROOT, 'dist', 'src', 'cli', 'main.js'), 'generate', '--market', w.marketDir,
     '--accounts', String(w.accounts), '--seed', String(w.seed), '--out', dir, '--quiet'], { stdio: ['ignore', 'inherit', 'inherit'] });
-  return { positions, balances, dir, generatedSeconds: (performance.now() - t0) / 1000 };
+  writeFileSync(stampFile, generator);
+  return { positions, balances, dir, generatedSeconds: (performance.now() - t0) / 1000, generator };
+}
+
+/**
+ * The last commit touching the generator's sources (src and kernels: it sizes collateral with the engine's margin),
+ * "-dirty" when they have uncommitted changes: a cached book is reused only for the same clean version.
+ */
+function generatorVersion(): string {
+  const paths = ['src', 'kernels'];
+  try {
+    const head = execFileSync('git', ['log', '-1', '--format=%H', '--', ...paths], { encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', ...paths], { encoding: 'utf8' }).trim() !== '';
+    return dirty ? `${head}-dirty` : head;
+  } catch {
+    return 'unknown-dirty';
+  }
 }
