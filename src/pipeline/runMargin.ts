@@ -114,6 +114,22 @@ export async function runMargin(opts: RunOptions): Promise<RunOutcome> {
     throw new InputError({ file: '--history', row: null, column: null, value: null, rule: 'is required by var-hs and var-mc (a directory of daily closes <U>-USD_1d.csv)' });
   }
 
+  // The backend starts (worker pool, GPU context, self-check, auto's measurement) while the inputs load:
+  // it runs on other threads, so its start-up overlaps the load instead of adding to it.
+  const starting = scenarioModels.length > 0 ? createBackend(opts.backend, { workers: opts.workers }) : null;
+  starting?.catch(() => undefined); // a start-up failure is reported where it is awaited
+  try {
+    return await runStarted(opts, timer, scenarioModels, needsHistory, starting, startedAtMs);
+  } catch (e) {
+    // bad input or a failure before the backend was taken over: release it (if it started at all)
+    const b = await starting?.catch(() => null);
+    await b?.close().catch(() => undefined);
+    throw e;
+  }
+}
+
+async function runStarted(opts: RunOptions, timer: PhaseTimer, scenarioModels: ScenarioModelName[], needsHistory: boolean,
+  starting: Promise<Backend> | null, startedAtMs: number): Promise<RunOutcome> {
   // ---- load
   const { market, warnings, rejected: rejectedMarket, book, balances, stats, params, history } = await timer.time('load', async () => {
     const lm = await loadMarket(opts.marketDir, { onInvalid: opts.onInvalid });
@@ -148,7 +164,8 @@ export async function runMargin(opts: RunOptions): Promise<RunOutcome> {
   const margin: MarginRows[] = [];
   let backend: Backend | null = null;
   try {
-    if (scenarioModels.length > 0) backend = await timer.time('backend', () => createBackend(opts.backend, { workers: opts.workers }));
+    // 'backend': the start-up time left after load and scenarios (the rest overlapped them)
+    if (starting) backend = await timer.time('backend', () => starting);
     const pnlByFamily = new Map<Family, PnlMatrix>();
     for (const [f, set] of sets) {
       pnlByFamily.set(f, await timer.time('revaluation', () => backend!.revalue(market, set, params), market.instruments.count * set.count, `revaluation (${f})`));
