@@ -2,7 +2,9 @@
  * Bulk append of typed columns to a DuckDB table through an appender and data chunks of DuckDB's vector
  * size (2,048 rows). The chunk's column types are the table's (asked of the appender). Numeric and enum
  * columns are copied a chunk at a time (one typed-array copy per column per chunk) and NULLs are written
- * into the validity mask 64 rows at a time; only strings go value by value.
+ * into the validity mask 64 rows at a time; only strings go value by value. One full-size chunk is
+ * reused for every full block of rows (DuckDB copies a chunk when it is appended; making a chunk and
+ * its vectors costs more than filling it), so every fill sets all of a vector's rows and validity.
  */
 import { DuckDBDataChunk, DuckDBTimestampValue, type DuckDBConnection, type DuckDBVector } from '@duckdb/node-api';
 
@@ -40,9 +42,10 @@ export async function appendColumns(
       throw new Error(`appendColumns: table ${table} has ${appender.columnCount} columns, ${columns.length} given`);
     }
     const types = columns.map((_, i) => appender.columnType(i));
+    let full: DuckDBDataChunk | null = null;
     for (let offset = 0; offset < rowCount; offset += CHUNK_ROWS) {
       const n = Math.min(CHUNK_ROWS, rowCount - offset);
-      const chunk = DuckDBDataChunk.create(types, n);
+      const chunk = n === CHUNK_ROWS ? (full ??= DuckDBDataChunk.create(types, n)) : DuckDBDataChunk.create(types, n);
       for (let c = 0; c < columns.length; c++) fillVector(chunk.getColumnVector(c), columns[c]!, offset, n);
       appender.appendDataChunk(chunk);
     }
@@ -61,11 +64,13 @@ function itemsOf<T extends { length: number }>(vector: DuckDBVector, ctor: abstr
 }
 
 /**
- * Marks rows [0, n) NULL where `isNull(row)`: the validity words are written 64 rows at a time when the
- * binding exposes them, else row by row through setItem.
+ * Marks rows [0, n) NULL where `isNull(row)` and every other row valid (the vector may be reused): the
+ * validity words are written 64 rows at a time when the binding exposes them, else row by row through setItem.
  */
 function markNulls(vector: DuckDBVector, n: number, isNull: (row: number) => boolean): void {
   const v = vector as unknown as WritableVector;
+  const existing = (vector as unknown as { validity?: { data?: unknown } }).validity?.data;
+  if (existing instanceof BigUint64Array) existing.fill(0xffffffffffffffffn); // a reused chunk: forget the last fill's NULLs
   let first = -1;
   for (let i = 0; i < n; i++) if (isNull(i)) { first = i; break; }
   if (first < 0) return;

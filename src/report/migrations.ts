@@ -2,16 +2,64 @@
  * Schema migrations of the report: from each older version to the next, as SQL run inside the writing
  * transaction (so a migration is committed together with the run that needed it, or not at all).
  * A version with no migration to the next is refused with a message naming the file and both versions.
+ * Each migration is frozen SQL of its own version pair (it never refers to the current DDL, which moves on).
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { fileError } from '../errors.js';
 import { SCHEMA_VERSION, createViews } from './schema.js';
 
-/** version v -> statements that turn a version-v report into version v+1. None yet: version 1 is the first. */
+/** version v -> statements that turn a version-v report into version v+1. */
 export type Migrations = Record<number, string[]>;
 
-/** The migrations this engine knows (empty: version 1 is the first layout). */
-export const MIGRATIONS: Migrations = {};
+const MARGIN_VALUES_V2 = `im, mm, equity, margin_ratio, available, status, scenario_set, worst_scenario, worst_case,
+  roll_shock, delta_shock, risk_matrix_margin, scan_risk, som, var, es, liquidity_addon, standard_im, standard_mm, saving`;
+const SUMMARY_VALUES_V2 = 'equity, im, mm, margin_ratio, available, status, standard_im, standard_mm, saving';
+const prefixed = (alias: string, cols: string) => cols.split(',').map((c) => `${alias}.${c.trim()}`).join(', ');
+
+/**
+ * Version 1 -> 2: the account_margin and account_summary tables (account, unit and currency strings per
+ * row) become margin_rows / summary_rows with integer ids, plus `accounts` (ids numbered per run in
+ * key order) and `symbols` (the run's unit and currency names, numbered in name order); the views of
+ * the same names, created afterwards, give back the same rows. account_summary.currency was always 'USD'.
+ */
+const V1_TO_V2: string[] = [
+  `CREATE TABLE accounts (run_id INTEGER NOT NULL, account_id INTEGER NOT NULL, account VARCHAR NOT NULL)`,
+  `CREATE TABLE symbols (run_id INTEGER NOT NULL, symbol_id INTEGER NOT NULL, symbol VARCHAR NOT NULL)`,
+  `CREATE TABLE margin_rows (run_id INTEGER NOT NULL, model model_name NOT NULL, account_id INTEGER NOT NULL,
+    unit_id INTEGER NOT NULL, currency_id INTEGER NOT NULL, im DOUBLE, mm DOUBLE, equity DOUBLE, margin_ratio DOUBLE,
+    available DOUBLE, status margin_status NOT NULL, scenario_set scenario_family, worst_scenario INTEGER,
+    worst_case DOUBLE, roll_shock DOUBLE, delta_shock DOUBLE, risk_matrix_margin DOUBLE, scan_risk DOUBLE, som DOUBLE,
+    var DOUBLE, es DOUBLE, liquidity_addon DOUBLE, standard_im DOUBLE, standard_mm DOUBLE, saving DOUBLE)`,
+  `CREATE TABLE summary_rows (run_id INTEGER NOT NULL, model model_name NOT NULL, account_id INTEGER NOT NULL,
+    equity DOUBLE, im DOUBLE, mm DOUBLE, margin_ratio DOUBLE, available DOUBLE, status margin_status NOT NULL,
+    standard_im DOUBLE, standard_mm DOUBLE, saving DOUBLE)`,
+  `INSERT INTO accounts
+    SELECT run_id, (row_number() OVER (PARTITION BY run_id ORDER BY account) - 1)::INTEGER, account
+    FROM (SELECT run_id, account FROM account_margin UNION SELECT run_id, account FROM account_summary)`,
+  `INSERT INTO symbols
+    SELECT run_id, (row_number() OVER (PARTITION BY run_id ORDER BY symbol) - 1)::INTEGER, symbol
+    FROM (SELECT run_id, unit AS symbol FROM account_margin UNION SELECT run_id, currency FROM account_margin)`,
+  `INSERT INTO margin_rows
+    SELECT m.run_id, m.model, a.account_id, u.symbol_id, c.symbol_id, ${prefixed('m', MARGIN_VALUES_V2)}
+    FROM account_margin m
+    JOIN accounts a ON a.run_id = m.run_id AND a.account = m.account
+    JOIN symbols u ON u.run_id = m.run_id AND u.symbol = m.unit
+    JOIN symbols c ON c.run_id = m.run_id AND c.symbol = m.currency
+    ORDER BY m.run_id`,
+  `INSERT INTO summary_rows
+    SELECT s.run_id, s.model, a.account_id, ${prefixed('s', SUMMARY_VALUES_V2)}
+    FROM account_summary s JOIN accounts a ON a.run_id = s.run_id AND a.account = s.account
+    ORDER BY s.run_id`,
+  'DROP VIEW IF EXISTS margin_calls',
+  'DROP VIEW IF EXISTS top_margin_consumers',
+  'DROP VIEW IF EXISTS pm_saving_by_underlying',
+  'DROP VIEW IF EXISTS worst_scenarios_by_frequency',
+  'DROP TABLE account_margin',
+  'DROP TABLE account_summary',
+];
+
+/** The migrations this engine knows. */
+export const MIGRATIONS: Migrations = { 1: V1_TO_V2 };
 
 /**
  * Brings a report at version `found` to `expected` (default SCHEMA_VERSION), recreating the views and

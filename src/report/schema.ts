@@ -7,8 +7,13 @@ import { STATUS_NAMES, type ModelName } from '../margin/types.js';
 import type { Family } from '../scenarios/types.js';
 import { sqlString } from './sql.js';
 
-/** Version of the layout below; bump it (and add a migration in migrations.ts) on any change. */
-export const SCHEMA_VERSION = 1;
+/**
+ * Version of the layout below; bump it (and add a migration in migrations.ts) on any change.
+ * 1: account_margin / account_summary were tables holding the account, unit and currency strings per row.
+ * 2: they are views over margin_rows / summary_rows (integer account and symbol ids) joined with
+ *    `accounts` and `symbols`, one key string per account or symbol per run (a faster write).
+ */
+export const SCHEMA_VERSION = 2;
 
 /** Values of the `model_name` enum, in code order (code = index). */
 export const MODEL_NAMES: readonly ModelName[] = ['deribit-pm', 'span', 'var-hs', 'var-mc', 'standard'];
@@ -23,6 +28,24 @@ export const TYPE_DDL: Record<string, string> = {
   margin_status: `CREATE TYPE margin_status AS ${enumOf(STATUS_NAMES)}`,
   scenario_family: `CREATE TYPE scenario_family AS ${enumOf(FAMILY_NAMES)}`,
 };
+
+/** The value columns of account_margin after (run_id, model, account, unit, currency), in order. */
+export const MARGIN_VALUE_COLUMNS: readonly (readonly [string, string])[] = [
+  ['im', 'DOUBLE'], ['mm', 'DOUBLE'], ['equity', 'DOUBLE'], ['margin_ratio', 'DOUBLE'], ['available', 'DOUBLE'],
+  ['status', 'margin_status NOT NULL'], ['scenario_set', 'scenario_family'], ['worst_scenario', 'INTEGER'],
+  ['worst_case', 'DOUBLE'], ['roll_shock', 'DOUBLE'], ['delta_shock', 'DOUBLE'], ['risk_matrix_margin', 'DOUBLE'],
+  ['scan_risk', 'DOUBLE'], ['som', 'DOUBLE'], ['var', 'DOUBLE'], ['es', 'DOUBLE'], ['liquidity_addon', 'DOUBLE'],
+  ['standard_im', 'DOUBLE'], ['standard_mm', 'DOUBLE'], ['saving', 'DOUBLE'],
+];
+/** The value columns of account_summary after (run_id, model, account, currency), in order. */
+export const SUMMARY_VALUE_COLUMNS: readonly (readonly [string, string])[] = [
+  ['equity', 'DOUBLE'], ['im', 'DOUBLE'], ['mm', 'DOUBLE'], ['margin_ratio', 'DOUBLE'], ['available', 'DOUBLE'],
+  ['status', 'margin_status NOT NULL'], ['standard_im', 'DOUBLE'], ['standard_mm', 'DOUBLE'], ['saving', 'DOUBLE'],
+];
+const ddlOf = (cols: readonly (readonly [string, string])[]) => cols.map(([n, t]) => `    ${n} ${t}`).join(',\n');
+const MARGIN_VALUE_DDL = ddlOf(MARGIN_VALUE_COLUMNS);
+const SUMMARY_VALUE_DDL = ddlOf(SUMMARY_VALUE_COLUMNS);
+const valuesOf = (alias: string, cols: readonly (readonly [string, string])[]) => cols.map(([n]) => `${alias}.${n}`).join(', ');
 
 /** Tables, in creation order. Amounts are DOUBLE in the row's currency; NULL = does not apply. */
 export const TABLE_DDL: Record<string, string> = {
@@ -81,47 +104,29 @@ export const TABLE_DDL: Record<string, string> = {
     model_value DOUBLE,
     model_minus_mark DOUBLE
   )`,
-  account_margin: `CREATE TABLE account_margin (
+  accounts: `CREATE TABLE accounts (
     run_id INTEGER NOT NULL,
-    model model_name NOT NULL,
-    account VARCHAR NOT NULL,
-    unit VARCHAR NOT NULL,
-    currency VARCHAR NOT NULL,
-    im DOUBLE,
-    mm DOUBLE,
-    equity DOUBLE,
-    margin_ratio DOUBLE,
-    available DOUBLE,
-    status margin_status NOT NULL,
-    scenario_set scenario_family,
-    worst_scenario INTEGER,
-    worst_case DOUBLE,
-    roll_shock DOUBLE,
-    delta_shock DOUBLE,
-    risk_matrix_margin DOUBLE,
-    scan_risk DOUBLE,
-    som DOUBLE,
-    var DOUBLE,
-    es DOUBLE,
-    liquidity_addon DOUBLE,
-    standard_im DOUBLE,
-    standard_mm DOUBLE,
-    saving DOUBLE
+    account_id INTEGER NOT NULL,
+    account VARCHAR NOT NULL
   )`,
-  account_summary: `CREATE TABLE account_summary (
+  symbols: `CREATE TABLE symbols (
+    run_id INTEGER NOT NULL,
+    symbol_id INTEGER NOT NULL,
+    symbol VARCHAR NOT NULL
+  )`,
+  margin_rows: `CREATE TABLE margin_rows (
     run_id INTEGER NOT NULL,
     model model_name NOT NULL,
-    account VARCHAR NOT NULL,
-    currency VARCHAR NOT NULL,
-    equity DOUBLE,
-    im DOUBLE,
-    mm DOUBLE,
-    margin_ratio DOUBLE,
-    available DOUBLE,
-    status margin_status NOT NULL,
-    standard_im DOUBLE,
-    standard_mm DOUBLE,
-    saving DOUBLE
+    account_id INTEGER NOT NULL,
+    unit_id INTEGER NOT NULL,
+    currency_id INTEGER NOT NULL,
+${MARGIN_VALUE_DDL}
+  )`,
+  summary_rows: `CREATE TABLE summary_rows (
+    run_id INTEGER NOT NULL,
+    model model_name NOT NULL,
+    account_id INTEGER NOT NULL,
+${SUMMARY_VALUE_DDL}
   )`,
   rejected_rows: `CREATE TABLE rejected_rows (
     run_id INTEGER NOT NULL,
@@ -135,8 +140,21 @@ export const TABLE_DDL: Record<string, string> = {
 
 const LATEST = '(SELECT max(run_id) FROM runs)';
 
-/** Views for the common questions; each answers for the latest run (the largest run_id). */
+/**
+ * Views, in creation order: account_margin and account_summary (every run, with the account, unit and
+ * currency names joined in), then the common questions, each answering for the latest run (the largest run_id).
+ */
 export const VIEW_DDL: Record<string, string> = {
+  account_margin: `CREATE OR REPLACE VIEW account_margin AS
+    SELECT m.run_id, m.model, a.account, u.symbol AS unit, c.symbol AS currency, ${valuesOf('m', MARGIN_VALUE_COLUMNS)}
+    FROM margin_rows m
+    JOIN accounts a ON a.run_id = m.run_id AND a.account_id = m.account_id
+    JOIN symbols u ON u.run_id = m.run_id AND u.symbol_id = m.unit_id
+    JOIN symbols c ON c.run_id = m.run_id AND c.symbol_id = m.currency_id`,
+  account_summary: `CREATE OR REPLACE VIEW account_summary AS
+    SELECT s.run_id, s.model, a.account, 'USD' AS currency, ${valuesOf('s', SUMMARY_VALUE_COLUMNS)}
+    FROM summary_rows s
+    JOIN accounts a ON a.run_id = s.run_id AND a.account_id = s.account_id`,
   margin_calls: `CREATE OR REPLACE VIEW margin_calls AS
     SELECT run_id, model, account, unit, currency, status, equity, im, mm, margin_ratio,
            im - equity AS im_shortfall, greatest(mm - equity, 0) AS mm_shortfall

@@ -112,11 +112,15 @@ async function writeBody(c: DuckDBConnection, runId: number, run: RunRecord, opt
   done('instruments', await writeInstruments(c, runId, run.market, run.modelValue));
   done('rejected_rows', await writeRejected(c, runId, run.rejected));
 
+  done('accounts', await writeAccounts(c, runId, run.accountKey));
+  const symbols = symbolsOf(run.margin);
+  done('symbols', await writeSymbols(c, runId, symbols.names));
+
   rows = 0;
-  for (const m of run.margin) rows += await writeMargin(c, runId, m, run.accountKey);
+  for (let k = 0; k < run.margin.length; k++) rows += await writeMargin(c, runId, run.margin[k]!, symbols.unitIds[k]!, symbols.currencyIds[k]!);
   done('account_margin', rows);
   rows = 0;
-  for (const s of run.summaries) rows += await writeSummary(c, runId, s, run.accountKey);
+  for (const s of run.summaries) rows += await writeSummary(c, runId, s);
   done('account_summary', rows);
 
   await writeRunRow(c, runId, run);
@@ -220,25 +224,71 @@ function savingOf(standardIm: Float64Array, im: Float64Array, n: number): Float6
 
 const amount = (values: Float64Array): AppendColumn => ({ type: 'DOUBLE', values, nanIsNull: true });
 
+/** One `accounts` row per key of the run: the names account_margin and account_summary join in. */
+async function writeAccounts(c: DuckDBConnection, runId: number, accountKey: string[]): Promise<number> {
+  const n = accountKey.length;
+  const ids = new Int32Array(n);
+  for (let i = 0; i < n; i++) ids[i] = i;
+  await appendColumns(c, 'accounts', [
+    { type: 'INTEGER', values: constInt(n, runId) },
+    { type: 'INTEGER', values: ids },
+    { type: 'VARCHAR', value: (i) => accountKey[i]! },
+  ], n);
+  return n;
+}
+
 /**
- * Margin rows straight into account_margin: numbers and enum codes (model, status, scenario set) are
- * copied a chunk at a time; account keys, units and currencies are the only per-row strings.
+ * The run's unit and currency names as one dictionary (`symbols`), and per margin block the symbol id
+ * of each of its unit and currency codes.
  */
-async function writeMargin(c: DuckDBConnection, runId: number, m: MarginRows, accountKey: string[]): Promise<number> {
+function symbolsOf(margin: MarginRows[]): { names: string[]; unitIds: Int32Array[]; currencyIds: Int32Array[] } {
+  const names: string[] = [];
+  const index = new Map<string, number>();
+  const idsOf = (list: string[]) => Int32Array.from(list, (name) => {
+    let id = index.get(name);
+    if (id === undefined) { id = names.length; names.push(name); index.set(name, id); }
+    return id;
+  });
+  return { names, unitIds: margin.map((m) => idsOf(m.unitNames)), currencyIds: margin.map((m) => idsOf(m.currencyNames)) };
+}
+
+async function writeSymbols(c: DuckDBConnection, runId: number, names: string[]): Promise<number> {
+  const n = names.length;
+  if (n === 0) return 0;
+  const ids = new Int32Array(n);
+  for (let i = 0; i < n; i++) ids[i] = i;
+  await appendColumns(c, 'symbols', [
+    { type: 'INTEGER', values: constInt(n, runId) },
+    { type: 'INTEGER', values: ids },
+    { type: 'VARCHAR', value: (i) => names[i]! },
+  ], n);
+  return n;
+}
+
+/**
+ * Margin rows straight into margin_rows (read through the account_margin view): numbers, account ids,
+ * symbol ids and enum codes (model, status, scenario set) are copied a chunk at a time; no per-row strings.
+ * `unitIds` / `currencyIds`: symbol id per code of the block's unitNames / currencyNames.
+ */
+async function writeMargin(c: DuckDBConnection, runId: number, m: MarginRows, unitIds: Int32Array, currencyIds: Int32Array): Promise<number> {
   const n = m.count;
   const family = MODEL_SCENARIO_SET[m.model];
-  const units = m.unitNames;
-  const currencies = m.currencyNames;
+  const unit = new Int32Array(n);
+  const currency = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     if (m.status[i]! >= STATUS_NAMES.length) throw new Error(`MarginRows(${m.model}) row ${i}: status code ${m.status[i]} is not one of ${STATUS_NAMES.join(', ')}`);
-    if (units[m.unit[i]!] === undefined || currencies[m.currency[i]!] === undefined) throw new Error(`MarginRows(${m.model}) row ${i}: unit ${m.unit[i]} or currency ${m.currency[i]} has no name`);
+    const u = unitIds[m.unit[i]!];
+    const k = currencyIds[m.currency[i]!];
+    if (u === undefined || k === undefined) throw new Error(`MarginRows(${m.model}) row ${i}: unit ${m.unit[i]} or currency ${m.currency[i]} has no name`);
+    unit[i] = u;
+    currency[i] = k;
   }
-  await appendColumns(c, 'account_margin', [
+  await appendColumns(c, 'margin_rows', [
     { type: 'INTEGER', values: constInt(n, runId) },
     { type: 'CODE8', values: new Uint8Array(n).fill(codeOf(MODEL_NAMES, m.model, 'model')) },
-    { type: 'VARCHAR', value: (i) => accountKey[m.account[i]!]! },
-    { type: 'VARCHAR', value: (i) => units[m.unit[i]!]! },
-    { type: 'VARCHAR', value: (i) => currencies[m.currency[i]!]! },
+    { type: 'INTEGER', values: m.account.length === n ? m.account : m.account.subarray(0, n) },
+    { type: 'INTEGER', values: unit },
+    { type: 'INTEGER', values: currency },
     amount(m.im), amount(m.mm), amount(m.equity), amount(m.marginRatio), amount(m.available),
     { type: 'CODE8', values: m.status },
     family === null ? { type: 'VARCHAR', value: () => null } : { type: 'CODE8', values: new Uint8Array(n).fill(codeOf(FAMILY_NAMES, family, 'scenario set')) },
@@ -249,16 +299,16 @@ async function writeMargin(c: DuckDBConnection, runId: number, m: MarginRows, ac
   return n;
 }
 
-async function writeSummary(c: DuckDBConnection, runId: number, s: AccountSummaryRows, accountKey: string[]): Promise<number> {
+/** Summary rows into summary_rows (read through the account_summary view, which adds currency 'USD'). */
+async function writeSummary(c: DuckDBConnection, runId: number, s: AccountSummaryRows): Promise<number> {
   const n = s.count;
   for (let i = 0; i < n; i++) {
     if (s.status[i]! >= STATUS_NAMES.length) throw new Error(`AccountSummaryRows(${s.model}) row ${i}: status code ${s.status[i]} is not one of ${STATUS_NAMES.join(', ')}`);
   }
-  await appendColumns(c, 'account_summary', [
+  await appendColumns(c, 'summary_rows', [
     { type: 'INTEGER', values: constInt(n, runId) },
     { type: 'CODE8', values: new Uint8Array(n).fill(codeOf(MODEL_NAMES, s.model, 'model')) },
-    { type: 'VARCHAR', value: (i) => accountKey[s.account[i]!]! },
-    { type: 'VARCHAR', value: () => 'USD' },
+    { type: 'INTEGER', values: s.account.length === n ? s.account : s.account.subarray(0, n) },
     amount(s.equity), amount(s.im), amount(s.mm), amount(s.marginRatio), amount(s.available),
     { type: 'CODE8', values: s.status },
     amount(s.standardIm), amount(s.standardMm), amount(savingOf(s.standardIm, s.im, n)),

@@ -1,13 +1,14 @@
 /**
  * appendColumns writes NULLs into the validity mask 64 rows at a time: the NULL positions read back must
  * be exactly the NaN (DOUBLE) and negative (INTEGER) positions, across word (64-row) and chunk
- * (2,048-row) boundaries; values elsewhere round-trip exactly.
+ * (2,048-row) boundaries; values elsewhere round-trip exactly. Full chunks reuse one data chunk, so a
+ * chunk's NULLs must not leak into the next (patterns with NULLs in one chunk only).
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { appendColumns, CHUNK_ROWS } from '../../src/report/appendColumns.js';
 
-const N = 2 * CHUNK_ROWS + 904; // three chunks, the last one partial
+const N = 3 * CHUNK_ROWS + 904; // four chunks, the last one partial
 let inst: DuckDBInstance;
 let c: DuckDBConnection;
 
@@ -24,6 +25,8 @@ const patterns: [string, (i: number) => boolean][] = [
   ['all null', () => true],
   ['only the last row', (i) => i === N - 1],
   ['second chunk only', (i) => i >= CHUNK_ROWS && i < 2 * CHUNK_ROWS],
+  ['first chunk only', (i) => i < CHUNK_ROWS],
+  ['first chunk all, then every 3rd row of the third', (i) => i < CHUNK_ROWS || (i >= 2 * CHUNK_ROWS && i < 3 * CHUNK_ROWS && i % 3 === 0)],
 ];
 
 describe('appendColumns NULLs', () => {

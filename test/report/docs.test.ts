@@ -42,6 +42,13 @@ describe('docs/report.md', () => {
     expect(documentedColumns(table).sort()).toEqual(cols.map((c) => c.column_name as string).sort());
   });
 
+  // the two views that give the stored rows their names back are documented column by column too
+  test.each(['account_margin', 'account_summary'])('every column of view %s is documented', async (view) => {
+    const cols = await query(db, `SELECT column_name FROM duckdb_columns() WHERE table_name = '${view}' ORDER BY column_index`);
+    expect(cols.length).toBeGreaterThan(10);
+    expect(documentedColumns(view).sort()).toEqual(cols.map((c) => c.column_name as string).sort());
+  });
+
   test.each(REPORT_VIEWS)('view %s is described', (view) => {
     expect(doc).toContain(`### \`${view}\``);
   });

@@ -12,6 +12,7 @@ import { migrateSchema } from '../../src/report/migrations.js';
 import { SCHEMA_VERSION } from '../../src/report/schema.js';
 import { writeRun } from '../../src/report/writer.js';
 import { sampleRun } from './fixtures/sampleRun.js';
+import { V1_REPORT_SQL } from './fixtures/v1Report.js';
 import { query, reportState, rmTmp, tmpDir } from './helpers.js';
 
 let dir: string;
@@ -41,8 +42,8 @@ async function reportAtVersion(name: string, version: number): Promise<string> {
 describe('refused versions', () => {
   test.each([
     // [found version, what the message says]
-    [SCHEMA_VERSION - 1, /report schema version 0 is older than this engine's version 1 and cannot be migrated/],
-    [SCHEMA_VERSION + 1, /report schema version 2 is newer than this engine's version 1/],
+    [0, new RegExp(`report schema version 0 is older than this engine's version ${SCHEMA_VERSION} and cannot be migrated \\(no migration from version 0\\)`)],
+    [SCHEMA_VERSION + 1, new RegExp(`report schema version ${SCHEMA_VERSION + 1} is newer than this engine's version ${SCHEMA_VERSION}`)],
   ])('version %i is refused and the file is unchanged', async (version, message) => {
     const f = await reportAtVersion(`v${version}.duckdb`, version);
     const before = await reportState(f);
@@ -57,21 +58,57 @@ describe('refused versions', () => {
 
 describe('migration', () => {
   test('an older report with a migration path is migrated, then accepts runs', async () => {
-    // a "version 0" report: the current layout without account_summary.saving
-    const f = await reportAtVersion('v0-migratable.duckdb', 0);
-    await sql(f, 'DROP VIEW top_margin_consumers; ALTER TABLE account_summary DROP COLUMN saving');
-    const migrations = { 0: ['ALTER TABLE account_summary ADD COLUMN saving DOUBLE'] };
+    // a "previous version" report: the current layout without summary_rows.saving
+    const previous = SCHEMA_VERSION - 1;
+    const f = await reportAtVersion('previous-migratable.duckdb', previous);
+    await sql(f, 'DROP VIEW top_margin_consumers; DROP VIEW account_summary; ALTER TABLE summary_rows DROP COLUMN saving');
+    const migrations = { [previous]: ['ALTER TABLE summary_rows ADD COLUMN saving DOUBLE'] };
     const inst = await DuckDBInstance.create(f);
     const c = await inst.connect();
     await c.run('BEGIN TRANSACTION');
-    await migrateSchema(c, f, 0, 'test', migrations, 1);
+    await migrateSchema(c, f, previous, 'test', migrations, SCHEMA_VERSION);
     await c.run('COMMIT');
     c.closeSync(); inst.closeSync();
-    expect(await query(f, 'SELECT version, engine_version FROM schema_meta')).toEqual([{ version: 1, engine_version: 'test' }]);
+    expect(await query(f, 'SELECT version, engine_version FROM schema_meta')).toEqual([{ version: SCHEMA_VERSION, engine_version: 'test' }]);
     expect((await writeRun(f, sampleRun())).runId).toBe(2);
     expect(await query(f, 'SELECT run_id, count(saving)::INTEGER AS n FROM account_summary GROUP BY 1 ORDER BY 1'))
       .toEqual([{ run_id: 1, n: 0 }, { run_id: 2, n: 3 }]);
     expect((await query(f, 'SELECT count(*)::INTEGER AS n FROM top_margin_consumers'))[0]!.n).toBe(4);
+  });
+
+  test('a version-1 report (account strings in account_margin / account_summary tables) is migrated by the next run', async () => {
+    const f = join(dir, 'v1.duckdb');
+    await sql(f, V1_REPORT_SQL.join(';\n'));
+    const marginSql = 'SELECT * FROM account_margin WHERE run_id = 1 ORDER BY model, account, unit';
+    const summarySql = 'SELECT * FROM account_summary WHERE run_id = 1 ORDER BY model, account';
+    const margin = await query(f, marginSql);
+    const summary = await query(f, summarySql);
+    expect(margin).toHaveLength(5);
+    expect(summary).toHaveLength(3);
+    expect((await writeRun(f, sampleRun())).runId).toBe(2);
+    expect(await query(f, 'SELECT version FROM schema_meta')).toEqual([{ version: SCHEMA_VERSION }]);
+    // run 1 reads back exactly as before, columns in the same order; the migrated ids are dense per run
+    expect(await query(f, marginSql)).toEqual(margin);
+    expect(await query(f, summarySql)).toEqual(summary);
+    expect(Object.keys((await query(f, marginSql))[0]!)).toEqual(Object.keys(margin[0]!));
+    expect(await query(f, `SELECT account_id, account FROM accounts WHERE run_id = 1 ORDER BY account_id`))
+      .toEqual([{ account_id: 0, account: 'alice' }, { account_id: 1, account: 'bob' }, { account_id: 2, account: "o'neil" }]);
+    expect(await query(f, `SELECT list(symbol ORDER BY symbol_id) AS s FROM symbols WHERE run_id = 1`)).toEqual([{ s: ['BTC', 'ETH', 'USD', 'USDC'] }]);
+    // the old tables are gone, the views answer for the new run
+    expect(await query(f, `SELECT table_name FROM duckdb_tables() WHERE table_name IN ('account_margin', 'account_summary')`)).toEqual([]);
+    expect((await query(f, 'SELECT DISTINCT run_id FROM margin_calls'))).toEqual([{ run_id: 2 }]);
+    expect((await query(f, 'SELECT count(*)::INTEGER AS n FROM top_margin_consumers'))[0]!.n).toBe(4);
+  });
+
+  test('a refused migration of a version-1 report leaves it at version 1', async () => {
+    const f = join(dir, 'v1-refused.duckdb');
+    await sql(f, V1_REPORT_SQL.join(';\n'));
+    const before = await query(f, 'SELECT count(*)::INTEGER AS n FROM account_margin');
+    const boom = new Error('stop after the migration');
+    await expect(writeRun(f, sampleRun(), { onTableWritten: () => { throw boom; } })).rejects.toBe(boom);
+    expect(await query(f, 'SELECT version FROM schema_meta')).toEqual([{ version: 1 }]);
+    expect(await query(f, `SELECT table_type FROM information_schema.tables WHERE table_name = 'account_margin'`)).toEqual([{ table_type: 'BASE TABLE' }]);
+    expect(await query(f, 'SELECT count(*)::INTEGER AS n FROM account_margin')).toEqual(before);
   });
 
   test('a gap in the migration path is refused before any statement runs', async () => {
