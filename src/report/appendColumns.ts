@@ -63,37 +63,31 @@ function itemsOf<T extends { length: number }>(vector: DuckDBVector, ctor: abstr
   return items instanceof ctor && items.length >= n ? items : null;
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 /**
- * Marks rows [0, n) NULL where `isNull(row)` and every other row valid (the vector may be reused): the
- * validity words are written 64 rows at a time when the binding exposes them, else row by row through setItem.
+ * Marks rows [0, n) NULL where `src[offset + row]` is NaN (`negative` false) or negative (`negative`
+ * true), and every other row valid (the vector may be reused). The validity words are written through a
+ * 32-bit view of the mask when the binding exposes it (little-endian: row r is bit r & 31 of word r >> 5),
+ * else row by row through setItem.
  */
-function markNulls(vector: DuckDBVector, n: number, isNull: (row: number) => boolean): void {
+function markNulls(vector: DuckDBVector, n: number, src: Float64Array | Int32Array, offset: number, negative: boolean): void {
   const v = vector as unknown as WritableVector;
-  const existing = (vector as unknown as { validity?: { data?: unknown } }).validity?.data;
-  if (existing instanceof BigUint64Array) existing.fill(0xffffffffffffffffn); // a reused chunk: forget the last fill's NULLs
+  const validity = (vector as unknown as { validity?: { data?: unknown; offset?: number } }).validity;
+  if (validity?.data instanceof BigUint64Array) validity.data.fill(0xffffffffffffffffn); // a reused chunk: forget the last fill's NULLs
   let first = -1;
-  for (let i = 0; i < n; i++) if (isNull(i)) { first = i; break; }
+  if (negative) { for (let i = 0; i < n; i++) if (src[offset + i]! < 0) { first = i; break; } }
+  else for (let i = 0; i < n; i++) { const x = src[offset + i]!; if (x !== x) { first = i; break; } }
   if (first < 0) return;
   v.setItem(first, null); // makes the validity mask exist
-  const validity = (vector as unknown as { validity?: { data?: unknown; offset?: number } }).validity;
   const words = validity?.data;
-  if (!(words instanceof BigUint64Array) || validity!.offset !== 0 || words.length * 64 < n) {
-    for (let i = first + 1; i < n; i++) if (isNull(i)) v.setItem(i, null);
+  if (!LITTLE_ENDIAN || !(words instanceof BigUint64Array) || validity!.offset !== 0 || words.length * 64 < n) {
+    for (let i = first + 1; i < n; i++) { const x = src[offset + i]!; if (negative ? x < 0 : x !== x) v.setItem(i, null); }
     return;
   }
-  for (let w = first >> 6; w * 64 < n; w++) {
-    let lo = 0;
-    let hi = 0;
-    let any = false;
-    const end = Math.min(64, n - w * 64);
-    for (let b = 0; b < end; b++) {
-      if (isNull(w * 64 + b)) {
-        any = true;
-        if (b < 32) lo |= 1 << b; else hi |= 1 << (b - 32);
-      }
-    }
-    if (any) words[w] = words[w]! & ~((BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0));
-  }
+  const bits = new Uint32Array(words.buffer, words.byteOffset, words.length * 2);
+  if (negative) { for (let i = first; i < n; i++) if (src[offset + i]! < 0) bits[i >> 5] = bits[i >> 5]! & ~(1 << (i & 31)); }
+  else for (let i = first; i < n; i++) { const x = src[offset + i]!; if (x !== x) bits[i >> 5] = bits[i >> 5]! & ~(1 << (i & 31)); }
 }
 
 function fillVector(vector: DuckDBVector, col: AppendColumn, offset: number, n: number): void {
@@ -104,7 +98,7 @@ function fillVector(vector: DuckDBVector, col: AppendColumn, offset: number, n: 
       const items = itemsOf(vector, Float64Array, n);
       if (items) items.set(src.subarray(offset, offset + n));
       else for (let i = 0; i < n; i++) v.setItem(i, src[offset + i]!);
-      if (col.nanIsNull) markNulls(vector, n, (i) => src[offset + i] !== src[offset + i]);
+      if (col.nanIsNull) markNulls(vector, n, src, offset, false);
       break;
     }
     case 'INTEGER': {
@@ -112,7 +106,7 @@ function fillVector(vector: DuckDBVector, col: AppendColumn, offset: number, n: 
       const items = itemsOf(vector, Int32Array, n);
       if (items) items.set(src.subarray(offset, offset + n));
       else for (let i = 0; i < n; i++) v.setItem(i, src[offset + i]!);
-      if (col.negativeIsNull) markNulls(vector, n, (i) => src[offset + i]! < 0);
+      if (col.negativeIsNull) markNulls(vector, n, src, offset, true);
       break;
     }
     case 'CODE8': {
