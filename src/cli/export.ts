@@ -11,10 +11,10 @@ Usage: margin-engine export --db FILE.duckdb --table NAME --out FILE.parquet
 
 Options:
   --db FILE      the report written by \`margin-engine run\` or \`demo\` (opened read-only)
-  --table NAME   any table (runs, scenarios, instruments, account_margin, account_summary,
-                 rejected_rows, schema_meta) or view (margin_calls, top_margin_consumers,
-                 pm_saving_by_underlying, worst_scenarios_by_frequency); an unknown name lists those
-                 the file holds
+  --table NAME   any table (runs, scenarios, instruments, accounts, symbols, margin_rows, summary_rows,
+                 rejected_rows, schema_meta) or view (account_margin, account_summary, margin_calls,
+                 top_margin_consumers, pm_saving_by_underlying, worst_scenarios_by_frequency); an
+                 unknown name lists those the file holds
   --out FILE     the Parquet file to write (written under a temporary name, then renamed; replaced
                  when it exists)
 
