@@ -212,7 +212,13 @@ async function runStarted(opts: RunOptions, timer: PhaseTimer, scenarioModels: S
     summaries: summaries.map(toSummaryRows),
     rejected,
   };
-  const { runId } = await timer.time('report', () => writeRun(opts.db!, record));
+  // progress: rows written so far out of every row of the run (the COMMIT follows the last table)
+  const totalRows = outcome.scenarioSets.reduce((n, x) => n + x.count * x.underlyings.length, 0) + market.instruments.count + rejected.length +
+    2 * book.accountCount + margin.reduce((n, m) => n + m.count, 0) + summaries.reduce((n, x) => n + x.count, 0) + 1;
+  const { runId } = await timer.time('report', (update) => {
+    let written = 0;
+    return writeRun(opts.db!, record, { onTableWritten: (_table, rows) => update((written += rows)) });
+  }, totalRows, 'report (rows written)');
   outcome.runId = runId;
   return outcome;
 }
