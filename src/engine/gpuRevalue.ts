@@ -6,6 +6,15 @@
  *   futures, perpetuals   USD F·m', coin 1 − 1/(1+m')   (host only)
  *   spot rows S_u·m (host only)
  * The matrix is stored as float32 on shared memory (so the cpu pool can aggregate it without a copy).
+ *
+ * Where the time goes (full chain 1,590 options × 10,000 scenarios, llvmpipe on 2 cores, `timings`):
+ * the device run with its readback dominates, then the host assembly of the USD and coin rows (≈ 100 ms,
+ * about half of it first-touch page faults of the fresh 128 MB output); packing the inputs, the delta-one
+ * and spot rows take a few ms. On the device, texture reads (gpu.js's index arithmetic per read) cost
+ * more than the Black-76 arithmetic, so the inputs are packed in float64 on the host into one
+ * instrument table and one scenario table (σ'_up/down precomputed with shockedVol), and each thread
+ * computes four scenarios of one instrument (Array(4) output, read back raw: one flat Float32Array per
+ * tile, no JS-side 2D arrays). See kernels/revalueGpu.ts.
  */
 import type { Market } from '../model/market.js';
 import { KIND_OPTION } from '../model/market.js';
@@ -14,12 +23,15 @@ import type { Params } from '../params/params.js';
 import { pnlRowCount, type PnlMatrix } from './types.js';
 import { revalueColumns, sharedArray, type RevalueColumns } from './revalueColumns.js';
 import { writeSpotRows } from './spotRows.js';
-import { checkKernelClass, flatten2D, type DeviceBackend, type GpuInstance, type GpuKernel } from './gpuDevice.js';
+import { checkKernelClass, type DeviceBackend, type GpuInstance, type GpuKernel } from './gpuDevice.js';
 import { addKernelFunctions, kernelSource } from '../pricing/kernelSource.js';
 import { normCdf32 } from '../../kernels/normal.js';
 import { black76Norm32 } from '../../kernels/black76.js';
 import { shockedVol } from '../../kernels/revalue.js';
-import { movedValueKernel } from '../../kernels/revalueGpu.js';
+import {
+  movedValueKernel, movedValue32, INSTRUMENT_ROW, SCENARIO_ROW, SHOCK_DOWN, SHOCK_SCALED, SHOCK_SCALED_FLOORED, SHOCK_UP,
+} from '../../kernels/revalueGpu.js';
+import { VOL_DOWN, VOL_MULT, VOL_REL_DOWN, VOL_REL_UP, VOL_UP } from '../scenarios/types.js';
 
 /** Tile sides: scenarios × instruments per kernel run (≤ 16,384 each). */
 export const REVALUE_TILE_SCENARIOS = 4096;
@@ -27,44 +39,151 @@ export const REVALUE_TILE_INSTRUMENTS = 2048;
 
 type Fn = (...a: number[]) => number;
 
+/**
+ * One option's USD and coin rows over `n` scenarios from its moved values `w[w0 …]` (float32 from the device), in
+ * float64: out[usd + x] = F·(w − v0), out[coin + x] = w/(1+m) − v0 with 1+m = growth[g0 + x]. A function of
+ * its own so the hot loop stays monomorphic and optimised.
+ */
+function assembleRow(
+  w: Float32Array, w0: number, n: number, F: number, v0: number, growth: Float64Array, g0: number,
+  out: Float32Array, usd: number, coin: number,
+): void {
+  for (let x = 0; x < n; x++) {
+    const v = w[w0 + x]!;
+    out[usd + x] = F * (v - v0);
+    out[coin + x] = v / growth[g0 + x]! - v0;
+  }
+}
+
+/** Rows of one float32 table as views (gpu.js uploads an array of rows as a 2D texture). */
+function rowsOf(data: Float32Array, rows: number, width: number): Float32Array[] {
+  const r = new Array<Float32Array>(rows);
+  for (let y = 0; y < rows; y++) r[y] = data.subarray(y * width, (y + 1) * width);
+  return r;
+}
+
+/**
+ * The packed instrument table of kernels/revalueGpu.ts for the options `opts` (indices into `c`):
+ * [±k, T, r, σ'_up, σ, σ'_down, σ, u] per option, σ'_up/down from kernels/revalue.ts shockedVol in float64.
+ */
+export function packInstruments(c: RevalueColumns, opts: Int32Array): Float32Array[] {
+  const t = new Float32Array(opts.length * INSTRUMENT_ROW);
+  for (let o = 0; o < opts.length; o++) {
+    const i = opts[o]!;
+    const T = c.tYears[i]!;
+    const sigma = c.sigma[i]!;
+    const vu = c.volRangeUp[i]!;
+    const b = o * INSTRUMENT_ROW;
+    t[b] = c.isCall[i] === 1 ? c.k[i]! : -c.k[i]!;
+    t[b + 1] = T;
+    t[b + 2] = c.rate[i]!;
+    t[b + 3] = shockedVol(sigma, T, VOL_UP, 0, vu, c.volRangeDown, c.minVolForShockUp, c.shortTermVegaPower, c.longTermVegaPower);
+    t[b + 4] = sigma;
+    t[b + 5] = shockedVol(sigma, T, VOL_DOWN, 0, vu, c.volRangeDown, c.minVolForShockUp, c.shortTermVegaPower, c.longTermVegaPower);
+    t[b + 6] = sigma;
+    t[b + 7] = c.underlying[i]!;
+  }
+  return rowsOf(t, opts.length, INSTRUMENT_ROW);
+}
+
+/** The packed scenario table of kernels/revalueGpu.ts: [1+m, Δt, σ' column, g] per scenario × underlying. */
+export function packScenarios(c: RevalueColumns): Float32Array[] {
+  const n = c.scenarios * c.underlyings;
+  const t = new Float32Array(n * SCENARIO_ROW);
+  for (let j = 0; j < n; j++) {
+    const rule = c.volRule[j]!;
+    const p = c.volParam[j]!;
+    let code = SHOCK_SCALED;
+    let g = 1;
+    if (rule === VOL_UP) code = SHOCK_UP;
+    else if (rule === VOL_DOWN) code = SHOCK_DOWN;
+    else if (rule === VOL_REL_UP) { code = SHOCK_SCALED_FLOORED; g = 1 + p; }
+    else if (rule === VOL_REL_DOWN) { code = SHOCK_SCALED_FLOORED; g = 1 - p; }
+    else if (rule === VOL_MULT) g = p;
+    const b = j * SCENARIO_ROW;
+    t[b] = 1 + c.move[j]!;
+    t[b + 1] = c.dtYears[Math.floor(j / c.underlyings)]!;
+    t[b + 2] = code;
+    t[b + 3] = g;
+  }
+  return rowsOf(t, n, SCENARIO_ROW);
+}
+
 /** Revaluation on one gpu.js device. */
 export class GpuRevaluer {
   private kernel: GpuKernel | null = null;
   private shape = '';
   /** the gpu.js kernel class that ran (set after the first run) */
   kernelClass = '';
+  /** milliseconds of the last revalue call by part (profiling) */
+  timings: Record<string, number> = {};
 
   constructor(private readonly gpu: GpuInstance, readonly backend: DeviceBackend) {
-    addKernelFunctions(gpu, [normCdf32 as Fn, black76Norm32 as Fn, shockedVol as Fn]);
+    addKernelFunctions(gpu, [normCdf32 as Fn, black76Norm32 as Fn, movedValue32 as Fn]);
   }
 
+  /** The kernel for tiles of `width` scenarios (a multiple of 4: four per thread) × `height` instruments. */
   private kernelFor(width: number, height: number): GpuKernel {
     const shape = `${width}x${height}`;
     if (this.kernel === null || this.shape !== shape) {
       this.kernel?.destroy?.();
+      // pipeline: the run leaves its output in a texture; readTile reads it as one flat Float32Array
+      // (gpu.js would otherwise build [height][width/4] arrays of 4-element arrays on the JS side)
       this.kernel = this.gpu.createKernel(kernelSource(movedValueKernel as unknown as Fn), {
-        output: [width, height], precision: 'single', tactic: 'precision', optimizeFloatMemory: true, dynamicArguments: true,
+        output: [width / 4, height], precision: 'single', tactic: 'precision', dynamicArguments: true,
+        pipeline: true, returnType: 'Array(4)',
       });
       this.shape = shape;
     }
     return this.kernel;
   }
 
+  /**
+   * The last run's moved values as one flat array, [y * width + x] (x the scenario within the tile): the
+   * raw RGBA float texels of the output texture, which hold four consecutive scenarios each.
+   */
+  private async readTile(kernel: GpuKernel, result: unknown, width: number, height: number): Promise<Float32Array> {
+    const raw = (kernel.kernel as { renderRawOutput?: () => Float32Array | Promise<Float32Array> } | undefined)?.renderRawOutput;
+    if (typeof raw === 'function') {
+      const flat = await raw.call(kernel.kernel);
+      if (flat instanceof Float32Array && flat.length >= width * height) return flat;
+    }
+    // fallback (a device without raw readback): the texture's nested arrays
+    const nested = (await (result as { toArray(): unknown }).toArray()) as ArrayLike<ArrayLike<ArrayLike<number>>>;
+    const flat = new Float32Array(width * height);
+    for (let y = 0; y < height; y++) {
+      const r = nested[y]!;
+      for (let x = 0; x < width / 4; x++) {
+        const v = r[x]!;
+        for (let q = 0; q < 4; q++) flat[y * width + 4 * x + q] = v[q]!;
+      }
+    }
+    return flat;
+  }
+
   /** The full P&L matrix (rows 2I + U × S, float32 on shared memory); see the module comment. */
   async revalue(market: Market, scenarios: ScenarioSet, params: Params): Promise<PnlMatrix> {
+    this.timings = {};
+    const t0 = performance.now();
     const c = revalueColumns(market, scenarios, params, false);
+    this.timings.columns = performance.now() - t0;
     const rows = pnlRowCount(c.instruments, c.underlyings);
     const out = sharedArray(Float32Array, rows * c.scenarios);
+    const t1 = performance.now();
     await this.fill(c, out);
+    const t2 = performance.now();
     writeSpotRows(market, scenarios, out);
+    this.timings.spot = performance.now() - t2;
+    this.timings.alloc = t1 - t0 - this.timings.columns;
     return { rows, scenarios: c.scenarios, data: out };
   }
 
   /** Writes rows [0, 2I) of `out` (USD and coin rows) from the device's moved values. */
-  async fill(c: RevalueColumns, out: Float32Array | Float64Array): Promise<void> {
+  async fill(c: RevalueColumns, out: Float32Array): Promise<void> {
     const I = c.instruments;
     const S = c.scenarios;
     const U = c.underlyings;
+    const tf = performance.now();
     // delta-one rows on the host
     for (let i = 0; i < I; i++) {
       if (c.kind[i] === KIND_OPTION) continue;
@@ -76,45 +195,51 @@ export class GpuRevaluer {
         out[(I + i) * S + s] = 1 - 1 / (1 + m1);
       }
     }
+    const td = performance.now();
+    this.timings.deltaOne = td - tf;
     // options: compact list, revalued on the device
-    const opts: number[] = [];
-    for (let i = 0; i < I; i++) if (c.kind[i] === KIND_OPTION) opts.push(i);
-    const n = opts.length;
+    let n = 0;
+    for (let i = 0; i < I; i++) if (c.kind[i] === KIND_OPTION) n++;
     if (n === 0 || S === 0) return;
-    const f32 = (a: ArrayLike<number>, idx?: number[]) => idx ? Float32Array.from(idx, (i) => a[i]!) : Float32Array.from(a);
-    const args = [
-      f32(c.isCall, opts), f32(c.k, opts), f32(c.tYears, opts), f32(c.sigma, opts), f32(c.rate, opts),
-      f32(c.volRangeUp, opts), f32(c.underlying, opts),
-      f32(c.move), f32(c.volRule), f32(c.volParam), f32(c.dtYears),
-    ];
-    // balanced tiles: the last one is not mostly padding
-    const width = Math.ceil(S / Math.ceil(S / REVALUE_TILE_SCENARIOS));
+    const opts = new Int32Array(n);
+    for (let i = 0, o = 0; i < I; i++) if (c.kind[i] === KIND_OPTION) opts[o++] = i;
+    const inst = packInstruments(c, opts);
+    const scen = packScenarios(c);
+    // 1 + m per underlying, contiguous in s (the coin rows divide by it)
+    const growth = new Float64Array(U * S);
+    for (let s = 0; s < S; s++) for (let u = 0; u < U; u++) growth[u * S + s] = 1 + c.move[s * U + u]!;
+    const tp = performance.now();
+    this.timings.pack = tp - td;
+    // balanced tiles (the last one is not mostly padding), width a multiple of 4
+    const width = 4 * Math.ceil(Math.ceil(S / Math.ceil(S / REVALUE_TILE_SCENARIOS)) / 4);
     const height = Math.ceil(n / Math.ceil(n / REVALUE_TILE_INSTRUMENTS));
     const kernel = this.kernelFor(width, height);
-    const tile = new Float32Array(width * height);
+    let kernelMs = 0;
+    let assemblyMs = 0;
+    const assemble = (tile: Float32Array, y0: number, s0: number): void => {
+      const t = performance.now();
+      const yn = Math.min(height, n - y0);
+      const sn = Math.min(width, S - s0);
+      for (let y = 0; y < yn; y++) {
+        const i = opts[y0 + y]!;
+        assembleRow(tile, y * width, sn, c.forward[i]!, c.v0[i]!, growth, c.underlying[i]! * S + s0, out, i * S + s0, (I + i) * S + s0);
+      }
+      assemblyMs += performance.now() - t;
+    };
+    // (overlapping the assembly of tile t with the device's rendering of tile t+1 was tried: no gain on
+    // 2 cores, llvmpipe's render threads already use both)
     for (let y0 = 0; y0 < n; y0 += height) {
       for (let s0 = 0; s0 < S; s0 += width) {
-        const result = await kernel(...args, y0, s0, n, S, U, c.volRangeDown, c.minVolForShockUp, c.shortTermVegaPower, c.longTermVegaPower);
+        const ta = performance.now();
+        const result = await kernel(inst, scen, y0, s0, n, S, U);
         if (this.kernelClass === '') this.kernelClass = checkKernelClass(this.backend, kernel);
-        flatten2D(result, width, height, tile);
-        const yn = Math.min(height, n - y0);
-        const sn = Math.min(width, S - s0);
-        for (let y = 0; y < yn; y++) {
-          const i = opts[y0 + y]!;
-          const F = c.forward[i]!;
-          const v0 = c.v0[i]!;
-          const u = c.underlying[i]!;
-          const usd = i * S + s0;
-          const coin = (I + i) * S + s0;
-          const t = y * width;
-          for (let x = 0; x < sn; x++) {
-            const w = tile[t + x]!;
-            out[usd + x] = F * (w - v0);
-            out[coin + x] = w / (1 + c.move[(s0 + x) * U + u]!) - v0;
-          }
-        }
+        const tile = await this.readTile(kernel, result, width, height);
+        kernelMs += performance.now() - ta;
+        assemble(tile, y0, s0);
       }
     }
+    this.timings.kernel = kernelMs;
+    this.timings.assembly = assemblyMs;
   }
 
   destroy(): void {

@@ -6,7 +6,10 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { CpuBackend } from '../../src/engine/cpuBackend.js';
-import { GpuRevaluer } from '../../src/engine/gpuRevalue.js';
+import { GpuRevaluer, packScenarios, REVALUE_TILE_SCENARIOS } from '../../src/engine/gpuRevalue.js';
+import { revalueColumns } from '../../src/engine/revalueColumns.js';
+import { VOL_DOWN, VOL_MULT, VOL_NONE, VOL_REL_DOWN, VOL_REL_UP, VOL_UP, type ScenarioSet } from '../../src/scenarios/types.js';
+import { SCENARIO_ROW, SHOCK_DOWN, SHOCK_SCALED, SHOCK_SCALED_FLOORED, SHOCK_UP } from '../../kernels/revalueGpu.js';
 import { openGpu, type GpuInstance } from '../../src/engine/gpuDevice.js';
 import { coinRow, spotRow, usdRow, type PnlMatrix } from '../../src/engine/types.js';
 import { defaultParams } from '../../src/params/params.js';
@@ -99,6 +102,79 @@ describe.skipIf(glReason !== null && !GL_REQUIRED)(`gl revaluation vs float64${g
   test('spot rows equal the float64 ones to float32 rounding', () => {
     for (let r = 2 * I; r < 2 * I + U; r++) {
       for (let s = 0; s < S; s++) expect(gl.data[r * S + s]).toBe(Math.fround(cpuN.data[r * S + s]!));
+    }
+  });
+});
+
+/**
+ * A larger deterministic set (no randomness) that crosses the gl kernel's edges: more scenarios than one
+ * tile and not a multiple of 4 (several tiles, clamped padding threads), every vol rule including an
+ * unknown code (σ unchanged) and VOL_REL_DOWN with volParam > 1 (the 0.01 floor), and time steps past
+ * most expiries (T' = 0). Moves from sin, so the set is the same on every run.
+ */
+function edgeScenarios(S: number): ScenarioSet {
+  const U2 = 2;
+  const rules = [VOL_UP, VOL_NONE, VOL_DOWN, VOL_REL_UP, VOL_REL_DOWN, VOL_MULT, 9];
+  const move = new Float64Array(S * U2);
+  const volRule = new Uint8Array(S * U2);
+  const volParam = new Float64Array(S * U2);
+  const dtDays = new Float64Array(S);
+  for (let s = 0; s < S; s++) {
+    dtDays[s] = s % 11 === 0 ? 400 : s % 3;
+    for (let u = 0; u < U2; u++) {
+      const j = s * U2 + u;
+      move[j] = Math.sin(s * 0.37 + u) * 0.5;
+      volRule[j] = rules[(s + u) % rules.length]!;
+      volParam[j] = volRule[j] === VOL_MULT ? Math.exp(-move[j]!) : (s % 5) * 0.3; // REL_DOWN with 1.2: floored
+    }
+  }
+  return {
+    family: 'stress', count: S, underlyings: ['BTC', 'ETH'], id: Int32Array.from({ length: S }, (_, s) => s),
+    label: Array.from({ length: S }, (_, s) => `e${s}`), weight: new Float64Array(S * U2).fill(1), dtDays,
+    move, deltaOneMove: Float64Array.from(move), volRule, volParam, meta: {},
+  };
+}
+
+describe('gl scenario table: each vol rule maps to the σ\' column and factor the kernel selects', () => {
+  // kernels/revalueGpu.ts module comment: [1+m, Δt, col, g]
+  const set = edgeScenarios(14);
+  const c = revalueColumns(market, set, params, false);
+  const rows = packScenarios(c);
+  const expected: Record<number, (p: number) => [number, number]> = {
+    [VOL_UP]: () => [SHOCK_UP, 1], [VOL_NONE]: () => [SHOCK_SCALED, 1], [VOL_DOWN]: () => [SHOCK_DOWN, 1],
+    [VOL_REL_UP]: (p) => [SHOCK_SCALED_FLOORED, 1 + p], [VOL_REL_DOWN]: (p) => [SHOCK_SCALED_FLOORED, 1 - p],
+    [VOL_MULT]: (p) => [SHOCK_SCALED, p], 9: () => [SHOCK_SCALED, 1],
+  };
+  test.each(Array.from({ length: 14 * 2 }, (_, j) => [j, set.volRule[j]!] as const))('row %i (rule %i)', (j, rule) => {
+    const [col, g] = expected[rule]!(set.volParam[j]!);
+    expect(rows[j]!.length).toBe(SCENARIO_ROW);
+    expect(Array.from(rows[j]!)).toEqual([Math.fround(1 + set.move[j]!), Math.fround(c.dtYears[Math.floor(j / 2)]!), col, Math.fround(g)]);
+  });
+});
+
+describe.skipIf(glReason !== null && !GL_REQUIRED)(`gl revaluation over several tiles, every vol rule, T' = 0${glReason ? ` (gl unavailable here: ${glReason})` : ''}`, () => {
+  const S2 = 2 * REVALUE_TILE_SCENARIOS + 5; // three tiles, last width not a multiple of 4
+  const set = edgeScenarios(S2);
+  let gpu: GpuInstance;
+  let gl: PnlMatrix;
+  let ref: PnlMatrix;
+  let revaluer: GpuRevaluer;
+  beforeAll(async () => {
+    gpu = await openGpu('gl');
+    revaluer = new GpuRevaluer(gpu, 'gl');
+    gl = await revaluer.revalue(market, set, params);
+    ref = await many.revalue(market, set, params);
+  });
+  afterAll(() => { revaluer?.destroy(); gpu?.destroy(); });
+
+  test.each(instruments)('%s: every cell within 5e-6·F (USD) and 5e-6 (coin) of float64', (name, i) => {
+    expect(revaluer.kernelClass).toBe('HeadlessGLKernel');
+    const F = market.instruments.forward[i]!;
+    const u = market.instruments.underlying[i]!;
+    for (let s = 0; s < S2; s++) {
+      const inputs = { instrument: name, scenario: s, rule: set.volRule[s * U + u], dtDays: set.dtDays[s] };
+      expectClose(gl.data[usdRow(i) * S2 + s]!, ref.data[usdRow(i) * S2 + s]!, 5e-6 * F, inputs);
+      expectClose(gl.data[coinRow(i, I) * S2 + s]!, ref.data[coinRow(i, I) * S2 + s]!, 5e-6, inputs);
     }
   });
 });
