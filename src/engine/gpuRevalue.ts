@@ -122,19 +122,24 @@ export class GpuRevaluer {
     addKernelFunctions(gpu, [normCdf32 as Fn, black76Norm32 as Fn, movedValue32 as Fn]);
   }
 
-  /** The kernel for tiles of `width` scenarios (a multiple of 4: four per thread) × `height` instruments. */
+  /**
+   * The kernel for tiles of `width` scenarios (a multiple of 4: four per thread) × `height` instruments.
+   * One kernel serves every shape (dynamicOutput: a new shape resizes the output, it does not compile
+   * another shader — in a run with several scenario families each family has its own width).
+   */
   private kernelFor(width: number, height: number): GpuKernel {
     const shape = `${width}x${height}`;
-    if (this.kernel === null || this.shape !== shape) {
-      this.kernel?.destroy?.();
+    if (this.kernel === null) {
       // pipeline: the run leaves its output in a texture; readTile reads it as one flat Float32Array
       // (gpu.js would otherwise build [height][width/4] arrays of 4-element arrays on the JS side)
       this.kernel = this.gpu.createKernel(kernelSource(movedValueKernel as unknown as Fn), {
         output: [width / 4, height], precision: 'single', tactic: 'precision', dynamicArguments: true,
-        pipeline: true, returnType: 'Array(4)',
+        dynamicOutput: true, pipeline: true, returnType: 'Array(4)',
       });
-      this.shape = shape;
+    } else if (this.shape !== shape) {
+      (this.kernel as unknown as { setOutput(o: number[]): void }).setOutput([width / 4, height]);
     }
+    this.shape = shape;
     return this.kernel;
   }
 

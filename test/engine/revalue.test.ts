@@ -177,4 +177,15 @@ describe.skipIf(glReason !== null && !GL_REQUIRED)(`gl revaluation over several 
       expectClose(gl.data[coinRow(i, I) * S2 + s]!, ref.data[coinRow(i, I) * S2 + s]!, 5e-6, inputs);
     }
   });
+  test('the same revaluer on another shape afterwards (the kernel resized, not rebuilt) is still within the bound', async () => {
+    const small = await revaluer.revalue(market, scenarios, params);
+    for (let i = 0; i < I; i++) {
+      const F = market.instruments.forward[i]!;
+      for (let s = 0; s < S; s++) {
+        const inputs = { instrument: market.instruments.name[i], scenario: s };
+        expectClose(small.data[usdRow(i) * S + s]!, cpuN.data[usdRow(i) * S + s]!, 5e-6 * F, inputs);
+        expectClose(small.data[coinRow(i, I) * S + s]!, cpuN.data[coinRow(i, I) * S + s]!, 5e-6, inputs);
+      }
+    }
+  });
 });
