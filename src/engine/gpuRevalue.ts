@@ -115,7 +115,11 @@ export class GpuRevaluer {
   private shape = '';
   /** the gpu.js kernel class that ran (set after the first run) */
   kernelClass = '';
-  /** milliseconds of the last revalue call by part (profiling) */
+  /**
+   * Milliseconds of the last revalue call by part (performance.now(), for profiling): columns (host
+   * inputs), alloc, deltaOne (host rows of futures and perpetuals), pack (device tables), kernel (device
+   * run + readback, every tile), assembly (host USD and coin rows of options), spot.
+   */
   timings: Record<string, number> = {};
 
   constructor(private readonly gpu: GpuInstance, readonly backend: DeviceBackend) {
