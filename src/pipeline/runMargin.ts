@@ -130,6 +130,9 @@ export async function runMargin(opts: RunOptions): Promise<RunOutcome> {
 
 async function runStarted(opts: RunOptions, timer: PhaseTimer, scenarioModels: ScenarioModelName[], needsHistory: boolean,
   starting: Promise<Backend> | null, startedAtMs: number): Promise<RunOutcome> {
+  // the input files' SHA-256 (recorded with the run) are computed alongside the load, streamed
+  const hashing = opts.db ? hashInputs(opts) : null;
+  hashing?.catch(() => undefined); // a read failure surfaces in the load with its own message
   // ---- load
   const { market, warnings, rejected: rejectedMarket, book, balances, stats, params, history } = await timer.time('load', async () => {
     const lm = await loadMarket(opts.marketDir, { onInvalid: opts.onInvalid });
@@ -193,7 +196,7 @@ async function runStarted(opts: RunOptions, timer: PhaseTimer, scenarioModels: S
   if (!opts.db) return outcome;
 
   // ---- report (one transaction)
-  const inputs = await inputRecords(opts, market, stats);
+  const inputs = inputRecords(opts, market, stats, await hashing!);
   const record: RunRecord = {
     startedAtMs,
     snapshotTimeMs: market.snapshotTimeMs,
@@ -265,13 +268,25 @@ function phaseBackends(backend: Backend | null): Record<string, PhaseBackend> {
   };
 }
 
-async function inputRecords(opts: RunOptions, market: Market, stats: LoadStats): Promise<RunInput[]> {
-  const files: Array<[string, string, number | null]> = [
-    ['instruments', join(opts.marketDir, 'instruments.arrow'), market.instruments.count],
-    ['underlyings', join(opts.marketDir, 'underlyings.arrow'), market.underlyings.length],
-    ['positions', opts.positions, stats.positionRows],
-    ['balances', opts.balances, stats.balanceRows],
+function inputFiles(opts: RunOptions): Array<[role: string, path: string]> {
+  const files: Array<[string, string]> = [
+    ['instruments', join(opts.marketDir, 'instruments.arrow')],
+    ['underlyings', join(opts.marketDir, 'underlyings.arrow')],
+    ['positions', opts.positions],
+    ['balances', opts.balances],
   ];
-  if (opts.paramsFile) files.push(['params', opts.paramsFile, null]);
-  return Promise.all(files.map(async ([role, path, rows]) => ({ role, path, sha256: await sha256File(path), rows })));
+  if (opts.paramsFile) files.push(['params', opts.paramsFile]);
+  for (const f of opts.scenarioFiles ?? []) files.push(['scenarios', f]);
+  return files;
+}
+
+function hashInputs(opts: RunOptions): Promise<string[]> {
+  return Promise.all(inputFiles(opts).map(([, path]) => sha256File(path)));
+}
+
+function inputRecords(opts: RunOptions, market: Market, stats: LoadStats, sha256: string[]): RunInput[] {
+  const rows: Record<string, number> = {
+    instruments: market.instruments.count, underlyings: market.underlyings.length, positions: stats.positionRows, balances: stats.balanceRows,
+  };
+  return inputFiles(opts).map(([role, path], k) => ({ role, path, sha256: sha256[k]!, rows: rows[role] ?? null }));
 }
