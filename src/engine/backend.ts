@@ -37,6 +37,12 @@ export interface BackendOptions {
   skipSelfCheck?: boolean;
   /** auto: skip the per-phase measurement and use the documented calibration (revaluation on the GPU backend, aggregation on cpu) */
   noCalibration?: boolean;
+  /**
+   * auto: the run's work, when known — instrument-scenario evaluations and scenarios summed over its
+   * scenario sets. A run too small to repay a device's start-up runs on cpu without starting one
+   * (see DEVICE_MIN_WORK in createBackend.ts).
+   */
+  expectedWork?: { evaluations: number; scenarios: number };
 }
 
 /** A backend that could not start: `reason` says why (recorded in BackendReport.tried). */

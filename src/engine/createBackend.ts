@@ -41,6 +41,18 @@ export async function createBackend(choice: BackendChoice, opts: BackendOptions 
 
   const tried: Partial<Record<BackendName, string>> = {};
   const selfChecks: Partial<Record<BackendName, number>> = {};
+  const work = opts.expectedWork;
+  if (work && work.evaluations < DEVICE_MIN_WORK.evaluations && work.scenarios < DEVICE_MIN_WORK.scenarios) {
+    const why = `not started: this run revalues ${work.evaluations.toLocaleString('en-US')} instrument-scenario pairs over ` +
+      `${work.scenarios.toLocaleString('en-US')} scenarios, less than a device's start-up could repay (${DEVICE_MIN_WORK.note})`;
+    tried.webgpu = why;
+    tried.gl = why;
+    const cpu = (await startChecked('cpu', opts, selfChecks)) as CpuBackend;
+    tried.cpu = 'ok';
+    cpu.report.tried = tried;
+    cpu.report.selfCheck = selfChecks;
+    return cpu;
+  }
   let device: DeviceBackend | null = null;
   for (const name of ['webgpu', 'gl'] as const) {
     try {
@@ -87,6 +99,20 @@ export async function createBackend(choice: BackendChoice, opts: BackendOptions 
     selfCheck: selfChecks,
   });
 }
+
+/**
+ * auto does not start a device for a run below both sizes. Measured (bench/README.md, 2-core machine):
+ * a gl device's start-up with self-check and per-phase measurement costs 0.3–0.8 s, while the cpu pool
+ * revalues ~15 M instrument-scenario pairs/s and aggregates ~1 G multiply-adds/s; below 5 M evaluations
+ * (~0.3 s on cpu) and 1,024 scenarios (aggregation of a 1 M-position book in ~0.1 s per 100 scenarios)
+ * no device can win back its start-up. intraday (1,606 instruments × 51 scenarios) is below; the demo's
+ * and eod's sets (≥ 11,000 scenarios) are above.
+ */
+export const DEVICE_MIN_WORK = {
+  evaluations: 5_000_000,
+  scenarios: 1_024,
+  note: 'below 5,000,000 evaluations and 1,024 scenarios the cpu pool finishes before a device has started (bench/README.md)',
+} as const;
 
 /** Starts `name` and runs its self-check. @throws BackendUnavailableError with the reason. */
 async function startChecked(name: BackendName, opts: BackendOptions, record?: Partial<Record<BackendName, number>>): Promise<Backend> {

@@ -114,35 +114,30 @@ export async function runMargin(opts: RunOptions): Promise<RunOutcome> {
     throw new InputError({ file: '--history', row: null, column: null, value: null, rule: 'is required by var-hs and var-mc (a directory of daily closes <U>-USD_1d.csv)' });
   }
 
-  // The backend starts (worker pool, GPU context, self-check, auto's measurement) while the inputs load:
-  // it runs on other threads, so its start-up overlaps the load instead of adding to it.
-  const starting = scenarioModels.length > 0 ? createBackend(opts.backend, { workers: opts.workers }) : null;
-  starting?.catch(() => undefined); // a start-up failure is reported where it is awaited
+  const state: { starting: Promise<Backend> | null } = { starting: null };
   try {
-    return await runStarted(opts, timer, scenarioModels, needsHistory, starting, startedAtMs);
+    return await runStarted(opts, timer, scenarioModels, needsHistory, state, startedAtMs);
   } catch (e) {
     // bad input or a failure before the backend was taken over: release it (if it started at all)
-    const b = await starting?.catch(() => null);
+    const b = await state.starting?.catch(() => null);
     await b?.close().catch(() => undefined);
     throw e;
   }
 }
 
 async function runStarted(opts: RunOptions, timer: PhaseTimer, scenarioModels: ScenarioModelName[], needsHistory: boolean,
-  starting: Promise<Backend> | null, startedAtMs: number): Promise<RunOutcome> {
+  state: { starting: Promise<Backend> | null }, startedAtMs: number): Promise<RunOutcome> {
   // the input files' SHA-256 (recorded with the run) are computed alongside the load, streamed
   const hashing = opts.db ? hashInputs(opts) : null;
   hashing?.catch(() => undefined); // a read failure surfaces in the load with its own message
-  // ---- load
-  const { market, warnings, rejected: rejectedMarket, book, balances, stats, params, history } = await timer.time('load', async () => {
+  // ---- load the market, parameters and history (small), then build the scenario sets
+  const { market, warnings, rejected: rejectedMarket, params, history } = await timer.time('load', async () => {
     const lm = await loadMarket(opts.marketDir, { onInvalid: opts.onInvalid });
-    const lb = await loadBook(lm.market, opts.positions, opts.balances, { onInvalid: opts.onInvalid });
     const p = loadParams(opts.paramsFile);
     let h: History | undefined;
     if (opts.historyDir && (needsHistory || scenarioModels.includes('span'))) h = await loadHistory(opts.historyDir, lm.market.underlyings);
-    return { ...lm, ...lb, params: p, history: h };
+    return { ...lm, params: p, history: h };
   });
-  const rejected = [...rejectedMarket, ...stats.rejected];
   const hash = paramsHash(params);
 
   // ---- scenarios (float64, CPU, once per family)
@@ -163,11 +158,25 @@ async function runStarted(opts: RunOptions, timer: PhaseTimer, scenarioModels: S
     }
   });
 
+  // ---- the backend starts (worker pool, GPU context, self-check, auto's measurement) on other threads
+  // while the book loads; auto is told how much revaluation the run holds, so that it does not start a
+  // device whose start-up costs more than the work it could take over
+  if (scenarioModels.length > 0) {
+    let evaluations = 0;
+    let scenarios = 0;
+    for (const set of sets.values()) { evaluations += market.instruments.count * set.count; scenarios += set.count; }
+    state.starting = createBackend(opts.backend, { workers: opts.workers, expectedWork: { evaluations, scenarios } });
+    state.starting.catch(() => undefined); // a start-up failure is reported where it is awaited
+  }
+  const { book, balances, stats } = await timer.time('load', () => loadBook(market, opts.positions, opts.balances, { onInvalid: opts.onInvalid }));
+  const rejected = [...rejectedMarket, ...stats.rejected];
+
   // ---- revaluation, aggregation, margin
   const margin: MarginRows[] = [];
   let backend: Backend | null = null;
+  const starting = state.starting;
   try {
-    // 'backend': the start-up time left after load and scenarios (the rest overlapped them)
+    // 'backend': the start-up time left after the book loaded (the rest overlapped it)
     if (starting) backend = await timer.time('backend', () => starting);
     const pnlByFamily = new Map<Family, PnlMatrix>();
     for (const [f, set] of sets) {

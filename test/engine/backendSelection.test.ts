@@ -16,6 +16,29 @@ import { GL_REQUIRED, glUnavailableReason } from './glAvailability.js';
 const glReason = await glUnavailableReason();
 
 describe('createBackend', () => {
+  test('auto: a run too small to repay a device start-up runs on cpu without starting one, and says why', async () => {
+    // intraday's size: 1,606 instruments × 51 scenarios
+    const b = await createBackend('auto', { workers: 1, expectedWork: { evaluations: 1606 * 51, scenarios: 51 } });
+    try {
+      expect(b.name).toBe('cpu');
+      expect(b.report.tried.cpu).toBe('ok');
+      for (const n of ['gl', 'webgpu'] as const) expect(b.report.tried[n]).toMatch(/^not started: this run revalues 81,906 instrument-scenario pairs over 51 scenarios/);
+    } finally {
+      await b.close();
+    }
+  });
+
+  test('auto: a run above the size still tries the devices', async () => {
+    // eod's size: 1,606 instruments × 11,051 scenarios
+    const b = await createBackend('auto', { workers: 1, expectedWork: { evaluations: 1606 * 11051, scenarios: 11051 }, noCalibration: true });
+    try {
+      for (const n of ['gl', 'webgpu'] as const) expect(b.report.tried[n]).not.toMatch(/^not started/);
+      if (GL_REQUIRED || glReason === null) expect(b.report.tried.gl).toBe('ok');
+    } finally {
+      await b.close();
+    }
+  });
+
   test('auto: every backend tried is recorded with "ok" or a reason, and each phase names a backend that ran', async () => {
     const b = await createBackend('auto', { workers: 2 });
     try {
