@@ -27,12 +27,7 @@ async function main(argv: string[]): Promise<number> {
     startedAtMs: Date.now(), snapshotTimeMs: o.market.snapshotTimeMs, models: [...w.models, 'standard'], params: o.params, paramsHash: o.paramsHash,
     inputs: [], backends: o.backends, timingsMs: o.timingsMs, engineVersion: ENGINE_VERSION, market: o.market, modelValue: Float64Array.from(o.market.instruments.forward),
     scenarioSets: o.scenarioSets, accountKey: o.book.accountKey, margin: o.margin,
-    summaries: o.summaries.map((s) => {
-      const available = new Float64Array(s.count);
-      for (let r = 0; r < s.count; r++) available[r] = s.equityUsd[r]! - s.imUsd[r]!;
-      return { model: s.model, count: s.count, account: s.account, equity: s.equityUsd, im: s.imUsd, mm: s.mmUsd, marginRatio: s.marginRatio, available,
-        status: s.status, standardIm: s.standardImUsd, standardMm: new Float64Array(s.count).fill(NaN) };
-    }),
+    summaries: o.summaries,
     rejected: [],
   };
   const dir = join(CACHE_DIR, 'report');

@@ -32,7 +32,7 @@ import type { MarginRows, ModelName } from '../margin/types.js';
 import { KIND_OPTION, SETTLE_INVERSE, type Market } from '../model/market.js';
 import type { PositionBook, Balances, LoadStats, RejectedRow } from '../model/book.js';
 import { writeRun } from '../report/writer.js';
-import type { AccountSummaryRows, PhaseBackend, RunInput, RunRecord } from '../report/types.js';
+import type { PhaseBackend, RunInput, RunRecord } from '../report/types.js';
 import type { Progress } from '../cli/progress.js';
 import { sha256File } from './fileHash.js';
 import { PhaseTimer } from './phaseTimer.js';
@@ -221,7 +221,7 @@ async function runStarted(opts: RunOptions, timer: PhaseTimer, scenarioModels: S
     scenarioSets: outcome.scenarioSets,
     accountKey: book.accountKey,
     margin,
-    summaries: summaries.map(toSummaryRows),
+    summaries,
     rejected,
   };
   // progress: rows written so far out of every row of the run (the COMMIT follows the last table)
@@ -245,15 +245,6 @@ function modelValues(market: Market): Float64Array {
     else out[i] = ins.settlement[i] === SETTLE_INVERSE ? v[i] / ins.forward[i] : v[i];
   }
   return out;
-}
-
-function toSummaryRows(s: AccountSummary): AccountSummaryRows {
-  const available = new Float64Array(s.count);
-  for (let r = 0; r < s.count; r++) available[r] = s.equityUsd[r] - s.imUsd[r];
-  return {
-    model: s.model, count: s.count, account: s.account, equity: s.equityUsd, im: s.imUsd, mm: s.mmUsd,
-    marginRatio: s.marginRatio, available, status: s.status, standardIm: s.standardImUsd, standardMm: s.standardMmUsd,
-  };
 }
 
 function phaseBackends(backend: Backend | null): Record<string, PhaseBackend> {

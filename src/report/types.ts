@@ -2,6 +2,7 @@
  * The input of one report run: everything `writeRun` puts into the DuckDB report, in columns. Nothing
  * here is per-row objects except the rejected input rows (few) and the run's metadata (one).
  */
+import type { AccountSummary } from '../margin/summary.js';
 import type { MarginRows, ModelName } from '../margin/types.js';
 import type { Market } from '../model/market.js';
 import type { RejectedRow } from '../model/book.js';
@@ -25,31 +26,6 @@ export interface PhaseBackend {
   used: string;
   /** backend name -> why it did not run (e.g. `gl: no context (…)`); empty when none was tried */
   skipped: Record<string, string>;
-}
-
-/**
- * Per account across risk units, in USD: the columnar input of `account_summary`. Defined here because
- * the margin module's summary type (src/margin/summary.ts) did not exist when the report was written;
- * it has the same columns, so a margin summary can be passed as it is.
- * Amounts: USD, positive for margins; NaN = does not apply (SQL NULL).
- */
-export interface AccountSummaryRows {
-  model: ModelName;
-  count: number;
-  /** account id in the PositionBook (key: `RunRecord.accountKey[id]`) */
-  account: Int32Array;
-  equity: Float64Array;
-  im: Float64Array;
-  mm: Float64Array;
-  /** MM / equity; +Infinity when equity ≤ 0 */
-  marginRatio: Float64Array;
-  /** equity − IM */
-  available: Float64Array;
-  /** STATUS_* of src/margin/types.ts */
-  status: Uint8Array;
-  /** standard (per-position) margin of the same account in USD; NaN where not computed */
-  standardIm: Float64Array;
-  standardMm: Float64Array;
 }
 
 /**
@@ -89,8 +65,12 @@ export interface RunRecord {
   accountKey: string[];
   /** one block of rows per model */
   margin: MarginRows[];
-  /** per account across units, in USD; one block per model (may be empty) */
-  summaries: AccountSummaryRows[];
+  /**
+   * per account across units, in USD, as `accountSummary` (src/margin/summary.ts) builds it; one block per
+   * model (may be empty). The report adds `available` = equity − IM and writes `savingUsd` as `saving`
+   * (= standard IM − IM by that type's definition). NaN amounts are written as SQL NULL.
+   */
+  summaries: AccountSummary[];
   /** input rows left out under --on-invalid=skip */
   rejected: RejectedRow[];
 }

@@ -16,7 +16,8 @@ import { VOL_RULE_NAMES, type ScenarioSet } from '../scenarios/types.js';
 import { appendColumns, type AppendColumn } from './appendColumns.js';
 import { FAMILY_NAMES, MODEL_NAMES } from './schema.js';
 import { closeReport, ensureSchema, openReport, type ReportHandle } from './openReport.js';
-import type { AccountSummaryRows, RunRecord, WriteOptions } from './types.js';
+import type { AccountSummary } from '../margin/summary.js';
+import type { RunRecord, WriteOptions } from './types.js';
 
 /** The scenario family whose ids a model's worst_scenario refers to (null: the model has no scenarios). */
 export const MODEL_SCENARIO_SET: Record<ModelName, string | null> = {
@@ -99,7 +100,7 @@ function checkShapes(run: RunRecord): void {
   for (const s of run.summaries) {
     for (let i = 0; i < s.count; i++) {
       const a = s.account[i]!;
-      if (a < 0 || a >= run.accountKey.length) throw new Error(`AccountSummaryRows(${s.model}) row ${i}: account id ${a} is not in accountKey`);
+      if (a < 0 || a >= run.accountKey.length) throw new Error(`AccountSummary(${s.model}) row ${i}: account id ${a} is not in accountKey`);
     }
   }
 }
@@ -299,19 +300,25 @@ async function writeMargin(c: DuckDBConnection, runId: number, m: MarginRows, un
   return n;
 }
 
-/** Summary rows into summary_rows (read through the account_summary view, which adds currency 'USD'). */
-async function writeSummary(c: DuckDBConnection, runId: number, s: AccountSummaryRows): Promise<number> {
+/**
+ * Summary rows into summary_rows (read through the account_summary view, which adds currency 'USD'):
+ * the margin module's USD columns as they are, plus `available` = equity − IM; `saving` is `savingUsd`
+ * (standard IM − IM, as accountSummary defines it).
+ */
+async function writeSummary(c: DuckDBConnection, runId: number, s: AccountSummary): Promise<number> {
   const n = s.count;
+  const available = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    if (s.status[i]! >= STATUS_NAMES.length) throw new Error(`AccountSummaryRows(${s.model}) row ${i}: status code ${s.status[i]} is not one of ${STATUS_NAMES.join(', ')}`);
+    if (s.status[i]! >= STATUS_NAMES.length) throw new Error(`AccountSummary(${s.model}) row ${i}: status code ${s.status[i]} is not one of ${STATUS_NAMES.join(', ')}`);
+    available[i] = s.equityUsd[i]! - s.imUsd[i]!;
   }
   await appendColumns(c, 'summary_rows', [
     { type: 'INTEGER', values: constInt(n, runId) },
     { type: 'CODE8', values: new Uint8Array(n).fill(codeOf(MODEL_NAMES, s.model, 'model')) },
     { type: 'INTEGER', values: s.account.length === n ? s.account : s.account.subarray(0, n) },
-    amount(s.equity), amount(s.im), amount(s.mm), amount(s.marginRatio), amount(s.available),
+    amount(s.equityUsd), amount(s.imUsd), amount(s.mmUsd), amount(s.marginRatio), amount(available),
     { type: 'CODE8', values: s.status },
-    amount(s.standardIm), amount(s.standardMm), amount(savingOf(s.standardIm, s.im, n)),
+    amount(s.standardImUsd), amount(s.standardMmUsd), amount(s.savingUsd),
   ], n);
   return n;
 }

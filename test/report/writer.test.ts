@@ -151,6 +151,16 @@ describe('account_summary and rejected_rows', () => {
       { account: "o'neil", currency: 'USD', status: 'margin_call', margin_ratio: 0.8, saving: 4_750 },
     ]);
   });
+  // [account, equity, im, mm, available, standard_im, standard_mm] from fixture summaryRows; available = equity − im
+  test.each([
+    ['alice', 200_000, 59_500, 47_000, 140_500, 100_500, 67_000],
+    ['bob', -9_500, 114_000, 95_000, -123_500, null, null],
+    ['carol', 16_500, 0, 0, 16_500, 0, 0],
+    ["o'neil", 23_750, 28_500, 19_000, -4_750, 33_250, 28_500],
+  ])('summary amounts of %s (available derived by the writer)', async (account, equity, im, mm, available, standardIm, standardMm) => {
+    const rows = await query(db, `SELECT equity, im, mm, available, standard_im, standard_mm FROM account_summary WHERE run_id = 1 AND account = '${account.replace(/'/g, "''")}'`);
+    expect(rows).toEqual([{ equity, im, mm, available, standard_im: standardIm, standard_mm: standardMm }]);
+  });
   test('rejected rows keep file, row, column, value and rule (NULL value kept NULL)', async () => {
     expect(await query(db, 'SELECT file, "row"::INTEGER AS row, "column", value, rule FROM rejected_rows WHERE run_id = 1 ORDER BY file')).toEqual([
       { file: 'balances.arrow', row: 3, column: 'currency', value: null, rule: 'is required' },
