@@ -57,14 +57,17 @@ export function optional(p: Parsed, name: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-/** A positive integer option, or a usage error naming it and the value. */
-export function integerOption(p: Parsed, name: string, command: string, fallback?: number): number {
+/**
+ * An integer option written in decimal digits (no sign, exponent or fraction), at least `min` (default
+ * 0), or a usage error naming it and the value.
+ */
+export function integerOption(p: Parsed, name: string, command: string, fallback?: number, min = 0): number {
   const v = p.options[name];
   if (v === undefined) {
     if (fallback === undefined) throw usageError(command, `--${name} is required`);
     return fallback;
   }
-  const n = Number(v);
-  if (typeof v !== 'string' || !Number.isSafeInteger(n) || n < 0) throw usageError(command, `--${name} must be a non-negative integer, got ${JSON.stringify(v)}`);
+  const n = typeof v === 'string' && /^[0-9]+$/.test(v) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n < min) throw usageError(command, `--${name} must be ${min === 0 ? 'a non-negative integer' : `an integer ≥ ${min}`} (decimal digits), got ${JSON.stringify(v)}`);
   return n;
 }

@@ -63,7 +63,12 @@ export async function cli(argv: string[]): Promise<number> {
     return await mod.main(rest);
   } catch (e) {
     if (e instanceof InputError) {
-      process.stderr.write(`margin-engine ${name}: ${e.message}\n`);
+      process.stderr.write(renderInputError(name, e));
+      return EXIT_BAD_INPUT;
+    }
+    const fsProblem = fileSystemProblem(e);
+    if (fsProblem) {
+      process.stderr.write(`margin-engine ${name}: ${fsProblem}\n`);
       return EXIT_BAD_INPUT;
     }
     const err = e as Error;
@@ -71,6 +76,36 @@ export async function cli(argv: string[]): Promise<number> {
     if (process.env.MARGIN_ENGINE_DEBUG) process.stderr.write(`${err.stack}\n`);
     return EXIT_INTERNAL;
   }
+}
+
+/**
+ * The message of a bad-input error, said once: without repeating the command's name when the message
+ * already starts with it, and without detail lines that only repeat the headline.
+ */
+export function renderInputError(command: string, e: InputError): string {
+  const prefix = `margin-engine ${command}:`;
+  const lines = e.message.split('\n');
+  // a lone violation without its own summary is its own headline
+  if (e.violations.length === 1 && lines[0] === '1 input violation') lines.shift();
+  const [head = '', ...rest] = lines.map((l) => l.trim());
+  const headline = head.startsWith(prefix) ? head : `${prefix} ${head}`;
+  const detail = rest.filter((line) => !headline.includes(line)).map((line) => `  ${line}`);
+  return [headline, ...detail].join('\n') + '\n';
+}
+
+/**
+ * Errors of the file system about a path the user named (cannot be written, is a directory, is not a
+ * directory, exists, read-only file system) are bad input, not internal errors: exit 2 with the path.
+ */
+export function fileSystemProblem(e: unknown): string | null {
+  const err = e as NodeJS.ErrnoException & { dest?: string };
+  const why: Record<string, string> = {
+    EACCES: 'permission denied', EPERM: 'operation not permitted', EROFS: 'read-only file system',
+    EISDIR: 'is a directory, a file was expected', ENOTDIR: 'a directory was expected', EEXIST: 'already exists',
+  };
+  if (!err || typeof err.code !== 'string' || !(err.code in why)) return null;
+  const path = err.dest ?? err.path;
+  return `${path ? `${path}: ` : ''}${why[err.code]} (${err.syscall ?? 'file system'}: ${err.code})`;
 }
 
 // Run when executed directly (node dist/src/cli/main.js, or the npm bin link).

@@ -57,7 +57,7 @@ export async function main(argv: string[]): Promise<number> {
     scenarioFiles: (p.options['scenario-file'] as string[] | undefined) ?? [],
     backend,
     onInvalid,
-    workers: p.options.workers !== undefined ? integerOption(p, 'workers', 'run') : undefined,
+    workers: p.options.workers !== undefined ? integerOption(p, 'workers', 'run', undefined, 1) : undefined,
     progress: createProgress({ quiet: p.options.quiet === true || p.options.json === true }),
   });
   const s = summarize(outcome);

@@ -24,7 +24,7 @@ Prints instruments by kind and underlying, accounts, positions, balances, merged
 zero quantities, warnings (unknown extra columns) and rejected rows.
 
 Example:
-  margin-engine validate --market data/sample --positions data/sample/positions.arrow --balances data/sample/balances.arrow
+  margin-engine validate --market data/sample/market --positions data/sample/book/positions.arrow --balances data/sample/book/balances.arrow
 
 Exit codes: 0 valid, 2 a violation or an unreadable / truncated / non-Arrow file (named), 1 internal error.
 `;

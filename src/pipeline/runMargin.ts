@@ -37,7 +37,8 @@ import type { Progress } from '../cli/progress.js';
 import { sha256File } from './fileHash.js';
 import { PhaseTimer } from './phaseTimer.js';
 import { ENGINE_VERSION } from './version.js';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { accessSync, constants as fsConstants, existsSync, statSync } from 'node:fs';
 
 export const ALL_MODELS: readonly ModelName[] = ['deribit-pm', 'span', 'var-hs', 'var-mc', 'standard'];
 
@@ -114,6 +115,7 @@ export async function runMargin(opts: RunOptions): Promise<RunOutcome> {
     throw new InputError({ file: '--history', row: null, column: null, value: null, rule: 'is required by var-hs and var-mc (a directory of daily closes <U>-USD_1d.csv)' });
   }
 
+  if (opts.db) checkWritable(opts.db);
   const state: { starting: Promise<Backend> | null } = { starting: null };
   try {
     return await runStarted(opts, timer, scenarioModels, needsHistory, state, startedAtMs);
@@ -233,6 +235,23 @@ async function runStarted(opts: RunOptions, timer: PhaseTimer, scenarioModels: S
   }, totalRows, 'report (rows written)');
   outcome.runId = runId;
   return outcome;
+}
+
+/**
+ * Refuses, before any computation, a report path that cannot be written: its directory must exist and
+ * be writable, and an existing file must be writable.
+ * @throws InputError naming --db, the path and the problem.
+ */
+function checkWritable(db: string): void {
+  const refuse = (rule: string) => new InputError({ file: '--db', row: null, column: null, value: JSON.stringify(db), rule });
+  const dir = dirname(resolve(db));
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw refuse(`cannot be written: its directory ${dir} does not exist`);
+  if (existsSync(db) && statSync(db).isDirectory()) throw refuse('is a directory, not a DuckDB file');
+  try {
+    accessSync(existsSync(db) ? db : dir, fsConstants.W_OK);
+  } catch {
+    throw refuse(`cannot be written (no write permission on ${existsSync(db) ? 'the file' : dir})`);
+  }
 }
 
 /** Model price at mark_iv in the mark's units: coin for inverse options, USD otherwise; a delta-one's is its forward. */
