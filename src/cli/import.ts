@@ -22,7 +22,10 @@ Options:
   --quiet            print nothing on success
 
 Every instrument is inverse. index_price = median of the chain's index_price per currency;
-snapshot_time = the earliest timestamp in the chain; rate = 0.
+snapshot_time = the earliest timestamp in the chain; rate = 0. Values are checked while importing against
+the rules of DATA.md "Validation" (strike > 0, forward > 0, mark_price >= 0, 0 < implied_volatility <= 10,
+index_price > 0, expiry after the snapshot, call/put, unique names); every violation is listed, by file,
+data row (0-based), CSV column, value and rule, and nothing is written.
 
 Example:
   margin-engine import deribit \\
@@ -33,6 +36,19 @@ Example:
 
 Exit codes: 0 ok, 2 bad input (the message names file, row, column, value and rule), 1 internal error.`;
 
+/**
+ * A price rounded for people: 10 significant digits, trailing zeros dropped (`2411.0150000000003` →
+ * `2411.015`, `78626.29` → `78626.29`). Units unchanged (USD for an index price).
+ */
+export function formatPrice(x: number): string {
+  return Number.isFinite(x) ? String(Number(x.toPrecision(10))) : String(x);
+}
+
+/**
+ * Runs `import deribit`: reads the three files, checks them (every violation collected), writes the
+ * two Arrow files atomically and prints a summary unless --quiet. Returns the exit code, 0.
+ * @throws InputError (exit 2) for bad arguments or bad input, naming file, row, column, value and rule.
+ */
 export async function main(argv: string[]): Promise<number> {
   const p = parseArgs(argv, { chain: {}, futures: {}, perpetuals: {}, out: {}, expiries: {}, quiet: { flag: true } }, 'import');
   const [source, ...extra] = p.positional;
@@ -58,7 +74,7 @@ export async function main(argv: string[]): Promise<number> {
     const lines = [
       `imported ${market.instruments.instrument.length} instruments (snapshot ${new Date(market.underlyings.snapshotTimeMs).toISOString()})`,
       ...[...kinds].map(([k, n]) => `  ${k.padEnd(16)} ${n}`),
-      ...market.underlyings.underlying.map((u, i) => `  ${u} index ${market.underlyings.indexPrice[i]}`),
+      ...market.underlyings.underlying.map((u, i) => `  ${u} index ${formatPrice(market.underlyings.indexPrice[i]!)}`),
       `wrote ${written.instruments}`,
       `wrote ${written.underlyings}`,
     ];

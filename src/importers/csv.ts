@@ -5,12 +5,11 @@
  * the column, the value and the rule.
  */
 import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
-import { InputError, fileError, showValue } from '../errors.js';
+import { InputError, fileError, showValue, type Violation } from '../errors.js';
 
 /** A parsed CSV file: its header and its data rows (row 0 is the first line after the header). */
 export interface CsvTable {
-  /** the name used in messages (the file's base name) */
+  /** the name used in messages (the path as the user gave it) */
   file: string;
   header: string[];
   rows: string[][];
@@ -80,19 +79,65 @@ export function parseCsv(text: string, file: string): CsvTable {
   return { file, header, rows };
 }
 
+/** How many leading bytes {@link readCsv} searches for a NUL byte, the mark of a binary file. */
+export const TEXT_SNIFF_BYTES = 1024;
+
 /**
- * Reads and parses a CSV file; messages name it by its base name.
- * @throws InputError when the file cannot be read or is not valid CSV (see {@link parseCsv}).
+ * Decodes a file's bytes as UTF-8 text, refusing what is not text: a NUL byte in the first
+ * {@link TEXT_SNIFF_BYTES} bytes, or bytes that are not valid UTF-8.
+ * @throws InputError naming the file: "is not a text CSV file", with the offending byte offset.
+ */
+export function decodeText(bytes: Uint8Array, file: string): string {
+  const nul = bytes.subarray(0, TEXT_SNIFF_BYTES).indexOf(0);
+  if (nul >= 0) throw fileError(file, `is not a text CSV file: it holds a NUL byte at byte ${nul} (a binary file?)`);
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    const at = firstBadUtf8(bytes);
+    throw fileError(file, `is not a text CSV file: it is not valid UTF-8${at < bytes.length ? ` (first bad byte at ${at})` : ''}`);
+  }
+}
+
+/** The offset of the first byte that does not start or continue a valid UTF-8 sequence (bytes.length if none). */
+function firstBadUtf8(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i]!;
+    const len = c < 0x80 ? 1 : c >= 0xc2 && c < 0xe0 ? 2 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xf0 && c < 0xf5 ? 4 : 0;
+    if (len === 0 || i + len > b.length) return i;
+    for (let k = 1; k < len; k++) if ((b[i + k]! & 0xc0) !== 0x80) return i;
+    i += len;
+  }
+  return b.length;
+}
+
+/**
+ * Reads and parses a CSV file; messages name it by the path as given.
+ * @throws InputError when the file cannot be read, is not text (see {@link decodeText}) or is not
+ *   valid CSV (see {@link parseCsv}).
  */
 export function readCsv(path: string): CsvTable {
-  const file = basename(path);
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (e) {
     throw fileError(path, `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): expected a CSV file`);
   }
-  return parseCsv(text, file);
+  return parseCsv(decodeText(bytes, path), path);
+}
+
+/**
+ * Runs a cell accessor, recording instead of throwing: an {@link InputError} it throws has its
+ * violations appended to `into` and `fallback` is returned. Other errors propagate.
+ */
+export function collect<T>(into: Violation[], read: () => T, fallback: T): T {
+  try {
+    return read();
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    into.push(...e.violations);
+    return fallback;
+  }
 }
 
 /**

@@ -4,8 +4,9 @@
  * perpetual marks (`perp_futures_mark_price`), mapped to the engine's instruments and underlyings
  * tables. Every instrument is inverse (settles in its coin). Options keep Deribit's coin prices.
  */
-import { InputError, fileError, showValue } from '../errors.js';
-import { columnIndex, dateCell, numberCell, readCsv, textCell, type CsvTable } from './csv.js';
+import { InputError, fileError, showValue, type Violation } from '../errors.js';
+import { ruleRange } from '../io/cellRules.js';
+import { cell, collect, columnIndex, dateCell, numberCell, readCsv, textCell, type CsvTable } from './csv.js';
 import type { MarketTables } from './marketTables.js';
 
 /** Paths of the three Deribit files. */
@@ -77,13 +78,39 @@ interface Row {
 const KIND_OUT = ['perpetual', 'future', 'option'];
 
 /**
- * Reads the three Deribit files and maps them to the engine's tables.
- * @throws InputError naming the file, the 0-based data row, the column, the value and the rule for a
- *   missing column, an empty or non-numeric number, an unparseable date or expiry, an unknown option
- *   type, a duplicate instrument, or an instrument expiring at or before the snapshot.
+ * Reads the three Deribit files and maps them to the engine's tables, checking on the way every rule of
+ * DATA.md "Validation" that applies to imported values (numbers finite, strike > 0, forward > 0,
+ * mark_price ≥ 0, 0 < mark_iv ≤ 10, index_price > 0, option_type call/put, unique names, expiry after
+ * the snapshot), so that nothing the importer writes is later refused by the loader.
+ * @throws InputError listing every violation found, each naming the CSV file (as given), its 0-based
+ *   data row, the CSV column, the value and the rule; or naming a file that cannot be read, is not a
+ *   text CSV file, lacks columns or has no data rows.
  */
 export function importDeribit(files: DeribitFiles, opts: DeribitImportOptions = {}): MarketTables {
   return importDeribitTables(readCsv(files.chain), readCsv(files.futures), readCsv(files.perpetuals), opts);
+}
+
+/** `is not > 0: strike must be positive` (the loader's wording, src/io/cellRules.ts) */
+const RULE_STRIKE = ruleRange('> 0', 'strike must be positive');
+const RULE_FORWARD = ruleRange('> 0', 'forward must be positive');
+const RULE_MARK = ruleRange('>= 0', 'mark_price must not be negative');
+const RULE_IV = ruleRange('in (0, 10]', 'mark_iv is a decimal volatility per year, 0 < mark_iv <= 10');
+const RULE_INDEX = ruleRange('> 0', 'index_price must be positive');
+/** a future's or perpetual's mark is both its mark_price and its forward */
+const RULE_FUTURE_MARK = ruleRange('> 0', 'the mark is the forward, forward must be positive');
+
+/**
+ * The columns of a table, in order, or null after recording each missing one.
+ */
+function columns<K extends string>(t: CsvTable, names: Record<K, string>, into: Violation[]): Record<K, number> | null {
+  const out = {} as Record<K, number>;
+  let ok = true;
+  for (const key of Object.keys(names) as K[]) {
+    const k = collect(into, () => columnIndex(t, names[key]), -1);
+    if (k < 0) ok = false;
+    out[key] = k;
+  }
+  return ok ? out : null;
 }
 
 /**
@@ -91,100 +118,111 @@ export function importDeribit(files: DeribitFiles, opts: DeribitImportOptions = 
  * @throws InputError as {@link importDeribit}.
  */
 export function importDeribitTables(chain: CsvTable, futures: CsvTable, perps: CsvTable, opts: DeribitImportOptions = {}): MarketTables {
-  const rows: Row[] = [];
+  const bad: Violation[] = [];
+  const c = columns(chain, {
+    timestamp: 'timestamp', name: 'instrument_name', forward: 'underlying', type: 'option_type', strike: 'strike',
+    expiry: 'expiry_datetime', bid: 'bid_price', ask: 'ask_price', mark: 'mark_price', iv: 'implied_volatility',
+    oi: 'open_interest', currency: 'currency', index: 'index_price',
+  }, bad);
+  const f = columns(futures, { currency: 'currency', name: 'futures_instrument_name', mark: 'snapshot_term_mark_price' }, bad);
+  const p = columns(perps, { coin: 'coin', name: 'instrument_name', mark: 'perp_futures_mark_price' }, bad);
+  if (!c || !f || !p) throw new InputError(bad);
+  if (chain.rows.length === 0) throw fileError(chain.file, 'has no data rows: expected an option chain');
+
+  /** each row with where it came from, for the checks that need every row */
+  const rows: (Row & { file: string; row: number; nameColumn: string; underlyingColumn: string; expiryColumn: string })[] = [];
+  /** a number cell that must satisfy `ok`; null (after recording) when it does not */
+  const checked = (t: CsvTable, r: number, col: number, ok: (x: number) => boolean, rule: string): number | null => {
+    const x = collect(bad, () => numberCell(t, r, col), null);
+    if (x === null) return null;
+    if (!ok(x)) { bad.push({ file: t.file, row: r, column: t.header[col]!, value: showValue(cell(t, r, col)), rule }); return null; }
+    return x;
+  };
+  const text = (t: CsvTable, r: number, col: number) => collect(bad, () => textCell(t, r, col), null);
+  const optionalNumber = (t: CsvTable, r: number, col: number) => collect(bad, () => numberCell(t, r, col, true), null) ?? NaN;
 
   // --- the option chain
-  const c = {
-    timestamp: columnIndex(chain, 'timestamp'),
-    name: columnIndex(chain, 'instrument_name'),
-    forward: columnIndex(chain, 'underlying'),
-    type: columnIndex(chain, 'option_type'),
-    strike: columnIndex(chain, 'strike'),
-    expiry: columnIndex(chain, 'expiry_datetime'),
-    bid: columnIndex(chain, 'bid_price'),
-    ask: columnIndex(chain, 'ask_price'),
-    mark: columnIndex(chain, 'mark_price'),
-    iv: columnIndex(chain, 'implied_volatility'),
-    oi: columnIndex(chain, 'open_interest'),
-    currency: columnIndex(chain, 'currency'),
-    index: columnIndex(chain, 'index_price'),
-  };
-  if (chain.rows.length === 0) throw fileError(chain.file, 'has no data rows: expected an option chain');
   let snapshotTimeMs = Infinity;
   const indexes = new Map<string, number[]>();
   for (let r = 0; r < chain.rows.length; r++) {
-    const ts = dateCell(chain, r, c.timestamp);
+    const ts = collect(bad, () => dateCell(chain, r, c.timestamp), NaN);
     if (ts < snapshotTimeMs) snapshotTimeMs = ts;
-    const underlying = textCell(chain, r, c.currency);
-    const index = numberCell(chain, r, c.index)!;
-    let list = indexes.get(underlying);
-    if (!list) indexes.set(underlying, (list = []));
-    list.push(index);
-    const typeText = textCell(chain, r, c.type);
-    const t = typeText.toLowerCase();
+    const name = text(chain, r, c.name);
+    const underlying = text(chain, r, c.currency);
+    const index = checked(chain, r, c.index, (x) => x > 0, RULE_INDEX);
+    if (underlying !== null) {
+      let list = indexes.get(underlying);
+      if (!list) indexes.set(underlying, (list = []));
+      if (index !== null) list.push(index);
+    }
+    const typeText = text(chain, r, c.type);
+    const t = typeText?.toLowerCase();
     const optionType = t === 'call' || t === 'c' ? 'C' : t === 'put' || t === 'p' ? 'P' : null;
-    if (optionType === null) throw new InputError({ file: chain.file, row: r, column: 'option_type', value: showValue(typeText), rule: 'is not an option type: expected call or put' });
+    if (typeText !== null && optionType === null) bad.push({ file: chain.file, row: r, column: 'option_type', value: showValue(typeText), rule: 'is not an option type: expected call or put' });
+    const strike = checked(chain, r, c.strike, (x) => x > 0, RULE_STRIKE);
+    const expiryMs = collect(bad, () => dateCell(chain, r, c.expiry), NaN);
+    const markPrice = checked(chain, r, c.mark, (x) => x >= 0, RULE_MARK);
+    const markIv = checked(chain, r, c.iv, (x) => x > 0 && x <= 10, RULE_IV);
+    const forward = checked(chain, r, c.forward, (x) => x > 0, RULE_FORWARD);
+    const bidPrice = optionalNumber(chain, r, c.bid);
+    const askPrice = optionalNumber(chain, r, c.ask);
+    const openInterest = optionalNumber(chain, r, c.oi);
+    if (name === null || underlying === null || optionType === null || strike === null || markPrice === null || markIv === null || forward === null) continue;
     rows.push({
-      instrument: textCell(chain, r, c.name),
-      underlying,
-      kind: 2,
-      optionType,
-      strike: numberCell(chain, r, c.strike)!,
-      expiryMs: dateCell(chain, r, c.expiry),
-      markPrice: numberCell(chain, r, c.mark)!,
-      markIv: numberCell(chain, r, c.iv)!,
-      forward: numberCell(chain, r, c.forward)!,
-      bidPrice: numberCell(chain, r, c.bid, true) ?? NaN,
-      askPrice: numberCell(chain, r, c.ask, true) ?? NaN,
-      openInterest: numberCell(chain, r, c.oi, true) ?? NaN,
+      instrument: name, underlying, kind: 2, optionType, strike, expiryMs, markPrice, markIv, forward, bidPrice, askPrice, openInterest,
+      file: chain.file, row: r, nameColumn: 'instrument_name', underlyingColumn: 'currency', expiryColumn: 'expiry_datetime',
     });
   }
 
   // --- dated futures
-  const f = {
-    currency: columnIndex(futures, 'currency'),
-    name: columnIndex(futures, 'futures_instrument_name'),
-    mark: columnIndex(futures, 'snapshot_term_mark_price'),
-  };
   for (let r = 0; r < futures.rows.length; r++) {
-    const name = textCell(futures, r, f.name);
-    const code = expiryCodeOf(name);
-    const expiryMs = code === null ? NaN : expiryCodeMs(code);
-    if (Number.isNaN(expiryMs)) throw new InputError({ file: futures.file, row: r, column: 'futures_instrument_name', value: showValue(name), rule: 'has no expiry date in its name: expected e.g. BTC-27MAR26' });
-    const mark = numberCell(futures, r, f.mark)!;
+    const name = text(futures, r, f.name);
+    let expiryMs = NaN;
+    if (name !== null) {
+      const code = expiryCodeOf(name);
+      expiryMs = code === null ? NaN : expiryCodeMs(code);
+      if (Number.isNaN(expiryMs)) bad.push({ file: futures.file, row: r, column: 'futures_instrument_name', value: showValue(name), rule: 'has no expiry date in its name: expected e.g. BTC-27MAR26' });
+    }
+    const underlying = text(futures, r, f.currency);
+    const mark = checked(futures, r, f.mark, (x) => x > 0, RULE_FUTURE_MARK);
+    if (name === null || underlying === null || mark === null || Number.isNaN(expiryMs)) continue;
     rows.push({
-      instrument: name, underlying: textCell(futures, r, f.currency), kind: 1, optionType: null, strike: NaN, expiryMs,
+      instrument: name, underlying, kind: 1, optionType: null, strike: NaN, expiryMs,
       markPrice: mark, markIv: NaN, forward: mark, bidPrice: NaN, askPrice: NaN, openInterest: NaN,
+      file: futures.file, row: r, nameColumn: 'futures_instrument_name', underlyingColumn: 'currency', expiryColumn: 'futures_instrument_name',
     });
   }
 
   // --- perpetuals
-  const p = {
-    coin: columnIndex(perps, 'coin'),
-    name: columnIndex(perps, 'instrument_name'),
-    mark: columnIndex(perps, 'perp_futures_mark_price'),
-  };
   for (let r = 0; r < perps.rows.length; r++) {
-    const mark = numberCell(perps, r, p.mark)!;
+    const name = text(perps, r, p.name);
+    const underlying = text(perps, r, p.coin);
+    const mark = checked(perps, r, p.mark, (x) => x > 0, RULE_FUTURE_MARK);
+    if (name === null || underlying === null || mark === null) continue;
     rows.push({
-      instrument: textCell(perps, r, p.name), underlying: textCell(perps, r, p.coin), kind: 0, optionType: null, strike: NaN, expiryMs: NaN,
+      instrument: name, underlying, kind: 0, optionType: null, strike: NaN, expiryMs: NaN,
       markPrice: mark, markIv: NaN, forward: mark, bidPrice: NaN, askPrice: NaN, openInterest: NaN,
+      file: perps.file, row: r, nameColumn: 'instrument_name', underlyingColumn: 'coin', expiryColumn: '',
     });
   }
 
   // --- checks that need every row: unique names, underlyings with an index, expiries after the snapshot
-  const fileOf = (row: Row) => (row.kind === 2 ? chain.file : row.kind === 1 ? futures.file : perps.file);
-  const rowOf = (i: number) => (i < chain.rows.length ? i : i < chain.rows.length + futures.rows.length ? i - chain.rows.length : i - chain.rows.length - futures.rows.length);
-  const seen = new Set<string>();
-  rows.forEach((row, i) => {
-    const nameColumn = row.kind === 2 ? 'instrument_name' : row.kind === 1 ? 'futures_instrument_name' : 'instrument_name';
-    if (seen.has(row.instrument)) throw new InputError({ file: fileOf(row), row: rowOf(i), column: nameColumn, value: showValue(row.instrument), rule: 'appears twice: instrument names must be unique' });
-    seen.add(row.instrument);
-    if (!indexes.has(row.underlying)) throw new InputError({ file: fileOf(row), row: rowOf(i), column: row.kind === 0 ? 'coin' : 'currency', value: showValue(row.underlying), rule: `has no index price: no option of this currency in ${chain.file}` });
-    if (row.kind !== 0 && !(row.expiryMs > snapshotTimeMs)) {
-      throw new InputError({ file: fileOf(row), row: rowOf(i), column: row.kind === 2 ? 'expiry_datetime' : 'futures_instrument_name', value: showValue(new Date(row.expiryMs).toISOString()), rule: `is not after the snapshot time ${new Date(snapshotTimeMs).toISOString()}: the instrument has expired` });
+  const firstAt = new Map<string, string>();
+  for (const row of rows) {
+    const where = `${row.file} row ${row.row}`;
+    const first = firstAt.get(row.instrument);
+    if (first !== undefined) bad.push({ file: row.file, row: row.row, column: row.nameColumn, value: showValue(row.instrument), rule: `appears twice: instrument names must be unique (first at ${first})` });
+    else firstAt.set(row.instrument, where);
+    if (!indexes.has(row.underlying)) bad.push({ file: row.file, row: row.row, column: row.underlyingColumn, value: showValue(row.underlying), rule: `has no index price: no option of this currency in ${chain.file}` });
+    if (row.kind !== 0 && Number.isFinite(snapshotTimeMs) && Number.isFinite(row.expiryMs) && !(row.expiryMs > snapshotTimeMs)) {
+      bad.push({ file: row.file, row: row.row, column: row.expiryColumn, value: showValue(new Date(row.expiryMs).toISOString()), rule: `is not after the snapshot time ${new Date(snapshotTimeMs).toISOString()}: ${row.instrument} expired at ${new Date(row.expiryMs).toISOString()}, before the snapshot` });
     }
-  });
+  }
+  if (bad.length > 0) {
+    // in file order (chain, futures, perpetuals), then row; a row's violations keep their column order
+    const order = [chain.file, futures.file, perps.file];
+    throw new InputError([...bad].sort((a, b) => order.indexOf(a.file) - order.indexOf(b.file) || (a.row ?? -1) - (b.row ?? -1)));
+  }
 
   // --- expiry selection
   let kept = rows;

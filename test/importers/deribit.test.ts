@@ -4,13 +4,13 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test, vi } from 'vitest';
 import { tableFromIPC } from 'apache-arrow';
 import { InputError } from '../../src/errors.js';
 import { parseCsv } from '../../src/importers/csv.js';
 import { importDeribit, importDeribitTables, expiryCodeMs } from '../../src/importers/deribit.js';
 import { writeMarket } from '../../src/importers/writeMarket.js';
-import { main as importMain } from '../../src/cli/import.js';
+import { formatPrice, main as importMain } from '../../src/cli/import.js';
 import { expectClose } from '../helpers/expectClose.js';
 
 const DIR = join(import.meta.dirname, '../fixtures/deribit');
@@ -228,6 +228,78 @@ describe('broken input → InputError naming file, row, column, value', () => {
     expect(err).toBeInstanceOf(InputError);
     expect((err as InputError).violations[0]).toMatchObject(expected);
   });
+
+  function importError(broken: { chain?: string; futures?: string; perps?: string }): InputError {
+    try {
+      importDeribitTables(parseCsv(broken.chain ?? raw.chain, 'chain.csv'), parseCsv(broken.futures ?? raw.futures, 'futures.csv'), parseCsv(broken.perps ?? raw.perps, 'perps.csv'));
+    } catch (e) {
+      if (e instanceof InputError) return e;
+      throw e;
+    }
+    throw new Error('no InputError');
+  }
+
+  // DATA.md "Validation": the rules the loader applies to instruments.arrow / underlyings.arrow, checked
+  // here on the CSV cell the value comes from. Each case breaks one cell and must give exactly one violation.
+  const ruleCases: [string, { chain?: string; futures?: string; perps?: string }, string, number, string, string, RegExp][] = [
+    ['negative implied volatility', { chain: setCell(raw.chain, 2, 'implied_volatility', '-0.3') }, 'chain.csv', 2, 'implied_volatility', '"-0.3"', /^is not in \(0, 10\]: mark_iv/],
+    ['zero implied volatility', { chain: setCell(raw.chain, 3, 'implied_volatility', '0') }, 'chain.csv', 3, 'implied_volatility', '"0"', /^is not in \(0, 10\]/],
+    ['implied volatility above 10', { chain: setCell(raw.chain, 4, 'implied_volatility', '10.5') }, 'chain.csv', 4, 'implied_volatility', '"10.5"', /^is not in \(0, 10\]/],
+    ['zero strike', { chain: setCell(raw.chain, 5, 'strike', '0') }, 'chain.csv', 5, 'strike', '"0"', /^is not > 0: strike must be positive/],
+    ['negative strike', { chain: setCell(raw.chain, 6, 'strike', '-88000') }, 'chain.csv', 6, 'strike', '"-88000"', /^is not > 0: strike must be positive/],
+    ['strike not finite', { chain: setCell(raw.chain, 7, 'strike', '1e400') }, 'chain.csv', 7, 'strike', '"1e400"', /^is not a finite number/],
+    ['zero forward (underlying)', { chain: setCell(raw.chain, 8, 'underlying', '0') }, 'chain.csv', 8, 'underlying', '"0"', /^is not > 0: forward must be positive/],
+    ['negative mark price', { chain: setCell(raw.chain, 9, 'mark_price', '-0.01') }, 'chain.csv', 9, 'mark_price', '"-0.01"', /^is not >= 0: mark_price must not be negative/],
+    ['zero index price', { chain: setCell(raw.chain, 10, 'index_price', '0') }, 'chain.csv', 10, 'index_price', '"0"', /^is not > 0: index_price must be positive/],
+    ['option expired before the snapshot', { chain: setCell(raw.chain, 11, 'expiry_datetime', '2026-01-30T08:00:00+00:00') }, 'chain.csv', 11, 'expiry_datetime', '"2026-01-30T08:00:00.000Z"', /^is not after the snapshot time 2026-02-01T09:23:23\.513Z: .* expired at 2026-01-30T08:00:00\.000Z/],
+    ['option type outside call | put', { chain: setCell(raw.chain, 12, 'option_type', 'X') }, 'chain.csv', 12, 'option_type', '"X"', /^is not an option type: expected call or put/],
+    ['duplicate option name', { chain: setCell(raw.chain, 13, 'instrument_name', 'BTC-6FEB26-88000-P') }, 'chain.csv', 13, 'instrument_name', '"BTC-6FEB26-88000-P"', /^appears twice: instrument names must be unique \(first at chain\.csv row 0\)/],
+    ['zero future mark', { futures: setCell(raw.futures, 2, 'snapshot_term_mark_price', '0') }, 'futures.csv', 2, 'snapshot_term_mark_price', '"0"', /^is not > 0: the mark is the forward/],
+    ['future expired before the snapshot', { futures: setCell(raw.futures, 0, 'futures_instrument_name', 'BTC-30JAN26') }, 'futures.csv', 0, 'futures_instrument_name', '"2026-01-30T08:00:00.000Z"', /^is not after the snapshot time .*BTC-30JAN26 expired/],
+    ['negative perpetual mark', { perps: setCell(raw.perps, 0, 'perp_futures_mark_price', '-1') }, 'perps.csv', 0, 'perp_futures_mark_price', '"-1"', /^is not > 0: the mark is the forward/],
+    ['duplicate perpetual name', { perps: setCell(raw.perps, 1, 'instrument_name', 'BTC-PERPETUAL') }, 'perps.csv', 1, 'instrument_name', '"BTC-PERPETUAL"', /^appears twice.*first at perps\.csv row 0/],
+  ];
+  test.each(ruleCases)('%s → one violation naming file, row, column, value, rule', (_name, broken, file, row, column, value, rule) => {
+    const err = importError(broken);
+    expect(err.violations).toHaveLength(1);
+    const v = err.violations[0]!;
+    expect({ file: v.file, row: v.row, column: v.column, value: v.value }).toEqual({ file, row, column, value });
+    expect(v.rule).toMatch(rule);
+    expect(err.message).toContain(`${file} row ${row}, column ${column}: ${value} ${v.rule}`);
+  });
+
+  test('every violation is collected, in file and row order, not just the first', () => {
+    let chain = setCell(raw.chain, 20, 'implied_volatility', '-0.3');
+    chain = setCell(chain, 3, 'strike', 'abc');
+    chain = setCell(chain, 3, 'mark_price', '-1');
+    const err = importError({ chain, futures: setCell(raw.futures, 1, 'snapshot_term_mark_price', '0'), perps: setCell(raw.perps, 0, 'perp_futures_mark_price', 'n/a') });
+    expect(err.violations.map((v) => [v.file, v.row, v.column, v.value])).toEqual([
+      ['chain.csv', 3, 'strike', '"abc"'],
+      ['chain.csv', 3, 'mark_price', '"-1"'],
+      ['chain.csv', 20, 'implied_volatility', '"-0.3"'],
+      ['futures.csv', 1, 'snapshot_term_mark_price', '"0"'],
+      ['perps.csv', 0, 'perp_futures_mark_price', '"n/a"'],
+    ]);
+    expect(err.message.split('\n')[0]).toBe('5 input violations');
+  });
+
+  test('more than 20 violations: the message lists the first 20 and the count', () => {
+    let chain = raw.chain;
+    for (let r = 0; r < 25; r++) chain = setCell(chain, r, 'implied_volatility', '-1');
+    const err = importError({ chain });
+    expect(err.violations).toHaveLength(25);
+    expect(err.violations.map((v) => v.row)).toEqual(Array.from({ length: 25 }, (_, r) => r));
+    const lines = err.message.split('\n');
+    expect(lines[0]).toBe('25 input violations');
+    expect(lines[20]!.trim()).toBe('chain.csv row 19, column implied_volatility: "-1" is not in (0, 10]: mark_iv is a decimal volatility per year, 0 < mark_iv <= 10');
+    expect(lines[21]!.trim()).toBe('… and 5 more (25 in all)');
+    expect(lines).toHaveLength(22);
+  });
+
+  test('missing columns of several files are all named', () => {
+    const err = importError({ chain: dropColumn(raw.chain, 'strike'), perps: dropColumn(raw.perps, 'coin') });
+    expect(err.violations.map((v) => [v.file, v.row, v.column])).toEqual([['chain.csv', null, 'strike'], ['perps.csv', null, 'coin']]);
+  });
 });
 
 describe('the import command', () => {
@@ -247,6 +319,54 @@ describe('the import command', () => {
     const a = args(out); a[2] = bad;
     await expect(importMain(a)).rejects.toThrow(/bad\.csv row 0, column implied_volatility: "high" is not a number/);
     expect(() => readdirSync(out)).toThrow();
+  });
+  test('messages name the file by the path as given, not its base name', async () => {
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    const { relative } = await import('node:path');
+    mkdirSync(join(tmp, 'given'), { recursive: true });
+    const lines = readFileSync(FILES.chain, 'utf8').split('\n');
+    const cells = lines[3]!.split(',');
+    cells[lines[0]!.split(',').indexOf('implied_volatility')] = '-0.3';
+    lines[3] = cells.join(',');
+    const bad = relative(process.cwd(), join(tmp, 'given', 'ch_bad.csv'));
+    writeFileSync(bad, lines.join('\n'));
+    const a = args(join(tmp, 'cli-given')); a[2] = bad;
+    await expect(importMain(a)).rejects.toThrow(`\n  ${bad} row 2, column implied_volatility: "-0.3" is not in (0, 10]`);
+  });
+  test.each([
+    // a NUL in the first KB: a binary file (here the committed Arrow file of the sample market)
+    ['binary (NUL bytes)', () => readFileSync(join(import.meta.dirname, '../../data/sample/market/instruments.arrow')), /is not a text CSV file: it holds a NUL byte at byte \d+/],
+    // Latin-1 "é" (0xe9) followed by a comma is not UTF-8
+    ['invalid UTF-8', () => Buffer.from('a,b\ncaf\xe9,1\n', 'latin1'), /is not a text CSV file: it is not valid UTF-8 \(first bad byte at 7\)/],
+  ])('a %s --chain is "not a text CSV file", naming the path', async (_name, bytes, msg) => {
+    const { writeFileSync } = await import('node:fs');
+    const bad = join(tmp, `not-text-${_name.length}.csv`);
+    writeFileSync(bad, bytes());
+    const a = args(join(tmp, 'cli-binary')); a[2] = bad;
+    let err: unknown;
+    try { await importMain(a); } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).violations).toEqual([expect.objectContaining({ file: bad, row: null })]);
+    expect((err as InputError).message).toMatch(msg);
+    expect((err as InputError).message.startsWith(`${bad}: is not a text CSV file`)).toBe(true);
+  });
+  test('the summary prints index prices rounded for people', async () => {
+    const out: string[] = [];
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => { out.push(String(s)); return true; });
+    try {
+      const a = args(join(tmp, 'cli-summary')).filter((x) => x !== '--quiet');
+      expect(await importMain(a)).toBe(0);
+    } finally { spy.mockRestore(); }
+    const text = out.join('');
+    // medians of the chain's index_price: BTC 78658.77, ETH (2411.01 + 2411.02) / 2 = 2411.0150000000003 in float64
+    expect(text).toContain('  BTC index 78658.77\n');
+    expect(text).toContain('  ETH index 2411.015\n');
+    expect(text).not.toContain('2411.0150000000003');
+  });
+  test.each([
+    [2411.0150000000003, '2411.015'], [78658.77, '78658.77'], [0.1 + 0.2, '0.3'], [123456789012.5, '123456789000'], [1e-7 / 3, '3.333333333e-8'],
+  ])('formatPrice(%f) = %s', (x, s) => {
+    expect(formatPrice(x)).toBe(s);
   });
   test.each([
     [['csv', '--out', 'x'], /only "deribit"/],
