@@ -25,8 +25,11 @@ Usage: margin-engine scenarios --family F --market DIR --out FILE [options]
                     monte-carlo: number of scenarios (default var.mcScenarios = 10000)
   --seed S          monte-carlo seed (default var.mcSeed = 20260201)
   --params FILE     parameter file (JSON, version 1; any subset of the defaults, see src/params/paramSchema.ts)
-  --stress FILE     stress: JSON list of events {name, moves{U:m}, vol_multipliers?{U:g}, dt_days?}
-                    (default: the built-in library of BTC/ETH extreme days from data/history)
+  --stress FILE     stress: JSON list of events {name, moves{U:m}, vol_multipliers?{U:g}, dt_days?};
+                    every U must be an underlying of the market (a move of another is refused);
+                    underlyings an event does not name move 0
+                    (default: the built-in library of BTC/ETH extreme days from data/history; its
+                    moves of underlyings the market lacks, such as SOL, are left out)
 
 Prints a summary on stderr: scenario count, dates used, PSR per underlying, seed, parameter hash.
 

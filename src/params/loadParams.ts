@@ -15,7 +15,8 @@ const UNDERLYING_KEY = /^(?:[A-Z0-9]{1,16}|other)$/;
 
 /**
  * Loads parameters: the defaults, overridden by `file` when given.
- * @throws InputError naming the file, the parameter path (as written in the file) and the rule, for an
+ * @throws InputError naming the file, the parameter path (as written in the file: `p.json parameter
+ *   var.alpha: …`) and the rule, for an
  *   unreadable file, invalid JSON, a missing or wrong `version`, an unknown key, a value of the wrong
  *   type or out of its range (every violation is listed).
  */
@@ -26,12 +27,18 @@ export function loadParams(file?: string): Params {
 
 /**
  * Validates a parsed parameter object and merges it into the defaults. `file` names the source in
- * messages. @throws InputError as {@link loadParams}.
+ * messages. A per-underlying map may name underlyings that a given market lacks (`{"XRP": 0.2}` for a
+ * BTC/ETH snapshot): one parameter file serves many snapshots, so such keys are kept, unused, not refused.
+ * @throws InputError as {@link loadParams}; each violation's `file` is `<file> parameter <path>` (the path
+ *   as written, e.g. `deribit_pm.price_range.BTC`), row and column null, so it renders as
+ *   `p.json parameter deribit_pm.price_range.BTC: 0 is out of range: must be > 0 and < 1`.
  */
 export function paramsFromJson(json: unknown, file = 'parameters'): Params {
   const out = defaultParams() as unknown as Record<string, Record<string, unknown>>;
   const bad: Violation[] = [];
-  const v = (column: string, value: unknown, rule: string) => bad.push({ file, row: null, column, value: value === undefined ? null : showValue(value), rule });
+  // a parameter file has no rows or columns: the parameter path goes with the file name, so a message
+  // reads `p.json parameter var.alpha: 1 is out of range …` (not `column var.alpha`)
+  const v = (path: string, value: unknown, rule: string) => bad.push({ file: `${file} parameter ${path}`, row: null, column: null, value: value === undefined ? null : showValue(value), rule });
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new InputError({ file, row: null, column: null, value: null, rule: 'must be a JSON object of parameters' });
   }

@@ -41,7 +41,8 @@ export function parseFamily(text: string, where = '--family'): Family {
  * deterministically. `meta` gains `paramsHash` (sha256 of the canonical parameters) and, for families
  * that ignore them, nothing else changes.
  * @throws InputError when historical or monte-carlo get no history, when the history is too short, or
- *   when a stress file is invalid; `count`/`seed` given to a family that has no use for them.
+ *   when a stress file is invalid or names an underlying the market does not have (the built-in library's
+ *   other underlyings are ignored, listed in meta.ignoredUnderlyings); `count`/`seed` given to a family that has no use for them.
  */
 export function buildScenarios(family: Family, market: Market, params: Params, opts: BuildOptions = {}): ScenarioSet {
   const usage = (rule: string) => new InputError({ file: `scenarios (${family})`, row: null, column: null, value: null, rule }, `${family} scenarios: ${rule}`);
@@ -68,7 +69,7 @@ export function buildScenarios(family: Family, market: Market, params: Params, o
     case 'stress':
       set = opts.stressFile !== undefined
         ? buildStress(market, readStressFile(opts.stressFile), opts.stressFile)
-        : buildStress(market, BUILTIN_STRESS_EVENTS, 'built-in library (data/history)');
+        : buildStress(market, BUILTIN_STRESS_EVENTS, 'built-in library (data/history)', 'ignore');
       break;
   }
   set.meta = { ...set.meta, paramsHash: paramsHash(params) };

@@ -17,6 +17,7 @@ import { Float64, Int32, RecordBatch, Schema, Table, Utf8, makeVector, tableFrom
 import { InputError, fileError, showValue, type Violation } from '../errors.js';
 import type { Market } from '../model/market.js';
 import { allocateSet } from './allocate.js';
+import { ARROW_EXPECTED, arrowFormatOf, arrowLibraryDetail, describeArrowProblem } from './arrowProblem.js';
 import { csvField, parseCsv } from './csvText.js';
 import { FAMILIES } from './build.js';
 import { VOL_MULT, VOL_REL_DOWN, VOL_REL_UP, VOL_RULE_NAMES, type Family, type ScenarioSet } from './types.js';
@@ -84,20 +85,32 @@ export function writeScenarioFile(set: ScenarioSet, file: string): void {
 /** Columns of a scenario file as cells (numbers from Arrow, strings from CSV). */
 interface RawTable { names: string[]; rows: number; col(name: string): Cell[]; meta: Record<string, unknown> | null }
 
+/** A read failure of the file system as a rule: not found, permission denied, a directory, or the code. */
+function describeReadError(e: NodeJS.ErrnoException): string {
+  switch (e.code) {
+    case 'ENOENT': return 'not found';
+    case 'EACCES': case 'EPERM': return 'cannot be read (permission denied)';
+    case 'EISDIR': return 'is a directory, not a scenario file (.csv or .arrow)';
+    default: return `cannot be read (${e.code ?? e.message})`;
+  }
+}
+
 function readRaw(file: string): RawTable {
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);
   } catch (e) {
-    throw fileError(file, `cannot be read (${(e as Error).message})`);
+    throw fileError(file, describeReadError(e as NodeJS.ErrnoException));
   }
-  const isArrow = bytes.subarray(0, 6).toString('latin1') === 'ARROW1' || /\.arrows?$/i.test(file);
-  if (isArrow) {
+  const format = arrowFormatOf(bytes);
+  if (format !== null || /\.arrows?$/i.test(file)) {
+    const problem = describeArrowProblem(bytes);
+    if (problem !== null) throw fileError(file, problem);
     let t: Table;
     try {
       t = tableFromIPC(bytes);
     } catch (e) {
-      throw fileError(file, `is not an Arrow IPC file (${(e as Error).message})`);
+      throw fileError(file, `is corrupt or truncated: the Arrow IPC ${format ?? 'file'} cannot be read${arrowLibraryDetail(e)}; ${ARROW_EXPECTED}`);
     }
     const m = t.schema.metadata.get(META_KEY);
     let meta: Record<string, unknown> | null = null;
@@ -134,6 +147,11 @@ function readRaw(file: string): RawTable {
  * Reads a scenario file written by {@link writeScenarioFile} (or by hand) for `market`: the set's
  * underlyings are the market's, in the market's order; columns of other underlyings are ignored (listed
  * in meta.ignoredColumns).
+ * A file that starts like Arrow IPC (magic ARROW1, or the stream continuation marker) or is named
+ * `.arrow`/`.arrows` is read as Arrow; any other as CSV.
+ * @throws InputError naming the file for one that is missing, unreadable, a directory, empty, not Arrow
+ *   though named .arrow (its first bytes are quoted), truncated or corrupt (apache-arrow's own message
+ *   never alone), or not valid CSV.
  * @throws InputError naming file, row (0-based), column, value and rule for every violation: a missing
  *   column, an unknown or mixed family, a scenario id that is not a non-negative integer or repeats,
  *   a weight or dt_days not finite or negative, a move not finite or ≤ −1, an unknown vol rule, a vol

@@ -10,6 +10,8 @@ import { InputError } from '../../src/errors.js';
 import { canonicalJson, loadParams, paramsFromJson, paramsHash } from '../../src/params/loadParams.js';
 import { PARAM_SPECS } from '../../src/params/paramSchema.js';
 import { defaultParams, type Params } from '../../src/params/params.js';
+import { buildScenarios } from '../../src/scenarios/build.js';
+import { marketOf } from '../scenarios/fixtures.js';
 
 function leafPaths(o: unknown, prefix = ''): string[] {
   if (o === null || typeof o !== 'object' || Array.isArray(o)) return [prefix];
@@ -44,6 +46,14 @@ describe('overrides', () => {
     expect(p.var.filtered).toBe(false);
     expect(p.span).toEqual(defaultParams().span);
   });
+  test('a per-underlying map may name an underlying a market lacks (one file for many snapshots): kept, unused', () => {
+    const p = paramsFromJson({ version: 1, deribit_pm: { price_range: { XRP: 0.2 } } }, 'p.json');
+    expect(p.deribitPm.priceRange).toEqual({ BTC: 0.16, ETH: 0.18, other: 0.25, XRP: 0.2 });
+    const market = marketOf(['BTC', 'ETH']);
+    const a = buildScenarios('deribit-pm', market, p), b = buildScenarios('deribit-pm', market, defaultParams());
+    expect(Array.from(a.move)).toEqual(Array.from(b.move));
+    expect(Array.from(buildScenarios('deribit-pm', marketOf(['XRP']), p).move)).toContain(0.2);
+  });
   test('from a file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'params-'));
     const f = join(dir, 'p.json');
@@ -57,23 +67,23 @@ describe('overrides', () => {
 
 describe('validation', () => {
   test.each([
-    { json: { span: {} }, msg: /column version: is required \(this engine reads parameter version 1\)/ },
-    { json: { version: 2 }, msg: /column version: 2 is not supported: this engine reads parameter version 1/ },
-    { json: { version: 1, spam: {} }, msg: /column spam: is not a parameter group/ },
-    { json: { version: 1, var: { alpha: 1 } }, msg: /column var\.alpha: 1 is out of range: must be > 0 and < 1/ },
-    { json: { version: 1, var: { alpha: 0 } }, msg: /column var\.alpha: 0 is out of range: must be > 0 and < 1/ },
-    { json: { version: 1, var: { alpha: '0.99' } }, msg: /column var\.alpha: "0\.99" must be a finite number/ },
-    { json: { version: 1, var: { alphaa: 0.9 } }, msg: /column var\.alphaa: is not a parameter \(known in var: alpha, / },
-    { json: { version: 1, deribit_pm: { buckets_count: 2.5 } }, msg: /column deribit_pm\.buckets_count: 2\.5 must be an integer/ },
-    { json: { version: 1, deribit_pm: { buckets_count: 0 } }, msg: /column deribit_pm\.buckets_count: 0 is out of range: must be ≥ 1/ },
-    { json: { version: 1, deribit_pm: { price_range: { BTC: 0 } } }, msg: /column deribit_pm\.price_range\.BTC: 0 is out of range: must be > 0 and < 1/ },
-    { json: { version: 1, deribit_pm: { price_range: { btc: 0.1 } } }, msg: /column deribit_pm\.price_range\.btc: is not an underlying name/ },
-    { json: { version: 1, deribit_pm: { price_range: 0.1 } }, msg: /column deribit_pm\.price_range: 0\.1 must be an object of underlying → number/ },
-    { json: { version: 1, deribit_pm: { extended_moves: [0.5, 0] } }, msg: /column deribit_pm\.extended_moves\[1\]: 0 is out of range: must be > -1 and ≠ 0/ },
-    { json: { version: 1, var: { filtered: 'yes' } }, msg: /column var\.filtered: "yes" must be true or false/ },
-    { json: { version: 1, var: { mc_degrees_of_freedom: 2 } }, msg: /column var\.mc_degrees_of_freedom: 2 is out of range: must be ≥ 3/ },
-    { json: { version: 1, var: { ewma_lambda: 0.9, ewmaLambda: 0.9 } }, msg: /column var\.ewmaLambda: is given twice \(also as var\.ewma_lambda\)/ },
-    { json: { version: 1, span: { psr_window_days: 2 } }, msg: /column span\.psrWindowDays: 2 must exceed span\.psrHorizonDays \(2\)/ },
+    { json: { span: {} }, msg: /p\.json parameter version: is required \(this engine reads parameter version 1\)/ },
+    { json: { version: 2 }, msg: /p\.json parameter version: 2 is not supported: this engine reads parameter version 1/ },
+    { json: { version: 1, spam: {} }, msg: /p\.json parameter spam: is not a parameter group/ },
+    { json: { version: 1, var: { alpha: 1 } }, msg: /p\.json parameter var\.alpha: 1 is out of range: must be > 0 and < 1/ },
+    { json: { version: 1, var: { alpha: 0 } }, msg: /p\.json parameter var\.alpha: 0 is out of range: must be > 0 and < 1/ },
+    { json: { version: 1, var: { alpha: '0.99' } }, msg: /p\.json parameter var\.alpha: "0\.99" must be a finite number/ },
+    { json: { version: 1, var: { alphaa: 0.9 } }, msg: /p\.json parameter var\.alphaa: is not a parameter \(known in var: alpha, / },
+    { json: { version: 1, deribit_pm: { buckets_count: 2.5 } }, msg: /p\.json parameter deribit_pm\.buckets_count: 2\.5 must be an integer/ },
+    { json: { version: 1, deribit_pm: { buckets_count: 0 } }, msg: /p\.json parameter deribit_pm\.buckets_count: 0 is out of range: must be ≥ 1/ },
+    { json: { version: 1, deribit_pm: { price_range: { BTC: 0 } } }, msg: /p\.json parameter deribit_pm\.price_range\.BTC: 0 is out of range: must be > 0 and < 1/ },
+    { json: { version: 1, deribit_pm: { price_range: { btc: 0.1 } } }, msg: /p\.json parameter deribit_pm\.price_range\.btc: is not an underlying name/ },
+    { json: { version: 1, deribit_pm: { price_range: 0.1 } }, msg: /p\.json parameter deribit_pm\.price_range: 0\.1 must be an object of underlying → number/ },
+    { json: { version: 1, deribit_pm: { extended_moves: [0.5, 0] } }, msg: /p\.json parameter deribit_pm\.extended_moves\[1\]: 0 is out of range: must be > -1 and ≠ 0/ },
+    { json: { version: 1, var: { filtered: 'yes' } }, msg: /p\.json parameter var\.filtered: "yes" must be true or false/ },
+    { json: { version: 1, var: { mc_degrees_of_freedom: 2 } }, msg: /p\.json parameter var\.mc_degrees_of_freedom: 2 is out of range: must be ≥ 3/ },
+    { json: { version: 1, var: { ewma_lambda: 0.9, ewmaLambda: 0.9 } }, msg: /p\.json parameter var\.ewmaLambda: is given twice \(also as var\.ewma_lambda\)/ },
+    { json: { version: 1, span: { psr_window_days: 2 } }, msg: /p\.json parameter span\.psrWindowDays: 2 must exceed span\.psrHorizonDays \(2\)/ },
     { json: [1], msg: /must be a JSON object of parameters/ },
   ])('refused: $msg', ({ json, msg }) => {
     expect(() => paramsFromJson(json, 'p.json')).toThrow(InputError);
@@ -81,7 +91,14 @@ describe('validation', () => {
   });
   test('every violation is reported', () => {
     const e = (() => { try { paramsFromJson({ version: 1, var: { alpha: 2, lookback_days: -1 }, span: { vsr: { BTC: 1 } } }, 'p.json'); } catch (x) { return x as InputError; } return null; })();
-    expect(e!.violations.map((v) => v.column)).toEqual(['var.alpha', 'var.lookback_days', 'span.vsr.BTC']);
+    expect(e!.violations.map((v) => v.file)).toEqual(['p.json parameter var.alpha', 'p.json parameter var.lookback_days', 'p.json parameter span.vsr.BTC']);
+  });
+  test('messages say "parameter", never "column" (a parameter file has no columns)', () => {
+    const e = (() => { try { paramsFromJson({ version: 1, deribit_pm: { price_range: { BTC: 0 }, bogus: 1 } }, 'p.json'); } catch (x) { return x as InputError; } return null; })();
+    expect(e!.message).toContain('p.json parameter deribit_pm.price_range.BTC: 0 is out of range: must be > 0 and < 1');
+    expect(e!.message).toMatch(/p\.json parameter deribit_pm\.bogus: is not a parameter/);
+    expect(e!.message).not.toMatch(/column/);
+    expect(e!.violations.every((v) => v.row === null && v.column === null)).toBe(true);
   });
 });
 

@@ -2,6 +2,7 @@
  * `margin-engine scenarios` end to end: a market snapshot (written by the io test fixtures), data/history,
  * each family to CSV or Arrow; the file reads back; bad input exits 2 with the reason.
  */
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { cli } from '../../src/cli/main.js';
@@ -11,6 +12,8 @@ import { tempDir, writeMarket } from '../fixtures/io/arrowTables.js';
 
 const marketDir = writeMarket();
 const out = tempDir('scenarios-cli-');
+const xrpEvents = join(out, 'ev.json');
+writeFileSync(xrpEvents, JSON.stringify([{ name: 'x', moves: { XRP: -0.5 } }]));
 
 function capture(): { err: () => string; out: () => string } {
   const e: string[] = [], o: string[] = [];
@@ -48,6 +51,8 @@ describe('margin-engine scenarios', () => {
     { args: ['--family', 'historical', '--market', marketDir, '--out', join(out, 'h.csv')], msg: /historical scenarios: needs a history/ },
     { args: ['--family', 'span', '--market', marketDir, '--out', join(out, 's.csv'), '--count', '5'], msg: /a count applies only to historical/ },
     { args: ['--family', 'historical', '--market', marketDir, '--history', 'data/history', '--count', '5000', '--out', join(out, 'h.csv')], msg: /ETH-USD_1d\.csv: does not reach back far enough/ },
+    // tester's report: this exited 0, silently ignoring XRP
+    { args: ['--family', 'stress', '--market', marketDir, '--stress', xrpEvents, '--out', join(out, 'x.csv')], msg: /ev\.json row 0, column moves\.XRP: -0\.5 is not an underlying of the market \(BTC, ETH\)/ },
   ])('bad input exits 2: $msg', async ({ args, msg }) => {
     const io = capture();
     const code = await cli(['scenarios', ...args]);

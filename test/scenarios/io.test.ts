@@ -5,6 +5,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { tableFromArrays, tableFromIPC, tableToIPC } from 'apache-arrow';
 import { describe, expect, test } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { loadHistory } from '../../src/history/loadHistory.js';
@@ -95,6 +96,42 @@ describe('validation', () => {
     expect(Array.from(s.id)).toEqual([0, 5]);
     expect(Array.from(s.volParam)).toEqual([1.8, 1]);
     expect(Array.from(s.dtDays)).toEqual([0.5, 0]);
+  });
+
+  // tester's report: a truncated .arrow said "(Cannot read properties of null (reading 'fieldsLength'))" and a
+  // text file named .arrow "(Expected to read 1819043176 metadata bytes, but only read 8.)"; the wording
+  // mirrors the input loader's openArrow (src/io/arrowSource.ts)
+  const EXPECTED = /expected an Arrow IPC file \(starting and ending with ARROW1\) or an Arrow IPC stream/;
+  const good = (): Buffer => { const f = join(dir, 'good.arrow'); writeScenarioFile(sets.stress!, f); return readFileSync(f); };
+  test.each([
+    { name: 'truncated to half', bytes: () => good().subarray(0, good().length >> 1), msg: /bad\.arrow: is truncated or corrupt: the Arrow IPC file does not end with ARROW1 \(its footer is missing\)/ },
+    { name: 'last byte cut', bytes: () => good().subarray(0, good().length - 1), msg: /bad\.arrow: is truncated or corrupt: the Arrow IPC file does not end with ARROW1/ },
+    { name: 'only the magic', bytes: () => good().subarray(0, 8), msg: /bad\.arrow: is truncated: an Arrow IPC file of 8 bytes has no footer/ },
+    { name: 'text named .arrow', bytes: () => Buffer.from('hello world\n'), msg: /bad\.arrow: is not Arrow \(it starts with the text "hello wo"\)/ },
+    { name: 'binary named .arrow', bytes: () => Buffer.from([0, 1, 2, 0xfe]), msg: /bad\.arrow: is not Arrow \(it starts with the bytes 00 01 02 fe\)/ },
+    { name: 'empty', bytes: () => Buffer.alloc(0), msg: /bad\.arrow: is empty/ },
+    { name: 'magic at both ends, garbage between', bytes: () => { const g = good(); return Buffer.concat([g.subarray(0, 8), Buffer.alloc(g.length - 16, 0x7f), g.subarray(g.length - 8)]); }, msg: /bad\.arrow: is corrupt or truncated: the Arrow IPC file cannot be read/ },
+    { name: 'stream cut inside its schema', bytes: () => Buffer.from(tableToIPC(tableFromArrays({ a: Float64Array.from([1, 2]) }), 'stream').subarray(0, 20)), msg: /bad\.arrow: is corrupt or truncated: the Arrow IPC stream cannot be read/ },
+  ])('refused: $name', ({ bytes, msg }) => {
+    const f = join(dir, 'bad.arrow');
+    writeFileSync(f, bytes());
+    let e: unknown = null;
+    try { readScenarioFile(f, market); } catch (x) { e = x; }
+    expect(e).toBeInstanceOf(InputError);
+    const m = (e as Error).message;
+    expect(m).toMatch(msg);
+    expect(m).toMatch(EXPECTED);
+    expect(m).not.toMatch(/Cannot read properties|fieldsLength|1819043176/); // never the library message alone
+  });
+
+  test('an Arrow stream reads too; a directory or a missing file is named plainly', () => {
+    const f = join(dir, 'stream.arrows');
+    const file = join(dir, 'for-stream.arrow');
+    writeScenarioFile(sets.stress!, file);
+    writeFileSync(f, tableToIPC(tableFromIPC(readFileSync(file)), 'stream'));
+    expectSameArrays(sets.stress!, readScenarioFile(f, market));
+    expect(() => readScenarioFile(dir, market)).toThrow(/is a directory, not a scenario file/);
+    expect(() => readScenarioFile(join(dir, 'nope.arrow'), market)).toThrow(/nope\.arrow: not found/);
   });
 
   test('.csv or .arrow only', () => {

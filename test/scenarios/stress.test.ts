@@ -72,11 +72,11 @@ describe('built-in library', () => {
 });
 
 describe('user events', () => {
-  test('a valid file: moves, vol multipliers, dt_days; unknown underlyings ignored', () => {
+  test('a valid file: moves, vol multipliers, dt_days; underlyings not named move 0', () => {
     const dir = mkdtempSync(join(tmpdir(), 'stress-'));
     const f = join(dir, 'events.json');
     writeFileSync(f, JSON.stringify([
-      { name: 'crash, with a comma', moves: { BTC: -0.4, ETH: -0.5, DOGE: -0.9 }, vol_multipliers: { BTC: 2 }, dt_days: 1 },
+      { name: 'crash, with a comma', moves: { BTC: -0.4, ETH: -0.5 }, vol_multipliers: { BTC: 2 }, dt_days: 1 },
       { name: 'rally', moves: { BTC: 0.3 } },
     ]));
     const set = buildStress(marketOf(['BTC', 'ETH']), readStressFile(f), f);
@@ -85,6 +85,39 @@ describe('user events', () => {
     expect(Array.from(set.volParam)).toEqual([2, 1, 1, 1]);
     expect(Array.from(set.dtDays)).toEqual([1, 0]);
     expect(set.label).toEqual(['crash, with a comma', 'rally']);
+  });
+
+  // a user's events are for the market at hand: a move of an underlying it lacks is a typo or the wrong
+  // market, and dropping it would understate the stress (tester's report: XRP −50% on BTC/ETH exited 0)
+  test.each([
+    { events: [{ name: 'x', moves: { XRP: -0.5 } }], msg: /ev\.json row 0, column moves\.XRP: -0\.5 is not an underlying of the market \(BTC, ETH\)/ },
+    { events: [{ name: 'a', moves: { BTC: -0.1 } }, { name: 'b', moves: { BTC: -0.2, DOGE: -0.9 } }], msg: /ev\.json row 1, column moves\.DOGE: -0\.9 is not an underlying of the market \(BTC, ETH\)/ },
+    { events: [{ name: 'a', moves: { BTC: -0.1 }, vol_multipliers: { SOL: 2 } }], msg: /ev\.json row 0, column vol_multipliers\.SOL: 2 is not an underlying of the market \(BTC, ETH\)/ },
+  ])('refused for a BTC/ETH market: $msg', ({ events, msg }) => {
+    const market = marketOf(['BTC', 'ETH']);
+    const parsed = parseStressEvents(events, 'ev.json');
+    expect(() => buildStress(market, parsed, 'ev.json')).toThrow(InputError);
+    expect(() => buildStress(market, parsed, 'ev.json')).toThrow(msg);
+  });
+
+  test('every foreign key is listed; through buildScenarios with a file too', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stress-'));
+    const f = join(dir, 'ev.json');
+    writeFileSync(f, JSON.stringify([{ name: 'x', moves: { XRP: -0.5, BTC: -0.1 }, vol_multipliers: { XRP: 3 } }, { name: 'y', moves: { ADA: 0.2 } }]));
+    let e: InputError | null = null;
+    try { buildScenarios('stress', marketOf(['BTC', 'ETH']), defaultParams(), { stressFile: f }); } catch (x) { e = x as InputError; }
+    expect(e).toBeInstanceOf(InputError);
+    expect(e!.violations.map((v) => [v.file, v.row, v.column, v.value])).toEqual([[f, 0, 'moves.XRP', '-0.5'], [f, 0, 'vol_multipliers.XRP', '3'], [f, 1, 'moves.ADA', '0.2']]);
+  });
+
+  test('the built-in library on a BTC/ETH market leaves SOL out (listed in meta.ignoredUnderlyings), refusing nothing', () => {
+    const set = buildScenarios('stress', marketOf(['BTC', 'ETH']), defaultParams());
+    expect(set.count).toBe(BUILTIN_STRESS_EVENTS.length);
+    const ignored = set.meta.ignoredUnderlyings as Record<string, string[]>;
+    const withSol = BUILTIN_STRESS_EVENTS.filter((e) => 'SOL' in e.moves || 'SOL' in (e.volMultipliers ?? {}));
+    expect(withSol.length).toBeGreaterThan(0);
+    expect(Object.keys(ignored)).toEqual(withSol.map((e) => e.name));
+    for (const names of Object.values(ignored)) expect(names).toEqual(['SOL']);
   });
 
   test.each([
