@@ -8,13 +8,11 @@
 import { coinRow, usdRow, type Reduced } from '../engine/types.js';
 import { KIND_OPTION, KIND_PERPETUAL } from '../model/market.js';
 import { forUnderlying } from '../params/params.js';
-import { unitEquity } from './equity.js';
-import { liquidityAddonFromTable, liquidityTable } from './liquidity.js';
-import { optionValuesUsd } from './optionValue.js';
+import { liquidityAddonFromTable } from './liquidity.js';
 import { bucketWeights, worstScenarioId, type MarginInput, type ModelPlan } from './plan.js';
 import { allocMarginRows } from './rows.js';
-import { settlementUnits, type SettlementUnits } from './settlementUnits.js';
-import { standardByUnit } from './standard.js';
+import type { SettlementUnits } from './settlementUnits.js';
+import { sharedFor } from './shared.js';
 import { fillStatus } from './status.js';
 import type { MarginRows } from './types.js';
 
@@ -31,10 +29,10 @@ export interface DeribitPmPlan extends ModelPlan {
  * unit included, as Deribit's published vectors do: it never changes worst_case). topK 0.
  */
 export function deribitPmGroups(input: MarginInput): DeribitPmPlan {
-  const { book, balances, market, scenarios, params } = input;
+  const { book, market, scenarios, params } = input;
   const I = market.instruments.count;
   const U = market.underlyings.length;
-  const units = settlementUnits(book, balances, market);
+  const units = sharedFor(input).settlementUnits();
   const G = units.count;
   const groupStart = new Int32Array(G + 1);
   for (let k = 0; k < G; k++) {
@@ -83,18 +81,19 @@ export function deribitPmGroups(input: MarginInput): DeribitPmPlan {
  * standard margin of the same unit in standardIm/standardMm; status. worstScenario is the set's id.
  */
 export function deribitPmAssemble(input: MarginInput, plan: DeribitPmPlan, reduced: Reduced): MarginRows {
-  const { book, balances, market, scenarios, params } = input;
+  const { book, market, scenarios, params } = input;
+  const shared = sharedFor(input);
   const ins = market.instruments;
   const U = market.underlyings.length;
   const units = plan.units;
   const G = units.count;
   const rows = allocMarginRows('deribit-pm', G, units.names, units.names);
-  const equity = unitEquity(units, book, balances, market, optionValuesUsd(market));
-  const [stdIm, stdMm] = standardByUnit(book, market, params, units);
+  const equity = shared.unitEquity(units);
+  const [stdIm, stdMm] = shared.standardByUnit(units);
   const dp = params.deribitPm;
   const { groupStart, qty } = plan.groups;
   const entryPosition = plan.entryPosition;
-  const liq = liquidityTable(market, params);
+  const liq = shared.liquidityTable();
   // roll-shock rates per unit currency code (BTC, ETH, …, USDC)
   const minMoves = units.names.map((n) => forUnderlying(dp.minAnnualisedMove, n));
   const moveRisks = units.names.map((n) => forUnderlying(dp.annualisedMoveRisk, n));

@@ -7,6 +7,7 @@ import type { Balances, PositionBook } from '../model/book.js';
 import type { Market } from '../model/market.js';
 import type { Params } from '../params/params.js';
 import type { ScenarioSet } from '../scenarios/types.js';
+import type { MarginShared } from './shared.js';
 import type { ModelName } from './types.js';
 
 /** Everything a model reads. The scenario set must be built for the market's underlyings (by name). */
@@ -16,6 +17,11 @@ export interface MarginInput {
   market: Market;
   scenarios: ScenarioSet;
   params: Params;
+  /**
+   * The run's per-run values over these same book, balances, market and params (shared.ts), reused by
+   * every model of the run; when absent each model computes what it needs itself.
+   */
+  shared?: MarginShared;
 }
 
 export interface ModelPlan {

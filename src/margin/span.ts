@@ -8,12 +8,11 @@
  */
 import { spotRow, usdRow, type Reduced } from '../engine/types.js';
 import { KIND_OPTION } from '../model/market.js';
-import { accountEquityUsd } from './equity.js';
-import { liquidityAddonFromTable, liquidityTable } from './liquidity.js';
-import { optionValuesUsd } from './optionValue.js';
+import { liquidityAddonFromTable } from './liquidity.js';
 import { bucketWeights, worstScenarioId, type MarginInput, type ModelPlan } from './plan.js';
 import { allocMarginRows } from './rows.js';
 import { balanceUnitCodes } from './settlementUnits.js';
+import { sharedFor } from './shared.js';
 import { fillAccountStatus } from './status.js';
 import type { MarginRows } from './types.js';
 
@@ -107,12 +106,13 @@ export function spanGroups(input: MarginInput): ModelPlan {
  * (module comment). standardIm/standardMm NaN (standard units are settlement currencies).
  */
 export function spanAssemble(input: MarginInput, plan: ModelPlan, reduced: Reduced): MarginRows {
-  const { book, balances, market, scenarios, params } = input;
+  const { book, market, scenarios, params } = input;
+  const shared = sharedFor(input);
   const ins = market.instruments;
   const G = plan.groups.groupCount;
   const rows = allocMarginRows('span', G, plan.unitNames, plan.currencyNames);
   const { groupStart, qty } = plan.groups;
-  const liq = liquidityTable(market, params);
+  const liq = shared.liquidityTable();
   const sp = params.span;
   for (let g = 0; g < G; g++) {
     const u = plan.unit[g];
@@ -140,7 +140,7 @@ export function spanAssemble(input: MarginInput, plan: ModelPlan, reduced: Reduc
     rows.mm[g] = mm;
     rows.im[g] = sp.imFactor * mm + addon;
   }
-  fillAccountStatus(rows, accountEquityUsd(book, balances, market, optionValuesUsd(market)));
+  fillAccountStatus(rows, shared.accountEquityUsd());
   return rows;
 }
 

@@ -8,11 +8,10 @@ import {
 } from '../model/market.js';
 import type { Balances, PositionBook } from '../model/book.js';
 import { forUnderlying, type Params } from '../params/params.js';
-import { unitEquity } from './equity.js';
-import { liquidityAddonFromTable, liquidityTable } from './liquidity.js';
-import { optionValuesUsd } from './optionValue.js';
+import { liquidityAddonFromTable } from './liquidity.js';
 import { allocMarginRows } from './rows.js';
-import { settlementUnits, type SettlementUnits } from './settlementUnits.js';
+import type { SettlementUnits } from './settlementUnits.js';
+import { checkShared, createMarginShared, type MarginShared } from './shared.js';
 import { fillStatus } from './status.js';
 import type { MarginRows } from './types.js';
 
@@ -110,12 +109,13 @@ export function standardFromTable(t: StandardTable, instrument: number, qty: num
 /**
  * Standard IM and MM per settlement unit: the plain sum over the unit's positions (no offsets), in the
  * unit's currency. Returns [im, mm], one element per unit of `units`; 0 for a unit without positions.
+ * `table` is standardTable(market, params), built here when not given.
  */
-export function standardByUnit(book: PositionBook, market: Market, params: Params, units: SettlementUnits): [Float64Array, Float64Array] {
+export function standardByUnit(book: PositionBook, market: Market, params: Params, units: SettlementUnits,
+  table: StandardTable = standardTable(market, params)): [Float64Array, Float64Array] {
   const im = new Float64Array(units.count);
   const mm = new Float64Array(units.count);
   const tmp = new Float64Array(2);
-  const table = standardTable(market, params);
   for (let k = 0; k < units.count; k++) {
     const bu = units.bookUnit[k];
     if (bu < 0) continue;
@@ -137,14 +137,18 @@ export function standardByUnit(book: PositionBook, market: Market, params: Param
  * position or a balance, IM/MM the standard margin (also copied to standardIm/standardMm), the
  * unit's equity (METHODOLOGY.md 5, as deribit-pm) and status. The liquidity add-on is reported in its
  * column but, as in Deribit's standard margin, not added to IM. No scenario components (NaN, −1).
+ * `shared`: the run's MarginShared over the same inputs (see shared.ts); computed here when absent.
+ * @throws Error when `shared` was built over other inputs.
  */
-export function standardRows(book: PositionBook, balances: Balances, market: Market, params: Params): MarginRows {
-  const units = settlementUnits(book, balances, market);
+export function standardRows(book: PositionBook, balances: Balances, market: Market, params: Params, shared?: MarginShared): MarginRows {
+  if (shared) checkShared(shared, book, balances, market, params);
+  const s = shared ?? createMarginShared(book, balances, market, params);
+  const units = s.settlementUnits();
   const rows = allocMarginRows('standard', units.count, units.names, units.names);
-  const [im, mm] = standardByUnit(book, market, params, units);
-  const equity = unitEquity(units, book, balances, market, optionValuesUsd(market));
+  const [im, mm] = s.standardByUnit(units);
+  const equity = s.unitEquity(units);
   const U = market.underlyings.length;
-  const liq = liquidityTable(market, params);
+  const liq = s.liquidityTable();
   for (let k = 0; k < units.count; k++) {
     rows.account[k] = units.account[k];
     rows.unit[k] = units.currency[k];

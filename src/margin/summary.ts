@@ -5,6 +5,7 @@ import type { Balances, PositionBook } from '../model/book.js';
 import { CASH_CURRENCIES, type Market } from '../model/market.js';
 import { accountEquityUsd } from './equity.js';
 import { optionValuesUsd } from './optionValue.js';
+import { checkShared, type MarginShared } from './shared.js';
 import { marginRatio, marginStatus } from './status.js';
 import type { MarginRows, ModelName } from './types.js';
 
@@ -47,14 +48,19 @@ export function usdRates(names: string[], market: Market): Float64Array {
 
 /**
  * Builds the account summary of one model's rows; `standard` is standardRows(...) of the same book
- * (its IM gives standard_im_usd).
+ * (its IM gives standard_im_usd). `shared`: the run's MarginShared over the same book, balances and
+ * market (see shared.ts); the account equity is computed here when absent.
+ * @throws Error when `shared` was built over other inputs.
  */
-export function accountSummary(rows: MarginRows, standard: MarginRows, book: PositionBook, balances: Balances, market: Market): AccountSummary {
+export function accountSummary(rows: MarginRows, standard: MarginRows, book: PositionBook, balances: Balances, market: Market,
+  shared?: MarginShared): AccountSummary {
+  if (shared) checkShared(shared, book, balances, market);
   const A = book.accountCount;
   const perUnit = rows.model === 'deribit-pm' || rows.model === 'standard';
   const rate = usdRates(rows.currencyNames, market);
-  const equityUsd = perUnit ? new Float64Array(A) : accountEquityUsd(book, balances, market, optionValuesUsd(market));
-  const fallback = perUnit ? accountEquityUsd(book, balances, market, optionValuesUsd(market)) : equityUsd;
+  const accountEquity = shared ? shared.accountEquityUsd() : accountEquityUsd(book, balances, market, optionValuesUsd(market));
+  const equityUsd = perUnit ? new Float64Array(A) : accountEquity.slice(); // the summary owns its columns
+  const fallback = perUnit ? accountEquity : equityUsd;
   const imUsd = new Float64Array(A);
   const mmUsd = new Float64Array(A);
   const worst = new Int8Array(A).fill(-1);

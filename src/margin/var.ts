@@ -4,12 +4,11 @@
  * per non-zero coin balance, jointly, in one bucket with weight 1.
  */
 import { spotRow, usdRow, type Reduced } from '../engine/types.js';
-import { accountEquityUsd } from './equity.js';
-import { liquidityAddonFromTable, liquidityTable } from './liquidity.js';
-import { optionValuesUsd } from './optionValue.js';
+import { liquidityAddonFromTable } from './liquidity.js';
 import { worstScenarioId, type MarginInput, type ModelPlan } from './plan.js';
 import { allocMarginRows } from './rows.js';
 import { balanceUnitCodes } from './settlementUnits.js';
+import { sharedFor } from './shared.js';
 import { fillStatus } from './status.js';
 import type { MarginRows } from './types.js';
 
@@ -94,15 +93,16 @@ export function varGroups(input: MarginInput, model?: VarModelName): ModelPlan {
  * @throws Error when `reduced` lacks the top-k losses the plan asked for.
  */
 export function varAssemble(input: MarginInput, plan: ModelPlan, reduced: Reduced): MarginRows {
-  const { book, balances, market, scenarios, params } = input;
+  const { book, scenarios, params } = input;
+  const shared = sharedFor(input);
   const G = plan.groups.groupCount;
   const k = plan.request.topK;
   const top = reduced.topLosses;
   if (k > 0 && (!top || top.length < G * k)) throw new Error(`var: the backend returned no top-${k} losses`);
   const rows = allocMarginRows(plan.model, G, plan.unitNames, plan.currencyNames);
-  const equity = accountEquityUsd(book, balances, market, optionValuesUsd(market));
+  const equity = shared.accountEquityUsd();
   const { groupStart, qty } = plan.groups;
-  const liq = liquidityTable(market, params);
+  const liq = shared.liquidityTable();
   for (let g = 0; g < G; g++) {
     let addon = 0;
     for (let e = groupStart[g]; e < groupStart[g + 1]; e++) {

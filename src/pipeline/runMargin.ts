@@ -25,6 +25,7 @@ import type { Backend } from '../engine/backend.js';
 import type { BackendChoice, PnlMatrix } from '../engine/types.js';
 import { MARGIN_MODELS, type ScenarioModelName } from '../margin/models.js';
 import type { MarginInput } from '../margin/plan.js';
+import { createMarginShared } from '../margin/shared.js';
 import { standardRows } from '../margin/standard.js';
 import { accountSummary, type AccountSummary } from '../margin/summary.js';
 import { optionValuesUsd } from '../margin/optionValue.js';
@@ -173,8 +174,9 @@ async function runStarted(opts: RunOptions, timer: PhaseTimer, scenarioModels: S
   const { book, balances, stats } = await timer.time('load', () => loadBook(market, opts.positions, opts.balances, { onInvalid: opts.onInvalid }));
   const rejected = [...rejectedMarket, ...stats.rejected];
 
-  // ---- revaluation, aggregation, margin
+  // ---- revaluation, aggregation, margin (per-run values shared by every model, standard and the summaries)
   const margin: MarginRows[] = [];
+  const shared = createMarginShared(book, balances, market, params);
   let backend: Backend | null = null;
   const starting = state.starting;
   try {
@@ -187,7 +189,7 @@ async function runStarted(opts: RunOptions, timer: PhaseTimer, scenarioModels: S
     for (const m of scenarioModels) {
       const model = MARGIN_MODELS[m];
       const set = sets.get(FAMILY_OF[m])!;
-      const input: MarginInput = { book, balances, market, scenarios: set, params };
+      const input: MarginInput = { book, balances, market, scenarios: set, params, shared };
       const plan = await timer.time('margin', () => model.groups(input));
       const reduced = await timer.time('aggregation', (update) => backend!.aggregate(pnlByFamily.get(FAMILY_OF[m])!, plan.groups, { ...plan.request, onProgress: update }), plan.groups.groupCount, `aggregation (${m}, groups)`);
       margin.push(await timer.time('margin', () => model.assemble(input, plan, reduced)));
@@ -195,9 +197,9 @@ async function runStarted(opts: RunOptions, timer: PhaseTimer, scenarioModels: S
   } finally {
     await backend?.close();
   }
-  const standard = await timer.time('margin', () => standardRows(book, balances, market, params));
+  const standard = await timer.time('margin', () => standardRows(book, balances, market, params, shared));
   margin.push(standard);
-  const summaries = await timer.time('margin', () => margin.map((rows) => accountSummary(rows, standard, book, balances, market)));
+  const summaries = await timer.time('margin', () => margin.map((rows) => accountSummary(rows, standard, book, balances, market, shared)));
 
   const backends = phaseBackends(backend);
   const outcome: RunOutcome = {
