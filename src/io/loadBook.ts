@@ -4,9 +4,10 @@
  * strings become ids from their bytes (dictionaries mapped once), so no string is decoded per row.
  */
 import type { Data } from 'apache-arrow';
+import { basename } from 'node:path';
 import { fileError, showValue } from '../errors.js';
 import { CASH_CURRENCIES, type Market } from '../model/market.js';
-import type { Balances, LoadStats, PositionBook } from '../model/book.js';
+import type { Balances, LoadStats, PositionBook, RejectedRow } from '../model/book.js';
 import { openArrow } from './arrowSource.js';
 import { resolveSchema, type ColumnSpec, type ResolvedColumn } from './columnSpec.js';
 import { DictionaryMapper, hasNulls, internStrings, isNull, readFloats } from './columnValues.js';
@@ -31,6 +32,25 @@ export const BALANCE_COLUMNS: readonly ColumnSpec[] = [
   { name: 'amount', kind: 'float', required: true },
 ];
 
+/** Options of {@link loadBook}. */
+export interface LoadBookOptions {
+  /** what to do with rows that break a rule (default `fail`) */
+  onInvalid?: OnInvalid;
+  /**
+   * Instrument names whose instruments.arrow row was left out under skip, with that row's violation
+   * (LoadedMarket.rejectedInstruments): a position on one is recorded as referring to a rejected
+   * instrument (naming its row and rule) rather than to one that is not in the snapshot.
+   */
+  rejectedInstruments?: ReadonlyMap<string, RejectedRow>;
+}
+
+/** The rule of a position whose instrument's row of instruments.arrow was left out (`row` its violation). */
+export function ruleRejectedInstrument(row: RejectedRow): string {
+  const cell = row.column !== null ? `column ${row.column}: ` : '';
+  const value = row.value !== null ? `${row.value} ` : '';
+  return `was rejected at ${basename(row.file)} row ${row.row} (${cell}${value}${row.rule})`;
+}
+
 /** The loaded book, collateral and what loading found. */
 export interface LoadedBook {
   book: PositionBook;
@@ -46,11 +66,12 @@ export interface LoadedBook {
  * duplicate (account, instrument) rows are summed and counted (entry price: the effective entry that
  * keeps the sum of the rows' unrealised P&L, see buildPositionBook); a position whose rows sum to exactly 0 is left out and counted with the dropped
  * zero rows. Duplicate (account, currency) balance rows are summed and reported in a warning.
- * With `onInvalid: 'skip'` rows that break a rule are left out and returned in `stats.rejected`.
+ * With `onInvalid: 'skip'` rows that break a rule are left out and returned in `stats.rejected`;
+ * pass `rejectedInstruments` (from loadMarket) to name why a position's instrument is missing.
  * @throws InputError under `fail` (default) listing every violation; under either policy when a file
  *   is missing, not Arrow, has a wrong schema, or the two files' account types differ.
  */
-export async function loadBook(market: Market, positionsFile: string, balancesFile: string, opts: { onInvalid?: OnInvalid } = {}): Promise<LoadedBook> {
+export async function loadBook(market: Market, positionsFile: string, balancesFile: string, opts: LoadBookOptions = {}): Promise<LoadedBook> {
   const log = new ViolationLog(opts.onInvalid ?? 'fail');
   const warnings: string[] = [];
 
@@ -77,7 +98,7 @@ export async function loadBook(market: Market, positionsFile: string, balancesFi
   const accounts = new AccountKeys(keyType);
   let positions: PositionsRead;
   try {
-    positions = await readPositions(market, positionsFile, pos, pcols, accounts, log);
+    positions = await readPositions(market, positionsFile, pos, pcols, accounts, log, opts.rejectedInstruments);
   } catch (e) { await bal.close(); throw e; }
   const balances = await readBalances(market, balancesFile, bal, bcols, accounts, log);
   log.throwIfFailing();
@@ -142,7 +163,7 @@ interface PositionsRead {
   zeroRows: number;
 }
 
-async function readPositions(market: Market, file: string, src: Awaited<ReturnType<typeof openArrow>>, cols: Map<string, ResolvedColumn>, accounts: AccountKeys, log: ViolationLog): Promise<PositionsRead> {
+async function readPositions(market: Market, file: string, src: Awaited<ReturnType<typeof openArrow>>, cols: Map<string, ResolvedColumn>, accounts: AccountKeys, log: ViolationLog, rejectedInstruments?: ReadonlyMap<string, RejectedRow>): Promise<PositionsRead> {
   const out: PositionsRead = { chunks: [], rows: 0, zeroRows: 0 };
   const accCol = cols.get('account')!;
   const insCol = cols.get('instrument')!;
@@ -192,7 +213,11 @@ async function readPositions(market: Market, file: string, src: Awaited<ReturnTy
       const before = log.violations.length;
       if (acc[i]! < 0) log.add(file, r, 'account', 'null', RULE_NULL);
       if (local < 0) log.add(file, r, 'instrument', 'null', RULE_NULL);
-      else if (id < 0) log.add(file, r, 'instrument', showValue(names.get(local)), 'is not an instrument of the market snapshot (instruments.arrow)');
+      else if (id < 0) {
+        const name = names.get(local);
+        const why = rejectedInstruments?.get(name);
+        log.add(file, r, 'instrument', showValue(name), why ? ruleRejectedInstrument(why) : 'is not an instrument of the market snapshot (instruments.arrow)');
+      }
       if (qNulls && isNull(qData, i)) log.add(file, r, 'quantity', 'null', RULE_NULL);
       else if (!(x - x === 0)) log.add(file, r, 'quantity', showValue(x), RULE_FINITE);
       if (eData && !isNull(eData, i) && (ev === Infinity || ev === -Infinity)) log.add(file, r, 'entry_price', showValue(ev), RULE_FINITE);

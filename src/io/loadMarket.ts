@@ -45,6 +45,12 @@ export interface LoadedMarket {
   market: Market;
   warnings: string[];
   rejected: RejectedRow[];
+  /**
+   * Under skip: each instrument name whose instruments.arrow row was left out, with that row's first
+   * violation (the first row of a name; empty under fail). Pass it to loadBook's `rejectedInstruments`
+   * so positions on such an instrument say why it is missing.
+   */
+  rejectedInstruments: Map<string, RejectedRow>;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -65,7 +71,8 @@ export async function loadMarket(dir: string, opts: { onInvalid?: OnInvalid } = 
   const ut = await readSmallTable(uFile, UNDERLYING_COLUMNS);
   const it = await readSmallTable(iFile, INSTRUMENT_COLUMNS);
   const u = checkUnderlyings(ut, log);
-  const instruments = checkInstruments(it, u.underlyingId, u.named, u.snapshotTimeMs, uFile, log);
+  const rejectedInstruments = new Map<string, RejectedRow>();
+  const instruments = checkInstruments(it, u.underlyingId, u.named, u.snapshotTimeMs, uFile, log, rejectedInstruments);
   log.throwIfFailing();
   if (u.underlyings.length === 0) throw fileError(uFile, 'has no usable rows; expected at least one underlying');
   if (instruments.count === 0) throw fileError(iFile, 'has no usable rows; expected at least one instrument');
@@ -76,6 +83,7 @@ export async function loadMarket(dir: string, opts: { onInvalid?: OnInvalid } = 
     },
     warnings: [...ut.warnings, ...it.warnings],
     rejected: log.rejected,
+    rejectedInstruments,
   };
 }
 
@@ -122,7 +130,7 @@ function checkUnderlyings(t: SmallTable, log: ViolationLog): Omit<Market, 'instr
   return { named: new Set(firstSeen.keys()), snapshotTimeMs, underlyings, underlyingId, indexPrice: Float64Array.from(indexPrice), rate: Float64Array.from(rates) };
 }
 
-function checkInstruments(t: SmallTable, underlyingId: Map<string, number>, named: Set<string>, snapshotMs: number, uFile: string, log: ViolationLog): Instruments {
+function checkInstruments(t: SmallTable, underlyingId: Map<string, number>, named: Set<string>, snapshotMs: number, uFile: string, log: ViolationLog, rejectedNames: Map<string, RejectedRow>): Instruments {
   const file = t.file;
   const col = (n: string) => t.columns.get(n);
   const str = (n: string, r: number): string | null => col(n)?.strings![r] ?? null;
@@ -209,7 +217,13 @@ function checkInstruments(t: SmallTable, underlyingId: Map<string, number>, name
     const ask = optional('ask_price');
     const oi = optional('open_interest');
 
-    if (log.violations.length > before) continue;
+    if (log.violations.length > before) {
+      // the first row of a name decides (later rows of it are duplicates): remember why it was left out
+      if (log.onInvalid === 'skip' && name !== null && firstSeen.get(name) === r) {
+        rejectedNames.set(name, log.rejected[log.rejected.length - 1]!);
+      }
+      continue;
+    }
     id.set(name!, names.length);
     names.push(name!);
     out.underlying.push(uid);

@@ -148,4 +148,54 @@ describe('--on-invalid skip', () => {
     const { book } = await loadBook(market, f.positions, f.balances, { onInvalid: 'skip' });
     expect(book.accountKey).toEqual(['alice', 'bob', 'carol']);
   });
+
+  describe('a position on an instrument whose instruments.arrow row was rejected', () => {
+    // instruments.arrow row 4 is ETH-27MAR26-2500-C (fixture); mark_iv 0 breaks DATA.md's 0 < mark_iv <= 10.
+    // positions.arrow row 4 is alice's ETH-27MAR26-2500-C.
+    const badIv = (_u: Cols, i: Cols) => { set(i, 'mark_iv', 4, 0); };
+
+    test('names the rejected row and its rule when given rejectedInstruments', async () => {
+      const dir = writeMarket(badIv);
+      const lm = await loadMarket(dir, { onInvalid: 'skip' });
+      expect(lm.rejected).toHaveLength(1);
+      const why = lm.rejected[0]!;
+      expect(why).toMatchObject({ row: 4, column: 'mark_iv', value: '0' });
+      expect([...lm.rejectedInstruments]).toEqual([['ETH-27MAR26-2500-C', why]]);
+      const f = writeBook(dir);
+      const { stats } = await loadBook(lm.market, f.positions, f.balances, { onInvalid: 'skip', rejectedInstruments: lm.rejectedInstruments });
+      expect(stats.rejected).toEqual([{
+        file: f.positions, row: 4, column: 'instrument', value: '"ETH-27MAR26-2500-C"',
+        rule: `was rejected at instruments.arrow row 4 (column mark_iv: 0 ${why.rule})`,
+      }]);
+      expect(why.rule).toContain('0 < mark_iv <= 10');
+    });
+
+    test('without rejectedInstruments, and for a name never in instruments.arrow, the rule stays "not an instrument"', async () => {
+      const dir = writeMarket(badIv);
+      const lm = await loadMarket(dir, { onInvalid: 'skip' });
+      const f = writeBook(dir, (p) => { set(p, 'instrument', 0, 'NOPE'); });
+      const plain = await loadBook(lm.market, f.positions, f.balances, { onInvalid: 'skip' });
+      expect(plain.stats.rejected.map((r) => [r.row, r.rule])).toEqual([
+        [0, 'is not an instrument of the market snapshot (instruments.arrow)'],
+        [4, 'is not an instrument of the market snapshot (instruments.arrow)'],
+      ]);
+      const named = await loadBook(lm.market, f.positions, f.balances, { onInvalid: 'skip', rejectedInstruments: lm.rejectedInstruments });
+      expect(named.stats.rejected.map((r) => [r.row, r.rule])).toEqual([
+        [0, 'is not an instrument of the market snapshot (instruments.arrow)'],
+        [4, `was rejected at instruments.arrow row 4 (column mark_iv: 0 ${lm.rejected[0]!.rule})`],
+      ]);
+    });
+
+    test('a name rejected twice (its row, then a duplicate row) is reported with its first row', async () => {
+      const dir = writeMarket((u, i) => { badIv(u, i); set(i, 'instrument', 6, 'ETH-27MAR26-2500-C'); });
+      const lm = await loadMarket(dir, { onInvalid: 'skip' });
+      expect(lm.rejected.map((r) => r.row)).toEqual([4, 6]);
+      expect(lm.rejectedInstruments.get('ETH-27MAR26-2500-C')?.row).toBe(4);
+      expect(lm.rejectedInstruments.size).toBe(1);
+    });
+
+    test('under fail nothing is rejected, so the map is empty', async () => {
+      expect((await loadMarket(writeMarket())).rejectedInstruments.size).toBe(0);
+    });
+  });
 });
