@@ -70,6 +70,7 @@ export class DictionaryMapper {
   /** The interned id of every entry of this dictionary (computed once per dictionary). */
   map(dictionary: Vector): Int32Array {
     if (dictionary === this.last) return this.ids;
+    this.interner.reserve(this.interner.count + dictionary.length);
     const ids = new Int32Array(dictionary.length);
     let k = 0;
     for (const d of dictionary.data) {

@@ -47,13 +47,28 @@ export class Utf8Interner {
   private storeLength = 0;
   private decoded: (string | undefined)[] = [];
 
+  /** `expected`: distinct strings to make room for up front (the table grows past it as needed). */
   constructor(expected = 1024) {
-    let size = 16;
-    while (size < expected * 2) size *= 2;
+    const size = tableSize(expected);
     this.slots = new Int32Array(size * W).fill(EMPTY);
     this.mask = size - 1;
     this.entries = new Int32Array(Math.max(16, expected) * W);
     this.store = new Uint8Array(Math.max(64, expected * 16));
+  }
+
+  /**
+   * Makes room for `total` distinct strings in all (seen so far included), in one step: a caller that
+   * knows how many may come (a dictionary's length, a batch's row count) saves the repeated doublings.
+   * Never shrinks.
+   */
+  reserve(total: number): void {
+    if (total * W > this.entries.length) {
+      const bigger = new Int32Array(total * W);
+      bigger.set(this.entries.subarray(0, this.count * W));
+      this.entries = bigger;
+    }
+    const size = tableSize(total);
+    if (size > this.slots.length / W) this.rehash(size);
   }
 
   /** The id of `bytes[start, end)`, adding it when new. */
@@ -125,20 +140,30 @@ export class Utf8Interner {
     e[eb + 4] = k0; e[eb + 5] = k1; e[eb + 6] = k2; e[eb + 7] = k3;
     this.slots.set(e.subarray(eb, eb + W), slot * W);
     this.storeLength += len;
-    if (this.count * 2 > this.slots.length / W) this.rehash();
+    if (this.count * 2 > this.slots.length / W) this.rehash((this.slots.length / W) * 2);
     return id;
   }
 
-  private rehash(): void {
-    const size = (this.slots.length / W) * 2;
+  /** Moves every entry into a table of `size` slots (a power of two); copies int by int, no views. */
+  private rehash(size: number): void {
     const slots = new Int32Array(size * W).fill(EMPTY);
     const mask = size - 1;
+    const e = this.entries;
     for (let id = 0; id < this.count; id++) {
-      let s = this.entries[id * W + 1]! & mask;
+      const eb = id * W;
+      let s = e[eb + 1]! & mask;
       while (slots[s * W] !== EMPTY) s = (s + 1) & mask;
-      slots.set(this.entries.subarray(id * W, id * W + W), s * W);
+      const sb = s * W;
+      for (let k = 0; k < W; k++) slots[sb + k] = e[eb + k]!;
     }
     this.slots = slots;
     this.mask = mask;
   }
+}
+
+/** Slots for `expected` keys at a load factor of at most 1/2: a power of two, at least 16. */
+function tableSize(expected: number): number {
+  let size = 16;
+  while (size < expected * 2) size *= 2;
+  return size;
 }

@@ -27,6 +27,21 @@ describe('Utf8Interner', () => {
     expect(it.count).toBe(50_000);
     expect(it.get(49_999)).toBe('acct-49999');
   });
+
+  test('reserve (as for a dictionary of known length) keeps every id, and ids go on from where they were', () => {
+    const it = new Utf8Interner(2);
+    const wrong: number[] = [];
+    for (let k = 0; k < 1000; k++) if (it.internString(`acct-${k}`) !== k) wrong.push(k);
+    it.reserve(60_000);
+    it.reserve(10); // never shrinks
+    for (let k = 0; k < 1000; k++) if (it.internString(`acct-${k}`) !== k) wrong.push(k);
+    for (let k = 1000; k < 60_000; k++) if (it.internString(`acct-${k}`) !== k) wrong.push(k);
+    it.reserve(200_000); // a reserve past the entries already there
+    for (let k = 0; k < 60_000; k += 13) if (it.internString(`acct-${k}`) !== k) wrong.push(k);
+    expect(wrong).toEqual([]);
+    expect(it.count).toBe(60_000);
+    expect([it.get(0), it.get(999), it.get(59_999)]).toEqual(['acct-0', 'acct-999', 'acct-59999']);
+  });
 });
 
 describe('Int64Interner', () => {
