@@ -7,7 +7,12 @@ import { loadMarket } from '../io/loadMarket.js';
 import { loadBook } from '../io/loadBook.js';
 import type { OnInvalid } from '../io/violationLog.js';
 import { KIND_NAMES } from '../model/market.js';
-import { formatViolation, EXIT_OK } from '../errors.js';
+import { formatViolation, InputError, EXIT_OK } from '../errors.js';
+
+/** `1 row`, `2 rows`: `n` and the noun, plural unless n is 1. */
+function count(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
 
 export const help = `margin-engine validate — check a market snapshot, positions and balances against every rule of DATA.md
 
@@ -18,10 +23,11 @@ Usage: margin-engine validate --market DIR --positions FILE --balances FILE [--o
   --balances FILE       balances.arrow: account, currency, amount
   --on-invalid POLICY   fail (default): any violation refuses the input, exit 2, listing them (first 20 and
                         a count); skip: rows that break a rule are left out and listed as rejected, exit 0
-  --json                print the summary as JSON on stdout
+  --json                print the summary as JSON on stdout; on invalid input print
+                        {"valid": false, "violations": [{file, row, column, value, rule}, …]} (all of them), exit 2
 
 Prints instruments by kind and underlying, accounts, positions, balances, merged duplicate rows, dropped
-zero quantities, warnings (unknown extra columns) and rejected rows.
+zero quantities and rejected rows on stdout; warnings (unknown extra columns) on stderr.
 
 Example:
   margin-engine validate --market data/sample/market --positions data/sample/book/positions.arrow --balances data/sample/book/balances.arrow
@@ -41,10 +47,20 @@ export async function main(argv: string[]): Promise<number> {
   const onInvalid = policy as OnInvalid;
 
   const t0 = performance.now();
-  const { market, warnings, rejected } = await loadMarket(marketDir, { onInvalid });
-  const t1 = performance.now();
-  const { book, balances, stats } = await loadBook(market, positionsFile, balancesFile, { onInvalid });
-  const t2 = performance.now();
+  let loaded;
+  try {
+    const lm = await loadMarket(marketDir, { onInvalid });
+    const t1 = performance.now();
+    const lb = await loadBook(lm.market, positionsFile, balancesFile, { onInvalid, rejectedInstruments: lm.rejectedInstruments });
+    loaded = { ...lm, ...lb, t1, t2: performance.now() };
+  } catch (e) {
+    // --json: every violation on stdout for machines; the message still goes to stderr (main.ts), exit 2
+    if (p.options.json && e instanceof InputError) {
+      process.stdout.write(JSON.stringify({ valid: false, violations: e.violations }, null, 2) + '\n');
+    }
+    throw e;
+  }
+  const { market, warnings, rejected, book, balances, stats, t1, t2 } = loaded;
 
   const ins = market.instruments;
   const byKind: Record<string, number> = {};
@@ -83,15 +99,16 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
     return EXIT_OK;
   }
+  const verdict = allRejected.length > 0 ? `valid after skipping ${count(allRejected.length, 'rejected row')}` : 'valid';
   const lines = [
-    `valid: snapshot ${summary.snapshotTime}, underlyings ${market.underlyings.join(', ')}`,
-    `instruments: ${ins.count} (${Object.entries(byKind).map(([k, n]) => `${n} ${k}`).join(', ')})`,
-    ...Object.entries(byUnderlying).map(([u, m]) => `  ${u.padEnd(6)} ${Object.entries(m).map(([k, n]) => `${n} ${k}`).join(', ')}`),
+    `${verdict}: snapshot ${summary.snapshotTime}, underlyings ${market.underlyings.join(', ')}`,
+    `instruments: ${ins.count} (${Object.entries(byKind).map(([k, n]) => count(n, k)).join(', ')})`,
+    ...Object.entries(byUnderlying).map(([u, m]) => `  ${u.padEnd(6)} ${Object.entries(m).map(([k, n]) => count(n, k)).join(', ')}`),
     `accounts: ${book.accountCount} (${book.accountKeyType} keys)`,
-    `positions: ${book.instrumentId.length} in ${book.unitCount} risk units, from ${stats.positionRows} rows (${stats.mergedPositionRows} duplicate rows merged, ${stats.droppedZeroRows} zero quantities dropped)`,
-    `balances: ${stats.balanceRows} rows, ${balanceCells} non-zero (account, currency) balances`,
-    ...allWarnings.map((w) => `warning: ${w}`),
+    `positions: ${book.instrumentId.length} in ${count(book.unitCount, 'risk unit')}, from ${count(stats.positionRows, 'row')} (${count(stats.mergedPositionRows, 'duplicate row')} merged, ${count(stats.droppedZeroRows, 'zero quantity', 'zero quantities')} dropped)`,
+    `balances: ${count(stats.balanceRows, 'row')}, ${count(balanceCells, 'non-zero (account, currency) balance')}`,
   ];
+  if (allWarnings.length > 0) process.stderr.write(allWarnings.map((w) => `warning: ${w}\n`).join(''));
   if (allRejected.length > 0) {
     lines.push(`rejected rows (--on-invalid skip): ${allRejected.length}`);
     for (const r of allRejected.slice(0, 20)) lines.push(`  ${formatViolation(r)}`);
