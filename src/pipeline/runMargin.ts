@@ -134,7 +134,7 @@ async function runStarted(opts: RunOptions, timer: PhaseTimer, scenarioModels: S
   const hashing = opts.db ? hashInputs(opts) : null;
   hashing?.catch(() => undefined); // a read failure surfaces in the load with its own message
   // ---- load the market, parameters and history (small), then build the scenario sets
-  const { market, warnings, rejected: rejectedMarket, params, history } = await timer.time('load', async () => {
+  const { market, warnings, rejected: rejectedMarket, rejectedInstruments, params, history } = await timer.time('load', async () => {
     const lm = await loadMarket(opts.marketDir, { onInvalid: opts.onInvalid });
     const p = loadParams(opts.paramsFile);
     let h: History | undefined;
@@ -171,7 +171,7 @@ async function runStarted(opts: RunOptions, timer: PhaseTimer, scenarioModels: S
     state.starting = createBackend(opts.backend, { workers: opts.workers, expectedWork: { evaluations, scenarios } });
     state.starting.catch(() => undefined); // a start-up failure is reported where it is awaited
   }
-  const { book, balances, stats } = await timer.time('load', () => loadBook(market, opts.positions, opts.balances, { onInvalid: opts.onInvalid }));
+  const { book, balances, stats } = await timer.time('load', () => loadBook(market, opts.positions, opts.balances, { onInvalid: opts.onInvalid, rejectedInstruments }));
   const rejected = [...rejectedMarket, ...stats.rejected];
 
   // ---- revaluation, aggregation, margin (per-run values shared by every model, standard and the summaries)
