@@ -28,7 +28,6 @@ import type { MarginInput } from '../margin/plan.js';
 import { createMarginShared } from '../margin/shared.js';
 import { standardRows } from '../margin/standard.js';
 import { accountSummary, type AccountSummary } from '../margin/summary.js';
-import { optionValuesUsd } from '../margin/optionValue.js';
 import type { MarginRows, ModelName } from '../margin/types.js';
 import { KIND_OPTION, SETTLE_INVERSE, type Market } from '../model/market.js';
 import type { PositionBook, Balances, LoadStats, RejectedRow } from '../model/book.js';
@@ -221,7 +220,7 @@ async function runStarted(opts: RunOptions, timer: PhaseTimer, scenarioModels: S
     timingsMs: timer.timingsMs,
     engineVersion: ENGINE_VERSION,
     market,
-    modelValue: modelValues(market),
+    modelValue: modelValues(market, shared.optionValuesUsd()),
     scenarioSets: outcome.scenarioSets,
     accountKey: book.accountKey,
     margin,
@@ -257,9 +256,9 @@ function checkWritable(db: string): void {
 }
 
 /** Model price at mark_iv in the mark's units: coin for inverse options, USD otherwise; a delta-one's is its forward. */
-function modelValues(market: Market): Float64Array {
+function modelValues(market: Market, valuesUsd: Float64Array): Float64Array {
   const ins = market.instruments;
-  const v = optionValuesUsd(market);
+  const v = valuesUsd;
   const out = new Float64Array(ins.count);
   for (let i = 0; i < ins.count; i++) {
     if (ins.kind[i] !== KIND_OPTION) out[i] = ins.forward[i];
