@@ -231,3 +231,11 @@ export function revalue(market: Market, set: ScenarioSet, params: Params): PnlMa
   for (let u = 0; u < U; u++) for (let s = 0; s < S; s++) data[spotRow(u, I) * S + s] = market.indexPrice[u] * set.move[s * U + u];
   return { rows: pnlRowCount(I, U), scenarios: S, data };
 }
+
+/** 200 pinned joint moves for var over a market: the first underlying from −20% to +19.8%, the others 1.25× it plus a wobble. */
+export function pinnedJointMoves(market: Market): number[][] {
+  return Array.from({ length: 200 }, (_, s) => {
+    const b = (((s * 67) % 200) - 100) / 500;
+    return market.underlyings.map((_, u) => (u === 0 ? b : 1.25 * b + (s % 5 === 0 ? -0.03 : 0.01)));
+  });
+}

@@ -13,7 +13,7 @@ import { accountSummary } from '../../src/margin/summary.js';
 import type { MarginRows } from '../../src/margin/types.js';
 import { defaultParams } from '../../src/params/params.js';
 import type { ScenarioSet } from '../../src/scenarios/types.js';
-import { deribitPmSet, jointSet, revalue, spanSet } from './fixtures.js';
+import { deribitPmSet, jointSet, pinnedJointMoves, revalue, spanSet } from './fixtures.js';
 
 const root = new URL('../../data/sample/', import.meta.url).pathname;
 let base: Omit<MarginInput, 'scenarios'>;
@@ -26,11 +26,7 @@ beforeAll(async () => {
   const { book, balances } = await loadBook(market, `${root}book/positions.arrow`, `${root}book/balances.arrow`);
   const params = defaultParams();
   base = { market, book, balances, params };
-  // var over 200 pinned joint moves (BTC from −20% to +19.8%, ETH 1.25× BTC plus a wobble)
-  const moves = Array.from({ length: 200 }, (_, s) => {
-    const b = (((s * 67) % 200) - 100) / 500;
-    return market.underlyings.map((_, u) => (u === 0 ? b : 1.25 * b + (s % 5 === 0 ? -0.03 : 0.01)));
-  });
+  const moves = pinnedJointMoves(market);
   sets['deribit-pm'] = deribitPmSet(market, params);
   sets.span = spanSet(market, params);
   sets['var-hs'] = jointSet('historical', market, moves);

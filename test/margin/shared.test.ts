@@ -20,7 +20,7 @@ import type { MarginRows, ModelName } from '../../src/margin/types.js';
 import { defaultParams } from '../../src/params/params.js';
 import type { PnlMatrix } from '../../src/engine/types.js';
 import type { ScenarioSet } from '../../src/scenarios/types.js';
-import { deribitPmSet, jointSet, revalue, spanSet } from './fixtures.js';
+import { deribitPmSet, jointSet, pinnedJointMoves, revalue, spanSet } from './fixtures.js';
 
 const root = new URL('../../data/sample/', import.meta.url).pathname;
 const SCENARIO_MODELS = ['deribit-pm', 'span', 'var-hs', 'var-mc'] as const satisfies readonly ScenarioModelName[];
@@ -62,11 +62,7 @@ beforeAll(async () => {
   const { book, balances } = await loadBook(market, `${root}book/positions.arrow`, `${root}book/balances.arrow`);
   const params = defaultParams();
   base = { market, book, balances, params };
-  // 200 pinned joint moves (as sampleData.test.ts), the same for var-hs and var-mc
-  const moves = Array.from({ length: 200 }, (_, s) => {
-    const b = (((s * 67) % 200) - 100) / 500;
-    return market.underlyings.map((_, u) => (u === 0 ? b : 1.25 * b + (s % 5 === 0 ? -0.03 : 0.01)));
-  });
+  const moves = pinnedJointMoves(market); // the same for var-hs and var-mc
   sets['deribit-pm'] = deribitPmSet(market, params);
   sets.span = spanSet(market, params);
   sets['var-hs'] = jointSet('historical', market, moves);
