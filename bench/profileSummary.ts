@@ -56,7 +56,7 @@ function main(argv: string[]): number {
   const topAt = argv.indexOf('--top');
   const top = topAt >= 0 ? Number(argv[topAt + 1]) : 15;
   const phasesAt = argv.indexOf('--phases');
-  const files = argv.filter((a, i) => !a.startsWith('--') && i !== topAt + 1 && i !== phasesAt + 1);
+  const files = argv.filter((a, i) => !a.startsWith('--') && !(topAt >= 0 && i === topAt + 1) && !(phasesAt >= 0 && i === phasesAt + 1));
   for (const f of files) {
     const p = JSON.parse(readFileSync(f, 'utf8')) as CpuProfile;
     if (phasesAt >= 0) {

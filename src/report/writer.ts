@@ -3,6 +3,10 @@
  * bulk appends through data chunks, runs accumulating in one file with increasing ids. A run that fails
  * or is killed before COMMIT leaves the file as it was (DuckDB's WAL); a new file is built under a
  * temporary name and renamed into place only once committed and closed.
+ *
+ * Two ways in: `writeRun` writes a whole RunRecord at once; a `RunWriter` takes the run's tables one
+ * block at a time while the transaction stays open (runMargin drives one in a worker thread, fed as
+ * each model finishes: reportSession.ts).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, linkSync, renameSync, rmSync } from 'node:fs';
@@ -30,41 +34,188 @@ export const MODEL_SCENARIO_SET: Record<ModelName, string | null> = {
 
 /**
  * Writes `run` as a new run of the report `dbFile` (created when absent) and returns its id
- * (1 + the largest id already there).
+ * (1 + the largest id already there): a RunWriter fed every table of the record in turn.
  * @throws InputError naming the file when it is not a DuckDB database, not a report, or of a schema
  * version that cannot be migrated; Error on inconsistent columns or a DuckDB failure. In every case
  * nothing of the run is left in the file.
  */
 export async function writeRun(dbFile: string, run: RunRecord, options: WriteOptions = {}): Promise<{ runId: number }> {
   checkShapes(run);
-  const fresh = !existsSync(dbFile);
-  if (fresh && !existsSync(dirname(dbFile))) throw fileError(dbFile, `cannot be created: directory ${dirname(dbFile)} does not exist`);
-  const target = fresh ? `${dbFile}.partial-${process.pid}-${Date.now()}` : dbFile;
-  let handle: ReportHandle | null = null;
-  let runId = 0;
+  const w = await RunWriter.open(dbFile, run.engineVersion);
   try {
-    handle = await openReport(target);
-    const c = handle.connection;
-    await c.run('BEGIN TRANSACTION');
-    try {
-      await ensureSchema(handle, run.engineVersion);
-      const r = await c.runAndReadAll('SELECT coalesce(max(run_id), 0) + 1 FROM runs');
-      runId = Number(r.getRows()[0]![0]);
-      await writeBody(c, runId, run, options);
-      await c.run('COMMIT');
-    } catch (e) {
-      try { await c.run('ROLLBACK'); } catch { /* the transaction is already gone */ }
-      if (e instanceof Error && handle.file !== dbFile) e.message = e.message.split(handle.file).join(dbFile);
-      throw e;
-    }
-    closeReport(handle);
-    handle = null;
-    if (fresh) publish(target, dbFile);
-    return { runId };
-  } finally {
-    if (handle) closeReport(handle);
-    if (fresh && existsSync(target)) { rmSync(target, { force: true }); rmSync(`${target}.wal`, { force: true }); }
+    const done = (table: string, rows: number) => options.onTableWritten?.(table, rows);
+    let rows = 0;
+    for (const set of run.scenarioSets) rows += await w.scenarios(set);
+    done('scenarios', rows);
+    done('instruments', await w.instruments(run.market, run.modelValue));
+    done('rejected_rows', await w.rejected(run.rejected));
+    done('accounts', await w.accounts(run.accountKey));
+    rows = 0;
+    for (const m of run.margin) rows += await w.margin(m);
+    done('account_margin', rows);
+    rows = 0;
+    for (const s of run.summaries) rows += await w.summary(s);
+    done('account_summary', rows);
+    done('symbols', await w.symbols());
+    await w.runRow(runMetaOf(run));
+    done('runs', 1);
+    return { runId: await w.commit() };
+  } catch (e) {
+    await w.abort();
+    throw e;
   }
+}
+
+/** The `runs` row of a run: the RunRecord without its tables. */
+export type RunMeta = Omit<RunRecord, 'market' | 'modelValue' | 'scenarioSets' | 'accountKey' | 'margin' | 'summaries' | 'rejected'> & {
+  /** what runs.scenario_sets records per family */
+  scenarioSets: Array<Pick<ScenarioSet, 'family' | 'count' | 'underlyings' | 'meta'>>;
+  /** input rows left out under --on-invalid=skip (status 'ok_with_rejected_rows' unless `status` says otherwise) */
+  rejectedRows: number;
+};
+
+/** The RunMeta of a whole RunRecord. */
+export function runMetaOf(run: RunRecord): RunMeta {
+  const { market: _m, modelValue: _v, scenarioSets, accountKey: _a, margin: _g, summaries: _s, rejected, ...rest } = run;
+  return { ...rest, scenarioSets: scenarioSets.map(({ family, count, underlyings, meta }) => ({ family, count, underlyings, meta })), rejectedRows: rejected.length };
+}
+
+/**
+ * One run being written: its transaction is open from `open` to `commit` (or `abort`), and its tables
+ * are appended a block at a time as the caller has them. Calls must not overlap (each awaits the
+ * previous); after a failure only `abort` may be called. Accounts come before any margin or summary
+ * rows (their account ids are checked against them); instruments and accounts before `commit`.
+ */
+export class RunWriter {
+  private readonly symbolNames: string[] = [];
+  private readonly symbolIndex = new Map<string, number>();
+  private accountCount = -1;
+  private instrumentCount = -1;
+  private closed = false;
+
+  private constructor(readonly dbFile: string, private readonly target: string, private readonly fresh: boolean,
+    private readonly handle: ReportHandle, readonly runId: number) {}
+
+  /**
+   * Opens (or creates) the report `dbFile`, begins the run's transaction, creates or migrates the
+   * schema and takes the next run id.
+   * @throws InputError naming the file when it cannot be created, is not a DuckDB database, not a
+   * report, or of a schema version that cannot be migrated (the file is left as it was).
+   */
+  static async open(dbFile: string, engineVersion: string): Promise<RunWriter> {
+    const fresh = !existsSync(dbFile);
+    if (fresh && !existsSync(dirname(dbFile))) throw fileError(dbFile, `cannot be created: directory ${dirname(dbFile)} does not exist`);
+    const target = fresh ? `${dbFile}.partial-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}` : dbFile;
+    let handle: ReportHandle | null = null;
+    let writer: RunWriter | null = null;
+    try {
+      handle = await openReport(target);
+      const c = handle.connection;
+      // DuckDB compresses and writes each row group as it fills (by default it buffers 5 of them and
+      // does it at COMMIT): the work happens while the run still computes, not after it
+      await c.run('SET write_buffer_row_group_count = 1');
+      await c.run('BEGIN TRANSACTION');
+      try {
+        await ensureSchema(handle, engineVersion);
+        const r = await c.runAndReadAll('SELECT coalesce(max(run_id), 0) + 1 FROM runs');
+        writer = new RunWriter(dbFile, target, fresh, handle, Number(r.getRows()[0]![0]));
+        handle = null;
+        return writer;
+      } catch (e) {
+        try { await c.run('ROLLBACK'); } catch { /* the transaction is already gone */ }
+        throw e;
+      }
+    } catch (e) {
+      if (e instanceof Error && target !== dbFile) e.message = e.message.split(target).join(dbFile);
+      throw e;
+    } finally {
+      if (handle) closeReport(handle); // failed: the writer did not take it over
+      if (!writer && fresh) removeTarget(target);
+    }
+  }
+
+  private get c(): DuckDBConnection {
+    if (this.closed) throw new Error(`${this.dbFile}: the run's transaction is already closed`);
+    return this.handle.connection;
+  }
+
+  /** Appends one scenario set's rows to `scenarios`; returns the rows written. */
+  scenarios(set: ScenarioSet): Promise<number> {
+    return writeScenarios(this.c, this.runId, set);
+  }
+
+  /** Appends the market's instruments with their model values (`modelValue`, one per instrument). */
+  instruments(market: Market, modelValue: Float64Array): Promise<number> {
+    const n = market.instruments.count;
+    if (modelValue.length !== n) throw new Error(`RunRecord.modelValue has ${modelValue.length} values for ${n} instruments`);
+    this.instrumentCount = n;
+    return writeInstruments(this.c, this.runId, market, modelValue);
+  }
+
+  /** Appends the input rows left out under --on-invalid=skip. */
+  rejected(rows: RejectedRow[]): Promise<number> {
+    return writeRejected(this.c, this.runId, rows);
+  }
+
+  /** Appends the run's account keys (id = index); margin and summary rows may only name these ids. */
+  accounts(accountKey: string[]): Promise<number> {
+    this.accountCount = accountKey.length;
+    return writeAccounts(this.c, this.runId, accountKey);
+  }
+
+  /** Appends one model's margin rows (after `accounts`); their unit and currency names join the run's symbols. */
+  margin(m: MarginRows): Promise<number> {
+    checkMarginShape(m, this.accountCount);
+    const ids = (names: string[]) => Int32Array.from(names, (name) => {
+      let id = this.symbolIndex.get(name);
+      if (id === undefined) { id = this.symbolNames.length; this.symbolNames.push(name); this.symbolIndex.set(name, id); }
+      return id;
+    });
+    return writeMargin(this.c, this.runId, m, ids(m.unitNames), ids(m.currencyNames));
+  }
+
+  /** Appends one model's account summary (after `accounts`). */
+  summary(s: AccountSummary): Promise<number> {
+    checkSummaryShape(s, this.accountCount);
+    return writeSummary(this.c, this.runId, s);
+  }
+
+  /** Appends the unit and currency names the margin rows used (once, after the last `margin`). */
+  symbols(): Promise<number> {
+    return writeSymbols(this.c, this.runId, this.symbolNames);
+  }
+
+  /** Appends the `runs` row. */
+  runRow(meta: RunMeta): Promise<void> {
+    return writeRunRow(this.c, this.runId, meta);
+  }
+
+  /** Commits, closes and (for a new file) publishes the report; returns the run id. */
+  async commit(): Promise<number> {
+    if (this.instrumentCount < 0 || this.accountCount < 0) throw new Error(`${this.dbFile}: a run needs its instruments and accounts before COMMIT`);
+    await this.c.run('COMMIT');
+    this.closed = true;
+    try {
+      closeReport(this.handle);
+      if (this.fresh) publish(this.target, this.dbFile);
+    } finally {
+      if (this.fresh) removeTarget(this.target);
+    }
+    return this.runId;
+  }
+
+  /** Rolls the run back and closes the file (a new file is removed); safe to call more than once. */
+  async abort(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try { await this.handle.connection.run('ROLLBACK'); } catch { /* the transaction is already gone */ }
+    try { closeReport(this.handle); } finally { if (this.fresh) removeTarget(this.target); }
+  }
+}
+
+function removeTarget(target: string): void {
+  rmSync(target, { force: true });
+  rmSync(`${target}.wal`, { force: true });
 }
 
 /**
@@ -85,47 +236,31 @@ function publish(from: string, to: string): void {
   }
 }
 
+
 function checkShapes(run: RunRecord): void {
   const n = run.market.instruments.count;
   if (run.modelValue.length !== n) throw new Error(`RunRecord.modelValue has ${run.modelValue.length} values for ${n} instruments`);
-  for (const m of run.margin) {
-    for (const [k, v] of Object.entries(m)) {
-      if (ArrayBuffer.isView(v) && (v as unknown as { length: number }).length < m.count) throw new Error(`MarginRows(${m.model}).${k} has fewer than ${m.count} values`);
-    }
-    for (let i = 0; i < m.count; i++) {
-      const a = m.account[i]!;
-      if (a < 0 || a >= run.accountKey.length) throw new Error(`MarginRows(${m.model}) row ${i}: account id ${a} is not in accountKey (0..${run.accountKey.length - 1})`);
-    }
+  for (const m of run.margin) checkMarginShape(m, run.accountKey.length);
+  for (const s of run.summaries) checkSummaryShape(s, run.accountKey.length);
+}
+
+function checkMarginShape(m: MarginRows, accounts: number): void {
+  if (accounts < 0) throw new Error(`MarginRows(${m.model}): written before the run's accounts`);
+  for (const [k, v] of Object.entries(m)) {
+    if (ArrayBuffer.isView(v) && (v as unknown as { length: number }).length < m.count) throw new Error(`MarginRows(${m.model}).${k} has fewer than ${m.count} values`);
   }
-  for (const s of run.summaries) {
-    for (let i = 0; i < s.count; i++) {
-      const a = s.account[i]!;
-      if (a < 0 || a >= run.accountKey.length) throw new Error(`AccountSummary(${s.model}) row ${i}: account id ${a} is not in accountKey`);
-    }
+  for (let i = 0; i < m.count; i++) {
+    const a = m.account[i]!;
+    if (a < 0 || a >= accounts) throw new Error(`MarginRows(${m.model}) row ${i}: account id ${a} is not in accountKey (0..${accounts - 1})`);
   }
 }
 
-async function writeBody(c: DuckDBConnection, runId: number, run: RunRecord, options: WriteOptions): Promise<void> {
-  const done = (table: string, rows: number) => options.onTableWritten?.(table, rows);
-  let rows = 0;
-  for (const set of run.scenarioSets) rows += await writeScenarios(c, runId, set);
-  done('scenarios', rows);
-  done('instruments', await writeInstruments(c, runId, run.market, run.modelValue));
-  done('rejected_rows', await writeRejected(c, runId, run.rejected));
-
-  done('accounts', await writeAccounts(c, runId, run.accountKey));
-  const symbols = symbolsOf(run.margin);
-  done('symbols', await writeSymbols(c, runId, symbols.names));
-
-  rows = 0;
-  for (let k = 0; k < run.margin.length; k++) rows += await writeMargin(c, runId, run.margin[k]!, symbols.unitIds[k]!, symbols.currencyIds[k]!);
-  done('account_margin', rows);
-  rows = 0;
-  for (const s of run.summaries) rows += await writeSummary(c, runId, s);
-  done('account_summary', rows);
-
-  await writeRunRow(c, runId, run);
-  done('runs', 1);
+function checkSummaryShape(s: AccountSummary, accounts: number): void {
+  if (accounts < 0) throw new Error(`AccountSummary(${s.model}): written before the run's accounts`);
+  for (let i = 0; i < s.count; i++) {
+    const a = s.account[i]!;
+    if (a < 0 || a >= accounts) throw new Error(`AccountSummary(${s.model}) row ${i}: account id ${a} is not in accountKey`);
+  }
 }
 
 function constInt(n: number, value: number): Int32Array {
@@ -238,21 +373,6 @@ async function writeAccounts(c: DuckDBConnection, runId: number, accountKey: str
   return n;
 }
 
-/**
- * The run's unit and currency names as one dictionary (`symbols`), and per margin block the symbol id
- * of each of its unit and currency codes.
- */
-function symbolsOf(margin: MarginRows[]): { names: string[]; unitIds: Int32Array[]; currencyIds: Int32Array[] } {
-  const names: string[] = [];
-  const index = new Map<string, number>();
-  const idsOf = (list: string[]) => Int32Array.from(list, (name) => {
-    let id = index.get(name);
-    if (id === undefined) { id = names.length; names.push(name); index.set(name, id); }
-    return id;
-  });
-  return { names, unitIds: margin.map((m) => idsOf(m.unitNames)), currencyIds: margin.map((m) => idsOf(m.currencyNames)) };
-}
-
 async function writeSymbols(c: DuckDBConnection, runId: number, names: string[]): Promise<number> {
   const n = names.length;
   if (n === 0) return 0;
@@ -328,7 +448,7 @@ export function paramsHashOf(params: unknown): string {
   return createHash('sha256').update(JSON.stringify(params)).digest('hex');
 }
 
-async function writeRunRow(c: DuckDBConnection, runId: number, run: RunRecord): Promise<void> {
+async function writeRunRow(c: DuckDBConnection, runId: number, run: RunMeta): Promise<void> {
   const now = Date.now();
   const scenarioSets: Record<string, unknown> = {};
   for (const s of run.scenarioSets) scenarioSets[s.family] = { count: s.count, underlyings: s.underlyings, meta: s.meta };
@@ -349,7 +469,7 @@ async function writeRunRow(c: DuckDBConnection, runId: number, run: RunRecord): 
       JSON.stringify(run.timingsMs),
       JSON.stringify(scenarioSets),
       run.engineVersion,
-      run.status ?? (run.rejected.length > 0 ? 'ok_with_rejected_rows' : 'ok'),
+      run.status ?? (run.rejectedRows > 0 ? 'ok_with_rejected_rows' : 'ok'),
     ],
   );
 }
