@@ -7,6 +7,7 @@ import { accountEquityUsd } from './equity.js';
 import { optionValuesUsd } from './optionValue.js';
 import { checkShared, type MarginShared } from './shared.js';
 import { marginRatio, marginStatus } from './status.js';
+import { sharedFloat64, sharedInt32, sharedUint8 } from './rows.js';
 import type { MarginRows, ModelName } from './types.js';
 
 /**
@@ -59,10 +60,11 @@ export function accountSummary(rows: MarginRows, standard: MarginRows, book: Pos
   const perUnit = rows.model === 'deribit-pm' || rows.model === 'standard';
   const rate = usdRates(rows.currencyNames, market);
   const accountEquity = shared ? shared.accountEquityUsd() : accountEquityUsd(book, balances, market, optionValuesUsd(market));
-  const equityUsd = perUnit ? new Float64Array(A) : accountEquity.slice(); // the summary owns its columns
+  const equityUsd = sharedFloat64(A); // the summary owns its columns
+  if (!perUnit) equityUsd.set(accountEquity);
   const fallback = perUnit ? accountEquity : equityUsd;
-  const imUsd = new Float64Array(A);
-  const mmUsd = new Float64Array(A);
+  const imUsd = sharedFloat64(A);
+  const mmUsd = sharedFloat64(A);
   const worst = new Int8Array(A).fill(-1);
   for (let r = 0; r < rows.count; r++) {
     const a = rows.account[r];
@@ -75,16 +77,16 @@ export function accountSummary(rows: MarginRows, standard: MarginRows, book: Pos
     }
   }
   const stdRate = usdRates(standard.currencyNames, market);
-  const standardImUsd = new Float64Array(A);
-  const standardMmUsd = new Float64Array(A);
+  const standardImUsd = sharedFloat64(A);
+  const standardMmUsd = sharedFloat64(A);
   for (let r = 0; r < standard.count; r++) {
     standardImUsd[standard.account[r]] += standard.im[r] * stdRate[standard.currency[r]];
     standardMmUsd[standard.account[r]] += standard.mm[r] * stdRate[standard.currency[r]];
   }
-  const account = new Int32Array(A);
-  const ratio = new Float64Array(A);
-  const status = new Uint8Array(A);
-  const savingUsd = new Float64Array(A);
+  const account = sharedInt32(A);
+  const ratio = sharedFloat64(A);
+  const status = sharedUint8(A);
+  const savingUsd = sharedFloat64(A);
   for (let a = 0; a < A; a++) {
     account[a] = a;
     if (perUnit && worst[a] < 0) equityUsd[a] = fallback[a];

@@ -22,7 +22,7 @@ import { readScenarioFile } from '../scenarios/io.js';
 import type { Family, ScenarioSet } from '../scenarios/types.js';
 import { createBackend } from '../engine/createBackend.js';
 import type { Backend } from '../engine/backend.js';
-import type { BackendChoice, PnlMatrix } from '../engine/types.js';
+import type { BackendChoice, PnlMatrix, Reduced } from '../engine/types.js';
 import { MARGIN_MODELS, type ScenarioModelName } from '../margin/models.js';
 import type { MarginInput } from '../margin/plan.js';
 import { createMarginShared } from '../margin/shared.js';
@@ -31,8 +31,9 @@ import { accountSummary, type AccountSummary } from '../margin/summary.js';
 import type { MarginRows, ModelName } from '../margin/types.js';
 import { KIND_OPTION, SETTLE_INVERSE, type Market } from '../model/market.js';
 import type { PositionBook, Balances, LoadStats, RejectedRow } from '../model/book.js';
-import { writeRun } from '../report/writer.js';
-import type { PhaseBackend, RunInput, RunRecord } from '../report/types.js';
+import { ReportSession } from '../report/reportSession.js';
+import type { RunMeta } from '../report/writer.js';
+import type { PhaseBackend, RunInput } from '../report/types.js';
 import type { Progress } from '../cli/progress.js';
 import { sha256File } from './fileHash.js';
 import { PhaseTimer } from './phaseTimer.js';
@@ -76,7 +77,13 @@ export interface RunOutcome {
   summaries: AccountSummary[];
   backends: Record<string, PhaseBackend>;
   backendReport: Backend['report'] | null;
+  /**
+   * phase name -> wall time in ms on the main thread; the phases follow one another (they add up to
+   * the run), and work a phase overlaps is counted in the phase that waits for it
+   */
   timingsMs: Record<string, number>;
+  /** the report thread's busy time (opening, appends, COMMIT), mostly overlapping the computation; null without --db */
+  reportBusyMs: number | null;
 }
 
 const FAMILY_OF: Record<ScenarioModelName, Family> = {
@@ -129,6 +136,23 @@ export async function runMargin(opts: RunOptions): Promise<RunOutcome> {
 
 async function runStarted(opts: RunOptions, timer: PhaseTimer, scenarioModels: ScenarioModelName[], needsHistory: boolean,
   state: { starting: Promise<Backend> | null }, startedAtMs: number): Promise<RunOutcome> {
+  // the report's thread opens the file and the run's transaction now, and appends each table as soon
+  // as the run has it (scenarios, instruments and accounts during the computation, each model's rows
+  // as the model finishes): DuckDB's work overlaps the computation; only the last appends and the
+  // COMMIT are left for the 'report' phase
+  let reportProgress: ((rows: number) => void) | null = null;
+  const report = opts.db ? new ReportSession(opts.db, ENGINE_VERSION, (rows) => reportProgress?.(rows)) : null;
+  try {
+    return await computeAndReport(opts, timer, scenarioModels, needsHistory, state, startedAtMs, report, (f) => { reportProgress = f; });
+  } catch (e) {
+    await report?.abort();
+    throw e;
+  }
+}
+
+async function computeAndReport(opts: RunOptions, timer: PhaseTimer, scenarioModels: ScenarioModelName[], needsHistory: boolean,
+  state: { starting: Promise<Backend> | null }, startedAtMs: number, report: ReportSession | null,
+  onReportProgress: (f: (rows: number) => void) => void): Promise<RunOutcome> {
   // the input files' SHA-256 (recorded with the run) are computed alongside the load, streamed
   const hashing = opts.db ? hashInputs(opts) : null;
   hashing?.catch(() => undefined); // a read failure surfaces in the load with its own message
@@ -159,6 +183,7 @@ async function runStarted(opts: RunOptions, timer: PhaseTimer, scenarioModels: S
       if (!sets.has(f)) sets.set(f, buildScenarios(f, market, params, { history }));
     }
   });
+  for (const set of sets.values()) report?.scenarios(set);
 
   // ---- the backend starts (worker pool, GPU context, self-check, auto's measurement) on other threads
   // while the book loads; auto is told how much revaluation the run holds, so that it does not start a
@@ -172,44 +197,81 @@ async function runStarted(opts: RunOptions, timer: PhaseTimer, scenarioModels: S
   }
   const { book, balances, stats } = await timer.time('load', () => loadBook(market, opts.positions, opts.balances, { onInvalid: opts.onInvalid, rejectedInstruments }));
   const rejected = [...rejectedMarket, ...stats.rejected];
+  report?.throwIfFailed(); // e.g. --db is not a DuckDB report: refused before the computation
 
   // ---- revaluation, aggregation, margin (per-run values shared by every model, standard and the summaries)
-  const margin: MarginRows[] = [];
   const shared = createMarginShared(book, balances, market, params);
+  report?.accounts(book.accountKey);
+  report?.rejected(rejected);
+  report?.instruments(market, modelValues(market, shared.optionValuesUsd()));
+  const margin: MarginRows[] = [];
+  const summaries: AccountSummary[] = [];
+  let standard: MarginRows;
+  let standardSummary: AccountSummary;
   let backend: Backend | null = null;
   const starting = state.starting;
   try {
     // 'backend': the start-up time left after the book loaded (the rest overlapped it)
     if (starting) backend = await timer.time('backend', () => starting);
-    const pnlByFamily = new Map<Family, PnlMatrix>();
-    for (const [f, set] of sets) {
-      pnlByFamily.set(f, await timer.time('revaluation', () => backend!.revalue(market, set, params), market.instruments.count * set.count, `revaluation (${f})`));
+    const b = backend;
+    // the backend revalues every family (one after another) on its own threads while this thread
+    // computes what needs no P&L: standard margin and its summary, and each model's groups
+    const families = [...sets.keys()];
+    // (the first family is handed to the backend right here: an async function runs up to its first await)
+    const revalued = (async () => {
+      const done = new Map<Family, PnlMatrix>();
+      if (b) for (const f of families) done.set(f, await b.revalue(market, sets.get(f)!, params));
+      return done;
+    })();
+    revalued.catch(() => undefined); // awaited below
+    standard = await timer.time('margin', () => standardRows(book, balances, market, params, shared));
+    report?.margin(standard);
+    standardSummary = await timer.time('margin', () => accountSummary(standard, standard, book, balances, market, shared));
+    report?.summary(standardSummary);
+    const inputs = scenarioModels.map((m): MarginInput => ({ book, balances, market, scenarios: sets.get(FAMILY_OF[m])!, params, shared }));
+    const plans = await timer.time('margin', () => scenarioModels.map((m, k) => MARGIN_MODELS[m].groups(inputs[k]!)));
+    const evaluations = families.reduce((n, f) => n + market.instruments.count * sets.get(f)!.count, 0);
+    // the rest of the revaluation's time (its work overlapped the margin phase above)
+    const pnlByFamily = b ? await timer.time('revaluation', () => revalued, evaluations, `revaluation (${families.join(', ')})`) : await revalued;
+
+    // every model's aggregation is queued on the backend at once; each model assembles (and its rows go
+    // to the report) as its reduction arrives, while the backend works on the next
+    const progress: Array<((done: number) => void) | null> = scenarioModels.map(() => null);
+    const reductions: Array<Promise<Reduced>> = [];
+    let queue: Promise<unknown> = Promise.resolve();
+    for (const [k, m] of scenarioModels.entries()) {
+      const plan = plans[k]!;
+      const r = queue.then(() => b!.aggregate(pnlByFamily.get(FAMILY_OF[m])!, plan.groups, { ...plan.request, onProgress: (d) => progress[k]?.(d) }));
+      r.catch(() => undefined); // awaited below, in order
+      reductions.push(r);
+      queue = r.catch(() => undefined);
     }
-    for (const m of scenarioModels) {
-      const model = MARGIN_MODELS[m];
-      const set = sets.get(FAMILY_OF[m])!;
-      const input: MarginInput = { book, balances, market, scenarios: set, params, shared };
-      const plan = await timer.time('margin', () => model.groups(input));
-      const reduced = await timer.time('aggregation', (update) => backend!.aggregate(pnlByFamily.get(FAMILY_OF[m])!, plan.groups, { ...plan.request, onProgress: update }), plan.groups.groupCount, `aggregation (${m}, groups)`);
-      margin.push(await timer.time('margin', () => model.assemble(input, plan, reduced)));
+    for (const [k, m] of scenarioModels.entries()) {
+      const reduced = await timer.time('aggregation', (update) => { progress[k] = update; return reductions[k]!; }, plans[k]!.groups.groupCount, `aggregation (${m}, groups)`);
+      const rows = await timer.time('margin', () => MARGIN_MODELS[m].assemble(inputs[k]!, plans[k]!, reduced));
+      margin.push(rows);
+      report?.margin(rows);
+      const summary = await timer.time('margin', () => accountSummary(rows, standard, book, balances, market, shared));
+      summaries.push(summary);
+      report?.summary(summary);
     }
   } finally {
     await backend?.close();
   }
-  const standard = await timer.time('margin', () => standardRows(book, balances, market, params, shared));
   margin.push(standard);
-  const summaries = await timer.time('margin', () => margin.map((rows) => accountSummary(rows, standard, book, balances, market, shared)));
+  summaries.push(standardSummary);
 
   const backends = phaseBackends(backend);
   const outcome: RunOutcome = {
     runId: null, db: opts.db ?? null, market, book, balances, stats, warnings, rejected, params, paramsHash: hash,
     scenarioSets: [...sets.values()], margin, summaries, backends, backendReport: backend?.report ?? null, timingsMs: timer.timingsMs,
+    reportBusyMs: null,
   };
-  if (!opts.db) return outcome;
+  if (!report) return outcome;
 
-  // ---- report (one transaction)
+  // ---- report: the run row, then COMMIT (everything else is appended by now, or nearly)
   const inputs = inputRecords(opts, market, stats, await hashing!);
-  const record: RunRecord = {
+  const meta: RunMeta = {
     startedAtMs,
     snapshotTimeMs: market.snapshotTimeMs,
     models: [...scenarioModels, 'standard'],
@@ -219,22 +281,18 @@ async function runStarted(opts: RunOptions, timer: PhaseTimer, scenarioModels: S
     backends,
     timingsMs: timer.timingsMs,
     engineVersion: ENGINE_VERSION,
-    market,
-    modelValue: modelValues(market, shared.optionValuesUsd()),
-    scenarioSets: outcome.scenarioSets,
-    accountKey: book.accountKey,
-    margin,
-    summaries,
-    rejected,
+    scenarioSets: outcome.scenarioSets.map(({ family, count, underlyings, meta: m }) => ({ family, count, underlyings, meta: m })),
+    rejectedRows: rejected.length,
   };
   // progress: rows written so far out of every row of the run (the COMMIT follows the last table)
   const totalRows = outcome.scenarioSets.reduce((n, x) => n + x.count * x.underlyings.length, 0) + market.instruments.count + rejected.length +
-    2 * book.accountCount + margin.reduce((n, m) => n + m.count, 0) + summaries.reduce((n, x) => n + x.count, 0) + 1;
-  const { runId } = await timer.time('report', (update) => {
-    let written = 0;
-    return writeRun(opts.db!, record, { onTableWritten: (_table, rows) => update((written += rows)) });
+    book.accountCount + margin.reduce((n, m) => n + m.count, 0) + summaries.reduce((n, x) => n + x.count, 0) + 1;
+  outcome.runId = await timer.time('report', (update) => {
+    onReportProgress(update);
+    update(report.rowsWritten);
+    return report.finish(meta);
   }, totalRows, 'report (rows written)');
-  outcome.runId = runId;
+  outcome.reportBusyMs = report.busyMs;
   return outcome;
 }
 

@@ -3,7 +3,7 @@
  * The bundled sample (data/sample, data/history) is the input; the report goes to a temp directory.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -123,6 +123,23 @@ describe('runs are all or nothing', () => {
     await expect(runMargin({ marketDir: MARKET, positions: broken, balances: BALANCES, models: ['deribit-pm'], backend: 'cpu', onInvalid: 'fail', db })).rejects.toThrow(InputError);
     const after = await query(db, `SELECT (SELECT count(*) FROM runs) AS runs, (SELECT count(*) FROM account_margin) AS margin`);
     expect(after).toEqual(before);
+  });
+
+  test('bad input with a new report file: refused, and no file (nor a partial one) is left', async () => {
+    const broken = join(dir, 'broken2.arrow');
+    writeFileSync(broken, 'this is not an Arrow file either');
+    const fresh = join(dir, 'fresh-never.duckdb');
+    await expect(runMargin({ marketDir: MARKET, positions: broken, balances: BALANCES, models: ['deribit-pm'], backend: 'cpu', onInvalid: 'fail', db: fresh })).rejects.toThrow(InputError);
+    expect(readdirSync(dir).filter((f) => f.startsWith('fresh-never'))).toEqual([]);
+  });
+
+  test('a --db that is not a DuckDB report is bad input (exit 2), its bytes unchanged', async () => {
+    const notDb = join(dir, 'notes.duckdb');
+    writeFileSync(notDb, 'not a database\n');
+    const err = await runMargin({ marketDir: MARKET, positions: POSITIONS, balances: BALANCES, models: ['deribit-pm'], backend: 'cpu', onInvalid: 'fail', db: notDb }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as Error).message).toMatch(/notes\.duckdb: is not a DuckDB database/);
+    expect(readFileSync(notDb, 'utf8')).toBe('not a database\n');
   });
 
   test('a second run gets its own id and the first is untouched', async () => {

@@ -1,0 +1,48 @@
+/**
+ * Messages between reportSession.ts (main thread) and reportWorker.ts (the report's thread). Typed
+ * arrays travel by structured clone: copied, or shared without a copy when they live in a
+ * SharedArrayBuffer (margin rows and summaries do, see src/margin/rows.ts).
+ */
+import type { Violation } from '../errors.js';
+import type { AccountSummary } from '../margin/summary.js';
+import type { MarginRows } from '../margin/types.js';
+import type { RejectedRow } from '../model/book.js';
+import type { Market } from '../model/market.js';
+import type { ScenarioSet } from '../scenarios/types.js';
+import type { RunMeta } from './writer.js';
+
+/** The worker's start-up data. */
+export interface ReportWorkerData {
+  dbFile: string;
+  engineVersion: string;
+}
+
+/** One RunWriter call; `id` > 0 (the reply to the worker's own open has id 0). */
+export type ReportRequest = { id: number } & (
+  | { op: 'scenarios'; set: ScenarioSet }
+  | { op: 'instruments'; market: Market; modelValue: Float64Array }
+  | { op: 'rejected'; rows: RejectedRow[] }
+  | { op: 'accounts'; accountKey: string[] }
+  | { op: 'margin'; rows: MarginRows }
+  | { op: 'summary'; summary: AccountSummary }
+  | { op: 'symbols' }
+  | { op: 'runRow'; meta: RunMeta }
+  | { op: 'commit' }
+  | { op: 'abort' }
+);
+
+/** An error as it crosses the thread boundary (an InputError keeps its violations). */
+export interface SerializedError {
+  name: string;
+  message: string;
+  stack?: string;
+  violations?: Violation[];
+}
+
+/**
+ * The answer to request `id`: `value` = rows written (the run id for `commit` and for the open,
+ * id 0); `busyMs` = the worker's time on it.
+ */
+export type ReportReply =
+  | { id: number; ok: true; value: number; busyMs: number }
+  | { id: number; ok: false; error: SerializedError; busyMs: number };

@@ -1,0 +1,135 @@
+/**
+ * The main thread's side of a run's report: a worker thread (reportWorker.ts) opens the DuckDB file
+ * and the run's transaction as soon as the run starts, and appends each table as the run hands it
+ * over (scenarios and instruments after the scenarios are built, accounts after the load, each model's
+ * rows as the model finishes), so that DuckDB's work overlaps the computation; `finish` writes the
+ * run row and commits, `abort` rolls back. Calls return at once and are applied in order; the first
+ * failure (a refused file, a DuckDB error) is kept, rolls the run back, and is thrown by
+ * `throwIfFailed` and `finish`.
+ */
+import { Worker } from 'node:worker_threads';
+import { InputError } from '../errors.js';
+import { resolveWorker } from '../engine/workerPath.js';
+import type { AccountSummary } from '../margin/summary.js';
+import type { MarginRows } from '../margin/types.js';
+import type { RejectedRow } from '../model/book.js';
+import type { Market } from '../model/market.js';
+import type { ScenarioSet } from '../scenarios/types.js';
+import type { ReportReply, ReportRequest, ReportWorkerData, SerializedError } from './reportProtocol.js';
+import type { RunMeta } from './writer.js';
+
+type Op = ReportRequest extends infer R ? R extends { op: infer O } ? O : never : never;
+type Body<O extends Op> = Omit<Extract<ReportRequest, { op: O }>, 'id' | 'op'>;
+
+function revive(e: SerializedError): Error {
+  if (e.violations) return new InputError(e.violations, e.message.split('\n')[0]);
+  const err = new Error(e.message);
+  err.name = e.name;
+  if (e.stack) err.stack = `${e.stack}\n    (in the report worker thread)`;
+  return err;
+}
+
+/** A run's report being written on its own thread. */
+export class ReportSession {
+  /** rows appended so far (acknowledged by the worker) */
+  rowsWritten = 0;
+  /** the worker's time spent on the run so far, ms (opening included) */
+  busyMs = 0;
+  private readonly worker: Worker;
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (v: number) => void; reject: (e: Error) => void }>();
+  private failure: Error | null = null;
+  private ended = false;
+  private readonly opened: Promise<number>;
+
+  /**
+   * Starts the worker, which opens (or creates) `dbFile` and begins the run's transaction.
+   * `onRows`: called with `rowsWritten` after each acknowledged append (progress).
+   */
+  constructor(readonly dbFile: string, engineVersion: string, private readonly onRows?: (rows: number) => void) {
+    this.worker = new Worker(resolveWorker('reportWorker', import.meta.url), { workerData: { dbFile, engineVersion } satisfies ReportWorkerData });
+    this.opened = new Promise((resolve, reject) => this.pending.set(0, { resolve, reject }));
+    this.opened.catch(() => undefined);
+    this.worker.on('message', (r: ReportReply) => this.settle(r));
+    this.worker.on('error', (e) => this.lose(new Error(`${dbFile}: the report worker failed: ${e.message}`, { cause: e })));
+    this.worker.on('exit', (code) => { if (!this.ended || this.pending.size > 0) this.lose(new Error(`${dbFile}: the report worker exited (code ${code}) before the run was committed`)); });
+  }
+
+  private settle(r: ReportReply): void {
+    this.busyMs += r.busyMs;
+    const p = this.pending.get(r.id);
+    this.pending.delete(r.id);
+    if (r.ok) {
+      if (r.id !== 0) { this.rowsWritten += r.value; this.onRows?.(this.rowsWritten); }
+      p?.resolve(r.value);
+    } else {
+      const e = revive(r.error);
+      this.failure ??= e;
+      p?.reject(this.failure);
+    }
+  }
+
+  private lose(e: Error): void {
+    this.failure ??= e;
+    for (const p of this.pending.values()) p.reject(this.failure);
+    this.pending.clear();
+  }
+
+  private send<O extends Op>(op: O, body: Body<O>): Promise<number> {
+    const refuse = (e: Error) => { const p = Promise.reject(e); p.catch(() => undefined); return p; }; // kept, thrown by finish
+    if (this.ended) return refuse(new Error(`${this.dbFile}: the report session is closed`));
+    if (this.failure && op !== 'abort') return refuse(this.failure);
+    const id = this.nextId++;
+    const done = new Promise<number>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    done.catch(() => undefined); // kept in `failure`; thrown by finish / throwIfFailed
+    this.worker.postMessage({ id, op, ...body } as ReportRequest);
+    return done;
+  }
+
+  /** Throws the first failure so far (e.g. the --db file is not a DuckDB report), if any. */
+  throwIfFailed(): void {
+    if (this.failure) throw this.failure;
+  }
+
+  /** Waits until the file is open and the transaction begun; returns the run id. @throws its failure */
+  ready(): Promise<number> { return this.opened; }
+
+  scenarios(set: ScenarioSet): void { void this.send('scenarios', { set }); }
+  instruments(market: Market, modelValue: Float64Array): void { void this.send('instruments', { market, modelValue }); }
+  rejected(rows: RejectedRow[]): void { void this.send('rejected', { rows }); }
+  accounts(accountKey: string[]): void { void this.send('accounts', { accountKey }); }
+  margin(rows: MarginRows): void { void this.send('margin', { rows }); }
+  summary(summary: AccountSummary): void { void this.send('summary', { summary }); }
+
+  /**
+   * Writes the symbols and the run row, commits and closes (publishing a new file); returns the run id.
+   * @throws the first failure of the session (the run is rolled back and the file left as it was)
+   */
+  async finish(meta: RunMeta): Promise<number> {
+    try {
+      void this.send('symbols', {});
+      void this.send('runRow', { meta });
+      const runId = await this.send('commit', {});
+      this.throwIfFailed();
+      return runId;
+    } catch (e) {
+      await this.abort();
+      throw e;
+    } finally {
+      await this.close();
+    }
+  }
+
+  /** Rolls the run back (a new file is removed) and stops the worker; safe to call more than once. */
+  async abort(): Promise<void> {
+    if (this.ended) return;
+    await this.send('abort', {}).catch(() => undefined);
+    await this.close();
+  }
+
+  private async close(): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    await this.worker.terminate();
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * The report's worker thread (started by reportSession.ts): owns one RunWriter, i.e. the DuckDB file
+ * and the run's open transaction, and applies the main thread's messages to it strictly in order, so
+ * that DuckDB's appends, compression and COMMIT run beside the margin computation rather than after
+ * it. Each message is answered with the rows it wrote (or the error); after the first error the run
+ * is rolled back and every later message is answered with that error.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { InputError } from '../errors.js';
+import { RunWriter } from './writer.js';
+import type { ReportReply, ReportRequest, ReportWorkerData, SerializedError } from './reportProtocol.js';
+
+const port = parentPort;
+if (!port) throw new Error('reportWorker.js runs as a worker thread (see reportSession.ts)');
+const { dbFile, engineVersion } = workerData as ReportWorkerData;
+
+let writer: RunWriter | null = null;
+let failure: SerializedError | null = null;
+
+function serialize(e: unknown): SerializedError {
+  if (e instanceof InputError) return { name: 'InputError', message: e.message, violations: e.violations };
+  if (e instanceof Error) return { name: e.name, message: e.message, stack: e.stack };
+  return { name: 'Error', message: String(e) };
+}
+
+async function fail(e: unknown): Promise<void> {
+  failure ??= serialize(e);
+  const w = writer;
+  writer = null;
+  await w?.abort().catch(() => undefined);
+}
+
+async function apply(req: ReportRequest): Promise<number> {
+  const w = writer!;
+  switch (req.op) {
+    case 'scenarios': return w.scenarios(req.set);
+    case 'instruments': return w.instruments(req.market, req.modelValue);
+    case 'rejected': return w.rejected(req.rows);
+    case 'accounts': return w.accounts(req.accountKey);
+    case 'margin': return w.margin(req.rows);
+    case 'summary': return w.summary(req.summary);
+    case 'symbols': return w.symbols();
+    case 'runRow': await w.runRow(req.meta); return 1;
+    case 'commit': { const id = await w.commit(); writer = null; return id; }
+    case 'abort': return 0;
+  }
+}
+
+async function handle(req: ReportRequest): Promise<void> {
+  const t0 = performance.now();
+  let reply: ReportReply;
+  if (req.op === 'abort') {
+    await fail(new Error('aborted'));
+    reply = { id: req.id, ok: true, value: 0, busyMs: performance.now() - t0 };
+  } else if (failure) {
+    reply = { id: req.id, ok: false, error: failure, busyMs: 0 };
+  } else {
+    try {
+      reply = { id: req.id, ok: true, value: await apply(req), busyMs: performance.now() - t0 };
+    } catch (e) {
+      await fail(e);
+      reply = { id: req.id, ok: false, error: failure!, busyMs: performance.now() - t0 };
+    }
+  }
+  port!.postMessage(reply);
+}
+
+// open at once (creating or migrating the schema) while the main thread loads the inputs
+const t0 = performance.now();
+let chain: Promise<void> = RunWriter.open(dbFile, engineVersion).then(
+  (w) => { writer = w; port.postMessage({ id: 0, ok: true, value: w.runId, busyMs: performance.now() - t0 } satisfies ReportReply); },
+  async (e: unknown) => { await fail(e); port.postMessage({ id: 0, ok: false, error: failure!, busyMs: performance.now() - t0 } satisfies ReportReply); },
+);
+port.on('message', (req: ReportRequest) => { chain = chain.then(() => handle(req)); });

@@ -1,0 +1,126 @@
+/**
+ * The report written from its own thread (ReportSession → reportWorker → RunWriter), as runMargin
+ * drives it: the tables arrive one block at a time while the transaction stays open. The same run
+ * written this way and by writeRun gives the same tables; a failure in the worker, or an abort, leaves
+ * the file exactly as it was (a new file is not created at all).
+ */
+import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { InputError } from '../../src/errors.js';
+import { ReportSession } from '../../src/report/reportSession.js';
+import { runMetaOf, writeRun } from '../../src/report/writer.js';
+import { ENGINE_VERSION } from '../../src/pipeline/version.js';
+import type { RunRecord } from '../../src/report/types.js';
+import { sampleRun } from './fixtures/sampleRun.js';
+import { query, reportState, rmTmp, tmpDir } from './helpers.js';
+
+let dir: string;
+beforeAll(() => { dir = tmpDir(); });
+afterAll(() => rmTmp(dir));
+
+/** Feeds `run` to a session the way runMargin does (standard-first order does not matter to the tables). */
+function feed(s: ReportSession, run: RunRecord): void {
+  for (const set of run.scenarioSets) s.scenarios(set);
+  s.accounts(run.accountKey);
+  s.rejected(run.rejected);
+  s.instruments(run.market, run.modelValue);
+  for (const m of [...run.margin].reverse()) s.margin(m);
+  for (const x of run.summaries) s.summary(x);
+}
+
+const TABLE_DUMP = `SELECT * FROM account_margin ORDER BY model, account, unit`;
+
+describe('a run written from the report thread', () => {
+  test('gives the same tables as writeRun, and counts its rows', async () => {
+    const viaWriteRun = join(dir, 'a.duckdb');
+    const viaSession = join(dir, 'b.duckdb');
+    await writeRun(viaWriteRun, sampleRun());
+    const run = sampleRun();
+    let progress = 0;
+    const s = new ReportSession(viaSession, ENGINE_VERSION, (rows) => { progress = rows; });
+    expect(await s.ready()).toBe(1);
+    feed(s, run);
+    expect(await s.finish(runMetaOf(run))).toBe(1);
+    expect(progress).toBe(s.rowsWritten);
+    expect(s.rowsWritten).toBeGreaterThan(run.accountKey.length);
+    expect(await reportState(viaSession)).toEqual(await reportState(viaWriteRun));
+    expect(await query(viaSession, TABLE_DUMP)).toEqual(await query(viaWriteRun, TABLE_DUMP));
+    expect(await query(viaSession, 'SELECT * FROM account_summary ORDER BY model, account')).toEqual(await query(viaWriteRun, 'SELECT * FROM account_summary ORDER BY model, account'));
+    expect(readdirSync(dir).filter((f) => f.includes('.partial-'))).toEqual([]);
+  });
+
+  test('a second session on the same file appends run 2', async () => {
+    const f = join(dir, 'two.duckdb');
+    await writeRun(f, sampleRun());
+    const run = sampleRun();
+    const s = new ReportSession(f, ENGINE_VERSION);
+    feed(s, run);
+    expect(await s.finish(runMetaOf(run))).toBe(2);
+    expect((await reportState(f)).max_run_id).toBe(2);
+  });
+});
+
+describe('failures leave the file as it was', () => {
+  test('bad rows fail in the worker: finish throws that error and the report is unchanged', async () => {
+    const f = join(dir, 'bad.duckdb');
+    await writeRun(f, sampleRun());
+    const before = await reportState(f);
+    const run = sampleRun();
+    run.margin[0]!.account[1] = 99;
+    const s = new ReportSession(f, ENGINE_VERSION);
+    feed(s, run);
+    await expect(s.finish(runMetaOf(run))).rejects.toThrow(/account id 99 is not in accountKey/);
+    expect(() => s.throwIfFailed()).toThrow(/account id 99/);
+    expect(await reportState(f)).toEqual(before);
+  });
+
+  test('an abort midway rolls back: an existing report is unchanged, a new one never appears', async () => {
+    const f = join(dir, 'abort.duckdb');
+    await writeRun(f, sampleRun());
+    const before = await reportState(f);
+    const run = sampleRun();
+    const s = new ReportSession(f, ENGINE_VERSION);
+    feed(s, run);
+    await s.abort();
+    await s.abort(); // twice is harmless
+    expect(await reportState(f)).toEqual(before);
+
+    const fresh = join(dir, 'never.duckdb');
+    const t = new ReportSession(fresh, ENGINE_VERSION);
+    await t.ready();
+    feed(t, run);
+    await t.abort();
+    expect(readdirSync(dir).filter((x) => x.startsWith('never'))).toEqual([]);
+  });
+
+  test('a file that is not a DuckDB database: InputError naming it (also from throwIfFailed), bytes unchanged', async () => {
+    const f = join(dir, 'notes.duckdb');
+    writeFileSync(f, 'account,quantity\nalice,1\n');
+    const s = new ReportSession(f, ENGINE_VERSION);
+    const err = await s.ready().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as Error).message).toContain(f);
+    expect(() => s.throwIfFailed()).toThrow(InputError);
+    const run = sampleRun();
+    feed(s, run);
+    await expect(s.finish(runMetaOf(run))).rejects.toBeInstanceOf(InputError);
+    expect(readFileSync(f, 'utf8')).toBe('account,quantity\nalice,1\n');
+  });
+
+  test('a report of a newer schema is refused with its version, unchanged', async () => {
+    const f = join(dir, 'newer.duckdb');
+    copyFileSync(join(dir, 'a.duckdb'), f);
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const inst = await DuckDBInstance.create(f);
+    const c = await inst.connect();
+    await c.run('INSERT INTO schema_meta VALUES (99, NULL, now())');
+    c.closeSync();
+    inst.closeSync();
+    const before = await reportState(f);
+    const s = new ReportSession(f, ENGINE_VERSION);
+    await expect(s.ready()).rejects.toBeInstanceOf(InputError);
+    await s.abort();
+    expect(await reportState(f)).toEqual(before);
+  });
+});
