@@ -61,27 +61,72 @@ export function readStrings(data: Data): (string | null)[] {
   return out;
 }
 
-/** Caches the interned ids of a dictionary's entries, per dictionary vector. */
+/**
+ * Caches the interned ids of a dictionary's entries, per dictionary vector. Mappers that share an
+ * interner (one per input file, e.g. positions and balances) share their mappings too: a dictionary
+ * with exactly the same strings in the same order as one mapped before (a generator or an exporter
+ * writes the same account dictionary into both files) takes its ids by one byte comparison instead of
+ * a hash lookup per entry.
+ */
 export class DictionaryMapper {
   private last: Vector | null = null;
-  private ids = new Int32Array(0);
+  private ids: Int32Array = new Int32Array(0);
+  private static readonly mapped = new WeakMap<Utf8Interner, { dictionary: Vector; ids: Int32Array }>();
   constructor(private readonly interner: Utf8Interner) {}
 
   /** The interned id of every entry of this dictionary (computed once per dictionary). */
   map(dictionary: Vector): Int32Array {
     if (dictionary === this.last) return this.ids;
-    this.interner.reserve(this.interner.count + dictionary.length);
-    const ids = new Int32Array(dictionary.length);
-    let k = 0;
-    for (const d of dictionary.data) {
-      internUtf8Range(d as Data, this.interner, ids, k, d.length);
-      if (hasNulls(d as Data)) for (let i = 0; i < d.length; i++) if (isNull(d as Data, i)) ids[k + i] = -1;
-      k += d.length;
+    const before = DictionaryMapper.mapped.get(this.interner);
+    let ids: Int32Array;
+    if (before && sameStrings(dictionary, before.dictionary)) {
+      ids = before.ids;
+    } else {
+      // room for the new entries in one step (a second dictionary of mostly known keys adds few)
+      this.interner.reserve(Math.max(this.interner.count, dictionary.length));
+      ids = new Int32Array(dictionary.length);
+      let k = 0;
+      for (const d of dictionary.data) {
+        internUtf8Range(d as Data, this.interner, ids, k, d.length);
+        if (hasNulls(d as Data)) for (let i = 0; i < d.length; i++) if (isNull(d as Data, i)) ids[k + i] = -1;
+        k += d.length;
+      }
+      DictionaryMapper.mapped.set(this.interner, { dictionary, ids });
     }
     this.last = dictionary;
     this.ids = ids;
     return ids;
   }
+}
+
+/** The bytes of a typed array's view. */
+const bytesOf = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+
+/**
+ * True when two Utf8 dictionaries hold the same strings in the same order: one chunk each, no nulls,
+ * 32-bit offsets, equal offsets and equal bytes (a memcmp; any other layout answers false).
+ */
+function sameStrings(a: Vector, b: Vector): boolean {
+  if (a.length !== b.length || a.data.length !== 1 || b.data.length !== 1) return false;
+  const da = a.data[0] as Data;
+  const db = b.data[0] as Data;
+  if (hasNulls(da) || hasNulls(db)) return false;
+  const oa = da.valueOffsets as unknown;
+  const ob = db.valueOffsets as unknown;
+  if (!(oa instanceof Int32Array) || !(ob instanceof Int32Array)) return false;
+  const n = a.length;
+  const a0 = oa[0]!;
+  const b0 = ob[0]!;
+  const len = oa[n]! - a0;
+  if (ob[n]! - b0 !== len) return false;
+  if (a0 === b0) {
+    if (bytesOf(oa.subarray(0, n + 1)).compare(bytesOf(ob.subarray(0, n + 1))) !== 0) return false;
+  } else {
+    for (let i = 0; i <= n; i++) if (oa[i]! - a0 !== ob[i]! - b0) return false;
+  }
+  const va = da.values as Uint8Array;
+  const vb = db.values as Uint8Array;
+  return bytesOf(va.subarray(a0, a0 + len)).compare(bytesOf(vb.subarray(b0, b0 + len))) === 0;
 }
 
 /**

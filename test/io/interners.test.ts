@@ -1,11 +1,13 @@
 /**
  * The byte-string and Int64 interners that turn keys into dense ids: first-seen numbering, equal bytes
  * give equal ids across calls and buffers, growth past the initial table keeps every id, and bytes
- * are decoded as UTF-8.
+ * are decoded as UTF-8; dictionaries map to the same ids as their strings one by one.
  */
 import { describe, expect, test } from 'vitest';
 import { Utf8Interner } from '../../src/io/utf8Interner.js';
 import { Int64Interner } from '../../src/io/int64Interner.js';
+import { DictionaryMapper } from '../../src/io/columnValues.js';
+import { Utf8, vectorFromArray } from 'apache-arrow';
 
 describe('Utf8Interner', () => {
   test('numbers distinct strings in first-seen order and finds them again through any buffer', () => {
@@ -63,5 +65,31 @@ describe('Int64Interner', () => {
     expect(wrong).toEqual([]);
     expect(it.get(40_000)).toBe(40_000n * 4294967311n);
     expect(it.find(...halves(7n))).toBe(-1);
+  });
+});
+
+describe('DictionaryMapper', () => {
+  const dict = (words: string[]) => vectorFromArray(words, new Utf8());
+  /** ids the slow path gives: each word interned on its own */
+  const expected = (it: Utf8Interner, words: string[]) => words.map((w) => it.internString(w));
+
+  test('a second file whose dictionary has the same strings reuses the ids; a different one is interned entry by entry', () => {
+    const it = new Utf8Interner(4);
+    const words = ['A000', 'A001', 'B', 'Ζεύς', 'A003'];
+    const first = new DictionaryMapper(it).map(dict(words));
+    const same = new DictionaryMapper(it).map(dict([...words]));
+    expect(Array.from(same)).toEqual(Array.from(first));
+    // same length and byte count, one string differs by one byte: not the same dictionary
+    const other = ['A000', 'A001', 'C', 'Ζεύς', 'A003'];
+    const ids = new DictionaryMapper(it).map(dict(other));
+    expect(Array.from(ids)).toEqual(expected(it, other));
+    expect(ids[2]).not.toBe(first[2]);
+    // same strings in another order
+    const swapped = ['A001', 'A000', 'B', 'Ζεύς', 'A003'];
+    expect(Array.from(new DictionaryMapper(it).map(dict(swapped)))).toEqual(expected(it, swapped));
+    // a slice (offsets not starting at 0) of equal strings
+    const sliced = dict(['x', ...words]).slice(1);
+    expect(Array.from(new DictionaryMapper(it).map(sliced))).toEqual(expected(it, words));
+    expect(it.count).toBe(6);
   });
 });
