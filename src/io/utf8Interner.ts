@@ -138,7 +138,9 @@ export class Utf8Interner {
     const eb = id * W;
     e[eb] = id; e[eb + 1] = h; e[eb + 2] = len; e[eb + 3] = this.storeLength;
     e[eb + 4] = k0; e[eb + 5] = k1; e[eb + 6] = k2; e[eb + 7] = k3;
-    this.slots.set(e.subarray(eb, eb + W), slot * W);
+    const slots = this.slots;
+    const sb = slot * W;
+    for (let k = 0; k < W; k++) slots[sb + k] = e[eb + k]!;
     this.storeLength += len;
     if (this.count * 2 > this.slots.length / W) this.rehash((this.slots.length / W) * 2);
     return id;

@@ -10,7 +10,7 @@ import { KIND_OPTION, KIND_PERPETUAL } from '../model/market.js';
 import { forUnderlying } from '../params/params.js';
 import { liquidityAddonFromTable } from './liquidity.js';
 import { bucketWeights, worstScenarioId, type MarginInput, type ModelPlan } from './plan.js';
-import { allocMarginRows } from './rows.js';
+import { allocMarginRows, sharedFloat64, sharedInt32 } from './rows.js';
 import type { SettlementUnits } from './settlementUnits.js';
 import { sharedFor } from './shared.js';
 import { fillStatus } from './status.js';
@@ -34,15 +34,15 @@ export function deribitPmGroups(input: MarginInput): DeribitPmPlan {
   const U = market.underlyings.length;
   const units = sharedFor(input).settlementUnits();
   const G = units.count;
-  const groupStart = new Int32Array(G + 1);
+  const groupStart = sharedInt32(G + 1); // shared memory: the cpu pool reads the GroupBook without a copy
   for (let k = 0; k < G; k++) {
     const bu = units.bookUnit[k];
     groupStart[k + 1] = groupStart[k] + (bu >= 0 ? book.unitStart[bu + 1] - book.unitStart[bu] : 0);
   }
   const E = groupStart[G];
-  const row = new Int32Array(E);
-  const qty = new Float64Array(E);
-  const bucket = new Int32Array(E);
+  const row = sharedInt32(E);
+  const qty = sharedFloat64(E);
+  const bucket = sharedInt32(E);
   const entryPosition = new Int32Array(E);
   const underlying = market.instruments.underlying;
   for (let k = 0; k < G; k++) {

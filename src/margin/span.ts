@@ -10,7 +10,7 @@ import { spotRow, usdRow, type Reduced } from '../engine/types.js';
 import { KIND_OPTION } from '../model/market.js';
 import { liquidityAddonFromTable } from './liquidity.js';
 import { bucketWeights, worstScenarioId, type MarginInput, type ModelPlan } from './plan.js';
-import { allocMarginRows } from './rows.js';
+import { allocMarginRows, sharedFloat64, sharedInt32 } from './rows.js';
 import { balanceUnitCodes } from './settlementUnits.js';
 import { sharedFor } from './shared.js';
 import { fillAccountStatus } from './status.js';
@@ -45,12 +45,12 @@ export function spanGroups(input: MarginInput): ModelPlan {
       if (cnt[u] > 0) { G++; E += cnt[u]; }
     }
   }
-  const groupStart = new Int32Array(G + 1);
+  const groupStart = sharedInt32(G + 1); // shared memory: the cpu pool reads the GroupBook without a copy
   const account = new Int32Array(G);
   const unit = new Int32Array(G);
-  const row = new Int32Array(E);
-  const qty = new Float64Array(E);
-  const bucket = new Int32Array(E);
+  const row = sharedInt32(E);
+  const qty = sharedFloat64(E);
+  const bucket = sharedInt32(E);
   const entryPosition = new Int32Array(E);
   const next = new Int32Array(U);
   let g = 0;

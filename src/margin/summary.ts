@@ -48,6 +48,26 @@ export function usdRates(names: string[], market: Market): Float64Array {
 }
 
 /**
+ * Per standard-rows block: its IM and MM per account in USD, computed once and shared (read-only) by
+ * every model's summary of the run; a block must not change after its first summary.
+ */
+const standardUsdCache = new WeakMap<MarginRows, { market: Market; accounts: number; im: Float64Array; mm: Float64Array }>();
+
+function standardUsd(standard: MarginRows, market: Market, A: number): [Float64Array, Float64Array] {
+  const hit = standardUsdCache.get(standard);
+  if (hit && hit.market === market && hit.accounts === A) return [hit.im, hit.mm];
+  const stdRate = usdRates(standard.currencyNames, market);
+  const im = sharedFloat64(A);
+  const mm = sharedFloat64(A);
+  for (let r = 0; r < standard.count; r++) {
+    im[standard.account[r]] += standard.im[r] * stdRate[standard.currency[r]];
+    mm[standard.account[r]] += standard.mm[r] * stdRate[standard.currency[r]];
+  }
+  standardUsdCache.set(standard, { market, accounts: A, im, mm });
+  return [im, mm];
+}
+
+/**
  * Builds the account summary of one model's rows; `standard` is standardRows(...) of the same book
  * (its IM gives standard_im_usd). `shared`: the run's MarginShared over the same book, balances and
  * market (see shared.ts); the account equity is computed here when absent.
@@ -76,13 +96,7 @@ export function accountSummary(rows: MarginRows, standard: MarginRows, book: Pos
       worst[a] = Math.max(worst[a], rows.status[r]);
     }
   }
-  const stdRate = usdRates(standard.currencyNames, market);
-  const standardImUsd = sharedFloat64(A);
-  const standardMmUsd = sharedFloat64(A);
-  for (let r = 0; r < standard.count; r++) {
-    standardImUsd[standard.account[r]] += standard.im[r] * stdRate[standard.currency[r]];
-    standardMmUsd[standard.account[r]] += standard.mm[r] * stdRate[standard.currency[r]];
-  }
+  const [standardImUsd, standardMmUsd] = standardUsd(standard, market, A);
   const account = sharedInt32(A);
   const ratio = sharedFloat64(A);
   const status = sharedUint8(A);

@@ -6,7 +6,7 @@
 import { spotRow, usdRow, type Reduced } from '../engine/types.js';
 import { liquidityAddonFromTable } from './liquidity.js';
 import { worstScenarioId, type MarginInput, type ModelPlan } from './plan.js';
-import { allocMarginRows } from './rows.js';
+import { allocMarginRows, sharedFloat64, sharedInt32 } from './rows.js';
 import { balanceUnitCodes } from './settlementUnits.js';
 import { sharedFor } from './shared.js';
 import { fillStatus } from './status.js';
@@ -41,16 +41,16 @@ export function varGroups(input: MarginInput, model?: VarModelName): ModelPlan {
   const codes = balanceUnitCodes(balances, market);
   const A = book.accountCount;
   const hasBal = balances.amount.length >= A * C;
-  const groupStart = new Int32Array(A + 1);
+  const groupStart = sharedInt32(A + 1); // shared memory: the cpu pool reads the GroupBook without a copy
   for (let a = 0; a < A; a++) {
     let n = book.accountStart[a + 1] - book.accountStart[a];
     if (hasBal) for (let j = 0; j < C; j++) if (codes[j] >= 0 && codes[j] < U && balances.amount[a * C + j] !== 0) n++;
     groupStart[a + 1] = groupStart[a] + n;
   }
   const E = groupStart[A];
-  const row = new Int32Array(E);
-  const qty = new Float64Array(E);
-  const bucket = new Int32Array(E);
+  const row = sharedInt32(E);
+  const qty = sharedFloat64(E);
+  const bucket = sharedInt32(E);
   const entryPosition = new Int32Array(E);
   for (let a = 0; a < A; a++) {
     let e = groupStart[a];
