@@ -87,6 +87,8 @@ async function main(argv: string[]): Promise<number> {
     endToEndSeconds: endToEndMs / 1000,
     phasesSeconds: Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v / 1000])),
     phaseCalls: log.calls.map((c) => ({ phase: c.phase, total: c.total, seconds: c.ms / 1000 })),
+    // the report thread's whole busy time (opening, appends, COMMIT); most of it overlaps the phases above
+    reportThreadBusySeconds: outcome.reportBusyMs === null ? null : outcome.reportBusyMs / 1000,
     throughput: {
       evaluations, evaluationsPerSecond: t.revaluation ? evaluations / (t.revaluation / 1000) : null,
       multiplyAdds, multiplyAddsPerSecond: t.aggregation ? multiplyAdds / (t.aggregation / 1000) : null,
