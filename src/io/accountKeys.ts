@@ -67,9 +67,15 @@ export class AccountKeys {
     const ids: number[] = [];
     const text: string[] = new Array(n);
     for (let id = 0; id < n; id++) if (used[id]) { ids.push(id); text[id] = this.strings.get(id); }
-    ids.sort((a, b) => (text[a]! < text[b]! ? -1 : 1));
-    const accountKey = new Array<string>(ids.length);
-    for (let j = 0; j < ids.length; j++) { remap[ids[j]!] = j; accountKey[j] = text[ids[j]!]!; }
+    ids.sort((a, b) => (text[a]! < text[b]! ? -1 : text[a]! > text[b]! ? 1 : a - b));
+    // equal keys under two provisional ids (a dictionary that repeats a string, adopted whole by the
+    // interner) are one account
+    const accountKey: string[] = [];
+    for (const id of ids) {
+      const t = text[id]!;
+      if (accountKey.length === 0 || accountKey[accountKey.length - 1] !== t) accountKey.push(t);
+      remap[id] = accountKey.length - 1;
+    }
     return { accountKey, remap };
   }
 }

@@ -82,12 +82,23 @@ export class DictionaryMapper {
     if (before && sameStrings(dictionary, before.dictionary)) {
       ids = before.ids;
     } else {
-      // room for the new entries in one step (a second dictionary of mostly known keys adds few)
-      this.interner.reserve(Math.max(this.interner.count, dictionary.length));
       ids = new Int32Array(dictionary.length);
+      const only = dictionary.data.length === 1 ? (dictionary.data[0] as Data) : null;
+      const offsets = only?.valueOffsets as unknown;
+      if (only && offsets instanceof Int32Array && this.interner.adopt(only.values as Uint8Array, offsets, only.length)) {
+        // the first dictionary of an empty interner: its entries are ids 0..n-1, nothing hashed
+        for (let i = 0; i < ids.length; i++) ids[i] = i;
+      } else {
+        // room for the new entries in one step (a second dictionary of mostly known keys adds few)
+        this.interner.reserve(Math.max(this.interner.count, dictionary.length));
+        let k = 0;
+        for (const d of dictionary.data) {
+          internUtf8Range(d as Data, this.interner, ids, k, d.length);
+          k += d.length;
+        }
+      }
       let k = 0;
       for (const d of dictionary.data) {
-        internUtf8Range(d as Data, this.interner, ids, k, d.length);
         if (hasNulls(d as Data)) for (let i = 0; i < d.length; i++) if (isNull(d as Data, i)) ids[k + i] = -1;
         k += d.length;
       }

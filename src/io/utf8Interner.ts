@@ -4,6 +4,11 @@
  * store offset and the first 16 bytes packed into four int32s, so a lookup of a key up to 16 bytes
  * touches one slot and nothing else (longer keys compare their tail in the store). Each distinct
  * string is copied once into a private store and decoded to a JavaScript string only when asked for.
+ *
+ * A first dictionary can be adopted whole (`adopt`): its entries take ids 0..n-1 in order by one copy of
+ * their bytes, and go into the hash table only if a later lookup needs it. An adopted dictionary that
+ * holds the same string twice keeps both ids (the later one is never returned by a lookup); callers
+ * that number keys by their text (AccountKeys.finish) merge them.
  */
 
 const EMPTY = -1;
@@ -46,6 +51,8 @@ export class Utf8Interner {
   private store: Uint8Array;
   private storeLength = 0;
   private decoded: (string | undefined)[] = [];
+  /** ids [0, pending) were adopted and are not in the hash table yet */
+  private pending = 0;
 
   /** `expected`: distinct strings to make room for up front (the table grows past it as needed). */
   constructor(expected = 1024) {
@@ -62,6 +69,7 @@ export class Utf8Interner {
    * Never shrinks.
    */
   reserve(total: number): void {
+    if (this.pending > 0) this.materialize();
     if (total * W > this.entries.length) {
       const bigger = new Int32Array(total * W);
       bigger.set(this.entries.subarray(0, this.count * W));
@@ -73,6 +81,7 @@ export class Utf8Interner {
 
   /** The id of `bytes[start, end)`, adding it when new. */
   intern(bytes: Uint8Array, start: number, end: number): number {
+    if (this.pending > 0) this.materialize();
     const len = end - start;
     const e16 = len < 16 ? end : start + 16;
     const k0 = word(bytes, start, e16);
@@ -107,6 +116,76 @@ export class Utf8Interner {
   internString(s: string): number {
     const b = Buffer.from(s, 'utf8');
     return this.intern(b, 0, b.length);
+  }
+
+  /**
+   * Takes the `n` strings `bytes[offsets[k], offsets[k + 1])` as ids 0..n-1 in one step (one copy of
+   * the bytes, no hashing); only while the interner is empty. Returns false (and does nothing) otherwise.
+   */
+  adopt(bytes: Uint8Array, offsets: Int32Array, n: number): boolean {
+    if (this.count !== 0 || offsets.length < n + 1) return false;
+    const base = offsets[0]!;
+    const total = offsets[n]! - base;
+    if (n * W > this.entries.length) this.entries = new Int32Array(n * W);
+    if (total > this.store.length) this.store = new Uint8Array(total);
+    this.store.set(bytes.subarray(base, base + total), 0);
+    const e = this.entries;
+    for (let k = 0; k < n; k++) {
+      const eb = k * W;
+      e[eb] = k;
+      e[eb + 2] = offsets[k + 1]! - offsets[k]!;
+      e[eb + 3] = offsets[k]! - base;
+    }
+    this.count = n;
+    this.pending = n;
+    this.storeLength = total;
+    return true;
+  }
+
+  /** Puts the adopted ids into the hash table (a repeated string stays out: its first id answers lookups). */
+  private materialize(): void {
+    const n = this.pending;
+    this.pending = 0;
+    const size = tableSize(this.count);
+    if (size > this.slots.length / W) {
+      this.slots = new Int32Array(size * W).fill(EMPTY);
+      this.mask = size - 1;
+    }
+    const e = this.entries;
+    const store = this.store;
+    const slots = this.slots;
+    const mask = this.mask;
+    for (let id = 0; id < n; id++) {
+      const eb = id * W;
+      const start = e[eb + 3]!;
+      const len = e[eb + 2]!;
+      const end = start + len;
+      const e16 = len < 16 ? end : start + 16;
+      const k0 = word(store, start, e16);
+      const k1 = word(store, start + 4, e16);
+      const k2 = word(store, start + 8, e16);
+      const k3 = word(store, start + 12, e16);
+      let h = mix(mix(mix(mix(len, k0), k1), k2), k3);
+      for (let i = start + 16; i < end; i += 4) h = mix(h, word(store, i, end));
+      h = finish(h);
+      e[eb + 1] = h; e[eb + 4] = k0; e[eb + 5] = k1; e[eb + 6] = k2; e[eb + 7] = k3;
+      let slot = h & mask;
+      let repeat = false;
+      for (;;) {
+        const sb = slot * W;
+        if (slots[sb] === EMPTY) break;
+        if (slots[sb + 1] === h && slots[sb + 2] === len && slots[sb + 4] === k0 && slots[sb + 5] === k1 && slots[sb + 6] === k2 && slots[sb + 7] === k3) {
+          const a = slots[sb + 3]!;
+          let i = 16;
+          while (i < len && store[a + i] === store[start + i]) i++;
+          if (i >= len) { repeat = true; break; }
+        }
+        slot = (slot + 1) & mask;
+      }
+      if (repeat) { e[eb] = -2; continue; } // kept as an id (its text decodes), never returned by a lookup
+      const sb = slot * W;
+      for (let k = 0; k < W; k++) slots[sb + k] = e[eb + k]!;
+    }
   }
 
   /** The string with this id (decoded once, then cached). */
@@ -153,6 +232,7 @@ export class Utf8Interner {
     const e = this.entries;
     for (let id = 0; id < this.count; id++) {
       const eb = id * W;
+      if (e[eb] !== id) continue; // an adopted repeat: not in the table
       let s = e[eb + 1]! & mask;
       while (slots[s * W] !== EMPTY) s = (s + 1) & mask;
       const sb = s * W;

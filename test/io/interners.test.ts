@@ -68,6 +68,31 @@ describe('Int64Interner', () => {
   });
 });
 
+describe('Utf8Interner.adopt', () => {
+  const bytesOf = (words: string[]) => {
+    const parts = words.map((w) => Buffer.from(w, 'utf8'));
+    const offsets = new Int32Array(words.length + 1);
+    for (let k = 0; k < parts.length; k++) offsets[k + 1] = offsets[k]! + parts[k]!.length;
+    return { bytes: new Uint8Array(Buffer.concat(parts)), offsets };
+  };
+
+  test('takes a dictionary as ids 0..n-1; lookups and new strings continue from there; a repeat keeps its id, lookups answer the first', () => {
+    const it = new Utf8Interner(2);
+    const words = ['acct-0', 'a-much-longer-account-key-1', '', 'Ζεύς', 'acct-0'];
+    const { bytes, offsets } = bytesOf(words);
+    expect(it.adopt(bytes, offsets, words.length)).toBe(true);
+    expect(it.count).toBe(5);
+    expect([0, 1, 2, 3, 4].map((k) => it.get(k))).toEqual(words);
+    expect(it.adopt(bytes, offsets, words.length)).toBe(false); // only while empty
+    expect(['Ζεύς', 'a-much-longer-account-key-1', '', 'acct-0'].map((w) => it.internString(w))).toEqual([3, 1, 2, 0]);
+    expect(it.internString('new')).toBe(5);
+    for (let k = 0; k < 5000; k++) it.internString(`grow-${k}`); // rehashes keep the adopted ids
+    expect(it.internString('a-much-longer-account-key-1')).toBe(1);
+    expect(it.internString('acct-0')).toBe(0);
+    expect(it.get(4)).toBe('acct-0');
+  });
+});
+
 describe('DictionaryMapper', () => {
   const dict = (words: string[]) => vectorFromArray(words, new Utf8());
   /** ids the slow path gives: each word interned on its own */

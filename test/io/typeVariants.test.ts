@@ -11,7 +11,8 @@ import { loadMarket } from '../../src/io/loadMarket.js';
 import { loadBook } from '../../src/io/loadBook.js';
 import { InputError } from '../../src/errors.js';
 import { MS_PER_YEAR } from '../../src/model/market.js';
-import { EXPIRY_MS, SNAPSHOT_MS, dict, writeBook, writeMarket, type Cols } from '../fixtures/io/arrowTables.js';
+import { writeFileSync } from 'node:fs';
+import { EXPIRY_MS, SNAPSHOT_MS, dict, positionCols, tempDir, writeBook, writeMarket, type Cols } from '../fixtures/io/arrowTables.js';
 
 async function refused(p: Promise<unknown>): Promise<InputError> {
   const e = await p.then(() => null, (x: unknown) => x);
@@ -99,6 +100,30 @@ describe('strings', () => {
     const { book, balances } = await loadBook(market, f.positions, f.balances);
     expect(book.accountKey).toEqual(['alice', 'bob', 'carol']);
     expect(balances.amount[2 * 5 + 0]).toBe(-0.25);
+  });
+});
+
+describe('dictionaries adopted whole', () => {
+  test('a dictionary that repeats an account key gives one account for both entries (positions merged)', async () => {
+    const dir = writeMarket();
+    const { market } = await loadMarket(dir);
+    const f = writeBook(dir);
+    // positionCols' accounts ['carol', 'alice', 'bob', 'alice', 'alice', 'carol', 'bob'] through a
+    // dictionary holding 'alice' twice (entries 1 and 3), rows 1 and 3 using either entry
+    const dictionary = A.vectorFromArray(['carol', 'alice', 'bob', 'alice'], new A.Utf8());
+    const indices = Int32Array.from([0, 1, 2, 3, 3, 0, 2]);
+    const account = A.makeVector(A.makeData({ type: new A.Dictionary(new A.Utf8(), new A.Int32()), length: 7, nullCount: 0, data: indices, dictionary }));
+    const p = positionCols();
+    const t = new A.Table({ account, ...Object.fromEntries(Object.entries(p).filter(([k]) => k !== 'account').map(([k, c]) => [k, A.vectorFromArray(c.values as never[], c.type as never)])) });
+    writeFileSync(f.positions, A.tableToIPC(t, 'file'));
+    const { book, stats } = await loadBook(market, f.positions, f.balances);
+    expect(book.accountKey).toEqual(['alice', 'bob', 'carol']);
+    // alice: ETH_USDC-PERPETUAL (row 1, entry 1) and BTC-27MAR26-80000-C + ETH-27MAR26-2500-C (rows 3, 4, entry 3)
+    const plain = await loadBook(market, writeBook(tempDir()).positions, f.balances);
+    expect(Array.from(book.accountStart)).toEqual(Array.from(plain.book.accountStart));
+    expect(Array.from(book.instrumentId)).toEqual(Array.from(plain.book.instrumentId));
+    expect(Array.from(book.quantity)).toEqual(Array.from(plain.book.quantity));
+    expect(stats.mergedPositionRows).toBe(plain.stats.mergedPositionRows);
   });
 });
 
