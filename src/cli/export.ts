@@ -11,7 +11,8 @@ Usage: margin-engine export --db FILE.duckdb --table NAME --out FILE.parquet
 
 Options:
   --db FILE      the report written by \`margin-engine run\` or \`demo\` (opened read-only)
-  --table NAME   any table (runs, scenarios, instruments, accounts, symbols, margin_rows, summary_rows,
+  --table NAME   any table (runs, scenarios, instruments, accounts, symbols, margin_deribit_pm,
+                 margin_span, margin_var_hs, margin_var_mc, margin_standard, summary_rows,
                  rejected_rows, schema_meta) or view (account_margin, account_summary, margin_calls,
                  top_margin_consumers, pm_saving_by_underlying, worst_scenarios_by_frequency); an
                  unknown name lists those the file holds

@@ -58,8 +58,56 @@ const V1_TO_V2: string[] = [
   'DROP TABLE account_summary',
 ];
 
+/**
+ * Version 2 -> 3: margin_rows is split into one table per model holding only the columns that model
+ * produces (the account_margin view derives the rest: constants, NULLs, `saving`, `risk_matrix_margin`,
+ * `currency`); summary_rows drops margin_ratio, available and saving (derived by account_summary).
+ * Frozen copy of the version-3 layout of schema.ts.
+ */
+const V3_COMMON = 'run_id INTEGER NOT NULL, account_id INTEGER NOT NULL, unit_id INTEGER NOT NULL, im DOUBLE, mm DOUBLE, equity DOUBLE, margin_ratio DOUBLE, available DOUBLE, status margin_status NOT NULL';
+const V3_TABLES: Array<[table: string, model: string, extra: string]> = [
+  ['margin_deribit_pm', 'deribit-pm', 'worst_scenario INTEGER, worst_case DOUBLE, roll_shock DOUBLE, liquidity_addon DOUBLE, standard_im DOUBLE, standard_mm DOUBLE'],
+  ['margin_span', 'span', 'worst_scenario INTEGER, worst_case DOUBLE, scan_risk DOUBLE, som DOUBLE, liquidity_addon DOUBLE'],
+  ['margin_var_hs', 'var-hs', 'worst_scenario INTEGER, worst_case DOUBLE, var DOUBLE, es DOUBLE, liquidity_addon DOUBLE'],
+  ['margin_var_mc', 'var-mc', 'worst_scenario INTEGER, worst_case DOUBLE, var DOUBLE, es DOUBLE, liquidity_addon DOUBLE'],
+  ['margin_standard', 'standard', 'liquidity_addon DOUBLE'],
+];
+const namesOf = (ddl: string) => ddl.split(',').map((c) => c.trim().split(' ')[0]).join(', ');
+/** Marks the error a migration raises when the file holds what the new layout cannot (see migrateSchema). */
+export const CANNOT_MIGRATE = 'cannot migrate:';
+const isNull = (...cols: string[]) => cols.map((c) => `r.${c} IS NULL`);
+const same = (col: string, expr: string) => `r.${col} IS NOT DISTINCT FROM ${expr}`;
+const currency = (name: string | null) => name === null ? 'r.currency_id = r.unit_id'
+  : `(SELECT y.symbol FROM symbols y WHERE y.run_id = r.run_id AND y.symbol_id = r.currency_id) = '${name}'`;
+/** Per model: what version 3 derives instead of storing, as conditions every version-2 row must meet. */
+const V3_DERIVED: Array<[model: string, conditions: string[]]> = [
+  ['deribit-pm', [same('scenario_set', `'deribit-pm'`), same('delta_shock', '0.0'), same('risk_matrix_margin', 'r.worst_case + r.roll_shock'),
+    ...isNull('scan_risk', 'som', 'var', 'es'), same('saving', 'r.standard_im - r.im'), currency(null)]],
+  ['span', [same('scenario_set', `'span'`), ...isNull('roll_shock', 'delta_shock', 'risk_matrix_margin', 'var', 'es', 'standard_im', 'standard_mm', 'saving'), currency('USD')]],
+  ['var-hs', [same('scenario_set', `'historical'`), ...isNull('roll_shock', 'delta_shock', 'risk_matrix_margin', 'scan_risk', 'som', 'standard_im', 'standard_mm', 'saving'), currency('USD')]],
+  ['var-mc', [same('scenario_set', `'monte-carlo'`), ...isNull('roll_shock', 'delta_shock', 'risk_matrix_margin', 'scan_risk', 'som', 'standard_im', 'standard_mm', 'saving'), currency('USD')]],
+  ['standard', [same('standard_im', 'r.im'), same('standard_mm', 'r.mm'), same('saving', 'r.im - r.im'),
+    ...isNull('scenario_set', 'worst_scenario', 'worst_case', 'roll_shock', 'delta_shock', 'risk_matrix_margin', 'scan_risk', 'som', 'var', 'es'), currency(null)]],
+];
+const V2_TO_V3: string[] = [
+  // refuse (before changing anything) a file holding values that version 3 would give back differently
+  `SELECT CASE WHEN count(*) > 0 THEN error('${CANNOT_MIGRATE} ' || count(*) || ' margin_rows rows (first: run ' || min(r.run_id) || ', model ' || min(r.model::VARCHAR)
+      || ') hold values the version-3 layout does not store and would give back differently') END
+    FROM margin_rows r WHERE ${V3_DERIVED.map(([m, c]) => `(r.model = '${m}' AND NOT (${c.join(' AND ')}))`).join(' OR ')}`,
+  `SELECT CASE WHEN count(*) > 0 THEN error('${CANNOT_MIGRATE} ' || count(*) || ' summary_rows rows hold a margin_ratio, available or saving other than mm / equity, equity − im, standard_im − im') END
+    FROM summary_rows r WHERE NOT (${same('margin_ratio', `CASE WHEN r.equity > 0 THEN r.mm / r.equity ELSE 'Infinity'::DOUBLE END`)}
+      AND ${same('available', 'r.equity - r.im')} AND ${same('saving', 'r.standard_im - r.im')})`,
+  ...['margin_calls', 'top_margin_consumers', 'pm_saving_by_underlying', 'worst_scenarios_by_frequency', 'account_margin', 'account_summary'].map((v) => `DROP VIEW IF EXISTS ${v}`),
+  ...V3_TABLES.map(([t, , extra]) => `CREATE TABLE ${t} (${V3_COMMON}, ${extra})`),
+  ...V3_TABLES.map(([t, model, extra]) => `INSERT INTO ${t} SELECT ${namesOf(V3_COMMON)}, ${namesOf(extra)} FROM margin_rows WHERE model = '${model}' ORDER BY run_id`),
+  'DROP TABLE margin_rows',
+  'ALTER TABLE summary_rows DROP COLUMN margin_ratio',
+  'ALTER TABLE summary_rows DROP COLUMN available',
+  'ALTER TABLE summary_rows DROP COLUMN saving',
+];
+
 /** The migrations this engine knows. */
-export const MIGRATIONS: Migrations = { 1: V1_TO_V2 };
+export const MIGRATIONS: Migrations = { 1: V1_TO_V2, 2: V2_TO_V3 };
 
 /**
  * Brings a report at version `found` to `expected` (default SCHEMA_VERSION), recreating the views and
@@ -79,7 +127,18 @@ export async function migrateSchema(
       throw fileError(file, `report schema version ${found} is older than this engine's version ${expected} and cannot be migrated (no migration from version ${v}): write to a new file, or export the old runs with \`margin-engine export\` first`, 'schema_meta.version', String(found));
     }
   }
-  for (let v = found; v < expected; v++) for (const sql of migrations[v]!) await connection.run(sql);
+  for (let v = found; v < expected; v++) {
+    for (const sql of migrations[v]!) {
+      try {
+        await connection.run(sql);
+      } catch (e) {
+        const m = (e as Error).message;
+        const at = m.indexOf(CANNOT_MIGRATE);
+        if (at < 0) throw e;
+        throw fileError(file, `report schema version ${found} cannot be migrated to version ${expected}: ${m.slice(at + CANNOT_MIGRATE.length).trim()}; write to a new file, or export the old runs with \`margin-engine export\` first`, 'schema_meta.version', String(found));
+      }
+    }
+  }
   await createViews(connection);
   await connection.run('DELETE FROM schema_meta');
   await connection.run('INSERT INTO schema_meta VALUES ($1, $2, epoch_ms($3::BIGINT))', [expected, engineVersion, Date.now()]);

@@ -27,6 +27,7 @@ export type ReportRequest = { id: number } & (
   | { op: 'summary'; summary: AccountSummary }
   | { op: 'symbols' }
   | { op: 'runRow'; meta: RunMeta }
+  | { op: 'hash'; files: string[] }
   | { op: 'commit' }
   | { op: 'abort' }
 );
@@ -41,8 +42,8 @@ export interface SerializedError {
 
 /**
  * The answer to request `id`: `value` = rows written (the run id for `commit` and for the open,
- * id 0); `busyMs` = the worker's time on it.
+ * id 0), `hashes` the SHA-256 of each file of a `hash` request; `busyMs` = the worker's time on it.
  */
 export type ReportReply =
-  | { id: number; ok: true; value: number; busyMs: number }
+  | { id: number; ok: true; value: number; hashes?: string[]; busyMs: number }
   | { id: number; ok: false; error: SerializedError; busyMs: number };

@@ -38,6 +38,7 @@ export class ReportSession {
   private readonly worker: Worker;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: number) => void; reject: (e: Error) => void }>();
+  private readonly hashes = new Map<number, string[]>();
   private failure: Error | null = null;
   private ended = false;
   private readonly opened: Promise<number>;
@@ -60,7 +61,8 @@ export class ReportSession {
     const p = this.pending.get(r.id);
     this.pending.delete(r.id);
     if (r.ok) {
-      if (r.id !== 0) { this.rowsWritten += r.value; this.onRows?.(this.rowsWritten); }
+      if (r.hashes) this.hashes.set(r.id, r.hashes);
+      else if (r.id !== 0) { this.rowsWritten += r.value; this.onRows?.(this.rowsWritten); }
       p?.resolve(r.value);
     } else {
       const e = revive(r.error);
@@ -93,6 +95,18 @@ export class ReportSession {
 
   /** Waits until the file is open and the transaction begun; returns the run id. @throws its failure */
   ready(): Promise<number> { return this.opened; }
+
+  /**
+   * Lowercase hex SHA-256 of each file, computed on the report's thread (streamed).
+   * @throws the session's failure, or the read error
+   */
+  async hashFiles(files: string[]): Promise<string[]> {
+    const id = this.nextId;
+    await this.send('hash', { files });
+    const h = this.hashes.get(id)!;
+    this.hashes.delete(id);
+    return h;
+  }
 
   scenarios(set: ScenarioSet): void { void this.send('scenarios', { set }); }
   instruments(market: Market, modelValue: Float64Array): void { void this.send('instruments', { market, modelValue }); }

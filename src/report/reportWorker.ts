@@ -8,6 +8,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { InputError } from '../errors.js';
 import { RunWriter } from './writer.js';
+import { sha256File } from '../pipeline/fileHash.js';
 import type { ReportReply, ReportRequest, ReportWorkerData, SerializedError } from './reportProtocol.js';
 
 const port = parentPort;
@@ -30,9 +31,10 @@ async function fail(e: unknown): Promise<void> {
   await w?.abort().catch(() => undefined);
 }
 
-async function apply(req: ReportRequest): Promise<number> {
+async function apply(req: ReportRequest): Promise<number | string[]> {
   const w = writer!;
   switch (req.op) {
+    case 'hash': return Promise.all(req.files.map((f) => sha256File(f)));
     case 'scenarios': return w.scenarios(req.set);
     case 'instruments': return w.instruments(req.market, req.modelValue);
     case 'rejected': return w.rejected(req.rows);
@@ -56,7 +58,9 @@ async function handle(req: ReportRequest): Promise<void> {
     reply = { id: req.id, ok: false, error: failure, busyMs: 0 };
   } else {
     try {
-      reply = { id: req.id, ok: true, value: await apply(req), busyMs: performance.now() - t0 };
+      const v = await apply(req);
+      reply = typeof v === 'number' ? { id: req.id, ok: true, value: v, busyMs: performance.now() - t0 }
+        : { id: req.id, ok: true, value: 0, hashes: v, busyMs: performance.now() - t0 };
     } catch (e) {
       await fail(e);
       reply = { id: req.id, ok: false, error: failure!, busyMs: performance.now() - t0 };

@@ -12,8 +12,14 @@ import { sqlString } from './sql.js';
  * 1: account_margin / account_summary were tables holding the account, unit and currency strings per row.
  * 2: they are views over margin_rows / summary_rows (integer account and symbol ids) joined with
  *    `accounts` and `symbols`, one key string per account or symbol per run (a faster write).
+ * 3: margin rows are stored per model (`margin_deribit_pm`, `margin_span`, `margin_var_hs`,
+ *    `margin_var_mc`, `margin_standard`), each with only the columns its model produces; columns that
+ *    are constant, NULL or computed from others for a model (e.g. `saving`, `risk_matrix_margin`,
+ *    `currency`) are given by the account_margin view; summary_rows keeps equity, IM, MM, status and the
+ *    standard margins (margin_ratio, available and saving come from the view). About a third less for
+ *    DuckDB to write per run.
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** Values of the `model_name` enum, in code order (code = index). */
 export const MODEL_NAMES: readonly ModelName[] = ['deribit-pm', 'span', 'var-hs', 'var-mc', 'standard'];
@@ -42,11 +48,82 @@ export const SUMMARY_VALUE_COLUMNS: readonly (readonly [string, string])[] = [
   ['equity', 'DOUBLE'], ['im', 'DOUBLE'], ['mm', 'DOUBLE'], ['margin_ratio', 'DOUBLE'], ['available', 'DOUBLE'],
   ['status', 'margin_status NOT NULL'], ['standard_im', 'DOUBLE'], ['standard_mm', 'DOUBLE'], ['saving', 'DOUBLE'],
 ];
-const ddlOf = (cols: readonly (readonly [string, string])[]) => cols.map(([n, t]) => `    ${n} ${t}`).join(',\n');
-const MARGIN_VALUE_DDL = ddlOf(MARGIN_VALUE_COLUMNS);
-const SUMMARY_VALUE_DDL = ddlOf(SUMMARY_VALUE_COLUMNS);
-const valuesOf = (alias: string, cols: readonly (readonly [string, string])[]) => cols.map(([n]) => `${alias}.${n}`).join(', ');
 
+/**
+ * How one model's margin rows are stored (schema 3): its table, the account_margin value columns it
+ * stores (after run_id, account_id, unit_id; in this order), and for every other value column the SQL
+ * the account_margin view gives instead (over the table's alias `m`). `currency`: the unit's own name
+ * (coin or USDC units) or the constant 'USD'. The writer checks, row by row, that what it leaves out
+ * is exactly what the view gives back (writer.ts, checkDerived).
+ */
+export interface ModelStorage {
+  table: string;
+  stored: readonly string[];
+  derived: Readonly<Record<string, string>>;
+  currency: 'unit' | 'USD';
+}
+
+const NULLS = (...cols: string[]) => Object.fromEntries(cols.map((c) => [c, `NULL::${MARGIN_VALUE_COLUMNS.find(([n]) => n === c)![1].split(' ')[0]}`]));
+const COMMON = ['im', 'mm', 'equity', 'margin_ratio', 'available', 'status'] as const;
+
+export const MODEL_STORAGE: Readonly<Record<ModelName, ModelStorage>> = {
+  'deribit-pm': {
+    table: 'margin_deribit_pm',
+    stored: [...COMMON, 'worst_scenario', 'worst_case', 'roll_shock', 'liquidity_addon', 'standard_im', 'standard_mm'],
+    derived: {
+      scenario_set: `'deribit-pm'::scenario_family`, delta_shock: '0.0::DOUBLE', risk_matrix_margin: 'm.worst_case + m.roll_shock',
+      ...NULLS('scan_risk', 'som', 'var', 'es'), saving: 'm.standard_im - m.im',
+    },
+    currency: 'unit',
+  },
+  span: {
+    table: 'margin_span',
+    stored: [...COMMON, 'worst_scenario', 'worst_case', 'scan_risk', 'som', 'liquidity_addon'],
+    derived: {
+      scenario_set: `'span'::scenario_family`,
+      ...NULLS('roll_shock', 'delta_shock', 'risk_matrix_margin', 'var', 'es', 'standard_im', 'standard_mm', 'saving'),
+    },
+    currency: 'USD',
+  },
+  'var-hs': {
+    table: 'margin_var_hs',
+    stored: [...COMMON, 'worst_scenario', 'worst_case', 'var', 'es', 'liquidity_addon'],
+    derived: {
+      scenario_set: `'historical'::scenario_family`,
+      ...NULLS('roll_shock', 'delta_shock', 'risk_matrix_margin', 'scan_risk', 'som', 'standard_im', 'standard_mm', 'saving'),
+    },
+    currency: 'USD',
+  },
+  'var-mc': {
+    table: 'margin_var_mc',
+    stored: [...COMMON, 'worst_scenario', 'worst_case', 'var', 'es', 'liquidity_addon'],
+    derived: {
+      scenario_set: `'monte-carlo'::scenario_family`,
+      ...NULLS('roll_shock', 'delta_shock', 'risk_matrix_margin', 'scan_risk', 'som', 'standard_im', 'standard_mm', 'saving'),
+    },
+    currency: 'USD',
+  },
+  standard: {
+    table: 'margin_standard',
+    stored: [...COMMON, 'liquidity_addon'],
+    derived: {
+      standard_im: 'm.im', standard_mm: 'm.mm', saving: 'm.im - m.im',
+      ...NULLS('scenario_set', 'worst_scenario', 'worst_case', 'roll_shock', 'delta_shock', 'risk_matrix_margin', 'scan_risk', 'som', 'var', 'es'),
+    },
+    currency: 'unit',
+  },
+};
+
+/** The summary_rows columns after (run_id, model, account_id); margin_ratio, available and saving come from the view. */
+export const SUMMARY_STORED: readonly string[] = ['equity', 'im', 'mm', 'status', 'standard_im', 'standard_mm'];
+/** The view's expressions for the summary columns that are not stored (alias `s`). */
+export const SUMMARY_DERIVED: Readonly<Record<string, string>> = {
+  margin_ratio: `CASE WHEN s.equity > 0 THEN s.mm / s.equity ELSE 'Infinity'::DOUBLE END`,
+  available: 's.equity - s.im',
+  saving: 's.standard_im - s.im',
+};
+
+const typeOf = (cols: readonly (readonly [string, string])[], name: string) => cols.find(([n]) => n === name)![1];
 /** Tables, in creation order. Amounts are DOUBLE in the row's currency; NULL = does not apply. */
 export const TABLE_DDL: Record<string, string> = {
   schema_meta: `CREATE TABLE schema_meta (
@@ -114,19 +191,17 @@ export const TABLE_DDL: Record<string, string> = {
     symbol_id INTEGER NOT NULL,
     symbol VARCHAR NOT NULL
   )`,
-  margin_rows: `CREATE TABLE margin_rows (
+  ...Object.fromEntries(Object.values(MODEL_STORAGE).map((m) => [m.table, `CREATE TABLE ${m.table} (
     run_id INTEGER NOT NULL,
-    model model_name NOT NULL,
     account_id INTEGER NOT NULL,
     unit_id INTEGER NOT NULL,
-    currency_id INTEGER NOT NULL,
-${MARGIN_VALUE_DDL}
-  )`,
+${m.stored.map((c) => `    ${c} ${typeOf(MARGIN_VALUE_COLUMNS, c)}`).join(',\n')}
+  )`])),
   summary_rows: `CREATE TABLE summary_rows (
     run_id INTEGER NOT NULL,
     model model_name NOT NULL,
     account_id INTEGER NOT NULL,
-${SUMMARY_VALUE_DDL}
+${SUMMARY_STORED.map((c) => `    ${c} ${typeOf(SUMMARY_VALUE_COLUMNS, c)}`).join(',\n')}
   )`,
   rejected_rows: `CREATE TABLE rejected_rows (
     run_id INTEGER NOT NULL,
@@ -146,13 +221,15 @@ const LATEST = '(SELECT max(run_id) FROM runs)';
  */
 export const VIEW_DDL: Record<string, string> = {
   account_margin: `CREATE OR REPLACE VIEW account_margin AS
-    SELECT m.run_id, m.model, a.account, u.symbol AS unit, c.symbol AS currency, ${valuesOf('m', MARGIN_VALUE_COLUMNS)}
-    FROM margin_rows m
+    ${(Object.entries(MODEL_STORAGE) as Array<[ModelName, ModelStorage]>).map(([model, m]) => `SELECT m.run_id, ${sqlString(model)}::model_name AS model, a.account, u.symbol AS unit,
+      ${m.currency === 'unit' ? 'u.symbol' : `'USD'`} AS currency,
+      ${MARGIN_VALUE_COLUMNS.map(([c]) => (m.stored.includes(c) ? `m.${c}` : `${m.derived[c]} AS ${c}`)).join(', ')}
+    FROM ${m.table} m
     JOIN accounts a ON a.run_id = m.run_id AND a.account_id = m.account_id
-    JOIN symbols u ON u.run_id = m.run_id AND u.symbol_id = m.unit_id
-    JOIN symbols c ON c.run_id = m.run_id AND c.symbol_id = m.currency_id`,
+    JOIN symbols u ON u.run_id = m.run_id AND u.symbol_id = m.unit_id`).join('\n    UNION ALL\n    ')}`,
   account_summary: `CREATE OR REPLACE VIEW account_summary AS
-    SELECT s.run_id, s.model, a.account, 'USD' AS currency, ${valuesOf('s', SUMMARY_VALUE_COLUMNS)}
+    SELECT s.run_id, s.model, a.account, 'USD' AS currency,
+      ${SUMMARY_VALUE_COLUMNS.map(([c]) => (SUMMARY_STORED.includes(c) ? `s.${c}` : `${SUMMARY_DERIVED[c]} AS ${c}`)).join(', ')}
     FROM summary_rows s
     JOIN accounts a ON a.run_id = s.run_id AND a.account_id = s.account_id`,
   margin_calls: `CREATE OR REPLACE VIEW margin_calls AS

@@ -18,19 +18,10 @@ import { KIND_NAMES, OPTION_CALL, OPTION_PUT, SETTLEMENT_NAMES, type Market } fr
 import type { RejectedRow } from '../model/book.js';
 import { VOL_RULE_NAMES, type ScenarioSet } from '../scenarios/types.js';
 import { appendColumns, type AppendColumn } from './appendColumns.js';
-import { FAMILY_NAMES, MODEL_NAMES } from './schema.js';
+import { MODEL_NAMES, MODEL_STORAGE } from './schema.js';
 import { closeReport, ensureSchema, openReport, type ReportHandle } from './openReport.js';
 import type { AccountSummary } from '../margin/summary.js';
 import type { RunRecord, WriteOptions } from './types.js';
-
-/** The scenario family whose ids a model's worst_scenario refers to (null: the model has no scenarios). */
-export const MODEL_SCENARIO_SET: Record<ModelName, string | null> = {
-  'deribit-pm': 'deribit-pm',
-  span: 'span',
-  'var-hs': 'historical',
-  'var-mc': 'monte-carlo',
-  standard: null,
-};
 
 /**
  * Writes `run` as a new run of the report `dbFile` (created when absent) and returns its id
@@ -167,7 +158,7 @@ export class RunWriter {
     return writeAccounts(this.c, this.runId, accountKey);
   }
 
-  /** Appends one model's margin rows (after `accounts`); their unit and currency names join the run's symbols. */
+  /** Appends one model's margin rows (after `accounts`) to its table; their unit names join the run's symbols. */
   margin(m: MarginRows): Promise<number> {
     checkMarginShape(m, this.accountCount);
     const ids = (names: string[]) => Int32Array.from(names, (name) => {
@@ -175,7 +166,7 @@ export class RunWriter {
       if (id === undefined) { id = this.symbolNames.length; this.symbolNames.push(name); this.symbolIndex.set(name, id); }
       return id;
     });
-    return writeMargin(this.c, this.runId, m, ids(m.unitNames), ids(m.currencyNames));
+    return writeMargin(this.c, this.runId, m, ids(m.unitNames));
   }
 
   /** Appends one model's account summary (after `accounts`). */
@@ -184,7 +175,7 @@ export class RunWriter {
     return writeSummary(this.c, this.runId, s);
   }
 
-  /** Appends the unit and currency names the margin rows used (once, after the last `margin`). */
+  /** Appends the unit names the margin rows used (once, after the last `margin`). */
   symbols(): Promise<number> {
     return writeSymbols(this.c, this.runId, this.symbolNames);
   }
@@ -355,13 +346,6 @@ function codeOf(names: readonly string[], name: string, what: string): number {
   return i;
 }
 
-/** `standard_im − im` per row (NaN where either is NaN). */
-function savingOf(standardIm: Float64Array, im: Float64Array, n: number): Float64Array {
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = standardIm[i]! - im[i]!;
-  return out;
-}
-
 const amount = (values: Float64Array): AppendColumn => ({ type: 'DOUBLE', values, nanIsNull: true });
 
 /** One `accounts` row per key of the run: the names account_margin and account_summary join in. */
@@ -390,59 +374,107 @@ async function writeSymbols(c: DuckDBConnection, runId: number, names: string[])
   return n;
 }
 
+/** account_margin value column -> its MarginRows field (saving and scenario_set have none: always derived). */
+const FIELD_OF: Readonly<Record<string, keyof MarginRows>> = {
+  im: 'im', mm: 'mm', equity: 'equity', margin_ratio: 'marginRatio', available: 'available', status: 'status',
+  worst_scenario: 'worstScenario', worst_case: 'worstCase', roll_shock: 'rollShock', delta_shock: 'deltaShock',
+  risk_matrix_margin: 'riskMatrixMargin', scan_risk: 'scanRisk', som: 'som', var: 'var', es: 'es',
+  liquidity_addon: 'liquidityAddon', standard_im: 'standardIm', standard_mm: 'standardMm',
+};
+
+/** x and y are the same number, NaN included (what SQL NULL = NULL would not say). */
+const same = (x: number, y: number) => x === y || (x !== x && y !== y);
+
 /**
- * Margin rows straight into margin_rows (read through the account_margin view): numbers, account ids,
- * symbol ids and enum codes (model, status, scenario set) are copied a chunk at a time; no per-row strings.
- * `unitIds` / `currencyIds`: symbol id per code of the block's unitNames / currencyNames.
+ * Checks that every value a model's table leaves out is what the account_margin view gives back for it
+ * (MODEL_STORAGE): NULL columns hold NaN (worst_scenario −1), constants and copies hold exactly that
+ * value, `risk_matrix_margin` is exactly `worst_case + roll_shock`, and the currency is the unit's name
+ * or USD. A model that starts producing a value its table does not store fails here, loudly, rather
+ * than losing it.
+ * @throws Error naming the model, row, column and both values
  */
-async function writeMargin(c: DuckDBConnection, runId: number, m: MarginRows, unitIds: Int32Array, currencyIds: Int32Array): Promise<number> {
+function checkDerived(m: MarginRows): void {
+  const spec = MODEL_STORAGE[m.model];
+  const fail = (r: number, col: string, found: unknown, expected: string) => {
+    throw new Error(`MarginRows(${m.model}) row ${r}: ${col} is ${String(found)}, but the report stores only ${spec.stored.join(', ')} for this model and gives ${col} as ${expected}`);
+  };
+  for (const [col, sql] of Object.entries(spec.derived)) {
+    const field = FIELD_OF[col];
+    if (!field) continue; // saving, scenario_set: not carried by MarginRows
+    const v = m[field] as Float64Array | Int32Array | Uint8Array;
+    if (sql.startsWith('NULL::')) {
+      const isNull = col === 'worst_scenario' ? (x: number) => x < 0 : (x: number) => x !== x;
+      for (let r = 0; r < m.count; r++) if (!isNull(v[r]!)) fail(r, col, v[r], 'NULL');
+    } else if (sql === '0.0::DOUBLE') {
+      for (let r = 0; r < m.count; r++) if (v[r] !== 0) fail(r, col, v[r], '0');
+    } else if (sql === 'm.worst_case + m.roll_shock') {
+      for (let r = 0; r < m.count; r++) if (!same(v[r]!, m.worstCase[r]! + m.rollShock[r]!)) fail(r, col, v[r], 'worst_case + roll_shock');
+    } else if (/^m\.[a-z_]+$/.test(sql)) {
+      const from = m[FIELD_OF[sql.slice(2)]!] as Float64Array;
+      for (let r = 0; r < m.count; r++) if (!same(v[r]!, from[r]!)) fail(r, col, v[r], sql.slice(2));
+    } else {
+      throw new Error(`MODEL_STORAGE(${m.model}).${col}: no check for ${sql}`);
+    }
+  }
+  for (let r = 0; r < m.count; r++) {
+    const currency = m.currencyNames[m.currency[r]!];
+    const expected = spec.currency === 'USD' ? 'USD' : m.unitNames[m.unit[r]!];
+    if (currency !== expected) fail(r, 'currency', currency, spec.currency === 'USD' ? "'USD'" : 'the unit');
+  }
+}
+
+/**
+ * One model's margin rows into its table (MODEL_STORAGE: margin_<model>), read through the
+ * account_margin view: the stored numbers, the account id, the unit's symbol id and the status code,
+ * copied a chunk at a time; what the table leaves out is checked first (checkDerived).
+ * `unitIds`: symbol id per code of the block's unitNames.
+ */
+async function writeMargin(c: DuckDBConnection, runId: number, m: MarginRows, unitIds: Int32Array): Promise<number> {
   const n = m.count;
-  const family = MODEL_SCENARIO_SET[m.model];
+  const spec = MODEL_STORAGE[m.model];
+  checkDerived(m);
   const unit = new Int32Array(n);
-  const currency = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     if (m.status[i]! >= STATUS_NAMES.length) throw new Error(`MarginRows(${m.model}) row ${i}: status code ${m.status[i]} is not one of ${STATUS_NAMES.join(', ')}`);
     const u = unitIds[m.unit[i]!];
-    const k = currencyIds[m.currency[i]!];
-    if (u === undefined || k === undefined) throw new Error(`MarginRows(${m.model}) row ${i}: unit ${m.unit[i]} or currency ${m.currency[i]} has no name`);
+    if (u === undefined) throw new Error(`MarginRows(${m.model}) row ${i}: unit ${m.unit[i]} has no name`);
     unit[i] = u;
-    currency[i] = k;
   }
-  await appendColumns(c, 'margin_rows', [
+  const value = (col: string): AppendColumn => {
+    const v = m[FIELD_OF[col]!];
+    if (col === 'status') return { type: 'CODE8', values: v as Uint8Array };
+    if (col === 'worst_scenario') return { type: 'INTEGER', values: v as Int32Array, negativeIsNull: true };
+    return amount(v as Float64Array);
+  };
+  await appendColumns(c, spec.table, [
     { type: 'INTEGER', values: constInt(n, runId) },
-    { type: 'CODE8', values: new Uint8Array(n).fill(codeOf(MODEL_NAMES, m.model, 'model')) },
     { type: 'INTEGER', values: m.account.length === n ? m.account : m.account.subarray(0, n) },
     { type: 'INTEGER', values: unit },
-    { type: 'INTEGER', values: currency },
-    amount(m.im), amount(m.mm), amount(m.equity), amount(m.marginRatio), amount(m.available),
-    { type: 'CODE8', values: m.status },
-    family === null ? { type: 'VARCHAR', value: () => null } : { type: 'CODE8', values: new Uint8Array(n).fill(codeOf(FAMILY_NAMES, family, 'scenario set')) },
-    { type: 'INTEGER', values: m.worstScenario, negativeIsNull: true },
-    amount(m.worstCase), amount(m.rollShock), amount(m.deltaShock), amount(m.riskMatrixMargin), amount(m.scanRisk), amount(m.som), amount(m.var), amount(m.es),
-    amount(m.liquidityAddon), amount(m.standardIm), amount(m.standardMm), amount(savingOf(m.standardIm, m.im, n)),
+    ...spec.stored.map(value),
   ], n);
   return n;
 }
 
 /**
- * Summary rows into summary_rows (read through the account_summary view, which adds currency 'USD'):
- * the margin module's USD columns as they are, plus `available` = equity − IM; `saving` is `savingUsd`
- * (standard IM − IM, as accountSummary defines it).
+ * Summary rows into summary_rows (read through the account_summary view, which adds currency 'USD' and
+ * computes margin_ratio, available = equity − IM and saving = standard IM − IM: SUMMARY_DERIVED); the
+ * summary's own margin ratio and saving are checked to be exactly those.
  */
 async function writeSummary(c: DuckDBConnection, runId: number, s: AccountSummary): Promise<number> {
   const n = s.count;
-  const available = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     if (s.status[i]! >= STATUS_NAMES.length) throw new Error(`AccountSummary(${s.model}) row ${i}: status code ${s.status[i]} is not one of ${STATUS_NAMES.join(', ')}`);
-    available[i] = s.equityUsd[i]! - s.imUsd[i]!;
+    const eq = s.equityUsd[i]!;
+    if (!same(s.marginRatio[i]!, eq > 0 ? s.mmUsd[i]! / eq : Infinity)) throw new Error(`AccountSummary(${s.model}) row ${i}: margin ratio ${s.marginRatio[i]} is not mm / equity (${s.mmUsd[i]} / ${eq}) as the report computes it`);
+    if (!same(s.savingUsd[i]!, s.standardImUsd[i]! - s.imUsd[i]!)) throw new Error(`AccountSummary(${s.model}) row ${i}: saving ${s.savingUsd[i]} is not standard IM − IM as the report computes it`);
   }
   await appendColumns(c, 'summary_rows', [
     { type: 'INTEGER', values: constInt(n, runId) },
     { type: 'CODE8', values: new Uint8Array(n).fill(codeOf(MODEL_NAMES, s.model, 'model')) },
     { type: 'INTEGER', values: s.account.length === n ? s.account : s.account.subarray(0, n) },
-    amount(s.equityUsd), amount(s.imUsd), amount(s.mmUsd), amount(s.marginRatio), amount(available),
+    amount(s.equityUsd), amount(s.imUsd), amount(s.mmUsd),
     { type: 'CODE8', values: s.status },
-    amount(s.standardImUsd), amount(s.standardMmUsd), amount(s.savingUsd),
+    amount(s.standardImUsd), amount(s.standardMmUsd),
   ], n);
   return n;
 }

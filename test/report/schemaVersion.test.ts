@@ -3,7 +3,7 @@
  * a newer version are refused with a message naming the file and both versions, leaving the file as it
  * was; an older version with a migration path is migrated inside the run's transaction.
  */
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -58,11 +58,11 @@ describe('refused versions', () => {
 
 describe('migration', () => {
   test('an older report with a migration path is migrated, then accepts runs', async () => {
-    // a "previous version" report: the current layout without summary_rows.saving
+    // a "previous version" report: the current layout without summary_rows.standard_mm
     const previous = SCHEMA_VERSION - 1;
     const f = await reportAtVersion('previous-migratable.duckdb', previous);
-    await sql(f, 'DROP VIEW top_margin_consumers; DROP VIEW account_summary; ALTER TABLE summary_rows DROP COLUMN saving');
-    const migrations = { [previous]: ['ALTER TABLE summary_rows ADD COLUMN saving DOUBLE'] };
+    await sql(f, 'DROP VIEW top_margin_consumers; DROP VIEW account_summary; ALTER TABLE summary_rows DROP COLUMN standard_mm');
+    const migrations = { [previous]: ['ALTER TABLE summary_rows ADD COLUMN standard_mm DOUBLE'] };
     const inst = await DuckDBInstance.create(f);
     const c = await inst.connect();
     await c.run('BEGIN TRANSACTION');
@@ -71,7 +71,7 @@ describe('migration', () => {
     c.closeSync(); inst.closeSync();
     expect(await query(f, 'SELECT version, engine_version FROM schema_meta')).toEqual([{ version: SCHEMA_VERSION, engine_version: 'test' }]);
     expect((await writeRun(f, sampleRun())).runId).toBe(2);
-    expect(await query(f, 'SELECT run_id, count(saving)::INTEGER AS n FROM account_summary GROUP BY 1 ORDER BY 1'))
+    expect(await query(f, 'SELECT run_id, count(standard_mm)::INTEGER AS n FROM account_summary GROUP BY 1 ORDER BY 1'))
       .toEqual([{ run_id: 1, n: 0 }, { run_id: 2, n: 3 }]);
     expect((await query(f, 'SELECT count(*)::INTEGER AS n FROM top_margin_consumers'))[0]!.n).toBe(4);
   });
@@ -98,6 +98,40 @@ describe('migration', () => {
     expect(await query(f, `SELECT table_name FROM duckdb_tables() WHERE table_name IN ('account_margin', 'account_summary')`)).toEqual([]);
     expect((await query(f, 'SELECT DISTINCT run_id FROM margin_calls'))).toEqual([{ run_id: 2 }]);
     expect((await query(f, 'SELECT count(*)::INTEGER AS n FROM top_margin_consumers'))[0]!.n).toBe(4);
+  });
+
+  test('a version-2 report as the engine wrote it (all five models) is migrated and reads back identically', async () => {
+    const fixture = join(import.meta.dirname, 'fixtures', 'v2report');
+    const f = join(dir, 'v2-engine.duckdb');
+    const tables = ['schema_meta', 'runs', 'accounts', 'symbols', 'margin_rows', 'summary_rows', 'scenarios', 'instruments', 'rejected_rows'];
+    await sql(f, [readFileSync(join(fixture, 'schema.sql'), 'utf8'),
+      ...tables.map((t) => `COPY ${t} FROM '${join(fixture, `${t}.csv`)}' (FORMAT csv, header 1)`)].join(';\n'));
+    expect(await query(f, 'SELECT version FROM schema_meta')).toEqual([{ version: 2 }]);
+    const marginSql = 'SELECT * FROM account_margin WHERE run_id = 1 ORDER BY model, account, unit';
+    const summarySql = 'SELECT * FROM account_summary WHERE run_id = 1 ORDER BY model, account';
+    const margin = await query(f, marginSql);
+    const summary = await query(f, summarySql);
+    expect(new Set(margin.map((r) => r.model))).toEqual(new Set(['deribit-pm', 'span', 'var-hs', 'var-mc', 'standard']));
+    expect(margin.length).toBeGreaterThan(50);
+    expect((await writeRun(f, sampleRun())).runId).toBe(2);
+    expect(await query(f, 'SELECT version FROM schema_meta')).toEqual([{ version: SCHEMA_VERSION }]);
+    expect(await query(f, marginSql)).toEqual(margin);
+    expect(await query(f, summarySql)).toEqual(summary);
+    expect(await query(f, `SELECT table_name FROM duckdb_tables() WHERE table_name = 'margin_rows'`)).toEqual([]);
+  });
+
+  test('a report holding values version 3 would give back differently is refused (InputError naming the file), unchanged', async () => {
+    const f = join(dir, 'v1-inconsistent.duckdb');
+    // a span row with a standard margin (the engine never wrote one: version 3 does not store it)
+    await sql(f, V1_REPORT_SQL.join(';\n').replace("'ok', 'span', 0, NULL, NULL, NULL, NULL, 4000, 100, NULL, NULL, 1000, NULL, NULL, NULL)",
+      "'ok', 'span', 0, NULL, NULL, NULL, NULL, 4000, 100, NULL, NULL, 1000, 6000, 4500, 1000)"));
+    const before = await query(f, 'SELECT * FROM account_margin ORDER BY model, account, unit');
+    expect(before.some((r) => r.model === 'span' && r.standard_im === 6000)).toBe(true);
+    const err = await writeRun(f, sampleRun()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as Error).message).toMatch(/v1-inconsistent\.duckdb: report schema version 1 cannot be migrated to version 3: 1 margin_rows rows \(first: run 1, model span\)/);
+    expect(await query(f, 'SELECT version FROM schema_meta')).toEqual([{ version: 1 }]);
+    expect(await query(f, 'SELECT * FROM account_margin ORDER BY model, account, unit')).toEqual(before);
   });
 
   test('a refused migration of a version-1 report leaves it at version 1', async () => {
