@@ -35,7 +35,6 @@ import { ReportSession } from '../report/reportSession.js';
 import type { RunMeta } from '../report/writer.js';
 import type { PhaseBackend, RunInput } from '../report/types.js';
 import type { Progress } from '../cli/progress.js';
-import { sha256File } from './fileHash.js';
 import { PhaseTimer } from './phaseTimer.js';
 import { ENGINE_VERSION } from './version.js';
 import { dirname, join, resolve } from 'node:path';
@@ -153,8 +152,8 @@ async function runStarted(opts: RunOptions, timer: PhaseTimer, scenarioModels: S
 async function computeAndReport(opts: RunOptions, timer: PhaseTimer, scenarioModels: ScenarioModelName[], needsHistory: boolean,
   state: { starting: Promise<Backend> | null }, startedAtMs: number, report: ReportSession | null,
   onReportProgress: (f: (rows: number) => void) => void): Promise<RunOutcome> {
-  // the input files' SHA-256 (recorded with the run) are computed alongside the load, streamed
-  const hashing = opts.db ? hashInputs(opts) : null;
+  // the input files' SHA-256 (recorded with the run) are computed alongside the load, on the report's thread
+  const hashing = report ? report.hashFiles(inputFiles(opts).map(([, path]) => path)) : null;
   hashing?.catch(() => undefined); // a read failure surfaces in the load with its own message
   // ---- load the market, parameters and history (small), then build the scenario sets
   const { market, warnings, rejected: rejectedMarket, rejectedInstruments, params, history } = await timer.time('load', async () => {
@@ -356,10 +355,6 @@ function inputFiles(opts: RunOptions): Array<[role: string, path: string]> {
   if (opts.paramsFile) files.push(['params', opts.paramsFile]);
   for (const f of opts.scenarioFiles ?? []) files.push(['scenarios', f]);
   return files;
-}
-
-function hashInputs(opts: RunOptions): Promise<string[]> {
-  return Promise.all(inputFiles(opts).map(([, path]) => sha256File(path)));
 }
 
 function inputRecords(opts: RunOptions, market: Market, stats: LoadStats, sha256: string[]): RunInput[] {
