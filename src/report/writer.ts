@@ -395,31 +395,47 @@ const same = (x: number, y: number) => x === y || (x !== x && y !== y);
  */
 function checkDerived(m: MarginRows): void {
   const spec = MODEL_STORAGE[m.model];
-  const fail = (r: number, col: string, found: unknown, expected: string) => {
+  const n = m.count;
+  const fail = (r: number, col: string, found: unknown, expected: string): never => {
     throw new Error(`MarginRows(${m.model}) row ${r}: ${col} is ${String(found)}, but the report stores only ${spec.stored.join(', ')} for this model and gives ${col} as ${expected}`);
+  };
+  // monomorphic loops (one array type each): this runs over every row of every model
+  const firstNotNaN = (a: Float64Array): number => { for (let r = 0; r < n; r++) { const x = a[r]!; if (x === x) return r; } return -1; };
+  const firstNot = (a: Float64Array, v: number): number => { for (let r = 0; r < n; r++) if (a[r] !== v) return r; return -1; };
+  const firstDiffering = (a: Float64Array, b: Float64Array): number => {
+    for (let r = 0; r < n; r++) { const x = a[r]!; const y = b[r]!; if (x !== y && (x === x || y === y)) return r; }
+    return -1;
+  };
+  const firstNotSum = (a: Float64Array, b: Float64Array, c: Float64Array): number => {
+    for (let r = 0; r < n; r++) { const x = a[r]!; const y = b[r]! + c[r]!; if (x !== y && (x === x || y === y)) return r; }
+    return -1;
   };
   for (const [col, sql] of Object.entries(spec.derived)) {
     const field = FIELD_OF[col];
     if (!field) continue; // saving, scenario_set: not carried by MarginRows
-    const v = m[field] as Float64Array | Int32Array | Uint8Array;
-    if (sql.startsWith('NULL::')) {
-      const isNull = col === 'worst_scenario' ? (x: number) => x < 0 : (x: number) => x !== x;
-      for (let r = 0; r < m.count; r++) if (!isNull(v[r]!)) fail(r, col, v[r], 'NULL');
-    } else if (sql === '0.0::DOUBLE') {
-      for (let r = 0; r < m.count; r++) if (v[r] !== 0) fail(r, col, v[r], '0');
-    } else if (sql === 'm.worst_case + m.roll_shock') {
-      for (let r = 0; r < m.count; r++) if (!same(v[r]!, m.worstCase[r]! + m.rollShock[r]!)) fail(r, col, v[r], 'worst_case + roll_shock');
-    } else if (/^m\.[a-z_]+$/.test(sql)) {
-      const from = m[FIELD_OF[sql.slice(2)]!] as Float64Array;
-      for (let r = 0; r < m.count; r++) if (!same(v[r]!, from[r]!)) fail(r, col, v[r], sql.slice(2));
-    } else {
-      throw new Error(`MODEL_STORAGE(${m.model}).${col}: no check for ${sql}`);
+    let r: number;
+    if (col === 'worst_scenario') {
+      const ws = m.worstScenario;
+      r = -1;
+      for (let i = 0; i < n; i++) if (ws[i]! >= 0) { r = i; break; }
+      if (r >= 0) fail(r, col, ws[r], 'NULL');
+      continue;
     }
+    const v = m[field] as Float64Array;
+    if (sql.startsWith('NULL::')) r = firstNotNaN(v);
+    else if (sql === '0.0::DOUBLE') r = firstNot(v, 0);
+    else if (sql === 'm.worst_case + m.roll_shock') r = firstNotSum(v, m.worstCase, m.rollShock);
+    else if (/^m\.[a-z_]+$/.test(sql)) r = firstDiffering(v, m[FIELD_OF[sql.slice(2)]!] as Float64Array);
+    else throw new Error(`MODEL_STORAGE(${m.model}).${col}: no check for ${sql}`);
+    if (r >= 0) fail(r, col, v[r], sql.startsWith('NULL::') ? 'NULL' : sql.replace(/m\./g, ''));
   }
-  for (let r = 0; r < m.count; r++) {
-    const currency = m.currencyNames[m.currency[r]!];
-    const expected = spec.currency === 'USD' ? 'USD' : m.unitNames[m.unit[r]!];
-    if (currency !== expected) fail(r, 'currency', currency, spec.currency === 'USD' ? "'USD'" : 'the unit');
+  // the currency of each row: the unit's own name, or USD
+  const byCode = Int32Array.from(m.currencyNames, (name) => (spec.currency === 'USD' ? (name === 'USD' ? -2 : -3) : m.unitNames.indexOf(name)));
+  const unit = m.unit;
+  const currency = m.currency;
+  for (let r = 0; r < n; r++) {
+    const c = byCode[currency[r]!];
+    if (spec.currency === 'USD' ? c !== -2 : c !== unit[r]) fail(r, 'currency', m.currencyNames[currency[r]!], spec.currency === 'USD' ? "'USD'" : 'the unit');
   }
 }
 

@@ -202,3 +202,29 @@ describe('views answer for the latest run', () => {
     ]);
   });
 });
+
+describe('what a model table leaves out is checked against what the view gives back', () => {
+  const refused = async (edit: (run: ReturnType<typeof sampleRun>) => void, message: RegExp) => {
+    const run = sampleRun();
+    edit(run);
+    const f = join(dir, `derived-${Math.random().toString(36).slice(2)}.duckdb`);
+    await expect(writeRun(f, run)).rejects.toThrow(message);
+    expect(existsSync(f)).toBe(false);
+  };
+
+  test('deribit-pm: risk_matrix_margin other than worst_case + roll_shock', () => refused(
+    (run) => { run.margin[0]!.riskMatrixMargin[3] = 99; },
+    /MarginRows\(deribit-pm\) row 3: risk_matrix_margin is 99, .* gives risk_matrix_margin as worst_case \+ roll_shock/));
+  test('deribit-pm: a delta_shock other than 0', () => refused(
+    (run) => { run.margin[0]!.deltaShock[1] = 0.5; }, /MarginRows\(deribit-pm\) row 1: delta_shock is 0.5/));
+  test('span: a value in a column span does not store (standard_im)', () => refused(
+    (run) => { run.margin[1]!.standardIm[0] = 1; }, /MarginRows\(span\) row 0: standard_im is 1, .* as NULL/));
+  test('span: a currency other than USD', () => refused(
+    (run) => { run.margin[1]!.currencyNames = ['USDC', 'USDC']; }, /MarginRows\(span\) row 0: currency is USDC/));
+  test('deribit-pm: a currency other than the unit', () => refused(
+    (run) => { run.margin[0]!.currency[2] = 2; }, /MarginRows\(deribit-pm\) row 2: currency is USDC, .* as the unit/));
+  test('a summary margin ratio other than mm / equity, a saving other than standard IM − IM', async () => {
+    await refused((run) => { run.summaries[0]!.marginRatio[0] = 0.3; }, /AccountSummary\(deribit-pm\) row 0: margin ratio 0.3 is not mm \/ equity/);
+    await refused((run) => { run.summaries[0]!.savingUsd[3] = 1; }, /AccountSummary\(deribit-pm\) row 3: saving 1 is not standard IM − IM/);
+  });
+});
