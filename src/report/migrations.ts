@@ -132,10 +132,12 @@ export async function migrateSchema(
       try {
         await connection.run(sql);
       } catch (e) {
+        // a file the migration cannot read as the version it claims (e.g. an early version-1 layout) or
+        // holding what the next version cannot store: refused as bad input (nothing is changed)
         const m = (e as Error).message;
         const at = m.indexOf(CANNOT_MIGRATE);
-        if (at < 0) throw e;
-        throw fileError(file, `report schema version ${found} cannot be migrated to version ${expected}: ${m.slice(at + CANNOT_MIGRATE.length).trim()}; write to a new file, or export the old runs with \`margin-engine export\` first`, 'schema_meta.version', String(found));
+        const why = at >= 0 ? m.slice(at + CANNOT_MIGRATE.length).trim() : `migrating version ${v} to ${v + 1} failed (${m.split('\n')[0]})`;
+        throw fileError(file, `report schema version ${found} cannot be migrated to version ${expected}: ${why}; write to a new file, or export the old runs with \`margin-engine export\` first`, 'schema_meta.version', String(found));
       }
     }
   }

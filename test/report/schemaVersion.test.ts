@@ -134,6 +134,15 @@ describe('migration', () => {
     expect(await query(f, 'SELECT * FROM account_margin ORDER BY model, account, unit')).toEqual(before);
   });
 
+  test('a file whose layout is not the version it claims (an early version 1 without delta_shock) is refused as bad input, unchanged', async () => {
+    const f = join(dir, 'v1-early.duckdb');
+    await sql(f, [...V1_REPORT_SQL, 'ALTER TABLE account_margin DROP COLUMN delta_shock'].join(';\n'));
+    const err = await writeRun(f, sampleRun()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as Error).message).toMatch(/v1-early\.duckdb: report schema version 1 cannot be migrated to version 3: migrating version 1 to 2 failed \(.*delta_shock/);
+    expect(await query(f, 'SELECT version FROM schema_meta')).toEqual([{ version: 1 }]);
+  });
+
   test('a refused migration of a version-1 report leaves it at version 1', async () => {
     const f = join(dir, 'v1-refused.duckdb');
     await sql(f, V1_REPORT_SQL.join(';\n'));
