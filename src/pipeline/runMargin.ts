@@ -214,12 +214,12 @@ async function computeAndReport(opts: RunOptions, timer: PhaseTimer, scenarioMod
     // 'backend': the start-up time left after the book loaded (the rest overlapped it)
     if (starting) backend = await timer.time('backend', () => starting);
     const b = backend;
-    // The backend's work is queued in the order the report wants the rows: for each model, its
-    // family's revaluation (the first time a model needs it), then its aggregation. A model's groups are
-    // built on this thread just before its work is queued, so the first model's revaluation starts
-    // after ~30 ms; meanwhile this thread builds the other groups, then standard margin and its summary
-    // (no P&L needed), yielding to the event loop between steps so that each finished backend step
-    // dispatches the next one at once.
+    // Standard margin comes first (no P&L needed): its rows are the report thread's first large block.
+    // The backend's work is then queued in model order: for each model, its family's revaluation (the
+    // first time a model needs it), then its aggregation; a model's groups are built on this thread just
+    // before its work is queued. Meanwhile this thread builds the standard summary, yielding to the event
+    // loop between steps so that each finished backend step dispatches the next one at once. (A/B on the
+    // intraday book, 10 runs each: median 1.29 s with standard first against 1.34 s with it after the groups.)
     const inputs = scenarioModels.map((m): MarginInput => ({ book, balances, market, scenarios: sets.get(FAMILY_OF[m])!, params, shared }));
     const plans: ModelPlan[] = [];
     const pnl = new Map<Family, Promise<PnlMatrix>>();
@@ -232,6 +232,9 @@ async function computeAndReport(opts: RunOptions, timer: PhaseTimer, scenarioMod
       queue = p.catch(() => undefined);
       return p;
     };
+    // standard margin first: its rows are the report thread's first large block
+    standard = await timer.time('margin', () => standardRows(book, balances, market, params, shared));
+    report?.margin(standard);
     for (const [k, m] of scenarioModels.entries()) {
       const plan = await timer.time('margin', () => MARGIN_MODELS[m].groups(inputs[k]!));
       plans.push(plan);
@@ -240,9 +243,6 @@ async function computeAndReport(opts: RunOptions, timer: PhaseTimer, scenarioMod
       if (b) reductions.push(enqueue(async () => b.aggregate(await pnl.get(f)!, plan.groups, { ...plan.request, onProgress: (d) => progress[k]?.(d) })));
       await yieldToEventLoop();
     }
-    standard = await timer.time('margin', () => standardRows(book, balances, market, params, shared));
-    report?.margin(standard);
-    await yieldToEventLoop();
     standardSummary = await timer.time('margin', () => accountSummary(standard, standard, book, balances, market, shared));
     report?.summary(standardSummary);
 
