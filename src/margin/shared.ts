@@ -42,9 +42,12 @@ export interface MarginShared {
   standardTable(): StandardTable;
 }
 
-/** A MarginShared over the given inputs; nothing is computed until asked for. */
-export function createMarginShared(book: PositionBook, balances: Balances, market: Market, params: Params): MarginShared {
-  let values: Float64Array | undefined;
+/**
+ * A MarginShared over the given inputs; nothing is computed until asked for. `optionValues`: the
+ * market's optionValuesUsd when the caller already computed it (runMargin does, before the book loads).
+ */
+export function createMarginShared(book: PositionBook, balances: Balances, market: Market, params: Params, optionValues?: Float64Array): MarginShared {
+  let values: Float64Array | undefined = optionValues;
   let units: SettlementUnits | undefined;
   let uEquity: Float64Array | undefined;
   let aEquity: Float64Array | undefined;

@@ -26,6 +26,7 @@ import type { BackendChoice, PnlMatrix, Reduced } from '../engine/types.js';
 import { MARGIN_MODELS, type ScenarioModelName } from '../margin/models.js';
 import type { MarginInput, ModelPlan } from '../margin/plan.js';
 import { createMarginShared } from '../margin/shared.js';
+import { optionValuesUsd } from '../margin/optionValue.js';
 import { standardRows } from '../margin/standard.js';
 import { accountSummary, type AccountSummary } from '../margin/summary.js';
 import type { MarginRows, ModelName } from '../margin/types.js';
@@ -195,15 +196,19 @@ async function computeAndReport(opts: RunOptions, timer: PhaseTimer, scenarioMod
     state.starting = createBackend(opts.backend, { workers: opts.workers ?? defaultWorkers(scenarios, opts.db !== undefined), expectedWork: { evaluations, scenarios } });
     state.starting.catch(() => undefined); // a start-up failure is reported where it is awaited
   }
-  const { book, balances, stats } = await timer.time('load', () => loadBook(market, opts.positions, opts.balances, { onInvalid: opts.onInvalid, rejectedInstruments }));
+  // the instruments (with their model values) and, once known, the account keys go to the report
+  // thread while the book still loads
+  const optionValues = optionValuesUsd(market);
+  report?.instruments(market, modelValues(market, optionValues));
+  const { book, balances, stats } = await timer.time('load', () => loadBook(market, opts.positions, opts.balances, {
+    onInvalid: opts.onInvalid, rejectedInstruments, onAccounts: (keys) => report?.accounts(keys),
+  }));
   const rejected = [...rejectedMarket, ...stats.rejected];
   report?.throwIfFailed(); // e.g. --db is not a DuckDB report: refused before the computation
 
   // ---- revaluation, aggregation, margin (per-run values shared by every model, standard and the summaries)
-  const shared = createMarginShared(book, balances, market, params);
-  report?.accounts(book.accountKey);
+  const shared = createMarginShared(book, balances, market, params, optionValues);
   report?.rejected(rejected);
-  report?.instruments(market, modelValues(market, shared.optionValuesUsd()));
   const margin: MarginRows[] = [];
   const summaries: AccountSummary[] = [];
   let standard: MarginRows;
