@@ -219,6 +219,10 @@ async function computeAndReport(opts: RunOptions, timer: PhaseTimer, scenarioMod
     // 'backend': the start-up time left after the book loaded (the rest overlapped it)
     if (starting) backend = await timer.time('backend', () => starting);
     const b = backend;
+    // Pipelined when the backend computes off this thread (the cpu pool: its steps overlap this
+    // thread's work). A device driven from this thread (gl) would run each queued step synchronously
+    // between phases; it runs them in turn instead, each timed in its own phase.
+    const pipelined = b !== null && [b.report.phases?.revalue ?? b.report.chosen, b.report.phases?.aggregate ?? b.report.chosen].every((x) => x === 'cpu');
     // Standard margin comes first (no P&L needed): its rows are the report thread's first large block.
     // The backend's work is then queued in model order: for each model, its family's revaluation (the
     // first time a model needs it), then its aggregation; a model's groups are built on this thread just
@@ -243,21 +247,31 @@ async function computeAndReport(opts: RunOptions, timer: PhaseTimer, scenarioMod
     for (const [k, m] of scenarioModels.entries()) {
       const plan = await timer.time('margin', () => MARGIN_MODELS[m].groups(inputs[k]!));
       plans.push(plan);
+      if (!pipelined) continue;
       const f = FAMILY_OF[m];
-      if (b && !pnl.has(f)) pnl.set(f, enqueue(() => b.revalue(market, sets.get(f)!, params)));
-      if (b) reductions.push(enqueue(async () => b.aggregate(await pnl.get(f)!, plan.groups, { ...plan.request, onProgress: (d) => progress[k]?.(d) })));
+      if (!pnl.has(f)) pnl.set(f, enqueue(() => b!.revalue(market, sets.get(f)!, params)));
+      reductions.push(enqueue(async () => b!.aggregate(await pnl.get(f)!, plan.groups, { ...plan.request, onProgress: (d) => progress[k]?.(d) })));
       await yieldToEventLoop();
     }
     standardSummary = await timer.time('margin', () => accountSummary(standard, standard, book, balances, market, shared));
     report?.summary(standardSummary);
 
-    if (b && scenarioModels.length > 0) {
+    if (pipelined && scenarioModels.length > 0) {
       // the rest of the first family's revaluation (the others run between the aggregations)
       const first = FAMILY_OF[scenarioModels[0]!];
       await timer.time('revaluation', () => pnl.get(first)!, market.instruments.count * sets.get(first)!.count, `revaluation (${first})`);
     }
+    const revalued = new Map<Family, PnlMatrix>();
     for (const [k, m] of scenarioModels.entries()) {
-      const reduced = await timer.time('aggregation', (update) => { progress[k] = update; return reductions[k]!; }, plans[k]!.groups.groupCount, `aggregation (${m}, groups)`);
+      const plan = plans[k]!;
+      const f = FAMILY_OF[m];
+      if (!pipelined && !revalued.has(f)) {
+        revalued.set(f, await timer.time('revaluation', () => b!.revalue(market, sets.get(f)!, params), market.instruments.count * sets.get(f)!.count, `revaluation (${f})`));
+      }
+      const reduced = await timer.time('aggregation', (update) => {
+        if (pipelined) { progress[k] = update; return reductions[k]!; }
+        return b!.aggregate(revalued.get(f)!, plan.groups, { ...plan.request, onProgress: update });
+      }, plan.groups.groupCount, `aggregation (${m}, groups)`);
       const rows = await timer.time('margin', () => MARGIN_MODELS[m].assemble(inputs[k]!, plans[k]!, reduced));
       margin.push(rows);
       report?.margin(rows);
