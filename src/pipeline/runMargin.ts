@@ -243,7 +243,8 @@ async function computeAndReport(opts: RunOptions, timer: PhaseTimer, scenarioMod
     };
     // standard margin first: its rows are the report thread's first large block
     standard = await timer.time('margin', () => standardRows(book, balances, market, params, shared));
-    report?.margin(standard);
+    // with deribit-pm in the run the report derives the standard rows from its rows (schema 4): checked, not stored
+    report?.margin(standard, scenarioModels.includes('deribit-pm'));
     for (const [k, m] of scenarioModels.entries()) {
       const plan = await timer.time('margin', () => MARGIN_MODELS[m].groups(inputs[k]!));
       plans.push(plan);

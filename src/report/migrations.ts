@@ -107,7 +107,14 @@ const V2_TO_V3: string[] = [
 ];
 
 /** The migrations this engine knows. */
-export const MIGRATIONS: Migrations = { 1: V1_TO_V2, 2: V2_TO_V3 };
+/**
+ * Version 3 -> 4: no table changes; the account_margin view (recreated after every migration) also
+ * derives the standard rows of runs that stored none but have deribit-pm rows (schema.ts STANDARD_FROM_PM).
+ * Version-3 runs stored their standard rows and keep them.
+ */
+const V3_TO_V4: string[] = [];
+
+export const MIGRATIONS: Migrations = { 1: V1_TO_V2, 2: V2_TO_V3, 3: V3_TO_V4 };
 
 /**
  * Brings a report at version `found` to `expected` (default SCHEMA_VERSION), recreating the views and

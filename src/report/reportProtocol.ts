@@ -23,7 +23,7 @@ export type ReportRequest = { id: number } & (
   | { op: 'instruments'; market: Market; modelValue: Float64Array }
   | { op: 'rejected'; rows: RejectedRow[] }
   | { op: 'accounts'; accountKey: string[] }
-  | { op: 'margin'; rows: MarginRows }
+  | { op: 'margin'; rows: MarginRows; standardFromDeribitPm: boolean }
   | { op: 'summary'; summary: AccountSummary }
   | { op: 'symbols' }
   | { op: 'runRow'; meta: RunMeta }

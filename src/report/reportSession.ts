@@ -112,7 +112,8 @@ export class ReportSession {
   instruments(market: Market, modelValue: Float64Array): void { void this.send('instruments', { market, modelValue }); }
   rejected(rows: RejectedRow[]): void { void this.send('rejected', { rows }); }
   accounts(accountKey: string[]): void { void this.send('accounts', { accountKey }); }
-  margin(rows: MarginRows): void { void this.send('margin', { rows }); }
+  /** One model's rows; `standardFromDeribitPm`: standard rows the report derives from this run's deribit-pm rows (RunWriter.margin). */
+  margin(rows: MarginRows, standardFromDeribitPm = false): void { void this.send('margin', { rows, standardFromDeribitPm }); }
   summary(summary: AccountSummary): void { void this.send('summary', { summary }); }
 
   /**

@@ -39,7 +39,7 @@ async function apply(req: ReportRequest): Promise<number | string[]> {
     case 'instruments': return w.instruments(req.market, req.modelValue);
     case 'rejected': return w.rejected(req.rows);
     case 'accounts': return w.accounts(req.accountKey);
-    case 'margin': return w.margin(req.rows);
+    case 'margin': return w.margin(req.rows, req.standardFromDeribitPm);
     case 'summary': return w.summary(req.summary);
     case 'symbols': return w.symbols();
     case 'runRow': await w.runRow(req.meta); return 1;

@@ -18,8 +18,11 @@ import { sqlString } from './sql.js';
  *    `currency`) are given by the account_margin view; summary_rows keeps equity, IM, MM, status and the
  *    standard margins (margin_ratio, available and saving come from the view). About a third less for
  *    DuckDB to write per run.
+ * 4: a run that has deribit-pm stores no `standard` rows: they are its deribit-pm rows' standard_im,
+ *    standard_mm, equity and liquidity_addon (the same units, the same numbers), and the account_margin
+ *    view derives them (STANDARD_FROM_PM). Same tables as 3; the view changes.
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** Values of the `model_name` enum, in code order (code = index). */
 export const MODEL_NAMES: readonly ModelName[] = ['deribit-pm', 'span', 'var-hs', 'var-mc', 'standard'];
@@ -112,6 +115,26 @@ export const MODEL_STORAGE: Readonly<Record<ModelName, ModelStorage>> = {
     },
     currency: 'unit',
   },
+};
+
+/**
+ * The `standard` rows of a run that has deribit-pm, as the account_margin view derives them from that
+ * run's margin_deribit_pm rows (alias `m`): IM, MM = its standard_im, standard_mm; the unit's equity and
+ * liquidity add-on are the same; margin ratio, available and status by METHODOLOGY.md §5 exactly as
+ * src/margin/status.ts computes them (a NULL equity or margin counts as below, i.e. liquidation). The
+ * writer checks every row against this before leaving the standard block out (writer.ts).
+ */
+export const STANDARD_FROM_PM: Readonly<Record<string, string>> = {
+  im: 'm.standard_im',
+  mm: 'm.standard_mm',
+  equity: 'm.equity',
+  margin_ratio: `CASE WHEN m.equity > 0 THEN m.standard_mm / m.equity ELSE 'Infinity'::DOUBLE END`,
+  available: 'm.equity - m.standard_im',
+  status: `(CASE WHEN NOT coalesce(m.equity >= m.standard_mm, false) THEN 'liquidation' WHEN NOT coalesce(m.equity >= m.standard_im, false) THEN 'margin_call' ELSE 'ok' END)::margin_status`,
+  liquidity_addon: 'm.liquidity_addon',
+  standard_im: 'm.standard_im',
+  standard_mm: 'm.standard_mm',
+  saving: 'm.standard_im - m.standard_im',
 };
 
 /** The summary_rows columns after (run_id, model, account_id); margin_ratio, available and saving come from the view. */
@@ -226,7 +249,15 @@ export const VIEW_DDL: Record<string, string> = {
       ${MARGIN_VALUE_COLUMNS.map(([c]) => (m.stored.includes(c) ? `m.${c}` : `${m.derived[c]} AS ${c}`)).join(', ')}
     FROM ${m.table} m
     JOIN accounts a ON a.run_id = m.run_id AND a.account_id = m.account_id
-    JOIN symbols u ON u.run_id = m.run_id AND u.symbol_id = m.unit_id`).join('\n    UNION ALL\n    ')}`,
+    JOIN symbols u ON u.run_id = m.run_id AND u.symbol_id = m.unit_id`).join('\n    UNION ALL\n    ')}
+    UNION ALL
+    SELECT m.run_id, 'standard'::model_name AS model, a.account, u.symbol AS unit, u.symbol AS currency,
+      ${MARGIN_VALUE_COLUMNS.map(([c]) => `${STANDARD_FROM_PM[c] ?? MODEL_STORAGE.standard.derived[c]} AS ${c}`).join(', ')}
+    FROM margin_deribit_pm m
+    JOIN accounts a ON a.run_id = m.run_id AND a.account_id = m.account_id
+    JOIN symbols u ON u.run_id = m.run_id AND u.symbol_id = m.unit_id
+    WHERE m.run_id IN (SELECT run_id FROM runs WHERE list_contains(models, 'standard'))
+      AND m.run_id NOT IN (SELECT DISTINCT run_id FROM margin_standard)`,
   account_summary: `CREATE OR REPLACE VIEW account_summary AS
     SELECT s.run_id, s.model, a.account, 'USD' AS currency,
       ${SUMMARY_VALUE_COLUMNS.map(([c]) => (SUMMARY_STORED.includes(c) ? `s.${c}` : `${SUMMARY_DERIVED[c]} AS ${c}`)).join(', ')}

@@ -14,6 +14,7 @@ import { dirname } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { fileError } from '../errors.js';
 import { STATUS_NAMES, type MarginRows, type ModelName } from '../margin/types.js';
+import { marginRatio, marginStatus } from '../margin/status.js';
 import { KIND_NAMES, OPTION_CALL, OPTION_PUT, SETTLEMENT_NAMES, type Market } from '../model/market.js';
 import type { RejectedRow } from '../model/book.js';
 import { VOL_RULE_NAMES, type ScenarioSet } from '../scenarios/types.js';
@@ -42,7 +43,8 @@ export async function writeRun(dbFile: string, run: RunRecord, options: WriteOpt
     done('rejected_rows', await w.rejected(run.rejected));
     done('accounts', await w.accounts(run.accountKey));
     rows = 0;
-    for (const m of run.margin) rows += await w.margin(m);
+    const hasPm = run.margin.some((m) => m.model === 'deribit-pm');
+    for (const m of run.margin) rows += await w.margin(m, hasPm && m.model === 'standard' && run.models.includes('standard'));
     done('account_margin', rows);
     rows = 0;
     for (const s of run.summaries) rows += await w.summary(s);
@@ -82,6 +84,9 @@ export class RunWriter {
   private readonly symbolIndex = new Map<string, number>();
   private accountCount = -1;
   private instrumentCount = -1;
+  /** the run's deribit-pm rows (once written), and standard rows waiting for them to be checked against */
+  private deribitPm: MarginRows | null = null;
+  private heldStandard: MarginRows | null = null;
   private closed = false;
 
   private constructor(readonly dbFile: string, private readonly target: string, private readonly fresh: boolean,
@@ -158,9 +163,26 @@ export class RunWriter {
     return writeAccounts(this.c, this.runId, accountKey);
   }
 
-  /** Appends one model's margin rows (after `accounts`) to its table; their unit names join the run's symbols. */
-  margin(m: MarginRows): Promise<number> {
+  /**
+   * Appends one model's margin rows (after `accounts`) to its table; their unit names join the run's
+   * symbols. `standardFromDeribitPm` (standard rows only): the run also writes deribit-pm rows, and the
+   * standard rows are not stored but derived by the account_margin view from them (schema 4,
+   * STANDARD_FROM_PM); they are checked row by row against the deribit-pm rows, whichever comes first.
+   * Returns the rows the block holds (stored or derived).
+   */
+  margin(m: MarginRows, standardFromDeribitPm = false): Promise<number> {
     checkMarginShape(m, this.accountCount);
+    if (standardFromDeribitPm) {
+      if (m.model !== 'standard') throw new Error(`MarginRows(${m.model}): only standard rows are derived from deribit-pm rows`);
+      checkDerived(m);
+      if (this.deribitPm) checkStandardFromPm(m, this.deribitPm);
+      else this.heldStandard = m;
+      return Promise.resolve(m.count);
+    }
+    if (m.model === 'deribit-pm') {
+      this.deribitPm = m;
+      if (this.heldStandard) { checkStandardFromPm(this.heldStandard, m); this.heldStandard = null; }
+    }
     const ids = (names: string[]) => Int32Array.from(names, (name) => {
       let id = this.symbolIndex.get(name);
       if (id === undefined) { id = this.symbolNames.length; this.symbolNames.push(name); this.symbolIndex.set(name, id); }
@@ -188,6 +210,7 @@ export class RunWriter {
   /** Commits, closes and (for a new file) publishes the report; returns the run id. */
   async commit(): Promise<number> {
     if (this.instrumentCount < 0 || this.accountCount < 0) throw new Error(`${this.dbFile}: a run needs its instruments and accounts before COMMIT`);
+    if (this.heldStandard) throw new Error(`${this.dbFile}: the standard rows were to be derived from the run's deribit-pm rows, but the run wrote none`);
     await this.c.run('COMMIT');
     this.closed = true;
     try {
@@ -436,6 +459,36 @@ function checkDerived(m: MarginRows): void {
   for (let r = 0; r < n; r++) {
     const c = byCode[currency[r]!];
     if (spec.currency === 'USD' ? c !== -2 : c !== unit[r]) fail(r, 'currency', m.currencyNames[currency[r]!], spec.currency === 'USD' ? "'USD'" : 'the unit');
+  }
+}
+
+/**
+ * Checks that `std` is exactly what the account_margin view derives from the deribit-pm rows `pm` of
+ * the same run (STANDARD_FROM_PM): the same (account, unit) rows in the same order, IM and MM = pm's
+ * standard_im and standard_mm, the same equity and liquidity add-on, and margin ratio, available and
+ * status as src/margin/status.ts computes them from those.
+ * @throws Error naming the row and the column that differ
+ */
+function checkStandardFromPm(std: MarginRows, pm: MarginRows): void {
+  const fail = (r: number, what: string, found: unknown, expected: unknown): never => {
+    throw new Error(`MarginRows(standard) row ${r}: ${what} is ${String(found)}, but the report derives it from the run's deribit-pm rows as ${String(expected)}`);
+  };
+  if (std.count !== pm.count) fail(0, 'the row count', std.count, pm.count);
+  for (let r = 0; r < std.count; r++) {
+    if (std.account[r] !== pm.account[r]) fail(r, 'account id', std.account[r], pm.account[r]);
+    const su = std.unitNames[std.unit[r]!];
+    const pu = pm.unitNames[pm.unit[r]!];
+    if (su !== pu) fail(r, 'unit', su, pu);
+    const eq = pm.equity[r]!;
+    const im = pm.standardIm[r]!;
+    const mm = pm.standardMm[r]!;
+    if (!same(std.im[r]!, im)) fail(r, 'im', std.im[r], im);
+    if (!same(std.mm[r]!, mm)) fail(r, 'mm', std.mm[r], mm);
+    if (!same(std.equity[r]!, eq)) fail(r, 'equity', std.equity[r], eq);
+    if (!same(std.liquidityAddon[r]!, pm.liquidityAddon[r]!)) fail(r, 'liquidity_addon', std.liquidityAddon[r], pm.liquidityAddon[r]);
+    if (!same(std.marginRatio[r]!, marginRatio(mm, eq))) fail(r, 'margin_ratio', std.marginRatio[r], marginRatio(mm, eq));
+    if (!same(std.available[r]!, eq - im)) fail(r, 'available', std.available[r], eq - im);
+    if (std.status[r] !== marginStatus(eq, im, mm)) fail(r, 'status', std.status[r], marginStatus(eq, im, mm));
   }
 }
 

@@ -105,6 +105,26 @@ describe('a run of every model on the sample', () => {
     expect(rows[0]!.saving as number).toBeGreaterThan(0);
   });
 
+  test('the standard rows are derived from the deribit-pm rows (none stored) and equal the engine rows, column by column', async () => {
+    expect(await query(db, 'SELECT count(*)::INTEGER AS n FROM margin_standard WHERE run_id = 1')).toEqual([{ n: 0 }]);
+    const std = outcome.margin.find((m) => m.model === 'standard')!;
+    const rows = await query(db, `SELECT account, unit, im, mm, equity, margin_ratio, available, status::VARCHAR AS status, liquidity_addon, standard_im, standard_mm, saving
+      FROM account_margin WHERE run_id = 1 AND model = 'standard' ORDER BY account, unit`);
+    expect(rows.length).toBe(std.count);
+    const key = (a: string, u: string) => `${a}|${u}`;
+    const byKey = new Map(rows.map((r) => [key(r.account as string, r.unit as string), r]));
+    const num = (x: number) => (Number.isNaN(x) ? null : x);
+    const mismatches: string[] = [];
+    for (let r = 0; r < std.count; r++) {
+      const row = byKey.get(key(outcome.book.accountKey[std.account[r]!]!, std.unitNames[std.unit[r]!]!));
+      const want = { im: num(std.im[r]!), mm: num(std.mm[r]!), equity: num(std.equity[r]!), margin_ratio: num(std.marginRatio[r]!), available: num(std.available[r]!),
+        status: ['ok', 'margin_call', 'liquidation'][std.status[r]!], liquidity_addon: num(std.liquidityAddon[r]!), standard_im: num(std.im[r]!), standard_mm: num(std.mm[r]!), saving: num(std.im[r]! - std.im[r]!) };
+      const got = row && Object.fromEntries(Object.keys(want).map((k) => [k, row[k]]));
+      if (JSON.stringify(got) !== JSON.stringify(want)) mismatches.push(`${r}: ${JSON.stringify(got)} != ${JSON.stringify(want)}`);
+    }
+    expect(mismatches.slice(0, 3)).toEqual([]);
+  });
+
   test('the scenario sets of every family are stored', async () => {
     const rows = await query(db, `SELECT scenario_set, count(DISTINCT scenario)::INTEGER AS n FROM scenarios GROUP BY 1 ORDER BY 1`);
     const byFamily = Object.fromEntries(rows.map((r) => [r.scenario_set, r.n]));
@@ -153,6 +173,14 @@ describe('runs are all or nothing', () => {
     const diff = await query(db, `SELECT count(*)::INTEGER AS n FROM account_margin a JOIN account_margin b USING (model, account, unit)
       WHERE a.run_id = 1 AND b.run_id = 2 AND a.model = 'deribit-pm' AND (a.im IS DISTINCT FROM b.im OR a.mm IS DISTINCT FROM b.mm OR a.worst_scenario IS DISTINCT FROM b.worst_scenario)`);
     expect(diff[0]!.n).toBe(0);
+  }, 120_000);
+
+  test('a run without deribit-pm stores its standard rows', async () => {
+    const f = join(dir, 'span-only.duckdb');
+    const o = await runMargin({ marketDir: MARKET, positions: POSITIONS, balances: BALANCES, models: ['span'], backend: 'cpu', onInvalid: 'fail', db: f, workers: 1 });
+    const std = o.margin.find((m) => m.model === 'standard')!;
+    expect(await query(f, 'SELECT count(*)::INTEGER AS n FROM margin_standard')).toEqual([{ n: std.count }]);
+    expect(await query(f, `SELECT count(*)::INTEGER AS n FROM account_margin WHERE model = 'standard'`)).toEqual([{ n: std.count }]);
   }, 120_000);
 
   test('var-hs without --history is bad input', async () => {

@@ -129,7 +129,7 @@ describe('migration', () => {
     expect(before.some((r) => r.model === 'span' && r.standard_im === 6000)).toBe(true);
     const err = await writeRun(f, sampleRun()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InputError);
-    expect((err as Error).message).toMatch(/v1-inconsistent\.duckdb: report schema version 1 cannot be migrated to version 3: 1 margin_rows rows \(first: run 1, model span\)/);
+    expect((err as Error).message).toMatch(new RegExp(`v1-inconsistent\\.duckdb: report schema version 1 cannot be migrated to version ${SCHEMA_VERSION}: 1 margin_rows rows \\(first: run 1, model span\\)`));
     expect(await query(f, 'SELECT version FROM schema_meta')).toEqual([{ version: 1 }]);
     expect(await query(f, 'SELECT * FROM account_margin ORDER BY model, account, unit')).toEqual(before);
   });
@@ -139,7 +139,7 @@ describe('migration', () => {
     await sql(f, [...V1_REPORT_SQL, 'ALTER TABLE account_margin DROP COLUMN delta_shock'].join(';\n'));
     const err = await writeRun(f, sampleRun()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InputError);
-    expect((err as Error).message).toMatch(/v1-early\.duckdb: report schema version 1 cannot be migrated to version 3: migrating version 1 to 2 failed \(.*delta_shock/);
+    expect((err as Error).message).toMatch(new RegExp(`v1-early\\.duckdb: report schema version 1 cannot be migrated to version ${SCHEMA_VERSION}: migrating version 1 to 2 failed \\(.*delta_shock`));
     expect(await query(f, 'SELECT version FROM schema_meta')).toEqual([{ version: 1 }]);
   });
 

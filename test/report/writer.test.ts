@@ -228,3 +228,53 @@ describe('what a model table leaves out is checked against what the view gives b
     await refused((run) => { run.summaries[0]!.savingUsd[3] = 1; }, /AccountSummary\(deribit-pm\) row 3: saving 1 is not standard IM − IM/);
   });
 });
+
+describe('standard rows derived from the deribit-pm rows (schema 4)', () => {
+  /** the standard rows the engine would compute over pmRows()' units: its standard IM/MM, equity and add-on */
+  const standardOf = (run: ReturnType<typeof sampleRun>) => {
+    const pm = run.margin[0]!;
+    const n = pm.count;
+    const f = (g: (r: number) => number) => Float64Array.from({ length: n }, (_, r) => g(r));
+    const im = f((r) => pm.standardIm[r]!);
+    const mm = f((r) => pm.standardMm[r]!);
+    const eq = f((r) => pm.equity[r]!);
+    const status = Uint8Array.from({ length: n }, (_, r) => (!(eq[r]! >= mm[r]!) ? 2 : !(eq[r]! >= im[r]!) ? 1 : 0));
+    return {
+      ...pm, model: 'standard' as const, im, mm, equity: eq, marginRatio: f((r) => (eq[r]! > 0 ? mm[r]! / eq[r]! : Infinity)), available: f((r) => eq[r]! - im[r]!),
+      status, worstScenario: new Int32Array(n).fill(-1), worstCase: f(() => NaN), rollShock: f(() => NaN), deltaShock: f(() => NaN), riskMatrixMargin: f(() => NaN),
+      liquidityAddon: f((r) => pm.liquidityAddon[r]!), standardIm: im, standardMm: mm,
+    };
+  };
+
+  test('with deribit-pm in the run none is stored and the view gives them back exactly', async () => {
+    const run = sampleRun();
+    run.models = ['deribit-pm', 'span', 'standard'];
+    const std = standardOf(run);
+    run.margin.push(std);
+    const f = join(dir, 'derived-standard.duckdb');
+    await writeRun(f, run);
+    expect(await query(f, 'SELECT count(*)::INTEGER AS n FROM margin_standard')).toEqual([{ n: 0 }]);
+    const rows = await query(f, `SELECT account, unit, currency, im, mm, equity, margin_ratio, available, status, liquidity_addon, standard_im, standard_mm, saving, worst_case
+      FROM account_margin WHERE model = 'standard' ORDER BY account, unit`);
+    expect(rows).toEqual([
+      { account: 'alice', unit: 'BTC', currency: 'BTC', im: 0.9, mm: 0.6, equity: 2, margin_ratio: 0.3, available: 1.1, status: 'ok', liquidity_addon: 0, standard_im: 0.9, standard_mm: 0.6, saving: 0, worst_case: null },
+      { account: 'alice', unit: 'USDC', currency: 'USDC', im: 15_000, mm: 10_000, equity: 10_000, margin_ratio: 1, available: -5_000, status: 'margin_call', liquidity_addon: 750, standard_im: 15_000, standard_mm: 10_000, saving: 0, worst_case: null },
+      { account: 'bob', unit: 'BTC', currency: 'BTC', im: null, mm: null, equity: -0.1, margin_ratio: Infinity, available: null, status: 'liquidation', liquidity_addon: 0.05, standard_im: null, standard_mm: null, saving: null, worst_case: null },
+      { account: 'carol', unit: 'ETH', currency: 'ETH', im: 0, mm: 0, equity: 5, margin_ratio: 0, available: 5, status: 'ok', liquidity_addon: 0, standard_im: 0, standard_mm: 0, saving: 0, worst_case: null },
+      { account: "o'neil", unit: 'BTC', currency: 'BTC', im: 0.35, mm: 0.3, equity: 0.25, margin_ratio: 1.2, available: -0.09999999999999998, status: 'liquidation', liquidity_addon: 0, standard_im: 0.35, standard_mm: 0.3, saving: 0, worst_case: null },
+    ]);
+  });
+
+  test('standard rows that are not what the deribit-pm rows give are refused, before or after them', async () => {
+    for (const first of [false, true]) {
+      const run = sampleRun();
+      run.models = ['deribit-pm', 'span', 'standard'];
+      const std = standardOf(run);
+      std.equity[2] = 7;
+      if (first) run.margin.unshift(std); else run.margin.push(std);
+      const f = join(dir, `bad-standard-${first}.duckdb`);
+      await expect(writeRun(f, run)).rejects.toThrow(/MarginRows\(standard\) row 2: equity is 7, but the report derives it from the run's deribit-pm rows as -0.1/);
+      expect(existsSync(f)).toBe(false);
+    }
+  });
+});
