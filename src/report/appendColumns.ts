@@ -6,7 +6,10 @@
  * reused for every full block of rows (DuckDB copies a chunk when it is appended; making a chunk and
  * its vectors costs more than filling it), so every fill sets all of a vector's rows and validity.
  */
-import { DuckDBDataChunk, DuckDBTimestampValue, type DuckDBConnection, type DuckDBVector } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBDataChunk as DataChunk, DuckDBVector } from '@duckdb/node-api';
+import { duckdb } from './duckdb.js';
+
+const { DuckDBDataChunk, DuckDBTimestampValue } = duckdb;
 
 /** One column to append, as typed values; NULLs only where the column says so. */
 export type AppendColumn =
@@ -42,7 +45,7 @@ export async function appendColumns(
       throw new Error(`appendColumns: table ${table} has ${appender.columnCount} columns, ${columns.length} given`);
     }
     const types = columns.map((_, i) => appender.columnType(i));
-    let full: DuckDBDataChunk | null = null;
+    let full: DataChunk | null = null;
     for (let offset = 0; offset < rowCount; offset += CHUNK_ROWS) {
       const n = Math.min(CHUNK_ROWS, rowCount - offset);
       const chunk = n === CHUNK_ROWS ? (full ??= DuckDBDataChunk.create(types, n)) : DuckDBDataChunk.create(types, n);

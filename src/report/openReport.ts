@@ -4,7 +4,8 @@
  */
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { duckdb } from './duckdb.js';
 import { fileError } from '../errors.js';
 import { migrateSchema } from './migrations.js';
 import { createSchema } from './schema.js';
@@ -43,7 +44,7 @@ export async function openReport(file: string, readOnly = false): Promise<Report
   }
   let instance: DuckDBInstance;
   try {
-    instance = await DuckDBInstance.create(file, readOnly ? { access_mode: 'READ_ONLY' } : {});
+    instance = await duckdb.DuckDBInstance.create(file, readOnly ? { access_mode: 'READ_ONLY' } : {});
   } catch (e) {
     const msg = (e as Error).message;
     if (/not a valid DuckDB database|database file.*(invalid|corrupt)/i.test(msg)) throw fileError(file, `is not a DuckDB database (${msg})`);
