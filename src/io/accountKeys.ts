@@ -26,8 +26,11 @@ export interface AccountNumbering {
 
 /** Interns account keys of one key type across files. */
 export class AccountKeys {
-  private readonly strings = new Utf8Interner(1 << 16);
-  private readonly ints = new Int64Interner(1 << 16);
+  // only the interner of the key type is made (each allocates a few MB up front)
+  private stringsOrNull: Utf8Interner | null = null;
+  private intsOrNull: Int64Interner | null = null;
+  private get strings(): Utf8Interner { return (this.stringsOrNull ??= new Utf8Interner(1 << 16)); }
+  private get ints(): Int64Interner { return (this.intsOrNull ??= new Int64Interner(1 << 16)); }
   private readonly dicts = new Map<string, DictionaryMapper>();
   constructor(readonly type: AccountKeyType) {}
 
@@ -65,9 +68,15 @@ export class AccountKeys {
       return { accountKey, remap };
     }
     const ids: number[] = [];
-    const text: string[] = new Array(n);
-    for (let id = 0; id < n; id++) if (used[id]) { ids.push(id); text[id] = this.strings.get(id); }
-    ids.sort((a, b) => (text[a]! < text[b]! ? -1 : text[a]! > text[b]! ? 1 : a - b));
+    const text = this.strings.all();
+    let sorted = true;
+    for (let id = 0; id < n; id++) {
+      if (!used[id]) continue;
+      if (ids.length > 0 && !(text[ids[ids.length - 1]!]! < text[id]!)) sorted = false;
+      ids.push(id);
+    }
+    // keys often arrive in order (a sorted dictionary): then the ids are already in key order
+    if (!sorted) ids.sort((a, b) => (text[a]! < text[b]! ? -1 : text[a]! > text[b]! ? 1 : a - b));
     // equal keys under two provisional ids (a dictionary that repeats a string, adopted whole by the
     // interner) are one account
     const accountKey: string[] = [];

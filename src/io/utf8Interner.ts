@@ -188,6 +188,26 @@ export class Utf8Interner {
     }
   }
 
+  /**
+   * Every string, by id (decoded once, then cached). When the stored bytes are all ASCII they are
+   * decoded in one call and sliced, instead of one decoder call per string.
+   */
+  all(): string[] {
+    const n = this.count;
+    const store = this.store;
+    let ascii = true;
+    for (let i = 0; i < this.storeLength; i++) if (store[i]! >= 0x80) { ascii = false; break; }
+    if (!ascii) return Array.from({ length: n }, (_, id) => this.get(id));
+    const text = Buffer.from(store.buffer, store.byteOffset, this.storeLength).toString('latin1');
+    const e = this.entries;
+    const out = new Array<string>(n);
+    for (let id = 0; id < n; id++) {
+      const a = e[id * W + 3]!;
+      out[id] = this.decoded[id] ??= text.slice(a, a + e[id * W + 2]!);
+    }
+    return out;
+  }
+
   /** The string with this id (decoded once, then cached). */
   get(id: number): string {
     let v = this.decoded[id];

@@ -68,6 +68,17 @@ describe('Int64Interner', () => {
   });
 });
 
+describe('Utf8Interner.all', () => {
+  test.each([['ASCII keys', ['b', 'a', 'acct-7', '', 'zz']], ['non-ASCII keys', ['b', 'Ζεύς', 'a', 'ß']]])('%s: every string by id, as get gives it', (_name, words) => {
+    const it = new Utf8Interner(2);
+    for (const w of words) it.internString(w);
+    const fresh = new Utf8Interner(2);
+    for (const w of words) fresh.internString(w);
+    expect(fresh.all()).toEqual(words.map((_, id) => it.get(id)));
+    expect(fresh.all()).toEqual(words);
+  });
+});
+
 describe('Utf8Interner.adopt', () => {
   const bytesOf = (words: string[]) => {
     const parts = words.map((w) => Buffer.from(w, 'utf8'));
