@@ -41,6 +41,8 @@ export class ReportSession {
   private readonly hashes = new Map<number, string[]>();
   private failure: Error | null = null;
   private ended = false;
+  /** the worker thread has stopped (terminated, or died): nothing sent now would be answered */
+  private exited = false;
   private readonly opened: Promise<number>;
 
   /**
@@ -53,7 +55,10 @@ export class ReportSession {
     this.opened.catch(() => undefined);
     this.worker.on('message', (r: ReportReply) => this.settle(r));
     this.worker.on('error', (e) => this.lose(new Error(`${dbFile}: the report worker failed: ${e.message}`, { cause: e })));
-    this.worker.on('exit', (code) => { if (!this.ended || this.pending.size > 0) this.lose(new Error(`${dbFile}: the report worker exited (code ${code}) before the run was committed`)); });
+    this.worker.on('exit', (code) => {
+      this.exited = true;
+      if (!this.ended || this.pending.size > 0) this.lose(new Error(`${dbFile}: the report worker exited (code ${code}) before the run was committed`));
+    });
   }
 
   private settle(r: ReportReply): void {
@@ -79,7 +84,7 @@ export class ReportSession {
 
   private send<O extends Op>(op: O, body: Body<O>): Promise<number> {
     const refuse = (e: Error) => { const p = Promise.reject(e); p.catch(() => undefined); return p; }; // kept, thrown by finish
-    if (this.ended) return refuse(new Error(`${this.dbFile}: the report session is closed`));
+    if (this.ended || this.exited) return refuse(this.failure ?? new Error(`${this.dbFile}: the report session is closed`));
     if (this.failure && op !== 'abort') return refuse(this.failure);
     const id = this.nextId++;
     const done = new Promise<number>((resolve, reject) => this.pending.set(id, { resolve, reject }));

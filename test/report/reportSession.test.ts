@@ -94,6 +94,20 @@ describe('failures leave the file as it was', () => {
     expect(readdirSync(dir).filter((x) => x.startsWith('never'))).toEqual([]);
   });
 
+  test('a report thread that dies: the run fails with that reason, and abort / finish return instead of waiting forever', async () => {
+    const f = join(dir, 'died.duckdb');
+    await writeRun(f, sampleRun());
+    const before = await reportState(f);
+    const run = sampleRun();
+    const s = new ReportSession(f, ENGINE_VERSION);
+    await s.ready();
+    feed(s, run);
+    await (s as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    await expect(s.finish(runMetaOf(run))).rejects.toThrow(/the report worker exited .* before the run was committed/);
+    await s.abort();
+    expect(await reportState(f)).toEqual(before);
+  });
+
   test('a file that is not a DuckDB database: InputError naming it (also from throwIfFailed), bytes unchanged', async () => {
     const f = join(dir, 'notes.duckdb');
     writeFileSync(f, 'account,quantity\nalice,1\n');
