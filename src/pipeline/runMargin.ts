@@ -311,7 +311,8 @@ async function computeAndReport(opts: RunOptions, timer: PhaseTimer, scenarioMod
   };
   // progress: rows written so far out of every row of the run (the COMMIT follows the last table)
   const totalRows = outcome.scenarioSets.reduce((n, x) => n + x.count * x.underlyings.length, 0) + market.instruments.count + rejected.length +
-    book.accountCount + margin.reduce((n, m) => n + m.count, 0) + summaries.reduce((n, x) => n + x.count, 0) + 1;
+    book.accountCount + margin.reduce((n, m) => n + m.count, 0) + summaries.reduce((n, x) => n + x.count, 0) +
+    new Set(margin.flatMap((m) => m.unitNames)).size + 1;
   outcome.runId = await timer.time('report', (update) => {
     onReportProgress(update);
     update(report.rowsWritten);

@@ -77,16 +77,18 @@ const namesOf = (ddl: string) => ddl.split(',').map((c) => c.trim().split(' ')[0
 export const CANNOT_MIGRATE = 'cannot migrate:';
 const isNull = (...cols: string[]) => cols.map((c) => `r.${c} IS NULL`);
 const same = (col: string, expr: string) => `r.${col} IS NOT DISTINCT FROM ${expr}`;
+/** NaN (from infinite operands) as NULL, as the engine stores it (frozen copy of schema.ts nanToNull) */
+const nan = (expr: string) => `nullif(${expr}, 'NaN'::DOUBLE)`;
 const currency = (name: string | null) => name === null ? 'r.currency_id = r.unit_id'
   : `(SELECT y.symbol FROM symbols y WHERE y.run_id = r.run_id AND y.symbol_id = r.currency_id) = '${name}'`;
 /** Per model: what version 3 derives instead of storing, as conditions every version-2 row must meet. */
 const V3_DERIVED: Array<[model: string, conditions: string[]]> = [
-  ['deribit-pm', [same('scenario_set', `'deribit-pm'`), same('delta_shock', '0.0'), same('risk_matrix_margin', 'r.worst_case + r.roll_shock'),
-    ...isNull('scan_risk', 'som', 'var', 'es'), same('saving', 'r.standard_im - r.im'), currency(null)]],
+  ['deribit-pm', [same('scenario_set', `'deribit-pm'`), same('delta_shock', '0.0'), same('risk_matrix_margin', nan('r.worst_case + r.roll_shock')),
+    ...isNull('scan_risk', 'som', 'var', 'es'), same('saving', nan('r.standard_im - r.im')), currency(null)]],
   ['span', [same('scenario_set', `'span'`), ...isNull('roll_shock', 'delta_shock', 'risk_matrix_margin', 'var', 'es', 'standard_im', 'standard_mm', 'saving'), currency('USD')]],
   ['var-hs', [same('scenario_set', `'historical'`), ...isNull('roll_shock', 'delta_shock', 'risk_matrix_margin', 'scan_risk', 'som', 'standard_im', 'standard_mm', 'saving'), currency('USD')]],
   ['var-mc', [same('scenario_set', `'monte-carlo'`), ...isNull('roll_shock', 'delta_shock', 'risk_matrix_margin', 'scan_risk', 'som', 'standard_im', 'standard_mm', 'saving'), currency('USD')]],
-  ['standard', [same('standard_im', 'r.im'), same('standard_mm', 'r.mm'), same('saving', 'r.im - r.im'),
+  ['standard', [same('standard_im', 'r.im'), same('standard_mm', 'r.mm'), same('saving', nan('r.im - r.im')),
     ...isNull('scenario_set', 'worst_scenario', 'worst_case', 'roll_shock', 'delta_shock', 'risk_matrix_margin', 'scan_risk', 'som', 'var', 'es'), currency(null)]],
 ];
 const V2_TO_V3: string[] = [
@@ -96,7 +98,7 @@ const V2_TO_V3: string[] = [
     FROM margin_rows r WHERE ${V3_DERIVED.map(([m, c]) => `(r.model = '${m}' AND NOT (${c.join(' AND ')}))`).join(' OR ')}`,
   `SELECT CASE WHEN count(*) > 0 THEN error('${CANNOT_MIGRATE} ' || count(*) || ' summary_rows rows hold a margin_ratio, available or saving other than mm / equity, equity − im, standard_im − im') END
     FROM summary_rows r WHERE NOT (${same('margin_ratio', `CASE WHEN r.equity > 0 THEN r.mm / r.equity ELSE 'Infinity'::DOUBLE END`)}
-      AND ${same('available', 'r.equity - r.im')} AND ${same('saving', 'r.standard_im - r.im')})`,
+      AND ${same('available', 'r.equity - r.im')} AND ${same('saving', nan('r.standard_im - r.im'))})`,
   ...['margin_calls', 'top_margin_consumers', 'pm_saving_by_underlying', 'worst_scenarios_by_frequency', 'account_margin', 'account_summary'].map((v) => `DROP VIEW IF EXISTS ${v}`),
   ...V3_TABLES.map(([t, , extra]) => `CREATE TABLE ${t} (${V3_COMMON}, ${extra})`),
   ...V3_TABLES.map(([t, model, extra]) => `INSERT INTO ${t} SELECT ${namesOf(V3_COMMON)}, ${namesOf(extra)} FROM margin_rows WHERE model = '${model}' ORDER BY run_id`),

@@ -48,6 +48,7 @@ export async function openReport(file: string, readOnly = false): Promise<Report
   } catch (e) {
     const msg = (e as Error).message;
     if (/not a valid DuckDB database|database file.*(invalid|corrupt)/i.test(msg)) throw fileError(file, `is not a DuckDB database (${msg})`);
+    if (/conflicting lock|could not set lock/i.test(msg)) throw fileError(file, `is in use by another process (DuckDB lets one process write a file; ${msg.split('\n')[0]})`);
     throw new Error(`${file}: cannot open the DuckDB database: ${msg}`, { cause: e });
   }
   const connection = await instance.connect();

@@ -45,5 +45,12 @@ export interface SerializedError {
  * id 0), `hashes` the SHA-256 of each file of a `hash` request; `busyMs` = the worker's time on it.
  */
 export type ReportReply =
-  | { id: number; ok: true; value: number; hashes?: string[]; busyMs: number }
+  | {
+    id: number; ok: true; value: number; busyMs: number;
+    /** rows the request appended (0 for open, hash, commit, abort) */
+    rows: number;
+    hashes?: string[];
+    /** the open's reply (id 0), for a new report: the temporary file the run is built in */
+    partial?: string;
+  }
   | { id: number; ok: false; error: SerializedError; busyMs: number };

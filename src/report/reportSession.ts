@@ -7,6 +7,7 @@
  * failure (a refused file, a DuckDB error) is kept, rolls the run back, and is thrown by
  * `throwIfFailed` and `finish`.
  */
+import { rmSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { InputError } from '../errors.js';
 import { resolveWorker } from '../engine/workerPath.js';
@@ -43,6 +44,9 @@ export class ReportSession {
   private ended = false;
   /** the worker thread has stopped (terminated, or died): nothing sent now would be answered */
   private exited = false;
+  /** a new report's temporary file (the worker removes it on abort; this side does if the worker died) */
+  private partial: string | null = null;
+  private committed = false;
   private readonly opened: Promise<number>;
 
   /**
@@ -67,7 +71,8 @@ export class ReportSession {
     this.pending.delete(r.id);
     if (r.ok) {
       if (r.hashes) this.hashes.set(r.id, r.hashes);
-      else if (r.id !== 0) { this.rowsWritten += r.value; this.onRows?.(this.rowsWritten); }
+      if (r.partial) this.partial = r.partial;
+      if (r.rows > 0) { this.rowsWritten += r.rows; this.onRows?.(this.rowsWritten); }
       p?.resolve(r.value);
     } else {
       const e = revive(r.error);
@@ -130,6 +135,7 @@ export class ReportSession {
       void this.send('symbols', {});
       void this.send('runRow', { meta });
       const runId = await this.send('commit', {});
+      this.committed = true;
       this.throwIfFailed();
       return runId;
     } catch (e) {
@@ -151,5 +157,10 @@ export class ReportSession {
     if (this.ended) return;
     this.ended = true;
     await this.worker.terminate();
+    // a new report's temporary file, when the worker could not remove it (it died, or was stopped mid-way)
+    if (!this.committed && this.partial) {
+      rmSync(this.partial, { force: true });
+      rmSync(`${this.partial}.wal`, { force: true });
+    }
   }
 }

@@ -53,14 +53,15 @@ async function handle(req: ReportRequest): Promise<void> {
   let reply: ReportReply;
   if (req.op === 'abort') {
     await fail(new Error('aborted'));
-    reply = { id: req.id, ok: true, value: 0, busyMs: performance.now() - t0 };
+    reply = { id: req.id, ok: true, value: 0, rows: 0, busyMs: performance.now() - t0 };
   } else if (failure) {
     reply = { id: req.id, ok: false, error: failure, busyMs: 0 };
   } else {
     try {
       const v = await apply(req);
-      reply = typeof v === 'number' ? { id: req.id, ok: true, value: v, busyMs: performance.now() - t0 }
-        : { id: req.id, ok: true, value: 0, hashes: v, busyMs: performance.now() - t0 };
+      const busyMs = performance.now() - t0;
+      reply = typeof v !== 'number' ? { id: req.id, ok: true, value: 0, rows: 0, hashes: v, busyMs }
+        : { id: req.id, ok: true, value: v, rows: req.op === 'commit' ? 0 : v, busyMs };
     } catch (e) {
       await fail(e);
       reply = { id: req.id, ok: false, error: failure!, busyMs: performance.now() - t0 };
@@ -72,7 +73,10 @@ async function handle(req: ReportRequest): Promise<void> {
 // open at once (creating or migrating the schema) while the main thread loads the inputs
 const t0 = performance.now();
 let chain: Promise<void> = RunWriter.open(dbFile, engineVersion).then(
-  (w) => { writer = w; port.postMessage({ id: 0, ok: true, value: w.runId, busyMs: performance.now() - t0 } satisfies ReportReply); },
+  (w) => {
+    writer = w;
+    port.postMessage({ id: 0, ok: true, value: w.runId, rows: 0, busyMs: performance.now() - t0, partial: w.target !== dbFile ? w.target : undefined } satisfies ReportReply);
+  },
   async (e: unknown) => { await fail(e); port.postMessage({ id: 0, ok: false, error: failure!, busyMs: performance.now() - t0 } satisfies ReportReply); },
 );
 port.on('message', (req: ReportRequest) => { chain = chain.then(() => handle(req)); });

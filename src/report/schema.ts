@@ -66,6 +66,12 @@ export interface ModelStorage {
   currency: 'unit' | 'USD';
 }
 
+/**
+ * A derived amount as the engine stores amounts: NaN (DuckDB gives it for inf − inf, inf / inf) becomes
+ * NULL, as the writer writes every NaN (DuckDB's NaN equals NaN, so nullif catches it).
+ */
+export const nanToNull = (expr: string) => `nullif(${expr}, 'NaN'::DOUBLE)`;
+
 const NULLS = (...cols: string[]) => Object.fromEntries(cols.map((c) => [c, `NULL::${MARGIN_VALUE_COLUMNS.find(([n]) => n === c)![1].split(' ')[0]}`]));
 const COMMON = ['im', 'mm', 'equity', 'margin_ratio', 'available', 'status'] as const;
 
@@ -74,8 +80,8 @@ export const MODEL_STORAGE: Readonly<Record<ModelName, ModelStorage>> = {
     table: 'margin_deribit_pm',
     stored: [...COMMON, 'worst_scenario', 'worst_case', 'roll_shock', 'liquidity_addon', 'standard_im', 'standard_mm'],
     derived: {
-      scenario_set: `'deribit-pm'::scenario_family`, delta_shock: '0.0::DOUBLE', risk_matrix_margin: 'm.worst_case + m.roll_shock',
-      ...NULLS('scan_risk', 'som', 'var', 'es'), saving: 'm.standard_im - m.im',
+      scenario_set: `'deribit-pm'::scenario_family`, delta_shock: '0.0::DOUBLE', risk_matrix_margin: nanToNull('m.worst_case + m.roll_shock'),
+      ...NULLS('scan_risk', 'som', 'var', 'es'), saving: nanToNull('m.standard_im - m.im'),
     },
     currency: 'unit',
   },
@@ -110,7 +116,7 @@ export const MODEL_STORAGE: Readonly<Record<ModelName, ModelStorage>> = {
     table: 'margin_standard',
     stored: [...COMMON, 'liquidity_addon'],
     derived: {
-      standard_im: 'm.im', standard_mm: 'm.mm', saving: 'm.im - m.im',
+      standard_im: 'm.im', standard_mm: 'm.mm', saving: nanToNull('m.im - m.im'),
       ...NULLS('scenario_set', 'worst_scenario', 'worst_case', 'roll_shock', 'delta_shock', 'risk_matrix_margin', 'scan_risk', 'som', 'var', 'es'),
     },
     currency: 'unit',
@@ -128,22 +134,22 @@ export const STANDARD_FROM_PM: Readonly<Record<string, string>> = {
   im: 'm.standard_im',
   mm: 'm.standard_mm',
   equity: 'm.equity',
-  margin_ratio: `CASE WHEN m.equity > 0 THEN m.standard_mm / m.equity ELSE 'Infinity'::DOUBLE END`,
-  available: 'm.equity - m.standard_im',
+  margin_ratio: nanToNull(`CASE WHEN m.equity > 0 THEN m.standard_mm / m.equity ELSE 'Infinity'::DOUBLE END`),
+  available: nanToNull('m.equity - m.standard_im'),
   status: `(CASE WHEN NOT coalesce(m.equity >= m.standard_mm, false) THEN 'liquidation' WHEN NOT coalesce(m.equity >= m.standard_im, false) THEN 'margin_call' ELSE 'ok' END)::margin_status`,
   liquidity_addon: 'm.liquidity_addon',
   standard_im: 'm.standard_im',
   standard_mm: 'm.standard_mm',
-  saving: 'm.standard_im - m.standard_im',
+  saving: nanToNull('m.standard_im - m.standard_im'),
 };
 
 /** The summary_rows columns after (run_id, model, account_id); margin_ratio, available and saving come from the view. */
 export const SUMMARY_STORED: readonly string[] = ['equity', 'im', 'mm', 'status', 'standard_im', 'standard_mm'];
 /** The view's expressions for the summary columns that are not stored (alias `s`). */
 export const SUMMARY_DERIVED: Readonly<Record<string, string>> = {
-  margin_ratio: `CASE WHEN s.equity > 0 THEN s.mm / s.equity ELSE 'Infinity'::DOUBLE END`,
-  available: 's.equity - s.im',
-  saving: 's.standard_im - s.im',
+  margin_ratio: nanToNull(`CASE WHEN s.equity > 0 THEN s.mm / s.equity ELSE 'Infinity'::DOUBLE END`),
+  available: nanToNull('s.equity - s.im'),
+  saving: nanToNull('s.standard_im - s.im'),
 };
 
 const typeOf = (cols: readonly (readonly [string, string])[], name: string) => cols.find(([n]) => n === name)![1];

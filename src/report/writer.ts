@@ -19,7 +19,7 @@ import { KIND_NAMES, OPTION_CALL, OPTION_PUT, SETTLEMENT_NAMES, type Market } fr
 import type { RejectedRow } from '../model/book.js';
 import { VOL_RULE_NAMES, type ScenarioSet } from '../scenarios/types.js';
 import { appendColumns, type AppendColumn } from './appendColumns.js';
-import { MODEL_NAMES, MODEL_STORAGE } from './schema.js';
+import { MODEL_NAMES, MODEL_STORAGE, nanToNull } from './schema.js';
 import { closeReport, ensureSchema, openReport, type ReportHandle } from './openReport.js';
 import type { AccountSummary } from '../margin/summary.js';
 import type { RunRecord, WriteOptions } from './types.js';
@@ -87,9 +87,12 @@ export class RunWriter {
   /** the run's deribit-pm rows (once written), and standard rows waiting for them to be checked against */
   private deribitPm: MarginRows | null = null;
   private heldStandard: MarginRows | null = null;
+  /** how the run's standard rows were written: stored in margin_standard, derived (left to the view), or not at all */
+  private standard: 'none' | 'stored' | 'derived' = 'none';
   private closed = false;
 
-  private constructor(readonly dbFile: string, private readonly target: string, private readonly fresh: boolean,
+  /** `target`: the file DuckDB writes, `dbFile` itself or (for a new report) the temporary `.partial-…` name */
+  private constructor(readonly dbFile: string, readonly target: string, private readonly fresh: boolean,
     private readonly handle: ReportHandle, readonly runId: number) {}
 
   /**
@@ -177,8 +180,10 @@ export class RunWriter {
       checkDerived(m);
       if (this.deribitPm) checkStandardFromPm(m, this.deribitPm);
       else this.heldStandard = m;
+      this.standard = 'derived';
       return Promise.resolve(m.count);
     }
+    if (m.model === 'standard') this.standard = 'stored';
     if (m.model === 'deribit-pm') {
       this.deribitPm = m;
       if (this.heldStandard) { checkStandardFromPm(this.heldStandard, m); this.heldStandard = null; }
@@ -203,7 +208,16 @@ export class RunWriter {
   }
 
   /** Appends the `runs` row. */
+  /**
+   * Appends the `runs` row. @throws Error when its models disagree with how the standard rows were
+   * written: the view derives standard rows for a run with deribit-pm rows and 'standard' among its
+   * models whenever margin_standard holds none, so such a run must have handed its standard rows over
+   * (and derived ones need 'standard' among the models to be given back).
+   */
   runRow(meta: RunMeta): Promise<void> {
+    const lists = meta.models.includes('standard');
+    if (this.standard === 'derived' && !lists) throw new Error(`${this.dbFile}: the run's standard rows are derived from its deribit-pm rows, but its models (${meta.models.join(', ')}) do not include standard`);
+    if (this.standard === 'none' && lists && this.deribitPm) throw new Error(`${this.dbFile}: the run lists standard among its models and has deribit-pm rows, but wrote no standard rows (the report would derive rows the run never computed)`);
     return writeRunRow(this.c, this.runId, meta);
   }
 
@@ -424,7 +438,7 @@ function checkDerived(m: MarginRows): void {
   };
   // monomorphic loops (one array type each): this runs over every row of every model
   const firstNotNaN = (a: Float64Array): number => { for (let r = 0; r < n; r++) { const x = a[r]!; if (x === x) return r; } return -1; };
-  const firstNot = (a: Float64Array, v: number): number => { for (let r = 0; r < n; r++) if (a[r] !== v) return r; return -1; };
+  const firstNot = (a: Float64Array, v: number): number => { for (let r = 0; r < n; r++) if (!Object.is(a[r], v)) return r; return -1; };
   const firstDiffering = (a: Float64Array, b: Float64Array): number => {
     for (let r = 0; r < n; r++) { const x = a[r]!; const y = b[r]!; if (x !== y && (x === x || y === y)) return r; }
     return -1;
@@ -447,10 +461,10 @@ function checkDerived(m: MarginRows): void {
     const v = m[field] as Float64Array;
     if (sql.startsWith('NULL::')) r = firstNotNaN(v);
     else if (sql === '0.0::DOUBLE') r = firstNot(v, 0);
-    else if (sql === 'm.worst_case + m.roll_shock') r = firstNotSum(v, m.worstCase, m.rollShock);
+    else if (sql === nanToNull('m.worst_case + m.roll_shock')) r = firstNotSum(v, m.worstCase, m.rollShock);
     else if (/^m\.[a-z_]+$/.test(sql)) r = firstDiffering(v, m[FIELD_OF[sql.slice(2)]!] as Float64Array);
     else throw new Error(`MODEL_STORAGE(${m.model}).${col}: no check for ${sql}`);
-    if (r >= 0) fail(r, col, v[r], sql.startsWith('NULL::') ? 'NULL' : sql.replace(/m\./g, ''));
+    if (r >= 0) fail(r, col, v[r], sql.startsWith('NULL::') ? 'NULL' : sql.replace(/nullif\((.*), 'NaN'::DOUBLE\)/, '$1').replace(/m\./g, ''));
   }
   // the currency of each row: the unit's own name, or USD
   const byCode = Int32Array.from(m.currencyNames, (name) => (spec.currency === 'USD' ? (name === 'USD' ? -2 : -3) : m.unitNames.indexOf(name)));

@@ -4,6 +4,7 @@
  * written this way and by writeRun gives the same tables; a failure in the worker, or an abort, leaves
  * the file exactly as it was (a new file is not created at all).
  */
+import { spawn } from 'node:child_process';
 import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -43,7 +44,10 @@ describe('a run written from the report thread', () => {
     feed(s, run);
     expect(await s.finish(runMetaOf(run))).toBe(1);
     expect(progress).toBe(s.rowsWritten);
-    expect(s.rowsWritten).toBeGreaterThan(run.accountKey.length);
+    // every appended row counted once (not the run id the COMMIT answers): all the tables but schema_meta
+    const counts = await reportState(viaSession);
+    const tableRows = Object.entries(counts).filter(([t]) => t !== 'max_run_id' && t !== 'schema_meta').reduce((n, [, v]) => n + v, 0);
+    expect(s.rowsWritten).toBe(tableRows);
     expect(await reportState(viaSession)).toEqual(await reportState(viaWriteRun));
     expect(await query(viaSession, TABLE_DUMP)).toEqual(await query(viaWriteRun, TABLE_DUMP));
     expect(await query(viaSession, 'SELECT * FROM account_summary ORDER BY model, account')).toEqual(await query(viaWriteRun, 'SELECT * FROM account_summary ORDER BY model, account'));
@@ -106,6 +110,38 @@ describe('failures leave the file as it was', () => {
     await expect(s.finish(runMetaOf(run))).rejects.toThrow(/the report worker exited .* before the run was committed/);
     await s.abort();
     expect(await reportState(f)).toEqual(before);
+  });
+
+  test('a new report whose thread dies leaves no file, not even the temporary one', async () => {
+    const fresh = join(dir, 'died-new.duckdb');
+    const run = sampleRun();
+    const s = new ReportSession(fresh, ENGINE_VERSION);
+    await s.ready();
+    feed(s, run);
+    expect(readdirSync(dir).filter((x) => x.startsWith('died-new'))).not.toEqual([]);
+    await (s as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    await expect(s.finish(runMetaOf(run))).rejects.toThrow(/exited/);
+    expect(readdirSync(dir).filter((x) => x.startsWith('died-new'))).toEqual([]);
+  });
+
+  test('a report another process has open is refused as bad input naming the file', async () => {
+    const f = join(dir, 'locked.duckdb');
+    await writeRun(f, sampleRun());
+    const holder = spawn(process.execPath, ['--input-type=module', '-e',
+      `const { DuckDBInstance } = await import(${JSON.stringify(import.meta.resolve('@duckdb/node-api'))}); const i = await DuckDBInstance.create(${JSON.stringify(f)}); await i.connect(); process.stdout.write('OPEN\\n'); setTimeout(() => {}, 60000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('OPEN')) resolve(); });
+        holder.on('exit', (code) => reject(new Error(`holder exited ${code}`)));
+      });
+      const s = new ReportSession(f, ENGINE_VERSION);
+      const err = await s.ready().catch((e: unknown) => e);
+      await s.abort();
+      expect(err).toBeInstanceOf(InputError);
+      expect((err as Error).message).toMatch(/locked\.duckdb: is in use by another process/);
+    } finally {
+      holder.kill('SIGKILL');
+    }
   });
 
   test('a file that is not a DuckDB database: InputError naming it (also from throwIfFailed), bytes unchanged', async () => {

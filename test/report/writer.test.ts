@@ -278,3 +278,22 @@ describe('standard rows derived from the deribit-pm rows (schema 4)', () => {
     }
   });
 });
+
+describe('the standard rows a run lists are the ones it wrote', () => {
+  test('a run listing standard, with deribit-pm rows but no standard rows, is refused (the view would invent them)', async () => {
+    const run = sampleRun();
+    run.models = ['deribit-pm', 'span', 'standard'];
+    const f = join(dir, 'no-standard.duckdb');
+    await expect(writeRun(f, run)).rejects.toThrow(/lists standard among its models and has deribit-pm rows, but wrote no standard rows/);
+    expect(existsSync(f)).toBe(false);
+  });
+
+  test('a derived amount that comes out NaN (infinite operands) reads as NULL, as stored amounts do', async () => {
+    const run = sampleRun();
+    run.margin[0]!.im[0] = Infinity;
+    run.margin[0]!.standardIm[0] = Infinity;
+    const f = join(dir, 'inf.duckdb');
+    await writeRun(f, run);
+    expect(await query(f, `SELECT saving FROM account_margin WHERE model = 'deribit-pm' AND account = 'alice' AND unit = 'BTC'`)).toEqual([{ saving: null }]);
+  });
+});
