@@ -106,6 +106,7 @@ describe('failures leave the file as it was', () => {
     const s = new ReportSession(f, ENGINE_VERSION);
     await s.ready();
     feed(s, run);
+    await s.hashFiles([]); // the queue has drained: the thread dies between appends, not inside DuckDB
     await (s as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
     await expect(s.finish(runMetaOf(run))).rejects.toThrow(/the report worker exited .* before the run was committed/);
     await s.abort();
@@ -118,6 +119,7 @@ describe('failures leave the file as it was', () => {
     const s = new ReportSession(fresh, ENGINE_VERSION);
     await s.ready();
     feed(s, run);
+    await s.hashFiles([]); // drained (see above)
     expect(readdirSync(dir).filter((x) => x.startsWith('died-new'))).not.toEqual([]);
     await (s as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
     await expect(s.finish(runMetaOf(run))).rejects.toThrow(/exited/);
