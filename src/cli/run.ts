@@ -24,7 +24,10 @@ Usage:
   --backend B         auto (default: webgpu, gl, cpu, chosen per phase by measurement), cpu, gl, webgpu
   --on-invalid M      fail (default: refuse the input, exit 2, nothing written) or skip (leave bad rows
                       out and record them in rejected_rows)
-  --db FILE           the report; runs accumulate in it, one transaction each
+  --db FILE           the report; runs accumulate in it, one transaction each (written by a thread of its
+                      own while the models compute; the file stays locked until the run ends)
+  --workers N         cpu pool size (default: one per core; a run of at most 1,024 scenarios that writes
+                      a report uses one less, leaving a core to the report's thread)
   --json              print a machine-readable summary instead of the table
   --quiet             no progress on stderr
 
