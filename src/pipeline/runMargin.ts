@@ -274,6 +274,10 @@ async function computeAndReport(opts: RunOptions, timer: PhaseTimer, scenarioMod
         return b!.aggregate(revalued.get(f)!, plan.groups, { ...plan.request, onProgress: update });
       }, plan.groups.groupCount, `aggregation (${m}, groups)`);
       const rows = await timer.time('margin', () => MARGIN_MODELS[m].assemble(inputs[k]!, plans[k]!, reduced));
+      // what only this model needed can go: its groups, its reduction, and its family's P&L when no later model uses it
+      delete plans[k];
+      delete reductions[k];
+      if (!scenarioModels.slice(k + 1).some((x) => FAMILY_OF[x] === f)) { pnl.delete(f); revalued.delete(f); }
       margin.push(rows);
       report?.margin(rows);
       const summary = await timer.time('margin', () => accountSummary(rows, standard, book, balances, market, shared));
