@@ -187,3 +187,20 @@ describe('runs are all or nothing', () => {
     await expect(runMargin({ marketDir: MARKET, positions: POSITIONS, balances: BALANCES, models: ['var-hs'], backend: 'cpu', onInvalid: 'fail' })).rejects.toThrow(/--history/);
   });
 });
+
+describe('rows left out under --on-invalid=skip reach the report from its thread', () => {
+  test('a bad position row is recorded in rejected_rows and the run is ok_with_rejected_rows', async () => {
+    const { writeMarket, writeBook } = await import('../fixtures/io/arrowTables.js');
+    const marketDir = writeMarket();
+    const f = writeBook(marketDir, (p) => { p.quantity!.values[3] = Number.NaN; });
+    const out = join(dir, 'skip.duckdb');
+    const o = await runMargin({ marketDir, positions: f.positions, balances: f.balances, models: ['deribit-pm'], backend: 'cpu', onInvalid: 'skip', db: out, workers: 1 });
+    expect(o.rejected.length).toBe(1);
+    expect(await query(out, `SELECT "row"::INTEGER AS "row", "column", value, rule FROM rejected_rows`)).toEqual([
+      { row: 3, column: 'quantity', value: 'NaN', rule: o.rejected[0]!.rule },
+    ]);
+    expect(await query(out, 'SELECT status FROM runs')).toEqual([{ status: 'ok_with_rejected_rows' }]);
+    const n = await query(out, `SELECT count(*)::INTEGER AS n FROM account_margin WHERE model = 'deribit-pm'`);
+    expect(n[0]!.n).toBe(o.margin.find((m) => m.model === 'deribit-pm')!.count);
+  }, 60_000);
+});
