@@ -53,6 +53,13 @@ export class Utf8Interner {
   private decoded: (string | undefined)[] = [];
   /** ids [0, pending) were adopted and are not in the hash table yet */
   private pending = 0;
+  /** what the last `find` computed: the key's hash and first 16 bytes, and the slot its probe ended on */
+  private keyHash = 0;
+  private key0 = 0;
+  private key1 = 0;
+  private key2 = 0;
+  private key3 = 0;
+  private keySlot = 0;
 
   /** `expected`: distinct strings to make room for up front (the table grows past it as needed). */
   constructor(expected = 1024) {
@@ -82,6 +89,15 @@ export class Utf8Interner {
   /** The id of `bytes[start, end)`, adding it when new. */
   intern(bytes: Uint8Array, start: number, end: number): number {
     if (this.pending > 0) this.materialize();
+    const id = this.find(bytes, start, end);
+    return id !== EMPTY ? id : this.add(bytes, start, end);
+  }
+
+  /**
+   * The id of `bytes[start, end)` in the hash table, or EMPTY; either way the key's hash and inline
+   * words and the slot the probe ended on are left in the `key*` fields (for `add` and `materialize`).
+   */
+  private find(bytes: Uint8Array, start: number, end: number): number {
     const len = end - start;
     const e16 = len < 16 ? end : start + 16;
     const k0 = word(bytes, start, e16);
@@ -91,6 +107,7 @@ export class Utf8Interner {
     let h = mix(mix(mix(mix(len, k0), k1), k2), k3);
     for (let i = start + 16; i < end; i += 4) h = mix(h, word(bytes, i, end));
     h = finish(h);
+    this.keyHash = h; this.key0 = k0; this.key1 = k1; this.key2 = k2; this.key3 = k3;
     const slots = this.slots;
     const mask = this.mask;
     let s = h & mask;
@@ -100,16 +117,17 @@ export class Utf8Interner {
       if (id === EMPTY) break;
       if (slots[base + 1] === h && slots[base + 2] === len && slots[base + 4] === k0 && slots[base + 5] === k1
         && slots[base + 6] === k2 && slots[base + 7] === k3) {
-        if (len <= 16) return id;
+        if (len <= 16) { this.keySlot = s; return id; }
         const a = slots[base + 3]!;
         const store = this.store;
         let i = 16;
         while (i < len && store[a + i] === bytes[start + i]) i++;
-        if (i === len) return id;
+        if (i === len) { this.keySlot = s; return id; }
       }
       s = (s + 1) & mask;
     }
-    return this.add(bytes, start, end, s, h, k0, k1, k2, k3);
+    this.keySlot = s;
+    return EMPTY;
   }
 
   /** The id of a JavaScript string, adding it when new. */
@@ -152,39 +170,14 @@ export class Utf8Interner {
       this.mask = size - 1;
     }
     const e = this.entries;
-    const store = this.store;
-    const slots = this.slots;
-    const mask = this.mask;
     for (let id = 0; id < n; id++) {
       const eb = id * W;
       const start = e[eb + 3]!;
-      const len = e[eb + 2]!;
-      const end = start + len;
-      const e16 = len < 16 ? end : start + 16;
-      const k0 = word(store, start, e16);
-      const k1 = word(store, start + 4, e16);
-      const k2 = word(store, start + 8, e16);
-      const k3 = word(store, start + 12, e16);
-      let h = mix(mix(mix(mix(len, k0), k1), k2), k3);
-      for (let i = start + 16; i < end; i += 4) h = mix(h, word(store, i, end));
-      h = finish(h);
-      e[eb + 1] = h; e[eb + 4] = k0; e[eb + 5] = k1; e[eb + 6] = k2; e[eb + 7] = k3;
-      let slot = h & mask;
-      let repeat = false;
-      for (;;) {
-        const sb = slot * W;
-        if (slots[sb] === EMPTY) break;
-        if (slots[sb + 1] === h && slots[sb + 2] === len && slots[sb + 4] === k0 && slots[sb + 5] === k1 && slots[sb + 6] === k2 && slots[sb + 7] === k3) {
-          const a = slots[sb + 3]!;
-          let i = 16;
-          while (i < len && store[a + i] === store[start + i]) i++;
-          if (i >= len) { repeat = true; break; }
-        }
-        slot = (slot + 1) & mask;
-      }
+      const repeat = this.find(this.store, start, start + e[eb + 2]!) !== EMPTY;
+      e[eb + 1] = this.keyHash; e[eb + 4] = this.key0; e[eb + 5] = this.key1; e[eb + 6] = this.key2; e[eb + 7] = this.key3;
       if (repeat) { e[eb] = -2; continue; } // kept as an id (its text decodes), never returned by a lookup
-      const sb = slot * W;
-      for (let k = 0; k < W; k++) slots[sb + k] = e[eb + k]!;
+      const sb = this.keySlot * W;
+      for (let k = 0; k < W; k++) this.slots[sb + k] = e[eb + k]!;
     }
   }
 
@@ -219,7 +212,9 @@ export class Utf8Interner {
     return v;
   }
 
-  private add(bytes: Uint8Array, start: number, end: number, slot: number, h: number, k0: number, k1: number, k2: number, k3: number): number {
+  /** Adds `bytes[start, end)` under the next id at the slot and key that `find` just left. */
+  private add(bytes: Uint8Array, start: number, end: number): number {
+    const slot = this.keySlot;
     const id = this.count++;
     if ((id + 1) * W > this.entries.length) {
       const bigger = new Int32Array(this.entries.length * 2);
@@ -235,8 +230,8 @@ export class Utf8Interner {
     this.store.set(bytes.subarray(start, end), this.storeLength);
     const e = this.entries;
     const eb = id * W;
-    e[eb] = id; e[eb + 1] = h; e[eb + 2] = len; e[eb + 3] = this.storeLength;
-    e[eb + 4] = k0; e[eb + 5] = k1; e[eb + 6] = k2; e[eb + 7] = k3;
+    e[eb] = id; e[eb + 1] = this.keyHash; e[eb + 2] = len; e[eb + 3] = this.storeLength;
+    e[eb + 4] = this.key0; e[eb + 5] = this.key1; e[eb + 6] = this.key2; e[eb + 7] = this.key3;
     const slots = this.slots;
     const sb = slot * W;
     for (let k = 0; k < W; k++) slots[sb + k] = e[eb + k]!;
