@@ -30,6 +30,15 @@ function feed(s: ReportSession, run: RunRecord): void {
   for (const x of run.summaries) s.summary(x);
 }
 
+/**
+ * Stops the session's thread once its queue has drained, i.e. between appends: terminating a worker
+ * inside a DuckDB call aborts the whole process.
+ */
+async function killBetweenAppends(s: ReportSession): Promise<void> {
+  await s.hashFiles([]);
+  await (s as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+}
+
 const TABLE_DUMP = `SELECT * FROM account_margin ORDER BY model, account, unit`;
 
 describe('a run written from the report thread', () => {
@@ -106,8 +115,7 @@ describe('failures leave the file as it was', () => {
     const s = new ReportSession(f, ENGINE_VERSION);
     await s.ready();
     feed(s, run);
-    await s.hashFiles([]); // the queue has drained: the thread dies between appends, not inside DuckDB
-    await (s as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    await killBetweenAppends(s);
     await expect(s.finish(runMetaOf(run))).rejects.toThrow(/the report worker exited .* before the run was committed/);
     await s.abort();
     expect(await reportState(f)).toEqual(before);
@@ -119,9 +127,8 @@ describe('failures leave the file as it was', () => {
     const s = new ReportSession(fresh, ENGINE_VERSION);
     await s.ready();
     feed(s, run);
-    await s.hashFiles([]); // drained (see above)
     expect(readdirSync(dir).filter((x) => x.startsWith('died-new'))).not.toEqual([]);
-    await (s as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    await killBetweenAppends(s);
     await expect(s.finish(runMetaOf(run))).rejects.toThrow(/exited/);
     expect(readdirSync(dir).filter((x) => x.startsWith('died-new'))).toEqual([]);
   });
