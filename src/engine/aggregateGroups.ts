@@ -9,21 +9,16 @@
  * any partition of the groups between workers gives the same bits.
  */
 import { heapReplaceRoot, sortTopLosses } from './topLosses.js';
+import type { GroupBook, ReduceRequest } from './types.js';
 
-/** Everything {@link aggregateGroups} reads and writes: columns, no per-group objects. */
-export interface AggregateColumns {
+/**
+ * Everything {@link aggregateGroups} reads and writes: columns, no per-group objects. The group columns
+ * are the GroupBook's (the range [g0, g1) says which groups), `topK` the ReduceRequest's.
+ */
+export interface AggregateColumns extends Omit<GroupBook, 'groupCount'>, Pick<ReduceRequest, 'topK'> {
   /** P&L matrix, row-major [row * scenarios + s] */
   pnl: Float64Array | Float32Array;
   scenarios: number;
-  groupStart: Int32Array;
-  row: Int32Array;
-  qty: Float64Array;
-  bucket: Int32Array;
-  buckets: number;
-  /** [s * buckets + b] */
-  weight: Float64Array;
-  pnlOffset: number;
-  topK: number;
   /** out, per group: max_s loss[s] (loss = −p, same currency as the rows × quantities) */
   worstLoss: Float64Array;
   /** out, per group: the first scenario attaining worstLoss (−1 when there are no scenarios) */
