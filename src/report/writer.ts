@@ -32,7 +32,6 @@ import type { RunRecord, WriteOptions } from './types.js';
  * nothing of the run is left in the file.
  */
 export async function writeRun(dbFile: string, run: RunRecord, options: WriteOptions = {}): Promise<{ runId: number }> {
-  checkShapes(run);
   const w = await RunWriter.open(dbFile, run.engineVersion);
   try {
     const done = (table: string, rows: number) => options.onTableWritten?.(table, rows);
@@ -268,13 +267,6 @@ function publish(from: string, to: string): void {
   }
 }
 
-
-function checkShapes(run: RunRecord): void {
-  const n = run.market.instruments.count;
-  if (run.modelValue.length !== n) throw new Error(`RunRecord.modelValue has ${run.modelValue.length} values for ${n} instruments`);
-  for (const m of run.margin) checkMarginShape(m, run.accountKey.length);
-  for (const s of run.summaries) checkSummaryShape(s, run.accountKey.length);
-}
 
 function checkMarginShape(m: MarginRows, accounts: number): void {
   if (accounts < 0) throw new Error(`MarginRows(${m.model}): written before the run's accounts`);
