@@ -21,6 +21,8 @@ import type { RunMeta } from './writer.js';
 
 type Op = ReportRequest extends infer R ? R extends { op: infer O } ? O : never : never;
 type Body<O extends Op> = Omit<Extract<ReportRequest, { op: O }>, 'id' | 'op'>;
+/** A successful reply. */
+type Answer = Extract<ReportReply, { ok: true }>;
 
 function revive(e: SerializedError): Error {
   if (e.violations) return new InputError(e.violations, e.message.split('\n')[0]);
@@ -38,8 +40,7 @@ export class ReportSession {
   busyMs = 0;
   private readonly worker: Worker;
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (v: number) => void; reject: (e: Error) => void }>();
-  private readonly hashes = new Map<number, string[]>();
+  private readonly pending = new Map<number, { resolve: (r: Answer) => void; reject: (e: Error) => void }>();
   private failure: Error | null = null;
   private ended = false;
   /** the worker thread has stopped (terminated, or died): nothing sent now would be answered */
@@ -47,7 +48,7 @@ export class ReportSession {
   /** a new report's temporary file (the worker removes it on abort; this side does if the worker died) */
   private partial: string | null = null;
   private committed = false;
-  private readonly opened: Promise<number>;
+  private readonly opened: Promise<Answer>;
 
   /**
    * Starts the worker, which opens (or creates) `dbFile` and begins the run's transaction.
@@ -70,10 +71,9 @@ export class ReportSession {
     const p = this.pending.get(r.id);
     this.pending.delete(r.id);
     if (r.ok) {
-      if (r.hashes) this.hashes.set(r.id, r.hashes);
       if (r.partial) this.partial = r.partial;
       if (r.rows > 0) { this.rowsWritten += r.rows; this.onRows?.(this.rowsWritten); }
-      p?.resolve(r.value);
+      p?.resolve(r);
     } else {
       const e = revive(r.error);
       this.failure ??= e;
@@ -87,12 +87,12 @@ export class ReportSession {
     this.pending.clear();
   }
 
-  private send<O extends Op>(op: O, body: Body<O>): Promise<number> {
+  private send<O extends Op>(op: O, body: Body<O>): Promise<Answer> {
     const refuse = (e: Error) => { const p = Promise.reject(e); p.catch(() => undefined); return p; }; // kept, thrown by finish
     if (this.ended || this.exited) return refuse(this.failure ?? new Error(`${this.dbFile}: the report session is closed`));
     if (this.failure && op !== 'abort') return refuse(this.failure);
     const id = this.nextId++;
-    const done = new Promise<number>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    const done = new Promise<Answer>((resolve, reject) => this.pending.set(id, { resolve, reject }));
     done.catch(() => undefined); // kept in `failure`; thrown by finish / throwIfFailed
     this.worker.postMessage({ id, op, ...body } as ReportRequest);
     return done;
@@ -104,18 +104,14 @@ export class ReportSession {
   }
 
   /** Waits until the file is open and the transaction begun; returns the run id. @throws its failure */
-  ready(): Promise<number> { return this.opened; }
+  async ready(): Promise<number> { return (await this.opened).value; }
 
   /**
    * Lowercase hex SHA-256 of each file, computed on the report's thread (streamed).
    * @throws the session's failure, or the read error
    */
   async hashFiles(files: string[]): Promise<string[]> {
-    const id = this.nextId;
-    await this.send('hash', { files });
-    const h = this.hashes.get(id)!;
-    this.hashes.delete(id);
-    return h;
+    return (await this.send('hash', { files })).hashes!;
   }
 
   scenarios(set: ScenarioSet): void { void this.send('scenarios', { set }); }
@@ -134,7 +130,7 @@ export class ReportSession {
     try {
       void this.send('symbols', {});
       void this.send('runRow', { meta });
-      const runId = await this.send('commit', {});
+      const runId = (await this.send('commit', {})).value;
       this.committed = true;
       this.throwIfFailed();
       return runId;
