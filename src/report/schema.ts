@@ -75,6 +75,19 @@ export const nanToNull = (expr: string) => `nullif(${expr}, 'NaN'::DOUBLE)`;
 const NULLS = (...cols: string[]) => Object.fromEntries(cols.map((c) => [c, `NULL::${MARGIN_VALUE_COLUMNS.find(([n]) => n === c)![1].split(' ')[0]}`]));
 const COMMON = ['im', 'mm', 'equity', 'margin_ratio', 'available', 'status'] as const;
 
+/** var-hs and var-mc store the same columns; only their table and scenario family differ. */
+function varStorage(table: string, family: Family): ModelStorage {
+  return {
+    table,
+    stored: [...COMMON, 'worst_scenario', 'worst_case', 'var', 'es', 'liquidity_addon'],
+    derived: {
+      scenario_set: `${sqlString(family)}::scenario_family`,
+      ...NULLS('roll_shock', 'delta_shock', 'risk_matrix_margin', 'scan_risk', 'som', 'standard_im', 'standard_mm', 'saving'),
+    },
+    currency: 'USD',
+  };
+}
+
 export const MODEL_STORAGE: Readonly<Record<ModelName, ModelStorage>> = {
   'deribit-pm': {
     table: 'margin_deribit_pm',
@@ -94,24 +107,8 @@ export const MODEL_STORAGE: Readonly<Record<ModelName, ModelStorage>> = {
     },
     currency: 'USD',
   },
-  'var-hs': {
-    table: 'margin_var_hs',
-    stored: [...COMMON, 'worst_scenario', 'worst_case', 'var', 'es', 'liquidity_addon'],
-    derived: {
-      scenario_set: `'historical'::scenario_family`,
-      ...NULLS('roll_shock', 'delta_shock', 'risk_matrix_margin', 'scan_risk', 'som', 'standard_im', 'standard_mm', 'saving'),
-    },
-    currency: 'USD',
-  },
-  'var-mc': {
-    table: 'margin_var_mc',
-    stored: [...COMMON, 'worst_scenario', 'worst_case', 'var', 'es', 'liquidity_addon'],
-    derived: {
-      scenario_set: `'monte-carlo'::scenario_family`,
-      ...NULLS('roll_shock', 'delta_shock', 'risk_matrix_margin', 'scan_risk', 'som', 'standard_im', 'standard_mm', 'saving'),
-    },
-    currency: 'USD',
-  },
+  'var-hs': varStorage('margin_var_hs', 'historical'),
+  'var-mc': varStorage('margin_var_mc', 'monte-carlo'),
   standard: {
     table: 'margin_standard',
     stored: [...COMMON, 'liquidity_addon'],
