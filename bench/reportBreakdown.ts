@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { parseArgs, optional } from '../src/cli/args.js';
 import { runMargin } from '../src/pipeline/runMargin.js';
 import { writeRun } from '../src/report/writer.js';
+import { accountEquityUsd } from '../src/margin/equity.js';
+import { optionValuesUsd } from '../src/margin/optionValue.js';
 import type { BackendChoice } from '../src/engine/types.js';
 import type { RunRecord } from '../src/report/types.js';
 import { ENGINE_VERSION } from '../src/pipeline/version.js';
@@ -27,7 +29,7 @@ async function main(argv: string[]): Promise<number> {
     startedAtMs: Date.now(), snapshotTimeMs: o.market.snapshotTimeMs, models: [...w.models, 'standard'], params: o.params, paramsHash: o.paramsHash,
     inputs: [], backends: o.backends, timingsMs: o.timingsMs, engineVersion: ENGINE_VERSION, market: o.market, modelValue: Float64Array.from(o.market.instruments.forward),
     scenarioSets: o.scenarioSets, accountKey: o.book.accountKey, margin: o.margin,
-    summaries: o.summaries,
+    accountEquityUsd: accountEquityUsd(o.book, o.balances, o.market, optionValuesUsd(o.market)),
     rejected: [],
   };
   const dir = join(CACHE_DIR, 'report');

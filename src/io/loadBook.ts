@@ -42,11 +42,6 @@ export interface LoadBookOptions {
    * instrument (naming its row and rule) rather than to one that is not in the snapshot.
    */
   rejectedInstruments?: ReadonlyMap<string, RejectedRow>;
-  /**
-   * Called with the final account keys (id order) as soon as they are known, before the book is built:
-   * runMargin hands them to the report thread early. Not called when loading fails before that point.
-   */
-  onAccounts?: (accountKey: string[]) => void;
 }
 
 /** The rule of a position whose instrument's row of instruments.arrow was left out (`row` its violation). */
@@ -117,7 +112,6 @@ export async function loadBook(market: Market, positionsFile: string, balancesFi
     for (let r = 0; r < account.length; r++) if (currency[r]! >= 0) used[account[r]!] = 1;
   }
   const { accountKey, remap } = accounts.finish(used);
-  opts.onAccounts?.(accountKey);
   for (const { account, instrument } of positions.chunks) {
     for (let r = 0; r < account.length; r++) account[r] = instrument[r]! >= 0 ? remap[account[r]!]! : -1;
   }

@@ -76,10 +76,20 @@ function standardUsd(standard: MarginRows, market: Market, A: number): [Float64A
 export function accountSummary(rows: MarginRows, standard: MarginRows, book: PositionBook, balances: Balances, market: Market,
   shared?: MarginShared): AccountSummary {
   if (shared) checkShared(shared, book, balances, market);
-  const A = book.accountCount;
+  const accountEquity = shared ? shared.accountEquityUsd() : accountEquityUsd(book, balances, market, optionValuesUsd(market));
+  return summarizeRows(rows, standard, accountEquity, market);
+}
+
+/**
+ * The account summary from what it is made of: one model's rows, the standard rows, each account's USD
+ * equity (accountEquityUsd; its length is the number of accounts) and the market's index prices
+ * (usdRates). Every USD sum starts at 0 and adds the rows in their order, `amount × rate` each: the
+ * report's account_summary view (schema.ts) derives the same numbers from the stored rows this way.
+ */
+export function summarizeRows(rows: MarginRows, standard: MarginRows, accountEquity: Float64Array, market: Market): AccountSummary {
+  const A = accountEquity.length;
   const perUnit = rows.model === 'deribit-pm' || rows.model === 'standard';
   const rate = usdRates(rows.currencyNames, market);
-  const accountEquity = shared ? shared.accountEquityUsd() : accountEquityUsd(book, balances, market, optionValuesUsd(market));
   const equityUsd = sharedFloat64(A); // the summary owns its columns
   if (!perUnit) equityUsd.set(accountEquity);
   const fallback = perUnit ? accountEquity : equityUsd;

@@ -196,23 +196,22 @@ async function computeAndReport(opts: RunOptions, timer: PhaseTimer, scenarioMod
     state.starting = createBackend(opts.backend, { workers: opts.workers ?? defaultWorkers(scenarios, opts.db !== undefined), expectedWork: { evaluations, scenarios } });
     state.starting.catch(() => undefined); // a start-up failure is reported where it is awaited
   }
-  // the instruments (with their model values) and, once known, the account keys go to the report
-  // thread while the book still loads
+  // the instruments (with their model values) go to the report thread while the book still loads
   const optionValues = optionValuesUsd(market);
   report?.instruments(market, modelValues(market, optionValues));
   const { book, balances, stats } = await timer.time('load', () => loadBook(market, opts.positions, opts.balances, {
-    onInvalid: opts.onInvalid, rejectedInstruments, onAccounts: (keys) => report?.accounts(keys),
+    onInvalid: opts.onInvalid, rejectedInstruments,
   }));
   const rejected = [...rejectedMarket, ...stats.rejected];
   report?.throwIfFailed(); // e.g. --db is not a DuckDB report: refused before the computation
 
   // ---- revaluation, aggregation, margin (per-run values shared by every model, standard and the summaries)
   const shared = createMarginShared(book, balances, market, params, optionValues);
+  // the account keys with their USD equity (account_summary derives the summaries from these and the margin rows)
+  if (report) report.accounts(book.accountKey, await timer.time('margin', () => shared.accountEquityUsd()));
   report?.rejected(rejected);
   const margin: MarginRows[] = [];
-  const summaries: AccountSummary[] = [];
   let standard: MarginRows;
-  let standardSummary: AccountSummary;
   let backend: Backend | null = null;
   const starting = state.starting;
   try {
@@ -228,8 +227,8 @@ async function computeAndReport(opts: RunOptions, timer: PhaseTimer, scenarioMod
     // 4 and deribit-pm its rows are only checked there, and the order measured the same either way).
     // The backend's work is then queued in model order: for each model, its family's revaluation (the
     // first time a model needs it), then its aggregation; a model's groups are built on this thread just
-    // before its work is queued. Meanwhile this thread builds the standard summary, yielding to the event
-    // loop between steps so that each finished backend step dispatches the next one at once.
+    // before its work is queued, yielding to the event loop between steps so that each finished backend
+    // step dispatches the next one at once.
     const inputs = scenarioModels.map((m): MarginInput => ({ book, balances, market, scenarios: sets.get(FAMILY_OF[m])!, params, shared }));
     const plans: ModelPlan[] = [];
     const pnl = new Map<Family, Promise<PnlMatrix>>();
@@ -254,8 +253,6 @@ async function computeAndReport(opts: RunOptions, timer: PhaseTimer, scenarioMod
       reductions.push(enqueue(async () => b!.aggregate(await pnl.get(f)!, plan.groups, { ...plan.request, onProgress: (d) => progress[k]?.(d) })));
       await yieldToEventLoop();
     }
-    standardSummary = await timer.time('margin', () => accountSummary(standard, standard, book, balances, market, shared));
-    report?.summary(standardSummary);
 
     if (pipelined && scenarioModels.length > 0) {
       // the rest of the first family's revaluation (the others run between the aggregations)
@@ -280,23 +277,26 @@ async function computeAndReport(opts: RunOptions, timer: PhaseTimer, scenarioMod
       if (!scenarioModels.slice(k + 1).some((x) => FAMILY_OF[x] === f)) { pnl.delete(f); revalued.delete(f); }
       margin.push(rows);
       report?.margin(rows);
-      const summary = await timer.time('margin', () => accountSummary(rows, standard, book, balances, market, shared));
-      summaries.push(summary);
-      report?.summary(summary);
     }
   } finally {
     await backend?.close();
   }
   margin.push(standard);
-  summaries.push(standardSummary);
+  // the account summaries (RunOutcome, the CLI's summary): the report does not store them (its
+  // account_summary view derives the same numbers from the margin rows), so with a report they are
+  // built while its thread writes the last rows and commits
+  const summarize = () => margin.map((rows) => accountSummary(rows, standard, book, balances, market, shared));
 
   const backends = phaseBackends(backend);
   const outcome: RunOutcome = {
     runId: null, db: opts.db ?? null, market, book, balances, stats, warnings, rejected, params, paramsHash: hash,
-    scenarioSets: [...sets.values()], margin, summaries, backends, backendReport: backend?.report ?? null, timingsMs: timer.timingsMs,
+    scenarioSets: [...sets.values()], margin, summaries: [], backends, backendReport: backend?.report ?? null, timingsMs: timer.timingsMs,
     reportBusyMs: null,
   };
-  if (!report) return outcome;
+  if (!report) {
+    outcome.summaries = await timer.time('margin', summarize);
+    return outcome;
+  }
 
   // ---- report: the run row, then COMMIT (everything else is appended by now, or nearly)
   const inputs = inputRecords(opts, market, stats, await hashing!);
@@ -315,12 +315,15 @@ async function computeAndReport(opts: RunOptions, timer: PhaseTimer, scenarioMod
   };
   // progress: rows written so far out of every row of the run (the COMMIT follows the last table)
   const totalRows = outcome.scenarioSets.reduce((n, x) => n + x.count * x.underlyings.length, 0) + market.instruments.count + rejected.length +
-    book.accountCount + margin.reduce((n, m) => n + m.count, 0) + summaries.reduce((n, x) => n + x.count, 0) +
+    book.accountCount + margin.reduce((n, m) => n + m.count, 0) +
     new Set(margin.flatMap((m) => m.unitNames)).size + 1;
   outcome.runId = await timer.time('report', (update) => {
     onReportProgress(update);
     update(report.rowsWritten);
-    return report.finish(meta);
+    const committed = report.finish(meta);
+    committed.catch(() => undefined); // awaited just below, after the summaries
+    outcome.summaries = summarize();
+    return committed;
   }, totalRows, 'report (rows written)');
   outcome.reportBusyMs = report.busyMs;
   return outcome;

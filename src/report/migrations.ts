@@ -116,7 +116,17 @@ const V2_TO_V3: string[] = [
  */
 const V3_TO_V4: string[] = [];
 
-export const MIGRATIONS: Migrations = { 1: V1_TO_V2, 2: V2_TO_V3, 3: V3_TO_V4 };
+/**
+ * Version 4 -> 5: accounts gains equity_usd and symbols usd_rate (NULL for the runs already there); new
+ * runs store no summary rows (account_summary derives them from those and the margin rows). Runs
+ * written before keep their summary_rows, which the view reads as before.
+ */
+const V4_TO_V5: string[] = [
+  'ALTER TABLE accounts ADD COLUMN equity_usd DOUBLE',
+  'ALTER TABLE symbols ADD COLUMN usd_rate DOUBLE',
+];
+
+export const MIGRATIONS: Migrations = { 1: V1_TO_V2, 2: V2_TO_V3, 3: V3_TO_V4, 4: V4_TO_V5 };
 
 /**
  * Brings a report at version `found` to `expected` (default SCHEMA_VERSION), recreating the views and

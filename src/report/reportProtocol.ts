@@ -1,10 +1,9 @@
 /**
  * Messages between reportSession.ts (main thread) and reportWorker.ts (the report's thread). Typed
  * arrays travel by structured clone: copied, or shared without a copy when they live in a
- * SharedArrayBuffer (margin rows and summaries do, see src/margin/rows.ts).
+ * SharedArrayBuffer (margin rows do, see src/margin/rows.ts).
  */
 import type { Violation } from '../errors.js';
-import type { AccountSummary } from '../margin/summary.js';
 import type { MarginRows } from '../margin/types.js';
 import type { RejectedRow } from '../model/book.js';
 import type { Market } from '../model/market.js';
@@ -22,9 +21,8 @@ export type ReportRequest = { id: number } & (
   | { op: 'scenarios'; set: ScenarioSet }
   | { op: 'instruments'; market: Market; modelValue: Float64Array }
   | { op: 'rejected'; rows: RejectedRow[] }
-  | { op: 'accounts'; accountKey: string[] }
+  | { op: 'accounts'; accountKey: string[]; equityUsd: Float64Array }
   | { op: 'margin'; rows: MarginRows; standardFromDeribitPm: boolean }
-  | { op: 'summary'; summary: AccountSummary }
   | { op: 'symbols' }
   | { op: 'runRow'; meta: RunMeta }
   | { op: 'hash'; files: string[] }

@@ -11,7 +11,6 @@ import { rmSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { InputError } from '../errors.js';
 import { resolveWorker } from '../engine/workerPath.js';
-import type { AccountSummary } from '../margin/summary.js';
 import type { MarginRows } from '../margin/types.js';
 import type { RejectedRow } from '../model/book.js';
 import type { Market } from '../model/market.js';
@@ -117,10 +116,9 @@ export class ReportSession {
   scenarios(set: ScenarioSet): void { void this.send('scenarios', { set }); }
   instruments(market: Market, modelValue: Float64Array): void { void this.send('instruments', { market, modelValue }); }
   rejected(rows: RejectedRow[]): void { void this.send('rejected', { rows }); }
-  accounts(accountKey: string[]): void { void this.send('accounts', { accountKey }); }
+  accounts(accountKey: string[], equityUsd: Float64Array): void { void this.send('accounts', { accountKey, equityUsd }); }
   /** One model's rows; `standardFromDeribitPm`: standard rows the report derives from this run's deribit-pm rows (RunWriter.margin). */
   margin(rows: MarginRows, standardFromDeribitPm = false): void { void this.send('margin', { rows, standardFromDeribitPm }); }
-  summary(summary: AccountSummary): void { void this.send('summary', { summary }); }
 
   /**
    * Writes the symbols and the run row, commits and closes (publishing a new file); returns the run id.

@@ -38,9 +38,8 @@ async function apply(req: ReportRequest): Promise<number | string[]> {
     case 'scenarios': return w.scenarios(req.set);
     case 'instruments': return w.instruments(req.market, req.modelValue);
     case 'rejected': return w.rejected(req.rows);
-    case 'accounts': return w.accounts(req.accountKey);
+    case 'accounts': return w.accounts(req.accountKey, req.equityUsd);
     case 'margin': return w.margin(req.rows, req.standardFromDeribitPm);
-    case 'summary': return w.summary(req.summary);
     case 'symbols': return w.symbols();
     case 'runRow': await w.runRow(req.meta); return 1;
     case 'commit': { const id = await w.commit(); writer = null; return id; }

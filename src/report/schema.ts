@@ -21,8 +21,12 @@ import { sqlString } from './sql.js';
  * 4: a run that has deribit-pm stores no `standard` rows: they are its deribit-pm rows' standard_im,
  *    standard_mm, equity and liquidity_addon (the same units, the same numbers), and the account_margin
  *    view derives them (STANDARD_FROM_PM). Same tables as 3; the view changes.
+ * 5: a run stores no summary rows: account_summary derives them from its margin rows, each account's
+ *    USD equity (new column accounts.equity_usd) and each unit's USD rate (new column symbols.usd_rate),
+ *    adding the rows in their stored order as src/margin/summary.ts does (SUMMARY_FROM_ROWS), so the
+ *    numbers are the engine's to the last bit. Runs written before keep their summary_rows.
  */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /** Values of the `model_name` enum, in code order (code = index). */
 export const MODEL_NAMES: readonly ModelName[] = ['deribit-pm', 'span', 'var-hs', 'var-mc', 'standard'];
@@ -149,6 +153,51 @@ export const SUMMARY_DERIVED: Readonly<Record<string, string>> = {
   saving: nanToNull('s.standard_im - s.im'),
 };
 
+/** Models whose rows are in their unit's own currency (coin or USDC), converted to USD by the unit's usd_rate; the others' rows are in USD. */
+export const PER_UNIT_MODELS: readonly ModelName[] = (Object.keys(MODEL_STORAGE) as ModelName[]).filter((m) => MODEL_STORAGE[m].currency === 'unit');
+
+/**
+ * The summary rows (run_id, model, account_id, then SUMMARY_STORED) of the runs that stored none
+ * (schema 5 on): one per account of the run and model of runs.models, derived from account_margin_ids
+ * exactly as src/margin/summary.ts (summarizeRows) computes them:
+ * - im, mm (and, for models in a unit's currency, equity): 0 plus each of the account's rows in their
+ *   stored order (row_order), `amount × usd_rate` (× 1 for rows in USD): the same additions in the same
+ *   order, so the same doubles; a NULL (the engine's NaN) makes the sum NULL; a NaN sum (∞ − ∞) is NULL;
+ * - an account without rows of the model: IM = MM = 0;
+ * - equity: the sum above for models in a unit's currency when the account has rows of the model, else
+ *   the account's USD equity (accounts.equity_usd);
+ * - status: the worst of the account's unit statuses for models in a unit's currency when it has rows,
+ *   else from equity, IM and MM (METHODOLOGY.md 5; NULL compares as below);
+ * - standard_im, standard_mm: the same sums over the account's `standard` rows.
+ */
+const usdSum = (col: string) => nanToNull(`0.0 + list_reduce(list(r.${col} * (CASE WHEN r.model IN (${PER_UNIT_MODELS.map(sqlString).join(', ')}) THEN y.usd_rate ELSE 1.0 END) ORDER BY r.row_order), (p, q) -> p + q)`);
+export const SUMMARY_FROM_ROWS = `SELECT v.run_id, v.model, v.account_id, v.equity, v.im, v.mm,
+            CASE WHEN v.worst IS NOT NULL THEN v.worst
+                 WHEN NOT coalesce(v.equity >= v.mm, false) THEN 'liquidation'::margin_status
+                 WHEN NOT coalesce(v.equity >= v.im, false) THEN 'margin_call'::margin_status
+                 ELSE 'ok'::margin_status END AS status,
+            v.standard_im, v.standard_mm
+          FROM (
+            WITH t AS (
+              SELECT r.run_id, r.model, r.account_id, max(r.status) AS worst,
+                ${usdSum('im')} AS im, ${usdSum('mm')} AS mm, ${usdSum('equity')} AS equity
+              FROM account_margin_ids r JOIN symbols y ON y.run_id = r.run_id AND y.symbol_id = r.unit_id
+              GROUP BY r.run_id, r.model, r.account_id
+            )
+            SELECT x.run_id, x.model, a.account_id,
+              CASE WHEN x.model IN (${PER_UNIT_MODELS.map(sqlString).join(', ')}) AND t.worst IS NOT NULL THEN t.equity ELSE a.equity_usd END AS equity,
+              CASE WHEN t.worst IS NULL THEN 0.0 ELSE t.im END AS im,
+              CASE WHEN t.worst IS NULL THEN 0.0 ELSE t.mm END AS mm,
+              CASE WHEN x.model IN (${PER_UNIT_MODELS.map(sqlString).join(', ')}) THEN t.worst END AS worst,
+              CASE WHEN sd.worst IS NULL THEN 0.0 ELSE sd.im END AS standard_im,
+              CASE WHEN sd.worst IS NULL THEN 0.0 ELSE sd.mm END AS standard_mm
+            FROM (SELECT run_id, unnest(models)::model_name AS model FROM runs q
+                  WHERE NOT EXISTS (SELECT 1 FROM summary_rows s WHERE s.run_id = q.run_id)) x
+            JOIN accounts a ON a.run_id = x.run_id
+            LEFT JOIN t ON t.run_id = x.run_id AND t.model = x.model AND t.account_id = a.account_id
+            LEFT JOIN t sd ON sd.run_id = x.run_id AND sd.model = 'standard' AND sd.account_id = a.account_id
+          ) v`;
+
 const typeOf = (cols: readonly (readonly [string, string])[], name: string) => cols.find(([n]) => n === name)![1];
 /** Tables, in creation order. Amounts are DOUBLE in the row's currency; NULL = does not apply. */
 export const TABLE_DDL: Record<string, string> = {
@@ -210,12 +259,14 @@ export const TABLE_DDL: Record<string, string> = {
   accounts: `CREATE TABLE accounts (
     run_id INTEGER NOT NULL,
     account_id INTEGER NOT NULL,
-    account VARCHAR NOT NULL
+    account VARCHAR NOT NULL,
+    equity_usd DOUBLE
   )`,
   symbols: `CREATE TABLE symbols (
     run_id INTEGER NOT NULL,
     symbol_id INTEGER NOT NULL,
-    symbol VARCHAR NOT NULL
+    symbol VARCHAR NOT NULL,
+    usd_rate DOUBLE
   )`,
   ...Object.fromEntries(Object.values(MODEL_STORAGE).map((m) => [m.table, `CREATE TABLE ${m.table} (
     run_id INTEGER NOT NULL,
@@ -242,29 +293,34 @@ ${SUMMARY_STORED.map((c) => `    ${c} ${typeOf(SUMMARY_VALUE_COLUMNS, c)}`).join
 const LATEST = '(SELECT max(run_id) FROM runs)';
 
 /**
- * Views, in creation order: account_margin and account_summary (every run, with the account, unit and
+ * Views, in creation order: account_margin_ids (every model's rows of every run by account and unit id,
+ * with their stored order), account_margin and account_summary (every run, with the account, unit and
  * currency names joined in), then the common questions, each answering for the latest run (the largest run_id).
  */
 export const VIEW_DDL: Record<string, string> = {
-  account_margin: `CREATE OR REPLACE VIEW account_margin AS
-    ${(Object.entries(MODEL_STORAGE) as Array<[ModelName, ModelStorage]>).map(([model, m]) => `SELECT m.run_id, ${sqlString(model)}::model_name AS model, a.account, u.symbol AS unit,
-      ${m.currency === 'unit' ? 'u.symbol' : `'USD'`} AS currency,
+  account_margin_ids: `CREATE OR REPLACE VIEW account_margin_ids AS
+    ${(Object.entries(MODEL_STORAGE) as Array<[ModelName, ModelStorage]>).map(([model, m]) => `SELECT m.run_id, ${sqlString(model)}::model_name AS model, m.account_id, m.unit_id, m.rowid AS row_order,
       ${MARGIN_VALUE_COLUMNS.map(([c]) => (m.stored.includes(c) ? `m.${c}` : `${m.derived[c]} AS ${c}`)).join(', ')}
-    FROM ${m.table} m
-    JOIN accounts a ON a.run_id = m.run_id AND a.account_id = m.account_id
-    JOIN symbols u ON u.run_id = m.run_id AND u.symbol_id = m.unit_id`).join('\n    UNION ALL\n    ')}
+    FROM ${m.table} m`).join('\n    UNION ALL\n    ')}
     UNION ALL
-    SELECT m.run_id, 'standard'::model_name AS model, a.account, u.symbol AS unit, u.symbol AS currency,
+    SELECT m.run_id, 'standard'::model_name AS model, m.account_id, m.unit_id, m.rowid AS row_order,
       ${MARGIN_VALUE_COLUMNS.map(([c]) => `${STANDARD_FROM_PM[c] ?? MODEL_STORAGE.standard.derived[c]} AS ${c}`).join(', ')}
     FROM margin_deribit_pm m
-    JOIN accounts a ON a.run_id = m.run_id AND a.account_id = m.account_id
-    JOIN symbols u ON u.run_id = m.run_id AND u.symbol_id = m.unit_id
     WHERE m.run_id IN (SELECT run_id FROM runs WHERE list_contains(models, 'standard'))
       AND m.run_id NOT IN (SELECT DISTINCT run_id FROM margin_standard)`,
+  account_margin: `CREATE OR REPLACE VIEW account_margin AS
+    SELECT r.run_id, r.model, a.account, u.symbol AS unit,
+      CASE WHEN r.model IN (${PER_UNIT_MODELS.map(sqlString).join(', ')}) THEN u.symbol ELSE 'USD' END AS currency,
+      ${MARGIN_VALUE_COLUMNS.map(([c]) => `r.${c}`).join(', ')}
+    FROM account_margin_ids r
+    JOIN accounts a ON a.run_id = r.run_id AND a.account_id = r.account_id
+    JOIN symbols u ON u.run_id = r.run_id AND u.symbol_id = r.unit_id`,
   account_summary: `CREATE OR REPLACE VIEW account_summary AS
     SELECT s.run_id, s.model, a.account, 'USD' AS currency,
       ${SUMMARY_VALUE_COLUMNS.map(([c]) => (SUMMARY_STORED.includes(c) ? `s.${c}` : `${SUMMARY_DERIVED[c]} AS ${c}`)).join(', ')}
-    FROM summary_rows s
+    FROM (SELECT run_id, model, account_id, ${SUMMARY_STORED.join(', ')} FROM summary_rows
+          UNION ALL
+          ${SUMMARY_FROM_ROWS}) s
     JOIN accounts a ON a.run_id = s.run_id AND a.account_id = s.account_id`,
   margin_calls: `CREATE OR REPLACE VIEW margin_calls AS
     SELECT run_id, model, account, unit, currency, status, equity, im, mm, margin_ratio,

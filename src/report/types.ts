@@ -2,7 +2,6 @@
  * The input of one report run: everything `writeRun` puts into the DuckDB report, in columns. Nothing
  * here is per-row objects except the rejected input rows (few) and the run's metadata (one).
  */
-import type { AccountSummary } from '../margin/summary.js';
 import type { MarginRows, ModelName } from '../margin/types.js';
 import type { Market } from '../model/market.js';
 import type { RejectedRow } from '../model/book.js';
@@ -29,7 +28,7 @@ export interface PhaseBackend {
 }
 
 /**
- * One run as the report stores it. Times are ms since the epoch, UTC. Margin and summary rows refer to
+ * One run as the report stores it. Times are ms since the epoch, UTC. Margin rows refer to
  * accounts by their dense PositionBook id; `accountKey[id]` is the key written to the report.
  */
 export interface RunRecord {
@@ -66,11 +65,10 @@ export interface RunRecord {
   /** one block of rows per model */
   margin: MarginRows[];
   /**
-   * per account across units, in USD, as `accountSummary` (src/margin/summary.ts) builds it; one block per
-   * model (may be empty). The report adds `available` = equity − IM and writes `savingUsd` as `saving`
-   * (= standard IM − IM by that type's definition). NaN amounts are written as SQL NULL.
+   * per account id: its equity in USD (accountEquityUsd, src/margin/equity.ts). The account summaries are
+   * not written: the account_summary view derives them from this and the margin rows (schema 5).
    */
-  summaries: AccountSummary[];
+  accountEquityUsd: Float64Array;
   /** input rows left out under --on-invalid=skip */
   rejected: RejectedRow[];
 }

@@ -19,9 +19,9 @@ import { KIND_NAMES, OPTION_CALL, OPTION_PUT, SETTLEMENT_NAMES, type Market } fr
 import type { RejectedRow } from '../model/book.js';
 import { VOL_RULE_NAMES, type ScenarioSet } from '../scenarios/types.js';
 import { appendColumns, type AppendColumn } from './appendColumns.js';
-import { MODEL_NAMES, MODEL_STORAGE, nanToNull } from './schema.js';
+import { MODEL_STORAGE, nanToNull } from './schema.js';
 import { closeReport, ensureSchema, openReport, type ReportHandle } from './openReport.js';
-import type { AccountSummary } from '../margin/summary.js';
+import { usdRates } from '../margin/summary.js';
 import type { RunRecord, WriteOptions } from './types.js';
 
 /**
@@ -40,14 +40,11 @@ export async function writeRun(dbFile: string, run: RunRecord, options: WriteOpt
     done('scenarios', rows);
     done('instruments', await w.instruments(run.market, run.modelValue));
     done('rejected_rows', await w.rejected(run.rejected));
-    done('accounts', await w.accounts(run.accountKey));
+    done('accounts', await w.accounts(run.accountKey, run.accountEquityUsd));
     rows = 0;
     const hasPm = run.margin.some((m) => m.model === 'deribit-pm');
     for (const m of run.margin) rows += await w.margin(m, hasPm && m.model === 'standard' && run.models.includes('standard'));
     done('account_margin', rows);
-    rows = 0;
-    for (const s of run.summaries) rows += await w.summary(s);
-    done('account_summary', rows);
     done('symbols', await w.symbols());
     await w.runRow(runMetaOf(run));
     done('runs', 1);
@@ -59,7 +56,7 @@ export async function writeRun(dbFile: string, run: RunRecord, options: WriteOpt
 }
 
 /** The `runs` row of a run: the RunRecord without its tables. */
-export type RunMeta = Omit<RunRecord, 'market' | 'modelValue' | 'scenarioSets' | 'accountKey' | 'margin' | 'summaries' | 'rejected'> & {
+export type RunMeta = Omit<RunRecord, 'market' | 'modelValue' | 'scenarioSets' | 'accountKey' | 'accountEquityUsd' | 'margin' | 'rejected'> & {
   /** what runs.scenario_sets records per family */
   scenarioSets: Array<Pick<ScenarioSet, 'family' | 'count' | 'underlyings' | 'meta'>>;
   /** input rows left out under --on-invalid=skip (status 'ok_with_rejected_rows' unless `status` says otherwise) */
@@ -68,21 +65,25 @@ export type RunMeta = Omit<RunRecord, 'market' | 'modelValue' | 'scenarioSets' |
 
 /** The RunMeta of a whole RunRecord. */
 export function runMetaOf(run: RunRecord): RunMeta {
-  const { market: _m, modelValue: _v, scenarioSets, accountKey: _a, margin: _g, summaries: _s, rejected, ...rest } = run;
+  const { market: _m, modelValue: _v, scenarioSets, accountKey: _a, accountEquityUsd: _e, margin: _g, rejected, ...rest } = run;
   return { ...rest, scenarioSets: scenarioSets.map(({ family, count, underlyings, meta }) => ({ family, count, underlyings, meta })), rejectedRows: rejected.length };
 }
 
 /**
  * One run being written: its transaction is open from `open` to `commit` (or `abort`), and its tables
  * are appended a block at a time as the caller has them. Calls must not overlap (each awaits the
- * previous); after a failure only `abort` may be called. Accounts come before any margin or summary
- * rows (their account ids are checked against them); instruments and accounts before `commit`.
+ * previous); after a failure only `abort` may be called. Accounts come before any margin rows (their
+ * account ids are checked against them); instruments before `symbols` (its index prices give the
+ * symbols' USD rates); instruments and accounts before `commit`. The account summaries are not written:
+ * the account_summary view derives them from the margin rows (schema 5).
  */
 export class RunWriter {
   private readonly symbolNames: string[] = [];
   private readonly symbolIndex = new Map<string, number>();
   private accountCount = -1;
   private instrumentCount = -1;
+  /** the run's market (from `instruments`): the index prices of the symbols' USD rates */
+  private market: Market | null = null;
   /** the run's deribit-pm rows (once written), and standard rows waiting for them to be checked against */
   private deribitPm: MarginRows | null = null;
   private heldStandard: MarginRows | null = null;
@@ -151,6 +152,7 @@ export class RunWriter {
     const n = market.instruments.count;
     if (modelValue.length !== n) throw new Error(`RunRecord.modelValue has ${modelValue.length} values for ${n} instruments`);
     this.instrumentCount = n;
+    this.market = market;
     return writeInstruments(this.c, this.runId, market, modelValue);
   }
 
@@ -159,10 +161,15 @@ export class RunWriter {
     return writeRejected(this.c, this.runId, rows);
   }
 
-  /** Appends the run's account keys (id = index); margin and summary rows may only name these ids. */
-  accounts(accountKey: string[]): Promise<number> {
+  /**
+   * Appends the run's account keys (id = index) with each account's USD equity (accountEquityUsd, one per
+   * key: what account_summary reports for models in USD and for accounts without rows); margin rows may
+   * only name these ids.
+   */
+  accounts(accountKey: string[], equityUsd: Float64Array): Promise<number> {
+    if (equityUsd.length !== accountKey.length) throw new Error(`accounts: ${equityUsd.length} USD equities for ${accountKey.length} accounts`);
     this.accountCount = accountKey.length;
-    return writeAccounts(this.c, this.runId, accountKey);
+    return writeAccounts(this.c, this.runId, accountKey, equityUsd);
   }
 
   /**
@@ -195,18 +202,15 @@ export class RunWriter {
     return writeMargin(this.c, this.runId, m, ids(m.unitNames));
   }
 
-  /** Appends one model's account summary (after `accounts`). */
-  summary(s: AccountSummary): Promise<number> {
-    checkSummaryShape(s, this.accountCount);
-    return writeSummary(this.c, this.runId, s);
-  }
-
-  /** Appends the unit names the margin rows used (once, after the last `margin`). */
+  /**
+   * Appends the unit names the margin rows used (once, after the last `margin`), each with its USD rate
+   * (usdRates: the index price of a coin, 1 for a cash currency) from the run's market.
+   */
   symbols(): Promise<number> {
-    return writeSymbols(this.c, this.runId, this.symbolNames);
+    if (this.symbolNames.length > 0 && !this.market) throw new Error(`${this.dbFile}: the symbols' USD rates need the run's instruments first`);
+    return writeSymbols(this.c, this.runId, this.symbolNames, this.market ? usdRates(this.symbolNames, this.market) : new Float64Array(0));
   }
 
-  /** Appends the `runs` row. */
   /**
    * Appends the `runs` row. @throws Error when its models disagree with how the standard rows were
    * written: the view derives standard rows for a run with deribit-pm rows and 'standard' among its
@@ -276,14 +280,6 @@ function checkMarginShape(m: MarginRows, accounts: number): void {
   for (let i = 0; i < m.count; i++) {
     const a = m.account[i]!;
     if (a < 0 || a >= accounts) throw new Error(`MarginRows(${m.model}) row ${i}: account id ${a} is not in accountKey (0..${accounts - 1})`);
-  }
-}
-
-function checkSummaryShape(s: AccountSummary, accounts: number): void {
-  if (accounts < 0) throw new Error(`AccountSummary(${s.model}): written before the run's accounts`);
-  for (let i = 0; i < s.count; i++) {
-    const a = s.account[i]!;
-    if (a < 0 || a >= accounts) throw new Error(`AccountSummary(${s.model}) row ${i}: account id ${a} is not in accountKey`);
   }
 }
 
@@ -369,16 +365,10 @@ async function writeRejected(c: DuckDBConnection, runId: number, rejected: Rejec
   return n;
 }
 
-function codeOf(names: readonly string[], name: string, what: string): number {
-  const i = names.indexOf(name);
-  if (i < 0) throw new Error(`unknown ${what} ${JSON.stringify(name)} (known: ${names.join(', ')})`);
-  return i;
-}
-
 const amount = (values: Float64Array): AppendColumn => ({ type: 'DOUBLE', values, nanIsNull: true });
 
-/** One `accounts` row per key of the run: the names account_margin and account_summary join in. */
-async function writeAccounts(c: DuckDBConnection, runId: number, accountKey: string[]): Promise<number> {
+/** One `accounts` row per key of the run, with its USD equity: the names account_margin and account_summary join in. */
+async function writeAccounts(c: DuckDBConnection, runId: number, accountKey: string[], equityUsd: Float64Array): Promise<number> {
   const n = accountKey.length;
   const ids = new Int32Array(n);
   for (let i = 0; i < n; i++) ids[i] = i;
@@ -386,11 +376,12 @@ async function writeAccounts(c: DuckDBConnection, runId: number, accountKey: str
     { type: 'INTEGER', values: constInt(n, runId) },
     { type: 'INTEGER', values: ids },
     { type: 'VARCHAR', value: (i) => accountKey[i]! },
+    amount(equityUsd),
   ], n);
   return n;
 }
 
-async function writeSymbols(c: DuckDBConnection, runId: number, names: string[]): Promise<number> {
+async function writeSymbols(c: DuckDBConnection, runId: number, names: string[], usdRate: Float64Array): Promise<number> {
   const n = names.length;
   if (n === 0) return 0;
   const ids = new Int32Array(n);
@@ -399,6 +390,7 @@ async function writeSymbols(c: DuckDBConnection, runId: number, names: string[])
     { type: 'INTEGER', values: constInt(n, runId) },
     { type: 'INTEGER', values: ids },
     { type: 'VARCHAR', value: (i) => names[i]! },
+    amount(usdRate),
   ], n);
   return n;
 }
@@ -526,30 +518,6 @@ async function writeMargin(c: DuckDBConnection, runId: number, m: MarginRows, un
     { type: 'INTEGER', values: m.account.length === n ? m.account : m.account.subarray(0, n) },
     { type: 'INTEGER', values: unit },
     ...spec.stored.map(value),
-  ], n);
-  return n;
-}
-
-/**
- * Summary rows into summary_rows (read through the account_summary view, which adds currency 'USD' and
- * computes margin_ratio, available = equity − IM and saving = standard IM − IM: SUMMARY_DERIVED); the
- * summary's own margin ratio and saving are checked to be exactly those.
- */
-async function writeSummary(c: DuckDBConnection, runId: number, s: AccountSummary): Promise<number> {
-  const n = s.count;
-  for (let i = 0; i < n; i++) {
-    if (s.status[i]! >= STATUS_NAMES.length) throw new Error(`AccountSummary(${s.model}) row ${i}: status code ${s.status[i]} is not one of ${STATUS_NAMES.join(', ')}`);
-    const eq = s.equityUsd[i]!;
-    if (!same(s.marginRatio[i]!, eq > 0 ? s.mmUsd[i]! / eq : Infinity)) throw new Error(`AccountSummary(${s.model}) row ${i}: margin ratio ${s.marginRatio[i]} is not mm / equity (${s.mmUsd[i]} / ${eq}) as the report computes it`);
-    if (!same(s.savingUsd[i]!, s.standardImUsd[i]! - s.imUsd[i]!)) throw new Error(`AccountSummary(${s.model}) row ${i}: saving ${s.savingUsd[i]} is not standard IM − IM as the report computes it`);
-  }
-  await appendColumns(c, 'summary_rows', [
-    { type: 'INTEGER', values: constInt(n, runId) },
-    { type: 'CODE8', values: new Uint8Array(n).fill(codeOf(MODEL_NAMES, s.model, 'model')) },
-    { type: 'INTEGER', values: s.account.length === n ? s.account : s.account.subarray(0, n) },
-    amount(s.equityUsd), amount(s.imUsd), amount(s.mmUsd),
-    { type: 'CODE8', values: s.status },
-    amount(s.standardImUsd), amount(s.standardMmUsd),
   ], n);
   return n;
 }

@@ -100,6 +100,29 @@ describe('a run of every model on the sample', () => {
     expect(rows[0]!.n).toBe(0);
   });
 
+  test.each(ALL_MODELS.map((m) => [m]))('%s: account_summary (derived by the view, none stored) is the engine\'s summary to the last bit', async (model) => {
+    expect(await query(db, 'SELECT count(*)::INTEGER AS n FROM summary_rows')).toEqual([{ n: 0 }]);
+    const k = outcome.margin.findIndex((m) => m.model === model);
+    const s = outcome.summaries[k]!;
+    expect(s.model).toBe(model);
+    const rows = await query(db, `SELECT s.account, s.equity, s.im, s.mm, s.margin_ratio, s.available, s.status::VARCHAR AS status, s.standard_im, s.standard_mm, s.saving
+      FROM account_summary s WHERE s.run_id = 1 AND s.model = '${model}'`);
+    expect(rows.length).toBe(s.count);
+    const byAccount = new Map(rows.map((r) => [r.account as string, r]));
+    const v = (x: number) => (Number.isNaN(x) ? null : x);
+    const names = ['ok', 'margin_call', 'liquidation'];
+    for (let a = 0; a < s.count; a++) {
+      const got = byAccount.get(outcome.book.accountKey[s.account[a]!]!)!;
+      const want: Record<string, unknown> = {
+        equity: v(s.equityUsd[a]!), im: v(s.imUsd[a]!), mm: v(s.mmUsd[a]!), margin_ratio: v(s.marginRatio[a]!), available: v(s.equityUsd[a]! - s.imUsd[a]!),
+        status: names[s.status[a]!], standard_im: v(s.standardImUsd[a]!), standard_mm: v(s.standardMmUsd[a]!), saving: v(s.savingUsd[a]!),
+      };
+      for (const [c, x] of Object.entries(want)) {
+        if (!Object.is(got[c], x)) throw new Error(`${model} account ${got.account}: ${c} is ${String(got[c])} in the report, ${String(x)} in the engine`);
+      }
+    }
+  });
+
   test('portfolio margin saves against standard margin on the sample', async () => {
     const rows = await query(db, `SELECT sum(saving) AS saving FROM account_summary WHERE model = 'deribit-pm'`);
     expect(rows[0]!.saving as number).toBeGreaterThan(0);

@@ -33,7 +33,7 @@ function copyOfBase(name: string): string {
 }
 
 describe('a run that throws mid-write is rolled back', () => {
-  test.each(['scenarios', 'instruments', 'rejected_rows', 'accounts', 'symbols', 'account_margin', 'account_summary', 'runs'])(
+  test.each(['scenarios', 'instruments', 'rejected_rows', 'accounts', 'symbols', 'account_margin', 'runs'])(
     'failure after appending %s leaves the database unchanged', async (table) => {
       const db = copyOfBase(`throw-${table}.duckdb`);
       const boom = new Error(`injected failure after ${table}`);

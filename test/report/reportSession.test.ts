@@ -13,7 +13,7 @@ import { ReportSession } from '../../src/report/reportSession.js';
 import { runMetaOf, writeRun } from '../../src/report/writer.js';
 import { ENGINE_VERSION } from '../../src/pipeline/version.js';
 import type { RunRecord } from '../../src/report/types.js';
-import { sampleRun } from './fixtures/sampleRun.js';
+import { sampleRun, sampleRunWithStandard } from './fixtures/sampleRun.js';
 import { query, reportState, rmTmp, tmpDir } from './helpers.js';
 
 let dir: string;
@@ -23,11 +23,11 @@ afterAll(() => rmTmp(dir));
 /** Feeds `run` to a session the way runMargin does (standard-first order does not matter to the tables). */
 function feed(s: ReportSession, run: RunRecord): void {
   for (const set of run.scenarioSets) s.scenarios(set);
-  s.accounts(run.accountKey);
-  s.rejected(run.rejected);
   s.instruments(run.market, run.modelValue);
-  for (const m of [...run.margin].reverse()) s.margin(m);
-  for (const x of run.summaries) s.summary(x);
+  s.accounts(run.accountKey, run.accountEquityUsd);
+  s.rejected(run.rejected);
+  const hasPm = run.margin.some((m) => m.model === 'deribit-pm');
+  for (const m of [...run.margin].reverse()) s.margin(m, hasPm && m.model === 'standard' && run.models.includes('standard'));
 }
 
 /**
@@ -45,18 +45,22 @@ describe('a run written from the report thread', () => {
   test('gives the same tables as writeRun, and counts its rows', async () => {
     const viaWriteRun = join(dir, 'a.duckdb');
     const viaSession = join(dir, 'b.duckdb');
-    await writeRun(viaWriteRun, sampleRun());
-    const run = sampleRun();
+    await writeRun(viaWriteRun, sampleRunWithStandard());
+    const run = sampleRunWithStandard();
     let progress = 0;
     const s = new ReportSession(viaSession, ENGINE_VERSION, (rows) => { progress = rows; });
     expect(await s.ready()).toBe(1);
     feed(s, run);
     expect(await s.finish(runMetaOf(run))).toBe(1);
     expect(progress).toBe(s.rowsWritten);
-    // every appended row counted once (not the run id the COMMIT answers): all the tables but schema_meta
+    // every row of the run counted once (not the run id the COMMIT answers): all the tables but schema_meta,
+    // and the standard rows the view derives from the deribit-pm rows (handed over, not stored)
     const counts = await reportState(viaSession);
     const tableRows = Object.entries(counts).filter(([t]) => t !== 'max_run_id' && t !== 'schema_meta').reduce((n, [, v]) => n + v, 0);
-    expect(s.rowsWritten).toBe(tableRows);
+    const derived = (await query(viaSession, `SELECT count(*)::INTEGER AS n FROM account_margin WHERE model = 'standard'`))[0]!.n as number;
+    expect(counts.margin_standard).toBe(0);
+    expect(derived).toBe(5);
+    expect(s.rowsWritten).toBe(tableRows + derived);
     expect(await reportState(viaSession)).toEqual(await reportState(viaWriteRun));
     expect(await query(viaSession, TABLE_DUMP)).toEqual(await query(viaWriteRun, TABLE_DUMP));
     expect(await query(viaSession, 'SELECT * FROM account_summary ORDER BY model, account')).toEqual(await query(viaWriteRun, 'SELECT * FROM account_summary ORDER BY model, account'));

@@ -58,11 +58,11 @@ describe('refused versions', () => {
 
 describe('migration', () => {
   test('an older report with a migration path is migrated, then accepts runs', async () => {
-    // a "previous version" report: the current layout without summary_rows.standard_mm
+    // a "previous version" report: the current layout without symbols.usd_rate
     const previous = SCHEMA_VERSION - 1;
     const f = await reportAtVersion('previous-migratable.duckdb', previous);
-    await sql(f, 'DROP VIEW top_margin_consumers; DROP VIEW account_summary; ALTER TABLE summary_rows DROP COLUMN standard_mm');
-    const migrations = { [previous]: ['ALTER TABLE summary_rows ADD COLUMN standard_mm DOUBLE'] };
+    await sql(f, 'DROP VIEW top_margin_consumers; DROP VIEW account_summary; ALTER TABLE symbols DROP COLUMN usd_rate');
+    const migrations = { [previous]: ['ALTER TABLE symbols ADD COLUMN usd_rate DOUBLE'] };
     const inst = await DuckDBInstance.create(f);
     const c = await inst.connect();
     await c.run('BEGIN TRANSACTION');
@@ -71,9 +71,10 @@ describe('migration', () => {
     c.closeSync(); inst.closeSync();
     expect(await query(f, 'SELECT version, engine_version FROM schema_meta')).toEqual([{ version: SCHEMA_VERSION, engine_version: 'test' }]);
     expect((await writeRun(f, sampleRun())).runId).toBe(2);
-    expect(await query(f, 'SELECT run_id, count(standard_mm)::INTEGER AS n FROM account_summary GROUP BY 1 ORDER BY 1'))
+    expect(await query(f, 'SELECT run_id, count(usd_rate)::INTEGER AS n FROM symbols GROUP BY 1 ORDER BY 1'))
       .toEqual([{ run_id: 1, n: 0 }, { run_id: 2, n: 3 }]);
-    expect((await query(f, 'SELECT count(*)::INTEGER AS n FROM top_margin_consumers'))[0]!.n).toBe(4);
+    // run 2's accounts under each of its models (deribit-pm, span)
+    expect((await query(f, 'SELECT count(*)::INTEGER AS n FROM top_margin_consumers'))[0]!.n).toBe(8);
   });
 
   test('a version-1 report (account strings in account_margin / account_summary tables) is migrated by the next run', async () => {
@@ -97,7 +98,8 @@ describe('migration', () => {
     // the old tables are gone, the views answer for the new run
     expect(await query(f, `SELECT table_name FROM duckdb_tables() WHERE table_name IN ('account_margin', 'account_summary')`)).toEqual([]);
     expect((await query(f, 'SELECT DISTINCT run_id FROM margin_calls'))).toEqual([{ run_id: 2 }]);
-    expect((await query(f, 'SELECT count(*)::INTEGER AS n FROM top_margin_consumers'))[0]!.n).toBe(4);
+    // run 2's four accounts under each of its models (deribit-pm, span): its summaries are derived (schema 5)
+    expect((await query(f, 'SELECT count(*)::INTEGER AS n FROM top_margin_consumers'))[0]!.n).toBe(8);
   });
 
   test('a version-2 report as the engine wrote it (all five models) is migrated and reads back identically', async () => {

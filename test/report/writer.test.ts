@@ -7,7 +7,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { writeRun } from '../../src/report/writer.js';
 import { REPORT_TABLES, REPORT_VIEWS, SCHEMA_VERSION } from '../../src/report/schema.js';
-import { SNAPSHOT_MS, sampleRun } from './fixtures/sampleRun.js';
+import { SNAPSHOT_MS, sampleRun, sampleRunWithStandard, standardFromPm } from './fixtures/sampleRun.js';
+import { summarizeRows } from '../../src/margin/summary.js';
+import { STATUS_NAMES, type MarginRows, type ModelName } from '../../src/margin/types.js';
+import type { RunRecord } from '../../src/report/types.js';
 import { query, rmTmp, tmpDir } from './helpers.js';
 
 let dir: string;
@@ -141,26 +144,117 @@ describe('account_margin', () => {
   });
 });
 
-describe('account_summary and rejected_rows', () => {
-  test('summary rows in USD with statuses and savings', async () => {
-    const rows = await query(db, `SELECT account, currency, status, margin_ratio, saving FROM account_summary WHERE run_id = 1 ORDER BY account`);
+describe('account_summary: derived from the margin rows (schema 5), the engine\'s numbers to the last bit', () => {
+  let f: string;
+  beforeAll(async () => {
+    f = join(dir, 'with-standard.duckdb');
+    await writeRun(f, sampleRunWithStandard());
+  });
+  test('no summary rows are stored; one summary row per account and model of the run', async () => {
+    expect(await query(f, 'SELECT count(*)::INTEGER AS n FROM summary_rows')).toEqual([{ n: 0 }]);
+    expect(await query(f, 'SELECT model, count(*)::INTEGER AS n, count(DISTINCT account)::INTEGER AS a FROM account_summary GROUP BY model ORDER BY model'))
+      .toEqual([{ model: 'deribit-pm', n: 4, a: 4 }, { model: 'span', n: 4, a: 4 }, { model: 'standard', n: 4, a: 4 }]);
+  });
+  test('deribit-pm: units converted at the index price (BTC 95,000, ETH 3,300, USDC 1), the worst unit status, saving against standard', async () => {
+    const rows = await query(f, `SELECT account, currency, equity, im, mm, status, margin_ratio, available, standard_im, saving
+      FROM account_summary WHERE model = 'deribit-pm' ORDER BY account`);
+    const aliceIm = 0.5 * 95_000 + 12_000;
+    const aliceStd = 0.9 * 95_000 + 15_000;
     expect(rows).toEqual([
-      { account: 'alice', currency: 'USD', status: 'margin_call', margin_ratio: 0.235, saving: 41_000 },
-      { account: 'bob', currency: 'USD', status: 'liquidation', margin_ratio: Infinity, saving: null },
-      { account: 'carol', currency: 'USD', status: 'ok', margin_ratio: 0, saving: 0 },
-      { account: "o'neil", currency: 'USD', status: 'margin_call', margin_ratio: 0.8, saving: 4_750 },
+      { account: 'alice', currency: 'USD', equity: 2 * 95_000 + 10_000, im: aliceIm, mm: 0.4 * 95_000 + 9_000, status: 'margin_call',
+        margin_ratio: (0.4 * 95_000 + 9_000) / (2 * 95_000 + 10_000), available: 2 * 95_000 + 10_000 - aliceIm, standard_im: aliceStd, saving: aliceStd - aliceIm },
+      { account: 'bob', currency: 'USD', equity: -0.1 * 95_000, im: 1.2 * 95_000, mm: 1 * 95_000, status: 'liquidation',
+        margin_ratio: Infinity, available: -0.1 * 95_000 - 1.2 * 95_000, standard_im: null, saving: null },
+      { account: 'carol', currency: 'USD', equity: 5 * 3_300, im: 0, mm: 0, status: 'ok', margin_ratio: 0, available: 5 * 3_300, standard_im: 0, saving: 0 },
+      { account: "o'neil", currency: 'USD', equity: 0.25 * 95_000, im: 0.3 * 95_000, mm: 0.2 * 95_000, status: 'margin_call',
+        margin_ratio: (0.2 * 95_000) / (0.25 * 95_000), available: 0.25 * 95_000 - 0.3 * 95_000, standard_im: 0.35 * 95_000, saving: 0.35 * 95_000 - 0.3 * 95_000 },
     ]);
   });
-  // [account, equity, im, mm, available, standard_im, standard_mm] from fixture summaryRows; available = equity − im
-  test.each([
-    ['alice', 200_000, 59_500, 47_000, 140_500, 100_500, 67_000],
-    ['bob', -9_500, 114_000, 95_000, -123_500, null, null],
-    ['carol', 16_500, 0, 0, 16_500, 0, 0],
-    ["o'neil", 23_750, 28_500, 19_000, -4_750, 33_250, 28_500],
-  ])('summary amounts of %s (available derived by the writer)', async (account, equity, im, mm, available, standardIm, standardMm) => {
-    const rows = await query(db, `SELECT equity, im, mm, available, standard_im, standard_mm FROM account_summary WHERE run_id = 1 AND account = '${account.replace(/'/g, "''")}'`);
-    expect(rows).toEqual([{ equity, im, mm, available, standard_im: standardIm, standard_mm: standardMm }]);
+  test('span: the account\'s USD equity against the sums of its rows; an account without rows has zero margin', async () => {
+    const rows = await query(f, `SELECT account, equity, im, mm, status FROM account_summary WHERE model = 'span' ORDER BY account`);
+    expect(rows).toEqual([
+      { account: 'alice', equity: 200_000, im: 50_000, mm: 45_000, status: 'ok' },
+      { account: 'bob', equity: -9_500, im: 120_000, mm: 100_000, status: 'liquidation' },
+      { account: 'carol', equity: 16_500, im: 0, mm: 0, status: 'ok' },
+      { account: "o'neil", equity: 23_750, im: 0, mm: 0, status: 'ok' },
+    ]);
   });
+  test.each(['deribit-pm', 'span', 'standard'] as const)('%s: every value is summarizeRows()\' (src/margin/summary.ts)', async (model) => {
+    const run = sampleRunWithStandard();
+    await expectSummaryOf(f, 1, run, model);
+  });
+  test('rows in any order, NaN, ±Infinity, −0, tiny and huge amounts: the view adds them as the engine does', async () => {
+    const run = edgeRun(20260125);
+    const g = join(dir, 'edge-summary.duckdb');
+    await writeRun(g, run);
+    for (const model of ['deribit-pm', 'span', 'standard'] as const) await expectSummaryOf(g, 1, run, model);
+  });
+});
+
+/** Checks account_summary of `model` in run `runId` of `file` against summarizeRows over `run`'s rows: every column, bit for bit (NULL = NaN). */
+async function expectSummaryOf(file: string, runId: number, run: RunRecord, model: ModelName): Promise<void> {
+  const std = run.margin.find((m) => m.model === 'standard')!;
+  const s = summarizeRows(run.margin.find((m) => m.model === model)!, std, run.accountEquityUsd, run.market);
+  const rows = await query(file, `SELECT a.account_id AS id, s.equity, s.im, s.mm, s.margin_ratio, s.available, s.status::VARCHAR AS status, s.standard_im, s.standard_mm, s.saving
+    FROM account_summary s JOIN accounts a ON a.run_id = s.run_id AND a.account = s.account WHERE s.run_id = ${runId} AND s.model = '${model}' ORDER BY id`);
+  const expected = Array.from({ length: s.count }, (_, a) => {
+    const v = (x: number) => (Number.isNaN(x) ? null : x);
+    return { id: a, equity: v(s.equityUsd[a]!), im: v(s.imUsd[a]!), mm: v(s.mmUsd[a]!), margin_ratio: v(s.marginRatio[a]!), available: v(s.equityUsd[a]! - s.imUsd[a]!),
+      status: STATUS_NAMES[s.status[a]!], standard_im: v(s.standardImUsd[a]!), standard_mm: v(s.standardMmUsd[a]!), saving: v(s.savingUsd[a]!) };
+  });
+  expect(rows.length).toBe(expected.length);
+  for (let a = 0; a < expected.length; a++) {
+    for (const [k, x] of Object.entries(expected[a]!)) {
+      const got = rows[a]![k];
+      if (!Object.is(got, x)) throw new Error(`account_summary(${model}) account ${a}: ${k} is ${String(got)}, summarizeRows gives ${String(x)}`);
+    }
+  }
+}
+
+/**
+ * sampleRun's market with 60 accounts and deribit-pm and span rows in shuffled order (an account's rows
+ * apart, two rows of one unit), amounts drawn from ordinary doubles and edge values; standard rows derived
+ * from the deribit-pm rows; a few accounts without rows, some NaN account equities.
+ */
+function edgeRun(seed: number): RunRecord {
+  let x = seed >>> 0;
+  const rnd = () => { x = (Math.imul(x, 1664525) + 1013904223) >>> 0; return x / 4_294_967_296; };
+  const EDGE = [0, -0, NaN, Infinity, -Infinity, 1e300, -1e300, 5e-324, 1e-300, 0.1, 0.2, 0.3];
+  const amount = () => (rnd() < 0.15 ? EDGE[Math.floor(rnd() * EDGE.length)]! : (rnd() - 0.3) * 10 ** Math.floor(rnd() * 12 - 4));
+  const A = 60;
+  const base = sampleRun();
+  const rowsOf = (model: 'deribit-pm' | 'span', n: number, units: string[]): MarginRows => {
+    const f = () => Float64Array.from({ length: n }, amount);
+    const account = Int32Array.from({ length: n }, () => Math.floor(rnd() * (A - 5)));
+    const unit = Int32Array.from({ length: n }, () => Math.floor(rnd() * units.length));
+    const worstCase = f();
+    const rollShock = f();
+    return {
+      model, count: n, account, unit, unitNames: units,
+      currency: model === 'span' ? new Int32Array(n) : Int32Array.from(unit), currencyNames: model === 'span' ? ['USD'] : units,
+      im: f(), mm: f(), equity: f(), marginRatio: f(), available: f(), status: Uint8Array.from({ length: n }, () => Math.floor(rnd() * 3)),
+      worstScenario: Int32Array.from({ length: n }, () => Math.floor(rnd() * 4) - 1), worstCase, rollShock,
+      deltaShock: new Float64Array(n).fill(model === 'deribit-pm' ? 0 : NaN),
+      riskMatrixMargin: model === 'deribit-pm' ? Float64Array.from({ length: n }, (_, r) => worstCase[r]! + rollShock[r]!) : new Float64Array(n).fill(NaN),
+      scanRisk: model === 'span' ? f() : new Float64Array(n).fill(NaN), som: model === 'span' ? f() : new Float64Array(n).fill(NaN),
+      var: new Float64Array(n).fill(NaN), es: new Float64Array(n).fill(NaN), liquidityAddon: f(),
+      standardIm: model === 'deribit-pm' ? f() : new Float64Array(n).fill(NaN), standardMm: model === 'deribit-pm' ? f() : new Float64Array(n).fill(NaN),
+    };
+  };
+  const pm = rowsOf('deribit-pm', 150, ['BTC', 'ETH', 'USDC']);
+  const span = rowsOf('span', 90, ['BTC', 'ETH']);
+  span.worstCase.fill(NaN);
+  span.rollShock.fill(NaN);
+  span.riskMatrixMargin.fill(NaN);
+  return {
+    ...base, models: ['deribit-pm', 'span', 'standard'], rejected: [],
+    accountKey: Array.from({ length: A }, (_, a) => `acct-${String(a).padStart(3, '0')}`),
+    accountEquityUsd: Float64Array.from({ length: A }, () => (rnd() < 0.05 ? NaN : amount())),
+    margin: [pm, span, standardFromPm(pm)],
+  };
+}
+
+describe('rejected_rows', () => {
   test('rejected rows keep file, row, column, value and rule (NULL value kept NULL)', async () => {
     expect(await query(db, 'SELECT file, "row"::INTEGER AS row, "column", value, rule FROM rejected_rows WHERE run_id = 1 ORDER BY file')).toEqual([
       { file: 'balances.arrow', row: 3, column: 'currency', value: null, rule: 'is required' },
@@ -181,7 +275,7 @@ describe('views answer for the latest run', () => {
     expect(rows[3]!.im_shortfall).toBe(2_000);
   });
   test('top_margin_consumers ranks accounts by USD IM', async () => {
-    const rows = await query(db, 'SELECT im_rank::INTEGER AS r, account, im, im_share FROM top_margin_consumers');
+    const rows = await query(db, `SELECT im_rank::INTEGER AS r, account, im, im_share FROM top_margin_consumers WHERE model = 'deribit-pm'`);
     expect(rows.map((r) => [r.r, r.account])).toEqual([[1, 'bob'], [2, 'alice'], [3, "o'neil"], [4, 'carol']]);
     expect(Math.abs((rows[0]!.im_share as number) - 114_000 / 202_000)).toBeLessThan(1e-12);
   });
@@ -223,33 +317,13 @@ describe('what a model table leaves out is checked against what the view gives b
     (run) => { run.margin[1]!.currencyNames = ['USDC', 'USDC']; }, /MarginRows\(span\) row 0: currency is USDC/));
   test('deribit-pm: a currency other than the unit', () => refused(
     (run) => { run.margin[0]!.currency[2] = 2; }, /MarginRows\(deribit-pm\) row 2: currency is USDC, .* as the unit/));
-  test('a summary margin ratio other than mm / equity, a saving other than standard IM − IM', async () => {
-    await refused((run) => { run.summaries[0]!.marginRatio[0] = 0.3; }, /AccountSummary\(deribit-pm\) row 0: margin ratio 0.3 is not mm \/ equity/);
-    await refused((run) => { run.summaries[0]!.savingUsd[3] = 1; }, /AccountSummary\(deribit-pm\) row 3: saving 1 is not standard IM − IM/);
-  });
 });
 
 describe('standard rows derived from the deribit-pm rows (schema 4)', () => {
-  /** the standard rows the engine would compute over pmRows()' units: its standard IM/MM, equity and add-on */
-  const standardOf = (run: ReturnType<typeof sampleRun>) => {
-    const pm = run.margin[0]!;
-    const n = pm.count;
-    const f = (g: (r: number) => number) => Float64Array.from({ length: n }, (_, r) => g(r));
-    const im = f((r) => pm.standardIm[r]!);
-    const mm = f((r) => pm.standardMm[r]!);
-    const eq = f((r) => pm.equity[r]!);
-    const status = Uint8Array.from({ length: n }, (_, r) => (!(eq[r]! >= mm[r]!) ? 2 : !(eq[r]! >= im[r]!) ? 1 : 0));
-    return {
-      ...pm, model: 'standard' as const, im, mm, equity: eq, marginRatio: f((r) => (eq[r]! > 0 ? mm[r]! / eq[r]! : Infinity)), available: f((r) => eq[r]! - im[r]!),
-      status, worstScenario: new Int32Array(n).fill(-1), worstCase: f(() => NaN), rollShock: f(() => NaN), deltaShock: f(() => NaN), riskMatrixMargin: f(() => NaN),
-      liquidityAddon: f((r) => pm.liquidityAddon[r]!), standardIm: im, standardMm: mm,
-    };
-  };
-
   test('with deribit-pm in the run none is stored and the view gives them back exactly', async () => {
     const run = sampleRun();
     run.models = ['deribit-pm', 'span', 'standard'];
-    const std = standardOf(run);
+    const std = standardFromPm(run.margin[0]!);
     run.margin.push(std);
     const f = join(dir, 'derived-standard.duckdb');
     await writeRun(f, run);
@@ -269,7 +343,7 @@ describe('standard rows derived from the deribit-pm rows (schema 4)', () => {
     for (const first of [false, true]) {
       const run = sampleRun();
       run.models = ['deribit-pm', 'span', 'standard'];
-      const std = standardOf(run);
+      const std = standardFromPm(run.margin[0]!);
       std.equity[2] = 7;
       if (first) run.margin.unshift(std); else run.margin.push(std);
       const f = join(dir, `bad-standard-${first}.duckdb`);
