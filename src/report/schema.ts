@@ -25,6 +25,8 @@ import { sqlString } from './sql.js';
  *    USD equity (new column accounts.equity_usd) and each unit's USD rate (new column symbols.usd_rate),
  *    adding the rows in their stored order as src/margin/summary.ts does (SUMMARY_FROM_ROWS), so the
  *    numbers are the engine's to the last bit. Runs written before keep their summary_rows.
+ *    margin_deribit_pm no longer stores im, margin_ratio, available and status: the view derives them
+ *    from worst_case, roll_shock, liquidity_addon, mm and equity (PM_IM, ratioSql, availableSql, statusSql).
  */
 export const SCHEMA_VERSION = 5;
 
@@ -76,6 +78,20 @@ export interface ModelStorage {
  */
 export const nanToNull = (expr: string) => `nullif(${expr}, 'NaN'::DOUBLE)`;
 
+/** METHODOLOGY.md 5 in SQL, exactly as src/margin/status.ts computes it (operands are SQL expressions). */
+/** marginRatio: `mm / equity`, +Infinity when equity ≤ 0 or NULL (the engine's NaN). */
+export const ratioSql = (mm: string, equity: string) => nanToNull(`CASE WHEN ${equity} > 0 THEN ${mm} / ${equity} ELSE 'Infinity'::DOUBLE END`);
+/** available: `equity − im`. */
+export const availableSql = (equity: string, im: string) => nanToNull(`${equity} - ${im}`);
+/** marginStatus: liquidation when not equity ≥ MM, margin_call when not equity ≥ IM (a NULL compares as below), else ok. */
+export const statusSql = (equity: string, im: string, mm: string) =>
+  `(CASE WHEN NOT coalesce(${equity} >= ${mm}, false) THEN 'liquidation' WHEN NOT coalesce(${equity} >= ${im}, false) THEN 'margin_call' ELSE 'ok' END)::margin_status`;
+/**
+ * deribit-pm's IM (schema 5 derives it): `(worst_case + roll_shock) + liquidity_addon`, the risk matrix
+ * margin plus the add-on, added in the engine's order (deribitPm.ts).
+ */
+export const PM_IM = nanToNull('(m.worst_case + m.roll_shock) + m.liquidity_addon');
+
 const NULLS = (...cols: string[]) => Object.fromEntries(cols.map((c) => [c, `NULL::${MARGIN_VALUE_COLUMNS.find(([n]) => n === c)![1].split(' ')[0]}`]));
 const COMMON = ['im', 'mm', 'equity', 'margin_ratio', 'available', 'status'] as const;
 
@@ -95,10 +111,11 @@ function varStorage(table: string, family: Family): ModelStorage {
 export const MODEL_STORAGE: Readonly<Record<ModelName, ModelStorage>> = {
   'deribit-pm': {
     table: 'margin_deribit_pm',
-    stored: [...COMMON, 'worst_scenario', 'worst_case', 'roll_shock', 'liquidity_addon', 'standard_im', 'standard_mm'],
+    stored: ['mm', 'equity', 'worst_scenario', 'worst_case', 'roll_shock', 'liquidity_addon', 'standard_im', 'standard_mm'],
     derived: {
+      im: PM_IM, margin_ratio: ratioSql('m.mm', 'm.equity'), available: availableSql('m.equity', PM_IM), status: statusSql('m.equity', PM_IM, 'm.mm'),
       scenario_set: `'deribit-pm'::scenario_family`, delta_shock: '0.0::DOUBLE', risk_matrix_margin: nanToNull('m.worst_case + m.roll_shock'),
-      ...NULLS('scan_risk', 'som', 'var', 'es'), saving: nanToNull('m.standard_im - m.im'),
+      ...NULLS('scan_risk', 'som', 'var', 'es'), saving: nanToNull(`m.standard_im - ${PM_IM}`),
     },
     currency: 'unit',
   },
@@ -135,9 +152,9 @@ export const STANDARD_FROM_PM: Readonly<Record<string, string>> = {
   im: 'm.standard_im',
   mm: 'm.standard_mm',
   equity: 'm.equity',
-  margin_ratio: nanToNull(`CASE WHEN m.equity > 0 THEN m.standard_mm / m.equity ELSE 'Infinity'::DOUBLE END`),
-  available: nanToNull('m.equity - m.standard_im'),
-  status: `(CASE WHEN NOT coalesce(m.equity >= m.standard_mm, false) THEN 'liquidation' WHEN NOT coalesce(m.equity >= m.standard_im, false) THEN 'margin_call' ELSE 'ok' END)::margin_status`,
+  margin_ratio: ratioSql('m.standard_mm', 'm.equity'),
+  available: availableSql('m.equity', 'm.standard_im'),
+  status: statusSql('m.equity', 'm.standard_im', 'm.standard_mm'),
   liquidity_addon: 'm.liquidity_addon',
   standard_im: 'm.standard_im',
   standard_mm: 'm.standard_mm',
@@ -148,8 +165,8 @@ export const STANDARD_FROM_PM: Readonly<Record<string, string>> = {
 export const SUMMARY_STORED: readonly string[] = ['equity', 'im', 'mm', 'status', 'standard_im', 'standard_mm'];
 /** The view's expressions for the summary columns that are not stored (alias `s`). */
 export const SUMMARY_DERIVED: Readonly<Record<string, string>> = {
-  margin_ratio: nanToNull(`CASE WHEN s.equity > 0 THEN s.mm / s.equity ELSE 'Infinity'::DOUBLE END`),
-  available: nanToNull('s.equity - s.im'),
+  margin_ratio: ratioSql('s.mm', 's.equity'),
+  available: availableSql('s.equity', 's.im'),
   saving: nanToNull('s.standard_im - s.im'),
 };
 
@@ -172,10 +189,7 @@ export const PER_UNIT_MODELS: readonly ModelName[] = (Object.keys(MODEL_STORAGE)
  */
 const usdSum = (col: string) => nanToNull(`0.0 + list_reduce(list(r.${col} * (CASE WHEN r.model IN (${PER_UNIT_MODELS.map(sqlString).join(', ')}) THEN y.usd_rate ELSE 1.0 END) ORDER BY r.row_order), (p, q) -> p + q)`);
 export const SUMMARY_FROM_ROWS = `SELECT v.run_id, v.model, v.account_id, v.equity, v.im, v.mm,
-            CASE WHEN v.worst IS NOT NULL THEN v.worst
-                 WHEN NOT coalesce(v.equity >= v.mm, false) THEN 'liquidation'::margin_status
-                 WHEN NOT coalesce(v.equity >= v.im, false) THEN 'margin_call'::margin_status
-                 ELSE 'ok'::margin_status END AS status,
+            coalesce(v.worst, ${statusSql('v.equity', 'v.im', 'v.mm')}) AS status,
             v.standard_im, v.standard_mm
           FROM (
             WITH t AS (

@@ -19,7 +19,7 @@ import { KIND_NAMES, OPTION_CALL, OPTION_PUT, SETTLEMENT_NAMES, type Market } fr
 import type { RejectedRow } from '../model/book.js';
 import { VOL_RULE_NAMES, type ScenarioSet } from '../scenarios/types.js';
 import { appendColumns, type AppendColumn } from './appendColumns.js';
-import { MODEL_STORAGE, nanToNull } from './schema.js';
+import { MODEL_STORAGE, PM_IM, availableSql, nanToNull, ratioSql, statusSql } from './schema.js';
 import { closeReport, ensureSchema, openReport, type ReportHandle } from './openReport.js';
 import { usdRates } from '../margin/summary.js';
 import type { RunRecord, WriteOptions } from './types.js';
@@ -406,6 +406,21 @@ const FIELD_OF: Readonly<Record<string, keyof MarginRows>> = {
 /** x and y are the same number, NaN included (what SQL NULL = NULL would not say). */
 const same = (x: number, y: number) => x === y || (x !== x && y !== y);
 
+/** deribit-pm's IM as the engine computes it: the risk matrix margin (worst_case + roll_shock) plus the add-on. */
+const pmIm = (m: MarginRows, r: number) => (m.worstCase[r]! + m.rollShock[r]!) + m.liquidityAddon[r]!;
+
+/**
+ * The derived columns given by a formula (MODEL_STORAGE, by their SQL): the value the view gives row r,
+ * computed as the engine computes it, and how a refusal names it.
+ */
+const FORMULAS: ReadonlyMap<string, { what: string; value(m: MarginRows, r: number): number }> = new Map([
+  [nanToNull('m.worst_case + m.roll_shock'), { what: 'worst_case + roll_shock', value: (m: MarginRows, r: number) => m.worstCase[r]! + m.rollShock[r]! }],
+  [PM_IM, { what: '(worst_case + roll_shock) + liquidity_addon', value: pmIm }],
+  [ratioSql('m.mm', 'm.equity'), { what: 'mm / equity (+inf when equity ≤ 0)', value: (m: MarginRows, r: number) => marginRatio(m.mm[r]!, m.equity[r]!) }],
+  [availableSql('m.equity', PM_IM), { what: 'equity − im', value: (m: MarginRows, r: number) => m.equity[r]! - pmIm(m, r) }],
+  [statusSql('m.equity', PM_IM, 'm.mm'), { what: 'the status of equity against mm and im', value: (m: MarginRows, r: number) => marginStatus(m.equity[r]!, pmIm(m, r), m.mm[r]!) }],
+]);
+
 /**
  * Checks that every value a model's table leaves out is what the account_margin view gives back for it
  * (MODEL_STORAGE): NULL columns hold NaN (worst_scenario −1), constants and copies hold exactly that
@@ -427,10 +442,6 @@ function checkDerived(m: MarginRows): void {
     for (let r = 0; r < n; r++) { const x = a[r]!; const y = b[r]!; if (x !== y && (x === x || y === y)) return r; }
     return -1;
   };
-  const firstNotSum = (a: Float64Array, b: Float64Array, c: Float64Array): number => {
-    for (let r = 0; r < n; r++) { const x = a[r]!; const y = b[r]! + c[r]!; if (x !== y && (x === x || y === y)) return r; }
-    return -1;
-  };
   for (const [col, sql] of Object.entries(spec.derived)) {
     const field = FIELD_OF[col];
     if (!field) continue; // saving, scenario_set: not carried by MarginRows
@@ -442,13 +453,21 @@ function checkDerived(m: MarginRows): void {
       if (r >= 0) fail(r, col, ws[r], 'NULL');
       continue;
     }
+    const formula = FORMULAS.get(sql);
+    if (formula) {
+      const v = m[field] as Float64Array | Uint8Array;
+      for (let i = 0; i < n; i++) {
+        const e = formula.value(m, i);
+        if (!same(v[i]!, e)) fail(i, col, v[i], `${formula.what} (${col === 'status' ? STATUS_NAMES[e] : e})`);
+      }
+      continue;
+    }
     const v = m[field] as Float64Array;
     if (sql.startsWith('NULL::')) r = firstNotNaN(v);
     else if (sql === '0.0::DOUBLE') r = firstNot(v, 0);
-    else if (sql === nanToNull('m.worst_case + m.roll_shock')) r = firstNotSum(v, m.worstCase, m.rollShock);
     else if (/^m\.[a-z_]+$/.test(sql)) r = firstDiffering(v, m[FIELD_OF[sql.slice(2)]!] as Float64Array);
     else throw new Error(`MODEL_STORAGE(${m.model}).${col}: no check for ${sql}`);
-    if (r >= 0) fail(r, col, v[r], sql.startsWith('NULL::') ? 'NULL' : sql.replace(/nullif\((.*), 'NaN'::DOUBLE\)/, '$1').replace(/m\./g, ''));
+    if (r >= 0) fail(r, col, v[r], sql.startsWith('NULL::') ? 'NULL' : sql.replace(/m\./g, ''));
   }
   // the currency of each row: the unit's own name, or USD
   const byCode = Int32Array.from(m.currencyNames, (name) => (spec.currency === 'USD' ? (name === 'USD' ? -2 : -3) : m.unitNames.indexOf(name)));

@@ -122,6 +122,29 @@ describe('migration', () => {
     expect(await query(f, `SELECT table_name FROM duckdb_tables() WHERE table_name = 'margin_rows'`)).toEqual([]);
   });
 
+  test('a report holding deribit-pm values version 5 would give back differently is refused, unchanged; consistent ones migrate', async () => {
+    for (const im of ['1.0', '1.3']) {
+      const f = join(dir, `v1-pm-im-${im}.duckdb`);
+      // o'neil's deribit-pm row: IM 1.0 is (0.75 + 0.05) + 0.2; 1.3 is not what version 5 derives
+      // (available and saving follow IM, as version 3 requires of saving)
+      const v1 = V1_REPORT_SQL.join(';\n');
+      const row = v1.slice(v1.indexOf("(1, 'deribit-pm', 'o''neil'"), v1.indexOf("(1, 'span', 'alice'"));
+      await sql(f, v1.replace(row, row.replace("'BTC', 'BTC', 1, 0.8, 0.9, 0.8::DOUBLE / 0.9::DOUBLE, 0.9::DOUBLE - 1.0::DOUBLE,",
+        `'BTC', 'BTC', ${im}, 0.8, 0.9, 0.8::DOUBLE / 0.9::DOUBLE, 0.9::DOUBLE - ${im}::DOUBLE,`).replace('1.5, 1.0, 0.5)', `1.5, 1.0, 1.5::DOUBLE - ${im}::DOUBLE)`)));
+      const before = await query(f, 'SELECT * FROM account_margin ORDER BY model, account, unit');
+      const err = await writeRun(f, sampleRun()).catch((e: unknown) => e);
+      if (im === '1.0') {
+        expect(err).toEqual({ runId: 2 });
+        expect(await query(f, 'SELECT * FROM account_margin WHERE run_id = 1 ORDER BY model, account, unit')).toEqual(before);
+        continue;
+      }
+      expect(err).toBeInstanceOf(InputError);
+      expect((err as Error).message).toMatch(new RegExp(`v1-pm-im-1\\.3\\.duckdb: report schema version 1 cannot be migrated to version ${SCHEMA_VERSION}: 1 margin_deribit_pm rows \\(first: run 1\\) hold an im other than \\(worst_case \\+ roll_shock\\) \\+ liquidity_addon`));
+      expect(await query(f, 'SELECT version FROM schema_meta')).toEqual([{ version: 1 }]);
+      expect(await query(f, 'SELECT * FROM account_margin ORDER BY model, account, unit')).toEqual(before);
+    }
+  });
+
   test('a report holding values version 3 would give back differently is refused (InputError naming the file), unchanged', async () => {
     const f = join(dir, 'v1-inconsistent.duckdb');
     // a span row with a standard margin (the engine never wrote one: version 3 does not store it)

@@ -9,6 +9,7 @@ import { writeRun } from '../../src/report/writer.js';
 import { REPORT_TABLES, REPORT_VIEWS, SCHEMA_VERSION } from '../../src/report/schema.js';
 import { SNAPSHOT_MS, sampleRun, sampleRunWithStandard, standardFromPm } from './fixtures/sampleRun.js';
 import { summarizeRows } from '../../src/margin/summary.js';
+import { fillStatus } from '../../src/margin/status.js';
 import { STATUS_NAMES, type MarginRows, type ModelName } from '../../src/margin/types.js';
 import type { RunRecord } from '../../src/report/types.js';
 import { query, rmTmp, tmpDir } from './helpers.js';
@@ -242,6 +243,9 @@ function edgeRun(seed: number): RunRecord {
     };
   };
   const pm = rowsOf('deribit-pm', 150, ['BTC', 'ETH', 'USDC']);
+  // what the report derives for deribit-pm: IM = (worst_case + roll_shock) + add-on, then ratio, available, status
+  for (let r = 0; r < pm.count; r++) pm.im[r] = (pm.worstCase[r]! + pm.rollShock[r]!) + pm.liquidityAddon[r]!;
+  fillStatus(pm);
   const span = rowsOf('span', 90, ['BTC', 'ETH']);
   span.worstCase.fill(NaN);
   span.rollShock.fill(NaN);
@@ -364,8 +368,12 @@ describe('the standard rows a run lists are the ones it wrote', () => {
 
   test('a derived amount that comes out NaN (infinite operands) reads as NULL, as stored amounts do', async () => {
     const run = sampleRun();
-    run.margin[0]!.im[0] = Infinity;
-    run.margin[0]!.standardIm[0] = Infinity;
+    const pm = run.margin[0]!;
+    pm.worstCase[0] = Infinity; // IM = (worst_case + roll_shock) + add-on = +inf, standard IM +inf: saving = inf − inf
+    pm.riskMatrixMargin[0] = Infinity;
+    pm.im[0] = Infinity;
+    pm.standardIm[0] = Infinity;
+    fillStatus(pm);
     const f = join(dir, 'inf.duckdb');
     await writeRun(f, run);
     expect(await query(f, `SELECT saving FROM account_margin WHERE model = 'deribit-pm' AND account = 'alice' AND unit = 'BTC'`)).toEqual([{ saving: null }]);
