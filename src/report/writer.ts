@@ -409,16 +409,50 @@ const same = (x: number, y: number) => x === y || (x !== x && y !== y);
 /** deribit-pm's IM as the engine computes it: the risk matrix margin (worst_case + roll_shock) plus the add-on. */
 const pmIm = (m: MarginRows, r: number) => (m.worstCase[r]! + m.rollShock[r]!) + m.liquidityAddon[r]!;
 
+/** A derived column given by a formula: the value the view gives row r (as the engine computes it), the first row that differs (−1: none), how a refusal names it. */
+interface Formula { what: string; value(m: MarginRows, r: number): number; firstDiffering(m: MarginRows): number }
+
 /**
- * The derived columns given by a formula (MODEL_STORAGE, by their SQL): the value the view gives row r,
- * computed as the engine computes it, and how a refusal names it.
+ * The derived columns given by a formula (MODEL_STORAGE), by their SQL. Each has its own loop (this runs
+ * over every row of every block on the report thread, in the run's tail: one monomorphic loop per
+ * formula, not a call per row).
  */
-const FORMULAS: ReadonlyMap<string, { what: string; value(m: MarginRows, r: number): number }> = new Map([
-  [nanToNull('m.worst_case + m.roll_shock'), { what: 'worst_case + roll_shock', value: (m: MarginRows, r: number) => m.worstCase[r]! + m.rollShock[r]! }],
-  [PM_IM, { what: '(worst_case + roll_shock) + liquidity_addon', value: pmIm }],
-  [ratioSql('m.mm', 'm.equity'), { what: 'mm / equity (+inf when equity ≤ 0)', value: (m: MarginRows, r: number) => marginRatio(m.mm[r]!, m.equity[r]!) }],
-  [availableSql('m.equity', PM_IM), { what: 'equity − im', value: (m: MarginRows, r: number) => m.equity[r]! - pmIm(m, r) }],
-  [statusSql('m.equity', PM_IM, 'm.mm'), { what: 'the status of equity against mm and im', value: (m: MarginRows, r: number) => marginStatus(m.equity[r]!, pmIm(m, r), m.mm[r]!) }],
+const FORMULAS: ReadonlyMap<string, Formula> = new Map<string, Formula>([
+  [nanToNull('m.worst_case + m.roll_shock'), {
+    what: 'worst_case + roll_shock', value: (m, r) => m.worstCase[r]! + m.rollShock[r]!,
+    firstDiffering: ({ count: n, riskMatrixMargin: x, worstCase: wc, rollShock: rs }) => {
+      for (let r = 0; r < n; r++) { const a = x[r]!; const b = wc[r]! + rs[r]!; if (a !== b && (a === a || b === b)) return r; }
+      return -1;
+    },
+  }],
+  [PM_IM, {
+    what: '(worst_case + roll_shock) + liquidity_addon', value: pmIm,
+    firstDiffering: ({ count: n, im: x, worstCase: wc, rollShock: rs, liquidityAddon: liq }) => {
+      for (let r = 0; r < n; r++) { const a = x[r]!; const b = (wc[r]! + rs[r]!) + liq[r]!; if (a !== b && (a === a || b === b)) return r; }
+      return -1;
+    },
+  }],
+  [ratioSql('m.mm', 'm.equity'), {
+    what: 'mm / equity (+inf when equity ≤ 0)', value: (m, r) => marginRatio(m.mm[r]!, m.equity[r]!),
+    firstDiffering: ({ count: n, marginRatio: x, mm, equity }) => {
+      for (let r = 0; r < n; r++) { const a = x[r]!; const b = marginRatio(mm[r]!, equity[r]!); if (a !== b && (a === a || b === b)) return r; }
+      return -1;
+    },
+  }],
+  [availableSql('m.equity', PM_IM), {
+    what: 'equity − im', value: (m, r) => m.equity[r]! - pmIm(m, r),
+    firstDiffering: ({ count: n, available: x, equity, worstCase: wc, rollShock: rs, liquidityAddon: liq }) => {
+      for (let r = 0; r < n; r++) { const a = x[r]!; const b = equity[r]! - ((wc[r]! + rs[r]!) + liq[r]!); if (a !== b && (a === a || b === b)) return r; }
+      return -1;
+    },
+  }],
+  [statusSql('m.equity', PM_IM, 'm.mm'), {
+    what: 'the status of equity against mm and im', value: (m, r) => marginStatus(m.equity[r]!, pmIm(m, r), m.mm[r]!),
+    firstDiffering: ({ count: n, status: x, equity, mm, worstCase: wc, rollShock: rs, liquidityAddon: liq }) => {
+      for (let r = 0; r < n; r++) if (x[r] !== marginStatus(equity[r]!, (wc[r]! + rs[r]!) + liq[r]!, mm[r]!)) return r;
+      return -1;
+    },
+  }],
 ]);
 
 /**
@@ -455,10 +489,10 @@ function checkDerived(m: MarginRows): void {
     }
     const formula = FORMULAS.get(sql);
     if (formula) {
-      const v = m[field] as Float64Array | Uint8Array;
-      for (let i = 0; i < n; i++) {
-        const e = formula.value(m, i);
-        if (!same(v[i]!, e)) fail(i, col, v[i], `${formula.what} (${col === 'status' ? STATUS_NAMES[e] : e})`);
+      r = formula.firstDiffering(m);
+      if (r >= 0) {
+        const e = formula.value(m, r);
+        fail(r, col, (m[field] as Float64Array | Uint8Array)[r], `${formula.what} (${col === 'status' ? STATUS_NAMES[e] : e})`);
       }
       continue;
     }

@@ -313,6 +313,14 @@ describe('what a model table leaves out is checked against what the view gives b
   test('deribit-pm: risk_matrix_margin other than worst_case + roll_shock', () => refused(
     (run) => { run.margin[0]!.riskMatrixMargin[3] = 99; },
     /MarginRows\(deribit-pm\) row 3: risk_matrix_margin is 99, .* gives risk_matrix_margin as worst_case \+ roll_shock/));
+  test('deribit-pm: an IM other than (worst_case + roll_shock) + liquidity_addon', () => refused(
+    (run) => { run.margin[0]!.im[1] = 12_001; },
+    /MarginRows\(deribit-pm\) row 1: im is 12001, .* gives im as \(worst_case \+ roll_shock\) \+ liquidity_addon \(12000\)/));
+  test('deribit-pm: a margin ratio, available or status that does not follow from equity, IM and MM', async () => {
+    await refused((run) => { run.margin[0]!.marginRatio[0] = 0.3; }, /MarginRows\(deribit-pm\) row 0: margin_ratio is 0.3, .* as mm \/ equity \(\+inf when equity ≤ 0\) \(0.2\)/);
+    await refused((run) => { run.margin[0]!.available[4] = 0; }, /MarginRows\(deribit-pm\) row 4: available is 0, .* as equity − im/);
+    await refused((run) => { run.margin[0]!.status[1] = 0; }, /MarginRows\(deribit-pm\) row 1: status is 0, .* as the status of equity against mm and im \(margin_call\)/);
+  });
   test('deribit-pm: a delta_shock other than 0', () => refused(
     (run) => { run.margin[0]!.deltaShock[1] = 0.5; }, /MarginRows\(deribit-pm\) row 1: delta_shock is 0.5/));
   test('span: a value in a column span does not store (standard_im)', () => refused(
