@@ -19,7 +19,12 @@ import { resolveWorker } from './workerPath.js';
 import { SCENARIO_BLOCK } from './aggregateGroups.js';
 import type { AggregateTask, RevalueTask } from './poolTasks.js';
 
-/** Tasks per worker a job is cut into (load balance against heavy-tailed groups). */
+/**
+ * Tasks per worker a job is cut into (load balance against heavy-tailed groups) when the pool has more
+ * than one worker. A pool of one worker runs each job as one task: nothing to balance, and each task
+ * boundary needs the main thread to hand the worker its next task (Piscina), which it cannot do while it
+ * computes (a model's groups, the standard margin): one task per job keeps the worker busy meanwhile.
+ */
 const TASKS_PER_WORKER = 8;
 /** Scenarios per revaluation tile. */
 const REVALUE_SCENARIO_TILE = 4096;
@@ -57,7 +62,7 @@ export class CpuBackend implements Backend {
     if (I === 0 || S === 0) return;
     const sTile = Math.min(S, REVALUE_SCENARIO_TILE);
     const sTiles = Math.ceil(S / sTile);
-    const iTiles = Math.max(1, Math.min(I, Math.ceil((this.workers * TASKS_PER_WORKER) / sTiles)));
+    const iTiles = Math.max(1, Math.min(I, Math.ceil(this.tasksPerJob / sTiles)));
     const iTile = Math.ceil(I / iTiles);
     const sab = (a: { buffer: ArrayBufferLike }) => a.buffer as SharedArrayBuffer;
     const base: Omit<RevalueTask, 'i0' | 'i1' | 's0' | 's1'> = {
@@ -95,11 +100,16 @@ export class CpuBackend implements Backend {
     };
     const jobs: Promise<unknown>[] = [];
     let done = 0;
-    for (const [g0, g1] of groupBlocks(groups.groupStart, G, this.workers * TASKS_PER_WORKER)) {
+    for (const [g0, g1] of groupBlocks(groups.groupStart, G, this.tasksPerJob)) {
       jobs.push(this.pool.run({ ...base, g0, g1 }).then(() => { done += g1 - g0; req.onProgress?.(done, G); }));
     }
     await Promise.all(jobs);
     return topLosses ? { worstLoss, worstScenario, topLosses } : { worstLoss, worstScenario };
+  }
+
+  /** How many tasks a job is cut into (TASKS_PER_WORKER). */
+  private get tasksPerJob(): number {
+    return this.workers === 1 ? 1 : this.workers * TASKS_PER_WORKER;
   }
 
   async close(): Promise<void> {

@@ -16,9 +16,23 @@ import { sharedFor } from './shared.js';
 import { fillStatus } from './status.js';
 import type { MarginRows } from './types.js';
 
-/** A deribit-pm plan keeps its settlement units for assembly. */
+/** A deribit-pm plan keeps its settlement units for assembly, and what deribitPmPrepare computed. */
 export interface DeribitPmPlan extends ModelPlan {
   units: SettlementUnits;
+  prepared?: DeribitPmPrepared;
+}
+
+/** Per unit (group), what deribit-pm's rows take besides the reduced losses. */
+export interface DeribitPmPrepared {
+  /** the futures roll shock, in the unit's currency */
+  roll: Float64Array;
+  /** the liquidity add-on, in the unit's currency */
+  addon: Float64Array;
+  /** unit equity (equity.ts) */
+  equity: Float64Array;
+  /** standard IM and MM of the unit */
+  stdIm: Float64Array;
+  stdMm: Float64Array;
 }
 
 /**
@@ -73,27 +87,26 @@ export function deribitPmGroups(input: MarginInput): DeribitPmPlan {
 }
 
 /**
- * Rows of deribit-pm from the reduced worst losses, in the unit's currency (coin or USDC):
- * worst_case = max(0, worst loss); roll_shock = Σ_{futures, perpetuals} |q|·max(min_annualised_move,
- * annualised_move_risk·T) (T = 0 for perpetuals; parameters keyed by the unit currency: BTC, ETH,
- * USDC; × F in the USDC unit); delta_shock = 0 (not modelled); risk_matrix_margin = worst_case +
- * roll_shock; MM = mm_factor · rmm; IM = rmm + liquidity_addon; equity per unit (equity.ts); the
- * standard margin of the same unit in standardIm/standardMm; status. worstScenario is the set's id.
+ * What deribit-pm's rows need besides the reduced losses, per unit: roll_shock = Σ_{futures,
+ * perpetuals} |q|·max(min_annualised_move, annualised_move_risk·T) (T = 0 for perpetuals; parameters
+ * keyed by the unit currency: BTC, ETH, USDC; × F in the USDC unit), the liquidity add-on, the unit's
+ * equity (equity.ts) and its standard IM and MM. Computed once per plan (kept in `plan.prepared`):
+ * runMargin calls it while the backend aggregates, deribitPmAssemble otherwise.
  */
-export function deribitPmAssemble(input: MarginInput, plan: DeribitPmPlan, reduced: Reduced): MarginRows {
-  const { book, market, scenarios, params } = input;
+export function deribitPmPrepare(input: MarginInput, plan: DeribitPmPlan): DeribitPmPrepared {
+  if (plan.prepared) return plan.prepared;
+  const { book, market, params } = input;
   const shared = sharedFor(input);
   const ins = market.instruments;
   const U = market.underlyings.length;
   const units = plan.units;
   const G = units.count;
-  const rows = allocMarginRows('deribit-pm', G, units.names, units.names);
-  const equity = shared.unitEquity(units);
-  const [stdIm, stdMm] = shared.standardByUnit(units);
   const dp = params.deribitPm;
   const { groupStart, qty } = plan.groups;
   const entryPosition = plan.entryPosition;
   const liq = shared.liquidityTable();
+  const roll = new Float64Array(G);
+  const addon = new Float64Array(G);
   // roll-shock rates per unit currency code (BTC, ETH, …, USDC)
   const minMoves = units.names.map((n) => forUnderlying(dp.minAnnualisedMove, n));
   const moveRisks = units.names.map((n) => forUnderlying(dp.annualisedMoveRisk, n));
@@ -102,30 +115,54 @@ export function deribitPmAssemble(input: MarginInput, plan: DeribitPmPlan, reduc
     const coin = code < U;
     const minMove = minMoves[code];
     const moveRisk = moveRisks[code];
-    let roll = 0;
-    let addon = 0;
+    let r = 0;
+    let a = 0;
     for (let e = groupStart[g]; e < groupStart[g + 1]; e++) {
       const i = book.instrumentId[entryPosition[e]];
       const q = qty[e];
-      addon += liquidityAddonFromTable(liq, i, q, coin);
+      a += liquidityAddonFromTable(liq, i, q, coin);
       if (ins.kind[i] === KIND_OPTION) continue;
       const t = ins.kind[i] === KIND_PERPETUAL ? 0 : Math.max(ins.tYears[i], 0);
-      const r = Math.abs(q) * Math.max(minMove, moveRisk * t);
-      roll += coin ? r : r * ins.forward[i];
+      const x = Math.abs(q) * Math.max(minMove, moveRisk * t);
+      r += coin ? x : x * ins.forward[i];
     }
+    roll[g] = r;
+    addon[g] = a;
+  }
+  const [stdIm, stdMm] = shared.standardByUnit(units);
+  plan.prepared = { roll, addon, equity: shared.unitEquity(units), stdIm, stdMm };
+  return plan.prepared;
+}
+
+/**
+ * Rows of deribit-pm from the reduced worst losses, in the unit's currency (coin or USDC):
+ * worst_case = max(0, worst loss); roll_shock (deribitPmPrepare); delta_shock = 0 (not modelled);
+ * risk_matrix_margin = worst_case + roll_shock; MM = mm_factor · rmm; IM = rmm + liquidity_addon;
+ * equity per unit (equity.ts); the standard margin of the same unit in standardIm/standardMm; status.
+ * worstScenario is the set's id.
+ */
+export function deribitPmAssemble(input: MarginInput, plan: DeribitPmPlan, reduced: Reduced): MarginRows {
+  const { scenarios, params } = input;
+  const units = plan.units;
+  const G = units.count;
+  const rows = allocMarginRows('deribit-pm', G, units.names, units.names);
+  const { roll, addon, equity, stdIm, stdMm } = deribitPmPrepare(input, plan);
+  const mmFactor = params.deribitPm.mmFactor;
+  for (let g = 0; g < G; g++) {
+    const code = units.currency[g];
     const worst = Math.max(0, reduced.worstLoss[g]);
-    const rmm = worst + roll;
+    const rmm = worst + roll[g];
     rows.account[g] = units.account[g];
     rows.unit[g] = code;
     rows.currency[g] = code;
     rows.worstScenario[g] = worstScenarioId(plan, scenarios, reduced.worstScenario, g);
     rows.worstCase[g] = worst;
-    rows.rollShock[g] = roll;
+    rows.rollShock[g] = roll[g];
     rows.deltaShock[g] = 0;
     rows.riskMatrixMargin[g] = rmm;
-    rows.liquidityAddon[g] = addon;
-    rows.mm[g] = dp.mmFactor * rmm;
-    rows.im[g] = rmm + addon;
+    rows.liquidityAddon[g] = addon[g];
+    rows.mm[g] = mmFactor * rmm;
+    rows.im[g] = rmm + addon[g];
     rows.equity[g] = equity[g];
     rows.standardIm[g] = stdIm[g];
     rows.standardMm[g] = stdMm[g];

@@ -4,10 +4,10 @@
  */
 import type { GroupBook, PnlMatrix, Reduced, ReduceRequest } from '../engine/types.js';
 import type { Family } from '../scenarios/types.js';
-import { deribitPmAssemble, deribitPmGroups, type DeribitPmPlan } from './deribitPm.js';
+import { deribitPmAssemble, deribitPmGroups, deribitPmPrepare, type DeribitPmPlan } from './deribitPm.js';
 import type { MarginInput, ModelPlan } from './plan.js';
 import { aggregateReference } from './referenceAggregate.js';
-import { spanAssemble, spanGroups } from './span.js';
+import { spanAssemble, spanGroups, spanPrepare } from './span.js';
 import type { MarginRows } from './types.js';
 import { varAssemble, varGroups } from './var.js';
 
@@ -18,6 +18,12 @@ export interface MarginModel {
   /** the scenario family the model aggregates over */
   family: Family;
   groups(input: MarginInput): ModelPlan;
+  /**
+   * Computes, into the plan, what assembly needs besides the reduced losses (per-group add-ons, the
+   * shared per-run tables); optional and idempotent: assemble does it when it was not done. runMargin
+   * calls it while the backend aggregates.
+   */
+  prepare?(input: MarginInput, plan: ModelPlan): void;
   assemble(input: MarginInput, plan: ModelPlan, reduced: Reduced): MarginRows;
 }
 
@@ -26,9 +32,10 @@ export const MARGIN_MODELS: Record<ScenarioModelName, MarginModel> = {
     name: 'deribit-pm',
     family: 'deribit-pm',
     groups: deribitPmGroups,
+    prepare: (input, plan) => { deribitPmPrepare(input, plan as DeribitPmPlan); },
     assemble: (input, plan, reduced) => deribitPmAssemble(input, plan as DeribitPmPlan, reduced),
   },
-  span: { name: 'span', family: 'span', groups: spanGroups, assemble: spanAssemble },
+  span: { name: 'span', family: 'span', groups: spanGroups, prepare: (input, plan) => { spanPrepare(input, plan); }, assemble: spanAssemble },
   'var-hs': { name: 'var-hs', family: 'historical', groups: (input) => varGroups(input, 'var-hs'), assemble: varAssemble },
   'var-mc': { name: 'var-mc', family: 'monte-carlo', groups: (input) => varGroups(input, 'var-mc'), assemble: varAssemble },
 };

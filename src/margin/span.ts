@@ -99,46 +99,78 @@ export function spanGroups(input: MarginInput): ModelPlan {
   };
 }
 
+/** A span plan, with what spanPrepare computed. */
+export interface SpanPlan extends ModelPlan {
+  prepared?: SpanPrepared;
+}
+
+/** Per group (account, underlying), what span's rows take besides the reduced losses (USD). */
+export interface SpanPrepared {
+  /** SOM = som_rate · S_u · Σ_{short options of u} |q| */
+  som: Float64Array;
+  /** the liquidity add-on */
+  addon: Float64Array;
+}
+
 /**
- * Rows of span in USD: scan_risk = max(0, max_s w[s]·(−p[s])) (also reported as worst_case);
- * SOM = som_rate · S_u · Σ_{short options of u} |q|; MM = max(scan_risk, SOM);
- * IM = im_factor · MM + liquidity_addon (USD). Equity, margin ratio, available and status per account
- * (module comment). standardIm/standardMm NaN (standard units are settlement currencies).
+ * What span's rows need besides the reduced losses, per group: the short option minimum and the
+ * liquidity add-on. Computed once per plan (kept in `plan.prepared`): runMargin calls it while the
+ * backend aggregates, spanAssemble otherwise.
  */
-export function spanAssemble(input: MarginInput, plan: ModelPlan, reduced: Reduced): MarginRows {
-  const { book, market, scenarios, params } = input;
-  const shared = sharedFor(input);
+export function spanPrepare(input: MarginInput, plan: SpanPlan): SpanPrepared {
+  if (plan.prepared) return plan.prepared;
+  const { book, market, params } = input;
   const ins = market.instruments;
   const G = plan.groups.groupCount;
-  const rows = allocMarginRows('span', G, plan.unitNames, plan.currencyNames);
   const { groupStart, qty } = plan.groups;
-  const liq = shared.liquidityTable();
-  const sp = params.span;
+  const liq = sharedFor(input).liquidityTable();
+  const somRate = params.span.somRate;
+  const som = new Float64Array(G);
+  const addon = new Float64Array(G);
   for (let g = 0; g < G; g++) {
-    const u = plan.unit[g];
     let shortOptions = 0;
-    let addon = 0;
+    let a = 0;
     for (let e = groupStart[g]; e < groupStart[g + 1]; e++) {
       const p = plan.entryPosition[e];
       if (p < 0) continue;
       const i = book.instrumentId[p];
       const q = qty[e];
-      addon += liquidityAddonFromTable(liq, i, q, false);
+      a += liquidityAddonFromTable(liq, i, q, false);
       if (ins.kind[i] === KIND_OPTION && q < 0) shortOptions -= q;
     }
+    som[g] = somRate * market.indexPrice[plan.unit[g]] * shortOptions;
+    addon[g] = a;
+  }
+  plan.prepared = { som, addon };
+  return plan.prepared;
+}
+
+/**
+ * Rows of span in USD: scan_risk = max(0, max_s w[s]·(−p[s])) (also reported as worst_case);
+ * SOM and the add-on (spanPrepare); MM = max(scan_risk, SOM); IM = im_factor · MM + liquidity_addon
+ * (USD). Equity, margin ratio, available and status per account (module comment). standardIm/standardMm
+ * NaN (standard units are settlement currencies).
+ */
+export function spanAssemble(input: MarginInput, plan: SpanPlan, reduced: Reduced): MarginRows {
+  const { scenarios, params } = input;
+  const shared = sharedFor(input);
+  const G = plan.groups.groupCount;
+  const rows = allocMarginRows('span', G, plan.unitNames, plan.currencyNames);
+  const { som, addon } = spanPrepare(input, plan);
+  const imFactor = params.span.imFactor;
+  for (let g = 0; g < G; g++) {
     const scan = Math.max(0, reduced.worstLoss[g]);
-    const som = sp.somRate * market.indexPrice[u] * shortOptions;
-    const mm = Math.max(scan, som);
+    const mm = Math.max(scan, som[g]);
     rows.account[g] = plan.account[g];
-    rows.unit[g] = u;
+    rows.unit[g] = plan.unit[g];
     rows.currency[g] = 0;
     rows.worstScenario[g] = worstScenarioId(plan, scenarios, reduced.worstScenario, g);
     rows.worstCase[g] = scan;
     rows.scanRisk[g] = scan;
-    rows.som[g] = som;
-    rows.liquidityAddon[g] = addon;
+    rows.som[g] = som[g];
+    rows.liquidityAddon[g] = addon[g];
     rows.mm[g] = mm;
-    rows.im[g] = sp.imFactor * mm + addon;
+    rows.im[g] = imFactor * mm + addon[g];
   }
   fillAccountStatus(rows, shared.accountEquityUsd());
   return rows;

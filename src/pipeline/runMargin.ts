@@ -196,6 +196,19 @@ async function computeAndReport(opts: RunOptions, timer: PhaseTimer, scenarioMod
     state.starting = createBackend(opts.backend, { workers: opts.workers ?? defaultWorkers(scenarios, opts.db !== undefined), expectedWork: { evaluations, scenarios } });
     state.starting.catch(() => undefined); // a start-up failure is reported where it is awaited
   }
+  // a backend that computes off this thread (the cpu pool) revalues every family as soon as it is up,
+  // while the book loads: the revaluation needs only the market and the scenarios
+  const early = state.starting?.then((b) => {
+    if (!computesOffThread(b)) return null;
+    const out = new Map<Family, Promise<PnlMatrix>>();
+    for (const [f, set] of sets) {
+      const p = b.revalue(market, set, params);
+      p.catch(() => undefined); // awaited below
+      out.set(f, p);
+    }
+    return out;
+  });
+  early?.catch(() => undefined);
   // the instruments (with their model values) go to the report thread while the book still loads
   const optionValues = optionValuesUsd(market);
   report?.instruments(market, modelValues(market, optionValues));
@@ -218,44 +231,42 @@ async function computeAndReport(opts: RunOptions, timer: PhaseTimer, scenarioMod
     // 'backend': the start-up time left after the book loaded (the rest overlapped it)
     if (starting) backend = await timer.time('backend', () => starting);
     const b = backend;
-    // Pipelined when the backend computes off this thread (the cpu pool: its steps overlap this
-    // thread's work). A device driven from this thread (gl) would run each queued step synchronously
-    // between phases; it runs them in turn instead, each timed in its own phase.
-    const pipelined = b !== null && [b.report.phases?.revalue ?? b.report.chosen, b.report.phases?.aggregate ?? b.report.chosen].every((x) => x === 'cpu');
-    // Standard margin comes first (no P&L needed; measured with schema 3, where its rows were the report
-    // thread's first large block: A/B median 1.29 s against 1.34 s with it after the groups; with schema
-    // 4 and deribit-pm its rows are only checked there, and the order measured the same either way).
-    // The backend's work is then queued in model order: for each model, its family's revaluation (the
-    // first time a model needs it), then its aggregation; a model's groups are built on this thread just
-    // before its work is queued, yielding to the event loop between steps so that each finished backend
-    // step dispatches the next one at once.
+    // Pipelined when the backend computes off this thread (the cpu pool: its work overlaps this thread's).
+    // A device driven from this thread (gl) runs each step synchronously; it runs them in turn instead,
+    // each timed in its own phase.
+    const pipelined = b !== null && computesOffThread(b);
+    // Pipelined: every family's revaluation was handed to the pool as the backend started (`early`);
+    // each model's aggregation is handed over as soon as its groups are built (a pool of one worker runs
+    // each job as one task: cpuBackend.ts), so the pool computes while this thread builds the next
+    // model's groups. Then each model in
+    // turn is assembled and its rows sent to the report as soon as its aggregation is done; the standard
+    // margin (no P&L needed) comes after the first model's rows, so that those (the report thread's
+    // largest block) are written as early as possible.
+    const pnl = (pipelined ? await early : null) ?? new Map<Family, Promise<PnlMatrix>>();
     const inputs = scenarioModels.map((m): MarginInput => ({ book, balances, market, scenarios: sets.get(FAMILY_OF[m])!, params, shared }));
     const plans: ModelPlan[] = [];
-    const pnl = new Map<Family, Promise<PnlMatrix>>();
     const reductions: Array<Promise<Reduced>> = [];
     const progress: Array<((done: number) => void) | null> = scenarioModels.map(() => null);
-    let queue: Promise<unknown> = Promise.resolve();
-    const enqueue = <T>(step: () => Promise<T>): Promise<T> => {
-      const p = queue.then(step);
-      p.catch(() => undefined); // awaited below
-      queue = p.catch(() => undefined);
-      return p;
+    const computeStandard = async (): Promise<MarginRows> => {
+      const rows = await timer.time('margin', () => standardRows(book, balances, market, params, shared));
+      // with deribit-pm in the run the report derives the standard rows from its rows (schema 4): checked, not stored
+      report?.margin(rows, scenarioModels.includes('deribit-pm'));
+      return rows;
     };
-    standard = await timer.time('margin', () => standardRows(book, balances, market, params, shared));
-    // with deribit-pm in the run the report derives the standard rows from its rows (schema 4): checked, not stored
-    report?.margin(standard, scenarioModels.includes('deribit-pm'));
+    let std: MarginRows | null = null;
     for (const [k, m] of scenarioModels.entries()) {
       const plan = await timer.time('margin', () => MARGIN_MODELS[m].groups(inputs[k]!));
       plans.push(plan);
-      if (!pipelined) continue;
-      const f = FAMILY_OF[m];
-      if (!pnl.has(f)) pnl.set(f, enqueue(() => b!.revalue(market, sets.get(f)!, params)));
-      reductions.push(enqueue(async () => b!.aggregate(await pnl.get(f)!, plan.groups, { ...plan.request, onProgress: (d) => progress[k]?.(d) })));
-      await yieldToEventLoop();
+      if (pipelined) {
+        const reduction = pnl.get(FAMILY_OF[m])!.then((p) => b!.aggregate(p, plan.groups, { ...plan.request, onProgress: (d) => progress[k]?.(d) }));
+        reduction.catch(() => undefined); // awaited below
+        reductions.push(reduction);
+        await yieldToEventLoop(); // lets the aggregation be handed over before this thread computes on
+      }
     }
 
     if (pipelined && scenarioModels.length > 0) {
-      // the rest of the first family's revaluation (the others run between the aggregations)
+      // the rest of the first family's revaluation, if any (it started during the load)
       const first = FAMILY_OF[scenarioModels[0]!];
       await timer.time('revaluation', () => pnl.get(first)!, market.instruments.count * sets.get(first)!.count, `revaluation (${first})`);
     }
@@ -266,6 +277,8 @@ async function computeAndReport(opts: RunOptions, timer: PhaseTimer, scenarioMod
       if (!pipelined && !revalued.has(f)) {
         revalued.set(f, await timer.time('revaluation', () => b!.revalue(market, sets.get(f)!, params), market.instruments.count * sets.get(f)!.count, `revaluation (${f})`));
       }
+      // while the backend aggregates: what assembly needs besides the losses
+      if (MARGIN_MODELS[m].prepare) await timer.time('margin', () => MARGIN_MODELS[m].prepare!(inputs[k]!, plan));
       const reduced = await timer.time('aggregation', (update) => {
         if (pipelined) { progress[k] = update; return reductions[k]!; }
         return b!.aggregate(revalued.get(f)!, plan.groups, { ...plan.request, onProgress: update });
@@ -277,7 +290,9 @@ async function computeAndReport(opts: RunOptions, timer: PhaseTimer, scenarioMod
       if (!scenarioModels.slice(k + 1).some((x) => FAMILY_OF[x] === f)) { pnl.delete(f); revalued.delete(f); }
       margin.push(rows);
       report?.margin(rows);
+      if (k === 0) std = await computeStandard();
     }
+    standard = std ?? await computeStandard();
   } finally {
     await backend?.close();
   }
@@ -342,6 +357,11 @@ export const REPORT_CORE_MAX_SCENARIOS = 1_024;
 function defaultWorkers(scenarios: number, writesReport: boolean): number | undefined {
   const cores = availableParallelism();
   return writesReport && cores > 1 && scenarios <= REPORT_CORE_MAX_SCENARIOS ? cores - 1 : undefined;
+}
+
+/** Whether the backend's revaluation and aggregation both run on the cpu pool, off this thread. */
+function computesOffThread(b: Backend): boolean {
+  return [b.report.phases?.revalue ?? b.report.chosen, b.report.phases?.aggregate ?? b.report.chosen].every((x) => x === 'cpu');
 }
 
 /** Lets the event loop run (pending worker messages, timers) before going on. */

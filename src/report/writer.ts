@@ -525,22 +525,36 @@ function checkStandardFromPm(std: MarginRows, pm: MarginRows): void {
     throw new Error(`MarginRows(standard) row ${r}: ${what} is ${String(found)}, but the report derives it from the run's deribit-pm rows as ${String(expected)}`);
   };
   if (std.count !== pm.count) fail(0, 'the row count', std.count, pm.count);
-  for (let r = 0; r < std.count; r++) {
-    if (std.account[r] !== pm.account[r]) fail(r, 'account id', std.account[r], pm.account[r]);
-    const su = std.unitNames[std.unit[r]!];
-    const pu = pm.unitNames[pm.unit[r]!];
-    if (su !== pu) fail(r, 'unit', su, pu);
+  // the unit of a standard row's code, as a deribit-pm unit code (−1: a name deribit-pm has not)
+  const pmCode = Int32Array.from(std.unitNames, (name) => pm.unitNames.indexOf(name));
+  const n = std.count;
+  // one pass over typed arrays (it runs on the report thread when the deribit-pm rows arrive); the
+  // message is built only for the first row that differs
+  let bad = -1;
+  for (let r = 0; r < n; r++) {
     const eq = pm.equity[r]!;
     const im = pm.standardIm[r]!;
     const mm = pm.standardMm[r]!;
-    if (!same(std.im[r]!, im)) fail(r, 'im', std.im[r], im);
-    if (!same(std.mm[r]!, mm)) fail(r, 'mm', std.mm[r], mm);
-    if (!same(std.equity[r]!, eq)) fail(r, 'equity', std.equity[r], eq);
-    if (!same(std.liquidityAddon[r]!, pm.liquidityAddon[r]!)) fail(r, 'liquidity_addon', std.liquidityAddon[r], pm.liquidityAddon[r]);
-    if (!same(std.marginRatio[r]!, marginRatio(mm, eq))) fail(r, 'margin_ratio', std.marginRatio[r], marginRatio(mm, eq));
-    if (!same(std.available[r]!, eq - im)) fail(r, 'available', std.available[r], eq - im);
-    if (std.status[r] !== marginStatus(eq, im, mm)) fail(r, 'status', std.status[r], marginStatus(eq, im, mm));
+    if (std.account[r] !== pm.account[r] || pmCode[std.unit[r]!] !== pm.unit[r] || !same(std.im[r]!, im) || !same(std.mm[r]!, mm)
+      || !same(std.equity[r]!, eq) || !same(std.liquidityAddon[r]!, pm.liquidityAddon[r]!) || !same(std.marginRatio[r]!, marginRatio(mm, eq))
+      || !same(std.available[r]!, eq - im) || std.status[r] !== marginStatus(eq, im, mm)) { bad = r; break; }
   }
+  if (bad < 0) return;
+  const r = bad;
+  if (std.account[r] !== pm.account[r]) fail(r, 'account id', std.account[r], pm.account[r]);
+  const su = std.unitNames[std.unit[r]!];
+  const pu = pm.unitNames[pm.unit[r]!];
+  if (su !== pu) fail(r, 'unit', su, pu);
+  const eq = pm.equity[r]!;
+  const im = pm.standardIm[r]!;
+  const mm = pm.standardMm[r]!;
+  if (!same(std.im[r]!, im)) fail(r, 'im', std.im[r], im);
+  if (!same(std.mm[r]!, mm)) fail(r, 'mm', std.mm[r], mm);
+  if (!same(std.equity[r]!, eq)) fail(r, 'equity', std.equity[r], eq);
+  if (!same(std.liquidityAddon[r]!, pm.liquidityAddon[r]!)) fail(r, 'liquidity_addon', std.liquidityAddon[r], pm.liquidityAddon[r]);
+  if (!same(std.marginRatio[r]!, marginRatio(mm, eq))) fail(r, 'margin_ratio', std.marginRatio[r], marginRatio(mm, eq));
+  if (!same(std.available[r]!, eq - im)) fail(r, 'available', std.available[r], eq - im);
+  fail(r, 'status', std.status[r], marginStatus(eq, im, mm));
 }
 
 /**
