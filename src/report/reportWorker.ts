@@ -34,7 +34,7 @@ async function fail(e: unknown): Promise<void> {
 async function apply(req: ReportRequest): Promise<number | string[]> {
   const w = writer!;
   switch (req.op) {
-    case 'hash': return Promise.all(req.files.map((f) => sha256File(f)));
+    case 'hash': return req.files.map((f) => sha256File(f));
     case 'scenarios': return w.scenarios(req.set);
     case 'instruments': return w.instruments(req.market, req.modelValue);
     case 'rejected': return w.rejected(req.rows);
