@@ -11,7 +11,7 @@ import type { Balances, LoadStats, PositionBook, RejectedRow } from '../model/bo
 import { openArrow } from './arrowSource.js';
 import { resolveSchema, type ColumnSpec, type ResolvedColumn } from './columnSpec.js';
 import { DictionaryMapper, hasNulls, internStrings, isNull, readFloats } from './columnValues.js';
-import { AccountKeys, accountKeyType, type AccountKeyType } from './accountKeys.js';
+import { AccountKeys, accountKeyType } from './accountKeys.js';
 import { Utf8Interner } from './utf8Interner.js';
 import { buildPositionBook, type PositionChunk } from './buildBook.js';
 import { ViolationLog, type OnInvalid } from './violationLog.js';

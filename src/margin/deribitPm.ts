@@ -8,7 +8,6 @@
 import { coinRow, usdRow, type Reduced } from '../engine/types.js';
 import { KIND_OPTION, KIND_PERPETUAL } from '../model/market.js';
 import { forUnderlying } from '../params/params.js';
-import { liquidityAddonFromTable } from './liquidity.js';
 import { bucketWeights, worstScenarioId, type MarginInput, type ModelPlan } from './plan.js';
 import { allocMarginRows, sharedFloat64, sharedInt32 } from './rows.js';
 import type { SettlementUnits } from './settlementUnits.js';
@@ -104,9 +103,7 @@ export function deribitPmPrepare(input: MarginInput, plan: DeribitPmPlan): Derib
   const dp = params.deribitPm;
   const { groupStart, qty } = plan.groups;
   const entryPosition = plan.entryPosition;
-  const liq = shared.liquidityTable();
   const roll = new Float64Array(G);
-  const addon = new Float64Array(G);
   // roll-shock rates per unit currency code (BTC, ETH, …, USDC)
   const minMoves = units.names.map((n) => forUnderlying(dp.minAnnualisedMove, n));
   const moveRisks = units.names.map((n) => forUnderlying(dp.annualisedMoveRisk, n));
@@ -116,21 +113,19 @@ export function deribitPmPrepare(input: MarginInput, plan: DeribitPmPlan): Derib
     const minMove = minMoves[code];
     const moveRisk = moveRisks[code];
     let r = 0;
-    let a = 0;
     for (let e = groupStart[g]; e < groupStart[g + 1]; e++) {
       const i = book.instrumentId[entryPosition[e]];
       const q = qty[e];
-      a += liquidityAddonFromTable(liq, i, q, coin);
       if (ins.kind[i] === KIND_OPTION) continue;
       const t = ins.kind[i] === KIND_PERPETUAL ? 0 : Math.max(ins.tYears[i], 0);
       const x = Math.abs(q) * Math.max(minMove, moveRisk * t);
       r += coin ? x : x * ins.forward[i];
     }
     roll[g] = r;
-    addon[g] = a;
   }
   const [stdIm, stdMm] = shared.standardByUnit(units);
-  plan.prepared = { roll, addon, equity: shared.unitEquity(units), stdIm, stdMm };
+  // the liquidity add-on of each unit (the same units and positions as standard margin's)
+  plan.prepared = { roll, addon: shared.unitLiquidityAddon(units), equity: shared.unitEquity(units), stdIm, stdMm };
   return plan.prepared;
 }
 
@@ -145,7 +140,9 @@ export function deribitPmAssemble(input: MarginInput, plan: DeribitPmPlan, reduc
   const { scenarios, params } = input;
   const units = plan.units;
   const G = units.count;
-  const rows = allocMarginRows('deribit-pm', G, units.names, units.names);
+  // every row sets these (fillStatus the margin ratio and available)
+  const rows = allocMarginRows('deribit-pm', G, units.names, units.names, ['worstScenario', 'worstCase', 'rollShock', 'deltaShock', 'riskMatrixMargin',
+    'liquidityAddon', 'mm', 'im', 'equity', 'standardIm', 'standardMm', 'marginRatio', 'available']);
   const { roll, addon, equity, stdIm, stdMm } = deribitPmPrepare(input, plan);
   const mmFactor = params.deribitPm.mmFactor;
   for (let g = 0; g < G; g++) {

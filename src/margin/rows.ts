@@ -11,12 +11,18 @@ export const sharedFloat64 = (n: number): Float64Array => new Float64Array(new S
 export const sharedInt32 = (n: number): Int32Array => new Int32Array(new SharedArrayBuffer(4 * n));
 export const sharedUint8 = (n: number): Uint8Array => new Uint8Array(new SharedArrayBuffer(n));
 
+/** The Float64 columns of a MarginRows. */
+export type AmountColumn = 'im' | 'mm' | 'equity' | 'marginRatio' | 'available' | 'worstCase' | 'rollShock' | 'deltaShock'
+  | 'riskMatrixMargin' | 'scanRisk' | 'som' | 'var' | 'es' | 'liquidityAddon' | 'standardIm' | 'standardMm';
+
 /**
  * A MarginRows of `count` rows: account/unit/currency 0, every amount NaN, status 0, worstScenario −1
- * (shared memory, see above).
+ * (shared memory, see above). `filled`: columns the caller sets on every row ('worstScenario' and amount
+ * columns), left at 0 rather than filled first (the fill is wasted work on the run's path).
  */
-export function allocMarginRows(model: ModelName, count: number, unitNames: string[], currencyNames: string[]): MarginRows {
-  const nan = (): Float64Array => sharedFloat64(count).fill(NaN);
+export function allocMarginRows(model: ModelName, count: number, unitNames: string[], currencyNames: string[],
+  filled: ReadonlyArray<AmountColumn | 'worstScenario'> = []): MarginRows {
+  const nan = (c: AmountColumn): Float64Array => (filled.includes(c) ? sharedFloat64(count) : sharedFloat64(count).fill(NaN));
   return {
     model,
     count,
@@ -25,23 +31,23 @@ export function allocMarginRows(model: ModelName, count: number, unitNames: stri
     unitNames,
     currency: sharedInt32(count),
     currencyNames,
-    im: nan(),
-    mm: nan(),
-    equity: nan(),
-    marginRatio: nan(),
-    available: nan(),
+    im: nan('im'),
+    mm: nan('mm'),
+    equity: nan('equity'),
+    marginRatio: nan('marginRatio'),
+    available: nan('available'),
     status: sharedUint8(count),
-    worstScenario: sharedInt32(count).fill(-1),
-    worstCase: nan(),
-    rollShock: nan(),
-    deltaShock: nan(),
-    riskMatrixMargin: nan(),
-    scanRisk: nan(),
-    som: nan(),
-    var: nan(),
-    es: nan(),
-    liquidityAddon: nan(),
-    standardIm: nan(),
-    standardMm: nan(),
+    worstScenario: filled.includes('worstScenario') ? sharedInt32(count) : sharedInt32(count).fill(-1),
+    worstCase: nan('worstCase'),
+    rollShock: nan('rollShock'),
+    deltaShock: nan('deltaShock'),
+    riskMatrixMargin: nan('riskMatrixMargin'),
+    scanRisk: nan('scanRisk'),
+    som: nan('som'),
+    var: nan('var'),
+    es: nan('es'),
+    liquidityAddon: nan('liquidityAddon'),
+    standardIm: nan('standardIm'),
+    standardMm: nan('standardMm'),
   };
 }

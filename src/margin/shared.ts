@@ -11,7 +11,7 @@ import type { Balances, PositionBook } from '../model/book.js';
 import type { Market } from '../model/market.js';
 import type { Params } from '../params/params.js';
 import { accountEquityUsd, unitEquity } from './equity.js';
-import { liquidityTable, type LiquidityTable } from './liquidity.js';
+import { liquidityTable, unitLiquidityAddon, type LiquidityTable } from './liquidity.js';
 import { optionValuesUsd } from './optionValue.js';
 import { settlementUnits, type SettlementUnits } from './settlementUnits.js';
 import { standardByUnit, standardTable, type StandardTable } from './standard.js';
@@ -38,6 +38,11 @@ export interface MarginShared {
   standardByUnit(units: SettlementUnits): [Float64Array, Float64Array];
   /** liquidityTable(market, params) */
   liquidityTable(): LiquidityTable;
+  /**
+   * unitLiquidityAddon(units, book, market, liquidityTable()): the liquidity add-on of each settlement
+   * unit in its currency (deribit-pm and standard margin the same units); cached for the shared units only
+   */
+  unitLiquidityAddon(units: SettlementUnits): Float64Array;
   /** standardTable(market, params) */
   standardTable(): StandardTable;
 }
@@ -53,6 +58,7 @@ export function createMarginShared(book: PositionBook, balances: Balances, marke
   let aEquity: Float64Array | undefined;
   let std: [Float64Array, Float64Array] | undefined;
   let liq: LiquidityTable | undefined;
+  let unitLiq: Float64Array | undefined;
   let stdTable: StandardTable | undefined;
   const shared: MarginShared = {
     book, balances, market, params,
@@ -68,6 +74,10 @@ export function createMarginShared(book: PositionBook, balances: Balances, marke
       return (std ??= standardByUnit(book, market, params, u, shared.standardTable()));
     },
     liquidityTable: () => (liq ??= liquidityTable(market, params)),
+    unitLiquidityAddon: (u) => {
+      if (u !== units) return unitLiquidityAddon(u, book, market, shared.liquidityTable());
+      return (unitLiq ??= unitLiquidityAddon(u, book, market, shared.liquidityTable()));
+    },
     standardTable: () => (stdTable ??= standardTable(market, params)),
   };
   return shared;

@@ -33,59 +33,63 @@ export function spanGroups(input: MarginInput): ModelPlan {
   const A = book.accountCount;
   const hasBal = balances.amount.length >= A * C;
   const coin = (a: number, u: number): number => (hasBal && coinCol[u] >= 0 ? balances.amount[a * C + coinCol[u]] : 0);
-  // pass 1: counts
-  const cnt = new Int32Array(U);
-  let G = 0;
-  let E = 0;
-  for (let a = 0; a < A; a++) {
-    cnt.fill(0);
-    for (let p = book.accountStart[a]; p < book.accountStart[a + 1]; p++) cnt[und[book.instrumentId[p]]]++;
-    for (let u = 0; u < U; u++) {
-      if (coin(a, u) !== 0) cnt[u]++;
-      if (cnt[u] > 0) { G++; E += cnt[u]; }
-    }
-  }
-  const groupStart = sharedInt32(G + 1); // shared memory: the cpu pool reads the GroupBook without a copy
-  const account = new Int32Array(G);
-  const unit = new Int32Array(G);
-  const row = sharedInt32(E);
+  // one pass over the accounts: every position is an entry, and so is every non-zero coin balance
+  // (counted first, so the entry columns are allocated at their size); the groups are at most one per
+  // (account, underlying), built into scratch arrays of that size and copied out at their count
+  let E = book.accountStart[A];
+  for (let a = 0; a < A; a++) for (let u = 0; u < U; u++) if (coin(a, u) !== 0) E++;
+  const row = sharedInt32(E); // shared memory: the cpu pool reads the GroupBook without a copy
   const qty = sharedFloat64(E);
   const bucket = sharedInt32(E);
   const entryPosition = new Int32Array(E);
+  const starts = new Int32Array(A * U + 1);
+  const accounts = new Int32Array(A * U);
+  const units = new Int32Array(A * U);
+  const cnt = new Int32Array(U);
   const next = new Int32Array(U);
+  const instrumentId = book.instrumentId;
+  const quantity = book.quantity;
   let g = 0;
   for (let a = 0; a < A; a++) {
-    cnt.fill(0);
-    for (let p = book.accountStart[a]; p < book.accountStart[a + 1]; p++) cnt[und[book.instrumentId[p]]]++;
+    const p0 = book.accountStart[a];
+    const p1 = book.accountStart[a + 1];
+    for (let u = 0; u < U; u++) cnt[u] = 0;
+    for (let p = p0; p < p1; p++) cnt[und[instrumentId[p]]]++;
     const first = g;
     for (let u = 0; u < U; u++) {
       const b = coin(a, u);
-      if (cnt[u] === 0 && b === 0) { next[u] = -1; continue; }
-      account[g] = a;
-      unit[g] = u;
-      next[u] = groupStart[g];
-      groupStart[g + 1] = groupStart[g] + cnt[u] + (b !== 0 ? 1 : 0);
+      if (cnt[u] === 0 && b === 0) continue;
+      accounts[g] = a;
+      units[g] = u;
+      next[u] = starts[g];
+      starts[g + 1] = starts[g] + cnt[u] + (b !== 0 ? 1 : 0);
       g++;
     }
-    for (let p = book.accountStart[a]; p < book.accountStart[a + 1]; p++) {
-      const i = book.instrumentId[p];
-      const e = next[und[i]]++;
+    for (let p = p0; p < p1; p++) {
+      const i = instrumentId[p];
+      const u = und[i];
+      const e = next[u]++;
       row[e] = usdRow(i);
-      qty[e] = book.quantity[p];
-      bucket[e] = und[i];
+      qty[e] = quantity[p];
+      bucket[e] = u;
       entryPosition[e] = p;
     }
     for (let h = first; h < g; h++) {
-      const u = unit[h];
+      const u = units[h];
       const b = coin(a, u);
       if (b === 0) continue;
-      const e = groupStart[h + 1] - 1;
+      const e = starts[h + 1] - 1;
       row[e] = spotRow(u, I);
       qty[e] = b;
       bucket[e] = u;
       entryPosition[e] = -1;
     }
   }
+  const G = g;
+  const groupStart = sharedInt32(G + 1);
+  groupStart.set(starts.subarray(0, G + 1));
+  const account = accounts.slice(0, G);
+  const unit = units.slice(0, G);
   return {
     model: 'span',
     groups: { groupCount: G, groupStart, row, qty, bucket, buckets: U, weight: bucketWeights(scenarios, market), pnlOffset: 1 },
@@ -155,7 +159,9 @@ export function spanAssemble(input: MarginInput, plan: SpanPlan, reduced: Reduce
   const { scenarios, params } = input;
   const shared = sharedFor(input);
   const G = plan.groups.groupCount;
-  const rows = allocMarginRows('span', G, plan.unitNames, plan.currencyNames);
+  // every row sets these (fillAccountStatus the equity, margin ratio and available)
+  const rows = allocMarginRows('span', G, plan.unitNames, plan.currencyNames, ['worstScenario', 'worstCase', 'scanRisk', 'som', 'liquidityAddon', 'mm', 'im',
+    'equity', 'marginRatio', 'available']);
   const { som, addon } = spanPrepare(input, plan);
   const imFactor = params.span.imFactor;
   for (let g = 0; g < G; g++) {

@@ -8,7 +8,6 @@ import {
 } from '../model/market.js';
 import type { Balances, PositionBook } from '../model/book.js';
 import { forUnderlying, type Params } from '../params/params.js';
-import { liquidityAddonFromTable } from './liquidity.js';
 import { allocMarginRows } from './rows.js';
 import type { SettlementUnits } from './settlementUnits.js';
 import { checkShared, createMarginShared, type MarginShared } from './shared.js';
@@ -144,11 +143,12 @@ export function standardRows(book: PositionBook, balances: Balances, market: Mar
   if (shared) checkShared(shared, book, balances, market, params);
   const s = shared ?? createMarginShared(book, balances, market, params);
   const units = s.settlementUnits();
-  const rows = allocMarginRows('standard', units.count, units.names, units.names);
+  // every row sets these (fillStatus the margin ratio and available)
+  const rows = allocMarginRows('standard', units.count, units.names, units.names, ['im', 'mm', 'standardIm', 'standardMm', 'equity', 'liquidityAddon',
+    'marginRatio', 'available']);
   const [im, mm] = s.standardByUnit(units);
   const equity = s.unitEquity(units);
-  const U = market.underlyings.length;
-  const liq = s.liquidityTable();
+  const addon = s.unitLiquidityAddon(units);
   for (let k = 0; k < units.count; k++) {
     rows.account[k] = units.account[k];
     rows.unit[k] = units.currency[k];
@@ -158,14 +158,7 @@ export function standardRows(book: PositionBook, balances: Balances, market: Mar
     rows.standardIm[k] = im[k];
     rows.standardMm[k] = mm[k];
     rows.equity[k] = equity[k];
-    let addon = 0;
-    const bu = units.bookUnit[k];
-    if (bu >= 0) {
-      for (let p = book.unitStart[bu]; p < book.unitStart[bu + 1]; p++) {
-        addon += liquidityAddonFromTable(liq, book.instrumentId[p], book.quantity[p], units.currency[k] < U);
-      }
-    }
-    rows.liquidityAddon[k] = addon;
+    rows.liquidityAddon[k] = addon[k];
   }
   fillStatus(rows);
   return rows;

@@ -13,7 +13,7 @@ import { existsSync, linkSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { fileError } from '../errors.js';
-import { STATUS_NAMES, type MarginRows, type ModelName } from '../margin/types.js';
+import { STATUS_NAMES, type MarginRows } from '../margin/types.js';
 import { marginRatio, marginStatus } from '../margin/status.js';
 import { KIND_NAMES, OPTION_CALL, OPTION_PUT, SETTLEMENT_NAMES, type Market } from '../model/market.js';
 import type { RejectedRow } from '../model/book.js';

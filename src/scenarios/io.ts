@@ -13,7 +13,7 @@
  * `meta = { source: file }`.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { Float64, Int32, RecordBatch, Schema, Table, Utf8, makeVector, tableFromIPC, tableToIPC, vectorFromArray, type Vector } from 'apache-arrow';
+import { Float64, RecordBatch, Schema, Table, Utf8, makeVector, tableFromIPC, tableToIPC, vectorFromArray, type Vector } from 'apache-arrow';
 import { InputError, fileError, showValue, type Violation } from '../errors.js';
 import type { Market } from '../model/market.js';
 import { allocateSet } from './allocate.js';
