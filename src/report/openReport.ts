@@ -9,6 +9,7 @@ import { duckdb } from './duckdb.js';
 import { fileError } from '../errors.js';
 import { migrateSchema } from './migrations.js';
 import { createSchema } from './schema.js';
+import { sqlString } from './sql.js';
 
 /** An open report: close it with `closeReport`. */
 export interface ReportHandle {
@@ -30,8 +31,21 @@ function looksLikeDuckDb(file: string): boolean {
 }
 
 /**
- * Opens (creating when absent, unless read-only) the DuckDB file `file`.
- * @throws InputError naming the file when it is not a DuckDB database, or is missing in read-only mode
+ * Rows per row group of a report opened for writing. DuckDB compresses and writes a full row group as
+ * soon as it fills (the writer sets write_buffer_row_group_count = 1), and the last, partial one of each
+ * table only at COMMIT and close, after the run's last model. At 49,152 rows (24 vectors; DuckDB's default
+ * is 122,880) a run's 100,000 account keys, appended during the load, fill two row groups and are
+ * compressed then, rather than at the end of the run (measured, intraday: COMMIT and close 30 ms
+ * shorter with the keys out of them; the file is 4 % larger).
+ */
+export const WRITE_ROW_GROUP_SIZE = 49_152;
+
+/**
+ * Opens (creating when absent, unless read-only) the DuckDB file `file`. For writing, the file is
+ * attached to an in-memory database with ROW_GROUP_SIZE = WRITE_ROW_GROUP_SIZE and made the default
+ * catalog (USE), so that everything the connection runs, appenders included, goes to it.
+ * @throws InputError naming the file when it is not a DuckDB database, is in use by another process, or
+ * is missing in read-only mode
  */
 export async function openReport(file: string, readOnly = false): Promise<ReportHandle> {
   if (existsSync(file)) {
@@ -42,17 +56,29 @@ export async function openReport(file: string, readOnly = false): Promise<Report
   } else if (!existsSync(dirname(file))) {
     throw fileError(file, `cannot be created: directory ${dirname(file)} does not exist`);
   }
-  let instance: DuckDBInstance;
+  let instance: DuckDBInstance | null = null;
   try {
-    instance = await duckdb.DuckDBInstance.create(file, readOnly ? { access_mode: 'READ_ONLY' } : {});
+    if (readOnly) {
+      instance = await duckdb.DuckDBInstance.create(file, { access_mode: 'READ_ONLY' });
+      return { file, instance, connection: await instance.connect() };
+    }
+    instance = await duckdb.DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+    try {
+      await connection.run(`ATTACH ${sqlString(file)} AS report (ROW_GROUP_SIZE ${WRITE_ROW_GROUP_SIZE})`);
+      await connection.run('USE report');
+    } catch (e) {
+      connection.closeSync();
+      throw e;
+    }
+    return { file, instance, connection };
   } catch (e) {
+    instance?.closeSync();
     const msg = (e as Error).message;
     if (/not a valid DuckDB database|database file.*(invalid|corrupt)/i.test(msg)) throw fileError(file, `is not a DuckDB database (${msg})`);
     if (/conflicting lock|could not set lock/i.test(msg)) throw fileError(file, `is in use by another process (DuckDB lets one process write a file; ${msg.split('\n')[0]})`);
     throw new Error(`${file}: cannot open the DuckDB database: ${msg}`, { cause: e });
   }
-  const connection = await instance.connect();
-  return { file, instance, connection };
 }
 
 /** Closes the connection and the database (DuckDB checkpoints its WAL on close). */
