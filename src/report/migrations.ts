@@ -120,8 +120,9 @@ const V3_TO_V4: string[] = [];
  * Version 4 -> 5: accounts gains equity_usd and symbols usd_rate (NULL for the runs already there); new
  * runs store no summary rows (account_summary derives them from those and the margin rows). Runs
  * written before keep their summary_rows, which the view reads as before. margin_deribit_pm drops im,
- * margin_ratio, available and status, which the view derives from its other columns; a file whose rows
- * do not keep those relations is refused before anything changes. Frozen copy of the version-5 formulas.
+ * margin_ratio, available and status, which the view derives from its other columns, and margin_span
+ * drops worst_case (its scan_risk); a file whose rows do not keep those relations is refused before
+ * anything changes. Frozen copy of the version-5 formulas.
  */
 const V5_PM_IM = nan('(r.worst_case + r.roll_shock) + r.liquidity_addon');
 const V4_TO_V5: string[] = [
@@ -131,7 +132,11 @@ const V4_TO_V5: string[] = [
       AND ${same('margin_ratio', nan(`CASE WHEN r.equity > 0 THEN r.mm / r.equity ELSE 'Infinity'::DOUBLE END`))}
       AND ${same('available', nan(`r.equity - ${V5_PM_IM}`))}
       AND ${same('status', `(CASE WHEN NOT coalesce(r.equity >= r.mm, false) THEN 'liquidation' WHEN NOT coalesce(r.equity >= ${V5_PM_IM}, false) THEN 'margin_call' ELSE 'ok' END)::margin_status`)})`,
+  `SELECT CASE WHEN count(*) > 0 THEN error('${CANNOT_MIGRATE} ' || count(*) || ' margin_span rows (first: run ' || min(r.run_id)
+      || ') hold a worst_case other than their scan_risk') END
+    FROM margin_span r WHERE NOT (${same('worst_case', 'r.scan_risk')})`,
   ...['margin_calls', 'top_margin_consumers', 'pm_saving_by_underlying', 'worst_scenarios_by_frequency', 'account_margin', 'account_summary'].map((v) => `DROP VIEW IF EXISTS ${v}`),
+  'ALTER TABLE margin_span DROP COLUMN worst_case',
   'ALTER TABLE margin_deribit_pm DROP COLUMN im',
   'ALTER TABLE margin_deribit_pm DROP COLUMN margin_ratio',
   'ALTER TABLE margin_deribit_pm DROP COLUMN available',

@@ -26,7 +26,8 @@ import { sqlString } from './sql.js';
  *    adding the rows in their stored order as src/margin/summary.ts does (SUMMARY_FROM_ROWS), so the
  *    numbers are the engine's to the last bit. Runs written before keep their summary_rows.
  *    margin_deribit_pm no longer stores im, margin_ratio, available and status: the view derives them
- *    from worst_case, roll_shock, liquidity_addon, mm and equity (PM_IM, ratioSql, availableSql, statusSql).
+ *    from worst_case, roll_shock, liquidity_addon, mm and equity (PM_IM, ratioSql, availableSql, statusSql);
+ *    margin_span no longer stores worst_case, which is its scan_risk.
  */
 export const SCHEMA_VERSION = 5;
 
@@ -121,9 +122,9 @@ export const MODEL_STORAGE: Readonly<Record<ModelName, ModelStorage>> = {
   },
   span: {
     table: 'margin_span',
-    stored: [...COMMON, 'worst_scenario', 'worst_case', 'scan_risk', 'som', 'liquidity_addon'],
+    stored: [...COMMON, 'worst_scenario', 'scan_risk', 'som', 'liquidity_addon'],
     derived: {
-      scenario_set: `'span'::scenario_family`,
+      worst_case: 'm.scan_risk', scenario_set: `'span'::scenario_family`,
       ...NULLS('roll_shock', 'delta_shock', 'risk_matrix_margin', 'var', 'es', 'standard_im', 'standard_mm', 'saving'),
     },
     currency: 'USD',

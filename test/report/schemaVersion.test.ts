@@ -148,8 +148,8 @@ describe('migration', () => {
   test('a report holding values version 3 would give back differently is refused (InputError naming the file), unchanged', async () => {
     const f = join(dir, 'v1-inconsistent.duckdb');
     // a span row with a standard margin (the engine never wrote one: version 3 does not store it)
-    await sql(f, V1_REPORT_SQL.join(';\n').replace("'ok', 'span', 0, NULL, NULL, NULL, NULL, 4000, 100, NULL, NULL, 1000, NULL, NULL, NULL)",
-      "'ok', 'span', 0, NULL, NULL, NULL, NULL, 4000, 100, NULL, NULL, 1000, 6000, 4500, 1000)"));
+    await sql(f, V1_REPORT_SQL.join(';\n').replace("'ok', 'span', 0, 4000, NULL, NULL, NULL, 4000, 100, NULL, NULL, 1000, NULL, NULL, NULL)",
+      "'ok', 'span', 0, 4000, NULL, NULL, NULL, 4000, 100, NULL, NULL, 1000, 6000, 4500, 1000)"));
     const before = await query(f, 'SELECT * FROM account_margin ORDER BY model, account, unit');
     expect(before.some((r) => r.model === 'span' && r.standard_im === 6000)).toBe(true);
     const err = await writeRun(f, sampleRun()).catch((e: unknown) => e);

@@ -135,7 +135,7 @@ describe('account_margin', () => {
       count(standard_im)::INTEGER AS std, count(*)::INTEGER AS n FROM account_margin WHERE run_id = 1 GROUP BY model ORDER BY model`);
     expect(rows).toEqual([
       { model: 'deribit-pm', wc: 5, rs: 5, sr: 0, som: 0, var: 0, es: 0, std: 4, n: 5 },
-      { model: 'span', wc: 0, rs: 0, sr: 2, som: 2, var: 0, es: 0, std: 0, n: 2 },
+      { model: 'span', wc: 2, rs: 0, sr: 2, som: 2, var: 0, es: 0, std: 0, n: 2 },
     ]);
   });
   test('amounts round-trip exactly', async () => {
@@ -247,7 +247,7 @@ function edgeRun(seed: number): RunRecord {
   for (let r = 0; r < pm.count; r++) pm.im[r] = (pm.worstCase[r]! + pm.rollShock[r]!) + pm.liquidityAddon[r]!;
   fillStatus(pm);
   const span = rowsOf('span', 90, ['BTC', 'ETH']);
-  span.worstCase.fill(NaN);
+  span.worstCase.set(span.scanRisk); // span's worst case is its scan risk
   span.rollShock.fill(NaN);
   span.riskMatrixMargin.fill(NaN);
   return {
@@ -325,6 +325,8 @@ describe('what a model table leaves out is checked against what the view gives b
     (run) => { run.margin[0]!.deltaShock[1] = 0.5; }, /MarginRows\(deribit-pm\) row 1: delta_shock is 0.5/));
   test('span: a value in a column span does not store (standard_im)', () => refused(
     (run) => { run.margin[1]!.standardIm[0] = 1; }, /MarginRows\(span\) row 0: standard_im is 1, .* as NULL/));
+  test('span: a worst_case other than its scan_risk', () => refused(
+    (run) => { run.margin[1]!.worstCase[0] = 1; }, /MarginRows\(span\) row 0: worst_case is 1, .* gives worst_case as scan_risk/));
   test('span: a currency other than USD', () => refused(
     (run) => { run.margin[1]!.currencyNames = ['USDC', 'USDC']; }, /MarginRows\(span\) row 0: currency is USDC/));
   test('deribit-pm: a currency other than the unit', () => refused(
