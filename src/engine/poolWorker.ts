@@ -6,9 +6,16 @@
 import { aggregateGroups } from './aggregateGroups.js';
 import { revalueTile, type RevalueColumns } from './revalueTile.js';
 import type { AggregateTask, RevalueTask } from './poolTasks.js';
+import { TRACING, traceSpan } from '../pipeline/trace.js';
 
 /** Runs one task; resolves to the number of values written (for accounting). */
 export default function run(task: AggregateTask | RevalueTask): number {
+  if (!TRACING) return runTask(task);
+  const t0 = performance.now();
+  try { return runTask(task); } finally { traceSpan('pool', task.op, t0); }
+}
+
+function runTask(task: AggregateTask | RevalueTask): number {
   if (task.op === 'aggregate') {
     const pnl = task.pnlFloat32 ? new Float32Array(task.pnl) : new Float64Array(task.pnl);
     aggregateGroups({

@@ -1,5 +1,6 @@
 /** Wall time per phase of a run, in milliseconds, with progress on stderr. */
 import type { Progress } from '../cli/progress.js';
+import { TRACING, traceSpan } from './trace.js';
 
 export class PhaseTimer {
   readonly timingsMs: Record<string, number> = {};
@@ -16,6 +17,7 @@ export class PhaseTimer {
       return await fn((done) => this.progress?.update(done));
     } finally {
       this.timingsMs[name] = (this.timingsMs[name] ?? 0) + (performance.now() - t0);
+      if (TRACING) traceSpan('main', label, t0);
       this.progress?.end();
     }
   }

@@ -9,6 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { InputError } from '../errors.js';
 import { RunWriter } from './writer.js';
 import { sha256File } from '../pipeline/fileHash.js';
+import { TRACING, traceSpan } from '../pipeline/trace.js';
 import type { ReportReply, ReportRequest, ReportWorkerData, SerializedError } from './reportProtocol.js';
 
 const port = parentPort;
@@ -66,6 +67,7 @@ async function handle(req: ReportRequest): Promise<void> {
       reply = { id: req.id, ok: false, error: failure!, busyMs: performance.now() - t0 };
     }
   }
+  if (TRACING) traceSpan('report', req.op, t0);
   port!.postMessage(reply);
 }
 
@@ -74,6 +76,7 @@ const t0 = performance.now();
 let chain: Promise<void> = RunWriter.open(dbFile, engineVersion).then(
   (w) => {
     writer = w;
+    if (TRACING) traceSpan('report', 'open', t0);
     port.postMessage({ id: 0, ok: true, value: w.runId, rows: 0, busyMs: performance.now() - t0, partial: w.target !== dbFile ? w.target : undefined } satisfies ReportReply);
   },
   async (e: unknown) => { await fail(e); port.postMessage({ id: 0, ok: false, error: failure!, busyMs: performance.now() - t0 } satisfies ReportReply); },

@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+/**
+ * Lays out the per-thread timeline of a run written with MARGIN_ENGINE_TRACE=1 (src/pipeline/trace.ts):
+ * `node dist/bench/traceSummary.js STDERR_FILE`. Prints every span in start order, in ms from the first
+ * one (consecutive pool tasks of one kind, less than 2 ms apart, as one span with their count), then each
+ * thread's busy time. Lines that are not trace lines are ignored.
+ */
+import { readFileSync } from 'node:fs';
+
+export interface Span { thread: string; start: number; end: number; what: string; count: number }
+
+/** The spans of `text` (trace lines anywhere in it), pool tasks merged, times relative to the first start. */
+export function parseTrace(text: string): Span[] {
+  const raw: Span[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^TRACE (\S+) (\d+(?:\.\d+)?) (\d+(?:\.\d+)?) (.*)$/.exec(line.trim());
+    if (m) raw.push({ thread: m[1]!, start: Number(m[2]), end: Number(m[3]), what: m[4]!, count: 1 });
+  }
+  if (raw.length === 0) return [];
+  raw.sort((a, b) => a.start - b.start);
+  const t0 = raw[0]!.start;
+  const out: Span[] = [];
+  const lastPool = new Map<string, Span>();
+  for (const s of raw) {
+    const span = { ...s, start: s.start - t0, end: s.end - t0 };
+    if (span.thread === 'pool') {
+      const prev = lastPool.get(span.what);
+      if (prev && span.start - prev.end < 2) { prev.end = Math.max(prev.end, span.end); prev.count++; continue; }
+      lastPool.set(span.what, span);
+    }
+    out.push(span);
+  }
+  return out;
+}
+
+/** The printed layout of parseTrace(text). */
+export function formatTrace(spans: Span[]): string {
+  const lines = spans.map((s) => `${s.thread.padEnd(7)}${s.start.toFixed(1).padStart(9)}${s.end.toFixed(1).padStart(9)}${(s.end - s.start).toFixed(1).padStart(8)}  ${s.what}${s.count > 1 ? ` ×${s.count}` : ''}`);
+  const busy = new Map<string, number>();
+  for (const s of spans) if (!(s.thread === 'main' && /^(aggregation|revaluation|report|backend)/.test(s.what))) busy.set(s.thread, (busy.get(s.thread) ?? 0) + s.end - s.start);
+  lines.push('', 'busy (main: phases that compute, not those that wait for the pool, the backend or the report thread):');
+  for (const [t, ms] of busy) lines.push(`  ${t}: ${ms.toFixed(1)} ms`);
+  return ['thread     start      end     ms  what', ...lines].join('\n');
+}
+
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/^.*\//, ''))) {
+  const file = process.argv[2];
+  if (!file) { process.stderr.write('usage: node dist/bench/traceSummary.js STDERR_FILE (from a run with MARGIN_ENGINE_TRACE=1)\n'); process.exit(2); }
+  process.stdout.write(formatTrace(parseTrace(readFileSync(file, 'utf8'))) + '\n');
+}
