@@ -35,6 +35,7 @@ export class CpuBackend implements Backend {
   readonly report: BackendReport;
   readonly workers: number;
   private readonly pool: Piscina;
+  private closing = false;
 
   /** @throws Error when the built worker is missing (run npm run build) or `workers` is not a positive integer. */
   constructor(workers?: number) {
@@ -42,6 +43,11 @@ export class CpuBackend implements Backend {
     if (!Number.isInteger(n) || n < 1) throw new Error(`cpu backend: workers must be a positive integer, got ${n}`);
     this.workers = n;
     this.pool = new Piscina({ filename: resolveWorker('poolWorker'), minThreads: n, maxThreads: n, idleTimeout: 60_000 });
+    // Closing the pool while tasks are queued or running (a run that failed while the pool worked ahead
+    // of it) makes Piscina report the workers' late answers as 'error' events; once closing they are
+    // expected and dropped (the run's own error is what the caller reports). Any other is thrown, as an
+    // unhandled 'error' event would be.
+    this.pool.on('error', (e: unknown) => { if (!this.closing) throw e; });
     this.report = {
       chosen: 'cpu', kernelClass: 'piscina', tried: { cpu: 'ok' },
       phases: { revalue: 'cpu', aggregate: 'cpu' }, phaseKernelClass: { revalue: 'piscina', aggregate: 'piscina' },
@@ -113,6 +119,7 @@ export class CpuBackend implements Backend {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     await this.pool.destroy();
   }
 }
