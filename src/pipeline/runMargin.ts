@@ -332,12 +332,18 @@ async function computeAndReport(opts: RunOptions, timer: PhaseTimer, scenarioMod
   const totalRows = outcome.scenarioSets.reduce((n, x) => n + x.count * x.underlyings.length, 0) + market.instruments.count + rejected.length +
     book.accountCount + margin.reduce((n, m) => n + m.count, 0) +
     new Set(margin.flatMap((m) => m.unitNames)).size + 1;
-  outcome.runId = await timer.time('report', (update) => {
+  outcome.runId = await timer.time('report', async (update) => {
     onReportProgress(update);
     update(report.rowsWritten);
     const committed = report.finish(meta);
     committed.catch(() => undefined); // awaited just below, after the summaries
-    outcome.summaries = summarize();
+    try {
+      outcome.summaries = summarize();
+    } catch (e) {
+      // the run is being committed already (the report does not need the summaries): say so
+      const runId = await committed;
+      throw new Error(`run ${runId} was written to ${opts.db}, but its account summaries could not be built for the output: ${(e as Error).message}`, { cause: e });
+    }
     return committed;
   }, totalRows, 'report (rows written)');
   outcome.reportBusyMs = report.busyMs;

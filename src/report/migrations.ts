@@ -117,9 +117,10 @@ const V2_TO_V3: string[] = [
 const V3_TO_V4: string[] = [];
 
 /**
- * Version 4 -> 5: accounts gains equity_usd and symbols usd_rate (NULL for the runs already there); new
- * runs store no summary rows (account_summary derives them from those and the margin rows). Runs
- * written before keep their summary_rows, which the view reads as before. margin_deribit_pm drops im,
+ * Version 4 -> 5: accounts gains equity_usd, symbols usd_rate and runs schema_version (NULL for the runs
+ * already there); new runs store no summary rows (account_summary derives them, for runs whose
+ * schema_version is 5 or more, from those and the margin rows). Runs written before keep their
+ * summary_rows (or none, if they had none), which the view reads as before. margin_deribit_pm drops im,
  * margin_ratio, available and status, which the view derives from its other columns, and margin_span
  * drops worst_case (its scan_risk); a file whose rows do not keep those relations is refused before
  * anything changes. Frozen copy of the version-5 formulas.
@@ -143,6 +144,8 @@ const V4_TO_V5: string[] = [
   'ALTER TABLE margin_deribit_pm DROP COLUMN status',
   'ALTER TABLE accounts ADD COLUMN equity_usd DOUBLE',
   'ALTER TABLE symbols ADD COLUMN usd_rate DOUBLE',
+  // NULL for the runs already there: account_summary derives the summaries of runs written with 5 or later only
+  'ALTER TABLE runs ADD COLUMN schema_version INTEGER',
 ];
 
 export const MIGRATIONS: Migrations = { 1: V1_TO_V2, 2: V2_TO_V3, 3: V3_TO_V4, 4: V4_TO_V5 };

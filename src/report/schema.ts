@@ -175,8 +175,9 @@ export const SUMMARY_DERIVED: Readonly<Record<string, string>> = {
 export const PER_UNIT_MODELS: readonly ModelName[] = (Object.keys(MODEL_STORAGE) as ModelName[]).filter((m) => MODEL_STORAGE[m].currency === 'unit');
 
 /**
- * The summary rows (run_id, model, account_id, then SUMMARY_STORED) of the runs that stored none
- * (schema 5 on): one per account of the run and model of runs.models, derived from account_margin_ids
+ * The summary rows (run_id, model, account_id, then SUMMARY_STORED) of the runs written with schema 5
+ * or later (runs.schema_version; earlier runs keep their summary_rows, or have none): one per account of
+ * the run and model of runs.models, derived from account_margin_ids
  * exactly as src/margin/summary.ts (summarizeRows) computes them:
  * - im, mm (and, for models in a unit's currency, equity): 0 plus each of the account's rows in their
  *   stored order (row_order), `amount × usd_rate` (× 1 for rows in USD): the same additions in the same
@@ -188,26 +189,43 @@ export const PER_UNIT_MODELS: readonly ModelName[] = (Object.keys(MODEL_STORAGE)
  *   else from equity, IM and MM (METHODOLOGY.md 5; NULL compares as below);
  * - standard_im, standard_mm: the same sums over the account's `standard` rows.
  */
-const usdSum = (col: string) => nanToNull(`0.0 + list_reduce(list(r.${col} * (CASE WHEN r.model IN (${PER_UNIT_MODELS.map(sqlString).join(', ')}) THEN y.usd_rate ELSE 1.0 END) ORDER BY r.row_order), (p, q) -> p + q)`);
+const inList = (models: readonly string[]) => models.map(sqlString).join(', ');
+/** 0 plus the values of field `f` of the sorted list `l`, added in order; NULL in, NULL out; a NaN sum (∞ − ∞) as NULL. */
+const orderedSum = (f: string) => nanToNull(`0.0 + list_reduce(list_transform(t0.l, lambda e: e.${f}), lambda p, q: p + q)`);
 export const SUMMARY_FROM_ROWS = `SELECT v.run_id, v.model, v.account_id, v.equity, v.im, v.mm,
             coalesce(v.worst, ${statusSql('v.equity', 'v.im', 'v.mm')}) AS status,
             v.standard_im, v.standard_mm
           FROM (
             WITH t AS (
-              SELECT r.run_id, r.model, r.account_id, max(r.status) AS worst,
-                ${usdSum('im')} AS im, ${usdSum('mm')} AS mm, ${usdSum('equity')} AS equity
-              FROM account_margin_ids r JOIN symbols y ON y.run_id = r.run_id AND y.symbol_id = r.unit_id
-              GROUP BY r.run_id, r.model, r.account_id
+              -- per (run, model, account) of the runs that derive their summaries: the rows' USD amounts
+              -- as one list sorted by row_order (a plain list() and a sort of a few values per account:
+              -- an ordered aggregate sorts every row of the run and took ten times as long), then added
+              SELECT t0.run_id, t0.model, t0.account_id, t0.worst, ${orderedSum('im')} AS im, ${orderedSum('mm')} AS mm, ${orderedSum('eq')} AS equity
+              FROM (
+                SELECT r.run_id, r.model, r.account_id, max(r.status) AS worst,
+                  list_sort(list({o: r.row_order, im: r.im * u.rate, mm: r.mm * u.rate, eq: r.equity * u.rate})) AS l
+                FROM account_margin_ids r
+                JOIN runs q ON q.run_id = r.run_id AND q.schema_version >= 5
+                JOIN (SELECT y.run_id, y.symbol_id, y.usd_rate AS rate FROM symbols y) u ON u.run_id = r.run_id AND u.symbol_id = r.unit_id
+                WHERE r.model IN (${inList(PER_UNIT_MODELS)})
+                GROUP BY r.run_id, r.model, r.account_id
+                UNION ALL
+                SELECT r.run_id, r.model, r.account_id, max(r.status) AS worst,
+                  list_sort(list({o: r.row_order, im: r.im, mm: r.mm, eq: r.equity})) AS l
+                FROM account_margin_ids r
+                JOIN runs q ON q.run_id = r.run_id AND q.schema_version >= 5
+                WHERE r.model NOT IN (${inList(PER_UNIT_MODELS)})
+                GROUP BY r.run_id, r.model, r.account_id
+              ) t0
             )
             SELECT x.run_id, x.model, a.account_id,
-              CASE WHEN x.model IN (${PER_UNIT_MODELS.map(sqlString).join(', ')}) AND t.worst IS NOT NULL THEN t.equity ELSE a.equity_usd END AS equity,
+              CASE WHEN x.model IN (${inList(PER_UNIT_MODELS)}) AND t.worst IS NOT NULL THEN t.equity ELSE a.equity_usd END AS equity,
               CASE WHEN t.worst IS NULL THEN 0.0 ELSE t.im END AS im,
               CASE WHEN t.worst IS NULL THEN 0.0 ELSE t.mm END AS mm,
-              CASE WHEN x.model IN (${PER_UNIT_MODELS.map(sqlString).join(', ')}) THEN t.worst END AS worst,
+              CASE WHEN x.model IN (${inList(PER_UNIT_MODELS)}) THEN t.worst END AS worst,
               CASE WHEN sd.worst IS NULL THEN 0.0 ELSE sd.im END AS standard_im,
               CASE WHEN sd.worst IS NULL THEN 0.0 ELSE sd.mm END AS standard_mm
-            FROM (SELECT run_id, unnest(models)::model_name AS model FROM runs q
-                  WHERE NOT EXISTS (SELECT 1 FROM summary_rows s WHERE s.run_id = q.run_id)) x
+            FROM (SELECT run_id, unnest(models)::model_name AS model FROM runs WHERE schema_version >= 5) x
             JOIN accounts a ON a.run_id = x.run_id
             LEFT JOIN t ON t.run_id = x.run_id AND t.model = x.model AND t.account_id = a.account_id
             LEFT JOIN t sd ON sd.run_id = x.run_id AND sd.model = 'standard' AND sd.account_id = a.account_id
@@ -235,7 +253,8 @@ export const TABLE_DDL: Record<string, string> = {
     timings_ms JSON NOT NULL,
     scenario_sets JSON NOT NULL,
     engine_version VARCHAR NOT NULL,
-    status VARCHAR NOT NULL
+    status VARCHAR NOT NULL,
+    schema_version INTEGER
   )`,
   scenarios: `CREATE TABLE scenarios (
     run_id INTEGER NOT NULL,

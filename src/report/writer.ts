@@ -19,7 +19,7 @@ import { KIND_NAMES, OPTION_CALL, OPTION_PUT, SETTLEMENT_NAMES, type Market } fr
 import type { RejectedRow } from '../model/book.js';
 import { VOL_RULE_NAMES, type ScenarioSet } from '../scenarios/types.js';
 import { appendColumns, type AppendColumn } from './appendColumns.js';
-import { MODEL_STORAGE, PM_IM, availableSql, nanToNull, ratioSql, statusSql } from './schema.js';
+import { MODEL_STORAGE, PM_IM, SCHEMA_VERSION, availableSql, nanToNull, ratioSql, statusSql } from './schema.js';
 import { closeReport, ensureSchema, openReport, type ReportHandle } from './openReport.js';
 import { usdRates } from '../margin/summary.js';
 import type { RunRecord, WriteOptions } from './types.js';
@@ -600,7 +600,7 @@ async function writeRunRow(c: DuckDBConnection, runId: number, run: RunMeta): Pr
   for (const s of run.scenarioSets) scenarioSets[s.family] = { count: s.count, underlyings: s.underlyings, meta: s.meta };
   await c.run(
     `INSERT INTO runs VALUES ($1, epoch_ms($2::BIGINT), epoch_ms($3::BIGINT), epoch_ms($4::BIGINT), epoch_ms($5::BIGINT),
-      CAST($6::JSON AS VARCHAR[]), $7::JSON, $8, $9::JSON, $10::JSON, $11::JSON, $12::JSON, $13, $14)`,
+      CAST($6::JSON AS VARCHAR[]), $7::JSON, $8, $9::JSON, $10::JSON, $11::JSON, $12::JSON, $13, $14, $15)`,
     [
       runId,
       Math.round(run.startedAtMs),
@@ -616,6 +616,7 @@ async function writeRunRow(c: DuckDBConnection, runId: number, run: RunMeta): Pr
       JSON.stringify(scenarioSets),
       run.engineVersion,
       run.status ?? (run.rejectedRows > 0 ? 'ok_with_rejected_rows' : 'ok'),
+      SCHEMA_VERSION, // the layout the run is written in: account_summary derives its summaries (schema 5 on)
     ],
   );
 }

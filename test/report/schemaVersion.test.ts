@@ -145,6 +145,39 @@ describe('migration', () => {
     }
   });
 
+  test('after the migration, a version-1 run keeps exactly its stored summaries, and one without summary rows gets none invented', async () => {
+    for (const withSummaries of [true, false]) {
+      const f = join(dir, `v1-summaries-${withSummaries}.duckdb`);
+      const v1 = V1_REPORT_SQL.join(';\n');
+      await sql(f, withSummaries ? v1 : v1.slice(0, v1.indexOf('INSERT INTO account_summary')));
+      const before = await query(f, 'SELECT * FROM account_summary WHERE run_id = 1 ORDER BY model, account');
+      expect(before).toHaveLength(withSummaries ? 3 : 0);
+      expect((await writeRun(f, sampleRun())).runId).toBe(2);
+      expect(await query(f, 'SELECT * FROM account_summary WHERE run_id = 1 ORDER BY model, account')).toEqual(before);
+      expect(await query(f, 'SELECT run_id, schema_version FROM runs ORDER BY run_id')).toEqual([{ run_id: 1, schema_version: null }, { run_id: 2, schema_version: SCHEMA_VERSION }]);
+      // the new run's summaries are derived: every account of it under each of its models
+      expect(await query(f, 'SELECT count(*)::INTEGER AS n FROM account_summary WHERE run_id = 2')).toEqual([{ n: 8 }]);
+    }
+  });
+
+  test.each([
+    ['a span worst_case other than its scan_risk', "'ok', 'span', 0, 4000, NULL, NULL, NULL, 4000, 100,", "'ok', 'span', 0, 3999, NULL, NULL, NULL, 4000, 100,", /margin_span rows \(first: run 1\) hold a worst_case other than their scan_risk/],
+    ["a deribit-pm status that does not follow from equity, IM and MM", "'BTC', 'BTC', 2.5, 2.0, 10, 0.2, 7.5, 'ok',", "'BTC', 'BTC', 2.5, 2.0, 10, 0.2, 7.5, 'margin_call',", /margin_deribit_pm rows \(first: run 1\) hold an im other than .* or a margin_ratio, available or status that does not follow/],
+    ['a deribit-pm margin ratio other than mm / equity', "'BTC', 'BTC', 2.5, 2.0, 10, 0.2, 7.5,", "'BTC', 'BTC', 2.5, 2.0, 10, 0.25, 7.5,", /margin_deribit_pm rows \(first: run 1\)/],
+  ])('%s is refused by the 4 → 5 migration, the file unchanged', async (_what, from, to, message) => {
+    const f = join(dir, `v1-refuse-${Math.random().toString(36).slice(2)}.duckdb`);
+    const v1 = V1_REPORT_SQL.join(';\n');
+    expect(v1).toContain(from);
+    await sql(f, v1.replace(from, to));
+    const before = await query(f, 'SELECT * FROM account_margin ORDER BY model, account, unit');
+    const err = await writeRun(f, sampleRun()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as Error).message).toMatch(new RegExp(`report schema version 1 cannot be migrated to version ${SCHEMA_VERSION}: 1 `));
+    expect((err as Error).message).toMatch(message);
+    expect(await query(f, 'SELECT version FROM schema_meta')).toEqual([{ version: 1 }]);
+    expect(await query(f, 'SELECT * FROM account_margin ORDER BY model, account, unit')).toEqual(before);
+  });
+
   test('a report holding values version 3 would give back differently is refused (InputError naming the file), unchanged', async () => {
     const f = join(dir, 'v1-inconsistent.duckdb');
     // a span row with a standard margin (the engine never wrote one: version 3 does not store it)
