@@ -238,10 +238,10 @@ async function computeAndReport(opts: RunOptions, timer: PhaseTimer, scenarioMod
     // Pipelined: every family's revaluation was handed to the pool as the backend started (`early`);
     // each model's aggregation is handed over as soon as its groups are built (a pool of one worker runs
     // each job as one task: cpuBackend.ts), so the pool computes while this thread builds the next
-    // model's groups. Then each model in
-    // turn is assembled and its rows sent to the report as soon as its aggregation is done; the standard
-    // margin (no P&L needed) comes after the first model's rows, so that those (the report thread's
-    // largest block) are written as early as possible.
+    // model's groups. Then each model in turn is prepared (while the pool aggregates it), assembled and
+    // its rows sent to the report as soon as its aggregation is done; the standard margin (no P&L
+    // needed) comes after the first model's rows, so that those (the report thread's largest block) are
+    // written as early as possible.
     const pnl = (pipelined ? await early : null) ?? new Map<Family, Promise<PnlMatrix>>();
     const inputs = scenarioModels.map((m): MarginInput => ({ book, balances, market, scenarios: sets.get(FAMILY_OF[m])!, params, shared }));
     const plans: ModelPlan[] = [];
