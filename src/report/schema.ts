@@ -192,7 +192,11 @@ export const PER_UNIT_MODELS: readonly ModelName[] = (Object.keys(MODEL_STORAGE)
 const inList = (models: readonly string[]) => models.map(sqlString).join(', ');
 /** 0 plus the values of field `f` of the sorted list `l`, added in order; NULL in, NULL out; a NaN sum (∞ − ∞) as NULL. */
 const orderedSum = (f: string) => nanToNull(`0.0 + list_reduce(list_transform(t0.l, lambda e: e.${f}), lambda p, q: p + q)`);
-export const SUMMARY_FROM_ROWS = `SELECT v.run_id, v.model, v.account_id, v.equity, v.im, v.mm,
+export const SUMMARY_FROM_ROWS = summaryFromRows('q.schema_version >= 5');
+
+/** SUMMARY_FROM_ROWS for the runs `q` (an alias of runs) meeting `runs`: a filter applied before the rows are aggregated. */
+function summaryFromRows(runs: string): string {
+  return `SELECT v.run_id, v.model, v.account_id, v.equity, v.im, v.mm,
             coalesce(v.worst, ${statusSql('v.equity', 'v.im', 'v.mm')}) AS status,
             v.standard_im, v.standard_mm
           FROM (
@@ -205,7 +209,7 @@ export const SUMMARY_FROM_ROWS = `SELECT v.run_id, v.model, v.account_id, v.equi
                 SELECT r.run_id, r.model, r.account_id, max(r.status) AS worst,
                   list_sort(list({o: r.row_order, im: r.im * u.rate, mm: r.mm * u.rate, eq: r.equity * u.rate})) AS l
                 FROM account_margin_ids r
-                JOIN runs q ON q.run_id = r.run_id AND q.schema_version >= 5
+                JOIN runs q ON q.run_id = r.run_id AND ${runs}
                 JOIN (SELECT y.run_id, y.symbol_id, y.usd_rate AS rate FROM symbols y) u ON u.run_id = r.run_id AND u.symbol_id = r.unit_id
                 WHERE r.model IN (${inList(PER_UNIT_MODELS)})
                 GROUP BY r.run_id, r.model, r.account_id
@@ -213,7 +217,7 @@ export const SUMMARY_FROM_ROWS = `SELECT v.run_id, v.model, v.account_id, v.equi
                 SELECT r.run_id, r.model, r.account_id, max(r.status) AS worst,
                   list_sort(list({o: r.row_order, im: r.im, mm: r.mm, eq: r.equity})) AS l
                 FROM account_margin_ids r
-                JOIN runs q ON q.run_id = r.run_id AND q.schema_version >= 5
+                JOIN runs q ON q.run_id = r.run_id AND ${runs}
                 WHERE r.model NOT IN (${inList(PER_UNIT_MODELS)})
                 GROUP BY r.run_id, r.model, r.account_id
               ) t0
@@ -225,11 +229,12 @@ export const SUMMARY_FROM_ROWS = `SELECT v.run_id, v.model, v.account_id, v.equi
               CASE WHEN x.model IN (${inList(PER_UNIT_MODELS)}) THEN t.worst END AS worst,
               CASE WHEN sd.worst IS NULL THEN 0.0 ELSE sd.im END AS standard_im,
               CASE WHEN sd.worst IS NULL THEN 0.0 ELSE sd.mm END AS standard_mm
-            FROM (SELECT run_id, unnest(models)::model_name AS model FROM runs WHERE schema_version >= 5) x
+            FROM (SELECT q.run_id, unnest(q.models)::model_name AS model FROM runs q WHERE ${runs}) x
             JOIN accounts a ON a.run_id = x.run_id
             LEFT JOIN t ON t.run_id = x.run_id AND t.model = x.model AND t.account_id = a.account_id
             LEFT JOIN t sd ON sd.run_id = x.run_id AND sd.model = 'standard' AND sd.account_id = a.account_id
           ) v`;
+}
 
 const typeOf = (cols: readonly (readonly [string, string])[], name: string) => cols.find(([n]) => n === name)![1];
 /** Tables, in creation order. Amounts are DOUBLE in the row's currency; NULL = does not apply. */
@@ -327,6 +332,21 @@ ${SUMMARY_STORED.map((c) => `    ${c} ${typeOf(SUMMARY_VALUE_COLUMNS, c)}`).join
 const LATEST = '(SELECT max(run_id) FROM runs)';
 
 /**
+ * The rows of account_summary: stored summary_rows (runs before schema 5) and derived ones
+ * (SUMMARY_FROM_ROWS), with the account names and the computed columns. `run`: a SQL expression of the
+ * one run to give (filtering before anything is derived), or null for every run.
+ */
+function accountSummarySql(run: string | null): string {
+  const stored = run === null ? '' : ` WHERE run_id = ${run}`;
+  return `SELECT s.run_id, s.model, a.account, 'USD' AS currency,
+      ${SUMMARY_VALUE_COLUMNS.map(([c]) => (SUMMARY_STORED.includes(c) ? `s.${c}` : `${SUMMARY_DERIVED[c]} AS ${c}`)).join(', ')}
+    FROM (SELECT run_id, model, account_id, ${SUMMARY_STORED.join(', ')} FROM summary_rows${stored}
+          UNION ALL
+          ${run === null ? SUMMARY_FROM_ROWS : summaryFromRows(`q.schema_version >= 5 AND q.run_id = ${run}`)}) s
+    JOIN accounts a ON a.run_id = s.run_id AND a.account_id = s.account_id`;
+}
+
+/**
  * Views, in creation order: account_margin_ids (every model's rows of every run by account and unit id,
  * with their stored order), account_margin and account_summary (every run, with the account, unit and
  * currency names joined in), then the common questions, each answering for the latest run (the largest run_id).
@@ -350,12 +370,7 @@ export const VIEW_DDL: Record<string, string> = {
     JOIN accounts a ON a.run_id = r.run_id AND a.account_id = r.account_id
     JOIN symbols u ON u.run_id = r.run_id AND u.symbol_id = r.unit_id`,
   account_summary: `CREATE OR REPLACE VIEW account_summary AS
-    SELECT s.run_id, s.model, a.account, 'USD' AS currency,
-      ${SUMMARY_VALUE_COLUMNS.map(([c]) => (SUMMARY_STORED.includes(c) ? `s.${c}` : `${SUMMARY_DERIVED[c]} AS ${c}`)).join(', ')}
-    FROM (SELECT run_id, model, account_id, ${SUMMARY_STORED.join(', ')} FROM summary_rows
-          UNION ALL
-          ${SUMMARY_FROM_ROWS}) s
-    JOIN accounts a ON a.run_id = s.run_id AND a.account_id = s.account_id`,
+    ${accountSummarySql(null)}`,
   margin_calls: `CREATE OR REPLACE VIEW margin_calls AS
     SELECT run_id, model, account, unit, currency, status, equity, im, mm, margin_ratio,
            im - equity AS im_shortfall, greatest(mm - equity, 0) AS mm_shortfall
@@ -367,8 +382,10 @@ export const VIEW_DDL: Record<string, string> = {
            row_number() OVER (PARTITION BY model ORDER BY im DESC, account) AS im_rank,
            account, currency, im, mm, equity, available, status,
            im / nullif(sum(im) OVER (PARTITION BY model), 0) AS im_share
-    FROM account_summary
-    WHERE run_id = ${LATEST} AND im IS NOT NULL
+    -- account_summary of the latest run, the run filter applied before the summaries are derived (a
+    -- filter on the view is applied after: it would derive every run of the file)
+    FROM (${accountSummarySql(LATEST)})
+    WHERE im IS NOT NULL
     ORDER BY model, im_rank`,
   pm_saving_by_underlying: `CREATE OR REPLACE VIEW pm_saving_by_underlying AS
     SELECT run_id, model, unit, currency, count(*) AS units,
