@@ -1,5 +1,6 @@
 /**
- * The per-account summary across risk units, in USD: the report's `account_summary` table.
+ * The per-account summary across risk units, in USD: what the report's `account_summary` view gives
+ * (since report schema 5 the view derives it from the margin rows, as summarizeRows does).
  */
 import type { Balances, PositionBook } from '../model/book.js';
 import { CASH_CURRENCIES, type Market } from '../model/market.js';

@@ -23,7 +23,7 @@ import { sqlString } from './sql.js';
  *    view derives them (STANDARD_FROM_PM). Same tables as 3; the view changes.
  * 5: a run stores no summary rows: account_summary derives them from its margin rows, each account's
  *    USD equity (new column accounts.equity_usd) and each unit's USD rate (new column symbols.usd_rate),
- *    adding the rows in their stored order as src/margin/summary.ts does (SUMMARY_FROM_ROWS), so the
+ *    adding the rows in their stored order as src/margin/summary.ts does (summaryFromRows), so the
  *    numbers are the engine's to the last bit. Runs written before keep their summary_rows.
  *    margin_deribit_pm no longer stores im, margin_ratio, available and status: the view derives them
  *    from worst_case, roll_shock, liquidity_addon, mm and equity (PM_IM, ratioSql, availableSql, statusSql);
@@ -174,6 +174,9 @@ export const SUMMARY_DERIVED: Readonly<Record<string, string>> = {
 /** Models whose rows are in their unit's own currency (coin or USDC), converted to USD by the unit's usd_rate; the others' rows are in USD. */
 export const PER_UNIT_MODELS: readonly ModelName[] = (Object.keys(MODEL_STORAGE) as ModelName[]).filter((m) => MODEL_STORAGE[m].currency === 'unit');
 
+const inList = (models: readonly string[]) => models.map(sqlString).join(', ');
+/** 0 plus the values of field `f` of the sorted list `l`, added in order; NULL in, NULL out; a NaN sum (∞ − ∞) as NULL. */
+const orderedSum = (f: string) => nanToNull(`0.0 + list_reduce(list_transform(t0.l, lambda e: e.${f}), lambda p, q: p + q)`);
 /**
  * The summary rows (run_id, model, account_id, then SUMMARY_STORED) of the runs written with schema 5
  * or later (runs.schema_version; earlier runs keep their summary_rows, or have none): one per account of
@@ -188,14 +191,11 @@ export const PER_UNIT_MODELS: readonly ModelName[] = (Object.keys(MODEL_STORAGE)
  * - status: the worst of the account's unit statuses for models in a unit's currency when it has rows,
  *   else from equity, IM and MM (METHODOLOGY.md 5; NULL compares as below);
  * - standard_im, standard_mm: the same sums over the account's `standard` rows.
+ * `run`: a SQL expression of the one run to derive (the filter applied before the rows are aggregated),
+ * or null for every such run.
  */
-const inList = (models: readonly string[]) => models.map(sqlString).join(', ');
-/** 0 plus the values of field `f` of the sorted list `l`, added in order; NULL in, NULL out; a NaN sum (∞ − ∞) as NULL. */
-const orderedSum = (f: string) => nanToNull(`0.0 + list_reduce(list_transform(t0.l, lambda e: e.${f}), lambda p, q: p + q)`);
-export const SUMMARY_FROM_ROWS = summaryFromRows('q.schema_version >= 5');
-
-/** SUMMARY_FROM_ROWS for the runs `q` (an alias of runs) meeting `runs`: a filter applied before the rows are aggregated. */
-function summaryFromRows(runs: string): string {
+export function summaryFromRows(run: string | null): string {
+  const runs = `q.schema_version >= 5${run === null ? '' : ` AND q.run_id = ${run}`}`;
   return `SELECT v.run_id, v.model, v.account_id, v.equity, v.im, v.mm,
             coalesce(v.worst, ${statusSql('v.equity', 'v.im', 'v.mm')}) AS status,
             v.standard_im, v.standard_mm
@@ -333,7 +333,7 @@ const LATEST = '(SELECT max(run_id) FROM runs)';
 
 /**
  * The rows of account_summary: stored summary_rows (runs before schema 5) and derived ones
- * (SUMMARY_FROM_ROWS), with the account names and the computed columns. `run`: a SQL expression of the
+ * (summaryFromRows), with the account names and the computed columns. `run`: a SQL expression of the
  * one run to give (filtering before anything is derived), or null for every run.
  */
 function accountSummarySql(run: string | null): string {
@@ -342,7 +342,7 @@ function accountSummarySql(run: string | null): string {
       ${SUMMARY_VALUE_COLUMNS.map(([c]) => (SUMMARY_STORED.includes(c) ? `s.${c}` : `${SUMMARY_DERIVED[c]} AS ${c}`)).join(', ')}
     FROM (SELECT run_id, model, account_id, ${SUMMARY_STORED.join(', ')} FROM summary_rows${stored}
           UNION ALL
-          ${run === null ? SUMMARY_FROM_ROWS : summaryFromRows(`q.schema_version >= 5 AND q.run_id = ${run}`)}) s
+          ${summaryFromRows(run)}) s
     JOIN accounts a ON a.run_id = s.run_id AND a.account_id = s.account_id`;
 }
 
