@@ -49,8 +49,15 @@ export function aggregateGroups(c: AggregateColumns, g0: number, g1: number, sce
   const { groupStart, row, qty, bucket, weight, worstLoss, worstScenario, topLosses } = c;
   const off = c.pnlOffset;
   const SB = Math.max(1, Math.min(scenarioBlock, S));
+  // per bucket, the block's sums; all 0 between groups (the combining pass zeroes what it reads)
   const acc = new Float64Array(B * SB);
-  const p = new Float64Array(SB);
+  // A bucket without entries in the group adds weight·0 = ±0 to the group's P&L, which changes no sum
+  // (p starts at +0, and +0 + ±0 = +0): only the buckets a group touches (`mask`) are combined, the same
+  // bits as combining every bucket. Unless a weight is not finite (∞·0 = NaN) or the buckets do not fit
+  // a mask: then every bucket is combined (`every`).
+  let finite = B <= 30;
+  for (let k = 0; k < weight.length && finite; k++) { const w = weight[k]!; if (w - w !== 0) finite = false; }
+  const every = finite ? 0 : B <= 30 ? (1 << B) - 1 : -1;
 
   for (let g = g0; g < g1; g++) {
     worstLoss[g] = -Infinity;
@@ -63,13 +70,14 @@ export function aggregateGroups(c: AggregateColumns, g0: number, g1: number, sce
     for (let g = g0; g < g1; g++) {
       const e0 = groupStart[g]!;
       const e1 = groupStart[g + 1]!;
-      acc.fill(0, 0, B * SB);
       // entries in entry order; up to four consecutive entries of one bucket share a pass over the
       // accumulator (fewer loads and stores per multiply-add); the grouping depends only on the group's
       // own entries, so every partition of the groups gives the same bits
+      let mask = 0;
       let e = e0;
       while (e < e1) {
         const b = bucket[e]!;
+        mask |= 1 << b;
         const o = b * SB;
         let run = 1;
         while (run < 4 && e + run < e1 && bucket[e + run] === b) run++;
@@ -89,30 +97,39 @@ export function aggregateGroups(c: AggregateColumns, g0: number, g1: number, sce
         }
         e += run;
       }
-      for (let s = 0; s < n; s++) {
-        let tot = 0;
-        const wb = (s0 + s) * B;
-        for (let b = 0; b < B; b++) {
-          const x = weight[wb + b]! * acc[b * SB + s]!;
-          tot += x < 0 ? x : off * x;
-        }
-        p[s] = tot;
-      }
+      if (every !== 0) mask = every;
+      // combine the buckets per scenario, then the worst loss and the k largest, in one pass
       let worst = worstLoss[g]!;
       let at = worstScenario[g]!;
-      for (let s = 0; s < n; s++) {
-        const loss = 0 - p[s]!;
-        if (loss > worst || at < 0) { worst = loss; at = s0 + s; }
+      const h = g * K;
+      if (mask !== 0 && (mask & (mask - 1)) === 0) {
+        // one bucket: p[s] = 0 + adj(x), and 0 − (0 + y) = 0 − y for every double y
+        const b = 31 - Math.clz32(mask);
+        const o = b * SB;
+        for (let s = 0; s < n; s++) {
+          const x = weight[(s0 + s) * B + b]! * acc[o + s]!;
+          acc[o + s] = 0;
+          const loss = 0 - (x < 0 ? x : off * x);
+          if (loss > worst || at < 0) { worst = loss; at = s0 + s; }
+          if (K > 0 && loss > topLosses![h]!) heapReplaceRoot(topLosses!, h, K, loss);
+        }
+      } else {
+        for (let s = 0; s < n; s++) {
+          let tot = 0;
+          const wb = (s0 + s) * B;
+          for (let b = 0; b < B; b++) {
+            if (((mask >>> b) & 1) === 0) continue;
+            const x = weight[wb + b]! * acc[b * SB + s]!;
+            acc[b * SB + s] = 0;
+            tot += x < 0 ? x : off * x;
+          }
+          const loss = 0 - tot;
+          if (loss > worst || at < 0) { worst = loss; at = s0 + s; }
+          if (K > 0 && loss > topLosses![h]!) heapReplaceRoot(topLosses!, h, K, loss);
+        }
       }
       worstLoss[g] = worst;
       worstScenario[g] = at;
-      if (topLosses !== null && K > 0) {
-        const h = g * K;
-        for (let s = 0; s < n; s++) {
-          const loss = 0 - p[s]!;
-          if (loss > topLosses[h]!) heapReplaceRoot(topLosses, h, K, loss);
-        }
-      }
     }
   }
 

@@ -3,10 +3,43 @@
  * SharedArrayBuffers; the worker builds typed-array views on them (no copies) and writes its results into
  * the shared output arrays. Loaded from dist only (see workerPath.ts).
  */
-import { aggregateGroups } from './aggregateGroups.js';
+import { aggregateGroups, SCENARIO_BLOCK } from './aggregateGroups.js';
 import { revalueTile, type RevalueColumns } from './revalueTile.js';
 import type { AggregateTask, RevalueTask } from './poolTasks.js';
 import { TRACING, traceSpan } from '../pipeline/trace.js';
+
+/**
+ * JIT warm-up, once per worker as it starts (while the run still loads its inputs): a small synthetic
+ * aggregation (300 groups of 0–8 entries over two buckets, both P&L offsets) through the same path as
+ * the real tasks, so that V8 has optimised aggregateGroups before the first real task. Measured on the
+ * 2-core machine: about 9 ms here, and the first intraday aggregation (155,149 groups, 35 scenarios)
+ * then takes 55–66 ms instead of 66–118 ms cold. It writes only its own buffers.
+ */
+function warmUp(): void {
+  const S = 35, B = 2, R = 64, G = 300;
+  const sab = (bytes: number) => new SharedArrayBuffer(Math.max(8, bytes));
+  const pnl = sab(8 * R * S);
+  const p = new Float64Array(pnl);
+  for (let k = 0; k < p.length; k++) p[k] = Math.sin(k) * 100;
+  const starts: number[] = [0], rows: number[] = [], qtys: number[] = [], buckets: number[] = [];
+  for (let g = 0; g < G; g++) {
+    const n = g % 9;
+    for (let k = 0; k < n; k++) { rows.push((g * 7 + k) % R); qtys.push(1 + k / 2); buckets.push(g % 3 === 0 ? (k >> 1) & 1 : g & 1); }
+    starts.push(rows.length);
+  }
+  const filled = <T extends Int32Array | Float64Array>(make: (b: SharedArrayBuffer) => T, bytes: number, values: number[]) => { const b = sab(bytes * values.length); make(b).set(values); return b; };
+  const weight = sab(8 * S * B);
+  new Float64Array(weight).fill(1);
+  for (const pnlOffset of [0, 1]) {
+    runTask({
+      op: 'aggregate', pnl, pnlFloat32: false, scenarios: S,
+      groupStart: filled((b) => new Int32Array(b), 4, starts), row: filled((b) => new Int32Array(b), 4, rows),
+      qty: filled((b) => new Float64Array(b), 8, qtys), bucket: filled((b) => new Int32Array(b), 4, buckets), buckets: B,
+      weight, pnlOffset, topK: 0, worstLoss: sab(8 * G), worstScenario: sab(4 * G), topLosses: null, g0: 0, g1: G, scenarioBlock: SCENARIO_BLOCK,
+    });
+  }
+}
+warmUp();
 
 /** Runs one task; resolves to the number of values written (for accounting). */
 export default function run(task: AggregateTask | RevalueTask): number {

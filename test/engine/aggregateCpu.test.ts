@@ -9,6 +9,7 @@ import { CpuBackend, groupBlocks } from '../../src/engine/cpuBackend.js';
 import { aggregateGroups } from '../../src/engine/aggregateGroups.js';
 import { expectClose } from '../helpers/expectClose.js';
 import { naiveReduce, seededBook, type BookSpec } from './seededBook.js';
+import type { GroupBook, PnlMatrix } from '../../src/engine/types.js';
 
 const CASES: Array<[string, BookSpec, number]> = [
   ['one bucket, offset 1, top 5', { seed: 1, rows: 40, scenarios: 35, groups: 60, maxEntries: 12, buckets: 1, pnlOffset: 1 }, 5],
@@ -79,4 +80,54 @@ test('a GroupBook that does not fit the matrix is refused with the field named',
   const { pnl, groups } = seededBook(CASES[0]![1]);
   await expect(one.aggregate(pnl, { ...groups, row: groups.row.map(() => 999) }, { topK: 0 })).rejects.toThrow(/GroupBook.row\[\d+\] = 999 outside/);
   await expect(one.aggregate(pnl, { ...groups, weight: new Float64Array(3) }, { topK: 0 })).rejects.toThrow(/GroupBook.weight has 3 values/);
+});
+
+describe('buckets a group has no entries in', () => {
+  /** The same book with `extra` more buckets that no entry uses (weight 1): the sums must not change. */
+  const padded = (groups: GroupBook, S: number, extra: number): GroupBook => {
+    const B = groups.buckets + extra;
+    const weight = new Float64Array(S * B).fill(1);
+    for (let s = 0; s < S; s++) for (let b = 0; b < groups.buckets; b++) weight[s * B + b] = groups.weight[s * groups.buckets + b]!;
+    return { ...groups, buckets: B, weight };
+  };
+  const run = (pnl: PnlMatrix, groups: GroupBook, topK: number) => {
+    const G = groups.groupCount;
+    const out = { worstLoss: new Float64Array(G), worstScenario: new Int32Array(G), topLosses: topK > 0 ? new Float64Array(G * topK) : null };
+    aggregateGroups({ ...groups, pnl: pnl.data, scenarios: pnl.scenarios, topK, ...out }, 0, G);
+    return out;
+  };
+
+  test('add nothing: the same bits as combining every bucket (31 buckets combine them all), -0, NaN and ±∞ in the matrix included', () => {
+    for (const [spec, topK] of CASES) {
+      const { pnl, groups } = seededBook(spec);
+      if (!spec.float32) {
+        // edge values in the matrix: entries that read them make ±∞, NaN or −0 sums
+        const d = pnl.data;
+        d[0] = -0; d[1] = Infinity; d[2 * pnl.scenarios] = NaN; d[3 * pnl.scenarios + 1] = -Infinity; d[4 * pnl.scenarios] = 5e-324;
+      }
+      const a = run(pnl, groups, topK);
+      const b = run(pnl, padded(groups, pnl.scenarios, 31 - groups.buckets), topK);
+      expect(Buffer.from(b.worstLoss.buffer).equals(Buffer.from(a.worstLoss.buffer)), `${spec.seed}: worst losses`).toBe(true);
+      expect(Array.from(b.worstScenario)).toEqual(Array.from(a.worstScenario));
+      if (topK > 0) expect(Buffer.from(b.topLosses!.buffer).equals(Buffer.from(a.topLosses!.buffer))).toBe(true);
+    }
+  });
+
+  test('with a weight that is not finite, every bucket is combined: ∞ · 0 makes the loss NaN, as the contract says', () => {
+    const { pnl, groups } = seededBook({ seed: 11, rows: 12, scenarios: 9, groups: 30, maxEntries: 4, buckets: 1, pnlOffset: 1 });
+    const g2 = padded(groups, pnl.scenarios, 1); // bucket 1: no entries
+    g2.weight[0 * 2 + 1] = Infinity; // scenario 0, bucket 1: its loss is NaN in every group, and a NaN first scenario stays the worst (no loss compares above it)
+    const ref = naiveReduce(pnl, g2, 0);
+    const got = run(pnl, g2, 0);
+    for (let g = 0; g < groups.groupCount; g++) {
+      expect(ref.worst[g]).toBeNaN();
+      expect(got.worstLoss[g], `group ${g}`).toBeNaN();
+      expect(got.worstScenario[g]).toBe(0);
+    }
+    // a finite weight there changes nothing: the plain book's bits
+    g2.weight[1] = 7;
+    const plain = run(pnl, groups, 0);
+    const again = run(pnl, g2, 0);
+    expect(Buffer.from(again.worstLoss.buffer).equals(Buffer.from(plain.worstLoss.buffer))).toBe(true);
+  });
 });
