@@ -17,6 +17,7 @@ import type { Market } from '../model/market.js';
 import type { ScenarioSet } from '../scenarios/types.js';
 import type { ReportReply, ReportRequest, ReportWorkerData, SerializedError } from './reportProtocol.js';
 import type { RunMeta } from './writer.js';
+import { RowChecks } from './rowChecks.js';
 
 type Op = ReportRequest extends infer R ? R extends { op: infer O } ? O : never : never;
 type Body<O extends Op> = Omit<Extract<ReportRequest, { op: O }>, 'id' | 'op'>;
@@ -48,6 +49,8 @@ export class ReportSession {
   private partial: string | null = null;
   private committed = false;
   private readonly opened: Promise<Answer>;
+  /** the blocks of margin rows sent, in order, for their checks (run by `finish`, on this thread) */
+  private blocks: Array<[MarginRows, boolean]> = [];
 
   /**
    * Starts the worker, which opens (or creates) `dbFile` and begins the run's transaction.
@@ -117,17 +120,30 @@ export class ReportSession {
   instruments(market: Market, modelValue: Float64Array): void { void this.send('instruments', { market, modelValue }); }
   rejected(rows: RejectedRow[]): void { void this.send('rejected', { rows }); }
   accounts(accountKey: string[], equityUsd: Float64Array): void { void this.send('accounts', { accountKey, equityUsd }); }
-  /** One model's rows; `standardFromDeribitPm`: standard rows the report derives from this run's deribit-pm rows (RunWriter.margin). */
-  margin(rows: MarginRows, standardFromDeribitPm = false): void { void this.send('margin', { rows, standardFromDeribitPm }); }
+  /**
+   * One model's rows; `standardFromDeribitPm`: standard rows the report derives from this run's
+   * deribit-pm rows (RunWriter.margin). Their derived values are checked by `finish` (the rows must not
+   * change until then).
+   */
+  margin(rows: MarginRows, standardFromDeribitPm = false): void {
+    this.blocks.push([rows, standardFromDeribitPm]);
+    void this.send('margin', { rows, standardFromDeribitPm });
+  }
 
   /**
-   * Writes the symbols and the run row, commits and closes (publishing a new file); returns the run id.
-   * @throws the first failure of the session (the run is rolled back and the file left as it was)
+   * Writes the symbols and the run row, checks the margin rows' derived values (RowChecks, on this
+   * thread while the report thread appends the last rows), commits and closes (publishing a new file);
+   * returns the run id.
+   * @throws the first failure of the session, or of the checks (the run is rolled back and the file left as it was)
    */
   async finish(meta: RunMeta): Promise<number> {
     try {
       void this.send('symbols', {});
       void this.send('runRow', { meta });
+      const checks = new RowChecks();
+      for (const [rows, standardFromDeribitPm] of this.blocks) checks.margin(rows, standardFromDeribitPm);
+      checks.finish(this.dbFile);
+      this.blocks = [];
       const runId = (await this.send('commit', {})).value;
       this.committed = true;
       this.throwIfFailed();

@@ -71,9 +71,11 @@ async function handle(req: ReportRequest): Promise<void> {
   port!.postMessage(reply);
 }
 
-// open at once (creating or migrating the schema) while the main thread loads the inputs
+// open at once (creating or migrating the schema) while the main thread loads the inputs; the margin
+// rows' derived values are checked by the session on the main thread (RowChecks, before it lets the
+// run commit), not here: this thread's appends are the run's tail
 const t0 = performance.now();
-let chain: Promise<void> = RunWriter.open(dbFile, engineVersion).then(
+let chain: Promise<void> = RunWriter.open(dbFile, engineVersion, 'caller').then(
   (w) => {
     writer = w;
     if (TRACING) traceSpan('report', 'open', t0);

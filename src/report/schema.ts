@@ -63,8 +63,8 @@ export const SUMMARY_VALUE_COLUMNS: readonly (readonly [string, string])[] = [
  * How one model's margin rows are stored (schema 3): its table, the account_margin value columns it
  * stores (after run_id, account_id, unit_id; in this order), and for every other value column the SQL
  * the account_margin view gives instead (over the table's alias `m`). `currency`: the unit's own name
- * (coin or USDC units) or the constant 'USD'. The writer checks, row by row, that what it leaves out
- * is exactly what the view gives back (writer.ts, checkDerived).
+ * (coin or USDC units) or the constant 'USD'. Every run is checked, row by row, before it commits: what
+ * a table leaves out is exactly what the view gives back (rowChecks.ts, checkDerived).
  */
 export interface ModelStorage {
   table: string;
@@ -147,7 +147,7 @@ export const MODEL_STORAGE: Readonly<Record<ModelName, ModelStorage>> = {
  * run's margin_deribit_pm rows (alias `m`): IM, MM = its standard_im, standard_mm; the unit's equity and
  * liquidity add-on are the same; margin ratio, available and status by METHODOLOGY.md §5 exactly as
  * src/margin/status.ts computes them (a NULL equity or margin counts as below, i.e. liquidation). The
- * writer checks every row against this before leaving the standard block out (writer.ts).
+ * run's rows are checked against this before the standard block is left out (rowChecks.ts).
  */
 export const STANDARD_FROM_PM: Readonly<Record<string, string>> = {
   im: 'm.standard_im',

@@ -14,14 +14,14 @@ import { dirname } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { fileError } from '../errors.js';
 import { STATUS_NAMES, type MarginRows } from '../margin/types.js';
-import { marginRatio, marginStatus } from '../margin/status.js';
 import { KIND_NAMES, OPTION_CALL, OPTION_PUT, SETTLEMENT_NAMES, type Market } from '../model/market.js';
 import type { RejectedRow } from '../model/book.js';
 import { VOL_RULE_NAMES, type ScenarioSet } from '../scenarios/types.js';
 import { appendColumns, type AppendColumn } from './appendColumns.js';
-import { MODEL_STORAGE, PM_IM, SCHEMA_VERSION, availableSql, nanToNull, ratioSql, statusSql } from './schema.js';
+import { MODEL_STORAGE, SCHEMA_VERSION } from './schema.js';
 import { closeReport, ensureSchema, openReport, type ReportHandle } from './openReport.js';
 import { usdRates } from '../margin/summary.js';
+import { FIELD_OF, RowChecks } from './rowChecks.js';
 import type { RunRecord, WriteOptions } from './types.js';
 
 /**
@@ -84,24 +84,29 @@ export class RunWriter {
   private instrumentCount = -1;
   /** the run's market (from `instruments`): the index prices of the symbols' USD rates */
   private market: Market | null = null;
-  /** the run's deribit-pm rows (once written), and standard rows waiting for them to be checked against */
-  private deribitPm: MarginRows | null = null;
-  private heldStandard: MarginRows | null = null;
+  /** whether the run has written deribit-pm rows */
+  private hasDeribitPm = false;
   /** how the run's standard rows were written: stored in margin_standard, derived (left to the view), or not at all */
   private standard: 'none' | 'stored' | 'derived' = 'none';
   private closed = false;
 
-  /** `target`: the file DuckDB writes, `dbFile` itself or (for a new report) the temporary `.partial-…` name */
+  /**
+   * `target`: the file DuckDB writes, `dbFile` itself or (for a new report) the temporary `.partial-…`
+   * name; `checks`: the checks of the blocks' derived values, or null when the caller runs them
+   */
   private constructor(readonly dbFile: string, readonly target: string, private readonly fresh: boolean,
-    private readonly handle: ReportHandle, readonly runId: number) {}
+    private readonly handle: ReportHandle, readonly runId: number, private readonly checks: RowChecks | null) {}
 
   /**
    * Opens (or creates) the report `dbFile`, begins the run's transaction, creates or migrates the
-   * schema and takes the next run id.
+   * schema and takes the next run id. `rowChecks`: 'writer' (default) checks each block's derived values
+   * as it arrives (RowChecks); 'caller' leaves them to the caller, which must run a RowChecks over the
+   * same blocks in the same order and call its `finish` before `commit` (ReportSession does, on the
+   * main thread, while the report thread appends).
    * @throws InputError naming the file when it cannot be created, is not a DuckDB database, not a
    * report, or of a schema version that cannot be migrated (the file is left as it was).
    */
-  static async open(dbFile: string, engineVersion: string): Promise<RunWriter> {
+  static async open(dbFile: string, engineVersion: string, rowChecks: 'writer' | 'caller' = 'writer'): Promise<RunWriter> {
     const fresh = !existsSync(dbFile);
     if (fresh && !existsSync(dirname(dbFile))) throw fileError(dbFile, `cannot be created: directory ${dirname(dbFile)} does not exist`);
     const target = fresh ? `${dbFile}.partial-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}` : dbFile;
@@ -121,7 +126,7 @@ export class RunWriter {
       try {
         await ensureSchema(handle, engineVersion);
         const r = await c.runAndReadAll('SELECT coalesce(max(run_id), 0) + 1 FROM runs');
-        writer = new RunWriter(dbFile, target, fresh, handle, Number(r.getRows()[0]![0]));
+        writer = new RunWriter(dbFile, target, fresh, handle, Number(r.getRows()[0]![0]), rowChecks === 'writer' ? new RowChecks() : null);
         handle = null;
         return writer;
       } catch (e) {
@@ -181,19 +186,14 @@ export class RunWriter {
    */
   margin(m: MarginRows, standardFromDeribitPm = false): Promise<number> {
     checkMarginShape(m, this.accountCount);
+    if (standardFromDeribitPm && m.model !== 'standard') throw new Error(`MarginRows(${m.model}): only standard rows are derived from deribit-pm rows`);
+    this.checks?.margin(m, standardFromDeribitPm);
     if (standardFromDeribitPm) {
-      if (m.model !== 'standard') throw new Error(`MarginRows(${m.model}): only standard rows are derived from deribit-pm rows`);
-      checkDerived(m);
-      if (this.deribitPm) checkStandardFromPm(m, this.deribitPm);
-      else this.heldStandard = m;
       this.standard = 'derived';
       return Promise.resolve(m.count);
     }
     if (m.model === 'standard') this.standard = 'stored';
-    if (m.model === 'deribit-pm') {
-      this.deribitPm = m;
-      if (this.heldStandard) { checkStandardFromPm(this.heldStandard, m); this.heldStandard = null; }
-    }
+    if (m.model === 'deribit-pm') this.hasDeribitPm = true;
     const ids = (names: string[]) => Int32Array.from(names, (name) => {
       let id = this.symbolIndex.get(name);
       if (id === undefined) { id = this.symbolNames.length; this.symbolNames.push(name); this.symbolIndex.set(name, id); }
@@ -220,14 +220,14 @@ export class RunWriter {
   runRow(meta: RunMeta): Promise<void> {
     const lists = meta.models.includes('standard');
     if (this.standard === 'derived' && !lists) throw new Error(`${this.dbFile}: the run's standard rows are derived from its deribit-pm rows, but its models (${meta.models.join(', ')}) do not include standard`);
-    if (this.standard === 'none' && lists && this.deribitPm) throw new Error(`${this.dbFile}: the run lists standard among its models and has deribit-pm rows, but wrote no standard rows (the report would derive rows the run never computed)`);
+    if (this.standard === 'none' && lists && this.hasDeribitPm) throw new Error(`${this.dbFile}: the run lists standard among its models and has deribit-pm rows, but wrote no standard rows (the report would derive rows the run never computed)`);
     return writeRunRow(this.c, this.runId, meta);
   }
 
   /** Commits, closes and (for a new file) publishes the report; returns the run id. */
   async commit(): Promise<number> {
     if (this.instrumentCount < 0 || this.accountCount < 0) throw new Error(`${this.dbFile}: a run needs its instruments and accounts before COMMIT`);
-    if (this.heldStandard) throw new Error(`${this.dbFile}: the standard rows were to be derived from the run's deribit-pm rows, but the run wrote none`);
+    this.checks?.finish(this.dbFile);
     await this.c.run('COMMIT');
     this.closed = true;
     try {
@@ -395,178 +395,15 @@ async function writeSymbols(c: DuckDBConnection, runId: number, names: string[],
   return n;
 }
 
-/** account_margin value column -> its MarginRows field (saving and scenario_set have none: always derived). */
-const FIELD_OF: Readonly<Record<string, keyof MarginRows>> = {
-  im: 'im', mm: 'mm', equity: 'equity', margin_ratio: 'marginRatio', available: 'available', status: 'status',
-  worst_scenario: 'worstScenario', worst_case: 'worstCase', roll_shock: 'rollShock', delta_shock: 'deltaShock',
-  risk_matrix_margin: 'riskMatrixMargin', scan_risk: 'scanRisk', som: 'som', var: 'var', es: 'es',
-  liquidity_addon: 'liquidityAddon', standard_im: 'standardIm', standard_mm: 'standardMm',
-};
-
-/** x and y are the same number, NaN included (what SQL NULL = NULL would not say). */
-const same = (x: number, y: number) => x === y || (x !== x && y !== y);
-
-/** deribit-pm's IM as the engine computes it: the risk matrix margin (worst_case + roll_shock) plus the add-on. */
-const pmIm = (m: MarginRows, r: number) => (m.worstCase[r]! + m.rollShock[r]!) + m.liquidityAddon[r]!;
-
-/** A derived column given by a formula: the value the view gives row r (as the engine computes it), the first row that differs (−1: none), how a refusal names it. */
-interface Formula { what: string; value(m: MarginRows, r: number): number; firstDiffering(m: MarginRows): number }
-
-/**
- * The derived columns given by a formula (MODEL_STORAGE), by their SQL. Each has its own loop (this runs
- * over every row of every block on the report thread, in the run's tail: one monomorphic loop per
- * formula, not a call per row).
- */
-const FORMULAS: ReadonlyMap<string, Formula> = new Map<string, Formula>([
-  [nanToNull('m.worst_case + m.roll_shock'), {
-    what: 'worst_case + roll_shock', value: (m, r) => m.worstCase[r]! + m.rollShock[r]!,
-    firstDiffering: ({ count: n, riskMatrixMargin: x, worstCase: wc, rollShock: rs }) => {
-      for (let r = 0; r < n; r++) { const a = x[r]!; const b = wc[r]! + rs[r]!; if (a !== b && (a === a || b === b)) return r; }
-      return -1;
-    },
-  }],
-  [PM_IM, {
-    what: '(worst_case + roll_shock) + liquidity_addon', value: pmIm,
-    firstDiffering: ({ count: n, im: x, worstCase: wc, rollShock: rs, liquidityAddon: liq }) => {
-      for (let r = 0; r < n; r++) { const a = x[r]!; const b = (wc[r]! + rs[r]!) + liq[r]!; if (a !== b && (a === a || b === b)) return r; }
-      return -1;
-    },
-  }],
-  [ratioSql('m.mm', 'm.equity'), {
-    what: 'mm / equity (+inf when equity ≤ 0)', value: (m, r) => marginRatio(m.mm[r]!, m.equity[r]!),
-    firstDiffering: ({ count: n, marginRatio: x, mm, equity }) => {
-      for (let r = 0; r < n; r++) { const a = x[r]!; const b = marginRatio(mm[r]!, equity[r]!); if (a !== b && (a === a || b === b)) return r; }
-      return -1;
-    },
-  }],
-  [availableSql('m.equity', PM_IM), {
-    what: 'equity − im', value: (m, r) => m.equity[r]! - pmIm(m, r),
-    firstDiffering: ({ count: n, available: x, equity, worstCase: wc, rollShock: rs, liquidityAddon: liq }) => {
-      for (let r = 0; r < n; r++) { const a = x[r]!; const b = equity[r]! - ((wc[r]! + rs[r]!) + liq[r]!); if (a !== b && (a === a || b === b)) return r; }
-      return -1;
-    },
-  }],
-  [statusSql('m.equity', PM_IM, 'm.mm'), {
-    what: 'the status of equity against mm and im', value: (m, r) => marginStatus(m.equity[r]!, pmIm(m, r), m.mm[r]!),
-    firstDiffering: ({ count: n, status: x, equity, mm, worstCase: wc, rollShock: rs, liquidityAddon: liq }) => {
-      for (let r = 0; r < n; r++) if (x[r] !== marginStatus(equity[r]!, (wc[r]! + rs[r]!) + liq[r]!, mm[r]!)) return r;
-      return -1;
-    },
-  }],
-]);
-
-/**
- * Checks that every value a model's table leaves out is what the account_margin view gives back for it
- * (MODEL_STORAGE): NULL columns hold NaN (worst_scenario −1), constants and copies hold exactly that
- * value, `risk_matrix_margin` is exactly `worst_case + roll_shock`, and the currency is the unit's name
- * or USD. A model that starts producing a value its table does not store fails here, loudly, rather
- * than losing it.
- * @throws Error naming the model, row, column and both values
- */
-function checkDerived(m: MarginRows): void {
-  const spec = MODEL_STORAGE[m.model];
-  const n = m.count;
-  const fail = (r: number, col: string, found: unknown, expected: string): never => {
-    throw new Error(`MarginRows(${m.model}) row ${r}: ${col} is ${String(found)}, but the report stores only ${spec.stored.join(', ')} for this model and gives ${col} as ${expected}`);
-  };
-  // monomorphic loops (one array type each): this runs over every row of every model
-  const firstNotNaN = (a: Float64Array): number => { for (let r = 0; r < n; r++) { const x = a[r]!; if (x === x) return r; } return -1; };
-  const firstNot = (a: Float64Array, v: number): number => { for (let r = 0; r < n; r++) if (!Object.is(a[r], v)) return r; return -1; };
-  const firstDiffering = (a: Float64Array, b: Float64Array): number => {
-    for (let r = 0; r < n; r++) { const x = a[r]!; const y = b[r]!; if (x !== y && (x === x || y === y)) return r; }
-    return -1;
-  };
-  for (const [col, sql] of Object.entries(spec.derived)) {
-    const field = FIELD_OF[col];
-    if (!field) continue; // saving, scenario_set: not carried by MarginRows
-    let r: number;
-    if (col === 'worst_scenario') {
-      const ws = m.worstScenario;
-      r = -1;
-      for (let i = 0; i < n; i++) if (ws[i]! >= 0) { r = i; break; }
-      if (r >= 0) fail(r, col, ws[r], 'NULL');
-      continue;
-    }
-    const formula = FORMULAS.get(sql);
-    if (formula) {
-      r = formula.firstDiffering(m);
-      if (r >= 0) {
-        const e = formula.value(m, r);
-        fail(r, col, (m[field] as Float64Array | Uint8Array)[r], `${formula.what} (${col === 'status' ? STATUS_NAMES[e] : e})`);
-      }
-      continue;
-    }
-    const v = m[field] as Float64Array;
-    if (sql.startsWith('NULL::')) r = firstNotNaN(v);
-    else if (sql === '0.0::DOUBLE') r = firstNot(v, 0);
-    else if (/^m\.[a-z_]+$/.test(sql)) r = firstDiffering(v, m[FIELD_OF[sql.slice(2)]!] as Float64Array);
-    else throw new Error(`MODEL_STORAGE(${m.model}).${col}: no check for ${sql}`);
-    if (r >= 0) fail(r, col, v[r], sql.startsWith('NULL::') ? 'NULL' : sql.replace(/m\./g, ''));
-  }
-  // the currency of each row: the unit's own name, or USD
-  const byCode = Int32Array.from(m.currencyNames, (name) => (spec.currency === 'USD' ? (name === 'USD' ? -2 : -3) : m.unitNames.indexOf(name)));
-  const unit = m.unit;
-  const currency = m.currency;
-  for (let r = 0; r < n; r++) {
-    const c = byCode[currency[r]!];
-    if (spec.currency === 'USD' ? c !== -2 : c !== unit[r]) fail(r, 'currency', m.currencyNames[currency[r]!], spec.currency === 'USD' ? "'USD'" : 'the unit');
-  }
-}
-
-/**
- * Checks that `std` is exactly what the account_margin view derives from the deribit-pm rows `pm` of
- * the same run (STANDARD_FROM_PM): the same (account, unit) rows in the same order, IM and MM = pm's
- * standard_im and standard_mm, the same equity and liquidity add-on, and margin ratio, available and
- * status as src/margin/status.ts computes them from those.
- * @throws Error naming the row and the column that differ
- */
-function checkStandardFromPm(std: MarginRows, pm: MarginRows): void {
-  const fail = (r: number, what: string, found: unknown, expected: unknown): never => {
-    throw new Error(`MarginRows(standard) row ${r}: ${what} is ${String(found)}, but the report derives it from the run's deribit-pm rows as ${String(expected)}`);
-  };
-  if (std.count !== pm.count) fail(0, 'the row count', std.count, pm.count);
-  // the unit of a standard row's code, as a deribit-pm unit code (−1: a name deribit-pm has not)
-  const pmCode = Int32Array.from(std.unitNames, (name) => pm.unitNames.indexOf(name));
-  const n = std.count;
-  // one pass over typed arrays (it runs on the report thread when the deribit-pm rows arrive); the
-  // message is built only for the first row that differs
-  let bad = -1;
-  for (let r = 0; r < n; r++) {
-    const eq = pm.equity[r]!;
-    const im = pm.standardIm[r]!;
-    const mm = pm.standardMm[r]!;
-    if (std.account[r] !== pm.account[r] || pmCode[std.unit[r]!] !== pm.unit[r] || !same(std.im[r]!, im) || !same(std.mm[r]!, mm)
-      || !same(std.equity[r]!, eq) || !same(std.liquidityAddon[r]!, pm.liquidityAddon[r]!) || !same(std.marginRatio[r]!, marginRatio(mm, eq))
-      || !same(std.available[r]!, eq - im) || std.status[r] !== marginStatus(eq, im, mm)) { bad = r; break; }
-  }
-  if (bad < 0) return;
-  const r = bad;
-  if (std.account[r] !== pm.account[r]) fail(r, 'account id', std.account[r], pm.account[r]);
-  const su = std.unitNames[std.unit[r]!];
-  const pu = pm.unitNames[pm.unit[r]!];
-  if (su !== pu) fail(r, 'unit', su, pu);
-  const eq = pm.equity[r]!;
-  const im = pm.standardIm[r]!;
-  const mm = pm.standardMm[r]!;
-  if (!same(std.im[r]!, im)) fail(r, 'im', std.im[r], im);
-  if (!same(std.mm[r]!, mm)) fail(r, 'mm', std.mm[r], mm);
-  if (!same(std.equity[r]!, eq)) fail(r, 'equity', std.equity[r], eq);
-  if (!same(std.liquidityAddon[r]!, pm.liquidityAddon[r]!)) fail(r, 'liquidity_addon', std.liquidityAddon[r], pm.liquidityAddon[r]);
-  if (!same(std.marginRatio[r]!, marginRatio(mm, eq))) fail(r, 'margin_ratio', std.marginRatio[r], marginRatio(mm, eq));
-  if (!same(std.available[r]!, eq - im)) fail(r, 'available', std.available[r], eq - im);
-  fail(r, 'status', std.status[r], marginStatus(eq, im, mm));
-}
-
 /**
  * One model's margin rows into its table (MODEL_STORAGE: margin_<model>), read through the
  * account_margin view: the stored numbers, the account id, the unit's symbol id and the status code,
- * copied a chunk at a time; what the table leaves out is checked first (checkDerived).
+ * copied a chunk at a time (what the table leaves out is checked by RowChecks, see rowChecks.ts).
  * `unitIds`: symbol id per code of the block's unitNames.
  */
 async function writeMargin(c: DuckDBConnection, runId: number, m: MarginRows, unitIds: Int32Array): Promise<number> {
   const n = m.count;
   const spec = MODEL_STORAGE[m.model];
-  checkDerived(m);
   const unit = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     if (m.status[i]! >= STATUS_NAMES.length) throw new Error(`MarginRows(${m.model}) row ${i}: status code ${m.status[i]} is not one of ${STATUS_NAMES.join(', ')}`);

@@ -92,6 +92,26 @@ describe('failures leave the file as it was', () => {
     expect(await reportState(f)).toEqual(before);
   });
 
+  test('rows whose derived values are not what the view gives back are refused by finish (checked on this thread), for an existing and a new report', async () => {
+    for (const [bad, message] of [
+      [(run: RunRecord) => { run.margin[0]!.im[1] = 123; }, /MarginRows\(deribit-pm\) row 1: im is 123, but the report stores only/],
+      [(run: RunRecord) => { run.margin.find((m) => m.model === 'standard')!.equity[2] = 7; }, /MarginRows\(standard\) row 2: equity is 7, but the report derives it from the run's deribit-pm rows as -0.1/],
+    ] as const) {
+      const f = join(dir, 'bad-derived.duckdb');
+      await writeRun(f, sampleRun());
+      const before = await reportState(f);
+      for (const target of [f, join(dir, 'bad-derived-new.duckdb')]) {
+        const run = sampleRunWithStandard();
+        bad(run);
+        const s = new ReportSession(target, ENGINE_VERSION);
+        feed(s, run);
+        await expect(s.finish(runMetaOf(run))).rejects.toThrow(message);
+      }
+      expect(await reportState(f)).toEqual(before);
+      expect(readdirSync(dir).filter((x) => x.startsWith('bad-derived-new'))).toEqual([]);
+    }
+  });
+
   test('an abort midway rolls back: an existing report is unchanged, a new one never appears', async () => {
     const f = join(dir, 'abort.duckdb');
     await writeRun(f, sampleRun());
