@@ -1,7 +1,9 @@
 /**
  * Opening an Arrow IPC input: detects the file format (magic `ARROW1` at both ends) or the stream
- * format (a continuation marker 0xFFFFFFFF first), then streams its record batches from disk one at a
- * time with apache-arrow's RecordBatchReader, so memory holds one batch of raw input at a time.
+ * format (a continuation marker 0xFFFFFFFF first), then reads its record batches with apache-arrow's
+ * RecordBatchReader: a file of up to WHOLE_READ_MAX bytes is read whole, in one read, and its batches
+ * are views of that buffer; a larger one streams from disk one batch at a time, so memory holds one
+ * batch of raw input at a time.
  * Every failure (missing, unreadable, empty, not Arrow, truncated, corrupt) becomes an InputError that
  * names the file and what was expected; Arrow's own messages ("Unrecognized input") never reach the user.
  */
@@ -23,14 +25,22 @@ export interface ArrowSource {
   close(): Promise<void>;
 }
 
+/**
+ * Files up to this size (512 MiB) are read whole, in one read. Streaming costs a round trip through the
+ * event loop per read (several per batch), and on a busy machine each one waits for the CPU: the
+ * intraday positions (25 MB, 16 batches) took 120 ms to stream during a run against 40–75 ms alone.
+ */
+export const WHOLE_READ_MAX = 512 * 2 ** 20;
+
 const EXPECTED = 'expected an Arrow IPC file (starting and ending with ARROW1) or an Arrow IPC stream';
 const MAGIC = [0x41, 0x52, 0x52, 0x4f, 0x57, 0x31]; // "ARROW1"
 
 /**
- * Opens `file` and reads its schema.
+ * Opens `file` and reads its schema. `wholeReadMax`: files up to this many bytes are read whole
+ * (default WHOLE_READ_MAX), larger ones streamed.
  * @throws InputError naming the file when it is missing, unreadable, empty, not Arrow or truncated.
  */
-export async function openArrow(file: string): Promise<ArrowSource> {
+export async function openArrow(file: string, wholeReadMax: number = WHOLE_READ_MAX): Promise<ArrowSource> {
   let fh: FileHandle;
   try {
     fh = await open(file, 'r');
@@ -56,9 +66,15 @@ export async function openArrow(file: string): Promise<ArrowSource> {
       throw fileError(file, `is not Arrow (it starts with ${describeHead(head, Math.min(8, st.size))}); ${EXPECTED}`);
     }
     let reader: RecordBatchReader;
+    const whole = st.size <= wholeReadMax ? await fh.readFile() : null;
     try {
-      reader = await RecordBatchReader.from(fh);
-      await reader.open();
+      if (whole) {
+        reader = RecordBatchReader.from(whole);
+        reader.open();
+      } else {
+        reader = await RecordBatchReader.from(fh);
+        await reader.open();
+      }
     } catch (e) {
       throw fileError(file, `is corrupt or truncated: its Arrow ${format} schema cannot be read${detail(e)}; ${EXPECTED}`);
     }

@@ -18,6 +18,23 @@ export function isNull(data: Data, i: number): boolean {
   return (bitmap[pos >> 3]! & (1 << (pos & 7))) === 0;
 }
 
+/**
+ * Writes `value` to `out[at + i]` for every null row i of `data` (nothing when it has none): one pass
+ * over the validity bitmap, a byte of eight valid rows skipped at once.
+ */
+export function setWhereNull(data: Data, out: Float64Array | Int32Array, at: number, value: number): void {
+  if (!hasNulls(data)) return;
+  const bitmap = data.nullBitmap!;
+  const off = data.offset;
+  const n = data.length;
+  for (let i = 0; i < n;) {
+    const p = off + i;
+    if ((p & 7) === 0 && i + 8 <= n && bitmap[p >> 3] === 0xff) { i += 8; continue; }
+    if ((bitmap[p >> 3]! & (1 << (p & 7))) === 0) out[at + i] = value;
+    i++;
+  }
+}
+
 /** True when the column has at least one null in this batch. */
 export function hasNulls(data: Data): boolean {
   return data.nullCount > 0 && !!data.nullBitmap && data.nullBitmap.length > 0;
@@ -157,7 +174,7 @@ export function internStrings(col: ResolvedColumn, data: Data, interner: Utf8Int
   } else {
     internUtf8Range(data, interner, out, at, n);
   }
-  if (hasNulls(data)) for (let i = 0; i < n; i++) if (isNull(data, i)) out[at + i] = -1;
+  setWhereNull(data, out, at, -1);
 }
 
 function internUtf8Range(data: Data, interner: Utf8Interner, out: Int32Array, at: number, n: number): void {
@@ -202,5 +219,5 @@ export function internInts(col: ResolvedColumn, data: Data, interner: Int64Inter
       out[at + i] = interner.intern(x | 0, x < 0 ? -1 : 0);
     }
   }
-  if (hasNulls(data)) for (let i = 0; i < n; i++) if (isNull(data, i)) out[at + i] = -1;
+  setWhereNull(data, out, at, -1);
 }

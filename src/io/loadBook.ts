@@ -10,7 +10,7 @@ import { CASH_CURRENCIES, type Market } from '../model/market.js';
 import type { Balances, LoadStats, PositionBook, RejectedRow } from '../model/book.js';
 import { openArrow } from './arrowSource.js';
 import { resolveSchema, type ColumnSpec, type ResolvedColumn } from './columnSpec.js';
-import { DictionaryMapper, hasNulls, internStrings, isNull, readFloats } from './columnValues.js';
+import { DictionaryMapper, hasNulls, internStrings, isNull, readFloats, setWhereNull } from './columnValues.js';
 import { AccountKeys, accountKeyType } from './accountKeys.js';
 import { Utf8Interner } from './utf8Interner.js';
 import { buildPositionBook, type PositionChunk } from './buildBook.js';
@@ -196,7 +196,7 @@ async function readPositions(market: Market, file: string, src: Awaited<ReturnTy
     const eData = eCol ? cs[eCol.index]! : null;
     if (eData) {
       readFloats(eCol!, eData, e, 0);
-      if (hasNulls(eData)) for (let i = 0; i < n; i++) if (isNull(eData, i)) e[i] = NaN;
+      setWhereNull(eData, e, 0, NaN);
     } else e.fill(NaN);
     for (let i = 0; i < n; i++) {
       const local = ins[i]!;

@@ -10,11 +10,16 @@ import { openArrow } from '../../src/io/arrowSource.js';
 import { InputError } from '../../src/errors.js';
 import { balanceCols, tempDir, writeArrow } from '../fixtures/io/arrowTables.js';
 
-async function readAllRows(file: string): Promise<{ format: string; rows: number; fields: string[] }> {
-  const src = await openArrow(file);
+/** 0: every file streamed batch by batch; undefined: the default (small files read whole) */
+type ReadMode = 0 | undefined;
+const MODES: Array<[string, ReadMode]> = [['read whole', undefined], ['streamed', 0]];
+
+async function readAllRows(file: string, wholeReadMax?: ReadMode): Promise<{ format: string; rows: number; fields: string[]; values: unknown[] }> {
+  const src = await openArrow(file, wholeReadMax);
   let rows = 0;
-  for await (const b of src.batches()) rows += b.numRows;
-  return { format: src.format, rows, fields: src.schema.fields.map((f) => f.name) };
+  const values: unknown[] = [];
+  for await (const b of src.batches()) { rows += b.numRows; values.push(...b.toArray().map((r) => r.toJSON())); }
+  return { format: src.format, rows, fields: src.schema.fields.map((f) => f.name), values };
 }
 
 async function inputError(p: Promise<unknown>): Promise<InputError> {
@@ -24,9 +29,12 @@ async function inputError(p: Promise<unknown>): Promise<InputError> {
 }
 
 describe('openArrow', () => {
-  test.each(['file', 'stream'] as const)('reads the %s format', async (format) => {
+  test.each(['file', 'stream'] as const)('reads the %s format, read whole or streamed alike', async (format) => {
     const f = writeArrow(join(tempDir(), 'balances.arrow'), balanceCols(), format);
-    expect(await readAllRows(f)).toEqual({ format, rows: 4, fields: ['account', 'currency', 'amount'] });
+    const whole = await readAllRows(f);
+    expect(whole).toMatchObject({ format, rows: 4, fields: ['account', 'currency', 'amount'] });
+    expect(whole.values).toHaveLength(4);
+    expect(await readAllRows(f, 0)).toEqual(whole);
   });
 
   const dir = tempDir();
@@ -49,9 +57,9 @@ describe('openArrow', () => {
     ['empty.arrow', /is empty/],
     ['missing.arrow', /not found/],
     ['folder.arrow', /is a directory/],
-  ])('%s is refused naming the file and what was expected', async (name, why) => {
+  ].flatMap(([name, why]) => MODES.map(([mode, max]) => [name, mode, max, why] as const)))('%s (%s) is refused naming the file and what was expected', async (name, _mode, max, why) => {
     const file = join(dir, name);
-    const e = await inputError(readAllRows(file));
+    const e = await inputError(readAllRows(file, max));
     expect(e.message).toContain(file);
     expect(e.message).toMatch(why);
     expect(e.message).toContain('expected an Arrow IPC file');
