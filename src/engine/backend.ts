@@ -25,6 +25,12 @@ export interface Backend {
    * @throws Error when the GroupBook does not fit the matrix (rows, buckets, weights).
    */
   aggregate(pnl: PnlMatrix, groups: GroupBook, req: ReduceRequest): Promise<Reduced>;
+  /**
+   * (Backends that compute on other threads.) Resolves once every task handed over so far has gone to a
+   * thread, none waiting in a queue: a pool hands a task to a worker only when this thread's event loop
+   * turns, so a caller about to compute for a while awaits this first.
+   */
+  handedOver?(): Promise<void>;
   /** Releases workers and device contexts. */
   close(): Promise<void>;
 }

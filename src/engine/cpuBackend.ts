@@ -113,6 +113,15 @@ export class CpuBackend implements Backend {
     return topLosses ? { worstLoss, worstScenario, topLosses } : { worstLoss, worstScenario };
   }
 
+  /**
+   * Resolves once Piscina's queue is empty (every task run so far is on a worker): a worker is free for
+   * the next task only after this thread has handled its last answer, i.e. after an event-loop turn.
+   * Gives up after 64 turns (a pool busy with earlier tasks keeps its queue until they finish).
+   */
+  async handedOver(): Promise<void> {
+    for (let k = 0; k < 64 && this.pool.queueSize > 0; k++) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+
   /** How many tasks a job is cut into (TASKS_PER_WORKER). */
   private get tasksPerJob(): number {
     return this.workers === 1 ? 1 : this.workers * TASKS_PER_WORKER;

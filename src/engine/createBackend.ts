@@ -178,5 +178,6 @@ class PhasedBackend implements Backend {
   }
   revalue(market: Market, scenarios: ScenarioSet, params: Params): Promise<PnlMatrix> { return this.revalueOn.revalue(market, scenarios, params); }
   aggregate(pnl: PnlMatrix, groups: GroupBook, req: ReduceRequest): Promise<Reduced> { return this.aggregateOn.aggregate(pnl, groups, req); }
+  async handedOver(): Promise<void> { await this.aggregateOn.handedOver?.(); await this.revalueOn.handedOver?.(); }
   async close(): Promise<void> { await this.device.close(); await this.cpu.close(); }
 }

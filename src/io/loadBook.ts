@@ -174,6 +174,10 @@ async function readPositions(market: Market, file: string, src: Awaited<ReturnTy
   let localToMarket = new Int32Array(0);
   let row0 = 0;
   for await (const batch of src.batches()) {
+    // a turn of the event loop per batch: the file is read whole (arrowSource.ts), so without it this
+    // thread would not handle other threads' messages for the whole load (the cpu pool hands a worker
+    // its next task only then: a run's second revaluation waited for the end of the load)
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const n = batch.numRows;
     const cs = batch.data.children as Data[];
     const acc = new Int32Array(n);

@@ -131,3 +131,13 @@ describe('buckets a group has no entries in', () => {
     expect(Buffer.from(again.worstLoss.buffer).equals(Buffer.from(plain.worstLoss.buffer))).toBe(true);
   });
 });
+
+test('handedOver resolves once no task waits in the pool\'s queue (a worker takes its next task only when this thread handles the last answer)', async () => {
+  const { pnl, groups } = seededBook(CASES[0]![1]);
+  const jobs = [0, 1, 2, 3].map(() => one.aggregate(pnl, groups, { topK: 0 }));
+  const queue = () => (one as unknown as { pool: { queueSize: number } }).pool.queueSize;
+  expect(queue()).toBeGreaterThan(0); // one worker: three tasks wait
+  await one.handedOver();
+  expect(queue()).toBe(0);
+  await Promise.all(jobs);
+});
