@@ -238,8 +238,9 @@ async function computeAndReport(opts: RunOptions, timer: PhaseTimer, scenarioMod
     // Pipelined: every family's revaluation was handed to the pool as the backend started (`early`).
     // Model by model, its groups are built and its aggregation handed over at once (a pool of one worker
     // runs each job as one task: cpuBackend.ts); this thread prepares it while the pool aggregates,
-    // assembles it and sends its rows to the report, then hands over the next model's groups before it
-    // computes the standard margin (no P&L needed) after the first model. The first model's rows (the
+    // assembles it and sends its rows to the report, then hands over the next model's groups. The
+    // standard margin (no P&L needed) comes after the first model when the report stores it, after the
+    // last when it derives it from deribit-pm's rows (and only checks it before COMMIT). The first model's rows (the
     // report thread's largest block) thus reach the report as early as they can: building the next
     // model's groups first, so that the pool never waits, had them ~0.1 s later, and the report's
     // appends, not the pool, are the run's tail (A/B on the 2-core machine, 20 rounds: median 1.006 s
@@ -251,10 +252,11 @@ async function computeAndReport(opts: RunOptions, timer: PhaseTimer, scenarioMod
     const plans: ModelPlan[] = [];
     const reductions: Array<Promise<Reduced>> = [];
     const progress: Array<((done: number) => void) | null> = scenarioModels.map(() => null);
+    // with deribit-pm in the run the report derives the standard rows from its rows (schema 4): checked, not stored
+    const derivesStandard = scenarioModels.includes('deribit-pm');
     const computeStandard = async (): Promise<MarginRows> => {
       const rows = await timer.time('margin', () => standardRows(book, balances, market, params, shared));
-      // with deribit-pm in the run the report derives the standard rows from its rows (schema 4): checked, not stored
-      report?.margin(rows, scenarioModels.includes('deribit-pm'));
+      report?.margin(rows, derivesStandard);
       return rows;
     };
     let std: MarginRows | null = null;
@@ -304,9 +306,11 @@ async function computeAndReport(opts: RunOptions, timer: PhaseTimer, scenarioMod
       if (!scenarioModels.slice(k + 1).some((x) => FAMILY_OF[x] === f)) { pnl.delete(f); revalued.delete(f); }
       margin.push(rows);
       report?.margin(rows);
-      // the next model's groups go to the pool before this thread computes the standard margin
+      // the next model's groups go to the pool before this thread computes on
       if (pipelined && k + 1 < scenarioModels.length) await ensurePlan(k + 1);
-      if (k === 0) std = await computeStandard();
+      // standard rows the report stores go early (after the first model's); with deribit-pm in the run
+      // the report only checks them at the end (RowChecks), so they come after the last model's rows
+      if (k === 0 && !derivesStandard) std = await computeStandard();
     }
     standard = std ?? await computeStandard();
   } finally {
