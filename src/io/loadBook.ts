@@ -96,22 +96,16 @@ export async function loadBook(market: Market, positionsFile: string, balancesFi
   } catch (e) { await pos.close(); await bal.close(); throw e; }
 
   const accounts = new AccountKeys(keyType);
+  // accounts: those of accepted rows in either file (marked as the rows are read), numbered in key order
+  const used = new UsedFlags();
   let positions: PositionsRead;
   try {
-    positions = await readPositions(market, positionsFile, pos, pcols, accounts, log, opts.rejectedInstruments);
+    positions = await readPositions(market, positionsFile, pos, pcols, accounts, used, log, opts.rejectedInstruments);
   } catch (e) { await bal.close(); throw e; }
-  const balances = await readBalances(market, balancesFile, bal, bcols, accounts, log);
+  const balances = await readBalances(market, balancesFile, bal, bcols, accounts, used, log);
   log.throwIfFailing();
 
-  // accounts: those of accepted rows in either file, numbered in key order
-  const used = new Uint8Array(accounts.count);
-  for (const { account, instrument } of positions.chunks) {
-    for (let r = 0; r < account.length; r++) if (account[r]! >= 0 && instrument[r]! !== REJECTED) used[account[r]!] = 1;
-  }
-  for (const { account, currency } of balances) {
-    for (let r = 0; r < account.length; r++) if (currency[r]! >= 0) used[account[r]!] = 1;
-  }
-  const { accountKey, remap } = accounts.finish(used);
+  const { accountKey, remap } = accounts.finish(used.upTo(accounts.count));
   for (const { account, instrument } of positions.chunks) {
     for (let r = 0; r < account.length; r++) account[r] = instrument[r]! >= 0 ? remap[account[r]!]! : -1;
   }
@@ -151,6 +145,20 @@ export async function loadBook(market: Market, positionsFile: string, balancesFi
   };
 }
 
+/** One flag per provisional account id (1: an accepted row names it), grown as ids are added. */
+class UsedFlags {
+  flags = new Uint8Array(1024);
+  /** makes room for ids below `n` (call after interning a batch's keys; re-read `flags` after it) */
+  ensure(n: number): void {
+    if (n <= this.flags.length) return;
+    const bigger = new Uint8Array(Math.max(n, 2 * this.flags.length));
+    bigger.set(this.flags);
+    this.flags = bigger;
+  }
+  /** the flags of ids [0, n) */
+  upTo(n: number): Uint8Array { this.ensure(n); return this.flags.subarray(0, n); }
+}
+
 /** instrument marker of a row left out for a violation */
 const REJECTED = -1;
 /** instrument marker of a quantity-0 row (dropped, but its account exists) */
@@ -163,7 +171,7 @@ interface PositionsRead {
   zeroRows: number;
 }
 
-async function readPositions(market: Market, file: string, src: Awaited<ReturnType<typeof openArrow>>, cols: Map<string, ResolvedColumn>, accounts: AccountKeys, log: ViolationLog, rejectedInstruments?: ReadonlyMap<string, RejectedRow>): Promise<PositionsRead> {
+async function readPositions(market: Market, file: string, src: Awaited<ReturnType<typeof openArrow>>, cols: Map<string, ResolvedColumn>, accounts: AccountKeys, used: UsedFlags, log: ViolationLog, rejectedInstruments?: ReadonlyMap<string, RejectedRow>): Promise<PositionsRead> {
   const out: PositionsRead = { chunks: [], rows: 0, zeroRows: 0 };
   const accCol = cols.get('account')!;
   const insCol = cols.get('instrument')!;
@@ -187,6 +195,8 @@ async function readPositions(market: Market, file: string, src: Awaited<ReturnTy
     out.chunks.push({ account: acc, instrument: ins, quantity: q, entryPrice: e });
     out.rows += n;
     accounts.intern(file, accCol, cs[accCol.index]!, acc, 0);
+    used.ensure(accounts.count);
+    const flags = used.flags;
     internStrings(insCol, cs[insCol.index]!, names, dict, ins, 0);
     if (names.count > localToMarket.length) {
       const bigger = new Int32Array(names.count);
@@ -208,6 +218,7 @@ async function readPositions(market: Market, file: string, src: Awaited<ReturnTy
       const x = q[i]!;
       const ev = e[i]!;
       if (acc[i]! >= 0 && id >= 0 && x - x === 0 && !qNulls && (ev - ev === 0 || ev !== ev)) {
+        flags[acc[i]!] = 1;
         ins[i] = x === 0 ? ZERO : id;
         if (x === 0) out.zeroRows++;
         continue;
@@ -227,6 +238,7 @@ async function readPositions(market: Market, file: string, src: Awaited<ReturnTy
       if (eData && !isNull(eData, i) && (ev === Infinity || ev === -Infinity)) log.add(file, r, 'entry_price', showValue(ev), RULE_FINITE);
       if (log.violations.length > before) ins[i] = REJECTED;
       else {
+        flags[acc[i]!] = 1;
         ins[i] = x === 0 ? ZERO : id;
         if (x === 0) out.zeroRows++;
       }
@@ -244,7 +256,7 @@ interface BalanceChunk {
   amount: Float64Array;
 }
 
-async function readBalances(market: Market, file: string, src: Awaited<ReturnType<typeof openArrow>>, cols: Map<string, ResolvedColumn>, accounts: AccountKeys, log: ViolationLog): Promise<BalanceChunk[]> {
+async function readBalances(market: Market, file: string, src: Awaited<ReturnType<typeof openArrow>>, cols: Map<string, ResolvedColumn>, accounts: AccountKeys, used: UsedFlags, log: ViolationLog): Promise<BalanceChunk[]> {
   const out: BalanceChunk[] = [];
   const accCol = cols.get('account')!;
   const curCol = cols.get('currency')!;
@@ -262,6 +274,8 @@ async function readBalances(market: Market, file: string, src: Awaited<ReturnTyp
     const amt = new Float64Array(n);
     out.push({ account: acc, currency: cur, amount: amt });
     accounts.intern(file, accCol, cs[accCol.index]!, acc, 0);
+    used.ensure(accounts.count);
+    const flags = used.flags;
     internStrings(curCol, cs[curCol.index]!, names, dict, cur, 0);
     if (names.count > localToCurrency.length) {
       const bigger = new Int32Array(names.count);
@@ -276,7 +290,7 @@ async function readBalances(market: Market, file: string, src: Awaited<ReturnTyp
       const local = cur[i]!;
       const c = local >= 0 ? localToCurrency[local]! : -1;
       const x = amt[i]!;
-      if (acc[i]! >= 0 && c >= 0 && x - x === 0 && !(aNulls && isNull(aData, i))) { cur[i] = c; continue; }
+      if (acc[i]! >= 0 && c >= 0 && x - x === 0 && !(aNulls && isNull(aData, i))) { cur[i] = c; flags[acc[i]!] = 1; continue; }
       const r = row0 + i;
       if (acc[i]! < 0) log.add(file, r, 'account', 'null', RULE_NULL);
       if (local < 0) log.add(file, r, 'currency', 'null', RULE_NULL);
