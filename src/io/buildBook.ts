@@ -91,18 +91,24 @@ export function buildPositionBook(market: Market, chunks: readonly PositionChunk
       sE[k] = entryPrice[r]!;
     }
   }
-  // within each account, a stable sort by rank (insertion sort for short runs, keyed sort for long ones)
+  // per account, in one pass: a stable sort of its run by rank (insertion sort for short runs, keyed
+  // sort for long ones); duplicates merged in place and net zeros dropped (positions are written at
+  // w ≤ the run's start); then its positions split into risk units
   const scratch = new SegmentScratch();
-  for (let a = 0; a < A; a++) sortByRank(sRank, sQ, sE, segment[a]!, segment[a + 1]!, scratch);
-
-  // merge duplicates in place, drop net zeros, count positions per account
   const accountStart = new Int32Array(A + 1);
+  const unitAccount = new Int32Array(m);
+  const unitCurrency = new Int32Array(m);
+  const unitStartFull = new Int32Array(m + 1);
+  const accountUnitStart = new Int32Array(A + 1);
+  let units = 0;
   let w = 0;
   let merged = 0;
   let netZero = 0;
   for (let a = 0; a < A; a++) {
     const end = segment[a + 1]!;
     let k = segment[a]!;
+    sortByRank(sRank, sQ, sE, k, end, scratch);
+    const first = w;
     while (k < end) {
       const rk = sRank[k]!;
       let q = sQ[k]!;
@@ -139,25 +145,17 @@ export function buildPositionBook(market: Market, chunks: readonly PositionChunk
       w++;
     }
     accountStart[a + 1] = w;
+    // its risk units (positions are in unit order: the rank orders by unit first)
+    accountUnitStart[a] = units;
+    let last = -1;
+    for (let p = first; p < w; p++) {
+      const c = unitOf[sRank[p]!]!;
+      if (c !== last) { unitAccount[units] = a; unitCurrency[units] = c; unitStartFull[units] = p; units++; last = c; }
+    }
   }
   const outInstrument = sRank;
   const outQuantity = sQ;
   const outEntry = sE;
-
-  // split into risk units
-  const unitAccount = new Int32Array(w);
-  const unitCurrency = new Int32Array(w);
-  const unitStartFull = new Int32Array(w + 1);
-  const accountUnitStart = new Int32Array(A + 1);
-  let units = 0;
-  for (let a = 0; a < A; a++) {
-    accountUnitStart[a] = units;
-    let last = -1;
-    for (let p = accountStart[a]!; p < accountStart[a + 1]!; p++) {
-      const c = unitOf[outInstrument[p]!]!;
-      if (c !== last) { unitAccount[units] = a; unitCurrency[units] = c; unitStartFull[units] = p; units++; last = c; }
-    }
-  }
   accountUnitStart[A] = units;
   unitStartFull[units] = w;
 
