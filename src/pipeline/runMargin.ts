@@ -260,6 +260,8 @@ async function computeAndReport(opts: RunOptions, timer: PhaseTimer, scenarioMod
       return rows;
     };
     let std: MarginRows | null = null;
+    /** per model: its aggregation has come back (pipelined) */
+    const settled: boolean[] = [];
     // model k's groups, built once; pipelined, its aggregation is handed to the pool at once
     const ensurePlan = async (k: number): Promise<ModelPlan> => {
       if (plans[k]) return plans[k]!;
@@ -269,6 +271,7 @@ async function computeAndReport(opts: RunOptions, timer: PhaseTimer, scenarioMod
       if (pipelined) {
         const reduction = pnl.get(FAMILY_OF[m])!.then((p) => b!.aggregate(p, plan.groups, { ...plan.request, onProgress: (d) => progress[k]?.(d) }));
         reduction.catch(() => undefined); // awaited below
+        reduction.then(() => { settled[k] = true; }, () => { settled[k] = true; });
         reductions[k] = reduction;
         // lets the aggregation reach the pool before this thread computes on (without this turn of the
         // event loop, and the pool's own, the task waited in Piscina's queue while this thread prepared
@@ -295,6 +298,11 @@ async function computeAndReport(opts: RunOptions, timer: PhaseTimer, scenarioMod
       }
       // while the backend aggregates: what assembly needs besides the losses
       if (MARGIN_MODELS[m].prepare) await timer.time('margin', () => MARGIN_MODELS[m].prepare!(inputs[k]!, plan));
+      // still aggregating: the next model's groups (handed to the pool behind this one) rather than a wait
+      if (pipelined && k + 1 < scenarioModels.length) {
+        await yieldToEventLoop(); // the pool's answer, if it came while this thread prepared
+        if (!settled[k]) await ensurePlan(k + 1);
+      }
       const reduced = await timer.time('aggregation', (update) => {
         if (pipelined) { progress[k] = update; return reductions[k]!; }
         return b!.aggregate(revalued.get(f)!, plan.groups, { ...plan.request, onProgress: update });
