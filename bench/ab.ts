@@ -13,6 +13,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs, optional } from '../src/cli/args.js';
 import { CACHE_DIR, END_TO_END, ensureBook, type EndToEndName } from './endToEndWorkloads.js';
+import { ENGINE_NODE_FLAGS } from '../src/cli/nodeFlags.js';
 
 function main(argv: string[]): number {
   const p = parseArgs(argv, { rounds: {}, workload: {} }, 'bench ab');
@@ -40,7 +41,7 @@ process.stdout.write(((performance.now() - t0) / 1000).toFixed(3) + '\\n');
   const times: Record<'A' | 'B', number[]> = { A: [], B: [] };
   for (let i = 0; i < rounds; i++) {
     for (const k of (i % 2 ? ['B', 'A'] : ['A', 'B']) as Array<'A' | 'B'>) {
-      times[k].push(Number(execFileSync(process.execPath, [files[k]], { encoding: 'utf8' }).trim()));
+      times[k].push(Number(execFileSync(process.execPath, [...ENGINE_NODE_FLAGS, files[k]!], { encoding: 'utf8' }).trim()));
     }
   }
   const median = (x: number[]) => [...x].sort((u, v) => u - v)[Math.floor(x.length / 2)]!;

@@ -1,6 +1,7 @@
 /**
  * The end-to-end benchmark driver: for one workload (`intraday` or `eod`), every backend choice runs the
- * whole pipeline in its own child process (endToEndChild.ts) — cpu first, as the float64 reference the
+ * whole pipeline in its own child process (endToEndChild.ts, under the engine's V8 flags:
+ * src/cli/nodeFlags.ts) — cpu first, as the float64 reference the
  * others are checked against — each writing a fresh DuckDB file under bench/.cache/. One JSON record per
  * workload goes to bench/results/<workload>-<timestamp>.json with every run side by side, the targets of
  * PERFORMANCE.md and, where one is missed, the phase that takes the time.
@@ -14,6 +15,7 @@ import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { createHash } from 'node:crypto';
 import { CACHE_DIR, END_TO_END, ensureBook, type EndToEndName } from './endToEndWorkloads.js';
+import { ENGINE_NODE_FLAGS } from '../src/cli/nodeFlags.js';
 
 export interface EndToEndOptions {
   backends: string[];
@@ -81,7 +83,7 @@ export async function runEndToEnd(name: EndToEndName, opts: EndToEndOptions): Pr
       const result = join(dir, `${backend}-${rep}.json`);
       const phaseLogFile = join(dir, `${backend}-${rep}.phases`);
       for (const f of [db, `${db}.wal`, result, phaseLogFile]) rmSync(f, { force: true });
-      const args = [...opts.nodeFlags, childJs, '--workload', name, '--backend', backend, '--positions', book.positions, '--balances', book.balances,
+      const args = [...ENGINE_NODE_FLAGS, ...opts.nodeFlags, childJs, '--workload', name, '--backend', backend, '--positions', book.positions, '--balances', book.balances,
         '--db', db, '--result', result, '--phase-log', phaseLogFile, '--reference', reference];
       if (opts.workers) args.push('--workers', String(opts.workers));
       process.stderr.write(`${name} ${backend} (run ${rep}/${opts.repeat}) …\n`);
@@ -108,7 +110,7 @@ export async function runEndToEnd(name: EndToEndName, opts: EndToEndOptions): Pr
     workload: name, models: [...w.models, 'standard'], history: w.historyDir ?? null, accounts: w.accounts, seed: w.seed, market: w.marketDir,
     book: { dir: book.dir, positionsMiB: Math.round(statSync(book.positions).size / 2 ** 20), generatedSeconds: book.generatedSeconds, generator: book.generator,
       positionsSha256: sha256(book.positions), balancesSha256: sha256(book.balances) },
-    target: w.target, numpyBaseline: w.numpyBaseline, childTimeoutSeconds: opts.timeoutSeconds, nodeFlags: opts.nodeFlags,
+    target: w.target, numpyBaseline: w.numpyBaseline, childTimeoutSeconds: opts.timeoutSeconds, nodeFlags: [...ENGINE_NODE_FLAGS, ...opts.nodeFlags],
     runs,
   };
 }

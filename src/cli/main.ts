@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --no-concurrent-recompilation
 /**
  * margin-engine: the command-line entry. Each command lives in its own module (src/cli/<command>.ts)
  * exporting `help` and `main(argv) -> exit code`; they are loaded lazily so `--help` is instant and a

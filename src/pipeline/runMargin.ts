@@ -154,9 +154,6 @@ async function runStarted(opts: RunOptions, timer: PhaseTimer, scenarioModels: S
 async function computeAndReport(opts: RunOptions, timer: PhaseTimer, scenarioModels: ScenarioModelName[], needsHistory: boolean,
   state: { starting: Promise<Backend> | null }, startedAtMs: number, report: ReportSession | null,
   onReportProgress: (f: (rows: number) => void) => void): Promise<RunOutcome> {
-  // the input files' SHA-256 (recorded with the run) are computed alongside the load, on the report's thread
-  const hashing = report ? report.hashFiles(inputFiles(opts).map(([, path]) => path)) : null;
-  hashing?.catch(() => undefined); // a read failure surfaces in the load with its own message
   // ---- load the market, parameters and history (small), then build the scenario sets
   const { market, warnings, rejected: rejectedMarket, rejectedInstruments, params, history } = await timer.time('load', async () => {
     const lm = await loadMarket(opts.marketDir, { onInvalid: opts.onInvalid });
@@ -223,6 +220,10 @@ async function computeAndReport(opts: RunOptions, timer: PhaseTimer, scenarioMod
   // the account keys with their USD equity (account_summary derives the summaries from these and the margin rows)
   if (report) report.accounts(book.accountKey, await timer.time('margin', () => shared.accountEquityUsd()));
   report?.rejected(rejected);
+  // the input files' SHA-256 (recorded with the run), on the report's thread after the accounts: there
+  // it waits for the first model's rows anyway, while during the load it would take CPU from the load
+  const hashing = report ? report.hashFiles(inputFiles(opts).map(([, path]) => path)) : null;
+  hashing?.catch(() => undefined); // awaited before the run row
   const margin: MarginRows[] = [];
   let standard: MarginRows;
   let backend: Backend | null = null;
