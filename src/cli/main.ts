@@ -1,9 +1,12 @@
-#!/usr/bin/env -S node --no-concurrent-recompilation
+#!/bin/sh
+//usr/bin/env true; exec node --no-concurrent-recompilation "$0" "$@"
 /**
  * margin-engine: the command-line entry. Each command lives in its own module (src/cli/<command>.ts)
  * exporting `help` and `main(argv) -> exit code`; they are loaded lazily so `--help` is instant and a
  * command never pays for another's dependencies.
  * Exit codes: 0 ok, 2 bad input, 1 internal error.
+ * The first two lines start node with the engine's V8 flags when the file is run as a command: a shell
+ * runs it (#!/bin/sh) and the second line, a comment to node, execs node on this file (nodeFlags.ts).
  */
 import { InputError, EXIT_BAD_INPUT, EXIT_INTERNAL } from '../errors.js';
 
@@ -40,7 +43,8 @@ export async function cli(argv: string[]): Promise<number> {
     return 0;
   }
   if (name === '--version') {
-    process.stdout.write('margin-engine 0.1.0\n');
+    // and the V8 flags node runs under (src/cli/nodeFlags.ts): the command gives them, `node main.js` not
+    process.stdout.write(`margin-engine 0.1.0 (node ${process.version}${process.execArgv.length > 0 ? ` ${process.execArgv.join(' ')}` : ''})\n`);
     return 0;
   }
   const entry = COMMANDS[name];

@@ -1,7 +1,11 @@
 /**
- * The V8 flags the engine runs under: the `margin-engine` command's shebang (src/cli/main.ts), `npm run
- * demo` and the benchmark's child processes pass them to node (they are process-wide and must be given
- * on node's command line: V8 reads them when an isolate starts).
+ * The V8 flags the engine runs under: the `margin-engine` command (src/cli/main.ts), `npm run demo` and
+ * the benchmark's child processes pass them to node (they are process-wide and must be given on node's
+ * command line: V8 reads them when an isolate starts). The command's first two lines are a shell and
+ * JavaScript polyglot: `#!/bin/sh`, then a line that is a comment to node and, to any POSIX shell,
+ * `exec node <flags> "$0" "$@"` (an `env -S` shebang would be simpler, but BusyBox's env, Alpine's,
+ * has no -S). Started as `node dist/src/cli/main.js`, node runs without them; `margin-engine
+ * --version` prints the flags node runs under.
  *
  * `--no-concurrent-recompilation`: V8 optimises hot functions on the thread that runs them instead of
  * on its background threads. A run's hot loops each run once, on three threads (main, cpu pool, report)

@@ -44,20 +44,21 @@ export const SCENARIO_BLOCK = 1024;
 export function aggregateGroups(c: AggregateColumns, g0: number, g1: number, scenarioBlock: number = SCENARIO_BLOCK): void {
   const S = c.scenarios;
   const B = c.buckets;
-  const K = c.topK;
   const pnl = c.pnl;
   const { groupStart, row, qty, bucket, weight, worstLoss, worstScenario, topLosses } = c;
+  const K = topLosses !== null ? c.topK : 0;
   const off = c.pnlOffset;
   const SB = Math.max(1, Math.min(scenarioBlock, S));
   // per bucket, the block's sums; all 0 between groups (the combining pass zeroes what it reads)
   const acc = new Float64Array(B * SB);
   // A bucket without entries in the group adds weight·0 = ±0 to the group's P&L, which changes no sum
   // (p starts at +0, and +0 + ±0 = +0): only the buckets a group touches (`mask`) are combined, the same
-  // bits as combining every bucket. Unless a weight is not finite (∞·0 = NaN) or the buckets do not fit
-  // a mask: then every bucket is combined (`every`).
-  let finite = B <= 30;
-  for (let k = 0; k < weight.length && finite; k++) { const w = weight[k]!; if (w - w !== 0) finite = false; }
-  const every = finite ? 0 : B <= 30 ? (1 << B) - 1 : -1;
+  // bits as combining every bucket. Unless a weight is not finite (∞·0 = NaN), the buckets do not fit
+  // a mask, or pnlOffset is not finite (∞·0 again): then every bucket is combined (`every`), as the kernel
+  // always did (scenario sets' weights and pnlOffset are finite: validated, or built so).
+  let canMask = B <= 30 && off - off === 0;
+  for (let k = 0; k < weight.length && canMask; k++) { const w = weight[k]!; if (w - w !== 0) canMask = false; }
+  const every = canMask ? 0 : B <= 30 ? (1 << B) - 1 : -1;
 
   for (let g = g0; g < g1; g++) {
     worstLoss[g] = -Infinity;

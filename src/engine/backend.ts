@@ -26,9 +26,11 @@ export interface Backend {
    */
   aggregate(pnl: PnlMatrix, groups: GroupBook, req: ReduceRequest): Promise<Reduced>;
   /**
-   * (Backends that compute on other threads.) Resolves once every task handed over so far has gone to a
-   * thread, none waiting in a queue: a pool hands a task to a worker only when this thread's event loop
-   * turns, so a caller about to compute for a while awaits this first.
+   * (Backends that compute on other threads; best effort.) Turns this thread's event loop until no task
+   * handed over waits in a queue, or a few turns have passed: a pool hands a task to a free worker only
+   * when this thread's event loop turns (and handles the worker's last answer), so a caller about to
+   * compute for a while awaits this first. A worker still busy with an earlier task keeps the next one
+   * queued; it is handed over at the next turn after that.
    */
   handedOver?(): Promise<void>;
   /** Releases workers and device contexts. */

@@ -114,9 +114,10 @@ export class CpuBackend implements Backend {
   }
 
   /**
-   * Resolves once Piscina's queue is empty (every task run so far is on a worker): a worker is free for
-   * the next task only after this thread has handled its last answer, i.e. after an event-loop turn.
-   * Gives up after 64 turns (a pool busy with earlier tasks keeps its queue until they finish).
+   * Turns the event loop until Piscina's queue is empty (every task run so far is on a worker), at most
+   * 64 times (well under a millisecond): a worker is free for the next task only after this thread has
+   * handled its last answer. A pool still busy with earlier tasks keeps its queue; this does not wait
+   * for them.
    */
   async handedOver(): Promise<void> {
     for (let k = 0; k < 64 && this.pool.queueSize > 0; k++) await new Promise<void>((resolve) => setImmediate(resolve));

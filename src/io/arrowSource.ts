@@ -1,9 +1,9 @@
 /**
  * Opening an Arrow IPC input: detects the file format (magic `ARROW1` at both ends) or the stream
  * format (a continuation marker 0xFFFFFFFF first), then reads its record batches with apache-arrow's
- * RecordBatchReader: a file of up to WHOLE_READ_MAX bytes is read whole, in one read, and its batches
- * are views of that buffer; a larger one streams from disk one batch at a time, so memory holds one
- * batch of raw input at a time.
+ * RecordBatchReader: a file of up to WHOLE_READ_MAX bytes (64 MiB) is read whole, in one read, and its
+ * batches are views of that buffer; a larger one streams from disk one batch at a time, so memory holds
+ * one batch of raw input at a time.
  * Every failure (missing, unreadable, empty, not Arrow, truncated, corrupt) becomes an InputError that
  * names the file and what was expected; Arrow's own messages ("Unrecognized input") never reach the user.
  */
@@ -26,11 +26,14 @@ export interface ArrowSource {
 }
 
 /**
- * Files up to this size (512 MiB) are read whole, in one read. Streaming costs a round trip through the
- * event loop per read (several per batch), and on a busy machine each one waits for the CPU: the
+ * Files up to this size (64 MiB: about 2.5 million positions) are read whole, in one read, and their
+ * batches are views of that buffer: the raw file is then the one copy of each column the loader holds
+ * beside the engine's arrays (DATA.md, "Sizes"), at most 64 MiB. Streaming costs a round trip through
+ * the event loop per read (several per batch), and on a busy machine each one waits for the CPU: the
  * intraday positions (25 MB, 16 batches) took 120 ms to stream during a run against 40–75 ms alone.
+ * Larger files stream, one batch at a time.
  */
-export const WHOLE_READ_MAX = 512 * 2 ** 20;
+export const WHOLE_READ_MAX = 64 * 2 ** 20;
 
 const EXPECTED = 'expected an Arrow IPC file (starting and ending with ARROW1) or an Arrow IPC stream';
 const MAGIC = [0x41, 0x52, 0x52, 0x4f, 0x57, 0x31]; // "ARROW1"
@@ -66,7 +69,14 @@ export async function openArrow(file: string, wholeReadMax: number = WHOLE_READ_
       throw fileError(file, `is not Arrow (it starts with ${describeHead(head, Math.min(8, st.size))}); ${EXPECTED}`);
     }
     let reader: RecordBatchReader;
-    const whole = st.size <= wholeReadMax ? await fh.readFile() : null;
+    let whole: Buffer | null = null;
+    if (st.size <= wholeReadMax) {
+      try {
+        whole = await fh.readFile();
+      } catch (e) {
+        throw fileError(file, `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); ${EXPECTED}`);
+      }
+    }
     try {
       if (whole) {
         reader = RecordBatchReader.from(whole);

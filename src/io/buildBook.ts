@@ -4,7 +4,8 @@
  * row's instrument rank in (unit, id) order, quantity and entry price into contiguous per-account runs,
  * then a stable sort of each run by rank; duplicate (account, instrument) rows summed, and positions
  * netting to exactly 0 left out. Typed arrays throughout; rows are read once, in order. When rows were
- * merged or dropped, the per-position arrays are views of the first `length` values of longer buffers.
+ * merged or dropped, the per-position arrays are views of the first `length` values of longer buffers
+ * (the per-unit ones are copied out at their size).
  */
 import { SETTLE_INVERSE, type Market } from '../model/market.js';
 import type { PositionBook } from '../model/book.js';
@@ -171,9 +172,10 @@ export function buildPositionBook(market: Market, chunks: readonly PositionChunk
       quantity: fit(outQuantity, w),
       entryPrice: fit(outEntry, w),
       unitCount: units,
-      unitAccount: fit(unitAccount, units),
-      unitCurrency: fit(unitCurrency, units),
-      unitStart: fit(unitStartFull, units + 1),
+      // the unit columns were sized for one unit per input row: copied out at their count
+      unitAccount: unitAccount.slice(0, units),
+      unitCurrency: unitCurrency.slice(0, units),
+      unitStart: unitStartFull.slice(0, units + 1),
       accountUnitStart,
       unitCurrencies: [...market.underlyings, 'USDC'],
     },

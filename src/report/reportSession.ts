@@ -138,6 +138,7 @@ export class ReportSession {
    */
   async finish(meta: RunMeta): Promise<number> {
     try {
+      this.throwIfFailed(); // the report thread's first failure, not what the checks would say of rows it refused
       void this.send('symbols', {});
       void this.send('runRow', { meta });
       const checks = new RowChecks();

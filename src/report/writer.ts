@@ -181,8 +181,9 @@ export class RunWriter {
    * Appends one model's margin rows (after `accounts`) to its table; their unit names join the run's
    * symbols. `standardFromDeribitPm` (standard rows only): the run also writes deribit-pm rows, and the
    * standard rows are not stored but derived by the account_margin view from them (schema 4,
-   * STANDARD_FROM_PM); they are checked row by row against the deribit-pm rows, whichever comes first.
-   * Returns the rows the block holds (stored or derived).
+   * STANDARD_FROM_PM). Every block's derived values, and derived standard rows against the deribit-pm
+   * rows whichever comes first, are checked row by row (RowChecks) here, or by the caller in 'caller'
+   * mode (see `open`). Returns the rows the block holds (stored or derived).
    */
   margin(m: MarginRows, standardFromDeribitPm = false): Promise<number> {
     checkMarginShape(m, this.accountCount);

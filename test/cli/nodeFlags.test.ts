@@ -1,17 +1,26 @@
 /**
  * The engine's V8 flags (src/cli/nodeFlags.ts) are the ones its launchers pass: the `margin-engine`
- * command's shebang and `npm run demo` (the benchmark's children take them from the constant).
+ * command (its #!/bin/sh line and the shell line after it, in the built file) and `npm run demo` (the
+ * benchmark's children take them from the constant).
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
 import { ENGINE_NODE_FLAGS } from '../../src/cli/nodeFlags.js';
 
-test('the command\'s shebang and npm run demo run node with the engine\'s V8 flags', () => {
-  const shebang = readFileSync('src/cli/main.ts', 'utf8').split('\n')[0];
-  expect(shebang).toBe(`#!/usr/bin/env -S node ${ENGINE_NODE_FLAGS.join(' ')}`);
+test('the command\'s first lines and npm run demo run node with the engine\'s V8 flags', () => {
+  const [shebang, relaunch] = readFileSync('dist/src/cli/main.js', 'utf8').split('\n');
+  expect(shebang).toBe('#!/bin/sh');
+  expect(relaunch).toBe(`//usr/bin/env true; exec node ${ENGINE_NODE_FLAGS.join(' ')} "$0" "$@"`);
   const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string>; bin: Record<string, string> };
   expect(pkg.scripts.demo).toBe(`node ${ENGINE_NODE_FLAGS.join(' ')} dist/src/cli/main.js demo`);
   expect(pkg.bin['margin-engine']).toBe('dist/src/cli/main.js');
+});
+
+test('the command run by a POSIX shell (as its #! line says) and by node directly: with the flags and without', () => {
+  const version = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8' }).trim();
+  expect(version('sh', ['dist/src/cli/main.js', '--version'])).toBe(`margin-engine 0.1.0 (node ${process.version} ${ENGINE_NODE_FLAGS.join(' ')})`);
+  expect(version(process.execPath, ['dist/src/cli/main.js', '--version'])).toBe(`margin-engine 0.1.0 (node ${process.version})`);
 });
 
 test('node accepts the flags', async () => {

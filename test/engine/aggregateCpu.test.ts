@@ -113,7 +113,19 @@ describe('buckets a group has no entries in', () => {
     }
   });
 
-  test('with a weight that is not finite, every bucket is combined: ∞ · 0 makes the loss NaN, as the contract says', () => {
+  test('with a pnlOffset that is not finite, every bucket is combined too (the same bits as the kernel always gave)', () => {
+    const { pnl, groups } = seededBook({ seed: 12, rows: 12, scenarios: 9, groups: 30, maxEntries: 4, buckets: 1, pnlOffset: 1 });
+    const g2 = { ...padded(groups, pnl.scenarios, 1), pnlOffset: Infinity }; // bucket 1: no entries; its ∞ · (1 · 0) is NaN
+    const ref = naiveReduce(pnl, g2, 0);
+    const got = run(pnl, g2, 0);
+    for (let g = 0; g < groups.groupCount; g++) {
+      expect(Object.is(got.worstLoss[g], ref.worst[g]) || Math.abs(got.worstLoss[g]! - ref.worst[g]!) <= 1e-9 * Math.abs(ref.worst[g]!), `group ${g}: ${got.worstLoss[g]} vs ${ref.worst[g]}`).toBe(true);
+      expect(got.worstScenario[g]).toBe(ref.at[g]);
+    }
+    expect(Array.from(got.worstLoss).every((x) => Number.isNaN(x))).toBe(true);
+  });
+
+  test('with a weight that is not finite (never from a built or validated scenario set), every bucket is combined, as the kernel always did: ∞ · 0 makes that loss NaN', () => {
     const { pnl, groups } = seededBook({ seed: 11, rows: 12, scenarios: 9, groups: 30, maxEntries: 4, buckets: 1, pnlOffset: 1 });
     const g2 = padded(groups, pnl.scenarios, 1); // bucket 1: no entries
     g2.weight[0 * 2 + 1] = Infinity; // scenario 0, bucket 1: its loss is NaN in every group, and a NaN first scenario stays the worst (no loss compares above it)
@@ -135,7 +147,7 @@ describe('buckets a group has no entries in', () => {
 test('handedOver: a task queued behind an answer this thread has not handled yet reaches the worker', async () => {
   const { pnl, groups } = seededBook(CASES[0]![1]);
   const queue = () => (one as unknown as { pool: { queueSize: number } }).pool.queueSize;
-  await one.handedOver();
+  await one.aggregate(pnl, groups, { topK: 0 }); // the worker up and warm (this test may run alone)
   const first = one.aggregate(pnl, groups, { topK: 0 }); // to the idle worker at once
   const t0 = performance.now();
   while (performance.now() - t0 < 300) { /* this thread busy: the worker answers, unheard */ }
