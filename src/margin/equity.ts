@@ -15,34 +15,45 @@ import { balanceUnitCodes, type SettlementUnits } from './settlementUnits.js';
  */
 export function unitEquity(units: SettlementUnits, book: PositionBook, balances: Balances, market: Market, valuesUsd: Float64Array): Float64Array {
   const U = market.underlyings.length;
-  const C = balances.currencies.length;
   const codes = balanceUnitCodes(balances, market);
-  const ins = market.instruments;
   const out = new Float64Array(units.count);
   for (let k = 0; k < units.count; k++) {
-    const a = units.account[k];
     const c = units.currency[k];
-    let eq = 0;
-    if (balances.amount.length >= (a + 1) * C) {
-      for (let j = 0; j < C; j++) if (codes[j] === c) eq += balances.amount[a * C + j];
-    }
+    let eq = unitBalances(balances, codes, units.account[k], c);
     const bu = units.bookUnit[k];
     if (bu >= 0) {
       const coin = c < U;
-      for (let p = book.unitStart[bu]; p < book.unitStart[bu + 1]; p++) {
-        const i = book.instrumentId[p];
-        const q = book.quantity[p];
-        const f = ins.forward[i];
-        if (ins.kind[i] === KIND_OPTION) eq += coin ? q * valuesUsd[i] / f : q * valuesUsd[i];
-        else {
-          const entry = book.entryPrice[p];
-          if (Number.isFinite(entry)) eq += coin ? q * (1 - entry / f) : q * (f - entry);
-        }
-      }
+      for (let p = book.unitStart[bu]; p < book.unitStart[bu + 1]; p++) eq += positionEquity(market, valuesUsd, book.instrumentId[p], book.quantity[p], book.entryPrice[p], coin);
     }
     out[k] = eq;
   }
   return out;
+}
+
+/**
+ * What one position adds to its unit's equity, in the unit's currency (`coin`: a coin unit): `q·V/F`
+ * coin or `q·V` USD per option, `q(1 − entry/F)` coin or `q(F − entry)` USD per future or perpetual
+ * with an entry price, 0 without one.
+ */
+export function positionEquity(market: Market, valuesUsd: Float64Array, i: number, q: number, entry: number, coin: boolean): number {
+  const ins = market.instruments;
+  const f = ins.forward[i];
+  if (ins.kind[i] === KIND_OPTION) return coin ? q * valuesUsd[i] / f : q * valuesUsd[i];
+  if (Number.isFinite(entry)) return coin ? q * (1 - entry / f) : q * (f - entry);
+  return 0;
+}
+
+/**
+ * The balances part of a unit's equity: the account's balances whose currency settles in the unit's
+ * currency `c` (`codes`: balanceUnitCodes), added in currency order.
+ */
+export function unitBalances(balances: Balances, codes: Int32Array | readonly number[], a: number, c: number): number {
+  const C = balances.currencies.length;
+  let eq = 0;
+  if (balances.amount.length >= (a + 1) * C) {
+    for (let j = 0; j < C; j++) if (codes[j] === c) eq += balances.amount[a * C + j];
+  }
+  return eq;
 }
 
 /**

@@ -12,7 +12,7 @@ import type { MarginInput } from '../../src/margin/plan.js';
 import { createMarginShared, sharedFor } from '../../src/margin/shared.js';
 import { standardByUnit, standardRows, standardTable } from '../../src/margin/standard.js';
 import { accountEquityUsd, unitEquity } from '../../src/margin/equity.js';
-import { liquidityTable } from '../../src/margin/liquidity.js';
+import { liquidityTable, unitLiquidityAddon } from '../../src/margin/liquidity.js';
 import { optionValuesUsd } from '../../src/margin/optionValue.js';
 import { settlementUnits } from '../../src/margin/settlementUnits.js';
 import { accountSummary, type AccountSummary } from '../../src/margin/summary.js';
@@ -111,6 +111,27 @@ describe('MarginShared on data/sample', () => {
     expectIdentical(standardTable(market, params), s.standardTable(), 'standardTable');
   });
 
+  test('the shared units\' equity, standard IM/MM and add-on come from one pass (unitTotals), byte for byte the free functions\' whichever is asked first', () => {
+    const { book, balances, market, params } = base;
+    const units = settlementUnits(book, balances, market);
+    const values = optionValuesUsd(market);
+    const want = {
+      equity: unitEquity(units, book, balances, market, values),
+      std: standardByUnit(book, market, params, units),
+      addon: unitLiquidityAddon(units, book, market, liquidityTable(market, params)),
+    };
+    expect([want.addon.some((x) => x > 0), want.std[0].some((x) => x > 0), want.equity.some((x) => x !== 0)]).toEqual([true, true, true]);
+    for (const first of ['equity', 'std', 'addon'] as const) {
+      const s = createMarginShared(book, balances, market, params);
+      const u = s.settlementUnits();
+      const ask = { equity: () => s.unitEquity(u), std: () => s.standardByUnit(u), addon: () => s.unitLiquidityAddon(u) };
+      ask[first]();
+      expectIdentical(want.equity, ask.equity(), `unitEquity (${first} first)`);
+      expectIdentical(want.std, ask.std(), `standardByUnit (${first} first)`);
+      expectIdentical(want.addon, ask.addon(), `unitLiquidityAddon (${first} first)`);
+    }
+  });
+
   test('each quantity is computed once: the accessors return the same arrays', () => {
     const { book, balances, market, params } = base;
     const s = createMarginShared(book, balances, market, params);
@@ -119,6 +140,7 @@ describe('MarginShared on data/sample', () => {
     expect(s.settlementUnits()).toBe(units);
     expect(s.unitEquity(units)).toBe(s.unitEquity(units));
     expect(s.standardByUnit(units)).toBe(s.standardByUnit(units));
+    expect(s.unitLiquidityAddon(units)).toBe(s.unitLiquidityAddon(units));
     expect(s.accountEquityUsd()).toBe(s.accountEquityUsd());
     expect(s.liquidityTable()).toBe(s.liquidityTable());
     expect(s.standardTable()).toBe(s.standardTable());
