@@ -238,12 +238,13 @@ async function computeAndReport(opts: RunOptions, timer: PhaseTimer, scenarioMod
     const pipelined = b !== null && computesOffThread(b);
     // Pipelined: every family's revaluation was handed to the pool as the backend started (`early`).
     // Model by model, its groups are built and its aggregation handed over at once (a pool of one worker
-    // runs each job as one task: cpuBackend.ts); this thread prepares it while the pool aggregates,
-    // assembles it and sends its rows to the report, then hands over the next model's groups. The
-    // standard margin (no P&L needed) comes after the first model when the report stores it, after the
-    // last when it derives it from deribit-pm's rows (and only checks it before COMMIT). The first model's rows (the
-    // report thread's largest block) thus reach the report as early as they can: building the next
-    // model's groups first, so that the pool never waits, had them ~0.1 s later, and the report's
+    // runs each job as one task: cpuBackend.ts); this thread prepares the model while the pool
+    // aggregates it (and, if the pool is still at it, builds the next model's groups rather than wait),
+    // assembles it, sends its rows to the report, then hands the next model's groups over. The standard
+    // margin (no P&L needed) comes after the first model when the report stores it, after the last when
+    // the report derives it from deribit-pm's rows (and only checks it before COMMIT). The first model's
+    // rows (the report thread's largest block) thus reach the report as early as they can: building
+    // every model's groups first, so that the pool never waits, had them ~0.1 s later, and the report's
     // appends, not the pool, are the run's tail (A/B on the 2-core machine, 20 rounds: median 1.006 s
     // against 1.055 s, with the faster aggregation of aggregateGroups.ts in both). An aggregation-bound
     // run (more than REPORT_CORE_MAX_SCENARIOS scenarios: eod) hands every model over up front instead,
