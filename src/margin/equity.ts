@@ -47,7 +47,7 @@ export function positionEquity(market: Market, valuesUsd: Float64Array, i: numbe
  * The balances part of a unit's equity: the account's balances whose currency settles in the unit's
  * currency `c` (`codes`: balanceUnitCodes), added in currency order.
  */
-export function unitBalances(balances: Balances, codes: Int32Array | readonly number[], a: number, c: number): number {
+export function unitBalances(balances: Balances, codes: Int32Array, a: number, c: number): number {
   const C = balances.currencies.length;
   let eq = 0;
   if (balances.amount.length >= (a + 1) * C) {

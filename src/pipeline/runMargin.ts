@@ -272,7 +272,7 @@ async function computeAndReport(opts: RunOptions, timer: PhaseTimer, scenarioMod
       plans[k] = plan;
       if (pipelined) {
         const reduction = pnl.get(FAMILY_OF[m])!.then((p) => b!.aggregate(p, plan.groups, { ...plan.request, onProgress: (d) => progress[k]?.(d) }));
-        reduction.catch(() => undefined); // awaited below
+        // settled either way (this handler also keeps a rejection from being unhandled: it is awaited below)
         reduction.then(() => { settled[k] = true; }, () => { settled[k] = true; });
         reductions[k] = reduction;
         // lets the aggregation reach the pool before this thread computes on (without this turn of the
