@@ -13,7 +13,7 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { parseArgs, required, optional } from '../src/cli/args.js';
 import { runMargin } from '../src/pipeline/runMargin.js';
-import type { Progress } from '../src/cli/progress.js';
+import type { Progress } from '../src/util/progress.js';
 import type { BackendChoice } from '../src/engine/types.js';
 import { MARGIN_MODELS, type ScenarioModelName } from '../src/margin/models.js';
 import type { Family } from '../src/scenarios/types.js';

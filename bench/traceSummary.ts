@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Lays out the per-thread timeline of a run written with MARGIN_ENGINE_TRACE=1 (src/pipeline/trace.ts):
+ * Lays out the per-thread timeline of a run written with MARGIN_ENGINE_TRACE=1 (src/util/trace.ts):
  * `node dist/bench/traceSummary.js STDERR_FILE`. Prints every span in start order, in ms from the first
  * one (consecutive pool tasks of one kind, less than 2 ms apart, as one span with their count), then each
  * thread's busy time. Lines that are not trace lines are ignored.

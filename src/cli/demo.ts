@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs, optional, usageError } from './args.js';
-import { createProgress } from './progress.js';
+import { createProgress } from '../util/progress.js';
 import { ALL_MODELS, runMargin } from '../pipeline/runMargin.js';
 import { renderSummary, summarize } from '../pipeline/summary.js';
 import { packageRoot } from '../pipeline/packageRoot.js';

@@ -1,6 +1,6 @@
 /** `margin-engine run`: compute margins for a book and write one run to a DuckDB report. */
 import { parseArgs, required, optional, integerOption, usageError } from './args.js';
-import { createProgress } from './progress.js';
+import { createProgress } from '../util/progress.js';
 import { parseModels, runMargin } from '../pipeline/runMargin.js';
 import { renderSummary, summarize } from '../pipeline/summary.js';
 import type { BackendChoice } from '../engine/types.js';

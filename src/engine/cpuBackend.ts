@@ -15,7 +15,7 @@ import { checkGroupBook, type Backend } from './backend.js';
 import { revalueColumns, sharedArray, type RevalueColumns } from './revalueColumns.js';
 import { writeSpotRows } from './spotRows.js';
 import { sharedBufferOf } from './sharedCopy.js';
-import { resolveWorker } from './workerPath.js';
+import { resolveWorker } from '../util/workerPath.js';
 import { SCENARIO_BLOCK } from './aggregateGroups.js';
 import type { AggregateTask, RevalueTask } from './poolTasks.js';
 
@@ -42,7 +42,7 @@ export class CpuBackend implements Backend {
     const n = workers ?? availableParallelism();
     if (!Number.isInteger(n) || n < 1) throw new Error(`cpu backend: workers must be a positive integer, got ${n}`);
     this.workers = n;
-    this.pool = new Piscina({ filename: resolveWorker('poolWorker'), minThreads: n, maxThreads: n, idleTimeout: 60_000 });
+    this.pool = new Piscina({ filename: resolveWorker('poolWorker', import.meta.url), minThreads: n, maxThreads: n, idleTimeout: 60_000 });
     // Closing the pool while tasks are queued or running (a run that failed while the pool worked ahead
     // of it) makes Piscina report the workers' late answers as 'error' events; once closing they are
     // expected and dropped (the run's own error is what the caller reports). Any other is thrown, as an

@@ -12,7 +12,7 @@ import { checkGroupBook } from './backend.js';
 import { BackendUnavailableError } from './backend.js';
 import { heapReplaceRoot, sortTopLosses } from './topLosses.js';
 import { checkKernelClass, type DeviceBackend, type GpuInstance, type GpuKernel } from './gpuDevice.js';
-import { kernelSource } from '../pricing/kernelSource.js';
+import { kernelSource } from '../../kernels/source.js';
 import { adjustPnl, copyBlockKernel, groupPnlKernel, worstLossKernel } from '../../kernels/aggregate.js';
 
 /** Scenarios per device block and groups per kernel run. */

@@ -24,7 +24,7 @@ import { pnlRowCount, type PnlMatrix } from './types.js';
 import { revalueColumns, sharedArray, type RevalueColumns } from './revalueColumns.js';
 import { writeSpotRows } from './spotRows.js';
 import { checkKernelClass, type DeviceBackend, type GpuInstance, type GpuKernel } from './gpuDevice.js';
-import { addKernelFunctions, kernelSource } from '../pricing/kernelSource.js';
+import { addKernelFunctions, kernelSource } from '../../kernels/source.js';
 import { normCdf32 } from '../../kernels/normal.js';
 import { black76Norm32 } from '../../kernels/black76.js';
 import { shockedVol } from '../../kernels/revalue.js';

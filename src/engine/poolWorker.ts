@@ -6,7 +6,7 @@
 import { aggregateGroups, SCENARIO_BLOCK } from './aggregateGroups.js';
 import { revalueTile, type RevalueColumns } from './revalueTile.js';
 import type { AggregateTask, RevalueTask } from './poolTasks.js';
-import { TRACING, traceSpan } from '../pipeline/trace.js';
+import { TRACING, traceSpan } from '../util/trace.js';
 
 /**
  * JIT warm-up, once per worker as it starts (while the run still loads its inputs): a small synthetic

@@ -1,6 +1,6 @@
 /** Wall time per phase of a run, in milliseconds, with progress on stderr. */
-import type { Progress } from '../cli/progress.js';
-import { TRACING, traceSpan } from './trace.js';
+import type { Progress } from '../util/progress.js';
+import { TRACING, traceSpan } from '../util/trace.js';
 
 export class PhaseTimer {
   readonly timingsMs: Record<string, number> = {};

@@ -35,7 +35,7 @@ import type { PositionBook, Balances, LoadStats, RejectedRow } from '../model/bo
 import { ReportSession } from '../report/reportSession.js';
 import type { RunMeta } from '../report/writer.js';
 import type { PhaseBackend, RunInput } from '../report/types.js';
-import type { Progress } from '../cli/progress.js';
+import type { Progress } from '../util/progress.js';
 import { PhaseTimer } from './phaseTimer.js';
 import { ENGINE_VERSION } from './version.js';
 import { dirname, join, resolve } from 'node:path';

@@ -7,7 +7,7 @@
  * back silently to its own CPU mode), and a self-check compares the device prices with the float64 path
  * on up to {@link SELF_CHECK_ROWS} rows of the batch and refuses the backend beyond {@link GPU_PRICE_BOUND}.
  */
-import { addKernelFunctions, DEVICE_BLACK76_FUNCTIONS } from './kernelSource.js';
+import { addKernelFunctions, DEVICE_BLACK76_FUNCTIONS } from '../../kernels/source.js';
 import { black76Norm } from '../../kernels/black76.js';
 import { openGpu, checkKernelClass, EXPECTED_KERNEL_CLASS, type GpuInstance, type GpuKernel } from '../engine/gpuDevice.js';
 import { BackendUnavailableError } from '../engine/backend.js';

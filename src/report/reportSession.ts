@@ -10,7 +10,7 @@
 import { rmSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { InputError } from '../errors.js';
-import { resolveWorker } from '../engine/workerPath.js';
+import { resolveWorker } from '../util/workerPath.js';
 import type { MarginRows } from '../margin/types.js';
 import type { RejectedRow } from '../model/book.js';
 import type { Market } from '../model/market.js';

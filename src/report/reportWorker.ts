@@ -8,8 +8,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { InputError } from '../errors.js';
 import { RunWriter } from './writer.js';
-import { sha256File } from '../pipeline/fileHash.js';
-import { TRACING, traceSpan } from '../pipeline/trace.js';
+import { sha256File } from '../util/fileHash.js';
+import { TRACING, traceSpan } from '../util/trace.js';
 import type { ReportReply, ReportRequest, ReportWorkerData, SerializedError } from './reportProtocol.js';
 
 const port = parentPort;

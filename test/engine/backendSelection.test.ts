@@ -9,7 +9,7 @@ import { createBackend, BackendUnavailableError, type Backend } from '../../src/
 import { CpuBackend } from '../../src/engine/cpuBackend.js';
 import { checkKernelClass, type GpuKernel } from '../../src/engine/gpuDevice.js';
 import { selfCheck } from '../../src/engine/selfCheck.js';
-import { resolveWorker } from '../../src/engine/workerPath.js';
+import { resolveWorker } from '../../src/util/workerPath.js';
 import type { PnlMatrix } from '../../src/engine/types.js';
 import { GL_REQUIRED, glUnavailableReason } from './glAvailability.js';
 
@@ -150,14 +150,14 @@ describe('self-check', () => {
 
 describe('worker resolution', () => {
   test('from source (import.meta.url ends in .ts) the worker is the built dist/src/engine copy', () => {
-    const p = resolveWorker('poolWorker', new URL('../../src/engine/workerPath.ts', import.meta.url).href);
+    const p = resolveWorker('poolWorker', new URL('../../src/engine/cpuBackend.ts', import.meta.url).href);
     expect(p).toMatch(/[/\\]dist[/\\]src[/\\]engine[/\\]poolWorker\.js$/);
   });
   test('from dist the worker is the sibling file', () => {
-    const p = resolveWorker('poolWorker', new URL('../../dist/src/engine/workerPath.js', import.meta.url).href);
+    const p = resolveWorker('poolWorker', new URL('../../dist/src/engine/cpuBackend.js', import.meta.url).href);
     expect(p).toMatch(/[/\\]dist[/\\]src[/\\]engine[/\\]poolWorker\.js$/);
   });
   test('a missing built worker fails with the path and "run npm run build"', () => {
-    expect(() => resolveWorker('noSuchWorker')).toThrow(/noSuchWorker\.js not found at .*dist.*run npm run build/);
+    expect(() => resolveWorker('noSuchWorker', new URL('../../src/engine/cpuBackend.ts', import.meta.url).href)).toThrow(/noSuchWorker\.js not found at .*dist.*run npm run build/);
   });
 });

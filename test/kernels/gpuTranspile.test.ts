@@ -1,7 +1,7 @@
 /**
  * The kernels/ functions transpile with gpu.js and agree with their float64 twins.
  *
- * Each mode (gpu.js `cpu` and `headlessgl`) adds the device functions as source (src/pricing/kernelSource.ts)
+ * Each mode (gpu.js `cpu` and `headlessgl`) adds the device functions as source (kernels/source.ts)
  * and runs a kernel over the real chain sample (test/fixtures/pricing/deribit_chain_sample.csv, 208 Deribit
  * options across every expiry and the strike range) for Black-76, and over the chain × a scenario set for
  * the revaluation; results must be within 5e-6 of the forward of the float64 direct call
@@ -14,7 +14,7 @@
 import { describe, expect, test } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { GPU } from 'gpu.js';
-import { addKernelFunctions, DEVICE_BLACK76_FUNCTIONS, DEVICE_REVALUE_FUNCTIONS, kernelSource } from '../../src/pricing/kernelSource.js';
+import { addKernelFunctions, DEVICE_BLACK76_FUNCTIONS, DEVICE_REVALUE_FUNCTIONS, kernelSource } from '../../kernels/source.js';
 import { black76Norm, black76DeltaNorm } from '../../kernels/black76.js';
 import { revalueNormalised, revalueCoin } from '../../kernels/revalue.js';
 import { VOL_UP, VOL_NONE, VOL_DOWN, VOL_REL_UP, VOL_REL_DOWN, VOL_MULT } from '../../src/scenarios/types.js';

@@ -1,5 +1,5 @@
 /**
- * MARGIN_ENGINE_TRACE=1 (src/pipeline/trace.ts): a real `margin-engine run` on the bundled sample writes
+ * MARGIN_ENGINE_TRACE=1 (src/util/trace.ts): a real `margin-engine run` on the bundled sample writes
  * the main thread's phases, the report thread's requests and the pool's tasks to stderr, and
  * bench/traceSummary.ts lays them out; without the variable nothing is written.
  */

@@ -1,10 +1,10 @@
-/** sha256File (src/pipeline/fileHash.ts) against node:crypto over the whole file read at once. */
+/** sha256File (src/util/fileHash.ts) against node:crypto over the whole file read at once. */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { sha256File } from '../../src/pipeline/fileHash.js';
+import { sha256File } from '../../src/util/fileHash.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'me-hash-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

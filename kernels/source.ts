@@ -12,9 +12,9 @@
  * function reachable on two paths is a leaf (black76Norm32 inlines its normal CDF): a kernel may call
  * any combination of them.
  */
-import { normCdf32, normPdf } from '../../kernels/normal.js';
-import { black76Norm32, black76DeltaNorm32, black76GammaNorm, black76VegaNorm } from '../../kernels/black76.js';
-import { shockedVol, revalueNormalised32, revalueCoin32 } from '../../kernels/revalue.js';
+import { normCdf32, normPdf } from './normal.js';
+import { black76Norm32, black76DeltaNorm32, black76GammaNorm, black76VegaNorm } from './black76.js';
+import { shockedVol, revalueNormalised32, revalueCoin32 } from './revalue.js';
 
 /** Minimal view of gpu.js's `GPU#addFunction` (keeps this module free of a gpu.js import). */
 export interface FunctionSink {

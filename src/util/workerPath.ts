@@ -13,10 +13,10 @@ import { basename, dirname, join, resolve } from 'node:path';
 
 /**
  * Absolute path of the built worker `name` (without extension, e.g. 'poolWorker') beside the module
- * `moduleUrl` (a module of src/<dir>/; default this one, src/engine).
+ * `moduleUrl` (the asking module's import.meta.url, a module of src/<dir>/).
  * @throws Error naming the path looked at and saying to run `npm run build` when the file is missing.
  */
-export function resolveWorker(name: string, moduleUrl: string = import.meta.url): string {
+export function resolveWorker(name: string, moduleUrl: string): string {
   const here = dirname(fileURLToPath(moduleUrl));
   const fromSource = moduleUrl.endsWith('.ts');
   // source: <root>/src/<dir> → <root>/dist/src/<dir>; dist: already dist/src/<dir>
