@@ -27,25 +27,33 @@ function main(argv: string[]): number {
   const script = (name: string, dist: string) => {
     const file = join(dir, `${name}.mjs`);
     const db = join(dir, `${name}.duckdb`);
-    writeFileSync(file, `
+    writeFileSync(
+      file,
+      `
 const { runMargin } = await import(${JSON.stringify(join(resolve(dist), 'src', 'pipeline', 'runMargin.js'))});
 const { rmSync } = await import('node:fs');
 rmSync(${JSON.stringify(db)}, { force: true });
 const t0 = performance.now();
 await runMargin(${JSON.stringify({ marketDir: w.marketDir, positions: book.positions, balances: book.balances, models: w.models, historyDir: w.historyDir, backend: 'cpu', onInvalid: 'fail', db })});
 process.stdout.write(((performance.now() - t0) / 1000).toFixed(3) + '\\n');
-`);
+`,
+    );
     return file;
   };
   const files = { A: script('A', a), B: script('B', b) };
   const times: Record<'A' | 'B', number[]> = { A: [], B: [] };
   for (let i = 0; i < rounds; i++) {
     for (const k of (i % 2 ? ['B', 'A'] : ['A', 'B']) as Array<'A' | 'B'>) {
-      times[k].push(Number(execFileSync(process.execPath, [...ENGINE_NODE_FLAGS, files[k]!], { encoding: 'utf8' }).trim()));
+      times[k].push(
+        Number(execFileSync(process.execPath, [...ENGINE_NODE_FLAGS, files[k]!], { encoding: 'utf8' }).trim()),
+      );
     }
   }
   const median = (x: number[]) => [...x].sort((u, v) => u - v)[Math.floor(x.length / 2)]!;
-  for (const k of ['A', 'B'] as const) process.stdout.write(`${k} ${times[k].map((t) => t.toFixed(3)).join(' ')}  median ${median(times[k]).toFixed(3)}\n`);
+  for (const k of ['A', 'B'] as const)
+    process.stdout.write(
+      `${k} ${times[k].map((t) => t.toFixed(3)).join(' ')}  median ${median(times[k]).toFixed(3)}\n`,
+    );
   return 0;
 }
 

@@ -40,9 +40,15 @@ function runChild(args: string[], env: NodeJS.ProcessEnv, timeoutSeconds: number
     const t0 = performance.now();
     const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'inherit', 'pipe'] });
     let err = '';
-    child.stderr.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-4000); process.stderr.write(d); });
+    child.stderr.on('data', (d: Buffer) => {
+      err = (err + d.toString()).slice(-4000);
+      process.stderr.write(d);
+    });
     let timedOut = false;
-    const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, timeoutSeconds * 1000);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutSeconds * 1000);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       resolve({ exitCode: code, signal, timedOut, processSeconds: (performance.now() - t0) / 1000, stderrTail: err });
@@ -51,15 +57,26 @@ function runChild(args: string[], env: NodeJS.ProcessEnv, timeoutSeconds: number
 }
 
 /** Completed phase calls from a phase log, and the phase that was running when it stopped (if any). */
-function readPhaseLog(file: string): { completed: Array<{ phase: string; total: number; seconds: number }>; runningPhase: string | null; runningSinceSeconds: number | null } {
+function readPhaseLog(file: string): {
+  completed: Array<{ phase: string; total: number; seconds: number }>;
+  runningPhase: string | null;
+  runningSinceSeconds: number | null;
+} {
   if (!existsSync(file)) return { completed: [], runningPhase: null, runningSinceSeconds: null };
   const completed: Array<{ phase: string; total: number; seconds: number }> = [];
   let running: string | null = null;
   let since: number | null = null;
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     const [kind, phase, total, ms] = line.split('\t');
-    if (kind === 'start') { running = phase!; since = Number(ms) / 1000; }
-    if (kind === 'end') { completed.push({ phase: phase!, total: Number(total), seconds: Number(ms) / 1000 }); running = null; since = null; }
+    if (kind === 'start') {
+      running = phase!;
+      since = Number(ms) / 1000;
+    }
+    if (kind === 'end') {
+      completed.push({ phase: phase!, total: Number(total), seconds: Number(ms) / 1000 });
+      running = null;
+      since = null;
+    }
   }
   return { completed, runningPhase: running, runningSinceSeconds: since };
 }
@@ -83,8 +100,27 @@ export async function runEndToEnd(name: EndToEndName, opts: EndToEndOptions): Pr
       const result = join(dir, `${backend}-${rep}.json`);
       const phaseLogFile = join(dir, `${backend}-${rep}.phases`);
       for (const f of [db, `${db}.wal`, result, phaseLogFile]) rmSync(f, { force: true });
-      const args = [...ENGINE_NODE_FLAGS, ...opts.nodeFlags, childJs, '--workload', name, '--backend', backend, '--positions', book.positions, '--balances', book.balances,
-        '--db', db, '--result', result, '--phase-log', phaseLogFile, '--reference', reference];
+      const args = [
+        ...ENGINE_NODE_FLAGS,
+        ...opts.nodeFlags,
+        childJs,
+        '--workload',
+        name,
+        '--backend',
+        backend,
+        '--positions',
+        book.positions,
+        '--balances',
+        book.balances,
+        '--db',
+        db,
+        '--result',
+        result,
+        '--phase-log',
+        phaseLogFile,
+        '--reference',
+        reference,
+      ];
       if (opts.workers) args.push('--workers', String(opts.workers));
       process.stderr.write(`${name} ${backend} (run ${rep}/${opts.repeat}) …\n`);
       const load0 = loadavg()[0]!;
@@ -92,25 +128,65 @@ export async function runEndToEnd(name: EndToEndName, opts: EndToEndOptions): Pr
       if (c.exitCode === 0 && existsSync(result)) {
         const r = JSON.parse(readFileSync(result, 'utf8')) as Record<string, unknown>;
         const dbMiB = existsSync(db) ? Math.round(statSync(db).size / 2 ** 20) : null;
-        runs.push({ ok: true, repeat: rep, ...r, processSeconds: c.processSeconds, loadAverage1mAtStart: load0, dbFileMiB: dbMiB, verdict: verdict(r, w.target) });
+        runs.push({
+          ok: true,
+          repeat: rep,
+          ...r,
+          processSeconds: c.processSeconds,
+          loadAverage1mAtStart: load0,
+          dbFileMiB: dbMiB,
+          verdict: verdict(r, w.target),
+        });
         const t = r.phasesSeconds as Record<string, number>;
-        process.stderr.write(`${name} ${backend}: ${(r.endToEndSeconds as number).toFixed(2)} s end to end (${Object.entries(t).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}), peak ${r.peakRssMiB} MiB, check ${JSON.stringify((r.check as { ok: unknown }).ok)}\n`);
+        process.stderr.write(
+          `${name} ${backend}: ${(r.endToEndSeconds as number).toFixed(2)} s end to end (${Object.entries(t)
+            .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+            .join(', ')}), peak ${r.peakRssMiB} MiB, check ${JSON.stringify((r.check as { ok: unknown }).ok)}\n`,
+        );
       } else {
         const partial = readPhaseLog(phaseLogFile);
         const unavailable = /BackendUnavailableError: (.*)/.exec(c.stderrTail)?.[1];
-        const why = c.timedOut ? `killed after the ${opts.timeoutSeconds} s limit while in phase ${partial.runningPhase ?? '?'}`
-          : unavailable ? `did not start: ${unavailable}` : `exit ${c.exitCode ?? c.signal}`;
-        runs.push({ ok: false, repeat: rep, workload: name, backendChoice: backend, reason: why, processSeconds: c.processSeconds, loadAverage1mAtStart: load0, completedPhases: partial.completed,
-          runningPhase: partial.runningPhase, runningPhaseStartedAtSeconds: partial.runningSinceSeconds, stderrTail: c.stderrTail.slice(-1500) });
+        const why = c.timedOut
+          ? `killed after the ${opts.timeoutSeconds} s limit while in phase ${partial.runningPhase ?? '?'}`
+          : unavailable
+            ? `did not start: ${unavailable}`
+            : `exit ${c.exitCode ?? c.signal}`;
+        runs.push({
+          ok: false,
+          repeat: rep,
+          workload: name,
+          backendChoice: backend,
+          reason: why,
+          processSeconds: c.processSeconds,
+          loadAverage1mAtStart: load0,
+          completedPhases: partial.completed,
+          runningPhase: partial.runningPhase,
+          runningPhaseStartedAtSeconds: partial.runningSinceSeconds,
+          stderrTail: c.stderrTail.slice(-1500),
+        });
         process.stderr.write(`${name} ${backend}: ${why}\n`);
       }
     }
   }
   return {
-    workload: name, models: [...w.models, 'standard'], history: w.historyDir ?? null, accounts: w.accounts, seed: w.seed, market: w.marketDir,
-    book: { dir: book.dir, positionsMiB: Math.round(statSync(book.positions).size / 2 ** 20), generatedSeconds: book.generatedSeconds, generator: book.generator,
-      positionsSha256: sha256(book.positions), balancesSha256: sha256(book.balances) },
-    target: w.target, numpyBaseline: w.numpyBaseline, childTimeoutSeconds: opts.timeoutSeconds, nodeFlags: [...ENGINE_NODE_FLAGS, ...opts.nodeFlags],
+    workload: name,
+    models: [...w.models, 'standard'],
+    history: w.historyDir ?? null,
+    accounts: w.accounts,
+    seed: w.seed,
+    market: w.marketDir,
+    book: {
+      dir: book.dir,
+      positionsMiB: Math.round(statSync(book.positions).size / 2 ** 20),
+      generatedSeconds: book.generatedSeconds,
+      generator: book.generator,
+      positionsSha256: sha256(book.positions),
+      balancesSha256: sha256(book.balances),
+    },
+    target: w.target,
+    numpyBaseline: w.numpyBaseline,
+    childTimeoutSeconds: opts.timeoutSeconds,
+    nodeFlags: [...ENGINE_NODE_FLAGS, ...opts.nodeFlags],
     runs,
   };
 }
@@ -126,7 +202,8 @@ function verdict(r: Record<string, unknown>, target: { endToEndSeconds: number; 
   const rssGiB = (r.peakRssMiB as number) / 1024;
   const phases = Object.entries(r.phasesSeconds as Record<string, number>).sort((a, b) => b[1] - a[1]);
   return {
-    endToEndMet: e2e <= target.endToEndSeconds, peakRssMet: rssGiB <= target.peakRssGiB,
+    endToEndMet: e2e <= target.endToEndSeconds,
+    peakRssMet: rssGiB <= target.peakRssGiB,
     overTargetSeconds: Math.max(0, e2e - target.endToEndSeconds),
     slowestPhases: phases.slice(0, 3).map(([k, v]) => ({ phase: k, seconds: v, shareOfEndToEnd: v / e2e })),
   };

@@ -20,9 +20,17 @@ import type { Family } from '../src/scenarios/types.js';
 import { END_TO_END, type EndToEndName } from './endToEndWorkloads.js';
 import { compareWithReference, writeReference } from './marginCheck.js';
 
-const FAMILY_OF: Record<ScenarioModelName, Family> = { 'deribit-pm': 'deribit-pm', span: 'span', 'var-hs': 'historical', 'var-mc': 'monte-carlo' };
+const FAMILY_OF: Record<ScenarioModelName, Family> = {
+  'deribit-pm': 'deribit-pm',
+  span: 'span',
+  'var-hs': 'historical',
+  'var-mc': 'monte-carlo',
+};
 
-/** A Progress that appends tab-separated `start|end, phase label, total, ms (since start | duration), monotonic µs (the clock of --cpu-prof's timestamps)` lines (synchronously) to a file. */
+/**
+ * A Progress that appends tab-separated `start|end, phase label, total, ms (since start | duration), monotonic µs (the
+ * clock of --cpu-prof's timestamps)` lines (synchronously) to a file.
+ */
 function phaseLog(file: string): Progress & { calls: Array<{ phase: string; total: number; ms: number }> } {
   const calls: Array<{ phase: string; total: number; ms: number }> = [];
   let phase = '';
@@ -32,14 +40,37 @@ function phaseLog(file: string): Progress & { calls: Array<{ phase: string; tota
   writeFileSync(file, '');
   return {
     calls,
-    start(p, t = 0) { phase = p; total = t; t0 = performance.now(); appendFileSync(file, `start\t${p}\t${t}\t${(t0 - origin).toFixed(1)}\t${process.hrtime.bigint() / 1000n}\n`); },
+    start(p, t = 0) {
+      phase = p;
+      total = t;
+      t0 = performance.now();
+      appendFileSync(file, `start\t${p}\t${t}\t${(t0 - origin).toFixed(1)}\t${process.hrtime.bigint() / 1000n}\n`);
+    },
     update() {},
-    end() { const ms = performance.now() - t0; calls.push({ phase, total, ms }); appendFileSync(file, `end\t${phase}\t${total}\t${ms.toFixed(1)}\t${process.hrtime.bigint() / 1000n}\n`); },
+    end() {
+      const ms = performance.now() - t0;
+      calls.push({ phase, total, ms });
+      appendFileSync(file, `end\t${phase}\t${total}\t${ms.toFixed(1)}\t${process.hrtime.bigint() / 1000n}\n`);
+    },
   };
 }
 
 async function main(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, { workload: {}, backend: {}, positions: {}, balances: {}, db: {}, result: {}, 'phase-log': {}, reference: {}, workers: {} }, 'bench child');
+  const p = parseArgs(
+    argv,
+    {
+      workload: {},
+      backend: {},
+      positions: {},
+      balances: {},
+      db: {},
+      result: {},
+      'phase-log': {},
+      reference: {},
+      workers: {},
+    },
+    'bench child',
+  );
   const w = END_TO_END[required(p, 'workload', 'bench child') as EndToEndName];
   if (!w) throw new Error(`unknown workload ${required(p, 'workload', 'bench child')}`);
   const backend = required(p, 'backend', 'bench child') as BackendChoice;
@@ -50,8 +81,16 @@ async function main(argv: string[]): Promise<number> {
 
   const t0 = performance.now();
   const outcome = await runMargin({
-    marketDir: w.marketDir, positions: required(p, 'positions', 'bench child'), balances: required(p, 'balances', 'bench child'), models: w.models, historyDir: w.historyDir,
-    backend, onInvalid: 'fail', db: required(p, 'db', 'bench child'), workers, progress: log,
+    marketDir: w.marketDir,
+    positions: required(p, 'positions', 'bench child'),
+    balances: required(p, 'balances', 'bench child'),
+    models: w.models,
+    historyDir: w.historyDir,
+    backend,
+    onInvalid: 'fail',
+    db: required(p, 'db', 'bench child'),
+    workers,
+    progress: log,
   });
   const endToEndMs = performance.now() - t0;
   const peakRssKiB = process.resourceUsage().maxRSS;
@@ -60,47 +99,94 @@ async function main(argv: string[]): Promise<number> {
   const I = outcome.market.instruments.count;
   const evaluations = outcome.scenarioSets.reduce((n, s) => n + I * s.count, 0);
   const scenarioCounts = Object.fromEntries(outcome.scenarioSets.map((s) => [s.family, s.count]));
-  const aggregationByModel: Array<{ model: string; groups: number; entries: number; scenarios: number; multiplyAdds: number; ms: number | null }> = [];
+  const aggregationByModel: Array<{
+    model: string;
+    groups: number;
+    entries: number;
+    scenarios: number;
+    multiplyAdds: number;
+    ms: number | null;
+  }> = [];
   const aggCalls = log.calls.filter((c) => c.phase.startsWith('aggregation'));
   for (const [n, m] of (w.models.filter((x) => x !== 'standard') as ScenarioModelName[]).entries()) {
     const set = outcome.scenarioSets.find((s) => s.family === FAMILY_OF[m])!;
-    const plan = MARGIN_MODELS[m].groups({ book: outcome.book, balances: outcome.balances, market: outcome.market, scenarios: set, params: outcome.params });
+    const plan = MARGIN_MODELS[m].groups({
+      book: outcome.book,
+      balances: outcome.balances,
+      market: outcome.market,
+      scenarios: set,
+      params: outcome.params,
+    });
     const entries = plan.groups.groupStart[plan.groups.groupCount]!;
-    aggregationByModel.push({ model: m, groups: plan.groups.groupCount, entries, scenarios: set.count, multiplyAdds: entries * set.count, ms: aggCalls[n]?.ms ?? null });
+    aggregationByModel.push({
+      model: m,
+      groups: plan.groups.groupCount,
+      entries,
+      scenarios: set.count,
+      multiplyAdds: entries * set.count,
+      ms: aggCalls[n]?.ms ?? null,
+    });
   }
   const multiplyAdds = aggregationByModel.reduce((n, a) => n + a.multiplyAdds, 0);
   const revalCalls = log.calls.filter((c) => c.phase.startsWith('revaluation'));
-  const revaluationByFamily = outcome.scenarioSets.map((s, n) => ({ family: s.family, scenarios: s.count, evaluations: I * s.count, ms: revalCalls[n]?.ms ?? null }));
+  const revaluationByFamily = outcome.scenarioSets.map((s, n) => ({
+    family: s.family,
+    scenarios: s.count,
+    evaluations: I * s.count,
+    ms: revalCalls[n]?.ms ?? null,
+  }));
 
   let check: unknown;
   if (reference && backend === 'cpu') {
     writeReference(reference, outcome.margin);
     check = { ok: true, note: 'float64 reference (written for the other backends)' };
   } else if (reference) {
-    try { check = compareWithReference(reference, outcome.margin, outcome.book, outcome.balances, outcome.market); } catch (e) { check = { ok: false, note: `no reference: ${(e as Error).message}` }; }
+    try {
+      check = compareWithReference(reference, outcome.margin, outcome.book, outcome.balances, outcome.market);
+    } catch (e) {
+      check = { ok: false, note: `no reference: ${(e as Error).message}` };
+    }
   } else check = { ok: null, note: 'no reference given' };
 
   const t = outcome.timingsMs;
   const result = {
-    workload: w.name, backendChoice: backend, runId: outcome.runId,
-    positions: outcome.book.instrumentId.length, accounts: outcome.book.accountCount, instruments: I, scenarioCounts,
+    workload: w.name,
+    backendChoice: backend,
+    runId: outcome.runId,
+    positions: outcome.book.instrumentId.length,
+    accounts: outcome.book.accountCount,
+    instruments: I,
+    scenarioCounts,
     endToEndSeconds: endToEndMs / 1000,
     phasesSeconds: Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v / 1000])),
     phaseCalls: log.calls.map((c) => ({ phase: c.phase, total: c.total, seconds: c.ms / 1000 })),
     // the report thread's whole busy time (opening, appends, COMMIT); most of it overlaps the phases above
     reportThreadBusySeconds: outcome.reportBusyMs === null ? null : outcome.reportBusyMs / 1000,
     throughput: {
-      evaluations, evaluationsPerSecond: t.revaluation ? evaluations / (t.revaluation / 1000) : null,
-      multiplyAdds, multiplyAddsPerSecond: t.aggregation ? multiplyAdds / (t.aggregation / 1000) : null,
+      evaluations,
+      evaluationsPerSecond: t.revaluation ? evaluations / (t.revaluation / 1000) : null,
+      multiplyAdds,
+      multiplyAddsPerSecond: t.aggregation ? multiplyAdds / (t.aggregation / 1000) : null,
     },
     revaluationByFamily,
-    aggregationByModel: aggregationByModel.map((a) => ({ ...a, multiplyAddsPerSecond: a.ms ? a.multiplyAdds / (a.ms / 1000) : null })),
-    peakRssMiB: Math.round(peakRssKiB / 1024), rssBeforeRunMiB: Math.round(rssBefore / 1024),
-    backends: outcome.backends, backendReport: outcome.backendReport,
+    aggregationByModel: aggregationByModel.map((a) => ({
+      ...a,
+      multiplyAddsPerSecond: a.ms ? a.multiplyAdds / (a.ms / 1000) : null,
+    })),
+    peakRssMiB: Math.round(peakRssKiB / 1024),
+    rssBeforeRunMiB: Math.round(rssBefore / 1024),
+    backends: outcome.backends,
+    backendReport: outcome.backendReport,
     check,
   };
   writeFileSync(required(p, 'result', 'bench child'), JSON.stringify(result, null, 2) + '\n');
   return 0;
 }
 
-main(process.argv.slice(2)).then((code) => process.exit(code), (e) => { process.stderr.write(`bench child: ${(e as Error).stack}\n`); process.exit(1); });
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e) => {
+    process.stderr.write(`bench child: ${(e as Error).stack}\n`);
+    process.exit(1);
+  },
+);

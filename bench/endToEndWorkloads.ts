@@ -24,7 +24,13 @@ export interface EndToEndWorkload {
   /** PERFORMANCE.md targets on the 2-core CPU-only machine */
   target: { endToEndSeconds: number; peakRssGiB: number };
   /** PERFORMANCE.md "What to beat": the vectorised numpy/scipy implementation on the same machine */
-  numpyBaseline: { endToEndSeconds: number; peakRssGiB: number; phases: Record<string, number>; positions: number; scenarios: number };
+  numpyBaseline: {
+    endToEndSeconds: number;
+    peakRssGiB: number;
+    phases: Record<string, number>;
+    positions: number;
+    scenarios: number;
+  };
 }
 
 const ROOT = process.cwd();
@@ -32,16 +38,35 @@ const ROOT = process.cwd();
 /** The two workloads, over the full chain, 100,000 accounts, seed 7. */
 export const END_TO_END: Record<EndToEndName, EndToEndWorkload> = {
   intraday: {
-    name: 'intraday', models: ['deribit-pm', 'span'], accounts: 100_000, seed: 7,
+    name: 'intraday',
+    models: ['deribit-pm', 'span'],
+    accounts: 100_000,
+    seed: 7,
     marketDir: join(ROOT, 'data', 'full', 'market'),
     target: { endToEndSeconds: 1, peakRssGiB: 2 },
-    numpyBaseline: { endToEndSeconds: 3, peakRssGiB: 2.3, phases: { load: 0.6, aggregation: 1.6, report: 0.7 }, positions: 973_733, scenarios: 51 },
+    numpyBaseline: {
+      endToEndSeconds: 3,
+      peakRssGiB: 2.3,
+      phases: { load: 0.6, aggregation: 1.6, report: 0.7 },
+      positions: 973_733,
+      scenarios: 51,
+    },
   },
   eod: {
-    name: 'eod', models: ['deribit-pm', 'span', 'var-hs', 'var-mc'], historyDir: join(ROOT, 'data', 'history'), accounts: 100_000, seed: 7,
+    name: 'eod',
+    models: ['deribit-pm', 'span', 'var-hs', 'var-mc'],
+    historyDir: join(ROOT, 'data', 'history'),
+    accounts: 100_000,
+    seed: 7,
     marketDir: join(ROOT, 'data', 'full', 'market'),
     target: { endToEndSeconds: 30, peakRssGiB: 6 },
-    numpyBaseline: { endToEndSeconds: 89, peakRssGiB: 2.3, phases: { aggregation: 84 }, positions: 973_733, scenarios: 10_051 },
+    numpyBaseline: {
+      endToEndSeconds: 89,
+      peakRssGiB: 2.3,
+      phases: { aggregation: 84 },
+      positions: 973_733,
+      scenarios: 10_051,
+    },
   },
 };
 
@@ -55,19 +80,44 @@ export const CACHE_DIR = join(ROOT, 'bench', '.cache');
  * time when it was generated now, and the generator version.
  * @throws Error when the generator fails (run `npm run build` first).
  */
-export function ensureBook(w: EndToEndWorkload): { positions: string; balances: string; dir: string; generatedSeconds: number | null; generator: string } {
+export function ensureBook(w: EndToEndWorkload): {
+  positions: string;
+  balances: string;
+  dir: string;
+  generatedSeconds: number | null;
+  generator: string;
+} {
   const dir = join(CACHE_DIR, `book-a${w.accounts}-s${w.seed}`);
   const positions = join(dir, 'positions.arrow');
   const balances = join(dir, 'balances.arrow');
   const stampFile = join(dir, 'generator.txt');
   const generator = generatorVersion();
-  const cached = existsSync(positions) && existsSync(balances) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === generator;
+  const cached =
+    existsSync(positions) &&
+    existsSync(balances) &&
+    existsSync(stampFile) &&
+    readFileSync(stampFile, 'utf8') === generator;
   if (cached && !generator.endsWith('-dirty')) return { positions, balances, dir, generatedSeconds: null, generator };
   mkdirSync(dir, { recursive: true });
   rmSync(stampFile, { force: true });
   const t0 = performance.now();
-  execFileSync(process.execPath, [join(ROOT, 'dist', 'src', 'cli', 'main.js'), 'generate', '--market', w.marketDir,
-    '--accounts', String(w.accounts), '--seed', String(w.seed), '--out', dir, '--quiet'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  execFileSync(
+    process.execPath,
+    [
+      join(ROOT, 'dist', 'src', 'cli', 'main.js'),
+      'generate',
+      '--market',
+      w.marketDir,
+      '--accounts',
+      String(w.accounts),
+      '--seed',
+      String(w.seed),
+      '--out',
+      dir,
+      '--quiet',
+    ],
+    { stdio: ['ignore', 'inherit', 'inherit'] },
+  );
   writeFileSync(stampFile, generator);
   return { positions, balances, dir, generatedSeconds: (performance.now() - t0) / 1000, generator };
 }

@@ -18,8 +18,12 @@ export interface MachineInfo {
 export function machineInfo(): MachineInfo {
   const c = cpus();
   return {
-    cores: c.length, cpuModel: c[0]?.model.trim() ?? 'unknown', memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
-    loadAverage1m: loadavg()[0]!, gpu: null, node: process.version,
+    cores: c.length,
+    cpuModel: c[0]?.model.trim() ?? 'unknown',
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    loadAverage1m: loadavg()[0]!,
+    gpu: null,
+    node: process.version,
   };
 }
 
@@ -27,7 +31,8 @@ export function machineInfo(): MachineInfo {
 export function commitId(): string {
   try {
     const head = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).trim() !== '';
+    const dirty =
+      execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).trim() !== '';
     return dirty ? `${head}-dirty` : head;
   } catch {
     return 'unknown';

@@ -29,7 +29,15 @@ interface RefModel {
 /** Writes the margins of a run as the float64 reference (v8-serialised typed arrays). */
 export function writeReference(file: string, margin: MarginRows[]): void {
   const models: RefModel[] = margin.map((m) => ({
-    model: m.model, count: m.count, account: m.account, unit: m.unit, unitNames: m.unitNames, im: m.im, mm: m.mm, status: m.status, worstScenario: m.worstScenario,
+    model: m.model,
+    count: m.count,
+    account: m.account,
+    unit: m.unit,
+    unitNames: m.unitNames,
+    im: m.im,
+    mm: m.mm,
+    status: m.status,
+    worstScenario: m.worstScenario,
   }));
   writeFileSync(file, serialize(models));
 }
@@ -58,14 +66,32 @@ export interface ModelCheck {
  * Compares a run's margins with the reference file written by the cpu run of the same workload.
  * Rows are matched by (account, unit name).
  */
-export function compareWithReference(file: string, margin: MarginRows[], book: PositionBook, balances: Balances, market: Market): { ok: boolean; models: ModelCheck[] } {
+export function compareWithReference(
+  file: string,
+  margin: MarginRows[],
+  book: PositionBook,
+  balances: Balances,
+  market: Market,
+): { ok: boolean; models: ModelCheck[] } {
   const ref = deserialize(readFileSync(file)) as RefModel[];
   const gross = grossTerms(book, balances, market);
   const out: ModelCheck[] = [];
   for (const m of margin) {
     const r = ref.find((x) => x.model === m.model);
     if (!r) {
-      out.push({ model: m.model, rows: m.count, unmatchedRows: m.count, maxMmErrOverBound: NaN, maxImErrOverBound: NaN, rowsOutsideBound: 0, maxRelMmDiff: NaN, maxRelMmAt: null, statusDiffers: 0, worstScenarioDiffers: 0, ok: false });
+      out.push({
+        model: m.model,
+        rows: m.count,
+        unmatchedRows: m.count,
+        maxMmErrOverBound: NaN,
+        maxImErrOverBound: NaN,
+        rowsOutsideBound: 0,
+        maxRelMmDiff: NaN,
+        maxRelMmAt: null,
+        statusDiffers: 0,
+        worstScenarioDiffers: 0,
+        ok: false,
+      });
       continue;
     }
     const index = new Map<number, number>();
@@ -83,7 +109,10 @@ export function compareWithReference(file: string, margin: MarginRows[], book: P
       const a = m.account[k]!;
       const unitName = m.unitNames[m.unit[k]!]!;
       const j = index.get(key(a, unitName));
-      if (j === undefined) { unmatched++; continue; }
+      if (j === undefined) {
+        unmatched++;
+        continue;
+      }
       const g = gross(m.model, a, unitName);
       const mmBound = 1e-5 * Math.abs(r.mm[j]!) + 5e-7 * g;
       const imBound = 1e-5 * Math.abs(r.im[j]!) + 5e-7 * g;
@@ -96,13 +125,27 @@ export function compareWithReference(file: string, margin: MarginRows[], book: P
       if (em > 1 || ei > 1) outside++;
       if (r.mm[j] !== 0 && Number.isFinite(r.mm[j]!)) {
         const x = dmm / Math.abs(r.mm[j]!);
-        if (x > rel) { rel = x; relAt = { account: a, unit: unitName, mm64: r.mm[j]!, mm: m.mm[k]!, gross: g }; }
+        if (x > rel) {
+          rel = x;
+          relAt = { account: a, unit: unitName, mm64: r.mm[j]!, mm: m.mm[k]!, gross: g };
+        }
       }
       if (m.status[k] !== r.status[j]) statusDiffers++;
       if (m.worstScenario[k] !== r.worstScenario[j]) worstDiffers++;
     }
-    out.push({ model: m.model, rows: m.count, unmatchedRows: unmatched, maxMmErrOverBound: mmWorst, maxImErrOverBound: imWorst, rowsOutsideBound: outside,
-      maxRelMmDiff: rel, maxRelMmAt: relAt, statusDiffers, worstScenarioDiffers: worstDiffers, ok: unmatched === 0 && outside === 0 });
+    out.push({
+      model: m.model,
+      rows: m.count,
+      unmatchedRows: unmatched,
+      maxMmErrOverBound: mmWorst,
+      maxImErrOverBound: imWorst,
+      rowsOutsideBound: outside,
+      maxRelMmDiff: rel,
+      maxRelMmAt: relAt,
+      statusDiffers,
+      worstScenarioDiffers: worstDiffers,
+      ok: unmatched === 0 && outside === 0,
+    });
   }
   return { ok: out.every((c) => c.ok), models: out };
 }
@@ -126,7 +169,11 @@ function unitCode(name: string, market: Market): number {
  * Σ|q|·v per (model, account, unit name), from per-account sums over the book: positions per book unit
  * (coin units in coin, the USDC unit in USD), positions per underlying in USD, coin collateral in USD.
  */
-function grossTerms(book: PositionBook, balances: Balances, market: Market): (model: string, account: number, unit: string) => number {
+function grossTerms(
+  book: PositionBook,
+  balances: Balances,
+  market: Market,
+): (model: string, account: number, unit: string) => number {
   const U = market.underlyings.length;
   const A = book.accountCount;
   const ins = market.instruments;
@@ -149,7 +196,8 @@ function grossTerms(book: PositionBook, balances: Balances, market: Market): (mo
   balances.currencies.forEach((name, j) => {
     const u = market.underlyingId.get(name);
     if (u === undefined) return;
-    for (let a = 0; a < A && a * C + j < balances.amount.length; a++) collateralUsd[a * U + u] += Math.abs(balances.amount[a * C + j]!) * market.indexPrice[u]!;
+    for (let a = 0; a < A && a * C + j < balances.amount.length; a++)
+      collateralUsd[a * U + u] += Math.abs(balances.amount[a * C + j]!) * market.indexPrice[u]!;
   });
   return (model, a, unit) => {
     const code = unitCode(unit, market);

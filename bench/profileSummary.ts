@@ -33,7 +33,8 @@ export function selfTimes(profile: CpuProfile, fromUs = -Infinity, toUs = Infini
     if (t < fromUs || t >= toUs) continue;
     const n = byId.get(profile.samples[k]!)!;
     const url = n.callFrame.url.replace(/^file:\/\//, '').replace(process.cwd() + '/', '');
-    const label = `${n.callFrame.functionName || '(anonymous)'} ${url ? `${url}:${n.callFrame.lineNumber + 1}` : ''}`.trim();
+    const label =
+      `${n.callFrame.functionName || '(anonymous)'} ${url ? `${url}:${n.callFrame.lineNumber + 1}` : ''}`.trim();
     const dt = (profile.timeDeltas[k + 1] ?? 0) / 1000;
     ms.set(label, (ms.get(label) ?? 0) + dt);
   }
@@ -56,7 +57,9 @@ function main(argv: string[]): number {
   const topAt = argv.indexOf('--top');
   const top = topAt >= 0 ? Number(argv[topAt + 1]) : 15;
   const phasesAt = argv.indexOf('--phases');
-  const files = argv.filter((a, i) => !a.startsWith('--') && !(topAt >= 0 && i === topAt + 1) && !(phasesAt >= 0 && i === phasesAt + 1));
+  const files = argv.filter(
+    (a, i) => !a.startsWith('--') && !(topAt >= 0 && i === topAt + 1) && !(phasesAt >= 0 && i === phasesAt + 1),
+  );
   for (const f of files) {
     const p = JSON.parse(readFileSync(f, 'utf8')) as CpuProfile;
     if (phasesAt >= 0) {

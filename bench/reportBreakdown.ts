@@ -23,12 +23,30 @@ async function main(argv: string[]): Promise<number> {
   const p = parseArgs(argv, { workload: {}, backend: {} }, 'bench report');
   const w = END_TO_END[(optional(p, 'workload') ?? 'intraday') as EndToEndName];
   const book = ensureBook(w);
-  const o = await runMargin({ marketDir: w.marketDir, positions: book.positions, balances: book.balances, models: w.models, historyDir: w.historyDir,
-    backend: (optional(p, 'backend') ?? 'cpu') as BackendChoice, onInvalid: 'fail' });
+  const o = await runMargin({
+    marketDir: w.marketDir,
+    positions: book.positions,
+    balances: book.balances,
+    models: w.models,
+    historyDir: w.historyDir,
+    backend: (optional(p, 'backend') ?? 'cpu') as BackendChoice,
+    onInvalid: 'fail',
+  });
   const record: RunRecord = {
-    startedAtMs: Date.now(), snapshotTimeMs: o.market.snapshotTimeMs, models: [...w.models, 'standard'], params: o.params, paramsHash: o.paramsHash,
-    inputs: [], backends: o.backends, timingsMs: o.timingsMs, engineVersion: ENGINE_VERSION, market: o.market, modelValue: Float64Array.from(o.market.instruments.forward),
-    scenarioSets: o.scenarioSets, accountKey: o.book.accountKey, margin: o.margin,
+    startedAtMs: Date.now(),
+    snapshotTimeMs: o.market.snapshotTimeMs,
+    models: [...w.models, 'standard'],
+    params: o.params,
+    paramsHash: o.paramsHash,
+    inputs: [],
+    backends: o.backends,
+    timingsMs: o.timingsMs,
+    engineVersion: ENGINE_VERSION,
+    market: o.market,
+    modelValue: Float64Array.from(o.market.instruments.forward),
+    scenarioSets: o.scenarioSets,
+    accountKey: o.book.accountKey,
+    margin: o.margin,
     accountEquityUsd: accountEquityUsd(o.book, o.balances, o.market, optionValuesUsd(o.market)),
     rejected: [],
   };
@@ -40,12 +58,33 @@ async function main(argv: string[]): Promise<number> {
   const t0 = performance.now();
   let last = t0;
   await writeRun(db, record, {
-    onTableWritten: (table, rows) => { const now = performance.now(); steps.push({ step: table, rows, seconds: (now - last) / 1000 }); last = now; },
+    onTableWritten: (table, rows) => {
+      const now = performance.now();
+      steps.push({ step: table, rows, seconds: (now - last) / 1000 });
+      last = now;
+    },
   });
   const end = performance.now();
   steps.push({ step: 'commit + close + publish', rows: 0, seconds: (end - last) / 1000 });
-  process.stdout.write(JSON.stringify({ workload: w.name, totalSeconds: (end - t0) / 1000, note: 'the first step includes opening the file and creating the schema', steps }, null, 2) + '\n');
+  process.stdout.write(
+    JSON.stringify(
+      {
+        workload: w.name,
+        totalSeconds: (end - t0) / 1000,
+        note: 'the first step includes opening the file and creating the schema',
+        steps,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
   return 0;
 }
 
-main(process.argv.slice(2)).then((code) => process.exit(code), (e) => { process.stderr.write(`bench report: ${(e as Error).stack}\n`); process.exit(1); });
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e) => {
+    process.stderr.write(`bench report: ${(e as Error).stack}\n`);
+    process.exit(1);
+  },
+);

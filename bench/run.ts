@@ -47,28 +47,57 @@ const seconds = async <T>(f: () => Promise<T>): Promise<[T, number]> => {
 const WORKLOADS = ['revaluation', 'aggregation', 'intraday', 'eod'] as const;
 
 async function main(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, { workload: {}, scenarios: {}, groups: {}, 'gl-groups': {}, backends: {}, workers: {}, out: {}, repeat: {}, timeout: {}, 'cpu-prof': { flag: true } }, 'bench');
+  const p = parseArgs(
+    argv,
+    {
+      workload: {},
+      scenarios: {},
+      groups: {},
+      'gl-groups': {},
+      backends: {},
+      workers: {},
+      out: {},
+      repeat: {},
+      timeout: {},
+      'cpu-prof': { flag: true },
+    },
+    'bench',
+  );
   const workload = optional(p, 'workload') ?? 'all';
-  if (workload !== 'all' && !(WORKLOADS as readonly string[]).includes(workload)) throw new Error(`--workload must be one of ${WORKLOADS.join(', ')} or all, got ${workload}`);
+  if (workload !== 'all' && !(WORKLOADS as readonly string[]).includes(workload))
+    throw new Error(`--workload must be one of ${WORKLOADS.join(', ')} or all, got ${workload}`);
   const workers = optional(p, 'workers') ? Number(optional(p, 'workers')) : undefined;
   const outDir = optional(p, 'out') ?? join(process.cwd(), 'bench', 'results');
   mkdirSync(outDir, { recursive: true });
   process.env.DISPLAY ??= ':99'; // gl (headless-gl under Xvfb) needs an X display
-  if (workload === 'all' || workload === 'revaluation' || workload === 'aggregation') await micro(p, workload, workers, outDir);
+  if (workload === 'all' || workload === 'revaluation' || workload === 'aggregation')
+    await micro(p, workload, workers, outDir);
   for (const name of ['intraday', 'eod'] as const) {
     if (workload !== 'all' && workload !== name) continue;
     const backends = (optional(p, 'backends') ?? 'cpu,gl,auto,webgpu').split(',');
     const repeat = Number(optional(p, 'repeat') ?? (name === 'intraday' ? 2 : 1));
     const timeoutSeconds = Number(optional(p, 'timeout') ?? (name === 'intraday' ? 180 : 300));
-    const nodeFlags = p.options['cpu-prof'] === true ? ['--cpu-prof', `--cpu-prof-dir=${join(CACHE_DIR, 'prof', name)}`] : [];
+    const nodeFlags =
+      p.options['cpu-prof'] === true ? ['--cpu-prof', `--cpu-prof-dir=${join(CACHE_DIR, 'prof', name)}`] : [];
     const record = await runEndToEnd(name, { backends, repeat, timeoutSeconds, workers, nodeFlags });
-    write(outDir, name, { ...record, date: new Date().toISOString(), commit: commitId(), machine: machineInfo(), peakRssMiBOfDriver: peakRssMiB() });
+    write(outDir, name, {
+      ...record,
+      date: new Date().toISOString(),
+      commit: commitId(),
+      machine: machineInfo(),
+      peakRssMiBOfDriver: peakRssMiB(),
+    });
   }
   return 0;
 }
 
 /** The revaluation and aggregation microbenchmarks (one process, backends side by side). */
-async function micro(p: ReturnType<typeof parseArgs>, workload: string, workers: number | undefined, outDir: string): Promise<void> {
+async function micro(
+  p: ReturnType<typeof parseArgs>,
+  workload: string,
+  workers: number | undefined,
+  outDir: string,
+): Promise<void> {
   const S = Number(optional(p, 'scenarios') ?? 10_000);
   const G = Number(optional(p, 'groups') ?? 20_000);
   const glGroups = Number(optional(p, 'gl-groups') ?? 200);
@@ -81,13 +110,24 @@ async function micro(p: ReturnType<typeof parseArgs>, workload: string, workers:
   const backends: Partial<Record<BackendName, Backend>> = {};
   const unavailable: Partial<Record<BackendName, string>> = {};
   for (const n of names) {
-    try { backends[n] = await createBackend(n, { workers }); } catch (e) { unavailable[n] = (e as Error).message; }
+    try {
+      backends[n] = await createBackend(n, { workers });
+    } catch (e) {
+      unavailable[n] = (e as Error).message;
+    }
   }
   if (!backends.cpu) throw new Error(`the cpu backend is needed as the float64 reference: ${unavailable.cpu}`);
   const [auto, autoStartSeconds] = await seconds(() => createBackend('auto', { workers }));
   const autoReport = { ...auto.report, startSeconds: autoStartSeconds };
   await auto.close();
-  const common = () => ({ date: new Date().toISOString(), commit: commitId(), machine: machineInfo(), market: { source, instruments: I, underlyings: market.underlyings.length }, auto: autoReport, unavailable });
+  const common = () => ({
+    date: new Date().toISOString(),
+    commit: commitId(),
+    machine: machineInfo(),
+    market: { source, instruments: I, underlyings: market.underlyings.length },
+    auto: autoReport,
+    unavailable,
+  });
 
   const cpuMatrix = await backends.cpu.revalue(market, scenarios, params);
   if (workload === 'revaluation' || workload === 'all') {
@@ -95,26 +135,65 @@ async function micro(p: ReturnType<typeof parseArgs>, workload: string, workers:
     for (const [name, b] of Object.entries(backends) as Array<[BackendName, Backend]>) {
       const [, cold] = await seconds(() => b.revalue(market, scenarios, params));
       const [m, warm] = await seconds(() => b.revalue(market, scenarios, params));
-      const check = name === 'cpu' ? { maxUsdErrOverF: 0, maxCoinErr: 0, ok: true, note: 'float64 reference' } : compareMatrices(m, cpuMatrix, market);
-      runs.push({ backend: name, kernelClass: b.report.kernelClass, ok: check.ok, evaluations: I * S, coldSeconds: cold, warmSeconds: warm, evaluationsPerSecond: (I * S) / warm, check });
-      process.stderr.write(`revaluation ${name}: ${((I * S) / warm / 1e6).toFixed(1)} M evaluations/s (cold ${cold.toFixed(2)} s, warm ${warm.toFixed(2)} s) ${JSON.stringify(check)}\n`);
+      const check =
+        name === 'cpu'
+          ? { maxUsdErrOverF: 0, maxCoinErr: 0, ok: true, note: 'float64 reference' }
+          : compareMatrices(m, cpuMatrix, market);
+      runs.push({
+        backend: name,
+        kernelClass: b.report.kernelClass,
+        ok: check.ok,
+        evaluations: I * S,
+        coldSeconds: cold,
+        warmSeconds: warm,
+        evaluationsPerSecond: (I * S) / warm,
+        check,
+      });
+      process.stderr.write(
+        `revaluation ${name}: ${((I * S) / warm / 1e6).toFixed(1)} M evaluations/s (cold ${cold.toFixed(2)} s, warm ${warm.toFixed(2)} s) ${JSON.stringify(check)}\n`,
+      );
     }
-    write(outDir, 'revaluation', { workload: 'revaluation', scenarios: S, ...common(), runs, peakRssMiB: peakRssMiB() });
+    write(outDir, 'revaluation', {
+      workload: 'revaluation',
+      scenarios: S,
+      ...common(),
+      runs,
+      peakRssMiB: peakRssMiB(),
+    });
   }
   if (workload === 'aggregation' || workload === 'all') {
     const runs: Run[] = [];
     const big = benchGroups(G, cpuMatrix.rows, S);
     const small = benchGroups(glGroups, cpuMatrix.rows, S);
-    for (const [label, groups, who] of [['large', big, ['cpu']], ['small', small, Object.keys(backends)]] as Array<[string, GroupBook, string[]]>) {
+    for (const [label, groups, who] of [
+      ['large', big, ['cpu']],
+      ['small', small, Object.keys(backends)],
+    ] as Array<[string, GroupBook, string[]]>) {
       const madds = groups.groupStart[groups.groupCount]! * S;
       let ref: Reduced | null = null;
       for (const name of who as BackendName[]) {
         const b = backends[name]!;
         const [r, secs] = await seconds(() => b.aggregate(cpuMatrix, groups, { topK: 0 }));
         if (name === 'cpu') ref = r;
-        const check = name === 'cpu' ? { maxErrOverBound: 0, ok: true, note: 'float64 reference' } : compareReduced(r, ref!, groups, cpuMatrix);
-        runs.push({ backend: name, kernelClass: b.report.phaseKernelClass?.aggregate ?? b.report.kernelClass, ok: check.ok, book: label, groups: groups.groupCount, entries: groups.groupStart[groups.groupCount]!, multiplyAdds: madds, seconds: secs, multiplyAddsPerSecond: madds / secs, check });
-        process.stderr.write(`aggregation ${label} ${name}: ${(madds / secs / 1e6).toFixed(1)} M multiply-adds/s (${secs.toFixed(2)} s, ${groups.groupCount} groups) ${JSON.stringify(check)}\n`);
+        const check =
+          name === 'cpu'
+            ? { maxErrOverBound: 0, ok: true, note: 'float64 reference' }
+            : compareReduced(r, ref!, groups, cpuMatrix);
+        runs.push({
+          backend: name,
+          kernelClass: b.report.phaseKernelClass?.aggregate ?? b.report.kernelClass,
+          ok: check.ok,
+          book: label,
+          groups: groups.groupCount,
+          entries: groups.groupStart[groups.groupCount]!,
+          multiplyAdds: madds,
+          seconds: secs,
+          multiplyAddsPerSecond: madds / secs,
+          check,
+        });
+        process.stderr.write(
+          `aggregation ${label} ${name}: ${(madds / secs / 1e6).toFixed(1)} M multiply-adds/s (${secs.toFixed(2)} s, ${groups.groupCount} groups) ${JSON.stringify(check)}\n`,
+        );
       }
     }
     // the auto backend's situation: revaluation on gl hands the cpu pool a float32 matrix, after the pool
@@ -127,10 +206,32 @@ async function micro(p: ReturnType<typeof parseArgs>, workload: string, workers:
       const [r, secs] = await seconds(() => b.aggregate(f32, big, { topK: 0 }));
       const [ref64, secs64] = await seconds(() => b.aggregate(cpuMatrix, big, { topK: 0 }));
       const check = compareReduced(r, ref64, big, cpuMatrix);
-      runs.push({ backend: 'cpu', kernelClass: 'piscina', ok: check.ok, book: 'large', matrix: 'float32 (as auto receives it from gl), after float64 runs in the same pool', groups: big.groupCount, entries: big.groupStart[big.groupCount]!, multiplyAdds: madds, seconds: secs, multiplyAddsPerSecond: madds / secs, float64AgainSeconds: secs64, float64AgainMultiplyAddsPerSecond: madds / secs64, check });
-      process.stderr.write(`aggregation large cpu over a float32 matrix: ${(madds / secs / 1e6).toFixed(1)} M multiply-adds/s (${secs.toFixed(2)} s); float64 again: ${(madds / secs64 / 1e6).toFixed(1)} M/s\n`);
+      runs.push({
+        backend: 'cpu',
+        kernelClass: 'piscina',
+        ok: check.ok,
+        book: 'large',
+        matrix: 'float32 (as auto receives it from gl), after float64 runs in the same pool',
+        groups: big.groupCount,
+        entries: big.groupStart[big.groupCount]!,
+        multiplyAdds: madds,
+        seconds: secs,
+        multiplyAddsPerSecond: madds / secs,
+        float64AgainSeconds: secs64,
+        float64AgainMultiplyAddsPerSecond: madds / secs64,
+        check,
+      });
+      process.stderr.write(
+        `aggregation large cpu over a float32 matrix: ${(madds / secs / 1e6).toFixed(1)} M multiply-adds/s (${secs.toFixed(2)} s); float64 again: ${(madds / secs64 / 1e6).toFixed(1)} M/s\n`,
+      );
     }
-    write(outDir, 'aggregation', { workload: 'aggregation', scenarios: S, ...common(), runs, peakRssMiB: peakRssMiB() });
+    write(outDir, 'aggregation', {
+      workload: 'aggregation',
+      scenarios: S,
+      ...common(),
+      runs,
+      peakRssMiB: peakRssMiB(),
+    });
   }
   for (const b of Object.values(backends)) await b!.close();
 }
@@ -156,13 +257,17 @@ function compareMatrices(m: PnlMatrix, ref: PnlMatrix, market: import('../src/mo
 function compareReduced(r: Reduced, ref: Reduced, g: GroupBook, pnl: PnlMatrix) {
   const S = pnl.scenarios;
   const rowMax = new Float64Array(pnl.rows);
-  for (let row = 0; row < pnl.rows; row++) for (let s = 0; s < S; s++) rowMax[row] = Math.max(rowMax[row]!, Math.abs(pnl.data[row * S + s]!));
+  for (let row = 0; row < pnl.rows; row++)
+    for (let s = 0; s < S; s++) rowMax[row] = Math.max(rowMax[row]!, Math.abs(pnl.data[row * S + s]!));
   let worst = 0;
   let sameIndex = 0;
   for (let k = 0; k < g.groupCount; k++) {
     let gross = 0;
     for (let e = g.groupStart[k]!; e < g.groupStart[k + 1]!; e++) gross += Math.abs(g.qty[e]!) * rowMax[g.row[e]!]!;
-    worst = Math.max(worst, Math.abs(r.worstLoss[k]! - ref.worstLoss[k]!) / (1e-5 * Math.abs(ref.worstLoss[k]!) + 5e-7 * gross));
+    worst = Math.max(
+      worst,
+      Math.abs(r.worstLoss[k]! - ref.worstLoss[k]!) / (1e-5 * Math.abs(ref.worstLoss[k]!) + 5e-7 * gross),
+    );
     if (r.worstScenario[k] === ref.worstScenario[k]) sameIndex++;
   }
   return { maxErrOverBound: worst, sameWorstScenario: `${sameIndex}/${g.groupCount}`, ok: worst <= 1 };
@@ -174,4 +279,10 @@ function write(dir: string, name: string, record: object): void {
   process.stderr.write(`wrote ${file}\n`);
 }
 
-main(process.argv.slice(2)).then((code) => process.exit(code), (e) => { process.stderr.write(`bench: ${(e as Error).stack}\n`); process.exit(1); });
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e) => {
+    process.stderr.write(`bench: ${(e as Error).stack}\n`);
+    process.exit(1);
+  },
+);

@@ -27,7 +27,9 @@ function threadTimes(): Map<number, number> {
       const s = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
       const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
       out.set(Number(t), (Number(f[11]) + Number(f[12])) * TICK_MS);
-    } catch { /* the thread exited meanwhile */ }
+    } catch {
+      /* the thread exited meanwhile */
+    }
   }
   return out;
 }
@@ -40,28 +42,51 @@ async function main(argv: string[]): Promise<number> {
   const book = ensureBook(w);
   const dir = join(CACHE_DIR, 'threads');
   mkdirSync(dir, { recursive: true });
-  process.stdout.write(`node ${process.execArgv.join(' ') || '(no flags)'}; ${w.name}, ${optional(p, 'backend') ?? 'cpu'}\n`);
+  process.stdout.write(
+    `node ${process.execArgv.join(' ') || '(no flags)'}; ${w.name}, ${optional(p, 'backend') ?? 'cpu'}\n`,
+  );
   for (let run = 1; run <= runs; run++) {
     const db = join(dir, `${w.name}-${run}.duckdb`);
     rmSync(db, { force: true });
     const before = threadTimes();
     const last = new Map(before);
-    const sample = setInterval(() => { for (const [t, ms] of threadTimes()) last.set(t, ms); }, 5);
+    const sample = setInterval(() => {
+      for (const [t, ms] of threadTimes()) last.set(t, ms);
+    }, 5);
     const c0 = process.cpuUsage();
     const t0 = performance.now();
-    await runMargin({ marketDir: w.marketDir, positions: book.positions, balances: book.balances, models: w.models, historyDir: w.historyDir,
-      backend: (optional(p, 'backend') ?? 'cpu') as BackendChoice, onInvalid: 'fail', db });
+    await runMargin({
+      marketDir: w.marketDir,
+      positions: book.positions,
+      balances: book.balances,
+      models: w.models,
+      historyDir: w.historyDir,
+      backend: (optional(p, 'backend') ?? 'cpu') as BackendChoice,
+      onInvalid: 'fail',
+      db,
+    });
     const wall = performance.now() - t0;
     const cpu = process.cpuUsage(c0);
     clearInterval(sample);
     for (const [t, ms] of threadTimes()) last.set(t, ms);
-    const used = [...last].map(([t, ms]) => [t, ms - (before.get(t) ?? 0)] as const).filter(([, ms]) => ms > 0).sort((a, b) => b[1] - a[1]);
+    const used = [...last]
+      .map(([t, ms]) => [t, ms - (before.get(t) ?? 0)] as const)
+      .filter(([, ms]) => ms > 0)
+      .sort((a, b) => b[1] - a[1]);
     const name = (t: number) => (t === process.pid ? 'main' : `tid ${t}`);
-    process.stdout.write(`run ${run}: wall ${(wall / 1000).toFixed(3)} s, process CPU ${((cpu.user + cpu.system) / 1e6).toFixed(3)} s ` +
-      `(system ${(cpu.system / 1e6).toFixed(3)} s); by thread (ms): ${used.map(([t, ms]) => `${name(t)} ${ms}`).join(', ')}\n`);
+    process.stdout.write(
+      `run ${run}: wall ${(wall / 1000).toFixed(3)} s, process CPU ${((cpu.user + cpu.system) / 1e6).toFixed(3)} s ` +
+        `(system ${(cpu.system / 1e6).toFixed(3)} s); by thread (ms): ${used.map(([t, ms]) => `${name(t)} ${ms}`).join(', ')}\n`,
+    );
     rmSync(db, { force: true });
   }
   return 0;
 }
 
-main(process.argv.slice(2)).then((code) => process.exit(code), (e: unknown) => { console.error(e); process.exit(1); });
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

@@ -7,7 +7,13 @@
  */
 import { readFileSync } from 'node:fs';
 
-export interface Span { thread: string; start: number; end: number; what: string; count: number }
+export interface Span {
+  thread: string;
+  start: number;
+  end: number;
+  what: string;
+  count: number;
+}
 
 /** The spans of `text` (trace lines anywhere in it), pool tasks merged, times relative to the first start. */
 export function parseTrace(text: string): Span[] {
@@ -25,7 +31,11 @@ export function parseTrace(text: string): Span[] {
     const span = { ...s, start: s.start - t0, end: s.end - t0 };
     if (span.thread === 'pool') {
       const prev = lastPool.get(span.what);
-      if (prev && span.start - prev.end < 2) { prev.end = Math.max(prev.end, span.end); prev.count++; continue; }
+      if (prev && span.start - prev.end < 2) {
+        prev.end = Math.max(prev.end, span.end);
+        prev.count++;
+        continue;
+      }
       lastPool.set(span.what, span);
     }
     out.push(span);
@@ -35,16 +45,29 @@ export function parseTrace(text: string): Span[] {
 
 /** The printed layout of parseTrace(text). */
 export function formatTrace(spans: Span[]): string {
-  const lines = spans.map((s) => `${s.thread.padEnd(7)}${s.start.toFixed(1).padStart(9)}${s.end.toFixed(1).padStart(9)}${(s.end - s.start).toFixed(1).padStart(8)}  ${s.what}${s.count > 1 ? ` ×${s.count}` : ''}`);
+  const lines = spans.map(
+    (s) =>
+      `${s.thread.padEnd(7)}${s.start.toFixed(1).padStart(9)}${s.end.toFixed(1).padStart(9)}${(s.end - s.start).toFixed(1).padStart(8)}  ${s.what}${s.count > 1 ? ` ×${s.count}` : ''}`,
+  );
   const busy = new Map<string, number>();
-  for (const s of spans) if (!(s.thread === 'main' && /^(aggregation|revaluation|report|backend)/.test(s.what))) busy.set(s.thread, (busy.get(s.thread) ?? 0) + s.end - s.start);
-  lines.push('', 'busy (main: phases that compute, not those that wait for the pool, the backend or the report thread):');
+  for (const s of spans)
+    if (!(s.thread === 'main' && /^(aggregation|revaluation|report|backend)/.test(s.what)))
+      busy.set(s.thread, (busy.get(s.thread) ?? 0) + s.end - s.start);
+  lines.push(
+    '',
+    'busy (main: phases that compute, not those that wait for the pool, the backend or the report thread):',
+  );
   for (const [t, ms] of busy) lines.push(`  ${t}: ${ms.toFixed(1)} ms`);
   return ['thread     start      end     ms  what', ...lines].join('\n');
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/^.*\//, ''))) {
   const file = process.argv[2];
-  if (!file) { process.stderr.write('usage: node dist/bench/traceSummary.js STDERR_FILE (from a run with MARGIN_ENGINE_TRACE=1)\n'); process.exit(2); }
+  if (!file) {
+    process.stderr.write(
+      'usage: node dist/bench/traceSummary.js STDERR_FILE (from a run with MARGIN_ENGINE_TRACE=1)\n',
+    );
+    process.exit(2);
+  }
   process.stdout.write(formatTrace(parseTrace(readFileSync(file, 'utf8'))) + '\n');
 }

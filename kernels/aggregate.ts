@@ -33,8 +33,16 @@ export function copyBlockKernel(this: { thread: { x: number } }, block: number[]
  */
 export function groupPnlKernel(
   this: { thread: { x: number; y: number } },
-  pnl: number[], groupStart: number[], row: number[], qty: number[], bucket: number[], weight: number[],
-  width: number, buckets: number, pnlOffset: number, groupCount: number,
+  pnl: number[],
+  groupStart: number[],
+  row: number[],
+  qty: number[],
+  bucket: number[],
+  weight: number[],
+  width: number,
+  buckets: number,
+  pnlOffset: number,
+  groupCount: number,
 ): number {
   const g = Math.min(this.thread.y, groupCount - 1.0);
   const s = this.thread.x;
@@ -57,7 +65,7 @@ export function groupPnlKernel(
     const x = qty[e] * pnl[row[e] * width + s];
     const y = x - comp;
     const t = acc + y;
-    comp = (t - acc) - y;
+    comp = t - acc - y;
     acc = t;
   }
   if (cur > -0.5) {

@@ -70,12 +70,44 @@ export function black76Norm32(isCall: number, k: number, sd: number): number {
     // N(d1), N(d2) by erfcc: tail = erfc(|x|/√2)/2, N(x) = tail for x ≤ 0, 1 − tail otherwise
     const z1 = Math.abs(d1) * 0.7071067811865476;
     const t1 = 1.0 / (1.0 + 0.5 * z1);
-    const tail1 = 0.5 * t1 * Math.exp(-z1 * z1 - 1.26551223 + t1 * (1.00002368 + t1 * (0.37409196 + t1 * (0.09678418 +
-      t1 * (-0.18628806 + t1 * (0.27886807 + t1 * (-1.13520398 + t1 * (1.48851587 + t1 * (-0.82215223 + t1 * 0.17087277)))))))));
+    const tail1 =
+      0.5 *
+      t1 *
+      Math.exp(
+        -z1 * z1 -
+          1.26551223 +
+          t1 *
+            (1.00002368 +
+              t1 *
+                (0.37409196 +
+                  t1 *
+                    (0.09678418 +
+                      t1 *
+                        (-0.18628806 +
+                          t1 *
+                            (0.27886807 +
+                              t1 * (-1.13520398 + t1 * (1.48851587 + t1 * (-0.82215223 + t1 * 0.17087277)))))))),
+      );
     const z2 = Math.abs(d2) * 0.7071067811865476;
     const t2 = 1.0 / (1.0 + 0.5 * z2);
-    const tail2 = 0.5 * t2 * Math.exp(-z2 * z2 - 1.26551223 + t2 * (1.00002368 + t2 * (0.37409196 + t2 * (0.09678418 +
-      t2 * (-0.18628806 + t2 * (0.27886807 + t2 * (-1.13520398 + t2 * (1.48851587 + t2 * (-0.82215223 + t2 * 0.17087277)))))))));
+    const tail2 =
+      0.5 *
+      t2 *
+      Math.exp(
+        -z2 * z2 -
+          1.26551223 +
+          t2 *
+            (1.00002368 +
+              t2 *
+                (0.37409196 +
+                  t2 *
+                    (0.09678418 +
+                      t2 *
+                        (-0.18628806 +
+                          t2 *
+                            (0.27886807 +
+                              t2 * (-1.13520398 + t2 * (1.48851587 + t2 * (-0.82215223 + t2 * 0.17087277)))))))),
+      );
     let n1 = tail1;
     if (d1 > 0.0) {
       n1 = 1.0 - tail1;
@@ -193,7 +225,14 @@ export function black76Price(isCall: number, F: number, K: number, T: number, si
 }
 
 /** Coin price of an inverse option: black76Price / F, in coin per unit of underlying (discounted). */
-export function black76PriceCoin(isCall: number, F: number, K: number, T: number, sigma: number, discount: number): number {
+export function black76PriceCoin(
+  isCall: number,
+  F: number,
+  K: number,
+  T: number,
+  sigma: number,
+  discount: number,
+): number {
   return discount * black76Norm(isCall, K / F, sigma * Math.sqrt(Math.max(T, 0.0)));
 }
 

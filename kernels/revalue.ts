@@ -23,9 +23,15 @@ import { black76Norm, black76Norm32 } from './black76.js';
  * Any other code leaves σ unchanged.
  */
 export function shockedVol(
-  sigma: number, tYears: number, volRule: number, volParam: number,
-  volRangeUp: number, volRangeDown: number, minVolForShockUp: number,
-  shortTermVegaPower: number, longTermVegaPower: number,
+  sigma: number,
+  tYears: number,
+  volRule: number,
+  volParam: number,
+  volRangeUp: number,
+  volRangeDown: number,
+  minVolForShockUp: number,
+  shortTermVegaPower: number,
+  longTermVegaPower: number,
 ): number {
   const days = 365.0 * tYears;
   let power = longTermVegaPower;
@@ -59,14 +65,36 @@ export function shockedVol(
  * Δt = 0) gives exactly 0. Sign: positive is a gain to a long position of one unit.
  */
 export function revalueNormalised(
-  kind: number, isCall: number, k: number, tYears: number, sigma: number, rate: number,
-  move: number, deltaOneMove: number, volRule: number, volParam: number, dtYears: number,
-  volRangeUp: number, volRangeDown: number, minVolForShockUp: number,
-  shortTermVegaPower: number, longTermVegaPower: number,
+  kind: number,
+  isCall: number,
+  k: number,
+  tYears: number,
+  sigma: number,
+  rate: number,
+  move: number,
+  deltaOneMove: number,
+  volRule: number,
+  volParam: number,
+  dtYears: number,
+  volRangeUp: number,
+  volRangeDown: number,
+  minVolForShockUp: number,
+  shortTermVegaPower: number,
+  longTermVegaPower: number,
 ): number {
   let pnl = deltaOneMove;
   if (kind < 0.5) {
-    const shocked = shockedVol(sigma, tYears, volRule, volParam, volRangeUp, volRangeDown, minVolForShockUp, shortTermVegaPower, longTermVegaPower);
+    const shocked = shockedVol(
+      sigma,
+      tYears,
+      volRule,
+      volParam,
+      volRangeUp,
+      volRangeDown,
+      minVolForShockUp,
+      shortTermVegaPower,
+      longTermVegaPower,
+    );
     const t1 = Math.max(tYears - dtYears, 0.0);
     const growth = 1.0 + move;
     const base = Math.exp(-rate * tYears) * black76Norm(isCall, k, sigma * Math.sqrt(Math.max(tYears, 0.0)));
@@ -78,14 +106,36 @@ export function revalueNormalised(
 
 /** float32-safe twin of {@link revalueNormalised} (calls black76Norm32); same arguments, units and sign. */
 export function revalueNormalised32(
-  kind: number, isCall: number, k: number, tYears: number, sigma: number, rate: number,
-  move: number, deltaOneMove: number, volRule: number, volParam: number, dtYears: number,
-  volRangeUp: number, volRangeDown: number, minVolForShockUp: number,
-  shortTermVegaPower: number, longTermVegaPower: number,
+  kind: number,
+  isCall: number,
+  k: number,
+  tYears: number,
+  sigma: number,
+  rate: number,
+  move: number,
+  deltaOneMove: number,
+  volRule: number,
+  volParam: number,
+  dtYears: number,
+  volRangeUp: number,
+  volRangeDown: number,
+  minVolForShockUp: number,
+  shortTermVegaPower: number,
+  longTermVegaPower: number,
 ): number {
   let pnl = deltaOneMove;
   if (kind < 0.5) {
-    const shocked = shockedVol(sigma, tYears, volRule, volParam, volRangeUp, volRangeDown, minVolForShockUp, shortTermVegaPower, longTermVegaPower);
+    const shocked = shockedVol(
+      sigma,
+      tYears,
+      volRule,
+      volParam,
+      volRangeUp,
+      volRangeDown,
+      minVolForShockUp,
+      shortTermVegaPower,
+      longTermVegaPower,
+    );
     const t1 = Math.max(tYears - dtYears, 0.0);
     const growth = 1.0 + move;
     const base = Math.exp(-rate * tYears) * black76Norm32(isCall, k, sigma * Math.sqrt(Math.max(tYears, 0.0)));
@@ -101,14 +151,36 @@ export function revalueNormalised32(
  * Same arguments as {@link revalueNormalised}; in coin, no host scaling.
  */
 export function revalueCoin(
-  kind: number, isCall: number, k: number, tYears: number, sigma: number, rate: number,
-  move: number, deltaOneMove: number, volRule: number, volParam: number, dtYears: number,
-  volRangeUp: number, volRangeDown: number, minVolForShockUp: number,
-  shortTermVegaPower: number, longTermVegaPower: number,
+  kind: number,
+  isCall: number,
+  k: number,
+  tYears: number,
+  sigma: number,
+  rate: number,
+  move: number,
+  deltaOneMove: number,
+  volRule: number,
+  volParam: number,
+  dtYears: number,
+  volRangeUp: number,
+  volRangeDown: number,
+  minVolForShockUp: number,
+  shortTermVegaPower: number,
+  longTermVegaPower: number,
 ): number {
   let pnl = 1.0 - 1.0 / (1.0 + deltaOneMove);
   if (kind < 0.5) {
-    const shocked = shockedVol(sigma, tYears, volRule, volParam, volRangeUp, volRangeDown, minVolForShockUp, shortTermVegaPower, longTermVegaPower);
+    const shocked = shockedVol(
+      sigma,
+      tYears,
+      volRule,
+      volParam,
+      volRangeUp,
+      volRangeDown,
+      minVolForShockUp,
+      shortTermVegaPower,
+      longTermVegaPower,
+    );
     const t1 = Math.max(tYears - dtYears, 0.0);
     const base = Math.exp(-rate * tYears) * black76Norm(isCall, k, sigma * Math.sqrt(Math.max(tYears, 0.0)));
     const moved = Math.exp(-rate * t1) * black76Norm(isCall, k / (1.0 + move), shocked * Math.sqrt(t1));
@@ -119,14 +191,36 @@ export function revalueCoin(
 
 /** float32-safe twin of {@link revalueCoin} (calls black76Norm32); same arguments, units and sign. */
 export function revalueCoin32(
-  kind: number, isCall: number, k: number, tYears: number, sigma: number, rate: number,
-  move: number, deltaOneMove: number, volRule: number, volParam: number, dtYears: number,
-  volRangeUp: number, volRangeDown: number, minVolForShockUp: number,
-  shortTermVegaPower: number, longTermVegaPower: number,
+  kind: number,
+  isCall: number,
+  k: number,
+  tYears: number,
+  sigma: number,
+  rate: number,
+  move: number,
+  deltaOneMove: number,
+  volRule: number,
+  volParam: number,
+  dtYears: number,
+  volRangeUp: number,
+  volRangeDown: number,
+  minVolForShockUp: number,
+  shortTermVegaPower: number,
+  longTermVegaPower: number,
 ): number {
   let pnl = 1.0 - 1.0 / (1.0 + deltaOneMove);
   if (kind < 0.5) {
-    const shocked = shockedVol(sigma, tYears, volRule, volParam, volRangeUp, volRangeDown, minVolForShockUp, shortTermVegaPower, longTermVegaPower);
+    const shocked = shockedVol(
+      sigma,
+      tYears,
+      volRule,
+      volParam,
+      volRangeUp,
+      volRangeDown,
+      minVolForShockUp,
+      shortTermVegaPower,
+      longTermVegaPower,
+    );
     const t1 = Math.max(tYears - dtYears, 0.0);
     const base = Math.exp(-rate * tYears) * black76Norm32(isCall, k, sigma * Math.sqrt(Math.max(tYears, 0.0)));
     const moved = Math.exp(-rate * t1) * black76Norm32(isCall, k / (1.0 + move), shocked * Math.sqrt(t1));

@@ -47,8 +47,16 @@ export const SCENARIO_ROW = 4;
  * exactly one of the weights is 1 and the others 0, so σ' is exactly the selected value.
  */
 export function movedValue32(
-  kc: number, t: number, rate: number, sigUp: number, sigma: number, sigDown: number,
-  growth: number, dt: number, col: number, g: number,
+  kc: number,
+  t: number,
+  rate: number,
+  sigUp: number,
+  sigma: number,
+  sigDown: number,
+  growth: number,
+  dt: number,
+  col: number,
+  g: number,
 ): number {
   const t1 = Math.max(t - dt, 0.0);
   const wUp = Math.max(1.0 - Math.abs(col - 3.0), 0.0);
@@ -69,8 +77,13 @@ export function movedValue32(
  */
 export function movedValueKernel(
   this: { thread: { x: number; y: number } },
-  inst: number[][], scen: number[][],
-  i0: number, s0: number, instrumentCount: number, scenarioCount: number, underlyingCount: number,
+  inst: number[][],
+  scen: number[][],
+  i0: number,
+  s0: number,
+  instrumentCount: number,
+  scenarioCount: number,
+  underlyingCount: number,
 ): number[] {
   const i = Math.min(i0 + this.thread.y, instrumentCount - 1.0);
   const kc = inst[i][0];

@@ -60,6 +60,9 @@ export const DEVICE_REVALUE_FUNCTIONS: ReadonlyArray<(...args: number[]) => numb
  */
 export function addKernelFunctions(gpu: FunctionSink, fns: ReadonlyArray<(...args: number[]) => number>): void {
   for (const fn of fns) {
-    gpu.addFunction(kernelSource(fn), { argumentTypes: new Array<string>(fn.length).fill('Number'), returnType: 'Number' });
+    gpu.addFunction(kernelSource(fn), {
+      argumentTypes: new Array<string>(fn.length).fill('Number'),
+      returnType: 'Number',
+    });
   }
 }

@@ -46,7 +46,12 @@ export class InputError extends Error {
 }
 
 /** A file-level input error (unreadable, not Arrow, wrong schema): names the file and what was expected. */
-export function fileError(file: string, rule: string, column: string | null = null, value: string | null = null): InputError {
+export function fileError(
+  file: string,
+  rule: string,
+  column: string | null = null,
+  value: string | null = null,
+): InputError {
   return new InputError({ file, row: null, column, value, rule }, `${file}: ${rule}`);
 }
 

@@ -21,7 +21,10 @@ export function parseArgs(argv: string[], spec: Record<string, OptionSpec>, comm
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (!arg.startsWith('--')) { positional.push(arg); continue; }
+    if (!arg.startsWith('--')) {
+      positional.push(arg);
+      continue;
+    }
     const eq = arg.indexOf('=');
     const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
     const s = spec[name];
@@ -33,7 +36,10 @@ export function parseArgs(argv: string[], spec: Record<string, OptionSpec>, comm
     }
     let value: string | undefined;
     if (eq >= 0) value = arg.slice(eq + 1);
-    else { value = argv[i + 1]; i++; }
+    else {
+      value = argv[i + 1];
+      i++;
+    }
     if (value === undefined || (eq < 0 && value.startsWith('--'))) throw usageError(command, `--${name} needs a value`);
     if (s.multiple) ((options[name] ??= []) as string[]).push(value);
     else options[name] = value;
@@ -42,7 +48,10 @@ export function parseArgs(argv: string[], spec: Record<string, OptionSpec>, comm
 }
 
 export function usageError(command: string, rule: string): InputError {
-  return new InputError({ file: `margin-engine ${command}`, row: null, column: null, value: null, rule }, `margin-engine ${command}: ${rule} (see --help)`);
+  return new InputError(
+    { file: `margin-engine ${command}`, row: null, column: null, value: null, rule },
+    `margin-engine ${command}: ${rule} (see --help)`,
+  );
 }
 
 /** The value of a required string option, or a usage error naming it. */
@@ -68,6 +77,10 @@ export function integerOption(p: Parsed, name: string, command: string, fallback
     return fallback;
   }
   const n = typeof v === 'string' && /^[0-9]+$/.test(v) ? Number(v) : NaN;
-  if (!Number.isSafeInteger(n) || n < min) throw usageError(command, `--${name} must be ${min === 0 ? 'a non-negative integer' : `an integer ≥ ${min}`} (decimal digits), got ${JSON.stringify(v)}`);
+  if (!Number.isSafeInteger(n) || n < min)
+    throw usageError(
+      command,
+      `--${name} must be ${min === 0 ? 'a non-negative integer' : `an integer ≥ ${min}`} (decimal digits), got ${JSON.stringify(v)}`,
+    );
   return n;
 }

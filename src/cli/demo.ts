@@ -27,7 +27,8 @@ export const ANALYST_QUERIES = [
 export async function main(argv: string[]): Promise<number> {
   const p = parseArgs(argv, { backend: {}, db: {}, json: { flag: true }, quiet: { flag: true } }, 'demo');
   const backend = (optional(p, 'backend') ?? 'auto') as BackendChoice;
-  if (!['auto', 'cpu', 'gl', 'webgpu'].includes(backend)) throw usageError('demo', `--backend must be auto, cpu, gl or webgpu, got ${JSON.stringify(backend)}`);
+  if (!['auto', 'cpu', 'gl', 'webgpu'].includes(backend))
+    throw usageError('demo', `--backend must be auto, cpu, gl or webgpu, got ${JSON.stringify(backend)}`);
   const root = packageRoot();
   const db = optional(p, 'db') ?? join(process.cwd(), 'out', 'demo.duckdb');
   mkdirSync(join(db, '..'), { recursive: true });
@@ -50,6 +51,8 @@ export async function main(argv: string[]): Promise<number> {
   const rel = relative(process.cwd(), db);
   const shown = rel && !rel.startsWith('..') ? rel : db;
   process.stdout.write(renderSummary(s));
-  process.stdout.write(`\nreport: ${shown}\nquery it with the duckdb CLI (\`duckdb ${shown}\`) or any DuckDB client, e.g.:\n\n${ANALYST_QUERIES.join('\n\n')}\n`);
+  process.stdout.write(
+    `\nreport: ${shown}\nquery it with the duckdb CLI (\`duckdb ${shown}\`) or any DuckDB client, e.g.:\n\n${ANALYST_QUERIES.join('\n\n')}\n`,
+  );
   return 0;
 }

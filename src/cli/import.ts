@@ -50,9 +50,19 @@ export function formatPrice(x: number): string {
  * @throws InputError (exit 2) for bad arguments or bad input, naming file, row, column, value and rule.
  */
 export async function main(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, { chain: {}, futures: {}, perpetuals: {}, out: {}, expiries: {}, quiet: { flag: true } }, 'import');
+  const p = parseArgs(
+    argv,
+    { chain: {}, futures: {}, perpetuals: {}, out: {}, expiries: {}, quiet: { flag: true } },
+    'import',
+  );
   const [source, ...extra] = p.positional;
-  if (source !== 'deribit') throw usageError('import', source === undefined ? 'the source is required: margin-engine import deribit …' : `unknown source ${JSON.stringify(source)}: only "deribit" is supported`);
+  if (source !== 'deribit')
+    throw usageError(
+      'import',
+      source === undefined
+        ? 'the source is required: margin-engine import deribit …'
+        : `unknown source ${JSON.stringify(source)}: only "deribit" is supported`,
+    );
   if (extra.length > 0) throw usageError('import', `unexpected argument ${JSON.stringify(extra[0])}`);
   const files = {
     chain: required(p, 'chain', 'import'),
@@ -61,8 +71,12 @@ export async function main(argv: string[]): Promise<number> {
   };
   const out = required(p, 'out', 'import');
   const expiriesText = optional(p, 'expiries');
-  const expiries = expiriesText?.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  if (expiriesText !== undefined && expiries!.length === 0) throw usageError('import', '--expiries needs at least one expiry code, e.g. 27MAR26');
+  const expiries = expiriesText
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (expiriesText !== undefined && expiries!.length === 0)
+    throw usageError('import', '--expiries needs at least one expiry code, e.g. 27MAR26');
   const market = importDeribit(files, { expiries });
   const written = writeMarket(out, market);
   if (p.options.quiet !== true) {

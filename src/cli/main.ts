@@ -18,11 +18,23 @@ interface CommandModule {
 const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
   run: { summary: 'compute margins for a book and write a run to a DuckDB report', load: () => import('./run.js') },
   demo: { summary: 'run the full pipeline on the bundled sample (out/demo.duckdb)', load: () => import('./demo.js') },
-  validate: { summary: 'check a market snapshot, positions and balances against every rule', load: () => import('./validate.js') },
-  import: { summary: 'import Deribit CSVs into instruments.arrow and underlyings.arrow', load: () => import('./import.js') },
-  generate: { summary: 'generate a realistic seeded book (positions.arrow, balances.arrow)', load: () => import('./generate.js') },
+  validate: {
+    summary: 'check a market snapshot, positions and balances against every rule',
+    load: () => import('./validate.js'),
+  },
+  import: {
+    summary: 'import Deribit CSVs into instruments.arrow and underlyings.arrow',
+    load: () => import('./import.js'),
+  },
+  generate: {
+    summary: 'generate a realistic seeded book (positions.arrow, balances.arrow)',
+    load: () => import('./generate.js'),
+  },
   scenarios: { summary: 'build and export a scenario set', load: () => import('./scenarios.js') },
-  price: { summary: 'batch Black-76 pricer (prices, Greeks, implied vols) on a chosen backend', load: () => import('./price.js') },
+  price: {
+    summary: 'batch Black-76 pricer (prices, Greeks, implied vols) on a chosen backend',
+    load: () => import('./price.js'),
+  },
   export: { summary: 'export a table or view of a report to Parquet', load: () => import('./export.js') },
 };
 
@@ -31,7 +43,9 @@ export const HELP = `margin-engine — portfolio margin for crypto derivatives (
 Usage: margin-engine <command> [options]     margin-engine <command> --help
 
 Commands:
-${Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`).join('\n')}
+${Object.entries(COMMANDS)
+  .map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`)
+  .join('\n')}
 
 Exit codes: 0 ok, 2 bad input, 1 internal error.
 `;
@@ -44,7 +58,9 @@ export async function cli(argv: string[]): Promise<number> {
   }
   if (name === '--version') {
     // and the V8 flags node runs under (src/cli/nodeFlags.ts): the command gives them, `node main.js` not
-    process.stdout.write(`margin-engine 0.1.0 (node ${process.version}${process.execArgv.length > 0 ? ` ${process.execArgv.join(' ')}` : ''})\n`);
+    process.stdout.write(
+      `margin-engine 0.1.0 (node ${process.version}${process.execArgv.length > 0 ? ` ${process.execArgv.join(' ')}` : ''})\n`,
+    );
     return 0;
   }
   const entry = COMMANDS[name];
@@ -56,7 +72,9 @@ export async function cli(argv: string[]): Promise<number> {
   try {
     mod = await entry.load();
   } catch (e) {
-    process.stderr.write(`margin-engine ${name}: this command is not available in this build (${(e as Error).message})\n`);
+    process.stderr.write(
+      `margin-engine ${name}: this command is not available in this build (${(e as Error).message})\n`,
+    );
     return EXIT_INTERNAL;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
@@ -104,8 +122,12 @@ export function renderInputError(command: string, e: InputError): string {
 export function fileSystemProblem(e: unknown): string | null {
   const err = e as NodeJS.ErrnoException & { dest?: string };
   const why: Record<string, string> = {
-    EACCES: 'permission denied', EPERM: 'operation not permitted', EROFS: 'read-only file system',
-    EISDIR: 'is a directory, a file was expected', ENOTDIR: 'a directory was expected', EEXIST: 'already exists',
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    EROFS: 'read-only file system',
+    EISDIR: 'is a directory, a file was expected',
+    ENOTDIR: 'a directory was expected',
+    EEXIST: 'already exists',
   };
   if (!err || typeof err.code !== 'string' || !(err.code in why)) return null;
   const path = err.dest ?? err.path;
@@ -115,8 +137,13 @@ export function fileSystemProblem(e: unknown): string | null {
 // Run when executed directly (node dist/src/cli/main.js, or the npm bin link).
 const invoked = process.argv[1] ?? '';
 if (/(?:main\.[jt]s|margin-engine)$/.test(invoked)) {
-  cli(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e) => {
-    process.stderr.write(`margin-engine: internal error: ${(e as Error).message}\n`);
-    process.exitCode = EXIT_INTERNAL;
-  });
+  cli(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e) => {
+      process.stderr.write(`margin-engine: internal error: ${(e as Error).message}\n`);
+      process.exitCode = EXIT_INTERNAL;
+    },
+  );
 }

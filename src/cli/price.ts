@@ -33,7 +33,8 @@ export async function main(argv: string[]): Promise<number> {
   const inPath = required(p, 'in', 'price');
   const outPath = required(p, 'out', 'price');
   const backend = (optional(p, 'backend') ?? 'auto') as BackendChoice;
-  if (!(BACKENDS as readonly string[]).includes(backend)) throw usageError('price', `--backend must be one of ${BACKENDS.join(', ')}, got ${JSON.stringify(backend)}`);
+  if (!(BACKENDS as readonly string[]).includes(backend))
+    throw usageError('price', `--backend must be one of ${BACKENDS.join(', ')}, got ${JSON.stringify(backend)}`);
   const implied = p.options.implied === true;
   let text: string;
   try {
@@ -44,13 +45,20 @@ export async function main(argv: string[]): Promise<number> {
   const table = parsePriceCsv(text, inPath, implied);
   const result = await priceBatch(table.input, { backend, implied });
   await writeFile(outPath, formatPriceCsv(table, result.output));
-  const tried = Object.entries(result.backend.tried).filter(([n]) => n !== result.backend.chosen).map(([n, why]) => `${n}: ${why}`);
-  process.stderr.write(`price: ${table.input.count} rows on backend ${result.backend.chosen} (${result.backend.kernelClass})${tried.length ? `; not used: ${tried.join('; ')}` : ''}\n`);
+  const tried = Object.entries(result.backend.tried)
+    .filter(([n]) => n !== result.backend.chosen)
+    .map(([n, why]) => `${n}: ${why}`);
+  process.stderr.write(
+    `price: ${table.input.count} rows on backend ${result.backend.chosen} (${result.backend.kernelClass})${tried.length ? `; not used: ${tried.join('; ')}` : ''}\n`,
+  );
   if (implied && result.notRecoverable.size > 0) {
     process.stderr.write(`price: implied vol not recoverable on ${result.notRecoverable.size} row(s):\n`);
     let shown = 0;
     for (const [row, reason] of result.notRecoverable) {
-      if (shown++ >= 20) { process.stderr.write(`  … and ${result.notRecoverable.size - 20} more\n`); break; }
+      if (shown++ >= 20) {
+        process.stderr.write(`  … and ${result.notRecoverable.size - 20} more\n`);
+        break;
+      }
       process.stderr.write(`  row ${row}: ${reason}\n`);
     }
   }

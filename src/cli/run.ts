@@ -39,16 +39,29 @@ Exit codes: 0 ok, 2 bad input (nothing written), 1 internal error (nothing writt
 `;
 
 const SPEC = {
-  market: {}, positions: {}, balances: {}, models: {}, db: {}, history: {}, params: {}, backend: {}, 'scenario-file': { multiple: true },
-  'on-invalid': {}, workers: {}, json: { flag: true }, quiet: { flag: true },
+  market: {},
+  positions: {},
+  balances: {},
+  models: {},
+  db: {},
+  history: {},
+  params: {},
+  backend: {},
+  'scenario-file': { multiple: true },
+  'on-invalid': {},
+  workers: {},
+  json: { flag: true },
+  quiet: { flag: true },
 };
 
 export async function main(argv: string[]): Promise<number> {
   const p = parseArgs(argv, SPEC, 'run');
   const backend = (optional(p, 'backend') ?? 'auto') as BackendChoice;
-  if (!['auto', 'cpu', 'gl', 'webgpu'].includes(backend)) throw usageError('run', `--backend must be auto, cpu, gl or webgpu, got ${JSON.stringify(backend)}`);
+  if (!['auto', 'cpu', 'gl', 'webgpu'].includes(backend))
+    throw usageError('run', `--backend must be auto, cpu, gl or webgpu, got ${JSON.stringify(backend)}`);
   const onInvalid = optional(p, 'on-invalid') ?? 'fail';
-  if (onInvalid !== 'fail' && onInvalid !== 'skip') throw usageError('run', `--on-invalid must be fail or skip, got ${JSON.stringify(onInvalid)}`);
+  if (onInvalid !== 'fail' && onInvalid !== 'skip')
+    throw usageError('run', `--on-invalid must be fail or skip, got ${JSON.stringify(onInvalid)}`);
   const outcome = await runMargin({
     marketDir: required(p, 'market', 'run'),
     positions: required(p, 'positions', 'run'),

@@ -42,7 +42,14 @@ Examples:
 `;
 
 const SPEC = {
-  family: {}, market: {}, out: {}, history: {}, count: {}, seed: {}, params: {}, stress: {},
+  family: {},
+  market: {},
+  out: {},
+  history: {},
+  count: {},
+  seed: {},
+  params: {},
+  stress: {},
 };
 
 /** Runs the command; returns the exit code (bad input throws InputError: exit 2). */
@@ -53,7 +60,8 @@ export async function main(argv: string[]): Promise<number> {
   const family = parseFamily(required(p, 'family', cmd));
   const marketDir = required(p, 'market', cmd);
   const out = required(p, 'out', cmd);
-  if (!/\.(csv|arrow)$/i.test(out)) throw usageError(cmd, `--out must end in .csv or .arrow, got ${JSON.stringify(out)}`);
+  if (!/\.(csv|arrow)$/i.test(out))
+    throw usageError(cmd, `--out must end in .csv or .arrow, got ${JSON.stringify(out)}`);
   const count = p.options.count !== undefined ? integerOption(p, 'count', cmd) : undefined;
   if (count === 0) throw usageError(cmd, '--count must be positive');
   const seed = p.options.seed !== undefined ? integerOption(p, 'seed', cmd) : undefined;
@@ -67,17 +75,29 @@ export async function main(argv: string[]): Promise<number> {
   writeScenarioFile(set, out);
   const m = set.meta;
   const lines = [`${set.count} ${family} scenarios for ${set.underlyings.join(', ')} written to ${out}`];
-  if (family === 'monte-carlo') lines.push(`covariance: EWMA of daily log returns ${String(m.firstDate)} to ${String(m.lastDate)}, at ${String(m.lastDate)}`);
+  if (family === 'monte-carlo')
+    lines.push(
+      `covariance: EWMA of daily log returns ${String(m.firstDate)} to ${String(m.lastDate)}, at ${String(m.lastDate)}`,
+    );
   else if (m.firstDate !== undefined) lines.push(`dates used: ${String(m.firstDate)} to ${String(m.lastDate)}`);
   if (m.psrCalibration !== undefined && history) {
-    for (const [u, c] of Object.entries(m.psrCalibration as Record<string, { firstDate?: string; lastDate?: string; n?: number; rank?: number }>)) {
+    for (const [u, c] of Object.entries(
+      m.psrCalibration as Record<string, { firstDate?: string; lastDate?: string; n?: number; rank?: number }>,
+    )) {
       if (c.firstDate) lines.push(`PSR window ${u}: closes ${c.firstDate} to ${c.lastDate} (rank ${c.rank} of ${c.n})`);
     }
   }
-  if (m.psr !== undefined) lines.push(`PSR: ${Object.entries(m.psr as Record<string, number>).map(([u, x]) => `${u} ${x.toFixed(6)}`).join(', ')}${history ? ' (from history)' : ' (defaults)'}`);
+  if (m.psr !== undefined)
+    lines.push(
+      `PSR: ${Object.entries(m.psr as Record<string, number>)
+        .map(([u, x]) => `${u} ${x.toFixed(6)}`)
+        .join(', ')}${history ? ' (from history)' : ' (defaults)'}`,
+    );
   if (m.seed !== undefined) lines.push(`seed: ${String(m.seed)}`);
-  if (Array.isArray(m.underlyingsWithVolIndex)) lines.push(`implied-vol index: ${(m.underlyingsWithVolIndex as string[]).join(', ') || 'none'}`);
-  if (m.unmoved !== undefined && Object.keys(m.unmoved as object).length > 0) lines.push(`events that do not move every underlying (move 0): ${Object.keys(m.unmoved as object).length}`);
+  if (Array.isArray(m.underlyingsWithVolIndex))
+    lines.push(`implied-vol index: ${(m.underlyingsWithVolIndex as string[]).join(', ') || 'none'}`);
+  if (m.unmoved !== undefined && Object.keys(m.unmoved as object).length > 0)
+    lines.push(`events that do not move every underlying (move 0): ${Object.keys(m.unmoved as object).length}`);
   lines.push(`parameters hash: ${paramsHash(params)}`);
   process.stderr.write(lines.join('\n') + '\n');
   return 0;

@@ -37,13 +37,18 @@ Exit codes: 0 valid, 2 a violation or an unreadable / truncated / non-Arrow file
 
 /** Runs the command; returns its exit code. @throws InputError (exit 2) on bad input or usage. */
 export async function main(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, { market: {}, positions: {}, balances: {}, 'on-invalid': {}, json: { flag: true } }, 'validate');
+  const p = parseArgs(
+    argv,
+    { market: {}, positions: {}, balances: {}, 'on-invalid': {}, json: { flag: true } },
+    'validate',
+  );
   if (p.positional.length > 0) throw usageError('validate', `unexpected argument ${JSON.stringify(p.positional[0])}`);
   const marketDir = required(p, 'market', 'validate');
   const positionsFile = required(p, 'positions', 'validate');
   const balancesFile = required(p, 'balances', 'validate');
   const policy = optional(p, 'on-invalid') ?? 'fail';
-  if (policy !== 'fail' && policy !== 'skip') throw usageError('validate', `--on-invalid must be fail or skip, got ${JSON.stringify(policy)}`);
+  if (policy !== 'fail' && policy !== 'skip')
+    throw usageError('validate', `--on-invalid must be fail or skip, got ${JSON.stringify(policy)}`);
   const onInvalid = policy as OnInvalid;
 
   const t0 = performance.now();
@@ -51,7 +56,10 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const lm = await loadMarket(marketDir, { onInvalid });
     const t1 = performance.now();
-    const lb = await loadBook(lm.market, positionsFile, balancesFile, { onInvalid, rejectedInstruments: lm.rejectedInstruments });
+    const lb = await loadBook(lm.market, positionsFile, balancesFile, {
+      onInvalid,
+      rejectedInstruments: lm.rejectedInstruments,
+    });
     loaded = { ...lm, ...lb, t1, t2: performance.now() };
   } catch (e) {
     // --json: every violation on stdout for machines; the message still goes to stderr (main.ts), exit 2
@@ -99,11 +107,19 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
     return EXIT_OK;
   }
-  const verdict = allRejected.length > 0 ? `valid after skipping ${count(allRejected.length, 'rejected row')}` : 'valid';
+  const verdict =
+    allRejected.length > 0 ? `valid after skipping ${count(allRejected.length, 'rejected row')}` : 'valid';
   const lines = [
     `${verdict}: snapshot ${summary.snapshotTime}, underlyings ${market.underlyings.join(', ')}`,
-    `instruments: ${ins.count} (${Object.entries(byKind).map(([k, n]) => count(n, k)).join(', ')})`,
-    ...Object.entries(byUnderlying).map(([u, m]) => `  ${u.padEnd(6)} ${Object.entries(m).map(([k, n]) => count(n, k)).join(', ')}`),
+    `instruments: ${ins.count} (${Object.entries(byKind)
+      .map(([k, n]) => count(n, k))
+      .join(', ')})`,
+    ...Object.entries(byUnderlying).map(
+      ([u, m]) =>
+        `  ${u.padEnd(6)} ${Object.entries(m)
+          .map(([k, n]) => count(n, k))
+          .join(', ')}`,
+    ),
     `accounts: ${book.accountCount} (${book.accountKeyType} keys)`,
     `positions: ${book.instrumentId.length} in ${count(book.unitCount, 'risk unit')}, from ${count(stats.positionRows, 'row')} (${count(stats.mergedPositionRows, 'duplicate row')} merged, ${count(stats.droppedZeroRows, 'zero quantity', 'zero quantities')} dropped)`,
     `balances: ${count(stats.balanceRows, 'row')}, ${count(balanceCells, 'non-zero (account, currency) balance')}`,
@@ -114,7 +130,9 @@ export async function main(argv: string[]): Promise<number> {
     for (const r of allRejected.slice(0, 20)) lines.push(`  ${formatViolation(r)}`);
     if (allRejected.length > 20) lines.push(`  … and ${allRejected.length - 20} more`);
   }
-  lines.push(`loaded in ${summary.loadSeconds.market.toFixed(3)} s (market) + ${summary.loadSeconds.book.toFixed(3)} s (book)`);
+  lines.push(
+    `loaded in ${summary.loadSeconds.market.toFixed(3)} s (market) + ${summary.loadSeconds.book.toFixed(3)} s (book)`,
+  );
   process.stdout.write(lines.join('\n') + '\n');
   return EXIT_OK;
 }

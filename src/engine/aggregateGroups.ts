@@ -41,7 +41,12 @@ export const SCENARIO_BLOCK = 1024;
  * of a bucket summed pairwise before they join the accumulator); p[s] = Σ_b adj(weight·p_b[s]),
  * adj(x) = x if x < 0 else pnlOffset·x; loss[s] = 0 − p[s].
  */
-export function aggregateGroups(c: AggregateColumns, g0: number, g1: number, scenarioBlock: number = SCENARIO_BLOCK): void {
+export function aggregateGroups(
+  c: AggregateColumns,
+  g0: number,
+  g1: number,
+  scenarioBlock: number = SCENARIO_BLOCK,
+): void {
   const S = c.scenarios;
   const B = c.buckets;
   const pnl = c.pnl;
@@ -57,7 +62,10 @@ export function aggregateGroups(c: AggregateColumns, g0: number, g1: number, sce
   // a mask, or pnlOffset is not finite (∞·0 again): then every bucket is combined (`every`), as the kernel
   // always did (scenario sets' weights and pnlOffset are finite: validated, or built so).
   let canMask = B <= 30 && off - off === 0;
-  for (let k = 0; k < weight.length && canMask; k++) { const w = weight[k]!; if (w - w !== 0) canMask = false; }
+  for (let k = 0; k < weight.length && canMask; k++) {
+    const w = weight[k]!;
+    if (w - w !== 0) canMask = false;
+  }
   const every = canMask ? 0 : B <= 30 ? (1 << B) - 1 : -1;
 
   for (let g = g0; g < g1; g++) {
@@ -85,9 +93,14 @@ export function aggregateGroups(c: AggregateColumns, g0: number, g1: number, sce
         const qa = qty[e]!;
         const ra = row[e]! * S + s0;
         if (run === 4) {
-          const qb = qty[e + 1]!, qc = qty[e + 2]!, qd = qty[e + 3]!;
-          const rb = row[e + 1]! * S + s0, rc = row[e + 2]! * S + s0, rd = row[e + 3]! * S + s0;
-          for (let s = 0; s < n; s++) acc[o + s]! += (qa * pnl[ra + s]! + qb * pnl[rb + s]!) + (qc * pnl[rc + s]! + qd * pnl[rd + s]!);
+          const qb = qty[e + 1]!,
+            qc = qty[e + 2]!,
+            qd = qty[e + 3]!;
+          const rb = row[e + 1]! * S + s0,
+            rc = row[e + 2]! * S + s0,
+            rd = row[e + 3]! * S + s0;
+          for (let s = 0; s < n; s++)
+            acc[o + s]! += qa * pnl[ra + s]! + qb * pnl[rb + s]! + (qc * pnl[rc + s]! + qd * pnl[rd + s]!);
         } else if (run >= 2) {
           run = 2;
           const qb = qty[e + 1]!;
@@ -111,7 +124,10 @@ export function aggregateGroups(c: AggregateColumns, g0: number, g1: number, sce
           const x = weight[(s0 + s) * B + b]! * acc[o + s]!;
           acc[o + s] = 0;
           const loss = 0 - (x < 0 ? x : off * x);
-          if (loss > worst || at < 0) { worst = loss; at = s0 + s; }
+          if (loss > worst || at < 0) {
+            worst = loss;
+            at = s0 + s;
+          }
           if (K > 0 && loss > topLosses![h]!) heapReplaceRoot(topLosses!, h, K, loss);
         }
       } else {
@@ -125,7 +141,10 @@ export function aggregateGroups(c: AggregateColumns, g0: number, g1: number, sce
             tot += x < 0 ? x : off * x;
           }
           const loss = 0 - tot;
-          if (loss > worst || at < 0) { worst = loss; at = s0 + s; }
+          if (loss > worst || at < 0) {
+            worst = loss;
+            at = s0 + s;
+          }
           if (K > 0 && loss > topLosses![h]!) heapReplaceRoot(topLosses!, h, K, loss);
         }
       }

@@ -43,7 +43,10 @@ export interface BackendOptions {
   workers?: number;
   /** skip the start-up self-check (tests of the self-check itself only) */
   skipSelfCheck?: boolean;
-  /** auto: skip the per-phase measurement and use the documented calibration (revaluation on the GPU backend, aggregation on cpu) */
+  /**
+   * auto: skip the per-phase measurement and use the documented calibration (revaluation on the GPU backend,
+   * aggregation on cpu)
+   */
   noCalibration?: boolean;
   /**
    * auto: the run's work, when known — instrument-scenario evaluations and scenarios summed over its
@@ -68,15 +71,21 @@ export class BackendUnavailableError extends Error {
 /** Checks that a GroupBook fits a P&L matrix. @throws Error naming the first field that does not. */
 export function checkGroupBook(pnl: PnlMatrix, g: GroupBook): void {
   const n = g.groupStart.length;
-  if (n !== g.groupCount + 1) throw new Error(`GroupBook.groupStart has ${n} entries, expected groupCount + 1 = ${g.groupCount + 1}`);
+  if (n !== g.groupCount + 1)
+    throw new Error(`GroupBook.groupStart has ${n} entries, expected groupCount + 1 = ${g.groupCount + 1}`);
   const entries = g.groupStart[g.groupCount]!;
   if (g.row.length < entries || g.qty.length < entries || g.bucket.length < entries) {
     throw new Error(`GroupBook entry columns shorter than groupStart[groupCount] = ${entries}`);
   }
   if (g.weight.length !== pnl.scenarios * g.buckets) {
-    throw new Error(`GroupBook.weight has ${g.weight.length} values, expected scenarios × buckets = ${pnl.scenarios * g.buckets}`);
+    throw new Error(
+      `GroupBook.weight has ${g.weight.length} values, expected scenarios × buckets = ${pnl.scenarios * g.buckets}`,
+    );
   }
-  if (pnl.data.length < pnl.rows * pnl.scenarios) throw new Error(`PnlMatrix.data has ${pnl.data.length} values, expected rows × scenarios = ${pnl.rows * pnl.scenarios}`);
+  if (pnl.data.length < pnl.rows * pnl.scenarios)
+    throw new Error(
+      `PnlMatrix.data has ${pnl.data.length} values, expected rows × scenarios = ${pnl.rows * pnl.scenarios}`,
+    );
   for (let e = 0; e < entries; e++) {
     const r = g.row[e]!;
     const b = g.bucket[e]!;

@@ -42,15 +42,25 @@ export class CpuBackend implements Backend {
     const n = workers ?? availableParallelism();
     if (!Number.isInteger(n) || n < 1) throw new Error(`cpu backend: workers must be a positive integer, got ${n}`);
     this.workers = n;
-    this.pool = new Piscina({ filename: resolveWorker('poolWorker', import.meta.url), minThreads: n, maxThreads: n, idleTimeout: 60_000 });
+    this.pool = new Piscina({
+      filename: resolveWorker('poolWorker', import.meta.url),
+      minThreads: n,
+      maxThreads: n,
+      idleTimeout: 60_000,
+    });
     // Closing the pool while tasks are queued or running (a run that failed while the pool worked ahead
     // of it) makes Piscina report the workers' late answers as 'error' events; once closing they are
     // expected and dropped (the run's own error is what the caller reports). Any other is thrown, as an
     // unhandled 'error' event would be.
-    this.pool.on('error', (e: unknown) => { if (!this.closing) throw e; });
+    this.pool.on('error', (e: unknown) => {
+      if (!this.closing) throw e;
+    });
     this.report = {
-      chosen: 'cpu', kernelClass: 'piscina', tried: { cpu: 'ok' },
-      phases: { revalue: 'cpu', aggregate: 'cpu' }, phaseKernelClass: { revalue: 'piscina', aggregate: 'piscina' },
+      chosen: 'cpu',
+      kernelClass: 'piscina',
+      tried: { cpu: 'ok' },
+      phases: { revalue: 'cpu', aggregate: 'cpu' },
+      phaseKernelClass: { revalue: 'piscina', aggregate: 'piscina' },
     };
   }
 
@@ -72,12 +82,30 @@ export class CpuBackend implements Backend {
     const iTile = Math.ceil(I / iTiles);
     const sab = (a: { buffer: ArrayBufferLike }) => a.buffer as SharedArrayBuffer;
     const base: Omit<RevalueTask, 'i0' | 'i1' | 's0' | 's1'> = {
-      op: 'revalue', instruments: I, scenarios: S, underlyings: c.underlyings,
-      kind: sab(c.kind), isCall: sab(c.isCall), underlying: sab(c.underlying), k: sab(c.k), tYears: sab(c.tYears),
-      sigma: sab(c.sigma), rate: sab(c.rate), forward: sab(c.forward), v0: sab(c.v0), volRangeUp: sab(c.volRangeUp),
-      move: sab(c.move), deltaOneMove: sab(c.deltaOneMove), volRule: sab(c.volRule), volParam: sab(c.volParam),
-      dtYears: sab(c.dtYears), volRangeDown: c.volRangeDown, minVolForShockUp: c.minVolForShockUp,
-      shortTermVegaPower: c.shortTermVegaPower, longTermVegaPower: c.longTermVegaPower, out: sab(c.out),
+      op: 'revalue',
+      instruments: I,
+      scenarios: S,
+      underlyings: c.underlyings,
+      kind: sab(c.kind),
+      isCall: sab(c.isCall),
+      underlying: sab(c.underlying),
+      k: sab(c.k),
+      tYears: sab(c.tYears),
+      sigma: sab(c.sigma),
+      rate: sab(c.rate),
+      forward: sab(c.forward),
+      v0: sab(c.v0),
+      volRangeUp: sab(c.volRangeUp),
+      move: sab(c.move),
+      deltaOneMove: sab(c.deltaOneMove),
+      volRule: sab(c.volRule),
+      volParam: sab(c.volParam),
+      dtYears: sab(c.dtYears),
+      volRangeDown: c.volRangeDown,
+      minVolForShockUp: c.minVolForShockUp,
+      shortTermVegaPower: c.shortTermVegaPower,
+      longTermVegaPower: c.longTermVegaPower,
+      out: sab(c.out),
     };
     const jobs: Promise<unknown>[] = [];
     for (let i0 = 0; i0 < I; i0 += iTile) {
@@ -97,17 +125,31 @@ export class CpuBackend implements Backend {
     const topLosses = K > 0 ? sharedArray(Float64Array, G * K) : null;
     const base: Omit<AggregateTask, 'g0' | 'g1'> = {
       op: 'aggregate',
-      pnl: sharedBufferOf(pnl.data), pnlFloat32: pnl.data instanceof Float32Array, scenarios: pnl.scenarios,
-      groupStart: sharedBufferOf(groups.groupStart), row: sharedBufferOf(groups.row), qty: sharedBufferOf(groups.qty),
-      bucket: sharedBufferOf(groups.bucket), buckets: groups.buckets, weight: sharedBufferOf(groups.weight),
-      pnlOffset: groups.pnlOffset, topK: K,
-      worstLoss: sharedBufferOf(worstLoss), worstScenario: sharedBufferOf(worstScenario),
-      topLosses: topLosses ? sharedBufferOf(topLosses) : null, scenarioBlock: SCENARIO_BLOCK,
+      pnl: sharedBufferOf(pnl.data),
+      pnlFloat32: pnl.data instanceof Float32Array,
+      scenarios: pnl.scenarios,
+      groupStart: sharedBufferOf(groups.groupStart),
+      row: sharedBufferOf(groups.row),
+      qty: sharedBufferOf(groups.qty),
+      bucket: sharedBufferOf(groups.bucket),
+      buckets: groups.buckets,
+      weight: sharedBufferOf(groups.weight),
+      pnlOffset: groups.pnlOffset,
+      topK: K,
+      worstLoss: sharedBufferOf(worstLoss),
+      worstScenario: sharedBufferOf(worstScenario),
+      topLosses: topLosses ? sharedBufferOf(topLosses) : null,
+      scenarioBlock: SCENARIO_BLOCK,
     };
     const jobs: Promise<unknown>[] = [];
     let done = 0;
     for (const [g0, g1] of groupBlocks(groups.groupStart, G, this.tasksPerJob)) {
-      jobs.push(this.pool.run({ ...base, g0, g1 }).then(() => { done += g1 - g0; req.onProgress?.(done, G); }));
+      jobs.push(
+        this.pool.run({ ...base, g0, g1 }).then(() => {
+          done += g1 - g0;
+          req.onProgress?.(done, G);
+        }),
+      );
     }
     await Promise.all(jobs);
     return topLosses ? { worstLoss, worstScenario, topLosses } : { worstLoss, worstScenario };

@@ -10,13 +10,22 @@
  * that passed (revaluation: 256 instruments × 2,048 scenarios; aggregation: 64 groups × 16 entries ×
  * 1,024 scenarios, large enough that the pool's dispatch cost does not hide its throughput; each run
  * three times, the fastest run counts: the first one compiles kernels and warms the JIT) picks the faster
- * backend for revaluation and for aggregation, recorded in `report.phases` and `report.calibration`. On the 2-core CPU-only machine this
+ * backend for revaluation and for aggregation, recorded in `report.phases` and `report.calibration`. On the 2-core
+ * CPU-only machine this
  * usually gives revaluation on gl (Mesa llvmpipe runs Black-76 several times faster than JS) and
  * aggregation on cpu (llvmpipe's texture gathers are far slower than a JS loop). With
  * `noCalibration` it uses that documented outcome directly: revaluation on the first GPU backend that
  * passed, aggregation on cpu.
  */
-import type { BackendChoice, BackendName, BackendReport, GroupBook, PnlMatrix, Reduced, ReduceRequest } from './types.js';
+import type {
+  BackendChoice,
+  BackendName,
+  BackendReport,
+  GroupBook,
+  PnlMatrix,
+  Reduced,
+  ReduceRequest,
+} from './types.js';
 import { BackendUnavailableError, type Backend, type BackendOptions } from './backend.js';
 import { CpuBackend } from './cpuBackend.js';
 import { DeviceBackend } from './deviceBackend.js';
@@ -43,7 +52,8 @@ export async function createBackend(choice: BackendChoice, opts: BackendOptions 
   const selfChecks: Partial<Record<BackendName, number>> = {};
   const work = opts.expectedWork;
   if (work && work.evaluations < DEVICE_MIN_WORK.evaluations && work.scenarios < DEVICE_MIN_WORK.scenarios) {
-    const why = `not started: this run revalues ${work.evaluations.toLocaleString('en-US')} instrument-scenario pairs over ` +
+    const why =
+      `not started: this run revalues ${work.evaluations.toLocaleString('en-US')} instrument-scenario pairs over ` +
       `${work.scenarios.toLocaleString('en-US')} scenarios, less than a device's start-up could repay (${DEVICE_MIN_WORK.note})`;
     tried.webgpu = why;
     tried.gl = why;
@@ -76,10 +86,14 @@ export async function createBackend(choice: BackendChoice, opts: BackendOptions 
     cpu.report.selfCheck = selfChecks;
     return cpu;
   }
-  const rates: { revalue: Partial<Record<BackendName, number>>; aggregate: Partial<Record<BackendName, number>> } = { revalue: {}, aggregate: {} };
+  const rates: { revalue: Partial<Record<BackendName, number>>; aggregate: Partial<Record<BackendName, number>> } = {
+    revalue: {},
+    aggregate: {},
+  };
   let revalueOn: Backend = device;
   let aggregateOn: Backend = cpu;
-  let note = 'documented calibration: revaluation on the GPU backend, aggregation on the cpu pool (llvmpipe gathers are slower than JS)';
+  let note =
+    'documented calibration: revaluation on the GPU backend, aggregation on the cpu pool (llvmpipe gathers are slower than JS)';
   if (!opts.noCalibration) {
     for (const b of [device, cpu] as Backend[]) {
       rates.revalue[b.name] = await measureRevalue(b);
@@ -115,7 +129,11 @@ export const DEVICE_MIN_WORK = {
 } as const;
 
 /** Starts `name` and runs its self-check. @throws BackendUnavailableError with the reason. */
-async function startChecked(name: BackendName, opts: BackendOptions, record?: Partial<Record<BackendName, number>>): Promise<Backend> {
+async function startChecked(
+  name: BackendName,
+  opts: BackendOptions,
+  record?: Partial<Record<BackendName, number>>,
+): Promise<Backend> {
   let b: Backend;
   try {
     b = name === 'cpu' ? new CpuBackend(opts.workers) : await DeviceBackend.open(name);
@@ -127,10 +145,16 @@ async function startChecked(name: BackendName, opts: BackendOptions, record?: Pa
     const r = await selfCheck(b, name === 'cpu');
     if (record) record[name] = r.worst;
     b.report.selfCheck = { [name]: r.worst };
-    if (!r.ok) throw new BackendUnavailableError(name, `self-check against float64 failed: ${r.detail} (error ${r.worst.toPrecision(3)} × its bound)`);
+    if (!r.ok)
+      throw new BackendUnavailableError(
+        name,
+        `self-check against float64 failed: ${r.detail} (error ${r.worst.toPrecision(3)} × its bound)`,
+      );
   } catch (e) {
     await b.close();
-    throw e instanceof BackendUnavailableError ? e : new BackendUnavailableError(name, `self-check could not run: ${reasonOf(e)}`);
+    throw e instanceof BackendUnavailableError
+      ? e
+      : new BackendUnavailableError(name, `self-check could not run: ${reasonOf(e)}`);
   }
   return b;
 }
@@ -171,13 +195,26 @@ async function measureAggregate(b: Backend): Promise<number> {
 class PhasedBackend implements Backend {
   readonly name: BackendName;
   constructor(
-    private readonly revalueOn: Backend, private readonly aggregateOn: Backend,
-    private readonly device: DeviceBackend, private readonly cpu: CpuBackend, readonly report: BackendReport,
+    private readonly revalueOn: Backend,
+    private readonly aggregateOn: Backend,
+    private readonly device: DeviceBackend,
+    private readonly cpu: CpuBackend,
+    readonly report: BackendReport,
   ) {
     this.name = revalueOn.name;
   }
-  revalue(market: Market, scenarios: ScenarioSet, params: Params): Promise<PnlMatrix> { return this.revalueOn.revalue(market, scenarios, params); }
-  aggregate(pnl: PnlMatrix, groups: GroupBook, req: ReduceRequest): Promise<Reduced> { return this.aggregateOn.aggregate(pnl, groups, req); }
-  async handedOver(): Promise<void> { await this.aggregateOn.handedOver?.(); await this.revalueOn.handedOver?.(); }
-  async close(): Promise<void> { await this.device.close(); await this.cpu.close(); }
+  revalue(market: Market, scenarios: ScenarioSet, params: Params): Promise<PnlMatrix> {
+    return this.revalueOn.revalue(market, scenarios, params);
+  }
+  aggregate(pnl: PnlMatrix, groups: GroupBook, req: ReduceRequest): Promise<Reduced> {
+    return this.aggregateOn.aggregate(pnl, groups, req);
+  }
+  async handedOver(): Promise<void> {
+    await this.aggregateOn.handedOver?.();
+    await this.revalueOn.handedOver?.();
+  }
+  async close(): Promise<void> {
+    await this.device.close();
+    await this.cpu.close();
+  }
 }

@@ -17,12 +17,18 @@ export class DeviceBackend implements Backend {
   private readonly revaluer: GpuRevaluer;
   private readonly aggregator: GpuAggregator;
 
-  private constructor(readonly name: DeviceName, private readonly gpu: GpuInstance) {
+  private constructor(
+    readonly name: DeviceName,
+    private readonly gpu: GpuInstance,
+  ) {
     this.revaluer = new GpuRevaluer(gpu, name);
     this.aggregator = new GpuAggregator(gpu, name);
     this.report = {
-      chosen: name, kernelClass: '', tried: { [name]: 'ok' },
-      phases: { revalue: name, aggregate: name }, phaseKernelClass: { revalue: '', aggregate: '' },
+      chosen: name,
+      kernelClass: '',
+      tried: { [name]: 'ok' },
+      phases: { revalue: name, aggregate: name },
+      phaseKernelClass: { revalue: '', aggregate: '' },
     };
   }
 
@@ -32,7 +38,9 @@ export class DeviceBackend implements Backend {
   }
 
   /** The expected gpu.js kernel class of this backend. */
-  get expectedKernelClass(): string { return EXPECTED_KERNEL_CLASS[this.name]; }
+  get expectedKernelClass(): string {
+    return EXPECTED_KERNEL_CLASS[this.name];
+  }
 
   async revalue(market: Market, scenarios: ScenarioSet, params: Params): Promise<PnlMatrix> {
     const m = await this.revaluer.revalue(market, scenarios, params);

@@ -27,17 +27,26 @@ export class GpuAggregator {
   kernelClass = '';
   private kernels = new Map<string, GpuKernel>();
 
-  constructor(private readonly gpu: GpuInstance, readonly backend: DeviceBackend) {
+  constructor(
+    private readonly gpu: GpuInstance,
+    readonly backend: DeviceBackend,
+  ) {
     gpu.addFunction(kernelSource(adjustPnl as Fn), { argumentTypes: ['Number', 'Number'], returnType: 'Number' });
   }
 
   private kernel(key: string, make: () => GpuKernel): GpuKernel {
     let k = this.kernels.get(key);
-    if (k === undefined) { k = make(); this.kernels.set(key, k); }
+    if (k === undefined) {
+      k = make();
+      this.kernels.set(key, k);
+    }
     return k;
   }
 
-  /** GroupBook → Reduced on the device (see the module comment). @throws Error when the matrix is too large for a texture. */
+  /**
+   * GroupBook → Reduced on the device (see the module comment). @throws Error when the matrix is too large for a
+   * texture.
+   */
   async aggregate(pnl: PnlMatrix, groups: GroupBook, req: ReduceRequest): Promise<Reduced> {
     checkGroupBook(pnl, groups);
     const S = pnl.scenarios;
@@ -50,7 +59,8 @@ export class GpuAggregator {
     const topLosses = K > 0 ? new Float64Array(G * K).fill(-Infinity) : null;
     if (G === 0 || S === 0) return finish(worstLoss, worstScenario, topLosses, K, G);
     const SB = Math.min(S, AGG_SCENARIO_BLOCK);
-    if (R * SB > MAX_SIDE * MAX_SIDE / 4) throw new BackendUnavailableError(this.backend, `P&L matrix of ${R} rows too large for one device block`);
+    if (R * SB > (MAX_SIDE * MAX_SIDE) / 4)
+      throw new BackendUnavailableError(this.backend, `P&L matrix of ${R} rows too large for one device block`);
     const GB = Math.min(G, AGG_GROUP_BLOCK);
 
     // entries sorted by bucket inside each group (stable), as float32
@@ -68,26 +78,51 @@ export class GpuAggregator {
       for (let bk = 0; bk < B; bk++) {
         for (let e = a; e < b; e++) {
           if (groups.bucket[e] !== bk) continue;
-          row[w] = groups.row[e]!; qty[w] = groups.qty[e]!; bucket[w] = bk; w++;
+          row[w] = groups.row[e]!;
+          qty[w] = groups.qty[e]!;
+          bucket[w] = bk;
+          w++;
         }
       }
     }
     const loopMax = 2 ** Math.ceil(Math.log2(maxEntries + 1));
-    const copy = this.kernel(`copy${R * SB}`, () => this.gpu.createKernel(kernelSource(copyBlockKernel as unknown as Fn), {
-      output: [R * SB], precision: 'single', pipeline: true, dynamicArguments: true, tactic: 'precision',
-    }));
-    const pk = this.kernel(`p${SB}x${GB}:${loopMax}`, () => this.gpu.createKernel(kernelSource(groupPnlKernel as unknown as Fn), {
-      output: [SB, GB], precision: 'single', pipeline: true, dynamicArguments: true, tactic: 'precision', loopMaxIterations: loopMax,
-    }));
-    const wk = this.kernel(`w${GB}:${SB}`, () => this.gpu.createKernel(kernelSource(worstLossKernel as unknown as Fn), {
-      output: [GB], precision: 'single', dynamicArguments: true, tactic: 'precision', loopMaxIterations: SB,
-    }));
+    const copy = this.kernel(`copy${R * SB}`, () =>
+      this.gpu.createKernel(kernelSource(copyBlockKernel as unknown as Fn), {
+        output: [R * SB],
+        precision: 'single',
+        pipeline: true,
+        dynamicArguments: true,
+        tactic: 'precision',
+      }),
+    );
+    const pk = this.kernel(`p${SB}x${GB}:${loopMax}`, () =>
+      this.gpu.createKernel(kernelSource(groupPnlKernel as unknown as Fn), {
+        output: [SB, GB],
+        precision: 'single',
+        pipeline: true,
+        dynamicArguments: true,
+        tactic: 'precision',
+        loopMaxIterations: loopMax,
+      }),
+    );
+    const wk = this.kernel(`w${GB}:${SB}`, () =>
+      this.gpu.createKernel(kernelSource(worstLossKernel as unknown as Fn), {
+        output: [GB],
+        precision: 'single',
+        dynamicArguments: true,
+        tactic: 'precision',
+        loopMaxIterations: SB,
+      }),
+    );
 
     const block = new Float32Array(R * SB);
     const weight = new Float32Array(SB * B);
     for (let s0 = 0; s0 < S; s0 += SB) {
       const sn = Math.min(SB, S - s0);
-      if (sn < SB) { block.fill(0); weight.fill(0); }
+      if (sn < SB) {
+        block.fill(0);
+        weight.fill(0);
+      }
       for (let r = 0; r < R; r++) block.set(pnl.data.subarray(r * S + s0, r * S + s0 + sn), r * SB);
       weight.set(groups.weight.subarray(s0 * B, (s0 + sn) * B));
       const tex = copy(block);
@@ -97,8 +132,18 @@ export class GpuAggregator {
         const b = groups.groupStart[g1]! - e00;
         const gs = new Float32Array(g1 - g0 + 1);
         for (let g = g0; g <= g1; g++) gs[g - g0] = groups.groupStart[g]! - e00 - a;
-        const pTex = pk(tex, gs, row.subarray(a, Math.max(b, a + 1)), qty.subarray(a, Math.max(b, a + 1)), bucket.subarray(a, Math.max(b, a + 1)),
-          weight, SB, B, groups.pnlOffset, g1 - g0);
+        const pTex = pk(
+          tex,
+          gs,
+          row.subarray(a, Math.max(b, a + 1)),
+          qty.subarray(a, Math.max(b, a + 1)),
+          bucket.subarray(a, Math.max(b, a + 1)),
+          weight,
+          SB,
+          B,
+          groups.pnlOffset,
+          g1 - g0,
+        );
         const res = (await wk(pTex, sn)) as ArrayLike<ArrayLike<number>>;
         if (this.kernelClass === '') {
           checkKernelClass(this.backend, copy);
@@ -108,7 +153,10 @@ export class GpuAggregator {
         for (let g = g0; g < g1; g++) {
           const r = res[g - g0]!;
           const loss = r[0]!;
-          if (worstScenario[g]! < 0 || loss > worstLoss[g]!) { worstLoss[g] = loss; worstScenario[g] = s0 + Math.round(r[1]!); }
+          if (worstScenario[g]! < 0 || loss > worstLoss[g]!) {
+            worstLoss[g] = loss;
+            worstScenario[g] = s0 + Math.round(r[1]!);
+          }
         }
         if (topLosses !== null) {
           const p = (pTex as { toArray(): ArrayLike<ArrayLike<number>> }).toArray();
@@ -131,7 +179,13 @@ export class GpuAggregator {
   }
 }
 
-function finish(worstLoss: Float64Array, worstScenario: Int32Array, topLosses: Float64Array | null, K: number, G: number): Reduced {
+function finish(
+  worstLoss: Float64Array,
+  worstScenario: Int32Array,
+  topLosses: Float64Array | null,
+  K: number,
+  G: number,
+): Reduced {
   if (topLosses === null) return { worstLoss, worstScenario };
   sortTopLosses(topLosses, K, 0, G);
   return { worstLoss, worstScenario, topLosses };

@@ -33,7 +33,10 @@ export type DeviceBackend = 'gl' | 'webgpu';
 export const EXPECTED_KERNEL_CLASS: Record<DeviceBackend, string> = { gl: 'HeadlessGLKernel', webgpu: 'WebGPUKernel' };
 
 interface GpuModule {
-  GPU: (new (settings: { mode: string }) => GpuInstance) & { isHeadlessGLSupported: boolean; isWebGPUAvailable(): Promise<boolean> };
+  GPU: (new (settings: { mode: string }) => GpuInstance) & {
+    isHeadlessGLSupported: boolean;
+    isWebGPUAvailable(): Promise<boolean>;
+  };
 }
 
 async function loadGpuJs(): Promise<GpuModule> {
@@ -55,22 +58,32 @@ export async function openGpu(backend: DeviceBackend): Promise<GpuInstance> {
   if (backend === 'gl') {
     if (!gpujs.GPU.isHeadlessGLSupported) {
       const display = process.env.DISPLAY ? `DISPLAY=${process.env.DISPLAY}` : 'DISPLAY is not set';
-      throw new BackendUnavailableError('gl', `headless-gl could not open a WebGL context (${display}; the gl package needs an X display such as Xvfb)`);
+      throw new BackendUnavailableError(
+        'gl',
+        `headless-gl could not open a WebGL context (${display}; the gl package needs an X display such as Xvfb)`,
+      );
     }
     return new gpujs.GPU({ mode: 'headlessgl' });
   }
   const g = globalThis as unknown as { navigator?: { gpu?: { requestAdapter(): Promise<unknown> } } };
   if (!g.navigator?.gpu) {
     try {
-      const webgpu = (await import('webgpu')) as unknown as { create(flags: string[]): unknown; globals: Record<string, unknown> };
+      const webgpu = (await import('webgpu')) as unknown as {
+        create(flags: string[]): unknown;
+        globals: Record<string, unknown>;
+      };
       Object.assign(globalThis, webgpu.globals);
       const gpu = webgpu.create([]) as { requestAdapter(): Promise<unknown> };
-      Object.defineProperty(globalThis, 'navigator', { value: { ...(g.navigator ?? {}), gpu }, configurable: true, writable: true });
+      Object.defineProperty(globalThis, 'navigator', {
+        value: { ...(g.navigator ?? {}), gpu },
+        configurable: true,
+        writable: true,
+      });
     } catch (e) {
       throw new BackendUnavailableError('webgpu', `the webgpu package (Dawn) does not load: ${firstLine(e)}`);
     }
   }
-  let adapter: unknown = null;
+  let adapter: unknown;
   try {
     adapter = await g.navigator!.gpu!.requestAdapter();
   } catch (e) {
@@ -87,7 +100,10 @@ export async function openGpu(backend: DeviceBackend): Promise<GpuInstance> {
 export function checkKernelClass(backend: DeviceBackend, k: GpuKernel): string {
   const ran = k.kernel?.constructor.name ?? 'unknown';
   if (ran !== EXPECTED_KERNEL_CLASS[backend]) {
-    throw new BackendUnavailableError(backend, `gpu.js ran the kernel as ${ran}, not ${EXPECTED_KERNEL_CLASS[backend]} (silent fallback)`);
+    throw new BackendUnavailableError(
+      backend,
+      `gpu.js ran the kernel as ${ran}, not ${EXPECTED_KERNEL_CLASS[backend]} (silent fallback)`,
+    );
   }
   return ran;
 }
@@ -102,5 +118,7 @@ export function flatten2D(result: unknown, width: number, height: number, out: F
 }
 
 function firstLine(e: unknown): string {
-  return String(e instanceof Error ? e.message : e).split('\n')[0]!.slice(0, 300);
+  return String(e instanceof Error ? e.message : e)
+    .split('\n')[0]!
+    .slice(0, 300);
 }

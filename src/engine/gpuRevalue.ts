@@ -29,7 +29,14 @@ import { normCdf32 } from '../../kernels/normal.js';
 import { black76Norm32 } from '../../kernels/black76.js';
 import { shockedVol } from '../../kernels/revalue.js';
 import {
-  movedValueKernel, movedValue32, INSTRUMENT_ROW, SCENARIO_ROW, SHOCK_DOWN, SHOCK_SCALED, SHOCK_SCALED_FLOORED, SHOCK_UP,
+  movedValueKernel,
+  movedValue32,
+  INSTRUMENT_ROW,
+  SCENARIO_ROW,
+  SHOCK_DOWN,
+  SHOCK_SCALED,
+  SHOCK_SCALED_FLOORED,
+  SHOCK_UP,
 } from '../../kernels/revalueGpu.js';
 import { VOL_DOWN, VOL_MULT, VOL_REL_DOWN, VOL_REL_UP, VOL_UP } from '../scenarios/types.js';
 
@@ -45,8 +52,16 @@ type Fn = (...a: number[]) => number;
  * its own so the hot loop stays monomorphic and optimised.
  */
 function assembleRow(
-  w: Float32Array, w0: number, n: number, F: number, v0: number, growth: Float64Array, g0: number,
-  out: Float32Array, usd: number, coin: number,
+  w: Float32Array,
+  w0: number,
+  n: number,
+  F: number,
+  v0: number,
+  growth: Float64Array,
+  g0: number,
+  out: Float32Array,
+  usd: number,
+  coin: number,
 ): void {
   for (let x = 0; x < n; x++) {
     const v = w[w0 + x]!;
@@ -77,9 +92,29 @@ export function packInstruments(c: RevalueColumns, opts: Int32Array): Float32Arr
     t[b] = c.isCall[i] === 1 ? c.k[i]! : -c.k[i]!;
     t[b + 1] = T;
     t[b + 2] = c.rate[i]!;
-    t[b + 3] = shockedVol(sigma, T, VOL_UP, 0, vu, c.volRangeDown, c.minVolForShockUp, c.shortTermVegaPower, c.longTermVegaPower);
+    t[b + 3] = shockedVol(
+      sigma,
+      T,
+      VOL_UP,
+      0,
+      vu,
+      c.volRangeDown,
+      c.minVolForShockUp,
+      c.shortTermVegaPower,
+      c.longTermVegaPower,
+    );
     t[b + 4] = sigma;
-    t[b + 5] = shockedVol(sigma, T, VOL_DOWN, 0, vu, c.volRangeDown, c.minVolForShockUp, c.shortTermVegaPower, c.longTermVegaPower);
+    t[b + 5] = shockedVol(
+      sigma,
+      T,
+      VOL_DOWN,
+      0,
+      vu,
+      c.volRangeDown,
+      c.minVolForShockUp,
+      c.shortTermVegaPower,
+      c.longTermVegaPower,
+    );
     t[b + 6] = sigma;
     t[b + 7] = c.underlying[i]!;
   }
@@ -97,9 +132,13 @@ export function packScenarios(c: RevalueColumns): Float32Array[] {
     let g = 1;
     if (rule === VOL_UP) code = SHOCK_UP;
     else if (rule === VOL_DOWN) code = SHOCK_DOWN;
-    else if (rule === VOL_REL_UP) { code = SHOCK_SCALED_FLOORED; g = 1 + p; }
-    else if (rule === VOL_REL_DOWN) { code = SHOCK_SCALED_FLOORED; g = 1 - p; }
-    else if (rule === VOL_MULT) g = p;
+    else if (rule === VOL_REL_UP) {
+      code = SHOCK_SCALED_FLOORED;
+      g = 1 + p;
+    } else if (rule === VOL_REL_DOWN) {
+      code = SHOCK_SCALED_FLOORED;
+      g = 1 - p;
+    } else if (rule === VOL_MULT) g = p;
     const b = j * SCENARIO_ROW;
     t[b] = 1 + c.move[j]!;
     t[b + 1] = c.dtYears[Math.floor(j / c.underlyings)]!;
@@ -122,7 +161,10 @@ export class GpuRevaluer {
    */
   timings: Record<string, number> = {};
 
-  constructor(private readonly gpu: GpuInstance, readonly backend: DeviceBackend) {
+  constructor(
+    private readonly gpu: GpuInstance,
+    readonly backend: DeviceBackend,
+  ) {
     addKernelFunctions(gpu, [normCdf32 as Fn, black76Norm32 as Fn, movedValue32 as Fn]);
   }
 
@@ -137,8 +179,13 @@ export class GpuRevaluer {
       // pipeline: the run leaves its output in a texture; readTile reads it as one flat Float32Array
       // (gpu.js would otherwise build [height][width/4] arrays of 4-element arrays on the JS side)
       this.kernel = this.gpu.createKernel(kernelSource(movedValueKernel as unknown as Fn), {
-        output: [width / 4, height], precision: 'single', tactic: 'precision', dynamicArguments: true,
-        dynamicOutput: true, pipeline: true, returnType: 'Array(4)',
+        output: [width / 4, height],
+        precision: 'single',
+        tactic: 'precision',
+        dynamicArguments: true,
+        dynamicOutput: true,
+        pipeline: true,
+        returnType: 'Array(4)',
       });
     } else if (this.shape !== shape) {
       (this.kernel as unknown as { setOutput(o: number[]): void }).setOutput([width / 4, height]);
@@ -152,7 +199,8 @@ export class GpuRevaluer {
    * raw RGBA float texels of the output texture, which hold four consecutive scenarios each.
    */
   private async readTile(kernel: GpuKernel, result: unknown, width: number, height: number): Promise<Float32Array> {
-    const raw = (kernel.kernel as { renderRawOutput?: () => Float32Array | Promise<Float32Array> } | undefined)?.renderRawOutput;
+    const raw = (kernel.kernel as { renderRawOutput?: () => Float32Array | Promise<Float32Array> } | undefined)
+      ?.renderRawOutput;
     if (typeof raw === 'function') {
       const flat = await raw.call(kernel.kernel);
       if (flat instanceof Float32Array && flat.length >= width * height) return flat;
@@ -231,7 +279,18 @@ export class GpuRevaluer {
       const sn = Math.min(width, S - s0);
       for (let y = 0; y < yn; y++) {
         const i = opts[y0 + y]!;
-        assembleRow(tile, y * width, sn, c.forward[i]!, c.v0[i]!, growth, c.underlying[i]! * S + s0, out, i * S + s0, (I + i) * S + s0);
+        assembleRow(
+          tile,
+          y * width,
+          sn,
+          c.forward[i]!,
+          c.v0[i]!,
+          growth,
+          c.underlying[i]! * S + s0,
+          out,
+          i * S + s0,
+          (I + i) * S + s0,
+        );
       }
       assemblyMs += performance.now() - t;
     };

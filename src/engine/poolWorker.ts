@@ -16,26 +16,58 @@ import { TRACING, traceSpan } from '../util/trace.js';
  * then takes 55–66 ms instead of 66–118 ms cold. It writes only its own buffers.
  */
 function warmUp(): void {
-  const S = 35, B = 2, R = 64, G = 300;
+  const S = 35,
+    B = 2,
+    R = 64,
+    G = 300;
   const sab = (bytes: number) => new SharedArrayBuffer(Math.max(8, bytes));
   const pnl = sab(8 * R * S);
   const p = new Float64Array(pnl);
   for (let k = 0; k < p.length; k++) p[k] = Math.sin(k) * 100;
-  const starts: number[] = [0], rows: number[] = [], qtys: number[] = [], buckets: number[] = [];
+  const starts: number[] = [0],
+    rows: number[] = [],
+    qtys: number[] = [],
+    buckets: number[] = [];
   for (let g = 0; g < G; g++) {
     const n = g % 9;
-    for (let k = 0; k < n; k++) { rows.push((g * 7 + k) % R); qtys.push(1 + k / 2); buckets.push(g % 3 === 0 ? (k >> 1) & 1 : g & 1); }
+    for (let k = 0; k < n; k++) {
+      rows.push((g * 7 + k) % R);
+      qtys.push(1 + k / 2);
+      buckets.push(g % 3 === 0 ? (k >> 1) & 1 : g & 1);
+    }
     starts.push(rows.length);
   }
-  const filled = <T extends Int32Array | Float64Array>(make: (b: SharedArrayBuffer) => T, bytes: number, values: number[]) => { const b = sab(bytes * values.length); make(b).set(values); return b; };
+  const filled = <T extends Int32Array | Float64Array>(
+    make: (b: SharedArrayBuffer) => T,
+    bytes: number,
+    values: number[],
+  ) => {
+    const b = sab(bytes * values.length);
+    make(b).set(values);
+    return b;
+  };
   const weight = sab(8 * S * B);
   new Float64Array(weight).fill(1);
   for (const pnlOffset of [0, 1]) {
     runTask({
-      op: 'aggregate', pnl, pnlFloat32: false, scenarios: S,
-      groupStart: filled((b) => new Int32Array(b), 4, starts), row: filled((b) => new Int32Array(b), 4, rows),
-      qty: filled((b) => new Float64Array(b), 8, qtys), bucket: filled((b) => new Int32Array(b), 4, buckets), buckets: B,
-      weight, pnlOffset, topK: 0, worstLoss: sab(8 * G), worstScenario: sab(4 * G), topLosses: null, g0: 0, g1: G, scenarioBlock: SCENARIO_BLOCK,
+      op: 'aggregate',
+      pnl,
+      pnlFloat32: false,
+      scenarios: S,
+      groupStart: filled((b) => new Int32Array(b), 4, starts),
+      row: filled((b) => new Int32Array(b), 4, rows),
+      qty: filled((b) => new Float64Array(b), 8, qtys),
+      bucket: filled((b) => new Int32Array(b), 4, buckets),
+      buckets: B,
+      weight,
+      pnlOffset,
+      topK: 0,
+      worstLoss: sab(8 * G),
+      worstScenario: sab(4 * G),
+      topLosses: null,
+      g0: 0,
+      g1: G,
+      scenarioBlock: SCENARIO_BLOCK,
     });
   }
 }
@@ -45,27 +77,36 @@ warmUp();
 export default function run(task: AggregateTask | RevalueTask): number {
   if (!TRACING) return runTask(task);
   const t0 = performance.now();
-  try { return runTask(task); } finally { traceSpan('pool', task.op, t0); }
+  try {
+    return runTask(task);
+  } finally {
+    traceSpan('pool', task.op, t0);
+  }
 }
 
 function runTask(task: AggregateTask | RevalueTask): number {
   if (task.op === 'aggregate') {
     const pnl = task.pnlFloat32 ? new Float32Array(task.pnl) : new Float64Array(task.pnl);
-    aggregateGroups({
-      pnl,
-      scenarios: task.scenarios,
-      groupStart: new Int32Array(task.groupStart),
-      row: new Int32Array(task.row),
-      qty: new Float64Array(task.qty),
-      bucket: new Int32Array(task.bucket),
-      buckets: task.buckets,
-      weight: new Float64Array(task.weight),
-      pnlOffset: task.pnlOffset,
-      topK: task.topK,
-      worstLoss: new Float64Array(task.worstLoss),
-      worstScenario: new Int32Array(task.worstScenario),
-      topLosses: task.topLosses ? new Float64Array(task.topLosses) : null,
-    }, task.g0, task.g1, task.scenarioBlock);
+    aggregateGroups(
+      {
+        pnl,
+        scenarios: task.scenarios,
+        groupStart: new Int32Array(task.groupStart),
+        row: new Int32Array(task.row),
+        qty: new Float64Array(task.qty),
+        bucket: new Int32Array(task.bucket),
+        buckets: task.buckets,
+        weight: new Float64Array(task.weight),
+        pnlOffset: task.pnlOffset,
+        topK: task.topK,
+        worstLoss: new Float64Array(task.worstLoss),
+        worstScenario: new Int32Array(task.worstScenario),
+        topLosses: task.topLosses ? new Float64Array(task.topLosses) : null,
+      },
+      task.g0,
+      task.g1,
+      task.scenarioBlock,
+    );
     return task.g1 - task.g0;
   }
   const c: RevalueColumns = viewRevalue(task);

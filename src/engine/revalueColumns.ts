@@ -49,7 +49,8 @@ export interface RevalueColumns {
 
 /** Allocates a typed array on a SharedArrayBuffer (so Piscina workers see it without a copy). */
 export function sharedArray<T extends Float64Array | Float32Array | Int32Array | Uint8Array>(
-  ctor: { new (b: SharedArrayBuffer, o?: number, n?: number): T; BYTES_PER_ELEMENT: number }, n: number,
+  ctor: { new (b: SharedArrayBuffer, o?: number, n?: number): T; BYTES_PER_ELEMENT: number },
+  n: number,
 ): T {
   return new ctor(new SharedArrayBuffer(Math.max(1, n) * ctor.BYTES_PER_ELEMENT), 0, n);
 }
@@ -59,13 +60,20 @@ export function sharedArray<T extends Float64Array | Float32Array | Int32Array |
  * shared memory; `out` is allocated for the whole matrix (2I + U rows × S scenarios, float64) when `withOutput`.
  * @throws Error when the scenario set was built for other underlyings than the market's.
  */
-export function revalueColumns(market: Market, scenarios: ScenarioSet, params: Params, withOutput: boolean): RevalueColumns {
+export function revalueColumns(
+  market: Market,
+  scenarios: ScenarioSet,
+  params: Params,
+  withOutput: boolean,
+): RevalueColumns {
   const ins = market.instruments;
   const I = ins.count;
   const S = scenarios.count;
   const U = market.underlyings.length;
   if (scenarios.underlyings.length !== U || scenarios.underlyings.some((u, j) => u !== market.underlyings[j])) {
-    throw new Error(`scenario set underlyings [${scenarios.underlyings.join(', ')}] do not match the market's [${market.underlyings.join(', ')}]`);
+    throw new Error(
+      `scenario set underlyings [${scenarios.underlyings.join(', ')}] do not match the market's [${market.underlyings.join(', ')}]`,
+    );
   }
   const kind = sharedArray(Uint8Array, I);
   const isCall = sharedArray(Uint8Array, I);
@@ -94,7 +102,9 @@ export function revalueColumns(market: Market, scenarios: ScenarioSet, params: P
       k[i] = ins.strike[i]! / F;
       sigma[i] = ins.markIv[i]!;
       // the base term of kernels/revalue.ts revalueNormalised, the same expression (revalueTile.ts relies on it)
-      v0[i] = Math.exp(-rate[i]! * tYears[i]!) * black76Norm(isCall[i]!, k[i]!, sigma[i]! * Math.sqrt(Math.max(tYears[i]!, 0.0)));
+      v0[i] =
+        Math.exp(-rate[i]! * tYears[i]!) *
+        black76Norm(isCall[i]!, k[i]!, sigma[i]! * Math.sqrt(Math.max(tYears[i]!, 0.0)));
     }
   }
   const move = sharedArray(Float64Array, S * U);
@@ -108,9 +118,24 @@ export function revalueColumns(market: Market, scenarios: ScenarioSet, params: P
   const dtYears = sharedArray(Float64Array, S);
   for (let s = 0; s < S; s++) dtYears[s] = scenarios.dtDays[s]! / 365;
   return {
-    instruments: I, scenarios: S, underlyings: U,
-    kind, isCall, underlying, k, tYears, sigma, rate, forward, v0, volRangeUp,
-    move, deltaOneMove, volRule, volParam, dtYears,
+    instruments: I,
+    scenarios: S,
+    underlyings: U,
+    kind,
+    isCall,
+    underlying,
+    k,
+    tYears,
+    sigma,
+    rate,
+    forward,
+    v0,
+    volRangeUp,
+    move,
+    deltaOneMove,
+    volRule,
+    volParam,
+    dtYears,
     volRangeDown: dp.volRangeDown,
     minVolForShockUp: dp.minVolForShockUp,
     shortTermVegaPower: dp.shortTermVegaPower,

@@ -54,7 +54,17 @@ export function revalueTile(c: RevalueColumns, i0: number, i1: number, s0: numbe
       const j = s * U + u;
       const m = c.move[j]!;
       // = revalueNormalised(kind, isCall, k, t, sigma, rate, m, m1, volRule, volParam, dt, vru, …) to the bit
-      const shocked = shockedVol(sigma, t, c.volRule[j]!, c.volParam[j]!, vru, volRangeDown, minVolForShockUp, shortTermVegaPower, longTermVegaPower);
+      const shocked = shockedVol(
+        sigma,
+        t,
+        c.volRule[j]!,
+        c.volParam[j]!,
+        vru,
+        volRangeDown,
+        minVolForShockUp,
+        shortTermVegaPower,
+        longTermVegaPower,
+      );
       const t1 = Math.max(t - c.dtYears[s]!, 0.0);
       const growth = 1.0 + m;
       const moved = Math.exp(-rate * t1) * black76Norm(isCall, k / growth, shocked * Math.sqrt(t1));

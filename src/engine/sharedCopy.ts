@@ -11,7 +11,8 @@ const copies = new WeakMap<Typed, Typed>();
  * the view covers it whole, else a cached copy).
  */
 export function sharedBufferOf(a: Typed): SharedArrayBuffer {
-  if (a.buffer instanceof SharedArrayBuffer && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength) return a.buffer;
+  if (a.buffer instanceof SharedArrayBuffer && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength)
+    return a.buffer;
   let c = copies.get(a);
   if (c === undefined || c.length !== a.length) {
     const ctor = a.constructor as { new (b: SharedArrayBuffer): Typed; BYTES_PER_ELEMENT: number };

@@ -26,5 +26,9 @@ export function heapReplaceRoot(heap: Float64Array, h: number, k: number, x: num
 
 /** Sort the heaps of groups [g0, g1) in place into descending order (largest loss first, −Infinity last). */
 export function sortTopLosses(topLosses: Float64Array, k: number, g0: number, g1: number): void {
-  for (let g = g0; g < g1; g++) topLosses.subarray(g * k, (g + 1) * k).sort().reverse();
+  for (let g = g0; g < g1; g++)
+    topLosses
+      .subarray(g * k, (g + 1) * k)
+      .sort()
+      .reverse();
 }

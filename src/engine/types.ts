@@ -20,7 +20,11 @@ export interface BackendReport {
   /** (additive) kernel class that ran each phase ('piscina' for cpu) */
   phaseKernelClass?: { revalue: string; aggregate: string };
   /** (additive) auto's per-phase measurement: values per second by phase and backend, and how it decided */
-  calibration?: { revalue: Partial<Record<BackendName, number>>; aggregate: Partial<Record<BackendName, number>>; note: string };
+  calibration?: {
+    revalue: Partial<Record<BackendName, number>>;
+    aggregate: Partial<Record<BackendName, number>>;
+    note: string;
+  };
   /** (additive) start-up self-check: largest error found per backend, in units of its bound (≤ 1 passes) */
   selfCheck?: Partial<Record<BackendName, number>>;
 }
@@ -59,7 +63,10 @@ export interface ReduceRequest {
   onProgress?: (doneGroups: number, totalGroups: number) => void;
 }
 
-/** Per group: the worst loss (max_s loss[s], may be negative), its first scenario index, and optionally the k largest losses (descending). */
+/**
+ * Per group: the worst loss (max_s loss[s], may be negative), its first scenario index, and optionally the k largest
+ * losses (descending).
+ */
 export interface Reduced {
   worstLoss: Float64Array;
   worstScenario: Int32Array;
@@ -74,7 +81,15 @@ export interface Reduced {
  *                      delta-one: 1 − 1/(1+m)); defined for every instrument, used for inverse units
  *   rows [2I, 2I + U)  USD P&L of one coin of spot underlying u (collateral held in coin): S_u · m
  */
-export function usdRow(instrument: number): number { return instrument; }
-export function coinRow(instrument: number, instrumentCount: number): number { return instrumentCount + instrument; }
-export function spotRow(underlying: number, instrumentCount: number): number { return 2 * instrumentCount + underlying; }
-export function pnlRowCount(instrumentCount: number, underlyingCount: number): number { return 2 * instrumentCount + underlyingCount; }
+export function usdRow(instrument: number): number {
+  return instrument;
+}
+export function coinRow(instrument: number, instrumentCount: number): number {
+  return instrumentCount + instrument;
+}
+export function spotRow(underlying: number, instrumentCount: number): number {
+  return 2 * instrumentCount + underlying;
+}
+export function pnlRowCount(instrumentCount: number, underlyingCount: number): number {
+  return 2 * instrumentCount + underlyingCount;
+}

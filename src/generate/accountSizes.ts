@@ -15,7 +15,10 @@ export interface AccountSizeModel {
   cap: number;
 }
 
-/** The default model for a market of `instrumentCount` instruments: median 3, σ 1.55, cap min(5000, 90% of the instruments). */
+/**
+ * The default model for a market of `instrumentCount` instruments: median 3, σ 1.55, cap min(5000, 90% of the
+ * instruments).
+ */
 export function accountSizeModel(instrumentCount: number): AccountSizeModel {
   return { median: 3, sigma: 1.55, cap: Math.max(1, Math.min(5000, Math.floor(0.9 * instrumentCount))) };
 }

@@ -2,7 +2,8 @@
  * The portfolio generator: a seeded, exchange-like book over a market snapshot (PERFORMANCE.md,
  * "Workloads"). Account sizes heavy-tailed (accountSizes.ts), legs from the strategy mix
  * (strategies.ts), sizes in coin (tradeSize.ts), collateral against each account's deribit-pm margin as
- * the engine computes it with its default parameters (collateral.ts, unitMargins.ts). Everything is drawn from one xoshiro128** stream seeded by `seed` (prng.ts): the same
+ * the engine computes it with its default parameters (collateral.ts, unitMargins.ts). Everything is drawn from one
+ * xoshiro128** stream seeded by `seed` (prng.ts): the same
  * market, account count and seed give the same book, bit for bit. Columns are built in typed arrays.
  */
 import { KIND_OPTION, type Market } from '../model/market.js';
@@ -14,7 +15,12 @@ import { indexMarket } from './marketIndex.js';
 import { UnitMarginAccount, pmMarginTable } from './unitMargins.js';
 import { Prng } from './prng.js';
 import {
-  DELTA_HEDGED, STRATEGIES, STRATEGY_MIN_LEGS, STRATEGY_WEIGHTS, addStrategy, type StrategyContext,
+  DELTA_HEDGED,
+  STRATEGIES,
+  STRATEGY_MIN_LEGS,
+  STRATEGY_WEIGHTS,
+  addStrategy,
+  type StrategyContext,
 } from './strategies.js';
 import { drawAccountScale } from './tradeSize.js';
 
@@ -37,7 +43,9 @@ export interface GenerateStats {
   /** accounts drawn thin: between MM and IM (margin call), below MM (liquidation) */
   drawnMarginCall: number;
   drawnLiquidation: number;
-  /** accounts whose balances leave them in margin call / liquidation under the engine's deribit-pm (default parameters) */
+  /**
+   * accounts whose balances leave them in margin call / liquidation under the engine's deribit-pm (default parameters)
+   */
   marginCallAccounts: number;
   liquidationAccounts: number;
   /** the same under standard margin */
@@ -51,7 +59,9 @@ export interface GenerateStats {
 export interface GeneratedBook {
   /** account id -> key (`A000123`); keys sort like ids */
   accountKeys: string[];
-  /** per position: account id, instrument id (the market's), quantity (coin, signed), entry price (USD, NaN for options) */
+  /**
+   * per position: account id, instrument id (the market's), quantity (coin, signed), entry price (USD, NaN for options)
+   */
   posAccount: Int32Array;
   posInstrument: Int32Array;
   quantity: Float64Array;
@@ -68,7 +78,10 @@ export interface GeneratedBook {
 /** A growable typed-array column. */
 class Grow<T extends Int32Array | Float64Array> {
   n = 0;
-  constructor(public a: T, private readonly make: (n: number) => T) {}
+  constructor(
+    public a: T,
+    private readonly make: (n: number) => T,
+  ) {}
   push(v: number): void {
     if (this.n === this.a.length) {
       const b = this.make(this.a.length * 2);
@@ -113,10 +126,18 @@ export function generateBook(market: Market, opts: GenerateOptions): GeneratedBo
   const balCurrency = new Grow(i32(Math.max(16, N * 2)), i32);
   const balAmount = new Grow(f64(Math.max(16, N * 2)), f64);
   const stats: GenerateStats = {
-    accounts: N, positions: 0, balances: 0, maxPositions: 0,
-    drawnMarginCall: 0, drawnLiquidation: 0, marginCallAccounts: 0, liquidationAccounts: 0,
-    standardMarginCallAccounts: 0, standardLiquidationAccounts: 0,
-    strategyAccounts: new Int32Array(STRATEGIES.length), strategyCount: new Int32Array(STRATEGIES.length),
+    accounts: N,
+    positions: 0,
+    balances: 0,
+    maxPositions: 0,
+    drawnMarginCall: 0,
+    drawnLiquidation: 0,
+    marginCallAccounts: 0,
+    liquidationAccounts: 0,
+    standardMarginCallAccounts: 0,
+    standardLiquidationAccounts: 0,
+    strategyAccounts: new Int32Array(STRATEGIES.length),
+    strategyCount: new Int32Array(STRATEGIES.length),
   };
 
   // the current account's legs, merged per instrument
@@ -161,7 +182,10 @@ export function generateBook(market: Market, opts: GenerateOptions): GeneratedBo
     const n = drawAccountSize(rng, sizes);
     const marketMaker = n >= 100;
     const ctx: StrategyContext = {
-      rng, index, sink, marketMaker,
+      rng,
+      index,
+      sink,
+      marketMaker,
       scale: drawAccountScale(rng),
       primary: rng.weighted(index.underlyingWeight),
     };
@@ -171,12 +195,16 @@ export function generateBook(market: Market, opts: GenerateOptions): GeneratedBo
     for (let attempts = 0; live < n && attempts < 20 + 10 * n; attempts++) {
       const remaining = n - live;
       for (let s = 0; s < weights.length; s++) {
-        weights[s] = STRATEGY_MIN_LEGS[s]! <= remaining ? STRATEGY_WEIGHTS[s]! * (marketMaker && s === DELTA_HEDGED ? 20 : 1) : 0;
+        weights[s] =
+          STRATEGY_MIN_LEGS[s]! <= remaining ? STRATEGY_WEIGHTS[s]! * (marketMaker && s === DELTA_HEDGED ? 20 : 1) : 0;
       }
       const s = rng.weighted(weights);
       if (addStrategy(s, ctx, remaining)) {
         stats.strategyCount[s]!++;
-        if (!used[s]) { used[s] = 1; stats.strategyAccounts[s]!++; }
+        if (!used[s]) {
+          used[s] = 1;
+          stats.strategyAccounts[s]!++;
+        }
       }
     }
 
@@ -215,8 +243,13 @@ export function generateBook(market: Market, opts: GenerateOptions): GeneratedBo
   stats.balances = balAccount.n;
   return {
     accountKeys,
-    posAccount: posAccount.done(), posInstrument: posInstrument.done(), quantity: quantity.done(), entryPrice: entryPrice.done(),
-    balAccount: balAccount.done(), balCurrency: balCurrency.done(), balAmount: balAmount.done(),
+    posAccount: posAccount.done(),
+    posInstrument: posInstrument.done(),
+    quantity: quantity.done(),
+    entryPrice: entryPrice.done(),
+    balAccount: balAccount.done(),
+    balCurrency: balCurrency.done(),
+    balAmount: balAmount.done(),
     currencies: [...market.underlyings, 'USDC'],
     stats,
   };

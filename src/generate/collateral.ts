@@ -65,10 +65,20 @@ const coinCeil = (x: number) => Math.ceil(x * 1e6) / 1e6;
  * Returns the drawn class and the worst unit status (equity = rounded balance + positions' value
  * against IM and MM), which is what the engine's deribit-pm reports for the account.
  */
-export function drawCollateral(rng: Prng, m: UnitMargins, indexPrice: Float64Array, sink: BalanceSink): CollateralOutcome {
+export function drawCollateral(
+  rng: Prng,
+  m: UnitMargins,
+  indexPrice: Float64Array,
+  sink: BalanceSink,
+): CollateralOutcome {
   const U = indexPrice.length;
   const x = rng.float();
-  const drawn = x < LIQUIDATION_SHARE ? STATUS_LIQUIDATION : x < LIQUIDATION_SHARE + MARGIN_CALL_SHARE ? STATUS_MARGIN_CALL : STATUS_OK;
+  const drawn =
+    x < LIQUIDATION_SHARE
+      ? STATUS_LIQUIDATION
+      : x < LIQUIDATION_SHARE + MARGIN_CALL_SHARE
+        ? STATUS_MARGIN_CALL
+        : STATUS_OK;
   const multiple = drawn === STATUS_OK ? 1.2 * Math.exp(0.7 * Math.abs(rng.normal())) : 0;
   const f = drawn === STATUS_OK ? 0 : rng.float();
   const coverStandard = drawn === STATUS_OK && rng.chance(STANDARD_COVER_SHARE);
@@ -80,9 +90,12 @@ export function drawCollateral(rng: Prng, m: UnitMargins, indexPrice: Float64Arr
     if (!m.held[c]) continue;
     const im = m.im[c]!;
     const mm = m.mm[c]!;
-    const target = drawn === STATUS_OK ? multiple * (coverStandard ? Math.max(im, m.stdIm[c]!) : im)
-      : drawn === STATUS_MARGIN_CALL ? mm + (0.1 + 0.8 * f) * (im - mm)
-        : (0.4 + 0.55 * f) * mm;
+    const target =
+      drawn === STATUS_OK
+        ? multiple * (coverStandard ? Math.max(im, m.stdIm[c]!) : im)
+        : drawn === STATUS_MARGIN_CALL
+          ? mm + (0.1 + 0.8 * f) * (im - mm)
+          : (0.4 + 0.55 * f) * mm;
     const need = Math.max(0, target - m.value[c]!);
     let amount: number;
     if (c < U) {

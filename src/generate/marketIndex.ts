@@ -4,7 +4,13 @@
  * {@link Market}; every list is in a deterministic order.
  */
 import {
-  KIND_FUTURE, KIND_OPTION, KIND_PERPETUAL, OPTION_CALL, SETTLE_INVERSE, SETTLE_LINEAR, type Market,
+  KIND_FUTURE,
+  KIND_OPTION,
+  KIND_PERPETUAL,
+  OPTION_CALL,
+  SETTLE_INVERSE,
+  SETTLE_LINEAR,
+  type Market,
 } from '../model/market.js';
 
 /** One option expiry of one pool: strikes ascending, with the instrument id of each type (-1 when absent). */
@@ -39,7 +45,9 @@ export interface MarketIndex {
   market: Market;
   /** pools[underlying * 2 + settlement], null where the market has no such instrument */
   pools: (Pool | null)[];
-  /** relative weight of each underlying for choosing where accounts trade (USD open interest of its options, or counts) */
+  /**
+   * relative weight of each underlying for choosing where accounts trade (USD open interest of its options, or counts)
+   */
   underlyingWeight: Float64Array;
   /** order lot per underlying in coin: 10^round(log10(5000 / index)) (0.1 BTC, 1 ETH at 2026 prices) */
   lot: Float64Array;
@@ -56,13 +64,17 @@ export function indexMarket(market: Market): MarketIndex {
     for (let st = SETTLE_INVERSE; st <= SETTLE_LINEAR; st++) {
       const ids: number[] = [];
       for (let i = 0; i < ins.count; i++) if (ins.underlying[i] === u && ins.settlement[i] === st) ids.push(i);
-      if (ids.length === 0) { pools.push(null); continue; }
+      if (ids.length === 0) {
+        pools.push(null);
+        continue;
+      }
       let perpetual = -1;
       const futures: number[] = [];
       const byExpiry = new Map<number, number[]>();
       for (const i of ids) {
-        if (ins.kind[i] === KIND_PERPETUAL) { if (perpetual < 0) perpetual = i; }
-        else if (ins.kind[i] === KIND_FUTURE) futures.push(i);
+        if (ins.kind[i] === KIND_PERPETUAL) {
+          if (perpetual < 0) perpetual = i;
+        } else if (ins.kind[i] === KIND_FUTURE) futures.push(i);
         else if (ins.kind[i] === KIND_OPTION) {
           const e = ins.expiryMs[i]!;
           let list = byExpiry.get(e);
@@ -71,7 +83,9 @@ export function indexMarket(market: Market): MarketIndex {
         }
       }
       futures.sort((a, b) => ins.expiryMs[a]! - ins.expiryMs[b]! || a - b);
-      const expiries: OptionExpiry[] = [...byExpiry.keys()].sort((a, b) => a - b).map((e) => optionExpiry(market, e, byExpiry.get(e)!));
+      const expiries: OptionExpiry[] = [...byExpiry.keys()]
+        .sort((a, b) => a - b)
+        .map((e) => optionExpiry(market, e, byExpiry.get(e)!));
       const options = Int32Array.from(ids.filter((i) => ins.kind[i] === KIND_OPTION));
       for (const i of options) {
         counts[u]! += 1;
@@ -102,7 +116,9 @@ function optionExpiry(market: Market, expiryMs: number, ids: number[]): OptionEx
   const pos = new Map(strikes.map((k, j) => [k, j]));
   for (const i of ids) {
     const j = pos.get(ins.strike[i]!)!;
-    if (ins.optionType[i] === OPTION_CALL) { if (call[j]! < 0) call[j] = i; } else if (put[j]! < 0) put[j] = i;
+    if (ins.optionType[i] === OPTION_CALL) {
+      if (call[j]! < 0) call[j] = i;
+    } else if (put[j]! < 0) put[j] = i;
   }
   const fwd = ids.map((i) => ins.forward[i]!).sort((a, b) => a - b);
   const forward = fwd[fwd.length >> 1]!;

@@ -24,7 +24,8 @@ export class Prng extends Xoshiro128 {
    */
   constructor(seed: number) {
     super();
-    if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`seed must be a non-negative integer, got ${seed}`);
+    if (!Number.isSafeInteger(seed) || seed < 0)
+      throw new RangeError(`seed must be a non-negative integer, got ${seed}`);
     const st = new Uint32Array([seed >>> 0]);
     const hi = Math.floor(seed / 2 ** 32) >>> 0;
     st[0] = (st[0]! ^ Math.imul(hi, 0x85ebca6b)) >>> 0;
@@ -32,7 +33,8 @@ export class Prng extends Xoshiro128 {
     const s1 = splitmix32(st);
     const s2 = splitmix32(st);
     const s3 = splitmix32(st);
-    if ((s0 | s1 | s2 | s3) === 0) this.setState(1, s1, s2, s3); // the all-zero state is a fixed point
+    if ((s0 | s1 | s2 | s3) === 0)
+      this.setState(1, s1, s2, s3); // the all-zero state is a fixed point
     else this.setState(s0, s1, s2, s3);
   }
 

@@ -11,12 +11,26 @@ import { black76Delta } from '../../kernels/black76.js';
 import { drawQuantity, roundToLots } from './tradeSize.js';
 
 export const STRATEGIES = [
-  'outright_option', 'vertical_spread', 'straddle', 'covered_call', 'calendar_spread',
-  'delta_hedged_book', 'futures_basis', 'naked_short_option', 'outright_future',
+  'outright_option',
+  'vertical_spread',
+  'straddle',
+  'covered_call',
+  'calendar_spread',
+  'delta_hedged_book',
+  'futures_basis',
+  'naked_short_option',
+  'outright_future',
 ] as const;
 export type StrategyName = (typeof STRATEGIES)[number];
-export const OUTRIGHT_OPTION = 0, VERTICAL = 1, STRADDLE = 2, COVERED_CALL = 3, CALENDAR = 4,
-  DELTA_HEDGED = 5, BASIS = 6, NAKED_SHORT = 7, OUTRIGHT_FUTURE = 8;
+export const OUTRIGHT_OPTION = 0,
+  VERTICAL = 1,
+  STRADDLE = 2,
+  COVERED_CALL = 3,
+  CALENDAR = 4,
+  DELTA_HEDGED = 5,
+  BASIS = 6,
+  NAKED_SHORT = 7,
+  OUTRIGHT_FUTURE = 8;
 
 /** Legs each strategy adds at least (a delta-hedged book: two options and a hedge). */
 export const STRATEGY_MIN_LEGS = Int32Array.of(1, 2, 2, 2, 2, 3, 2, 1, 1);
@@ -50,16 +64,26 @@ export function addStrategy(s: number, ctx: StrategyContext, maxLegs: number): b
   const pool = choosePool(ctx);
   if (pool === null) return false;
   switch (s) {
-    case OUTRIGHT_OPTION: return outrightOption(ctx, pool);
-    case VERTICAL: return vertical(ctx, pool);
-    case STRADDLE: return straddle(ctx, pool);
-    case COVERED_CALL: return coveredCall(ctx, pool);
-    case CALENDAR: return calendar(ctx, pool);
-    case DELTA_HEDGED: return deltaHedged(ctx, pool, maxLegs);
-    case BASIS: return basis(ctx, pool);
-    case NAKED_SHORT: return nakedShort(ctx, pool);
-    case OUTRIGHT_FUTURE: return outrightFuture(ctx, pool);
-    default: return false;
+    case OUTRIGHT_OPTION:
+      return outrightOption(ctx, pool);
+    case VERTICAL:
+      return vertical(ctx, pool);
+    case STRADDLE:
+      return straddle(ctx, pool);
+    case COVERED_CALL:
+      return coveredCall(ctx, pool);
+    case CALENDAR:
+      return calendar(ctx, pool);
+    case DELTA_HEDGED:
+      return deltaHedged(ctx, pool, maxLegs);
+    case BASIS:
+      return basis(ctx, pool);
+    case NAKED_SHORT:
+      return nakedShort(ctx, pool);
+    case OUTRIGHT_FUTURE:
+      return outrightFuture(ctx, pool);
+    default:
+      return false;
   }
 }
 
@@ -85,10 +109,12 @@ function pickExpiry(rng: Prng, pool: Pool, after = -1): number {
 /** The index of the strike nearest K. */
 function nearestStrike(ex: OptionExpiry, K: number): number {
   const s = ex.strikes;
-  let lo = 0, hi = s.length - 1;
+  let lo = 0,
+    hi = s.length - 1;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (s[mid]! < K) lo = mid + 1; else hi = mid;
+    if (s[mid]! < K) lo = mid + 1;
+    else hi = mid;
   }
   return lo > 0 && Math.abs(s[lo - 1]! - K) <= Math.abs(s[lo]! - K) ? lo - 1 : lo;
 }
@@ -152,7 +178,8 @@ function vertical(ctx: StrategyContext, pool: Pool): boolean {
   const j = nearMoney(rng, ex);
   const width = 1 + rng.int(4);
   const j2 = isCall ? Math.min(ex.strikes.length - 1, j + width) : Math.max(0, j - width);
-  const a = optionAt(ex, j, isCall), b = optionAt(ex, j2, isCall);
+  const a = optionAt(ex, j, isCall),
+    b = optionAt(ex, j2, isCall);
   if (a < 0 || b < 0 || a === b) return false;
   const q = qty(ctx, pool) * (rng.chance(0.7) ? 1 : -1); // long the near-money leg: a debit spread
   ctx.sink.add(a, q, NaN);
@@ -166,7 +193,8 @@ function straddle(ctx: StrategyContext, pool: Pool): boolean {
   if (e < 0) return false;
   const ex = pool.expiries[e]!;
   const j = nearestStrike(ex, ex.forward);
-  const c = ex.call[j]!, p = ex.put[j]!;
+  const c = ex.call[j]!,
+    p = ex.put[j]!;
   if (c < 0 || p < 0) return false;
   const q = qty(ctx, pool) * (rng.chance(0.6) ? 1 : -1);
   ctx.sink.add(c, q, NaN);
@@ -193,7 +221,8 @@ function calendar(ctx: StrategyContext, pool: Pool): boolean {
   const near = pickExpiry(rng, pool);
   const far = near < 0 ? -1 : pickExpiry(rng, pool, near);
   if (far < 0) return false;
-  const exN = pool.expiries[near]!, exF = pool.expiries[far]!;
+  const exN = pool.expiries[near]!,
+    exF = pool.expiries[far]!;
   const isCall = rng.chance(0.5);
   const a = optionAt(exN, nearestStrike(exN, exN.forward), isCall);
   if (a < 0) return false;
@@ -222,7 +251,16 @@ function deltaHedged(ctx: StrategyContext, pool: Pool, maxLegs: number): boolean
     }
     const q = qty(ctx, pool) * (rng.chance(0.5) ? 1 : -1);
     ctx.sink.add(id, q, NaN);
-    delta += q * black76Delta(ins.optionType[id] === 1 ? 1 : 0, ins.forward[id]!, ins.strike[id]!, Math.max(ins.tYears[id]!, 1e-6), ins.markIv[id]! > 0 ? ins.markIv[id]! : 0.5, 1);
+    delta +=
+      q *
+      black76Delta(
+        ins.optionType[id] === 1 ? 1 : 0,
+        ins.forward[id]!,
+        ins.strike[id]!,
+        Math.max(ins.tYears[id]!, 1e-6),
+        ins.markIv[id]! > 0 ? ins.markIv[id]! : 0.5,
+        1,
+      );
   }
   const h = roundToLots(-delta, index.lot[pool.underlying]!);
   if (h !== 0) ctx.sink.add(hedge, h, entryPrice(ctx, hedge));

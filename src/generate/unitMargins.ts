@@ -88,8 +88,20 @@ export function pmMarginTable(market: Market, params: Params): PmMarginTable {
     }
   }
   return {
-    instruments: I, underlyings: U, scenarios: S, unit, pnl, weight: bucketWeights(set, market),
-    roll, half, cap, value, forward, pnlOffset: dp.pnlOffset, mmFactor: dp.mmFactor, standard: standardTable(market, params),
+    instruments: I,
+    underlyings: U,
+    scenarios: S,
+    unit,
+    pnl,
+    weight: bucketWeights(set, market),
+    roll,
+    half,
+    cap,
+    value,
+    forward,
+    pnlOffset: dp.pnlOffset,
+    mmFactor: dp.mmFactor,
+    standard: standardTable(market, params),
   };
 }
 

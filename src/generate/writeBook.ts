@@ -6,7 +6,17 @@
  */
 import { join } from 'node:path';
 import {
-  Dictionary, Float64, Int32, RecordBatch, Table, Utf8, makeData, tableToIPC, vectorFromArray, type Data, type Vector,
+  Dictionary,
+  Float64,
+  Int32,
+  RecordBatch,
+  Table,
+  Utf8,
+  makeData,
+  tableToIPC,
+  vectorFromArray,
+  type Data,
+  type Vector,
 } from 'apache-arrow';
 import { writeFilesAtomic } from '../importers/atomicWrite.js';
 import type { GeneratedBook } from './book.js';
@@ -14,7 +24,11 @@ import type { GeneratedBook } from './book.js';
 /** Rows per record batch. */
 export const BATCH_ROWS = 65_536;
 
-function dictionaryData(type: Dictionary<Utf8, Int32>, dictionary: Vector<Utf8>, keys: Int32Array): Data<Dictionary<Utf8, Int32>> {
+function dictionaryData(
+  type: Dictionary<Utf8, Int32>,
+  dictionary: Vector<Utf8>,
+  keys: Int32Array,
+): Data<Dictionary<Utf8, Int32>> {
   return makeData({ type, length: keys.length, data: keys, dictionary: dictionary as never });
 }
 
@@ -27,7 +41,13 @@ function floatData(values: Float64Array, nullable: boolean): Data<Float64> {
     if (Number.isNaN(values[i]!)) nulls++;
     else bitmap[i >> 3]! |= 1 << (i & 7);
   }
-  return makeData({ type: new Float64(), length: n, nullCount: nulls, nullBitmap: nulls > 0 ? bitmap : null, data: values });
+  return makeData({
+    type: new Float64(),
+    length: n,
+    nullCount: nulls,
+    nullBitmap: nulls > 0 ? bitmap : null,
+    data: values,
+  });
 }
 
 function batches(rows: number, make: (from: number, to: number) => RecordBatch): RecordBatch[] {
@@ -47,18 +67,33 @@ export function bookTables(book: GeneratedBook, instrumentNames: string[]): { po
   const instrumentType = new Dictionary(new Utf8(), new Int32(), 1);
   const accounts = vectorFromArray(book.accountKeys, new Utf8());
   const instruments = vectorFromArray(instrumentNames, new Utf8());
-  const positions = new Table(batches(book.posAccount.length, (a, b) => new RecordBatch({
-    account: dictionaryData(accountType, accounts, book.posAccount.subarray(a, b)),
-    instrument: dictionaryData(instrumentType, instruments, book.posInstrument.subarray(a, b)),
-    quantity: floatData(book.quantity.subarray(a, b), false),
-    entry_price: floatData(book.entryPrice.subarray(a, b), true),
-  })));
+  const positions = new Table(
+    batches(
+      book.posAccount.length,
+      (a, b) =>
+        new RecordBatch({
+          account: dictionaryData(accountType, accounts, book.posAccount.subarray(a, b)),
+          instrument: dictionaryData(instrumentType, instruments, book.posInstrument.subarray(a, b)),
+          quantity: floatData(book.quantity.subarray(a, b), false),
+          entry_price: floatData(book.entryPrice.subarray(a, b), true),
+        }),
+    ),
+  );
   const currencyNames = book.currencies;
-  const balances = new Table(batches(book.balAccount.length, (a, b) => new RecordBatch({
-    account: dictionaryData(accountType, accounts, book.balAccount.subarray(a, b)),
-    currency: vectorFromArray(Array.from(book.balCurrency.subarray(a, b), (c) => currencyNames[c]!), new Utf8()).data[0]!,
-    amount: floatData(book.balAmount.subarray(a, b), false),
-  })));
+  const balances = new Table(
+    batches(
+      book.balAccount.length,
+      (a, b) =>
+        new RecordBatch({
+          account: dictionaryData(accountType, accounts, book.balAccount.subarray(a, b)),
+          currency: vectorFromArray(
+            Array.from(book.balCurrency.subarray(a, b), (c) => currencyNames[c]!),
+            new Utf8(),
+          ).data[0]!,
+          amount: floatData(book.balAmount.subarray(a, b), false),
+        }),
+    ),
+  );
   return { positions, balances };
 }
 
@@ -66,7 +101,11 @@ export function bookTables(book: GeneratedBook, instrumentNames: string[]): { po
  * Writes `DIR/positions.arrow` and `DIR/balances.arrow`, creating DIR; both land or neither does.
  * @throws the file-system error when a file cannot be written.
  */
-export function writeBook(dir: string, book: GeneratedBook, instrumentNames: string[]): { positions: string; balances: string } {
+export function writeBook(
+  dir: string,
+  book: GeneratedBook,
+  instrumentNames: string[],
+): { positions: string; balances: string } {
   const t = bookTables(book, instrumentNames);
   const positions = join(dir, 'positions.arrow');
   const balances = join(dir, 'balances.arrow');

@@ -22,16 +22,26 @@ export interface CommonSpan {
  * last day, capped at `snapDay`. The span may be empty (first > last); callers check its length.
  * @throws Error when `history` was loaded without one of the underlyings (a caller's bug, not an input error).
  */
-export function commonSpan(history: History, underlyings: readonly string[], snapDay: number, lead: number): CommonSpan {
+export function commonSpan(
+  history: History,
+  underlyings: readonly string[],
+  snapDay: number,
+  lead: number,
+): CommonSpan {
   const series: PriceSeries[] = underlyings.map((u) => {
     const s = history.prices.get(u);
     if (!s) throw new Error(`history was loaded without ${u}`);
     return s;
   });
-  let first = -Infinity, last = snapDay, limiting = series[0]!;
+  let first = -Infinity,
+    last = snapDay,
+    limiting = series[0]!;
   for (const s of series) {
     const f = s.day[0]! + lead;
-    if (f > first) { first = f; limiting = s; }
+    if (f > first) {
+      first = f;
+      limiting = s;
+    }
     last = Math.min(last, s.day[s.day.length - 1]!);
   }
   return { series, first, last, limiting };

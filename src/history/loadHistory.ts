@@ -32,7 +32,11 @@ export async function loadHistory(dir: string, underlyings: string[]): Promise<H
   const volIndex = new Map<string, VolIndexSeries>();
   for (const u of underlyings) {
     const pf = join(dir, priceFileName(u));
-    if (!existsSync(pf)) throw fileError(pf, `no such file: daily closes of ${u} are needed (${priceFileName(u)}: datetime,open,high,low,close,volume)`);
+    if (!existsSync(pf))
+      throw fileError(
+        pf,
+        `no such file: daily closes of ${u} are needed (${priceFileName(u)}: datetime,open,high,low,close,volume)`,
+      );
     const s = readSeries(pf, 'datetime', 'close', true);
     prices.set(u, { underlying: u, file: pf, day: s.day, close: s.value });
     const vf = join(dir, volIndexFileName(u));
@@ -45,7 +49,12 @@ export async function loadHistory(dir: string, underlyings: string[]): Promise<H
 }
 
 /** Parses a two-column daily series out of a CSV file; every violation is collected before throwing. */
-function readSeries(file: string, dateCol: string, valueCol: string, noGaps: boolean): { day: Int32Array; value: Float64Array } {
+function readSeries(
+  file: string,
+  dateCol: string,
+  valueCol: string,
+  noGaps: boolean,
+): { day: Int32Array; value: Float64Array } {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -55,7 +64,10 @@ function readSeries(file: string, dateCol: string, valueCol: string, noGaps: boo
   const lines = text.split(/\r?\n/);
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   if (lines.length === 0) throw fileError(file, `is empty: expected a header with columns ${dateCol} and ${valueCol}`);
-  const header = lines[0]!.replace(/^\uFEFF/, '').split(',').map((h) => h.trim());
+  const header = lines[0]!
+    .replace(/^\uFEFF/, '')
+    .split(',')
+    .map((h) => h.trim());
   const di = header.indexOf(dateCol);
   const vi = header.indexOf(valueCol);
   if (di < 0) throw fileError(file, `has no column ${dateCol} (header: ${header.join(',')})`, dateCol);
@@ -70,9 +82,11 @@ function readSeries(file: string, dateCol: string, valueCol: string, noGaps: boo
     const dText = (cells[di] ?? '').trim();
     const vText = (cells[vi] ?? '').trim();
     const d = parseDay(dText);
-    if (Number.isNaN(d)) bad.push({ file, row: r, column: dateCol, value: showValue(dText), rule: 'is not a date YYYY-MM-DD' });
+    if (Number.isNaN(d))
+      bad.push({ file, row: r, column: dateCol, value: showValue(dText), rule: 'is not a date YYYY-MM-DD' });
     const v = vText === '' ? NaN : Number(vText);
-    if (!Number.isFinite(v)) bad.push({ file, row: r, column: valueCol, value: showValue(vText), rule: 'is not a finite number' });
+    if (!Number.isFinite(v))
+      bad.push({ file, row: r, column: valueCol, value: showValue(vText), rule: 'is not a finite number' });
     else if (!(v > 0)) bad.push({ file, row: r, column: valueCol, value: showValue(v), rule: 'must be positive' });
     day[r] = Number.isNaN(d) ? 0 : d;
     value[r] = v;
@@ -80,14 +94,35 @@ function readSeries(file: string, dateCol: string, valueCol: string, noGaps: boo
       const prevText = (lines[r]!.split(',')[di] ?? '').trim();
       const prev = parseDay(prevText);
       if (Number.isNaN(prev)) continue;
-      if (d === prev) bad.push({ file, row: r, column: dateCol, value: showValue(dText), rule: `duplicates the date of row ${r - 1}` });
-      else if (d < prev) bad.push({ file, row: r, column: dateCol, value: showValue(dText), rule: `is before the date of row ${r - 1} (${prevText}): dates must be ascending` });
+      if (d === prev)
+        bad.push({
+          file,
+          row: r,
+          column: dateCol,
+          value: showValue(dText),
+          rule: `duplicates the date of row ${r - 1}`,
+        });
+      else if (d < prev)
+        bad.push({
+          file,
+          row: r,
+          column: dateCol,
+          value: showValue(dText),
+          rule: `is before the date of row ${r - 1} (${prevText}): dates must be ascending`,
+        });
       else if (noGaps && d > prev + 1) {
         const missing = d - prev - 1;
-        bad.push({ file, row: r, column: dateCol, value: showValue(dText), rule: `leaves a gap after ${prevText}: ${missing} calendar day${missing === 1 ? '' : 's'} missing (first ${formatDay(prev + 1)}); daily closes must have one row per calendar day` });
+        bad.push({
+          file,
+          row: r,
+          column: dateCol,
+          value: showValue(dText),
+          rule: `leaves a gap after ${prevText}: ${missing} calendar day${missing === 1 ? '' : 's'} missing (first ${formatDay(prev + 1)}); daily closes must have one row per calendar day`,
+        });
       }
     }
   }
-  if (bad.length > 0) throw new InputError(bad, `${file}: ${bad.length} problem${bad.length === 1 ? '' : 's'} in the history`);
+  if (bad.length > 0)
+    throw new InputError(bad, `${file}: ${bad.length} problem${bad.length === 1 ? '' : 's'} in the history`);
   return { day, value };
 }

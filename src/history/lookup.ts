@@ -16,10 +16,15 @@ export function priceIndex(s: PriceSeries, day: number): number {
  * series starts after `day`. Binary search.
  */
 export function volIndexOnOrBefore(s: VolIndexSeries, day: number): number {
-  let lo = 0, hi = s.day.length - 1, found = -1;
+  let lo = 0,
+    hi = s.day.length - 1,
+    found = -1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
-    if (s.day[mid]! <= day) { found = mid; lo = mid + 1; } else hi = mid - 1;
+    if (s.day[mid]! <= day) {
+      found = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
   }
   return found < 0 ? NaN : s.value[found]!;
 }

@@ -26,7 +26,7 @@ export function parseCsv(text: string, file: string): CsvTable {
   let field = '';
   let i = 0;
   const n = text.length;
-  let quotedOpenAt = -1;
+  let quotedOpenAt: number;
   if (text.charCodeAt(0) === 0xfeff) i = 1; // byte-order mark
   let atFieldStart = true;
   while (i < n) {
@@ -39,7 +39,11 @@ export function parseCsv(text: string, file: string): CsvTable {
         if (i >= n) throw fileError(file, `a quoted field opened on line ${quotedOpenAt + 1} is never closed`);
         const q = text[i]!;
         if (q === '"') {
-          if (text[i + 1] === '"') { field += '"'; i += 2; continue; }
+          if (text[i + 1] === '"') {
+            field += '"';
+            i += 2;
+            continue;
+          }
           i++;
           break;
         }
@@ -49,14 +53,28 @@ export function parseCsv(text: string, file: string): CsvTable {
       atFieldStart = false;
       const next = text[i];
       if (next !== undefined && next !== ',' && next !== '\n' && next !== '\r') {
-        throw new InputError({ file, row: records.length - 1, column: null, value: showValue(field), rule: `a quoted field must be followed by a comma or a line end, found ${showValue(next)}` });
+        throw new InputError({
+          file,
+          row: records.length - 1,
+          column: null,
+          value: showValue(field),
+          rule: `a quoted field must be followed by a comma or a line end, found ${showValue(next)}`,
+        });
       }
       continue;
     }
-    if (c === ',') { row.push(field); field = ''; atFieldStart = true; i++; continue; }
+    if (c === ',') {
+      row.push(field);
+      field = '';
+      atFieldStart = true;
+      i++;
+      continue;
+    }
     if (c === '\n' || c === '\r') {
-      row.push(field); field = '';
-      records.push(row); row = [];
+      row.push(field);
+      field = '';
+      records.push(row);
+      row = [];
       atFieldStart = true;
       i += c === '\r' && text[i + 1] === '\n' ? 2 : 1;
       continue;
@@ -65,7 +83,10 @@ export function parseCsv(text: string, file: string): CsvTable {
     atFieldStart = false;
     i++;
   }
-  if (!atFieldStart || field !== '' || row.length > 0) { row.push(field); records.push(row); }
+  if (!atFieldStart || field !== '' || row.length > 0) {
+    row.push(field);
+    records.push(row);
+  }
   // drop blank lines (a lone empty field)
   const lines = records.filter((r) => !(r.length === 1 && r[0] === ''));
   if (lines.length === 0) throw fileError(file, 'is empty: expected a header row naming the columns');
@@ -73,7 +94,13 @@ export function parseCsv(text: string, file: string): CsvTable {
   const rows = lines.slice(1);
   for (let r = 0; r < rows.length; r++) {
     if (rows[r]!.length !== header.length) {
-      throw new InputError({ file, row: r, column: null, value: String(rows[r]!.length), rule: `fields, expected ${header.length} as in the header` });
+      throw new InputError({
+        file,
+        row: r,
+        column: null,
+        value: String(rows[r]!.length),
+        rule: `fields, expected ${header.length} as in the header`,
+      });
     }
   }
   return { file, header, rows };
@@ -94,7 +121,10 @@ export function decodeText(bytes: Uint8Array, file: string): string {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     const at = firstBadUtf8(bytes);
-    throw fileError(file, `is not a text CSV file: it is not valid UTF-8${at < bytes.length ? ` (first bad byte at ${at})` : ''}`);
+    throw fileError(
+      file,
+      `is not a text CSV file: it is not valid UTF-8${at < bytes.length ? ` (first bad byte at ${at})` : ''}`,
+    );
   }
 }
 
@@ -121,7 +151,10 @@ export function readCsv(path: string): CsvTable {
   try {
     bytes = readFileSync(path);
   } catch (e) {
-    throw fileError(path, `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): expected a CSV file`);
+    throw fileError(
+      path,
+      `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): expected a CSV file`,
+    );
   }
   return parseCsv(decodeText(bytes, path), path);
 }
@@ -166,11 +199,25 @@ export function numberCell(t: CsvTable, row: number, col: number, optional = fal
   const s = cell(t, row, col);
   if (s === '') {
     if (optional) return null;
-    throw new InputError({ file: t.file, row, column: t.header[col]!, value: '""', rule: 'is empty: a number is required' });
+    throw new InputError({
+      file: t.file,
+      row,
+      column: t.header[col]!,
+      value: '""',
+      rule: 'is empty: a number is required',
+    });
   }
-  if (!NUMBER.test(s)) throw new InputError({ file: t.file, row, column: t.header[col]!, value: showValue(s), rule: 'is not a number' });
+  if (!NUMBER.test(s))
+    throw new InputError({ file: t.file, row, column: t.header[col]!, value: showValue(s), rule: 'is not a number' });
   const v = Number(s);
-  if (!Number.isFinite(v)) throw new InputError({ file: t.file, row, column: t.header[col]!, value: showValue(s), rule: 'is not a finite number' });
+  if (!Number.isFinite(v))
+    throw new InputError({
+      file: t.file,
+      row,
+      column: t.header[col]!,
+      value: showValue(s),
+      rule: 'is not a finite number',
+    });
   return v;
 }
 
@@ -180,7 +227,14 @@ export function numberCell(t: CsvTable, row: number, col: number, optional = fal
  */
 export function textCell(t: CsvTable, row: number, col: number): string {
   const s = cell(t, row, col);
-  if (s === '') throw new InputError({ file: t.file, row, column: t.header[col]!, value: '""', rule: 'is empty: a value is required' });
+  if (s === '')
+    throw new InputError({
+      file: t.file,
+      row,
+      column: t.header[col]!,
+      value: '""',
+      rule: 'is empty: a value is required',
+    });
   return s;
 }
 
@@ -195,7 +249,11 @@ export function parseIsoMs(s: string): number {
   const m = ISO.exec(s);
   if (!m) return NaN;
   const [, y, mo, d, h = '0', mi = '0', se = '0', frac = '', tz = 'Z'] = m;
-  const month = Number(mo), day = Number(d), hour = Number(h), minute = Number(mi), second = Number(se);
+  const month = Number(mo),
+    day = Number(d),
+    hour = Number(h),
+    minute = Number(mi),
+    second = Number(se);
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return NaN;
   let ms = Date.UTC(Number(y), month - 1, day, hour, minute, second) + Number((frac + '000').slice(0, 3));
   const check = new Date(Date.UTC(Number(y), month - 1, day));
@@ -215,6 +273,13 @@ export function parseIsoMs(s: string): number {
 export function dateCell(t: CsvTable, row: number, col: number): number {
   const s = cell(t, row, col);
   const ms = parseIsoMs(s);
-  if (Number.isNaN(ms)) throw new InputError({ file: t.file, row, column: t.header[col]!, value: showValue(s), rule: 'is not an ISO-8601 date-time (e.g. 2026-02-01T09:23:23+00:00)' });
+  if (Number.isNaN(ms))
+    throw new InputError({
+      file: t.file,
+      row,
+      column: t.header[col]!,
+      value: showValue(s),
+      rule: 'is not an ISO-8601 date-time (e.g. 2026-02-01T09:23:23+00:00)',
+    });
   return ms;
 }

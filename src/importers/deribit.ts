@@ -117,29 +117,62 @@ function columns<K extends string>(t: CsvTable, names: Record<K, string>, into: 
  * {@link importDeribit} on already parsed CSV tables.
  * @throws InputError as {@link importDeribit}.
  */
-export function importDeribitTables(chain: CsvTable, futures: CsvTable, perps: CsvTable, opts: DeribitImportOptions = {}): MarketTables {
+export function importDeribitTables(
+  chain: CsvTable,
+  futures: CsvTable,
+  perps: CsvTable,
+  opts: DeribitImportOptions = {},
+): MarketTables {
   const bad: Violation[] = [];
-  const c = columns(chain, {
-    timestamp: 'timestamp', name: 'instrument_name', forward: 'underlying', type: 'option_type', strike: 'strike',
-    expiry: 'expiry_datetime', bid: 'bid_price', ask: 'ask_price', mark: 'mark_price', iv: 'implied_volatility',
-    oi: 'open_interest', currency: 'currency', index: 'index_price',
-  }, bad);
-  const f = columns(futures, { currency: 'currency', name: 'futures_instrument_name', mark: 'snapshot_term_mark_price' }, bad);
+  const c = columns(
+    chain,
+    {
+      timestamp: 'timestamp',
+      name: 'instrument_name',
+      forward: 'underlying',
+      type: 'option_type',
+      strike: 'strike',
+      expiry: 'expiry_datetime',
+      bid: 'bid_price',
+      ask: 'ask_price',
+      mark: 'mark_price',
+      iv: 'implied_volatility',
+      oi: 'open_interest',
+      currency: 'currency',
+      index: 'index_price',
+    },
+    bad,
+  );
+  const f = columns(
+    futures,
+    { currency: 'currency', name: 'futures_instrument_name', mark: 'snapshot_term_mark_price' },
+    bad,
+  );
   const p = columns(perps, { coin: 'coin', name: 'instrument_name', mark: 'perp_futures_mark_price' }, bad);
   if (!c || !f || !p) throw new InputError(bad);
   if (chain.rows.length === 0) throw fileError(chain.file, 'has no data rows: expected an option chain');
 
   /** each row with where it came from, for the checks that need every row */
-  const rows: (Row & { file: string; row: number; nameColumn: string; underlyingColumn: string; expiryColumn: string })[] = [];
+  const rows: (Row & {
+    file: string;
+    row: number;
+    nameColumn: string;
+    underlyingColumn: string;
+    expiryColumn: string;
+  })[] = [];
   /** a number cell that must satisfy `ok`; null (after recording) when it does not */
   const checked = (t: CsvTable, r: number, col: number, ok: (x: number) => boolean, rule: string): number | null => {
     const x = collect(bad, () => numberCell(t, r, col), null);
     if (x === null) return null;
-    if (!ok(x)) { bad.push({ file: t.file, row: r, column: t.header[col]!, value: showValue(cell(t, r, col)), rule }); return null; }
+    if (!ok(x)) {
+      bad.push({ file: t.file, row: r, column: t.header[col]!, value: showValue(cell(t, r, col)), rule });
+      return null;
+    }
     return x;
   };
   const text = (t: CsvTable, r: number, col: number) => collect(bad, () => textCell(t, r, col), null);
-  const optionalNumber = (t: CsvTable, r: number, col: number) => collect(bad, () => numberCell(t, r, col, true), null) ?? NaN;
+  const optionalNumber = (t: CsvTable, r: number, col: number) =>
+    collect(bad, () => numberCell(t, r, col, true), null) ?? NaN;
 
   // --- the option chain
   let snapshotTimeMs = Infinity;
@@ -158,7 +191,14 @@ export function importDeribitTables(chain: CsvTable, futures: CsvTable, perps: C
     const typeText = text(chain, r, c.type);
     const t = typeText?.toLowerCase();
     const optionType = t === 'call' || t === 'c' ? 'C' : t === 'put' || t === 'p' ? 'P' : null;
-    if (typeText !== null && optionType === null) bad.push({ file: chain.file, row: r, column: 'option_type', value: showValue(typeText), rule: 'is not an option type: expected call or put' });
+    if (typeText !== null && optionType === null)
+      bad.push({
+        file: chain.file,
+        row: r,
+        column: 'option_type',
+        value: showValue(typeText),
+        rule: 'is not an option type: expected call or put',
+      });
     const strike = checked(chain, r, c.strike, (x) => x > 0, RULE_STRIKE);
     const expiryMs = collect(bad, () => dateCell(chain, r, c.expiry), NaN);
     const markPrice = checked(chain, r, c.mark, (x) => x >= 0, RULE_MARK);
@@ -167,10 +207,34 @@ export function importDeribitTables(chain: CsvTable, futures: CsvTable, perps: C
     const bidPrice = optionalNumber(chain, r, c.bid);
     const askPrice = optionalNumber(chain, r, c.ask);
     const openInterest = optionalNumber(chain, r, c.oi);
-    if (name === null || underlying === null || optionType === null || strike === null || markPrice === null || markIv === null || forward === null) continue;
+    if (
+      name === null ||
+      underlying === null ||
+      optionType === null ||
+      strike === null ||
+      markPrice === null ||
+      markIv === null ||
+      forward === null
+    )
+      continue;
     rows.push({
-      instrument: name, underlying, kind: 2, optionType, strike, expiryMs, markPrice, markIv, forward, bidPrice, askPrice, openInterest,
-      file: chain.file, row: r, nameColumn: 'instrument_name', underlyingColumn: 'currency', expiryColumn: 'expiry_datetime',
+      instrument: name,
+      underlying,
+      kind: 2,
+      optionType,
+      strike,
+      expiryMs,
+      markPrice,
+      markIv,
+      forward,
+      bidPrice,
+      askPrice,
+      openInterest,
+      file: chain.file,
+      row: r,
+      nameColumn: 'instrument_name',
+      underlyingColumn: 'currency',
+      expiryColumn: 'expiry_datetime',
     });
   }
 
@@ -181,15 +245,36 @@ export function importDeribitTables(chain: CsvTable, futures: CsvTable, perps: C
     if (name !== null) {
       const code = expiryCodeOf(name);
       expiryMs = code === null ? NaN : expiryCodeMs(code);
-      if (Number.isNaN(expiryMs)) bad.push({ file: futures.file, row: r, column: 'futures_instrument_name', value: showValue(name), rule: 'has no expiry date in its name: expected e.g. BTC-27MAR26' });
+      if (Number.isNaN(expiryMs))
+        bad.push({
+          file: futures.file,
+          row: r,
+          column: 'futures_instrument_name',
+          value: showValue(name),
+          rule: 'has no expiry date in its name: expected e.g. BTC-27MAR26',
+        });
     }
     const underlying = text(futures, r, f.currency);
     const mark = checked(futures, r, f.mark, (x) => x > 0, RULE_FUTURE_MARK);
     if (name === null || underlying === null || mark === null || Number.isNaN(expiryMs)) continue;
     rows.push({
-      instrument: name, underlying, kind: 1, optionType: null, strike: NaN, expiryMs,
-      markPrice: mark, markIv: NaN, forward: mark, bidPrice: NaN, askPrice: NaN, openInterest: NaN,
-      file: futures.file, row: r, nameColumn: 'futures_instrument_name', underlyingColumn: 'currency', expiryColumn: 'futures_instrument_name',
+      instrument: name,
+      underlying,
+      kind: 1,
+      optionType: null,
+      strike: NaN,
+      expiryMs,
+      markPrice: mark,
+      markIv: NaN,
+      forward: mark,
+      bidPrice: NaN,
+      askPrice: NaN,
+      openInterest: NaN,
+      file: futures.file,
+      row: r,
+      nameColumn: 'futures_instrument_name',
+      underlyingColumn: 'currency',
+      expiryColumn: 'futures_instrument_name',
     });
   }
 
@@ -200,9 +285,23 @@ export function importDeribitTables(chain: CsvTable, futures: CsvTable, perps: C
     const mark = checked(perps, r, p.mark, (x) => x > 0, RULE_FUTURE_MARK);
     if (name === null || underlying === null || mark === null) continue;
     rows.push({
-      instrument: name, underlying, kind: 0, optionType: null, strike: NaN, expiryMs: NaN,
-      markPrice: mark, markIv: NaN, forward: mark, bidPrice: NaN, askPrice: NaN, openInterest: NaN,
-      file: perps.file, row: r, nameColumn: 'instrument_name', underlyingColumn: 'coin', expiryColumn: '',
+      instrument: name,
+      underlying,
+      kind: 0,
+      optionType: null,
+      strike: NaN,
+      expiryMs: NaN,
+      markPrice: mark,
+      markIv: NaN,
+      forward: mark,
+      bidPrice: NaN,
+      askPrice: NaN,
+      openInterest: NaN,
+      file: perps.file,
+      row: r,
+      nameColumn: 'instrument_name',
+      underlyingColumn: 'coin',
+      expiryColumn: '',
     });
   }
 
@@ -211,17 +310,44 @@ export function importDeribitTables(chain: CsvTable, futures: CsvTable, perps: C
   for (const row of rows) {
     const where = `${row.file} row ${row.row}`;
     const first = firstAt.get(row.instrument);
-    if (first !== undefined) bad.push({ file: row.file, row: row.row, column: row.nameColumn, value: showValue(row.instrument), rule: `appears twice: instrument names must be unique (first at ${first})` });
+    if (first !== undefined)
+      bad.push({
+        file: row.file,
+        row: row.row,
+        column: row.nameColumn,
+        value: showValue(row.instrument),
+        rule: `appears twice: instrument names must be unique (first at ${first})`,
+      });
     else firstAt.set(row.instrument, where);
-    if (!indexes.has(row.underlying)) bad.push({ file: row.file, row: row.row, column: row.underlyingColumn, value: showValue(row.underlying), rule: `has no index price: no option of this currency in ${chain.file}` });
-    if (row.kind !== 0 && Number.isFinite(snapshotTimeMs) && Number.isFinite(row.expiryMs) && !(row.expiryMs > snapshotTimeMs)) {
-      bad.push({ file: row.file, row: row.row, column: row.expiryColumn, value: showValue(new Date(row.expiryMs).toISOString()), rule: `is not after the snapshot time ${new Date(snapshotTimeMs).toISOString()}: ${row.instrument} expired at ${new Date(row.expiryMs).toISOString()}, before the snapshot` });
+    if (!indexes.has(row.underlying))
+      bad.push({
+        file: row.file,
+        row: row.row,
+        column: row.underlyingColumn,
+        value: showValue(row.underlying),
+        rule: `has no index price: no option of this currency in ${chain.file}`,
+      });
+    if (
+      row.kind !== 0 &&
+      Number.isFinite(snapshotTimeMs) &&
+      Number.isFinite(row.expiryMs) &&
+      !(row.expiryMs > snapshotTimeMs)
+    ) {
+      bad.push({
+        file: row.file,
+        row: row.row,
+        column: row.expiryColumn,
+        value: showValue(new Date(row.expiryMs).toISOString()),
+        rule: `is not after the snapshot time ${new Date(snapshotTimeMs).toISOString()}: ${row.instrument} expired at ${new Date(row.expiryMs).toISOString()}, before the snapshot`,
+      });
     }
   }
   if (bad.length > 0) {
     // in file order (chain, futures, perpetuals), then row; a row's violations keep their column order
     const order = [chain.file, futures.file, perps.file];
-    throw new InputError([...bad].sort((a, b) => order.indexOf(a.file) - order.indexOf(b.file) || (a.row ?? -1) - (b.row ?? -1)));
+    throw new InputError(
+      [...bad].sort((a, b) => order.indexOf(a.file) - order.indexOf(b.file) || (a.row ?? -1) - (b.row ?? -1)),
+    );
   }
 
   // --- expiry selection
@@ -232,20 +358,29 @@ export function importDeribitTables(chain: CsvTable, futures: CsvTable, perps: C
     kept = rows.filter((row) => {
       if (row.kind === 0) return true;
       const code = expiryCodeOf(row.instrument);
-      if (code !== null && wanted.has(code)) { found.add(code); return true; }
+      if (code !== null && wanted.has(code)) {
+        found.add(code);
+        return true;
+      }
       return false;
     });
-    for (const code of wanted) if (!found.has(code)) throw fileError(chain.file, 'no option or future expires on this expiry code', 'expiry', showValue(code));
+    for (const code of wanted)
+      if (!found.has(code))
+        throw fileError(chain.file, 'no option or future expires on this expiry code', 'expiry', showValue(code));
   }
 
   // --- deterministic order: by underlying; perpetual, futures by expiry, options by expiry, strike, C before P
   kept = [...kept].sort((a, b) =>
-    a.underlying < b.underlying ? -1 : a.underlying > b.underlying ? 1
-      : a.kind - b.kind
-      || (Number.isNaN(a.expiryMs) ? 0 : a.expiryMs - b.expiryMs)
-      || (a.kind === 2 ? a.strike - b.strike : 0)
-      || (a.optionType === b.optionType ? 0 : a.optionType === 'C' ? -1 : 1)
-      || (a.instrument < b.instrument ? -1 : a.instrument > b.instrument ? 1 : 0));
+    a.underlying < b.underlying
+      ? -1
+      : a.underlying > b.underlying
+        ? 1
+        : a.kind - b.kind ||
+          (Number.isNaN(a.expiryMs) ? 0 : a.expiryMs - b.expiryMs) ||
+          (a.kind === 2 ? a.strike - b.strike : 0) ||
+          (a.optionType === b.optionType ? 0 : a.optionType === 'C' ? -1 : 1) ||
+          (a.instrument < b.instrument ? -1 : a.instrument > b.instrument ? 1 : 0),
+  );
 
   const n = kept.length;
   const num = (pick: (r: Row) => number) => Float64Array.from(kept, pick);

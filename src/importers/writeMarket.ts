@@ -5,7 +5,16 @@
  */
 import { join } from 'node:path';
 import {
-  Float64, Table, TimeUnit, Timestamp, Utf8, makeData, makeVector, tableToIPC, vectorFromArray, type Vector,
+  Float64,
+  Table,
+  TimeUnit,
+  Timestamp,
+  Utf8,
+  makeData,
+  makeVector,
+  tableToIPC,
+  vectorFromArray,
+  type Vector,
 } from 'apache-arrow';
 import type { MarketTables } from './marketTables.js';
 import { writeFilesAtomic } from './atomicWrite.js';
@@ -19,9 +28,14 @@ export function float64Column(values: Float64Array): Vector<Float64> {
   for (let i = 0; i < n; i++) {
     const v = values[i]!;
     if (Number.isNaN(v)) nulls++;
-    else { bitmap[i >> 3]! |= 1 << (i & 7); data[i] = v; }
+    else {
+      bitmap[i >> 3]! |= 1 << (i & 7);
+      data[i] = v;
+    }
   }
-  return makeVector(makeData({ type: new Float64(), length: n, nullCount: nulls, nullBitmap: nulls > 0 ? bitmap : null, data }));
+  return makeVector(
+    makeData({ type: new Float64(), length: n, nullCount: nulls, nullBitmap: nulls > 0 ? bitmap : null, data }),
+  );
 }
 
 /** A Timestamp(ms, UTC) column from ms since the epoch; NaN becomes null. */
@@ -33,9 +47,20 @@ export function timestampMsColumn(values: Float64Array): Vector<Timestamp> {
   for (let i = 0; i < n; i++) {
     const v = values[i]!;
     if (Number.isNaN(v)) nulls++;
-    else { bitmap[i >> 3]! |= 1 << (i & 7); data[i] = BigInt(Math.round(v)); }
+    else {
+      bitmap[i >> 3]! |= 1 << (i & 7);
+      data[i] = BigInt(Math.round(v));
+    }
   }
-  return makeVector(makeData({ type: new Timestamp(TimeUnit.MILLISECOND, 'UTC'), length: n, nullCount: nulls, nullBitmap: nulls > 0 ? bitmap : null, data }));
+  return makeVector(
+    makeData({
+      type: new Timestamp(TimeUnit.MILLISECOND, 'UTC'),
+      length: n,
+      nullCount: nulls,
+      nullBitmap: nulls > 0 ? bitmap : null,
+      data,
+    }),
+  );
 }
 
 /** A Utf8 column; null stays null. */

@@ -29,24 +29,41 @@ export class AccountKeys {
   // only the interner of the key type is made (each allocates a few MB up front)
   private stringsOrNull: Utf8Interner | null = null;
   private intsOrNull: Int64Interner | null = null;
-  private get strings(): Utf8Interner { return (this.stringsOrNull ??= new Utf8Interner(1 << 16)); }
-  private get ints(): Int64Interner { return (this.intsOrNull ??= new Int64Interner(1 << 16)); }
+  private get strings(): Utf8Interner {
+    return (this.stringsOrNull ??= new Utf8Interner(1 << 16));
+  }
+  private get ints(): Int64Interner {
+    return (this.intsOrNull ??= new Int64Interner(1 << 16));
+  }
   private readonly dicts = new Map<string, DictionaryMapper>();
   constructor(readonly type: AccountKeyType) {}
 
   /** Number of distinct keys seen so far (provisional ids are 0..count-1). */
-  get count(): number { return this.type === 'utf8' ? this.strings.count : this.ints.count; }
+  get count(): number {
+    return this.type === 'utf8' ? this.strings.count : this.ints.count;
+  }
 
-  /** Writes the provisional id of each row's key to `out[at…]`, -1 for null keys. `source` names the file (one dictionary cache per file). */
+  /**
+   * Writes the provisional id of each row's key to `out[at…]`, -1 for null keys. `source` names the file (one
+   * dictionary cache per file).
+   */
   intern(source: string, col: ResolvedColumn, data: Data, out: Int32Array, at: number): void {
-    if (this.type === 'int64') { internInts(col, data, this.ints, out, at); return; }
+    if (this.type === 'int64') {
+      internInts(col, data, this.ints, out, at);
+      return;
+    }
     let d = this.dicts.get(source);
-    if (!d) { d = new DictionaryMapper(this.strings); this.dicts.set(source, d); }
+    if (!d) {
+      d = new DictionaryMapper(this.strings);
+      this.dicts.set(source, d);
+    }
     internStrings(col, data, this.strings, d, out, at);
   }
 
   /** The key of a provisional id, as text (Int64 as a decimal string). */
-  key(id: number): string { return this.type === 'utf8' ? this.strings.get(id) : this.ints.get(id).toString(); }
+  key(id: number): string {
+    return this.type === 'utf8' ? this.strings.get(id) : this.ints.get(id).toString();
+  }
 
   /** Numbers the used keys (`used[id] = 1`) densely in key order. */
   finish(used: Uint8Array): AccountNumbering {

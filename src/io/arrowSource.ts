@@ -60,9 +60,14 @@ export async function openArrow(file: string, wholeReadMax: number = WHOLE_READ_
     if (hasMagic(head, 0)) {
       format = 'file';
       const tail = Buffer.alloc(6);
-      if (st.size < 12) throw fileError(file, `is truncated: an Arrow IPC file of ${st.size} bytes has no footer; ${EXPECTED}`);
+      if (st.size < 12)
+        throw fileError(file, `is truncated: an Arrow IPC file of ${st.size} bytes has no footer; ${EXPECTED}`);
       await fh.read(tail, 0, 6, st.size - 6);
-      if (!hasMagic(tail, 0)) throw fileError(file, `is truncated or corrupt: the Arrow IPC file does not end with ARROW1 (its footer is missing); ${EXPECTED}`);
+      if (!hasMagic(tail, 0))
+        throw fileError(
+          file,
+          `is truncated or corrupt: the Arrow IPC file does not end with ARROW1 (its footer is missing); ${EXPECTED}`,
+        );
     } else if (st.size >= 8 && head.readUInt32LE(0) === 0xffffffff) {
       format = 'stream';
     } else {
@@ -74,7 +79,10 @@ export async function openArrow(file: string, wholeReadMax: number = WHOLE_READ_
       try {
         whole = await fh.readFile();
       } catch (e) {
-        throw fileError(file, `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); ${EXPECTED}`);
+        throw fileError(
+          file,
+          `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); ${EXPECTED}`,
+        );
       }
     }
     try {
@@ -86,7 +94,10 @@ export async function openArrow(file: string, wholeReadMax: number = WHOLE_READ_
         await reader.open();
       }
     } catch (e) {
-      throw fileError(file, `is corrupt or truncated: its Arrow ${format} schema cannot be read${detail(e)}; ${EXPECTED}`);
+      throw fileError(
+        file,
+        `is corrupt or truncated: its Arrow ${format} schema cannot be read${detail(e)}; ${EXPECTED}`,
+      );
     }
     if (!reader.schema) throw fileError(file, `is corrupt or truncated: no Arrow schema found; ${EXPECTED}`);
     const schema = reader.schema;
@@ -104,7 +115,10 @@ export async function openArrow(file: string, wholeReadMax: number = WHOLE_READ_
           try {
             r = await reader.next();
           } catch (e) {
-            throw fileError(file, `is corrupt or truncated: record batch ${k} of the Arrow ${format} cannot be read${detail(e)}; ${EXPECTED}`);
+            throw fileError(
+              file,
+              `is corrupt or truncated: record batch ${k} of the Arrow ${format} cannot be read${detail(e)}; ${EXPECTED}`,
+            );
           }
           if (r.done) break;
           k++;
@@ -128,17 +142,24 @@ function hasMagic(b: Uint8Array, at: number): boolean {
 
 function describeOpenError(e: NodeJS.ErrnoException): string {
   switch (e.code) {
-    case 'ENOENT': return `not found; ${EXPECTED}`;
-    case 'EACCES': case 'EPERM': return `cannot be read (permission denied); ${EXPECTED}`;
-    case 'EISDIR': return `is a directory; ${EXPECTED}`;
-    default: return `cannot be opened (${e.code ?? e.message}); ${EXPECTED}`;
+    case 'ENOENT':
+      return `not found; ${EXPECTED}`;
+    case 'EACCES':
+    case 'EPERM':
+      return `cannot be read (permission denied); ${EXPECTED}`;
+    case 'EISDIR':
+      return `is a directory; ${EXPECTED}`;
+    default:
+      return `cannot be opened (${e.code ?? e.message}); ${EXPECTED}`;
   }
 }
 
 function describeHead(b: Uint8Array, n: number): string {
   const bytes = Array.from(b.subarray(0, n));
   const printable = bytes.every((c) => c >= 0x20 && c < 0x7f);
-  return printable ? `the text ${JSON.stringify(String.fromCharCode(...bytes))}` : `the bytes ${bytes.map((c) => c.toString(16).padStart(2, '0')).join(' ')}`;
+  return printable
+    ? `the text ${JSON.stringify(String.fromCharCode(...bytes))}`
+    : `the bytes ${bytes.map((c) => c.toString(16).padStart(2, '0')).join(' ')}`;
 }
 
 /** Arrow's own messages are kept out unless they say something useful about the bytes. */

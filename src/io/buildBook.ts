@@ -53,7 +53,12 @@ export function unitCurrencyOf(market: Market): Int32Array {
  * when every merged row gives one (signed quantities), F − (F·Σq_r − Σq_r·e_r) / q when only some do
  * (rows without an entry price carry no unrealised P&L; F the instrument's forward); NaN when none does.
  */
-export function buildPositionBook(market: Market, chunks: readonly PositionChunk[], accountKey: string[], accountKeyType: AccountKeyType): BuiltBook {
+export function buildPositionBook(
+  market: Market,
+  chunks: readonly PositionChunk[],
+  accountKey: string[],
+  accountKeyType: AccountKeyType,
+): BuiltBook {
   const I = market.instruments.count;
   const U = market.underlyings.length;
   const A = accountKey.length;
@@ -65,7 +70,11 @@ export function buildPositionBook(market: Market, chunks: readonly PositionChunk
   for (let c = 0; c <= U; c++) perUnit[c + 1]! += perUnit[c]!;
   const rank = new Int32Array(I);
   const rankInstrument = new Int32Array(I);
-  for (let i = 0; i < I; i++) { const k = perUnit[unitOf[i]!]!++; rank[i] = k; rankInstrument[k] = i; }
+  for (let i = 0; i < I; i++) {
+    const k = perUnit[unitOf[i]!]!++;
+    rank[i] = k;
+    rankInstrument[k] = i;
+  }
 
   // scatter the book's rows by account (a stable counting sort), carrying rank, quantity, entry price
   const segment = new Int32Array(A + 1);
@@ -124,11 +133,19 @@ export function buildPositionBook(market: Market, chunks: readonly PositionChunk
         const e2 = sE[k]!;
         q += q2;
         rows++;
-        if (e2 === e2) { given++; sumQE += q2 * e2; sumQ += q2; e = e2; }
+        if (e2 === e2) {
+          given++;
+          sumQE += q2 * e2;
+          sumQ += q2;
+          e = e2;
+        }
         merged++;
         k++;
       }
-      if (q === 0) { netZero++; continue; }
+      if (q === 0) {
+        netZero++;
+        continue;
+      }
       const instrument = rankInstrument[rk]!;
       sRank[w] = instrument;
       sQ[w] = q;
@@ -151,7 +168,13 @@ export function buildPositionBook(market: Market, chunks: readonly PositionChunk
     let last = -1;
     for (let p = first; p < w; p++) {
       const c = unitOf[sRank[p]!]!;
-      if (c !== last) { unitAccount[units] = a; unitCurrency[units] = c; unitStartFull[units] = p; units++; last = c; }
+      if (c !== last) {
+        unitAccount[units] = a;
+        unitCurrency[units] = c;
+        unitStartFull[units] = p;
+        units++;
+        last = c;
+      }
     }
   }
   const outInstrument = sRank;
@@ -161,7 +184,8 @@ export function buildPositionBook(market: Market, chunks: readonly PositionChunk
   unitStartFull[units] = w;
 
   // trimmed as views, not copies: memory holds the rows and the book, never a third copy
-  const fit = <T extends Int32Array | Float64Array>(x: T, len: number): T => (x.length === len ? x : (x.subarray(0, len) as T));
+  const fit = <T extends Int32Array | Float64Array>(x: T, len: number): T =>
+    x.length === len ? x : (x.subarray(0, len) as T);
   return {
     book: {
       accountCount: A,
@@ -201,7 +225,14 @@ class SegmentScratch {
 const POSITION_SPAN = 2147483648;
 
 /** Sorts rank[lo, hi) ascending, stably, moving q and e along. */
-function sortByRank(rank: Int32Array, q: Float64Array, e: Float64Array, lo: number, hi: number, scratch: SegmentScratch): void {
+function sortByRank(
+  rank: Int32Array,
+  q: Float64Array,
+  e: Float64Array,
+  lo: number,
+  hi: number,
+  scratch: SegmentScratch,
+): void {
   const len = hi - lo;
   if (len < 2) return;
   if (len <= 48) {
@@ -211,8 +242,15 @@ function sortByRank(rank: Int32Array, q: Float64Array, e: Float64Array, lo: numb
       const qk = q[k]!;
       const ek = e[k]!;
       let j = k - 1;
-      while (j >= lo && rank[j]! > r) { rank[j + 1] = rank[j]!; q[j + 1] = q[j]!; e[j + 1] = e[j]!; j--; }
-      rank[j + 1] = r; q[j + 1] = qk; e[j + 1] = ek;
+      while (j >= lo && rank[j]! > r) {
+        rank[j + 1] = rank[j]!;
+        q[j + 1] = q[j]!;
+        e[j + 1] = e[j]!;
+        j--;
+      }
+      rank[j + 1] = r;
+      q[j + 1] = qk;
+      e[j + 1] = ek;
     }
     return;
   }

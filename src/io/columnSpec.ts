@@ -66,7 +66,11 @@ export function resolveSchema(file: string, schema: Schema, specs: readonly Colu
     if (!found) {
       if (spec.required) {
         const have = schema.fields.map((f) => f.name).join(', ') || 'none';
-        throw fileError(file, `required column ${spec.name} is missing (expected ${EXPECTED[spec.kind]}; columns found: ${have})`, spec.name);
+        throw fileError(
+          file,
+          `required column ${spec.name} is missing (expected ${EXPECTED[spec.kind]}; columns found: ${have})`,
+          spec.name,
+        );
       }
       continue;
     }
@@ -74,21 +78,27 @@ export function resolveSchema(file: string, schema: Schema, specs: readonly Colu
   }
   const known = new Set(specs.map((s) => s.name));
   const extra = schema.fields.map((f) => f.name).filter((n) => !known.has(n));
-  const warnings = extra.length > 0
-    ? [`${file}: unknown column${extra.length > 1 ? 's' : ''} ignored: ${extra.join(', ')}`]
-    : [];
+  const warnings =
+    extra.length > 0 ? [`${file}: unknown column${extra.length > 1 ? 's' : ''} ignored: ${extra.join(', ')}`] : [];
   return { columns, warnings };
 }
 
 function resolveColumn(file: string, spec: ColumnSpec, type: DataType, index: number): ResolvedColumn {
-  const ok = (storage: StorageKind, msPerUnit = 1): ResolvedColumn => ({ name: spec.name, index, type, storage, msPerUnit });
+  const ok = (storage: StorageKind, msPerUnit = 1): ResolvedColumn => ({
+    name: spec.name,
+    index,
+    type,
+    storage,
+    msPerUnit,
+  });
   const wrong = (why = '') =>
     fileError(file, `column ${spec.name} has type ${String(type)}, expected ${EXPECTED[spec.kind]}${why}`, spec.name);
   const id = type.typeId;
   switch (spec.kind) {
     case 'float':
       if (id === Type.Float && (type as unknown as { precision: number }).precision >= 1) return ok('float');
-      if (id === Type.Int) return ok(isInt64(type) ? ((type as unknown as { isSigned: boolean }).isSigned ? 'int64' : 'uint64') : 'int');
+      if (id === Type.Int)
+        return ok(isInt64(type) ? ((type as unknown as { isSigned: boolean }).isSigned ? 'int64' : 'uint64') : 'int');
       throw wrong();
     case 'string':
       if (isStringType(type)) return ok('utf8');
@@ -107,7 +117,12 @@ function resolveColumn(file: string, spec: ColumnSpec, type: DataType, index: nu
       if (!DataType.isTimestamp(type)) throw wrong();
       const tz = type.timezone;
       if (tz !== null && tz !== undefined && tz !== '' && !UTC_NAMES.has(tz)) {
-        throw fileError(file, `column ${spec.name} has time zone ${JSON.stringify(tz)}, expected null or UTC (timestamps are instants in UTC)`, spec.name, JSON.stringify(tz));
+        throw fileError(
+          file,
+          `column ${spec.name} has time zone ${JSON.stringify(tz)}, expected null or UTC (timestamps are instants in UTC)`,
+          spec.name,
+          JSON.stringify(tz),
+        );
       }
       return ok('timestamp', MS_PER_UNIT[type.unit]!);
     }

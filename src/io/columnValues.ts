@@ -29,7 +29,10 @@ export function setWhereNull(data: Data, out: Float64Array | Int32Array, at: num
   const n = data.length;
   for (let i = 0; i < n;) {
     const p = off + i;
-    if ((p & 7) === 0 && i + 8 <= n && bitmap[p >> 3] === 0xff) { i += 8; continue; }
+    if ((p & 7) === 0 && i + 8 <= n && bitmap[p >> 3] === 0xff) {
+      i += 8;
+      continue;
+    }
     if ((bitmap[p >> 3]! & (1 << (p & 7))) === 0) out[at + i] = value;
     i++;
   }
@@ -52,7 +55,8 @@ export function readFloats(col: ResolvedColumn, data: Data, out: Float64Array, a
   } else if (col.storage === 'int64' || col.storage === 'uint64') {
     const big = data.values as BigInt64Array;
     const halves = new Int32Array(big.buffer, big.byteOffset, 2 * n);
-    if (col.storage === 'int64') for (let i = 0; i < n; i++) out[at + i] = halves[2 * i + 1]! * 4294967296 + (halves[2 * i]! >>> 0);
+    if (col.storage === 'int64')
+      for (let i = 0; i < n; i++) out[at + i] = halves[2 * i + 1]! * 4294967296 + (halves[2 * i]! >>> 0);
     else for (let i = 0; i < n; i++) out[at + i] = (halves[2 * i + 1]! >>> 0) * 4294967296 + (halves[2 * i]! >>> 0);
   } else {
     for (let i = 0; i < n; i++) out[at + i] = values[i]!;
@@ -102,7 +106,11 @@ export class DictionaryMapper {
       ids = new Int32Array(dictionary.length);
       const only = dictionary.data.length === 1 ? (dictionary.data[0] as Data) : null;
       const offsets = only?.valueOffsets as unknown;
-      if (only && offsets instanceof Int32Array && this.interner.adopt(only.values as Uint8Array, offsets, only.length)) {
+      if (
+        only &&
+        offsets instanceof Int32Array &&
+        this.interner.adopt(only.values as Uint8Array, offsets, only.length)
+      ) {
         // the first dictionary of an empty interner: its entries are ids 0..n-1, nothing hashed
         for (let i = 0; i < ids.length; i++) ids[i] = i;
       } else {
@@ -161,7 +169,14 @@ function sameStrings(a: Vector, b: Vector): boolean {
  * Writes the interned id of each row of a Utf8 / LargeUtf8 / Dictionary<Utf8> column to `out[at…]`,
  * -1 for nulls.
  */
-export function internStrings(col: ResolvedColumn, data: Data, interner: Utf8Interner, dict: DictionaryMapper, out: Int32Array, at: number): void {
+export function internStrings(
+  col: ResolvedColumn,
+  data: Data,
+  interner: Utf8Interner,
+  dict: DictionaryMapper,
+  out: Int32Array,
+  at: number,
+): void {
   const n = data.length;
   if (col.storage === 'dictionary') {
     const ids = dict.map(data.dictionary as Vector);
@@ -194,7 +209,11 @@ function internUtf8Range(data: Data, interner: Utf8Interner, out: Int32Array, at
       if (len === plen) {
         let k = len - 1;
         while (k >= 0 && bytes[a + k] === bytes[pa + k]) k--;
-        if (k < 0) { out[at + i] = pid; a = b; continue; }
+        if (k < 0) {
+          out[at + i] = pid;
+          a = b;
+          continue;
+        }
       }
       pid = interner.intern(bytes, a, b);
       out[at + i] = pid;
@@ -206,7 +225,13 @@ function internUtf8Range(data: Data, interner: Utf8Interner, out: Int32Array, at
 }
 
 /** Writes the interned id of each row of an integer key column to `out[at…]`, -1 for nulls. */
-export function internInts(col: ResolvedColumn, data: Data, interner: Int64Interner, out: Int32Array, at: number): void {
+export function internInts(
+  col: ResolvedColumn,
+  data: Data,
+  interner: Int64Interner,
+  out: Int32Array,
+  at: number,
+): void {
   const n = data.length;
   if (col.storage === 'int64') {
     const big = data.values as BigInt64Array;

@@ -64,14 +64,20 @@ export interface LoadedBook {
  * (negative = a loan). Accounts are the union of both files' accepted rows, numbered densely in key
  * order (Int64 numerically, strings by UTF-16 code unit). Quantity-0 rows are dropped and counted;
  * duplicate (account, instrument) rows are summed and counted (entry price: the effective entry that
- * keeps the sum of the rows' unrealised P&L, see buildPositionBook); a position whose rows sum to exactly 0 is left out and counted with the dropped
+ * keeps the sum of the rows' unrealised P&L, see buildPositionBook); a position whose rows sum to exactly 0 is left out
+ * and counted with the dropped
  * zero rows. Duplicate (account, currency) balance rows are summed and reported in a warning.
  * With `onInvalid: 'skip'` rows that break a rule are left out and returned in `stats.rejected`;
  * pass `rejectedInstruments` (from loadMarket) to name why a position's instrument is missing.
  * @throws InputError under `fail` (default) listing every violation; under either policy when a file
  *   is missing, not Arrow, has a wrong schema, or the two files' account types differ.
  */
-export async function loadBook(market: Market, positionsFile: string, balancesFile: string, opts: LoadBookOptions = {}): Promise<LoadedBook> {
+export async function loadBook(
+  market: Market,
+  positionsFile: string,
+  balancesFile: string,
+  opts: LoadBookOptions = {},
+): Promise<LoadedBook> {
   const log = new ViolationLog(opts.onInvalid ?? 'fail');
   const warnings: string[] = [];
 
@@ -81,7 +87,10 @@ export async function loadBook(market: Market, positionsFile: string, balancesFi
     const r = resolveSchema(positionsFile, pos.schema, POSITION_COLUMNS);
     pcols = r.columns;
     warnings.push(...r.warnings);
-  } catch (e) { await pos.close(); throw e; }
+  } catch (e) {
+    await pos.close();
+    throw e;
+  }
   const keyType = accountKeyType(pcols.get('account')!);
   const bal = await openArrow(balancesFile);
   let bcols: Map<string, ResolvedColumn>;
@@ -91,9 +100,17 @@ export async function loadBook(market: Market, positionsFile: string, balancesFi
     warnings.push(...r.warnings);
     const bt = accountKeyType(bcols.get('account')!);
     if (bt !== keyType) {
-      throw fileError(balancesFile, `column account has type ${String(bcols.get('account')!.type)}, expected ${keyType === 'utf8' ? 'Utf8 or Dictionary<Utf8>' : 'an integer type (Int64)'} like ${positionsFile}'s account (${String(pcols.get('account')!.type)})`, 'account');
+      throw fileError(
+        balancesFile,
+        `column account has type ${String(bcols.get('account')!.type)}, expected ${keyType === 'utf8' ? 'Utf8 or Dictionary<Utf8>' : 'an integer type (Int64)'} like ${positionsFile}'s account (${String(pcols.get('account')!.type)})`,
+        'account',
+      );
     }
-  } catch (e) { await pos.close(); await bal.close(); throw e; }
+  } catch (e) {
+    await pos.close();
+    await bal.close();
+    throw e;
+  }
 
   const accounts = new AccountKeys(keyType);
   // accounts: those of accepted rows in either file (marked as the rows are read), numbered in key order
@@ -101,7 +118,10 @@ export async function loadBook(market: Market, positionsFile: string, balancesFi
   let positions: PositionsRead;
   try {
     positions = await readPositions(market, positionsFile, pos, pcols, accounts, used, log, opts.rejectedInstruments);
-  } catch (e) { await bal.close(); throw e; }
+  } catch (e) {
+    await bal.close();
+    throw e;
+  }
   const balances = await readBalances(market, balancesFile, bal, bcols, accounts, used, log);
   log.throwIfFailing();
 
@@ -129,7 +149,10 @@ export async function loadBook(market: Market, positionsFile: string, balancesFi
       amount[cell]! += amt[r]!;
     }
   }
-  if (mergedBalances > 0) warnings.push(`${balancesFile}: ${mergedBalances} duplicate (account, currency) row${mergedBalances > 1 ? 's' : ''} summed into earlier rows`);
+  if (mergedBalances > 0)
+    warnings.push(
+      `${balancesFile}: ${mergedBalances} duplicate (account, currency) row${mergedBalances > 1 ? 's' : ''} summed into earlier rows`,
+    );
 
   return {
     book: built.book,
@@ -156,7 +179,10 @@ class UsedFlags {
     this.flags = bigger;
   }
   /** the flags of ids [0, n) */
-  upTo(n: number): Uint8Array { this.ensure(n); return this.flags.subarray(0, n); }
+  upTo(n: number): Uint8Array {
+    this.ensure(n);
+    return this.flags.subarray(0, n);
+  }
 }
 
 /** instrument marker of a row left out for a violation */
@@ -171,7 +197,16 @@ interface PositionsRead {
   zeroRows: number;
 }
 
-async function readPositions(market: Market, file: string, src: Awaited<ReturnType<typeof openArrow>>, cols: Map<string, ResolvedColumn>, accounts: AccountKeys, used: UsedFlags, log: ViolationLog, rejectedInstruments?: ReadonlyMap<string, RejectedRow>): Promise<PositionsRead> {
+async function readPositions(
+  market: Market,
+  file: string,
+  src: Awaited<ReturnType<typeof openArrow>>,
+  cols: Map<string, ResolvedColumn>,
+  accounts: AccountKeys,
+  used: UsedFlags,
+  log: ViolationLog,
+  rejectedInstruments?: ReadonlyMap<string, RejectedRow>,
+): Promise<PositionsRead> {
   const out: PositionsRead = { chunks: [], rows: 0, zeroRows: 0 };
   const accCol = cols.get('account')!;
   const insCol = cols.get('instrument')!;
@@ -201,7 +236,8 @@ async function readPositions(market: Market, file: string, src: Awaited<ReturnTy
     if (names.count > localToMarket.length) {
       const bigger = new Int32Array(names.count);
       bigger.set(localToMarket);
-      for (let k = localToMarket.length; k < names.count; k++) bigger[k] = market.instruments.id.get(names.get(k)) ?? -1;
+      for (let k = localToMarket.length; k < names.count; k++)
+        bigger[k] = market.instruments.id.get(names.get(k)) ?? -1;
       localToMarket = bigger;
     }
     const qData = cs[qCol.index]!;
@@ -231,11 +267,18 @@ async function readPositions(market: Market, file: string, src: Awaited<ReturnTy
       else if (id < 0) {
         const name = names.get(local);
         const why = rejectedInstruments?.get(name);
-        log.add(file, r, 'instrument', showValue(name), why ? ruleRejectedInstrument(why) : 'is not an instrument of the market snapshot (instruments.arrow)');
+        log.add(
+          file,
+          r,
+          'instrument',
+          showValue(name),
+          why ? ruleRejectedInstrument(why) : 'is not an instrument of the market snapshot (instruments.arrow)',
+        );
       }
       if (qNulls && isNull(qData, i)) log.add(file, r, 'quantity', 'null', RULE_NULL);
       else if (!(x - x === 0)) log.add(file, r, 'quantity', showValue(x), RULE_FINITE);
-      if (eData && !isNull(eData, i) && (ev === Infinity || ev === -Infinity)) log.add(file, r, 'entry_price', showValue(ev), RULE_FINITE);
+      if (eData && !isNull(eData, i) && (ev === Infinity || ev === -Infinity))
+        log.add(file, r, 'entry_price', showValue(ev), RULE_FINITE);
       if (log.violations.length > before) ins[i] = REJECTED;
       else {
         flags[acc[i]!] = 1;
@@ -256,7 +299,15 @@ interface BalanceChunk {
   amount: Float64Array;
 }
 
-async function readBalances(market: Market, file: string, src: Awaited<ReturnType<typeof openArrow>>, cols: Map<string, ResolvedColumn>, accounts: AccountKeys, used: UsedFlags, log: ViolationLog): Promise<BalanceChunk[]> {
+async function readBalances(
+  market: Market,
+  file: string,
+  src: Awaited<ReturnType<typeof openArrow>>,
+  cols: Map<string, ResolvedColumn>,
+  accounts: AccountKeys,
+  used: UsedFlags,
+  log: ViolationLog,
+): Promise<BalanceChunk[]> {
   const out: BalanceChunk[] = [];
   const accCol = cols.get('account')!;
   const curCol = cols.get('currency')!;
@@ -290,11 +341,22 @@ async function readBalances(market: Market, file: string, src: Awaited<ReturnTyp
       const local = cur[i]!;
       const c = local >= 0 ? localToCurrency[local]! : -1;
       const x = amt[i]!;
-      if (acc[i]! >= 0 && c >= 0 && x - x === 0 && !(aNulls && isNull(aData, i))) { cur[i] = c; flags[acc[i]!] = 1; continue; }
+      if (acc[i]! >= 0 && c >= 0 && x - x === 0 && !(aNulls && isNull(aData, i))) {
+        cur[i] = c;
+        flags[acc[i]!] = 1;
+        continue;
+      }
       const r = row0 + i;
       if (acc[i]! < 0) log.add(file, r, 'account', 'null', RULE_NULL);
       if (local < 0) log.add(file, r, 'currency', 'null', RULE_NULL);
-      else if (c < 0) log.add(file, r, 'currency', showValue(names.get(local)), `is not an underlying of the snapshot (${market.underlyings.join(', ')}) or a cash currency (${CASH_CURRENCIES.join(', ')})`);
+      else if (c < 0)
+        log.add(
+          file,
+          r,
+          'currency',
+          showValue(names.get(local)),
+          `is not an underlying of the snapshot (${market.underlyings.join(', ')}) or a cash currency (${CASH_CURRENCIES.join(', ')})`,
+        );
       if (aNulls && isNull(aData, i)) log.add(file, r, 'amount', 'null', RULE_NULL);
       else if (!(x - x === 0)) log.add(file, r, 'amount', showValue(x), RULE_FINITE);
       cur[i] = -1;

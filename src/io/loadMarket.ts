@@ -6,8 +6,19 @@
 import { join } from 'node:path';
 import { fileError, showValue } from '../errors.js';
 import {
-  KIND_NAMES, KIND_OPTION, KIND_FUTURE, KIND_PERPETUAL, OPTION_CALL, OPTION_NONE, OPTION_PUT,
-  SETTLEMENT_NAMES, SETTLE_INVERSE, SETTLE_LINEAR, MS_PER_YEAR, type Instruments, type Market,
+  KIND_NAMES,
+  KIND_OPTION,
+  KIND_FUTURE,
+  KIND_PERPETUAL,
+  OPTION_CALL,
+  OPTION_NONE,
+  OPTION_PUT,
+  SETTLEMENT_NAMES,
+  SETTLE_INVERSE,
+  SETTLE_LINEAR,
+  MS_PER_YEAR,
+  type Instruments,
+  type Market,
 } from '../model/market.js';
 import type { RejectedRow } from '../model/book.js';
 import type { ColumnSpec } from './columnSpec.js';
@@ -78,8 +89,12 @@ export async function loadMarket(dir: string, opts: { onInvalid?: OnInvalid } = 
   if (instruments.count === 0) throw fileError(iFile, 'has no usable rows; expected at least one instrument');
   return {
     market: {
-      snapshotTimeMs: u.snapshotTimeMs, underlyings: u.underlyings, underlyingId: u.underlyingId,
-      indexPrice: u.indexPrice, rate: u.rate, instruments,
+      snapshotTimeMs: u.snapshotTimeMs,
+      underlyings: u.underlyings,
+      underlyingId: u.underlyingId,
+      indexPrice: u.indexPrice,
+      rate: u.rate,
+      instruments,
     },
     warnings: [...ut.warnings, ...it.warnings],
     rejected: log.rejected,
@@ -105,7 +120,8 @@ function checkUnderlyings(t: SmallTable, log: ViolationLog): Omit<Market, 'instr
     const bad = (column: string, value: string | null, rule: string) => log.add(file, r, column, value, rule);
     const u = name.strings![r]!;
     if (u === null) bad('underlying', 'null', RULE_NULL);
-    else if (firstSeen.has(u)) bad('underlying', showValue(u), `is a duplicate: underlying must be unique (first at row ${firstSeen.get(u)})`);
+    else if (firstSeen.has(u))
+      bad('underlying', showValue(u), `is a duplicate: underlying must be unique (first at row ${firstSeen.get(u)})`);
     else firstSeen.set(u, r);
     const x = index.numbers![r]!;
     if (index.isNull[r]) bad('index_price', 'null', RULE_NULL);
@@ -113,8 +129,15 @@ function checkUnderlyings(t: SmallTable, log: ViolationLog): Omit<Market, 'instr
     else if (!(x > 0)) bad('index_price', showValue(x), ruleRange('> 0', 'index_price must be positive'));
     const s = snap.numbers![r]!;
     if (snap.isNull[r]) bad('snapshot_time', 'null', RULE_NULL);
-    else if (snapshotRow < 0) { snapshotTimeMs = s; snapshotRow = r; }
-    else if (s !== snapshotTimeMs) bad('snapshot_time', iso(s), `differs from row ${snapshotRow}'s ${iso(snapshotTimeMs)}: one snapshot_time for the whole snapshot`);
+    else if (snapshotRow < 0) {
+      snapshotTimeMs = s;
+      snapshotRow = r;
+    } else if (s !== snapshotTimeMs)
+      bad(
+        'snapshot_time',
+        iso(s),
+        `differs from row ${snapshotRow}'s ${iso(snapshotTimeMs)}: one snapshot_time for the whole snapshot`,
+      );
     let q = 0;
     if (rate && !rate.isNull[r]) {
       q = rate.numbers![r]!;
@@ -126,24 +149,52 @@ function checkUnderlyings(t: SmallTable, log: ViolationLog): Omit<Market, 'instr
     indexPrice.push(x);
     rates.push(q);
   }
-  if (snapshotRow < 0 && t.rows > 0 && log.onInvalid === 'skip') throw fileError(file, 'has no snapshot_time; expected one value for the whole snapshot', 'snapshot_time');
-  return { named: new Set(firstSeen.keys()), snapshotTimeMs, underlyings, underlyingId, indexPrice: Float64Array.from(indexPrice), rate: Float64Array.from(rates) };
+  if (snapshotRow < 0 && t.rows > 0 && log.onInvalid === 'skip')
+    throw fileError(file, 'has no snapshot_time; expected one value for the whole snapshot', 'snapshot_time');
+  return {
+    named: new Set(firstSeen.keys()),
+    snapshotTimeMs,
+    underlyings,
+    underlyingId,
+    indexPrice: Float64Array.from(indexPrice),
+    rate: Float64Array.from(rates),
+  };
 }
 
-function checkInstruments(t: SmallTable, underlyingId: Map<string, number>, named: Set<string>, snapshotMs: number, uFile: string, log: ViolationLog, rejectedNames: Map<string, RejectedRow>): Instruments {
+function checkInstruments(
+  t: SmallTable,
+  underlyingId: Map<string, number>,
+  named: Set<string>,
+  snapshotMs: number,
+  uFile: string,
+  log: ViolationLog,
+  rejectedNames: Map<string, RejectedRow>,
+): Instruments {
   const file = t.file;
   const col = (n: string) => t.columns.get(n);
   const str = (n: string, r: number): string | null => col(n)?.strings![r] ?? null;
-  const nul = (n: string, r: number): boolean => { const c = col(n); return !c || c.isNull[r] === 1; };
+  const nul = (n: string, r: number): boolean => {
+    const c = col(n);
+    return !c || c.isNull[r] === 1;
+  };
   const num = (n: string, r: number): number => col(n)?.numbers![r] ?? NaN;
 
   const names: string[] = [];
   const id = new Map<string, number>();
   const firstSeen = new Map<string, number>();
   const out = {
-    underlying: [] as number[], kind: [] as number[], optionType: [] as number[], settlement: [] as number[],
-    strike: [] as number[], expiryMs: [] as number[], tYears: [] as number[], markPrice: [] as number[],
-    markIv: [] as number[], forward: [] as number[], bidPrice: [] as number[], askPrice: [] as number[],
+    underlying: [] as number[],
+    kind: [] as number[],
+    optionType: [] as number[],
+    settlement: [] as number[],
+    strike: [] as number[],
+    expiryMs: [] as number[],
+    tYears: [] as number[],
+    markPrice: [] as number[],
+    markIv: [] as number[],
+    forward: [] as number[],
+    bidPrice: [] as number[],
+    askPrice: [] as number[],
     openInterest: [] as number[],
   };
   for (let r = 0; r < t.rows; r++) {
@@ -151,31 +202,54 @@ function checkInstruments(t: SmallTable, underlyingId: Map<string, number>, name
     const bad = (column: string, value: string | null, rule: string) => log.add(file, r, column, value, rule);
     /** a required finite number; returns NaN after recording a violation */
     const required = (c: string, rule: string | null, ok: (x: number) => boolean, forWhat?: string): number => {
-      if (nul(c, r)) { bad(c, 'null', forWhat ? ruleRequiredFor(forWhat) : RULE_NULL); return NaN; }
+      if (nul(c, r)) {
+        bad(c, 'null', forWhat ? ruleRequiredFor(forWhat) : RULE_NULL);
+        return NaN;
+      }
       const x = num(c, r);
-      if (!Number.isFinite(x)) { bad(c, showValue(x), RULE_FINITE); return NaN; }
-      if (rule !== null && !ok(x)) { bad(c, showValue(x), rule); return NaN; }
+      if (!Number.isFinite(x)) {
+        bad(c, showValue(x), RULE_FINITE);
+        return NaN;
+      }
+      if (rule !== null && !ok(x)) {
+        bad(c, showValue(x), rule);
+        return NaN;
+      }
       return x;
     };
     /** an optional number: null or NaN mean absent, infinities are violations */
     const optional = (c: string): number => {
       if (nul(c, r)) return NaN;
       const x = num(c, r);
-      if (x === Infinity || x === -Infinity) { bad(c, showValue(x), RULE_FINITE); return NaN; }
+      if (x === Infinity || x === -Infinity) {
+        bad(c, showValue(x), RULE_FINITE);
+        return NaN;
+      }
       return x;
     };
 
     const name = str('instrument', r);
     if (name === null) bad('instrument', 'null', RULE_NULL);
-    else if (firstSeen.has(name)) bad('instrument', showValue(name), `is a duplicate: instrument must be unique (first at row ${firstSeen.get(name)})`);
+    else if (firstSeen.has(name))
+      bad(
+        'instrument',
+        showValue(name),
+        `is a duplicate: instrument must be unique (first at row ${firstSeen.get(name)})`,
+      );
     else firstSeen.set(name, r);
 
     const und = str('underlying', r);
     let uid = -1;
     if (und === null) bad('underlying', 'null', RULE_NULL);
     else if (!underlyingId.has(und) && named.has(und)) {
-      if (log.onInvalid === 'skip') bad('underlying', showValue(und), `was left out: its row in ${uFile} breaks a rule`);
-    } else if (!underlyingId.has(und)) bad('underlying', showValue(und), `is not an underlying of ${uFile} (${[...underlyingId.keys()].join(', ') || 'none'})`);
+      if (log.onInvalid === 'skip')
+        bad('underlying', showValue(und), `was left out: its row in ${uFile} breaks a rule`);
+    } else if (!underlyingId.has(und))
+      bad(
+        'underlying',
+        showValue(und),
+        `is not an underlying of ${uFile} (${[...underlyingId.keys()].join(', ') || 'none'})`,
+      );
     else uid = underlyingId.get(und)!;
 
     const kindName = str('kind', r);
@@ -202,14 +276,23 @@ function checkInstruments(t: SmallTable, underlyingId: Map<string, number>, name
       else if (ot === 'P') optionType = OPTION_PUT;
       else bad('option_type', showValue(ot), ruleOneOf(['C', 'P']));
       strike = required('strike', ruleRange('> 0', 'strike must be positive'), (x) => x > 0, 'options');
-      markIv = required('mark_iv', ruleRange('in (0, 10]', 'mark_iv is a decimal volatility per year, 0 < mark_iv <= 10'), (x) => x > 0 && x <= 10, 'options');
+      markIv = required(
+        'mark_iv',
+        ruleRange('in (0, 10]', 'mark_iv is a decimal volatility per year, 0 < mark_iv <= 10'),
+        (x) => x > 0 && x <= 10,
+        'options',
+      );
     }
     if (kind === KIND_OPTION || kind === KIND_FUTURE) {
       if (nul('expiry', r)) bad('expiry', 'null', ruleRequiredFor('options and futures'));
       else {
         expiryMs = num('expiry', r);
         if (!(expiryMs > snapshotMs) && Number.isFinite(snapshotMs)) {
-          bad('expiry', iso(expiryMs), `is not after snapshot_time ${iso(snapshotMs)}: instrument ${showValue(name)} expired at ${iso(expiryMs)}, before the snapshot at ${iso(snapshotMs)}`);
+          bad(
+            'expiry',
+            iso(expiryMs),
+            `is not after snapshot_time ${iso(snapshotMs)}: instrument ${showValue(name)} expired at ${iso(expiryMs)}, before the snapshot at ${iso(snapshotMs)}`,
+          );
         }
       }
     }

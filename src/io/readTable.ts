@@ -34,7 +34,12 @@ export interface SmallTable {
 export async function readSmallTable(file: string, specs: readonly ColumnSpec[]): Promise<SmallTable> {
   const src = await openArrow(file);
   const { columns: resolved, warnings } = (() => {
-    try { return resolveSchema(file, src.schema, specs); } catch (e) { void src.close(); throw e; }
+    try {
+      return resolveSchema(file, src.schema, specs);
+    } catch (e) {
+      void src.close();
+      throw e;
+    }
   })();
   const parts = new Map<string, { numbers: number[]; strings: (string | null)[]; nulls: number[] }>();
   for (const name of resolved.keys()) parts.set(name, { numbers: [], strings: [], nulls: [] });

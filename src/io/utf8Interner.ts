@@ -107,7 +107,11 @@ export class Utf8Interner {
     let h = mix(mix(mix(mix(len, k0), k1), k2), k3);
     for (let i = start + 16; i < end; i += 4) h = mix(h, word(bytes, i, end));
     h = finish(h);
-    this.keyHash = h; this.key0 = k0; this.key1 = k1; this.key2 = k2; this.key3 = k3;
+    this.keyHash = h;
+    this.key0 = k0;
+    this.key1 = k1;
+    this.key2 = k2;
+    this.key3 = k3;
     const slots = this.slots;
     const mask = this.mask;
     let s = h & mask;
@@ -115,14 +119,26 @@ export class Utf8Interner {
       const base = s * W;
       const id = slots[base]!;
       if (id === EMPTY) break;
-      if (slots[base + 1] === h && slots[base + 2] === len && slots[base + 4] === k0 && slots[base + 5] === k1
-        && slots[base + 6] === k2 && slots[base + 7] === k3) {
-        if (len <= 16) { this.keySlot = s; return id; }
+      if (
+        slots[base + 1] === h &&
+        slots[base + 2] === len &&
+        slots[base + 4] === k0 &&
+        slots[base + 5] === k1 &&
+        slots[base + 6] === k2 &&
+        slots[base + 7] === k3
+      ) {
+        if (len <= 16) {
+          this.keySlot = s;
+          return id;
+        }
         const a = slots[base + 3]!;
         const store = this.store;
         let i = 16;
         while (i < len && store[a + i] === bytes[start + i]) i++;
-        if (i === len) { this.keySlot = s; return id; }
+        if (i === len) {
+          this.keySlot = s;
+          return id;
+        }
       }
       s = (s + 1) & mask;
     }
@@ -174,8 +190,15 @@ export class Utf8Interner {
       const eb = id * W;
       const start = e[eb + 3]!;
       const repeat = this.find(this.store, start, start + e[eb + 2]!) !== EMPTY;
-      e[eb + 1] = this.keyHash; e[eb + 4] = this.key0; e[eb + 5] = this.key1; e[eb + 6] = this.key2; e[eb + 7] = this.key3;
-      if (repeat) { e[eb] = -2; continue; } // kept as an id (its text decodes), never returned by a lookup
+      e[eb + 1] = this.keyHash;
+      e[eb + 4] = this.key0;
+      e[eb + 5] = this.key1;
+      e[eb + 6] = this.key2;
+      e[eb + 7] = this.key3;
+      if (repeat) {
+        e[eb] = -2;
+        continue;
+      } // kept as an id (its text decodes), never returned by a lookup
       const sb = this.keySlot * W;
       for (let k = 0; k < W; k++) this.slots[sb + k] = e[eb + k]!;
     }
@@ -189,7 +212,11 @@ export class Utf8Interner {
     const n = this.count;
     const store = this.store;
     let ascii = true;
-    for (let i = 0; i < this.storeLength; i++) if (store[i]! >= 0x80) { ascii = false; break; }
+    for (let i = 0; i < this.storeLength; i++)
+      if (store[i]! >= 0x80) {
+        ascii = false;
+        break;
+      }
     if (!ascii) return Array.from({ length: n }, (_, id) => this.get(id));
     const text = Buffer.from(store.buffer, store.byteOffset, this.storeLength).toString('latin1');
     const e = this.entries;
@@ -230,8 +257,14 @@ export class Utf8Interner {
     this.store.set(bytes.subarray(start, end), this.storeLength);
     const e = this.entries;
     const eb = id * W;
-    e[eb] = id; e[eb + 1] = this.keyHash; e[eb + 2] = len; e[eb + 3] = this.storeLength;
-    e[eb + 4] = this.key0; e[eb + 5] = this.key1; e[eb + 6] = this.key2; e[eb + 7] = this.key3;
+    e[eb] = id;
+    e[eb + 1] = this.keyHash;
+    e[eb + 2] = len;
+    e[eb + 3] = this.storeLength;
+    e[eb + 4] = this.key0;
+    e[eb + 5] = this.key1;
+    e[eb + 6] = this.key2;
+    e[eb + 7] = this.key3;
     const slots = this.slots;
     const sb = slot * W;
     for (let k = 0; k < W; k++) slots[sb + k] = e[eb + k]!;

@@ -73,7 +73,16 @@ export function deribitPmGroups(input: MarginInput): DeribitPmPlan {
   }
   return {
     model: 'deribit-pm',
-    groups: { groupCount: G, groupStart, row, qty, bucket, buckets: U, weight: bucketWeights(scenarios, market), pnlOffset: params.deribitPm.pnlOffset },
+    groups: {
+      groupCount: G,
+      groupStart,
+      row,
+      qty,
+      bucket,
+      buckets: U,
+      weight: bucketWeights(scenarios, market),
+      pnlOffset: params.deribitPm.pnlOffset,
+    },
     request: { topK: 0 },
     account: units.account,
     unit: units.currency,
@@ -141,8 +150,21 @@ export function deribitPmAssemble(input: MarginInput, plan: DeribitPmPlan, reduc
   const units = plan.units;
   const G = units.count;
   // every row sets these (fillStatus the margin ratio and available)
-  const rows = allocMarginRows('deribit-pm', G, units.names, units.names, ['worstScenario', 'worstCase', 'rollShock', 'deltaShock', 'riskMatrixMargin',
-    'liquidityAddon', 'mm', 'im', 'equity', 'standardIm', 'standardMm', 'marginRatio', 'available']);
+  const rows = allocMarginRows('deribit-pm', G, units.names, units.names, [
+    'worstScenario',
+    'worstCase',
+    'rollShock',
+    'deltaShock',
+    'riskMatrixMargin',
+    'liquidityAddon',
+    'mm',
+    'im',
+    'equity',
+    'standardIm',
+    'standardMm',
+    'marginRatio',
+    'available',
+  ]);
   const { roll, addon, equity, stdIm, stdMm } = deribitPmPrepare(input, plan);
   const mmFactor = params.deribitPm.mmFactor;
   for (let g = 0; g < G; g++) {

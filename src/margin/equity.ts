@@ -13,7 +13,13 @@ import { balanceUnitCodes, type SettlementUnits } from './settlementUnits.js';
  * counts USD, USDC and USDT balances at 1, `q·V` per option and `q(F − entry)` per future/perpetual.
  * `valuesUsd` is optionValuesUsd(market). Signed (negative when debts exceed assets).
  */
-export function unitEquity(units: SettlementUnits, book: PositionBook, balances: Balances, market: Market, valuesUsd: Float64Array): Float64Array {
+export function unitEquity(
+  units: SettlementUnits,
+  book: PositionBook,
+  balances: Balances,
+  market: Market,
+  valuesUsd: Float64Array,
+): Float64Array {
   const U = market.underlyings.length;
   const codes = balanceUnitCodes(balances, market);
   const out = new Float64Array(units.count);
@@ -23,7 +29,8 @@ export function unitEquity(units: SettlementUnits, book: PositionBook, balances:
     const bu = units.bookUnit[k];
     if (bu >= 0) {
       const coin = c < U;
-      for (let p = book.unitStart[bu]; p < book.unitStart[bu + 1]; p++) eq += positionEquity(market, valuesUsd, book.instrumentId[p], book.quantity[p], book.entryPrice[p], coin);
+      for (let p = book.unitStart[bu]; p < book.unitStart[bu + 1]; p++)
+        eq += positionEquity(market, valuesUsd, book.instrumentId[p], book.quantity[p], book.entryPrice[p], coin);
     }
     out[k] = eq;
   }
@@ -35,10 +42,17 @@ export function unitEquity(units: SettlementUnits, book: PositionBook, balances:
  * coin or `q·V` USD per option, `q(1 − entry/F)` coin or `q(F − entry)` USD per future or perpetual
  * with an entry price, 0 without one.
  */
-export function positionEquity(market: Market, valuesUsd: Float64Array, i: number, q: number, entry: number, coin: boolean): number {
+export function positionEquity(
+  market: Market,
+  valuesUsd: Float64Array,
+  i: number,
+  q: number,
+  entry: number,
+  coin: boolean,
+): number {
   const ins = market.instruments;
   const f = ins.forward[i];
-  if (ins.kind[i] === KIND_OPTION) return coin ? q * valuesUsd[i] / f : q * valuesUsd[i];
+  if (ins.kind[i] === KIND_OPTION) return coin ? (q * valuesUsd[i]) / f : q * valuesUsd[i];
   if (Number.isFinite(entry)) return coin ? q * (1 - entry / f) : q * (f - entry);
   return 0;
 }
@@ -60,7 +74,12 @@ export function unitBalances(balances: Balances, codes: Int32Array, a: number, c
  * Equity of each account in USD: every balance at its index price (USD, USDC, USDT at 1), `q·V` per
  * option (inverse ones too) and `q(F − entry)` per future/perpetual with an entry price. Signed.
  */
-export function accountEquityUsd(book: PositionBook, balances: Balances, market: Market, valuesUsd: Float64Array): Float64Array {
+export function accountEquityUsd(
+  book: PositionBook,
+  balances: Balances,
+  market: Market,
+  valuesUsd: Float64Array,
+): Float64Array {
   const U = market.underlyings.length;
   const C = balances.currencies.length;
   const codes = balanceUnitCodes(balances, market);
@@ -88,4 +107,3 @@ export function accountEquityUsd(book: PositionBook, balances: Balances, market:
   }
   return out;
 }
-

@@ -16,7 +16,13 @@ import type { SettlementUnits } from './settlementUnits.js';
  * - `c = max(1, |q| / (oi_share · OI))` when OI > 0, else 1.
  * F is the instrument's forward (USD).
  */
-export function liquidityAddonPosition(market: Market, params: Params, instrument: number, qty: number, inCoin: boolean): number {
+export function liquidityAddonPosition(
+  market: Market,
+  params: Params,
+  instrument: number,
+  qty: number,
+  inCoin: boolean,
+): number {
   const h = halfSpread(market, params, instrument, inCoin);
   const a = Math.abs(qty);
   const oi = market.instruments.openInterest[instrument];
@@ -72,7 +78,12 @@ export function liquidityTable(market: Market, params: Params): LiquidityTable {
  * the sum over the unit's positions, in book order, of liquidityAddonFromTable; 0 for a unit without
  * positions.
  */
-export function unitLiquidityAddon(units: SettlementUnits, book: PositionBook, market: Market, t: LiquidityTable): Float64Array {
+export function unitLiquidityAddon(
+  units: SettlementUnits,
+  book: PositionBook,
+  market: Market,
+  t: LiquidityTable,
+): Float64Array {
   const U = market.underlyings.length;
   const out = new Float64Array(units.count);
   for (let k = 0; k < units.count; k++) {
@@ -80,7 +91,8 @@ export function unitLiquidityAddon(units: SettlementUnits, book: PositionBook, m
     if (bu < 0) continue;
     const coin = units.currency[k] < U;
     let addon = 0;
-    for (let p = book.unitStart[bu]; p < book.unitStart[bu + 1]; p++) addon += liquidityAddonFromTable(t, book.instrumentId[p], book.quantity[p], coin);
+    for (let p = book.unitStart[bu]; p < book.unitStart[bu + 1]; p++)
+      addon += liquidityAddonFromTable(t, book.instrumentId[p], book.quantity[p], coin);
     out[k] = addon;
   }
   return out;

@@ -32,12 +32,32 @@ export const MARGIN_MODELS: Record<ScenarioModelName, MarginModel> = {
     name: 'deribit-pm',
     family: 'deribit-pm',
     groups: deribitPmGroups,
-    prepare: (input, plan) => { deribitPmPrepare(input, plan as DeribitPmPlan); },
+    prepare: (input, plan) => {
+      deribitPmPrepare(input, plan as DeribitPmPlan);
+    },
     assemble: (input, plan, reduced) => deribitPmAssemble(input, plan as DeribitPmPlan, reduced),
   },
-  span: { name: 'span', family: 'span', groups: spanGroups, prepare: (input, plan) => { spanPrepare(input, plan); }, assemble: spanAssemble },
-  'var-hs': { name: 'var-hs', family: 'historical', groups: (input) => varGroups(input, 'var-hs'), assemble: varAssemble },
-  'var-mc': { name: 'var-mc', family: 'monte-carlo', groups: (input) => varGroups(input, 'var-mc'), assemble: varAssemble },
+  span: {
+    name: 'span',
+    family: 'span',
+    groups: spanGroups,
+    prepare: (input, plan) => {
+      spanPrepare(input, plan);
+    },
+    assemble: spanAssemble,
+  },
+  'var-hs': {
+    name: 'var-hs',
+    family: 'historical',
+    groups: (input) => varGroups(input, 'var-hs'),
+    assemble: varAssemble,
+  },
+  'var-mc': {
+    name: 'var-mc',
+    family: 'monte-carlo',
+    groups: (input) => varGroups(input, 'var-mc'),
+    assemble: varAssemble,
+  },
 };
 
 /** A backend's aggregation: pnl × groups → Reduced (sync or async). */
@@ -48,7 +68,12 @@ export type Aggregate = (pnl: PnlMatrix, groups: GroupBook, req: ReduceRequest) 
  * `input.scenarios`): groups, aggregation (the float64 reference unless a backend's is given),
  * assembly.
  */
-export async function computeMargin(model: MarginModel, input: MarginInput, pnl: PnlMatrix, aggregate: Aggregate = aggregateReference): Promise<MarginRows> {
+export async function computeMargin(
+  model: MarginModel,
+  input: MarginInput,
+  pnl: PnlMatrix,
+  aggregate: Aggregate = aggregateReference,
+): Promise<MarginRows> {
   const plan = model.groups(input);
   const reduced = await aggregate(pnl, plan.groups, plan.request);
   return model.assemble(input, plan, reduced);

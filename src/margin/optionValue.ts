@@ -10,7 +10,14 @@ import { KIND_OPTION, OPTION_CALL, SETTLE_INVERSE, type Market } from '../model/
  * Black-76 value in USD per unit of underlying: the kernels' {@link black76Price} with discount
  * `e^{−r·max(T, 0)}` (the discounted intrinsic value when σ√T < 1e-12). Non-negative.
  */
-export function black76Usd(isCall: boolean, forward: number, strike: number, tYears: number, vol: number, rate: number): number {
+export function black76Usd(
+  isCall: boolean,
+  forward: number,
+  strike: number,
+  tYears: number,
+  vol: number,
+  rate: number,
+): number {
   return black76Price(isCall ? 1 : 0, forward, strike, tYears, vol, discountFactor(rate, Math.max(tYears, 0)));
 }
 
@@ -27,7 +34,14 @@ export function optionValuesUsd(market: Market): Float64Array {
     const f = ins.forward[i];
     const iv = ins.markIv[i];
     if (Number.isFinite(iv)) {
-      out[i] = black76Usd(ins.optionType[i] === OPTION_CALL, f, ins.strike[i], ins.tYears[i], iv, market.rate[ins.underlying[i]] || 0);
+      out[i] = black76Usd(
+        ins.optionType[i] === OPTION_CALL,
+        f,
+        ins.strike[i],
+        ins.tYears[i],
+        iv,
+        market.rate[ins.underlying[i]] || 0,
+      );
     } else {
       out[i] = ins.settlement[i] === SETTLE_INVERSE ? ins.markPrice[i] * f : ins.markPrice[i];
     }

@@ -51,17 +51,21 @@ export function bucketWeights(scenarios: ScenarioSet, market: Market): Float64Ar
   if (V === U && scenarios.underlyings.every((n, u) => n === market.underlyings[u])) return scenarios.weight;
   const from = market.underlyings.map((n) => {
     const j = scenarios.underlyings.indexOf(n);
-    if (j < 0) throw new Error(`scenario set (${scenarios.family}) has no underlying ${JSON.stringify(n)} of the market`);
+    if (j < 0)
+      throw new Error(`scenario set (${scenarios.family}) has no underlying ${JSON.stringify(n)} of the market`);
     return j;
   });
   const w = new Float64Array(scenarios.count * U);
-  for (let s = 0; s < scenarios.count; s++) for (let u = 0; u < U; u++) w[s * U + u] = scenarios.weight[s * V + from[u]];
+  for (let s = 0; s < scenarios.count; s++)
+    for (let u = 0; u < U; u++) w[s * U + u] = scenarios.weight[s * V + from[u]];
   return w;
 }
 
-/** The scenario id of the worst scenario of group g: the set's id at the reduced index, −1 when the group has no entries. */
+/**
+ * The scenario id of the worst scenario of group g: the set's id at the reduced index, −1 when the group has no
+ * entries.
+ */
 export function worstScenarioId(plan: ModelPlan, scenarios: ScenarioSet, worstIndex: Int32Array, g: number): number {
   const empty = plan.groups.groupStart[g] === plan.groups.groupStart[g + 1];
   return empty || scenarios.count === 0 ? -1 : scenarios.id[worstIndex[g]];
 }
-

@@ -51,7 +51,10 @@ export function aggregateReference(pnl: PnlMatrix, groups: GroupBook, req: Reduc
     let at = 0;
     for (let s = 0; s < p.length; s++) {
       const loss = -p[s] + 0; // + 0 turns −0 into 0
-      if (loss > best) { best = loss; at = s; }
+      if (loss > best) {
+        best = loss;
+        at = s;
+      }
     }
     worstLoss[g] = p.length > 0 ? best : 0;
     worstScenario[g] = at;

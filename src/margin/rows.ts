@@ -12,17 +12,38 @@ export const sharedInt32 = (n: number): Int32Array => new Int32Array(new SharedA
 export const sharedUint8 = (n: number): Uint8Array => new Uint8Array(new SharedArrayBuffer(n));
 
 /** The Float64 columns of a MarginRows. */
-export type AmountColumn = 'im' | 'mm' | 'equity' | 'marginRatio' | 'available' | 'worstCase' | 'rollShock' | 'deltaShock'
-  | 'riskMatrixMargin' | 'scanRisk' | 'som' | 'var' | 'es' | 'liquidityAddon' | 'standardIm' | 'standardMm';
+export type AmountColumn =
+  | 'im'
+  | 'mm'
+  | 'equity'
+  | 'marginRatio'
+  | 'available'
+  | 'worstCase'
+  | 'rollShock'
+  | 'deltaShock'
+  | 'riskMatrixMargin'
+  | 'scanRisk'
+  | 'som'
+  | 'var'
+  | 'es'
+  | 'liquidityAddon'
+  | 'standardIm'
+  | 'standardMm';
 
 /**
  * A MarginRows of `count` rows: account/unit/currency 0, every amount NaN, status 0, worstScenario −1
  * (shared memory, see above). `filled`: columns the caller sets on every row ('worstScenario' and amount
  * columns), left at 0 rather than filled first (the fill is wasted work on the run's path).
  */
-export function allocMarginRows(model: ModelName, count: number, unitNames: string[], currencyNames: string[],
-  filled: ReadonlyArray<AmountColumn | 'worstScenario'> = []): MarginRows {
-  const nan = (c: AmountColumn): Float64Array => (filled.includes(c) ? sharedFloat64(count) : sharedFloat64(count).fill(NaN));
+export function allocMarginRows(
+  model: ModelName,
+  count: number,
+  unitNames: string[],
+  currencyNames: string[],
+  filled: ReadonlyArray<AmountColumn | 'worstScenario'> = [],
+): MarginRows {
+  const nan = (c: AmountColumn): Float64Array =>
+    filled.includes(c) ? sharedFloat64(count) : sharedFloat64(count).fill(NaN);
   return {
     model,
     count,

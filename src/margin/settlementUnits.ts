@@ -50,7 +50,10 @@ export function settlementUnits(book: PositionBook, balances: Balances, market: 
       const base = a * C;
       for (let j = 0; j < C; j++) {
         const c = codes[j];
-        if (c >= 0 && slot[c] === -2 && balances.amount[base + j] !== 0) { slot[c] = -1; n++; }
+        if (c >= 0 && slot[c] === -2 && balances.amount[base + j] !== 0) {
+          slot[c] = -1;
+          n++;
+        }
       }
     }
     return n;

@@ -51,7 +51,13 @@ export interface MarginShared {
  * A MarginShared over the given inputs; nothing is computed until asked for. `optionValues`: the
  * market's optionValuesUsd when the caller already computed it (runMargin does, before the book loads).
  */
-export function createMarginShared(book: PositionBook, balances: Balances, market: Market, params: Params, optionValues?: Float64Array): MarginShared {
+export function createMarginShared(
+  book: PositionBook,
+  balances: Balances,
+  market: Market,
+  params: Params,
+  optionValues?: Float64Array,
+): MarginShared {
   let values: Float64Array | undefined = optionValues;
   let units: SettlementUnits | undefined;
   let uEquity: Float64Array | undefined;
@@ -65,13 +71,24 @@ export function createMarginShared(book: PositionBook, balances: Balances, marke
   // functions of each; a pass over a million positions each cost more than the arithmetic)
   const totals = (u: SettlementUnits): void => {
     if (uEquity && std && unitLiq) return;
-    const t = unitTotals(u, book, balances, market, shared.optionValuesUsd(), shared.standardTable(), shared.liquidityTable());
+    const t = unitTotals(
+      u,
+      book,
+      balances,
+      market,
+      shared.optionValuesUsd(),
+      shared.standardTable(),
+      shared.liquidityTable(),
+    );
     uEquity = t.equity;
     std = [t.im, t.mm];
     unitLiq = t.addon;
   };
   const shared: MarginShared = {
-    book, balances, market, params,
+    book,
+    balances,
+    market,
+    params,
     optionValuesUsd: () => (values ??= optionValuesUsd(market)),
     settlementUnits: () => (units ??= settlementUnits(book, balances, market)),
     unitEquity: (u) => {
@@ -101,7 +118,13 @@ export function createMarginShared(book: PositionBook, balances: Balances, marke
  * (so a model called without one computes everything itself, as before).
  * @throws Error when `input.shared` was built over another book, balances, market or params object.
  */
-export function sharedFor(input: { book: PositionBook; balances: Balances; market: Market; params: Params; shared?: MarginShared }): MarginShared {
+export function sharedFor(input: {
+  book: PositionBook;
+  balances: Balances;
+  market: Market;
+  params: Params;
+  shared?: MarginShared;
+}): MarginShared {
   const s = input.shared;
   if (!s) return createMarginShared(input.book, input.balances, input.market, input.params);
   checkShared(s, input.book, input.balances, input.market, input.params);
@@ -112,21 +135,47 @@ export function sharedFor(input: { book: PositionBook; balances: Balances; marke
  * Checks that `shared` was built over exactly these input objects.
  * @throws Error naming the first input that differs.
  */
-export function checkShared(shared: MarginShared, book: PositionBook, balances: Balances, market: Market, params?: Params): void {
-  const differs = shared.book !== book ? 'book' : shared.balances !== balances ? 'balances' : shared.market !== market ? 'market'
-    : params !== undefined && shared.params !== params ? 'params' : null;
+export function checkShared(
+  shared: MarginShared,
+  book: PositionBook,
+  balances: Balances,
+  market: Market,
+  params?: Params,
+): void {
+  const differs =
+    shared.book !== book
+      ? 'book'
+      : shared.balances !== balances
+        ? 'balances'
+        : shared.market !== market
+          ? 'market'
+          : params !== undefined && shared.params !== params
+            ? 'params'
+            : null;
   if (differs) throw new Error(`margin: the shared per-run values were built for another ${differs}`);
 }
 
 /** Per settlement unit: its equity, standard IM and MM, and liquidity add-on (each in its currency). */
-export interface UnitTotals { equity: Float64Array; im: Float64Array; mm: Float64Array; addon: Float64Array }
+export interface UnitTotals {
+  equity: Float64Array;
+  im: Float64Array;
+  mm: Float64Array;
+  addon: Float64Array;
+}
 
 /**
  * unitEquity, standardByUnit and unitLiquidityAddon of `units` in one pass over their positions: each
  * sum takes the same terms in the same order as in its own function (so the same doubles; tested).
  */
-export function unitTotals(units: SettlementUnits, book: PositionBook, balances: Balances, market: Market, valuesUsd: Float64Array,
-  stdTable: StandardTable, liqTable: LiquidityTable): UnitTotals {
+export function unitTotals(
+  units: SettlementUnits,
+  book: PositionBook,
+  balances: Balances,
+  market: Market,
+  valuesUsd: Float64Array,
+  stdTable: StandardTable,
+  liqTable: LiquidityTable,
+): UnitTotals {
   const U = market.underlyings.length;
   const codes = balanceUnitCodes(balances, market);
   const n = units.count;

@@ -28,7 +28,9 @@ export function spanGroups(input: MarginInput): ModelPlan {
   const C = balances.currencies.length;
   const codes = balanceUnitCodes(balances, market);
   const coinCol = new Int32Array(U).fill(-1);
-  codes.forEach((c, j) => { if (c >= 0 && c < U) coinCol[c] = j; });
+  codes.forEach((c, j) => {
+    if (c >= 0 && c < U) coinCol[c] = j;
+  });
   const und = market.instruments.underlying;
   const A = book.accountCount;
   const hasBal = balances.amount.length >= A * C;
@@ -92,7 +94,16 @@ export function spanGroups(input: MarginInput): ModelPlan {
   const unit = units.slice(0, G);
   return {
     model: 'span',
-    groups: { groupCount: G, groupStart, row, qty, bucket, buckets: U, weight: bucketWeights(scenarios, market), pnlOffset: 1 },
+    groups: {
+      groupCount: G,
+      groupStart,
+      row,
+      qty,
+      bucket,
+      buckets: U,
+      weight: bucketWeights(scenarios, market),
+      pnlOffset: 1,
+    },
     request: { topK: 0 },
     account,
     unit,
@@ -160,8 +171,18 @@ export function spanAssemble(input: MarginInput, plan: SpanPlan, reduced: Reduce
   const shared = sharedFor(input);
   const G = plan.groups.groupCount;
   // every row sets these (fillAccountStatus the equity, margin ratio and available)
-  const rows = allocMarginRows('span', G, plan.unitNames, plan.currencyNames, ['worstScenario', 'worstCase', 'scanRisk', 'som', 'liquidityAddon', 'mm', 'im',
-    'equity', 'marginRatio', 'available']);
+  const rows = allocMarginRows('span', G, plan.unitNames, plan.currencyNames, [
+    'worstScenario',
+    'worstCase',
+    'scanRisk',
+    'som',
+    'liquidityAddon',
+    'mm',
+    'im',
+    'equity',
+    'marginRatio',
+    'available',
+  ]);
   const { som, addon } = spanPrepare(input, plan);
   const imFactor = params.span.imFactor;
   for (let g = 0; g < G; g++) {
@@ -181,4 +202,3 @@ export function spanAssemble(input: MarginInput, plan: SpanPlan, reduced: Reduce
   fillAccountStatus(rows, shared.accountEquityUsd());
   return rows;
 }
-

@@ -3,9 +3,7 @@
  * scenarios. Units are (account, settlement currency) as in deribit-pm, amounts in the unit's
  * currency (coin for inverse instruments, USDC for linear ones).
  */
-import {
-  KIND_OPTION, OPTION_CALL, SETTLE_INVERSE, type Market,
-} from '../model/market.js';
+import { KIND_OPTION, OPTION_CALL, SETTLE_INVERSE, type Market } from '../model/market.js';
 import type { Balances, PositionBook } from '../model/book.js';
 import { forUnderlying, type Params } from '../params/params.js';
 import { allocMarginRows } from './rows.js';
@@ -26,7 +24,13 @@ import type { MarginRows } from './types.js';
  *   × F for linear ones (not linear in q: the im_per_coin term grows with size).
  * S is the underlying's index price, F the instrument's forward, rates by underlying name.
  */
-export function standardPosition(market: Market, params: Params, instrument: number, qty: number, out: Float64Array): void {
+export function standardPosition(
+  market: Market,
+  params: Params,
+  instrument: number,
+  qty: number,
+  out: Float64Array,
+): void {
   const ins = market.instruments;
   const a = Math.abs(qty);
   const u = ins.underlying[instrument];
@@ -34,7 +38,11 @@ export function standardPosition(market: Market, params: Params, instrument: num
   const inverse = ins.settlement[instrument] === SETTLE_INVERSE;
   const f = ins.forward[instrument];
   if (ins.kind[instrument] === KIND_OPTION) {
-    if (qty >= 0) { out[0] = 0; out[1] = 0; return; }
+    if (qty >= 0) {
+      out[0] = 0;
+      out[1] = 0;
+      return;
+    }
     const s = market.indexPrice[u];
     const k = ins.strike[instrument];
     const mark = inverse ? ins.markPrice[instrument] : ins.markPrice[instrument] / s;
@@ -77,7 +85,12 @@ export interface StandardTable {
 export function standardTable(market: Market, params: Params): StandardTable {
   const ins = market.instruments;
   const n = ins.count;
-  const t: StandardTable = { imLin: new Float64Array(n), mmLin: new Float64Array(n), quad: new Float64Array(n), isOption: new Uint8Array(n) };
+  const t: StandardTable = {
+    imLin: new Float64Array(n),
+    mmLin: new Float64Array(n),
+    quad: new Float64Array(n),
+    isOption: new Uint8Array(n),
+  };
   const tmp = new Float64Array(2);
   for (let i = 0; i < n; i++) {
     if (ins.kind[i] === KIND_OPTION) {
@@ -98,7 +111,11 @@ export function standardTable(market: Market, params: Params): StandardTable {
 
 /** Standard IM (out[0]) and MM (out[1]) of one position from a StandardTable. */
 export function standardFromTable(t: StandardTable, instrument: number, qty: number, out: Float64Array): void {
-  if (t.isOption[instrument] && qty >= 0) { out[0] = 0; out[1] = 0; return; }
+  if (t.isOption[instrument] && qty >= 0) {
+    out[0] = 0;
+    out[1] = 0;
+    return;
+  }
   const a = Math.abs(qty);
   const quad = t.quad[instrument] * a;
   out[0] = (t.imLin[instrument] + quad) * a;
@@ -110,8 +127,13 @@ export function standardFromTable(t: StandardTable, instrument: number, qty: num
  * unit's currency. Returns [im, mm], one element per unit of `units`; 0 for a unit without positions.
  * `table` is standardTable(market, params), built here when not given.
  */
-export function standardByUnit(book: PositionBook, market: Market, params: Params, units: SettlementUnits,
-  table: StandardTable = standardTable(market, params)): [Float64Array, Float64Array] {
+export function standardByUnit(
+  book: PositionBook,
+  market: Market,
+  params: Params,
+  units: SettlementUnits,
+  table: StandardTable = standardTable(market, params),
+): [Float64Array, Float64Array] {
   const im = new Float64Array(units.count);
   const mm = new Float64Array(units.count);
   const tmp = new Float64Array(2);
@@ -139,13 +161,27 @@ export function standardByUnit(book: PositionBook, market: Market, params: Param
  * `shared`: the run's MarginShared over the same inputs (see shared.ts); computed here when absent.
  * @throws Error when `shared` was built over other inputs.
  */
-export function standardRows(book: PositionBook, balances: Balances, market: Market, params: Params, shared?: MarginShared): MarginRows {
+export function standardRows(
+  book: PositionBook,
+  balances: Balances,
+  market: Market,
+  params: Params,
+  shared?: MarginShared,
+): MarginRows {
   if (shared) checkShared(shared, book, balances, market, params);
   const s = shared ?? createMarginShared(book, balances, market, params);
   const units = s.settlementUnits();
   // every row sets these (fillStatus the margin ratio and available)
-  const rows = allocMarginRows('standard', units.count, units.names, units.names, ['im', 'mm', 'standardIm', 'standardMm', 'equity', 'liquidityAddon',
-    'marginRatio', 'available']);
+  const rows = allocMarginRows('standard', units.count, units.names, units.names, [
+    'im',
+    'mm',
+    'standardIm',
+    'standardMm',
+    'equity',
+    'liquidityAddon',
+    'marginRatio',
+    'available',
+  ]);
   const [im, mm] = s.standardByUnit(units);
   const equity = s.unitEquity(units);
   const addon = s.unitLiquidityAddon(units);

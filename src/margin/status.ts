@@ -39,7 +39,11 @@ export function fillAccountStatus(rows: MarginRows, equityUsd: Float64Array): vo
     let end = r;
     let im = 0;
     let mm = 0;
-    while (end < rows.count && rows.account[end] === a) { im += rows.im[end]; mm += rows.mm[end]; end++; }
+    while (end < rows.count && rows.account[end] === a) {
+      im += rows.im[end];
+      mm += rows.mm[end];
+      end++;
+    }
     const eq = equityUsd[a];
     const ratio = marginRatio(mm, eq);
     const status = marginStatus(eq, im, mm);

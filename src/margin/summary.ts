@@ -39,7 +39,10 @@ export interface AccountSummary {
   savingUsd: Float64Array;
 }
 
-/** USD value of one unit of each of `names`: the index price of an underlying coin, 1 for a cash currency, NaN otherwise. */
+/**
+ * USD value of one unit of each of `names`: the index price of an underlying coin, 1 for a cash currency, NaN
+ * otherwise.
+ */
 export function usdRates(names: string[], market: Market): Float64Array {
   return Float64Array.from(names, (n) => {
     const u = market.underlyingId.get(n);
@@ -52,7 +55,10 @@ export function usdRates(names: string[], market: Market): Float64Array {
  * Per standard-rows block: its IM and MM per account in USD, computed once and shared (read-only) by
  * every model's summary of the run; a block must not change after its first summary.
  */
-const standardUsdCache = new WeakMap<MarginRows, { market: Market; accounts: number; im: Float64Array; mm: Float64Array }>();
+const standardUsdCache = new WeakMap<
+  MarginRows,
+  { market: Market; accounts: number; im: Float64Array; mm: Float64Array }
+>();
 
 function standardUsd(standard: MarginRows, market: Market, A: number): [Float64Array, Float64Array] {
   const hit = standardUsdCache.get(standard);
@@ -74,10 +80,18 @@ function standardUsd(standard: MarginRows, market: Market, A: number): [Float64A
  * market (see shared.ts); the account equity is computed here when absent.
  * @throws Error when `shared` was built over other inputs.
  */
-export function accountSummary(rows: MarginRows, standard: MarginRows, book: PositionBook, balances: Balances, market: Market,
-  shared?: MarginShared): AccountSummary {
+export function accountSummary(
+  rows: MarginRows,
+  standard: MarginRows,
+  book: PositionBook,
+  balances: Balances,
+  market: Market,
+  shared?: MarginShared,
+): AccountSummary {
   if (shared) checkShared(shared, book, balances, market);
-  const accountEquity = shared ? shared.accountEquityUsd() : accountEquityUsd(book, balances, market, optionValuesUsd(market));
+  const accountEquity = shared
+    ? shared.accountEquityUsd()
+    : accountEquityUsd(book, balances, market, optionValuesUsd(market));
   return summarizeRows(rows, standard, accountEquity, market);
 }
 
@@ -87,7 +101,12 @@ export function accountSummary(rows: MarginRows, standard: MarginRows, book: Pos
  * (usdRates). Every USD sum starts at 0 and adds the rows in their order, `amount × rate` each: the
  * report's account_summary view (schema.ts) derives the same numbers from the stored rows this way.
  */
-export function summarizeRows(rows: MarginRows, standard: MarginRows, accountEquity: Float64Array, market: Market): AccountSummary {
+export function summarizeRows(
+  rows: MarginRows,
+  standard: MarginRows,
+  accountEquity: Float64Array,
+  market: Market,
+): AccountSummary {
   const A = accountEquity.length;
   const perUnit = rows.model === 'deribit-pm' || rows.model === 'standard';
   const rate = usdRates(rows.currencyNames, market);
@@ -119,5 +138,17 @@ export function summarizeRows(rows: MarginRows, standard: MarginRows, accountEqu
     status[a] = perUnit && worst[a] >= 0 ? worst[a] : marginStatus(equityUsd[a], imUsd[a], mmUsd[a]);
     savingUsd[a] = standardImUsd[a] - imUsd[a];
   }
-  return { model: rows.model, count: A, account, equityUsd, imUsd, mmUsd, marginRatio: ratio, status, standardImUsd, standardMmUsd, savingUsd };
+  return {
+    model: rows.model,
+    count: A,
+    account,
+    equityUsd,
+    imUsd,
+    mmUsd,
+    marginRatio: ratio,
+    status,
+    standardImUsd,
+    standardMmUsd,
+    savingUsd,
+  };
 }

@@ -74,7 +74,16 @@ export function varGroups(input: MarginInput, model?: VarModelName): ModelPlan {
   for (let a = 0; a < A; a++) account[a] = a;
   return {
     model: model ?? (scenarios.family === 'historical' ? 'var-hs' : 'var-mc'),
-    groups: { groupCount: A, groupStart, row, qty, bucket, buckets: 1, weight: new Float64Array(scenarios.count).fill(1), pnlOffset: 1 },
+    groups: {
+      groupCount: A,
+      groupStart,
+      row,
+      qty,
+      bucket,
+      buckets: 1,
+      weight: new Float64Array(scenarios.count).fill(1),
+      pnlOffset: 1,
+    },
     request: { topK: varTailCount(scenarios.count, params.var.alpha) },
     account,
     unit: new Int32Array(A),

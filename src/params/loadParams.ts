@@ -38,28 +38,61 @@ export function paramsFromJson(json: unknown, file = 'parameters'): Params {
   const bad: Violation[] = [];
   // a parameter file has no rows or columns: the parameter path goes with the file name, so a message
   // reads `p.json parameter var.alpha: 1 is out of range …` (not `column var.alpha`)
-  const v = (path: string, value: unknown, rule: string) => bad.push({ file: `${file} parameter ${path}`, row: null, column: null, value: value === undefined ? null : showValue(value), rule });
+  const v = (path: string, value: unknown, rule: string) =>
+    bad.push({
+      file: `${file} parameter ${path}`,
+      row: null,
+      column: null,
+      value: value === undefined ? null : showValue(value),
+      rule,
+    });
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new InputError({ file, row: null, column: null, value: null, rule: 'must be a JSON object of parameters' });
   }
   const root = json as Record<string, unknown>;
-  if (!('version' in root)) v('version', undefined, `is required (this engine reads parameter version ${PARAMS_VERSION})`);
-  else if (root.version !== PARAMS_VERSION) v('version', root.version, `is not supported: this engine reads parameter version ${PARAMS_VERSION}`);
+  if (!('version' in root))
+    v('version', undefined, `is required (this engine reads parameter version ${PARAMS_VERSION})`);
+  else if (root.version !== PARAMS_VERSION)
+    v('version', root.version, `is not supported: this engine reads parameter version ${PARAMS_VERSION}`);
   const specs = new Map(PARAM_SPECS.map((s) => [s.path, s]));
   const seen = new Map<string, string>();
   for (const [rawGroup, groupVal] of Object.entries(root)) {
     if (rawGroup === 'version') continue;
     const group = camel(rawGroup);
-    if (!(group in out) || typeof out[group] !== 'object') { v(rawGroup, undefined, `is not a parameter group (known: ${Object.keys(out).filter((k) => k !== 'version').join(', ')})`); continue; }
-    if (typeof groupVal !== 'object' || groupVal === null || Array.isArray(groupVal)) { v(rawGroup, groupVal as unknown, 'must be an object'); continue; }
+    if (!(group in out) || typeof out[group] !== 'object') {
+      v(
+        rawGroup,
+        undefined,
+        `is not a parameter group (known: ${Object.keys(out)
+          .filter((k) => k !== 'version')
+          .join(', ')})`,
+      );
+      continue;
+    }
+    if (typeof groupVal !== 'object' || groupVal === null || Array.isArray(groupVal)) {
+      v(rawGroup, groupVal as unknown, 'must be an object');
+      continue;
+    }
     for (const [rawKey, value] of Object.entries(groupVal as Record<string, unknown>)) {
       const key = camel(rawKey);
       const path = `${group}.${key}`;
       const where = `${rawGroup}.${rawKey}`;
       const spec = specs.get(path);
-      if (!spec) { v(where, undefined, `is not a parameter (known in ${rawGroup}: ${PARAM_SPECS.filter((s) => s.path.startsWith(group + '.')).map((s) => s.path.slice(group.length + 1)).join(', ')})`); continue; }
+      if (!spec) {
+        v(
+          where,
+          undefined,
+          `is not a parameter (known in ${rawGroup}: ${PARAM_SPECS.filter((s) => s.path.startsWith(group + '.'))
+            .map((s) => s.path.slice(group.length + 1))
+            .join(', ')})`,
+        );
+        continue;
+      }
       const before = seen.get(path);
-      if (before !== undefined) { v(where, undefined, `is given twice (also as ${before})`); continue; }
+      if (before !== undefined) {
+        v(where, undefined, `is given twice (also as ${before})`);
+        continue;
+      }
       seen.set(path, where);
       const merged = checkValue(spec, where, value, out[group]![key], v);
       if (merged !== undefined) out[group]![key] = merged;
@@ -67,9 +100,11 @@ export function paramsFromJson(json: unknown, file = 'parameters'): Params {
   }
   if (bad.length === 0) {
     const p = out as unknown as Params;
-    if (p.span.psrWindowDays <= p.span.psrHorizonDays) v('span.psrWindowDays', p.span.psrWindowDays, `must exceed span.psrHorizonDays (${p.span.psrHorizonDays})`);
+    if (p.span.psrWindowDays <= p.span.psrHorizonDays)
+      v('span.psrWindowDays', p.span.psrWindowDays, `must exceed span.psrHorizonDays (${p.span.psrHorizonDays})`);
   }
-  if (bad.length > 0) throw new InputError(bad, `${file}: ${bad.length} invalid parameter${bad.length === 1 ? '' : 's'}`);
+  if (bad.length > 0)
+    throw new InputError(bad, `${file}: ${bad.length} invalid parameter${bad.length === 1 ? '' : 's'}`);
   return out as unknown as Params;
 }
 
@@ -90,12 +125,27 @@ function inRange(s: ParamSpec, x: number): boolean {
 }
 
 /** Checks one value against its spec; returns the value to store (maps merged), or undefined when bad. */
-function checkValue(s: ParamSpec, where: string, value: unknown, current: unknown, v: (c: string, val: unknown, rule: string) => void): unknown {
+function checkValue(
+  s: ParamSpec,
+  where: string,
+  value: unknown,
+  current: unknown,
+  v: (c: string, val: unknown, rule: string) => void,
+): unknown {
   const rule = rangeRule(s);
   const number = (w: string, x: unknown, integer: boolean): boolean => {
-    if (typeof x !== 'number' || !Number.isFinite(x)) { v(w, x, `must be a finite number${integer ? ' (an integer)' : ''}`); return false; }
-    if (integer && !Number.isSafeInteger(x)) { v(w, x, 'must be an integer'); return false; }
-    if (!inRange(s, x)) { v(w, x, `is out of range: must be ${rule}`); return false; }
+    if (typeof x !== 'number' || !Number.isFinite(x)) {
+      v(w, x, `must be a finite number${integer ? ' (an integer)' : ''}`);
+      return false;
+    }
+    if (integer && !Number.isSafeInteger(x)) {
+      v(w, x, 'must be an integer');
+      return false;
+    }
+    if (!inRange(s, x)) {
+      v(w, x, `is out of range: must be ${rule}`);
+      return false;
+    }
     return true;
   };
   switch (s.kind) {
@@ -104,21 +154,39 @@ function checkValue(s: ParamSpec, where: string, value: unknown, current: unknow
     case 'integer':
       return number(where, value, true) ? value : undefined;
     case 'boolean':
-      if (typeof value !== 'boolean') { v(where, value, 'must be true or false'); return undefined; }
+      if (typeof value !== 'boolean') {
+        v(where, value, 'must be true or false');
+        return undefined;
+      }
       return value;
     case 'numberList': {
-      if (!Array.isArray(value)) { v(where, value, 'must be a list of numbers'); return undefined; }
+      if (!Array.isArray(value)) {
+        v(where, value, 'must be a list of numbers');
+        return undefined;
+      }
       let ok = true;
-      value.forEach((x, i) => { if (!number(`${where}[${i}]`, x, false)) ok = false; });
+      value.forEach((x, i) => {
+        if (!number(`${where}[${i}]`, x, false)) ok = false;
+      });
       return ok ? [...(value as number[])] : undefined;
     }
     case 'perUnderlying': {
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) { v(where, value, 'must be an object of underlying → number (with "other" for any underlying not listed)'); return undefined; }
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        v(where, value, 'must be an object of underlying → number (with "other" for any underlying not listed)');
+        return undefined;
+      }
       const merged = { ...(current as Record<string, number>) };
       let ok = true;
       for (const [u, x] of Object.entries(value as Record<string, unknown>)) {
-        if (!UNDERLYING_KEY.test(u)) { v(`${where}.${u}`, undefined, 'is not an underlying name (upper-case letters and digits) or "other"'); ok = false; continue; }
-        if (!number(`${where}.${u}`, x, false)) { ok = false; continue; }
+        if (!UNDERLYING_KEY.test(u)) {
+          v(`${where}.${u}`, undefined, 'is not an underlying name (upper-case letters and digits) or "other"');
+          ok = false;
+          continue;
+        }
+        if (!number(`${where}.${u}`, x, false)) {
+          ok = false;
+          continue;
+        }
         merged[u] = x as number;
       }
       return ok ? merged : undefined;
@@ -131,7 +199,11 @@ export function canonicalJson(x: unknown): string {
   if (Array.isArray(x)) return `[${x.map(canonicalJson).join(',')}]`;
   if (x !== null && typeof x === 'object') {
     const o = x as Record<string, unknown>;
-    return `{${Object.keys(o).sort().filter((k) => o[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
+    return `{${Object.keys(o)
+      .sort()
+      .filter((k) => o[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
+      .join(',')}}`;
   }
   return JSON.stringify(x);
 }

@@ -24,7 +24,9 @@ export function parameterTable(): string {
   for (const s of PARAM_SPECS) {
     const [g, k] = s.path.split('.');
     const value = k === undefined ? (d as Record<string, unknown>)[g!] : d[g!]![k];
-    lines.push(`| \`${s.path}\` | \`${JSON.stringify(value)}\` | ${rangeText(s)}${s.kind === 'perUnderlying' ? ' (each value; keys: underlyings and `other`)' : s.kind === 'numberList' ? ' (each value)' : ''} | ${esc(s.unit)} | ${esc(s.source)} | ${esc(s.doc)} |`);
+    lines.push(
+      `| \`${s.path}\` | \`${JSON.stringify(value)}\` | ${rangeText(s)}${s.kind === 'perUnderlying' ? ' (each value; keys: underlyings and `other`)' : s.kind === 'numberList' ? ' (each value)' : ''} | ${esc(s.unit)} | ${esc(s.source)} | ${esc(s.doc)} |`,
+    );
   }
   return lines.join('\n') + '\n';
 }

@@ -7,7 +7,8 @@ export function packageRoot(from: string = import.meta.url): string {
   let dir = dirname(fileURLToPath(from));
   for (;;) {
     const pkg = join(dir, 'package.json');
-    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'margin-engine') return dir;
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'margin-engine')
+      return dir;
     const up = dirname(dir);
     if (up === dir) throw new Error('cannot find the margin-engine package root above ' + fileURLToPath(from));
     dir = up;

@@ -10,7 +10,12 @@ export class PhaseTimer {
    * Runs `fn` as phase `name` (times add up when a phase runs several times, e.g. once per model);
    * `label` is what the progress line shows, `total` the units `fn` reports through `update`.
    */
-  async time<T>(name: string, fn: (update: (done: number) => void) => Promise<T> | T, total = 0, label = name): Promise<T> {
+  async time<T>(
+    name: string,
+    fn: (update: (done: number) => void) => Promise<T> | T,
+    total = 0,
+    label = name,
+  ): Promise<T> {
     this.progress?.start(label, total);
     const t0 = performance.now();
     try {

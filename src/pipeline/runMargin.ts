@@ -51,7 +51,9 @@ export interface RunOptions {
   models: ModelName[];
   historyDir?: string;
   paramsFile?: string;
-  /** scenario files (.csv or .arrow, as written by `margin-engine scenarios`) used instead of building their families */
+  /**
+   * scenario files (.csv or .arrow, as written by `margin-engine scenarios`) used instead of building their families
+   */
   scenarioFiles?: string[];
   backend: BackendChoice;
   onInvalid: 'fail' | 'skip';
@@ -101,11 +103,24 @@ export function parseModels(text: string): ModelName[] {
   for (const raw of text.split(',')) {
     const m = raw.trim();
     if (!(ALL_MODELS as readonly string[]).includes(m)) {
-      throw new InputError({ file: '--models', row: null, column: null, value: JSON.stringify(m), rule: `is not a model (one of ${ALL_MODELS.join(', ')}, or all)` });
+      throw new InputError({
+        file: '--models',
+        row: null,
+        column: null,
+        value: JSON.stringify(m),
+        rule: `is not a model (one of ${ALL_MODELS.join(', ')}, or all)`,
+      });
     }
     if (!out.includes(m as ModelName)) out.push(m as ModelName);
   }
-  if (out.length === 0) throw new InputError({ file: '--models', row: null, column: null, value: JSON.stringify(text), rule: 'names no model' });
+  if (out.length === 0)
+    throw new InputError({
+      file: '--models',
+      row: null,
+      column: null,
+      value: JSON.stringify(text),
+      rule: 'names no model',
+    });
   return out;
 }
 
@@ -120,7 +135,13 @@ export async function runMargin(opts: RunOptions): Promise<RunOutcome> {
   const scenarioModels = opts.models.filter((m): m is ScenarioModelName => m !== 'standard');
   const needsHistory = scenarioModels.some((m) => m === 'var-hs' || m === 'var-mc');
   if (needsHistory && !opts.historyDir && (opts.scenarioFiles ?? []).length === 0) {
-    throw new InputError({ file: '--history', row: null, column: null, value: null, rule: 'is required by var-hs and var-mc (a directory of daily closes <U>-USD_1d.csv)' });
+    throw new InputError({
+      file: '--history',
+      row: null,
+      column: null,
+      value: null,
+      rule: 'is required by var-hs and var-mc (a directory of daily closes <U>-USD_1d.csv)',
+    });
   }
 
   if (opts.db) checkWritable(opts.db);
@@ -135,8 +156,14 @@ export async function runMargin(opts: RunOptions): Promise<RunOutcome> {
   }
 }
 
-async function runStarted(opts: RunOptions, timer: PhaseTimer, scenarioModels: ScenarioModelName[], needsHistory: boolean,
-  state: { starting: Promise<Backend> | null }, startedAtMs: number): Promise<RunOutcome> {
+async function runStarted(
+  opts: RunOptions,
+  timer: PhaseTimer,
+  scenarioModels: ScenarioModelName[],
+  needsHistory: boolean,
+  state: { starting: Promise<Backend> | null },
+  startedAtMs: number,
+): Promise<RunOutcome> {
   // the report's thread opens the file and the run's transaction now, and appends each table as soon
   // as the run has it (scenarios, instruments and accounts during the computation, each model's rows
   // as the model finishes): DuckDB's work overlaps the computation; only the last appends and the
@@ -144,22 +171,39 @@ async function runStarted(opts: RunOptions, timer: PhaseTimer, scenarioModels: S
   let reportProgress: ((rows: number) => void) | null = null;
   const report = opts.db ? new ReportSession(opts.db, ENGINE_VERSION, (rows) => reportProgress?.(rows)) : null;
   try {
-    return await computeAndReport(opts, timer, scenarioModels, needsHistory, state, startedAtMs, report, (f) => { reportProgress = f; });
+    return await computeAndReport(opts, timer, scenarioModels, needsHistory, state, startedAtMs, report, (f) => {
+      reportProgress = f;
+    });
   } catch (e) {
     await report?.abort();
     throw e;
   }
 }
 
-async function computeAndReport(opts: RunOptions, timer: PhaseTimer, scenarioModels: ScenarioModelName[], needsHistory: boolean,
-  state: { starting: Promise<Backend> | null }, startedAtMs: number, report: ReportSession | null,
-  onReportProgress: (f: (rows: number) => void) => void): Promise<RunOutcome> {
+async function computeAndReport(
+  opts: RunOptions,
+  timer: PhaseTimer,
+  scenarioModels: ScenarioModelName[],
+  needsHistory: boolean,
+  state: { starting: Promise<Backend> | null },
+  startedAtMs: number,
+  report: ReportSession | null,
+  onReportProgress: (f: (rows: number) => void) => void,
+): Promise<RunOutcome> {
   // ---- load the market, parameters and history (small), then build the scenario sets
-  const { market, warnings, rejected: rejectedMarket, rejectedInstruments, params, history } = await timer.time('load', async () => {
+  const {
+    market,
+    warnings,
+    rejected: rejectedMarket,
+    rejectedInstruments,
+    params,
+    history,
+  } = await timer.time('load', async () => {
     const lm = await loadMarket(opts.marketDir, { onInvalid: opts.onInvalid });
     const p = loadParams(opts.paramsFile);
     let h: History | undefined;
-    if (opts.historyDir && (needsHistory || scenarioModels.includes('span'))) h = await loadHistory(opts.historyDir, lm.market.underlyings);
+    if (opts.historyDir && (needsHistory || scenarioModels.includes('span')))
+      h = await loadHistory(opts.historyDir, lm.market.underlyings);
     return { ...lm, params: p, history: h };
   });
   const hash = paramsHash(params);
@@ -171,8 +215,15 @@ async function computeAndReport(opts: RunOptions, timer: PhaseTimer, scenarioMod
       const set = readScenarioFile(file, market);
       const used = scenarioModels.some((m) => FAMILY_OF[m] === set.family);
       if (!used || sets.has(set.family)) {
-        throw new InputError({ file, row: null, column: 'family', value: JSON.stringify(set.family),
-          rule: used ? 'is given by two scenario files' : `is not the family of any model of this run (${scenarioModels.map((m) => `${m}: ${FAMILY_OF[m]}`).join(', ')})` });
+        throw new InputError({
+          file,
+          row: null,
+          column: 'family',
+          value: JSON.stringify(set.family),
+          rule: used
+            ? 'is given by two scenario files'
+            : `is not the family of any model of this run (${scenarioModels.map((m) => `${m}: ${FAMILY_OF[m]}`).join(', ')})`,
+        });
       }
       sets.set(set.family, set);
     }
@@ -189,8 +240,14 @@ async function computeAndReport(opts: RunOptions, timer: PhaseTimer, scenarioMod
   if (scenarioModels.length > 0) {
     let evaluations = 0;
     let scenarios = 0;
-    for (const set of sets.values()) { evaluations += market.instruments.count * set.count; scenarios += set.count; }
-    state.starting = createBackend(opts.backend, { workers: opts.workers ?? defaultWorkers(scenarios, opts.db !== undefined), expectedWork: { evaluations, scenarios } });
+    for (const set of sets.values()) {
+      evaluations += market.instruments.count * set.count;
+      scenarios += set.count;
+    }
+    state.starting = createBackend(opts.backend, {
+      workers: opts.workers ?? defaultWorkers(scenarios, opts.db !== undefined),
+      expectedWork: { evaluations, scenarios },
+    });
     state.starting.catch(() => undefined); // a start-up failure is reported where it is awaited
   }
   // a backend that computes off this thread (the cpu pool) revalues every family as soon as it is up,
@@ -209,9 +266,12 @@ async function computeAndReport(opts: RunOptions, timer: PhaseTimer, scenarioMod
   // the instruments (with their model values) go to the report thread while the book still loads
   const optionValues = optionValuesUsd(market);
   report?.instruments(market, modelValues(market, optionValues));
-  const { book, balances, stats } = await timer.time('load', () => loadBook(market, opts.positions, opts.balances, {
-    onInvalid: opts.onInvalid, rejectedInstruments,
-  }));
+  const { book, balances, stats } = await timer.time('load', () =>
+    loadBook(market, opts.positions, opts.balances, {
+      onInvalid: opts.onInvalid,
+      rejectedInstruments,
+    }),
+  );
   const rejected = [...rejectedMarket, ...stats.rejected];
   report?.throwIfFailed(); // e.g. --db is not a DuckDB report: refused before the computation
 
@@ -250,7 +310,14 @@ async function computeAndReport(opts: RunOptions, timer: PhaseTimer, scenarioMod
     // run (more than REPORT_CORE_MAX_SCENARIOS scenarios: eod) hands every model over up front instead,
     // so that its pool always has work queued.
     const pnl = (pipelined ? await early : null) ?? new Map<Family, Promise<PnlMatrix>>();
-    const inputs = scenarioModels.map((m): MarginInput => ({ book, balances, market, scenarios: sets.get(FAMILY_OF[m])!, params, shared }));
+    const inputs = scenarioModels.map((m): MarginInput => ({
+      book,
+      balances,
+      market,
+      scenarios: sets.get(FAMILY_OF[m])!,
+      params,
+      shared,
+    }));
     const plans: ModelPlan[] = [];
     const reductions: Array<Promise<Reduced>> = [];
     const progress: Array<((done: number) => void) | null> = scenarioModels.map(() => null);
@@ -271,9 +338,18 @@ async function computeAndReport(opts: RunOptions, timer: PhaseTimer, scenarioMod
       const plan = await timer.time('margin', () => MARGIN_MODELS[m].groups(inputs[k]!));
       plans[k] = plan;
       if (pipelined) {
-        const reduction = pnl.get(FAMILY_OF[m])!.then((p) => b!.aggregate(p, plan.groups, { ...plan.request, onProgress: (d) => progress[k]?.(d) }));
+        const reduction = pnl
+          .get(FAMILY_OF[m])!
+          .then((p) => b!.aggregate(p, plan.groups, { ...plan.request, onProgress: (d) => progress[k]?.(d) }));
         // settled either way (this handler also keeps a rejection from being unhandled: it is awaited below)
-        reduction.then(() => { settled[k] = true; }, () => { settled[k] = true; });
+        reduction.then(
+          () => {
+            settled[k] = true;
+          },
+          () => {
+            settled[k] = true;
+          },
+        );
         reductions[k] = reduction;
         // lets the aggregation reach the pool before this thread computes on (without this turn of the
         // event loop, and the pool's own, the task waited in Piscina's queue while this thread prepared
@@ -288,7 +364,12 @@ async function computeAndReport(opts: RunOptions, timer: PhaseTimer, scenarioMod
       for (let k = 0; k < (scenarios > REPORT_CORE_MAX_SCENARIOS ? scenarioModels.length : 1); k++) await ensurePlan(k);
       // the rest of the first family's revaluation, if any (it started during the load)
       const first = FAMILY_OF[scenarioModels[0]!];
-      await timer.time('revaluation', () => pnl.get(first)!, market.instruments.count * sets.get(first)!.count, `revaluation (${first})`);
+      await timer.time(
+        'revaluation',
+        () => pnl.get(first)!,
+        market.instruments.count * sets.get(first)!.count,
+        `revaluation (${first})`,
+      );
       await b!.handedOver?.(); // the first aggregation, queued as the revaluation came back
     }
     const revalued = new Map<Family, PnlMatrix>();
@@ -296,7 +377,15 @@ async function computeAndReport(opts: RunOptions, timer: PhaseTimer, scenarioMod
       const plan = await ensurePlan(k);
       const f = FAMILY_OF[m];
       if (!pipelined && !revalued.has(f)) {
-        revalued.set(f, await timer.time('revaluation', () => b!.revalue(market, sets.get(f)!, params), market.instruments.count * sets.get(f)!.count, `revaluation (${f})`));
+        revalued.set(
+          f,
+          await timer.time(
+            'revaluation',
+            () => b!.revalue(market, sets.get(f)!, params),
+            market.instruments.count * sets.get(f)!.count,
+            `revaluation (${f})`,
+          ),
+        );
       }
       // while the backend aggregates: what assembly needs besides the losses
       if (MARGIN_MODELS[m].prepare) await timer.time('margin', () => MARGIN_MODELS[m].prepare!(inputs[k]!, plan));
@@ -305,15 +394,26 @@ async function computeAndReport(opts: RunOptions, timer: PhaseTimer, scenarioMod
         await yieldToEventLoop(); // the pool's answer, if it came while this thread prepared
         if (!settled[k]) await ensurePlan(k + 1);
       }
-      const reduced = await timer.time('aggregation', (update) => {
-        if (pipelined) { progress[k] = update; return reductions[k]!; }
-        return b!.aggregate(revalued.get(f)!, plan.groups, { ...plan.request, onProgress: update });
-      }, plan.groups.groupCount, `aggregation (${m}, groups)`);
+      const reduced = await timer.time(
+        'aggregation',
+        (update) => {
+          if (pipelined) {
+            progress[k] = update;
+            return reductions[k]!;
+          }
+          return b!.aggregate(revalued.get(f)!, plan.groups, { ...plan.request, onProgress: update });
+        },
+        plan.groups.groupCount,
+        `aggregation (${m}, groups)`,
+      );
       const rows = await timer.time('margin', () => MARGIN_MODELS[m].assemble(inputs[k]!, plans[k]!, reduced));
       // what only this model needed can go: its groups, its reduction, and its family's P&L when no later model uses it
       delete plans[k];
       delete reductions[k];
-      if (!scenarioModels.slice(k + 1).some((x) => FAMILY_OF[x] === f)) { pnl.delete(f); revalued.delete(f); }
+      if (!scenarioModels.slice(k + 1).some((x) => FAMILY_OF[x] === f)) {
+        pnl.delete(f);
+        revalued.delete(f);
+      }
       margin.push(rows);
       report?.margin(rows);
       // the next model's groups go to the pool before this thread computes on
@@ -322,7 +422,7 @@ async function computeAndReport(opts: RunOptions, timer: PhaseTimer, scenarioMod
       // the report only checks them at the end (RowChecks), so they come after the last model's rows
       if (k === 0 && !derivesStandard) std = await computeStandard();
     }
-    standard = std ?? await computeStandard();
+    standard = std ?? (await computeStandard());
   } finally {
     await backend?.close();
   }
@@ -334,8 +434,22 @@ async function computeAndReport(opts: RunOptions, timer: PhaseTimer, scenarioMod
 
   const backends = phaseBackends(backend);
   const outcome: RunOutcome = {
-    runId: null, db: opts.db ?? null, market, book, balances, stats, warnings, rejected, params, paramsHash: hash,
-    scenarioSets: [...sets.values()], margin, summaries: [], backends, backendReport: backend?.report ?? null, timingsMs: timer.timingsMs,
+    runId: null,
+    db: opts.db ?? null,
+    market,
+    book,
+    balances,
+    stats,
+    warnings,
+    rejected,
+    params,
+    paramsHash: hash,
+    scenarioSets: [...sets.values()],
+    margin,
+    summaries: [],
+    backends,
+    backendReport: backend?.report ?? null,
+    timingsMs: timer.timingsMs,
     reportBusyMs: null,
   };
   if (!report) {
@@ -355,27 +469,45 @@ async function computeAndReport(opts: RunOptions, timer: PhaseTimer, scenarioMod
     backends,
     timingsMs: timer.timingsMs,
     engineVersion: ENGINE_VERSION,
-    scenarioSets: outcome.scenarioSets.map(({ family, count, underlyings, meta: m }) => ({ family, count, underlyings, meta: m })),
+    scenarioSets: outcome.scenarioSets.map(({ family, count, underlyings, meta: m }) => ({
+      family,
+      count,
+      underlyings,
+      meta: m,
+    })),
     rejectedRows: rejected.length,
   };
   // progress: rows written so far out of every row of the run (the COMMIT follows the last table)
-  const totalRows = outcome.scenarioSets.reduce((n, x) => n + x.count * x.underlyings.length, 0) + market.instruments.count + rejected.length +
-    book.accountCount + margin.reduce((n, m) => n + m.count, 0) +
-    new Set(margin.flatMap((m) => m.unitNames)).size + 1;
-  outcome.runId = await timer.time('report', async (update) => {
-    onReportProgress(update);
-    update(report.rowsWritten);
-    const committed = report.finish(meta);
-    committed.catch(() => undefined); // awaited just below, after the summaries
-    try {
-      outcome.summaries = summarize();
-    } catch (e) {
-      // the run is being committed already (the report does not need the summaries): say so
-      const runId = await committed;
-      throw new Error(`run ${runId} was written to ${opts.db}, but its account summaries could not be built for the output: ${(e as Error).message}`, { cause: e });
-    }
-    return committed;
-  }, totalRows, 'report (rows written)');
+  const totalRows =
+    outcome.scenarioSets.reduce((n, x) => n + x.count * x.underlyings.length, 0) +
+    market.instruments.count +
+    rejected.length +
+    book.accountCount +
+    margin.reduce((n, m) => n + m.count, 0) +
+    new Set(margin.flatMap((m) => m.unitNames)).size +
+    1;
+  outcome.runId = await timer.time(
+    'report',
+    async (update) => {
+      onReportProgress(update);
+      update(report.rowsWritten);
+      const committed = report.finish(meta);
+      committed.catch(() => undefined); // awaited just below, after the summaries
+      try {
+        outcome.summaries = summarize();
+      } catch (e) {
+        // the run is being committed already (the report does not need the summaries): say so
+        const runId = await committed;
+        throw new Error(
+          `run ${runId} was written to ${opts.db}, but its account summaries could not be built for the output: ${(e as Error).message}`,
+          { cause: e },
+        );
+      }
+      return committed;
+    },
+    totalRows,
+    'report (rows written)',
+  );
   outcome.reportBusyMs = report.busyMs;
   return outcome;
 }
@@ -397,7 +529,9 @@ function defaultWorkers(scenarios: number, writesReport: boolean): number | unde
 
 /** Whether the backend's revaluation and aggregation both run on the cpu pool, off this thread. */
 function computesOffThread(b: Backend): boolean {
-  return [b.report.phases?.revalue ?? b.report.chosen, b.report.phases?.aggregate ?? b.report.chosen].every((x) => x === 'cpu');
+  return [b.report.phases?.revalue ?? b.report.chosen, b.report.phases?.aggregate ?? b.report.chosen].every(
+    (x) => x === 'cpu',
+  );
 }
 
 /** Lets the event loop run (pending worker messages, timers) before going on. */
@@ -411,9 +545,11 @@ function yieldToEventLoop(): Promise<void> {
  * @throws InputError naming --db, the path and the problem.
  */
 function checkWritable(db: string): void {
-  const refuse = (rule: string) => new InputError({ file: '--db', row: null, column: null, value: JSON.stringify(db), rule });
+  const refuse = (rule: string) =>
+    new InputError({ file: '--db', row: null, column: null, value: JSON.stringify(db), rule });
   const dir = dirname(resolve(db));
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw refuse(`cannot be written: its directory ${dir} does not exist`);
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw refuse(`cannot be written: its directory ${dir} does not exist`);
   if (existsSync(db) && statSync(db).isDirectory()) throw refuse('is a directory, not a DuckDB file');
   try {
     accessSync(existsSync(db) ? db : dir, fsConstants.W_OK);
@@ -422,7 +558,9 @@ function checkWritable(db: string): void {
   }
 }
 
-/** Model price at mark_iv in the mark's units: coin for inverse options, USD otherwise; a delta-one's is its forward. */
+/**
+ * Model price at mark_iv in the mark's units: coin for inverse options, USD otherwise; a delta-one's is its forward.
+ */
 function modelValues(market: Market, valuesUsd: Float64Array): Float64Array {
   const ins = market.instruments;
   const v = valuesUsd;
@@ -444,14 +582,19 @@ function phaseBackends(backend: Backend | null): Record<string, PhaseBackend> {
   const aggregate = r.phases?.aggregate ?? r.chosen;
   const note = (used: string) => {
     const s = { ...skipped };
-    if (r.calibration) for (const n of Object.keys(r.tried)) if (n !== used && r.tried[n as keyof typeof r.tried] === 'ok') s[n] = `available, not chosen: ${r.calibration.note}`;
+    if (r.calibration)
+      for (const n of Object.keys(r.tried))
+        if (n !== used && r.tried[n as keyof typeof r.tried] === 'ok')
+          s[n] = `available, not chosen: ${r.calibration.note}`;
     return s;
   };
   return {
-    load: host, scenarios: host,
+    load: host,
+    scenarios: host,
     revaluation: { used: revalue, skipped: note(revalue) },
     aggregation: { used: aggregate, skipped: note(aggregate) },
-    margin: host, report: host,
+    margin: host,
+    report: host,
   };
 }
 
@@ -469,7 +612,10 @@ function inputFiles(opts: RunOptions): Array<[role: string, path: string]> {
 
 function inputRecords(opts: RunOptions, market: Market, stats: LoadStats, sha256: string[]): RunInput[] {
   const rows: Record<string, number> = {
-    instruments: market.instruments.count, underlyings: market.underlyings.length, positions: stats.positionRows, balances: stats.balanceRows,
+    instruments: market.instruments.count,
+    underlyings: market.underlyings.length,
+    positions: stats.positionRows,
+    balances: stats.balanceRows,
   };
   return inputFiles(opts).map(([role, path], k) => ({ role, path, sha256: sha256[k]!, rows: rows[role] ?? null }));
 }

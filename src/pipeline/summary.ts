@@ -43,7 +43,13 @@ export function summarize(o: RunOutcome): RunSummary {
       if (Number.isFinite(s.standardImUsd[r]!)) std += s.standardImUsd[r]!;
     }
     statusByModel[s.model] = counts;
-    savingUsd.push({ model: s.model, imUsd: im, standardImUsd: std, savingUsd: std - im, savingPct: std > 0 ? (100 * (std - im)) / std : 0 });
+    savingUsd.push({
+      model: s.model,
+      imUsd: im,
+      standardImUsd: std,
+      savingUsd: std - im,
+      savingPct: std > 0 ? (100 * (std - im)) / std : 0,
+    });
   }
   const totals: RunSummary['totals'] = [];
   for (const rows of o.margin) {
@@ -88,27 +94,43 @@ const fmt = (x: number, d = 2) => x.toLocaleString('en-US', { minimumFractionDig
 export function renderSummary(s: RunSummary): string {
   const out: string[] = [];
   out.push(`run ${s.runId ?? '(not written)'}${s.db ? ` → ${s.db}` : ''}`);
-  out.push(`snapshot ${s.snapshotTime}: ${s.instruments.toLocaleString('en-US')} instruments, ${s.accounts.toLocaleString('en-US')} accounts, ${s.positions.toLocaleString('en-US')} positions` +
-    ` (${s.mergedRows} merged rows, ${s.droppedZeroRows} zero rows dropped, ${s.rejectedRows} rejected)`);
+  out.push(
+    `snapshot ${s.snapshotTime}: ${s.instruments.toLocaleString('en-US')} instruments, ${s.accounts.toLocaleString('en-US')} accounts, ${s.positions.toLocaleString('en-US')} positions` +
+      ` (${s.mergedRows} merged rows, ${s.droppedZeroRows} zero rows dropped, ${s.rejectedRows} rejected)`,
+  );
   for (const w of s.warnings) out.push(`warning: ${w}`);
-  out.push(`scenario sets: ${s.scenarioSets.map((x) => `${x.family} (${x.scenarios})`).join(', ') || 'none'}; parameters ${s.paramsHash.slice(0, 12)}`);
+  out.push(
+    `scenario sets: ${s.scenarioSets.map((x) => `${x.family} (${x.scenarios})`).join(', ') || 'none'}; parameters ${s.paramsHash.slice(0, 12)}`,
+  );
   out.push('');
   out.push('accounts by status (account level, USD)');
   out.push(`  ${'model'.padEnd(12)}${STATUS_NAMES.map((n) => n.padStart(14)).join('')}`);
-  for (const [m, c] of Object.entries(s.statusByModel)) out.push(`  ${m.padEnd(12)}${STATUS_NAMES.map((n) => String(c[n] ?? 0).padStart(14)).join('')}`);
+  for (const [m, c] of Object.entries(s.statusByModel))
+    out.push(`  ${m.padEnd(12)}${STATUS_NAMES.map((n) => String(c[n] ?? 0).padStart(14)).join('')}`);
   out.push('');
   out.push('total margin by model and unit (in the unit currency)');
-  out.push(`  ${'model'.padEnd(12)}${'unit'.padEnd(7)}${'currency'.padEnd(9)}${'rows'.padStart(9)}${'IM'.padStart(20)}${'MM'.padStart(20)}`);
-  for (const t of s.totals) out.push(`  ${t.model.padEnd(12)}${t.unit.padEnd(7)}${t.currency.padEnd(9)}${String(t.rows).padStart(9)}${fmt(t.im, 4).padStart(20)}${fmt(t.mm, 4).padStart(20)}`);
+  out.push(
+    `  ${'model'.padEnd(12)}${'unit'.padEnd(7)}${'currency'.padEnd(9)}${'rows'.padStart(9)}${'IM'.padStart(20)}${'MM'.padStart(20)}`,
+  );
+  for (const t of s.totals)
+    out.push(
+      `  ${t.model.padEnd(12)}${t.unit.padEnd(7)}${t.currency.padEnd(9)}${String(t.rows).padStart(9)}${fmt(t.im, 4).padStart(20)}${fmt(t.mm, 4).padStart(20)}`,
+    );
   out.push('');
   out.push('saving against standard margin (IM, USD)');
   for (const v of s.savingUsd) {
     if (v.model === 'standard') continue;
-    out.push(`  ${v.model.padEnd(12)} IM ${fmt(v.imUsd, 0).padStart(16)}  standard ${fmt(v.standardImUsd, 0).padStart(16)}  saving ${fmt(v.savingUsd, 0).padStart(16)} (${v.savingPct.toFixed(1)}%)`);
+    out.push(
+      `  ${v.model.padEnd(12)} IM ${fmt(v.imUsd, 0).padStart(16)}  standard ${fmt(v.standardImUsd, 0).padStart(16)}  saving ${fmt(v.savingUsd, 0).padStart(16)} (${v.savingPct.toFixed(1)}%)`,
+    );
   }
   out.push('');
   out.push(...renderBackends(s));
-  out.push(`time: ${Object.entries(s.timingsMs).map(([k, v]) => `${k} ${(v / 1000).toFixed(2)} s`).join(', ')}; total ${(Object.values(s.timingsMs).reduce((a, b) => a + b, 0) / 1000).toFixed(2)} s`);
+  out.push(
+    `time: ${Object.entries(s.timingsMs)
+      .map(([k, v]) => `${k} ${(v / 1000).toFixed(2)} s`)
+      .join(', ')}; total ${(Object.values(s.timingsMs).reduce((a, b) => a + b, 0) / 1000).toFixed(2)} s`,
+  );
   return out.join('\n') + '\n';
 }
 
@@ -123,7 +145,9 @@ function renderBackends(s: RunSummary): string[] {
   const measured = (phase: 'revalue' | 'aggregate', unit: string) => {
     const c = d.calibration?.[phase];
     if (!c) return '';
-    return ` (measured:${Object.entries(c).map(([n, x]) => ` ${n}${rate(x, unit)}`).join(',')})`;
+    return ` (measured:${Object.entries(c)
+      .map(([n, x]) => ` ${n}${rate(x, unit)}`)
+      .join(',')})`;
   };
   out.push(`revaluation ran on ${phases.revalue} [${cls.revalue}]${measured('revalue', 'evaluations')}`);
   out.push(`aggregation ran on ${phases.aggregate} [${cls.aggregate}]${measured('aggregate', 'multiply-adds')}`);

@@ -17,7 +17,10 @@ import { normCdf, normPdf } from '../../kernels/normal.js';
 /** float64 machine epsilon. */
 const EPS = 2.220446049250313e-16;
 
-/** The largest vol error (absolute, per 1.00 of vol) that a one-ulp price perturbation may cause for the vol to be reported. */
+/**
+ * The largest vol error (absolute, per 1.00 of vol) that a one-ulp price perturbation may cause for the vol to be
+ * reported.
+ */
 export const IV_RESOLUTION = 1e-7;
 
 /** The result of {@link impliedVol}: a vol (decimal per year), or null with the reason. */
@@ -70,8 +73,20 @@ function solveTotalStd(k: number, target: number): number {
  * @param T years to expiry
  * @param discount the discount factor applied to the undiscounted Black price (e^{−rT})
  */
-export function impliedVol(isCall: number, F: number, K: number, T: number, discount: number, price: number): ImpliedVolResult {
-  for (const [name, v] of [['forward', F], ['strike', K], ['t_years', T], ['discount', discount]] as const) {
+export function impliedVol(
+  isCall: number,
+  F: number,
+  K: number,
+  T: number,
+  discount: number,
+  price: number,
+): ImpliedVolResult {
+  for (const [name, v] of [
+    ['forward', F],
+    ['strike', K],
+    ['t_years', T],
+    ['discount', discount],
+  ] as const) {
     if (!Number.isFinite(v) || v <= 0) return { vol: null, reason: `${name} ${v} must be a positive finite number` };
   }
   if (!Number.isFinite(price)) return { vol: null, reason: `price ${price} is not a finite number` };
@@ -83,13 +98,22 @@ export function impliedVol(isCall: number, F: number, K: number, T: number, disc
   const noise = EPS * Math.max(1, k);
   const timeValue = p - intrinsic;
   if (timeValue < -4 * noise) {
-    return { vol: null, reason: `price ${price} is below the discounted intrinsic value ${intrinsic * discount * F} (no-arbitrage bound)` };
+    return {
+      vol: null,
+      reason: `price ${price} is below the discounted intrinsic value ${intrinsic * discount * F} (no-arbitrage bound)`,
+    };
   }
   if (p >= upper) {
-    return { vol: null, reason: `price ${price} is at or above the discounted ${call ? 'forward' : 'strike'} ${upper * discount * F} (no-arbitrage bound)` };
+    return {
+      vol: null,
+      reason: `price ${price} is at or above the discounted ${call ? 'forward' : 'strike'} ${upper * discount * F} (no-arbitrage bound)`,
+    };
   }
   if (timeValue <= noise) {
-    return { vol: null, reason: `not recoverable: time value ${timeValue * discount * F} is at or below float64 noise of the price (${noise * discount * F})` };
+    return {
+      vol: null,
+      reason: `not recoverable: time value ${timeValue * discount * F} is at or below float64 noise of the price (${noise * discount * F})`,
+    };
   }
   const sd = solveTotalStd(k, timeValue);
   const rootT = Math.sqrt(T);
@@ -97,7 +121,10 @@ export function impliedVol(isCall: number, F: number, K: number, T: number, disc
   const vegaPerVol = normPdf(d1) * rootT;
   const volNoise = noise / vegaPerVol;
   if (!(volNoise <= IV_RESOLUTION) || !Number.isFinite(sd)) {
-    return { vol: null, reason: `not recoverable: time value ${timeValue * discount * F} is below float64 resolution (one ulp of max(F, K) moves the vol by ${volNoise.toExponential(2)} > ${IV_RESOLUTION})` };
+    return {
+      vol: null,
+      reason: `not recoverable: time value ${timeValue * discount * F} is below float64 resolution (one ulp of max(F, K) moves the vol by ${volNoise.toExponential(2)} > ${IV_RESOLUTION})`,
+    };
   }
   return { vol: sd / rootT };
 }

@@ -8,18 +8,15 @@
  */
 import { black76Norm, black76DeltaNorm, black76GammaNorm, black76VegaNorm } from '../../kernels/black76.js';
 import { impliedVol } from './impliedVol.js';
-import type { PriceBatchInput, PriceBatchOutput } from './priceCsv.js';
+import type { NormalisedGreeks, PriceBatchInput, PriceBatchOutput } from './priceCsv.js';
+
+export type { NormalisedGreeks } from './priceCsv.js';
 import type { BackendChoice, BackendName } from '../engine/types.js';
 
-/** Normalised (forward 1, undiscounted) results per row: price, delta, F·gamma, vega per unit of total std. */
-export interface NormalisedGreeks {
-  price: Float64Array;
-  delta: Float64Array;
-  gamma: Float64Array;
-  vega: Float64Array;
-}
-
-/** Which backend priced the batch, the gpu.js kernel class that really ran (or 'in-process'), and why others were refused. */
+/**
+ * Which backend priced the batch, the gpu.js kernel class that really ran (or 'in-process'), and why others were
+ * refused.
+ */
 export interface PriceBackendReport {
   chosen: BackendName;
   kernelClass: string;
@@ -41,7 +38,12 @@ export function normalisedInputs(input: PriceBatchInput, vol: Float64Array): { k
 /** float64 normalised price and Greeks with the kernels/ reference functions (rows with NaN sd give NaN). */
 export function normalisedGreeksCpu(isCall: Float64Array, k: Float64Array, sd: Float64Array): NormalisedGreeks {
   const n = k.length;
-  const out: NormalisedGreeks = { price: new Float64Array(n), delta: new Float64Array(n), gamma: new Float64Array(n), vega: new Float64Array(n) };
+  const out: NormalisedGreeks = {
+    price: new Float64Array(n),
+    delta: new Float64Array(n),
+    gamma: new Float64Array(n),
+    vega: new Float64Array(n),
+  };
   for (let i = 0; i < n; i++) {
     const s = sd[i]!;
     if (Number.isNaN(s)) {
@@ -63,7 +65,11 @@ export function normalisedGreeksCpu(isCall: Float64Array, k: Float64Array, sd: F
 export function scaleGreeks(input: PriceBatchInput, g: NormalisedGreeks): PriceBatchOutput {
   const n = input.count;
   const out: PriceBatchOutput = {
-    price: new Float64Array(n), deltaFwd: new Float64Array(n), gammaFwd: new Float64Array(n), vega: new Float64Array(n), priceCoin: new Float64Array(n),
+    price: new Float64Array(n),
+    deltaFwd: new Float64Array(n),
+    gammaFwd: new Float64Array(n),
+    vega: new Float64Array(n),
+    priceCoin: new Float64Array(n),
   };
   for (let i = 0; i < n; i++) {
     const F = input.forward[i]!;
@@ -82,9 +88,18 @@ export function impliedVols(input: PriceBatchInput): { vol: Float64Array; reason
   const vol = new Float64Array(input.count);
   const reasons = new Map<number, string>();
   for (let i = 0; i < input.count; i++) {
-    const r = impliedVol(input.isCall[i]!, input.forward[i]!, input.strike[i]!, input.tYears[i]!, input.discount[i]!, input.price![i]!);
-    if (r.vol === null) { vol[i] = NaN; reasons.set(i, r.reason); }
-    else vol[i] = r.vol;
+    const r = impliedVol(
+      input.isCall[i]!,
+      input.forward[i]!,
+      input.strike[i]!,
+      input.tYears[i]!,
+      input.discount[i]!,
+      input.price![i]!,
+    );
+    if (r.vol === null) {
+      vol[i] = NaN;
+      reasons.set(i, r.reason);
+    } else vol[i] = r.vol;
   }
   return { vol, reasons };
 }

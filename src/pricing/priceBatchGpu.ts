@@ -9,9 +9,15 @@
  */
 import { addKernelFunctions, DEVICE_BLACK76_FUNCTIONS } from '../../kernels/source.js';
 import { black76Norm } from '../../kernels/black76.js';
-import { openGpu, checkKernelClass, EXPECTED_KERNEL_CLASS, type GpuInstance, type GpuKernel } from '../engine/gpuDevice.js';
+import {
+  openGpu,
+  checkKernelClass,
+  EXPECTED_KERNEL_CLASS,
+  type GpuInstance,
+  type GpuKernel,
+} from '../engine/gpuDevice.js';
 import { BackendUnavailableError } from '../engine/backend.js';
-import type { NormalisedGreeks } from './priceBatch.js';
+import type { NormalisedGreeks } from './priceCsv.js';
 
 /** Self-check bound on a normalised price (a fraction of the forward): ARCHITECTURE.md "Precision", gl ≤ 5e-6 × F. */
 export const GPU_PRICE_BOUND = 5e-6;
@@ -20,13 +26,15 @@ export const SELF_CHECK_ROWS = 256;
 
 /** Outcome of a device run: the normalised results and the kernel class, or why the backend was refused. */
 export type GpuGreeksResult =
-  | { ok: true; greeks: NormalisedGreeks; kernelClass: string }
-  | { ok: false; reason: string };
+  { ok: true; greeks: NormalisedGreeks; kernelClass: string } | { ok: false; reason: string };
 
-/** The gpu.js kernel body: output cell 4i + q holds quantity q (0 price, 1 delta, 2 F·gamma, 3 vega per sd) of row i. */
+/**
+ * The gpu.js kernel body: output cell 4i + q holds quantity q (0 price, 1 delta, 2 F·gamma, 3 vega per sd) of row i.
+ */
 function greeksKernel(this: { thread: { x: number } }, isCall: number[], k: number[], sd: number[]): number {
   const i = Math.floor(this.thread.x / 4);
   const q = this.thread.x - i * 4;
+  // eslint-disable-next-line no-useless-assignment -- gpu.js types r from its first assignment
   let r = 0.0;
   if (q == 0) {
     r = black76Norm32(isCall[i]!, k[i]!, sd[i]!);
@@ -50,9 +58,19 @@ declare function black76VegaNorm(k: number, sd: number): number;
  * (float32), or the reason the backend was refused (no context/adapter, silent fallback, self-check).
  * Rows with NaN sd (unrecoverable implied vols) give NaN.
  */
-export async function normalisedGreeksGpu(name: 'gl' | 'webgpu', isCall: Float64Array, k: Float64Array, sd: Float64Array): Promise<GpuGreeksResult> {
+export async function normalisedGreeksGpu(
+  name: 'gl' | 'webgpu',
+  isCall: Float64Array,
+  k: Float64Array,
+  sd: Float64Array,
+): Promise<GpuGreeksResult> {
   const n = k.length;
-  const greeks: NormalisedGreeks = { price: new Float64Array(n), delta: new Float64Array(n), gamma: new Float64Array(n), vega: new Float64Array(n) };
+  const greeks: NormalisedGreeks = {
+    price: new Float64Array(n),
+    delta: new Float64Array(n),
+    gamma: new Float64Array(n),
+    vega: new Float64Array(n),
+  };
   if (n === 0) return { ok: true, greeks, kernelClass: EXPECTED_KERNEL_CLASS[name] };
   let gpu: GpuInstance;
   try {
@@ -62,7 +80,11 @@ export async function normalisedGreeksGpu(name: 'gl' | 'webgpu', isCall: Float64
   }
   try {
     addKernelFunctions(gpu, DEVICE_BLACK76_FUNCTIONS);
-    const kernel: GpuKernel = gpu.createKernel(greeksKernel as unknown as string, { output: [4 * n], precision: 'single', tactic: 'precision' });
+    const kernel: GpuKernel = gpu.createKernel(greeksKernel as unknown as string, {
+      output: [4 * n],
+      precision: 'single',
+      tactic: 'precision',
+    });
     const sd32 = Float32Array.from(sd, (s) => (Number.isNaN(s) ? 0 : s));
     const raw = (await kernel(Float32Array.from(isCall), Float32Array.from(k), sd32)) as Float32Array;
     const kernelClass = checkKernelClass(name, kernel); // throws on gpu.js's silent fallback
@@ -78,7 +100,10 @@ export async function normalisedGreeksGpu(name: 'gl' | 'webgpu', isCall: Float64
       const ref = black76Norm(isCall[i]!, k[i]!, sd[i]!);
       const err = Math.abs(greeks.price[i]! - ref);
       if (!(err <= GPU_PRICE_BOUND)) {
-        return { ok: false, reason: `self-check failed: row ${i} normalised price ${greeks.price[i]} vs float64 ${ref} (error ${err} > ${GPU_PRICE_BOUND} of the forward)` };
+        return {
+          ok: false,
+          reason: `self-check failed: row ${i} normalised price ${greeks.price[i]} vs float64 ${ref} (error ${err} > ${GPU_PRICE_BOUND} of the forward)`,
+        };
       }
     }
     return { ok: true, greeks, kernelClass };

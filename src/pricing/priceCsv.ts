@@ -32,6 +32,14 @@ export interface PriceBatchInput {
 }
 
 /** The parsed table: header and raw cells (echoed unchanged on output), and the validated columns. */
+/** Normalised (forward 1, undiscounted) results per row: price, delta, F·gamma, vega per unit of total std. */
+export interface NormalisedGreeks {
+  price: Float64Array;
+  delta: Float64Array;
+  gamma: Float64Array;
+  vega: Float64Array;
+}
+
 export interface PriceTable {
   header: string[];
   cells: string[][];
@@ -63,9 +71,16 @@ export function parsePriceCsv(text: string, file: string, implied: boolean): Pri
   while (at < lines.length && (lines[at]!.trim() === '' || lines[at]!.startsWith('#'))) at++;
   if (at >= lines.length) throw fileError(file, 'no header row: expected columns ' + PRICE_INPUT_COLUMNS.join(','));
   const header = splitLine(lines[at]!);
-  const required: string[] = implied ? [...PRICE_INPUT_COLUMNS.filter((c) => c !== 'vol'), 'price'] : [...PRICE_INPUT_COLUMNS];
+  const required: string[] = implied
+    ? [...PRICE_INPUT_COLUMNS.filter((c) => c !== 'vol'), 'price']
+    : [...PRICE_INPUT_COLUMNS];
   const missing = required.filter((c) => !header.includes(c));
-  if (missing.length > 0) throw fileError(file, `missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (header: ${header.join(',')})`, missing[0]!);
+  if (missing.length > 0)
+    throw fileError(
+      file,
+      `missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (header: ${header.join(',')})`,
+      missing[0]!,
+    );
   const cells: string[][] = [];
   const violations: Violation[] = [];
   for (let i = at + 1; i < lines.length; i++) {
@@ -73,7 +88,13 @@ export function parsePriceCsv(text: string, file: string, implied: boolean): Pri
     if (line.trim() === '') continue;
     const row = splitLine(line);
     if (row.length !== header.length) {
-      violations.push({ file, row: cells.length, column: null, value: showValue(line), rule: `has ${row.length} cells, the header has ${header.length}` });
+      violations.push({
+        file,
+        row: cells.length,
+        column: null,
+        value: showValue(line),
+        rule: `has ${row.length} cells, the header has ${header.length}`,
+      });
     }
     cells.push(row);
   }
@@ -103,15 +124,24 @@ export function parsePriceCsv(text: string, file: string, implied: boolean): Pri
     const t = row[typeCol];
     if (t === 'C' || t === 'c') input.isCall[r] = 1;
     else if (t === 'P' || t === 'p') input.isCall[r] = 0;
-    else violations.push({ file, row: r, column: 'type', value: showValue(t ?? null), rule: 'must be C (call) or P (put)' });
+    else
+      violations.push({
+        file,
+        row: r,
+        column: 'type',
+        value: showValue(t ?? null),
+        rule: 'must be C (call) or P (put)',
+      });
     for (const [name, out, ok, rule] of numeric) {
       const raw = row[col(name)];
       const x = raw === undefined || raw === '' ? NaN : Number(raw);
-      if (!Number.isFinite(x) || !ok(x)) violations.push({ file, row: r, column: name, value: showValue(raw ?? null), rule });
+      if (!Number.isFinite(x) || !ok(x))
+        violations.push({ file, row: r, column: name, value: showValue(raw ?? null), rule });
       out[r] = x;
     }
   }
-  if (violations.length > 0) throw new InputError(violations, `${file}: ${violations.length} bad cell${violations.length === 1 ? '' : 's'}`);
+  if (violations.length > 0)
+    throw new InputError(violations, `${file}: ${violations.length} bad cell${violations.length === 1 ? '' : 's'}`);
   return { header, cells, input };
 }
 
@@ -129,14 +159,21 @@ export function formatPriceCsv(table: PriceTable, out: PriceBatchOutput): string
   const implied = out.impliedVol !== undefined;
   const header = [...table.header];
   const values: Array<[string, Float64Array]> = [
-    ['price', out.price], ['delta_fwd', out.deltaFwd], ['gamma_fwd', out.gammaFwd], ['vega', out.vega], ['price_coin', out.priceCoin],
+    ['price', out.price],
+    ['delta_fwd', out.deltaFwd],
+    ['gamma_fwd', out.gammaFwd],
+    ['vega', out.vega],
+    ['price_coin', out.priceCoin],
   ];
   if (implied) values.push(['implied_vol', out.impliedVol!]);
   const targets: Array<[number, Float64Array]> = [];
   for (const [name, arr] of values) {
     if (implied && name === 'price' && header.includes('price')) continue;
     let at = header.indexOf(name);
-    if (at < 0) { header.push(name); at = header.length - 1; }
+    if (at < 0) {
+      header.push(name);
+      at = header.length - 1;
+    }
     targets.push([at, arr]);
   }
   const lines = [header.join(',')];

@@ -36,8 +36,12 @@ export const CHUNK_ROWS = 2048;
  * @throws Error when the column count differs from the table's, or DuckDB refuses a value
  */
 export async function appendColumns(
-  connection: DuckDBConnection, table: string, columns: AppendColumn[], rowCount: number,
-  schema?: string, catalog?: string,
+  connection: DuckDBConnection,
+  table: string,
+  columns: AppendColumn[],
+  rowCount: number,
+  schema?: string,
+  catalog?: string,
 ): Promise<void> {
   const appender = await connection.createAppender(table, schema ?? null, catalog ?? null);
   try {
@@ -58,10 +62,17 @@ export async function appendColumns(
   }
 }
 
-interface WritableVector { setItem(i: number, value: unknown): void; flush(): void }
+interface WritableVector {
+  setItem(i: number, value: unknown): void;
+  flush(): void;
+}
 
 /** The vector's own typed array when the binding exposes it (node-api 1.5 does); else null. */
-function itemsOf<T extends { length: number }>(vector: DuckDBVector, ctor: abstract new (...args: never[]) => T, n: number): T | null {
+function itemsOf<T extends { length: number }>(
+  vector: DuckDBVector,
+  ctor: abstract new (...args: never[]) => T,
+  n: number,
+): T | null {
   const items = (vector as unknown as { items?: unknown }).items;
   return items instanceof ctor && items.length >= n ? items : null;
 }
@@ -74,23 +85,50 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
  * 32-bit view of the mask when the binding exposes it (little-endian: row r is bit r & 31 of word r >> 5),
  * else row by row through setItem.
  */
-function markNulls(vector: DuckDBVector, n: number, src: Float64Array | Int32Array, offset: number, negative: boolean): void {
+function markNulls(
+  vector: DuckDBVector,
+  n: number,
+  src: Float64Array | Int32Array,
+  offset: number,
+  negative: boolean,
+): void {
   const v = vector as unknown as WritableVector;
   const validity = (vector as unknown as { validity?: { data?: unknown; offset?: number } }).validity;
-  if (validity?.data instanceof BigUint64Array) validity.data.fill(0xffffffffffffffffn); // a reused chunk: forget the last fill's NULLs
+  // a reused chunk: forget the last fill's NULLs
+  if (validity?.data instanceof BigUint64Array) validity.data.fill(0xffffffffffffffffn);
   let first = -1;
-  if (negative) { for (let i = 0; i < n; i++) if (src[offset + i]! < 0) { first = i; break; } }
-  else for (let i = 0; i < n; i++) { const x = src[offset + i]!; if (x !== x) { first = i; break; } }
+  if (negative) {
+    for (let i = 0; i < n; i++)
+      if (src[offset + i]! < 0) {
+        first = i;
+        break;
+      }
+  } else
+    for (let i = 0; i < n; i++) {
+      const x = src[offset + i]!;
+      if (x !== x) {
+        first = i;
+        break;
+      }
+    }
   if (first < 0) return;
   v.setItem(first, null); // makes the validity mask exist
   const words = validity?.data;
   if (!LITTLE_ENDIAN || !(words instanceof BigUint64Array) || validity!.offset !== 0 || words.length * 64 < n) {
-    for (let i = first + 1; i < n; i++) { const x = src[offset + i]!; if (negative ? x < 0 : x !== x) v.setItem(i, null); }
+    for (let i = first + 1; i < n; i++) {
+      const x = src[offset + i]!;
+      if (negative ? x < 0 : x !== x) v.setItem(i, null);
+    }
     return;
   }
   const bits = new Uint32Array(words.buffer, words.byteOffset, words.length * 2);
-  if (negative) { for (let i = first; i < n; i++) if (src[offset + i]! < 0) bits[i >> 5] = bits[i >> 5]! & ~(1 << (i & 31)); }
-  else for (let i = first; i < n; i++) { const x = src[offset + i]!; if (x !== x) bits[i >> 5] = bits[i >> 5]! & ~(1 << (i & 31)); }
+  if (negative) {
+    for (let i = first; i < n; i++) if (src[offset + i]! < 0) bits[i >> 5] = bits[i >> 5]! & ~(1 << (i & 31));
+  } else
+    for (let i = first; i < n; i++) {
+      const x = src[offset + i]!;
+      if (x !== x) bits[i >> 5] = bits[i >> 5]! & ~(1 << (i & 31));
+    }
 }
 
 function fillVector(vector: DuckDBVector, col: AppendColumn, offset: number, n: number): void {
@@ -120,7 +158,10 @@ function fillVector(vector: DuckDBVector, col: AppendColumn, offset: number, n: 
       break;
     }
     case 'BIGINT':
-      for (let i = 0; i < n; i++) { const x = col.values[offset + i]!; v.setItem(i, x === x ? BigInt(Math.round(x)) : null); }
+      for (let i = 0; i < n; i++) {
+        const x = col.values[offset + i]!;
+        v.setItem(i, x === x ? BigInt(Math.round(x)) : null);
+      }
       break;
     case 'TIMESTAMP_MS':
       for (let i = 0; i < n; i++) {

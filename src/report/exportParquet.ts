@@ -31,11 +31,19 @@ export async function exportParquet(dbFile: string, table: string, outFile: stri
     const { tables, views } = await listRelations(h.connection);
     if (!tables.includes(table) && !views.includes(table)) {
       throw new InputError(
-        { file: dbFile, row: null, column: '--table', value: JSON.stringify(table), rule: 'is not a table or view of this report' },
+        {
+          file: dbFile,
+          row: null,
+          column: '--table',
+          value: JSON.stringify(table),
+          rule: 'is not a table or view of this report',
+        },
         `${dbFile}: no table or view ${JSON.stringify(table)}; available tables: ${tables.join(', ') || '(none)'}; views: ${views.join(', ') || '(none)'}`,
       );
     }
-    const r = await h.connection.runAndReadAll(`COPY (SELECT * FROM ${sqlIdent(table)}) TO ${sqlString(tmp)} (FORMAT parquet)`);
+    const r = await h.connection.runAndReadAll(
+      `COPY (SELECT * FROM ${sqlIdent(table)}) TO ${sqlString(tmp)} (FORMAT parquet)`,
+    );
     const rows = Number(r.getRows()[0]?.[0] ?? 0);
     renameSync(tmp, outFile);
     return { rows };
@@ -43,7 +51,8 @@ export async function exportParquet(dbFile: string, table: string, outFile: stri
     if (existsSync(tmp)) rmSync(tmp, { force: true });
     if (e instanceof InputError) throw e;
     const msg = (e as Error).message;
-    if (/cannot open file|No such file or directory|Permission denied/i.test(msg)) throw fileError(outFile, `cannot be written (${msg})`);
+    if (/cannot open file|No such file or directory|Permission denied/i.test(msg))
+      throw fileError(outFile, `cannot be written (${msg})`);
     throw e;
   } finally {
     closeReport(h);

@@ -14,7 +14,11 @@ export type Migrations = Record<number, string[]>;
 const MARGIN_VALUES_V2 = `im, mm, equity, margin_ratio, available, status, scenario_set, worst_scenario, worst_case,
   roll_shock, delta_shock, risk_matrix_margin, scan_risk, som, var, es, liquidity_addon, standard_im, standard_mm, saving`;
 const SUMMARY_VALUES_V2 = 'equity, im, mm, margin_ratio, available, status, standard_im, standard_mm, saving';
-const prefixed = (alias: string, cols: string) => cols.split(',').map((c) => `${alias}.${c.trim()}`).join(', ');
+const prefixed = (alias: string, cols: string) =>
+  cols
+    .split(',')
+    .map((c) => `${alias}.${c.trim()}`)
+    .join(', ');
 
 /**
  * Version 1 -> 2: the account_margin and account_summary tables (account, unit and currency strings per
@@ -64,32 +68,122 @@ const V1_TO_V2: string[] = [
  * `currency`); summary_rows drops margin_ratio, available and saving (derived by account_summary).
  * Frozen copy of the version-3 layout of schema.ts.
  */
-const V3_COMMON = 'run_id INTEGER NOT NULL, account_id INTEGER NOT NULL, unit_id INTEGER NOT NULL, im DOUBLE, mm DOUBLE, equity DOUBLE, margin_ratio DOUBLE, available DOUBLE, status margin_status NOT NULL';
+const V3_COMMON =
+  'run_id INTEGER NOT NULL, account_id INTEGER NOT NULL, unit_id INTEGER NOT NULL, im DOUBLE, mm DOUBLE, equity DOUBLE, margin_ratio DOUBLE, available DOUBLE, status margin_status NOT NULL';
 const V3_TABLES: Array<[table: string, model: string, extra: string]> = [
-  ['margin_deribit_pm', 'deribit-pm', 'worst_scenario INTEGER, worst_case DOUBLE, roll_shock DOUBLE, liquidity_addon DOUBLE, standard_im DOUBLE, standard_mm DOUBLE'],
-  ['margin_span', 'span', 'worst_scenario INTEGER, worst_case DOUBLE, scan_risk DOUBLE, som DOUBLE, liquidity_addon DOUBLE'],
-  ['margin_var_hs', 'var-hs', 'worst_scenario INTEGER, worst_case DOUBLE, var DOUBLE, es DOUBLE, liquidity_addon DOUBLE'],
-  ['margin_var_mc', 'var-mc', 'worst_scenario INTEGER, worst_case DOUBLE, var DOUBLE, es DOUBLE, liquidity_addon DOUBLE'],
+  [
+    'margin_deribit_pm',
+    'deribit-pm',
+    'worst_scenario INTEGER, worst_case DOUBLE, roll_shock DOUBLE, liquidity_addon DOUBLE, standard_im DOUBLE, standard_mm DOUBLE',
+  ],
+  [
+    'margin_span',
+    'span',
+    'worst_scenario INTEGER, worst_case DOUBLE, scan_risk DOUBLE, som DOUBLE, liquidity_addon DOUBLE',
+  ],
+  [
+    'margin_var_hs',
+    'var-hs',
+    'worst_scenario INTEGER, worst_case DOUBLE, var DOUBLE, es DOUBLE, liquidity_addon DOUBLE',
+  ],
+  [
+    'margin_var_mc',
+    'var-mc',
+    'worst_scenario INTEGER, worst_case DOUBLE, var DOUBLE, es DOUBLE, liquidity_addon DOUBLE',
+  ],
   ['margin_standard', 'standard', 'liquidity_addon DOUBLE'],
 ];
-const namesOf = (ddl: string) => ddl.split(',').map((c) => c.trim().split(' ')[0]).join(', ');
+const namesOf = (ddl: string) =>
+  ddl
+    .split(',')
+    .map((c) => c.trim().split(' ')[0])
+    .join(', ');
 /** Marks the error a migration raises when the file holds what the new layout cannot (see migrateSchema). */
 export const CANNOT_MIGRATE = 'cannot migrate:';
 const isNull = (...cols: string[]) => cols.map((c) => `r.${c} IS NULL`);
 const same = (col: string, expr: string) => `r.${col} IS NOT DISTINCT FROM ${expr}`;
 /** NaN (from infinite operands) as NULL, as the engine stores it (frozen copy of schema.ts nanToNull) */
 const nan = (expr: string) => `nullif(${expr}, 'NaN'::DOUBLE)`;
-const currency = (name: string | null) => name === null ? 'r.currency_id = r.unit_id'
-  : `(SELECT y.symbol FROM symbols y WHERE y.run_id = r.run_id AND y.symbol_id = r.currency_id) = '${name}'`;
+const currency = (name: string | null) =>
+  name === null
+    ? 'r.currency_id = r.unit_id'
+    : `(SELECT y.symbol FROM symbols y WHERE y.run_id = r.run_id AND y.symbol_id = r.currency_id) = '${name}'`;
 /** Per model: what version 3 derives instead of storing, as conditions every version-2 row must meet. */
 const V3_DERIVED: Array<[model: string, conditions: string[]]> = [
-  ['deribit-pm', [same('scenario_set', `'deribit-pm'`), same('delta_shock', '0.0'), same('risk_matrix_margin', nan('r.worst_case + r.roll_shock')),
-    ...isNull('scan_risk', 'som', 'var', 'es'), same('saving', nan('r.standard_im - r.im')), currency(null)]],
-  ['span', [same('scenario_set', `'span'`), ...isNull('roll_shock', 'delta_shock', 'risk_matrix_margin', 'var', 'es', 'standard_im', 'standard_mm', 'saving'), currency('USD')]],
-  ['var-hs', [same('scenario_set', `'historical'`), ...isNull('roll_shock', 'delta_shock', 'risk_matrix_margin', 'scan_risk', 'som', 'standard_im', 'standard_mm', 'saving'), currency('USD')]],
-  ['var-mc', [same('scenario_set', `'monte-carlo'`), ...isNull('roll_shock', 'delta_shock', 'risk_matrix_margin', 'scan_risk', 'som', 'standard_im', 'standard_mm', 'saving'), currency('USD')]],
-  ['standard', [same('standard_im', 'r.im'), same('standard_mm', 'r.mm'), same('saving', nan('r.im - r.im')),
-    ...isNull('scenario_set', 'worst_scenario', 'worst_case', 'roll_shock', 'delta_shock', 'risk_matrix_margin', 'scan_risk', 'som', 'var', 'es'), currency(null)]],
+  [
+    'deribit-pm',
+    [
+      same('scenario_set', `'deribit-pm'`),
+      same('delta_shock', '0.0'),
+      same('risk_matrix_margin', nan('r.worst_case + r.roll_shock')),
+      ...isNull('scan_risk', 'som', 'var', 'es'),
+      same('saving', nan('r.standard_im - r.im')),
+      currency(null),
+    ],
+  ],
+  [
+    'span',
+    [
+      same('scenario_set', `'span'`),
+      ...isNull('roll_shock', 'delta_shock', 'risk_matrix_margin', 'var', 'es', 'standard_im', 'standard_mm', 'saving'),
+      currency('USD'),
+    ],
+  ],
+  [
+    'var-hs',
+    [
+      same('scenario_set', `'historical'`),
+      ...isNull(
+        'roll_shock',
+        'delta_shock',
+        'risk_matrix_margin',
+        'scan_risk',
+        'som',
+        'standard_im',
+        'standard_mm',
+        'saving',
+      ),
+      currency('USD'),
+    ],
+  ],
+  [
+    'var-mc',
+    [
+      same('scenario_set', `'monte-carlo'`),
+      ...isNull(
+        'roll_shock',
+        'delta_shock',
+        'risk_matrix_margin',
+        'scan_risk',
+        'som',
+        'standard_im',
+        'standard_mm',
+        'saving',
+      ),
+      currency('USD'),
+    ],
+  ],
+  [
+    'standard',
+    [
+      same('standard_im', 'r.im'),
+      same('standard_mm', 'r.mm'),
+      same('saving', nan('r.im - r.im')),
+      ...isNull(
+        'scenario_set',
+        'worst_scenario',
+        'worst_case',
+        'roll_shock',
+        'delta_shock',
+        'risk_matrix_margin',
+        'scan_risk',
+        'som',
+        'var',
+        'es',
+      ),
+      currency(null),
+    ],
+  ],
 ];
 const V2_TO_V3: string[] = [
   // refuse (before changing anything) a file holding values that version 3 would give back differently
@@ -99,9 +193,19 @@ const V2_TO_V3: string[] = [
   `SELECT CASE WHEN count(*) > 0 THEN error('${CANNOT_MIGRATE} ' || count(*) || ' summary_rows rows hold a margin_ratio, available or saving other than mm / equity, equity − im, standard_im − im') END
     FROM summary_rows r WHERE NOT (${same('margin_ratio', `CASE WHEN r.equity > 0 THEN r.mm / r.equity ELSE 'Infinity'::DOUBLE END`)}
       AND ${same('available', 'r.equity - r.im')} AND ${same('saving', nan('r.standard_im - r.im'))})`,
-  ...['margin_calls', 'top_margin_consumers', 'pm_saving_by_underlying', 'worst_scenarios_by_frequency', 'account_margin', 'account_summary'].map((v) => `DROP VIEW IF EXISTS ${v}`),
+  ...[
+    'margin_calls',
+    'top_margin_consumers',
+    'pm_saving_by_underlying',
+    'worst_scenarios_by_frequency',
+    'account_margin',
+    'account_summary',
+  ].map((v) => `DROP VIEW IF EXISTS ${v}`),
   ...V3_TABLES.map(([t, , extra]) => `CREATE TABLE ${t} (${V3_COMMON}, ${extra})`),
-  ...V3_TABLES.map(([t, model, extra]) => `INSERT INTO ${t} SELECT ${namesOf(V3_COMMON)}, ${namesOf(extra)} FROM margin_rows WHERE model = '${model}' ORDER BY run_id`),
+  ...V3_TABLES.map(
+    ([t, model, extra]) =>
+      `INSERT INTO ${t} SELECT ${namesOf(V3_COMMON)}, ${namesOf(extra)} FROM margin_rows WHERE model = '${model}' ORDER BY run_id`,
+  ),
   'DROP TABLE margin_rows',
   'ALTER TABLE summary_rows DROP COLUMN margin_ratio',
   'ALTER TABLE summary_rows DROP COLUMN available',
@@ -136,7 +240,14 @@ const V4_TO_V5: string[] = [
   `SELECT CASE WHEN count(*) > 0 THEN error('${CANNOT_MIGRATE} ' || count(*) || ' margin_span rows (first: run ' || min(r.run_id)
       || ') hold a worst_case other than their scan_risk') END
     FROM margin_span r WHERE NOT (${same('worst_case', 'r.scan_risk')})`,
-  ...['margin_calls', 'top_margin_consumers', 'pm_saving_by_underlying', 'worst_scenarios_by_frequency', 'account_margin', 'account_summary'].map((v) => `DROP VIEW IF EXISTS ${v}`),
+  ...[
+    'margin_calls',
+    'top_margin_consumers',
+    'pm_saving_by_underlying',
+    'worst_scenarios_by_frequency',
+    'account_margin',
+    'account_summary',
+  ].map((v) => `DROP VIEW IF EXISTS ${v}`),
   'ALTER TABLE margin_span DROP COLUMN worst_case',
   'ALTER TABLE margin_deribit_pm DROP COLUMN im',
   'ALTER TABLE margin_deribit_pm DROP COLUMN margin_ratio',
@@ -156,16 +267,30 @@ export const MIGRATIONS: Migrations = { 1: V1_TO_V2, 2: V2_TO_V3, 3: V3_TO_V4, 4
  * @throws InputError naming the file and the versions when `found` is newer, or older with no migration path
  */
 export async function migrateSchema(
-  connection: DuckDBConnection, file: string, found: number, engineVersion: string,
-  migrations: Migrations = MIGRATIONS, expected: number = SCHEMA_VERSION,
+  connection: DuckDBConnection,
+  file: string,
+  found: number,
+  engineVersion: string,
+  migrations: Migrations = MIGRATIONS,
+  expected: number = SCHEMA_VERSION,
 ): Promise<void> {
   if (found === expected) return;
   if (found > expected) {
-    throw fileError(file, `report schema version ${found} is newer than this engine's version ${expected}: use a newer margin-engine or write to a new file`, 'schema_meta.version', String(found));
+    throw fileError(
+      file,
+      `report schema version ${found} is newer than this engine's version ${expected}: use a newer margin-engine or write to a new file`,
+      'schema_meta.version',
+      String(found),
+    );
   }
   for (let v = found; v < expected; v++) {
     if (!migrations[v]) {
-      throw fileError(file, `report schema version ${found} is older than this engine's version ${expected} and cannot be migrated (no migration from version ${v}): write to a new file, or export the old runs with \`margin-engine export\` first`, 'schema_meta.version', String(found));
+      throw fileError(
+        file,
+        `report schema version ${found} is older than this engine's version ${expected} and cannot be migrated (no migration from version ${v}): write to a new file, or export the old runs with \`margin-engine export\` first`,
+        'schema_meta.version',
+        String(found),
+      );
     }
   }
   for (let v = found; v < expected; v++) {
@@ -177,12 +302,24 @@ export async function migrateSchema(
         // holding what the next version cannot store: refused as bad input (nothing is changed)
         const m = (e as Error).message;
         const at = m.indexOf(CANNOT_MIGRATE);
-        const why = at >= 0 ? m.slice(at + CANNOT_MIGRATE.length).trim() : `migrating version ${v} to ${v + 1} failed (${m.split('\n')[0]})`;
-        throw fileError(file, `report schema version ${found} cannot be migrated to version ${expected}: ${why}; write to a new file, or export the old runs with \`margin-engine export\` first`, 'schema_meta.version', String(found));
+        const why =
+          at >= 0
+            ? m.slice(at + CANNOT_MIGRATE.length).trim()
+            : `migrating version ${v} to ${v + 1} failed (${m.split('\n')[0]})`;
+        throw fileError(
+          file,
+          `report schema version ${found} cannot be migrated to version ${expected}: ${why}; write to a new file, or export the old runs with \`margin-engine export\` first`,
+          'schema_meta.version',
+          String(found),
+        );
       }
     }
   }
   await createViews(connection);
   await connection.run('DELETE FROM schema_meta');
-  await connection.run('INSERT INTO schema_meta VALUES ($1, $2, epoch_ms($3::BIGINT))', [expected, engineVersion, Date.now()]);
+  await connection.run('INSERT INTO schema_meta VALUES ($1, $2, epoch_ms($3::BIGINT))', [
+    expected,
+    engineVersion,
+    Date.now(),
+  ]);
 }

@@ -50,7 +50,8 @@ export const WRITE_ROW_GROUP_SIZE = 49_152;
 export async function openReport(file: string, readOnly = false): Promise<ReportHandle> {
   if (existsSync(file)) {
     if (!statSync(file).isFile()) throw fileError(file, 'is not a file');
-    if (statSync(file).size > 0 && !looksLikeDuckDb(file)) throw fileError(file, 'is not a DuckDB database (no DuckDB header)');
+    if (statSync(file).size > 0 && !looksLikeDuckDb(file))
+      throw fileError(file, 'is not a DuckDB database (no DuckDB header)');
   } else if (readOnly) {
     throw fileError(file, 'does not exist');
   } else if (!existsSync(dirname(file))) {
@@ -76,8 +77,13 @@ export async function openReport(file: string, readOnly = false): Promise<Report
   } catch (e) {
     instance?.closeSync();
     const msg = (e as Error).message;
-    if (/not a valid DuckDB database|database file.*(invalid|corrupt)/i.test(msg)) throw fileError(file, `is not a DuckDB database (${msg})`);
-    if (/conflicting lock|could not set lock/i.test(msg)) throw fileError(file, `is in use by another process (DuckDB lets one process write a file; ${msg.split('\n')[0]})`);
+    if (/not a valid DuckDB database|database file.*(invalid|corrupt)/i.test(msg))
+      throw fileError(file, `is not a DuckDB database (${msg})`);
+    if (/conflicting lock|could not set lock/i.test(msg))
+      throw fileError(
+        file,
+        `is in use by another process (DuckDB lets one process write a file; ${msg.split('\n')[0]})`,
+      );
     throw new Error(`${file}: cannot open the DuckDB database: ${msg}`, { cause: e });
   }
 }
@@ -91,7 +97,8 @@ export function closeReport(h: ReportHandle): void {
 /** Names of the tables in the main schema of the open database. */
 export async function tableNames(connection: DuckDBConnection): Promise<string[]> {
   const r = await connection.runAndReadAll(
-    "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' AND NOT temporary ORDER BY table_name");
+    "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' AND NOT temporary ORDER BY table_name",
+  );
   return r.getRows().map((row) => String(row[0]));
 }
 
@@ -108,11 +115,19 @@ export async function ensureSchema(h: ReportHandle, engineVersion: string): Prom
     return;
   }
   if (!tables.includes('schema_meta')) {
-    throw fileError(h.file, `is a DuckDB database but not a margin-engine report (no schema_meta table; tables: ${tables.join(', ')})`);
+    throw fileError(
+      h.file,
+      `is a DuckDB database but not a margin-engine report (no schema_meta table; tables: ${tables.join(', ')})`,
+    );
   }
   const r = await h.connection.runAndReadAll('SELECT max(version) FROM schema_meta');
   const found = r.getRows()[0]?.[0];
-  if (found === null || found === undefined) throw fileError(h.file, 'is a margin-engine report with an empty schema_meta table (no schema version)', 'schema_meta.version', 'null');
+  if (found === null || found === undefined)
+    throw fileError(
+      h.file,
+      'is a margin-engine report with an empty schema_meta table (no schema version)',
+      'schema_meta.version',
+      'null',
+    );
   await migrateSchema(h.connection, h.file, Number(found), engineVersion);
 }
-

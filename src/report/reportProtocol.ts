@@ -44,11 +44,14 @@ export interface SerializedError {
  */
 export type ReportReply =
   | {
-    id: number; ok: true; value: number; busyMs: number;
-    /** rows the request appended (0 for open, hash, commit, abort) */
-    rows: number;
-    hashes?: string[];
-    /** the open's reply (id 0), for a new report: the temporary file the run is built in */
-    partial?: string;
-  }
+      id: number;
+      ok: true;
+      value: number;
+      busyMs: number;
+      /** rows the request appended (0 for open, hash, commit, abort) */
+      rows: number;
+      hashes?: string[];
+      /** the open's reply (id 0), for a new report: the temporary file the run is built in */
+      partial?: string;
+    }
   | { id: number; ok: false; error: SerializedError; busyMs: number };

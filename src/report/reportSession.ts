@@ -19,7 +19,7 @@ import type { ReportReply, ReportRequest, ReportWorkerData, SerializedError } fr
 import type { RunMeta } from './writer.js';
 import { RowChecks } from './rowChecks.js';
 
-type Op = ReportRequest extends infer R ? R extends { op: infer O } ? O : never : never;
+type Op = ReportRequest extends infer R ? (R extends { op: infer O } ? O : never) : never;
 type Body<O extends Op> = Omit<Extract<ReportRequest, { op: O }>, 'id' | 'op'>;
 /** A successful reply. */
 type Answer = Extract<ReportReply, { ok: true }>;
@@ -56,15 +56,24 @@ export class ReportSession {
    * Starts the worker, which opens (or creates) `dbFile` and begins the run's transaction.
    * `onRows`: called with `rowsWritten` after each acknowledged append (progress).
    */
-  constructor(readonly dbFile: string, engineVersion: string, private readonly onRows?: (rows: number) => void) {
-    this.worker = new Worker(resolveWorker('reportWorker', import.meta.url), { workerData: { dbFile, engineVersion } satisfies ReportWorkerData });
+  constructor(
+    readonly dbFile: string,
+    engineVersion: string,
+    private readonly onRows?: (rows: number) => void,
+  ) {
+    this.worker = new Worker(resolveWorker('reportWorker', import.meta.url), {
+      workerData: { dbFile, engineVersion } satisfies ReportWorkerData,
+    });
     this.opened = new Promise((resolve, reject) => this.pending.set(0, { resolve, reject }));
     this.opened.catch(() => undefined);
     this.worker.on('message', (r: ReportReply) => this.settle(r));
-    this.worker.on('error', (e) => this.lose(new Error(`${dbFile}: the report worker failed: ${e.message}`, { cause: e })));
+    this.worker.on('error', (e) =>
+      this.lose(new Error(`${dbFile}: the report worker failed: ${e.message}`, { cause: e })),
+    );
     this.worker.on('exit', (code) => {
       this.exited = true;
-      if (!this.ended || this.pending.size > 0) this.lose(new Error(`${dbFile}: the report worker exited (code ${code}) before the run was committed`));
+      if (!this.ended || this.pending.size > 0)
+        this.lose(new Error(`${dbFile}: the report worker exited (code ${code}) before the run was committed`));
     });
   }
 
@@ -74,7 +83,10 @@ export class ReportSession {
     this.pending.delete(r.id);
     if (r.ok) {
       if (r.partial) this.partial = r.partial;
-      if (r.rows > 0) { this.rowsWritten += r.rows; this.onRows?.(this.rowsWritten); }
+      if (r.rows > 0) {
+        this.rowsWritten += r.rows;
+        this.onRows?.(this.rowsWritten);
+      }
       p?.resolve(r);
     } else {
       const e = revive(r.error);
@@ -90,8 +102,13 @@ export class ReportSession {
   }
 
   private send<O extends Op>(op: O, body: Body<O>): Promise<Answer> {
-    const refuse = (e: Error) => { const p = Promise.reject(e); p.catch(() => undefined); return p; }; // kept, thrown by finish
-    if (this.ended || this.exited) return refuse(this.failure ?? new Error(`${this.dbFile}: the report session is closed`));
+    const refuse = (e: Error) => {
+      const p = Promise.reject(e);
+      p.catch(() => undefined);
+      return p;
+    }; // kept, thrown by finish
+    if (this.ended || this.exited)
+      return refuse(this.failure ?? new Error(`${this.dbFile}: the report session is closed`));
     if (this.failure && op !== 'abort') return refuse(this.failure);
     const id = this.nextId++;
     const done = new Promise<Answer>((resolve, reject) => this.pending.set(id, { resolve, reject }));
@@ -106,7 +123,9 @@ export class ReportSession {
   }
 
   /** Waits until the file is open and the transaction begun; returns the run id. @throws its failure */
-  async ready(): Promise<number> { return (await this.opened).value; }
+  async ready(): Promise<number> {
+    return (await this.opened).value;
+  }
 
   /**
    * Lowercase hex SHA-256 of each file, computed on the report's thread (streamed).
@@ -116,10 +135,18 @@ export class ReportSession {
     return (await this.send('hash', { files })).hashes!;
   }
 
-  scenarios(set: ScenarioSet): void { void this.send('scenarios', { set }); }
-  instruments(market: Market, modelValue: Float64Array): void { void this.send('instruments', { market, modelValue }); }
-  rejected(rows: RejectedRow[]): void { void this.send('rejected', { rows }); }
-  accounts(accountKey: string[], equityUsd: Float64Array): void { void this.send('accounts', { accountKey, equityUsd }); }
+  scenarios(set: ScenarioSet): void {
+    void this.send('scenarios', { set });
+  }
+  instruments(market: Market, modelValue: Float64Array): void {
+    void this.send('instruments', { market, modelValue });
+  }
+  rejected(rows: RejectedRow[]): void {
+    void this.send('rejected', { rows });
+  }
+  accounts(accountKey: string[], equityUsd: Float64Array): void {
+    void this.send('accounts', { accountKey, equityUsd });
+  }
   /**
    * One model's rows; `standardFromDeribitPm`: standard rows the report derives from this run's
    * deribit-pm rows (RunWriter.margin). Their derived values are checked by `finish` (the rows must not

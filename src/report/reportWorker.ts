@@ -35,16 +35,30 @@ async function fail(e: unknown): Promise<void> {
 async function apply(req: ReportRequest): Promise<number | string[]> {
   const w = writer!;
   switch (req.op) {
-    case 'hash': return req.files.map((f) => sha256File(f));
-    case 'scenarios': return w.scenarios(req.set);
-    case 'instruments': return w.instruments(req.market, req.modelValue);
-    case 'rejected': return w.rejected(req.rows);
-    case 'accounts': return w.accounts(req.accountKey, req.equityUsd);
-    case 'margin': return w.margin(req.rows, req.standardFromDeribitPm);
-    case 'symbols': return w.symbols();
-    case 'runRow': await w.runRow(req.meta); return 1;
-    case 'commit': { const id = await w.commit(); writer = null; return id; }
-    case 'abort': return 0;
+    case 'hash':
+      return req.files.map((f) => sha256File(f));
+    case 'scenarios':
+      return w.scenarios(req.set);
+    case 'instruments':
+      return w.instruments(req.market, req.modelValue);
+    case 'rejected':
+      return w.rejected(req.rows);
+    case 'accounts':
+      return w.accounts(req.accountKey, req.equityUsd);
+    case 'margin':
+      return w.margin(req.rows, req.standardFromDeribitPm);
+    case 'symbols':
+      return w.symbols();
+    case 'runRow':
+      await w.runRow(req.meta);
+      return 1;
+    case 'commit': {
+      const id = await w.commit();
+      writer = null;
+      return id;
+    }
+    case 'abort':
+      return 0;
   }
 }
 
@@ -60,8 +74,10 @@ async function handle(req: ReportRequest): Promise<void> {
     try {
       const v = await apply(req);
       const busyMs = performance.now() - t0;
-      reply = typeof v !== 'number' ? { id: req.id, ok: true, value: 0, rows: 0, hashes: v, busyMs }
-        : { id: req.id, ok: true, value: v, rows: req.op === 'commit' ? 0 : v, busyMs };
+      reply =
+        typeof v !== 'number'
+          ? { id: req.id, ok: true, value: 0, rows: 0, hashes: v, busyMs }
+          : { id: req.id, ok: true, value: v, rows: req.op === 'commit' ? 0 : v, busyMs };
     } catch (e) {
       await fail(e);
       reply = { id: req.id, ok: false, error: failure!, busyMs: performance.now() - t0 };
@@ -79,8 +95,20 @@ let chain: Promise<void> = RunWriter.open(dbFile, engineVersion, 'caller').then(
   (w) => {
     writer = w;
     if (TRACING) traceSpan('report', 'open', t0);
-    port.postMessage({ id: 0, ok: true, value: w.runId, rows: 0, busyMs: performance.now() - t0, partial: w.target !== dbFile ? w.target : undefined } satisfies ReportReply);
+    port.postMessage({
+      id: 0,
+      ok: true,
+      value: w.runId,
+      rows: 0,
+      busyMs: performance.now() - t0,
+      partial: w.target !== dbFile ? w.target : undefined,
+    } satisfies ReportReply);
   },
-  async (e: unknown) => { await fail(e); port.postMessage({ id: 0, ok: false, error: failure!, busyMs: performance.now() - t0 } satisfies ReportReply); },
+  async (e: unknown) => {
+    await fail(e);
+    port.postMessage({ id: 0, ok: false, error: failure!, busyMs: performance.now() - t0 } satisfies ReportReply);
+  },
 );
-port.on('message', (req: ReportRequest) => { chain = chain.then(() => handle(req)); });
+port.on('message', (req: ReportRequest) => {
+  chain = chain.then(() => handle(req));
+});

@@ -12,61 +12,118 @@ import { MODEL_STORAGE, PM_IM, availableSql, nanToNull, ratioSql, statusSql } fr
 
 /** account_margin value column -> its MarginRows field (saving and scenario_set have none: always derived). */
 export const FIELD_OF: Readonly<Record<string, keyof MarginRows>> = {
-  im: 'im', mm: 'mm', equity: 'equity', margin_ratio: 'marginRatio', available: 'available', status: 'status',
-  worst_scenario: 'worstScenario', worst_case: 'worstCase', roll_shock: 'rollShock', delta_shock: 'deltaShock',
-  risk_matrix_margin: 'riskMatrixMargin', scan_risk: 'scanRisk', som: 'som', var: 'var', es: 'es',
-  liquidity_addon: 'liquidityAddon', standard_im: 'standardIm', standard_mm: 'standardMm',
+  im: 'im',
+  mm: 'mm',
+  equity: 'equity',
+  margin_ratio: 'marginRatio',
+  available: 'available',
+  status: 'status',
+  worst_scenario: 'worstScenario',
+  worst_case: 'worstCase',
+  roll_shock: 'rollShock',
+  delta_shock: 'deltaShock',
+  risk_matrix_margin: 'riskMatrixMargin',
+  scan_risk: 'scanRisk',
+  som: 'som',
+  var: 'var',
+  es: 'es',
+  liquidity_addon: 'liquidityAddon',
+  standard_im: 'standardIm',
+  standard_mm: 'standardMm',
 };
 
 /** x and y are the same number, NaN included (what SQL NULL = NULL would not say). */
 const same = (x: number, y: number) => x === y || (x !== x && y !== y);
 
 /** deribit-pm's IM as the engine computes it: the risk matrix margin (worst_case + roll_shock) plus the add-on. */
-const pmIm = (m: MarginRows, r: number) => (m.worstCase[r]! + m.rollShock[r]!) + m.liquidityAddon[r]!;
+const pmIm = (m: MarginRows, r: number) => m.worstCase[r]! + m.rollShock[r]! + m.liquidityAddon[r]!;
 
-/** A derived column given by a formula: the value the view gives row r (as the engine computes it), the first row that differs (−1: none), how a refusal names it. */
-interface Formula { what: string; value(m: MarginRows, r: number): number; firstDiffering(m: MarginRows): number }
+/**
+ * A derived column given by a formula: the value the view gives row r (as the engine computes it), the first row that
+ * differs (−1: none), how a refusal names it.
+ */
+interface Formula {
+  what: string;
+  value(m: MarginRows, r: number): number;
+  firstDiffering(m: MarginRows): number;
+}
 
 /**
  * The derived columns given by a formula (MODEL_STORAGE), by their SQL. Each has its own loop (this runs
  * over every row of every block: one monomorphic loop per formula, not a call per row).
  */
 const FORMULAS: ReadonlyMap<string, Formula> = new Map<string, Formula>([
-  [nanToNull('m.worst_case + m.roll_shock'), {
-    what: 'worst_case + roll_shock', value: (m, r) => m.worstCase[r]! + m.rollShock[r]!,
-    firstDiffering: ({ count: n, riskMatrixMargin: x, worstCase: wc, rollShock: rs }) => {
-      for (let r = 0; r < n; r++) { const a = x[r]!; const b = wc[r]! + rs[r]!; if (a !== b && (a === a || b === b)) return r; }
-      return -1;
+  [
+    nanToNull('m.worst_case + m.roll_shock'),
+    {
+      what: 'worst_case + roll_shock',
+      value: (m, r) => m.worstCase[r]! + m.rollShock[r]!,
+      firstDiffering: ({ count: n, riskMatrixMargin: x, worstCase: wc, rollShock: rs }) => {
+        for (let r = 0; r < n; r++) {
+          const a = x[r]!;
+          const b = wc[r]! + rs[r]!;
+          if (a !== b && (a === a || b === b)) return r;
+        }
+        return -1;
+      },
     },
-  }],
-  [PM_IM, {
-    what: '(worst_case + roll_shock) + liquidity_addon', value: pmIm,
-    firstDiffering: ({ count: n, im: x, worstCase: wc, rollShock: rs, liquidityAddon: liq }) => {
-      for (let r = 0; r < n; r++) { const a = x[r]!; const b = (wc[r]! + rs[r]!) + liq[r]!; if (a !== b && (a === a || b === b)) return r; }
-      return -1;
+  ],
+  [
+    PM_IM,
+    {
+      what: '(worst_case + roll_shock) + liquidity_addon',
+      value: pmIm,
+      firstDiffering: ({ count: n, im: x, worstCase: wc, rollShock: rs, liquidityAddon: liq }) => {
+        for (let r = 0; r < n; r++) {
+          const a = x[r]!;
+          const b = wc[r]! + rs[r]! + liq[r]!;
+          if (a !== b && (a === a || b === b)) return r;
+        }
+        return -1;
+      },
     },
-  }],
-  [ratioSql('m.mm', 'm.equity'), {
-    what: 'mm / equity (+inf when equity ≤ 0)', value: (m, r) => marginRatio(m.mm[r]!, m.equity[r]!),
-    firstDiffering: ({ count: n, marginRatio: x, mm, equity }) => {
-      for (let r = 0; r < n; r++) { const a = x[r]!; const b = marginRatio(mm[r]!, equity[r]!); if (a !== b && (a === a || b === b)) return r; }
-      return -1;
+  ],
+  [
+    ratioSql('m.mm', 'm.equity'),
+    {
+      what: 'mm / equity (+inf when equity ≤ 0)',
+      value: (m, r) => marginRatio(m.mm[r]!, m.equity[r]!),
+      firstDiffering: ({ count: n, marginRatio: x, mm, equity }) => {
+        for (let r = 0; r < n; r++) {
+          const a = x[r]!;
+          const b = marginRatio(mm[r]!, equity[r]!);
+          if (a !== b && (a === a || b === b)) return r;
+        }
+        return -1;
+      },
     },
-  }],
-  [availableSql('m.equity', PM_IM), {
-    what: 'equity − im', value: (m, r) => m.equity[r]! - pmIm(m, r),
-    firstDiffering: ({ count: n, available: x, equity, worstCase: wc, rollShock: rs, liquidityAddon: liq }) => {
-      for (let r = 0; r < n; r++) { const a = x[r]!; const b = equity[r]! - ((wc[r]! + rs[r]!) + liq[r]!); if (a !== b && (a === a || b === b)) return r; }
-      return -1;
+  ],
+  [
+    availableSql('m.equity', PM_IM),
+    {
+      what: 'equity − im',
+      value: (m, r) => m.equity[r]! - pmIm(m, r),
+      firstDiffering: ({ count: n, available: x, equity, worstCase: wc, rollShock: rs, liquidityAddon: liq }) => {
+        for (let r = 0; r < n; r++) {
+          const a = x[r]!;
+          const b = equity[r]! - (wc[r]! + rs[r]! + liq[r]!);
+          if (a !== b && (a === a || b === b)) return r;
+        }
+        return -1;
+      },
     },
-  }],
-  [statusSql('m.equity', PM_IM, 'm.mm'), {
-    what: 'the status of equity against mm and im', value: (m, r) => marginStatus(m.equity[r]!, pmIm(m, r), m.mm[r]!),
-    firstDiffering: ({ count: n, status: x, equity, mm, worstCase: wc, rollShock: rs, liquidityAddon: liq }) => {
-      for (let r = 0; r < n; r++) if (x[r] !== marginStatus(equity[r]!, (wc[r]! + rs[r]!) + liq[r]!, mm[r]!)) return r;
-      return -1;
+  ],
+  [
+    statusSql('m.equity', PM_IM, 'm.mm'),
+    {
+      what: 'the status of equity against mm and im',
+      value: (m, r) => marginStatus(m.equity[r]!, pmIm(m, r), m.mm[r]!),
+      firstDiffering: ({ count: n, status: x, equity, mm, worstCase: wc, rollShock: rs, liquidityAddon: liq }) => {
+        for (let r = 0; r < n; r++) if (x[r] !== marginStatus(equity[r]!, wc[r]! + rs[r]! + liq[r]!, mm[r]!)) return r;
+        return -1;
+      },
     },
-  }],
+  ],
 ]);
 
 /**
@@ -81,13 +138,28 @@ export function checkDerived(m: MarginRows): void {
   const spec = MODEL_STORAGE[m.model];
   const n = m.count;
   const fail = (r: number, col: string, found: unknown, expected: string): never => {
-    throw new Error(`MarginRows(${m.model}) row ${r}: ${col} is ${String(found)}, but the report stores only ${spec.stored.join(', ')} for this model and gives ${col} as ${expected}`);
+    throw new Error(
+      `MarginRows(${m.model}) row ${r}: ${col} is ${String(found)}, but the report stores only ${spec.stored.join(', ')} for this model and gives ${col} as ${expected}`,
+    );
   };
   // monomorphic loops (one array type each): this runs over every row of every model
-  const firstNotNaN = (a: Float64Array): number => { for (let r = 0; r < n; r++) { const x = a[r]!; if (x === x) return r; } return -1; };
-  const firstNot = (a: Float64Array, v: number): number => { for (let r = 0; r < n; r++) if (!Object.is(a[r], v)) return r; return -1; };
+  const firstNotNaN = (a: Float64Array): number => {
+    for (let r = 0; r < n; r++) {
+      const x = a[r]!;
+      if (x === x) return r;
+    }
+    return -1;
+  };
+  const firstNot = (a: Float64Array, v: number): number => {
+    for (let r = 0; r < n; r++) if (!Object.is(a[r], v)) return r;
+    return -1;
+  };
   const firstDiffering = (a: Float64Array, b: Float64Array): number => {
-    for (let r = 0; r < n; r++) { const x = a[r]!; const y = b[r]!; if (x !== y && (x === x || y === y)) return r; }
+    for (let r = 0; r < n; r++) {
+      const x = a[r]!;
+      const y = b[r]!;
+      if (x !== y && (x === x || y === y)) return r;
+    }
     return -1;
   };
   for (const [col, sql] of Object.entries(spec.derived)) {
@@ -97,7 +169,11 @@ export function checkDerived(m: MarginRows): void {
     if (col === 'worst_scenario') {
       const ws = m.worstScenario;
       r = -1;
-      for (let i = 0; i < n; i++) if (ws[i]! >= 0) { r = i; break; }
+      for (let i = 0; i < n; i++)
+        if (ws[i]! >= 0) {
+          r = i;
+          break;
+        }
       if (r >= 0) fail(r, col, ws[r], 'NULL');
       continue;
     }
@@ -106,7 +182,12 @@ export function checkDerived(m: MarginRows): void {
       r = formula.firstDiffering(m);
       if (r >= 0) {
         const e = formula.value(m, r);
-        fail(r, col, (m[field] as Float64Array | Uint8Array)[r], `${formula.what} (${col === 'status' ? STATUS_NAMES[e] : e})`);
+        fail(
+          r,
+          col,
+          (m[field] as Float64Array | Uint8Array)[r],
+          `${formula.what} (${col === 'status' ? STATUS_NAMES[e] : e})`,
+        );
       }
       continue;
     }
@@ -118,12 +199,15 @@ export function checkDerived(m: MarginRows): void {
     if (r >= 0) fail(r, col, v[r], sql.startsWith('NULL::') ? 'NULL' : sql.replace(/m\./g, ''));
   }
   // the currency of each row: the unit's own name, or USD
-  const byCode = Int32Array.from(m.currencyNames, (name) => (spec.currency === 'USD' ? (name === 'USD' ? -2 : -3) : m.unitNames.indexOf(name)));
+  const byCode = Int32Array.from(m.currencyNames, (name) =>
+    spec.currency === 'USD' ? (name === 'USD' ? -2 : -3) : m.unitNames.indexOf(name),
+  );
   const unit = m.unit;
   const currency = m.currency;
   for (let r = 0; r < n; r++) {
     const c = byCode[currency[r]!];
-    if (spec.currency === 'USD' ? c !== -2 : c !== unit[r]) fail(r, 'currency', m.currencyNames[currency[r]!], spec.currency === 'USD' ? "'USD'" : 'the unit');
+    if (spec.currency === 'USD' ? c !== -2 : c !== unit[r])
+      fail(r, 'currency', m.currencyNames[currency[r]!], spec.currency === 'USD' ? "'USD'" : 'the unit');
   }
 }
 
@@ -136,7 +220,9 @@ export function checkDerived(m: MarginRows): void {
  */
 export function checkStandardFromPm(std: MarginRows, pm: MarginRows): void {
   const fail = (r: number, what: string, found: unknown, expected: unknown): never => {
-    throw new Error(`MarginRows(standard) row ${r}: ${what} is ${String(found)}, but the report derives it from the run's deribit-pm rows as ${String(expected)}`);
+    throw new Error(
+      `MarginRows(standard) row ${r}: ${what} is ${String(found)}, but the report derives it from the run's deribit-pm rows as ${String(expected)}`,
+    );
   };
   if (std.count !== pm.count) fail(0, 'the row count', std.count, pm.count);
   // the unit of a standard row's code, as a deribit-pm unit code (−1: a name deribit-pm has not)
@@ -148,9 +234,20 @@ export function checkStandardFromPm(std: MarginRows, pm: MarginRows): void {
     const eq = pm.equity[r]!;
     const im = pm.standardIm[r]!;
     const mm = pm.standardMm[r]!;
-    if (std.account[r] !== pm.account[r] || pmCode[std.unit[r]!] !== pm.unit[r] || !same(std.im[r]!, im) || !same(std.mm[r]!, mm)
-      || !same(std.equity[r]!, eq) || !same(std.liquidityAddon[r]!, pm.liquidityAddon[r]!) || !same(std.marginRatio[r]!, marginRatio(mm, eq))
-      || !same(std.available[r]!, eq - im) || std.status[r] !== marginStatus(eq, im, mm)) { bad = r; break; }
+    if (
+      std.account[r] !== pm.account[r] ||
+      pmCode[std.unit[r]!] !== pm.unit[r] ||
+      !same(std.im[r]!, im) ||
+      !same(std.mm[r]!, mm) ||
+      !same(std.equity[r]!, eq) ||
+      !same(std.liquidityAddon[r]!, pm.liquidityAddon[r]!) ||
+      !same(std.marginRatio[r]!, marginRatio(mm, eq)) ||
+      !same(std.available[r]!, eq - im) ||
+      std.status[r] !== marginStatus(eq, im, mm)
+    ) {
+      bad = r;
+      break;
+    }
   }
   if (bad < 0) return;
   const r = bad;
@@ -164,12 +261,12 @@ export function checkStandardFromPm(std: MarginRows, pm: MarginRows): void {
   if (!same(std.im[r]!, im)) fail(r, 'im', std.im[r], im);
   if (!same(std.mm[r]!, mm)) fail(r, 'mm', std.mm[r], mm);
   if (!same(std.equity[r]!, eq)) fail(r, 'equity', std.equity[r], eq);
-  if (!same(std.liquidityAddon[r]!, pm.liquidityAddon[r]!)) fail(r, 'liquidity_addon', std.liquidityAddon[r], pm.liquidityAddon[r]);
+  if (!same(std.liquidityAddon[r]!, pm.liquidityAddon[r]!))
+    fail(r, 'liquidity_addon', std.liquidityAddon[r], pm.liquidityAddon[r]);
   if (!same(std.marginRatio[r]!, marginRatio(mm, eq))) fail(r, 'margin_ratio', std.marginRatio[r], marginRatio(mm, eq));
   if (!same(std.available[r]!, eq - im)) fail(r, 'available', std.available[r], eq - im);
   fail(r, 'status', std.status[r], marginStatus(eq, im, mm));
 }
-
 
 /**
  * The checks of one run's blocks, in the order the run writes them (RunWriter.margin): each block's
@@ -191,12 +288,21 @@ export class RowChecks {
     }
     if (m.model === 'deribit-pm') {
       this.deribitPm = m;
-      if (this.heldStandard) { checkStandardFromPm(this.heldStandard, m); this.heldStandard = null; }
+      if (this.heldStandard) {
+        checkStandardFromPm(this.heldStandard, m);
+        this.heldStandard = null;
+      }
     }
   }
 
-  /** After the run's last block. @throws Error when standard rows were to be derived from deribit-pm rows the run never wrote */
+  /**
+   * After the run's last block. @throws Error when standard rows were to be derived from deribit-pm rows the run never
+   * wrote
+   */
   finish(dbFile: string): void {
-    if (this.heldStandard) throw new Error(`${dbFile}: the standard rows were to be derived from the run's deribit-pm rows, but the run wrote none`);
+    if (this.heldStandard)
+      throw new Error(
+        `${dbFile}: the standard rows were to be derived from the run's deribit-pm rows, but the run wrote none`,
+      );
   }
 }

@@ -47,16 +47,38 @@ export const TYPE_DDL: Record<string, string> = {
 
 /** The value columns of account_margin after (run_id, model, account, unit, currency), in order. */
 export const MARGIN_VALUE_COLUMNS: readonly (readonly [string, string])[] = [
-  ['im', 'DOUBLE'], ['mm', 'DOUBLE'], ['equity', 'DOUBLE'], ['margin_ratio', 'DOUBLE'], ['available', 'DOUBLE'],
-  ['status', 'margin_status NOT NULL'], ['scenario_set', 'scenario_family'], ['worst_scenario', 'INTEGER'],
-  ['worst_case', 'DOUBLE'], ['roll_shock', 'DOUBLE'], ['delta_shock', 'DOUBLE'], ['risk_matrix_margin', 'DOUBLE'],
-  ['scan_risk', 'DOUBLE'], ['som', 'DOUBLE'], ['var', 'DOUBLE'], ['es', 'DOUBLE'], ['liquidity_addon', 'DOUBLE'],
-  ['standard_im', 'DOUBLE'], ['standard_mm', 'DOUBLE'], ['saving', 'DOUBLE'],
+  ['im', 'DOUBLE'],
+  ['mm', 'DOUBLE'],
+  ['equity', 'DOUBLE'],
+  ['margin_ratio', 'DOUBLE'],
+  ['available', 'DOUBLE'],
+  ['status', 'margin_status NOT NULL'],
+  ['scenario_set', 'scenario_family'],
+  ['worst_scenario', 'INTEGER'],
+  ['worst_case', 'DOUBLE'],
+  ['roll_shock', 'DOUBLE'],
+  ['delta_shock', 'DOUBLE'],
+  ['risk_matrix_margin', 'DOUBLE'],
+  ['scan_risk', 'DOUBLE'],
+  ['som', 'DOUBLE'],
+  ['var', 'DOUBLE'],
+  ['es', 'DOUBLE'],
+  ['liquidity_addon', 'DOUBLE'],
+  ['standard_im', 'DOUBLE'],
+  ['standard_mm', 'DOUBLE'],
+  ['saving', 'DOUBLE'],
 ];
 /** The value columns of account_summary after (run_id, model, account, currency), in order. */
 export const SUMMARY_VALUE_COLUMNS: readonly (readonly [string, string])[] = [
-  ['equity', 'DOUBLE'], ['im', 'DOUBLE'], ['mm', 'DOUBLE'], ['margin_ratio', 'DOUBLE'], ['available', 'DOUBLE'],
-  ['status', 'margin_status NOT NULL'], ['standard_im', 'DOUBLE'], ['standard_mm', 'DOUBLE'], ['saving', 'DOUBLE'],
+  ['equity', 'DOUBLE'],
+  ['im', 'DOUBLE'],
+  ['mm', 'DOUBLE'],
+  ['margin_ratio', 'DOUBLE'],
+  ['available', 'DOUBLE'],
+  ['status', 'margin_status NOT NULL'],
+  ['standard_im', 'DOUBLE'],
+  ['standard_mm', 'DOUBLE'],
+  ['saving', 'DOUBLE'],
 ];
 
 /**
@@ -81,10 +103,13 @@ export const nanToNull = (expr: string) => `nullif(${expr}, 'NaN'::DOUBLE)`;
 
 /** METHODOLOGY.md 5 in SQL, exactly as src/margin/status.ts computes it (operands are SQL expressions). */
 /** marginRatio: `mm / equity`, +Infinity when equity ≤ 0 or NULL (the engine's NaN). */
-export const ratioSql = (mm: string, equity: string) => nanToNull(`CASE WHEN ${equity} > 0 THEN ${mm} / ${equity} ELSE 'Infinity'::DOUBLE END`);
+export const ratioSql = (mm: string, equity: string) =>
+  nanToNull(`CASE WHEN ${equity} > 0 THEN ${mm} / ${equity} ELSE 'Infinity'::DOUBLE END`);
 /** available: `equity − im`. */
 export const availableSql = (equity: string, im: string) => nanToNull(`${equity} - ${im}`);
-/** marginStatus: liquidation when not equity ≥ MM, margin_call when not equity ≥ IM (a NULL compares as below), else ok. */
+/**
+ * marginStatus: liquidation when not equity ≥ MM, margin_call when not equity ≥ IM (a NULL compares as below), else ok.
+ */
 export const statusSql = (equity: string, im: string, mm: string) =>
   `(CASE WHEN NOT coalesce(${equity} >= ${mm}, false) THEN 'liquidation' WHEN NOT coalesce(${equity} >= ${im}, false) THEN 'margin_call' ELSE 'ok' END)::margin_status`;
 /**
@@ -93,7 +118,8 @@ export const statusSql = (equity: string, im: string, mm: string) =>
  */
 export const PM_IM = nanToNull('(m.worst_case + m.roll_shock) + m.liquidity_addon');
 
-const NULLS = (...cols: string[]) => Object.fromEntries(cols.map((c) => [c, `NULL::${MARGIN_VALUE_COLUMNS.find(([n]) => n === c)![1].split(' ')[0]}`]));
+const NULLS = (...cols: string[]) =>
+  Object.fromEntries(cols.map((c) => [c, `NULL::${MARGIN_VALUE_COLUMNS.find(([n]) => n === c)![1].split(' ')[0]}`]));
 const COMMON = ['im', 'mm', 'equity', 'margin_ratio', 'available', 'status'] as const;
 
 /** var-hs and var-mc store the same columns; only their table and scenario family differ. */
@@ -103,7 +129,16 @@ function varStorage(table: string, family: Family): ModelStorage {
     stored: [...COMMON, 'worst_scenario', 'worst_case', 'var', 'es', 'liquidity_addon'],
     derived: {
       scenario_set: `${sqlString(family)}::scenario_family`,
-      ...NULLS('roll_shock', 'delta_shock', 'risk_matrix_margin', 'scan_risk', 'som', 'standard_im', 'standard_mm', 'saving'),
+      ...NULLS(
+        'roll_shock',
+        'delta_shock',
+        'risk_matrix_margin',
+        'scan_risk',
+        'som',
+        'standard_im',
+        'standard_mm',
+        'saving',
+      ),
     },
     currency: 'USD',
   };
@@ -112,11 +147,26 @@ function varStorage(table: string, family: Family): ModelStorage {
 export const MODEL_STORAGE: Readonly<Record<ModelName, ModelStorage>> = {
   'deribit-pm': {
     table: 'margin_deribit_pm',
-    stored: ['mm', 'equity', 'worst_scenario', 'worst_case', 'roll_shock', 'liquidity_addon', 'standard_im', 'standard_mm'],
+    stored: [
+      'mm',
+      'equity',
+      'worst_scenario',
+      'worst_case',
+      'roll_shock',
+      'liquidity_addon',
+      'standard_im',
+      'standard_mm',
+    ],
     derived: {
-      im: PM_IM, margin_ratio: ratioSql('m.mm', 'm.equity'), available: availableSql('m.equity', PM_IM), status: statusSql('m.equity', PM_IM, 'm.mm'),
-      scenario_set: `'deribit-pm'::scenario_family`, delta_shock: '0.0::DOUBLE', risk_matrix_margin: nanToNull('m.worst_case + m.roll_shock'),
-      ...NULLS('scan_risk', 'som', 'var', 'es'), saving: nanToNull(`m.standard_im - ${PM_IM}`),
+      im: PM_IM,
+      margin_ratio: ratioSql('m.mm', 'm.equity'),
+      available: availableSql('m.equity', PM_IM),
+      status: statusSql('m.equity', PM_IM, 'm.mm'),
+      scenario_set: `'deribit-pm'::scenario_family`,
+      delta_shock: '0.0::DOUBLE',
+      risk_matrix_margin: nanToNull('m.worst_case + m.roll_shock'),
+      ...NULLS('scan_risk', 'som', 'var', 'es'),
+      saving: nanToNull(`m.standard_im - ${PM_IM}`),
     },
     currency: 'unit',
   },
@@ -124,7 +174,8 @@ export const MODEL_STORAGE: Readonly<Record<ModelName, ModelStorage>> = {
     table: 'margin_span',
     stored: [...COMMON, 'worst_scenario', 'scan_risk', 'som', 'liquidity_addon'],
     derived: {
-      worst_case: 'm.scan_risk', scenario_set: `'span'::scenario_family`,
+      worst_case: 'm.scan_risk',
+      scenario_set: `'span'::scenario_family`,
       ...NULLS('roll_shock', 'delta_shock', 'risk_matrix_margin', 'var', 'es', 'standard_im', 'standard_mm', 'saving'),
     },
     currency: 'USD',
@@ -135,8 +186,21 @@ export const MODEL_STORAGE: Readonly<Record<ModelName, ModelStorage>> = {
     table: 'margin_standard',
     stored: [...COMMON, 'liquidity_addon'],
     derived: {
-      standard_im: 'm.im', standard_mm: 'm.mm', saving: nanToNull('m.im - m.im'),
-      ...NULLS('scenario_set', 'worst_scenario', 'worst_case', 'roll_shock', 'delta_shock', 'risk_matrix_margin', 'scan_risk', 'som', 'var', 'es'),
+      standard_im: 'm.im',
+      standard_mm: 'm.mm',
+      saving: nanToNull('m.im - m.im'),
+      ...NULLS(
+        'scenario_set',
+        'worst_scenario',
+        'worst_case',
+        'roll_shock',
+        'delta_shock',
+        'risk_matrix_margin',
+        'scan_risk',
+        'som',
+        'var',
+        'es',
+      ),
     },
     currency: 'unit',
   },
@@ -162,7 +226,9 @@ export const STANDARD_FROM_PM: Readonly<Record<string, string>> = {
   saving: nanToNull('m.standard_im - m.standard_im'),
 };
 
-/** The summary_rows columns after (run_id, model, account_id); margin_ratio, available and saving come from the view. */
+/**
+ * The summary_rows columns after (run_id, model, account_id); margin_ratio, available and saving come from the view.
+ */
 export const SUMMARY_STORED: readonly string[] = ['equity', 'im', 'mm', 'status', 'standard_im', 'standard_mm'];
 /** The view's expressions for the summary columns that are not stored (alias `s`). */
 export const SUMMARY_DERIVED: Readonly<Record<string, string>> = {
@@ -171,12 +237,20 @@ export const SUMMARY_DERIVED: Readonly<Record<string, string>> = {
   saving: nanToNull('s.standard_im - s.im'),
 };
 
-/** Models whose rows are in their unit's own currency (coin or USDC), converted to USD by the unit's usd_rate; the others' rows are in USD. */
-export const PER_UNIT_MODELS: readonly ModelName[] = (Object.keys(MODEL_STORAGE) as ModelName[]).filter((m) => MODEL_STORAGE[m].currency === 'unit');
+/**
+ * Models whose rows are in their unit's own currency (coin or USDC), converted to USD by the unit's usd_rate; the
+ * others' rows are in USD.
+ */
+export const PER_UNIT_MODELS: readonly ModelName[] = (Object.keys(MODEL_STORAGE) as ModelName[]).filter(
+  (m) => MODEL_STORAGE[m].currency === 'unit',
+);
 
 const inList = (models: readonly string[]) => models.map(sqlString).join(', ');
-/** 0 plus the values of field `f` of the sorted list `l`, added in order; NULL in, NULL out; a NaN sum (∞ − ∞) as NULL. */
-const orderedSum = (f: string) => nanToNull(`0.0 + list_reduce(list_transform(t0.l, lambda e: e.${f}), lambda p, q: p + q)`);
+/**
+ * 0 plus the values of field `f` of the sorted list `l`, added in order; NULL in, NULL out; a NaN sum (∞ − ∞) as NULL.
+ */
+const orderedSum = (f: string) =>
+  nanToNull(`0.0 + list_reduce(list_transform(t0.l, lambda e: e.${f}), lambda p, q: p + q)`);
 /**
  * The summary rows (run_id, model, account_id, then SUMMARY_STORED) of the runs written with schema 5
  * or later (runs.schema_version; earlier runs keep their summary_rows, or have none): one per account of
@@ -307,12 +381,17 @@ export const TABLE_DDL: Record<string, string> = {
     symbol VARCHAR NOT NULL,
     usd_rate DOUBLE
   )`,
-  ...Object.fromEntries(Object.values(MODEL_STORAGE).map((m) => [m.table, `CREATE TABLE ${m.table} (
+  ...Object.fromEntries(
+    Object.values(MODEL_STORAGE).map((m) => [
+      m.table,
+      `CREATE TABLE ${m.table} (
     run_id INTEGER NOT NULL,
     account_id INTEGER NOT NULL,
     unit_id INTEGER NOT NULL,
 ${m.stored.map((c) => `    ${c} ${typeOf(MARGIN_VALUE_COLUMNS, c)}`).join(',\n')}
-  )`])),
+  )`,
+    ]),
+  ),
   summary_rows: `CREATE TABLE summary_rows (
     run_id INTEGER NOT NULL,
     model model_name NOT NULL,
@@ -353,9 +432,16 @@ function accountSummarySql(run: string | null): string {
  */
 export const VIEW_DDL: Record<string, string> = {
   account_margin_ids: `CREATE OR REPLACE VIEW account_margin_ids AS
-    ${(Object.entries(MODEL_STORAGE) as Array<[ModelName, ModelStorage]>).map(([model, m]) => `SELECT m.run_id, ${sqlString(model)}::model_name AS model, m.account_id, m.unit_id, m.rowid AS row_order,
+    ${(Object.entries(MODEL_STORAGE) as Array<[ModelName, ModelStorage]>)
+      .map(
+        ([
+          model,
+          m,
+        ]) => `SELECT m.run_id, ${sqlString(model)}::model_name AS model, m.account_id, m.unit_id, m.rowid AS row_order,
       ${MARGIN_VALUE_COLUMNS.map(([c]) => (m.stored.includes(c) ? `m.${c}` : `${m.derived[c]} AS ${c}`)).join(', ')}
-    FROM ${m.table} m`).join('\n    UNION ALL\n    ')}
+    FROM ${m.table} m`,
+      )
+      .join('\n    UNION ALL\n    ')}
     UNION ALL
     SELECT m.run_id, 'standard'::model_name AS model, m.account_id, m.unit_id, m.rowid AS row_order,
       ${MARGIN_VALUE_COLUMNS.map(([c]) => `${STANDARD_FROM_PM[c] ?? MODEL_STORAGE.standard.derived[c]} AS ${c}`).join(', ')}
@@ -422,7 +508,11 @@ export async function createSchema(connection: DuckDBConnection, engineVersion: 
   for (const ddl of Object.values(TYPE_DDL)) await connection.run(ddl);
   for (const ddl of Object.values(TABLE_DDL)) await connection.run(ddl);
   await createViews(connection);
-  await connection.run('INSERT INTO schema_meta VALUES ($1, $2, epoch_ms($3::BIGINT))', [SCHEMA_VERSION, engineVersion, Date.now()]);
+  await connection.run('INSERT INTO schema_meta VALUES ($1, $2, epoch_ms($3::BIGINT))', [
+    SCHEMA_VERSION,
+    engineVersion,
+    Date.now(),
+  ]);
 }
 
 /** Creates or replaces every view (after a migration too). */

@@ -43,7 +43,8 @@ export async function writeRun(dbFile: string, run: RunRecord, options: WriteOpt
     done('accounts', await w.accounts(run.accountKey, run.accountEquityUsd));
     rows = 0;
     const hasPm = run.margin.some((m) => m.model === 'deribit-pm');
-    for (const m of run.margin) rows += await w.margin(m, hasPm && m.model === 'standard' && run.models.includes('standard'));
+    for (const m of run.margin)
+      rows += await w.margin(m, hasPm && m.model === 'standard' && run.models.includes('standard'));
     done('account_margin', rows);
     done('symbols', await w.symbols());
     await w.runRow(runMetaOf(run));
@@ -56,7 +57,10 @@ export async function writeRun(dbFile: string, run: RunRecord, options: WriteOpt
 }
 
 /** The `runs` row of a run: the RunRecord without its tables. */
-export type RunMeta = Omit<RunRecord, 'market' | 'modelValue' | 'scenarioSets' | 'accountKey' | 'accountEquityUsd' | 'margin' | 'rejected'> & {
+export type RunMeta = Omit<
+  RunRecord,
+  'market' | 'modelValue' | 'scenarioSets' | 'accountKey' | 'accountEquityUsd' | 'margin' | 'rejected'
+> & {
   /** what runs.scenario_sets records per family */
   scenarioSets: Array<Pick<ScenarioSet, 'family' | 'count' | 'underlyings' | 'meta'>>;
   /** input rows left out under --on-invalid=skip (status 'ok_with_rejected_rows' unless `status` says otherwise) */
@@ -65,8 +69,21 @@ export type RunMeta = Omit<RunRecord, 'market' | 'modelValue' | 'scenarioSets' |
 
 /** The RunMeta of a whole RunRecord. */
 export function runMetaOf(run: RunRecord): RunMeta {
-  const { market: _m, modelValue: _v, scenarioSets, accountKey: _a, accountEquityUsd: _e, margin: _g, rejected, ...rest } = run;
-  return { ...rest, scenarioSets: scenarioSets.map(({ family, count, underlyings, meta }) => ({ family, count, underlyings, meta })), rejectedRows: rejected.length };
+  const {
+    market: _m,
+    modelValue: _v,
+    scenarioSets,
+    accountKey: _a,
+    accountEquityUsd: _e,
+    margin: _g,
+    rejected,
+    ...rest
+  } = run;
+  return {
+    ...rest,
+    scenarioSets: scenarioSets.map(({ family, count, underlyings, meta }) => ({ family, count, underlyings, meta })),
+    rejectedRows: rejected.length,
+  };
 }
 
 /**
@@ -94,8 +111,14 @@ export class RunWriter {
    * `target`: the file DuckDB writes, `dbFile` itself or (for a new report) the temporary `.partial-…`
    * name; `checks`: the checks of the blocks' derived values, or null when the caller runs them
    */
-  private constructor(readonly dbFile: string, readonly target: string, private readonly fresh: boolean,
-    private readonly handle: ReportHandle, readonly runId: number, private readonly checks: RowChecks | null) {}
+  private constructor(
+    readonly dbFile: string,
+    readonly target: string,
+    private readonly fresh: boolean,
+    private readonly handle: ReportHandle,
+    readonly runId: number,
+    private readonly checks: RowChecks | null,
+  ) {}
 
   /**
    * Opens (or creates) the report `dbFile`, begins the run's transaction, creates or migrates the
@@ -106,10 +129,17 @@ export class RunWriter {
    * @throws InputError naming the file when it cannot be created, is not a DuckDB database, not a
    * report, or of a schema version that cannot be migrated (the file is left as it was).
    */
-  static async open(dbFile: string, engineVersion: string, rowChecks: 'writer' | 'caller' = 'writer'): Promise<RunWriter> {
+  static async open(
+    dbFile: string,
+    engineVersion: string,
+    rowChecks: 'writer' | 'caller' = 'writer',
+  ): Promise<RunWriter> {
     const fresh = !existsSync(dbFile);
-    if (fresh && !existsSync(dirname(dbFile))) throw fileError(dbFile, `cannot be created: directory ${dirname(dbFile)} does not exist`);
-    const target = fresh ? `${dbFile}.partial-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}` : dbFile;
+    if (fresh && !existsSync(dirname(dbFile)))
+      throw fileError(dbFile, `cannot be created: directory ${dirname(dbFile)} does not exist`);
+    const target = fresh
+      ? `${dbFile}.partial-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`
+      : dbFile;
     let handle: ReportHandle | null = null;
     let writer: RunWriter | null = null;
     try {
@@ -126,11 +156,22 @@ export class RunWriter {
       try {
         await ensureSchema(handle, engineVersion);
         const r = await c.runAndReadAll('SELECT coalesce(max(run_id), 0) + 1 FROM runs');
-        writer = new RunWriter(dbFile, target, fresh, handle, Number(r.getRows()[0]![0]), rowChecks === 'writer' ? new RowChecks() : null);
+        writer = new RunWriter(
+          dbFile,
+          target,
+          fresh,
+          handle,
+          Number(r.getRows()[0]![0]),
+          rowChecks === 'writer' ? new RowChecks() : null,
+        );
         handle = null;
         return writer;
       } catch (e) {
-        try { await c.run('ROLLBACK'); } catch { /* the transaction is already gone */ }
+        try {
+          await c.run('ROLLBACK');
+        } catch {
+          /* the transaction is already gone */
+        }
         throw e;
       }
     } catch (e) {
@@ -155,7 +196,8 @@ export class RunWriter {
   /** Appends the market's instruments with their model values (`modelValue`, one per instrument). */
   instruments(market: Market, modelValue: Float64Array): Promise<number> {
     const n = market.instruments.count;
-    if (modelValue.length !== n) throw new Error(`RunRecord.modelValue has ${modelValue.length} values for ${n} instruments`);
+    if (modelValue.length !== n)
+      throw new Error(`RunRecord.modelValue has ${modelValue.length} values for ${n} instruments`);
     this.instrumentCount = n;
     this.market = market;
     return writeInstruments(this.c, this.runId, market, modelValue);
@@ -172,7 +214,8 @@ export class RunWriter {
    * only name these ids.
    */
   accounts(accountKey: string[], equityUsd: Float64Array): Promise<number> {
-    if (equityUsd.length !== accountKey.length) throw new Error(`accounts: ${equityUsd.length} USD equities for ${accountKey.length} accounts`);
+    if (equityUsd.length !== accountKey.length)
+      throw new Error(`accounts: ${equityUsd.length} USD equities for ${accountKey.length} accounts`);
     this.accountCount = accountKey.length;
     return writeAccounts(this.c, this.runId, accountKey, equityUsd);
   }
@@ -187,7 +230,8 @@ export class RunWriter {
    */
   margin(m: MarginRows, standardFromDeribitPm = false): Promise<number> {
     checkMarginShape(m, this.accountCount);
-    if (standardFromDeribitPm && m.model !== 'standard') throw new Error(`MarginRows(${m.model}): only standard rows are derived from deribit-pm rows`);
+    if (standardFromDeribitPm && m.model !== 'standard')
+      throw new Error(`MarginRows(${m.model}): only standard rows are derived from deribit-pm rows`);
     this.checks?.margin(m, standardFromDeribitPm);
     if (standardFromDeribitPm) {
       this.standard = 'derived';
@@ -195,11 +239,16 @@ export class RunWriter {
     }
     if (m.model === 'standard') this.standard = 'stored';
     if (m.model === 'deribit-pm') this.hasDeribitPm = true;
-    const ids = (names: string[]) => Int32Array.from(names, (name) => {
-      let id = this.symbolIndex.get(name);
-      if (id === undefined) { id = this.symbolNames.length; this.symbolNames.push(name); this.symbolIndex.set(name, id); }
-      return id;
-    });
+    const ids = (names: string[]) =>
+      Int32Array.from(names, (name) => {
+        let id = this.symbolIndex.get(name);
+        if (id === undefined) {
+          id = this.symbolNames.length;
+          this.symbolNames.push(name);
+          this.symbolIndex.set(name, id);
+        }
+        return id;
+      });
     return writeMargin(this.c, this.runId, m, ids(m.unitNames));
   }
 
@@ -208,8 +257,14 @@ export class RunWriter {
    * (usdRates: the index price of a coin, 1 for a cash currency) from the run's market.
    */
   symbols(): Promise<number> {
-    if (this.symbolNames.length > 0 && !this.market) throw new Error(`${this.dbFile}: the symbols' USD rates need the run's instruments first`);
-    return writeSymbols(this.c, this.runId, this.symbolNames, this.market ? usdRates(this.symbolNames, this.market) : new Float64Array(0));
+    if (this.symbolNames.length > 0 && !this.market)
+      throw new Error(`${this.dbFile}: the symbols' USD rates need the run's instruments first`);
+    return writeSymbols(
+      this.c,
+      this.runId,
+      this.symbolNames,
+      this.market ? usdRates(this.symbolNames, this.market) : new Float64Array(0),
+    );
   }
 
   /**
@@ -220,14 +275,21 @@ export class RunWriter {
    */
   runRow(meta: RunMeta): Promise<void> {
     const lists = meta.models.includes('standard');
-    if (this.standard === 'derived' && !lists) throw new Error(`${this.dbFile}: the run's standard rows are derived from its deribit-pm rows, but its models (${meta.models.join(', ')}) do not include standard`);
-    if (this.standard === 'none' && lists && this.hasDeribitPm) throw new Error(`${this.dbFile}: the run lists standard among its models and has deribit-pm rows, but wrote no standard rows (the report would derive rows the run never computed)`);
+    if (this.standard === 'derived' && !lists)
+      throw new Error(
+        `${this.dbFile}: the run's standard rows are derived from its deribit-pm rows, but its models (${meta.models.join(', ')}) do not include standard`,
+      );
+    if (this.standard === 'none' && lists && this.hasDeribitPm)
+      throw new Error(
+        `${this.dbFile}: the run lists standard among its models and has deribit-pm rows, but wrote no standard rows (the report would derive rows the run never computed)`,
+      );
     return writeRunRow(this.c, this.runId, meta);
   }
 
   /** Commits, closes and (for a new file) publishes the report; returns the run id. */
   async commit(): Promise<number> {
-    if (this.instrumentCount < 0 || this.accountCount < 0) throw new Error(`${this.dbFile}: a run needs its instruments and accounts before COMMIT`);
+    if (this.instrumentCount < 0 || this.accountCount < 0)
+      throw new Error(`${this.dbFile}: a run needs its instruments and accounts before COMMIT`);
     this.checks?.finish(this.dbFile);
     await this.c.run('COMMIT');
     this.closed = true;
@@ -244,8 +306,16 @@ export class RunWriter {
   async abort(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    try { await this.handle.connection.run('ROLLBACK'); } catch { /* the transaction is already gone */ }
-    try { closeReport(this.handle); } finally { if (this.fresh) removeTarget(this.target); }
+    try {
+      await this.handle.connection.run('ROLLBACK');
+    } catch {
+      /* the transaction is already gone */
+    }
+    try {
+      closeReport(this.handle);
+    } finally {
+      if (this.fresh) removeTarget(this.target);
+    }
   }
 }
 
@@ -260,27 +330,35 @@ function removeTarget(target: string): void {
  * @throws Error naming `to` when it appeared during the run
  */
 function publish(from: string, to: string): void {
-  if (existsSync(`${from}.wal`)) throw new Error(`${from}: DuckDB left a WAL after closing; the new report was not published as ${to}`);
+  if (existsSync(`${from}.wal`))
+    throw new Error(`${from}: DuckDB left a WAL after closing; the new report was not published as ${to}`);
   try {
     linkSync(from, to);
     rmSync(from);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') throw new Error(`${to} was created by another process during this run; this run was not written`);
-    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EXDEV') { renameSync(from, to); return; }
+    if (code === 'EEXIST')
+      throw new Error(`${to} was created by another process during this run; this run was not written`, {
+        cause: e,
+      });
+    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EXDEV') {
+      renameSync(from, to);
+      return;
+    }
     throw e;
   }
 }
 
-
 function checkMarginShape(m: MarginRows, accounts: number): void {
   if (accounts < 0) throw new Error(`MarginRows(${m.model}): written before the run's accounts`);
   for (const [k, v] of Object.entries(m)) {
-    if (ArrayBuffer.isView(v) && (v as unknown as { length: number }).length < m.count) throw new Error(`MarginRows(${m.model}).${k} has fewer than ${m.count} values`);
+    if (ArrayBuffer.isView(v) && (v as unknown as { length: number }).length < m.count)
+      throw new Error(`MarginRows(${m.model}).${k} has fewer than ${m.count} values`);
   }
   for (let i = 0; i < m.count; i++) {
     const a = m.account[i]!;
-    if (a < 0 || a >= accounts) throw new Error(`MarginRows(${m.model}) row ${i}: account id ${a} is not in accountKey (0..${accounts - 1})`);
+    if (a < 0 || a >= accounts)
+      throw new Error(`MarginRows(${m.model}) row ${i}: account id ${a} is not in accountKey (0..${accounts - 1})`);
   }
 }
 
@@ -294,7 +372,10 @@ async function writeScenarios(c: DuckDBConnection, runId: number, set: ScenarioS
   const scenario = new Int32Array(n);
   const dt = new Float64Array(n);
   for (let s = 0; s < set.count; s++) {
-    for (let u = 0; u < U; u++) { scenario[s * U + u] = set.id[s]!; dt[s * U + u] = set.dtDays[s]!; }
+    for (let u = 0; u < U; u++) {
+      scenario[s * U + u] = set.id[s]!;
+      dt[s * U + u] = set.dtDays[s]!;
+    }
   }
   const cols: AppendColumn[] = [
     { type: 'INTEGER', values: constInt(n, runId) },
@@ -313,7 +394,12 @@ async function writeScenarios(c: DuckDBConnection, runId: number, set: ScenarioS
   return n;
 }
 
-async function writeInstruments(c: DuckDBConnection, runId: number, market: Market, modelValue: Float64Array): Promise<number> {
+async function writeInstruments(
+  c: DuckDBConnection,
+  runId: number,
+  market: Market,
+  modelValue: Float64Array,
+): Promise<number> {
   const ins = market.instruments;
   const n = ins.count;
   const ids = new Int32Array(n);
@@ -355,44 +441,69 @@ async function writeRejected(c: DuckDBConnection, runId: number, rejected: Rejec
   if (n === 0) return 0;
   const row = new Float64Array(n);
   for (let i = 0; i < n; i++) row[i] = rejected[i]!.row ?? NaN;
-  await appendColumns(c, 'rejected_rows', [
-    { type: 'INTEGER', values: constInt(n, runId) },
-    { type: 'VARCHAR', value: (i) => rejected[i]!.file },
-    { type: 'BIGINT', values: row },
-    { type: 'VARCHAR', value: (i) => rejected[i]!.column },
-    { type: 'VARCHAR', value: (i) => rejected[i]!.value },
-    { type: 'VARCHAR', value: (i) => rejected[i]!.rule },
-  ], n);
+  await appendColumns(
+    c,
+    'rejected_rows',
+    [
+      { type: 'INTEGER', values: constInt(n, runId) },
+      { type: 'VARCHAR', value: (i) => rejected[i]!.file },
+      { type: 'BIGINT', values: row },
+      { type: 'VARCHAR', value: (i) => rejected[i]!.column },
+      { type: 'VARCHAR', value: (i) => rejected[i]!.value },
+      { type: 'VARCHAR', value: (i) => rejected[i]!.rule },
+    ],
+    n,
+  );
   return n;
 }
 
 const amount = (values: Float64Array): AppendColumn => ({ type: 'DOUBLE', values, nanIsNull: true });
 
 /** One `accounts` row per key of the run, with its USD equity: the names account_margin and account_summary join in. */
-async function writeAccounts(c: DuckDBConnection, runId: number, accountKey: string[], equityUsd: Float64Array): Promise<number> {
+async function writeAccounts(
+  c: DuckDBConnection,
+  runId: number,
+  accountKey: string[],
+  equityUsd: Float64Array,
+): Promise<number> {
   const n = accountKey.length;
   const ids = new Int32Array(n);
   for (let i = 0; i < n; i++) ids[i] = i;
-  await appendColumns(c, 'accounts', [
-    { type: 'INTEGER', values: constInt(n, runId) },
-    { type: 'INTEGER', values: ids },
-    { type: 'VARCHAR', value: (i) => accountKey[i]! },
-    amount(equityUsd),
-  ], n);
+  await appendColumns(
+    c,
+    'accounts',
+    [
+      { type: 'INTEGER', values: constInt(n, runId) },
+      { type: 'INTEGER', values: ids },
+      { type: 'VARCHAR', value: (i) => accountKey[i]! },
+      amount(equityUsd),
+    ],
+    n,
+  );
   return n;
 }
 
-async function writeSymbols(c: DuckDBConnection, runId: number, names: string[], usdRate: Float64Array): Promise<number> {
+async function writeSymbols(
+  c: DuckDBConnection,
+  runId: number,
+  names: string[],
+  usdRate: Float64Array,
+): Promise<number> {
   const n = names.length;
   if (n === 0) return 0;
   const ids = new Int32Array(n);
   for (let i = 0; i < n; i++) ids[i] = i;
-  await appendColumns(c, 'symbols', [
-    { type: 'INTEGER', values: constInt(n, runId) },
-    { type: 'INTEGER', values: ids },
-    { type: 'VARCHAR', value: (i) => names[i]! },
-    amount(usdRate),
-  ], n);
+  await appendColumns(
+    c,
+    'symbols',
+    [
+      { type: 'INTEGER', values: constInt(n, runId) },
+      { type: 'INTEGER', values: ids },
+      { type: 'VARCHAR', value: (i) => names[i]! },
+      amount(usdRate),
+    ],
+    n,
+  );
   return n;
 }
 
@@ -407,7 +518,10 @@ async function writeMargin(c: DuckDBConnection, runId: number, m: MarginRows, un
   const spec = MODEL_STORAGE[m.model];
   const unit = new Int32Array(n);
   for (let i = 0; i < n; i++) {
-    if (m.status[i]! >= STATUS_NAMES.length) throw new Error(`MarginRows(${m.model}) row ${i}: status code ${m.status[i]} is not one of ${STATUS_NAMES.join(', ')}`);
+    if (m.status[i]! >= STATUS_NAMES.length)
+      throw new Error(
+        `MarginRows(${m.model}) row ${i}: status code ${m.status[i]} is not one of ${STATUS_NAMES.join(', ')}`,
+      );
     const u = unitIds[m.unit[i]!];
     if (u === undefined) throw new Error(`MarginRows(${m.model}) row ${i}: unit ${m.unit[i]} has no name`);
     unit[i] = u;
@@ -418,12 +532,17 @@ async function writeMargin(c: DuckDBConnection, runId: number, m: MarginRows, un
     if (col === 'worst_scenario') return { type: 'INTEGER', values: v as Int32Array, negativeIsNull: true };
     return amount(v as Float64Array);
   };
-  await appendColumns(c, spec.table, [
-    { type: 'INTEGER', values: constInt(n, runId) },
-    { type: 'INTEGER', values: m.account.length === n ? m.account : m.account.subarray(0, n) },
-    { type: 'INTEGER', values: unit },
-    ...spec.stored.map(value),
-  ], n);
+  await appendColumns(
+    c,
+    spec.table,
+    [
+      { type: 'INTEGER', values: constInt(n, runId) },
+      { type: 'INTEGER', values: m.account.length === n ? m.account : m.account.subarray(0, n) },
+      { type: 'INTEGER', values: unit },
+      ...spec.stored.map(value),
+    ],
+    n,
+  );
   return n;
 }
 
@@ -435,7 +554,8 @@ export function paramsHashOf(params: unknown): string {
 async function writeRunRow(c: DuckDBConnection, runId: number, run: RunMeta): Promise<void> {
   const now = Date.now();
   const scenarioSets: Record<string, unknown> = {};
-  for (const s of run.scenarioSets) scenarioSets[s.family] = { count: s.count, underlyings: s.underlyings, meta: s.meta };
+  for (const s of run.scenarioSets)
+    scenarioSets[s.family] = { count: s.count, underlyings: s.underlyings, meta: s.meta };
   await c.run(
     `INSERT INTO runs VALUES ($1, epoch_ms($2::BIGINT), epoch_ms($3::BIGINT), epoch_ms($4::BIGINT), epoch_ms($5::BIGINT),
       CAST($6::JSON AS VARCHAR[]), $7::JSON, $8, $9::JSON, $10::JSON, $11::JSON, $12::JSON, $13, $14, $15)`,

@@ -20,10 +20,14 @@ function hasMagic(b: Uint8Array, at: number): boolean {
   return true;
 }
 
-/** The Arrow IPC format `bytes` start like: `file` (magic ARROW1), `stream` (continuation 0xFFFFFFFF, ≥ 8 bytes) or null. */
+/**
+ * The Arrow IPC format `bytes` start like: `file` (magic ARROW1), `stream` (continuation 0xFFFFFFFF, ≥ 8 bytes) or
+ * null.
+ */
 export function arrowFormatOf(bytes: Uint8Array): 'file' | 'stream' | null {
   if (hasMagic(bytes, 0)) return 'file';
-  if (bytes.length >= 8 && bytes[0] === 0xff && bytes[1] === 0xff && bytes[2] === 0xff && bytes[3] === 0xff) return 'stream';
+  if (bytes.length >= 8 && bytes[0] === 0xff && bytes[1] === 0xff && bytes[2] === 0xff && bytes[3] === 0xff)
+    return 'stream';
   return null;
 }
 
@@ -31,7 +35,9 @@ export function arrowFormatOf(bytes: Uint8Array): 'file' | 'stream' | null {
 export function describeHead(bytes: Uint8Array): string {
   const head = Array.from(bytes.subarray(0, 8));
   const printable = head.every((c) => c >= 0x20 && c < 0x7f);
-  return printable ? `the text ${JSON.stringify(String.fromCharCode(...head))}` : `the bytes ${head.map((c) => c.toString(16).padStart(2, '0')).join(' ')}`;
+  return printable
+    ? `the text ${JSON.stringify(String.fromCharCode(...head))}`
+    : `the bytes ${head.map((c) => c.toString(16).padStart(2, '0')).join(' ')}`;
 }
 
 /**
@@ -44,8 +50,10 @@ export function describeArrowProblem(bytes: Uint8Array): string | null {
   if (bytes.length === 0) return `is empty; ${ARROW_EXPECTED}`;
   const format = arrowFormatOf(bytes);
   if (format === 'file') {
-    if (bytes.length < 12) return `is truncated: an Arrow IPC file of ${bytes.length} bytes has no footer; ${ARROW_EXPECTED}`;
-    if (!hasMagic(bytes, bytes.length - 6)) return `is truncated or corrupt: the Arrow IPC file does not end with ARROW1 (its footer is missing); ${ARROW_EXPECTED}`;
+    if (bytes.length < 12)
+      return `is truncated: an Arrow IPC file of ${bytes.length} bytes has no footer; ${ARROW_EXPECTED}`;
+    if (!hasMagic(bytes, bytes.length - 6))
+      return `is truncated or corrupt: the Arrow IPC file does not end with ARROW1 (its footer is missing); ${ARROW_EXPECTED}`;
     return null;
   }
   if (format === 'stream') return null;
@@ -59,6 +67,7 @@ export function describeArrowProblem(bytes: Uint8Array): string | null {
  */
 export function arrowLibraryDetail(e: unknown): string {
   const m = e instanceof Error ? e.message : String(e);
-  if (e instanceof TypeError || /unrecognized input|cannot read propert/i.test(m) || m.length > 200 || m.trim() === '') return '';
+  if (e instanceof TypeError || /unrecognized input|cannot read propert/i.test(m) || m.length > 200 || m.trim() === '')
+    return '';
   return ` (${m.replace(/\s+/g, ' ')})`;
 }

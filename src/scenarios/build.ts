@@ -22,7 +22,10 @@ export const FAMILIES: readonly Family[] = ['deribit-pm', 'span', 'historical', 
 export interface BuildOptions {
   /** daily history: required by historical and monte-carlo; calibrates span's PSR when given */
   history?: History;
-  /** historical: number of dates (overrides var.lookbackDays); monte-carlo: number of scenarios (overrides var.mcScenarios) */
+  /**
+   * historical: number of dates (overrides var.lookbackDays); monte-carlo: number of scenarios (overrides
+   * var.mcScenarios)
+   */
   count?: number;
   /** monte-carlo seed (overrides var.mcSeed) */
   seed?: number;
@@ -33,7 +36,16 @@ export interface BuildOptions {
 /** Narrows a user string to a family. @throws InputError naming the value and the known families. */
 export function parseFamily(text: string, where = '--family'): Family {
   if ((FAMILIES as readonly string[]).includes(text)) return text as Family;
-  throw new InputError({ file: where, row: null, column: null, value: JSON.stringify(text), rule: `is not a scenario family (one of ${FAMILIES.join(', ')})` }, `${where}: ${JSON.stringify(text)} is not a scenario family (one of ${FAMILIES.join(', ')})`);
+  throw new InputError(
+    {
+      file: where,
+      row: null,
+      column: null,
+      value: JSON.stringify(text),
+      rule: `is not a scenario family (one of ${FAMILIES.join(', ')})`,
+    },
+    `${where}: ${JSON.stringify(text)} is not a scenario family (one of ${FAMILIES.join(', ')})`,
+  );
 }
 
 /**
@@ -42,14 +54,22 @@ export function parseFamily(text: string, where = '--family'): Family {
  * that ignore them, nothing else changes.
  * @throws InputError when historical or monte-carlo get no history, when the history is too short, or
  *   when a stress file is invalid or names an underlying the market does not have (the built-in library's
- *   other underlyings are ignored, listed in meta.ignoredUnderlyings); `count`/`seed` given to a family that has no use for them.
+ *   other underlyings are ignored, listed in meta.ignoredUnderlyings); `count`/`seed` given to a family that has no
+ *   use for them.
  */
 export function buildScenarios(family: Family, market: Market, params: Params, opts: BuildOptions = {}): ScenarioSet {
-  const usage = (rule: string) => new InputError({ file: `scenarios (${family})`, row: null, column: null, value: null, rule }, `${family} scenarios: ${rule}`);
-  if (opts.count !== undefined && family !== 'historical' && family !== 'monte-carlo') throw usage('a count applies only to historical (dates) and monte-carlo (scenarios)');
-  if (opts.count !== undefined && (!Number.isSafeInteger(opts.count) || opts.count < 1)) throw usage(`count must be a positive integer, got ${opts.count}`);
+  const usage = (rule: string) =>
+    new InputError(
+      { file: `scenarios (${family})`, row: null, column: null, value: null, rule },
+      `${family} scenarios: ${rule}`,
+    );
+  if (opts.count !== undefined && family !== 'historical' && family !== 'monte-carlo')
+    throw usage('a count applies only to historical (dates) and monte-carlo (scenarios)');
+  if (opts.count !== undefined && (!Number.isSafeInteger(opts.count) || opts.count < 1))
+    throw usage(`count must be a positive integer, got ${opts.count}`);
   if (opts.seed !== undefined && family !== 'monte-carlo') throw usage('a seed applies only to monte-carlo');
-  if (opts.stressFile !== undefined && family !== 'stress') throw usage('a stress file applies only to the stress family');
+  if (opts.stressFile !== undefined && family !== 'stress')
+    throw usage('a stress file applies only to the stress family');
   let set: ScenarioSet;
   switch (family) {
     case 'deribit-pm':
@@ -67,9 +87,10 @@ export function buildScenarios(family: Family, market: Market, params: Params, o
       set = buildMonteCarlo(market, params, opts.history, opts.count, opts.seed);
       break;
     case 'stress':
-      set = opts.stressFile !== undefined
-        ? buildStress(market, readStressFile(opts.stressFile), opts.stressFile)
-        : buildStress(market, BUILTIN_STRESS_EVENTS, 'built-in library (data/history)', 'ignore');
+      set =
+        opts.stressFile !== undefined
+          ? buildStress(market, readStressFile(opts.stressFile), opts.stressFile)
+          : buildStress(market, BUILTIN_STRESS_EVENTS, 'built-in library (data/history)', 'ignore');
       break;
   }
   set.meta = { ...set.meta, paramsHash: paramsHash(params) };

@@ -26,21 +26,55 @@ export function parseCsv(text: string): string[][] {
     const c = text[i]!;
     if (quoted) {
       if (c === '"') {
-        if (text[i + 1] === '"') { field += '"'; i += 2; continue; }
-        quoted = false; i++; continue;
+        if (text[i + 1] === '"') {
+          field += '"';
+          i += 2;
+          continue;
+        }
+        quoted = false;
+        i++;
+        continue;
       }
       if (c === '\n') line++;
-      field += c; i++; continue;
+      field += c;
+      i++;
+      continue;
     }
-    if (c === '"' && field === '') { quoted = true; fieldStarted = true; i++; continue; }
-    if (c === ',') { row.push(field); field = ''; fieldStarted = true; i++; continue; }
-    if (c === '\r' && text[i + 1] === '\n') { i++; continue; }
+    if (c === '"' && field === '') {
+      quoted = true;
+      fieldStarted = true;
+      i++;
+      continue;
+    }
+    if (c === ',') {
+      row.push(field);
+      field = '';
+      fieldStarted = true;
+      i++;
+      continue;
+    }
+    if (c === '\r' && text[i + 1] === '\n') {
+      i++;
+      continue;
+    }
     if (c === '\n' || c === '\r') {
-      row.push(field); rows.push(row); row = []; field = ''; fieldStarted = false; line++; i++; continue;
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+      fieldStarted = false;
+      line++;
+      i++;
+      continue;
     }
-    field += c; fieldStarted = true; i++;
+    field += c;
+    fieldStarted = true;
+    i++;
   }
   if (quoted) throw new Error(`unclosed quoted field (line ${line})`);
-  if (fieldStarted || field !== '' || row.length > 0) { row.push(field); rows.push(row); }
+  if (fieldStarted || field !== '' || row.length > 0) {
+    row.push(field);
+    rows.push(row);
+  }
   return rows;
 }

@@ -39,9 +39,10 @@ export function ewmaCovariance(returns: Float64Array, U: number, lambda: number,
   }
   for (let k = 0; k < U * U; k++) c[k] /= seedDays;
   for (let t = seedDays; t < T; t++) {
-    for (let a = 0; a < U; a++) for (let b = 0; b < U; b++) {
-      c[a * U + b] = lambda * c[a * U + b]! + (1 - lambda) * returns[t * U + a]! * returns[t * U + b]!;
-    }
+    for (let a = 0; a < U; a++)
+      for (let b = 0; b < U; b++) {
+        c[a * U + b] = lambda * c[a * U + b]! + (1 - lambda) * returns[t * U + a]! * returns[t * U + b]!;
+      }
   }
   return c;
 }

@@ -39,7 +39,10 @@ export function buildHistorical(market: Market, params: Params, history: History
   const { series, first, last, limiting } = commonSpan(history, us, snapDay, seed + h);
   const available = Math.max(0, last - first + 1);
   if (available < L) {
-    throw fileError(limiting.file, `does not reach back far enough: historical scenarios need ${L} dates with closes at t and t−${h} and an EWMA variance at t−${h} (${seed} returns of seed) for every underlying, ending on or before ${formatDay(snapDay)}; only ${available} such dates exist${available > 0 ? ` (${formatDay(first)} to ${formatDay(last)})` : ''}`);
+    throw fileError(
+      limiting.file,
+      `does not reach back far enough: historical scenarios need ${L} dates with closes at t and t−${h} and an EWMA variance at t−${h} (${seed} returns of seed) for every underlying, ending on or before ${formatDay(snapDay)}; only ${available} such dates exist${available > 0 ? ` (${formatDay(first)} to ${formatDay(last)})` : ''}`,
+    );
   }
   const t0 = last - L + 1;
   const v = series.map((s) => ewmaVariance(s.close, vp.ewmaLambda, seed));
@@ -49,7 +52,10 @@ export function buildHistorical(market: Market, params: Params, history: History
   for (let u = 0; u < U; u++) {
     const s = series[u]!;
     const vi = history.volIndex.get(us[u]!);
-    if (vi) { volIndexUsed[us[u]!] = vi.file; volIndexMissing[us[u]!] = 0; }
+    if (vi) {
+      volIndexUsed[us[u]!] = vi.file;
+      volIndexMissing[us[u]!] = 0;
+    }
     const base = s.day[0]!;
     const vLast = v[u]![last - base]!;
     for (let k = 0; k < L; k++) {
@@ -63,7 +69,8 @@ export function buildHistorical(market: Market, params: Params, history: History
       set.volRule[x] = VOL_MULT;
       let g = 1;
       if (vi) {
-        const a = volIndexOnOrBefore(vi, t), b = volIndexOnOrBefore(vi, t - h);
+        const a = volIndexOnOrBefore(vi, t),
+          b = volIndexOnOrBefore(vi, t - h);
         if (Number.isNaN(a) || Number.isNaN(b)) volIndexMissing[us[u]!]!++;
         else g = a / b;
       }

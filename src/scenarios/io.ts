@@ -13,7 +13,18 @@
  * `meta = { source: file }`.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { Float64, RecordBatch, Schema, Table, Utf8, makeVector, tableFromIPC, tableToIPC, vectorFromArray, type Vector } from 'apache-arrow';
+import {
+  Float64,
+  RecordBatch,
+  Schema,
+  Table,
+  Utf8,
+  makeVector,
+  tableFromIPC,
+  tableToIPC,
+  vectorFromArray,
+  type Vector,
+} from 'apache-arrow';
 import { InputError, fileError, showValue, type Violation } from '../errors.js';
 import type { Market } from '../model/market.js';
 import { allocateSet } from './allocate.js';
@@ -26,7 +37,11 @@ import { VOL_MULT, VOL_REL_DOWN, VOL_REL_UP, VOL_RULE_NAMES, type Family, type S
 export const META_KEY = 'margin_engine.scenario_meta';
 
 type Cell = string | number | null;
-interface Column { name: string; kind: 'int' | 'float' | 'text'; values: Cell[] }
+interface Column {
+  name: string;
+  kind: 'int' | 'float' | 'text';
+  values: Cell[];
+}
 
 /** The set as named columns, in file order. */
 function toColumns(set: ScenarioSet): Column[] {
@@ -34,24 +49,51 @@ function toColumns(set: ScenarioSet): Column[] {
   const U = us.length;
   const rows = Array.from({ length: S }, (_, s) => s);
   let weightsDiffer = false;
-  for (let s = 0; s < S && !weightsDiffer; s++) for (let u = 1; u < U; u++) if (!Object.is(set.weight[s * U + u], set.weight[s * U])) { weightsDiffer = true; break; }
-  const rowWeightCommon = (s: number) => { for (let u = 1; u < U; u++) if (!Object.is(set.weight[s * U + u], set.weight[s * U])) return false; return true; };
+  for (let s = 0; s < S && !weightsDiffer; s++)
+    for (let u = 1; u < U; u++)
+      if (!Object.is(set.weight[s * U + u], set.weight[s * U])) {
+        weightsDiffer = true;
+        break;
+      }
+  const rowWeightCommon = (s: number) => {
+    for (let u = 1; u < U; u++) if (!Object.is(set.weight[s * U + u], set.weight[s * U])) return false;
+    return true;
+  };
   const cols: Column[] = [
     { name: 'scenario', kind: 'int', values: rows.map((s) => set.id[s]!) },
     { name: 'family', kind: 'text', values: rows.map(() => set.family) },
     { name: 'label', kind: 'text', values: rows.map((s) => set.label[s]!) },
-    { name: 'weight', kind: 'float', values: rows.map((s) => (U === 0 ? 1 : rowWeightCommon(s) ? set.weight[s * U]! : null)) },
+    {
+      name: 'weight',
+      kind: 'float',
+      values: rows.map((s) => (U === 0 ? 1 : rowWeightCommon(s) ? set.weight[s * U]! : null)),
+    },
     { name: 'dt_days', kind: 'float', values: rows.map((s) => set.dtDays[s]!) },
   ];
   us.forEach((name, u) => {
     const at = (s: number) => s * U + u;
     cols.push({ name: `${name}_move`, kind: 'float', values: rows.map((s) => set.move[at(s)]!) });
-    cols.push({ name: `${name}_vol_rule`, kind: 'text', values: rows.map((s) => VOL_RULE_NAMES[set.volRule[at(s)]!]!) });
-    cols.push({ name: `${name}_vol_mult`, kind: 'float', values: rows.map((s) => (set.volRule[at(s)] === VOL_MULT ? set.volParam[at(s)]! : 1)) });
+    cols.push({
+      name: `${name}_vol_rule`,
+      kind: 'text',
+      values: rows.map((s) => VOL_RULE_NAMES[set.volRule[at(s)]!]!),
+    });
+    cols.push({
+      name: `${name}_vol_mult`,
+      kind: 'float',
+      values: rows.map((s) => (set.volRule[at(s)] === VOL_MULT ? set.volParam[at(s)]! : 1)),
+    });
     const isRel = (s: number) => set.volRule[at(s)] === VOL_REL_UP || set.volRule[at(s)] === VOL_REL_DOWN;
-    if (rows.some(isRel)) cols.push({ name: `${name}_vol_shift`, kind: 'float', values: rows.map((s) => (isRel(s) ? set.volParam[at(s)]! : null)) });
-    if (weightsDiffer) cols.push({ name: `${name}_weight`, kind: 'float', values: rows.map((s) => set.weight[at(s)]!) });
-    if (rows.some((s) => !Object.is(set.deltaOneMove[at(s)], set.move[at(s)]))) cols.push({ name: `${name}_delta_one_move`, kind: 'float', values: rows.map((s) => set.deltaOneMove[at(s)]!) });
+    if (rows.some(isRel))
+      cols.push({
+        name: `${name}_vol_shift`,
+        kind: 'float',
+        values: rows.map((s) => (isRel(s) ? set.volParam[at(s)]! : null)),
+      });
+    if (weightsDiffer)
+      cols.push({ name: `${name}_weight`, kind: 'float', values: rows.map((s) => set.weight[at(s)]!) });
+    if (rows.some((s) => !Object.is(set.deltaOneMove[at(s)], set.move[at(s)])))
+      cols.push({ name: `${name}_delta_one_move`, kind: 'float', values: rows.map((s) => set.deltaOneMove[at(s)]!) });
   });
   return cols;
 }
@@ -64,7 +106,15 @@ export function writeScenarioFile(set: ScenarioSet, file: string): void {
   const cols = toColumns(set);
   if (/\.csv$/i.test(file)) {
     const lines = [cols.map((c) => csvField(c.name)).join(',')];
-    for (let s = 0; s < set.count; s++) lines.push(cols.map((c) => { const v = c.values[s]; return v === null || v === undefined ? '' : csvField(String(v)); }).join(','));
+    for (let s = 0; s < set.count; s++)
+      lines.push(
+        cols
+          .map((c) => {
+            const v = c.values[s];
+            return v === null || v === undefined ? '' : csvField(String(v));
+          })
+          .join(','),
+      );
     writeFileSync(file, lines.join('\n') + '\n');
     return;
   }
@@ -73,25 +123,39 @@ export function writeScenarioFile(set: ScenarioSet, file: string): void {
   for (const c of cols) {
     if (c.kind === 'int') vectors[c.name] = makeVector(Int32Array.from(c.values as number[]));
     else if (c.kind === 'text') vectors[c.name] = vectorFromArray(c.values as string[], new Utf8());
-    else if (c.values.some((v) => v === null)) vectors[c.name] = vectorFromArray(c.values as (number | null)[], new Float64());
+    else if (c.values.some((v) => v === null))
+      vectors[c.name] = vectorFromArray(c.values as (number | null)[], new Float64());
     else vectors[c.name] = makeVector(Float64Array.from(c.values as number[]));
   }
   const t0 = new Table(vectors);
   const schema = new Schema(t0.schema.fields, new Map([[META_KEY, JSON.stringify(set.meta)]]));
-  const table = new Table(schema, t0.batches.map((b) => new RecordBatch(schema, b.data)));
+  const table = new Table(
+    schema,
+    t0.batches.map((b) => new RecordBatch(schema, b.data)),
+  );
   writeFileSync(file, tableToIPC(table, 'file'));
 }
 
 /** Columns of a scenario file as cells (numbers from Arrow, strings from CSV). */
-interface RawTable { names: string[]; rows: number; col(name: string): Cell[]; meta: Record<string, unknown> | null }
+interface RawTable {
+  names: string[];
+  rows: number;
+  col(name: string): Cell[];
+  meta: Record<string, unknown> | null;
+}
 
 /** A read failure of the file system as a rule: not found, permission denied, a directory, or the code. */
 function describeReadError(e: NodeJS.ErrnoException): string {
   switch (e.code) {
-    case 'ENOENT': return 'not found';
-    case 'EACCES': case 'EPERM': return 'cannot be read (permission denied)';
-    case 'EISDIR': return 'is a directory, not a scenario file (.csv or .arrow)';
-    default: return `cannot be read (${e.code ?? e.message})`;
+    case 'ENOENT':
+      return 'not found';
+    case 'EACCES':
+    case 'EPERM':
+      return 'cannot be read (permission denied)';
+    case 'EISDIR':
+      return 'is a directory, not a scenario file (.csv or .arrow)';
+    default:
+      return `cannot be read (${e.code ?? e.message})`;
   }
 }
 
@@ -110,11 +174,20 @@ function readRaw(file: string): RawTable {
     try {
       t = tableFromIPC(bytes);
     } catch (e) {
-      throw fileError(file, `is corrupt or truncated: the Arrow IPC ${format ?? 'file'} cannot be read${arrowLibraryDetail(e)}; ${ARROW_EXPECTED}`);
+      throw fileError(
+        file,
+        `is corrupt or truncated: the Arrow IPC ${format ?? 'file'} cannot be read${arrowLibraryDetail(e)}; ${ARROW_EXPECTED}`,
+      );
     }
     const m = t.schema.metadata.get(META_KEY);
     let meta: Record<string, unknown> | null = null;
-    if (m !== undefined) { try { meta = JSON.parse(m) as Record<string, unknown>; } catch { meta = null; } }
+    if (m !== undefined) {
+      try {
+        meta = JSON.parse(m) as Record<string, unknown>;
+      } catch {
+        meta = null;
+      }
+    }
     return {
       names: t.schema.fields.map((f) => f.name),
       rows: t.numRows,
@@ -123,7 +196,14 @@ function readRaw(file: string): RawTable {
         const out: Cell[] = new Array(t.numRows);
         for (let i = 0; i < t.numRows; i++) {
           const x: unknown = v.get(i);
-          out[i] = x === null || x === undefined ? null : typeof x === 'bigint' ? Number(x) : typeof x === 'number' || typeof x === 'string' ? x : String(x);
+          out[i] =
+            x === null || x === undefined
+              ? null
+              : typeof x === 'bigint'
+                ? Number(x)
+                : typeof x === 'number' || typeof x === 'string'
+                  ? x
+                  : String(x);
         }
         return out;
       },
@@ -139,8 +219,25 @@ function readRaw(file: string): RawTable {
   if (records.length === 0) throw fileError(file, 'is empty: expected a header row');
   const names = records[0]!;
   const body = records.slice(1);
-  body.forEach((r, i) => { if (r.length !== names.length) throw new InputError({ file, row: i, column: null, value: String(r.length), rule: `fields, the header has ${names.length}` }); });
-  return { names, rows: body.length, col: (name) => { const k = names.indexOf(name); return body.map((r) => (r[k] === '' ? null : r[k]!)); }, meta: null };
+  body.forEach((r, i) => {
+    if (r.length !== names.length)
+      throw new InputError({
+        file,
+        row: i,
+        column: null,
+        value: String(r.length),
+        rule: `fields, the header has ${names.length}`,
+      });
+  });
+  return {
+    names,
+    rows: body.length,
+    col: (name) => {
+      const k = names.indexOf(name);
+      return body.map((r) => (r[k] === '' ? null : r[k]!));
+    },
+    meta: null,
+  };
 }
 
 /**
@@ -160,11 +257,20 @@ function readRaw(file: string): RawTable {
 export function readScenarioFile(file: string, market: Market): ScenarioSet {
   const raw = readRaw(file);
   const bad: Violation[] = [];
-  const v = (row: number | null, column: string, value: Cell | undefined, rule: string) => bad.push({ file, row, column, value: value === undefined ? null : showValue(value), rule });
+  const v = (row: number | null, column: string, value: Cell | undefined, rule: string) =>
+    bad.push({ file, row, column, value: value === undefined ? null : showValue(value), rule });
   const has = new Set(raw.names);
   const us = market.underlyings;
-  const need = ['scenario', 'family', 'label', 'weight', 'dt_days', ...us.flatMap((u) => [`${u}_move`, `${u}_vol_rule`, `${u}_vol_mult`])];
-  for (const c of need) if (!has.has(c)) v(null, c, undefined, `is missing: a scenario file needs columns ${need.join(', ')}`);
+  const need = [
+    'scenario',
+    'family',
+    'label',
+    'weight',
+    'dt_days',
+    ...us.flatMap((u) => [`${u}_move`, `${u}_vol_rule`, `${u}_vol_mult`]),
+  ];
+  for (const c of need)
+    if (!has.has(c)) v(null, c, undefined, `is missing: a scenario file needs columns ${need.join(', ')}`);
   if (bad.length > 0) throw new InputError(bad, `${file}: not a scenario file for underlyings ${us.join(', ')}`);
   if (raw.rows === 0) throw fileError(file, 'has no scenarios');
   const S = raw.rows;
@@ -174,7 +280,10 @@ export function readScenarioFile(file: string, market: Market): ScenarioSet {
     const cells = raw.col(name);
     const out = new Float64Array(S);
     cells.forEach((c, r) => {
-      if (c === null && nullable) { out[r] = NaN; return; }
+      if (c === null && nullable) {
+        out[r] = NaN;
+        return;
+      }
       const x = num(c);
       if (!Number.isFinite(x)) v(r, name, c, 'is not a finite number');
       else if (!ok(x)) v(r, name, c, rule);
@@ -185,26 +294,34 @@ export function readScenarioFile(file: string, market: Market): ScenarioSet {
   const famCells = raw.col('family');
   const family = String(famCells[0]) as Family;
   famCells.forEach((c, r) => {
-    if (!(FAMILIES as readonly string[]).includes(String(c))) v(r, 'family', c, `is not a scenario family (one of ${FAMILIES.join(', ')})`);
+    if (!(FAMILIES as readonly string[]).includes(String(c)))
+      v(r, 'family', c, `is not a scenario family (one of ${FAMILIES.join(', ')})`);
     else if (c !== family) v(r, 'family', c, `differs from row 0 (${showValue(family)}): a file holds one family`);
   });
   const set = allocateSet((FAMILIES as readonly string[]).includes(family) ? family : 'stress', S, us);
   const seen = new Map<number, number>();
   raw.col('scenario').forEach((c, r) => {
     const x = num(c);
-    if (!Number.isSafeInteger(x) || x < 0 || x > 2147483647) { v(r, 'scenario', c, 'is not a non-negative integer'); return; }
+    if (!Number.isSafeInteger(x) || x < 0 || x > 2147483647) {
+      v(r, 'scenario', c, 'is not a non-negative integer');
+      return;
+    }
     const prev = seen.get(x);
     if (prev !== undefined) v(r, 'scenario', c, `repeats the id of row ${prev}`);
     seen.set(x, r);
     set.id[r] = x;
   });
-  raw.col('label').forEach((c, r) => { set.label[r] = c === null ? '' : String(c); });
+  raw.col('label').forEach((c, r) => {
+    set.label[r] = c === null ? '' : String(c);
+  });
   const perUWeight = us.every((u) => has.has(`${u}_weight`));
   const weight = numbers('weight', (x) => x >= 0, 'must be ≥ 0', perUWeight);
   set.dtDays.set(numbers('dt_days', (x) => x >= 0, 'must be ≥ 0 (days)'));
   us.forEach((u, k) => {
     const move = numbers(`${u}_move`, (x) => x > -1, 'must be > −1 (a relative move)');
-    const d1 = has.has(`${u}_delta_one_move`) ? numbers(`${u}_delta_one_move`, (x) => x > -1, 'must be > −1 (a relative move)') : move;
+    const d1 = has.has(`${u}_delta_one_move`)
+      ? numbers(`${u}_delta_one_move`, (x) => x > -1, 'must be > −1 (a relative move)')
+      : move;
     const w = perUWeight ? numbers(`${u}_weight`, (x) => x >= 0, 'must be ≥ 0') : weight;
     const mult = numbers(`${u}_vol_mult`, (x) => x > 0, 'must be > 0');
     const shiftCol = `${u}_vol_shift`;
@@ -215,21 +332,32 @@ export function readScenarioFile(file: string, market: Market): ScenarioSet {
       set.deltaOneMove[x] = d1[r]!;
       set.weight[x] = w[r]!;
       const rule = VOL_RULE_NAMES.indexOf(String(c) as (typeof VOL_RULE_NAMES)[number]);
-      if (rule < 0) { v(r, `${u}_vol_rule`, c, `is not a vol rule (one of ${VOL_RULE_NAMES.join(', ')})`); return; }
+      if (rule < 0) {
+        v(r, `${u}_vol_rule`, c, `is not a vol rule (one of ${VOL_RULE_NAMES.join(', ')})`);
+        return;
+      }
       set.volRule[x] = rule;
       if (rule === VOL_MULT) set.volParam[x] = mult[r]!;
       else {
-        if (Number.isFinite(mult[r]!) && mult[r] !== 1) v(r, `${u}_vol_mult`, mult[r]!, `must be 1 when the vol rule is ${String(c)} (a multiplier applies only to mult)`);
+        if (Number.isFinite(mult[r]!) && mult[r] !== 1)
+          v(
+            r,
+            `${u}_vol_mult`,
+            mult[r]!,
+            `must be 1 when the vol rule is ${String(c)} (a multiplier applies only to mult)`,
+          );
         if (rule === VOL_REL_UP || rule === VOL_REL_DOWN) {
           const sv = shift ? num(shift[r] ?? null) : NaN;
           if (!shift) v(r, shiftCol, undefined, `is missing: vol rule ${String(c)} needs the relative shift`);
-          else if (!Number.isFinite(sv) || sv < 0 || sv >= 1) v(r, shiftCol, shift[r] ?? null, 'must be a number in [0, 1) for a relative vol rule');
+          else if (!Number.isFinite(sv) || sv < 0 || sv >= 1)
+            v(r, shiftCol, shift[r] ?? null, 'must be a number in [0, 1) for a relative vol rule');
           set.volParam[x] = sv;
         }
       }
     });
   });
-  if (bad.length > 0) throw new InputError(bad, `${file}: ${bad.length} problem${bad.length === 1 ? '' : 's'} in the scenario file`);
+  if (bad.length > 0)
+    throw new InputError(bad, `${file}: ${bad.length} problem${bad.length === 1 ? '' : 's'} in the scenario file`);
   const known = new Set(need.concat(us.flatMap((u) => [`${u}_vol_shift`, `${u}_weight`, `${u}_delta_one_move`])));
   const ignored = raw.names.filter((n) => !known.has(n));
   set.meta = raw.meta ?? { source: file };

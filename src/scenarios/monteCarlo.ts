@@ -40,7 +40,10 @@ export function calibrateMonteCarlo(market: Market, params: Params, history: His
   const { series, first: start, last: end, limiting } = commonSpan(history, us, snapDay, 0);
   const T = end - start; // returns on days start+1..end
   if (!(T >= vp.ewmaSeedDays)) {
-    throw fileError(limiting.file, `does not reach back far enough: Monte Carlo needs ${vp.ewmaSeedDays + 1} common daily closes of ${us.join(', ')} on or before ${formatDay(snapDay)}, has ${Math.max(0, T + 1)}`);
+    throw fileError(
+      limiting.file,
+      `does not reach back far enough: Monte Carlo needs ${vp.ewmaSeedDays + 1} common daily closes of ${us.join(', ')} on or before ${formatDay(snapDay)}, has ${Math.max(0, T + 1)}`,
+    );
   }
   const d = new Float64Array(T * U);
   for (let u = 0; u < U; u++) {
@@ -53,7 +56,14 @@ export function calibrateMonteCarlo(market: Market, params: Params, history: His
   const c = ewmaCovariance(d, U, vp.ewmaLambda, vp.ewmaSeedDays);
   for (let k = 0; k < U * U; k++) c[k] *= vp.horizonDays;
   const l = cholesky(c, U);
-  if (!l) throw new InputError({ file: history.dir, row: null, column: null, value: null, rule: `the EWMA covariance of ${us.join(', ')} at ${formatDay(end)} is not positive definite: Monte Carlo scenarios cannot be drawn` });
+  if (!l)
+    throw new InputError({
+      file: history.dir,
+      row: null,
+      column: null,
+      value: null,
+      rule: `the EWMA covariance of ${us.join(', ')} at ${formatDay(end)} is not positive definite: Monte Carlo scenarios cannot be drawn`,
+    });
   return { covariance: c, cholesky: l, firstDate: formatDay(start), lastDate: formatDay(end) };
 }
 
@@ -66,7 +76,13 @@ export function calibrateMonteCarlo(market: Market, params: Params, history: His
  * Weight 1, Δt = 0, label `mc <s>`. meta: seed, generator, covariance, dates.
  * @throws InputError as {@link calibrateMonteCarlo}.
  */
-export function buildMonteCarlo(market: Market, params: Params, history: History, count?: number, seed?: number): ScenarioSet {
+export function buildMonteCarlo(
+  market: Market,
+  params: Params,
+  history: History,
+  count?: number,
+  seed?: number,
+): ScenarioSet {
   const vp = params.var;
   const N = count ?? vp.mcScenarios;
   const sd = seed ?? vp.mcSeed;
@@ -83,7 +99,10 @@ export function buildMonteCarlo(market: Market, params: Params, history: History
   for (let s = 0; s < N; s++) {
     for (let u = 0; u < U; u++) z[u] = rng.nextNormal();
     let chi2 = 0;
-    for (let k = 0; k < nu; k++) { const e = rng.nextNormal(); chi2 += e * e; }
+    for (let k = 0; k < nu; k++) {
+      const e = rng.nextNormal();
+      chi2 += e * e;
+    }
     const scale = Math.sqrt(scale0 / chi2);
     for (let a = 0; a < U; a++) {
       let lz = 0;

@@ -32,7 +32,8 @@ export class Xoshiro128ss extends Xoshiro128 {
   /** @throws RangeError when the seed is not an integer in [0, 2^53). */
   constructor(seed: number) {
     super();
-    if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`seed must be an integer in [0, 2^53), got ${seed}`);
+    if (!Number.isSafeInteger(seed) || seed < 0)
+      throw new RangeError(`seed must be an integer in [0, 2^53), got ${seed}`);
     const lo = seed >>> 0;
     const hi = Math.floor(seed / 4294967296) >>> 0;
     const sm = new Uint32Array([lo]);
@@ -50,7 +51,7 @@ export class Xoshiro128ss extends Xoshiro128 {
    * @throws RangeError when every word is 0 (the one state xoshiro cannot leave).
    */
   static fromState(s0: number, s1: number, s2: number, s3: number): Xoshiro128ss {
-    if (((s0 | s1 | s2 | s3) >>> 0) === 0) throw new RangeError('xoshiro128** state must not be all zero');
+    if ((s0 | s1 | s2 | s3) >>> 0 === 0) throw new RangeError('xoshiro128** state must not be all zero');
     const g = new Xoshiro128ss(0);
     g.setState(s0, s1, s2, s3);
     return g;

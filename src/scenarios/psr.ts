@@ -35,11 +35,20 @@ export function nearestRank(sortedAscending: Float64Array, p: number): { value: 
  * n = window − h overlapping returns |ln(P[t]/P[t−h])|, q = their nearest-rank `quantile`, PSR = e^q − 1.
  * @throws InputError naming the closes file when fewer than `window` closes lie on or before the snapshot.
  */
-export function psrFromHistory(series: PriceSeries, snapshotDay: number, quantile: number, horizonDays: number, windowDays: number): PsrCalibration {
+export function psrFromHistory(
+  series: PriceSeries,
+  snapshotDay: number,
+  quantile: number,
+  horizonDays: number,
+  windowDays: number,
+): PsrCalibration {
   const end = lastPriceIndexOnOrBefore(series, snapshotDay);
   const have = end + 1;
   if (have < windowDays) {
-    throw fileError(series.file, `does not reach back far enough: the SPAN PSR of ${series.underlying} needs ${windowDays} daily closes on or before ${formatDay(snapshotDay)}, the file has ${have}${have > 0 ? ` (${formatDay(series.day[0]!)} to ${formatDay(series.day[end]!)})` : ''}`);
+    throw fileError(
+      series.file,
+      `does not reach back far enough: the SPAN PSR of ${series.underlying} needs ${windowDays} daily closes on or before ${formatDay(snapshotDay)}, the file has ${have}${have > 0 ? ` (${formatDay(series.day[0]!)} to ${formatDay(series.day[end]!)})` : ''}`,
+    );
   }
   const start = end - windowDays + 1;
   const n = windowDays - horizonDays;
@@ -50,5 +59,12 @@ export function psrFromHistory(series: PriceSeries, snapshotDay: number, quantil
   }
   r.sort();
   const { value: q, rank } = nearestRank(r, quantile);
-  return { psr: Math.expm1(q), q, n, rank, firstDate: formatDay(series.day[start]!), lastDate: formatDay(series.day[end]!) };
+  return {
+    psr: Math.expm1(q),
+    q,
+    n,
+    rank,
+    firstDate: formatDay(series.day[start]!),
+    lastDate: formatDay(series.day[end]!),
+  };
 }

@@ -14,11 +14,22 @@ import { VOL_NONE, VOL_REL_DOWN, VOL_REL_UP, type ScenarioSet } from './types.js
  * Extremes move `extreme_multiple` × PSR.
  */
 export const SPAN_ORDER: ReadonlyArray<readonly [number, 'up' | 'down' | 'none', boolean]> = [
-  [0, 'up', false], [0, 'down', false],
-  [1 / 3, 'up', false], [1 / 3, 'down', false], [-1 / 3, 'up', false], [-1 / 3, 'down', false],
-  [2 / 3, 'up', false], [2 / 3, 'down', false], [-2 / 3, 'up', false], [-2 / 3, 'down', false],
-  [1, 'up', false], [1, 'down', false], [-1, 'up', false], [-1, 'down', false],
-  [1, 'none', true], [-1, 'none', true],
+  [0, 'up', false],
+  [0, 'down', false],
+  [1 / 3, 'up', false],
+  [1 / 3, 'down', false],
+  [-1 / 3, 'up', false],
+  [-1 / 3, 'down', false],
+  [2 / 3, 'up', false],
+  [2 / 3, 'down', false],
+  [-2 / 3, 'up', false],
+  [-2 / 3, 'down', false],
+  [1, 'up', false],
+  [1, 'down', false],
+  [-1, 'up', false],
+  [-1, 'down', false],
+  [1, 'none', true],
+  [-1, 'none', true],
 ];
 
 /**
@@ -58,7 +69,8 @@ export function buildSpan(market: Market, params: Params, history?: History): Sc
   const set = allocateSet('span', SPAN_ORDER.length, us);
   SPAN_ORDER.forEach(([f, vol, extreme], s) => {
     const mult = extreme ? sp.extremeMultiple : 1;
-    set.label[s] = `${s + 1} ${extreme ? (f > 0 ? 'up extreme' : 'down extreme') : f === 0 ? 'unchanged' : `${f > 0 ? 'up' : 'down'} ${Math.round(Math.abs(f) * 3)}/3`}${vol === 'none' ? '' : `, vol ${vol}`}`;
+    set.label[s] =
+      `${s + 1} ${extreme ? (f > 0 ? 'up extreme' : 'down extreme') : f === 0 ? 'unchanged' : `${f > 0 ? 'up' : 'down'} ${Math.round(Math.abs(f) * 3)}/3`}${vol === 'none' ? '' : `, vol ${vol}`}`;
     for (let u = 0; u < U; u++) {
       const i = s * U + u;
       const m = f * mult * psr[u]!;

@@ -24,7 +24,12 @@ import { VOL_MULT, type ScenarioSet } from './types.js';
  *   the key (`moves.XRP`, `vol_multipliers.XRP`), its value and the rule "is not an underlying of the
  *   market (BTC, ETH)"; every such key is listed.
  */
-export function buildStress(market: Market, events: readonly StressEvent[], source: string, foreign: 'refuse' | 'ignore' = 'refuse'): ScenarioSet {
+export function buildStress(
+  market: Market,
+  events: readonly StressEvent[],
+  source: string,
+  foreign: 'refuse' | 'ignore' = 'refuse',
+): ScenarioSet {
   const known = new Set(market.underlyings);
   const bad: Violation[] = [];
   const ignored: Record<string, string[]> = {};
@@ -33,12 +38,23 @@ export function buildStress(market: Market, events: readonly StressEvent[], sour
       const map = key === 'moves' ? e.moves : e.volMultipliers;
       for (const [u, x] of Object.entries(map ?? {})) {
         if (known.has(u)) continue;
-        if (foreign === 'refuse') bad.push({ file: source, row, column: `${key}.${u}`, value: showValue(x), rule: `is not an underlying of the market (${market.underlyings.join(', ')})` });
+        if (foreign === 'refuse')
+          bad.push({
+            file: source,
+            row,
+            column: `${key}.${u}`,
+            value: showValue(x),
+            rule: `is not an underlying of the market (${market.underlyings.join(', ')})`,
+          });
         else if (!(ignored[e.name] ??= []).includes(u)) ignored[e.name]!.push(u);
       }
     }
   });
-  if (bad.length > 0) throw new InputError(bad, `${source}: ${bad.length} move${bad.length === 1 ? '' : 's'} or multiplier${bad.length === 1 ? '' : 's'} of underlyings the market does not have`);
+  if (bad.length > 0)
+    throw new InputError(
+      bad,
+      `${source}: ${bad.length} move${bad.length === 1 ? '' : 's'} or multiplier${bad.length === 1 ? '' : 's'} of underlyings the market does not have`,
+    );
   const us = market.underlyings;
   const U = us.length;
   const set = allocateSet('stress', events.length, us);
@@ -53,7 +69,10 @@ export function buildStress(market: Market, events: readonly StressEvent[], sour
       set.move[x] = m ?? 0;
       set.deltaOneMove[x] = m ?? 0;
       const g = e.volMultipliers?.[us[u]!];
-      if (g !== undefined) { set.volRule[x] = VOL_MULT; set.volParam[x] = g; }
+      if (g !== undefined) {
+        set.volRule[x] = VOL_MULT;
+        set.volParam[x] = g;
+      }
     }
   });
   set.meta = {

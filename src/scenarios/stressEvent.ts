@@ -33,15 +33,27 @@ const UNDERLYING = /^[A-Z0-9]{1,16}$/;
  *   dt_days negative or not finite, a bad date.
  */
 export function parseStressEvents(json: unknown, file: string): StressEvent[] {
-  if (!Array.isArray(json)) throw new InputError({ file, row: null, column: null, value: null, rule: 'must be a JSON list of events {name, moves, vol_multipliers?, dt_days?}' });
+  if (!Array.isArray(json))
+    throw new InputError({
+      file,
+      row: null,
+      column: null,
+      value: null,
+      rule: 'must be a JSON list of events {name, moves, vol_multipliers?, dt_days?}',
+    });
   const bad: Violation[] = [];
   const out: StressEvent[] = [];
   const names = new Map<string, number>();
   json.forEach((e, row) => {
-    const v = (column: string | null, value: unknown, rule: string) => bad.push({ file, row, column, value: value === undefined ? null : showValue(value), rule });
-    if (typeof e !== 'object' || e === null || Array.isArray(e)) { v(null, e, 'must be an object {name, moves, vol_multipliers?, dt_days?}'); return; }
+    const v = (column: string | null, value: unknown, rule: string) =>
+      bad.push({ file, row, column, value: value === undefined ? null : showValue(value), rule });
+    if (typeof e !== 'object' || e === null || Array.isArray(e)) {
+      v(null, e, 'must be an object {name, moves, vol_multipliers?, dt_days?}');
+      return;
+    }
     const o = e as Record<string, unknown>;
-    for (const k of Object.keys(o)) if (!KEYS.has(k)) v(k, undefined, `is not a key of a stress event (known: ${[...KEYS].join(', ')})`);
+    for (const k of Object.keys(o))
+      if (!KEYS.has(k)) v(k, undefined, `is not a key of a stress event (known: ${[...KEYS].join(', ')})`);
     const ev: StressEvent = { name: '', moves: {} };
     if (typeof o.name !== 'string' || o.name.trim() === '') v('name', o.name, 'must be a non-empty string');
     else {
@@ -50,15 +62,31 @@ export function parseStressEvents(json: unknown, file: string): StressEvent[] {
       names.set(o.name, row);
       ev.name = o.name;
     }
-    const map = (key: 'moves' | 'vol_multipliers', ok: (x: number) => boolean, rule: string): Record<string, number> | undefined => {
+    const map = (
+      key: 'moves' | 'vol_multipliers',
+      ok: (x: number) => boolean,
+      rule: string,
+    ): Record<string, number> | undefined => {
       const m = o[key];
       if (m === undefined) return undefined;
-      if (typeof m !== 'object' || m === null || Array.isArray(m)) { v(key, m, 'must be an object of underlying → number'); return undefined; }
+      if (typeof m !== 'object' || m === null || Array.isArray(m)) {
+        v(key, m, 'must be an object of underlying → number');
+        return undefined;
+      }
       const r: Record<string, number> = {};
       for (const [u, x] of Object.entries(m as Record<string, unknown>)) {
-        if (!UNDERLYING.test(u)) { v(`${key}.${u}`, undefined, 'is not an underlying name (upper-case letters and digits)'); continue; }
-        if (typeof x !== 'number' || !Number.isFinite(x)) { v(`${key}.${u}`, x, 'must be a finite number'); continue; }
-        if (!ok(x)) { v(`${key}.${u}`, x, rule); continue; }
+        if (!UNDERLYING.test(u)) {
+          v(`${key}.${u}`, undefined, 'is not an underlying name (upper-case letters and digits)');
+          continue;
+        }
+        if (typeof x !== 'number' || !Number.isFinite(x)) {
+          v(`${key}.${u}`, x, 'must be a finite number');
+          continue;
+        }
+        if (!ok(x)) {
+          v(`${key}.${u}`, x, rule);
+          continue;
+        }
         r[u] = x;
       }
       return r;
@@ -67,14 +95,16 @@ export function parseStressEvents(json: unknown, file: string): StressEvent[] {
     else {
       const m = map('moves', (x) => x > -1, 'must be > −1 (a relative move: −0.3 is a 30% fall)');
       if (m) {
-        if (Object.keys(m).length === 0 && Object.keys(o.moves as object).length === 0) v('moves', o.moves, 'must name at least one underlying');
+        if (Object.keys(m).length === 0 && Object.keys(o.moves as object).length === 0)
+          v('moves', o.moves, 'must name at least one underlying');
         ev.moves = m;
       }
     }
-    const g = map('vol_multipliers', (x) => x > 0, 'must be > 0 (σ\' = σ · multiplier)');
+    const g = map('vol_multipliers', (x) => x > 0, "must be > 0 (σ' = σ · multiplier)");
     if (g) ev.volMultipliers = g;
     if (o.dt_days !== undefined) {
-      if (typeof o.dt_days !== 'number' || !Number.isFinite(o.dt_days) || o.dt_days < 0) v('dt_days', o.dt_days, 'must be a finite number ≥ 0 (days)');
+      if (typeof o.dt_days !== 'number' || !Number.isFinite(o.dt_days) || o.dt_days < 0)
+        v('dt_days', o.dt_days, 'must be a finite number ≥ 0 (days)');
       else ev.dtDays = o.dt_days;
     }
     for (const k of ['from', 'to'] as const) {
@@ -89,11 +119,14 @@ export function parseStressEvents(json: unknown, file: string): StressEvent[] {
     out.push(ev);
   });
   if (json.length === 0) bad.push({ file, row: null, column: null, value: null, rule: 'lists no events' });
-  if (bad.length > 0) throw new InputError(bad, `${file}: ${bad.length} problem${bad.length === 1 ? '' : 's'} in the stress events`);
+  if (bad.length > 0)
+    throw new InputError(bad, `${file}: ${bad.length} problem${bad.length === 1 ? '' : 's'} in the stress events`);
   return out;
 }
 
-/** Reads and validates a stress file. @throws InputError as {@link parseStressEvents}, or for unreadable / invalid JSON. */
+/**
+ * Reads and validates a stress file. @throws InputError as {@link parseStressEvents}, or for unreadable / invalid JSON.
+ */
 export function readStressFile(file: string): StressEvent[] {
   return parseStressEvents(readJsonFile(file), file);
 }

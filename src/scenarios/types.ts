@@ -29,7 +29,10 @@ export interface ScenarioSet {
   dtDays: Float64Array;
   /** [s*U+u] relative price move m applied to options (F' = F(1+m)) */
   move: Float64Array;
-  /** [s*U+u] move applied to futures and perpetuals (deribit-pm extended: the standard edge of the same sign; else = move) */
+  /**
+   * [s*U+u] move applied to futures and perpetuals (deribit-pm extended: the standard edge of the same sign; else =
+   * move)
+   */
   deltaOneMove: Float64Array;
   /** [s*U+u] VOL_* */
   volRule: Uint8Array;

@@ -18,9 +18,17 @@ export function createProgress(opts: { quiet?: boolean; stream?: NodeJS.WriteStr
   let total = 0;
   let t0 = 0;
   let last = 0;
-  const write = (s: string) => { if (enabled) stream.write(`\r\x1b[K${s}`); };
+  const write = (s: string) => {
+    if (enabled) stream.write(`\r\x1b[K${s}`);
+  };
   return {
-    start(p, t = 0) { phase = p; total = t; t0 = performance.now(); last = 0; write(`${phase} …`); },
+    start(p, t = 0) {
+      phase = p;
+      total = t;
+      t0 = performance.now();
+      last = 0;
+      write(`${phase} …`);
+    },
     update(done) {
       const now = performance.now();
       if (now - last < 100) return;
@@ -28,7 +36,9 @@ export function createProgress(opts: { quiet?: boolean; stream?: NodeJS.WriteStr
       const el = (now - t0) / 1000;
       if (total > 0 && done > 0) {
         const left = (el * (total - done)) / done;
-        write(`${phase}: ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} (${((100 * done) / total).toFixed(0)}%), ~${left.toFixed(1)} s left`);
+        write(
+          `${phase}: ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} (${((100 * done) / total).toFixed(0)}%), ~${left.toFixed(1)} s left`,
+        );
       } else write(`${phase}: ${done.toLocaleString('en-US')}`);
     },
     end() {

@@ -8,22 +8,31 @@ import { readFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
 import { ENGINE_NODE_FLAGS } from '../../src/cli/nodeFlags.js';
 
-test('the command\'s first lines and npm run demo run node with the engine\'s V8 flags', () => {
+test("the command's first lines and npm run demo run node with the engine's V8 flags", () => {
   const [shebang, relaunch] = readFileSync('dist/src/cli/main.js', 'utf8').split('\n');
   expect(shebang).toBe('#!/bin/sh');
   expect(relaunch).toBe(`//usr/bin/env true; exec node ${ENGINE_NODE_FLAGS.join(' ')} "$0" "$@"`);
-  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string>; bin: Record<string, string> };
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as {
+    scripts: Record<string, string>;
+    bin: Record<string, string>;
+  };
   expect(pkg.scripts.demo).toBe(`node ${ENGINE_NODE_FLAGS.join(' ')} dist/src/cli/main.js demo`);
   expect(pkg.bin['margin-engine']).toBe('dist/src/cli/main.js');
 });
 
 test('the command run by a POSIX shell (as its #! line says) and by node directly: with the flags and without', () => {
   const version = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8' }).trim();
-  expect(version('sh', ['dist/src/cli/main.js', '--version'])).toBe(`margin-engine 0.1.0 (node ${process.version} ${ENGINE_NODE_FLAGS.join(' ')})`);
-  expect(version(process.execPath, ['dist/src/cli/main.js', '--version'])).toBe(`margin-engine 0.1.0 (node ${process.version})`);
+  expect(version('sh', ['dist/src/cli/main.js', '--version'])).toBe(
+    `margin-engine 0.1.0 (node ${process.version} ${ENGINE_NODE_FLAGS.join(' ')})`,
+  );
+  expect(version(process.execPath, ['dist/src/cli/main.js', '--version'])).toBe(
+    `margin-engine 0.1.0 (node ${process.version})`,
+  );
 });
 
 test('node accepts the flags', async () => {
   const { execFileSync } = await import('node:child_process');
-  expect(execFileSync(process.execPath, [...ENGINE_NODE_FLAGS, '-e', 'process.stdout.write("ok")'], { encoding: 'utf8' })).toBe('ok');
+  expect(
+    execFileSync(process.execPath, [...ENGINE_NODE_FLAGS, '-e', 'process.stdout.write("ok")'], { encoding: 'utf8' }),
+  ).toBe('ok');
 });

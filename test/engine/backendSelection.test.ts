@@ -22,7 +22,10 @@ describe('createBackend', () => {
     try {
       expect(b.name).toBe('cpu');
       expect(b.report.tried.cpu).toBe('ok');
-      for (const n of ['gl', 'webgpu'] as const) expect(b.report.tried[n]).toMatch(/^not started: this run revalues 81,906 instrument-scenario pairs over 51 scenarios/);
+      for (const n of ['gl', 'webgpu'] as const)
+        expect(b.report.tried[n]).toMatch(
+          /^not started: this run revalues 81,906 instrument-scenario pairs over 51 scenarios/,
+        );
     } finally {
       await b.close();
     }
@@ -30,7 +33,11 @@ describe('createBackend', () => {
 
   test('auto: a run above the size still tries the devices', async () => {
     // eod's size: 1,606 instruments × 11,051 scenarios
-    const b = await createBackend('auto', { workers: 1, expectedWork: { evaluations: 1606 * 11051, scenarios: 11051 }, noCalibration: true });
+    const b = await createBackend('auto', {
+      workers: 1,
+      expectedWork: { evaluations: 1606 * 11051, scenarios: 11051 },
+      noCalibration: true,
+    });
     try {
       for (const n of ['gl', 'webgpu'] as const) expect(b.report.tried[n]).not.toMatch(/^not started/);
       if (GL_REQUIRED || glReason === null) expect(b.report.tried.gl).toBe('ok');
@@ -52,7 +59,9 @@ describe('createBackend', () => {
       expect(b.name).toBe(r.chosen);
       for (const phase of ['revalue', 'aggregate'] as const) {
         const used = r.phases![phase];
-        expect(r.phaseKernelClass![phase]).toBe(used === 'cpu' ? 'piscina' : used === 'gl' ? 'HeadlessGLKernel' : 'WebGPUKernel');
+        expect(r.phaseKernelClass![phase]).toBe(
+          used === 'cpu' ? 'piscina' : used === 'gl' ? 'HeadlessGLKernel' : 'WebGPUKernel',
+        );
       }
       if (GL_REQUIRED || glReason === null) {
         expect(r.tried.gl).toBe('ok');
@@ -88,21 +97,29 @@ describe('createBackend', () => {
   test('cpu: the pool, self-checked to the bit', async () => {
     const b = await createBackend('cpu', { workers: 2 });
     try {
-      expect(b.report).toMatchObject({ chosen: 'cpu', kernelClass: 'piscina', tried: { cpu: 'ok' }, selfCheck: { cpu: 0 } });
+      expect(b.report).toMatchObject({
+        chosen: 'cpu',
+        kernelClass: 'piscina',
+        tried: { cpu: 'ok' },
+        selfCheck: { cpu: 0 },
+      });
     } finally {
       await b.close();
     }
   });
 
-  test.skipIf(glReason !== null && !GL_REQUIRED)(`gl: runs as HeadlessGLKernel and passes its self-check${glReason ? ` (gl unavailable here: ${glReason})` : ''}`, async () => {
-    const b = await createBackend('gl');
-    try {
-      expect(b.report.kernelClass).toBe('HeadlessGLKernel');
-      expect(b.report.selfCheck!.gl).toBeLessThanOrEqual(1);
-    } finally {
-      await b.close();
-    }
-  });
+  test.skipIf(glReason !== null && !GL_REQUIRED)(
+    `gl: runs as HeadlessGLKernel and passes its self-check${glReason ? ` (gl unavailable here: ${glReason})` : ''}`,
+    async () => {
+      const b = await createBackend('gl');
+      try {
+        expect(b.report.kernelClass).toBe('HeadlessGLKernel');
+        expect(b.report.selfCheck!.gl).toBeLessThanOrEqual(1);
+      } finally {
+        await b.close();
+      }
+    },
+  );
 
   test('an unknown choice is refused', async () => {
     await expect(createBackend('tpu' as never)).rejects.toThrow(/backend must be auto, cpu, gl or webgpu, got "tpu"/);
@@ -110,13 +127,20 @@ describe('createBackend', () => {
 });
 
 describe('silent fallback detection', () => {
-  const fake = (cls: string): GpuKernel => Object.assign(() => 0, { kernel: new ({ [cls]: class {} } as Record<string, new () => object>)[cls]!() });
+  const fake = (cls: string): GpuKernel =>
+    Object.assign(() => 0, { kernel: new ({ [cls]: class {} } as Record<string, new () => object>)[cls]!() });
   test.each([
-    ['gl', 'CPUKernel'], ['gl', 'WebAssemblyKernel'], ['webgpu', 'HeadlessGLKernel'], ['webgpu', 'CPUKernel'],
+    ['gl', 'CPUKernel'],
+    ['gl', 'WebAssemblyKernel'],
+    ['webgpu', 'HeadlessGLKernel'],
+    ['webgpu', 'CPUKernel'],
   ] as const)('%s kernel that ran as %s is refused', (backend, cls) => {
     expect(() => checkKernelClass(backend, fake(cls))).toThrow(new RegExp(`ran the kernel as ${cls}.*silent fallback`));
   });
-  test.each([['gl', 'HeadlessGLKernel'], ['webgpu', 'WebGPUKernel']] as const)('%s kernel that ran as %s is accepted', (backend, cls) => {
+  test.each([
+    ['gl', 'HeadlessGLKernel'],
+    ['webgpu', 'WebGPUKernel'],
+  ] as const)('%s kernel that ran as %s is accepted', (backend, cls) => {
     expect(checkKernelClass(backend, fake(cls))).toBe(cls);
   });
 });
@@ -124,7 +148,9 @@ describe('silent fallback detection', () => {
 describe('self-check', () => {
   /** the cpu backend with its revaluation perturbed by `rel` × the value */
   class Perturbed extends CpuBackend {
-    constructor(private readonly rel: number) { super(1); }
+    constructor(private readonly rel: number) {
+      super(1);
+    }
     override async revalue(...a: Parameters<CpuBackend['revalue']>): Promise<PnlMatrix> {
       const m = await super.revalue(...a);
       for (let j = 0; j < m.data.length; j++) m.data[j] = m.data[j]! * (1 + this.rel) + this.rel;
@@ -158,6 +184,8 @@ describe('worker resolution', () => {
     expect(p).toMatch(/[/\\]dist[/\\]src[/\\]engine[/\\]poolWorker\.js$/);
   });
   test('a missing built worker fails with the path and "run npm run build"', () => {
-    expect(() => resolveWorker('noSuchWorker', new URL('../../src/engine/cpuBackend.ts', import.meta.url).href)).toThrow(/noSuchWorker\.js not found at .*dist.*run npm run build/);
+    expect(() =>
+      resolveWorker('noSuchWorker', new URL('../../src/engine/cpuBackend.ts', import.meta.url).href),
+    ).toThrow(/noSuchWorker\.js not found at .*dist.*run npm run build/);
   });
 });

@@ -46,8 +46,14 @@ export function seededBook(spec: BookSpec): { pnl: PnlMatrix; groups: GroupBook 
   return {
     pnl: { rows: spec.rows, scenarios: S, data },
     groups: {
-      groupCount: spec.groups, groupStart, row: Int32Array.from(rows), qty: Float64Array.from(qty),
-      bucket: Int32Array.from(bucket), buckets: spec.buckets, weight, pnlOffset: spec.pnlOffset,
+      groupCount: spec.groups,
+      groupStart,
+      row: Int32Array.from(rows),
+      qty: Float64Array.from(qty),
+      bucket: Int32Array.from(bucket),
+      buckets: spec.buckets,
+      weight,
+      pnlOffset: spec.pnlOffset,
     },
   };
 }
@@ -56,7 +62,11 @@ export function seededBook(spec: BookSpec): { pnl: PnlMatrix; groups: GroupBook 
  * The naive float64 reduction, straight from the contract in src/engine/types.ts: the whole scenario
  * vector of each group, then max, first index, and a full sort for the top k.
  */
-export function naiveReduce(pnl: PnlMatrix, g: GroupBook, topK: number): { worst: number[]; at: number[]; top: number[][] } {
+export function naiveReduce(
+  pnl: PnlMatrix,
+  g: GroupBook,
+  topK: number,
+): { worst: number[]; at: number[]; top: number[][] } {
   const S = pnl.scenarios;
   const worst: number[] = [];
   const at: number[] = [];
@@ -77,7 +87,11 @@ export function naiveReduce(pnl: PnlMatrix, g: GroupBook, topK: number): { worst
     }
     let w = -Infinity;
     let i = -1;
-    for (let s = 0; s < S; s++) if (i < 0 || loss[s]! > w) { w = loss[s]!; i = s; }
+    for (let s = 0; s < S; s++)
+      if (i < 0 || loss[s]! > w) {
+        w = loss[s]!;
+        i = s;
+      }
     worst.push(w);
     at.push(i);
     top.push([...loss].sort((a, b) => b - a).slice(0, topK));

@@ -27,7 +27,18 @@ const SAMPLE = 'data/sample/market'; // 3 BTC + 3 ETH expiries of the 2026-02-01
 const FULL = 'data/full/market'; // the whole chain
 const tmp = mkdtempSync(join(tmpdir(), 'me-generate-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-const run = (out: string, seed: number, accounts = 2000) => generateMain(['--market', SAMPLE, '--accounts', String(accounts), '--seed', String(seed), '--out', join(tmp, out), '--quiet']);
+const run = (out: string, seed: number, accounts = 2000) =>
+  generateMain([
+    '--market',
+    SAMPLE,
+    '--accounts',
+    String(accounts),
+    '--seed',
+    String(seed),
+    '--out',
+    join(tmp, out),
+    '--quiet',
+  ]);
 const bytes = (dir: string, file: string) => readFileSync(join(tmp, dir, file));
 
 let market: Market;
@@ -56,9 +67,13 @@ describe('the files', () => {
   const pt = () => tableFromIPC(bytes('a', 'positions.arrow'));
   const bt = () => tableFromIPC(bytes('a', 'balances.arrow'));
   test.each([
-    ['positions', 'account', 'Dictionary<Int32, Utf8>'], ['positions', 'instrument', 'Dictionary<Int32, Utf8>'],
-    ['positions', 'quantity', 'Float64'], ['positions', 'entry_price', 'Float64'],
-    ['balances', 'account', 'Dictionary<Int32, Utf8>'], ['balances', 'currency', 'Utf8'], ['balances', 'amount', 'Float64'],
+    ['positions', 'account', 'Dictionary<Int32, Utf8>'],
+    ['positions', 'instrument', 'Dictionary<Int32, Utf8>'],
+    ['positions', 'quantity', 'Float64'],
+    ['positions', 'entry_price', 'Float64'],
+    ['balances', 'account', 'Dictionary<Int32, Utf8>'],
+    ['balances', 'currency', 'Utf8'],
+    ['balances', 'amount', 'Float64'],
   ])('%s.%s is %s', (table, col, type) => {
     const t = table === 'positions' ? pt() : bt();
     expect(String(t.schema.fields.find((f) => f.name === col)?.type)).toBe(type);
@@ -86,7 +101,9 @@ describe('the files', () => {
 describe('account sizes: heavy tail (lognormal, median 3, mean ≈ 10)', () => {
   const sizes = () => {
     const b = loaded.book;
-    return Array.from({ length: b.accountCount }, (_, a) => b.accountStart[a + 1]! - b.accountStart[a]!).sort((x, y) => x - y);
+    return Array.from({ length: b.accountCount }, (_, a) => b.accountStart[a + 1]! - b.accountStart[a]!).sort(
+      (x, y) => x - y,
+    );
   };
   test('median small, a long tail, max large', () => {
     const s = sizes();
@@ -117,28 +134,94 @@ describe('strategy mix in a 2,000-account book', () => {
   let legsCache: Leg[][] | undefined;
   const accounts = (): Leg[][] => {
     const b = loaded.book;
-    return legsCache ??= Array.from({ length: b.accountCount }, (_, a) => {
+    return (legsCache ??= Array.from({ length: b.accountCount }, (_, a) => {
       const legs: Leg[] = [];
-      for (let p = b.accountStart[a]!; p < b.accountStart[a + 1]!; p++) legs.push({ id: b.instrumentId[p]!, q: b.quantity[p]! });
+      for (let p = b.accountStart[a]!; p < b.accountStart[a + 1]!; p++)
+        legs.push({ id: b.instrumentId[p]!, q: b.quantity[p]! });
       return legs;
-    });
+    }));
   };
   const ins = () => market.instruments;
   const isOpt = (l: Leg) => ins().kind[l.id] === KIND_OPTION;
   const isFut = (l: Leg) => ins().kind[l.id] === KIND_FUTURE || ins().kind[l.id] === KIND_PERPETUAL;
   const same = (a: Leg, b: Leg, f: (i: number) => number) => f(a.id) === f(b.id);
-  const pairs = (legs: Leg[], ok: (a: Leg, b: Leg) => boolean) => legs.some((a, i) => legs.some((b, j) => i !== j && ok(a, b)));
-  const expiry = (i: number) => ins().expiryMs[i]!, strike = (i: number) => ins().strike[i]!, type = (i: number) => ins().optionType[i]!;
+  const pairs = (legs: Leg[], ok: (a: Leg, b: Leg) => boolean) =>
+    legs.some((a, i) => legs.some((b, j) => i !== j && ok(a, b)));
+  const expiry = (i: number) => ins().expiryMs[i]!,
+    strike = (i: number) => ins().strike[i]!,
+    type = (i: number) => ins().optionType[i]!;
   test.each<[string, (legs: Leg[]) => boolean]>([
-    ['straddle: call and put, same strike and expiry, same quantity', (legs) => pairs(legs, (a, b) => isOpt(a) && isOpt(b) && type(a.id) === OPTION_CALL && type(b.id) !== OPTION_CALL && same(a, b, strike) && same(a, b, expiry) && a.q === b.q)],
-    ['vertical: same type and expiry, two strikes, opposite quantities', (legs) => pairs(legs, (a, b) => isOpt(a) && isOpt(b) && same(a, b, type) && same(a, b, expiry) && !same(a, b, strike) && a.q === -b.q)],
-    ['calendar: same type and strike, two expiries, opposite quantities', (legs) => pairs(legs, (a, b) => isOpt(a) && isOpt(b) && same(a, b, type) && same(a, b, strike) && !same(a, b, expiry) && a.q === -b.q)],
-    ['basis: two futures/perpetuals of one underlying, opposite quantities', (legs) => pairs(legs, (a, b) => isFut(a) && isFut(b) && ins().underlying[a.id] === ins().underlying[b.id] && a.q === -b.q)],
-    ['covered call: long future/perpetual and a short call of the same size', (legs) => pairs(legs, (a, b) => isFut(a) && a.q > 0 && isOpt(b) && type(b.id) === OPTION_CALL && b.q === -a.q && ins().underlying[a.id] === ins().underlying[b.id])],
-    ['naked short option: an account holding one short option only', (legs) => legs.length === 1 && isOpt(legs[0]!) && legs[0]!.q < 0],
-    ['outright option: an account holding one long option only', (legs) => legs.length === 1 && isOpt(legs[0]!) && legs[0]!.q > 0],
-    ['outright future: an account holding one future or perpetual only', (legs) => legs.length === 1 && isFut(legs[0]!)],
-    ['delta-hedged book: three or more options and a future or perpetual', (legs) => legs.filter(isOpt).length >= 3 && legs.some(isFut)],
+    [
+      'straddle: call and put, same strike and expiry, same quantity',
+      (legs) =>
+        pairs(
+          legs,
+          (a, b) =>
+            isOpt(a) &&
+            isOpt(b) &&
+            type(a.id) === OPTION_CALL &&
+            type(b.id) !== OPTION_CALL &&
+            same(a, b, strike) &&
+            same(a, b, expiry) &&
+            a.q === b.q,
+        ),
+    ],
+    [
+      'vertical: same type and expiry, two strikes, opposite quantities',
+      (legs) =>
+        pairs(
+          legs,
+          (a, b) =>
+            isOpt(a) && isOpt(b) && same(a, b, type) && same(a, b, expiry) && !same(a, b, strike) && a.q === -b.q,
+        ),
+    ],
+    [
+      'calendar: same type and strike, two expiries, opposite quantities',
+      (legs) =>
+        pairs(
+          legs,
+          (a, b) =>
+            isOpt(a) && isOpt(b) && same(a, b, type) && same(a, b, strike) && !same(a, b, expiry) && a.q === -b.q,
+        ),
+    ],
+    [
+      'basis: two futures/perpetuals of one underlying, opposite quantities',
+      (legs) =>
+        pairs(
+          legs,
+          (a, b) => isFut(a) && isFut(b) && ins().underlying[a.id] === ins().underlying[b.id] && a.q === -b.q,
+        ),
+    ],
+    [
+      'covered call: long future/perpetual and a short call of the same size',
+      (legs) =>
+        pairs(
+          legs,
+          (a, b) =>
+            isFut(a) &&
+            a.q > 0 &&
+            isOpt(b) &&
+            type(b.id) === OPTION_CALL &&
+            b.q === -a.q &&
+            ins().underlying[a.id] === ins().underlying[b.id],
+        ),
+    ],
+    [
+      'naked short option: an account holding one short option only',
+      (legs) => legs.length === 1 && isOpt(legs[0]!) && legs[0]!.q < 0,
+    ],
+    [
+      'outright option: an account holding one long option only',
+      (legs) => legs.length === 1 && isOpt(legs[0]!) && legs[0]!.q > 0,
+    ],
+    [
+      'outright future: an account holding one future or perpetual only',
+      (legs) => legs.length === 1 && isFut(legs[0]!),
+    ],
+    [
+      'delta-hedged book: three or more options and a future or perpetual',
+      (legs) => legs.filter(isOpt).length >= 3 && legs.some(isFut),
+    ],
   ])('%s', (_name, seen) => {
     expect(accounts().filter(seen).length).toBeGreaterThan(5);
   });
@@ -146,7 +229,8 @@ describe('strategy mix in a 2,000-account book', () => {
 
 describe('what the positions look like', () => {
   test('option strikes near the money: median |log(K/F)| < 0.1, 75% within ±20% (market makers spread over the chain)', () => {
-    const b = loaded.book, ins = market.instruments;
+    const b = loaded.book,
+      ins = market.instruments;
     const m: number[] = [];
     for (let p = 0; p < b.instrumentId.length; p++) {
       const i = b.instrumentId[p]!;
@@ -159,7 +243,8 @@ describe('what the positions look like', () => {
   test('expiries near-dated on the full chain: most option positions expire within 3 months', async () => {
     const { market: full } = await loadMarket(FULL);
     const book = generateBook(full, { accounts: 2000, seed: 5 });
-    let near = 0, all = 0;
+    let near = 0,
+      all = 0;
     book.posInstrument.forEach((i) => {
       if (full.instruments.kind[i] !== KIND_OPTION) return;
       all++;
@@ -168,7 +253,8 @@ describe('what the positions look like', () => {
     expect(near / all).toBeGreaterThan(0.6);
   });
   test('quantities in whole lots (0.1 BTC, 1 ETH); 95% of sizes within 1..500 lots', () => {
-    const b = loaded.book, ins = market.instruments;
+    const b = loaded.book,
+      ins = market.instruments;
     const lot = (u: number) => (market.underlyings[u] === 'BTC' ? 0.1 : 1);
     let within = 0;
     for (let p = 0; p < b.quantity.length; p++) {
@@ -180,7 +266,8 @@ describe('what the positions look like', () => {
     expect(within / b.quantity.length).toBeGreaterThan(0.95);
   });
   test('entry prices: none for options, within 15% of the mark for futures and perpetuals', () => {
-    const b = loaded.book, ins = market.instruments;
+    const b = loaded.book,
+      ins = market.instruments;
     let futures = 0;
     for (let p = 0; p < b.quantity.length; p++) {
       const i = b.instrumentId[p]!;
@@ -201,13 +288,16 @@ describe('collateral', () => {
     expect(new Set(cur)).toEqual(new Set(['BTC', 'ETH', 'USDC']));
     const amounts = t.getChild('amount')!.toArray() as Float64Array;
     expect(amounts.every((x) => x >= 0)).toBe(true);
-    const usdcAccounts = new Set((t.getChild('account')!.toArray() as string[]).filter((_, k) => cur[k] === 'USDC')).size;
+    const usdcAccounts = new Set((t.getChild('account')!.toArray() as string[]).filter((_, k) => cur[k] === 'USDC'))
+      .size;
     expect(usdcAccounts / 2000).toBeGreaterThan(0.1);
   });
   test('an account with positions settled in a coin has a balance row in that coin', () => {
     const b = loaded.book;
     const t = tableFromIPC(bytes('a', 'balances.arrow'));
-    const rows = new Set((t.getChild('account')!.toArray() as string[]).map((a, k) => `${a}|${t.getChild('currency')!.get(k)}`));
+    const rows = new Set(
+      (t.getChild('account')!.toArray() as string[]).map((a, k) => `${a}|${t.getChild('currency')!.get(k)}`),
+    );
     for (let u = 0; u < b.unitCount; u++) {
       expect(rows.has(`${b.accountKey[b.unitAccount[u]!]}|${b.unitCurrencies[b.unitCurrency[u]!]}`)).toBe(true);
     }
@@ -215,7 +305,8 @@ describe('collateral', () => {
 
   // the engine's own margin of the written book (deribit-pm with default parameters over the scalar
   // float64 kernels and the reference aggregator; standard margin), per account as `run` reports it
-  let engineCache: { pm: ReturnType<typeof accountSummary>; std: ReturnType<typeof accountSummary>; cover: number[] } | undefined;
+  let engineCache:
+    { pm: ReturnType<typeof accountSummary>; std: ReturnType<typeof accountSummary>; cover: number[] } | undefined;
   const engine = async () => {
     if (engineCache) return engineCache;
     const params = defaultParams();
@@ -225,7 +316,8 @@ describe('collateral', () => {
     const std = standardRows(loaded.book, loaded.balances, market, params);
     // per account: the smallest equity / IM over its units with positions
     const cover = new Array<number>(loaded.book.accountCount).fill(Infinity);
-    for (let r = 0; r < rows.count; r++) if (rows.im[r]! > 0) cover[rows.account[r]!] = Math.min(cover[rows.account[r]!]!, rows.equity[r]! / rows.im[r]!);
+    for (let r = 0; r < rows.count; r++)
+      if (rows.im[r]! > 0) cover[rows.account[r]!] = Math.min(cover[rows.account[r]!]!, rows.equity[r]! / rows.im[r]!);
     engineCache = {
       pm: accountSummary(rows, std, loaded.book, loaded.balances, market),
       std: accountSummary(std, std, loaded.book, loaded.balances, market),
@@ -236,7 +328,8 @@ describe('collateral', () => {
   const share = (status: Uint8Array, which: number) => status.filter((x) => x === which).length / status.length;
   test('deribit-pm: most accounts healthy (≥ 90% ok; median cover ≥ 1.5 × IM, most within 1.2–5×); 2–10% thin, some past MM', async () => {
     const { pm, cover } = await engine();
-    const mc = share(pm.status, STATUS_MARGIN_CALL), liq = share(pm.status, STATUS_LIQUIDATION);
+    const mc = share(pm.status, STATUS_MARGIN_CALL),
+      liq = share(pm.status, STATUS_LIQUIDATION);
     expect(share(pm.status, STATUS_OK)).toBeGreaterThan(0.9);
     expect(mc + liq).toBeGreaterThan(0.02);
     expect(mc + liq).toBeLessThan(0.1);
@@ -267,7 +360,10 @@ describe('the generate command refuses bad arguments', () => {
     [['--market', SAMPLE, '--accounts', '0', '--seed', '1', '--out', 'x'], /--accounts must be at least 1/],
     [['--market', SAMPLE, '--accounts', '10', '--seed', '-3', '--out', 'x'], /--seed must be a non-negative integer/],
     [['--accounts', '10', '--seed', '1', '--out', 'x'], /--market is required/],
-    [['--market', join(tmp, 'nowhere'), '--accounts', '10', '--seed', '1', '--out', join(tmp, 'x')], /underlyings\.arrow/],
+    [
+      ['--market', join(tmp, 'nowhere'), '--accounts', '10', '--seed', '1', '--out', join(tmp, 'x')],
+      /underlyings\.arrow/,
+    ],
   ])('%j', async (argv, msg) => {
     await expect(generateMain(argv)).rejects.toThrow(msg);
   });

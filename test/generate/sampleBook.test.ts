@@ -10,7 +10,19 @@ const tmp = mkdtempSync(join(tmpdir(), 'me-samplebook-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 test('data/sample/book is reproduced byte for byte', async () => {
-  expect(await generateMain(['--market', 'data/sample/market', '--accounts', '1000', '--seed', '1', '--out', tmp, '--quiet'])).toBe(0);
+  expect(
+    await generateMain([
+      '--market',
+      'data/sample/market',
+      '--accounts',
+      '1000',
+      '--seed',
+      '1',
+      '--out',
+      tmp,
+      '--quiet',
+    ]),
+  ).toBe(0);
   for (const f of ['positions.arrow', 'balances.arrow']) {
     expect(readFileSync(join(tmp, f)).equals(readFileSync(join('data/sample/book', f)))).toBe(true);
   }

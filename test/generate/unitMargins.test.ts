@@ -37,25 +37,28 @@ describe('one BTC-PERPETUAL, by hand (BTC: R = 0.16, min_annualised_move 0.01, m
     ['long', 1, 1 / 0.84 - 1],
     ['short', -1, 1 - 1 / 1.16],
     ['long 2.5', 2.5, 2.5 * (1 / 0.84 - 1)],
-  ])('%s: IM = worst + roll + |q|·0.0005 (no quotes: default_half_spread), MM = 0.8·(worst + roll); standard (0.02 + 0.00005|q|)|q|', (_name, q, worst) => {
-    const i = market.instruments.id.get('BTC-PERPETUAL')!;
-    const ins = market.instruments;
-    const acc = new UnitMarginAccount(pmMarginTable(market, defaultParams()));
-    acc.reset();
-    acc.add(i, q, ins.forward[i]!, ins.underlying[i]!, false);
-    acc.finish();
-    const c = ins.underlying[i]!;
-    const a = Math.abs(q);
-    const roll = 0.01 * a;
-    expect(ins.bidPrice[i]).toBeNaN(); // the Deribit import has no perpetual quotes (data/README.md)
-    const addon = a * 0.0005; // METHODOLOGY.md 4e: default_half_spread × 1 coin; |q| far below 5% of OI
-    expectClose(acc.mm[c]!, 0.8 * (worst + roll), 1e-12, { q });
-    expectClose(acc.im[c]!, worst + roll + addon, 1e-12, { q });
-    expectClose(acc.stdIm[c]!, (0.02 + 0.00005 * a) * a, 1e-15, { q });
-    expectClose(acc.stdMm[c]!, (0.01 + 0.00005 * a) * a, 1e-15, { q });
-    expect(acc.value[c]).toBe(0); // entry at the forward: no unrealised P&L
-    expect(Array.from(acc.held)).toEqual(market.underlyings.map((_, u) => (u === c ? 1 : 0)).concat([0]));
-  });
+  ])(
+    '%s: IM = worst + roll + |q|·0.0005 (no quotes: default_half_spread), MM = 0.8·(worst + roll); standard (0.02 + 0.00005|q|)|q|',
+    (_name, q, worst) => {
+      const i = market.instruments.id.get('BTC-PERPETUAL')!;
+      const ins = market.instruments;
+      const acc = new UnitMarginAccount(pmMarginTable(market, defaultParams()));
+      acc.reset();
+      acc.add(i, q, ins.forward[i]!, ins.underlying[i]!, false);
+      acc.finish();
+      const c = ins.underlying[i]!;
+      const a = Math.abs(q);
+      const roll = 0.01 * a;
+      expect(ins.bidPrice[i]).toBeNaN(); // the Deribit import has no perpetual quotes (data/README.md)
+      const addon = a * 0.0005; // METHODOLOGY.md 4e: default_half_spread × 1 coin; |q| far below 5% of OI
+      expectClose(acc.mm[c]!, 0.8 * (worst + roll), 1e-12, { q });
+      expectClose(acc.im[c]!, worst + roll + addon, 1e-12, { q });
+      expectClose(acc.stdIm[c]!, (0.02 + 0.00005 * a) * a, 1e-15, { q });
+      expectClose(acc.stdMm[c]!, (0.01 + 0.00005 * a) * a, 1e-15, { q });
+      expect(acc.value[c]).toBe(0); // entry at the forward: no unrealised P&L
+      expect(Array.from(acc.held)).toEqual(market.underlyings.map((_, u) => (u === c ? 1 : 0)).concat([0]));
+    },
+  );
 });
 
 describe('every unit of a generated 400-account book equals the engine', () => {
@@ -69,12 +72,17 @@ describe('every unit of a generated 400-account book equals the engine', () => {
     loaded = await loadBook(market, join(dir, 'positions.arrow'), join(dir, 'balances.arrow'));
     const params = defaultParams();
     const scenarios = buildScenarios('deribit-pm', market, params);
-    pm = await computeMargin(MARGIN_MODELS['deribit-pm'], { book: loaded.book, balances: loaded.balances, market, scenarios, params }, revalue(market, scenarios, params));
+    pm = await computeMargin(
+      MARGIN_MODELS['deribit-pm'],
+      { book: loaded.book, balances: loaded.balances, market, scenarios, params },
+      revalue(market, scenarios, params),
+    );
     std = standardRows(loaded.book, loaded.balances, market, params);
   });
   test('IM, MM, standard IM and MM per (account, unit) within 1e-9 relative; equity = balance + value of the positions', () => {
     const acc = new UnitMarginAccount(pmMarginTable(market, defaultParams()));
-    const b = loaded.book, ins = market.instruments;
+    const b = loaded.book,
+      ins = market.instruments;
     const C = loaded.balances.currencies;
     let r = 0;
     let checked = 0;

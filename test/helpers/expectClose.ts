@@ -8,6 +8,15 @@ export function expectClose(actual: number, expected: number, tol: number, input
   const err = Math.abs(actual - expected);
   if (!(err <= tol)) {
     const lines = Object.entries(inputs).map(([k, v]) => `  ${k}: ${String(v)}`);
-    expect.fail([`value not within tolerance`, ...lines, `  expected:   ${expected}`, `  calculated: ${actual}`, `  error:      ${err}`, `  tolerance:  ${tol}`].join('\n'));
+    expect.fail(
+      [
+        `value not within tolerance`,
+        ...lines,
+        `  expected:   ${expected}`,
+        `  calculated: ${actual}`,
+        `  error:      ${err}`,
+        `  tolerance:  ${tol}`,
+      ].join('\n'),
+    );
   }
 }

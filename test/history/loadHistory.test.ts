@@ -48,14 +48,46 @@ describe('data/history', async () => {
 describe('broken files', () => {
   const ok = [HEADER, row('2024-01-01', '100'), row('2024-01-02', '101')];
   test.each([
-    { name: 'gap', lines: [HEADER, row('2024-01-01', '100'), row('2024-01-02', '101'), row('2024-01-05', '99')], msg: /X-USD_1d\.csv row 2, column datetime: "2024-01-05" leaves a gap after 2024-01-02: 2 calendar days missing \(first 2024-01-03\)/ },
-    { name: 'duplicate', lines: [HEADER, row('2024-01-01', '100'), row('2024-01-01', '101')], msg: /row 1, column datetime: "2024-01-01" duplicates the date of row 0/ },
-    { name: 'unsorted', lines: [HEADER, row('2024-01-02', '100'), row('2024-01-01', '101')], msg: /row 1, column datetime: "2024-01-01" is before the date of row 0 \(2024-01-02\): dates must be ascending/ },
-    { name: 'zero price', lines: [HEADER, row('2024-01-01', '100'), row('2024-01-02', '0')], msg: /row 1, column close: 0 must be positive/ },
-    { name: 'negative price', lines: [HEADER, row('2024-01-01', '-5')], msg: /row 0, column close: -5 must be positive/ },
-    { name: 'non-numeric price', lines: [HEADER, row('2024-01-01', 'n/a')], msg: /row 0, column close: "n\/a" is not a finite number/ },
-    { name: 'empty price', lines: [HEADER, row('2024-01-01', '')], msg: /row 0, column close: "" is not a finite number/ },
-    { name: 'bad date', lines: [HEADER, row('2024-13-01', '1')], msg: /row 0, column datetime: "2024-13-01" is not a date YYYY-MM-DD/ },
+    {
+      name: 'gap',
+      lines: [HEADER, row('2024-01-01', '100'), row('2024-01-02', '101'), row('2024-01-05', '99')],
+      msg: /X-USD_1d\.csv row 2, column datetime: "2024-01-05" leaves a gap after 2024-01-02: 2 calendar days missing \(first 2024-01-03\)/,
+    },
+    {
+      name: 'duplicate',
+      lines: [HEADER, row('2024-01-01', '100'), row('2024-01-01', '101')],
+      msg: /row 1, column datetime: "2024-01-01" duplicates the date of row 0/,
+    },
+    {
+      name: 'unsorted',
+      lines: [HEADER, row('2024-01-02', '100'), row('2024-01-01', '101')],
+      msg: /row 1, column datetime: "2024-01-01" is before the date of row 0 \(2024-01-02\): dates must be ascending/,
+    },
+    {
+      name: 'zero price',
+      lines: [HEADER, row('2024-01-01', '100'), row('2024-01-02', '0')],
+      msg: /row 1, column close: 0 must be positive/,
+    },
+    {
+      name: 'negative price',
+      lines: [HEADER, row('2024-01-01', '-5')],
+      msg: /row 0, column close: -5 must be positive/,
+    },
+    {
+      name: 'non-numeric price',
+      lines: [HEADER, row('2024-01-01', 'n/a')],
+      msg: /row 0, column close: "n\/a" is not a finite number/,
+    },
+    {
+      name: 'empty price',
+      lines: [HEADER, row('2024-01-01', '')],
+      msg: /row 0, column close: "" is not a finite number/,
+    },
+    {
+      name: 'bad date',
+      lines: [HEADER, row('2024-13-01', '1')],
+      msg: /row 0, column datetime: "2024-13-01" is not a date YYYY-MM-DD/,
+    },
     { name: 'no close column', lines: ['datetime,open', '2024-01-01,1'], msg: /X-USD_1d\.csv: has no column close/ },
     { name: 'header only', lines: [HEADER], msg: /X-USD_1d\.csv: has a header but no rows/ },
   ])('closes, $name', async ({ lines, msg }) => {
@@ -66,20 +98,33 @@ describe('broken files', () => {
 
   test('a missing closes file names the file', async () => {
     const dir = dirWith({ 'X-USD_1d.csv': ok });
-    await expect(loadHistory(dir, ['X', 'Y'])).rejects.toThrow(/Y-USD_1d\.csv: no such file: daily closes of Y are needed/);
+    await expect(loadHistory(dir, ['X', 'Y'])).rejects.toThrow(
+      /Y-USD_1d\.csv: no such file: daily closes of Y are needed/,
+    );
   });
 
   test('vol index: missing days are fine; duplicates and non-positive values are not', async () => {
     const good = dirWith({ 'X-USD_1d.csv': ok, 'dvol_x.csv': ['date,dvol', '2024-01-01,50', '2024-01-05,55'] });
     const h = await loadHistory(good, ['X']);
     expect(Array.from(h.volIndex.get('X')!.value)).toEqual([50, 55]);
-    const bad = dirWith({ 'X-USD_1d.csv': ok, 'dvol_x.csv': ['date,dvol', '2024-01-01,50', '2024-01-01,51', '2024-01-03,-1'] });
-    await expect(loadHistory(bad, ['X'])).rejects.toThrow(/dvol_x\.csv row 1, column date: "2024-01-01" duplicates the date of row 0\n.*dvol_x\.csv row 2, column dvol: -1 must be positive/);
+    const bad = dirWith({
+      'X-USD_1d.csv': ok,
+      'dvol_x.csv': ['date,dvol', '2024-01-01,50', '2024-01-01,51', '2024-01-03,-1'],
+    });
+    await expect(loadHistory(bad, ['X'])).rejects.toThrow(
+      /dvol_x\.csv row 1, column date: "2024-01-01" duplicates the date of row 0\n.*dvol_x\.csv row 2, column dvol: -1 must be positive/,
+    );
   });
 
   test('every violation is listed, not only the first', async () => {
-    const dir = dirWith({ 'X-USD_1d.csv': [HEADER, row('2024-01-01', '0'), row('2024-01-02', 'x'), row('2024-01-02', '3')] });
+    const dir = dirWith({
+      'X-USD_1d.csv': [HEADER, row('2024-01-01', '0'), row('2024-01-02', 'x'), row('2024-01-02', '3')],
+    });
     const e = await loadHistory(dir, ['X']).catch((x: unknown) => x as InputError);
-    expect((e as InputError).violations.map((v) => [v.row, v.column])).toEqual([[0, 'close'], [1, 'close'], [2, 'datetime']]);
+    expect((e as InputError).violations.map((v) => [v.row, v.column])).toEqual([
+      [0, 'close'],
+      [1, 'close'],
+      [2, 'datetime'],
+    ]);
   });
 });

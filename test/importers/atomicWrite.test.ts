@@ -11,7 +11,10 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 test('writes every file, creating the directory, and leaves no temp file', () => {
   const dir = join(tmp, 'ok', 'nested');
-  writeFilesAtomic([{ path: join(dir, 'a.arrow'), bytes: Uint8Array.of(1, 2) }, { path: join(dir, 'b.arrow'), bytes: Uint8Array.of(3) }]);
+  writeFilesAtomic([
+    { path: join(dir, 'a.arrow'), bytes: Uint8Array.of(1, 2) },
+    { path: join(dir, 'b.arrow'), bytes: Uint8Array.of(3) },
+  ]);
   expect(readdirSync(dir).sort()).toEqual(['a.arrow', 'b.arrow']);
   expect([...readFileSync(join(dir, 'a.arrow'))]).toEqual([1, 2]);
 });
@@ -21,10 +24,12 @@ test('when a later file cannot be written, nothing is renamed, the old file stay
   writeFilesAtomic([{ path: join(dir, 'a.arrow'), bytes: Uint8Array.of(9) }]);
   const notADir = join(tmp, 'plain-file');
   writeFileSync(notADir, 'x');
-  expect(() => writeFilesAtomic([
-    { path: join(dir, 'a.arrow'), bytes: Uint8Array.of(1, 2, 3) },
-    { path: join(notADir, 'b.arrow'), bytes: Uint8Array.of(4) }, // parent is a file: ENOTDIR / EEXIST
-  ])).toThrow();
+  expect(() =>
+    writeFilesAtomic([
+      { path: join(dir, 'a.arrow'), bytes: Uint8Array.of(1, 2, 3) },
+      { path: join(notADir, 'b.arrow'), bytes: Uint8Array.of(4) }, // parent is a file: ENOTDIR / EEXIST
+    ]),
+  ).toThrow();
   expect(readdirSync(dir)).toEqual(['a.arrow']);
   expect([...readFileSync(join(dir, 'a.arrow'))]).toEqual([9]);
 });

@@ -8,7 +8,13 @@ describe('parseCsv', () => {
   test.each([
     // [text, expected rows after the header]  (RFC 4180 §2 rules 5–7)
     ['a,b\n1,2\n', [['1', '2']]],
-    ['a,b\r\n1,2\r\n3,4', [['1', '2'], ['3', '4']]],
+    [
+      'a,b\r\n1,2\r\n3,4',
+      [
+        ['1', '2'],
+        ['3', '4'],
+      ],
+    ],
     ['a,b\n"x,y",2\n', [['x,y', '2']]],
     ['a,b\n"say ""hi""",2\n', [['say "hi"', '2']]],
     ['a,b\n"line\nbreak",2\n', [['line\nbreak', '2']]],
@@ -27,7 +33,11 @@ describe('parseCsv', () => {
     ['', null, /empty/],
   ])('bad CSV %j is an InputError naming the file (row %s)', (text, row, rule) => {
     let err: unknown;
-    try { parseCsv(text, 'x.csv'); } catch (e) { err = e; }
+    try {
+      parseCsv(text, 'x.csv');
+    } catch (e) {
+      err = e;
+    }
     expect(err).toBeInstanceOf(InputError);
     const v = (err as InputError).violations[0]!;
     expect(v.file).toBe('x.csv');
@@ -37,7 +47,10 @@ describe('parseCsv', () => {
 });
 
 describe('cell accessors', () => {
-  const t = parseCsv('n,d\n1.5,2026-02-01T09:23:23.513428+00:00\nabc,yesterday\n,2026-02-30T00:00:00Z\n1e400,2026-02-01\n', 'cells.csv');
+  const t = parseCsv(
+    'n,d\n1.5,2026-02-01T09:23:23.513428+00:00\nabc,yesterday\n,2026-02-30T00:00:00Z\n1e400,2026-02-01\n',
+    'cells.csv',
+  );
   test('numbers and dates that parse', () => {
     expect(numberCell(t, 0, 0)).toBe(1.5);
     expect(dateCell(t, 0, 1)).toBe(Date.UTC(2026, 1, 1, 9, 23, 23, 513));
@@ -53,7 +66,11 @@ describe('cell accessors', () => {
     ['missing column', () => columnIndex(t, 'strike'), null, 'strike', null],
   ])('%s → InputError with file, row, column, value', (_name, f, row, column, value) => {
     let err: unknown;
-    try { f(); } catch (e) { err = e; }
+    try {
+      f();
+    } catch (e) {
+      err = e;
+    }
     expect(err).toBeInstanceOf(InputError);
     expect((err as InputError).violations[0]).toMatchObject({ file: 'cells.csv', row, column, value });
   });

@@ -9,8 +9,16 @@ import { main as importMain } from '../../src/cli/import.js';
 const D = join(import.meta.dirname, '../fixtures/deribit');
 const tmp = mkdtempSync(join(tmpdir(), 'me-sample-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-const base = ['deribit', '--chain', join(D, 'deribit_options_snapshot_20260201T092323Z.csv'), '--futures', join(D, 'term_futures_marks_20260201T092323Z.csv'),
-  '--perpetuals', join(D, 'perpetual_futures_prices_20260201T092323Z.csv'), '--quiet'];
+const base = [
+  'deribit',
+  '--chain',
+  join(D, 'deribit_options_snapshot_20260201T092323Z.csv'),
+  '--futures',
+  join(D, 'term_futures_marks_20260201T092323Z.csv'),
+  '--perpetuals',
+  join(D, 'perpetual_futures_prices_20260201T092323Z.csv'),
+  '--quiet',
+];
 
 test.each([
   ['data/full/market', []],

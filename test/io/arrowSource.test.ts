@@ -12,18 +12,30 @@ import { balanceCols, tempDir, writeArrow } from '../fixtures/io/arrowTables.js'
 
 /** 0: every file streamed batch by batch; undefined: the default (small files read whole) */
 type ReadMode = 0 | undefined;
-const MODES: Array<[string, ReadMode]> = [['read whole', undefined], ['streamed', 0]];
+const MODES: Array<[string, ReadMode]> = [
+  ['read whole', undefined],
+  ['streamed', 0],
+];
 
-async function readAllRows(file: string, wholeReadMax?: ReadMode): Promise<{ format: string; rows: number; fields: string[]; values: unknown[] }> {
+async function readAllRows(
+  file: string,
+  wholeReadMax?: ReadMode,
+): Promise<{ format: string; rows: number; fields: string[]; values: unknown[] }> {
   const src = await openArrow(file, wholeReadMax);
   let rows = 0;
   const values: unknown[] = [];
-  for await (const b of src.batches()) { rows += b.numRows; values.push(...b.toArray().map((r) => r.toJSON())); }
+  for await (const b of src.batches()) {
+    rows += b.numRows;
+    values.push(...b.toArray().map((r) => r.toJSON()));
+  }
   return { format: src.format, rows, fields: src.schema.fields.map((f) => f.name), values };
 }
 
 async function inputError(p: Promise<unknown>): Promise<InputError> {
-  const e = await p.then(() => null, (x: unknown) => x);
+  const e = await p.then(
+    () => null,
+    (x: unknown) => x,
+  );
   expect(e).toBeInstanceOf(InputError);
   return e as InputError;
 }
@@ -49,15 +61,17 @@ describe('openArrow', () => {
   writeFileSync(join(dir, 'empty.arrow'), '');
   mkdirSync(join(dir, 'folder.arrow'));
 
-  test.each([
-    ['truncated.arrow', /truncated/],
-    ['truncated-stream.arrow', /corrupt or truncated/],
-    ['header-only.arrow', /truncated/],
-    ['text.arrow', /is not Arrow \(it starts with the text "account,"\)/],
-    ['empty.arrow', /is empty/],
-    ['missing.arrow', /not found/],
-    ['folder.arrow', /is a directory/],
-  ].flatMap(([name, why]) => MODES.map(([mode, max]) => [name, mode, max, why] as const)))('%s (%s) is refused naming the file and what was expected', async (name, _mode, max, why) => {
+  test.each(
+    [
+      ['truncated.arrow', /truncated/],
+      ['truncated-stream.arrow', /corrupt or truncated/],
+      ['header-only.arrow', /truncated/],
+      ['text.arrow', /is not Arrow \(it starts with the text "account,"\)/],
+      ['empty.arrow', /is empty/],
+      ['missing.arrow', /not found/],
+      ['folder.arrow', /is a directory/],
+    ].flatMap(([name, why]) => MODES.map(([mode, max]) => [name, mode, max, why] as const)),
+  )('%s (%s) is refused naming the file and what was expected', async (name, _mode, max, why) => {
     const file = join(dir, name);
     const e = await inputError(readAllRows(file, max));
     expect(e.message).toContain(file);

@@ -17,12 +17,14 @@ import { mulberry32 } from '../helpers/mulberry32.js';
 const { market } = await loadMarket(writeMarket());
 
 function rows(account: number[], instrument: number[], quantity: number[], entry?: number[]) {
-  return [{
-    account: Int32Array.from(account),
-    instrument: Int32Array.from(instrument),
-    quantity: Float64Array.from(quantity),
-    entryPrice: Float64Array.from(entry ?? quantity.map(() => NaN)),
-  }];
+  return [
+    {
+      account: Int32Array.from(account),
+      instrument: Int32Array.from(instrument),
+      quantity: Float64Array.from(quantity),
+      entryPrice: Float64Array.from(entry ?? quantity.map(() => NaN)),
+    },
+  ];
 }
 
 /** The same rows cut into `k` chunks, as record batches would give them. */
@@ -33,7 +35,12 @@ function chunked(c: ReturnType<typeof rows>, k: number): ReturnType<typeof rows>
   const out: ReturnType<typeof rows> = [];
   for (let a = 0; a < n; a += step) {
     const b = Math.min(n, a + step);
-    out.push({ account: one!.account.subarray(a, b), instrument: one!.instrument.subarray(a, b), quantity: one!.quantity.subarray(a, b), entryPrice: one!.entryPrice.subarray(a, b) });
+    out.push({
+      account: one!.account.subarray(a, b),
+      instrument: one!.instrument.subarray(a, b),
+      quantity: one!.quantity.subarray(a, b),
+      entryPrice: one!.entryPrice.subarray(a, b),
+    });
   }
   return out;
 }
@@ -69,11 +76,7 @@ function checkInvariants(m: Market, b: PositionBook): void {
 describe('buildPositionBook', () => {
   test('a small hand-built book: sorted by account, unit, instrument; duplicates merged', () => {
     // rows: (account, instrument, q)
-    const r = rows(
-      [1, 0, 1, 0, 0, 1, 2, 0],
-      [5, 6, 0, 2, 4, 0, 3, 2],
-      [1, 2, 3, 4, 5, 6, 7, -1],
-    );
+    const r = rows([1, 0, 1, 0, 0, 1, 2, 0], [5, 6, 0, 2, 4, 0, 3, 2], [1, 2, 3, 4, 5, 6, 7, -1]);
     const { book, mergedRows, netZeroPositions } = buildPositionBook(market, r, ['a', 'b', 'c'], 'utf8');
     expect(mergedRows).toBe(2);
     expect(netZeroPositions).toBe(0);
@@ -113,12 +116,20 @@ describe('buildPositionBook', () => {
       e.push(rnd() < 0.3 ? NaN : 100 + Math.floor(rnd() * 10));
     }
     const keys = Array.from({ length: accounts }, (_, a) => `k${a}`);
-    const { book, mergedRows, netZeroPositions } = buildPositionBook(market, chunked(rows(acc, ins, q, e), 4), keys, 'utf8');
+    const { book, mergedRows, netZeroPositions } = buildPositionBook(
+      market,
+      chunked(rows(acc, ins, q, e), 4),
+      keys,
+      'utf8',
+    );
     checkInvariants(market, book);
 
     // reference: a Map of (account, instrument) -> sums, in row order
     const unitOf = unitCurrencyOf(market);
-    const ref = new Map<string, { a: number; i: number; q: number; qe: number; qg: number; given: number; rows: number; last: number }>();
+    const ref = new Map<
+      string,
+      { a: number; i: number; q: number; qe: number; qg: number; given: number; rows: number; last: number }
+    >();
     let refMerged = 0;
     for (let k = 0; k < n; k++) {
       if (ins[k]! < 0) continue;
@@ -128,9 +139,15 @@ describe('buildPositionBook', () => {
       else ref.set(key, (s = { a: acc[k]!, i: ins[k]!, q: 0, qe: 0, qg: 0, given: 0, rows: 0, last: NaN }));
       s.q += q[k]!;
       s.rows++;
-      if (!Number.isNaN(e[k]!)) { s.qe += q[k]! * e[k]!; s.qg += q[k]!; s.given++; s.last = e[k]!; }
+      if (!Number.isNaN(e[k]!)) {
+        s.qe += q[k]! * e[k]!;
+        s.qg += q[k]!;
+        s.given++;
+        s.last = e[k]!;
+      }
     }
-    const expected = [...ref.values()].filter((s) => s.q !== 0)
+    const expected = [...ref.values()]
+      .filter((s) => s.q !== 0)
       .sort((x, y) => x.a - y.a || unitOf[x.i]! - unitOf[y.i]! || x.i - y.i);
     expect(mergedRows).toBe(refMerged);
     expect(netZeroPositions).toBe(ref.size - expected.length);
@@ -139,7 +156,15 @@ describe('buildPositionBook', () => {
     // the effective entry keeps the rows' unrealised P&L: exact average when every row is priced,
     // F − (F·Σq_priced − Σq·e) / q when only some are
     const F = market.instruments.forward;
-    const refEntry = expected.map((s) => (s.given === 0 ? NaN : s.rows === 1 ? s.last : s.given === s.rows ? s.qe / s.qg : F[s.i]! - (F[s.i]! * s.qg - s.qe) / s.q));
+    const refEntry = expected.map((s) =>
+      s.given === 0
+        ? NaN
+        : s.rows === 1
+          ? s.last
+          : s.given === s.rows
+            ? s.qe / s.qg
+            : F[s.i]! - (F[s.i]! * s.qg - s.qe) / s.q,
+    );
     expect(Array.from(book.entryPrice)).toEqual(refEntry);
     for (let a = 0; a < accounts; a++) {
       expect(book.accountStart[a + 1]! - book.accountStart[a]!).toBe(expected.filter((s) => s.a === a).length);

@@ -48,14 +48,17 @@ describe('Utf8Interner', () => {
 
 describe('Int64Interner', () => {
   const halves = (v: bigint): [number, number] => [Number(v & 0xffffffffn) | 0, Number((v >> 32n) & 0xffffffffn) | 0];
-  test.each([0n, 1n, -1n, 4294967295n, 4294967296n, -9223372036854775808n, 9223372036854775807n, 9007199254740993n])('round-trips %s', (v) => {
-    const it = new Int64Interner(2);
-    it.intern(...halves(12345n));
-    const id = it.intern(...halves(v));
-    expect(it.get(id)).toBe(v);
-    expect(it.find(...halves(v))).toBe(id);
-    expect(it.intern(...halves(v))).toBe(id);
-  });
+  test.each([0n, 1n, -1n, 4294967295n, 4294967296n, -9223372036854775808n, 9223372036854775807n, 9007199254740993n])(
+    'round-trips %s',
+    (v) => {
+      const it = new Int64Interner(2);
+      it.intern(...halves(12345n));
+      const id = it.intern(...halves(v));
+      expect(it.get(id)).toBe(v);
+      expect(it.find(...halves(v))).toBe(id);
+      expect(it.intern(...halves(v))).toBe(id);
+    },
+  );
 
   test('keeps every id while growing to 50,000 keys', () => {
     const it = new Int64Interner(2);
@@ -69,7 +72,10 @@ describe('Int64Interner', () => {
 });
 
 describe('Utf8Interner.all', () => {
-  test.each([['ASCII keys', ['b', 'a', 'acct-7', '', 'zz']], ['non-ASCII keys', ['b', 'Ζεύς', 'a', 'ß']]])('%s: every string by id, as get gives it', (_name, words) => {
+  test.each([
+    ['ASCII keys', ['b', 'a', 'acct-7', '', 'zz']],
+    ['non-ASCII keys', ['b', 'Ζεύς', 'a', 'ß']],
+  ])('%s: every string by id, as get gives it', (_name, words) => {
     const it = new Utf8Interner(2);
     for (const w of words) it.internString(w);
     const fresh = new Utf8Interner(2);

@@ -44,10 +44,15 @@ describe('empty tables', () => {
     const dir = writeMarket();
     const { market } = await loadMarket(dir);
     const f = writeBook(dir);
-    writeArrow(f.positions, {
-      account: { values: [], type: new A.Utf8() }, instrument: { values: [], type: new A.Utf8() },
-      quantity: { values: [], type: new A.Float64() },
-    }, 'stream');
+    writeArrow(
+      f.positions,
+      {
+        account: { values: [], type: new A.Utf8() },
+        instrument: { values: [], type: new A.Utf8() },
+        quantity: { values: [], type: new A.Float64() },
+      },
+      'stream',
+    );
     const { book, stats } = await loadBook(market, f.positions, f.balances);
     expect(stats.positionRows).toBe(0);
     expect(book.instrumentId.length).toBe(0);
@@ -56,7 +61,11 @@ describe('empty tables', () => {
   });
 
   test('an instruments table with no rows is refused', async () => {
-    const dir = writeMarket((_u, i) => { for (const c of Object.values(i)) c.values = []; });
-    await expect(loadMarket(dir)).rejects.toThrow(/instruments\.arrow: has no usable rows; expected at least one instrument/);
+    const dir = writeMarket((_u, i) => {
+      for (const c of Object.values(i)) c.values = [];
+    });
+    await expect(loadMarket(dir)).rejects.toThrow(
+      /instruments\.arrow: has no usable rows; expected at least one instrument/,
+    );
   });
 });

@@ -11,7 +11,9 @@ import { mulberry32 } from '../helpers/mulberry32.js';
 describe('setWhereNull', () => {
   const r = mulberry32(17);
   // 300 rows: long valid runs, isolated nulls, a null run crossing byte boundaries
-  const values = Array.from({ length: 300 }, (_, i) => (i % 97 === 5 || (i >= 130 && i < 141) || r() < 0.03 ? null : i * 1.5));
+  const values = Array.from({ length: 300 }, (_, i) =>
+    i % 97 === 5 || (i >= 130 && i < 141) || r() < 0.03 ? null : i * 1.5,
+  );
   const whole = vectorFromArray(values, new Float64()).data[0]!;
 
   test.each([0, 1, 3, 7, 8, 9, 63, 130])('a column starting %i rows into its bitmap', (start) => {

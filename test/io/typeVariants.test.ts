@@ -12,10 +12,22 @@ import { loadBook } from '../../src/io/loadBook.js';
 import { InputError } from '../../src/errors.js';
 import { MS_PER_YEAR } from '../../src/model/market.js';
 import { writeFileSync } from 'node:fs';
-import { EXPIRY_MS, SNAPSHOT_MS, dict, positionCols, tempDir, writeBook, writeMarket, type Cols } from '../fixtures/io/arrowTables.js';
+import {
+  EXPIRY_MS,
+  SNAPSHOT_MS,
+  dict,
+  positionCols,
+  tempDir,
+  writeBook,
+  writeMarket,
+  type Cols,
+} from '../fixtures/io/arrowTables.js';
 
 async function refused(p: Promise<unknown>): Promise<InputError> {
-  const e = await p.then(() => null, (x: unknown) => x);
+  const e = await p.then(
+    () => null,
+    (x: unknown) => x,
+  );
   expect(e).toBeInstanceOf(InputError);
   return e as InputError;
 }
@@ -58,7 +70,9 @@ describe('timestamps', () => {
   });
 
   test.each(['America/New_York', '+01:00'])('time zone %s is refused naming file, column and zone', async (tz) => {
-    const dir = writeMarket((_u, i) => { i.expiry!.type = new A.TimestampMillisecond(tz); });
+    const dir = writeMarket((_u, i) => {
+      i.expiry!.type = new A.TimestampMillisecond(tz);
+    });
     const e = await refused(loadMarket(dir));
     expect(e.message).toContain('instruments.arrow');
     expect(e.message).toContain('column expiry');
@@ -66,7 +80,9 @@ describe('timestamps', () => {
   });
 
   test('a Float64 snapshot_time is refused naming found and expected types', async () => {
-    const dir = writeMarket((u) => { u.snapshot_time = { values: [1, 1], type: new A.Float64() }; });
+    const dir = writeMarket((u) => {
+      u.snapshot_time = { values: [1, 1], type: new A.Float64() };
+    });
     const e = await refused(loadMarket(dir));
     expect(e.message).toMatch(/underlyings\.arrow: column snapshot_time has type Float64, expected Timestamp/);
   });
@@ -79,14 +95,22 @@ describe('strings', () => {
     ['Dictionary<Int32, Utf8>', () => dict()],
     ['Dictionary<Int8, Utf8>', () => new A.Dictionary(new A.Utf8(), new A.Int8())],
   ])('%s string columns in every table', async (_name, make) => {
-    const strings = (c: Cols) => { for (const k of Object.keys(c)) if (c[k]!.type instanceof A.Utf8) c[k]!.type = make(); };
-    const dir = writeMarket((u, i) => { strings(u); strings(i); });
+    const strings = (c: Cols) => {
+      for (const k of Object.keys(c)) if (c[k]!.type instanceof A.Utf8) c[k]!.type = make();
+    };
+    const dir = writeMarket((u, i) => {
+      strings(u);
+      strings(i);
+    });
     const { market } = await loadMarket(dir);
     expect(market.instruments.name[4]).toBe('ETH-27MAR26-2500-C');
     expect(Array.from(market.instruments.kind)).toEqual([0, 0, 1, 2, 0, 2, 0]);
     expect(Array.from(market.instruments.optionType)).toEqual([1, 2, 0, 0, 1, 0, 2]);
     expect(Array.from(market.instruments.settlement)).toEqual([0, 0, 0, 0, 0, 1, 1]);
-    const f = writeBook(dir, (p, b) => { strings(p); strings(b); });
+    const f = writeBook(dir, (p, b) => {
+      strings(p);
+      strings(b);
+    });
     const { book, balances } = await loadBook(market, f.positions, f.balances);
     expect(book.accountKey).toEqual(['alice', 'bob', 'carol']);
     expect(Array.from(book.instrumentId)).toEqual([0, 4, 5, 2, 3]);
@@ -96,7 +120,9 @@ describe('strings', () => {
   test('a dictionary account column and a plain one in the other file agree on ids', async () => {
     const dir = writeMarket();
     const { market } = await loadMarket(dir);
-    const f = writeBook(dir, (p) => { p.account!.type = dict(); });
+    const f = writeBook(dir, (p) => {
+      p.account!.type = dict();
+    });
     const { book, balances } = await loadBook(market, f.positions, f.balances);
     expect(book.accountKey).toEqual(['alice', 'bob', 'carol']);
     expect(balances.amount[2 * 5 + 0]).toBe(-0.25);
@@ -112,9 +138,24 @@ describe('dictionaries adopted whole', () => {
     // dictionary holding 'alice' twice (entries 1 and 3), rows 1 and 3 using either entry
     const dictionary = A.vectorFromArray(['carol', 'alice', 'bob', 'alice'], new A.Utf8());
     const indices = Int32Array.from([0, 1, 2, 3, 3, 0, 2]);
-    const account = A.makeVector(A.makeData({ type: new A.Dictionary(new A.Utf8(), new A.Int32()), length: 7, nullCount: 0, data: indices, dictionary }));
+    const account = A.makeVector(
+      A.makeData({
+        type: new A.Dictionary(new A.Utf8(), new A.Int32()),
+        length: 7,
+        nullCount: 0,
+        data: indices,
+        dictionary,
+      }),
+    );
     const p = positionCols();
-    const t = new A.Table({ account, ...Object.fromEntries(Object.entries(p).filter(([k]) => k !== 'account').map(([k, c]) => [k, A.vectorFromArray(c.values as never[], c.type as never)])) });
+    const t = new A.Table({
+      account,
+      ...Object.fromEntries(
+        Object.entries(p)
+          .filter(([k]) => k !== 'account')
+          .map(([k, c]) => [k, A.vectorFromArray(c.values as never[], c.type as never)]),
+      ),
+    });
     writeFileSync(f.positions, A.tableToIPC(t, 'file'));
     const { book, stats } = await loadBook(market, f.positions, f.balances);
     expect(book.accountKey).toEqual(['alice', 'bob', 'carol']);
@@ -129,8 +170,13 @@ describe('dictionaries adopted whole', () => {
 
 describe('numbers', () => {
   test.each([
-    ['Int8', () => new A.Int8()], ['Int16', () => new A.Int16()], ['Int32', () => new A.Int32()],
-    ['Int64', () => new A.Int64()], ['Uint8', () => new A.Uint8()], ['Uint32', () => new A.Uint32()], ['Uint64', () => new A.Uint64()],
+    ['Int8', () => new A.Int8()],
+    ['Int16', () => new A.Int16()],
+    ['Int32', () => new A.Int32()],
+    ['Int64', () => new A.Int64()],
+    ['Uint8', () => new A.Uint8()],
+    ['Uint32', () => new A.Uint32()],
+    ['Uint64', () => new A.Uint64()],
     ['Float32', () => new A.Float32()],
   ])('an integer or Float32 quantity column (%s) reads as float64', async (name, make) => {
     const dir = writeMarket();
@@ -144,7 +190,9 @@ describe('numbers', () => {
   });
 
   test('an Int32 strike column reads as float64', async () => {
-    const dir = writeMarket((_u, i) => { i.strike!.type = new A.Int32(); });
+    const dir = writeMarket((_u, i) => {
+      i.strike!.type = new A.Int32();
+    });
     const { market } = await loadMarket(dir);
     expect(market.instruments.strike[4]).toBe(2500);
   });
@@ -152,7 +200,9 @@ describe('numbers', () => {
   test('a Utf8 quantity column is refused naming file, column, found and expected type', async () => {
     const dir = writeMarket();
     const { market } = await loadMarket(dir);
-    const f = writeBook(dir, (p) => { p.quantity = { values: ['1', '-2', '0', '3', '10', '2', '5'], type: new A.Utf8() }; });
+    const f = writeBook(dir, (p) => {
+      p.quantity = { values: ['1', '-2', '0', '3', '10', '2', '5'], type: new A.Utf8() };
+    });
     const e = await refused(loadBook(market, f.positions, f.balances));
     expect(e.message).toContain(`${f.positions}: column quantity has type Utf8, expected Float64`);
     expect(e.violations[0]).toMatchObject({ file: f.positions, row: null, column: 'quantity' });
@@ -189,7 +239,9 @@ describe('accounts', () => {
   test('Utf8 positions with Int64 balances are refused naming the balances file', async () => {
     const dir = writeMarket();
     const { market } = await loadMarket(dir);
-    const f = writeBook(dir, (_p, b) => { b.account = { values: [1n, 1n, 2n, 3n], type: new A.Int64() }; });
+    const f = writeBook(dir, (_p, b) => {
+      b.account = { values: [1n, 1n, 2n, 3n], type: new A.Int64() };
+    });
     const e = await refused(loadBook(market, f.positions, f.balances));
     expect(e.message).toContain(`${f.balances}: column account has type Int64, expected Utf8`);
   });
@@ -206,16 +258,20 @@ describe('columns', () => {
   });
 
   test('a missing required column is refused naming file and column', async () => {
-    const dir = writeMarket((_u, i) => { delete i.forward; });
+    const dir = writeMarket((_u, i) => {
+      delete i.forward;
+    });
     const e = await refused(loadMarket(dir));
     expect(e.message).toContain(`${join(dir, 'instruments.arrow')}: required column forward is missing`);
   });
 
   test('a missing optional column reads as absent (NaN)', async () => {
-    const dir = writeMarket((u, i) => { delete i.bid_price; delete u.rate; });
+    const dir = writeMarket((u, i) => {
+      delete i.bid_price;
+      delete u.rate;
+    });
     const { market } = await loadMarket(dir);
     expect(Array.from(market.instruments.bidPrice).every(Number.isNaN)).toBe(true);
     expect(Array.from(market.rate)).toEqual([0, 0]);
   });
 });
-

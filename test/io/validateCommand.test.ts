@@ -14,10 +14,18 @@ let err = '';
 beforeEach(() => {
   out = '';
   err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => { out += String(s); return true; });
-  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => { err += String(s); return true; });
+  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
+    out += String(s);
+    return true;
+  });
+  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => {
+    err += String(s);
+    return true;
+  });
 });
-afterEach(() => { vi.restoreAllMocks(); });
+afterEach(() => {
+  vi.restoreAllMocks();
+});
 
 function inputs(edit?: Parameters<typeof writeBook>[1]) {
   const dir = writeMarket();
@@ -32,7 +40,9 @@ describe('margin-engine validate', () => {
     expect(out.split('\n')[0]).toMatch(/^valid: snapshot /);
     expect(out).toContain('instruments: 7 (4 options, 1 future, 2 perpetuals)');
     expect(out).toContain('accounts: 3 (utf8 keys)');
-    expect(out).toContain('positions: 5 in 5 risk units, from 7 rows (1 duplicate row merged, 1 zero quantity dropped)');
+    expect(out).toContain(
+      'positions: 5 in 5 risk units, from 7 rows (1 duplicate row merged, 1 zero quantity dropped)',
+    );
     expect(out).toContain('balances: 4 rows');
     expect(err).toBe('');
   });
@@ -41,12 +51,25 @@ describe('margin-engine validate', () => {
     const { args } = inputs();
     expect(await cli([...args, '--json'])).toBe(0);
     const s = JSON.parse(out);
-    expect(s).toMatchObject({ valid: true, accounts: 3, positions: 5, mergedPositionRows: 1, droppedZeroRows: 1, rejectedRows: 0 });
-    expect(s.instruments.byUnderlying).toEqual({ BTC: { option: 3, future: 1, perpetual: 1 }, ETH: { option: 1, perpetual: 1 } });
+    expect(s).toMatchObject({
+      valid: true,
+      accounts: 3,
+      positions: 5,
+      mergedPositionRows: 1,
+      droppedZeroRows: 1,
+      rejectedRows: 0,
+    });
+    expect(s.instruments.byUnderlying).toEqual({
+      BTC: { option: 3, future: 1, perpetual: 1 },
+      ETH: { option: 1, perpetual: 1 },
+    });
   });
 
   test('exit 2 listing every violation with file, row, column and value', async () => {
-    const { args, positions } = inputs((p) => { p.quantity!.values[2] = NaN; p.instrument!.values[0] = 'NOPE'; });
+    const { args, positions } = inputs((p) => {
+      p.quantity!.values[2] = NaN;
+      p.instrument!.values[0] = 'NOPE';
+    });
     expect(await cli(args)).toBe(2);
     expect(err).toContain('2 input violations');
     expect(err).toContain(`${positions} row 0, column instrument: "NOPE" is not an instrument`);
@@ -55,20 +78,38 @@ describe('margin-engine validate', () => {
   });
 
   test('--on-invalid skip: exit 0 with the rejected rows listed', async () => {
-    const { args, positions } = inputs((p) => { p.quantity!.values[2] = NaN; });
+    const { args, positions } = inputs((p) => {
+      p.quantity!.values[2] = NaN;
+    });
     expect(await cli([...args, '--on-invalid', 'skip'])).toBe(0);
     expect(out.split('\n')[0]).toMatch(/^valid after skipping 1 rejected row: snapshot /);
     expect(out).toContain('rejected rows (--on-invalid skip): 1');
     expect(out).toContain(`${positions} row 2, column quantity: NaN is not a finite number`);
   });
 
-  test('--on-invalid skip: a position on a rejected instrument names that instrument\'s row and rule', async () => {
+  test("--on-invalid skip: a position on a rejected instrument names that instrument's row and rule", async () => {
     // instruments.arrow row 4 (ETH-27MAR26-2500-C) with mark_iv 0; positions.arrow row 4 holds it
-    const dir = writeMarket((_u, i) => { i.mark_iv!.values[4] = 0; });
+    const dir = writeMarket((_u, i) => {
+      i.mark_iv!.values[4] = 0;
+    });
     const f = writeBook(dir);
-    expect(await cli(['validate', '--market', dir, '--positions', f.positions, '--balances', f.balances, '--on-invalid', 'skip'])).toBe(0);
+    expect(
+      await cli([
+        'validate',
+        '--market',
+        dir,
+        '--positions',
+        f.positions,
+        '--balances',
+        f.balances,
+        '--on-invalid',
+        'skip',
+      ]),
+    ).toBe(0);
     expect(out.split('\n')[0]).toMatch(/^valid after skipping 2 rejected rows: /);
-    expect(out).toContain(`${f.positions} row 4, column instrument: "ETH-27MAR26-2500-C" was rejected at instruments.arrow row 4 (column mark_iv: 0 is not in (0, 10]`);
+    expect(out).toContain(
+      `${f.positions} row 4, column instrument: "ETH-27MAR26-2500-C" was rejected at instruments.arrow row 4 (column mark_iv: 0 is not in (0, 10]`,
+    );
     expect(out).not.toContain('is not an instrument of the market snapshot');
   });
 
@@ -86,9 +127,21 @@ describe('margin-engine validate', () => {
     expect(Object.keys(s)).toEqual(['valid', 'violations']);
     expect(s.valid).toBe(false);
     expect(s.violations).toHaveLength(25);
-    expect(s.violations[0]).toEqual({ file: positions, row: 0, column: 'instrument', value: '"NOPE"', rule: 'is not an instrument of the market snapshot (instruments.arrow)' });
+    expect(s.violations[0]).toEqual({
+      file: positions,
+      row: 0,
+      column: 'instrument',
+      value: '"NOPE"',
+      rule: 'is not an instrument of the market snapshot (instruments.arrow)',
+    });
     expect(s.violations[23]).toMatchObject({ file: positions, row: 23 });
-    expect(s.violations[24]).toEqual({ file: balances, row: 1, column: 'amount', value: 'NaN', rule: 'is not a finite number' });
+    expect(s.violations[24]).toEqual({
+      file: balances,
+      row: 1,
+      column: 'amount',
+      value: 'NaN',
+      rule: 'is not a finite number',
+    });
     expect(err).toContain('25 input violations');
   });
 
@@ -110,20 +163,38 @@ describe('margin-engine validate', () => {
       for (const c of ['account', 'currency', 'amount']) b[c]!.values = b[c]!.values.slice(3, 4);
     });
     expect(await cli(args)).toBe(0);
-    expect(out).toContain('positions: 1 in 1 risk unit, from 1 row (0 duplicate rows merged, 0 zero quantities dropped)');
+    expect(out).toContain(
+      'positions: 1 in 1 risk unit, from 1 row (0 duplicate rows merged, 0 zero quantities dropped)',
+    );
     expect(out).toContain('balances: 1 row, 1 non-zero (account, currency) balance');
   });
 
   test('unknown extra columns are reported as a warning on stderr', async () => {
-    const { args, balances } = inputs((_p, b) => { b.note = { values: ['x', 'y', 'z', 'w'], type: b.currency!.type }; });
+    const { args, balances } = inputs((_p, b) => {
+      b.note = { values: ['x', 'y', 'z', 'w'], type: b.currency!.type };
+    });
     expect(await cli(args)).toBe(0);
     expect(err).toContain(`warning: ${balances}: unknown column ignored: note`);
     expect(out).not.toContain('warning');
   });
 
   test.each([
-    ['a truncated file', (f: string) => { writeFileSync(f, readFileSync(f).subarray(0, 100)); return f; }, /truncated/],
-    ['a text file renamed .arrow', (f: string) => { writeFileSync(f, 'account,instrument,quantity\n'); return f; }, /is not Arrow/],
+    [
+      'a truncated file',
+      (f: string) => {
+        writeFileSync(f, readFileSync(f).subarray(0, 100));
+        return f;
+      },
+      /truncated/,
+    ],
+    [
+      'a text file renamed .arrow',
+      (f: string) => {
+        writeFileSync(f, 'account,instrument,quantity\n');
+        return f;
+      },
+      /is not Arrow/,
+    ],
     ['a missing file', (f: string) => `${f}.missing`, /not found/],
   ])('%s: exit 2 naming the file', async (_name, spoil, why) => {
     const { args, positions } = inputs();
@@ -144,7 +215,10 @@ describe('margin-engine validate', () => {
 
   test.each([
     [['validate', '--positions', 'p.arrow', '--balances', 'b.arrow'], '--market is required'],
-    [['validate', '--market', 'm', '--positions', 'p', '--balances', 'b', '--on-invalid', 'drop'], '--on-invalid must be fail or skip'],
+    [
+      ['validate', '--market', 'm', '--positions', 'p', '--balances', 'b', '--on-invalid', 'drop'],
+      '--on-invalid must be fail or skip',
+    ],
   ])('usage errors exit 2: %j', async (argv, words) => {
     expect(await cli(argv)).toBe(2);
     expect(err).toContain(words);

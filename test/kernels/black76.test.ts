@@ -11,15 +11,33 @@
 import { describe, expect, test } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import {
-  black76Norm, black76Norm32, black76Price, black76PriceCoin, black76Delta, black76Gamma, black76Vega, discountFactor,
-  black76DeltaNorm, black76DeltaNorm32,
+  black76Norm,
+  black76Norm32,
+  black76Price,
+  black76PriceCoin,
+  black76Delta,
+  black76Gamma,
+  black76Vega,
+  discountFactor,
+  black76DeltaNorm,
+  black76DeltaNorm32,
 } from '../../kernels/black76.js';
 import { expectClose } from '../helpers/expectClose.js';
 import { readCsv } from './readCsv.js';
 
 const golden = readCsv(fileURLToPath(new URL('../golden/black76_quantlib.csv', import.meta.url))).map((r, row) => ({
-  row, isCall: r.type === 'C' ? 1 : 0, F: +r.forward!, K: +r.strike!, T: +r.t_years!, vol: +r.vol!, D: +r.discount!,
-  price: +r.price!, delta: +r.delta_fwd!, gamma: +r.gamma_fwd!, vega: +r.vega!, priceCoin: +r.price_coin!,
+  row,
+  isCall: r.type === 'C' ? 1 : 0,
+  F: +r.forward!,
+  K: +r.strike!,
+  T: +r.t_years!,
+  vol: +r.vol!,
+  D: +r.discount!,
+  price: +r.price!,
+  delta: +r.delta_fwd!,
+  gamma: +r.gamma_fwd!,
+  vega: +r.vega!,
+  priceCoin: +r.price_coin!,
 }));
 
 describe('QuantLib golden (black76_quantlib.csv, 400 rows)', () => {
@@ -29,11 +47,17 @@ describe('QuantLib golden (black76_quantlib.csv, 400 rows)', () => {
     const inputs = { ...g };
     const greekTol = (x: number) => Math.max(1e-8 * Math.abs(x), 1e-12 * g.F);
     expectClose(black76Price(g.isCall, g.F, g.K, g.T, g.vol, g.D), g.price, 1e-10 * g.F, { ...inputs, what: 'price' });
-    expectClose(black76Delta(g.isCall, g.F, g.K, g.T, g.vol, g.D), g.delta, greekTol(g.delta), { ...inputs, what: 'delta_fwd' });
+    expectClose(black76Delta(g.isCall, g.F, g.K, g.T, g.vol, g.D), g.delta, greekTol(g.delta), {
+      ...inputs,
+      what: 'delta_fwd',
+    });
     expectClose(black76Gamma(g.F, g.K, g.T, g.vol, g.D), g.gamma, greekTol(g.gamma), { ...inputs, what: 'gamma_fwd' });
     expectClose(black76Vega(g.F, g.K, g.T, g.vol, g.D), g.vega, greekTol(g.vega), { ...inputs, what: 'vega' });
     // coin price = price / forward: the same absolute bound in forward units
-    expectClose(black76PriceCoin(g.isCall, g.F, g.K, g.T, g.vol, g.D), g.priceCoin, 1e-10, { ...inputs, what: 'price_coin' });
+    expectClose(black76PriceCoin(g.isCall, g.F, g.K, g.T, g.vol, g.D), g.priceCoin, 1e-10, {
+      ...inputs,
+      what: 'price_coin',
+    });
   });
 });
 
@@ -48,8 +72,16 @@ describe('textbook values (haug_black76.csv)', () => {
 
 // A grid of (type, k, T, σ, r) away from expiry for the no-oracle checks; F = 1000 so USD ≠ normalised.
 const F0 = 1000;
-const grid = [0, 1].flatMap((isCall) => [0.5, 0.8, 0.97, 1, 1.03, 1.25, 2].flatMap((k) =>
-  [[0.02, 0.5], [0.25, 0.8], [1.5, 0.3], [0.003, 1.2]].map(([T, vol]) => ({ isCall, k, T: T!, vol: vol!, r: 0.05 }))));
+const grid = [0, 1].flatMap((isCall) =>
+  [0.5, 0.8, 0.97, 1, 1.03, 1.25, 2].flatMap((k) =>
+    [
+      [0.02, 0.5],
+      [0.25, 0.8],
+      [1.5, 0.3],
+      [0.003, 1.2],
+    ].map(([T, vol]) => ({ isCall, k, T: T!, vol: vol!, r: 0.05 })),
+  ),
+);
 
 describe('Greeks against central finite differences', () => {
   test.each(grid)('isCall=$isCall k=$k T=$T σ=$vol', ({ isCall, k, T, vol, r }) => {

@@ -7,14 +7,24 @@
  */
 import { describe, expect, test } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { shockedVol, revalueNormalised, revalueNormalised32, revalueCoin, revalueCoin32 } from '../../kernels/revalue.js';
+import {
+  shockedVol,
+  revalueNormalised,
+  revalueNormalised32,
+  revalueCoin,
+  revalueCoin32,
+} from '../../kernels/revalue.js';
 import { black76Price, discountFactor } from '../../kernels/black76.js';
 import { VOL_UP, VOL_NONE, VOL_DOWN, VOL_REL_UP, VOL_REL_DOWN, VOL_MULT } from '../../src/scenarios/types.js';
 import { KIND_OPTION, KIND_FUTURE, KIND_PERPETUAL } from '../../src/model/market.js';
 import { expectClose } from '../helpers/expectClose.js';
 import { readCsv } from './readCsv.js';
 
-const UP = 0.5, DOWN = 0.25, MINUP = 0.5, SHORT = 0.3, LONG = 0.13;
+const UP = 0.5,
+  DOWN = 0.25,
+  MINUP = 0.5,
+  SHORT = 0.3,
+  LONG = 0.13;
 const Y = 365;
 
 describe('shockedVol: every rule against a hand computation', () => {
@@ -34,14 +44,32 @@ describe('shockedVol: every rule against a hand computation', () => {
     ['multiplier g = 1.7', 0.5, 200, VOL_MULT, 1.7, 0.85],
     ['multiplier g = 0.5', 0.5, 2, VOL_MULT, 0.5, 0.25],
   ])('%s', (_name, sigma, days, rule, param, expected) => {
-    expectClose(shockedVol(sigma, days / Y, rule, param, UP, DOWN, MINUP, SHORT, LONG), expected, 1e-15, { sigma, days, rule, param });
+    expectClose(shockedVol(sigma, days / Y, rule, param, UP, DOWN, MINUP, SHORT, LONG), expected, 1e-15, {
+      sigma,
+      days,
+      rule,
+      param,
+    });
   });
 });
 
 /** V(F', K, T', σ') − V(F, K, T, σ) in USD, written from METHODOLOGY.md 1 with the USD wrapper. */
-function usdPnl(isCall: number, F: number, K: number, T: number, sigma: number, r: number, m: number, sigma1: number, dt: number): number {
+function usdPnl(
+  isCall: number,
+  F: number,
+  K: number,
+  T: number,
+  sigma: number,
+  r: number,
+  m: number,
+  sigma1: number,
+  dt: number,
+): number {
   const T1 = Math.max(T - dt, 0);
-  return black76Price(isCall, F * (1 + m), K, T1, sigma1, discountFactor(r, T1)) - black76Price(isCall, F, K, T, sigma, discountFactor(r, T));
+  return (
+    black76Price(isCall, F * (1 + m), K, T1, sigma1, discountFactor(r, T1)) -
+    black76Price(isCall, F, K, T, sigma, discountFactor(r, T))
+  );
 }
 
 describe('revalueNormalised: option P&L per unit of underlying / F', () => {
@@ -57,39 +85,102 @@ describe('revalueNormalised: option P&L per unit of underlying / F', () => {
     [1, 78000, 3, 0.6, 0, 0.02, VOL_NONE, 1, 2, 0.6], // time step of 2 days
     [1, 72000, 1, 0.6, 0, 0.05, VOL_NONE, 1, 5, 0.6], // time step past expiry: intrinsic at F' = 84000
     [0, 72000, 1, 0.6, 0, 0.05, VOL_UP, 1, 5, 0.6 + 0.6 * 0.5 * 30 ** 0.3], // past expiry, OTM put: worth 0
-  ])('isCall=%i K=%f d=%f σ=%f r=%f m=%f rule=%i param=%f Δt=%f days', (isCall, K, days, sigma, r, m, rule, param, dtDays, sigma1) => {
-    const T = days / Y;
-    const dt = dtDays / Y;
-    const got = F * revalueNormalised(KIND_OPTION, isCall, K / F, T, sigma, r, m, m, rule, param, dt, UP, DOWN, MINUP, SHORT, LONG);
-    const expected = usdPnl(isCall, F, K, T, sigma, r, m, sigma1, dt);
-    expectClose(got, expected, 1e-10 * F, { isCall, K, T, sigma, r, m, rule, param, dt, sigma1 });
-    const coin = revalueCoin(KIND_OPTION, isCall, K / F, T, sigma, r, m, m, rule, param, dt, UP, DOWN, MINUP, SHORT, LONG);
-    const T1 = Math.max(T - dt, 0);
-    const coinExpected = black76Price(isCall, F * (1 + m), K, T1, sigma1, discountFactor(r, T1)) / (F * (1 + m))
-      - black76Price(isCall, F, K, T, sigma, discountFactor(r, T)) / F;
-    expectClose(coin, coinExpected, 1e-12, { isCall, K, T, sigma, r, m, rule, what: 'coin' });
-  });
+  ])(
+    'isCall=%i K=%f d=%f σ=%f r=%f m=%f rule=%i param=%f Δt=%f days',
+    (isCall, K, days, sigma, r, m, rule, param, dtDays, sigma1) => {
+      const T = days / Y;
+      const dt = dtDays / Y;
+      const got =
+        F *
+        revalueNormalised(KIND_OPTION, isCall, K / F, T, sigma, r, m, m, rule, param, dt, UP, DOWN, MINUP, SHORT, LONG);
+      const expected = usdPnl(isCall, F, K, T, sigma, r, m, sigma1, dt);
+      expectClose(got, expected, 1e-10 * F, { isCall, K, T, sigma, r, m, rule, param, dt, sigma1 });
+      const coin = revalueCoin(
+        KIND_OPTION,
+        isCall,
+        K / F,
+        T,
+        sigma,
+        r,
+        m,
+        m,
+        rule,
+        param,
+        dt,
+        UP,
+        DOWN,
+        MINUP,
+        SHORT,
+        LONG,
+      );
+      const T1 = Math.max(T - dt, 0);
+      const coinExpected =
+        black76Price(isCall, F * (1 + m), K, T1, sigma1, discountFactor(r, T1)) / (F * (1 + m)) -
+        black76Price(isCall, F, K, T, sigma, discountFactor(r, T)) / F;
+      expectClose(coin, coinExpected, 1e-12, { isCall, K, T, sigma, r, m, rule, what: 'coin' });
+    },
+  );
 
-  test('past expiry the moved value is the intrinsic value at F\' (hand value)', () => {
+  test("past expiry the moved value is the intrinsic value at F' (hand value)", () => {
     // call K = 72000, F' = 84000: 12000 USD; base value at d = 1, σ = 0.6 from the wrapper
     const base = black76Price(1, F, 72000, 1 / Y, 0.6, 1);
-    expectClose(F * revalueNormalised(KIND_OPTION, 1, 0.9, 1 / Y, 0.6, 0, 0.05, 0.05, VOL_NONE, 1, 5 / Y, UP, DOWN, MINUP, SHORT, LONG), 12000 - base, 1e-10 * F, {});
+    expectClose(
+      F *
+        revalueNormalised(
+          KIND_OPTION,
+          1,
+          0.9,
+          1 / Y,
+          0.6,
+          0,
+          0.05,
+          0.05,
+          VOL_NONE,
+          1,
+          5 / Y,
+          UP,
+          DOWN,
+          MINUP,
+          SHORT,
+          LONG,
+        ),
+      12000 - base,
+      1e-10 * F,
+      {},
+    );
   });
 });
 
 describe('delta-one instruments', () => {
   test.each([
-    [KIND_FUTURE, 0.1], [KIND_FUTURE, -0.33], [KIND_PERPETUAL, 0.5], [KIND_PERPETUAL, -0.5], [KIND_FUTURE, 0],
+    [KIND_FUTURE, 0.1],
+    [KIND_FUTURE, -0.33],
+    [KIND_PERPETUAL, 0.5],
+    [KIND_PERPETUAL, -0.5],
+    [KIND_FUTURE, 0],
   ])('kind %i, move %f: USD/F = m, coin = 1 − 1/(1+m)', (kind, m) => {
     // the option move is different on purpose: delta-one instruments take deltaOneMove (deribit-pm extended)
-    expect(revalueNormalised(kind, 0, Number.NaN, 0.1, Number.NaN, 0, 3, m, VOL_UP, 1, 0, UP, DOWN, MINUP, SHORT, LONG)).toBe(m);
-    expectClose(revalueCoin(kind, 0, Number.NaN, 0.1, Number.NaN, 0, 3, m, VOL_UP, 1, 0, UP, DOWN, MINUP, SHORT, LONG), 1 - 1 / (1 + m), 1e-16, { kind, m });
+    expect(
+      revalueNormalised(kind, 0, Number.NaN, 0.1, Number.NaN, 0, 3, m, VOL_UP, 1, 0, UP, DOWN, MINUP, SHORT, LONG),
+    ).toBe(m);
+    expectClose(
+      revalueCoin(kind, 0, Number.NaN, 0.1, Number.NaN, 0, 3, m, VOL_UP, 1, 0, UP, DOWN, MINUP, SHORT, LONG),
+      1 - 1 / (1 + m),
+      1e-16,
+      { kind, m },
+    );
   });
 });
 
-const chain = readCsv(fileURLToPath(new URL('../fixtures/pricing/deribit_chain_sample.csv', import.meta.url))).map((r) => ({
-  name: r.instrument_name!, isCall: r.option_type === 'call' ? 1 : 0, k: +r.strike! / +r.futures_price!, T: +r.time_to_maturity!, sigma: +r.implied_volatility!,
-}));
+const chain = readCsv(fileURLToPath(new URL('../fixtures/pricing/deribit_chain_sample.csv', import.meta.url))).map(
+  (r) => ({
+    name: r.instrument_name!,
+    isCall: r.option_type === 'call' ? 1 : 0,
+    k: +r.strike! / +r.futures_price!,
+    T: +r.time_to_maturity!,
+    sigma: +r.implied_volatility!,
+  }),
+);
 
 describe('zero scenario (m = 0, vol none, Δt = 0) gives exactly 0 P&L', () => {
   test.each(chain)('$name', ({ isCall, k, T, sigma }) => {

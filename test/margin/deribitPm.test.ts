@@ -18,11 +18,19 @@ import { SAMPLE_BALANCES, SAMPLE_POSITIONS, sampleMarket } from './sampleBook.js
 interface GoldenExample {
   name: string;
   index_price: number;
-  params: { price_range: number; annualised_move_risk: number; min_annualised_move: number; mm_factor: number; pnl_offset: number };
+  params: {
+    price_range: number;
+    annualised_move_risk: number;
+    min_annualised_move: number;
+    mm_factor: number;
+    pnl_offset: number;
+  };
   positions: Array<{ instrument: string; kind: 'perpetual' | 'future'; expiry?: string; size_coin: number }>;
   expected: Record<string, number | number[]>;
 }
-const golden = JSON.parse(readFileSync(new URL('../golden/deribit_pm_examples.json', import.meta.url), 'utf8')) as { examples: GoldenExample[] };
+const golden = JSON.parse(readFileSync(new URL('../golden/deribit_pm_examples.json', import.meta.url), 'utf8')) as {
+  examples: GoldenExample[];
+};
 const TOL = 1e-9;
 
 /** The example's market (one underlying, forwards at the index) and book (one account), params from the file. */
@@ -30,10 +38,22 @@ function goldenInput(ex: GoldenExample): MarginInput {
   const coin = ex.positions[0].instrument.split('-')[0];
   // Snapshot pinned to 2024-06-10 08:00 UTC: the June future then has 18 days left, so
   // annualised_move_risk·T (0.0037) stays below min_annualised_move as in the published result.
-  const market = makeMarket('2024-06-10T08:00:00Z', [{ name: coin, index: ex.index_price }], ex.positions.map((p) => ({
-    name: p.instrument, underlying: coin, kind: p.kind, settlement: 'inverse' as const, expiry: p.expiry, forward: ex.index_price,
-  })));
-  const { book, balances } = makePortfolio(market, ex.positions.map((p) => ({ account: 'x', instrument: p.instrument, qty: p.size_coin })));
+  const market = makeMarket(
+    '2024-06-10T08:00:00Z',
+    [{ name: coin, index: ex.index_price }],
+    ex.positions.map((p) => ({
+      name: p.instrument,
+      underlying: coin,
+      kind: p.kind,
+      settlement: 'inverse' as const,
+      expiry: p.expiry,
+      forward: ex.index_price,
+    })),
+  );
+  const { book, balances } = makePortfolio(
+    market,
+    ex.positions.map((p) => ({ account: 'x', instrument: p.instrument, qty: p.size_coin })),
+  );
   const params = defaultParams();
   const dp = params.deribitPm;
   dp.priceRange[coin] = ex.params.price_range;
@@ -70,7 +90,7 @@ describe('deribit_pm_examples.json', () => {
     expectClose(rows.im[0], e.risk_matrix_margin + 0.0005 * gross, TOL, { ...info, what: 'IM' });
   });
 
-  test('G1: the perpetual\'s standard vector (vol none, j = −4..4)', () => {
+  test("G1: the perpetual's standard vector (vol none, j = −4..4)", () => {
     const ex = golden.examples[0];
     const input = goldenInput(ex);
     const pnl = revalue(input.market, input.scenarios, input.params);
@@ -103,7 +123,11 @@ describe('deribit_pm_examples.json', () => {
 });
 
 /** Runs deribit-pm on the sample market for positions and balances, with optional param changes. */
-function sampleRows(positions: PositionSpec[], balances: BalanceSpec[], tweak: (p: Params) => void = () => {}): { rows: MarginRows; input: MarginInput } {
+function sampleRows(
+  positions: PositionSpec[],
+  balances: BalanceSpec[],
+  tweak: (p: Params) => void = () => {},
+): { rows: MarginRows; input: MarginInput } {
   const market = sampleMarket();
   const params = defaultParams();
   tweak(params);
@@ -115,7 +139,8 @@ function sampleRows(positions: PositionSpec[], balances: BalanceSpec[], tweak: (
 /** Per (account key, unit name): the row index. */
 function rowIndex(rows: MarginRows, input: MarginInput): Map<string, number> {
   const m = new Map<string, number>();
-  for (let r = 0; r < rows.count; r++) m.set(`${input.book.accountKey[rows.account[r]]}/${rows.unitNames[rows.unit[r]]}`, r);
+  for (let r = 0; r < rows.count; r++)
+    m.set(`${input.book.accountKey[rows.account[r]]}/${rows.unitNames[rows.unit[r]]}`, r);
   return m;
 }
 
@@ -125,14 +150,28 @@ describe('deribit-pm on a realistic book', () => {
 
   test('units: (account, settlement currency) with a position or a balance; currencies as units', () => {
     expect([...at.keys()].sort()).toEqual([
-      'basis/BTC', 'cash-only/USDC', 'covered/ETH', 'hedged/BTC', 'strangle/BTC', 'strangle/ETH', 'usdc/BTC', 'usdc/USDC',
+      'basis/BTC',
+      'cash-only/USDC',
+      'covered/ETH',
+      'hedged/BTC',
+      'strangle/BTC',
+      'strangle/ETH',
+      'usdc/BTC',
+      'usdc/USDC',
     ]);
     for (let r = 0; r < rows.count; r++) expect(rows.currency[r]).toBe(rows.unit[r]);
   });
 
   test('a collateral-only unit has no margin, no worst scenario, its balance as equity', () => {
     const r = at.get('cash-only/USDC')!;
-    expect([rows.im[r], rows.mm[r], rows.worstCase[r], rows.rollShock[r], rows.worstScenario[r], rows.equity[r]]).toEqual([0, 0, 0, 0, -1, 1000]);
+    expect([
+      rows.im[r],
+      rows.mm[r],
+      rows.worstCase[r],
+      rows.rollShock[r],
+      rows.worstScenario[r],
+      rows.equity[r],
+    ]).toEqual([0, 0, 0, 0, -1, 1000]);
   });
 
   test('the USDC unit: roll shock is |q|·max(min, risk·T)·F with USDC parameters (perpetuals: T = 0)', () => {
@@ -153,7 +192,9 @@ describe('deribit-pm on a realistic book', () => {
     const mi = input.market.instruments;
     const linCall = mi.id.get('BTC_USDC-28JUN24-68000-C')!;
     // the sample's linear option mark is its model value (fixtures), so q·V = q·mark
-    expectClose(rows.equity[u], 40000 + 5000 + 2.5 * (66020 - 64000) - 3 * mi.markPrice[linCall], 1e-9, { row: 'usdc/USDC' });
+    expectClose(rows.equity[u], 40000 + 5000 + 2.5 * (66020 - 64000) - 3 * mi.markPrice[linCall], 1e-9, {
+      row: 'usdc/USDC',
+    });
     // the linked BTC unit of the same account: its two inverse BTC options and its 0.2 BTC
     const b = at.get('usdc/BTC')!;
     const c = mi.id.get('BTC-27SEP24-80000-C')!;
@@ -176,11 +217,17 @@ describe('deribit-pm on a realistic book', () => {
 
 describe('deribit-pm properties', () => {
   const scale = (ps: PositionSpec[], k: number): PositionSpec[] => ps.map((p) => ({ ...p, qty: p.qty * k }));
-  const noOi = (p: Params): void => { p.liquidity.oiShare = 1e12; };
+  const noOi = (p: Params): void => {
+    p.liquidity.oiShare = 1e12;
+  };
 
   test('scaling every quantity and balance by 2 doubles every margin and equity', () => {
     const one = sampleRows(SAMPLE_POSITIONS, SAMPLE_BALANCES, noOi).rows;
-    const two = sampleRows(scale(SAMPLE_POSITIONS, 2), SAMPLE_BALANCES.map((b) => ({ ...b, amount: 2 * b.amount })), noOi).rows;
+    const two = sampleRows(
+      scale(SAMPLE_POSITIONS, 2),
+      SAMPLE_BALANCES.map((b) => ({ ...b, amount: 2 * b.amount })),
+      noOi,
+    ).rows;
     expect(two.count).toBe(one.count);
     for (let r = 0; r < one.count; r++) {
       for (const col of ['im', 'mm', 'worstCase', 'rollShock', 'liquidityAddon', 'equity'] as const) {
@@ -192,23 +239,34 @@ describe('deribit-pm properties', () => {
   });
 
   test.each([
-    { name: 'long call, delta-hedged with the perpetual', a: [['BTC-28JUN24-66000-C', 10]], h: [['BTC-PERPETUAL', -5.3]] },
+    {
+      name: 'long call, delta-hedged with the perpetual',
+      a: [['BTC-28JUN24-66000-C', 10]],
+      h: [['BTC-PERPETUAL', -5.3]],
+    },
     { name: 'short put, hedged with a long put', a: [['BTC-28JUN24-60000-P', -20]], h: [['BTC-28JUN24-66000-P', 20]] },
     { name: 'calendar: perpetual against the September future', a: [['BTC-PERPETUAL', 40]], h: [['BTC-27SEP24', -40]] },
     { name: 'USDC unit across underlyings', a: [['BTC_USDC-PERPETUAL', 2]], h: [['ETH_USDC-PERPETUAL', -36]] },
     { name: 'covered call', a: [['ETH-28JUN24-3800-C', -100]], h: [['ETH-PERPETUAL', 100]] },
-  ] as Array<{ name: string; a: Array<[string, number]>; h: Array<[string, number]> }>)('adding an offsetting hedge does not raise margin above the parts: $name', ({ a, h }) => {
-    for (const offset of [0, 0.6, 1]) {
-      const ps = (acc: string, xs: Array<[string, number]>): PositionSpec[] => xs.map(([instrument, qty]) => ({ account: acc, instrument, qty }));
-      const { rows } = sampleRows([...ps('a', a), ...ps('h', h), ...ps('ah', a), ...ps('ah', h)], [], (p) => { p.deribitPm.pnlOffset = offset; noOi(p); });
-      // accounts sort as a, ah, h: one unit each
-      expect(rows.count).toBe(3);
-      const [ra, rah, rh] = [0, 1, 2];
-      expect(rows.mm[rah]).toBeLessThanOrEqual(rows.mm[ra] + rows.mm[rh] + 1e-12);
-      expect(rows.im[rah]).toBeLessThanOrEqual(rows.im[ra] + rows.im[rh] + 1e-12);
-      expect(rows.worstCase[rah]).toBeLessThanOrEqual(rows.worstCase[ra] + rows.worstCase[rh] + 1e-12);
-    }
-  });
+  ] as Array<{ name: string; a: Array<[string, number]>; h: Array<[string, number]> }>)(
+    'adding an offsetting hedge does not raise margin above the parts: $name',
+    ({ a, h }) => {
+      for (const offset of [0, 0.6, 1]) {
+        const ps = (acc: string, xs: Array<[string, number]>): PositionSpec[] =>
+          xs.map(([instrument, qty]) => ({ account: acc, instrument, qty }));
+        const { rows } = sampleRows([...ps('a', a), ...ps('h', h), ...ps('ah', a), ...ps('ah', h)], [], (p) => {
+          p.deribitPm.pnlOffset = offset;
+          noOi(p);
+        });
+        // accounts sort as a, ah, h: one unit each
+        expect(rows.count).toBe(3);
+        const [ra, rah, rh] = [0, 1, 2];
+        expect(rows.mm[rah]).toBeLessThanOrEqual(rows.mm[ra] + rows.mm[rh] + 1e-12);
+        expect(rows.im[rah]).toBeLessThanOrEqual(rows.im[ra] + rows.im[rh] + 1e-12);
+        expect(rows.worstCase[rah]).toBeLessThanOrEqual(rows.worstCase[ra] + rows.worstCase[rh] + 1e-12);
+      }
+    },
+  );
 
   test('negating every quantity mirrors the vectors (pnl_offset 1): worst loss of −q = largest gain of q', () => {
     const market = sampleMarket();
@@ -231,7 +289,7 @@ describe('deribit-pm properties', () => {
   });
 });
 
-describe('with the project\'s scenario builder (src/scenarios/deribitPm.ts)', () => {
+describe("with the project's scenario builder (src/scenarios/deribitPm.ts)", () => {
   test.each(golden.examples)('$name: the same rows as with the test grid', async (ex) => {
     const { buildDeribitPm } = await import('../../src/scenarios/deribitPm.js');
     const input = goldenInput(ex);
@@ -239,7 +297,8 @@ describe('with the project\'s scenario builder (src/scenarios/deribitPm.ts)', ()
     const a = runPm(input).rows;
     const b = runPm(built).rows;
     expect(Array.from(built.scenarios.id)).toEqual(Array.from(input.scenarios.id));
-    for (const col of ['worstCase', 'rollShock', 'mm', 'im'] as const) expectClose(b[col][0], a[col][0], 1e-15, { col });
+    for (const col of ['worstCase', 'rollShock', 'mm', 'im'] as const)
+      expectClose(b[col][0], a[col][0], 1e-15, { col });
     expect(b.worstScenario[0]).toBe(a.worstScenario[0]);
   });
 });

@@ -6,11 +6,27 @@
 import { pnlRowCount, spotRow, usdRow, coinRow, type PnlMatrix } from '../../src/engine/types.js';
 import type { Balances, PositionBook } from '../../src/model/book.js';
 import {
-  KIND_FUTURE, KIND_OPTION, KIND_PERPETUAL, MS_PER_YEAR, OPTION_CALL, OPTION_NONE, OPTION_PUT,
-  SETTLE_INVERSE, SETTLE_LINEAR, type Market,
+  KIND_FUTURE,
+  KIND_OPTION,
+  KIND_PERPETUAL,
+  MS_PER_YEAR,
+  OPTION_CALL,
+  OPTION_NONE,
+  OPTION_PUT,
+  SETTLE_INVERSE,
+  SETTLE_LINEAR,
+  type Market,
 } from '../../src/model/market.js';
 import { forUnderlying, type Params } from '../../src/params/params.js';
-import { VOL_DOWN, VOL_NONE, VOL_REL_DOWN, VOL_REL_UP, VOL_UP, type Family, type ScenarioSet } from '../../src/scenarios/types.js';
+import {
+  VOL_DOWN,
+  VOL_NONE,
+  VOL_REL_DOWN,
+  VOL_REL_UP,
+  VOL_UP,
+  type Family,
+  type ScenarioSet,
+} from '../../src/scenarios/types.js';
 import { revalueCoin, revalueNormalised } from '../../kernels/revalue.js';
 import { black76Usd } from '../../src/margin/optionValue.js';
 
@@ -32,7 +48,11 @@ export interface InstrumentSpec {
   oi?: number;
 }
 
-export interface UnderlyingSpec { name: string; index: number; rate?: number }
+export interface UnderlyingSpec {
+  name: string;
+  index: number;
+  rate?: number;
+}
 
 /** A Market from literal specs; T in years of 365 days from `snapshot`. */
 export function makeMarket(snapshot: string, underlyings: UnderlyingSpec[], specs: InstrumentSpec[]): Market {
@@ -40,10 +60,22 @@ export function makeMarket(snapshot: string, underlyings: UnderlyingSpec[], spec
   const n = specs.length;
   const f64 = (): Float64Array => new Float64Array(n).fill(NaN);
   const ins = {
-    count: n, name: specs.map((s) => s.name), id: new Map(specs.map((s, i) => [s.name, i])),
-    underlying: new Int32Array(n), kind: new Uint8Array(n), optionType: new Uint8Array(n), settlement: new Uint8Array(n),
-    strike: f64(), expiryMs: f64(), tYears: new Float64Array(n), markPrice: f64(), markIv: f64(), forward: f64(),
-    bidPrice: f64(), askPrice: f64(), openInterest: f64(),
+    count: n,
+    name: specs.map((s) => s.name),
+    id: new Map(specs.map((s, i) => [s.name, i])),
+    underlying: new Int32Array(n),
+    kind: new Uint8Array(n),
+    optionType: new Uint8Array(n),
+    settlement: new Uint8Array(n),
+    strike: f64(),
+    expiryMs: f64(),
+    tYears: new Float64Array(n),
+    markPrice: f64(),
+    markIv: f64(),
+    forward: f64(),
+    bidPrice: f64(),
+    askPrice: f64(),
+    openInterest: f64(),
   };
   const uid = new Map(underlyings.map((u, i) => [u.name, i]));
   specs.forEach((s, i) => {
@@ -59,7 +91,14 @@ export function makeMarket(snapshot: string, underlyings: UnderlyingSpec[], spec
     if (s.kind === 'option') {
       ins.strike[i] = s.strike!;
       ins.markIv[i] = s.iv!;
-      const v = black76Usd(s.type === 'C', s.forward, s.strike!, ins.tYears[i], s.iv!, underlyings[ins.underlying[i]].rate ?? 0);
+      const v = black76Usd(
+        s.type === 'C',
+        s.forward,
+        s.strike!,
+        ins.tYears[i],
+        s.iv!,
+        underlyings[ins.underlying[i]].rate ?? 0,
+      );
       ins.markPrice[i] = s.mark ?? (s.settlement === 'inverse' ? v / s.forward : v);
     } else {
       ins.markPrice[i] = s.mark ?? s.forward;
@@ -78,14 +117,27 @@ export function makeMarket(snapshot: string, underlyings: UnderlyingSpec[], spec
   };
 }
 
-export interface PositionSpec { account: string; instrument: string; qty: number; entry?: number }
-export interface BalanceSpec { account: string; currency: string; amount: number }
+export interface PositionSpec {
+  account: string;
+  instrument: string;
+  qty: number;
+  entry?: number;
+}
+export interface BalanceSpec {
+  account: string;
+  currency: string;
+  amount: number;
+}
 
 /**
  * A PositionBook and Balances as the loader builds them: accounts sorted by key, rows of one
  * (account, instrument) summed, zero rows dropped, positions sorted by (account, unit, instrument).
  */
-export function makePortfolio(market: Market, positions: PositionSpec[], balances: BalanceSpec[] = []): { book: PositionBook; balances: Balances } {
+export function makePortfolio(
+  market: Market,
+  positions: PositionSpec[],
+  balances: BalanceSpec[] = [],
+): { book: PositionBook; balances: Balances } {
   const U = market.underlyings.length;
   const keys = [...new Set([...positions.map((p) => p.account), ...balances.map((b) => b.account)])].sort();
   const aid = new Map(keys.map((k, a) => [k, a]));
@@ -98,8 +150,10 @@ export function makePortfolio(market: Market, positions: PositionSpec[], balance
     if (m) m.q += p.qty;
     else merged.set(key, { a: aid.get(p.account)!, i, q: p.qty, entry: p.entry ?? NaN });
   }
-  const unitOf = (i: number): number => (market.instruments.settlement[i] === SETTLE_INVERSE ? market.instruments.underlying[i] : U);
-  const rows = [...merged.values()].filter((r) => r.q !== 0)
+  const unitOf = (i: number): number =>
+    market.instruments.settlement[i] === SETTLE_INVERSE ? market.instruments.underlying[i] : U;
+  const rows = [...merged.values()]
+    .filter((r) => r.q !== 0)
     .sort((x, y) => x.a - y.a || unitOf(x.i) - unitOf(y.i) || x.i - y.i);
   const P = rows.length;
   const A = keys.length;
@@ -124,15 +178,24 @@ export function makePortfolio(market: Market, positions: PositionSpec[], balance
   if (P === 0) unitStart.length = 1;
   for (let a = 0; a < A; a++) accountUnitStart[a + 1] += accountUnitStart[a];
   const book: PositionBook = {
-    accountCount: A, accountKey: keys, accountKeyType: 'utf8', accountStart,
-    instrumentId: Int32Array.from(rows, (r) => r.i), quantity: Float64Array.from(rows, (r) => r.q),
+    accountCount: A,
+    accountKey: keys,
+    accountKeyType: 'utf8',
+    accountStart,
+    instrumentId: Int32Array.from(rows, (r) => r.i),
+    quantity: Float64Array.from(rows, (r) => r.q),
     entryPrice: Float64Array.from(rows, (r) => r.entry),
-    unitCount: unitAccount.length, unitAccount: Int32Array.from(unitAccount), unitCurrency: Int32Array.from(unitCurrency),
-    unitStart: Int32Array.from(unitStart), accountUnitStart, unitCurrencies: [...market.underlyings, 'USDC'],
+    unitCount: unitAccount.length,
+    unitAccount: Int32Array.from(unitAccount),
+    unitCurrency: Int32Array.from(unitCurrency),
+    unitStart: Int32Array.from(unitStart),
+    accountUnitStart,
+    unitCurrencies: [...market.underlyings, 'USDC'],
   };
   const currencies = [...market.underlyings, 'USD', 'USDC', 'USDT'];
   const amount = new Float64Array(A * currencies.length);
-  for (const b of balances) amount[aid.get(b.account)! * currencies.length + currencies.indexOf(b.currency)] += b.amount;
+  for (const b of balances)
+    amount[aid.get(b.account)! * currencies.length + currencies.indexOf(b.currency)] += b.amount;
   return { book, balances: { currencies, amount } };
 }
 
@@ -140,10 +203,18 @@ export function makePortfolio(market: Market, positions: PositionSpec[], balance
 export function emptySet(family: Family, count: number, underlyings: string[]): ScenarioSet {
   const n = count * underlyings.length;
   return {
-    family, count, underlyings: [...underlyings], id: Int32Array.from({ length: count }, (_, s) => s),
-    label: Array.from({ length: count }, (_, s) => String(s)), weight: new Float64Array(n).fill(1),
-    dtDays: new Float64Array(count), move: new Float64Array(n), deltaOneMove: new Float64Array(n),
-    volRule: new Uint8Array(n).fill(VOL_NONE), volParam: new Float64Array(n).fill(1), meta: {},
+    family,
+    count,
+    underlyings: [...underlyings],
+    id: Int32Array.from({ length: count }, (_, s) => s),
+    label: Array.from({ length: count }, (_, s) => String(s)),
+    weight: new Float64Array(n).fill(1),
+    dtDays: new Float64Array(count),
+    move: new Float64Array(n),
+    deltaOneMove: new Float64Array(n),
+    volRule: new Uint8Array(n).fill(VOL_NONE),
+    volParam: new Float64Array(n).fill(1),
+    meta: {},
   };
 }
 
@@ -183,9 +254,22 @@ export function spanSet(market: Market, params: Params): ScenarioSet {
   const set = emptySet('span', 16, market.underlyings);
   // [fraction of PSR, vol rule]; extremes at extreme_multiple with vol none and weight extreme_cover
   const order: Array<[number, number]> = [
-    [0, VOL_REL_UP], [0, VOL_REL_DOWN], [1 / 3, VOL_REL_UP], [1 / 3, VOL_REL_DOWN], [-1 / 3, VOL_REL_UP], [-1 / 3, VOL_REL_DOWN],
-    [2 / 3, VOL_REL_UP], [2 / 3, VOL_REL_DOWN], [-2 / 3, VOL_REL_UP], [-2 / 3, VOL_REL_DOWN],
-    [1, VOL_REL_UP], [1, VOL_REL_DOWN], [-1, VOL_REL_UP], [-1, VOL_REL_DOWN], [sp.extremeMultiple, VOL_NONE], [-sp.extremeMultiple, VOL_NONE],
+    [0, VOL_REL_UP],
+    [0, VOL_REL_DOWN],
+    [1 / 3, VOL_REL_UP],
+    [1 / 3, VOL_REL_DOWN],
+    [-1 / 3, VOL_REL_UP],
+    [-1 / 3, VOL_REL_DOWN],
+    [2 / 3, VOL_REL_UP],
+    [2 / 3, VOL_REL_DOWN],
+    [-2 / 3, VOL_REL_UP],
+    [-2 / 3, VOL_REL_DOWN],
+    [1, VOL_REL_UP],
+    [1, VOL_REL_DOWN],
+    [-1, VOL_REL_UP],
+    [-1, VOL_REL_DOWN],
+    [sp.extremeMultiple, VOL_NONE],
+    [-sp.extremeMultiple, VOL_NONE],
   ];
   order.forEach(([fr, rule], s) => {
     for (let u = 0; u < U; u++) {
@@ -203,7 +287,11 @@ export function spanSet(market: Market, params: Params): ScenarioSet {
 export function jointSet(family: Family, market: Market, moves: number[][]): ScenarioSet {
   const U = market.underlyings.length;
   const set = emptySet(family, moves.length, market.underlyings);
-  moves.forEach((row, s) => row.forEach((m, u) => { set.move[s * U + u] = set.deltaOneMove[s * U + u] = m; }));
+  moves.forEach((row, s) =>
+    row.forEach((m, u) => {
+      set.move[s * U + u] = set.deltaOneMove[s * U + u] = m;
+    }),
+  );
   return set;
 }
 
@@ -221,18 +309,37 @@ export function revalue(market: Market, set: ScenarioSet, params: Params): PnlMa
     const up = forUnderlying(dp.volRangeUp, market.underlyings[u]);
     for (let s = 0; s < S; s++) {
       const x = s * U + u;
-      const args = [ins.kind[i], ins.optionType[i] === OPTION_CALL ? 1 : 0, ins.strike[i] / f, ins.tYears[i], ins.markIv[i], market.rate[u],
-        set.move[x], set.deltaOneMove[x], set.volRule[x], set.volParam[x], set.dtDays[s] / 365,
-        up, dp.volRangeDown, dp.minVolForShockUp, dp.shortTermVegaPower, dp.longTermVegaPower] as const;
+      const args = [
+        ins.kind[i],
+        ins.optionType[i] === OPTION_CALL ? 1 : 0,
+        ins.strike[i] / f,
+        ins.tYears[i],
+        ins.markIv[i],
+        market.rate[u],
+        set.move[x],
+        set.deltaOneMove[x],
+        set.volRule[x],
+        set.volParam[x],
+        set.dtDays[s] / 365,
+        up,
+        dp.volRangeDown,
+        dp.minVolForShockUp,
+        dp.shortTermVegaPower,
+        dp.longTermVegaPower,
+      ] as const;
       data[usdRow(i) * S + s] = f * revalueNormalised(...args);
       data[coinRow(i, I) * S + s] = revalueCoin(...args);
     }
   }
-  for (let u = 0; u < U; u++) for (let s = 0; s < S; s++) data[spotRow(u, I) * S + s] = market.indexPrice[u] * set.move[s * U + u];
+  for (let u = 0; u < U; u++)
+    for (let s = 0; s < S; s++) data[spotRow(u, I) * S + s] = market.indexPrice[u] * set.move[s * U + u];
   return { rows: pnlRowCount(I, U), scenarios: S, data };
 }
 
-/** 200 pinned joint moves for var over a market: the first underlying from −20% to +19.8%, the others 1.25× it plus a wobble. */
+/**
+ * 200 pinned joint moves for var over a market: the first underlying from −20% to +19.8%, the others 1.25× it plus a
+ * wobble.
+ */
 export function pinnedJointMoves(market: Market): number[][] {
   return Array.from({ length: 200 }, (_, s) => {
     const b = (((s * 67) % 200) - 100) / 500;

@@ -10,17 +10,113 @@ import { expectClose } from '../helpers/expectClose.js';
 import { makeMarket } from './fixtures.js';
 
 const E = '2024-06-28T08:00:00Z';
-const market = makeMarket('2024-06-10T08:00:00Z', [{ name: 'BTC', index: 60000 }], [
-  { name: 'quoted-opt', underlying: 'BTC', kind: 'option', type: 'C', settlement: 'inverse', expiry: E, strike: 65000, forward: 60500, iv: 0.5, bid: 0.010, ask: 0.012 },
-  { name: 'bare-opt', underlying: 'BTC', kind: 'option', type: 'C', settlement: 'inverse', expiry: E, strike: 65000, forward: 60500, iv: 0.5 },
-  { name: 'one-sided', underlying: 'BTC', kind: 'option', type: 'C', settlement: 'inverse', expiry: E, strike: 65000, forward: 60500, iv: 0.5, bid: 0.01 },
-  { name: 'crossed', underlying: 'BTC', kind: 'option', type: 'C', settlement: 'inverse', expiry: E, strike: 65000, forward: 60500, iv: 0.5, bid: 0.012, ask: 0.010 },
-  { name: 'quoted-fut', underlying: 'BTC', kind: 'future', settlement: 'inverse', expiry: E, forward: 60500, bid: 60490, ask: 60510 },
-  { name: 'bare-fut', underlying: 'BTC', kind: 'future', settlement: 'inverse', expiry: E, forward: 60500 },
-  { name: 'lin-opt', underlying: 'BTC', kind: 'option', type: 'P', settlement: 'linear', expiry: E, strike: 55000, forward: 60500, iv: 0.5, bid: 400, ask: 420 },
-  { name: 'oi-opt', underlying: 'BTC', kind: 'option', type: 'C', settlement: 'inverse', expiry: E, strike: 65000, forward: 60500, iv: 0.5, bid: 0.010, ask: 0.012, oi: 1000 },
-  { name: 'oi-zero', underlying: 'BTC', kind: 'option', type: 'C', settlement: 'inverse', expiry: E, strike: 65000, forward: 60500, iv: 0.5, bid: 0.010, ask: 0.012, oi: 0 },
-]);
+const market = makeMarket(
+  '2024-06-10T08:00:00Z',
+  [{ name: 'BTC', index: 60000 }],
+  [
+    {
+      name: 'quoted-opt',
+      underlying: 'BTC',
+      kind: 'option',
+      type: 'C',
+      settlement: 'inverse',
+      expiry: E,
+      strike: 65000,
+      forward: 60500,
+      iv: 0.5,
+      bid: 0.01,
+      ask: 0.012,
+    },
+    {
+      name: 'bare-opt',
+      underlying: 'BTC',
+      kind: 'option',
+      type: 'C',
+      settlement: 'inverse',
+      expiry: E,
+      strike: 65000,
+      forward: 60500,
+      iv: 0.5,
+    },
+    {
+      name: 'one-sided',
+      underlying: 'BTC',
+      kind: 'option',
+      type: 'C',
+      settlement: 'inverse',
+      expiry: E,
+      strike: 65000,
+      forward: 60500,
+      iv: 0.5,
+      bid: 0.01,
+    },
+    {
+      name: 'crossed',
+      underlying: 'BTC',
+      kind: 'option',
+      type: 'C',
+      settlement: 'inverse',
+      expiry: E,
+      strike: 65000,
+      forward: 60500,
+      iv: 0.5,
+      bid: 0.012,
+      ask: 0.01,
+    },
+    {
+      name: 'quoted-fut',
+      underlying: 'BTC',
+      kind: 'future',
+      settlement: 'inverse',
+      expiry: E,
+      forward: 60500,
+      bid: 60490,
+      ask: 60510,
+    },
+    { name: 'bare-fut', underlying: 'BTC', kind: 'future', settlement: 'inverse', expiry: E, forward: 60500 },
+    {
+      name: 'lin-opt',
+      underlying: 'BTC',
+      kind: 'option',
+      type: 'P',
+      settlement: 'linear',
+      expiry: E,
+      strike: 55000,
+      forward: 60500,
+      iv: 0.5,
+      bid: 400,
+      ask: 420,
+    },
+    {
+      name: 'oi-opt',
+      underlying: 'BTC',
+      kind: 'option',
+      type: 'C',
+      settlement: 'inverse',
+      expiry: E,
+      strike: 65000,
+      forward: 60500,
+      iv: 0.5,
+      bid: 0.01,
+      ask: 0.012,
+      oi: 1000,
+    },
+    {
+      name: 'oi-zero',
+      underlying: 'BTC',
+      kind: 'option',
+      type: 'C',
+      settlement: 'inverse',
+      expiry: E,
+      strike: 65000,
+      forward: 60500,
+      iv: 0.5,
+      bid: 0.01,
+      ask: 0.012,
+      oi: 0,
+    },
+  ],
+);
 const params = defaultParams();
 const F = 60500;
 
@@ -32,7 +128,7 @@ describe('liquidityAddonPosition', () => {
     { inst: 'bare-opt', qty: 4, inCoin: false, expected: 4 * 0.0005 * F, why: 'no quotes: 5 bp of F USD' },
     { inst: 'one-sided', qty: 1, inCoin: true, expected: 0.0005, why: 'one quote only: default' },
     { inst: 'crossed', qty: 1, inCoin: true, expected: 0.0005, why: 'ask < bid: default' },
-    { inst: 'quoted-fut', qty: 10, inCoin: true, expected: 10 * 10 / F, why: 'USD quote / F in coin' },
+    { inst: 'quoted-fut', qty: 10, inCoin: true, expected: (10 * 10) / F, why: 'USD quote / F in coin' },
     { inst: 'quoted-fut', qty: 10, inCoin: false, expected: 10 * 10, why: 'USD quote in USD' },
     { inst: 'bare-fut', qty: -2, inCoin: false, expected: 2 * 0.0005 * F, why: 'default in USD' },
     { inst: 'lin-opt', qty: -3, inCoin: false, expected: 3 * 10, why: 'linear option quote in USD' },
@@ -47,12 +143,15 @@ describe('liquidityAddonPosition', () => {
   });
 });
 
-test.each([-250, -100, -5, 0.5, 4, 60])('the precomputed table gives the formula\'s add-on for every instrument, qty %d', (qty) => {
-  const t = liquidityTable(market, params);
-  for (let i = 0; i < market.instruments.count; i++) {
-    for (const inCoin of [true, false]) {
-      const want = liquidityAddonPosition(market, params, i, qty, inCoin);
-      expectClose(liquidityAddonFromTable(t, i, qty, inCoin), want, 1e-15 * Math.max(1, want), { i, qty, inCoin });
+test.each([-250, -100, -5, 0.5, 4, 60])(
+  "the precomputed table gives the formula's add-on for every instrument, qty %d",
+  (qty) => {
+    const t = liquidityTable(market, params);
+    for (let i = 0; i < market.instruments.count; i++) {
+      for (const inCoin of [true, false]) {
+        const want = liquidityAddonPosition(market, params, i, qty, inCoin);
+        expectClose(liquidityAddonFromTable(t, i, qty, inCoin), want, 1e-15 * Math.max(1, want), { i, qty, inCoin });
+      }
     }
-  }
-});
+  },
+);

@@ -32,23 +32,31 @@ beforeAll(async () => {
   sets['var-hs'] = jointSet('historical', market, moves);
   for (const name of ['deribit-pm', 'span', 'var-hs'] as const) {
     const scenarios = sets[name]!;
-    results[name] = await computeMargin(MARGIN_MODELS[name], { ...base, scenarios }, revalue(market, scenarios, params));
+    results[name] = await computeMargin(
+      MARGIN_MODELS[name],
+      { ...base, scenarios },
+      revalue(market, scenarios, params),
+    );
   }
   standard = standardRows(book, balances, market, params);
 });
 
 describe('every model on data/sample', () => {
-  test.each(['deribit-pm', 'span', 'var-hs', 'standard'] as const)('%s: finite margins and equity, IM ≥ MM ≥ 0, status and ratio consistent', (name) => {
-    const rows = name === 'standard' ? standard : results[name]!;
-    expect(rows.count).toBeGreaterThan(500);
-    for (let r = 0; r < rows.count; r++) {
-      for (const col of ['im', 'mm', 'equity', 'available', 'liquidityAddon'] as const) expect(Number.isFinite(rows[col][r]), `${col}[${r}]`).toBe(true);
-      expect(rows.mm[r]).toBeGreaterThanOrEqual(0);
-      expect(rows.im[r]).toBeGreaterThanOrEqual(rows.mm[r]);
-      if (rows.equity[r] <= 0) expect(rows.marginRatio[r]).toBe(Infinity);
-      else expect(rows.marginRatio[r]).toBeGreaterThanOrEqual(0);
-    }
-  });
+  test.each(['deribit-pm', 'span', 'var-hs', 'standard'] as const)(
+    '%s: finite margins and equity, IM ≥ MM ≥ 0, status and ratio consistent',
+    (name) => {
+      const rows = name === 'standard' ? standard : results[name]!;
+      expect(rows.count).toBeGreaterThan(500);
+      for (let r = 0; r < rows.count; r++) {
+        for (const col of ['im', 'mm', 'equity', 'available', 'liquidityAddon'] as const)
+          expect(Number.isFinite(rows[col][r]), `${col}[${r}]`).toBe(true);
+        expect(rows.mm[r]).toBeGreaterThanOrEqual(0);
+        expect(rows.im[r]).toBeGreaterThanOrEqual(rows.mm[r]);
+        if (rows.equity[r] <= 0) expect(rows.marginRatio[r]).toBe(Infinity);
+        else expect(rows.marginRatio[r]).toBeGreaterThanOrEqual(0);
+      }
+    },
+  );
 
   test('deribit-pm: every account has a row, worst scenarios are grid ids, standard margin filled', () => {
     const rows = results['deribit-pm']!;

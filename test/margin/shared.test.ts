@@ -70,15 +70,18 @@ beforeAll(async () => {
   for (const m of SCENARIO_MODELS) pnl[m] = revalue(market, sets[m]!, params);
 
   // each model on its own
-  for (const m of SCENARIO_MODELS) alone[m] = await computeMargin(MARGIN_MODELS[m], { ...base, scenarios: sets[m]! }, pnl[m]!);
+  for (const m of SCENARIO_MODELS)
+    alone[m] = await computeMargin(MARGIN_MODELS[m], { ...base, scenarios: sets[m]! }, pnl[m]!);
   alone.standard = standardRows(book, balances, market, params);
   for (const m of ALL) sumAlone[m] = accountSummary(alone[m]!, alone.standard, book, balances, market);
 
   // one shared object for the whole run, in runMargin's order
   const shared = createMarginShared(book, balances, market, params);
-  for (const m of SCENARIO_MODELS) withShared[m] = await computeMargin(MARGIN_MODELS[m], { ...base, scenarios: sets[m]!, shared }, pnl[m]!);
+  for (const m of SCENARIO_MODELS)
+    withShared[m] = await computeMargin(MARGIN_MODELS[m], { ...base, scenarios: sets[m]!, shared }, pnl[m]!);
   withShared.standard = standardRows(book, balances, market, params, shared);
-  for (const m of ALL) sumShared[m] = accountSummary(withShared[m]!, withShared.standard, book, balances, market, shared);
+  for (const m of ALL)
+    sumShared[m] = accountSummary(withShared[m]!, withShared.standard, book, balances, market, shared);
 });
 
 describe('MarginShared on data/sample', () => {
@@ -96,7 +99,7 @@ describe('MarginShared on data/sample', () => {
     expect(sumShared.span!.equityUsd.buffer).not.toBe(sumShared['var-hs']!.equityUsd.buffer);
   });
 
-  test('each accessor gives its free function\'s result, byte for byte', () => {
+  test("each accessor gives its free function's result, byte for byte", () => {
     const { book, balances, market, params } = base;
     const s = createMarginShared(book, balances, market, params);
     const units = settlementUnits(book, balances, market);
@@ -104,14 +107,22 @@ describe('MarginShared on data/sample', () => {
     expectIdentical(values, s.optionValuesUsd(), 'optionValuesUsd');
     expectIdentical(units, s.settlementUnits(), 'settlementUnits');
     expectIdentical(unitEquity(units, book, balances, market, values), s.unitEquity(s.settlementUnits()), 'unitEquity');
-    expectIdentical(unitEquity(units, book, balances, market, values), s.unitEquity(units), 'unitEquity (other units object)');
+    expectIdentical(
+      unitEquity(units, book, balances, market, values),
+      s.unitEquity(units),
+      'unitEquity (other units object)',
+    );
     expectIdentical(accountEquityUsd(book, balances, market, values), s.accountEquityUsd(), 'accountEquityUsd');
-    expectIdentical(standardByUnit(book, market, params, units), s.standardByUnit(s.settlementUnits()), 'standardByUnit');
+    expectIdentical(
+      standardByUnit(book, market, params, units),
+      s.standardByUnit(s.settlementUnits()),
+      'standardByUnit',
+    );
     expectIdentical(liquidityTable(market, params), s.liquidityTable(), 'liquidityTable');
     expectIdentical(standardTable(market, params), s.standardTable(), 'standardTable');
   });
 
-  test('the shared units\' equity, standard IM/MM and add-on come from one pass (unitTotals), byte for byte the free functions\' whichever is asked first', () => {
+  test("the shared units' equity, standard IM/MM and add-on come from one pass (unitTotals), byte for byte the free functions' whichever is asked first", () => {
     const { book, balances, market, params } = base;
     const units = settlementUnits(book, balances, market);
     const values = optionValuesUsd(market);
@@ -120,11 +131,19 @@ describe('MarginShared on data/sample', () => {
       std: standardByUnit(book, market, params, units),
       addon: unitLiquidityAddon(units, book, market, liquidityTable(market, params)),
     };
-    expect([want.addon.some((x) => x > 0), want.std[0].some((x) => x > 0), want.equity.some((x) => x !== 0)]).toEqual([true, true, true]);
+    expect([want.addon.some((x) => x > 0), want.std[0].some((x) => x > 0), want.equity.some((x) => x !== 0)]).toEqual([
+      true,
+      true,
+      true,
+    ]);
     for (const first of ['equity', 'std', 'addon'] as const) {
       const s = createMarginShared(book, balances, market, params);
       const u = s.settlementUnits();
-      const ask = { equity: () => s.unitEquity(u), std: () => s.standardByUnit(u), addon: () => s.unitLiquidityAddon(u) };
+      const ask = {
+        equity: () => s.unitEquity(u),
+        std: () => s.standardByUnit(u),
+        addon: () => s.unitLiquidityAddon(u),
+      };
       ask[first]();
       expectIdentical(want.equity, ask.equity(), `unitEquity (${first} first)`);
       expectIdentical(want.std, ask.std(), `standardByUnit (${first} first)`);
@@ -146,7 +165,7 @@ describe('MarginShared on data/sample', () => {
     expect(s.standardTable()).toBe(s.standardTable());
   });
 
-  test('sharedFor: the input\'s own object when given, a fresh one when absent', () => {
+  test("sharedFor: the input's own object when given, a fresh one when absent", () => {
     const { book, balances, market, params } = base;
     const s = createMarginShared(book, balances, market, params);
     expect(sharedFor({ ...base, shared: s })).toBe(s);
@@ -155,12 +174,18 @@ describe('MarginShared on data/sample', () => {
     expect(sharedFor(base)).not.toBe(a);
   });
 
-  test.each(['book', 'balances', 'market', 'params'] as const)('a shared object built over another %s is refused', (field) => {
-    const { book, balances, market, params } = base;
-    const other = { book, balances, market, params, [field]: { ...base[field] } };
-    const s = createMarginShared(other.book, other.balances, other.market, other.params);
-    expect(() => sharedFor({ ...base, shared: s })).toThrow(`another ${field}`);
-    expect(() => standardRows(book, balances, market, params, s)).toThrow(`another ${field}`);
-    if (field !== 'params') expect(() => accountSummary(alone.standard!, alone.standard!, book, balances, market, s)).toThrow(`another ${field}`);
-  });
+  test.each(['book', 'balances', 'market', 'params'] as const)(
+    'a shared object built over another %s is refused',
+    (field) => {
+      const { book, balances, market, params } = base;
+      const other = { book, balances, market, params, [field]: { ...base[field] } };
+      const s = createMarginShared(other.book, other.balances, other.market, other.params);
+      expect(() => sharedFor({ ...base, shared: s })).toThrow(`another ${field}`);
+      expect(() => standardRows(book, balances, market, params, s)).toThrow(`another ${field}`);
+      if (field !== 'params')
+        expect(() => accountSummary(alone.standard!, alone.standard!, book, balances, market, s)).toThrow(
+          `another ${field}`,
+        );
+    },
+  );
 });

@@ -14,17 +14,40 @@ import { expectClose } from '../helpers/expectClose.js';
 import { emptySet, makeMarket, makePortfolio, revalue, spanSet } from './fixtures.js';
 import { SAMPLE_BALANCES, SAMPLE_POSITIONS, sampleMarket } from './sampleBook.js';
 
-const golden = JSON.parse(readFileSync(new URL('../golden/span_risk_arrays_mcmillan.json', import.meta.url), 'utf8')) as {
+const golden = JSON.parse(
+  readFileSync(new URL('../golden/span_risk_arrays_mcmillan.json', import.meta.url), 'utf8'),
+) as {
   risk_arrays: { long_future: number[]; long_dec_410_call: number[] };
   expected: Record<string, number>;
 };
 
 /** One underlying 'SP', a future and the Dec 410 call; accounts: long future, long call, covered write. */
 function mcmillan(extremesCovered: boolean) {
-  const market = makeMarket('2024-06-10T00:00:00Z', [{ name: 'SP', index: 410 }], [
-    { name: 'SP-FUT', underlying: 'SP', kind: 'future', settlement: 'linear', expiry: '2024-12-20T00:00:00Z', forward: 410 },
-    { name: 'SP-DEC-410-C', underlying: 'SP', kind: 'option', type: 'C', settlement: 'linear', expiry: '2024-12-20T00:00:00Z', strike: 410, forward: 410, iv: 0.2 },
-  ]);
+  const market = makeMarket(
+    '2024-06-10T00:00:00Z',
+    [{ name: 'SP', index: 410 }],
+    [
+      {
+        name: 'SP-FUT',
+        underlying: 'SP',
+        kind: 'future',
+        settlement: 'linear',
+        expiry: '2024-12-20T00:00:00Z',
+        forward: 410,
+      },
+      {
+        name: 'SP-DEC-410-C',
+        underlying: 'SP',
+        kind: 'option',
+        type: 'C',
+        settlement: 'linear',
+        expiry: '2024-12-20T00:00:00Z',
+        strike: 410,
+        forward: 410,
+        iv: 0.2,
+      },
+    ],
+  );
   const { book, balances } = makePortfolio(market, [
     { account: 'covered_write', instrument: 'SP-FUT', qty: 1 },
     { account: 'covered_write', instrument: 'SP-DEC-410-C', qty: -1 },
@@ -35,16 +58,25 @@ function mcmillan(extremesCovered: boolean) {
   const scenarios = emptySet('span', 16, ['SP']);
   // the file's extreme entries already include the 35% cover: feed them with weight 1, or undo the
   // cover and let the set's extreme weight (extreme_cover) apply it
-  if (!extremesCovered) { scenarios.weight[14] = scenarios.weight[15] = params.span.extremeCover; }
+  if (!extremesCovered) {
+    scenarios.weight[14] = scenarios.weight[15] = params.span.extremeCover;
+  }
   const I = market.instruments.count;
   const S = 16;
   const data = new Float64Array(pnlRowCount(I, 1) * S);
-  const put = (row: number, arr: number[]): void => arr.forEach((v, s) => { data[row * S + s] = s >= 14 && !extremesCovered ? v / params.span.extremeCover : v; });
+  const put = (row: number, arr: number[]): void =>
+    arr.forEach((v, s) => {
+      data[row * S + s] = s >= 14 && !extremesCovered ? v / params.span.extremeCover : v;
+    });
   put(usdRow(0), golden.risk_arrays.long_future);
   put(usdRow(1), golden.risk_arrays.long_dec_410_call);
   const input: MarginInput = { book, balances, market, params, scenarios };
   const plan = spanGroups(input);
-  const rows = spanAssemble(input, plan, aggregateReference({ rows: pnlRowCount(I, 1), scenarios: S, data }, plan.groups, plan.request));
+  const rows = spanAssemble(
+    input,
+    plan,
+    aggregateReference({ rows: pnlRowCount(I, 1), scenarios: S, data }, plan.groups, plan.request),
+  );
   const byKey = new Map(book.accountKey.map((k, a) => [k, a]));
   return { rows, at: (key: string) => byKey.get(key)! };
 }
@@ -65,7 +97,7 @@ describe('span_risk_arrays_mcmillan.json', () => {
     expect(rows.worstScenario[at('covered_write')] + 1).toBe(golden.expected.covered_write_worst_scenario);
   });
 
-  test('with the cover applied by the set\'s extreme weight (0.35) the result is the same', () => {
+  test("with the cover applied by the set's extreme weight (0.35) the result is the same", () => {
     const { rows, at } = mcmillan(false);
     expectClose(rows.scanRisk[at('covered_write')], 6620, 1e-9, {});
     expect(rows.worstScenario[at('covered_write')]).toBe(12);
@@ -96,7 +128,13 @@ describe('span on a realistic book', () => {
 
   test('units: (account, underlying) with positions (inverse and linear) or a coin balance', () => {
     expect(Array.from({ length: rows.count }, (_, r) => key(r))).toEqual([
-      'basis/BTC', 'covered/ETH', 'hedged/BTC', 'strangle/BTC', 'strangle/ETH', 'usdc/BTC', 'usdc/ETH',
+      'basis/BTC',
+      'covered/ETH',
+      'hedged/BTC',
+      'strangle/BTC',
+      'strangle/ETH',
+      'usdc/BTC',
+      'usdc/ETH',
     ]);
     expect(rows.currencyNames).toEqual(['USD']);
   });
@@ -130,7 +168,11 @@ describe('span on a realistic book', () => {
   });
 
   test('negating every quantity and balance mirrors the vectors: worst loss of −q = largest gain of q', () => {
-    const neg = makePortfolio(market, SAMPLE_POSITIONS.map((p) => ({ ...p, qty: -p.qty })), SAMPLE_BALANCES.map((b) => ({ ...b, amount: -b.amount })));
+    const neg = makePortfolio(
+      market,
+      SAMPLE_POSITIONS.map((p) => ({ ...p, qty: -p.qty })),
+      SAMPLE_BALANCES.map((b) => ({ ...b, amount: -b.amount })),
+    );
     const planN = spanGroups({ ...neg, market, params, scenarios });
     const redN = aggregateReference(pnl, planN.groups, planN.request);
     expect(planN.groups.groupCount).toBe(plan.groups.groupCount);
@@ -146,7 +188,11 @@ describe('span on a realistic book', () => {
     const p2 = defaultParams();
     p2.liquidity.oiShare = 1e12;
     const one = makePortfolio(market, SAMPLE_POSITIONS, SAMPLE_BALANCES);
-    const two = makePortfolio(market, SAMPLE_POSITIONS.map((p) => ({ ...p, qty: 2 * p.qty })), SAMPLE_BALANCES.map((b) => ({ ...b, amount: 2 * b.amount })));
+    const two = makePortfolio(
+      market,
+      SAMPLE_POSITIONS.map((p) => ({ ...p, qty: 2 * p.qty })),
+      SAMPLE_BALANCES.map((b) => ({ ...b, amount: 2 * b.amount })),
+    );
     const run = (pf: typeof one) => {
       const inp = { ...pf, market, params: p2, scenarios };
       const pl = spanGroups(inp);
@@ -155,12 +201,13 @@ describe('span on a realistic book', () => {
     const a = run(one);
     const b = run(two);
     for (let r = 0; r < a.count; r++) {
-      for (const col of ['scanRisk', 'som', 'mm', 'im', 'equity'] as const) expectClose(b[col][r], 2 * a[col][r], 1e-9 * Math.max(1, Math.abs(a[col][r])), { r, col });
+      for (const col of ['scanRisk', 'som', 'mm', 'im', 'equity'] as const)
+        expectClose(b[col][r], 2 * a[col][r], 1e-9 * Math.max(1, Math.abs(a[col][r])), { r, col });
     }
   });
 });
 
-describe('with the project\'s scenario builder (src/scenarios/span.ts)', () => {
+describe("with the project's scenario builder (src/scenarios/span.ts)", () => {
   test('the sample book gives the same span rows as with the test set', async () => {
     const { buildSpan } = await import('../../src/scenarios/span.js');
     const market = sampleMarket();
@@ -169,7 +216,11 @@ describe('with the project\'s scenario builder (src/scenarios/span.ts)', () => {
     const run = (scenarios: ReturnType<typeof spanSet>) => {
       const input: MarginInput = { book, balances, market, params, scenarios };
       const plan = spanGroups(input);
-      return spanAssemble(input, plan, aggregateReference(revalue(market, scenarios, params), plan.groups, plan.request));
+      return spanAssemble(
+        input,
+        plan,
+        aggregateReference(revalue(market, scenarios, params), plan.groups, plan.request),
+      );
     };
     const a = run(spanSet(market, params));
     const b = run(buildSpan(market, params));

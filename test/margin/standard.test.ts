@@ -10,18 +10,98 @@ import { makeMarket, makePortfolio, type PositionSpec } from './fixtures.js';
 import { SAMPLE_BALANCES, SAMPLE_POSITIONS, sampleMarket } from './sampleBook.js';
 
 // S = 60,000; F(Jun) = 60,500; marks set explicitly so the arithmetic is visible
-const market = makeMarket('2024-06-10T08:00:00Z', [{ name: 'BTC', index: 60000 }, { name: 'ETH', index: 3000 }], [
-  { name: 'C70', underlying: 'BTC', kind: 'option', type: 'C', settlement: 'inverse', expiry: '2024-06-28T08:00:00Z', strike: 70000, forward: 60500, iv: 0.5, mark: 0.01 },
-  { name: 'C55', underlying: 'BTC', kind: 'option', type: 'C', settlement: 'inverse', expiry: '2024-06-28T08:00:00Z', strike: 55000, forward: 60500, iv: 0.5, mark: 0.1 },
-  { name: 'P50', underlying: 'BTC', kind: 'option', type: 'P', settlement: 'inverse', expiry: '2024-06-28T08:00:00Z', strike: 50000, forward: 60500, iv: 0.5, mark: 0.01 },
-  { name: 'P58', underlying: 'BTC', kind: 'option', type: 'P', settlement: 'inverse', expiry: '2024-06-28T08:00:00Z', strike: 58000, forward: 60500, iv: 0.5, mark: 0.02 },
-  { name: 'P200', underlying: 'BTC', kind: 'option', type: 'P', settlement: 'inverse', expiry: '2024-06-28T08:00:00Z', strike: 200000, forward: 60500, iv: 0.5, mark: 2.3 },
-  { name: 'LC70', underlying: 'BTC', kind: 'option', type: 'C', settlement: 'linear', expiry: '2024-06-28T08:00:00Z', strike: 70000, forward: 60500, iv: 0.5, mark: 600 },
-  { name: 'PERP', underlying: 'BTC', kind: 'perpetual', settlement: 'inverse', forward: 60010 },
-  { name: 'FUT', underlying: 'BTC', kind: 'future', settlement: 'inverse', expiry: '2024-06-28T08:00:00Z', forward: 60500 },
-  { name: 'LPERP', underlying: 'BTC', kind: 'perpetual', settlement: 'linear', forward: 60020 },
-  { name: 'EPERP', underlying: 'ETH', kind: 'perpetual', settlement: 'inverse', forward: 3001 },
-]);
+const market = makeMarket(
+  '2024-06-10T08:00:00Z',
+  [
+    { name: 'BTC', index: 60000 },
+    { name: 'ETH', index: 3000 },
+  ],
+  [
+    {
+      name: 'C70',
+      underlying: 'BTC',
+      kind: 'option',
+      type: 'C',
+      settlement: 'inverse',
+      expiry: '2024-06-28T08:00:00Z',
+      strike: 70000,
+      forward: 60500,
+      iv: 0.5,
+      mark: 0.01,
+    },
+    {
+      name: 'C55',
+      underlying: 'BTC',
+      kind: 'option',
+      type: 'C',
+      settlement: 'inverse',
+      expiry: '2024-06-28T08:00:00Z',
+      strike: 55000,
+      forward: 60500,
+      iv: 0.5,
+      mark: 0.1,
+    },
+    {
+      name: 'P50',
+      underlying: 'BTC',
+      kind: 'option',
+      type: 'P',
+      settlement: 'inverse',
+      expiry: '2024-06-28T08:00:00Z',
+      strike: 50000,
+      forward: 60500,
+      iv: 0.5,
+      mark: 0.01,
+    },
+    {
+      name: 'P58',
+      underlying: 'BTC',
+      kind: 'option',
+      type: 'P',
+      settlement: 'inverse',
+      expiry: '2024-06-28T08:00:00Z',
+      strike: 58000,
+      forward: 60500,
+      iv: 0.5,
+      mark: 0.02,
+    },
+    {
+      name: 'P200',
+      underlying: 'BTC',
+      kind: 'option',
+      type: 'P',
+      settlement: 'inverse',
+      expiry: '2024-06-28T08:00:00Z',
+      strike: 200000,
+      forward: 60500,
+      iv: 0.5,
+      mark: 2.3,
+    },
+    {
+      name: 'LC70',
+      underlying: 'BTC',
+      kind: 'option',
+      type: 'C',
+      settlement: 'linear',
+      expiry: '2024-06-28T08:00:00Z',
+      strike: 70000,
+      forward: 60500,
+      iv: 0.5,
+      mark: 600,
+    },
+    { name: 'PERP', underlying: 'BTC', kind: 'perpetual', settlement: 'inverse', forward: 60010 },
+    {
+      name: 'FUT',
+      underlying: 'BTC',
+      kind: 'future',
+      settlement: 'inverse',
+      expiry: '2024-06-28T08:00:00Z',
+      forward: 60500,
+    },
+    { name: 'LPERP', underlying: 'BTC', kind: 'perpetual', settlement: 'linear', forward: 60020 },
+    { name: 'EPERP', underlying: 'ETH', kind: 'perpetual', settlement: 'inverse', forward: 3001 },
+  ],
+);
 const params = defaultParams();
 
 describe('standardPosition by hand', () => {
@@ -104,7 +184,11 @@ describe('standardRows', () => {
     const m = sampleMarket();
     const opts = SAMPLE_POSITIONS.filter((p) => p.instrument.split('-').length === 4);
     const a = makePortfolio(m, opts, SAMPLE_BALANCES);
-    const b = makePortfolio(m, opts.map((p) => ({ ...p, qty: 2 * p.qty })), SAMPLE_BALANCES);
+    const b = makePortfolio(
+      m,
+      opts.map((p) => ({ ...p, qty: 2 * p.qty })),
+      SAMPLE_BALANCES,
+    );
     const ra = standardRows(a.book, a.balances, m, params);
     const rb = standardRows(b.book, b.balances, m, params);
     for (let r = 0; r < ra.count; r++) expectClose(rb.im[r], 2 * ra.im[r], 1e-12 * Math.max(1, ra.im[r]), { r });
@@ -116,14 +200,17 @@ describe('standardRows', () => {
   });
 });
 
-test.each([-300, -2, -0.1, 0.1, 5, 120])('the precomputed table gives standardPosition for every instrument, qty %d', (qty) => {
-  const t = standardTable(market, params);
-  const a = new Float64Array(2);
-  const b = new Float64Array(2);
-  for (let i = 0; i < market.instruments.count; i++) {
-    standardPosition(market, params, i, qty, a);
-    standardFromTable(t, i, qty, b);
-    expectClose(b[0], a[0], 1e-12 * Math.max(1, a[0]), { i, qty, what: 'IM' });
-    expectClose(b[1], a[1], 1e-12 * Math.max(1, a[1]), { i, qty, what: 'MM' });
-  }
-});
+test.each([-300, -2, -0.1, 0.1, 5, 120])(
+  'the precomputed table gives standardPosition for every instrument, qty %d',
+  (qty) => {
+    const t = standardTable(market, params);
+    const a = new Float64Array(2);
+    const b = new Float64Array(2);
+    for (let i = 0; i < market.instruments.count; i++) {
+      standardPosition(market, params, i, qty, a);
+      standardFromTable(t, i, qty, b);
+      expectClose(b[0], a[0], 1e-12 * Math.max(1, a[0]), { i, qty, what: 'IM' });
+      expectClose(b[1], a[1], 1e-12 * Math.max(1, a[1]), { i, qty, what: 'MM' });
+    }
+  },
+);

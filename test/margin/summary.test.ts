@@ -35,9 +35,24 @@ describe('accountSummary', () => {
     const rs = Array.from({ length: rows.count }, (_, r) => r).filter((r) => rows.account[r] === a);
     const usd = (r: number): number => (rows.unitNames[rows.unit[r]] === 'BTC' ? 66000 : 1);
     expect(rs.map((r) => rows.unitNames[rows.unit[r]])).toEqual(['BTC', 'USDC']);
-    expectClose(sum.equityUsd[a], rs.reduce((s, r) => s + rows.equity[r] * usd(r), 0), 1e-6, {});
-    expectClose(sum.imUsd[a], rs.reduce((s, r) => s + rows.im[r] * usd(r), 0), 1e-6, {});
-    expectClose(sum.mmUsd[a], rs.reduce((s, r) => s + rows.mm[r] * usd(r), 0), 1e-6, {});
+    expectClose(
+      sum.equityUsd[a],
+      rs.reduce((s, r) => s + rows.equity[r] * usd(r), 0),
+      1e-6,
+      {},
+    );
+    expectClose(
+      sum.imUsd[a],
+      rs.reduce((s, r) => s + rows.im[r] * usd(r), 0),
+      1e-6,
+      {},
+    );
+    expectClose(
+      sum.mmUsd[a],
+      rs.reduce((s, r) => s + rows.mm[r] * usd(r), 0),
+      1e-6,
+      {},
+    );
     expectClose(sum.marginRatio[a], sum.mmUsd[a] / sum.equityUsd[a], 1e-12, {});
     const ss = Array.from({ length: std.count }, (_, r) => r).filter((r) => std.account[r] === a);
     const stdUsd = ss.reduce((s, r) => s + std.im[r] * (std.unitNames[std.unit[r]] === 'BTC' ? 66000 : 1), 0);
@@ -48,7 +63,9 @@ describe('accountSummary', () => {
   test('deribit-pm: a coin unit in liquidation puts the account in liquidation whatever its USDC; span decides on the totals', async () => {
     const a = book.accountKey.indexOf('rich-usdc');
     const pm = await summaryOf('deribit-pm');
-    const btc = Array.from({ length: pm.rows.count }, (_, r) => r).find((r) => pm.rows.account[r] === a && pm.rows.unitNames[pm.rows.unit[r]] === 'BTC')!;
+    const btc = Array.from({ length: pm.rows.count }, (_, r) => r).find(
+      (r) => pm.rows.account[r] === a && pm.rows.unitNames[pm.rows.unit[r]] === 'BTC',
+    )!;
     expect(pm.rows.status[btc]).toBe(STATUS_LIQUIDATION);
     expect(pm.sum.status[a]).toBe(STATUS_LIQUIDATION);
     expect(pm.sum.equityUsd[a]).toBeGreaterThan(pm.sum.imUsd[a]);
@@ -56,11 +73,16 @@ describe('accountSummary', () => {
     expect(sp.sum.status[a]).toBe(STATUS_OK);
   });
 
-  test('span: equity is the account\'s USD equity, IM and MM the sums of its rows; an account without rows has its cash', async () => {
+  test("span: equity is the account's USD equity, IM and MM the sums of its rows; an account without rows has its cash", async () => {
     const { rows, sum } = await summaryOf('span');
     for (let a = 0; a < book.accountCount; a++) {
       const rs = Array.from({ length: rows.count }, (_, r) => r).filter((r) => rows.account[r] === a);
-      expectClose(sum.imUsd[a], rs.reduce((s, r) => s + rows.im[r], 0), 1e-9, { a });
+      expectClose(
+        sum.imUsd[a],
+        rs.reduce((s, r) => s + rows.im[r], 0),
+        1e-9,
+        { a },
+      );
       if (rs.length > 0) expect(sum.equityUsd[a]).toBe(rows.equity[rs[0]]);
       expect(sum.status[a]).toBe(rs.length > 0 ? rows.status[rs[0]] : STATUS_OK);
     }

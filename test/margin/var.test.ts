@@ -33,14 +33,19 @@ describe('varTailCount: k = ceil(N·(1 − α)), float noise ignored', () => {
  * −0.100, −0.099, …, +0.099 in scrambled order.
  */
 function handMade(qty: number, balanceBtc = 0) {
-  const market = makeMarket('2024-06-10T00:00:00Z', [{ name: 'BTC', index: 100 }], [
-    { name: 'BTC_USDC-PERPETUAL', underlying: 'BTC', kind: 'perpetual', settlement: 'linear', forward: 100 },
-  ]);
+  const market = makeMarket(
+    '2024-06-10T00:00:00Z',
+    [{ name: 'BTC', index: 100 }],
+    [{ name: 'BTC_USDC-PERPETUAL', underlying: 'BTC', kind: 'perpetual', settlement: 'linear', forward: 100 }],
+  );
   const moves = Array.from({ length: 200 }, (_, s) => [(((37 * s + 11) % 200) - 100) / 1000]);
   const scenarios = jointSet('historical', market, moves);
   const params = defaultParams();
-  const { book, balances } = makePortfolio(market, [{ account: 'a', instrument: 'BTC_USDC-PERPETUAL', qty }],
-    balanceBtc ? [{ account: 'a', currency: 'BTC', amount: balanceBtc }] : []);
+  const { book, balances } = makePortfolio(
+    market,
+    [{ account: 'a', instrument: 'BTC_USDC-PERPETUAL', qty }],
+    balanceBtc ? [{ account: 'a', currency: 'BTC', amount: balanceBtc }] : [],
+  );
   const input = { book, balances, market, params, scenarios };
   const plan = varGroups(input);
   const reduced = aggregateReference(revalue(market, scenarios, params), plan.groups, plan.request);
@@ -113,17 +118,26 @@ describe('var on a realistic book', () => {
     p.var.alpha = 0.95;
     p.liquidity.oiShare = 1e12;
     const run = (k: number) => {
-      const pf = makePortfolio(market, SAMPLE_POSITIONS.map((x) => ({ ...x, qty: k * x.qty })), SAMPLE_BALANCES.map((b) => ({ ...b, amount: k * b.amount })));
+      const pf = makePortfolio(
+        market,
+        SAMPLE_POSITIONS.map((x) => ({ ...x, qty: k * x.qty })),
+        SAMPLE_BALANCES.map((b) => ({ ...b, amount: k * b.amount })),
+      );
       return computeMargin(MARGIN_MODELS['var-mc'], { ...pf, market, params: p, scenarios }, pnl);
     };
     const [one, two, neg] = await Promise.all([run(1), run(2), run(-1)]);
     for (let r = 0; r < one.count; r++) {
-      for (const col of ['es', 'var', 'im', 'mm', 'equity'] as const) expectClose(two[col][r], 2 * one[col][r], 1e-9 * Math.max(1, Math.abs(one[col][r])), { r, col });
+      for (const col of ['es', 'var', 'im', 'mm', 'equity'] as const)
+        expectClose(two[col][r], 2 * one[col][r], 1e-9 * Math.max(1, Math.abs(one[col][r])), { r, col });
     }
     // the worst loss of −q is the largest gain of q
     const pf = makePortfolio(market, SAMPLE_POSITIONS, SAMPLE_BALANCES);
     const plan = varGroups({ ...pf, market, params: p, scenarios });
-    const pfN = makePortfolio(market, SAMPLE_POSITIONS.map((x) => ({ ...x, qty: -x.qty })), SAMPLE_BALANCES.map((b) => ({ ...b, amount: -b.amount })));
+    const pfN = makePortfolio(
+      market,
+      SAMPLE_POSITIONS.map((x) => ({ ...x, qty: -x.qty })),
+      SAMPLE_BALANCES.map((b) => ({ ...b, amount: -b.amount })),
+    );
     const planN = varGroups({ ...pfN, market, params: p, scenarios });
     const red = aggregateReference(pnl, plan.groups, { topK: 60 });
     const redN = aggregateReference(pnl, planN.groups, plan.request);

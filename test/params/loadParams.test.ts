@@ -40,7 +40,11 @@ describe('defaults and documentation', () => {
 
 describe('overrides', () => {
   test('a subset overrides; per-underlying maps merge key by key; snake_case keys accepted', () => {
-    const p = paramsFromJson({ version: 1, deribit_pm: { price_range: { BTC: 0.2, SOL: 0.3 } }, var: { mcSeed: 7, filtered: false } });
+    const p = paramsFromJson({
+      version: 1,
+      deribit_pm: { price_range: { BTC: 0.2, SOL: 0.3 } },
+      var: { mcSeed: 7, filtered: false },
+    });
     expect(p.deribitPm.priceRange).toEqual({ BTC: 0.2, ETH: 0.18, other: 0.25, SOL: 0.3 });
     expect(p.var.mcSeed).toBe(7);
     expect(p.var.filtered).toBe(false);
@@ -50,7 +54,8 @@ describe('overrides', () => {
     const p = paramsFromJson({ version: 1, deribit_pm: { price_range: { XRP: 0.2 } } }, 'p.json');
     expect(p.deribitPm.priceRange).toEqual({ BTC: 0.16, ETH: 0.18, other: 0.25, XRP: 0.2 });
     const market = marketOf(['BTC', 'ETH']);
-    const a = buildScenarios('deribit-pm', market, p), b = buildScenarios('deribit-pm', market, defaultParams());
+    const a = buildScenarios('deribit-pm', market, p),
+      b = buildScenarios('deribit-pm', market, defaultParams());
     expect(Array.from(a.move)).toEqual(Array.from(b.move));
     expect(Array.from(buildScenarios('deribit-pm', marketOf(['XRP']), p).move)).toContain(0.2);
   });
@@ -68,33 +73,96 @@ describe('overrides', () => {
 describe('validation', () => {
   test.each([
     { json: { span: {} }, msg: /p\.json parameter version: is required \(this engine reads parameter version 1\)/ },
-    { json: { version: 2 }, msg: /p\.json parameter version: 2 is not supported: this engine reads parameter version 1/ },
+    {
+      json: { version: 2 },
+      msg: /p\.json parameter version: 2 is not supported: this engine reads parameter version 1/,
+    },
     { json: { version: 1, spam: {} }, msg: /p\.json parameter spam: is not a parameter group/ },
-    { json: { version: 1, var: { alpha: 1 } }, msg: /p\.json parameter var\.alpha: 1 is out of range: must be > 0 and < 1/ },
-    { json: { version: 1, var: { alpha: 0 } }, msg: /p\.json parameter var\.alpha: 0 is out of range: must be > 0 and < 1/ },
-    { json: { version: 1, var: { alpha: '0.99' } }, msg: /p\.json parameter var\.alpha: "0\.99" must be a finite number/ },
-    { json: { version: 1, var: { alphaa: 0.9 } }, msg: /p\.json parameter var\.alphaa: is not a parameter \(known in var: alpha, / },
-    { json: { version: 1, deribit_pm: { buckets_count: 2.5 } }, msg: /p\.json parameter deribit_pm\.buckets_count: 2\.5 must be an integer/ },
-    { json: { version: 1, deribit_pm: { buckets_count: 0 } }, msg: /p\.json parameter deribit_pm\.buckets_count: 0 is out of range: must be ≥ 1/ },
-    { json: { version: 1, deribit_pm: { price_range: { BTC: 0 } } }, msg: /p\.json parameter deribit_pm\.price_range\.BTC: 0 is out of range: must be > 0 and < 1/ },
-    { json: { version: 1, deribit_pm: { price_range: { btc: 0.1 } } }, msg: /p\.json parameter deribit_pm\.price_range\.btc: is not an underlying name/ },
-    { json: { version: 1, deribit_pm: { price_range: 0.1 } }, msg: /p\.json parameter deribit_pm\.price_range: 0\.1 must be an object of underlying → number/ },
-    { json: { version: 1, deribit_pm: { extended_moves: [0.5, 0] } }, msg: /p\.json parameter deribit_pm\.extended_moves\[1\]: 0 is out of range: must be > -1 and ≠ 0/ },
-    { json: { version: 1, var: { filtered: 'yes' } }, msg: /p\.json parameter var\.filtered: "yes" must be true or false/ },
-    { json: { version: 1, var: { mc_degrees_of_freedom: 2 } }, msg: /p\.json parameter var\.mc_degrees_of_freedom: 2 is out of range: must be ≥ 3/ },
-    { json: { version: 1, var: { ewma_lambda: 0.9, ewmaLambda: 0.9 } }, msg: /p\.json parameter var\.ewmaLambda: is given twice \(also as var\.ewma_lambda\)/ },
-    { json: { version: 1, span: { psr_window_days: 2 } }, msg: /p\.json parameter span\.psrWindowDays: 2 must exceed span\.psrHorizonDays \(2\)/ },
+    {
+      json: { version: 1, var: { alpha: 1 } },
+      msg: /p\.json parameter var\.alpha: 1 is out of range: must be > 0 and < 1/,
+    },
+    {
+      json: { version: 1, var: { alpha: 0 } },
+      msg: /p\.json parameter var\.alpha: 0 is out of range: must be > 0 and < 1/,
+    },
+    {
+      json: { version: 1, var: { alpha: '0.99' } },
+      msg: /p\.json parameter var\.alpha: "0\.99" must be a finite number/,
+    },
+    {
+      json: { version: 1, var: { alphaa: 0.9 } },
+      msg: /p\.json parameter var\.alphaa: is not a parameter \(known in var: alpha, /,
+    },
+    {
+      json: { version: 1, deribit_pm: { buckets_count: 2.5 } },
+      msg: /p\.json parameter deribit_pm\.buckets_count: 2\.5 must be an integer/,
+    },
+    {
+      json: { version: 1, deribit_pm: { buckets_count: 0 } },
+      msg: /p\.json parameter deribit_pm\.buckets_count: 0 is out of range: must be ≥ 1/,
+    },
+    {
+      json: { version: 1, deribit_pm: { price_range: { BTC: 0 } } },
+      msg: /p\.json parameter deribit_pm\.price_range\.BTC: 0 is out of range: must be > 0 and < 1/,
+    },
+    {
+      json: { version: 1, deribit_pm: { price_range: { btc: 0.1 } } },
+      msg: /p\.json parameter deribit_pm\.price_range\.btc: is not an underlying name/,
+    },
+    {
+      json: { version: 1, deribit_pm: { price_range: 0.1 } },
+      msg: /p\.json parameter deribit_pm\.price_range: 0\.1 must be an object of underlying → number/,
+    },
+    {
+      json: { version: 1, deribit_pm: { extended_moves: [0.5, 0] } },
+      msg: /p\.json parameter deribit_pm\.extended_moves\[1\]: 0 is out of range: must be > -1 and ≠ 0/,
+    },
+    {
+      json: { version: 1, var: { filtered: 'yes' } },
+      msg: /p\.json parameter var\.filtered: "yes" must be true or false/,
+    },
+    {
+      json: { version: 1, var: { mc_degrees_of_freedom: 2 } },
+      msg: /p\.json parameter var\.mc_degrees_of_freedom: 2 is out of range: must be ≥ 3/,
+    },
+    {
+      json: { version: 1, var: { ewma_lambda: 0.9, ewmaLambda: 0.9 } },
+      msg: /p\.json parameter var\.ewmaLambda: is given twice \(also as var\.ewma_lambda\)/,
+    },
+    {
+      json: { version: 1, span: { psr_window_days: 2 } },
+      msg: /p\.json parameter span\.psrWindowDays: 2 must exceed span\.psrHorizonDays \(2\)/,
+    },
     { json: [1], msg: /must be a JSON object of parameters/ },
   ])('refused: $msg', ({ json, msg }) => {
     expect(() => paramsFromJson(json, 'p.json')).toThrow(InputError);
     expect(() => paramsFromJson(json, 'p.json')).toThrow(msg);
   });
   test('every violation is reported', () => {
-    const e = (() => { try { paramsFromJson({ version: 1, var: { alpha: 2, lookback_days: -1 }, span: { vsr: { BTC: 1 } } }, 'p.json'); } catch (x) { return x as InputError; } return null; })();
-    expect(e!.violations.map((v) => v.file)).toEqual(['p.json parameter var.alpha', 'p.json parameter var.lookback_days', 'p.json parameter span.vsr.BTC']);
+    const e = (() => {
+      try {
+        paramsFromJson({ version: 1, var: { alpha: 2, lookback_days: -1 }, span: { vsr: { BTC: 1 } } }, 'p.json');
+      } catch (x) {
+        return x as InputError;
+      }
+      return null;
+    })();
+    expect(e!.violations.map((v) => v.file)).toEqual([
+      'p.json parameter var.alpha',
+      'p.json parameter var.lookback_days',
+      'p.json parameter span.vsr.BTC',
+    ]);
   });
   test('messages say "parameter", never "column" (a parameter file has no columns)', () => {
-    const e = (() => { try { paramsFromJson({ version: 1, deribit_pm: { price_range: { BTC: 0 }, bogus: 1 } }, 'p.json'); } catch (x) { return x as InputError; } return null; })();
+    const e = (() => {
+      try {
+        paramsFromJson({ version: 1, deribit_pm: { price_range: { BTC: 0 }, bogus: 1 } }, 'p.json');
+      } catch (x) {
+        return x as InputError;
+      }
+      return null;
+    })();
     expect(e!.message).toContain('p.json parameter deribit_pm.price_range.BTC: 0 is out of range: must be > 0 and < 1');
     expect(e!.message).toMatch(/p\.json parameter deribit_pm\.bogus: is not a parameter/);
     expect(e!.message).not.toMatch(/column/);
@@ -104,13 +172,20 @@ describe('validation', () => {
 
 describe('hash', () => {
   test('canonical JSON sorts keys at every level', () => {
-    expect(canonicalJson({ b: 1, a: { d: [2, { z: 1, y: 2 }], c: 'x' } })).toBe('{"a":{"c":"x","d":[2,{"y":2,"z":1}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [2, { z: 1, y: 2 }], c: 'x' } })).toBe(
+      '{"a":{"c":"x","d":[2,{"y":2,"z":1}]},"b":1}',
+    );
   });
   test('key order does not change the hash; a value does', () => {
     const p = defaultParams();
-    const reverse = (x: unknown): unknown => (x !== null && typeof x === 'object' && !Array.isArray(x)
-      ? Object.fromEntries(Object.entries(x as Record<string, unknown>).reverse().map(([k, v]) => [k, reverse(v)]))
-      : x);
+    const reverse = (x: unknown): unknown =>
+      x !== null && typeof x === 'object' && !Array.isArray(x)
+        ? Object.fromEntries(
+            Object.entries(x as Record<string, unknown>)
+              .reverse()
+              .map(([k, v]) => [k, reverse(v)]),
+          )
+        : x;
     const shuffled = reverse(p) as Params;
     expect(JSON.stringify(shuffled)).not.toBe(JSON.stringify(p));
     expect(paramsHash(shuffled)).toBe(paramsHash(p));

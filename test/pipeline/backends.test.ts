@@ -41,13 +41,19 @@ function grossByRow(o: RunOutcome, model: string): Map<string, number> {
       const u = ins.underlying[i]!;
       const q = Math.abs(book.quantity[p]!);
       const S = market.indexPrice[u]!;
-      if (model === 'deribit-pm') add(ins.settlement[i] === SETTLE_INVERSE ? `${a}|${market.underlyings[u]}` : `${a}|USDC`, ins.settlement[i] === SETTLE_INVERSE ? q : q * S);
+      if (model === 'deribit-pm')
+        add(
+          ins.settlement[i] === SETTLE_INVERSE ? `${a}|${market.underlyings[u]}` : `${a}|USDC`,
+          ins.settlement[i] === SETTLE_INVERSE ? q : q * S,
+        );
       else if (model === 'span') add(`${a}|${market.underlyings[u]}`, q * S);
       else add(`${a}|ALL`, q * S);
     }
     if (model === 'span' || model === 'var-hs' || model === 'var-mc') {
       for (let u = 0; u < U; u++) {
-        const b = Math.abs(balances.amount[a * balances.currencies.length + balances.currencies.indexOf(market.underlyings[u]!)]!);
+        const b = Math.abs(
+          balances.amount[a * balances.currencies.length + balances.currencies.indexOf(market.underlyings[u]!)]!,
+        );
         if (b > 0) add(model === 'span' ? `${a}|${market.underlyings[u]}` : `${a}|ALL`, b * market.indexPrice[u]!);
       }
     }
@@ -102,11 +108,17 @@ describe('gl (float32) against cpu (float64), every model, per account and unit'
       expect(b.account[r]).toBe(a.account[r]);
       expect(b.unit[r]).toBe(a.unit[r]);
       const g = gross.get(`${a.account[r]}|${a.unitNames[a.unit[r]!]}`) ?? 0;
-      for (const [name, x, y] of [['MM', a.mm[r]!, b.mm[r]!], ['IM', a.im[r]!, b.im[r]!]] as const) {
+      for (const [name, x, y] of [
+        ['MM', a.mm[r]!, b.mm[r]!],
+        ['IM', a.im[r]!, b.im[r]!],
+      ] as const) {
         const bound = 1e-5 * Math.abs(x) + 5e-7 * g;
         const err = Math.abs(y - x);
         worst = Math.max(worst, bound > 0 ? err / bound : err);
-        if (!(err <= bound)) expect.fail(`${model} account ${cpu.book.accountKey[a.account[r]!]} unit ${a.unitNames[a.unit[r]!]}: ${name} gl ${y} vs cpu ${x}, error ${err} > bound ${bound} (Σ|q|·v = ${g})`);
+        if (!(err <= bound))
+          expect.fail(
+            `${model} account ${cpu.book.accountKey[a.account[r]!]} unit ${a.unitNames[a.unit[r]!]}: ${name} gl ${y} vs cpu ${x}, error ${err} > bound ${bound} (Σ|q|·v = ${g})`,
+          );
       }
     }
     console.log(`${model}: worst gl error = ${worst.toFixed(3)} of the bound over ${a.count} rows`);
@@ -114,26 +126,40 @@ describe('gl (float32) against cpu (float64), every model, per account and unit'
 });
 
 describe('a scenario file round-trips into a run', () => {
-  test.each([['csv'], ['arrow']])('deribit-pm and span sets written as .%s give the same margins as the built ones', async (ext) => {
-    const files = cpu.scenarioSets.filter((s) => s.family === 'deribit-pm' || s.family === 'span').map((s) => {
-      const f = join(dir, `${s.family}.${ext}`);
-      writeScenarioFile(s, f);
-      return f;
-    });
-    const again = await runMargin({ ...BASE, models: ['deribit-pm', 'span'], historyDir: BASE.historyDir, scenarioFiles: files, workers: 1 });
-    for (const model of ['deribit-pm', 'span']) {
-      const a = rowsOf(cpu, model);
-      const b = rowsOf(again, model);
-      expect(Array.from(b.mm)).toEqual(Array.from(a.mm));
-      expect(Array.from(b.im)).toEqual(Array.from(a.im));
-      expect(Array.from(b.worstScenario)).toEqual(Array.from(a.worstScenario));
-    }
-  }, 120_000);
+  test.each([['csv'], ['arrow']])(
+    'deribit-pm and span sets written as .%s give the same margins as the built ones',
+    async (ext) => {
+      const files = cpu.scenarioSets
+        .filter((s) => s.family === 'deribit-pm' || s.family === 'span')
+        .map((s) => {
+          const f = join(dir, `${s.family}.${ext}`);
+          writeScenarioFile(s, f);
+          return f;
+        });
+      const again = await runMargin({
+        ...BASE,
+        models: ['deribit-pm', 'span'],
+        historyDir: BASE.historyDir,
+        scenarioFiles: files,
+        workers: 1,
+      });
+      for (const model of ['deribit-pm', 'span']) {
+        const a = rowsOf(cpu, model);
+        const b = rowsOf(again, model);
+        expect(Array.from(b.mm)).toEqual(Array.from(a.mm));
+        expect(Array.from(b.im)).toEqual(Array.from(a.im));
+        expect(Array.from(b.worstScenario)).toEqual(Array.from(a.worstScenario));
+      }
+    },
+    120_000,
+  );
 
   test('a scenario file of a family no model uses is refused', async () => {
     const mc = cpu.scenarioSets.find((s) => s.family === 'monte-carlo')!;
     const f = join(dir, 'mc.arrow');
     writeScenarioFile(mc, f);
-    await expect(runMargin({ ...BASE, models: ['deribit-pm'], scenarioFiles: [f] })).rejects.toThrow(/not the family of any model/);
+    await expect(runMargin({ ...BASE, models: ['deribit-pm'], scenarioFiles: [f] })).rejects.toThrow(
+      /not the family of any model/,
+    );
   });
 });

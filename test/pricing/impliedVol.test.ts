@@ -13,8 +13,15 @@ import { expectClose } from '../helpers/expectClose.js';
 import { readCsv } from '../kernels/readCsv.js';
 
 const golden = readCsv(fileURLToPath(new URL('../golden/black76_quantlib.csv', import.meta.url))).map((r, row) => ({
-  row, isCall: r.type === 'C' ? 1 : 0, F: +r.forward!, K: +r.strike!, T: +r.t_years!, vol: +r.vol!, D: +r.discount!,
-  price: +r.price!, iv: r.implied_vol === '' ? null : +r.implied_vol!,
+  row,
+  isCall: r.type === 'C' ? 1 : 0,
+  F: +r.forward!,
+  K: +r.strike!,
+  T: +r.t_years!,
+  vol: +r.vol!,
+  D: +r.discount!,
+  price: +r.price!,
+  iv: r.implied_vol === '' ? null : +r.implied_vol!,
 }));
 
 describe('QuantLib golden implied vols', () => {
@@ -38,8 +45,11 @@ describe('QuantLib golden implied vols', () => {
 
 describe('round trip σ → price → σ over a grid', () => {
   const F = 50000;
-  const grid = [0, 1].flatMap((isCall) => [0.5, 0.8, 0.95, 1, 1.05, 1.3, 2].flatMap((k) =>
-    [1 / (365 * 24), 7 / 365, 0.25, 2].flatMap((T) => [0.05, 0.3, 0.8, 2].map((vol) => ({ isCall, k, T, vol })))));
+  const grid = [0, 1].flatMap((isCall) =>
+    [0.5, 0.8, 0.95, 1, 1.05, 1.3, 2].flatMap((k) =>
+      [1 / (365 * 24), 7 / 365, 0.25, 2].flatMap((T) => [0.05, 0.3, 0.8, 2].map((vol) => ({ isCall, k, T, vol }))),
+    ),
+  );
 
   test.each(grid)('isCall=$isCall k=$k T=$T σ=$vol', ({ isCall, k, T, vol }) => {
     const K = k * F;
@@ -51,7 +61,7 @@ describe('round trip σ → price → σ over a grid', () => {
     const h = 1e-6 * vol;
     const vega = (black76Price(isCall, F, K, T, vol + h, D) - black76Price(isCall, F, K, T, vol - h, D)) / (2 * h);
     const resolvable = (2.2e-16 * Math.max(F, K) * D) / vega < 5e-8;
-    const unresolvable = !(((2.2e-16 * Math.max(F, K) * D) / vega) < 5e-7);
+    const unresolvable = !((2.2e-16 * Math.max(F, K) * D) / vega < 5e-7);
     if (resolvable) {
       expect(r.vol, 'reason' in r ? r.reason : '').not.toBeNull();
       expectClose(r.vol!, vol, 1e-8, { isCall, F, K, T, vol, price });

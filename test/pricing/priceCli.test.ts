@@ -22,9 +22,14 @@ const dir = mkdtempSync(join(tmpdir(), 'price-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs the CLI in-process; returns exit code, stderr and the output rows. */
-async function run(args: string[]): Promise<{ code: number; stderr: string; rows: Array<Record<string, string>>; header: string[] }> {
+async function run(
+  args: string[],
+): Promise<{ code: number; stderr: string; rows: Array<Record<string, string>>; header: string[] }> {
   let stderr = '';
-  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => { stderr += String(chunk); return true; });
+  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stderr += String(chunk);
+    return true;
+  });
   let code: number;
   try {
     code = await cli(['price', ...args]);
@@ -36,7 +41,9 @@ async function run(args: string[]): Promise<{ code: number; stderr: string; rows
   let header: string[] = [];
   if (code === 0 && outAt >= 0) {
     rows = readCsv(args[outAt + 1]!);
-    header = readFileSync(args[outAt + 1]!, 'utf8').split('\n')[0]!.split(',');
+    header = readFileSync(args[outAt + 1]!, 'utf8')
+      .split('\n')[0]!
+      .split(',');
   }
   return { code, stderr, rows, header };
 }
@@ -47,7 +54,20 @@ describe('cpu backend (float64)', () => {
     const r = await run(['--in', fixture, '--out', out, '--backend', 'cpu']);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/14 rows on backend cpu \(in-process\)/);
-    expect(r.header).toEqual(['id', 'type', 'forward', 'strike', 't_years', 'vol', 'discount', 'price', 'delta_fwd', 'gamma_fwd', 'vega', 'price_coin']);
+    expect(r.header).toEqual([
+      'id',
+      'type',
+      'forward',
+      'strike',
+      't_years',
+      'vol',
+      'discount',
+      'price',
+      'delta_fwd',
+      'gamma_fwd',
+      'vega',
+      'price_coin',
+    ]);
     expect(r.rows.map((x) => x.id)).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '18', '20', '36', '99']);
     for (const row of r.rows) {
       const g = golden[+row.id!]!;
@@ -85,34 +105,59 @@ describe('cpu backend (float64)', () => {
   });
 });
 
-const glMissing = process.env.CI !== 'true' && spawnSync(process.execPath, ['-e', "const {GPU}=require('gpu.js');process.exit(GPU.isHeadlessGLSupported?0:1)"], { env: process.env }).status !== 0;
+const glMissing =
+  process.env.CI !== 'true' &&
+  spawnSync(process.execPath, ['-e', "const {GPU}=require('gpu.js');process.exit(GPU.isHeadlessGLSupported?0:1)"], {
+    env: process.env,
+  }).status !== 0;
 if (glMissing) console.warn('priceCli: skipping the gl backend case: no headless GL context (DISPLAY)');
 
 describe('gl backend (float32 on gpu.js headlessgl)', () => {
-  test.skipIf(glMissing)('prices within 5e-6 × forward of the float64 path; the backend that ran is reported', async () => {
-    const cpu = await run(['--in', fixture, '--out', join(dir, 'ref.csv'), '--backend', 'cpu']);
-    const gl = await run(['--in', fixture, '--out', join(dir, 'gl.csv'), '--backend', 'gl']);
-    expect(gl.code).toBe(0);
-    expect(gl.stderr).toMatch(/14 rows on backend gl \(HeadlessGLKernel\)/);
-    gl.rows.forEach((row, i) => {
-      const ref = cpu.rows[i]!;
-      const F = +row.forward!;
-      expect(row.id).toBe(ref.id);
-      expectClose(+row.price!, +ref.price!, 5e-6 * F, { ...row, what: 'price' });
-      expectClose(+row.price_coin!, +ref.price_coin!, 5e-6, { ...row, what: 'price_coin' });
-      expectClose(+row.delta_fwd!, +ref.delta_fwd!, 1e-5, { ...row, what: 'delta_fwd' });
-    });
-  });
+  test.skipIf(glMissing)(
+    'prices within 5e-6 × forward of the float64 path; the backend that ran is reported',
+    async () => {
+      const cpu = await run(['--in', fixture, '--out', join(dir, 'ref.csv'), '--backend', 'cpu']);
+      const gl = await run(['--in', fixture, '--out', join(dir, 'gl.csv'), '--backend', 'gl']);
+      expect(gl.code).toBe(0);
+      expect(gl.stderr).toMatch(/14 rows on backend gl \(HeadlessGLKernel\)/);
+      gl.rows.forEach((row, i) => {
+        const ref = cpu.rows[i]!;
+        const F = +row.forward!;
+        expect(row.id).toBe(ref.id);
+        expectClose(+row.price!, +ref.price!, 5e-6 * F, { ...row, what: 'price' });
+        expectClose(+row.price_coin!, +ref.price_coin!, 5e-6, { ...row, what: 'price_coin' });
+        expectClose(+row.delta_fwd!, +ref.delta_fwd!, 1e-5, { ...row, what: 'delta_fwd' });
+      });
+    },
+  );
 });
 
 describe('bad input → exit 2 naming file, row, column and value', () => {
   const cases: Array<[string, string, RegExp[]]> = [
-    ['bad type and negative vol', 'type,forward,strike,t_years,vol,discount\nC,100,100,0.5,0.3,1\nX,100,100,0.5,-0.3,1\n',
-      [/bad\.csv row 1, column type: "X" must be C \(call\) or P \(put\)/, /bad\.csv row 1, column vol: "-0\.3" must be a finite vol/]],
-    ['non-numeric forward', 'type,forward,strike,t_years,vol,discount\nP,abc,100,0.5,0.3,1\n', [/row 0, column forward: "abc" must be a positive finite number/]],
-    ['empty strike', 'type,forward,strike,t_years,vol,discount\nP,100,,0.5,0.3,1\n', [/row 0, column strike: "" must be a positive finite number/]],
+    [
+      'bad type and negative vol',
+      'type,forward,strike,t_years,vol,discount\nC,100,100,0.5,0.3,1\nX,100,100,0.5,-0.3,1\n',
+      [
+        /bad\.csv row 1, column type: "X" must be C \(call\) or P \(put\)/,
+        /bad\.csv row 1, column vol: "-0\.3" must be a finite vol/,
+      ],
+    ],
+    [
+      'non-numeric forward',
+      'type,forward,strike,t_years,vol,discount\nP,abc,100,0.5,0.3,1\n',
+      [/row 0, column forward: "abc" must be a positive finite number/],
+    ],
+    [
+      'empty strike',
+      'type,forward,strike,t_years,vol,discount\nP,100,,0.5,0.3,1\n',
+      [/row 0, column strike: "" must be a positive finite number/],
+    ],
     ['missing column', 'type,forward,strike,t_years,discount\nP,100,100,0.5,1\n', [/missing column vol/]],
-    ['short row', 'type,forward,strike,t_years,vol,discount\nP,100,100,0.5,0.3\n', [/row 0: "P,100,100,0\.5,0\.3" has 5 cells, the header has 6/]],
+    [
+      'short row',
+      'type,forward,strike,t_years,vol,discount\nP,100,100,0.5,0.3\n',
+      [/row 0: "P,100,100,0\.5,0\.3" has 5 cells, the header has 6/],
+    ],
   ];
   test.each(cases)('%s', async (_name, text, messages) => {
     const input = join(dir, 'bad.csv');
@@ -141,12 +186,20 @@ describe('as a process', () => {
     const tsx = fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.meta.url));
     const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
     const out = join(dir, 'proc.csv');
-    const ok = spawnSync(process.execPath, [tsx, main, 'price', '--in', fixture, '--out', out, '--backend', 'cpu'], { encoding: 'utf8' });
+    const ok = spawnSync(process.execPath, [tsx, main, 'price', '--in', fixture, '--out', out, '--backend', 'cpu'], {
+      encoding: 'utf8',
+    });
     expect(ok.status, ok.stderr).toBe(0);
-    expect(readFileSync(out, 'utf8').split('\n').filter((l) => l !== '').length).toBe(15);
+    expect(
+      readFileSync(out, 'utf8')
+        .split('\n')
+        .filter((l) => l !== '').length,
+    ).toBe(15);
     const bad = join(dir, 'proc_bad.csv');
     writeFileSync(bad, 'type,forward,strike,t_years,vol,discount\nC,100,100,0.5,0.3,0\n');
-    const r = spawnSync(process.execPath, [tsx, main, 'price', '--in', bad, '--out', out, '--backend', 'cpu'], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [tsx, main, 'price', '--in', bad, '--out', out, '--backend', 'cpu'], {
+      encoding: 'utf8',
+    });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/row 0, column discount: "0" must be a positive finite discount factor/);
   });

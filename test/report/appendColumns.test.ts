@@ -16,7 +16,10 @@ beforeAll(async () => {
   inst = await DuckDBInstance.create(':memory:');
   c = await inst.connect();
 });
-afterAll(() => { c.closeSync(); inst.closeSync(); });
+afterAll(() => {
+  c.closeSync();
+  inst.closeSync();
+});
 
 const patterns: [string, (i: number) => boolean][] = [
   ['no nulls', () => false],
@@ -26,7 +29,10 @@ const patterns: [string, (i: number) => boolean][] = [
   ['only the last row', (i) => i === N - 1],
   ['second chunk only', (i) => i >= CHUNK_ROWS && i < 2 * CHUNK_ROWS],
   ['first chunk only', (i) => i < CHUNK_ROWS],
-  ['first chunk all, then every 3rd row of the third', (i) => i < CHUNK_ROWS || (i >= 2 * CHUNK_ROWS && i < 3 * CHUNK_ROWS && i % 3 === 0)],
+  [
+    'first chunk all, then every 3rd row of the third',
+    (i) => i < CHUNK_ROWS || (i >= 2 * CHUNK_ROWS && i < 3 * CHUNK_ROWS && i % 3 === 0),
+  ],
 ];
 
 describe('appendColumns NULLs', () => {
@@ -36,13 +42,22 @@ describe('appendColumns NULLs', () => {
     const idx = new Int32Array(N);
     const d = new Float64Array(N);
     const k = new Int32Array(N);
-    for (let i = 0; i < N; i++) { idx[i] = i; d[i] = isNull(i) ? NaN : i * 0.25 - 7; k[i] = isNull(i) ? -1 : i % 35; }
-    await appendColumns(c, table, [
-      { type: 'INTEGER', values: idx },
-      { type: 'DOUBLE', values: d, nanIsNull: true },
-      { type: 'INTEGER', values: k, negativeIsNull: true },
-      { type: 'VARCHAR', value: (i) => (isNull(i) ? null : `r${i}`) },
-    ], N);
+    for (let i = 0; i < N; i++) {
+      idx[i] = i;
+      d[i] = isNull(i) ? NaN : i * 0.25 - 7;
+      k[i] = isNull(i) ? -1 : i % 35;
+    }
+    await appendColumns(
+      c,
+      table,
+      [
+        { type: 'INTEGER', values: idx },
+        { type: 'DOUBLE', values: d, nanIsNull: true },
+        { type: 'INTEGER', values: k, negativeIsNull: true },
+        { type: 'VARCHAR', value: (i) => (isNull(i) ? null : `r${i}`) },
+      ],
+      N,
+    );
     const r = await c.runAndReadAll(`SELECT i, d, k, s FROM ${table} ORDER BY i`);
     const rows = r.getRows();
     expect(rows).toHaveLength(N);
@@ -55,13 +70,43 @@ describe('appendColumns NULLs', () => {
   });
 
   test('strings round-trip exactly: inlined (≤ 12 UTF-8 bytes) and not, ASCII or not, empty, NUL, surrogate pairs, across reused chunks', async () => {
-    const samples = ['', 'a', 'acct-0000123', 'acct-00001234', 'x'.repeat(40), 'é'.repeat(6), 'é'.repeat(7), '日本語', '日本語日本語', '😀', '😀😀😀', 'a\u0000b', "o'neil", 'ÿ', '\u007f\u0080'];
-    // the same row of consecutive chunks alternates long and short values (a reused chunk must not keep the last one's bytes)
-    const value = (i: number): string | null => (i % 11 === 10 ? null : samples[(i + Math.floor(i / CHUNK_ROWS)) % samples.length]! + (i % 3 === 0 ? '' : String(i % 5)));
+    const samples = [
+      '',
+      'a',
+      'acct-0000123',
+      'acct-00001234',
+      'x'.repeat(40),
+      'é'.repeat(6),
+      'é'.repeat(7),
+      '日本語',
+      '日本語日本語',
+      '😀',
+      '😀😀😀',
+      'a\u0000b',
+      "o'neil",
+      'ÿ',
+      '\u007f\u0080',
+    ];
+    // the same row of consecutive chunks alternates long and short values (a reused chunk must not keep the last one's
+    // bytes)
+    const value = (i: number): string | null =>
+      i % 11 === 10
+        ? null
+        : samples[(i + Math.floor(i / CHUNK_ROWS)) % samples.length]! + (i % 3 === 0 ? '' : String(i % 5));
     await c.run('CREATE TABLE strs (i INTEGER, s VARCHAR)');
     const idx = Int32Array.from({ length: N }, (_, i) => i);
-    await appendColumns(c, 'strs', [{ type: 'INTEGER', values: idx }, { type: 'VARCHAR', value }], N);
-    const rows = (await c.runAndReadAll('SELECT i, s, octet_length(encode(s))::INTEGER AS b FROM strs ORDER BY i')).getRows() as [number, string | null, number | null][];
+    await appendColumns(
+      c,
+      'strs',
+      [
+        { type: 'INTEGER', values: idx },
+        { type: 'VARCHAR', value },
+      ],
+      N,
+    );
+    const rows = (
+      await c.runAndReadAll('SELECT i, s, octet_length(encode(s))::INTEGER AS b FROM strs ORDER BY i')
+    ).getRows() as [number, string | null, number | null][];
     expect(rows).toHaveLength(N);
     const wrong = rows.filter(([i, sv, b]) => sv !== value(i) || (sv !== null && b !== Buffer.byteLength(sv)));
     expect(wrong.slice(0, 5)).toEqual([]);
@@ -70,17 +115,30 @@ describe('appendColumns NULLs', () => {
     expect(distinct).toBe(new Set(Array.from({ length: N }, (_, i) => value(i)).filter((x) => x !== null)).size);
     // and equal to the same strings made by DuckDB itself (zero padded): a join on every value finds every row
     const want = new Map<string, number>();
-    for (let i = 0; i < N; i++) { const v = value(i); if (v !== null) want.set(v, (want.get(v) ?? 0) + 1); }
+    for (let i = 0; i < N; i++) {
+      const v = value(i);
+      if (v !== null) want.set(v, (want.get(v) ?? 0) + 1);
+    }
     await c.run('CREATE TABLE expected (v VARCHAR, n INTEGER)');
-    await c.run(`INSERT INTO expected VALUES ${[...want].map(([v, n]) => `('${v.replace(/'/g, "''").replace(/\u0000/g, "' || chr(0) || '")}' , ${n})`).join(', ')}`);
-    const joined = (await c.runAndReadAll('SELECT count(*)::INTEGER FROM strs JOIN expected ON s = v')).getRows()[0]![0];
-    const matched = (await c.runAndReadAll('SELECT count(*)::INTEGER FROM expected e WHERE n = (SELECT count(*) FROM strs WHERE s = e.v)')).getRows()[0]![0];
+    await c.run(
+      `INSERT INTO expected VALUES ${[...want].map(([v, n]) => `('${v.replace(/'/g, "''").replace(/\u0000/g, "' || chr(0) || '")}' , ${n})`).join(', ')}`,
+    );
+    const joined = (
+      await c.runAndReadAll('SELECT count(*)::INTEGER FROM strs JOIN expected ON s = v')
+    ).getRows()[0]![0];
+    const matched = (
+      await c.runAndReadAll(
+        'SELECT count(*)::INTEGER FROM expected e WHERE n = (SELECT count(*) FROM strs WHERE s = e.v)',
+      )
+    ).getRows()[0]![0];
     expect(joined).toBe(N - rows.filter(([, sv]) => sv === null).length);
     expect(matched).toBe(want.size);
   });
 
   test('a column count different from the table is refused', async () => {
     await c.run('CREATE TABLE two (a INTEGER, b INTEGER)');
-    await expect(appendColumns(c, 'two', [{ type: 'INTEGER', values: new Int32Array(1) }], 1)).rejects.toThrow(/has 2 columns, 1 given/);
+    await expect(appendColumns(c, 'two', [{ type: 'INTEGER', values: new Int32Array(1) }], 1)).rejects.toThrow(
+      /has 2 columns, 1 given/,
+    );
   });
 });

@@ -34,13 +34,21 @@ function copyOfBase(name: string): string {
 
 describe('a run that throws mid-write is rolled back', () => {
   test.each(['scenarios', 'instruments', 'rejected_rows', 'accounts', 'symbols', 'account_margin', 'runs'])(
-    'failure after appending %s leaves the database unchanged', async (table) => {
+    'failure after appending %s leaves the database unchanged',
+    async (table) => {
       const db = copyOfBase(`throw-${table}.duckdb`);
       const boom = new Error(`injected failure after ${table}`);
-      await expect(writeRun(db, sampleRun(), { onTableWritten: (t) => { if (t === table) throw boom; } })).rejects.toBe(boom);
+      await expect(
+        writeRun(db, sampleRun(), {
+          onTableWritten: (t) => {
+            if (t === table) throw boom;
+          },
+        }),
+      ).rejects.toBe(boom);
       expect(await reportState(db)).toEqual(before);
       expect((await writeRun(db, sampleRun())).runId).toBe(2);
-    });
+    },
+  );
 
   test('inconsistent columns are refused before anything is written', async () => {
     const db = copyOfBase('shape.duckdb');
@@ -52,7 +60,13 @@ describe('a run that throws mid-write is rolled back', () => {
 
   test('a failed first write to a new file leaves no file behind', async () => {
     const db = join(dir, 'never.duckdb');
-    await expect(writeRun(db, sampleRun(), { onTableWritten: (t) => { if (t === 'account_margin') throw new Error('stop'); } })).rejects.toThrow('stop');
+    await expect(
+      writeRun(db, sampleRun(), {
+        onTableWritten: (t) => {
+          if (t === 'account_margin') throw new Error('stop');
+        },
+      }),
+    ).rejects.toThrow('stop');
     expect(readdirSync(dir).filter((f) => f.startsWith('never'))).toEqual([]);
   });
 });
@@ -65,7 +79,6 @@ describe('refused files are left untouched', () => {
     expect((err as Error).message).toContain(`${f}: cannot be created: directory`);
     expect(existsSync(join(dir, 'no-such-dir'))).toBe(false);
   });
-
 
   test('a file that is not a DuckDB database: InputError naming the file, bytes unchanged', async () => {
     const f = join(dir, 'notes.duckdb');
@@ -82,12 +95,14 @@ describe('refused files are left untouched', () => {
     const inst = await DuckDBInstance.create(f);
     const c = await inst.connect();
     await c.run('CREATE TABLE trades (id INTEGER); INSERT INTO trades VALUES (1), (2)');
-    c.closeSync(); inst.closeSync();
+    c.closeSync();
+    inst.closeSync();
     await expect(writeRun(f, sampleRun())).rejects.toThrow(new RegExp(`${f}.*not a margin-engine report.*trades`));
     const inst2 = await DuckDBInstance.create(f, { access_mode: 'READ_ONLY' });
     const c2 = await inst2.connect();
-    const tables = (await c2.runAndReadAll("SELECT table_name FROM duckdb_tables()")).getRows();
-    c2.closeSync(); inst2.closeSync();
+    const tables = (await c2.runAndReadAll('SELECT table_name FROM duckdb_tables()')).getRows();
+    c2.closeSync();
+    inst2.closeSync();
     expect(tables).toEqual([['trades']]);
   });
 });
@@ -97,21 +112,40 @@ describe('refused files are left untouched', () => {
  * once the database file has grown past `grownFrom` bytes ('file-grows': DuckDB is writing the run's
  * row groups into the file, before COMMIT). Resolves with how it ended.
  */
-function killMidWrite(db: string, rows: number, trigger: 'appending' | 'file-grows', grownFrom = 0): Promise<{ signal: NodeJS.Signals | null; out: string; sizeAtKill: number }> {
+function killMidWrite(
+  db: string,
+  rows: number,
+  trigger: 'appending' | 'file-grows',
+  grownFrom = 0,
+): Promise<{ signal: NodeJS.Signals | null; out: string; sizeAtKill: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'killedWriter.ts'), db, String(rows)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'killedWriter.ts'), db, String(rows)],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     let err = '';
     let sizeAtKill = -1;
     let poll: NodeJS.Timeout | undefined;
-    const kill = () => { if (!child.killed) { sizeAtKill = existsSync(db) ? statSync(db).size : -1; child.kill('SIGKILL'); } };
+    const kill = () => {
+      if (!child.killed) {
+        sizeAtKill = existsSync(db) ? statSync(db).size : -1;
+        child.kill('SIGKILL');
+      }
+    };
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       if (!out.includes('APPENDING') || poll || child.killed) return;
       if (trigger === 'appending') kill();
-      else poll = setInterval(() => { if (statSync(db).size > grownFrom) kill(); }, 5);
+      else
+        poll = setInterval(() => {
+          if (statSync(db).size > grownFrom) kill();
+        }, 5);
     });
-    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
     child.on('error', reject);
     child.on('exit', (code, signal) => {
       clearInterval(poll);

@@ -38,13 +38,19 @@ function documentedColumns(table: string): string[] {
 
 describe('docs/report.md', () => {
   test.each(REPORT_TABLES)('every column of %s is documented', async (table) => {
-    const cols = await query(db, `SELECT column_name FROM duckdb_columns() WHERE table_name = '${table}' ORDER BY column_index`);
+    const cols = await query(
+      db,
+      `SELECT column_name FROM duckdb_columns() WHERE table_name = '${table}' ORDER BY column_index`,
+    );
     expect(documentedColumns(table).sort()).toEqual(cols.map((c) => c.column_name as string).sort());
   });
 
   // the two views that give the stored rows their names back are documented column by column too
   test.each(['account_margin', 'account_summary'])('every column of view %s is documented', async (view) => {
-    const cols = await query(db, `SELECT column_name FROM duckdb_columns() WHERE table_name = '${view}' ORDER BY column_index`);
+    const cols = await query(
+      db,
+      `SELECT column_name FROM duckdb_columns() WHERE table_name = '${view}' ORDER BY column_index`,
+    );
     expect(cols.length).toBeGreaterThan(10);
     expect(documentedColumns(view).sort()).toEqual(cols.map((c) => c.column_name as string).sort());
   });
@@ -54,7 +60,10 @@ describe('docs/report.md', () => {
   });
 
   const sqlBlock = /```sql\n([\s\S]*?)```/.exec(doc)?.[1] ?? '';
-  const queries = sqlBlock.split(/;\s*\n/).map((q) => q.trim()).filter((q) => q.replace(/--.*$/gm, '').trim() !== '');
+  const queries = sqlBlock
+    .split(/;\s*\n/)
+    .map((q) => q.trim())
+    .filter((q) => q.replace(/--.*$/gm, '').trim() !== '');
   test('has example queries', () => expect(queries.length).toBeGreaterThanOrEqual(8));
   test.each(queries.map((q) => [q.split('\n')[0]!, q]))('example %s runs and answers', async (_title, q) => {
     const rows = await query(db, q);

@@ -24,8 +24,14 @@ afterAll(() => rmTmp(dir));
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => { out += String(s); return true; });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => { err += String(s); return true; });
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
+    out += String(s);
+    return true;
+  });
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
+    err += String(s);
+    return true;
+  });
   try {
     const code = await cli(argv);
     return { code, out, err };
@@ -69,7 +75,8 @@ describe('export', () => {
     const r = await run(['export', '--db', db, '--table', 'acount_margin', '--out', out]);
     expect(r.code).toBe(2);
     expect(r.err).toContain('"acount_margin"');
-    for (const name of ['account_margin', 'runs', 'rejected_rows', 'margin_calls', 'top_margin_consumers']) expect(r.err).toContain(name);
+    for (const name of ['account_margin', 'runs', 'rejected_rows', 'margin_calls', 'top_margin_consumers'])
+      expect(r.err).toContain(name);
     expect(existsSync(out)).toBe(false);
     expect(readdirSync(dir).filter((f) => f.includes('partial'))).toEqual([]);
   });
@@ -77,8 +84,14 @@ describe('export', () => {
   test.each([
     [['export', '--db', 'missing.duckdb', '--table', 'runs', '--out', 'x.parquet'], /missing\.duckdb: does not exist/],
     [['export', '--table', 'runs', '--out', 'x.parquet'], /--db is required/],
-    [['export', '--db', '<dir>/notes.txt', '--table', 'runs', '--out', 'x.parquet'], /notes\.txt: is not a DuckDB database/],
-    [['export', '--db', '<db>', '--table', 'runs', '--out', '<dir>/no/such/dir/runs.parquet'], /runs\.parquet: cannot be written/],
+    [
+      ['export', '--db', '<dir>/notes.txt', '--table', 'runs', '--out', 'x.parquet'],
+      /notes\.txt: is not a DuckDB database/,
+    ],
+    [
+      ['export', '--db', '<db>', '--table', 'runs', '--out', '<dir>/no/such/dir/runs.parquet'],
+      /runs\.parquet: cannot be written/,
+    ],
   ])('bad input %j exits 2', async (argv, message) => {
     writeFileSync(join(dir, 'notes.txt'), 'not a database\n');
     const r = await run(argv.map((a) => a.replace('<dir>', dir).replace('<db>', db)));

@@ -13,7 +13,10 @@ export function rmTmp(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
-/** Rows of `sql` on `file` (opened read-only unless ':memory:', closed afterwards), values as JSON (numbers stay numbers). */
+/**
+ * Rows of `sql` on `file` (opened read-only unless ':memory:', closed afterwards), values as JSON (numbers stay
+ * numbers).
+ */
 export async function query(file: string, sql: string): Promise<Record<string, unknown>[]> {
   const inst = await DuckDBInstance.create(file, file === ':memory:' ? {} : { access_mode: 'READ_ONLY' });
   const c = await inst.connect();
@@ -28,8 +31,9 @@ export async function query(file: string, sql: string): Promise<Record<string, u
 
 /** Row count of every report table, and the largest run id: what "unchanged" means for a report. */
 export async function reportState(file: string): Promise<Record<string, number>> {
-  const sql = REPORT_TABLES.map((t) => `SELECT '${t}' AS t, count(*)::INTEGER AS n FROM ${t}`).join(' UNION ALL ')
-    + ` UNION ALL SELECT 'max_run_id', coalesce(max(run_id), 0)::INTEGER FROM runs ORDER BY t`;
+  const sql =
+    REPORT_TABLES.map((t) => `SELECT '${t}' AS t, count(*)::INTEGER AS n FROM ${t}`).join(' UNION ALL ') +
+    ` UNION ALL SELECT 'max_run_id', coalesce(max(run_id), 0)::INTEGER FROM runs ORDER BY t`;
   const rows = await query(file, sql);
   return Object.fromEntries(rows.map((r) => [r.t as string, r.n as number]));
 }

@@ -17,7 +17,9 @@ import { sampleRun, sampleRunWithStandard } from './fixtures/sampleRun.js';
 import { query, reportState, rmTmp, tmpDir } from './helpers.js';
 
 let dir: string;
-beforeAll(() => { dir = tmpDir(); });
+beforeAll(() => {
+  dir = tmpDir();
+});
 afterAll(() => rmTmp(dir));
 
 /** Feeds `run` to a session the way runMargin does (standard-first order does not matter to the tables). */
@@ -27,7 +29,8 @@ function feed(s: ReportSession, run: RunRecord): void {
   s.accounts(run.accountKey, run.accountEquityUsd);
   s.rejected(run.rejected);
   const hasPm = run.margin.some((m) => m.model === 'deribit-pm');
-  for (const m of [...run.margin].reverse()) s.margin(m, hasPm && m.model === 'standard' && run.models.includes('standard'));
+  for (const m of [...run.margin].reverse())
+    s.margin(m, hasPm && m.model === 'standard' && run.models.includes('standard'));
 }
 
 /**
@@ -48,7 +51,9 @@ describe('a run written from the report thread', () => {
     await writeRun(viaWriteRun, sampleRunWithStandard());
     const run = sampleRunWithStandard();
     let progress = 0;
-    const s = new ReportSession(viaSession, ENGINE_VERSION, (rows) => { progress = rows; });
+    const s = new ReportSession(viaSession, ENGINE_VERSION, (rows) => {
+      progress = rows;
+    });
     expect(await s.ready()).toBe(1);
     feed(s, run);
     expect(await s.finish(runMetaOf(run))).toBe(1);
@@ -56,14 +61,20 @@ describe('a run written from the report thread', () => {
     // every row of the run counted once (not the run id the COMMIT answers): all the tables but schema_meta,
     // and the standard rows the view derives from the deribit-pm rows (handed over, not stored)
     const counts = await reportState(viaSession);
-    const tableRows = Object.entries(counts).filter(([t]) => t !== 'max_run_id' && t !== 'schema_meta').reduce((n, [, v]) => n + v, 0);
-    const derived = (await query(viaSession, `SELECT count(*)::INTEGER AS n FROM account_margin WHERE model = 'standard'`))[0]!.n as number;
+    const tableRows = Object.entries(counts)
+      .filter(([t]) => t !== 'max_run_id' && t !== 'schema_meta')
+      .reduce((n, [, v]) => n + v, 0);
+    const derived = (
+      await query(viaSession, `SELECT count(*)::INTEGER AS n FROM account_margin WHERE model = 'standard'`)
+    )[0]!.n as number;
     expect(counts.margin_standard).toBe(0);
     expect(derived).toBe(5);
     expect(s.rowsWritten).toBe(tableRows + derived);
     expect(await reportState(viaSession)).toEqual(await reportState(viaWriteRun));
     expect(await query(viaSession, TABLE_DUMP)).toEqual(await query(viaWriteRun, TABLE_DUMP));
-    expect(await query(viaSession, 'SELECT * FROM account_summary ORDER BY model, account')).toEqual(await query(viaWriteRun, 'SELECT * FROM account_summary ORDER BY model, account'));
+    expect(await query(viaSession, 'SELECT * FROM account_summary ORDER BY model, account')).toEqual(
+      await query(viaWriteRun, 'SELECT * FROM account_summary ORDER BY model, account'),
+    );
     expect(readdirSync(dir).filter((f) => f.includes('.partial-'))).toEqual([]);
   });
 
@@ -94,8 +105,18 @@ describe('failures leave the file as it was', () => {
 
   test('rows whose derived values are not what the view gives back are refused by finish (checked on this thread), for an existing and a new report', async () => {
     for (const [bad, message] of [
-      [(run: RunRecord) => { run.margin[0]!.im[1] = 123; }, /MarginRows\(deribit-pm\) row 1: im is 123, but the report stores only/],
-      [(run: RunRecord) => { run.margin.find((m) => m.model === 'standard')!.equity[2] = 7; }, /MarginRows\(standard\) row 2: equity is 7, but the report derives it from the run's deribit-pm rows as -0.1/],
+      [
+        (run: RunRecord) => {
+          run.margin[0]!.im[1] = 123;
+        },
+        /MarginRows\(deribit-pm\) row 1: im is 123, but the report stores only/,
+      ],
+      [
+        (run: RunRecord) => {
+          run.margin.find((m) => m.model === 'standard')!.equity[2] = 7;
+        },
+        /MarginRows\(standard\) row 2: equity is 7, but the report derives it from the run's deribit-pm rows as -0.1/,
+      ],
     ] as const) {
       const f = join(dir, 'bad-derived.duckdb');
       await writeRun(f, sampleRun());
@@ -160,11 +181,20 @@ describe('failures leave the file as it was', () => {
   test('a report another process has open is refused as bad input naming the file', async () => {
     const f = join(dir, 'locked.duckdb');
     await writeRun(f, sampleRun());
-    const holder = spawn(process.execPath, ['--input-type=module', '-e',
-      `const { DuckDBInstance } = await import(${JSON.stringify(import.meta.resolve('@duckdb/node-api'))}); const i = await DuckDBInstance.create(${JSON.stringify(f)}); await i.connect(); process.stdout.write('OPEN\\n'); setTimeout(() => {}, 60000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const holder = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { DuckDBInstance } = await import(${JSON.stringify(import.meta.resolve('@duckdb/node-api'))}); const i = await DuckDBInstance.create(${JSON.stringify(f)}); await i.connect(); process.stdout.write('OPEN\\n'); setTimeout(() => {}, 60000);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     try {
       await new Promise<void>((resolve, reject) => {
-        holder.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('OPEN')) resolve(); });
+        holder.stdout!.on('data', (d: Buffer) => {
+          if (d.toString().includes('OPEN')) resolve();
+        });
         holder.on('exit', (code) => reject(new Error(`holder exited ${code}`)));
       });
       const s = new ReportSession(f, ENGINE_VERSION);

@@ -16,11 +16,32 @@ const U = 3;
 
 // Standard grid, written out by hand: id, j, vol rule.
 const STANDARD: Array<[number, number, number]> = [
-  [0, -4, VOL_UP], [1, -4, VOL_NONE], [2, -4, VOL_DOWN], [3, -3, VOL_UP], [5, -3, VOL_DOWN], [7, -2, VOL_NONE],
-  [11, -1, VOL_DOWN], [12, 0, VOL_UP], [13, 0, VOL_NONE], [14, 0, VOL_DOWN], [16, 1, VOL_NONE], [20, 2, VOL_DOWN],
-  [24, 4, VOL_UP], [25, 4, VOL_NONE], [26, 4, VOL_DOWN],
+  [0, -4, VOL_UP],
+  [1, -4, VOL_NONE],
+  [2, -4, VOL_DOWN],
+  [3, -3, VOL_UP],
+  [5, -3, VOL_DOWN],
+  [7, -2, VOL_NONE],
+  [11, -1, VOL_DOWN],
+  [12, 0, VOL_UP],
+  [13, 0, VOL_NONE],
+  [14, 0, VOL_DOWN],
+  [16, 1, VOL_NONE],
+  [20, 2, VOL_DOWN],
+  [24, 4, VOL_UP],
+  [25, 4, VOL_NONE],
+  [26, 4, VOL_DOWN],
 ];
-const EXTENDED: Array<[number, number]> = [[27, -0.66], [28, -0.33], [29, 0.5], [30, 1], [31, 2], [32, 3], [33, 4], [34, 5]];
+const EXTENDED: Array<[number, number]> = [
+  [27, -0.66],
+  [28, -0.33],
+  [29, 0.5],
+  [30, 1],
+  [31, 2],
+  [32, 3],
+  [33, 4],
+  [34, 5],
+];
 
 describe('deribit-pm grid', () => {
   test('35 scenarios, ids 0..34 in order', () => {
@@ -55,7 +76,9 @@ describe('deribit-pm grid', () => {
 
   test('BTC extended weights by hand: 0.16/0.66, 0.16/0.33, 0.32, 0.16, 0.08, 0.16/3, 0.04, 0.032', () => {
     const w = EXTENDED.map(([id]) => set.weight[id * U]!);
-    [0.16 / 0.66, 0.16 / 0.33, 0.32, 0.16, 0.08, 0.16 / 3, 0.04, 0.032].forEach((e, i) => expectClose(w[i]!, e, 1e-15, { i }));
+    [0.16 / 0.66, 0.16 / 0.33, 0.32, 0.16, 0.08, 0.16 / 3, 0.04, 0.032].forEach((e, i) =>
+      expectClose(w[i]!, e, 1e-15, { i }),
+    );
   });
 
   test('extended_table_factor scales the extended weights only', () => {

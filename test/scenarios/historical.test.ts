@@ -19,7 +19,11 @@ const A = priceSeries('A', '2024-01-01', closesFromLogReturns([0.1, -0.1, 0.2, 0
 // v[2] (2024-01-04) = 0.0025; v[3] (01-05) = 0.00625; v[4] (01-06) = 0.008125; v[5] (01-07) = 0.0040625.
 const B = priceSeries('B', '2024-01-02', closesFromLogReturns([0.05, 0.05, -0.1, 0.1, 0]));
 // DVOL-like index for A on 01-03, 01-05, 01-07 only (01-04 and 01-06 missing: last value on or before).
-const IA = volSeries('A', [['2024-01-03', 50], ['2024-01-05', 60], ['2024-01-07', 45]]);
+const IA = volSeries('A', [
+  ['2024-01-03', 50],
+  ['2024-01-05', 60],
+  ['2024-01-07', 45],
+]);
 
 function params(filtered: boolean, lookback = 3): Params {
   const p = defaultParams();
@@ -50,7 +54,9 @@ describe('window dates', () => {
     expect(set.label).toEqual(['2024-01-05', '2024-01-06']);
   });
   test('too short: names the file that limits the window and what is missing', () => {
-    expect(() => buildHistorical(market, params(false, 4), history)).toThrow(/B-USD_1d\.csv: does not reach back far enough: historical scenarios need 4 dates.*only 3 such dates exist \(2024-01-05 to 2024-01-07\)/);
+    expect(() => buildHistorical(market, params(false, 4), history)).toThrow(
+      /B-USD_1d\.csv: does not reach back far enough: historical scenarios need 4 dates.*only 3 such dates exist \(2024-01-05 to 2024-01-07\)/,
+    );
   });
 });
 

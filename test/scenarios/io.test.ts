@@ -34,7 +34,8 @@ function expectSameArrays(a: ScenarioSet, b: ScenarioSet): void {
   expect(b.underlyings).toEqual(a.underlyings);
   expect(Array.from(b.id)).toEqual(Array.from(a.id));
   expect(b.label).toEqual(a.label);
-  for (const k of ['weight', 'dtDays', 'move', 'deltaOneMove', 'volParam'] as const) expect(bits(b[k]), k).toEqual(bits(a[k]));
+  for (const k of ['weight', 'dtDays', 'move', 'deltaOneMove', 'volParam'] as const)
+    expect(bits(b[k]), k).toEqual(bits(a[k]));
   expect(Array.from(b.volRule)).toEqual(Array.from(a.volRule));
 }
 
@@ -49,10 +50,33 @@ describe('round trip', () => {
   });
 
   test('CSV columns: the documented names, per-underlying weight and delta-one only where they differ', () => {
-    const head = (f: string) => readFileSync(join(dir, `${f}.csv`), 'utf8').split('\n')[0]!.split(',');
-    expect(head('stress')).toEqual(['scenario', 'family', 'label', 'weight', 'dt_days',
-      'BTC_move', 'BTC_vol_rule', 'BTC_vol_mult', 'ETH_move', 'ETH_vol_rule', 'ETH_vol_mult', 'SOL_move', 'SOL_vol_rule', 'SOL_vol_mult']);
-    expect(head('deribit-pm').slice(5, 10)).toEqual(['BTC_move', 'BTC_vol_rule', 'BTC_vol_mult', 'BTC_weight', 'BTC_delta_one_move']);
+    const head = (f: string) =>
+      readFileSync(join(dir, `${f}.csv`), 'utf8')
+        .split('\n')[0]!
+        .split(',');
+    expect(head('stress')).toEqual([
+      'scenario',
+      'family',
+      'label',
+      'weight',
+      'dt_days',
+      'BTC_move',
+      'BTC_vol_rule',
+      'BTC_vol_mult',
+      'ETH_move',
+      'ETH_vol_rule',
+      'ETH_vol_mult',
+      'SOL_move',
+      'SOL_vol_rule',
+      'SOL_vol_mult',
+    ]);
+    expect(head('deribit-pm').slice(5, 10)).toEqual([
+      'BTC_move',
+      'BTC_vol_rule',
+      'BTC_vol_mult',
+      'BTC_weight',
+      'BTC_delta_one_move',
+    ]);
     expect(head('span').slice(5, 9)).toEqual(['BTC_move', 'BTC_vol_rule', 'BTC_vol_mult', 'BTC_vol_shift']);
   });
 
@@ -60,7 +84,14 @@ describe('round trip', () => {
     const back = readScenarioFile(join(dir, 'stress.csv'), marketOf(['ETH']));
     expect(back.underlyings).toEqual(['ETH']);
     expect(Array.from(back.move)).toEqual(Array.from({ length: 16 }, (_, s) => sets.stress!.move[s * 3 + 1]!));
-    expect(back.meta.ignoredColumns).toEqual(['BTC_move', 'BTC_vol_rule', 'BTC_vol_mult', 'SOL_move', 'SOL_vol_rule', 'SOL_vol_mult']);
+    expect(back.meta.ignoredColumns).toEqual([
+      'BTC_move',
+      'BTC_vol_rule',
+      'BTC_vol_mult',
+      'SOL_move',
+      'SOL_vol_rule',
+      'SOL_vol_mult',
+    ]);
   });
 });
 
@@ -68,18 +99,62 @@ describe('validation', () => {
   const one = marketOf(['BTC']);
   const H = 'scenario,family,label,weight,dt_days,BTC_move,BTC_vol_rule,BTC_vol_mult';
   test.each([
-    { name: 'missing column', lines: ['scenario,family,label,weight,dt_days,BTC_move,BTC_vol_rule', '0,stress,a,1,0,0.1,none'], msg: /bad\.csv column BTC_vol_mult: is missing/ },
-    { name: 'unknown family', lines: [H, '0,fancy,a,1,0,0.1,none,1'], msg: /bad\.csv row 0, column family: "fancy" is not a scenario family/ },
-    { name: 'mixed family', lines: [H, '0,stress,a,1,0,0.1,none,1', '1,span,b,1,0,0.1,none,1'], msg: /row 1, column family: "span" differs from row 0/ },
-    { name: 'repeated id', lines: [H, '0,stress,a,1,0,0.1,none,1', '0,stress,b,1,0,0.1,none,1'], msg: /row 1, column scenario: "0" repeats the id of row 0/ },
-    { name: 'non-integer id', lines: [H, '1.5,stress,a,1,0,0.1,none,1'], msg: /row 0, column scenario: "1\.5" is not a non-negative integer/ },
+    {
+      name: 'missing column',
+      lines: ['scenario,family,label,weight,dt_days,BTC_move,BTC_vol_rule', '0,stress,a,1,0,0.1,none'],
+      msg: /bad\.csv column BTC_vol_mult: is missing/,
+    },
+    {
+      name: 'unknown family',
+      lines: [H, '0,fancy,a,1,0,0.1,none,1'],
+      msg: /bad\.csv row 0, column family: "fancy" is not a scenario family/,
+    },
+    {
+      name: 'mixed family',
+      lines: [H, '0,stress,a,1,0,0.1,none,1', '1,span,b,1,0,0.1,none,1'],
+      msg: /row 1, column family: "span" differs from row 0/,
+    },
+    {
+      name: 'repeated id',
+      lines: [H, '0,stress,a,1,0,0.1,none,1', '0,stress,b,1,0,0.1,none,1'],
+      msg: /row 1, column scenario: "0" repeats the id of row 0/,
+    },
+    {
+      name: 'non-integer id',
+      lines: [H, '1.5,stress,a,1,0,0.1,none,1'],
+      msg: /row 0, column scenario: "1\.5" is not a non-negative integer/,
+    },
     { name: 'move ≤ −1', lines: [H, '0,stress,a,1,0,-1,none,1'], msg: /row 0, column BTC_move: "-1" must be > −1/ },
-    { name: 'move not a number', lines: [H, '0,stress,a,1,0,abc,none,1'], msg: /row 0, column BTC_move: "abc" is not a finite number/ },
-    { name: 'negative weight', lines: [H, '0,stress,a,-1,0,0.1,none,1'], msg: /row 0, column weight: "-1" must be ≥ 0/ },
-    { name: 'unknown vol rule', lines: [H, '0,stress,a,1,0,0.1,sideways,1'], msg: /row 0, column BTC_vol_rule: "sideways" is not a vol rule \(one of up, none, down, rel_up, rel_down, mult\)/ },
-    { name: 'multiplier without mult', lines: [H, '0,stress,a,1,0,0.1,up,2'], msg: /row 0, column BTC_vol_mult: 2 must be 1 when the vol rule is up/ },
-    { name: 'non-positive multiplier', lines: [H, '0,stress,a,1,0,0.1,mult,0'], msg: /row 0, column BTC_vol_mult: "0" must be > 0/ },
-    { name: 'relative rule without shift', lines: [H, '0,span,a,1,0,0.1,rel_up,1'], msg: /row 0, column BTC_vol_shift: is missing: vol rule rel_up needs the relative shift/ },
+    {
+      name: 'move not a number',
+      lines: [H, '0,stress,a,1,0,abc,none,1'],
+      msg: /row 0, column BTC_move: "abc" is not a finite number/,
+    },
+    {
+      name: 'negative weight',
+      lines: [H, '0,stress,a,-1,0,0.1,none,1'],
+      msg: /row 0, column weight: "-1" must be ≥ 0/,
+    },
+    {
+      name: 'unknown vol rule',
+      lines: [H, '0,stress,a,1,0,0.1,sideways,1'],
+      msg: /row 0, column BTC_vol_rule: "sideways" is not a vol rule \(one of up, none, down, rel_up, rel_down, mult\)/,
+    },
+    {
+      name: 'multiplier without mult',
+      lines: [H, '0,stress,a,1,0,0.1,up,2'],
+      msg: /row 0, column BTC_vol_mult: 2 must be 1 when the vol rule is up/,
+    },
+    {
+      name: 'non-positive multiplier',
+      lines: [H, '0,stress,a,1,0,0.1,mult,0'],
+      msg: /row 0, column BTC_vol_mult: "0" must be > 0/,
+    },
+    {
+      name: 'relative rule without shift',
+      lines: [H, '0,span,a,1,0,0.1,rel_up,1'],
+      msg: /row 0, column BTC_vol_shift: is missing: vol rule rel_up needs the relative shift/,
+    },
     { name: 'no rows', lines: [H], msg: /bad\.csv: has no scenarios/ },
   ])('refused: $name', ({ lines, msg }) => {
     const f = join(dir, 'bad.csv');
@@ -102,21 +177,60 @@ describe('validation', () => {
   // text file named .arrow "(Expected to read 1819043176 metadata bytes, but only read 8.)"; the wording
   // mirrors the input loader's openArrow (src/io/arrowSource.ts)
   const EXPECTED = /expected an Arrow IPC file \(starting and ending with ARROW1\) or an Arrow IPC stream/;
-  const good = (): Buffer => { const f = join(dir, 'good.arrow'); writeScenarioFile(sets.stress!, f); return readFileSync(f); };
+  const good = (): Buffer => {
+    const f = join(dir, 'good.arrow');
+    writeScenarioFile(sets.stress!, f);
+    return readFileSync(f);
+  };
   test.each([
-    { name: 'truncated to half', bytes: () => good().subarray(0, good().length >> 1), msg: /bad\.arrow: is truncated or corrupt: the Arrow IPC file does not end with ARROW1 \(its footer is missing\)/ },
-    { name: 'last byte cut', bytes: () => good().subarray(0, good().length - 1), msg: /bad\.arrow: is truncated or corrupt: the Arrow IPC file does not end with ARROW1/ },
-    { name: 'only the magic', bytes: () => good().subarray(0, 8), msg: /bad\.arrow: is truncated: an Arrow IPC file of 8 bytes has no footer/ },
-    { name: 'text named .arrow', bytes: () => Buffer.from('hello world\n'), msg: /bad\.arrow: is not Arrow \(it starts with the text "hello wo"\)/ },
-    { name: 'binary named .arrow', bytes: () => Buffer.from([0, 1, 2, 0xfe]), msg: /bad\.arrow: is not Arrow \(it starts with the bytes 00 01 02 fe\)/ },
+    {
+      name: 'truncated to half',
+      bytes: () => good().subarray(0, good().length >> 1),
+      msg: /bad\.arrow: is truncated or corrupt: the Arrow IPC file does not end with ARROW1 \(its footer is missing\)/,
+    },
+    {
+      name: 'last byte cut',
+      bytes: () => good().subarray(0, good().length - 1),
+      msg: /bad\.arrow: is truncated or corrupt: the Arrow IPC file does not end with ARROW1/,
+    },
+    {
+      name: 'only the magic',
+      bytes: () => good().subarray(0, 8),
+      msg: /bad\.arrow: is truncated: an Arrow IPC file of 8 bytes has no footer/,
+    },
+    {
+      name: 'text named .arrow',
+      bytes: () => Buffer.from('hello world\n'),
+      msg: /bad\.arrow: is not Arrow \(it starts with the text "hello wo"\)/,
+    },
+    {
+      name: 'binary named .arrow',
+      bytes: () => Buffer.from([0, 1, 2, 0xfe]),
+      msg: /bad\.arrow: is not Arrow \(it starts with the bytes 00 01 02 fe\)/,
+    },
     { name: 'empty', bytes: () => Buffer.alloc(0), msg: /bad\.arrow: is empty/ },
-    { name: 'magic at both ends, garbage between', bytes: () => { const g = good(); return Buffer.concat([g.subarray(0, 8), Buffer.alloc(g.length - 16, 0x7f), g.subarray(g.length - 8)]); }, msg: /bad\.arrow: is corrupt or truncated: the Arrow IPC file cannot be read/ },
-    { name: 'stream cut inside its schema', bytes: () => Buffer.from(tableToIPC(tableFromArrays({ a: Float64Array.from([1, 2]) }), 'stream').subarray(0, 20)), msg: /bad\.arrow: is corrupt or truncated: the Arrow IPC stream cannot be read/ },
+    {
+      name: 'magic at both ends, garbage between',
+      bytes: () => {
+        const g = good();
+        return Buffer.concat([g.subarray(0, 8), Buffer.alloc(g.length - 16, 0x7f), g.subarray(g.length - 8)]);
+      },
+      msg: /bad\.arrow: is corrupt or truncated: the Arrow IPC file cannot be read/,
+    },
+    {
+      name: 'stream cut inside its schema',
+      bytes: () => Buffer.from(tableToIPC(tableFromArrays({ a: Float64Array.from([1, 2]) }), 'stream').subarray(0, 20)),
+      msg: /bad\.arrow: is corrupt or truncated: the Arrow IPC stream cannot be read/,
+    },
   ])('refused: $name', ({ bytes, msg }) => {
     const f = join(dir, 'bad.arrow');
     writeFileSync(f, bytes());
     let e: unknown = null;
-    try { readScenarioFile(f, market); } catch (x) { e = x; }
+    try {
+      readScenarioFile(f, market);
+    } catch (x) {
+      e = x;
+    }
     expect(e).toBeInstanceOf(InputError);
     const m = (e as Error).message;
     expect(m).toMatch(msg);

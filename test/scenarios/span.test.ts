@@ -13,7 +13,9 @@ import { InputError } from '../../src/errors.js';
 import { expectClose } from '../helpers/expectClose.js';
 import { day, historyOf, marketOf, priceSeries } from './fixtures.js';
 
-const golden = JSON.parse(readFileSync(new URL('../golden/span_risk_arrays_mcmillan.json', import.meta.url), 'utf8')) as {
+const golden = JSON.parse(
+  readFileSync(new URL('../golden/span_risk_arrays_mcmillan.json', import.meta.url), 'utf8'),
+) as {
   risk_arrays: { long_future: number[] };
 };
 
@@ -22,9 +24,12 @@ describe('span order and sizes', () => {
   const p = defaultParams();
   p.span.psr = { X: 0.1, other: 0.2 };
   const set = buildSpan(marketOf(['X'], '2026-02-01T00:00:00Z', [100_000]), p);
-  test.each(golden.risk_arrays.long_future.map((g, s) => ({ s, g })))('scenario $s: long future P&L × weight = McMillan $g (rounded to tens: tolerance 3.34)', ({ s, g }) => {
-    expectClose(100_000 * set.move[s]! * set.weight[s]!, g, 3.34, { s, move: set.move[s], weight: set.weight[s] });
-  });
+  test.each(golden.risk_arrays.long_future.map((g, s) => ({ s, g })))(
+    'scenario $s: long future P&L × weight = McMillan $g (rounded to tens: tolerance 3.34)',
+    ({ s, g }) => {
+      expectClose(100_000 * set.move[s]! * set.weight[s]!, g, 3.34, { s, move: set.move[s], weight: set.weight[s] });
+    },
+  );
 
   const VOL = [VOL_REL_UP, VOL_REL_DOWN];
   const expectedRule = [...Array.from({ length: 14 }, (_, s) => VOL[s % 2]!), VOL_NONE, VOL_NONE];
@@ -93,6 +98,8 @@ describe('PSR from history', () => {
 
   test('a history shorter than the window names the file and the count', () => {
     expect(() => psrFromHistory(series, snap, 0.99, 2, 9)).toThrow(InputError);
-    expect(() => psrFromHistory(series, snap, 0.99, 2, 9)).toThrow(/X-USD_1d\.csv: does not reach back far enough.*needs 9 daily closes on or before 2026-02-01, the file has 8 \(2026-01-25 to 2026-02-01\)/);
+    expect(() => psrFromHistory(series, snap, 0.99, 2, 9)).toThrow(
+      /X-USD_1d\.csv: does not reach back far enough.*needs 9 daily closes on or before 2026-02-01, the file has 8 \(2026-01-25 to 2026-02-01\)/,
+    );
   });
 });

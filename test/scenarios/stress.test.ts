@@ -27,36 +27,44 @@ describe('built-in library', () => {
     expect(BUILTIN_STRESS_EVENTS.length).toBe(16);
   });
 
-  test.each(BUILTIN_STRESS_EVENTS.map((e) => ({ name: e.name, e })))('$name: every move is the close ratio from its dates', ({ e }) => {
-    const from = parseDay(e.from!), to = parseDay(e.to!);
-    for (const [u, m] of Object.entries(e.moves)) {
-      const s = history.prices.get(u)!;
-      expect(m).toBe(s.close[priceIndex(s, to)]! / s.close[priceIndex(s, from)]! - 1);
-    }
-    // underlyings not listed had no close on one of the dates
-    for (const u of ['BTC', 'ETH', 'SOL'].filter((x) => !(x in e.moves))) {
-      const s = history.prices.get(u)!;
-      expect(priceIndex(s, from) < 0 || priceIndex(s, to) < 0).toBe(true);
-    }
-    for (const [u, g] of Object.entries(e.volMultipliers ?? {})) {
-      const vi = history.volIndex.get(u)!;
-      expect(g).toBe(volIndexOnOrBefore(vi, to) / volIndexOnOrBefore(vi, from));
-    }
-  });
+  test.each(BUILTIN_STRESS_EVENTS.map((e) => ({ name: e.name, e })))(
+    '$name: every move is the close ratio from its dates',
+    ({ e }) => {
+      const from = parseDay(e.from!),
+        to = parseDay(e.to!);
+      for (const [u, m] of Object.entries(e.moves)) {
+        const s = history.prices.get(u)!;
+        expect(m).toBe(s.close[priceIndex(s, to)]! / s.close[priceIndex(s, from)]! - 1);
+      }
+      // underlyings not listed had no close on one of the dates
+      for (const u of ['BTC', 'ETH', 'SOL'].filter((x) => !(x in e.moves))) {
+        const s = history.prices.get(u)!;
+        expect(priceIndex(s, from) < 0 || priceIndex(s, to) < 0).toBe(true);
+      }
+      for (const [u, g] of Object.entries(e.volMultipliers ?? {})) {
+        const vi = history.volIndex.get(u)!;
+        expect(g).toBe(volIndexOnOrBefore(vi, to) / volIndexOnOrBefore(vi, from));
+      }
+    },
+  );
 
-  test.each(BUILTIN_STRESS_EVENTS.map((e) => ({ name: e.name, e })))('$name: no ratio of its leader over its horizon and era is more extreme', ({ e }) => {
-    const m = /^(\w+) largest (\d)-day (fall|rise)(?: since (\S+))?:/.exec(e.name)!;
-    const [lead, h, dir, since] = [m[1]!, Number(m[2]), m[3]!, m[4]];
-    const s = history.prices.get(lead)!;
-    const start = since ? parseDay(since) : -Infinity;
-    const mine = e.moves[lead]! + 1;
-    for (let i = h; i < s.close.length; i++) {
-      if (s.day[i - h]! < start) continue;
-      const ratio = s.close[i]! / s.close[i - h]!;
-      if (dir === 'fall') expect(ratio).toBeGreaterThanOrEqual(mine); else expect(ratio).toBeLessThanOrEqual(mine);
-    }
-    expect(parseDay(e.to!) - parseDay(e.from!)).toBe(h);
-  });
+  test.each(BUILTIN_STRESS_EVENTS.map((e) => ({ name: e.name, e })))(
+    '$name: no ratio of its leader over its horizon and era is more extreme',
+    ({ e }) => {
+      const m = /^(\w+) largest (\d)-day (fall|rise)(?: since (\S+))?:/.exec(e.name)!;
+      const [lead, h, dir, since] = [m[1]!, Number(m[2]), m[3]!, m[4]];
+      const s = history.prices.get(lead)!;
+      const start = since ? parseDay(since) : -Infinity;
+      const mine = e.moves[lead]! + 1;
+      for (let i = h; i < s.close.length; i++) {
+        if (s.day[i - h]! < start) continue;
+        const ratio = s.close[i]! / s.close[i - h]!;
+        if (dir === 'fall') expect(ratio).toBeGreaterThanOrEqual(mine);
+        else expect(ratio).toBeLessThanOrEqual(mine);
+      }
+      expect(parseDay(e.to!) - parseDay(e.from!)).toBe(h);
+    },
+  );
 
   test('the set: one scenario per event; missing underlyings move 0 and are listed; DVOL as mult', () => {
     const set = buildScenarios('stress', marketOf(['BTC', 'ETH', 'SOL']), defaultParams());
@@ -75,10 +83,13 @@ describe('user events', () => {
   test('a valid file: moves, vol multipliers, dt_days; underlyings not named move 0', () => {
     const dir = mkdtempSync(join(tmpdir(), 'stress-'));
     const f = join(dir, 'events.json');
-    writeFileSync(f, JSON.stringify([
-      { name: 'crash, with a comma', moves: { BTC: -0.4, ETH: -0.5 }, vol_multipliers: { BTC: 2 }, dt_days: 1 },
-      { name: 'rally', moves: { BTC: 0.3 } },
-    ]));
+    writeFileSync(
+      f,
+      JSON.stringify([
+        { name: 'crash, with a comma', moves: { BTC: -0.4, ETH: -0.5 }, vol_multipliers: { BTC: 2 }, dt_days: 1 },
+        { name: 'rally', moves: { BTC: 0.3 } },
+      ]),
+    );
     const set = buildStress(marketOf(['BTC', 'ETH']), readStressFile(f), f);
     expect(Array.from(set.move)).toEqual([-0.4, -0.5, 0.3, 0]);
     expect(Array.from(set.volRule)).toEqual([VOL_MULT, VOL_NONE, VOL_NONE, VOL_NONE]);
@@ -90,9 +101,21 @@ describe('user events', () => {
   // a user's events are for the market at hand: a move of an underlying it lacks is a typo or the wrong
   // market, and dropping it would understate the stress (tester's report: XRP −50% on BTC/ETH exited 0)
   test.each([
-    { events: [{ name: 'x', moves: { XRP: -0.5 } }], msg: /ev\.json row 0, column moves\.XRP: -0\.5 is not an underlying of the market \(BTC, ETH\)/ },
-    { events: [{ name: 'a', moves: { BTC: -0.1 } }, { name: 'b', moves: { BTC: -0.2, DOGE: -0.9 } }], msg: /ev\.json row 1, column moves\.DOGE: -0\.9 is not an underlying of the market \(BTC, ETH\)/ },
-    { events: [{ name: 'a', moves: { BTC: -0.1 }, vol_multipliers: { SOL: 2 } }], msg: /ev\.json row 0, column vol_multipliers\.SOL: 2 is not an underlying of the market \(BTC, ETH\)/ },
+    {
+      events: [{ name: 'x', moves: { XRP: -0.5 } }],
+      msg: /ev\.json row 0, column moves\.XRP: -0\.5 is not an underlying of the market \(BTC, ETH\)/,
+    },
+    {
+      events: [
+        { name: 'a', moves: { BTC: -0.1 } },
+        { name: 'b', moves: { BTC: -0.2, DOGE: -0.9 } },
+      ],
+      msg: /ev\.json row 1, column moves\.DOGE: -0\.9 is not an underlying of the market \(BTC, ETH\)/,
+    },
+    {
+      events: [{ name: 'a', moves: { BTC: -0.1 }, vol_multipliers: { SOL: 2 } }],
+      msg: /ev\.json row 0, column vol_multipliers\.SOL: 2 is not an underlying of the market \(BTC, ETH\)/,
+    },
   ])('refused for a BTC/ETH market: $msg', ({ events, msg }) => {
     const market = marketOf(['BTC', 'ETH']);
     const parsed = parseStressEvents(events, 'ev.json');
@@ -103,11 +126,25 @@ describe('user events', () => {
   test('every foreign key is listed; through buildScenarios with a file too', () => {
     const dir = mkdtempSync(join(tmpdir(), 'stress-'));
     const f = join(dir, 'ev.json');
-    writeFileSync(f, JSON.stringify([{ name: 'x', moves: { XRP: -0.5, BTC: -0.1 }, vol_multipliers: { XRP: 3 } }, { name: 'y', moves: { ADA: 0.2 } }]));
+    writeFileSync(
+      f,
+      JSON.stringify([
+        { name: 'x', moves: { XRP: -0.5, BTC: -0.1 }, vol_multipliers: { XRP: 3 } },
+        { name: 'y', moves: { ADA: 0.2 } },
+      ]),
+    );
     let e: InputError | null = null;
-    try { buildScenarios('stress', marketOf(['BTC', 'ETH']), defaultParams(), { stressFile: f }); } catch (x) { e = x as InputError; }
+    try {
+      buildScenarios('stress', marketOf(['BTC', 'ETH']), defaultParams(), { stressFile: f });
+    } catch (x) {
+      e = x as InputError;
+    }
     expect(e).toBeInstanceOf(InputError);
-    expect(e!.violations.map((v) => [v.file, v.row, v.column, v.value])).toEqual([[f, 0, 'moves.XRP', '-0.5'], [f, 0, 'vol_multipliers.XRP', '3'], [f, 1, 'moves.ADA', '0.2']]);
+    expect(e!.violations.map((v) => [v.file, v.row, v.column, v.value])).toEqual([
+      [f, 0, 'moves.XRP', '-0.5'],
+      [f, 0, 'vol_multipliers.XRP', '3'],
+      [f, 1, 'moves.ADA', '0.2'],
+    ]);
   });
 
   test('the built-in library on a BTC/ETH market leaves SOL out (listed in meta.ignoredUnderlyings), refusing nothing', () => {
@@ -124,15 +161,33 @@ describe('user events', () => {
     { json: {}, msg: /ev\.json: must be a JSON list of events/ },
     { json: [], msg: /ev\.json: lists no events/ },
     { json: [{ moves: { BTC: -0.1 } }], msg: /ev\.json row 0, column name: must be a non-empty string/ },
-    { json: [{ name: 'a', moves: { BTC: -0.1 } }, { name: 'a', moves: { BTC: 0.1 } }], msg: /row 1, column name: "a" duplicates the name of event 0/ },
+    {
+      json: [
+        { name: 'a', moves: { BTC: -0.1 } },
+        { name: 'a', moves: { BTC: 0.1 } },
+      ],
+      msg: /row 1, column name: "a" duplicates the name of event 0/,
+    },
     { json: [{ name: 'a' }], msg: /row 0, column moves: is required/ },
     { json: [{ name: 'a', moves: { BTC: -1 } }], msg: /row 0, column moves\.BTC: -1 must be > −1/ },
     { json: [{ name: 'a', moves: { BTC: '0.1' } }], msg: /row 0, column moves\.BTC: "0\.1" must be a finite number/ },
     { json: [{ name: 'a', moves: { btc: 0.1 } }], msg: /row 0, column moves\.btc: is not an underlying name/ },
-    { json: [{ name: 'a', moves: { BTC: 0.1 }, vol_multipliers: { BTC: 0 } }], msg: /row 0, column vol_multipliers\.BTC: 0 must be > 0/ },
-    { json: [{ name: 'a', moves: { BTC: 0.1 }, dt_days: -1 }], msg: /row 0, column dt_days: -1 must be a finite number ≥ 0/ },
-    { json: [{ name: 'a', moves: { BTC: 0.1 }, shock: 1 }], msg: /row 0, column shock: is not a key of a stress event/ },
-    { json: [{ name: 'a', moves: { BTC: 0.1 }, from: '2020-02-30' }], msg: /row 0, column from: "2020-02-30" must be a date YYYY-MM-DD/ },
+    {
+      json: [{ name: 'a', moves: { BTC: 0.1 }, vol_multipliers: { BTC: 0 } }],
+      msg: /row 0, column vol_multipliers\.BTC: 0 must be > 0/,
+    },
+    {
+      json: [{ name: 'a', moves: { BTC: 0.1 }, dt_days: -1 }],
+      msg: /row 0, column dt_days: -1 must be a finite number ≥ 0/,
+    },
+    {
+      json: [{ name: 'a', moves: { BTC: 0.1 }, shock: 1 }],
+      msg: /row 0, column shock: is not a key of a stress event/,
+    },
+    {
+      json: [{ name: 'a', moves: { BTC: 0.1 }, from: '2020-02-30' }],
+      msg: /row 0, column from: "2020-02-30" must be a date YYYY-MM-DD/,
+    },
   ])('refused: $msg', ({ json, msg }) => {
     expect(() => parseStressEvents(json, 'ev.json')).toThrow(InputError);
     expect(() => parseStressEvents(json, 'ev.json')).toThrow(msg);

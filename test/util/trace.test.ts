@@ -16,9 +16,26 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function run(trace: boolean, db: string) {
   const env = { ...process.env, MARGIN_ENGINE_TRACE: trace ? '1' : '' };
-  return spawnSync(process.execPath, [join(ROOT, 'dist/src/cli/main.js'), 'run', '--market', join(ROOT, 'data/sample/market'),
-    '--positions', join(ROOT, 'data/sample/book/positions.arrow'), '--balances', join(ROOT, 'data/sample/book/balances.arrow'),
-    '--models', 'deribit-pm,span', '--backend', 'cpu', '--db', db], { env, encoding: 'utf8', timeout: 120_000 });
+  return spawnSync(
+    process.execPath,
+    [
+      join(ROOT, 'dist/src/cli/main.js'),
+      'run',
+      '--market',
+      join(ROOT, 'data/sample/market'),
+      '--positions',
+      join(ROOT, 'data/sample/book/positions.arrow'),
+      '--balances',
+      join(ROOT, 'data/sample/book/balances.arrow'),
+      '--models',
+      'deribit-pm,span',
+      '--backend',
+      'cpu',
+      '--db',
+      db,
+    ],
+    { env, encoding: 'utf8', timeout: 120_000 },
+  );
 }
 
 describe('the run timeline', () => {
@@ -28,8 +45,18 @@ describe('the run timeline', () => {
     const spans = parseTrace(r.stderr);
     expect(new Set(spans.map((s) => s.thread))).toEqual(new Set(['main', 'report', 'pool']));
     const whats = (thread: string) => spans.filter((s) => s.thread === thread).map((s) => s.what);
-    expect(whats('main')).toEqual(expect.arrayContaining(['load', 'scenarios', 'margin', 'aggregation (deribit-pm, groups)', 'report (rows written)']));
-    expect(whats('report')).toEqual(expect.arrayContaining(['open', 'hash', 'accounts', 'margin', 'symbols', 'runRow', 'commit']));
+    expect(whats('main')).toEqual(
+      expect.arrayContaining([
+        'load',
+        'scenarios',
+        'margin',
+        'aggregation (deribit-pm, groups)',
+        'report (rows written)',
+      ]),
+    );
+    expect(whats('report')).toEqual(
+      expect.arrayContaining(['open', 'hash', 'accounts', 'margin', 'symbols', 'runRow', 'commit']),
+    );
     expect(whats('report').at(-1)).toBe('commit');
     expect(whats('pool')).toEqual(expect.arrayContaining(['revalue', 'aggregate']));
     for (const s of spans) expect(s.end).toBeGreaterThanOrEqual(s.start);
