@@ -10,6 +10,7 @@
  */
 import { heapReplaceRoot, sortTopLosses } from './topLosses.js';
 import type { GroupBook, ReduceRequest } from './types.js';
+import { CPU_AGGREGATE_SCENARIO_BLOCK } from './tuning.js';
 
 /**
  * Everything {@link aggregateGroups} reads and writes: columns, no per-group objects. The group columns
@@ -28,14 +29,6 @@ export interface AggregateColumns extends Omit<GroupBook, 'groupCount'>, Pick<Re
 }
 
 /**
- * Default scenarios per block: 1,024 (PERFORMANCE.md's arithmetic: a 2,000-instrument block of float32 rows
- * is 8 MB). Measured on the shared 2-core machine over the full chain's matrix (3,214 rows × 10,000
- * scenarios, float64): 128 → 189, 256 → 293, 512 → 306, 1,024 → 323, 2,048 → 357 M multiply-adds/s on
- * one thread; shorter blocks lose to the per-group overhead, longer ones gain little.
- */
-export const SCENARIO_BLOCK = 1024;
-
-/**
  * Reduces groups [g0, g1) of `c` into its output columns, in float64.
  * p_b[s] = Σ qty·pnl over the group's entries of bucket b (in entry order, up to four consecutive entries
  * of a bucket summed pairwise before they join the accumulator); p[s] = Σ_b adj(weight·p_b[s]),
@@ -45,7 +38,7 @@ export function aggregateGroups(
   c: AggregateColumns,
   g0: number,
   g1: number,
-  scenarioBlock: number = SCENARIO_BLOCK,
+  scenarioBlock: number = CPU_AGGREGATE_SCENARIO_BLOCK,
 ): void {
   const S = c.scenarios;
   const B = c.buckets;

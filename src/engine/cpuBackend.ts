@@ -16,18 +16,8 @@ import { revalueColumns, sharedArray, type RevalueColumns } from './revalueColum
 import { writeSpotRows } from './spotRows.js';
 import { sharedBufferOf } from './sharedCopy.js';
 import { resolveWorker } from '../util/workerPath.js';
-import { SCENARIO_BLOCK } from './aggregateGroups.js';
 import type { AggregateTask, RevalueTask } from './poolTasks.js';
-
-/**
- * Tasks per worker a job is cut into (load balance against heavy-tailed groups) when the pool has more
- * than one worker. A pool of one worker runs each job as one task: nothing to balance, and each task
- * boundary needs the main thread to hand the worker its next task (Piscina), which it cannot do while it
- * computes (a model's groups, the standard margin): one task per job keeps the worker busy meanwhile.
- */
-const TASKS_PER_WORKER = 8;
-/** Scenarios per revaluation tile. */
-const REVALUE_SCENARIO_TILE = 4096;
+import { CPU_AGGREGATE_SCENARIO_BLOCK, CPU_REVALUE_SCENARIO_TILE, CPU_TASKS_PER_WORKER } from './tuning.js';
 
 /** The cpu backend; `workers` threads (default: the machine's available parallelism). */
 export class CpuBackend implements Backend {
@@ -76,7 +66,7 @@ export class CpuBackend implements Backend {
     const I = c.instruments;
     const S = c.scenarios;
     if (I === 0 || S === 0) return;
-    const sTile = Math.min(S, REVALUE_SCENARIO_TILE);
+    const sTile = Math.min(S, CPU_REVALUE_SCENARIO_TILE);
     const sTiles = Math.ceil(S / sTile);
     const iTiles = Math.max(1, Math.min(I, Math.ceil(this.tasksPerJob / sTiles)));
     const iTile = Math.ceil(I / iTiles);
@@ -139,7 +129,7 @@ export class CpuBackend implements Backend {
       worstLoss: sharedBufferOf(worstLoss),
       worstScenario: sharedBufferOf(worstScenario),
       topLosses: topLosses ? sharedBufferOf(topLosses) : null,
-      scenarioBlock: SCENARIO_BLOCK,
+      scenarioBlock: CPU_AGGREGATE_SCENARIO_BLOCK,
     };
     const jobs: Promise<unknown>[] = [];
     let done = 0;
@@ -165,9 +155,9 @@ export class CpuBackend implements Backend {
     for (let k = 0; k < 64 && this.pool.queueSize > 0; k++) await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
-  /** How many tasks a job is cut into (TASKS_PER_WORKER). */
+  /** How many tasks a job is cut into (CPU_TASKS_PER_WORKER). */
   private get tasksPerJob(): number {
-    return this.workers === 1 ? 1 : this.workers * TASKS_PER_WORKER;
+    return this.workers === 1 ? 1 : this.workers * CPU_TASKS_PER_WORKER;
   }
 
   async close(): Promise<void> {

@@ -34,6 +34,7 @@ import type { Market } from '../model/market.js';
 import type { ScenarioSet } from '../scenarios/types.js';
 import { defaultParams, type Params } from '../params/params.js';
 import { calibrationAggregate, calibrationMarket } from './calibration.js';
+import { DEVICE_MIN_WORK } from './tuning.js';
 
 export { BackendUnavailableError } from './backend.js';
 export type { Backend, BackendOptions } from './backend.js';
@@ -113,20 +114,6 @@ export async function createBackend(choice: BackendChoice, opts: BackendOptions 
     selfCheck: selfChecks,
   });
 }
-
-/**
- * auto does not start a device for a run below both sizes. Measured (bench/README.md, 2-core machine):
- * a gl device's start-up with self-check and per-phase measurement costs 0.3–0.8 s, while the cpu pool
- * revalues ~15 M instrument-scenario pairs/s and aggregates ~1 G multiply-adds/s; below 5 M evaluations
- * (~0.3 s on cpu) and 1,024 scenarios (aggregation of a 1 M-position book in ~0.1 s per 100 scenarios)
- * no device can win back its start-up. intraday (1,606 instruments × 51 scenarios) is below; the demo's
- * and eod's sets (≥ 11,000 scenarios) are above.
- */
-export const DEVICE_MIN_WORK = {
-  evaluations: 5_000_000,
-  scenarios: 1_024,
-  note: 'below 5,000,000 evaluations and 1,024 scenarios the cpu pool finishes before a device has started (bench/README.md)',
-} as const;
 
 /** Starts `name` and runs its self-check. @throws BackendUnavailableError with the reason. */
 async function startChecked(

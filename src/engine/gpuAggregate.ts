@@ -14,10 +14,8 @@ import { heapReplaceRoot, sortTopLosses } from './topLosses.js';
 import { checkKernelClass, type DeviceBackend, type GpuInstance, type GpuKernel } from './gpuDevice.js';
 import { kernelSource } from '../../kernels/source.js';
 import { adjustPnl, copyBlockKernel, groupPnlKernel, worstLossKernel } from '../../kernels/aggregate.js';
+import { DEVICE_AGGREGATE_GROUP_BLOCK, DEVICE_AGGREGATE_SCENARIO_BLOCK } from './tuning.js';
 
-/** Scenarios per device block and groups per kernel run. */
-export const AGG_SCENARIO_BLOCK = 1024;
-export const AGG_GROUP_BLOCK = 4096;
 /** Largest side of a texture on llvmpipe. */
 const MAX_SIDE = 16384;
 
@@ -58,10 +56,10 @@ export class GpuAggregator {
     const worstScenario = new Int32Array(G).fill(-1);
     const topLosses = K > 0 ? new Float64Array(G * K).fill(-Infinity) : null;
     if (G === 0 || S === 0) return finish(worstLoss, worstScenario, topLosses, K, G);
-    const SB = Math.min(S, AGG_SCENARIO_BLOCK);
+    const SB = Math.min(S, DEVICE_AGGREGATE_SCENARIO_BLOCK);
     if (R * SB > (MAX_SIDE * MAX_SIDE) / 4)
       throw new BackendUnavailableError(this.backend, `P&L matrix of ${R} rows too large for one device block`);
-    const GB = Math.min(G, AGG_GROUP_BLOCK);
+    const GB = Math.min(G, DEVICE_AGGREGATE_GROUP_BLOCK);
 
     // entries sorted by bucket inside each group (stable), as float32
     const entries = groups.groupStart[G]! - groups.groupStart[0]!;

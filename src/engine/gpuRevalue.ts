@@ -39,10 +39,7 @@ import {
   SHOCK_UP,
 } from '../../kernels/revalueGpu.js';
 import { VOL_DOWN, VOL_MULT, VOL_REL_DOWN, VOL_REL_UP, VOL_UP } from '../scenarios/types.js';
-
-/** Tile sides: scenarios × instruments per kernel run (≤ 16,384 each). */
-export const REVALUE_TILE_SCENARIOS = 4096;
-export const REVALUE_TILE_INSTRUMENTS = 2048;
+import { DEVICE_REVALUE_TILE_INSTRUMENTS, DEVICE_REVALUE_TILE_SCENARIOS } from './tuning.js';
 
 type Fn = (...a: number[]) => number;
 
@@ -268,8 +265,8 @@ export class GpuRevaluer {
     const tp = performance.now();
     this.timings.pack = tp - td;
     // balanced tiles (the last one is not mostly padding), width a multiple of 4
-    const width = 4 * Math.ceil(Math.ceil(S / Math.ceil(S / REVALUE_TILE_SCENARIOS)) / 4);
-    const height = Math.ceil(n / Math.ceil(n / REVALUE_TILE_INSTRUMENTS));
+    const width = 4 * Math.ceil(Math.ceil(S / Math.ceil(S / DEVICE_REVALUE_TILE_SCENARIOS)) / 4);
+    const height = Math.ceil(n / Math.ceil(n / DEVICE_REVALUE_TILE_INSTRUMENTS));
     const kernel = this.kernelFor(width, height);
     let kernelMs = 0;
     let assemblyMs = 0;

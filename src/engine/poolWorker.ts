@@ -3,7 +3,8 @@
  * SharedArrayBuffers; the worker builds typed-array views on them (no copies) and writes its results into
  * the shared output arrays. Loaded from dist only (see workerPath.ts).
  */
-import { aggregateGroups, SCENARIO_BLOCK } from './aggregateGroups.js';
+import { aggregateGroups } from './aggregateGroups.js';
+import { CPU_AGGREGATE_SCENARIO_BLOCK } from './tuning.js';
 import { revalueTile, type RevalueColumns } from './revalueTile.js';
 import type { AggregateTask, RevalueTask } from './poolTasks.js';
 import { TRACING, traceSpan } from '../util/trace.js';
@@ -67,7 +68,7 @@ function warmUp(): void {
       topLosses: null,
       g0: 0,
       g1: G,
-      scenarioBlock: SCENARIO_BLOCK,
+      scenarioBlock: CPU_AGGREGATE_SCENARIO_BLOCK,
     });
   }
 }

@@ -41,6 +41,7 @@ import { ENGINE_VERSION } from './version.js';
 import { dirname, join, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { accessSync, constants as fsConstants, existsSync, statSync } from 'node:fs';
+import { REPORT_CORE_MAX_SCENARIOS } from '../engine/tuning.js';
 
 export const ALL_MODELS: readonly ModelName[] = ['deribit-pm', 'span', 'var-hs', 'var-mc', 'standard'];
 
@@ -511,15 +512,6 @@ async function computeAndReport(
   outcome.reportBusyMs = report.busyMs;
   return outcome;
 }
-
-/**
- * A run with at most this many scenarios in all that writes a report sizes its cpu pool (when
- * --workers is not given) to the cores less one: its report thread appends about as long as the
- * models compute, and a core of its own beats a second pool worker. Measured on the 2-core machine
- * (intraday, 51 scenarios): 1.26–1.32 s end to end with 1 pool worker against 1.32–1.44 s with 2. A run
- * with thousands of scenarios (eod: 11,051) is aggregation-bound and keeps every core.
- */
-export const REPORT_CORE_MAX_SCENARIOS = 1_024;
 
 /** The cpu pool size for a run when --workers is not given (undefined: every core). */
 function defaultWorkers(scenarios: number, writesReport: boolean): number | undefined {

@@ -10,6 +10,7 @@ import { fileError } from '../errors.js';
 import { migrateSchema } from './migrations.js';
 import { createSchema } from './schema.js';
 import { sqlString } from './sql.js';
+import { REPORT_ROW_GROUP_SIZE } from '../engine/tuning.js';
 
 /** An open report: close it with `closeReport`. */
 export interface ReportHandle {
@@ -31,18 +32,8 @@ function looksLikeDuckDb(file: string): boolean {
 }
 
 /**
- * Rows per row group of a report opened for writing. DuckDB compresses and writes a full row group as
- * soon as it fills (the writer sets write_buffer_row_group_count = 1), and the last, partial one of each
- * table only at COMMIT and close, after the run's last model. At 49,152 rows (24 vectors; DuckDB's default
- * is 122,880) a run's 100,000 account keys, appended during the load, fill two row groups and are
- * compressed then, rather than at the end of the run (measured, intraday: COMMIT and close 30 ms
- * shorter with the keys out of them; the file is 4 % larger).
- */
-export const WRITE_ROW_GROUP_SIZE = 49_152;
-
-/**
  * Opens (creating when absent, unless read-only) the DuckDB file `file`. For writing, the file is
- * attached to an in-memory database with ROW_GROUP_SIZE = WRITE_ROW_GROUP_SIZE and made the default
+ * attached to an in-memory database with ROW_GROUP_SIZE = REPORT_ROW_GROUP_SIZE and made the default
  * catalog (USE), so that everything the connection runs, appenders included, goes to it.
  * @throws InputError naming the file when it is not a DuckDB database, is in use by another process, or
  * is missing in read-only mode
@@ -67,7 +58,7 @@ export async function openReport(file: string, readOnly = false): Promise<Report
     instance = await duckdb.DuckDBInstance.create(':memory:', { temp_directory: `${file}.tmp` });
     const connection = await instance.connect();
     try {
-      await connection.run(`ATTACH ${sqlString(file)} AS report (ROW_GROUP_SIZE ${WRITE_ROW_GROUP_SIZE})`);
+      await connection.run(`ATTACH ${sqlString(file)} AS report (ROW_GROUP_SIZE ${REPORT_ROW_GROUP_SIZE})`);
       await connection.run('USE report');
     } catch (e) {
       connection.closeSync();

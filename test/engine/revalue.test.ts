@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { CpuBackend } from '../../src/engine/cpuBackend.js';
-import { GpuRevaluer, packScenarios, REVALUE_TILE_SCENARIOS } from '../../src/engine/gpuRevalue.js';
+import { GpuRevaluer, packScenarios } from '../../src/engine/gpuRevalue.js';
+import { DEVICE_REVALUE_TILE_SCENARIOS } from '../../src/engine/tuning.js';
 import { revalueColumns } from '../../src/engine/revalueColumns.js';
 import {
   VOL_DOWN,
@@ -217,7 +218,7 @@ describe("gl scenario table: each vol rule maps to the σ' column and factor the
 describe.skipIf(glReason !== null && !GL_REQUIRED)(
   `gl revaluation over several tiles, every vol rule, T' = 0${glReason ? ` (gl unavailable here: ${glReason})` : ''}`,
   () => {
-    const S2 = 2 * REVALUE_TILE_SCENARIOS + 5; // three tiles, last width not a multiple of 4
+    const S2 = 2 * DEVICE_REVALUE_TILE_SCENARIOS + 5; // three tiles, last width not a multiple of 4
     const set = edgeScenarios(S2);
     let gpu: GpuInstance;
     let gl: PnlMatrix;

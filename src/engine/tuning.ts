@@ -1,0 +1,66 @@
+/**
+ * Every machine-measured constant of the engine, in one place. Each was chosen by measurement on the
+ * shared 2-core CPU-only machine (AMD EPYC, Node 20); the measurements and the alternatives tried are in
+ * bench/README.md, "Tuning constants", with the records of bench/results/ they come from. Change one
+ * only with an A/B run (`node dist/bench/ab.js`, ≥ 20 rounds) on the workloads it affects.
+ *
+ * The margin models and the methodology never read these: they change speed and memory, never a number
+ * (the cpu backend's results are the same bit for bit whatever the block and task sizes, since each
+ * group's sum runs in one order; bench/fingerprint.ts shows it).
+ */
+
+/**
+ * cpu aggregation: scenarios per block of the P&L matrix a group's sums walk at a time (1,024; 128 to
+ * 2,048 measured: 189 to 357 M multiply-adds/s on one thread). Record aggregation-2026-11-25T16-12-20-230Z.
+ */
+export const CPU_AGGREGATE_SCENARIO_BLOCK = 1024;
+
+/**
+ * cpu pool: tasks per worker a job is cut into when the pool has more than one worker (load balance
+ * against heavy-tailed groups); a pool of one worker runs each job as one task. Record
+ * eod-2026-11-26T01-17-38-623Z.
+ */
+export const CPU_TASKS_PER_WORKER = 8;
+
+/** cpu revaluation: scenarios per tile of one task. Record revaluation-2026-11-25T16-43-22-512Z. */
+export const CPU_REVALUE_SCENARIO_TILE = 4096;
+
+/**
+ * gpu.js revaluation: scenarios × instruments per kernel run (each ≤ the texture side, 16,384). Record
+ * revaluation-2026-11-25T16-43-22-512Z.
+ */
+export const DEVICE_REVALUE_TILE_SCENARIOS = 4096;
+export const DEVICE_REVALUE_TILE_INSTRUMENTS = 2048;
+
+/**
+ * gpu.js aggregation: scenarios per device block and groups per kernel run. Record
+ * aggregation-2026-11-25T16-42-48-036Z.
+ */
+export const DEVICE_AGGREGATE_SCENARIO_BLOCK = 1024;
+export const DEVICE_AGGREGATE_GROUP_BLOCK = 4096;
+
+/**
+ * `auto` does not start a device for a run below both sizes: a gl device's start-up with self-check and
+ * measurement costs 0.3–0.8 s, in which the cpu pool revalues ~5 M instrument-scenario pairs and
+ * aggregates ~1,000 scenarios of a 1 M-position book. Record intraday-2026-11-26T01-10-52-116Z.
+ */
+export const DEVICE_MIN_WORK = {
+  evaluations: 5_000_000,
+  scenarios: 1_024,
+  note: 'below 5,000,000 evaluations and 1,024 scenarios the cpu pool finishes before a device has started (bench/README.md)',
+} as const;
+
+/**
+ * A run with at most this many scenarios in all that writes a report sizes its cpu pool (when --workers is
+ * not given) to the cores less one, leaving the report thread a core (intraday: 1.26–1.32 s with one pool
+ * worker against 1.32–1.44 s with two); a larger run is aggregation-bound and keeps every core. Record
+ * intraday-2026-11-25T20-51-14-686Z.
+ */
+export const REPORT_CORE_MAX_SCENARIOS = 1_024;
+
+/**
+ * Rows per DuckDB row group of a report opened for writing (DuckDB's default is 122,880): a run's 100,000
+ * account keys, appended during the load, fill two groups and are compressed then rather than at COMMIT
+ * (intraday: COMMIT and close 30 ms shorter; the file 4 % larger). Record intraday-2026-11-26T00-29-31-618Z.
+ */
+export const REPORT_ROW_GROUP_SIZE = 49_152;
