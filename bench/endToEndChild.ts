@@ -16,16 +16,10 @@ import { runMargin } from '../src/pipeline/runMargin.js';
 import type { Progress } from '../src/util/progress.js';
 import type { BackendChoice } from '../src/engine/types.js';
 import { MARGIN_MODELS, type ScenarioModelName } from '../src/margin/models.js';
-import type { Family } from '../src/scenarios/types.js';
+import { FAMILY_OF } from '../src/pipeline/planRun.js';
+import { buildRunTables } from '../src/margin/runTables.js';
 import { END_TO_END, type EndToEndName } from './endToEndWorkloads.js';
 import { compareWithReference, writeReference } from './marginCheck.js';
-
-const FAMILY_OF: Record<ScenarioModelName, Family> = {
-  'deribit-pm': 'deribit-pm',
-  span: 'span',
-  'var-hs': 'historical',
-  'var-mc': 'monte-carlo',
-};
 
 /**
  * A Progress that appends tab-separated `start|end, phase label, total, ms (since start | duration), monotonic µs (the
@@ -108,15 +102,10 @@ async function main(argv: string[]): Promise<number> {
     ms: number | null;
   }> = [];
   const aggCalls = log.calls.filter((c) => c.phase.startsWith('aggregation'));
+  const tables = buildRunTables(outcome.book, outcome.balances, outcome.market, outcome.params);
   for (const [n, m] of (w.models.filter((x) => x !== 'standard') as ScenarioModelName[]).entries()) {
     const set = outcome.scenarioSets.find((s) => s.family === FAMILY_OF[m])!;
-    const plan = MARGIN_MODELS[m].groups({
-      book: outcome.book,
-      balances: outcome.balances,
-      market: outcome.market,
-      scenarios: set,
-      params: outcome.params,
-    });
+    const plan = MARGIN_MODELS[m].groups({ ...tables, scenarios: set });
     const entries = plan.groups.groupStart[plan.groups.groupCount]!;
     aggregationByModel.push({
       model: m,

@@ -15,7 +15,7 @@ import { revalueColumns } from '../engine/revalueColumns.js';
 import { revalueTile } from '../engine/revalueTile.js';
 import { liquidityTable } from '../margin/liquidity.js';
 import { optionValuesUsd } from '../margin/optionValue.js';
-import { standardFromTable, standardTable, type StandardTable } from '../margin/standard.js';
+import { standardFromTable, standardTable, type StandardTable } from '../margin/standardFormulas.js';
 import { bucketWeights } from '../margin/plan.js';
 import { forUnderlying, type Params } from '../params/params.js';
 import { buildScenarios } from '../scenarios/build.js';

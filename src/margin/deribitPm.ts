@@ -11,14 +11,13 @@ import { forUnderlying } from '../params/params.js';
 import { bucketWeights, worstScenarioId, type MarginInput, type ModelPlan } from './plan.js';
 import { allocMarginRows, sharedFloat64, sharedInt32 } from './rows.js';
 import type { SettlementUnits } from './settlementUnits.js';
-import { sharedFor } from './shared.js';
+import type { UnitTables } from './runTables.js';
 import { fillStatus } from './status.js';
 import type { MarginRows } from './types.js';
 
-/** A deribit-pm plan keeps its settlement units for assembly, and what deribitPmPrepare computed. */
+/** A deribit-pm plan keeps its settlement units for assembly. */
 export interface DeribitPmPlan extends ModelPlan {
   units: SettlementUnits;
-  prepared?: DeribitPmPrepared;
 }
 
 /** Per unit (group), what deribit-pm's rows take besides the reduced losses. */
@@ -45,7 +44,7 @@ export function deribitPmGroups(input: MarginInput): DeribitPmPlan {
   const { book, market, scenarios, params } = input;
   const I = market.instruments.count;
   const U = market.underlyings.length;
-  const units = sharedFor(input).settlementUnits();
+  const units = input.units;
   const G = units.count;
   const groupStart = sharedInt32(G + 1); // shared memory: the cpu pool reads the GroupBook without a copy
   for (let k = 0; k < G; k++) {
@@ -98,13 +97,11 @@ export function deribitPmGroups(input: MarginInput): DeribitPmPlan {
  * What deribit-pm's rows need besides the reduced losses, per unit: roll_shock = Σ_{futures,
  * perpetuals} |q|·max(min_annualised_move, annualised_move_risk·T) (T = 0 for perpetuals; parameters
  * keyed by the unit currency: BTC, ETH, USDC; × F in the USDC unit), the liquidity add-on, the unit's
- * equity (equity.ts) and its standard IM and MM. Computed once per plan (kept in `plan.prepared`):
- * runMargin calls it while the backend aggregates, deribitPmAssemble otherwise.
+ * equity and its standard IM and MM (from the run's UnitTables). A run computes it while the backend
+ * aggregates.
  */
-export function deribitPmPrepare(input: MarginInput, plan: DeribitPmPlan): DeribitPmPrepared {
-  if (plan.prepared) return plan.prepared;
+export function deribitPmPrepare(input: MarginInput, plan: DeribitPmPlan, unit: UnitTables): DeribitPmPrepared {
   const { book, market, params } = input;
-  const shared = sharedFor(input);
   const ins = market.instruments;
   const U = market.underlyings.length;
   const units = plan.units;
@@ -132,10 +129,8 @@ export function deribitPmPrepare(input: MarginInput, plan: DeribitPmPlan): Derib
     }
     roll[g] = r;
   }
-  const [stdIm, stdMm] = shared.standardByUnit(units);
-  // the liquidity add-on of each unit (the same units and positions as standard margin's)
-  plan.prepared = { roll, addon: shared.unitLiquidityAddon(units), equity: shared.unitEquity(units), stdIm, stdMm };
-  return plan.prepared;
+  // the unit's add-on, equity and standard margin: the same units and positions as standard margin's
+  return { roll, addon: unit.liquidityAddon, equity: unit.equity, stdIm: unit.standardIm, stdMm: unit.standardMm };
 }
 
 /**
@@ -145,7 +140,12 @@ export function deribitPmPrepare(input: MarginInput, plan: DeribitPmPlan): Derib
  * equity per unit (equity.ts); the standard margin of the same unit in standardIm/standardMm; status.
  * worstScenario is the set's id.
  */
-export function deribitPmAssemble(input: MarginInput, plan: DeribitPmPlan, reduced: Reduced): MarginRows {
+export function deribitPmAssemble(
+  input: MarginInput,
+  plan: DeribitPmPlan,
+  prepared: DeribitPmPrepared,
+  reduced: Reduced,
+): MarginRows {
   const { scenarios, params } = input;
   const units = plan.units;
   const G = units.count;
@@ -165,7 +165,7 @@ export function deribitPmAssemble(input: MarginInput, plan: DeribitPmPlan, reduc
     'marginRatio',
     'available',
   ]);
-  const { roll, addon, equity, stdIm, stdMm } = deribitPmPrepare(input, plan);
+  const { roll, addon, equity, stdIm, stdMm } = prepared;
   const mmFactor = params.deribitPm.mmFactor;
   for (let g = 0; g < G; g++) {
     const code = units.currency[g];

@@ -5,37 +5,7 @@
  */
 import type { Balances, PositionBook } from '../model/book.js';
 import { KIND_OPTION, type Market } from '../model/market.js';
-import { balanceUnitCodes, type SettlementUnits } from './settlementUnits.js';
-
-/**
- * Equity of each settlement unit in its own currency: a coin unit counts its coin balance, `q·V/F`
- * coin per option and `q(1 − entry/F)` coin per future/perpetual with an entry price; the USDC unit
- * counts USD, USDC and USDT balances at 1, `q·V` per option and `q(F − entry)` per future/perpetual.
- * `valuesUsd` is optionValuesUsd(market). Signed (negative when debts exceed assets).
- */
-export function unitEquity(
-  units: SettlementUnits,
-  book: PositionBook,
-  balances: Balances,
-  market: Market,
-  valuesUsd: Float64Array,
-): Float64Array {
-  const U = market.underlyings.length;
-  const codes = balanceUnitCodes(balances, market);
-  const out = new Float64Array(units.count);
-  for (let k = 0; k < units.count; k++) {
-    const c = units.currency[k];
-    let eq = unitBalances(balances, codes, units.account[k], c);
-    const bu = units.bookUnit[k];
-    if (bu >= 0) {
-      const coin = c < U;
-      for (let p = book.unitStart[bu]; p < book.unitStart[bu + 1]; p++)
-        eq += positionEquity(market, valuesUsd, book.instrumentId[p], book.quantity[p], book.entryPrice[p], coin);
-    }
-    out[k] = eq;
-  }
-  return out;
-}
+import { balanceUnitCodes } from './settlementUnits.js';
 
 /**
  * What one position adds to its unit's equity, in the unit's currency (`coin`: a coin unit): `q·V/F`

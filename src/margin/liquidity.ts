@@ -4,8 +4,6 @@
  */
 import { KIND_OPTION, SETTLE_INVERSE, type Market } from '../model/market.js';
 import type { Params } from '../params/params.js';
-import type { PositionBook } from '../model/book.js';
-import type { SettlementUnits } from './settlementUnits.js';
 
 /**
  * Liquidity add-on of one position, `|q| · h · c`, positive, in coin (`inCoin`: a coin unit of
@@ -71,31 +69,6 @@ export function liquidityTable(market: Market, params: Params): LiquidityTable {
     cap[i] = oi > 0 ? params.liquidity.oiShare * oi : Infinity;
   }
   return { halfCoin, halfUsd, cap };
-}
-
-/**
- * The liquidity add-on of each settlement unit, in its currency (coin for a coin unit, USD for USDC):
- * the sum over the unit's positions, in book order, of liquidityAddonFromTable; 0 for a unit without
- * positions.
- */
-export function unitLiquidityAddon(
-  units: SettlementUnits,
-  book: PositionBook,
-  market: Market,
-  t: LiquidityTable,
-): Float64Array {
-  const U = market.underlyings.length;
-  const out = new Float64Array(units.count);
-  for (let k = 0; k < units.count; k++) {
-    const bu = units.bookUnit[k];
-    if (bu < 0) continue;
-    const coin = units.currency[k] < U;
-    let addon = 0;
-    for (let p = book.unitStart[bu]; p < book.unitStart[bu + 1]; p++)
-      addon += liquidityAddonFromTable(t, book.instrumentId[p], book.quantity[p], coin);
-    out[k] = addon;
-  }
-  return out;
 }
 
 /** The add-on of one position from a LiquidityTable: `|q| · h · max(1, |q| / cap)`, coin or USD. */

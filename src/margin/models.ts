@@ -1,30 +1,38 @@
 /**
- * The scenario-based margin models by name, and the plan → aggregate → assemble sequence every
- * caller runs. A model never knows which backend aggregated: it gets a Reduced.
+ * The scenario-based margin models by name, and the groups → prepare → aggregate → assemble sequence
+ * every caller runs. A model never knows which backend aggregated: it gets a Reduced.
  */
 import type { GroupBook, PnlMatrix, Reduced, ReduceRequest } from '../engine/types.js';
 import type { Family } from '../scenarios/types.js';
-import { deribitPmAssemble, deribitPmGroups, deribitPmPrepare, type DeribitPmPlan } from './deribitPm.js';
-import type { MarginInput, ModelPlan } from './plan.js';
+import {
+  deribitPmAssemble,
+  deribitPmGroups,
+  deribitPmPrepare,
+  type DeribitPmPlan,
+  type DeribitPmPrepared,
+} from './deribitPm.js';
+import type { ModelPlan } from './plan.js';
 import { aggregateReference } from './referenceAggregate.js';
-import { spanAssemble, spanGroups, spanPrepare } from './span.js';
+import { buildUnitTables, type MarginInput, type UnitTables } from './runTables.js';
+import { spanAssemble, spanGroups, spanPrepare, type SpanPrepared } from './span.js';
 import type { MarginRows } from './types.js';
 import { varAssemble, varGroups } from './var.js';
 
 export type ScenarioModelName = 'deribit-pm' | 'span' | 'var-hs' | 'var-mc';
 
+/** What a model computed besides the losses, handed from its prepare to its assemble (opaque to callers). */
+export type Prepared = unknown;
+
 export interface MarginModel {
   name: ScenarioModelName;
   /** the scenario family the model aggregates over */
   family: Family;
+  /** the model's groups (one per result row) and what it asks of the backend's reduction */
   groups(input: MarginInput): ModelPlan;
-  /**
-   * Computes, into the plan, what assembly needs besides the reduced losses (per-group add-ons, the
-   * shared per-run tables); optional and idempotent: assemble does it when it was not done. runMargin
-   * calls it while the backend aggregates.
-   */
-  prepare?(input: MarginInput, plan: ModelPlan): void;
-  assemble(input: MarginInput, plan: ModelPlan, reduced: Reduced): MarginRows;
+  /** what assembly needs besides the reduced losses (add-ons, roll shock, the unit tables it reads) */
+  prepare(input: MarginInput, plan: ModelPlan, unit: UnitTables): Prepared;
+  /** the model's rows from the reduced losses and what prepare gave */
+  assemble(input: MarginInput, plan: ModelPlan, prepared: Prepared, reduced: Reduced): MarginRows;
 }
 
 export const MARGIN_MODELS: Record<ScenarioModelName, MarginModel> = {
@@ -32,31 +40,30 @@ export const MARGIN_MODELS: Record<ScenarioModelName, MarginModel> = {
     name: 'deribit-pm',
     family: 'deribit-pm',
     groups: deribitPmGroups,
-    prepare: (input, plan) => {
-      deribitPmPrepare(input, plan as DeribitPmPlan);
-    },
-    assemble: (input, plan, reduced) => deribitPmAssemble(input, plan as DeribitPmPlan, reduced),
+    prepare: (input, plan, unit) => deribitPmPrepare(input, plan as DeribitPmPlan, unit),
+    assemble: (input, plan, prepared, reduced) =>
+      deribitPmAssemble(input, plan as DeribitPmPlan, prepared as DeribitPmPrepared, reduced),
   },
   span: {
     name: 'span',
     family: 'span',
     groups: spanGroups,
-    prepare: (input, plan) => {
-      spanPrepare(input, plan);
-    },
-    assemble: spanAssemble,
+    prepare: (input, plan) => spanPrepare(input, plan),
+    assemble: (input, plan, prepared, reduced) => spanAssemble(input, plan, prepared as SpanPrepared, reduced),
   },
   'var-hs': {
     name: 'var-hs',
     family: 'historical',
     groups: (input) => varGroups(input, 'var-hs'),
-    assemble: varAssemble,
+    prepare: () => null,
+    assemble: (input, plan, _prepared, reduced) => varAssemble(input, plan, reduced),
   },
   'var-mc': {
     name: 'var-mc',
     family: 'monte-carlo',
     groups: (input) => varGroups(input, 'var-mc'),
-    assemble: varAssemble,
+    prepare: () => null,
+    assemble: (input, plan, _prepared, reduced) => varAssemble(input, plan, reduced),
   },
 };
 
@@ -65,16 +72,18 @@ export type Aggregate = (pnl: PnlMatrix, groups: GroupBook, req: ReduceRequest) 
 
 /**
  * Runs one model end to end on a revalued P&L matrix (rows laid out as in src/engine/types.ts, over
- * `input.scenarios`): groups, aggregation (the float64 reference unless a backend's is given),
- * assembly.
+ * `input.scenarios`): groups, preparation, aggregation (the float64 reference unless a backend's is
+ * given), assembly. `unit`: the run's UnitTables of `input` (built here when not given).
  */
 export async function computeMargin(
   model: MarginModel,
   input: MarginInput,
   pnl: PnlMatrix,
   aggregate: Aggregate = aggregateReference,
+  unit: UnitTables = buildUnitTables(input),
 ): Promise<MarginRows> {
   const plan = model.groups(input);
+  const prepared = model.prepare(input, plan, unit);
   const reduced = await aggregate(pnl, plan.groups, plan.request);
-  return model.assemble(input, plan, reduced);
+  return model.assemble(input, plan, prepared, reduced);
 }

@@ -3,26 +3,12 @@
  * for assembling its rows from the backend's Reduced answer. One group per result row.
  */
 import type { GroupBook, ReduceRequest } from '../engine/types.js';
-import type { Balances, PositionBook } from '../model/book.js';
 import type { Market } from '../model/market.js';
-import type { Params } from '../params/params.js';
 import type { ScenarioSet } from '../scenarios/types.js';
-import type { MarginShared } from './shared.js';
 import type { ModelName } from './types.js';
 
-/** Everything a model reads. The scenario set must be built for the market's underlyings (by name). */
-export interface MarginInput {
-  book: PositionBook;
-  balances: Balances;
-  market: Market;
-  scenarios: ScenarioSet;
-  params: Params;
-  /**
-   * The run's per-run values over these same book, balances, market and params (shared.ts), reused by
-   * every model of the run; when absent each model computes what it needs itself.
-   */
-  shared?: MarginShared;
-}
+/** Everything a model reads (runTables.ts). The scenario set must be built for the market's underlyings (by name). */
+export type { MarginInput } from './runTables.js';
 
 export interface ModelPlan {
   model: ModelName;

@@ -12,7 +12,6 @@ import { liquidityAddonFromTable } from './liquidity.js';
 import { bucketWeights, worstScenarioId, type MarginInput, type ModelPlan } from './plan.js';
 import { allocMarginRows, sharedFloat64, sharedInt32 } from './rows.js';
 import { balanceUnitCodes } from './settlementUnits.js';
-import { sharedFor } from './shared.js';
 import { fillAccountStatus } from './status.js';
 import type { MarginRows } from './types.js';
 
@@ -115,9 +114,6 @@ export function spanGroups(input: MarginInput): ModelPlan {
 }
 
 /** A span plan, with what spanPrepare computed. */
-export interface SpanPlan extends ModelPlan {
-  prepared?: SpanPrepared;
-}
 
 /** Per group (account, underlying), what span's rows take besides the reduced losses (USD). */
 export interface SpanPrepared {
@@ -129,16 +125,14 @@ export interface SpanPrepared {
 
 /**
  * What span's rows need besides the reduced losses, per group: the short option minimum and the
- * liquidity add-on. Computed once per plan (kept in `plan.prepared`): runMargin calls it while the
- * backend aggregates, spanAssemble otherwise.
+ * liquidity add-on. A run computes it while the backend aggregates.
  */
-export function spanPrepare(input: MarginInput, plan: SpanPlan): SpanPrepared {
-  if (plan.prepared) return plan.prepared;
+export function spanPrepare(input: MarginInput, plan: ModelPlan): SpanPrepared {
   const { book, market, params } = input;
   const ins = market.instruments;
   const G = plan.groups.groupCount;
   const { groupStart, qty } = plan.groups;
-  const liq = sharedFor(input).liquidityTable();
+  const liq = input.liquidity;
   const somRate = params.span.somRate;
   const som = new Float64Array(G);
   const addon = new Float64Array(G);
@@ -156,8 +150,7 @@ export function spanPrepare(input: MarginInput, plan: SpanPlan): SpanPrepared {
     som[g] = somRate * market.indexPrice[plan.unit[g]] * shortOptions;
     addon[g] = a;
   }
-  plan.prepared = { som, addon };
-  return plan.prepared;
+  return { som, addon };
 }
 
 /**
@@ -166,9 +159,13 @@ export function spanPrepare(input: MarginInput, plan: SpanPlan): SpanPrepared {
  * (USD). Equity, margin ratio, available and status per account (module comment). standardIm/standardMm
  * NaN (standard units are settlement currencies).
  */
-export function spanAssemble(input: MarginInput, plan: SpanPlan, reduced: Reduced): MarginRows {
+export function spanAssemble(
+  input: MarginInput,
+  plan: ModelPlan,
+  prepared: SpanPrepared,
+  reduced: Reduced,
+): MarginRows {
   const { scenarios, params } = input;
-  const shared = sharedFor(input);
   const G = plan.groups.groupCount;
   // every row sets these (fillAccountStatus the equity, margin ratio and available)
   const rows = allocMarginRows('span', G, plan.unitNames, plan.currencyNames, [
@@ -183,7 +180,7 @@ export function spanAssemble(input: MarginInput, plan: SpanPlan, reduced: Reduce
     'marginRatio',
     'available',
   ]);
-  const { som, addon } = spanPrepare(input, plan);
+  const { som, addon } = prepared;
   const imFactor = params.span.imFactor;
   for (let g = 0; g < G; g++) {
     const scan = Math.max(0, reduced.worstLoss[g]);
@@ -199,6 +196,6 @@ export function spanAssemble(input: MarginInput, plan: SpanPlan, reduced: Reduce
     rows.mm[g] = mm;
     rows.im[g] = imFactor * mm + addon[g];
   }
-  fillAccountStatus(rows, shared.accountEquityUsd());
+  fillAccountStatus(rows, input.accountEquityUsd);
   return rows;
 }

@@ -2,11 +2,8 @@
  * The per-account summary across risk units, in USD: what the report's `account_summary` view gives
  * (since report schema 5 the view derives it from the margin rows, as summarizeRows does).
  */
-import type { Balances, PositionBook } from '../model/book.js';
 import { CASH_CURRENCIES, type Market } from '../model/market.js';
-import { accountEquityUsd } from './equity.js';
-import { optionValuesUsd } from './optionValue.js';
-import { checkShared, type MarginShared } from './shared.js';
+import type { RunTables } from './runTables.js';
 import { marginRatio, marginStatus } from './status.js';
 import { sharedFloat64, sharedInt32, sharedUint8 } from './rows.js';
 import type { MarginRows, ModelName } from './types.js';
@@ -75,24 +72,11 @@ function standardUsd(standard: MarginRows, market: Market, A: number): [Float64A
 }
 
 /**
- * Builds the account summary of one model's rows; `standard` is standardRows(...) of the same book
- * (its IM gives standard_im_usd). `shared`: the run's MarginShared over the same book, balances and
- * market (see shared.ts); the account equity is computed here when absent.
- * @throws Error when `shared` was built over other inputs.
+ * The account summary of one model's rows; `standard` is standardRows(tables) of the same run (its IM
+ * gives standard_im_usd).
  */
-export function accountSummary(
-  rows: MarginRows,
-  standard: MarginRows,
-  book: PositionBook,
-  balances: Balances,
-  market: Market,
-  shared?: MarginShared,
-): AccountSummary {
-  if (shared) checkShared(shared, book, balances, market);
-  const accountEquity = shared
-    ? shared.accountEquityUsd()
-    : accountEquityUsd(book, balances, market, optionValuesUsd(market));
-  return summarizeRows(rows, standard, accountEquity, market);
+export function accountSummary(rows: MarginRows, standard: MarginRows, tables: RunTables): AccountSummary {
+  return summarizeRows(rows, standard, tables.accountEquityUsd, tables.market);
 }
 
 /**

@@ -8,7 +8,6 @@ import { liquidityAddonFromTable } from './liquidity.js';
 import { worstScenarioId, type MarginInput, type ModelPlan } from './plan.js';
 import { allocMarginRows, sharedFloat64, sharedInt32 } from './rows.js';
 import { balanceUnitCodes } from './settlementUnits.js';
-import { sharedFor } from './shared.js';
 import { fillStatus } from './status.js';
 import type { MarginRows } from './types.js';
 
@@ -103,15 +102,14 @@ export function varGroups(input: MarginInput, model?: VarModelName): ModelPlan {
  */
 export function varAssemble(input: MarginInput, plan: ModelPlan, reduced: Reduced): MarginRows {
   const { book, scenarios, params } = input;
-  const shared = sharedFor(input);
   const G = plan.groups.groupCount;
   const k = plan.request.topK;
   const top = reduced.topLosses;
   if (k > 0 && (!top || top.length < G * k)) throw new Error(`var: the backend returned no top-${k} losses`);
   const rows = allocMarginRows(plan.model, G, plan.unitNames, plan.currencyNames);
-  const equity = shared.accountEquityUsd();
+  const equity = input.accountEquityUsd;
   const { groupStart, qty } = plan.groups;
-  const liq = shared.liquidityTable();
+  const liq = input.liquidity;
   for (let g = 0; g < G; g++) {
     let addon = 0;
     for (let e = groupStart[g]; e < groupStart[g + 1]; e++) {

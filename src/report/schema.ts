@@ -31,6 +31,14 @@ import { sqlString } from './sql.js';
  */
 export const SCHEMA_VERSION = 5;
 
+/**
+ * Whether the report stores the `standard` rows of a run of these models: since schema 4 a run with
+ * deribit-pm has them derived from its deribit-pm rows by the account_margin view (checked before COMMIT).
+ */
+export function storesStandardRows(models: readonly ModelName[]): boolean {
+  return !models.includes('deribit-pm');
+}
+
 /** Values of the `model_name` enum, in code order (code = index). */
 export const MODEL_NAMES: readonly ModelName[] = ['deribit-pm', 'span', 'var-hs', 'var-mc', 'standard'];
 /** Values of the `scenario_family` enum, in code order. */

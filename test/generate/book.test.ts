@@ -14,6 +14,7 @@ import { generateBook } from '../../src/generate/book.js';
 import { STRATEGIES } from '../../src/generate/strategies.js';
 import { computeMargin, MARGIN_MODELS } from '../../src/margin/models.js';
 import { standardRows } from '../../src/margin/standard.js';
+import { buildRunTables } from '../../src/margin/runTables.js';
 import { accountSummary } from '../../src/margin/summary.js';
 import { STATUS_LIQUIDATION, STATUS_MARGIN_CALL, STATUS_OK } from '../../src/margin/types.js';
 import { defaultParams } from '../../src/params/params.js';
@@ -311,16 +312,20 @@ describe('collateral', () => {
     if (engineCache) return engineCache;
     const params = defaultParams();
     const scenarios = buildScenarios('deribit-pm', market, params);
-    const input = { book: loaded.book, balances: loaded.balances, market, scenarios, params };
-    const rows = await computeMargin(MARGIN_MODELS['deribit-pm'], input, revalue(market, scenarios, params));
-    const std = standardRows(loaded.book, loaded.balances, market, params);
+    const tables = buildRunTables(loaded.book, loaded.balances, market, params);
+    const rows = await computeMargin(
+      MARGIN_MODELS['deribit-pm'],
+      { ...tables, scenarios },
+      revalue(market, scenarios, params),
+    );
+    const std = standardRows(tables);
     // per account: the smallest equity / IM over its units with positions
     const cover = new Array<number>(loaded.book.accountCount).fill(Infinity);
     for (let r = 0; r < rows.count; r++)
       if (rows.im[r]! > 0) cover[rows.account[r]!] = Math.min(cover[rows.account[r]!]!, rows.equity[r]! / rows.im[r]!);
     engineCache = {
-      pm: accountSummary(rows, std, loaded.book, loaded.balances, market),
-      std: accountSummary(std, std, loaded.book, loaded.balances, market),
+      pm: accountSummary(rows, std, tables),
+      std: accountSummary(std, std, tables),
       cover,
     };
     return engineCache;

@@ -14,6 +14,7 @@ import { loadBook, type LoadedBook } from '../../src/io/loadBook.js';
 import { loadMarket } from '../../src/io/loadMarket.js';
 import { computeMargin, MARGIN_MODELS } from '../../src/margin/models.js';
 import { standardRows } from '../../src/margin/standard.js';
+import { buildRunTables, marginInput } from '../../src/margin/runTables.js';
 import type { MarginRows } from '../../src/margin/types.js';
 import { KIND_OPTION, type Market } from '../../src/model/market.js';
 import { defaultParams } from '../../src/params/params.js';
@@ -74,10 +75,10 @@ describe('every unit of a generated 400-account book equals the engine', () => {
     const scenarios = buildScenarios('deribit-pm', market, params);
     pm = await computeMargin(
       MARGIN_MODELS['deribit-pm'],
-      { book: loaded.book, balances: loaded.balances, market, scenarios, params },
+      marginInput({ book: loaded.book, balances: loaded.balances, market, scenarios, params }),
       revalue(market, scenarios, params),
     );
-    std = standardRows(loaded.book, loaded.balances, market, params);
+    std = standardRows(buildRunTables(loaded.book, loaded.balances, market, params));
   });
   test('IM, MM, standard IM and MM per (account, unit) within 1e-9 relative; equity = balance + value of the positions', () => {
     const acc = new UnitMarginAccount(pmMarginTable(market, defaultParams()));

@@ -6,10 +6,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { deribitPmAssemble, deribitPmGroups } from '../../src/margin/deribitPm.js';
+import { deribitPmAssemble, deribitPmGroups, deribitPmPrepare } from '../../src/margin/deribitPm.js';
 import { aggregateReference, groupPnlVector } from '../../src/margin/referenceAggregate.js';
 import { defaultParams, type Params } from '../../src/params/params.js';
-import type { MarginInput } from '../../src/margin/plan.js';
+import { buildUnitTables, marginInput, type MarginInput } from '../../src/margin/runTables.js';
 import type { MarginRows } from '../../src/margin/types.js';
 import { expectClose } from '../helpers/expectClose.js';
 import { deribitPmSet, makeMarket, makePortfolio, revalue, type BalanceSpec, type PositionSpec } from './fixtures.js';
@@ -61,14 +61,15 @@ function goldenInput(ex: GoldenExample): MarginInput {
   dp.minAnnualisedMove[coin] = ex.params.min_annualised_move;
   dp.mmFactor = ex.params.mm_factor;
   dp.pnlOffset = ex.params.pnl_offset;
-  return { book, balances, market, params, scenarios: deribitPmSet(market, params) };
+  return marginInput({ book, balances, market, params, scenarios: deribitPmSet(market, params) });
 }
 
 function runPm(input: MarginInput) {
   const pnl = revalue(input.market, input.scenarios, input.params);
   const plan = deribitPmGroups(input);
   const reduced = aggregateReference(pnl, plan.groups, plan.request);
-  return { pnl, plan, rows: deribitPmAssemble(input, plan, reduced) };
+  const prepared = deribitPmPrepare(input, plan, buildUnitTables(input));
+  return { pnl, plan, rows: deribitPmAssemble(input, plan, prepared, reduced) };
 }
 
 describe('deribit_pm_examples.json', () => {
@@ -132,7 +133,7 @@ function sampleRows(
   const params = defaultParams();
   tweak(params);
   const { book, balances: bal } = makePortfolio(market, positions, balances);
-  const input = { book, balances: bal, market, params, scenarios: deribitPmSet(market, params) };
+  const input = marginInput({ book, balances: bal, market, params, scenarios: deribitPmSet(market, params) });
   return { rows: runPm(input).rows, input };
 }
 
@@ -276,8 +277,8 @@ describe('deribit-pm properties', () => {
     const pnl = revalue(market, scenarios, params);
     const pos = makePortfolio(market, SAMPLE_POSITIONS);
     const neg = makePortfolio(market, scale(SAMPLE_POSITIONS, -1));
-    const planP = deribitPmGroups({ ...pos, market, params, scenarios });
-    const planN = deribitPmGroups({ ...neg, market, params, scenarios });
+    const planP = deribitPmGroups(marginInput({ ...pos, market, params, scenarios }));
+    const planN = deribitPmGroups(marginInput({ ...neg, market, params, scenarios }));
     const redN = aggregateReference(pnl, planN.groups, planN.request);
     expect(planN.groups.groupCount).toBe(planP.groups.groupCount);
     for (let g = 0; g < planP.groups.groupCount; g++) {

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { loadBook } from '../../src/io/loadBook.js';
 import { loadMarket } from '../../src/io/loadMarket.js';
 import { computeMargin, MARGIN_MODELS, type ScenarioModelName } from '../../src/margin/models.js';
-import type { MarginInput } from '../../src/margin/plan.js';
+import { buildRunTables, type RunTables } from '../../src/margin/runTables.js';
 import { standardRows } from '../../src/margin/standard.js';
 import { accountSummary } from '../../src/margin/summary.js';
 import type { MarginRows } from '../../src/margin/types.js';
@@ -16,7 +16,7 @@ import type { ScenarioSet } from '../../src/scenarios/types.js';
 import { deribitPmSet, jointSet, pinnedJointMoves, revalue, spanSet } from './fixtures.js';
 
 const root = new URL('../../data/sample/', import.meta.url).pathname;
-let base: Omit<MarginInput, 'scenarios'>;
+let base: RunTables;
 const sets: Partial<Record<ScenarioModelName, ScenarioSet>> = {};
 const results: Partial<Record<ScenarioModelName, MarginRows>> = {};
 let standard: MarginRows;
@@ -25,7 +25,7 @@ beforeAll(async () => {
   const { market } = await loadMarket(`${root}market`);
   const { book, balances } = await loadBook(market, `${root}book/positions.arrow`, `${root}book/balances.arrow`);
   const params = defaultParams();
-  base = { market, book, balances, params };
+  base = buildRunTables(book, balances, market, params);
   const moves = pinnedJointMoves(market);
   sets['deribit-pm'] = deribitPmSet(market, params);
   sets.span = spanSet(market, params);
@@ -38,7 +38,7 @@ beforeAll(async () => {
       revalue(market, scenarios, params),
     );
   }
-  standard = standardRows(book, balances, market, params);
+  standard = standardRows(base);
 });
 
 describe('every model on data/sample', () => {
@@ -71,7 +71,7 @@ describe('every model on data/sample', () => {
 
   test('the book holds accounts in each status, and the summaries cover every account', () => {
     for (const name of ['deribit-pm', 'span', 'var-hs'] as const) {
-      const sum = accountSummary(results[name]!, standard, base.book, base.balances, base.market);
+      const sum = accountSummary(results[name]!, standard, base);
       expect(sum.count).toBe(base.book.accountCount);
       expect(sum.equityUsd.every(Number.isFinite)).toBe(true);
       const counts = [0, 0, 0];

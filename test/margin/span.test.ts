@@ -7,8 +7,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { pnlRowCount, usdRow } from '../../src/engine/types.js';
 import { aggregateReference, groupPnlVector } from '../../src/margin/referenceAggregate.js';
-import { spanAssemble, spanGroups } from '../../src/margin/span.js';
-import type { MarginInput } from '../../src/margin/plan.js';
+import { spanAssemble, spanGroups, spanPrepare } from '../../src/margin/span.js';
+import type { ModelPlan } from '../../src/margin/plan.js';
+import { marginInput, type MarginInput } from '../../src/margin/runTables.js';
+import type { Reduced } from '../../src/engine/types.js';
 import { defaultParams } from '../../src/params/params.js';
 import { expectClose } from '../helpers/expectClose.js';
 import { emptySet, makeMarket, makePortfolio, revalue, spanSet } from './fixtures.js';
@@ -70,15 +72,20 @@ function mcmillan(extremesCovered: boolean) {
     });
   put(usdRow(0), golden.risk_arrays.long_future);
   put(usdRow(1), golden.risk_arrays.long_dec_410_call);
-  const input: MarginInput = { book, balances, market, params, scenarios };
+  const input = marginInput({ book, balances, market, params, scenarios });
   const plan = spanGroups(input);
-  const rows = spanAssemble(
+  const rows = spanRows(
     input,
     plan,
     aggregateReference({ rows: pnlRowCount(I, 1), scenarios: S, data }, plan.groups, plan.request),
   );
   const byKey = new Map(book.accountKey.map((k, a) => [k, a]));
   return { rows, at: (key: string) => byKey.get(key)! };
+}
+
+/** span's rows: its preparation, then its assembly from the reduced losses. */
+function spanRows(input: MarginInput, plan: ModelPlan, reduced: Reduced) {
+  return spanAssemble(input, plan, spanPrepare(input, plan), reduced);
 }
 
 describe('span_risk_arrays_mcmillan.json', () => {
@@ -121,9 +128,9 @@ describe('span on a realistic book', () => {
   const scenarios = spanSet(market, params);
   const pnl = revalue(market, scenarios, params);
   const { book, balances } = makePortfolio(market, SAMPLE_POSITIONS, SAMPLE_BALANCES);
-  const input: MarginInput = { book, balances, market, params, scenarios };
+  const input = marginInput({ book, balances, market, params, scenarios });
   const plan = spanGroups(input);
-  const rows = spanAssemble(input, plan, aggregateReference(pnl, plan.groups, plan.request));
+  const rows = spanRows(input, plan, aggregateReference(pnl, plan.groups, plan.request));
   const key = (r: number): string => `${book.accountKey[rows.account[r]]}/${rows.unitNames[rows.unit[r]]}`;
 
   test('units: (account, underlying) with positions (inverse and linear) or a coin balance', () => {
@@ -173,7 +180,7 @@ describe('span on a realistic book', () => {
       SAMPLE_POSITIONS.map((p) => ({ ...p, qty: -p.qty })),
       SAMPLE_BALANCES.map((b) => ({ ...b, amount: -b.amount })),
     );
-    const planN = spanGroups({ ...neg, market, params, scenarios });
+    const planN = spanGroups(marginInput({ ...neg, market, params, scenarios }));
     const redN = aggregateReference(pnl, planN.groups, planN.request);
     expect(planN.groups.groupCount).toBe(plan.groups.groupCount);
     for (let g = 0; g < plan.groups.groupCount; g++) {
@@ -194,9 +201,9 @@ describe('span on a realistic book', () => {
       SAMPLE_BALANCES.map((b) => ({ ...b, amount: 2 * b.amount })),
     );
     const run = (pf: typeof one) => {
-      const inp = { ...pf, market, params: p2, scenarios };
+      const inp = marginInput({ ...pf, market, params: p2, scenarios });
       const pl = spanGroups(inp);
-      return spanAssemble(inp, pl, aggregateReference(pnl, pl.groups, pl.request));
+      return spanRows(inp, pl, aggregateReference(pnl, pl.groups, pl.request));
     };
     const a = run(one);
     const b = run(two);
@@ -214,13 +221,9 @@ describe("with the project's scenario builder (src/scenarios/span.ts)", () => {
     const params = defaultParams();
     const { book, balances } = makePortfolio(market, SAMPLE_POSITIONS, SAMPLE_BALANCES);
     const run = (scenarios: ReturnType<typeof spanSet>) => {
-      const input: MarginInput = { book, balances, market, params, scenarios };
+      const input = marginInput({ book, balances, market, params, scenarios });
       const plan = spanGroups(input);
-      return spanAssemble(
-        input,
-        plan,
-        aggregateReference(revalue(market, scenarios, params), plan.groups, plan.request),
-      );
+      return spanRows(input, plan, aggregateReference(revalue(market, scenarios, params), plan.groups, plan.request));
     };
     const a = run(spanSet(market, params));
     const b = run(buildSpan(market, params));

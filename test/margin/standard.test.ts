@@ -3,7 +3,9 @@
  * no offsets, long options free.
  */
 import { describe, expect, test } from 'vitest';
-import { standardFromTable, standardPosition, standardRows, standardTable } from '../../src/margin/standard.js';
+import { standardFromTable, standardPosition, standardTable } from '../../src/margin/standardFormulas.js';
+import { standardRows } from '../../src/margin/standard.js';
+import { buildRunTables } from '../../src/margin/runTables.js';
 import { defaultParams } from '../../src/params/params.js';
 import { expectClose } from '../helpers/expectClose.js';
 import { makeMarket, makePortfolio, type PositionSpec } from './fixtures.js';
@@ -152,12 +154,12 @@ describe('standardRows', () => {
 
   test('never offsets: the margin of a unit is the sum over its positions taken alone', () => {
     const pf = makePortfolio(market, book);
-    const all = standardRows(pf.book, pf.balances, market, params);
+    const all = standardRows(buildRunTables(pf.book, pf.balances, market, params));
     expect(all.count).toBe(2); // x/BTC, x/USDC
     const sums = new Map<string, [number, number]>();
     for (const p of book) {
       const one = makePortfolio(market, [p]);
-      const r = standardRows(one.book, one.balances, market, params);
+      const r = standardRows(buildRunTables(one.book, one.balances, market, params));
       expect(r.count).toBe(1);
       const k = r.unitNames[r.unit[0]];
       const s = sums.get(k) ?? [0, 0];
@@ -175,7 +177,7 @@ describe('standardRows', () => {
 
   test('the liquidity add-on is reported but not added to the standard IM', () => {
     const pf = makePortfolio(market, [{ account: 'y', instrument: 'PERP', qty: 10 }]);
-    const r = standardRows(pf.book, pf.balances, market, params);
+    const r = standardRows(buildRunTables(pf.book, pf.balances, market, params));
     expectClose(r.liquidityAddon[0], 0.0005 * 10, 1e-15, {});
     expectClose(r.im[0], 0.205, 1e-12, {});
   });
@@ -189,8 +191,8 @@ describe('standardRows', () => {
       opts.map((p) => ({ ...p, qty: 2 * p.qty })),
       SAMPLE_BALANCES,
     );
-    const ra = standardRows(a.book, a.balances, m, params);
-    const rb = standardRows(b.book, b.balances, m, params);
+    const ra = standardRows(buildRunTables(a.book, a.balances, m, params));
+    const rb = standardRows(buildRunTables(b.book, b.balances, m, params));
     for (let r = 0; r < ra.count; r++) expectClose(rb.im[r], 2 * ra.im[r], 1e-12 * Math.max(1, ra.im[r]), { r });
     const f1 = new Float64Array(2);
     const f2 = new Float64Array(2);

@@ -5,6 +5,7 @@
 import { describe, expect, test } from 'vitest';
 import { computeMargin, MARGIN_MODELS } from '../../src/margin/models.js';
 import { standardRows } from '../../src/margin/standard.js';
+import { buildRunTables } from '../../src/margin/runTables.js';
 import { accountSummary } from '../../src/margin/summary.js';
 import { STATUS_LIQUIDATION, STATUS_OK } from '../../src/margin/types.js';
 import { defaultParams } from '../../src/params/params.js';
@@ -18,13 +19,14 @@ const params = defaultParams();
 const positions = [...SAMPLE_POSITIONS, { account: 'rich-usdc', instrument: 'BTC-28JUN24-60000-P', qty: -10 }];
 const balancesSpec = [...SAMPLE_BALANCES, { account: 'rich-usdc', currency: 'USDC', amount: 1_000_000 }];
 const { book, balances } = makePortfolio(market, positions, balancesSpec);
-const std = standardRows(book, balances, market, params);
+const tables = buildRunTables(book, balances, market, params);
+const std = standardRows(tables);
 
 async function summaryOf(model: 'deribit-pm' | 'span') {
   const scenarios = model === 'span' ? spanSet(market, params) : deribitPmSet(market, params);
-  const input = { book, balances, market, params, scenarios };
+  const input = { ...tables, scenarios };
   const rows = await computeMargin(MARGIN_MODELS[model], input, revalue(market, scenarios, params));
-  return { rows, sum: accountSummary(rows, std, book, balances, market) };
+  return { rows, sum: accountSummary(rows, std, tables) };
 }
 
 describe('accountSummary', () => {

@@ -5,6 +5,7 @@
 import { describe, expect, test } from 'vitest';
 import { aggregateReference } from '../../src/margin/referenceAggregate.js';
 import { computeMargin, MARGIN_MODELS } from '../../src/margin/models.js';
+import { marginInput } from '../../src/margin/runTables.js';
 import { varAssemble, varGroups, varTailCount } from '../../src/margin/var.js';
 import { defaultParams } from '../../src/params/params.js';
 import { expectClose } from '../helpers/expectClose.js';
@@ -46,7 +47,7 @@ function handMade(qty: number, balanceBtc = 0) {
     [{ account: 'a', instrument: 'BTC_USDC-PERPETUAL', qty }],
     balanceBtc ? [{ account: 'a', currency: 'BTC', amount: balanceBtc }] : [],
   );
-  const input = { book, balances, market, params, scenarios };
+  const input = marginInput({ book, balances, market, params, scenarios });
   const plan = varGroups(input);
   const reduced = aggregateReference(revalue(market, scenarios, params), plan.groups, plan.request);
   return { plan, rows: varAssemble(input, plan, reduced), moves };
@@ -100,7 +101,11 @@ describe('var on a realistic book', () => {
 
   test('one row per account (ALL, USD), model var-mc from the family; ES ≥ VaR; status from USD equity', async () => {
     const { book, balances } = makePortfolio(market, SAMPLE_POSITIONS, SAMPLE_BALANCES);
-    const rows = await computeMargin(MARGIN_MODELS['var-mc'], { book, balances, market, params, scenarios }, pnl);
+    const rows = await computeMargin(
+      MARGIN_MODELS['var-mc'],
+      marginInput({ book, balances, market, params, scenarios }),
+      pnl,
+    );
     expect(rows.model).toBe('var-mc');
     expect(rows.count).toBe(book.accountCount);
     expect(varTailCount(60, 0.99)).toBe(1);
@@ -123,7 +128,7 @@ describe('var on a realistic book', () => {
         SAMPLE_POSITIONS.map((x) => ({ ...x, qty: k * x.qty })),
         SAMPLE_BALANCES.map((b) => ({ ...b, amount: k * b.amount })),
       );
-      return computeMargin(MARGIN_MODELS['var-mc'], { ...pf, market, params: p, scenarios }, pnl);
+      return computeMargin(MARGIN_MODELS['var-mc'], marginInput({ ...pf, market, params: p, scenarios }), pnl);
     };
     const [one, two, neg] = await Promise.all([run(1), run(2), run(-1)]);
     for (let r = 0; r < one.count; r++) {
@@ -132,13 +137,13 @@ describe('var on a realistic book', () => {
     }
     // the worst loss of −q is the largest gain of q
     const pf = makePortfolio(market, SAMPLE_POSITIONS, SAMPLE_BALANCES);
-    const plan = varGroups({ ...pf, market, params: p, scenarios });
+    const plan = varGroups(marginInput({ ...pf, market, params: p, scenarios }));
     const pfN = makePortfolio(
       market,
       SAMPLE_POSITIONS.map((x) => ({ ...x, qty: -x.qty })),
       SAMPLE_BALANCES.map((b) => ({ ...b, amount: -b.amount })),
     );
-    const planN = varGroups({ ...pfN, market, params: p, scenarios });
+    const planN = varGroups(marginInput({ ...pfN, market, params: p, scenarios }));
     const red = aggregateReference(pnl, plan.groups, { topK: 60 });
     const redN = aggregateReference(pnl, planN.groups, plan.request);
     for (let g = 0; g < one.count; g++) {

@@ -1,0 +1,134 @@
+/**
+ * The tables of one run that every margin model reads, built once from the run's inputs and never
+ * written afterwards. Two stages, because they are needed at two moments of a run:
+ * - RunTables (buildRunTables), right after the inputs load: option values, the settlement units, each
+ *   account's USD equity, and the per-instrument liquidity and standard-margin coefficients;
+ * - UnitTables (buildUnitTables), while the backend aggregates the first model: per settlement unit its
+ *   equity, standard IM and MM, and liquidity add-on, all in one pass over the book's positions (the
+ *   one implementation of those three sums; a pass over a million positions costs more than the
+ *   arithmetic).
+ * A model gets them as arguments (MarginInput extends RunTables); nothing is computed on demand.
+ */
+import type { Balances, PositionBook } from '../model/book.js';
+import type { Market } from '../model/market.js';
+import type { Params } from '../params/params.js';
+import type { ScenarioSet } from '../scenarios/types.js';
+import { accountEquityUsd, positionEquity, unitBalances } from './equity.js';
+import { liquidityAddonFromTable, liquidityTable, type LiquidityTable } from './liquidity.js';
+import { optionValuesUsd } from './optionValue.js';
+import { balanceUnitCodes, settlementUnits, type SettlementUnits } from './settlementUnits.js';
+import { standardFromTable, standardTable, type StandardTable } from './standardFormulas.js';
+
+/** The run's inputs and what every model derives from them alone; read-only. */
+export interface RunTables {
+  readonly book: PositionBook;
+  readonly balances: Balances;
+  readonly market: Market;
+  readonly params: Params;
+  /** optionValuesUsd(market): USD per unit of underlying, NaN for delta-ones */
+  readonly optionValuesUsd: Float64Array;
+  /** the (account, settlement currency) units of deribit-pm and standard (settlementUnits.ts) */
+  readonly units: SettlementUnits;
+  /** each account's equity in USD (equity.ts, accountEquityUsd) */
+  readonly accountEquityUsd: Float64Array;
+  /** per instrument: the liquidity add-on's half spreads and concentration caps (liquidity.ts) */
+  readonly liquidity: LiquidityTable;
+  /** per instrument: the standard-margin coefficients (standardFormulas.ts) */
+  readonly standard: StandardTable;
+}
+
+/** What a scenario-based model reads: the run's tables and the scenario set of its family. */
+export interface MarginInput extends RunTables {
+  readonly scenarios: ScenarioSet;
+}
+
+/**
+ * The RunTables of (book, balances, market, params). `optionValues`: the market's optionValuesUsd when
+ * the caller already has it (a run computes it before the book loads, for the report).
+ */
+export function buildRunTables(
+  book: PositionBook,
+  balances: Balances,
+  market: Market,
+  params: Params,
+  optionValues: Float64Array = optionValuesUsd(market),
+): RunTables {
+  return Object.freeze({
+    book,
+    balances,
+    market,
+    params,
+    optionValuesUsd: optionValues,
+    accountEquityUsd: accountEquityUsd(book, balances, market, optionValues),
+    units: settlementUnits(book, balances, market),
+    liquidity: liquidityTable(market, params),
+    standard: standardTable(market, params),
+  });
+}
+
+/** Per settlement unit of RunTables.units, each amount in the unit's currency. */
+export interface UnitTables {
+  /** signed equity: balances plus option values plus the unrealised P&L of delta-ones (docs/methodology.md §5) */
+  readonly equity: Float64Array;
+  /** standard IM and MM: the plain sum over the unit's positions (§4d) */
+  readonly standardIm: Float64Array;
+  readonly standardMm: Float64Array;
+  /** the liquidity add-on: the sum over the unit's positions (§4e) */
+  readonly liquidityAddon: Float64Array;
+}
+
+/**
+ * The UnitTables of `t`, in one pass over the units' positions in book order; a unit without positions
+ * has its balances as equity and zero margins.
+ */
+export function buildUnitTables(t: RunTables): UnitTables {
+  const { units, book, balances, market } = t;
+  const U = market.underlyings.length;
+  const codes = balanceUnitCodes(balances, market);
+  const n = units.count;
+  const equity = new Float64Array(n);
+  const im = new Float64Array(n);
+  const mm = new Float64Array(n);
+  const addon = new Float64Array(n);
+  const tmp = new Float64Array(2);
+  const values = t.optionValuesUsd;
+  const stdTable = t.standard;
+  const liqTable = t.liquidity;
+  const { instrumentId, quantity, entryPrice, unitStart } = book;
+  for (let k = 0; k < n; k++) {
+    const c = units.currency[k];
+    let eq = unitBalances(balances, codes, units.account[k], c);
+    const bu = units.bookUnit[k];
+    if (bu >= 0) {
+      const coin = c < U;
+      let sIm = 0;
+      let sMm = 0;
+      let a = 0;
+      for (let p = unitStart[bu]; p < unitStart[bu + 1]; p++) {
+        const i = instrumentId[p];
+        const q = quantity[p];
+        eq += positionEquity(market, values, i, q, entryPrice[p], coin);
+        standardFromTable(stdTable, i, q, tmp);
+        sIm += tmp[0];
+        sMm += tmp[1];
+        a += liquidityAddonFromTable(liqTable, i, q, coin);
+      }
+      im[k] = sIm;
+      mm[k] = sMm;
+      addon[k] = a;
+    }
+    equity[k] = eq;
+  }
+  return Object.freeze({ equity, standardIm: im, standardMm: mm, liquidityAddon: addon });
+}
+
+/** A model's input from its parts, the run tables built here (tests, tools: a run builds its tables once). */
+export function marginInput(o: {
+  book: PositionBook;
+  balances: Balances;
+  market: Market;
+  params: Params;
+  scenarios: ScenarioSet;
+}): MarginInput {
+  return { ...buildRunTables(o.book, o.balances, o.market, o.params), scenarios: o.scenarios };
+}
