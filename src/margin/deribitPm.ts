@@ -12,7 +12,7 @@ import { bucketWeights, worstScenarioId, type MarginInput, type ModelPlan } from
 import { allocMarginRows, sharedFloat64, sharedInt32 } from './rows.js';
 import type { SettlementUnits } from './settlementUnits.js';
 import type { UnitTables } from './runTables.js';
-import { fillStatus } from './status.js';
+import { fillDerived } from './derived.js';
 import type { MarginRows } from './types.js';
 
 /** A deribit-pm plan keeps its settlement units for assembly. */
@@ -149,7 +149,7 @@ export function deribitPmAssemble(
   const { scenarios, params } = input;
   const units = plan.units;
   const G = units.count;
-  // every row sets these (fillStatus the margin ratio and available)
+  // every row sets these (fillDerived the rest)
   const rows = allocMarginRows('deribit-pm', G, units.names, units.names, [
     'worstScenario',
     'worstCase',
@@ -177,15 +177,13 @@ export function deribitPmAssemble(
     rows.worstScenario[g] = worstScenarioId(plan, scenarios, reduced.worstScenario, g);
     rows.worstCase[g] = worst;
     rows.rollShock[g] = roll[g];
-    rows.deltaShock[g] = 0;
-    rows.riskMatrixMargin[g] = rmm;
     rows.liquidityAddon[g] = addon[g];
     rows.mm[g] = mmFactor * rmm;
-    rows.im[g] = rmm + addon[g];
     rows.equity[g] = equity[g];
     rows.standardIm[g] = stdIm[g];
     rows.standardMm[g] = stdMm[g];
   }
-  fillStatus(rows);
+  // risk_matrix_margin, IM = risk_matrix_margin + liquidity_addon, delta_shock 0, ratio, available, status
+  fillDerived(rows);
   return rows;
 }

@@ -13,6 +13,7 @@ import { bucketWeights, worstScenarioId, type MarginInput, type ModelPlan } from
 import { allocMarginRows, sharedFloat64, sharedInt32 } from './rows.js';
 import { balanceUnitCodes } from './settlementUnits.js';
 import { fillAccountStatus } from './status.js';
+import { fillDerived } from './derived.js';
 import type { MarginRows } from './types.js';
 
 /**
@@ -189,7 +190,6 @@ export function spanAssemble(
     rows.unit[g] = plan.unit[g];
     rows.currency[g] = 0;
     rows.worstScenario[g] = worstScenarioId(plan, scenarios, reduced.worstScenario, g);
-    rows.worstCase[g] = scan;
     rows.scanRisk[g] = scan;
     rows.som[g] = som[g];
     rows.liquidityAddon[g] = addon[g];
@@ -197,5 +197,6 @@ export function spanAssemble(
     rows.im[g] = imFactor * mm + addon[g];
   }
   fillAccountStatus(rows, input.accountEquityUsd);
+  fillDerived(rows); // worst_case = scan_risk
   return rows;
 }

@@ -5,7 +5,7 @@
  */
 import { allocMarginRows } from './rows.js';
 import { buildUnitTables, type RunTables, type UnitTables } from './runTables.js';
-import { fillStatus } from './status.js';
+import { fillDerived } from './derived.js';
 import type { MarginRows } from './types.js';
 
 /**
@@ -17,7 +17,7 @@ import type { MarginRows } from './types.js';
  */
 export function standardRows(tables: RunTables, unit: UnitTables = buildUnitTables(tables)): MarginRows {
   const units = tables.units;
-  // every row sets these (fillStatus the margin ratio and available)
+  // every row sets these (fillDerived the rest)
   const rows = allocMarginRows('standard', units.count, units.names, units.names, [
     'im',
     'mm',
@@ -35,11 +35,9 @@ export function standardRows(tables: RunTables, unit: UnitTables = buildUnitTabl
     rows.currency[k] = units.currency[k];
     rows.im[k] = im[k];
     rows.mm[k] = mm[k];
-    rows.standardIm[k] = im[k];
-    rows.standardMm[k] = mm[k];
     rows.equity[k] = equity[k];
     rows.liquidityAddon[k] = addon[k];
   }
-  fillStatus(rows);
+  fillDerived(rows); // standard_im = IM, standard_mm = MM, margin ratio, available, status
   return rows;
 }

@@ -18,16 +18,6 @@ export function marginStatus(equity: number, im: number, mm: number): number {
   return STATUS_OK;
 }
 
-/** Fills `marginRatio`, `available` (equity − IM) and `status` of rows [from, to) from their equity, IM and MM. */
-export function fillStatus(rows: MarginRows, from = 0, to = rows.count): void {
-  for (let r = from; r < to; r++) {
-    const eq = rows.equity[r];
-    rows.marginRatio[r] = marginRatio(rows.mm[r], eq);
-    rows.available[r] = eq - rows.im[r];
-    rows.status[r] = marginStatus(eq, rows.im[r], rows.mm[r]);
-  }
-}
-
 /**
  * For rows sorted by account, each carrying a part of its account's IM and MM: sets every row's equity
  * to the account's (USD) and its margin ratio, available and status from the account's totals.

@@ -4,7 +4,7 @@
  */
 import { CASH_CURRENCIES, type Market } from '../model/market.js';
 import type { RunTables } from './runTables.js';
-import { marginRatio, marginStatus } from './status.js';
+import { STATUS, SUMMARY_DERIVED } from './derived.js';
 import { sharedFloat64, sharedInt32, sharedUint8 } from './rows.js';
 import type { MarginRows, ModelName } from './types.js';
 
@@ -118,10 +118,13 @@ export function summarizeRows(
   for (let a = 0; a < A; a++) {
     account[a] = a;
     if (perUnit && worst[a] < 0) equityUsd[a] = fallback[a];
-    ratio[a] = marginRatio(mmUsd[a], equityUsd[a]);
-    status[a] = perUnit && worst[a] >= 0 ? worst[a] : marginStatus(equityUsd[a], imUsd[a], mmUsd[a]);
-    savingUsd[a] = standardImUsd[a] - imUsd[a];
   }
+  // the derived columns as the account_summary view derives them (src/margin/derived.ts)
+  SUMMARY_DERIVED.margin_ratio!.fill(ratio, A, mmUsd, equityUsd);
+  SUMMARY_DERIVED.saving!.fill(savingUsd, A, standardImUsd, imUsd);
+  // status: the worst unit's for per-unit models, else from the USD totals (§5)
+  STATUS.fill(status, A, equityUsd, imUsd, mmUsd);
+  if (perUnit) for (let a = 0; a < A; a++) if (worst[a] >= 0) status[a] = worst[a];
   return {
     model: rows.model,
     count: A,

@@ -8,7 +8,7 @@ import { liquidityAddonFromTable } from './liquidity.js';
 import { worstScenarioId, type MarginInput, type ModelPlan } from './plan.js';
 import { allocMarginRows, sharedFloat64, sharedInt32 } from './rows.js';
 import { balanceUnitCodes } from './settlementUnits.js';
-import { fillStatus } from './status.js';
+import { fillDerived } from './derived.js';
 import type { MarginRows } from './types.js';
 
 export type VarModelName = 'var-hs' | 'var-mc';
@@ -130,6 +130,6 @@ export function varAssemble(input: MarginInput, plan: ModelPlan, reduced: Reduce
     rows.mm[g] = params.var.mmFactor * esPos;
     rows.equity[g] = equity[g];
   }
-  fillStatus(rows);
+  fillDerived(rows); // margin ratio, available, status from the account's USD equity, IM and MM
   return rows;
 }

@@ -5,6 +5,16 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { STATUS_NAMES, type ModelName } from '../margin/types.js';
 import type { Family } from '../scenarios/types.js';
+import {
+  AVAILABLE,
+  DERIVED,
+  RATIO,
+  STATUS,
+  STANDARD_FROM_PM as STANDARD_FROM_PM_FORMULAS,
+  SUMMARY_DERIVED as SUMMARY_DERIVED_FORMULAS,
+  derivedSql,
+  nanToNull,
+} from '../margin/derived.js';
 import { sqlString } from './sql.js';
 
 /**
@@ -103,147 +113,112 @@ export interface ModelStorage {
   currency: 'unit' | 'USD';
 }
 
-/**
- * A derived amount as the engine stores amounts: NaN (DuckDB gives it for inf − inf, inf / inf) becomes
- * NULL, as the writer writes every NaN (DuckDB's NaN equals NaN, so nullif catches it).
- */
-export const nanToNull = (expr: string) => `nullif(${expr}, 'NaN'::DOUBLE)`;
+/** SQL of the §5 formulas over SQL operands (src/margin/derived.ts defines them once, with their JS forms). */
+export const ratioSql = (mm: string, equity: string) => RATIO.sql(mm, equity);
+export const availableSql = (equity: string, im: string) => AVAILABLE.sql(equity, im);
+export const statusSql = (equity: string, im: string, mm: string) => STATUS.sql(equity, im, mm);
+export { nanToNull };
+/** deribit-pm's IM as the view derives it from a margin_deribit_pm row `m`. */
+export const PM_IM = derivedSql('deribit-pm', 'im', 'm');
 
-/** METHODOLOGY.md 5 in SQL, exactly as src/margin/status.ts computes it (operands are SQL expressions). */
-/** marginRatio: `mm / equity`, +Infinity when equity ≤ 0 or NULL (the engine's NaN). */
-export const ratioSql = (mm: string, equity: string) =>
-  nanToNull(`CASE WHEN ${equity} > 0 THEN ${mm} / ${equity} ELSE 'Infinity'::DOUBLE END`);
-/** available: `equity − im`. */
-export const availableSql = (equity: string, im: string) => nanToNull(`${equity} - ${im}`);
-/**
- * marginStatus: liquidation when not equity ≥ MM, margin_call when not equity ≥ IM (a NULL compares as below), else ok.
- */
-export const statusSql = (equity: string, im: string, mm: string) =>
-  `(CASE WHEN NOT coalesce(${equity} >= ${mm}, false) THEN 'liquidation' WHEN NOT coalesce(${equity} >= ${im}, false) THEN 'margin_call' ELSE 'ok' END)::margin_status`;
-/**
- * deribit-pm's IM (schema 5 derives it): `(worst_case + roll_shock) + liquidity_addon`, the risk matrix
- * margin plus the add-on, added in the engine's order (deribitPm.ts).
- */
-export const PM_IM = nanToNull('(m.worst_case + m.roll_shock) + m.liquidity_addon');
+/** The account_margin value columns each model's table stores (after run_id, account_id, unit_id; in this order). */
+const STORED: Readonly<Record<ModelName, readonly string[]>> = {
+  'deribit-pm': [
+    'mm',
+    'equity',
+    'worst_scenario',
+    'worst_case',
+    'roll_shock',
+    'liquidity_addon',
+    'standard_im',
+    'standard_mm',
+  ],
+  span: [
+    'im',
+    'mm',
+    'equity',
+    'margin_ratio',
+    'available',
+    'status',
+    'worst_scenario',
+    'scan_risk',
+    'som',
+    'liquidity_addon',
+  ],
+  'var-hs': [
+    'im',
+    'mm',
+    'equity',
+    'margin_ratio',
+    'available',
+    'status',
+    'worst_scenario',
+    'worst_case',
+    'var',
+    'es',
+    'liquidity_addon',
+  ],
+  'var-mc': [
+    'im',
+    'mm',
+    'equity',
+    'margin_ratio',
+    'available',
+    'status',
+    'worst_scenario',
+    'worst_case',
+    'var',
+    'es',
+    'liquidity_addon',
+  ],
+  standard: ['im', 'mm', 'equity', 'margin_ratio', 'available', 'status', 'liquidity_addon'],
+};
+const TABLE: Readonly<Record<ModelName, string>> = {
+  'deribit-pm': 'margin_deribit_pm',
+  span: 'margin_span',
+  'var-hs': 'margin_var_hs',
+  'var-mc': 'margin_var_mc',
+  standard: 'margin_standard',
+};
 
-const NULLS = (...cols: string[]) =>
-  Object.fromEntries(cols.map((c) => [c, `NULL::${MARGIN_VALUE_COLUMNS.find(([n]) => n === c)![1].split(' ')[0]}`]));
-const COMMON = ['im', 'mm', 'equity', 'margin_ratio', 'available', 'status'] as const;
-
-/** var-hs and var-mc store the same columns; only their table and scenario family differ. */
-function varStorage(table: string, family: Family): ModelStorage {
+/** A model's storage: what it stores, and every other value column as the model derives it (DERIVED), in SQL. */
+function storageOf(model: ModelName): ModelStorage {
+  const stored = STORED[model];
+  const derived: Record<string, string> = {};
+  for (const [c] of MARGIN_VALUE_COLUMNS) {
+    if (stored.includes(c)) continue;
+    if (!DERIVED[model][c]) throw new Error(`report schema: ${model} neither stores nor derives ${c}`);
+    derived[c] = derivedSql(model, c, 'm');
+  }
   return {
-    table,
-    stored: [...COMMON, 'worst_scenario', 'worst_case', 'var', 'es', 'liquidity_addon'],
-    derived: {
-      scenario_set: `${sqlString(family)}::scenario_family`,
-      ...NULLS(
-        'roll_shock',
-        'delta_shock',
-        'risk_matrix_margin',
-        'scan_risk',
-        'som',
-        'standard_im',
-        'standard_mm',
-        'saving',
-      ),
-    },
-    currency: 'USD',
+    table: TABLE[model],
+    stored,
+    derived,
+    currency: model === 'deribit-pm' || model === 'standard' ? 'unit' : 'USD',
   };
 }
 
-export const MODEL_STORAGE: Readonly<Record<ModelName, ModelStorage>> = {
-  'deribit-pm': {
-    table: 'margin_deribit_pm',
-    stored: [
-      'mm',
-      'equity',
-      'worst_scenario',
-      'worst_case',
-      'roll_shock',
-      'liquidity_addon',
-      'standard_im',
-      'standard_mm',
-    ],
-    derived: {
-      im: PM_IM,
-      margin_ratio: ratioSql('m.mm', 'm.equity'),
-      available: availableSql('m.equity', PM_IM),
-      status: statusSql('m.equity', PM_IM, 'm.mm'),
-      scenario_set: `'deribit-pm'::scenario_family`,
-      delta_shock: '0.0::DOUBLE',
-      risk_matrix_margin: nanToNull('m.worst_case + m.roll_shock'),
-      ...NULLS('scan_risk', 'som', 'var', 'es'),
-      saving: nanToNull(`m.standard_im - ${PM_IM}`),
-    },
-    currency: 'unit',
-  },
-  span: {
-    table: 'margin_span',
-    stored: [...COMMON, 'worst_scenario', 'scan_risk', 'som', 'liquidity_addon'],
-    derived: {
-      worst_case: 'm.scan_risk',
-      scenario_set: `'span'::scenario_family`,
-      ...NULLS('roll_shock', 'delta_shock', 'risk_matrix_margin', 'var', 'es', 'standard_im', 'standard_mm', 'saving'),
-    },
-    currency: 'USD',
-  },
-  'var-hs': varStorage('margin_var_hs', 'historical'),
-  'var-mc': varStorage('margin_var_mc', 'monte-carlo'),
-  standard: {
-    table: 'margin_standard',
-    stored: [...COMMON, 'liquidity_addon'],
-    derived: {
-      standard_im: 'm.im',
-      standard_mm: 'm.mm',
-      saving: nanToNull('m.im - m.im'),
-      ...NULLS(
-        'scenario_set',
-        'worst_scenario',
-        'worst_case',
-        'roll_shock',
-        'delta_shock',
-        'risk_matrix_margin',
-        'scan_risk',
-        'som',
-        'var',
-        'es',
-      ),
-    },
-    currency: 'unit',
-  },
-};
+export const MODEL_STORAGE: Readonly<Record<ModelName, ModelStorage>> = Object.fromEntries(
+  (Object.keys(TABLE) as ModelName[]).map((m) => [m, storageOf(m)]),
+) as Record<ModelName, ModelStorage>;
 
 /**
  * The `standard` rows of a run that has deribit-pm, as the account_margin view derives them from that
- * run's margin_deribit_pm rows (alias `m`): IM, MM = its standard_im, standard_mm; the unit's equity and
- * liquidity add-on are the same; margin ratio, available and status by METHODOLOGY.md §5 exactly as
- * src/margin/status.ts computes them (a NULL equity or margin counts as below, i.e. liquidation). The
- * run's rows are checked against this before the standard block is left out (rowChecks.ts).
+ * run's margin_deribit_pm rows (alias `m`): src/margin/derived.ts, STANDARD_FROM_PM. The run's rows are
+ * checked against this before the standard block is left out (rowChecks.ts).
  */
-export const STANDARD_FROM_PM: Readonly<Record<string, string>> = {
-  im: 'm.standard_im',
-  mm: 'm.standard_mm',
-  equity: 'm.equity',
-  margin_ratio: ratioSql('m.standard_mm', 'm.equity'),
-  available: availableSql('m.equity', 'm.standard_im'),
-  status: statusSql('m.equity', 'm.standard_im', 'm.standard_mm'),
-  liquidity_addon: 'm.liquidity_addon',
-  standard_im: 'm.standard_im',
-  standard_mm: 'm.standard_mm',
-  saving: nanToNull('m.standard_im - m.standard_im'),
-};
+export const STANDARD_FROM_PM: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(STANDARD_FROM_PM_FORMULAS).map(([c, f]) => [c, f.sql(...f.inputs.map((x) => `m.${x}`))]),
+);
 
 /**
  * The summary_rows columns after (run_id, model, account_id); margin_ratio, available and saving come from the view.
  */
 export const SUMMARY_STORED: readonly string[] = ['equity', 'im', 'mm', 'status', 'standard_im', 'standard_mm'];
-/** The view's expressions for the summary columns that are not stored (alias `s`). */
-export const SUMMARY_DERIVED: Readonly<Record<string, string>> = {
-  margin_ratio: ratioSql('s.mm', 's.equity'),
-  available: availableSql('s.equity', 's.im'),
-  saving: nanToNull('s.standard_im - s.im'),
-};
+/** The view's expressions for the summary columns that are not stored (alias `s`): src/margin/derived.ts. */
+export const SUMMARY_DERIVED: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(SUMMARY_DERIVED_FORMULAS).map(([c, f]) => [c, f.sql(...f.inputs.map((x) => `s.${x}`))]),
+);
 
 /**
  * Models whose rows are in their unit's own currency (coin or USDC), converted to USD by the unit's usd_rate; the

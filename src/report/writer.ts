@@ -21,7 +21,8 @@ import { appendColumns, type AppendColumn } from './appendColumns.js';
 import { MODEL_STORAGE, SCHEMA_VERSION } from './schema.js';
 import { closeReport, ensureSchema, openReport, type ReportHandle } from './openReport.js';
 import { usdRates } from '../margin/summary.js';
-import { FIELD_OF, RowChecks } from './rowChecks.js';
+import { RowChecks } from './rowChecks.js';
+import { FIELD_OF } from '../margin/derived.js';
 import type { RunRecord, WriteOptions } from './types.js';
 
 /**

@@ -9,7 +9,7 @@ import { writeRun } from '../../src/report/writer.js';
 import { REPORT_TABLES, REPORT_VIEWS, SCHEMA_VERSION } from '../../src/report/schema.js';
 import { SNAPSHOT_MS, sampleRun, sampleRunWithStandard, standardFromPm } from './fixtures/sampleRun.js';
 import { summarizeRows } from '../../src/margin/summary.js';
-import { fillStatus } from '../../src/margin/status.js';
+import { fillStatus } from '../../src/margin/derived.js';
 import { STATUS_NAMES, type MarginRows, type ModelName } from '../../src/margin/types.js';
 import type { RunRecord } from '../../src/report/types.js';
 import { query, rmTmp, tmpDir } from './helpers.js';
