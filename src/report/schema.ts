@@ -6,6 +6,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { STATUS_NAMES, type ModelName } from '../margin/types.js';
 import type { Family } from '../scenarios/types.js';
 import { sqlString } from './sql.js';
+import { CAPITAL_EFFICIENCY_VIEW, capitalEfficiencyDdl } from './capitalEfficiency.js';
 
 /**
  * Version of the layout below; bump it (and add a migration in migrations.ts) on any change.
@@ -28,8 +29,9 @@ import { sqlString } from './sql.js';
  *    margin_deribit_pm no longer stores im, margin_ratio, available and status: the view derives them
  *    from worst_case, roll_shock, liquidity_addon, mm and equity (PM_IM, ratioSql, availableSql, statusSql);
  *    margin_span no longer stores worst_case, which is its scan_risk.
+ * 6: the capital_efficiency view (capitalEfficiency.ts). Same tables as 5.
  */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 /** Values of the `model_name` enum, in code order (code = index). */
 export const MODEL_NAMES: readonly ModelName[] = ['deribit-pm', 'span', 'var-hs', 'var-mc', 'standard'];
@@ -496,6 +498,7 @@ export const VIEW_DDL: Record<string, string> = {
            w.units / sum(w.units) OVER (PARTITION BY w.model) AS share
     FROM w LEFT JOIN l USING (run_id, scenario_set, scenario)
     ORDER BY w.model, w.units DESC, w.scenario`,
+  [CAPITAL_EFFICIENCY_VIEW]: capitalEfficiencyDdl(LATEST, accountSummarySql(LATEST)),
 };
 
 /** Every table of the report, in creation order. */
