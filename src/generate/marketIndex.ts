@@ -27,6 +27,61 @@ export interface OptionExpiry {
   put: Int32Array;
 }
 
+/**
+ * Instruments drawn with probability proportional to a weight (their open interest): `ids` in a fixed
+ * order, `cum` the running sum of their weights (all > 0); `pair` an optional second id per entry (a
+ * straddle's put). Drawn by {@link pickWeighted}.
+ */
+export interface WeightedIds {
+  ids: Int32Array;
+  pair: Int32Array;
+  cum: Float64Array;
+}
+
+/** An entry of `w` drawn with probability ∝ its weight (binary search on the running sums); -1 when empty. */
+export function pickWeighted(rng: { float(): number }, w: WeightedIds): number {
+  const n = w.ids.length;
+  if (n === 0) return -1;
+  const x = rng.float() * w.cum[n - 1]!;
+  let lo = 0,
+    hi = n - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (w.cum[mid]! > x) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+function weightedIds(ids: number[], weight: (i: number) => number, pair: number[] = []): WeightedIds {
+  const keep: number[] = [];
+  for (let k = 0; k < ids.length; k++) if (weight(k) > 0) keep.push(k);
+  const cum = new Float64Array(keep.length);
+  let t = 0;
+  keep.forEach((k, j) => (cum[j] = t += weight(k)));
+  return {
+    ids: Int32Array.from(keep, (k) => ids[k]!),
+    pair: Int32Array.from(keep, (k) => pair[k] ?? -1),
+    cum,
+  };
+}
+
+/**
+ * The pool's options with open interest > 0, by what the strategies draw (docs: data/README.md, "The
+ * generated book"): every option, calls, puts, out-of-the-money calls (K > F) and puts (K < F), each ∝
+ * its open interest; straddles (call and put of one strike and expiry) ∝ the smaller of the two.
+ */
+export interface PoolOi {
+  all: WeightedIds;
+  calls: WeightedIds;
+  puts: WeightedIds;
+  otmCalls: WeightedIds;
+  otmPuts: WeightedIds;
+  straddles: WeightedIds;
+  /** Σ open interest of the pool's options (coin) */
+  total: number;
+}
+
 /** The instruments of one underlying with one settlement. */
 export interface Pool {
   underlying: number;
@@ -39,6 +94,8 @@ export interface Pool {
   expiries: OptionExpiry[];
   /** every option id of the pool, in instrument order */
   options: Int32Array;
+  /** the options with open interest, weighted by it */
+  oi: PoolOi;
 }
 
 export interface MarketIndex {
@@ -51,6 +108,9 @@ export interface MarketIndex {
   underlyingWeight: Float64Array;
   /** order lot per underlying in coin: 10^round(log10(5000 / index)) (0.1 BTC, 1 ETH at 2026 prices) */
   lot: Float64Array;
+  /** per instrument: its expiry index in its pool's `expiries` and its strike index there (-1: delta-one) */
+  expiryOf: Int32Array;
+  strikeOf: Int32Array;
 }
 
 /** Builds the generator's view of a market. */
@@ -92,7 +152,15 @@ export function indexMarket(market: Market): MarketIndex {
         const oi = ins.openInterest[i]!;
         if (oi > 0) weight[u]! += oi * market.indexPrice[u]!;
       }
-      pools.push({ underlying: u, settlement: st, perpetual, futures: Int32Array.from(futures), expiries, options });
+      pools.push({
+        underlying: u,
+        settlement: st,
+        perpetual,
+        futures: Int32Array.from(futures),
+        expiries,
+        options,
+        oi: poolOi(market, options, expiries),
+      });
     }
   }
   // sqrt of the USD open interest (or of the option count when the market has no open interest), so the
@@ -105,7 +173,55 @@ export function indexMarket(market: Market): MarketIndex {
     underlyingWeight[u] = w > 0 ? w : traded ? 1e-3 : 0;
   }
   const lot = Float64Array.from(market.indexPrice, (s) => 10 ** Math.round(Math.log10(5000 / s)));
-  return { market, pools, underlyingWeight, lot };
+  const expiryOf = new Int32Array(ins.count).fill(-1);
+  const strikeOf = new Int32Array(ins.count).fill(-1);
+  for (const pool of pools) {
+    if (pool === null) continue;
+    pool.expiries.forEach((ex, e) => {
+      for (let j = 0; j < ex.strikes.length; j++) {
+        for (const i of [ex.call[j]!, ex.put[j]!]) {
+          if (i < 0) continue;
+          expiryOf[i] = e;
+          strikeOf[i] = j;
+        }
+      }
+    });
+  }
+  return { market, pools, underlyingWeight, lot, expiryOf, strikeOf };
+}
+
+/** Open interest of instrument i, 0 when missing or not positive. */
+export function openInterest(market: Market, i: number): number {
+  const oi = market.instruments.openInterest[i]!;
+  return oi > 0 ? oi : 0;
+}
+
+function poolOi(market: Market, options: Int32Array, expiries: OptionExpiry[]): PoolOi {
+  const ins = market.instruments;
+  const oi = (i: number) => openInterest(market, i);
+  const list = Array.from(options);
+  const calls = list.filter((i) => ins.optionType[i] === OPTION_CALL);
+  const puts = list.filter((i) => ins.optionType[i] !== OPTION_CALL);
+  const otmCalls = calls.filter((i) => ins.strike[i]! > ins.forward[i]!);
+  const otmPuts = puts.filter((i) => ins.strike[i]! < ins.forward[i]!);
+  const sc: number[] = [];
+  const sp: number[] = [];
+  for (const ex of expiries)
+    for (let j = 0; j < ex.strikes.length; j++)
+      if (ex.call[j]! >= 0 && ex.put[j]! >= 0) {
+        sc.push(ex.call[j]!);
+        sp.push(ex.put[j]!);
+      }
+  const by = (ids: number[]) => weightedIds(ids, (k) => oi(ids[k]!));
+  return {
+    all: by(list),
+    calls: by(calls),
+    puts: by(puts),
+    otmCalls: by(otmCalls),
+    otmPuts: by(otmPuts),
+    straddles: weightedIds(sc, (k) => Math.min(oi(sc[k]!), oi(sp[k]!)), sp),
+    total: list.reduce((t, i) => t + oi(i), 0),
+  };
 }
 
 function optionExpiry(market: Market, expiryMs: number, ids: number[]): OptionExpiry {

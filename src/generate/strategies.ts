@@ -1,14 +1,31 @@
 /**
  * The strategies generated accounts trade (PERFORMANCE.md, "Workloads"): outright options, verticals,
  * straddles, covered calls, calendar spreads, delta-hedged books, futures basis trades, naked short
- * options, and outright futures/perpetuals. Each adds its legs (instrument id, signed quantity in coin,
- * entry price in USD or NaN) to a sink. Strikes are drawn near the money, expiries near-dated.
+ * options, and outright futures/perpetuals. Each adds its legs (instrument id, signed raw quantity in
+ * coin, entry price in USD or NaN, and how the leg is sized) to a sink.
+ *
+ * Where: every option leg is drawn in proportion to open interest (an option without open interest is
+ * never drawn): an outright option ∝ OI over the pool, a naked short ∝ OI over the out-of-the-money
+ * options of its type, a covered call's call ∝ OI over the out-of-the-money calls, a straddle's strike
+ * ∝ the smaller OI of its call and put, a vertical's or calendar's first leg ∝ OI and its second leg ∝
+ * OI among the strikes (1–4 away) or expiries it may use, a delta-hedged book's options ∝ OI.
+ *
+ * How much: the raw sizes are drawQuantity's (tradeSize.ts); the book (book.ts) scales every option-
+ * linked leg (LEG_OPTION, LEG_HEDGE) so that the whole book holds 2 × OI × N / reference per pool, and
+ * keeps outright futures and basis trades (LEG_FIXED) at their documented size.
  */
 import { SETTLE_INVERSE, SETTLE_LINEAR } from '../model/market.js';
-import type { MarketIndex, OptionExpiry, Pool } from './marketIndex.js';
+import { pickWeighted, type MarketIndex, type Pool, type WeightedIds } from './marketIndex.js';
 import type { Prng } from './prng.js';
 import { black76Delta } from '../../kernels/black76.js';
-import { drawQuantity, roundToLots } from './tradeSize.js';
+import { drawQuantity } from './tradeSize.js';
+
+/** A leg sized as traded (futures and perpetuals traded outright or against each other). */
+export const LEG_FIXED = 0;
+/** An option leg, or a delta-one leg of the same size (a covered call's future): scaled to open interest. */
+export const LEG_OPTION = 1;
+/** A delta hedge, −Σ q·Δ of the options it hedges: scaled with them, may round to no position. */
+export const LEG_HEDGE = 2;
 
 export const STRATEGIES = [
   'outright_option',
@@ -39,8 +56,11 @@ export const STRATEGY_WEIGHTS = Float64Array.of(20, 12, 8, 8, 8, 8, 8, 14, 14);
 
 /** Receives the legs of a strategy. */
 export interface LegSink {
-  /** instrument id, signed quantity (coin), entry price (USD for futures and perpetuals, NaN for options) */
-  add(instrument: number, quantity: number, entryPrice: number): void;
+  /**
+   * instrument id, signed raw quantity (coin), entry price (USD for futures and perpetuals, NaN for
+   * options), LEG_FIXED / LEG_OPTION / LEG_HEDGE
+   */
+  add(instrument: number, quantity: number, entryPrice: number, kind: number): void;
 }
 
 /** What a strategy draws from. */
@@ -52,7 +72,7 @@ export interface StrategyContext {
   scale: number;
   /** the account's main underlying */
   primary: number;
-  /** a market maker: its delta-hedged books spread over the whole chain, not just near the money */
+  /** a market maker: its delta-hedged books are as large as its size allows */
   marketMaker: boolean;
 }
 
@@ -97,48 +117,27 @@ function choosePool(ctx: StrategyContext): Pool | null {
   return inv ?? lin;
 }
 
-/** Near expiries weigh most: e^(−T/0.15) + 0.03. `after` skips expiries up to that index. */
-function pickExpiry(rng: Prng, pool: Pool, after = -1): number {
-  const n = pool.expiries.length;
-  if (n <= after + 1) return -1;
-  const w = new Float64Array(n);
-  for (let e = after + 1; e < n; e++) w[e] = Math.exp(-pool.expiries[e]!.tYears / 0.15) + 0.03;
-  return rng.weighted(w);
+/** The option drawn from `w` (∝ open interest), -1 when none. */
+function pick(rng: Prng, w: WeightedIds): number {
+  const k = pickWeighted(rng, w);
+  return k < 0 ? -1 : w.ids[k]!;
 }
 
-/** The index of the strike nearest K. */
-function nearestStrike(ex: OptionExpiry, K: number): number {
-  const s = ex.strikes;
-  let lo = 0,
-    hi = s.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (s[mid]! < K) lo = mid + 1;
-    else hi = mid;
+/** An index of `cands` (instrument ids, -1 = none) drawn ∝ open interest; -1 when none has any. */
+function pickByOi(ctx: StrategyContext, cands: number[]): number {
+  const oi = ctx.index.market.instruments.openInterest;
+  let total = 0;
+  for (const i of cands) if (i >= 0 && oi[i]! > 0) total += oi[i]!;
+  if (!(total > 0)) return -1;
+  let x = ctx.rng.float() * total;
+  for (let k = 0; k < cands.length; k++) {
+    const i = cands[k]!;
+    if (i < 0 || !(oi[i]! > 0)) continue;
+    x -= oi[i]!;
+    if (x < 0) return k;
   }
-  return lo > 0 && Math.abs(s[lo - 1]! - K) <= Math.abs(s[lo]! - K) ? lo - 1 : lo;
-}
-
-/** The option of a type at strike index j, or the nearest strike that has one (-1 when none). */
-function optionAt(ex: OptionExpiry, j: number, isCall: boolean): number {
-  const ids = isCall ? ex.call : ex.put;
-  for (let d = 0; d < ids.length; d++) {
-    if (j + d < ids.length && ids[j + d]! >= 0) return ids[j + d]!;
-    if (j - d >= 0 && ids[j - d]! >= 0) return ids[j - d]!;
-  }
+  for (let k = cands.length - 1; k >= 0; k--) if (cands[k]! >= 0 && oi[cands[k]!]! > 0) return k;
   return -1;
-}
-
-/** A strike index near the money: log(K/F) ~ N(0, (0.5·σ√T)²). */
-function nearMoney(rng: Prng, ex: OptionExpiry): number {
-  const sd = 0.5 * ex.atmIv * Math.sqrt(ex.tYears);
-  return nearestStrike(ex, ex.forward * Math.exp(sd * rng.normal()));
-}
-
-/** An out-of-the-money strike index: |log(K/F)| ~ |N(0, (0.6·σ√T)²)| + 1%, above F for calls, below for puts. */
-function outOfMoney(rng: Prng, ex: OptionExpiry, isCall: boolean): number {
-  const x = Math.abs(rng.normal()) * 0.6 * ex.atmIv * Math.sqrt(ex.tYears) + 0.01;
-  return nearestStrike(ex, ex.forward * Math.exp(isCall ? x : -x));
 }
 
 function qty(ctx: StrategyContext, pool: Pool): number {
@@ -160,77 +159,74 @@ function entryPrice(ctx: StrategyContext, id: number): number {
 }
 
 function outrightOption(ctx: StrategyContext, pool: Pool): boolean {
-  const e = pickExpiry(ctx.rng, pool);
-  if (e < 0) return false;
-  const ex = pool.expiries[e]!;
-  const id = optionAt(ex, nearMoney(ctx.rng, ex), ctx.rng.chance(0.55));
+  const id = pick(ctx.rng, pool.oi.all);
   if (id < 0) return false;
-  ctx.sink.add(id, (ctx.rng.chance(0.8) ? 1 : -1) * qty(ctx, pool), NaN);
+  ctx.sink.add(id, (ctx.rng.chance(0.8) ? 1 : -1) * qty(ctx, pool), NaN, LEG_OPTION);
   return true;
 }
 
 function vertical(ctx: StrategyContext, pool: Pool): boolean {
-  const { rng } = ctx;
-  const e = pickExpiry(rng, pool);
-  if (e < 0) return false;
-  const ex = pool.expiries[e]!;
+  const { rng, index } = ctx;
   const isCall = rng.chance(0.5);
-  const j = nearMoney(rng, ex);
-  const width = 1 + rng.int(4);
-  const j2 = isCall ? Math.min(ex.strikes.length - 1, j + width) : Math.max(0, j - width);
-  const a = optionAt(ex, j, isCall),
-    b = optionAt(ex, j2, isCall);
-  if (a < 0 || b < 0 || a === b) return false;
-  const q = qty(ctx, pool) * (rng.chance(0.7) ? 1 : -1); // long the near-money leg: a debit spread
-  ctx.sink.add(a, q, NaN);
-  ctx.sink.add(b, -q, NaN);
+  const a = pick(rng, isCall ? pool.oi.calls : pool.oi.puts);
+  if (a < 0) return false;
+  const ex = pool.expiries[index.expiryOf[a]!]!;
+  const j = index.strikeOf[a]!;
+  // the other leg: 1–4 strikes further out of the money (above for calls, below for puts), ∝ OI
+  const ids = isCall ? ex.call : ex.put;
+  const cands: number[] = [];
+  for (let d = 1; d <= 4; d++) cands.push(ids[isCall ? j + d : j - d] ?? -1);
+  const k = pickByOi(ctx, cands);
+  if (k < 0) return false;
+  const b = cands[k]!;
+  const q = qty(ctx, pool) * (rng.chance(0.7) ? 1 : -1); // long the nearer leg: a debit spread
+  ctx.sink.add(a, q, NaN, LEG_OPTION);
+  ctx.sink.add(b, -q, NaN, LEG_OPTION);
   return true;
 }
 
 function straddle(ctx: StrategyContext, pool: Pool): boolean {
   const { rng } = ctx;
-  const e = pickExpiry(rng, pool);
-  if (e < 0) return false;
-  const ex = pool.expiries[e]!;
-  const j = nearestStrike(ex, ex.forward);
-  const c = ex.call[j]!,
-    p = ex.put[j]!;
-  if (c < 0 || p < 0) return false;
+  const k = pickWeighted(rng, pool.oi.straddles);
+  if (k < 0) return false;
   const q = qty(ctx, pool) * (rng.chance(0.6) ? 1 : -1);
-  ctx.sink.add(c, q, NaN);
-  ctx.sink.add(p, q, NaN);
+  ctx.sink.add(pool.oi.straddles.ids[k]!, q, NaN, LEG_OPTION);
+  ctx.sink.add(pool.oi.straddles.pair[k]!, q, NaN, LEG_OPTION);
   return true;
 }
 
 function coveredCall(ctx: StrategyContext, pool: Pool): boolean {
   const { rng } = ctx;
   const f = pickFuture(rng, pool, 0.6);
-  const e = pickExpiry(rng, pool);
-  if (f < 0 || e < 0) return false;
-  const ex = pool.expiries[e]!;
-  const c = optionAt(ex, outOfMoney(rng, ex, true), true);
+  if (f < 0) return false;
+  const c = pick(rng, pool.oi.otmCalls);
   if (c < 0) return false;
   const q = qty(ctx, pool);
-  ctx.sink.add(f, q, entryPrice(ctx, f));
-  ctx.sink.add(c, -q, NaN);
+  ctx.sink.add(f, q, entryPrice(ctx, f), LEG_OPTION);
+  ctx.sink.add(c, -q, NaN, LEG_OPTION);
   return true;
 }
 
 function calendar(ctx: StrategyContext, pool: Pool): boolean {
-  const { rng } = ctx;
-  const near = pickExpiry(rng, pool);
-  const far = near < 0 ? -1 : pickExpiry(rng, pool, near);
-  if (far < 0) return false;
-  const exN = pool.expiries[near]!,
-    exF = pool.expiries[far]!;
+  const { rng, index } = ctx;
+  const ins = index.market.instruments;
   const isCall = rng.chance(0.5);
-  const a = optionAt(exN, nearestStrike(exN, exN.forward), isCall);
+  const a = pick(rng, isCall ? pool.oi.calls : pool.oi.puts);
   if (a < 0) return false;
-  const b = optionAt(exF, nearestStrike(exF, ctx.index.market.instruments.strike[a]!), isCall);
-  if (b < 0) return false;
+  // the same type and strike in another expiry, ∝ OI
+  const K = ins.strike[a]!;
+  const e0 = index.expiryOf[a]!;
+  const cands: number[] = pool.expiries.map((ex, e) => {
+    const j = e === e0 ? -1 : ex.strikes.indexOf(K);
+    return j < 0 ? -1 : (isCall ? ex.call : ex.put)[j]!;
+  });
+  const k = pickByOi(ctx, cands);
+  if (k < 0) return false;
+  const b = cands[k]!;
+  const [near, far] = k > e0 ? [a, b] : [b, a];
   const q = qty(ctx, pool) * (rng.chance(0.75) ? 1 : -1); // long calendar: short the near, long the far
-  ctx.sink.add(a, -q, NaN);
-  ctx.sink.add(b, q, NaN);
+  ctx.sink.add(near, -q, NaN, LEG_OPTION);
+  ctx.sink.add(far, q, NaN, LEG_OPTION);
   return true;
 }
 
@@ -238,19 +234,13 @@ function deltaHedged(ctx: StrategyContext, pool: Pool, maxLegs: number): boolean
   const { rng, index } = ctx;
   const ins = index.market.instruments;
   const hedge = pickFuture(rng, pool, 0.5);
-  if (hedge < 0 || pool.options.length === 0) return false;
+  if (hedge < 0 || pool.oi.all.ids.length === 0) return false;
   const wanted = ctx.marketMaker ? maxLegs - 1 : Math.min(maxLegs - 1, 2 + rng.int(9));
   let delta = 0;
   for (let k = 0; k < wanted; k++) {
-    let id: number;
-    if (ctx.marketMaker) id = pool.options[rng.int(pool.options.length)]!;
-    else {
-      const ex = pool.expiries[pickExpiry(rng, pool)]!;
-      id = optionAt(ex, nearMoney(rng, ex), rng.chance(0.5));
-      if (id < 0) continue;
-    }
+    const id = pick(rng, pool.oi.all);
     const q = qty(ctx, pool) * (rng.chance(0.5) ? 1 : -1);
-    ctx.sink.add(id, q, NaN);
+    ctx.sink.add(id, q, NaN, LEG_OPTION);
     delta +=
       q *
       black76Delta(
@@ -262,8 +252,7 @@ function deltaHedged(ctx: StrategyContext, pool: Pool, maxLegs: number): boolean
         1,
       );
   }
-  const h = roundToLots(-delta, index.lot[pool.underlying]!);
-  if (h !== 0) ctx.sink.add(hedge, h, entryPrice(ctx, hedge));
+  if (delta !== 0) ctx.sink.add(hedge, -delta, entryPrice(ctx, hedge), LEG_HEDGE);
   return true;
 }
 
@@ -277,26 +266,21 @@ function basis(ctx: StrategyContext, pool: Pool): boolean {
     if (other === fut) return false;
   }
   const q = qty(ctx, pool) * (rng.chance(0.7) ? 1 : -1); // cash-and-carry: long the dated future, short the perpetual
-  ctx.sink.add(fut, q, entryPrice(ctx, fut));
-  ctx.sink.add(other, -q, entryPrice(ctx, other));
+  ctx.sink.add(fut, q, entryPrice(ctx, fut), LEG_FIXED);
+  ctx.sink.add(other, -q, entryPrice(ctx, other), LEG_FIXED);
   return true;
 }
 
 function nakedShort(ctx: StrategyContext, pool: Pool): boolean {
-  const { rng } = ctx;
-  const e = pickExpiry(rng, pool);
-  if (e < 0) return false;
-  const ex = pool.expiries[e]!;
-  const isCall = rng.chance(0.4);
-  const id = optionAt(ex, outOfMoney(rng, ex, isCall), isCall);
+  const id = pick(ctx.rng, ctx.rng.chance(0.4) ? pool.oi.otmCalls : pool.oi.otmPuts);
   if (id < 0) return false;
-  ctx.sink.add(id, -qty(ctx, pool), NaN);
+  ctx.sink.add(id, -qty(ctx, pool), NaN, LEG_OPTION);
   return true;
 }
 
 function outrightFuture(ctx: StrategyContext, pool: Pool): boolean {
   const f = pickFuture(ctx.rng, pool, 0.7);
   if (f < 0) return false;
-  ctx.sink.add(f, (ctx.rng.chance(0.55) ? 1 : -1) * qty(ctx, pool), entryPrice(ctx, f));
+  ctx.sink.add(f, (ctx.rng.chance(0.55) ? 1 : -1) * qty(ctx, pool), entryPrice(ctx, f), LEG_FIXED);
   return true;
 }

@@ -13,7 +13,7 @@
 import { KIND_OPTION, KIND_PERPETUAL, SETTLE_INVERSE, type Market } from '../model/market.js';
 import { revalueColumns } from '../engine/revalueColumns.js';
 import { revalueTile } from '../engine/revalueTile.js';
-import { liquidityTable } from '../margin/liquidity.js';
+import { liquidityAddonFromTable, liquidityTable, type LiquidityTable } from '../margin/liquidity.js';
 import { optionValuesUsd } from '../margin/optionValue.js';
 import { standardFromTable, standardTable, type StandardTable } from '../margin/standardFormulas.js';
 import { bucketWeights } from '../margin/plan.js';
@@ -33,9 +33,8 @@ export interface PmMarginTable {
   weight: Float64Array;
   /** per instrument: roll shock per unit of |q| (0 for options), unit currency */
   roll: Float64Array;
-  /** per instrument: liquidity half spread per unit, unit currency, and the concentration cap oi_share·OI */
-  half: Float64Array;
-  cap: Float64Array;
+  /** the liquidity add-on's inputs (src/margin/liquidity.ts: the add-on is computed by its liquidityAddonFromTable) */
+  liquidity: LiquidityTable;
   /** per instrument: value of +1 unit in the unit's currency (options V/F coin or V USD; 0 for delta-one) */
   value: Float64Array;
   /** per instrument: forward F (USD), for the unrealised P&L of futures with an entry price */
@@ -64,8 +63,6 @@ export function pmMarginTable(market: Market, params: Params): PmMarginTable {
   const unit = new Int32Array(I);
   const pnl = new Float64Array(I * S);
   const roll = new Float64Array(I);
-  const half = new Float64Array(I);
-  const cap = new Float64Array(I);
   const value = new Float64Array(I);
   const forward = new Float64Array(I);
   for (let i = 0; i < I; i++) {
@@ -76,8 +73,6 @@ export function pmMarginTable(market: Market, params: Params): PmMarginTable {
     forward[i] = F;
     const row = coin ? I + i : i; // coinRow / usdRow of src/engine/types.ts
     pnl.set(cols.out.subarray(row * S, (row + 1) * S), i * S);
-    half[i] = coin ? liq.halfCoin[i]! : liq.halfUsd[i]!;
-    cap[i] = liq.cap[i]!;
     if (ins.kind[i] === KIND_OPTION) {
       value[i] = coin ? values[i]! / F : values[i]!;
     } else {
@@ -95,8 +90,7 @@ export function pmMarginTable(market: Market, params: Params): PmMarginTable {
     pnl,
     weight: bucketWeights(set, market),
     roll,
-    half,
-    cap,
+    liquidity: liq,
     value,
     forward,
     pnlOffset: dp.pnlOffset,
@@ -164,7 +158,8 @@ export class UnitMarginAccount {
     for (let s = 0; s < S; s++) this.vec[base + s] = this.vec[base + s]! + q * t.pnl[row + s]!;
     const a = Math.abs(q);
     this.roll[c] = this.roll[c]! + a * t.roll[i]!;
-    this.addon[c] = this.addon[c]! + a * t.half[i]! * Math.max(1, a / t.cap[i]!);
+    // the engine's own add-on (docs/methodology.md §4e): coin units in coin, the USDC unit in USD
+    this.addon[c] = this.addon[c]! + liquidityAddonFromTable(t.liquidity, i, q, c < t.underlyings);
     standardFromTable(t.standard, i, q, this.tmp);
     this.stdIm[c] = this.stdIm[c]! + this.tmp[0]!;
     this.stdMm[c] = this.stdMm[c]! + this.tmp[1]!;

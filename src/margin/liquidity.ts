@@ -1,6 +1,7 @@
 /**
- * The liquidity add-on (METHODOLOGY.md 4e, engine convention): the cost of closing a position across
- * half the bid-ask spread, scaled up for positions large against the open interest.
+ * The liquidity add-on (docs/methodology.md §4e, engine convention): the cost of closing a position
+ * across half the bid-ask spread, scaled up for positions large against the open interest, at most
+ * `max_concentration` times.
  */
 import { KIND_OPTION, SETTLE_INVERSE, type Market } from '../model/market.js';
 import type { Params } from '../params/params.js';
@@ -11,7 +12,8 @@ import type { Params } from '../params/params.js';
  * - `h = (ask − bid)/2` in the instrument's quote currency when both quotes exist and ask ≥ bid,
  *   converted to the unit's currency (an inverse option's coin quote × F for USD; a USD quote / F for
  *   coin); otherwise `default_half_spread` × the value of one unit of underlying (1 coin, or F USD).
- * - `c = max(1, |q| / (oi_share · OI))` when OI > 0, else 1.
+ * - `c = min(max_concentration, max(1, |q| / (oi_share · OI)))` when OI > 0, else 1 (the concentration
+ *   factor, capped: docs/methodology.md §4e).
  * F is the instrument's forward (USD).
  */
 export function liquidityAddonPosition(
@@ -24,8 +26,18 @@ export function liquidityAddonPosition(
   const h = halfSpread(market, params, instrument, inCoin);
   const a = Math.abs(qty);
   const oi = market.instruments.openInterest[instrument];
-  const c = oi > 0 ? Math.max(1, a / (params.liquidity.oiShare * oi)) : 1;
+  const c = oi > 0 ? concentrationFactor(a, params.liquidity.oiShare * oi, params.liquidity.maxConcentration) : 1;
   return a * h * c;
+}
+
+/**
+ * The concentration factor of a position of size `a` = |q| against the threshold `oi_share · OI`
+ * (+Infinity without open interest): `min(max_concentration, max(1, a / threshold))`
+ * (docs/methodology.md §4e). With `max_concentration ≥ 1` (the parameter's rule) it lies in
+ * [1, max_concentration], and is 1 without open interest.
+ */
+export function concentrationFactor(a: number, threshold: number, maxConcentration: number): number {
+  return Math.min(maxConcentration, Math.max(1, a / threshold));
 }
 
 /** h of one instrument per unit of underlying, in coin (`inCoin`) or USD: see {@link liquidityAddonPosition}. */
@@ -47,13 +59,14 @@ export function halfSpread(market: Market, params: Params, instrument: number, i
 
 /**
  * Per-instrument inputs of the add-on, precomputed for hot loops: the half spread h per unit of
- * underlying in coin and in USD, and the concentration threshold `oi_share · OI` (+Infinity without
- * open interest).
+ * underlying in coin and in USD, the concentration threshold `oi_share · OI` (+Infinity without
+ * open interest) and the cap `max_concentration` of the concentration factor.
  */
 export interface LiquidityTable {
   halfCoin: Float64Array;
   halfUsd: Float64Array;
   cap: Float64Array;
+  maxConcentration: number;
 }
 
 /** Builds the LiquidityTable of every instrument (same rules as {@link liquidityAddonPosition}). */
@@ -68,11 +81,19 @@ export function liquidityTable(market: Market, params: Params): LiquidityTable {
     const oi = market.instruments.openInterest[i];
     cap[i] = oi > 0 ? params.liquidity.oiShare * oi : Infinity;
   }
-  return { halfCoin, halfUsd, cap };
+  return { halfCoin, halfUsd, cap, maxConcentration: params.liquidity.maxConcentration };
 }
 
-/** The add-on of one position from a LiquidityTable: `|q| · h · max(1, |q| / cap)`, coin or USD. */
+/**
+ * The add-on of one position from a LiquidityTable: `|q| · h · min(max_concentration, max(1, |q| / cap))`,
+ * coin or USD. The one implementation of the hot-loop formula: the models and the generator
+ * (src/generate/unitMargins.ts) call it.
+ */
 export function liquidityAddonFromTable(t: LiquidityTable, instrument: number, qty: number, inCoin: boolean): number {
   const a = Math.abs(qty);
-  return a * (inCoin ? t.halfCoin[instrument] : t.halfUsd[instrument]) * Math.max(1, a / t.cap[instrument]);
+  return (
+    a *
+    (inCoin ? t.halfCoin[instrument] : t.halfUsd[instrument]) *
+    concentrationFactor(a, t.cap[instrument], t.maxConcentration)
+  );
 }

@@ -233,4 +233,12 @@ export const PARAM_SPECS: readonly ParamSpec[] = [
     'engine convention',
     'half spread when no quotes (5 bp)',
   ),
+  P(
+    'liquidity.maxConcentration',
+    'number',
+    { min: 1, minIncluded: true },
+    'factor',
+    'engine convention',
+    'cap of the concentration factor: c = min(max_concentration, max(1, |q| / (oi_share · OI)))',
+  ),
 ];

@@ -62,6 +62,8 @@ export interface Params {
   liquidity: {
     oiShare: number;
     defaultHalfSpread: number;
+    /** cap of the concentration factor c (docs/methodology.md §4e) */
+    maxConcentration: number;
   };
 }
 
@@ -115,6 +117,7 @@ export function defaultParams(): Params {
     liquidity: {
       oiShare: 0.05,
       defaultHalfSpread: 0.0005,
+      maxConcentration: 5,
     },
   };
 }

@@ -1,8 +1,11 @@
 /**
  * The readable summary of a run (stdout) and its machine-readable twin (--json): accounts by status,
- * total IM/MM by model and unit, the saving of each portfolio model against standard margin, the
- * backend that ran each phase and the time of each phase.
+ * total IM/MM by model and unit, the capital efficiency of each model (IM and MM against the standard
+ * margin of the same positions, the saving, the liquidity add-on's share: the report's
+ * capital_efficiency view gives the same numbers), the backend that ran each phase and the time of each
+ * phase.
  */
+import { usdRates } from '../margin/summary.js';
 import { STATUS_NAMES } from '../margin/types.js';
 import type { RunOutcome } from './runMargin.js';
 
@@ -25,9 +28,119 @@ export interface RunSummary {
   totals: Array<{ model: string; unit: string; currency: string; rows: number; im: number; mm: number }>;
   /** per model: Σ IM in USD, Σ standard IM in USD, and the saving (standard − model) */
   savingUsd: Array<{ model: string; imUsd: number; standardImUsd: number; savingUsd: number; savingPct: number }>;
+  /**
+   * per model, per unit (in the unit's currency) then 'TOTAL' (USD, every account): IM, MM, the standard
+   * margin of the same positions (null where the model's units are not the standard's: span, var), the
+   * saving standard IM − IM and its % of standard IM, the liquidity add-on and its % of IM
+   */
+  capitalEfficiency: CapitalEfficiencyRow[];
   backends: RunOutcome['backends'];
   backendDetail: RunOutcome['backendReport'];
   timingsMs: Record<string, number>;
+}
+
+export interface CapitalEfficiencyRow {
+  model: string;
+  unit: string;
+  currency: string;
+  /** (account, unit) rows; accounts for 'TOTAL' */
+  units: number;
+  im: number;
+  mm: number;
+  standardIm: number | null;
+  standardMm: number | null;
+  saving: number | null;
+  savingPct: number | null;
+  liquidityAddon: number;
+  addonPct: number | null;
+}
+
+const pctOf = (x: number | null, of: number | null) =>
+  x === null || of === null || !(of !== 0) ? null : (100 * x) / of;
+
+/**
+ * The capital-efficiency rows of a run (see RunSummary.capitalEfficiency), from its margin rows and
+ * account summaries; NaN amounts (does not apply) are left out of the sums, as SQL's sum leaves NULLs.
+ */
+export function capitalEfficiency(o: Pick<RunOutcome, 'margin' | 'summaries' | 'market'>): CapitalEfficiencyRow[] {
+  const out: CapitalEfficiencyRow[] = [];
+  const add = (acc: number | null, x: number) => (Number.isFinite(x) ? (acc ?? 0) + x : acc);
+  for (const rows of o.margin) {
+    const rate = usdRates(rows.currencyNames, o.market);
+    type Acc = {
+      unit: string;
+      currency: string;
+      units: number;
+      im: number;
+      mm: number;
+      std: number | null;
+      stdMm: number | null;
+      addon: number;
+    };
+    const acc = new Map<string, Acc>();
+    let addonUsd = 0;
+    for (let r = 0; r < rows.count; r++) {
+      const unit = rows.unitNames[rows.unit[r]!]!;
+      const currency = rows.currencyNames[rows.currency[r]!]!;
+      const key = `${unit}\u0000${currency}`;
+      let t = acc.get(key);
+      if (!t) acc.set(key, (t = { unit, currency, units: 0, im: 0, mm: 0, std: null, stdMm: null, addon: 0 }));
+      t.units++;
+      if (Number.isFinite(rows.im[r]!)) t.im += rows.im[r]!;
+      if (Number.isFinite(rows.mm[r]!)) t.mm += rows.mm[r]!;
+      t.std = add(t.std, rows.standardIm[r]!);
+      t.stdMm = add(t.stdMm, rows.standardMm[r]!);
+      const a = rows.liquidityAddon[r]!;
+      if (Number.isFinite(a)) {
+        t.addon += a;
+        addonUsd += a * (currency === 'USD' ? 1 : rate[rows.currency[r]!]!);
+      }
+    }
+    for (const t of [...acc.values()].sort((x, y) => (x.unit < y.unit ? -1 : x.unit > y.unit ? 1 : 0))) {
+      const saving = t.std === null ? null : t.std - t.im;
+      out.push({
+        model: rows.model,
+        unit: t.unit,
+        currency: t.currency,
+        units: t.units,
+        im: t.im,
+        mm: t.mm,
+        standardIm: t.std,
+        standardMm: t.stdMm,
+        saving,
+        savingPct: pctOf(saving, t.std),
+        liquidityAddon: t.addon,
+        addonPct: pctOf(t.addon, t.im),
+      });
+    }
+    const s = o.summaries.find((x) => x.model === rows.model);
+    if (!s) continue;
+    let im = 0,
+      mm = 0,
+      std = 0,
+      stdMm = 0;
+    for (let a = 0; a < s.count; a++) {
+      if (Number.isFinite(s.imUsd[a]!)) im += s.imUsd[a]!;
+      if (Number.isFinite(s.mmUsd[a]!)) mm += s.mmUsd[a]!;
+      if (Number.isFinite(s.standardImUsd[a]!)) std += s.standardImUsd[a]!;
+      if (Number.isFinite(s.standardMmUsd[a]!)) stdMm += s.standardMmUsd[a]!;
+    }
+    out.push({
+      model: rows.model,
+      unit: 'TOTAL',
+      currency: 'USD',
+      units: s.count,
+      im,
+      mm,
+      standardIm: std,
+      standardMm: stdMm,
+      saving: std - im,
+      savingPct: pctOf(std - im, std),
+      liquidityAddon: addonUsd,
+      addonPct: pctOf(addonUsd, im),
+    });
+  }
+  return out;
 }
 
 export function summarize(o: RunOutcome): RunSummary {
@@ -82,6 +195,7 @@ export function summarize(o: RunOutcome): RunSummary {
     statusByModel,
     totals,
     savingUsd,
+    capitalEfficiency: capitalEfficiency(o),
     backends: o.backends,
     backendDetail: o.backendReport,
     timingsMs: Object.fromEntries(Object.entries(o.timingsMs).map(([k, v]) => [k, Math.round(v * 10) / 10])),
@@ -117,11 +231,20 @@ export function renderSummary(s: RunSummary): string {
       `  ${t.model.padEnd(12)}${t.unit.padEnd(7)}${t.currency.padEnd(9)}${String(t.rows).padStart(9)}${fmt(t.im, 4).padStart(20)}${fmt(t.mm, 4).padStart(20)}`,
     );
   out.push('');
-  out.push('saving against standard margin (IM, USD)');
-  for (const v of s.savingUsd) {
-    if (v.model === 'standard') continue;
+  out.push('capital efficiency: portfolio margin against the standard margin of the same positions');
+  out.push(
+    "  (per unit in its currency where the units are the standard's; TOTAL: every account, USD; add-on: liquidity)",
+  );
+  out.push(
+    `  ${'model'.padEnd(12)}${'unit'.padEnd(6)}${'cur'.padEnd(5)}${'IM'.padStart(18)}${'MM'.padStart(18)}${'standard IM'.padStart(18)}${'saving'.padStart(18)}${'saving %'.padStart(10)}${'add-on % IM'.padStart(13)}`,
+  );
+  const num = (x: number | null, d: number) => (x === null ? '-' : fmt(x, d));
+  const pct = (x: number | null) => (x === null ? '-' : `${x.toFixed(1)}%`);
+  for (const c of s.capitalEfficiency) {
+    if (c.model === 'standard') continue;
+    const d = c.currency === 'USD' || c.currency === 'USDC' ? 0 : 2;
     out.push(
-      `  ${v.model.padEnd(12)} IM ${fmt(v.imUsd, 0).padStart(16)}  standard ${fmt(v.standardImUsd, 0).padStart(16)}  saving ${fmt(v.savingUsd, 0).padStart(16)} (${v.savingPct.toFixed(1)}%)`,
+      `  ${c.model.padEnd(12)}${c.unit.padEnd(6)}${c.currency.padEnd(5)}${num(c.im, d).padStart(18)}${num(c.mm, d).padStart(18)}${num(c.standardIm, d).padStart(18)}${num(c.saving, d).padStart(18)}${pct(c.savingPct).padStart(10)}${pct(c.addonPct).padStart(13)}`,
     );
   }
   out.push('');

@@ -259,7 +259,13 @@ const V4_TO_V5: string[] = [
   'ALTER TABLE runs ADD COLUMN schema_version INTEGER',
 ];
 
-export const MIGRATIONS: Migrations = { 1: V1_TO_V2, 2: V2_TO_V3, 3: V3_TO_V4, 4: V4_TO_V5 };
+/**
+ * Version 5 -> 6: no table changes; the new capital_efficiency view (capitalEfficiency.ts) is created
+ * with the others after the migration (createViews), over the runs already in the file too.
+ */
+const V5_TO_V6: string[] = [];
+
+export const MIGRATIONS: Migrations = { 1: V1_TO_V2, 2: V2_TO_V3, 3: V3_TO_V4, 4: V4_TO_V5, 5: V5_TO_V6 };
 
 /**
  * Brings a report at version `found` to `expected` (default SCHEMA_VERSION), recreating the views and

@@ -16,6 +16,7 @@ import {
   nanToNull,
 } from '../margin/derived.js';
 import { sqlString } from './sql.js';
+import { CAPITAL_EFFICIENCY_VIEW, capitalEfficiencyDdl } from './capitalEfficiency.js';
 
 /**
  * Version of the layout below; bump it (and add a migration in migrations.ts) on any change.
@@ -38,8 +39,9 @@ import { sqlString } from './sql.js';
  *    margin_deribit_pm no longer stores im, margin_ratio, available and status: the view derives them
  *    from worst_case, roll_shock, liquidity_addon, mm and equity (PM_IM, ratioSql, availableSql, statusSql);
  *    margin_span no longer stores worst_case, which is its scan_risk.
+ * 6: the capital_efficiency view (capitalEfficiency.ts). Same tables as 5.
  */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 /**
  * Whether the report stores the `standard` rows of a run of these models: since schema 4 a run with
@@ -479,6 +481,7 @@ export const VIEW_DDL: Record<string, string> = {
            w.units / sum(w.units) OVER (PARTITION BY w.model) AS share
     FROM w LEFT JOIN l USING (run_id, scenario_set, scenario)
     ORDER BY w.model, w.units DESC, w.scenario`,
+  [CAPITAL_EFFICIENCY_VIEW]: capitalEfficiencyDdl(LATEST, accountSummarySql(LATEST)),
 };
 
 /** Every table of the report, in creation order. */

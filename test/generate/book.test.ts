@@ -4,11 +4,22 @@
 // sized against the engine's deribit-pm so that a few percent of accounts are thin (METHODOLOGY §4a, §5),
 // checked with the engine's own margin code (src/margin, float64 reference aggregation). Books are read back with the
 // project's own loader (src/io/loadBook.ts), which checks every DATA.md rule.
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { tableFromIPC } from 'apache-arrow';
+import { Table, tableFromIPC, tableToIPC, vectorFromArray } from 'apache-arrow';
+import { InputError } from '../../src/errors.js';
 import { main as generateMain } from '../../src/cli/generate.js';
 import { generateBook } from '../../src/generate/book.js';
 import { STRATEGIES } from '../../src/generate/strategies.js';
@@ -229,17 +240,30 @@ describe('strategy mix in a 2,000-account book', () => {
 });
 
 describe('what the positions look like', () => {
-  test('option strikes near the money: median |log(K/F)| < 0.1, 75% within ±20% (market makers spread over the chain)', () => {
+  // issue 18: options are drawn in proportion to their open interest (no longer near the money): the
+  // book's gross |q| is spread over strikes as the market's open interest is
+  test('strikes follow open interest: the gross-weighted median |log(K/F)| is within 0.05 of the OI-weighted one; no option without OI is held', () => {
     const b = loaded.book,
       ins = market.instruments;
-    const m: number[] = [];
+    const wmedian = (pairs: Array<[number, number]>) => {
+      pairs.sort((x, y) => x[0] - y[0]);
+      const total = pairs.reduce((t, [, w]) => t + w, 0);
+      let acc = 0;
+      for (const [m, w] of pairs) if ((acc += w) >= total / 2) return m;
+      return NaN;
+    };
+    const logM = (i: number) => Math.abs(Math.log(ins.strike[i]! / ins.forward[i]!));
+    const book: Array<[number, number]> = [];
     for (let p = 0; p < b.instrumentId.length; p++) {
       const i = b.instrumentId[p]!;
-      if (ins.kind[i] === KIND_OPTION) m.push(Math.abs(Math.log(ins.strike[i]! / ins.forward[i]!)));
+      if (ins.kind[i] !== KIND_OPTION) continue;
+      expect(ins.openInterest[i]).toBeGreaterThan(0);
+      book.push([logM(i), Math.abs(b.quantity[p]!)]);
     }
-    m.sort((x, y) => x - y);
-    expect(m[m.length >> 1]).toBeLessThan(0.1);
-    expect(m[Math.floor(m.length * 0.75)]).toBeLessThan(Math.log(1.2));
+    const oi: Array<[number, number]> = [];
+    for (let i = 0; i < ins.count; i++)
+      if (ins.kind[i] === KIND_OPTION && ins.openInterest[i]! > 0) oi.push([logM(i), ins.openInterest[i]!]);
+    expect(Math.abs(wmedian(book) - wmedian(oi))).toBeLessThan(0.05);
   });
   test('expiries near-dated on the full chain: most option positions expire within 3 months', async () => {
     const { market: full } = await loadMarket(FULL);
@@ -363,6 +387,16 @@ describe('collateral', () => {
 describe('the generate command refuses bad arguments', () => {
   test.each([
     [['--market', SAMPLE, '--accounts', '0', '--seed', '1', '--out', 'x'], /--accounts must be at least 1/],
+    [['--market', SAMPLE, '--accounts', '-5', '--seed', '1', '--out', 'x'], /--accounts must be at least 1, got "-5"/],
+    [
+      ['--market', SAMPLE, '--accounts', '99999999', '--seed', '1', '--out', 'x'],
+      /--accounts must be at most 2,000,000 \(the generator holds the book in memory\), got "99999999"/,
+    ],
+    [['--market', SAMPLE, '--accounts', '1e3', '--seed', '1', '--out', 'x'], /--accounts must be an integer/],
+    [
+      ['--market', SAMPLE, '--accounts', '10', '--reference-accounts', '0', '--seed', '1', '--out', 'x'],
+      /--reference-accounts must be at least 1, got "0"/,
+    ],
     [['--market', SAMPLE, '--accounts', '10', '--seed', '-3', '--out', 'x'], /--seed must be a non-negative integer/],
     [['--accounts', '10', '--seed', '1', '--out', 'x'], /--market is required/],
     [
@@ -371,5 +405,44 @@ describe('the generate command refuses bad arguments', () => {
     ],
   ])('%j', async (argv, msg) => {
     await expect(generateMain(argv)).rejects.toThrow(msg);
+    expect(existsSync('x')).toBe(false);
+  });
+  test('exit 2 through the CLI, the flag named, nothing written', () => {
+    const out = join(tmp, 'never');
+    const r = spawnSync(
+      process.execPath,
+      ['dist/src/cli/main.js', 'generate', '--market', SAMPLE, '--accounts', '-7', '--seed', '1', '--out', out],
+      { encoding: 'utf8' },
+    );
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--accounts must be at least 1, got "-7"/);
+    expect(existsSync(out)).toBe(false);
+  });
+  test('a market without open interest: exit 2 naming instruments.arrow and open_interest, nothing written', async () => {
+    // the sample market with every open_interest set to 0
+    const dir = join(tmp, 'no-oi');
+    mkdirSync(dir);
+    copyFileSync(join(SAMPLE, 'underlyings.arrow'), join(dir, 'underlyings.arrow'));
+    const t = tableFromIPC(readFileSync(join(SAMPLE, 'instruments.arrow')));
+    const cols = Object.fromEntries(t.schema.fields.map((f) => [f.name, t.getChild(f.name)!]));
+    cols.open_interest = vectorFromArray(new Float64Array(t.numRows));
+    writeFileSync(join(dir, 'instruments.arrow'), tableToIPC(new Table(cols), 'file'));
+    const out = join(tmp, 'no-oi-book');
+    const err = await generateMain(['--market', dir, '--accounts', '10', '--seed', '1', '--out', out]).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as Error).message).toContain(join(dir, 'instruments.arrow'));
+    expect((err as Error).message).toMatch(/no option has open_interest > 0/);
+    expect(existsSync(out)).toBe(false);
+    const noOi = (await loadMarket(dir)).market;
+    expect(() => generateBook(noOi, { accounts: 10, seed: 1 })).toThrow(/the market has no open interest/);
+  });
+  test.each([
+    [{ accounts: 0, seed: 1 }, /accounts must be an integer from 1 to 2000000, got 0/],
+    [{ accounts: 2_000_001, seed: 1 }, /accounts must be an integer from 1 to 2000000/],
+    [{ accounts: 10, seed: 1, referenceAccounts: 0 }, /referenceAccounts must be a positive integer, got 0/],
+  ])('generateBook(%j) throws', (opts, msg) => {
+    expect(() => generateBook(market, opts)).toThrow(msg);
   });
 });

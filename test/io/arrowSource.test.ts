@@ -62,15 +62,17 @@ describe('openArrow', () => {
   mkdirSync(join(dir, 'folder.arrow'));
 
   test.each(
-    [
-      ['truncated.arrow', /truncated/],
-      ['truncated-stream.arrow', /corrupt or truncated/],
-      ['header-only.arrow', /truncated/],
-      ['text.arrow', /is not Arrow \(it starts with the text "account,"\)/],
-      ['empty.arrow', /is empty/],
-      ['missing.arrow', /not found/],
-      ['folder.arrow', /is a directory/],
-    ].flatMap(([name, why]) => MODES.map(([mode, max]) => [name, mode, max, why] as const)),
+    (
+      [
+        ['truncated.arrow', /truncated/],
+        ['truncated-stream.arrow', /corrupt or truncated/],
+        ['header-only.arrow', /truncated/],
+        ['text.arrow', /is not Arrow \(it starts with the text "account,"\)/],
+        ['empty.arrow', /is empty/],
+        ['missing.arrow', /not found/],
+        ['folder.arrow', /is a directory/],
+      ] as Array<[string, RegExp]>
+    ).flatMap(([name, why]) => MODES.map(([mode, max]) => [name, mode, max, why] as const)),
   )('%s (%s) is refused naming the file and what was expected', async (name, _mode, max, why) => {
     const file = join(dir, name);
     const e = await inputError(readAllRows(file, max));

@@ -95,6 +95,10 @@ describe('validation', () => {
       msg: /p\.json parameter var\.alphaa: is not a parameter \(known in var: alpha, /,
     },
     {
+      json: { version: 1, liquidity: { max_concentration: 0.5 } },
+      msg: /p\.json parameter liquidity\.max_concentration: 0\.5 is out of range: must be ≥ 1/,
+    },
+    {
       json: { version: 1, deribit_pm: { buckets_count: 2.5 } },
       msg: /p\.json parameter deribit_pm\.buckets_count: 2\.5 must be an integer/,
     },
