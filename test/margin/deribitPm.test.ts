@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { deribitPmAssemble, deribitPmGroups } from '../../src/margin/deribitPm.js';
-import { aggregateReference, groupPnlVector } from '../../src/margin/referenceAggregate.js';
+import { aggregateReference, groupPnlVector } from '../helpers/naiveAggregate.js';
 import { defaultParams, type Params } from '../../src/params/params.js';
 import type { MarginInput } from '../../src/margin/plan.js';
 import type { MarginRows } from '../../src/margin/types.js';

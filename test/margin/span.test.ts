@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { pnlRowCount, usdRow } from '../../src/engine/types.js';
-import { aggregateReference, groupPnlVector } from '../../src/margin/referenceAggregate.js';
+import { aggregateReference, groupPnlVector } from '../helpers/naiveAggregate.js';
 import { spanAssemble, spanGroups } from '../../src/margin/span.js';
 import type { MarginInput } from '../../src/margin/plan.js';
 import { defaultParams } from '../../src/params/params.js';
