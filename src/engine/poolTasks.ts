@@ -25,7 +25,7 @@ export interface AggregateTask {
   scenarioBlock: number;
 }
 
-/** Revalue instruments [i0, i1) × scenarios [s0, s1) (see kernels/revalue.ts revalueTile) into the shared matrix `out`. */
+/** Revalue instruments [i0, i1) × scenarios [s0, s1) (kernels/revalue.ts revalueTile) into the shared `out`. */
 export interface RevalueTask {
   op: 'revalue';
   instruments: number;
