@@ -1,5 +1,5 @@
 /**
- * Black-76 on a forward, in the scalar subset gpu.js transpiles (METHODOLOGY.md 1).
+ * Black-76 on a forward, in the scalar subset gpu.js transpiles (docs/methodology.md §1).
  *
  * Normalised units: forward 1, moneyness k = K/F, total standard deviation sd = σ√T; a normalised price is
  * a fraction of the forward (multiply by F for USD; it is itself the coin price of an inverse option).
@@ -7,8 +7,16 @@
  * (C − P = 1 − k), so a float32 device keeps ~7 significant digits of the forward on both sides.
  * At sd < 1e-12 (T = 0) the value is the intrinsic value.
  *
- * `isCall` is numeric: 1 call, 0 put (anything > 0.5 is a call). `*32` twins use the float32-safe normal
- * CDF and are what the device kernels call; the plain forms are the float64 reference.
+ * `isCall` is numeric: 1 call, 0 put (anything > 0.5 is a call).
+ *
+ * | form           | precision | functions                                                 | runs on           |
+ * | -------------- | --------- | --------------------------------------------------------- | ----------------- |
+ * | reference, cpu | float64   | black76Norm, black76DeltaNorm, black76GammaNorm, …VegaNorm | in-process, pool  |
+ * | device         | float32   | black76Norm32, black76DeltaNorm32 (+ GammaNorm, VegaNorm)  | gpu.js gl, webgpu |
+ *
+ * The reference IS the cpu form (src/pricing/priceBatch.ts `cpu`, kernels/revalue.ts). The device forms
+ * differ only in the normal CDF (kernels/normal.ts normCdf32, float32-safe); gamma and vega need no twin
+ * (φ has no cancellation). The dollar forms at the end (black76Price, …) are float64 host helpers.
  */
 import { normCdf, normCdf32, normPdf } from './normal.js';
 

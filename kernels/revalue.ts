@@ -1,16 +1,33 @@
 /**
- * Scenario revaluation of one instrument under one scenario (METHODOLOGY.md 1–2), in the scalar subset
- * gpu.js transpiles. Results are in units of the instrument's base forward F: the host multiplies by F
- * (USD rows) in float64. Vol rule codes are src/scenarios/types.ts VOL_*; kind codes src/model/market.ts
- * KIND_* (0 option, 1 future, 2 perpetual).
+ * Scenario revaluation of instruments under scenarios (docs/methodology.md §1–2), every form side by side.
+ * Results are per unit of underlying; kind codes are src/model/market.ts KIND_* (0 option, 1 future,
+ * 2 perpetual), vol rule codes src/scenarios/types.ts VOL_* (0 up … 5 mult; see {@link shockedVol}).
  *
- * `*32` twins call the float32-safe Black-76 and are what the device kernels use; the plain forms are the
- * float64 reference the CPU workers call.
+ * | form      | precision | functions                                                        | runs on            |
+ * | --------- | --------- | ---------------------------------------------------------------- | ------------------ |
+ * | reference | float64   | revalueNormalised, revalueCoin (one instrument × one scenario)    | tests, fixtures    |
+ * | cpu       | float64   | revalueTile (a tile of instruments × scenarios)                  | the cpu pool       |
+ * | device    | float32   | movedValueKernel / movedValue32, with host packing and assembly  | gpu.js gl, webgpu  |
+ *
+ * The cpu form is the reference's arithmetic, reordered only by hoisting: the base term v0 =
+ * {@link optionBaseValue} does not depend on the scenario, so it is computed once per instrument
+ * (RevalueColumns.v0) and per cell only the moved term is evaluated, the same operations in the same
+ * order. Its USD row is F·revalueNormalised to the bit; its coin row (norm + v0)/(1+m) − v0 is
+ * revalueCoin within a few ulps of the forward (test/kernels/parity.test.ts checks both).
+ *
+ * The device form evaluates only the moved value w = (1+m)·e^{−rT'}·black76Norm32(k/(1+m), σ'√T') in
+ * float32 (one Black-76 per cell instead of two); the host keeps v0 in float64 and forms the rows with
+ * {@link assembleMovedRow}. Its error bound is docs/methodology.md "Precision". Futures, perpetuals
+ * ({@link deltaOneRows}) and spot rows ({@link spotRowValues}) are host work, float64, on every backend.
+ * shockedVol is shared: the cpu form calls it per cell, the device form's host packing per instrument.
  */
 import { black76Norm, black76Norm32 } from './black76.js';
 
+/** src/model/market.ts KIND_OPTION (kernels/ import nothing; test/kernels/parity.test.ts checks they agree). */
+export const KIND_OPTION_CODE = 0;
+
 /**
- * Shocked implied vol σ' of METHODOLOGY.md 2 (decimal per year).
+ * Shocked implied vol σ' of docs/methodology.md §2 (decimal per year).
  *
  * d = 365·T is the days to expiry of the *base* T (before any time step), f(d) = (30/max(d, 1))^p with
  * p = shortTermVegaPower when d < 30, else longTermVegaPower.
@@ -56,6 +73,19 @@ export function shockedVol(
   return shocked;
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// reference form (float64, scalar)
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * The discounted normalised base value v = e^{−r·T}·black76Norm(k, σ√T) of an option (units of the
+ * forward): the scenario-independent term of {@link revalueNormalised} and {@link revalueCoin}, and
+ * RevalueColumns.v0 (computed once per instrument by src/engine/revalueColumns.ts).
+ */
+export function optionBaseValue(isCall: number, k: number, tYears: number, sigma: number, rate: number): number {
+  return Math.exp(-rate * tYears) * black76Norm(isCall, k, sigma * Math.sqrt(Math.max(tYears, 0.0)));
+}
+
 /**
  * P&L per unit of underlying in USD divided by the instrument's base forward F (so multiply by F on the host).
  *
@@ -97,56 +127,15 @@ export function revalueNormalised(
     );
     const t1 = Math.max(tYears - dtYears, 0.0);
     const growth = 1.0 + move;
-    const base = Math.exp(-rate * tYears) * black76Norm(isCall, k, sigma * Math.sqrt(Math.max(tYears, 0.0)));
+    const base = optionBaseValue(isCall, k, tYears, sigma, rate);
     const moved = Math.exp(-rate * t1) * black76Norm(isCall, k / growth, shocked * Math.sqrt(t1));
     pnl = growth * moved - base;
   }
   return pnl;
 }
 
-/** float32-safe twin of {@link revalueNormalised} (calls black76Norm32); same arguments, units and sign. */
-export function revalueNormalised32(
-  kind: number,
-  isCall: number,
-  k: number,
-  tYears: number,
-  sigma: number,
-  rate: number,
-  move: number,
-  deltaOneMove: number,
-  volRule: number,
-  volParam: number,
-  dtYears: number,
-  volRangeUp: number,
-  volRangeDown: number,
-  minVolForShockUp: number,
-  shortTermVegaPower: number,
-  longTermVegaPower: number,
-): number {
-  let pnl = deltaOneMove;
-  if (kind < 0.5) {
-    const shocked = shockedVol(
-      sigma,
-      tYears,
-      volRule,
-      volParam,
-      volRangeUp,
-      volRangeDown,
-      minVolForShockUp,
-      shortTermVegaPower,
-      longTermVegaPower,
-    );
-    const t1 = Math.max(tYears - dtYears, 0.0);
-    const growth = 1.0 + move;
-    const base = Math.exp(-rate * tYears) * black76Norm32(isCall, k, sigma * Math.sqrt(Math.max(tYears, 0.0)));
-    const moved = Math.exp(-rate * t1) * black76Norm32(isCall, k / growth, shocked * Math.sqrt(t1));
-    pnl = growth * moved - base;
-  }
-  return pnl;
-}
-
 /**
- * Coin P&L per unit of underlying (inverse instruments, METHODOLOGY.md 1): option
+ * Coin P&L per unit of underlying (inverse instruments, docs/methodology.md §1): option
  * v(k/(1+m), T', σ') − v(k, T, σ) (= V'/F' − V/F); future, perpetual 1 − 1/(1 + deltaOneMove).
  * Same arguments as {@link revalueNormalised}; in coin, no host scaling.
  */
@@ -182,49 +171,357 @@ export function revalueCoin(
       longTermVegaPower,
     );
     const t1 = Math.max(tYears - dtYears, 0.0);
-    const base = Math.exp(-rate * tYears) * black76Norm(isCall, k, sigma * Math.sqrt(Math.max(tYears, 0.0)));
+    const base = optionBaseValue(isCall, k, tYears, sigma, rate);
     const moved = Math.exp(-rate * t1) * black76Norm(isCall, k / (1.0 + move), shocked * Math.sqrt(t1));
     pnl = moved - base;
   }
   return pnl;
 }
 
-/** float32-safe twin of {@link revalueCoin} (calls black76Norm32); same arguments, units and sign. */
-export function revalueCoin32(
-  kind: number,
-  isCall: number,
-  k: number,
-  tYears: number,
-  sigma: number,
-  rate: number,
-  move: number,
-  deltaOneMove: number,
-  volRule: number,
-  volParam: number,
-  dtYears: number,
-  volRangeUp: number,
-  volRangeDown: number,
-  minVolForShockUp: number,
-  shortTermVegaPower: number,
-  longTermVegaPower: number,
-): number {
-  let pnl = 1.0 - 1.0 / (1.0 + deltaOneMove);
-  if (kind < 0.5) {
-    const shocked = shockedVol(
-      sigma,
-      tYears,
-      volRule,
-      volParam,
-      volRangeUp,
-      volRangeDown,
-      minVolForShockUp,
-      shortTermVegaPower,
-      longTermVegaPower,
-    );
-    const t1 = Math.max(tYears - dtYears, 0.0);
-    const base = Math.exp(-rate * tYears) * black76Norm32(isCall, k, sigma * Math.sqrt(Math.max(tYears, 0.0)));
-    const moved = Math.exp(-rate * t1) * black76Norm32(isCall, k / (1.0 + move), shocked * Math.sqrt(t1));
-    pnl = moved - base;
+// ---------------------------------------------------------------------------------------------------------
+// cpu form (float64)
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * The flat inputs of revaluation (built once per run in float64 by src/engine/revalueColumns.ts; the cpu
+ * pool reads them from SharedArrayBuffers, the device form's host packing from the same columns).
+ * `out` (when set) is the whole P&L matrix, 2I + U rows × S, [row * scenarios + s]: rows [0, I) USD,
+ * [I, 2I) coin, [2I, 2I + U) spot (src/engine/types.ts).
+ */
+export interface RevalueColumns {
+  instruments: number;
+  scenarios: number;
+  underlyings: number;
+  /** KIND_* */
+  kind: Uint8Array;
+  /** 1 call, 0 put or not an option */
+  isCall: Uint8Array;
+  underlying: Int32Array;
+  /** moneyness K/F (0 when not an option) */
+  k: Float64Array;
+  /** years */
+  tYears: Float64Array;
+  /** mark IV, decimal per year (0 when not an option) */
+  sigma: Float64Array;
+  /** continuously compounded rate of the instrument's underlying */
+  rate: Float64Array;
+  /** USD forward F */
+  forward: Float64Array;
+  /** base value V/F = optionBaseValue(…), discounted, in units of the forward (0 when not an option) */
+  v0: Float64Array;
+  /** Params.deribitPm.volRangeUp of the instrument's underlying */
+  volRangeUp: Float64Array;
+  /** [s * U + u] */
+  move: Float64Array;
+  deltaOneMove: Float64Array;
+  volRule: Uint8Array;
+  volParam: Float64Array;
+  /** [s], years */
+  dtYears: Float64Array;
+  volRangeDown: number;
+  minVolForShockUp: number;
+  shortTermVegaPower: number;
+  longTermVegaPower: number;
+  out: Float64Array;
+}
+
+/**
+ * The delta-one rows of one future or perpetual over scenarios [s0, s1), in float64: USD F·m' at
+ * out[usd + s], coin 1 − 1/(1+m') at out[coin + s] (m' = deltaOneMove[s·U + u]; docs/methodology.md §1).
+ * Shared by the cpu form and the device form's host side.
+ */
+export function deltaOneRows(
+  deltaOneMove: Float64Array,
+  u: number,
+  U: number,
+  F: number,
+  s0: number,
+  s1: number,
+  out: Float64Array | Float32Array,
+  usd: number,
+  coin: number,
+): void {
+  for (let s = s0; s < s1; s++) {
+    const m1 = deltaOneMove[s * U + u]!;
+    out[usd + s] = F * m1;
+    out[coin + s] = 1 - 1 / (1 + m1);
   }
-  return pnl;
+}
+
+/**
+ * The spot row of underlying u (USD P&L of one coin held as collateral, S_u · m[s, u]; gain positive)
+ * into out[base + s] for every scenario s < S, in float64 on every backend.
+ */
+export function spotRowValues(
+  spot: number,
+  move: Float64Array,
+  u: number,
+  U: number,
+  S: number,
+  out: Float64Array | Float32Array,
+  base: number,
+): void {
+  for (let s = 0; s < S; s++) out[base + s] = spot * move[s * U + u]!;
+}
+
+/**
+ * The cpu form: writes rows usdRow(i) and coinRow(i) for instruments [i0, i1) and scenarios [s0, s1) into
+ * `c.out`: USD row F·norm (USD per unit of underlying), coin row (norm + v0)/(1+m) − v0 for options and
+ * the {@link deltaOneRows} of futures and perpetuals, norm = revalueNormalised(…) to the bit (see the
+ * module comment). Sign: gain to a long position of one unit. Each cell depends only on its own inputs,
+ * so any tiling gives the same bits.
+ */
+export function revalueTile(c: RevalueColumns, i0: number, i1: number, s0: number, s1: number): void {
+  const S = c.scenarios;
+  const U = c.underlyings;
+  const I = c.instruments;
+  const out = c.out;
+  const { volRangeDown, minVolForShockUp, shortTermVegaPower, longTermVegaPower } = c;
+  for (let i = i0; i < i1; i++) {
+    const u = c.underlying[i]!;
+    const kind = c.kind[i]!;
+    const isCall = c.isCall[i]!;
+    const k = c.k[i]!;
+    const t = c.tYears[i]!;
+    const sigma = c.sigma[i]!;
+    const rate = c.rate[i]!;
+    const F = c.forward[i]!;
+    const v0 = c.v0[i]!;
+    const vru = c.volRangeUp[i]!;
+    const usd = i * S;
+    const coin = (I + i) * S;
+    const option = kind === KIND_OPTION_CODE;
+    if (!option) {
+      deltaOneRows(c.deltaOneMove, u, U, F, s0, s1, out, usd, coin);
+      continue;
+    }
+    for (let s = s0; s < s1; s++) {
+      const j = s * U + u;
+      const m = c.move[j]!;
+      // = revalueNormalised(kind, isCall, k, t, sigma, rate, m, m1, volRule, volParam, dt, vru, …) to the bit
+      const shocked = shockedVol(
+        sigma,
+        t,
+        c.volRule[j]!,
+        c.volParam[j]!,
+        vru,
+        volRangeDown,
+        minVolForShockUp,
+        shortTermVegaPower,
+        longTermVegaPower,
+      );
+      const t1 = Math.max(t - c.dtYears[s]!, 0.0);
+      const growth = 1.0 + m;
+      const moved = Math.exp(-rate * t1) * black76Norm(isCall, k / growth, shocked * Math.sqrt(t1));
+      const norm = growth * moved - v0;
+      out[usd + s] = F * norm;
+      out[coin + s] = (norm + v0) / (1 + m) - v0;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// device form (float32, gpu.js)
+// ---------------------------------------------------------------------------------------------------------
+//
+// One thread per (instrument, four scenarios) of a tile; src/engine/gpuRevalue.ts builds movedValueKernel
+// into a gpu.js kernel with output [x = scenarios of the tile / 4, y = instruments of the tile] and slices
+// the tiles. It returns the moved option value only, in units of the BASE forward F:
+//   w = (1+m) · e^{−r·T'} · black76Norm32(k/(1+m), σ'·√T'),  T' = max(T − Δt, 0),  σ' = shockedVol(…)
+// and the host forms, in float64 with v0 exact (assembleMovedRow):
+//   USD row  F·(w − v0)     coin row  w/(1+m) − v0
+//
+// Texture reads dominate the cost on llvmpipe (each read, with gpu.js's index arithmetic, costs about a
+// quarter of the whole Black-76 arithmetic), so the inputs are packed into two row tables the host
+// prepares in float64 (packInstrumentTable, packScenarioTable), the vol shock's instrument-only parts
+// precomputed there with shockedVol itself:
+//   inst[i] = [±k (+ call, − put), T, r, σ'_up, σ, σ'_down, σ, u]   σ'_up/down = shockedVol(σ, T, VOL_UP/DOWN, …)
+//   scen[s·U + u] = [1+m, Δt, col, g]
+// and σ' = inst[i][col] for col 3 (VOL_UP) and 5 (VOL_DOWN, σ'_down already floored), σ·g for col 4
+// (VOL_NONE and unknown rules g = 1, VOL_MULT g = volParam), max(σ·g, 0.01) for col 6 (VOL_REL_UP/DOWN,
+// g = 1 ± volParam) — shockedVol's σ' for every rule, selected with weights instead of branches (a
+// divergent branch costs more than a texture read on llvmpipe).
+//
+// Each thread computes FOUR scenarios of one instrument (Array(4) output), so the instrument's seven
+// reads serve four cells: ≈ 5.75 reads per cell instead of 9–11. Threads past the last instrument or
+// scenario compute a clamped duplicate, which the host ignores. Measured on llvmpipe (2 cores, one
+// process, same tables, run and readback of 15.9 M cells): one value per thread with 9 reads 526 ms, this
+// kernel 315 ms, bit-identical results.
+
+/** Column of the packed instrument row the scenario row's σ' selects (see the module comment). */
+export const SHOCK_UP = 3;
+export const SHOCK_SCALED = 4;
+export const SHOCK_DOWN = 5;
+export const SHOCK_SCALED_FLOORED = 6;
+/** Columns of a packed instrument row and of a packed scenario row. */
+export const INSTRUMENT_ROW = 8;
+export const SCENARIO_ROW = 4;
+
+/**
+ * Moved value w of one option under one scenario (units of the base forward), float32 device helper:
+ * kc = ±k (+ call, − put), t = T, rate = r, sigUp/sigma/sigDown the instrument's σ'_up, σ, σ'_down, and the
+ * scenario row (growth = 1+m, dt = Δt, col, g) of the module comment. σ' is selected without branches:
+ * exactly one of the weights is 1 and the others 0, so σ' is exactly the selected value.
+ */
+export function movedValue32(
+  kc: number,
+  t: number,
+  rate: number,
+  sigUp: number,
+  sigma: number,
+  sigDown: number,
+  growth: number,
+  dt: number,
+  col: number,
+  g: number,
+): number {
+  const t1 = Math.max(t - dt, 0.0);
+  const wUp = Math.max(1.0 - Math.abs(col - 3.0), 0.0);
+  const wDown = Math.max(1.0 - Math.abs(col - 5.0), 0.0);
+  const scaled = Math.max(sigma * g, 0.01 * Math.max(col - 5.0, 0.0));
+  const shocked = wUp * sigUp + wDown * sigDown + (1.0 - wUp - wDown) * scaled;
+  let isCall = 0.0;
+  if (kc > 0.0) {
+    isCall = 1.0;
+  }
+  return growth * Math.exp(-rate * t1) * black76Norm32(isCall, Math.abs(kc) / growth, shocked * Math.sqrt(t1));
+}
+
+/**
+ * Moved values w of instrument i0 + thread.y under the four scenarios s0 + 4·thread.x + (0, 1, 2, 3)
+ * (an Array(4) output: the instrument's row is read once for four cells). `inst` and `scen` are the
+ * packed tables of the module comment; i0, s0 the tile origin. Scenarios past the last are clamped.
+ */
+export function movedValueKernel(
+  this: { thread: { x: number; y: number } },
+  inst: number[][],
+  scen: number[][],
+  i0: number,
+  s0: number,
+  instrumentCount: number,
+  scenarioCount: number,
+  underlyingCount: number,
+): number[] {
+  const i = Math.min(i0 + this.thread.y, instrumentCount - 1.0);
+  const kc = inst[i][0];
+  const t = inst[i][1];
+  const rate = inst[i][2];
+  const sigUp = inst[i][3];
+  const sigma = inst[i][4];
+  const sigDown = inst[i][5];
+  const u = inst[i][7];
+  const sa = s0 + 4.0 * this.thread.x;
+  const last = scenarioCount - 1.0;
+  const j0 = Math.min(sa, last) * underlyingCount + u;
+  const j1 = Math.min(sa + 1.0, last) * underlyingCount + u;
+  const j2 = Math.min(sa + 2.0, last) * underlyingCount + u;
+  const j3 = Math.min(sa + 3.0, last) * underlyingCount + u;
+  return [
+    movedValue32(kc, t, rate, sigUp, sigma, sigDown, scen[j0][0], scen[j0][1], scen[j0][2], scen[j0][3]),
+    movedValue32(kc, t, rate, sigUp, sigma, sigDown, scen[j1][0], scen[j1][1], scen[j1][2], scen[j1][3]),
+    movedValue32(kc, t, rate, sigUp, sigma, sigDown, scen[j2][0], scen[j2][1], scen[j2][2], scen[j2][3]),
+    movedValue32(kc, t, rate, sigUp, sigma, sigDown, scen[j3][0], scen[j3][1], scen[j3][2], scen[j3][3]),
+  ];
+}
+
+/**
+ * The packed instrument table for the options `opts` (indices into `c`), flat [o · INSTRUMENT_ROW + col]:
+ * [±k, T, r, σ'_up, σ, σ'_down, σ, u] per option, σ'_up/down = shockedVol(…, VOL_UP/VOL_DOWN, …) in float64.
+ */
+export function packInstrumentTable(c: RevalueColumns, opts: Int32Array): Float32Array {
+  const t = new Float32Array(opts.length * INSTRUMENT_ROW);
+  for (let o = 0; o < opts.length; o++) {
+    const i = opts[o]!;
+    const T = c.tYears[i]!;
+    const sigma = c.sigma[i]!;
+    const vu = c.volRangeUp[i]!;
+    const b = o * INSTRUMENT_ROW;
+    t[b] = c.isCall[i] === 1 ? c.k[i]! : -c.k[i]!;
+    t[b + 1] = T;
+    t[b + 2] = c.rate[i]!;
+    t[b + 3] = shockedVol(
+      sigma,
+      T,
+      0, // VOL_UP
+      0,
+      vu,
+      c.volRangeDown,
+      c.minVolForShockUp,
+      c.shortTermVegaPower,
+      c.longTermVegaPower,
+    );
+    t[b + 4] = sigma;
+    t[b + 5] = shockedVol(
+      sigma,
+      T,
+      2, // VOL_DOWN
+      0,
+      vu,
+      c.volRangeDown,
+      c.minVolForShockUp,
+      c.shortTermVegaPower,
+      c.longTermVegaPower,
+    );
+    t[b + 6] = sigma;
+    t[b + 7] = c.underlying[i]!;
+  }
+  return t;
+}
+
+/**
+ * The packed scenario table, flat [(s·U + u) · SCENARIO_ROW + col]: [1+m, Δt, σ' column, g] per scenario ×
+ * underlying, the column and g chosen per vol rule as the section comment above says.
+ */
+export function packScenarioTable(c: RevalueColumns): Float32Array {
+  const n = c.scenarios * c.underlyings;
+  const t = new Float32Array(n * SCENARIO_ROW);
+  for (let j = 0; j < n; j++) {
+    const rule = c.volRule[j]!;
+    const p = c.volParam[j]!;
+    let code = SHOCK_SCALED;
+    let g = 1;
+    if (rule === 0)
+      code = SHOCK_UP; // VOL_UP
+    else if (rule === 2)
+      code = SHOCK_DOWN; // VOL_DOWN
+    else if (rule === 3) {
+      // VOL_REL_UP
+      code = SHOCK_SCALED_FLOORED;
+      g = 1 + p;
+    } else if (rule === 4) {
+      // VOL_REL_DOWN
+      code = SHOCK_SCALED_FLOORED;
+      g = 1 - p;
+    } else if (rule === 5) g = p; // VOL_MULT
+    const b = j * SCENARIO_ROW;
+    t[b] = 1 + c.move[j]!;
+    t[b + 1] = c.dtYears[Math.floor(j / c.underlyings)]!;
+    t[b + 2] = code;
+    t[b + 3] = g;
+  }
+  return t;
+}
+
+/**
+ * The host half of the device form: one option's USD and coin rows over `n` scenarios from its moved values
+ * `w[w0 …]` (float32 from the device), in float64: out[usd + x] = F·(w − v0), out[coin + x] = w/(1+m) − v0
+ * with 1+m = growth[g0 + x]. A function of its own so the hot loop stays monomorphic and optimised.
+ */
+export function assembleMovedRow(
+  w: Float32Array,
+  w0: number,
+  n: number,
+  F: number,
+  v0: number,
+  growth: Float64Array,
+  g0: number,
+  out: Float32Array,
+  usd: number,
+  coin: number,
+): void {
+  for (let x = 0; x < n; x++) {
+    const v = w[w0 + x]!;
+    out[usd + x] = F * (v - v0);
+    out[coin + x] = v / growth[g0 + x]! - v0;
+  }
 }

@@ -1,8 +1,8 @@
 /**
  * The `cpu` backend: a Piscina pool (sized to the cores) running the float64 kernels over shared memory.
- * Revaluation: tiles of instruments × scenarios (revalueTile.ts). Aggregation: blocks of groups, each
- * scenario-blocked (aggregateGroups.ts). Every value depends only on its own inputs, never on the tiling,
- * so 1 and N workers give identical bits.
+ * Revaluation: tiles of instruments × scenarios (kernels/revalue.ts revalueTile). Aggregation: blocks of
+ * groups, each scenario-blocked (kernels/aggregate.ts aggregateGroups). Every value depends only on its own
+ * inputs, never on the tiling, so 1 and N workers give identical bits.
  */
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';

@@ -10,10 +10,16 @@
 import type { GroupBook, PnlMatrix, Reduced, ReduceRequest } from './types.js';
 import { checkGroupBook } from './backend.js';
 import { BackendUnavailableError } from './backend.js';
-import { heapReplaceRoot, sortTopLosses } from './topLosses.js';
+import {
+  adjustPnl,
+  copyBlockKernel,
+  groupPnlKernel,
+  heapReplaceRoot,
+  sortTopLosses,
+  worstLossKernel,
+} from '../../kernels/aggregate.js';
 import { checkKernelClass, type DeviceBackend, type GpuInstance, type GpuKernel } from './gpuDevice.js';
 import { kernelSource } from '../../kernels/source.js';
-import { adjustPnl, copyBlockKernel, groupPnlKernel, worstLossKernel } from '../../kernels/aggregate.js';
 import { DEVICE_AGGREGATE_GROUP_BLOCK, DEVICE_AGGREGATE_SCENARIO_BLOCK } from './tuning.js';
 
 /** Largest side of a texture on llvmpipe. */

@@ -1,5 +1,5 @@
 /**
- * Revaluation on a float32 gpu.js device (gl or webgpu): kernels/revalueGpu.ts `movedValueKernel` over
+ * Revaluation on a float32 gpu.js device (gl or webgpu): kernels/revalue.ts (device form) `movedValueKernel` over
  * tiles of [scenarios × instruments] (each side ≤ 16,384, llvmpipe's texture limit), read back as float32
  * and turned into the rows of types.ts in float64 on the host:
  *   options   USD F·(w − v0), coin w/(1+m) − v0   (w from the device, v0 = V/F in float64)
@@ -14,7 +14,7 @@
  * more than the Black-76 arithmetic, so the inputs are packed in float64 on the host into one
  * instrument table and one scenario table (σ'_up/down precomputed with shockedVol), and each thread
  * computes four scenarios of one instrument (Array(4) output, read back raw: one flat Float32Array per
- * tile, no JS-side 2D arrays). See kernels/revalueGpu.ts.
+ * tile, no JS-side 2D arrays). See kernels/revalue.ts (device form).
  */
 import type { Market } from '../model/market.js';
 import { KIND_OPTION } from '../model/market.js';
@@ -24,48 +24,17 @@ import { pnlRowCount, type PnlMatrix } from './types.js';
 import { revalueColumns, sharedArray, type RevalueColumns } from './revalueColumns.js';
 import { writeSpotRows } from './spotRows.js';
 import { checkKernelClass, type DeviceBackend, type GpuInstance, type GpuKernel } from './gpuDevice.js';
-import { addKernelFunctions, kernelSource } from '../../kernels/source.js';
-import { normCdf32 } from '../../kernels/normal.js';
-import { black76Norm32 } from '../../kernels/black76.js';
-import { shockedVol } from '../../kernels/revalue.js';
+import { addKernelFunctions, DEVICE_REVALUE_FUNCTIONS, kernelSource } from '../../kernels/source.js';
 import {
+  assembleMovedRow,
+  deltaOneRows,
   movedValueKernel,
-  movedValue32,
+  packInstrumentTable,
+  packScenarioTable,
   INSTRUMENT_ROW,
   SCENARIO_ROW,
-  SHOCK_DOWN,
-  SHOCK_SCALED,
-  SHOCK_SCALED_FLOORED,
-  SHOCK_UP,
-} from '../../kernels/revalueGpu.js';
-import { VOL_DOWN, VOL_MULT, VOL_REL_DOWN, VOL_REL_UP, VOL_UP } from '../scenarios/types.js';
+} from '../../kernels/revalue.js';
 import { DEVICE_REVALUE_TILE_INSTRUMENTS, DEVICE_REVALUE_TILE_SCENARIOS } from './tuning.js';
-
-type Fn = (...a: number[]) => number;
-
-/**
- * One option's USD and coin rows over `n` scenarios from its moved values `w[w0 …]` (float32 from the device), in
- * float64: out[usd + x] = F·(w − v0), out[coin + x] = w/(1+m) − v0 with 1+m = growth[g0 + x]. A function of
- * its own so the hot loop stays monomorphic and optimised.
- */
-function assembleRow(
-  w: Float32Array,
-  w0: number,
-  n: number,
-  F: number,
-  v0: number,
-  growth: Float64Array,
-  g0: number,
-  out: Float32Array,
-  usd: number,
-  coin: number,
-): void {
-  for (let x = 0; x < n; x++) {
-    const v = w[w0 + x]!;
-    out[usd + x] = F * (v - v0);
-    out[coin + x] = v / growth[g0 + x]! - v0;
-  }
-}
 
 /** Rows of one float32 table as views (gpu.js uploads an array of rows as a 2D texture). */
 function rowsOf(data: Float32Array, rows: number, width: number): Float32Array[] {
@@ -74,75 +43,14 @@ function rowsOf(data: Float32Array, rows: number, width: number): Float32Array[]
   return r;
 }
 
-/**
- * The packed instrument table of kernels/revalueGpu.ts for the options `opts` (indices into `c`):
- * [±k, T, r, σ'_up, σ, σ'_down, σ, u] per option, σ'_up/down from kernels/revalue.ts shockedVol in float64.
- */
+/** The packed instrument table of kernels/revalue.ts (packInstrumentTable) as rows, for the options `opts`. */
 export function packInstruments(c: RevalueColumns, opts: Int32Array): Float32Array[] {
-  const t = new Float32Array(opts.length * INSTRUMENT_ROW);
-  for (let o = 0; o < opts.length; o++) {
-    const i = opts[o]!;
-    const T = c.tYears[i]!;
-    const sigma = c.sigma[i]!;
-    const vu = c.volRangeUp[i]!;
-    const b = o * INSTRUMENT_ROW;
-    t[b] = c.isCall[i] === 1 ? c.k[i]! : -c.k[i]!;
-    t[b + 1] = T;
-    t[b + 2] = c.rate[i]!;
-    t[b + 3] = shockedVol(
-      sigma,
-      T,
-      VOL_UP,
-      0,
-      vu,
-      c.volRangeDown,
-      c.minVolForShockUp,
-      c.shortTermVegaPower,
-      c.longTermVegaPower,
-    );
-    t[b + 4] = sigma;
-    t[b + 5] = shockedVol(
-      sigma,
-      T,
-      VOL_DOWN,
-      0,
-      vu,
-      c.volRangeDown,
-      c.minVolForShockUp,
-      c.shortTermVegaPower,
-      c.longTermVegaPower,
-    );
-    t[b + 6] = sigma;
-    t[b + 7] = c.underlying[i]!;
-  }
-  return rowsOf(t, opts.length, INSTRUMENT_ROW);
+  return rowsOf(packInstrumentTable(c, opts), opts.length, INSTRUMENT_ROW);
 }
 
-/** The packed scenario table of kernels/revalueGpu.ts: [1+m, Δt, σ' column, g] per scenario × underlying. */
+/** The packed scenario table of kernels/revalue.ts (packScenarioTable) as rows: [1+m, Δt, σ' column, g]. */
 export function packScenarios(c: RevalueColumns): Float32Array[] {
-  const n = c.scenarios * c.underlyings;
-  const t = new Float32Array(n * SCENARIO_ROW);
-  for (let j = 0; j < n; j++) {
-    const rule = c.volRule[j]!;
-    const p = c.volParam[j]!;
-    let code = SHOCK_SCALED;
-    let g = 1;
-    if (rule === VOL_UP) code = SHOCK_UP;
-    else if (rule === VOL_DOWN) code = SHOCK_DOWN;
-    else if (rule === VOL_REL_UP) {
-      code = SHOCK_SCALED_FLOORED;
-      g = 1 + p;
-    } else if (rule === VOL_REL_DOWN) {
-      code = SHOCK_SCALED_FLOORED;
-      g = 1 - p;
-    } else if (rule === VOL_MULT) g = p;
-    const b = j * SCENARIO_ROW;
-    t[b] = 1 + c.move[j]!;
-    t[b + 1] = c.dtYears[Math.floor(j / c.underlyings)]!;
-    t[b + 2] = code;
-    t[b + 3] = g;
-  }
-  return rowsOf(t, n, SCENARIO_ROW);
+  return rowsOf(packScenarioTable(c), c.scenarios * c.underlyings, SCENARIO_ROW);
 }
 
 /** Revaluation on one gpu.js device. */
@@ -162,7 +70,7 @@ export class GpuRevaluer {
     private readonly gpu: GpuInstance,
     readonly backend: DeviceBackend,
   ) {
-    addKernelFunctions(gpu, [normCdf32 as Fn, black76Norm32 as Fn, movedValue32 as Fn]);
+    addKernelFunctions(gpu, DEVICE_REVALUE_FUNCTIONS);
   }
 
   /**
@@ -175,7 +83,7 @@ export class GpuRevaluer {
     if (this.kernel === null) {
       // pipeline: the run leaves its output in a texture; readTile reads it as one flat Float32Array
       // (gpu.js would otherwise build [height][width/4] arrays of 4-element arrays on the JS side)
-      this.kernel = this.gpu.createKernel(kernelSource(movedValueKernel as unknown as Fn), {
+      this.kernel = this.gpu.createKernel(kernelSource(movedValueKernel as unknown as (...a: number[]) => number), {
         output: [width / 4, height],
         precision: 'single',
         tactic: 'precision',
@@ -241,13 +149,7 @@ export class GpuRevaluer {
     // delta-one rows on the host
     for (let i = 0; i < I; i++) {
       if (c.kind[i] === KIND_OPTION) continue;
-      const F = c.forward[i]!;
-      const u = c.underlying[i]!;
-      for (let s = 0; s < S; s++) {
-        const m1 = c.deltaOneMove[s * U + u]!;
-        out[i * S + s] = F * m1;
-        out[(I + i) * S + s] = 1 - 1 / (1 + m1);
-      }
+      deltaOneRows(c.deltaOneMove, c.underlying[i]!, U, c.forward[i]!, 0, S, out, i * S, (I + i) * S);
     }
     const td = performance.now();
     this.timings.deltaOne = td - tf;
@@ -276,7 +178,7 @@ export class GpuRevaluer {
       const sn = Math.min(width, S - s0);
       for (let y = 0; y < yn; y++) {
         const i = opts[y0 + y]!;
-        assembleRow(
+        assembleMovedRow(
           tile,
           y * width,
           sn,

@@ -3,7 +3,7 @@
  * SharedArrayBuffers (structured clone shares, never copies, a SharedArrayBuffer).
  */
 
-/** Reduce groups [g0, g1) of a GroupBook (see aggregateGroups.ts); outputs are written in place. */
+/** Reduce groups [g0, g1) of a GroupBook (see kernels/aggregate.ts aggregateGroups); outputs are written in place. */
 export interface AggregateTask {
   op: 'aggregate';
   pnl: SharedArrayBuffer;
@@ -25,7 +25,7 @@ export interface AggregateTask {
   scenarioBlock: number;
 }
 
-/** Revalue instruments [i0, i1) × scenarios [s0, s1) (see revalueTile.ts) into the shared matrix `out`. */
+/** Revalue instruments [i0, i1) × scenarios [s0, s1) (kernels/revalue.ts revalueTile) into the shared `out`. */
 export interface RevalueTask {
   op: 'revalue';
   instruments: number;

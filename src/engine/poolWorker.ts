@@ -3,9 +3,9 @@
  * SharedArrayBuffers; the worker builds typed-array views on them (no copies) and writes its results into
  * the shared output arrays. Loaded from dist only (see workerPath.ts).
  */
-import { aggregateGroups } from './aggregateGroups.js';
 import { CPU_AGGREGATE_SCENARIO_BLOCK } from './tuning.js';
-import { revalueTile, type RevalueColumns } from './revalueTile.js';
+import { revalueTile, type RevalueColumns } from '../../kernels/revalue.js';
+import { aggregateGroups } from '../../kernels/aggregate.js';
 import type { AggregateTask, RevalueTask } from './poolTasks.js';
 import { TRACING, traceSpan } from '../util/trace.js';
 

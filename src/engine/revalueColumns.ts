@@ -1,51 +1,15 @@
 /**
  * The flat inputs of scenario revaluation, built once per (market, scenarios, params) on the host in
  * float64: per instrument the normalised Black-76 inputs and the base value v0 = V/F, per scenario ×
- * underlying the move, vol rule and parameter. Shared by every backend (the cpu pool reads them from
- * SharedArrayBuffers, the gpu.js kernels from float32 copies).
+ * underlying the move, vol rule and parameter (the RevalueColumns of kernels/revalue.ts). Shared by every
+ * backend (the cpu pool reads them from SharedArrayBuffers, the gpu.js kernels from float32 copies).
  */
 import { KIND_OPTION, OPTION_CALL, type Market } from '../model/market.js';
 import type { ScenarioSet } from '../scenarios/types.js';
 import { forUnderlying, type Params } from '../params/params.js';
-import { black76Norm } from '../../kernels/black76.js';
+import { optionBaseValue, type RevalueColumns } from '../../kernels/revalue.js';
 
-/** Inputs of revaluation; `out` (when set) is the whole P&L matrix, 2I + U rows × S, [row * scenarios + s]. */
-export interface RevalueColumns {
-  instruments: number;
-  scenarios: number;
-  underlyings: number;
-  /** KIND_* */
-  kind: Uint8Array;
-  /** 1 call, 0 put or not an option */
-  isCall: Uint8Array;
-  underlying: Int32Array;
-  /** moneyness K/F (0 when not an option) */
-  k: Float64Array;
-  /** years */
-  tYears: Float64Array;
-  /** mark IV, decimal per year (0 when not an option) */
-  sigma: Float64Array;
-  /** continuously compounded rate of the instrument's underlying */
-  rate: Float64Array;
-  /** USD forward F */
-  forward: Float64Array;
-  /** base value V/F, discounted, in units of the forward (0 when not an option) */
-  v0: Float64Array;
-  /** Params.deribitPm.volRangeUp of the instrument's underlying */
-  volRangeUp: Float64Array;
-  /** [s * U + u] */
-  move: Float64Array;
-  deltaOneMove: Float64Array;
-  volRule: Uint8Array;
-  volParam: Float64Array;
-  /** [s], years */
-  dtYears: Float64Array;
-  volRangeDown: number;
-  minVolForShockUp: number;
-  shortTermVegaPower: number;
-  longTermVegaPower: number;
-  out: Float64Array;
-}
+export type { RevalueColumns };
 
 /** Allocates a typed array on a SharedArrayBuffer (so Piscina workers see it without a copy). */
 export function sharedArray<T extends Float64Array | Float32Array | Int32Array | Uint8Array>(
@@ -101,10 +65,7 @@ export function revalueColumns(
     if (opt) {
       k[i] = ins.strike[i]! / F;
       sigma[i] = ins.markIv[i]!;
-      // the base term of kernels/revalue.ts revalueNormalised, the same expression (revalueTile.ts relies on it)
-      v0[i] =
-        Math.exp(-rate[i]! * tYears[i]!) *
-        black76Norm(isCall[i]!, k[i]!, sigma[i]! * Math.sqrt(Math.max(tYears[i]!, 0.0)));
+      v0[i] = optionBaseValue(isCall[i]!, k[i]!, tYears[i]!, sigma[i]!, rate[i]!);
     }
   }
   const move = sharedArray(Float64Array, S * U);

@@ -3,7 +3,7 @@
  * backend and on the float64 path on the calling thread; a backend that disagrees beyond its bound is
  * refused. Bounds: float64 backends must agree to the bit; float32 devices within 5e-6 × F per USD value
  * and 5e-6 coin per coin value (issue 3's gl bound), and aggregation within
- * 1e-5·|loss| + 5e-7·Σ|q|·max|pnl row| (ARCHITECTURE.md "Precision", v taken as the row's largest value).
+ * 1e-5·|loss| + 5e-7·Σ|q|·max|pnl row| (docs/methodology.md "Precision", v taken as the row's largest value).
  */
 import {
   KIND_FUTURE,
@@ -20,9 +20,10 @@ import { defaultParams } from '../params/params.js';
 import type { GroupBook, PnlMatrix } from './types.js';
 import type { Backend } from './backend.js';
 import { revalueColumns } from './revalueColumns.js';
-import { revalueTile } from './revalueTile.js';
+import { revalueTile } from '../../kernels/revalue.js';
 import { writeSpotRows } from './spotRows.js';
-import { aggregateGroups } from './aggregateGroups.js';
+import { aggregateGroups } from '../../kernels/aggregate.js';
+import { CPU_AGGREGATE_SCENARIO_BLOCK } from './tuning.js';
 
 /** Outcome: `worst` is the largest error in units of the bound (≤ 1 passes); `detail` names where. */
 export interface SelfCheckResult {
@@ -191,6 +192,7 @@ export async function selfCheck(backend: Backend, exact: boolean, params = defau
     { ...groups, pnl: ref.data, scenarios: S, topK: 0, worstLoss, worstScenario, topLosses: null },
     0,
     groups.groupCount,
+    CPU_AGGREGATE_SCENARIO_BLOCK,
   );
   for (let g = 0; g < groups.groupCount; g++) {
     let gross = 0;

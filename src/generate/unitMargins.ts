@@ -12,7 +12,7 @@
  */
 import { KIND_OPTION, KIND_PERPETUAL, SETTLE_INVERSE, type Market } from '../model/market.js';
 import { revalueColumns } from '../engine/revalueColumns.js';
-import { revalueTile } from '../engine/revalueTile.js';
+import { revalueTile } from '../../kernels/revalue.js';
 import { liquidityAddonFromTable, liquidityTable, type LiquidityTable } from '../margin/liquidity.js';
 import { optionValuesUsd } from '../margin/optionValue.js';
 import { standardFromTable, standardTable, type StandardTable } from '../margin/standardFormulas.js';

@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { CpuBackend, groupBlocks } from '../../src/engine/cpuBackend.js';
-import { aggregateGroups } from '../../src/engine/aggregateGroups.js';
+import { aggregateGroups } from '../../kernels/aggregate.js';
+import { CPU_AGGREGATE_SCENARIO_BLOCK } from '../../src/engine/tuning.js';
 import { expectClose } from '../helpers/expectClose.js';
 import { naiveReduce, seededBook, type BookSpec } from './seededBook.js';
 import type { GroupBook, PnlMatrix } from '../../src/engine/types.js';
@@ -145,12 +146,17 @@ describe('buckets a group has no entries in', () => {
       worstScenario: new Int32Array(G),
       topLosses: topK > 0 ? new Float64Array(G * topK) : null,
     };
-    aggregateGroups({ ...groups, pnl: pnl.data, scenarios: pnl.scenarios, topK, ...out }, 0, G);
+    aggregateGroups(
+      { ...groups, pnl: pnl.data, scenarios: pnl.scenarios, topK, ...out },
+      0,
+      G,
+      CPU_AGGREGATE_SCENARIO_BLOCK,
+    );
     return out;
   };
 
   test('add nothing: the same bits as combining every bucket (31 buckets combine them all), -0, NaN and ±∞ in the matrix included', () => {
-    for (const [spec, topK] of CASES) {
+    for (const [, spec, topK] of CASES) {
       const { pnl, groups } = seededBook(spec);
       if (!spec.float32) {
         // edge values in the matrix: entries that read them make ±∞, NaN or −0 sums

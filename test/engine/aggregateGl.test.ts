@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { openGpu, type GpuInstance } from '../../src/engine/gpuDevice.js';
 import { GpuAggregator } from '../../src/engine/gpuAggregate.js';
-import { aggregateGroups } from '../../src/engine/aggregateGroups.js';
+import { aggregateGroups } from '../../kernels/aggregate.js';
 import { expectClose } from '../helpers/expectClose.js';
 import { naiveReduce, seededBook, type BookSpec } from './seededBook.js';
 import { GL_REQUIRED, glUnavailableReason } from './glAvailability.js';
@@ -113,6 +113,7 @@ describe.skipIf(glReason !== null && !GL_REQUIRED)(
           { ...single, pnl: col, scenarios: 1, topK: 0, worstLoss: one, worstScenario: at, topLosses: null },
           g,
           g + 1,
+          1,
         );
         expectClose(one[g]!, ref.worst[g]!, tol, { ...inputs, scenario: got.worstScenario[g] });
         if (spec.ties) expect(got.worstScenario[g], `first index of group ${g}`).toBe(ref.at[g]);

@@ -18,7 +18,7 @@ import {
   VOL_UP,
   type ScenarioSet,
 } from '../../src/scenarios/types.js';
-import { SCENARIO_ROW, SHOCK_DOWN, SHOCK_SCALED, SHOCK_SCALED_FLOORED, SHOCK_UP } from '../../kernels/revalueGpu.js';
+import { SCENARIO_ROW, SHOCK_DOWN, SHOCK_SCALED, SHOCK_SCALED_FLOORED, SHOCK_UP } from '../../kernels/revalue.js';
 import { openGpu, type GpuInstance } from '../../src/engine/gpuDevice.js';
 import { coinRow, spotRow, usdRow, type PnlMatrix } from '../../src/engine/types.js';
 import { defaultParams } from '../../src/params/params.js';

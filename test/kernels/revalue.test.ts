@@ -7,13 +7,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import {
-  shockedVol,
-  revalueNormalised,
-  revalueNormalised32,
-  revalueCoin,
-  revalueCoin32,
-} from '../../kernels/revalue.js';
+import { shockedVol, revalueNormalised, revalueCoin } from '../../kernels/revalue.js';
 import { black76Price, discountFactor } from '../../kernels/black76.js';
 import { VOL_UP, VOL_NONE, VOL_DOWN, VOL_REL_UP, VOL_REL_DOWN, VOL_MULT } from '../../src/scenarios/types.js';
 import { KIND_OPTION, KIND_FUTURE, KIND_PERPETUAL } from '../../src/model/market.js';
@@ -184,7 +178,7 @@ const chain = readCsv(fileURLToPath(new URL('../fixtures/pricing/deribit_chain_s
 
 describe('zero scenario (m = 0, vol none, Δt = 0) gives exactly 0 P&L', () => {
   test.each(chain)('$name', ({ isCall, k, T, sigma }) => {
-    for (const fn of [revalueNormalised, revalueNormalised32, revalueCoin, revalueCoin32]) {
+    for (const fn of [revalueNormalised, revalueCoin]) {
       expect(fn(KIND_OPTION, isCall, k, T, sigma, 0.02, 0, 0, VOL_NONE, 1, 0, UP, DOWN, MINUP, SHORT, LONG)).toBe(0);
       expect(fn(KIND_OPTION, isCall, k, T, sigma, 0, 0, 0, VOL_MULT, 1, 0, UP, DOWN, MINUP, SHORT, LONG)).toBe(0);
     }

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { deribitPmAssemble, deribitPmGroups, deribitPmPrepare } from '../../src/margin/deribitPm.js';
-import { aggregateReference, groupPnlVector } from '../../src/margin/referenceAggregate.js';
+import { aggregateReference, groupPnlVector } from '../helpers/naiveAggregate.js';
 import { defaultParams, type Params } from '../../src/params/params.js';
 import { buildUnitTables, marginInput, type MarginInput } from '../../src/margin/runTables.js';
 import type { MarginRows } from '../../src/margin/types.js';

@@ -1,10 +1,12 @@
 /**
- * The reference aggregator is the contract of src/engine/types.ts written as loops; these cases are
- * computed by hand from that contract's formula.
+ * The naive aggregator (test/helpers/naiveAggregate.ts) is the contract of src/engine/types.ts written as
+ * loops; these cases are computed by hand from that contract's formula, and hold for it and for the
+ * in-process float64 aggregation (src/margin/referenceAggregate.ts over kernels/aggregate.ts) alike.
  */
 import { describe, expect, test } from 'vitest';
 import type { GroupBook, PnlMatrix } from '../../src/engine/types.js';
-import { aggregateReference, groupPnlVector } from '../../src/margin/referenceAggregate.js';
+import { aggregateReference as aggregateInProcess } from '../../src/margin/referenceAggregate.js';
+import { aggregateReference as aggregateNaive, groupPnlVector } from '../helpers/naiveAggregate.js';
 
 // 3 rows × 4 scenarios
 const pnl: PnlMatrix = {
@@ -40,7 +42,10 @@ function book(entries: Array<[number, number, number]>, starts: number[], opts: 
   };
 }
 
-describe('aggregateReference', () => {
+describe.each([
+  ['naive', aggregateNaive],
+  ['in-process kernels/aggregate.ts', aggregateInProcess],
+])('%s aggregation', (_name, aggregateReference) => {
   test.each([
     // p = 2·row0 + row1 = [1, −3, 5, 2]: loss [−1, 3, −5, −2]
     {

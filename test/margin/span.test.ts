@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { pnlRowCount, usdRow } from '../../src/engine/types.js';
-import { aggregateReference, groupPnlVector } from '../../src/margin/referenceAggregate.js';
+import { aggregateReference, groupPnlVector } from '../helpers/naiveAggregate.js';
 import { spanAssemble, spanGroups, spanPrepare } from '../../src/margin/span.js';
 import type { ModelPlan } from '../../src/margin/plan.js';
 import { marginInput, type MarginInput } from '../../src/margin/runTables.js';

@@ -3,7 +3,7 @@
  * IM = max(ES, 0) + add-on, MM = mm_factor · max(ES, 0); on hand-made loss vectors.
  */
 import { describe, expect, test } from 'vitest';
-import { aggregateReference } from '../../src/margin/referenceAggregate.js';
+import { aggregateReference } from '../helpers/naiveAggregate.js';
 import { computeMargin, MARGIN_MODELS } from '../../src/margin/models.js';
 import { marginInput } from '../../src/margin/runTables.js';
 import { varAssemble, varGroups, varTailCount } from '../../src/margin/var.js';
