@@ -1,7 +1,7 @@
 /**
  * The engine's layers as data (`npm run lint:deps`, run by `npm run lint` and CI). Each folder of src/ has
  * a rank; a module may import its own folder and folders of a lower rank, never one of its own rank or
- * above. kernels/ and the bottom folders import nothing above them. docs/conventions.md, "Layers".
+ * above. kernels/ and the bottom folders import nothing above them. docs/architecture.md, "Layers".
  *
  *   cli                                  10
  *   pipeline, generate                    9

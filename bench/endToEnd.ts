@@ -4,7 +4,7 @@
  * src/cli/nodeFlags.ts) — cpu first, as the float64 reference the
  * others are checked against — each writing a fresh DuckDB file under bench/.cache/. One JSON record per
  * workload goes to bench/results/<workload>-<timestamp>.json with every run side by side, the targets of
- * PERFORMANCE.md and, where one is missed, the phase that takes the time.
+ * docs/performance.md and, where one is missed, the phase that takes the time.
  *
  * A child that runs past its time limit is killed; its record keeps the phases it completed (from its
  * phase log) and names the phase it was in.

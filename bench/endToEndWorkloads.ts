@@ -1,5 +1,5 @@
 /**
- * The end-to-end workloads of PERFORMANCE.md — `intraday` and `eod` — and their generated book.
+ * The end-to-end workloads of docs/performance.md — `intraday` and `eod` — and their generated book.
  *
  * Both run `runMargin` (what `margin-engine run` calls) over the full chain in data/full/market and a book
  * of 100,000 accounts (≈ 1,000,000 positions) generated once by the project's own `generate` command with
@@ -21,9 +21,9 @@ export interface EndToEndWorkload {
   accounts: number;
   seed: number;
   marketDir: string;
-  /** PERFORMANCE.md targets on the 2-core CPU-only machine */
+  /** docs/performance.md targets on the 2-core CPU-only machine */
   target: { endToEndSeconds: number; peakRssGiB: number };
-  /** PERFORMANCE.md "What to beat": the vectorised numpy/scipy implementation on the same machine */
+  /** docs/performance.md "What to beat": the vectorised numpy/scipy implementation on the same machine */
   numpyBaseline: {
     endToEndSeconds: number;
     peakRssGiB: number;

@@ -1,7 +1,7 @@
 /**
  * Every end-to-end timing is also a correctness check: the float64 `cpu` run writes its margins (per
  * model: account, unit, IM, MM, status, worst scenario) to a reference file; every other backend's run
- * is compared with it, row by row, against ARCHITECTURE.md's precision bound
+ * is compared with it, row by row, against docs/architecture.md's precision bound
  *   |MM − MM₆₄| ≤ 1e-5 · |MM₆₄| + 5e-7 · Σ|q|·v
  * (IM likewise), v the value of one unit of underlying in the row's currency: 1 in a coin unit of
  * deribit-pm / standard, the index price (USD) in a USDC unit, in a span unit (its underlying's positions

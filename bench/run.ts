@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * Benchmarks of the backends (PERFORMANCE.md): `npm run bench [-- --workload revaluation|aggregation|intraday|eod|all]
+ * Benchmarks of the backends (docs/performance.md): `npm run bench [-- --workload
+ * revaluation|aggregation|intraday|eod|all]
  * [--scenarios 10000] [--groups 20000] [--gl-groups 200] [--backends cpu,gl,webgpu] [--workers N]`.
  *
  * - revaluation: the full chain (data/full/market, or a synthetic market of the same size) × N scenarios on
@@ -10,8 +11,8 @@
  * - aggregation: seeded-by-construction GroupBooks over the cpu matrix; position-scenario multiply-adds per
  *   second. The gl device is far slower at gathers, so it gets a smaller book (--gl-groups), which the
  *   cpu pool also runs for a side-by-side ratio; the gl result is checked against the cpu float64 one
- *   within ARCHITECTURE.md's bound.
- * - intraday, eod: the end-to-end workloads of PERFORMANCE.md (endToEnd.ts): `runMargin` over the full chain
+ *   within docs/architecture.md's bound.
+ * - intraday, eod: the end-to-end workloads of docs/performance.md (endToEnd.ts): `runMargin` over the full chain
  *   and a generated 100,000-account book, every backend choice (--backends, default cpu,gl,auto,webgpu) in
  *   its own child process, [--repeat N] times (intraday 2, eod 1), each child killed after [--timeout S]
  *   (intraday 180, eod 300); [--cpu-prof] profiles the children into bench/.cache/prof/<workload>/.

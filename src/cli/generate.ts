@@ -1,6 +1,6 @@
 /**
  * `margin-engine generate`: a seeded, exchange-like book (positions.arrow, balances.arrow) over a
- * market snapshot (PERFORMANCE.md, "Workloads").
+ * market snapshot (docs/performance.md, "Workloads").
  */
 import { join } from 'node:path';
 import { parseArgs, required, integerOption, usageError, type Parsed } from './args.js';

@@ -1,6 +1,6 @@
 /**
  * `margin-engine import deribit`: Deribit's chain CSV and its futures/perpetual marks → the engine's
- * instruments.arrow and underlyings.arrow (DATA.md, "The Deribit chain import").
+ * instruments.arrow and underlyings.arrow (docs/data.md, "The Deribit chain import").
  */
 import { parseArgs, required, optional, usageError } from './args.js';
 import { importDeribit } from '../importers/deribit.js';
@@ -23,7 +23,7 @@ Options:
 
 Every instrument is inverse. index_price = median of the chain's index_price per currency;
 snapshot_time = the earliest timestamp in the chain; rate = 0. Values are checked while importing against
-the rules of DATA.md "Validation" (strike > 0, forward > 0, mark_price >= 0, 0 < implied_volatility <= 10,
+the rules of docs/data.md "Validation" (strike > 0, forward > 0, mark_price >= 0, 0 < implied_volatility <= 10,
 index_price > 0, expiry after the snapshot, call/put, unique names); every violation is listed, by file,
 data row (0-based), CSV column, value and rule, and nothing is written.
 

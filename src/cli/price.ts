@@ -11,7 +11,7 @@ import type { BackendChoice } from '../engine/types.js';
 
 export const help = `margin-engine price --in CSV --out CSV [--backend auto|cpu|gl|webgpu] [--implied]
 
-Prices European options on forwards with Black-76 (METHODOLOGY.md 1).
+Prices European options on forwards with Black-76 (docs/methodology.md §1).
 
 Input columns: type (C or P), forward, strike (same currency), t_years (≥ 0; 0 = intrinsic),
 vol (decimal per year), discount (factor applied to the undiscounted price). Other columns are kept.

@@ -18,7 +18,7 @@ Usage:
                       (standard margin is always computed as the baseline of the saving)
   --history DIR       daily closes <U>-USD_1d.csv and dvol_<u>.csv: needed by var-hs and var-mc,
                       calibrates span's price scan range when given
-  --params FILE       parameter file (JSON; defaults of METHODOLOGY.md built in)
+  --params FILE       parameter file (JSON; defaults of docs/methodology.md built in)
   --scenario-file F   use a scenario set written by \`margin-engine scenarios\` (.csv or .arrow) instead of
                       building its family (repeatable; e.g. an audited Monte Carlo set)
   --backend B         auto (default: webgpu, gl, cpu, chosen per phase by measurement), cpu, gl, webgpu

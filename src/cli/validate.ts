@@ -1,6 +1,6 @@
 /**
  * `margin-engine validate`: loads a market snapshot, positions and balances, checks every rule of
- * DATA.md and prints a summary (or every violation, exit 2).
+ * docs/data.md and prints a summary (or every violation, exit 2).
  */
 import { parseArgs, required, optional, usageError } from './args.js';
 import { loadMarket } from '../io/loadMarket.js';
@@ -14,7 +14,7 @@ function count(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-export const help = `margin-engine validate — check a market snapshot, positions and balances against every rule of DATA.md
+export const help = `margin-engine validate — check a market snapshot, positions and balances against every rule of docs/data.md
 
 Usage: margin-engine validate --market DIR --positions FILE --balances FILE [--on-invalid fail|skip] [--json]
 

@@ -1,5 +1,5 @@
 /**
- * The portfolio generator: a seeded, exchange-like book over a market snapshot (PERFORMANCE.md,
+ * The portfolio generator: a seeded, exchange-like book over a market snapshot (docs/performance.md,
  * "Workloads"). Account sizes heavy-tailed (accountSizes.ts), legs from the strategy mix
  * (strategies.ts), placed on options in proportion to their open interest, sized so the book holds
  * what an exchange of `referenceAccounts` accounts holds (below), collateral against each account's

@@ -1,6 +1,6 @@
 /**
  * Collateral for a generated account, sized against the engine's own deribit-pm margin of each of its
- * settlement units (unitMargins.ts; METHODOLOGY.md 4a, 5) so that most accounts are healthy and a few
+ * settlement units (unitMargins.ts; docs/methodology.md §4a, 5) so that most accounts are healthy and a few
  * percent are near or past their margin, as on an exchange:
  * - healthy (95%): every unit's equity is `multiple × IM`, multiple = 1.2·e^(0.7|Z|) (median ≈ 1.9,
  *   95% within 1.2–4.7×); for STANDARD_COVER_SHARE (70%) of them IM is the larger of the deribit-pm

@@ -1,5 +1,5 @@
 /**
- * The strategies generated accounts trade (PERFORMANCE.md, "Workloads"): outright options, verticals,
+ * The strategies generated accounts trade (docs/performance.md, "Workloads"): outright options, verticals,
  * straddles, covered calls, calendar spreads, delta-hedged books, futures basis trades, naked short
  * options, and outright futures/perpetuals. Each adds its legs (instrument id, signed raw quantity in
  * coin, entry price in USD or NaN, and how the leg is sized) to a sink.

@@ -1,9 +1,9 @@
 /**
  * The margins of one generated account per settlement unit, as the engine computes them: first the
- * engine's own deribit-pm margin (METHODOLOGY.md 4a, src/margin/deribitPm.ts), computed for one
+ * engine's own deribit-pm margin (docs/methodology.md §4a, src/margin/deribitPm.ts), computed for one
  * generated account at a time so the generator can size collateral against it while it streams the
  * book: the scenario set of `buildScenarios('deribit-pm', market, defaultParams())`, revalued with the
- * cpu backend's float64 tile (src/engine/revalueTile.ts: the same numbers `run --backend cpu`
+ * cpu backend's float64 tile (kernels/revalue.ts revalueTile: the same numbers `run --backend cpu`
  * aggregates), grouped per (account, settlement currency) unit with the set's per-underlying weights
  * and `pnl_offset`, plus the roll shock and the liquidity add-on (src/margin/liquidity.ts). Equity from
  * positions uses the engine's option model values (src/margin/optionValue.ts). Units: a coin unit

@@ -1,5 +1,5 @@
 /**
- * The Deribit chain import (DATA.md, "The Deribit chain import"): the option chain CSV as published by
+ * The Deribit chain import (docs/data.md, "The Deribit chain import"): the option chain CSV as published by
  * Deribit's API plus the two companion files of dated-future marks (`snapshot_term_mark_price`) and
  * perpetual marks (`perp_futures_mark_price`), mapped to the engine's instruments and underlyings
  * tables. Every instrument is inverse (settles in its coin). Options keep Deribit's coin prices.
@@ -79,7 +79,7 @@ const KIND_OUT = ['perpetual', 'future', 'option'];
 
 /**
  * Reads the three Deribit files and maps them to the engine's tables, checking on the way every rule of
- * DATA.md "Validation" that applies to imported values (numbers finite, strike > 0, forward > 0,
+ * docs/data.md "Validation" that applies to imported values (numbers finite, strike > 0, forward > 0,
  * mark_price ≥ 0, 0 < mark_iv ≤ 10, index_price > 0, option_type call/put, unique names, expiry after
  * the snapshot), so that nothing the importer writes is later refused by the loader.
  * @throws InputError listing every violation found, each naming the CSV file (as given), its 0-based

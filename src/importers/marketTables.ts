@@ -1,6 +1,6 @@
 /**
  * The market snapshot as an importer produces it, column by column, before it is written to
- * `instruments.arrow` and `underlyings.arrow` (DATA.md, "Tables"). Absent numbers are NaN, absent
+ * `instruments.arrow` and `underlyings.arrow` (docs/data.md, "Tables"). Absent numbers are NaN, absent
  * strings null; the writer turns both into Arrow nulls.
  */
 

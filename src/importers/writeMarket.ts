@@ -1,6 +1,6 @@
 /**
  * Writes a {@link MarketTables} snapshot as `instruments.arrow` and `underlyings.arrow` (Arrow IPC file
- * format) with the column types of DATA.md: Utf8 strings, Float64 numbers, Timestamp(ms, UTC) times,
+ * format) with the column types of docs/data.md: Utf8 strings, Float64 numbers, Timestamp(ms, UTC) times,
  * nulls where a value is absent (NaN numbers, null strings).
  */
 import { join } from 'node:path';
@@ -68,7 +68,7 @@ export function utf8Column(values: (string | null)[]): Vector<Utf8> {
   return vectorFromArray(values, new Utf8());
 }
 
-/** The instruments table of DATA.md as an Arrow table. */
+/** The instruments table of docs/data.md as an Arrow table. */
 export function instrumentsTable(m: MarketTables): Table {
   const t = m.instruments;
   return new Table({
@@ -88,7 +88,7 @@ export function instrumentsTable(m: MarketTables): Table {
   });
 }
 
-/** The underlyings table of DATA.md as an Arrow table. */
+/** The underlyings table of docs/data.md as an Arrow table. */
 export function underlyingsTable(m: MarketTables): Table {
   const u = m.underlyings;
   return new Table({

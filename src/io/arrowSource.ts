@@ -28,7 +28,7 @@ export interface ArrowSource {
 /**
  * Files up to this size (64 MiB: about 2.5 million positions) are read whole, in one read, and their
  * batches are views of that buffer: the raw file is then the one copy of each column the loader holds
- * beside the engine's arrays (DATA.md, "Sizes"), at most 64 MiB. Streaming costs a round trip through
+ * beside the engine's arrays (docs/data.md, "Sizes"), at most 64 MiB. Streaming costs a round trip through
  * the event loop per read (several per batch), and on a busy machine each one waits for the CPU: the
  * intraday positions (25 MB, 16 batches) took 120 ms to stream during a run against 40–75 ms alone.
  * Larger files stream, one batch at a time.

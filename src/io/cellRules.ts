@@ -1,5 +1,5 @@
 /**
- * The wording of the per-cell rules of DATA.md, shared by every loader so that a rule reads the same
+ * The wording of the per-cell rules of docs/data.md, shared by every loader so that a rule reads the same
  * whichever file breaks it. Each returns the `rule` part of a Violation; the value is rendered
  * separately with showValue.
  */

@@ -1,5 +1,5 @@
 /**
- * Loads positions and balances (DATA.md) against a loaded market into the columnar PositionBook and
+ * Loads positions and balances (docs/data.md) against a loaded market into the columnar PositionBook and
  * dense Balances of src/model/book.ts. Both files stream in batch by batch; account and instrument
  * strings become ids from their bytes (dictionaries mapped once), so no string is decoded per row.
  */
@@ -17,7 +17,7 @@ import { buildPositionBook, type PositionChunk } from './buildBook.js';
 import { ViolationLog, type OnInvalid } from './violationLog.js';
 import { RULE_FINITE, RULE_NULL } from './cellRules.js';
 
-/** The columns of `positions.arrow` (DATA.md). */
+/** The columns of `positions.arrow` (docs/data.md). */
 export const POSITION_COLUMNS: readonly ColumnSpec[] = [
   { name: 'account', kind: 'key', required: true },
   { name: 'instrument', kind: 'string', required: true },
@@ -25,7 +25,7 @@ export const POSITION_COLUMNS: readonly ColumnSpec[] = [
   { name: 'entry_price', kind: 'float', required: false },
 ];
 
-/** The columns of `balances.arrow` (DATA.md). */
+/** The columns of `balances.arrow` (docs/data.md). */
 export const BALANCE_COLUMNS: readonly ColumnSpec[] = [
   { name: 'account', kind: 'key', required: true },
   { name: 'currency', kind: 'string', required: true },

@@ -1,7 +1,7 @@
 /**
- * Loads the market snapshot (`instruments.arrow`, `underlyings.arrow` of DATA.md) into a {@link Market}:
+ * Loads the market snapshot (`instruments.arrow`, `underlyings.arrow` of docs/data.md) into a {@link Market}:
  * instruments get dense ids in file order, every attribute lands in a typed array, and every rule of
- * DATA.md is checked, each violation naming file, row (0-based), column, value and rule.
+ * docs/data.md is checked, each violation naming file, row (0-based), column, value and rule.
  */
 import { join } from 'node:path';
 import { fileError, showValue } from '../errors.js';
@@ -26,7 +26,7 @@ import { readSmallTable, type SmallTable } from './readTable.js';
 import { ViolationLog, type OnInvalid } from './violationLog.js';
 import { RULE_FINITE, RULE_NULL, ruleOneOf, ruleRange, ruleRequiredFor } from './cellRules.js';
 
-/** The columns of `underlyings.arrow` (DATA.md). */
+/** The columns of `underlyings.arrow` (docs/data.md). */
 export const UNDERLYING_COLUMNS: readonly ColumnSpec[] = [
   { name: 'underlying', kind: 'string', required: true },
   { name: 'index_price', kind: 'float', required: true },
@@ -34,7 +34,7 @@ export const UNDERLYING_COLUMNS: readonly ColumnSpec[] = [
   { name: 'rate', kind: 'float', required: false },
 ];
 
-/** The columns of `instruments.arrow` (DATA.md); option-only columns are checked per row. */
+/** The columns of `instruments.arrow` (docs/data.md); option-only columns are checked per row. */
 export const INSTRUMENT_COLUMNS: readonly ColumnSpec[] = [
   { name: 'instrument', kind: 'string', required: true },
   { name: 'underlying', kind: 'string', required: true },
@@ -67,7 +67,7 @@ export interface LoadedMarket {
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
- * Reads `dir/underlyings.arrow` and `dir/instruments.arrow` and checks every rule of DATA.md.
+ * Reads `dir/underlyings.arrow` and `dir/instruments.arrow` and checks every rule of docs/data.md.
  * Prices and forwards in USD (inverse options' prices in coin), vols decimal per year, times in ms UTC;
  * `tYears` = (expiry − snapshot) / MS_PER_YEAR, 0 for perpetuals; `rate` 0 when absent.
  * With `onInvalid: 'skip'` rows that break a rule are left out and returned in `rejected` (an

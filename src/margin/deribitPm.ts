@@ -1,5 +1,5 @@
 /**
- * `deribit-pm`: coin-margined portfolio margin after Deribit's S:PM (METHODOLOGY.md 4a). Units are
+ * `deribit-pm`: coin-margined portfolio margin after Deribit's S:PM (docs/methodology.md §4a). Units are
  * (account, settlement currency): inverse instruments of an underlying make its coin unit, margined
  * in coin on the coin P&L rows; linear instruments of every underlying make the USDC unit, margined in
  * USDC on the USD rows. Buckets are underlyings, weighted by the set's per-underlying weights and

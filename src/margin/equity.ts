@@ -1,5 +1,5 @@
 /**
- * Equity (METHODOLOGY.md 5): collateral plus the value of options plus the unrealised P&L of futures
+ * Equity (docs/methodology.md §5): collateral plus the value of options plus the unrealised P&L of futures
  * and perpetuals that carry an entry price. Options are valued at the model value V at `mark_iv`
  * (see optionValue.ts), the base every scenario P&L is measured from.
  */

@@ -1,7 +1,7 @@
 /**
  * Float64 option values for the host-side parts of margin (equity and summaries): the Black-76 model
  * value at `mark_iv`, computed with the same float64 kernel the revaluation measures P&L from
- * (kernels/black76.ts), so equity and the zero scenario agree (METHODOLOGY.md 1, 5).
+ * (kernels/black76.ts), so equity and the zero scenario agree (docs/methodology.md §1, 5).
  */
 import { black76Price, discountFactor } from '../../kernels/black76.js';
 import { KIND_OPTION, OPTION_CALL, SETTLE_INVERSE, type Market } from '../model/market.js';

@@ -1,5 +1,5 @@
 /**
- * `span`: SPAN-style scan risk in USD (METHODOLOGY.md 4b). Units are (account, underlying): the USD
+ * `span`: SPAN-style scan risk in USD (docs/methodology.md §4b). Units are (account, underlying): the USD
  * rows of the underlying's instruments (inverse and linear alike) plus the account's coin balance of
  * the underlying as a spot row. Equity is the account's (USD, every balance and position): each of
  * an account's rows carries the account's equity, and its margin ratio, available and status are the

@@ -1,5 +1,5 @@
 /**
- * Margin ratio, status and available margin (METHODOLOGY.md 5), for one number or a whole MarginRows.
+ * Margin ratio, status and available margin (docs/methodology.md §5), for one number or a whole MarginRows.
  */
 import { STATUS_LIQUIDATION, STATUS_MARGIN_CALL, STATUS_OK, type MarginRows } from './types.js';
 

@@ -11,7 +11,7 @@ import type { MarginRows, ModelName } from './types.js';
 /**
  * One row per account of the book (id order), columnar, every amount in USD (positive margins).
  * - equity_usd: deribit-pm and standard: Σ over the account's units of the unit's equity × the index
- *   price of its coin (× 1 for USDC); span and var: the account's USD equity (METHODOLOGY.md 5).
+ *   price of its coin (× 1 for USDC); span and var: the account's USD equity (docs/methodology.md §5).
  * - im_usd, mm_usd: Σ over the account's rows, converted the same way.
  * - margin_ratio = mm_usd / equity_usd (+Infinity when equity_usd ≤ 0).
  * - status (STATUS_*): deribit-pm and standard: the worst of the unit statuses (units are margined

@@ -1,6 +1,6 @@
 /**
  * `var`: expected shortfall over a historical (`var-hs`) or Monte Carlo (`var-mc`) scenario set, in
- * USD (METHODOLOGY.md 4c). One unit per account ('ALL'): the USD rows of every position and a spot row
+ * USD (docs/methodology.md §4c). One unit per account ('ALL'): the USD rows of every position and a spot row
  * per non-zero coin balance, jointly, in one bucket with weight 1.
  */
 import { spotRow, usdRow, type Reduced } from '../engine/types.js';

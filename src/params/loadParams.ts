@@ -1,6 +1,6 @@
 /**
  * The parameter file: a versioned JSON object that overrides any subset of the defaults
- * (METHODOLOGY.md section 6; every parameter is documented in paramSchema.ts). Keys may be written as
+ * (docs/methodology.md section 6; every parameter is documented in paramSchema.ts). Keys may be written as
  * in {@link Params} (`deribitPm.priceRange`) or in snake_case (`deribit_pm.price_range`); per-underlying
  * maps merge key by key into the defaults (`{"price_range": {"BTC": 0.2}}` keeps ETH and other).
  */

@@ -1,5 +1,5 @@
 /**
- * The documentation and validation rules of every parameter (METHODOLOGY.md section 6): its path in
+ * The documentation and validation rules of every parameter (docs/methodology.md section 6): its path in
  * {@link Params}, its JSON type, the range it must lie in, its unit and the source of its default.
  * `loadParams` validates against this table; it is also the parameter reference for users.
  */
@@ -38,7 +38,7 @@ const halfOpen01 = { min: 0, minIncluded: false, max: 1, maxIncluded: true };
 const closed01 = { min: 0, minIncluded: true, max: 1, maxIncluded: true };
 const positiveInt = { min: 1, minIncluded: true };
 
-/** Every parameter, in the order of METHODOLOGY.md section 6. */
+/** Every parameter, in the order of docs/methodology.md section 6. */
 export const PARAM_SPECS: readonly ParamSpec[] = [
   P('version', 'integer', {}, '-', 'engine', 'parameter file format version; must equal PARAMS_VERSION (1)'),
   P(
@@ -135,16 +135,16 @@ export const PARAM_SPECS: readonly ParamSpec[] = [
     'number',
     halfOpen01,
     'probability',
-    'engine convention (METHODOLOGY 4b)',
+    'engine convention (docs/methodology.md §4b)',
     'nearest-rank quantile of |h-day log returns| for PSR from history',
   ),
-  P('span.psrHorizonDays', 'integer', positiveInt, 'days', 'METHODOLOGY 4b', 'h of the PSR returns'),
+  P('span.psrHorizonDays', 'integer', positiveInt, 'days', 'docs/methodology.md §4b', 'h of the PSR returns'),
   P(
     'span.psrWindowDays',
     'integer',
     { min: 2, minIncluded: true },
     'daily closes',
-    'METHODOLOGY 4b',
+    'docs/methodology.md §4b',
     'closes used for PSR (must exceed the horizon)',
   ),
   P('var.alpha', 'number', open01, 'probability', 'OCC STANS', 'ES / VaR confidence'),
@@ -170,17 +170,24 @@ export const PARAM_SPECS: readonly ParamSpec[] = [
     'integer',
     positiveInt,
     'daily returns',
-    'METHODOLOGY 3c',
+    'docs/methodology.md §3c',
     'EWMA seed: mean of the first N squared returns',
   ),
-  P('var.filtered', 'boolean', {}, '-', 'METHODOLOGY 3c', 'rescale historical returns by current / past EWMA vol'),
+  P(
+    'var.filtered',
+    'boolean',
+    {},
+    '-',
+    'docs/methodology.md §3c',
+    'rescale historical returns by current / past EWMA vol',
+  ),
   P('var.mcScenarios', 'integer', positiveInt, 'count', 'engine convention', 'Monte Carlo scenario count'),
   P(
     'var.mcDegreesOfFreedom',
     'integer',
     { min: 3, minIncluded: true },
     'ν',
-    'METHODOLOGY 3d',
+    'docs/methodology.md §3d',
     'Student-t degrees of freedom (integer > 2: χ²_ν is a sum of ν squared normals)',
   ),
   P('var.mcSeed', 'integer', nonNegative, 'seed', 'engine convention', 'Monte Carlo seed (0 ≤ seed < 2^53)'),

@@ -1,5 +1,5 @@
 /**
- * Every parameter of METHODOLOGY.md section 6, with the sources' defaults. Per-underlying parameters
+ * Every parameter of docs/methodology.md section 6, with the sources' defaults. Per-underlying parameters
  * are maps from underlying (or, for roll-shock, settlement currency) to value, with `other` used for any
  * underlying not listed. A run stores the whole set and its hash (see loadParams.ts).
  * Every parameter's unit, allowed range and source: paramSchema.ts (rendered in src/params/README.md).

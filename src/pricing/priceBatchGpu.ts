@@ -19,7 +19,9 @@ import {
 import { BackendUnavailableError } from '../engine/backend.js';
 import type { NormalisedGreeks } from './priceCsv.js';
 
-/** Self-check bound on a normalised price (a fraction of the forward): ARCHITECTURE.md "Precision", gl ≤ 5e-6 × F. */
+/**
+ * Self-check bound on a normalised price (a fraction of the forward): docs/architecture.md "Precision", gl ≤ 5e-6 × F.
+ */
 export const GPU_PRICE_BOUND = 5e-6;
 /** Rows of the batch the self-check compares (the first ones). */
 export const SELF_CHECK_ROWS = 256;

@@ -248,7 +248,7 @@ const orderedSum = (f: string) =>
  * - equity: the sum above for models in a unit's currency when the account has rows of the model, else
  *   the account's USD equity (accounts.equity_usd);
  * - status: the worst of the account's unit statuses for models in a unit's currency when it has rows,
- *   else from equity, IM and MM (METHODOLOGY.md 5; NULL compares as below);
+ *   else from equity, IM and MM (docs/methodology.md §5; NULL compares as below);
  * - standard_im, standard_mm: the same sums over the account's `standard` rows.
  * `run`: a SQL expression of the one run to derive (the filter applied before the rows are aggregated),
  * or null for every such run.

@@ -15,7 +15,7 @@ import { readStressFile } from './stressEvent.js';
 import { BUILTIN_STRESS_EVENTS } from './stressLibrary.js';
 import type { Family, ScenarioSet } from './types.js';
 
-/** The five families, in METHODOLOGY.md order. */
+/** The five families, in docs/methodology.md order. */
 export const FAMILIES: readonly Family[] = ['deribit-pm', 'span', 'historical', 'monte-carlo', 'stress'];
 
 /** Options of {@link buildScenarios}. */

@@ -1,5 +1,5 @@
 /**
- * The `deribit-pm` scenario family (METHODOLOGY.md 3a): Deribit's risk matrix.
+ * The `deribit-pm` scenario family (docs/methodology.md §3a): Deribit's risk matrix.
  */
 import type { Market } from '../model/market.js';
 import { forUnderlying, type Params } from '../params/params.js';

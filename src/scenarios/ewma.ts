@@ -1,5 +1,5 @@
 /**
- * EWMA (RiskMetrics) variance and covariance of daily log returns (METHODOLOGY.md 3c, 3d).
+ * EWMA (RiskMetrics) variance and covariance of daily log returns (docs/methodology.md §3c, 3d).
  */
 
 /**

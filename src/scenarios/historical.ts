@@ -1,5 +1,5 @@
 /**
- * The `historical` scenario family (METHODOLOGY.md 3c): joint h-day moves of every underlying on past
+ * The `historical` scenario family (docs/methodology.md §3c): joint h-day moves of every underlying on past
  * dates, optionally EWMA-filtered, with the implied-vol index ratio as vol multiplier.
  */
 import { fileError } from '../errors.js';

@@ -1,5 +1,5 @@
 /**
- * The `monte-carlo` scenario family (METHODOLOGY.md 3d): joint h-day log returns from a multivariate
+ * The `monte-carlo` scenario family (docs/methodology.md §3d): joint h-day log returns from a multivariate
  * Student-t fitted to the EWMA covariance at the last history date.
  */
 import { InputError, fileError } from '../errors.js';

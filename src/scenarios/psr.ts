@@ -1,5 +1,5 @@
 /**
- * The SPAN price scan range calibrated from history (METHODOLOGY.md 4b).
+ * The SPAN price scan range calibrated from history (docs/methodology.md §4b).
  */
 import { fileError } from '../errors.js';
 import { formatDay } from '../history/dates.js';

@@ -1,5 +1,5 @@
 /**
- * The `span` scenario family (METHODOLOGY.md 3b): the 16 scenarios of a SPAN risk array.
+ * The `span` scenario family (docs/methodology.md §3b): the 16 scenarios of a SPAN risk array.
  */
 import { dayOfMs } from '../history/dates.js';
 import type { History } from '../history/types.js';

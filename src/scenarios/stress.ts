@@ -1,5 +1,5 @@
 /**
- * The `stress` scenario family (METHODOLOGY.md 3e): one scenario per named event.
+ * The `stress` scenario family (docs/methodology.md §3e): one scenario per named event.
  */
 import { InputError, showValue, type Violation } from '../errors.js';
 import type { Market } from '../model/market.js';

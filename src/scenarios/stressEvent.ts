@@ -1,5 +1,5 @@
 /**
- * Named stress events (METHODOLOGY.md 3e): the JSON format users write and its validation.
+ * Named stress events (docs/methodology.md §3e): the JSON format users write and its validation.
  */
 import { InputError, showValue, type Violation } from '../errors.js';
 import { readJsonFile } from '../io/readJsonFile.js';

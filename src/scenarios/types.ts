@@ -4,7 +4,7 @@
  * underlyings the set was built for).
  */
 
-/** Vol rules (METHODOLOGY.md 2). */
+/** Vol rules (docs/methodology.md §2). */
 export const VOL_UP = 0;
 export const VOL_NONE = 1;
 export const VOL_DOWN = 2;

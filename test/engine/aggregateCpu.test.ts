@@ -1,7 +1,7 @@
 /**
  * cpu aggregation (aggregateGroups on the Piscina pool) against the naive float64 reduction of the
  * contract in src/engine/types.ts, on seeded random GroupBooks; and 1 vs N workers bit for bit.
- * Source of truth: the GroupBook/Reduced documentation in src/engine/types.ts and METHODOLOGY.md 4a
+ * Source of truth: the GroupBook/Reduced documentation in src/engine/types.ts and docs/methodology.md §4a
  * (pnl_offset, tie rule: the first scenario attaining the maximum).
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';

@@ -1,6 +1,6 @@
 /**
  * gl aggregation (kernels/aggregate.ts on gpu.js headlessgl, float32 with Kahan-compensated sums) against
- * the float64 cpu aggregation on seeded GroupBooks, within ARCHITECTURE.md's precision bound per group:
+ * the float64 cpu aggregation on seeded GroupBooks, within docs/architecture.md's precision bound per group:
  * |worst_gl − worst_64| ≤ 1e-5·|worst_64| + 5e-7·Σ|q|·v, v = the largest |P&L| of the entry's row.
  * The scenario gl reports must attain the worst loss within the same bound in float64; top-k likewise.
  */

@@ -1,5 +1,5 @@
 /**
- * Backend selection and honesty (ARCHITECTURE.md "Backends"): auto tries webgpu, gl, cpu and records why
+ * Backend selection and honesty (docs/architecture.md "Backends"): auto tries webgpu, gl, cpu and records why
  * each did not run; per-phase choice is recorded; asking for an unavailable backend fails with a reason;
  * gpu.js's silent fallback is detected by kernel class; the self-check refuses a backend that disagrees
  * with float64; the worker is resolved to dist/ from source and from dist.

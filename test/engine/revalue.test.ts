@@ -1,7 +1,7 @@
 /**
  * Revaluation on every backend, on 40 real Deribit options + 16 futures/perpetuals (test/fixtures/engine)
  * under 71 scenarios (deribit-pm grid with extended moves, SPAN relative vol, multipliers with Δt).
- * Sources: METHODOLOGY.md 1–2 (formulas), src/engine/types.ts (row layout), ARCHITECTURE.md "Precision"
+ * Sources: docs/methodology.md §1–2 (formulas), src/engine/types.ts (row layout), docs/architecture.md "Precision"
  * and issue 3 (gl: price within 5e-6 × forward).
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -190,7 +190,7 @@ function edgeScenarios(S: number): ScenarioSet {
 }
 
 describe("gl scenario table: each vol rule maps to the σ' column and factor the kernel selects", () => {
-  // kernels/revalueGpu.ts module comment: [1+m, Δt, col, g]
+  // kernels/revalue.ts, device form: [1+m, Δt, col, g]
   const set = edgeScenarios(14);
   const c = revalueColumns(market, set, params, false);
   const rows = packScenarios(c);

@@ -121,7 +121,7 @@ export function sampleMarket(): Market {
 }
 
 /**
- * Scenarios over both underlyings: the deribit-pm grid (METHODOLOGY 3a, R = 0.16 BTC / 0.18 ETH: 27
+ * Scenarios over both underlyings: the deribit-pm grid (docs/methodology.md §3a, R = 0.16 BTC / 0.18 ETH: 27
  * standard + 8 extended with futures on the standard edge), SPAN-style relative vol (±25 %, 3b), and
  * vol multipliers with a 2-day time step (3c/3d), `extra` further seeded-looking but fixed moves.
  */

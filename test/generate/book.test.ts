@@ -1,9 +1,9 @@
-// The portfolio generator (PERFORMANCE.md, "Workloads"; issue 2, item 6): determinism, and the
+// The portfolio generator (docs/performance.md, "Workloads"; issue 2, item 6): determinism, and the
 // properties it promises — heavy-tailed account sizes, the strategy mix, strikes near the money and
 // near-dated expiries, coin quantities in lots, entry prices near the mark, coin and USDC collateral
-// sized against the engine's deribit-pm so that a few percent of accounts are thin (METHODOLOGY §4a, §5),
+// sized against the engine's deribit-pm so that a few percent of accounts are thin (docs/methodology.md §4a, §5),
 // checked with the engine's own margin code (src/margin, float64 reference aggregation). Books are read back with the
-// project's own loader (src/io/loadBook.ts), which checks every DATA.md rule.
+// project's own loader (src/io/loadBook.ts), which checks every docs/data.md rule.
 import { spawnSync } from 'node:child_process';
 import {
   copyFileSync,

@@ -1,5 +1,5 @@
 // The margins the generator sizes collateral against (src/generate/unitMargins.ts) are the engine's:
-// deribit-pm (METHODOLOGY.md 4a: worst weighted loss over the 35-scenario grid + roll shock, MM =
+// deribit-pm (docs/methodology.md §4a: worst weighted loss over the 35-scenario grid + roll shock, MM =
 // 0.8·rmm, IM = rmm + liquidity add-on of 4e) and standard (4d), per settlement unit. Checked by hand on
 // one perpetual, and against src/margin's computeMargin (scalar float64 kernels, reference aggregator)
 // and standardRows on every unit of a generated book.
@@ -51,7 +51,7 @@ describe('one BTC-PERPETUAL, by hand (BTC: R = 0.16, min_annualised_move 0.01, m
       const a = Math.abs(q);
       const roll = 0.01 * a;
       expect(ins.bidPrice[i]).toBeNaN(); // the Deribit import has no perpetual quotes (data/README.md)
-      const addon = a * 0.0005; // METHODOLOGY.md 4e: default_half_spread × 1 coin; |q| far below 5% of OI
+      const addon = a * 0.0005; // docs/methodology.md §4e: default_half_spread × 1 coin; |q| far below 5% of OI
       expectClose(acc.mm[c]!, 0.8 * (worst + roll), 1e-12, { q });
       expectClose(acc.im[c]!, worst + roll + addon, 1e-12, { q });
       expectClose(acc.stdIm[c]!, (0.02 + 0.00005 * a) * a, 1e-15, { q });

@@ -1,5 +1,5 @@
 // The CSV reader the importers use: RFC 4180 quoting (https://www.rfc-editor.org/rfc/rfc4180, section 2)
-// and the typed cell accessors' error messages (DATA.md, "Validation": file, row, column, value, rule).
+// and the typed cell accessors' error messages (docs/data.md, "Validation": file, row, column, value, rule).
 import { describe, expect, test } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { columnIndex, dateCell, numberCell, parseCsv, parseIsoMs } from '../../src/importers/csv.js';

@@ -1,6 +1,6 @@
 // The Deribit chain import on the real chain of 2026-02-01 09:23:23 UTC (test/fixtures/deribit, copied
 // byte for byte from ../shared/data/deribit: github.com/znmahbub/SVCJ-Deribit-Inverse-Options-Pricer,
-// data/ at commit 516b0cb0f4d7). Mapping: DATA.md, "The Deribit chain import".
+// data/ at commit 516b0cb0f4d7). Mapping: docs/data.md, "The Deribit chain import".
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -177,7 +177,7 @@ describe('the Arrow files', () => {
   const it = tableFromIPC(readFileSync(join(dir, 'instruments.arrow')));
   const ut = tableFromIPC(readFileSync(join(dir, 'underlyings.arrow')));
   test.each([
-    // DATA.md, "Tables"
+    // docs/data.md, "Tables"
     ['instrument', 'Utf8'],
     ['underlying', 'Utf8'],
     ['kind', 'Utf8'],
@@ -363,7 +363,7 @@ describe('broken input → InputError naming file, row, column, value', () => {
     throw new Error('no InputError');
   }
 
-  // DATA.md "Validation": the rules the loader applies to instruments.arrow / underlyings.arrow, checked
+  // docs/data.md "Validation": the rules the loader applies to instruments.arrow / underlyings.arrow, checked
   // here on the CSV cell the value comes from. Each case breaks one cell and must give exactly one violation.
   const ruleCases: [
     string,

@@ -1,7 +1,7 @@
 /**
  * Opening Arrow inputs: file and stream formats are detected by their first bytes; missing, empty,
  * truncated and non-Arrow files are refused with an InputError that names the file and what was
- * expected (DATA.md, "Errors that are not about one row"), never Arrow's own "Unrecognized input".
+ * expected (docs/data.md, "Errors that are not about one row"), never Arrow's own "Unrecognized input".
  */
 import { describe, expect, test } from 'vitest';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * Positions and balances: one test per validation rule of DATA.md (a broken cell in a small valid
+ * Positions and balances: one test per validation rule of docs/data.md (a broken cell in a small valid
  * book, the message naming file, row, column, value and rule), the counts of merged duplicate rows and
  * dropped zero quantities, and --on-invalid skip recording the rows it leaves out.
  */
@@ -137,7 +137,7 @@ const cases: [string, 'positions' | 'balances', Edit, number, string, string, st
   ['amount finite', 'balances', (_p, b) => set(b, 'amount', 1, NaN), 1, 'amount', 'NaN', 'is not a finite number'],
 ];
 
-describe('book rules (DATA.md, Validation)', () => {
+describe('book rules (docs/data.md, Validation)', () => {
   test.each(cases)('%s', async (_rule, table, edit, row, column, value, words) => {
     const f = writeBook(writeMarket(), edit);
     const file = table === 'positions' ? f.positions : f.balances;
@@ -295,7 +295,7 @@ describe('--on-invalid skip', () => {
   });
 
   describe('a position on an instrument whose instruments.arrow row was rejected', () => {
-    // instruments.arrow row 4 is ETH-27MAR26-2500-C (fixture); mark_iv 0 breaks DATA.md's 0 < mark_iv <= 10.
+    // instruments.arrow row 4 is ETH-27MAR26-2500-C (fixture); mark_iv 0 breaks docs/data.md's 0 < mark_iv <= 10.
     // positions.arrow row 4 is alice's ETH-27MAR26-2500-C.
     const badIv = (_u: Cols, i: Cols) => {
       set(i, 'mark_iv', 4, 0);

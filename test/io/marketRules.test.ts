@@ -1,5 +1,5 @@
 /**
- * One test per validation rule of DATA.md for the market snapshot: each breaks one cell of a small
+ * One test per validation rule of docs/data.md for the market snapshot: each breaks one cell of a small
  * valid snapshot (test/fixtures/io/arrowTables.ts) and asserts the message names the file, the row
  * (0-based), the column, the value found and the rule.
  */
@@ -224,7 +224,7 @@ const cases: [string, 'instruments' | 'underlyings', Edit, number, string, strin
   ['rate finite', 'underlyings', (u) => set(u, 'rate', 1, NaN), 1, 'rate', 'NaN', 'is not a finite number'],
 ];
 
-describe('market rules (DATA.md, Validation)', () => {
+describe('market rules (docs/data.md, Validation)', () => {
   test.each(cases)('%s', async (_rule, table, edit, row, column, value, words) => {
     const dir = writeMarket(edit);
     const file = join(dir, `${table}.arrow`);

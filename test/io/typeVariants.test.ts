@@ -1,5 +1,5 @@
 /**
- * The readers accept every type variant DATA.md allows and round-trip its values: file and stream
+ * The readers accept every type variant docs/data.md allows and round-trip its values: file and stream
  * format; timestamps in s, ms, us, ns with time zone null or UTC; strings plain, LargeUtf8 or
  * dictionary-encoded; integer columns for Float64 ones; Utf8 or Int64 accounts. Types that do not
  * convert without loss are refused naming file, column, found and expected type.

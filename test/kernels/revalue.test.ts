@@ -1,6 +1,6 @@
 /**
- * Scenario revaluation (METHODOLOGY.md 1–2): every vol rule of shockedVol against a hand computation
- * (values worked out with Python from the formulas of METHODOLOGY.md 2, Deribit default parameters of
+ * Scenario revaluation (docs/methodology.md §1–2): every vol rule of shockedVol against a hand computation
+ * (values worked out with Python from the formulas of docs/methodology.md §2, Deribit default parameters of
  * src/params/params.ts: vol_range_up 0.5, vol_range_down 0.25, short/long vega power 0.3/0.13,
  * min_vol_for_shock_up 0.5), the option P&L against the USD formula V(F',K,T',σ') − V(F,K,T,σ), the
  * delta-one and coin forms, the time step, and the zero scenario (exactly 0).
@@ -47,7 +47,7 @@ describe('shockedVol: every rule against a hand computation', () => {
   });
 });
 
-/** V(F', K, T', σ') − V(F, K, T, σ) in USD, written from METHODOLOGY.md 1 with the USD wrapper. */
+/** V(F', K, T', σ') − V(F, K, T, σ) in USD, written from docs/methodology.md §1 with the USD wrapper. */
 function usdPnl(
   isCall: number,
   F: number,

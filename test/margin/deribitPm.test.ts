@@ -1,5 +1,5 @@
 /**
- * deribit-pm (METHODOLOGY.md 4a) through the whole model path: fixtures → revaluation (float64 kernels)
+ * deribit-pm (docs/methodology.md §4a) through the whole model path: fixtures → revaluation (float64 kernels)
  * → deribitPmGroups → aggregateReference → deribitPmAssemble.
  * Golden: test/golden/deribit_pm_examples.json (Deribit API private/pme/simulate example, June 2024 BTC;
  * a live X:PM capture, February 2026 ETH), tolerance 1e-9 coin as the file states.

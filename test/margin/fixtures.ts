@@ -1,6 +1,6 @@
 /**
  * Test fixtures for the margin models: a hand-built market, book and balances, small scenario sets
- * built from METHODOLOGY.md 3 (so these tests do not depend on src/scenarios), and a float64
+ * built from docs/methodology.md §3 (so these tests do not depend on src/scenarios), and a float64
  * revaluation into the engine's row layout using the committed float64 kernels (kernels/revalue.ts).
  */
 import { pnlRowCount, spotRow, usdRow, coinRow, type PnlMatrix } from '../../src/engine/types.js';
@@ -218,7 +218,7 @@ export function emptySet(family: Family, count: number, underlyings: string[]): 
   };
 }
 
-/** The deribit-pm grid of METHODOLOGY.md 3a: 27 standard scenarios (id (j+B)·3+v) and 8 extended ones. */
+/** The deribit-pm grid of docs/methodology.md §3a: 27 standard scenarios (id (j+B)·3+v) and 8 extended ones. */
 export function deribitPmSet(market: Market, params: Params): ScenarioSet {
   const p = params.deribitPm;
   const B = p.bucketsCount;
@@ -247,7 +247,7 @@ export function deribitPmSet(market: Market, params: Params): ScenarioSet {
   return set;
 }
 
-/** The 16-scenario span set of METHODOLOGY.md 3b (classic SPAN order), PSR and VSR per underlying from params. */
+/** The 16-scenario span set of docs/methodology.md §3b (classic SPAN order), PSR and VSR per underlying from params. */
 export function spanSet(market: Market, params: Params): ScenarioSet {
   const sp = params.span;
   const U = market.underlyings.length;
@@ -295,7 +295,7 @@ export function jointSet(family: Family, market: Market, moves: number[][]): Sce
   return set;
 }
 
-/** Float64 revaluation of every instrument (USD and coin rows) and every spot row, METHODOLOGY.md 1–2. */
+/** Float64 revaluation of every instrument (USD and coin rows) and every spot row, docs/methodology.md §1–2. */
 export function revalue(market: Market, set: ScenarioSet, params: Params): PnlMatrix {
   const ins = market.instruments;
   const I = ins.count;

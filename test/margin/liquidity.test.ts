@@ -1,5 +1,5 @@
 /**
- * The liquidity add-on (METHODOLOGY.md 4e, engine convention): |q|·h·c, with h half the quoted spread
+ * The liquidity add-on (docs/methodology.md §4e, engine convention): |q|·h·c, with h half the quoted spread
  * (converted between coin and USD at F) or default_half_spread (5 bp) of one unit of underlying, and
  * c = min(max_concentration, max(1, |q| / (oi_share · OI))) (docs/methodology.md §4e; the cap: issue 18).
  */

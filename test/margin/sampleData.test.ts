@@ -1,7 +1,7 @@
 /**
  * Every model on the bundled sample (data/sample: the real Deribit chain of 2026-02-01, 3 BTC and 3 ETH
  * expiries; a generated 1,000-account book; see data/README.md), float64 revaluation and the reference
- * aggregator: invariants of METHODOLOGY.md 4–5 that must hold on real data.
+ * aggregator: invariants of docs/methodology.md §4–5 that must hold on real data.
  */
 import { beforeAll, describe, expect, test } from 'vitest';
 import { loadBook } from '../../src/io/loadBook.js';

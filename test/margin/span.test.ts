@@ -1,5 +1,5 @@
 /**
- * span (METHODOLOGY.md 4b). Golden: test/golden/span_risk_arrays_mcmillan.json (L. McMillan, Options as
+ * span (docs/methodology.md §4b). Golden: test/golden/span_risk_arrays_mcmillan.json (L. McMillan, Options as
  * a Strategic Investment, SPAN chapter pp. 668-670): the risk arrays fed as the P&L matrix of a one-
  * underlying market, through spanGroups → aggregateReference → spanAssemble. Exact, as the file says.
  */

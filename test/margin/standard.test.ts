@@ -1,5 +1,5 @@
 /**
- * standard (METHODOLOGY.md 4d, Deribit's standard margin, Jan 2022 rates): the formulas by hand,
+ * standard (docs/methodology.md §4d, Deribit's standard margin, Jan 2022 rates): the formulas by hand,
  * no offsets, long options free.
  */
 import { describe, expect, test } from 'vitest';

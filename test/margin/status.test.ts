@@ -1,4 +1,4 @@
-/** Margin ratio and status thresholds (METHODOLOGY.md 5). */
+/** Margin ratio and status thresholds (docs/methodology.md §5). */
 import { describe, expect, test } from 'vitest';
 import { marginRatio, marginStatus } from '../../src/margin/status.js';
 import { STATUS_LIQUIDATION, STATUS_MARGIN_CALL, STATUS_NAMES, STATUS_OK } from '../../src/margin/types.js';

@@ -1,5 +1,5 @@
 /**
- * var (METHODOLOGY.md 4c): k = ceil(N(1 − α)), VaR = k-th largest loss, ES = mean of the k largest,
+ * var (docs/methodology.md §4c): k = ceil(N(1 − α)), VaR = k-th largest loss, ES = mean of the k largest,
  * IM = max(ES, 0) + add-on, MM = mm_factor · max(ES, 0); on hand-made loss vectors.
  */
 import { describe, expect, test } from 'vitest';

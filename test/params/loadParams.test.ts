@@ -1,5 +1,5 @@
 /**
- * The parameter file (METHODOLOGY.md 6): defaults, overrides, validation messages naming the parameter
+ * The parameter file (docs/methodology.md §6): defaults, overrides, validation messages naming the parameter
  * and the rule, the version check, and a hash that depends on values only.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -22,7 +22,7 @@ function leafPaths(o: unknown, prefix = ''): string[] {
 }
 
 describe('defaults and documentation', () => {
-  test('no file: the defaults of METHODOLOGY.md 6', () => {
+  test('no file: the defaults of docs/methodology.md §6', () => {
     const p = loadParams();
     expect(p).toEqual(defaultParams());
     expect(p.deribitPm.priceRange).toEqual({ BTC: 0.16, ETH: 0.18, other: 0.25 });

@@ -1,7 +1,7 @@
 /**
  * Every model on the real chain sample and its generated book, on the `gl` backend (float32 revaluation
  * and aggregation on gpu.js headlessgl) against `cpu` (float64, the reference), within the precision bound
- * of ARCHITECTURE.md, per account and unit:
+ * of docs/architecture.md, per account and unit:
  *   |MM_f32 − MM_f64| ≤ 1e-5 · MM_f64 + 5e-7 · Σ|q|·v   (likewise IM),
  * v = 1 in a coin unit, the index price in a USD unit; coin collateral counts in Σ|q| where the model
  * includes it (span, var). Also: a scenario file written by `scenarios` round-trips into a run.

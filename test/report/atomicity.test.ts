@@ -1,5 +1,5 @@
 /**
- * A run is all or nothing (ARCHITECTURE.md "Output: the DuckDB report", issue 6 item 2): a run that
+ * A run is all or nothing (docs/architecture.md "Output: the DuckDB report", issue 6 item 2): a run that
  * throws after some appends, a process killed with SIGKILL mid-write, and a refused file all leave the
  * database exactly as it was (same row counts, same largest run id), and the next run still commits.
  */

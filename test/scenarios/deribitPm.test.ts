@@ -1,6 +1,6 @@
 /**
- * deribit-pm grid (METHODOLOGY.md 3a): ids (j+B)·3+v, moves R_u·j/B, extended moves −0.66…+5 with weight
- * R_u/|m| and delta-one edge ±R_u. R_u from METHODOLOGY.md 6: BTC 0.16, ETH 0.18, other 0.25.
+ * deribit-pm grid (docs/methodology.md §3a): ids (j+B)·3+v, moves R_u·j/B, extended moves −0.66…+5 with weight
+ * R_u/|m| and delta-one edge ±R_u. R_u from docs/methodology.md §6: BTC 0.16, ETH 0.18, other 0.25.
  */
 import { describe, expect, test } from 'vitest';
 import { buildDeribitPm } from '../../src/scenarios/deribitPm.js';

@@ -1,5 +1,5 @@
 /**
- * historical (METHODOLOGY.md 3c) on a hand-computable mini-history: λ = 0.5, seed 2 returns, h = 1,
+ * historical (docs/methodology.md §3c) on a hand-computable mini-history: λ = 0.5, seed 2 returns, h = 1,
  * lookback 3. Every expected number below is worked out by hand in the comments.
  */
 import { describe, expect, test } from 'vitest';

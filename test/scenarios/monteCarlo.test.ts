@@ -1,5 +1,5 @@
 /**
- * monte-carlo (METHODOLOGY.md 3d): the seeded generator against the reference xoshiro128** (Blackman &
+ * monte-carlo (docs/methodology.md §3d): the seeded generator against the reference xoshiro128** (Blackman &
  * Vigna, prng.di.unimi.it/xoshiro128starstar.c, compiled with gcc: outputs listed below), determinism,
  * pinned values, and the statistics of the scenarios against the target covariance on data/history.
  */

@@ -1,5 +1,5 @@
 /**
- * span (METHODOLOGY.md 3b, 4b): the 16 scenarios in the classic SPAN order (golden
+ * span (docs/methodology.md §3b, 4b): the 16 scenarios in the classic SPAN order (golden
  * test/golden/span_risk_arrays_mcmillan.json, McMillan pp. 668-670) and the PSR from history
  * (nearest-rank quantile of |2-day overlapping log returns|, hand-computed below).
  */

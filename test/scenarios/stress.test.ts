@@ -1,5 +1,5 @@
 /**
- * stress (METHODOLOGY.md 3e): the built-in library against the closes in data/history (each move is the
+ * stress (docs/methodology.md §3e): the built-in library against the closes in data/history (each move is the
  * close ratio on the dates it claims; each event is the extreme it claims), and the validation of
  * user-written event files.
  */
