@@ -5,8 +5,9 @@
  * are copies of dist/ built from the two versions, placed inside the project (e.g. bench/.cache/distA, so
  * that node_modules resolves); each round runs each build's `runMargin` once in a fresh child process
  * (A then B, B then A on the next round), writing a fresh report under bench/.cache/ab/. Prints every
- * end-to-end time and the medians. Single runs of intraday vary by ±0.08 s on the 2-core machine; judge
- * a change by the medians of ≥ 10 rounds.
+ * end-to-end time and the process's CPU time (all threads; steadier on a loaded machine), with their
+ * medians. Single runs of intraday vary by ±0.08 s on the 2-core machine; judge a change by the medians
+ * of ≥ 10 rounds.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -34,26 +35,32 @@ const { runMargin } = await import(${JSON.stringify(join(resolve(dist), 'src', '
 const { rmSync } = await import('node:fs');
 rmSync(${JSON.stringify(db)}, { force: true });
 const t0 = performance.now();
+const c0 = process.cpuUsage();
 await runMargin(${JSON.stringify({ marketDir: w.marketDir, positions: book.positions, balances: book.balances, models: w.models, historyDir: w.historyDir, backend: 'cpu', onInvalid: 'fail', db })});
-process.stdout.write(((performance.now() - t0) / 1000).toFixed(3) + '\\n');
+const c = process.cpuUsage(c0);
+process.stdout.write(((performance.now() - t0) / 1000).toFixed(3) + ' ' + ((c.user + c.system) / 1e6).toFixed(3) + '\\n');
 `,
     );
     return file;
   };
   const files = { A: script('A', a), B: script('B', b) };
   const times: Record<'A' | 'B', number[]> = { A: [], B: [] };
+  const cpu: Record<'A' | 'B', number[]> = { A: [], B: [] };
   for (let i = 0; i < rounds; i++) {
     for (const k of (i % 2 ? ['B', 'A'] : ['A', 'B']) as Array<'A' | 'B'>) {
-      times[k].push(
-        Number(execFileSync(process.execPath, [...ENGINE_NODE_FLAGS, files[k]!], { encoding: 'utf8' }).trim()),
-      );
+      const [wall, used] = execFileSync(process.execPath, [...ENGINE_NODE_FLAGS, files[k]!], { encoding: 'utf8' })
+        .trim()
+        .split(' ')
+        .map(Number);
+      times[k].push(wall!);
+      cpu[k].push(used!);
     }
   }
   const median = (x: number[]) => [...x].sort((u, v) => u - v)[Math.floor(x.length / 2)]!;
-  for (const k of ['A', 'B'] as const)
-    process.stdout.write(
-      `${k} ${times[k].map((t) => t.toFixed(3)).join(' ')}  median ${median(times[k]).toFixed(3)}\n`,
-    );
+  const line = (x: number[]) => `${x.map((t) => t.toFixed(3)).join(' ')}  median ${median(x).toFixed(3)}`;
+  for (const k of ['A', 'B'] as const) process.stdout.write(`${k} wall ${line(times[k])}\n`);
+  // the process's CPU time (every thread): less sensitive than the wall time to what else the machine runs
+  for (const k of ['A', 'B'] as const) process.stdout.write(`${k} cpu  ${line(cpu[k])}\n`);
   return 0;
 }
 

@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 /**
  * The bit-for-bit fingerprint of a run's results, to show that a refactoring changed no number:
- * `node dist/bench/fingerprint.js [--workload intraday|eod] [--backend cpu]`. Runs `runMargin` on the
- * workload's book (bench/.cache, generated as the end-to-end benchmark does) without a report, then
+ * `node dist/bench/fingerprint.js [--workload intraday|eod] [--backend cpu] [--book DIR] [--params FILE]`.
+ * Runs `runMargin` on the workload's book (bench/.cache, generated as the end-to-end benchmark does, or
+ * DIR/positions.arrow and DIR/balances.arrow: the same book for two builds) without a report, then
  * prints a SHA-256 per model over every column of its margin rows (the raw bytes of each typed array,
  * so -0, NaN payloads and the last ulp count) and one over the account summaries. Two builds give the
  * same lines exactly when their results are byte-for-byte the same.
  */
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import { parseArgs, optional } from '../src/cli/args.js';
 import { runMargin } from '../src/pipeline/runMargin.js';
 import type { BackendChoice } from '../src/engine/types.js';
@@ -26,15 +28,17 @@ function digest(o: object): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, { workload: {}, backend: {} }, 'bench fingerprint');
+  const p = parseArgs(argv, { workload: {}, backend: {}, book: {}, params: {} }, 'bench fingerprint');
   const w = END_TO_END[(optional(p, 'workload') ?? 'intraday') as EndToEndName];
-  const book = ensureBook(w);
+  const dir = optional(p, 'book');
+  const book = dir ? { positions: join(dir, 'positions.arrow'), balances: join(dir, 'balances.arrow') } : ensureBook(w);
   const out = await runMargin({
     marketDir: w.marketDir,
     positions: book.positions,
     balances: book.balances,
     models: w.models,
     historyDir: w.historyDir,
+    paramsFile: optional(p, 'params'),
     backend: (optional(p, 'backend') ?? 'cpu') as BackendChoice,
     onInvalid: 'fail',
   });

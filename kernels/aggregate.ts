@@ -52,7 +52,7 @@ export interface AggregateColumns {
 
 /**
  * Reduces groups [g0, g1) of `c` into its output columns, in float64: the body of the cpu backend's
- * aggregation (inside a Piscina worker over shared memory, or on the calling thread).
+ * aggregation (inside a cpu pool worker over shared memory, or on the calling thread).
  * p_b[s] = Σ qty·pnl over the group's entries of bucket b (in entry order, up to four consecutive entries
  * of a bucket summed pairwise before they join the accumulator); p[s] = Σ_b adj(weight·p_b[s]),
  * adj(x) = x if x < 0 else pnlOffset·x; loss[s] = 0 − p[s].

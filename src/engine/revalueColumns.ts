@@ -11,7 +11,7 @@ import { optionBaseValue, type RevalueColumns } from '../../kernels/revalue.js';
 
 export type { RevalueColumns };
 
-/** Allocates a typed array on a SharedArrayBuffer (so Piscina workers see it without a copy). */
+/** Allocates a typed array on a SharedArrayBuffer (so the cpu pool's workers see it without a copy). */
 export function sharedArray<T extends Float64Array | Float32Array | Int32Array | Uint8Array>(
   ctor: { new (b: SharedArrayBuffer, o?: number, n?: number): T; BYTES_PER_ELEMENT: number },
   n: number,

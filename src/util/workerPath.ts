@@ -1,5 +1,5 @@
 /**
- * Where the compiled worker threads live (the Piscina pool's src/engine/poolWorker, the report's
+ * Where the compiled worker threads live (the cpu pool's src/engine/poolWorker, the report's
  * src/report/reportWorker). A worker needs a JavaScript file, and the project compiles with tsc into
  * dist/ (`npm run build`). Two ways the asking module runs:
  * - from dist (dist/src/<dir>/x.js): the worker is the sibling dist/src/<dir>/<name>.js;
