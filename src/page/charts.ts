@@ -316,7 +316,7 @@ export function driversChart(top: Row[]): Spec {
       mark: { type: 'bar', tooltip: true },
       encoding: {
         y: { field: 'instrument', type: 'nominal', sort: { field: 'amount', order: 'descending' }, title: null },
-        x: { field: 'amount', type: 'quantitative', title: 'attributed margin', axis: { format: ',.3~s' } },
+        x: { field: 'amount', type: 'quantitative', title: 'attributed margin', axis: { format: ',' } },
         color: { field: 'currency', type: 'nominal' },
         tooltip: [
           { field: 'instrument', type: 'nominal' },

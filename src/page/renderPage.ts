@@ -83,7 +83,11 @@ function table(head: string[], body: Cell[][], opts: { sortable?: boolean; id?: 
 <thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead>
 <tbody>${body.map((r) => `<tr>${r.map(cell).join('')}</tr>`).join('\n')}</tbody></table>`;
 }
-const n = (html: string, sort?: number | null): Cell => ({ html, num: true, sort: sort ?? undefined });
+/** A numeric cell; its sort key is the number itself (none for NULL, which then sorts as text). */
+const n = (html: string, sort?: unknown): Cell => {
+  const v = sort === null || sort === undefined ? NaN : Number(sort);
+  return { html, num: true, sort: Number.isNaN(v) ? undefined : v };
+};
 
 function chart(id: string, specs: Record<string, Spec>, spec: Spec): string {
   specs[id] = spec;
@@ -150,12 +154,12 @@ function capitalSection(d: PageData, specs: Record<string, Spec>): string {
       esc(r.model),
       r.unit === 'TOTAL' ? '<b>all (USD)</b>' : esc(r.unit),
       n(fmt(r.units), Number(r.units)),
-      n(money(r.im, c), Number(r.im)),
-      n(money(r.mm, c), Number(r.mm)),
-      n(money(r.standard_im, c), Number(r.standard_im)),
-      n(money(r.saving, c), Number(r.saving)),
-      n(pct(r.saving_share), Number(r.saving_share)),
-      n(pct(r.addon_share), Number(r.addon_share)),
+      n(money(r.im, c), r.im),
+      n(money(r.mm, c), r.mm),
+      n(money(r.standard_im, c), r.standard_im),
+      n(money(r.saving, c), r.saving),
+      n(pct(r.saving_share), r.saving_share),
+      n(pct(r.addon_share), r.addon_share),
     ];
   });
   return `<section id="capital"><h2>Capital efficiency</h2>
@@ -207,10 +211,10 @@ function liquidationSection(d: PageData, specs: Record<string, Spec>): string {
       esc(r.unit),
       esc(r.underlying),
       esc(r.direction),
-      n(pct(r.move, 2), Number(r.move)),
-      n(`${fmt(r.price, 2)} USD`, Number(r.price)),
-      n(fmt(r.equity, 2), Number(r.equity)),
-      n(fmt(r.mm, 2), Number(r.mm)),
+      n(pct(r.move, 2), r.move),
+      n(`${fmt(r.price, 2)} USD`, r.price),
+      n(fmt(r.equity, 2), r.equity),
+      n(fmt(r.mm, 2), r.mm),
     ]);
     body = `${table(['model', 'accounts', 'within 1 %', 'within 2 %', 'within 5 %', 'within 10 %', 'none in range'], s)}
 ${chart('chart-distance', specs, distanceChart(liq.data.histogram))}
@@ -227,7 +231,9 @@ ${table(['model', 'account', 'unit', 'underlying', 'direction', 'move', 'price',
       table(
         cas.data.columns.map(esc),
         cas.data.rows.map((r) =>
-          cas.data.columns.map((c): Cell => (typeof r[c] === 'number' ? n(fmt(r[c], 4), r[c] as number) : esc(r[c]))),
+          cas.data.columns.map((c): Cell =>
+            typeof r[c] === 'number' ? n(fmt(r[c], Number.isInteger(r[c]) ? 0 : 4), r[c] as number) : esc(r[c]),
+          ),
         ),
         { sortable: true },
       );

@@ -130,10 +130,13 @@ export async function readPageData(file: string, runId?: number): Promise<PageDa
       );
     const R = String(run);
     const header = await readHeader(c, file, run, runIds);
-    const summary = `(${accountSummarySql(R)})`;
+    // the run's account summaries, derived once (a read-only file still takes temporary tables, in memory):
+    // three sections read them, and deriving them is most of the page's time on a large run
+    await c.run(`CREATE OR REPLACE TEMP TABLE page_summary AS ${accountSummarySql(R)}`);
+    const summary = 'temp.page_summary';
     return {
       header,
-      capitalEfficiency: await rows(c, capitalEfficiencySql(R, accountSummarySql(R))),
+      capitalEfficiency: await rows(c, capitalEfficiencySql(R, `SELECT * FROM ${summary}`)),
       statusCounts: await rows(
         c,
         // (grouped and ordered by the enums: models and statuses in their code order)

@@ -154,6 +154,25 @@ describe('the page of a run on the sample', () => {
   });
 });
 
+describe('demo', () => {
+  test('writes report.html beside its database and prints the path', () => {
+    const d = mkdtempSync(join(dir, 'demo-'));
+    const r = spawnSync(
+      process.execPath,
+      [CLI, 'demo', '--backend', 'cpu', '--quiet', '--db', join(d, 'demo.duckdb')],
+      {
+        encoding: 'utf8',
+        timeout: 120_000,
+      },
+    );
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`page: ${join(d, 'report.html')}`);
+    expect(readFileSync(join(d, 'report.html'), 'utf8')).toMatch(
+      /^<!DOCTYPE html>[\s\S]*Margin report — run 1[\s\S]*<\/html>\n$/,
+    );
+  }, 120_000);
+});
+
 describe('sections of tables other features add, when the file has them', () => {
   // liquidation_distance (issue 16), cascade_runs (issue 16) and margin_attribution (issue 19) with the
   // columns those issues give, filled from the run's own accounts and instruments: the page detects the
