@@ -171,6 +171,32 @@ describe('demo', () => {
       /^<!DOCTYPE html>[\s\S]*Margin report — run 1[\s\S]*<\/html>\n$/,
     );
   }, 120_000);
+
+  test('--run picks an earlier run of a file; without it the page is the latest run', async () => {
+    const two = join(dir, 'two-runs.duckdb');
+    copyFileSync(db, two);
+    // a second run: the first run's rows again under run_id 2, with its own snapshot time
+    await sql(two, [
+      `INSERT INTO runs SELECT * REPLACE (2 AS run_id, snapshot_time + INTERVAL 1 DAY AS snapshot_time) FROM runs`,
+      ...[
+        'accounts',
+        'symbols',
+        'scenarios',
+        'instruments',
+        'margin_deribit_pm',
+        'margin_span',
+        'margin_var_hs',
+        'margin_var_mc',
+      ].map((t) => `INSERT INTO ${t} SELECT * REPLACE (2 AS run_id) FROM ${t} WHERE run_id = 1`),
+    ]);
+    const latest = join(dir, 'latest.html');
+    const first = join(dir, 'first.html');
+    expect(cli('report', '--db', two, '--out', latest).code).toBe(0);
+    expect(cli('report', '--db', two, '--run', '1', '--out', first).code).toBe(0);
+    expect(readFileSync(latest, 'utf8')).toMatch(/Margin report — run 2<[\s\S]*Snapshot 2026-02-02 /);
+    expect(readFileSync(first, 'utf8')).toMatch(/Margin report — run 1<[\s\S]*Snapshot 2026-02-01 /);
+    expect(readFileSync(first, 'utf8')).toContain('(runs 1, 2)');
+  });
 });
 
 describe('sections of tables other features add, when the file has them', () => {
@@ -198,6 +224,10 @@ describe('sections of tables other features add, when the file has them', () => 
          instrument VARCHAR, im DOUBLE)`,
       `INSERT INTO margin_attribution SELECT run_id, 'deribit-pm', 'a', underlying, instrument, coalesce(open_interest, 0)
          FROM instruments`,
+      // and rows an --on-invalid skip run would have left out
+      `INSERT INTO rejected_rows VALUES (1, 'positions.arrow', 17, 'quantity', 'NaN', 'is not a finite number'),
+         (1, 'positions.arrow', 18, 'quantity', 'NaN', 'is not a finite number'),
+         (1, 'balances.arrow', 3, 'currency', '"DOGE"', 'is not an underlying or a cash currency')`,
     ]);
     const r = cli('report', '--db', withAll, '--out', out);
     expect(r.stderr).toBe('');
@@ -215,6 +245,9 @@ describe('sections of tables other features add, when the file has them', () => 
     expect(ids).toEqual(expect.arrayContaining(['chart-distance', 'chart-cascade', 'chart-drivers']));
     expect(await emptyCharts(o, ids)).toEqual([]);
     expect(await o.page.innerText('#liquidation')).toMatch(/nearest to liquidation/);
+    const run = await o.page.innerText('#run');
+    expect(run).toMatch(/Rejected rows: 3 input rows were left out/);
+    expect(run).toMatch(/is not a finite number\s+2\s+17/);
     mkdirSync(OUTPUT, { recursive: true });
     await o.page.screenshot({ path: join(OUTPUT, 'report-with-liquidation.png'), fullPage: true });
   });
