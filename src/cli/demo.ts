@@ -8,6 +8,7 @@ import { renderSummary, summarize } from '../pipeline/summary.js';
 import { packageRoot } from '../pipeline/packageRoot.js';
 import type { BackendChoice } from '../engine/types.js';
 import { writeReportPage } from '../page/writePage.js';
+import { gridLosses } from './gridLosses.js';
 
 export const help = `margin-engine demo — run every model on the bundled sample (data/sample, data/history)
 
@@ -46,7 +47,10 @@ export async function main(argv: string[]): Promise<number> {
     progress: createProgress({ quiet: p.options.quiet === true || p.options.json === true }),
   });
   const s = summarize(outcome);
-  const page = await writeReportPage(db, join(dirname(db), 'report.html'), outcome.runId ?? undefined);
+  const page = await writeReportPage(db, join(dirname(db), 'report.html'), outcome.runId ?? undefined, async (d) => ({
+    ...d,
+    gridLosses: await gridLosses(d),
+  }));
   const shownPath = (f: string) => {
     const rel = relative(process.cwd(), f);
     return rel && !rel.startsWith('..') ? rel : f;

@@ -327,3 +327,58 @@ export function driversChart(top: Row[]): Spec {
     },
   };
 }
+
+/**
+ * Heat map of the losses of every deribit-pm scenario (price move × vol rule): `values` rows carry the grid
+ * `label`, `vol_rule`, `moves` and `loss`; positive = a loss (red), negative = a gain (blue).
+ */
+export function gridLossChart(values: Row[], currency: string): Spec {
+  const cells = values.map((r) => ({ ...r, ...gridColumn(String(r.label)) }));
+  const columns = [...new Set([...cells].sort((a, b) => a.order - b.order).map((v) => v.column))];
+  return {
+    description: `losses per deribit-pm scenario (${currency})`,
+    data: { values: cells },
+    width: { step: 52 },
+    height: { step: 30 },
+    encoding: {
+      x: {
+        field: 'column',
+        type: 'ordinal',
+        sort: columns,
+        title: 'price move (grid step or extended move)',
+        axis: { labelAngle: -40 },
+      },
+      y: { field: 'vol_rule', type: 'ordinal', sort: ['up', 'none', 'down'], title: 'vol rule' },
+    },
+    layer: [
+      {
+        mark: { type: 'rect', tooltip: true, stroke: '#fff' },
+        encoding: {
+          color: {
+            field: 'loss',
+            type: 'quantitative',
+            title: `loss (${currency})`,
+            scale: { scheme: 'redblue', reverse: true, domainMid: 0 },
+            legend: { format: ',.4~f' },
+          },
+          tooltip: [
+            { field: 'label', type: 'nominal', title: 'scenario' },
+            { field: 'moves', type: 'nominal', title: 'moves' },
+            { field: 'loss', type: 'quantitative', format: ',.4~f', title: `loss (${currency}; negative: a gain)` },
+          ],
+        },
+      },
+      {
+        mark: { type: 'text', fontSize: 9 },
+        encoding: {
+          text: {
+            field: 'loss',
+            type: 'quantitative',
+            format: currency === 'USD' || currency === 'USDC' ? ',.3~s' : ',.3~r',
+          },
+          color: { value: '#222' },
+        },
+      },
+    ],
+  };
+}

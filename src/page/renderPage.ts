@@ -15,6 +15,7 @@ import {
   cascadeChart,
   distanceChart,
   driversChart,
+  gridLossChart,
   heatmapChart,
   ratioChart,
   statusChart,
@@ -252,11 +253,40 @@ worst scenario it is, summed over the book; the number in a cell counts those un
 that lose in some scenario).</p>
 ${d.worstScenarios.length ? chart('chart-worst', specs, worstChart(d)) : absent('Worst scenarios', 'no unit loses in any scenario')}
 <h3>Book losses on the deribit-pm grid</h3>${heat}
-${absent(
-  'Heat map for one account',
-  'the report stores each unit’s worst scenario and loss, not its loss in every scenario, so one account’s grid cannot be drawn from it',
-)}
+${gridLossesHtml(d, specs)}
 </section>`;
+}
+
+/** The book's and one account's loss in every deribit-pm scenario, when the caller recomputed them. */
+function gridLossesHtml(d: PageData, specs: Record<string, Spec>): string {
+  const g = d.gridLosses;
+  if (!g.present || !d.deribitGrid.present)
+    return absent(
+      'Losses in every scenario, for the book and one account',
+      g.present ? 'no deribit-pm grid' : g.reason,
+    );
+  const byId = new Map(d.deribitGrid.data.map((r) => [Number(r.scenario), r]));
+  const cell = (scenario: number, loss: number) => {
+    const r = byId.get(scenario)!;
+    return { scenario, label: r.label, vol_rule: r.vol_rule, moves: r.moves, loss };
+  };
+  const book = g.data.book.map((b) => cell(b.scenario, b.lossUsd));
+  const units = [...new Set(g.data.units.map((u) => u.unit))];
+  const perUnit = units
+    .map((u) => {
+      const rows = g.data.units.filter((x) => x.unit === u).map((x) => cell(x.scenario, x.loss));
+      const currency = g.data.units.find((x) => x.unit === u)!.currency;
+      return `<h4>Account ${esc(g.data.account)}, unit ${esc(u)} (${esc(currency)})</h4>${chart(`chart-account-${u.replace(/[^A-Za-z0-9]/g, '_')}`, specs, gridLossChart(rows, currency))}`;
+    })
+    .join('\n');
+  return `<h3>Book loss in every deribit-pm scenario</h3>
+<p>Each unit's weighted loss in the scenario (positive: a loss; negative: a gain), summed over the book in USD at each
+unit's index price. Recomputed from the run's inputs (unchanged since the run: SHA-256) and parameters.</p>
+${chart('chart-book-grid', specs, gridLossChart(book, 'USD'))}
+<h3>One account: ${esc(g.data.account)}</h3>
+<p>The account with the largest deribit-pm IM unless <code>--account</code> names another; its loss per unit and scenario, in the
+unit's currency (the largest, floored at 0, is the unit's worst case).</p>
+${perUnit || '<p class="absent">The account holds no deribit-pm unit with positions.</p>'}`;
 }
 
 function driversSection(d: PageData, specs: Record<string, Spec>): string {

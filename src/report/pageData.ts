@@ -58,6 +58,24 @@ export interface PageData {
   cascade: Optional<{ columns: string[]; rows: Row[] }>;
   attribution: Optional<{ amountColumn: string; top: Row[] }>;
   volSurface: Optional<Row[]>;
+  /** the run's parameter set (runs.params, JSON text) */
+  paramsJson: string;
+  /** the account whose deribit-pm grid the page draws by default: the largest deribit-pm IM in USD; null without */
+  gridAccount: string | null;
+  /**
+   * the loss of every deribit-pm scenario for the book and one account, recomputed from the run's inputs
+   * (the report stores only each unit's worst): filled by the caller that can (src/cli/gridLosses.ts)
+   */
+  gridLosses: Optional<GridLosses>;
+}
+
+/** Losses per deribit-pm scenario (positive = a loss): the book's in USD, one account's per unit in its currency. */
+export interface GridLosses {
+  account: string;
+  /** per scenario: the sum over every unit of the book of its loss × the unit's USD rate */
+  book: { scenario: number; lossUsd: number }[];
+  /** per unit of the account and scenario: the unit's loss in its currency */
+  units: { unit: string; currency: string; scenario: number; loss: number }[];
 }
 
 /** Margin ratio histogram: bins of RATIO_BIN on [0, RATIO_MAX); the rest (and +inf) in one overflow bin. */
@@ -175,6 +193,14 @@ export async function readPageData(file: string, runId?: number): Promise<PageDa
         present: false,
         reason: 'the report holds no fitted volatility surface (the engine does not fit one yet)',
       },
+      paramsJson: String((await rows(c, `SELECT params::VARCHAR AS p FROM runs WHERE run_id = ${R}`))[0]!.p),
+      gridAccount: ((
+        await rows(
+          c,
+          `SELECT account FROM ${summary} WHERE model = 'deribit-pm' AND im IS NOT NULL ORDER BY im DESC, account LIMIT 1`,
+        )
+      )[0]?.account ?? null) as string | null,
+      gridLosses: { present: false, reason: 'not recomputed (the inputs of the run were not read)' },
     };
   } finally {
     closeReport(h);

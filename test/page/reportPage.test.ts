@@ -22,6 +22,8 @@ import { spawnSync } from 'node:child_process';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { ALL_MODELS, runMargin } from '../../src/pipeline/runMargin.js';
 import { chartIds } from '../../src/page/renderPage.js';
+import { readPageData } from '../../src/report/pageData.js';
+import { gridLosses } from '../../src/cli/gridLosses.js';
 import { openPage, type OpenedPage } from './browser.js';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -118,6 +120,8 @@ describe('the page of a run on the sample', () => {
         'chart-status',
         'chart-worst',
         'chart-heatmap',
+        'chart-book-grid',
+        'chart-account-BTC',
       ]),
     );
     expect(await emptyCharts(page, ids)).toEqual([]);
@@ -151,6 +155,61 @@ describe('the page of a run on the sample', () => {
     await page.page.screenshot({ path: png, fullPage: true });
     copyFileSync(html, join(OUTPUT, 'report.html'));
     expect(statSync(png).size).toBeGreaterThan(50_000);
+  });
+});
+
+describe("the deribit-pm grid of losses, recomputed from the run's inputs", () => {
+  test("each unit's largest loss, floored at 0, is the worst_case the run stored, in the scenario it stored", async () => {
+    const d = await readPageData(db);
+    const stored = await (async () => {
+      const inst = await DuckDBInstance.create(db, { access_mode: 'READ_ONLY' });
+      const c = await inst.connect();
+      try {
+        return (
+          await c.runAndReadAll(
+            `SELECT account, unit, worst_case, worst_scenario FROM account_margin
+           WHERE model = 'deribit-pm' AND account IN (SELECT account FROM accounts ORDER BY account_id LIMIT 40)
+           UNION ALL SELECT account, unit, worst_case, worst_scenario FROM account_margin
+           WHERE model = 'deribit-pm' AND account = ${`'${d.gridAccount}'`}`,
+          )
+        ).getRowObjectsJS() as { account: string; unit: string; worst_case: number; worst_scenario: number | null }[];
+      } finally {
+        c.closeSync();
+        inst.closeSync();
+      }
+    })();
+    const accounts = [...new Set(stored.map((r) => r.account))];
+    expect(accounts.length).toBeGreaterThan(30);
+    let units = 0;
+    for (const a of accounts) {
+      const g = await gridLosses(d, a);
+      if (!g.present) throw new Error(g.reason);
+      for (const row of stored.filter((r) => r.account === a)) {
+        const losses = g.data.units.filter((u) => u.unit === row.unit).map((u) => u.loss);
+        if (losses.length === 0) {
+          expect(row.worst_case, `${a} ${row.unit}`).toBe(0); // a unit of balances only
+          continue;
+        }
+        const worst = Math.max(0, ...losses);
+        expect(Math.abs(worst - row.worst_case), `${a} ${row.unit}`).toBeLessThanOrEqual(
+          1e-9 * Math.max(1, row.worst_case),
+        );
+        if (row.worst_case > 0)
+          expect(losses.indexOf(Math.max(...losses)), `${a} ${row.unit}`).toBe(row.worst_scenario);
+        units++;
+      }
+    }
+    expect(units).toBeGreaterThan(30);
+  }, 60_000);
+
+  test('an account not in the book, or no deribit-pm in the run, is said in one line', async () => {
+    const d = await readPageData(db);
+    expect(await gridLosses(d, 'nobody')).toEqual({
+      present: false,
+      reason: "account nobody is not in the run's book",
+    });
+    const noPm = { ...d, deribitGrid: { present: false as const, reason: 'the run did not compute deribit-pm' } };
+    expect((await gridLosses(noPm)).present).toBe(false);
   });
 });
 
