@@ -203,6 +203,7 @@ export function heatmapChart(grid: Row[]): Spec {
   return {
     description: 'deribit-pm grid: worst-case losses by price move and vol rule',
     data: { values },
+    transform: [{ joinaggregate: [{ op: 'max', field: 'loss_usd', as: 'maxLoss' }] }],
     width: { step: 52 },
     height: { step: 34 },
     encoding: {
@@ -240,7 +241,7 @@ export function heatmapChart(grid: Row[]): Spec {
         mark: { type: 'text', fontSize: 10 },
         encoding: {
           text: { condition: { test: 'datum.units > 0', field: 'units', format: ',d' }, value: '' },
-          color: { value: '#222' },
+          color: { condition: { test: 'datum.loss_usd > 0.6 * datum.maxLoss', value: '#fff' }, value: '#222' },
         },
       },
     ],
@@ -335,9 +336,13 @@ export function driversChart(top: Row[]): Spec {
 export function gridLossChart(values: Row[], currency: string): Spec {
   const cells = values.map((r) => ({ ...r, ...gridColumn(String(r.label)) }));
   const columns = [...new Set([...cells].sort((a, b) => a.order - b.order).map((v) => v.column))];
+  const fiat = currency === 'USD' || currency === 'USDC';
+  // in the cells: millions for USD amounts (a 52-pixel cell holds "1,302.5"), 3 significant digits for coin
+  const cellText = fiat ? "format(datum.loss / 1e6, ',.1f')" : "format(datum.loss, ',.3~r')";
   return {
     description: `losses per deribit-pm scenario (${currency})`,
     data: { values: cells },
+    transform: [{ calculate: cellText, as: 'cell' }, { joinaggregate: [{ op: 'max', field: 'loss', as: 'maxLoss' }] }],
     width: { step: 52 },
     height: { step: 30 },
     encoding: {
@@ -345,7 +350,7 @@ export function gridLossChart(values: Row[], currency: string): Spec {
         field: 'column',
         type: 'ordinal',
         sort: columns,
-        title: 'price move (grid step or extended move)',
+        title: `price move (grid step or extended move)${fiat ? `; in the cells: millions of ${currency}` : ''}`,
         axis: { labelAngle: -40 },
       },
       y: { field: 'vol_rule', type: 'ordinal', sort: ['up', 'none', 'down'], title: 'vol rule' },
@@ -359,24 +364,25 @@ export function gridLossChart(values: Row[], currency: string): Spec {
             type: 'quantitative',
             title: `loss (${currency})`,
             scale: { scheme: 'redblue', reverse: true, domainMid: 0 },
-            legend: { format: ',.4~f' },
+            legend: { format: fiat ? ',.0f' : ',.4~f' },
           },
           tooltip: [
             { field: 'label', type: 'nominal', title: 'scenario' },
             { field: 'moves', type: 'nominal', title: 'moves' },
-            { field: 'loss', type: 'quantitative', format: ',.4~f', title: `loss (${currency}; negative: a gain)` },
+            {
+              field: 'loss',
+              type: 'quantitative',
+              format: fiat ? ',.0f' : ',.4~f',
+              title: `loss (${currency}; negative: a gain)`,
+            },
           ],
         },
       },
       {
         mark: { type: 'text', fontSize: 9 },
         encoding: {
-          text: {
-            field: 'loss',
-            type: 'quantitative',
-            format: currency === 'USD' || currency === 'USDC' ? ',.3~s' : ',.3~r',
-          },
-          color: { value: '#222' },
+          text: { field: 'cell', type: 'nominal' },
+          color: { condition: { test: 'datum.loss > 0.6 * datum.maxLoss', value: '#fff' }, value: '#222' },
         },
       },
     ],

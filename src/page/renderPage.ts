@@ -280,8 +280,9 @@ function gridLossesHtml(d: PageData, specs: Record<string, Spec>): string {
     })
     .join('\n');
   return `<h3>Book loss in every deribit-pm scenario</h3>
-<p>Each unit's weighted loss in the scenario (positive: a loss; negative: a gain), summed over the book in USD at each
-unit's index price. Recomputed from the run's inputs (unchanged since the run: SHA-256) and parameters.</p>
+<p>Each unit's weighted loss in the scenario (positive: a loss; a gain counts as the parameters' <code>pnl_offset</code> says),
+summed over the book in USD at each unit's index price; the cells give millions of USD. Recomputed from the run's
+inputs (unchanged since the run: SHA-256) and parameters.</p>
 ${chart('chart-book-grid', specs, gridLossChart(book, 'USD'))}
 <h3>One account: ${esc(g.data.account)}</h3>
 <p>The account with the largest deribit-pm IM unless <code>--account</code> names another; its loss per unit and scenario, in the
