@@ -202,6 +202,36 @@ describe("the deribit-pm grid of losses, recomputed from the run's inputs", () =
     expect(units).toBeGreaterThan(30);
   }, 60_000);
 
+  test('an input file gone since the run is said in one line, and the page is still written', async () => {
+    const d = mkdtempSync(join(dir, 'moved-'));
+    for (const [from, to] of [
+      ['data/sample/market/instruments.arrow', 'instruments.arrow'],
+      ['data/sample/market/underlyings.arrow', 'underlyings.arrow'],
+      ['data/sample/book/positions.arrow', 'positions.arrow'],
+      ['data/sample/book/balances.arrow', 'balances.arrow'],
+    ])
+      copyFileSync(join(ROOT, from!), join(d, to!));
+    const moved = join(d, 'moved.duckdb');
+    await runMargin({
+      marketDir: d,
+      positions: join(d, 'positions.arrow'),
+      balances: join(d, 'balances.arrow'),
+      models: ['deribit-pm'],
+      backend: 'cpu',
+      onInvalid: 'fail',
+      db: moved,
+      workers: 2,
+    });
+    rmSync(join(d, 'positions.arrow'));
+    const out = join(d, 'moved.html');
+    const r = cli('report', '--db', moved, '--out', out);
+    expect(r.code).toBe(0);
+    const html = readFileSync(out, 'utf8');
+    expect(html).toContain(`the run&#39;s positions input ${join(d, 'positions.arrow')} is no longer there`);
+    expect(chartIds(html)).toContain('chart-heatmap');
+    expect(chartIds(html)).not.toContain('chart-book-grid');
+  }, 60_000);
+
   test('an account not in the book, or no deribit-pm in the run, is said in one line', async () => {
     const d = await readPageData(db);
     expect(await gridLosses(d, 'nobody')).toEqual({
