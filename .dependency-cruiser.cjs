@@ -4,7 +4,7 @@
  * above. kernels/ and the bottom folders import nothing above them. docs/architecture.md, "Layers".
  *
  *   cli                                  10
- *   pipeline, generate                    9
+ *   pipeline, generate, page              9
  *   report                                8
  *   margin, pricing                       7
  *   engine                                6
@@ -18,6 +18,7 @@ const RANK = {
   cli: 10,
   pipeline: 9,
   generate: 9,
+  page: 9,
   report: 8,
   margin: 7,
   pricing: 7,

@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'out/', 'bench/.cache/', 'bench/results/'] },
+  { ignores: ['dist/', 'node_modules/', 'out/', 'test/**/output/', 'bench/.cache/', 'bench/results/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,12 +1,14 @@
 /** `margin-engine demo`: the full pipeline on the bundled sample, into out/demo.duckdb. */
 import { mkdirSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { parseArgs, optional, usageError } from './args.js';
 import { createProgress } from '../util/progress.js';
 import { ALL_MODELS, runMargin } from '../pipeline/runMargin.js';
 import { renderSummary, summarize } from '../pipeline/summary.js';
 import { packageRoot } from '../pipeline/packageRoot.js';
 import type { BackendChoice } from '../engine/types.js';
+import { writeReportPage } from '../page/writePage.js';
+import { gridLosses } from './gridLosses.js';
 
 export const help = `margin-engine demo — run every model on the bundled sample (data/sample, data/history)
 
@@ -15,7 +17,8 @@ Usage:
 
 Writes a run into out/demo.duckdb (or --db FILE; runs accumulate), prints a summary (accounts by status,
 total IM/MM by model and unit, the saving against standard margin, the backend that ran and the time of
-each phase), the database path, and SQL queries to paste into \`duckdb out/demo.duckdb\`.
+each phase), the database path, and SQL queries to paste into \`duckdb out/demo.duckdb\`. Writes the run's
+HTML page (\`margin-engine report\`) beside the database, as report.html, and prints its path.
 `;
 
 export const ANALYST_QUERIES = [
@@ -44,15 +47,23 @@ export async function main(argv: string[]): Promise<number> {
     progress: createProgress({ quiet: p.options.quiet === true || p.options.json === true }),
   });
   const s = summarize(outcome);
+  const page = await writeReportPage(db, join(dirname(db), 'report.html'), outcome.runId ?? undefined, async (d) => ({
+    ...d,
+    gridLosses: await gridLosses(d),
+  }));
+  const shownPath = (f: string) => {
+    const rel = relative(process.cwd(), f);
+    return rel && !rel.startsWith('..') ? rel : f;
+  };
   if (p.options.json) {
-    process.stdout.write(JSON.stringify({ ...s, queries: ANALYST_QUERIES }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ ...s, page: page.file, queries: ANALYST_QUERIES }, null, 2) + '\n');
     return 0;
   }
-  const rel = relative(process.cwd(), db);
-  const shown = rel && !rel.startsWith('..') ? rel : db;
+  const shown = shownPath(db);
   process.stdout.write(renderSummary(s));
   process.stdout.write(
-    `\nreport: ${shown}\nquery it with the duckdb CLI (\`duckdb ${shown}\`) or any DuckDB client, e.g.:\n\n${ANALYST_QUERIES.join('\n\n')}\n`,
+    `\nreport: ${shown}\npage: ${shownPath(page.file)} (open it in a browser; \`margin-engine report\` writes it for any run)\n` +
+      `query it with the duckdb CLI (\`duckdb ${shown}\`) or any DuckDB client, e.g.:\n\n${ANALYST_QUERIES.join('\n\n')}\n`,
   );
   return 0;
 }

@@ -36,6 +36,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
     load: () => import('./price.js'),
   },
   export: { summary: 'export a table or view of a report to Parquet', load: () => import('./export.js') },
+  report: { summary: 'write a run of a report as one self-contained HTML page', load: () => import('./report.js') },
 };
 
 export const HELP = `margin-engine — portfolio margin for crypto derivatives (Arrow in, GPU/worker-pool revaluation, DuckDB out)

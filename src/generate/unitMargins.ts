@@ -171,6 +171,25 @@ export class UnitMarginAccount {
   }
 
   /**
+   * The loss of unit c in every scenario, Σ_b adj(w[s,b]·p_b[s]) negated (positive = a loss), into `out`
+   * (length scenarios): the vector whose maximum, floored at 0, is the unit's worst case (finish). The
+   * report page draws it on the deribit-pm grid (src/cli/gridLosses.ts).
+   */
+  unitLosses(c: number, out: Float64Array): void {
+    const t = this.t;
+    const U = t.underlyings;
+    for (let s = 0; s < t.scenarios; s++) {
+      let p = 0;
+      for (let b = 0; b < U; b++) {
+        if (!this.used[c * U + b]) continue;
+        const x = t.weight[s * U + b]! * this.vec[(c * U + b) * t.scenarios + s]!;
+        p += x < 0 ? x : t.pnlOffset * x;
+      }
+      out[s] = -p;
+    }
+  }
+
+  /**
    * Fills im and mm of every held unit: worst loss over the scenarios of Σ_b adj(w[s,b]·p_b[s])
    * (adj(x) = x below 0, pnl_offset·x above), floored at 0, plus the roll shock = risk-matrix margin
    * (rmm); MM = mm_factor·rmm, IM = rmm + liquidity add-on. Units not held get 0.

@@ -23,7 +23,17 @@ export const CAPITAL_EFFICIENCY_VIEW = 'capital_efficiency';
  */
 export function capitalEfficiencyDdl(latest: string, summaryOfLatest: string): string {
   return `CREATE OR REPLACE VIEW ${CAPITAL_EFFICIENCY_VIEW} AS
-    WITH per_unit AS (
+    ${capitalEfficiencySql(latest, summaryOfLatest)}`;
+}
+
+/**
+ * The view's query for one run: `run`, a SQL expression of the run; `summaryOfRun`, a query of that run's
+ * account_summary rows. The report page (src/report/pageData.ts) asks it of any run, not only the latest.
+ */
+export function capitalEfficiencySql(run: string, summaryOfRun: string): string {
+  const latest = run;
+  const summaryOfLatest = summaryOfRun;
+  return `WITH per_unit AS (
       SELECT m.run_id, m.model, m.unit, m.currency, count(*) AS units,
              sum(m.im) AS im, sum(m.mm) AS mm, sum(m.standard_im) AS standard_im, sum(m.standard_mm) AS standard_mm,
              sum(m.liquidity_addon) AS liquidity_addon

@@ -400,7 +400,7 @@ const LATEST = '(SELECT max(run_id) FROM runs)';
  * (summaryFromRows), with the account names and the computed columns. `run`: a SQL expression of the
  * one run to give (filtering before anything is derived), or null for every run.
  */
-function accountSummarySql(run: string | null): string {
+export function accountSummarySql(run: string | null): string {
   const stored = run === null ? '' : ` WHERE run_id = ${run}`;
   return `SELECT s.run_id, s.model, a.account, 'USD' AS currency,
       ${SUMMARY_VALUE_COLUMNS.map(([c]) => (SUMMARY_STORED.includes(c) ? `s.${c}` : `${SUMMARY_DERIVED[c]} AS ${c}`)).join(', ')}
