@@ -36,6 +36,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
     load: () => import('./price.js'),
   },
   export: { summary: 'export a table or view of a report to Parquet', load: () => import('./export.js') },
+  whatif: {
+    summary: "an account's margins before and after hypothetical trades",
+    load: () => import('./whatif.js'),
+  },
 };
 
 export const HELP = `margin-engine — portfolio margin for crypto derivatives (Arrow in, GPU/worker-pool revaluation, DuckDB out)

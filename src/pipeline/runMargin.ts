@@ -356,7 +356,10 @@ async function computeModels(
 }
 
 /** The market (validated), the parameters and, when a model uses it, the history. */
-async function loadMarketAndParams(opts: RunOptions, usesHistory: boolean) {
+export async function loadMarketAndParams(
+  opts: Pick<RunOptions, 'marketDir' | 'onInvalid' | 'paramsFile' | 'historyDir'>,
+  usesHistory: boolean,
+) {
   const lm = await loadMarket(opts.marketDir, { onInvalid: opts.onInvalid });
   const params = loadParams(opts.paramsFile);
   const history =
@@ -368,8 +371,8 @@ async function loadMarketAndParams(opts: RunOptions, usesHistory: boolean) {
  * One scenario set per family the models use: read from a scenario file when one is given for it,
  * else built. @throws InputError for a file of a family no model uses, or two files of one family.
  */
-function scenarioSets(
-  opts: RunOptions,
+export function scenarioSets(
+  opts: Pick<RunOptions, 'scenarioFiles'>,
   models: Pick<RunPlan, 'models' | 'family'>,
   market: Market,
   params: Params,
