@@ -40,6 +40,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
     summary: "an account's margins before and after hypothetical trades",
     load: () => import('./whatif.js'),
   },
+  serve: { summary: 'the what-if service over HTTP (JSON)', load: () => import('./serve.js') },
 };
 
 export const HELP = `margin-engine — portfolio margin for crypto derivatives (Arrow in, GPU/worker-pool revaluation, DuckDB out)

@@ -1,9 +1,11 @@
 /** `margin-engine whatif`: an account's margins before and after hypothetical trades (docs/methodology.md §10). */
 import { InputError } from '../errors.js';
+import type { ScenarioModelName } from '../margin/models.js';
 import { parseArgs, required, optional, usageError } from './args.js';
 import { parseModels } from '../pipeline/runMargin.js';
-import { checkModels, loadWhatIf, MAX_TRADES, parseTradeArg, resolveTrades } from '../pipeline/whatIfState.js';
-import type { WhatIfAnswer } from '../margin/whatif.js';
+import { loadWhatIf } from '../serve/load.js';
+import { MAX_TRADES, type WhatIfAnswer } from '../margin/whatif.js';
+import { checkModels, resolveTrades, type TradeInput } from '../margin/whatifTrades.js';
 
 export const help = `margin-engine whatif — an account's margins before and after hypothetical trades
 
@@ -56,7 +58,7 @@ export async function main(argv: string[]): Promise<number> {
   if (tradeArgs.length === 0) throw usageError('whatif', '--trade is required (INSTRUMENT:QTY[@PRICE])');
   const inputs = tradeArgs.map(parseTradeArg); // the form first, before anything loads
   const models = parseModels(optional(p, 'models') ?? 'deribit-pm,span');
-  const scenarioModels = models.filter((m) => m !== 'standard');
+  const scenarioModels = models.filter((m) => m !== 'standard') as ScenarioModelName[];
   const loaded = await loadWhatIf({
     marketDir: required(p, 'market', 'whatif'),
     positions: required(p, 'positions', 'whatif'),
@@ -81,6 +83,27 @@ export async function main(argv: string[]): Promise<number> {
   const answer = loaded.state.whatIf(a, trades, asked);
   process.stdout.write(p.options.json ? JSON.stringify(answer, null, 2) + '\n' : render(answer));
   return 0;
+}
+
+/** `INSTRUMENT:QTY[@PRICE]` → a TradeInput. @throws InputError naming --trade, the value and the form. */
+export function parseTradeArg(text: string): TradeInput {
+  const colon = text.lastIndexOf(':');
+  const bad = (rule: string) =>
+    new InputError({ file: '--trade', row: null, column: null, value: JSON.stringify(text), rule });
+  if (colon <= 0) throw bad('must be INSTRUMENT:QTY[@PRICE] (e.g. BTC-27MAR26-80000-C:-2.5@0.031)');
+  const instrument = text.slice(0, colon);
+  const rest = text.slice(colon + 1);
+  const at = rest.indexOf('@');
+  const qty = at >= 0 ? rest.slice(0, at) : rest;
+  const number = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+  if (!number.test(qty)) throw bad(`has quantity ${JSON.stringify(qty)}: not a decimal number`);
+  const out: TradeInput = { instrument, quantity: Number(qty) };
+  if (at >= 0) {
+    const p = rest.slice(at + 1);
+    if (!number.test(p)) throw bad(`has price ${JSON.stringify(p)}: not a decimal number`);
+    out.price = Number(p);
+  }
+  return out;
 }
 
 const num = (x: number | undefined | null, d = 2): string =>

@@ -105,6 +105,24 @@ export interface ModelAnswer {
   trades: TradeContribution[];
 }
 
+export interface AccountView {
+  account: string;
+  models: Array<{
+    model: ModelName;
+    margins: MarginFigures;
+    units: Array<MarginFigures & { unit: string; currency: string }>;
+    drivers: Array<{
+      instrument: string;
+      quantity: number;
+      unit: string;
+      currency: string;
+      im: number;
+      mm: number;
+      imShare: number | null;
+    }>;
+  }>;
+}
+
 export interface WhatIfAnswer {
   account: string;
   trades: Array<{ instrument: string; quantity: number; price: number | null }>;
@@ -208,6 +226,53 @@ export class WhatIfBook {
         price: Number.isNaN(t.price) ? null : t.price,
       })),
       models: out,
+    };
+  }
+
+  /**
+   * Account `account` as it is, per model (default every model held): its margins in USD (the
+   * account_summary figures), per unit, and its `top` largest Euler contributions to IM (§9) with their
+   * share of their unit's IM.
+   */
+  account(account: number, models: readonly ModelName[] = this.modelNames, top = 5): AccountView {
+    const one = this.oneAccount(account, []);
+    const std = standardRows(one, buildUnitTables(one));
+    const ins = this.tables.market.instruments;
+    return {
+      account: this.tables.book.accountKey[account],
+      models: models.map((model) => {
+        const ev = this.evaluate(model, one, account, std);
+        const s = accountSummary(ev.rows, std, one);
+        const attr = this.attribution(model, ev);
+        const order = [...Array(attr.count).keys()].sort((x, y) => attr.im[y] - attr.im[x] || x - y).slice(0, top);
+        return {
+          model,
+          margins: {
+            im: s.imUsd[0],
+            mm: s.mmUsd[0],
+            equity: s.equityUsd[0],
+            available: s.equityUsd[0] - s.imUsd[0],
+            status: STATUS_NAMES[s.status[0]],
+          },
+          units: unitAnswers(ev.rows, ev.rows).map(({ unit, currency, before }) => ({ unit, currency, ...before! })),
+          drivers: order.map((e) => {
+            const r = attr.marginRow[e];
+            const unitIm = ev.rows.im[r];
+            return {
+              instrument:
+                attr.instrument[e] >= 0
+                  ? ins.name[attr.instrument[e]]
+                  : `${this.tables.market.underlyings[attr.collateral[e]]} collateral`,
+              quantity: attr.quantity[e],
+              unit: ev.rows.unitNames[ev.rows.unit[r]],
+              currency: ev.rows.currencyNames[ev.rows.currency[r]],
+              im: attr.im[e],
+              mm: attr.mm[e],
+              imShare: unitIm > 0 ? attr.im[e] / unitIm : null,
+            };
+          }),
+        };
+      }),
     };
   }
 
@@ -373,16 +438,18 @@ export class WhatIfBook {
     return topLosses ? { worstLoss, worstScenario, topLosses } : { worstLoss, worstScenario };
   }
 
+  /** The Euler attribution (§9) of one model's rows of a one-account book. */
+  private attribution(model: ModelName, a: Evaluated): Attribution {
+    if (model === 'standard') return attributeStandard(a.tables);
+    const st = this.models.get(model as ScenarioModelName)!;
+    return attributeModel({ ...a.tables, scenarios: st.scenarios }, a.plan!, st.pnl, a.rows);
+  }
+
   /** Each trade's share of its position's Euler contribution (§9) after the trades, in its unit's currency. */
   private contributions(model: ModelName, a: Evaluated, trades: readonly Trade[]): TradeContribution[] {
     const { market } = this.tables;
     const ins = market.instruments;
-    let attr: Attribution;
-    if (model === 'standard') attr = attributeStandard(a.tables);
-    else {
-      const st = this.models.get(model as ScenarioModelName)!;
-      attr = attributeModel({ ...a.tables, scenarios: st.scenarios }, a.plan!, st.pnl, a.rows);
-    }
+    const attr = this.attribution(model, a);
     return trades.map((t) => {
       let im = 0;
       let mm = 0;

@@ -356,10 +356,7 @@ async function computeModels(
 }
 
 /** The market (validated), the parameters and, when a model uses it, the history. */
-export async function loadMarketAndParams(
-  opts: Pick<RunOptions, 'marketDir' | 'onInvalid' | 'paramsFile' | 'historyDir'>,
-  usesHistory: boolean,
-) {
+async function loadMarketAndParams(opts: RunOptions, usesHistory: boolean) {
   const lm = await loadMarket(opts.marketDir, { onInvalid: opts.onInvalid });
   const params = loadParams(opts.paramsFile);
   const history =
@@ -371,8 +368,8 @@ export async function loadMarketAndParams(
  * One scenario set per family the models use: read from a scenario file when one is given for it,
  * else built. @throws InputError for a file of a family no model uses, or two files of one family.
  */
-export function scenarioSets(
-  opts: Pick<RunOptions, 'scenarioFiles'>,
+function scenarioSets(
+  opts: RunOptions,
   models: Pick<RunPlan, 'models' | 'family'>,
   market: Market,
   params: Params,
