@@ -77,8 +77,8 @@ export function topMarginDriversDdl(latest: string, perUnitModels: string): stri
 
 /**
  * Appends one model's attribution (its MarginRows `rows` give each share's account and unit; `unitIds`:
- * the symbol id of each code of rows.unitNames; `collateralNames`: the market's underlyings). Returns
- * the rows written.
+ * the symbol id of each code of rows.unitNames; `collateralNames`: the market's underlyings; `modelCode`:
+ * the model's code in the model_name enum). Returns the rows written.
  */
 export async function writeAttribution(
   c: DuckDBConnection,
@@ -87,6 +87,7 @@ export async function writeAttribution(
   rows: MarginRows,
   unitIds: Int32Array,
   collateralNames: readonly string[],
+  modelCode: number,
 ): Promise<number> {
   const n = a.count;
   if (n === 0) return 0;
@@ -107,7 +108,7 @@ export async function writeAttribution(
     ATTRIBUTION_TABLE,
     [
       { type: 'INTEGER', values: runIds },
-      { type: 'VARCHAR', value: () => a.model },
+      { type: 'CODE8', values: new Uint8Array(n).fill(modelCode) },
       { type: 'INTEGER', values: account },
       { type: 'INTEGER', values: unit },
       { type: 'INTEGER', values: a.instrument, negativeIsNull: true },

@@ -20,7 +20,7 @@ import { VOL_RULE_NAMES, type ScenarioSet } from '../scenarios/types.js';
 import { appendColumns, type AppendColumn } from './appendColumns.js';
 import { writeAttribution } from './attribution.js';
 import type { Attribution } from '../margin/attribution.js';
-import { MODEL_STORAGE, SCHEMA_VERSION } from './schema.js';
+import { MODEL_NAMES, MODEL_STORAGE, SCHEMA_VERSION } from './schema.js';
 import { closeReport, ensureSchema, openReport, type ReportHandle } from './openReport.js';
 import { usdRates } from '../margin/summary.js';
 import { RowChecks } from './rowChecks.js';
@@ -265,7 +265,15 @@ export class RunWriter {
   attribution(a: Attribution, rows: MarginRows): Promise<number> {
     checkMarginShape(rows, this.accountCount);
     if (!this.market) throw new Error(`${this.dbFile}: the attribution needs the run's instruments first`);
-    return writeAttribution(this.c, this.runId, a, rows, this.symbolIds(rows.unitNames), this.market.underlyings);
+    return writeAttribution(
+      this.c,
+      this.runId,
+      a,
+      rows,
+      this.symbolIds(rows.unitNames),
+      this.market.underlyings,
+      MODEL_NAMES.indexOf(a.model),
+    );
   }
 
   /**
