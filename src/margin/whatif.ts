@@ -145,10 +145,12 @@ export class WhatIfBook {
 
   /**
    * `sets`: per scenario model, its scenario set and the float64 P&L matrix over it (src/engine/hostPnl.ts).
+   * `vectorBudget`: the most doubles of unit vectors a model stores (default 256 MiB's worth).
    */
   constructor(
     readonly tables: RunTables,
     sets: ReadonlyMap<ScenarioModelName, { scenarios: ScenarioSet; pnl: PnlMatrix }>,
+    vectorBudget = VECTOR_BUDGET,
   ) {
     const A = tables.book.accountCount;
     for (const [name, { scenarios, pnl }] of sets) {
@@ -159,7 +161,7 @@ export class WhatIfBook {
       for (let a = 0; a < A; a++) accountGroups[a + 1] += accountGroups[a];
       const BS = plan.groups.buckets * pnl.scenarios;
       let vectors: Float64Array | null = null;
-      if (G * BS <= VECTOR_BUDGET) {
+      if (G * BS <= vectorBudget) {
         vectors = new Float64Array(G * BS);
         for (let g = 0; g < G; g++) groupVector(plan, pnl, g, vectors.subarray(g * BS, (g + 1) * BS));
       }

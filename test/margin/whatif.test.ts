@@ -240,6 +240,20 @@ describe('exactness', () => {
     expect(digest()).toBe(before);
   });
 
+  test('a model whose vectors are not stored (over the memory budget) gives the same bits', () => {
+    const lean = new WhatIfBook(base, sets, 0);
+    for (const m of MODELS) {
+      expect(state.storesVectors(m)).toBe(true);
+      expect(lean.storesVectors(m)).toBe(false);
+    }
+    const rand = mulberry32(23);
+    for (let round = 0; round < 5; round++) {
+      const a = Math.floor(rand() * base.book.accountCount);
+      const trades = randomTrades(rand, 3);
+      expect(lean.whatIf(a, trades)).toEqual(state.whatIf(a, trades));
+    }
+  });
+
   test("each trade's contribution: the trades of a new position share its Euler contribution by quantity", () => {
     const ins = market.instruments;
     const a = 3;
