@@ -167,6 +167,44 @@ describe('what-if = a full run of the book with the trades added (§10)', () => 
     expect(changed).toBeGreaterThan(20);
   });
 
+  test('closing positions exactly (the row leaves the book) = the full run, every model', async () => {
+    const rand = mulberry32(29);
+    let closed = 0;
+    for (let round = 0; round < 6; round++) {
+      const a = Math.floor(rand() * base.book.accountCount);
+      const p0 = base.book.accountStart[a];
+      const p1 = base.book.accountStart[a + 1];
+      if (p1 - p0 < 2) continue;
+      // close the first position at its model value, and buy another instrument
+      const p = p0 + Math.floor(rand() * (p1 - p0));
+      const trades: Trade[] = [
+        { instrument: base.book.instrumentId[p], quantity: -base.book.quantity[p], price: NaN },
+        ...randomTrades(rand, 1),
+      ];
+      const answer = state.whatIf(a, trades);
+      const full = fullRun(a, trades);
+      expect(full.book.accountStart[a + 1] - full.book.accountStart[a]).toBeLessThanOrEqual(p1 - p0);
+      closed++;
+      const std = standardRows(full);
+      for (const name of [...MODELS, 'standard'] as const) {
+        const rows =
+          name === 'standard'
+            ? std
+            : await computeMargin(
+                MARGIN_MODELS[name],
+                { ...full, scenarios: sets.get(name)!.scenarios },
+                sets.get(name)!.pnl,
+              );
+        const sum = accountSummary(rows, std, full);
+        const m = answer.models.find((x) => x.model === name)!;
+        close(m.after.im, sum.imUsd[a], `close ${round} ${name} IM`);
+        close(m.after.mm, sum.mmUsd[a], `close ${round} ${name} MM`);
+        close(m.after.equity, sum.equityUsd[a], `close ${round} ${name} equity`);
+      }
+    }
+    expect(closed).toBeGreaterThan(2);
+  });
+
   test('before = the run of the book as it is (to 1e-12 relative)', async () => {
     const rand = mulberry32(7);
     for (const name of MODELS) {
