@@ -414,30 +414,40 @@ export class WhatIfBook {
       if (bg >= 0)
         for (let e = base.groups.groupStart[bg]; e < base.groups.groupStart[bg + 1]; e++)
           mask |= 1 << base.groups.bucket[e];
-      let worst = -Infinity;
-      let at = -1;
-      for (let s = 0; s < S; s++) {
-        let tot = 0;
-        for (let b = 0; b < B; b++) {
-          if (((mask >>> b) & 1) === 0) continue;
-          const x = weight[s * B + b] * vec[b * S + s];
-          tot += x < 0 ? x : off * x;
-        }
-        const l = 0 - tot;
-        loss[s] = l;
-        if (l > worst || at < 0) {
-          worst = l;
-          at = s;
-        }
-      }
-      worstLoss[g] = worst;
-      worstScenario[g] = at;
-      if (topLosses) {
-        const sorted = Float64Array.from(loss).sort().reverse();
-        for (let j = 0; j < K; j++) topLosses[g * K + j] = j < S ? sorted[j] : -Infinity;
-      }
+      reduceVector(vec, mask, weight, B, S, off, K, loss, g, worstLoss, worstScenario, topLosses);
     }
     return topLosses ? { worstLoss, worstScenario, topLosses } : { worstLoss, worstScenario };
+  }
+
+  /**
+   * The whole book's rows of `model` from the stored vectors (the reduction as in `reduce`, then the
+   * model's preparation and assembly over the book's tables): the margins a full run gives, to rounding
+   * (the vectors sum each unit's entries in entry order). `standard` is standardRows.
+   */
+  bookRows(model: ScenarioModelName, unit = buildUnitTables(this.tables)): MarginRows {
+    const st = this.models.get(model);
+    if (!st) throw new Error(`what-if: model ${model} is not held (held: ${this.modelNames.join(', ')})`);
+    const plan = st.plan;
+    const { groupStart, bucket, buckets: B, weight, pnlOffset: off, groupCount: G } = plan.groups;
+    const S = st.pnl.scenarios;
+    const K = plan.request.topK;
+    const worstLoss = new Float64Array(G);
+    const worstScenario = new Int32Array(G);
+    const topLosses = K > 0 ? new Float64Array(G * K) : undefined;
+    const scratch = new Float64Array(B * S);
+    const loss = new Float64Array(S);
+    for (let g = 0; g < G; g++) {
+      let vec: Float64Array;
+      if (st.vectors) vec = st.vectors.subarray(g * B * S, (g + 1) * B * S);
+      else groupVector(plan, st.pnl, g, (vec = scratch));
+      let mask = 0;
+      for (let e = groupStart[g]; e < groupStart[g + 1]; e++) mask |= 1 << bucket[e];
+      reduceVector(vec, mask, weight, B, S, off, K, loss, g, worstLoss, worstScenario, topLosses);
+    }
+    const input = { ...this.tables, scenarios: st.scenarios };
+    const m = MARGIN_MODELS[model];
+    const reduced = topLosses ? { worstLoss, worstScenario, topLosses } : { worstLoss, worstScenario };
+    return m.assemble(input, plan, m.prepare(input, plan, unit), reduced);
   }
 
   /** The Euler attribution (§9) of one model's rows of a one-account book. */
@@ -510,6 +520,49 @@ function tradeCash(t: RunTables, tr: Trade): number {
   const value = ins.settlement[i] === SETTLE_INVERSE ? t.optionValuesUsd[i] / ins.forward[i] : t.optionValuesUsd[i];
   const price = Number.isNaN(tr.price) ? value : tr.price;
   return -tr.quantity * price;
+}
+
+/**
+ * Group g's reduction from its bucket vectors `vec` (B·S) over the buckets in `mask`, as the engine's
+ * aggregation reduces (kernels/aggregate.ts): loss[s] = 0 − Σ_b adj(w[s,b]·p_b[s]), the worst loss and its
+ * first scenario, and the K largest losses descending (−Infinity beyond S). `loss` is scratch (S).
+ */
+function reduceVector(
+  vec: Float64Array,
+  mask: number,
+  weight: Float64Array,
+  B: number,
+  S: number,
+  off: number,
+  K: number,
+  loss: Float64Array,
+  g: number,
+  worstLoss: Float64Array,
+  worstScenario: Int32Array,
+  topLosses: Float64Array | undefined,
+): void {
+  let worst = -Infinity;
+  let at = -1;
+  for (let s = 0; s < S; s++) {
+    let tot = 0;
+    for (let b = 0; b < B; b++) {
+      if (((mask >>> b) & 1) === 0) continue;
+      const x = weight[s * B + b] * vec[b * S + s];
+      tot += x < 0 ? x : off * x;
+    }
+    const l = 0 - tot;
+    loss[s] = l;
+    if (l > worst || at < 0) {
+      worst = l;
+      at = s;
+    }
+  }
+  worstLoss[g] = worst;
+  worstScenario[g] = at;
+  if (topLosses) {
+    const sorted = Float64Array.from(loss).sort().reverse();
+    for (let j = 0; j < K; j++) topLosses[g * K + j] = j < S ? sorted[j] : -Infinity;
+  }
 }
 
 /** vec[o + s] += d · data[r + s] for s < S. */

@@ -11,8 +11,8 @@ import type { PnlMatrix } from '../engine/types.js';
 import { loadHistory } from '../history/loadHistory.js';
 import { loadBook } from '../io/loadBook.js';
 import { loadMarket } from '../io/loadMarket.js';
-import { computeMargin, MARGIN_MODELS, type ScenarioModelName } from '../margin/models.js';
-import { buildRunTables } from '../margin/runTables.js';
+import type { ScenarioModelName } from '../margin/models.js';
+import { buildRunTables, buildUnitTables } from '../margin/runTables.js';
 import { standardRows } from '../margin/standard.js';
 import { accountSummary, type AccountSummary } from '../margin/summary.js';
 import type { ModelName } from '../margin/types.js';
@@ -93,10 +93,11 @@ export async function loadWhatIf(opts: WhatIfLoadOptions, summaries = false): Pr
   const t3 = performance.now();
   const out = new Map<ModelName, AccountSummary>();
   if (summaries) {
-    const std = standardRows(tables);
+    const unit = buildUnitTables(tables);
+    const std = standardRows(tables, unit);
     out.set('standard', accountSummary(std, std, tables));
-    for (const [m, { scenarios, pnl }] of sets)
-      out.set(m, accountSummary(await computeMargin(MARGIN_MODELS[m], { ...tables, scenarios }, pnl), std, tables));
+    // from the stored unit vectors: no second aggregation of the book
+    for (const m of sets.keys()) out.set(m, accountSummary(state.bookRows(m, unit), std, tables));
   }
   const t4 = performance.now();
   return {

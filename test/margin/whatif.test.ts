@@ -205,6 +205,25 @@ describe('what-if = a full run of the book with the trades added (§10)', () => 
     expect(closed).toBeGreaterThan(2);
   });
 
+  test("the book's rows from the stored vectors = the model's full computation, every row", async () => {
+    for (const name of MODELS) {
+      const rows = await computeMargin(
+        MARGIN_MODELS[name],
+        { ...base, scenarios: sets.get(name)!.scenarios },
+        sets.get(name)!.pnl,
+      );
+      for (const st of [state, new WhatIfBook(base, sets, 0)]) {
+        const mine = st.bookRows(name);
+        expect(mine.count).toBe(rows.count);
+        for (let r = 0; r < rows.count; r++) {
+          close(mine.im[r], rows.im[r], `${name} row ${r} IM`);
+          close(mine.mm[r], rows.mm[r], `${name} row ${r} MM`);
+          expect(mine.status[r]).toBe(rows.status[r]);
+        }
+      }
+    }
+  });
+
   test('before = the run of the book as it is (to 1e-12 relative)', async () => {
     const rand = mulberry32(7);
     for (const name of MODELS) {
