@@ -40,19 +40,22 @@ const exited = (child: ChildProcess) => new Promise<number | null>((r) => child.
 
 describe('margin-engine serve', () => {
   test('binds 127.0.0.1 by default; SIGTERM answers the request in flight, then exits 0', async () => {
-    const { child, url, err } = await start([]);
+    const { child, url, err } = await start(['--market-root', join(ROOT, 'data')]);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const health = await fetch(`${url}/v1/health`);
     expect(health.status).toBe(200);
-    const inFlight = fetch(`${url}/v1/whatif`, {
+    // a slow request (the book re-margined, hundreds of ms), certainly read by the server before the signal
+    const inFlight = fetch(`${url}/v1/market`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ account: 'A000001', trades: [{ instrument: 'BTC-PERPETUAL', quantity: 1 }] }),
+      body: JSON.stringify({ path: 'sample/market' }),
     });
-    await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 150));
     const code = exited(child);
     child.kill('SIGTERM');
-    expect((await inFlight).status).toBe(200);
+    const answer = await inFlight;
+    expect(answer.status).toBe(200);
+    expect((await answer.json()).accounts).toBe(1000);
     expect(await code).toBe(0);
     expect(err()).toContain('closed');
     expect(
