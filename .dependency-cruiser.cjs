@@ -16,6 +16,7 @@
  */
 const RANK = {
   cli: 10,
+  serve: 9,
   pipeline: 9,
   generate: 9,
   page: 9,

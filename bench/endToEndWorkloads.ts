@@ -33,7 +33,7 @@ export interface EndToEndWorkload {
   };
 }
 
-const ROOT = process.cwd();
+export const ROOT = process.cwd();
 
 /** The two workloads, over the full chain, 100,000 accounts, seed 7. */
 export const END_TO_END: Record<EndToEndName, EndToEndWorkload> = {

@@ -27,6 +27,7 @@ import type { BackendName, GroupBook, PnlMatrix, Reduced } from '../src/engine/t
 import { defaultParams } from '../src/params/params.js';
 import { KIND_OPTION } from '../src/model/market.js';
 import { benchGroups, benchMarket, benchScenarios } from './workloads.js';
+import { runWhatIfBench } from './whatif.js';
 import { commitId, machineInfo, peakRssMiB } from './machine.js';
 import { runEndToEnd } from './endToEnd.js';
 import { CACHE_DIR } from './endToEndWorkloads.js';
@@ -45,7 +46,7 @@ const seconds = async <T>(f: () => Promise<T>): Promise<[T, number]> => {
   return [r, (performance.now() - t0) / 1000];
 };
 
-const WORKLOADS = ['revaluation', 'aggregation', 'intraday', 'eod'] as const;
+const WORKLOADS = ['revaluation', 'aggregation', 'intraday', 'eod', 'whatif'] as const;
 
 async function main(argv: string[]): Promise<number> {
   const p = parseArgs(
@@ -61,6 +62,8 @@ async function main(argv: string[]): Promise<number> {
       repeat: {},
       timeout: {},
       'cpu-prof': { flag: true },
+      duration: {},
+      connections: {},
     },
     'bench',
   );
@@ -88,6 +91,15 @@ async function main(argv: string[]): Promise<number> {
       machine: machineInfo(),
       peakRssMiBOfDriver: peakRssMiB(),
     });
+  }
+  // the what-if service under load (bench/whatif.ts): only when asked for by name
+  if (workload === 'whatif') {
+    const record = await runWhatIfBench({
+      duration: Number(optional(p, 'duration') ?? 10),
+      connections: Number(optional(p, 'connections') ?? 4),
+    });
+    write(outDir, 'whatif', { ...record, date: new Date().toISOString(), commit: commitId(), machine: machineInfo() });
+    process.stdout.write(JSON.stringify(record, null, 2) + '\n');
   }
   return 0;
 }

@@ -37,6 +37,11 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   },
   export: { summary: 'export a table or view of a report to Parquet', load: () => import('./export.js') },
   report: { summary: 'write a run of a report as one self-contained HTML page', load: () => import('./report.js') },
+  whatif: {
+    summary: "an account's margins before and after hypothetical trades",
+    load: () => import('./whatif.js'),
+  },
+  serve: { summary: 'the what-if service over HTTP (JSON)', load: () => import('./serve.js') },
 };
 
 export const HELP = `margin-engine — portfolio margin for crypto derivatives (Arrow in, GPU/worker-pool revaluation, DuckDB out)

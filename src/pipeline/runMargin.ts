@@ -31,6 +31,9 @@ import type { Backend } from '../engine/backend.js';
 import type { Scheduler } from '../engine/scheduler.js';
 import type { BackendChoice } from '../engine/types.js';
 import { MARGIN_MODELS } from '../margin/models.js';
+import { attributeModel, attributeStandard, type Attribution } from '../margin/attribution.js';
+import { hostPnl } from '../engine/hostPnl.js';
+import type { PnlMatrix } from '../engine/types.js';
 import type { ModelPlan } from '../margin/plan.js';
 import {
   buildRunTables,
@@ -76,6 +79,11 @@ export interface RunOptions {
   db?: string;
   /** cpu pool size */
   workers?: number;
+  /**
+   * also attribute every model's margin to its positions (docs/methodology.md §9): the shares go to
+   * margin_attribution (with --db) and to RunOutcome.attribution
+   */
+  attribution?: boolean;
   progress?: Progress;
 }
 
@@ -92,6 +100,8 @@ export interface RunOutcome {
   paramsHash: string;
   scenarioSets: ScenarioSet[];
   margin: MarginRows[];
+  /** with `attribution`: each model's shares, in the order of `margin` (empty otherwise) */
+  attribution: Attribution[];
   summaries: AccountSummary[];
   backends: Record<string, PhaseBackend>;
   backendReport: Backend['report'] | null;
@@ -201,10 +211,19 @@ export async function runMargin(opts: RunOptions): Promise<RunOutcome> {
     hashing?.catch(() => undefined); // awaited before the run row
     let scheduler: Scheduler | null = null;
     let margin: MarginRows[];
+    let attribution: Attribution[];
     try {
       // 'backend': the start-up time left after the book loaded (the rest overlapped it)
       if (starting) scheduler = await timer.time('backend', () => starting!);
-      margin = await computeModels(plan, tables, sets, scheduler, timer, report);
+      ({ margin, attribution } = await computeModels(
+        plan,
+        tables,
+        sets,
+        scheduler,
+        timer,
+        report,
+        opts.attribution === true,
+      ));
     } finally {
       starting = null;
       await scheduler?.close();
@@ -226,6 +245,7 @@ export async function runMargin(opts: RunOptions): Promise<RunOutcome> {
       paramsHash: paramsHash(params),
       scenarioSets: [...sets.values()],
       margin,
+      attribution,
       summaries: [],
       backends: phaseBackends(backend),
       backendReport: backend?.report ?? null,
@@ -264,8 +284,23 @@ async function computeModels(
   scheduler: Scheduler | null,
   timer: PhaseTimer,
   report: ReportSession | null,
-): Promise<MarginRows[]> {
+  attribute: boolean,
+): Promise<{ margin: MarginRows[]; attribution: Attribution[] }> {
   const n = plan.models.length;
+  const attribution: Attribution[] = [];
+  // --attribution: each family's float64 P&L on this thread (hostPnl), kept while a model of it is to come
+  const hostPnls = new Map<Family, PnlMatrix>();
+  const attributeRows = async (k: number, g: ModelPlan, rows: MarginRows): Promise<void> => {
+    const family = plan.family[k]!;
+    const a = await timer.time('attribution', () => {
+      let pnl = hostPnls.get(family);
+      if (!pnl) hostPnls.set(family, (pnl = hostPnl(tables.market, inputs[k]!.scenarios, tables.params)));
+      return attributeModel(inputs[k]!, g, pnl, rows);
+    });
+    if (!plan.family.slice(k + 1).includes(family)) hostPnls.delete(family);
+    attribution.push(a);
+    report?.attribution(a, rows);
+  };
   const inputs = plan.models.map((_, k): MarginInput => ({ ...tables, scenarios: sets.get(plan.family[k]!)! }));
   const margin: MarginRows[] = [];
   // model k's groups, built once, its aggregation submitted at once (a pool starts on it)
@@ -277,9 +312,15 @@ async function computeModels(
     await scheduler!.submit(k, plan.family[k]!, g.groups, g.request);
     return g;
   };
+  let standardAttribution: Attribution | null = null;
   const standardOf = async (unit: UnitTables): Promise<MarginRows> => {
     const rows = await timer.time('margin', () => standardRows(tables, unit));
     report?.margin(rows, !plan.storesStandard);
+    if (attribute) {
+      const a = await timer.time('attribution', () => attributeStandard(tables));
+      standardAttribution = a;
+      report?.attribution(a, rows);
+    }
     return rows;
   };
 
@@ -299,16 +340,19 @@ async function computeModels(
     if (k + 1 < n && (await scheduler!.busy(k))) await groupsOf(k + 1);
     const reduced = await scheduler!.reduce(k, timer, `aggregation (${model.name}, groups)`);
     const rows = await timer.time('margin', () => model.assemble(inputs[k]!, g, prepared, reduced));
+    const attributeThis = attribute ? () => attributeRows(k, g, rows) : null;
     // what only this model needed can go: its groups, and its family's P&L when no later model uses it
     groups[k] = undefined;
     if (!plan.family.slice(k + 1).includes(plan.family[k]!)) scheduler!.release(plan.family[k]!);
     margin.push(rows);
     report?.margin(rows);
+    await attributeThis?.();
     if (k + 1 < n) await groupsOf(k + 1); // the next aggregation goes out before this thread computes on
     if (k === 0 && plan.storesStandard) standard = await standardOf(unit);
   }
   margin.push(standard ?? (await standardOf(unit)));
-  return margin;
+  if (standardAttribution) attribution.push(standardAttribution);
+  return { margin, attribution };
 }
 
 /** The market (validated), the parameters and, when a model uses it, the history. */

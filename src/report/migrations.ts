@@ -265,7 +265,37 @@ const V4_TO_V5: string[] = [
  */
 const V5_TO_V6: string[] = [];
 
-export const MIGRATIONS: Migrations = { 1: V1_TO_V2, 2: V2_TO_V3, 3: V3_TO_V4, 4: V4_TO_V5, 5: V5_TO_V6 };
+/**
+ * Version 6 -> 7: the margin_attribution table (attribution.ts; empty for the runs already in the file,
+ * which were written without --attribution); the top_margin_drivers view is created with the others
+ * (createViews). Frozen copy of the version-7 DDL.
+ */
+const V6_TO_V7: string[] = [
+  `CREATE TABLE margin_attribution (
+    run_id INTEGER NOT NULL,
+    model model_name NOT NULL,
+    account_id INTEGER NOT NULL,
+    unit_id INTEGER NOT NULL,
+    instrument_id INTEGER,
+    collateral VARCHAR,
+    quantity DOUBLE NOT NULL,
+    scenario_part DOUBLE,
+    roll_shock DOUBLE,
+    som DOUBLE,
+    liquidity_addon DOUBLE NOT NULL,
+    mm DOUBLE NOT NULL,
+    im DOUBLE NOT NULL
+  )`,
+];
+
+export const MIGRATIONS: Migrations = {
+  1: V1_TO_V2,
+  2: V2_TO_V3,
+  3: V3_TO_V4,
+  4: V4_TO_V5,
+  5: V5_TO_V6,
+  6: V6_TO_V7,
+};
 
 /**
  * Brings a report at version `found` to `expected` (default SCHEMA_VERSION), recreating the views and

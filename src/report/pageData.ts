@@ -11,7 +11,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { fileError, InputError } from '../errors.js';
 import { closeReport, openReport, tableNames } from './openReport.js';
-import { accountSummarySql, SCHEMA_VERSION } from './schema.js';
+import { accountSummarySql, PER_UNIT_MODELS, SCHEMA_VERSION } from './schema.js';
 import { capitalEfficiencySql } from './capitalEfficiency.js';
 import { sqlString } from './sql.js';
 
@@ -340,21 +340,24 @@ async function readCascade(c: DuckDBConnection, tables: string[]): Promise<PageD
 async function readAttribution(c: DuckDBConnection, tables: string[], R: string): Promise<PageData['attribution']> {
   const t = 'margin_attribution';
   if (!tables.includes(t)) return { present: false, reason: 'not computed in this run (no margin_attribution table)' };
-  const cols = await columnsOf(c, t);
-  const amount = ['im', 'margin', 'im_contribution', 'contribution'].find((x) => cols.includes(x));
-  if (!hasColumns(cols, ['run_id', 'model', 'instrument']) || amount === undefined)
-    return { present: false, reason: `margin_attribution has no columns this page reads (it has ${cols.join(', ')})` };
   const n = Number((await rows(c, `SELECT count(*)::INTEGER AS n FROM ${t} WHERE run_id = ${R}`))[0]!.n);
   if (n === 0) return { present: false, reason: 'not computed in this run (run without --attribution)' };
-  const currency = cols.includes('currency') ? 'currency' : cols.includes('unit') ? 'unit' : `'USD'`;
+  // book-wide per model and instrument (or coin collateral): each position's Euler share of its unit's IM
+  // (src/report/attribution.ts), in USD at the unit's rate, as top_margin_drivers does for the latest run
+  const perUnit = PER_UNIT_MODELS.map((m) => `'${m}'`).join(', ');
   const top = await rows(
     c,
     `SELECT * FROM (
-       SELECT model::VARCHAR AS model, instrument, ${currency}::VARCHAR AS currency, sum(${amount}) AS amount,
+       SELECT t.model::VARCHAR AS model, coalesce(i.instrument, t.collateral || ' collateral') AS instrument,
+              'USD' AS currency,
+              sum(t.im * CASE WHEN t.model IN (${perUnit}) THEN u.usd_rate ELSE 1.0 END) AS amount,
               count(*)::INTEGER AS positions
-       FROM ${t} WHERE run_id = ${R} GROUP BY 1, 2, 3
+       FROM ${t} t
+       JOIN symbols u ON u.run_id = t.run_id AND u.symbol_id = t.unit_id
+       LEFT JOIN instruments i ON i.run_id = t.run_id AND i.instrument_id = t.instrument_id
+       WHERE t.run_id = ${R} GROUP BY 1, 2, 3
      ) QUALIFY row_number() OVER (PARTITION BY model ORDER BY amount DESC, instrument) <= ${TOP_DRIVERS}
      ORDER BY model, amount DESC`,
   );
-  return { present: true, data: { amountColumn: amount, top } };
+  return { present: true, data: { amountColumn: 'im', top } };
 }

@@ -4,6 +4,7 @@
  * SharedArrayBuffer (margin rows do, see src/margin/rows.ts).
  */
 import type { Violation } from '../errors.js';
+import type { Attribution } from '../margin/attribution.js';
 import type { MarginRows } from '../margin/types.js';
 import type { RejectedRow } from '../model/book.js';
 import type { Market } from '../model/market.js';
@@ -23,6 +24,7 @@ export type ReportRequest = { id: number } & (
   | { op: 'rejected'; rows: RejectedRow[] }
   | { op: 'accounts'; accountKey: string[]; equityUsd: Float64Array }
   | { op: 'margin'; rows: MarginRows; standardFromDeribitPm: boolean }
+  | { op: 'attribution'; attribution: Attribution; rows: MarginRows }
   | { op: 'symbols' }
   | { op: 'runRow'; meta: RunMeta }
   | { op: 'hash'; files: string[] }

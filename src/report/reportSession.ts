@@ -11,6 +11,7 @@ import { rmSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { InputError } from '../errors.js';
 import { resolveWorker } from '../util/workerPath.js';
+import type { Attribution } from '../margin/attribution.js';
 import type { MarginRows } from '../margin/types.js';
 import type { RejectedRow } from '../model/book.js';
 import type { Market } from '../model/market.js';
@@ -155,6 +156,11 @@ export class ReportSession {
   margin(rows: MarginRows, standardFromDeribitPm = false): void {
     this.blocks.push([rows, standardFromDeribitPm]);
     void this.send('margin', { rows, standardFromDeribitPm });
+  }
+
+  /** One model's attribution (margin_attribution), after its rows (`margin`). */
+  attribution(attribution: Attribution, rows: MarginRows): void {
+    void this.send('attribution', { attribution, rows });
   }
 
   /**

@@ -17,6 +17,7 @@ import {
 } from '../margin/derived.js';
 import { sqlString } from './sql.js';
 import { CAPITAL_EFFICIENCY_VIEW, capitalEfficiencyDdl } from './capitalEfficiency.js';
+import { ATTRIBUTION_DDL, ATTRIBUTION_TABLE, TOP_MARGIN_DRIVERS_VIEW, topMarginDriversDdl } from './attribution.js';
 
 /**
  * Version of the layout below; bump it (and add a migration in migrations.ts) on any change.
@@ -40,8 +41,10 @@ import { CAPITAL_EFFICIENCY_VIEW, capitalEfficiencyDdl } from './capitalEfficien
  *    from worst_case, roll_shock, liquidity_addon, mm and equity (PM_IM, ratioSql, availableSql, statusSql);
  *    margin_span no longer stores worst_case, which is its scan_risk.
  * 6: the capital_efficiency view (capitalEfficiency.ts). Same tables as 5.
+ * 7: the margin_attribution table and the top_margin_drivers view (attribution.ts), written by
+ *    `run --attribution` (docs/methodology.md §9).
  */
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 /**
  * Whether the report stores the `standard` rows of a run of these models: since schema 4 a run with
@@ -383,6 +386,7 @@ ${m.stored.map((c) => `    ${c} ${typeOf(MARGIN_VALUE_COLUMNS, c)}`).join(',\n')
     account_id INTEGER NOT NULL,
 ${SUMMARY_STORED.map((c) => `    ${c} ${typeOf(SUMMARY_VALUE_COLUMNS, c)}`).join(',\n')}
   )`,
+  [ATTRIBUTION_TABLE]: ATTRIBUTION_DDL,
   rejected_rows: `CREATE TABLE rejected_rows (
     run_id INTEGER NOT NULL,
     file VARCHAR NOT NULL,
@@ -482,6 +486,7 @@ export const VIEW_DDL: Record<string, string> = {
     FROM w LEFT JOIN l USING (run_id, scenario_set, scenario)
     ORDER BY w.model, w.units DESC, w.scenario`,
   [CAPITAL_EFFICIENCY_VIEW]: capitalEfficiencyDdl(LATEST, accountSummarySql(LATEST)),
+  [TOP_MARGIN_DRIVERS_VIEW]: topMarginDriversDdl(LATEST, PER_UNIT_MODELS.map(sqlString).join(', ')),
 };
 
 /** Every table of the report, in creation order. */

@@ -18,7 +18,9 @@ import { KIND_NAMES, OPTION_CALL, OPTION_PUT, SETTLEMENT_NAMES, type Market } fr
 import type { RejectedRow } from '../model/book.js';
 import { VOL_RULE_NAMES, type ScenarioSet } from '../scenarios/types.js';
 import { appendColumns, type AppendColumn } from './appendColumns.js';
-import { MODEL_STORAGE, SCHEMA_VERSION } from './schema.js';
+import { writeAttribution } from './attribution.js';
+import type { Attribution } from '../margin/attribution.js';
+import { MODEL_NAMES, MODEL_STORAGE, SCHEMA_VERSION } from './schema.js';
 import { closeReport, ensureSchema, openReport, type ReportHandle } from './openReport.js';
 import { usdRates } from '../margin/summary.js';
 import { RowChecks } from './rowChecks.js';
@@ -240,17 +242,38 @@ export class RunWriter {
     }
     if (m.model === 'standard') this.standard = 'stored';
     if (m.model === 'deribit-pm') this.hasDeribitPm = true;
-    const ids = (names: string[]) =>
-      Int32Array.from(names, (name) => {
-        let id = this.symbolIndex.get(name);
-        if (id === undefined) {
-          id = this.symbolNames.length;
-          this.symbolNames.push(name);
-          this.symbolIndex.set(name, id);
-        }
-        return id;
-      });
-    return writeMargin(this.c, this.runId, m, ids(m.unitNames));
+    return writeMargin(this.c, this.runId, m, this.symbolIds(m.unitNames));
+  }
+
+  /** The run's symbol id of each name (a new name joins the run's symbols). */
+  private symbolIds(names: string[]): Int32Array {
+    return Int32Array.from(names, (name) => {
+      let id = this.symbolIndex.get(name);
+      if (id === undefined) {
+        id = this.symbolNames.length;
+        this.symbolNames.push(name);
+        this.symbolIndex.set(name, id);
+      }
+      return id;
+    });
+  }
+
+  /**
+   * Appends one model's attribution (src/margin/attribution.ts) to margin_attribution, after its
+   * margin rows `rows` (which give each share's account and unit). Returns the rows written.
+   */
+  attribution(a: Attribution, rows: MarginRows): Promise<number> {
+    checkMarginShape(rows, this.accountCount);
+    if (!this.market) throw new Error(`${this.dbFile}: the attribution needs the run's instruments first`);
+    return writeAttribution(
+      this.c,
+      this.runId,
+      a,
+      rows,
+      this.symbolIds(rows.unitNames),
+      this.market.underlyings,
+      MODEL_NAMES.indexOf(a.model),
+    );
   }
 
   /**

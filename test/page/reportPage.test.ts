@@ -298,7 +298,18 @@ describe('sections of tables other features add, when the file has them', () => 
   beforeAll(async () => {
     withAll = join(dir, 'with-all.duckdb');
     out = join(dir, 'with-all.html');
-    copyFileSync(db, withAll);
+    // a real run with attribution (issue 19: margin_attribution), on the sample
+    await runMargin({
+      marketDir: join(ROOT, 'data/sample/market'),
+      positions: join(ROOT, 'data/sample/book/positions.arrow'),
+      balances: join(ROOT, 'data/sample/book/balances.arrow'),
+      models: ['deribit-pm', 'span'],
+      backend: 'cpu',
+      onInvalid: 'fail',
+      db: withAll,
+      workers: 2,
+      attribution: true,
+    });
     await sql(withAll, [
       `CREATE TABLE liquidation_distance (run_id INTEGER, model VARCHAR, account VARCHAR, unit VARCHAR,
          underlying VARCHAR, direction VARCHAR, move DOUBLE, price DOUBLE, equity DOUBLE, mm DOUBLE)`,
@@ -309,10 +320,6 @@ describe('sections of tables other features add, when the file has them', () => 
          FROM account_summary WHERE model IN ('deribit-pm', 'span') AND margin_ratio < 1`,
       `CREATE TABLE cascade_runs (cascade_id INTEGER, initial_shock DOUBLE, final_move DOUBLE, rounds INTEGER)`,
       `INSERT INTO cascade_runs SELECT i, -0.02 * i, -0.02 * i * (1 + 0.05 * i), i FROM range(1, 11) t(i)`,
-      `CREATE TABLE margin_attribution (run_id INTEGER, model VARCHAR, account VARCHAR, unit VARCHAR,
-         instrument VARCHAR, im DOUBLE)`,
-      `INSERT INTO margin_attribution SELECT run_id, 'deribit-pm', 'a', underlying, instrument, coalesce(open_interest, 0)
-         FROM instruments`,
       // and rows an --on-invalid skip run would have left out
       `INSERT INTO rejected_rows VALUES (1, 'positions.arrow', 17, 'quantity', 'NaN', 'is not a finite number'),
          (1, 'positions.arrow', 18, 'quantity', 'NaN', 'is not a finite number'),

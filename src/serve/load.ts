@@ -1,0 +1,110 @@
+/**
+ * Loads a book into a what-if state (src/margin/whatif.ts, docs/methodology.md §10): the market, the
+ * parameters (and the history when a model uses it), the book, each model's scenario set and its
+ * float64 P&L revalued on this thread (src/engine/hostPnl.ts), the stored unit vectors, and the book's
+ * margins and statuses per model (the reference aggregation over the same P&L). Used by the `whatif`
+ * command and the service; the service reloads it for a new market snapshot.
+ */
+import { InputError } from '../errors.js';
+import { hostPnl } from '../engine/hostPnl.js';
+import type { PnlMatrix } from '../engine/types.js';
+import { loadHistory } from '../history/loadHistory.js';
+import { loadBook } from '../io/loadBook.js';
+import { loadMarket } from '../io/loadMarket.js';
+import type { ScenarioModelName } from '../margin/models.js';
+import { buildRunTables, buildUnitTables } from '../margin/runTables.js';
+import { standardRows } from '../margin/standard.js';
+import { accountSummary, type AccountSummary } from '../margin/summary.js';
+import type { ModelName } from '../margin/types.js';
+import { WhatIfBook } from '../margin/whatif.js';
+import type { Market } from '../model/market.js';
+import { loadParams } from '../params/loadParams.js';
+import { buildScenarios } from '../scenarios/build.js';
+import type { Family, ScenarioSet } from '../scenarios/types.js';
+
+export interface WhatIfLoadOptions {
+  marketDir: string;
+  positions: string;
+  balances: string;
+  /** scenario models (standard is always answered) */
+  models: ScenarioModelName[];
+  historyDir?: string;
+  paramsFile?: string;
+  onInvalid: 'fail' | 'skip';
+}
+
+export interface LoadedWhatIf {
+  state: WhatIfBook;
+  market: Market;
+  /** account key → book id */
+  accountId: Map<string, number>;
+  /** per model (standard too): every account's summary in USD, the statuses a new market is compared by */
+  summaries: Map<ModelName, AccountSummary>;
+  timingsMs: { load: number; revaluation: number; vectors: number; margins: number };
+}
+
+const FAMILY_OF: Record<ScenarioModelName, Family> = {
+  'deribit-pm': 'deribit-pm',
+  span: 'span',
+  'var-hs': 'historical',
+  'var-mc': 'monte-carlo',
+};
+
+/**
+ * The what-if state of the inputs. `summaries`: also every account's margins per model (the service's
+ * accounts and its status counts; the command skips them). @throws InputError (bad input; var models
+ * without a history directory).
+ */
+export async function loadWhatIf(opts: WhatIfLoadOptions, summaries = false): Promise<LoadedWhatIf> {
+  const t0 = performance.now();
+  const needsHistory = opts.models.some((m) => m === 'var-hs' || m === 'var-mc');
+  if (needsHistory && !opts.historyDir)
+    throw new InputError({
+      file: '--history',
+      row: null,
+      column: null,
+      value: null,
+      rule: 'is required by var-hs and var-mc (a directory of daily closes <U>-USD_1d.csv)',
+    });
+  const lm = await loadMarket(opts.marketDir, { onInvalid: opts.onInvalid });
+  const market = lm.market;
+  const params = loadParams(opts.paramsFile);
+  const usesHistory = needsHistory || opts.models.includes('span');
+  const history = opts.historyDir && usesHistory ? await loadHistory(opts.historyDir, market.underlyings) : undefined;
+  const { book, balances } = await loadBook(market, opts.positions, opts.balances, {
+    onInvalid: opts.onInvalid,
+    rejectedInstruments: lm.rejectedInstruments,
+  });
+  const tables = buildRunTables(book, balances, market, params);
+  const t1 = performance.now();
+  const sets = new Map<ScenarioModelName, { scenarios: ScenarioSet; pnl: PnlMatrix }>();
+  const perFamily = new Map<Family, { scenarios: ScenarioSet; pnl: PnlMatrix }>();
+  for (const m of opts.models) {
+    const f = FAMILY_OF[m];
+    let x = perFamily.get(f);
+    if (!x) {
+      const scenarios = buildScenarios(f, market, params, { history });
+      perFamily.set(f, (x = { scenarios, pnl: hostPnl(market, scenarios, params) }));
+    }
+    sets.set(m, x);
+  }
+  const t2 = performance.now();
+  const state = new WhatIfBook(tables, sets);
+  const t3 = performance.now();
+  const out = new Map<ModelName, AccountSummary>();
+  if (summaries) {
+    const unit = buildUnitTables(tables);
+    const std = standardRows(tables, unit);
+    out.set('standard', accountSummary(std, std, tables));
+    // from the stored unit vectors: no second aggregation of the book
+    for (const m of sets.keys()) out.set(m, accountSummary(state.bookRows(m, unit), std, tables));
+  }
+  const t4 = performance.now();
+  return {
+    state,
+    market,
+    accountId: new Map(book.accountKey.map((k, a) => [k, a])),
+    summaries: out,
+    timingsMs: { load: t1 - t0, revaluation: t2 - t1, vectors: t3 - t2, margins: t4 - t3 },
+  };
+}
