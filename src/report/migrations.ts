@@ -7,6 +7,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { fileError } from '../errors.js';
 import { SCHEMA_VERSION, createViews } from './schema.js';
+import { V6_TO_V7 } from './liquidation.js';
 
 /** version v -> statements that turn a version-v report into version v+1. */
 export type Migrations = Record<number, string[]>;
@@ -265,7 +266,14 @@ const V4_TO_V5: string[] = [
  */
 const V5_TO_V6: string[] = [];
 
-export const MIGRATIONS: Migrations = { 1: V1_TO_V2, 2: V2_TO_V3, 3: V3_TO_V4, 4: V4_TO_V5, 5: V5_TO_V6 };
+export const MIGRATIONS: Migrations = {
+  1: V1_TO_V2,
+  2: V2_TO_V3,
+  3: V3_TO_V4,
+  4: V4_TO_V5,
+  5: V5_TO_V6,
+  6: V6_TO_V7, // liquidation.ts: liquidation_distance and the cascade tables
+};
 
 /**
  * Brings a report at version `found` to `expected` (default SCHEMA_VERSION), recreating the views and

@@ -7,6 +7,7 @@
  * failure (a refused file, a DuckDB error) is kept, rolls the run back, and is thrown by
  * `throwIfFailed` and `finish`.
  */
+import type { DistanceRows } from '../margin/distance.js';
 import { rmSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { InputError } from '../errors.js';
@@ -155,6 +156,11 @@ export class ReportSession {
   margin(rows: MarginRows, standardFromDeribitPm = false): void {
     this.blocks.push([rows, standardFromDeribitPm]);
     void this.send('margin', { rows, standardFromDeribitPm });
+  }
+
+  /** One model's distances to liquidation (`run --distance`; RunWriter.distance). */
+  distance(rows: DistanceRows): void {
+    void this.send('distance', { rows });
   }
 
   /**

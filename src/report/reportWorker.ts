@@ -47,6 +47,8 @@ async function apply(req: ReportRequest): Promise<number | string[]> {
       return w.accounts(req.accountKey, req.equityUsd);
     case 'margin':
       return w.margin(req.rows, req.standardFromDeribitPm);
+    case 'distance':
+      return w.distance(req.rows);
     case 'symbols':
       return w.symbols();
     case 'runRow':

@@ -17,6 +17,7 @@ import {
 } from '../margin/derived.js';
 import { sqlString } from './sql.js';
 import { CAPITAL_EFFICIENCY_VIEW, capitalEfficiencyDdl } from './capitalEfficiency.js';
+import { LIQUIDATION_MACRO_DDL, LIQUIDATION_TABLE_DDL, LIQUIDATION_VIEW_DDL } from './liquidation.js';
 
 /**
  * Version of the layout below; bump it (and add a migration in migrations.ts) on any change.
@@ -40,8 +41,11 @@ import { CAPITAL_EFFICIENCY_VIEW, capitalEfficiencyDdl } from './capitalEfficien
  *    from worst_case, roll_shock, liquidity_addon, mm and equity (PM_IM, ratioSql, availableSql, statusSql);
  *    margin_span no longer stores worst_case, which is its scan_risk.
  * 6: the capital_efficiency view (capitalEfficiency.ts). Same tables as 5.
+ * 7: liquidation risk (liquidation.ts): the liquidation_distance table (`run --distance`), the cascade
+ *    tables cascade_runs, cascade_rounds, cascade_accounts (`margin-engine cascade`), the
+ *    accounts_near_liquidation view and the near_liquidation(t) table macro.
  */
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 /**
  * Whether the report stores the `standard` rows of a run of these models: since schema 4 a run with
@@ -391,6 +395,7 @@ ${SUMMARY_STORED.map((c) => `    ${c} ${typeOf(SUMMARY_VALUE_COLUMNS, c)}`).join
     value VARCHAR,
     rule VARCHAR NOT NULL
   )`,
+  ...LIQUIDATION_TABLE_DDL,
 };
 
 const LATEST = '(SELECT max(run_id) FROM runs)';
@@ -482,6 +487,7 @@ export const VIEW_DDL: Record<string, string> = {
     FROM w LEFT JOIN l USING (run_id, scenario_set, scenario)
     ORDER BY w.model, w.units DESC, w.scenario`,
   [CAPITAL_EFFICIENCY_VIEW]: capitalEfficiencyDdl(LATEST, accountSummarySql(LATEST)),
+  ...LIQUIDATION_VIEW_DDL,
 };
 
 /** Every table of the report, in creation order. */
@@ -501,7 +507,8 @@ export async function createSchema(connection: DuckDBConnection, engineVersion: 
   ]);
 }
 
-/** Creates or replaces every view (after a migration too). */
+/** Creates or replaces every view and table macro (after a migration too). */
 export async function createViews(connection: DuckDBConnection): Promise<void> {
   for (const ddl of Object.values(VIEW_DDL)) await connection.run(ddl);
+  for (const ddl of Object.values(LIQUIDATION_MACRO_DDL)) await connection.run(ddl);
 }

@@ -11,7 +11,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { runMargin, type RunOutcome } from '../../src/pipeline/runMargin.js';
 import { capitalEfficiency } from '../../src/pipeline/summary.js';
 import { SCHEMA_VERSION } from '../../src/report/schema.js';
-import { migrateSchema } from '../../src/report/migrations.js';
+import { MIGRATIONS, migrateSchema } from '../../src/report/migrations.js';
 import { query, rmTmp, tmpDir } from './helpers.js';
 
 let dir: string;
@@ -146,7 +146,8 @@ describe('capital_efficiency', () => {
 
 describe('schema 6', () => {
   test('a version-5 report (no capital_efficiency) migrates to 6 and gains the view', async () => {
-    expect(SCHEMA_VERSION).toBe(6);
+    // the step 5 -> 6 itself (later versions add their own migrations, tested with them)
+    expect(SCHEMA_VERSION).toBeGreaterThanOrEqual(6);
     const f = join(dir, 'v5.duckdb');
     copyFileSync(db, f);
     const inst = await DuckDBInstance.create(f);
@@ -154,7 +155,7 @@ describe('schema 6', () => {
     try {
       await c.run('DROP VIEW capital_efficiency');
       await c.run('UPDATE schema_meta SET version = 5');
-      await migrateSchema(c, f, 5, 'test');
+      await migrateSchema(c, f, 5, 'test', MIGRATIONS, 6);
     } finally {
       c.closeSync();
       inst.closeSync();
