@@ -36,6 +36,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
     load: () => import('./price.js'),
   },
   export: { summary: 'export a table or view of a report to Parquet', load: () => import('./export.js') },
+  cascade: {
+    summary: 'cascading-liquidation stress: how a shock grows through forced liquidations',
+    load: () => import('./cascade.js'),
+  },
 };
 
 export const HELP = `margin-engine — portfolio margin for crypto derivatives (Arrow in, GPU/worker-pool revaluation, DuckDB out)
