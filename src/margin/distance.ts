@@ -28,14 +28,16 @@
  * - A moved option's quoted mark (and bid / ask) shifts by its model value's change, floored at 0, so the
  *   unmoved market (x = 0) is the run's market exactly; delta-ones' marks, bids and asks scale by (1 + x).
  */
-import type { PnlMatrix, Reduced, GroupBook, ReduceRequest } from '../engine/types.js';
+import { pnlRowCount, type PnlMatrix, type Reduced, type GroupBook, type ReduceRequest } from '../engine/types.js';
+import { sharedArray } from '../engine/revalueColumns.js';
+import { spotRowValues } from '../../kernels/revalue.js';
 import type { Balances, PositionBook } from '../model/book.js';
 import { KIND_OPTION, SETTLE_INVERSE, type Instruments, type Market } from '../model/market.js';
 import type { Params } from '../params/params.js';
 import type { Family, ScenarioSet } from '../scenarios/types.js';
-import { computeMargin, MARGIN_MODELS, type ScenarioModelName } from './models.js';
+import { MARGIN_MODELS, type MarginModel, type ScenarioModelName } from './models.js';
 import { optionValuesUsd } from './optionValue.js';
-import { buildRunTables, type MarginInput } from './runTables.js';
+import { buildRunTables, buildUnitTables, type MarginInput, type RunTables } from './runTables.js';
 import { balanceUnitCodes } from './settlementUnits.js';
 import { standardRows } from './standard.js';
 import type { MarginRows, ModelName } from './types.js';
@@ -142,6 +144,8 @@ export interface SubPortfolio {
   market: Market;
   /** local account id → the run's account id */
   accounts: Int32Array;
+  /** local instrument id → the market's instrument id */
+  instruments: Int32Array;
 }
 
 /** The accounts `accounts` (the run's ids, ascending) of (book, balances) over the instruments they hold. */
@@ -234,6 +238,7 @@ export function subPortfolio(
     balances: { currencies: balances.currencies, amount },
     market: { ...market, instruments: subIns },
     accounts,
+    instruments: Int32Array.from(ids),
   };
 }
 
@@ -251,15 +256,179 @@ export async function marginAt(
   sets: ReadonlyMap<Family, ScenarioSet>,
   engine: DistanceEngine,
 ): Promise<MarginRows> {
-  const moved = moveMarket(sub.market, factor);
-  const tables = buildRunTables(sub.book, sub.balances, moved, params);
-  if (model === 'standard') return standardRows(tables);
+  return (await marginAtMany(model, [{ sub, factor }], params, sets, engine))[0]!;
+}
+
+/** One re-margin of a batch: a sub-portfolio at a moved market. */
+export interface MarginJob {
+  sub: SubPortfolio;
+  factor: Float64Array;
+}
+
+/**
+ * The scan evaluates blocks of grid points together, as many as keep (units still scanning × points) near
+ * this: a small book pays per backend call, a large one per evaluation (a unit resolved early in a block
+ * costs the rest of the block).
+ */
+const SCAN_BLOCK_UNITS = 20_000;
+
+/** Most instruments (summed over its jobs) one backend call of marginAtMany revalues. */
+const BATCH_INSTRUMENTS = 100_000;
+
+/**
+ * The model's rows of every job (each `sub` at the market moved by its `factor`), in as few backend
+ * calls as the batch allows: the jobs' moved markets side by side as one market of instrument copies
+ * (each job's own instruments, moved), revalued once over the model's scenario set, and one aggregation
+ * of every job's groups, their rows pointed at the job's copies; each job's spot rows (coin collateral)
+ * are S_u(1 + x_u)·m from the kernels' spotRowValues. Each cell is the kernel's for that instrument and
+ * scenario, so a job's rows are bit for bit those of re-margining it alone.
+ */
+export async function marginAtMany(
+  model: ModelName,
+  jobs: readonly MarginJob[],
+  params: Params,
+  sets: ReadonlyMap<Family, ScenarioSet>,
+  engine: DistanceEngine,
+): Promise<MarginRows[]> {
+  const prepared = jobs.map((j) => {
+    const moved = moveMarket(j.sub.market, j.factor);
+    return { moved, tables: buildRunTables(j.sub.book, j.sub.balances, moved, params) };
+  });
+  if (model === 'standard') return prepared.map((p) => standardRows(p.tables));
   const m = MARGIN_MODELS[model as ScenarioModelName];
   const scenarios = sets.get(m.family);
   if (!scenarios) throw new Error(`distance: no ${m.family} scenario set for ${model}`);
-  const input: MarginInput = { ...tables, scenarios };
-  const pnl = await engine.revalue(moved, scenarios, params);
-  return computeMargin(m, input, pnl, (p, g, r) => engine.aggregate(p, g, r));
+  const out: MarginRows[] = [];
+  let k0 = 0;
+  while (k0 < jobs.length) {
+    let k1 = k0;
+    let n = 0;
+    while (k1 < jobs.length && (k1 === k0 || n + prepared[k1]!.moved.instruments.count <= BATCH_INSTRUMENTS))
+      n += prepared[k1++]!.moved.instruments.count;
+    out.push(...(await batch(m, prepared.slice(k0, k1), scenarios, params, engine)));
+    k0 = k1;
+  }
+  return out;
+}
+
+async function batch(
+  m: MarginModel,
+  jobs: Array<{ moved: Market; tables: RunTables }>,
+  scenarios: ScenarioSet,
+  params: Params,
+  engine: DistanceEngine,
+): Promise<MarginRows[]> {
+  const market = jobs[0]!.moved;
+  const U = market.underlyings.length;
+  const S = scenarios.count;
+  const together = concatMarkets(jobs.map((j) => j.moved));
+  const I = together.instruments.count;
+  const pnl = await engine.revalue(together, scenarios, params);
+  // the matrix with a block of U spot rows per job after the shared ones
+  const rows = pnlRowCount(I, U) + jobs.length * U;
+  const data =
+    pnl.data instanceof Float64Array ? sharedArray(Float64Array, rows * S) : sharedArray(Float32Array, rows * S);
+  data.set(pnl.data.subarray(0, pnlRowCount(I, U) * S));
+  jobs.forEach((j, k) => {
+    for (let u = 0; u < U; u++)
+      spotRowValues(j.moved.indexPrice[u]!, scenarios.move, u, U, S, data, (pnlRowCount(I, U) + k * U + u) * S);
+  });
+  // every job's groups, rows pointed at its copies
+  const inputs = jobs.map((j): MarginInput => ({ ...j.tables, scenarios }));
+  const plans = inputs.map((input) => m.groups(input));
+  const units = inputs.map((input) => buildUnitTables(input));
+  const preps = inputs.map((input, k) => m.prepare(input, plans[k]!, units[k]!));
+  let G = 0;
+  let E = 0;
+  for (const p of plans) {
+    G += p.groups.groupCount;
+    E += p.groups.groupStart[p.groups.groupCount]!;
+  }
+  const groupStart = new Int32Array(G + 1);
+  const row = new Int32Array(E);
+  const qty = new Float64Array(E);
+  const bucket = new Int32Array(E);
+  let g = 0;
+  let e = 0;
+  let offset = 0;
+  plans.forEach((p, k) => {
+    const L = jobs[k]!.moved.instruments.count;
+    const gb = p.groups;
+    const n = gb.groupStart[gb.groupCount]!;
+    for (let x = 0; x < n; x++) {
+      const r = gb.row[x]!;
+      row[e + x] = r < L ? offset + r : r < 2 * L ? I + offset + (r - L) : pnlRowCount(I, U) + k * U + (r - 2 * L);
+    }
+    qty.set(gb.qty.subarray(0, n), e);
+    bucket.set(gb.bucket.subarray(0, n), e);
+    for (let x = 0; x < gb.groupCount; x++) groupStart[g + x + 1] = e + gb.groupStart[x + 1]!;
+    g += gb.groupCount;
+    e += n;
+    offset += L;
+  });
+  const first = plans[0]!.groups;
+  const reduced = await engine.aggregate(
+    { rows, scenarios: S, data },
+    {
+      groupCount: G,
+      groupStart,
+      row,
+      qty,
+      bucket,
+      buckets: first.buckets,
+      weight: first.weight,
+      pnlOffset: first.pnlOffset,
+    },
+    plans[0]!.request,
+  );
+  const K = plans[0]!.request.topK;
+  let g0 = 0;
+  return plans.map((p, k) => {
+    const g1 = g0 + p.groups.groupCount;
+    const part: Reduced = {
+      worstLoss: reduced.worstLoss.subarray(g0, g1),
+      worstScenario: reduced.worstScenario.subarray(g0, g1),
+      topLosses: reduced.topLosses?.subarray(g0 * K, g1 * K),
+    };
+    g0 = g1;
+    return m.assemble(inputs[k]!, p, preps[k], part);
+  });
+}
+
+/** Markets of the same underlyings side by side: their instruments in order, the first's index and rates. */
+function concatMarkets(markets: Market[]): Market {
+  if (markets.length === 1) return markets[0]!;
+  const n = markets.reduce((s, x) => s + x.instruments.count, 0);
+  const cat = <T extends Float64Array | Int32Array | Uint8Array>(f: (i: Instruments) => T): T => {
+    const first = f(markets[0]!.instruments);
+    const out = new (first.constructor as new (n: number) => T)(n);
+    let o = 0;
+    for (const x of markets) {
+      out.set(f(x.instruments), o);
+      o += x.instruments.count;
+    }
+    return out;
+  };
+  const name = markets.flatMap((x) => x.instruments.name);
+  const ins: Instruments = {
+    count: n,
+    name,
+    id: new Map(),
+    underlying: cat((i) => i.underlying),
+    kind: cat((i) => i.kind),
+    optionType: cat((i) => i.optionType),
+    settlement: cat((i) => i.settlement),
+    strike: cat((i) => i.strike),
+    expiryMs: cat((i) => i.expiryMs),
+    tYears: cat((i) => i.tYears),
+    markPrice: cat((i) => i.markPrice),
+    markIv: cat((i) => i.markIv),
+    forward: cat((i) => i.forward),
+    bidPrice: cat((i) => i.bidPrice),
+    askPrice: cat((i) => i.askPrice),
+    openInterest: cat((i) => i.openInterest),
+  };
+  return { ...markets[0]!, instruments: ins };
 }
 
 /**
@@ -366,29 +535,32 @@ async function modelDistances(
     underlying: number,
     onValue: (j: number, eq: number, mm: number) => void,
   ): Promise<void> => {
-    // one re-margin per distinct x, of the accounts that need it
+    // the accounts sharing an x re-margined together; every x of the call in one batch (marginAtMany)
     const byX = new Map<number, number[]>();
     which.forEach((_, j) => {
       const list = byX.get(xs[j]!);
       if (list) list.push(j);
       else byX.set(xs[j]!, [j]);
     });
-    for (const [x, js] of byX) {
+    const groups = [...byX];
+    const jobs = groups.map(([x, js]): MarginJob => {
       const accounts = Int32Array.from(new Set(js.map((j) => units[which[j]!]!.account))).sort();
-      const sub = subPortfolio(book, balances, market, accounts);
       const factor = new Float64Array(U).fill(1);
       if (underlying === JOINT) factor.fill(1 + x);
       else factor[underlying] = 1 + x;
-      const r = await marginAt(model, sub, factor, params, sets, engine);
+      return { sub: subPortfolio(book, balances, market, accounts), factor };
+    });
+    const results = await marginAtMany(model, jobs, params, sets, engine);
+    groups.forEach(([, js], k) => {
       const got = new Map<number, [number, number]>();
-      eachStatusUnit(model, r, sub, (a, code, eq, mm) => got.set(keyOf(a, code), [eq, mm]));
+      eachStatusUnit(model, results[k]!, jobs[k]!.sub, (a, code, eq, mm) => got.set(keyOf(a, code), [eq, mm]));
       for (const j of js) {
         const su = units[which[j]!]!;
         const v = got.get(keyOf(su.account, su.code));
         // a unit without a row at x (e.g. its only collateral unit) keeps nothing: treated as liquidated
         onValue(j, v ? v[0] : NaN, v ? v[1] : NaN);
       }
-    }
+    });
   };
 
   const targets = [...Array.from({ length: U }, (_, u) => u), JOINT];
@@ -406,20 +578,43 @@ async function modelDistances(
       const lo = new Map<number, number>();
       const hi = new Map<number, [x: number, eq: number, mm: number]>();
       let prev = 0;
-      for (const g of distanceGrid(xMax[dir]!)) {
-        if (active.length === 0) break;
-        const x = sign * g;
-        const still: number[] = [];
-        await evaluate(active, new Float64Array(active.length).fill(x), u, (j, eq, mm) => {
-          const k = active[j]!;
-          if (eq >= mm) still.push(k);
-          else {
-            lo.set(k, prev);
-            hi.set(k, [x, eq, mm]);
-          }
+      const grid = distanceGrid(xMax[dir]!);
+      let next = 0;
+      while (active.length > 0 && next < grid.length) {
+        // a block of grid points in one batch: as many as keep (active units × points) near SCAN_BLOCK_UNITS
+        const n = Math.max(1, Math.min(grid.length - next, Math.floor(SCAN_BLOCK_UNITS / active.length)));
+        const block = grid.slice(next, next + n).map((g) => sign * g);
+        next += n;
+        const which = block.flatMap(() => active);
+        const xs = Float64Array.from(which, (_, j) => block[Math.floor(j / active.length)]!);
+        const at = new Map<number, Array<[number, number]>>(); // unit → (eq, mm) per point of the block
+        await evaluate(which, xs, u, (j, eq, mm) => {
+          const k = which[j]!;
+          let list = at.get(k);
+          if (!list) at.set(k, (list = []));
+          list[Math.floor(j / active.length)] = [eq, mm];
         });
+        const still: number[] = [];
+        for (const k of active) {
+          const list = at.get(k)!;
+          let p = prev;
+          let hit = -1;
+          for (let b = 0; b < block.length; b++) {
+            const [eq, mm] = list[b]!;
+            if (!(eq >= mm)) {
+              hit = b;
+              break;
+            }
+            p = block[b]!;
+          }
+          if (hit < 0) still.push(k);
+          else {
+            lo.set(k, p);
+            hi.set(k, [block[hit]!, list[hit]![0], list[hit]![1]]);
+          }
+        }
         active = still;
-        prev = x;
+        prev = block[block.length - 1]!;
       }
       for (const k of active) rows.push([k, u, dir, NaN, NaN, NaN]);
       // ---- bisection of every bracket to |Δx| ≤ tol, the accounts sharing a midpoint together
