@@ -563,13 +563,17 @@ async function modelDistances(
     });
   };
 
-  const targets = [...Array.from({ length: U }, (_, u) => u), JOINT];
+  // a unit exposed to one underlying only sees nothing of the others: its move of that underlying is its
+  // joint move, bit for bit (the moved market differs only in prices it never reads), so it is copied
+  const single = units.map((su) => (su.exposed.reduce((n, e) => n + e, 0) === 1 ? su.exposed.indexOf(1) : -1));
+  const targets = [JOINT, ...Array.from({ length: U }, (_, u) => u)];
   for (const u of targets) {
     for (const dir of [DIRECTION_DOWN, DIRECTION_UP]) {
       const sign = dir === DIRECTION_DOWN ? -1 : 1;
       const members: number[] = [];
       units.forEach((su, k) => {
         if (u !== JOINT && !su.exposed[u]) return;
+        if (u !== JOINT && single[k] === u) return; // copied from the joint rows below
         if (!(su.eq0 >= su.mm0)) rows.push([k, u, dir, 0, su.eq0, su.mm0]);
         else members.push(k);
       });
@@ -631,6 +635,8 @@ async function modelDistances(
       for (const [k, [x, eq, mm]] of hi) rows.push([k, u, dir, x, eq, mm]);
     }
   }
+  for (const r of rows.slice())
+    if (r[1] === JOINT && single[r[0]]! >= 0) rows.push([r[0], single[r[0]]!, r[2], r[3], r[4], r[5]]);
   // rows in (account, unit, underlying, direction) order
   const order = (r: (typeof rows)[number]) => {
     const su = units[r[0]]!;
