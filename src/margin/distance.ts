@@ -344,10 +344,11 @@ async function batch(
     G += p.groups.groupCount;
     E += p.groups.groupStart[p.groups.groupCount]!;
   }
-  const groupStart = new Int32Array(G + 1);
-  const row = new Int32Array(E);
-  const qty = new Float64Array(E);
-  const bucket = new Int32Array(E);
+  // on shared memory: the cpu pool reads them without a copy
+  const groupStart = sharedArray(Int32Array, G + 1);
+  const row = sharedArray(Int32Array, E);
+  const qty = sharedArray(Float64Array, E);
+  const bucket = sharedArray(Int32Array, E);
   let g = 0;
   let e = 0;
   let offset = 0;
