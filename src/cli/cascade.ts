@@ -9,13 +9,17 @@ liquidations move the price (docs/methodology.md §8)
 
 Usage:
   margin-engine cascade --market DIR --positions FILE --balances FILE --shock BTC:-0.10[,ETH:-0.12]
-                        [--model deribit-pm|span|standard] [--impact linear] [--depth BTC:USD,…]
+                        [--model deribit-pm|span|standard] [--impact linear|sqrt] [--depth BTC:USD,…]
+                        [--daily-volume BTC:USD,… --history DIR]
                         [--insurance-fund USD] [--sweep] [--params FILE] [--backend auto|cpu|gl|webgpu]
                         [--workers N] --db FILE.duckdb
 
   --shock LIST        initial move per underlying (−0.10 = a 10 % fall); each > −1
   --model M           the margin model re-margining each round (default deribit-pm)
-  --impact linear     ΔS/S = 0.01 · ΣQ·S / D (Kyle); the square-root law is not implemented yet
+  --impact L          linear (default): ΔS/S = 0.01 · ΣQ·S / D (Kyle); sqrt: ΔS/S = sign(ΣQ)·0.7·σ_d·
+                      sqrt(|ΣQ·S| / V_d), σ_d the EWMA daily vol of --history's closes, V_d --daily-volume
+  --daily-volume LIST V_d per underlying, USD per day (sqrt: required for every underlying)
+  --history DIR       daily closes (sqrt: required)
   --depth LIST        D per underlying: USD that moves the price 1 % (defaults BTC 25,000,000,
                       ETH 10,000,000, other 2,000,000: an assumption, recorded with the run)
   --insurance-fund X  USD (default 0.5 % of the book's total USD equity)
@@ -35,6 +39,8 @@ const SPEC = {
   impact: {},
   depth: {},
   'insurance-fund': {},
+  'daily-volume': {},
+  history: {},
   sweep: { flag: true },
   params: {},
   backend: {},
@@ -57,6 +63,8 @@ export async function main(argv: string[]): Promise<number> {
     impact: optional(p, 'impact') ?? 'linear',
     depth: optional(p, 'depth'),
     insuranceFund: optional(p, 'insurance-fund'),
+    dailyVolume: optional(p, 'daily-volume'),
+    historyDir: optional(p, 'history'),
     sweep: p.options.sweep === true,
     paramsFile: optional(p, 'params'),
     backend,

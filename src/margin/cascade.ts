@@ -7,8 +7,9 @@
  *
  * Engine conventions chosen here (docs/conventions.md):
  * - Impact is measured from the shocked price S* = S(1 + x₀): after round k the price factor of u is
- *   (1 + x₀,u)(1 + 0.01 · ΣQ_u · S*_u / D_u), ΣQ_u the cumulative forced flow in coin; floored at 1 % of
- *   the snapshot price (a move of −99 %).
+ *   (1 + x₀,u)(1 + I(ΣQ_u)), ΣQ_u the cumulative forced flow in coin, I = 0.01 · ΣQ·S* / D (linear) or
+ *   sign(ΣQ)·0.7·σ_d·sqrt(|ΣQ·S*| / V_d) (square root; σ_d the last EWMA daily vol of the history, V_d a
+ *   daily volume given); floored at 1 % of the snapshot price (a move of −99 %).
  * - A liquidated unit is closed out in full at the round's executed prices: the prices after the round's
  *   own impact (moved against it). Its deficit max(0, −E) at those prices (in USD: a coin unit's equity ×
  *   the coin's executed index price) is paid by the insurance fund; what the fund cannot pay is
@@ -37,6 +38,23 @@ export interface CascadeOptions {
   insuranceFundUsd: number;
   /** default 100 (§8) */
   maxRounds?: number;
+  /**
+   * the impact law (§8): linear (default, Kyle: depthUsd) or the square-root law
+   * ΔS/S = sign(ΣQ)·Y·σ_d·sqrt(|ΣQ·S*| / V_d) with Y = 0.7, σ_d and V_d per underlying (depthUsd unused)
+   */
+  impact?: { law: 'linear' } | { law: 'sqrt'; dailyVol: Float64Array; dailyVolumeUsd: Float64Array };
+}
+
+/** Y of the square-root impact law (§8). */
+export const SQRT_IMPACT_Y = 0.7;
+
+/** The relative price impact of a cumulative forced flow `q` (coin) of u, measured from the shocked price `sStar`. */
+export function priceImpact(opts: CascadeOptions, u: number, q: number, sStar: number): number {
+  const law = opts.impact ?? { law: 'linear' };
+  if (law.law === 'sqrt')
+    return Math.sign(q) * SQRT_IMPACT_Y * law.dailyVol[u]! * Math.sqrt(Math.abs(q * sStar) / law.dailyVolumeUsd[u]!);
+  const depth = opts.depthUsd[u]!;
+  return depth === Infinity ? 0 : (0.01 * q * sStar) / depth;
 }
 
 export interface CascadeRound {
@@ -165,8 +183,7 @@ export async function runCascade(
     const next = new Float64Array(U);
     for (let u = 0; u < U; u++) {
       cumQ[u] += flow[u]!;
-      const depth = opts.depthUsd[u]!;
-      const impact = depth === Infinity ? 0 : (0.01 * cumQ[u]! * sStar[u]!) / depth;
+      const impact = priceImpact(opts, u, cumQ[u]!, sStar[u]!);
       next[u] = Math.max(0.01, shocked[u]! * (1 + impact));
     }
     // 5. close-out at the executed prices: deficits, fund, ADL

@@ -20,8 +20,11 @@ import {
   defaultInsuranceFundUsd,
   defaultSweep,
   runCascade,
+  type CascadeOptions as RunCascadeOptions,
   type CascadeResult,
 } from '../margin/cascade.js';
+import { loadHistory } from '../history/loadHistory.js';
+import { ewmaVariance } from '../scenarios/ewma.js';
 import type { ModelName } from '../margin/types.js';
 import { writeCascades, type CascadeRecord } from '../report/cascadeWriter.js';
 import { ENGINE_VERSION } from './version.js';
@@ -38,6 +41,10 @@ export interface CascadeOptions {
   depth?: string;
   /** `--insurance-fund` text (USD) */
   insuranceFund?: string;
+  /** `--daily-volume` text: U:USD[,…] (the square-root law) */
+  dailyVolume?: string;
+  /** `--history` directory (the square-root law's σ_d: EWMA of the daily closes) */
+  historyDir?: string;
   sweep: boolean;
   paramsFile?: string;
   backend: BackendChoice;
@@ -79,12 +86,11 @@ function parsePairs(option: string, text: string, underlyings: readonly string[]
 
 /** Runs the command; @throws InputError on bad input (nothing written). */
 export async function runCascadeCommand(opts: CascadeOptions): Promise<CascadeOutcome> {
-  if (opts.impact !== 'linear')
-    throw bad(
-      '--impact',
-      opts.impact,
-      opts.impact === 'sqrt' ? 'is not implemented yet (linear only)' : 'is not linear',
-    );
+  if (opts.impact !== 'linear' && opts.impact !== 'sqrt') throw bad('--impact', opts.impact, 'is not linear or sqrt');
+  if (opts.impact === 'sqrt' && !opts.dailyVolume)
+    throw bad('--daily-volume', '', 'is required by --impact sqrt (U:USD per underlying)');
+  if (opts.impact === 'sqrt' && !opts.historyDir)
+    throw bad('--history', '', 'is required by --impact sqrt (its daily vol σ_d is the EWMA of the closes)');
   if (!(opts.model in MARGIN_MODELS) && opts.model !== 'standard')
     throw bad('--model', opts.model, 'is not a model (deribit-pm, span, var-hs, var-mc, standard)');
   if (opts.model === 'var-hs' || opts.model === 'var-mc')
@@ -110,6 +116,21 @@ export async function runCascadeCommand(opts: CascadeOptions): Promise<CascadeOu
     ))
       depth[u] = d;
   const params = loadParams(opts.paramsFile);
+  let impact: NonNullable<RunCascadeOptions['impact']> = { law: 'linear' };
+  if (opts.impact === 'sqrt') {
+    const volume = parsePairs('--daily-volume', opts.dailyVolume!, names, (x) =>
+      x > 0 ? null : 'must be a positive number of USD',
+    );
+    const missing = names.filter((_, u) => !volume.has(u));
+    if (missing.length > 0)
+      throw bad('--daily-volume', opts.dailyVolume!, `names no daily volume for ${missing.join(', ')}`);
+    const history = await loadHistory(opts.historyDir!, names);
+    const dailyVol = Float64Array.from(names, (n) => {
+      const v = ewmaVariance(history.prices.get(n)!.close, params.var.ewmaLambda, params.var.ewmaSeedDays);
+      return Math.sqrt(v[v.length - 1]!);
+    });
+    impact = { law: 'sqrt', dailyVol, dailyVolumeUsd: Float64Array.from(names, (_, u) => volume.get(u)!) };
+  }
   const { book, balances } = await loadBook(market, opts.positions, opts.balances, {
     onInvalid: 'fail',
     rejectedInstruments: lm.rejectedInstruments,
@@ -136,6 +157,7 @@ export async function runCascadeCommand(opts: CascadeOptions): Promise<CascadeOu
         shock,
         depthUsd: depth,
         insuranceFundUsd: insurance,
+        impact,
       });
       results.push({ x0: shock[primary]!, result, criticalShock: null });
     }
@@ -165,7 +187,20 @@ export async function runCascadeCommand(opts: CascadeOptions): Promise<CascadeOu
       indexPrice: Array.from(market.indexPrice),
       paramsHash: paramsHash(params),
       closeOut: 'in full at the round’s post-impact prices; deficit to the fund, then ADL',
-      impactRule: 'dS/S = 0.01 · ΣQ·S* / D, S* the shocked price (Kyle 1985)',
+      impactRule:
+        impact.law === 'linear'
+          ? 'dS/S = 0.01 · ΣQ·S* / D, S* the shocked price (Kyle 1985)'
+          : 'dS/S = sign(ΣQ) · 0.7 · σ_d · sqrt(|ΣQ·S*| / V_d), S* the shocked price',
+      ...(impact.law === 'sqrt'
+        ? {
+            dailyVol: Object.fromEntries(names.map((n, u) => [n, impact.law === 'sqrt' ? impact.dailyVol[u] : null])),
+            dailyVolumeUsd: Object.fromEntries(
+              names.map((n, u) => [n, impact.law === 'sqrt' ? impact.dailyVolumeUsd[u] : null]),
+            ),
+            y: 0.7,
+            history: opts.historyDir,
+          }
+        : {}),
       maxRounds: 100,
     },
     underlyings: names,

@@ -209,6 +209,30 @@ describe('Σ deficits = fund drawdown + ADL', () => {
   });
 });
 
+describe('square-root impact (§8)', () => {
+  // one account (the ladder's first) liquidated: ΔS/S = −0.7·σ_d·sqrt(|−1 · S*| / V_d) from the shocked price
+  test('one round: the closed form of the law, then nothing more; monotone in |x₀|', async () => {
+    const l = ladder(1);
+    const x0 = -0.06;
+    const sigma = 0.03;
+    const volume = 5e6;
+    const run = (x: number) =>
+      runCascade(l.book, l.balances, l.market, params, setsOf(l.market), backend, {
+        model: 'standard',
+        shock: Float64Array.of(x),
+        depthUsd: Float64Array.of(1), // ignored by the square-root law
+        insuranceFundUsd: 1e9,
+        impact: { law: 'sqrt', dailyVol: Float64Array.of(sigma), dailyVolumeUsd: Float64Array.of(volume) },
+      });
+    const r = await run(x0);
+    expect(r.liquidatedUnits).toBe(1);
+    const sStar = F * (1 + x0);
+    expect(r.finalMove[0]).toBeCloseTo((1 + x0) * (1 - 0.7 * sigma * Math.sqrt(sStar / volume)) - 1, 14);
+    const deeper = await run(-0.1);
+    expect(Math.abs(deeper.finalMove[0]!)).toBeGreaterThan(Math.abs(r.finalMove[0]!));
+  });
+});
+
 describe('sweep', () => {
   test('the default ladder of shocks and the critical shock', () => {
     const s = defaultSweep();

@@ -121,6 +121,19 @@ describe('margin-engine cascade', () => {
     [['--shock', 'BTC:-0.1', '--insurance-fund', '-1'], '--insurance-fund', '-1'],
     [['--shock', 'BTC:-0.1', '--insurance-fund', 'NaN'], '--insurance-fund', 'NaN'],
     [['--sweep'], '--sweep', ''],
+    [['--shock', 'BTC:-0.1', '--impact', 'cubic'], '--impact', 'cubic'],
+    [['--shock', 'BTC:-0.1', '--impact', 'sqrt', '--history', 'data/history'], '--daily-volume', ''],
+    [['--shock', 'BTC:-0.1', '--impact', 'sqrt', '--daily-volume', 'BTC:1e9,ETH:1e9'], '--history', ''],
+    [
+      ['--shock', 'BTC:-0.1', '--impact', 'sqrt', '--history', 'data/history', '--daily-volume', 'BTC:1e9'],
+      '--daily-volume',
+      'BTC:1e9',
+    ],
+    [
+      ['--shock', 'BTC:-0.1', '--impact', 'sqrt', '--history', 'data/history', '--daily-volume', 'BTC:0,ETH:1'],
+      '--daily-volume',
+      'BTC:0',
+    ],
   ])('%j: exit 2 naming %s and its value, nothing written', async (args, option, value) => {
     const db = join(dir, 'bad.duckdb');
     const r = await run([...book, ...args, '--backend', 'cpu', '--db', db]);
@@ -129,6 +142,27 @@ describe('margin-engine cascade', () => {
     expect(r.err).toContain(JSON.stringify(value));
     expect(existsSync(db)).toBe(false);
   });
+
+  test('--impact sqrt: σ_d from the history, recorded with V_d and Y', async () => {
+    const db = join(dir, 'sqrt.duckdb');
+    const args = ['--shock', 'BTC:-0.15', '--impact', 'sqrt', '--history', join(ROOT, 'data/history')];
+    const r = await run([...book, ...args, '--daily-volume', 'BTC:2e8,ETH:1e8', '--backend', 'cpu', '--db', db]);
+    expect(r.code).toBe(0);
+    const [row] = await query(db, `SELECT impact, parameters::VARCHAR AS p FROM cascade_runs`);
+    expect(row!.impact).toBe('sqrt');
+    const p = JSON.parse(row!.p as string) as {
+      dailyVol: Record<string, number>;
+      dailyVolumeUsd: Record<string, number>;
+      y: number;
+    };
+    expect(p.y).toBe(0.7);
+    expect(p.dailyVolumeUsd).toEqual({ BTC: 2e8, ETH: 1e8 });
+    // a crypto daily vol: between 0.5 % and 10 %
+    for (const v of Object.values(p.dailyVol)) {
+      expect(v).toBeGreaterThan(0.005);
+      expect(v).toBeLessThan(0.1);
+    }
+  }, 60_000);
 
   test('bad input leaves an existing report byte for byte as it was', async () => {
     const db = join(dir, 'one.duckdb');
