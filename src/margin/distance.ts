@@ -13,8 +13,8 @@
  *
  * Search (§7): f(x) = E(x) − MM(x) is scanned on the grid (0.5 % steps to 20 %, 2 % to 60 %, 10 % to
  * x_max), each grid point one re-margin of the accounts whose sign has not changed yet; the first grid
- * point with f ≤ 0 brackets the answer with the scanned point before it (f > 0), and bisection shrinks the
- * bracket until |Δx| ≤ tol. The reported x is the bracket's liquidated end (f(x) ≤ 0; f > 0 at the other
+ * point with f ≤ 0 brackets the answer with the scanned point before it (f > 0), and a safeguarded secant
+ * (bisection whenever a step does not halve the bracket) shrinks the bracket until |Δx| ≤ tol. The reported x is the bracket's liquidated end (f(x) ≤ 0; f > 0 at the other
  * end, |Δx| ≤ tol away). A unit already at or below its MM has distance 0; no sign change within the
  * range is "none" (NaN). Bisection evaluates the accounts whose midpoints coincide together, each
  * distinct midpoint one re-margin of only those accounts, on only the instruments they hold.
@@ -582,6 +582,8 @@ async function modelDistances(
       let active = members;
       const lo = new Map<number, number>();
       const hi = new Map<number, [x: number, eq: number, mm: number]>();
+      // f at each unit's last point with E ≥ MM (its bracket's near end)
+      const fLo = new Map<number, number>(members.map((k) => [k, units[k]!.eq0 - units[k]!.mm0]));
       let prev = 0;
       const grid = distanceGrid(xMax[dir]!);
       let next = 0;
@@ -611,6 +613,7 @@ async function modelDistances(
               break;
             }
             p = block[b]!;
+            fLo.set(k, eq - mm);
           }
           if (hit < 0) still.push(k);
           else {
@@ -622,15 +625,62 @@ async function modelDistances(
         prev = block[block.length - 1]!;
       }
       for (const k of active) rows.push([k, u, dir, NaN, NaN, NaN]);
-      // ---- bisection of every bracket to |Δx| ≤ tol, the accounts sharing a midpoint together
+      // ---- refinement of every bracket [lo: E ≥ MM, hi: E < MM] to |Δx| ≤ tol (safeguarded secant): the
+      // secant root of the bracket's ends, evaluated 0.45·tol either side (one step closes the bracket when f
+      // is near linear there); a step that does not halve the bracket makes the next one a bisection, so it
+      // never takes more than twice bisection's steps. Units sharing a point are re-margined together.
+      const bisectNext = new Set<number>();
       let open = [...hi.keys()].filter((k) => Math.abs(hi.get(k)![0] - lo.get(k)!) > tol);
       while (open.length > 0) {
-        const mids = Float64Array.from(open, (k) => 0.5 * (lo.get(k)! + hi.get(k)![0]));
-        await evaluate(open, mids, u, (j, eq, mm) => {
-          const k = open[j]!;
-          if (eq >= mm) lo.set(k, mids[j]!);
-          else hi.set(k, [mids[j]!, eq, mm]);
+        const which: number[] = [];
+        const xs: number[] = [];
+        for (const k of open) {
+          const a = lo.get(k)!;
+          const [b, eb, mb] = hi.get(k)!;
+          const fa = fLo.get(k)!;
+          const fb = eb - mb;
+          const d = Math.sign(b - a);
+          const inside = (x: number) => (x - a) * d > 0 && (b - x) * d > 0;
+          let pushed = 0;
+          if (!bisectNext.has(k) && fa - fb > 0 && Number.isFinite(fa - fb)) {
+            const c = a + (fa * (b - a)) / (fa - fb);
+            for (const x of [c - d * 0.45 * tol, c + d * 0.45 * tol])
+              if (inside(x)) {
+                which.push(k);
+                xs.push(x);
+                pushed++;
+              }
+          }
+          if (pushed === 0) {
+            which.push(k);
+            xs.push(0.5 * (a + b));
+          }
+        }
+        const got = new Map<number, Array<[x: number, eq: number, mm: number]>>();
+        await evaluate(which, Float64Array.from(xs), u, (j, eq, mm) => {
+          const k = which[j]!;
+          let list = got.get(k);
+          if (!list) got.set(k, (list = []));
+          list.push([xs[j]!, eq, mm]);
         });
+        for (const k of open) {
+          const a = lo.get(k)!;
+          const b = hi.get(k)![0];
+          const width = Math.abs(b - a);
+          // the points in order from the near end: the first with E < MM is the new far end
+          const pts = got.get(k)!.sort((p, q) => Math.abs(p[0] - a) - Math.abs(q[0] - a));
+          for (const [x, eq, mm] of pts) {
+            if (eq >= mm) {
+              lo.set(k, x);
+              fLo.set(k, eq - mm);
+            } else {
+              hi.set(k, [x, eq, mm]);
+              break;
+            }
+          }
+          if (Math.abs(hi.get(k)![0] - lo.get(k)!) > 0.5 * width) bisectNext.add(k);
+          else bisectNext.delete(k);
+        }
         open = open.filter((k) => Math.abs(hi.get(k)![0] - lo.get(k)!) > tol);
       }
       for (const [k, [x, eq, mm]] of hi) rows.push([k, u, dir, x, eq, mm]);
