@@ -14,10 +14,11 @@
  * Search (§7): f(x) = E(x) − MM(x) is scanned on the grid (0.5 % steps to 20 %, 2 % to 60 %, 10 % to
  * x_max), each grid point one re-margin of the accounts whose sign has not changed yet; the first grid
  * point with f ≤ 0 brackets the answer with the scanned point before it (f > 0), and a safeguarded secant
- * (bisection whenever a step does not halve the bracket) shrinks the bracket until |Δx| ≤ tol. The reported x is the bracket's liquidated end (f(x) ≤ 0; f > 0 at the other
- * end, |Δx| ≤ tol away). A unit already at or below its MM has distance 0; no sign change within the
- * range is "none" (NaN). Bisection evaluates the accounts whose midpoints coincide together, each
- * distinct midpoint one re-margin of only those accounts, on only the instruments they hold.
+ * (bisection whenever a step does not halve the bracket) shrinks the bracket until |Δx| ≤ tol. The
+ * reported x is the bracket's liquidated end (f(x) ≤ 0; f > 0 at the other end, |Δx| ≤ tol away). A unit
+ * already at or below its MM has distance 0; no sign change within the range is "none" (NaN). The
+ * refinement re-margins the accounts whose points coincide together, on only the instruments they hold,
+ * and every point of a step in one batch (marginAtMany: one revaluation, one aggregation).
  *
  * Engine conventions chosen here (docs/conventions.md):
  * - "f(x) ≤ 0" is read as the engine's liquidation status, E < MM (status.ts, marginStatus; a NaN equity
