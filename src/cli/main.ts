@@ -42,6 +42,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
     load: () => import('./whatif.js'),
   },
   serve: { summary: 'the what-if service over HTTP (JSON)', load: () => import('./serve.js') },
+  cascade: {
+    summary: 'cascading-liquidation stress: how a shock grows through forced liquidations',
+    load: () => import('./cascade.js'),
+  },
 };
 
 export const HELP = `margin-engine — portfolio margin for crypto derivatives (Arrow in, GPU/worker-pool revaluation, DuckDB out)

@@ -10,7 +10,7 @@ export const help = `margin-engine run — compute margins for a book and write 
 Usage:
   margin-engine run --market DIR --positions FILE --balances FILE --models LIST --db FILE.duckdb
                     [--history DIR] [--params FILE] [--backend auto|cpu|gl|webgpu]
-                    [--on-invalid fail|skip] [--workers N] [--attribution] [--json] [--quiet]
+                    [--on-invalid fail|skip] [--workers N] [--attribution] [--distance] [--json] [--quiet]
 
   --market DIR        instruments.arrow and underlyings.arrow (Arrow IPC)
   --positions FILE    positions.arrow;  --balances FILE  balances.arrow
@@ -30,6 +30,9 @@ Usage:
                       a report uses one less, leaving a core to the report's thread)
   --attribution       also write each position's Euler share of its unit's margin (margin_attribution,
                       view top_margin_drivers; docs/methodology.md §9)
+  --distance          also every account's distance to liquidation per model (docs/methodology.md §7):
+                      per underlying down and up and the joint move, into liquidation_distance; the
+                      summary counts the accounts within 1 %, 2 %, 5 %, 10 % (joint move)
   --json              print a machine-readable summary instead of the table
   --quiet             no progress on stderr
 
@@ -53,6 +56,7 @@ const SPEC = {
   'on-invalid': {},
   workers: {},
   attribution: { flag: true },
+  distance: { flag: true },
   json: { flag: true },
   quiet: { flag: true },
 };
@@ -78,6 +82,7 @@ export async function main(argv: string[]): Promise<number> {
     onInvalid,
     workers: p.options.workers !== undefined ? integerOption(p, 'workers', 'run', undefined, 1) : undefined,
     attribution: p.options.attribution === true,
+    distance: p.options.distance === true,
     progress: createProgress({ quiet: p.options.quiet === true || p.options.json === true }),
   });
   const s = summarize(outcome);

@@ -43,6 +43,7 @@ import {
   type UnitTables,
 } from '../margin/runTables.js';
 import { optionValuesUsd } from '../margin/optionValue.js';
+import { liquidationDistances, type DistanceEngine, type DistanceRows } from '../margin/distance.js';
 import { standardRows } from '../margin/standard.js';
 import { accountSummary, type AccountSummary } from '../margin/summary.js';
 import type { MarginRows, ModelName } from '../margin/types.js';
@@ -85,6 +86,8 @@ export interface RunOptions {
    */
   attribution?: boolean;
   progress?: Progress;
+  /** also compute every model's distance to liquidation (docs/methodology.md §7; `run --distance`) */
+  distance?: boolean;
 }
 
 export interface RunOutcome {
@@ -112,7 +115,15 @@ export interface RunOutcome {
   timingsMs: Record<string, number>;
   /** the report thread's busy time (opening, appends, COMMIT), mostly overlapping the computation; null without --db */
   reportBusyMs: number | null;
+  /** per model, the distances to liquidation (`distance`); null when not asked for */
+  distances: DistanceRows[] | null;
 }
+
+/** The engine of a run without scenario models: standard's distances never revalue. */
+const NO_ENGINE: DistanceEngine = {
+  revalue: () => Promise.reject(new Error('distance: no backend (the run has no scenario model)')),
+  aggregate: () => Promise.reject(new Error('distance: no backend (the run has no scenario model)')),
+};
 
 /** Parses `--models a,b,c` (or `all`). @throws InputError naming the unknown model. */
 export function parseModels(text: string): ModelName[] {
@@ -212,6 +223,7 @@ export async function runMargin(opts: RunOptions): Promise<RunOutcome> {
     let scheduler: Scheduler | null = null;
     let margin: MarginRows[];
     let attribution: Attribution[];
+    let distances: DistanceRows[] | null = null;
     try {
       // 'backend': the start-up time left after the book loaded (the rest overlapped it)
       if (starting) scheduler = await timer.time('backend', () => starting!);
@@ -224,6 +236,18 @@ export async function runMargin(opts: RunOptions): Promise<RunOutcome> {
         report,
         opts.attribution === true,
       ));
+      if (opts.distance) {
+        // every model of the run (standard when named), on the run's backend (§7: no second pricing path)
+        const models: ModelName[] = [
+          ...plan.models,
+          ...(opts.models.includes('standard') ? ['standard' as const] : []),
+        ];
+        const engine = scheduler?.backend ?? NO_ENGINE;
+        distances = await timer.time('distance', () =>
+          liquidationDistances(book, balances, market, params, sets, models, engine),
+        );
+        for (const d of distances) report?.distance(d);
+      }
     } finally {
       starting = null;
       await scheduler?.close();
@@ -251,6 +275,7 @@ export async function runMargin(opts: RunOptions): Promise<RunOutcome> {
       backendReport: backend?.report ?? null,
       timingsMs: timer.timingsMs,
       reportBusyMs: null,
+      distances,
     };
     // the account summaries (RunOutcome, the CLI's summary): the report derives its own from the rows
     const summarize = () => margin.map((rows) => accountSummary(rows, standard, tables));

@@ -6,6 +6,7 @@
  * phase.
  */
 import { usdRates } from '../margin/summary.js';
+import { accountsWithin } from '../margin/distance.js';
 import { STATUS_NAMES } from '../margin/types.js';
 import type { RunOutcome } from './runMargin.js';
 
@@ -34,6 +35,11 @@ export interface RunSummary {
    * saving standard IM − IM and its % of standard IM, the liquidity add-on and its % of IM
    */
   capitalEfficiency: CapitalEfficiencyRow[];
+  /**
+   * `run --distance`: per model, how many accounts' nearest joint move to liquidation (either direction,
+   * over the account's units; docs/methodology.md §7) lies within 1 %, 2 %, 5 % and 10 %; null otherwise
+   */
+  distance: Array<{ model: string; accounts: number; within: Record<string, number> }> | null;
   backends: RunOutcome['backends'];
   backendDetail: RunOutcome['backendReport'];
   timingsMs: Record<string, number>;
@@ -54,6 +60,9 @@ export interface CapitalEfficiencyRow {
   liquidityAddon: number;
   addonPct: number | null;
 }
+
+/** The summary's distance thresholds (issue 16): 1 %, 2 %, 5 %, 10 % joint move. */
+const DISTANCE_THRESHOLDS = [0.01, 0.02, 0.05, 0.1];
 
 const pctOf = (x: number | null, of: number | null) =>
   x === null || of === null || !(of !== 0) ? null : (100 * x) / of;
@@ -196,6 +205,15 @@ export function summarize(o: RunOutcome): RunSummary {
     totals,
     savingUsd,
     capitalEfficiency: capitalEfficiency(o),
+    distance:
+      o.distances?.map((d) => {
+        const n = accountsWithin(d, DISTANCE_THRESHOLDS);
+        return {
+          model: d.model,
+          accounts: new Set(d.account).size,
+          within: Object.fromEntries(DISTANCE_THRESHOLDS.map((t, k) => [`${t * 100}%`, n[k]!])),
+        };
+      }) ?? null,
     backends: o.backends,
     backendDetail: o.backendReport,
     timingsMs: Object.fromEntries(Object.entries(o.timingsMs).map(([k, v]) => [k, Math.round(v * 10) / 10])),
@@ -248,6 +266,16 @@ export function renderSummary(s: RunSummary): string {
     );
   }
   out.push('');
+  if (s.distance) {
+    out.push('distance to liquidation: accounts whose nearest joint move (either way) to liquidation is within');
+    const keys = DISTANCE_THRESHOLDS.map((t) => `${t * 100}%`);
+    out.push(`  ${'model'.padEnd(12)}${'accounts'.padStart(10)}${keys.map((k) => `≤ ${k}`.padStart(10)).join('')}`);
+    for (const d of s.distance)
+      out.push(
+        `  ${d.model.padEnd(12)}${String(d.accounts).padStart(10)}${keys.map((k) => String(d.within[k]).padStart(10)).join('')}`,
+      );
+    out.push('');
+  }
   out.push(...renderBackends(s));
   out.push(
     `time: ${Object.entries(s.timingsMs)

@@ -328,12 +328,17 @@ async function readCascade(c: DuckDBConnection, tables: string[]): Promise<PageD
     return { present: false, reason: 'the file holds no cascade sweep (no cascade_runs table)' };
   const n = Number((await rows(c, 'SELECT count(*)::INTEGER AS n FROM cascade_runs'))[0]!.n);
   if (n === 0) return { present: false, reason: 'the file holds no cascade sweep (cascade_runs is empty)' };
-  const cols = await columnsOf(c, 'cascade_runs');
-  const r = await rows(c, `SELECT * FROM cascade_runs LIMIT 500`);
-  return {
-    present: true,
-    data: { columns: cols, rows: r.map((o) => Object.fromEntries(cols.map((k) => [k, o[k] ?? null]))) },
-  };
+  // the latest sweep (margin-engine cascade --sweep; src/report/liquidation.ts), else every cascade: the
+  // joint initial shock against the final move, the number of rounds and the amplification
+  const cols = ['initial_shock', 'final_move', 'rounds', 'amplification', 'model'];
+  const r = await rows(
+    c,
+    `SELECT x_initial AS initial_shock, x_final AS final_move, rounds, amplification, model
+     FROM cascade_runs
+     WHERE sweep_id IS NOT DISTINCT FROM (SELECT max(sweep_id) FROM cascade_runs)
+     ORDER BY x_initial LIMIT 500`,
+  );
+  return { present: true, data: { columns: cols, rows: r } };
 }
 
 /** Book-wide top margin drivers: per model, the instruments whose attributed margin is largest. */

@@ -6,6 +6,7 @@
 import type { Violation } from '../errors.js';
 import type { Attribution } from '../margin/attribution.js';
 import type { MarginRows } from '../margin/types.js';
+import type { DistanceRows } from '../margin/distance.js';
 import type { RejectedRow } from '../model/book.js';
 import type { Market } from '../model/market.js';
 import type { ScenarioSet } from '../scenarios/types.js';
@@ -25,6 +26,7 @@ export type ReportRequest = { id: number } & (
   | { op: 'accounts'; accountKey: string[]; equityUsd: Float64Array }
   | { op: 'margin'; rows: MarginRows; standardFromDeribitPm: boolean }
   | { op: 'attribution'; attribution: Attribution; rows: MarginRows }
+  | { op: 'distance'; rows: DistanceRows }
   | { op: 'symbols' }
   | { op: 'runRow'; meta: RunMeta }
   | { op: 'hash'; files: string[] }

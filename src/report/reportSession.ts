@@ -7,6 +7,7 @@
  * failure (a refused file, a DuckDB error) is kept, rolls the run back, and is thrown by
  * `throwIfFailed` and `finish`.
  */
+import type { DistanceRows } from '../margin/distance.js';
 import { rmSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { InputError } from '../errors.js';
@@ -161,6 +162,11 @@ export class ReportSession {
   /** One model's attribution (margin_attribution), after its rows (`margin`). */
   attribution(attribution: Attribution, rows: MarginRows): void {
     void this.send('attribution', { attribution, rows });
+  }
+
+  /** One model's distances to liquidation (`run --distance`; RunWriter.distance). */
+  distance(rows: DistanceRows): void {
+    void this.send('distance', { rows });
   }
 
   /**

@@ -49,6 +49,8 @@ async function apply(req: ReportRequest): Promise<number | string[]> {
       return w.margin(req.rows, req.standardFromDeribitPm);
     case 'attribution':
       return w.attribution(req.attribution, req.rows);
+    case 'distance':
+      return w.distance(req.rows);
     case 'symbols':
       return w.symbols();
     case 'runRow':

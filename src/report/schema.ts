@@ -18,6 +18,7 @@ import {
 import { sqlString } from './sql.js';
 import { CAPITAL_EFFICIENCY_VIEW, capitalEfficiencyDdl } from './capitalEfficiency.js';
 import { ATTRIBUTION_DDL, ATTRIBUTION_TABLE, TOP_MARGIN_DRIVERS_VIEW, topMarginDriversDdl } from './attribution.js';
+import { LIQUIDATION_MACRO_DDL, LIQUIDATION_TABLE_DDL, LIQUIDATION_VIEW_DDL } from './liquidation.js';
 
 /**
  * Version of the layout below; bump it (and add a migration in migrations.ts) on any change.
@@ -43,8 +44,11 @@ import { ATTRIBUTION_DDL, ATTRIBUTION_TABLE, TOP_MARGIN_DRIVERS_VIEW, topMarginD
  * 6: the capital_efficiency view (capitalEfficiency.ts). Same tables as 5.
  * 7: the margin_attribution table and the top_margin_drivers view (attribution.ts), written by
  *    `run --attribution` (docs/methodology.md §9).
+ * 8: liquidation risk (liquidation.ts): the liquidation_distance table (`run --distance`), the cascade
+ *    tables cascade_runs, cascade_rounds, cascade_accounts (`margin-engine cascade`), the
+ *    accounts_near_liquidation view and the near_liquidation(t) table macro.
  */
-export const SCHEMA_VERSION = 7;
+export const SCHEMA_VERSION = 8;
 
 /**
  * Whether the report stores the `standard` rows of a run of these models: since schema 4 a run with
@@ -395,6 +399,7 @@ ${SUMMARY_STORED.map((c) => `    ${c} ${typeOf(SUMMARY_VALUE_COLUMNS, c)}`).join
     value VARCHAR,
     rule VARCHAR NOT NULL
   )`,
+  ...LIQUIDATION_TABLE_DDL,
 };
 
 const LATEST = '(SELECT max(run_id) FROM runs)';
@@ -487,6 +492,7 @@ export const VIEW_DDL: Record<string, string> = {
     ORDER BY w.model, w.units DESC, w.scenario`,
   [CAPITAL_EFFICIENCY_VIEW]: capitalEfficiencyDdl(LATEST, accountSummarySql(LATEST)),
   [TOP_MARGIN_DRIVERS_VIEW]: topMarginDriversDdl(LATEST, PER_UNIT_MODELS.map(sqlString).join(', ')),
+  ...LIQUIDATION_VIEW_DDL,
 };
 
 /** Every table of the report, in creation order. */
@@ -506,7 +512,8 @@ export async function createSchema(connection: DuckDBConnection, engineVersion: 
   ]);
 }
 
-/** Creates or replaces every view (after a migration too). */
+/** Creates or replaces every view and table macro (after a migration too). */
 export async function createViews(connection: DuckDBConnection): Promise<void> {
   for (const ddl of Object.values(VIEW_DDL)) await connection.run(ddl);
+  for (const ddl of Object.values(LIQUIDATION_MACRO_DDL)) await connection.run(ddl);
 }

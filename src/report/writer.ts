@@ -8,6 +8,8 @@
  * block at a time while the transaction stays open (runMargin drives one in a worker thread, fed as
  * each model finishes: reportSession.ts).
  */
+import type { DistanceRows } from '../margin/distance.js';
+import { writeDistance } from './liquidation.js';
 import { createHash } from 'node:crypto';
 import { existsSync, linkSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -101,6 +103,7 @@ export class RunWriter {
   private readonly symbolNames: string[] = [];
   private readonly symbolIndex = new Map<string, number>();
   private accountCount = -1;
+  private accountKey: readonly string[] = [];
   private instrumentCount = -1;
   /** the run's market (from `instruments`): the index prices of the symbols' USD rates */
   private market: Market | null = null;
@@ -220,6 +223,7 @@ export class RunWriter {
     if (equityUsd.length !== accountKey.length)
       throw new Error(`accounts: ${equityUsd.length} USD equities for ${accountKey.length} accounts`);
     this.accountCount = accountKey.length;
+    this.accountKey = accountKey;
     return writeAccounts(this.c, this.runId, accountKey, equityUsd);
   }
 
@@ -274,6 +278,19 @@ export class RunWriter {
       this.market.underlyings,
       MODEL_NAMES.indexOf(a.model),
     );
+  }
+
+  /**
+   * Appends one model's distances to liquidation (docs/methodology.md §7) to liquidation_distance (after
+   * `accounts` and `instruments`: the rows name their accounts and underlyings by key).
+   */
+  distance(d: DistanceRows): Promise<number> {
+    if (!this.market || this.accountCount < 0)
+      throw new Error(`${this.dbFile}: distances need the run's instruments and accounts first`);
+    for (let r = 0; r < d.count; r++)
+      if (!(d.account[r]! >= 0 && d.account[r]! < this.accountCount))
+        throw new Error(`DistanceRows(${d.model}) row ${r}: account ${d.account[r]} is not one of the run's`);
+    return writeDistance(this.c, this.runId, d, this.accountKey, this.market.underlyings);
   }
 
   /**

@@ -298,7 +298,8 @@ describe('sections of tables other features add, when the file has them', () => 
   beforeAll(async () => {
     withAll = join(dir, 'with-all.duckdb');
     out = join(dir, 'with-all.html');
-    // a real run with attribution (issue 19: margin_attribution), on the sample
+    // a real run with distances and attribution (issues 16 and 19: liquidation_distance,
+    // margin_attribution) on the sample, then a real cascade sweep into the same file (cascade_runs)
     await runMargin({
       marketDir: join(ROOT, 'data/sample/market'),
       positions: join(ROOT, 'data/sample/book/positions.arrow'),
@@ -309,17 +310,27 @@ describe('sections of tables other features add, when the file has them', () => 
       db: withAll,
       workers: 2,
       attribution: true,
+      distance: true,
     });
+    const sweep = cli(
+      'cascade',
+      '--market',
+      join(ROOT, 'data/sample/market'),
+      '--positions',
+      join(ROOT, 'data/sample/book/positions.arrow'),
+      '--balances',
+      join(ROOT, 'data/sample/book/balances.arrow'),
+      '--shock',
+      'BTC:-0.1,ETH:-0.1',
+      '--sweep',
+      '--backend',
+      'cpu',
+      '--db',
+      withAll,
+    );
+    expect(sweep.stderr).toBe('');
+    expect(sweep.code).toBe(0);
     await sql(withAll, [
-      `CREATE TABLE liquidation_distance (run_id INTEGER, model VARCHAR, account VARCHAR, unit VARCHAR,
-         underlying VARCHAR, direction VARCHAR, move DOUBLE, price DOUBLE, equity DOUBLE, mm DOUBLE)`,
-      `INSERT INTO liquidation_distance
-         SELECT run_id, model, account, 'ALL', 'ALL', 'down',
-                CASE WHEN margin_ratio < 0.9 THEN -(1 - margin_ratio) * 0.4 END, 80000 * (1 - (1 - margin_ratio) * 0.4),
-                equity, mm
-         FROM account_summary WHERE model IN ('deribit-pm', 'span') AND margin_ratio < 1`,
-      `CREATE TABLE cascade_runs (cascade_id INTEGER, initial_shock DOUBLE, final_move DOUBLE, rounds INTEGER)`,
-      `INSERT INTO cascade_runs SELECT i, -0.02 * i, -0.02 * i * (1 + 0.05 * i), i FROM range(1, 11) t(i)`,
       // and rows an --on-invalid skip run would have left out
       `INSERT INTO rejected_rows VALUES (1, 'positions.arrow', 17, 'quantity', 'NaN', 'is not a finite number'),
          (1, 'positions.arrow', 18, 'quantity', 'NaN', 'is not a finite number'),
@@ -349,15 +360,17 @@ describe('sections of tables other features add, when the file has them', () => 
   });
 
   test('the table of accounts nearest to liquidation sorts on a click of its header', async () => {
-    const moves = () =>
+    // column 8, the equity at the move (the real sample's nearest accounts are mostly at move 0: already
+    // below MM, so the move column does not change order)
+    const equities = () =>
       o.page.$$eval('#nearest tbody tr', (rows) =>
-        rows.map((r) => Number(((r as HTMLTableRowElement).cells[5] as HTMLElement).dataset.sort)),
+        rows.map((r) => Number(((r as HTMLTableRowElement).cells[7] as HTMLElement).dataset.sort)),
       );
-    const before = await moves();
+    const before = await equities();
     expect(before.length).toBe(50);
-    // stored nearest first (smallest |move|); a click sorts by move ascending (most negative first)
-    await o.page.click('#nearest th:nth-child(6)');
-    const after = await moves();
+    // stored nearest first (smallest |move|); a click sorts by the equity ascending
+    await o.page.click('#nearest th:nth-child(8)');
+    const after = await equities();
     expect(after).toEqual([...before].sort((a, b) => a - b));
     expect(after).not.toEqual(before);
   });

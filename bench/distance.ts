@@ -1,0 +1,96 @@
+/**
+ * The `distance` workload (issue 16): every account's distance to liquidation (docs/methodology.md §7,
+ * src/margin/distance.ts) over the 100,000-account book of the end-to-end workloads (data/full/market,
+ * seed 7), models deribit-pm and span, on one backend choice, in this process. `--limit N` takes the book's
+ * first N accounts (a sub-portfolio: their positions and balances, unchanged); `--timeout S` stops the
+ * search (the record says so and how far it got). Writes bench/results/distance-<time>.json. Target
+ * (issue 16): ≤ 15 s for the whole book on the 2-core machine.
+ */
+import { loadMarket } from '../src/io/loadMarket.js';
+import { loadBook } from '../src/io/loadBook.js';
+import { defaultParams } from '../src/params/params.js';
+import { buildScenarios } from '../src/scenarios/build.js';
+import type { Family, ScenarioSet } from '../src/scenarios/types.js';
+import { createBackend } from '../src/engine/createBackend.js';
+import type { BackendChoice } from '../src/engine/types.js';
+import { accountsWithin, liquidationDistances, subPortfolio, type DistanceEngine } from '../src/margin/distance.js';
+import type { ModelName } from '../src/margin/types.js';
+import { END_TO_END, ensureBook } from './endToEndWorkloads.js';
+
+export interface DistanceBenchOptions {
+  backend: BackendChoice;
+  limit?: number;
+  timeoutSeconds: number;
+  workers?: number;
+}
+
+export async function runDistanceBench(o: DistanceBenchOptions): Promise<Record<string, unknown>> {
+  const w = END_TO_END.intraday; // the same book and market
+  const models: ModelName[] = ['deribit-pm', 'span'];
+  const book0 = ensureBook(w);
+  const t0 = performance.now();
+  const lm = await loadMarket(w.marketDir, { onInvalid: 'fail' });
+  const market = lm.market;
+  const loaded = await loadBook(market, book0.positions, book0.balances, {
+    onInvalid: 'fail',
+    rejectedInstruments: lm.rejectedInstruments,
+  });
+  const n = Math.min(o.limit ?? loaded.book.accountCount, loaded.book.accountCount);
+  const sub = subPortfolio(
+    loaded.book,
+    loaded.balances,
+    market,
+    Int32Array.from({ length: n }, (_, a) => a),
+  );
+  const book = n === loaded.book.accountCount ? loaded.book : sub.book;
+  const balances = n === loaded.book.accountCount ? loaded.balances : sub.balances;
+  const bookMarket = n === loaded.book.accountCount ? market : sub.market;
+  const params = defaultParams();
+  const sets = new Map<Family, ScenarioSet>([
+    ['deribit-pm', buildScenarios('deribit-pm', market, params, {})],
+    ['span', buildScenarios('span', market, params, {})],
+  ]);
+  const backend = await createBackend(o.backend, { workers: o.workers });
+  const loadSeconds = (performance.now() - t0) / 1000;
+  const deadline = performance.now() + o.timeoutSeconds * 1000;
+  let calls = 0;
+  const past = () => {
+    if (performance.now() > deadline) throw new Error(`timeout after ${o.timeoutSeconds} s`);
+  };
+  const engine: DistanceEngine = {
+    revalue: (m, s, p) => {
+      past();
+      calls++;
+      return backend.revalue(m, s, p);
+    },
+    aggregate: (p, g, r) => backend.aggregate(p, g, r),
+  };
+  const t1 = performance.now();
+  let completed = true;
+  let error: string | null = null;
+  let within: Record<string, number[]> = {};
+  try {
+    const ds = await liquidationDistances(book, balances, bookMarket, params, sets, models, engine);
+    within = Object.fromEntries(ds.map((d) => [d.model, accountsWithin(d)]));
+  } catch (e) {
+    completed = false;
+    error = (e as Error).message;
+  }
+  const seconds = (performance.now() - t1) / 1000;
+  await backend.close();
+  return {
+    workload: 'distance',
+    models,
+    accounts: n,
+    positions: book.instrumentId.length,
+    backendChoice: o.backend,
+    backendRan: backend.report.phases ?? backend.report.chosen,
+    loadSeconds,
+    distanceSeconds: seconds,
+    completed,
+    error,
+    revalueCalls: calls,
+    accountsWithin1_2_5_10pct: within,
+    target: { seconds: 15, accounts: 100_000 },
+  };
+}

@@ -1,0 +1,745 @@
+/**
+ * Distance to liquidation (docs/methodology.md §7): for every account (per settlement unit in
+ * deribit-pm and standard, per account in span and var) and every model, the smallest move of one
+ * underlying (all others fixed), and of every underlying together (the joint move), down and up, at
+ * which equity falls to the maintenance margin.
+ *
+ * Every evaluation is a full re-margin at the moved market, through the run's own path: the market is
+ * moved (index, every forward and every delta-one's mark of the underlying × (1 + x); options keep their
+ * `mark_iv`, sticky strike, and their mark moves by their model value's change), the model's scenario set
+ * is reused as it is (its moves are relative, so applied to the moved prices they are §3's scenario set
+ * rebuilt around the moved market; PSR, R_u and the weights unchanged), the backend revalues and
+ * aggregates, and the model assembles its rows (MM and equity at x). There is no second pricing path.
+ *
+ * Search (§7): f(x) = E(x) − MM(x) is scanned on the grid (0.5 % steps to 20 %, 2 % to 60 %, 10 % to
+ * x_max), each grid point one re-margin of the accounts whose sign has not changed yet; the first grid
+ * point with f ≤ 0 brackets the answer with the scanned point before it (f > 0), and a safeguarded secant
+ * (bisection whenever a step does not halve the bracket) shrinks the bracket until |Δx| ≤ tol. The
+ * reported x is the bracket's liquidated end (f(x) ≤ 0; f > 0 at the other end, |Δx| ≤ tol away). A unit
+ * already at or below its MM has distance 0; no sign change within the range is "none" (NaN). The
+ * refinement re-margins the accounts whose points coincide together, on only the instruments they hold,
+ * and every point of a step in one batch (marginAtMany: one revaluation, one aggregation).
+ *
+ * Engine conventions chosen here (docs/conventions.md):
+ * - "f(x) ≤ 0" is read as the engine's liquidation status, E < MM (status.ts, marginStatus; a NaN equity
+ *   counts as liquidated): a unit with E = MM (a paid option worth nothing, E = MM = 0) is not liquidated.
+ * - Moves apply to the units with a position on the moved underlying (span / var: an account with a
+ *   position or a coin balance in it, its USD equity moving with the coin); the joint move to every unit
+ *   holding a position. Units holding only collateral have no row.
+ * - A moved option's quoted mark (and bid / ask) shifts by its model value's change, floored at 0, so the
+ *   unmoved market (x = 0) is the run's market exactly; delta-ones' marks, bids and asks scale by (1 + x).
+ */
+import { pnlRowCount, type PnlMatrix, type Reduced, type GroupBook, type ReduceRequest } from '../engine/types.js';
+import { sharedArray } from '../engine/revalueColumns.js';
+import { spotRowValues } from '../../kernels/revalue.js';
+import type { Balances, PositionBook } from '../model/book.js';
+import { KIND_OPTION, SETTLE_INVERSE, type Instruments, type Market } from '../model/market.js';
+import type { Params } from '../params/params.js';
+import type { Family, ScenarioSet } from '../scenarios/types.js';
+import { MARGIN_MODELS, type MarginModel, type ScenarioModelName } from './models.js';
+import { optionValuesUsd } from './optionValue.js';
+import { buildRunTables, buildUnitTables, type MarginInput, type RunTables } from './runTables.js';
+import { balanceUnitCodes } from './settlementUnits.js';
+import { standardRows } from './standard.js';
+import type { MarginRows, ModelName } from './types.js';
+
+/** What the search needs of a backend: the run's revaluation and aggregation (a Backend fits). */
+export interface DistanceEngine {
+  revalue(market: Market, scenarios: ScenarioSet, params: Params): Promise<PnlMatrix>;
+  aggregate(pnl: PnlMatrix, groups: GroupBook, req: ReduceRequest): Promise<Reduced> | Reduced;
+}
+
+export interface DistanceOptions {
+  /** the largest fall searched (default 0.9, §7) */
+  xMaxDown?: number;
+  /** the largest rise searched (default 3.0, §7) */
+  xMaxUp?: number;
+  /** bisection stops when the bracket is at most this wide (default 1e-5, §7) */
+  tol?: number;
+}
+
+export const DIRECTION_DOWN = 0;
+export const DIRECTION_UP = 1;
+export const DIRECTION_NAMES = ['down', 'up'] as const;
+/** `underlying` of a joint move (every underlying by the same x). */
+export const JOINT = -1;
+
+/** One model's distances: one row per (status unit, moved underlying or JOINT, direction). */
+export interface DistanceRows {
+  model: ModelName;
+  count: number;
+  /** account id in the run's book */
+  account: Int32Array;
+  /** index into unitNames: the settlement unit (deribit-pm, standard) or 'ALL' (span, var: the account) */
+  unit: Int32Array;
+  unitNames: string[];
+  /** index into the market's underlyings, JOINT for the joint move */
+  underlying: Int32Array;
+  /** DIRECTION_* */
+  direction: Uint8Array;
+  /** signed x at liquidation; 0 when already at or below MM; NaN = none within the range */
+  move: Float64Array;
+  /** the moved index price S(1 + x) of the underlying; NaN for the joint move and for none */
+  price: Float64Array;
+  /** equity and MM at x, in the unit's currency (USD for span and var); NaN for none */
+  equity: Float64Array;
+  mm: Float64Array;
+}
+
+/** The grid of §7 on one side, as positive |x| values up to `xMax`: 0.5 % to 20 %, 2 % to 60 %, then 10 %. */
+export function distanceGrid(xMax: number): number[] {
+  const out: number[] = [];
+  // in tenths of a percent (integers) so that the grid points are the decimals they name
+  for (let k = 5; k <= 200; k += 5) out.push(k);
+  for (let k = 220; k <= 600; k += 20) out.push(k);
+  for (let k = 700; k <= 100_000; k += 100) out.push(k);
+  const g = out.map((k) => k / 1000).filter((x) => x <= xMax + 1e-12);
+  if (g.length === 0 || g[g.length - 1]! < xMax - 1e-12) g.push(xMax);
+  return g;
+}
+
+/**
+ * The market moved by `factor[u]` = 1 + x_u per underlying: index and every forward × factor;
+ * delta-ones' mark, bid and ask × factor; an option's mark, bid and ask + its model value's change
+ * (in its quote units: coin for inverse options), floored at 0. `base`: optionValuesUsd(market).
+ */
+export function moveMarket(market: Market, factor: Float64Array, base: Float64Array = optionValuesUsd(market)): Market {
+  const ins = market.instruments;
+  const n = ins.count;
+  const forward = new Float64Array(n);
+  for (let i = 0; i < n; i++) forward[i] = ins.forward[i] * factor[ins.underlying[i]];
+  const movedIns: Instruments = {
+    ...ins,
+    forward,
+    markPrice: new Float64Array(ins.markPrice),
+    bidPrice: new Float64Array(ins.bidPrice),
+    askPrice: new Float64Array(ins.askPrice),
+  };
+  const moved: Market = {
+    ...market,
+    indexPrice: Float64Array.from(market.indexPrice, (s, u) => s * factor[u]),
+    instruments: movedIns,
+  };
+  const values = optionValuesUsd(moved);
+  for (let i = 0; i < n; i++) {
+    const k = factor[ins.underlying[i]];
+    if (ins.kind[i] !== KIND_OPTION) {
+      movedIns.markPrice[i] *= k;
+      movedIns.bidPrice[i] *= k;
+      movedIns.askPrice[i] *= k;
+      continue;
+    }
+    const d =
+      ins.settlement[i] === SETTLE_INVERSE ? values[i] / forward[i] - base[i] / ins.forward[i] : values[i] - base[i];
+    movedIns.markPrice[i] = Math.max(0, ins.markPrice[i] + d);
+    movedIns.bidPrice[i] = Math.max(0, ins.bidPrice[i] + d);
+    movedIns.askPrice[i] = Math.max(0, ins.askPrice[i] + d);
+  }
+  return moved;
+}
+
+/** A part of the run's book: some accounts, their balances, and a market of only the instruments they hold. */
+export interface SubPortfolio {
+  book: PositionBook;
+  balances: Balances;
+  market: Market;
+  /** local account id → the run's account id */
+  accounts: Int32Array;
+  /** local instrument id → the market's instrument id */
+  instruments: Int32Array;
+}
+
+/** The accounts `accounts` (the run's ids, ascending) of (book, balances) over the instruments they hold. */
+export function subPortfolio(
+  book: PositionBook,
+  balances: Balances,
+  market: Market,
+  accounts: Int32Array,
+): SubPortfolio {
+  const ins = market.instruments;
+  const used = new Int32Array(ins.count).fill(-1);
+  let P = 0;
+  let units = 0;
+  for (const a of accounts) {
+    for (let p = book.accountStart[a]; p < book.accountStart[a + 1]; p++) used[book.instrumentId[p]] = 0;
+    P += book.accountStart[a + 1] - book.accountStart[a];
+    units += book.accountUnitStart[a + 1] - book.accountUnitStart[a];
+  }
+  const ids: number[] = [];
+  for (let i = 0; i < ins.count; i++) if (used[i] === 0) used[i] = ids.push(i) - 1;
+  const A = accounts.length;
+  const accountStart = new Int32Array(A + 1);
+  const instrumentId = new Int32Array(P);
+  const quantity = new Float64Array(P);
+  const entryPrice = new Float64Array(P);
+  const unitAccount = new Int32Array(units);
+  const unitCurrency = new Int32Array(units);
+  const unitStart = new Int32Array(units + 1);
+  const accountUnitStart = new Int32Array(A + 1);
+  const C = balances.currencies.length;
+  const amount = new Float64Array(A * C);
+  let p2 = 0;
+  let k2 = 0;
+  for (let j = 0; j < A; j++) {
+    const a = accounts[j];
+    if (balances.amount.length >= (a + 1) * C) amount.set(balances.amount.subarray(a * C, (a + 1) * C), j * C);
+    for (let k = book.accountUnitStart[a]; k < book.accountUnitStart[a + 1]; k++, k2++) {
+      unitAccount[k2] = j;
+      unitCurrency[k2] = book.unitCurrency[k];
+      for (let p = book.unitStart[k]; p < book.unitStart[k + 1]; p++, p2++) {
+        instrumentId[p2] = used[book.instrumentId[p]];
+        quantity[p2] = book.quantity[p];
+        entryPrice[p2] = book.entryPrice[p];
+      }
+      unitStart[k2 + 1] = p2;
+    }
+    accountStart[j + 1] = p2;
+    accountUnitStart[j + 1] = k2;
+  }
+  const pick = <T extends Float64Array | Int32Array | Uint8Array>(src: T): T => {
+    const out = new (src.constructor as new (n: number) => T)(ids.length);
+    for (let j = 0; j < ids.length; j++) out[j] = src[ids[j]!]!;
+    return out;
+  };
+  const names = ids.map((i) => ins.name[i]!);
+  const subIns: Instruments = {
+    count: ids.length,
+    name: names,
+    id: new Map(names.map((nm, j) => [nm, j])),
+    underlying: pick(ins.underlying),
+    kind: pick(ins.kind),
+    optionType: pick(ins.optionType),
+    settlement: pick(ins.settlement),
+    strike: pick(ins.strike),
+    expiryMs: pick(ins.expiryMs),
+    tYears: pick(ins.tYears),
+    markPrice: pick(ins.markPrice),
+    markIv: pick(ins.markIv),
+    forward: pick(ins.forward),
+    bidPrice: pick(ins.bidPrice),
+    askPrice: pick(ins.askPrice),
+    openInterest: pick(ins.openInterest),
+  };
+  return {
+    book: {
+      accountCount: A,
+      accountKey: Array.from(accounts, (a) => book.accountKey[a]!),
+      accountKeyType: book.accountKeyType,
+      accountStart,
+      instrumentId,
+      quantity,
+      entryPrice,
+      unitCount: units,
+      unitAccount,
+      unitCurrency,
+      unitStart,
+      accountUnitStart,
+      unitCurrencies: book.unitCurrencies,
+    },
+    balances: { currencies: balances.currencies, amount },
+    market: { ...market, instruments: subIns },
+    accounts,
+    instruments: Int32Array.from(ids),
+  };
+}
+
+/** Whether the model's status is decided per settlement unit (else on the account's USD totals). */
+export function perUnitModel(model: ModelName): boolean {
+  return model === 'deribit-pm' || model === 'standard';
+}
+
+/** The model's rows of `sub` at the market moved by `factor` (a full re-margin, module comment). */
+export async function marginAt(
+  model: ModelName,
+  sub: SubPortfolio,
+  factor: Float64Array,
+  params: Params,
+  sets: ReadonlyMap<Family, ScenarioSet>,
+  engine: DistanceEngine,
+): Promise<MarginRows> {
+  return (await marginAtMany(model, [{ sub, factor }], params, sets, engine))[0]!;
+}
+
+/** One re-margin of a batch: a sub-portfolio at a moved market. */
+export interface MarginJob {
+  sub: SubPortfolio;
+  factor: Float64Array;
+}
+
+/**
+ * The scan evaluates blocks of grid points together, as many as keep (units still scanning × points) near
+ * this: a small book pays per backend call, a large one per evaluation (a unit resolved early in a block
+ * costs the rest of the block).
+ */
+const SCAN_BLOCK_UNITS = 20_000;
+
+/** Most instruments (summed over its jobs) one backend call of marginAtMany revalues. */
+const BATCH_INSTRUMENTS = 100_000;
+
+/**
+ * The model's rows of every job (each `sub` at the market moved by its `factor`), in as few backend
+ * calls as the batch allows: the jobs' moved markets side by side as one market of instrument copies
+ * (each job's own instruments, moved), revalued once over the model's scenario set, and one aggregation
+ * of every job's groups, their rows pointed at the job's copies; each job's spot rows (coin collateral)
+ * are S_u(1 + x_u)·m from the kernels' spotRowValues. Each cell is the kernel's for that instrument and
+ * scenario, so a job's rows are bit for bit those of re-margining it alone.
+ */
+export async function marginAtMany(
+  model: ModelName,
+  jobs: readonly MarginJob[],
+  params: Params,
+  sets: ReadonlyMap<Family, ScenarioSet>,
+  engine: DistanceEngine,
+): Promise<MarginRows[]> {
+  const prepared = jobs.map((j) => {
+    const moved = moveMarket(j.sub.market, j.factor);
+    return { moved, tables: buildRunTables(j.sub.book, j.sub.balances, moved, params) };
+  });
+  if (model === 'standard') return prepared.map((p) => standardRows(p.tables));
+  const m = MARGIN_MODELS[model as ScenarioModelName];
+  const scenarios = sets.get(m.family);
+  if (!scenarios) throw new Error(`distance: no ${m.family} scenario set for ${model}`);
+  const out: MarginRows[] = [];
+  let k0 = 0;
+  while (k0 < jobs.length) {
+    let k1 = k0;
+    let n = 0;
+    while (k1 < jobs.length && (k1 === k0 || n + prepared[k1]!.moved.instruments.count <= BATCH_INSTRUMENTS))
+      n += prepared[k1++]!.moved.instruments.count;
+    out.push(...(await batch(m, prepared.slice(k0, k1), scenarios, params, engine)));
+    k0 = k1;
+  }
+  return out;
+}
+
+async function batch(
+  m: MarginModel,
+  jobs: Array<{ moved: Market; tables: RunTables }>,
+  scenarios: ScenarioSet,
+  params: Params,
+  engine: DistanceEngine,
+): Promise<MarginRows[]> {
+  const market = jobs[0]!.moved;
+  const U = market.underlyings.length;
+  const S = scenarios.count;
+  const together = concatMarkets(jobs.map((j) => j.moved));
+  const I = together.instruments.count;
+  const pnl = await engine.revalue(together, scenarios, params);
+  // the matrix with a block of U spot rows per job after the shared ones
+  const rows = pnlRowCount(I, U) + jobs.length * U;
+  const data =
+    pnl.data instanceof Float64Array ? sharedArray(Float64Array, rows * S) : sharedArray(Float32Array, rows * S);
+  data.set(pnl.data.subarray(0, pnlRowCount(I, U) * S));
+  jobs.forEach((j, k) => {
+    for (let u = 0; u < U; u++)
+      spotRowValues(j.moved.indexPrice[u]!, scenarios.move, u, U, S, data, (pnlRowCount(I, U) + k * U + u) * S);
+  });
+  // every job's groups, rows pointed at its copies
+  const inputs = jobs.map((j): MarginInput => ({ ...j.tables, scenarios }));
+  const plans = inputs.map((input) => m.groups(input));
+  const units = inputs.map((input) => buildUnitTables(input));
+  const preps = inputs.map((input, k) => m.prepare(input, plans[k]!, units[k]!));
+  let G = 0;
+  let E = 0;
+  for (const p of plans) {
+    G += p.groups.groupCount;
+    E += p.groups.groupStart[p.groups.groupCount]!;
+  }
+  // on shared memory: the cpu pool reads them without a copy
+  const groupStart = sharedArray(Int32Array, G + 1);
+  const row = sharedArray(Int32Array, E);
+  const qty = sharedArray(Float64Array, E);
+  const bucket = sharedArray(Int32Array, E);
+  let g = 0;
+  let e = 0;
+  let offset = 0;
+  plans.forEach((p, k) => {
+    const L = jobs[k]!.moved.instruments.count;
+    const gb = p.groups;
+    const n = gb.groupStart[gb.groupCount]!;
+    for (let x = 0; x < n; x++) {
+      const r = gb.row[x]!;
+      row[e + x] = r < L ? offset + r : r < 2 * L ? I + offset + (r - L) : pnlRowCount(I, U) + k * U + (r - 2 * L);
+    }
+    qty.set(gb.qty.subarray(0, n), e);
+    bucket.set(gb.bucket.subarray(0, n), e);
+    for (let x = 0; x < gb.groupCount; x++) groupStart[g + x + 1] = e + gb.groupStart[x + 1]!;
+    g += gb.groupCount;
+    e += n;
+    offset += L;
+  });
+  const first = plans[0]!.groups;
+  const reduced = await engine.aggregate(
+    { rows, scenarios: S, data },
+    {
+      groupCount: G,
+      groupStart,
+      row,
+      qty,
+      bucket,
+      buckets: first.buckets,
+      weight: first.weight,
+      pnlOffset: first.pnlOffset,
+    },
+    plans[0]!.request,
+  );
+  const K = plans[0]!.request.topK;
+  let g0 = 0;
+  return plans.map((p, k) => {
+    const g1 = g0 + p.groups.groupCount;
+    const part: Reduced = {
+      worstLoss: reduced.worstLoss.subarray(g0, g1),
+      worstScenario: reduced.worstScenario.subarray(g0, g1),
+      topLosses: reduced.topLosses?.subarray(g0 * K, g1 * K),
+    };
+    g0 = g1;
+    return m.assemble(inputs[k]!, p, preps[k], part);
+  });
+}
+
+/** Markets of the same underlyings side by side: their instruments in order, the first's index and rates. */
+function concatMarkets(markets: Market[]): Market {
+  if (markets.length === 1) return markets[0]!;
+  const n = markets.reduce((s, x) => s + x.instruments.count, 0);
+  const cat = <T extends Float64Array | Int32Array | Uint8Array>(f: (i: Instruments) => T): T => {
+    const first = f(markets[0]!.instruments);
+    const out = new (first.constructor as new (n: number) => T)(n);
+    let o = 0;
+    for (const x of markets) {
+      out.set(f(x.instruments), o);
+      o += x.instruments.count;
+    }
+    return out;
+  };
+  const name = markets.flatMap((x) => x.instruments.name);
+  const ins: Instruments = {
+    count: n,
+    name,
+    id: new Map(),
+    underlying: cat((i) => i.underlying),
+    kind: cat((i) => i.kind),
+    optionType: cat((i) => i.optionType),
+    settlement: cat((i) => i.settlement),
+    strike: cat((i) => i.strike),
+    expiryMs: cat((i) => i.expiryMs),
+    tYears: cat((i) => i.tYears),
+    markPrice: cat((i) => i.markPrice),
+    markIv: cat((i) => i.markIv),
+    forward: cat((i) => i.forward),
+    bidPrice: cat((i) => i.bidPrice),
+    askPrice: cat((i) => i.askPrice),
+    openInterest: cat((i) => i.openInterest),
+  };
+  return { ...markets[0]!, instruments: ins };
+}
+
+/**
+ * f = E − MM per status unit of `rows` (over `sub`): calls `out(account, code, equity, mm)` with the
+ * run's account id and the unit code (−1: the account, span and var).
+ */
+function eachStatusUnit(
+  model: ModelName,
+  rows: MarginRows,
+  sub: SubPortfolio,
+  out: (account: number, code: number, equity: number, mm: number) => void,
+): void {
+  if (perUnitModel(model)) {
+    for (let r = 0; r < rows.count; r++) out(sub.accounts[rows.account[r]]!, rows.unit[r], rows.equity[r], rows.mm[r]);
+    return;
+  }
+  let r = 0;
+  while (r < rows.count) {
+    const a = rows.account[r];
+    let mm = 0;
+    const eq = rows.equity[r];
+    while (r < rows.count && rows.account[r] === a) mm += rows.mm[r++];
+    out(sub.accounts[a]!, -1, eq, mm);
+  }
+}
+
+/**
+ * Every model's distances (module comment; docs/methodology.md §7) for the book: per status unit, per
+ * underlying it is exposed to and jointly, down and up. `sets`: the run's scenario set per family.
+ */
+export async function liquidationDistances(
+  book: PositionBook,
+  balances: Balances,
+  market: Market,
+  params: Params,
+  sets: ReadonlyMap<Family, ScenarioSet>,
+  models: readonly ModelName[],
+  engine: DistanceEngine,
+  opts: DistanceOptions = {},
+): Promise<DistanceRows[]> {
+  const out: DistanceRows[] = [];
+  for (const model of models) out.push(await modelDistances(model, book, balances, market, params, sets, engine, opts));
+  return out;
+}
+
+interface StatusUnit {
+  account: number;
+  code: number;
+  /** per underlying: exposed (1) or not */
+  exposed: Uint8Array;
+  eq0: number;
+  mm0: number;
+}
+
+async function modelDistances(
+  model: ModelName,
+  book: PositionBook,
+  balances: Balances,
+  market: Market,
+  params: Params,
+  sets: ReadonlyMap<Family, ScenarioSet>,
+  engine: DistanceEngine,
+  opts: DistanceOptions,
+): Promise<DistanceRows> {
+  const U = market.underlyings.length;
+  const tol = opts.tol ?? 1e-5;
+  const xMax = [opts.xMaxDown ?? 0.9, opts.xMaxUp ?? 3.0];
+  const all = new Int32Array(book.accountCount);
+  for (let a = 0; a < all.length; a++) all[a] = a;
+  const full = subPortfolio(book, balances, market, all);
+  const one = new Float64Array(U).fill(1);
+  const base = await marginAt(model, full, one, params, sets, engine);
+  const perUnit = perUnitModel(model);
+  const K = U + 2; // unit codes 0..U (coins, USDC), and −1 (the account) stored as K − 1
+  const keyOf = (a: number, code: number) => a * K + (code < 0 ? K - 1 : code);
+  // status units with a position, and what they are exposed to
+  const codes = balanceUnitCodes(balances, market);
+  const C = balances.currencies.length;
+  const units: StatusUnit[] = [];
+  const index = new Map<number, number>();
+  eachStatusUnit(model, base, full, (a, code, eq, mm) => {
+    const exposed = new Uint8Array(U);
+    let any = false;
+    for (let k = book.accountUnitStart[a]; k < book.accountUnitStart[a + 1]; k++) {
+      if (perUnit && book.unitCurrency[k] !== code) continue;
+      for (let p = book.unitStart[k]; p < book.unitStart[k + 1]; p++) {
+        exposed[market.instruments.underlying[book.instrumentId[p]]] = 1;
+        any = true;
+      }
+    }
+    if (!any) return;
+    if (!perUnit && balances.amount.length >= (a + 1) * C)
+      for (let j = 0; j < C; j++)
+        if (codes[j]! < U && codes[j]! >= 0 && balances.amount[a * C + j] !== 0) exposed[codes[j]!] = 1;
+    index.set(keyOf(a, code), units.length);
+    units.push({ account: a, code, exposed, eq0: eq, mm0: mm });
+  });
+
+  const rows: Array<[unit: number, underlying: number, dir: number, move: number, eq: number, mm: number]> = [];
+  /** f at x (per unit of `which`, each with its own x); fills eqAt / mmAt */
+  const evaluate = async (
+    which: number[],
+    xs: Float64Array,
+    underlying: number,
+    onValue: (j: number, eq: number, mm: number) => void,
+  ): Promise<void> => {
+    // the accounts sharing an x re-margined together; every x of the call in one batch (marginAtMany)
+    const byX = new Map<number, number[]>();
+    which.forEach((_, j) => {
+      const list = byX.get(xs[j]!);
+      if (list) list.push(j);
+      else byX.set(xs[j]!, [j]);
+    });
+    const groups = [...byX];
+    const jobs = groups.map(([x, js]): MarginJob => {
+      const accounts = Int32Array.from(new Set(js.map((j) => units[which[j]!]!.account))).sort();
+      const factor = new Float64Array(U).fill(1);
+      if (underlying === JOINT) factor.fill(1 + x);
+      else factor[underlying] = 1 + x;
+      return { sub: subPortfolio(book, balances, market, accounts), factor };
+    });
+    const results = await marginAtMany(model, jobs, params, sets, engine);
+    groups.forEach(([, js], k) => {
+      const got = new Map<number, [number, number]>();
+      eachStatusUnit(model, results[k]!, jobs[k]!.sub, (a, code, eq, mm) => got.set(keyOf(a, code), [eq, mm]));
+      for (const j of js) {
+        const su = units[which[j]!]!;
+        const v = got.get(keyOf(su.account, su.code));
+        // a unit without a row at x (e.g. its only collateral unit) keeps nothing: treated as liquidated
+        onValue(j, v ? v[0] : NaN, v ? v[1] : NaN);
+      }
+    });
+  };
+
+  // a unit exposed to one underlying only sees nothing of the others: its move of that underlying is its
+  // joint move, bit for bit (the moved market differs only in prices it never reads), so it is copied
+  const single = units.map((su) => (su.exposed.reduce((n, e) => n + e, 0) === 1 ? su.exposed.indexOf(1) : -1));
+  const targets = [JOINT, ...Array.from({ length: U }, (_, u) => u)];
+  for (const u of targets) {
+    for (const dir of [DIRECTION_DOWN, DIRECTION_UP]) {
+      const sign = dir === DIRECTION_DOWN ? -1 : 1;
+      const members: number[] = [];
+      units.forEach((su, k) => {
+        if (u !== JOINT && !su.exposed[u]) return;
+        if (u !== JOINT && single[k] === u) return; // copied from the joint rows below
+        if (!(su.eq0 >= su.mm0)) rows.push([k, u, dir, 0, su.eq0, su.mm0]);
+        else members.push(k);
+      });
+      // ---- scan: the first grid point with f ≤ 0 brackets the root (§7)
+      let active = members;
+      const lo = new Map<number, number>();
+      const hi = new Map<number, [x: number, eq: number, mm: number]>();
+      // f at each unit's last point with E ≥ MM (its bracket's near end)
+      const fLo = new Map<number, number>(members.map((k) => [k, units[k]!.eq0 - units[k]!.mm0]));
+      let prev = 0;
+      const grid = distanceGrid(xMax[dir]!);
+      let next = 0;
+      while (active.length > 0 && next < grid.length) {
+        // a block of grid points in one batch: as many as keep (active units × points) near SCAN_BLOCK_UNITS
+        const n = Math.max(1, Math.min(grid.length - next, Math.floor(SCAN_BLOCK_UNITS / active.length)));
+        const block = grid.slice(next, next + n).map((g) => sign * g);
+        next += n;
+        const which = block.flatMap(() => active);
+        const xs = Float64Array.from(which, (_, j) => block[Math.floor(j / active.length)]!);
+        const at = new Map<number, Array<[number, number]>>(); // unit → (eq, mm) per point of the block
+        await evaluate(which, xs, u, (j, eq, mm) => {
+          const k = which[j]!;
+          let list = at.get(k);
+          if (!list) at.set(k, (list = []));
+          list[Math.floor(j / active.length)] = [eq, mm];
+        });
+        const still: number[] = [];
+        for (const k of active) {
+          const list = at.get(k)!;
+          let p = prev;
+          let hit = -1;
+          for (let b = 0; b < block.length; b++) {
+            const [eq, mm] = list[b]!;
+            if (!(eq >= mm)) {
+              hit = b;
+              break;
+            }
+            p = block[b]!;
+            fLo.set(k, eq - mm);
+          }
+          if (hit < 0) still.push(k);
+          else {
+            lo.set(k, p);
+            hi.set(k, [block[hit]!, list[hit]![0], list[hit]![1]]);
+          }
+        }
+        active = still;
+        prev = block[block.length - 1]!;
+      }
+      for (const k of active) rows.push([k, u, dir, NaN, NaN, NaN]);
+      // ---- refinement of every bracket [lo: E ≥ MM, hi: E < MM] to |Δx| ≤ tol (safeguarded secant): the
+      // secant root of the bracket's ends, evaluated 0.45·tol either side (one step closes the bracket when f
+      // is near linear there); a step that does not halve the bracket makes the next one a bisection, so it
+      // never takes more than twice bisection's steps. Units sharing a point are re-margined together.
+      const bisectNext = new Set<number>();
+      let open = [...hi.keys()].filter((k) => Math.abs(hi.get(k)![0] - lo.get(k)!) > tol);
+      while (open.length > 0) {
+        const which: number[] = [];
+        const xs: number[] = [];
+        for (const k of open) {
+          const a = lo.get(k)!;
+          const [b, eb, mb] = hi.get(k)!;
+          const fa = fLo.get(k)!;
+          const fb = eb - mb;
+          const d = Math.sign(b - a);
+          const inside = (x: number) => (x - a) * d > 0 && (b - x) * d > 0;
+          let pushed = 0;
+          if (!bisectNext.has(k) && fa - fb > 0 && Number.isFinite(fa - fb)) {
+            const c = a + (fa * (b - a)) / (fa - fb);
+            for (const x of [c - d * 0.45 * tol, c + d * 0.45 * tol])
+              if (inside(x)) {
+                which.push(k);
+                xs.push(x);
+                pushed++;
+              }
+          }
+          if (pushed === 0) {
+            which.push(k);
+            xs.push(0.5 * (a + b));
+          }
+        }
+        const got = new Map<number, Array<[x: number, eq: number, mm: number]>>();
+        await evaluate(which, Float64Array.from(xs), u, (j, eq, mm) => {
+          const k = which[j]!;
+          let list = got.get(k);
+          if (!list) got.set(k, (list = []));
+          list.push([xs[j]!, eq, mm]);
+        });
+        for (const k of open) {
+          const a = lo.get(k)!;
+          const b = hi.get(k)![0];
+          const width = Math.abs(b - a);
+          // the points in order from the near end: the first with E < MM is the new far end
+          const pts = got.get(k)!.sort((p, q) => Math.abs(p[0] - a) - Math.abs(q[0] - a));
+          for (const [x, eq, mm] of pts) {
+            if (eq >= mm) {
+              lo.set(k, x);
+              fLo.set(k, eq - mm);
+            } else {
+              hi.set(k, [x, eq, mm]);
+              break;
+            }
+          }
+          if (Math.abs(hi.get(k)![0] - lo.get(k)!) > 0.5 * width) bisectNext.add(k);
+          else bisectNext.delete(k);
+        }
+        open = open.filter((k) => Math.abs(hi.get(k)![0] - lo.get(k)!) > tol);
+      }
+      for (const [k, [x, eq, mm]] of hi) rows.push([k, u, dir, x, eq, mm]);
+    }
+  }
+  for (const r of rows.slice())
+    if (r[1] === JOINT && single[r[0]]! >= 0) rows.push([r[0], single[r[0]]!, r[2], r[3], r[4], r[5]]);
+  // rows in (account, unit, underlying, direction) order
+  const order = (r: (typeof rows)[number]) => {
+    const su = units[r[0]]!;
+    return [su.account, su.code, r[1] === JOINT ? U : r[1], r[2]];
+  };
+  rows.sort((a, b) => {
+    const x = order(a);
+    const y = order(b);
+    for (let i = 0; i < 4; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+    return 0;
+  });
+  const n = rows.length;
+  const unitNames = perUnit ? base.unitNames : ['ALL'];
+  const res: DistanceRows = {
+    model,
+    count: n,
+    account: new Int32Array(n),
+    unit: new Int32Array(n),
+    unitNames,
+    underlying: new Int32Array(n),
+    direction: new Uint8Array(n),
+    move: new Float64Array(n),
+    price: new Float64Array(n),
+    equity: new Float64Array(n),
+    mm: new Float64Array(n),
+  };
+  rows.forEach(([k, u, dir, x, eq, mm], r) => {
+    const su = units[k]!;
+    res.account[r] = su.account;
+    res.unit[r] = perUnit ? su.code : 0;
+    res.underlying[r] = u;
+    res.direction[r] = dir;
+    res.move[r] = x;
+    res.price[r] = u === JOINT || Number.isNaN(x) ? NaN : market.indexPrice[u]! * (1 + x);
+    res.equity[r] = eq;
+    res.mm[r] = mm;
+  });
+  return res;
+}
+
+/**
+ * Per model, how many accounts' nearest joint move (either direction; over the account's units) lies
+ * within each threshold |x| ≤ t (the run summary's distance lines).
+ */
+export function accountsWithin(d: DistanceRows, thresholds: readonly number[] = [0.01, 0.02, 0.05, 0.1]): number[] {
+  const nearest = new Map<number, number>();
+  for (let r = 0; r < d.count; r++) {
+    if (d.underlying[r] !== JOINT || Number.isNaN(d.move[r])) continue;
+    const x = Math.abs(d.move[r]);
+    const a = d.account[r];
+    nearest.set(a, Math.min(nearest.get(a) ?? Infinity, x));
+  }
+  return thresholds.map((t) => [...nearest.values()].filter((x) => x <= t + 1e-12).length);
+}

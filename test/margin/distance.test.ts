@@ -1,0 +1,260 @@
+/**
+ * Distance to liquidation (docs/methodology.md §7), src/margin/distance.ts, through the engine's own
+ * revaluation and aggregation on the cpu backend (float64, the reference), against independent
+ * references: the closed form of a linear perpetual under standard margin, the ordering properties of
+ * §7's checks, and f re-evaluated on the whole book (not the search's sub-portfolios) at the answer and at
+ * every scanned point nearer 0.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createBackend } from '../../src/engine/createBackend.js';
+import type { Backend } from '../../src/engine/backend.js';
+import {
+  DIRECTION_DOWN,
+  DIRECTION_UP,
+  JOINT,
+  distanceGrid,
+  liquidationDistances,
+  marginAt,
+  perUnitModel,
+  subPortfolio,
+  type DistanceRows,
+} from '../../src/margin/distance.js';
+import { defaultParams } from '../../src/params/params.js';
+import type { Family, ScenarioSet } from '../../src/scenarios/types.js';
+import type { ModelName } from '../../src/margin/types.js';
+import type { Balances, PositionBook } from '../../src/model/book.js';
+import type { Market } from '../../src/model/market.js';
+import { deribitPmSet, makeMarket, makePortfolio, spanSet, type BalanceSpec, type PositionSpec } from './fixtures.js';
+import { SAMPLE_BALANCES, SAMPLE_POSITIONS, sampleMarket } from './sampleBook.js';
+
+let backend: Backend;
+beforeAll(async () => {
+  backend = await createBackend('cpu', { workers: 1 });
+});
+afterAll(async () => {
+  await backend.close();
+});
+
+const params = defaultParams();
+function setsOf(market: Market): Map<Family, ScenarioSet> {
+  return new Map<Family, ScenarioSet>([
+    ['deribit-pm', deribitPmSet(market, params)],
+    ['span', spanSet(market, params)],
+  ]);
+}
+
+/** The row of (account key, unit name, underlying or JOINT, direction). */
+function rowOf(d: DistanceRows, book: PositionBook, account: string, unit: string, u: number, dir: number): number {
+  for (let r = 0; r < d.count; r++)
+    if (
+      book.accountKey[d.account[r]] === account &&
+      d.unitNames[d.unit[r]] === unit &&
+      d.underlying[r] === u &&
+      d.direction[r] === dir
+    )
+      return r;
+  return -1;
+}
+
+/** f = E − MM of (account, unit) at the market moved by factor, re-margined on the whole book. */
+async function fAt(
+  model: ModelName,
+  book: PositionBook,
+  balances: Balances,
+  market: Market,
+  account: number,
+  unitName: string,
+  factor: Float64Array,
+): Promise<number> {
+  const all = Int32Array.from({ length: book.accountCount }, (_, a) => a);
+  const rows = await marginAt(
+    model,
+    subPortfolio(book, balances, market, all),
+    factor,
+    params,
+    setsOf(market),
+    backend,
+  );
+  let eq = NaN;
+  let mm = 0;
+  for (let r = 0; r < rows.count; r++) {
+    if (rows.account[r] !== account) continue;
+    if (perUnitModel(model)) {
+      if (rows.unitNames[rows.unit[r]] !== unitName) continue;
+      return rows.equity[r] - rows.mm[r];
+    }
+    eq = rows.equity[r];
+    mm += rows.mm[r];
+  }
+  return eq - mm;
+}
+
+describe('distance grid (§7)', () => {
+  test('0.5 % steps to 20 %, 2 % to 60 %, 10 % to x_max', () => {
+    const g = distanceGrid(0.9);
+    expect(g.slice(0, 3)).toEqual([0.005, 0.01, 0.015]);
+    expect(g).toContain(0.2);
+    expect(g).toContain(0.22);
+    expect(g).toContain(0.6);
+    expect(g.slice(-3)).toEqual([0.7, 0.8, 0.9]);
+    expect(g.length).toBe(40 + 20 + 3);
+    expect(distanceGrid(3).at(-1)).toBe(3);
+  });
+});
+
+describe('closed form: a long linear perpetual under standard margin', () => {
+  // E(x) = C + q(F(1+x) − e), MM(x) = (mm_base + im_per_coin·q)·q·F(1+x)  (§4d)
+  // ⇒ 1 + x* = (q·e − C) / (q·F·(1 − m)),  m = mm_base + im_per_coin·q
+  const F = 60000;
+  const q = 2;
+  const e = 61000;
+  const C = 20000;
+  const market = makeMarket(
+    '2024-06-10T08:00:00Z',
+    [{ name: 'BTC', index: F }],
+    [{ name: 'BTC_USDC-PERPETUAL', underlying: 'BTC', kind: 'perpetual', settlement: 'linear', forward: F }],
+  );
+  const { book, balances } = makePortfolio(
+    market,
+    [{ account: 'a', instrument: 'BTC_USDC-PERPETUAL', qty: q, entry: e }],
+    [{ account: 'a', currency: 'USDC', amount: C }],
+  );
+  test('down: within 1e-5 of the closed form, on the liquidated side; up: none', async () => {
+    const [d] = await liquidationDistances(book, balances, market, params, setsOf(market), ['standard'], backend);
+    const m = params.standard.mmBase.BTC + params.standard.imPerCoin.BTC * q;
+    const xStar = (q * e - C) / (q * F * (1 - m)) - 1;
+    expect(xStar).toBeLessThan(-0.005);
+    for (const u of [0, JOINT]) {
+      const down = rowOf(d!, book, 'a', 'USDC', u, DIRECTION_DOWN);
+      expect(down).toBeGreaterThanOrEqual(0);
+      expect(d!.move[down]).toBeLessThanOrEqual(xStar + 1e-12);
+      expect(d!.move[down]).toBeGreaterThanOrEqual(xStar - 1e-5);
+      expect(d!.equity[down]).toBeLessThan(d!.mm[down]);
+      const up = rowOf(d!, book, 'a', 'USDC', u, DIRECTION_UP);
+      expect(d!.move[up]).toBeNaN();
+    }
+    const down = rowOf(d!, book, 'a', 'USDC', 0, DIRECTION_DOWN);
+    expect(d!.price[down]).toBeCloseTo(F * (1 + d!.move[down]), 6);
+  });
+});
+
+describe('properties on the sample book (deribit-pm, span, standard)', () => {
+  const market = sampleMarket();
+  const models: ModelName[] = ['deribit-pm', 'span', 'standard'];
+
+  test('f(x*) < 0 ≤ f one tolerance nearer 0, and f ≥ 0 at every scanned point nearer 0 (whole-book re-margin)', async () => {
+    const { book, balances } = makePortfolio(market, SAMPLE_POSITIONS, SAMPLE_BALANCES);
+    const ds = await liquidationDistances(book, balances, market, params, setsOf(market), models, backend);
+    let checked = 0;
+    for (const d of ds) {
+      for (let r = 0; r < d.count; r++) {
+        const x = d.move[r];
+        if (!(x !== 0) || Number.isNaN(x)) continue;
+        const u = d.underlying[r];
+        const factorAt = (y: number) => {
+          const f = new Float64Array(market.underlyings.length).fill(1);
+          if (u === JOINT) f.fill(1 + y);
+          else f[u] = 1 + y;
+          return f;
+        };
+        const unit = d.unitNames[d.unit[r]];
+        const a = d.account[r];
+        const f = (y: number) => fAt(d.model, book, balances, market, a, unit, factorAt(y));
+        expect(await f(x)).toBeLessThan(0);
+        expect(await f(x - Math.sign(x) * 1e-5)).toBeGreaterThanOrEqual(0);
+        for (const g of distanceGrid(x < 0 ? 0.9 : 3)) {
+          if (g >= Math.abs(x) - 1e-5) break;
+          expect(await f(Math.sign(x) * g)).toBeGreaterThanOrEqual(0);
+        }
+        checked++;
+      }
+    }
+    // the sample book has liquidations within the range in every model
+    expect(checked).toBeGreaterThan(6);
+  }, 120_000);
+
+  test('adding collateral never brings the distance closer to 0', async () => {
+    const before = makePortfolio(market, SAMPLE_POSITIONS, SAMPLE_BALANCES);
+    const extra: BalanceSpec[] = [...new Set(SAMPLE_POSITIONS.map((p) => p.account))].flatMap((account) => [
+      { account, currency: 'USDC', amount: 5000 },
+      { account, currency: 'BTC', amount: 0.05 },
+      { account, currency: 'ETH', amount: 0.5 },
+    ]);
+    const after = makePortfolio(market, SAMPLE_POSITIONS, [...SAMPLE_BALANCES, ...extra]);
+    const d0 = await liquidationDistances(
+      before.book,
+      before.balances,
+      market,
+      params,
+      setsOf(market),
+      models,
+      backend,
+    );
+    const d1 = await liquidationDistances(after.book, after.balances, market, params, setsOf(market), models, backend);
+    let compared = 0;
+    for (let m = 0; m < models.length; m++) {
+      for (let r = 0; r < d0[m]!.count; r++) {
+        const key = [
+          before.book.accountKey[d0[m]!.account[r]],
+          d0[m]!.unitNames[d0[m]!.unit[r]],
+          d0[m]!.underlying[r],
+          d0[m]!.direction[r],
+        ] as const;
+        const r1 = rowOf(d1[m]!, after.book, key[0], key[1], key[2], key[3]);
+        if (r1 < 0) continue; // (span: the coin now held adds exposures; the old rows are all still there)
+        const x0 = d0[m]!.move[r];
+        const x1 = d1[m]!.move[r1];
+        compared++;
+        if (Number.isNaN(x0)) expect(x1).toBeNaN();
+        else if (!Number.isNaN(x1)) expect(Math.abs(x1)).toBeGreaterThanOrEqual(Math.abs(x0) - 1e-5);
+      }
+    }
+    expect(compared).toBeGreaterThan(20);
+    // and somewhere it moved strictly further away
+    const moved = models.some((_, m) =>
+      Array.from(d0[m]!.move).some((x0, r) => {
+        const k = d0[m]!;
+        const r1 = rowOf(
+          d1[m]!,
+          after.book,
+          before.book.accountKey[k.account[r]],
+          k.unitNames[k.unit[r]],
+          k.underlying[r],
+          k.direction[r],
+        );
+        return r1 >= 0 && !Number.isNaN(x0) && !(Math.abs(d1[m]!.move[r1]) <= Math.abs(x0));
+      }),
+    );
+    expect(moved).toBe(true);
+  }, 120_000);
+
+  test('a fully paid long option never liquidates on the side where it loses', async () => {
+    const positions: PositionSpec[] = [
+      { account: 'call', instrument: 'BTC-28JUN24-66000-C', qty: 3 },
+      { account: 'put', instrument: 'ETH-28JUN24-3400-P', qty: 10 },
+      { account: 'lcall', instrument: 'BTC_USDC-28JUN24-68000-C', qty: 2 },
+    ];
+    const { book, balances } = makePortfolio(market, positions);
+    const ds = await liquidationDistances(book, balances, market, params, setsOf(market), models, backend);
+    const loses: Record<string, number> = { call: DIRECTION_DOWN, put: DIRECTION_UP, lcall: DIRECTION_DOWN };
+    let seen = 0;
+    for (const d of ds) {
+      for (let r = 0; r < d.count; r++) {
+        if (d.direction[r] !== loses[book.accountKey[d.account[r]]!]) continue;
+        seen++;
+        expect(d.move[r], `${d.model} ${book.accountKey[d.account[r]]}`).toBeNaN();
+      }
+    }
+    expect(seen).toBeGreaterThanOrEqual(3 * 2);
+  }, 120_000);
+
+  test('an account already below its MM has distance 0 on every side', async () => {
+    const { book, balances } = makePortfolio(market, [{ account: 'x', instrument: 'BTC-PERPETUAL', qty: -5 }], []);
+    const [d] = await liquidationDistances(book, balances, market, params, setsOf(market), ['deribit-pm'], backend);
+    expect(d!.count).toBe(4); // BTC down / up, joint down / up
+    for (let r = 0; r < d!.count; r++) {
+      expect(d!.move[r]).toBe(0);
+      expect(d!.equity[r]).toBeLessThan(d!.mm[r]);
+    }
+  });
+});
