@@ -24,7 +24,9 @@ memory. Routes (OpenAPI document at /v1/openapi.json):
                          files as multipart/form-data, exactly the file parts instruments and
                          underlyings (each at most ${MARKET_PART_LIMIT} bytes, the body at most
                          ${MARKET_BODY_LIMIT}; 413 beyond). A snapshot failing validation is refused
-                         whole (400) and the old market stays in force
+                         whole (400) and the old market stays in force. A snapshot of the
+                         same instruments keeps the loaded book (positions and balances are
+                         not read again); otherwise they are re-read against it
   GET  /v1/health
 
   --models LIST       as for run (default deribit-pm,span; standard always)

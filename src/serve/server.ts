@@ -441,7 +441,8 @@ export function buildServer(initial: LoadedWhatIf, opts: ServeOptions): FastifyI
 
   const remargin = async (dir: string) => {
     const t0 = performance.now();
-    const next = await loadWhatIf({ ...opts.load, marketDir: dir }, true);
+    // the book is kept when the snapshot has the same instruments (load.ts, sameBookMarket)
+    const next = await loadWhatIf({ ...opts.load, marketDir: dir }, true, current);
     const changed = statusChanges(current, next);
     current = next; // whole or not at all: a refused snapshot never gets here
     loadedAt = new Date().toISOString();
@@ -449,6 +450,7 @@ export function buildServer(initial: LoadedWhatIf, opts: ServeOptions): FastifyI
       tookMs: Math.round((performance.now() - t0) * 10) / 10,
       accounts: next.accountId.size,
       statusChanged: changed,
+      bookKept: next.bookKept,
       timingsMs: next.timingsMs,
       loadedAt,
     };
