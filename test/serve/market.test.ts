@@ -257,6 +257,40 @@ describe('POST /v1/market with the Arrow files in the body', () => {
     expect(leftovers()).toEqual([]);
   });
 
+  test('a chunked body (no content-length) is counted as it arrives: 200 within the limit, 413 beyond', async () => {
+    /** the encoded form sent as a stream: chunked transfer encoding, no content-length */
+    const chunked = async (f: FormData) => {
+      const encoded = new Response(f);
+      const type = encoded.headers.get('content-type')!;
+      const bytes = new Uint8Array(await encoded.arrayBuffer());
+      const body = new ReadableStream<Uint8Array>({
+        start(c) {
+          for (let k = 0; k < bytes.length; k += 256 * 1024) c.enqueue(bytes.subarray(k, k + 256 * 1024));
+          c.close();
+        },
+      });
+      return fetch(`${base}/v1/market`, {
+        method: 'POST',
+        headers: { 'content-type': type },
+        body,
+        duplex: 'half',
+      } as RequestInit);
+    };
+    const ok = await chunked(snapshot(MARKET));
+    expect(ok.status).toBe(200);
+    const big = new Uint8Array(Math.ceil(MARKET_BODY_LIMIT / 2) + 1);
+    const r = await chunked(
+      form([
+        ['instruments', new Blob([big])],
+        ['underlyings', new Blob([big])],
+      ]),
+    );
+    expect(r.status).toBe(413);
+    expect((await r.json()).field).toBe('body');
+    expect((await fetch(`${base}/v1/health`)).status).toBe(200);
+    expect(leftovers()).toEqual([]);
+  });
+
   test('the token rule holds: 401 without the bearer token; with it, accepted without --market-root', async () => {
     expect((await upload(snapshot(MARKET), authBase)).status).toBe(401);
     const r = await upload(snapshot(MARKET), authBase, { authorization: `Bearer ${TOKEN}` });
