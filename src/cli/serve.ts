@@ -4,7 +4,7 @@ import { InputError } from '../errors.js';
 import type { ScenarioModelName } from '../margin/models.js';
 import { parseModels } from '../pipeline/runMargin.js';
 import { loadWhatIf } from '../serve/load.js';
-import { BODY_LIMIT, buildServer } from '../serve/server.js';
+import { BODY_LIMIT, MARKET_BODY_LIMIT, MARKET_PART_LIMIT, buildServer } from '../serve/server.js';
 import { MAX_TRADES } from '../margin/whatif.js';
 import { integerOption, optional, parseArgs, required, usageError } from './args.js';
 
@@ -19,8 +19,14 @@ Loads the book once and keeps each instrument's P&L row per scenario and each un
 memory. Routes (OpenAPI document at /v1/openapi.json):
   POST /v1/whatif        {account, trades: [{instrument, quantity, price?}], models?} (at most ${MAX_TRADES} trades)
   GET  /v1/accounts/ID   margins, status and top drivers per model (?top=N, default 5)
-  POST /v1/market        {path}: a new market snapshot (a directory with instruments.arrow and
-                         underlyings.arrow under --market-root); the book is re-margined
+  POST /v1/market        a new market snapshot, the book re-margined: JSON {path} (a directory with
+                         instruments.arrow and underlyings.arrow under --market-root), or the Arrow
+                         files as multipart/form-data, exactly the file parts instruments and
+                         underlyings (each at most ${MARKET_PART_LIMIT} bytes, the body at most
+                         ${MARKET_BODY_LIMIT}; 413 beyond). A snapshot failing validation is refused
+                         whole (400) and the old market stays in force. A snapshot of the
+                         same instruments keeps the loaded book (positions and balances are
+                         not read again); otherwise they are re-read against it
   GET  /v1/health
 
   --models LIST       as for run (default deribit-pm,span; standard always)
@@ -28,7 +34,8 @@ memory. Routes (OpenAPI document at /v1/openapi.json):
   --host H            default 127.0.0.1. Any other address needs --token-file
   --token-file FILE   a bearer token (the file's first line); every request must send
                       Authorization: Bearer <token> (401 otherwise). Never logged
-  --market-root DIR   POST /v1/market reads only directories under DIR (without it, the route is off)
+  --market-root DIR   POST /v1/market {path} reads only directories under DIR (without it, paths are
+                      refused; snapshots in the body are always accepted, under the token rule)
 
 Bad input: 400 (413 for a body over ${BODY_LIMIT} bytes) with {error, field, value, rule}; the state is
 unchanged. A request never changes the stored book. One log line per request on stderr. SIGTERM or

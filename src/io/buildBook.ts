@@ -33,6 +33,12 @@ export interface BuiltBook {
   mergedRows: number;
   /** positions whose summed quantity is exactly 0, left out */
   netZeroPositions: number;
+  /**
+   * merged positions whose entry price was derived from the instrument's forward (some rows without an
+   * entry price, or priced rows netting to zero): the only part of the book that depends on a market
+   * price, so a book with none can be kept across snapshots with the same instruments
+   */
+  forwardEntries: number;
 }
 
 /**
@@ -114,6 +120,7 @@ export function buildPositionBook(
   let w = 0;
   let merged = 0;
   let netZero = 0;
+  let forwardEntries = 0;
   for (let a = 0; a < A; a++) {
     const end = segment[a + 1]!;
     let k = segment[a]!;
@@ -159,6 +166,7 @@ export function buildPositionBook(
         // q(1 − e/F)): q(F − e*) = Σ_priced q_r (F − e_r)  ⇒  e* = F − (F·Σq_r − Σq_r·e_r) / q.
         const F = market.instruments.forward[instrument]!;
         sE[w] = F - (F * sumQ - sumQE) / q;
+        forwardEntries++;
       }
       w++;
     }
@@ -205,6 +213,7 @@ export function buildPositionBook(
     },
     mergedRows: merged,
     netZeroPositions: netZero,
+    forwardEntries,
   };
 }
 

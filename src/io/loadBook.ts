@@ -56,6 +56,8 @@ export interface LoadedBook {
   book: PositionBook;
   balances: Balances;
   stats: LoadStats;
+  /** positions whose merged entry price came from the market's forward (BuiltBook.forwardEntries) */
+  forwardEntries: number;
 }
 
 /**
@@ -157,6 +159,7 @@ export async function loadBook(
   return {
     book: built.book,
     balances: { currencies, amount },
+    forwardEntries: built.forwardEntries,
     stats: {
       positionRows: positions.rows,
       balanceRows,

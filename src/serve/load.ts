@@ -3,7 +3,8 @@
  * parameters (and the history when a model uses it), the book, each model's scenario set and its
  * float64 P&L revalued on this thread (src/engine/hostPnl.ts), the stored unit vectors, and the book's
  * margins and statuses per model (the reference aggregation over the same P&L). Used by the `whatif`
- * command and the service; the service reloads it for a new market snapshot.
+ * command and the service; the service reloads it for a new market snapshot, keeping the loaded book
+ * when the snapshot allows it ({@link sameBookMarket}): the positions are not read again.
  */
 import { InputError } from '../errors.js';
 import { hostPnl } from '../engine/hostPnl.js';
@@ -40,7 +41,30 @@ export interface LoadedWhatIf {
   accountId: Map<string, number>;
   /** per model (standard too): every account's summary in USD, the statuses a new market is compared by */
   summaries: Map<ModelName, AccountSummary>;
+  /** positions whose merged entry price came from the market's forward (LoadedBook.forwardEntries) */
+  forwardEntries: number;
+  /** whether the book (positions, balances, accounts) was kept from a previous load, not read again */
+  bookKept: boolean;
   timingsMs: { load: number; revaluation: number; vectors: number; margins: number };
+}
+
+/**
+ * Whether a book loaded against `old` is, bit for bit, the book loading it against `next` would give:
+ * the same underlyings and the same instruments (names, order, underlying and settlement, so the same
+ * ids, balance currencies and risk units) and, when some merged entry price was derived from the forward
+ * (`forwardEntries` > 0), the same forwards. Only market prices differ; those the book does not hold.
+ */
+export function sameBookMarket(old: Market, next: Market, forwardEntries: number): boolean {
+  const a = old.instruments;
+  const b = next.instruments;
+  if (old.underlyings.length !== next.underlyings.length || a.count !== b.count) return false;
+  for (let u = 0; u < old.underlyings.length; u++) if (old.underlyings[u] !== next.underlyings[u]) return false;
+  for (let i = 0; i < a.count; i++) {
+    if (a.name[i] !== b.name[i] || a.underlying[i] !== b.underlying[i] || a.settlement[i] !== b.settlement[i])
+      return false;
+    if (forwardEntries > 0 && !Object.is(a.forward[i], b.forward[i])) return false;
+  }
+  return true;
 }
 
 const FAMILY_OF: Record<ScenarioModelName, Family> = {
@@ -52,10 +76,16 @@ const FAMILY_OF: Record<ScenarioModelName, Family> = {
 
 /**
  * The what-if state of the inputs. `summaries`: also every account's margins per model (the service's
- * accounts and its status counts; the command skips them). @throws InputError (bad input; var models
+ * accounts and its status counts; the command skips them). `previous`: a state loaded from the same
+ * positions and balances; its book is kept when {@link sameBookMarket} allows it (a new market snapshot
+ * of the same instruments), otherwise they are read again. @throws InputError (bad input; var models
  * without a history directory).
  */
-export async function loadWhatIf(opts: WhatIfLoadOptions, summaries = false): Promise<LoadedWhatIf> {
+export async function loadWhatIf(
+  opts: WhatIfLoadOptions,
+  summaries = false,
+  previous?: LoadedWhatIf,
+): Promise<LoadedWhatIf> {
   const t0 = performance.now();
   const needsHistory = opts.models.some((m) => m === 'var-hs' || m === 'var-mc');
   if (needsHistory && !opts.historyDir)
@@ -71,10 +101,13 @@ export async function loadWhatIf(opts: WhatIfLoadOptions, summaries = false): Pr
   const params = loadParams(opts.paramsFile);
   const usesHistory = needsHistory || opts.models.includes('span');
   const history = opts.historyDir && usesHistory ? await loadHistory(opts.historyDir, market.underlyings) : undefined;
-  const { book, balances } = await loadBook(market, opts.positions, opts.balances, {
-    onInvalid: opts.onInvalid,
-    rejectedInstruments: lm.rejectedInstruments,
-  });
+  const bookKept = previous !== undefined && sameBookMarket(previous.market, market, previous.forwardEntries);
+  const { book, balances, forwardEntries } = bookKept
+    ? { ...previous.state.tables, forwardEntries: previous.forwardEntries }
+    : await loadBook(market, opts.positions, opts.balances, {
+        onInvalid: opts.onInvalid,
+        rejectedInstruments: lm.rejectedInstruments,
+      });
   const tables = buildRunTables(book, balances, market, params);
   const t1 = performance.now();
   const sets = new Map<ScenarioModelName, { scenarios: ScenarioSet; pnl: PnlMatrix }>();
@@ -103,8 +136,10 @@ export async function loadWhatIf(opts: WhatIfLoadOptions, summaries = false): Pr
   return {
     state,
     market,
-    accountId: new Map(book.accountKey.map((k, a) => [k, a])),
+    accountId: bookKept ? previous.accountId : new Map(book.accountKey.map((k, a) => [k, a])),
     summaries: out,
+    forwardEntries,
+    bookKept,
     timingsMs: { load: t1 - t0, revaluation: t2 - t1, vectors: t3 - t2, margins: t4 - t3 },
   };
 }

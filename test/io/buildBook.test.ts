@@ -116,7 +116,7 @@ describe('buildPositionBook', () => {
       e.push(rnd() < 0.3 ? NaN : 100 + Math.floor(rnd() * 10));
     }
     const keys = Array.from({ length: accounts }, (_, a) => `k${a}`);
-    const { book, mergedRows, netZeroPositions } = buildPositionBook(
+    const { book, mergedRows, netZeroPositions, forwardEntries } = buildPositionBook(
       market,
       chunked(rows(acc, ins, q, e), 4),
       keys,
@@ -166,6 +166,10 @@ describe('buildPositionBook', () => {
             : F[s.i]! - (F[s.i]! * s.qg - s.qe) / s.q,
     );
     expect(Array.from(book.entryPrice)).toEqual(refEntry);
+    // the entries that depend on the market's forward are counted (a kept book must not hold any)
+    const refForward = expected.filter((s) => s.given > 0 && s.rows > 1 && s.given !== s.rows).length;
+    expect(forwardEntries).toBe(refForward);
+    if (n >= 1000) expect(refForward).toBeGreaterThan(0);
     for (let a = 0; a < accounts; a++) {
       expect(book.accountStart[a + 1]! - book.accountStart[a]!).toBe(expected.filter((s) => s.a === a).length);
     }
