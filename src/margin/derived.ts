@@ -164,8 +164,16 @@ function varDerived(family: string): Record<Column, Derivation> {
     available: formula(AVAILABLE),
     status: formula(STATUS),
     scenario_set: scenarioSet(family),
-    ...nulls(['roll_shock', 'delta_shock', 'risk_matrix_margin', 'scan_risk', 'som', 'standard_im', 'standard_mm']),
-    ...nulls(['saving']),
+    ...nulls([
+      'roll_shock',
+      'delta_shock',
+      'risk_matrix_margin',
+      'scan_risk',
+      'som',
+      'standard_im',
+      'standard_mm',
+      'saving',
+    ]),
   };
 }
 

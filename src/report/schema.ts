@@ -131,6 +131,10 @@ export { nanToNull };
 export const PM_IM = derivedSql('deribit-pm', 'im', 'm');
 
 /** The account_margin value columns each model's table stores (after run_id, account_id, unit_id; in this order). */
+/** What every model but deribit-pm stores first: the row's margins, equity and status. */
+const COMMON = ['im', 'mm', 'equity', 'margin_ratio', 'available', 'status'] as const;
+/** var-hs and var-mc store the same columns. */
+const VAR_STORED = [...COMMON, 'worst_scenario', 'worst_case', 'var', 'es', 'liquidity_addon'];
 const STORED: Readonly<Record<ModelName, readonly string[]>> = {
   'deribit-pm': [
     'mm',
@@ -142,45 +146,10 @@ const STORED: Readonly<Record<ModelName, readonly string[]>> = {
     'standard_im',
     'standard_mm',
   ],
-  span: [
-    'im',
-    'mm',
-    'equity',
-    'margin_ratio',
-    'available',
-    'status',
-    'worst_scenario',
-    'scan_risk',
-    'som',
-    'liquidity_addon',
-  ],
-  'var-hs': [
-    'im',
-    'mm',
-    'equity',
-    'margin_ratio',
-    'available',
-    'status',
-    'worst_scenario',
-    'worst_case',
-    'var',
-    'es',
-    'liquidity_addon',
-  ],
-  'var-mc': [
-    'im',
-    'mm',
-    'equity',
-    'margin_ratio',
-    'available',
-    'status',
-    'worst_scenario',
-    'worst_case',
-    'var',
-    'es',
-    'liquidity_addon',
-  ],
-  standard: ['im', 'mm', 'equity', 'margin_ratio', 'available', 'status', 'liquidity_addon'],
+  span: [...COMMON, 'worst_scenario', 'scan_risk', 'som', 'liquidity_addon'],
+  'var-hs': VAR_STORED,
+  'var-mc': VAR_STORED,
+  standard: [...COMMON, 'liquidity_addon'],
 };
 const TABLE: Readonly<Record<ModelName, string>> = {
   'deribit-pm': 'margin_deribit_pm',
