@@ -30,7 +30,7 @@ import { createScheduler } from '../engine/createScheduler.js';
 import type { Backend } from '../engine/backend.js';
 import type { Scheduler } from '../engine/scheduler.js';
 import type { BackendChoice } from '../engine/types.js';
-import { MARGIN_MODELS } from '../margin/models.js';
+import { MARGIN_MODELS, requireHistory } from '../margin/models.js';
 import { attributeModel, attributeStandard, type Attribution } from '../margin/attribution.js';
 import { hostPnl } from '../engine/hostPnl.js';
 import type { PnlMatrix } from '../engine/types.js';
@@ -162,15 +162,7 @@ export async function runMargin(opts: RunOptions): Promise<RunOutcome> {
   const startedAtMs = Date.now();
   const timer = new PhaseTimer(opts.progress);
   const models = planModels(opts.models);
-  if (models.needsHistory && !opts.historyDir && (opts.scenarioFiles ?? []).length === 0) {
-    throw new InputError({
-      file: '--history',
-      row: null,
-      column: null,
-      value: null,
-      rule: 'is required by var-hs and var-mc (a directory of daily closes <U>-USD_1d.csv)',
-    });
-  }
+  requireHistory(models.models, opts.historyDir, (opts.scenarioFiles ?? []).length > 0);
   if (opts.db) checkWritable(opts.db);
   // the report's thread opens the file and the run's transaction now, and appends each table as soon
   // as the run has it: DuckDB's work overlaps the computation (docs/report.md)
