@@ -25,7 +25,14 @@ import type { Balances, PositionBook } from '../model/book.js';
 import { KIND_OPTION, OPTION_CALL, type Market } from '../model/market.js';
 import type { Params } from '../params/params.js';
 import type { Family, ScenarioSet } from '../scenarios/types.js';
-import { marginAt, moveMarket, perUnitModel, subPortfolio, type DistanceEngine } from './distance.js';
+import {
+  marginAt,
+  moveMarket,
+  perUnitModel,
+  subPortfolio,
+  type DistanceEngine,
+  type SubPortfolio,
+} from './distance.js';
 import type { MarginRows, ModelName } from './types.js';
 
 export interface CascadeOptions {
@@ -160,11 +167,13 @@ export async function runCascade(
   let badDebt = 0;
   let notionalTotal = 0;
   const all = Int32Array.from({ length: book.accountCount }, (_, a) => a);
+  const whole = wholeBook(book, balances, market);
   const usdOf = (code: number, f: Float64Array) => (code >= 0 && code < U ? market.indexPrice[code]! * f[code]! : 1);
   for (let k = 1; k <= (opts.maxRounds ?? 100); k++) {
     // 1. re-margin every account that still has a unit in the book, at the current prices
+    // (the whole book, kept between rounds and cascades with its units and groups, while no account left)
     const live = perUnit ? all : all.filter((a) => !liquidated.has(keyOf(a, -1)));
-    const sub = subPortfolio(book, balances, market, live);
+    const sub = live.length === all.length ? whole : subPortfolio(book, balances, market, live);
     const rows = await marginAt(model, sub, factor, params, sets, engine);
     // 2. the units newly in liquidation
     const newly: Array<{ a: number; code: number; eq: number; mm: number }> = [];
@@ -254,6 +263,26 @@ export async function runCascade(
     minFundUsd: fund,
     adlUsd: adlTotal,
   };
+}
+
+const wholeBooks = new WeakMap<PositionBook, { balances: Balances; market: Market; sub: SubPortfolio }>();
+
+/**
+ * The sub-portfolio of every account of the book, made once per (book, balances, market): a sweep's
+ * cascades and their rounds re-margin it at many prices, and distance.ts keeps what a sub-portfolio's
+ * re-margins share (its settlement units and groups) with it.
+ */
+function wholeBook(book: PositionBook, balances: Balances, market: Market): SubPortfolio {
+  const c = wholeBooks.get(book);
+  if (c && c.balances === balances && c.market === market) return c.sub;
+  const sub = subPortfolio(
+    book,
+    balances,
+    market,
+    Int32Array.from({ length: book.accountCount }, (_, a) => a),
+  );
+  wholeBooks.set(book, { balances, market, sub });
+  return sub;
 }
 
 /** Whether account a holds a position in unit `code` (−1: any). */
