@@ -192,15 +192,20 @@ export function repairButterfly(p: SviParams, t: number): { params: SviParams; j
 // ---------------------------------------------------------------------------------------------------------
 //
 // For fixed (m, σ), with y = (x − m)/σ: w = a + d·y + c·√(y² + 1), c = bσ, d = ρbσ — linear in (a, d, c).
-// The constraints of §11a are linear in (a, d, c):
+// The constraints of §11a in (a, d, c), ρ = d/c:
 //   |ρ| ≤ 1            c − d ≥ 0,  c + d ≥ 0        (so b ≥ 0)
 //   b(1 + |ρ|) ≤ 2     2σ − c − d ≥ 0,  2σ − c + d ≥ 0   (Lee's wing bound)
-//   min w ≥ 0          a + c − d ≥ 0,  a + c + d ≥ 0
-// The last pair is an engine convention: min w = a + √(c² − d²) and √(c² − d²) ≥ c − |d| when c ≥ |d|, so
-// a + c − |d| ≥ 0 is a linear condition that implies a + bσ√(1 − ρ²) ≥ 0 (slightly stricter). The convex
-// quadratic problem in (a, d, c) is solved exactly by enumerating active sets of at most three constraints
-// (42 small KKT systems) and keeping the best feasible solution. The calendar repair adds floors w(x) ≥ w
-// at chosen points, linear in (a, d, c) too.
+//   min w ≥ 0          a + c·√(1 − ρ²) ≥ 0
+// The last is concave in ρ; engine convention: it is replaced by a + c·h(ρ) ≥ 0, h the piecewise-linear
+// interpolant of √(1 − ρ²) at RHO_NODES (h ≤ √(1 − ρ²), so the condition is sufficient), one linear
+// constraint a + α_i·c + β_i·d ≥ 0 per chord. With the nodes −1, 0, 1 this is a + c − |d| ≥ 0: measured on
+// the bundled chain, finer nodes (0, ±0.25, ±0.5, ±0.75, ±0.9, ±1) let 3 of 26 slices fit below the
+// butterfly bound (g < 0, where the repair then cost up to 15 vol points), the coarse ones none. The
+// convex quadratic problem in (a, d, c) is solved by a primal active-set method ({@link activeSetQp}), or,
+// when that fails on degenerate data, by enumerating the active sets of at most three constraints. The
+// calendar repair adds floors w(x) ≥ w at chosen points, linear in (a, d, c) too.
+
+const RHO_NODES = [-1, 0, 1];
 
 const CONSTRAINTS: readonly (readonly [number, number, number, number])[] = [
   // [ca, cd, cc, sigmaCoefficient]: ca·a + cd·d + cc·c + sigmaCoefficient·2σ ≥ 0
@@ -208,8 +213,13 @@ const CONSTRAINTS: readonly (readonly [number, number, number, number])[] = [
   [0, 1, 1, 0],
   [0, -1, -1, 1],
   [0, 1, -1, 1],
-  [1, -1, 1, 0],
-  [1, 1, 1, 0],
+  ...RHO_NODES.slice(1).map((r2, i): [number, number, number, number] => {
+    const r1 = RHO_NODES[i]!;
+    const h1 = Math.sqrt(1 - r1 * r1);
+    const h2 = Math.sqrt(1 - r2 * r2);
+    const beta = (h2 - h1) / (r2 - r1);
+    return [1, beta, h1 - beta * r1, 0];
+  }),
 ];
 
 /** Every subset of at most three of n constraints (the active sets the inner problem tries), cached per n. */
@@ -285,44 +295,117 @@ function moments(points: readonly SlicePoint[], m: number, sigma: number): { H: 
   return { H, g, ww };
 }
 
-/**
- * The inner problem of the quasi-explicit method: for fixed (m, σ), the (a, b, ρ) minimising the weighted
- * squared error in total variance under the constraints above, and that error. Null when no active set
- * gives a solution (degenerate data).
- */
-export function solveInner(
-  points: readonly SlicePoint[],
-  m: number,
-  sigma: number,
-  floors: readonly Floor[] = [],
-): { params: SviParams; sse: number } | null {
-  const { H, g, ww } = moments(points, m, sigma);
-  // rows [ca, cd, cc, rhs]: ca·a + cd·d + cc·c ≥ rhs
-  const cons: [number, number, number, number][] = CONSTRAINTS.map((c) => [c[0], c[1], c[2], -c[3] * 2 * sigma]);
+type Row = [number, number, number, number];
+
+/** How often each method solved the inner problem (tests check that the active-set method carries it). */
+export const innerStats = { activeSet: 0, enumerated: 0 };
+
+/** The problem's constraint rows for fixed (m, σ): [ca, cd, cc, rhs], ca·a + cd·d + cc·c ≥ rhs. */
+function constraintRows(m: number, sigma: number, floors: readonly Floor[]): Row[] {
+  const cons: Row[] = CONSTRAINTS.map((c) => [c[0], c[1], c[2], -c[3] * 2 * sigma]);
   for (const f of floors) {
     const y = (f.x - m) / sigma;
     cons.push([1, y, Math.sqrt(y * y + 1), f.w]);
   }
+  return cons;
+}
+
+const slack = (c: Row, x: readonly number[]): number => c[0] * x[0]! + c[1] * x[1]! + c[2] * x[2]! - c[3];
+
+/** Solves the equality-constrained problem on the rows `set`: the step p from x and the multipliers μ. */
+function kktStep(
+  H: number[][],
+  g: number[],
+  cons: Row[],
+  set: readonly number[],
+  x: readonly number[],
+): number[] | null {
+  const n = 3 + set.length;
+  const A: number[][] = [];
+  const rhs: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const row = [H[i]![0]!, H[i]![1]!, H[i]![2]!];
+    for (const ci of set) row.push(cons[ci]![i]!);
+    A.push(row);
+    rhs.push(g[i]! - (H[i]![0]! * x[0]! + H[i]![1]! * x[1]! + H[i]![2]! * x[2]!));
+  }
+  for (const ci of set) {
+    const con = cons[ci]!;
+    const row = [con[0], con[1], con[2]];
+    while (row.length < n) row.push(0);
+    A.push(row);
+    rhs.push(con[3] - (con[0] * x[0]! + con[1] * x[1]! + con[2] * x[2]!));
+  }
+  return solveLinear(A, rhs);
+}
+
+/**
+ * The primal active-set method (Nocedal & Wright, Algorithm 16.3) from the feasible point a = A large,
+ * d = c = 0 (every constraint holds there). Null when it does not converge (degenerate data): the caller
+ * then enumerates active sets.
+ */
+export function activeSetQp(H: number[][], g: number[], cons: Row[], aStart: number): number[] | null {
+  let x = [aStart, 0, 0];
+  const tol = 1e-12 * Math.max(1, Math.abs(aStart));
+  let W: number[] = [];
+  for (let i = 0; i < cons.length; i++) if (Math.abs(slack(cons[i]!, x)) <= tol && W.length < 2) W.push(i);
+  for (let it = 0; it < 200; it++) {
+    const sol = kktStep(
+      H,
+      g,
+      cons,
+      W,
+      [0, 0, 0].map((_, i) => x[i]!),
+    );
+    if (!sol) return null;
+    // the step from x: the solution of the shifted system is the full step p
+    const p = [sol[0]!, sol[1]!, sol[2]!];
+    const size = Math.abs(p[0]!) + Math.abs(p[1]!) + Math.abs(p[2]!);
+    if (size <= 1e-12 * (1 + Math.abs(x[0]!) + Math.abs(x[1]!) + Math.abs(x[2]!))) {
+      // multipliers λ = −μ; all ≥ 0: optimal; else drop the most negative
+      let worst = -1;
+      let worstMu = 1e-14;
+      for (let q = 0; q < W.length; q++) {
+        if (sol[3 + q]! > worstMu) {
+          worstMu = sol[3 + q]!;
+          worst = q;
+        }
+      }
+      if (worst < 0) return x;
+      W = W.filter((_, q) => q !== worst);
+      continue;
+    }
+    let alpha = 1;
+    let blocking = -1;
+    for (let i = 0; i < cons.length; i++) {
+      if (W.includes(i)) continue;
+      const c = cons[i]!;
+      const cp = c[0] * p[0]! + c[1] * p[1]! + c[2] * p[2]!;
+      if (cp < -1e-300) {
+        const step = Math.max(slack(c, x), 0) / -cp;
+        if (step < alpha) {
+          alpha = step;
+          blocking = i;
+        }
+      }
+    }
+    x = [x[0]! + alpha * p[0]!, x[1]! + alpha * p[1]!, x[2]! + alpha * p[2]!];
+    if (blocking >= 0) {
+      if (W.length >= 3) return null;
+      W.push(blocking);
+    }
+  }
+  return null;
+}
+
+/** The exhaustive solution: every active set of at most three rows, the best feasible KKT point. */
+function enumerateQp(H: number[][], g: number[], cons: Row[], ww: number, sigma: number): number[] | null {
+  const zero = [0, 0, 0];
   let best: number[] | null = null;
   let bestSse = Infinity;
   for (const set of activeSets(cons.length)) {
     const n = 3 + set.length;
-    const A: number[][] = [];
-    const rhs: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      const row = [H[i]![0]!, H[i]![1]!, H[i]![2]!];
-      for (const ci of set) row.push(cons[ci]![i]!);
-      A.push(row);
-      rhs.push(g[i]!);
-    }
-    for (const ci of set) {
-      const con = cons[ci]!;
-      const row = [con[0], con[1], con[2]];
-      while (row.length < n) row.push(0);
-      A.push(row);
-      rhs.push(con[3]);
-    }
-    const sol = solveLinear(A, rhs);
+    const sol = kktStep(H, g, cons, set, zero);
     if (!sol) continue;
     const x = [sol[0]!, sol[1]!, sol[2]!];
     let feasible = true;
@@ -349,6 +432,31 @@ export function solveInner(
       break;
     }
   }
+  return best;
+}
+
+/**
+ * The inner problem of the quasi-explicit method: for fixed (m, σ), the (a, b, ρ) minimising the weighted
+ * squared error in total variance under the constraints above (and `floors`), and that error. Solved by
+ * {@link activeSetQp}, or by enumeration when that does not converge (`method: 'enumerate'` forces it).
+ * Null when neither gives a solution (degenerate data).
+ */
+export function solveInner(
+  points: readonly SlicePoint[],
+  m: number,
+  sigma: number,
+  floors: readonly Floor[] = [],
+  method: 'active-set' | 'enumerate' = 'active-set',
+): { params: SviParams; sse: number } | null {
+  const { H, g, ww } = moments(points, m, sigma);
+  const cons = constraintRows(m, sigma, floors);
+  let aStart = 1;
+  for (const pt of points) aStart = Math.max(aStart, 2 * Math.abs(pt.w) + 1);
+  for (const f of floors) aStart = Math.max(aStart, 2 * Math.abs(f.w) + 1);
+  let best = method === 'active-set' ? activeSetQp(H, g, cons, aStart) : null;
+  if (best) innerStats.activeSet++;
+  else innerStats.enumerated++;
+  best ??= enumerateQp(H, g, cons, ww, sigma);
   if (!best) return null;
   const [a, d, c] = best as [number, number, number];
   // the error recomputed from the residuals: the moment form above cancels near a perfect fit
