@@ -203,6 +203,7 @@ export async function runMargin(opts: RunOptions): Promise<RunOutcome> {
     }
     const optionValues = optionValuesUsd(market);
     report?.instruments(market, modelValues(market, optionValues));
+    report?.volSurface(null); // fitted on the report's thread from the market (vol_surface, docs/report.md)
     const { book, balances, stats } = await timer.time('load', () =>
       loadBook(market, opts.positions, opts.balances, {
         onInvalid: opts.onInvalid,
