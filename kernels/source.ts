@@ -14,7 +14,7 @@
  */
 import { normCdf32, normPdf } from './normal.js';
 import { black76Norm32, black76DeltaNorm32, black76GammaNorm, black76VegaNorm } from './black76.js';
-import { movedValue32 } from './revalue.js';
+import { movedValue32, movedValueSurface32 } from './revalue.js';
 
 /** Minimal view of gpu.js's `GPU#addFunction` (keeps this module free of a gpu.js import). */
 export interface FunctionSink {
@@ -45,12 +45,14 @@ export const DEVICE_BLACK76_FUNCTIONS: ReadonlyArray<(...args: number[]) => numb
 
 /**
  * The float32 device functions of scenario revaluation's device form (kernels/revalue.ts), callees first:
- * normCdf32, black76Norm32 (a leaf), movedValue32; the kernel itself is movedValueKernel.
+ * normCdf32, black76Norm32 (a leaf), movedValue32, movedValueSurface32 (sticky moneyness); the kernels
+ * themselves are movedValueKernel and movedValueSurfaceKernel.
  */
 export const DEVICE_REVALUE_FUNCTIONS: ReadonlyArray<(...args: number[]) => number> = [
   normCdf32 as (...a: number[]) => number,
   black76Norm32 as (...a: number[]) => number,
   movedValue32 as unknown as (...a: number[]) => number,
+  movedValueSurface32 as unknown as (...a: number[]) => number,
 ];
 
 /**

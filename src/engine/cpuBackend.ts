@@ -96,6 +96,7 @@ export class CpuBackend implements Backend {
       shortTermVegaPower: c.shortTermVegaPower,
       longTermVegaPower: c.longTermVegaPower,
       out: sab(c.out),
+      ...(c.surface ? { surface: sab(c.surface) } : {}),
     };
     const jobs: Promise<unknown>[] = [];
     for (let i0 = 0; i0 < I; i0 += iTile) {

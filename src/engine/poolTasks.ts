@@ -51,6 +51,8 @@ export interface RevalueTask {
   shortTermVegaPower: number;
   longTermVegaPower: number;
   out: SharedArrayBuffer;
+  /** RevalueColumns.surface (sticky moneyness), absent under sticky strike */
+  surface?: SharedArrayBuffer;
   i0: number;
   i1: number;
   s0: number;

@@ -140,5 +140,6 @@ function viewRevalue(t: RevalueTask): RevalueColumns {
     shortTermVegaPower: t.shortTermVegaPower,
     longTermVegaPower: t.longTermVegaPower,
     out: new Float64Array(t.out),
+    ...(t.surface ? { surface: new Float64Array(t.surface) } : {}),
   };
 }

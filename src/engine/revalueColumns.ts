@@ -7,7 +7,8 @@
 import { KIND_OPTION, OPTION_CALL, type Market } from '../model/market.js';
 import type { ScenarioSet } from '../scenarios/types.js';
 import { forUnderlying, type Params } from '../params/params.js';
-import { optionBaseValue, type RevalueColumns } from '../../kernels/revalue.js';
+import { optionBaseValue, SURFACE_ROW, type RevalueColumns } from '../../kernels/revalue.js';
+import { sviVol } from '../../kernels/svi.js';
 
 export type { RevalueColumns };
 
@@ -78,6 +79,30 @@ export function revalueColumns(
   volParam.set(scenarios.volParam);
   const dtYears = sharedArray(Float64Array, S);
   for (let s = 0; s < S; s++) dtYears[s] = scenarios.dtDays[s]! / 365;
+  // sticky moneyness (docs/methodology.md §11c): [a, b, ρ, m, σ, x0, vol0] per instrument
+  let surface: Float64Array | undefined;
+  const slices = market.stickyMoneyness;
+  if (slices) {
+    if (slices.length !== I * 5)
+      throw new Error(`market.stickyMoneyness has ${slices.length} values for ${I} instruments`);
+    surface = sharedArray(Float64Array, I * SURFACE_ROW);
+    for (let i = 0; i < I; i++) {
+      if (kind[i] !== KIND_OPTION) continue;
+      const b = i * SURFACE_ROW;
+      for (let j = 0; j < 5; j++) surface[b + j] = slices[i * 5 + j]!;
+      const x0 = Math.log(k[i]!);
+      surface[b + 5] = x0;
+      surface[b + 6] = sviVol(
+        slices[i * 5]!,
+        slices[i * 5 + 1]!,
+        slices[i * 5 + 2]!,
+        slices[i * 5 + 3]!,
+        slices[i * 5 + 4]!,
+        x0,
+        tYears[i]!,
+      );
+    }
+  }
   return {
     instruments: I,
     scenarios: S,
@@ -102,5 +127,6 @@ export function revalueColumns(
     shortTermVegaPower: dp.shortTermVegaPower,
     longTermVegaPower: dp.longTermVegaPower,
     out: withOutput ? sharedArray(Float64Array, (2 * I + U) * S) : new Float64Array(0),
+    ...(surface ? { surface } : {}),
   };
 }

@@ -66,4 +66,11 @@ export interface Market {
   /** continuously compounded rate per underlying (0 when absent) */
   rate: Float64Array;
   instruments: Instruments;
+  /**
+   * Set when the run revalues under sticky moneyness (docs/methodology.md §11c; src/surface/surface.ts
+   * instrumentSlices): per instrument the raw SVI parameters [a, b, ρ, m, σ] of its expiry's fitted slice,
+   * [i·5 + j]; flat (all 0) for futures, perpetuals and options whose slice is not fitted. Absent: sticky
+   * strike, every option keeps its own vol.
+   */
+  stickyMoneyness?: Float64Array;
 }
