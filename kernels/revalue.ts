@@ -231,6 +231,15 @@ export interface RevalueColumns {
    * slice (b = 0) leaves the option's vol unchanged.
    */
   surface?: Float64Array;
+  /** with `surface`: true under sticky moneyness (the slice is read at x0 − ln(1+m)), false: at x0 */
+  stickyMoneyness?: boolean;
+  /**
+   * Surface stress (docs/methodology.md §11c; stress sets with surface shocks only): the shocked slice
+   * [a, b, ρ, m, σ] per (scenario, instrument), [(s·I + i)·5 + j], checked for butterfly arbitrage on the
+   * host (src/engine/revalueColumns.ts). The option's vol is then σ + vol_shocked(x) − vol0. Evaluated by
+   * the float64 forms on every backend (stress sets are tens of scenarios).
+   */
+  shockedSurface?: Float64Array;
 }
 
 /** Columns of a RevalueColumns.surface row: a, b, ρ, m, σ, x0, vol0. */
@@ -349,6 +358,8 @@ export function revalueTile(c: RevalueColumns, i0: number, i1: number, s0: numbe
     const v0 = c.v0[i]!;
     const vru = c.volRangeUp[i]!;
     const surf = c.surface;
+    const shockTable = c.shockedSurface;
+    const sticky = c.stickyMoneyness === true;
     const sb = i * SURFACE_ROW;
     const usd = i * S;
     const coin = (I + i) * S;
@@ -360,22 +371,40 @@ export function revalueTile(c: RevalueColumns, i0: number, i1: number, s0: numbe
     for (let s = s0; s < s1; s++) {
       const j = s * U + u;
       const m = c.move[j]!;
-      // sticky moneyness: the option's vol moves with the surface at its moved log-moneyness
-      const sm =
-        surf === undefined
-          ? sigma
-          : stickyMoneynessVol(
-              sigma,
-              surf[sb]!,
-              surf[sb + 1]!,
-              surf[sb + 2]!,
-              surf[sb + 3]!,
-              surf[sb + 4]!,
-              surf[sb + 5]!,
-              surf[sb + 6]!,
-              t,
-              1.0 + m,
-            );
+      // sticky moneyness: the option's vol moves with the surface at its moved log-moneyness; surface stress:
+      // with the shocked slice of the scenario (at x0 under sticky strike)
+      let sm = sigma;
+      if (surf !== undefined) {
+        const g = sticky ? 1.0 + m : 1.0;
+        if (shockTable === undefined)
+          sm = stickyMoneynessVol(
+            sigma,
+            surf[sb]!,
+            surf[sb + 1]!,
+            surf[sb + 2]!,
+            surf[sb + 3]!,
+            surf[sb + 4]!,
+            surf[sb + 5]!,
+            surf[sb + 6]!,
+            t,
+            g,
+          );
+        else {
+          const q = (s * I + i) * 5;
+          sm = stickyMoneynessVol(
+            sigma,
+            shockTable[q]!,
+            shockTable[q + 1]!,
+            shockTable[q + 2]!,
+            shockTable[q + 3]!,
+            shockTable[q + 4]!,
+            surf[sb + 5]!,
+            surf[sb + 6]!,
+            t,
+            g,
+          );
+        }
+      }
       // = revalueNormalised(kind, isCall, k, t, sigma, rate, m, m1, volRule, volParam, dt, vru, …) to the bit
       // (revalueNormalisedSticky under sticky moneyness)
       const shocked = shockedVol(

@@ -32,6 +32,7 @@ import {
   movedValueSurfaceKernel,
   packInstrumentTable,
   packSurfaceTable,
+  revalueTile,
   SURFACE_TABLE_ROW,
   packScenarioTable,
   INSTRUMENT_ROW,
@@ -186,6 +187,21 @@ export class GpuRevaluer {
     let n = 0;
     for (let i = 0; i < I; i++) if (c.kind[i] === KIND_OPTION) n++;
     if (n === 0 || S === 0) return;
+    if (c.shockedSurface) {
+      // surface stress (a stress set of tens of scenarios): the float64 form on the host, rounded to the
+      // float32 matrix (kernels/revalue.ts RevalueColumns.shockedSurface)
+      const host: RevalueColumns = { ...c, out: new Float64Array(2 * I * S) };
+      revalueTile(host, 0, I, 0, S);
+      for (let i = 0; i < I; i++) {
+        if (c.kind[i] !== KIND_OPTION) continue;
+        for (let s = 0; s < S; s++) {
+          out[i * S + s] = host.out[i * S + s]!;
+          out[(I + i) * S + s] = host.out[(I + i) * S + s]!;
+        }
+      }
+      this.timings.host = performance.now() - td;
+      return;
+    }
     const opts = new Int32Array(n);
     for (let i = 0, o = 0; i < I; i++) if (c.kind[i] === KIND_OPTION) opts[o++] = i;
     const inst = packInstruments(c, opts);

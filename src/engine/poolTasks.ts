@@ -53,6 +53,9 @@ export interface RevalueTask {
   out: SharedArrayBuffer;
   /** RevalueColumns.surface (sticky moneyness), absent under sticky strike */
   surface?: SharedArrayBuffer;
+  stickyMoneyness?: boolean;
+  /** RevalueColumns.shockedSurface (surface stress), absent otherwise */
+  shockedSurface?: SharedArrayBuffer;
   i0: number;
   i1: number;
   s0: number;

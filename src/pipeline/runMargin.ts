@@ -193,8 +193,11 @@ export async function runMargin(opts: RunOptions): Promise<RunOutcome> {
     const { market, params } = loaded;
     const volDynamics = opts.volDynamics ?? 'sticky-strike';
     const fillIv = opts.fillIv ?? 'none';
-    const surface = await timer.time('scenarios', () => useSurface(market, opts.marketDir, volDynamics, fillIv));
     const sets = await timer.time('scenarios', () => scenarioSets(opts, models, market, params, loaded.history));
+    const shocks = [...sets.values()].some((set) => set.surfaceShock !== undefined);
+    const surface = await timer.time('scenarios', () =>
+      useSurface(market, opts.marketDir, volDynamics, fillIv, shocks),
+    );
     recordSurfaceUse(sets.values(), volDynamics, fillIv, surface);
     for (const set of sets.values()) report?.scenarios(set);
     const plan = planRun({

@@ -2,7 +2,7 @@
  * How a run uses the implied-volatility surface (docs/methodology.md §11c): `--vol-dynamics` and
  * `--fill-iv`. The surface is fitted once per snapshot on the CPU in float64 (src/surface/surface.ts);
  * under sticky moneyness each instrument's slice parameters go to the revaluation kernel through
- * Market.stickyMoneyness (kernels/revalue.ts RevalueColumns.surface); under `--fill-iv surface` options
+ * Market.volSurface (kernels/revalue.ts RevalueColumns.surface); under `--fill-iv surface` options
  * without a mark_iv get the surface's vol at their strike.
  */
 import { join } from 'node:path';
@@ -25,9 +25,10 @@ export interface SurfaceUse {
 }
 
 /**
- * Fits the surface when the run uses it (sticky moneyness or `--fill-iv surface`; null otherwise, and the
- * market is left untouched) and applies it to `market`: fills the mark_iv of every option without one
- * from its own slice, and under sticky moneyness sets Market.stickyMoneyness.
+ * Fits the surface when the run uses it (sticky moneyness, `--fill-iv surface`, or a scenario set that
+ * shocks the surface; null otherwise, and the market is left untouched) and applies it to `market`: fills
+ * the mark_iv of every option without one from its own slice, and sets Market.volSurface for the
+ * revaluation under sticky moneyness or surface shocks.
  * @throws InputError under `--fill-iv surface` when an option without a mark_iv has no fitted slice (its
  *   expiry has fewer than 5 usable quotes, or the fit failed): each such instrument is named
  */
@@ -36,8 +37,9 @@ export function useSurface(
   marketDir: string,
   volDynamics: VolDynamics,
   fillIv: FillIv,
+  surfaceShocks = false,
 ): SurfaceUse | null {
-  if (volDynamics === 'sticky-strike' && fillIv === 'none') return null;
+  if (volDynamics === 'sticky-strike' && fillIv === 'none' && !surfaceShocks) return null;
   const surface = fitSurface(market);
   const ins = market.instruments;
   const filled = new Map<string, number>();
@@ -69,7 +71,11 @@ export function useSurface(
     if (refused.length > 0)
       throw new InputError(refused, `${refused.length} option(s) without a mark_iv cannot be valued from the surface`);
   }
-  if (volDynamics === 'sticky-moneyness') market.stickyMoneyness = instrumentSlices(surface, market).params;
+  if (volDynamics === 'sticky-moneyness' || surfaceShocks)
+    market.volSurface = {
+      params: instrumentSlices(surface, market).params,
+      stickyMoneyness: volDynamics === 'sticky-moneyness',
+    };
   return { surface, filled, filledPerSlice };
 }
 

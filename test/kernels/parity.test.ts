@@ -240,7 +240,7 @@ function stickyMarket(): Market {
     const t = ins.tYears[i]!;
     slices.set([0.8 * ins.markIv[i]! ** 2 * t, 0.3 * Math.sqrt(t), -0.4, 0.02, 0.15 + t], i * 5);
   }
-  mk.stickyMoneyness = slices;
+  mk.volSurface = { params: slices, stickyMoneyness: true };
   return mk;
 }
 const sticky = stickyMarket();
@@ -278,7 +278,7 @@ function revalueReference(market: Market = marketDefault): PnlMatrix {
         dp.shortTermVegaPower,
         dp.longTermVegaPower,
       ] as const;
-      const sl = market.stickyMoneyness;
+      const sl = market.volSurface?.params;
       if (sl && opt) {
         // sticky moneyness: σ_m from the slice at the moved log-moneyness, then the vol rule (§11c)
         const [ka, kb, kr, km, ks] = Array.from(sl.subarray(i * 5, i * 5 + 5));
@@ -406,7 +406,7 @@ async function revalueCase(b: BackendId, market: Market = marketDefault): Promis
       else w.exact(a, e, where);
     }
   }
-  w.check(`revalue${market.stickyMoneyness ? ' (sticky moneyness)' : ''} × ${b}`);
+  w.check(`revalue${market.volSurface ? ' (sticky moneyness)' : ''} × ${b}`);
   if (b === 'cpu') revalueCpus.set(market, got);
   const cpu = revalueCpus.get(market);
   if (b === 'cpu-pool' && cpu !== undefined)
@@ -642,7 +642,7 @@ describe('revalue, sticky moneyness (slice parameters as kernel inputs)', () => 
     const flat = sampleMarket();
     const sl = new Float64Array(flat.instruments.count * 5);
     for (let i = 0; i < flat.instruments.count; i++) sl[i * 5] = 0.04; // w ≡ 0.04: b = 0
-    flat.stickyMoneyness = sl;
+    flat.volSurface = { params: sl, stickyMoneyness: true };
     const run = (mk: Market) => {
       const c = revalueColumns(mk, scenarios, params, true);
       revalueTile(c, 0, c.instruments, 0, c.scenarios);

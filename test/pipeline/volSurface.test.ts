@@ -88,7 +88,7 @@ describe('vol dynamics', () => {
   test('sticky strike (named or by default) fits nothing on the run and gives the same margins, bit for bit', () => {
     expect(byDefault.surface).toBeNull();
     expect(strike.surface).toBeNull();
-    expect(byDefault.market.stickyMoneyness).toBeUndefined();
+    expect(byDefault.market.volSurface).toBeUndefined();
     expect(rowsEqual(byDefault, strike)).toBe(true);
     for (const set of strike.scenarioSets)
       expect([set.meta.volDynamics, set.meta.fillIv]).toEqual(['sticky-strike', 'none']);
@@ -96,7 +96,8 @@ describe('vol dynamics', () => {
 
   test('sticky moneyness reads the surface: recorded, and the margins move', () => {
     expect(moneyness.surface!.surface.slices.filter((s) => s.fitted)).toHaveLength(6);
-    expect(moneyness.market.stickyMoneyness).toHaveLength(moneyness.market.instruments.count * 5);
+    expect(moneyness.market.volSurface!.params).toHaveLength(moneyness.market.instruments.count * 5);
+    expect(moneyness.market.volSurface!.stickyMoneyness).toBe(true);
     for (const set of moneyness.scenarioSets) expect(set.meta.volDynamics).toBe('sticky-moneyness');
     expect(rowsEqual(byDefault, moneyness)).toBe(false);
     // the same book and equity: only the scenario P&L moved
