@@ -20,6 +20,13 @@
  * {@link assembleMovedRow}. Its error bound is docs/methodology.md "Precision". Futures, perpetuals
  * ({@link deltaOneRows}) and spot rows ({@link spotRowValues}) are host work, float64, on every backend.
  * shockedVol is shared: the cpu form calls it per cell, the device form's host packing per instrument.
+ *
+ * Vol surfaces (docs/methodology.md §11c): with RevalueColumns.surface set (sticky moneyness, or a stress
+ * set's surface shocks) the option's vol is first moved by the surface (kernels/svi.ts stickyMoneynessVol),
+ * then shocked by the rule. Reference revalueNormalisedSticky, cpu form revalueTile (the same per-cell
+ * arithmetic), device form movedValueSurfaceKernel / movedValueSurface32 (slice parameters packed per
+ * instrument by packSurfaceTable); shocked surfaces (RevalueColumns.shockedSurface) are evaluated by the
+ * float64 form on every backend. Without `surface` every form is exactly what it was.
  */
 import { black76Norm, black76Norm32 } from './black76.js';
 import { stickyMoneynessVol } from './svi.js';
