@@ -45,13 +45,20 @@ export const DEVICE_BLACK76_FUNCTIONS: ReadonlyArray<(...args: number[]) => numb
 
 /**
  * The float32 device functions of scenario revaluation's device form (kernels/revalue.ts), callees first:
- * normCdf32, black76Norm32 (a leaf), movedValue32, movedValueSurface32 (sticky moneyness); the kernels
- * themselves are movedValueKernel and movedValueSurfaceKernel.
+ * normCdf32, black76Norm32 (a leaf), movedValue32; the kernel itself is movedValueKernel.
  */
 export const DEVICE_REVALUE_FUNCTIONS: ReadonlyArray<(...args: number[]) => number> = [
   normCdf32 as (...a: number[]) => number,
   black76Norm32 as (...a: number[]) => number,
   movedValue32 as unknown as (...a: number[]) => number,
+];
+
+/**
+ * The device function of revaluation under sticky moneyness (kernels/revalue.ts movedValueSurface32; its
+ * kernel is movedValueSurfaceKernel), added after {@link DEVICE_REVALUE_FUNCTIONS}, whose black76Norm32 it
+ * calls.
+ */
+export const DEVICE_REVALUE_SURFACE_FUNCTIONS: ReadonlyArray<(...args: number[]) => number> = [
   movedValueSurface32 as unknown as (...a: number[]) => number,
 ];
 

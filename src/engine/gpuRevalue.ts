@@ -24,7 +24,12 @@ import { pnlRowCount, type PnlMatrix } from './types.js';
 import { revalueColumns, sharedArray, type RevalueColumns } from './revalueColumns.js';
 import { writeSpotRows } from './spotRows.js';
 import { checkKernelClass, type DeviceBackend, type GpuInstance, type GpuKernel } from './gpuDevice.js';
-import { addKernelFunctions, DEVICE_REVALUE_FUNCTIONS, kernelSource } from '../../kernels/source.js';
+import {
+  addKernelFunctions,
+  DEVICE_REVALUE_FUNCTIONS,
+  DEVICE_REVALUE_SURFACE_FUNCTIONS,
+  kernelSource,
+} from '../../kernels/source.js';
 import {
   assembleMovedRow,
   deltaOneRows,
@@ -78,6 +83,7 @@ export class GpuRevaluer {
     readonly backend: DeviceBackend,
   ) {
     addKernelFunctions(gpu, DEVICE_REVALUE_FUNCTIONS);
+    addKernelFunctions(gpu, DEVICE_REVALUE_SURFACE_FUNCTIONS);
   }
 
   /**

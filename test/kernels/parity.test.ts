@@ -31,6 +31,7 @@ import {
   addKernelFunctions,
   DEVICE_BLACK76_FUNCTIONS,
   DEVICE_REVALUE_FUNCTIONS,
+  DEVICE_REVALUE_SURFACE_FUNCTIONS,
   kernelSource,
 } from '../../kernels/source.js';
 import { black76DeltaNorm, black76Norm } from '../../kernels/black76.js';
@@ -319,6 +320,7 @@ async function revalueDeviceForm(gpu: GpuInstance, b: BackendId, market: Market)
   const scen = rows(packScenarioTable(c), SCENARIO_ROW);
   const width = 4 * Math.ceil(S / 4);
   addKernelFunctions(gpu, DEVICE_REVALUE_FUNCTIONS);
+  if (c.surface) addKernelFunctions(gpu, DEVICE_REVALUE_SURFACE_FUNCTIONS);
   const source = c.surface ? movedValueSurfaceKernel : movedValueKernel;
   const kernel = gpu.createKernel(kernelSource(source as unknown as (...a: number[]) => number), {
     output: [width / 4, opts.length],
