@@ -40,8 +40,12 @@ const run = (extra: Partial<RunOptions>): Promise<RunOutcome> =>
     ...extra,
   });
 
-/** A copy of the sample market whose rows `nullRows` have a null mark_iv. */
-function marketWithNullIv(name: string, nullRows: (row: Record<string, unknown>) => boolean): string {
+/** A copy of the sample market whose rows `nullRows` have a null mark_iv (or `value` when given). */
+function marketWithNullIv(
+  name: string,
+  nullRows: (row: Record<string, unknown>) => boolean,
+  value: number | null = null,
+): string {
   const out = join(dir, name);
   mkdirSync(out);
   copyFileSync(join(MARKET, 'underlyings.arrow'), join(out, 'underlyings.arrow'));
@@ -52,7 +56,7 @@ function marketWithNullIv(name: string, nullRows: (row: Record<string, unknown>)
     cols[f.name] =
       f.name === 'mark_iv'
         ? vectorFromArray(
-            rows.map((r) => (nullRows(r) ? null : (r.mark_iv as number | null))),
+            rows.map((r) => (nullRows(r) ? value : (r.mark_iv as number | null))),
             new Float64(),
           )
         : t.getChild(f.name)!;
@@ -133,6 +137,20 @@ describe('--fill-iv surface', () => {
     c.closeSync();
     inst.closeSync();
     expect(r).toEqual([{ n: 3, slices: 6 }]);
+  }, 120_000);
+
+  test('a present but bad mark_iv (non-positive, non-finite) is still refused by validation, file/row/column', async () => {
+    for (const [name, v] of [
+      ['negative', -0.5],
+      ['nan', NaN],
+    ] as const) {
+      const market = marketWithNullIv(name, (r) => r.instrument === 'BTC-27MAR26-80000-C', v);
+      const e = await run({ marketDir: market, fillIv: 'surface' }).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(InputError);
+      const viol = (e as InputError).violations[0]!;
+      expect([viol.file, viol.column]).toEqual([join(market, 'instruments.arrow'), 'mark_iv']);
+      expect(viol.row).toBeGreaterThanOrEqual(0);
+    }
   }, 120_000);
 
   test('an option whose slice has fewer than 5 usable quotes is refused, named', async () => {
