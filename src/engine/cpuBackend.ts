@@ -103,6 +103,8 @@ export class CpuBackend implements Backend {
       shortTermVegaPower: c.shortTermVegaPower,
       longTermVegaPower: c.longTermVegaPower,
       out: sab(c.out),
+      ...(c.surface ? { surface: sab(c.surface), stickyMoneyness: c.stickyMoneyness === true } : {}),
+      ...(c.shockedSurface ? { shockedSurface: sab(c.shockedSurface) } : {}),
     };
     const jobs: Promise<unknown>[] = [];
     for (let i0 = 0; i0 < I; i0 += iTile) {
