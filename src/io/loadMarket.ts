@@ -24,7 +24,16 @@ import type { RejectedRow } from '../model/book.js';
 import type { ColumnSpec } from './columnSpec.js';
 import { readSmallTable, type SmallTable } from './readTable.js';
 import { ViolationLog, type OnInvalid } from './violationLog.js';
-import { RULE_FINITE, RULE_NULL, ruleOneOf, ruleRange, ruleRequiredFor } from './cellRules.js';
+import {
+  MAX_OPEN_INTEREST,
+  MAX_PRICE,
+  RULE_FINITE,
+  RULE_NULL,
+  ruleAtMost,
+  ruleOneOf,
+  ruleRange,
+  ruleRequiredFor,
+} from './cellRules.js';
 
 /** The columns of `underlyings.arrow` (docs/data.md). */
 export const UNDERLYING_COLUMNS: readonly ColumnSpec[] = [
@@ -127,6 +136,7 @@ function checkUnderlyings(t: SmallTable, log: ViolationLog): Omit<Market, 'instr
     if (index.isNull[r]) bad('index_price', 'null', RULE_NULL);
     else if (!Number.isFinite(x)) bad('index_price', showValue(x), RULE_FINITE);
     else if (!(x > 0)) bad('index_price', showValue(x), ruleRange('> 0', 'index_price must be positive'));
+    else if (x > MAX_PRICE) bad('index_price', showValue(x), ruleAtMost('index_price', MAX_PRICE, 'USD', 'E11'));
     const s = snap.numbers![r]!;
     if (snap.isNull[r]) bad('snapshot_time', 'null', RULE_NULL);
     else if (snapshotRow < 0) {
@@ -215,6 +225,11 @@ function checkInstruments(
         bad(c, showValue(x), rule);
         return NaN;
       }
+      if (x > MAX_PRICE) {
+        // every required number of the table is a price (E11)
+        bad(c, showValue(x), ruleAtMost(c, MAX_PRICE, 'USD', 'E11'));
+        return NaN;
+      }
       return x;
     };
     /** an optional number: null or NaN mean absent, infinities are violations */
@@ -299,6 +314,20 @@ function checkInstruments(
     const bid = optional('bid_price');
     const ask = optional('ask_price');
     const oi = optional('open_interest');
+    // E11, E12: quotes and open interest are not negative nor beyond their bounds, and ask >= bid
+    const atLeast0 = (c: string, x: number, max: number, unit: string) => {
+      if (x < 0) bad(c, showValue(x), ruleRange('>= 0', `${c} must not be negative (E11)`));
+      else if (x > max) bad(c, showValue(x), ruleAtMost(c, max, unit, 'E11'));
+    };
+    atLeast0('bid_price', bid, MAX_PRICE, 'USD');
+    atLeast0('ask_price', ask, MAX_PRICE, 'USD');
+    atLeast0('open_interest', oi, MAX_OPEN_INTEREST, 'units of the underlying');
+    if (ask < bid)
+      bad(
+        'ask_price',
+        showValue(ask),
+        ruleRange(`>= bid_price ${showValue(bid)}`, 'the ask must not be below the bid (E12)'),
+      );
 
     if (log.violations.length > before) {
       // the first row of a name decides (later rows of it are duplicates): remember why it was left out
