@@ -47,8 +47,10 @@ import { LIQUIDATION_MACRO_DDL, LIQUIDATION_TABLE_DDL, LIQUIDATION_VIEW_DDL } fr
  * 8: liquidation risk (liquidation.ts): the liquidation_distance table (`run --distance`), the cascade
  *    tables cascade_runs, cascade_rounds, cascade_accounts (`margin-engine cascade`), the
  *    accounts_near_liquidation view and the near_liquidation(t) table macro.
+ * 9: runs.warnings (VARCHAR[]): what the run warned about (an empty book, unknown columns, summed
+ *    duplicate rows, …), as its summary printed them; NULL for runs written before (RUN_WARNINGS_MIGRATION).
  */
-export const SCHEMA_VERSION = 8;
+export const SCHEMA_VERSION = 9;
 
 /**
  * Whether the report stores the `standard` rows of a run of these models: since schema 4 a run with
@@ -294,7 +296,8 @@ export const TABLE_DDL: Record<string, string> = {
     scenario_sets JSON NOT NULL,
     engine_version VARCHAR NOT NULL,
     status VARCHAR NOT NULL,
-    schema_version INTEGER
+    schema_version INTEGER,
+    warnings VARCHAR[]
   )`,
   scenarios: `CREATE TABLE scenarios (
     run_id INTEGER NOT NULL,
