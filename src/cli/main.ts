@@ -175,7 +175,9 @@ export function environmentProblem(e: unknown, command = ''): string | null {
 
 /** The file named in a "No space left on device" message of DuckDB or node, if it names one. */
 function diskFullPath(message: string): string | null {
-  return /"([^"]+)"/.exec(message)?.[1] ?? /^([^:\s]+):/.exec(message)?.[1] ?? null;
+  // a quoted path (DuckDB), or a path before the first colon (the engine's own messages); not an errno code
+  const path = /"([^"]+)"/.exec(message)?.[1] ?? /^([^:\s]+):/.exec(message)?.[1] ?? null;
+  return path !== null && /[/\\.]/.test(path) ? path : null;
 }
 
 /**
