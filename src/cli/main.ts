@@ -167,9 +167,11 @@ export function environmentProblem(e: unknown, command = ''): string | null {
   const path = err.dest ?? err.path ?? diskFullPath(err.message ?? '');
   const line = (err.message ?? '').split('\n')[0]!;
   const first = path && line.startsWith(`${path}: `) ? line.slice(path.length + 2) : line;
-  const kept = REPORT_COMMANDS.includes(command)
-    ? '; the report is unchanged (the run was rolled back; a new report is not created)'
-    : '';
+  // (unless the run was committed and only closing the file failed: the message says so itself)
+  const kept =
+    REPORT_COMMANDS.includes(command) && !/ was committed, /.test(line)
+      ? '; the report is unchanged (the run was rolled back; a new report is not created)'
+      : '';
   return `${path ? `${path}: ` : ''}the disk is full (${first})${kept}. Free some space and run again`;
 }
 

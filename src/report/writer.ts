@@ -362,7 +362,16 @@ export class RunWriter {
     await this.c.run('COMMIT');
     this.closed = true;
     try {
-      closeReport(this.handle);
+      try {
+        closeReport(this.handle);
+      } catch (e) {
+        // an existing file: the run is in its WAL (DuckDB replays it on the next open), so say so
+        if (this.fresh) throw e;
+        throw new Error(
+          `${this.dbFile}: run ${this.runId} was committed, but closing the file failed (${(e as Error).message.split('\n')[0]}); DuckDB keeps the run in ${this.dbFile}.wal until the next open`,
+          { cause: e },
+        );
+      }
       if (this.fresh) publish(this.target, this.dbFile);
     } finally {
       if (this.fresh) {

@@ -351,6 +351,12 @@ describe('the environment: exit 3', () => {
     const duck = new Error('IO Error: Could not write file "/x/r.duckdb.partial-1-2": No space left on device');
     expect(environmentProblem(duck, 'run')).toMatch(/^\/x\/r\.duckdb\.partial-1-2: the disk is full/);
     expect(environmentProblem(new Error('boom'), 'run')).toBeNull();
+    // a run committed whose file could not be closed (checkpointed): it is in the WAL, not "unchanged"
+    const closing = new Error(
+      '/x/r.duckdb: run 3 was committed, but closing the file failed (IO Error: No space left on device); …',
+    );
+    expect(environmentProblem(closing, 'run')).toMatch(/^\/x\/r\.duckdb: the disk is full \(run 3 was committed/);
+    expect(environmentProblem(closing, 'run')).not.toContain('unchanged');
   });
 
   // a real full disk: a small tmpfs (needs the right to mount, e.g. root in a container)
