@@ -176,6 +176,24 @@ describe('parameters and memory', () => {
     expect(Date.now() - t0).toBeLessThan(30_000);
   });
 
+  test('scenarios --count beyond the parameter range is refused the same way', () => {
+    const r = cli([
+      'scenarios',
+      '--family',
+      'monte-carlo',
+      '--market',
+      join(ROOT, 'data/sample/market'),
+      '--history',
+      join(ROOT, 'data/history'),
+      '--count',
+      '1000000000',
+      '--out',
+      join(dir(), 'mc.arrow'),
+    ]);
+    expect(r.code, r.stderr).toBe(EXIT_BAD_INPUT);
+    expect(r.stderr).toContain('count must be at most 1000000 for monte-carlo, got 1000000000');
+  });
+
   test('a run that will not fit in memory is refused before it builds anything, saying how much it needs', () => {
     const d = dir();
     const p = join(d, 'p.json');
