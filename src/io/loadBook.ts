@@ -320,14 +320,14 @@ async function readPositions(
           r,
           'quantity',
           showValue(x),
-          ruleMagnitude('quantity', MAX_QUANTITY, 'units of the underlying', 'E9'),
+          ruleMagnitude('quantity', MAX_QUANTITY, 'units of the underlying', 'E10'),
         );
       if (eData && !isNull(eData, i)) {
         if (ev === Infinity || ev === -Infinity) log.add(file, r, 'entry_price', showValue(ev), RULE_FINITE);
         else if (ev < 0)
-          log.add(file, r, 'entry_price', showValue(ev), ruleRange('>= 0', 'entry_price must not be negative (E11)'));
+          log.add(file, r, 'entry_price', showValue(ev), ruleRange('>= 0', 'entry_price must not be negative (E12)'));
         else if (ev > MAX_PRICE)
-          log.add(file, r, 'entry_price', showValue(ev), ruleAtMost('entry_price', MAX_PRICE, 'USD', 'E11'));
+          log.add(file, r, 'entry_price', showValue(ev), ruleAtMost('entry_price', MAX_PRICE, 'USD', 'E12'));
       }
       if (log.violations.length > before) ins[i] = REJECTED;
       else {
@@ -417,7 +417,7 @@ async function readBalances(
       if (aNulls && isNull(aData, i)) log.add(file, r, 'amount', 'null', RULE_NULL);
       else if (!(x - x === 0)) log.add(file, r, 'amount', showValue(x), RULE_FINITE);
       else if (Math.abs(x) > MAX_AMOUNT)
-        log.add(file, r, 'amount', showValue(x), ruleMagnitude('amount', MAX_AMOUNT, 'units of its currency', 'E10'));
+        log.add(file, r, 'amount', showValue(x), ruleMagnitude('amount', MAX_AMOUNT, 'units of its currency', 'E11'));
       cur[i] = -1;
     }
     row0 += n;

@@ -136,7 +136,7 @@ function checkUnderlyings(t: SmallTable, log: ViolationLog): Omit<Market, 'instr
     if (index.isNull[r]) bad('index_price', 'null', RULE_NULL);
     else if (!Number.isFinite(x)) bad('index_price', showValue(x), RULE_FINITE);
     else if (!(x > 0)) bad('index_price', showValue(x), ruleRange('> 0', 'index_price must be positive'));
-    else if (x > MAX_PRICE) bad('index_price', showValue(x), ruleAtMost('index_price', MAX_PRICE, 'USD', 'E11'));
+    else if (x > MAX_PRICE) bad('index_price', showValue(x), ruleAtMost('index_price', MAX_PRICE, 'USD', 'E12'));
     const s = snap.numbers![r]!;
     if (snap.isNull[r]) bad('snapshot_time', 'null', RULE_NULL);
     else if (snapshotRow < 0) {
@@ -226,8 +226,8 @@ function checkInstruments(
         return NaN;
       }
       if (x > MAX_PRICE) {
-        // every required number of the table is a price (E11)
-        bad(c, showValue(x), ruleAtMost(c, MAX_PRICE, 'USD', 'E11'));
+        // every required number of the table is a price (E12)
+        bad(c, showValue(x), ruleAtMost(c, MAX_PRICE, 'USD', 'E12'));
         return NaN;
       }
       return x;
@@ -314,10 +314,10 @@ function checkInstruments(
     const bid = optional('bid_price');
     const ask = optional('ask_price');
     const oi = optional('open_interest');
-    // E11, E12: quotes and open interest are not negative nor beyond their bounds, and ask >= bid
+    // E12, E13: quotes and open interest are not negative nor beyond their bounds, and ask >= bid
     const atLeast0 = (c: string, x: number, max: number, unit: string) => {
-      if (x < 0) bad(c, showValue(x), ruleRange('>= 0', `${c} must not be negative (E11)`));
-      else if (x > max) bad(c, showValue(x), ruleAtMost(c, max, unit, 'E11'));
+      if (x < 0) bad(c, showValue(x), ruleRange('>= 0', `${c} must not be negative (E12)`));
+      else if (x > max) bad(c, showValue(x), ruleAtMost(c, max, unit, 'E12'));
     };
     atLeast0('bid_price', bid, MAX_PRICE, 'USD');
     atLeast0('ask_price', ask, MAX_PRICE, 'USD');
@@ -326,7 +326,7 @@ function checkInstruments(
       bad(
         'ask_price',
         showValue(ask),
-        ruleRange(`>= bid_price ${showValue(bid)}`, 'the ask must not be below the bid (E12)'),
+        ruleRange(`>= bid_price ${showValue(bid)}`, 'the ask must not be below the bid (E13)'),
       );
 
     if (log.violations.length > before) {

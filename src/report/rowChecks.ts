@@ -107,7 +107,7 @@ const MAY_BE_INFINITE = new Set(['marginRatio']);
 
 /**
  * Checks that no amount of a block is ±∞: a run never commits a non-finite margin (the inputs' bounds,
- * docs/data.md E9–E11, keep every real one finite; this is the engine's own guard, an internal error when
+ * docs/data.md E10–E12, keep every real one finite; this is the engine's own guard, an internal error when
  * it fails). NaN is "does not apply" and stored as NULL. ReportSession.finish runs it on every block of a
  * run before the COMMIT.
  * @throws Error naming the model, row, account id, column and value

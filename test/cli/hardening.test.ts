@@ -91,7 +91,7 @@ function onceIn(stderr: string, what: string | RegExp): void {
 
 const partials = (d: string) => readdirSync(d).filter((f) => f.includes('.partial-') || f.endsWith('.creating'));
 
-describe('bounds on quantities and amounts (docs/data.md E9–E11)', () => {
+describe('bounds on quantities and amounts (docs/data.md E10–E12)', () => {
   test.each([
     ['quantity', 1e300],
     ['quantity', 1e160],
@@ -103,12 +103,12 @@ describe('bounds on quantities and amounts (docs/data.md E9–E11)', () => {
     const r = cli(['run', ...args, ...RUN, '--db', join(d, 'r.duckdb')]);
     expect(r.code, r.stderr).toBe(EXIT_BAD_INPUT);
     expect(r.stderr).toContain(`positions.arrow row 4, column quantity: ${value} is not in [-1000000000, 1000000000]`);
-    expect(r.stderr).toContain('(E9)');
+    expect(r.stderr).toContain('(E10)');
     expect(existsSync(join(d, 'r.duckdb'))).toBe(false);
     expect(r.stdout).toBe('');
   });
 
-  test('a balance of 1e300 is refused (E10); a quantity of exactly 1e9 and an amount of 1e15 are accepted', () => {
+  test('a balance of 1e300 is refused (E11); a quantity of exactly 1e9 and an amount of 1e15 are accepted', () => {
     const bad = smallInputs((_, b) => {
       b.amount!.values[2] = 1e300;
     });
@@ -139,10 +139,10 @@ describe('bounds on quantities and amounts (docs/data.md E9–E11)', () => {
     const r = cli(['validate', ...args]);
     expect(r.code, r.stderr).toBe(EXIT_BAD_INPUT);
     expect(r.stderr).toContain(
-      'instruments.arrow row 2, column ask_price: 78000 is not >= bid_price 78490: the ask must not be below the bid (E12)',
+      'instruments.arrow row 2, column ask_price: 78000 is not >= bid_price 78490: the ask must not be below the bid (E13)',
     );
     expect(r.stderr).toContain(
-      'instruments.arrow row 1, column open_interest: -1 is not >= 0: open_interest must not be negative (E11)',
+      'instruments.arrow row 1, column open_interest: -1 is not >= 0: open_interest must not be negative (E12)',
     );
     // the instruments are refused first (the book is read against them): then the entry price alone
     const book = smallInputs((p) => {
