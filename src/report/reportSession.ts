@@ -8,7 +8,7 @@
  * `throwIfFailed` and `finish`.
  */
 import type { DistanceRows } from '../margin/distance.js';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { cleanupOnSignal, releaseCreateLock, removeWithCompanions } from '../util/partialFiles.js';
 import { Worker } from 'node:worker_threads';
@@ -68,8 +68,9 @@ export class ReportSession {
     private readonly onRows?: (rows: number) => void,
   ) {
     // interrupted (SIGINT, SIGTERM) before the COMMIT: a new report's temporary file goes (the worker
-    // may have created it before this thread heard its name: every partial of this process)
-    this.unwatch = cleanupOnSignal(() => this.removePartials());
+    // may have created it before this thread heard its name: every partial of this process). Only for
+    // a new file: a handler defers the signal to this thread's next turn, and an existing file needs none
+    this.unwatch = existsSync(dbFile) ? () => undefined : cleanupOnSignal(() => this.removePartials());
     this.worker = new Worker(resolveWorker('reportWorker', import.meta.url), {
       workerData: { dbFile, engineVersion } satisfies ReportWorkerData,
     });
