@@ -13,10 +13,48 @@ export interface Violation {
   rule: string;
 }
 
-/** Renders a value for a message: strings quoted, numbers as JavaScript prints them, null as `null`. */
+/** The longest text a message quotes from an input; longer text is cut, saying how much was left out. */
+export const MAX_QUOTED_CHARS = 100;
+
+const NON_PRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\uFFFD]/gu;
+
+/**
+ * Code points that would not print as themselves (controls, the replacement character of bytes that were
+ * not UTF-8, unassigned, …) as `\uXXXX`.
+ */
+function escapeNonPrintable(text: string): string {
+  return text.replace(NON_PRINTABLE, (ch) => {
+    const code = ch.codePointAt(0)!;
+    return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
+/** The first `max` characters of `text`, and how many more there were. */
+function cut(text: string, max: number): [string, number] {
+  if (text.length <= max) return [text, 0];
+  const chars = [...text];
+  return chars.length <= max ? [text, 0] : [chars.slice(0, max).join(''), chars.length - max];
+}
+
+/**
+ * Text from an input made safe to print in a message: non-printable code points escaped as `\uXXXX`, and
+ * cut after `max` characters, saying how many were left out. Binary bytes never reach the terminal raw.
+ */
+export function printable(text: string, max = MAX_QUOTED_CHARS): string {
+  const [head, more] = cut(text, max);
+  return escapeNonPrintable(head) + (more > 0 ? `… (${more} more characters)` : '');
+}
+
+/**
+ * Renders a value for a message: strings quoted (escaped and cut as {@link printable} does), numbers as
+ * JavaScript prints them, null as `null`.
+ */
 export function showValue(v: unknown): string {
   if (v === null || v === undefined) return 'null';
-  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'string') {
+    const [head, more] = cut(v, MAX_QUOTED_CHARS);
+    return escapeNonPrintable(JSON.stringify(head)) + (more > 0 ? `… (${more} more characters)` : '');
+  }
   if (typeof v === 'bigint') return v.toString();
   if (v instanceof Date) return v.toISOString();
   return String(v);
@@ -55,7 +93,24 @@ export function fileError(
   return new InputError({ file, row: null, column, value, rule }, `${file}: ${rule}`);
 }
 
-/** Exit codes of every command: 0 ok, 2 bad input, 1 internal error. */
+/**
+ * A problem of the environment the command runs in, not of its input nor of the engine: the disk is
+ * full, no X display for `--backend gl`, another process is writing the same report. Exit code 3; the
+ * message names the file, option or resource and what to do.
+ */
+export class EnvironmentError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'EnvironmentError';
+  }
+}
+
+/**
+ * Exit codes of every command (README.md, "Exit codes"): 0 ok, 2 bad input (a file, row, column or
+ * option is named), 3 the environment (disk full, no display, a concurrent writer), 1 an internal error
+ * (a bug). A refused or failed run writes nothing.
+ */
 export const EXIT_OK = 0;
 export const EXIT_INTERNAL = 1;
 export const EXIT_BAD_INPUT = 2;
+export const EXIT_ENVIRONMENT = 3;

@@ -27,7 +27,8 @@ Usage:
                       (their values are ignored) and store the curve and the critical shock
   --db FILE           the report: cascade_runs, cascade_rounds, cascade_accounts (one transaction)
 
-Exit codes: 0 ok, 2 bad input (nothing written), 1 internal error (nothing written).
+Exit codes: 0 ok, 2 bad input (nothing written), 3 the environment: disk full, no X display for gl
+(nothing written), 1 internal error (nothing written).
 `;
 
 const SPEC = {

@@ -24,7 +24,8 @@ Examples:
   margin-engine export --db out/demo.duckdb --table margin_calls --out margin_calls.parquet
   duckdb -c "SELECT status, count(*) FROM 'account_margin.parquet' GROUP BY status"
 
-Exit codes: 0 ok, 2 bad input (missing option, no such file or table), 1 internal error.
+Exit codes: 0 ok, 2 bad input (missing option, no such file or table), 3 the environment (disk full),
+1 internal error.
 `;
 
 /**

@@ -50,7 +50,7 @@ standard margin. See data/README.md, "The generated book".
 Example:
   margin-engine generate --market data/sample/market --accounts 1000 --seed 1 --out data/sample/book
 
-Exit codes: 0 ok, 2 bad input (nothing is written), 1 internal error.`;
+Exit codes: 0 ok, 2 bad input (nothing is written), 3 the environment (disk full), 1 internal error.`;
 
 /** A count option: decimal digits, from 1 to `max`, or a usage error naming the flag, the value and the rule. */
 function countOption(p: Parsed, name: string, fallback: number | undefined, max: number, why: string): number {

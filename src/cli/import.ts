@@ -34,7 +34,8 @@ Example:
     --perpetuals ../shared/data/deribit/perpetual_futures_prices_20260201T092323Z.csv \\
     --out data/full/market
 
-Exit codes: 0 ok, 2 bad input (the message names file, row, column, value and rule), 1 internal error.`;
+Exit codes: 0 ok, 2 bad input (the message names file, row, column, value and rule), 3 the environment
+(disk full), 1 internal error.`;
 
 /**
  * A price rounded for people: 10 significant digits, trailing zeros dropped (`2411.0150000000003` →

@@ -4,11 +4,12 @@
  * margin-engine: the command-line entry. Each command lives in its own module (src/cli/<command>.ts)
  * exporting `help` and `main(argv) -> exit code`; they are loaded lazily so `--help` is instant and a
  * command never pays for another's dependencies.
- * Exit codes: 0 ok, 2 bad input, 1 internal error.
+ * Exit codes (EXIT_* of src/errors.ts, README.md "Exit codes"): 0 ok, 2 bad input, 3 the environment
+ * (disk full, no X display, another process writing the report), 1 internal error (a bug).
  * The first two lines start node with the engine's V8 flags when the file is run as a command: a shell
  * runs it (#!/bin/sh) and the second line, a comment to node, execs node on this file (nodeFlags.ts).
  */
-import { InputError, EXIT_BAD_INPUT, EXIT_INTERNAL } from '../errors.js';
+import { EnvironmentError, InputError, EXIT_BAD_INPUT, EXIT_ENVIRONMENT, EXIT_INTERNAL } from '../errors.js';
 
 interface CommandModule {
   help: string;
@@ -61,12 +62,22 @@ ${Object.entries(COMMANDS)
   .map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`)
   .join('\n')}
 
-Exit codes: 0 ok, 2 bad input, 1 internal error.
+Exit codes:
+  0  ok
+  2  bad input: a file, row, column, value or option is wrong (the message names it; nothing written)
+  3  the environment: the disk is full, no X display for --backend gl, another process is writing the
+     same report (the message names the file or resource; the report is left as it was)
+  1  internal error: a bug (MARGIN_ENGINE_DEBUG=1 prints its stack)
 `;
 
 export async function cli(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  if (name === undefined) {
+    // no command is a usage error: the usage on stderr, exit 2 (asked for with --help it is exit 0)
+    process.stderr.write(`margin-engine: a command is required\n\n${HELP}`);
+    return EXIT_BAD_INPUT;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(HELP);
     return 0;
   }
@@ -107,6 +118,11 @@ export async function cli(argv: string[]): Promise<number> {
       process.stderr.write(`margin-engine ${name}: ${fsProblem}\n`);
       return EXIT_BAD_INPUT;
     }
+    const environment = e instanceof EnvironmentError ? e.message : environmentProblem(e, name);
+    if (environment) {
+      process.stderr.write(`margin-engine ${name}: ${environment}\n`);
+      return EXIT_ENVIRONMENT;
+    }
     const err = e as Error;
     process.stderr.write(`margin-engine ${name}: internal error: ${err.message}\n`);
     if (process.env.MARGIN_ENGINE_DEBUG) process.stderr.write(`${err.stack}\n`);
@@ -125,8 +141,49 @@ export function renderInputError(command: string, e: InputError): string {
   if (e.violations.length === 1 && lines[0] === '1 input violation') lines.shift();
   const [head = '', ...rest] = lines.map((l) => l.trim());
   const headline = head.startsWith(prefix) ? head : `${prefix} ${head}`;
-  const detail = rest.filter((line) => !headline.includes(line)).map((line) => `  ${line}`);
+  // a file-level error's one violation repeats its headline with the column added: dropped when its
+  // rule (and value) are in the headline already, kept when it adds a value
+  const lone = e.violations.length === 1 ? e.violations[0]! : null;
+  const repeats = (line: string) =>
+    headline.includes(line) ||
+    (lone !== null && headline.includes(lone.rule) && (lone.value === null || headline.includes(lone.value)));
+  const detail = rest.filter((line) => !repeats(line)).map((line) => `  ${line}`);
   return [headline, ...detail].join('\n') + '\n';
+}
+
+/** The commands that write a run into a DuckDB report (one transaction, rolled back on failure). */
+const REPORT_COMMANDS = ['run', 'demo', 'cascade'];
+
+/** The message of a disk that is full, as the file system (errno) and DuckDB (its IO Error) say it. */
+const DISK_FULL = /\b(ENOSPC|EDQUOT)\b|No space left on device|Disk quota exceeded/i;
+
+/**
+ * Problems of the environment rather than of the input or of the engine: a full disk (ENOSPC from node,
+ * "No space left on device" from DuckDB, through the report's thread). Returns the message (exit 3), or
+ * null. A command that writes a report (`command` run, demo, cascade) has rolled its transaction back
+ * and not published a new file, which the message says.
+ */
+export function environmentProblem(e: unknown, command = ''): string | null {
+  const err = e as (NodeJS.ErrnoException & { dest?: string }) | null;
+  if (!err || typeof err !== 'object') return null;
+  const text = `${err.code ?? ''} ${err.message ?? ''}`;
+  if (!DISK_FULL.test(text)) return null;
+  const path = err.dest ?? err.path ?? diskFullPath(err.message ?? '');
+  const line = (err.message ?? '').split('\n')[0]!;
+  const first = path && line.startsWith(`${path}: `) ? line.slice(path.length + 2) : line;
+  // (unless the run was committed and only closing the file failed: the message says so itself)
+  const kept =
+    REPORT_COMMANDS.includes(command) && !/ was committed, /.test(line)
+      ? '; the report is unchanged (the run was rolled back; a new report is not created)'
+      : '';
+  return `${path ? `${path}: ` : ''}the disk is full (${first})${kept}. Free some space and run again`;
+}
+
+/** The file named in a "No space left on device" message of DuckDB or node, if it names one. */
+function diskFullPath(message: string): string | null {
+  // a quoted path (DuckDB), or a path before the first colon (the engine's own messages); not an errno code
+  const path = /"([^"]+)"/.exec(message)?.[1] ?? /^([^:\s]+):/.exec(message)?.[1] ?? null;
+  return path !== null && /[/\\.]/.test(path) ? path : null;
 }
 
 /**

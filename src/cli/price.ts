@@ -24,7 +24,8 @@ when not recoverable; the reasons go to stderr; Greeks are then at the implied v
 --backend  cpu: float64 in-process (the reference). gl / webgpu: float32 on gpu.js after a self-check
            against float64 (price within 5e-6 × forward). auto (default): webgpu, gl, then cpu.
            The backend that ran is reported on stderr.
-Exit codes: 0 ok, 2 bad input (file, row, column and value named), 1 internal error.`;
+Exit codes: 0 ok, 2 bad input (file, row, column and value named), 3 the environment (disk full, no X
+display for --backend gl), 1 internal error.`;
 
 const BACKENDS = ['auto', 'cpu', 'gl', 'webgpu'] as const;
 

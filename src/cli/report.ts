@@ -28,7 +28,8 @@ Examples:
   margin-engine report --db out/demo.duckdb --out out/report.html
   margin-engine report --db out/eod.duckdb --run 3 --out run3.html
 
-Exit codes: 0 ok, 2 bad input (missing option, not a report, no such run, unwritable output), 1 internal error.
+Exit codes: 0 ok, 2 bad input (missing option, not a report, no such run, unwritable output), 3 the
+environment (disk full), 1 internal error.
 `;
 
 /** Writes the page; prints its path, run and size on stdout and returns exit code 0. */

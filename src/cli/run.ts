@@ -50,7 +50,8 @@ Example:
   margin-engine run --market data/sample/market --positions data/sample/book/positions.arrow \\
     --balances data/sample/book/balances.arrow --history data/history --models all --db out/run.duckdb
 
-Exit codes: 0 ok, 2 bad input (nothing written), 1 internal error (nothing written).
+Exit codes: 0 ok, 2 bad input (nothing written), 3 the environment: disk full, no X display for gl
+(nothing written), 1 internal error (nothing written).
 `;
 
 const SPEC = {

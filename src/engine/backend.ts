@@ -3,6 +3,7 @@
  * aggregation (P&L matrix × GroupBook → Reduced), plus the report of what actually ran. Built by
  * createBackend.ts; the contract's data types live in types.ts.
  */
+import { EnvironmentError } from '../errors.js';
 import type { Market } from '../model/market.js';
 import type { ScenarioSet } from '../scenarios/types.js';
 import type { Params } from '../params/params.js';
@@ -57,7 +58,7 @@ export interface BackendOptions {
 }
 
 /** A backend that could not start: `reason` says why (recorded in BackendReport.tried). */
-export class BackendUnavailableError extends Error {
+export class BackendUnavailableError extends EnvironmentError {
   readonly backend: BackendName;
   readonly reason: string;
   constructor(backend: BackendName, reason: string) {

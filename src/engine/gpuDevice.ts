@@ -60,7 +60,8 @@ export async function openGpu(backend: DeviceBackend): Promise<GpuInstance> {
       const display = process.env.DISPLAY ? `DISPLAY=${process.env.DISPLAY}` : 'DISPLAY is not set';
       throw new BackendUnavailableError(
         'gl',
-        `headless-gl could not open a WebGL context (${display}; the gl package needs an X display such as Xvfb)`,
+        `headless-gl could not open a WebGL context (${display}; the gl package needs an X display such as Xvfb: ` +
+          'start one with `Xvfb :99 -screen 0 1280x1024x24 &` and `export DISPLAY=:99`, or use --backend cpu)',
       );
     }
     return new gpujs.GPU({ mode: 'headlessgl' });

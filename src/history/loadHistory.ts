@@ -70,8 +70,10 @@ function readSeries(
     .map((h) => h.trim());
   const di = header.indexOf(dateCol);
   const vi = header.indexOf(valueCol);
-  if (di < 0) throw fileError(file, `has no column ${dateCol} (header: ${header.join(',')})`, dateCol);
-  if (vi < 0) throw fileError(file, `has no column ${valueCol} (header: ${header.join(',')})`, valueCol);
+  // the header as found, escaped and cut: a binary file's bytes are not echoed raw
+  const found = () => `header: ${showValue(header.join(','))}`;
+  if (di < 0) throw fileError(file, `has no column ${dateCol} (${found()})`, dateCol);
+  if (vi < 0) throw fileError(file, `has no column ${valueCol} (${found()})`, valueCol);
   const n = lines.length - 1;
   if (n === 0) throw fileError(file, 'has a header but no rows');
   const day = new Int32Array(n);

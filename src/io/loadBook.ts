@@ -15,7 +15,16 @@ import { AccountKeys, accountKeyType } from './accountKeys.js';
 import { Utf8Interner } from './utf8Interner.js';
 import { buildPositionBook, type PositionChunk } from './buildBook.js';
 import { ViolationLog, type OnInvalid } from './violationLog.js';
-import { RULE_FINITE, RULE_NULL } from './cellRules.js';
+import {
+  MAX_AMOUNT,
+  MAX_PRICE,
+  MAX_QUANTITY,
+  RULE_FINITE,
+  RULE_NULL,
+  ruleAtMost,
+  ruleMagnitude,
+  ruleRange,
+} from './cellRules.js';
 
 /** The columns of `positions.arrow` (docs/data.md). */
 export const POSITION_COLUMNS: readonly ColumnSpec[] = [
@@ -156,6 +165,8 @@ export async function loadBook(
       `${balancesFile}: ${mergedBalances} duplicate (account, currency) row${mergedBalances > 1 ? 's' : ''} summed into earlier rows`,
     );
 
+  const positionsKept = built.book.accountStart[built.book.accountCount]!;
+  if (positionsKept === 0) warnings.push(emptyBookWarning(positionsFile, positions.rows, positions.zeroRows, built));
   return {
     book: built.book,
     balances: { currencies, amount },
@@ -169,6 +180,20 @@ export async function loadBook(
       rejected: log.rejected,
     },
   };
+}
+
+/**
+ * The warning of a book without a position (an empty positions table, every quantity 0, or every
+ * position netting to 0): not an error, but every margin of the run is 0, which is rarely what was meant.
+ */
+function emptyBookWarning(file: string, rows: number, zeroRows: number, built: { netZeroPositions: number }): string {
+  const why =
+    rows === 0
+      ? 'the table has no rows'
+      : zeroRows === rows
+        ? `every quantity is 0 (${rows} row${rows === 1 ? '' : 's'} dropped)`
+        : `no row was kept (${zeroRows} with quantity 0, ${built.netZeroPositions} position${built.netZeroPositions === 1 ? '' : 's'} netting to 0, the rest rejected)`;
+  return `${file}: the book has no positions: ${why}; every margin of the run is 0`;
 }
 
 /** One flag per provisional account id (1: an accepted row names it), grown as ids are added. */
@@ -256,7 +281,16 @@ async function readPositions(
       const id = local >= 0 ? localToMarket[local]! : -1;
       const x = q[i]!;
       const ev = e[i]!;
-      if (acc[i]! >= 0 && id >= 0 && x - x === 0 && !qNulls && (ev - ev === 0 || ev !== ev)) {
+      // (x - x === 0: finite; an entry price is absent (NaN) or in [0, MAX_PRICE])
+      if (
+        acc[i]! >= 0 &&
+        id >= 0 &&
+        x - x === 0 &&
+        x <= MAX_QUANTITY &&
+        x >= -MAX_QUANTITY &&
+        !qNulls &&
+        ((ev >= 0 && ev <= MAX_PRICE) || ev !== ev)
+      ) {
         flags[acc[i]!] = 1;
         ins[i] = x === 0 ? ZERO : id;
         if (x === 0) out.zeroRows++;
@@ -280,8 +314,21 @@ async function readPositions(
       }
       if (qNulls && isNull(qData, i)) log.add(file, r, 'quantity', 'null', RULE_NULL);
       else if (!(x - x === 0)) log.add(file, r, 'quantity', showValue(x), RULE_FINITE);
-      if (eData && !isNull(eData, i) && (ev === Infinity || ev === -Infinity))
-        log.add(file, r, 'entry_price', showValue(ev), RULE_FINITE);
+      else if (Math.abs(x) > MAX_QUANTITY)
+        log.add(
+          file,
+          r,
+          'quantity',
+          showValue(x),
+          ruleMagnitude('quantity', MAX_QUANTITY, 'units of the underlying', 'E10'),
+        );
+      if (eData && !isNull(eData, i)) {
+        if (ev === Infinity || ev === -Infinity) log.add(file, r, 'entry_price', showValue(ev), RULE_FINITE);
+        else if (ev < 0)
+          log.add(file, r, 'entry_price', showValue(ev), ruleRange('>= 0', 'entry_price must not be negative (E12)'));
+        else if (ev > MAX_PRICE)
+          log.add(file, r, 'entry_price', showValue(ev), ruleAtMost('entry_price', MAX_PRICE, 'USD', 'E12'));
+      }
       if (log.violations.length > before) ins[i] = REJECTED;
       else {
         flags[acc[i]!] = 1;
@@ -344,7 +391,14 @@ async function readBalances(
       const local = cur[i]!;
       const c = local >= 0 ? localToCurrency[local]! : -1;
       const x = amt[i]!;
-      if (acc[i]! >= 0 && c >= 0 && x - x === 0 && !(aNulls && isNull(aData, i))) {
+      if (
+        acc[i]! >= 0 &&
+        c >= 0 &&
+        x - x === 0 &&
+        x <= MAX_AMOUNT &&
+        x >= -MAX_AMOUNT &&
+        !(aNulls && isNull(aData, i))
+      ) {
         cur[i] = c;
         flags[acc[i]!] = 1;
         continue;
@@ -362,6 +416,8 @@ async function readBalances(
         );
       if (aNulls && isNull(aData, i)) log.add(file, r, 'amount', 'null', RULE_NULL);
       else if (!(x - x === 0)) log.add(file, r, 'amount', showValue(x), RULE_FINITE);
+      else if (Math.abs(x) > MAX_AMOUNT)
+        log.add(file, r, 'amount', showValue(x), ruleMagnitude('amount', MAX_AMOUNT, 'units of its currency', 'E11'));
       cur[i] = -1;
     }
     row0 += n;

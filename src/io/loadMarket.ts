@@ -24,7 +24,16 @@ import type { RejectedRow } from '../model/book.js';
 import type { ColumnSpec } from './columnSpec.js';
 import { readSmallTable, type SmallTable } from './readTable.js';
 import { ViolationLog, type OnInvalid } from './violationLog.js';
-import { RULE_FINITE, RULE_NULL, ruleOneOf, ruleRange, ruleRequiredFor } from './cellRules.js';
+import {
+  MAX_OPEN_INTEREST,
+  MAX_PRICE,
+  RULE_FINITE,
+  RULE_NULL,
+  ruleAtMost,
+  ruleOneOf,
+  ruleRange,
+  ruleRequiredFor,
+} from './cellRules.js';
 
 /** The columns of `underlyings.arrow` (docs/data.md). */
 export const UNDERLYING_COLUMNS: readonly ColumnSpec[] = [
@@ -139,6 +148,7 @@ function checkUnderlyings(t: SmallTable, log: ViolationLog): Omit<Market, 'instr
     if (index.isNull[r]) bad('index_price', 'null', RULE_NULL);
     else if (!Number.isFinite(x)) bad('index_price', showValue(x), RULE_FINITE);
     else if (!(x > 0)) bad('index_price', showValue(x), ruleRange('> 0', 'index_price must be positive'));
+    else if (x > MAX_PRICE) bad('index_price', showValue(x), ruleAtMost('index_price', MAX_PRICE, 'USD', 'E12'));
     const s = snap.numbers![r]!;
     if (snap.isNull[r]) bad('snapshot_time', 'null', RULE_NULL);
     else if (snapshotRow < 0) {
@@ -226,6 +236,11 @@ function checkInstruments(
       }
       if (rule !== null && !ok(x)) {
         bad(c, showValue(x), rule);
+        return NaN;
+      }
+      if (x > MAX_PRICE) {
+        // every required number of the table is a price (E12)
+        bad(c, showValue(x), ruleAtMost(c, MAX_PRICE, 'USD', 'E12'));
         return NaN;
       }
       return x;
@@ -316,6 +331,20 @@ function checkInstruments(
     const bid = optional('bid_price');
     const ask = optional('ask_price');
     const oi = optional('open_interest');
+    // E12, E13: quotes and open interest are not negative nor beyond their bounds, and ask >= bid
+    const atLeast0 = (c: string, x: number, max: number, unit: string) => {
+      if (x < 0) bad(c, showValue(x), ruleRange('>= 0', `${c} must not be negative (E12)`));
+      else if (x > max) bad(c, showValue(x), ruleAtMost(c, max, unit, 'E12'));
+    };
+    atLeast0('bid_price', bid, MAX_PRICE, 'USD');
+    atLeast0('ask_price', ask, MAX_PRICE, 'USD');
+    atLeast0('open_interest', oi, MAX_OPEN_INTEREST, 'units of the underlying');
+    if (ask < bid)
+      bad(
+        'ask_price',
+        showValue(ask),
+        ruleRange(`>= bid_price ${showValue(bid)}`, 'the ask must not be below the bid (E13)'),
+      );
 
     if (log.violations.length > before) {
       // the first row of a name decides (later rows of it are duplicates): remember why it was left out

@@ -111,8 +111,8 @@ export function paramsFromJson(json: unknown, file = 'parameters'): Params {
 function rangeRule(s: ParamSpec): string | null {
   const parts: string[] = [];
   if (s.min !== undefined) parts.push(`${s.minIncluded ? '≥' : '>'} ${s.min}`);
-  if (s.max !== undefined) parts.push(`${s.maxIncluded ? '≤' : '<'} ${s.max}`);
   if (s.nonZero) parts.push('≠ 0');
+  if (s.max !== undefined) parts.push(`${s.maxIncluded ? '≤' : '<'} ${s.max}`);
   return parts.length ? parts.join(' and ') : null;
 }
 

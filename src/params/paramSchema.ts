@@ -31,12 +31,17 @@ const P = (
   source: string,
   doc: string,
 ): ParamSpec => ({ path, kind, ...range, unit, source, doc });
-const positive = { min: 0, minIncluded: false };
-const nonNegative = { min: 0, minIncluded: true };
 const open01 = { min: 0, minIncluded: false, max: 1, maxIncluded: false };
 const halfOpen01 = { min: 0, minIncluded: false, max: 1, maxIncluded: true };
 const closed01 = { min: 0, minIncluded: true, max: 1, maxIncluded: true };
-const positiveInt = { min: 1, minIncluded: true };
+/** (0, max] and [0, max]: every parameter has an upper bound too (docs/data.md, Parameter file) */
+const positiveTo = (max: number) => ({ min: 0, minIncluded: false, max, maxIncluded: true });
+const nonNegativeTo = (max: number) => ({ min: 0, minIncluded: true, max, maxIncluded: true });
+const intIn = (min: number, max: number) => ({ min, minIncluded: true, max, maxIncluded: true });
+/** The largest Monte Carlo scenario count (its P&L matrix: instruments × scenarios doubles). */
+export const MAX_MC_SCENARIOS = 1_000_000;
+/** The largest count of days (horizons, lookbacks, windows): a century of daily closes. */
+export const MAX_DAYS = 36_500;
 
 /** Every parameter, in the order of docs/methodology.md section 6. */
 export const PARAM_SPECS: readonly ParamSpec[] = [
@@ -49,15 +54,29 @@ export const PARAM_SPECS: readonly ParamSpec[] = [
     'Deribit API examples (2024 BTC, 2026 ETH); other: engine convention',
     'R_u: largest move of the standard grid',
   ),
-  P('deribitPm.bucketsCount', 'integer', positiveInt, 'count', 'Deribit', 'B: the grid has moves R·j/B for j = −B..B'),
-  P('deribitPm.volRangeUp', 'perUnderlying', positive, 'relative vol shift', 'Deribit', 'vol up shock size'),
-  P('deribitPm.volRangeDown', 'number', positive, 'relative vol shift', 'Deribit', 'vol down shock size'),
-  P('deribitPm.shortTermVegaPower', 'number', nonNegative, 'exponent', 'Deribit', 'p in (30/d)^p for d < 30 days'),
-  P('deribitPm.longTermVegaPower', 'number', nonNegative, 'exponent', 'Deribit', 'p in (30/d)^p for d ≥ 30 days'),
+  P(
+    'deribitPm.bucketsCount',
+    'integer',
+    intIn(1, 1000),
+    'count',
+    'Deribit',
+    'B: the grid has moves R·j/B for j = −B..B',
+  ),
+  P('deribitPm.volRangeUp', 'perUnderlying', positiveTo(10), 'relative vol shift', 'Deribit', 'vol up shock size'),
+  P('deribitPm.volRangeDown', 'number', positiveTo(10), 'relative vol shift', 'Deribit', 'vol down shock size'),
+  P(
+    'deribitPm.shortTermVegaPower',
+    'number',
+    nonNegativeTo(10),
+    'exponent',
+    'Deribit',
+    'p in (30/d)^p for d < 30 days',
+  ),
+  P('deribitPm.longTermVegaPower', 'number', nonNegativeTo(10), 'exponent', 'Deribit', 'p in (30/d)^p for d ≥ 30 days'),
   P(
     'deribitPm.minVolForShockUp',
     'number',
-    nonNegative,
+    nonNegativeTo(10),
     'vol (decimal)',
     'Deribit (use: engine convention)',
     'floor of σ in the vol up shock',
@@ -65,7 +84,7 @@ export const PARAM_SPECS: readonly ParamSpec[] = [
   P(
     'deribitPm.extendedTableFactor',
     'number',
-    nonNegative,
+    nonNegativeTo(100),
     'factor',
     'Deribit',
     'extended weight w = factor · R_u / |m|',
@@ -73,7 +92,7 @@ export const PARAM_SPECS: readonly ParamSpec[] = [
   P(
     'deribitPm.extendedMoves',
     'numberList',
-    { min: -1, minIncluded: false, nonZero: true },
+    { min: -1, minIncluded: false, max: 100, maxIncluded: true, nonZero: true },
     'relative moves',
     'Deribit',
     'moves of the extended scenarios (ids after the standard grid)',
@@ -81,7 +100,7 @@ export const PARAM_SPECS: readonly ParamSpec[] = [
   P(
     'deribitPm.annualisedMoveRisk',
     'perUnderlying',
-    nonNegative,
+    nonNegativeTo(100),
     'per year (relative)',
     'Deribit',
     'roll shock rate, keyed by unit currency',
@@ -89,7 +108,7 @@ export const PARAM_SPECS: readonly ParamSpec[] = [
   P(
     'deribitPm.minAnnualisedMove',
     'perUnderlying',
-    nonNegative,
+    nonNegativeTo(100),
     'relative',
     'Deribit',
     'roll shock floor, keyed by unit currency',
@@ -112,12 +131,19 @@ export const PARAM_SPECS: readonly ParamSpec[] = [
     'price scan range when no history is given',
   ),
   P('span.vsr', 'perUnderlying', open01, 'relative vol shift', 'engine convention', 'vol scan range (σ · (1 ± vsr))'),
-  P('span.extremeMultiple', 'number', positive, 'multiple of PSR', 'SPAN (McMillan)', 'extreme move = multiple · PSR'),
+  P(
+    'span.extremeMultiple',
+    'number',
+    positiveTo(100),
+    'multiple of PSR',
+    'SPAN (McMillan)',
+    'extreme move = multiple · PSR',
+  ),
   P('span.extremeCover', 'number', closed01, 'fraction', 'SPAN (CME: 35%)', 'weight of the extreme scenarios'),
   P(
     'span.somRate',
     'number',
-    nonNegative,
+    nonNegativeTo(1),
     'fraction of spot per short option',
     'engine convention',
     'short option minimum',
@@ -125,7 +151,7 @@ export const PARAM_SPECS: readonly ParamSpec[] = [
   P(
     'span.imFactor',
     'number',
-    { min: 1, minIncluded: true },
+    { min: 1, minIncluded: true, max: 100, maxIncluded: true },
     'factor',
     'CME practice',
     'IM = im_factor · MM + liquidity add-on',
@@ -138,11 +164,11 @@ export const PARAM_SPECS: readonly ParamSpec[] = [
     'engine convention (docs/methodology.md §4b)',
     'nearest-rank quantile of |h-day log returns| for PSR from history',
   ),
-  P('span.psrHorizonDays', 'integer', positiveInt, 'days', 'docs/methodology.md §4b', 'h of the PSR returns'),
+  P('span.psrHorizonDays', 'integer', intIn(1, MAX_DAYS), 'days', 'docs/methodology.md §4b', 'h of the PSR returns'),
   P(
     'span.psrWindowDays',
     'integer',
-    { min: 2, minIncluded: true },
+    intIn(2, MAX_DAYS),
     'daily closes',
     'docs/methodology.md §4b',
     'closes used for PSR (must exceed the horizon)',
@@ -151,7 +177,7 @@ export const PARAM_SPECS: readonly ParamSpec[] = [
   P(
     'var.horizonDays',
     'integer',
-    positiveInt,
+    intIn(1, MAX_DAYS),
     'days',
     'OCC STANS',
     'h: return horizon of historical and Monte Carlo scenarios',
@@ -159,7 +185,7 @@ export const PARAM_SPECS: readonly ParamSpec[] = [
   P(
     'var.lookbackDays',
     'integer',
-    positiveInt,
+    intIn(1, MAX_DAYS),
     'scenario dates',
     'engine convention',
     'historical scenarios: the last N dates',
@@ -168,7 +194,7 @@ export const PARAM_SPECS: readonly ParamSpec[] = [
   P(
     'var.ewmaSeedDays',
     'integer',
-    positiveInt,
+    intIn(1, MAX_DAYS),
     'daily returns',
     'docs/methodology.md §3c',
     'EWMA seed: mean of the first N squared returns',
@@ -181,20 +207,34 @@ export const PARAM_SPECS: readonly ParamSpec[] = [
     'docs/methodology.md §3c',
     'rescale historical returns by current / past EWMA vol',
   ),
-  P('var.mcScenarios', 'integer', positiveInt, 'count', 'engine convention', 'Monte Carlo scenario count'),
+  P(
+    'var.mcScenarios',
+    'integer',
+    intIn(1, MAX_MC_SCENARIOS),
+    'count',
+    'engine convention',
+    'Monte Carlo scenario count',
+  ),
   P(
     'var.mcDegreesOfFreedom',
     'integer',
-    { min: 3, minIncluded: true },
+    intIn(3, 1000),
     'ν',
     'docs/methodology.md §3d',
     'Student-t degrees of freedom (integer > 2: χ²_ν is a sum of ν squared normals)',
   ),
-  P('var.mcSeed', 'integer', nonNegative, 'seed', 'engine convention', 'Monte Carlo seed (0 ≤ seed < 2^53)'),
+  P(
+    'var.mcSeed',
+    'integer',
+    intIn(0, Number.MAX_SAFE_INTEGER),
+    'seed',
+    'engine convention',
+    'Monte Carlo seed (0 ≤ seed < 2^53)',
+  ),
   P(
     'var.volPriceElasticity',
     'perUnderlying',
-    {},
+    { min: -100, minIncluded: true, max: 100, maxIncluded: true },
     'elasticity β',
     'engine convention',
     'Monte Carlo vol multiplier g = exp(β · r)',
@@ -203,7 +243,7 @@ export const PARAM_SPECS: readonly ParamSpec[] = [
   P(
     'standard.imBase',
     'perUnderlying',
-    nonNegative,
+    nonNegativeTo(10),
     'fraction of notional',
     'Deribit standard margin (Jan 2022)',
     'futures IM base rate',
@@ -211,7 +251,7 @@ export const PARAM_SPECS: readonly ParamSpec[] = [
   P(
     'standard.mmBase',
     'perUnderlying',
-    nonNegative,
+    nonNegativeTo(10),
     'fraction of notional',
     'Deribit standard margin (Jan 2022)',
     'futures MM base rate',
@@ -219,7 +259,7 @@ export const PARAM_SPECS: readonly ParamSpec[] = [
   P(
     'standard.imPerCoin',
     'perUnderlying',
-    nonNegative,
+    nonNegativeTo(1),
     'fraction per coin',
     'Deribit standard margin (Jan 2022)',
     'futures size add-on per coin of position',
@@ -235,7 +275,7 @@ export const PARAM_SPECS: readonly ParamSpec[] = [
   P(
     'liquidity.defaultHalfSpread',
     'number',
-    nonNegative,
+    nonNegativeTo(1),
     'fraction of the underlying',
     'engine convention',
     'half spread when no quotes (5 bp)',
@@ -243,7 +283,7 @@ export const PARAM_SPECS: readonly ParamSpec[] = [
   P(
     'liquidity.maxConcentration',
     'number',
-    { min: 1, minIncluded: true },
+    { min: 1, minIncluded: true, max: 1e6, maxIncluded: true },
     'factor',
     'engine convention',
     'cap of the concentration factor: c = min(max_concentration, max(1, |q| / (oi_share · OI)))',

@@ -56,6 +56,7 @@ import type { PhaseBackend } from '../report/types.js';
 import type { Progress } from '../util/progress.js';
 import { PhaseTimer } from './phaseTimer.js';
 import { planModels, planRun, type RunPlan } from './planRun.js';
+import { checkRunFits, expectedScenarios } from './memoryEstimate.js';
 import { inputFiles, inputRecords, modelValues, phaseBackends } from './runRecord.js';
 import { ENGINE_VERSION } from './version.js';
 import { dirname, resolve } from 'node:path';
@@ -221,7 +222,9 @@ export async function runMargin(opts: RunOptions): Promise<RunOutcome> {
       }),
     );
     const rejected = [...loaded.rejected, ...stats.rejected];
-    report?.throwIfFailed(); // e.g. --db is not a DuckDB report: refused before the computation
+    // e.g. --db is not a DuckDB report, or another process is creating it: refused before the computation
+    await report?.ready().catch(() => undefined);
+    report?.throwIfFailed();
 
     // ---- the run's tables, then the models, on the backend's scheduler
     const tables = await timer.time('margin', () => buildRunTables(book, balances, market, params, optionValues));
@@ -432,6 +435,11 @@ function scenarioSets(
     }
     sets.set(set.family, set);
   }
+  // what will not fit in memory is refused now, before the sets are built (memoryEstimate.ts)
+  const counts = new Map<Family, number>();
+  for (const f of models.family)
+    counts.set(f, sets.get(f)?.count ?? expectedScenarios(f, params, market.underlyings.length));
+  checkRunFits({ scenarios: counts, instruments: market.instruments.count, underlyings: market.underlyings.length });
   for (const f of models.family) if (!sets.has(f)) sets.set(f, buildScenarios(f, market, params, { history }));
   return sets;
 }
@@ -469,6 +477,8 @@ async function commitRun(
       meta: m,
     })),
     rejectedRows: rejected.length,
+    // what the summary prints as warnings (summarize: the market's, then the book's)
+    warnings: [...outcome.warnings, ...outcome.stats.warnings],
   };
   // progress: rows written so far out of every row of the run (the COMMIT follows the last table)
   const totalRows =

@@ -12,6 +12,7 @@ import type { NormalisedGreeks, PriceBatchInput, PriceBatchOutput } from './pric
 
 export type { NormalisedGreeks } from './priceCsv.js';
 import type { BackendChoice, BackendName } from '../engine/types.js';
+import { BackendUnavailableError } from '../engine/backend.js';
 
 /**
  * Which backend priced the batch, the gpu.js kernel class that really ran (or 'in-process'), and why others were
@@ -122,7 +123,8 @@ export interface PriceBatchResult {
 /**
  * Prices a batch on the chosen backend. With `implied`, vols are solved first (float64), and the price
  * column of the output is the model price at the implied vol (NaN where not recoverable).
- * @throws Error when an explicitly chosen GPU backend is unavailable or fails its self-check.
+ * @throws BackendUnavailableError (exit 3, the environment) when an explicitly chosen GPU backend is
+ *   unavailable or fails its self-check.
  */
 export async function priceBatch(input: PriceBatchInput, opts: PriceBatchOptions): Promise<PriceBatchResult> {
   let vol = input.vol;
@@ -156,7 +158,7 @@ export async function priceBatch(input: PriceBatchInput, opts: PriceBatchOptions
       break;
     }
     tried[name] = r.reason;
-    if (opts.backend !== 'auto') throw new Error(`backend ${name} is unavailable: ${r.reason}`);
+    if (opts.backend !== 'auto') throw new BackendUnavailableError(name, r.reason);
   }
   const output = scaleGreeks(input, greeks!);
   if (opts.implied) output.impliedVol = vol;

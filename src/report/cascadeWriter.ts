@@ -4,7 +4,15 @@
  * first (schema 7, liquidation.ts). A new file is written under a temporary name and published only
  * after the COMMIT, so a failure leaves nothing behind.
  */
-import { existsSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, renameSync } from 'node:fs';
+import {
+  acquireCreateLock,
+  cleanupOnSignal,
+  createLockPath,
+  releaseCreateLock,
+  removeStalePartials,
+  removeWithCompanions,
+} from '../util/partialFiles.js';
 import { dirname } from 'node:path';
 import type { CascadeResult } from '../margin/cascade.js';
 import { fileError } from '../errors.js';
@@ -47,7 +55,24 @@ export async function writeCascades(
   const fresh = !existsSync(dbFile);
   if (fresh && !existsSync(dirname(dbFile)))
     throw fileError(dbFile, `cannot be created: directory ${dirname(dbFile)} does not exist`);
+  // as RunWriter.open: one creator of a new file at a time, partials of dead processes removed, this
+  // one's removed on SIGINT / SIGTERM (src/util/partialFiles.ts)
+  if (fresh) {
+    const holder = acquireCreateLock(dbFile);
+    if (holder !== null)
+      throw fileError(
+        dbFile,
+        `is being created by another process (pid ${holder} holds ${createLockPath(dbFile)}); wait for it to finish, or write to another file`,
+      );
+  }
+  removeStalePartials(dbFile);
   const target = fresh ? `${dbFile}.partial-${process.pid}-${Date.now()}` : dbFile;
+  const unwatch = fresh
+    ? cleanupOnSignal(() => {
+        removeWithCompanions(target);
+        releaseCreateLock(dbFile);
+      })
+    : () => undefined;
   let h: ReportHandle | null = null;
   let ok = false;
   try {
@@ -156,13 +181,15 @@ export async function writeCascades(
       throw e;
     }
   } finally {
-    if (h) closeReport(h);
-    if (fresh) {
-      if (ok) renameSync(target, dbFile);
-      else {
-        rmSync(target, { force: true });
-        rmSync(`${target}.wal`, { force: true });
+    unwatch();
+    try {
+      if (h) closeReport(h);
+      if (fresh) {
+        if (ok) renameSync(target, dbFile);
+        else removeWithCompanions(target);
       }
+    } finally {
+      if (fresh) releaseCreateLock(dbFile);
     }
   }
 }

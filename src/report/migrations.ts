@@ -290,6 +290,13 @@ const V6_TO_V7: string[] = [
   )`,
 ];
 
+/**
+ * runs.warnings (schema 10): the warnings of each run, NULL for the runs written before (they were only
+ * printed). Self-contained (one ALTER, no view refers to the column; IF NOT EXISTS: a test's report made
+ * older by hand may have it): renumber freely when merging.
+ */
+export const RUN_WARNINGS_MIGRATION: string[] = ['ALTER TABLE runs ADD COLUMN IF NOT EXISTS warnings VARCHAR[]'];
+
 export const MIGRATIONS: Migrations = {
   1: V1_TO_V2,
   2: V2_TO_V3,
@@ -299,6 +306,7 @@ export const MIGRATIONS: Migrations = {
   6: V6_TO_V7,
   7: LIQUIDATION_V7_TO_V8, // liquidation.ts: liquidation_distance and the cascade tables
   8: VOL_SURFACE_MIGRATION, // volSurface.ts: the vol_surface table
+  9: RUN_WARNINGS_MIGRATION, // runs.warnings
 };
 
 /**

@@ -12,6 +12,9 @@ import { createSchema } from './schema.js';
 import { sqlString } from './sql.js';
 import { REPORT_ROW_GROUP_SIZE } from '../engine/tuning.js';
 
+/** DuckDB's words for a full disk: left to the caller (an environment problem, exit 3), never "corrupt". */
+const DISK_FULL = /No space left on device|Disk quota exceeded/i;
+
 /** An open report: close it with `closeReport`. */
 export interface ReportHandle {
   file: string;
@@ -35,8 +38,8 @@ function looksLikeDuckDb(file: string): boolean {
  * Opens (creating when absent, unless read-only) the DuckDB file `file`. For writing, the file is
  * attached to an in-memory database with ROW_GROUP_SIZE = REPORT_ROW_GROUP_SIZE and made the default
  * catalog (USE), so that everything the connection runs, appenders included, goes to it.
- * @throws InputError naming the file when it is not a DuckDB database, is in use by another process, or
- * is missing in read-only mode
+ * @throws InputError naming the file when it is not a DuckDB database, is truncated or corrupt, is in use
+ * by another process, or is missing in read-only mode
  */
 export async function openReport(file: string, readOnly = false): Promise<ReportHandle> {
   if (existsSync(file)) {
@@ -70,6 +73,9 @@ export async function openReport(file: string, readOnly = false): Promise<Report
     const msg = (e as Error).message;
     if (/not a valid DuckDB database|database file.*(invalid|corrupt)/i.test(msg))
       throw fileError(file, `is not a DuckDB database (${msg})`);
+    // a DuckDB header over too few bytes (a truncated or cut copy), or blocks that do not check out
+    if (!DISK_FULL.test(msg) && /Could not read enough bytes|checksum|Corrupt|truncated|unexpected end/i.test(msg))
+      throw fileError(file, `is not a readable report: it is truncated or corrupt (${msg.split('\n')[0]})`);
     if (/conflicting lock|could not set lock/i.test(msg))
       throw fileError(
         file,

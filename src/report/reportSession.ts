@@ -8,7 +8,9 @@
  * `throwIfFailed` and `finish`.
  */
 import type { DistanceRows } from '../margin/distance.js';
-import { rmSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { cleanupOnSignal, releaseCreateLock, removeWithCompanions } from '../util/partialFiles.js';
 import { Worker } from 'node:worker_threads';
 import { InputError } from '../errors.js';
 import { resolveWorker } from '../util/workerPath.js';
@@ -20,7 +22,7 @@ import type { ScenarioSet } from '../scenarios/types.js';
 import type { VolSurface } from '../surface/surface.js';
 import type { ReportReply, ReportRequest, ReportWorkerData, SerializedError } from './reportProtocol.js';
 import type { RunMeta } from './writer.js';
-import { RowChecks } from './rowChecks.js';
+import { RowChecks, checkFinite } from './rowChecks.js';
 
 type Op = ReportRequest extends infer R ? (R extends { op: infer O } ? O : never) : never;
 type Body<O extends Op> = Omit<Extract<ReportRequest, { op: O }>, 'id' | 'op'>;
@@ -52,6 +54,8 @@ export class ReportSession {
   private partial: string | null = null;
   private committed = false;
   private readonly opened: Promise<Answer>;
+  /** stops watching for SIGINT / SIGTERM */
+  private readonly unwatch: () => void;
   /** the blocks of margin rows sent, in order, for their checks (run by `finish`, on this thread) */
   private blocks: Array<[MarginRows, boolean]> = [];
 
@@ -64,6 +68,10 @@ export class ReportSession {
     engineVersion: string,
     private readonly onRows?: (rows: number) => void,
   ) {
+    // interrupted (SIGINT, SIGTERM) before the COMMIT: a new report's temporary file goes (the worker
+    // may have created it before this thread heard its name: every partial of this process). Only for
+    // a new file: a handler defers the signal to this thread's next turn, and an existing file needs none
+    this.unwatch = existsSync(dbFile) ? () => undefined : cleanupOnSignal(() => this.removePartials());
     this.worker = new Worker(resolveWorker('reportWorker', import.meta.url), {
       workerData: { dbFile, engineVersion } satisfies ReportWorkerData,
     });
@@ -180,7 +188,8 @@ export class ReportSession {
 
   /**
    * Writes the symbols and the run row, checks the margin rows' derived values (RowChecks, on this
-   * thread while the report thread appends the last rows), commits and closes (publishing a new file);
+   * thread while the report thread appends the last rows) and that none is ±∞ (checkFinite), commits
+   * and closes (publishing a new file);
    * returns the run id.
    * @throws the first failure of the session, or of the checks (the run is rolled back and the file left as it was)
    */
@@ -192,6 +201,8 @@ export class ReportSession {
       const checks = new RowChecks();
       for (const [rows, standardFromDeribitPm] of this.blocks) checks.margin(rows, standardFromDeribitPm);
       checks.finish(this.dbFile);
+      // a run never commits a margin that is ±∞ (an internal error: the inputs' bounds keep them finite)
+      for (const [rows] of this.blocks) checkFinite(rows);
       this.blocks = [];
       const runId = (await this.send('commit', {})).value;
       this.committed = true;
@@ -216,10 +227,21 @@ export class ReportSession {
     if (this.ended) return;
     this.ended = true;
     await this.worker.terminate();
+    this.unwatch();
     // a new report's temporary file, when the worker could not remove it (it died, or was stopped mid-way)
-    if (!this.committed && this.partial) {
-      rmSync(this.partial, { force: true });
-      rmSync(`${this.partial}.wal`, { force: true });
+    if (!this.committed && this.partial) this.removePartials();
+  }
+
+  /** This process's temporary files of a new `dbFile` (FILE.partial-<pid>-…), and its lock on creating it. */
+  private removePartials(): void {
+    if (this.partial) removeWithCompanions(this.partial);
+    const prefix = `${basename(this.dbFile)}.partial-${process.pid}-`;
+    try {
+      for (const name of readdirSync(dirname(this.dbFile)))
+        if (name.startsWith(prefix)) removeWithCompanions(join(dirname(this.dbFile), name));
+    } catch {
+      /* the directory is gone */
     }
+    releaseCreateLock(this.dbFile);
   }
 }

@@ -102,6 +102,29 @@ export function checkStandardFromPm(std: MarginRows, pm: MarginRows): void {
   }
 }
 
+/** marginRatio is +∞ where equity ≤ 0 (MarginRows); every other amount is finite or NaN (does not apply, NULL). */
+const MAY_BE_INFINITE = new Set(['marginRatio']);
+
+/**
+ * Checks that no amount of a block is ±∞: a run never commits a non-finite margin (the inputs' bounds,
+ * docs/data.md E10–E12, keep every real one finite; this is the engine's own guard, an internal error when
+ * it fails). NaN is "does not apply" and stored as NULL. ReportSession.finish runs it on every block of a
+ * run before the COMMIT.
+ * @throws Error naming the model, row, account id, column and value
+ */
+export function checkFinite(m: MarginRows): void {
+  const fail = (r: number, col: string, v: number): never => {
+    throw new Error(
+      `internal check: MarginRows(${m.model}) row ${r} (account id ${m.account[r]}): ${col} is ${v}, not a finite number; the run is not written`,
+    );
+  };
+  const n = m.count;
+  for (const [col, a] of Object.entries(m)) {
+    if (!(a instanceof Float64Array) || MAY_BE_INFINITE.has(col)) continue;
+    for (let r = 0; r < n; r++) if (a[r] === Infinity || a[r] === -Infinity) fail(r, col, a[r]!);
+  }
+}
+
 /**
  * The checks of one run's blocks, in the order the run writes them (RunWriter.margin): each block's
  * derived columns, and standard rows left to the view against the deribit-pm rows, whichever comes

@@ -49,8 +49,10 @@ import { LIQUIDATION_MACRO_DDL, LIQUIDATION_TABLE_DDL, LIQUIDATION_VIEW_DDL } fr
  *    tables cascade_runs, cascade_rounds, cascade_accounts (`margin-engine cascade`), the
  *    accounts_near_liquidation view and the near_liquidation(t) table macro.
  * 9: the vol_surface table (volSurface.ts): every run's implied-volatility surface (docs/methodology.md §11).
+ * 10: runs.warnings (VARCHAR[]): what the run warned about (an empty book, unknown columns, summed
+ *    duplicate rows, …), as its summary printed them; NULL for runs written before (RUN_WARNINGS_MIGRATION).
  */
-export const SCHEMA_VERSION = 9;
+export const SCHEMA_VERSION = 10;
 
 /**
  * Whether the report stores the `standard` rows of a run of these models: since schema 4 a run with
@@ -296,7 +298,8 @@ export const TABLE_DDL: Record<string, string> = {
     scenario_sets JSON NOT NULL,
     engine_version VARCHAR NOT NULL,
     status VARCHAR NOT NULL,
-    schema_version INTEGER
+    schema_version INTEGER,
+    warnings VARCHAR[]
   )`,
   scenarios: `CREATE TABLE scenarios (
     run_id INTEGER NOT NULL,

@@ -53,6 +53,8 @@ export interface RunRecord {
   engineVersion: string;
   /** 'ok' (every input row used) or 'ok_with_rejected_rows'; default from `rejected.length` */
   status?: string;
+  /** what the run warned about, one sentence each (runs.warnings; none when absent) */
+  warnings?: string[];
   market: Market;
   /**
    * per instrument id: the model price at mark_iv in the mark's units (coin per unit of underlying for

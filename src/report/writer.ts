@@ -11,7 +11,14 @@
 import type { DistanceRows } from '../margin/distance.js';
 import { writeDistance } from './liquidation.js';
 import { createHash } from 'node:crypto';
-import { existsSync, linkSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, linkSync, renameSync, rmSync, statSync, statfsSync } from 'node:fs';
+import {
+  acquireCreateLock,
+  createLockPath,
+  releaseCreateLock,
+  removeStalePartials,
+  removeWithCompanions,
+} from '../util/partialFiles.js';
 import { dirname } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { fileError } from '../errors.js';
@@ -156,6 +163,23 @@ export class RunWriter {
     const fresh = !existsSync(dbFile);
     if (fresh && !existsSync(dirname(dbFile)))
       throw fileError(dbFile, `cannot be created: directory ${dirname(dbFile)} does not exist`);
+    if (fresh) {
+      // one process creates a new report at a time: a second is refused now, before it computes
+      const holder = acquireCreateLock(dbFile);
+      if (holder !== null)
+        throw fileError(
+          dbFile,
+          `is being created by another process (pid ${holder} holds ${createLockPath(dbFile)}); ` +
+            'wait for that run to finish (its runs can then be added to), or write to another file',
+        );
+      if (existsSync(dbFile)) {
+        // published by another process between the check and the lock: append to it instead
+        releaseCreateLock(dbFile);
+        return RunWriter.open(dbFile, engineVersion, rowChecks);
+      }
+    }
+    // what killed runs left (kill -9, a crash): partials of processes that no longer run
+    removeStalePartials(dbFile);
     const target = fresh
       ? `${dbFile}.partial-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`
       : dbFile;
@@ -198,7 +222,10 @@ export class RunWriter {
       throw e;
     } finally {
       if (handle) closeReport(handle); // failed: the writer did not take it over
-      if (!writer && fresh) removeTarget(target);
+      if (!writer && fresh) {
+        removeTarget(target);
+        releaseCreateLock(dbFile);
+      }
     }
   }
 
@@ -358,10 +385,22 @@ export class RunWriter {
     await this.c.run('COMMIT');
     this.closed = true;
     try {
-      closeReport(this.handle);
+      try {
+        closeReport(this.handle);
+      } catch (e) {
+        // an existing file: the run is in its WAL (DuckDB replays it on the next open), so say so
+        if (this.fresh) throw e;
+        throw new Error(
+          `${this.dbFile}: run ${this.runId} was committed, but closing the file failed (${(e as Error).message.split('\n')[0]}); DuckDB keeps the run in ${this.dbFile}.wal until the next open`,
+          { cause: e },
+        );
+      }
       if (this.fresh) publish(this.target, this.dbFile);
     } finally {
-      if (this.fresh) removeTarget(this.target);
+      if (this.fresh) {
+        removeTarget(this.target);
+        releaseCreateLock(this.dbFile);
+      }
     }
     return this.runId;
   }
@@ -378,14 +417,17 @@ export class RunWriter {
     try {
       closeReport(this.handle);
     } finally {
-      if (this.fresh) removeTarget(this.target);
+      if (this.fresh) {
+        removeTarget(this.target);
+        releaseCreateLock(this.dbFile);
+      }
     }
   }
 }
 
+/** Removes a new report's temporary file, its WAL and its spill directory. */
 function removeTarget(target: string): void {
-  rmSync(target, { force: true });
-  rmSync(`${target}.wal`, { force: true });
+  removeWithCompanions(target);
 }
 
 /**
@@ -394,8 +436,14 @@ function removeTarget(target: string): void {
  * @throws Error naming `to` when it appeared during the run
  */
 function publish(from: string, to: string): void {
-  if (existsSync(`${from}.wal`))
+  if (existsSync(`${from}.wal`)) {
+    // DuckDB writes the WAL into the file when it closes; a full disk is what usually stops it
+    if (diskFull(from))
+      throw new Error(
+        `${to}: No space left on device: DuckDB could not write the committed run into the new file (its WAL remains); the new report was not published`,
+      );
     throw new Error(`${from}: DuckDB left a WAL after closing; the new report was not published as ${to}`);
+  }
   try {
     linkSync(from, to);
     rmSync(from);
@@ -410,6 +458,16 @@ function publish(from: string, to: string): void {
       return;
     }
     throw e;
+  }
+}
+
+/** Whether the disk of `file` has less free space than its WAL needs (and a MiB). */
+function diskFull(file: string): boolean {
+  try {
+    const fs = statfsSync(dirname(file));
+    return fs.bavail * fs.bsize < statSync(`${file}.wal`).size + 2 ** 20;
+  } catch {
+    return false;
   }
 }
 
@@ -622,7 +680,8 @@ async function writeRunRow(c: DuckDBConnection, runId: number, run: RunMeta): Pr
     scenarioSets[s.family] = { count: s.count, underlyings: s.underlyings, meta: s.meta };
   await c.run(
     `INSERT INTO runs VALUES ($1, epoch_ms($2::BIGINT), epoch_ms($3::BIGINT), epoch_ms($4::BIGINT), epoch_ms($5::BIGINT),
-      CAST($6::JSON AS VARCHAR[]), $7::JSON, $8, $9::JSON, $10::JSON, $11::JSON, $12::JSON, $13, $14, $15)`,
+      CAST($6::JSON AS VARCHAR[]), $7::JSON, $8, $9::JSON, $10::JSON, $11::JSON, $12::JSON, $13, $14, $15,
+      CAST($16::JSON AS VARCHAR[]))`,
     [
       runId,
       Math.round(run.startedAtMs),
@@ -639,6 +698,7 @@ async function writeRunRow(c: DuckDBConnection, runId: number, run: RunMeta): Pr
       run.engineVersion,
       run.status ?? (run.rejectedRows > 0 ? 'ok_with_rejected_rows' : 'ok'),
       SCHEMA_VERSION, // the layout the run is written in: account_summary derives its summaries (schema 5 on)
+      JSON.stringify(run.warnings ?? []),
     ],
   );
 }

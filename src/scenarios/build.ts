@@ -6,6 +6,7 @@ import type { History } from '../history/types.js';
 import type { Market } from '../model/market.js';
 import { paramsHash } from '../params/loadParams.js';
 import type { Params } from '../params/params.js';
+import { MAX_DAYS, MAX_MC_SCENARIOS } from '../params/paramSchema.js';
 import { buildDeribitPm } from './deribitPm.js';
 import { buildHistorical } from './historical.js';
 import { buildMonteCarlo } from './monteCarlo.js';
@@ -67,6 +68,10 @@ export function buildScenarios(family: Family, market: Market, params: Params, o
     throw usage('a count applies only to historical (dates) and monte-carlo (scenarios)');
   if (opts.count !== undefined && (!Number.isSafeInteger(opts.count) || opts.count < 1))
     throw usage(`count must be a positive integer, got ${opts.count}`);
+  // the ranges of the parameters the count stands for (var.mc_scenarios, var.lookback_days)
+  const maxCount = family === 'monte-carlo' ? MAX_MC_SCENARIOS : MAX_DAYS;
+  if (opts.count !== undefined && opts.count > maxCount)
+    throw usage(`count must be at most ${maxCount} for ${family}, got ${opts.count}`);
   if (opts.seed !== undefined && family !== 'monte-carlo') throw usage('a seed applies only to monte-carlo');
   if (opts.stressFile !== undefined && family !== 'stress')
     throw usage('a stress file applies only to the stress family');
