@@ -12,7 +12,9 @@ import type { Market } from '../model/market.js';
 import type { ScenarioSet } from '../scenarios/types.js';
 import type { RunMeta } from './writer.js';
 
-/** The worker's start-up data. */
+/**
+ * The worker's start-up data; a prestarted worker (prestart.ts) gets null and this as its first message.
+ */
 export interface ReportWorkerData {
   dbFile: string;
   engineVersion: string;
