@@ -18,7 +18,8 @@
  * instead of the generated cache (which a dirty tree regenerates). Single intraday runs vary by ±0.08 s on
  * the 2-core machine, far more when it is shared: judge a change by the medians of ≥ 20 rounds.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { timeProcessSync } from './processTime.js';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -65,26 +66,6 @@ export function runArgs(
     db,
     '--quiet',
   ];
-}
-
-/**
- * Runs `sh main.js ARGS` under /usr/bin/time; returns wall seconds (spawn to exit, this process's
- * clock), CPU seconds (user + system, every thread) and peak RSS.
- * @throws Error with the child's stderr when it fails
- */
-export function timeProcess(mainJs: string, args: string[], timeoutMs?: number): Sample {
-  const t0 = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-f', '@@time %e %U %S %M', 'sh', mainJs, ...args], {
-    encoding: 'utf8',
-    timeout: timeoutMs,
-    maxBuffer: 64 * 2 ** 20,
-  });
-  const wall = (performance.now() - t0) / 1000;
-  const line = r.stderr.split('\n').find((l) => l.startsWith('@@time '));
-  if (r.status !== 0 || !line)
-    throw new Error(`${mainJs} ${args.join(' ')}: exit ${r.status ?? r.signal}\n${r.stderr.slice(-2000)}`);
-  const [, , user, sys, rssKiB] = line.split(' ').map(Number);
-  return { wall, cpu: user! + sys!, rssMiB: Math.round(rssKiB! / 1024) };
 }
 
 function main(argv: string[]): number {
@@ -134,7 +115,8 @@ process.stdout.write(((performance.now() - t0) / 1000).toFixed(3) + ' ' + ((c.us
     if (processMode) {
       const db = join(dir, `${k}.duckdb`);
       rmSync(db, { force: true });
-      return timeProcess(join(resolve(dists[k]), 'src', 'cli', 'main.js'), runArgs(w, book, db, backend));
+      const t = timeProcessSync(join(resolve(dists[k]), 'src', 'cli', 'main.js'), runArgs(w, book, db, backend));
+      return { wall: t.wall, cpu: t.cpu!, rssMiB: t.rssMiB! };
     }
     const [wall, cpu] = execFileSync(process.execPath, [...ENGINE_NODE_FLAGS, files![k]], { encoding: 'utf8' })
       .trim()
