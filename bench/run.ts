@@ -27,11 +27,9 @@ import type { BackendName, GroupBook, PnlMatrix, Reduced } from '../src/engine/t
 import { defaultParams } from '../src/params/params.js';
 import { KIND_OPTION } from '../src/model/market.js';
 import { benchGroups, benchMarket, benchScenarios } from './workloads.js';
-import { runWhatIfBench } from './whatif.js';
 import { commitId, machineInfo, peakRssMiB } from './machine.js';
 import { runEndToEnd } from './endToEnd.js';
 import { CACHE_DIR } from './endToEndWorkloads.js';
-import { runDistanceBench } from './distance.js';
 import type { BackendChoice } from '../src/engine/types.js';
 
 interface Run {
@@ -69,6 +67,8 @@ async function main(argv: string[]): Promise<number> {
       limit: {},
       sizes: {},
       workloads: {},
+      'no-report': { flag: true },
+      accounts: {},
     },
     'bench',
   );
@@ -83,6 +83,7 @@ async function main(argv: string[]): Promise<number> {
     await micro(p, workload, workers, outDir);
   if (workload === 'distance') {
     // issue 16: not part of `all` (the whole book does not fit a few minutes yet: bench/README.md)
+    const { runDistanceBench } = await import('./distance.js');
     const record = await runDistanceBench({
       backend: (optional(p, 'backends') ?? 'auto') as BackendChoice,
       limit: optional(p, 'limit') ? Number(optional(p, 'limit')) : undefined,
@@ -119,7 +120,15 @@ async function main(argv: string[]): Promise<number> {
     const timeoutSeconds = Number(optional(p, 'timeout') ?? (name === 'intraday' ? 180 : 300));
     const nodeFlags =
       p.options['cpu-prof'] === true ? ['--cpu-prof', `--cpu-prof-dir=${join(CACHE_DIR, 'prof', name)}`] : [];
-    const record = await runEndToEnd(name, { backends, repeat, timeoutSeconds, workers, nodeFlags });
+    const record = await runEndToEnd(name, {
+      backends,
+      repeat,
+      timeoutSeconds,
+      workers,
+      nodeFlags,
+      noReport: p.options['no-report'] === true,
+      accounts: optional(p, 'accounts') ? Number(optional(p, 'accounts')) : undefined,
+    });
     write(outDir, name, {
       ...record,
       date: new Date().toISOString(),
@@ -130,6 +139,8 @@ async function main(argv: string[]): Promise<number> {
   }
   // the what-if service under load (bench/whatif.ts): only when asked for by name
   if (workload === 'whatif') {
+    // loaded here: autocannon is a development dependency (bench/device.sh packs production modules only)
+    const { runWhatIfBench } = await import('./whatif.js');
     const record = await runWhatIfBench({
       duration: Number(optional(p, 'duration') ?? 10),
       connections: Number(optional(p, 'connections') ?? 4),

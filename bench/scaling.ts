@@ -10,7 +10,8 @@
  * worse than linearly. Not part of `all` (the 1,000,000-account eod takes minutes).
  */
 import { join } from 'node:path';
-import { CACHE_DIR, END_TO_END, ROOT, ensureBook, type EndToEndName } from './endToEndWorkloads.js';
+import { fileURLToPath } from 'node:url';
+import { CACHE_DIR, END_TO_END, ensureBook, type EndToEndName } from './endToEndWorkloads.js';
 import { runArgs } from './ab.js';
 import { timeProcess } from './processTime.js';
 
@@ -65,7 +66,8 @@ function tracePhases(stderr: string): { phases: Record<string, number>; last: st
 
 export async function runScalingBench(o: ScalingOptions): Promise<Record<string, unknown>> {
   const runs: ScalingRun[] = [];
-  const mainJs = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+  // the command of the build this module belongs to (dist/bench/ → dist/src/cli/main.js)
+  const mainJs = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
   for (const name of o.workloads) {
     for (const accounts of [...o.sizes].sort((a, b) => a - b)) {
       const w = { ...END_TO_END[name], accounts };
