@@ -1,22 +1,25 @@
 #!/usr/bin/env node
 /**
- * A/B timing of two builds on the same workload, alternating, so that a noisy shared machine hits both
- * alike: `node dist/bench/ab.js DIST_A DIST_B [--rounds N] [--workload intraday|eod] [--process]
- * [--backend B] [--book DIR] [--record]`. DIST_A and DIST_B are copies of dist/ built from the two
- * versions, placed inside the project (e.g. bench/.cache/distA, so that node_modules resolves); each
- * round runs each build once in a fresh child process (A then B, B then A on the next round), writing a
- * fresh report under bench/.cache/ab/.
+ * A/B timing of two builds on the same workload, alternating, so that a noisy shared machine hits both alike:
+ * `node dist/bench/ab.js DIST_A DIST_B [--rounds N] [--workload intraday|eod] [--process] [--backend B]
+ * [--book DIR] [--record] [--nice N]`. DIST_A and DIST_B are copies of dist/ built from the two versions,
+ * placed inside the project (e.g. bench/.cache/distA, so that node_modules resolves); each round runs each
+ * build once in a fresh child process (A then B, B then A on the next round), writing a fresh report under
+ * bench/.cache/ab/.
  *
- * Default: the child imports the build's `runMargin` and times the call (the run as the pipeline sees
- * it). `--process`: the child is the command itself, `sh DIST/src/cli/main.js run … --quiet` (the
- * polyglot first lines exec node with the engine's flags, as `margin-engine run` does), timed from
- * spawn to exit by this process (wall) and by /usr/bin/time (user + system CPU of every thread, and
- * peak RSS): the run as a user sees it, Node's start, the imports and the exit included.
+ * Default: the child imports the build's `runMargin` and times the call (the run as the pipeline sees it).
+ * `--process`: the child is the command itself, `sh DIST/src/cli/main.js run … --quiet` (the polyglot first
+ * lines exec node with the engine's flags, as `margin-engine run` does), timed from spawn to exit by this
+ * process (wall) and by /usr/bin/time (user + system CPU of every thread, and peak RSS): the run as a user
+ * sees it, Node's start, the imports and the exit included.
  *
  * Prints every time and the medians (wall and CPU); `--record` also writes them to
  * bench/results/ab-<mode>-<workload>-<timestamp>.json. `--book DIR` takes the book's Arrow files from DIR
- * instead of the generated cache (which a dirty tree regenerates). Single intraday runs vary by ±0.08 s on
- * the 2-core machine, far more when it is shared: judge a change by the medians of ≥ 20 rounds.
+ * instead of the generated cache (which a dirty tree regenerates). `--nice N` (process mode) runs each child
+ * under `nice -n N`; with the kernel's autogroups (the 2-core machine has them) a priority counts only within
+ * the session that set it, so it did not shield these runs from other sessions' work.
+ * Single intraday runs vary by ±0.08 s on the 2-core machine, far more when it is shared: judge a change by
+ * the medians of ≥ 20 rounds.
  */
 import { execFileSync } from 'node:child_process';
 import { timeProcessSync } from './processTime.js';
@@ -71,7 +74,7 @@ export function runArgs(
 function main(argv: string[]): number {
   const p = parseArgs(
     argv,
-    { rounds: {}, workload: {}, process: { flag: true }, backend: {}, book: {}, record: { flag: true } },
+    { rounds: {}, workload: {}, process: { flag: true }, backend: {}, book: {}, record: { flag: true }, nice: {} },
     'bench ab',
   );
   const [a, b] = p.positional;
@@ -84,6 +87,7 @@ function main(argv: string[]): number {
   const processMode = p.options.process === true;
   const backend = optional(p, 'backend') ?? (processMode ? 'auto' : 'cpu');
   const bookDir = optional(p, 'book');
+  const nice = optional(p, 'nice') !== undefined ? Number(optional(p, 'nice')) : undefined;
   const book = bookDir
     ? { positions: join(bookDir, 'positions.arrow'), balances: join(bookDir, 'balances.arrow') }
     : ensureBook(w);
@@ -115,7 +119,7 @@ process.stdout.write(((performance.now() - t0) / 1000).toFixed(3) + ' ' + ((c.us
     if (processMode) {
       const db = join(dir, `${k}.duckdb`);
       rmSync(db, { force: true });
-      const t = timeProcessSync(join(resolve(dists[k]), 'src', 'cli', 'main.js'), runArgs(w, book, db, backend));
+      const t = timeProcessSync(join(resolve(dists[k]), 'src', 'cli', 'main.js'), runArgs(w, book, db, backend), nice);
       return { wall: t.wall, cpu: t.cpu!, rssMiB: t.rssMiB! };
     }
     const [wall, cpu] = execFileSync(process.execPath, [...ENGINE_NODE_FLAGS, files![k]], { encoding: 'utf8' })
@@ -171,6 +175,7 @@ process.stdout.write(((performance.now() - t0) / 1000).toFixed(3) + ' ' + ((c.us
           workload: w.name,
           backend,
           rounds,
+          nice: nice ?? null,
           command: processMode ? ['sh', 'DIST/src/cli/main.js', ...runArgs(w, book, 'DB', backend)] : null,
           machine: machineInfo(),
           commit: commitId(),

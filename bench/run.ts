@@ -69,6 +69,7 @@ async function main(argv: string[]): Promise<number> {
       workloads: {},
       'no-report': { flag: true },
       accounts: {},
+      nice: {},
     },
     'bench',
   );
@@ -107,6 +108,7 @@ async function main(argv: string[]): Promise<number> {
       workloads: (optional(p, 'workloads') ?? 'intraday,eod').split(',') as Array<'intraday' | 'eod'>,
       backend: optional(p, 'backends') ?? 'auto',
       timeoutSeconds: optional(p, 'timeout') ? Number(optional(p, 'timeout')) : undefined,
+      nice: optional(p, 'nice') !== undefined ? Number(optional(p, 'nice')) : undefined,
     });
     const full = { ...record, date: new Date().toISOString(), commit: commitId(), machine: machineInfo() };
     write(outDir, 'scaling', full);

@@ -1,7 +1,7 @@
 /**
  * The `scaling` workload (issue 17, item 3): how a run's cost grows with the book. `npm run bench --
  * --workload scaling [--sizes 10000,100000,1000000] [--workloads intraday,eod] [--backends auto]
- * [--timeout S]` runs `margin-engine run` as a process (bench/processTime.ts: spawn to exit, CPU of every
+ * [--timeout S] [--nice N]` runs `margin-engine run` as a process (bench/processTime.ts: spawn to exit, CPU of every
  * thread, peak RSS) on books of each size generated like the end-to-end books (full chain, seed 7,
  * bench/.cache/book-a<N>-s7/), intraday then eod, smallest first, with `--json` (the run's phase times)
  * and MARGIN_ENGINE_TRACE=1 (the phases a run killed at its limit had finished). Per workload and pair of
@@ -21,6 +21,8 @@ export interface ScalingOptions {
   backend: string;
   /** per run, s; default intraday 180, eod 900 */
   timeoutSeconds?: number;
+  /** run each command under `nice -n NICE` (see bench/ab.ts) */
+  nice?: number;
 }
 
 /** docs/performance.md, Targets: the 1,000,000-account rows (process time, peak memory). */
@@ -79,7 +81,7 @@ export async function runScalingBench(o: ScalingOptions): Promise<Record<string,
       const timeout = o.timeoutSeconds ?? (name === 'intraday' ? 180 : 900);
       process.stderr.write(`scaling: ${name}, ${accounts.toLocaleString('en-US')} accounts (limit ${timeout} s)… `);
       const args = [...runArgs(w, book, db, o.backend), '--json'];
-      const t = await timeProcess(mainJs, args, timeout, { ...process.env, MARGIN_ENGINE_TRACE: '1' });
+      const t = await timeProcess(mainJs, args, timeout, { ...process.env, MARGIN_ENGINE_TRACE: '1' }, o.nice);
       rmSync(db, { force: true });
       let summary: { positions?: number; timingsMs?: Record<string, number> } = {};
       try {
@@ -118,7 +120,14 @@ export async function runScalingBench(o: ScalingOptions): Promise<Record<string,
       );
     }
   }
-  return { workload: 'scaling', sizes: o.sizes, runs, growth: growth(runs), verdict: verdict(runs) };
+  return {
+    workload: 'scaling',
+    sizes: o.sizes,
+    nice: o.nice ?? null,
+    runs,
+    growth: growth(runs),
+    verdict: verdict(runs),
+  };
 }
 
 /** Per workload and consecutive pair of finished sizes: each phase's growth exponent over positions. */
