@@ -17,13 +17,15 @@
 #                   bench/results/device)
 #   --backends      the backends beside cpu (default webgpu,gl; those that do not start are recorded
 #                   as unavailable, with the reason)
+#   --timeout S     each eod child's limit (default 100 s); each step is cut at 3 × S (a device call has
+#                   10 minutes: give its timeout_s room for all three steps)
 #   --dry-run       cpu only, small sizes (256 scenarios, 200 + 20 groups, 300 accounts), node from PATH
 #                   when the pack has none: what test/bench/device.test.ts runs on the development machine
 # Exit status: 0 when every step ran (a backend that could not start is a result, not a failure).
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 pack=.devpack out=${OUT:-} work=/tmp/margin-engine-device backends=webgpu,gl
-scenarios=10000 groups=20000 glgroups=200 accounts= timeout=900 dry=0
+scenarios=10000 groups=20000 glgroups=200 accounts= timeout=100 dry=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --pack) pack="$2"; shift ;;
@@ -41,7 +43,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 if [ "$dry" = 1 ]; then
-  backends= scenarios=256 groups=200 glgroups=20 accounts=${accounts:-300} timeout=300
+  backends= scenarios=256 groups=200 glgroups=20 accounts=${accounts:-300} timeout=200
 fi
 cd "$repo"
 list="cpu${backends:+,$backends}"
@@ -81,8 +83,9 @@ if [ "$dry" = 0 ]; then
   for f in "$pack"/debs/*.deb; do
     [ -e "$f" ] || continue
     # only what the machine lacks (the device machine's own libraries stay as they are)
-    lib=$(dpkg-deb -c "$f" | grep -oE '[^/]+\.so\.[0-9]+$' | head -1)
-    if [ -z "$lib" ] || ! ldconfig -p | grep -q " $lib "; then dpkg -x "$f" /; fi
+    # (its soname: the link libX.so.N -> libX.so.N.M.K it ships; a package of data files is unpacked)
+    lib=$(dpkg-deb -c "$f" | grep -oE '[^/ ]+\.so\.[0-9]+ ->' | head -1 | sed 's/ ->$//')
+    if [ -z "$lib" ] || ! ldconfig -p | awk '{print $1}' | grep -qxF "$lib"; then dpkg -x "$f" /; fi
   done
   ldconfig
   icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
@@ -122,7 +125,7 @@ step() {
   shift
   say "$name: $*"
   local t0=$SECONDS
-  if timeout "$timeout" "$node" --no-concurrent-recompilation dist/bench/run.js "$@" --out "$out" >>"$log" 2>&1; then
+  if timeout "$((3 * timeout))" "$node" --no-concurrent-recompilation dist/bench/run.js "$@" --out "$out" >>"$log" 2>&1; then
     say "$name: done in $((SECONDS - t0)) s"
   else
     say "$name: failed (exit $?) after $((SECONDS - t0)) s: see $log"
