@@ -9,7 +9,7 @@
  *   margin, pricing                       7
  *   engine                                6
  *   scenarios                             5
- *   params, history, importers            4
+ *   params, history, importers, surface   4
  *   io                                    2
  *   model                                 1
  *   util, random, errors.ts, kernels/     0
@@ -28,6 +28,7 @@ const RANK = {
   params: 4,
   history: 4,
   importers: 4,
+  surface: 4,
   io: 2,
   model: 1,
   util: 0,

@@ -15,6 +15,7 @@ import { createBackend } from '../src/engine/createBackend.js';
 import type { BackendChoice } from '../src/engine/types.js';
 import { accountsWithin, liquidationDistances, subPortfolio, type DistanceEngine } from '../src/margin/distance.js';
 import type { ModelName } from '../src/margin/types.js';
+import { createHash } from 'node:crypto';
 import { END_TO_END, ensureBook } from './endToEndWorkloads.js';
 
 export interface DistanceBenchOptions {
@@ -69,9 +70,19 @@ export async function runDistanceBench(o: DistanceBenchOptions): Promise<Record<
   let completed = true;
   let error: string | null = null;
   let within: Record<string, number[]> = {};
+  let fingerprint: Record<string, string> = {};
   try {
     const ds = await liquidationDistances(book, balances, bookMarket, params, sets, models, engine);
     within = Object.fromEntries(ds.map((d) => [d.model, accountsWithin(d)]));
+    // SHA-256 of every column of the rows: a speed change must leave them bit for bit as they were
+    fingerprint = Object.fromEntries(
+      ds.map((d) => {
+        const h = createHash('sha256');
+        for (const c of [d.account, d.unit, d.underlying, d.direction, d.move, d.price, d.equity, d.mm])
+          h.update(new Uint8Array(c.buffer, c.byteOffset, c.byteLength));
+        return [d.model, h.digest('hex').slice(0, 16)];
+      }),
+    );
   } catch (e) {
     completed = false;
     error = (e as Error).message;
@@ -91,6 +102,7 @@ export async function runDistanceBench(o: DistanceBenchOptions): Promise<Record<
     error,
     revalueCalls: calls,
     accountsWithin1_2_5_10pct: within,
+    fingerprint,
     target: { seconds: 15, accounts: 100_000 },
   };
 }

@@ -20,8 +20,16 @@
  * {@link assembleMovedRow}. Its error bound is docs/methodology.md "Precision". Futures, perpetuals
  * ({@link deltaOneRows}) and spot rows ({@link spotRowValues}) are host work, float64, on every backend.
  * shockedVol is shared: the cpu form calls it per cell, the device form's host packing per instrument.
+ *
+ * Vol surfaces (docs/methodology.md §11c): with RevalueColumns.surface set (sticky moneyness, or a stress
+ * set's surface shocks) the option's vol is first moved by the surface (kernels/svi.ts stickyMoneynessVol),
+ * then shocked by the rule. Reference revalueNormalisedSticky, cpu form revalueTile (the same per-cell
+ * arithmetic), device form movedValueSurfaceKernel / movedValueSurface32 (slice parameters packed per
+ * instrument by packSurfaceTable); shocked surfaces (RevalueColumns.shockedSurface) are evaluated by the
+ * float64 form on every backend. Without `surface` every form is exactly what it was.
  */
 import { black76Norm, black76Norm32 } from './black76.js';
+import { stickyMoneynessVol } from './svi.js';
 
 /** src/model/market.ts KIND_OPTION (kernels/ import nothing; test/kernels/parity.test.ts checks they agree). */
 export const KIND_OPTION_CODE = 0;
@@ -223,6 +231,74 @@ export interface RevalueColumns {
   shortTermVegaPower: number;
   longTermVegaPower: number;
   out: Float64Array;
+  /**
+   * Sticky moneyness (docs/methodology.md §11c), absent under sticky strike: per instrument
+   * [a, b, ρ, m, σ, x0, vol0] ({@link SURFACE_ROW} columns), the raw SVI slice of its expiry, its base
+   * log-moneyness x0 = ln(K/F) and the slice's vol there, vol0 = sviVol(x0) (kernels/svi.ts). A flat
+   * slice (b = 0) leaves the option's vol unchanged.
+   */
+  surface?: Float64Array;
+  /** with `surface`: true under sticky moneyness (the slice is read at x0 − ln(1+m)), false: at x0 */
+  stickyMoneyness?: boolean;
+  /**
+   * Surface stress (docs/methodology.md §11c; stress sets with surface shocks only): the shocked slice
+   * [a, b, ρ, m, σ] per (scenario, instrument), [(s·I + i)·5 + j], checked for butterfly arbitrage on the
+   * host (src/engine/revalueColumns.ts). The option's vol is then σ + vol_shocked(x) − vol0. Evaluated by
+   * the float64 forms on every backend (stress sets are tens of scenarios).
+   */
+  shockedSurface?: Float64Array;
+}
+
+/** Columns of a RevalueColumns.surface row: a, b, ρ, m, σ, x0, vol0. */
+export const SURFACE_ROW = 7;
+
+/**
+ * The reference form under sticky moneyness (docs/methodology.md §11c), USD per unit divided by F: as
+ * {@link revalueNormalised}, but the scenario's vol rule applies to σ_m = stickyMoneynessVol(σ, slice, x0,
+ * vol0, T, 1+m) (kernels/svi.ts) instead of σ; the base value keeps σ. With a flat slice it IS
+ * revalueNormalised (σ_m = σ exactly).
+ */
+export function revalueNormalisedSticky(
+  kind: number,
+  isCall: number,
+  k: number,
+  tYears: number,
+  sigma: number,
+  rate: number,
+  move: number,
+  deltaOneMove: number,
+  volRule: number,
+  volParam: number,
+  dtYears: number,
+  volRangeUp: number,
+  volRangeDown: number,
+  minVolForShockUp: number,
+  shortTermVegaPower: number,
+  longTermVegaPower: number,
+  slice: readonly number[],
+): number {
+  let pnl = deltaOneMove;
+  if (kind < 0.5) {
+    const [a, b, rho, m, sig, x0, vol0] = slice as [number, number, number, number, number, number, number];
+    const growth = 1.0 + move;
+    const sm = stickyMoneynessVol(sigma, a, b, rho, m, sig, x0, vol0, tYears, growth);
+    const shocked = shockedVol(
+      sm,
+      tYears,
+      volRule,
+      volParam,
+      volRangeUp,
+      volRangeDown,
+      minVolForShockUp,
+      shortTermVegaPower,
+      longTermVegaPower,
+    );
+    const t1 = Math.max(tYears - dtYears, 0.0);
+    const base = optionBaseValue(isCall, k, tYears, sigma, rate);
+    const moved = Math.exp(-rate * t1) * black76Norm(isCall, k / growth, shocked * Math.sqrt(t1));
+    pnl = growth * moved - base;
+  }
+  return pnl;
 }
 
 /**
@@ -288,6 +364,10 @@ export function revalueTile(c: RevalueColumns, i0: number, i1: number, s0: numbe
     const F = c.forward[i]!;
     const v0 = c.v0[i]!;
     const vru = c.volRangeUp[i]!;
+    const surf = c.surface;
+    const shockTable = c.shockedSurface;
+    const sticky = c.stickyMoneyness === true;
+    const sb = i * SURFACE_ROW;
     const usd = i * S;
     const coin = (I + i) * S;
     const option = kind === KIND_OPTION_CODE;
@@ -298,9 +378,44 @@ export function revalueTile(c: RevalueColumns, i0: number, i1: number, s0: numbe
     for (let s = s0; s < s1; s++) {
       const j = s * U + u;
       const m = c.move[j]!;
+      // sticky moneyness: the option's vol moves with the surface at its moved log-moneyness; surface stress:
+      // with the shocked slice of the scenario (at x0 under sticky strike)
+      let sm = sigma;
+      if (surf !== undefined) {
+        const g = sticky ? 1.0 + m : 1.0;
+        if (shockTable === undefined)
+          sm = stickyMoneynessVol(
+            sigma,
+            surf[sb]!,
+            surf[sb + 1]!,
+            surf[sb + 2]!,
+            surf[sb + 3]!,
+            surf[sb + 4]!,
+            surf[sb + 5]!,
+            surf[sb + 6]!,
+            t,
+            g,
+          );
+        else {
+          const q = (s * I + i) * 5;
+          sm = stickyMoneynessVol(
+            sigma,
+            shockTable[q]!,
+            shockTable[q + 1]!,
+            shockTable[q + 2]!,
+            shockTable[q + 3]!,
+            shockTable[q + 4]!,
+            surf[sb + 5]!,
+            surf[sb + 6]!,
+            t,
+            g,
+          );
+        }
+      }
       // = revalueNormalised(kind, isCall, k, t, sigma, rate, m, m1, volRule, volParam, dt, vru, …) to the bit
+      // (revalueNormalisedSticky under sticky moneyness)
       const shocked = shockedVol(
-        sigma,
+        sm,
         t,
         c.volRule[j]!,
         c.volParam[j]!,
@@ -524,4 +639,211 @@ export function assembleMovedRow(
     out[usd + x] = F * (v - v0);
     out[coin + x] = v / growth[g0 + x]! - v0;
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// device form under sticky moneyness (float32, gpu.js)
+// ---------------------------------------------------------------------------------------------------------
+//
+// Sticky moneyness (docs/methodology.md §11c) makes σ depend on the scenario's move, so σ'_up and σ'_down
+// cannot be precomputed per instrument: the kernel gets the slice parameters as inputs, in a second
+// instrument table packed on the host (packSurfaceTable):
+//   surf[i] = [a, b, ρ, m, σ_svi, x0, cu, cd]   cu = volRangeUp·f(d), cd = volRangeDown·f(d) (§2, base T)
+// and per cell evaluates the slice at x0 and x0 − ln(1+m) (the SVI arithmetic inlined: gpu.js issue #207,
+// see kernels/source.ts), σ_m = max(σ + vol(x0 − ln(1+m)) − vol(x0), 0.01) (σ itself when they are equal),
+// then the rule of the scenario row's column on σ_m:
+//   col 3 (up)  σ_m + max(σ_m, minVolForShockUp)·cu     col 5 (down)  max(σ_m·(1 − cd), 0.01)
+//   col 4       σ_m·g                                   col 6         max(σ_m·g, 0.01)
+// which is shockedVol(σ_m, …) of every rule. The instrument table is packInstrumentTable's (its σ'_up/down
+// columns unused).
+
+/** Columns of a packed surface row (packSurfaceTable). */
+export const SURFACE_TABLE_ROW = 8;
+
+/**
+ * Moved value w of one option under one scenario with sticky moneyness (units of the base forward), float32
+ * device helper: the instrument's ±k, T, r, σ, its slice (a, b, ρ, m, sig), x0 = ln k, cu, cd, the run's
+ * minVolForShockUp and the scenario row (growth = 1+m, dt, col, g). See the section comment.
+ */
+export function movedValueSurface32(
+  kc: number,
+  t: number,
+  rate: number,
+  sigma: number,
+  a: number,
+  b: number,
+  rho: number,
+  m: number,
+  sig: number,
+  x0: number,
+  cu: number,
+  cd: number,
+  minVol: number,
+  growth: number,
+  dt: number,
+  col: number,
+  g: number,
+): number {
+  const d0 = x0 - m;
+  const d1 = x0 - Math.log(growth) - m;
+  let vol0 = 0.0;
+  let vol1 = 0.0;
+  if (t > 0.0) {
+    vol0 = Math.sqrt(Math.max(a + b * (rho * d0 + Math.sqrt(d0 * d0 + sig * sig)), 0.0) / t);
+    vol1 = Math.sqrt(Math.max(a + b * (rho * d1 + Math.sqrt(d1 * d1 + sig * sig)), 0.0) / t);
+  }
+  let sm = sigma;
+  if (vol1 != vol0) {
+    sm = Math.max(sigma + (vol1 - vol0), 0.01);
+  }
+  const t1 = Math.max(t - dt, 0.0);
+  const wUp = Math.max(1.0 - Math.abs(col - 3.0), 0.0);
+  const wDown = Math.max(1.0 - Math.abs(col - 5.0), 0.0);
+  const up = sm + Math.max(sm, minVol) * cu;
+  const down = Math.max(sm * (1.0 - cd), 0.01);
+  const scaled = Math.max(sm * g, 0.01 * Math.max(col - 5.0, 0.0));
+  const shocked = wUp * up + wDown * down + (1.0 - wUp - wDown) * scaled;
+  let isCall = 0.0;
+  if (kc > 0.0) {
+    isCall = 1.0;
+  }
+  return growth * Math.exp(-rate * t1) * black76Norm32(isCall, Math.abs(kc) / growth, shocked * Math.sqrt(t1));
+}
+
+/**
+ * {@link movedValueKernel} under sticky moneyness: the moved values w of instrument i0 + thread.y under the
+ * four scenarios s0 + 4·thread.x + (0, 1, 2, 3); `surf` the packed surface table, minVol the run's
+ * minVolForShockUp.
+ */
+export function movedValueSurfaceKernel(
+  this: { thread: { x: number; y: number } },
+  inst: number[][],
+  surf: number[][],
+  scen: number[][],
+  i0: number,
+  s0: number,
+  instrumentCount: number,
+  scenarioCount: number,
+  underlyingCount: number,
+  minVol: number,
+): number[] {
+  const i = Math.min(i0 + this.thread.y, instrumentCount - 1.0);
+  const kc = inst[i][0];
+  const t = inst[i][1];
+  const rate = inst[i][2];
+  const sigma = inst[i][4];
+  const u = inst[i][7];
+  const a = surf[i][0];
+  const b = surf[i][1];
+  const rho = surf[i][2];
+  const m = surf[i][3];
+  const sig = surf[i][4];
+  const x0 = surf[i][5];
+  const cu = surf[i][6];
+  const cd = surf[i][7];
+  const sa = s0 + 4.0 * this.thread.x;
+  const last = scenarioCount - 1.0;
+  const j0 = Math.min(sa, last) * underlyingCount + u;
+  const j1 = Math.min(sa + 1.0, last) * underlyingCount + u;
+  const j2 = Math.min(sa + 2.0, last) * underlyingCount + u;
+  const j3 = Math.min(sa + 3.0, last) * underlyingCount + u;
+  return [
+    movedValueSurface32(
+      kc,
+      t,
+      rate,
+      sigma,
+      a,
+      b,
+      rho,
+      m,
+      sig,
+      x0,
+      cu,
+      cd,
+      minVol,
+      scen[j0][0],
+      scen[j0][1],
+      scen[j0][2],
+      scen[j0][3],
+    ),
+    movedValueSurface32(
+      kc,
+      t,
+      rate,
+      sigma,
+      a,
+      b,
+      rho,
+      m,
+      sig,
+      x0,
+      cu,
+      cd,
+      minVol,
+      scen[j1][0],
+      scen[j1][1],
+      scen[j1][2],
+      scen[j1][3],
+    ),
+    movedValueSurface32(
+      kc,
+      t,
+      rate,
+      sigma,
+      a,
+      b,
+      rho,
+      m,
+      sig,
+      x0,
+      cu,
+      cd,
+      minVol,
+      scen[j2][0],
+      scen[j2][1],
+      scen[j2][2],
+      scen[j2][3],
+    ),
+    movedValueSurface32(
+      kc,
+      t,
+      rate,
+      sigma,
+      a,
+      b,
+      rho,
+      m,
+      sig,
+      x0,
+      cu,
+      cd,
+      minVol,
+      scen[j3][0],
+      scen[j3][1],
+      scen[j3][2],
+      scen[j3][3],
+    ),
+  ];
+}
+
+/**
+ * The packed surface table for the options `opts`, flat [o · SURFACE_TABLE_ROW + col]: [a, b, ρ, m, σ_svi,
+ * x0, cu, cd], cu = volRangeUp·f(d), cd = volRangeDown·f(d) in float64 (f of docs/methodology.md §2 on the
+ * base T). Needs c.surface.
+ */
+export function packSurfaceTable(c: RevalueColumns, opts: Int32Array): Float32Array {
+  const surf = c.surface!;
+  const t = new Float32Array(opts.length * SURFACE_TABLE_ROW);
+  for (let o = 0; o < opts.length; o++) {
+    const i = opts[o]!;
+    const days = 365.0 * c.tYears[i]!;
+    const f = Math.pow(30.0 / Math.max(days, 1.0), days < 30.0 ? c.shortTermVegaPower : c.longTermVegaPower);
+    const b = o * SURFACE_TABLE_ROW;
+    const sb = i * SURFACE_ROW;
+    for (let j = 0; j < 6; j++) t[b + j] = surf[sb + j]!;
+    t[b + 6] = c.volRangeUp[i]! * f;
+    t[b + 7] = c.volRangeDown * f;
+  }
+  return t;
 }

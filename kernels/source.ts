@@ -14,7 +14,7 @@
  */
 import { normCdf32, normPdf } from './normal.js';
 import { black76Norm32, black76DeltaNorm32, black76GammaNorm, black76VegaNorm } from './black76.js';
-import { movedValue32 } from './revalue.js';
+import { movedValue32, movedValueSurface32 } from './revalue.js';
 
 /** Minimal view of gpu.js's `GPU#addFunction` (keeps this module free of a gpu.js import). */
 export interface FunctionSink {
@@ -51,6 +51,15 @@ export const DEVICE_REVALUE_FUNCTIONS: ReadonlyArray<(...args: number[]) => numb
   normCdf32 as (...a: number[]) => number,
   black76Norm32 as (...a: number[]) => number,
   movedValue32 as unknown as (...a: number[]) => number,
+];
+
+/**
+ * The device function of revaluation under sticky moneyness (kernels/revalue.ts movedValueSurface32; its
+ * kernel is movedValueSurfaceKernel), added after {@link DEVICE_REVALUE_FUNCTIONS}, whose black76Norm32 it
+ * calls.
+ */
+export const DEVICE_REVALUE_SURFACE_FUNCTIONS: ReadonlyArray<(...args: number[]) => number> = [
+  movedValueSurface32 as unknown as (...a: number[]) => number,
 ];
 
 /**

@@ -83,6 +83,9 @@ export async function main(argv: string[]): Promise<number> {
           liquidatedNotionalUsd: r.result.liquidatedNotionalUsd,
           badDebtUsd: r.result.badDebtUsd,
           adlUsd: r.result.adlUsd,
+          // ADL charged per unit (the unit's profit since the snapshot, pro rata), USD
+          adlChargedUnits: new Set(r.result.adl.map((x) => `${x.account}/${x.code}`)).size,
+          adlChargedUsd: r.result.adl.reduce((s, x) => s + x.haircutUsd, 0),
           criticalShock: r.criticalShock,
         })),
         null,
@@ -105,6 +108,13 @@ export async function main(argv: string[]): Promise<number> {
     const xf = r.result.finalMove[u]!;
     out.push(
       `  ${p0(r.x0).padStart(8)}${p0(xf).padStart(10)}${(r.x0 === 0 ? '-' : (xf / r.x0).toFixed(3)).padStart(8)}${String(r.result.rounds.length).padStart(8)}${String(r.result.liquidatedUnits).padStart(8)}${Math.round(r.result.liquidatedNotionalUsd).toLocaleString('en-US').padStart(18)}${Math.round(r.result.badDebtUsd).toLocaleString('en-US').padStart(16)}${Math.round(r.result.adlUsd).toLocaleString('en-US').padStart(14)}`,
+    );
+  }
+  if (o.results.length === 1 && o.results[0]!.result.adlUsd > 0) {
+    const adl = o.results[0]!.result.adl;
+    const charged = adl.reduce((s, x) => s + x.haircutUsd, 0);
+    out.push(
+      `ADL: ${Math.round(charged).toLocaleString('en-US')} USD charged to ${new Set(adl.map((x) => `${x.account}/${x.code}`)).size} units in profit, pro rata to their profit since the snapshot (at most all of it)`,
     );
   }
   const crit = [...new Set(o.results.map((r) => r.criticalShock))].filter((c) => c !== null);

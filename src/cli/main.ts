@@ -51,6 +51,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
     summary: 'cascading-liquidation stress: how a shock grows through forced liquidations',
     load: () => import('./cascade.js'),
   },
+  surface: {
+    summary: 'fit the implied-volatility surface (SVI) of a market and write it',
+    load: () => import('./surface.js'),
+  },
 };
 
 export const HELP = `margin-engine — portfolio margin for crypto derivatives (Arrow in, GPU/worker-pool revaluation, DuckDB out)

@@ -1,5 +1,6 @@
 /** `margin-engine run`: compute margins for a book and write one run to a DuckDB report. */
 import { parseArgs, required, optional, integerOption, usageError } from './args.js';
+import { FILL_IV, VOL_DYNAMICS, type FillIv, type VolDynamics } from '../pipeline/volSurface.js';
 import { createProgress } from '../util/progress.js';
 import { prestartReportWorker } from '../report/prestart.js';
 import type { BackendChoice } from '../engine/types.js';
@@ -13,6 +14,7 @@ Usage:
   margin-engine run --market DIR --positions FILE --balances FILE --models LIST --db FILE.duckdb
                     [--history DIR] [--params FILE] [--backend auto|cpu|gl|webgpu]
                     [--on-invalid fail|skip] [--workers N] [--attribution] [--distance] [--json] [--quiet]
+                    [--vol-dynamics sticky-strike|sticky-moneyness] [--fill-iv none|surface]
 
   --market DIR        instruments.arrow and underlyings.arrow (Arrow IPC)
   --positions FILE    positions.arrow;  --balances FILE  balances.arrow
@@ -35,6 +37,14 @@ Usage:
   --distance          also every account's distance to liquidation per model (docs/methodology.md §7):
                       per underlying down and up and the joint move, into liquidation_distance; the
                       summary counts the accounts within 1 %, 2 %, 5 %, 10 % (joint move)
+  --vol-dynamics D    sticky-strike (default: every option keeps its own vol, docs/methodology.md §1) or
+                      sticky-moneyness (after a move m an option reads the fitted SVI surface at
+                      ln(K/(F(1+m))), keeping its own offset to it; then the scenario's vol rule; §11c),
+                      for every scenario family; recorded with the run (runs.scenario_sets meta)
+  --fill-iv P         none (default: an option without a mark_iv is refused) or surface (it is valued
+                      from its expiry's fitted slice; counted per instrument on stderr, in
+                      runs.scenario_sets meta filledIv and vol_surface.filled; an option whose expiry has
+                      fewer than 5 usable quotes is refused, named)
   --json              print a machine-readable summary instead of the table
   --quiet             no progress on stderr
 
@@ -59,6 +69,8 @@ const SPEC = {
   workers: {},
   attribution: { flag: true },
   distance: { flag: true },
+  'vol-dynamics': {},
+  'fill-iv': {},
   json: { flag: true },
   quiet: { flag: true },
 };
@@ -71,6 +83,12 @@ export async function main(argv: string[]): Promise<number> {
   const onInvalid = optional(p, 'on-invalid') ?? 'fail';
   if (onInvalid !== 'fail' && onInvalid !== 'skip')
     throw usageError('run', `--on-invalid must be fail or skip, got ${JSON.stringify(onInvalid)}`);
+  const volDynamics = optional(p, 'vol-dynamics') ?? 'sticky-strike';
+  if (!(VOL_DYNAMICS as readonly string[]).includes(volDynamics))
+    throw usageError('run', `--vol-dynamics must be ${VOL_DYNAMICS.join(' or ')}, got ${JSON.stringify(volDynamics)}`);
+  const fillIv = optional(p, 'fill-iv') ?? 'none';
+  if (!(FILL_IV as readonly string[]).includes(fillIv))
+    throw usageError('run', `--fill-iv must be ${FILL_IV.join(' or ')}, got ${JSON.stringify(fillIv)}`);
   // the report's thread loads DuckDB while this one imports the pipeline (and then loads the book)
   if (typeof p.options.db === 'string') prestartReportWorker();
   const [{ parseModels, runMargin }, { renderSummary, summarize }] = await Promise.all([
@@ -91,8 +109,18 @@ export async function main(argv: string[]): Promise<number> {
     workers: p.options.workers !== undefined ? integerOption(p, 'workers', 'run', undefined, 1) : undefined,
     attribution: p.options.attribution === true,
     distance: p.options.distance === true,
+    volDynamics: volDynamics as VolDynamics,
+    fillIv: fillIv as FillIv,
     progress: createProgress({ quiet: p.options.quiet === true || p.options.json === true }),
   });
+  if (outcome.surface && outcome.surface.filled.size > 0) {
+    const f = [...outcome.surface.filled];
+    process.stderr.write(
+      `run: ${f.length} option(s) without a mark_iv valued from the surface (--fill-iv surface):\n` +
+        f.map(([name, iv]) => `  ${name}: ${iv.toFixed(6)}`).join('\n') +
+        '\n',
+    );
+  }
   const s = summarize(outcome);
   process.stdout.write(p.options.json ? JSON.stringify(s, null, 2) + '\n' : renderSummary(s));
   return 0;

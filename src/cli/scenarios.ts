@@ -25,7 +25,9 @@ Usage: margin-engine scenarios --family F --market DIR --out FILE [options]
                     monte-carlo: number of scenarios (default var.mcScenarios = 10000)
   --seed S          monte-carlo seed (default var.mcSeed = 20260201)
   --params FILE     parameter file (JSON, version 1; any subset of the defaults, see src/params/paramSchema.ts)
-  --stress FILE     stress: JSON list of events {name, moves{U:m}, vol_multipliers?{U:g}, dt_days?};
+  --stress FILE     stress: JSON list of events {name, moves{U:m}, vol_multipliers?{U:g}, dt_days?,
+                    surface_level?{U:a}, surface_skew?{U:r}, surface_term?{U:s}} (surface shocks,
+                    docs/methodology.md §11c: kept in the set's meta.events, not in the file's columns);
                     every U must be an underlying of the market (a move of another is refused);
                     underlyings an event does not name move 0
                     (default: the built-in library of BTC/ETH extreme days from data/history; its

@@ -18,7 +18,8 @@ Usage:
 Loads the book once and keeps each instrument's P&L row per scenario and each unit's aggregated vector in
 memory. Routes (OpenAPI document at /v1/openapi.json):
   POST /v1/whatif        {account, trades: [{instrument, quantity, price?}], models?} (at most ${MAX_TRADES} trades)
-  GET  /v1/accounts/ID   margins, status and top drivers per model (?top=N, default 5)
+  GET  /v1/accounts/ID   margins, status and top drivers per model (?top=N, default 5); &distance=true adds
+                         its distance to liquidation per model (a search on request: ~0.1-0.3 s)
   POST /v1/market        a new market snapshot, the book re-margined: JSON {path} (a directory with
                          instruments.arrow and underlyings.arrow under --market-root), or the Arrow
                          files as multipart/form-data, exactly the file parts instruments and

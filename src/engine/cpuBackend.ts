@@ -17,7 +17,13 @@ import { writeSpotRows } from './spotRows.js';
 import { sharedBufferOf } from './sharedCopy.js';
 import { resolveWorker } from '../util/workerPath.js';
 import type { AggregateTask, RevalueTask } from './poolTasks.js';
-import { CPU_AGGREGATE_SCENARIO_BLOCK, CPU_REVALUE_SCENARIO_TILE, CPU_TASKS_PER_WORKER } from './tuning.js';
+import {
+  CPU_AGGREGATE_SCENARIO_BLOCK,
+  CPU_MIN_TASK_EVALUATIONS,
+  CPU_MIN_TASK_MULTIPLY_ADDS,
+  CPU_REVALUE_SCENARIO_TILE,
+  CPU_TASKS_PER_WORKER,
+} from './tuning.js';
 
 /** The cpu backend; `workers` threads (default: the machine's available parallelism). */
 export class CpuBackend implements Backend {
@@ -68,7 +74,8 @@ export class CpuBackend implements Backend {
     if (I === 0 || S === 0) return;
     const sTile = Math.min(S, CPU_REVALUE_SCENARIO_TILE);
     const sTiles = Math.ceil(S / sTile);
-    const iTiles = Math.max(1, Math.min(I, Math.ceil(this.tasksPerJob / sTiles)));
+    const tasks = this.tasksFor((I * S) / CPU_MIN_TASK_EVALUATIONS);
+    const iTiles = Math.max(1, Math.min(I, Math.ceil(tasks / sTiles)));
     const iTile = Math.ceil(I / iTiles);
     const sab = (a: { buffer: ArrayBufferLike }) => a.buffer as SharedArrayBuffer;
     const base: Omit<RevalueTask, 'i0' | 'i1' | 's0' | 's1'> = {
@@ -96,6 +103,8 @@ export class CpuBackend implements Backend {
       shortTermVegaPower: c.shortTermVegaPower,
       longTermVegaPower: c.longTermVegaPower,
       out: sab(c.out),
+      ...(c.surface ? { surface: sab(c.surface), stickyMoneyness: c.stickyMoneyness === true } : {}),
+      ...(c.shockedSurface ? { shockedSurface: sab(c.shockedSurface) } : {}),
     };
     const jobs: Promise<unknown>[] = [];
     for (let i0 = 0; i0 < I; i0 += iTile) {
@@ -133,7 +142,8 @@ export class CpuBackend implements Backend {
     };
     const jobs: Promise<unknown>[] = [];
     let done = 0;
-    for (const [g0, g1] of groupBlocks(groups.groupStart, G, this.tasksPerJob)) {
+    const work = (groups.groupStart[G]! - groups.groupStart[0]!) * pnl.scenarios;
+    for (const [g0, g1] of groupBlocks(groups.groupStart, G, this.tasksFor(work / CPU_MIN_TASK_MULTIPLY_ADDS))) {
       jobs.push(
         this.pool.run({ ...base, g0, g1 }).then(() => {
           done += g1 - g0;
@@ -155,9 +165,10 @@ export class CpuBackend implements Backend {
     for (let k = 0; k < 64 && this.pool.queueSize > 0; k++) await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
-  /** How many tasks a job is cut into (CPU_TASKS_PER_WORKER). */
-  private get tasksPerJob(): number {
-    return this.workers === 1 ? 1 : this.workers * CPU_TASKS_PER_WORKER;
+  /** How many tasks a job of `minTasks` minimum-sized tasks of work is cut into (tuning.ts). */
+  private tasksFor(minTasks: number): number {
+    const most = this.workers === 1 ? 1 : this.workers * CPU_TASKS_PER_WORKER;
+    return Math.max(1, Math.min(most, Math.ceil(minTasks)));
   }
 
   async close(): Promise<void> {

@@ -24,12 +24,21 @@ import { pnlRowCount, type PnlMatrix } from './types.js';
 import { revalueColumns, sharedArray, type RevalueColumns } from './revalueColumns.js';
 import { writeSpotRows } from './spotRows.js';
 import { checkKernelClass, type DeviceBackend, type GpuInstance, type GpuKernel } from './gpuDevice.js';
-import { addKernelFunctions, DEVICE_REVALUE_FUNCTIONS, kernelSource } from '../../kernels/source.js';
+import {
+  addKernelFunctions,
+  DEVICE_REVALUE_FUNCTIONS,
+  DEVICE_REVALUE_SURFACE_FUNCTIONS,
+  kernelSource,
+} from '../../kernels/source.js';
 import {
   assembleMovedRow,
   deltaOneRows,
   movedValueKernel,
+  movedValueSurfaceKernel,
   packInstrumentTable,
+  packSurfaceTable,
+  revalueTile,
+  SURFACE_TABLE_ROW,
   packScenarioTable,
   INSTRUMENT_ROW,
   SCENARIO_ROW,
@@ -57,6 +66,9 @@ export function packScenarios(c: RevalueColumns): Float32Array[] {
 export class GpuRevaluer {
   private kernel: GpuKernel | null = null;
   private shape = '';
+  /** the sticky-moneyness kernel (movedValueSurfaceKernel), built on first use */
+  private surfaceKernel: GpuKernel | null = null;
+  private surfaceShape = '';
   /** the gpu.js kernel class that ran (set after the first run) */
   kernelClass = '';
   /**
@@ -71,6 +83,7 @@ export class GpuRevaluer {
     readonly backend: DeviceBackend,
   ) {
     addKernelFunctions(gpu, DEVICE_REVALUE_FUNCTIONS);
+    addKernelFunctions(gpu, DEVICE_REVALUE_SURFACE_FUNCTIONS);
   }
 
   /**
@@ -97,6 +110,29 @@ export class GpuRevaluer {
     }
     this.shape = shape;
     return this.kernel;
+  }
+
+  /** {@link kernelFor} of movedValueSurfaceKernel (sticky moneyness; kernels/revalue.ts). */
+  private surfaceKernelFor(width: number, height: number): GpuKernel {
+    const shape = `${width}x${height}`;
+    if (this.surfaceKernel === null) {
+      this.surfaceKernel = this.gpu.createKernel(
+        kernelSource(movedValueSurfaceKernel as unknown as (...a: number[]) => number),
+        {
+          output: [width / 4, height],
+          precision: 'single',
+          tactic: 'precision',
+          dynamicArguments: true,
+          dynamicOutput: true,
+          pipeline: true,
+          returnType: 'Array(4)',
+        },
+      );
+    } else if (this.surfaceShape !== shape) {
+      (this.surfaceKernel as unknown as { setOutput(o: number[]): void }).setOutput([width / 4, height]);
+    }
+    this.surfaceShape = shape;
+    return this.surfaceKernel;
   }
 
   /**
@@ -157,10 +193,26 @@ export class GpuRevaluer {
     let n = 0;
     for (let i = 0; i < I; i++) if (c.kind[i] === KIND_OPTION) n++;
     if (n === 0 || S === 0) return;
+    if (c.shockedSurface) {
+      // surface stress (a stress set of tens of scenarios): the float64 form on the host, rounded to the
+      // float32 matrix (kernels/revalue.ts RevalueColumns.shockedSurface)
+      const host: RevalueColumns = { ...c, out: new Float64Array(2 * I * S) };
+      revalueTile(host, 0, I, 0, S);
+      for (let i = 0; i < I; i++) {
+        if (c.kind[i] !== KIND_OPTION) continue;
+        for (let s = 0; s < S; s++) {
+          out[i * S + s] = host.out[i * S + s]!;
+          out[(I + i) * S + s] = host.out[(I + i) * S + s]!;
+        }
+      }
+      this.timings.host = performance.now() - td;
+      return;
+    }
     const opts = new Int32Array(n);
     for (let i = 0, o = 0; i < I; i++) if (c.kind[i] === KIND_OPTION) opts[o++] = i;
     const inst = packInstruments(c, opts);
     const scen = packScenarios(c);
+    const surf = c.surface ? rowsOf(packSurfaceTable(c, opts), n, SURFACE_TABLE_ROW) : null;
     // 1 + m per underlying, contiguous in s (the coin rows divide by it)
     const growth = new Float64Array(U * S);
     for (let s = 0; s < S; s++) for (let u = 0; u < U; u++) growth[u * S + s] = 1 + c.move[s * U + u]!;
@@ -169,7 +221,7 @@ export class GpuRevaluer {
     // balanced tiles (the last one is not mostly padding), width a multiple of 4
     const width = 4 * Math.ceil(Math.ceil(S / Math.ceil(S / DEVICE_REVALUE_TILE_SCENARIOS)) / 4);
     const height = Math.ceil(n / Math.ceil(n / DEVICE_REVALUE_TILE_INSTRUMENTS));
-    const kernel = this.kernelFor(width, height);
+    const kernel = surf ? this.surfaceKernelFor(width, height) : this.kernelFor(width, height);
     let kernelMs = 0;
     let assemblyMs = 0;
     const assemble = (tile: Float32Array, y0: number, s0: number): void => {
@@ -198,7 +250,9 @@ export class GpuRevaluer {
     for (let y0 = 0; y0 < n; y0 += height) {
       for (let s0 = 0; s0 < S; s0 += width) {
         const ta = performance.now();
-        const result = await kernel(inst, scen, y0, s0, n, S, U);
+        const result = surf
+          ? await kernel(inst, surf, scen, y0, s0, n, S, U, c.minVolForShockUp)
+          : await kernel(inst, scen, y0, s0, n, S, U);
         if (this.kernelClass === '') this.kernelClass = checkKernelClass(this.backend, kernel);
         const tile = await this.readTile(kernel, result, width, height);
         kernelMs += performance.now() - ta;
@@ -212,5 +266,7 @@ export class GpuRevaluer {
   destroy(): void {
     this.kernel?.destroy?.();
     this.kernel = null;
+    this.surfaceKernel?.destroy?.();
+    this.surfaceKernel = null;
   }
 }

@@ -51,6 +51,11 @@ export interface RevalueTask {
   shortTermVegaPower: number;
   longTermVegaPower: number;
   out: SharedArrayBuffer;
+  /** RevalueColumns.surface (sticky moneyness), absent under sticky strike */
+  surface?: SharedArrayBuffer;
+  stickyMoneyness?: boolean;
+  /** RevalueColumns.shockedSurface (surface stress), absent otherwise */
+  shockedSurface?: SharedArrayBuffer;
   i0: number;
   i1: number;
   s0: number;

@@ -22,6 +22,18 @@ export const CPU_AGGREGATE_SCENARIO_BLOCK = 1024;
  */
 export const CPU_TASKS_PER_WORKER = 8;
 
+/**
+ * cpu pool: the least work worth a task of its own. A task costs its hand-over (posting, a worker's
+ * wake-up and answer: tens of microseconds) whatever its size, and the distance search and the cascade
+ * send many small jobs (one account's instruments, a round's few liquidated accounts): a job is cut
+ * into at most work ÷ this tasks (at least one), up to CPU_TASKS_PER_WORKER per worker. Aggregation
+ * work is counted in multiply-adds (entries × scenarios), revaluation in instrument-scenario
+ * evaluations (each some 50 times a multiply-add). Measured by the cascade sweep on the 10,000-account
+ * book (bench/README.md, "Tuning constants").
+ */
+export const CPU_MIN_TASK_MULTIPLY_ADDS = 1 << 18;
+export const CPU_MIN_TASK_EVALUATIONS = 1 << 13;
+
 /** cpu revaluation: scenarios per tile of one task. Record revaluation-2026-11-25T16-43-22-512Z. */
 export const CPU_REVALUE_SCENARIO_TILE = 4096;
 

@@ -75,7 +75,10 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * @throws InputError under `fail` (default) listing every violation; under either policy when a file is
  *   missing, not Arrow, has a wrong schema, or has no usable rows.
  */
-export async function loadMarket(dir: string, opts: { onInvalid?: OnInvalid } = {}): Promise<LoadedMarket> {
+export async function loadMarket(
+  dir: string,
+  opts: { onInvalid?: OnInvalid; missingMarkIv?: 'refuse' | 'allow' } = {},
+): Promise<LoadedMarket> {
   const log = new ViolationLog(opts.onInvalid ?? 'fail');
   const uFile = join(dir, 'underlyings.arrow');
   const iFile = join(dir, 'instruments.arrow');
@@ -83,7 +86,16 @@ export async function loadMarket(dir: string, opts: { onInvalid?: OnInvalid } = 
   const it = await readSmallTable(iFile, INSTRUMENT_COLUMNS);
   const u = checkUnderlyings(ut, log);
   const rejectedInstruments = new Map<string, RejectedRow>();
-  const instruments = checkInstruments(it, u.underlyingId, u.named, u.snapshotTimeMs, uFile, log, rejectedInstruments);
+  const instruments = checkInstruments(
+    it,
+    u.underlyingId,
+    u.named,
+    u.snapshotTimeMs,
+    uFile,
+    log,
+    rejectedInstruments,
+    opts.missingMarkIv === 'allow',
+  );
   log.throwIfFailing();
   if (u.underlyings.length === 0) throw fileError(uFile, 'has no usable rows; expected at least one underlying');
   if (instruments.count === 0) throw fileError(iFile, 'has no usable rows; expected at least one instrument');
@@ -169,6 +181,7 @@ function checkInstruments(
   uFile: string,
   log: ViolationLog,
   rejectedNames: Map<string, RejectedRow>,
+  allowMissingMarkIv = false,
 ): Instruments {
   const file = t.file;
   const col = (n: string) => t.columns.get(n);
@@ -276,12 +289,16 @@ function checkInstruments(
       else if (ot === 'P') optionType = OPTION_PUT;
       else bad('option_type', showValue(ot), ruleOneOf(['C', 'P']));
       strike = required('strike', ruleRange('> 0', 'strike must be positive'), (x) => x > 0, 'options');
-      markIv = required(
-        'mark_iv',
-        ruleRange('in (0, 10]', 'mark_iv is a decimal volatility per year, 0 < mark_iv <= 10'),
-        (x) => x > 0 && x <= 10,
-        'options',
-      );
+      // `--fill-iv surface` (missingMarkIv 'allow'): a null mark_iv is left NaN for the surface to fill
+      // (src/pipeline/volSurface.ts); a present value still obeys every rule
+      if (allowMissingMarkIv && nul('mark_iv', r)) markIv = NaN;
+      else
+        markIv = required(
+          'mark_iv',
+          ruleRange('in (0, 10]', 'mark_iv is a decimal volatility per year, 0 < mark_iv <= 10'),
+          (x) => x > 0 && x <= 10,
+          'options',
+        );
     }
     if (kind === KIND_OPTION || kind === KIND_FUTURE) {
       if (nul('expiry', r)) bad('expiry', 'null', ruleRequiredFor('options and futures'));

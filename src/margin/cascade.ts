@@ -14,6 +14,13 @@
  *   own impact (moved against it). Its deficit max(0, −E) at those prices (in USD: a coin unit's equity ×
  *   the coin's executed index price) is paid by the insurance fund; what the fund cannot pay is
  *   auto-deleveraged (ADL), booked per round, so that Σ deficits = fund drawdown + ADL.
+ * - ADL is charged pro rata to the profit of the units still in the book: a unit's profit is its USD
+ *   equity at the round's prices less its USD equity at the snapshot (the model's own rows at both),
+ *   counted when positive, less what ADL already took from it; each such unit's equity is reduced by its
+ *   share from then on (a haircut: its positions stay), so ADL can bring a profitable unit below its MM in
+ *   a later round. A share is at most the unit's profit: ADL beyond the profit of every unit is booked but
+ *   charged to no one (a loss the exchange socialises otherwise). A unit's profit is not split by
+ *   underlying (the engine's equity is per unit); units holding collateral alone are never charged.
  * - A unit is liquidated when E < MM (status.ts). Units are the model's status units: settlement units
  *   in deribit-pm and standard (the account's other units stay), accounts in span and var.
  * - Δ of a position: q for futures and perpetuals, q · Black-76 forward delta (discounted) at the current
@@ -25,7 +32,14 @@ import type { Balances, PositionBook } from '../model/book.js';
 import { KIND_OPTION, OPTION_CALL, type Market } from '../model/market.js';
 import type { Params } from '../params/params.js';
 import type { Family, ScenarioSet } from '../scenarios/types.js';
-import { marginAt, moveMarket, perUnitModel, subPortfolio, type DistanceEngine } from './distance.js';
+import {
+  marginAt,
+  moveMarket,
+  perUnitModel,
+  subPortfolio,
+  type DistanceEngine,
+  type SubPortfolio,
+} from './distance.js';
 import type { MarginRows, ModelName } from './types.js';
 
 export interface CascadeOptions {
@@ -84,6 +98,17 @@ export interface CascadeAccount {
   deficitUsd: number;
 }
 
+/** One unit's ADL haircut in one round (USD), pro rata to its profit (module comment). */
+export interface CascadeAdl {
+  account: number;
+  /** the unit code (deribit-pm, standard) or −1 (the account: span, var) */
+  code: number;
+  round: number;
+  /** the unit's profit since the snapshot at the round's prices, USD, less earlier haircuts */
+  profitUsd: number;
+  haircutUsd: number;
+}
+
 export interface CascadeResult {
   shock: Float64Array;
   rounds: CascadeRound[];
@@ -96,6 +121,8 @@ export interface CascadeResult {
   insuranceFundUsd: number;
   minFundUsd: number;
   adlUsd: number;
+  /** every ADL haircut, in round order (Σ haircutUsd = adlUsd unless ADL outgrew the units' profit) */
+  adl: CascadeAdl[];
 }
 
 /** The engine default depths (§8): BTC 25,000,000, ETH 10,000,000, other 2,000,000 USD per 1 %. */
@@ -160,18 +187,30 @@ export async function runCascade(
   let badDebt = 0;
   let notionalTotal = 0;
   const all = Int32Array.from({ length: book.accountCount }, (_, a) => a);
+  const whole = wholeBook(book, balances, market);
+  // ADL: each unit's USD equity at the snapshot, and what ADL has taken from it so far
+  const snapshotUsd = await snapshotEquityUsd(book, whole, model, params, sets, engine);
+  const haircut = new Map<number, number>();
+  const adlCharges: CascadeAdl[] = [];
   const usdOf = (code: number, f: Float64Array) => (code >= 0 && code < U ? market.indexPrice[code]! * f[code]! : 1);
   for (let k = 1; k <= (opts.maxRounds ?? 100); k++) {
     // 1. re-margin every account that still has a unit in the book, at the current prices
+    // (the whole book, kept between rounds and cascades with its units and groups, while no account left)
     const live = perUnit ? all : all.filter((a) => !liquidated.has(keyOf(a, -1)));
-    const sub = subPortfolio(book, balances, market, live);
+    const sub = live.length === all.length ? whole : subPortfolio(book, balances, market, live);
     const rows = await marginAt(model, sub, factor, params, sets, engine);
     // 2. the units newly in liquidation
     const newly: Array<{ a: number; code: number; eq: number; mm: number }> = [];
-    statusUnits(model, rows, sub.accounts, (a, code, eq, mm) => {
-      if (liquidated.has(keyOf(a, code))) return;
-      if (!hasPositions(book, a, perUnit ? code : -1)) return;
+    // the units that stay, with their profit since the snapshot (USD, after earlier haircuts): ADL's base
+    const staying: Array<{ a: number; code: number; profitUsd: number }> = [];
+    statusUnits(model, rows, sub.accounts, (a, code, eq0, mm) => {
+      const key = keyOf(a, code);
+      if (liquidated.has(key)) return;
+      const taken = haircut.get(key) ?? 0;
+      const eq = eq0 - taken / usdOf(code, factor);
+      if (!hasPositions(book, a, perUnit ? code : -1)) return; // collateral alone: neither liquidated nor ADL'd
       if (!(eq >= mm)) newly.push({ a, code, eq, mm });
+      else staying.push({ a, code, profitUsd: eq0 * usdOf(code, factor) - (snapshotUsd.get(key) ?? NaN) - taken });
     });
     if (newly.length === 0) break;
     // 3. forced flow: minus the liquidated units' forward deltas at the current market
@@ -197,7 +236,7 @@ export async function runCascade(
     let roundDebt = 0;
     newly.forEach(({ a, code, eq, mm }, j) => {
       liquidated.add(keyOf(a, code));
-      const e = eqExec.get(keyOf(a, code)) ?? NaN;
+      const e = (eqExec.get(keyOf(a, code)) ?? NaN) - (haircut.get(keyOf(a, code)) ?? 0);
       const deficit = Number.isFinite(e) ? Math.max(0, -e) : 0;
       let notional = 0;
       for (let u = 0; u < U; u++) {
@@ -224,6 +263,18 @@ export async function runCascade(
     fund -= paid;
     const adl = roundDebt - paid;
     adlTotal += adl;
+    if (adl > 0) {
+      let profit = 0;
+      for (const x of staying) if (x.profitUsd > 0) profit += x.profitUsd;
+      if (profit > 0)
+        for (const x of staying) {
+          if (!(x.profitUsd > 0)) continue;
+          const h = (adl * x.profitUsd) / Math.max(profit, adl); // at most the unit's profit
+          const key = keyOf(x.a, x.code);
+          haircut.set(key, (haircut.get(key) ?? 0) + h);
+          adlCharges.push({ account: x.a, code: x.code, round: k, profitUsd: x.profitUsd, haircutUsd: h });
+        }
+    }
     badDebt += roundDebt;
     let maxMove = 0;
     for (let u = 0; u < U; u++) maxMove = Math.max(maxMove, Math.abs(next[u]! - factor[u]!) / factor[u]!);
@@ -253,7 +304,64 @@ export async function runCascade(
     insuranceFundUsd: opts.insuranceFundUsd,
     minFundUsd: fund,
     adlUsd: adlTotal,
+    adl: adlCharges,
   };
+}
+
+interface WholeBook {
+  balances: Balances;
+  market: Market;
+  sub: SubPortfolio;
+  /** per model: each status unit's USD equity at the snapshot (snapshotEquityUsd) */
+  snapshotUsd: Map<ModelName, Map<number, number>>;
+}
+
+const wholeBooks = new WeakMap<PositionBook, WholeBook>();
+
+/**
+ * The sub-portfolio of every account of the book, made once per (book, balances, market): a sweep's
+ * cascades and their rounds re-margin it at many prices, and distance.ts keeps what a sub-portfolio's
+ * re-margins share (its settlement units and groups) with it.
+ */
+function wholeBook(book: PositionBook, balances: Balances, market: Market): SubPortfolio {
+  const c = wholeBooks.get(book);
+  if (c && c.balances === balances && c.market === market) return c.sub;
+  const sub = subPortfolio(
+    book,
+    balances,
+    market,
+    Int32Array.from({ length: book.accountCount }, (_, a) => a),
+  );
+  wholeBooks.set(book, { balances, market, sub, snapshotUsd: new Map() });
+  return sub;
+}
+
+/**
+ * Each status unit's USD equity at the snapshot under `model` (key: account · (U + 2) + unit slot, as
+ * runCascade's keyOf), from the model's rows at the unmoved market; once per whole book (wholeBook's
+ * sub-portfolio of `book`) and model.
+ */
+async function snapshotEquityUsd(
+  book: PositionBook,
+  whole: SubPortfolio,
+  model: ModelName,
+  params: Params,
+  sets: ReadonlyMap<Family, ScenarioSet>,
+  engine: DistanceEngine,
+): Promise<Map<number, number>> {
+  const entry = wholeBooks.get(book);
+  const kept = entry?.sub === whole ? entry.snapshotUsd.get(model) : undefined;
+  if (kept) return kept;
+  const market = whole.market;
+  const U = market.underlyings.length;
+  const K = U + 2;
+  const out = new Map<number, number>();
+  const rows = await marginAt(model, whole, new Float64Array(U).fill(1), params, sets, engine);
+  statusUnits(model, rows, whole.accounts, (a, code, eq) =>
+    out.set(a * K + (code < 0 ? K - 1 : code), eq * (code >= 0 && code < U ? market.indexPrice[code]! : 1)),
+  );
+  if (entry?.sub === whole) entry.snapshotUsd.set(model, out);
+  return out;
 }
 
 /** Whether account a holds a position in unit `code` (−1: any). */

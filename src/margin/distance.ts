@@ -39,7 +39,8 @@ import type { Family, ScenarioSet } from '../scenarios/types.js';
 import { MARGIN_MODELS, type MarginModel, type ScenarioModelName } from './models.js';
 import { optionValuesUsd } from './optionValue.js';
 import { buildRunTables, buildUnitTables, type MarginInput, type RunTables } from './runTables.js';
-import { balanceUnitCodes } from './settlementUnits.js';
+import { balanceUnitCodes, settlementUnits, type SettlementUnits } from './settlementUnits.js';
+import type { ModelPlan } from './plan.js';
 import { standardRows } from './standard.js';
 import type { MarginRows, ModelName } from './types.js';
 
@@ -104,6 +105,15 @@ export function distanceGrid(xMax: number): number[] {
  * (in its quote units: coin for inverse options), floored at 0. `base`: optionValuesUsd(market).
  */
 export function moveMarket(market: Market, factor: Float64Array, base: Float64Array = optionValuesUsd(market)): Market {
+  return movedMarket(market, factor, base).market;
+}
+
+/** moveMarket, with the moved market's optionValuesUsd (computed on the way). */
+function movedMarket(
+  market: Market,
+  factor: Float64Array,
+  base: Float64Array,
+): { market: Market; values: Float64Array } {
   const ins = market.instruments;
   const n = ins.count;
   const forward = new Float64Array(n);
@@ -135,7 +145,7 @@ export function moveMarket(market: Market, factor: Float64Array, base: Float64Ar
     movedIns.bidPrice[i] = Math.max(0, ins.bidPrice[i] + d);
     movedIns.askPrice[i] = Math.max(0, ins.askPrice[i] + d);
   }
-  return moved;
+  return { market: moved, values };
 }
 
 /** A part of the run's book: some accounts, their balances, and a market of only the instruments they hold. */
@@ -291,14 +301,22 @@ export async function marginAtMany(
   sets: ReadonlyMap<Family, ScenarioSet>,
   engine: DistanceEngine,
 ): Promise<MarginRows[]> {
+  const m = model === 'standard' ? undefined : MARGIN_MODELS[model as ScenarioModelName];
+  const scenarios = m && sets.get(m.family);
+  if (m && !scenarios) throw new Error(`distance: no ${m.family} scenario set for ${model}`);
   const prepared = jobs.map((j) => {
-    const moved = moveMarket(j.sub.market, j.factor);
-    return { moved, tables: buildRunTables(j.sub.book, j.sub.balances, moved, params) };
+    const c = cacheOf(j.sub);
+    const { market: moved, values } = movedMarket(j.sub.market, j.factor, c.values);
+    const tables = buildRunTables(j.sub.book, j.sub.balances, moved, params, values, c.units);
+    let plan: ModelPlan | undefined;
+    if (m && scenarios) {
+      const key = `${model}\u0000${scenarios.family}`;
+      plan = c.plans.get(key);
+      if (!plan) c.plans.set(key, (plan = m.groups({ ...tables, scenarios })));
+    }
+    return { moved, tables, plan };
   });
-  if (model === 'standard') return prepared.map((p) => standardRows(p.tables));
-  const m = MARGIN_MODELS[model as ScenarioModelName];
-  const scenarios = sets.get(m.family);
-  if (!scenarios) throw new Error(`distance: no ${m.family} scenario set for ${model}`);
+  if (!m || !scenarios) return prepared.map((p) => standardRows(p.tables));
   const out: MarginRows[] = [];
   let k0 = 0;
   while (k0 < jobs.length) {
@@ -312,9 +330,35 @@ export async function marginAtMany(
   return out;
 }
 
+/**
+ * What re-margining one sub-portfolio at any moved market shares, computed at its first evaluation: its
+ * option values at the unmoved market (moveMarket's base), its settlement units and each model's groups
+ * (they depend on the book, the underlyings and the scenario set, not on prices: plan.ts).
+ */
+interface SubCache {
+  values: Float64Array;
+  units: SettlementUnits;
+  plans: Map<string, ModelPlan>;
+}
+
+const subCaches = new WeakMap<SubPortfolio, SubCache>();
+
+function cacheOf(sub: SubPortfolio): SubCache {
+  let c = subCaches.get(sub);
+  if (!c) {
+    c = {
+      values: optionValuesUsd(sub.market),
+      units: settlementUnits(sub.book, sub.balances, sub.market),
+      plans: new Map(),
+    };
+    subCaches.set(sub, c);
+  }
+  return c;
+}
+
 async function batch(
   m: MarginModel,
-  jobs: Array<{ moved: Market; tables: RunTables }>,
+  jobs: Array<{ moved: Market; tables: RunTables; plan?: ModelPlan }>,
   scenarios: ScenarioSet,
   params: Params,
   engine: DistanceEngine,
@@ -336,7 +380,7 @@ async function batch(
   });
   // every job's groups, rows pointed at its copies
   const inputs = jobs.map((j): MarginInput => ({ ...j.tables, scenarios }));
-  const plans = inputs.map((input) => m.groups(input));
+  const plans = inputs.map((input, k) => jobs[k]!.plan ?? m.groups(input));
   const units = inputs.map((input) => buildUnitTables(input));
   const preps = inputs.map((input, k) => m.prepare(input, plans[k]!, units[k]!));
   let G = 0;
@@ -530,39 +574,51 @@ async function modelDistances(
   });
 
   const rows: Array<[unit: number, underlying: number, dir: number, move: number, eq: number, mm: number]> = [];
-  /** f at x (per unit of `which`, each with its own x); fills eqAt / mmAt */
+  // one evaluation: the status units `members` (indexes into units) re-margined in `sub` at x
+  interface Evaluation {
+    sub: SubPortfolio;
+    x: number;
+    members: readonly number[];
+  }
+  // scratch of evaluate: a unit's (equity, MM) in the evaluation numbered stamp[k]
+  const stamp = new Float64Array(units.length).fill(-1);
+  const eqK = new Float64Array(units.length);
+  const mmK = new Float64Array(units.length);
+  let evaluations = 0;
+  /** f at each evaluation's x (moving `underlying`, or all for JOINT): onValue(e, j, …) for its members[j] */
   const evaluate = async (
-    which: number[],
-    xs: Float64Array,
+    evals: readonly Evaluation[],
     underlying: number,
-    onValue: (j: number, eq: number, mm: number) => void,
+    onValue: (e: number, j: number, eq: number, mm: number) => void,
   ): Promise<void> => {
-    // the accounts sharing an x re-margined together; every x of the call in one batch (marginAtMany)
-    const byX = new Map<number, number[]>();
-    which.forEach((_, j) => {
-      const list = byX.get(xs[j]!);
-      if (list) list.push(j);
-      else byX.set(xs[j]!, [j]);
-    });
-    const groups = [...byX];
-    const jobs = groups.map(([x, js]): MarginJob => {
-      const accounts = Int32Array.from(new Set(js.map((j) => units[which[j]!]!.account))).sort();
+    const jobs = evals.map((ev): MarginJob => {
       const factor = new Float64Array(U).fill(1);
-      if (underlying === JOINT) factor.fill(1 + x);
-      else factor[underlying] = 1 + x;
-      return { sub: subPortfolio(book, balances, market, accounts), factor };
+      if (underlying === JOINT) factor.fill(1 + ev.x);
+      else factor[underlying] = 1 + ev.x;
+      return { sub: ev.sub, factor };
     });
     const results = await marginAtMany(model, jobs, params, sets, engine);
-    groups.forEach(([, js], k) => {
-      const got = new Map<number, [number, number]>();
-      eachStatusUnit(model, results[k]!, jobs[k]!.sub, (a, code, eq, mm) => got.set(keyOf(a, code), [eq, mm]));
-      for (const j of js) {
-        const su = units[which[j]!]!;
-        const v = got.get(keyOf(su.account, su.code));
-        // a unit without a row at x (e.g. its only collateral unit) keeps nothing: treated as liquidated
-        onValue(j, v ? v[0] : NaN, v ? v[1] : NaN);
-      }
+    evals.forEach((ev, e) => {
+      const n = evaluations++;
+      eachStatusUnit(model, results[e]!, ev.sub, (a, code, eq, mm) => {
+        const k = index.get(keyOf(a, code));
+        if (k === undefined) return;
+        stamp[k] = n;
+        eqK[k] = eq;
+        mmK[k] = mm;
+      });
+      // a unit without a row at x (e.g. its only collateral unit) keeps nothing: treated as liquidated
+      ev.members.forEach((k, j) => (stamp[k] === n ? onValue(e, j, eqK[k]!, mmK[k]!) : onValue(e, j, NaN, NaN)));
     });
+  };
+  /** The sub-portfolio of the accounts of `members` (units); one account's is kept for the search. */
+  let accountSubs = new Map<number, SubPortfolio>();
+  const subOf = (members: readonly number[]): SubPortfolio => {
+    const accounts = Int32Array.from(new Set(members.map((k) => units[k]!.account))).sort();
+    if (accounts.length > 1) return subPortfolio(book, balances, market, accounts);
+    let sub = accountSubs.get(accounts[0]!);
+    if (!sub) accountSubs.set(accounts[0]!, (sub = subPortfolio(book, balances, market, accounts)));
+    return sub;
   };
 
   // a unit exposed to one underlying only sees nothing of the others: its move of that underlying is its
@@ -588,27 +644,32 @@ async function modelDistances(
       let prev = 0;
       const grid = distanceGrid(xMax[dir]!);
       let next = 0;
+      accountSubs = new Map();
       while (active.length > 0 && next < grid.length) {
         // a block of grid points in one batch: as many as keep (active units × points) near SCAN_BLOCK_UNITS
         const n = Math.max(1, Math.min(grid.length - next, Math.floor(SCAN_BLOCK_UNITS / active.length)));
         const block = grid.slice(next, next + n).map((g) => sign * g);
         next += n;
-        const which = block.flatMap(() => active);
-        const xs = Float64Array.from(which, (_, j) => block[Math.floor(j / active.length)]!);
-        const at = new Map<number, Array<[number, number]>>(); // unit → (eq, mm) per point of the block
-        await evaluate(which, xs, u, (j, eq, mm) => {
-          const k = which[j]!;
-          let list = at.get(k);
-          if (!list) at.set(k, (list = []));
-          list[Math.floor(j / active.length)] = [eq, mm];
-        });
+        // the active units' accounts re-margined together at every point of the block
+        const sub = subOf(active);
+        const A = active.length;
+        const eqAt = new Float64Array(n * A);
+        const mmAt = new Float64Array(n * A);
+        await evaluate(
+          block.map((x) => ({ sub, x, members: active })),
+          u,
+          (b, j, eq, mm) => {
+            eqAt[b * A + j] = eq;
+            mmAt[b * A + j] = mm;
+          },
+        );
         const still: number[] = [];
-        for (const k of active) {
-          const list = at.get(k)!;
+        active.forEach((k, j) => {
           let p = prev;
           let hit = -1;
-          for (let b = 0; b < block.length; b++) {
-            const [eq, mm] = list[b]!;
+          for (let b = 0; b < n; b++) {
+            const eq = eqAt[b * A + j]!;
+            const mm = mmAt[b * A + j]!;
             if (!(eq >= mm)) {
               hit = b;
               break;
@@ -619,9 +680,9 @@ async function modelDistances(
           if (hit < 0) still.push(k);
           else {
             lo.set(k, p);
-            hi.set(k, [block[hit]!, list[hit]![0], list[hit]![1]]);
+            hi.set(k, [block[hit]!, eqAt[hit * A + j]!, mmAt[hit * A + j]!]);
           }
-        }
+        });
         active = still;
         prev = block[block.length - 1]!;
       }
@@ -657,12 +718,20 @@ async function modelDistances(
             xs.push(0.5 * (a + b));
           }
         }
+        // units sharing a point re-margined together
+        const byX = new Map<number, number[]>();
+        which.forEach((k, j) => {
+          const list = byX.get(xs[j]!);
+          if (list) list.push(k);
+          else byX.set(xs[j]!, [k]);
+        });
+        const evals = [...byX].map(([x, members]): Evaluation => ({ sub: subOf(members), x, members }));
         const got = new Map<number, Array<[x: number, eq: number, mm: number]>>();
-        await evaluate(which, Float64Array.from(xs), u, (j, eq, mm) => {
-          const k = which[j]!;
+        await evaluate(evals, u, (e, j, eq, mm) => {
+          const k = evals[e]!.members[j]!;
           let list = got.get(k);
           if (!list) got.set(k, (list = []));
-          list.push([xs[j]!, eq, mm]);
+          list.push([evals[e]!.x, eq, mm]);
         });
         for (const k of open) {
           const a = lo.get(k)!;

@@ -3,6 +3,7 @@
  * every caller runs. A model never knows which backend aggregated: it gets a Reduced.
  */
 import type { GroupBook, PnlMatrix, Reduced, ReduceRequest } from '../engine/types.js';
+import { InputError } from '../errors.js';
 import type { Family } from '../scenarios/types.js';
 import {
   deribitPmAssemble,
@@ -19,6 +20,35 @@ import type { MarginRows } from './types.js';
 import { varAssemble, varGroups } from './var.js';
 
 export type ScenarioModelName = 'deribit-pm' | 'span' | 'var-hs' | 'var-mc';
+
+/** Whether the models need a history of daily closes: var-hs and var-mc build their scenario sets from it. */
+export function needsHistory(models: readonly string[]): boolean {
+  return models.some((m) => m === 'var-hs' || m === 'var-mc');
+}
+
+/** Whether the models read a history when one is given: those that need it, and span (its scan range). */
+export function usesHistory(models: readonly string[]): boolean {
+  return needsHistory(models) || models.includes('span');
+}
+
+/**
+ * @throws InputError naming `--history` when the models need a history and the caller has none (a run
+ * whose scenario sets all come from files has one: `hasScenarioFiles`).
+ */
+export function requireHistory(
+  models: readonly string[],
+  historyDir: string | undefined,
+  hasScenarioFiles = false,
+): void {
+  if (!needsHistory(models) || historyDir || hasScenarioFiles) return;
+  throw new InputError({
+    file: '--history',
+    row: null,
+    column: null,
+    value: null,
+    rule: 'is required by var-hs and var-mc (a directory of daily closes <U>-USD_1d.csv)',
+  });
+}
 
 /** What a model computed besides the losses, handed from its prepare to its assemble (opaque to callers). */
 export type Prepared = unknown;

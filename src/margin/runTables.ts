@@ -44,7 +44,9 @@ export interface MarginInput extends RunTables {
 
 /**
  * The RunTables of (book, balances, market, params). `optionValues`: the market's optionValuesUsd when
- * the caller already has it (a run computes it before the book loads, for the report).
+ * the caller already has it (a run computes it before the book loads, for the report). `units`: the
+ * book's settlement units when the caller already has them (they depend on the book and the market's
+ * underlyings, not on its prices: the distance search re-margins one book at many moved markets).
  */
 export function buildRunTables(
   book: PositionBook,
@@ -52,6 +54,7 @@ export function buildRunTables(
   market: Market,
   params: Params,
   optionValues: Float64Array = optionValuesUsd(market),
+  units: SettlementUnits = settlementUnits(book, balances, market),
 ): RunTables {
   return Object.freeze({
     book,
@@ -60,7 +63,7 @@ export function buildRunTables(
     params,
     optionValuesUsd: optionValues,
     accountEquityUsd: accountEquityUsd(book, balances, market, optionValues),
-    units: settlementUnits(book, balances, market),
+    units,
     liquidity: liquidityTable(market, params),
     standard: standardTable(market, params),
   });

@@ -30,9 +30,19 @@ import { buildPositionBook, type PositionChunk } from '../io/buildBook.js';
 import type { PnlMatrix, Reduced } from '../engine/types.js';
 import type { Balances, PositionBook } from '../model/book.js';
 import { KIND_OPTION, SETTLE_INVERSE } from '../model/market.js';
-import type { ScenarioSet } from '../scenarios/types.js';
+import { hostPnl } from '../engine/hostPnl.js';
+import type { Family, ScenarioSet } from '../scenarios/types.js';
 import { attributeModel, attributeStandard, type Attribution } from './attribution.js';
+import {
+  DIRECTION_NAMES,
+  JOINT,
+  liquidationDistances,
+  subPortfolio,
+  type DistanceEngine,
+  type DistanceRows,
+} from './distance.js';
 import { accountEquityUsd } from './equity.js';
+import { aggregateReference } from './referenceAggregate.js';
 import { MARGIN_MODELS, type ScenarioModelName } from './models.js';
 import type { ModelPlan } from './plan.js';
 import { buildUnitTables, type RunTables } from './runTables.js';
@@ -122,6 +132,30 @@ export interface AccountView {
     }>;
   }>;
 }
+
+/** One distance-to-liquidation row of an account (docs/methodology.md §7), as the service answers it. */
+export interface DistanceAnswer {
+  unit: string;
+  /** the moved underlying, or 'ALL' for the joint move */
+  underlying: string;
+  direction: 'down' | 'up';
+  /** signed move at liquidation; 0: already below MM; null: none within −90 % … +300 % */
+  move: number | null;
+  /** the moved index price (null for the joint move and for none) */
+  price: number | null;
+  /** equity and MM at the move, in the unit's currency (USD for span and var); null for none */
+  equity: number | null;
+  mm: number | null;
+}
+
+/**
+ * The search's engine on this thread, in float64: the cpu form of revaluation (hostPnl) and the reference
+ * aggregation. An account's search is small; a pool's hand-overs would cost more than they save.
+ */
+const HOST_ENGINE: DistanceEngine = {
+  revalue: async (market, scenarios, params) => hostPnl(market, scenarios, params),
+  aggregate: aggregateReference,
+};
 
 export interface WhatIfAnswer {
   account: string;
@@ -229,6 +263,36 @@ export class WhatIfBook {
       })),
       models: out,
     };
+  }
+
+  /**
+   * Account `account`'s distance to liquidation per model (docs/methodology.md §7, src/margin/distance.ts):
+   * the search over the account alone (its status units read no other account), on this thread.
+   */
+  async distance(
+    account: number,
+    models: readonly ModelName[] = this.modelNames,
+  ): Promise<Record<string, DistanceAnswer[]>> {
+    const { book, balances, market, params } = this.tables;
+    const sub = subPortfolio(book, balances, market, Int32Array.of(account));
+    const sets = new Map<Family, ScenarioSet>();
+    for (const m of this.models.values()) sets.set(MARGIN_MODELS[m.name].family, m.scenarios);
+    const rows = await liquidationDistances(sub.book, sub.balances, sub.market, params, sets, models, HOST_ENGINE);
+    const num = (x: number) => (Number.isNaN(x) ? null : x);
+    return Object.fromEntries(
+      rows.map((d: DistanceRows) => [
+        d.model,
+        Array.from({ length: d.count }, (_, r): DistanceAnswer => ({
+          unit: d.unitNames[d.unit[r]!]!,
+          underlying: d.underlying[r] === JOINT ? 'ALL' : market.underlyings[d.underlying[r]!]!,
+          direction: DIRECTION_NAMES[d.direction[r]!]!,
+          move: num(d.move[r]!),
+          price: num(d.price[r]!),
+          equity: num(d.equity[r]!),
+          mm: num(d.mm[r]!),
+        })),
+      ]),
+    );
   }
 
   /**

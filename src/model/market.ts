@@ -66,4 +66,12 @@ export interface Market {
   /** continuously compounded rate per underlying (0 when absent) */
   rate: Float64Array;
   instruments: Instruments;
+  /**
+   * The fitted surface as the revaluation reads it (docs/methodology.md §11c; src/surface/surface.ts
+   * instrumentSlices), set when the run revalues under sticky moneyness or a scenario set shocks the
+   * surface: per instrument the raw SVI parameters [a, b, ρ, m, σ] of its expiry's fitted slice, [i·5 + j]
+   * (flat, all 0, for futures, perpetuals and options whose slice is not fitted), and the dynamics.
+   * Absent: sticky strike without surface shocks, every option keeps its own vol.
+   */
+  volSurface?: { params: Float64Array; stickyMoneyness: boolean };
 }

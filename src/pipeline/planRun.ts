@@ -3,7 +3,7 @@
  * each aggregates over, whether the history is needed, which rows the report stores, and how the
  * cpu pool is sized and fed. Pure: a function of the options, the scenario sets' sizes and the cores.
  */
-import type { ScenarioModelName } from '../margin/models.js';
+import { needsHistory, usesHistory, type ScenarioModelName } from '../margin/models.js';
 import type { ModelName } from '../margin/types.js';
 import { REPORT_CORE_MAX_SCENARIOS } from '../engine/tuning.js';
 import { storesStandardRows } from '../report/schema.js';
@@ -54,13 +54,12 @@ export function planModels(
 ): Pick<RunPlan, 'models' | 'family' | 'families' | 'needsHistory' | 'usesHistory' | 'storesStandard'> {
   const scenarioModels = models.filter((m): m is ScenarioModelName => m !== 'standard');
   const family = scenarioModels.map((m) => FAMILY_OF[m]);
-  const needsHistory = scenarioModels.some((m) => m === 'var-hs' || m === 'var-mc');
   return {
     models: scenarioModels,
     family,
     families: [...new Set(family)],
-    needsHistory,
-    usesHistory: needsHistory || scenarioModels.includes('span'),
+    needsHistory: needsHistory(scenarioModels),
+    usesHistory: usesHistory(scenarioModels),
     storesStandard: storesStandardRows(scenarioModels),
   };
 }

@@ -23,6 +23,7 @@ import type { Params } from '../params/params.js';
 import { loadHistory } from '../history/loadHistory.js';
 import type { History } from '../history/types.js';
 import { buildScenarios } from '../scenarios/build.js';
+import { recordSurfaceUse, useSurface, type FillIv, type SurfaceUse, type VolDynamics } from './volSurface.js';
 import { readScenarioFile } from '../scenarios/io.js';
 import type { Family, ScenarioSet } from '../scenarios/types.js';
 import { createBackend } from '../engine/createBackend.js';
@@ -30,7 +31,7 @@ import { createScheduler } from '../engine/createScheduler.js';
 import type { Backend } from '../engine/backend.js';
 import type { Scheduler } from '../engine/scheduler.js';
 import type { BackendChoice } from '../engine/types.js';
-import { MARGIN_MODELS } from '../margin/models.js';
+import { MARGIN_MODELS, requireHistory } from '../margin/models.js';
 import { attributeModel, attributeStandard, type Attribution } from '../margin/attribution.js';
 import { hostPnl } from '../engine/hostPnl.js';
 import type { PnlMatrix } from '../engine/types.js';
@@ -88,6 +89,13 @@ export interface RunOptions {
   progress?: Progress;
   /** also compute every model's distance to liquidation (docs/methodology.md §7; `run --distance`) */
   distance?: boolean;
+  /** revaluation's vol dynamics for every scenario family (docs/methodology.md §11c); default sticky-strike */
+  volDynamics?: VolDynamics;
+  /**
+   * `surface`: options without a mark_iv are valued from the fitted surface (counted and reported per
+   * instrument) instead of being refused; default `none`
+   */
+  fillIv?: FillIv;
 }
 
 export interface RunOutcome {
@@ -117,6 +125,8 @@ export interface RunOutcome {
   reportBusyMs: number | null;
   /** per model, the distances to liquidation (`distance`); null when not asked for */
   distances: DistanceRows[] | null;
+  /** the surface the run fitted (sticky moneyness or --fill-iv surface), null otherwise */
+  surface: SurfaceUse | null;
 }
 
 /** The engine of a run without scenario models: standard's distances never revalue. */
@@ -162,15 +172,7 @@ export async function runMargin(opts: RunOptions): Promise<RunOutcome> {
   const startedAtMs = Date.now();
   const timer = new PhaseTimer(opts.progress);
   const models = planModels(opts.models);
-  if (models.needsHistory && !opts.historyDir && (opts.scenarioFiles ?? []).length === 0) {
-    throw new InputError({
-      file: '--history',
-      row: null,
-      column: null,
-      value: null,
-      rule: 'is required by var-hs and var-mc (a directory of daily closes <U>-USD_1d.csv)',
-    });
-  }
+  requireHistory(models.models, opts.historyDir, (opts.scenarioFiles ?? []).length > 0);
   if (opts.db) checkWritable(opts.db);
   // the report's thread opens the file and the run's transaction now, and appends each table as soon
   // as the run has it: DuckDB's work overlaps the computation (docs/report.md)
@@ -181,7 +183,14 @@ export async function runMargin(opts: RunOptions): Promise<RunOutcome> {
     // ---- the market, parameters and history (small), then the scenario sets (float64, once per family)
     const loaded = await timer.time('load', () => loadMarketAndParams(opts, models.usesHistory));
     const { market, params } = loaded;
+    const volDynamics = opts.volDynamics ?? 'sticky-strike';
+    const fillIv = opts.fillIv ?? 'none';
     const sets = await timer.time('scenarios', () => scenarioSets(opts, models, market, params, loaded.history));
+    const shocks = [...sets.values()].some((set) => set.surfaceShock !== undefined);
+    const surface = await timer.time('scenarios', () =>
+      useSurface(market, opts.marketDir, volDynamics, fillIv, shocks),
+    );
+    recordSurfaceUse(sets.values(), volDynamics, fillIv, surface);
     for (const set of sets.values()) report?.scenarios(set);
     const plan = planRun({
       models: opts.models,
@@ -203,6 +212,8 @@ export async function runMargin(opts: RunOptions): Promise<RunOutcome> {
     }
     const optionValues = optionValuesUsd(market);
     report?.instruments(market, modelValues(market, optionValues));
+    // vol_surface: the run's own surface, or (null) fitted on the report's thread from the market
+    report?.volSurface(surface?.surface ?? null, surface?.filledPerSlice ?? null);
     const { book, balances, stats } = await timer.time('load', () =>
       loadBook(market, opts.positions, opts.balances, {
         onInvalid: opts.onInvalid,
@@ -276,6 +287,7 @@ export async function runMargin(opts: RunOptions): Promise<RunOutcome> {
       timingsMs: timer.timingsMs,
       reportBusyMs: null,
       distances,
+      surface,
     };
     // the account summaries (RunOutcome, the CLI's summary): the report derives its own from the rows
     const summarize = () => margin.map((rows) => accountSummary(rows, standard, tables));
@@ -382,7 +394,10 @@ async function computeModels(
 
 /** The market (validated), the parameters and, when a model uses it, the history. */
 async function loadMarketAndParams(opts: RunOptions, usesHistory: boolean) {
-  const lm = await loadMarket(opts.marketDir, { onInvalid: opts.onInvalid });
+  const lm = await loadMarket(opts.marketDir, {
+    onInvalid: opts.onInvalid,
+    ...(opts.fillIv === 'surface' ? { missingMarkIv: 'allow' as const } : {}),
+  });
   const params = loadParams(opts.paramsFile);
   const history =
     opts.historyDir && usesHistory ? await loadHistory(opts.historyDir, lm.market.underlyings) : undefined;

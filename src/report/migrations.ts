@@ -8,6 +8,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { fileError } from '../errors.js';
 import { SCHEMA_VERSION, createViews } from './schema.js';
 import { V6_TO_V7 as LIQUIDATION_V7_TO_V8 } from './liquidation.js';
+import { VOL_SURFACE_MIGRATION } from './volSurface.js';
 
 /** version v -> statements that turn a version-v report into version v+1. */
 export type Migrations = Record<number, string[]>;
@@ -297,6 +298,7 @@ export const MIGRATIONS: Migrations = {
   5: V5_TO_V6,
   6: V6_TO_V7,
   7: LIQUIDATION_V7_TO_V8, // liquidation.ts: liquidation_distance and the cascade tables
+  8: VOL_SURFACE_MIGRATION, // volSurface.ts: the vol_surface table
 };
 
 /**

@@ -10,6 +10,7 @@ import type { DistanceRows } from '../margin/distance.js';
 import type { RejectedRow } from '../model/book.js';
 import type { Market } from '../model/market.js';
 import type { ScenarioSet } from '../scenarios/types.js';
+import type { VolSurface } from '../surface/surface.js';
 import type { RunMeta } from './writer.js';
 
 /**
@@ -29,6 +30,7 @@ export type ReportRequest = { id: number } & (
   | { op: 'margin'; rows: MarginRows; standardFromDeribitPm: boolean }
   | { op: 'attribution'; attribution: Attribution; rows: MarginRows }
   | { op: 'distance'; rows: DistanceRows }
+  | { op: 'volSurface'; surface: VolSurface | null; filled: Int32Array | null }
   | { op: 'symbols' }
   | { op: 'runRow'; meta: RunMeta }
   | { op: 'hash'; files: string[] }

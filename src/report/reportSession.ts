@@ -17,6 +17,7 @@ import type { MarginRows } from '../margin/types.js';
 import type { RejectedRow } from '../model/book.js';
 import type { Market } from '../model/market.js';
 import type { ScenarioSet } from '../scenarios/types.js';
+import type { VolSurface } from '../surface/surface.js';
 import type { ReportReply, ReportRequest, ReportWorkerData, SerializedError } from './reportProtocol.js';
 import type { RunMeta } from './writer.js';
 import { RowChecks } from './rowChecks.js';
@@ -165,6 +166,14 @@ export class ReportSession {
   /** One model's attribution (margin_attribution), after its rows (`margin`). */
   attribution(attribution: Attribution, rows: MarginRows): void {
     void this.send('attribution', { attribution, rows });
+  }
+
+  /**
+   * The run's vol_surface rows (RunWriter.volSurface), after `instruments`: the surface the run fitted
+   * and the options it filled per slice, or null to have the report thread fit it from the market.
+   */
+  volSurface(surface: VolSurface | null, filled: Int32Array | null = null): void {
+    void this.send('volSurface', { surface, filled });
   }
 
   /** One model's distances to liquidation (`run --distance`; RunWriter.distance). */

@@ -51,6 +51,8 @@ async function apply(req: ReportRequest): Promise<number | string[]> {
       return w.attribution(req.attribution, req.rows);
     case 'distance':
       return w.distance(req.rows);
+    case 'volSurface':
+      return w.volSurface(req.surface, req.filled);
     case 'symbols':
       return w.symbols();
     case 'runRow':

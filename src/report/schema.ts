@@ -17,6 +17,7 @@ import {
 } from '../margin/derived.js';
 import { sqlString } from './sql.js';
 import { CAPITAL_EFFICIENCY_VIEW, capitalEfficiencyDdl } from './capitalEfficiency.js';
+import { VOL_SURFACE_DDL, VOL_SURFACE_TABLE } from './volSurface.js';
 import { ATTRIBUTION_DDL, ATTRIBUTION_TABLE, TOP_MARGIN_DRIVERS_VIEW, topMarginDriversDdl } from './attribution.js';
 import { LIQUIDATION_MACRO_DDL, LIQUIDATION_TABLE_DDL, LIQUIDATION_VIEW_DDL } from './liquidation.js';
 
@@ -47,8 +48,9 @@ import { LIQUIDATION_MACRO_DDL, LIQUIDATION_TABLE_DDL, LIQUIDATION_VIEW_DDL } fr
  * 8: liquidation risk (liquidation.ts): the liquidation_distance table (`run --distance`), the cascade
  *    tables cascade_runs, cascade_rounds, cascade_accounts (`margin-engine cascade`), the
  *    accounts_near_liquidation view and the near_liquidation(t) table macro.
+ * 9: the vol_surface table (volSurface.ts): every run's implied-volatility surface (docs/methodology.md §11).
  */
-export const SCHEMA_VERSION = 8;
+export const SCHEMA_VERSION = 9;
 
 /**
  * Whether the report stores the `standard` rows of a run of these models: since schema 4 a run with
@@ -369,6 +371,7 @@ ${SUMMARY_STORED.map((c) => `    ${c} ${typeOf(SUMMARY_VALUE_COLUMNS, c)}`).join
     rule VARCHAR NOT NULL
   )`,
   ...LIQUIDATION_TABLE_DDL,
+  [VOL_SURFACE_TABLE]: VOL_SURFACE_DDL,
 };
 
 const LATEST = '(SELECT max(run_id) FROM runs)';

@@ -6,6 +6,7 @@ import type { MarginRows, ModelName } from '../margin/types.js';
 import type { Market } from '../model/market.js';
 import type { RejectedRow } from '../model/book.js';
 import type { ScenarioSet } from '../scenarios/types.js';
+import type { VolSurface } from '../surface/surface.js';
 
 /** One input file of a run, as recorded in `runs.inputs`. */
 export interface RunInput {
@@ -71,6 +72,10 @@ export interface RunRecord {
   accountEquityUsd: Float64Array;
   /** input rows left out under --on-invalid=skip */
   rejected: RejectedRow[];
+  /** the run's implied-volatility surface (vol_surface); when absent the writer fits it from `market` */
+  volSurface?: VolSurface;
+  /** per slice of `volSurface`: options valued from the surface (`--fill-iv surface`) */
+  volSurfaceFilled?: Int32Array;
 }
 
 /** Options of `writeRun`. */

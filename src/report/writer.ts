@@ -21,6 +21,8 @@ import type { RejectedRow } from '../model/book.js';
 import { VOL_RULE_NAMES, type ScenarioSet } from '../scenarios/types.js';
 import { appendColumns, type AppendColumn } from './appendColumns.js';
 import { writeAttribution } from './attribution.js';
+import { writeVolSurface } from './volSurface.js';
+import { fitSurface, type VolSurface } from '../surface/surface.js';
 import type { Attribution } from '../margin/attribution.js';
 import { MODEL_NAMES, MODEL_STORAGE, SCHEMA_VERSION } from './schema.js';
 import { closeReport, ensureSchema, openReport, type ReportHandle } from './openReport.js';
@@ -44,6 +46,7 @@ export async function writeRun(dbFile: string, run: RunRecord, options: WriteOpt
     for (const set of run.scenarioSets) rows += await w.scenarios(set);
     done('scenarios', rows);
     done('instruments', await w.instruments(run.market, run.modelValue));
+    done('vol_surface', await w.volSurface(run.volSurface ?? null, run.volSurfaceFilled ?? null));
     done('rejected_rows', await w.rejected(run.rejected));
     done('accounts', await w.accounts(run.accountKey, run.accountEquityUsd));
     rows = 0;
@@ -64,7 +67,15 @@ export async function writeRun(dbFile: string, run: RunRecord, options: WriteOpt
 /** The `runs` row of a run: the RunRecord without its tables. */
 export type RunMeta = Omit<
   RunRecord,
-  'market' | 'modelValue' | 'scenarioSets' | 'accountKey' | 'accountEquityUsd' | 'margin' | 'rejected'
+  | 'market'
+  | 'modelValue'
+  | 'scenarioSets'
+  | 'accountKey'
+  | 'accountEquityUsd'
+  | 'margin'
+  | 'rejected'
+  | 'volSurface'
+  | 'volSurfaceFilled'
 > & {
   /** what runs.scenario_sets records per family */
   scenarioSets: Array<Pick<ScenarioSet, 'family' | 'count' | 'underlyings' | 'meta'>>;
@@ -82,6 +93,8 @@ export function runMetaOf(run: RunRecord): RunMeta {
     accountEquityUsd: _e,
     margin: _g,
     rejected,
+    volSurface: _s,
+    volSurfaceFilled: _f,
     ...rest
   } = run;
   return {
@@ -207,6 +220,16 @@ export class RunWriter {
     this.instrumentCount = n;
     this.market = market;
     return writeInstruments(this.c, this.runId, market, modelValue);
+  }
+
+  /**
+   * Appends the run's implied-volatility surface to vol_surface (after `instruments`): `surface` as the
+   * run fitted it, or, when null, fitted here from the run's market (src/surface/surface.ts fitSurface);
+   * `filled[j]`: options of slice j valued from the surface (`--fill-iv surface`).
+   */
+  volSurface(surface: VolSurface | null, filled: Int32Array | null = null): Promise<number> {
+    if (!surface && !this.market) throw new Error(`${this.dbFile}: the vol surface needs the run's instruments first`);
+    return writeVolSurface(this.c, this.runId, surface ?? fitSurface(this.market!), filled ?? undefined);
   }
 
   /** Appends the input rows left out under --on-invalid=skip. */

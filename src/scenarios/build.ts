@@ -12,7 +12,7 @@ import { buildMonteCarlo } from './monteCarlo.js';
 import { buildSpan } from './span.js';
 import { buildStress } from './stress.js';
 import { readStressFile } from './stressEvent.js';
-import { BUILTIN_STRESS_EVENTS } from './stressLibrary.js';
+import { BUILTIN_STRESS_EVENTS, CRASH_WITH_SKEW_STEEPENING } from './stressLibrary.js';
 import type { Family, ScenarioSet } from './types.js';
 
 /** The five families, in docs/methodology.md order. */
@@ -90,7 +90,12 @@ export function buildScenarios(family: Family, market: Market, params: Params, o
       set =
         opts.stressFile !== undefined
           ? buildStress(market, readStressFile(opts.stressFile), opts.stressFile)
-          : buildStress(market, BUILTIN_STRESS_EVENTS, 'built-in library (data/history)', 'ignore');
+          : buildStress(
+              market,
+              [...BUILTIN_STRESS_EVENTS, CRASH_WITH_SKEW_STEEPENING],
+              'built-in library (data/history)',
+              'ignore',
+            );
       break;
   }
   set.meta = { ...set.meta, paramsHash: paramsHash(params) };

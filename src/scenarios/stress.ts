@@ -34,8 +34,14 @@ export function buildStress(
   const bad: Violation[] = [];
   const ignored: Record<string, string[]> = {};
   events.forEach((e, row) => {
-    for (const key of ['moves', 'vol_multipliers'] as const) {
-      const map = key === 'moves' ? e.moves : e.volMultipliers;
+    for (const key of ['moves', 'vol_multipliers', 'surface_level', 'surface_skew', 'surface_term'] as const) {
+      const map = {
+        moves: e.moves,
+        vol_multipliers: e.volMultipliers,
+        surface_level: e.surfaceLevel,
+        surface_skew: e.surfaceSkew,
+        surface_term: e.surfaceTerm,
+      }[key];
       for (const [u, x] of Object.entries(map ?? {})) {
         if (known.has(u)) continue;
         if (foreign === 'refuse')
@@ -59,6 +65,13 @@ export function buildStress(
   const U = us.length;
   const set = allocateSet('stress', events.length, us);
   const unmoved: Record<string, string[]> = {};
+  const shocked = events.some((e) => e.surfaceLevel || e.surfaceSkew || e.surfaceTerm);
+  if (shocked)
+    set.surfaceShock = {
+      level: new Float64Array(events.length * U),
+      skew: new Float64Array(events.length * U),
+      term: new Float64Array(events.length * U),
+    };
   events.forEach((e, s) => {
     set.label[s] = e.name;
     set.dtDays[s] = e.dtDays ?? 0;
@@ -73,12 +86,25 @@ export function buildStress(
         set.volRule[x] = VOL_MULT;
         set.volParam[x] = g;
       }
+      if (set.surfaceShock) {
+        set.surfaceShock.level[x] = e.surfaceLevel?.[us[u]!] ?? 0;
+        set.surfaceShock.skew[x] = e.surfaceSkew?.[us[u]!] ?? 0;
+        set.surfaceShock.term[x] = e.surfaceTerm?.[us[u]!] ?? 0;
+      }
     }
   });
   set.meta = {
     family: 'stress',
     source,
-    events: events.map((e) => ({ name: e.name, from: e.from ?? null, to: e.to ?? null, note: e.note ?? null })),
+    events: events.map((e) => ({
+      name: e.name,
+      from: e.from ?? null,
+      to: e.to ?? null,
+      note: e.note ?? null,
+      ...(e.surfaceLevel || e.surfaceSkew || e.surfaceTerm
+        ? { surface: { level: e.surfaceLevel ?? {}, skew: e.surfaceSkew ?? {}, term: e.surfaceTerm ?? {} } }
+        : {}),
+    })),
     unmoved,
   };
   if (Object.keys(ignored).length > 0) set.meta.ignoredUnderlyings = ignored;

@@ -14,6 +14,12 @@ export interface StressEvent {
   volMultipliers?: Record<string, number>;
   /** time step in days (≥ 0), default 0 */
   dtDays?: number;
+  /** surface shocks (docs/methodology.md §11c), per underlying: level a > −1 (ATM total variance × (1 + a)) */
+  surfaceLevel?: Record<string, number>;
+  /** skew r, |r| < 2 (ρ + r, kept in (−1, 1)) */
+  surfaceSkew?: Record<string, number>;
+  /** term s > −1 (the short end × (1 + s): total variance × (1 + s·e^{−T/τ}), τ = 30 days) */
+  surfaceTerm?: Record<string, number>;
   /** provenance: first and last date of the move (YYYY-MM-DD) */
   from?: string;
   to?: string;
@@ -21,12 +27,24 @@ export interface StressEvent {
   note?: string;
 }
 
-const KEYS = new Set(['name', 'moves', 'vol_multipliers', 'dt_days', 'from', 'to', 'note']);
+const KEYS = new Set([
+  'name',
+  'moves',
+  'vol_multipliers',
+  'dt_days',
+  'surface_level',
+  'surface_skew',
+  'surface_term',
+  'from',
+  'to',
+  'note',
+]);
 const UNDERLYING = /^[A-Z0-9]{1,16}$/;
 
 /**
  * Validates a parsed JSON list of events: `[{ "name": "…", "moves": {"BTC": -0.3}, "vol_multipliers"?:
- * {"BTC": 1.5}, "dt_days"?: 1, "from"?: "YYYY-MM-DD", "to"?: "YYYY-MM-DD", "note"?: "…" }]`.
+ * {"BTC": 1.5}, "dt_days"?: 1, "surface_level"?: {"BTC": 0.5}, "surface_skew"?: {"BTC": -0.2},
+ * "surface_term"?: {"BTC": 0.3}, "from"?: "YYYY-MM-DD", "to"?: "YYYY-MM-DD", "note"?: "…" }]`.
  * Rows in messages are the 0-based index in the list; columns are the key path (`moves.BTC`).
  * @throws InputError listing every violation: not a list, an event not an object, an unknown key, a missing
  *   or empty or duplicate name, no moves, a move not finite or ≤ −1, a vol multiplier not finite or ≤ 0,
@@ -63,7 +81,7 @@ export function parseStressEvents(json: unknown, file: string): StressEvent[] {
       ev.name = o.name;
     }
     const map = (
-      key: 'moves' | 'vol_multipliers',
+      key: 'moves' | 'vol_multipliers' | 'surface_level' | 'surface_skew' | 'surface_term',
       ok: (x: number) => boolean,
       rule: string,
     ): Record<string, number> | undefined => {
@@ -102,6 +120,12 @@ export function parseStressEvents(json: unknown, file: string): StressEvent[] {
     }
     const g = map('vol_multipliers', (x) => x > 0, "must be > 0 (σ' = σ · multiplier)");
     if (g) ev.volMultipliers = g;
+    const level = map('surface_level', (x) => x > -1, 'must be > −1 (ATM total variance × (1 + level))');
+    if (level) ev.surfaceLevel = level;
+    const skew = map('surface_skew', (x) => Math.abs(x) < 2, "must be in (−2, 2) (added to the slices' ρ)");
+    if (skew) ev.surfaceSkew = skew;
+    const term = map('surface_term', (x) => x > -1, 'must be > −1 (the short end × (1 + term))');
+    if (term) ev.surfaceTerm = term;
     if (o.dt_days !== undefined) {
       if (typeof o.dt_days !== 'number' || !Number.isFinite(o.dt_days) || o.dt_days < 0)
         v('dt_days', o.dt_days, 'must be a finite number ≥ 0 (days)');

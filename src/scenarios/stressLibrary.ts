@@ -204,3 +204,73 @@ export const BUILTIN_STRESS_EVENTS: readonly StressEvent[] = [
     note: 'close-to-close 2021-05-23 to 2021-05-25 (data/history, Yahoo Finance)',
   },
 ];
+
+/**
+ * The "crash with skew steepening" event (docs/methodology.md §11c), derived from the history: the largest
+ * `h`-day fall of `leader` over the days on which every underlying and vol index has data (the era of
+ * {@link deriveStressLibrary}'s "since" events), with
+ * - moves m_v = P_v[t]/P_v[t−h] − 1 of every underlying v with both closes;
+ * - surface level, for those underlyings, g² − 1 with g = I[t]/I[t−h] the leader's implied-vol index ratio
+ *   (DVOL: ATM total variance × g², the ATM vol × g; data/history has no other index, so every underlying
+ *   takes the leader's);
+ * - surface skew ln(1 + m_v) (engine convention: ρ moves down by the log move, a fall of 23 % steepens the
+ *   put skew by 0.26; data/history holds no skew series to derive it from);
+ * - no vol multiplier (the surface shocks replace it) and no term shock.
+ * Null when the history has no vol index for the leader.
+ */
+export function deriveCrashWithSkewSteepening(history: History, leader = 'BTC', h = 2): StressEvent | null {
+  const vi = history.volIndex.get(leader);
+  const s = history.prices.get(leader);
+  if (!vi || !s) return null;
+  let common = -Infinity;
+  for (const p of history.prices.values()) common = Math.max(common, p.day[0]!);
+  for (const v of history.volIndex.values()) common = Math.max(common, v.day[0]!);
+  let best = -1;
+  let bestRatio = Infinity;
+  for (let i = Math.max(h, common - s.day[0]! + h); i < s.close.length; i++) {
+    const ratio = s.close[i]! / s.close[i - h]!;
+    if (ratio < bestRatio) {
+      bestRatio = ratio;
+      best = i;
+    }
+  }
+  if (best < 0) return null;
+  const t = s.day[best]!;
+  const g = volIndexOnOrBefore(vi, t) / volIndexOnOrBefore(vi, t - h);
+  const moves: Record<string, number> = {};
+  const surfaceLevel: Record<string, number> = {};
+  const surfaceSkew: Record<string, number> = {};
+  for (const v of history.underlyings) {
+    const p = history.prices.get(v)!;
+    const a = priceIndex(p, t),
+      b = priceIndex(p, t - h);
+    if (a < 0 || b < 0) continue;
+    moves[v] = p.close[a]! / p.close[b]! - 1;
+    surfaceLevel[v] = g * g - 1;
+    surfaceSkew[v] = Math.log(1 + moves[v]);
+  }
+  return {
+    name: `${leader} crash with skew steepening: ${formatDay(t)}`,
+    moves,
+    surfaceLevel,
+    surfaceSkew,
+    from: formatDay(t - h),
+    to: formatDay(t),
+    note:
+      `${leader}'s largest ${h}-day fall since ${formatDay(common)}, close-to-close ${formatDay(t - h)} to ` +
+      `${formatDay(t)}; ATM variance × (DVOL ratio)², skew ρ + ln(1 + move) (data/history)`,
+  };
+}
+
+/** {@link deriveCrashWithSkewSteepening} on data/history, precomputed (a test re-derives it). */
+export const CRASH_WITH_SKEW_STEEPENING: StressEvent = {
+  name: 'BTC crash with skew steepening: 2022-11-09',
+  moves: { BTC: -0.22919371991200388, ETH: -0.29862559241706166, SOL: -0.5290465043303223 },
+  surfaceLevel: { BTC: 2.7199436135365502, ETH: 2.7199436135365502, SOL: 2.7199436135365502 },
+  surfaceSkew: { BTC: -0.2603181949816082, ETH: -0.35471342956231, SOL: -0.7529959251489107 },
+  from: '2022-11-07',
+  to: '2022-11-09',
+  note:
+    "BTC's largest 2-day fall since 2021-03-24, close-to-close 2022-11-07 to 2022-11-09; " +
+    'ATM variance × (DVOL ratio)², skew ρ + ln(1 + move) (data/history)',
+};

@@ -40,4 +40,10 @@ export interface ScenarioSet {
   volParam: Float64Array;
   /** provenance: dates used, PSR per underlying, seed, parameters hash, … (JSON-serialisable) */
   meta: Record<string, unknown>;
+  /**
+   * Surface shocks (docs/methodology.md §11c; stress events only, absent elsewhere), [s*U+u]: level a
+   * (total variance × (1 + a)), skew r (ρ + r) and term s (short end × (1 + s·e^{−T/τ}), τ = 30 days);
+   * 0 = none. Applied to the fitted surface by src/surface/shock.ts.
+   */
+  surfaceShock?: { level: Float64Array; skew: Float64Array; term: Float64Array };
 }

@@ -6,13 +6,12 @@
  * command and the service; the service reloads it for a new market snapshot, keeping the loaded book
  * when the snapshot allows it ({@link sameBookMarket}): the positions are not read again.
  */
-import { InputError } from '../errors.js';
 import { hostPnl } from '../engine/hostPnl.js';
 import type { PnlMatrix } from '../engine/types.js';
 import { loadHistory } from '../history/loadHistory.js';
 import { loadBook } from '../io/loadBook.js';
 import { loadMarket } from '../io/loadMarket.js';
-import type { ScenarioModelName } from '../margin/models.js';
+import { requireHistory, usesHistory, type ScenarioModelName } from '../margin/models.js';
 import { buildRunTables, buildUnitTables } from '../margin/runTables.js';
 import { standardRows } from '../margin/standard.js';
 import { accountSummary, type AccountSummary } from '../margin/summary.js';
@@ -87,20 +86,13 @@ export async function loadWhatIf(
   previous?: LoadedWhatIf,
 ): Promise<LoadedWhatIf> {
   const t0 = performance.now();
-  const needsHistory = opts.models.some((m) => m === 'var-hs' || m === 'var-mc');
-  if (needsHistory && !opts.historyDir)
-    throw new InputError({
-      file: '--history',
-      row: null,
-      column: null,
-      value: null,
-      rule: 'is required by var-hs and var-mc (a directory of daily closes <U>-USD_1d.csv)',
-    });
+  requireHistory(opts.models, opts.historyDir);
   const lm = await loadMarket(opts.marketDir, { onInvalid: opts.onInvalid });
   const market = lm.market;
   const params = loadParams(opts.paramsFile);
-  const usesHistory = needsHistory || opts.models.includes('span');
-  const history = opts.historyDir && usesHistory ? await loadHistory(opts.historyDir, market.underlyings) : undefined;
+
+  const history =
+    opts.historyDir && usesHistory(opts.models) ? await loadHistory(opts.historyDir, market.underlyings) : undefined;
   const bookKept = previous !== undefined && sameBookMarket(previous.market, market, previous.forwardEntries);
   const { book, balances, forwardEntries } = bookKept
     ? { ...previous.state.tables, forwardEntries: previous.forwardEntries }

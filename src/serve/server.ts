@@ -4,7 +4,9 @@
  *
  * - POST /v1/whatif {account, trades: [{instrument, quantity, price?}], models?}: the `whatif` command's
  *   answer; the book is not changed (a what-if builds its own one-account book).
- * - GET /v1/accounts/{id}: the account's margins and status per model, per unit, and its top drivers.
+ * - GET /v1/accounts/{id}[?top=N][&distance=true]: the account's margins and status per model, per unit,
+ *   and its top drivers; with distance=true also its distance to liquidation per model (§7: per unit,
+ *   underlying or ALL, direction; searched on request, tens to hundreds of milliseconds), else null.
  * - POST /v1/market: a new market snapshot, either JSON {path} (a directory holding instruments.arrow and
  *   underlyings.arrow, under the directory named at start-up) or the Arrow files themselves as
  *   multipart/form-data with exactly two file parts, `instruments` and `underlyings` (each at most
@@ -155,7 +157,11 @@ const accountParams = {
 const accountQuery = {
   type: 'object',
   additionalProperties: false,
-  properties: { top: { type: 'string', pattern: '^[0-9]{1,2}$' } },
+  properties: {
+    top: { type: 'string', pattern: '^[0-9]{1,2}$' },
+    // the account's distance to liquidation (§7): a search of some hundred re-margins, so asked for
+    distance: { type: 'string', enum: ['true', 'false'] },
+  },
 } as const;
 
 /** The routes' schemas, for validation and for the OpenAPI document. */
@@ -433,10 +439,13 @@ export function buildServer(initial: LoadedWhatIf, opts: ServeOptions): FastifyI
 
   app.get('/v1/accounts/:id', { schema: { params: accountParams, querystring: accountQuery } }, async (req) => {
     const { id } = req.params as { id: string };
-    const top = Number((req.query as { top?: string }).top ?? 5);
+    const query = req.query as { top?: string; distance?: string };
+    const top = Number(query.top ?? 5);
     const st = current;
-    const view = st.state.account(accountOf(id, 'path.id'), st.state.modelNames, top);
-    return { ...view, distanceToLiquidation: null, loadedAt };
+    const a = accountOf(id, 'path.id');
+    const view = st.state.account(a, st.state.modelNames, top);
+    const distance = query.distance === 'true' ? await st.state.distance(a, st.state.modelNames) : null;
+    return { ...view, distanceToLiquidation: distance, loadedAt };
   });
 
   const remargin = async (dir: string) => {

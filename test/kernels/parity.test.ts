@@ -31,6 +31,7 @@ import {
   addKernelFunctions,
   DEVICE_BLACK76_FUNCTIONS,
   DEVICE_REVALUE_FUNCTIONS,
+  DEVICE_REVALUE_SURFACE_FUNCTIONS,
   kernelSource,
 } from '../../kernels/source.js';
 import { black76DeltaNorm, black76Norm } from '../../kernels/black76.js';
@@ -44,6 +45,12 @@ import {
   INSTRUMENT_ROW,
   revalueCoin,
   revalueNormalised,
+  revalueNormalisedSticky,
+  movedValueSurfaceKernel,
+  optionBaseValue,
+  packSurfaceTable,
+  shockedVol,
+  SURFACE_TABLE_ROW,
   revalueTile,
   SCENARIO_ROW,
   spotRowValues,
@@ -57,7 +64,8 @@ import { revalueColumns } from '../../src/engine/revalueColumns.js';
 import { writeSpotRows } from '../../src/engine/spotRows.js';
 import { CPU_AGGREGATE_SCENARIO_BLOCK } from '../../src/engine/tuning.js';
 import { coinRow, pnlRowCount, spotRow, usdRow, type GroupBook, type PnlMatrix } from '../../src/engine/types.js';
-import { KIND_OPTION } from '../../src/model/market.js';
+import { KIND_OPTION, type Market } from '../../src/model/market.js';
+import { stickyMoneynessVol, sviVol } from '../../kernels/svi.js';
 import { defaultParams, forUnderlying } from '../../src/params/params.js';
 import { aggregateReference as aggregateNaive, groupPnlVector } from '../helpers/naiveAggregate.js';
 import { sampleMarket, sampleScenarios } from '../engine/sampleMarket.js';
@@ -216,12 +224,30 @@ async function black76Case(b: BackendId): Promise<void> {
 // revalue
 // ---------------------------------------------------------------------------------------------------------
 
-const market = sampleMarket();
+const marketDefault = sampleMarket();
 const scenarios = sampleScenarios();
 const params = defaultParams();
 
+/**
+ * The sample market under sticky moneyness (docs/methodology.md §11c): every option gets a skewed SVI slice
+ * of its own expiry (a = 0.8·σ²T, b = 0.3·√T, ρ = −0.4, m = 0.02, σ = 0.15 + T), its base vol σ kept.
+ */
+function stickyMarket(): Market {
+  const mk = sampleMarket();
+  const ins = mk.instruments;
+  const slices = new Float64Array(ins.count * 5);
+  for (let i = 0; i < ins.count; i++) {
+    if (ins.kind[i] !== KIND_OPTION) continue;
+    const t = ins.tYears[i]!;
+    slices.set([0.8 * ins.markIv[i]! ** 2 * t, 0.3 * Math.sqrt(t), -0.4, 0.02, 0.15 + t], i * 5);
+  }
+  mk.volSurface = { params: slices, stickyMoneyness: true };
+  return mk;
+}
+const sticky = stickyMarket();
+
 /** The float64 reference matrix, cell by cell from the reference forms. */
-function revalueReference(): PnlMatrix {
+function revalueReference(market: Market = marketDefault): PnlMatrix {
   const ins = market.instruments;
   const I = ins.count;
   const S = scenarios.count;
@@ -253,6 +279,21 @@ function revalueReference(): PnlMatrix {
         dp.shortTermVegaPower,
         dp.longTermVegaPower,
       ] as const;
+      const sl = market.volSurface?.params;
+      if (sl && opt) {
+        // sticky moneyness: σ_m from the slice at the moved log-moneyness, then the vol rule (§11c)
+        const [ka, kb, kr, km, ks] = Array.from(sl.subarray(i * 5, i * 5 + 5));
+        const x0 = Math.log(a[2]);
+        const slice = [ka!, kb!, kr!, km!, ks!, x0, sviVol(ka!, kb!, kr!, km!, ks!, x0, a[3])];
+        data[usdRow(i) * S + s] = F * revalueNormalisedSticky(...a, slice);
+        const growth = 1 + a[6];
+        const sm = stickyMoneynessVol(a[4], ka!, kb!, kr!, km!, ks!, x0, slice[6]!, a[3], growth);
+        const shocked = shockedVol(sm, a[3], a[8], a[9], vru, a[12], a[13], a[14], a[15]);
+        const t1 = Math.max(a[3] - a[10], 0);
+        const moved = Math.exp(-a[5] * t1) * black76Norm(a[1], a[2] / growth, shocked * Math.sqrt(t1));
+        data[coinRow(i, I) * S + s] = moved - optionBaseValue(a[1], a[2], a[3], a[4], a[5]);
+        continue;
+      }
       data[usdRow(i) * S + s] = F * revalueNormalised(...a);
       data[coinRow(i, I) * S + s] = revalueCoin(...a);
     }
@@ -263,7 +304,7 @@ function revalueReference(): PnlMatrix {
 }
 
 /** The device form on gpu.js (any mode) in one tile, assembled on the host as src/engine/gpuRevalue.ts does. */
-async function revalueDeviceForm(gpu: GpuInstance, b: BackendId): Promise<PnlMatrix> {
+async function revalueDeviceForm(gpu: GpuInstance, b: BackendId, market: Market): Promise<PnlMatrix> {
   const c = revalueColumns(market, scenarios, params, false);
   const I = c.instruments;
   const S = c.scenarios;
@@ -279,12 +320,28 @@ async function revalueDeviceForm(gpu: GpuInstance, b: BackendId): Promise<PnlMat
   const scen = rows(packScenarioTable(c), SCENARIO_ROW);
   const width = 4 * Math.ceil(S / 4);
   addKernelFunctions(gpu, DEVICE_REVALUE_FUNCTIONS);
-  const kernel = gpu.createKernel(kernelSource(movedValueKernel as unknown as (...a: number[]) => number), {
+  if (c.surface) addKernelFunctions(gpu, DEVICE_REVALUE_SURFACE_FUNCTIONS);
+  const source = c.surface ? movedValueSurfaceKernel : movedValueKernel;
+  const kernel = gpu.createKernel(kernelSource(source as unknown as (...a: number[]) => number), {
     output: [width / 4, opts.length],
     precision: 'single',
     returnType: 'Array(4)',
   });
-  const res = (await kernel(inst, scen, 0, 0, opts.length, S, U)) as ArrayLike<ArrayLike<ArrayLike<number>>>;
+  const res = (
+    c.surface
+      ? await kernel(
+          inst,
+          rows(packSurfaceTable(c, opts), SURFACE_TABLE_ROW),
+          scen,
+          0,
+          0,
+          opts.length,
+          S,
+          U,
+          c.minVolForShockUp,
+        )
+      : await kernel(inst, scen, 0, 0, opts.length, S, U)
+  ) as ArrayLike<ArrayLike<ArrayLike<number>>>;
   expect(kernelClassOf(kernel), 'gpu.js kernel class that ran').toBe(KERNEL_CLASS[b]);
   const w = new Float32Array(opts.length * width);
   for (let y = 0; y < opts.length; y++)
@@ -298,7 +355,7 @@ async function revalueDeviceForm(gpu: GpuInstance, b: BackendId): Promise<PnlMat
   return { rows: pnlRowCount(I, U), scenarios: S, data: out };
 }
 
-async function revalueOn(b: BackendId): Promise<PnlMatrix> {
+async function revalueOn(b: BackendId, market: Market): Promise<PnlMatrix> {
   if (b === 'cpu') {
     const c = revalueColumns(market, scenarios, params, true);
     revalueTile(c, 0, c.instruments, 0, c.scenarios);
@@ -315,7 +372,7 @@ async function revalueOn(b: BackendId): Promise<PnlMatrix> {
     return { rows: pnlRowCount(c.instruments, c.underlyings), scenarios: c.scenarios, data: c.out };
   }
   if (b === 'cpu-pool') return pool.revalue(market, scenarios, params);
-  if (b === 'gpujs-cpu') return withGpu(b, (gpu) => revalueDeviceForm(gpu, b));
+  if (b === 'gpujs-cpu') return withGpu(b, (gpu) => revalueDeviceForm(gpu, b, market));
   return withGpu(b, async (gpu) => {
     const r = new GpuRevaluer(gpu, b as DeviceBackend);
     try {
@@ -328,13 +385,13 @@ async function revalueOn(b: BackendId): Promise<PnlMatrix> {
   });
 }
 
-let revalueRef: PnlMatrix | null = null;
-let revalueCpu: PnlMatrix | null = null;
+const revalueRefs = new Map<Market, PnlMatrix>();
+const revalueCpus = new Map<Market, PnlMatrix>();
 
-async function revalueCase(b: BackendId): Promise<void> {
-  revalueRef ??= revalueReference();
-  const ref = revalueRef;
-  const got = await revalueOn(b);
+async function revalueCase(b: BackendId, market: Market = marketDefault): Promise<void> {
+  if (!revalueRefs.has(market)) revalueRefs.set(market, revalueReference(market));
+  const ref = revalueRefs.get(market)!;
+  const got = await revalueOn(b, market);
   expect([got.rows, got.scenarios]).toEqual([ref.rows, ref.scenarios]);
   const I = market.instruments.count;
   const S = ref.scenarios;
@@ -351,12 +408,11 @@ async function revalueCase(b: BackendId): Promise<void> {
       else w.exact(a, e, where);
     }
   }
-  w.check(`revalue × ${b}`);
-  if (b === 'cpu') revalueCpu = got;
-  if (b === 'cpu-pool' && revalueCpu !== null)
-    expect(Buffer.from(got.data.buffer).equals(Buffer.from(revalueCpu.data.buffer)), 'pool = cpu, bit for bit').toBe(
-      true,
-    );
+  w.check(`revalue${market.volSurface ? ' (sticky moneyness)' : ''} × ${b}`);
+  if (b === 'cpu') revalueCpus.set(market, got);
+  const cpu = revalueCpus.get(market);
+  if (b === 'cpu-pool' && cpu !== undefined)
+    expect(Buffer.from(got.data.buffer).equals(Buffer.from(cpu.data.buffer)), 'pool = cpu, bit for bit').toBe(true);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -570,6 +626,32 @@ describe('revalue', () => {
     const skip = skipReason('revalue', b);
     test.skipIf(skip !== null)(caseName(b, skip), () => revalueCase(b), 60_000);
   }
+});
+
+describe('revalue, sticky moneyness (slice parameters as kernel inputs)', () => {
+  for (const b of BACKENDS) {
+    const skip = skipReason('revalue', b);
+    test.skipIf(skip !== null)(caseName(b, skip), () => revalueCase(b, sticky), 60_000);
+  }
+  test('the surface moves the P&L: sticky moneyness differs from sticky strike on the skewed slices', () => {
+    const a = revalueReference(marketDefault).data;
+    const b = revalueReference(sticky).data;
+    let differ = 0;
+    for (let j = 0; j < a.length; j++) if (a[j] !== b[j]) differ++;
+    expect(differ).toBeGreaterThan(a.length / 4);
+  });
+  test('on flat slices (b = 0) sticky moneyness is sticky strike, bit for bit (cpu form)', () => {
+    const flat = sampleMarket();
+    const sl = new Float64Array(flat.instruments.count * 5);
+    for (let i = 0; i < flat.instruments.count; i++) sl[i * 5] = 0.04; // w ≡ 0.04: b = 0
+    flat.volSurface = { params: sl, stickyMoneyness: true };
+    const run = (mk: Market) => {
+      const c = revalueColumns(mk, scenarios, params, true);
+      revalueTile(c, 0, c.instruments, 0, c.scenarios);
+      return c.out;
+    };
+    expect(Buffer.from(run(flat).buffer).equals(Buffer.from(run(marketDefault).buffer))).toBe(true);
+  });
 });
 
 describe.each(BOOKS)('aggregate: %s', (name, spec, topK) => {

@@ -201,6 +201,44 @@ describe('Σ deficits = fund drawdown + ADL', () => {
     expect(perRound).toBeCloseTo(deficits, 9);
     expect(r.rounds.reduce((s, x) => s + x.adlUsd, 0)).toBeCloseTo(r.adlUsd, 9);
   });
+  // the ladder's longs fall into deficit; shorts on the other side profit from the fall and pay the ADL
+  const shorts = (n: number, qty: number[]) =>
+    ladder(
+      n,
+      qty.map((q, i) => ({ account: `S${i}`, instrument: 'BTC_USDC-PERPETUAL', qty: -q, entry: F })),
+      qty.map((q, i) => ({ account: `S${i}`, currency: 'USDC', amount: F * q })),
+    );
+  test('ADL is charged pro rata to the profit of the units that stay, and sums to the ADL', async () => {
+    const l = shorts(10, [10, 20, 30]);
+    const r = await cascade(l, -0.3, 5e5, 300);
+    expect(r.adlUsd).toBeGreaterThan(0);
+    const accountOf = (a: number) => l.book.accountKey[a];
+    // only the shorts are charged: the longs lose, and the liquidated leave
+    expect(new Set(r.adl.map((x) => String(accountOf(x.account))))).toEqual(new Set(['S0', 'S1', 'S2']));
+    for (const round of r.rounds) {
+      const charged = r.adl.filter((x) => x.round === round.round);
+      if (round.adlUsd === 0) {
+        expect(charged).toEqual([]);
+        continue;
+      }
+      const sum = charged.reduce((s, x) => s + x.haircutUsd, 0);
+      expect(sum).toBeCloseTo(round.adlUsd, 6);
+      // the same fraction of every unit's profit
+      const profit = charged.reduce((s, y) => s + y.profitUsd, 0);
+      for (const x of charged) expect(x.haircutUsd / x.profitUsd).toBeCloseTo(round.adlUsd / profit, 12);
+    }
+    // a short of q BTC gains q·F·|move| since the snapshot: profits 1 : 2 : 3 in the first charged round
+    const first = r.adl.filter((x) => x.round === r.adl[0]!.round).sort((a, b) => a.profitUsd - b.profitUsd);
+    expect(first[1]!.profitUsd / first[0]!.profitUsd).toBeCloseTo(2, 9);
+    expect(first[2]!.profitUsd / first[0]!.profitUsd).toBeCloseTo(3, 9);
+  });
+  test('ADL beyond every unit’s profit takes the profit and no more', async () => {
+    // one small short: its profit is far below the bad debt
+    const r = await cascade(shorts(10, [0.01]), -0.3, 5e5, 0);
+    expect(r.adlUsd).toBeGreaterThan(0);
+    for (const x of r.adl) expect(x.haircutUsd).toBeCloseTo(x.profitUsd, 9);
+    expect(r.adl.reduce((s, x) => s + x.haircutUsd, 0)).toBeLessThan(r.adlUsd);
+  });
   test('a large fund pays everything: no ADL', async () => {
     const r = await cascade(ladder(10), -0.3, 5e5, 1e9);
     expect(r.badDebtUsd).toBeGreaterThan(0);

@@ -27,6 +27,7 @@ afterAll(() => rmTmp(dir));
 function feed(s: ReportSession, run: RunRecord): void {
   for (const set of run.scenarioSets) s.scenarios(set);
   s.instruments(run.market, run.modelValue);
+  s.volSurface(null); // as runMargin: the report thread fits the surface of the market (vol_surface, schema 9)
   s.accounts(run.accountKey, run.accountEquityUsd);
   s.rejected(run.rejected);
   const hasPm = run.margin.some((m) => m.model === 'deribit-pm');

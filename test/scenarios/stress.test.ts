@@ -15,7 +15,11 @@ import { defaultParams } from '../../src/params/params.js';
 import { buildScenarios } from '../../src/scenarios/build.js';
 import { buildStress } from '../../src/scenarios/stress.js';
 import { parseStressEvents, readStressFile } from '../../src/scenarios/stressEvent.js';
-import { BUILTIN_STRESS_EVENTS, deriveStressLibrary } from '../../src/scenarios/stressLibrary.js';
+import {
+  BUILTIN_STRESS_EVENTS,
+  CRASH_WITH_SKEW_STEEPENING,
+  deriveStressLibrary,
+} from '../../src/scenarios/stressLibrary.js';
 import { VOL_MULT, VOL_NONE } from '../../src/scenarios/types.js';
 import { marketOf } from './fixtures.js';
 
@@ -68,7 +72,7 @@ describe('built-in library', () => {
 
   test('the set: one scenario per event; missing underlyings move 0 and are listed; DVOL as mult', () => {
     const set = buildScenarios('stress', marketOf(['BTC', 'ETH', 'SOL']), defaultParams());
-    expect(set.count).toBe(16);
+    expect(set.count).toBe(16 + 1); // + the crash with skew steepening (test/scenarios/surfaceStress.test.ts)
     expect(set.label[0]).toBe('BTC largest 1-day fall: 2020-03-12');
     expect(set.move[2]).toBe(0); // SOL did not trade in 2020-03
     expect((set.meta.unmoved as Record<string, string[]>)['BTC largest 1-day fall: 2020-03-12']).toEqual(['SOL']);
@@ -149,9 +153,11 @@ describe('user events', () => {
 
   test('the built-in library on a BTC/ETH market leaves SOL out (listed in meta.ignoredUnderlyings), refusing nothing', () => {
     const set = buildScenarios('stress', marketOf(['BTC', 'ETH']), defaultParams());
-    expect(set.count).toBe(BUILTIN_STRESS_EVENTS.length);
+    expect(set.count).toBe(BUILTIN_STRESS_EVENTS.length + 1); // + the crash with skew steepening
     const ignored = set.meta.ignoredUnderlyings as Record<string, string[]>;
-    const withSol = BUILTIN_STRESS_EVENTS.filter((e) => 'SOL' in e.moves || 'SOL' in (e.volMultipliers ?? {}));
+    const withSol = [...BUILTIN_STRESS_EVENTS, CRASH_WITH_SKEW_STEEPENING].filter(
+      (e) => 'SOL' in e.moves || 'SOL' in (e.volMultipliers ?? {}),
+    );
     expect(withSol.length).toBeGreaterThan(0);
     expect(Object.keys(ignored)).toEqual(withSol.map((e) => e.name));
     for (const names of Object.values(ignored)) expect(names).toEqual(['SOL']);

@@ -12,6 +12,10 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { loadWhatIf, type LoadedWhatIf, type WhatIfLoadOptions } from '../../src/serve/load.js';
 import { BODY_LIMIT, buildServer } from '../../src/serve/server.js';
+import { createBackend } from '../../src/engine/createBackend.js';
+import { DIRECTION_NAMES, JOINT, liquidationDistances, subPortfolio } from '../../src/margin/distance.js';
+import { buildScenarios } from '../../src/scenarios/build.js';
+import type { Family, ScenarioSet } from '../../src/scenarios/types.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const LOAD: WhatIfLoadOptions = {
@@ -175,7 +179,9 @@ describe('POST /v1/whatif', () => {
 
 describe('GET /v1/accounts/{id}', () => {
   test("margins and status equal the book's full margins; drivers are the largest shares", async () => {
-    const r = await fetch(`${base}/v1/accounts/A000007?top=3`);
+    expect((await (await fetch(`${base}/v1/accounts/A000007?top=3`)).json()).distanceToLiquidation).toBeNull();
+    const r = await fetch(`${base}/v1/accounts/A000007?top=3&distance=true`);
+
     expect(r.status).toBe(200);
     const x = await r.json();
     const a = loaded.accountId.get('A000007')!;
@@ -189,7 +195,45 @@ describe('GET /v1/accounts/{id}', () => {
       expect(m.drivers.length).toBeLessThanOrEqual(3);
       for (let j = 1; j < m.drivers.length; j++) expect(m.drivers[j - 1].im).toBeGreaterThanOrEqual(m.drivers[j].im);
     }
-    expect(x.distanceToLiquidation).toBeNull();
+    // the search on the cpu pool (docs/methodology.md §7) over this account and 4 others, this account's rows
+    const backend = await createBackend('cpu', { workers: 1 });
+    try {
+      const st = loaded.state.tables;
+      const sets = new Map<Family, ScenarioSet>(
+        (['deribit-pm', 'span'] as const).map((f) => [f, buildScenarios(f, st.market, st.params, {})]),
+      );
+      const ids = Int32Array.from(new Set([a, ...Array.from({ length: 4 }, (_, k) => k)])).sort();
+      const sub = subPortfolio(st.book, st.balances, st.market, ids);
+      const all = await liquidationDistances(
+        sub.book,
+        sub.balances,
+        sub.market,
+        st.params,
+        sets,
+        ['deribit-pm', 'span'],
+        backend,
+      );
+      for (const d of all) {
+        const got = x.distanceToLiquidation[d.model] as Array<Record<string, unknown>>;
+        const mine = [...Array(d.count).keys()].filter((r) => ids[d.account[r]!] === a);
+        expect(mine.length).toBeGreaterThan(0);
+        expect(got.length).toBe(mine.length);
+        mine.forEach((r, j) => {
+          const n = (v: number) => (Number.isNaN(v) ? null : v);
+          expect(got[j]).toEqual({
+            unit: d.unitNames[d.unit[r]!],
+            underlying: d.underlying[r] === JOINT ? 'ALL' : st.market.underlyings[d.underlying[r]!],
+            direction: DIRECTION_NAMES[d.direction[r]!],
+            move: n(d.move[r]!),
+            price: n(d.price[r]!),
+            equity: n(d.equity[r]!),
+            mm: n(d.mm[r]!),
+          });
+        });
+      }
+    } finally {
+      await backend.close();
+    }
   });
 
   test('an unknown account: 400 naming it', async () => {

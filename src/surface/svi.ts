@@ -1,0 +1,676 @@
+/**
+ * Raw SVI slices (docs/methodology.md §11): the quasi-explicit fit (§11a), Gatheral & Jacquier's g-function
+ * and butterfly check, the SVI-JW parametrisation and its repair, the calendar check and its repair, and
+ * total-variance interpolation across expiries (§11b). Pure float64 functions of numbers; no I/O.
+ *
+ * Notation: x = ln(K/F_T) the log-moneyness, w(x) = σ_imp²·T the total implied variance,
+ *   w(x) = a + b·(ρ·(x − m) + √((x − m)² + σ²)).
+ */
+import { sviTotalVariance } from '../../kernels/svi.js';
+
+export interface SviParams {
+  a: number;
+  b: number;
+  rho: number;
+  m: number;
+  sigma: number;
+}
+
+/** SVI-JW parameters of a slice at expiry t (Gatheral & Jacquier 2014, §3.3). */
+export interface SviJw {
+  /** ATM variance w(0)/t */
+  v: number;
+  /** ATM skew */
+  psi: number;
+  /** slope of the left (put) wing */
+  p: number;
+  /** slope of the right (call) wing */
+  c: number;
+  /** minimum variance min w / t */
+  vTilde: number;
+}
+
+/** One quote of a slice: log-moneyness, total variance, weight (> 0). */
+export interface SlicePoint {
+  x: number;
+  w: number;
+  weight: number;
+}
+
+/** The grid every arbitrage check runs on: x = −3 … 3 in steps of 0.01 (601 points). */
+export const CHECK_GRID_HALF_WIDTH = 3;
+export const CHECK_GRID_STEP = 0.01;
+/** g below −G_TOLERANCE is a butterfly violation (g ≈ 0 at a fit on a constraint is not). */
+export const G_TOLERANCE = 1e-9;
+/** w(x, T₁) − w(x, T₂) above this is a calendar violation. */
+export const CALENDAR_TOLERANCE = 1e-10;
+
+export function checkGrid(): Float64Array {
+  const n = Math.round((2 * CHECK_GRID_HALF_WIDTH) / CHECK_GRID_STEP) + 1;
+  const g = new Float64Array(n);
+  for (let i = 0; i < n; i++) g[i] = -CHECK_GRID_HALF_WIDTH + i * CHECK_GRID_STEP;
+  return g;
+}
+
+export function sviW(p: SviParams, x: number): number {
+  return sviTotalVariance(p.a, p.b, p.rho, p.m, p.sigma, x);
+}
+
+/** w'(x) = b·(ρ + (x − m)/√((x − m)² + σ²)). */
+export function sviW1(p: SviParams, x: number): number {
+  const d = x - p.m;
+  return p.b * (p.rho + d / Math.sqrt(d * d + p.sigma * p.sigma));
+}
+
+/** w''(x) = b·σ²/((x − m)² + σ²)^{3/2}. */
+export function sviW2(p: SviParams, x: number): number {
+  const d = x - p.m;
+  const r = d * d + p.sigma * p.sigma;
+  return (p.b * p.sigma * p.sigma) / (r * Math.sqrt(r));
+}
+
+/**
+ * Gatheral & Jacquier's g (2014, Lemma 2.2): g(x) = (1 − x·w'/(2w))² − (w'²/4)(1/w + 1/4) + w''/2. A slice
+ * is free of butterfly arbitrage where g ≥ 0 (and w > 0). −∞ where w ≤ 0.
+ */
+export function gFunction(p: SviParams, x: number): number {
+  const w = sviW(p, x);
+  if (!(w > 0)) return -Infinity;
+  const w1 = sviW1(p, x);
+  const w2 = sviW2(p, x);
+  const t = 1 - (x * w1) / (2 * w);
+  return t * t - ((w1 * w1) / 4) * (1 / w + 1 / 4) + w2 / 2;
+}
+
+/** The minimum of g over |x| ≤ 3: the grid's, refined by golden-section search between its neighbours. */
+export function gMinimum(p: SviParams): { g: number; x: number } {
+  const grid = checkGrid();
+  let best = 0;
+  let bestG = Infinity;
+  for (let i = 0; i < grid.length; i++) {
+    const g = gFunction(p, grid[i]!);
+    if (g < bestG) {
+      bestG = g;
+      best = i;
+    }
+  }
+  if (!Number.isFinite(bestG)) return { g: bestG, x: grid[best]! };
+  let lo = grid[Math.max(best - 1, 0)]!;
+  let hi = grid[Math.min(best + 1, grid.length - 1)]!;
+  const r = (Math.sqrt(5) - 1) / 2;
+  let x1 = hi - r * (hi - lo);
+  let x2 = lo + r * (hi - lo);
+  let f1 = gFunction(p, x1);
+  let f2 = gFunction(p, x2);
+  for (let it = 0; it < 100 && hi - lo > 1e-12; it++) {
+    if (f1 < f2) {
+      hi = x2;
+      x2 = x1;
+      f2 = f1;
+      x1 = hi - r * (hi - lo);
+      f1 = gFunction(p, x1);
+    } else {
+      lo = x1;
+      x1 = x2;
+      f1 = f2;
+      x2 = lo + r * (hi - lo);
+      f2 = gFunction(p, x2);
+    }
+  }
+  const xm = (lo + hi) / 2;
+  const gm = gFunction(p, xm);
+  return gm < bestG ? { g: gm, x: xm } : { g: bestG, x: grid[best]! };
+}
+
+/** True when g ≥ −G_TOLERANCE (and w > 0) on the whole check grid. */
+export function butterflyFree(p: SviParams): boolean {
+  return gMinimum(p).g >= -G_TOLERANCE;
+}
+
+/** Raw SVI → SVI-JW at expiry t (Gatheral & Jacquier 2014, eq. 3.5). */
+export function rawToJw(p: SviParams, t: number): SviJw {
+  const { a, b, rho, m, sigma } = p;
+  const root = Math.sqrt(m * m + sigma * sigma);
+  const w = a + b * (-rho * m + root);
+  const sw = Math.sqrt(w);
+  return {
+    v: w / t,
+    psi: (b / (2 * sw)) * (-m / root + rho),
+    p: (b * (1 - rho)) / sw,
+    c: (b * (1 + rho)) / sw,
+    vTilde: (a + b * sigma * Math.sqrt(1 - rho * rho)) / t,
+  };
+}
+
+/** SVI-JW → raw SVI at expiry t (Gatheral & Jacquier 2014, Lemma 3.2). */
+export function jwToRaw(j: SviJw, t: number): SviParams {
+  const w = j.v * t;
+  const sw = Math.sqrt(w);
+  const b = (sw / 2) * (j.c + j.p);
+  const rho = 1 - (j.p * sw) / b;
+  const beta = rho - (2 * j.psi * sw) / b;
+  if (Math.abs(beta) >= 1) {
+    throw new Error(`SVI-JW parameters give |β| = ${Math.abs(beta)} ≥ 1: no raw SVI slice`);
+  }
+  const sign = (x: number): number => (x < 0 ? -1 : 1);
+  const alpha = sign(beta) * Math.sqrt(1 / (beta * beta) - 1);
+  const m =
+    ((j.v - j.vTilde) * t) /
+    (b * (-rho + sign(alpha) * Math.sqrt(1 + alpha * alpha) - alpha * Math.sqrt(1 - rho * rho)));
+  // m = 0 (β = 0: the minimum at the money): σ from the ATM variance instead of α·m
+  const sigma = m === 0 ? (w - j.vTilde * t) / b / (1 - Math.sqrt(1 - rho * rho)) : alpha * m;
+  const a = j.vTilde * t - b * sigma * Math.sqrt(1 - rho * rho);
+  return { a, b, rho, m, sigma };
+}
+
+/**
+ * Gatheral & Jacquier's butterfly repair (2014, §5.2): keep the ATM variance v, skew ψ and put wing p, and
+ * replace the call wing and the minimum variance by c' = p + 2ψ, ṽ' = v·4pc'/(p + c')². The result is free
+ * of butterfly arbitrage (their example; checked again by the caller). Returns null when c' ≤ 0 (no
+ * repaired slice of this form).
+ */
+export function repairButterfly(p: SviParams, t: number): { params: SviParams; jw: SviJw } | null {
+  const jw = rawToJw(p, t);
+  const c = jw.p + 2 * jw.psi;
+  if (!(c > 0) || !(jw.p > 0)) return null;
+  const repaired: SviJw = {
+    v: jw.v,
+    psi: jw.psi,
+    p: jw.p,
+    c,
+    vTilde: (jw.v * 4 * jw.p * c) / ((jw.p + c) * (jw.p + c)),
+  };
+  try {
+    return { params: jwToRaw(repaired, t), jw: repaired };
+  } catch {
+    return null;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// the quasi-explicit fit (Zeliade 2009)
+// ---------------------------------------------------------------------------------------------------------
+//
+// For fixed (m, σ), with y = (x − m)/σ: w = a + d·y + c·√(y² + 1), c = bσ, d = ρbσ — linear in (a, d, c).
+// The constraints of §11a in (a, d, c), ρ = d/c:
+//   |ρ| ≤ 1            c − d ≥ 0,  c + d ≥ 0        (so b ≥ 0)
+//   b(1 + |ρ|) ≤ 2     2σ − c − d ≥ 0,  2σ − c + d ≥ 0   (Lee's wing bound)
+//   min w ≥ 0          a + c·√(1 − ρ²) ≥ 0
+// The last is concave in ρ; engine convention: it is replaced by a + c·h(ρ) ≥ 0, h the piecewise-linear
+// interpolant of √(1 − ρ²) at RHO_NODES (h ≤ √(1 − ρ²), so the condition is sufficient), one linear
+// constraint a + α_i·c + β_i·d ≥ 0 per chord. With the nodes −1, 0, 1 this is a + c − |d| ≥ 0: measured on
+// the bundled chain, finer nodes (0, ±0.25, ±0.5, ±0.75, ±0.9, ±1) let 3 of 26 slices fit below the
+// butterfly bound (g < 0, where the repair then cost up to 15 vol points), the coarse ones none. The
+// convex quadratic problem in (a, d, c) is solved by a primal active-set method ({@link activeSetQp}), or,
+// when that fails on degenerate data, by enumerating the active sets of at most three constraints. The
+// calendar repair adds floors w(x) ≥ w at chosen points, linear in (a, d, c) too.
+
+const RHO_NODES = [-1, 0, 1];
+
+const CONSTRAINTS: readonly (readonly [number, number, number, number])[] = [
+  // [ca, cd, cc, sigmaCoefficient]: ca·a + cd·d + cc·c + sigmaCoefficient·2σ ≥ 0
+  [0, -1, 1, 0],
+  [0, 1, 1, 0],
+  [0, -1, -1, 1],
+  [0, 1, -1, 1],
+  ...RHO_NODES.slice(1).map((r2, i): [number, number, number, number] => {
+    const r1 = RHO_NODES[i]!;
+    const h1 = Math.sqrt(1 - r1 * r1);
+    const h2 = Math.sqrt(1 - r2 * r2);
+    const beta = (h2 - h1) / (r2 - r1);
+    return [1, beta, h1 - beta * r1, 0];
+  }),
+];
+
+/** Every subset of at most three of n constraints (the active sets the inner problem tries), cached per n. */
+const activeSetCache = new Map<number, number[][]>();
+function activeSets(n: number): number[][] {
+  let sets = activeSetCache.get(n);
+  if (sets) return sets;
+  sets = [[]];
+  for (let i = 0; i < n; i++) {
+    sets.push([i]);
+    for (let j = i + 1; j < n; j++) {
+      sets.push([i, j]);
+      for (let k = j + 1; k < n; k++) sets.push([i, j, k]);
+    }
+  }
+  activeSetCache.set(n, sets);
+  return sets;
+}
+
+/** A floor w(x) ≥ w on the fitted slice (the calendar repair's constraints). */
+export interface Floor {
+  x: number;
+  w: number;
+}
+
+/** Solves A x = b in place by Gaussian elimination with partial pivoting; null when singular. */
+function solveLinear(A: number[][], b: number[]): number[] | null {
+  const n = b.length;
+  for (let col = 0; col < n; col++) {
+    let piv = col;
+    for (let r = col + 1; r < n; r++) if (Math.abs(A[r]![col]!) > Math.abs(A[piv]![col]!)) piv = r;
+    const pv = A[piv]![col]!;
+    if (Math.abs(pv) < 1e-14) return null;
+    if (piv !== col) {
+      [A[piv], A[col]] = [A[col]!, A[piv]!];
+      [b[piv], b[col]] = [b[col]!, b[piv]!];
+    }
+    for (let r = col + 1; r < n; r++) {
+      const f = A[r]![col]! / pv;
+      if (f === 0) continue;
+      for (let c = col; c < n; c++) A[r]![c] = A[r]![c]! - f * A[col]![c]!;
+      b[r] = b[r]! - f * b[col]!;
+    }
+  }
+  const x = new Array<number>(n).fill(0);
+  for (let r = n - 1; r >= 0; r--) {
+    let s = b[r]!;
+    for (let c = r + 1; c < n; c++) s -= A[r]![c]! * x[c]!;
+    x[r] = s / A[r]![r]!;
+  }
+  return x;
+}
+
+/** The weighted moments the inner problem needs, for fixed (m, σ). */
+function moments(points: readonly SlicePoint[], m: number, sigma: number): { H: number[][]; g: number[]; ww: number } {
+  const H = [
+    [0, 0, 0],
+    [0, 0, 0],
+    [0, 0, 0],
+  ];
+  const g = [0, 0, 0];
+  let ww = 0;
+  for (const pt of points) {
+    const y = (pt.x - m) / sigma;
+    const z = Math.sqrt(y * y + 1);
+    const v = [1, y, z];
+    for (let i = 0; i < 3; i++) {
+      g[i] = g[i]! + pt.weight * pt.w * v[i]!;
+      for (let j = 0; j < 3; j++) H[i]![j] = H[i]![j]! + pt.weight * v[i]! * v[j]!;
+    }
+    ww += pt.weight * pt.w * pt.w;
+  }
+  return { H, g, ww };
+}
+
+type Row = [number, number, number, number];
+
+/** How often each method solved the inner problem (tests check that the active-set method carries it). */
+export const innerStats = { activeSet: 0, enumerated: 0 };
+
+/** The problem's constraint rows for fixed (m, σ): [ca, cd, cc, rhs], ca·a + cd·d + cc·c ≥ rhs. */
+function constraintRows(m: number, sigma: number, floors: readonly Floor[]): Row[] {
+  const cons: Row[] = CONSTRAINTS.map((c) => [c[0], c[1], c[2], -c[3] * 2 * sigma]);
+  for (const f of floors) {
+    const y = (f.x - m) / sigma;
+    cons.push([1, y, Math.sqrt(y * y + 1), f.w]);
+  }
+  return cons;
+}
+
+const slack = (c: Row, x: readonly number[]): number => c[0] * x[0]! + c[1] * x[1]! + c[2] * x[2]! - c[3];
+
+/** Solves the equality-constrained problem on the rows `set`: the step p from x and the multipliers μ. */
+function kktStep(
+  H: number[][],
+  g: number[],
+  cons: Row[],
+  set: readonly number[],
+  x: readonly number[],
+): number[] | null {
+  const n = 3 + set.length;
+  const A: number[][] = [];
+  const rhs: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const row = [H[i]![0]!, H[i]![1]!, H[i]![2]!];
+    for (const ci of set) row.push(cons[ci]![i]!);
+    A.push(row);
+    rhs.push(g[i]! - (H[i]![0]! * x[0]! + H[i]![1]! * x[1]! + H[i]![2]! * x[2]!));
+  }
+  for (const ci of set) {
+    const con = cons[ci]!;
+    const row = [con[0], con[1], con[2]];
+    while (row.length < n) row.push(0);
+    A.push(row);
+    rhs.push(con[3] - (con[0] * x[0]! + con[1] * x[1]! + con[2] * x[2]!));
+  }
+  return solveLinear(A, rhs);
+}
+
+/**
+ * The primal active-set method (Nocedal & Wright, Algorithm 16.3) from the feasible point a = A large,
+ * d = c = 0 (every constraint holds there). Null when it does not converge (degenerate data): the caller
+ * then enumerates active sets.
+ */
+export function activeSetQp(H: number[][], g: number[], cons: Row[], aStart: number): number[] | null {
+  let x = [aStart, 0, 0];
+  const tol = 1e-12 * Math.max(1, Math.abs(aStart));
+  let W: number[] = [];
+  for (let i = 0; i < cons.length; i++) if (Math.abs(slack(cons[i]!, x)) <= tol && W.length < 2) W.push(i);
+  for (let it = 0; it < 200; it++) {
+    const sol = kktStep(
+      H,
+      g,
+      cons,
+      W,
+      [0, 0, 0].map((_, i) => x[i]!),
+    );
+    if (!sol) return null;
+    // the step from x: the solution of the shifted system is the full step p
+    const p = [sol[0]!, sol[1]!, sol[2]!];
+    const size = Math.abs(p[0]!) + Math.abs(p[1]!) + Math.abs(p[2]!);
+    if (size <= 1e-12 * (1 + Math.abs(x[0]!) + Math.abs(x[1]!) + Math.abs(x[2]!))) {
+      // multipliers λ = −μ; all ≥ 0: optimal; else drop the most negative
+      let worst = -1;
+      let worstMu = 1e-14;
+      for (let q = 0; q < W.length; q++) {
+        if (sol[3 + q]! > worstMu) {
+          worstMu = sol[3 + q]!;
+          worst = q;
+        }
+      }
+      if (worst < 0) return x;
+      W = W.filter((_, q) => q !== worst);
+      continue;
+    }
+    let alpha = 1;
+    let blocking = -1;
+    for (let i = 0; i < cons.length; i++) {
+      if (W.includes(i)) continue;
+      const c = cons[i]!;
+      const cp = c[0] * p[0]! + c[1] * p[1]! + c[2] * p[2]!;
+      if (cp < -1e-300) {
+        const step = Math.max(slack(c, x), 0) / -cp;
+        if (step < alpha) {
+          alpha = step;
+          blocking = i;
+        }
+      }
+    }
+    x = [x[0]! + alpha * p[0]!, x[1]! + alpha * p[1]!, x[2]! + alpha * p[2]!];
+    if (blocking >= 0) {
+      if (W.length >= 3) return null;
+      W.push(blocking);
+    }
+  }
+  return null;
+}
+
+/** The exhaustive solution: every active set of at most three rows, the best feasible KKT point. */
+function enumerateQp(H: number[][], g: number[], cons: Row[], ww: number, sigma: number): number[] | null {
+  const zero = [0, 0, 0];
+  let best: number[] | null = null;
+  let bestSse = Infinity;
+  for (const set of activeSets(cons.length)) {
+    const n = 3 + set.length;
+    const sol = kktStep(H, g, cons, set, zero);
+    if (!sol) continue;
+    const x = [sol[0]!, sol[1]!, sol[2]!];
+    let feasible = true;
+    const scale = Math.max(1e-12, Math.abs(x[0]!) + Math.abs(x[1]!) + Math.abs(x[2]!) + sigma) * 1e-12;
+    for (const con of cons) {
+      if (con[0] * x[0]! + con[1] * x[1]! + con[2] * x[2]! - con[3] < -scale) {
+        feasible = false;
+        break;
+      }
+    }
+    if (!feasible) continue;
+    let quad = 0;
+    for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) quad += x[i]! * H[i]![j]! * x[j]!;
+    const sse = Math.max(quad - 2 * (g[0]! * x[0]! + g[1]! * x[1]! + g[2]! * x[2]!) + ww, 0);
+    if (sse < bestSse) {
+      bestSse = sse;
+      best = x;
+    }
+    // KKT: a feasible point whose multipliers λ = −μ are all ≥ 0 is the optimum of the convex problem
+    let kkt = true;
+    for (let q = 3; q < n; q++) if (sol[q]! > 1e-13) kkt = false;
+    if (kkt) {
+      best = x;
+      break;
+    }
+  }
+  return best;
+}
+
+/**
+ * The inner problem of the quasi-explicit method: for fixed (m, σ), the (a, b, ρ) minimising the weighted
+ * squared error in total variance under the constraints above (and `floors`), and that error. Solved by
+ * {@link activeSetQp}, or by enumeration when that does not converge (`method: 'enumerate'` forces it).
+ * Null when neither gives a solution (degenerate data).
+ */
+export function solveInner(
+  points: readonly SlicePoint[],
+  m: number,
+  sigma: number,
+  floors: readonly Floor[] = [],
+  method: 'active-set' | 'enumerate' = 'active-set',
+): { params: SviParams; sse: number } | null {
+  const { H, g, ww } = moments(points, m, sigma);
+  const cons = constraintRows(m, sigma, floors);
+  let aStart = 1;
+  for (const pt of points) aStart = Math.max(aStart, 2 * Math.abs(pt.w) + 1);
+  for (const f of floors) aStart = Math.max(aStart, 2 * Math.abs(f.w) + 1);
+  let best = method === 'active-set' ? activeSetQp(H, g, cons, aStart) : null;
+  if (best) innerStats.activeSet++;
+  else innerStats.enumerated++;
+  best ??= enumerateQp(H, g, cons, ww, sigma);
+  if (!best) return null;
+  const [a, d, c] = best as [number, number, number];
+  // the error recomputed from the residuals: the moment form above cancels near a perfect fit
+  let sse = 0;
+  for (const pt of points) {
+    const y = (pt.x - m) / sigma;
+    const r = a + d * y + c * Math.sqrt(y * y + 1) - pt.w;
+    sse += pt.weight * r * r;
+  }
+  const b = Math.max(c, 0) / sigma;
+  const rho = c > 0 ? Math.max(-1, Math.min(1, d / c)) : 0;
+  return { params: { a, b, rho, m, sigma }, sse };
+}
+
+/** Nelder–Mead on a function of two variables; returns the best vertex and its value. */
+function nelderMead(
+  f: (x: number, y: number) => number,
+  x0: number,
+  y0: number,
+  step: number,
+  maxIter: number,
+): { x: number; y: number; f: number } {
+  let pts: [number, number, number][] = [
+    [x0, y0, f(x0, y0)],
+    [x0 + step, y0, f(x0 + step, y0)],
+    [x0, y0 + step, f(x0, y0 + step)],
+  ];
+  for (let it = 0; it < maxIter; it++) {
+    pts.sort((p, q) => p[2] - q[2]);
+    const [b, m, w] = pts as [[number, number, number], [number, number, number], [number, number, number]];
+    const size = Math.max(Math.abs(m[0] - b[0]) + Math.abs(m[1] - b[1]), Math.abs(w[0] - b[0]) + Math.abs(w[1] - b[1]));
+    if (size < 1e-13) break;
+    const cx = (b[0] + m[0]) / 2;
+    const cy = (b[1] + m[1]) / 2;
+    const rx = cx + (cx - w[0]);
+    const ry = cy + (cy - w[1]);
+    const fr = f(rx, ry);
+    if (fr < b[2]) {
+      const ex = cx + 2 * (cx - w[0]);
+      const ey = cy + 2 * (cy - w[1]);
+      const fe = f(ex, ey);
+      pts = fe < fr ? [b, m, [ex, ey, fe]] : [b, m, [rx, ry, fr]];
+    } else if (fr < m[2]) {
+      pts = [b, m, [rx, ry, fr]];
+    } else {
+      const outside = fr < w[2];
+      const kx = outside ? cx + 0.5 * (rx - cx) : cx + 0.5 * (w[0] - cx);
+      const ky = outside ? cy + 0.5 * (ry - cy) : cy + 0.5 * (w[1] - cy);
+      const fk = f(kx, ky);
+      if (fk < (outside ? fr : w[2])) {
+        pts = [b, m, [kx, ky, fk]];
+      } else {
+        const sx = (p: [number, number, number]): [number, number, number] => {
+          const nx = b[0] + 0.5 * (p[0] - b[0]);
+          const ny = b[1] + 0.5 * (p[1] - b[1]);
+          return [nx, ny, f(nx, ny)];
+        };
+        pts = [b, sx(m), sx(w)];
+      }
+    }
+  }
+  pts.sort((p, q) => p[2] - q[2]);
+  return { x: pts[0]![0], y: pts[0]![1], f: pts[0]![2] };
+}
+
+export interface FitResult {
+  params: SviParams;
+  /** weighted sum of squared errors in total variance */
+  sse: number;
+  /** objective evaluations the search used */
+  evaluations: number;
+}
+
+/** σ of a fit stays in [SIGMA_MIN, SIGMA_MAX] (engine convention: σ → 0 is a kink, not a smile). */
+export const SIGMA_MIN = 1e-4;
+export const SIGMA_MAX = 10;
+
+/**
+ * The quasi-explicit fit of one slice (docs/methodology.md §11a): an outer Nelder–Mead search over
+ * (m, ln σ) from nine starts (m at the quartiles of the quotes' x range × σ ∈ {0.05, 0.2, 0.5}), the best
+ * polished by restarts until it no longer improves, each point solving the inner constrained problem
+ * exactly ({@link solveInner}). m is kept within the quotes' range widened by 1 on each side.
+ */
+export function fitSvi(
+  points: readonly SlicePoint[],
+  opts: { floors?: readonly Floor[]; start?: SviParams; startsOnly?: boolean } = {},
+): FitResult {
+  const floors = opts.floors ?? [];
+  if (points.length < 3) throw new Error(`an SVI fit needs at least 3 points, got ${points.length}`);
+  let xmin = Infinity;
+  let xmax = -Infinity;
+  for (const p of points) {
+    xmin = Math.min(xmin, p.x);
+    xmax = Math.max(xmax, p.x);
+  }
+  const lo = xmin - 1;
+  const hi = xmax + 1;
+  let evaluations = 0;
+  const objective = (m: number, ls: number): number => {
+    evaluations++;
+    if (m < lo || m > hi || ls < Math.log(SIGMA_MIN) || ls > Math.log(SIGMA_MAX)) return Infinity;
+    const r = solveInner(points, m, Math.exp(ls), floors);
+    return r ? r.sse : Infinity;
+  };
+  let best = { x: 0, y: 0, f: Infinity };
+  const span = Math.max(xmax - xmin, 1e-3);
+  const starts: [number, number][] = [];
+  if (opts.start) starts.push([opts.start.m, Math.log(opts.start.sigma)]);
+  if (!(opts.startsOnly && opts.start))
+    for (const q of [0.25, 0.5, 0.75]) for (const s of [0.05, 0.2, 0.5]) starts.push([xmin + q * span, Math.log(s)]);
+  for (const [m0, s0] of starts) {
+    const r = nelderMead(objective, m0, s0, 0.1, 400);
+    if (r.f < best.f) best = r;
+  }
+  for (let round = 0; round < 20; round++) {
+    const r = nelderMead(objective, best.x, best.y, 0.01 / (round + 1), 2000);
+    const improved = r.f < best.f * (1 - 1e-12) || (best.f > 0 && r.f === 0);
+    if (r.f <= best.f) best = r;
+    if (!improved) break;
+  }
+  const inner = solveInner(points, best.x, Math.exp(best.y), floors);
+  if (!inner) throw new Error('the SVI fit found no feasible slice');
+  return { params: inner.params, sse: inner.sse, evaluations };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// calendar arbitrage and interpolation across expiries
+// ---------------------------------------------------------------------------------------------------------
+
+/** max over the check grid of w₁(x) − w₂(x) and where: positive when the later slice p2 lies below p1. */
+export function calendarGapAt(p1: SviParams, p2: SviParams): { gap: number; x: number } {
+  let gap = -Infinity;
+  let at = 0;
+  for (const x of checkGrid()) {
+    const d = sviW(p1, x) - sviW(p2, x);
+    if (d > gap) {
+      gap = d;
+      at = x;
+    }
+  }
+  return { gap, x: at };
+}
+
+export function calendarGap(p1: SviParams, p2: SviParams): number {
+  return calendarGapAt(p1, p2).gap;
+}
+
+/**
+ * The calendar repair of a fitted slice (docs/methodology.md §11b, engine convention): the later slice is
+ * refitted to its own quotes under floors w(x) ≥ w_prev(x), first at x = ±3, then at the worst grid point
+ * of each round (at most `rounds` rounds), which raises it where it lay below the earlier slice while
+ * keeping it close to its quotes; whatever gap remains is removed by raising a. Returns the parameters,
+ * the floors used and the shift of a (0 when the refit sufficed).
+ */
+export function calendarRefit(
+  points: readonly SlicePoint[],
+  prev: SviParams,
+  current: SviParams,
+  rounds = 6,
+): { params: SviParams; floors: Floor[]; shift: number } {
+  const floors: Floor[] = [-CHECK_GRID_HALF_WIDTH, CHECK_GRID_HALF_WIDTH].map((x) => ({ x, w: sviW(prev, x) }));
+  let params = current;
+  for (let r = 0; r < rounds; r++) {
+    try {
+      params = fitSvi(points, { floors, start: params, startsOnly: true }).params;
+    } catch {
+      break;
+    }
+    const { gap, x } = calendarGapAt(prev, params);
+    if (gap <= CALENDAR_TOLERANCE) return { params, floors, shift: 0 };
+    floors.push({ x, w: sviW(prev, x) });
+  }
+  const gap = calendarGap(prev, params);
+  const shift = gap > CALENDAR_TOLERANCE ? gap : 0;
+  return { params: { ...params, a: params.a + shift }, floors, shift };
+}
+
+/**
+ * Calendar repair (docs/methodology.md §11b, engine convention): slices in increasing T; where slice j lies
+ * below slice j − 1 somewhere on the grid (gap > CALENDAR_TOLERANCE), slice j is raised by the gap (its a
+ * grows, its shape is kept). Returns the repaired parameters and, per slice, whether it was raised.
+ */
+export function repairCalendar(slices: readonly SviParams[]): { params: SviParams[]; raised: boolean[] } {
+  const params = slices.map((p) => ({ ...p }));
+  const raised = params.map(() => false);
+  for (let j = 1; j < params.length; j++) {
+    const gap = calendarGap(params[j - 1]!, params[j]!);
+    if (gap > CALENDAR_TOLERANCE) {
+      params[j]!.a += gap;
+      raised[j] = true;
+    }
+  }
+  return { params, raised };
+}
+
+/**
+ * Total variance at (x, T) from slices in increasing T (docs/methodology.md §11b): linear in T at fixed x
+ * between slices; before the first, w₁(x)·T/T₁; after the last, w_n(x)·T/T_n.
+ */
+export function interpolateTotalVariance(
+  slices: readonly { t: number; params: SviParams }[],
+  x: number,
+  t: number,
+): number {
+  const n = slices.length;
+  if (n === 0) return NaN;
+  const first = slices[0]!;
+  if (t <= first.t) return (sviW(first.params, x) * t) / first.t;
+  const last = slices[n - 1]!;
+  if (t >= last.t) return (sviW(last.params, x) * t) / last.t;
+  let j = 1;
+  while (slices[j]!.t < t) j++;
+  const s1 = slices[j - 1]!;
+  const s2 = slices[j]!;
+  const lambda = (t - s1.t) / (s2.t - s1.t);
+  return (1 - lambda) * sviW(s1.params, x) + lambda * sviW(s2.params, x);
+}
