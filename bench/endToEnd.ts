@@ -25,6 +25,13 @@ export interface EndToEndOptions {
   workers?: number;
   /** extra node flags for the children, e.g. ['--cpu-prof', '--cpu-prof-dir=bench/.cache/prof'] */
   nodeFlags: string[];
+  /**
+   * no DuckDB report: the children run without --db (bench/device.sh: a device machine gets no
+   * @duckdb/node-api); end to end is then the run without its report phase
+   */
+  noReport?: boolean;
+  /** the book's size instead of the workload's 100,000 accounts (bench/device.sh's dry run) */
+  accounts?: number;
 }
 
 interface ChildOutcome {
@@ -83,7 +90,7 @@ function readPhaseLog(file: string): {
 
 /** Runs one workload on every backend (× repeat) and returns the record (the caller writes it). */
 export async function runEndToEnd(name: EndToEndName, opts: EndToEndOptions): Promise<Record<string, unknown>> {
-  const w = END_TO_END[name];
+  const w = { ...END_TO_END[name], ...(opts.accounts ? { accounts: opts.accounts } : {}) };
   const book = ensureBook(w);
   const dir = join(CACHE_DIR, name);
   mkdirSync(dir, { recursive: true });
@@ -112,8 +119,7 @@ export async function runEndToEnd(name: EndToEndName, opts: EndToEndOptions): Pr
         book.positions,
         '--balances',
         book.balances,
-        '--db',
-        db,
+        ...(opts.noReport ? [] : ['--db', db]),
         '--result',
         result,
         '--phase-log',

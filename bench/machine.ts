@@ -22,13 +22,16 @@ export function machineInfo(): MachineInfo {
     cpuModel: c[0]?.model.trim() ?? 'unknown',
     memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
     loadAverage1m: loadavg()[0]!,
-    gpu: null,
+    // bench/device.sh names the GPU (nvidia-smi) here; the 2-core development machine has none
+    gpu: process.env.BENCH_GPU ?? null,
     node: process.version,
   };
 }
 
 /** `git rev-parse HEAD` (with "-dirty" when the tree has changes), or 'unknown'. */
 export function commitId(): string {
+  // a packed build run outside a git checkout (bench/device.sh) says which commit it was built from
+  if (process.env.BENCH_COMMIT) return process.env.BENCH_COMMIT;
   try {
     const head = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
     const dirty =

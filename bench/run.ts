@@ -27,11 +27,9 @@ import type { BackendName, GroupBook, PnlMatrix, Reduced } from '../src/engine/t
 import { defaultParams } from '../src/params/params.js';
 import { KIND_OPTION } from '../src/model/market.js';
 import { benchGroups, benchMarket, benchScenarios } from './workloads.js';
-import { runWhatIfBench } from './whatif.js';
 import { commitId, machineInfo, peakRssMiB } from './machine.js';
 import { runEndToEnd } from './endToEnd.js';
 import { CACHE_DIR } from './endToEndWorkloads.js';
-import { runDistanceBench } from './distance.js';
 import type { BackendChoice } from '../src/engine/types.js';
 
 interface Run {
@@ -48,7 +46,7 @@ const seconds = async <T>(f: () => Promise<T>): Promise<[T, number]> => {
   return [r, (performance.now() - t0) / 1000];
 };
 
-const WORKLOADS = ['revaluation', 'aggregation', 'intraday', 'eod', 'whatif', 'distance'] as const;
+const WORKLOADS = ['revaluation', 'aggregation', 'intraday', 'eod', 'whatif', 'distance', 'scaling'] as const;
 
 async function main(argv: string[]): Promise<number> {
   const p = parseArgs(
@@ -67,6 +65,11 @@ async function main(argv: string[]): Promise<number> {
       duration: {},
       connections: {},
       limit: {},
+      sizes: {},
+      workloads: {},
+      'no-report': { flag: true },
+      accounts: {},
+      nice: {},
     },
     'bench',
   );
@@ -81,6 +84,7 @@ async function main(argv: string[]): Promise<number> {
     await micro(p, workload, workers, outDir);
   if (workload === 'distance') {
     // issue 16: not part of `all` (the whole book does not fit a few minutes yet: bench/README.md)
+    const { runDistanceBench } = await import('./distance.js');
     const record = await runDistanceBench({
       backend: (optional(p, 'backends') ?? 'auto') as BackendChoice,
       limit: optional(p, 'limit') ? Number(optional(p, 'limit')) : undefined,
@@ -96,6 +100,21 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(JSON.stringify(record, null, 2) + '\n');
     return 0;
   }
+  if (workload === 'scaling') {
+    // issue 17: not part of `all` (the 1,000,000-account eod takes minutes)
+    const { runScalingBench } = await import('./scaling.js');
+    const record = await runScalingBench({
+      sizes: (optional(p, 'sizes') ?? '10000,100000,1000000').split(',').map(Number),
+      workloads: (optional(p, 'workloads') ?? 'intraday,eod').split(',') as Array<'intraday' | 'eod'>,
+      backend: optional(p, 'backends') ?? 'auto',
+      timeoutSeconds: optional(p, 'timeout') ? Number(optional(p, 'timeout')) : undefined,
+      nice: optional(p, 'nice') !== undefined ? Number(optional(p, 'nice')) : undefined,
+    });
+    const full = { ...record, date: new Date().toISOString(), commit: commitId(), machine: machineInfo() };
+    write(outDir, 'scaling', full);
+    process.stdout.write(JSON.stringify({ growth: record.growth, verdict: record.verdict }, null, 2) + '\n');
+    return 0;
+  }
   for (const name of ['intraday', 'eod'] as const) {
     if (workload !== 'all' && workload !== name) continue;
     const backends = (optional(p, 'backends') ?? 'cpu,gl,auto,webgpu').split(',');
@@ -103,7 +122,15 @@ async function main(argv: string[]): Promise<number> {
     const timeoutSeconds = Number(optional(p, 'timeout') ?? (name === 'intraday' ? 180 : 300));
     const nodeFlags =
       p.options['cpu-prof'] === true ? ['--cpu-prof', `--cpu-prof-dir=${join(CACHE_DIR, 'prof', name)}`] : [];
-    const record = await runEndToEnd(name, { backends, repeat, timeoutSeconds, workers, nodeFlags });
+    const record = await runEndToEnd(name, {
+      backends,
+      repeat,
+      timeoutSeconds,
+      workers,
+      nodeFlags,
+      noReport: p.options['no-report'] === true,
+      accounts: optional(p, 'accounts') ? Number(optional(p, 'accounts')) : undefined,
+    });
     write(outDir, name, {
       ...record,
       date: new Date().toISOString(),
@@ -114,6 +141,8 @@ async function main(argv: string[]): Promise<number> {
   }
   // the what-if service under load (bench/whatif.ts): only when asked for by name
   if (workload === 'whatif') {
+    // loaded here: autocannon is a development dependency (bench/device.sh packs production modules only)
+    const { runWhatIfBench } = await import('./whatif.js');
     const record = await runWhatIfBench({
       duration: Number(optional(p, 'duration') ?? 10),
       connections: Number(optional(p, 'connections') ?? 4),

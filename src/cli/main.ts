@@ -14,7 +14,12 @@ import { EnvironmentError, InputError, EXIT_BAD_INPUT, EXIT_ENVIRONMENT, EXIT_IN
 interface CommandModule {
   help: string;
   main(argv: string[]): Promise<number>;
+  /** the process exits as soon as `main` returns, without waiting for threads and handles to wind down */
+  exitOnReturn?: boolean;
 }
+
+/** Set by `cli` when the command that ran asks to exit on return (`run`: its report is committed). */
+let exitPromptly = false;
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
   run: { summary: 'compute margins for a book and write a run to a DuckDB report', load: () => import('./run.js') },
@@ -107,7 +112,9 @@ export async function cli(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    return await mod.main(rest);
+    const code = await mod.main(rest);
+    exitPromptly = mod.exitOnReturn === true;
+    return code;
   } catch (e) {
     if (e instanceof InputError) {
       process.stderr.write(renderInputError(name, e));
@@ -211,6 +218,8 @@ if (/(?:main\.[jt]s|margin-engine)$/.test(invoked)) {
   cli(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
+      // once the output is written: a run's pool and report threads have done their work
+      if (exitPromptly) process.stdout.write('', () => process.exit(code));
     },
     (e) => {
       process.stderr.write(`margin-engine: internal error: ${(e as Error).message}\n`);

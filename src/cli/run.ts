@@ -2,9 +2,11 @@
 import { parseArgs, required, optional, integerOption, usageError } from './args.js';
 import { FILL_IV, VOL_DYNAMICS, type FillIv, type VolDynamics } from '../pipeline/volSurface.js';
 import { createProgress } from '../util/progress.js';
-import { parseModels, runMargin } from '../pipeline/runMargin.js';
-import { renderSummary, summarize } from '../pipeline/summary.js';
+import { prestartReportWorker } from '../report/prestart.js';
 import type { BackendChoice } from '../engine/types.js';
+
+/** The command's process may exit as soon as `main` returns (src/cli/main.ts): the run is committed. */
+export const exitOnReturn = true;
 
 export const help = `margin-engine run — compute margins for a book and write one run to a DuckDB report
 
@@ -88,6 +90,12 @@ export async function main(argv: string[]): Promise<number> {
   const fillIv = optional(p, 'fill-iv') ?? 'none';
   if (!(FILL_IV as readonly string[]).includes(fillIv))
     throw usageError('run', `--fill-iv must be ${FILL_IV.join(' or ')}, got ${JSON.stringify(fillIv)}`);
+  // the report's thread loads DuckDB while this one imports the pipeline (and then loads the book)
+  if (typeof p.options.db === 'string') prestartReportWorker();
+  const [{ parseModels, runMargin }, { renderSummary, summarize }] = await Promise.all([
+    import('../pipeline/runMargin.js'),
+    import('../pipeline/summary.js'),
+  ]);
   const outcome = await runMargin({
     marketDir: required(p, 'market', 'run'),
     positions: required(p, 'positions', 'run'),

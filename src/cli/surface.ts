@@ -50,7 +50,7 @@ async function writeParquet(cols: readonly SurfaceColumn[], file: string): Promi
   const tmpCsv = `${file}.partial-${process.pid}.csv`;
   const tmp = `${file}.partial-${process.pid}`;
   writeFileSync(tmpCsv, columnsToCsv(cols));
-  const instance = await duckdb.DuckDBInstance.create(':memory:');
+  const instance = await duckdb().DuckDBInstance.create(':memory:');
   try {
     const c = await instance.connect();
     const types = cols

@@ -9,8 +9,6 @@
 import type { DuckDBConnection, DuckDBDataChunk as DataChunk, DuckDBVector } from '@duckdb/node-api';
 import { duckdb } from './duckdb.js';
 
-const { DuckDBDataChunk, DuckDBTimestampValue } = duckdb;
-
 /** One column to append, as typed values; NULLs only where the column says so. */
 export type AppendColumn =
   /** DOUBLE; NaN becomes NULL when `nanIsNull` (else NaN is stored as NaN) */
@@ -52,7 +50,10 @@ export async function appendColumns(
     let full: DataChunk | null = null;
     for (let offset = 0; offset < rowCount; offset += CHUNK_ROWS) {
       const n = Math.min(CHUNK_ROWS, rowCount - offset);
-      const chunk = n === CHUNK_ROWS ? (full ??= DuckDBDataChunk.create(types, n)) : DuckDBDataChunk.create(types, n);
+      const chunk =
+        n === CHUNK_ROWS
+          ? (full ??= duckdb().DuckDBDataChunk.create(types, n))
+          : duckdb().DuckDBDataChunk.create(types, n);
       for (let c = 0; c < columns.length; c++) fillVector(chunk.getColumnVector(c), columns[c]!, offset, n);
       appender.appendDataChunk(chunk);
     }
@@ -163,12 +164,14 @@ function fillVector(vector: DuckDBVector, col: AppendColumn, offset: number, n: 
         v.setItem(i, x === x ? BigInt(Math.round(x)) : null);
       }
       break;
-    case 'TIMESTAMP_MS':
+    case 'TIMESTAMP_MS': {
+      const { DuckDBTimestampValue } = duckdb();
       for (let i = 0; i < n; i++) {
         const x = col.values[offset + i]!;
         v.setItem(i, Number.isFinite(x) ? new DuckDBTimestampValue(BigInt(Math.round(x)) * 1000n) : null);
       }
       break;
+    }
     case 'VARCHAR':
       for (let i = 0; i < n; i++) v.setItem(i, col.value(offset + i));
       break;

@@ -1,10 +1,17 @@
 /**
- * @duckdb/node-api, loaded with `require`. It is a CommonJS package: an ESM `import` of it makes Node lex
- * its sources for their named exports first, which costs ~50 ms per thread (measured: 113–121 ms to
- * import against 60–69 ms to require, on the 2-core machine). The report's worker thread loads it while
- * the run loads its inputs, on the same two cores.
+ * @duckdb/node-api, loaded with `require` on first use. It is a CommonJS package: an ESM `import` of it
+ * makes Node lex its sources for their named exports first, which costs ~50 ms per thread (measured:
+ * 113–121 ms to import against 60–69 ms to require, on the 2-core machine). The report's worker thread
+ * loads it while the run loads its inputs, on the same two cores. Loaded lazily (`duckdb()`), so that a
+ * thread that only imports the report's schema constants (the main thread of a run: planRun.ts,
+ * rowChecks.ts) does not load the 68 MB native library (measured: ~65 ms of the main thread's start-up).
  */
 import { createRequire } from 'node:module';
 import type * as DuckDB from '@duckdb/node-api';
 
-export const duckdb = createRequire(import.meta.url)('@duckdb/node-api') as typeof DuckDB;
+let loaded: typeof DuckDB | null = null;
+
+/** The @duckdb/node-api module, required on the first call. */
+export function duckdb(): typeof DuckDB {
+  return (loaded ??= createRequire(import.meta.url)('@duckdb/node-api') as typeof DuckDB);
+}

@@ -54,11 +54,11 @@ export async function openReport(file: string, readOnly = false): Promise<Report
   let instance: DuckDBInstance | null = null;
   try {
     if (readOnly) {
-      instance = await duckdb.DuckDBInstance.create(file, { access_mode: 'READ_ONLY' });
+      instance = await duckdb().DuckDBInstance.create(file, { access_mode: 'READ_ONLY' });
       return { file, instance, connection: await instance.connect() };
     }
     // (the spill directory where DuckDB would put it for the file itself, not in the working directory)
-    instance = await duckdb.DuckDBInstance.create(':memory:', { temp_directory: `${file}.tmp` });
+    instance = await duckdb().DuckDBInstance.create(':memory:', { temp_directory: `${file}.tmp` });
     const connection = await instance.connect();
     try {
       await connection.run(`ATTACH ${sqlString(file)} AS report (ROW_GROUP_SIZE ${REPORT_ROW_GROUP_SIZE})`);

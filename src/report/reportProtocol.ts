@@ -13,7 +13,9 @@ import type { ScenarioSet } from '../scenarios/types.js';
 import type { VolSurface } from '../surface/surface.js';
 import type { RunMeta } from './writer.js';
 
-/** The worker's start-up data. */
+/**
+ * The worker's start-up data; a prestarted worker (prestart.ts) gets null and this as its first message.
+ */
 export interface ReportWorkerData {
   dbFile: string;
   engineVersion: string;

@@ -23,6 +23,7 @@ import type { VolSurface } from '../surface/surface.js';
 import type { ReportReply, ReportRequest, ReportWorkerData, SerializedError } from './reportProtocol.js';
 import type { RunMeta } from './writer.js';
 import { RowChecks, checkFinite } from './rowChecks.js';
+import { takePrestartedReportWorker } from './prestart.js';
 
 type Op = ReportRequest extends infer R ? (R extends { op: infer O } ? O : never) : never;
 type Body<O extends Op> = Omit<Extract<ReportRequest, { op: O }>, 'id' | 'op'>;
@@ -60,7 +61,8 @@ export class ReportSession {
   private blocks: Array<[MarginRows, boolean]> = [];
 
   /**
-   * Starts the worker, which opens (or creates) `dbFile` and begins the run's transaction.
+   * Starts the worker (or adopts the one prestart.ts started ahead of the run), which opens (or creates)
+   * `dbFile` and begins the run's transaction.
    * `onRows`: called with `rowsWritten` after each acknowledged append (progress).
    */
   constructor(
@@ -72,9 +74,10 @@ export class ReportSession {
     // may have created it before this thread heard its name: every partial of this process). Only for
     // a new file: a handler defers the signal to this thread's next turn, and an existing file needs none
     this.unwatch = existsSync(dbFile) ? () => undefined : cleanupOnSignal(() => this.removePartials());
-    this.worker = new Worker(resolveWorker('reportWorker', import.meta.url), {
-      workerData: { dbFile, engineVersion } satisfies ReportWorkerData,
-    });
+    const data: ReportWorkerData = { dbFile, engineVersion };
+    const prestarted = takePrestartedReportWorker();
+    prestarted?.postMessage(data);
+    this.worker = prestarted ?? new Worker(resolveWorker('reportWorker', import.meta.url), { workerData: data });
     this.opened = new Promise((resolve, reject) => this.pending.set(0, { resolve, reject }));
     this.opened.catch(() => undefined);
     this.worker.on('message', (r: ReportReply) => this.settle(r));

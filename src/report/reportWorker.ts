@@ -8,13 +8,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { InputError } from '../errors.js';
 import { RunWriter } from './writer.js';
+import { duckdb } from './duckdb.js';
 import { sha256File } from '../util/fileHash.js';
 import { TRACING, traceSpan } from '../util/trace.js';
 import type { ReportReply, ReportRequest, ReportWorkerData, SerializedError } from './reportProtocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('reportWorker.js runs as a worker thread (see reportSession.ts)');
-const { dbFile, engineVersion } = workerData as ReportWorkerData;
 
 let writer: RunWriter | null = null;
 let failure: SerializedError | null = null;
@@ -96,25 +96,39 @@ async function handle(req: ReportRequest): Promise<void> {
 // open at once (creating or migrating the schema) while the main thread loads the inputs; the margin
 // rows' derived values are checked by the session on the main thread (RowChecks, before it lets the
 // run commit), not here: this thread's appends are the run's tail
-const t0 = performance.now();
-let chain: Promise<void> = RunWriter.open(dbFile, engineVersion, 'caller').then(
-  (w) => {
-    writer = w;
-    if (TRACING) traceSpan('report', 'open', t0);
-    port.postMessage({
-      id: 0,
-      ok: true,
-      value: w.runId,
-      rows: 0,
-      busyMs: performance.now() - t0,
-      partial: w.target !== dbFile ? w.target : undefined,
-    } satisfies ReportReply);
-  },
-  async (e: unknown) => {
-    await fail(e);
-    port.postMessage({ id: 0, ok: false, error: failure!, busyMs: performance.now() - t0 } satisfies ReportReply);
-  },
-);
-port.on('message', (req: ReportRequest) => {
-  chain = chain.then(() => handle(req));
+function open({ dbFile, engineVersion }: ReportWorkerData): Promise<void> {
+  const t0 = performance.now();
+  return RunWriter.open(dbFile, engineVersion, 'caller').then(
+    (w) => {
+      writer = w;
+      if (TRACING) traceSpan('report', 'open', t0);
+      port!.postMessage({
+        id: 0,
+        ok: true,
+        value: w.runId,
+        rows: 0,
+        busyMs: performance.now() - t0,
+        partial: w.target !== dbFile ? w.target : undefined,
+      } satisfies ReportReply);
+    },
+    async (e: unknown) => {
+      await fail(e);
+      port!.postMessage({ id: 0, ok: false, error: failure!, busyMs: performance.now() - t0 } satisfies ReportReply);
+    },
+  );
+}
+
+// a prestarted thread (prestart.ts) loads DuckDB now and gets its file as the first message
+const data = workerData as ReportWorkerData | null;
+let start: ((d: ReportWorkerData) => void) | null = null;
+let chain: Promise<void> = data ? open(data) : new Promise<ReportWorkerData>((r) => (start = r)).then(open);
+if (!data) duckdb();
+port.on('message', (req: ReportRequest | ReportWorkerData) => {
+  if (start) {
+    const s = start;
+    start = null;
+    s(req as ReportWorkerData);
+    return;
+  }
+  chain = chain.then(() => handle(req as ReportRequest));
 });

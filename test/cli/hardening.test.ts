@@ -379,7 +379,7 @@ describe('the environment: exit 3', () => {
 
   // a real full disk: a small tmpfs (needs the right to mount, e.g. root in a container)
   const mnt = tempDir('me-harden-mnt-');
-  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', mnt]).status === 0;
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=3584k', 'tmpfs', mnt]).status === 0;
   afterAll(() => {
     if (mounted) spawnSync('umount', [mnt]);
     rmSync(mnt, { recursive: true, force: true });

@@ -46,7 +46,7 @@ describe('margin-engine surface', () => {
     expect(arrow.getChild('a')!.toArray()[0]).toBe(json.slices[0]!.a);
 
     expect(run(['--market', MARKET, '--out', join(dir, 's.parquet')]).status).toBe(0);
-    const db = await duckdb.DuckDBInstance.create(':memory:');
+    const db = await duckdb().DuckDBInstance.create(':memory:');
     const c = await db.connect();
     const r = await c.runAndReadAll(`SELECT underlying, a, rmse_liquid_vol_pts FROM '${join(dir, 's.parquet')}'`);
     const rows = r.getRows();

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { ReportSession } from '../../src/report/reportSession.js';
+import { prestartReportWorker, takePrestartedReportWorker } from '../../src/report/prestart.js';
 import { runMetaOf, writeRun } from '../../src/report/writer.js';
 import { ENGINE_VERSION } from '../../src/pipeline/version.js';
 import type { RunRecord } from '../../src/report/types.js';
@@ -77,6 +78,23 @@ describe('a run written from the report thread', () => {
       await query(viaWriteRun, 'SELECT * FROM account_summary ORDER BY model, account'),
     );
     expect(readdirSync(dir).filter((f) => f.includes('.partial-'))).toEqual([]);
+  });
+
+  test('a prestarted report thread (margin-engine run starts it before its imports) writes the same tables', async () => {
+    const viaWriteRun = join(dir, 'pre-a.duckdb');
+    const viaPrestarted = join(dir, 'pre-b.duckdb');
+    await writeRun(viaWriteRun, sampleRunWithStandard());
+    prestartReportWorker();
+    // the thread waits, unref'd, until a session adopts it and posts its file
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const s = new ReportSession(viaPrestarted, ENGINE_VERSION);
+    expect(takePrestartedReportWorker()).toBeNull(); // adopted: not handed out twice
+    expect(await s.ready()).toBe(1);
+    const run = sampleRunWithStandard();
+    feed(s, run);
+    expect(await s.finish(runMetaOf(run))).toBe(1);
+    expect(await reportState(viaPrestarted)).toEqual(await reportState(viaWriteRun));
+    expect(await query(viaPrestarted, TABLE_DUMP)).toEqual(await query(viaWriteRun, TABLE_DUMP));
   });
 
   test('a second session on the same file appends run 2', async () => {

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# The GPU runs, ready to go (issue 17, item 4): on a device machine (an NVIDIA GPU, no Node.js; run at
+# the repository root with the folder bench/device-pack.sh built carried along), this script unpacks
+# node, the built project and its production modules from that folder into a work directory, brings up
+# Vulkan (webgpu) and, when the pack holds Xvfb and Mesa, GLX under Xvfb (gl, on the NVIDIA driver:
+# __GLX_VENDOR_LIBRARY_NAME=nvidia), and runs against cpu (the float64 reference):
+#   1. the revaluation microbenchmark (full chain × --scenarios; each float32 matrix checked against cpu's)
+#   2. the aggregation microbenchmark (the large book on cpu; the small one on every backend, checked)
+#   3. the eod workload (100,000 accounts, 11,051 scenarios) on every backend in its own process, without
+#      the DuckDB report (the pack has no @duckdb/node-api), each compared with cpu's margins row by row
+# Each writes its JSON record (bench/results' format) to --out; the log and nvidia-smi go there too.
+#
+# Usage: bench/device.sh [--pack DIR] [--out DIR] [--work DIR] [--backends LIST] [--scenarios N]
+#                        [--groups N] [--gl-groups N] [--accounts N] [--timeout S] [--dry-run]
+#   --pack DIR      the folder of bench/device-pack.sh (default .devpack)
+#   --out DIR       where the records go (default $OUT when set, as on the device machine, else
+#                   bench/results/device)
+#   --backends      the backends beside cpu (default webgpu,gl; those that do not start are recorded
+#                   as unavailable, with the reason)
+#   --timeout S     each eod child's limit (default 100 s); each step is cut at 3 × S (a device call has
+#                   10 minutes: give its timeout_s room for all three steps)
+#   --dry-run       cpu only, small sizes (256 scenarios, 200 + 20 groups, 300 accounts), node from PATH
+#                   when the pack has none: what test/bench/device.test.ts runs on the development machine
+# Exit status: 0 when every step ran (a backend that could not start is a result, not a failure).
+set -uo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+pack=.devpack out=${OUT:-} work=/tmp/margin-engine-device backends=webgpu,gl
+scenarios=10000 groups=20000 glgroups=200 accounts= timeout=100 dry=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --pack) pack="$2"; shift ;;
+    --out) out="$2"; shift ;;
+    --work) work="$2"; shift ;;
+    --backends) backends="$2"; shift ;;
+    --scenarios) scenarios="$2"; shift ;;
+    --groups) groups="$2"; shift ;;
+    --gl-groups) glgroups="$2"; shift ;;
+    --accounts) accounts="$2"; shift ;;
+    --timeout) timeout="$2"; shift ;;
+    --dry-run) dry=1 ;;
+    *) echo "device.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+if [ "$dry" = 1 ]; then
+  backends= scenarios=256 groups=200 glgroups=20 accounts=${accounts:-300} timeout=200
+fi
+cd "$repo"
+list="cpu${backends:+,$backends}"
+case "$pack" in /*) ;; *) pack="$repo/$pack" ;; esac
+out=${out:-$repo/bench/results/device}
+mkdir -p "$out" "$work"
+log="$out/device.log"
+: >"$log"
+say() { echo "device.sh: $*" | tee -a "$log" >&2; }
+[ -f "$pack/app.tar.xz" ] || { say "no $pack/app.tar.xz: run bench/device-pack.sh here first"; exit 2; }
+
+# ---- node and the app
+if [ -f "$pack/node.xz" ]; then
+  xz -dc "$pack/node.xz" >"$work/node" && chmod +x "$work/node"
+  node="$work/node"
+else
+  node=$(command -v node) || { say "no node in the pack and none on PATH"; exit 2; }
+fi
+app="$work/app"
+rm -rf "$app"
+mkdir -p "$app"
+tar -xJf "$pack/app.tar.xz" -C "$app" || { say "cannot unpack $pack/app.tar.xz"; exit 2; }
+# the benchmarks read data/ and write bench/.cache under their working directory
+ln -sfn "$repo/data" "$app/data"
+export BENCH_COMMIT
+BENCH_COMMIT=$(cat "$pack/COMMIT" 2>/dev/null || echo unknown)
+say "node $("$node" --version), commit $BENCH_COMMIT, $(nproc) cores, backends $list"
+
+# ---- the GPU's loaders (Vulkan, GL/EGL/GLX dispatch) and the X client libraries headless-gl links
+if [ "$dry" = 0 ]; then
+  if command -v nvidia-smi >/dev/null; then
+    nvidia-smi >"$out/nvidia-smi.txt" 2>&1
+    export BENCH_GPU
+    BENCH_GPU=$(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null | head -1)
+    say "GPU: $BENCH_GPU"
+  fi
+  for f in "$pack"/debs/*.deb; do
+    [ -e "$f" ] || continue
+    # only what the machine lacks (the device machine's own libraries stay as they are)
+    # (its soname: the link libX.so.N -> libX.so.N.M.K it ships; a package of data files is unpacked)
+    lib=$(dpkg-deb -c "$f" | grep -oE '[^/ ]+\.so\.[0-9]+ ->' | head -1 | sed 's/ ->$//')
+    if [ -z "$lib" ] || ! ldconfig -p | awk '{print $1}' | grep -qxF "$lib"; then dpkg -x "$f" /; fi
+  done
+  ldconfig
+  icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+  [ -f "$icd" ] && export VK_DRIVER_FILES="$icd"
+  egl=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
+  [ -f "$egl" ] && export __EGL_VENDOR_LIBRARY_FILENAMES="$egl"
+  # Xvfb for gl (headless-gl opens a GLX pbuffer): the machine's own, or the pack's in a private root
+  xvfb=$(command -v Xvfb || true) xroot= xkb=()
+  if [ -z "$xvfb" ] && [ -d "$pack/glx" ]; then
+    xroot="$work/glxroot"
+    mkdir -p "$xroot"
+    for f in "$pack"/glx/*.deb; do dpkg -x "$f" "$xroot"; done
+    xvfb="$xroot/usr/bin/Xvfb"
+    xkb=(-xkbdir "$xroot/usr/share/X11/xkb")
+    # Xvfb runs xkbcomp from /usr/bin
+    [ -x /usr/bin/xkbcomp ] || ln -s "$xroot/usr/bin/xkbcomp" /usr/bin/xkbcomp
+  fi
+  if [ -n "$xvfb" ]; then
+    xlib="$xroot/usr/lib/x86_64-linux-gnu:$xroot/lib/x86_64-linux-gnu"
+    LD_LIBRARY_PATH="$xlib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" LIBGL_DRIVERS_PATH="$xroot/usr/lib/x86_64-linux-gnu/dri" \
+      "$xvfb" :77 -screen 0 1280x1024x24 +extension GLX -nolisten tcp "${xkb[@]}" >"$out/xvfb.log" 2>&1 &
+    xpid=$!
+    trap 'kill $xpid 2>/dev/null' EXIT
+    sleep 2
+    export DISPLAY=:77 __GLX_VENDOR_LIBRARY_NAME=nvidia
+    say "Xvfb on :77 (pid $xpid)"
+  else
+    say "no Xvfb (the pack has no glx/: bench/device-pack.sh --glx): gl will be recorded as unavailable"
+  fi
+fi
+
+# ---- the runs: each a bench record in $out
+cd "$app"
+status=0
+step() {
+  local name=$1
+  shift
+  say "$name: $*"
+  local t0=$SECONDS
+  if timeout "$((3 * timeout))" "$node" --no-concurrent-recompilation dist/bench/run.js "$@" --out "$out" >>"$log" 2>&1; then
+    say "$name: done in $((SECONDS - t0)) s"
+  else
+    say "$name: failed (exit $?) after $((SECONDS - t0)) s: see $log"
+    status=1
+  fi
+}
+step revaluation --workload revaluation --backends "$list" --scenarios "$scenarios"
+step aggregation --workload aggregation --backends "$list" --scenarios "$scenarios" --groups "$groups" \
+  --gl-groups "$glgroups"
+step eod --workload eod --backends "$list" --no-report --timeout "$timeout" ${accounts:+--accounts "$accounts"}
+ls "$out" >>"$log"
+exit $status
