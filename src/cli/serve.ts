@@ -119,7 +119,15 @@ export async function main(argv: string[]): Promise<number> {
   await new Promise<void>((done) => {
     const stop = (signal: string) => {
       process.stderr.write(`margin-engine serve: ${signal}: closing\n`);
-      app.close().then(done, done);
+      // close() ends the connections idle at that moment and waits for the others; a keep-alive
+      // connection whose request was in flight turns idle once answered, and a client may hold it for
+      // the server's keep-alive time (72 s): end such connections as they turn idle
+      const idle = setInterval(() => app.server.closeIdleConnections(), 50);
+      const finish = () => {
+        clearInterval(idle);
+        done();
+      };
+      app.close().then(finish, finish);
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
