@@ -8,7 +8,15 @@
  * names the file and what was expected; Arrow's own messages ("Unrecognized input") never reach the user.
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { Message, MessageHeader, RecordBatchReader, type RecordBatch, type Schema } from 'apache-arrow';
+import {
+  DataType,
+  Message,
+  MessageHeader,
+  RecordBatchReader,
+  type Data,
+  type RecordBatch,
+  type Schema,
+} from 'apache-arrow';
 import { ByteBuffer } from 'flatbuffers';
 import { InputError, fileError } from '../errors.js';
 
@@ -146,6 +154,7 @@ export async function openArrow(file: string, wholeReadMax: number = WHOLE_READ_
             );
           }
           if (r.done) break;
+          checkBatch(file, k, r.value);
           k++;
           yield r.value;
         }
@@ -194,6 +203,53 @@ async function checkFileBlocks(
     if (message.headerType !== MessageHeader.RecordBatch) throw bad('is not a record batch message');
     if (!(message.bodyLength >= 0 && start + length + message.bodyLength <= size)) throw bad('runs past the end');
   }
+}
+
+/**
+ * Checks the buffers of each column of a record batch against its length: a string column's offsets rise
+ * from 0 and end inside its bytes, a fixed-width column has a value per row. apache-arrow builds a batch
+ * from the lengths its metadata gives without checking them; a flipped byte in an offset made the
+ * reading of the account column throw a RangeError deep in the loader (exit 1, found by the fuzz suite).
+ * @throws InputError naming the file, the batch and the column
+ */
+function checkBatch(file: string, k: number, batch: RecordBatch): void {
+  batch.schema.fields.forEach((field, i) => {
+    const data = batch.data.children[i];
+    if (!data) return;
+    const why = checkData(data) ?? (data.dictionary ? checkData(data.dictionary.data[0]!) : null);
+    if (why)
+      throw fileError(file, `is corrupt: record batch ${k}, column ${field.name}: ${why}; ${EXPECTED}`, field.name);
+  });
+}
+
+/** What is wrong with the buffers of one column chunk, or null. */
+function checkData(data: Data | undefined): string | null {
+  if (!data) return null;
+  const n = data.length;
+  const offsets = data.valueOffsets as ArrayLike<number | bigint> | undefined;
+  if (offsets && (DataType.isUtf8(data.type) || DataType.isLargeUtf8(data.type) || DataType.isBinary(data.type))) {
+    const bytes = data.values as Uint8Array;
+    if (offsets.length < n + 1) return `${offsets.length} offsets for ${n} rows`;
+    let prev = Number(offsets[0]);
+    if (!(prev >= 0)) return `offset ${prev} of row 0 is negative`;
+    for (let r = 1; r <= n; r++) {
+      const o = Number(offsets[r]);
+      if (!(o >= prev)) return `the offsets fall at row ${r - 1}`;
+      prev = o;
+    }
+    if (prev > bytes.length) return `the strings end at byte ${prev} of a ${bytes.length}-byte buffer`;
+    return null;
+  }
+  const values = data.values as ArrayLike<unknown> | undefined;
+  if (
+    values &&
+    !DataType.isBool(data.type) &&
+    !DataType.isDictionary(data.type) &&
+    data.stride > 0 &&
+    values.length < n * data.stride
+  )
+    return `${values.length} values for ${n} rows`;
+  return null;
 }
 
 function hasMagic(b: Uint8Array, at: number): boolean {

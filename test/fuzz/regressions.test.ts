@@ -40,4 +40,16 @@ describe('damaged Arrow files the fuzz suite found', () => {
     expect(e).toBeInstanceOf(InputError);
     expect((e as Error).message).toMatch(/balances\.arrow: is corrupt or truncated: .*vector of 100663296 elements/);
   });
+
+  test('a flipped byte in the offsets of a string column: InputError, not a RangeError in the loader', async () => {
+    const e = await readAll('positions', {
+      edits: [
+        { op: 'duplicate', row: 0, times: 1 },
+        { op: 'extra', name: 'note' },
+      ],
+      damage: { kind: 'flip', at: 0.307, xor: 1 },
+    });
+    expect(e).toBeInstanceOf(InputError);
+    expect((e as Error).message).toMatch(/positions\.arrow: is corrupt: record batch 0, column \w+: /);
+  });
 });
