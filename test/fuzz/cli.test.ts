@@ -105,7 +105,7 @@ async function expectCommittedOrUntouched(
 }
 
 describe('margin-engine run on random inputs', () => {
-  const cases = fc.sample(fc.oneof(inputCaseArb, loadableInputCaseArb), { seed: FUZZ_SEED + 10, numRuns: fuzzRuns(6) });
+  const cases = fc.sample(fc.oneof(inputCaseArb, loadableInputCaseArb), { seed: FUZZ_SEED + 10, numRuns: fuzzRuns(4) });
   test.each(cases.map((c, i) => [i, c] as const))(
     'case %i: exit 0 with a finite run, or 2 and no trace',
     async (i, c) => {
@@ -121,7 +121,7 @@ describe('margin-engine run on random inputs', () => {
     },
   );
 
-  const params = fc.sample(paramsCaseArb, { seed: FUZZ_SEED + 11, numRuns: fuzzRuns(2) });
+  const params = fc.sample(paramsCaseArb, { seed: FUZZ_SEED + 11, numRuns: fuzzRuns(1) });
   test.each(params.map((c, i) => [i, c] as const))('parameter file %i: exit 0 or 2, no trace', async (i, c) => {
     const dir = join(root, `params-${i}`);
     mkdirSync(dir);
