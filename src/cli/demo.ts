@@ -19,6 +19,9 @@ Writes a run into out/demo.duckdb (or --db FILE; runs accumulate), prints a summ
 total IM/MM by model and unit, the saving against standard margin, the backend that ran and the time of
 each phase), the database path, and SQL queries to paste into \`duckdb out/demo.duckdb\`. Writes the run's
 HTML page (\`margin-engine report\`) beside the database, as report.html, and prints its path.
+
+Progress goes to stderr: on a terminal one live line; in a log, a pipe or cron a line every 5 s while a
+phase lasts longer (phase, done/total, time left); none with --quiet or --json.
 `;
 
 export const ANALYST_QUERIES = [

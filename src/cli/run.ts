@@ -34,7 +34,8 @@ Usage:
                       per underlying down and up and the joint move, into liquidation_distance; the
                       summary counts the accounts within 1 %, 2 %, 5 %, 10 % (joint move)
   --json              print a machine-readable summary instead of the table
-  --quiet             no progress on stderr
+  --quiet             no progress on stderr (otherwise, on a terminal: one live line; in a log, a pipe or
+                      cron: a line every 5 s while a phase lasts longer, with done/total and time left)
 
 Example:
   margin-engine run --market data/sample/market --positions data/sample/book/positions.arrow \\
