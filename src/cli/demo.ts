@@ -13,7 +13,7 @@ import { gridLosses } from './gridLosses.js';
 export const help = `margin-engine demo — run every model on the bundled sample (data/sample, data/history)
 
 Usage:
-  margin-engine demo [--backend auto|cpu|gl|webgpu] [--db FILE] [--json] [--quiet]
+  margin-engine demo [--backend auto|cpu|gl|webgpu] [--db FILE] [--json] [--quiet] [--verbose]
 
 Writes a run into out/demo.duckdb (or --db FILE; runs accumulate), prints a summary (accounts by status,
 total IM/MM by model and unit, the saving against standard margin, the backend that ran and the time of
@@ -21,7 +21,8 @@ each phase), the database path, and SQL queries to paste into \`duckdb out/demo.
 HTML page (\`margin-engine report\`) beside the database, as report.html, and prints its path.
 
 Progress goes to stderr: on a terminal one live line; in a log, a pipe or cron a line every 5 s while a
-phase lasts longer (phase, done/total, time left); none with --quiet or --json.
+phase lasts longer (phase, done/total, time left); none with --quiet or --json. --verbose: why a backend
+did not run, in full (the summary says it briefly).
 `;
 
 export const ANALYST_QUERIES = [
@@ -31,7 +32,11 @@ export const ANALYST_QUERIES = [
 ];
 
 export async function main(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, { backend: {}, db: {}, json: { flag: true }, quiet: { flag: true } }, 'demo');
+  const p = parseArgs(
+    argv,
+    { backend: {}, db: {}, json: { flag: true }, quiet: { flag: true }, verbose: { flag: true } },
+    'demo',
+  );
   const backend = (optional(p, 'backend') ?? 'auto') as BackendChoice;
   if (!['auto', 'cpu', 'gl', 'webgpu'].includes(backend))
     throw usageError('demo', `--backend must be auto, cpu, gl or webgpu, got ${JSON.stringify(backend)}`);
@@ -63,7 +68,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const shown = shownPath(db);
-  process.stdout.write(renderSummary(s));
+  process.stdout.write(renderSummary(s, { verbose: p.options.verbose === true }));
   process.stdout.write(
     `\nreport: ${shown}\npage: ${shownPath(page.file)} (open it in a browser; \`margin-engine report\` writes it for any run)\n` +
       `query it with the duckdb CLI (\`duckdb ${shown}\`) or any DuckDB client, e.g.:\n\n${ANALYST_QUERIES.join('\n\n')}\n`,

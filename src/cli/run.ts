@@ -11,6 +11,7 @@ Usage:
   margin-engine run --market DIR --positions FILE --balances FILE --models LIST --db FILE.duckdb
                     [--history DIR] [--params FILE] [--backend auto|cpu|gl|webgpu]
                     [--on-invalid fail|skip] [--workers N] [--attribution] [--distance] [--json] [--quiet]
+                    [--verbose]
 
   --market DIR        instruments.arrow and underlyings.arrow (Arrow IPC)
   --positions FILE    positions.arrow;  --balances FILE  balances.arrow
@@ -34,6 +35,7 @@ Usage:
                       per underlying down and up and the joint move, into liquidation_distance; the
                       summary counts the accounts within 1 %, 2 %, 5 %, 10 % (joint move)
   --json              print a machine-readable summary instead of the table
+  --verbose           say in full why a backend did not run (the summary says it briefly)
   --quiet             no progress on stderr (otherwise, on a terminal: one live line; in a log, a pipe or
                       cron: a line every 5 s while a phase lasts longer, with done/total and time left)
 
@@ -60,6 +62,7 @@ const SPEC = {
   distance: { flag: true },
   json: { flag: true },
   quiet: { flag: true },
+  verbose: { flag: true },
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -87,6 +90,8 @@ export async function main(argv: string[]): Promise<number> {
     progress: createProgress({ quiet: p.options.quiet === true || p.options.json === true }),
   });
   const s = summarize(outcome);
-  process.stdout.write(p.options.json ? JSON.stringify(s, null, 2) + '\n' : renderSummary(s));
+  process.stdout.write(
+    p.options.json ? JSON.stringify(s, null, 2) + '\n' : renderSummary(s, { verbose: p.options.verbose === true }),
+  );
   return 0;
 }
