@@ -17,7 +17,7 @@ Usage:
 
 Writes a run into out/demo.duckdb (or --db FILE; runs accumulate), prints a summary (accounts by status,
 total IM/MM by model and unit, the saving against standard margin, the backend that ran and the time of
-each phase), the database path, and SQL queries to paste into \`duckdb out/demo.duckdb\`. Writes the run's
+each phase), the database path, and queries to paste (\`margin-engine sql --db out/demo.duckdb "SELECT …"\`). Writes the run's
 HTML page (\`margin-engine report\`) beside the database, as report.html, and prints its path.
 
 Progress goes to stderr: on a terminal one live line; in a log, a pipe or cron a line every 5 s while a
@@ -30,6 +30,17 @@ export const ANALYST_QUERIES = [
   `-- the ten largest consumers of initial margin under each model (USD, account level)\nSELECT model, im_rank, account, im, mm, equity, status FROM top_margin_consumers WHERE im_rank <= 10;`,
   `-- what portfolio margin saves against standard margin, by unit\nSELECT * FROM pm_saving_by_underlying;`,
 ];
+
+/** `-- what\nSELECT …;` as the command that runs it: `# what` and `npx margin-engine sql --db DB "SELECT …"`. */
+export function sqlCommand(query: string, db: string): string {
+  const lines = query.split('\n');
+  const comment = lines.filter((l) => l.startsWith('--')).map((l) => `# ${l.slice(2).trim()}`);
+  const sql = lines
+    .filter((l) => !l.startsWith('--'))
+    .join(' ')
+    .replace(/;\s*$/, '');
+  return [...comment, `npx margin-engine sql --db ${db} "${sql}"`].join('\n');
+}
 
 export async function main(argv: string[]): Promise<number> {
   const p = parseArgs(
@@ -71,7 +82,8 @@ export async function main(argv: string[]): Promise<number> {
   process.stdout.write(renderSummary(s, { verbose: p.options.verbose === true }));
   process.stdout.write(
     `\nreport: ${shown}\npage: ${shownPath(page.file)} (open it in a browser; \`margin-engine report\` writes it for any run)\n` +
-      `query it with the duckdb CLI (\`duckdb ${shown}\`) or any DuckDB client, e.g.:\n\n${ANALYST_QUERIES.join('\n\n')}\n`,
+      `query it with \`margin-engine sql\` (read-only; --csv, --json; no other tool needed) or any DuckDB client, e.g.:\n\n` +
+      `${ANALYST_QUERIES.map((q) => sqlCommand(q, shown)).join('\n\n')}\n`,
   );
   return 0;
 }
