@@ -49,7 +49,15 @@ export const PARAM_SPECS: readonly ParamSpec[] = [
     'Deribit API examples (2024 BTC, 2026 ETH); other: engine convention',
     'R_u: largest move of the standard grid',
   ),
-  P('deribitPm.bucketsCount', 'integer', positiveInt, 'count', 'Deribit', 'B: the grid has moves R·j/B for j = −B..B'),
+  // (at most 1,000: 2B+1 price moves times the vol shifts are the scenarios; 1e9 overflowed a typed array, exit 1)
+  P(
+    'deribitPm.bucketsCount',
+    'integer',
+    { ...positiveInt, max: 1000, maxIncluded: true },
+    'count',
+    'Deribit',
+    'B: the grid has moves R·j/B for j = −B..B',
+  ),
   P('deribitPm.volRangeUp', 'perUnderlying', positive, 'relative vol shift', 'Deribit', 'vol up shock size'),
   P('deribitPm.volRangeDown', 'number', positive, 'relative vol shift', 'Deribit', 'vol down shock size'),
   P('deribitPm.shortTermVegaPower', 'number', nonNegative, 'exponent', 'Deribit', 'p in (30/d)^p for d < 30 days'),
@@ -185,7 +193,8 @@ export const PARAM_SPECS: readonly ParamSpec[] = [
   P(
     'var.mcDegreesOfFreedom',
     'integer',
-    { min: 3, minIncluded: true },
+    // (at most 1,000: each scenario draws ν normals; 1e9 ran for ever)
+    { min: 3, minIncluded: true, max: 1000, maxIncluded: true },
     'ν',
     'docs/methodology.md §3d',
     'Student-t degrees of freedom (integer > 2: χ²_ν is a sum of ν squared normals)',

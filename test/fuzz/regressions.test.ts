@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { openArrow } from '../../src/io/arrowSource.js';
+import { paramsFromJson } from '../../src/params/loadParams.js';
 import { InputError } from '../../src/errors.js';
 import { writeCase, type TableCase, type TableName } from './arbitraries.js';
 
@@ -51,5 +52,25 @@ describe('damaged Arrow files the fuzz suite found', () => {
     });
     expect(e).toBeInstanceOf(InputError);
     expect((e as Error).message).toMatch(/positions\.arrow: is corrupt: record batch 0, column \w+: /);
+  });
+});
+
+describe('parameter files the fuzz suite found', () => {
+  test.each([
+    ['deribit_pm', 'buckets_count'], // a typed array of 6e9 scenarios: exit 1
+    ['var', 'mc_degrees_of_freedom'], // 1e9 normals per scenario: ran for ever
+  ])('%s.%s 1e9 is refused, naming the parameter (at most 1000)', (section, key) => {
+    const e = (() => {
+      try {
+        paramsFromJson({ version: 1, [section]: { [key]: 1e9 } }, 'p.json');
+        return null;
+      } catch (x) {
+        return x;
+      }
+    })();
+    expect(e).toBeInstanceOf(InputError);
+    expect((e as Error).message).toContain(`p.json parameter ${section}.${key}: 1000000000 is out of range`);
+    expect((e as Error).message).toContain('≤ 1000');
+    expect(() => paramsFromJson({ version: 1, [section]: { [key]: 1000 } }, 'p.json')).not.toThrow();
   });
 });
