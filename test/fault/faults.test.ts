@@ -14,6 +14,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -188,6 +189,36 @@ describe('killed at a random point of a run', () => {
   );
 });
 
+describe('known cases of another change (enable after the merge)', () => {
+  // known case "SIGINT/SIGTERM leaving FILE.partial-* files": a first run stopped by SIGTERM (or SIGINT)
+  // removes its temporary FILE.partial-* before it exits
+  test.skip.each(['SIGTERM', 'SIGINT'] as const)('%s during a first run leaves no FILE.partial-*', async (signal) => {
+    // at several points of the run: the temporary file exists from the report thread's start to the rename
+    for (const f of [0.3, 0.5, 0.7, 0.85, 0.95]) {
+      const d = join(dir, `partial-${signal}-${f}`);
+      mkdirSync(d);
+      const db = join(d, 'r.duckdb');
+      await cli(runArgs(db), { afterMs: Math.round(f * runMs), signal });
+      expect(
+        readdirSync(d).filter((x) => x.includes('.partial-')),
+        `${signal} at ${f} of the run`,
+      ).toEqual([]);
+      await expectCommitted(db, [0, 1]);
+    }
+  });
+
+  // known case "truncated report → exit 1": a report cut short is bad input (exit 2) naming the file, untouched
+  test.skip('a truncated report: exit 2 naming the file, its bytes unchanged', async () => {
+    const db = join(dir, 'truncated.duckdb');
+    const bytes = readFileSync(base);
+    writeFileSync(db, bytes.subarray(0, Math.floor(bytes.length / 2)));
+    const r = await cli(runArgs(db));
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain(db);
+    expect(readFileSync(db).equals(bytes.subarray(0, Math.floor(bytes.length / 2)))).toBe(true);
+  });
+});
+
 describe('two writers', () => {
   test('two runs at once on one report: each commits or is refused (exit 2, in use); no partial run', async () => {
     const db = join(dir, 'two.duckdb');
@@ -242,19 +273,24 @@ describe('disk full', () => {
     spawnSync(cmd[0]!, cmd.slice(1));
   });
 
+  /** A copy of the base report on the small disk, and the disk filled to 256 KiB short of full. */
+  const fullDisk = (): { db: string; filler: string } => {
+    const db = join(mnt, 'r.duckdb');
+    copyFileSync(base, db);
+    // leave the run about 256 KiB: far less than its rows and DuckDB's blocks need
+    const filler = join(mnt, 'filler');
+    const s = spawnSync('df', ['--output=avail', '-B1', mnt], { encoding: 'utf8' });
+    const free = Number(s.stdout.trim().split('\n').pop());
+    writeFileSync(filler, Buffer.alloc(Math.max(0, free - 256 * 1024)));
+    return { db, filler };
+  };
+  const skipped = typeof how === 'string' ? ` (skipped: ${how})` : '';
+
   test.skipIf(typeof how === 'string')(
-    `a run that fills the disk leaves the report as it was; the next run, with room, commits${typeof how === 'string' ? ` (skipped: ${how})` : ''}`,
+    `a run that fills the disk leaves the report as it was; the next run, with room, commits${skipped}`,
     async () => {
       if (!mounted) return expect.fail('could not mount a 16 MiB tmpfs');
-      const db = join(mnt, 'r.duckdb');
-      copyFileSync(base, db);
-      // leave the run about 256 KiB: far less than its rows and DuckDB's blocks need
-      const filler = join(mnt, 'filler');
-      const free = () => {
-        const s = spawnSync('df', ['--output=avail', '-B1', mnt], { encoding: 'utf8' });
-        return Number(s.stdout.trim().split('\n').pop());
-      };
-      writeFileSync(filler, Buffer.alloc(Math.max(0, free() - 256 * 1024)));
+      const { db, filler } = fullDisk();
       const r = await cli(runArgs(db));
       expect(r.signal, r.stderr).toBeNull();
       expect(r.code, 'the run cannot have committed on a full disk').not.toBe(0);
@@ -268,8 +304,16 @@ describe('disk full', () => {
     },
   );
 
-  // known case "disk full message" (fixed by another change): enable after the merge
-  test.skip('a full disk is an environment error: exit 3 (or 2) naming the report and saying the disk is full', () => {
-    // as above, then: expect([2, 3]).toContain(r.code); expect(r.stderr).toMatch(/no space left|disk is full/i)
+  // known case "disk full message" (fixed by another change; today: exit 1, "internal error: … No space left
+  // on device"): enable after the merge (test.skipIf(typeof how === 'string') like the test above)
+  test.skip(`a full disk is an environment error: exit 3 (or 2) naming the report, saying the disk is full${skipped}`, async () => {
+    if (!mounted) return expect.fail('could not mount a 16 MiB tmpfs');
+    const { db, filler } = fullDisk();
+    const r = await cli(runArgs(db));
+    expect([2, 3], r.stderr).toContain(r.code);
+    expect(r.stderr).toContain(db);
+    expect(r.stderr).toMatch(/no space left|disk is full/i);
+    expect(r.stderr).not.toMatch(/internal error/);
+    rmSync(filler);
   });
 });

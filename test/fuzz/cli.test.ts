@@ -134,4 +134,19 @@ describe('margin-engine run on random inputs', () => {
     const r = await cli(runArgs({ market: dir, ...book }, db, ['--params', p]));
     await expectCommittedOrUntouched(r, db, [p], false);
   });
+
+  // known case "messages printed twice / raw bytes echoed" (fixed by another change): enable after the merge
+  test.skip.each(['nul\u0000byte', 'ÄÖ😀\u202e', 'line\nbreak', '\u001b[31mred'])(
+    'a bad instrument name %j: each line of the message once, no control characters',
+    async (name) => {
+      const dir = mkdtempSync(join(root, 'msg-'));
+      writeMarket(undefined, 'file', dir);
+      const book = writeBook(dir, (p) => (p.instrument!.values[1] = name));
+      const r = await cli(runArgs({ market: dir, ...book }, join(dir, 'r.duckdb')));
+      expect(r.code).toBe(2);
+      const lines = r.stderr.trimEnd().split('\n');
+      expect(new Set(lines).size, r.stderr).toBe(lines.length);
+      expect(r.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f\u202e]/);
+    },
+  );
 });
