@@ -13,12 +13,16 @@ import { gridLosses } from './gridLosses.js';
 export const help = `margin-engine demo — run every model on the bundled sample (data/sample, data/history)
 
 Usage:
-  margin-engine demo [--backend auto|cpu|gl|webgpu] [--db FILE] [--json] [--quiet]
+  margin-engine demo [--backend auto|cpu|gl|webgpu] [--db FILE] [--json] [--quiet] [--verbose]
 
 Writes a run into out/demo.duckdb (or --db FILE; runs accumulate), prints a summary (accounts by status,
 total IM/MM by model and unit, the saving against standard margin, the backend that ran and the time of
-each phase), the database path, and SQL queries to paste into \`duckdb out/demo.duckdb\`. Writes the run's
+each phase), the database path, and queries to paste (\`margin-engine sql --db out/demo.duckdb "SELECT …"\`). Writes the run's
 HTML page (\`margin-engine report\`) beside the database, as report.html, and prints its path.
+
+Progress goes to stderr: on a terminal one live line; in a log, a pipe or cron a line every 5 s while a
+phase lasts longer (phase, done/total, time left); none with --quiet or --json. --verbose: why a backend
+did not run, in full (the summary says it briefly).
 `;
 
 export const ANALYST_QUERIES = [
@@ -27,8 +31,23 @@ export const ANALYST_QUERIES = [
   `-- what portfolio margin saves against standard margin, by unit\nSELECT * FROM pm_saving_by_underlying;`,
 ];
 
+/** `-- what\nSELECT …;` as the command that runs it: `# what` and `npx margin-engine sql --db DB "SELECT …"`. */
+export function sqlCommand(query: string, db: string): string {
+  const lines = query.split('\n');
+  const comment = lines.filter((l) => l.startsWith('--')).map((l) => `# ${l.slice(2).trim()}`);
+  const sql = lines
+    .filter((l) => !l.startsWith('--'))
+    .join(' ')
+    .replace(/;\s*$/, '');
+  return [...comment, `npx margin-engine sql --db ${db} "${sql}"`].join('\n');
+}
+
 export async function main(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, { backend: {}, db: {}, json: { flag: true }, quiet: { flag: true } }, 'demo');
+  const p = parseArgs(
+    argv,
+    { backend: {}, db: {}, json: { flag: true }, quiet: { flag: true }, verbose: { flag: true } },
+    'demo',
+  );
   const backend = (optional(p, 'backend') ?? 'auto') as BackendChoice;
   if (!['auto', 'cpu', 'gl', 'webgpu'].includes(backend))
     throw usageError('demo', `--backend must be auto, cpu, gl or webgpu, got ${JSON.stringify(backend)}`);
@@ -60,10 +79,11 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const shown = shownPath(db);
-  process.stdout.write(renderSummary(s));
+  process.stdout.write(renderSummary(s, { verbose: p.options.verbose === true }));
   process.stdout.write(
     `\nreport: ${shown}\npage: ${shownPath(page.file)} (open it in a browser; \`margin-engine report\` writes it for any run)\n` +
-      `query it with the duckdb CLI (\`duckdb ${shown}\`) or any DuckDB client, e.g.:\n\n${ANALYST_QUERIES.join('\n\n')}\n`,
+      `query it with \`margin-engine sql\` (read-only; --csv, --json; no other tool needed) or any DuckDB client, e.g.:\n\n` +
+      `${ANALYST_QUERIES.map((q) => sqlCommand(q, shown)).join('\n\n')}\n`,
   );
   return 0;
 }

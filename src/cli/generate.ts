@@ -47,8 +47,8 @@ them against the larger of deribit-pm and standard IM); about 3% are drawn betwe
 call) and 2% below MM (liquidation). The summary prints the resulting counts under deribit-pm and under
 standard margin. See data/README.md, "The generated book".
 
-Example:
-  margin-engine generate --market data/sample/market --accounts 1000 --seed 1 --out data/sample/book
+Example (out/ is git-ignored; data/sample/book was made with --out data/sample/book, data/README.md):
+  margin-engine generate --market data/sample/market --accounts 1000 --seed 1 --out out/book
 
 Exit codes: 0 ok, 2 bad input (nothing is written), 3 the environment (disk full), 1 internal error.`;
 

@@ -27,12 +27,12 @@ the rules of docs/data.md "Validation" (strike > 0, forward > 0, mark_price >= 0
 index_price > 0, expiry after the snapshot, call/put, unique names); every violation is listed, by file,
 data row (0-based), CSV column, value and rule, and nothing is written.
 
-Example:
+Example (the CSVs of 2026-02-01 ship in test/fixtures/deribit; out/ is git-ignored):
   margin-engine import deribit \\
-    --chain ../shared/data/deribit/deribit_options_snapshot_20260201T092323Z.csv \\
-    --futures ../shared/data/deribit/term_futures_marks_20260201T092323Z.csv \\
-    --perpetuals ../shared/data/deribit/perpetual_futures_prices_20260201T092323Z.csv \\
-    --out data/full/market
+    --chain test/fixtures/deribit/deribit_options_snapshot_20260201T092323Z.csv \\
+    --futures test/fixtures/deribit/term_futures_marks_20260201T092323Z.csv \\
+    --perpetuals test/fixtures/deribit/perpetual_futures_prices_20260201T092323Z.csv \\
+    --out out/market
 
 Exit codes: 0 ok, 2 bad input (the message names file, row, column, value and rule), 3 the environment
 (disk full), 1 internal error.`;

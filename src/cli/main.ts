@@ -42,6 +42,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
     load: () => import('./price.js'),
   },
   export: { summary: 'export a table or view of a report to Parquet', load: () => import('./export.js') },
+  sql: { summary: 'run a read-only SQL query on a report (table, CSV or JSON)', load: () => import('./sql.js') },
   report: { summary: 'write a run of a report as one self-contained HTML page', load: () => import('./report.js') },
   whatif: {
     summary: "an account's margins before and after hypothetical trades",

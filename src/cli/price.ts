@@ -2,6 +2,7 @@
  * `margin-engine price`: batch Black-76 pricer (prices, forward Greeks, coin prices, implied vols) on a
  * chosen backend. Logic in src/pricing/priceBatch.ts; CSV format in src/pricing/priceCsv.ts.
  */
+import { reasonFor } from '../engine/unavailableReason.js';
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs, required, optional, usageError } from './args.js';
 import { fileError } from '../errors.js';
@@ -9,7 +10,7 @@ import { parsePriceCsv, formatPriceCsv } from '../pricing/priceCsv.js';
 import { priceBatch } from '../pricing/priceBatch.js';
 import type { BackendChoice } from '../engine/types.js';
 
-export const help = `margin-engine price --in CSV --out CSV [--backend auto|cpu|gl|webgpu] [--implied]
+export const help = `margin-engine price --in CSV --out CSV [--backend auto|cpu|gl|webgpu] [--implied] [--verbose]
 
 Prices European options on forwards with Black-76 (docs/methodology.md §1).
 
@@ -23,14 +24,19 @@ when not recoverable; the reasons go to stderr; Greeks are then at the implied v
 
 --backend  cpu: float64 in-process (the reference). gl / webgpu: float32 on gpu.js after a self-check
            against float64 (price within 5e-6 × forward). auto (default): webgpu, gl, then cpu.
-           The backend that ran is reported on stderr.
+           The backend that ran is reported on stderr, and briefly why the others did not
+           (--verbose: in full).
 Exit codes: 0 ok, 2 bad input (file, row, column and value named), 3 the environment (disk full, no X
 display for --backend gl), 1 internal error.`;
 
 const BACKENDS = ['auto', 'cpu', 'gl', 'webgpu'] as const;
 
 export async function main(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, { in: {}, out: {}, backend: {}, implied: { flag: true } }, 'price');
+  const p = parseArgs(
+    argv,
+    { in: {}, out: {}, backend: {}, implied: { flag: true }, verbose: { flag: true } },
+    'price',
+  );
   const inPath = required(p, 'in', 'price');
   const outPath = required(p, 'out', 'price');
   const backend = (optional(p, 'backend') ?? 'auto') as BackendChoice;
@@ -48,7 +54,7 @@ export async function main(argv: string[]): Promise<number> {
   await writeFile(outPath, formatPriceCsv(table, result.output));
   const tried = Object.entries(result.backend.tried)
     .filter(([n]) => n !== result.backend.chosen)
-    .map(([n, why]) => `${n}: ${why}`);
+    .map(([n, why]) => `${n}: ${reasonFor(why, p.options.verbose === true)}`);
   process.stderr.write(
     `price: ${table.input.count} rows on backend ${result.backend.chosen} (${result.backend.kernelClass})${tried.length ? `; not used: ${tried.join('; ')}` : ''}\n`,
   );

@@ -15,6 +15,7 @@ Usage:
                     [--history DIR] [--params FILE] [--backend auto|cpu|gl|webgpu]
                     [--on-invalid fail|skip] [--workers N] [--attribution] [--distance] [--json] [--quiet]
                     [--vol-dynamics sticky-strike|sticky-moneyness] [--fill-iv none|surface]
+                    [--verbose]
 
   --market DIR        instruments.arrow and underlyings.arrow (Arrow IPC)
   --positions FILE    positions.arrow;  --balances FILE  balances.arrow
@@ -46,7 +47,9 @@ Usage:
                       runs.scenario_sets meta filledIv and vol_surface.filled; an option whose expiry has
                       fewer than 5 usable quotes is refused, named)
   --json              print a machine-readable summary instead of the table
-  --quiet             no progress on stderr
+  --verbose           say in full why a backend did not run (the summary says it briefly)
+  --quiet             no progress on stderr (otherwise, on a terminal: one live line; in a log, a pipe or
+                      cron: a line every 5 s while a phase lasts longer, with done/total and time left)
 
 Example:
   margin-engine run --market data/sample/market --positions data/sample/book/positions.arrow \\
@@ -74,6 +77,7 @@ const SPEC = {
   'fill-iv': {},
   json: { flag: true },
   quiet: { flag: true },
+  verbose: { flag: true },
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -123,6 +127,8 @@ export async function main(argv: string[]): Promise<number> {
     );
   }
   const s = summarize(outcome);
-  process.stdout.write(p.options.json ? JSON.stringify(s, null, 2) + '\n' : renderSummary(s));
+  process.stdout.write(
+    p.options.json ? JSON.stringify(s, null, 2) + '\n' : renderSummary(s, { verbose: p.options.verbose === true }),
+  );
   return 0;
 }

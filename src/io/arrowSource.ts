@@ -8,8 +8,32 @@
  * names the file and what was expected; Arrow's own messages ("Unrecognized input") never reach the user.
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { RecordBatchReader, type RecordBatch, type Schema } from 'apache-arrow';
+import {
+  DataType,
+  Message,
+  MessageHeader,
+  RecordBatchReader,
+  type Data,
+  type RecordBatch,
+  type Schema,
+} from 'apache-arrow';
+import { ByteBuffer } from 'flatbuffers';
 import { InputError, fileError } from '../errors.js';
+
+/**
+ * apache-arrow decodes a file's schema and each message's metadata with flatbuffers, which trusts every
+ * length it reads: one flipped byte in a vector's length made the schema decoder build 100 million
+ * fields, and the process died out of memory (found by the fuzz suite, test/fuzz). A vector cannot have
+ * more elements than its buffer has bytes: such a length throws, and the caller's InputError names the
+ * file. Installed once, when this module loads; every correct buffer reads as before.
+ */
+const vectorLength = ByteBuffer.prototype.__vector_len;
+ByteBuffer.prototype.__vector_len = function checkedVectorLength(this: ByteBuffer, offset: number): number {
+  const n = vectorLength.call(this, offset);
+  if (!(n >= 0 && n <= this.capacity()))
+    throw new RangeError(`corrupt Arrow metadata: a vector of ${n} elements in ${this.capacity()} bytes`);
+  return n;
+};
 
 /** What an Arrow input was written as. */
 export type ArrowFormat = 'file' | 'stream';
@@ -100,6 +124,15 @@ export async function openArrow(file: string, wholeReadMax: number = WHOLE_READ_
       );
     }
     if (!reader.schema) throw fileError(file, `is corrupt or truncated: no Arrow schema found; ${EXPECTED}`);
+    if (reader.isFile()) {
+      const buf = whole;
+      await checkFileBlocks(file, reader, st.size, async (at, n) => {
+        if (buf) return buf.subarray(at, at + n);
+        const b = Buffer.alloc(n);
+        await fh.read(b, 0, n, at);
+        return b;
+      });
+    }
     const schema = reader.schema;
     let closed = false;
     const close = async () => {
@@ -121,6 +154,7 @@ export async function openArrow(file: string, wholeReadMax: number = WHOLE_READ_
             );
           }
           if (r.done) break;
+          checkBatch(file, k, r.value);
           k++;
           yield r.value;
         }
@@ -133,6 +167,89 @@ export async function openArrow(file: string, wholeReadMax: number = WHOLE_READ_
     await fh.close().catch(() => undefined);
     throw e;
   }
+}
+
+/**
+ * Checks that every record batch block of an Arrow file's footer lies inside the file and holds a
+ * record batch message. apache-arrow's file reader seeks to a block and, when the message found there
+ * is not a record batch (a flipped byte, a footer that points elsewhere), seeks to the same block
+ * again, for ever: the check turns that into an InputError.
+ */
+async function checkFileBlocks(
+  file: string,
+  reader: RecordBatchReader,
+  size: number,
+  readAt: (at: number, n: number) => Promise<Uint8Array>,
+): Promise<void> {
+  const footer = reader.footer;
+  const count = reader.numRecordBatches;
+  for (let i = 0; i < count; i++) {
+    const block = footer?.getRecordBatch(i);
+    const bad = (why: string) =>
+      fileError(file, `is corrupt or truncated: record batch ${i} of the Arrow file ${why}; ${EXPECTED}`);
+    if (!block || !(block.offset >= 8 && block.offset + 8 <= size)) throw bad('lies outside the file');
+    const prefix = Buffer.from(await readAt(block.offset, 8));
+    // a message starts with the continuation marker and the metadata length (older files: the length alone)
+    const marked = prefix.readInt32LE(0) === -1;
+    const length = marked ? prefix.readInt32LE(4) : prefix.readInt32LE(0);
+    const start = block.offset + (marked ? 8 : 4);
+    if (!(length > 0 && start + length <= size)) throw bad('has no readable message');
+    let message: Message;
+    try {
+      message = Message.decode(await readAt(start, length));
+    } catch {
+      throw bad('has no readable message');
+    }
+    if (message.headerType !== MessageHeader.RecordBatch) throw bad('is not a record batch message');
+    if (!(message.bodyLength >= 0 && start + length + message.bodyLength <= size)) throw bad('runs past the end');
+  }
+}
+
+/**
+ * Checks the buffers of each column of a record batch against its length: a string column's offsets rise
+ * from 0 and end inside its bytes, a fixed-width column has a value per row. apache-arrow builds a batch
+ * from the lengths its metadata gives without checking them; a flipped byte in an offset made the
+ * reading of the account column throw a RangeError deep in the loader (exit 1, found by the fuzz suite).
+ * @throws InputError naming the file, the batch and the column
+ */
+function checkBatch(file: string, k: number, batch: RecordBatch): void {
+  batch.schema.fields.forEach((field, i) => {
+    const data = batch.data.children[i];
+    if (!data) return;
+    const why = checkData(data) ?? (data.dictionary ? checkData(data.dictionary.data[0]!) : null);
+    if (why)
+      throw fileError(file, `is corrupt: record batch ${k}, column ${field.name}: ${why}; ${EXPECTED}`, field.name);
+  });
+}
+
+/** What is wrong with the buffers of one column chunk, or null. */
+function checkData(data: Data | undefined): string | null {
+  if (!data) return null;
+  const n = data.length;
+  const offsets = data.valueOffsets as ArrayLike<number | bigint> | undefined;
+  if (offsets && (DataType.isUtf8(data.type) || DataType.isLargeUtf8(data.type) || DataType.isBinary(data.type))) {
+    const bytes = data.values as Uint8Array;
+    if (offsets.length < n + 1) return `${offsets.length} offsets for ${n} rows`;
+    let prev = Number(offsets[0]);
+    if (!(prev >= 0)) return `offset ${prev} of row 0 is negative`;
+    for (let r = 1; r <= n; r++) {
+      const o = Number(offsets[r]);
+      if (!(o >= prev)) return `the offsets fall at row ${r - 1}`;
+      prev = o;
+    }
+    if (prev > bytes.length) return `the strings end at byte ${prev} of a ${bytes.length}-byte buffer`;
+    return null;
+  }
+  const values = data.values as ArrayLike<unknown> | undefined;
+  if (
+    values &&
+    !DataType.isBool(data.type) &&
+    !DataType.isDictionary(data.type) &&
+    data.stride > 0 &&
+    values.length < n * data.stride
+  )
+    return `${values.length} values for ${n} rows`;
+  return null;
 }
 
 function hasMagic(b: Uint8Array, at: number): boolean {

@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import { fileError, showValue } from '../errors.js';
 import { CASH_CURRENCIES, type Market } from '../model/market.js';
 import type { Balances, LoadStats, PositionBook, RejectedRow } from '../model/book.js';
-import { openArrow } from './arrowSource.js';
+import { openArrow, type ArrowSource } from './arrowSource.js';
 import { resolveSchema, type ColumnSpec, type ResolvedColumn } from './columnSpec.js';
 import { DictionaryMapper, hasNulls, internStrings, isNull, readFloats, setWhereNull } from './columnValues.js';
 import { AccountKeys, accountKeyType } from './accountKeys.js';
@@ -103,7 +103,14 @@ export async function loadBook(
     throw e;
   }
   const keyType = accountKeyType(pcols.get('account')!);
-  const bal = await openArrow(balancesFile);
+  let bal: ArrowSource;
+  try {
+    bal = await openArrow(balancesFile);
+  } catch (e) {
+    // (a bad balances file must not leave the positions file open until garbage collection)
+    await pos.close();
+    throw e;
+  }
   let bcols: Map<string, ResolvedColumn>;
   try {
     const r = resolveSchema(balancesFile, bal.schema, BALANCE_COLUMNS);

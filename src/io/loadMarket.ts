@@ -73,7 +73,22 @@ export interface LoadedMarket {
   rejectedInstruments: Map<string, RejectedRow>;
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
+/** An instant for a message: ISO 8601 when a Date can hold it, else the number of ms as read. */
+const iso = (ms: number) => (Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : `${ms} ms`);
+
+/**
+ * E9 (docs/data.md): magnitudes the engine's arithmetic holds. Every timestamp lies between these two
+ * instants (a Date beyond ±8.64e15 ms cannot be printed; an expiry centuries out overflows exp(−r·t));
+ * a rate is within ±RATE_MAX per year (exp(−r·t) of −1e300 is +∞); a forward within a factor
+ * FORWARD_FACTOR of its underlying's index price, and a strike within STRIKE_FACTOR of the forward (a
+ * forward or strike of 5e-324 passes `> 0` and turned every margin of the account into NaN).
+ */
+export const TIME_MIN_MS = Date.UTC(1970, 0, 1);
+export const TIME_MAX_MS = Date.UTC(2100, 0, 1);
+export const RATE_MAX = 1;
+export const FORWARD_FACTOR = 10;
+export const STRIKE_FACTOR = 1000;
+const RULE_TIME = 'is not between 1970-01-01 and 2100-01-01: a timestamp of the snapshot must be a date of this era';
 
 /**
  * Reads `dir/underlyings.arrow` and `dir/instruments.arrow` and checks every rule of docs/data.md.
@@ -98,6 +113,7 @@ export async function loadMarket(
   const instruments = checkInstruments(
     it,
     u.underlyingId,
+    u.indexPrice,
     u.named,
     u.snapshotTimeMs,
     uFile,
@@ -151,6 +167,7 @@ function checkUnderlyings(t: SmallTable, log: ViolationLog): Omit<Market, 'instr
     else if (x > MAX_PRICE) bad('index_price', showValue(x), ruleAtMost('index_price', MAX_PRICE, 'USD', 'E12'));
     const s = snap.numbers![r]!;
     if (snap.isNull[r]) bad('snapshot_time', 'null', RULE_NULL);
+    else if (!(s >= TIME_MIN_MS && s < TIME_MAX_MS)) bad('snapshot_time', iso(s), RULE_TIME);
     else if (snapshotRow < 0) {
       snapshotTimeMs = s;
       snapshotRow = r;
@@ -164,6 +181,12 @@ function checkUnderlyings(t: SmallTable, log: ViolationLog): Omit<Market, 'instr
     if (rate && !rate.isNull[r]) {
       q = rate.numbers![r]!;
       if (!Number.isFinite(q)) bad('rate', showValue(q), RULE_FINITE);
+      else if (!(Math.abs(q) <= RATE_MAX))
+        bad(
+          'rate',
+          showValue(q),
+          ruleRange(`in [-${RATE_MAX}, ${RATE_MAX}]`, 'rate is continuously compounded per year, -100 % to +100 %'),
+        );
     }
     if (log.violations.length > before) continue;
     underlyingId.set(u!, underlyings.length);
@@ -186,6 +209,7 @@ function checkUnderlyings(t: SmallTable, log: ViolationLog): Omit<Market, 'instr
 function checkInstruments(
   t: SmallTable,
   underlyingId: Map<string, number>,
+  indexPrice: Float64Array,
   named: Set<string>,
   snapshotMs: number,
   uFile: string,
@@ -319,7 +343,8 @@ function checkInstruments(
       if (nul('expiry', r)) bad('expiry', 'null', ruleRequiredFor('options and futures'));
       else {
         expiryMs = num('expiry', r);
-        if (!(expiryMs > snapshotMs) && Number.isFinite(snapshotMs)) {
+        if (!(expiryMs >= TIME_MIN_MS && expiryMs < TIME_MAX_MS)) bad('expiry', iso(expiryMs), RULE_TIME);
+        else if (!(expiryMs > snapshotMs) && Number.isFinite(snapshotMs)) {
           bad(
             'expiry',
             iso(expiryMs),
@@ -327,6 +352,21 @@ function checkInstruments(
           );
         }
       }
+    }
+    if (uid >= 0 && Number.isFinite(forward)) {
+      const index = indexPrice[uid]!;
+      if (!(forward >= index / FORWARD_FACTOR && forward <= index * FORWARD_FACTOR))
+        bad(
+          'forward',
+          showValue(forward),
+          `is not within a factor ${FORWARD_FACTOR} of the index price of ${und} (${showValue(index)} in ${uFile}): a forward that far from its index is a unit or data error`,
+        );
+      else if (Number.isFinite(strike) && !(strike >= forward / STRIKE_FACTOR && strike <= forward * STRIKE_FACTOR))
+        bad(
+          'strike',
+          showValue(strike),
+          `is not within a factor ${STRIKE_FACTOR} of the forward (${showValue(forward)}): a strike that far from its forward is a unit or data error`,
+        );
     }
     const bid = optional('bid_price');
     const ask = optional('ask_price');

@@ -510,6 +510,8 @@ async function commitRun(
     },
     totalRows,
     'report (rows written)',
+    // DuckDB writes the run's row groups into the file at COMMIT, then checkpoints: seconds on a big book
+    'committing the run (DuckDB writes it into the file)',
   );
 }
 

@@ -5,6 +5,7 @@
  * capital_efficiency view gives the same numbers), the backend that ran each phase and the time of each
  * phase.
  */
+import { reasonFor } from '../engine/unavailableReason.js';
 import { usdRates, type AccountSummary } from '../margin/summary.js';
 import { accountsWithin } from '../margin/distance.js';
 import { STATUS_NAMES, type MarginRows } from '../margin/types.js';
@@ -297,8 +298,8 @@ const fmt = (x: number, d = 2) => {
   return f.format(x);
 };
 
-/** The summary as text for people. */
-export function renderSummary(s: RunSummary): string {
+/** The summary as text for people; `verbose`: the full reason a backend did not run, not its brief form. */
+export function renderSummary(s: RunSummary, opts: { verbose?: boolean } = {}): string {
   const out: string[] = [];
   out.push(`run ${s.runId ?? '(not written)'}${s.db ? ` → ${s.db}` : ''}`);
   out.push(
@@ -351,7 +352,7 @@ export function renderSummary(s: RunSummary): string {
       );
     out.push('');
   }
-  out.push(...renderBackends(s));
+  out.push(...renderBackends(s, opts.verbose === true));
   out.push(
     `time: ${Object.entries(s.timingsMs)
       .map(([k, v]) => `${k} ${(v / 1000).toFixed(2)} s`)
@@ -361,7 +362,7 @@ export function renderSummary(s: RunSummary): string {
 }
 
 /** Which backend ran each phase (with the kernel class), what auto measured, and why others did not run. */
-function renderBackends(s: RunSummary): string[] {
+function renderBackends(s: RunSummary, verbose: boolean): string[] {
   const d = s.backendDetail;
   if (!d) return ['backends: none needed (no scenario model)'];
   const out: string[] = [];
@@ -377,6 +378,7 @@ function renderBackends(s: RunSummary): string[] {
   };
   out.push(`revaluation ran on ${phases.revalue} [${cls.revalue}]${measured('revalue', 'evaluations')}`);
   out.push(`aggregation ran on ${phases.aggregate} [${cls.aggregate}]${measured('aggregate', 'multiply-adds')}`);
-  for (const [name, why] of Object.entries(d.tried)) if (why !== 'ok') out.push(`  ${name} did not run: ${why}`);
+  for (const [name, why] of Object.entries(d.tried))
+    if (why !== 'ok') out.push(`  ${name} did not run: ${reasonFor(why, verbose)}`);
   return out;
 }

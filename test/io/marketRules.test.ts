@@ -222,6 +222,52 @@ const cases: [string, 'instruments' | 'underlyings', Edit, number, string, strin
     'the column is required',
   ],
   ['rate finite', 'underlyings', (u) => set(u, 'rate', 1, NaN), 1, 'rate', 'NaN', 'is not a finite number'],
+  // E9: magnitudes the arithmetic holds (found by the fuzz suite, test/fuzz)
+  [
+    'E9 snapshot_time a date of this era (9e15 ms crashed the run: Invalid time value)',
+    'underlyings',
+    (u) => set(u, 'snapshot_time', 0, 2 ** 53 + 2),
+    0,
+    'snapshot_time',
+    '9007199254740994 ms',
+    'is not between 1970-01-01 and 2100-01-01',
+  ],
+  [
+    'E9 expiry a date of this era',
+    'instruments',
+    (_u, i) => set(i, 'expiry', 2, Date.UTC(2500, 0, 1)),
+    2,
+    'expiry',
+    '2500-01-01T00:00:00.000Z',
+    'is not between 1970-01-01 and 2100-01-01',
+  ],
+  [
+    'E9 rate within ±1 a year (-1e300 made every margin +∞)',
+    'underlyings',
+    (u) => set(u, 'rate', 1, -1e300),
+    1,
+    'rate',
+    '-1e+300',
+    'is not in [-1, 1]',
+  ],
+  [
+    'E9 forward within a factor 10 of the index (5e-324 made margins NaN)',
+    'instruments',
+    (_u, i) => set(i, 'forward', 0, 5e-324),
+    0,
+    'forward',
+    '5e-324',
+    'is not within a factor 10 of the index price of BTC (78000',
+  ],
+  [
+    'E9 strike within a factor 1000 of the forward (5e-324 made margins NaN)',
+    'instruments',
+    (_u, i) => set(i, 'strike', 1, 5e-324),
+    1,
+    'strike',
+    '5e-324',
+    'is not within a factor 1000 of the forward (78500)',
+  ],
 ];
 
 describe('market rules (docs/data.md, Validation)', () => {
