@@ -3,11 +3,31 @@
  * SharedArrayBuffers; the worker builds typed-array views on them (no copies) and writes its results into
  * the shared output arrays. Loaded from dist only (see workerPath.ts).
  */
-import { CPU_AGGREGATE_SCENARIO_BLOCK } from './tuning.js';
+import { CPU_AGGREGATE_SCENARIO_BLOCK, CPU_AGGREGATE_WASM_SCENARIO_BLOCK } from './tuning.js';
 import { revalueTile, type RevalueColumns } from '../../kernels/revalue.js';
-import { aggregateGroups } from '../../kernels/aggregate.js';
+import { aggregateGroups, type AggregateColumns } from '../../kernels/aggregate.js';
+import { AGGREGATE_WASM_FILE, compileAggregateWasm, WasmAggregator } from '../../kernels/aggregateWasm.js';
+import { readFileSync } from 'node:fs';
 import type { AggregateTask, RevalueTask } from './poolTasks.js';
 import { TRACING, traceSpan } from '../util/trace.js';
+
+/**
+ * The aggregation kernel of this worker: the WebAssembly SIMD form (kernels/aggregateWasm.ts, the same bits
+ * as aggregateGroups), built beside the compiled kernels (dist/kernels/aggregate.wasm); the JavaScript
+ * reference where the module cannot load (no file, no WebAssembly SIMD) or when MARGIN_ENGINE_AGGREGATE=js
+ * asks for it (A/B runs, diagnosis).
+ */
+const aggregate: (c: AggregateColumns, g0: number, g1: number, scenarioBlock: number) => void = (() => {
+  if (process.env.MARGIN_ENGINE_AGGREGATE === 'js') return aggregateGroups;
+  try {
+    const bytes = readFileSync(new URL(`../../kernels/${AGGREGATE_WASM_FILE}`, import.meta.url));
+    const w = new WasmAggregator(compileAggregateWasm(bytes));
+    const block = Number(process.env.MARGIN_ENGINE_WASM_BLOCK) || CPU_AGGREGATE_WASM_SCENARIO_BLOCK;
+    return (c: AggregateColumns, g0: number, g1: number) => w.run(c, g0, g1, block);
+  } catch {
+    return aggregateGroups;
+  }
+})();
 
 /**
  * JIT warm-up, once per worker as it starts (while the run still loads its inputs): a small synthetic
@@ -88,7 +108,7 @@ export default function run(task: AggregateTask | RevalueTask): number {
 function runTask(task: AggregateTask | RevalueTask): number {
   if (task.op === 'aggregate') {
     const pnl = task.pnlFloat32 ? new Float32Array(task.pnl) : new Float64Array(task.pnl);
-    aggregateGroups(
+    aggregate(
       {
         pnl,
         scenarios: task.scenarios,

@@ -16,6 +16,12 @@
 export const CPU_AGGREGATE_SCENARIO_BLOCK = 1024;
 
 /**
+ * cpu aggregation in WebAssembly (kernels/aggregateWasm.ts, what the pool workers run): scenarios per block.
+ * (placeholder: being measured)
+ */
+export const CPU_AGGREGATE_WASM_SCENARIO_BLOCK = 256;
+
+/**
  * cpu pool: tasks per worker a job is cut into when the pool has more than one worker (load balance
  * against heavy-tailed groups); a pool of one worker runs each job as one task. Record
  * eod-2026-11-26T01-17-38-623Z.
