@@ -3,16 +3,36 @@
  * SharedArrayBuffers; the worker builds typed-array views on them (no copies) and writes its results into
  * the shared output arrays. Loaded from dist only (see workerPath.ts).
  */
-import { CPU_AGGREGATE_SCENARIO_BLOCK } from './tuning.js';
+import { CPU_AGGREGATE_SCENARIO_BLOCK, CPU_AGGREGATE_WASM_SCENARIO_BLOCK } from './tuning.js';
 import { revalueTile, type RevalueColumns } from '../../kernels/revalue.js';
-import { aggregateGroups } from '../../kernels/aggregate.js';
+import { aggregateGroups, type AggregateColumns } from '../../kernels/aggregate.js';
+import { AGGREGATE_WASM_FILE, compileAggregateWasm, WasmAggregator } from '../../kernels/aggregateWasm.js';
+import { readFileSync } from 'node:fs';
 import type { AggregateTask, RevalueTask } from './poolTasks.js';
 import { TRACING, traceSpan } from '../util/trace.js';
 
 /**
+ * The aggregation kernel of this worker: the WebAssembly SIMD form (kernels/aggregateWasm.ts, the same bits
+ * as aggregateGroups), built beside the compiled kernels (dist/kernels/aggregate.wasm); the JavaScript
+ * reference where the module cannot load (no file, no WebAssembly SIMD) or when MARGIN_ENGINE_AGGREGATE=js
+ * asks for it (A/B runs, diagnosis).
+ */
+const aggregate: (c: AggregateColumns, g0: number, g1: number, scenarioBlock: number) => void = (() => {
+  if (process.env.MARGIN_ENGINE_AGGREGATE === 'js') return aggregateGroups;
+  try {
+    const bytes = readFileSync(new URL(`../../kernels/${AGGREGATE_WASM_FILE}`, import.meta.url));
+    const w = new WasmAggregator(compileAggregateWasm(bytes));
+    return (c: AggregateColumns, g0: number, g1: number) => w.run(c, g0, g1, CPU_AGGREGATE_WASM_SCENARIO_BLOCK);
+  } catch {
+    return aggregateGroups;
+  }
+})();
+
+/**
  * JIT warm-up, once per worker as it starts (while the run still loads its inputs): a small synthetic
  * aggregation (300 groups of 0–8 entries over two buckets, both P&L offsets) through the same path as
- * the real tasks, so that V8 has optimised aggregateGroups before the first real task. Measured on the
+ * the real tasks, so that V8 has optimised the aggregation (the wasm form's driver, or aggregateGroups where
+ * it runs) before the first real task. Measured with aggregateGroups on the
  * 2-core machine: about 9 ms here, and the first intraday aggregation (155,149 groups, 35 scenarios)
  * then takes 55–66 ms instead of 66–118 ms cold. It writes only its own buffers.
  */
@@ -88,7 +108,7 @@ export default function run(task: AggregateTask | RevalueTask): number {
 function runTask(task: AggregateTask | RevalueTask): number {
   if (task.op === 'aggregate') {
     const pnl = task.pnlFloat32 ? new Float32Array(task.pnl) : new Float64Array(task.pnl);
-    aggregateGroups(
+    aggregate(
       {
         pnl,
         scenarios: task.scenarios,

@@ -16,6 +16,16 @@
 export const CPU_AGGREGATE_SCENARIO_BLOCK = 1024;
 
 /**
+ * cpu aggregation in WebAssembly (kernels/aggregateWasm.ts, what the pool workers run): scenarios per block of
+ * the P&L matrix, copied contiguous per task (the rows a task uses: ~1,609 of var's 3,214, so 13 MiB a block
+ * at 1,024). One thread, var-mc-shaped book (3,000 groups × ~10 entries, top 100): 256 to 1,024 within noise,
+ * 16 to 128 slower (per-group overhead: 425 → 906 M multiply-adds/s at 40 entries a group, against 1,174–1,252
+ * at 256–1,024); eod end to end, both workers, 5 A/B rounds at load 12–15: 1,024 14.9 s of process CPU, 256
+ * 15.5 s. bench/README.md, "WebAssembly aggregation".
+ */
+export const CPU_AGGREGATE_WASM_SCENARIO_BLOCK = 1024;
+
+/**
  * cpu pool: tasks per worker a job is cut into when the pool has more than one worker (load balance
  * against heavy-tailed groups); a pool of one worker runs each job as one task. Record
  * eod-2026-11-26T01-17-38-623Z.
