@@ -297,7 +297,24 @@ function driversSection(d: PageData, specs: Record<string, Spec>): string {
 <code>${esc(a.data.amountColumn)}</code> of <code>margin_attribution</code> summed).</p>${chart('chart-drivers', specs, driversChart(a.data.top))}`
     : absent('Top margin drivers', a.reason);
   const v = d.volSurface;
-  const surface = v.present ? '' : absent('Volatility surface', v.reason);
+  const surface = v.present
+    ? `<p>The implied-volatility surface the run fitted (raw SVI per expiry in total variance, docs/methodology.md
+§11; table <code>vol_surface</code>): the at-the-money vol of each slice and the fit's error on the liquid band.</p>` +
+      table(
+        ['underlying', 'expiry', 'T (years)', 'forward', 'quotes', 'ATM vol', 'RMSE liquid (vol pts)', 'fitted'],
+        v.data.map((r) => [
+          esc(String(r.underlying)),
+          esc(String(r.expiry)),
+          n(fmt(r.t_years, 4), r.t_years),
+          n(fmt(r.forward, 2), r.forward),
+          n(fmt(r.quotes), r.quotes),
+          n(pct(r.atm_vol, 1), r.atm_vol),
+          n(fmt(r.rmse_liquid_vol_pts, 3), r.rmse_liquid_vol_pts),
+          r.fitted ? 'yes' : 'no (fewer than 5 usable quotes)',
+        ]),
+        { sortable: true, id: 'surface-table' },
+      )
+    : absent('Volatility surface', v.reason);
   return `<section id="drivers"><h2>Top margin drivers</h2>${body}</section>
 <section id="surface"><h2>Volatility surface</h2>${surface}</section>`;
 }

@@ -189,10 +189,7 @@ export async function readPageData(file: string, runId?: number): Promise<PageDa
       liquidation: await readLiquidation(c, tables, R),
       cascade: await readCascade(c, tables),
       attribution: await readAttribution(c, tables, R),
-      volSurface: {
-        present: false,
-        reason: 'the report holds no fitted volatility surface (the engine does not fit one yet)',
-      },
+      volSurface: await readVolSurface(c, tables, R),
       paramsJson: String((await rows(c, `SELECT params::VARCHAR AS p FROM runs WHERE run_id = ${R}`))[0]!.p),
       gridAccount: ((
         await rows(
@@ -342,6 +339,26 @@ async function readCascade(c: DuckDBConnection, tables: string[]): Promise<PageD
 }
 
 /** Book-wide top margin drivers: per model, the instruments whose attributed margin is largest. */
+/**
+ * The run's implied-volatility surface (vol_surface, docs/methodology.md §11): one row per (underlying,
+ * expiry) slice with its SVI parameters, the at-the-money vol they give, σ(0) = sqrt(w(0)/T) with
+ * w(k) = a + b(ρ(k − m) + sqrt((k − m)² + σ²)), and the fit's RMSE on the liquid band.
+ */
+async function readVolSurface(c: DuckDBConnection, tables: string[], R: string): Promise<PageData['volSurface']> {
+  const t = 'vol_surface';
+  if (!tables.includes(t)) return { present: false, reason: 'the report predates the surface (no vol_surface table)' };
+  const slices = await rows(
+    c,
+    `SELECT underlying, strftime(expiry, '%Y-%m-%d') AS expiry, t_years, forward, quotes, fitted::BOOLEAN AS fitted,
+            a, b, rho, m, sigma, rmse_liquid_vol_pts,
+            CASE WHEN fitted = 1 THEN sqrt((a + b * (rho * (0 - m) + sqrt(m * m + sigma * sigma))) / t_years) END
+              AS atm_vol
+     FROM ${t} WHERE run_id = ${R} ORDER BY underlying, expiry`,
+  );
+  if (slices.length === 0) return { present: false, reason: 'the run stored no surface slice' };
+  return { present: true, data: slices };
+}
+
 async function readAttribution(c: DuckDBConnection, tables: string[], R: string): Promise<PageData['attribution']> {
   const t = 'margin_attribution';
   if (!tables.includes(t)) return { present: false, reason: 'not computed in this run (no margin_attribution table)' };

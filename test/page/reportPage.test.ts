@@ -132,8 +132,33 @@ describe('the page of a run on the sample', () => {
     expect(text).toMatch(/Distance to liquidation: not computed in this run/);
     expect(text).toMatch(/Cascade curve: the file holds no cascade sweep/);
     expect(text).toMatch(/Top margin drivers: not computed in this run/);
-    expect(text).toMatch(/Volatility surface: the report holds no fitted volatility surface/);
     expect(await page.page.locator('#chart-distance, #chart-cascade, #chart-drivers').count()).toBe(0);
+  });
+
+  test('the surface section lists every slice the run fitted, its ATM vol from its SVI parameters', async () => {
+    const inst = await DuckDBInstance.create(db, { access_mode: 'READ_ONLY' });
+    const c = await inst.connect();
+    let slices: Array<Record<string, unknown>>;
+    try {
+      slices = (
+        await c.runAndReadAll('SELECT * FROM vol_surface WHERE run_id = 1 ORDER BY underlying, expiry')
+      ).getRowObjectsJS() as Array<Record<string, unknown>>;
+    } finally {
+      c.closeSync();
+      inst.closeSync();
+    }
+    expect(slices.length).toBeGreaterThan(0);
+    const rows = await page.page.locator('#surface-table tbody tr').allInnerTexts();
+    expect(rows).toHaveLength(slices.length);
+    slices.forEach((s, j) => {
+      const cells = rows[j]!.split('\t');
+      expect(cells[0]).toBe(s.underlying);
+      if (s.fitted !== 1) return;
+      // raw SVI at k = 0: w = a + b(ρ(−m) + sqrt(m² + σ²)), vol = sqrt(w / T)
+      const [a, b, rho, m, sig, t] = ['a', 'b', 'rho', 'm', 'sigma', 't_years'].map((k) => Number(s[k]));
+      const atm = Math.sqrt((a! + b! * (rho! * -m! + Math.sqrt(m! * m! + sig! * sig!))) / t!);
+      expect(cells[5]).toBe(`${(100 * atm).toFixed(1)} %`);
+    });
   });
 
   test('numbers have thousands separators and their currency named, in tables and on axes', async () => {
