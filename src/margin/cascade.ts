@@ -33,6 +33,7 @@ import { KIND_OPTION, OPTION_CALL, type Market } from '../model/market.js';
 import type { Params } from '../params/params.js';
 import type { Family, ScenarioSet } from '../scenarios/types.js';
 import {
+  eachStatusUnit,
   marginAt,
   moveMarket,
   perUnitModel,
@@ -40,7 +41,7 @@ import {
   type DistanceEngine,
   type SubPortfolio,
 } from './distance.js';
-import type { MarginRows, ModelName } from './types.js';
+import type { ModelName } from './types.js';
 
 export interface CascadeOptions {
   model: ModelName;
@@ -137,27 +138,6 @@ export function defaultInsuranceFundUsd(accountEquityUsd: Float64Array): number 
   return Math.max(0, 0.005 * s);
 }
 
-/** Per status unit of the rows: (account id in `accounts`, code, E, MM) in the rows' currency. */
-function statusUnits(
-  model: ModelName,
-  rows: MarginRows,
-  accounts: Int32Array,
-  out: (a: number, code: number, eq: number, mm: number) => void,
-): void {
-  if (perUnitModel(model)) {
-    for (let r = 0; r < rows.count; r++) out(accounts[rows.account[r]]!, rows.unit[r], rows.equity[r], rows.mm[r]);
-    return;
-  }
-  let r = 0;
-  while (r < rows.count) {
-    const a = rows.account[r];
-    const eq = rows.equity[r];
-    let mm = 0;
-    while (r < rows.count && rows.account[r] === a) mm += rows.mm[r++];
-    out(accounts[a]!, -1, eq, mm);
-  }
-}
-
 /**
  * Runs one cascade (module comment; §8). `sets`: the scenario set per family the model uses.
  */
@@ -203,7 +183,7 @@ export async function runCascade(
     const newly: Array<{ a: number; code: number; eq: number; mm: number }> = [];
     // the units that stay, with their profit since the snapshot (USD, after earlier haircuts): ADL's base
     const staying: Array<{ a: number; code: number; profitUsd: number }> = [];
-    statusUnits(model, rows, sub.accounts, (a, code, eq0, mm) => {
+    eachStatusUnit(model, rows, sub, (a, code, eq0, mm) => {
       const key = keyOf(a, code);
       if (liquidated.has(key)) return;
       const taken = haircut.get(key) ?? 0;
@@ -230,7 +210,7 @@ export async function runCascade(
     const subL = subPortfolio(book, balances, market, liq);
     const atExec = await marginAt(model, subL, next, params, sets, engine);
     const eqExec = new Map<number, number>();
-    statusUnits(model, atExec, subL.accounts, (a, code, eq) => eqExec.set(keyOf(a, code), eq * usdOf(code, next)));
+    eachStatusUnit(model, atExec, subL, (a, code, eq) => eqExec.set(keyOf(a, code), eq * usdOf(code, next)));
     const longUsd = new Float64Array(U);
     const shortUsd = new Float64Array(U);
     let roundDebt = 0;
@@ -357,7 +337,7 @@ async function snapshotEquityUsd(
   const K = U + 2;
   const out = new Map<number, number>();
   const rows = await marginAt(model, whole, new Float64Array(U).fill(1), params, sets, engine);
-  statusUnits(model, rows, whole.accounts, (a, code, eq) =>
+  eachStatusUnit(model, rows, whole, (a, code, eq) =>
     out.set(a * K + (code < 0 ? K - 1 : code), eq * (code >= 0 && code < U ? market.indexPrice[code]! : 1)),
   );
   if (entry?.sub === whole) entry.snapshotUsd.set(model, out);

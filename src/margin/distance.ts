@@ -479,12 +479,13 @@ function concatMarkets(markets: Market[]): Market {
 
 /**
  * f = E − MM per status unit of `rows` (over `sub`): calls `out(account, code, equity, mm)` with the
- * run's account id and the unit code (−1: the account, span and var).
+ * run's account id and the unit code (−1: the account, span and var: its equity, and the sum of its
+ * rows' MM). The one definition of a model's status unit, for the distance search and the cascade.
  */
-function eachStatusUnit(
+export function eachStatusUnit(
   model: ModelName,
   rows: MarginRows,
-  sub: SubPortfolio,
+  sub: Pick<SubPortfolio, 'accounts'>,
   out: (account: number, code: number, equity: number, mm: number) => void,
 ): void {
   if (perUnitModel(model)) {
