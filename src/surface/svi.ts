@@ -45,11 +45,16 @@ export const G_TOLERANCE = 1e-9;
 /** w(x, T₁) − w(x, T₂) above this is a calendar violation. */
 export const CALENDAR_TOLERANCE = 1e-10;
 
-export function checkGrid(): Float64Array {
+const CHECK_GRID = (() => {
   const n = Math.round((2 * CHECK_GRID_HALF_WIDTH) / CHECK_GRID_STEP) + 1;
   const g = new Float64Array(n);
   for (let i = 0; i < n; i++) g[i] = -CHECK_GRID_HALF_WIDTH + i * CHECK_GRID_STEP;
   return g;
+})();
+
+/** The check grid (one shared array: read it, do not write it). */
+export function checkGrid(): Float64Array {
+  return CHECK_GRID;
 }
 
 export function sviW(p: SviParams, x: number): number {
@@ -245,98 +250,189 @@ export interface Floor {
   w: number;
 }
 
-/** Solves A x = b in place by Gaussian elimination with partial pivoting; null when singular. */
-function solveLinear(A: number[][], b: number[]): number[] | null {
-  const n = b.length;
+// The inner problem runs ~70,000 times per fit of the bundled chain (every run fits the surface for its
+// vol_surface table): its arithmetic works on the fixed-size scratch arrays below, not on fresh arrays,
+// in the same order of operations as the textbook form (the fitted bits are unchanged by this layout).
+
+/** Largest KKT system: (a, d, c) and at most three active constraints. */
+const KKT_MAX = 6;
+/** Scratch of the inner problem (the fit runs on one thread and is not re-entrant). */
+const kktA = new Float64Array(KKT_MAX * KKT_MAX);
+const kktB = new Float64Array(KKT_MAX);
+/** The last KKT solution: the step (or point) in 0..2, the multipliers μ after it. */
+const kktX = new Float64Array(KKT_MAX);
+
+/**
+ * Solves A x = b (n × n, row-major with stride KKT_MAX) into `x` by Gaussian elimination with partial
+ * pivoting, overwriting A and b; false when singular.
+ */
+function solveLinear(A: Float64Array, b: Float64Array, n: number, x: Float64Array): boolean {
+  const S = KKT_MAX;
   for (let col = 0; col < n; col++) {
     let piv = col;
-    for (let r = col + 1; r < n; r++) if (Math.abs(A[r]![col]!) > Math.abs(A[piv]![col]!)) piv = r;
-    const pv = A[piv]![col]!;
-    if (Math.abs(pv) < 1e-14) return null;
+    for (let r = col + 1; r < n; r++) if (Math.abs(A[r * S + col]!) > Math.abs(A[piv * S + col]!)) piv = r;
+    const pv = A[piv * S + col]!;
+    if (Math.abs(pv) < 1e-14) return false;
     if (piv !== col) {
-      [A[piv], A[col]] = [A[col]!, A[piv]!];
-      [b[piv], b[col]] = [b[col]!, b[piv]!];
+      for (let c = 0; c < n; c++) {
+        const t = A[piv * S + c]!;
+        A[piv * S + c] = A[col * S + c]!;
+        A[col * S + c] = t;
+      }
+      const t = b[piv]!;
+      b[piv] = b[col]!;
+      b[col] = t;
     }
     for (let r = col + 1; r < n; r++) {
-      const f = A[r]![col]! / pv;
+      const f = A[r * S + col]! / pv;
       if (f === 0) continue;
-      for (let c = col; c < n; c++) A[r]![c] = A[r]![c]! - f * A[col]![c]!;
+      for (let c = col; c < n; c++) A[r * S + c] = A[r * S + c]! - f * A[col * S + c]!;
       b[r] = b[r]! - f * b[col]!;
     }
   }
-  const x = new Array<number>(n).fill(0);
   for (let r = n - 1; r >= 0; r--) {
     let s = b[r]!;
-    for (let c = r + 1; c < n; c++) s -= A[r]![c]! * x[c]!;
-    x[r] = s / A[r]![r]!;
+    for (let c = r + 1; c < n; c++) s -= A[r * S + c]! * x[c]!;
+    x[r] = s / A[r * S + r]!;
   }
-  return x;
+  return true;
 }
 
-/** The weighted moments the inner problem needs, for fixed (m, σ). */
-function moments(points: readonly SlicePoint[], m: number, sigma: number): { H: number[][]; g: number[]; ww: number } {
-  const H = [
-    [0, 0, 0],
-    [0, 0, 0],
-    [0, 0, 0],
-  ];
-  const g = [0, 0, 0];
+/** The weighted moments of the inner problem for fixed (m, σ): H (3 × 3, row-major), g, and Σ weight·w². */
+interface Moments {
+  H: Float64Array;
+  g: Float64Array;
+  ww: number;
+}
+
+const momentH = new Float64Array(9);
+const momentG = new Float64Array(3);
+
+/** The moments into the scratch momentH and momentG (valid until the next call). */
+function moments(points: readonly SlicePoint[], m: number, sigma: number): Moments {
+  let h00 = 0,
+    h01 = 0,
+    h02 = 0,
+    h10 = 0,
+    h11 = 0,
+    h12 = 0,
+    h20 = 0,
+    h21 = 0,
+    h22 = 0;
+  let g0 = 0,
+    g1 = 0,
+    g2 = 0;
   let ww = 0;
   for (const pt of points) {
     const y = (pt.x - m) / sigma;
     const z = Math.sqrt(y * y + 1);
-    const v = [1, y, z];
-    for (let i = 0; i < 3; i++) {
-      g[i] = g[i]! + pt.weight * pt.w * v[i]!;
-      for (let j = 0; j < 3; j++) H[i]![j] = H[i]![j]! + pt.weight * v[i]! * v[j]!;
-    }
-    ww += pt.weight * pt.w * pt.w;
+    const wt = pt.weight;
+    const wtw = wt * pt.w;
+    // v = (1, y, z); each term as weight·v_i·v_j, left to right
+    g0 = g0 + wtw * 1;
+    g1 = g1 + wtw * y;
+    g2 = g2 + wtw * z;
+    h00 = h00 + wt * 1 * 1;
+    h01 = h01 + wt * 1 * y;
+    h02 = h02 + wt * 1 * z;
+    h10 = h10 + wt * y * 1;
+    h11 = h11 + wt * y * y;
+    h12 = h12 + wt * y * z;
+    h20 = h20 + wt * z * 1;
+    h21 = h21 + wt * z * y;
+    h22 = h22 + wt * z * z;
+    ww += wtw * pt.w;
   }
+  const H = momentH;
+  H[0] = h00;
+  H[1] = h01;
+  H[2] = h02;
+  H[3] = h10;
+  H[4] = h11;
+  H[5] = h12;
+  H[6] = h20;
+  H[7] = h21;
+  H[8] = h22;
+  const g = momentG;
+  g[0] = g0;
+  g[1] = g1;
+  g[2] = g2;
   return { H, g, ww };
 }
-
-type Row = [number, number, number, number];
 
 /** How often each method solved the inner problem (tests check that the active-set method carries it). */
 export const innerStats = { activeSet: 0, enumerated: 0 };
 
-/** The problem's constraint rows for fixed (m, σ): [ca, cd, cc, rhs], ca·a + cd·d + cc·c ≥ rhs. */
-function constraintRows(m: number, sigma: number, floors: readonly Floor[]): Row[] {
-  const cons: Row[] = CONSTRAINTS.map((c) => [c[0], c[1], c[2], -c[3] * 2 * sigma]);
+/**
+ * The problem's constraint rows for fixed (m, σ), four numbers a row [ca, cd, cc, rhs]:
+ * ca·a + cd·d + cc·c ≥ rhs.
+ */
+function constraintRows(m: number, sigma: number, floors: readonly Floor[]): Float64Array {
+  const size = (CONSTRAINTS.length + floors.length) * 4;
+  if (consScratch.length < size) consScratch = new Float64Array(size);
+  const cons = consScratch.subarray(0, size);
+  let o = 0;
+  for (const c of CONSTRAINTS) {
+    cons[o++] = c[0];
+    cons[o++] = c[1];
+    cons[o++] = c[2];
+    cons[o++] = -c[3] * 2 * sigma;
+  }
   for (const f of floors) {
     const y = (f.x - m) / sigma;
-    cons.push([1, y, Math.sqrt(y * y + 1), f.w]);
+    cons[o++] = 1;
+    cons[o++] = y;
+    cons[o++] = Math.sqrt(y * y + 1);
+    cons[o++] = f.w;
   }
   return cons;
 }
 
-const slack = (c: Row, x: readonly number[]): number => c[0] * x[0]! + c[1] * x[1]! + c[2] * x[2]! - c[3];
+/** Scratch of constraintRows, grown to the largest set of floors seen. */
+let consScratch = new Float64Array(64);
 
-/** Solves the equality-constrained problem on the rows `set`: the step p from x and the multipliers μ. */
+/** Row i's slack at (x0, x1, x2). */
+function slack(cons: Float64Array, i: number, x0: number, x1: number, x2: number): number {
+  const o = i * 4;
+  return cons[o]! * x0 + cons[o + 1]! * x1 + cons[o + 2]! * x2 - cons[o + 3]!;
+}
+
+/**
+ * Solves the equality-constrained problem on the rows `set` (its first `k`) from x into kktX: the step p
+ * from x, then the multipliers μ; false when singular.
+ */
 function kktStep(
-  H: number[][],
-  g: number[],
-  cons: Row[],
-  set: readonly number[],
-  x: readonly number[],
-): number[] | null {
-  const n = 3 + set.length;
-  const A: number[][] = [];
-  const rhs: number[] = [];
+  H: Float64Array,
+  g: Float64Array,
+  cons: Float64Array,
+  set: ArrayLike<number>,
+  k: number,
+  x0: number,
+  x1: number,
+  x2: number,
+): boolean {
+  const n = 3 + k;
+  const S = KKT_MAX;
   for (let i = 0; i < 3; i++) {
-    const row = [H[i]![0]!, H[i]![1]!, H[i]![2]!];
-    for (const ci of set) row.push(cons[ci]![i]!);
-    A.push(row);
-    rhs.push(g[i]! - (H[i]![0]! * x[0]! + H[i]![1]! * x[1]! + H[i]![2]! * x[2]!));
+    const hi0 = H[i * 3]!;
+    const hi1 = H[i * 3 + 1]!;
+    const hi2 = H[i * 3 + 2]!;
+    kktA[i * S] = hi0;
+    kktA[i * S + 1] = hi1;
+    kktA[i * S + 2] = hi2;
+    for (let q = 0; q < k; q++) kktA[i * S + 3 + q] = cons[set[q]! * 4 + i]!;
+    kktB[i] = g[i]! - (hi0 * x0 + hi1 * x1 + hi2 * x2);
   }
-  for (const ci of set) {
-    const con = cons[ci]!;
-    const row = [con[0], con[1], con[2]];
-    while (row.length < n) row.push(0);
-    A.push(row);
-    rhs.push(con[3] - (con[0] * x[0]! + con[1] * x[1]! + con[2] * x[2]!));
+  for (let q = 0; q < k; q++) {
+    const o = set[q]! * 4;
+    const r = (3 + q) * S;
+    kktA[r] = cons[o]!;
+    kktA[r + 1] = cons[o + 1]!;
+    kktA[r + 2] = cons[o + 2]!;
+    for (let c = 3; c < n; c++) kktA[r + c] = 0;
+    kktB[3 + q] = cons[o + 3]! - (cons[o]! * x0 + cons[o + 1]! * x1 + cons[o + 2]! * x2);
   }
-  return solveLinear(A, rhs);
+  return solveLinear(kktA, kktB, n, kktX);
 }
 
 /**
@@ -344,81 +440,84 @@ function kktStep(
  * d = c = 0 (every constraint holds there). Null when it does not converge (degenerate data): the caller
  * then enumerates active sets.
  */
-export function activeSetQp(H: number[][], g: number[], cons: Row[], aStart: number): number[] | null {
-  let x = [aStart, 0, 0];
+function activeSetQp(H: Float64Array, g: Float64Array, cons: Float64Array, aStart: number): number[] | null {
+  const nc = cons.length / 4;
+  let x0 = aStart;
+  let x1 = 0;
+  let x2 = 0;
   const tol = 1e-12 * Math.max(1, Math.abs(aStart));
-  let W: number[] = [];
-  for (let i = 0; i < cons.length; i++) if (Math.abs(slack(cons[i]!, x)) <= tol && W.length < 2) W.push(i);
+  const W = new Int32Array(3);
+  let wn = 0;
+  for (let i = 0; i < nc; i++) if (Math.abs(slack(cons, i, x0, x1, x2)) <= tol && wn < 2) W[wn++] = i;
   for (let it = 0; it < 200; it++) {
-    const sol = kktStep(
-      H,
-      g,
-      cons,
-      W,
-      [0, 0, 0].map((_, i) => x[i]!),
-    );
-    if (!sol) return null;
+    if (!kktStep(H, g, cons, W, wn, x0, x1, x2)) return null;
     // the step from x: the solution of the shifted system is the full step p
-    const p = [sol[0]!, sol[1]!, sol[2]!];
-    const size = Math.abs(p[0]!) + Math.abs(p[1]!) + Math.abs(p[2]!);
-    if (size <= 1e-12 * (1 + Math.abs(x[0]!) + Math.abs(x[1]!) + Math.abs(x[2]!))) {
+    const p0 = kktX[0]!;
+    const p1 = kktX[1]!;
+    const p2 = kktX[2]!;
+    const size = Math.abs(p0) + Math.abs(p1) + Math.abs(p2);
+    if (size <= 1e-12 * (1 + Math.abs(x0) + Math.abs(x1) + Math.abs(x2))) {
       // multipliers λ = −μ; all ≥ 0: optimal; else drop the most negative
       let worst = -1;
       let worstMu = 1e-14;
-      for (let q = 0; q < W.length; q++) {
-        if (sol[3 + q]! > worstMu) {
-          worstMu = sol[3 + q]!;
+      for (let q = 0; q < wn; q++) {
+        if (kktX[3 + q]! > worstMu) {
+          worstMu = kktX[3 + q]!;
           worst = q;
         }
       }
-      if (worst < 0) return x;
-      W = W.filter((_, q) => q !== worst);
+      if (worst < 0) return [x0, x1, x2];
+      for (let q = worst; q < wn - 1; q++) W[q] = W[q + 1]!;
+      wn--;
       continue;
     }
     let alpha = 1;
     let blocking = -1;
-    for (let i = 0; i < cons.length; i++) {
-      if (W.includes(i)) continue;
-      const c = cons[i]!;
-      const cp = c[0] * p[0]! + c[1] * p[1]! + c[2] * p[2]!;
+    for (let i = 0; i < nc; i++) {
+      let active = false;
+      for (let q = 0; q < wn; q++) if (W[q] === i) active = true;
+      if (active) continue;
+      const o = i * 4;
+      const cp = cons[o]! * p0 + cons[o + 1]! * p1 + cons[o + 2]! * p2;
       if (cp < -1e-300) {
-        const step = Math.max(slack(c, x), 0) / -cp;
+        const step = Math.max(slack(cons, i, x0, x1, x2), 0) / -cp;
         if (step < alpha) {
           alpha = step;
           blocking = i;
         }
       }
     }
-    x = [x[0]! + alpha * p[0]!, x[1]! + alpha * p[1]!, x[2]! + alpha * p[2]!];
+    x0 = x0 + alpha * p0;
+    x1 = x1 + alpha * p1;
+    x2 = x2 + alpha * p2;
     if (blocking >= 0) {
-      if (W.length >= 3) return null;
-      W.push(blocking);
+      if (wn >= 3) return null;
+      W[wn++] = blocking;
     }
   }
   return null;
 }
 
 /** The exhaustive solution: every active set of at most three rows, the best feasible KKT point. */
-function enumerateQp(H: number[][], g: number[], cons: Row[], ww: number, sigma: number): number[] | null {
-  const zero = [0, 0, 0];
+function enumerateQp(H: Float64Array, g: Float64Array, cons: Float64Array, ww: number, sigma: number): number[] | null {
+  const nc = cons.length / 4;
   let best: number[] | null = null;
   let bestSse = Infinity;
-  for (const set of activeSets(cons.length)) {
+  for (const set of activeSets(nc)) {
     const n = 3 + set.length;
-    const sol = kktStep(H, g, cons, set, zero);
-    if (!sol) continue;
-    const x = [sol[0]!, sol[1]!, sol[2]!];
+    if (!kktStep(H, g, cons, set, set.length, 0, 0, 0)) continue;
+    const x = [kktX[0]!, kktX[1]!, kktX[2]!];
     let feasible = true;
     const scale = Math.max(1e-12, Math.abs(x[0]!) + Math.abs(x[1]!) + Math.abs(x[2]!) + sigma) * 1e-12;
-    for (const con of cons) {
-      if (con[0] * x[0]! + con[1] * x[1]! + con[2] * x[2]! - con[3] < -scale) {
+    for (let i = 0; i < nc; i++) {
+      if (slack(cons, i, x[0]!, x[1]!, x[2]!) < -scale) {
         feasible = false;
         break;
       }
     }
     if (!feasible) continue;
     let quad = 0;
-    for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) quad += x[i]! * H[i]![j]! * x[j]!;
+    for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) quad += x[i]! * H[i * 3 + j]! * x[j]!;
     const sse = Math.max(quad - 2 * (g[0]! * x[0]! + g[1]! * x[1]! + g[2]! * x[2]!) + ww, 0);
     if (sse < bestSse) {
       bestSse = sse;
@@ -426,7 +525,7 @@ function enumerateQp(H: number[][], g: number[], cons: Row[], ww: number, sigma:
     }
     // KKT: a feasible point whose multipliers λ = −μ are all ≥ 0 is the optimum of the convex problem
     let kkt = true;
-    for (let q = 3; q < n; q++) if (sol[q]! > 1e-13) kkt = false;
+    for (let q = 3; q < n; q++) if (kktX[q]! > 1e-13) kkt = false;
     if (kkt) {
       best = x;
       break;
@@ -545,6 +644,8 @@ export function fitSvi(
   opts: { floors?: readonly Floor[]; start?: SviParams; startsOnly?: boolean } = {},
 ): FitResult {
   const floors = opts.floors ?? [];
+  // one object shape for every point: the inner problem reads them ~3,000 times a slice
+  points = points.map((p) => ({ x: p.x, w: p.w, weight: p.weight }));
   if (points.length < 3) throw new Error(`an SVI fit needs at least 3 points, got ${points.length}`);
   let xmin = Infinity;
   let xmax = -Infinity;
