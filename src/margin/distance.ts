@@ -57,6 +57,13 @@ export interface DistanceOptions {
   xMaxUp?: number;
   /** bisection stops when the bracket is at most this wide (default 1e-5, §7) */
   tol?: number;
+  /**
+   * skip the grid points where the model's slope bound (MarginModel.slopeBound) proves f > 0 (default true;
+   * the answers are those of the full scan: false scans every point, for the tests that compare the two)
+   */
+  slopeSkip?: boolean;
+  /** (units still scanning × grid points) per batch of the scan (default SCAN_BLOCK_UNITS) */
+  scanBlock?: number;
 }
 
 export const DIRECTION_DOWN = 0;
@@ -574,6 +581,18 @@ async function modelDistances(
     units.push({ account: a, code, exposed, eq0: eq, mm0: mm });
   });
 
+  // the model's slope bound per status unit and target (Infinity where it has none; span's is per account)
+  const scenarioModel = model === 'standard' ? undefined : MARGIN_MODELS[model as ScenarioModelName];
+  const bound = opts.slopeSkip !== false && !perUnit ? scenarioModel?.slopeBound : undefined;
+  const slopeBounds = (u: number): ((k: number) => number) => {
+    if (!bound) return () => Infinity;
+    const moved = new Uint8Array(U);
+    if (u === JOINT) moved.fill(1);
+    else moved[u] = 1;
+    const L = bound({ book, balances, market, params, scenarios: sets.get(scenarioModel!.family)! }, moved);
+    return (k) => L[units[k]!.account]!;
+  };
+
   const rows: Array<[unit: number, underlying: number, dir: number, move: number, eq: number, mm: number]> = [];
   // one evaluation: the status units `members` (indexes into units) re-margined in `sub` at x
   interface Evaluation {
@@ -637,36 +656,67 @@ async function modelDistances(
         else members.push(k);
       });
       // ---- scan: the first grid point with f ≤ 0 brackets the root (§7)
-      let active = members;
+      const grid = distanceGrid(xMax[dir]!);
       const lo = new Map<number, number>();
       const hi = new Map<number, [x: number, eq: number, mm: number]>();
-      // f at each unit's last point with E ≥ MM (its bracket's near end)
+      // f at each unit's last point with E ≥ MM (its bracket's near end), that point's grid index (−1: x = 0)
+      // and |E| + |MM| there
       const fLo = new Map<number, number>(members.map((k) => [k, units[k]!.eq0 - units[k]!.mm0]));
-      let prev = 0;
-      const grid = distanceGrid(xMax[dir]!);
+      const last = new Map<number, number>(members.map((k) => [k, -1]));
+      const size = new Map<number, number>(members.map((k) => [k, Math.abs(units[k]!.eq0) + Math.abs(units[k]!.mm0)]));
+      // the first grid index each unit must be evaluated at: the model's slope bound proves f > 0 before it
+      const slope = slopeBounds(u);
+      const need = new Map<number, number>();
+      const needAfter = (k: number): number => {
+        const i = last.get(k)!;
+        const L = slope(k);
+        if (!(L < Infinity)) return i + 1;
+        const x0 = i < 0 ? 0 : grid[i]!;
+        const f = fLo.get(k)!;
+        // proven while L·|Δx| stays below f by more than the backend's error in E and MM could move it: the
+        // float32 device bound (docs/architecture.md: 1e-5·|MM| + 5e-7·Σ|q|·v; L ≥ Σ|q|·F) with room to spare
+        const slack = 2e-5 * (size.get(k)! + L);
+        let j = i + 1;
+        while (j < grid.length && L * (grid[j]! - x0) * (1 + 1e-6) + slack < f) j++;
+        return j;
+      };
+      // units whose hit came after skipped points: the grid point before the hit is evaluated after the scan
+      const nearEnd = new Map<number, number[]>();
+      let active: number[] = [];
+      for (const k of members) {
+        need.set(k, needAfter(k));
+        if (need.get(k)! < grid.length) active.push(k);
+        else rows.push([k, u, dir, NaN, NaN, NaN]); // f > 0 proven on the whole grid: none within the range
+      }
       let next = 0;
       accountSubs = new Map();
       while (active.length > 0 && next < grid.length) {
         // a block of grid points in one batch: as many as keep (active units × points) near SCAN_BLOCK_UNITS
-        const n = Math.max(1, Math.min(grid.length - next, Math.floor(SCAN_BLOCK_UNITS / active.length)));
+        const n = Math.max(
+          1,
+          Math.min(grid.length - next, Math.floor((opts.scanBlock ?? SCAN_BLOCK_UNITS) / active.length)),
+        );
         const block = grid.slice(next, next + n).map((g) => sign * g);
-        next += n;
-        // the active units' accounts re-margined together at every point of the block
-        const sub = subOf(active);
-        const A = active.length;
+        // the units that need a point of the block, re-margined together at every point of it
+        const here = active.filter((k) => need.get(k)! < next + n);
+        if (here.length === 0) {
+          next += n;
+          continue;
+        }
+        const sub = subOf(here);
+        const A = here.length;
         const eqAt = new Float64Array(n * A);
         const mmAt = new Float64Array(n * A);
         await evaluate(
-          block.map((x) => ({ sub, x, members: active })),
+          block.map((x) => ({ sub, x, members: here })),
           u,
           (b, j, eq, mm) => {
             eqAt[b * A + j] = eq;
             mmAt[b * A + j] = mm;
           },
         );
-        const still: number[] = [];
-        active.forEach((k, j) => {
-          let p = prev;
+        const done = new Set<number>();
+        here.forEach((k, j) => {
           let hit = -1;
           for (let b = 0; b < n; b++) {
             const eq = eqAt[b * A + j]!;
@@ -675,19 +725,51 @@ async function modelDistances(
               hit = b;
               break;
             }
-            p = block[b]!;
+            last.set(k, next + b);
             fLo.set(k, eq - mm);
+            size.set(k, Math.abs(eq) + Math.abs(mm));
           }
-          if (hit < 0) still.push(k);
+          if (hit < 0) {
+            need.set(k, needAfter(k));
+            if (need.get(k)! >= grid.length) {
+              done.add(k);
+              rows.push([k, u, dir, NaN, NaN, NaN]);
+            }
+            return;
+          }
+          done.add(k);
+          const h = next + hit;
+          hi.set(k, [block[hit]!, eqAt[hit * A + j]!, mmAt[hit * A + j]!]);
+          const i = last.get(k)!;
+          if (i === h - 1) lo.set(k, i < 0 ? 0 : sign * grid[i]!);
           else {
-            lo.set(k, p);
-            hi.set(k, [block[hit]!, eqAt[hit * A + j]!, mmAt[hit * A + j]!]);
+            const list = nearEnd.get(h - 1);
+            if (list) list.push(k);
+            else nearEnd.set(h - 1, [k]);
           }
         });
-        active = still;
-        prev = block[block.length - 1]!;
+        active = active.filter((k) => !done.has(k));
+        next += n;
       }
       for (const k of active) rows.push([k, u, dir, NaN, NaN, NaN]);
+      // the near ends the bound skipped: f > 0 there (the bound), evaluated for the secant's start; a point
+      // with E < MM would mean the model's bound is wrong, and the search says so rather than answer
+      if (nearEnd.size > 0) {
+        const evals = [...nearEnd].map(([i, list]): Evaluation => ({
+          sub: subOf(list),
+          x: sign * grid[i]!,
+          members: list,
+        }));
+        await evaluate(evals, u, (e, j, eq, mm) => {
+          const k = evals[e]!.members[j]!;
+          if (!(eq >= mm))
+            throw new Error(
+              `distance: ${model}'s slope bound is wrong: unit ${k} has E < MM at x = ${evals[e]!.x}, a point it proved safe`,
+            );
+          lo.set(k, evals[e]!.x);
+          fLo.set(k, eq - mm);
+        });
+      }
       // ---- refinement of every bracket [lo: E ≥ MM, hi: E < MM] to |Δx| ≤ tol (safeguarded secant): the
       // secant root of the bracket's ends, evaluated 0.45·tol either side (one step closes the bracket when f
       // is near linear there); a step that does not halve the bracket makes the next one a bisection, so it

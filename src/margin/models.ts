@@ -15,7 +15,7 @@ import {
 import type { ModelPlan } from './plan.js';
 import { aggregateReference } from './referenceAggregate.js';
 import { buildUnitTables, type MarginInput, type UnitTables } from './runTables.js';
-import { spanAssemble, spanGroups, spanPrepare, type SpanPrepared } from './span.js';
+import { spanAssemble, spanGroups, spanPrepare, spanSlopeBound, type SpanPrepared } from './span.js';
 import type { MarginRows } from './types.js';
 import { varAssemble, varGroups } from './var.js';
 
@@ -63,6 +63,15 @@ export interface MarginModel {
   prepare(input: MarginInput, plan: ModelPlan, unit: UnitTables): Prepared;
   /** the model's rows from the reduced losses and what prepare gave */
   assemble(input: MarginInput, plan: ModelPlan, prepared: Prepared, reduced: Reduced): MarginRows;
+  /**
+   * Models whose status is the account's (span, var) may give, per account of the input's book, a bound L on
+   * |d(E − MM)/dx| under a move x of the underlyings flagged in `moved` (Infinity where it has none); the
+   * distance search skips grid points where it proves E − MM > 0 (distance.ts).
+   */
+  slopeBound?(
+    input: Pick<MarginInput, 'book' | 'balances' | 'market' | 'scenarios' | 'params'>,
+    moved: Uint8Array,
+  ): Float64Array;
 }
 
 export const MARGIN_MODELS: Record<ScenarioModelName, MarginModel> = {
@@ -80,6 +89,7 @@ export const MARGIN_MODELS: Record<ScenarioModelName, MarginModel> = {
     groups: spanGroups,
     prepare: (input, plan) => spanPrepare(input, plan),
     assemble: (input, plan, prepared, reduced) => spanAssemble(input, plan, prepared as SpanPrepared, reduced),
+    slopeBound: spanSlopeBound,
   },
   'var-hs': {
     name: 'var-hs',
