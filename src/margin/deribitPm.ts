@@ -6,9 +6,17 @@
  * combined with `pnl_offset`. Coin collateral has no P&L in coin, so no spot rows enter.
  */
 import { coinRow, usdRow, type Reduced } from '../engine/types.js';
-import { KIND_OPTION, KIND_PERPETUAL } from '../model/market.js';
+import { KIND_OPTION, KIND_PERPETUAL, OPTION_CALL } from '../model/market.js';
 import { forUnderlying } from '../params/params.js';
-import { bucketWeights, worstScenarioId, type MarginInput, type ModelPlan } from './plan.js';
+import {
+  bucketWeights,
+  scenarioExtremes,
+  worstScenarioId,
+  type MarginInput,
+  type ModelPlan,
+  type SlopeBound,
+  type SlopeInput,
+} from './plan.js';
 import { allocMarginRows, sharedFloat64, sharedInt32 } from './rows.js';
 import type { SettlementUnits } from './settlementUnits.js';
 import type { UnitTables } from './runTables.js';
@@ -186,4 +194,74 @@ export function deribitPmAssemble(
   // risk_matrix_margin, IM = risk_matrix_margin + liquidity_addon, delta_shock 0, ratio, available, status
   fillDerived(rows);
   return rows;
+}
+
+/**
+ * deribit-pm's slope bound (plan.ts SlopeBound), per unit of the book: its f = E − MM in the unit's currency
+ * under a move x of the underlyings flagged in `moved`, over an interval of moves whose smallest 1 + x is g.
+ * With D = max(1, e^{−r·T}) bounding every discounted delta, W the set's largest |w|, A = max(1, |pnl_offset|)
+ * (adj's slope), μ its smallest 1 + m, and m_F = |mm_factor|:
+ * - a USDC unit (linear instruments, USD values and rows) is linear in x through F₀(1 + x): per position on a
+ *   moved underlying, c0 += |q|·F·D·(1 + m_F·W·A·max(|1 + m| + 1)) for an option, |q|·F·(1 + m_F·(W·A·max|m₁| +
+ *   r_roll)) for a future or perpetual (r_roll = max(min_move, move_risk·T), its roll shock per unit of F);
+ * - a coin unit of a moved underlying (inverse instruments in coin): an option's coin value V/F has
+ *   d/dx = (∂V/∂F − V/F)/(1 + x), and |∂V/∂F − V/F| ≤ D for a call, ≤ D·(1 + K/F) for a put (0 ≤ V/F ≤ D·K/F);
+ *   its coin scenario rows are differences of two such values (at F(1 + m) and F); so c1 += |q|·D·(1 + 2·m_F·W·A)
+ *   and, for a put, c2 += |q|·D·(K/F₀)·(1 + m_F·W·A·(1 + 1/μ)); a future with an entry e adds |q|·|e|/F₀ to c2
+ *   (d/dx of q(1 − e/F)); coin delta-one rows 1 − 1/(1 + m₁), the roll shock in coin and coin balances do not move.
+ * No bound (Infinity) under a surface, for an option without mark_iv, when a scenario's 1 + m ≤ 0, or when
+ * anything is not finite.
+ */
+export function deribitPmSlopeBound(input: SlopeInput, moved: Uint8Array): SlopeBound {
+  const { book, market, scenarios, params } = input;
+  const ins = market.instruments;
+  const U = market.underlyings.length;
+  const n = book.unitCount;
+  const out: SlopeBound = { c0: new Float64Array(n), c1: new Float64Array(n), c2: new Float64Array(n) };
+  const x = scenarioExtremes(scenarios);
+  if (market.volSurface || scenarios.surfaceShock || !(x.leastGrowth > 0)) {
+    out.c0.fill(Infinity);
+    return out;
+  }
+  const dp = params.deribitPm;
+  const risk = Math.abs(dp.mmFactor) * x.weight * Math.max(1, Math.abs(dp.pnlOffset));
+  const usdcMinMove = Math.abs(forUnderlying(dp.minAnnualisedMove, 'USDC'));
+  const usdcMoveRisk = Math.abs(forUnderlying(dp.annualisedMoveRisk, 'USDC'));
+  for (let k = 0; k < n; k++) {
+    const code = book.unitCurrency[k];
+    const coin = code < U;
+    if (coin && !moved[code]) continue; // the unit's prices do not move
+    let c0 = 0;
+    let c1 = 0;
+    let c2 = 0;
+    for (let p = book.unitStart[k]; p < book.unitStart[k + 1]; p++) {
+      const i = book.instrumentId[p];
+      const u = ins.underlying[i];
+      if (!moved[u]) continue;
+      const q = Math.abs(book.quantity[p]);
+      const F = Math.abs(ins.forward[i]);
+      const T = Math.max(ins.tYears[i], 0);
+      if (ins.kind[i] === KIND_OPTION) {
+        if (!Number.isFinite(ins.markIv[i])) {
+          c0 = Infinity;
+          break;
+        }
+        const D = Math.max(1, Math.exp(-(market.rate[u] || 0) * T));
+        if (!coin) c0 += q * F * D * (1 + risk * x.optionMove);
+        else {
+          c1 += q * D * (1 + 2 * risk);
+          if (ins.optionType[i] !== OPTION_CALL)
+            c2 += q * D * (Math.abs(ins.strike[i]) / F) * (1 + risk * (1 + 1 / x.leastGrowth));
+        }
+      } else if (!coin) {
+        const t = ins.kind[i] === KIND_PERPETUAL ? 0 : T;
+        const rollRate = Math.max(usdcMinMove, usdcMoveRisk * t);
+        c0 += q * F * (1 + Math.abs(dp.mmFactor) * rollRate + risk * x.deltaOneMove);
+      } else if (Number.isFinite(book.entryPrice[p])) c2 += (q * Math.abs(book.entryPrice[p])) / F;
+    }
+    out.c0[k] = Number.isNaN(c0) || Number.isNaN(c1) || Number.isNaN(c2) ? Infinity : c0;
+    out.c1[k] = c1;
+    out.c2[k] = c2;
+  }
+  return out;
 }

@@ -581,16 +581,28 @@ async function modelDistances(
     units.push({ account: a, code, exposed, eq0: eq, mm0: mm });
   });
 
-  // the model's slope bound per status unit and target (Infinity where it has none; span's is per account)
+  // the model's slope bound per status unit and target (plan.ts SlopeBound: L over an interval of moves whose
+  // smallest 1 + x is g; Infinity where the model has none), indexed by account (span) or book unit (deribit-pm)
   const scenarioModel = model === 'standard' ? undefined : MARGIN_MODELS[model as ScenarioModelName];
-  const bound = opts.slopeSkip !== false && !perUnit ? scenarioModel?.slopeBound : undefined;
-  const slopeBounds = (u: number): ((k: number) => number) => {
+  const bound = opts.slopeSkip !== false ? scenarioModel?.slopeBound : undefined;
+  const boundIndex = units.map((su) => {
+    if (!perUnit) return su.account;
+    for (let k = book.accountUnitStart[su.account]; k < book.accountUnitStart[su.account + 1]; k++)
+      if (book.unitCurrency[k] === su.code) return k;
+    return -1;
+  });
+  const slopeBounds = (u: number): ((k: number, g: number) => number) => {
     if (!bound) return () => Infinity;
     const moved = new Uint8Array(U);
     if (u === JOINT) moved.fill(1);
     else moved[u] = 1;
-    const L = bound({ book, balances, market, params, scenarios: sets.get(scenarioModel!.family)! }, moved);
-    return (k) => L[units[k]!.account]!;
+    const b = bound({ book, balances, market, params, scenarios: sets.get(scenarioModel!.family)! }, moved);
+    return (k, g) => {
+      const i = boundIndex[k]!;
+      if (i < 0 || !(g > 0)) return Infinity;
+      const L = b.c0[i]! + b.c1[i]! / g + b.c2[i]! / (g * g);
+      return Number.isNaN(L) ? Infinity : L;
+    };
   };
 
   const rows: Array<[unit: number, underlying: number, dir: number, move: number, eq: number, mm: number]> = [];
@@ -669,15 +681,17 @@ async function modelDistances(
       const need = new Map<number, number>();
       const needAfter = (k: number): number => {
         const i = last.get(k)!;
-        const L = slope(k);
-        if (!(L < Infinity)) return i + 1;
         const x0 = i < 0 ? 0 : grid[i]!;
         const f = fLo.get(k)!;
-        // proven while L·|Δx| stays below f by more than the backend's error in E and MM could move it: the
-        // float32 device bound (docs/architecture.md: 1e-5·|MM| + 5e-7·Σ|q|·v; L ≥ Σ|q|·F) with room to spare
-        const slack = 2e-5 * (size.get(k)! + L);
         let j = i + 1;
-        while (j < grid.length && L * (grid[j]! - x0) * (1 + 1e-6) + slack < f) j++;
+        for (; j < grid.length; j++) {
+          // L over the moves from x0 to grid[j]: its smallest 1 + x is at grid[j] going down, at x0 going up
+          const L = slope(k, dir === DIRECTION_DOWN ? 1 - grid[j]! : 1 + x0);
+          // proven while L·|Δx| stays below f by more than the backend's error in E and MM could move it: the
+          // float32 device bound (docs/architecture.md: 1e-5·|MM| + 5e-7·Σ|q|·v; L ≥ Σ|q|·v) with room to spare
+          const slack = 2e-5 * (size.get(k)! + L);
+          if (!(L * (grid[j]! - x0) * (1 + 1e-6) + slack < f)) break;
+        }
         return j;
       };
       // units whose hit came after skipped points: the grid point before the hit is evaluated after the scan

@@ -9,10 +9,11 @@ import {
   deribitPmAssemble,
   deribitPmGroups,
   deribitPmPrepare,
+  deribitPmSlopeBound,
   type DeribitPmPlan,
   type DeribitPmPrepared,
 } from './deribitPm.js';
-import type { ModelPlan } from './plan.js';
+import type { ModelPlan, SlopeBound, SlopeInput } from './plan.js';
 import { aggregateReference } from './referenceAggregate.js';
 import { buildUnitTables, type MarginInput, type UnitTables } from './runTables.js';
 import { spanAssemble, spanGroups, spanPrepare, spanSlopeBound, type SpanPrepared } from './span.js';
@@ -64,14 +65,12 @@ export interface MarginModel {
   /** the model's rows from the reduced losses and what prepare gave */
   assemble(input: MarginInput, plan: ModelPlan, prepared: Prepared, reduced: Reduced): MarginRows;
   /**
-   * Models whose status is the account's (span, var) may give, per account of the input's book, a bound L on
-   * |d(E − MM)/dx| under a move x of the underlyings flagged in `moved` (Infinity where it has none); the
-   * distance search skips grid points where it proves E − MM > 0 (distance.ts).
+   * A bound on how fast each status unit's E − MM can change under a move x of the underlyings flagged in
+   * `moved` (plan.ts SlopeBound; per account for span, per book unit for deribit-pm): the distance search
+   * skips grid points where it proves E − MM > 0 (distance.ts). Optional: a model without one is scanned at
+   * every point.
    */
-  slopeBound?(
-    input: Pick<MarginInput, 'book' | 'balances' | 'market' | 'scenarios' | 'params'>,
-    moved: Uint8Array,
-  ): Float64Array;
+  slopeBound?(input: SlopeInput, moved: Uint8Array): SlopeBound;
 }
 
 export const MARGIN_MODELS: Record<ScenarioModelName, MarginModel> = {
@@ -82,6 +81,7 @@ export const MARGIN_MODELS: Record<ScenarioModelName, MarginModel> = {
     prepare: (input, plan, unit) => deribitPmPrepare(input, plan as DeribitPmPlan, unit),
     assemble: (input, plan, prepared, reduced) =>
       deribitPmAssemble(input, plan as DeribitPmPlan, prepared as DeribitPmPrepared, reduced),
+    slopeBound: deribitPmSlopeBound,
   },
   span: {
     name: 'span',

@@ -27,7 +27,6 @@ import type { Market } from '../../src/model/market.js';
 import { deribitPmSet, makeMarket, makePortfolio, spanSet, type BalanceSpec, type PositionSpec } from './fixtures.js';
 import { SAMPLE_BALANCES, SAMPLE_POSITIONS, sampleMarket } from './sampleBook.js';
 import { MARGIN_MODELS } from '../../src/margin/models.js';
-import { spanSlopeBound } from '../../src/margin/span.js';
 
 let backend: Backend;
 beforeAll(async () => {
@@ -261,62 +260,73 @@ describe('properties on the sample book (deribit-pm, span, standard)', () => {
   });
 });
 
-describe('the scan skips what a slope bound proves (span)', () => {
+describe('the scan skips what a slope bound proves (span, deribit-pm)', () => {
   const market = sampleMarket();
   const U = market.underlyings.length;
   const xs = [-0.89, -0.6, -0.31, -0.12, -0.025, 0, 0.015, 0.08, 0.4, 1.1, 2.9];
 
-  test('|f(x) − f(y)| ≤ L·|x − y| for every account, target and pair of moves (whole-book re-margin)', async () => {
-    const { book, balances } = makePortfolio(market, SAMPLE_POSITIONS, SAMPLE_BALANCES);
-    const scenarios = setsOf(market).get('span')!;
-    let pairs = 0;
-    let tightest = Infinity;
-    for (const target of [JOINT, ...Array.from({ length: U }, (_, u) => u)]) {
-      const moved = new Uint8Array(U);
-      if (target === JOINT) moved.fill(1);
-      else moved[target] = 1;
-      const L = spanSlopeBound({ book, balances, market, scenarios, params }, moved);
-      // f of every account at each move, from one whole-book re-margin per move
-      const fs = await Promise.all(
-        xs.map(async (x) => {
-          const factor = new Float64Array(U).fill(1);
-          if (target === JOINT) factor.fill(1 + x);
-          else factor[target] = 1 + x;
-          const all = Int32Array.from({ length: book.accountCount }, (_, a) => a);
-          const rows = await marginAt(
-            'span',
-            subPortfolio(book, balances, market, all),
-            factor,
-            params,
-            setsOf(market),
-            backend,
-          );
-          const f = new Float64Array(book.accountCount).fill(NaN);
-          const mm = new Float64Array(book.accountCount);
-          for (let r = 0; r < rows.count; r++) {
-            f[rows.account[r]] = rows.equity[r];
-            mm[rows.account[r]] += rows.mm[r];
-          }
-          return f.map((e, a) => e - mm[a]!);
-        }),
-      );
-      for (let a = 0; a < book.accountCount; a++) {
-        if (Number.isNaN(fs[0]![a])) continue;
-        expect(L[a]).toBeLessThan(Infinity);
-        for (let i = 0; i < xs.length; i++)
-          for (let j = i + 1; j < xs.length; j++) {
-            const change = Math.abs(fs[j]![a]! - fs[i]![a]!);
-            const allowed = L[a]! * (xs[j]! - xs[i]!);
-            expect(change).toBeLessThanOrEqual(allowed * (1 + 1e-9) + 1e-6);
-            if (change > 0) tightest = Math.min(tightest, allowed / change);
-            pairs++;
-          }
+  test.each(['span', 'deribit-pm'] as const)(
+    '%s: |f(x) − f(y)| ≤ L(1 + min(x, y))·|x − y| for every status unit, target and pair of moves',
+    async (model) => {
+      const { book, balances } = makePortfolio(market, SAMPLE_POSITIONS, SAMPLE_BALANCES);
+      const scenarios = setsOf(market).get(model)!;
+      const perUnit = perUnitModel(model);
+      // the bound's index of a row: the account (span) or the book's unit of (account, currency)
+      const indexOf = (a: number, code: number) => {
+        if (!perUnit) return a;
+        for (let k = book.accountUnitStart[a]!; k < book.accountUnitStart[a + 1]!; k++)
+          if (book.unitCurrency[k] === code) return k;
+        return -1;
+      };
+      const n = perUnit ? book.unitCount : book.accountCount;
+      let pairs = 0;
+      let tightest = Infinity;
+      for (const target of [JOINT, ...Array.from({ length: U }, (_, u) => u)]) {
+        const moved = new Uint8Array(U);
+        if (target === JOINT) moved.fill(1);
+        else moved[target] = 1;
+        const bound = MARGIN_MODELS[model].slopeBound!({ book, balances, market, scenarios, params }, moved);
+        // f of every status unit at each move, from one whole-book re-margin per move
+        const fs = await Promise.all(
+          xs.map(async (x) => {
+            const factor = new Float64Array(U).fill(1);
+            if (target === JOINT) factor.fill(1 + x);
+            else factor[target] = 1 + x;
+            const all = Int32Array.from({ length: book.accountCount }, (_, a) => a);
+            const sub = subPortfolio(book, balances, market, all);
+            const rows = await marginAt(model, sub, factor, params, setsOf(market), backend);
+            const f = new Float64Array(n).fill(NaN);
+            const mm = new Float64Array(n);
+            for (let r = 0; r < rows.count; r++) {
+              const i = indexOf(rows.account[r]!, rows.unit[r]!);
+              if (i < 0) continue;
+              f[i] = rows.equity[r]!;
+              mm[i] += rows.mm[r]!;
+            }
+            return f.map((e, i) => e - mm[i]!);
+          }),
+        );
+        for (let i = 0; i < n; i++) {
+          if (Number.isNaN(fs[0]![i])) continue;
+          expect(bound.c0[i]).toBeLessThan(Infinity);
+          for (let p = 0; p < xs.length; p++)
+            for (let q = p + 1; q < xs.length; q++) {
+              const g = 1 + Math.min(xs[p]!, xs[q]!);
+              const L = bound.c0[i]! + bound.c1[i]! / g + bound.c2[i]! / (g * g);
+              const change = Math.abs(fs[q]![i]! - fs[p]![i]!);
+              const allowed = L * (xs[q]! - xs[p]!);
+              expect(change).toBeLessThanOrEqual(allowed * (1 + 1e-9) + 1e-9);
+              if (change > 0) tightest = Math.min(tightest, allowed / change);
+              pairs++;
+            }
+        }
       }
-    }
-    expect(pairs).toBeGreaterThan(100);
-    // the bound is not vacuous: somewhere it is within 5× of a change it allows
-    expect(tightest).toBeLessThan(5);
-  }, 120_000);
+      expect(pairs).toBeGreaterThan(100);
+      // the bound is not vacuous: somewhere it is within 5× of a change it allows
+      expect(tightest).toBeLessThan(5);
+    },
+    120_000,
+  );
 
   test('skipping gives the full scan’s rows bit for bit, and evaluates fewer points', async () => {
     const { book, balances } = makePortfolio(market, SAMPLE_POSITIONS, SAMPLE_BALANCES);
@@ -330,18 +340,20 @@ describe('the scan skips what a slope bound proves (span)', () => {
       aggregate: (...a: Parameters<Backend['aggregate']>) => backend.aggregate(...a),
     };
     const run = (slopeSkip: boolean) =>
-      liquidationDistances(book, balances, market, params, setsOf(market), ['span'], counting, {
+      liquidationDistances(book, balances, market, params, setsOf(market), ['span', 'deribit-pm'], counting, {
         slopeSkip,
         scanBlock: 1, // one grid point per batch, as on a large book
       });
-    const [skip] = await run(true);
+    const skip = await run(true);
     const withSkip = revalued;
     revalued = 0;
-    const [full] = await run(false);
+    const full = await run(false);
     expect(revalued).toBeGreaterThan(1.2 * withSkip);
-    expect(skip!.count).toBe(full!.count);
-    for (const c of ['account', 'unit', 'underlying', 'direction', 'move', 'price', 'equity', 'mm'] as const)
-      expect(Buffer.from(skip![c].buffer).equals(Buffer.from(full![c].buffer))).toBe(true);
+    for (let m = 0; m < 2; m++) {
+      expect(skip[m]!.count).toBe(full[m]!.count);
+      for (const c of ['account', 'unit', 'underlying', 'direction', 'move', 'price', 'equity', 'mm'] as const)
+        expect(Buffer.from(skip[m]![c].buffer).equals(Buffer.from(full[m]![c].buffer))).toBe(true);
+    }
   }, 120_000);
 
   test('a bound that is too small is refused or gives other answers (the comparison above can fail)', async () => {
@@ -354,7 +366,10 @@ describe('the scan skips what a slope bound proves (span)', () => {
     const span = MARGIN_MODELS.span;
     const honest = span.slopeBound!;
     for (const shrink of [30, 100, 1000]) {
-      span.slopeBound = (input, moved) => honest(input, moved).map((L) => L / shrink);
+      span.slopeBound = (input, moved) => {
+        const b = honest(input, moved);
+        return { c0: b.c0.map((L) => L / shrink), c1: b.c1, c2: b.c2 };
+      };
       try {
         const [wrong] = await liquidationDistances(
           book,
