@@ -785,7 +785,8 @@ async function modelDistances(
           const k = evals[e]!.members[j]!;
           if (!(eq >= mm))
             throw new Error(
-              `distance: ${model}'s slope bound is wrong: unit ${k} has E < MM at x = ${evals[e]!.x}, a point it proved safe`,
+              `distance: ${model}'s slope bound is wrong: account ${book.accountKey[units[k]!.account]} (unit code ` +
+                `${units[k]!.code}) has E < MM at x = ${evals[e]!.x}, a point the bound proved safe`,
             );
           lo.set(k, evals[e]!.x);
           fLo.set(k, eq - mm);
