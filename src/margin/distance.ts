@@ -569,7 +569,8 @@ async function modelDistances(
   const codes = balanceUnitCodes(balances, market);
   const C = balances.currencies.length;
   const units: StatusUnit[] = [];
-  const index = new Map<number, number>();
+  // (account, code) → index into units, −1 for none (keyOf's numbering)
+  const index = new Int32Array(book.accountCount * K).fill(-1);
   eachStatusUnit(model, base, full, (a, code, eq, mm) => {
     const exposed = new Uint8Array(U);
     let any = false;
@@ -584,7 +585,7 @@ async function modelDistances(
     if (!perUnit && balances.amount.length >= (a + 1) * C)
       for (let j = 0; j < C; j++)
         if (codes[j]! < U && codes[j]! >= 0 && balances.amount[a * C + j] !== 0) exposed[codes[j]!] = 1;
-    index.set(keyOf(a, code), units.length);
+    index[keyOf(a, code)] = units.length;
     units.push({ account: a, code, exposed, eq0: eq, mm0: mm });
   });
 
@@ -640,8 +641,8 @@ async function modelDistances(
     evals.forEach((ev, e) => {
       const n = evaluations++;
       eachStatusUnit(model, results[e]!, ev.sub, (a, code, eq, mm) => {
-        const k = index.get(keyOf(a, code));
-        if (k === undefined) return;
+        const k = index[keyOf(a, code)]!;
+        if (k < 0) return;
         stamp[k] = n;
         eqK[k] = eq;
         mmK[k] = mm;
@@ -863,17 +864,15 @@ async function modelDistances(
   }
   for (const r of rows.slice())
     if (r[1] === JOINT && single[r[0]]! >= 0) rows.push([r[0], single[r[0]]!, r[2], r[3], r[4], r[5]]);
-  // rows in (account, unit, underlying, direction) order
-  const order = (r: (typeof rows)[number]) => {
+  // rows in (account, unit, underlying, direction) order: one number per row (code + 1 in 0..U + 1, the
+  // underlying in 0..U with JOINT last, the direction 0 or 1), unique, so the order is total
+  const sortKey = Float64Array.from(rows, (r) => {
     const su = units[r[0]]!;
-    return [su.account, su.code, r[1] === JOINT ? U : r[1], r[2]];
-  };
-  rows.sort((a, b) => {
-    const x = order(a);
-    const y = order(b);
-    for (let i = 0; i < 4; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
-    return 0;
+    return ((su.account * K + (su.code + 1)) * (U + 1) + (r[1] === JOINT ? U : r[1])) * 2 + r[2];
   });
+  const byKey = Int32Array.from(rows.keys()).sort((i, j) => sortKey[i]! - sortKey[j]!);
+  const unsorted = rows.slice();
+  byKey.forEach((i, r) => (rows[r] = unsorted[i]!));
   const n = rows.length;
   const unitNames = perUnit ? base.unitNames : ['ALL'];
   const res: DistanceRows = {
