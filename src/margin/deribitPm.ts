@@ -8,15 +8,8 @@
 import { coinRow, usdRow, type Reduced } from '../engine/types.js';
 import { KIND_OPTION, KIND_PERPETUAL, OPTION_CALL } from '../model/market.js';
 import { forUnderlying } from '../params/params.js';
-import {
-  bucketWeights,
-  scenarioExtremes,
-  worstScenarioId,
-  type MarginInput,
-  type ModelPlan,
-  type SlopeBound,
-  type SlopeInput,
-} from './plan.js';
+import { bucketWeights, worstScenarioId, type MarginInput, type ModelPlan } from './plan.js';
+import { scenarioExtremes, type SlopeBound, type SlopeInput } from './slope.js';
 import { allocMarginRows, sharedFloat64, sharedInt32 } from './rows.js';
 import type { SettlementUnits } from './settlementUnits.js';
 import type { UnitTables } from './runTables.js';
@@ -197,7 +190,7 @@ export function deribitPmAssemble(
 }
 
 /**
- * deribit-pm's slope bound (plan.ts SlopeBound), per unit of the book: its f = E − MM in the unit's currency
+ * deribit-pm's slope bound (slope.ts SlopeBound), per unit of the book: its f = E − MM in the unit's currency
  * under a move x of the underlyings flagged in `moved`, over an interval of moves whose smallest 1 + x is g.
  * With D = max(1, e^{−r·T}) bounding every discounted delta, W the set's largest |w|, A = max(1, |pnl_offset|)
  * (adj's slope), μ its smallest 1 + m, and m_F = |mm_factor|:

@@ -20,7 +20,7 @@
  * refinement re-margins the accounts whose points coincide together, on only the instruments they hold,
  * and every point of a step in one batch (marginAtMany: one revaluation, one aggregation).
  *
- * The scan skips what it can prove: a model's slope bound (MarginModel.slopeBound; span and deribit-pm)
+ * The scan skips what it can prove: a model's slope bound (MarginModel.slopeBound; span, var, deribit-pm)
  * bounds |f(x) − f(y)| by L·|x − y| over an interval of moves, so after a point with f > 0 the unit is next
  * evaluated at the first grid point that L·|Δx| (with a slack above the float32 devices' error) may bring to
  * 0; when its first f ≤ 0 follows skipped points, the grid point before it is evaluated as the bracket's near
@@ -589,7 +589,7 @@ async function modelDistances(
     units.push({ account: a, code, exposed, eq0: eq, mm0: mm });
   });
 
-  // the model's slope bound per status unit and target (plan.ts SlopeBound: L over an interval of moves whose
+  // the model's slope bound per status unit and target (slope.ts SlopeBound: L over an interval of moves whose
   // smallest 1 + x is g; Infinity where the model has none), indexed by account (span) or book unit (deribit-pm)
   const scenarioModel = model === 'standard' ? undefined : MARGIN_MODELS[model as ScenarioModelName];
   const bound = opts.slopeSkip !== false ? scenarioModel?.slopeBound : undefined;

@@ -13,12 +13,13 @@ import {
   type DeribitPmPlan,
   type DeribitPmPrepared,
 } from './deribitPm.js';
-import type { ModelPlan, SlopeBound, SlopeInput } from './plan.js';
+import type { ModelPlan } from './plan.js';
+import type { SlopeBound, SlopeInput } from './slope.js';
 import { aggregateReference } from './referenceAggregate.js';
 import { buildUnitTables, type MarginInput, type UnitTables } from './runTables.js';
 import { spanAssemble, spanGroups, spanPrepare, spanSlopeBound, type SpanPrepared } from './span.js';
 import type { MarginRows } from './types.js';
-import { varAssemble, varGroups } from './var.js';
+import { varAssemble, varGroups, varSlopeBound } from './var.js';
 
 export type ScenarioModelName = 'deribit-pm' | 'span' | 'var-hs' | 'var-mc';
 
@@ -66,7 +67,7 @@ export interface MarginModel {
   assemble(input: MarginInput, plan: ModelPlan, prepared: Prepared, reduced: Reduced): MarginRows;
   /**
    * A bound on how fast each status unit's E − MM can change under a move x of the underlyings flagged in
-   * `moved` (plan.ts SlopeBound; per account for span, per book unit for deribit-pm): the distance search
+   * `moved` (slope.ts SlopeBound; per account for span and var, per book unit for deribit-pm): the distance search
    * skips grid points where it proves E − MM > 0 (distance.ts). Optional: a model without one is scanned at
    * every point.
    */
@@ -97,6 +98,7 @@ export const MARGIN_MODELS: Record<ScenarioModelName, MarginModel> = {
     groups: (input) => varGroups(input, 'var-hs'),
     prepare: () => null,
     assemble: (input, plan, _prepared, reduced) => varAssemble(input, plan, reduced),
+    slopeBound: varSlopeBound,
   },
   'var-mc': {
     name: 'var-mc',
@@ -104,6 +106,7 @@ export const MARGIN_MODELS: Record<ScenarioModelName, MarginModel> = {
     groups: (input) => varGroups(input, 'var-mc'),
     prepare: () => null,
     assemble: (input, plan, _prepared, reduced) => varAssemble(input, plan, reduced),
+    slopeBound: varSlopeBound,
   },
 };
 

@@ -9,7 +9,6 @@ import type { ModelName } from './types.js';
 
 /** Everything a model reads (runTables.ts). The scenario set must be built for the market's underlyings (by name). */
 export type { MarginInput } from './runTables.js';
-import type { MarginInput } from './runTables.js';
 
 export interface ModelPlan {
   model: ModelName;
@@ -55,42 +54,4 @@ export function bucketWeights(scenarios: ScenarioSet, market: Market): Float64Ar
 export function worstScenarioId(plan: ModelPlan, scenarios: ScenarioSet, worstIndex: Int32Array, g: number): number {
   const empty = plan.groups.groupStart[g] === plan.groups.groupStart[g + 1];
   return empty || scenarios.count === 0 ? -1 : scenarios.id[worstIndex[g]];
-}
-
-/**
- * A bound on how fast a status unit's f = E − MM can change with a move x of some underlyings (each such price
- * × (1 + x)): over any interval of moves whose smallest 1 + x is g > 0, |f(x) − f(y)| ≤ L(g)·|x − y| with
- * L(g) = c0 + c1/g + c2/g², per status unit (the account for span, the book's unit for deribit-pm); Infinity
- * in c0 where the model has none. MarginModel.slopeBound gives it; the distance search skips grid points with it.
- */
-export interface SlopeBound {
-  c0: Float64Array;
-  c1: Float64Array;
-  c2: Float64Array;
-}
-
-/** What a slope bound reads: the book at the unmoved market, and the model's scenario set. */
-export type SlopeInput = Pick<MarginInput, 'book' | 'balances' | 'market' | 'scenarios' | 'params'>;
-
-/** The largest |w|, |m|, |1 + m| + 1 and |m₁| of a scenario set, and its smallest 1 + m (for slope bounds). */
-export function scenarioExtremes(scenarios: ScenarioSet): {
-  weight: number;
-  move: number;
-  optionMove: number;
-  deltaOneMove: number;
-  leastGrowth: number;
-} {
-  let weight = 0;
-  let move = 0;
-  let optionMove = 0;
-  let deltaOneMove = 0;
-  let leastGrowth = Infinity;
-  for (const w of scenarios.weight) weight = Math.max(weight, Math.abs(w));
-  for (const m of scenarios.move) {
-    move = Math.max(move, Math.abs(m));
-    optionMove = Math.max(optionMove, Math.abs(1 + m) + 1);
-    leastGrowth = Math.min(leastGrowth, 1 + m);
-  }
-  for (const m of scenarios.deltaOneMove) deltaOneMove = Math.max(deltaOneMove, Math.abs(m));
-  return { weight, move, optionMove, deltaOneMove, leastGrowth };
 }

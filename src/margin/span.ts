@@ -9,15 +9,8 @@
 import { spotRow, usdRow, type Reduced } from '../engine/types.js';
 import { KIND_OPTION } from '../model/market.js';
 import { liquidityAddonFromTable } from './liquidity.js';
-import {
-  bucketWeights,
-  scenarioExtremes,
-  worstScenarioId,
-  type MarginInput,
-  type ModelPlan,
-  type SlopeBound,
-  type SlopeInput,
-} from './plan.js';
+import { bucketWeights, worstScenarioId, type MarginInput, type ModelPlan } from './plan.js';
+import { scenarioExtremes, usdAccountSlopeBound, type SlopeBound, type SlopeInput } from './slope.js';
 import { allocMarginRows, sharedFloat64, sharedInt32 } from './rows.js';
 import { balanceUnitCodes } from './settlementUnits.js';
 import { fillAccountStatus } from './status.js';
@@ -210,63 +203,14 @@ export function spanAssemble(
 }
 
 /**
- * span's slope bound (plan.ts SlopeBound), per account: its f = E − MM in USD (E its equity, MM the sum of its
- * span rows' MM) under a move x of the underlyings flagged in `moved`, constant in x (c1 = c2 = 0).
- *
- * Every term is linear in x through a price F₀(1 + x) (S₀(1 + x) for the index), and the USD value of every
- * instrument has |∂V/∂F| ≤ c = max(1, e^{−r·T}) (Black-76: a discounted delta; a delta-one: 1), so with the
- * set's largest |w|, |m|, |1 + m| + 1 and |m₁| (scenarioExtremes), per moved underlying u:
- * - equity: |b_u|·S_u + Σ_p |q_p|·F_p·c_p (coin balance; options at their model value, futures with an entry);
- * - scan risk (pnl_offset 1: adj(y) = y): max|w| · (Σ_options |q|·F·c·max(|1 + m| + 1) + Σ_delta-ones
- *   |q|·F·max|m₁| + |b_u|·S_u·max|m|);
- * - SOM: som_rate · S_u · Σ_short options |q|;
- * MM = max(scan, SOM), so its bound is at most the sum of theirs. No bound (Infinity) when the revaluation's
- * vol depends on the price (a surface: sticky moneyness or surface shocks), when an option has no mark_iv
- * (valued at its quoted mark), or when anything is not finite.
+ * span's slope bound (slope.ts): per account, constant in x, with the scan's losses weighted by the set's
+ * largest |w| (pnl_offset 1) and the short option minimum (som_rate · S_u · Σ_short |q|) beside them.
  */
 export function spanSlopeBound(input: SlopeInput, moved: Uint8Array): SlopeBound {
-  const { book, balances, market, scenarios, params } = input;
-  const ins = market.instruments;
-  const U = market.underlyings.length;
-  const C = balances.currencies.length;
-  const A = book.accountCount;
-  const out: SlopeBound = { c0: new Float64Array(A), c1: new Float64Array(A), c2: new Float64Array(A) };
-  if (market.volSurface || scenarios.surfaceShock) {
-    out.c0.fill(Infinity);
-    return out;
-  }
-  const x = scenarioExtremes(scenarios);
-  const scan = x.weight; // span's groups combine with pnl_offset 1 (spanGroups): adj(y) = y
-  const somRate = Math.abs(params.span.somRate);
-  const codes = balanceUnitCodes(balances, market);
-  const hasBal = balances.amount.length >= A * C;
-  for (let a = 0; a < A; a++) {
-    let L = 0;
-    if (hasBal)
-      for (let j = 0; j < C; j++) {
-        const u = codes[j];
-        if (u >= 0 && u < U && moved[u]) {
-          const b = Math.abs(balances.amount[a * C + j]) * market.indexPrice[u];
-          L += b + scan * b * x.move; // its USD value, and its spot row in every scenario
-        }
-      }
-    for (let p = book.accountStart[a]; p < book.accountStart[a + 1]; p++) {
-      const i = book.instrumentId[p];
-      const u = ins.underlying[i];
-      if (!moved[u]) continue;
-      const q = Math.abs(book.quantity[p]);
-      const F = Math.abs(ins.forward[i]);
-      if (ins.kind[i] === KIND_OPTION) {
-        if (!Number.isFinite(ins.markIv[i])) {
-          L = Infinity;
-          break;
-        }
-        const c = Math.max(1, Math.exp(-(market.rate[u] || 0) * Math.max(ins.tYears[i], 0)));
-        L += q * F * c * (1 + scan * x.optionMove);
-        if (book.quantity[p] < 0) L += somRate * market.indexPrice[u] * q;
-      } else L += q * F * (1 + scan * x.deltaOneMove);
-    }
-    out.c0[a] = Number.isNaN(L) ? Infinity : L;
-  }
-  return out;
+  return usdAccountSlopeBound(
+    input,
+    moved,
+    scenarioExtremes(input.scenarios).weight,
+    Math.abs(input.params.span.somRate),
+  );
 }

@@ -6,6 +6,7 @@
 import { spotRow, usdRow, type Reduced } from '../engine/types.js';
 import { liquidityAddonFromTable } from './liquidity.js';
 import { worstScenarioId, type MarginInput, type ModelPlan } from './plan.js';
+import { scenarioExtremes, usdAccountSlopeBound, type SlopeBound, type SlopeInput } from './slope.js';
 import { allocMarginRows, sharedFloat64, sharedInt32 } from './rows.js';
 import { balanceUnitCodes } from './settlementUnits.js';
 import { fillDerived } from './derived.js';
@@ -132,4 +133,13 @@ export function varAssemble(input: MarginInput, plan: ModelPlan, reduced: Reduce
   }
   fillDerived(rows); // margin ratio, available, status from the account's USD equity, IM and MM
   return rows;
+}
+
+/**
+ * var's slope bound (slope.ts): per account, constant in x. MM = mm_factor · max(ES, 0) and ES is the mean of
+ * the k largest scenario losses (weights 1, pnl_offset 1), no steeper than the steepest loss.
+ */
+export function varSlopeBound(input: SlopeInput, moved: Uint8Array): SlopeBound {
+  const lossScale = Math.abs(input.params.var.mmFactor) * scenarioExtremes(input.scenarios).weight;
+  return usdAccountSlopeBound(input, moved, lossScale, 0);
 }

@@ -24,7 +24,16 @@ import type { Family, ScenarioSet } from '../../src/scenarios/types.js';
 import type { ModelName } from '../../src/margin/types.js';
 import type { Balances, PositionBook } from '../../src/model/book.js';
 import type { Market } from '../../src/model/market.js';
-import { deribitPmSet, makeMarket, makePortfolio, spanSet, type BalanceSpec, type PositionSpec } from './fixtures.js';
+import {
+  deribitPmSet,
+  jointSet,
+  makeMarket,
+  makePortfolio,
+  pinnedJointMoves,
+  spanSet,
+  type BalanceSpec,
+  type PositionSpec,
+} from './fixtures.js';
 import { SAMPLE_BALANCES, SAMPLE_POSITIONS, sampleMarket } from './sampleBook.js';
 import { MARGIN_MODELS } from '../../src/margin/models.js';
 
@@ -41,6 +50,7 @@ function setsOf(market: Market): Map<Family, ScenarioSet> {
   return new Map<Family, ScenarioSet>([
     ['deribit-pm', deribitPmSet(market, params)],
     ['span', spanSet(market, params)],
+    ['historical', jointSet('historical', market, pinnedJointMoves(market))],
   ]);
 }
 
@@ -260,16 +270,16 @@ describe('properties on the sample book (deribit-pm, span, standard)', () => {
   });
 });
 
-describe('the scan skips what a slope bound proves (span, deribit-pm)', () => {
+describe('the scan skips what a slope bound proves (span, deribit-pm, var)', () => {
   const market = sampleMarket();
   const U = market.underlyings.length;
   const xs = [-0.89, -0.6, -0.31, -0.12, -0.025, 0, 0.015, 0.08, 0.4, 1.1, 2.9];
 
-  test.each(['span', 'deribit-pm'] as const)(
+  test.each(['span', 'deribit-pm', 'var-hs'] as const)(
     '%s: |f(x) − f(y)| ≤ L(1 + min(x, y))·|x − y| for every status unit, target and pair of moves',
     async (model) => {
       const { book, balances } = makePortfolio(market, SAMPLE_POSITIONS, SAMPLE_BALANCES);
-      const scenarios = setsOf(market).get(model)!;
+      const scenarios = setsOf(market).get(MARGIN_MODELS[model].family)!;
       const perUnit = perUnitModel(model);
       // the bound's index of a row: the account (span) or the book's unit of (account, currency)
       const indexOf = (a: number, code: number) => {
@@ -340,7 +350,7 @@ describe('the scan skips what a slope bound proves (span, deribit-pm)', () => {
       aggregate: (...a: Parameters<Backend['aggregate']>) => backend.aggregate(...a),
     };
     const run = (slopeSkip: boolean) =>
-      liquidationDistances(book, balances, market, params, setsOf(market), ['span', 'deribit-pm'], counting, {
+      liquidationDistances(book, balances, market, params, setsOf(market), ['span', 'deribit-pm', 'var-hs'], counting, {
         slopeSkip,
         scanBlock: 1, // one grid point per batch, as on a large book
       });
@@ -349,7 +359,7 @@ describe('the scan skips what a slope bound proves (span, deribit-pm)', () => {
     revalued = 0;
     const full = await run(false);
     expect(revalued).toBeGreaterThan(1.2 * withSkip);
-    for (let m = 0; m < 2; m++) {
+    for (let m = 0; m < 3; m++) {
       expect(skip[m]!.count).toBe(full[m]!.count);
       for (const c of ['account', 'unit', 'underlying', 'direction', 'move', 'price', 'equity', 'mm'] as const)
         expect(Buffer.from(skip[m]![c].buffer).equals(Buffer.from(full[m]![c].buffer))).toBe(true);
