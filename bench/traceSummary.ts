@@ -49,7 +49,13 @@ export function formatTrace(spans: Span[]): string {
     (s) =>
       `${s.thread.padEnd(7)}${s.start.toFixed(1).padStart(9)}${s.end.toFixed(1).padStart(9)}${(s.end - s.start).toFixed(1).padStart(8)}  ${s.what}${s.count > 1 ? ` ×${s.count}` : ''}`,
   );
-  const busy = new Map<string, number>();
+  // main, report and pool first, whichever thread's first span came first (the prestarted report thread's
+  // open often precedes the main thread's load)
+  const busy = new Map<string, number>([
+    ['main', 0],
+    ['report', 0],
+    ['pool', 0],
+  ]);
   for (const s of spans)
     if (!(s.thread === 'main' && /^(aggregation|revaluation|report|backend)/.test(s.what)))
       busy.set(s.thread, (busy.get(s.thread) ?? 0) + s.end - s.start);
@@ -57,7 +63,7 @@ export function formatTrace(spans: Span[]): string {
     '',
     'busy (main: phases that compute, not those that wait for the pool, the backend or the report thread):',
   );
-  for (const [t, ms] of busy) lines.push(`  ${t}: ${ms.toFixed(1)} ms`);
+  for (const [t, ms] of busy) if (spans.some((s) => s.thread === t)) lines.push(`  ${t}: ${ms.toFixed(1)} ms`);
   return ['thread     start      end     ms  what', ...lines].join('\n');
 }
 
