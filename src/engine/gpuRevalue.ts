@@ -62,13 +62,24 @@ export function packScenarios(c: RevalueColumns): Float32Array[] {
   return rowsOf(packScenarioTable(c), c.scenarios * c.underlyings, SCENARIO_ROW);
 }
 
+type KernelFn = (...a: number[]) => number;
+
+/** A kernel function, its gpu.js kernel once built, and the tile shape its output has now. */
+interface KernelSlot {
+  fn: KernelFn;
+  kernel: GpuKernel | null;
+  shape: string;
+}
+
 /** Revaluation on one gpu.js device. */
 export class GpuRevaluer {
-  private kernel: GpuKernel | null = null;
-  private shape = '';
-  /** the sticky-moneyness kernel (movedValueSurfaceKernel), built on first use */
-  private surfaceKernel: GpuKernel | null = null;
-  private surfaceShape = '';
+  /** movedValueKernel (sticky strike), and movedValueSurfaceKernel (sticky moneyness), each built on first use */
+  private readonly plain: KernelSlot = { fn: movedValueKernel as unknown as KernelFn, kernel: null, shape: '' };
+  private readonly surface: KernelSlot = {
+    fn: movedValueSurfaceKernel as unknown as KernelFn,
+    kernel: null,
+    shape: '',
+  };
   /** the gpu.js kernel class that ran (set after the first run) */
   kernelClass = '';
   /**
@@ -87,16 +98,16 @@ export class GpuRevaluer {
   }
 
   /**
-   * The kernel for tiles of `width` scenarios (a multiple of 4: four per thread) × `height` instruments.
+   * The slot's kernel for tiles of `width` scenarios (a multiple of 4: four per thread) × `height` instruments.
    * One kernel serves every shape (dynamicOutput: a new shape resizes the output, it does not compile
    * another shader — in a run with several scenario families each family has its own width).
    */
-  private kernelFor(width: number, height: number): GpuKernel {
+  private kernelFor(slot: KernelSlot, width: number, height: number): GpuKernel {
     const shape = `${width}x${height}`;
-    if (this.kernel === null) {
+    if (slot.kernel === null) {
       // pipeline: the run leaves its output in a texture; readTile reads it as one flat Float32Array
       // (gpu.js would otherwise build [height][width/4] arrays of 4-element arrays on the JS side)
-      this.kernel = this.gpu.createKernel(kernelSource(movedValueKernel as unknown as (...a: number[]) => number), {
+      slot.kernel = this.gpu.createKernel(kernelSource(slot.fn), {
         output: [width / 4, height],
         precision: 'single',
         tactic: 'precision',
@@ -105,34 +116,11 @@ export class GpuRevaluer {
         pipeline: true,
         returnType: 'Array(4)',
       });
-    } else if (this.shape !== shape) {
-      (this.kernel as unknown as { setOutput(o: number[]): void }).setOutput([width / 4, height]);
+    } else if (slot.shape !== shape) {
+      (slot.kernel as unknown as { setOutput(o: number[]): void }).setOutput([width / 4, height]);
     }
-    this.shape = shape;
-    return this.kernel;
-  }
-
-  /** {@link kernelFor} of movedValueSurfaceKernel (sticky moneyness; kernels/revalue.ts). */
-  private surfaceKernelFor(width: number, height: number): GpuKernel {
-    const shape = `${width}x${height}`;
-    if (this.surfaceKernel === null) {
-      this.surfaceKernel = this.gpu.createKernel(
-        kernelSource(movedValueSurfaceKernel as unknown as (...a: number[]) => number),
-        {
-          output: [width / 4, height],
-          precision: 'single',
-          tactic: 'precision',
-          dynamicArguments: true,
-          dynamicOutput: true,
-          pipeline: true,
-          returnType: 'Array(4)',
-        },
-      );
-    } else if (this.surfaceShape !== shape) {
-      (this.surfaceKernel as unknown as { setOutput(o: number[]): void }).setOutput([width / 4, height]);
-    }
-    this.surfaceShape = shape;
-    return this.surfaceKernel;
+    slot.shape = shape;
+    return slot.kernel;
   }
 
   /**
@@ -221,7 +209,7 @@ export class GpuRevaluer {
     // balanced tiles (the last one is not mostly padding), width a multiple of 4
     const width = 4 * Math.ceil(Math.ceil(S / Math.ceil(S / DEVICE_REVALUE_TILE_SCENARIOS)) / 4);
     const height = Math.ceil(n / Math.ceil(n / DEVICE_REVALUE_TILE_INSTRUMENTS));
-    const kernel = surf ? this.surfaceKernelFor(width, height) : this.kernelFor(width, height);
+    const kernel = this.kernelFor(surf ? this.surface : this.plain, width, height);
     let kernelMs = 0;
     let assemblyMs = 0;
     const assemble = (tile: Float32Array, y0: number, s0: number): void => {
@@ -264,9 +252,9 @@ export class GpuRevaluer {
   }
 
   destroy(): void {
-    this.kernel?.destroy?.();
-    this.kernel = null;
-    this.surfaceKernel?.destroy?.();
-    this.surfaceKernel = null;
+    for (const slot of [this.plain, this.surface]) {
+      slot.kernel?.destroy?.();
+      slot.kernel = null;
+    }
   }
 }
