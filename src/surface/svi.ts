@@ -644,8 +644,6 @@ export function fitSvi(
   opts: { floors?: readonly Floor[]; start?: SviParams; startsOnly?: boolean } = {},
 ): FitResult {
   const floors = opts.floors ?? [];
-  // one object shape for every point: the inner problem reads them ~3,000 times a slice
-  points = points.map((p) => ({ x: p.x, w: p.w, weight: p.weight }));
   if (points.length < 3) throw new Error(`an SVI fit needs at least 3 points, got ${points.length}`);
   let xmin = Infinity;
   let xmax = -Infinity;
