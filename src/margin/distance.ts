@@ -666,6 +666,8 @@ async function modelDistances(
   const single = units.map((su) => (su.exposed.reduce((n, e) => n + e, 0) === 1 ? su.exposed.indexOf(1) : -1));
   const targets = [JOINT, ...Array.from({ length: U }, (_, u) => u)];
   for (const u of targets) {
+    // the model's bound for moves of u (or all): the same for both directions
+    const slope = slopeBounds(u);
     for (const dir of [DIRECTION_DOWN, DIRECTION_UP]) {
       const sign = dir === DIRECTION_DOWN ? -1 : 1;
       const members: number[] = [];
@@ -685,7 +687,6 @@ async function modelDistances(
       const last = new Map<number, number>(members.map((k) => [k, -1]));
       const size = new Map<number, number>(members.map((k) => [k, Math.abs(units[k]!.eq0) + Math.abs(units[k]!.mm0)]));
       // the first grid index each unit must be evaluated at: the model's slope bound proves f > 0 before it
-      const slope = slopeBounds(u);
       const need = new Map<number, number>();
       const needAfter = (k: number): number => {
         const i = last.get(k)!;
