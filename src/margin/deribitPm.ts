@@ -6,7 +6,7 @@
  * combined with `pnl_offset`. Coin collateral has no P&L in coin, so no spot rows enter.
  */
 import { coinRow, usdRow, type Reduced } from '../engine/types.js';
-import { KIND_OPTION, KIND_PERPETUAL, OPTION_CALL } from '../model/market.js';
+import { KIND_OPTION, KIND_PERPETUAL, OPTION_CALL, type Instruments } from '../model/market.js';
 import { forUnderlying } from '../params/params.js';
 import { bucketWeights, worstScenarioId, type MarginInput, type ModelPlan } from './plan.js';
 import { scenarioExtremes, type SlopeBound, type SlopeInput } from './slope.js';
@@ -124,14 +124,22 @@ export function deribitPmPrepare(input: MarginInput, plan: DeribitPmPlan, unit: 
       const i = book.instrumentId[entryPosition[e]];
       const q = qty[e];
       if (ins.kind[i] === KIND_OPTION) continue;
-      const t = ins.kind[i] === KIND_PERPETUAL ? 0 : Math.max(ins.tYears[i], 0);
-      const x = Math.abs(q) * Math.max(minMove, moveRisk * t);
+      const x = Math.abs(q) * rollRate(ins, i, minMove, moveRisk);
       r += coin ? x : x * ins.forward[i];
     }
     roll[g] = r;
   }
   // the unit's add-on, equity and standard margin: the same units and positions as standard margin's
   return { roll, addon: unit.liquidityAddon, equity: unit.equity, stdIm: unit.standardIm, stdMm: unit.standardMm };
+}
+
+/**
+ * The roll shock of one future or perpetual per unit of size (in coin; × F in the USDC unit):
+ * max(min_annualised_move, annualised_move_risk · T), T = 0 for a perpetual.
+ */
+function rollRate(ins: Instruments, i: number, minMove: number, moveRisk: number): number {
+  const t = ins.kind[i] === KIND_PERPETUAL ? 0 : Math.max(ins.tYears[i], 0);
+  return Math.max(minMove, moveRisk * t);
 }
 
 /**
@@ -196,7 +204,7 @@ export function deribitPmAssemble(
  * (adj's slope), μ its smallest 1 + m, and m_F = |mm_factor|:
  * - a USDC unit (linear instruments, USD values and rows) is linear in x through F₀(1 + x): per position on a
  *   moved underlying, c0 += |q|·F·D·(1 + m_F·W·A·max(|1 + m| + 1)) for an option, |q|·F·(1 + m_F·(W·A·max|m₁| +
- *   r_roll)) for a future or perpetual (r_roll = max(min_move, move_risk·T), its roll shock per unit of F);
+ *   r_roll)) for a future or perpetual (r_roll = |rollRate|, its roll shock per unit of F);
  * - a coin unit of a moved underlying (inverse instruments in coin): an option's coin value V/F has
  *   d/dx = (∂V/∂F − V/F)/(1 + x), and |∂V/∂F − V/F| ≤ D for a call, ≤ D·(1 + K/F) for a put (0 ≤ V/F ≤ D·K/F);
  *   its coin scenario rows are differences of two such values (at F(1 + m) and F); so c1 += |q|·D·(1 + 2·m_F·W·A)
@@ -218,8 +226,8 @@ export function deribitPmSlopeBound(input: SlopeInput, moved: Uint8Array): Slope
   }
   const dp = params.deribitPm;
   const risk = Math.abs(dp.mmFactor) * x.weight * Math.max(1, Math.abs(dp.pnlOffset));
-  const usdcMinMove = Math.abs(forUnderlying(dp.minAnnualisedMove, 'USDC'));
-  const usdcMoveRisk = Math.abs(forUnderlying(dp.annualisedMoveRisk, 'USDC'));
+  const usdcMinMove = forUnderlying(dp.minAnnualisedMove, 'USDC');
+  const usdcMoveRisk = forUnderlying(dp.annualisedMoveRisk, 'USDC');
   for (let k = 0; k < n; k++) {
     const code = book.unitCurrency[k];
     const coin = code < U;
@@ -247,9 +255,8 @@ export function deribitPmSlopeBound(input: SlopeInput, moved: Uint8Array): Slope
             c2 += q * D * (Math.abs(ins.strike[i]) / F) * (1 + risk * (1 + 1 / x.leastGrowth));
         }
       } else if (!coin) {
-        const t = ins.kind[i] === KIND_PERPETUAL ? 0 : T;
-        const rollRate = Math.max(usdcMinMove, usdcMoveRisk * t);
-        c0 += q * F * (1 + Math.abs(dp.mmFactor) * rollRate + risk * x.deltaOneMove);
+        const roll = Math.abs(rollRate(ins, i, usdcMinMove, usdcMoveRisk));
+        c0 += q * F * (1 + Math.abs(dp.mmFactor) * roll + risk * x.deltaOneMove);
       } else if (Number.isFinite(book.entryPrice[p])) c2 += (q * Math.abs(book.entryPrice[p])) / F;
     }
     out.c0[k] = Number.isNaN(c0) || Number.isNaN(c1) || Number.isNaN(c2) ? Infinity : c0;
