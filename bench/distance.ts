@@ -23,6 +23,8 @@ export interface DistanceBenchOptions {
   limit?: number;
   timeoutSeconds: number;
   workers?: number;
+  /** false: the searches on this thread through the backend (DistanceOptions.threads), for A/B runs */
+  threads?: boolean;
 }
 
 export async function runDistanceBench(o: DistanceBenchOptions): Promise<Record<string, unknown>> {
@@ -65,6 +67,9 @@ export async function runDistanceBench(o: DistanceBenchOptions): Promise<Record<
       return backend.revalue(m, s, p);
     },
     aggregate: (p, g, r) => backend.aggregate(p, g, r),
+    // the backend's worker threads, when it lends them: the searches then run there, and
+    // revalueCalls counts this thread's calls (the models' base re-margins) and the timeout is checked there only
+    threads: backend.threads,
   };
   const t1 = performance.now();
   let completed = true;
@@ -72,7 +77,9 @@ export async function runDistanceBench(o: DistanceBenchOptions): Promise<Record<
   let within: Record<string, number[]> = {};
   let fingerprint: Record<string, string> = {};
   try {
-    const ds = await liquidationDistances(book, balances, bookMarket, params, sets, models, engine);
+    const ds = await liquidationDistances(book, balances, bookMarket, params, sets, models, engine, {
+      threads: o.threads,
+    });
     within = Object.fromEntries(ds.map((d) => [d.model, accountsWithin(d)]));
     // SHA-256 of every column of the rows: a speed change must leave them bit for bit as they were
     fingerprint = Object.fromEntries(
@@ -101,6 +108,9 @@ export async function runDistanceBench(o: DistanceBenchOptions): Promise<Record<
     completed,
     error,
     revalueCalls: calls,
+    threads: o.threads !== false && backend.threads ? backend.threads.workers : 0,
+    // every thread's: the process's peak resident set (the search's threads each hold their own work)
+    peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
     accountsWithin1_2_5_10pct: within,
     fingerprint,
     target: { seconds: 15, accounts: 100_000 },

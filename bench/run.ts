@@ -68,6 +68,7 @@ async function main(argv: string[]): Promise<number> {
       sizes: {},
       workloads: {},
       'no-report': { flag: true },
+      'no-threads': { flag: true },
       accounts: {},
       nice: {},
     },
@@ -90,6 +91,7 @@ async function main(argv: string[]): Promise<number> {
       limit: optional(p, 'limit') ? Number(optional(p, 'limit')) : undefined,
       timeoutSeconds: Number(optional(p, 'timeout') ?? 300),
       workers,
+      threads: p.options['no-threads'] === true ? false : undefined,
     });
     write(outDir, 'distance', {
       ...record,

@@ -7,7 +7,15 @@ import { EnvironmentError } from '../errors.js';
 import type { Market } from '../model/market.js';
 import type { ScenarioSet } from '../scenarios/types.js';
 import type { Params } from '../params/params.js';
-import type { BackendName, BackendReport, GroupBook, PnlMatrix, Reduced, ReduceRequest } from './types.js';
+import type {
+  BackendName,
+  BackendReport,
+  GroupBook,
+  PnlMatrix,
+  Reduced,
+  ReduceRequest,
+  WorkerThreads,
+} from './types.js';
 
 export interface Backend {
   /** the backend that runs revaluation (see `report.phases` for aggregation) */
@@ -34,6 +42,11 @@ export interface Backend {
    * queued; it is handed over at the next turn after that.
    */
   handedOver?(): Promise<void>;
+  /**
+   * (cpu, and auto when both phases run on cpu) the backend's float64 worker threads, for work cut coarser
+   * than revalue and aggregate cut theirs (types.ts WorkerThreads; the distance search's slices of accounts)
+   */
+  readonly threads?: WorkerThreads;
   /** Releases workers and device contexts. */
   close(): Promise<void>;
 }

@@ -9,7 +9,7 @@ import { Piscina } from 'piscina';
 import type { Market } from '../model/market.js';
 import type { ScenarioSet } from '../scenarios/types.js';
 import type { Params } from '../params/params.js';
-import type { BackendReport, GroupBook, PnlMatrix, Reduced, ReduceRequest } from './types.js';
+import type { BackendReport, GroupBook, PnlMatrix, Reduced, ReduceRequest, WorkerThreads } from './types.js';
 import { pnlRowCount } from './types.js';
 import { checkGroupBook, type Backend } from './backend.js';
 import { revalueColumns, sharedArray, type RevalueColumns } from './revalueColumns.js';
@@ -30,6 +30,7 @@ export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
   readonly report: BackendReport;
   readonly workers: number;
+  readonly threads: WorkerThreads;
   private readonly pool: Piscina;
   private closing = false;
 
@@ -51,6 +52,7 @@ export class CpuBackend implements Backend {
     this.pool.on('error', (e: unknown) => {
       if (!this.closing) throw e;
     });
+    this.threads = { workers: n, run: (filename, task) => this.pool.run(task, { filename }) as Promise<unknown> };
     this.report = {
       chosen: 'cpu',
       kernelClass: 'piscina',

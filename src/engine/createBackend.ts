@@ -25,6 +25,7 @@ import type {
   PnlMatrix,
   Reduced,
   ReduceRequest,
+  WorkerThreads,
 } from './types.js';
 import { BackendUnavailableError, type Backend, type BackendOptions } from './backend.js';
 import { CpuBackend } from './cpuBackend.js';
@@ -181,6 +182,7 @@ async function measureAggregate(b: Backend): Promise<number> {
 /** A backend that runs revaluation on one backend and aggregation on another (auto's choice). */
 class PhasedBackend implements Backend {
   readonly name: BackendName;
+  readonly threads?: WorkerThreads;
   constructor(
     private readonly revalueOn: Backend,
     private readonly aggregateOn: Backend,
@@ -189,6 +191,8 @@ class PhasedBackend implements Backend {
     readonly report: BackendReport,
   ) {
     this.name = revalueOn.name;
+    // the pool's threads compute with the cpu kernels: lent only when both phases run there
+    if (revalueOn === cpu && aggregateOn === cpu) this.threads = cpu.threads;
   }
   revalue(market: Market, scenarios: ScenarioSet, params: Params): Promise<PnlMatrix> {
     return this.revalueOn.revalue(market, scenarios, params);

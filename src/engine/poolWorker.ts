@@ -3,30 +3,11 @@
  * SharedArrayBuffers; the worker builds typed-array views on them (no copies) and writes its results into
  * the shared output arrays. Loaded from dist only (see workerPath.ts).
  */
-import { CPU_AGGREGATE_SCENARIO_BLOCK, CPU_AGGREGATE_WASM_SCENARIO_BLOCK } from './tuning.js';
+import { CPU_AGGREGATE_SCENARIO_BLOCK } from './tuning.js';
 import { revalueTile, type RevalueColumns } from '../../kernels/revalue.js';
-import { aggregateGroups, type AggregateColumns } from '../../kernels/aggregate.js';
-import { AGGREGATE_WASM_FILE, compileAggregateWasm, WasmAggregator } from '../../kernels/aggregateWasm.js';
-import { readFileSync } from 'node:fs';
+import { aggregateKernel as aggregate } from './hostAggregate.js';
 import type { AggregateTask, RevalueTask } from './poolTasks.js';
 import { TRACING, traceSpan } from '../util/trace.js';
-
-/**
- * The aggregation kernel of this worker: the WebAssembly SIMD form (kernels/aggregateWasm.ts, the same bits
- * as aggregateGroups), built beside the compiled kernels (dist/kernels/aggregate.wasm); the JavaScript
- * reference where the module cannot load (no file, no WebAssembly SIMD) or when MARGIN_ENGINE_AGGREGATE=js
- * asks for it (A/B runs, diagnosis).
- */
-const aggregate: (c: AggregateColumns, g0: number, g1: number, scenarioBlock: number) => void = (() => {
-  if (process.env.MARGIN_ENGINE_AGGREGATE === 'js') return aggregateGroups;
-  try {
-    const bytes = readFileSync(new URL(`../../kernels/${AGGREGATE_WASM_FILE}`, import.meta.url));
-    const w = new WasmAggregator(compileAggregateWasm(bytes));
-    return (c: AggregateColumns, g0: number, g1: number) => w.run(c, g0, g1, CPU_AGGREGATE_WASM_SCENARIO_BLOCK);
-  } catch {
-    return aggregateGroups;
-  }
-})();
 
 /**
  * JIT warm-up, once per worker as it starts (while the run still loads its inputs): a small synthetic

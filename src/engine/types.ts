@@ -93,3 +93,14 @@ export function spotRow(underlying: number, instrumentCount: number): number {
 export function pnlRowCount(instrumentCount: number, underlyingCount: number): number {
   return 2 * instrumentCount + underlyingCount;
 }
+
+/**
+ * The float64 worker threads of a backend (the cpu backend's pool), lent for work coarser than its own
+ * tasks: `run` runs the default export of the compiled module `filename` on one of the `workers` threads with
+ * `task` (structured-cloned) and resolves to what it returns. The module computes on its thread with the cpu
+ * kernels (hostPnl.ts, hostAggregate.ts), the same bits as the backend's revalue and aggregate.
+ */
+export interface WorkerThreads {
+  readonly workers: number;
+  run(filename: string, task: unknown): Promise<unknown>;
+}

@@ -36,8 +36,17 @@
  * - A moved option's quoted mark (and bid / ask) shifts by its model value's change, floored at 0, so the
  *   unmoved market (x = 0) is the run's market exactly; delta-ones' marks, bids and asks scale by (1 + x).
  */
-import { pnlRowCount, type PnlMatrix, type Reduced, type GroupBook, type ReduceRequest } from '../engine/types.js';
+import {
+  pnlRowCount,
+  type PnlMatrix,
+  type Reduced,
+  type GroupBook,
+  type ReduceRequest,
+  type WorkerThreads,
+} from '../engine/types.js';
+import { resolveWorker } from '../util/workerPath.js';
 import { sharedArray } from '../engine/revalueColumns.js';
+import { sharedBufferOf } from '../engine/sharedCopy.js';
 import { spotRowValues } from '../../kernels/revalue.js';
 import type { Balances, PositionBook } from '../model/book.js';
 import { KIND_OPTION, SETTLE_INVERSE, type Instruments, type Market } from '../model/market.js';
@@ -55,6 +64,11 @@ import type { MarginRows, ModelName } from './types.js';
 export interface DistanceEngine {
   revalue(market: Market, scenarios: ScenarioSet, params: Params): Promise<PnlMatrix>;
   aggregate(pnl: PnlMatrix, groups: GroupBook, req: ReduceRequest): Promise<Reduced> | Reduced;
+  /**
+   * the backend's float64 worker threads (Backend.threads: the cpu backend, auto when both phases run on cpu):
+   * when lent, the search runs on them in slices of accounts (liquidationDistances)
+   */
+  readonly threads?: WorkerThreads;
 }
 
 export interface DistanceOptions {
@@ -71,6 +85,11 @@ export interface DistanceOptions {
   slopeSkip?: boolean;
   /** (units still scanning × grid points) per batch of the scan (default SCAN_BLOCK_UNITS) */
   scanBlock?: number;
+  /**
+   * run the searches on the engine's worker threads when it lends them (DistanceEngine.threads; default true:
+   * the same bits as on this thread, liquidationDistances; false: on this thread, through the engine)
+   */
+  threads?: boolean;
 }
 
 export const DIRECTION_DOWN = 0;
@@ -519,6 +538,14 @@ export function eachStatusUnit(
 /**
  * Every model's distances (module comment; docs/methodology.md §7) for the book: per status unit, per
  * underlying it is exposed to and jointly, down and up. `sets`: the run's scenario set per family.
+ *
+ * Each model's status units and their values at the unmoved market come from one re-margin of the book on
+ * `engine`; then every (model, moved underlying or JOINT, direction) is a search of its own (searchTarget),
+ * independent of the others. When the engine lends its float64 worker threads (DistanceEngine.threads) the
+ * searches run there, each on one thread with the cpu kernels (distanceWorker.ts: the cpu backend's bits),
+ * so that the search's host work (moved markets, run tables, assembly) runs on every thread at once instead of
+ * on this one while the pool waits for it; a search keeps the whole book, so each grid point's instruments are
+ * still revalued once for all its accounts.
  */
 export async function liquidationDistances(
   book: PositionBook,
@@ -530,21 +557,130 @@ export async function liquidationDistances(
   engine: DistanceEngine,
   opts: DistanceOptions = {},
 ): Promise<DistanceRows[]> {
-  const out: DistanceRows[] = [];
-  for (const model of models) out.push(await modelDistances(model, book, balances, market, params, sets, engine, opts));
-  return out;
+  const U = market.underlyings.length;
+  const targets = [JOINT, ...Array.from({ length: U }, (_, u) => u)];
+  const setups: StatusUnits[] = [];
+  for (const model of models) setups.push(await statusUnits(model, book, balances, market, params, sets, engine));
+  const searches = models.flatMap((model, m) =>
+    targets.flatMap((u) => [DIRECTION_DOWN, DIRECTION_UP].map((dir): SearchTask => ({ m, model, u, dir }))),
+  );
+  const threads = opts.threads !== false ? engine.threads : undefined;
+  let found: SearchRows[];
+  if (threads && threads.workers > 1) {
+    const filename = resolveWorker('distanceWorker', import.meta.url);
+    // the book's columns on shared memory once: every search's message shares them instead of copying
+    const shared = { book: sharedBook(book), balances: { ...balances, amount: sharedView(balances.amount) } };
+    found = await Promise.all(
+      searches.map((s) => {
+        const family = s.model === 'standard' ? undefined : MARGIN_MODELS[s.model as ScenarioModelName].family;
+        const set = family && sets.get(family);
+        const task: DistanceSearch = {
+          ...shared,
+          market,
+          params,
+          sets: family && set ? [[family, set]] : [],
+          model: s.model,
+          underlying: s.u,
+          direction: s.dir,
+          units: setups[s.m]!,
+          opts: { ...opts, threads: false },
+        };
+        return threads.run(filename, task) as Promise<SearchRows>;
+      }),
+    );
+  } else {
+    found = [];
+    for (const s of searches)
+      found.push(
+        await searchTarget(s.model, book, balances, market, params, sets, engine, opts, setups[s.m]!, s.u, s.dir),
+      );
+  }
+  return models.map((model, m) =>
+    distanceRows(
+      model,
+      market,
+      setups[m]!,
+      searches.flatMap((s, j) => (s.m === m ? [{ u: s.u, dir: s.dir, rows: found[j]! }] : [])),
+    ),
+  );
 }
 
-interface StatusUnit {
-  account: number;
-  code: number;
-  /** per underlying: exposed (1) or not */
+interface SearchTask {
+  m: number;
+  model: ModelName;
+  u: number;
+  dir: number;
+}
+
+/** What a worker thread of the search gets (distanceWorker.ts): one (model, underlying or JOINT, direction). */
+export interface DistanceSearch {
+  book: PositionBook;
+  balances: Balances;
+  market: Market;
+  params: Params;
+  sets: Array<[Family, ScenarioSet]>;
+  model: ModelName;
+  underlying: number;
+  direction: number;
+  units: StatusUnits;
+  opts: DistanceOptions;
+}
+
+/** The search a worker thread runs (distanceWorker.ts), on its own thread's `engine`. */
+export function runDistanceSearch(t: DistanceSearch, engine: DistanceEngine): Promise<SearchRows> {
+  return searchTarget(
+    t.model,
+    t.book,
+    t.balances,
+    t.market,
+    t.params,
+    new Map(t.sets),
+    engine,
+    t.opts,
+    t.units,
+    t.underlying,
+    t.direction,
+  );
+}
+
+/** A view of the same values on shared memory (sharedCopy.ts: the array itself when it already is). */
+function sharedView<T extends Float64Array | Int32Array | Uint8Array>(a: T): T {
+  const ctor = a.constructor as new (b: SharedArrayBuffer) => T;
+  return new ctor(sharedBufferOf(a));
+}
+
+function sharedBook(book: PositionBook): PositionBook {
+  return {
+    ...book,
+    accountStart: sharedView(book.accountStart),
+    instrumentId: sharedView(book.instrumentId),
+    quantity: sharedView(book.quantity),
+    entryPrice: sharedView(book.entryPrice),
+    unitAccount: sharedView(book.unitAccount),
+    unitCurrency: sharedView(book.unitCurrency),
+    unitStart: sharedView(book.unitStart),
+    accountUnitStart: sharedView(book.accountUnitStart),
+  };
+}
+
+/**
+ * A model's status units with a position (struct of arrays: it travels to the search's threads), and their
+ * equity and MM at the unmoved market. `code`: the settlement unit's code (deribit-pm, standard) or −1 (the
+ * account: span, var); `exposed[k·U + u]`: 1 when unit k is exposed to underlying u (a position on it; span
+ * and var: or a coin balance in it).
+ */
+export interface StatusUnits {
+  count: number;
+  account: Int32Array;
+  code: Int32Array;
   exposed: Uint8Array;
-  eq0: number;
-  mm0: number;
+  eq0: Float64Array;
+  mm0: Float64Array;
+  /** the rows' unit names (the base re-margin's: the settlement units, or ['ALL']) */
+  unitNames: string[];
 }
 
-async function modelDistances(
+async function statusUnits(
   model: ModelName,
   book: PositionBook,
   balances: Balances,
@@ -552,30 +688,26 @@ async function modelDistances(
   params: Params,
   sets: ReadonlyMap<Family, ScenarioSet>,
   engine: DistanceEngine,
-  opts: DistanceOptions,
-): Promise<DistanceRows> {
+): Promise<StatusUnits> {
   const U = market.underlyings.length;
-  const tol = opts.tol ?? 1e-5;
-  const xMax = [opts.xMaxDown ?? 0.9, opts.xMaxUp ?? 3.0];
   const all = new Int32Array(book.accountCount);
   for (let a = 0; a < all.length; a++) all[a] = a;
   const full = subPortfolio(book, balances, market, all);
-  const one = new Float64Array(U).fill(1);
-  const base = await marginAt(model, full, one, params, sets, engine);
+  const base = await marginAt(model, full, new Float64Array(U).fill(1), params, sets, engine);
   const perUnit = perUnitModel(model);
-  const K = U + 2; // unit codes 0..U (coins, USDC), and −1 (the account) stored as K − 1
-  const keyOf = (a: number, code: number) => a * K + (code < 0 ? K - 1 : code);
-  // status units with a position, and what they are exposed to
   const codes = balanceUnitCodes(balances, market);
   const C = balances.currencies.length;
-  const units: StatusUnit[] = [];
-  // (account, code) → index into units, −1 for none (keyOf's numbering)
-  const index = new Int32Array(book.accountCount * K).fill(-1);
-  eachStatusUnit(model, base, full, (a, code, eq, mm) => {
-    const exposed = new Uint8Array(U);
+  const account: number[] = [];
+  const code: number[] = [];
+  const exposedAll: number[] = [];
+  const eq0: number[] = [];
+  const mm0: number[] = [];
+  const exposed = new Uint8Array(U);
+  eachStatusUnit(model, base, full, (a, c, eq, mm) => {
+    exposed.fill(0);
     let any = false;
     for (let k = book.accountUnitStart[a]; k < book.accountUnitStart[a + 1]; k++) {
-      if (perUnit && book.unitCurrency[k] !== code) continue;
+      if (perUnit && book.unitCurrency[k] !== c) continue;
       for (let p = book.unitStart[k]; p < book.unitStart[k + 1]; p++) {
         exposed[market.instruments.underlying[book.instrumentId[p]]] = 1;
         any = true;
@@ -585,22 +717,87 @@ async function modelDistances(
     if (!perUnit && balances.amount.length >= (a + 1) * C)
       for (let j = 0; j < C; j++)
         if (codes[j]! < U && codes[j]! >= 0 && balances.amount[a * C + j] !== 0) exposed[codes[j]!] = 1;
-    index[keyOf(a, code)] = units.length;
-    units.push({ account: a, code, exposed, eq0: eq, mm0: mm });
+    account.push(a);
+    code.push(c);
+    exposedAll.push(...exposed);
+    eq0.push(eq);
+    mm0.push(mm);
   });
+  return {
+    count: account.length,
+    account: Int32Array.from(account),
+    code: Int32Array.from(code),
+    exposed: Uint8Array.from(exposedAll),
+    eq0: Float64Array.from(eq0),
+    mm0: Float64Array.from(mm0),
+    unitNames: perUnit ? base.unitNames : ['ALL'],
+  };
+}
 
-  // the model's slope bound per status unit and target (slope.ts SlopeBound: L over an interval of moves whose
+/** The units that one search answers (index into StatusUnits), with their move, equity and MM there. */
+export interface SearchRows {
+  unit: Int32Array;
+  move: Float64Array;
+  equity: Float64Array;
+  mm: Float64Array;
+}
+
+/** For each status unit exposed to one underlying only, that underlying (−1 for none or several). */
+function singleExposure(su: StatusUnits, U: number): Int32Array {
+  const out = new Int32Array(su.count).fill(-1);
+  for (let k = 0; k < su.count; k++) {
+    let n = 0;
+    for (let u = 0; u < U; u++)
+      if (su.exposed[k * U + u]) {
+        n++;
+        out[k] = u;
+      }
+    if (n !== 1) out[k] = -1;
+  }
+  return out;
+}
+
+/**
+ * One search of §7 (module comment): every status unit of `su` exposed to `u` (JOINT: every unit), moved in
+ * direction `dir`, except those exposed to `u` alone (their joint rows are theirs: distanceRows copies them).
+ */
+async function searchTarget(
+  model: ModelName,
+  book: PositionBook,
+  balances: Balances,
+  market: Market,
+  params: Params,
+  sets: ReadonlyMap<Family, ScenarioSet>,
+  engine: DistanceEngine,
+  opts: DistanceOptions,
+  su: StatusUnits,
+  u: number,
+  dir: number,
+): Promise<SearchRows> {
+  const U = market.underlyings.length;
+  const tol = opts.tol ?? 1e-5;
+  const xMax = [opts.xMaxDown ?? 0.9, opts.xMaxUp ?? 3.0];
+  const perUnit = perUnitModel(model);
+  const K = U + 2; // unit codes 0..U (coins, USDC), and −1 (the account) stored as K − 1
+  const keyOf = (a: number, code: number) => a * K + (code < 0 ? K - 1 : code);
+  // (account, code) → index into the status units, −1 for none (keyOf's numbering)
+  const index = new Int32Array(book.accountCount * K).fill(-1);
+  for (let k = 0; k < su.count; k++) index[keyOf(su.account[k]!, su.code[k]!)] = k;
+  const single = singleExposure(su, U);
+
+  // the model's slope bound per status unit for moves of u (slope.ts SlopeBound: L over an interval of moves whose
   // smallest 1 + x is g; Infinity where the model has none), indexed by account (span) or book unit (deribit-pm)
   const scenarioModel = model === 'standard' ? undefined : MARGIN_MODELS[model as ScenarioModelName];
   const bound = opts.slopeSkip !== false ? scenarioModel?.slopeBound : undefined;
-  const boundIndex = units.map((su) => {
-    if (!perUnit) return su.account;
-    for (let k = book.accountUnitStart[su.account]; k < book.accountUnitStart[su.account + 1]; k++)
-      if (book.unitCurrency[k] === su.code) return k;
-    return -1;
-  });
-  const slopeBounds = (u: number): ((k: number, g: number) => number) => {
+  const slope = ((): ((k: number, g: number) => number) => {
     if (!bound) return () => Infinity;
+    const boundIndex = Int32Array.from({ length: su.count }, (_, k) => {
+      const a = su.account[k]!;
+      if (!perUnit) return a;
+      for (let j = book.accountUnitStart[a]; j < book.accountUnitStart[a + 1]; j++)
+        if (book.unitCurrency[j] === su.code[k]) return j;
+      return -1;
+    });
     const moved = new Uint8Array(U);
     if (u === JOINT) moved.fill(1);
     else moved[u] = 1;
@@ -611,30 +808,35 @@ async function modelDistances(
       const L = b.c0[i]! + b.c1[i]! / g + b.c2[i]! / (g * g);
       return Number.isNaN(L) ? Infinity : L;
     };
-  };
+  })();
 
-  const rows: Array<[unit: number, underlying: number, dir: number, move: number, eq: number, mm: number]> = [];
-  // one evaluation: the status units `members` (indexes into units) re-margined in `sub` at x
+  const out = { unit: [] as number[], move: [] as number[], equity: [] as number[], mm: [] as number[] };
+  const push = (k: number, x: number, eq: number, mm: number) => {
+    out.unit.push(k);
+    out.move.push(x);
+    out.equity.push(eq);
+    out.mm.push(mm);
+  };
+  // one evaluation: the status units `members` (indexes into su) re-margined in `sub` at x
   interface Evaluation {
     sub: SubPortfolio;
     x: number;
     members: readonly number[];
   }
   // scratch of evaluate: a unit's (equity, MM) in the evaluation numbered stamp[k]
-  const stamp = new Float64Array(units.length).fill(-1);
-  const eqK = new Float64Array(units.length);
-  const mmK = new Float64Array(units.length);
+  const stamp = new Float64Array(su.count).fill(-1);
+  const eqK = new Float64Array(su.count);
+  const mmK = new Float64Array(su.count);
   let evaluations = 0;
-  /** f at each evaluation's x (moving `underlying`, or all for JOINT): onValue(e, j, …) for its members[j] */
+  /** f at each evaluation's x (moving u, or all for JOINT): onValue(e, j, …) for its members[j] */
   const evaluate = async (
     evals: readonly Evaluation[],
-    underlying: number,
     onValue: (e: number, j: number, eq: number, mm: number) => void,
   ): Promise<void> => {
     const jobs = evals.map((ev): MarginJob => {
       const factor = new Float64Array(U).fill(1);
-      if (underlying === JOINT) factor.fill(1 + ev.x);
-      else factor[underlying] = 1 + ev.x;
+      if (u === JOINT) factor.fill(1 + ev.x);
+      else factor[u] = 1 + ev.x;
       return { sub: ev.sub, factor };
     });
     const results = await marginAtMany(model, jobs, params, sets, engine);
@@ -652,236 +854,245 @@ async function modelDistances(
     });
   };
   /** The sub-portfolio of the accounts of `members` (units); one account's is kept for the search. */
-  let accountSubs = new Map<number, SubPortfolio>();
+  const accountSubs = new Map<number, SubPortfolio>();
   const subOf = (members: readonly number[]): SubPortfolio => {
-    const accounts = Int32Array.from(new Set(members.map((k) => units[k]!.account))).sort();
+    const accounts = Int32Array.from(new Set(members.map((k) => su.account[k]!))).sort();
     if (accounts.length > 1) return subPortfolio(book, balances, market, accounts);
     let sub = accountSubs.get(accounts[0]!);
     if (!sub) accountSubs.set(accounts[0]!, (sub = subPortfolio(book, balances, market, accounts)));
     return sub;
   };
 
-  // a unit exposed to one underlying only sees nothing of the others: its move of that underlying is its
-  // joint move, bit for bit (the moved market differs only in prices it never reads), so it is copied
-  const single = units.map((su) => (su.exposed.reduce((n, e) => n + e, 0) === 1 ? su.exposed.indexOf(1) : -1));
-  const targets = [JOINT, ...Array.from({ length: U }, (_, u) => u)];
-  for (const u of targets) {
-    // the model's bound for moves of u (or all): the same for both directions
-    const slope = slopeBounds(u);
-    for (const dir of [DIRECTION_DOWN, DIRECTION_UP]) {
-      const sign = dir === DIRECTION_DOWN ? -1 : 1;
-      const members: number[] = [];
-      units.forEach((su, k) => {
-        if (u !== JOINT && !su.exposed[u]) return;
-        if (u !== JOINT && single[k] === u) return; // copied from the joint rows below
-        if (!(su.eq0 >= su.mm0)) rows.push([k, u, dir, 0, su.eq0, su.mm0]);
-        else members.push(k);
-      });
-      // ---- scan: the first grid point with f ≤ 0 brackets the root (§7)
-      const grid = distanceGrid(xMax[dir]!);
-      const lo = new Map<number, number>();
-      const hi = new Map<number, [x: number, eq: number, mm: number]>();
-      // f at each unit's last point with E ≥ MM (its bracket's near end), that point's grid index (−1: x = 0)
-      // and |E| + |MM| there
-      const fLo = new Map<number, number>(members.map((k) => [k, units[k]!.eq0 - units[k]!.mm0]));
-      const last = new Map<number, number>(members.map((k) => [k, -1]));
-      const size = new Map<number, number>(members.map((k) => [k, Math.abs(units[k]!.eq0) + Math.abs(units[k]!.mm0)]));
-      // the first grid index each unit must be evaluated at: the model's slope bound proves f > 0 before it
-      const need = new Map<number, number>();
-      const needAfter = (k: number): number => {
-        const i = last.get(k)!;
-        const x0 = i < 0 ? 0 : grid[i]!;
-        const f = fLo.get(k)!;
-        let j = i + 1;
-        for (; j < grid.length; j++) {
-          // L over the moves from x0 to grid[j]: its smallest 1 + x is at grid[j] going down, at x0 going up
-          const L = slope(k, dir === DIRECTION_DOWN ? 1 - grid[j]! : 1 + x0);
-          // proven while L·|Δx| stays below f by more than the backend's error in E and MM could move it: the
-          // float32 device bound (docs/architecture.md: 1e-5·|MM| + 5e-7·Σ|q|·v; L ≥ Σ|q|·v) with room to spare
-          const slack = 2e-5 * (size.get(k)! + L);
-          if (!(L * (grid[j]! - x0) * (1 + 1e-6) + slack < f)) break;
-        }
-        return j;
-      };
-      // units whose hit came after skipped points: the grid point before the hit is evaluated after the scan
-      const nearEnd = new Map<number, number[]>();
-      let active: number[] = [];
-      for (const k of members) {
-        need.set(k, needAfter(k));
-        if (need.get(k)! < grid.length) active.push(k);
-        else rows.push([k, u, dir, NaN, NaN, NaN]); // f > 0 proven on the whole grid: none within the range
-      }
-      let next = 0;
-      accountSubs = new Map();
-      while (active.length > 0 && next < grid.length) {
-        // a block of grid points in one batch: as many as keep (active units × points) near SCAN_BLOCK_UNITS
-        const n = Math.max(
-          1,
-          Math.min(grid.length - next, Math.floor((opts.scanBlock ?? SCAN_BLOCK_UNITS) / active.length)),
-        );
-        const block = grid.slice(next, next + n).map((g) => sign * g);
-        // the units that need a point of the block, re-margined together at every point of it
-        const here = active.filter((k) => need.get(k)! < next + n);
-        if (here.length === 0) {
-          next += n;
-          continue;
-        }
-        const sub = subOf(here);
-        const A = here.length;
-        const eqAt = new Float64Array(n * A);
-        const mmAt = new Float64Array(n * A);
-        await evaluate(
-          block.map((x) => ({ sub, x, members: here })),
-          u,
-          (b, j, eq, mm) => {
-            eqAt[b * A + j] = eq;
-            mmAt[b * A + j] = mm;
-          },
-        );
-        const done = new Set<number>();
-        here.forEach((k, j) => {
-          let hit = -1;
-          for (let b = 0; b < n; b++) {
-            const eq = eqAt[b * A + j]!;
-            const mm = mmAt[b * A + j]!;
-            if (!(eq >= mm)) {
-              hit = b;
-              break;
-            }
-            last.set(k, next + b);
-            fLo.set(k, eq - mm);
-            size.set(k, Math.abs(eq) + Math.abs(mm));
-          }
-          if (hit < 0) {
-            need.set(k, needAfter(k));
-            if (need.get(k)! >= grid.length) {
-              done.add(k);
-              rows.push([k, u, dir, NaN, NaN, NaN]);
-            }
-            return;
-          }
-          done.add(k);
-          const h = next + hit;
-          hi.set(k, [block[hit]!, eqAt[hit * A + j]!, mmAt[hit * A + j]!]);
-          const i = last.get(k)!;
-          if (i === h - 1) lo.set(k, i < 0 ? 0 : sign * grid[i]!);
-          else {
-            const list = nearEnd.get(h - 1);
-            if (list) list.push(k);
-            else nearEnd.set(h - 1, [k]);
-          }
-        });
-        active = active.filter((k) => !done.has(k));
-        next += n;
-      }
-      for (const k of active) rows.push([k, u, dir, NaN, NaN, NaN]);
-      // the near ends the bound skipped: f > 0 there (the bound), evaluated for the secant's start; a point
-      // with E < MM would mean the model's bound is wrong, and the search says so rather than answer
-      if (nearEnd.size > 0) {
-        const evals = [...nearEnd].map(([i, list]): Evaluation => ({
-          sub: subOf(list),
-          x: sign * grid[i]!,
-          members: list,
-        }));
-        await evaluate(evals, u, (e, j, eq, mm) => {
-          const k = evals[e]!.members[j]!;
-          if (!(eq >= mm))
-            throw new Error(
-              `distance: ${model}'s slope bound is wrong: account ${book.accountKey[units[k]!.account]} (unit code ` +
-                `${units[k]!.code}) has E < MM at x = ${evals[e]!.x}, a point the bound proved safe`,
-            );
-          lo.set(k, evals[e]!.x);
-          fLo.set(k, eq - mm);
-        });
-      }
-      // ---- refinement of every bracket [lo: E ≥ MM, hi: E < MM] to |Δx| ≤ tol (safeguarded secant): the
-      // secant root of the bracket's ends, evaluated 0.45·tol either side (one step closes the bracket when f
-      // is near linear there); a step that does not halve the bracket makes the next one a bisection, so it
-      // never takes more than twice bisection's steps. Units sharing a point are re-margined together.
-      const bisectNext = new Set<number>();
-      let open = [...hi.keys()].filter((k) => Math.abs(hi.get(k)![0] - lo.get(k)!) > tol);
-      while (open.length > 0) {
-        const which: number[] = [];
-        const xs: number[] = [];
-        for (const k of open) {
-          const a = lo.get(k)!;
-          const [b, eb, mb] = hi.get(k)!;
-          const fa = fLo.get(k)!;
-          const fb = eb - mb;
-          const d = Math.sign(b - a);
-          const inside = (x: number) => (x - a) * d > 0 && (b - x) * d > 0;
-          let pushed = 0;
-          if (!bisectNext.has(k) && fa - fb > 0 && Number.isFinite(fa - fb)) {
-            const c = a + (fa * (b - a)) / (fa - fb);
-            for (const x of [c - d * 0.45 * tol, c + d * 0.45 * tol])
-              if (inside(x)) {
-                which.push(k);
-                xs.push(x);
-                pushed++;
-              }
-          }
-          if (pushed === 0) {
-            which.push(k);
-            xs.push(0.5 * (a + b));
-          }
-        }
-        // units sharing a point re-margined together
-        const byX = new Map<number, number[]>();
-        which.forEach((k, j) => {
-          const list = byX.get(xs[j]!);
-          if (list) list.push(k);
-          else byX.set(xs[j]!, [k]);
-        });
-        const evals = [...byX].map(([x, members]): Evaluation => ({ sub: subOf(members), x, members }));
-        const got = new Map<number, Array<[x: number, eq: number, mm: number]>>();
-        await evaluate(evals, u, (e, j, eq, mm) => {
-          const k = evals[e]!.members[j]!;
-          let list = got.get(k);
-          if (!list) got.set(k, (list = []));
-          list.push([evals[e]!.x, eq, mm]);
-        });
-        for (const k of open) {
-          const a = lo.get(k)!;
-          const b = hi.get(k)![0];
-          const width = Math.abs(b - a);
-          // the points in order from the near end: the first with E < MM is the new far end
-          const pts = got.get(k)!.sort((p, q) => Math.abs(p[0] - a) - Math.abs(q[0] - a));
-          for (const [x, eq, mm] of pts) {
-            if (eq >= mm) {
-              lo.set(k, x);
-              fLo.set(k, eq - mm);
-            } else {
-              hi.set(k, [x, eq, mm]);
-              break;
-            }
-          }
-          if (Math.abs(hi.get(k)![0] - lo.get(k)!) > 0.5 * width) bisectNext.add(k);
-          else bisectNext.delete(k);
-        }
-        open = open.filter((k) => Math.abs(hi.get(k)![0] - lo.get(k)!) > tol);
-      }
-      for (const [k, [x, eq, mm]] of hi) rows.push([k, u, dir, x, eq, mm]);
-    }
+  const sign = dir === DIRECTION_DOWN ? -1 : 1;
+  const members: number[] = [];
+  for (let k = 0; k < su.count; k++) {
+    if (u !== JOINT && !su.exposed[k * U + u]) continue;
+    if (u !== JOINT && single[k] === u) continue; // copied from the joint rows (distanceRows)
+    if (!(su.eq0[k]! >= su.mm0[k]!)) push(k, 0, su.eq0[k]!, su.mm0[k]!);
+    else members.push(k);
   }
+  // ---- scan: the first grid point with f ≤ 0 brackets the root (§7)
+  const grid = distanceGrid(xMax[dir]!);
+  const lo = new Map<number, number>();
+  const hi = new Map<number, [x: number, eq: number, mm: number]>();
+  // f at each unit's last point with E ≥ MM (its bracket's near end), that point's grid index (−1: x = 0)
+  // and |E| + |MM| there
+  const fLo = new Map<number, number>(members.map((k) => [k, su.eq0[k]! - su.mm0[k]!]));
+  const last = new Map<number, number>(members.map((k) => [k, -1]));
+  const size = new Map<number, number>(members.map((k) => [k, Math.abs(su.eq0[k]!) + Math.abs(su.mm0[k]!)]));
+  // the first grid index each unit must be evaluated at: the model's slope bound proves f > 0 before it
+  const need = new Map<number, number>();
+  const needAfter = (k: number): number => {
+    const i = last.get(k)!;
+    const x0 = i < 0 ? 0 : grid[i]!;
+    const f = fLo.get(k)!;
+    let j = i + 1;
+    for (; j < grid.length; j++) {
+      // L over the moves from x0 to grid[j]: its smallest 1 + x is at grid[j] going down, at x0 going up
+      const L = slope(k, dir === DIRECTION_DOWN ? 1 - grid[j]! : 1 + x0);
+      // proven while L·|Δx| stays below f by more than the backend's error in E and MM could move it: the
+      // float32 device bound (docs/architecture.md: 1e-5·|MM| + 5e-7·Σ|q|·v; L ≥ Σ|q|·v) with room to spare
+      const slack = 2e-5 * (size.get(k)! + L);
+      if (!(L * (grid[j]! - x0) * (1 + 1e-6) + slack < f)) break;
+    }
+    return j;
+  };
+  // units whose hit came after skipped points: the grid point before the hit is evaluated after the scan
+  const nearEnd = new Map<number, number[]>();
+  let active: number[] = [];
+  for (const k of members) {
+    need.set(k, needAfter(k));
+    if (need.get(k)! < grid.length) active.push(k);
+    else push(k, NaN, NaN, NaN); // f > 0 proven on the whole grid: none within the range
+  }
+  let next = 0;
+  while (active.length > 0 && next < grid.length) {
+    // a block of grid points in one batch: as many as keep (active units × points) near SCAN_BLOCK_UNITS
+    const perBlock = Math.floor((opts.scanBlock ?? SCAN_BLOCK_UNITS) / active.length);
+    const n = Math.max(1, Math.min(grid.length - next, perBlock));
+    const block = grid.slice(next, next + n).map((g) => sign * g);
+    // the units that need a point of the block, re-margined together at every point of it
+    const here = active.filter((k) => need.get(k)! < next + n);
+    if (here.length === 0) {
+      next += n;
+      continue;
+    }
+    const sub = subOf(here);
+    const A = here.length;
+    const eqAt = new Float64Array(n * A);
+    const mmAt = new Float64Array(n * A);
+    await evaluate(
+      block.map((x) => ({ sub, x, members: here })),
+      (b, j, eq, mm) => {
+        eqAt[b * A + j] = eq;
+        mmAt[b * A + j] = mm;
+      },
+    );
+    const done = new Set<number>();
+    here.forEach((k, j) => {
+      let hit = -1;
+      for (let b = 0; b < n; b++) {
+        const eq = eqAt[b * A + j]!;
+        const mm = mmAt[b * A + j]!;
+        if (!(eq >= mm)) {
+          hit = b;
+          break;
+        }
+        last.set(k, next + b);
+        fLo.set(k, eq - mm);
+        size.set(k, Math.abs(eq) + Math.abs(mm));
+      }
+      if (hit < 0) {
+        need.set(k, needAfter(k));
+        if (need.get(k)! >= grid.length) {
+          done.add(k);
+          push(k, NaN, NaN, NaN);
+        }
+        return;
+      }
+      done.add(k);
+      const h = next + hit;
+      hi.set(k, [block[hit]!, eqAt[hit * A + j]!, mmAt[hit * A + j]!]);
+      const i = last.get(k)!;
+      if (i === h - 1) lo.set(k, i < 0 ? 0 : sign * grid[i]!);
+      else {
+        const list = nearEnd.get(h - 1);
+        if (list) list.push(k);
+        else nearEnd.set(h - 1, [k]);
+      }
+    });
+    active = active.filter((k) => !done.has(k));
+    next += n;
+  }
+  for (const k of active) push(k, NaN, NaN, NaN);
+  // the near ends the bound skipped: f > 0 there (the bound), evaluated for the secant's start; a point
+  // with E < MM would mean the model's bound is wrong, and the search says so rather than answer
+  if (nearEnd.size > 0) {
+    const evals = [...nearEnd].map(([i, list]): Evaluation => ({
+      sub: subOf(list),
+      x: sign * grid[i]!,
+      members: list,
+    }));
+    await evaluate(evals, (e, j, eq, mm) => {
+      const k = evals[e]!.members[j]!;
+      if (!(eq >= mm))
+        throw new Error(
+          `distance: ${model}'s slope bound is wrong: account ${book.accountKey[su.account[k]!]} (unit code ` +
+            `${su.code[k]}) has E < MM at x = ${evals[e]!.x}, a point the bound proved safe`,
+        );
+      lo.set(k, evals[e]!.x);
+      fLo.set(k, eq - mm);
+    });
+  }
+  // ---- refinement of every bracket [lo: E ≥ MM, hi: E < MM] to |Δx| ≤ tol (safeguarded secant): the
+  // secant root of the bracket's ends, evaluated 0.45·tol either side (one step closes the bracket when f
+  // is near linear there); a step that does not halve the bracket makes the next one a bisection, so it
+  // never takes more than twice bisection's steps. Units sharing a point are re-margined together.
+  const bisectNext = new Set<number>();
+  let open = [...hi.keys()].filter((k) => Math.abs(hi.get(k)![0] - lo.get(k)!) > tol);
+  while (open.length > 0) {
+    const which: number[] = [];
+    const xs: number[] = [];
+    for (const k of open) {
+      const a = lo.get(k)!;
+      const [b, eb, mb] = hi.get(k)!;
+      const fa = fLo.get(k)!;
+      const fb = eb - mb;
+      const d = Math.sign(b - a);
+      const inside = (x: number) => (x - a) * d > 0 && (b - x) * d > 0;
+      let pushed = 0;
+      if (!bisectNext.has(k) && fa - fb > 0 && Number.isFinite(fa - fb)) {
+        const c = a + (fa * (b - a)) / (fa - fb);
+        for (const x of [c - d * 0.45 * tol, c + d * 0.45 * tol])
+          if (inside(x)) {
+            which.push(k);
+            xs.push(x);
+            pushed++;
+          }
+      }
+      if (pushed === 0) {
+        which.push(k);
+        xs.push(0.5 * (a + b));
+      }
+    }
+    // units sharing a point re-margined together
+    const byX = new Map<number, number[]>();
+    which.forEach((k, j) => {
+      const list = byX.get(xs[j]!);
+      if (list) list.push(k);
+      else byX.set(xs[j]!, [k]);
+    });
+    const evals = [...byX].map(([x, list]): Evaluation => ({ sub: subOf(list), x, members: list }));
+    const got = new Map<number, Array<[x: number, eq: number, mm: number]>>();
+    await evaluate(evals, (e, j, eq, mm) => {
+      const k = evals[e]!.members[j]!;
+      let list = got.get(k);
+      if (!list) got.set(k, (list = []));
+      list.push([evals[e]!.x, eq, mm]);
+    });
+    for (const k of open) {
+      const a = lo.get(k)!;
+      const b = hi.get(k)![0];
+      const width = Math.abs(b - a);
+      // the points in order from the near end: the first with E < MM is the new far end
+      const pts = got.get(k)!.sort((p, q) => Math.abs(p[0] - a) - Math.abs(q[0] - a));
+      for (const [x, eq, mm] of pts) {
+        if (eq >= mm) {
+          lo.set(k, x);
+          fLo.set(k, eq - mm);
+        } else {
+          hi.set(k, [x, eq, mm]);
+          break;
+        }
+      }
+      if (Math.abs(hi.get(k)![0] - lo.get(k)!) > 0.5 * width) bisectNext.add(k);
+      else bisectNext.delete(k);
+    }
+    open = open.filter((k) => Math.abs(hi.get(k)![0] - lo.get(k)!) > tol);
+  }
+  for (const [k, [x, eq, mm]] of hi) push(k, x, eq, mm);
+  return {
+    unit: Int32Array.from(out.unit),
+    move: Float64Array.from(out.move),
+    equity: Float64Array.from(out.equity),
+    mm: Float64Array.from(out.mm),
+  };
+}
+
+/**
+ * A model's DistanceRows from its searches: each unit exposed to one underlying only gets its joint rows as
+ * that underlying's too (the moved market differs only in prices it never reads, so they are the same bits),
+ * and the rows are put in (account, unit, underlying, direction) order.
+ */
+function distanceRows(
+  model: ModelName,
+  market: Market,
+  su: StatusUnits,
+  searches: ReadonlyArray<{ u: number; dir: number; rows: SearchRows }>,
+): DistanceRows {
+  const U = market.underlyings.length;
+  const K = U + 2;
+  const single = singleExposure(su, U);
+  const rows: Array<[unit: number, underlying: number, dir: number, move: number, eq: number, mm: number]> = [];
+  for (const { u, dir, rows: f } of searches)
+    for (let r = 0; r < f.unit.length; r++) rows.push([f.unit[r]!, u, dir, f.move[r]!, f.equity[r]!, f.mm[r]!]);
   for (const r of rows.slice())
     if (r[1] === JOINT && single[r[0]]! >= 0) rows.push([r[0], single[r[0]]!, r[2], r[3], r[4], r[5]]);
-  // rows in (account, unit, underlying, direction) order: one number per row (code + 1 in 0..U + 1, the
-  // underlying in 0..U with JOINT last, the direction 0 or 1), unique, so the order is total
+  // one number per row (code + 1 in 0..U + 1, the underlying in 0..U with JOINT last, the direction 0 or 1),
+  // unique, so the order is total
   const sortKey = Float64Array.from(rows, (r) => {
-    const su = units[r[0]]!;
-    return ((su.account * K + (su.code + 1)) * (U + 1) + (r[1] === JOINT ? U : r[1])) * 2 + r[2];
+    const k = r[0];
+    return ((su.account[k]! * K + (su.code[k]! + 1)) * (U + 1) + (r[1] === JOINT ? U : r[1])) * 2 + r[2];
   });
   const byKey = Int32Array.from(rows.keys()).sort((i, j) => sortKey[i]! - sortKey[j]!);
-  const unsorted = rows.slice();
-  byKey.forEach((i, r) => (rows[r] = unsorted[i]!));
   const n = rows.length;
-  const unitNames = perUnit ? base.unitNames : ['ALL'];
+  const perUnit = perUnitModel(model);
   const res: DistanceRows = {
     model,
     count: n,
     account: new Int32Array(n),
     unit: new Int32Array(n),
-    unitNames,
+    unitNames: su.unitNames,
     underlying: new Int32Array(n),
     direction: new Uint8Array(n),
     move: new Float64Array(n),
@@ -889,10 +1100,10 @@ async function modelDistances(
     equity: new Float64Array(n),
     mm: new Float64Array(n),
   };
-  rows.forEach(([k, u, dir, x, eq, mm], r) => {
-    const su = units[k]!;
-    res.account[r] = su.account;
-    res.unit[r] = perUnit ? su.code : 0;
+  byKey.forEach((i, r) => {
+    const [k, u, dir, x, eq, mm] = rows[i]!;
+    res.account[r] = su.account[k]!;
+    res.unit[r] = perUnit ? su.code[k]! : 0;
     res.underlying[r] = u;
     res.direction[r] = dir;
     res.move[r] = x;

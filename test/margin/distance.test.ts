@@ -403,3 +403,44 @@ describe('the scan skips what a slope bound proves (span, deribit-pm, var)', () 
     }
   }, 120_000);
 });
+
+describe('the searches on the cpu backend’s worker threads (Backend.threads)', () => {
+  test('give this thread’s rows bit for bit, every model; this thread revalues only the base re-margins', async () => {
+    const market = sampleMarket();
+    const { book, balances } = makePortfolio(market, SAMPLE_POSITIONS, SAMPLE_BALANCES);
+    const models: ModelName[] = ['deribit-pm', 'span', 'var-hs', 'standard'];
+    const two = await createBackend('cpu', { workers: 2 });
+    try {
+      expect(two.threads?.workers).toBe(2);
+      let calls = 0;
+      const counting = {
+        revalue: (...a: Parameters<Backend['revalue']>) => {
+          calls++;
+          return two.revalue(...a);
+        },
+        aggregate: (...a: Parameters<Backend['aggregate']>) => two.aggregate(...a),
+        threads: two.threads,
+      };
+      const threaded = await liquidationDistances(book, balances, market, params, setsOf(market), models, counting);
+      // one re-margin per scenario model at the unmoved market; every search ran on the threads
+      expect(calls).toBe(3);
+      calls = 0;
+      const here = await liquidationDistances(book, balances, market, params, setsOf(market), models, counting, {
+        threads: false,
+      });
+      expect(calls).toBeGreaterThan(20);
+      for (let m = 0; m < models.length; m++) {
+        expect(threaded[m]!.model).toBe(models[m]);
+        expect(threaded[m]!.count).toBe(here[m]!.count);
+        expect(threaded[m]!.count).toBeGreaterThan(10);
+        expect(threaded[m]!.unitNames).toEqual(here[m]!.unitNames);
+        for (const c of ['account', 'unit', 'underlying', 'direction', 'move', 'price', 'equity', 'mm'] as const)
+          expect(Buffer.from(threaded[m]![c].buffer).equals(Buffer.from(here[m]![c].buffer))).toBe(true);
+      }
+      // and the answers are not all "none": the comparison covers found moves
+      expect(Array.from(threaded[0]!.move).filter((x) => Number.isFinite(x) && x !== 0).length).toBeGreaterThan(3);
+    } finally {
+      await two.close();
+    }
+  }, 120_000);
+});

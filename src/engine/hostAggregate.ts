@@ -1,0 +1,60 @@
+/**
+ * The cpu backend's aggregation on the calling thread: the kernel its pool workers run (the WebAssembly SIMD
+ * form, kernels/aggregateWasm.ts, built beside the compiled kernels as dist/kernels/aggregate.wasm; the
+ * JavaScript reference kernels/aggregate.ts aggregateGroups where the module cannot load, or when
+ * MARGIN_ENGINE_AGGREGATE=js asks for it). Both give the same bits, so a matrix aggregated here equals the
+ * pool's, group for group. For the work that already runs on a worker thread of its own (poolWorker's
+ * tasks, the distance search's slices on the cpu backend's threads).
+ */
+import { readFileSync } from 'node:fs';
+import { aggregateGroups, type AggregateColumns } from '../../kernels/aggregate.js';
+import { AGGREGATE_WASM_FILE, compileAggregateWasm, WasmAggregator } from '../../kernels/aggregateWasm.js';
+import { checkGroupBook } from './backend.js';
+import { CPU_AGGREGATE_SCENARIO_BLOCK, CPU_AGGREGATE_WASM_SCENARIO_BLOCK } from './tuning.js';
+import type { GroupBook, PnlMatrix, Reduced, ReduceRequest } from './types.js';
+
+/** Reduces groups [g0, g1) of `c` (kernels/aggregate.ts) with this thread's kernel (module comment). */
+export const aggregateKernel: (c: AggregateColumns, g0: number, g1: number, scenarioBlock: number) => void = (() => {
+  if (process.env.MARGIN_ENGINE_AGGREGATE === 'js') return aggregateGroups;
+  try {
+    const bytes = readFileSync(new URL(`../../kernels/${AGGREGATE_WASM_FILE}`, import.meta.url));
+    const w = new WasmAggregator(compileAggregateWasm(bytes));
+    return (c: AggregateColumns, g0: number, g1: number) => w.run(c, g0, g1, CPU_AGGREGATE_WASM_SCENARIO_BLOCK);
+  } catch {
+    return aggregateGroups;
+  }
+})();
+
+/**
+ * GroupBook → Reduced (Backend.aggregate's contract) on this thread, the bits of the cpu backend's.
+ * @throws Error when the GroupBook does not fit the matrix.
+ */
+export function hostAggregate(pnl: PnlMatrix, groups: GroupBook, req: ReduceRequest): Reduced {
+  checkGroupBook(pnl, groups);
+  const G = groups.groupCount;
+  const K = Math.max(0, req.topK | 0);
+  const worstLoss = new Float64Array(G);
+  const worstScenario = new Int32Array(G);
+  const topLosses = K > 0 ? new Float64Array(G * K) : null;
+  aggregateKernel(
+    {
+      pnl: pnl.data,
+      scenarios: pnl.scenarios,
+      groupStart: groups.groupStart,
+      row: groups.row,
+      qty: groups.qty,
+      bucket: groups.bucket,
+      buckets: groups.buckets,
+      weight: groups.weight,
+      pnlOffset: groups.pnlOffset,
+      topK: K,
+      worstLoss,
+      worstScenario,
+      topLosses,
+    },
+    0,
+    G,
+    CPU_AGGREGATE_SCENARIO_BLOCK,
+  );
+  return topLosses ? { worstLoss, worstScenario, topLosses } : { worstLoss, worstScenario };
+}
