@@ -353,6 +353,14 @@ export function revalueTile(c: RevalueColumns, i0: number, i1: number, s0: numbe
   const I = c.instruments;
   const out = c.out;
   const { volRangeDown, minVolForShockUp, shortTermVegaPower, longTermVegaPower } = c;
+  // Without a surface an option's shocked vol, discount e^{−r·T'} and σ'·√T' depend on its own columns and on
+  // the scenario's (vol rule, vol parameter, Δt) alone, and a scenario set has few distinct such keys (deribit-pm
+  // 3, span 3, a history 1): they are computed once per instrument and key, the same expressions on the same
+  // inputs (the same bits), instead of once per cell. Sets with more keys than KEYS_MAX take the cell path.
+  const keyed = c.surface === undefined ? scenarioKeys(c, s0, s1) : null;
+  const K = keyed ? keyed.count : 0;
+  const disc = new Float64Array(K);
+  const vol = new Float64Array(K);
   for (let i = i0; i < i1; i++) {
     const u = c.underlying[i]!;
     const kind = c.kind[i]!;
@@ -373,6 +381,35 @@ export function revalueTile(c: RevalueColumns, i0: number, i1: number, s0: numbe
     const option = kind === KIND_OPTION_CODE;
     if (!option) {
       deltaOneRows(c.deltaOneMove, u, U, F, s0, s1, out, usd, coin);
+      continue;
+    }
+    if (keyed) {
+      for (let q = 0; q < K; q++) {
+        const shocked = shockedVol(
+          sigma,
+          t,
+          keyed.rule[q]!,
+          keyed.param[q]!,
+          vru,
+          volRangeDown,
+          minVolForShockUp,
+          shortTermVegaPower,
+          longTermVegaPower,
+        );
+        const t1 = Math.max(t - keyed.dt[q]!, 0.0);
+        disc[q] = Math.exp(-rate * t1);
+        vol[q] = shocked * Math.sqrt(t1);
+      }
+      for (let s = s0; s < s1; s++) {
+        const j = s * U + u;
+        const m = c.move[j]!;
+        const q = keyed.key[j - s0 * U]!;
+        const growth = 1.0 + m;
+        const moved = disc[q]! * black76Norm(isCall, k / growth, vol[q]!);
+        const norm = growth * moved - v0;
+        out[usd + s] = F * norm;
+        out[coin + s] = (norm + v0) / (1 + m) - v0;
+      }
       continue;
     }
     for (let s = s0; s < s1; s++) {
@@ -433,6 +470,46 @@ export function revalueTile(c: RevalueColumns, i0: number, i1: number, s0: numbe
       out[coin + s] = (norm + v0) / (1 + m) - v0;
     }
   }
+}
+
+/** The most distinct (vol rule, vol parameter, Δt) keys revalueTile computes per instrument (else per cell). */
+const KEYS_MAX = 16;
+
+/**
+ * The distinct (vol rule, vol parameter, Δt) of scenarios [s0, s1) over every underlying: `key[(s − s0)·U + u]`
+ * indexes rule / param / dt; null when there are more than KEYS_MAX.
+ */
+function scenarioKeys(
+  c: RevalueColumns,
+  s0: number,
+  s1: number,
+): { count: number; key: Int32Array; rule: Float64Array; param: Float64Array; dt: Float64Array } | null {
+  const U = c.underlyings;
+  const key = new Int32Array((s1 - s0) * U);
+  const rule = new Float64Array(KEYS_MAX);
+  const param = new Float64Array(KEYS_MAX);
+  const dt = new Float64Array(KEYS_MAX);
+  let count = 0;
+  for (let s = s0; s < s1; s++) {
+    const d = c.dtYears[s]!;
+    for (let u = 0; u < U; u++) {
+      const j = s * U + u;
+      const r = c.volRule[j]!;
+      const g = c.volParam[j]!;
+      let q = 0;
+      // Object.is: a NaN parameter is its own key, and −0 is not +0 (shockedVol may tell them apart)
+      while (q < count && !(rule[q] === r && Object.is(param[q], g) && Object.is(dt[q], d))) q++;
+      if (q === count) {
+        if (count === KEYS_MAX) return null;
+        rule[q] = r;
+        param[q] = g;
+        dt[q] = d;
+        count++;
+      }
+      key[j - s0 * U] = q;
+    }
+  }
+  return { count, key, rule, param, dt };
 }
 
 // ---------------------------------------------------------------------------------------------------------
