@@ -873,26 +873,36 @@ async function searchTarget(
   }
   // ---- scan: the first grid point with f ≤ 0 brackets the root (§7)
   const grid = distanceGrid(xMax[dir]!);
-  const lo = new Map<number, number>();
-  const hi = new Map<number, [x: number, eq: number, mm: number]>();
+  // per status unit (typed arrays indexed like su): its bracket's near end lo (E ≥ MM) and far end hi (E < MM,
+  // with E and MM there), in the order the brackets were found
+  const lo = new Float64Array(su.count);
+  const hiX = new Float64Array(su.count);
+  const hiEq = new Float64Array(su.count);
+  const hiMm = new Float64Array(su.count);
+  const bracketed: number[] = [];
   // f at each unit's last point with E ≥ MM (its bracket's near end), that point's grid index (−1: x = 0)
   // and |E| + |MM| there
-  const fLo = new Map<number, number>(members.map((k) => [k, su.eq0[k]! - su.mm0[k]!]));
-  const last = new Map<number, number>(members.map((k) => [k, -1]));
-  const size = new Map<number, number>(members.map((k) => [k, Math.abs(su.eq0[k]!) + Math.abs(su.mm0[k]!)]));
+  const fLo = new Float64Array(su.count);
+  const last = new Int32Array(su.count);
+  const size = new Float64Array(su.count);
+  for (const k of members) {
+    fLo[k] = su.eq0[k]! - su.mm0[k]!;
+    last[k] = -1;
+    size[k] = Math.abs(su.eq0[k]!) + Math.abs(su.mm0[k]!);
+  }
   // the first grid index each unit must be evaluated at: the model's slope bound proves f > 0 before it
-  const need = new Map<number, number>();
+  const need = new Int32Array(su.count);
   const needAfter = (k: number): number => {
-    const i = last.get(k)!;
+    const i = last[k]!;
     const x0 = i < 0 ? 0 : grid[i]!;
-    const f = fLo.get(k)!;
+    const f = fLo[k]!;
     let j = i + 1;
     for (; j < grid.length; j++) {
       // L over the moves from x0 to grid[j]: its smallest 1 + x is at grid[j] going down, at x0 going up
       const L = slope(k, dir === DIRECTION_DOWN ? 1 - grid[j]! : 1 + x0);
       // proven while L·|Δx| stays below f by more than the backend's error in E and MM could move it: the
       // float32 device bound (docs/architecture.md: 1e-5·|MM| + 5e-7·Σ|q|·v; L ≥ Σ|q|·v) with room to spare
-      const slack = 2e-5 * (size.get(k)! + L);
+      const slack = 2e-5 * (size[k]! + L);
       if (!(L * (grid[j]! - x0) * (1 + 1e-6) + slack < f)) break;
     }
     return j;
@@ -901,8 +911,8 @@ async function searchTarget(
   const nearEnd = new Map<number, number[]>();
   let active: number[] = [];
   for (const k of members) {
-    need.set(k, needAfter(k));
-    if (need.get(k)! < grid.length) active.push(k);
+    need[k] = needAfter(k);
+    if (need[k]! < grid.length) active.push(k);
     else push(k, NaN, NaN, NaN); // f > 0 proven on the whole grid: none within the range
   }
   let next = 0;
@@ -912,7 +922,7 @@ async function searchTarget(
     const n = Math.max(1, Math.min(grid.length - next, perBlock));
     const block = grid.slice(next, next + n).map((g) => sign * g);
     // the units that need a point of the block, re-margined together at every point of it
-    const here = active.filter((k) => need.get(k)! < next + n);
+    const here = active.filter((k) => need[k]! < next + n);
     if (here.length === 0) {
       next += n;
       continue;
@@ -928,7 +938,7 @@ async function searchTarget(
         mmAt[b * A + j] = mm;
       },
     );
-    const done = new Set<number>();
+    const done = new Uint8Array(su.count);
     here.forEach((k, j) => {
       let hit = -1;
       for (let b = 0; b < n; b++) {
@@ -938,30 +948,33 @@ async function searchTarget(
           hit = b;
           break;
         }
-        last.set(k, next + b);
-        fLo.set(k, eq - mm);
-        size.set(k, Math.abs(eq) + Math.abs(mm));
+        last[k] = next + b;
+        fLo[k] = eq - mm;
+        size[k] = Math.abs(eq) + Math.abs(mm);
       }
       if (hit < 0) {
-        need.set(k, needAfter(k));
-        if (need.get(k)! >= grid.length) {
-          done.add(k);
+        need[k] = needAfter(k);
+        if (need[k]! >= grid.length) {
+          done[k] = 1;
           push(k, NaN, NaN, NaN);
         }
         return;
       }
-      done.add(k);
+      done[k] = 1;
       const h = next + hit;
-      hi.set(k, [block[hit]!, eqAt[hit * A + j]!, mmAt[hit * A + j]!]);
-      const i = last.get(k)!;
-      if (i === h - 1) lo.set(k, i < 0 ? 0 : sign * grid[i]!);
+      bracketed.push(k);
+      hiX[k] = block[hit]!;
+      hiEq[k] = eqAt[hit * A + j]!;
+      hiMm[k] = mmAt[hit * A + j]!;
+      const i = last[k]!;
+      if (i === h - 1) lo[k] = i < 0 ? 0 : sign * grid[i]!;
       else {
         const list = nearEnd.get(h - 1);
         if (list) list.push(k);
         else nearEnd.set(h - 1, [k]);
       }
     });
-    active = active.filter((k) => !done.has(k));
+    active = active.filter((k) => done[k] === 0);
     next += n;
   }
   for (const k of active) push(k, NaN, NaN, NaN);
@@ -980,28 +993,28 @@ async function searchTarget(
           `distance: ${model}'s slope bound is wrong: account ${book.accountKey[su.account[k]!]} (unit code ` +
             `${su.code[k]}) has E < MM at x = ${evals[e]!.x}, a point the bound proved safe`,
         );
-      lo.set(k, evals[e]!.x);
-      fLo.set(k, eq - mm);
+      lo[k] = evals[e]!.x;
+      fLo[k] = eq - mm;
     });
   }
   // ---- refinement of every bracket [lo: E ≥ MM, hi: E < MM] to |Δx| ≤ tol (safeguarded secant): the
   // secant root of the bracket's ends, evaluated 0.45·tol either side (one step closes the bracket when f
   // is near linear there); a step that does not halve the bracket makes the next one a bisection, so it
   // never takes more than twice bisection's steps. Units sharing a point are re-margined together.
-  const bisectNext = new Set<number>();
-  let open = [...hi.keys()].filter((k) => Math.abs(hi.get(k)![0] - lo.get(k)!) > tol);
+  const bisectNext = new Uint8Array(su.count);
+  let open = bracketed.filter((k) => Math.abs(hiX[k]! - lo[k]!) > tol);
   while (open.length > 0) {
     const which: number[] = [];
     const xs: number[] = [];
     for (const k of open) {
-      const a = lo.get(k)!;
-      const [b, eb, mb] = hi.get(k)!;
-      const fa = fLo.get(k)!;
-      const fb = eb - mb;
+      const a = lo[k]!;
+      const b = hiX[k]!;
+      const fa = fLo[k]!;
+      const fb = hiEq[k]! - hiMm[k]!;
       const d = Math.sign(b - a);
       const inside = (x: number) => (x - a) * d > 0 && (b - x) * d > 0;
       let pushed = 0;
-      if (!bisectNext.has(k) && fa - fb > 0 && Number.isFinite(fa - fb)) {
+      if (bisectNext[k] === 0 && fa - fb > 0 && Number.isFinite(fa - fb)) {
         const c = a + (fa * (b - a)) / (fa - fb);
         for (const x of [c - d * 0.45 * tol, c + d * 0.45 * tol])
           if (inside(x)) {
@@ -1031,26 +1044,27 @@ async function searchTarget(
       list.push([evals[e]!.x, eq, mm]);
     });
     for (const k of open) {
-      const a = lo.get(k)!;
-      const b = hi.get(k)![0];
+      const a = lo[k]!;
+      const b = hiX[k]!;
       const width = Math.abs(b - a);
       // the points in order from the near end: the first with E < MM is the new far end
       const pts = got.get(k)!.sort((p, q) => Math.abs(p[0] - a) - Math.abs(q[0] - a));
       for (const [x, eq, mm] of pts) {
         if (eq >= mm) {
-          lo.set(k, x);
-          fLo.set(k, eq - mm);
+          lo[k] = x;
+          fLo[k] = eq - mm;
         } else {
-          hi.set(k, [x, eq, mm]);
+          hiX[k] = x;
+          hiEq[k] = eq;
+          hiMm[k] = mm;
           break;
         }
       }
-      if (Math.abs(hi.get(k)![0] - lo.get(k)!) > 0.5 * width) bisectNext.add(k);
-      else bisectNext.delete(k);
+      bisectNext[k] = Math.abs(hiX[k]! - lo[k]!) > 0.5 * width ? 1 : 0;
     }
-    open = open.filter((k) => Math.abs(hi.get(k)![0] - lo.get(k)!) > tol);
+    open = open.filter((k) => Math.abs(hiX[k]! - lo[k]!) > tol);
   }
-  for (const [k, [x, eq, mm]] of hi) push(k, x, eq, mm);
+  for (const k of bracketed) push(k, hiX[k]!, hiEq[k]!, hiMm[k]!);
   return {
     unit: Int32Array.from(out.unit),
     move: Float64Array.from(out.move),
