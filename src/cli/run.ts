@@ -32,12 +32,13 @@ Usage:
   --db FILE           the report; runs accumulate in it, one transaction each (written by a thread of its
                       own while the models compute; the file stays locked until the run ends)
   --workers N         cpu pool size (default: one per core; a run of at most 1,024 scenarios that writes
-                      a report uses one less, leaving a core to the report's thread)
+                      a report uses one less, leaving a core to the report's thread, unless --distance)
   --attribution       also write each position's Euler share of its unit's margin (margin_attribution,
                       view top_margin_drivers; docs/methodology.md §9)
   --distance          also every account's distance to liquidation per model (docs/methodology.md §7):
                       per underlying down and up and the joint move, into liquidation_distance; the
-                      summary counts the accounts within 1 %, 2 %, 5 %, 10 % (joint move)
+                      summary counts the accounts within 1 %, 2 %, 5 %, 10 % (joint move); on the
+                      cpu backend every search runs on a pool thread of its own
   --vol-dynamics D    sticky-strike (default: every option keeps its own vol, docs/methodology.md §1) or
                       sticky-moneyness (after a move m an option reads the fitted SVI surface at
                       ln(K/(F(1+m))), keeping its own offset to it; then the scenario's vol rule; §11c),

@@ -90,6 +90,8 @@ export interface DistanceOptions {
    * the same bits as on this thread, liquidationDistances; false: on this thread, through the engine)
    */
   threads?: boolean;
+  /** called as searches end, with the searches done and their total (distanceSearchCount): for progress */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export const DIRECTION_DOWN = 0;
@@ -565,6 +567,11 @@ export async function liquidationDistances(
     targets.flatMap((u) => [DIRECTION_DOWN, DIRECTION_UP].map((dir): SearchTask => ({ m, model, u, dir }))),
   );
   const threads = opts.threads !== false ? engine.threads : undefined;
+  let ended = 0;
+  const ends = <T>(r: T): T => {
+    opts.onProgress?.(++ended, searches.length);
+    return r;
+  };
   let found: SearchRows[];
   if (threads && threads.workers > 1) {
     const filename = resolveWorker('distanceWorker', import.meta.url);
@@ -583,16 +590,16 @@ export async function liquidationDistances(
           underlying: s.u,
           direction: s.dir,
           units: setups[s.m]!,
-          opts: { ...opts, threads: false },
+          opts: { ...opts, threads: false, onProgress: undefined },
         };
-        return threads.run(filename, task) as Promise<SearchRows>;
+        return threads.run(filename, task).then((r) => ends(r as SearchRows));
       }),
     );
   } else {
     found = [];
     for (const s of searches)
       found.push(
-        await searchTarget(s.model, book, balances, market, params, sets, engine, opts, setups[s.m]!, s.u, s.dir),
+        ends(await searchTarget(s.model, book, balances, market, params, sets, engine, opts, setups[s.m]!, s.u, s.dir)),
       );
   }
   return models.map((model, m) =>
@@ -603,6 +610,11 @@ export async function liquidationDistances(
       searches.flatMap((s, j) => (s.m === m ? [{ u: s.u, dir: s.dir, rows: found[j]! }] : [])),
     ),
   );
+}
+
+/** How many searches liquidationDistances runs: per model, every underlying and the joint move, both directions. */
+export function distanceSearchCount(models: readonly ModelName[], market: Market): number {
+  return models.length * (market.underlyings.length + 1) * 2;
 }
 
 interface SearchTask {

@@ -37,7 +37,9 @@ export interface RunPlan {
   work: { evaluations: number; scenarios: number };
   /**
    * The cpu pool's size when --workers is not given (undefined: every core): a report-writing run with at
-   * most REPORT_CORE_MAX_SCENARIOS scenarios leaves the report thread a core (src/engine/tuning.ts).
+   * most REPORT_CORE_MAX_SCENARIOS scenarios leaves the report thread a core (src/engine/tuning.ts), unless it
+   * also searches the distances to liquidation (--distance): that search outlasts the rest of the run many
+   * times over, on the pool's threads (src/margin/distance.ts), while the report thread waits for its rows.
    */
   workers: number | undefined;
   /**
@@ -67,7 +69,7 @@ export function planModels(
 /**
  * The plan of a run of `models` whose scenario sets hold `scenarios[f]` scenarios per family, over
  * `instruments` instruments, on a machine of `cores` cores; `writesReport`: the run has --db;
- * `workers`: --workers, when given.
+ * `workers`: --workers, when given; `distance`: the run searches the distances to liquidation.
  */
 export function planRun(o: {
   models: readonly ModelName[];
@@ -76,6 +78,7 @@ export function planRun(o: {
   writesReport: boolean;
   cores: number;
   workers?: number;
+  distance?: boolean;
 }): RunPlan {
   const m = planModels(o.models);
   let evaluations = 0;
@@ -89,7 +92,7 @@ export function planRun(o: {
   return {
     ...m,
     work: { evaluations, scenarios },
-    workers: o.workers ?? (o.writesReport && o.cores > 1 && small ? o.cores - 1 : undefined),
+    workers: o.workers ?? (o.writesReport && o.cores > 1 && small && o.distance !== true ? o.cores - 1 : undefined),
     handOverAll: !small,
   };
 }

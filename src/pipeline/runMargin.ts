@@ -44,7 +44,12 @@ import {
   type UnitTables,
 } from '../margin/runTables.js';
 import { optionValuesUsd } from '../margin/optionValue.js';
-import { liquidationDistances, type DistanceEngine, type DistanceRows } from '../margin/distance.js';
+import {
+  distanceSearchCount,
+  liquidationDistances,
+  type DistanceEngine,
+  type DistanceRows,
+} from '../margin/distance.js';
 import { standardRows } from '../margin/standard.js';
 import { accountSummary, type AccountSummary } from '../margin/summary.js';
 import type { MarginRows, ModelName } from '../margin/types.js';
@@ -200,6 +205,7 @@ export async function runMargin(opts: RunOptions): Promise<RunOutcome> {
       writesReport: report !== null,
       cores: availableParallelism(),
       workers: opts.workers,
+      distance: opts.distance === true,
     });
 
     // ---- the backend starts (worker pool, GPU context, self-check, auto's measurement) on other threads
@@ -257,8 +263,12 @@ export async function runMargin(opts: RunOptions): Promise<RunOutcome> {
           ...(opts.models.includes('standard') ? ['standard' as const] : []),
         ];
         const engine = scheduler?.backend ?? NO_ENGINE;
-        distances = await timer.time('distance', () =>
-          liquidationDistances(book, balances, market, params, sets, models, engine),
+        distances = await timer.time(
+          'distance',
+          (update) =>
+            liquidationDistances(book, balances, market, params, sets, models, engine, { onProgress: update }),
+          distanceSearchCount(models, market),
+          'distance to liquidation (searches)',
         );
         for (const d of distances) report?.distance(d);
       }

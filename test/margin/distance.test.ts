@@ -13,6 +13,7 @@ import {
   DIRECTION_UP,
   JOINT,
   distanceGrid,
+  distanceSearchCount,
   liquidationDistances,
   marginAt,
   perUnitModel,
@@ -421,9 +422,16 @@ describe('the searches on the cpu backend’s worker threads (Backend.threads)',
         aggregate: (...a: Parameters<Backend['aggregate']>) => two.aggregate(...a),
         threads: two.threads,
       };
-      const threaded = await liquidationDistances(book, balances, market, params, setsOf(market), models, counting);
+      const progress: Array<[number, number]> = [];
+      const threaded = await liquidationDistances(book, balances, market, params, setsOf(market), models, counting, {
+        onProgress: (done, total) => progress.push([done, total]),
+      });
       // one re-margin per scenario model at the unmoved market; every search ran on the threads
       expect(calls).toBe(3);
+      // progress as each search ends: per model, both underlyings and the joint move, down and up
+      const total = distanceSearchCount(models, market);
+      expect(total).toBe(4 * 3 * 2);
+      expect(progress).toEqual(Array.from({ length: total }, (_, j) => [j + 1, total]));
       calls = 0;
       const here = await liquidationDistances(book, balances, market, params, setsOf(market), models, counting, {
         threads: false,

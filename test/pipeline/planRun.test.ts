@@ -61,12 +61,15 @@ describe('planRun', () => {
     expect(plan.storesStandard).toBe(stores);
   });
 
-  test('the pool size: --workers wins; no report, one core, or more than the bound: every core', () => {
+  test('the pool size: --workers wins; no report, one core, more than the bound, or --distance: every core', () => {
     const base = { models: ['span'] as ModelName[], instruments: 10, cores: 4 };
     const small = sizes({ span: 16 });
     const big = sizes({ span: REPORT_CORE_MAX_SCENARIOS + 1 });
     expect(planRun({ ...base, scenarios: small, writesReport: true }).workers).toBe(3);
     expect(planRun({ ...base, scenarios: small, writesReport: true, workers: 7 }).workers).toBe(7);
+    // the distance search runs on the pool's threads and outlasts the rest: every core
+    expect(planRun({ ...base, scenarios: small, writesReport: true, distance: true }).workers).toBeUndefined();
+    expect(planRun({ ...base, scenarios: small, writesReport: true, distance: true, workers: 1 }).workers).toBe(1);
     expect(planRun({ ...base, scenarios: small, writesReport: false }).workers).toBeUndefined();
     expect(planRun({ ...base, scenarios: small, writesReport: true, cores: 1 }).workers).toBeUndefined();
     expect(planRun({ ...base, scenarios: big, writesReport: true }).workers).toBeUndefined();
