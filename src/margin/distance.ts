@@ -194,21 +194,29 @@ export interface SubPortfolio {
   instruments: Int32Array;
 }
 
-/** The accounts `accounts` (the run's ids, ascending) of (book, balances) over the instruments they hold. */
+/**
+ * The accounts `accounts` (the run's ids, ascending) of (book, balances) over the instruments they hold.
+ * `keepUnit` (indexed by the book's units): only the positions of the units flagged 1 (the accounts keep
+ * every balance); every unit when absent.
+ */
 export function subPortfolio(
   book: PositionBook,
   balances: Balances,
   market: Market,
   accounts: Int32Array,
+  keepUnit?: Uint8Array,
 ): SubPortfolio {
   const ins = market.instruments;
   const used = new Int32Array(ins.count).fill(-1);
   let P = 0;
   let units = 0;
   for (const a of accounts) {
-    for (let p = book.accountStart[a]; p < book.accountStart[a + 1]; p++) used[book.instrumentId[p]] = 0;
-    P += book.accountStart[a + 1] - book.accountStart[a];
-    units += book.accountUnitStart[a + 1] - book.accountUnitStart[a];
+    for (let k = book.accountUnitStart[a]; k < book.accountUnitStart[a + 1]; k++) {
+      if (keepUnit && keepUnit[k] !== 1) continue;
+      for (let p = book.unitStart[k]; p < book.unitStart[k + 1]; p++) used[book.instrumentId[p]] = 0;
+      P += book.unitStart[k + 1] - book.unitStart[k];
+      units++;
+    }
   }
   const ids: number[] = [];
   for (let i = 0; i < ins.count; i++) if (used[i] === 0) used[i] = ids.push(i) - 1;
@@ -228,7 +236,8 @@ export function subPortfolio(
   for (let j = 0; j < A; j++) {
     const a = accounts[j];
     if (balances.amount.length >= (a + 1) * C) amount.set(balances.amount.subarray(a * C, (a + 1) * C), j * C);
-    for (let k = book.accountUnitStart[a]; k < book.accountUnitStart[a + 1]; k++, k2++) {
+    for (let k = book.accountUnitStart[a]; k < book.accountUnitStart[a + 1]; k++) {
+      if (keepUnit && keepUnit[k] !== 1) continue;
       unitAccount[k2] = j;
       unitCurrency[k2] = book.unitCurrency[k];
       for (let p = book.unitStart[k]; p < book.unitStart[k + 1]; p++, p2++) {
@@ -237,6 +246,7 @@ export function subPortfolio(
         entryPrice[p2] = book.entryPrice[p];
       }
       unitStart[k2 + 1] = p2;
+      k2++;
     }
     accountStart[j + 1] = p2;
     accountUnitStart[j + 1] = k2;
@@ -796,6 +806,13 @@ async function searchTarget(
   const index = new Int32Array(book.accountCount * K).fill(-1);
   for (let k = 0; k < su.count; k++) index[keyOf(su.account[k]!, su.code[k]!)] = k;
   const single = singleExposure(su, U);
+  // each status unit's book unit (−1: none; per-unit models: the unit of its currency in its account)
+  const bookUnit = Int32Array.from({ length: su.count }, (_, k) => {
+    const a = su.account[k]!;
+    for (let j = book.accountUnitStart[a]; j < book.accountUnitStart[a + 1]; j++)
+      if (book.unitCurrency[j] === su.code[k]) return j;
+    return -1;
+  });
 
   // the model's slope bound per status unit for moves of u (slope.ts SlopeBound: L over an interval of moves whose
   // smallest 1 + x is g; Infinity where the model has none), indexed by account (span) or book unit (deribit-pm)
@@ -803,13 +820,7 @@ async function searchTarget(
   const bound = opts.slopeSkip !== false ? scenarioModel?.slopeBound : undefined;
   const slope = ((): ((k: number, g: number) => number) => {
     if (!bound) return () => Infinity;
-    const boundIndex = Int32Array.from({ length: su.count }, (_, k) => {
-      const a = su.account[k]!;
-      if (!perUnit) return a;
-      for (let j = book.accountUnitStart[a]; j < book.accountUnitStart[a + 1]; j++)
-        if (book.unitCurrency[j] === su.code[k]) return j;
-      return -1;
-    });
+    const boundIndex = perUnit ? bookUnit : su.account;
     const moved = new Uint8Array(U);
     if (u === JOINT) moved.fill(1);
     else moved[u] = 1;
@@ -865,13 +876,27 @@ async function searchTarget(
       ev.members.forEach((k, j) => (stamp[k] === n ? onValue(e, j, eqK[k]!, mmK[k]!) : onValue(e, j, NaN, NaN)));
     });
   };
-  /** The sub-portfolio of the accounts of `members` (units); one account's is kept for the search. */
-  const accountSubs = new Map<number, SubPortfolio>();
-  const subOf = (members: readonly number[]): SubPortfolio => {
+  /**
+   * The sub-portfolio of `members` (units): their accounts, and under a per-unit model only the members' own
+   * positions (a settlement unit's E and MM read its own positions and balances alone, so a unit's rows are
+   * the same bits without its account's other units, which then cost nothing); one member's is kept for the
+   * search.
+   */
+  const keep = perUnit ? new Uint8Array(book.unitCount) : undefined;
+  const build = (members: readonly number[]): SubPortfolio => {
     const accounts = Int32Array.from(new Set(members.map((k) => su.account[k]!))).sort();
-    if (accounts.length > 1) return subPortfolio(book, balances, market, accounts);
-    let sub = accountSubs.get(accounts[0]!);
-    if (!sub) accountSubs.set(accounts[0]!, (sub = subPortfolio(book, balances, market, accounts)));
+    if (!keep) return subPortfolio(book, balances, market, accounts);
+    for (const k of members) if (bookUnit[k]! >= 0) keep[bookUnit[k]!] = 1;
+    const sub = subPortfolio(book, balances, market, accounts, keep);
+    for (const k of members) if (bookUnit[k]! >= 0) keep[bookUnit[k]!] = 0;
+    return sub;
+  };
+  const ownSubs = new Map<number, SubPortfolio>();
+  const subOf = (members: readonly number[]): SubPortfolio => {
+    const key = members.length === 1 ? members[0]! : -1;
+    if (key < 0 || (!keep && new Set(members.map((k) => su.account[k]!)).size > 1)) return build(members);
+    let sub = ownSubs.get(key);
+    if (!sub) ownSubs.set(key, (sub = build(members)));
     return sub;
   };
 

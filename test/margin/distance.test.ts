@@ -452,3 +452,44 @@ describe('the searches on the cpu backend’s worker threads (Backend.threads)',
     }
   }, 120_000);
 });
+
+describe('a per-unit model re-margins a unit without its account’s other units (subPortfolio keepUnit)', () => {
+  test('deribit-pm and standard: each unit’s equity and MM are the whole book’s, bit for bit, at moved markets', async () => {
+    const market = sampleMarket();
+    const { book, balances } = makePortfolio(market, SAMPLE_POSITIONS, SAMPLE_BALANCES);
+    const all = Int32Array.from({ length: book.accountCount }, (_, a) => a);
+    const whole = subPortfolio(book, balances, market, all);
+    let compared = 0;
+    let withOthers = 0;
+    for (const model of ['deribit-pm', 'standard'] as const) {
+      for (const x of [-0.3, 0, 0.25]) {
+        const factor = Float64Array.from(market.underlyings, (_, u) => (u === 0 ? 1 + x : 1 - x / 2));
+        const ref = await marginAt(model, whole, factor, params, setsOf(market), backend);
+        for (let a = 0; a < book.accountCount; a++) {
+          const units = book.accountUnitStart[a + 1]! - book.accountUnitStart[a]!;
+          for (let k = book.accountUnitStart[a]!; k < book.accountUnitStart[a + 1]!; k++) {
+            const keep = new Uint8Array(book.unitCount);
+            keep[k] = 1;
+            const one = subPortfolio(book, balances, market, Int32Array.of(a), keep);
+            // only that unit's positions travel
+            expect(one.book.instrumentId.length).toBe(book.unitStart[k + 1]! - book.unitStart[k]!);
+            const rows = await marginAt(model, one, factor, params, setsOf(market), backend);
+            const code = book.unitCurrency[k]!;
+            const r = Array.from({ length: rows.count }, (_, j) => j).find((j) => rows.unit[j] === code);
+            const q = Array.from({ length: ref.count }, (_, j) => j).find(
+              (j) => ref.account[j] === a && ref.unit[j] === code,
+            );
+            expect(r).toBeDefined();
+            expect(q).toBeDefined();
+            expect(Object.is(rows.equity[r!], ref.equity[q!]), `${model} account ${a} unit ${code} equity`).toBe(true);
+            expect(Object.is(rows.mm[r!], ref.mm[q!]), `${model} account ${a} unit ${code} MM`).toBe(true);
+            compared++;
+            if (units > 1) withOthers++;
+          }
+        }
+      }
+    }
+    expect(compared).toBeGreaterThan(20);
+    expect(withOthers).toBeGreaterThan(4); // accounts with other units, left out
+  }, 120_000);
+});
