@@ -26,32 +26,24 @@ export const aggregateKernel: (c: AggregateColumns, g0: number, g1: number, scen
 })();
 
 /**
- * GroupBook → Reduced (Backend.aggregate's contract) on this thread, the bits of the cpu backend's.
+ * GroupBook → Reduced (Backend.aggregate's contract) on this thread, the bits of the cpu backend's, with
+ * `kernel` (default: this thread's, above; margin/referenceAggregate.ts passes the JavaScript reference).
  * @throws Error when the GroupBook does not fit the matrix.
  */
-export function hostAggregate(pnl: PnlMatrix, groups: GroupBook, req: ReduceRequest): Reduced {
+export function hostAggregate(
+  pnl: PnlMatrix,
+  groups: GroupBook,
+  req: ReduceRequest,
+  kernel: (c: AggregateColumns, g0: number, g1: number, scenarioBlock: number) => void = aggregateKernel,
+): Reduced {
   checkGroupBook(pnl, groups);
   const G = groups.groupCount;
-  const K = Math.max(0, req.topK | 0);
+  const topK = Math.max(0, req.topK | 0);
   const worstLoss = new Float64Array(G);
   const worstScenario = new Int32Array(G);
-  const topLosses = K > 0 ? new Float64Array(G * K) : null;
-  aggregateKernel(
-    {
-      pnl: pnl.data,
-      scenarios: pnl.scenarios,
-      groupStart: groups.groupStart,
-      row: groups.row,
-      qty: groups.qty,
-      bucket: groups.bucket,
-      buckets: groups.buckets,
-      weight: groups.weight,
-      pnlOffset: groups.pnlOffset,
-      topK: K,
-      worstLoss,
-      worstScenario,
-      topLosses,
-    },
+  const topLosses = topK > 0 ? new Float64Array(G * topK) : null;
+  kernel(
+    { ...groups, pnl: pnl.data, scenarios: pnl.scenarios, topK, worstLoss, worstScenario, topLosses },
     0,
     G,
     CPU_AGGREGATE_SCENARIO_BLOCK,
