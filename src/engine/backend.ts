@@ -44,7 +44,7 @@ export interface Backend {
   handedOver?(): Promise<void>;
   /**
    * (cpu, and auto when both phases run on cpu) the backend's float64 worker threads, for work cut coarser
-   * than revalue and aggregate cut theirs (types.ts WorkerThreads; the distance search's slices of accounts)
+   * than revalue and aggregate cut theirs (types.ts WorkerThreads; the distance search: one search a task)
    */
   readonly threads?: WorkerThreads;
   /** Releases workers and device contexts. */

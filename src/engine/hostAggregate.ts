@@ -4,7 +4,7 @@
  * JavaScript reference kernels/aggregate.ts aggregateGroups where the module cannot load, or when
  * MARGIN_ENGINE_AGGREGATE=js asks for it). Both give the same bits, so a matrix aggregated here equals the
  * pool's, group for group. For the work that already runs on a worker thread of its own (poolWorker's
- * tasks, the distance search's slices on the cpu backend's threads).
+ * tasks, the distance search's searches on the cpu backend's threads).
  */
 import { readFileSync } from 'node:fs';
 import { aggregateGroups, type AggregateColumns } from '../../kernels/aggregate.js';

@@ -17,8 +17,10 @@
  * (bisection whenever a step does not halve the bracket) shrinks the bracket until |Δx| ≤ tol. The
  * reported x is the bracket's liquidated end (f(x) ≤ 0; f > 0 at the other end, |Δx| ≤ tol away). A unit
  * already at or below its MM has distance 0; no sign change within the range is "none" (NaN). The
- * refinement re-margins the accounts whose points coincide together, on only the instruments they hold,
- * and every point of a step in one batch (marginAtMany: one revaluation, one aggregation).
+ * refinement re-margins the accounts whose points coincide together, on only the instruments they hold
+ * (under a per-unit model, deribit-pm and standard, only the searched units' positions: a settlement unit's
+ * E and MM read its own positions and balances alone), and every point of a step in one batch (marginAtMany:
+ * one revaluation, one aggregation).
  *
  * The scan skips what it can prove: a model's slope bound (MarginModel.slopeBound; span, var, deribit-pm)
  * bounds |f(x) − f(y)| by L·|x − y| over an interval of moves, so after a point with f > 0 the unit is next
@@ -66,7 +68,8 @@ export interface DistanceEngine {
   aggregate(pnl: PnlMatrix, groups: GroupBook, req: ReduceRequest): Promise<Reduced> | Reduced;
   /**
    * the backend's float64 worker threads (Backend.threads: the cpu backend, auto when both phases run on cpu):
-   * when lent, the search runs on them in slices of accounts (liquidationDistances)
+   * when lent, each search (model, moved underlying or joint move, direction) runs on one of them
+   * (liquidationDistances)
    */
   readonly threads?: WorkerThreads;
 }
