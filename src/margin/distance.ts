@@ -295,10 +295,21 @@ export function subPortfolio(
       unitCurrencies: book.unitCurrencies,
     },
     balances: { currencies: balances.currencies, amount },
-    market: { ...market, instruments: subIns },
+    market: { ...market, instruments: subIns, ...(market.volSurface ? { volSurface: pickSlices(market, ids) } : {}) },
     accounts,
     instruments: Int32Array.from(ids),
   };
+}
+
+/**
+ * The market's Market.volSurface for the instruments `ids` (in that order): each instrument's five slice
+ * parameters, [j·5 + c] (a sub-portfolio's market holds only its instruments, so it needs only their slices).
+ */
+function pickSlices(market: Market, ids: readonly number[]): NonNullable<Market['volSurface']> {
+  const from = market.volSurface!.params;
+  const params = new Float64Array(ids.length * 5);
+  ids.forEach((i, j) => params.set(from.subarray(i * 5, i * 5 + 5), j * 5));
+  return { params, stickyMoneyness: market.volSurface!.stickyMoneyness };
 }
 
 /** Whether the model's status is decided per settlement unit (else on the account's USD totals). */
@@ -522,7 +533,16 @@ function concatMarkets(markets: Market[]): Market {
     askPrice: cat((i) => i.askPrice),
     openInterest: cat((i) => i.openInterest),
   };
-  return { ...markets[0]!, instruments: ins };
+  const surface = markets[0]!.volSurface;
+  if (!surface) return { ...markets[0]!, instruments: ins };
+  // each market's slices after the previous one's, as its instruments
+  const params = new Float64Array(n * 5);
+  let o = 0;
+  for (const x of markets) {
+    params.set(x.volSurface!.params, o);
+    o += x.instruments.count * 5;
+  }
+  return { ...markets[0]!, instruments: ins, volSurface: { params, stickyMoneyness: surface.stickyMoneyness } };
 }
 
 /**

@@ -16,6 +16,7 @@ import {
   distanceSearchCount,
   liquidationDistances,
   marginAt,
+  moveMarket,
   perUnitModel,
   subPortfolio,
   type DistanceRows,
@@ -36,7 +37,10 @@ import {
   type PositionSpec,
 } from './fixtures.js';
 import { SAMPLE_BALANCES, SAMPLE_POSITIONS, sampleMarket } from './sampleBook.js';
-import { MARGIN_MODELS } from '../../src/margin/models.js';
+import { MARGIN_MODELS, computeMargin } from '../../src/margin/models.js';
+import { marginInput } from '../../src/margin/runTables.js';
+import { hostPnl } from '../../src/engine/hostPnl.js';
+import { KIND_OPTION } from '../../src/model/market.js';
 
 let backend: Backend;
 beforeAll(async () => {
@@ -491,5 +495,85 @@ describe('a per-unit model re-margins a unit without its account’s other units
     }
     expect(compared).toBeGreaterThan(20);
     expect(withOthers).toBeGreaterThan(4); // accounts with other units, left out
+  }, 120_000);
+});
+
+describe('under a fitted surface (Market.volSurface: sticky moneyness, --fill-iv surface)', () => {
+  /** The sample market with a non-flat SVI slice on every option (flat, all 0, elsewhere). */
+  function surfaceMarket(): Market {
+    const market = sampleMarket();
+    const ins = market.instruments;
+    const params = new Float64Array(ins.count * 5);
+    for (let i = 0; i < ins.count; i++)
+      if (ins.kind[i] === KIND_OPTION) params.set([0.01 + 0.001 * (i % 7), 0.1, -0.3, 0.02, 0.2], i * 5);
+    market.volSurface = { params, stickyMoneyness: true };
+    return market;
+  }
+
+  test('a sub-portfolio revalues each of its instruments as the whole market does, bit for bit', () => {
+    const market = surfaceMarket();
+    const { book, balances } = makePortfolio(market, SAMPLE_POSITIONS, SAMPLE_BALANCES);
+    const set = deribitPmSet(market, params);
+    const whole = hostPnl(market, set, params);
+    const I = market.instruments.count;
+    const S = set.count;
+    // every other account, then each account alone: sub-markets of other instruments in other orders
+    const picks = [Int32Array.from({ length: Math.ceil(book.accountCount / 2) }, (_, k) => 2 * k)];
+    for (let a = 0; a < book.accountCount; a++) picks.push(Int32Array.of(a));
+    let cells = 0;
+    for (const accounts of picks) {
+      const sub = subPortfolio(book, balances, market, accounts);
+      const J = sub.market.instruments.count;
+      const part = hostPnl(sub.market, set, params);
+      for (let j = 0; j < J; j++) {
+        const i = sub.instruments[j]!;
+        for (const [r, q] of [
+          [j, i],
+          [J + j, I + i],
+        ]) {
+          const got = part.data.subarray(r! * S, (r! + 1) * S);
+          const want = whole.data.subarray(q! * S, (q! + 1) * S);
+          expect(Buffer.from(got.slice().buffer).equals(Buffer.from(want.slice().buffer))).toBe(true);
+          cells += S;
+        }
+      }
+    }
+    expect(cells).toBeGreaterThan(1000);
+  });
+
+  test('run’s search: f(x*) < 0 ≤ f one tolerance nearer 0, f on the whole moved market (no sub-portfolio)', async () => {
+    const market = surfaceMarket();
+    const { book, balances } = makePortfolio(market, SAMPLE_POSITIONS, SAMPLE_BALANCES);
+    const sets = setsOf(market);
+    const [d] = await liquidationDistances(book, balances, market, params, sets, ['deribit-pm'], backend);
+    const set = sets.get('deribit-pm')!;
+    /** f of (account, unit) at the whole market moved by factor: its own tables, revaluation and aggregation */
+    const fWhole = async (a: number, unit: string, factor: Float64Array): Promise<number> => {
+      const moved = moveMarket(market, factor);
+      const input = marginInput({ book, balances, market: moved, params, scenarios: set });
+      const rows = await computeMargin(MARGIN_MODELS['deribit-pm'], input, hostPnl(moved, set, params));
+      for (let r = 0; r < rows.count; r++)
+        if (rows.account[r] === a && rows.unitNames[rows.unit[r]!] === unit) return rows.equity[r]! - rows.mm[r]!;
+      return NaN;
+    };
+    let checked = 0;
+    for (let r = 0; r < d!.count; r++) {
+      const x = d!.move[r]!;
+      if (!(x !== 0) || Number.isNaN(x)) continue;
+      const u = d!.underlying[r]!;
+      const factorAt = (y: number) => {
+        const f = new Float64Array(market.underlyings.length).fill(1);
+        if (u === JOINT) f.fill(1 + y);
+        else f[u] = 1 + y;
+        return f;
+      };
+      const unit = d!.unitNames[d!.unit[r]!]!;
+      const a = d!.account[r]!;
+      expect(await fWhole(a, unit, factorAt(x))).toBeLessThan(0);
+      expect(await fWhole(a, unit, factorAt(x - Math.sign(x) * 1e-5))).toBeGreaterThanOrEqual(0);
+      expect(d!.equity[r]! - d!.mm[r]!).toBe(await fWhole(a, unit, factorAt(x)));
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(2);
   }, 120_000);
 });

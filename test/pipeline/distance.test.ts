@@ -140,3 +140,24 @@ describe('run --distance', () => {
     ).toEqual([{ n: 0 }]);
   }, 60_000);
 });
+
+describe('run --distance under the fitted surface', () => {
+  test('--vol-dynamics sticky-moneyness: every model searched (the sub-portfolios carry their slices)', async () => {
+    // it stopped with "internal error: market.volSurface has 2530 values for 444 instruments" before
+    const out = await runMargin({
+      marketDir: MARKET,
+      positions: join(dir, 'book/positions.arrow'),
+      balances: join(dir, 'book/balances.arrow'),
+      models: ['deribit-pm', 'span'],
+      backend: 'cpu',
+      onInvalid: 'fail',
+      distance: true,
+      volDynamics: 'sticky-moneyness',
+    });
+    expect(out.distances!.map((d) => d.model)).toEqual(['deribit-pm', 'span']);
+    for (const d of out.distances!) {
+      expect(d.count).toBeGreaterThan(0);
+      expect(Array.from(d.move).some((x) => Number.isFinite(x) && x !== 0)).toBe(true);
+    }
+  }, 120_000);
+});
