@@ -109,7 +109,8 @@ export async function runDistanceBench(o: DistanceBenchOptions): Promise<Record<
     error,
     revalueCalls: calls,
     threads: o.threads !== false && backend.threads ? backend.threads.workers : 0,
-    // every thread's: the process's peak resident set (the search's threads each hold their own work)
+    // every thread's: the process's peak resident set so far (the search's threads each hold their own work;
+    // with several backends in one bench run, the largest of them up to this one)
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
     accountsWithin1_2_5_10pct: within,
     fingerprint,

@@ -85,14 +85,21 @@ async function main(argv: string[]): Promise<number> {
     await micro(p, workload, workers, outDir);
   if (workload === 'distance') {
     // issue 16: not part of `all` (the whole book does not fit a few minutes yet: bench/README.md)
+    // --backends cpu,gl,auto: each in turn, one record side by side (one backend: its record as it is)
     const { runDistanceBench } = await import('./distance.js');
-    const record = await runDistanceBench({
-      backend: (optional(p, 'backends') ?? 'auto') as BackendChoice,
-      limit: optional(p, 'limit') ? Number(optional(p, 'limit')) : undefined,
-      timeoutSeconds: Number(optional(p, 'timeout') ?? 300),
-      workers,
-      threads: p.options['no-threads'] === true ? false : undefined,
-    });
+    const choices = (optional(p, 'backends') ?? 'auto').split(',') as BackendChoice[];
+    const runs: Array<Record<string, unknown>> = [];
+    for (const backend of choices)
+      runs.push(
+        await runDistanceBench({
+          backend,
+          limit: optional(p, 'limit') ? Number(optional(p, 'limit')) : undefined,
+          timeoutSeconds: Number(optional(p, 'timeout') ?? 300),
+          workers,
+          threads: p.options['no-threads'] === true ? false : undefined,
+        }),
+      );
+    const record = runs.length === 1 ? runs[0]! : { workload: 'distance', backends: choices, runs };
     write(outDir, 'distance', {
       ...record,
       date: new Date().toISOString(),
