@@ -13,8 +13,11 @@ import { checkGroupBook } from './backend.js';
 import { CPU_AGGREGATE_SCENARIO_BLOCK, CPU_AGGREGATE_WASM_SCENARIO_BLOCK } from './tuning.js';
 import type { GroupBook, PnlMatrix, Reduced, ReduceRequest } from './types.js';
 
-/** Reduces groups [g0, g1) of `c` (kernels/aggregate.ts) with this thread's kernel (module comment). */
-export const aggregateKernel: (c: AggregateColumns, g0: number, g1: number, scenarioBlock: number) => void = (() => {
+/** An aggregation kernel: reduces groups [g0, g1) of `c` (kernels/aggregate.ts aggregateGroups' contract). */
+export type AggregateKernel = (c: AggregateColumns, g0: number, g1: number, scenarioBlock: number) => void;
+
+/** This thread's kernel (module comment). */
+export const aggregateKernel: AggregateKernel = (() => {
   if (process.env.MARGIN_ENGINE_AGGREGATE === 'js') return aggregateGroups;
   try {
     const bytes = readFileSync(new URL(`../../kernels/${AGGREGATE_WASM_FILE}`, import.meta.url));
@@ -34,7 +37,7 @@ export function hostAggregate(
   pnl: PnlMatrix,
   groups: GroupBook,
   req: ReduceRequest,
-  kernel: (c: AggregateColumns, g0: number, g1: number, scenarioBlock: number) => void = aggregateKernel,
+  kernel: AggregateKernel = aggregateKernel,
 ): Reduced {
   checkGroupBook(pnl, groups);
   const G = groups.groupCount;

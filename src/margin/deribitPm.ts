@@ -9,7 +9,7 @@ import { coinRow, usdRow, type Reduced } from '../engine/types.js';
 import { KIND_OPTION, KIND_PERPETUAL, OPTION_CALL, type Instruments } from '../model/market.js';
 import { forUnderlying } from '../params/params.js';
 import { bucketWeights, worstScenarioId, type MarginInput, type ModelPlan } from './plan.js';
-import { scenarioExtremes, type SlopeBound, type SlopeInput } from './slope.js';
+import { deltaBound, scenarioExtremes, type SlopeBound, type SlopeInput } from './slope.js';
 import { allocMarginRows, sharedFloat64, sharedInt32 } from './rows.js';
 import type { SettlementUnits } from './settlementUnits.js';
 import type { UnitTables } from './runTables.js';
@@ -241,13 +241,12 @@ export function deribitPmSlopeBound(input: SlopeInput, moved: Uint8Array): Slope
       if (!moved[u]) continue;
       const q = Math.abs(book.quantity[p]);
       const F = Math.abs(ins.forward[i]);
-      const T = Math.max(ins.tYears[i], 0);
       if (ins.kind[i] === KIND_OPTION) {
         if (!Number.isFinite(ins.markIv[i])) {
           c0 = Infinity;
           break;
         }
-        const D = Math.max(1, Math.exp(-(market.rate[u] || 0) * T));
+        const D = deltaBound(market, i);
         if (!coin) c0 += q * F * D * (1 + risk * x.optionMove);
         else {
           c1 += q * D * (1 + 2 * risk);

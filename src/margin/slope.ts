@@ -3,7 +3,7 @@
  * f = E − MM can change with a move x of some underlyings (each such price × (1 + x)). Each model that has
  * one states it beside its formulas (span.ts, var.ts, deribitPm.ts); what they share is here.
  */
-import { KIND_OPTION } from '../model/market.js';
+import { KIND_OPTION, type Market } from '../model/market.js';
 import type { MarginInput } from './runTables.js';
 import { balanceUnitCodes } from './settlementUnits.js';
 import type { ScenarioSet } from '../scenarios/types.js';
@@ -22,6 +22,15 @@ export interface SlopeBound {
 
 /** What a slope bound reads: the book at the unmoved market, and the model's scenario set. */
 export type SlopeInput = Pick<MarginInput, 'book' | 'balances' | 'market' | 'scenarios' | 'params'>;
+
+/**
+ * A bound on an option's discounted delta |∂V/∂F| (Black-76: e^{−r·T} times a delta in [0, 1]): max(1, e^{−r·T}),
+ * T floored at 0 and a missing rate read as 0. The one definition the models' slope bounds share.
+ */
+export function deltaBound(market: Market, i: number): number {
+  const u = market.instruments.underlying[i];
+  return Math.max(1, Math.exp(-(market.rate[u] || 0) * Math.max(market.instruments.tYears[i], 0)));
+}
 
 /** The largest |w|, |m|, |1 + m| + 1 and |m₁| of a scenario set, and its smallest 1 + m (for slope bounds). */
 export function scenarioExtremes(scenarios: ScenarioSet): {
@@ -101,7 +110,7 @@ export function usdAccountSlopeBound(
           L = Infinity;
           break;
         }
-        const c = Math.max(1, Math.exp(-(market.rate[u] || 0) * Math.max(ins.tYears[i], 0)));
+        const c = deltaBound(market, i);
         L += q * F * c * (1 + scan * x.optionMove);
         if (book.quantity[p] < 0) L += somRate * market.indexPrice[u] * q;
       } else L += q * F * (1 + scan * x.deltaOneMove);

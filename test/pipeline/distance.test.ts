@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { main as generate } from '../../src/cli/generate.js';
-import { runMargin, type RunOutcome } from '../../src/pipeline/runMargin.js';
+import { runMargin, type RunOptions, type RunOutcome } from '../../src/pipeline/runMargin.js';
 import { summarize } from '../../src/pipeline/summary.js';
 import { JOINT, DIRECTION_NAMES } from '../../src/margin/distance.js';
 
@@ -31,22 +31,23 @@ async function query(db: string, sql: string): Promise<Record<string, unknown>[]
 let dir: string;
 let db: string;
 let outcome: RunOutcome;
+/** The run --distance of the generated book (deribit-pm and span, cpu), without a report. */
+const distanceRun = (): RunOptions => ({
+  marketDir: MARKET,
+  positions: join(dir, 'book/positions.arrow'),
+  balances: join(dir, 'book/balances.arrow'),
+  models: ['deribit-pm', 'span'],
+  backend: 'cpu',
+  onInvalid: 'fail',
+  distance: true,
+});
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'distance-'));
   expect(
     await generate(['--market', MARKET, '--accounts', '40', '--seed', '3', '--out', join(dir, 'book'), '--quiet']),
   ).toBe(0);
   db = join(dir, 'r.duckdb');
-  outcome = await runMargin({
-    marketDir: MARKET,
-    positions: join(dir, 'book/positions.arrow'),
-    balances: join(dir, 'book/balances.arrow'),
-    models: ['deribit-pm', 'span'],
-    backend: 'cpu',
-    onInvalid: 'fail',
-    db,
-    distance: true,
-  });
+  outcome = await runMargin({ ...distanceRun(), db });
 }, 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -144,16 +145,7 @@ describe('run --distance', () => {
 describe('run --distance under the fitted surface', () => {
   test('--vol-dynamics sticky-moneyness: every model searched (the sub-portfolios carry their slices)', async () => {
     // it stopped with "internal error: market.volSurface has 2530 values for 444 instruments" before
-    const out = await runMargin({
-      marketDir: MARKET,
-      positions: join(dir, 'book/positions.arrow'),
-      balances: join(dir, 'book/balances.arrow'),
-      models: ['deribit-pm', 'span'],
-      backend: 'cpu',
-      onInvalid: 'fail',
-      distance: true,
-      volDynamics: 'sticky-moneyness',
-    });
+    const out = await runMargin({ ...distanceRun(), volDynamics: 'sticky-moneyness' });
     expect(out.distances!.map((d) => d.model)).toEqual(['deribit-pm', 'span']);
     for (const d of out.distances!) {
       expect(d.count).toBeGreaterThan(0);
