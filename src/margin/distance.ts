@@ -19,8 +19,8 @@
  * already at or below its MM has distance 0; no sign change within the range is "none" (NaN). The
  * refinement re-margins the accounts whose points coincide together, on only the instruments they hold
  * (under a per-unit model, deribit-pm and standard, only the searched units' positions: a settlement unit's
- * E and MM read its own positions and balances alone), and every point of a step in one batch (marginAtMany:
- * one revaluation, one aggregation).
+ * E and MM read its own positions and balances alone), and every point of a step as one re-margin
+ * (marginCombined: the units side by side, each at its own x; one plan, revaluation, aggregation and assembly).
  *
  * The scan skips what it can prove: a model's slope bound (MarginModel.slopeBound; span, var, deribit-pm)
  * bounds |f(x) − f(y)| by L·|x − y| over an interval of moves, so after a point with f > 0 the unit is next
@@ -153,9 +153,30 @@ function movedMarket(
   base: Float64Array,
 ): { market: Market; values: Float64Array } {
   const ins = market.instruments;
+  const k = new Float64Array(ins.count);
+  for (let i = 0; i < ins.count; i++) k[i] = factor[ins.underlying[i]];
+  return moveEach(
+    market,
+    k,
+    Float64Array.from(market.indexPrice, (s, u) => s * factor[u]),
+    base,
+  );
+}
+
+/**
+ * The market with each instrument i moved by its own factor `k[i]` = 1 + x (moveMarket's rules, instrument
+ * by instrument) and the index prices `indexPrice`, with its optionValuesUsd.
+ */
+function moveEach(
+  market: Market,
+  k: Float64Array,
+  indexPrice: Float64Array,
+  base: Float64Array,
+): { market: Market; values: Float64Array } {
+  const ins = market.instruments;
   const n = ins.count;
   const forward = new Float64Array(n);
-  for (let i = 0; i < n; i++) forward[i] = ins.forward[i] * factor[ins.underlying[i]];
+  for (let i = 0; i < n; i++) forward[i] = ins.forward[i] * k[i];
   const movedIns: Instruments = {
     ...ins,
     forward,
@@ -163,18 +184,13 @@ function movedMarket(
     bidPrice: new Float64Array(ins.bidPrice),
     askPrice: new Float64Array(ins.askPrice),
   };
-  const moved: Market = {
-    ...market,
-    indexPrice: Float64Array.from(market.indexPrice, (s, u) => s * factor[u]),
-    instruments: movedIns,
-  };
+  const moved: Market = { ...market, indexPrice, instruments: movedIns };
   const values = optionValuesUsd(moved);
   for (let i = 0; i < n; i++) {
-    const k = factor[ins.underlying[i]];
     if (ins.kind[i] !== KIND_OPTION) {
-      movedIns.markPrice[i] *= k;
-      movedIns.bidPrice[i] *= k;
-      movedIns.askPrice[i] *= k;
+      movedIns.markPrice[i] *= k[i];
+      movedIns.bidPrice[i] *= k[i];
+      movedIns.askPrice[i] *= k[i];
       continue;
     }
     const d =
@@ -500,6 +516,181 @@ async function batch(
   });
 }
 
+/**
+ * The model's rows of every job at once, as one re-margin (the refinement's steps: many small jobs, each a few
+ * units at their own x, where marginAtMany's per-job tables, plans and assemblies would cost more than the
+ * pricing). The jobs' sub-portfolios side by side as one book, each job's accounts and instrument copies its
+ * own; each copy moved by its job's factor (moveEach), each account and copy valued at its job's index prices
+ * (RunTables.accountIndexPrice, Market.instrumentIndexPrice; the combined market's own indexPrice is NaN, so
+ * a read of it would show); one plan, one revaluation, one aggregation (each job's spot rows its own), one
+ * assembly. Every figure is per instrument, per account or per group and computed as for its job alone, so
+ * each row is the bits of re-margining its job alone (distance.test.ts). Returns the rows over the combined
+ * book and, per combined account, its job and the run's account id.
+ */
+export async function marginCombined(
+  model: ModelName,
+  jobs: readonly MarginJob[],
+  params: Params,
+  sets: ReadonlyMap<Family, ScenarioSet>,
+  engine: DistanceEngine,
+): Promise<{ rows: MarginRows; job: Int32Array; accounts: Int32Array }> {
+  const m = model === 'standard' ? undefined : MARGIN_MODELS[model as ScenarioModelName];
+  const scenarios = m && sets.get(m.family);
+  if (m && !scenarios) throw new Error(`distance: no ${m.family} scenario set for ${model}`);
+  const first = jobs[0]!.sub;
+  const U = first.market.underlyings.length;
+  const C = first.balances.currencies.length;
+  let A = 0;
+  let P = 0;
+  let N = 0;
+  let I = 0;
+  for (const { sub } of jobs) {
+    A += sub.book.accountCount;
+    P += sub.book.accountStart[sub.book.accountCount]!;
+    N += sub.book.unitCount;
+    I += sub.market.instruments.count;
+  }
+  const accountStart = new Int32Array(A + 1);
+  const accountUnitStart = new Int32Array(A + 1);
+  const instrumentId = new Int32Array(P);
+  const quantity = new Float64Array(P);
+  const entryPrice = new Float64Array(P);
+  const unitAccount = new Int32Array(N);
+  const unitCurrency = new Int32Array(N);
+  const unitStart = new Int32Array(N + 1);
+  const amount = new Float64Array(A * C);
+  const accountKey: string[] = [];
+  const job = new Int32Array(A);
+  const accounts = new Int32Array(A);
+  const accountIndex = new Float64Array(A * U);
+  // per instrument copy: its job's factor, index price and unmoved option value
+  const factorOf = new Float64Array(I);
+  const indexOf = new Float64Array(I);
+  const base = new Float64Array(I);
+  let a0 = 0;
+  let p0 = 0;
+  let n0 = 0;
+  let i0 = 0;
+  jobs.forEach(({ sub, factor }, j) => {
+    const b = sub.book;
+    const nA = b.accountCount;
+    const np = b.accountStart[nA]!;
+    const index = sub.market.indexPrice;
+    for (let a = 0; a < nA; a++) {
+      accountStart[a0 + a + 1] = p0 + b.accountStart[a + 1]!;
+      accountUnitStart[a0 + a + 1] = n0 + b.accountUnitStart[a + 1]!;
+      job[a0 + a] = j;
+      accounts[a0 + a] = sub.accounts[a]!;
+      accountKey.push(b.accountKey[a]!);
+      for (let u = 0; u < U; u++) accountIndex[(a0 + a) * U + u] = index[u]! * factor[u]!;
+    }
+    for (let p = 0; p < np; p++) instrumentId[p0 + p] = i0 + b.instrumentId[p]!;
+    quantity.set(b.quantity.subarray(0, np), p0);
+    entryPrice.set(b.entryPrice.subarray(0, np), p0);
+    for (let q = 0; q < b.unitCount; q++) {
+      unitAccount[n0 + q] = a0 + b.unitAccount[q]!;
+      unitCurrency[n0 + q] = b.unitCurrency[q]!;
+      unitStart[n0 + q + 1] = p0 + b.unitStart[q + 1]!;
+    }
+    amount.set(sub.balances.amount.subarray(0, nA * C), a0 * C);
+    const und = sub.market.instruments.underlying;
+    const nI = sub.market.instruments.count;
+    for (let i = 0; i < nI; i++) {
+      factorOf[i0 + i] = factor[und[i]!]!;
+      indexOf[i0 + i] = index[und[i]!]! * factor[und[i]!]!;
+    }
+    base.set(cacheOf(sub).values, i0);
+    a0 += nA;
+    p0 += np;
+    n0 += b.unitCount;
+    i0 += nI;
+  });
+  const book: PositionBook = {
+    accountCount: A,
+    accountKey,
+    accountKeyType: first.book.accountKeyType,
+    accountStart,
+    instrumentId,
+    quantity,
+    entryPrice,
+    unitCount: N,
+    unitAccount,
+    unitCurrency,
+    unitStart,
+    accountUnitStart,
+    unitCurrencies: first.book.unitCurrencies,
+  };
+  const balances: Balances = { currencies: first.balances.currencies, amount };
+  const together = concatMarkets(jobs.map((j) => j.sub.market));
+  const { market: moved, values } = moveEach(
+    { ...together, instrumentIndexPrice: indexOf },
+    factorOf,
+    new Float64Array(U).fill(NaN),
+    base,
+  );
+  const units = settlementUnits(book, balances, moved);
+  const tables = buildRunTables(book, balances, moved, params, values, units, accountIndex);
+  if (!m || !scenarios) return { rows: standardRows(tables), job, accounts };
+  const input: MarginInput = { ...tables, scenarios };
+  const plan = m.groups(input);
+  const prepared = m.prepare(input, plan, buildUnitTables(input));
+  const pnl = await engine.revalue(moved, scenarios, params);
+  const S = scenarios.count;
+  // the matrix with a block of U spot rows per job after the shared ones (whose index is NaN: unread)
+  const spot = pnlRowCount(I, U);
+  const rowCount = spot + jobs.length * U;
+  const data =
+    pnl.data instanceof Float64Array
+      ? sharedArray(Float64Array, rowCount * S)
+      : sharedArray(Float32Array, rowCount * S);
+  data.set(pnl.data.subarray(0, spot * S));
+  jobs.forEach((jb, j) => {
+    for (let u = 0; u < U; u++)
+      spotRowValues(
+        jb.sub.market.indexPrice[u]! * jb.factor[u]!,
+        scenarios.move,
+        u,
+        U,
+        S,
+        data,
+        (spot + j * U + u) * S,
+      );
+  });
+  // the groups on shared memory (the cpu pool reads them without a copy), spot entries pointed at their job's rows
+  const gb = plan.groups;
+  const G = gb.groupCount;
+  const E = gb.groupStart[G]!;
+  const groupStart = sharedArray(Int32Array, G + 1);
+  const row = sharedArray(Int32Array, E);
+  const qty = sharedArray(Float64Array, E);
+  const bucket = sharedArray(Int32Array, E);
+  groupStart.set(gb.groupStart.subarray(0, G + 1));
+  qty.set(gb.qty.subarray(0, E));
+  bucket.set(gb.bucket.subarray(0, E));
+  for (let g = 0; g < G; g++) {
+    const r0 = spot + job[plan.account[g]!]! * U - 2 * I;
+    for (let e = gb.groupStart[g]!; e < gb.groupStart[g + 1]!; e++) {
+      const r = gb.row[e]!;
+      row[e] = r < 2 * I ? r : r0 + r;
+    }
+  }
+  const reduced = await engine.aggregate(
+    { rows: rowCount, scenarios: S, data },
+    {
+      groupCount: G,
+      groupStart,
+      row,
+      qty,
+      bucket,
+      buckets: gb.buckets,
+      weight: gb.weight,
+      pnlOffset: gb.pnlOffset,
+    },
+    plan.request,
+  );
+  return { rows: m.assemble(input, plan, prepared, reduced), job, accounts };
+}
+
 /** Markets of the same underlyings side by side: their instruments in order, the first's index and rates. */
 function concatMarkets(markets: Market[]): Market {
   if (markets.length === 1) return markets[0]!;
@@ -543,6 +734,11 @@ function concatMarkets(markets: Market[]): Market {
     o += x.instruments.count * 5;
   }
   return { ...markets[0]!, instruments: ins, volSurface: { params, stickyMoneyness: surface.stickyMoneyness } };
+}
+
+/** 0, 1, … n − 1 (the combined book's own account ids, for eachStatusUnit) */
+function identity(n: number): Int32Array {
+  return Int32Array.from({ length: n }, (_, i) => i);
 }
 
 /**
@@ -900,6 +1096,51 @@ async function searchTarget(
     });
   };
   /**
+   * evaluate's results, from one combined re-margin of all the evaluations (marginCombined): for the refinement,
+   * whose evaluations are many and small (each a few units at their own x)
+   */
+  const evaluateCombined = async (
+    evals: readonly Evaluation[],
+    onValue: (e: number, j: number, eq: number, mm: number) => void,
+  ): Promise<void> => {
+    let e0 = 0;
+    while (e0 < evals.length) {
+      // as many evaluations as keep the instruments revalued together within BATCH_INSTRUMENTS
+      let e1 = e0;
+      let n = 0;
+      while (e1 < evals.length && (e1 === e0 || n + evals[e1]!.sub.market.instruments.count <= BATCH_INSTRUMENTS))
+        n += evals[e1++]!.sub.market.instruments.count;
+      const part = evals.slice(e0, e1);
+      const jobs = part.map((ev): MarginJob => {
+        const factor = new Float64Array(U).fill(1);
+        if (u === JOINT) factor.fill(1 + ev.x);
+        else factor[u] = 1 + ev.x;
+        return { sub: ev.sub, factor };
+      });
+      const { rows, job, accounts } = await marginCombined(model, jobs, params, sets, engine);
+      // (evaluation, unit) → its (E, MM): a unit may be in several evaluations of the part
+      const got = new Map<number, number>();
+      const eqs: number[] = [];
+      const mms: number[] = [];
+      eachStatusUnit(model, rows, { accounts: identity(accounts.length) }, (c, code, eq, mm) => {
+        const k = index[keyOf(accounts[c]!, code)]!;
+        if (k < 0) return;
+        got.set(job[c]! * su.count + k, eqs.push(eq) - 1);
+        mms.push(mm);
+      });
+      // a unit without a row at x (e.g. its only collateral unit) keeps nothing: treated as liquidated
+      part.forEach((ev, i) =>
+        ev.members.forEach((k, j) => {
+          const r = got.get(i * su.count + k);
+          if (r === undefined) onValue(e0 + i, j, NaN, NaN);
+          else onValue(e0 + i, j, eqs[r]!, mms[r]!);
+        }),
+      );
+      e0 = e1;
+    }
+  };
+  /**
+   * The sub-portfolio of `members` (units): their accounts,  /**
    * The sub-portfolio of `members` (units): their accounts, and under a per-unit model only the members' own
    * positions (a settlement unit's E and MM read its own positions and balances alone, so a unit's rows are
    * the same bits without its account's other units, which then cost nothing); one member's is kept for the
@@ -1097,7 +1338,7 @@ async function searchTarget(
     });
     const evals = [...byX].map(([x, list]): Evaluation => ({ sub: subOf(list), x, members: list }));
     const got = new Map<number, Array<[x: number, eq: number, mm: number]>>();
-    await evaluate(evals, (e, j, eq, mm) => {
+    await evaluateCombined(evals, (e, j, eq, mm) => {
       const k = evals[e]!.members[j]!;
       let list = got.get(k);
       if (!list) got.set(k, (list = []));

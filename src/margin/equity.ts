@@ -43,12 +43,15 @@ export function unitBalances(balances: Balances, codes: Int32Array, a: number, c
 /**
  * Equity of each account in USD: every balance at its index price (USD, USDC, USDT at 1), `q·V` per
  * option (inverse ones too) and `q(F − entry)` per future/perpetual with an entry price. Signed.
+ * `accountIndex` ([a·U + u]): each account's own index prices (RunTables.accountIndexPrice), where the
+ * accounts sit at different moves of the market; absent: the market's.
  */
 export function accountEquityUsd(
   book: PositionBook,
   balances: Balances,
   market: Market,
   valuesUsd: Float64Array,
+  accountIndex?: Float64Array,
 ): Float64Array {
   const U = market.underlyings.length;
   const C = balances.currencies.length;
@@ -61,7 +64,8 @@ export function accountEquityUsd(
       for (let j = 0; j < C; j++) {
         const c = codes[j];
         if (c < 0) continue;
-        eq += balances.amount[a * C + j] * (c < U ? market.indexPrice[c] : 1);
+        eq +=
+          balances.amount[a * C + j] * (c < U ? (accountIndex ? accountIndex[a * U + c] : market.indexPrice[c]) : 1);
       }
     }
     for (let p = book.accountStart[a]; p < book.accountStart[a + 1]; p++) {

@@ -35,6 +35,11 @@ export interface RunTables {
   readonly liquidity: LiquidityTable;
   /** per instrument: the standard-margin coefficients (standardFormulas.ts) */
   readonly standard: StandardTable;
+  /**
+   * [a·U + u]: each account's index prices, where the accounts sit at different moves of the market (the
+   * distance search's combined re-margin, with Market.instrumentIndexPrice); absent: market.indexPrice
+   */
+  readonly accountIndexPrice?: Float64Array;
 }
 
 /** What a scenario-based model reads: the run's tables and the scenario set of its family. */
@@ -47,6 +52,7 @@ export interface MarginInput extends RunTables {
  * the caller already has it (a run computes it before the book loads, for the report). `units`: the
  * book's settlement units when the caller already has them (they depend on the book and the market's
  * underlyings, not on its prices: the distance search re-margins one book at many moved markets).
+ * `accountIndexPrice`: RunTables.accountIndexPrice.
  */
 export function buildRunTables(
   book: PositionBook,
@@ -55,6 +61,7 @@ export function buildRunTables(
   params: Params,
   optionValues: Float64Array = optionValuesUsd(market),
   units: SettlementUnits = settlementUnits(book, balances, market),
+  accountIndexPrice?: Float64Array,
 ): RunTables {
   return Object.freeze({
     book,
@@ -62,10 +69,11 @@ export function buildRunTables(
     market,
     params,
     optionValuesUsd: optionValues,
-    accountEquityUsd: accountEquityUsd(book, balances, market, optionValues),
+    accountEquityUsd: accountEquityUsd(book, balances, market, optionValues, accountIndexPrice),
     units,
     liquidity: liquidityTable(market, params),
     standard: standardTable(market, params),
+    ...(accountIndexPrice ? { accountIndexPrice } : {}),
   });
 }
 

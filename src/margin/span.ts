@@ -136,6 +136,7 @@ export function spanPrepare(input: MarginInput, plan: ModelPlan): SpanPrepared {
   const { groupStart, qty } = plan.groups;
   const liq = input.liquidity;
   const somRate = params.span.somRate;
+  const U = market.underlyings.length;
   const som = new Float64Array(G);
   const addon = new Float64Array(G);
   for (let g = 0; g < G; g++) {
@@ -149,7 +150,9 @@ export function spanPrepare(input: MarginInput, plan: ModelPlan): SpanPrepared {
       a += liquidityAddonFromTable(liq, i, q, false);
       if (ins.kind[i] === KIND_OPTION && q < 0) shortOptions -= q;
     }
-    som[g] = somRate * market.indexPrice[plan.unit[g]] * shortOptions;
+    const u = plan.unit[g];
+    const s = input.accountIndexPrice ? input.accountIndexPrice[plan.account[g] * U + u] : market.indexPrice[u];
+    som[g] = somRate * s * shortOptions;
     addon[g] = a;
   }
   return { som, addon };

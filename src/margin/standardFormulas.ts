@@ -4,7 +4,7 @@
  * makes rows of them is standard.ts. Amounts in the unit's currency (coin for inverse instruments, USDC
  * for linear ones).
  */
-import { KIND_OPTION, OPTION_CALL, SETTLE_INVERSE, type Market } from '../model/market.js';
+import { KIND_OPTION, OPTION_CALL, SETTLE_INVERSE, instrumentIndexPrice, type Market } from '../model/market.js';
 import { forUnderlying, type Params } from '../params/params.js';
 
 /**
@@ -38,7 +38,7 @@ export function standardPosition(
       out[1] = 0;
       return;
     }
-    const s = market.indexPrice[u];
+    const s = instrumentIndexPrice(market, instrument);
     const k = ins.strike[instrument];
     const mark = inverse ? ins.markPrice[instrument] : ins.markPrice[instrument] / s;
     let im: number;

@@ -74,4 +74,17 @@ export interface Market {
    * Absent: sticky strike without surface shocks, every option keeps its own vol.
    */
   volSurface?: { params: Float64Array; stickyMoneyness: boolean };
+  /**
+   * Per instrument, the index price of its underlying, where the instruments are copies at different moves
+   * of the market (the distance search's combined re-margin, src/margin/distance.ts: `indexPrice` is then
+   * NaN, and each account's index prices are RunTables.accountIndexPrice). Absent: `indexPrice[underlying]`.
+   */
+  instrumentIndexPrice?: Float64Array;
+}
+
+/** The index price of instrument i's underlying (Market.instrumentIndexPrice where the market has it). */
+export function instrumentIndexPrice(market: Market, i: number): number {
+  return market.instrumentIndexPrice
+    ? market.instrumentIndexPrice[i]
+    : market.indexPrice[market.instruments.underlying[i]];
 }

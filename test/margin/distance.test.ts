@@ -16,6 +16,7 @@ import {
   distanceSearchCount,
   liquidationDistances,
   marginAt,
+  marginCombined,
   moveMarket,
   perUnitModel,
   subPortfolio,
@@ -454,6 +455,61 @@ describe('the searches on the cpu backend’s worker threads (Backend.threads)',
     } finally {
       await two.close();
     }
+  }, 120_000);
+});
+
+describe('one combined re-margin of many jobs, each at its own move (marginCombined, the refinement)', () => {
+  test('every job’s rows are its own re-margin’s, every column bit for bit (deribit-pm, span, var-hs, standard)', async () => {
+    const market = sampleMarket();
+    const { book, balances } = makePortfolio(market, SAMPLE_POSITIONS, SAMPLE_BALANCES);
+    const U = market.underlyings.length;
+    // each account alone, and one job of two accounts, at moves of one underlying or of all, down and up
+    const jobs = Array.from({ length: book.accountCount + 1 }, (_, j) => {
+      const accounts = j < book.accountCount ? Int32Array.of(j) : Int32Array.of(0, book.accountCount - 1);
+      const x = ((j % 7) - 3) * 0.0731;
+      const factor = new Float64Array(U).fill(j % 3 === 0 ? 1 + x : 1);
+      factor[j % U] = 1 + x;
+      return { sub: subPortfolio(book, balances, market, accounts), factor };
+    });
+    const columns = [
+      'im',
+      'mm',
+      'equity',
+      'marginRatio',
+      'available',
+      'status',
+      'worstScenario',
+      'worstCase',
+      'scanRisk',
+      'som',
+      'var',
+      'es',
+      'liquidityAddon',
+      'standardIm',
+      'standardMm',
+    ] as const;
+    let compared = 0;
+    for (const model of ['deribit-pm', 'span', 'var-hs', 'standard'] as const) {
+      const { rows, job, accounts } = await marginCombined(model, jobs, params, setsOf(market), backend);
+      expect(new Set(job).size).toBe(jobs.length);
+      for (let j = 0; j < jobs.length; j++) {
+        const own = await marginAt(model, jobs[j]!.sub, jobs[j]!.factor, params, setsOf(market), backend);
+        // the combined rows of job j, in order, against its own rows
+        const mine = Array.from({ length: rows.count }, (_, r) => r).filter((r) => job[rows.account[r]!] === j);
+        expect(mine.length, `${model} job ${j}`).toBe(own.count);
+        mine.forEach((r, i) => {
+          expect(accounts[rows.account[r]!]).toBe(jobs[j]!.sub.accounts[own.account[i]!]);
+          expect(rows.unit[r]).toBe(own.unit[i]);
+          for (const c of columns)
+            expect(
+              Object.is(rows[c][r], own[c][i]),
+              `${model} job ${j} row ${i} ${c}: ${rows[c][r]} vs ${own[c][i]}`,
+            ).toBe(true);
+          compared++;
+        });
+      }
+    }
+    expect(compared).toBeGreaterThan(30);
   }, 120_000);
 });
 
