@@ -13,8 +13,8 @@
  *
  * Search (§7): f(x) = E(x) − MM(x) is scanned on the grid (0.5 % steps to 20 %, 2 % to 60 %, 10 % to
  * x_max), each grid point one re-margin of the accounts whose sign has not changed yet; the first grid
- * point with f ≤ 0 brackets the answer with the scanned point before it (f > 0), and a safeguarded secant
- * (bisection whenever a step does not halve the bracket) shrinks the bracket until |Δx| ≤ tol. The
+ * point with f ≤ 0 brackets the answer with the scanned point before it (f > 0), and interpolation steps
+ * safeguarded by bisection (searchTarget) shrink the bracket until |Δx| ≤ tol. The
  * reported x is the bracket's liquidated end (f(x) ≤ 0; f > 0 at the other end, |Δx| ≤ tol away). A unit
  * already at or below its MM has distance 0; no sign change within the range is "none" (NaN). The
  * refinement re-margins the accounts whose points coincide together, on only the instruments they hold
@@ -350,6 +350,17 @@ export interface MarginJob {
   sub: SubPortfolio;
   factor: Float64Array;
 }
+
+/** The refinement's steps (searchTarget): one point at the secant root of the bracket's ends, the first. */
+const STEP_FIRST = 0;
+/** A pair around the secant root of the bracket's ends. */
+const STEP_SECANT = 1;
+/** One point, the bracket's middle. */
+const STEP_BISECT = 2;
+/** A pair around an interpolated guess (the inverse quadratic after the first step, or a Newton root). */
+const STEP_GUESS = 3;
+/** Newton steps from a pair's slope a unit may take (then the secant and bisection guarantee the end). */
+const NEWTON_STEPS = 3;
 
 /**
  * The scan evaluates blocks of grid points together, as many as keep (units still scanning × points) near
@@ -1298,15 +1309,29 @@ async function searchTarget(
       fLo[k] = eq - mm;
     });
   }
-  // ---- refinement of every bracket [lo: E ≥ MM, hi: E < MM] to |Δx| ≤ tol (safeguarded secant): the
-  // secant root of the bracket's ends, evaluated 0.45·tol either side (one step closes the bracket when f
-  // is near linear there); a step that does not halve the bracket makes the next one a bisection, so it
-  // never takes more than twice bisection's steps. Units sharing a point are re-margined together.
-  const bisectNext = new Uint8Array(su.count);
+  // ---- refinement of every bracket [lo: E ≥ MM, hi: E < MM] to |Δx| ≤ tol: interpolation steps, safeguarded by
+  // bisection. A pair step evaluates a guess c at c ± 0.45·tol: it closes the bracket when the root lies within
+  // 0.45·tol of c. The steps, per unit (`step`):
+  // - FIRST: one point, the secant root of the bracket's ends (the scan's grid points);
+  // - then a pair around the inverse quadratic interpolation of the old ends and that point (f is smooth
+  //   between the scenario set's kinks: the curvature the secant missed);
+  // - a pair with both points on one side gives f's slope there: a pair around its Newton root next, at most
+  //   NEWTON_STEPS times per unit;
+  // - otherwise (a guess outside the bracket, Newton spent) a pair around the secant root of the ends, and a
+  //   bisection after any step that did not halve the bracket, so a unit takes at most twice bisection's steps
+  //   plus NEWTON_STEPS + 2 (none of these widens the bracket). Every point re-margins only its units; a step's
+  //   points are one combined re-margin. The answers differ from bisection's by less than tol (docs/conventions.md).
+  const step = new Uint8Array(su.count).fill(STEP_FIRST);
+  const guess = new Float64Array(su.count);
+  const newtons = new Uint8Array(su.count);
   let open = bracketed.filter((k) => Math.abs(hiX[k]! - lo[k]!) > tol);
   while (open.length > 0) {
     const which: number[] = [];
     const xs: number[] = [];
+    const at = (k: number, x: number) => {
+      which.push(k);
+      xs.push(x);
+    };
     for (const k of open) {
       const a = lo[k]!;
       const b = hiX[k]!;
@@ -1314,20 +1339,19 @@ async function searchTarget(
       const fb = hiEq[k]! - hiMm[k]!;
       const d = Math.sign(b - a);
       const inside = (x: number) => (x - a) * d > 0 && (b - x) * d > 0;
+      const secant = fa - fb > 0 && Number.isFinite(fa - fb) ? a + (fa * (b - a)) / (fa - fb) : NaN;
+      if (step[k] === STEP_FIRST && inside(secant)) {
+        at(k, secant);
+        continue;
+      }
+      const c = step[k] === STEP_GUESS ? guess[k]! : step[k] === STEP_BISECT ? NaN : secant;
       let pushed = 0;
-      if (bisectNext[k] === 0 && fa - fb > 0 && Number.isFinite(fa - fb)) {
-        const c = a + (fa * (b - a)) / (fa - fb);
-        for (const x of [c - d * 0.45 * tol, c + d * 0.45 * tol])
-          if (inside(x)) {
-            which.push(k);
-            xs.push(x);
-            pushed++;
-          }
-      }
-      if (pushed === 0) {
-        which.push(k);
-        xs.push(0.5 * (a + b));
-      }
+      for (const x of [c - d * 0.45 * tol, c + d * 0.45 * tol])
+        if (inside(x)) {
+          at(k, x);
+          pushed++;
+        }
+      if (pushed === 0) at(k, 0.5 * (a + b));
     }
     // units sharing a point re-margined together
     const byX = new Map<number, number[]>();
@@ -1347,6 +1371,8 @@ async function searchTarget(
     for (const k of open) {
       const a = lo[k]!;
       const b = hiX[k]!;
+      const fa = fLo[k]!;
+      const fb = hiEq[k]! - hiMm[k]!;
       const width = Math.abs(b - a);
       // the points in order from the near end: the first with E < MM is the new far end
       const pts = got.get(k)!.sort((p, q) => Math.abs(p[0] - a) - Math.abs(q[0] - a));
@@ -1361,7 +1387,38 @@ async function searchTarget(
           break;
         }
       }
-      bisectNext[k] = Math.abs(hiX[k]! - lo[k]!) > 0.5 * width ? 1 : 0;
+      const d = Math.sign(hiX[k]! - lo[k]!);
+      const inside = (x: number) => Number.isFinite(x) && (x - lo[k]!) * d > 0 && (hiX[k]! - x) * d > 0;
+      let next = Math.abs(hiX[k]! - lo[k]!) > 0.5 * width ? STEP_BISECT : STEP_SECANT;
+      if (step[k] === STEP_FIRST && pts.length === 1) {
+        // inverse quadratic interpolation through the old ends and the new point
+        const [x, eq, mm] = pts[0]!;
+        const fc = eq - mm;
+        const q =
+          (a * fb * fc) / ((fa - fb) * (fa - fc)) +
+          (b * fa * fc) / ((fb - fa) * (fb - fc)) +
+          (x * fa * fb) / ((fc - fa) * (fc - fb));
+        if (inside(q)) {
+          guess[k] = q;
+          next = STEP_GUESS;
+        } else next = STEP_SECANT;
+      } else if (
+        pts.length === 2 &&
+        pts[0]![1] >= pts[0]![2] === pts[1]![1] >= pts[1]![2] &&
+        newtons[k]! < NEWTON_STEPS
+      ) {
+        // both points of the pair on one side: Newton from the one nearer the root, with their slope
+        const [x1, e1, m1] = pts[0]!;
+        const [x2, e2, m2] = pts[1]!;
+        const slope = (e2 - m2 - (e1 - m1)) / (x2 - x1);
+        const q = e1 >= m1 ? x2 - (e2 - m2) / slope : x1 - (e1 - m1) / slope;
+        if (inside(q)) {
+          guess[k] = q;
+          next = STEP_GUESS;
+          newtons[k]++;
+        }
+      }
+      step[k] = next;
     }
     open = open.filter((k) => Math.abs(hiX[k]! - lo[k]!) > tol);
   }
