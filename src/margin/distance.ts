@@ -227,13 +227,16 @@ export function subPortfolio(
 ): SubPortfolio {
   const ins = market.instruments;
   const used = new Int32Array(ins.count).fill(-1);
+  // the book's columns as locals, and index loops only: this runs per block of the scan and per refined unit
+  const { accountUnitStart: bookUnitStart, unitStart: bookPosStart, instrumentId: bookIns } = book;
   let P = 0;
   let units = 0;
-  for (const a of accounts) {
-    for (let k = book.accountUnitStart[a]; k < book.accountUnitStart[a + 1]; k++) {
+  for (let j = 0; j < accounts.length; j++) {
+    const a = accounts[j];
+    for (let k = bookUnitStart[a]; k < bookUnitStart[a + 1]; k++) {
       if (keepUnit && keepUnit[k] !== 1) continue;
-      for (let p = book.unitStart[k]; p < book.unitStart[k + 1]; p++) used[book.instrumentId[p]] = 0;
-      P += book.unitStart[k + 1] - book.unitStart[k];
+      for (let p = bookPosStart[k]; p < bookPosStart[k + 1]; p++) used[bookIns[p]] = 0;
+      P += bookPosStart[k + 1] - bookPosStart[k];
       units++;
     }
   }
@@ -252,17 +255,19 @@ export function subPortfolio(
   const amount = new Float64Array(A * C);
   let p2 = 0;
   let k2 = 0;
+  const { quantity: bookQty, entryPrice: bookEntry, unitCurrency: bookCurrency } = book;
+  const bal = balances.amount;
   for (let j = 0; j < A; j++) {
     const a = accounts[j];
-    if (balances.amount.length >= (a + 1) * C) amount.set(balances.amount.subarray(a * C, (a + 1) * C), j * C);
-    for (let k = book.accountUnitStart[a]; k < book.accountUnitStart[a + 1]; k++) {
+    if (bal.length >= (a + 1) * C) for (let c = 0; c < C; c++) amount[j * C + c] = bal[a * C + c];
+    for (let k = bookUnitStart[a]; k < bookUnitStart[a + 1]; k++) {
       if (keepUnit && keepUnit[k] !== 1) continue;
       unitAccount[k2] = j;
-      unitCurrency[k2] = book.unitCurrency[k];
-      for (let p = book.unitStart[k]; p < book.unitStart[k + 1]; p++, p2++) {
-        instrumentId[p2] = used[book.instrumentId[p]];
-        quantity[p2] = book.quantity[p];
-        entryPrice[p2] = book.entryPrice[p];
+      unitCurrency[k2] = bookCurrency[k];
+      for (let p = bookPosStart[k]; p < bookPosStart[k + 1]; p++, p2++) {
+        instrumentId[p2] = used[bookIns[p]];
+        quantity[p2] = bookQty[p];
+        entryPrice[p2] = bookEntry[p];
       }
       unitStart[k2 + 1] = p2;
       k2++;
@@ -270,6 +275,8 @@ export function subPortfolio(
     accountStart[j + 1] = p2;
     accountUnitStart[j + 1] = k2;
   }
+  const accountKey: string[] = new Array<string>(A);
+  for (let j = 0; j < A; j++) accountKey[j] = book.accountKey[accounts[j]!]!;
   const pick = <T extends Float64Array | Int32Array | Uint8Array>(src: T): T => {
     const out = new (src.constructor as new (n: number) => T)(ids.length);
     for (let j = 0; j < ids.length; j++) out[j] = src[ids[j]!]!;
@@ -297,7 +304,7 @@ export function subPortfolio(
   return {
     book: {
       accountCount: A,
-      accountKey: Array.from(accounts, (a) => book.accountKey[a]!),
+      accountKey,
       accountKeyType: book.accountKeyType,
       accountStart,
       instrumentId,
