@@ -211,6 +211,8 @@ export interface SubPortfolio {
   accounts: Int32Array;
   /** local instrument id → the market's instrument id */
   instruments: Int32Array;
+  /** the market it was cut from (`instruments` index it) */
+  root: Market;
 }
 
 /**
@@ -321,6 +323,7 @@ export function subPortfolio(
     market: { ...market, instruments: subIns, ...(market.volSurface ? { volSurface: pickSlices(market, ids) } : {}) },
     accounts,
     instruments: Int32Array.from(ids),
+    root: market,
   };
 }
 
@@ -556,6 +559,7 @@ export async function marginCombined(
   const scenarios = m && sets.get(m.family);
   if (m && !scenarios) throw new Error(`distance: no ${m.family} scenario set for ${model}`);
   const first = jobs[0]!.sub;
+  const rootValues = rootValuesOf(first.root);
   const U = first.market.underlyings.length;
   const C = first.balances.currencies.length;
   let A = 0;
@@ -613,11 +617,12 @@ export async function marginCombined(
     amount.set(sub.balances.amount.subarray(0, nA * C), a0 * C);
     const und = sub.market.instruments.underlying;
     const nI = sub.market.instruments.count;
+    if (sub.root !== first.root) throw new Error('marginCombined: the jobs are cut from different markets');
     for (let i = 0; i < nI; i++) {
       factorOf[i0 + i] = factor[und[i]!]!;
       indexOf[i0 + i] = index[und[i]!]! * factor[und[i]!]!;
+      base[i0 + i] = rootValues[sub.instruments[i]!]!;
     }
-    base.set(cacheOf(sub).values, i0);
     a0 += nA;
     p0 += np;
     n0 += b.unitCount;
@@ -639,7 +644,7 @@ export async function marginCombined(
     unitCurrencies: first.book.unitCurrencies,
   };
   const balances: Balances = { currencies: first.balances.currencies, amount };
-  const together = concatMarkets(jobs.map((j) => j.sub.market));
+  const together = gatherMarket(first.root, jobs);
   const { market: moved, values } = moveEach(
     { ...together, instrumentIndexPrice: indexOf },
     factorOf,
@@ -707,6 +712,64 @@ export async function marginCombined(
     plan.request,
   );
   return { rows: m.assemble(input, plan, prepared, reduced), job, accounts };
+}
+
+/**
+ * optionValuesUsd of a market the searches cut sub-portfolios from, once per market (per instrument: the bits
+ * of any sub-portfolio's).
+ */
+const rootValues = new WeakMap<Market, Float64Array>();
+
+function rootValuesOf(market: Market): Float64Array {
+  let v = rootValues.get(market);
+  if (!v) rootValues.set(market, (v = optionValuesUsd(market)));
+  return v;
+}
+
+/**
+ * The jobs' sub-portfolio markets side by side (concatMarkets' result), gathered from the market they were cut
+ * from in one pass per column: each job's instruments in order, the root's index and rates.
+ */
+function gatherMarket(root: Market, jobs: readonly MarginJob[]): Market {
+  let n = 0;
+  for (const j of jobs) n += j.sub.instruments.length;
+  const ids = new Int32Array(n);
+  let o = 0;
+  for (const j of jobs) {
+    ids.set(j.sub.instruments, o);
+    o += j.sub.instruments.length;
+  }
+  const from = root.instruments;
+  const g = <T extends Float64Array | Int32Array | Uint8Array>(src: T): T => {
+    const out = new (src.constructor as new (n: number) => T)(n);
+    for (let i = 0; i < n; i++) out[i] = src[ids[i]!]!;
+    return out;
+  };
+  const name = new Array<string>(n);
+  for (let i = 0; i < n; i++) name[i] = from.name[ids[i]!]!;
+  const ins: Instruments = {
+    count: n,
+    name,
+    id: new Map(),
+    underlying: g(from.underlying),
+    kind: g(from.kind),
+    optionType: g(from.optionType),
+    settlement: g(from.settlement),
+    strike: g(from.strike),
+    expiryMs: g(from.expiryMs),
+    tYears: g(from.tYears),
+    markPrice: g(from.markPrice),
+    markIv: g(from.markIv),
+    forward: g(from.forward),
+    bidPrice: g(from.bidPrice),
+    askPrice: g(from.askPrice),
+    openInterest: g(from.openInterest),
+  };
+  if (!root.volSurface) return { ...root, instruments: ins };
+  const params = new Float64Array(n * 5);
+  const src = root.volSurface.params;
+  for (let i = 0; i < n; i++) params.set(src.subarray(ids[i]! * 5, ids[i]! * 5 + 5), i * 5);
+  return { ...root, instruments: ins, volSurface: { params, stickyMoneyness: root.volSurface.stickyMoneyness } };
 }
 
 /** Markets of the same underlyings side by side: their instruments in order, the first's index and rates. */
