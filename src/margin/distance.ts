@@ -228,22 +228,28 @@ export function subPortfolio(
   keepUnit?: Uint8Array,
 ): SubPortfolio {
   const ins = market.instruments;
-  const used = new Int32Array(ins.count).fill(-1);
+  // the instruments held, ascending, and each one's local id in `used` (reset to −1 before returning: a
+  // refined unit's sub-portfolio holds a few of the market's instruments, so nothing scans them all)
+  const used = instrumentSlots(ins.count);
   // the book's columns as locals, and index loops only: this runs per block of the scan and per refined unit
   const { accountUnitStart: bookUnitStart, unitStart: bookPosStart, instrumentId: bookIns } = book;
   let P = 0;
   let units = 0;
+  const ids: number[] = [];
   for (let j = 0; j < accounts.length; j++) {
     const a = accounts[j];
     for (let k = bookUnitStart[a]; k < bookUnitStart[a + 1]; k++) {
       if (keepUnit && keepUnit[k] !== 1) continue;
-      for (let p = bookPosStart[k]; p < bookPosStart[k + 1]; p++) used[bookIns[p]] = 0;
+      for (let p = bookPosStart[k]; p < bookPosStart[k + 1]; p++) {
+        const i = bookIns[p];
+        if (used[i] === -1) used[i] = ids.push(i);
+      }
       P += bookPosStart[k + 1] - bookPosStart[k];
       units++;
     }
   }
-  const ids: number[] = [];
-  for (let i = 0; i < ins.count; i++) if (used[i] === 0) used[i] = ids.push(i) - 1;
+  ids.sort((x, y) => x - y);
+  for (let j = 0; j < ids.length; j++) used[ids[j]!] = j;
   const A = accounts.length;
   const accountStart = new Int32Array(A + 1);
   const instrumentId = new Int32Array(P);
@@ -277,6 +283,7 @@ export function subPortfolio(
     accountStart[j + 1] = p2;
     accountUnitStart[j + 1] = k2;
   }
+  for (const i of ids) used[i] = -1;
   const accountKey: string[] = new Array<string>(A);
   for (let j = 0; j < A; j++) accountKey[j] = book.accountKey[accounts[j]!]!;
   const pick = <T extends Float64Array | Int32Array | Uint8Array>(src: T): T => {
@@ -284,24 +291,35 @@ export function subPortfolio(
     for (let j = 0; j < ids.length; j++) out[j] = src[ids[j]!]!;
     return out;
   };
-  const names = ids.map((i) => ins.name[i]!);
-  const subIns: Instruments = {
-    count: ids.length,
-    name: names,
-    id: new Map(names.map((nm, j) => [nm, j])),
-    underlying: pick(ins.underlying),
-    kind: pick(ins.kind),
-    optionType: pick(ins.optionType),
-    settlement: pick(ins.settlement),
-    strike: pick(ins.strike),
-    expiryMs: pick(ins.expiryMs),
-    tYears: pick(ins.tYears),
-    markPrice: pick(ins.markPrice),
-    markIv: pick(ins.markIv),
-    forward: pick(ins.forward),
-    bidPrice: pick(ins.bidPrice),
-    askPrice: pick(ins.askPrice),
-    openInterest: pick(ins.openInterest),
+  // the sub-portfolio's market is built when first read: the refinement's combined re-margins read only
+  // `instruments` and `root` (marginCombined), so a refined unit's sub-portfolio never builds it
+  let subMarket: Market | undefined;
+  const marketOf = (): Market => {
+    if (subMarket) return subMarket;
+    const names = ids.map((i) => ins.name[i]!);
+    const subIns: Instruments = {
+      count: ids.length,
+      name: names,
+      id: new Map(names.map((nm, j) => [nm, j])),
+      underlying: pick(ins.underlying),
+      kind: pick(ins.kind),
+      optionType: pick(ins.optionType),
+      settlement: pick(ins.settlement),
+      strike: pick(ins.strike),
+      expiryMs: pick(ins.expiryMs),
+      tYears: pick(ins.tYears),
+      markPrice: pick(ins.markPrice),
+      markIv: pick(ins.markIv),
+      forward: pick(ins.forward),
+      bidPrice: pick(ins.bidPrice),
+      askPrice: pick(ins.askPrice),
+      openInterest: pick(ins.openInterest),
+    };
+    return (subMarket = {
+      ...market,
+      instruments: subIns,
+      ...(market.volSurface ? { volSurface: pickSlices(market, ids) } : {}),
+    });
   };
   return {
     book: {
@@ -320,11 +338,21 @@ export function subPortfolio(
       unitCurrencies: book.unitCurrencies,
     },
     balances: { currencies: balances.currencies, amount },
-    market: { ...market, instruments: subIns, ...(market.volSurface ? { volSurface: pickSlices(market, ids) } : {}) },
+    get market() {
+      return marketOf();
+    },
     accounts,
     instruments: Int32Array.from(ids),
     root: market,
   };
+}
+
+/** Scratch of subPortfolio: one slot per instrument of the largest market seen, every slot −1 between calls. */
+let slots = new Int32Array(0);
+
+function instrumentSlots(n: number): Int32Array {
+  if (slots.length < n) slots = new Int32Array(n).fill(-1);
+  return slots;
 }
 
 /**
@@ -559,8 +587,10 @@ export async function marginCombined(
   const scenarios = m && sets.get(m.family);
   if (m && !scenarios) throw new Error(`distance: no ${m.family} scenario set for ${model}`);
   const first = jobs[0]!.sub;
-  const rootValues = rootValuesOf(first.root);
-  const U = first.market.underlyings.length;
+  const root = first.root;
+  const rootValues = rootValuesOf(root);
+  const rootUnderlying = root.instruments.underlying;
+  const U = root.underlyings.length;
   const C = first.balances.currencies.length;
   let A = 0;
   let P = 0;
@@ -570,7 +600,7 @@ export async function marginCombined(
     A += sub.book.accountCount;
     P += sub.book.accountStart[sub.book.accountCount]!;
     N += sub.book.unitCount;
-    I += sub.market.instruments.count;
+    I += sub.instruments.length;
   }
   const accountStart = new Int32Array(A + 1);
   const accountUnitStart = new Int32Array(A + 1);
@@ -597,7 +627,7 @@ export async function marginCombined(
     const b = sub.book;
     const nA = b.accountCount;
     const np = b.accountStart[nA]!;
-    const index = sub.market.indexPrice;
+    const index = root.indexPrice;
     for (let a = 0; a < nA; a++) {
       accountStart[a0 + a + 1] = p0 + b.accountStart[a + 1]!;
       accountUnitStart[a0 + a + 1] = n0 + b.accountUnitStart[a + 1]!;
@@ -615,13 +645,14 @@ export async function marginCombined(
       unitStart[n0 + q + 1] = p0 + b.unitStart[q + 1]!;
     }
     amount.set(sub.balances.amount.subarray(0, nA * C), a0 * C);
-    const und = sub.market.instruments.underlying;
-    const nI = sub.market.instruments.count;
-    if (sub.root !== first.root) throw new Error('marginCombined: the jobs are cut from different markets');
+    const ids = sub.instruments;
+    const nI = ids.length;
+    if (sub.root !== root) throw new Error('marginCombined: the jobs are cut from different markets');
     for (let i = 0; i < nI; i++) {
-      factorOf[i0 + i] = factor[und[i]!]!;
-      indexOf[i0 + i] = index[und[i]!]! * factor[und[i]!]!;
-      base[i0 + i] = rootValues[sub.instruments[i]!]!;
+      const u = rootUnderlying[ids[i]!]!;
+      factorOf[i0 + i] = factor[u]!;
+      indexOf[i0 + i] = index[u]! * factor[u]!;
+      base[i0 + i] = rootValues[ids[i]!]!;
     }
     a0 += nA;
     p0 += np;
@@ -644,7 +675,7 @@ export async function marginCombined(
     unitCurrencies: first.book.unitCurrencies,
   };
   const balances: Balances = { currencies: first.balances.currencies, amount };
-  const together = gatherMarket(first.root, jobs);
+  const together = gatherMarket(root, jobs);
   const { market: moved, values } = moveEach(
     { ...together, instrumentIndexPrice: indexOf },
     factorOf,
@@ -669,15 +700,7 @@ export async function marginCombined(
   data.set(pnl.data.subarray(0, spot * S));
   jobs.forEach((jb, j) => {
     for (let u = 0; u < U; u++)
-      spotRowValues(
-        jb.sub.market.indexPrice[u]! * jb.factor[u]!,
-        scenarios.move,
-        u,
-        U,
-        S,
-        data,
-        (spot + j * U + u) * S,
-      );
+      spotRowValues(root.indexPrice[u]! * jb.factor[u]!, scenarios.move, u, U, S, data, (spot + j * U + u) * S);
   });
   // the groups on shared memory (the cpu pool reads them without a copy), spot entries pointed at their job's rows
   const gb = plan.groups;
@@ -1189,8 +1212,8 @@ async function searchTarget(
       // as many evaluations as keep the instruments revalued together within BATCH_INSTRUMENTS
       let e1 = e0;
       let n = 0;
-      while (e1 < evals.length && (e1 === e0 || n + evals[e1]!.sub.market.instruments.count <= BATCH_INSTRUMENTS))
-        n += evals[e1++]!.sub.market.instruments.count;
+      while (e1 < evals.length && (e1 === e0 || n + evals[e1]!.sub.instruments.length <= BATCH_INSTRUMENTS))
+        n += evals[e1++]!.sub.instruments.length;
       const part = evals.slice(e0, e1);
       const jobs = part.map((ev): MarginJob => {
         const factor = new Float64Array(U).fill(1);
