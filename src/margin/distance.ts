@@ -1252,7 +1252,18 @@ async function searchTarget(
    */
   const keep = perUnit ? new Uint8Array(book.unitCount) : undefined;
   const build = (members: readonly number[]): SubPortfolio => {
-    const accounts = Int32Array.from(new Set(members.map((k) => su.account[k]!))).sort();
+    // their accounts, ascending and once each: members in status-unit order have them ascending already (one
+    // pass); any other order goes through a set
+    const list = new Int32Array(members.length);
+    let n = 0;
+    let ascending = true;
+    for (const k of members) {
+      const a = su.account[k]!;
+      if (n > 0 && a === list[n - 1]) continue;
+      if (n > 0 && a < list[n - 1]!) ascending = false;
+      list[n++] = a;
+    }
+    const accounts = ascending ? list.slice(0, n) : Int32Array.from(new Set(list.subarray(0, n))).sort();
     if (!keep) return subPortfolio(book, balances, market, accounts);
     for (const k of members) if (bookUnit[k]! >= 0) keep[bookUnit[k]!] = 1;
     const sub = subPortfolio(book, balances, market, accounts, keep);
