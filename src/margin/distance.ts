@@ -251,15 +251,12 @@ export function subPortfolio(
   ids.sort((x, y) => x - y);
   for (let j = 0; j < ids.length; j++) used[ids[j]!] = j;
   const A = accounts.length;
-  const accountStart = new Int32Array(A + 1);
-  const instrumentId = new Int32Array(P);
-  const quantity = new Float64Array(P);
-  const entryPrice = new Float64Array(P);
-  const unitAccount = new Int32Array(units);
-  const unitCurrency = new Int32Array(units);
-  const unitStart = new Int32Array(units + 1);
-  const accountUnitStart = new Int32Array(A + 1);
   const C = balances.currencies.length;
+  const accountKey: string[] = new Array<string>(A);
+  for (let j = 0; j < A; j++) accountKey[j] = book.accountKey[accounts[j]!]!;
+  const subBook = newBook(A, P, units, accountKey, book);
+  const { accountStart, accountUnitStart, instrumentId, quantity, entryPrice, unitAccount, unitCurrency, unitStart } =
+    subBook;
   const amount = new Float64Array(A * C);
   let p2 = 0;
   let k2 = 0;
@@ -284,8 +281,6 @@ export function subPortfolio(
     accountUnitStart[j + 1] = k2;
   }
   for (const i of ids) used[i] = -1;
-  const accountKey: string[] = new Array<string>(A);
-  for (let j = 0; j < A; j++) accountKey[j] = book.accountKey[accounts[j]!]!;
   const pick = <T extends Float64Array | Int32Array | Uint8Array>(src: T): T => {
     const out = new (src.constructor as new (n: number) => T)(ids.length);
     for (let j = 0; j < ids.length; j++) out[j] = src[ids[j]!]!;
@@ -322,21 +317,7 @@ export function subPortfolio(
     });
   };
   return {
-    book: {
-      accountCount: A,
-      accountKey,
-      accountKeyType: book.accountKeyType,
-      accountStart,
-      instrumentId,
-      quantity,
-      entryPrice,
-      unitCount: units,
-      unitAccount,
-      unitCurrency,
-      unitStart,
-      accountUnitStart,
-      unitCurrencies: book.unitCurrencies,
-    },
+    book: subBook,
     balances: { currencies: balances.currencies, amount },
     get market() {
       return marketOf();
@@ -344,6 +325,28 @@ export function subPortfolio(
     accounts,
     instruments: Int32Array.from(ids),
     root: market,
+  };
+}
+
+/**
+ * A PositionBook of A accounts (keys `accountKey`), P positions and N units, its columns zero, to be filled;
+ * its key type and unit currencies `like`'s.
+ */
+function newBook(A: number, P: number, N: number, accountKey: string[], like: PositionBook): PositionBook {
+  return {
+    accountCount: A,
+    accountKey,
+    accountKeyType: like.accountKeyType,
+    accountStart: new Int32Array(A + 1),
+    instrumentId: new Int32Array(P),
+    quantity: new Float64Array(P),
+    entryPrice: new Float64Array(P),
+    unitCount: N,
+    unitAccount: new Int32Array(N),
+    unitCurrency: new Int32Array(N),
+    unitStart: new Int32Array(N + 1),
+    accountUnitStart: new Int32Array(A + 1),
+    unitCurrencies: like.unitCurrencies,
   };
 }
 
@@ -407,6 +410,20 @@ const NEWTON_STEPS = 3;
  */
 const SCAN_BLOCK_UNITS = 20_000;
 
+/** Consecutive ranges [k0, k1) of n items whose sizes sum to at most `max` (an item larger than `max` alone). */
+function batches(n: number, size: (k: number) => number, max: number): Array<[k0: number, k1: number]> {
+  const out: Array<[number, number]> = [];
+  let k0 = 0;
+  while (k0 < n) {
+    let k1 = k0;
+    let total = 0;
+    while (k1 < n && (k1 === k0 || total + size(k1) <= max)) total += size(k1++);
+    out.push([k0, k1]);
+    k0 = k1;
+  }
+  return out;
+}
+
 /** Most instruments (summed over its jobs) one backend call of marginAtMany revalues. */
 const BATCH_INSTRUMENTS = 100_000;
 
@@ -442,15 +459,8 @@ export async function marginAtMany(
   });
   if (!m || !scenarios) return prepared.map((p) => standardRows(p.tables));
   const out: MarginRows[] = [];
-  let k0 = 0;
-  while (k0 < jobs.length) {
-    let k1 = k0;
-    let n = 0;
-    while (k1 < jobs.length && (k1 === k0 || n + prepared[k1]!.moved.instruments.count <= BATCH_INSTRUMENTS))
-      n += prepared[k1++]!.moved.instruments.count;
+  for (const [k0, k1] of batches(jobs.length, (k) => prepared[k]!.moved.instruments.count, BATCH_INSTRUMENTS))
     out.push(...(await batch(m, prepared.slice(k0, k1), scenarios, params, engine)));
-    k0 = k1;
-  }
   return out;
 }
 
@@ -602,16 +612,9 @@ export async function marginCombined(
     N += sub.book.unitCount;
     I += sub.instruments.length;
   }
-  const accountStart = new Int32Array(A + 1);
-  const accountUnitStart = new Int32Array(A + 1);
-  const instrumentId = new Int32Array(P);
-  const quantity = new Float64Array(P);
-  const entryPrice = new Float64Array(P);
-  const unitAccount = new Int32Array(N);
-  const unitCurrency = new Int32Array(N);
-  const unitStart = new Int32Array(N + 1);
-  const amount = new Float64Array(A * C);
   const accountKey: string[] = [];
+  const book = newBook(A, P, N, accountKey, first.book);
+  const amount = new Float64Array(A * C);
   const job = new Int32Array(A);
   const accounts = new Int32Array(A);
   const accountIndex = new Float64Array(A * U);
@@ -629,20 +632,20 @@ export async function marginCombined(
     const np = b.accountStart[nA]!;
     const index = root.indexPrice;
     for (let a = 0; a < nA; a++) {
-      accountStart[a0 + a + 1] = p0 + b.accountStart[a + 1]!;
-      accountUnitStart[a0 + a + 1] = n0 + b.accountUnitStart[a + 1]!;
+      book.accountStart[a0 + a + 1] = p0 + b.accountStart[a + 1]!;
+      book.accountUnitStart[a0 + a + 1] = n0 + b.accountUnitStart[a + 1]!;
       job[a0 + a] = j;
       accounts[a0 + a] = sub.accounts[a]!;
       accountKey.push(b.accountKey[a]!);
       for (let u = 0; u < U; u++) accountIndex[(a0 + a) * U + u] = index[u]! * factor[u]!;
     }
-    for (let p = 0; p < np; p++) instrumentId[p0 + p] = i0 + b.instrumentId[p]!;
-    quantity.set(b.quantity.subarray(0, np), p0);
-    entryPrice.set(b.entryPrice.subarray(0, np), p0);
+    for (let p = 0; p < np; p++) book.instrumentId[p0 + p] = i0 + b.instrumentId[p]!;
+    book.quantity.set(b.quantity.subarray(0, np), p0);
+    book.entryPrice.set(b.entryPrice.subarray(0, np), p0);
     for (let q = 0; q < b.unitCount; q++) {
-      unitAccount[n0 + q] = a0 + b.unitAccount[q]!;
-      unitCurrency[n0 + q] = b.unitCurrency[q]!;
-      unitStart[n0 + q + 1] = p0 + b.unitStart[q + 1]!;
+      book.unitAccount[n0 + q] = a0 + b.unitAccount[q]!;
+      book.unitCurrency[n0 + q] = b.unitCurrency[q]!;
+      book.unitStart[n0 + q + 1] = p0 + b.unitStart[q + 1]!;
     }
     amount.set(sub.balances.amount.subarray(0, nA * C), a0 * C);
     const ids = sub.instruments;
@@ -659,21 +662,6 @@ export async function marginCombined(
     n0 += b.unitCount;
     i0 += nI;
   });
-  const book: PositionBook = {
-    accountCount: A,
-    accountKey,
-    accountKeyType: first.book.accountKeyType,
-    accountStart,
-    instrumentId,
-    quantity,
-    entryPrice,
-    unitCount: N,
-    unitAccount,
-    unitCurrency,
-    unitStart,
-    accountUnitStart,
-    unitCurrencies: first.book.unitCurrencies,
-  };
   const balances: Balances = { currencies: first.balances.currencies, amount };
   const together = gatherMarket(root, jobs);
   const { market: moved, values } = moveEach(
@@ -1207,13 +1195,8 @@ async function searchTarget(
     evals: readonly Evaluation[],
     onValue: (e: number, j: number, eq: number, mm: number) => void,
   ): Promise<void> => {
-    let e0 = 0;
-    while (e0 < evals.length) {
-      // as many evaluations as keep the instruments revalued together within BATCH_INSTRUMENTS
-      let e1 = e0;
-      let n = 0;
-      while (e1 < evals.length && (e1 === e0 || n + evals[e1]!.sub.instruments.length <= BATCH_INSTRUMENTS))
-        n += evals[e1++]!.sub.instruments.length;
+    // as many evaluations at once as keep the instruments revalued together within BATCH_INSTRUMENTS
+    for (const [e0, e1] of batches(evals.length, (e) => evals[e]!.sub.instruments.length, BATCH_INSTRUMENTS)) {
       const part = evals.slice(e0, e1);
       const jobs = part.map((ev): MarginJob => {
         const factor = new Float64Array(U).fill(1);
@@ -1240,7 +1223,6 @@ async function searchTarget(
           else onValue(e0 + i, j, eqs[r]!, mms[r]!);
         }),
       );
-      e0 = e1;
     }
   };
   /**
