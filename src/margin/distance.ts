@@ -236,51 +236,61 @@ export function subPortfolio(
   let P = 0;
   let units = 0;
   const ids: number[] = [];
-  for (let j = 0; j < accounts.length; j++) {
-    const a = accounts[j];
-    for (let k = bookUnitStart[a]; k < bookUnitStart[a + 1]; k++) {
-      if (keepUnit && keepUnit[k] !== 1) continue;
-      for (let p = bookPosStart[k]; p < bookPosStart[k + 1]; p++) {
-        const i = bookIns[p];
-        if (used[i] === -1) used[i] = ids.push(i);
-      }
-      P += bookPosStart[k + 1] - bookPosStart[k];
-      units++;
-    }
-  }
-  ids.sort((x, y) => x - y);
-  for (let j = 0; j < ids.length; j++) used[ids[j]!] = j;
   const A = accounts.length;
   const C = balances.currencies.length;
-  const accountKey: string[] = new Array<string>(A);
-  for (let j = 0; j < A; j++) accountKey[j] = book.accountKey[accounts[j]!]!;
-  const subBook = newBook(A, P, units, accountKey, book);
-  const { accountStart, accountUnitStart, instrumentId, quantity, entryPrice, unitAccount, unitCurrency, unitStart } =
-    subBook;
-  const amount = new Float64Array(A * C);
-  let p2 = 0;
-  let k2 = 0;
-  const { quantity: bookQty, entryPrice: bookEntry, unitCurrency: bookCurrency } = book;
-  const bal = balances.amount;
-  for (let j = 0; j < A; j++) {
-    const a = accounts[j];
-    if (bal.length >= (a + 1) * C) for (let c = 0; c < C; c++) amount[j * C + c] = bal[a * C + c];
-    for (let k = bookUnitStart[a]; k < bookUnitStart[a + 1]; k++) {
-      if (keepUnit && keepUnit[k] !== 1) continue;
-      unitAccount[k2] = j;
-      unitCurrency[k2] = bookCurrency[k];
-      for (let p = bookPosStart[k]; p < bookPosStart[k + 1]; p++, p2++) {
-        instrumentId[p2] = used[bookIns[p]];
-        quantity[p2] = bookQty[p];
-        entryPrice[p2] = bookEntry[p];
-      }
-      unitStart[k2 + 1] = p2;
-      k2++;
-    }
-    accountStart[j + 1] = p2;
-    accountUnitStart[j + 1] = k2;
+  let subBook: PositionBook;
+  let amount: Float64Array;
+  // the slots are shared by every call on this thread: reset to −1 however the copy ends
+  try {
+    [subBook, amount] = copyPositions();
+  } finally {
+    for (const i of ids) used[i] = -1;
   }
-  for (const i of ids) used[i] = -1;
+  function copyPositions(): [PositionBook, Float64Array] {
+    for (let j = 0; j < accounts.length; j++) {
+      const a = accounts[j];
+      for (let k = bookUnitStart[a]; k < bookUnitStart[a + 1]; k++) {
+        if (keepUnit && keepUnit[k] !== 1) continue;
+        for (let p = bookPosStart[k]; p < bookPosStart[k + 1]; p++) {
+          const i = bookIns[p];
+          if (used[i] === -1) used[i] = ids.push(i);
+        }
+        P += bookPosStart[k + 1] - bookPosStart[k];
+        units++;
+      }
+    }
+    ids.sort((x, y) => x - y);
+    for (let j = 0; j < ids.length; j++) used[ids[j]!] = j;
+    const accountKey: string[] = new Array<string>(A);
+    for (let j = 0; j < A; j++) accountKey[j] = book.accountKey[accounts[j]!]!;
+    const subBook = newBook(A, P, units, accountKey, book);
+    const { accountStart, accountUnitStart, instrumentId, quantity, entryPrice, unitAccount, unitCurrency, unitStart } =
+      subBook;
+    const amount = new Float64Array(A * C);
+    let p2 = 0;
+    let k2 = 0;
+    const { quantity: bookQty, entryPrice: bookEntry, unitCurrency: bookCurrency } = book;
+    const bal = balances.amount;
+    for (let j = 0; j < A; j++) {
+      const a = accounts[j];
+      if (bal.length >= (a + 1) * C) for (let c = 0; c < C; c++) amount[j * C + c] = bal[a * C + c];
+      for (let k = bookUnitStart[a]; k < bookUnitStart[a + 1]; k++) {
+        if (keepUnit && keepUnit[k] !== 1) continue;
+        unitAccount[k2] = j;
+        unitCurrency[k2] = bookCurrency[k];
+        for (let p = bookPosStart[k]; p < bookPosStart[k + 1]; p++, p2++) {
+          instrumentId[p2] = used[bookIns[p]];
+          quantity[p2] = bookQty[p];
+          entryPrice[p2] = bookEntry[p];
+        }
+        unitStart[k2 + 1] = p2;
+        k2++;
+      }
+      accountStart[j + 1] = p2;
+      accountUnitStart[j + 1] = k2;
+    }
+    return [subBook, amount];
+  }
   const pick = <T extends Float64Array | Int32Array | Uint8Array>(src: T): T => {
     const out = new (src.constructor as new (n: number) => T)(ids.length);
     for (let j = 0; j < ids.length; j++) out[j] = src[ids[j]!]!;
