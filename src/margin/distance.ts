@@ -242,11 +242,6 @@ export function subPortfolio(
   let amount: Float64Array;
   // the slots are shared by every call on this thread: reset to −1 however the copy ends
   try {
-    [subBook, amount] = copyPositions();
-  } finally {
-    for (const i of ids) used[i] = -1;
-  }
-  function copyPositions(): [PositionBook, Float64Array] {
     for (let j = 0; j < accounts.length; j++) {
       const a = accounts[j];
       for (let k = bookUnitStart[a]; k < bookUnitStart[a + 1]; k++) {
@@ -263,10 +258,10 @@ export function subPortfolio(
     for (let j = 0; j < ids.length; j++) used[ids[j]!] = j;
     const accountKey: string[] = new Array<string>(A);
     for (let j = 0; j < A; j++) accountKey[j] = book.accountKey[accounts[j]!]!;
-    const subBook = newBook(A, P, units, accountKey, book);
+    subBook = newBook(A, P, units, accountKey, book);
     const { accountStart, accountUnitStart, instrumentId, quantity, entryPrice, unitAccount, unitCurrency, unitStart } =
       subBook;
-    const amount = new Float64Array(A * C);
+    amount = new Float64Array(A * C);
     let p2 = 0;
     let k2 = 0;
     const { quantity: bookQty, entryPrice: bookEntry, unitCurrency: bookCurrency } = book;
@@ -289,48 +284,17 @@ export function subPortfolio(
       accountStart[j + 1] = p2;
       accountUnitStart[j + 1] = k2;
     }
-    return [subBook, amount];
+  } finally {
+    for (const i of ids) used[i] = -1;
   }
-  const pick = <T extends Float64Array | Int32Array | Uint8Array>(src: T): T => {
-    const out = new (src.constructor as new (n: number) => T)(ids.length);
-    for (let j = 0; j < ids.length; j++) out[j] = src[ids[j]!]!;
-    return out;
-  };
   // the sub-portfolio's market is built when first read: the refinement's combined re-margins read only
   // `instruments` and `root` (marginCombined), so a refined unit's sub-portfolio never builds it
   let subMarket: Market | undefined;
-  const marketOf = (): Market => {
-    if (subMarket) return subMarket;
-    const names = ids.map((i) => ins.name[i]!);
-    const subIns: Instruments = {
-      count: ids.length,
-      name: names,
-      id: new Map(names.map((nm, j) => [nm, j])),
-      underlying: pick(ins.underlying),
-      kind: pick(ins.kind),
-      optionType: pick(ins.optionType),
-      settlement: pick(ins.settlement),
-      strike: pick(ins.strike),
-      expiryMs: pick(ins.expiryMs),
-      tYears: pick(ins.tYears),
-      markPrice: pick(ins.markPrice),
-      markIv: pick(ins.markIv),
-      forward: pick(ins.forward),
-      bidPrice: pick(ins.bidPrice),
-      askPrice: pick(ins.askPrice),
-      openInterest: pick(ins.openInterest),
-    };
-    return (subMarket = {
-      ...market,
-      instruments: subIns,
-      ...(market.volSurface ? { volSurface: pickSlices(market, ids) } : {}),
-    });
-  };
   return {
     book: subBook,
     balances: { currencies: balances.currencies, amount },
     get market() {
-      return marketOf();
+      return (subMarket ??= pickMarket(market, ids, true));
     },
     accounts,
     instruments: Int32Array.from(ids),
@@ -369,14 +333,43 @@ function instrumentSlots(n: number): Int32Array {
 }
 
 /**
- * The market's Market.volSurface for the instruments `ids` (in that order): each instrument's five slice
- * parameters, [j·5 + c] (a sub-portfolio's market holds only its instruments, so it needs only their slices).
+ * The market with only the instruments `ids` of `market`, in that order (a repeated id is another copy), each
+ * column gathered in one pass, with their Market.volSurface slices [j·5 + c]; the index and rates `market`'s.
+ * `nameIndex`: Instruments.id maps each name to its position (empty otherwise: copies share names).
  */
-function pickSlices(market: Market, ids: readonly number[]): NonNullable<Market['volSurface']> {
-  const from = market.volSurface!.params;
-  const params = new Float64Array(ids.length * 5);
-  ids.forEach((i, j) => params.set(from.subarray(i * 5, i * 5 + 5), j * 5));
-  return { params, stickyMoneyness: market.volSurface!.stickyMoneyness };
+function pickMarket(market: Market, ids: ArrayLike<number>, nameIndex: boolean): Market {
+  const n = ids.length;
+  const from = market.instruments;
+  const g = <T extends Float64Array | Int32Array | Uint8Array>(src: T): T => {
+    const out = new (src.constructor as new (n: number) => T)(n);
+    for (let i = 0; i < n; i++) out[i] = src[ids[i]!]!;
+    return out;
+  };
+  const name = new Array<string>(n);
+  for (let i = 0; i < n; i++) name[i] = from.name[ids[i]!]!;
+  const ins: Instruments = {
+    count: n,
+    name,
+    id: nameIndex ? new Map(name.map((nm, j) => [nm, j])) : new Map(),
+    underlying: g(from.underlying),
+    kind: g(from.kind),
+    optionType: g(from.optionType),
+    settlement: g(from.settlement),
+    strike: g(from.strike),
+    expiryMs: g(from.expiryMs),
+    tYears: g(from.tYears),
+    markPrice: g(from.markPrice),
+    markIv: g(from.markIv),
+    forward: g(from.forward),
+    bidPrice: g(from.bidPrice),
+    askPrice: g(from.askPrice),
+    openInterest: g(from.openInterest),
+  };
+  if (!market.volSurface) return { ...market, instruments: ins };
+  const params = new Float64Array(n * 5);
+  const src = market.volSurface.params;
+  for (let i = 0; i < n; i++) params.set(src.subarray(ids[i]! * 5, ids[i]! * 5 + 5), i * 5);
+  return { ...market, instruments: ins, volSurface: { params, stickyMoneyness: market.volSurface.stickyMoneyness } };
 }
 
 /** Whether the model's status is decided per settlement unit (else on the account's USD totals). */
@@ -513,15 +506,13 @@ async function batch(
   const together = concatMarkets(jobs.map((j) => j.moved));
   const I = together.instruments.count;
   const pnl = await engine.revalue(together, scenarios, params);
-  // the matrix with a block of U spot rows per job after the shared ones
-  const rows = pnlRowCount(I, U) + jobs.length * U;
-  const data =
-    pnl.data instanceof Float64Array ? sharedArray(Float64Array, rows * S) : sharedArray(Float32Array, rows * S);
-  data.set(pnl.data.subarray(0, pnlRowCount(I, U) * S));
-  jobs.forEach((j, k) => {
-    for (let u = 0; u < U; u++)
-      spotRowValues(j.moved.indexPrice[u]!, scenarios.move, u, U, S, data, (pnlRowCount(I, U) + k * U + u) * S);
-  });
+  const { rows, data } = withJobSpotRows(
+    pnl,
+    I,
+    U,
+    scenarios,
+    jobs.map((j) => j.moved.indexPrice),
+  );
   // every job's groups, rows pointed at its copies
   const inputs = jobs.map((j): MarginInput => ({ ...j.tables, scenarios }));
   const plans = inputs.map((input, k) => jobs[k]!.plan ?? m.groups(input));
@@ -673,7 +664,14 @@ export async function marginCombined(
     i0 += nI;
   });
   const balances: Balances = { currencies: first.balances.currencies, amount };
-  const together = gatherMarket(root, jobs);
+  // the jobs' instruments side by side, as the copies they re-margin
+  let o = 0;
+  const ids = new Int32Array(I);
+  for (const { sub } of jobs) {
+    ids.set(sub.instruments, o);
+    o += sub.instruments.length;
+  }
+  const together = pickMarket(root, ids, false);
   const { market: moved, values } = moveEach(
     { ...together, instrumentIndexPrice: indexOf },
     factorOf,
@@ -688,18 +686,15 @@ export async function marginCombined(
   const prepared = m.prepare(input, plan, buildUnitTables(input));
   const pnl = await engine.revalue(moved, scenarios, params);
   const S = scenarios.count;
-  // the matrix with a block of U spot rows per job after the shared ones (whose index is NaN: unread)
+  // (the shared spot rows, at the NaN index, are read by no group)
   const spot = pnlRowCount(I, U);
-  const rowCount = spot + jobs.length * U;
-  const data =
-    pnl.data instanceof Float64Array
-      ? sharedArray(Float64Array, rowCount * S)
-      : sharedArray(Float32Array, rowCount * S);
-  data.set(pnl.data.subarray(0, spot * S));
-  jobs.forEach((jb, j) => {
-    for (let u = 0; u < U; u++)
-      spotRowValues(root.indexPrice[u]! * jb.factor[u]!, scenarios.move, u, U, S, data, (spot + j * U + u) * S);
-  });
+  const { rows: rowCount, data } = withJobSpotRows(
+    pnl,
+    I,
+    U,
+    scenarios,
+    jobs.map((jb) => Float64Array.from(root.indexPrice, (x, u) => x * jb.factor[u]!)),
+  );
   // the groups on shared memory (the cpu pool reads them without a copy), spot entries pointed at their job's rows
   const gb = plan.groups;
   const G = gb.groupCount;
@@ -748,49 +743,27 @@ function rootValuesOf(market: Market): Float64Array {
 }
 
 /**
- * The jobs' sub-portfolio markets side by side (concatMarkets' result), gathered from the market they were cut
- * from in one pass per column: each job's instruments in order, the root's index and rates.
+ * The P&L matrix `pnl` of I instruments with a block of U spot rows per job after the shared ones, on shared
+ * memory (the cpu pool reads it without a copy): job k's row of underlying u is pnlRowCount(I, U) + k·U + u,
+ * S_u·m at its index prices `index[k]` (kernels' spotRowValues).
  */
-function gatherMarket(root: Market, jobs: readonly MarginJob[]): Market {
-  let n = 0;
-  for (const j of jobs) n += j.sub.instruments.length;
-  const ids = new Int32Array(n);
-  let o = 0;
-  for (const j of jobs) {
-    ids.set(j.sub.instruments, o);
-    o += j.sub.instruments.length;
-  }
-  const from = root.instruments;
-  const g = <T extends Float64Array | Int32Array | Uint8Array>(src: T): T => {
-    const out = new (src.constructor as new (n: number) => T)(n);
-    for (let i = 0; i < n; i++) out[i] = src[ids[i]!]!;
-    return out;
-  };
-  const name = new Array<string>(n);
-  for (let i = 0; i < n; i++) name[i] = from.name[ids[i]!]!;
-  const ins: Instruments = {
-    count: n,
-    name,
-    id: new Map(),
-    underlying: g(from.underlying),
-    kind: g(from.kind),
-    optionType: g(from.optionType),
-    settlement: g(from.settlement),
-    strike: g(from.strike),
-    expiryMs: g(from.expiryMs),
-    tYears: g(from.tYears),
-    markPrice: g(from.markPrice),
-    markIv: g(from.markIv),
-    forward: g(from.forward),
-    bidPrice: g(from.bidPrice),
-    askPrice: g(from.askPrice),
-    openInterest: g(from.openInterest),
-  };
-  if (!root.volSurface) return { ...root, instruments: ins };
-  const params = new Float64Array(n * 5);
-  const src = root.volSurface.params;
-  for (let i = 0; i < n; i++) params.set(src.subarray(ids[i]! * 5, ids[i]! * 5 + 5), i * 5);
-  return { ...root, instruments: ins, volSurface: { params, stickyMoneyness: root.volSurface.stickyMoneyness } };
+function withJobSpotRows(
+  pnl: PnlMatrix,
+  I: number,
+  U: number,
+  scenarios: ScenarioSet,
+  index: readonly Float64Array[],
+): { rows: number; data: Float64Array | Float32Array } {
+  const S = scenarios.count;
+  const spot = pnlRowCount(I, U);
+  const rows = spot + index.length * U;
+  const data =
+    pnl.data instanceof Float64Array ? sharedArray(Float64Array, rows * S) : sharedArray(Float32Array, rows * S);
+  data.set(pnl.data.subarray(0, spot * S));
+  index.forEach((s, k) => {
+    for (let u = 0; u < U; u++) spotRowValues(s[u]!, scenarios.move, u, U, S, data, (spot + k * U + u) * S);
+  });
+  return { rows, data };
 }
 
 /** Markets of the same underlyings side by side: their instruments in order, the first's index and rates. */
@@ -1172,17 +1145,19 @@ async function searchTarget(
   const eqK = new Float64Array(su.count);
   const mmK = new Float64Array(su.count);
   let evaluations = 0;
+  /** the market's factors at a move x of u (JOINT: of every underlying) */
+  const factorAt = (x: number): Float64Array => {
+    const factor = new Float64Array(U).fill(1);
+    if (u === JOINT) factor.fill(1 + x);
+    else factor[u] = 1 + x;
+    return factor;
+  };
   /** f at each evaluation's x (moving u, or all for JOINT): onValue(e, j, …) for its members[j] */
   const evaluate = async (
     evals: readonly Evaluation[],
     onValue: (e: number, j: number, eq: number, mm: number) => void,
   ): Promise<void> => {
-    const jobs = evals.map((ev): MarginJob => {
-      const factor = new Float64Array(U).fill(1);
-      if (u === JOINT) factor.fill(1 + ev.x);
-      else factor[u] = 1 + ev.x;
-      return { sub: ev.sub, factor };
-    });
+    const jobs = evals.map((ev): MarginJob => ({ sub: ev.sub, factor: factorAt(ev.x) }));
     const results = await marginAtMany(model, jobs, params, sets, engine);
     evals.forEach((ev, e) => {
       const n = evaluations++;
@@ -1208,12 +1183,7 @@ async function searchTarget(
     // as many evaluations at once as keep the instruments revalued together within BATCH_INSTRUMENTS
     for (const [e0, e1] of batches(evals.length, (e) => evals[e]!.sub.instruments.length, BATCH_INSTRUMENTS)) {
       const part = evals.slice(e0, e1);
-      const jobs = part.map((ev): MarginJob => {
-        const factor = new Float64Array(U).fill(1);
-        if (u === JOINT) factor.fill(1 + ev.x);
-        else factor[u] = 1 + ev.x;
-        return { sub: ev.sub, factor };
-      });
+      const jobs = part.map((ev): MarginJob => ({ sub: ev.sub, factor: factorAt(ev.x) }));
       const { rows, job, accounts } = await marginCombined(model, jobs, params, sets, engine);
       // (evaluation, unit) → its (E, MM): a unit may be in several evaluations of the part
       const got = new Map<number, number>();
