@@ -9,7 +9,7 @@ import { coinRow, usdRow, type Reduced } from '../engine/types.js';
 import { KIND_OPTION, KIND_PERPETUAL, OPTION_CALL, type Instruments } from '../model/market.js';
 import { forUnderlying } from '../params/params.js';
 import { bucketWeights, worstScenarioId, type MarginInput, type ModelPlan } from './plan.js';
-import { deltaBound, scenarioExtremes, type SlopeBound, type SlopeInput } from './slope.js';
+import { deltaBound, optionSlopeRange, scenarioExtremes, type SlopeBound, type SlopeInput } from './slope.js';
 import { allocMarginRows, sharedFloat64, sharedInt32 } from './rows.js';
 import type { SettlementUnits } from './settlementUnits.js';
 import type { UnitTables } from './runTables.js';
@@ -200,67 +200,162 @@ export function deribitPmAssemble(
 /**
  * deribit-pm's slope bound (slope.ts SlopeBound), per unit of the book: its f = E − MM in the unit's currency
  * under a move x of the underlyings flagged in `moved`, over an interval of moves whose smallest 1 + x is g.
- * With D = max(1, e^{−r·T}) bounding every discounted delta, W the set's largest |w|, A = max(1, |pnl_offset|)
- * (adj's slope), μ its smallest 1 + m, and m_F = |mm_factor|:
- * - a USDC unit (linear instruments, USD values and rows) is linear in x through F₀(1 + x): per position on a
- *   moved underlying, c0 += |q|·F·D·(1 + m_F·W·A·max(|1 + m| + 1)) for an option, |q|·F·(1 + m_F·(W·A·max|m₁| +
- *   r_roll)) for a future or perpetual (r_roll = |rollRate|, its roll shock per unit of F);
- * - a coin unit of a moved underlying (inverse instruments in coin): an option's coin value V/F has
- *   d/dx = (∂V/∂F − V/F)/(1 + x), and |∂V/∂F − V/F| ≤ D for a call, ≤ D·(1 + K/F) for a put (0 ≤ V/F ≤ D·K/F);
- *   its coin scenario rows are differences of two such values (at F(1 + m) and F); so c1 += |q|·D·(1 + 2·m_F·W·A)
- *   and, for a put, c2 += |q|·D·(K/F₀)·(1 + m_F·W·A·(1 + 1/μ)); a future with an entry e adds |q|·|e|/F₀ to c2
- *   (d/dx of q(1 − e/F)); coin delta-one rows 1 − 1/(1 + m₁), the roll shock in coin and coin balances do not move.
- * No bound (Infinity) under a surface, for an option without mark_iv, when a scenario's 1 + m ≤ 0, or when
+ * MM = m_F·(max(0, max_s −p_s) + roll), p_s = Σ_b adj(w_{s,b}·p_{b,s}) over the unit's buckets (underlyings), adj
+ * the identity on losses and × pnl_offset on gains. So f = min(E − m_F·roll, min_s (E − m_F·roll + m_F·p_s)), no
+ * steeper than its steepest term; on each piece of adj a scenario's term is E − m_F·roll + Σ_b β_b·p_{b,s} with
+ * β_b = m_F·w_{s,b}·(1 or pnl_offset), and a bucket's slope is taken over both pieces (their hull). Per position,
+ * with D = max(1, e^{−r·T}) bounding every discounted delta (slope.ts deltaBound):
+ * - a USDC unit (linear instruments, USD values and rows, prices F₀(1 + x)): an option's slope is
+ *   q·F·((1 − β)·Δ + β·(1 + m_s)·Δ_s), Δ and Δ_s its deltas at the moved and the scenario's forward, a call's in
+ *   [0, D], a put's in [−D, 0]: an interval of the position's sign (slope.ts optionSlopeRange); a future or
+ *   perpetual's is q·F·(e + β·m₁_s) exactly (e = 1 with an entry price, else 0), less m_F·|q|·r_roll·F for its roll
+ *   shock (r_roll = rollRate): c0;
+ * - a coin unit (inverse instruments, coin values V/F and rows V_s/F_s − V/F): d(V/F)/dx = (∂V/∂F − V/F)/(1 + x), and
+ *   ∂V/∂F − V/F is e^{−rT}·(K/F)·N(d₂) ∈ [0, D] for a call, −e^{−rT}·(K/F)·N(−d₂) ∈ [−D·K/F, 0] for a put (the
+ *   scenario's the same at F_s = F·(1 + x)·(1 + m_s)); so calls add q·((1 − β)·[0, D] + β·[0, D]) to c1 and puts
+ *   −q·(K/F₀)·((1 − β)·[0, D] + β/(1 + m_s)·[0, D]) to c2 (F ≥ F₀·g, 1/(1 + x) ≤ 1/g), and a future with an entry
+ *   e its q·e/F₀ to c2 exactly (d/dx of q(1 − e/F)); coin delta-one rows, the coin roll shock and coin balances
+ *   do not move.
+ * The intervals of a term add, and its bound is their larger end in absolute value: a hedge's legs offset, and E
+ * and m_F·p_s (whose options move together) no longer add as two terms. No bound (Infinity) under a surface, for
+ * an option without mark_iv, when a scenario's 1 + m ≤ 0, for an underlying the set does not cover, or when
  * anything is not finite.
  */
 export function deribitPmSlopeBound(input: SlopeInput, moved: Uint8Array): SlopeBound {
   const { book, market, scenarios, params } = input;
   const ins = market.instruments;
   const U = market.underlyings.length;
+  const S = scenarios.count;
+  const V = scenarios.underlyings.length;
   const n = book.unitCount;
   const out: SlopeBound = { c0: new Float64Array(n), c1: new Float64Array(n), c2: new Float64Array(n) };
-  const x = scenarioExtremes(scenarios);
-  if (market.volSurface || scenarios.surfaceShock || !(x.leastGrowth > 0)) {
+  const setIndex = market.underlyings.map((name) => scenarios.underlyings.indexOf(name));
+  if (
+    market.volSurface ||
+    scenarios.surfaceShock ||
+    !(scenarioExtremes(scenarios).leastGrowth > 0) ||
+    setIndex.some((j, u) => moved[u] && j < 0)
+  ) {
     out.c0.fill(Infinity);
     return out;
   }
+  const weight = bucketWeights(scenarios, market);
   const dp = params.deribitPm;
-  const risk = Math.abs(dp.mmFactor) * x.weight * Math.max(1, Math.abs(dp.pnlOffset));
+  const mF = dp.mmFactor;
+  const pieces = dp.pnlOffset === 1 ? [1] : [1, dp.pnlOffset];
   const usdcMinMove = forUnderlying(dp.minAnnualisedMove, 'USDC');
   const usdcMoveRisk = forUnderlying(dp.annualisedMoveRisk, 'USDC');
+  // per bucket of the unit: options' D·|q|·(F or 1 or K/F) by the sign of their slope (calls, and puts in c2 for a
+  // coin unit), Σ q·F over delta-ones with an entry and over all of them (USDC), Σ q·e/F over coin futures
+  const up = new Float64Array(U);
+  const down = new Float64Array(U);
+  const putUp = new Float64Array(U);
+  const putDown = new Float64Array(U);
+  const withEntry = new Float64Array(U);
+  const deltaOne = new Float64Array(U);
+  const held = new Uint8Array(U);
+  const range = [0, 0];
   for (let k = 0; k < n; k++) {
-    const code = book.unitCurrency[k];
+    const code = book.unitCurrency[k]!;
     const coin = code < U;
     if (coin && !moved[code]) continue; // the unit's prices do not move
+    up.fill(0);
+    down.fill(0);
+    putUp.fill(0);
+    putDown.fill(0);
+    withEntry.fill(0);
+    deltaOne.fill(0);
+    held.fill(0);
+    let roll = 0; // the USDC roll shock's slope, m_F·Σ |q|·r_roll·F
+    let futures = 0; // a coin unit's Σ q·e/F₀
+    let finite = true;
+    for (let p = book.unitStart[k]; p < book.unitStart[k + 1]; p++) {
+      const i = book.instrumentId[p]!;
+      const u = ins.underlying[i]!;
+      if (!moved[u]) continue;
+      held[u] = 1;
+      const q = book.quantity[p]!;
+      const F = ins.forward[i]!;
+      if (ins.kind[i] === KIND_OPTION) {
+        if (!Number.isFinite(ins.markIv[i]!)) finite = false;
+        const D = deltaBound(market, i);
+        const call = ins.optionType[i] === OPTION_CALL;
+        if (!coin) {
+          // USD value: a call's slope has q's sign, a put's the opposite
+          if (q > 0 === call) up[u] += Math.abs(q) * Math.abs(F) * D;
+          else down[u] += Math.abs(q) * Math.abs(F) * D;
+        } else if (call) {
+          if (q > 0) up[u] += q * D;
+          else down[u] -= q * D;
+        } else {
+          const g = Math.abs(q) * D * (Math.abs(ins.strike[i]!) / Math.abs(F));
+          if (q < 0) putUp[u] += g;
+          else putDown[u] += g;
+        }
+      } else if (!coin) {
+        deltaOne[u] += q * F;
+        if (Number.isFinite(book.entryPrice[p]!)) withEntry[u] += q * F;
+        roll += mF * Math.abs(q) * Math.abs(rollRate(ins, i, usdcMinMove, usdcMoveRisk)) * Math.abs(F);
+      } else if (Number.isFinite(book.entryPrice[p]!)) futures += (q * book.entryPrice[p]!) / F;
+    }
     let c0 = 0;
     let c1 = 0;
     let c2 = 0;
-    for (let p = book.unitStart[k]; p < book.unitStart[k + 1]; p++) {
-      const i = book.instrumentId[p];
-      const u = ins.underlying[i];
-      if (!moved[u]) continue;
-      const q = Math.abs(book.quantity[p]);
-      const F = Math.abs(ins.forward[i]);
-      if (ins.kind[i] === KIND_OPTION) {
-        if (!Number.isFinite(ins.markIv[i])) {
-          c0 = Infinity;
-          break;
+    // one term of the minimum: β(b) the bucket's scenario factor (0 for E − m_F·roll alone), at scenario s
+    const term = (s: number) => {
+      let lo0 = -roll;
+      let hi0 = -roll;
+      let lo1 = 0;
+      let hi1 = 0;
+      let lo2 = futures;
+      let hi2 = futures;
+      for (let b = 0; b < U; b++) {
+        if (!held[b]) continue;
+        const j = setIndex[b]!;
+        const m = s < 0 ? 0 : scenarios.move[s * V + j]!;
+        const m1 = s < 0 ? 0 : scenarios.deltaOneMove[s * V + j]!;
+        // the hull over adj's pieces of the bucket's interval
+        let l0 = Infinity;
+        let h0 = -Infinity;
+        let l1 = Infinity;
+        let h1 = -Infinity;
+        let l2 = Infinity;
+        let h2 = -Infinity;
+        for (const piece of s < 0 ? [0] : pieces) {
+          const beta = s < 0 ? 0 : mF * weight[s * U + b]! * piece;
+          if (!coin) {
+            optionSlopeRange(1 - beta, beta * (1 + m), up[b]!, down[b]!, range);
+            const d = withEntry[b]! + beta * m1 * deltaOne[b]!;
+            l0 = Math.min(l0, d + range[0]!);
+            h0 = Math.max(h0, d + range[1]!);
+          } else {
+            optionSlopeRange(1 - beta, beta, up[b]!, down[b]!, range);
+            l1 = Math.min(l1, range[0]!);
+            h1 = Math.max(h1, range[1]!);
+            optionSlopeRange(1 - beta, beta / (1 + m), putUp[b]!, putDown[b]!, range);
+            l2 = Math.min(l2, range[0]!);
+            h2 = Math.max(h2, range[1]!);
+          }
         }
-        const D = deltaBound(market, i);
-        if (!coin) c0 += q * F * D * (1 + risk * x.optionMove);
-        else {
-          c1 += q * D * (1 + 2 * risk);
-          if (ins.optionType[i] !== OPTION_CALL)
-            c2 += q * D * (Math.abs(ins.strike[i]) / F) * (1 + risk * (1 + 1 / x.leastGrowth));
+        if (!coin) {
+          lo0 += l0;
+          hi0 += h0;
+        } else {
+          lo1 += l1;
+          hi1 += h1;
+          lo2 += l2;
+          hi2 += h2;
         }
-      } else if (!coin) {
-        const roll = Math.abs(rollRate(ins, i, usdcMinMove, usdcMoveRisk));
-        c0 += q * F * (1 + Math.abs(dp.mmFactor) * roll + risk * x.deltaOneMove);
-      } else if (Number.isFinite(book.entryPrice[p])) c2 += (q * Math.abs(book.entryPrice[p])) / F;
-    }
-    out.c0[k] = Number.isNaN(c0) || Number.isNaN(c1) || Number.isNaN(c2) ? Infinity : c0;
-    out.c1[k] = c1;
-    out.c2[k] = c2;
+      }
+      c0 = Math.max(c0, Math.abs(lo0), Math.abs(hi0));
+      c1 = Math.max(c1, Math.abs(lo1), Math.abs(hi1));
+      c2 = Math.max(c2, Math.abs(lo2), Math.abs(hi2));
+    };
+    for (let s = -1; s < S; s++) term(s);
+    const ok = finite && Number.isFinite(c0) && Number.isFinite(c1) && Number.isFinite(c2);
+    out.c0[k] = ok ? c0 : Infinity;
+    out.c1[k] = ok ? c1 : 0;
+    out.c2[k] = ok ? c2 : 0;
   }
   return out;
 }

@@ -32,6 +32,19 @@ export function deltaBound(market: Market, i: number): number {
   return Math.max(1, Math.exp(-(market.rate[u] || 0) * Math.max(market.instruments.tYears[i], 0)));
 }
 
+/**
+ * The range of Σ (α₁·Δ + α₂·Δ_s) over options whose Δ and Δ_s (two deltas, at two prices) each lie in [0, 1]
+ * times their weight in `up`, or in [−1, 0] times their weight in `down` (a slope of known sign, its size
+ * bounded by the weight): `up`·[lo, hi] + `down`·[−hi, −lo] with lo = min(0, α₁) + min(0, α₂) and hi =
+ * max(0, α₁) + max(0, α₂); into `out` as [low, high]. The models' slope bounds share it (span.ts, deribitPm.ts).
+ */
+export function optionSlopeRange(a1: number, a2: number, up: number, down: number, out: number[]): void {
+  const lo = Math.min(0, a1) + Math.min(0, a2);
+  const hi = Math.max(0, a1) + Math.max(0, a2);
+  out[0] = up * lo - down * hi;
+  out[1] = up * hi - down * lo;
+}
+
 /** The largest |w|, |m|, |1 + m| + 1 and |m₁| of a scenario set, and its smallest 1 + m (for slope bounds). */
 export function scenarioExtremes(scenarios: ScenarioSet): {
   weight: number;
@@ -57,9 +70,10 @@ export function scenarioExtremes(scenarios: ScenarioSet): {
 
 /**
  * The bound of an account whose f is in USD and whose MM is built from scenario losses of its positions' USD
- * rows and coin balances' spot rows (span, var), per account, constant in x (c1 = c2 = 0). MM's slope is at
- * most `lossScale` times the largest slope of one scenario's P&L (a maximum, a weighted maximum, a tail mean
- * and max(0, ·) are no steeper than their steepest term), plus `somRate` · S_u · Σ_short options |q| (span's SOM).
+ * rows and coin balances' spot rows (var), per account, constant in x (c1 = c2 = 0). MM's slope is at most
+ * `lossScale` times the largest slope of one scenario's P&L (a maximum, a weighted maximum, a tail mean and
+ * max(0, ·) are no steeper than their steepest term). A sum of |q|·F·c over positions: span's own bound
+ * (span.ts spanSlopeBound) sees the signs of the terms and is about 2–3× tighter.
  *
  * Every term is linear in x through a price F₀(1 + x) (S₀(1 + x) for the index), and the USD value of every
  * instrument has |∂V/∂F| ≤ c = max(1, e^{−r·T}) (Black-76: a discounted delta; a delta-one: 1), so with the
@@ -69,12 +83,7 @@ export function scenarioExtremes(scenarios: ScenarioSet): {
  * No bound (Infinity) when the revaluation's vol depends on the price (a surface: sticky moneyness or surface
  * shocks), when an option has no mark_iv (valued at its quoted mark), or when anything is not finite.
  */
-export function usdAccountSlopeBound(
-  input: SlopeInput,
-  moved: Uint8Array,
-  lossScale: number,
-  somRate: number,
-): SlopeBound {
+export function usdAccountSlopeBound(input: SlopeInput, moved: Uint8Array, lossScale: number): SlopeBound {
   const { book, balances, market, scenarios } = input;
   const ins = market.instruments;
   const U = market.underlyings.length;
@@ -112,7 +121,6 @@ export function usdAccountSlopeBound(
         }
         const c = deltaBound(market, i);
         L += q * F * c * (1 + scan * x.optionMove);
-        if (book.quantity[p] < 0) L += somRate * market.indexPrice[u] * q;
       } else L += q * F * (1 + scan * x.deltaOneMove);
     }
     out.c0[a] = Number.isNaN(L) ? Infinity : L;

@@ -7,10 +7,10 @@
  * neither positions nor coin have no span row (see summary.ts for per-account totals).
  */
 import { spotRow, usdRow, type Reduced } from '../engine/types.js';
-import { KIND_OPTION } from '../model/market.js';
+import { KIND_OPTION, OPTION_CALL } from '../model/market.js';
 import { liquidityAddonFromTable } from './liquidity.js';
 import { bucketWeights, worstScenarioId, type MarginInput, type ModelPlan } from './plan.js';
-import { scenarioExtremes, usdAccountSlopeBound, type SlopeBound, type SlopeInput } from './slope.js';
+import { deltaBound, type SlopeBound, type SlopeInput } from './slope.js';
 import { allocMarginRows, sharedFloat64, sharedInt32 } from './rows.js';
 import { balanceUnitCodes } from './settlementUnits.js';
 import { fillAccountStatus } from './status.js';
@@ -206,14 +206,113 @@ export function spanAssemble(
 }
 
 /**
- * span's slope bound (slope.ts): per account, constant in x, with the scan's losses weighted by the set's
- * largest |w| (pnl_offset 1) and the short option minimum (som_rate · S_u · Σ_short |q|) beside them.
+ * span's slope bound (slope.ts SlopeBound): per account, constant in x (c1 = c2 = 0). An account's f is
+ * C + Σ_u (E_u − MM_u): C its USD balances and the terms of unmoved underlyings (constant), E_u the USD value of
+ * its positions on u and coin balance of u, MM_u = max(0, max_s w_s·(−p_s), SOM_u) with p_s the group's P&L in
+ * scenario s (pnl_offset 1, one bucket). So E_u − MM_u = min(E_u, min_s (E_u + w_s·p_s), E_u − SOM_u), and a
+ * minimum is no steeper than its steepest term. Each term's slope in x, where every price is F₀(1 + x):
+ * - an option: q·F·(α₁·Δ + α₂·Δ_s) with (α₁, α₂) = (1 − w, w·(1 + m_s)), Δ its discounted delta at the moved
+ *   forward and Δ_s at the scenario's; a call's both lie in [0, c], a put's in [−c, 0], c = max(1, e^{−r·T})
+ *   (slope.ts deltaBound; a scenario's shorter T' discounts by no more): so its slope lies in an interval whose
+ *   sign is the position's (q > 0 call, q < 0 put: up), and the options' intervals add;
+ * - a future or perpetual: q·F·(e + w·m₁_s) exactly (e = 1 with an entry price, its equity q(F − entry);
+ *   0 without); a coin balance b: b·S·(1 + w·m_s); SOM: −som_rate·S·Σ_short |q|, exactly.
+ * A term's bound is the larger end of its interval in absolute value; the account's is the sum over the moved
+ * underlyings of their steepest term. This sees that a hedge's legs move against each other, where a sum of
+ * |q|·F·c over positions (var's usdAccountSlopeBound) does not (with it, span's scans at 20,000 accounts of the
+ * intraday book evaluated twice the (account, point) pairs).
+ * No bound (Infinity) under a surface, for an option without mark_iv, for an underlying the set does not
+ * cover, or when anything is not finite.
  */
 export function spanSlopeBound(input: SlopeInput, moved: Uint8Array): SlopeBound {
-  return usdAccountSlopeBound(
-    input,
-    moved,
-    scenarioExtremes(input.scenarios).weight,
-    Math.abs(input.params.span.somRate),
-  );
+  const { book, balances, market, scenarios, params } = input;
+  const ins = market.instruments;
+  const U = market.underlyings.length;
+  const C = balances.currencies.length;
+  const A = book.accountCount;
+  const S = scenarios.count;
+  const out: SlopeBound = { c0: new Float64Array(A), c1: new Float64Array(A), c2: new Float64Array(A) };
+  const setIndex = market.underlyings.map((n) => scenarios.underlyings.indexOf(n));
+  if (market.volSurface || scenarios.surfaceShock || setIndex.some((j, u) => moved[u] && j < 0)) {
+    out.c0.fill(Infinity);
+    return out;
+  }
+  const V = scenarios.underlyings.length;
+  const weight = bucketWeights(scenarios, market);
+  const somRate = params.span.somRate;
+  const codes = balanceUnitCodes(balances, market);
+  const hasBal = balances.amount.length >= A * C;
+  // per underlying of the account: Σ c·|q|·F over options whose slope is ≥ 0 (long calls, short puts) and ≤ 0,
+  // Σ q·F over delta-ones with an entry and over all of them, the coin balance's b·S, Σ |q| of short options
+  const up = new Float64Array(U);
+  const down = new Float64Array(U);
+  const withEntry = new Float64Array(U);
+  const deltaOne = new Float64Array(U);
+  const coin = new Float64Array(U);
+  const short = new Float64Array(U);
+  const held = new Uint8Array(U);
+  // the steepest of a term whose slope is d plus the options' interval: [lo, hi] per unit of up and down
+  const steepest = (u: number, d: number, lo: number, hi: number): number =>
+    Math.max(Math.abs(d + up[u]! * lo - down[u]! * hi), Math.abs(d + up[u]! * hi - down[u]! * lo));
+  for (let a = 0; a < A; a++) {
+    up.fill(0);
+    down.fill(0);
+    withEntry.fill(0);
+    deltaOne.fill(0);
+    coin.fill(0);
+    short.fill(0);
+    held.fill(0);
+    let L = 0;
+    if (hasBal)
+      for (let j = 0; j < C; j++) {
+        const u = codes[j]!;
+        const b = balances.amount[a * C + j]!;
+        if (u >= 0 && u < U && moved[u] && b !== 0) {
+          coin[u] += b * market.indexPrice[u]!;
+          held[u] = 1;
+        }
+      }
+    for (let p = book.accountStart[a]; p < book.accountStart[a + 1]; p++) {
+      const i = book.instrumentId[p]!;
+      const u = ins.underlying[i]!;
+      if (!moved[u]) continue;
+      held[u] = 1;
+      const q = book.quantity[p]!;
+      const F = ins.forward[i]!;
+      if (ins.kind[i] === KIND_OPTION) {
+        if (!Number.isFinite(ins.markIv[i]!)) L = Infinity;
+        const g = Math.abs(q) * Math.abs(F) * deltaBound(market, i);
+        // the slope's sign: a call's value rises with F, a put's falls; F > 0 keeps it
+        if (q > 0 === (ins.optionType[i] === OPTION_CALL)) up[u] += g;
+        else down[u] += g;
+        if (q < 0) short[u] -= q;
+      } else {
+        deltaOne[u] += q * F;
+        if (Number.isFinite(book.entryPrice[p]!)) withEntry[u] += q * F;
+      }
+    }
+    for (let u = 0; u < U && L < Infinity; u++) {
+      if (!held[u]) continue;
+      const index = market.indexPrice[u]!;
+      // E_u alone (the max's 0) and E_u − SOM_u: options at (α₁, α₂) = (1, 0)
+      let Lu = Math.max(
+        steepest(u, withEntry[u]! + coin[u]!, 0, 1),
+        steepest(u, withEntry[u]! + coin[u]! - somRate * index * short[u]!, 0, 1),
+      );
+      const j = setIndex[u]!;
+      for (let s = 0; s < S; s++) {
+        const w = weight[s * U + u]!;
+        const m = scenarios.move[s * V + j]!;
+        const m1 = scenarios.deltaOneMove[s * V + j]!;
+        const a1 = 1 - w;
+        const a2 = w * (1 + m);
+        const lo = Math.min(0, a1) + Math.min(0, a2);
+        const hi = Math.max(0, a1) + Math.max(0, a2);
+        Lu = Math.max(Lu, steepest(u, withEntry[u]! + w * m1 * deltaOne[u]! + coin[u]! * (1 + w * m), lo, hi));
+      }
+      L += Lu;
+    }
+    out.c0[a] = Number.isNaN(L) ? Infinity : L;
+  }
+  return out;
 }

@@ -141,5 +141,5 @@ export function varAssemble(input: MarginInput, plan: ModelPlan, reduced: Reduce
  */
 export function varSlopeBound(input: SlopeInput, moved: Uint8Array): SlopeBound {
   const lossScale = Math.abs(input.params.var.mmFactor) * scenarioExtremes(input.scenarios).weight;
-  return usdAccountSlopeBound(input, moved, lossScale, 0);
+  return usdAccountSlopeBound(input, moved, lossScale);
 }

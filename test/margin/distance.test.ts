@@ -279,11 +279,18 @@ describe('properties on the sample book (deribit-pm, span, standard)', () => {
 describe('the scan skips what a slope bound proves (span, deribit-pm, var)', () => {
   const market = sampleMarket();
   const U = market.underlyings.length;
-  const xs = [-0.89, -0.6, -0.31, -0.12, -0.025, 0, 0.015, 0.08, 0.4, 1.1, 2.9];
+  const xs = [-0.89, -0.6, -0.31, -0.2, -0.12, -0.05, -0.025, -0.01, 0, 0.005, 0.015, 0.03, 0.08, 0.2, 0.4, 1.1, 2.9];
+  // deribit-pm's bound takes both pieces of adj (a gain × pnl_offset) and m_F: a second parameter set moves both
+  const offsetParams = { ...params, deribitPm: { ...params.deribitPm, pnlOffset: 0.5, mmFactor: 1 } };
 
-  test.each(['span', 'deribit-pm', 'var-hs'] as const)(
-    '%s: |f(x) − f(y)| ≤ L(1 + min(x, y))·|x − y| for every status unit, target and pair of moves',
-    async (model) => {
+  test.each([
+    ['span', 'default parameters', params],
+    ['deribit-pm', 'default parameters', params],
+    ['deribit-pm', 'pnl_offset 0.5, mm_factor 1', offsetParams],
+    ['var-hs', 'default parameters', params],
+  ] as const)(
+    '%s (%s): |f(x) − f(y)| ≤ L(1 + min(x, y))·|x − y| for every status unit, target and pair of moves',
+    async (model, _label, params) => {
       const { book, balances } = makePortfolio(market, SAMPLE_POSITIONS, SAMPLE_BALANCES);
       const scenarios = setsOf(market).get(MARGIN_MODELS[model].family)!;
       const perUnit = perUnitModel(model);
