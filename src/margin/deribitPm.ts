@@ -255,6 +255,34 @@ export function deribitPmSlopeBound(input: SlopeInput, moved: Uint8Array): Slope
   const deltaOne = new Float64Array(U);
   const held = new Uint8Array(U);
   const range = [0, 0];
+  // per term t of the minimum (0: E − m_F·roll alone, β = 0; s + 1: scenario s) and bucket b: 1 + m, m₁, and β at
+  // each piece p of adj ([(t·2 + p)·U + b]: m_F·w_{s,b} × 1 or pnl_offset)
+  const termGrowth = new Float64Array((S + 1) * U).fill(1);
+  const termDeltaOne = new Float64Array((S + 1) * U);
+  const termBeta = new Float64Array((S + 1) * 2 * U);
+  for (let s = 0; s < S; s++)
+    for (let b = 0; b < U; b++) {
+      const j = setIndex[b]!;
+      if (j < 0) continue;
+      const tb = (s + 1) * U + b;
+      termGrowth[tb] = 1 + scenarios.move[s * V + j]!;
+      termDeltaOne[tb] = scenarios.deltaOneMove[s * V + j]!;
+      pieces.forEach((piece, p) => (termBeta[((s + 1) * 2 + p) * U + b] = mF * weight[s * U + b]! * piece));
+    }
+  // the terms with distinct numbers (a set's scenarios of one price move and several vol shocks give the same)
+  const seen = new Set<string>();
+  const terms: number[] = [];
+  for (let t = 0; t <= S; t++) {
+    const key = [
+      ...termGrowth.subarray(t * U, (t + 1) * U),
+      ...termDeltaOne.subarray(t * U, (t + 1) * U),
+      ...termBeta.subarray(t * 2 * U, (t + 1) * 2 * U),
+    ].join();
+    if (!seen.has(key)) {
+      seen.add(key);
+      terms.push(t);
+    }
+  }
   for (let k = 0; k < n; k++) {
     const code = book.unitCurrency[k]!;
     const coin = code < U;
@@ -301,8 +329,9 @@ export function deribitPmSlopeBound(input: SlopeInput, moved: Uint8Array): Slope
     let c0 = 0;
     let c1 = 0;
     let c2 = 0;
-    // one term of the minimum: β(b) the bucket's scenario factor (0 for E − m_F·roll alone), at scenario s
-    const term = (s: number) => {
+    // each term of the minimum (t = 0: E − m_F·roll alone; t = s + 1: scenario s), each bucket the hull of its
+    // interval over adj's pieces
+    for (const t of terms) {
       let lo0 = -roll;
       let hi0 = -roll;
       let lo1 = 0;
@@ -311,28 +340,26 @@ export function deribitPmSlopeBound(input: SlopeInput, moved: Uint8Array): Slope
       let hi2 = futures;
       for (let b = 0; b < U; b++) {
         if (!held[b]) continue;
-        const j = setIndex[b]!;
-        const m = s < 0 ? 0 : scenarios.move[s * V + j]!;
-        const m1 = s < 0 ? 0 : scenarios.deltaOneMove[s * V + j]!;
-        // the hull over adj's pieces of the bucket's interval
+        const tb = t * U + b;
+        const growth = termGrowth[tb]!;
         let l0 = Infinity;
         let h0 = -Infinity;
         let l1 = Infinity;
         let h1 = -Infinity;
         let l2 = Infinity;
         let h2 = -Infinity;
-        for (const piece of s < 0 ? [0] : pieces) {
-          const beta = s < 0 ? 0 : mF * weight[s * U + b]! * piece;
+        for (let p = 0; p < (t === 0 ? 1 : pieces.length); p++) {
+          const beta = termBeta[(t * 2 + p) * U + b]!;
           if (!coin) {
-            optionSlopeRange(1 - beta, beta * (1 + m), up[b]!, down[b]!, range);
-            const d = withEntry[b]! + beta * m1 * deltaOne[b]!;
+            optionSlopeRange(1 - beta, beta * growth, up[b]!, down[b]!, range);
+            const d = withEntry[b]! + beta * termDeltaOne[tb]! * deltaOne[b]!;
             l0 = Math.min(l0, d + range[0]!);
             h0 = Math.max(h0, d + range[1]!);
           } else {
             optionSlopeRange(1 - beta, beta, up[b]!, down[b]!, range);
             l1 = Math.min(l1, range[0]!);
             h1 = Math.max(h1, range[1]!);
-            optionSlopeRange(1 - beta, beta / (1 + m), putUp[b]!, putDown[b]!, range);
+            optionSlopeRange(1 - beta, beta / growth, putUp[b]!, putDown[b]!, range);
             l2 = Math.min(l2, range[0]!);
             h2 = Math.max(h2, range[1]!);
           }
@@ -350,8 +377,7 @@ export function deribitPmSlopeBound(input: SlopeInput, moved: Uint8Array): Slope
       c0 = Math.max(c0, Math.abs(lo0), Math.abs(hi0));
       c1 = Math.max(c1, Math.abs(lo1), Math.abs(hi1));
       c2 = Math.max(c2, Math.abs(lo2), Math.abs(hi2));
-    };
-    for (let s = -1; s < S; s++) term(s);
+    }
     const ok = finite && Number.isFinite(c0) && Number.isFinite(c1) && Number.isFinite(c2);
     out.c0[k] = ok ? c0 : Infinity;
     out.c1[k] = ok ? c1 : 0;

@@ -59,6 +59,7 @@ import { optionValuesUsd } from './optionValue.js';
 import { buildRunTables, buildUnitTables, type MarginInput, type RunTables } from './runTables.js';
 import { balanceUnitCodes, settlementUnits, type SettlementUnits } from './settlementUnits.js';
 import type { ModelPlan } from './plan.js';
+import type { SlopeBound } from './slope.js';
 import { standardRows } from './standard.js';
 import type { MarginRows, ModelName } from './types.js';
 
@@ -1118,8 +1119,10 @@ async function searchTarget(
     const moved = new Uint8Array(U);
     if (u === JOINT) moved.fill(1);
     else moved[u] = 1;
-    const b = bound({ book, balances, market, params, scenarios: sets.get(scenarioModel!.family)! }, moved);
+    // computed at the first unit that asks (a search without members, e.g. deribit-pm's single underlyings, never does)
+    let b: SlopeBound | undefined;
     return (k, g) => {
+      b ??= bound({ book, balances, market, params, scenarios: sets.get(scenarioModel!.family)! }, moved);
       const i = boundIndex[k]!;
       if (i < 0 || !(g > 0)) return Infinity;
       const L = b.c0[i]! + b.c1[i]! / g + b.c2[i]! / (g * g);
@@ -1206,7 +1209,6 @@ async function searchTarget(
     }
   };
   /**
-   * The sub-portfolio of `members` (units): their accounts,  /**
    * The sub-portfolio of `members` (units): their accounts, and under a per-unit model only the members' own
    * positions (a settlement unit's E and MM read its own positions and balances alone, so a unit's rows are
    * the same bits without its account's other units, which then cost nothing); one member's is kept for the
