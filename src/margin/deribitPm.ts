@@ -9,7 +9,7 @@ import { coinRow, usdRow, type Reduced } from '../engine/types.js';
 import { KIND_OPTION, KIND_PERPETUAL, OPTION_CALL, type Instruments } from '../model/market.js';
 import { forUnderlying } from '../params/params.js';
 import { bucketWeights, worstScenarioId, type MarginInput, type ModelPlan } from './plan.js';
-import { deltaBound, optionSlopeRange, scenarioExtremes, type SlopeBound, type SlopeInput } from './slope.js';
+import { deltaBound, leastGrowth, optionSlopeRange, type SlopeBound, type SlopeInput } from './slope.js';
 import { allocMarginRows, sharedFloat64, sharedInt32 } from './rows.js';
 import type { SettlementUnits } from './settlementUnits.js';
 import type { UnitTables } from './runTables.js';
@@ -233,7 +233,7 @@ export function deribitPmSlopeBound(input: SlopeInput, moved: Uint8Array): Slope
   if (
     market.volSurface ||
     scenarios.surfaceShock ||
-    !(scenarioExtremes(scenarios).leastGrowth > 0) ||
+    !(leastGrowth(scenarios) > 0) ||
     setIndex.some((j, u) => moved[u] && j < 0)
   ) {
     out.c0.fill(Infinity);

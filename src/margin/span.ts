@@ -219,8 +219,8 @@ export function spanAssemble(
  *   0 without); a coin balance b: b·S·(1 + w·m_s); SOM: −som_rate·S·Σ_short |q|, exactly.
  * A term's bound is the larger end of its interval in absolute value; the account's is the sum over the moved
  * underlyings of their steepest term. This sees that a hedge's legs move against each other, where a sum of
- * |q|·F·c over positions (var's usdAccountSlopeBound) does not (with it, span's scans at 20,000 accounts of the
- * intraday book evaluated twice the (account, point) pairs).
+ * |q|·F·c over positions does not (with such a sum, span's scans at 20,000 accounts of the intraday book
+ * evaluated twice the (account, point) pairs).
  * No bound (Infinity) under a surface, for an option without mark_iv, for an underlying the set does not
  * cover, or when anything is not finite.
  */

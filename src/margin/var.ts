@@ -4,9 +4,10 @@
  * per non-zero coin balance, jointly, in one bucket with weight 1.
  */
 import { spotRow, usdRow, type Reduced } from '../engine/types.js';
+import { KIND_OPTION, OPTION_CALL } from '../model/market.js';
 import { liquidityAddonFromTable } from './liquidity.js';
 import { worstScenarioId, type MarginInput, type ModelPlan } from './plan.js';
-import { scenarioExtremes, usdAccountSlopeBound, type SlopeBound, type SlopeInput } from './slope.js';
+import { deltaBound, optionSlopeRange, type SlopeBound, type SlopeInput } from './slope.js';
 import { allocMarginRows, sharedFloat64, sharedInt32 } from './rows.js';
 import { balanceUnitCodes } from './settlementUnits.js';
 import { fillDerived } from './derived.js';
@@ -136,10 +137,111 @@ export function varAssemble(input: MarginInput, plan: ModelPlan, reduced: Reduce
 }
 
 /**
- * var's slope bound (slope.ts): per account, constant in x. MM = mm_factor · max(ES, 0) and ES is the mean of
- * the k largest scenario losses (weights 1, pnl_offset 1), no steeper than the steepest loss.
+ * var's slope bound (slope.ts SlopeBound): per account, constant in x (c1 = c2 = 0). MM = m_F·max(ES, 0) and ES
+ * is the mean of the k largest losses, the largest mean over sets T of k scenarios (weights 1, pnl_offset 1), so
+ * f = min(E, min_T (E + (m_F/k)·Σ_{s∈T} p_s)), no steeper than its steepest term. In a term T, per position on a
+ * moved underlying u (prices F₀(1 + x)):
+ * - an option: q·F·((1 − m_F)·Δ + (m_F/k)·Σ_T (1 + m_{s,u})·Δ_s), every delta of the option's sign and at most
+ *   D = max(1, e^{−r·T}) (slope.ts deltaBound): within q·F·D·[(1 − m_F), m_F·max_s (1 + m_{s,u})] of that sign;
+ * - a future or perpetual: q·F·(e + m_F·mean_T m₁_{s,u}) (e = 1 with an entry price), within its range over the
+ *   set's m₁ of u; a coin balance b: b·S·(1 + m_F·mean_T m_{s,u}), likewise.
+ * The term E alone has (1, 0) for options and q·F·e, b·S exactly. Each term's bound is the larger end of the sum
+ * of its intervals in absolute value: a hedge's legs, and E against the scenario rows of the same options,
+ * offset instead of adding. No bound (Infinity) under a surface, for an option without mark_iv, for an
+ * underlying the set does not cover, or when anything is not finite.
  */
 export function varSlopeBound(input: SlopeInput, moved: Uint8Array): SlopeBound {
-  const lossScale = Math.abs(input.params.var.mmFactor) * scenarioExtremes(input.scenarios).weight;
-  return usdAccountSlopeBound(input, moved, lossScale);
+  const { book, balances, market, scenarios, params } = input;
+  const ins = market.instruments;
+  const U = market.underlyings.length;
+  const C = balances.currencies.length;
+  const A = book.accountCount;
+  const S = scenarios.count;
+  const V = scenarios.underlyings.length;
+  const out: SlopeBound = { c0: new Float64Array(A), c1: new Float64Array(A), c2: new Float64Array(A) };
+  const setIndex = market.underlyings.map((n) => scenarios.underlyings.indexOf(n));
+  if (market.volSurface || scenarios.surfaceShock || setIndex.some((j, u) => moved[u] && j < 0)) {
+    out.c0.fill(Infinity);
+    return out;
+  }
+  const mF = params.var.mmFactor;
+  // per underlying: the set's smallest and largest m and m₁
+  const mLo = new Float64Array(U).fill(Infinity);
+  const mHi = new Float64Array(U).fill(-Infinity);
+  const m1Lo = new Float64Array(U).fill(Infinity);
+  const m1Hi = new Float64Array(U).fill(-Infinity);
+  for (let u = 0; u < U; u++) {
+    const j = setIndex[u]!;
+    if (j < 0) continue;
+    for (let s = 0; s < S; s++) {
+      const m = scenarios.move[s * V + j]!;
+      const m1 = scenarios.deltaOneMove[s * V + j]!;
+      mLo[u] = Math.min(mLo[u]!, m);
+      mHi[u] = Math.max(mHi[u]!, m);
+      m1Lo[u] = Math.min(m1Lo[u]!, m1);
+      m1Hi[u] = Math.max(m1Hi[u]!, m1);
+    }
+  }
+  const codes = balanceUnitCodes(balances, market);
+  const hasBal = balances.amount.length >= A * C;
+  const range = [0, 0];
+  for (let a = 0; a < A; a++) {
+    // options' D·|q|·|F| by the sign of their slope, over every moved underlying; the exact parts (E alone) and
+    // the intervals of the tail terms' delta-ones and balances
+    let up = 0;
+    let down = 0;
+    let exact = 0;
+    let lo = 0;
+    let hi = 0;
+    // the tail terms' option factor: (1 − m_F, m_F·(1 + m)) with 1 + m over the moved underlyings' ranges
+    let growthLo = Infinity;
+    let growthHi = -Infinity;
+    let finite = true;
+    const add = (x: number, y: number) => {
+      lo += Math.min(x, y);
+      hi += Math.max(x, y);
+    };
+    if (hasBal)
+      for (let j = 0; j < C; j++) {
+        const u = codes[j]!;
+        const b = balances.amount[a * C + j]!;
+        if (u < 0 || u >= U || !moved[u] || b === 0) continue;
+        const bS = b * market.indexPrice[u]!;
+        exact += bS;
+        add(bS * (1 + mF * mLo[u]!), bS * (1 + mF * mHi[u]!));
+      }
+    for (let p = book.accountStart[a]; p < book.accountStart[a + 1]; p++) {
+      const i = book.instrumentId[p]!;
+      const u = ins.underlying[i]!;
+      if (!moved[u]) continue;
+      const q = book.quantity[p]!;
+      const F = ins.forward[i]!;
+      if (ins.kind[i] === KIND_OPTION) {
+        if (!Number.isFinite(ins.markIv[i]!)) finite = false;
+        const g = Math.abs(q) * Math.abs(F) * deltaBound(market, i);
+        if (q > 0 === (ins.optionType[i] === OPTION_CALL)) up += g;
+        else down += g;
+        growthLo = Math.min(growthLo, 1 + mLo[u]!);
+        growthHi = Math.max(growthHi, 1 + mHi[u]!);
+      } else {
+        const e = Number.isFinite(book.entryPrice[p]!) ? 1 : 0;
+        exact += q * F * e;
+        add(q * F * (e + mF * m1Lo[u]!), q * F * (e + mF * m1Hi[u]!));
+      }
+    }
+    // E alone: options (1, 0)
+    optionSlopeRange(1, 0, up, down, range);
+    let L = Math.max(Math.abs(exact + range[0]!), Math.abs(exact + range[1]!));
+    // a tail term: options' second factor anywhere in m_F·[growthLo, growthHi] (its range over T and the deltas)
+    if (up + down > 0) {
+      const a1 = 1 - mF;
+      const loF = Math.min(0, a1) + Math.min(0, mF * growthLo);
+      const hiF = Math.max(0, a1) + Math.max(0, mF * growthHi);
+      lo += up * loF - down * hiF;
+      hi += up * hiF - down * loF;
+    }
+    L = Math.max(L, Math.abs(lo), Math.abs(hi));
+    out.c0[a] = finite && Number.isFinite(L) ? L : Infinity;
+  }
+  return out;
 }
