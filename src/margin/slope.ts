@@ -35,7 +35,8 @@ export function deltaBound(market: Market, i: number): number {
  * The range of Σ (α₁·Δ + α₂·Δ_s) over options whose Δ and Δ_s (two deltas, at two prices) each lie in [0, 1]
  * times their weight in `up`, or in [−1, 0] times their weight in `down` (a slope of known sign, its size
  * bounded by the weight): `up`·[lo, hi] + `down`·[−hi, −lo] with lo = min(0, α₁) + min(0, α₂) and hi =
- * max(0, α₁) + max(0, α₂); into `out` as [low, high]. The models' slope bounds share it (span.ts, deribitPm.ts, var.ts).
+ * max(0, α₁) + max(0, α₂); into `out` as [low, high]. The models' slope bounds share it (span.ts,
+ * deribitPm.ts, var.ts).
  */
 export function optionSlopeRange(a1: number, a2: number, up: number, down: number, out: number[]): void {
   const lo = Math.min(0, a1) + Math.min(0, a2);
