@@ -10,7 +10,7 @@ import { spotRow, usdRow, type Reduced } from '../engine/types.js';
 import { KIND_OPTION, OPTION_CALL } from '../model/market.js';
 import { liquidityAddonFromTable } from './liquidity.js';
 import { bucketWeights, worstScenarioId, type MarginInput, type ModelPlan } from './plan.js';
-import { deltaBound, type SlopeBound, type SlopeInput } from './slope.js';
+import { deltaBound, optionSlopeRange, type SlopeBound, type SlopeInput } from './slope.js';
 import { allocMarginRows, sharedFloat64, sharedInt32 } from './rows.js';
 import { balanceUnitCodes } from './settlementUnits.js';
 import { fillAccountStatus } from './status.js';
@@ -251,9 +251,12 @@ export function spanSlopeBound(input: SlopeInput, moved: Uint8Array): SlopeBound
   const coin = new Float64Array(U);
   const short = new Float64Array(U);
   const held = new Uint8Array(U);
-  // the steepest of a term whose slope is d plus the options' interval: [lo, hi] per unit of up and down
-  const steepest = (u: number, d: number, lo: number, hi: number): number =>
-    Math.max(Math.abs(d + up[u]! * lo - down[u]! * hi), Math.abs(d + up[u]! * hi - down[u]! * lo));
+  // the steepest of a term whose slope is d plus the options' interval at the factors (α₁, α₂)
+  const range = [0, 0];
+  const steepest = (u: number, d: number, a1: number, a2: number): number => {
+    optionSlopeRange(a1, a2, up[u]!, down[u]!, range);
+    return Math.max(Math.abs(d + range[0]!), Math.abs(d + range[1]!));
+  };
   for (let a = 0; a < A; a++) {
     up.fill(0);
     down.fill(0);
@@ -296,19 +299,18 @@ export function spanSlopeBound(input: SlopeInput, moved: Uint8Array): SlopeBound
       const index = market.indexPrice[u]!;
       // E_u alone (the max's 0) and E_u − SOM_u: options at (α₁, α₂) = (1, 0)
       let Lu = Math.max(
-        steepest(u, withEntry[u]! + coin[u]!, 0, 1),
-        steepest(u, withEntry[u]! + coin[u]! - somRate * index * short[u]!, 0, 1),
+        steepest(u, withEntry[u]! + coin[u]!, 1, 0),
+        steepest(u, withEntry[u]! + coin[u]! - somRate * index * short[u]!, 1, 0),
       );
       const j = setIndex[u]!;
       for (let s = 0; s < S; s++) {
         const w = weight[s * U + u]!;
         const m = scenarios.move[s * V + j]!;
         const m1 = scenarios.deltaOneMove[s * V + j]!;
-        const a1 = 1 - w;
-        const a2 = w * (1 + m);
-        const lo = Math.min(0, a1) + Math.min(0, a2);
-        const hi = Math.max(0, a1) + Math.max(0, a2);
-        Lu = Math.max(Lu, steepest(u, withEntry[u]! + w * m1 * deltaOne[u]! + coin[u]! * (1 + w * m), lo, hi));
+        Lu = Math.max(
+          Lu,
+          steepest(u, withEntry[u]! + w * m1 * deltaOne[u]! + coin[u]! * (1 + w * m), 1 - w, w * (1 + m)),
+        );
       }
       L += Lu;
     }
