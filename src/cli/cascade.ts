@@ -3,6 +3,7 @@ import { parseArgs, required, optional, integerOption, usageError } from './args
 import { runCascadeCommand } from '../pipeline/cascade.js';
 import type { BackendChoice } from '../engine/types.js';
 import type { ModelName } from '../margin/types.js';
+import { createProgress } from '../util/progress.js';
 
 export const help = `margin-engine cascade — cascading-liquidation stress: how an initial shock grows once forced
 liquidations move the price (docs/methodology.md §8)
@@ -12,7 +13,7 @@ Usage:
                         [--model deribit-pm|span|standard] [--impact linear|sqrt] [--depth BTC:USD,…]
                         [--daily-volume BTC:USD,… --history DIR]
                         [--insurance-fund USD] [--sweep] [--params FILE] [--backend auto|cpu|gl|webgpu]
-                        [--workers N] --db FILE.duckdb
+                        [--workers N] [--json] [--quiet] --db FILE.duckdb
 
   --shock LIST        initial move per underlying (−0.10 = a 10 % fall); each > −1
   --model M           the margin model re-margining each round (default deribit-pm)
@@ -26,6 +27,9 @@ Usage:
   --sweep             run the default ladder x₀ = ±2 %, ±4 %, … ±40 % on the underlyings --shock names
                       (their values are ignored) and store the curve and the critical shock
   --db FILE           the report: cascade_runs, cascade_rounds, cascade_accounts (one transaction)
+  --json              the cascades' results as JSON on stdout (no progress)
+  --quiet             no progress on stderr (otherwise, on a terminal: one live line; in a log, a line
+                      every 5 s while the cascades run)
 
 Exit codes: 0 ok, 2 bad input (nothing written), 3 the environment: disk full, no X display for gl
 (nothing written), 1 internal error (nothing written).
@@ -48,6 +52,7 @@ const SPEC = {
   workers: {},
   db: {},
   json: { flag: true },
+  quiet: { flag: true },
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -71,6 +76,7 @@ export async function main(argv: string[]): Promise<number> {
     backend,
     db: required(p, 'db', 'cascade'),
     workers: p.options.workers !== undefined ? integerOption(p, 'workers', 'cascade', undefined, 1) : undefined,
+    progress: createProgress({ quiet: p.options.quiet === true || p.options.json === true }),
   });
   if (p.options.json) {
     process.stdout.write(

@@ -37,11 +37,13 @@ import {
   marginAt,
   moveMarket,
   perUnitModel,
+  sharedPortfolio,
   subPortfolio,
   type DistanceEngine,
   type SubPortfolio,
 } from './distance.js';
 import type { ModelName } from './types.js';
+import { resolveWorker } from '../util/workerPath.js';
 
 export interface CascadeOptions {
   model: ModelName;
@@ -136,6 +138,76 @@ export function defaultInsuranceFundUsd(accountEquityUsd: Float64Array): number 
   let s = 0;
   for (const e of accountEquityUsd) s += e;
   return Math.max(0, 0.005 * s);
+}
+
+/** What a worker thread of a sweep gets (cascadeWorker.ts): one cascade of the book. */
+export interface CascadeTask {
+  /** the sweep's (book, balances, market), the same for every cascade of one runCascades */
+  portfolio: number;
+  book: PositionBook;
+  balances: Balances;
+  market: Market;
+  params: Params;
+  sets: Array<[Family, ScenarioSet]>;
+  opts: CascadeOptions;
+}
+
+/**
+ * The inputs of the last sweep a worker thread ran: each message brings new objects over the same shared
+ * memory, and a sweep's cascades on this thread take the first one's, so that they share its whole book
+ * (wholeBook: the sub-portfolio, its groups and the snapshot's equity) as on the main thread.
+ */
+let lastPortfolio: { id: number; book: PositionBook; balances: Balances; market: Market } | undefined;
+
+/** The cascade a worker thread runs (cascadeWorker.ts), on its own thread's `engine`. */
+export function runCascadeTask(t: CascadeTask, engine: DistanceEngine): Promise<CascadeResult> {
+  if (lastPortfolio?.id !== t.portfolio)
+    lastPortfolio = { id: t.portfolio, book: t.book, balances: t.balances, market: t.market };
+  const { book, balances, market } = lastPortfolio;
+  return runCascade(book, balances, market, t.params, new Map(t.sets), engine, t.opts);
+}
+
+/** Numbers runCascades' sweeps (CascadeTask.portfolio). */
+let sweeps = 0;
+
+/**
+ * Runs every cascade of `ladder` (a sweep: one per initial shock; §8), results in ladder order. When the engine
+ * lends its float64 worker threads (DistanceEngine.threads, more than one) each cascade runs on one of them with
+ * the cpu kernels (cascadeWorker.ts: the cpu backend's bits), so a sweep's cascades run side by side, each
+ * re-margin's host work (tables, equity, assembly) on its own core instead of all of them on this thread while
+ * the pool waits; otherwise one after the other through the engine. `onProgress(done, total)` as cascades end.
+ */
+export async function runCascades(
+  book: PositionBook,
+  balances: Balances,
+  market: Market,
+  params: Params,
+  sets: ReadonlyMap<Family, ScenarioSet>,
+  engine: DistanceEngine,
+  ladder: readonly CascadeOptions[],
+  onProgress?: (done: number, total: number) => void,
+): Promise<CascadeResult[]> {
+  let done = 0;
+  const ends = (r: CascadeResult): CascadeResult => {
+    onProgress?.(++done, ladder.length);
+    return r;
+  };
+  const threads = engine.threads;
+  if (threads && threads.workers > 1 && ladder.length > 1) {
+    const filename = resolveWorker('cascadeWorker', import.meta.url);
+    const shared = sharedPortfolio(book, balances);
+    // a number unique to this sweep in this process (workers serve one process's pool)
+    const portfolio = ++sweeps;
+    return Promise.all(
+      ladder.map((opts) => {
+        const task: CascadeTask = { portfolio, ...shared, market, params, sets: [...sets], opts };
+        return threads.run(filename, task).then((r) => ends(r as CascadeResult));
+      }),
+    );
+  }
+  const out: CascadeResult[] = [];
+  for (const opts of ladder) out.push(ends(await runCascade(book, balances, market, params, sets, engine, opts)));
+  return out;
 }
 
 /**

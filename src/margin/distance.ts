@@ -881,7 +881,7 @@ export async function liquidationDistances(
   if (threads && threads.workers > 1) {
     const filename = resolveWorker('distanceWorker', import.meta.url);
     // the book's columns on shared memory once: every search's message shares them instead of copying
-    const shared = { book: sharedBook(book), balances: { ...balances, amount: sharedView(balances.amount) } };
+    const shared = sharedPortfolio(book, balances);
     found = await Promise.all(
       searches.map((s) => {
         const family = s.model === 'standard' ? undefined : MARGIN_MODELS[s.model as ScenarioModelName].family;
@@ -964,6 +964,15 @@ export function runDistanceSearch(t: DistanceSearch, engine: DistanceEngine): Pr
 function sharedView<T extends Float64Array | Int32Array | Uint8Array>(a: T): T {
   const ctor = a.constructor as new (b: SharedArrayBuffer) => T;
   return new ctor(sharedBufferOf(a));
+}
+
+/**
+ * The book's columns and the balances on shared memory (a view of the same values, or the arrays themselves
+ * when they already are): what a search or a cascade sends to worker threads, which then share them instead
+ * of copying them with every message.
+ */
+export function sharedPortfolio(book: PositionBook, balances: Balances): { book: PositionBook; balances: Balances } {
+  return { book: sharedBook(book), balances: { ...balances, amount: sharedView(balances.amount) } };
 }
 
 function sharedBook(book: PositionBook): PositionBook {

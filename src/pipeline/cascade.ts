@@ -19,7 +19,7 @@ import {
   defaultDepthUsd,
   defaultInsuranceFundUsd,
   defaultSweep,
-  runCascade,
+  runCascades,
   type CascadeOptions as RunCascadeOptions,
   type CascadeResult,
 } from '../margin/cascade.js';
@@ -28,6 +28,7 @@ import { ewmaVariance } from '../scenarios/ewma.js';
 import type { ModelName } from '../margin/types.js';
 import { writeCascades, type CascadeRecord } from '../report/cascadeWriter.js';
 import { ENGINE_VERSION } from './version.js';
+import type { Progress } from '../util/progress.js';
 
 export interface CascadeOptions {
   marketDir: string;
@@ -50,6 +51,8 @@ export interface CascadeOptions {
   backend: BackendChoice;
   db: string;
   workers?: number;
+  /** progress of the cascades (a sweep's 40 take minutes on the whole book) */
+  progress?: Progress;
 }
 
 export interface CascadeOutcome {
@@ -151,16 +154,20 @@ export async function runCascadeCommand(opts: CascadeOptions): Promise<CascadeOu
   const backend = await createBackend(opts.backend, { workers: opts.workers });
   const results: CascadeOutcome['results'] = [];
   try {
-    for (const shock of ladder) {
-      const result = await runCascade(book, balances, market, params, sets, backend, {
-        model: opts.model,
-        shock,
-        depthUsd: depth,
-        insuranceFundUsd: insurance,
-        impact,
-      });
-      results.push({ x0: shock[primary]!, result, criticalShock: null });
-    }
+    // a sweep's cascades side by side on the backend's threads when it lends them (runCascades)
+    opts.progress?.start(opts.sweep ? 'cascade sweep (shocks)' : 'cascade', ladder.length);
+    const found = await runCascades(
+      book,
+      balances,
+      market,
+      params,
+      sets,
+      backend,
+      ladder.map((shock) => ({ model: opts.model, shock, depthUsd: depth, insuranceFundUsd: insurance, impact })),
+      (done) => opts.progress?.update(done),
+    );
+    opts.progress?.end();
+    found.forEach((result, k) => results.push({ x0: ladder[k]![primary]!, result, criticalShock: null }));
   } finally {
     await backend.close();
   }

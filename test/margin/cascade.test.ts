@@ -7,7 +7,14 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createBackend } from '../../src/engine/createBackend.js';
 import type { Backend } from '../../src/engine/backend.js';
-import { criticalShock, defaultSweep, runCascade, type CascadeResult } from '../../src/margin/cascade.js';
+import {
+  criticalShock,
+  defaultDepthUsd,
+  defaultSweep,
+  runCascade,
+  runCascades,
+  type CascadeResult,
+} from '../../src/margin/cascade.js';
 import { moveMarket } from '../../src/margin/distance.js';
 import { computeMargin, MARGIN_MODELS } from '../../src/margin/models.js';
 import { marginInput } from '../../src/margin/runTables.js';
@@ -287,4 +294,45 @@ describe('sweep', () => {
     ).toBe(-0.04);
     expect(criticalShock([{ x0: 0.02, rounds: 1 }])).toBeNull();
   });
+});
+
+describe('a sweep on the cpu backend’s worker threads (runCascades)', () => {
+  test('gives this thread’s cascades field for field; this thread revalues nothing', async () => {
+    const market = sampleMarket();
+    const { book, balances } = makePortfolio(market, SAMPLE_POSITIONS, SAMPLE_BALANCES);
+    const U = market.underlyings.length;
+    // thin books (1/1000 of the defaults) so that the larger shocks cascade over several rounds
+    const depthUsd = defaultDepthUsd(market.underlyings).map((d) => d / 1000);
+    const ladder = [-0.6, -0.3, -0.1, 0.2, 0.5].map((x) => ({
+      model: 'deribit-pm' as const,
+      shock: new Float64Array(U).fill(x),
+      depthUsd,
+      insuranceFundUsd: 50_000,
+    }));
+    // one worker: the cascades one after the other on this thread, through the backend
+    const alone = await runCascades(book, balances, market, params, setsOf(market), backend, ladder);
+    expect(alone.some((r) => r.rounds.length > 1)).toBe(true);
+    const two = await createBackend('cpu', { workers: 2 });
+    let revalued = 0;
+    try {
+      const counting = {
+        revalue: (...a: Parameters<Backend['revalue']>) => {
+          revalued++;
+          return two.revalue(...a);
+        },
+        aggregate: (...a: Parameters<Backend['aggregate']>) => two.aggregate(...a),
+        threads: two.threads,
+      };
+      const done: number[] = [];
+      const threaded = await runCascades(book, balances, market, params, setsOf(market), counting, ladder, (d, n) => {
+        expect(n).toBe(ladder.length);
+        done.push(d);
+      });
+      expect(revalued).toBe(0);
+      expect(done).toEqual([1, 2, 3, 4, 5]);
+      expect(threaded).toEqual(alone);
+    } finally {
+      await two.close();
+    }
+  }, 120_000);
 });
