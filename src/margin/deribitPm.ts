@@ -9,7 +9,15 @@ import { coinRow, usdRow, type Reduced } from '../engine/types.js';
 import { KIND_OPTION, KIND_PERPETUAL, OPTION_CALL, type Instruments } from '../model/market.js';
 import { forUnderlying } from '../params/params.js';
 import { bucketWeights, worstScenarioId, type MarginInput, type ModelPlan } from './plan.js';
-import { deltaBound, leastGrowth, optionSlopeRange, type SlopeBound, type SlopeInput } from './slope.js';
+import {
+  boundSetIndex,
+  deltaBound,
+  leastGrowth,
+  noSlopeBound,
+  optionSlopeRange,
+  type SlopeBound,
+  type SlopeInput,
+} from './slope.js';
 import { allocMarginRows, sharedFloat64, sharedInt32 } from './rows.js';
 import type { SettlementUnits } from './settlementUnits.js';
 import type { UnitTables } from './runTables.js';
@@ -228,17 +236,10 @@ export function deribitPmSlopeBound(input: SlopeInput, moved: Uint8Array): Slope
   const S = scenarios.count;
   const V = scenarios.underlyings.length;
   const n = book.unitCount;
+  // a coin unit's scenario rows divide by 1 + m
+  const setIndex = boundSetIndex(market, scenarios, moved);
+  if (!setIndex || !(leastGrowth(scenarios) > 0)) return noSlopeBound(n);
   const out: SlopeBound = { c0: new Float64Array(n), c1: new Float64Array(n), c2: new Float64Array(n) };
-  const setIndex = market.underlyings.map((name) => scenarios.underlyings.indexOf(name));
-  if (
-    market.volSurface ||
-    scenarios.surfaceShock ||
-    !(leastGrowth(scenarios) > 0) ||
-    setIndex.some((j, u) => moved[u] && j < 0)
-  ) {
-    out.c0.fill(Infinity);
-    return out;
-  }
   const weight = bucketWeights(scenarios, market);
   const dp = params.deribitPm;
   const mF = dp.mmFactor;

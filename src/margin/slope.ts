@@ -45,6 +45,22 @@ export function optionSlopeRange(a1: number, a2: number, up: number, down: numbe
   out[1] = up * hi - down * lo;
 }
 
+/** A SlopeBound of n status units, none of them bounded (c0 Infinity: the scan evaluates every point). */
+export function noSlopeBound(n: number): SlopeBound {
+  return { c0: new Float64Array(n).fill(Infinity), c1: new Float64Array(n), c2: new Float64Array(n) };
+}
+
+/**
+ * Each market underlying's index among the scenario set's underlyings, when the models' bounds can hold at all:
+ * null under a surface or a set's surface shocks (an option's vol then moves with its price, and its delta is no
+ * longer Black-76's at a fixed vol) or when a moved underlying is not in the set.
+ */
+export function boundSetIndex(market: Market, scenarios: ScenarioSet, moved: Uint8Array): number[] | null {
+  if (market.volSurface || scenarios.surfaceShock) return null;
+  const index = market.underlyings.map((n) => scenarios.underlyings.indexOf(n));
+  return index.some((j, u) => moved[u] && j < 0) ? null : index;
+}
+
 /** The smallest 1 + m of a scenario set (a coin unit's rows divide by it: deribitPm.ts). */
 export function leastGrowth(scenarios: ScenarioSet): number {
   let least = Infinity;

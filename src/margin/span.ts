@@ -10,7 +10,14 @@ import { spotRow, usdRow, type Reduced } from '../engine/types.js';
 import { KIND_OPTION, OPTION_CALL } from '../model/market.js';
 import { liquidityAddonFromTable } from './liquidity.js';
 import { bucketWeights, worstScenarioId, type MarginInput, type ModelPlan } from './plan.js';
-import { deltaBound, optionSlopeRange, type SlopeBound, type SlopeInput } from './slope.js';
+import {
+  boundSetIndex,
+  deltaBound,
+  noSlopeBound,
+  optionSlopeRange,
+  type SlopeBound,
+  type SlopeInput,
+} from './slope.js';
 import { allocMarginRows, sharedFloat64, sharedInt32 } from './rows.js';
 import { balanceUnitCodes } from './settlementUnits.js';
 import { fillAccountStatus } from './status.js';
@@ -231,12 +238,9 @@ export function spanSlopeBound(input: SlopeInput, moved: Uint8Array): SlopeBound
   const C = balances.currencies.length;
   const A = book.accountCount;
   const S = scenarios.count;
+  const setIndex = boundSetIndex(market, scenarios, moved);
+  if (!setIndex) return noSlopeBound(A);
   const out: SlopeBound = { c0: new Float64Array(A), c1: new Float64Array(A), c2: new Float64Array(A) };
-  const setIndex = market.underlyings.map((n) => scenarios.underlyings.indexOf(n));
-  if (market.volSurface || scenarios.surfaceShock || setIndex.some((j, u) => moved[u] && j < 0)) {
-    out.c0.fill(Infinity);
-    return out;
-  }
   const V = scenarios.underlyings.length;
   const weight = bucketWeights(scenarios, market);
   const somRate = params.span.somRate;

@@ -7,7 +7,14 @@ import { spotRow, usdRow, type Reduced } from '../engine/types.js';
 import { KIND_OPTION, OPTION_CALL } from '../model/market.js';
 import { liquidityAddonFromTable } from './liquidity.js';
 import { worstScenarioId, type MarginInput, type ModelPlan } from './plan.js';
-import { deltaBound, optionSlopeRange, type SlopeBound, type SlopeInput } from './slope.js';
+import {
+  boundSetIndex,
+  deltaBound,
+  noSlopeBound,
+  optionSlopeRange,
+  type SlopeBound,
+  type SlopeInput,
+} from './slope.js';
 import { allocMarginRows, sharedFloat64, sharedInt32 } from './rows.js';
 import { balanceUnitCodes } from './settlementUnits.js';
 import { fillDerived } from './derived.js';
@@ -158,12 +165,9 @@ export function varSlopeBound(input: SlopeInput, moved: Uint8Array): SlopeBound 
   const A = book.accountCount;
   const S = scenarios.count;
   const V = scenarios.underlyings.length;
+  const setIndex = boundSetIndex(market, scenarios, moved);
+  if (!setIndex) return noSlopeBound(A);
   const out: SlopeBound = { c0: new Float64Array(A), c1: new Float64Array(A), c2: new Float64Array(A) };
-  const setIndex = market.underlyings.map((n) => scenarios.underlyings.indexOf(n));
-  if (market.volSurface || scenarios.surfaceShock || setIndex.some((j, u) => moved[u] && j < 0)) {
-    out.c0.fill(Infinity);
-    return out;
-  }
   const mF = params.var.mmFactor;
   // per underlying: the set's smallest and largest m and m₁
   const mLo = new Float64Array(U).fill(Infinity);
