@@ -13,7 +13,13 @@ import { buildScenarios } from '../src/scenarios/build.js';
 import type { Family, ScenarioSet } from '../src/scenarios/types.js';
 import { createBackend } from '../src/engine/createBackend.js';
 import type { BackendChoice } from '../src/engine/types.js';
-import { accountsWithin, liquidationDistances, subPortfolio, type DistanceEngine } from '../src/margin/distance.js';
+import {
+  accountsWithin,
+  liquidationDistances,
+  subPortfolio,
+  type DistanceEngine,
+  type SearchStats,
+} from '../src/margin/distance.js';
 import type { ModelName } from '../src/margin/types.js';
 import { createHash } from 'node:crypto';
 import { END_TO_END, ensureBook } from './endToEndWorkloads.js';
@@ -76,11 +82,14 @@ export async function runDistanceBench(o: DistanceBenchOptions): Promise<Record<
   let error: string | null = null;
   let within: Record<string, number[]> = {};
   let fingerprint: Record<string, string> = {};
+  let search: Record<string, SearchStats> = {};
   try {
     const ds = await liquidationDistances(book, balances, bookMarket, params, sets, models, engine, {
       threads: o.threads,
     });
     within = Object.fromEntries(ds.map((d) => [d.model, accountsWithin(d)]));
+    // what the searches evaluated: the scan's (unit, grid point) pairs and the refinement's points, per model
+    search = Object.fromEntries(ds.map((d) => [d.model, d.search]));
     // SHA-256 of every column of the rows: a speed change must leave them bit for bit as they were
     fingerprint = Object.fromEntries(
       ds.map((d) => {
@@ -114,6 +123,7 @@ export async function runDistanceBench(o: DistanceBenchOptions): Promise<Record<
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
     accountsWithin1_2_5_10pct: within,
     fingerprint,
+    search,
     target: { seconds: 15, accounts: 100_000 },
   };
 }

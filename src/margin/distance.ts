@@ -124,6 +124,8 @@ export interface DistanceRows {
   /** equity and MM at x, in the unit's currency (USD for span and var); NaN for none */
   equity: Float64Array;
   mm: Float64Array;
+  /** what the model's searches evaluated, summed */
+  search: SearchStats;
 }
 
 /** The grid of §7 on one side, as positive |x| values up to `xMax`: 0.5 % to 20 %, 2 % to 60 %, then 10 %. */
@@ -1066,6 +1068,21 @@ export interface SearchRows {
   move: Float64Array;
   equity: Float64Array;
   mm: Float64Array;
+  /** what the search evaluated */
+  stats: SearchStats;
+}
+
+/**
+ * What searches evaluated (their cost apart from the machine): the scan's (unit, grid point) re-margins, the
+ * brackets it found, the refinement's (unit, move) re-margins and its steps (summed over searches in
+ * DistanceRows.search; the bench records them).
+ */
+export interface SearchStats {
+  searches: number;
+  scanPairs: number;
+  brackets: number;
+  refinePoints: number;
+  refineSteps: number;
 }
 
 /** For each status unit exposed to one underlying only, that underlying (−1 for none or several). */
@@ -1260,6 +1277,7 @@ async function searchTarget(
     if (!(su.eq0[k]! >= su.mm0[k]!)) push(k, 0, su.eq0[k]!, su.mm0[k]!);
     else members.push(k);
   }
+  const stats: SearchStats = { searches: 1, scanPairs: 0, brackets: 0, refinePoints: 0, refineSteps: 0 };
   // ---- scan: the first grid point with f ≤ 0 brackets the root (§7)
   const grid = distanceGrid(xMax[dir]!);
   // per status unit (typed arrays indexed like su): its bracket's near end lo (E ≥ MM) and far end hi (E < MM,
@@ -1318,6 +1336,7 @@ async function searchTarget(
     }
     const sub = subOf(here);
     const A = here.length;
+    stats.scanPairs += A * n;
     const eqAt = new Float64Array(n * A);
     const mmAt = new Float64Array(n * A);
     await evaluate(
@@ -1438,6 +1457,8 @@ async function searchTarget(
       else byX.set(xs[j]!, [k]);
     });
     const evals = [...byX].map(([x, list]): Evaluation => ({ sub: subOf(list), x, members: list }));
+    stats.refinePoints += which.length;
+    stats.refineSteps++;
     const got = new Map<number, Array<[x: number, eq: number, mm: number]>>();
     await evaluateCombined(evals, (e, j, eq, mm) => {
       const k = evals[e]!.members[j]!;
@@ -1500,11 +1521,13 @@ async function searchTarget(
     open = open.filter((k) => Math.abs(hiX[k]! - lo[k]!) > tol);
   }
   for (const k of bracketed) push(k, hiX[k]!, hiEq[k]!, hiMm[k]!);
+  stats.brackets = bracketed.length;
   return {
     unit: Int32Array.from(out.unit),
     move: Float64Array.from(out.move),
     equity: Float64Array.from(out.equity),
     mm: Float64Array.from(out.mm),
+    stats,
   };
 }
 
@@ -1548,7 +1571,10 @@ function distanceRows(
     price: new Float64Array(n),
     equity: new Float64Array(n),
     mm: new Float64Array(n),
+    search: { searches: 0, scanPairs: 0, brackets: 0, refinePoints: 0, refineSteps: 0 },
   };
+  for (const { rows: f } of searches)
+    for (const key of Object.keys(res.search) as Array<keyof SearchStats>) res.search[key] += f.stats[key];
   byKey.forEach((i, r) => {
     const [k, u, dir, x, eq, mm] = rows[i]!;
     res.account[r] = su.account[k]!;

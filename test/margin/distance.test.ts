@@ -373,6 +373,12 @@ describe('the scan skips what a slope bound proves (span, deribit-pm, var)', () 
     const full = await run(false);
     expect(revalued).toBeGreaterThan(1.2 * withSkip);
     for (let m = 0; m < 3; m++) {
+      // the searches' counts (DistanceRows.search): the same brackets and refinement, fewer scanned pairs
+      expect(skip[m]!.search.searches).toBe(2 * (market.underlyings.length + 1));
+      expect(skip[m]!.search.brackets).toBe(full[m]!.search.brackets);
+      expect(skip[m]!.search.refinePoints).toBe(full[m]!.search.refinePoints);
+      expect(skip[m]!.search.scanPairs).toBeLessThan(full[m]!.search.scanPairs);
+      expect(skip[m]!.search.refinePoints).toBeGreaterThanOrEqual(skip[m]!.search.brackets);
       expect(skip[m]!.count).toBe(full[m]!.count);
       for (const c of ['account', 'unit', 'underlying', 'direction', 'move', 'price', 'equity', 'mm'] as const)
         expect(Buffer.from(skip[m]![c].buffer).equals(Buffer.from(full[m]![c].buffer))).toBe(true);
