@@ -56,7 +56,7 @@ import type { Params } from '../params/params.js';
 import type { Family, ScenarioSet } from '../scenarios/types.js';
 import { MARGIN_MODELS, type MarginModel, type ScenarioModelName } from './models.js';
 import { optionValuesUsd } from './optionValue.js';
-import { buildRunTables, buildUnitTables, type MarginInput, type RunTables } from './runTables.js';
+import { buildRunTables, lazyUnitTables, type MarginInput, type RunTables } from './runTables.js';
 import { balanceUnitCodes, settlementUnits, type SettlementUnits } from './settlementUnits.js';
 import type { ModelPlan } from './plan.js';
 import type { SlopeBound } from './slope.js';
@@ -519,7 +519,7 @@ async function batch(
   // every job's groups, rows pointed at its copies
   const inputs = jobs.map((j): MarginInput => ({ ...j.tables, scenarios }));
   const plans = inputs.map((input, k) => jobs[k]!.plan ?? m.groups(input));
-  const units = inputs.map((input) => buildUnitTables(input));
+  const units = inputs.map((input) => lazyUnitTables(input));
   const preps = inputs.map((input, k) => m.prepare(input, plans[k]!, units[k]!));
   let G = 0;
   let E = 0;
@@ -686,7 +686,7 @@ export async function marginCombined(
   if (!m || !scenarios) return { rows: standardRows(tables), job, accounts };
   const input: MarginInput = { ...tables, scenarios };
   const plan = m.groups(input);
-  const prepared = m.prepare(input, plan, buildUnitTables(input));
+  const prepared = m.prepare(input, plan, lazyUnitTables(input));
   const pnl = await engine.revalue(moved, scenarios, params);
   const S = scenarios.count;
   // (the shared spot rows, at the NaN index, are read by no group)

@@ -133,6 +133,29 @@ export function buildUnitTables(t: RunTables): UnitTables {
   return Object.freeze({ equity, standardIm: im, standardMm: mm, liquidityAddon: addon });
 }
 
+/**
+ * The UnitTables of `t`, built (buildUnitTables) when a column is first read: for the distance search's many
+ * re-margins, where a model whose preparation reads none of them (span, var) then never pays for the pass.
+ */
+export function lazyUnitTables(t: RunTables): UnitTables {
+  let built: UnitTables | undefined;
+  const tables = (): UnitTables => (built ??= buildUnitTables(t));
+  return {
+    get equity() {
+      return tables().equity;
+    },
+    get standardIm() {
+      return tables().standardIm;
+    },
+    get standardMm() {
+      return tables().standardMm;
+    },
+    get liquidityAddon() {
+      return tables().liquidityAddon;
+    },
+  };
+}
+
 /** A model's input from its parts, the run tables built here (tests, tools: a run builds its tables once). */
 export function marginInput(o: {
   book: PositionBook;

@@ -9,7 +9,13 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { loadBook } from '../../src/io/loadBook.js';
 import { loadMarket } from '../../src/io/loadMarket.js';
 import { computeMargin, MARGIN_MODELS, type ScenarioModelName } from '../../src/margin/models.js';
-import { buildRunTables, buildUnitTables, type RunTables, type UnitTables } from '../../src/margin/runTables.js';
+import {
+  buildRunTables,
+  buildUnitTables,
+  lazyUnitTables,
+  type RunTables,
+  type UnitTables,
+} from '../../src/margin/runTables.js';
 import { standardPosition, standardTable } from '../../src/margin/standardFormulas.js';
 import { standardRows } from '../../src/margin/standard.js';
 import { accountEquityUsd, positionEquity } from '../../src/margin/equity.js';
@@ -63,6 +69,25 @@ describe('RunTables on data/sample', () => {
     expectIdentical(accountEquityUsd(book, balances, market, values), tables.accountEquityUsd, 'accountEquityUsd');
     expectIdentical(liquidityTable(market, params), tables.liquidity, 'liquidityTable');
     expectIdentical(standardTable(market, params), tables.standard, 'standardTable');
+  });
+
+  test('lazyUnitTables: buildUnitTables’ columns byte for byte, built once and only when read', () => {
+    const lazy = lazyUnitTables(tables);
+    // nothing read, nothing built: the run tables' book is not walked (a frozen book would not tell; count reads)
+    let reads = 0;
+    const counted = lazyUnitTables(
+      new Proxy(tables, {
+        get: (t, k) => {
+          reads++;
+          return Reflect.get(t, k);
+        },
+      }),
+    );
+    expect(reads).toBe(0);
+    expect(counted.equity).toBe(counted.equity); // one build: the same array on every read
+    expect(reads).toBeGreaterThan(0);
+    for (const k of ['equity', 'standardIm', 'standardMm', 'liquidityAddon'] as const)
+      expect(bytes(lazy[k]).equals(bytes(unit[k])), k).toBe(true);
   });
 
   test('the tables are read-only', () => {
