@@ -509,16 +509,18 @@ async function batch(
   const together = concatMarkets(jobs.map((j) => j.moved));
   const I = together.instruments.count;
   const pnl = await engine.revalue(together, scenarios, params);
-  const { rows, data } = withJobSpotRows(
-    pnl,
-    I,
-    U,
-    scenarios,
-    jobs.map((j) => j.moved.indexPrice),
-  );
   // every job's groups, rows pointed at its copies
   const inputs = jobs.map((j): MarginInput => ({ ...j.tables, scenarios }));
   const plans = inputs.map((input, k) => jobs[k]!.plan ?? m.groups(input));
+  const { rows, data } = plans.some((p, k) => readsSpotRows(p.groups, jobs[k]!.moved.instruments.count))
+    ? withJobSpotRows(
+        pnl,
+        I,
+        U,
+        scenarios,
+        jobs.map((j) => j.moved.indexPrice),
+      )
+    : pnl;
   const units = inputs.map((input) => lazyUnitTables(input));
   const preps = inputs.map((input, k) => m.prepare(input, plans[k]!, units[k]!));
   let G = 0;
@@ -691,13 +693,15 @@ export async function marginCombined(
   const S = scenarios.count;
   // (the shared spot rows, at the NaN index, are read by no group)
   const spot = pnlRowCount(I, U);
-  const { rows: rowCount, data } = withJobSpotRows(
-    pnl,
-    I,
-    U,
-    scenarios,
-    jobs.map((jb) => Float64Array.from(root.indexPrice, (x, u) => x * jb.factor[u]!)),
-  );
+  const { rows: rowCount, data } = readsSpotRows(plan.groups, I)
+    ? withJobSpotRows(
+        pnl,
+        I,
+        U,
+        scenarios,
+        jobs.map((jb) => Float64Array.from(root.indexPrice, (x, u) => x * jb.factor[u]!)),
+      )
+    : pnl;
   // the groups on shared memory (the cpu pool reads them without a copy), spot entries pointed at their job's rows
   const gb = plan.groups;
   const G = gb.groupCount;
@@ -743,6 +747,16 @@ function rootValuesOf(market: Market): Float64Array {
   let v = rootValues.get(market);
   if (!v) rootValues.set(market, (v = optionValuesUsd(market)));
   return v;
+}
+
+/**
+ * Whether any entry of `groups` reads a spot row (row ≥ 2·I for I instruments: coin collateral in span and var;
+ * deribit-pm's and standard's groups read none, and then the P&L matrix needs no rows per job).
+ */
+function readsSpotRows(groups: GroupBook, I: number): boolean {
+  const end = groups.groupStart[groups.groupCount]!;
+  for (let e = 0; e < end; e++) if (groups.row[e]! >= 2 * I) return true;
+  return false;
 }
 
 /**
