@@ -27,7 +27,8 @@
  * evaluated at the first grid point that L·|Δx| (with a slack above the float32 devices' error) may bring to
  * 0; when its first f ≤ 0 follows skipped points, the grid point before it is evaluated as the bracket's near
  * end (and a bound that proved a point with E < MM safe stops the search). The answers are the full scan's, bit
- * for bit; at 20,000 accounts it evaluates about a third of the (unit, point) pairs.
+ * for bit; at 20,000 accounts it evaluates about a sixth of the (unit, point) pairs (the bounds see the signs of
+ * their terms: slope.ts).
  *
  * Engine conventions chosen here (docs/conventions.md):
  * - "f(x) ≤ 0" is read as the engine's liquidation status, E < MM (status.ts, marginStatus; a NaN equity
