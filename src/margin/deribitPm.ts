@@ -239,7 +239,12 @@ export function deribitPmSlopeBound(input: SlopeInput, moved: Uint8Array): Slope
   // a coin unit's scenario rows divide by 1 + m
   const setIndex = boundSetIndex(market, scenarios, moved);
   if (!setIndex || !(leastGrowth(scenarios) > 0)) return noSlopeBound(n);
-  const out: SlopeBound = { c0: new Float64Array(n), c1: new Float64Array(n), c2: new Float64Array(n) };
+  const out: SlopeBound = {
+    c0: new Float64Array(n),
+    c1: new Float64Array(n),
+    c2: new Float64Array(n),
+    scale: new Float64Array(n),
+  };
   const weight = bucketWeights(scenarios, market);
   const dp = params.deribitPm;
   const mF = dp.mmFactor;
@@ -287,6 +292,8 @@ export function deribitPmSlopeBound(input: SlopeInput, moved: Uint8Array): Slope
   for (let k = 0; k < n; k++) {
     const code = book.unitCurrency[k]!;
     const coin = code < U;
+    for (let p = book.unitStart[k]; p < book.unitStart[k + 1]; p++)
+      out.scale[k] += Math.abs(book.quantity[p]!) * (coin ? 1 : Math.abs(ins.forward[book.instrumentId[p]!]!));
     if (coin && !moved[code]) continue; // the unit's prices do not move
     up.fill(0);
     down.fill(0);

@@ -1154,6 +1154,8 @@ async function searchTarget(
   // smallest 1 + x is g; Infinity where the model has none), indexed by account (span) or book unit (deribit-pm)
   const scenarioModel = model === 'standard' ? undefined : MARGIN_MODELS[model as ScenarioModelName];
   const bound = opts.slopeSkip !== false ? scenarioModel?.slopeBound : undefined;
+  // and the gross size the float32 devices' error scales with (SlopeBound.scale), for the scan's slack
+  let grossOf: (k: number) => number = () => 0;
   const slope = ((): ((k: number, g: number) => number) => {
     if (!bound) return () => Infinity;
     const boundIndex = perUnit ? bookUnit : su.account;
@@ -1162,8 +1164,14 @@ async function searchTarget(
     else moved[u] = 1;
     // computed at the first unit that asks (a search without members, e.g. deribit-pm's single underlyings, never does)
     let b: SlopeBound | undefined;
+    const ask = () =>
+      (b ??= bound({ book, balances, market, params, scenarios: sets.get(scenarioModel!.family)! }, moved));
+    grossOf = (k) => {
+      const i = boundIndex[k]!;
+      return i < 0 ? 0 : ask().scale[i]!;
+    };
     return (k, g) => {
-      b ??= bound({ book, balances, market, params, scenarios: sets.get(scenarioModel!.family)! }, moved);
+      const b = ask();
       const i = boundIndex[k]!;
       if (i < 0 || !(g > 0)) return Infinity;
       const L = b.c0[i]! + b.c1[i]! / g + b.c2[i]! / (g * g);
@@ -1314,6 +1322,8 @@ async function searchTarget(
   }
   // the first grid index each unit must be evaluated at: the model's slope bound proves f > 0 before it
   const need = new Int32Array(su.count);
+  const gross = new Float64Array(su.count);
+  for (const k of members) gross[k] = grossOf(k);
   const needAfter = (k: number): number => {
     const i = last[k]!;
     const x0 = i < 0 ? 0 : grid[i]!;
@@ -1323,8 +1333,9 @@ async function searchTarget(
       // L over the moves from x0 to grid[j]: its smallest 1 + x is at grid[j] going down, at x0 going up
       const L = slope(k, dir === DIRECTION_DOWN ? 1 - grid[j]! : 1 + x0);
       // proven while L·|Δx| stays below f by more than the backend's error in E and MM could move it: the
-      // float32 device bound (docs/architecture.md: 1e-5·|MM| + 5e-7·Σ|q|·v; L ≥ Σ|q|·v) with room to spare
-      const slack = 2e-5 * (size[k]! + L);
+      // float32 device bound (docs/architecture.md: 1e-5·|MM| + 5e-7·Σ|q|·v) at both points, with room to spare;
+      // Σ|q|·v is the bound's scale (a hedged unit's L can be far below it)
+      const slack = 2e-5 * (size[k]! + Math.max(L, gross[k]!));
       if (!(L * (grid[j]! - x0) * (1 + 1e-6) + slack < f)) break;
     }
     return j;

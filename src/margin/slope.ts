@@ -17,6 +17,12 @@ export interface SlopeBound {
   c0: Float64Array;
   c1: Float64Array;
   c2: Float64Array;
+  /**
+   * per status unit, Σ|q|·v over its positions (v = |F| in USD, 1 in a coin unit) and its coin collateral where
+   * the model aggregates it: the gross size that the float32 devices' error scales with (docs/architecture.md,
+   * 5e-7·Σ|q|·v). The scan's slack covers that error with it, since L itself can be far smaller for a hedged unit
+   */
+  scale: Float64Array;
 }
 
 /** What a slope bound reads: the book at the unmoved market, and the model's scenario set. */
@@ -47,7 +53,12 @@ export function optionSlopeRange(a1: number, a2: number, up: number, down: numbe
 
 /** A SlopeBound of n status units, none of them bounded (c0 Infinity: the scan evaluates every point). */
 export function noSlopeBound(n: number): SlopeBound {
-  return { c0: new Float64Array(n).fill(Infinity), c1: new Float64Array(n), c2: new Float64Array(n) };
+  return {
+    c0: new Float64Array(n).fill(Infinity),
+    c1: new Float64Array(n),
+    c2: new Float64Array(n),
+    scale: new Float64Array(n),
+  };
 }
 
 /**

@@ -240,7 +240,12 @@ export function spanSlopeBound(input: SlopeInput, moved: Uint8Array): SlopeBound
   const S = scenarios.count;
   const setIndex = boundSetIndex(market, scenarios, moved);
   if (!setIndex) return noSlopeBound(A);
-  const out: SlopeBound = { c0: new Float64Array(A), c1: new Float64Array(A), c2: new Float64Array(A) };
+  const out: SlopeBound = {
+    c0: new Float64Array(A),
+    c1: new Float64Array(A),
+    c2: new Float64Array(A),
+    scale: new Float64Array(A),
+  };
   const V = scenarios.underlyings.length;
   const weight = bucketWeights(scenarios, market);
   const somRate = params.span.somRate;
@@ -274,6 +279,7 @@ export function spanSlopeBound(input: SlopeInput, moved: Uint8Array): SlopeBound
       for (let j = 0; j < C; j++) {
         const u = codes[j]!;
         const b = balances.amount[a * C + j]!;
+        if (u >= 0 && u < U && b !== 0) out.scale[a] += Math.abs(b) * market.indexPrice[u]!;
         if (u >= 0 && u < U && moved[u] && b !== 0) {
           coin[u] += b * market.indexPrice[u]!;
           held[u] = 1;
@@ -282,6 +288,7 @@ export function spanSlopeBound(input: SlopeInput, moved: Uint8Array): SlopeBound
     for (let p = book.accountStart[a]; p < book.accountStart[a + 1]; p++) {
       const i = book.instrumentId[p]!;
       const u = ins.underlying[i]!;
+      out.scale[a] += Math.abs(book.quantity[p]! * ins.forward[i]!);
       if (!moved[u]) continue;
       held[u] = 1;
       const q = book.quantity[p]!;

@@ -167,7 +167,12 @@ export function varSlopeBound(input: SlopeInput, moved: Uint8Array): SlopeBound 
   const V = scenarios.underlyings.length;
   const setIndex = boundSetIndex(market, scenarios, moved);
   if (!setIndex) return noSlopeBound(A);
-  const out: SlopeBound = { c0: new Float64Array(A), c1: new Float64Array(A), c2: new Float64Array(A) };
+  const out: SlopeBound = {
+    c0: new Float64Array(A),
+    c1: new Float64Array(A),
+    c2: new Float64Array(A),
+    scale: new Float64Array(A),
+  };
   const mF = params.var.mmFactor;
   // per underlying: the set's smallest and largest m and m₁
   const mLo = new Float64Array(U).fill(Infinity);
@@ -209,6 +214,7 @@ export function varSlopeBound(input: SlopeInput, moved: Uint8Array): SlopeBound 
       for (let j = 0; j < C; j++) {
         const u = codes[j]!;
         const b = balances.amount[a * C + j]!;
+        if (u >= 0 && u < U) out.scale[a] += Math.abs(b) * market.indexPrice[u]!;
         if (u < 0 || u >= U || !moved[u] || b === 0) continue;
         const bS = b * market.indexPrice[u]!;
         exact += bS;
@@ -217,6 +223,7 @@ export function varSlopeBound(input: SlopeInput, moved: Uint8Array): SlopeBound 
     for (let p = book.accountStart[a]; p < book.accountStart[a + 1]; p++) {
       const i = book.instrumentId[p]!;
       const u = ins.underlying[i]!;
+      out.scale[a] += Math.abs(book.quantity[p]! * ins.forward[i]!);
       if (!moved[u]) continue;
       const q = book.quantity[p]!;
       const F = ins.forward[i]!;

@@ -397,7 +397,7 @@ describe('the scan skips what a slope bound proves (span, deribit-pm, var)', () 
     for (const shrink of [30, 100, 1000]) {
       span.slopeBound = (input, moved) => {
         const b = honest(input, moved);
-        return { c0: b.c0.map((L) => L / shrink), c1: b.c1, c2: b.c2 };
+        return { c0: b.c0.map((L) => L / shrink), c1: b.c1, c2: b.c2, scale: b.scale };
       };
       try {
         const [wrong] = await liquidationDistances(
