@@ -14,6 +14,7 @@ import {
   deltaBound,
   leastGrowth,
   noSlopeBound,
+  zeroSlopeBound,
   optionSlopeRange,
   type SlopeBound,
   type SlopeInput,
@@ -239,12 +240,7 @@ export function deribitPmSlopeBound(input: SlopeInput, moved: Uint8Array): Slope
   // a coin unit's scenario rows divide by 1 + m
   const setIndex = boundSetIndex(market, scenarios, moved);
   if (!setIndex || !(leastGrowth(scenarios) > 0)) return noSlopeBound(n);
-  const out: SlopeBound = {
-    c0: new Float64Array(n),
-    c1: new Float64Array(n),
-    c2: new Float64Array(n),
-    scale: new Float64Array(n),
-  };
+  const out = zeroSlopeBound(n);
   const weight = bucketWeights(scenarios, market);
   const dp = params.deribitPm;
   const mF = dp.mmFactor;

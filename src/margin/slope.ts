@@ -51,14 +51,16 @@ export function optionSlopeRange(a1: number, a2: number, up: number, down: numbe
   out[1] = up * hi - down * lo;
 }
 
+/** A SlopeBound of n status units, every column 0, for a model's bound to fill. */
+export function zeroSlopeBound(n: number): SlopeBound {
+  return { c0: new Float64Array(n), c1: new Float64Array(n), c2: new Float64Array(n), scale: new Float64Array(n) };
+}
+
 /** A SlopeBound of n status units, none of them bounded (c0 Infinity: the scan evaluates every point). */
 export function noSlopeBound(n: number): SlopeBound {
-  return {
-    c0: new Float64Array(n).fill(Infinity),
-    c1: new Float64Array(n),
-    c2: new Float64Array(n),
-    scale: new Float64Array(n),
-  };
+  const b = zeroSlopeBound(n);
+  b.c0.fill(Infinity);
+  return b;
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   boundSetIndex,
   deltaBound,
   noSlopeBound,
+  zeroSlopeBound,
   optionSlopeRange,
   type SlopeBound,
   type SlopeInput,
@@ -240,12 +241,7 @@ export function spanSlopeBound(input: SlopeInput, moved: Uint8Array): SlopeBound
   const S = scenarios.count;
   const setIndex = boundSetIndex(market, scenarios, moved);
   if (!setIndex) return noSlopeBound(A);
-  const out: SlopeBound = {
-    c0: new Float64Array(A),
-    c1: new Float64Array(A),
-    c2: new Float64Array(A),
-    scale: new Float64Array(A),
-  };
+  const out = zeroSlopeBound(A);
   const V = scenarios.underlyings.length;
   const weight = bucketWeights(scenarios, market);
   const somRate = params.span.somRate;

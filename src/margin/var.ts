@@ -11,6 +11,7 @@ import {
   boundSetIndex,
   deltaBound,
   noSlopeBound,
+  zeroSlopeBound,
   optionSlopeRange,
   type SlopeBound,
   type SlopeInput,
@@ -167,12 +168,7 @@ export function varSlopeBound(input: SlopeInput, moved: Uint8Array): SlopeBound 
   const V = scenarios.underlyings.length;
   const setIndex = boundSetIndex(market, scenarios, moved);
   if (!setIndex) return noSlopeBound(A);
-  const out: SlopeBound = {
-    c0: new Float64Array(A),
-    c1: new Float64Array(A),
-    c2: new Float64Array(A),
-    scale: new Float64Array(A),
-  };
+  const out = zeroSlopeBound(A);
   const mF = params.var.mmFactor;
   // per underlying: the set's smallest and largest m and m₁
   const mLo = new Float64Array(U).fill(Infinity);
