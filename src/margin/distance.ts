@@ -1155,9 +1155,8 @@ async function searchTarget(
   const scenarioModel = model === 'standard' ? undefined : MARGIN_MODELS[model as ScenarioModelName];
   const bound = opts.slopeSkip !== false ? scenarioModel?.slopeBound : undefined;
   // and the gross size the float32 devices' error scales with (SlopeBound.scale), for the scan's slack
-  let grossOf: (k: number) => number = () => 0;
-  const slope = ((): ((k: number, g: number) => number) => {
-    if (!bound) return () => Infinity;
+  const { slope, grossOf } = ((): { slope: (k: number, g: number) => number; grossOf: (k: number) => number } => {
+    if (!bound) return { slope: () => Infinity, grossOf: () => 0 };
     const boundIndex = perUnit ? bookUnit : su.account;
     const moved = new Uint8Array(U);
     if (u === JOINT) moved.fill(1);
@@ -1166,16 +1165,18 @@ async function searchTarget(
     let b: SlopeBound | undefined;
     const ask = () =>
       (b ??= bound({ book, balances, market, params, scenarios: sets.get(scenarioModel!.family)! }, moved));
-    grossOf = (k) => {
-      const i = boundIndex[k]!;
-      return i < 0 ? 0 : ask().scale[i]!;
-    };
-    return (k, g) => {
-      const b = ask();
-      const i = boundIndex[k]!;
-      if (i < 0 || !(g > 0)) return Infinity;
-      const L = b.c0[i]! + b.c1[i]! / g + b.c2[i]! / (g * g);
-      return Number.isNaN(L) ? Infinity : L;
+    return {
+      slope: (k, g) => {
+        const b = ask();
+        const i = boundIndex[k]!;
+        if (i < 0 || !(g > 0)) return Infinity;
+        const L = b.c0[i]! + b.c1[i]! / g + b.c2[i]! / (g * g);
+        return Number.isNaN(L) ? Infinity : L;
+      },
+      grossOf: (k) => {
+        const i = boundIndex[k]!;
+        return i < 0 ? 0 : ask().scale[i]!;
+      },
     };
   })();
 

@@ -275,11 +275,11 @@ export function spanSlopeBound(input: SlopeInput, moved: Uint8Array): SlopeBound
       for (let j = 0; j < C; j++) {
         const u = codes[j]!;
         const b = balances.amount[a * C + j]!;
-        if (u >= 0 && u < U && b !== 0) out.scale[a] += Math.abs(b) * market.indexPrice[u]!;
-        if (u >= 0 && u < U && moved[u] && b !== 0) {
-          coin[u] += b * market.indexPrice[u]!;
-          held[u] = 1;
-        }
+        if (u < 0 || u >= U || b === 0) continue;
+        out.scale[a] += Math.abs(b) * market.indexPrice[u]!;
+        if (!moved[u]) continue;
+        coin[u] += b * market.indexPrice[u]!;
+        held[u] = 1;
       }
     for (let p = book.accountStart[a]; p < book.accountStart[a + 1]; p++) {
       const i = book.instrumentId[p]!;

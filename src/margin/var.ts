@@ -210,8 +210,9 @@ export function varSlopeBound(input: SlopeInput, moved: Uint8Array): SlopeBound 
       for (let j = 0; j < C; j++) {
         const u = codes[j]!;
         const b = balances.amount[a * C + j]!;
-        if (u >= 0 && u < U) out.scale[a] += Math.abs(b) * market.indexPrice[u]!;
-        if (u < 0 || u >= U || !moved[u] || b === 0) continue;
+        if (u < 0 || u >= U || b === 0) continue;
+        out.scale[a] += Math.abs(b) * market.indexPrice[u]!;
+        if (!moved[u]) continue;
         const bS = b * market.indexPrice[u]!;
         exact += bS;
         add(bS * (1 + mF * mLo[u]!), bS * (1 + mF * mHi[u]!));

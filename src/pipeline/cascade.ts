@@ -29,6 +29,7 @@ import type { ModelName } from '../margin/types.js';
 import { writeCascades, type CascadeRecord } from '../report/cascadeWriter.js';
 import { ENGINE_VERSION } from './version.js';
 import type { Progress } from '../util/progress.js';
+import { PhaseTimer } from './phaseTimer.js';
 
 export interface CascadeOptions {
   marketDir: string;
@@ -155,18 +156,22 @@ export async function runCascadeCommand(opts: CascadeOptions): Promise<CascadeOu
   const results: CascadeOutcome['results'] = [];
   try {
     // a sweep's cascades side by side on the backend's threads when it lends them (runCascades)
-    opts.progress?.start(opts.sweep ? 'cascade sweep (shocks)' : 'cascade', ladder.length);
-    const found = await runCascades(
-      book,
-      balances,
-      market,
-      params,
-      sets,
-      backend,
-      ladder.map((shock) => ({ model: opts.model, shock, depthUsd: depth, insuranceFundUsd: insurance, impact })),
-      (done) => opts.progress?.update(done),
+    const found = await new PhaseTimer(opts.progress).time(
+      'cascades',
+      (update) =>
+        runCascades(
+          book,
+          balances,
+          market,
+          params,
+          sets,
+          backend,
+          ladder.map((shock) => ({ model: opts.model, shock, depthUsd: depth, insuranceFundUsd: insurance, impact })),
+          update,
+        ),
+      ladder.length,
+      opts.sweep ? 'cascade sweep (shocks)' : 'cascade',
     );
-    opts.progress?.end();
     found.forEach((result, k) => results.push({ x0: ladder[k]![primary]!, result, criticalShock: null }));
   } finally {
     await backend.close();
