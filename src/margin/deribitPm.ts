@@ -24,6 +24,7 @@ import type { SettlementUnits } from './settlementUnits.js';
 import type { UnitTables } from './runTables.js';
 import { fillDerived } from './derived.js';
 import type { MarginRows } from './types.js';
+import type { ScenarioSet } from '../scenarios/types.js';
 
 /** A deribit-pm plan keeps its settlement units for assembly. */
 export interface DeribitPmPlan extends ModelPlan {
@@ -234,14 +235,11 @@ export function deribitPmSlopeBound(input: SlopeInput, moved: Uint8Array): Slope
   const { book, market, scenarios, params } = input;
   const ins = market.instruments;
   const U = market.underlyings.length;
-  const S = scenarios.count;
-  const V = scenarios.underlyings.length;
   const n = book.unitCount;
   // a coin unit's scenario rows divide by 1 + m
   const setIndex = boundSetIndex(market, scenarios, moved);
   if (!setIndex || !(leastGrowth(scenarios) > 0)) return noSlopeBound(n);
   const out = zeroSlopeBound(n);
-  const weight = bucketWeights(scenarios, market);
   const dp = params.deribitPm;
   const mF = dp.mmFactor;
   const pieces = dp.pnlOffset === 1 ? [1] : [1, dp.pnlOffset];
@@ -257,34 +255,13 @@ export function deribitPmSlopeBound(input: SlopeInput, moved: Uint8Array): Slope
   const deltaOne = new Float64Array(U);
   const held = new Uint8Array(U);
   const range = [0, 0];
-  // per term t of the minimum (0: E − m_F·roll alone, β = 0; s + 1: scenario s) and bucket b: 1 + m, m₁, and β at
-  // each piece p of adj ([(t·2 + p)·U + b]: m_F·w_{s,b} × 1 or pnl_offset)
-  const termGrowth = new Float64Array((S + 1) * U).fill(1);
-  const termDeltaOne = new Float64Array((S + 1) * U);
-  const termBeta = new Float64Array((S + 1) * 2 * U);
-  for (let s = 0; s < S; s++)
-    for (let b = 0; b < U; b++) {
-      const j = setIndex[b]!;
-      if (j < 0) continue;
-      const tb = (s + 1) * U + b;
-      termGrowth[tb] = 1 + scenarios.move[s * V + j]!;
-      termDeltaOne[tb] = scenarios.deltaOneMove[s * V + j]!;
-      pieces.forEach((piece, p) => (termBeta[((s + 1) * 2 + p) * U + b] = mF * weight[s * U + b]! * piece));
-    }
-  // the terms with distinct numbers (a set's scenarios of one price move and several vol shocks give the same)
-  const seen = new Set<string>();
-  const terms: number[] = [];
-  for (let t = 0; t <= S; t++) {
-    const key = [
-      ...termGrowth.subarray(t * U, (t + 1) * U),
-      ...termDeltaOne.subarray(t * U, (t + 1) * U),
-      ...termBeta.subarray(t * 2 * U, (t + 1) * 2 * U),
-    ].join();
-    if (!seen.has(key)) {
-      seen.add(key);
-      terms.push(t);
-    }
-  }
+  const { termGrowth, termDeltaOne, termBeta, terms } = boundTerms(
+    scenarios,
+    setIndex,
+    bucketWeights(scenarios, market),
+    mF,
+    pieces,
+  );
   for (let k = 0; k < n; k++) {
     const code = book.unitCurrency[k]!;
     const coin = code < U;
@@ -388,4 +365,48 @@ export function deribitPmSlopeBound(input: SlopeInput, moved: Uint8Array): Slope
     out.c2[k] = ok ? c2 : 0;
   }
   return out;
+}
+
+/**
+ * The terms of deribitPmSlopeBound's minimum, per term t (0: E − m_F·roll alone, β = 0; s + 1: scenario s) and
+ * bucket b: 1 + m and m₁ ([t·U + b]), and β at each piece p of adj ([(t·2 + p)·U + b]: m_F·w_{s,b} × 1 or
+ * pnl_offset); `terms`, the t whose numbers differ (a set's scenarios of one price move and several vol shocks
+ * give the same).
+ */
+function boundTerms(
+  scenarios: ScenarioSet,
+  setIndex: readonly number[],
+  weight: Float64Array,
+  mF: number,
+  pieces: readonly number[],
+): { termGrowth: Float64Array; termDeltaOne: Float64Array; termBeta: Float64Array; terms: number[] } {
+  const S = scenarios.count;
+  const U = setIndex.length;
+  const V = scenarios.underlyings.length;
+  const termGrowth = new Float64Array((S + 1) * U).fill(1);
+  const termDeltaOne = new Float64Array((S + 1) * U);
+  const termBeta = new Float64Array((S + 1) * 2 * U);
+  for (let s = 0; s < S; s++)
+    for (let b = 0; b < U; b++) {
+      const j = setIndex[b]!;
+      if (j < 0) continue;
+      const tb = (s + 1) * U + b;
+      termGrowth[tb] = 1 + scenarios.move[s * V + j]!;
+      termDeltaOne[tb] = scenarios.deltaOneMove[s * V + j]!;
+      pieces.forEach((piece, p) => (termBeta[((s + 1) * 2 + p) * U + b] = mF * weight[s * U + b]! * piece));
+    }
+  const seen = new Set<string>();
+  const terms: number[] = [];
+  for (let t = 0; t <= S; t++) {
+    const key = [
+      ...termGrowth.subarray(t * U, (t + 1) * U),
+      ...termDeltaOne.subarray(t * U, (t + 1) * U),
+      ...termBeta.subarray(t * 2 * U, (t + 1) * 2 * U),
+    ].join();
+    if (!seen.has(key)) {
+      seen.add(key);
+      terms.push(t);
+    }
+  }
+  return { termGrowth, termDeltaOne, termBeta, terms };
 }
