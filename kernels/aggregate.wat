@@ -17,6 +17,8 @@
 ;;   acc     f64 [b * stride + s]          0 on entry; the combining pass zeroes what it reads
 ;;   worst   f64 [g], at i32 [g]           the running worst loss and its first scenario (−1: none yet)
 ;;   top     f64 [g * K + j]               per group a min-heap of the K largest losses so far
+;;   skip    u8 [s0 + s]                   1: scenario s0 + s was offered to the heaps already (a pilot pass,
+;;                                         kernels/aggregateWasm.ts), so it counts for the worst loss only
 (module
   (memory (export "memory") 1)
 
@@ -70,6 +72,7 @@
     (param $K i32) (param $every i32)
     (param $pnl i32) (param $gStart i32) (param $eRow i32) (param $eQty i32) (param $eBucket i32)
     (param $weight i32) (param $wStride i32) (param $acc i32) (param $worst i32) (param $at i32) (param $top i32)
+    (param $skip i32)
     (local $rowBytes i32) (local $end i32) (local $g i32) (local $e i32) (local $e1 i32) (local $b i32)
     (local $mask i32) (local $run i32) (local $o i32) (local $j i32)
     (local $run2 i32) (local $rowsAt i32) (local $qtysAt i32)
@@ -235,9 +238,11 @@
         ;; One bucket: loss = 0 − adj(weight · sum); more: loss = 0 − p, p = +0 + Σ_b adj(weight · sum_b) over
         ;; the mask's buckets in ascending order (aggregateGroups' two paths); adj(x) = x < 0 ? x : off·x without
         ;; a branch (bitselect). Then, in scenario order, the worst loss (the first scenario on a tie, any while
-        ;; none is recorded) and the heap, as aggregateGroups does. A pair is passed when neither loss beats the
-        ;; threshold: the heap's root when k > 0 (never above the worst loss: the heap holds losses seen, the
-        ;; worst is their maximum, or NaN and then fixed), else the worst loss.
+        ;; none is recorded) and the heap, as aggregateGroups does, unless skip says the scenario has been offered
+        ;; to the heap (then the worst loss only). A pair is passed when neither loss beats the threshold: when
+        ;; k > 0 the smaller of the heap's root and the worst loss (without a pilot the root is never above the
+        ;; worst: the heap holds losses seen and the worst is their maximum; after a pilot it can be; a NaN worst
+        ;; never changes again, so then the root), else the worst loss.
         (local.set $w (f64.load (i32.add (local.get $worst) (i32.shl (local.get $g) (i32.const 3)))))
         (local.set $atv (i32.load (i32.add (local.get $at) (i32.shl (local.get $g) (i32.const 2)))))
         (local.set $h (i32.add (local.get $top) (i32.shl (i32.mul (local.get $g) (local.get $K)) (i32.const 3))))
@@ -295,7 +300,9 @@
                     (f64x2.gt (local.get $lv)
                       (f64x2.splat
                         (if (result f64) (i32.gt_s (local.get $K) (i32.const 0))
-                          (then (f64.load (local.get $h)))
+                          (then
+                            (select (local.get $w) (f64.load (local.get $h))
+                              (f64.lt (local.get $w) (f64.load (local.get $h)))))
                           (else (local.get $w)))))))
               (then
                 (local.set $s (i32.shr_u (local.get $j) (i32.const 3)))
@@ -306,7 +313,9 @@
                         (local.set $atv (i32.add (local.get $s0) (local.get $s)))))
                     (if (i32.gt_s (local.get $K) (i32.const 0))
                       (then
-                        (if (f64.gt (local.get $loss) (f64.load (local.get $h)))
+                        (if (i32.and
+                              (f64.gt (local.get $loss) (f64.load (local.get $h)))
+                              (i32.eqz (i32.load8_u (i32.add (local.get $skip) (i32.add (local.get $s0) (local.get $s))))))
                           (then (call $heapReplaceRoot (local.get $h) (local.get $K) (local.get $loss))))))
                 (if (i32.lt_s (i32.add (local.get $s) (i32.const 1)) (local.get $n))
                   (then
@@ -317,7 +326,10 @@
                         (local.set $atv (i32.add (local.get $s0) (i32.add (local.get $s) (i32.const 1))))))
                     (if (i32.gt_s (local.get $K) (i32.const 0))
                       (then
-                        (if (f64.gt (local.get $loss) (f64.load (local.get $h)))
+                        (if (i32.and
+                              (f64.gt (local.get $loss) (f64.load (local.get $h)))
+                              (i32.eqz
+                                (i32.load8_u offset=1 (i32.add (local.get $skip) (i32.add (local.get $s0) (local.get $s))))))
                           (then (call $heapReplaceRoot (local.get $h) (local.get $K) (local.get $loss))))))))))
             (local.set $j (i32.add (local.get $j) (i32.const 16)))
             (br $pairs)))

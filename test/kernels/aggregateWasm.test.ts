@@ -6,13 +6,20 @@
  * and offsets 0, 0.5, 1; odd and even scenario counts around the block boundaries (blocks of 1–8 and the
  * engine's own); empty groups and empty ranges; float32 matrices; ±∞, NaN, −0 and subnormals in the matrix,
  * the quantities and the weights; ranges of groups run one after another in one instance (memory reused).
+ * The pilot pass (the heaps seeded with the scenarios of the largest P&L columns) runs in every book with a
+ * top k of at most a quarter of its scenarios, and on books built so that it matters: the same bits.
  * The module is compiled here from the text source (scripts/build-wasm.mjs compileWat), and the built
  * dist/kernels/aggregate.wasm must be that module.
  */
 import { beforeAll, describe, expect, test } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { aggregateGroups, type AggregateColumns } from '../../kernels/aggregate.js';
-import { AGGREGATE_WASM_FILE, compileAggregateWasm, WasmAggregator } from '../../kernels/aggregateWasm.js';
+import {
+  AGGREGATE_WASM_FILE,
+  compileAggregateWasm,
+  pilotScenarios,
+  WasmAggregator,
+} from '../../kernels/aggregateWasm.js';
 import { CPU_AGGREGATE_SCENARIO_BLOCK, CPU_AGGREGATE_WASM_SCENARIO_BLOCK } from '../../src/engine/tuning.js';
 import { compileWat } from '../../scripts/build-wasm.mjs';
 import { seededBook, type BookSpec } from '../engine/seededBook.js';
@@ -238,5 +245,34 @@ describe('wasm aggregation is aggregateGroups bit for bit', () => {
     for (let r = 0; r < pnl.rows; r++) pnl.data[r * pnl.scenarios] = NaN;
     same(pnl, groups, 3, 4);
     same(pnl, groups, 3, 64);
+  });
+
+  test('the pilot pass: where it runs, and the same bits when the largest columns hold the worst losses', () => {
+    expect([pilotScenarios(10_000, 100), pilotScenarios(1_000, 10), pilotScenarios(127, 10)]).toEqual([300, 32, 0]);
+    expect([
+      pilotScenarios(128, 10),
+      pilotScenarios(136, 11),
+      pilotScenarios(135, 11),
+      pilotScenarios(10_000, 0),
+    ]).toEqual([32, 34, 0, 0]);
+    const spec: BookSpec = { seed: 51, rows: 40, scenarios: 900, groups: 60, maxEntries: 8, buckets: 2, pnlOffset: 1 };
+    const { pnl, groups } = seededBook(spec);
+    const S = pnl.scenarios;
+    // every 29th column 40 times larger: the pilot's picks, and most groups' worst losses
+    for (let r = 0; r < pnl.rows; r++) for (let s = 3; s < S; s += 29) pnl.data[r * S + s]! *= 40;
+    // an earlier column equal to a picked one on every row but the first: ties between a scenario the
+    // pilot offered and one it did not, which must keep the worst loss on the first of them
+    for (let r = 1; r < pnl.rows; r++) pnl.data[r * S + 1] = pnl.data[r * S + 3 + 29 * 5]!;
+    const before = wasm.pilots;
+    for (const block of [1, 8, 64, CPU_AGGREGATE_WASM_SCENARIO_BLOCK]) same(pnl, groups, 10, block);
+    expect(wasm.pilots - before, 'one pilot pass per call').toBe(4);
+    same(pnl, groups, 0, 64); // no top k: no pilot
+    same(pnl, groups, 300, 64); // 3·300 > 900 / 4: no pilot
+    expect(wasm.pilots - before).toBe(4);
+    // a NaN and an ∞ in a picked column
+    pnl.data[2 * S + 3] = NaN;
+    pnl.data[5 * S + 32] = Infinity;
+    same(pnl, groups, 10, 64);
+    expect(wasm.pilots - before).toBe(5);
   });
 });
