@@ -232,6 +232,12 @@ export interface RevalueColumns {
   longTermVegaPower: number;
   out: Float64Array;
   /**
+   * false: the coin rows [I, 2I) are left as they are (the zeros of a new matrix): a scenario set whose
+   * models read only USD and spot rows (MarginModel.readsCoinRows), which saves a division and a store per
+   * cell and leaves half the matrix's pages untouched. Absent or true: every row.
+   */
+  coinRows?: boolean;
+  /**
    * Sticky moneyness (docs/methodology.md §11c), absent under sticky strike: per instrument
    * [a, b, ρ, m, σ, x0, vol0] ({@link SURFACE_ROW} columns), the raw SVI slice of its expiry, its base
    * log-moneyness x0 = ln(K/F) and the slice's vol there, vol0 = sviVol(x0) (kernels/svi.ts). A flat
@@ -303,8 +309,8 @@ export function revalueNormalisedSticky(
 
 /**
  * The delta-one rows of one future or perpetual over scenarios [s0, s1), in float64: USD F·m' at
- * out[usd + s], coin 1 − 1/(1+m') at out[coin + s] (m' = deltaOneMove[s·U + u]; docs/methodology.md §1).
- * Shared by the cpu form and the device form's host side.
+ * out[usd + s], coin 1 − 1/(1+m') at out[coin + s] (m' = deltaOneMove[s·U + u]; docs/methodology.md §1);
+ * coin < 0: the USD row only. Shared by the cpu form and the device form's host side.
  */
 export function deltaOneRows(
   deltaOneMove: Float64Array,
@@ -320,7 +326,7 @@ export function deltaOneRows(
   for (let s = s0; s < s1; s++) {
     const m1 = deltaOneMove[s * U + u]!;
     out[usd + s] = F * m1;
-    out[coin + s] = 1 - 1 / (1 + m1);
+    if (coin >= 0) out[coin + s] = 1 - 1 / (1 + m1);
   }
 }
 
@@ -377,7 +383,7 @@ export function revalueTile(c: RevalueColumns, i0: number, i1: number, s0: numbe
     const sticky = c.stickyMoneyness === true;
     const sb = i * SURFACE_ROW;
     const usd = i * S;
-    const coin = (I + i) * S;
+    const coin = c.coinRows === false ? -1 : (I + i) * S;
     const option = kind === KIND_OPTION_CODE;
     if (!option) {
       deltaOneRows(c.deltaOneMove, u, U, F, s0, s1, out, usd, coin);
@@ -408,7 +414,7 @@ export function revalueTile(c: RevalueColumns, i0: number, i1: number, s0: numbe
         const moved = disc[q]! * black76Norm(isCall, k / growth, vol[q]!);
         const norm = growth * moved - v0;
         out[usd + s] = F * norm;
-        out[coin + s] = (norm + v0) / (1 + m) - v0;
+        if (coin >= 0) out[coin + s] = (norm + v0) / (1 + m) - v0;
       }
       continue;
     }
@@ -467,7 +473,7 @@ export function revalueTile(c: RevalueColumns, i0: number, i1: number, s0: numbe
       const moved = Math.exp(-rate * t1) * black76Norm(isCall, k / growth, shocked * Math.sqrt(t1));
       const norm = growth * moved - v0;
       out[usd + s] = F * norm;
-      out[coin + s] = (norm + v0) / (1 + m) - v0;
+      if (coin >= 0) out[coin + s] = (norm + v0) / (1 + m) - v0;
     }
   }
 }

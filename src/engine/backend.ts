@@ -14,6 +14,7 @@ import type {
   PnlMatrix,
   Reduced,
   ReduceRequest,
+  RevalueOptions,
   WorkerThreads,
 } from './types.js';
 
@@ -27,7 +28,7 @@ export interface Backend {
    * Float64Array on cpu (on shared memory), Float32Array on the float32 devices (values computed on the
    * device in normalised units, scaled by F in float64 on the host, then stored as float32).
    */
-  revalue(market: Market, scenarios: ScenarioSet, params: Params): Promise<PnlMatrix>;
+  revalue(market: Market, scenarios: ScenarioSet, params: Params, opts?: RevalueOptions): Promise<PnlMatrix>;
   /**
    * GroupBook → Reduced as documented in types.ts: per group the worst loss (currency of rows × qty),
    * its first scenario index, and the `req.topK` largest losses, descending.
@@ -100,10 +101,16 @@ export function checkGroupBook(pnl: PnlMatrix, g: GroupBook): void {
     throw new Error(
       `PnlMatrix.data has ${pnl.data.length} values, expected rows × scenarios = ${pnl.rows * pnl.scenarios}`,
     );
+  const [u0, u1] = pnl.unwritten ?? [0, 0];
   for (let e = 0; e < entries; e++) {
     const r = g.row[e]!;
     const b = g.bucket[e]!;
     if (!(r >= 0 && r < pnl.rows)) throw new Error(`GroupBook.row[${e}] = ${r} outside the matrix's ${pnl.rows} rows`);
+    if (r >= u0 && r < u1)
+      throw new Error(
+        `GroupBook.row[${e}] = ${r} is one of the rows ${u0}..${u1 - 1} this matrix was revalued without ` +
+          '(a model that reads coin rows must say so: MarginModel.readsCoinRows)',
+      );
     if (!(b >= 0 && b < g.buckets)) throw new Error(`GroupBook.bucket[${e}] = ${b} outside 0..${g.buckets - 1}`);
   }
 }

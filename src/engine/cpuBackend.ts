@@ -9,7 +9,15 @@ import { Piscina } from 'piscina';
 import type { Market } from '../model/market.js';
 import type { ScenarioSet } from '../scenarios/types.js';
 import type { Params } from '../params/params.js';
-import type { BackendReport, GroupBook, PnlMatrix, Reduced, ReduceRequest, WorkerThreads } from './types.js';
+import type {
+  BackendReport,
+  GroupBook,
+  PnlMatrix,
+  Reduced,
+  ReduceRequest,
+  RevalueOptions,
+  WorkerThreads,
+} from './types.js';
 import { pnlRowCount } from './types.js';
 import { checkGroupBook, type Backend } from './backend.js';
 import { revalueColumns, sharedArray, type RevalueColumns } from './revalueColumns.js';
@@ -62,11 +70,15 @@ export class CpuBackend implements Backend {
     };
   }
 
-  async revalue(market: Market, scenarios: ScenarioSet, params: Params): Promise<PnlMatrix> {
+  async revalue(market: Market, scenarios: ScenarioSet, params: Params, opts?: RevalueOptions): Promise<PnlMatrix> {
     const c = revalueColumns(market, scenarios, params, true);
+    const coinRows = opts?.coinRows !== false;
+    c.coinRows = coinRows;
     await this.revalueColumns(c);
     writeSpotRows(market, scenarios, c.out);
-    return { rows: pnlRowCount(c.instruments, c.underlyings), scenarios: c.scenarios, data: c.out };
+    const rows = pnlRowCount(c.instruments, c.underlyings);
+    const I = c.instruments;
+    return { rows, scenarios: c.scenarios, data: c.out, ...(coinRows ? {} : { unwritten: [I, 2 * I] }) };
   }
 
   /** Fills rows [0, 2I) of `c.out` (which must be on shared memory) on the pool. */
@@ -105,6 +117,7 @@ export class CpuBackend implements Backend {
       shortTermVegaPower: c.shortTermVegaPower,
       longTermVegaPower: c.longTermVegaPower,
       out: sab(c.out),
+      coinRows: c.coinRows !== false,
       ...(c.surface ? { surface: sab(c.surface), stickyMoneyness: c.stickyMoneyness === true } : {}),
       ...(c.shockedSurface ? { shockedSurface: sab(c.shockedSurface) } : {}),
     };

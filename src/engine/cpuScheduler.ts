@@ -11,7 +11,7 @@ import type { Params } from '../params/params.js';
 import type { Family, ScenarioSet } from '../scenarios/types.js';
 import type { Backend } from './backend.js';
 import type { PhaseClock, Scheduler } from './scheduler.js';
-import type { GroupBook, PnlMatrix, Reduced, ReduceRequest } from './types.js';
+import type { GroupBook, PnlMatrix, Reduced, ReduceRequest, RevalueOptions } from './types.js';
 
 interface Job {
   reduction: Promise<Reduced>;
@@ -30,9 +30,10 @@ export class CpuScheduler implements Scheduler {
     private readonly market: Market,
     private readonly sets: ReadonlyMap<Family, ScenarioSet>,
     params: Params,
+    revalueOptions: (family: Family) => RevalueOptions = () => ({}),
   ) {
     for (const [f, set] of sets) {
-      const p = backend.revalue(market, set, params);
+      const p = backend.revalue(market, set, params, revalueOptions(f));
       p.catch(() => undefined); // awaited by revalued() or the aggregations
       this.pnl.set(f, p);
     }

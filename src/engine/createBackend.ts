@@ -25,6 +25,7 @@ import type {
   PnlMatrix,
   Reduced,
   ReduceRequest,
+  RevalueOptions,
   WorkerThreads,
 } from './types.js';
 import { BackendUnavailableError, type Backend, type BackendOptions } from './backend.js';
@@ -194,8 +195,8 @@ class PhasedBackend implements Backend {
     // the pool's threads compute with the cpu kernels: lent only when both phases run there
     if (revalueOn === cpu && aggregateOn === cpu) this.threads = cpu.threads;
   }
-  revalue(market: Market, scenarios: ScenarioSet, params: Params): Promise<PnlMatrix> {
-    return this.revalueOn.revalue(market, scenarios, params);
+  revalue(market: Market, scenarios: ScenarioSet, params: Params, opts?: RevalueOptions): Promise<PnlMatrix> {
+    return this.revalueOn.revalue(market, scenarios, params, opts);
   }
   aggregate(pnl: PnlMatrix, groups: GroupBook, req: ReduceRequest): Promise<Reduced> {
     return this.aggregateOn.aggregate(pnl, groups, req);

@@ -6,15 +6,24 @@ import type { Backend } from './backend.js';
 import { CpuScheduler } from './cpuScheduler.js';
 import { DeviceScheduler } from './deviceScheduler.js';
 import type { Scheduler } from './scheduler.js';
+import type { RevalueOptions } from './types.js';
 
-/** The scheduler for `backend`: the pool's when both phases run on cpu, else the device's. */
+/**
+ * The scheduler for `backend`: the pool's when both phases run on cpu, else the device's. `coinRows`: the
+ * families whose matrices need their coin rows (a model of the family reads them); the others may be
+ * revalued without (RevalueOptions).
+ */
 export function createScheduler(
   backend: Backend,
   market: Market,
   sets: ReadonlyMap<Family, ScenarioSet>,
   params: Params,
+  coinRows: readonly Family[],
 ): Scheduler {
   const r = backend.report;
   const onCpu = [r.phases?.revalue ?? r.chosen, r.phases?.aggregate ?? r.chosen].every((x) => x === 'cpu');
-  return onCpu ? new CpuScheduler(backend, market, sets, params) : new DeviceScheduler(backend, market, sets, params);
+  const opts = (f: Family): RevalueOptions => ({ coinRows: coinRows.includes(f) });
+  return onCpu
+    ? new CpuScheduler(backend, market, sets, params, opts)
+    : new DeviceScheduler(backend, market, sets, params, opts);
 }

@@ -8,7 +8,7 @@ import type { Params } from '../params/params.js';
 import type { Family, ScenarioSet } from '../scenarios/types.js';
 import type { Backend } from './backend.js';
 import type { PhaseClock, Scheduler } from './scheduler.js';
-import type { GroupBook, PnlMatrix, Reduced, ReduceRequest } from './types.js';
+import type { GroupBook, PnlMatrix, Reduced, ReduceRequest, RevalueOptions } from './types.js';
 
 export class DeviceScheduler implements Scheduler {
   readonly offThread = false;
@@ -20,6 +20,7 @@ export class DeviceScheduler implements Scheduler {
     private readonly market: Market,
     private readonly sets: ReadonlyMap<Family, ScenarioSet>,
     private readonly params: Params,
+    private readonly revalueOptions: (family: Family) => RevalueOptions = () => ({}),
   ) {}
 
   submit(key: number, family: Family, groups: GroupBook, request: ReduceRequest): Promise<void> {
@@ -32,7 +33,7 @@ export class DeviceScheduler implements Scheduler {
     const set = this.sets.get(family)!;
     const p = await clock.time(
       'revaluation',
-      () => this.backend.revalue(this.market, set, this.params),
+      () => this.backend.revalue(this.market, set, this.params, this.revalueOptions(family)),
       this.market.instruments.count * set.count,
       `revaluation (${family})`,
     );

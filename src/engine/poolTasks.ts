@@ -51,6 +51,8 @@ export interface RevalueTask {
   shortTermVegaPower: number;
   longTermVegaPower: number;
   out: SharedArrayBuffer;
+  /** false: leave the coin rows unwritten (RevalueColumns.coinRows) */
+  coinRows: boolean;
   /** RevalueColumns.surface (sticky moneyness), absent under sticky strike */
   surface?: SharedArrayBuffer;
   stickyMoneyness?: boolean;

@@ -141,6 +141,7 @@ function viewRevalue(t: RevalueTask): RevalueColumns {
     shortTermVegaPower: t.shortTermVegaPower,
     longTermVegaPower: t.longTermVegaPower,
     out: new Float64Array(t.out),
+    coinRows: t.coinRows,
     ...(t.surface ? { surface: new Float64Array(t.surface), stickyMoneyness: t.stickyMoneyness === true } : {}),
     ...(t.shockedSurface ? { shockedSurface: new Float64Array(t.shockedSurface) } : {}),
   };

@@ -34,6 +34,20 @@ export interface PnlMatrix {
   rows: number;
   scenarios: number;
   data: Float64Array | Float32Array;
+  /**
+   * Rows [from, to) that were not computed (the coin rows of a revaluation with RevalueOptions.coinRows
+   * false): they hold zeros, and a GroupBook that reads one is refused (backend.ts checkGroupBook).
+   */
+  unwritten?: readonly [number, number];
+}
+
+/** What a revaluation may leave out (Backend.revalue). */
+export interface RevalueOptions {
+  /**
+   * false: the coin rows are not needed (no model of the set reads them: MarginModel.readsCoinRows), and a
+   * backend may leave them unwritten (the cpu pool does; the devices compute them anyway). Default true.
+   */
+  coinRows?: boolean;
 }
 
 /**

@@ -59,6 +59,11 @@ export interface MarginModel {
   name: ScenarioModelName;
   /** the scenario family the model aggregates over */
   family: Family;
+  /**
+   * Its groups read coin rows (types.ts coinRow): the run revalues its family with them; without, the cpu
+   * pool leaves them out (engine RevalueOptions), and a group that reads one is refused (checkGroupBook).
+   */
+  readsCoinRows: boolean;
   /** the model's groups (one per result row) and what it asks of the backend's reduction */
   groups(input: MarginInput): ModelPlan;
   /** what assembly needs besides the reduced losses (add-ons, roll shock, the unit tables it reads) */
@@ -78,6 +83,7 @@ export const MARGIN_MODELS: Record<ScenarioModelName, MarginModel> = {
   'deribit-pm': {
     name: 'deribit-pm',
     family: 'deribit-pm',
+    readsCoinRows: true,
     groups: deribitPmGroups,
     prepare: (input, plan, unit) => deribitPmPrepare(input, plan as DeribitPmPlan, unit),
     assemble: (input, plan, prepared, reduced) =>
@@ -87,6 +93,7 @@ export const MARGIN_MODELS: Record<ScenarioModelName, MarginModel> = {
   span: {
     name: 'span',
     family: 'span',
+    readsCoinRows: false,
     groups: spanGroups,
     prepare: (input, plan) => spanPrepare(input, plan),
     assemble: (input, plan, prepared, reduced) => spanAssemble(input, plan, prepared as SpanPrepared, reduced),
@@ -95,6 +102,7 @@ export const MARGIN_MODELS: Record<ScenarioModelName, MarginModel> = {
   'var-hs': {
     name: 'var-hs',
     family: 'historical',
+    readsCoinRows: false,
     groups: (input) => varGroups(input, 'var-hs'),
     prepare: () => null,
     assemble: (input, plan, _prepared, reduced) => varAssemble(input, plan, reduced),
@@ -103,6 +111,7 @@ export const MARGIN_MODELS: Record<ScenarioModelName, MarginModel> = {
   'var-mc': {
     name: 'var-mc',
     family: 'monte-carlo',
+    readsCoinRows: false,
     groups: (input) => varGroups(input, 'var-mc'),
     prepare: () => null,
     assemble: (input, plan, _prepared, reduced) => varAssemble(input, plan, reduced),

@@ -3,7 +3,7 @@
  * each aggregates over, whether the history is needed, which rows the report stores, and how the
  * cpu pool is sized and fed. Pure: a function of the options, the scenario sets' sizes and the cores.
  */
-import { needsHistory, usesHistory, type ScenarioModelName } from '../margin/models.js';
+import { MARGIN_MODELS, needsHistory, usesHistory, type ScenarioModelName } from '../margin/models.js';
 import type { ModelName } from '../margin/types.js';
 import { REPORT_CORE_MAX_SCENARIOS } from '../engine/tuning.js';
 import { storesStandardRows } from '../report/schema.js';
@@ -24,6 +24,8 @@ export interface RunPlan {
   family: Family[];
   /** the distinct families, in the order of first use */
   families: Family[];
+  /** the families whose P&L matrices need their coin rows (a model of the family reads them) */
+  coinRowFamilies: Family[];
   /** var-hs or var-mc: the history (or a scenario file of their family) is required */
   needsHistory: boolean;
   /** span calibrates from the history when one is given */
@@ -53,13 +55,19 @@ export interface RunPlan {
 /** The models' part of the plan (before any scenario set exists). */
 export function planModels(
   models: readonly ModelName[],
-): Pick<RunPlan, 'models' | 'family' | 'families' | 'needsHistory' | 'usesHistory' | 'storesStandard'> {
+): Pick<
+  RunPlan,
+  'models' | 'family' | 'families' | 'coinRowFamilies' | 'needsHistory' | 'usesHistory' | 'storesStandard'
+> {
   const scenarioModels = models.filter((m): m is ScenarioModelName => m !== 'standard');
   const family = scenarioModels.map((m) => FAMILY_OF[m]);
   return {
     models: scenarioModels,
     family,
     families: [...new Set(family)],
+    coinRowFamilies: [
+      ...new Set(scenarioModels.filter((m) => MARGIN_MODELS[m].readsCoinRows).map((m) => FAMILY_OF[m])),
+    ],
     needsHistory: needsHistory(scenarioModels),
     usesHistory: usesHistory(scenarioModels),
     storesStandard: storesStandardRows(scenarioModels),

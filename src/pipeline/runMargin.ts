@@ -213,7 +213,7 @@ export async function runMargin(opts: RunOptions): Promise<RunOutcome> {
     // repay its start-up); its scheduler starts what it can do before the book is there
     if (plan.models.length > 0) {
       starting = createBackend(opts.backend, { workers: plan.workers, expectedWork: plan.work }).then((b) =>
-        createScheduler(b, market, sets, params),
+        createScheduler(b, market, sets, params, plan.coinRowFamilies),
       );
       starting.catch(() => undefined); // a start-up failure is reported where it is awaited
     }

@@ -20,7 +20,7 @@ import {
 } from '../../src/scenarios/types.js';
 import { SCENARIO_ROW, SHOCK_DOWN, SHOCK_SCALED, SHOCK_SCALED_FLOORED, SHOCK_UP } from '../../kernels/revalue.js';
 import { openGpu, type GpuInstance } from '../../src/engine/gpuDevice.js';
-import { coinRow, spotRow, usdRow, type PnlMatrix } from '../../src/engine/types.js';
+import { coinRow, spotRow, usdRow, type GroupBook, type PnlMatrix } from '../../src/engine/types.js';
 import { defaultParams } from '../../src/params/params.js';
 import { KIND_OPTION } from '../../src/model/market.js';
 import { revalueCoin, revalueNormalised } from '../../kernels/revalue.js';
@@ -108,6 +108,35 @@ describe('cpu revaluation: every cell from the float64 scalar kernels', () => {
   });
   test('1 and 2 workers give identical bits', () => {
     expect(Buffer.from(cpuN.data.buffer).equals(Buffer.from(cpu1.data.buffer))).toBe(true);
+  });
+  test('without coin rows: the USD and spot rows to the bit, the coin rows left 0 and named unwritten', async () => {
+    const m = await many.revalue(market, scenarios, params, { coinRows: false });
+    expect(m.unwritten).toEqual([I, 2 * I]);
+    expect(cpuN.unwritten).toBeUndefined();
+    const same = (a: number, b: number) =>
+      Buffer.from(m.data.buffer, a * S * 8, (b - a) * S * 8).equals(
+        Buffer.from(cpuN.data.buffer, a * S * 8, (b - a) * S * 8),
+      );
+    expect(same(0, I), 'USD rows').toBe(true);
+    expect(same(2 * I, 2 * I + U), 'spot rows').toBe(true);
+    expect(m.data.subarray(I * S, 2 * I * S).every((x) => x === 0)).toBe(true);
+    // the matrix's groups may not read what was left out
+    const groups = (row: number): GroupBook => ({
+      groupCount: 1,
+      groupStart: Int32Array.of(0, 2),
+      row: Int32Array.of(usdRow(0), row),
+      qty: Float64Array.of(1, 1),
+      bucket: Int32Array.of(0, 0),
+      buckets: 1,
+      weight: new Float64Array(S).fill(1),
+      pnlOffset: 1,
+    });
+    await expect(many.aggregate(m, groups(coinRow(3, I)), { topK: 0 })).rejects.toThrow(
+      `GroupBook.row[1] = ${I + 3} is one of the rows ${I}..${2 * I - 1} this matrix was revalued without`,
+    );
+    const fromFull = await many.aggregate(cpuN, groups(spotRow(1, I)), { topK: 0 });
+    const fromPart = await many.aggregate(m, groups(spotRow(1, I)), { topK: 0 });
+    expect(Array.from(fromPart.worstLoss)).toEqual(Array.from(fromFull.worstLoss));
   });
 });
 
