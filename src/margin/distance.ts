@@ -1118,6 +1118,8 @@ function singleExposure(su: StatusUnits, U: number): Int32Array {
 /**
  * One search of §7 (module comment): every status unit of `su` exposed to `u` (JOINT: every unit), moved in
  * direction `dir`, except those exposed to `u` alone (their joint rows are theirs: distanceRows copies them).
+ * The units proven safe on the whole grid answer "none"; the others are scanned to a bracket, its near end
+ * evaluated where the bound skipped it, and the bracket refined ({@link Search}).
  */
 async function searchTarget(
   model: ModelName,
@@ -1132,35 +1134,132 @@ async function searchTarget(
   u: number,
   dir: number,
 ): Promise<SearchRows> {
-  const U = market.underlyings.length;
-  const tol = opts.tol ?? 1e-5;
-  const xMax = [opts.xMaxDown ?? 0.9, opts.xMaxUp ?? 3.0];
-  const perUnit = perUnitModel(model);
-  const K = U + 2; // unit codes 0..U (coins, USDC), and −1 (the account) stored as K − 1
-  const keyOf = (a: number, code: number) => a * K + (code < 0 ? K - 1 : code);
-  // (account, code) → index into the status units, −1 for none (keyOf's numbering)
-  const index = new Int32Array(book.accountCount * K).fill(-1);
-  for (let k = 0; k < su.count; k++) index[keyOf(su.account[k]!, su.code[k]!)] = k;
-  const single = singleExposure(su, U);
-  // each status unit's book unit (−1: none; per-unit models: the unit of its currency in its account)
-  const bookUnit = Int32Array.from({ length: su.count }, (_, k) => {
-    const a = su.account[k]!;
-    for (let j = book.accountUnitStart[a]; j < book.accountUnitStart[a + 1]; j++)
-      if (book.unitCurrency[j] === su.code[k]) return j;
-    return -1;
-  });
+  const search = new Search({ model, book, balances, market, params, sets, engine, opts }, su, u, dir);
+  await search.scan(search.members());
+  await search.nearEnds();
+  await search.refine();
+  return search.rows();
+}
 
-  // the model's slope bound per status unit for moves of u (slope.ts SlopeBound: L over an interval of moves whose
-  // smallest 1 + x is g; Infinity where the model has none), indexed by account (span) or book unit (deribit-pm)
-  const scenarioModel = model === 'standard' ? undefined : MARGIN_MODELS[model as ScenarioModelName];
-  const bound = opts.slopeSkip !== false ? scenarioModel?.slopeBound : undefined;
-  // and the gross size the float32 devices' error scales with (SlopeBound.scale), for the scan's slack
-  const { slope, grossOf } = ((): { slope: (k: number, g: number) => number; grossOf: (k: number) => number } => {
+/** What a search reads besides its status units and direction. */
+interface SearchInputs {
+  model: ModelName;
+  book: PositionBook;
+  balances: Balances;
+  market: Market;
+  params: Params;
+  sets: ReadonlyMap<Family, ScenarioSet>;
+  engine: DistanceEngine;
+  opts: DistanceOptions;
+}
+
+/** One evaluation: the status units `members` (indexes into su) re-margined in `sub` at x. */
+interface Evaluation {
+  sub: SubPortfolio;
+  x: number;
+  members: readonly number[];
+}
+
+/** An evaluation's answer for its members[j]: E and MM there (NaN, NaN: the unit has no row at x). */
+type OnValue = (e: number, j: number, eq: number, mm: number) => void;
+
+/**
+ * The state of one search (searchTarget), per status unit in typed arrays indexed like `su`, and its steps:
+ * {@link members} (units already below MM at x = 0 answer 0), {@link scan} (the grid, skipping points the slope
+ * bound proves safe, to each unit's first point with E < MM), {@link nearEnds} (the point before a hit that
+ * the bound skipped), {@link refine} (each bracket to |Δx| ≤ tol), {@link rows}.
+ */
+class Search {
+  private readonly U: number;
+  private readonly tol: number;
+  private readonly sign: number;
+  /** (account, unit code) → index into the status units, −1 for none (keyOf's numbering) */
+  private readonly index: Int32Array;
+  private readonly K: number;
+  /** each status unit's book unit (−1: none; per-unit models: the unit of its currency in its account) */
+  private readonly bookUnit: Int32Array;
+  /** per-unit models: the book units a sub-portfolio keeps (scratch of build) */
+  private readonly keep: Uint8Array | undefined;
+  private readonly ownSubs = new Map<number, SubPortfolio>();
+  /** the slope bound's accessors (slope.ts SlopeBound), computed at the first unit that asks */
+  private readonly bound: { slope: (k: number, g: number) => number; grossOf: (k: number) => number };
+  private readonly out = { unit: [] as number[], move: [] as number[], equity: [] as number[], mm: [] as number[] };
+  private readonly stats: SearchStats = { searches: 1, scanPairs: 0, brackets: 0, refinePoints: 0, refineSteps: 0 };
+  // scratch of evaluate: a unit's (equity, MM) in the evaluation numbered stamp[k]
+  private readonly stamp: Float64Array;
+  private readonly eqK: Float64Array;
+  private readonly mmK: Float64Array;
+  private evaluations = 0;
+  private readonly grid: number[];
+  // per status unit: its bracket's near end lo (E ≥ MM) and far end hi (E < MM, with E and MM there), in the
+  // order the brackets were found
+  private readonly lo: Float64Array;
+  private readonly hiX: Float64Array;
+  private readonly hiEq: Float64Array;
+  private readonly hiMm: Float64Array;
+  private readonly bracketed: number[] = [];
+  // f at each unit's last point with E ≥ MM (its bracket's near end), that point's grid index (−1: x = 0) and
+  // |E| + |MM| there
+  private readonly fLo: Float64Array;
+  private readonly last: Int32Array;
+  private readonly size: Float64Array;
+  /** the bound's gross size per unit (SlopeBound.scale), for the scan's slack */
+  private readonly gross: Float64Array;
+  /** units whose hit came after skipped points: the grid point before the hit, evaluated after the scan */
+  private readonly nearEnd = new Map<number, number[]>();
+
+  constructor(
+    private readonly inp: SearchInputs,
+    private readonly su: StatusUnits,
+    private readonly u: number,
+    private readonly dir: number,
+  ) {
+    const { book, market, opts, model } = inp;
+    const U = (this.U = market.underlyings.length);
+    this.tol = opts.tol ?? 1e-5;
+    this.sign = dir === DIRECTION_DOWN ? -1 : 1;
+    this.K = U + 2; // unit codes 0..U (coins, USDC), and −1 (the account) stored as K − 1
+    this.index = new Int32Array(book.accountCount * this.K).fill(-1);
+    for (let k = 0; k < su.count; k++) this.index[this.keyOf(su.account[k]!, su.code[k]!)] = k;
+    this.bookUnit = Int32Array.from({ length: su.count }, (_, k) => {
+      const a = su.account[k]!;
+      for (let j = book.accountUnitStart[a]; j < book.accountUnitStart[a + 1]; j++)
+        if (book.unitCurrency[j] === su.code[k]) return j;
+      return -1;
+    });
+    const perUnit = perUnitModel(model);
+    this.keep = perUnit ? new Uint8Array(book.unitCount) : undefined;
+    this.bound = this.slopeBound(perUnit);
+    this.stamp = new Float64Array(su.count).fill(-1);
+    this.eqK = new Float64Array(su.count);
+    this.mmK = new Float64Array(su.count);
+    this.grid = distanceGrid([opts.xMaxDown ?? 0.9, opts.xMaxUp ?? 3.0][dir]!);
+    const n = su.count;
+    [this.lo, this.hiX, this.hiEq, this.hiMm, this.fLo, this.size, this.gross] = Array.from(
+      { length: 7 },
+      () => new Float64Array(n),
+    ) as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+    this.last = new Int32Array(n);
+  }
+
+  private keyOf(a: number, code: number): number {
+    return a * this.K + (code < 0 ? this.K - 1 : code);
+  }
+
+  /**
+   * The model's slope bound per status unit for moves of u (slope.ts SlopeBound: L over an interval of moves
+   * whose smallest 1 + x is g; Infinity where the model has none), indexed by account (span) or book unit
+   * (deribit-pm), and the gross size the float32 devices' error scales with (SlopeBound.scale).
+   */
+  private slopeBound(perUnit: boolean): { slope: (k: number, g: number) => number; grossOf: (k: number) => number } {
+    const { model, opts, book, balances, market, params, sets } = this.inp;
+    const scenarioModel = model === 'standard' ? undefined : MARGIN_MODELS[model as ScenarioModelName];
+    const bound = opts.slopeSkip !== false ? scenarioModel?.slopeBound : undefined;
     if (!bound) return { slope: () => Infinity, grossOf: () => 0 };
-    const boundIndex = perUnit ? bookUnit : su.account;
-    const moved = new Uint8Array(U);
-    if (u === JOINT) moved.fill(1);
-    else moved[u] = 1;
+    const boundIndex = perUnit ? this.bookUnit : this.su.account;
+    const moved = new Uint8Array(this.U);
+    if (this.u === JOINT) moved.fill(1);
+    else moved[this.u] = 1;
     // computed at the first unit that asks (a search without members, e.g. deribit-pm's single underlyings, never does)
     let b: SlopeBound | undefined;
     const ask = () =>
@@ -1178,72 +1277,62 @@ async function searchTarget(
         return i < 0 ? 0 : ask().scale[i]!;
       },
     };
-  })();
-
-  const out = { unit: [] as number[], move: [] as number[], equity: [] as number[], mm: [] as number[] };
-  const push = (k: number, x: number, eq: number, mm: number) => {
-    out.unit.push(k);
-    out.move.push(x);
-    out.equity.push(eq);
-    out.mm.push(mm);
-  };
-  // one evaluation: the status units `members` (indexes into su) re-margined in `sub` at x
-  interface Evaluation {
-    sub: SubPortfolio;
-    x: number;
-    members: readonly number[];
   }
-  // scratch of evaluate: a unit's (equity, MM) in the evaluation numbered stamp[k]
-  const stamp = new Float64Array(su.count).fill(-1);
-  const eqK = new Float64Array(su.count);
-  const mmK = new Float64Array(su.count);
-  let evaluations = 0;
+
+  private push(k: number, x: number, eq: number, mm: number): void {
+    this.out.unit.push(k);
+    this.out.move.push(x);
+    this.out.equity.push(eq);
+    this.out.mm.push(mm);
+  }
+
   /** the market's factors at a move x of u (JOINT: of every underlying) */
-  const factorAt = (x: number): Float64Array => {
-    const factor = new Float64Array(U).fill(1);
-    if (u === JOINT) factor.fill(1 + x);
-    else factor[u] = 1 + x;
+  private factorAt(x: number): Float64Array {
+    const factor = new Float64Array(this.U).fill(1);
+    if (this.u === JOINT) factor.fill(1 + x);
+    else factor[this.u] = 1 + x;
     return factor;
-  };
+  }
+
   /** f at each evaluation's x (moving u, or all for JOINT): onValue(e, j, …) for its members[j] */
-  const evaluate = async (
-    evals: readonly Evaluation[],
-    onValue: (e: number, j: number, eq: number, mm: number) => void,
-  ): Promise<void> => {
-    const jobs = evals.map((ev): MarginJob => ({ sub: ev.sub, factor: factorAt(ev.x) }));
+  private async evaluate(evals: readonly Evaluation[], onValue: OnValue): Promise<void> {
+    const { model, params, sets, engine } = this.inp;
+    const jobs = evals.map((ev): MarginJob => ({ sub: ev.sub, factor: this.factorAt(ev.x) }));
     const results = await marginAtMany(model, jobs, params, sets, engine);
     evals.forEach((ev, e) => {
-      const n = evaluations++;
+      const n = this.evaluations++;
       eachStatusUnit(model, results[e]!, ev.sub, (a, code, eq, mm) => {
-        const k = index[keyOf(a, code)]!;
+        const k = this.index[this.keyOf(a, code)]!;
         if (k < 0) return;
-        stamp[k] = n;
-        eqK[k] = eq;
-        mmK[k] = mm;
+        this.stamp[k] = n;
+        this.eqK[k] = eq;
+        this.mmK[k] = mm;
       });
       // a unit without a row at x (e.g. its only collateral unit) keeps nothing: treated as liquidated
-      ev.members.forEach((k, j) => (stamp[k] === n ? onValue(e, j, eqK[k]!, mmK[k]!) : onValue(e, j, NaN, NaN)));
+      ev.members.forEach((k, j) =>
+        this.stamp[k] === n ? onValue(e, j, this.eqK[k]!, this.mmK[k]!) : onValue(e, j, NaN, NaN),
+      );
     });
-  };
+  }
+
   /**
    * evaluate's results, from one combined re-margin of all the evaluations (marginCombined): for the refinement,
    * whose evaluations are many and small (each a few units at their own x)
    */
-  const evaluateCombined = async (
-    evals: readonly Evaluation[],
-    onValue: (e: number, j: number, eq: number, mm: number) => void,
-  ): Promise<void> => {
+  private async evaluateCombined(evals: readonly Evaluation[], onValue: OnValue): Promise<void> {
+    const { model, params, sets, engine } = this.inp;
+    const su = this.su;
     // as many evaluations at once as keep the instruments revalued together within BATCH_INSTRUMENTS
     for (const [e0, e1] of batches(evals.length, (e) => evals[e]!.sub.instruments.length, BATCH_INSTRUMENTS)) {
       const part = evals.slice(e0, e1);
-      const jobs = part.map((ev): MarginJob => ({ sub: ev.sub, factor: factorAt(ev.x) }));
+      const jobs = part.map((ev): MarginJob => ({ sub: ev.sub, factor: this.factorAt(ev.x) }));
       const { rows, job, accounts } = await marginCombined(model, jobs, params, sets, engine);
       // (evaluation, unit) → its (E, MM): a unit may be in several evaluations of the part
       const got = new Map<number, number>();
       const eqs: number[] = [];
       const mms: number[] = [];
       eachStatusUnit(model, rows, { accounts: identity(accounts.length) }, (c, code, eq, mm) => {
-        const k = index[keyOf(accounts[c]!, code)]!;
+        const k = this.index[this.keyOf(accounts[c]!, code)]!;
         if (k < 0) return;
         got.set(job[c]! * su.count + k, eqs.push(eq) - 1);
         mms.push(mm);
@@ -1257,15 +1346,16 @@ async function searchTarget(
         }),
       );
     }
-  };
+  }
+
   /**
    * The sub-portfolio of `members` (units): their accounts, and under a per-unit model only the members' own
    * positions (a settlement unit's E and MM read its own positions and balances alone, so a unit's rows are
-   * the same bits without its account's other units, which then cost nothing); one member's is kept for the
-   * search.
+   * the same bits without its account's other units, which then cost nothing).
    */
-  const keep = perUnit ? new Uint8Array(book.unitCount) : undefined;
-  const build = (members: readonly number[]): SubPortfolio => {
+  private build(members: readonly number[]): SubPortfolio {
+    const { book, balances, market } = this.inp;
+    const { su, keep, bookUnit } = this;
     // their accounts, ascending and once each: members in status-unit order have them ascending already (one
     // pass); any other order goes through a set
     const list = new Int32Array(members.length);
@@ -1283,172 +1373,217 @@ async function searchTarget(
     const sub = subPortfolio(book, balances, market, accounts, keep);
     for (const k of members) if (bookUnit[k]! >= 0) keep[bookUnit[k]!] = 0;
     return sub;
-  };
-  const ownSubs = new Map<number, SubPortfolio>();
-  const subOf = (members: readonly number[]): SubPortfolio => {
-    const key = members.length === 1 ? members[0]! : -1;
-    if (key < 0 || (!keep && new Set(members.map((k) => su.account[k]!)).size > 1)) return build(members);
-    let sub = ownSubs.get(key);
-    if (!sub) ownSubs.set(key, (sub = build(members)));
-    return sub;
-  };
+  }
 
-  const sign = dir === DIRECTION_DOWN ? -1 : 1;
-  const members: number[] = [];
-  for (let k = 0; k < su.count; k++) {
-    if (u !== JOINT && !su.exposed[k * U + u]) continue;
-    if (u !== JOINT && single[k] === u) continue; // copied from the joint rows (distanceRows)
-    if (!(su.eq0[k]! >= su.mm0[k]!)) push(k, 0, su.eq0[k]!, su.mm0[k]!);
-    else members.push(k);
+  /** {@link build}'s sub-portfolio; one member's is kept for the search. */
+  private subOf(members: readonly number[]): SubPortfolio {
+    const key = members.length === 1 ? members[0]! : -1;
+    if (key < 0 || (!this.keep && new Set(members.map((k) => this.su.account[k]!)).size > 1))
+      return this.build(members);
+    let sub = this.ownSubs.get(key);
+    if (!sub) this.ownSubs.set(key, (sub = this.build(members)));
+    return sub;
   }
-  const stats: SearchStats = { searches: 1, scanPairs: 0, brackets: 0, refinePoints: 0, refineSteps: 0 };
-  // ---- scan: the first grid point with f ≤ 0 brackets the root (§7)
-  const grid = distanceGrid(xMax[dir]!);
-  // per status unit (typed arrays indexed like su): its bracket's near end lo (E ≥ MM) and far end hi (E < MM,
-  // with E and MM there), in the order the brackets were found
-  const lo = new Float64Array(su.count);
-  const hiX = new Float64Array(su.count);
-  const hiEq = new Float64Array(su.count);
-  const hiMm = new Float64Array(su.count);
-  const bracketed: number[] = [];
-  // f at each unit's last point with E ≥ MM (its bracket's near end), that point's grid index (−1: x = 0)
-  // and |E| + |MM| there
-  const fLo = new Float64Array(su.count);
-  const last = new Int32Array(su.count);
-  const size = new Float64Array(su.count);
-  for (const k of members) {
-    fLo[k] = su.eq0[k]! - su.mm0[k]!;
-    last[k] = -1;
-    size[k] = Math.abs(su.eq0[k]!) + Math.abs(su.mm0[k]!);
+
+  /**
+   * The units to scan: those exposed to u (but not to u alone), with E ≥ MM at x = 0; a unit already below
+   * MM there answers a move of 0.
+   */
+  members(): number[] {
+    const { su, u, U } = this;
+    const single = singleExposure(su, U);
+    const members: number[] = [];
+    for (let k = 0; k < su.count; k++) {
+      if (u !== JOINT && !su.exposed[k * U + u]) continue;
+      if (u !== JOINT && single[k] === u) continue; // copied from the joint rows (distanceRows)
+      if (!(su.eq0[k]! >= su.mm0[k]!)) this.push(k, 0, su.eq0[k]!, su.mm0[k]!);
+      else members.push(k);
+    }
+    return members;
   }
-  // the first grid index each unit must be evaluated at: the model's slope bound proves f > 0 before it
-  const need = new Int32Array(su.count);
-  const gross = new Float64Array(su.count);
-  for (const k of members) gross[k] = grossOf(k);
-  const needAfter = (k: number): number => {
-    const i = last[k]!;
+
+  /** the first grid index unit k must be evaluated at after its last point: the slope bound proves f > 0 before it */
+  private needAfter(k: number): number {
+    const { grid, dir } = this;
+    const i = this.last[k]!;
     const x0 = i < 0 ? 0 : grid[i]!;
-    const f = fLo[k]!;
+    const f = this.fLo[k]!;
     let j = i + 1;
     for (; j < grid.length; j++) {
       // L over the moves from x0 to grid[j]: its smallest 1 + x is at grid[j] going down, at x0 going up
-      const L = slope(k, dir === DIRECTION_DOWN ? 1 - grid[j]! : 1 + x0);
+      const L = this.bound.slope(k, dir === DIRECTION_DOWN ? 1 - grid[j]! : 1 + x0);
       // proven while L·|Δx| stays below f by more than the backend's error in E and MM could move it: the
       // float32 device bound (docs/architecture.md: 1e-5·|MM| + 5e-7·Σ|q|·v) at both points, with room to spare;
       // Σ|q|·v is the bound's scale (a hedged unit's L can be far below it)
-      const slack = 2e-5 * (size[k]! + Math.max(L, gross[k]!));
+      const slack = 2e-5 * (this.size[k]! + Math.max(L, this.gross[k]!));
       if (!(L * (grid[j]! - x0) * (1 + 1e-6) + slack < f)) break;
     }
     return j;
-  };
-  // units whose hit came after skipped points: the grid point before the hit is evaluated after the scan
-  const nearEnd = new Map<number, number[]>();
-  let active: number[] = [];
-  for (const k of members) {
-    need[k] = needAfter(k);
-    if (need[k]! < grid.length) active.push(k);
-    else push(k, NaN, NaN, NaN); // f > 0 proven on the whole grid: none within the range
   }
-  let next = 0;
-  while (active.length > 0 && next < grid.length) {
-    // a block of grid points in one batch: as many as keep (active units × points) near SCAN_BLOCK_UNITS
-    const perBlock = Math.floor((opts.scanBlock ?? SCAN_BLOCK_UNITS) / active.length);
-    const n = Math.max(1, Math.min(grid.length - next, perBlock));
-    const block = grid.slice(next, next + n).map((g) => sign * g);
-    // the units that need a point of the block, re-margined together at every point of it
-    const here = active.filter((k) => need[k]! < next + n);
-    if (here.length === 0) {
-      next += n;
-      continue;
+
+  /** The scan (§7): each unit's first grid point with f ≤ 0 brackets its root; f > 0 on the whole grid: none. */
+  async scan(members: readonly number[]): Promise<void> {
+    const { su, grid, sign, stats, fLo, last, size } = this;
+    const opts = this.inp.opts;
+    for (const k of members) {
+      fLo[k] = su.eq0[k]! - su.mm0[k]!;
+      last[k] = -1;
+      size[k] = Math.abs(su.eq0[k]!) + Math.abs(su.mm0[k]!);
     }
-    const sub = subOf(here);
-    const A = here.length;
-    stats.scanPairs += A * n;
-    const eqAt = new Float64Array(n * A);
-    const mmAt = new Float64Array(n * A);
-    await evaluate(
-      block.map((x) => ({ sub, x, members: here })),
-      (b, j, eq, mm) => {
-        eqAt[b * A + j] = eq;
-        mmAt[b * A + j] = mm;
-      },
-    );
-    const done = new Uint8Array(su.count);
-    here.forEach((k, j) => {
-      let hit = -1;
-      for (let b = 0; b < n; b++) {
-        const eq = eqAt[b * A + j]!;
-        const mm = mmAt[b * A + j]!;
-        if (!(eq >= mm)) {
-          hit = b;
-          break;
+    const need = new Int32Array(su.count);
+    for (const k of members) this.gross[k] = this.bound.grossOf(k);
+    let active: number[] = [];
+    for (const k of members) {
+      need[k] = this.needAfter(k);
+      if (need[k]! < grid.length) active.push(k);
+      else this.push(k, NaN, NaN, NaN); // f > 0 proven on the whole grid: none within the range
+    }
+    let next = 0;
+    while (active.length > 0 && next < grid.length) {
+      // a block of grid points in one batch: as many as keep (active units × points) near SCAN_BLOCK_UNITS
+      const perBlock = Math.floor((opts.scanBlock ?? SCAN_BLOCK_UNITS) / active.length);
+      const n = Math.max(1, Math.min(grid.length - next, perBlock));
+      const block = grid.slice(next, next + n).map((g) => sign * g);
+      // the units that need a point of the block, re-margined together at every point of it
+      const here = active.filter((k) => need[k]! < next + n);
+      if (here.length === 0) {
+        next += n;
+        continue;
+      }
+      const sub = this.subOf(here);
+      const A = here.length;
+      stats.scanPairs += A * n;
+      const eqAt = new Float64Array(n * A);
+      const mmAt = new Float64Array(n * A);
+      await this.evaluate(
+        block.map((x) => ({ sub, x, members: here })),
+        (b, j, eq, mm) => {
+          eqAt[b * A + j] = eq;
+          mmAt[b * A + j] = mm;
+        },
+      );
+      const done = new Uint8Array(su.count);
+      here.forEach((k, j) => {
+        let hit = -1;
+        for (let b = 0; b < n; b++) {
+          const eq = eqAt[b * A + j]!;
+          const mm = mmAt[b * A + j]!;
+          if (!(eq >= mm)) {
+            hit = b;
+            break;
+          }
+          last[k] = next + b;
+          fLo[k] = eq - mm;
+          size[k] = Math.abs(eq) + Math.abs(mm);
         }
-        last[k] = next + b;
-        fLo[k] = eq - mm;
-        size[k] = Math.abs(eq) + Math.abs(mm);
-      }
-      if (hit < 0) {
-        need[k] = needAfter(k);
-        if (need[k]! >= grid.length) {
-          done[k] = 1;
-          push(k, NaN, NaN, NaN);
+        if (hit < 0) {
+          need[k] = this.needAfter(k);
+          if (need[k]! >= grid.length) {
+            done[k] = 1;
+            this.push(k, NaN, NaN, NaN);
+          }
+          return;
         }
-        return;
-      }
-      done[k] = 1;
-      const h = next + hit;
-      bracketed.push(k);
-      hiX[k] = block[hit]!;
-      hiEq[k] = eqAt[hit * A + j]!;
-      hiMm[k] = mmAt[hit * A + j]!;
-      const i = last[k]!;
-      if (i === h - 1) lo[k] = i < 0 ? 0 : sign * grid[i]!;
-      else {
-        const list = nearEnd.get(h - 1);
-        if (list) list.push(k);
-        else nearEnd.set(h - 1, [k]);
-      }
-    });
-    active = active.filter((k) => done[k] === 0);
-    next += n;
+        done[k] = 1;
+        this.bracket(k, next + hit, block[hit]!, eqAt[hit * A + j]!, mmAt[hit * A + j]!);
+      });
+      active = active.filter((k) => done[k] === 0);
+      next += n;
+    }
+    for (const k of active) this.push(k, NaN, NaN, NaN);
   }
-  for (const k of active) push(k, NaN, NaN, NaN);
-  // the near ends the bound skipped: f > 0 there (the bound), evaluated for the secant's start; a point
-  // with E < MM would mean the model's bound is wrong, and the search says so rather than answer
-  if (nearEnd.size > 0) {
-    const evals = [...nearEnd].map(([i, list]): Evaluation => ({
-      sub: subOf(list),
-      x: sign * grid[i]!,
+
+  /** Unit k's first point with E < MM is grid index h (x, E and MM there): its bracket's far end. */
+  private bracket(k: number, h: number, x: number, eq: number, mm: number): void {
+    this.bracketed.push(k);
+    this.hiX[k] = x;
+    this.hiEq[k] = eq;
+    this.hiMm[k] = mm;
+    const i = this.last[k]!;
+    if (i === h - 1) this.lo[k] = i < 0 ? 0 : this.sign * this.grid[i]!;
+    else {
+      const list = this.nearEnd.get(h - 1);
+      if (list) list.push(k);
+      else this.nearEnd.set(h - 1, [k]);
+    }
+  }
+
+  /**
+   * The near ends the bound skipped: f > 0 there (the bound), evaluated for the secant's start; a point with
+   * E < MM would mean the model's bound is wrong, and the search says so rather than answer.
+   */
+  async nearEnds(): Promise<void> {
+    if (this.nearEnd.size === 0) return;
+    const { model, book } = this.inp;
+    const evals = [...this.nearEnd].map(([i, list]): Evaluation => ({
+      sub: this.subOf(list),
+      x: this.sign * this.grid[i]!,
       members: list,
     }));
-    await evaluate(evals, (e, j, eq, mm) => {
+    await this.evaluate(evals, (e, j, eq, mm) => {
       const k = evals[e]!.members[j]!;
       if (!(eq >= mm))
         throw new Error(
-          `distance: ${model}'s slope bound is wrong: account ${book.accountKey[su.account[k]!]} (unit code ` +
-            `${su.code[k]}) has E < MM at x = ${evals[e]!.x}, a point the bound proved safe`,
+          `distance: ${model}'s slope bound is wrong: account ${book.accountKey[this.su.account[k]!]} (unit code ` +
+            `${this.su.code[k]}) has E < MM at x = ${evals[e]!.x}, a point the bound proved safe`,
         );
-      lo[k] = evals[e]!.x;
-      fLo[k] = eq - mm;
+      this.lo[k] = evals[e]!.x;
+      this.fLo[k] = eq - mm;
     });
   }
-  // ---- refinement of every bracket [lo: E ≥ MM, hi: E < MM] to |Δx| ≤ tol: interpolation steps, safeguarded by
-  // bisection. A pair step evaluates a guess c at c ± 0.45·tol: it closes the bracket when the root lies within
-  // 0.45·tol of c. The steps, per unit (`step`):
-  // - FIRST: one point, the secant root of the bracket's ends (the scan's grid points);
-  // - then a pair around the inverse quadratic interpolation of the old ends and that point (f is smooth
-  //   between the scenario set's kinks: the curvature the secant missed);
-  // - a pair with both points on one side gives f's slope there: a pair around its Newton root next, at most
-  //   NEWTON_STEPS times per unit;
-  // - otherwise (a guess outside the bracket, Newton spent) a pair around the secant root of the ends, and a
-  //   bisection after any step that did not halve the bracket, so a unit takes at most twice bisection's steps
-  //   plus NEWTON_STEPS + 2 (none of these widens the bracket). Every point re-margins only its units; a step's
-  //   points are one combined re-margin. The answers differ from bisection's by less than tol (docs/conventions.md).
-  const step = new Uint8Array(su.count).fill(STEP_FIRST);
-  const guess = new Float64Array(su.count);
-  const newtons = new Uint8Array(su.count);
-  let open = bracketed.filter((k) => Math.abs(hiX[k]! - lo[k]!) > tol);
-  while (open.length > 0) {
+
+  /**
+   * The refinement of every bracket [lo: E ≥ MM, hi: E < MM] to |Δx| ≤ tol: interpolation steps, safeguarded by
+   * bisection. A pair step evaluates a guess c at c ± 0.45·tol: it closes the bracket when the root lies within
+   * 0.45·tol of c. The steps, per unit (`step`):
+   * - FIRST: one point, the secant root of the bracket's ends (the scan's grid points);
+   * - then a pair around the inverse quadratic interpolation of the old ends and that point (f is smooth
+   *   between the scenario set's kinks: the curvature the secant missed);
+   * - a pair with both points on one side gives f's slope there: a pair around its Newton root next, at most
+   *   NEWTON_STEPS times per unit;
+   * - otherwise (a guess outside the bracket, Newton spent) a pair around the secant root of the ends, and a
+   *   bisection after any step that did not halve the bracket, so a unit takes at most twice bisection's steps
+   *   plus NEWTON_STEPS + 2 (none of these widens the bracket). Every point re-margins only its units; a step's
+   *   points are one combined re-margin. The answers differ from bisection's by less than tol
+   *   (docs/conventions.md).
+   */
+  async refine(): Promise<void> {
+    const { tol, su, lo, hiX, stats } = this;
+    const step = new Uint8Array(su.count).fill(STEP_FIRST);
+    const guess = new Float64Array(su.count);
+    const newtons = new Uint8Array(su.count);
+    let open = this.bracketed.filter((k) => Math.abs(hiX[k]! - lo[k]!) > tol);
+    while (open.length > 0) {
+      const { which, xs } = this.refinePoints(open, step, guess);
+      // units sharing a point re-margined together
+      const byX = new Map<number, number[]>();
+      which.forEach((k, j) => {
+        const list = byX.get(xs[j]!);
+        if (list) list.push(k);
+        else byX.set(xs[j]!, [k]);
+      });
+      const evals = [...byX].map(([x, list]): Evaluation => ({ sub: this.subOf(list), x, members: list }));
+      stats.refinePoints += which.length;
+      stats.refineSteps++;
+      const got = new Map<number, Array<[x: number, eq: number, mm: number]>>();
+      await this.evaluateCombined(evals, (e, j, eq, mm) => {
+        const k = evals[e]!.members[j]!;
+        let list = got.get(k);
+        if (!list) got.set(k, (list = []));
+        list.push([evals[e]!.x, eq, mm]);
+      });
+      for (const k of open) this.refineUnit(k, got.get(k)!, step, guess, newtons);
+      open = open.filter((k) => Math.abs(hiX[k]! - lo[k]!) > tol);
+    }
+  }
+
+  /** The points of one refinement step: unit which[j] at xs[j] (refine's steps). */
+  private refinePoints(
+    open: readonly number[],
+    step: Uint8Array,
+    guess: Float64Array,
+  ): { which: number[]; xs: number[] } {
+    const { tol, lo, hiX, hiEq, hiMm, fLo } = this;
     const which: number[] = [];
     const xs: number[] = [];
     const at = (k: number, x: number) => {
@@ -1476,86 +1611,82 @@ async function searchTarget(
         }
       if (pushed === 0) at(k, 0.5 * (a + b));
     }
-    // units sharing a point re-margined together
-    const byX = new Map<number, number[]>();
-    which.forEach((k, j) => {
-      const list = byX.get(xs[j]!);
-      if (list) list.push(k);
-      else byX.set(xs[j]!, [k]);
-    });
-    const evals = [...byX].map(([x, list]): Evaluation => ({ sub: subOf(list), x, members: list }));
-    stats.refinePoints += which.length;
-    stats.refineSteps++;
-    const got = new Map<number, Array<[x: number, eq: number, mm: number]>>();
-    await evaluateCombined(evals, (e, j, eq, mm) => {
-      const k = evals[e]!.members[j]!;
-      let list = got.get(k);
-      if (!list) got.set(k, (list = []));
-      list.push([evals[e]!.x, eq, mm]);
-    });
-    for (const k of open) {
-      const a = lo[k]!;
-      const b = hiX[k]!;
-      const fa = fLo[k]!;
-      const fb = hiEq[k]! - hiMm[k]!;
-      const width = Math.abs(b - a);
-      // the points in order from the near end: the first with E < MM is the new far end
-      const pts = got.get(k)!.sort((p, q) => Math.abs(p[0] - a) - Math.abs(q[0] - a));
-      for (const [x, eq, mm] of pts) {
-        if (eq >= mm) {
-          lo[k] = x;
-          fLo[k] = eq - mm;
-        } else {
-          hiX[k] = x;
-          hiEq[k] = eq;
-          hiMm[k] = mm;
-          break;
-        }
-      }
-      const d = Math.sign(hiX[k]! - lo[k]!);
-      const inside = (x: number) => Number.isFinite(x) && (x - lo[k]!) * d > 0 && (hiX[k]! - x) * d > 0;
-      let next = Math.abs(hiX[k]! - lo[k]!) > 0.5 * width ? STEP_BISECT : STEP_SECANT;
-      if (step[k] === STEP_FIRST && pts.length === 1) {
-        // inverse quadratic interpolation through the old ends and the new point
-        const [x, eq, mm] = pts[0]!;
-        const fc = eq - mm;
-        const q =
-          (a * fb * fc) / ((fa - fb) * (fa - fc)) +
-          (b * fa * fc) / ((fb - fa) * (fb - fc)) +
-          (x * fa * fb) / ((fc - fa) * (fc - fb));
-        if (inside(q)) {
-          guess[k] = q;
-          next = STEP_GUESS;
-        } else next = STEP_SECANT;
-      } else if (
-        pts.length === 2 &&
-        pts[0]![1] >= pts[0]![2] === pts[1]![1] >= pts[1]![2] &&
-        newtons[k]! < NEWTON_STEPS
-      ) {
-        // both points of the pair on one side: Newton from the one nearer the root, with their slope
-        const [x1, e1, m1] = pts[0]!;
-        const [x2, e2, m2] = pts[1]!;
-        const slope = (e2 - m2 - (e1 - m1)) / (x2 - x1);
-        const q = e1 >= m1 ? x2 - (e2 - m2) / slope : x1 - (e1 - m1) / slope;
-        if (inside(q)) {
-          guess[k] = q;
-          next = STEP_GUESS;
-          newtons[k]++;
-        }
-      }
-      step[k] = next;
-    }
-    open = open.filter((k) => Math.abs(hiX[k]! - lo[k]!) > tol);
+    return { which, xs };
   }
-  for (const k of bracketed) push(k, hiX[k]!, hiEq[k]!, hiMm[k]!);
-  stats.brackets = bracketed.length;
-  return {
-    unit: Int32Array.from(out.unit),
-    move: Float64Array.from(out.move),
-    equity: Float64Array.from(out.equity),
-    mm: Float64Array.from(out.mm),
-    stats,
-  };
+
+  /** Unit k's bracket narrowed by its step's points `pts` (x, E, MM), and its next step chosen. */
+  private refineUnit(
+    k: number,
+    pts: Array<[x: number, eq: number, mm: number]>,
+    step: Uint8Array,
+    guess: Float64Array,
+    newtons: Uint8Array,
+  ): void {
+    const { lo, hiX, hiEq, hiMm, fLo } = this;
+    const a = lo[k]!;
+    const b = hiX[k]!;
+    const fa = fLo[k]!;
+    const fb = hiEq[k]! - hiMm[k]!;
+    const width = Math.abs(b - a);
+    // the points in order from the near end: the first with E < MM is the new far end
+    pts.sort((p, q) => Math.abs(p[0] - a) - Math.abs(q[0] - a));
+    for (const [x, eq, mm] of pts) {
+      if (eq >= mm) {
+        lo[k] = x;
+        fLo[k] = eq - mm;
+      } else {
+        hiX[k] = x;
+        hiEq[k] = eq;
+        hiMm[k] = mm;
+        break;
+      }
+    }
+    const d = Math.sign(hiX[k]! - lo[k]!);
+    const inside = (x: number) => Number.isFinite(x) && (x - lo[k]!) * d > 0 && (hiX[k]! - x) * d > 0;
+    let next = Math.abs(hiX[k]! - lo[k]!) > 0.5 * width ? STEP_BISECT : STEP_SECANT;
+    if (step[k] === STEP_FIRST && pts.length === 1) {
+      // inverse quadratic interpolation through the old ends and the new point
+      const [x, eq, mm] = pts[0]!;
+      const fc = eq - mm;
+      const q =
+        (a * fb * fc) / ((fa - fb) * (fa - fc)) +
+        (b * fa * fc) / ((fb - fa) * (fb - fc)) +
+        (x * fa * fb) / ((fc - fa) * (fc - fb));
+      if (inside(q)) {
+        guess[k] = q;
+        next = STEP_GUESS;
+      } else next = STEP_SECANT;
+    } else if (
+      pts.length === 2 &&
+      pts[0]![1] >= pts[0]![2] === pts[1]![1] >= pts[1]![2] &&
+      newtons[k]! < NEWTON_STEPS
+    ) {
+      // both points of the pair on one side: Newton from the one nearer the root, with their slope
+      const [x1, e1, m1] = pts[0]!;
+      const [x2, e2, m2] = pts[1]!;
+      const slope = (e2 - m2 - (e1 - m1)) / (x2 - x1);
+      const q = e1 >= m1 ? x2 - (e2 - m2) / slope : x1 - (e1 - m1) / slope;
+      if (inside(q)) {
+        guess[k] = q;
+        next = STEP_GUESS;
+        newtons[k]++;
+      }
+    }
+    step[k] = next;
+  }
+
+  /** The search's answers: every unit it was asked for, with its move, equity and MM there. */
+  rows(): SearchRows {
+    for (const k of this.bracketed) this.push(k, this.hiX[k]!, this.hiEq[k]!, this.hiMm[k]!);
+    this.stats.brackets = this.bracketed.length;
+    return {
+      unit: Int32Array.from(this.out.unit),
+      move: Float64Array.from(this.out.move),
+      equity: Float64Array.from(this.out.equity),
+      mm: Float64Array.from(this.out.mm),
+      stats: this.stats,
+    };
+  }
 }
 
 /**
