@@ -7,7 +7,7 @@
  */
 import { coinRow, usdRow, type Reduced } from '../engine/types.js';
 import { KIND_OPTION, KIND_PERPETUAL, OPTION_CALL, type Instruments } from '../model/market.js';
-import { forUnderlying } from '../params/params.js';
+import { forUnderlying, type Params } from '../params/params.js';
 import { bucketWeights, worstScenarioId, type MarginInput, type ModelPlan } from './plan.js';
 import {
   boundSetIndex,
@@ -241,33 +241,67 @@ export function deribitPmSlopeBound(input: SlopeInput, moved: Uint8Array): Slope
   if (!setIndex || !(leastGrowth(scenarios) > 0)) return noSlopeBound(n);
   const out = zeroSlopeBound(n);
   const dp = params.deribitPm;
-  const mF = dp.mmFactor;
   const pieces = dp.pnlOffset === 1 ? [1] : [1, dp.pnlOffset];
-  const usdcMinMove = forUnderlying(dp.minAnnualisedMove, 'USDC');
-  const usdcMoveRisk = forUnderlying(dp.annualisedMoveRisk, 'USDC');
-  // per bucket of the unit: options' D·|q|·(F or 1 or K/F) by the sign of their slope (calls, and puts in c2 for a
-  // coin unit), Σ q·F over delta-ones with an entry and over all of them (USDC), Σ q·e/F over coin futures
-  const up = new Float64Array(U);
-  const down = new Float64Array(U);
-  const putUp = new Float64Array(U);
-  const putDown = new Float64Array(U);
-  const withEntry = new Float64Array(U);
-  const deltaOne = new Float64Array(U);
-  const held = new Uint8Array(U);
-  const range = [0, 0];
-  const { termGrowth, termDeltaOne, termBeta, terms } = boundTerms(
-    scenarios,
-    setIndex,
-    bucketWeights(scenarios, market),
-    mF,
-    pieces,
-  );
+  const terms = boundTerms(scenarios, setIndex, bucketWeights(scenarios, market), dp.mmFactor, pieces);
+  const sums = new UnitSlopeSums(U, params);
+  const c = [0, 0, 0];
   for (let k = 0; k < n; k++) {
     const code = book.unitCurrency[k]!;
     const coin = code < U;
     for (let p = book.unitStart[k]; p < book.unitStart[k + 1]; p++)
       out.scale[k] += Math.abs(book.quantity[p]!) * (coin ? 1 : Math.abs(ins.forward[book.instrumentId[p]!]!));
     if (coin && !moved[code]) continue; // the unit's prices do not move
+    sums.add(input, k, coin, moved);
+    termSlopes(sums, coin, terms, pieces.length, c);
+    const ok = sums.finite && Number.isFinite(c[0]!) && Number.isFinite(c[1]!) && Number.isFinite(c[2]!);
+    out.c0[k] = ok ? c[0]! : Infinity;
+    out.c1[k] = ok ? c[1]! : 0;
+    out.c2[k] = ok ? c[2]! : 0;
+  }
+  return out;
+}
+
+/**
+ * One book unit's positions summed per bucket (underlying) for deribitPmSlopeBound: options' D·|q|·(F or 1 or
+ * K/F) by the sign of their slope (calls, and puts apart for a coin unit: c2), Σ q·F over the USDC delta-ones
+ * with an entry and over all of them, a coin unit's Σ q·e/F₀ over its futures with an entry, the USDC roll
+ * shock's slope m_F·Σ |q|·r_roll·F, the buckets held, and whether every option has a mark_iv.
+ */
+class UnitSlopeSums {
+  readonly up: Float64Array;
+  readonly down: Float64Array;
+  readonly putUp: Float64Array;
+  readonly putDown: Float64Array;
+  readonly withEntry: Float64Array;
+  readonly deltaOne: Float64Array;
+  readonly held: Uint8Array;
+  roll = 0;
+  futures = 0;
+  finite = true;
+  private readonly mF: number;
+  private readonly usdcMinMove: number;
+  private readonly usdcMoveRisk: number;
+
+  constructor(U: number, params: Params) {
+    const dp = params.deribitPm;
+    this.mF = dp.mmFactor;
+    this.usdcMinMove = forUnderlying(dp.minAnnualisedMove, 'USDC');
+    this.usdcMoveRisk = forUnderlying(dp.annualisedMoveRisk, 'USDC');
+    this.up = new Float64Array(U);
+    this.down = new Float64Array(U);
+    this.putUp = new Float64Array(U);
+    this.putDown = new Float64Array(U);
+    this.withEntry = new Float64Array(U);
+    this.deltaOne = new Float64Array(U);
+    this.held = new Uint8Array(U);
+  }
+
+  /** The sums of book unit k (`coin`: a coin unit) over its positions on the underlyings flagged in `moved`. */
+  add(input: SlopeInput, k: number, coin: boolean, moved: Uint8Array): void {
+    const { book, market } = input;
+    const ins = market.instruments;
+    const { mF, usdcMinMove, usdcMoveRisk } = this;
+    const { up, down, putUp, putDown, withEntry, deltaOne, held } = this;
     up.fill(0);
     down.fill(0);
     putUp.fill(0);
@@ -275,9 +309,9 @@ export function deribitPmSlopeBound(input: SlopeInput, moved: Uint8Array): Slope
     withEntry.fill(0);
     deltaOne.fill(0);
     held.fill(0);
-    let roll = 0; // the USDC roll shock's slope, m_F·Σ |q|·r_roll·F
-    let futures = 0; // a coin unit's Σ q·e/F₀
-    let finite = true;
+    this.roll = 0;
+    this.futures = 0;
+    this.finite = true;
     for (let p = book.unitStart[k]; p < book.unitStart[k + 1]; p++) {
       const i = book.instrumentId[p]!;
       const u = ins.underlying[i]!;
@@ -286,7 +320,7 @@ export function deribitPmSlopeBound(input: SlopeInput, moved: Uint8Array): Slope
       const q = book.quantity[p]!;
       const F = ins.forward[i]!;
       if (ins.kind[i] === KIND_OPTION) {
-        if (!Number.isFinite(ins.markIv[i]!)) finite = false;
+        if (!Number.isFinite(ins.markIv[i]!)) this.finite = false;
         const D = deltaBound(market, i);
         const call = ins.optionType[i] === OPTION_CALL;
         if (!coin) {
@@ -304,67 +338,84 @@ export function deribitPmSlopeBound(input: SlopeInput, moved: Uint8Array): Slope
       } else if (!coin) {
         deltaOne[u] += q * F;
         if (Number.isFinite(book.entryPrice[p]!)) withEntry[u] += q * F;
-        roll += mF * Math.abs(q) * Math.abs(rollRate(ins, i, usdcMinMove, usdcMoveRisk)) * Math.abs(F);
-      } else if (Number.isFinite(book.entryPrice[p]!)) futures += (q * book.entryPrice[p]!) / F;
+        this.roll += mF * Math.abs(q) * Math.abs(rollRate(ins, i, usdcMinMove, usdcMoveRisk)) * Math.abs(F);
+      } else if (Number.isFinite(book.entryPrice[p]!)) this.futures += (q * book.entryPrice[p]!) / F;
     }
-    let c0 = 0;
-    let c1 = 0;
-    let c2 = 0;
-    // each term of the minimum (t = 0: E − m_F·roll alone; t = s + 1: scenario s), each bucket the hull of its
-    // interval over adj's pieces
-    for (const t of terms) {
-      let lo0 = -roll;
-      let hi0 = -roll;
-      let lo1 = 0;
-      let hi1 = 0;
-      let lo2 = futures;
-      let hi2 = futures;
-      for (let b = 0; b < U; b++) {
-        if (!held[b]) continue;
-        const tb = t * U + b;
-        const growth = termGrowth[tb]!;
-        let l0 = Infinity;
-        let h0 = -Infinity;
-        let l1 = Infinity;
-        let h1 = -Infinity;
-        let l2 = Infinity;
-        let h2 = -Infinity;
-        for (let p = 0; p < (t === 0 ? 1 : pieces.length); p++) {
-          const beta = termBeta[(t * 2 + p) * U + b]!;
-          if (!coin) {
-            optionSlopeRange(1 - beta, beta * growth, up[b]!, down[b]!, range);
-            const d = withEntry[b]! + beta * termDeltaOne[tb]! * deltaOne[b]!;
-            l0 = Math.min(l0, d + range[0]!);
-            h0 = Math.max(h0, d + range[1]!);
-          } else {
-            optionSlopeRange(1 - beta, beta, up[b]!, down[b]!, range);
-            l1 = Math.min(l1, range[0]!);
-            h1 = Math.max(h1, range[1]!);
-            optionSlopeRange(1 - beta, beta / growth, putUp[b]!, putDown[b]!, range);
-            l2 = Math.min(l2, range[0]!);
-            h2 = Math.max(h2, range[1]!);
-          }
-        }
+  }
+}
+
+/** optionSlopeRange's answer (scratch of termSlopes; the bound runs on one thread and is not re-entrant) */
+const SLOPE_RANGE = [0, 0];
+
+/**
+ * A unit's bound from its sums: per term of the minimum (t = 0: E − m_F·roll alone; t = s + 1: scenario s), each
+ * held bucket's slope interval, the hull over adj's `pieces`, summed over buckets; c = [c0, c1, c2], the largest
+ * absolute end over the terms (c0 in USD for a USDC unit; c1 and c2, the 1/g and 1/g² parts, for a coin unit).
+ */
+function termSlopes(
+  sums: UnitSlopeSums,
+  coin: boolean,
+  t: ReturnType<typeof boundTerms>,
+  pieces: number,
+  c: number[],
+): void {
+  const { up, down, putUp, putDown, withEntry, deltaOne, held, roll, futures } = sums;
+  const { termGrowth, termDeltaOne, termBeta, terms } = t;
+  const U = held.length;
+  const range = SLOPE_RANGE;
+  let c0 = 0;
+  let c1 = 0;
+  let c2 = 0;
+  for (const t of terms) {
+    let lo0 = -roll;
+    let hi0 = -roll;
+    let lo1 = 0;
+    let hi1 = 0;
+    let lo2 = futures;
+    let hi2 = futures;
+    for (let b = 0; b < U; b++) {
+      if (!held[b]) continue;
+      const tb = t * U + b;
+      const growth = termGrowth[tb]!;
+      let l0 = Infinity;
+      let h0 = -Infinity;
+      let l1 = Infinity;
+      let h1 = -Infinity;
+      let l2 = Infinity;
+      let h2 = -Infinity;
+      for (let p = 0; p < (t === 0 ? 1 : pieces); p++) {
+        const beta = termBeta[(t * 2 + p) * U + b]!;
         if (!coin) {
-          lo0 += l0;
-          hi0 += h0;
+          optionSlopeRange(1 - beta, beta * growth, up[b]!, down[b]!, range);
+          const d = withEntry[b]! + beta * termDeltaOne[tb]! * deltaOne[b]!;
+          l0 = Math.min(l0, d + range[0]!);
+          h0 = Math.max(h0, d + range[1]!);
         } else {
-          lo1 += l1;
-          hi1 += h1;
-          lo2 += l2;
-          hi2 += h2;
+          optionSlopeRange(1 - beta, beta, up[b]!, down[b]!, range);
+          l1 = Math.min(l1, range[0]!);
+          h1 = Math.max(h1, range[1]!);
+          optionSlopeRange(1 - beta, beta / growth, putUp[b]!, putDown[b]!, range);
+          l2 = Math.min(l2, range[0]!);
+          h2 = Math.max(h2, range[1]!);
         }
       }
-      c0 = Math.max(c0, Math.abs(lo0), Math.abs(hi0));
-      c1 = Math.max(c1, Math.abs(lo1), Math.abs(hi1));
-      c2 = Math.max(c2, Math.abs(lo2), Math.abs(hi2));
+      if (!coin) {
+        lo0 += l0;
+        hi0 += h0;
+      } else {
+        lo1 += l1;
+        hi1 += h1;
+        lo2 += l2;
+        hi2 += h2;
+      }
     }
-    const ok = finite && Number.isFinite(c0) && Number.isFinite(c1) && Number.isFinite(c2);
-    out.c0[k] = ok ? c0 : Infinity;
-    out.c1[k] = ok ? c1 : 0;
-    out.c2[k] = ok ? c2 : 0;
+    c0 = Math.max(c0, Math.abs(lo0), Math.abs(hi0));
+    c1 = Math.max(c1, Math.abs(lo1), Math.abs(hi1));
+    c2 = Math.max(c2, Math.abs(lo2), Math.abs(hi2));
   }
-  return out;
+  c[0] = c0;
+  c[1] = c1;
+  c[2] = c2;
 }
 
 /**
