@@ -5,6 +5,7 @@
  */
 import type { Market } from '../model/market.js';
 import type { MarginInput } from './runTables.js';
+import { balanceUnitCodes } from './settlementUnits.js';
 import type { ScenarioSet } from '../scenarios/types.js';
 
 /**
@@ -54,6 +55,29 @@ export function optionSlopeRange(a1: number, a2: number, up: number, down: numbe
 /** A SlopeBound of n status units, every column 0, for a model's bound to fill. */
 export function zeroSlopeBound(n: number): SlopeBound {
   return { c0: new Float64Array(n), c1: new Float64Array(n), c2: new Float64Array(n), scale: new Float64Array(n) };
+}
+
+/**
+ * SlopeBound.scale of the models bounded per account (span, var): Σ |b|·S over each account's coin balances
+ * (the spot rows they aggregate) and Σ |q·F| over its positions, into `scale` (indexed by account).
+ */
+export function accountScales(input: SlopeInput, scale: Float64Array): void {
+  const { book, balances, market } = input;
+  const ins = market.instruments;
+  const U = market.underlyings.length;
+  const C = balances.currencies.length;
+  const codes = balanceUnitCodes(balances, market);
+  const hasBal = balances.amount.length >= book.accountCount * C;
+  for (let a = 0; a < book.accountCount; a++) {
+    if (hasBal)
+      for (let j = 0; j < C; j++) {
+        const u = codes[j]!;
+        const b = balances.amount[a * C + j]!;
+        if (u >= 0 && u < U && b !== 0) scale[a] += Math.abs(b) * market.indexPrice[u]!;
+      }
+    for (let p = book.accountStart[a]; p < book.accountStart[a + 1]; p++)
+      scale[a] += Math.abs(book.quantity[p]! * ins.forward[book.instrumentId[p]!]!);
+  }
 }
 
 /** A SlopeBound of n status units, none of them bounded (c0 Infinity: the scan evaluates every point). */

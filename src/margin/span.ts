@@ -11,6 +11,7 @@ import { KIND_OPTION, OPTION_CALL } from '../model/market.js';
 import { liquidityAddonFromTable } from './liquidity.js';
 import { bucketWeights, worstScenarioId, type MarginInput, type ModelPlan } from './plan.js';
 import {
+  accountScales,
   boundSetIndex,
   deltaBound,
   noSlopeBound,
@@ -242,6 +243,7 @@ export function spanSlopeBound(input: SlopeInput, moved: Uint8Array): SlopeBound
   const setIndex = boundSetIndex(market, scenarios, moved);
   if (!setIndex) return noSlopeBound(A);
   const out = zeroSlopeBound(A);
+  accountScales(input, out.scale);
   const V = scenarios.underlyings.length;
   const weight = bucketWeights(scenarios, market);
   const somRate = params.span.somRate;
@@ -275,16 +277,14 @@ export function spanSlopeBound(input: SlopeInput, moved: Uint8Array): SlopeBound
       for (let j = 0; j < C; j++) {
         const u = codes[j]!;
         const b = balances.amount[a * C + j]!;
-        if (u < 0 || u >= U || b === 0) continue;
-        out.scale[a] += Math.abs(b) * market.indexPrice[u]!;
-        if (!moved[u]) continue;
-        coin[u] += b * market.indexPrice[u]!;
-        held[u] = 1;
+        if (u >= 0 && u < U && moved[u] && b !== 0) {
+          coin[u] += b * market.indexPrice[u]!;
+          held[u] = 1;
+        }
       }
     for (let p = book.accountStart[a]; p < book.accountStart[a + 1]; p++) {
       const i = book.instrumentId[p]!;
       const u = ins.underlying[i]!;
-      out.scale[a] += Math.abs(book.quantity[p]! * ins.forward[i]!);
       if (!moved[u]) continue;
       held[u] = 1;
       const q = book.quantity[p]!;

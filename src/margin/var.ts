@@ -8,6 +8,7 @@ import { KIND_OPTION, OPTION_CALL } from '../model/market.js';
 import { liquidityAddonFromTable } from './liquidity.js';
 import { worstScenarioId, type MarginInput, type ModelPlan } from './plan.js';
 import {
+  accountScales,
   boundSetIndex,
   deltaBound,
   noSlopeBound,
@@ -169,6 +170,7 @@ export function varSlopeBound(input: SlopeInput, moved: Uint8Array): SlopeBound 
   const setIndex = boundSetIndex(market, scenarios, moved);
   if (!setIndex) return noSlopeBound(A);
   const out = zeroSlopeBound(A);
+  accountScales(input, out.scale);
   const mF = params.var.mmFactor;
   // per underlying: the set's smallest and largest m and m₁
   const mLo = new Float64Array(U).fill(Infinity);
@@ -210,9 +212,7 @@ export function varSlopeBound(input: SlopeInput, moved: Uint8Array): SlopeBound 
       for (let j = 0; j < C; j++) {
         const u = codes[j]!;
         const b = balances.amount[a * C + j]!;
-        if (u < 0 || u >= U || b === 0) continue;
-        out.scale[a] += Math.abs(b) * market.indexPrice[u]!;
-        if (!moved[u]) continue;
+        if (u < 0 || u >= U || !moved[u] || b === 0) continue;
         const bS = b * market.indexPrice[u]!;
         exact += bS;
         add(bS * (1 + mF * mLo[u]!), bS * (1 + mF * mHi[u]!));
@@ -220,7 +220,6 @@ export function varSlopeBound(input: SlopeInput, moved: Uint8Array): SlopeBound 
     for (let p = book.accountStart[a]; p < book.accountStart[a + 1]; p++) {
       const i = book.instrumentId[p]!;
       const u = ins.underlying[i]!;
-      out.scale[a] += Math.abs(book.quantity[p]! * ins.forward[i]!);
       if (!moved[u]) continue;
       const q = book.quantity[p]!;
       const F = ins.forward[i]!;
