@@ -187,11 +187,10 @@ export class WasmAggregator {
     const pAt = take(nG * 4);
     const pTop = take(nG * K * 8);
     // the pilot pass: its block of P scenarios and their weights, a byte per scenario (skip[s] = 1: the pilot
-    // has offered s to the heaps), zeros for the pilot's own call, and worst-loss slots it writes for nothing
+    // has offered s to the heaps; all 0 during the pilot's own call), and worst-loss slots it writes for nothing
     const pPilot = take(Ru * P * 8);
     const pPilotW = take(P * B * 8 + 16);
     const pSkip = take(S + 1);
-    const pZero = take(P + 1);
     const pPilotWorst = take(P > 0 ? nG * 8 : 0);
     const pPilotAt = take(P > 0 ? nG * 4 : 0);
     if (!valid || p > 0x7fff0000) {
@@ -245,13 +244,12 @@ export class WasmAggregator {
       }
       const pw = f64(pPilotW, P * B);
       for (let b = 0; b < B; b++) for (let j = 0; j < P; j++) pw[b * P + j] = weight[pil[j]! * B + b]!;
-      for (let j = 0; j < P; j++) skip[pil[j]!] = 1;
-      new Uint8Array(buf, pZero, P + 1).fill(0);
       f64(pPilotWorst, nG).fill(Infinity); // no loss beats it: the pilot leaves the worst loss alone
       i32(pPilotAt, nG).fill(0);
       // prettier-ignore
       this.block(nG, P, P, 0, B, off, K, every, pPilot, pStart, pRow, pQty, pBucket, pPilotW, P * 8, pAcc,
-        pPilotWorst, pPilotAt, pTop, pZero);
+        pPilotWorst, pPilotAt, pTop, pSkip);
+      for (let j = 0; j < P; j++) skip[pil[j]!] = 1;
       this.pilots++;
     }
     const blk = f64(pPnl, Ru * stride);

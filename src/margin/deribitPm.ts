@@ -355,12 +355,12 @@ const SLOPE_RANGE = [0, 0];
 function termSlopes(
   sums: UnitSlopeSums,
   coin: boolean,
-  t: ReturnType<typeof boundTerms>,
+  table: ReturnType<typeof boundTerms>,
   pieces: number,
   c: number[],
 ): void {
   const { up, down, putUp, putDown, withEntry, deltaOne, held, roll, futures } = sums;
-  const { termGrowth, termDeltaOne, termBeta, terms } = t;
+  const { termGrowth, termDeltaOne, termBeta, terms } = table;
   const U = held.length;
   const range = SLOPE_RANGE;
   let c0 = 0;

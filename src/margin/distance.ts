@@ -1235,11 +1235,14 @@ class Search {
     this.mmK = new Float64Array(su.count);
     this.grid = distanceGrid([opts.xMaxDown ?? 0.9, opts.xMaxUp ?? 3.0][dir]!);
     const n = su.count;
-    [this.lo, this.hiX, this.hiEq, this.hiMm, this.fLo, this.size, this.gross] = Array.from(
-      { length: 7 },
-      () => new Float64Array(n),
-    ) as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+    this.lo = new Float64Array(n);
+    this.hiX = new Float64Array(n);
+    this.hiEq = new Float64Array(n);
+    this.hiMm = new Float64Array(n);
+    this.fLo = new Float64Array(n);
     this.last = new Int32Array(n);
+    this.size = new Float64Array(n);
+    this.gross = new Float64Array(n);
   }
 
   private keyOf(a: number, code: number): number {
