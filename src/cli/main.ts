@@ -1,5 +1,5 @@
 #!/bin/sh
-//usr/bin/env true; exec node --no-concurrent-recompilation "$0" "$@"
+//usr/bin/env true; unset NODE_EXTRA_CA_CERTS; exec node --no-concurrent-recompilation "$0" "$@"
 /**
  * margin-engine: the command-line entry. Each command lives in its own module (src/cli/<command>.ts)
  * exporting `help` and `main(argv) -> exit code`; they are loaded lazily so `--help` is instant and a
@@ -7,7 +7,8 @@
  * Exit codes (EXIT_* of src/errors.ts, README.md "Exit codes"): 0 ok, 2 bad input, 3 the environment
  * (disk full, no X display, another process writing the report), 1 internal error (a bug).
  * The first two lines start node with the engine's V8 flags when the file is run as a command: a shell
- * runs it (#!/bin/sh) and the second line, a comment to node, execs node on this file (nodeFlags.ts).
+ * runs it (#!/bin/sh) and the second line, a comment to node, execs node on this file (nodeFlags.ts), without
+ * NODE_EXTRA_CA_CERTS (nodeFlags.ts says why).
  */
 import { EnvironmentError, InputError, EXIT_BAD_INPUT, EXIT_ENVIRONMENT, EXIT_INTERNAL } from '../errors.js';
 
