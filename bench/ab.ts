@@ -8,7 +8,8 @@
  * bench/.cache/ab/.
  *
  * Default: the child imports the build's `runMargin` and times the call (the run as the pipeline sees it).
- * `--process`: the child is the command itself, `sh DIST/src/cli/main.js run … --quiet` (the polyglot first
+ * `--process`: the child is the command itself, `sh DIST/bundle/main.js run … --quiet` (DIST/src/cli/main.js for
+ * a build from before the bundle, scripts/bundle.mjs; the polyglot first
  * lines exec node with the engine's flags, as `margin-engine run` does), timed from spawn to exit by this
  * process (wall) and by /usr/bin/time (user + system CPU of every thread, and peak RSS): the run as a user
  * sees it, Node's start, the imports and the exit included.
@@ -23,7 +24,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { timeProcessSync } from './processTime.js';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs, optional } from '../src/cli/args.js';
@@ -119,7 +120,7 @@ process.stdout.write(((performance.now() - t0) / 1000).toFixed(3) + ' ' + ((c.us
     if (processMode) {
       const db = join(dir, `${k}.duckdb`);
       rmSync(db, { force: true });
-      const t = timeProcessSync(join(resolve(dists[k]), 'src', 'cli', 'main.js'), runArgs(w, book, db, backend), nice);
+      const t = timeProcessSync(commandOf(dists[k]), runArgs(w, book, db, backend), nice);
       return { wall: t.wall, cpu: t.cpu!, rssMiB: t.rssMiB! };
     }
     const [wall, cpu] = execFileSync(process.execPath, [...ENGINE_NODE_FLAGS, files![k]], { encoding: 'utf8' })
@@ -176,7 +177,7 @@ process.stdout.write(((performance.now() - t0) / 1000).toFixed(3) + ' ' + ((c.us
           backend,
           rounds,
           nice: nice ?? null,
-          command: processMode ? ['sh', 'DIST/src/cli/main.js', ...runArgs(w, book, 'DB', backend)] : null,
+          command: processMode ? ['sh', 'DIST/bundle/main.js', ...runArgs(w, book, 'DB', backend)] : null,
           machine: machineInfo(),
           commit: commitId(),
           loadAverage1mPerRound: loads,
@@ -195,6 +196,12 @@ process.stdout.write(((performance.now() - t0) / 1000).toFixed(3) + ' ' + ((c.us
 }
 
 /** What a copied build says it is: the commit in DIST/COMMIT when the copier wrote one. */
+/** The command of a build: its bundle (package.json's bin), or for a build from before it, dist/src/cli/main.js. */
+function commandOf(dist: string): string {
+  const bundled = join(resolve(dist), 'bundle', 'main.js');
+  return existsSync(bundled) ? bundled : join(resolve(dist), 'src', 'cli', 'main.js');
+}
+
 function readVersion(dist: string): string | null {
   try {
     return readFileSync(join(dist, 'COMMIT'), 'utf8').trim();

@@ -68,8 +68,8 @@ function tracePhases(stderr: string): { phases: Record<string, number>; last: st
 
 export async function runScalingBench(o: ScalingOptions): Promise<Record<string, unknown>> {
   const runs: ScalingRun[] = [];
-  // the command of the build this module belongs to (dist/bench/ → dist/src/cli/main.js)
-  const mainJs = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+  // the command of the build this module belongs to (dist/bench/ → dist/bundle/main.js, package.json's bin)
+  const mainJs = fileURLToPath(new URL('../bundle/main.js', import.meta.url));
   for (const name of o.workloads) {
     for (const accounts of [...o.sizes].sort((a, b) => a - b)) {
       const w = { ...END_TO_END[name], accounts };

@@ -33,7 +33,7 @@ function uniform(seed: number): () => number {
 async function start(args: string[]): Promise<{ child: ChildProcess; url: string; startupLine: string }> {
   const child = spawn(
     process.execPath,
-    ['--no-concurrent-recompilation', join(ROOT, 'dist/src/cli/main.js'), 'serve', ...args],
+    ['--no-concurrent-recompilation', join(ROOT, 'dist/bundle/main.js'), 'serve', ...args],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let err = '';

@@ -26,6 +26,13 @@ import { aggregateGroups, sortTopLosses, type AggregateColumns } from './aggrega
 /** The file the build writes beside the compiled kernels (dist/kernels/). */
 export const AGGREGATE_WASM_FILE = 'aggregate.wasm';
 
+/**
+ * Where the compiled module is read: beside this module once built (dist/kernels/, and dist/bundle/, where
+ * scripts/bundle.mjs copies it beside the bundled code). From source (vitest) there is none: the caller
+ * falls back to the JavaScript kernel, which gives the same bits.
+ */
+export const AGGREGATE_WASM_URL = new URL(AGGREGATE_WASM_FILE, import.meta.url);
+
 /** The part of the WebAssembly API used here (the project's TypeScript libraries do not declare it). */
 interface WasmMemory {
   readonly buffer: ArrayBuffer;

@@ -214,7 +214,8 @@ export function fileSystemProblem(e: unknown): string | null {
   return `${path ? `${path}: ` : ''}${why[err.code]} (${err.syscall ?? 'file system'}: ${err.code})`;
 }
 
-// Run when executed directly (node dist/src/cli/main.js, or the npm bin link).
+// Run when executed directly (dist/bundle/main.js, the bundle of this module, or dist/src/cli/main.js; or
+// the npm bin link).
 const invoked = process.argv[1] ?? '';
 if (/(?:main\.[jt]s|margin-engine)$/.test(invoked)) {
   cli(process.argv.slice(2)).then(

@@ -4,7 +4,7 @@
  * command line: V8 reads them when an isolate starts). The command's first two lines are a shell and
  * JavaScript polyglot: `#!/bin/sh`, then a line that is a comment to node and, to any POSIX shell,
  * `exec node <flags> "$0" "$@"` (an `env -S` shebang would be simpler, but BusyBox's env, Alpine's,
- * has no -S). Started as `node dist/src/cli/main.js`, node runs without them; `margin-engine
+ * has no -S). Started as `node dist/bundle/main.js`, node runs without them; `margin-engine
  * --version` prints the flags node runs under.
  *
  * `--no-concurrent-recompilation`: V8 optimises hot functions on the thread that runs them instead of

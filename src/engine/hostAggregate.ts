@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { aggregateGroups, type AggregateColumns } from '../../kernels/aggregate.js';
-import { AGGREGATE_WASM_FILE, compileAggregateWasm, WasmAggregator } from '../../kernels/aggregateWasm.js';
+import { AGGREGATE_WASM_URL, compileAggregateWasm, WasmAggregator } from '../../kernels/aggregateWasm.js';
 import { checkGroupBook } from './backend.js';
 import { CPU_AGGREGATE_SCENARIO_BLOCK, CPU_AGGREGATE_WASM_SCENARIO_BLOCK } from './tuning.js';
 import type { GroupBook, PnlMatrix, Reduced, ReduceRequest } from './types.js';
@@ -16,17 +16,23 @@ import type { GroupBook, PnlMatrix, Reduced, ReduceRequest } from './types.js';
 /** An aggregation kernel: reduces groups [g0, g1) of `c` (kernels/aggregate.ts aggregateGroups' contract). */
 export type AggregateKernel = (c: AggregateColumns, g0: number, g1: number, scenarioBlock: number) => void;
 
-/** This thread's kernel (module comment). */
-export const aggregateKernel: AggregateKernel = (() => {
-  if (process.env.MARGIN_ENGINE_AGGREGATE === 'js') return aggregateGroups;
+/** This thread's kernel (module comment) and its name: 'wasm' (the SIMD module) or 'js' (the reference). */
+const chosen: { kernel: AggregateKernel; name: 'wasm' | 'js' } = (() => {
+  if (process.env.MARGIN_ENGINE_AGGREGATE === 'js') return { kernel: aggregateGroups, name: 'js' };
   try {
-    const bytes = readFileSync(new URL(`../../kernels/${AGGREGATE_WASM_FILE}`, import.meta.url));
+    const bytes = readFileSync(AGGREGATE_WASM_URL);
     const w = new WasmAggregator(compileAggregateWasm(bytes));
-    return (c: AggregateColumns, g0: number, g1: number) => w.run(c, g0, g1, CPU_AGGREGATE_WASM_SCENARIO_BLOCK);
+    return {
+      kernel: (c: AggregateColumns, g0: number, g1: number) => w.run(c, g0, g1, CPU_AGGREGATE_WASM_SCENARIO_BLOCK),
+      name: 'wasm',
+    };
   } catch {
-    return aggregateGroups;
+    return { kernel: aggregateGroups, name: 'js' };
   }
 })();
+export const aggregateKernel: AggregateKernel = chosen.kernel;
+/** Which kernel {@link aggregateKernel} is (the pool's trace names it: MARGIN_ENGINE_TRACE=1). */
+export const AGGREGATE_KERNEL_NAME = chosen.name;
 
 /**
  * GroupBook → Reduced (Backend.aggregate's contract) on this thread, the bits of the cpu backend's, with

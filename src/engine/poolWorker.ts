@@ -5,7 +5,7 @@
  */
 import { CPU_AGGREGATE_SCENARIO_BLOCK } from './tuning.js';
 import { revalueTile, type RevalueColumns } from '../../kernels/revalue.js';
-import { aggregateKernel as aggregate } from './hostAggregate.js';
+import { AGGREGATE_KERNEL_NAME, aggregateKernel as aggregate } from './hostAggregate.js';
 import type { AggregateTask, RevalueTask } from './poolTasks.js';
 import { TRACING, traceSpan } from '../util/trace.js';
 
@@ -82,7 +82,8 @@ export default function run(task: AggregateTask | RevalueTask): number {
   try {
     return runTask(task);
   } finally {
-    traceSpan('pool', task.op, t0);
+    // the aggregation names its kernel: a build that cannot find its WebAssembly module runs the reference
+    traceSpan('pool', task.op === 'aggregate' ? `aggregate (${AGGREGATE_KERNEL_NAME})` : task.op, t0);
   }
 }
 

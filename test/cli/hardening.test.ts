@@ -1,7 +1,8 @@
 /**
  * Issue 15 (hardening): the bad inputs and bad environments a trial found unhandled, each run as a real
- * process (`node dist/src/cli/main.js …`) on real files, with the exit code it must give (README.md,
- * "Exit codes": 0 ok, 2 bad input, 3 the environment, 1 only for a bug) and the words of its message.
+ * process (`node dist/bundle/main.js …`, the command as package.json's bin names it) on real files, with
+ * the exit code it must give (README.md, "Exit codes": 0 ok, 2 bad input, 3 the environment, 1 only for
+ * a bug) and the words of its message.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import {
@@ -24,9 +25,9 @@ import { tempDir, writeBook, writeMarket, type Cols } from '../fixtures/io/arrow
 import { query } from '../report/helpers.js';
 import { environmentProblem } from '../../src/cli/main.js';
 import { EXIT_BAD_INPUT, EXIT_ENVIRONMENT, EXIT_INTERNAL, EXIT_OK } from '../../src/errors.js';
+import { COMMAND as CLI } from '../helpers/command.js';
 
 const ROOT = join(import.meta.dirname, '../..');
-const CLI = join(ROOT, 'dist/src/cli/main.js');
 const SAMPLE = [
   '--market',
   join(ROOT, 'data/sample/market'),

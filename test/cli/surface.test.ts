@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { duckdb } from '../../src/report/duckdb.js';
+import { COMMAND as CLI } from '../helpers/command.js';
 
 const ROOT = join(import.meta.dirname, '../..');
-const CLI = join(ROOT, 'dist/src/cli/main.js');
 const MARKET = join(ROOT, 'data/sample/market');
 const run = (args: string[]) => spawnSync(process.execPath, [CLI, 'surface', ...args], { encoding: 'utf8' });
 

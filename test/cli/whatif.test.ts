@@ -6,9 +6,9 @@
 import { describe, expect, test } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { COMMAND as CLI } from '../helpers/command.js';
 
 const ROOT = join(import.meta.dirname, '../..');
-const CLI = join(ROOT, 'dist/src/cli/main.js');
 const BASE = [
   'whatif',
   '--market',

@@ -34,6 +34,7 @@ import { revalue } from '../margin/fixtures.js';
 import { loadBook, type LoadedBook } from '../../src/io/loadBook.js';
 import { loadMarket } from '../../src/io/loadMarket.js';
 import { KIND_FUTURE, KIND_OPTION, KIND_PERPETUAL, OPTION_CALL, type Market } from '../../src/model/market.js';
+import { COMMAND } from '../helpers/command.js';
 
 const SAMPLE = 'data/sample/market'; // 3 BTC + 3 ETH expiries of the 2026-02-01 Deribit chain (data/README.md)
 const FULL = 'data/full/market'; // the whole chain
@@ -411,7 +412,7 @@ describe('the generate command refuses bad arguments', () => {
     const out = join(tmp, 'never');
     const r = spawnSync(
       process.execPath,
-      ['dist/src/cli/main.js', 'generate', '--market', SAMPLE, '--accounts', '-7', '--seed', '1', '--out', out],
+      [COMMAND, 'generate', '--market', SAMPLE, '--accounts', '-7', '--seed', '1', '--out', out],
       { encoding: 'utf8' },
     );
     expect(r.status).toBe(2);

@@ -25,9 +25,9 @@ import { chartIds } from '../../src/page/renderPage.js';
 import { readPageData } from '../../src/report/pageData.js';
 import { gridLosses } from '../../src/cli/gridLosses.js';
 import { openPage, type OpenedPage } from './browser.js';
+import { COMMAND as CLI } from '../helpers/command.js';
 
 const ROOT = join(import.meta.dirname, '../..');
-const CLI = join(ROOT, 'dist/src/cli/main.js');
 const OUTPUT = join(import.meta.dirname, 'output');
 
 /** `margin-engine ARGS` as a user runs it (the built CLI, pretest builds it). */

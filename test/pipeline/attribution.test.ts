@@ -12,9 +12,9 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { MIGRATIONS, migrateSchema } from '../../src/report/migrations.js';
 import { SCHEMA_VERSION } from '../../src/report/schema.js';
+import { COMMAND as CLI } from '../helpers/command.js';
 
 const ROOT = join(import.meta.dirname, '../..');
-const CLI = join(ROOT, 'dist/src/cli/main.js');
 const args = (db: string, extra: string[]) => [
   CLI,
   'run',

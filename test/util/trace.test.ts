@@ -1,7 +1,7 @@
 /**
- * MARGIN_ENGINE_TRACE=1 (src/util/trace.ts): a real `margin-engine run` on the bundled sample writes
- * the main thread's phases, the report thread's requests and the pool's tasks to stderr, and
- * bench/traceSummary.ts lays them out; without the variable nothing is written.
+ * MARGIN_ENGINE_TRACE=1 (src/util/trace.ts): a real `margin-engine run` (the command package.json names) on
+ * the bundled sample writes the main thread's phases, the report thread's requests and the pool's tasks to
+ * stderr, and bench/traceSummary.ts lays them out; without the variable nothing is written.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { formatTrace, parseTrace } from '../../bench/traceSummary.js';
+import { COMMAND } from '../helpers/command.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'me-trace-'));
@@ -19,7 +20,7 @@ function run(trace: boolean, db: string) {
   return spawnSync(
     process.execPath,
     [
-      join(ROOT, 'dist/src/cli/main.js'),
+      COMMAND,
       'run',
       '--market',
       join(ROOT, 'data/sample/market'),
@@ -58,7 +59,9 @@ describe('the run timeline', () => {
       expect.arrayContaining(['open', 'hash', 'accounts', 'margin', 'symbols', 'runRow', 'commit']),
     );
     expect(whats('report').at(-1)).toBe('commit');
-    expect(whats('pool')).toEqual(expect.arrayContaining(['revalue', 'aggregate']));
+    // the command (the bundle) finds its WebAssembly aggregation kernel: the pool names the kernel it ran
+    expect(whats('pool')).toEqual(expect.arrayContaining(['revalue', 'aggregate (wasm)']));
+    expect(whats('pool')).not.toContain('aggregate (js)');
     for (const s of spans) expect(s.end).toBeGreaterThanOrEqual(s.start);
     expect(spans[0]!.start).toBe(0);
     expect(formatTrace(spans)).toMatch(/busy .*\n {2}main: [\d.]+ ms/);
