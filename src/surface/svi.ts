@@ -307,9 +307,16 @@ interface Moments {
 
 const momentH = new Float64Array(9);
 const momentG = new Float64Array(3);
+/** y = (x − m)/σ and z = √(y² + 1) of each point at the last moments() call (the error's loop reads them). */
+let pointY = new Float64Array(64);
+let pointZ = new Float64Array(64);
 
-/** The moments into the scratch momentH and momentG (valid until the next call). */
+/** The moments into the scratch momentH and momentG (valid until the next call), and y, z into pointY/Z. */
 function moments(points: readonly SlicePoint[], m: number, sigma: number): Moments {
+  if (pointY.length < points.length) {
+    pointY = new Float64Array(points.length);
+    pointZ = new Float64Array(points.length);
+  }
   let h00 = 0,
     h01 = 0,
     h02 = 0,
@@ -323,9 +330,12 @@ function moments(points: readonly SlicePoint[], m: number, sigma: number): Momen
     g1 = 0,
     g2 = 0;
   let ww = 0;
-  for (const pt of points) {
+  for (let i = 0; i < points.length; i++) {
+    const pt = points[i]!;
     const y = (pt.x - m) / sigma;
     const z = Math.sqrt(y * y + 1);
+    pointY[i] = y;
+    pointZ[i] = z;
     const wt = pt.weight;
     const wtw = wt * pt.w;
     // v = (1, y, z); each term as weight·v_i·v_j, left to right
@@ -435,22 +445,27 @@ function kktStep(
   return solveLinear(kktA, kktB, n, kktX);
 }
 
+/** The working set of activeSetQp (at most three rows). */
+const qpWorking = new Int32Array(3);
+/** The solution (a, d, c) of activeSetQp's last successful call. */
+const qpX = new Float64Array(3);
+
 /**
  * The primal active-set method (Nocedal & Wright, Algorithm 16.3) from the feasible point a = A large,
- * d = c = 0 (every constraint holds there). Null when it does not converge (degenerate data): the caller
- * then enumerates active sets.
+ * d = c = 0 (every constraint holds there), its solution into qpX. False when it does not converge
+ * (degenerate data): the caller then enumerates active sets.
  */
-function activeSetQp(H: Float64Array, g: Float64Array, cons: Float64Array, aStart: number): number[] | null {
+function activeSetQp(H: Float64Array, g: Float64Array, cons: Float64Array, aStart: number): boolean {
   const nc = cons.length / 4;
   let x0 = aStart;
   let x1 = 0;
   let x2 = 0;
   const tol = 1e-12 * Math.max(1, Math.abs(aStart));
-  const W = new Int32Array(3);
+  const W = qpWorking;
   let wn = 0;
   for (let i = 0; i < nc; i++) if (Math.abs(slack(cons, i, x0, x1, x2)) <= tol && wn < 2) W[wn++] = i;
   for (let it = 0; it < 200; it++) {
-    if (!kktStep(H, g, cons, W, wn, x0, x1, x2)) return null;
+    if (!kktStep(H, g, cons, W, wn, x0, x1, x2)) return false;
     // the step from x: the solution of the shifted system is the full step p
     const p0 = kktX[0]!;
     const p1 = kktX[1]!;
@@ -466,7 +481,12 @@ function activeSetQp(H: Float64Array, g: Float64Array, cons: Float64Array, aStar
           worst = q;
         }
       }
-      if (worst < 0) return [x0, x1, x2];
+      if (worst < 0) {
+        qpX[0] = x0;
+        qpX[1] = x1;
+        qpX[2] = x2;
+        return true;
+      }
       for (let q = worst; q < wn - 1; q++) W[q] = W[q + 1]!;
       wn--;
       continue;
@@ -491,11 +511,11 @@ function activeSetQp(H: Float64Array, g: Float64Array, cons: Float64Array, aStar
     x1 = x1 + alpha * p1;
     x2 = x2 + alpha * p2;
     if (blocking >= 0) {
-      if (wn >= 3) return null;
+      if (wn >= 3) return false;
       W[wn++] = blocking;
     }
   }
-  return null;
+  return false;
 }
 
 /** The exhaustive solution: every active set of at most three rows, the best feasible KKT point. */
@@ -547,27 +567,65 @@ export function solveInner(
   floors: readonly Floor[] = [],
   method: 'active-set' | 'enumerate' = 'active-set',
 ): { params: SviParams; sse: number } | null {
-  const { H, g, ww } = moments(points, m, sigma);
-  const cons = constraintRows(m, sigma, floors);
-  let aStart = 1;
-  for (const pt of points) aStart = Math.max(aStart, 2 * Math.abs(pt.w) + 1);
-  for (const f of floors) aStart = Math.max(aStart, 2 * Math.abs(f.w) + 1);
-  let best = method === 'active-set' ? activeSetQp(H, g, cons, aStart) : null;
-  if (best) innerStats.activeSet++;
-  else innerStats.enumerated++;
-  best ??= enumerateQp(H, g, cons, ww, sigma);
-  if (!best) return null;
-  const [a, d, c] = best as [number, number, number];
-  // the error recomputed from the residuals: the moment form above cancels near a perfect fit
-  let sse = 0;
-  for (const pt of points) {
-    const y = (pt.x - m) / sigma;
-    const r = a + d * y + c * Math.sqrt(y * y + 1) - pt.w;
-    sse += pt.weight * r * r;
-  }
+  const sse = innerError(points, m, sigma, floors, startA(points, floors), method);
+  if (sse < 0) return null;
+  const a = innerX[0]!;
+  const d = innerX[1]!;
+  const c = innerX[2]!;
   const b = Math.max(c, 0) / sigma;
   const rho = c > 0 ? Math.max(-1, Math.min(1, d / c)) : 0;
   return { params: { a, b, rho, m, sigma }, sse };
+}
+
+/** The active-set method's starting a: above twice every total variance the problem holds. */
+function startA(points: readonly SlicePoint[], floors: readonly Floor[]): number {
+  let aStart = 1;
+  for (const pt of points) aStart = Math.max(aStart, 2 * Math.abs(pt.w) + 1);
+  for (const f of floors) aStart = Math.max(aStart, 2 * Math.abs(f.w) + 1);
+  return aStart;
+}
+
+/** The (a, d, c) of innerError's last solution. */
+const innerX = new Float64Array(3);
+
+/**
+ * The inner problem's weighted squared error at (m, σ), its solution (a, d, c) into innerX; −1 when there
+ * is none. What {@link solveInner} computes, without its result objects: the fit's search calls this
+ * ~70,000 times a chain and reads only the error.
+ */
+function innerError(
+  points: readonly SlicePoint[],
+  m: number,
+  sigma: number,
+  floors: readonly Floor[],
+  aStart: number,
+  method: 'active-set' | 'enumerate',
+): number {
+  const { H, g, ww } = moments(points, m, sigma);
+  const cons = constraintRows(m, sigma, floors);
+  if (method === 'active-set' && activeSetQp(H, g, cons, aStart)) {
+    innerStats.activeSet++;
+    innerX.set(qpX);
+  } else {
+    innerStats.enumerated++;
+    const best = enumerateQp(H, g, cons, ww, sigma);
+    if (!best) return -1;
+    innerX[0] = best[0]!;
+    innerX[1] = best[1]!;
+    innerX[2] = best[2]!;
+  }
+  const a = innerX[0]!;
+  const d = innerX[1]!;
+  const c = innerX[2]!;
+  // the error recomputed from the residuals (y and z as moments() computed them): the moment form above
+  // cancels near a perfect fit
+  let sse = 0;
+  for (let i = 0; i < points.length; i++) {
+    const pt = points[i]!;
+    const r = a + d * pointY[i]! + c * pointZ[i]! - pt.w;
+    sse += pt.weight * r * r;
+  }
+  return sse;
 }
 
 /** Nelder–Mead on a function of two variables; returns the best vertex and its value. */
@@ -654,11 +712,12 @@ export function fitSvi(
   const lo = xmin - 1;
   const hi = xmax + 1;
   let evaluations = 0;
+  const aStart = startA(points, floors);
   const objective = (m: number, ls: number): number => {
     evaluations++;
     if (m < lo || m > hi || ls < Math.log(SIGMA_MIN) || ls > Math.log(SIGMA_MAX)) return Infinity;
-    const r = solveInner(points, m, Math.exp(ls), floors);
-    return r ? r.sse : Infinity;
+    const sse = innerError(points, m, Math.exp(ls), floors, aStart, 'active-set');
+    return sse < 0 ? Infinity : sse;
   };
   let best = { x: 0, y: 0, f: Infinity };
   const span = Math.max(xmax - xmin, 1e-3);
