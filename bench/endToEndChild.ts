@@ -16,7 +16,6 @@ import { runMargin } from '../src/pipeline/runMargin.js';
 import type { Progress } from '../src/util/progress.js';
 import type { BackendChoice } from '../src/engine/types.js';
 import { MARGIN_MODELS, type ScenarioModelName } from '../src/margin/models.js';
-import { FAMILY_OF } from '../src/pipeline/planRun.js';
 import { buildRunTables } from '../src/margin/runTables.js';
 import { END_TO_END, type EndToEndName } from './endToEndWorkloads.js';
 import { compareWithReference, writeReference } from './marginCheck.js';
@@ -105,7 +104,7 @@ async function main(argv: string[]): Promise<number> {
   const aggCalls = log.calls.filter((c) => c.phase.startsWith('aggregation'));
   const tables = buildRunTables(outcome.book, outcome.balances, outcome.market, outcome.params);
   for (const [n, m] of (w.models.filter((x) => x !== 'standard') as ScenarioModelName[]).entries()) {
-    const set = outcome.scenarioSets.find((s) => s.family === FAMILY_OF[m])!;
+    const set = outcome.scenarioSets.find((s) => s.family === MARGIN_MODELS[m].family)!;
     const plan = MARGIN_MODELS[m].groups({ ...tables, scenarios: set });
     const entries = plan.groups.groupStart[plan.groups.groupCount]!;
     aggregationByModel.push({

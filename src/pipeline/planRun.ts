@@ -9,14 +9,6 @@ import { REPORT_CORE_MAX_SCENARIOS } from '../engine/tuning.js';
 import { storesStandardRows } from '../report/schema.js';
 import type { Family } from '../scenarios/types.js';
 
-/** The scenario family each scenario model aggregates over. */
-export const FAMILY_OF: Record<ScenarioModelName, Family> = {
-  'deribit-pm': 'deribit-pm',
-  span: 'span',
-  'var-hs': 'historical',
-  'var-mc': 'monte-carlo',
-};
-
 export interface RunPlan {
   /** the scenario models, in the order asked (standard is always computed besides) */
   models: ScenarioModelName[];
@@ -60,13 +52,13 @@ export function planModels(
   'models' | 'family' | 'families' | 'coinRowFamilies' | 'needsHistory' | 'usesHistory' | 'storesStandard'
 > {
   const scenarioModels = models.filter((m): m is ScenarioModelName => m !== 'standard');
-  const family = scenarioModels.map((m) => FAMILY_OF[m]);
+  const family = scenarioModels.map((m) => MARGIN_MODELS[m].family);
   return {
     models: scenarioModels,
     family,
     families: [...new Set(family)],
     coinRowFamilies: [
-      ...new Set(scenarioModels.filter((m) => MARGIN_MODELS[m].readsCoinRows).map((m) => FAMILY_OF[m])),
+      ...new Set(scenarioModels.filter((m) => MARGIN_MODELS[m].readsCoinRows).map((m) => MARGIN_MODELS[m].family)),
     ],
     needsHistory: needsHistory(scenarioModels),
     usesHistory: usesHistory(scenarioModels),

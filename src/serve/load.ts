@@ -11,7 +11,7 @@ import type { PnlMatrix } from '../engine/types.js';
 import { loadHistory } from '../history/loadHistory.js';
 import { loadBook } from '../io/loadBook.js';
 import { loadMarket } from '../io/loadMarket.js';
-import { requireHistory, usesHistory, type ScenarioModelName } from '../margin/models.js';
+import { MARGIN_MODELS, requireHistory, usesHistory, type ScenarioModelName } from '../margin/models.js';
 import { buildRunTables, buildUnitTables } from '../margin/runTables.js';
 import { standardRows } from '../margin/standard.js';
 import { accountSummary, type AccountSummary } from '../margin/summary.js';
@@ -66,13 +66,6 @@ export function sameBookMarket(old: Market, next: Market, forwardEntries: number
   return true;
 }
 
-const FAMILY_OF: Record<ScenarioModelName, Family> = {
-  'deribit-pm': 'deribit-pm',
-  span: 'span',
-  'var-hs': 'historical',
-  'var-mc': 'monte-carlo',
-};
-
 /**
  * The what-if state of the inputs. `summaries`: also every account's margins per model (the service's
  * accounts and its status counts; the command skips them). `previous`: a state loaded from the same
@@ -105,7 +98,7 @@ export async function loadWhatIf(
   const sets = new Map<ScenarioModelName, { scenarios: ScenarioSet; pnl: PnlMatrix }>();
   const perFamily = new Map<Family, { scenarios: ScenarioSet; pnl: PnlMatrix }>();
   for (const m of opts.models) {
-    const f = FAMILY_OF[m];
+    const f = MARGIN_MODELS[m].family;
     let x = perFamily.get(f);
     if (!x) {
       const scenarios = buildScenarios(f, market, params, { history });
