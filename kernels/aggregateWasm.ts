@@ -140,32 +140,54 @@ export class WasmAggregator {
   run(c: AggregateColumns, g0: number, g1: number, scenarioBlock: number): void {
     const S = c.scenarios;
     const B = c.buckets;
-    const { groupStart, row, qty, bucket, weight, worstLoss, worstScenario, topLosses } = c;
-    const K = topLosses !== null ? c.topK : 0;
+    const K = c.topLosses !== null ? c.topK : 0;
     const nG = g1 - g0;
     if (nG <= 0) return;
     // The wasm path needs 32-bit addresses and bucket masks as the reference computes them; anything
     // outside (≥ 2 GiB of memory, a non-integer size) goes to the reference itself.
     const SB = Math.max(1, Math.min(scenarioBlock, S));
-    const stride = SB + (SB & 1);
-    const E0 = groupStart[g0]!;
-    const E1 = groupStart[g1]!;
-    const nE = E1 - E0;
-    const R = S > 0 ? Math.floor(c.pnl.length / S) : 0;
+    const E0 = c.groupStart[g0]!;
+    const nE = c.groupStart[g1]! - E0;
     if (S === 0 || nE < 0 || !Number.isInteger(B) || B < 1) {
       aggregateGroups(c, g0, g1, scenarioBlock);
       return;
     }
-    // the rows the range uses, numbered in order of first use
+    const used = this.usedRows(c, E0, E0 + nE);
+    const L = used === null ? null : layout(used.length, SB + (SB & 1), pilotScenarios(S, K), S, B, nG, nE, K);
+    if (used === null || L === null || L.end > 0x7fff0000) {
+      aggregateGroups(c, g0, g1, scenarioBlock);
+      return;
+    }
+    const have = this.memory.buffer.byteLength;
+    if (L.end > have) this.memory.grow(Math.ceil((L.end - have) / 65536));
+    const every = this.load(c, L, g0, g1);
+    if (K > 0 && L.P > 0) this.pilotPass(c, L, used, every);
+    this.mainPass(c, L, used, SB, every);
+    const buf = this.memory.buffer;
+    c.worstLoss.set(new Float64Array(buf, L.worst, nG), g0);
+    c.worstScenario.set(new Int32Array(buf, L.at, nG), g0);
+    if (c.topLosses !== null && K > 0) {
+      c.topLosses.set(new Float64Array(buf, L.top, nG * K), g0 * K);
+      sortTopLosses(c.topLosses, K, g0, g1);
+    }
+  }
+
+  /**
+   * The rows entries [E0, E1) use, numbered in order of first use (rowMap holds each one's number until
+   * this returns; it is reset for the next call); null when an entry's row or bucket is out of range (the
+   * backend checks GroupBooks, checkGroupBook: the module must never address outside).
+   */
+  private usedRows(c: AggregateColumns, E0: number, E1: number): number[] | null {
+    const R = Math.floor(c.pnl.length / c.scenarios);
     if (this.rowMap.length < R) this.rowMap = new Int32Array(R).fill(-1);
     const rowMap = this.rowMap;
     const used: number[] = [];
     let valid = true;
     for (let e = E0; e < E1; e++) {
-      const r = row[e]!;
-      const b = bucket[e]!;
-      if (!(r >= 0 && r < R && b >= 0 && b < B)) {
-        valid = false; // the backend checks GroupBooks (checkGroupBook); the module must never address outside
+      const r = c.row[e]!;
+      const b = c.bucket[e]!;
+      if (!(r >= 0 && r < R && b >= 0 && b < c.buckets)) {
+        valid = false;
         break;
       }
       if (rowMap[r]! < 0) {
@@ -173,129 +195,185 @@ export class WasmAggregator {
         used.push(r);
       }
     }
-    const Ru = used.length;
-    // layout (bytes)
-    let p = 0;
-    const take = (bytes: number) => {
-      const at = p;
-      p = align16(p + bytes + 16); // 16 bytes between regions: a pair's second lane may read past a column
-      return at;
-    };
-    const pPnl = take(Ru * stride * 8);
-    const P = pilotScenarios(S, K);
-    const accWidth = Math.max(stride, P); // the pilot's block is P wide
-    const pAcc = take(B * accWidth * 8);
-    const pWeight = take(S * B * 8 + 16); // transposed, [b * S + s]; the last pair reads one past the end
-    const pStart = take((nG + 1) * 4);
-    const pRow = take(nE * 4);
-    const pQty = take(nE * 8);
-    const pBucket = take(nE * 4);
-    const pWorst = take(nG * 8);
-    const pAt = take(nG * 4);
-    const pTop = take(nG * K * 8);
-    // the pilot pass: its block of P scenarios and their weights, a byte per scenario (skip[s] = 1: the pilot
-    // has offered s to the heaps; all 0 during the pilot's own call), and worst-loss slots it writes for nothing
-    const pPilot = take(Ru * P * 8);
-    const pPilotW = take(P * B * 8 + 16);
-    const pSkip = take(S + 1);
-    const pPilotWorst = take(P > 0 ? nG * 8 : 0);
-    const pPilotAt = take(P > 0 ? nG * 4 : 0);
-    if (!valid || p > 0x7fff0000) {
+    if (!valid) {
       for (const r of used) rowMap[r] = -1;
-      aggregateGroups(c, g0, g1, scenarioBlock);
-      return;
+      return null;
     }
-    const have = this.memory.buffer.byteLength;
-    if (p > have) this.memory.grow(Math.ceil((p - have) / 65536));
+    if (this.entryRows.length < E1 - E0) this.entryRows = new Int32Array(E1 - E0);
+    for (let e = E0; e < E1; e++) this.entryRows[e - E0] = rowMap[c.row[e]!]!;
+    for (const r of used) rowMap[r] = -1;
+    return used;
+  }
+
+  /** Each entry's row number among the rows of the current call (usedRows; grown, kept between calls). */
+  private entryRows = new Int32Array(0);
+
+  /**
+   * Copies the call's entries, group starts and transposed weights into the module's memory and clears its
+   * accumulators, worst losses and heaps; returns aggregateGroups' `every` (combine every bucket when a
+   * weight or pnlOffset is not finite).
+   */
+  private load(c: AggregateColumns, L: Layout, g0: number, g1: number): number {
+    const { scenarios: S, buckets: B, weight } = c;
+    const nG = g1 - g0;
+    const E0 = c.groupStart[g0]!;
+    const nE = c.groupStart[g1]! - E0;
     const buf = this.memory.buffer;
     const f64 = (at: number, n: number) => new Float64Array(buf, at, n);
     const i32 = (at: number, n: number) => new Int32Array(buf, at, n);
-
-    const eRow = i32(pRow, nE);
-    for (let e = 0; e < nE; e++) eRow[e] = rowMap[row[E0 + e]!]!;
-    for (const r of used) rowMap[r] = -1;
-    f64(pQty, nE).set(qty.subarray(E0, E1));
-    i32(pBucket, nE).set(bucket.subarray(E0, E1));
-    const gs = i32(pStart, nG + 1);
-    for (let g = 0; g <= nG; g++) gs[g] = groupStart[g0 + g]! - E0;
-    const wT = f64(pWeight, S * B);
+    i32(L.row, nE).set(this.entryRows.subarray(0, nE));
+    f64(L.qty, nE).set(c.qty.subarray(E0, E0 + nE));
+    i32(L.bucket, nE).set(c.bucket.subarray(E0, E0 + nE));
+    const gs = i32(L.start, nG + 1);
+    for (let g = 0; g <= nG; g++) gs[g] = c.groupStart[g0 + g]! - E0;
+    const wT = f64(L.weight, S * B);
     for (let b = 0; b < B; b++) for (let s = 0; s < S; s++) wT[b * S + s] = weight[s * B + b]!;
-    f64(pAcc, B * accWidth).fill(0);
-    f64(pWorst, nG).fill(-Infinity);
-    i32(pAt, nG).fill(-1);
-    const top = K > 0 ? f64(pTop, nG * K) : null;
-    if (top) top.fill(-Infinity);
-
-    // aggregateGroups' `every`: combine every bucket when a weight or pnlOffset is not finite
+    f64(L.acc, L.accLength).fill(0);
+    f64(L.worst, nG).fill(-Infinity);
+    i32(L.at, nG).fill(-1);
+    if (L.K > 0) f64(L.top, nG * L.K).fill(-Infinity);
+    new Uint8Array(buf, L.skip, S + 1).fill(0);
     const off = c.pnlOffset;
     let canMask = B <= 30 && off - off === 0;
     for (let k = 0; k < weight.length && canMask; k++) {
       const w = weight[k]!;
       if (w - w !== 0) canMask = false;
     }
-    const every = canMask ? 0 : B <= 30 ? (1 << B) - 1 : -1;
+    return canMask ? 0 : B <= 30 ? (1 << B) - 1 : -1;
+  }
 
-    const pnl = c.pnl;
-    const skip = new Uint8Array(buf, pSkip, S + 1).fill(0);
-    if (top !== null && P > 0) {
-      // The pilot: the P scenarios with the largest P&L columns, offered to every group's heap first, so the
-      // heaps start near their final k and later scenarios seldom beat the root. The main pass then skips
-      // them for the heap (skip) but not for the worst loss, which keeps its first-scenario order; it passes
-      // a pair unless a loss beats min(worst, root) (the root can start above the worst). The same k
-      // largest, so the same sorted top losses: the pilot computes each loss as the main pass does.
-      const pil = extremeScenarios(pnl, S, used, P);
-      const pb = f64(pPilot, Ru * P);
-      for (let k = 0; k < Ru; k++) {
-        const a = used[k]! * S;
-        for (let j = 0; j < P; j++) pb[k * P + j] = pnl[a + pil[j]!]!;
-      }
-      const pw = f64(pPilotW, P * B);
-      for (let b = 0; b < B; b++) for (let j = 0; j < P; j++) pw[b * P + j] = weight[pil[j]! * B + b]!;
-      f64(pPilotWorst, nG).fill(Infinity); // no loss beats it: the pilot leaves the worst loss alone
-      i32(pPilotAt, nG).fill(0);
-      // prettier-ignore
-      this.block(nG, P, P, 0, B, off, K, every, pPilot, pStart, pRow, pQty, pBucket, pPilotW, P * 8, pAcc,
-        pPilotWorst, pPilotAt, pTop, pSkip);
-      for (let j = 0; j < P; j++) skip[pil[j]!] = 1;
-      this.pilots++;
+  /**
+   * The pilot: the P scenarios with the largest P&L columns, offered to every group's heap first, so the
+   * heaps start near their final k and later scenarios seldom beat the root. The main pass then skips them
+   * for the heap (skip) but not for the worst loss, which keeps its first-scenario order; it passes a pair
+   * unless a loss beats min(worst, root) (the root can start above the worst). The same k largest, so the
+   * same sorted top losses: the pilot computes each loss as the main pass does.
+   */
+  private pilotPass(c: AggregateColumns, L: Layout, used: number[], every: number): void {
+    const { scenarios: S, buckets: B, pnl, weight } = c;
+    const P = L.P;
+    const buf = this.memory.buffer;
+    const Ru = used.length;
+    const pil = extremeScenarios(pnl, S, used, P);
+    const pb = new Float64Array(buf, L.pilot, Ru * P);
+    for (let k = 0; k < Ru; k++) {
+      const a = used[k]! * S;
+      for (let j = 0; j < P; j++) pb[k * P + j] = pnl[a + pil[j]!]!;
     }
-    const blk = f64(pPnl, Ru * stride);
+    const pw = new Float64Array(buf, L.pilotWeight, P * B);
+    for (let b = 0; b < B; b++) for (let j = 0; j < P; j++) pw[b * P + j] = weight[pil[j]! * B + b]!;
+    new Float64Array(buf, L.pilotWorst, L.nG).fill(Infinity); // no loss beats it: the pilot leaves the worst alone
+    new Int32Array(buf, L.pilotAt, L.nG).fill(0);
+    // prettier-ignore
+    this.block(L.nG, P, P, 0, B, c.pnlOffset, L.K, every, L.pilot, L.start, L.row, L.qty, L.bucket, L.pilotWeight,
+      P * 8, L.acc, L.pilotWorst, L.pilotAt, L.top, L.skip);
+    const skip = new Uint8Array(buf, L.skip, S + 1);
+    for (let j = 0; j < P; j++) skip[pil[j]!] = 1;
+    this.pilots++;
+  }
+
+  /** Every scenario block in turn: the block's columns of the used rows copied contiguous, then the kernel. */
+  private mainPass(c: AggregateColumns, L: Layout, used: number[], SB: number, every: number): void {
+    const { scenarios: S, buckets: B, pnl } = c;
+    const Ru = used.length;
+    const blk = new Float64Array(this.memory.buffer, L.pnl, Ru * L.stride);
     for (let s0 = 0; s0 < S; s0 += SB) {
       const n = Math.min(SB, S - s0);
       for (let k = 0; k < Ru; k++) {
         const a = used[k]! * S + s0;
-        blk.set(pnl.subarray(a, a + n), k * stride);
-        if (n & 1) blk[k * stride + n] = 0;
+        blk.set(pnl.subarray(a, a + n), k * L.stride);
+        if (n & 1) blk[k * L.stride + n] = 0;
       }
-      this.block(
-        nG,
-        n,
-        stride,
-        s0,
-        B,
-        off,
-        K,
-        every,
-        pPnl,
-        pStart,
-        pRow,
-        pQty,
-        pBucket,
-        pWeight,
-        S * 8,
-        pAcc,
-        pWorst,
-        pAt,
-        pTop,
-        pSkip,
-      );
-    }
-
-    worstLoss.set(f64(pWorst, nG), g0);
-    worstScenario.set(i32(pAt, nG), g0);
-    if (topLosses !== null && top !== null) {
-      topLosses.set(top, g0 * K);
-      sortTopLosses(topLosses, K, g0, g1);
+      // prettier-ignore
+      this.block(L.nG, n, L.stride, s0, B, c.pnlOffset, L.K, every, L.pnl, L.start, L.row, L.qty, L.bucket, L.weight,
+        S * 8, L.acc, L.worst, L.at, L.top, L.skip);
     }
   }
+}
+
+/** Byte addresses of one call's regions in the module's memory (each 16-byte aligned), and its sizes. */
+interface Layout {
+  nG: number;
+  /** the pilot's scenarios (0: no pilot pass) */
+  P: number;
+  K: number;
+  stride: number;
+  accLength: number;
+  pnl: number;
+  acc: number;
+  weight: number;
+  start: number;
+  row: number;
+  qty: number;
+  bucket: number;
+  worst: number;
+  at: number;
+  top: number;
+  /** the pilot pass: its block of P scenarios and their weights, and worst-loss slots it writes for nothing */
+  pilot: number;
+  pilotWeight: number;
+  /** a byte per scenario (1: the pilot has offered it to the heaps; all 0 during the pilot's own call) */
+  skip: number;
+  pilotWorst: number;
+  pilotAt: number;
+  /** the bytes the call needs */
+  end: number;
+}
+
+/** The memory layout of a call over Ru rows, nG groups, nE entries, blocks of `stride`, a pilot of P. */
+function layout(
+  Ru: number,
+  stride: number,
+  P: number,
+  S: number,
+  B: number,
+  nG: number,
+  nE: number,
+  K: number,
+): Layout {
+  let p = 0;
+  const take = (bytes: number) => {
+    const at = p;
+    p = align16(p + bytes + 16); // 16 bytes between regions: a pair's second lane may read past a column
+    return at;
+  };
+  const accLength = B * Math.max(stride, P); // the pilot's block is P wide
+  const pnl = take(Ru * stride * 8);
+  const acc = take(accLength * 8);
+  const weight = take(S * B * 8 + 16); // transposed, [b * S + s]; the last pair reads one past the end
+  const start = take((nG + 1) * 4);
+  const row = take(nE * 4);
+  const qty = take(nE * 8);
+  const bucket = take(nE * 4);
+  const worst = take(nG * 8);
+  const at = take(nG * 4);
+  const top = take(nG * K * 8);
+  const pilot = take(Ru * P * 8);
+  const pilotWeight = take(P * B * 8 + 16);
+  const skip = take(S + 1);
+  const pilotWorst = take(P > 0 ? nG * 8 : 0);
+  const pilotAt = take(P > 0 ? nG * 4 : 0);
+  return {
+    nG,
+    P,
+    K,
+    stride,
+    accLength,
+    pnl,
+    acc,
+    weight,
+    start,
+    row,
+    qty,
+    bucket,
+    worst,
+    at,
+    top,
+    pilot,
+    pilotWeight,
+    skip,
+    pilotWorst,
+    pilotAt,
+    end: p,
+  };
 }
