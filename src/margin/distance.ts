@@ -1426,21 +1426,11 @@ class Search {
 
   /** The scan (§7): each unit's first grid point with f ≤ 0 brackets its root; f > 0 on the whole grid: none. */
   async scan(members: readonly number[]): Promise<void> {
-    const { su, grid, sign, stats, fLo, last, size } = this;
+    const { su, grid, sign, stats } = this;
     const opts = this.inp.opts;
-    for (const k of members) {
-      fLo[k] = su.eq0[k]! - su.mm0[k]!;
-      last[k] = -1;
-      size[k] = Math.abs(su.eq0[k]!) + Math.abs(su.mm0[k]!);
-    }
+    // per unit: the first grid index it must be evaluated at (the bound proves f > 0 before it)
     const need = new Int32Array(su.count);
-    for (const k of members) this.gross[k] = this.bound.grossOf(k);
-    let active: number[] = [];
-    for (const k of members) {
-      need[k] = this.needAfter(k);
-      if (need[k]! < grid.length) active.push(k);
-      else this.push(k, NaN, NaN, NaN); // f > 0 proven on the whole grid: none within the range
-    }
+    let active = this.startScan(members, need);
     let next = 0;
     while (active.length > 0 && next < grid.length) {
       // a block of grid points in one batch: as many as keep (active units × points) near SCAN_BLOCK_UNITS
@@ -1467,33 +1457,65 @@ class Search {
       );
       const done = new Uint8Array(su.count);
       here.forEach((k, j) => {
-        let hit = -1;
-        for (let b = 0; b < n; b++) {
-          const eq = eqAt[b * A + j]!;
-          const mm = mmAt[b * A + j]!;
-          if (!(eq >= mm)) {
-            hit = b;
-            break;
-          }
-          last[k] = next + b;
-          fLo[k] = eq - mm;
-          size[k] = Math.abs(eq) + Math.abs(mm);
-        }
-        if (hit < 0) {
-          need[k] = this.needAfter(k);
-          if (need[k]! >= grid.length) {
-            done[k] = 1;
-            this.push(k, NaN, NaN, NaN);
-          }
-          return;
-        }
-        done[k] = 1;
-        this.bracket(k, next + hit, block[hit]!, eqAt[hit * A + j]!, mmAt[hit * A + j]!);
+        if (this.takeBlock(k, j, A, next, block, eqAt, mmAt, need)) done[k] = 1;
       });
       active = active.filter((k) => done[k] === 0);
       next += n;
     }
     for (const k of active) this.push(k, NaN, NaN, NaN);
+  }
+
+  /**
+   * The scan's start: each member's f, size and gross at x = 0 and the first grid index it needs (into
+   * `need`); the members that need one, while those the bound proves positive on the whole grid get "none".
+   */
+  private startScan(members: readonly number[], need: Int32Array): number[] {
+    const { su, grid, fLo, last, size } = this;
+    for (const k of members) {
+      fLo[k] = su.eq0[k]! - su.mm0[k]!;
+      last[k] = -1;
+      size[k] = Math.abs(su.eq0[k]!) + Math.abs(su.mm0[k]!);
+      this.gross[k] = this.bound.grossOf(k);
+    }
+    const active: number[] = [];
+    for (const k of members) {
+      need[k] = this.needAfter(k);
+      if (need[k]! < grid.length) active.push(k);
+      else this.push(k, NaN, NaN, NaN); // f > 0 proven on the whole grid: none within the range
+    }
+    return active;
+  }
+
+  /**
+   * Unit k (column j of A) through a scanned block of grid points from index `next`: its first point with
+   * E < MM brackets the root; with none, its last point moves up and its next needed index with it.
+   * True when the unit's scan is over (bracketed, or "none": f > 0 proven to the grid's end).
+   */
+  private takeBlock(
+    k: number,
+    j: number,
+    A: number,
+    next: number,
+    block: readonly number[],
+    eqAt: Float64Array,
+    mmAt: Float64Array,
+    need: Int32Array,
+  ): boolean {
+    for (let b = 0; b < block.length; b++) {
+      const eq = eqAt[b * A + j]!;
+      const mm = mmAt[b * A + j]!;
+      if (!(eq >= mm)) {
+        this.bracket(k, next + b, block[b]!, eq, mm);
+        return true;
+      }
+      this.last[k] = next + b;
+      this.fLo[k] = eq - mm;
+      this.size[k] = Math.abs(eq) + Math.abs(mm);
+    }
+    need[k] = this.needAfter(k);
+    if (need[k]! < this.grid.length) return false;
+    this.push(k, NaN, NaN, NaN);
+    return true;
   }
 
   /** Unit k's first point with E < MM is grid index h (x, E and MM there): its bracket's far end. */
