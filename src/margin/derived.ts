@@ -253,9 +253,12 @@ export function derivedValues(rows: MarginRows, f: Formula, column: Column): Flo
 
 /**
  * Fills every column `rows.model` derives (DERIVED) from the row's other columns, in the table's order;
- * columns without a MarginRows field (saving, scenario_set) are the report's alone.
+ * columns without a MarginRows field (saving, scenario_set) are the report's alone. A not-applicable amount
+ * column ('null') is left NaN: it is checked, and filled only where it is not (allocMarginRows gives the
+ * model's not-applicable columns one NaN array, which is read once however many columns share it).
  */
 export function fillDerived(rows: MarginRows): void {
+  const checked = new Set<Float64Array>();
   for (const [column, d] of Object.entries(DERIVED[rows.model])) {
     const field = FIELD_OF[column];
     if (!field) continue;
@@ -263,7 +266,37 @@ export function fillDerived(rows: MarginRows): void {
       const out = rows[field] as Float64Array | Uint8Array;
       d.formula.fill(out, rows.count, ...d.formula.inputs.map((c) => columnOf(rows, c)));
     } else if (field === 'worstScenario') rows.worstScenario.fill(-1);
-    else (rows[field] as Float64Array).fill(d.kind === 'constant' ? d.value : NaN);
+    else if (d.kind === 'constant') (rows[field] as Float64Array).fill(d.value);
+    else {
+      const out = rows[field] as Float64Array;
+      if (checked.has(out)) continue;
+      checked.add(out);
+      fillNaNWhereNot(out);
+    }
+  }
+}
+
+/** The amount columns `model` does not apply (DERIVED's 'null' columns that MarginRows has a field for). */
+export function notApplicable(model: ModelName): ReadonlySet<keyof MarginRows> {
+  return NOT_APPLICABLE[model];
+}
+
+const NOT_APPLICABLE = Object.fromEntries(
+  Object.entries(DERIVED).map(([model, derived]) => [
+    model,
+    new Set(
+      Object.entries(derived)
+        .filter(([column, d]) => d.kind === 'null' && FIELD_OF[column] !== undefined && column !== 'worst_scenario')
+        .map(([column]) => FIELD_OF[column]!),
+    ),
+  ]),
+) as unknown as Record<ModelName, ReadonlySet<keyof MarginRows>>;
+
+/** Sets every element of `a` that is not NaN to NaN (a read of the array when all already are). */
+function fillNaNWhereNot(a: Float64Array): void {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    if (x === x) a[i] = NaN;
   }
 }
 

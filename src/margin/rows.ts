@@ -1,6 +1,7 @@
 /**
  * Allocation of a MarginRows result with every component "not applicable" (NaN, worst scenario −1).
  */
+import { notApplicable } from './derived.js';
 import type { MarginRows, ModelName } from './types.js';
 
 /**
@@ -42,6 +43,10 @@ export type AmountColumn =
  * A MarginRows of `count` rows: account/unit/currency 0, every amount NaN, status 0, worstScenario −1
  * (shared memory, see above). `filled`: columns the caller sets on every row ('worstScenario' and amount
  * columns), left at 0 rather than filled first (the fill is wasted work on the run's path).
+ * The amount columns the model does not apply (derived.ts DERIVED: 'null', which the report derives as
+ * NULL and never stores) are one NaN array, shared: read them, never write them (fillDerived checks).
+ * That is 3 (deribit-pm), 6 (span, var) or 7 (standard) fewer arrays of `count` doubles.
+ * @throws Error when `filled` names a column the model does not apply.
  */
 export function allocMarginRows(
   model: ModelName,
@@ -50,8 +55,16 @@ export function allocMarginRows(
   currencyNames: string[],
   filled: ReadonlyArray<AmountColumn | 'worstScenario'> = [],
 ): MarginRows {
+  const na = notApplicable(model);
+  const wrong = filled.filter((c) => na.has(c));
+  if (wrong.length > 0) throw new Error(`${model} does not apply ${wrong.join(', ')}, but its rows fill them`);
+  let naColumn: Float64Array | null = null;
   const nan = (c: AmountColumn): Float64Array =>
-    filled.includes(c) ? sharedFloat64(count) : sharedFloat64(count).fill(NaN);
+    na.has(c)
+      ? (naColumn ??= sharedFloat64(count).fill(NaN))
+      : filled.includes(c)
+        ? sharedFloat64(count)
+        : sharedFloat64(count).fill(NaN);
   return {
     model,
     count,

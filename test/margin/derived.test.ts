@@ -16,11 +16,13 @@ import {
   STATUS,
   copyOf,
   derivedSql,
+  FIELD_OF,
   fillDerived,
+  notApplicable,
   type Formula,
 } from '../../src/margin/derived.js';
 import { allocMarginRows } from '../../src/margin/rows.js';
-import { STATUS_NAMES } from '../../src/margin/types.js';
+import { STATUS_NAMES, type MarginRows, type ModelName } from '../../src/margin/types.js';
 
 const VALUES = [2, 1, 0.5, 0, -0, -1, NaN, Infinity, -Infinity];
 /** Every (x, y, z) of VALUES³: 729 rows. */
@@ -119,5 +121,38 @@ describe('fillDerived', () => {
           expect(seen.has(i) || !(i in DERIVED[model as keyof typeof DERIVED]), `${col} reads ${i}`).toBe(true);
       seen.add(col);
     }
+  });
+
+  test.each(Object.keys(DERIVED))(
+    '%s: the columns it does not apply are one NaN array, NaN after fillDerived; the others their own',
+    (name) => {
+      const model = name as ModelName;
+      const na = notApplicable(model);
+      const expected = Object.entries(DERIVED[model])
+        .filter(([c, d]) => d.kind === 'null' && FIELD_OF[c] && c !== 'worst_scenario')
+        .map(([c]) => FIELD_OF[c]);
+      expect([...na].sort()).toEqual(expected.sort());
+      const rows = allocMarginRows(model, 5, ['BTC'], ['BTC']);
+      const amounts = Object.values(FIELD_OF).filter((f) => f !== 'status' && f !== 'worstScenario');
+      const arrays = new Set(amounts.map((f) => rows[f]));
+      // one array for the not-applicable columns, one each for the others
+      expect(arrays.size).toBe(amounts.length - Math.max(na.size - 1, 0));
+      for (const f of na) {
+        expect(rows[f]).toBe(rows[[...na][0]!]);
+        expect(Array.from(rows[f] as Float64Array).every(Number.isNaN)).toBe(true);
+      }
+      // a model that wrote into one would change them all: fillDerived puts NaN back (as it filled them before)
+      if (na.size > 0) (rows[[...na][0]!] as Float64Array)[2] = 7;
+      fillDerived(rows);
+      for (const f of na) expect(Array.from(rows[f] as Float64Array).every(Number.isNaN), f).toBe(true);
+    },
+  );
+
+  test('a model cannot fill a column it does not apply', () => {
+    expect(() => allocMarginRows('deribit-pm', 3, ['BTC'], ['BTC'], ['im', 'som'])).toThrow(
+      /deribit-pm does not apply som/,
+    );
+    const rows: MarginRows = allocMarginRows('span', 3, ['BTC'], ['USD'], ['som', 'scanRisk']);
+    expect(rows.som).not.toBe(rows.scanRisk);
   });
 });
