@@ -117,7 +117,19 @@ export function varAssemble(input: MarginInput, plan: ModelPlan, reduced: Reduce
   const k = plan.request.topK;
   const top = reduced.topLosses;
   if (k > 0 && (!top || top.length < G * k)) throw new Error(`var: the backend returned no top-${k} losses`);
-  const rows = allocMarginRows(plan.model, G, plan.unitNames, plan.currencyNames);
+  // every row sets these (fillDerived the margin ratio, available and status)
+  const rows = allocMarginRows(plan.model, G, plan.unitNames, plan.currencyNames, [
+    'worstScenario',
+    'worstCase',
+    'var',
+    'es',
+    'liquidityAddon',
+    'im',
+    'mm',
+    'equity',
+    'marginRatio',
+    'available',
+  ]);
   const equity = input.accountEquityUsd;
   const { groupStart, qty } = plan.groups;
   const liq = input.liquidity;
