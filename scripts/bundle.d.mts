@@ -1,0 +1,3 @@
+/** Types of scripts/bundle.mjs for the test that checks its entries. */
+export declare const BUNDLE_ENTRIES: Record<string, string>;
+export declare const BUNDLE_DIR: string;
