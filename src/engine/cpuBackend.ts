@@ -52,6 +52,14 @@ export class CpuBackend implements Backend {
       minThreads: n,
       maxThreads: n,
       idleTimeout: 60_000,
+      // Tasks in the order they were run. Piscina's default queue puts a task it cannot hand to a busy worker
+      // behind the others, so a run's first models' small aggregation tasks finished with var-mc's last ones
+      // and the report thread wrote every model's rows after the last aggregation, on one core while the
+      // others idled (eod: ~385 ms of rows, then the COMMIT). In order, deribit-pm's, span's and var-hs's
+      // rows are written while var-mc aggregates. eod as a process, 2 × 20 alternating rounds (session 13,
+      // quiet host): wall B/A 0.976 and 0.990, CPU 0.968 and 0.977; intraday and the distance search
+      // unchanged. Session 12 had measured 1.022 on its code (bench/README.md, "Session 13").
+      stricterFIFO: true,
     });
     // Closing the pool while tasks are queued or running (a run that failed while the pool worked ahead
     // of it) makes Piscina report the workers' late answers as 'error' events; once closing they are
