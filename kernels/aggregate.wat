@@ -83,8 +83,12 @@
     (local $s i32) (local $loss f64) (local $w f64) (local $atv i32)
     (local $h i32) (local $wb i32) (local $ob i32)
     (local $tv v128) (local $xv v128) (local $lv v128) (local $offv v128) (local $single i32) (local $wo i32)
+    (local $thrv v128) (local $plain i32)
     (local.set $rowBytes (i32.shl (local.get $stride) (i32.const 3)))
     (local.set $offv (f64x2.splat (local.get $off)))
+    ;; an offset of exactly 1 makes adj the identity, bit for bit (1·x = x, and x is a product: a quiet NaN stays
+    ;; itself): one bucket with it takes the short combining loop below
+    (local.set $plain (f64.eq (local.get $off) (f64.const 1)))
     ;; bytes of the scenario pairs: ceil(n / 2) · 16
     (local.set $end (i32.shl (i32.shr_u (i32.add (local.get $n) (i32.const 1)) (i32.const 1)) (i32.const 4)))
     (local.set $g (i32.const 0))
@@ -259,6 +263,64 @@
                 (i32.add (local.get $weight) (i32.mul (local.get $b) (local.get $wStride)))
                 (i32.shl (local.get $s0) (i32.const 3))))))
         (local.set $j (i32.const 0))
+        ;; One bucket and an offset of 1 (var's groups): loss = 0 − weight · sum, and the threshold a pair must beat
+        ;; (the general loop's, below) kept in a register and recomputed only when the worst loss or the heap
+        ;; changes. The same operations on the same values as the general loop, so the same bits.
+        (if (i32.and (local.get $single) (local.get $plain))
+          (then
+            (local.set $thrv
+              (f64x2.splat
+                (if (result f64) (i32.gt_s (local.get $K) (i32.const 0))
+                  (then
+                    (select (local.get $w) (f64.load (local.get $h))
+                      (f64.lt (local.get $w) (f64.load (local.get $h)))))
+                  (else (local.get $w)))))
+            (block $fastDone
+              (loop $fast
+                (br_if $fastDone (i32.ge_u (local.get $j) (local.get $end)))
+                (local.set $lv
+                  (f64x2.sub (v128.const f64x2 0 0)
+                    (f64x2.mul
+                      (v128.load (i32.add (local.get $wo) (local.get $j)))
+                      (v128.load (i32.add (local.get $o) (local.get $j))))))
+                (v128.store (i32.add (local.get $o) (local.get $j)) (v128.const f64x2 0 0))
+                (if (i32.or (i32.lt_s (local.get $atv) (i32.const 0)) (v128.any_true (f64x2.gt (local.get $lv) (local.get $thrv))))
+                  (then
+                    (local.set $s (i32.shr_u (local.get $j) (i32.const 3)))
+                    (local.set $loss (f64x2.extract_lane 0 (local.get $lv)))
+                    (if (i32.or (f64.gt (local.get $loss) (local.get $w)) (i32.lt_s (local.get $atv) (i32.const 0)))
+                      (then
+                        (local.set $w (local.get $loss))
+                        (local.set $atv (i32.add (local.get $s0) (local.get $s)))))
+                    (if (i32.gt_s (local.get $K) (i32.const 0))
+                      (then
+                        (if (i32.and
+                              (f64.gt (local.get $loss) (f64.load (local.get $h)))
+                              (i32.eqz (i32.load8_u (i32.add (local.get $skip) (i32.add (local.get $s0) (local.get $s))))))
+                          (then (call $heapReplaceRoot (local.get $h) (local.get $K) (local.get $loss))))))
+                    (if (i32.lt_s (i32.add (local.get $s) (i32.const 1)) (local.get $n))
+                      (then
+                        (local.set $loss (f64x2.extract_lane 1 (local.get $lv)))
+                        (if (i32.or (f64.gt (local.get $loss) (local.get $w)) (i32.lt_s (local.get $atv) (i32.const 0)))
+                          (then
+                            (local.set $w (local.get $loss))
+                            (local.set $atv (i32.add (local.get $s0) (i32.add (local.get $s) (i32.const 1))))))
+                        (if (i32.gt_s (local.get $K) (i32.const 0))
+                          (then
+                            (if (i32.and
+                                  (f64.gt (local.get $loss) (f64.load (local.get $h)))
+                                  (i32.eqz
+                                    (i32.load8_u offset=1 (i32.add (local.get $skip) (i32.add (local.get $s0) (local.get $s))))))
+                              (then (call $heapReplaceRoot (local.get $h) (local.get $K) (local.get $loss))))))))
+                    (local.set $thrv
+                      (f64x2.splat
+                        (if (result f64) (i32.gt_s (local.get $K) (i32.const 0))
+                          (then
+                            (select (local.get $w) (f64.load (local.get $h))
+                              (f64.lt (local.get $w) (f64.load (local.get $h)))))
+                          (else (local.get $w)))))))
+                (local.set $j (i32.add (local.get $j) (i32.const 16)))
+                (br $fast)))))
         (block $pairsDone
           (loop $pairs
             (br_if $pairsDone (i32.ge_u (local.get $j) (local.get $end)))
