@@ -31,6 +31,7 @@ import { createScheduler } from '../engine/createScheduler.js';
 import type { Backend } from '../engine/backend.js';
 import type { Scheduler } from '../engine/scheduler.js';
 import type { BackendChoice } from '../engine/types.js';
+import { CHECK_WHILE_AGGREGATING_MIN_SCENARIOS } from '../engine/tuning.js';
 import { MARGIN_MODELS, requireHistory } from '../margin/models.js';
 import { attributeModel, attributeStandard, type Attribution } from '../margin/attribution.js';
 import { hostPnl } from '../engine/hostPnl.js';
@@ -388,6 +389,11 @@ async function computeModels(
     const prepared = await timer.time('margin', () => model.prepare(inputs[k]!, g, unit));
     // still aggregating: the next model's groups (submitted behind this one) rather than a wait
     if (k + 1 < n && (await scheduler!.busy(k))) await groupsOf(k + 1);
+    // still aggregating a long job: the checks of the rows handed to the report so far, a block at a time
+    // (else the run's end does them, between its last rows and the COMMIT; tuning.ts)
+    const checkWhileWaiting = inputs[k]!.scenarios.count >= CHECK_WHILE_AGGREGATING_MIN_SCENARIOS;
+    while (checkWhileWaiting && report?.unchecked && (await scheduler!.busy(k)))
+      await timer.time('report', () => report.checkNext());
     const reduced = await scheduler!.reduce(k, timer, `aggregation (${model.name}, groups)`);
     const rows = await timer.time('margin', () => model.assemble(inputs[k]!, g, prepared, reduced));
     const attributeThis = attribute ? () => attributeRows(k, g, rows) : null;

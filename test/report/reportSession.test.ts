@@ -152,6 +152,50 @@ describe('failures leave the file as it was', () => {
     }
   });
 
+  test('checks run early (checkNext, as a run does while it waits on a long aggregation) fail finish as its own checks do, after a failure of the report thread', async () => {
+    const cases = [
+      [
+        (run: RunRecord) => {
+          run.margin[0]!.im[1] = 123;
+        },
+        /MarginRows\(deribit-pm\) row 1: im is 123, but the report stores only/,
+      ],
+      [
+        (run: RunRecord) => {
+          run.margin.find((m) => m.model === 'standard')!.equity[2] = 7;
+        },
+        /MarginRows\(standard\) row 2: equity is 7, but the report derives it from the run's deribit-pm rows as -0.1/,
+      ],
+    ] as const;
+    for (const [bad, message] of cases) {
+      for (const early of [1, Infinity]) {
+        const f = join(dir, 'early-checks.duckdb');
+        await writeRun(f, sampleRun());
+        const before = await reportState(f);
+        const run = sampleRunWithStandard();
+        bad(run);
+        const s = new ReportSession(f, ENGINE_VERSION);
+        feed(s, run);
+        // a block, or every block, checked before finish: nothing is thrown until finish
+        for (let k = 0; k < early && s.unchecked; k++) expect(() => s.checkNext()).not.toThrow();
+        if (early === Infinity) expect(s.unchecked).toBe(false);
+        await expect(s.finish(runMetaOf(run))).rejects.toThrow(message);
+        expect(await reportState(f)).toEqual(before);
+      }
+    }
+    // rows the report thread refuses, and rows whose derived values differ: the thread's failure, as before
+    const f = join(dir, 'early-checks-worker.duckdb');
+    await writeRun(f, sampleRun());
+    const run = sampleRunWithStandard();
+    run.margin[0]!.account[1] = 99;
+    run.margin.find((m) => m.model === 'standard')!.equity[2] = 7;
+    const s = new ReportSession(f, ENGINE_VERSION);
+    feed(s, run);
+    while (s.unchecked) s.checkNext();
+    await s.hashFiles([]).catch(() => undefined); // the thread's queue drained: its failure is known to finish
+    await expect(s.finish(runMetaOf(run))).rejects.toThrow(/account id 99 is not in accountKey/);
+  });
+
   test('an abort midway rolls back: an existing report is unchanged, a new one never appears', async () => {
     const f = join(dir, 'abort.duckdb');
     await writeRun(f, sampleRun());
