@@ -19,7 +19,7 @@ import { aggregateReference } from './referenceAggregate.js';
 import { buildUnitTables, type MarginInput, type UnitTables } from './runTables.js';
 import { spanAssemble, spanGroups, spanPrepare, spanSlopeBound, type SpanPrepared } from './span.js';
 import type { MarginRows } from './types.js';
-import { varAssemble, varGroups, varSlopeBound } from './var.js';
+import { varAssemble, varGroups, varPrepare, varSlopeBound, type VarPrepared } from './var.js';
 
 export type ScenarioModelName = 'deribit-pm' | 'span' | 'var-hs' | 'var-mc';
 
@@ -104,8 +104,8 @@ export const MARGIN_MODELS: Record<ScenarioModelName, MarginModel> = {
     family: 'historical',
     readsCoinRows: false,
     groups: (input) => varGroups(input, 'var-hs'),
-    prepare: () => null,
-    assemble: (input, plan, _prepared, reduced) => varAssemble(input, plan, reduced),
+    prepare: (input, plan) => varPrepare(input, plan),
+    assemble: (input, plan, prepared, reduced) => varAssemble(input, plan, reduced, prepared as VarPrepared),
     slopeBound: varSlopeBound,
   },
   'var-mc': {
@@ -113,8 +113,8 @@ export const MARGIN_MODELS: Record<ScenarioModelName, MarginModel> = {
     family: 'monte-carlo',
     readsCoinRows: false,
     groups: (input) => varGroups(input, 'var-mc'),
-    prepare: () => null,
-    assemble: (input, plan, _prepared, reduced) => varAssemble(input, plan, reduced),
+    prepare: (input, plan) => varPrepare(input, plan),
+    assemble: (input, plan, prepared, reduced) => varAssemble(input, plan, reduced, prepared as VarPrepared),
     slopeBound: varSlopeBound,
   },
 };

@@ -104,19 +104,19 @@ export function varGroups(input: MarginInput, model?: VarModelName): ModelPlan {
   };
 }
 
+/** What var's rows need besides the losses, computed while the backend aggregates (MarginModel.prepare). */
+export interface VarPrepared {
+  /** the rows, with their accounts, liquidity add-ons and equity set */
+  rows: MarginRows;
+}
+
 /**
- * Rows of var in USD: VaR = the k-th largest loss, ES = the mean of the k largest losses (signed: a
- * book that gains in its whole tail has negative ES); IM = max(ES, 0) + liquidity_addon;
- * MM = mm_factor · max(ES, 0); worst_case = max(0, largest loss) at its first scenario; equity the
- * account's USD equity; status. SOM, scan risk, roll shock, standard: NaN.
- * @throws Error when `reduced` lacks the top-k losses the plan asked for.
+ * The part of var's rows that does not depend on the losses: each row's account, its liquidity add-on (the
+ * sum over the group's positions, in entry order) and the account's USD equity.
  */
-export function varAssemble(input: MarginInput, plan: ModelPlan, reduced: Reduced): MarginRows {
-  const { book, scenarios, params } = input;
+export function varPrepare(input: MarginInput, plan: ModelPlan): VarPrepared {
+  const { book } = input;
   const G = plan.groups.groupCount;
-  const k = plan.request.topK;
-  const top = reduced.topLosses;
-  if (k > 0 && (!top || top.length < G * k)) throw new Error(`var: the backend returned no top-${k} losses`);
   // every row sets these (fillDerived the margin ratio, available and status)
   const rows = allocMarginRows(plan.model, G, plan.unitNames, plan.currencyNames, [
     'worstScenario',
@@ -139,19 +139,43 @@ export function varAssemble(input: MarginInput, plan: ModelPlan, reduced: Reduce
       const p = plan.entryPosition[e];
       if (p >= 0) addon += liquidityAddonFromTable(liq, book.instrumentId[p], qty[e], false);
     }
+    rows.account[g] = plan.account[g];
+    rows.liquidityAddon[g] = addon;
+    rows.equity[g] = equity[g];
+  }
+  return { rows };
+}
+
+/**
+ * Rows of var in USD: VaR = the k-th largest loss, ES = the mean of the k largest losses (signed: a
+ * book that gains in its whole tail has negative ES); IM = max(ES, 0) + liquidity_addon;
+ * MM = mm_factor · max(ES, 0); worst_case = max(0, largest loss) at its first scenario; equity the
+ * account's USD equity; status. SOM, scan risk, roll shock, standard: NaN. `prepared`: {@link varPrepare}'s.
+ * @throws Error when `reduced` lacks the top-k losses the plan asked for.
+ */
+export function varAssemble(
+  input: MarginInput,
+  plan: ModelPlan,
+  reduced: Reduced,
+  prepared: VarPrepared = varPrepare(input, plan),
+): MarginRows {
+  const { scenarios, params } = input;
+  const G = plan.groups.groupCount;
+  const k = plan.request.topK;
+  const top = reduced.topLosses;
+  if (k > 0 && (!top || top.length < G * k)) throw new Error(`var: the backend returned no top-${k} losses`);
+  const rows = prepared.rows;
+  for (let g = 0; g < G; g++) {
     let sum = 0;
     for (let j = 0; j < k; j++) sum += top![g * k + j];
     const es = k > 0 ? sum / k : 0;
     const esPos = Math.max(es, 0);
-    rows.account[g] = plan.account[g];
     rows.var[g] = k > 0 ? top![g * k + k - 1] : 0;
     rows.es[g] = es;
     rows.worstCase[g] = Math.max(0, reduced.worstLoss[g]);
     rows.worstScenario[g] = worstScenarioId(plan, scenarios, reduced.worstScenario, g);
-    rows.liquidityAddon[g] = addon;
-    rows.im[g] = esPos + addon;
+    rows.im[g] = esPos + rows.liquidityAddon[g];
     rows.mm[g] = params.var.mmFactor * esPos;
-    rows.equity[g] = equity[g];
   }
   fillDerived(rows); // margin ratio, available, status from the account's USD equity, IM and MM
   return rows;
