@@ -16,7 +16,9 @@
  * gathered into a block of their own and offered to every group's heap, so that the heaps start near their
  * final k, and the main pass skips them for the heap. The heap then replaces its root far less often (on the
  * eod book, var-mc's top 100 of 10,000: 557 → 264 times a group), and the heap holds the same k largest
- * losses as the reference's, which is all that its sorted output shows.
+ * losses as the reference's, which is all that its sorted output shows. That is bit for bit, whatever order
+ * the losses were offered in: a loss is 0 − y, never −0 (0 − (±0) is +0), and a NaN never enters (it beats no
+ * root), so losses that compare equal have equal bits, whichever of them a heap evicted first.
  *
  * kernels/ imports nothing outside kernels/: the caller compiles the module (WebAssembly.Module of the
  * .wasm's bytes) and hands it over.
