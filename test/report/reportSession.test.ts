@@ -44,6 +44,22 @@ async function killBetweenAppends(s: ReportSession): Promise<void> {
   await (s as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
 }
 
+/** Runs whose derived values differ from what the report gives back, and the message that refuses each. */
+const BAD_DERIVED = [
+  [
+    (run: RunRecord) => {
+      run.margin[0]!.im[1] = 123;
+    },
+    /MarginRows\(deribit-pm\) row 1: im is 123, but the report stores only/,
+  ],
+  [
+    (run: RunRecord) => {
+      run.margin.find((m) => m.model === 'standard')!.equity[2] = 7;
+    },
+    /MarginRows\(standard\) row 2: equity is 7, but the report derives it from the run's deribit-pm rows as -0.1/,
+  ],
+] as const;
+
 const TABLE_DUMP = `SELECT * FROM account_margin ORDER BY model, account, unit`;
 
 describe('a run written from the report thread', () => {
@@ -123,20 +139,7 @@ describe('failures leave the file as it was', () => {
   });
 
   test('rows whose derived values are not what the view gives back are refused by finish (checked on this thread), for an existing and a new report', async () => {
-    for (const [bad, message] of [
-      [
-        (run: RunRecord) => {
-          run.margin[0]!.im[1] = 123;
-        },
-        /MarginRows\(deribit-pm\) row 1: im is 123, but the report stores only/,
-      ],
-      [
-        (run: RunRecord) => {
-          run.margin.find((m) => m.model === 'standard')!.equity[2] = 7;
-        },
-        /MarginRows\(standard\) row 2: equity is 7, but the report derives it from the run's deribit-pm rows as -0.1/,
-      ],
-    ] as const) {
+    for (const [bad, message] of BAD_DERIVED) {
       const f = join(dir, 'bad-derived.duckdb');
       await writeRun(f, sampleRun());
       const before = await reportState(f);
@@ -153,21 +156,7 @@ describe('failures leave the file as it was', () => {
   });
 
   test('checks run early (checkNext, as a run does while it waits on a long aggregation) fail finish as its own checks do, after a failure of the report thread', async () => {
-    const cases = [
-      [
-        (run: RunRecord) => {
-          run.margin[0]!.im[1] = 123;
-        },
-        /MarginRows\(deribit-pm\) row 1: im is 123, but the report stores only/,
-      ],
-      [
-        (run: RunRecord) => {
-          run.margin.find((m) => m.model === 'standard')!.equity[2] = 7;
-        },
-        /MarginRows\(standard\) row 2: equity is 7, but the report derives it from the run's deribit-pm rows as -0.1/,
-      ],
-    ] as const;
-    for (const [bad, message] of cases) {
+    for (const [bad, message] of BAD_DERIVED) {
       for (const early of [1, Infinity]) {
         const f = join(dir, 'early-checks.duckdb');
         await writeRun(f, sampleRun());
