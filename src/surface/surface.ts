@@ -11,6 +11,7 @@ import {
   calendarGap,
   calendarRefit,
   CALENDAR_TOLERANCE,
+  copySvi,
   fitSvi,
   gMinimum,
   rawToJw,
@@ -182,7 +183,7 @@ export function fitSurface(market: Market): VolSurface {
       continue;
     }
     slice.fitted = true;
-    slice.fittedParams = { ...params };
+    slice.fittedParams = copySvi(params);
     slice.gMinFitted = gMinimum(params).g;
     if (!butterflyFree(params)) {
       const r = repairButterfly(params, t);

@@ -57,6 +57,15 @@ export function checkGrid(): Float64Array {
   return CHECK_GRID;
 }
 
+/**
+ * A copy of `p` (with `a` replaced when given), made as the fit makes its parameters, field by field in one
+ * order: V8 gives an object made by spreading ({ ...p }) another shape, and code optimised for one shape is
+ * thrown away on meeting the other (sviW and the checks were optimised again and again in every cold fit).
+ */
+export function copySvi(p: SviParams, a = p.a): SviParams {
+  return { a, b: p.b, rho: p.rho, m: p.m, sigma: p.sigma };
+}
+
 export function sviW(p: SviParams, x: number): number {
   return sviTotalVariance(p.a, p.b, p.rho, p.m, p.sigma, x);
 }
@@ -249,6 +258,17 @@ export interface Floor {
   x: number;
   w: number;
 }
+
+/**
+ * No floors, as an array of the kind the calendar repair's floors are (elements that are objects), where `[]`
+ * would be an array of small integers: the inner problem's code, optimised on one kind, is thrown away on
+ * meeting the other. Never written.
+ */
+const NO_FLOORS: readonly Floor[] = (() => {
+  const a: Floor[] = [{ x: 0.5, w: 0.5 }];
+  a.pop();
+  return a;
+})();
 
 // The inner problem runs ~70,000 times per fit of the bundled chain (every run fits the surface for its
 // vol_surface table): its arithmetic works on the fixed-size scratch arrays below, not on fresh arrays,
@@ -564,7 +584,7 @@ export function solveInner(
   points: readonly SlicePoint[],
   m: number,
   sigma: number,
-  floors: readonly Floor[] = [],
+  floors: readonly Floor[] = NO_FLOORS,
   method: 'active-set' | 'enumerate' = 'active-set',
 ): { params: SviParams; sse: number } | null {
   const sse = innerError(points, m, sigma, floors, startA(points, floors), method);
@@ -701,7 +721,7 @@ export function fitSvi(
   points: readonly SlicePoint[],
   opts: { floors?: readonly Floor[]; start?: SviParams; startsOnly?: boolean } = {},
 ): FitResult {
-  const floors = opts.floors ?? [];
+  const floors = opts.floors ?? NO_FLOORS;
   if (points.length < 3) throw new Error(`an SVI fit needs at least 3 points, got ${points.length}`);
   let xmin = Infinity;
   let xmax = -Infinity;
@@ -789,7 +809,7 @@ export function calendarRefit(
   }
   const gap = calendarGap(prev, params);
   const shift = gap > CALENDAR_TOLERANCE ? gap : 0;
-  return { params: { ...params, a: params.a + shift }, floors, shift };
+  return { params: copySvi(params, params.a + shift), floors, shift };
 }
 
 /**
@@ -798,7 +818,7 @@ export function calendarRefit(
  * grows, its shape is kept). Returns the repaired parameters and, per slice, whether it was raised.
  */
 export function repairCalendar(slices: readonly SviParams[]): { params: SviParams[]; raised: boolean[] } {
-  const params = slices.map((p) => ({ ...p }));
+  const params = slices.map((p) => copySvi(p));
   const raised = params.map(() => false);
   for (let j = 1; j < params.length; j++) {
     const gap = calendarGap(params[j - 1]!, params[j]!);
