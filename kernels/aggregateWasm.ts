@@ -24,6 +24,7 @@
  * .wasm's bytes) and hands it over.
  */
 import { aggregateGroups, sortTopLosses, type AggregateColumns } from './aggregate.js';
+import { align16, compileWasm, growTo, instantiateWasm, type WasmMemory } from './wasmApi.js';
 
 /** The file the build writes beside the compiled kernels (dist/kernels/). */
 export const AGGREGATE_WASM_FILE = 'aggregate.wasm';
@@ -35,15 +36,6 @@ export const AGGREGATE_WASM_FILE = 'aggregate.wasm';
  */
 export const AGGREGATE_WASM_URL = new URL(AGGREGATE_WASM_FILE, import.meta.url);
 
-/** The part of the WebAssembly API used here (the project's TypeScript libraries do not declare it). */
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-}
 type AggregateBlock = (
   nG: number,
   n: number,
@@ -67,19 +59,12 @@ type AggregateBlock = (
   skip: number,
 ) => void;
 
-/** The global WebAssembly object, or null where the runtime has none. */
-function wasmApi(): WasmApi | null {
-  return ((globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly ?? null) as WasmApi | null;
-}
-
 /**
  * Compiles the module from its bytes.
  * @throws Error when the runtime has no WebAssembly or rejects the module (no SIMD).
  */
 export function compileAggregateWasm(bytes: Uint8Array): object {
-  const api = wasmApi();
-  if (!api) throw new Error('aggregate wasm: this runtime has no WebAssembly');
-  return new api.Module(bytes);
+  return compileWasm(bytes, 'aggregate wasm');
 }
 
 /**
@@ -114,9 +99,6 @@ function extremeScenarios(pnl: Float64Array | Float32Array, S: number, used: num
   return out.sort(); // scenario order
 }
 
-/** Rounds a byte count up to a multiple of 16 (v128 alignment). */
-const align16 = (x: number) => (x + 15) & ~15;
-
 /**
  * An aggregator over one instance of the module (one per thread: calls must not overlap, which a worker's
  * synchronous calls never do). `run(c, g0, g1, scenarioBlock)` is {@link aggregateGroups}(c, g0, g1,
@@ -131,11 +113,9 @@ export class WasmAggregator {
   pilots = 0;
 
   constructor(module: object) {
-    const api = wasmApi();
-    if (!api) throw new Error('aggregate wasm: this runtime has no WebAssembly');
-    const inst = new api.Instance(module, {});
-    this.memory = inst.exports.memory as WasmMemory;
-    this.block = inst.exports.aggregateBlock as AggregateBlock;
+    const exports = instantiateWasm(module, 'aggregate wasm');
+    this.memory = exports.memory as WasmMemory;
+    this.block = exports.aggregateBlock as AggregateBlock;
   }
 
   /** Reduces groups [g0, g1) of `c` into its output columns: {@link aggregateGroups}'s contract and bits. */
@@ -160,8 +140,7 @@ export class WasmAggregator {
       aggregateGroups(c, g0, g1, scenarioBlock);
       return;
     }
-    const have = this.memory.buffer.byteLength;
-    if (L.end > have) this.memory.grow(Math.ceil((L.end - have) / 65536));
+    growTo(this.memory, L.end);
     const every = this.load(c, L, g0, g1);
     if (K > 0 && L.P > 0) this.pilotPass(c, L, used, every);
     this.mainPass(c, L, used, SB, every);

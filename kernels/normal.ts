@@ -22,7 +22,7 @@ export function normPdf(x: number): number {
  * Math.exp fewer per call (test/kernels/normal.test.ts). Host memory, read by the float64 form only (normCdf is
  * never handed to gpu.js: kernels/source.ts).
  */
-const EXP_HALF_SQUARE = Float64Array.from({ length: 641 }, (_, j) => {
+export const EXP_HALF_SQUARE = Float64Array.from({ length: 641 }, (_, j) => {
   const s = j / 16.0;
   return Math.exp(-0.5 * s * s);
 });

@@ -346,14 +346,64 @@ export function spotRowValues(
   for (let s = 0; s < S; s++) out[base + s] = spot * move[s * U + u]!;
 }
 
+/** kernels/revalue.ts shockedVol's rule codes without a parameter whose value {@link OptionCells.cells} is given. */
+export const VOL_UP_CODE = 0;
+export const VOL_DOWN_CODE = 2;
+
+/**
+ * Another form of revalueTile's option cells without a surface (kernels/revalueWasm.ts, WebAssembly SIMD), the
+ * same bits: revalueTile still computes what is per option (the discount and shocked vol per key; the shocked
+ * vols of the rules without a parameter) and hands the cells of one option to {@link rows} (keyed) or
+ * {@link cells} (per cell).
+ */
+export interface OptionCells {
+  /**
+   * Before a tile's options: its scenarios [s0, s1) and their keys (key[(s − s0)·U + u], scenarioKeys), or null
+   * when the tile takes the per-cell path.
+   */
+  begin(c: RevalueColumns, s0: number, s1: number, key: Int32Array | null): void;
+  /** e^{−r·T'} per key of the option about to be handed to {@link rows} (valid after begin) */
+  readonly disc: Float64Array;
+  /** σ'·√T' per key, likewise */
+  readonly vol: Float64Array;
+  /**
+   * out[usd + s] = F·norm and, when coin ≥ 0, out[coin + s] = (norm + v0)/(1 + m) − v0 for s in [s0, s1), norm =
+   * (1 + m)·disc[q]·black76Norm(isCall, k/(1 + m), vol[q]) − v0: revalueTile's keyed loop, bit for bit.
+   */
+  rows(u: number, isCall: number, k: number, F: number, v0: number, out: Float64Array, usd: number, coin: number): void;
+  /**
+   * The same rows with each cell's shocked vol σ' = shockedVol(σ, T, rule, param, …), T' = max(T − Δt, 0), its
+   * discount e^{−rate·T'} and σ'·√T': revalueTile's per-cell loop without a surface, bit for bit. `vol.up` and
+   * `vol.down` are shockedVol's values for the rules VOL_UP_CODE and VOL_DOWN_CODE.
+   */
+  cells(
+    u: number,
+    isCall: number,
+    k: number,
+    F: number,
+    v0: number,
+    vol: { sigma: number; t: number; rate: number; up: number; down: number },
+    out: Float64Array,
+    usd: number,
+    coin: number,
+  ): void;
+}
+
 /**
  * The cpu form: writes rows usdRow(i) and coinRow(i) for instruments [i0, i1) and scenarios [s0, s1) into
  * `c.out`: USD row F·norm (USD per unit of underlying), coin row (norm + v0)/(1+m) − v0 for options and
  * the {@link deltaOneRows} of futures and perpetuals, norm = revalueNormalised(…) to the bit (see the
  * module comment). Sign: gain to a long position of one unit. Each cell depends only on its own inputs,
- * so any tiling gives the same bits.
+ * so any tiling gives the same bits. `cells`: the keyed option cells in another form (the same bits).
  */
-export function revalueTile(c: RevalueColumns, i0: number, i1: number, s0: number, s1: number): void {
+export function revalueTile(
+  c: RevalueColumns,
+  i0: number,
+  i1: number,
+  s0: number,
+  s1: number,
+  cells?: OptionCells,
+): void {
   const S = c.scenarios;
   const U = c.underlyings;
   const I = c.instruments;
@@ -365,8 +415,11 @@ export function revalueTile(c: RevalueColumns, i0: number, i1: number, s0: numbe
   // inputs (the same bits), instead of once per cell. Sets with more keys than KEYS_MAX take the cell path.
   const keyed = c.surface === undefined ? scenarioKeys(c, s0, s1) : null;
   const K = keyed ? keyed.count : 0;
-  const disc = new Float64Array(K);
-  const vol = new Float64Array(K);
+  // the other form of the cells, where there is no surface (module comment)
+  const other = c.surface === undefined ? cells : undefined;
+  other?.begin(c, s0, s1, keyed ? keyed.key : null);
+  const disc = other && keyed ? other.disc : new Float64Array(K);
+  const vol = other && keyed ? other.vol : new Float64Array(K);
   for (let i = i0; i < i1; i++) {
     const u = c.underlying[i]!;
     const kind = c.kind[i]!;
@@ -406,6 +459,10 @@ export function revalueTile(c: RevalueColumns, i0: number, i1: number, s0: numbe
         disc[q] = Math.exp(-rate * t1);
         vol[q] = shocked * Math.sqrt(t1);
       }
+      if (other) {
+        other.rows(u, isCall, k, F, v0, out, usd, coin);
+        continue;
+      }
       for (let s = s0; s < s1; s++) {
         const j = s * U + u;
         const m = c.move[j]!;
@@ -416,6 +473,13 @@ export function revalueTile(c: RevalueColumns, i0: number, i1: number, s0: numbe
         out[usd + s] = F * norm;
         if (coin >= 0) out[coin + s] = (norm + v0) / (1 + m) - v0;
       }
+      continue;
+    }
+    if (other) {
+      const shocked = (rule: number) =>
+        shockedVol(sigma, t, rule, 0, vru, volRangeDown, minVolForShockUp, shortTermVegaPower, longTermVegaPower);
+      const vols = { sigma, t, rate, up: shocked(VOL_UP_CODE), down: shocked(VOL_DOWN_CODE) };
+      other.cells(u, isCall, k, F, v0, vols, out, usd, coin);
       continue;
     }
     for (let s = s0; s < s1; s++) {

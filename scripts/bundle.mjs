@@ -27,6 +27,7 @@ import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import process from 'node:process';
+import { WAT_KERNELS } from './build-wasm.mjs';
 
 /** The command and every worker a command starts (each is resolved by resolveWorker from its name). */
 export const BUNDLE_ENTRIES = {
@@ -75,7 +76,7 @@ async function main() {
   const [shebang, ...rest] = readFileSync(command, 'utf8').split('\n');
   if (shebang !== mainJs[0]) throw new Error(`the bundled command starts with ${JSON.stringify(shebang)}`);
   writeFileSync(command, [shebang, mainJs[1], ...rest].join('\n'));
-  copyFileSync(join(dist, 'kernels', 'aggregate.wasm'), join(out, 'aggregate.wasm'));
+  for (const name of WAT_KERNELS) copyFileSync(join(dist, 'kernels', `${name}.wasm`), join(out, `${name}.wasm`));
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -4,8 +4,9 @@
  * the shared output arrays. Loaded from dist only (see workerPath.ts).
  */
 import { CPU_AGGREGATE_SCENARIO_BLOCK } from './tuning.js';
-import { revalueTile, type RevalueColumns } from '../../kernels/revalue.js';
+import type { RevalueColumns } from '../../kernels/revalue.js';
 import { AGGREGATE_KERNEL_NAME, aggregateKernel as aggregate } from './hostAggregate.js';
+import { REVALUE_KERNEL_NAME, revalueTileHere } from './hostRevalue.js';
 import type { AggregateTask, RevalueTask } from './poolTasks.js';
 import { TRACING, traceSpan } from '../util/trace.js';
 
@@ -83,7 +84,11 @@ export default function run(task: AggregateTask | RevalueTask): number {
     return runTask(task);
   } finally {
     // the aggregation names its kernel: a build that cannot find its WebAssembly module runs the reference
-    traceSpan('pool', task.op === 'aggregate' ? `aggregate (${AGGREGATE_KERNEL_NAME})` : task.op, t0);
+    traceSpan(
+      'pool',
+      task.op === 'aggregate' ? `aggregate (${AGGREGATE_KERNEL_NAME})` : `${task.op} (${REVALUE_KERNEL_NAME})`,
+      t0,
+    );
   }
 }
 
@@ -113,7 +118,7 @@ function runTask(task: AggregateTask | RevalueTask): number {
     return task.g1 - task.g0;
   }
   const c: RevalueColumns = viewRevalue(task);
-  revalueTile(c, task.i0, task.i1, task.s0, task.s1);
+  revalueTileHere(c, task.i0, task.i1, task.s0, task.s1);
   return (task.i1 - task.i0) * (task.s1 - task.s0);
 }
 

@@ -59,9 +59,10 @@ describe('the run timeline', () => {
       expect.arrayContaining(['open', 'hash', 'accounts', 'margin', 'symbols', 'runRow', 'commit']),
     );
     expect(whats('report').at(-1)).toBe('commit');
-    // the command (the bundle) finds its WebAssembly aggregation kernel: the pool names the kernel it ran
-    expect(whats('pool')).toEqual(expect.arrayContaining(['revalue', 'aggregate (wasm)']));
+    // the command (the bundle) finds its WebAssembly kernels: the pool names the kernels it ran
+    expect(whats('pool')).toEqual(expect.arrayContaining(['revalue (wasm)', 'aggregate (wasm)']));
     expect(whats('pool')).not.toContain('aggregate (js)');
+    expect(whats('pool')).not.toContain('revalue (js)');
     for (const s of spans) expect(s.end).toBeGreaterThanOrEqual(s.start);
     expect(spans[0]!.start).toBe(0);
     expect(formatTrace(spans)).toMatch(/busy .*\n {2}main: [\d.]+ ms/);

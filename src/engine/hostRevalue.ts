@@ -1,0 +1,29 @@
+/**
+ * The cpu backend's revaluation on the calling thread: kernels/revalue.ts revalueTile with its keyed option
+ * cells in WebAssembly SIMD (kernels/revalueWasm.ts, built beside the compiled kernels as
+ * dist/kernels/revalue.wasm), or revalueTile's own JavaScript loop where the module cannot load or when
+ * MARGIN_ENGINE_REVALUE=js asks for it. Both give the same bits (test/kernels/revalueWasm.test.ts), so a
+ * matrix revalued here equals the pool's, cell for cell. For the pool's workers (poolWorker.ts) and the
+ * matrices computed on a thread of their own (hostPnl.ts).
+ */
+import { readFileSync } from 'node:fs';
+import { revalueTile, type OptionCells, type RevalueColumns } from '../../kernels/revalue.js';
+import { compileRevalueWasm, REVALUE_WASM_URL, WasmOptionCells } from '../../kernels/revalueWasm.js';
+
+/** This thread's option cells (module comment) and their name: 'wasm' (the SIMD module) or 'js' (revalueTile's). */
+const chosen: { cells: OptionCells | undefined; name: 'wasm' | 'js' } = (() => {
+  if (process.env.MARGIN_ENGINE_REVALUE === 'js') return { cells: undefined, name: 'js' };
+  try {
+    return { cells: new WasmOptionCells(compileRevalueWasm(readFileSync(REVALUE_WASM_URL))), name: 'wasm' };
+  } catch {
+    return { cells: undefined, name: 'js' };
+  }
+})();
+
+/** Which option cells {@link revalueTileHere} uses (the pool's trace names it: MARGIN_ENGINE_TRACE=1). */
+export const REVALUE_KERNEL_NAME = chosen.name;
+
+/** revalueTile(c, i0, i1, s0, s1) with this thread's option cells: the same bits either way. */
+export function revalueTileHere(c: RevalueColumns, i0: number, i1: number, s0: number, s1: number): void {
+  revalueTile(c, i0, i1, s0, s1, chosen.cells);
+}
