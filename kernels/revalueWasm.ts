@@ -68,6 +68,8 @@ const KEYS = 16;
 const DISC = align16(EXP_HALF_SQUARE.length * 8);
 const VOL = DISC + KEYS * 8;
 const COLUMNS = VOL + KEYS * 8;
+/** Rows of at least this many scenarios are copied out by TypedArray.set, shorter ones element by element. */
+const COPY_BY_SET = 256;
 
 export class WasmOptionCells implements OptionCells {
   private readonly memory: WasmMemory;
@@ -223,7 +225,18 @@ export class WasmOptionCells implements OptionCells {
   private copyOut(out: Float64Array, usd: number, coin: number): void {
     const n = this.n;
     const f64 = this.f64;
-    out.set(f64.subarray(this.usd / 8, this.usd / 8 + n), usd + this.s0);
-    if (coin >= 0) out.set(f64.subarray(this.coin / 8, this.coin / 8 + n), coin + this.s0);
+    const a = this.usd / 8;
+    const b = this.coin / 8;
+    const to = usd + this.s0;
+    const toCoin = coin + this.s0;
+    if (n >= COPY_BY_SET) {
+      out.set(f64.subarray(a, a + n), to);
+      if (coin >= 0) out.set(f64.subarray(b, b + n), toCoin);
+      return;
+    }
+    // a short row (the distance search's refinements: 16 to 35 scenarios): two views and two set calls cost
+    // more than the copy
+    for (let s = 0; s < n; s++) out[to + s] = f64[a + s]!;
+    if (coin >= 0) for (let s = 0; s < n; s++) out[toCoin + s] = f64[b + s]!;
   }
 }
