@@ -7,13 +7,17 @@
  * | --------- | --------- | ---------------------------------------------------------------- | ------------------ |
  * | reference | float64   | revalueNormalised, revalueCoin (one instrument × one scenario)    | tests, fixtures    |
  * | cpu       | float64   | revalueTile (a tile of instruments × scenarios)                  | the cpu pool       |
+ * | cpu, SIMD | float64   | revalueTile's option cells in kernels/revalue.wat (OptionCells)   | the cpu pool       |
  * | device    | float32   | movedValueKernel / movedValue32, with host packing and assembly  | gpu.js gl, webgpu  |
  *
  * The cpu form is the reference's arithmetic, reordered only by hoisting: the base term v0 =
  * {@link optionBaseValue} does not depend on the scenario, so it is computed once per instrument
  * (RevalueColumns.v0) and per cell only the moved term is evaluated, the same operations in the same
  * order. Its USD row is F·revalueNormalised to the bit; its coin row (norm + v0)/(1+m) − v0 is
- * revalueCoin within a few ulps of the forward (test/kernels/parity.test.ts checks both).
+ * revalueCoin within a few ulps of the forward (test/kernels/parity.test.ts checks both). Its option cells
+ * without a surface also run as WebAssembly SIMD (kernels/revalue.wat through kernels/revalueWasm.ts, two
+ * scenarios a step, fdlibm's log and exp written out as V8 has them): the same bits as its JavaScript loop
+ * (test/kernels/revalueWasm.test.ts), which stays the reference.
  *
  * The device form evaluates only the moved value w = (1+m)·e^{−rT'}·black76Norm32(k/(1+m), σ'√T') in
  * float32 (one Black-76 per cell instead of two); the host keeps v0 in float64 and forms the rows with
@@ -346,7 +350,7 @@ export function spotRowValues(
   for (let s = 0; s < S; s++) out[base + s] = spot * move[s * U + u]!;
 }
 
-/** kernels/revalue.ts shockedVol's rule codes without a parameter whose value {@link OptionCells.cells} is given. */
+/** {@link shockedVol}'s rules without a parameter (VOL_UP, VOL_DOWN), whose σ' {@link OptionCells.cells} is given. */
 export const VOL_UP_CODE = 0;
 export const VOL_DOWN_CODE = 2;
 
@@ -394,7 +398,7 @@ export interface OptionCells {
  * `c.out`: USD row F·norm (USD per unit of underlying), coin row (norm + v0)/(1+m) − v0 for options and
  * the {@link deltaOneRows} of futures and perpetuals, norm = revalueNormalised(…) to the bit (see the
  * module comment). Sign: gain to a long position of one unit. Each cell depends only on its own inputs,
- * so any tiling gives the same bits. `cells`: the keyed option cells in another form (the same bits).
+ * so any tiling gives the same bits. `cells`: the option cells without a surface in another form (the same bits).
  */
 export function revalueTile(
   c: RevalueColumns,

@@ -10,7 +10,7 @@
  * memory), the module prices the option's cells and its two rows are copied out. One instance per thread
  * (calls must not overlap, which a worker's synchronous calls never do); memory grows to the largest tile.
  */
-import { EXP_HALF_SQUARE } from './normal.js';
+import { EXP_HALF_SQUARE, normCdf } from './normal.js';
 import type { OptionCells, RevalueColumns } from './revalue.js';
 import { align16, compileWasm, growTo, instantiateWasm, type WasmMemory } from './wasmApi.js';
 
@@ -68,6 +68,8 @@ const KEYS = 16;
 const DISC = align16(EXP_HALF_SQUARE.length * 8);
 const VOL = DISC + KEYS * 8;
 const COLUMNS = VOL + KEYS * 8;
+/** How many values {@link WasmOptionCells.agrees} compares per function (even; they fit in the first page). */
+const PROBES = 512;
 /** Rows of at least this many scenarios are copied out by TypedArray.set, shorter ones element by element. */
 const COPY_BY_SET = 256;
 
@@ -75,6 +77,7 @@ export class WasmOptionCells implements OptionCells {
   private readonly memory: WasmMemory;
   private readonly optionRows: OptionRows;
   private readonly optionCells: OptionCellsFn;
+  private readonly map: Record<'mapExp' | 'mapLog' | 'mapNormCdf', (p: number, n: number) => void>;
   private f64: Float64Array;
   disc: Float64Array;
   vol: Float64Array;
@@ -97,11 +100,38 @@ export class WasmOptionCells implements OptionCells {
     this.memory = exports.memory as WasmMemory;
     this.optionRows = exports.optionRows as OptionRows;
     this.optionCells = exports.optionCells as OptionCellsFn;
+    this.map = {
+      mapExp: exports.mapExp as (p: number, n: number) => void,
+      mapLog: exports.mapLog as (p: number, n: number) => void,
+      mapNormCdf: exports.mapNormCdf as (p: number, n: number) => void,
+    };
     growTo(this.memory, COLUMNS);
     this.f64 = new Float64Array(this.memory.buffer);
     this.f64.set(EXP_HALF_SQUARE, 0);
     this.disc = this.f64.subarray(DISC / 8, DISC / 8 + KEYS);
     this.vol = this.f64.subarray(VOL / 8, VOL / 8 + KEYS);
+  }
+
+  /**
+   * Whether the module's exp, log and normCdf give this runtime's Math.exp, Math.log and normCdf's bits on
+   * {@link PROBES} values across their branches. The module is fdlibm's as V8 had it when it was written (Node
+   * 20); a runtime whose Math.exp or Math.log is another library's would make its cells differ from the
+   * JavaScript loop's, and the caller then takes the loop (src/engine/hostRevalue.ts).
+   */
+  agrees(): boolean {
+    const checks: Array<['mapExp' | 'mapLog' | 'mapNormCdf', (x: number) => number, (j: number) => number]> = [
+      ['mapExp', Math.exp, (j) => -3.5 + j * 0.01379],
+      ['mapLog', Math.log, (j) => Math.exp((j - PROBES / 2) * 0.05) * (1 + j * 1e-7)],
+      ['mapNormCdf', normCdf, (j) => (j - PROBES / 2) * 0.31],
+    ];
+    for (const [fn, ref, value] of checks) {
+      const xs = Float64Array.from({ length: PROBES }, (_, j) => value(j));
+      const at = COLUMNS / 8;
+      this.f64.set(xs, at);
+      this.map[fn](COLUMNS, PROBES);
+      for (let j = 0; j < PROBES; j++) if (!Object.is(this.f64[at + j], ref(xs[j]!))) return false;
+    }
+    return true;
   }
 
   begin(c: RevalueColumns, s0: number, s1: number, key: Int32Array | null): void {

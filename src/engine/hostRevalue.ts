@@ -1,8 +1,9 @@
 /**
  * The cpu backend's revaluation on the calling thread: kernels/revalue.ts revalueTile with its keyed option
  * cells in WebAssembly SIMD (kernels/revalueWasm.ts, built beside the compiled kernels as
- * dist/kernels/revalue.wasm), or revalueTile's own JavaScript loop where the module cannot load or when
- * MARGIN_ENGINE_REVALUE=js asks for it. Both give the same bits (test/kernels/revalueWasm.test.ts), so a
+ * dist/kernels/revalue.wasm), or revalueTile's own JavaScript loop where the module cannot load, where its
+ * exp, log or normCdf disagree with this runtime's (WasmOptionCells.agrees), or when MARGIN_ENGINE_REVALUE=js
+ * asks for it. Both give the same bits (test/kernels/revalueWasm.test.ts), so a
  * matrix revalued here equals the pool's, cell for cell. For the pool's workers (poolWorker.ts) and the
  * matrices computed on a thread of their own (hostPnl.ts).
  */
@@ -14,7 +15,9 @@ import { compileRevalueWasm, REVALUE_WASM_URL, WasmOptionCells } from '../../ker
 const chosen: { cells: OptionCells | undefined; name: 'wasm' | 'js' } = (() => {
   if (process.env.MARGIN_ENGINE_REVALUE === 'js') return { cells: undefined, name: 'js' };
   try {
-    return { cells: new WasmOptionCells(compileRevalueWasm(readFileSync(REVALUE_WASM_URL))), name: 'wasm' };
+    const cells = new WasmOptionCells(compileRevalueWasm(readFileSync(REVALUE_WASM_URL)));
+    // a runtime whose Math.exp or Math.log is not the module's fdlibm would give other bits: the loop then
+    return cells.agrees() ? { cells, name: 'wasm' } : { cells: undefined, name: 'js' };
   } catch {
     return { cells: undefined, name: 'js' };
   }

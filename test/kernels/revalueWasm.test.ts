@@ -81,6 +81,16 @@ describe('the module', () => {
   test('its vol rule codes are the scenario sets’', () => {
     expect([VOL_UP_CODE, VOL_DOWN_CODE]).toEqual([VOL_UP, VOL_DOWN]);
   });
+
+  test('agrees with this runtime’s Math.exp, Math.log and normCdf; a module off by one ulp does not', async () => {
+    expect(cells.agrees()).toBe(true);
+    // exp's P1 one ulp up: 1.66666666666666019037e-01 is 0x3FC555555555553E, 1.66666666666666047e-01 is …553F
+    const source = readFileSync(watUrl, 'utf8');
+    const changed = source.replaceAll('1.66666666666666019037e-01', '1.66666666666666047e-01');
+    expect(changed).not.toBe(source);
+    const other = new WasmOptionCells(compileRevalueWasm(await compileWat(changed, 'changed.wat')));
+    expect(other.agrees()).toBe(false);
+  });
 });
 
 describe('Math.exp, Math.log and normCdf, value by value', () => {
@@ -202,7 +212,9 @@ describe('random columns', () => {
       forward: Float64Array.from({ length: I }, () => 100 + rnd() * 90_000),
       v0: Float64Array.from({ length: I }, () => rnd() * 0.3),
       volRangeUp: Float64Array.from({ length: I }, () => 0.5 + rnd()),
-      move: Float64Array.from({ length: S * U }, () => pick([(rnd() - 0.5) * 0.6, 0, -0.99, 3, (rnd() - 0.5) * 0.02])),
+      move: Float64Array.from({ length: S * U }, () =>
+        pick([(rnd() - 0.5) * 0.6, 0, -0.99, 3, (rnd() - 0.5) * 0.02, -1, -1.5]),
+      ),
       deltaOneMove: Float64Array.from({ length: S * U }, () => (rnd() - 0.5) * 0.4),
       volRule: new Uint8Array(S * U),
       volParam: new Float64Array(S * U),
@@ -245,6 +257,23 @@ describe('random columns', () => {
       expectSame(wasm, js, `keys ${keys} [${s0}, ${s1})`);
     }
   });
+  test('a fresh instance growing its memory between tiles: a small keyed tile, then tiles past its first page', () => {
+    const fresh = new WasmOptionCells(module);
+    const small = columns(20, 35, 2, 3);
+    const large = columns(40, 6001, 2, 3);
+    const perCell = columns(40, 4001, 3, 0);
+    for (const [c, S] of [
+      [small, 35],
+      [large, 6001],
+      [small, 35],
+      [perCell, 4001],
+      [large, 6001],
+    ] as const) {
+      const { js, wasm } = bothForms(c, 0, c.instruments, 0, S, fresh);
+      expectSame(wasm, js, `${c.instruments} × ${S}`);
+    }
+  });
+
   test('a second instance gives the same cells (nothing kept between instances)', () => {
     const c = columns(50, 33, 3, 0);
     const other = new WasmOptionCells(module);
