@@ -28,39 +28,8 @@ export function compileRevalueWasm(bytes: Uint8Array): object {
   return compileWasm(bytes, 'revalue wasm');
 }
 
-type OptionRows = (
-  isCall: number,
-  k: number,
-  F: number,
-  v0: number,
-  n: number,
-  mv: number,
-  key: number,
-  disc: number,
-  vol: number,
-  usd: number,
-  coin: number,
-  wantCoin: number,
-) => void;
-type OptionCellsFn = (
-  isCall: number,
-  k: number,
-  F: number,
-  v0: number,
-  n: number,
-  mv: number,
-  rule: number,
-  param: number,
-  dt: number,
-  sigma: number,
-  t: number,
-  rate: number,
-  up: number,
-  down: number,
-  usd: number,
-  coin: number,
-  wantCoin: number,
-) => void;
+/** The module's row functions (kernels/revalue.wat optionRows and optionCells: their parameters in order). */
+type RowsFn = (...args: number[]) => void;
 
 /** Most keys per tile (kernels/revalue.ts KEYS_MAX; more take revalueTile's per-cell path, not this one). */
 const KEYS = 16;
@@ -75,8 +44,8 @@ const COPY_BY_SET = 256;
 
 export class WasmOptionCells implements OptionCells {
   private readonly memory: WasmMemory;
-  private readonly optionRows: OptionRows;
-  private readonly optionCells: OptionCellsFn;
+  private readonly optionRows: RowsFn;
+  private readonly optionCells: RowsFn;
   private readonly map: Record<'mapExp' | 'mapLog' | 'mapNormCdf', (p: number, n: number) => void>;
   private f64: Float64Array;
   disc: Float64Array;
@@ -98,8 +67,8 @@ export class WasmOptionCells implements OptionCells {
   constructor(module: object) {
     const exports = instantiateWasm(module, 'revalue wasm');
     this.memory = exports.memory as WasmMemory;
-    this.optionRows = exports.optionRows as OptionRows;
-    this.optionCells = exports.optionCells as OptionCellsFn;
+    this.optionRows = exports.optionRows as RowsFn;
+    this.optionCells = exports.optionCells as RowsFn;
     this.map = {
       mapExp: exports.mapExp as (p: number, n: number) => void,
       mapLog: exports.mapLog as (p: number, n: number) => void,
@@ -218,17 +187,7 @@ export class WasmOptionCells implements OptionCells {
     this.copyOut(out, usd, coin);
   }
 
-  cells(
-    u: number,
-    isCall: number,
-    k: number,
-    F: number,
-    v0: number,
-    vol: { sigma: number; t: number; rate: number; up: number; down: number },
-    out: Float64Array,
-    usd: number,
-    coin: number,
-  ): void {
+  cells(...[u, isCall, k, F, v0, vol, out, usd, coin]: Parameters<OptionCells['cells']>): void {
     this.optionCells(
       isCall,
       k,
