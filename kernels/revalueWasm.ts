@@ -75,10 +75,14 @@ export class WasmOptionCells implements OptionCells {
       mapNormCdf: exports.mapNormCdf as (p: number, n: number) => void,
     };
     growTo(this.memory, COLUMNS);
-    this.f64 = new Float64Array(this.memory.buffer);
+    [this.f64, this.disc, this.vol] = this.views();
     this.f64.set(EXP_HALF_SQUARE, 0);
-    this.disc = this.f64.subarray(DISC / 8, DISC / 8 + KEYS);
-    this.vol = this.f64.subarray(VOL / 8, VOL / 8 + KEYS);
+  }
+
+  /** Views of the memory as it is now (a grow detaches the old ones): all of it, disc and vol. */
+  private views(): [Float64Array, Float64Array, Float64Array] {
+    const f64 = new Float64Array(this.memory.buffer);
+    return [f64, f64.subarray(DISC / 8, DISC / 8 + KEYS), f64.subarray(VOL / 8, VOL / 8 + KEYS)];
   }
 
   /**
@@ -132,9 +136,7 @@ export class WasmOptionCells implements OptionCells {
     this.coin = region(8);
     if (p > this.memory.buffer.byteLength) {
       growTo(this.memory, p);
-      this.f64 = new Float64Array(this.memory.buffer);
-      this.disc = this.f64.subarray(DISC / 8, DISC / 8 + KEYS);
-      this.vol = this.f64.subarray(VOL / 8, VOL / 8 + KEYS);
+      [this.f64, this.disc, this.vol] = this.views();
     }
     const f64 = this.f64;
     const i32 = new Int32Array(this.memory.buffer);

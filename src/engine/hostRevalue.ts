@@ -1,6 +1,6 @@
 /**
- * The cpu backend's revaluation on the calling thread: kernels/revalue.ts revalueTile with its keyed option
- * cells in WebAssembly SIMD (kernels/revalueWasm.ts, built beside the compiled kernels as
+ * The cpu backend's revaluation on the calling thread: kernels/revalue.ts revalueTile with its option cells
+ * (without a vol surface) in WebAssembly SIMD (kernels/revalueWasm.ts, built beside the compiled kernels as
  * dist/kernels/revalue.wasm), or revalueTile's own JavaScript loop where the module cannot load, where its
  * exp, log or normCdf disagree with this runtime's (WasmOptionCells.agrees), or when MARGIN_ENGINE_REVALUE=js
  * asks for it. Both give the same bits (test/kernels/revalueWasm.test.ts), so a
@@ -12,7 +12,7 @@ import { revalueTile, type OptionCells, type RevalueColumns } from '../../kernel
 import { compileRevalueWasm, REVALUE_WASM_URL, WasmOptionCells } from '../../kernels/revalueWasm.js';
 
 /** This thread's option cells (module comment) and their name: 'wasm' (the SIMD module) or 'js' (revalueTile's). */
-const chosen: { cells: OptionCells | undefined; name: 'wasm' | 'js' } = (() => {
+function choose(): { cells: OptionCells | undefined; name: 'wasm' | 'js' } {
   if (process.env.MARGIN_ENGINE_REVALUE === 'js') return { cells: undefined, name: 'js' };
   try {
     const cells = new WasmOptionCells(compileRevalueWasm(readFileSync(REVALUE_WASM_URL)));
@@ -21,12 +21,21 @@ const chosen: { cells: OptionCells | undefined; name: 'wasm' | 'js' } = (() => {
   } catch {
     return { cells: undefined, name: 'js' };
   }
-})();
+}
+
+/**
+ * Chosen at the first use, not at import: the command's main thread imports this module (through hostPnl.ts)
+ * but revalues only under --attribution, so a run does not pay for reading, compiling and checking the module
+ * there (~4 ms); the pool's workers choose as they start (poolWorker.ts warmUp).
+ */
+let chosen: ReturnType<typeof choose> | undefined;
 
 /** Which option cells {@link revalueTileHere} uses (the pool's trace names it: MARGIN_ENGINE_TRACE=1). */
-export const REVALUE_KERNEL_NAME = chosen.name;
+export function revalueKernelName(): 'wasm' | 'js' {
+  return (chosen ??= choose()).name;
+}
 
 /** revalueTile(c, i0, i1, s0, s1) with this thread's option cells: the same bits either way. */
 export function revalueTileHere(c: RevalueColumns, i0: number, i1: number, s0: number, s1: number): void {
-  revalueTile(c, i0, i1, s0, s1, chosen.cells);
+  revalueTile(c, i0, i1, s0, s1, (chosen ??= choose()).cells);
 }

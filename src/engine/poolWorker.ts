@@ -6,7 +6,7 @@
 import { CPU_AGGREGATE_SCENARIO_BLOCK } from './tuning.js';
 import type { RevalueColumns } from '../../kernels/revalue.js';
 import { AGGREGATE_KERNEL_NAME, aggregateKernel as aggregate } from './hostAggregate.js';
-import { REVALUE_KERNEL_NAME, revalueTileHere } from './hostRevalue.js';
+import { revalueKernelName, revalueTileHere } from './hostRevalue.js';
 import type { AggregateTask, RevalueTask } from './poolTasks.js';
 import { TRACING, traceSpan } from '../util/trace.js';
 
@@ -73,6 +73,8 @@ function warmUp(): void {
       scenarioBlock: CPU_AGGREGATE_SCENARIO_BLOCK,
     });
   }
+  // the revaluation's WebAssembly module read, compiled and checked now, while the run still loads
+  revalueKernelName();
 }
 warmUp();
 
@@ -86,7 +88,7 @@ export default function run(task: AggregateTask | RevalueTask): number {
     // the aggregation names its kernel: a build that cannot find its WebAssembly module runs the reference
     traceSpan(
       'pool',
-      task.op === 'aggregate' ? `aggregate (${AGGREGATE_KERNEL_NAME})` : `${task.op} (${REVALUE_KERNEL_NAME})`,
+      task.op === 'aggregate' ? `aggregate (${AGGREGATE_KERNEL_NAME})` : `${task.op} (${revalueKernelName()})`,
       t0,
     );
   }
