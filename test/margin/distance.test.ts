@@ -152,6 +152,11 @@ describe('closed form: a long linear perpetual under standard margin', () => {
     }
     const down = rowOf(d!, book, 'a', 'USDC', 0, DIRECTION_DOWN);
     expect(d!.price[down]).toBeCloseTo(F * (1 + d!.move[down]), 6);
+    // f is linear, so the first refinement step's interpolation is the root, and on the grid's finest step its
+    // pair closes the bracket at once (a secant point first would take two steps)
+    expect(d!.search.brackets).toBe(1);
+    expect(d!.search.refineSteps).toBe(1);
+    expect(d!.search.refinePoints).toBe(2);
   });
 });
 
