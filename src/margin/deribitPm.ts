@@ -226,8 +226,10 @@ export function deribitPmAssemble(
  *   −q·(K/F₀)·((1 − β)·[0, D] + β/(1 + m_s)·[0, D]) to c2 (F ≥ F₀·g, 1/(1 + x) ≤ 1/g), and a future with an entry
  *   e its q·e/F₀ to c2 exactly (d/dx of q(1 − e/F)); coin delta-one rows, the coin roll shock and coin balances
  *   do not move.
- * The intervals of a term add, and its bound is their larger end in absolute value: a hedge's legs offset, and E
- * and m_F·p_s (whose options move together) no longer add as two terms. No bound (Infinity) under a surface, for
+ * The intervals of a term add (a hedge's legs offset, and E and m_F·p_s, whose options move together, no longer
+ * add as two terms), and f falls going down no faster than the largest upper end over the terms, going up no
+ * faster than the largest −(lower end) (termSlopes): a unit whose every term rises with x is proven safe going up
+ * from any point with f > 0, and one whose every term falls going down. No bound (Infinity) under a surface, for
  * an option without mark_iv, when a scenario's 1 + m ≤ 0, for an underlying the set does not cover, or when
  * anything is not finite.
  */
@@ -244,7 +246,7 @@ export function deribitPmSlopeBound(input: SlopeInput, moved: Uint8Array): Slope
   const pieces = dp.pnlOffset === 1 ? [1] : [1, dp.pnlOffset];
   const terms = boundTerms(scenarios, setIndex, bucketWeights(scenarios, market), dp.mmFactor, pieces);
   const sums = new UnitSlopeSums(U, params);
-  const c = [0, 0, 0];
+  const c = [0, 0, 0, 0, 0, 0];
   for (let k = 0; k < n; k++) {
     const code = book.unitCurrency[k]!;
     const coin = code < U;
@@ -253,10 +255,12 @@ export function deribitPmSlopeBound(input: SlopeInput, moved: Uint8Array): Slope
     if (coin && !moved[code]) continue; // the unit's prices do not move
     sums.add(input, k, coin, moved);
     termSlopes(sums, coin, terms, pieces.length, c);
-    const ok = sums.finite && Number.isFinite(c[0]!) && Number.isFinite(c[1]!) && Number.isFinite(c[2]!);
-    out.c0[k] = ok ? c[0]! : Infinity;
-    out.c1[k] = ok ? c[1]! : 0;
-    out.c2[k] = ok ? c[2]! : 0;
+    const ok = sums.finite && c.every((x) => Number.isFinite(x));
+    [out.down, out.up].forEach((d, j) => {
+      d.c0[k] = ok ? c[3 * j]! : Infinity;
+      d.c1[k] = ok ? c[3 * j + 1]! : 0;
+      d.c2[k] = ok ? c[3 * j + 2]! : 0;
+    });
   }
   return out;
 }
@@ -349,8 +353,10 @@ const SLOPE_RANGE = [0, 0];
 
 /**
  * A unit's bound from its sums: per term of the minimum (t = 0: E − m_F·roll alone; t = s + 1: scenario s), each
- * held bucket's slope interval, the hull over adj's `pieces`, summed over buckets; c = [c0, c1, c2], the largest
- * absolute end over the terms (c0 in USD for a USDC unit; c1 and c2, the 1/g and 1/g² parts, for a coin unit).
+ * held bucket's slope interval, the hull over adj's `pieces`, summed over buckets, in three parts (in USD for a USDC
+ * unit; the 1/(1 + x) and 1/(1 + x)² parts for a coin unit); c = [c0, c1, c2] going down, then going up
+ * (SlopeBound): the largest upper end over the terms (going down) and the largest −(lower end) (going up), the
+ * 1/g and 1/g² parts taken at 0 where they are negative (1/(1 + x) ≤ 1/g, and a falling part only helps).
  */
 function termSlopes(
   sums: UnitSlopeSums,
@@ -363,9 +369,7 @@ function termSlopes(
   const { termGrowth, termDeltaOne, termBeta, terms } = table;
   const U = held.length;
   const range = SLOPE_RANGE;
-  let c0 = 0;
-  let c1 = 0;
-  let c2 = 0;
+  c.fill(-Infinity);
   for (const t of terms) {
     let lo0 = -roll;
     let hi0 = -roll;
@@ -409,13 +413,13 @@ function termSlopes(
         hi2 += h2;
       }
     }
-    c0 = Math.max(c0, Math.abs(lo0), Math.abs(hi0));
-    c1 = Math.max(c1, Math.abs(lo1), Math.abs(hi1));
-    c2 = Math.max(c2, Math.abs(lo2), Math.abs(hi2));
+    c[0] = Math.max(c[0]!, hi0);
+    c[1] = Math.max(c[1]!, hi1, 0);
+    c[2] = Math.max(c[2]!, hi2, 0);
+    c[3] = Math.max(c[3]!, -lo0);
+    c[4] = Math.max(c[4]!, -lo1, 0);
+    c[5] = Math.max(c[5]!, -lo2, 0);
   }
-  c[0] = c0;
-  c[1] = c1;
-  c[2] = c2;
 }
 
 /**

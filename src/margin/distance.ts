@@ -23,7 +23,8 @@
  * (marginCombined: the units side by side, each at its own x; one plan, revaluation, aggregation and assembly).
  *
  * The scan skips what it can prove: a model's slope bound (MarginModel.slopeBound; span, var, deribit-pm)
- * bounds |f(x) − f(y)| by L·|x − y| over an interval of moves, so after a point with f > 0 the unit is next
+ * bounds how fast f can fall in the search's direction, f(y) ≥ f(x) − L·|x − y| over an interval of moves (L = 0
+ * where every term of f rises that way: slope.ts), so after a point with f > 0 the unit is next
  * evaluated at the first grid point that L·|Δx| (with a slack above the float32 devices' error) may bring to
  * 0; when its first f ≤ 0 follows skipped points, the two grid points before it that were skipped are evaluated
  * (the bracket's near end, and the point before that, where the refinement's first interpolation starts), and a
@@ -61,7 +62,7 @@ import { optionValuesUsd } from './optionValue.js';
 import { buildRunTables, lazyUnitTables, type MarginInput, type RunTables } from './runTables.js';
 import { balanceUnitCodes, settlementUnits, type SettlementUnits } from './settlementUnits.js';
 import type { ModelPlan } from './plan.js';
-import type { SlopeBound } from './slope.js';
+import { decline, type SlopeBound } from './slope.js';
 import { standardRows } from './standard.js';
 import type { MarginRows, ModelName } from './types.js';
 
@@ -1277,8 +1278,9 @@ class Search {
   }
 
   /**
-   * The model's slope bound per status unit for moves of u (slope.ts SlopeBound: L over an interval of moves
-   * whose smallest 1 + x is g; Infinity where the model has none), indexed by account (span) or book unit
+   * The model's slope bound per status unit for moves of u in this search's direction (slope.ts SlopeBound: how
+   * fast f can fall, D over an interval of moves whose smallest 1 + x is g; 0 where f cannot fall that way,
+   * Infinity where the model has no bound), indexed by account (span) or book unit
    * (deribit-pm), and the gross size the float32 devices' error scales with (SlopeBound.scale).
    */
   private slopeBound(perUnit: boolean): { slope: (k: number, g: number) => number; grossOf: (k: number) => number } {
@@ -1296,11 +1298,10 @@ class Search {
       (b ??= bound({ book, balances, market, params, scenarios: sets.get(scenarioModel!.family)! }, moved));
     return {
       slope: (k, g) => {
-        const b = ask();
         const i = boundIndex[k]!;
         if (i < 0 || !(g > 0)) return Infinity;
-        const L = b.c0[i]! + b.c1[i]! / g + b.c2[i]! / (g * g);
-        return Number.isNaN(L) ? Infinity : L;
+        const b = ask();
+        return decline(this.dir === DIRECTION_DOWN ? b.down : b.up, i, g);
       },
       grossOf: (k) => {
         const i = boundIndex[k]!;
@@ -1440,7 +1441,7 @@ class Search {
     const f = this.fLo[k]!;
     let j = i + 1;
     for (; j < grid.length; j++) {
-      // L over the moves from x0 to grid[j]: its smallest 1 + x is at grid[j] going down, at x0 going up
+      // how fast f can fall from x0 to grid[j] (its smallest 1 + x is at grid[j] going down, at x0 going up)
       const L = this.bound.slope(k, dir === DIRECTION_DOWN ? 1 - grid[j]! : 1 + x0);
       // proven while L·|Δx| stays below f by more than the backend's error in E and MM could move it: the
       // float32 device bound (docs/architecture.md: 1e-5·|MM| + 5e-7·Σ|q|·v) at both points, with room to spare;

@@ -9,21 +9,37 @@ import { balanceUnitCodes } from './settlementUnits.js';
 import type { ScenarioSet } from '../scenarios/types.js';
 
 /**
- * A bound on how fast a status unit's f = E − MM can change with a move x of some underlyings (each such price
- * × (1 + x)): over any interval of moves whose smallest 1 + x is g > 0, |f(x) − f(y)| ≤ L(g)·|x − y| with
- * L(g) = c0 + c1/g + c2/g², per status unit (the account for span, the book's unit for deribit-pm); Infinity
- * in c0 where the model has none. MarginModel.slopeBound gives it; the distance search skips grid points with it.
+ * A bound on how fast a status unit's f = E − MM can fall as some underlyings move (each such price × (1 + x)),
+ * per direction of the move: from x to y over an interval of moves whose smallest 1 + x is g > 0,
+ * f(y) ≥ f(x) − D(g)·|y − x| with D(g) = max(0, c0 + c1/g + c2/g²) ({@link decline}), `down` for y < x and `up`
+ * for y > x, per status unit (the account for span and var, the book's unit for deribit-pm); c1, c2 ≥ 0, and c0
+ * below 0 where f rises at least that fast in that direction; Infinity in c0 where the model has none.
+ * MarginModel.slopeBound gives it; the distance search skips grid points with it. A model's terms each have a
+ * slope within an interval [lo, hi] (in x); f, their minimum, falls going up no faster than the largest −lo and
+ * going down no faster than the largest hi, so a unit whose every term rises in a direction is proven safe there.
  */
 export interface SlopeBound {
-  c0: Float64Array;
-  c1: Float64Array;
-  c2: Float64Array;
+  down: SlopeCoefficients;
+  up: SlopeCoefficients;
   /**
    * per status unit, Σ|q|·v over its positions (v = |F| in USD, 1 in a coin unit) and its coin collateral where
    * the model aggregates it: the gross size that the float32 devices' error scales with (docs/architecture.md,
-   * 5e-7·Σ|q|·v). The scan's slack covers that error with it, since L itself can be far smaller for a hedged unit
+   * 5e-7·Σ|q|·v). The scan's slack covers that error with it, since D itself can be far smaller (or 0)
    */
   scale: Float64Array;
+}
+
+/** One direction's D(g) = max(0, c0 + c1/g + c2/g²) per status unit (SlopeBound). */
+export interface SlopeCoefficients {
+  c0: Float64Array;
+  c1: Float64Array;
+  c2: Float64Array;
+}
+
+/** D(g) of status unit i (SlopeBound): how fast its f can fall; Infinity where there is no bound. */
+export function decline(c: SlopeCoefficients, i: number, g: number): number {
+  const D = c.c0[i]! + c.c1[i]! / g + c.c2[i]! / (g * g);
+  return Number.isNaN(D) ? Infinity : Math.max(0, D);
 }
 
 /** What a slope bound reads: the book at the unmoved market, and the model's scenario set. */
@@ -52,9 +68,10 @@ export function optionSlopeRange(a1: number, a2: number, up: number, down: numbe
   out[1] = up * hi - down * lo;
 }
 
-/** A SlopeBound of n status units, every column 0, for a model's bound to fill. */
+/** A SlopeBound of n status units, every column 0 (f cannot fall), for a model's bound to fill. */
 export function zeroSlopeBound(n: number): SlopeBound {
-  return { c0: new Float64Array(n), c1: new Float64Array(n), c2: new Float64Array(n), scale: new Float64Array(n) };
+  const zero = (): SlopeCoefficients => ({ c0: new Float64Array(n), c1: new Float64Array(n), c2: new Float64Array(n) });
+  return { down: zero(), up: zero(), scale: new Float64Array(n) };
 }
 
 /**
@@ -83,7 +100,8 @@ export function accountScales(input: SlopeInput, scale: Float64Array): void {
 /** A SlopeBound of n status units, none of them bounded (c0 Infinity: the scan evaluates every point). */
 export function noSlopeBound(n: number): SlopeBound {
   const b = zeroSlopeBound(n);
-  b.c0.fill(Infinity);
+  b.down.c0.fill(Infinity);
+  b.up.c0.fill(Infinity);
   return b;
 }
 

@@ -226,8 +226,9 @@ export function spanAssemble(
  *   sign is the position's (q > 0 call, q < 0 put: up), and the options' intervals add;
  * - a future or perpetual: q·F·(e + w·m₁_s) exactly (e = 1 with an entry price, its equity q(F − entry);
  *   0 without); a coin balance b: b·S·(1 + w·m_s); SOM: −som_rate·S·Σ_short |q|, exactly.
- * A term's bound is the larger end of its interval in absolute value; the account's is the sum over the moved
- * underlyings of their steepest term. This sees that a hedge's legs move against each other, where a sum of
+ * f falls going down no faster than its terms' largest upper end, going up no faster than their largest −(lower
+ * end), summed over the moved underlyings (SlopeBound). This sees that a hedge's legs move against each other,
+ * and that an account whose terms all rise in a direction cannot fall that way, where a sum of
  * |q|·F·c over positions does not (with such a sum, span's scans at 20,000 accounts of the intraday book
  * evaluated twice the (account, point) pairs).
  * No bound (Infinity) under a surface, for an option without mark_iv, for an underlying the set does not
@@ -258,11 +259,15 @@ export function spanSlopeBound(input: SlopeInput, moved: Uint8Array): SlopeBound
   const coin = new Float64Array(U);
   const short = new Float64Array(U);
   const held = new Uint8Array(U);
-  // the steepest of a term whose slope is d plus the options' interval at the factors (α₁, α₂)
+  // per underlying, the largest upper end (fall going down) and −(lower end) (fall going up) over its terms, a
+  // term's slope d plus the options' interval at the factors (α₁, α₂)
   const range = [0, 0];
-  const steepest = (u: number, d: number, a1: number, a2: number): number => {
+  let fallDown = 0;
+  let fallUp = 0;
+  const term = (u: number, d: number, a1: number, a2: number): void => {
     optionSlopeRange(a1, a2, up[u]!, down[u]!, range);
-    return Math.max(Math.abs(d + range[0]!), Math.abs(d + range[1]!));
+    fallDown = Math.max(fallDown, d + range[1]!);
+    fallUp = Math.max(fallUp, -(d + range[0]!));
   };
   for (let a = 0; a < A; a++) {
     up.fill(0);
@@ -273,6 +278,8 @@ export function spanSlopeBound(input: SlopeInput, moved: Uint8Array): SlopeBound
     short.fill(0);
     held.fill(0);
     let L = 0;
+    let Ldown = 0;
+    let Lup = 0;
     if (hasBal)
       for (let j = 0; j < C; j++) {
         const u = codes[j]!;
@@ -304,24 +311,24 @@ export function spanSlopeBound(input: SlopeInput, moved: Uint8Array): SlopeBound
     for (let u = 0; u < U && L < Infinity; u++) {
       if (!held[u]) continue;
       const index = market.indexPrice[u]!;
+      fallDown = -Infinity;
+      fallUp = -Infinity;
       // E_u alone (the max's 0) and E_u − SOM_u: options at (α₁, α₂) = (1, 0)
-      let Lu = Math.max(
-        steepest(u, withEntry[u]! + coin[u]!, 1, 0),
-        steepest(u, withEntry[u]! + coin[u]! - somRate * index * short[u]!, 1, 0),
-      );
+      term(u, withEntry[u]! + coin[u]!, 1, 0);
+      term(u, withEntry[u]! + coin[u]! - somRate * index * short[u]!, 1, 0);
       const j = setIndex[u]!;
       for (let s = 0; s < S; s++) {
         const w = weight[s * U + u]!;
         const m = scenarios.move[s * V + j]!;
         const m1 = scenarios.deltaOneMove[s * V + j]!;
-        Lu = Math.max(
-          Lu,
-          steepest(u, withEntry[u]! + w * m1 * deltaOne[u]! + coin[u]! * (1 + w * m), 1 - w, w * (1 + m)),
-        );
+        term(u, withEntry[u]! + w * m1 * deltaOne[u]! + coin[u]! * (1 + w * m), 1 - w, w * (1 + m));
       }
-      L += Lu;
+      // f = C + Σ_u (E_u − MM_u): the underlyings' falls add (one rising may offset another falling)
+      Ldown += fallDown;
+      Lup += fallUp;
     }
-    out.c0[a] = Number.isNaN(L) ? Infinity : L;
+    out.down.c0[a] = Number.isNaN(L + Ldown) ? Infinity : L + Ldown;
+    out.up.c0[a] = Number.isNaN(L + Lup) ? Infinity : L + Lup;
   }
   return out;
 }

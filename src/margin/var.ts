@@ -190,10 +190,11 @@ export function varAssemble(
  *   D = max(1, e^{−r·T}) (slope.ts deltaBound): within q·F·D·[(1 − m_F), m_F·max_s (1 + m_{s,u})] of that sign;
  * - a future or perpetual: q·F·(e + m_F·mean_T m₁_{s,u}) (e = 1 with an entry price), within its range over the
  *   set's m₁ of u; a coin balance b: b·S·(1 + m_F·mean_T m_{s,u}), likewise.
- * The term E alone has (1, 0) for options and q·F·e, b·S exactly. Each term's bound is the larger end of the sum
- * of its intervals in absolute value: a hedge's legs, and E against the scenario rows of the same options,
- * offset instead of adding. No bound (Infinity) under a surface, for an option without mark_iv, for an
- * underlying the set does not cover, or when anything is not finite.
+ * The term E alone has (1, 0) for options and q·F·e, b·S exactly. Each term's slope lies in the sum of its
+ * intervals (a hedge's legs, and E against the scenario rows of the same options, offset instead of adding); f
+ * falls going down no faster than the terms' largest upper end, going up than their largest −(lower end). No
+ * bound (Infinity) under a surface, for an option without mark_iv, for an underlying the set does not cover, or
+ * when anything is not finite.
  */
 export function varSlopeBound(input: SlopeInput, moved: Uint8Array): SlopeBound {
   const { book, balances, market, scenarios, params } = input;
@@ -274,7 +275,9 @@ export function varSlopeBound(input: SlopeInput, moved: Uint8Array): SlopeBound 
     }
     // E alone: options (1, 0)
     optionSlopeRange(1, 0, up, down, range);
-    let L = Math.max(Math.abs(exact + range[0]!), Math.abs(exact + range[1]!));
+    // f falls going down no faster than the terms' largest upper end, going up than their largest −(lower end)
+    let Ldown = exact + range[1]!;
+    let Lup = -(exact + range[0]!);
     // a tail term: options' second factor anywhere in m_F·[growthLo, growthHi] (its range over T and the deltas)
     if (up + down > 0) {
       const a1 = 1 - mF;
@@ -283,8 +286,10 @@ export function varSlopeBound(input: SlopeInput, moved: Uint8Array): SlopeBound 
       lo += up * loF - down * hiF;
       hi += up * hiF - down * loF;
     }
-    L = Math.max(L, Math.abs(lo), Math.abs(hi));
-    out.c0[a] = finite && Number.isFinite(L) ? L : Infinity;
+    Ldown = Math.max(Ldown, hi);
+    Lup = Math.max(Lup, -lo);
+    out.down.c0[a] = finite && Number.isFinite(Ldown) ? Ldown : Infinity;
+    out.up.c0[a] = finite && Number.isFinite(Lup) ? Lup : Infinity;
   }
   return out;
 }

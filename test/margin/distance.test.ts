@@ -42,6 +42,7 @@ import { MARGIN_MODELS, computeMargin } from '../../src/margin/models.js';
 import { marginInput } from '../../src/margin/runTables.js';
 import { hostPnl } from '../../src/engine/hostPnl.js';
 import { KIND_OPTION } from '../../src/model/market.js';
+import { decline, type SlopeCoefficients } from '../../src/margin/slope.js';
 
 let backend: Backend;
 beforeAll(async () => {
@@ -294,7 +295,7 @@ describe('the scan skips what a slope bound proves (span, deribit-pm, var)', () 
     ['deribit-pm', 'pnl_offset 0.5, mm_factor 1', offsetParams],
     ['var-hs', 'default parameters', params],
   ] as const)(
-    '%s (%s): |f(x) − f(y)| ≤ L(1 + min(x, y))·|x − y| for every status unit, target and pair of moves',
+    '%s (%s): f falls by at most D(1 + min(x, y))·|x − y| going up and down, every status unit, target and pair',
     async (model, _label, params) => {
       const { book, balances } = makePortfolio(market, SAMPLE_POSITIONS, SAMPLE_BALANCES);
       const scenarios = setsOf(market).get(MARGIN_MODELS[model].family)!;
@@ -308,6 +309,7 @@ describe('the scan skips what a slope bound proves (span, deribit-pm, var)', () 
       };
       const n = perUnit ? book.unitCount : book.accountCount;
       let pairs = 0;
+      let rising = 0;
       let tightest = Infinity;
       for (const target of [JOINT, ...Array.from({ length: U }, (_, u) => u)]) {
         const moved = new Uint8Array(U);
@@ -336,22 +338,32 @@ describe('the scan skips what a slope bound proves (span, deribit-pm, var)', () 
         );
         for (let i = 0; i < n; i++) {
           if (Number.isNaN(fs[0]![i])) continue;
-          expect(bound.c0[i]).toBeLessThan(Infinity);
+          expect(bound.down.c0[i]).toBeLessThan(Infinity);
+          expect(bound.up.c0[i]).toBeLessThan(Infinity);
           for (let p = 0; p < xs.length; p++)
             for (let q = p + 1; q < xs.length; q++) {
               const g = 1 + Math.min(xs[p]!, xs[q]!);
-              const L = bound.c0[i]! + bound.c1[i]! / g + bound.c2[i]! / (g * g);
-              const change = Math.abs(fs[q]![i]! - fs[p]![i]!);
-              const allowed = L * (xs[q]! - xs[p]!);
-              expect(change).toBeLessThanOrEqual(allowed * (1 + 1e-9) + 1e-9);
-              if (change > 0) tightest = Math.min(tightest, allowed / change);
-              pairs++;
+              // going up from xs[p] to xs[q], and down from xs[q] to xs[p]: f falls by at most D·|Δx|
+              for (const [from, to, c] of [
+                [p, q, bound.up],
+                [q, p, bound.down],
+              ] as const) {
+                const D = decline(c, i, g);
+                const fall = fs[from]![i]! - fs[to]![i]!;
+                const allowed = D * (xs[q]! - xs[p]!);
+                expect(fall).toBeLessThanOrEqual(allowed * (1 + 1e-9) + 1e-9);
+                if (fall > 0) tightest = Math.min(tightest, allowed / fall);
+                if (D === 0) rising++;
+                pairs++;
+              }
             }
         }
       }
       expect(pairs).toBeGreaterThan(100);
-      // the bound is not vacuous: somewhere it is within 5× of a change it allows
+      // the bound is not vacuous: somewhere it is within 5× of a fall it allows
       expect(tightest).toBeLessThan(5);
+      // and somewhere it proves that f cannot fall at all in a direction
+      expect(rising).toBeGreaterThan(0);
     },
     120_000,
   );
@@ -402,7 +414,12 @@ describe('the scan skips what a slope bound proves (span, deribit-pm, var)', () 
     for (const shrink of [30, 100, 1000]) {
       span.slopeBound = (input, moved) => {
         const b = honest(input, moved);
-        return { c0: b.c0.map((L) => L / shrink), c1: b.c1, c2: b.c2, scale: b.scale };
+        const shrunk = (c: SlopeCoefficients): SlopeCoefficients => ({
+          c0: c.c0.map((L) => L / shrink),
+          c1: c.c1.map((L) => L / shrink),
+          c2: c.c2.map((L) => L / shrink),
+        });
+        return { down: shrunk(b.down), up: shrunk(b.up), scale: b.scale };
       };
       try {
         const [wrong] = await liquidationDistances(
