@@ -46,7 +46,16 @@ const seconds = async <T>(f: () => Promise<T>): Promise<[T, number]> => {
   return [r, (performance.now() - t0) / 1000];
 };
 
-const WORKLOADS = ['revaluation', 'aggregation', 'intraday', 'eod', 'whatif', 'distance', 'scaling'] as const;
+const WORKLOADS = [
+  'revaluation',
+  'aggregation',
+  'intraday',
+  'eod',
+  'whatif',
+  'distance',
+  'scaling',
+  'cascade',
+] as const;
 
 async function main(argv: string[]): Promise<number> {
   const p = parseArgs(
@@ -71,6 +80,8 @@ async function main(argv: string[]): Promise<number> {
       'no-threads': { flag: true },
       accounts: {},
       nice: {},
+      shock: {},
+      model: {},
     },
     'bench',
   );
@@ -107,6 +118,25 @@ async function main(argv: string[]): Promise<number> {
       machine: machineInfo(),
     });
     process.stdout.write(JSON.stringify(record, null, 2) + '\n');
+    return 0;
+  }
+  if (workload === 'cascade') {
+    // issue 16: not part of `all` (a sweep of the whole book takes minutes)
+    const { runCascadeBench } = await import('./cascade.js');
+    const record = await runCascadeBench({
+      backends: (optional(p, 'backends') ?? 'cpu').split(','),
+      shock: optional(p, 'shock') ?? 'BTC:-0.1',
+      model: optional(p, 'model') ?? 'deribit-pm',
+      timeoutSeconds: Number(optional(p, 'timeout') ?? 600),
+    });
+    write(outDir, 'cascade', { ...record, date: new Date().toISOString(), commit: commitId(), machine: machineInfo() });
+    process.stdout.write(
+      JSON.stringify(
+        (record.runs as Array<Record<string, unknown>>).map(({ cascades: _, ...r }) => r),
+        null,
+        2,
+      ) + '\n',
+    );
     return 0;
   }
   if (workload === 'scaling') {
