@@ -228,8 +228,9 @@ export function deribitPmAssemble(
  *   do not move.
  * The intervals of a term add (a hedge's legs offset, and E and m_F·p_s, whose options move together, no longer
  * add as two terms), and f falls going down no faster than the largest upper end over the terms, going up no
- * faster than the largest −(lower end) (termSlopes): a unit whose every term rises with x is proven safe going up
- * from any point with f > 0, and one whose every term falls going down. No bound (Infinity) under a surface, for
+ * faster than the largest −(lower end) (termSlopes): a unit whose every term rises with x cannot fall going up,
+ * and one whose every term falls with x cannot fall going down (the scan then skips the rest of the grid from
+ * any point where f exceeds its slack, distance.ts). No bound (Infinity) under a surface, for
  * an option without mark_iv, when a scenario's 1 + m ≤ 0, for an underlying the set does not cover, or when
  * anything is not finite.
  */

@@ -71,10 +71,10 @@ export interface MarginModel {
   /** the model's rows from the reduced losses and what prepare gave */
   assemble(input: MarginInput, plan: ModelPlan, prepared: Prepared, reduced: Reduced): MarginRows;
   /**
-   * A bound on how fast each status unit's E − MM can change under a move x of the underlyings flagged in
-   * `moved` (slope.ts SlopeBound; per account for span and var, per book unit for deribit-pm): the distance search
-   * skips grid points where it proves E − MM > 0 (distance.ts). Optional: a model without one is scanned at
-   * every point.
+   * A bound on how fast each status unit's E − MM can fall under a move x of the underlyings flagged in `moved`,
+   * going down and going up (slope.ts SlopeBound; per account for span and var, per book unit for deribit-pm): the
+   * distance search skips grid points where it proves E − MM > 0 (distance.ts). Optional: a model without one is
+   * scanned at every point.
    */
   slopeBound?(input: SlopeInput, moved: Uint8Array): SlopeBound;
 }

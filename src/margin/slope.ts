@@ -1,6 +1,7 @@
 /**
  * Slope bounds for the distance search (docs/methodology.md §7; distance.ts): how fast a status unit's
- * f = E − MM can change with a move x of some underlyings (each such price × (1 + x)). Each model that has
+ * f = E − MM can fall with a move x of some underlyings (each such price × (1 + x)), going down and going up.
+ * Each model that has
  * one states it beside its formulas (span.ts, var.ts, deribitPm.ts); what they share is here.
  */
 import type { Market } from '../model/market.js';
@@ -16,7 +17,7 @@ import type { ScenarioSet } from '../scenarios/types.js';
  * below 0 where f rises at least that fast in that direction; Infinity in c0 where the model has none.
  * MarginModel.slopeBound gives it; the distance search skips grid points with it. A model's terms each have a
  * slope within an interval [lo, hi] (in x); f, their minimum, falls going up no faster than the largest −lo and
- * going down no faster than the largest hi, so a unit whose every term rises in a direction is proven safe there.
+ * going down no faster than the largest hi, so f cannot fall in a direction where every term rises.
  */
 export interface SlopeBound {
   down: SlopeCoefficients;

@@ -327,8 +327,9 @@ export function spanSlopeBound(input: SlopeInput, moved: Uint8Array): SlopeBound
       Ldown += fallDown;
       Lup += fallUp;
     }
-    out.down.c0[a] = Number.isNaN(L + Ldown) ? Infinity : L + Ldown;
-    out.up.c0[a] = Number.isNaN(L + Lup) ? Infinity : L + Lup;
+    // anything not finite (an option without mark_iv: L = ∞; an infinite balance): no bound
+    out.down.c0[a] = Number.isFinite(L + Ldown) ? L + Ldown : Infinity;
+    out.up.c0[a] = Number.isFinite(L + Lup) ? L + Lup : Infinity;
   }
   return out;
 }

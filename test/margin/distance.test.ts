@@ -368,6 +368,24 @@ describe('the scan skips what a slope bound proves (span, deribit-pm, var)', () 
     120_000,
   );
 
+  test.each(['span', 'var-hs'] as const)(
+    '%s: a unit with anything not finite has no bound, either way (an infinite balance cannot prove it safe)',
+    (model) => {
+      const balances = SAMPLE_BALANCES.map((b) => (b.account === 'hedged' ? { ...b, amount: -1e308 } : b));
+      const { book, balances: bal } = makePortfolio(market, SAMPLE_POSITIONS, balances);
+      const scenarios = setsOf(market).get(MARGIN_MODELS[model].family)!;
+      const moved = new Uint8Array(U).fill(1);
+      const bound = MARGIN_MODELS[model].slopeBound!({ book, balances: bal, market, scenarios, params }, moved);
+      const a = book.accountKey.indexOf('hedged');
+      expect(a).toBeGreaterThanOrEqual(0);
+      for (const c of [bound.down, bound.up]) expect(decline(c, a, 1)).toBe(Infinity);
+      // the others keep their bounds
+      expect(Array.from(book.accountKey.keys()).some((i) => i !== a && decline(bound.down, i, 1) < Infinity)).toBe(
+        true,
+      );
+    },
+  );
+
   test('skipping gives the full scan’s rows bit for bit, and evaluates fewer points', async () => {
     const { book, balances } = makePortfolio(market, SAMPLE_POSITIONS, SAMPLE_BALANCES);
     // instrument copies revalued: a sub-portfolio's instruments once per grid point it is evaluated at
