@@ -33,6 +33,7 @@ import {
   END_TO_END,
   ROOT,
   ensureBook,
+  inputArgs,
   type EndToEndName,
   type EndToEndWorkload,
 } from './endToEndWorkloads.js';
@@ -56,12 +57,7 @@ export function runArgs(
 ): string[] {
   return [
     'run',
-    '--market',
-    w.marketDir,
-    '--positions',
-    book.positions,
-    '--balances',
-    book.balances,
+    ...inputArgs(w, book),
     '--models',
     w.models.join(','),
     ...(w.historyDir ? ['--history', w.historyDir] : []),

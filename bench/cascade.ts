@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CACHE_DIR, END_TO_END, ensureBook } from './endToEndWorkloads.js';
+import { CACHE_DIR, END_TO_END, ensureBook, inputArgs } from './endToEndWorkloads.js';
 import { timeProcess } from './processTime.js';
 
 export interface CascadeBenchOptions {
@@ -50,12 +50,7 @@ export async function runCascadeBench(o: CascadeBenchOptions): Promise<Record<st
     rmSync(db, { force: true });
     const args = [
       'cascade',
-      '--market',
-      w.marketDir,
-      '--positions',
-      book.positions,
-      '--balances',
-      book.balances,
+      ...inputArgs(w, book),
       '--shock',
       o.shock,
       '--model',

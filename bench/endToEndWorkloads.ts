@@ -73,6 +73,11 @@ export const END_TO_END: Record<EndToEndName, EndToEndWorkload> = {
 /** The benchmark cache directory (git-ignored): generated books, DuckDB files, reference margins, logs. */
 export const CACHE_DIR = join(ROOT, 'bench', '.cache');
 
+/** The command's input options for a workload's market and book: --market, --positions, --balances. */
+export function inputArgs(w: EndToEndWorkload, book: { positions: string; balances: string }): string[] {
+  return ['--market', w.marketDir, '--positions', book.positions, '--balances', book.balances];
+}
+
 /**
  * The generated book for `accounts` and `seed` over `marketDir`, generating it with `margin-engine
  * generate` (dist/src/cli/main.js) when it is not cached for the current generator version (see

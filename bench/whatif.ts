@@ -9,7 +9,7 @@
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { END_TO_END, ensureBook, ROOT } from './endToEndWorkloads.js';
+import { END_TO_END, ensureBook, inputArgs, ROOT } from './endToEndWorkloads.js';
 
 export interface WhatIfBenchOptions {
   /** seconds per load phase */
@@ -57,12 +57,7 @@ export async function runWhatIfBench(o: WhatIfBenchOptions): Promise<Record<stri
   const book = ensureBook(w);
   const t0 = performance.now();
   const { child, url, startupLine } = await start([
-    '--market',
-    w.marketDir,
-    '--positions',
-    book.positions,
-    '--balances',
-    book.balances,
+    ...inputArgs(w, book),
     '--models',
     'deribit-pm,span',
     '--port',
