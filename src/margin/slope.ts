@@ -1,8 +1,7 @@
 /**
  * Slope bounds for the distance search (docs/methodology.md §7; distance.ts): how fast a status unit's
  * f = E − MM can fall with a move x of some underlyings (each such price × (1 + x)), going down and going up.
- * Each model that has
- * one states it beside its formulas (span.ts, var.ts, deribitPm.ts); what they share is here.
+ * Each model that has one states it beside its formulas (span.ts, var.ts, deribitPm.ts); what they share is here.
  */
 import type { Market } from '../model/market.js';
 import type { MarginInput } from './runTables.js';
