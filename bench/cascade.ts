@@ -14,7 +14,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CACHE_DIR, END_TO_END, ensureBook, inputArgs } from './endToEndWorkloads.js';
-import { timeProcess } from './processTime.js';
+import { childError, timeProcess } from './processTime.js';
 
 export interface CascadeBenchOptions {
   backends: string[];
@@ -99,15 +99,7 @@ export async function runCascadeBench(o: CascadeBenchOptions): Promise<Record<st
         adlUsd: c.adlUsd,
         criticalShock: c.criticalShock,
       })),
-      ...(t.status !== 0 && !t.timedOut
-        ? {
-            error: t.stderr
-              .split('\n')
-              .filter((l) => !l.startsWith('TRACE ') && !l.startsWith('@@time'))
-              .join('\n')
-              .slice(-2000),
-          }
-        : {}),
+      ...(t.status !== 0 && !t.timedOut ? { error: childError(t.stderr) } : {}),
     });
     process.stderr.write(
       t.timedOut

@@ -30,6 +30,18 @@ function parse(stderr: string): { cpu: number; rssMiB: number } | null {
 }
 
 /**
+ * What a failed child said: its stderr without the TRACE lines (src/util/trace.ts) and GNU time's line, the last
+ * 2,000 characters.
+ */
+export function childError(stderr: string): string {
+  return stderr
+    .split('\n')
+    .filter((l) => !l.startsWith('TRACE ') && !l.startsWith('@@time'))
+    .join('\n')
+    .slice(-2000);
+}
+
+/**
  * Runs `sh mainJs ARGS` (the command's polyglot first lines exec node with the engine's flags, as
  * `margin-engine` does) under GNU time (under `nice -n NICE` when given) and waits.
  * @throws Error with the child's stderr when it fails

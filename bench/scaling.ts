@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CACHE_DIR, END_TO_END, ensureBook, type EndToEndName } from './endToEndWorkloads.js';
 import { runArgs } from './ab.js';
-import { timeProcess } from './processTime.js';
+import { childError, timeProcess } from './processTime.js';
 
 export interface ScalingOptions {
   sizes: number[];
@@ -106,12 +106,7 @@ export async function runScalingBench(o: ScalingOptions): Promise<Record<string,
         bookGeneratedSeconds: book.generatedSeconds,
       };
       if (t.timedOut) run.lastFinished = traced.last;
-      if (t.status !== 0 && !t.timedOut)
-        run.error = t.stderr
-          .split('\n')
-          .filter((l) => !l.startsWith('TRACE ') && !l.startsWith('@@time'))
-          .join('\n')
-          .slice(-2000);
+      if (t.status !== 0 && !t.timedOut) run.error = childError(t.stderr);
       runs.push(run);
       process.stderr.write(
         t.timedOut
