@@ -247,7 +247,9 @@ export function deribitPmSlopeBound(input: SlopeInput, moved: Uint8Array): Slope
   const pieces = dp.pnlOffset === 1 ? [1] : [1, dp.pnlOffset];
   const terms = boundTerms(scenarios, setIndex, bucketWeights(scenarios, market), dp.mmFactor, pieces);
   const sums = new UnitSlopeSums(U, params);
+  // termSlopes' c: [c0, c1, c2] going down, then going up
   const c = [0, 0, 0, 0, 0, 0];
+  const directions = [out.down, out.up];
   for (let k = 0; k < n; k++) {
     const code = book.unitCurrency[k]!;
     const coin = code < U;
@@ -257,11 +259,12 @@ export function deribitPmSlopeBound(input: SlopeInput, moved: Uint8Array): Slope
     sums.add(input, k, coin, moved);
     termSlopes(sums, coin, terms, pieces.length, c);
     const ok = sums.finite && c.every((x) => Number.isFinite(x));
-    [out.down, out.up].forEach((d, j) => {
+    for (let j = 0; j < 2; j++) {
+      const d = directions[j]!;
       d.c0[k] = ok ? c[3 * j]! : Infinity;
       d.c1[k] = ok ? c[3 * j + 1]! : 0;
       d.c2[k] = ok ? c[3 * j + 2]! : 0;
-    });
+    }
   }
   return out;
 }
