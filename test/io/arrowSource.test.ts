@@ -4,6 +4,7 @@
  * expected (docs/data.md, "Errors that are not about one row"), never Arrow's own "Unrecognized input".
  */
 import { describe, expect, test } from 'vitest';
+import * as A from 'apache-arrow';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openArrow } from '../../src/io/arrowSource.js';
@@ -81,5 +82,36 @@ describe('openArrow', () => {
     expect(e.message).toContain('expected an Arrow IPC file');
     expect(e.message).not.toMatch(/unrecognized input/i);
     expect(e.violations[0]).toMatchObject({ file, row: null });
+  });
+});
+
+describe('a string column whose offsets are damaged', () => {
+  // apache-arrow writes the offsets as given: a column whose row 1 ends before it starts, and one whose
+  // last string ends past its bytes, in both offset widths (Utf8: Int32, LargeUtf8: BigInt64)
+  const bytes = new TextEncoder().encode('abcde');
+  const cases: Array<[string, () => A.Data, RegExp]> = [
+    [
+      'Utf8, falling',
+      () => A.makeData({ type: new A.Utf8(), length: 3, valueOffsets: Int32Array.of(0, 3, 2, 5), data: bytes }),
+      /column name: the offsets fall at row 1;/,
+    ],
+    [
+      'LargeUtf8, falling',
+      () =>
+        A.makeData({ type: new A.LargeUtf8(), length: 3, valueOffsets: BigInt64Array.of(0n, 3n, 2n, 5n), data: bytes }),
+      /column name: the offsets fall at row 1;/,
+    ],
+    [
+      'Utf8, past the bytes',
+      () => A.makeData({ type: new A.Utf8(), length: 3, valueOffsets: Int32Array.of(0, 1, 2, 9), data: bytes }),
+      /column name: the strings end at byte 9 of a \d+-byte buffer;/,
+    ],
+  ];
+  test.each(cases)('%s: refused naming the batch, the column and the row', async (_name, make, why) => {
+    const file = join(tempDir(), 'damaged.arrow');
+    writeFileSync(file, A.tableToIPC(new A.Table({ name: A.makeVector(make()) }), 'file'));
+    const e = await inputError(readAllRows(file));
+    expect(e.message).toContain(`${file}: is corrupt: record batch 0, `);
+    expect(e.message).toMatch(why);
   });
 });
