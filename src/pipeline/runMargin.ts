@@ -222,6 +222,13 @@ export async function runMargin(opts: RunOptions): Promise<RunOutcome> {
     report?.instruments(market, modelValues(market, optionValues));
     // vol_surface: the run's own surface, or (null) fitted on the report's thread from the market
     report?.volSurface(surface?.surface ?? null, surface?.filledPerSlice ?? null);
+    // the input files' SHA-256, on the report's thread after the surface's fit, while this thread loads
+    // the book. At 1,000,000 accounts the load is ~2.4 s on one thread and the report's thread idle for
+    // ~2 s of it, while from the accounts on that thread is the run's tail (its rows); the hash (~0.27 s
+    // there) was on that tail. At 100,000 the fit still runs when the load ends and the hash (~30 ms)
+    // filled a wait for the first model's rows: it moves the accounts' rows back by about as much.
+    const hashing = report?.hashFiles(inputFiles(opts).map(([, path]) => path)) ?? null;
+    hashing?.catch(() => undefined); // awaited before the run row
     const { book, balances, stats } = await timer.time('load', () =>
       loadBook(market, opts.positions, opts.balances, {
         onInvalid: opts.onInvalid,
@@ -237,10 +244,6 @@ export async function runMargin(opts: RunOptions): Promise<RunOutcome> {
     const tables = await timer.time('margin', () => buildRunTables(book, balances, market, params, optionValues));
     report?.accounts(book.accountKey, tables.accountEquityUsd);
     report?.rejected(rejected);
-    // the input files' SHA-256, on the report's thread after the accounts (it waits for the first
-    // model's rows anyway there, while during the load it would take CPU from the load)
-    const hashing = report?.hashFiles(inputFiles(opts).map(([, path]) => path)) ?? null;
-    hashing?.catch(() => undefined); // awaited before the run row
     let scheduler: Scheduler | null = null;
     let margin: MarginRows[];
     let attribution: Attribution[];
