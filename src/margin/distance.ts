@@ -99,6 +99,12 @@ export interface DistanceOptions {
   threads?: boolean;
   /** called as searches end, with the searches done and their total (distanceSearchCount): for progress */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * called with each model's DistanceRows (liquidationDistances) as soon as its searches and those of every
+   * model before it have ended, in the models' order: a run's report writes a model's rows while the other
+   * models' searches still run (the returned array holds the same objects)
+   */
+  onModel?: (rows: DistanceRows) => void;
 }
 
 export const DIRECTION_DOWN = 0;
@@ -905,18 +911,34 @@ export async function liquidationDistances(
     targets.flatMap((u) => [DIRECTION_DOWN, DIRECTION_UP].map((dir): SearchTask => ({ m, model, u, dir }))),
   );
   const threads = opts.threads !== false ? engine.threads : undefined;
+  // each model's rows once its searches have ended, handed on in the models' order (DistanceOptions.onModel)
+  const found: SearchRows[] = new Array<SearchRows>(searches.length);
+  const open = models.map((_, m) => searches.filter((s) => s.m === m).length);
+  const done: DistanceRows[] = [];
+  const modelRows = (m: number): DistanceRows =>
+    distanceRows(
+      models[m]!,
+      market,
+      setups[m]!,
+      searches.flatMap((s, j) => (s.m === m ? [{ u: s.u, dir: s.dir, rows: found[j]! }] : [])),
+    );
   let ended = 0;
-  const ends = <T>(r: T): T => {
+  const ends = (j: number, r: SearchRows): void => {
+    found[j] = r;
     opts.onProgress?.(++ended, searches.length);
-    return r;
+    open[searches[j]!.m]!--;
+    while (done.length < models.length && open[done.length] === 0) {
+      const rows = modelRows(done.length);
+      done.push(rows);
+      opts.onModel?.(rows);
+    }
   };
-  let found: SearchRows[];
   if (threads && threads.workers > 1) {
     const filename = resolveWorker('distanceWorker', import.meta.url);
     // the book's columns on shared memory once: every search's message shares them instead of copying
     const shared = sharedPortfolio(book, balances);
-    found = await Promise.all(
-      searches.map((s) => {
+    await Promise.all(
+      searches.map((s, j) => {
         const family = s.model === 'standard' ? undefined : MARGIN_MODELS[s.model as ScenarioModelName].family;
         const set = family && sets.get(family);
         const task: DistanceSearch = {
@@ -928,26 +950,22 @@ export async function liquidationDistances(
           underlying: s.u,
           direction: s.dir,
           units: setups[s.m]!,
-          opts: { ...opts, threads: false, onProgress: undefined },
+          opts: { ...opts, threads: false, onProgress: undefined, onModel: undefined },
         };
-        return threads.run(filename, task).then((r) => ends(r as SearchRows));
+        return threads.run(filename, task).then((r) => ends(j, r as SearchRows));
       }),
     );
   } else {
-    found = [];
-    for (const s of searches)
-      found.push(
-        ends(await searchTarget(s.model, book, balances, market, params, sets, engine, opts, setups[s.m]!, s.u, s.dir)),
+    for (const [j, s] of searches.entries())
+      ends(
+        j,
+        await searchTarget(s.model, book, balances, market, params, sets, engine, opts, setups[s.m]!, s.u, s.dir),
       );
   }
-  return models.map((model, m) =>
-    distanceRows(
-      model,
-      market,
-      setups[m]!,
-      searches.flatMap((s, j) => (s.m === m ? [{ u: s.u, dir: s.dir, rows: found[j]! }] : [])),
-    ),
-  );
+  // every model was handed on as its last search ended (each searches every target both ways); this only
+  // completes the list for a model without searches, were there one
+  while (done.length < models.length) done.push(modelRows(done.length));
+  return done;
 }
 
 /** How many searches liquidationDistances runs: per model, every underlying and the joint move, both directions. */

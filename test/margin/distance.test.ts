@@ -481,9 +481,14 @@ describe('the searches on the cpu backend’s worker threads (Backend.threads)',
         threads: two.threads,
       };
       const progress: Array<[number, number]> = [];
+      const handed: DistanceRows[] = [];
       const threaded = await liquidationDistances(book, balances, market, params, setsOf(market), models, counting, {
         onProgress: (done, total) => progress.push([done, total]),
+        onModel: (rows) => handed.push(rows),
       });
+      // every model's rows handed on once, in the models' order: the objects the call returns
+      expect(handed).toHaveLength(models.length);
+      handed.forEach((rows, m) => expect(rows).toBe(threaded[m]));
       // one re-margin per scenario model at the unmoved market; every search ran on the threads
       expect(calls).toBe(3);
       // progress as each search ends: per model, both underlyings and the joint move, down and up
@@ -491,9 +496,21 @@ describe('the searches on the cpu backend’s worker threads (Backend.threads)',
       expect(total).toBe(4 * 3 * 2);
       expect(progress).toEqual(Array.from({ length: total }, (_, j) => [j + 1, total]));
       calls = 0;
+      // on this thread the searches end in the models' order: each model's rows are handed on right after
+      // its last search, before the next model's first
+      const events: string[] = [];
       const here = await liquidationDistances(book, balances, market, params, setsOf(market), models, counting, {
         threads: false,
+        onProgress: (done) => events.push(`search ${done}`),
+        onModel: (rows) => events.push(rows.model),
       });
+      const perModel = total / models.length;
+      expect(events).toEqual(
+        models.flatMap((model, m) => [
+          ...Array.from({ length: perModel }, (_, k) => `search ${m * perModel + k + 1}`),
+          model,
+        ]),
+      );
       expect(calls).toBeGreaterThan(20);
       for (let m = 0; m < models.length; m++) {
         expect(threaded[m]!.model).toBe(models[m]);
