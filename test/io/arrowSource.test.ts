@@ -86,8 +86,8 @@ describe('openArrow', () => {
 });
 
 describe('a string column whose offsets are damaged', () => {
-  // apache-arrow writes the offsets as given: a column whose row 1 ends before it starts, and one whose
-  // last string ends past its bytes, in both offset widths (Utf8: Int32, LargeUtf8: BigInt64)
+  // apache-arrow writes the offsets as given: columns whose row 1 ends before it starts, in both offset
+  // widths (Utf8: Int32, LargeUtf8: BigInt64), and one whose last string ends past its bytes
   const bytes = new TextEncoder().encode('abcde');
   const cases: Array<[string, () => A.Data, RegExp]> = [
     [
@@ -107,6 +107,32 @@ describe('a string column whose offsets are damaged', () => {
       /column name: the strings end at byte 9 of a \d+-byte buffer;/,
     ],
   ];
+  // a dictionary-encoded column: its dictionary's offsets, shared by every batch, checked in the first
+  const dictionaryColumn = (offsets: Int32Array) => {
+    const type = new A.Dictionary(new A.Utf8(), new A.Int32());
+    const dictionary = A.makeVector(A.makeData({ type: new A.Utf8(), length: 3, valueOffsets: offsets, data: bytes }));
+    return [0, 1].map((k) => A.makeData({ type, length: 3, data: Int32Array.of(k, 2, 1), dictionary }));
+  };
+  test('Dictionary<Int32, Utf8> whose dictionary falls: refused at its first batch', async () => {
+    const file = join(tempDir(), 'damaged-dictionary.arrow');
+    writeFileSync(
+      file,
+      A.tableToIPC(new A.Table({ name: A.makeVector(dictionaryColumn(Int32Array.of(0, 3, 2, 5))) }), 'file'),
+    );
+    const e = await inputError(readAllRows(file));
+    expect(e.message).toContain(`${file}: is corrupt: record batch 0, column name: the offsets fall at row 1;`);
+  });
+  test('Dictionary<Int32, Utf8> over two batches, intact: every row read', async () => {
+    const file = join(tempDir(), 'dictionary.arrow');
+    writeFileSync(
+      file,
+      A.tableToIPC(new A.Table({ name: A.makeVector(dictionaryColumn(Int32Array.of(0, 1, 3, 5))) }), 'file'),
+    );
+    const all = await readAllRows(file);
+    expect(all.rows).toBe(6);
+    expect(all.values).toEqual(['a', 'de', 'bc', 'bc', 'de', 'bc'].map((name) => ({ name })));
+  });
+
   test.each(cases)('%s: refused naming the batch, the column and the row', async (_name, make, why) => {
     const file = join(tempDir(), 'damaged.arrow');
     writeFileSync(file, A.tableToIPC(new A.Table({ name: A.makeVector(make()) }), 'file'));
