@@ -1,8 +1,8 @@
 /**
  * checkGroupBook (src/engine/backend.ts): a GroupBook whose entries leave the P&L matrix is refused before
- * any backend reads it, naming the first entry that does. Its fast pass (minima and maxima) must refuse
- * exactly the books the entry-by-entry rule refuses, with the same message: checked on hand-made cases
- * and against that rule, written out here, on random books.
+ * any backend reads it, naming the first entry that does: checked on hand-made cases and, on random books,
+ * against the entry-by-entry rule written out here (a faster form of the check must refuse exactly the
+ * same books with the same message).
  */
 import { describe, expect, test } from 'vitest';
 import { checkGroupBook } from '../../src/engine/backend.js';
