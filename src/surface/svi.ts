@@ -283,39 +283,95 @@ const kktB = new Float64Array(KKT_MAX);
 const kktX = new Float64Array(KKT_MAX);
 
 /**
+ * The elimination's record of the last {@link solveLinear}: the row it swapped in at each column and the
+ * multiplier of each row below (luF[col·KKT_MAX + r], r > col, by the rows' positions at that column), so that
+ * {@link solveFactored} repeats on a new right-hand side exactly the operations solveLinear applied to b.
+ */
+const luPivot = new Int32Array(KKT_MAX);
+const luF = new Float64Array(KKT_MAX * KKT_MAX);
+
+/**
  * Solves A x = b (n × n, row-major with stride KKT_MAX) into `x` by Gaussian elimination with partial
- * pivoting, overwriting A and b; false when singular.
+ * pivoting, overwriting A with its upper triangle (the entries below the diagonal are left stale: no later
+ * step reads them) and b; false when singular. Records the elimination for {@link solveFactored}.
  */
 function solveLinear(A: Float64Array, b: Float64Array, n: number, x: Float64Array): boolean {
   const S = KKT_MAX;
   for (let col = 0; col < n; col++) {
+    const co = col * S;
     let piv = col;
-    for (let r = col + 1; r < n; r++) if (Math.abs(A[r * S + col]!) > Math.abs(A[piv * S + col]!)) piv = r;
-    const pv = A[piv * S + col]!;
-    if (Math.abs(pv) < 1e-14) return false;
+    let big = Math.abs(A[co + col]!);
+    for (let r = col + 1; r < n; r++) {
+      const v = Math.abs(A[r * S + col]!);
+      if (v > big) {
+        big = v;
+        piv = r;
+      }
+    }
+    luPivot[col] = piv;
+    if (big < 1e-14) return false;
     if (piv !== col) {
-      for (let c = 0; c < n; c++) {
-        const t = A[piv * S + c]!;
-        A[piv * S + c] = A[col * S + c]!;
-        A[col * S + c] = t;
+      // columns left of col are no longer read
+      const po = piv * S;
+      for (let c = col; c < n; c++) {
+        const t = A[po + c]!;
+        A[po + c] = A[co + c]!;
+        A[co + c] = t;
       }
       const t = b[piv]!;
       b[piv] = b[col]!;
       b[col] = t;
     }
+    const pv = A[co + col]!;
+    const bc = b[col]!;
     for (let r = col + 1; r < n; r++) {
-      const f = A[r * S + col]! / pv;
+      const ro = r * S;
+      const f = A[ro + col]! / pv;
+      luF[co + r] = f;
       if (f === 0) continue;
-      for (let c = col; c < n; c++) A[r * S + c] = A[r * S + c]! - f * A[col * S + c]!;
-      b[r] = b[r]! - f * b[col]!;
+      // A[r][col] becomes ~0 and is not read again
+      for (let c = col + 1; c < n; c++) A[ro + c] = A[ro + c]! - f * A[co + c]!;
+      b[r] = b[r]! - f * bc;
     }
   }
-  for (let r = n - 1; r >= 0; r--) {
-    let s = b[r]!;
-    for (let c = r + 1; c < n; c++) s -= A[r * S + c]! * x[c]!;
-    x[r] = s / A[r * S + r]!;
-  }
+  backSubstitute(A, b, n, x);
   return true;
+}
+
+/**
+ * Solves A x = b for a new b, where A is the matrix of the last successful {@link solveLinear} call (now its
+ * upper triangle): the same row swaps and multipliers applied to b in the same order, then the same back
+ * substitution, so x is bit for bit what solveLinear would give on the original A and this b.
+ */
+function solveFactored(A: Float64Array, b: Float64Array, n: number, x: Float64Array): void {
+  const S = KKT_MAX;
+  for (let col = 0; col < n; col++) {
+    const piv = luPivot[col]!;
+    if (piv !== col) {
+      const t = b[piv]!;
+      b[piv] = b[col]!;
+      b[col] = t;
+    }
+    const co = col * S;
+    const bc = b[col]!;
+    for (let r = col + 1; r < n; r++) {
+      const f = luF[co + r]!;
+      if (f === 0) continue;
+      b[r] = b[r]! - f * bc;
+    }
+  }
+  backSubstitute(A, b, n, x);
+}
+
+/** x from the upper triangle of A and the eliminated b. */
+function backSubstitute(A: Float64Array, b: Float64Array, n: number, x: Float64Array): void {
+  const S = KKT_MAX;
+  for (let r = n - 1; r >= 0; r--) {
+    const ro = r * S;
+    let s = b[r]!;
+    for (let c = r + 1; c < n; c++) s -= A[ro + c]! * x[c]!;
+    x[r] = s / A[ro + r]!;
+  }
 }
 
 /** The weighted moments of the inner problem for fixed (m, σ): H (3 × 3, row-major), g, and Σ weight·w². */
@@ -429,7 +485,9 @@ function slack(cons: Float64Array, i: number, x0: number, x1: number, x2: number
 
 /**
  * Solves the equality-constrained problem on the rows `set` (its first `k`) from x into kktX: the step p
- * from x, then the multipliers μ; false when singular.
+ * from x, then the multipliers μ; false when singular. `sameMatrix`: H, the rows and `set` are those of the
+ * last successful call, so only the right-hand side is new and the last elimination is reused (the same
+ * bits as eliminating again).
  */
 function kktStep(
   H: Float64Array,
@@ -440,6 +498,7 @@ function kktStep(
   x0: number,
   x1: number,
   x2: number,
+  sameMatrix = false,
 ): boolean {
   const n = 3 + k;
   const S = KKT_MAX;
@@ -447,22 +506,28 @@ function kktStep(
     const hi0 = H[i * 3]!;
     const hi1 = H[i * 3 + 1]!;
     const hi2 = H[i * 3 + 2]!;
-    kktA[i * S] = hi0;
-    kktA[i * S + 1] = hi1;
-    kktA[i * S + 2] = hi2;
-    for (let q = 0; q < k; q++) kktA[i * S + 3 + q] = cons[set[q]! * 4 + i]!;
+    if (!sameMatrix) {
+      kktA[i * S] = hi0;
+      kktA[i * S + 1] = hi1;
+      kktA[i * S + 2] = hi2;
+      for (let q = 0; q < k; q++) kktA[i * S + 3 + q] = cons[set[q]! * 4 + i]!;
+    }
     kktB[i] = g[i]! - (hi0 * x0 + hi1 * x1 + hi2 * x2);
   }
   for (let q = 0; q < k; q++) {
     const o = set[q]! * 4;
-    const r = (3 + q) * S;
-    kktA[r] = cons[o]!;
-    kktA[r + 1] = cons[o + 1]!;
-    kktA[r + 2] = cons[o + 2]!;
-    for (let c = 3; c < n; c++) kktA[r + c] = 0;
+    if (!sameMatrix) {
+      const r = (3 + q) * S;
+      kktA[r] = cons[o]!;
+      kktA[r + 1] = cons[o + 1]!;
+      kktA[r + 2] = cons[o + 2]!;
+      for (let c = 3; c < n; c++) kktA[r + c] = 0;
+    }
     kktB[3 + q] = cons[o + 3]! - (cons[o]! * x0 + cons[o + 1]! * x1 + cons[o + 2]! * x2);
   }
-  return solveLinear(kktA, kktB, n, kktX);
+  if (!sameMatrix) return solveLinear(kktA, kktB, n, kktX);
+  solveFactored(kktA, kktB, n, kktX);
+  return true;
 }
 
 /** The working set of activeSetQp (at most three rows). */
@@ -484,8 +549,11 @@ function activeSetQp(H: Float64Array, g: Float64Array, cons: Float64Array, aStar
   const W = qpWorking;
   let wn = 0;
   for (let i = 0; i < nc; i++) if (Math.abs(slack(cons, i, x0, x1, x2)) <= tol && wn < 2) W[wn++] = i;
+  // whether the working set is the one of the last KKT solve (its elimination is then reused)
+  let sameSet = false;
   for (let it = 0; it < 200; it++) {
-    if (!kktStep(H, g, cons, W, wn, x0, x1, x2)) return false;
+    if (!kktStep(H, g, cons, W, wn, x0, x1, x2, sameSet)) return false;
+    sameSet = true;
     // the step from x: the solution of the shifted system is the full step p
     const p0 = kktX[0]!;
     const p1 = kktX[1]!;
@@ -509,6 +577,7 @@ function activeSetQp(H: Float64Array, g: Float64Array, cons: Float64Array, aStar
       }
       for (let q = worst; q < wn - 1; q++) W[q] = W[q + 1]!;
       wn--;
+      sameSet = false;
       continue;
     }
     let alpha = 1;
@@ -533,6 +602,7 @@ function activeSetQp(H: Float64Array, g: Float64Array, cons: Float64Array, aStar
     if (blocking >= 0) {
       if (wn >= 3) return false;
       W[wn++] = blocking;
+      sameSet = false;
     }
   }
   return false;
@@ -648,7 +718,11 @@ function innerError(
   return sse;
 }
 
-/** Nelder–Mead on a function of two variables; returns the best vertex and its value. */
+/**
+ * Nelder–Mead on a function of two variables; returns the best vertex and its value. The simplex is three
+ * vertices in locals (the search runs ~70,000 objective calls a chain; no arrays per step), ordered best to
+ * worst at each step by a stable sort of three (a later vertex of equal value stays after an earlier one).
+ */
 function nelderMead(
   f: (x: number, y: number) => number,
   x0: number,
@@ -656,47 +730,98 @@ function nelderMead(
   step: number,
   maxIter: number,
 ): { x: number; y: number; f: number } {
-  let pts: [number, number, number][] = [
-    [x0, y0, f(x0, y0)],
-    [x0 + step, y0, f(x0 + step, y0)],
-    [x0, y0 + step, f(x0, y0 + step)],
-  ];
-  for (let it = 0; it < maxIter; it++) {
-    pts.sort((p, q) => p[2] - q[2]);
-    const [b, m, w] = pts as [[number, number, number], [number, number, number], [number, number, number]];
-    const size = Math.max(Math.abs(m[0] - b[0]) + Math.abs(m[1] - b[1]), Math.abs(w[0] - b[0]) + Math.abs(w[1] - b[1]));
+  // vertices 0, 1, 2 in the simplex's order
+  let ax = x0,
+    ay = y0,
+    af = f(x0, y0);
+  let bx = x0 + step,
+    by = y0,
+    bf = f(x0 + step, y0);
+  let cx = x0,
+    cy = y0 + step,
+    cf = f(x0, y0 + step);
+  for (let it = 0; ; it++) {
+    // stable insertion sort of (a, b, c) by value
+    if (af - bf > 0) {
+      const tx = ax,
+        ty = ay,
+        tf = af;
+      ax = bx;
+      ay = by;
+      af = bf;
+      bx = tx;
+      by = ty;
+      bf = tf;
+    }
+    if (bf - cf > 0) {
+      const tx = bx,
+        ty = by,
+        tf = bf;
+      bx = cx;
+      by = cy;
+      bf = cf;
+      cx = tx;
+      cy = ty;
+      cf = tf;
+      if (af - bf > 0) {
+        const ux = ax,
+          uy = ay,
+          uf = af;
+        ax = bx;
+        ay = by;
+        af = bf;
+        bx = ux;
+        by = uy;
+        bf = uf;
+      }
+    }
+    if (it >= maxIter) break;
+    // a: best, b: middle, c: worst
+    const size = Math.max(Math.abs(bx - ax) + Math.abs(by - ay), Math.abs(cx - ax) + Math.abs(cy - ay));
     if (size < 1e-13) break;
-    const cx = (b[0] + m[0]) / 2;
-    const cy = (b[1] + m[1]) / 2;
-    const rx = cx + (cx - w[0]);
-    const ry = cy + (cy - w[1]);
+    const mx = (ax + bx) / 2;
+    const my = (ay + by) / 2;
+    const rx = mx + (mx - cx);
+    const ry = my + (my - cy);
     const fr = f(rx, ry);
-    if (fr < b[2]) {
-      const ex = cx + 2 * (cx - w[0]);
-      const ey = cy + 2 * (cy - w[1]);
+    if (fr < af) {
+      const ex = mx + 2 * (mx - cx);
+      const ey = my + 2 * (my - cy);
       const fe = f(ex, ey);
-      pts = fe < fr ? [b, m, [ex, ey, fe]] : [b, m, [rx, ry, fr]];
-    } else if (fr < m[2]) {
-      pts = [b, m, [rx, ry, fr]];
-    } else {
-      const outside = fr < w[2];
-      const kx = outside ? cx + 0.5 * (rx - cx) : cx + 0.5 * (w[0] - cx);
-      const ky = outside ? cy + 0.5 * (ry - cy) : cy + 0.5 * (w[1] - cy);
-      const fk = f(kx, ky);
-      if (fk < (outside ? fr : w[2])) {
-        pts = [b, m, [kx, ky, fk]];
+      if (fe < fr) {
+        cx = ex;
+        cy = ey;
+        cf = fe;
       } else {
-        const sx = (p: [number, number, number]): [number, number, number] => {
-          const nx = b[0] + 0.5 * (p[0] - b[0]);
-          const ny = b[1] + 0.5 * (p[1] - b[1]);
-          return [nx, ny, f(nx, ny)];
-        };
-        pts = [b, sx(m), sx(w)];
+        cx = rx;
+        cy = ry;
+        cf = fr;
+      }
+    } else if (fr < bf) {
+      cx = rx;
+      cy = ry;
+      cf = fr;
+    } else {
+      const outside = fr < cf;
+      const kx = outside ? mx + 0.5 * (rx - mx) : mx + 0.5 * (cx - mx);
+      const ky = outside ? my + 0.5 * (ry - my) : my + 0.5 * (cy - my);
+      const fk = f(kx, ky);
+      if (fk < (outside ? fr : cf)) {
+        cx = kx;
+        cy = ky;
+        cf = fk;
+      } else {
+        // shrink towards the best: the middle vertex first, then the worst
+        bx = ax + 0.5 * (bx - ax);
+        by = ay + 0.5 * (by - ay);
+        bf = f(bx, by);
+        cx = ax + 0.5 * (cx - ax);
+        cy = ay + 0.5 * (cy - ay);
+        cf = f(cx, cy);
       }
     }
   }
-  pts.sort((p, q) => p[2] - q[2]);
-  return { x: pts[0]![0], y: pts[0]![1], f: pts[0]![2] };
+  return { x: ax, y: ay, f: af };
 }
 
 export interface FitResult {

@@ -3,6 +3,7 @@
  * recovers the parameters to 1e-6, planted arbitrage is flagged and repaired, a slice with fewer than 5
  * quotes is not fitted, and the per-instrument slice table points each option at its own slice.
  */
+import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import {
   FLAG_BUTTERFLY_REPAIRED,
@@ -15,6 +16,7 @@ import {
 } from '../../src/surface/surface.js';
 import { butterflyFree, calendarGap, type SviParams } from '../../src/surface/svi.js';
 import { KIND_OPTION } from '../../src/model/market.js';
+import { loadMarket } from '../../src/io/loadMarket.js';
 import { expectClose } from '../helpers/expectClose.js';
 import { sviMarket, XS } from './sviMarket.js';
 
@@ -98,5 +100,19 @@ describe('fitSurface', () => {
     expect(sl.flags).toEqual([FLAG_BUTTERFLY_REPAIRED]);
     expect(butterflyFree(sl.params!)).toBe(true);
     expect(sl.gMin).toBeGreaterThanOrEqual(-1e-9);
+  });
+});
+
+describe('the fit of the bundled chain (data/full/market)', () => {
+  // Pinned to the bits commit 8b2aba4 fitted: the fit's speed-ups (the KKT elimination reused while the
+  // working set stands, Nelder–Mead's simplex in locals) must repeat its arithmetic exactly. Every field of
+  // every slice (parameters, JW, errors, g, gaps, flags) goes into the digest, numbers as their shortest
+  // round-trip decimal. A deliberate change of the method changes this value, and says so in its commit.
+  test('is bit for bit the pinned surface', async () => {
+    const { market } = await loadMarket('data/full/market');
+    const surface = fitSurface(market);
+    expect(surface.slices.length).toBe(26);
+    const digest = createHash('sha256').update(JSON.stringify(surface)).digest('hex');
+    expect(digest).toBe('fe51c9d43aa3c2edf9cb4d2013e81e969a04278c58b52eb4bafd692a95bd4d5b');
   });
 });
