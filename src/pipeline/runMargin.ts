@@ -395,8 +395,9 @@ async function computeModels(
     const model = MARGIN_MODELS[plan.models[k]!];
     const g = await groupsOf(k);
     const prepared = await timer.time('margin', () => model.prepare(inputs[k]!, g, unit));
-    // still aggregating: the next model's groups (submitted behind this one) rather than a wait
-    if (k + 1 < n && (await scheduler!.busy(k))) await groupsOf(k + 1);
+    // still aggregating: the next model's groups (submitted behind this one) rather than a wait, when no
+    // report waits for this model's rows (with one, they go first: the report's appends are the run's tail)
+    if (k + 1 < n && !report && (await scheduler!.busy(k))) await groupsOf(k + 1);
     // still aggregating a long job: the checks of the rows handed to the report so far, a block at a time
     // (else the run's end does them, between its last rows and the COMMIT; tuning.ts)
     const checkWhileWaiting = inputs[k]!.scenarios.count >= CHECK_WHILE_AGGREGATING_MIN_SCENARIOS;
