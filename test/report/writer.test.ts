@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { writeRun } from '../../src/report/writer.js';
 import { REPORT_TABLES, REPORT_VIEWS, SCHEMA_VERSION } from '../../src/report/schema.js';
-import { SNAPSHOT_MS, sampleRun, sampleRunWithStandard, standardFromPm } from './fixtures/sampleRun.js';
+import { SNAPSHOT_MS, largeRun, sampleRun, sampleRunWithStandard, standardFromPm } from './fixtures/sampleRun.js';
 import { summarizeRows } from '../../src/margin/summary.js';
 import { fillStatus } from '../../src/margin/derived.js';
 import { STATUS_NAMES, type MarginRows, type ModelName } from '../../src/margin/types.js';
@@ -47,13 +47,24 @@ describe('runs accumulate', () => {
     ]);
   });
   test('a new file is built under a temporary name and renamed: nothing else is left in the directory', () => {
-    expect(readdirSync(dir).filter((f) => f !== 'report.duckdb')).toEqual([]);
+    expect(readdirSync(dir).filter((f) => f !== 'report.duckdb' && f !== 'keys.duckdb')).toEqual([]);
     expect(existsSync(db)).toBe(true);
   });
   test('schema_meta holds the schema version', async () => {
     expect(await query(db, 'SELECT version, engine_version FROM schema_meta')).toEqual([
       { version: SCHEMA_VERSION, engine_version: '0.1.0-test' },
     ]);
+  });
+  test('strings are stored without dictionary or FSST compression (their analysis cost more than the append)', async () => {
+    // 150,000 keys: enough for DuckDB to choose FSST for them were it allowed to (measured: it does)
+    const big = join(dir, 'keys.duckdb');
+    await writeRun(big, largeRun(300_000));
+    const rows = await query(
+      big,
+      `SELECT DISTINCT compression FROM pragma_storage_info('accounts') WHERE column_name = 'account' AND segment_type = 'VARCHAR'`,
+    );
+    expect(rows.length).toBeGreaterThan(0);
+    for (const r of rows) expect(['Uncompressed', 'Constant']).toContain(r.compression);
   });
   test('every table and view exists', async () => {
     const rows = await query(
