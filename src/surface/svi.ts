@@ -722,10 +722,20 @@ function innerError(
   return sse;
 }
 
+/** Swaps vertices i and j (x, y, value) of a simplex held as nine numbers. */
+function swapVertices(v: Float64Array, i: number, j: number): void {
+  for (let k = 0; k < 3; k++) {
+    const t = v[3 * i + k]!;
+    v[3 * i + k] = v[3 * j + k]!;
+    v[3 * j + k] = t;
+  }
+}
+
 /**
- * Nelder–Mead on a function of two variables; returns the best vertex and its value. The simplex is three
- * vertices in locals (the search runs ~70,000 objective calls a chain; no arrays per step), ordered best to
- * worst at each step by a stable sort of three (a later vertex of equal value stays after an earlier one).
+ * Nelder–Mead on a function of two variables; returns the best vertex and its value. The simplex is nine numbers
+ * (x, y, value of vertices 0, 1, 2; the search runs ~70,000 objective calls a chain, with no arrays made per
+ * step), ordered best to worst at each step by a stable sort of three (a later vertex of equal value stays after
+ * an earlier one).
  */
 function nelderMead(
   f: (x: number, y: number) => number,
@@ -734,53 +744,33 @@ function nelderMead(
   step: number,
   maxIter: number,
 ): { x: number; y: number; f: number } {
-  // vertices 0, 1, 2 in the simplex's order
-  let ax = x0,
-    ay = y0,
-    af = f(x0, y0);
-  let bx = x0 + step,
-    by = y0,
-    bf = f(x0 + step, y0);
-  let cx = x0,
-    cy = y0 + step,
-    cf = f(x0, y0 + step);
+  const v = new Float64Array(9);
+  v[0] = x0;
+  v[1] = y0;
+  v[2] = f(x0, y0);
+  v[3] = x0 + step;
+  v[4] = y0;
+  v[5] = f(x0 + step, y0);
+  v[6] = x0;
+  v[7] = y0 + step;
+  v[8] = f(x0, y0 + step);
   for (let it = 0; ; it++) {
-    // stable insertion sort of (a, b, c) by value
-    if (af - bf > 0) {
-      const tx = ax,
-        ty = ay,
-        tf = af;
-      ax = bx;
-      ay = by;
-      af = bf;
-      bx = tx;
-      by = ty;
-      bf = tf;
-    }
-    if (bf - cf > 0) {
-      const tx = bx,
-        ty = by,
-        tf = bf;
-      bx = cx;
-      by = cy;
-      bf = cf;
-      cx = tx;
-      cy = ty;
-      cf = tf;
-      if (af - bf > 0) {
-        const ux = ax,
-          uy = ay,
-          uf = af;
-        ax = bx;
-        ay = by;
-        af = bf;
-        bx = ux;
-        by = uy;
-        bf = uf;
-      }
+    // stable insertion sort of the three by value: 0 best, 1 middle, 2 worst
+    if (v[2]! - v[5]! > 0) swapVertices(v, 0, 1);
+    if (v[5]! - v[8]! > 0) {
+      swapVertices(v, 1, 2);
+      if (v[2]! - v[5]! > 0) swapVertices(v, 0, 1);
     }
     if (it >= maxIter) break;
-    // a: best, b: middle, c: worst
+    const ax = v[0]!,
+      ay = v[1]!,
+      af = v[2]!;
+    const bx = v[3]!,
+      by = v[4]!,
+      bf = v[5]!;
+    const cx = v[6]!,
+      cy = v[7]!,
+      cf = v[8]!;
     const size = Math.max(Math.abs(bx - ax) + Math.abs(by - ay), Math.abs(cx - ax) + Math.abs(cy - ay));
     if (size < 1e-13) break;
     const mx = (ax + bx) / 2;
@@ -788,44 +778,43 @@ function nelderMead(
     const rx = mx + (mx - cx);
     const ry = my + (my - cy);
     const fr = f(rx, ry);
+    let nx = rx,
+      ny = ry,
+      nf = fr;
     if (fr < af) {
       const ex = mx + 2 * (mx - cx);
       const ey = my + 2 * (my - cy);
       const fe = f(ex, ey);
       if (fe < fr) {
-        cx = ex;
-        cy = ey;
-        cf = fe;
-      } else {
-        cx = rx;
-        cy = ry;
-        cf = fr;
+        nx = ex;
+        ny = ey;
+        nf = fe;
       }
-    } else if (fr < bf) {
-      cx = rx;
-      cy = ry;
-      cf = fr;
-    } else {
+    } else if (!(fr < bf)) {
       const outside = fr < cf;
       const kx = outside ? mx + 0.5 * (rx - mx) : mx + 0.5 * (cx - mx);
       const ky = outside ? my + 0.5 * (ry - my) : my + 0.5 * (cy - my);
       const fk = f(kx, ky);
       if (fk < (outside ? fr : cf)) {
-        cx = kx;
-        cy = ky;
-        cf = fk;
+        nx = kx;
+        ny = ky;
+        nf = fk;
       } else {
         // shrink towards the best: the middle vertex first, then the worst
-        bx = ax + 0.5 * (bx - ax);
-        by = ay + 0.5 * (by - ay);
-        bf = f(bx, by);
-        cx = ax + 0.5 * (cx - ax);
-        cy = ay + 0.5 * (cy - ay);
-        cf = f(cx, cy);
+        v[3] = ax + 0.5 * (bx - ax);
+        v[4] = ay + 0.5 * (by - ay);
+        v[5] = f(v[3], v[4]);
+        nx = ax + 0.5 * (cx - ax);
+        ny = ay + 0.5 * (cy - ay);
+        nf = f(nx, ny);
       }
     }
+    // the worst vertex replaced
+    v[6] = nx;
+    v[7] = ny;
+    v[8] = nf;
   }
-  return { x: ax, y: ay, f: af };
+  return { x: v[0]!, y: v[1]!, f: v[2]! };
 }
 
 export interface FitResult {
