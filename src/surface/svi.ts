@@ -287,19 +287,21 @@ const kktB = new Float64Array(KKT_MAX);
 const kktX = new Float64Array(KKT_MAX);
 
 /**
- * The elimination's record of the last {@link solveLinear}: the row it swapped in at each column and the
- * multiplier of each row below (luF[col·KKT_MAX + r], r > col, by the rows' positions at that column), so that
- * {@link solveFactored} repeats on a new right-hand side exactly the operations solveLinear applied to b.
+ * The record of the last {@link factor}: the row it swapped in at each column and the multiplier of each row
+ * below (luF[col·KKT_MAX + r], r > col, by the rows' positions at that column), which {@link solveFactored}
+ * applies to a right-hand side.
  */
 const luPivot = new Int32Array(KKT_MAX);
 const luF = new Float64Array(KKT_MAX * KKT_MAX);
 
 /**
- * Solves A x = b (n × n, row-major with stride KKT_MAX) into `x` by Gaussian elimination with partial
- * pivoting, overwriting A with its upper triangle (the entries below the diagonal are left stale: no later
- * step reads them) and b; false when singular. Records the elimination for {@link solveFactored}.
+ * Gaussian elimination with partial pivoting of A (n × n, row-major with stride KKT_MAX), in place: A becomes its
+ * upper triangle (the entries below the diagonal are left stale: no later step reads them), the swaps and
+ * multipliers go to luPivot and luF; false when singular. A right-hand side takes no part in the elimination, so
+ * eliminating A once and b afterwards ({@link solveFactored}) does on b exactly the operations, in the same order,
+ * that eliminating them together would.
  */
-function solveLinear(A: Float64Array, b: Float64Array, n: number, x: Float64Array): boolean {
+function factor(A: Float64Array, n: number): boolean {
   const S = KKT_MAX;
   for (let col = 0; col < n; col++) {
     const co = col * S;
@@ -322,12 +324,8 @@ function solveLinear(A: Float64Array, b: Float64Array, n: number, x: Float64Arra
         A[po + c] = A[co + c]!;
         A[co + c] = t;
       }
-      const t = b[piv]!;
-      b[piv] = b[col]!;
-      b[col] = t;
     }
     const pv = A[co + col]!;
-    const bc = b[col]!;
     for (let r = col + 1; r < n; r++) {
       const ro = r * S;
       const f = A[ro + col]! / pv;
@@ -335,17 +333,14 @@ function solveLinear(A: Float64Array, b: Float64Array, n: number, x: Float64Arra
       if (f === 0) continue;
       // A[r][col] becomes ~0 and is not read again
       for (let c = col + 1; c < n; c++) A[ro + c] = A[ro + c]! - f * A[co + c]!;
-      b[r] = b[r]! - f * bc;
     }
   }
-  backSubstitute(A, b, n, x);
   return true;
 }
 
 /**
- * Solves A x = b for a new b, where A is the matrix of the last successful {@link solveLinear} call (now its
- * upper triangle): the same row swaps and multipliers applied to b in the same order, then the same back
- * substitution, so x is bit for bit what solveLinear would give on the original A and this b.
+ * Solves A x = b into `x`, overwriting b, where A is the matrix of the last successful {@link factor} call (now
+ * its upper triangle): its row swaps and multipliers applied to b, then back substitution.
  */
 function solveFactored(A: Float64Array, b: Float64Array, n: number, x: Float64Array): void {
   const S = KKT_MAX;
@@ -364,12 +359,6 @@ function solveFactored(A: Float64Array, b: Float64Array, n: number, x: Float64Ar
       b[r] = b[r]! - f * bc;
     }
   }
-  backSubstitute(A, b, n, x);
-}
-
-/** x from the upper triangle of A and the eliminated b. */
-function backSubstitute(A: Float64Array, b: Float64Array, n: number, x: Float64Array): void {
-  const S = KKT_MAX;
   for (let r = n - 1; r >= 0; r--) {
     const ro = r * S;
     let s = b[r]!;
@@ -490,8 +479,8 @@ function slack(cons: Float64Array, i: number, x0: number, x1: number, x2: number
 /**
  * Solves the equality-constrained problem on the rows `set` (its first `k`) from x into kktX: the step p
  * from x, then the multipliers μ; false when singular. `sameMatrix`: H, the rows and `set` are those of the
- * last successful call, so only the right-hand side is new and the last elimination is reused (the same
- * bits as eliminating again).
+ * last successful call, so only the right-hand side is new and the last elimination ({@link factor}) is reused
+ * (the same bits as eliminating again).
  */
 function kktStep(
   H: Float64Array,
@@ -529,7 +518,7 @@ function kktStep(
     }
     kktB[3 + q] = cons[o + 3]! - (cons[o]! * x0 + cons[o + 1]! * x1 + cons[o + 2]! * x2);
   }
-  if (!sameMatrix) return solveLinear(kktA, kktB, n, kktX);
+  if (!sameMatrix && !factor(kktA, n)) return false;
   solveFactored(kktA, kktB, n, kktX);
   return true;
 }

@@ -105,7 +105,7 @@ describe('fitSurface', () => {
 
 describe('the fit of the bundled chain (data/full/market)', () => {
   // Pinned to the bits commit 8b2aba4 fitted: the fit's speed-ups (the KKT elimination reused while the
-  // working set stands, Nelder–Mead's simplex in locals) must repeat its arithmetic exactly. Every field of
+  // working set stands, Nelder–Mead's simplex in nine numbers) must repeat its arithmetic exactly. Every field of
   // every slice (parameters, JW, errors, g, gaps, flags) goes into the digest, numbers as their shortest
   // round-trip decimal. A deliberate change of the method changes this value, and says so in its commit.
   test('is bit for bit the pinned surface', async () => {
