@@ -819,6 +819,33 @@ export const SIGMA_MIN = 1e-4;
 export const SIGMA_MAX = 10;
 
 /**
+ * Two paths of the fit's search are rare: the enumeration (~270 of ~74,000 inner problems of the bundled chain) and
+ * the floors (the calendar repair only). When the search's code is optimised they have no type feedback yet, and
+ * the first time one is taken that code is thrown away: a deopt and a second compile of the whole inlined search
+ * (measured with --trace-deopt: nelderMead, its objective, innerError, constraintRows; ~12 ms for nelderMead's
+ * compile alone, on the thread that fits). One small problem solved through both paths before a thread's first fit
+ * gives them feedback first: sixteen times, since V8 gives a function its feedback vector only after its first few
+ * calls (once measured no change). It is not part of any fit and changes no result (innerStats counts it). Done on
+ * the first fit, not at import: a run's main thread imports this module and fits nothing.
+ */
+let rarePathsWarmed = false;
+function warmRarePaths(): void {
+  rarePathsWarmed = true;
+  for (let i = 0; i < 16; i++)
+    solveInner(
+      [
+        { x: -0.1, w: 0.012, weight: 1 },
+        { x: 0, w: 0.01, weight: 1 },
+        { x: 0.1, w: 0.011, weight: 1 },
+      ],
+      0,
+      0.1,
+      [{ x: 0.5, w: 0.001 }],
+      'enumerate',
+    );
+}
+
+/**
  * The quasi-explicit fit of one slice (docs/methodology.md §11a): an outer Nelder–Mead search over
  * (m, ln σ) from nine starts (m at the quartiles of the quotes' x range × σ ∈ {0.05, 0.2, 0.5}), the best
  * polished by restarts until it no longer improves, each point solving the inner constrained problem
@@ -828,6 +855,7 @@ export function fitSvi(
   points: readonly SlicePoint[],
   opts: { floors?: readonly Floor[]; start?: SviParams; startsOnly?: boolean } = {},
 ): FitResult {
+  if (!rarePathsWarmed) warmRarePaths();
   const floors = opts.floors ?? NO_FLOORS;
   if (points.length < 3) throw new Error(`an SVI fit needs at least 3 points, got ${points.length}`);
   let xmin = Infinity;
@@ -959,23 +987,3 @@ export function interpolateTotalVariance(
   const lambda = (t - s1.t) / (s2.t - s1.t);
   return (1 - lambda) * sviW(s1.params, x) + lambda * sviW(s2.params, x);
 }
-
-// Two paths of the fit's search are rare: the enumeration (~270 of ~74,000 inner problems of the bundled chain) and
-// the floors (the calendar repair only). When the search's code is optimised they have no type feedback yet, and
-// the first time one is taken that code is thrown away: a deopt and a second compile of the whole inlined search
-// (measured with --trace-deopt: nelderMead, its objective, innerError, constraintRows; ~12 ms for nelderMead's compile
-// alone, on the thread that fits). One small problem solved through both paths when the module loads gives them
-// feedback first: sixteen times, since V8 gives a function its feedback vector only after its first few calls (once
-// measured no change). It is not part of any fit and changes no result (innerStats counts it).
-for (let i = 0; i < 16; i++)
-  solveInner(
-    [
-      { x: -0.1, w: 0.012, weight: 1 },
-      { x: 0, w: 0.01, weight: 1 },
-      { x: 0.1, w: 0.011, weight: 1 },
-    ],
-    0,
-    0.1,
-    [{ x: 0.5, w: 0.001 }],
-    'enumerate',
-  );
