@@ -255,7 +255,8 @@ export function groupPnlKernel(
   let acc = 0.0;
   let comp = 0.0;
   let cur = -1.0;
-  for (let e = e0; e < e1; e++) {
+  // e += 1.0, not e++: e is a float here, and WGSL (webgpu) has ++ for integers only
+  for (let e = e0; e < e1; e += 1.0) {
     const b = bucket[e];
     if (b !== cur) {
       if (cur > -0.5) {

@@ -129,14 +129,15 @@ export class GpuAggregator {
       }
       for (let r = 0; r < R; r++) block.set(pnl.data.subarray(r * S + s0, r * S + s0 + sn), r * SB);
       weight.set(groups.weight.subarray(s0 * B, (s0 + sn) * B));
-      const tex = copy(block);
+      // (webgpu: every gpu.js kernel call answers a Promise, its pipeline result included; gl: the result)
+      const tex = await copy(block);
       for (let g0 = 0; g0 < G; g0 += GB) {
         const g1 = Math.min(G, g0 + GB);
         const a = groups.groupStart[g0]! - e00;
         const b = groups.groupStart[g1]! - e00;
         const gs = new Float32Array(g1 - g0 + 1);
         for (let g = g0; g <= g1; g++) gs[g - g0] = groups.groupStart[g]! - e00 - a;
-        const pTex = pk(
+        const pTex = await pk(
           tex,
           gs,
           row.subarray(a, Math.max(b, a + 1)),
@@ -163,7 +164,9 @@ export class GpuAggregator {
           }
         }
         if (topLosses !== null) {
-          const p = (pTex as { toArray(): ArrayLike<ArrayLike<number>> }).toArray();
+          const p = await (
+            pTex as { toArray(): ArrayLike<ArrayLike<number>> | Promise<ArrayLike<ArrayLike<number>>> }
+          ).toArray();
           for (let g = g0; g < g1; g++) {
             const pg = p[g - g0]!;
             for (let s = 0; s < sn; s++) {

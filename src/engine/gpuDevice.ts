@@ -74,7 +74,7 @@ export async function openGpu(backend: DeviceBackend): Promise<GpuInstance> {
         globals: Record<string, unknown>;
       };
       Object.assign(globalThis, webgpu.globals);
-      const gpu = webgpu.create([]) as { requestAdapter(): Promise<unknown> };
+      const gpu = dawnShim(webgpu.create([]) as DawnGpu);
       Object.defineProperty(globalThis, 'navigator', {
         value: { ...(g.navigator ?? {}), gpu },
         configurable: true,
@@ -92,6 +92,65 @@ export async function openGpu(backend: DeviceBackend): Promise<GpuInstance> {
   }
   if (!adapter) throw new BackendUnavailableError('webgpu', 'navigator.gpu.requestAdapter() gave no adapter');
   return new gpujs.GPU({ mode: 'webgpu' });
+}
+
+interface DawnQueue {
+  writeBuffer(buffer: unknown, offset: number, data: ArrayBufferView | ArrayBuffer, ...rest: number[]): void;
+}
+interface DawnDevice {
+  queue: DawnQueue;
+}
+interface DawnAdapter {
+  requestDevice(descriptor?: unknown): Promise<DawnDevice>;
+}
+interface DawnGpu {
+  requestAdapter(options?: unknown): Promise<DawnAdapter | null>;
+}
+
+/**
+ * `navigator.gpu` over Dawn (the `webgpu` package, 0.2.9 as gpu.js pins it) made fit for gpu.js's WebGPU
+ * mode. Seen on an NVIDIA H200 (bench/README.md, "Session 20"), each failing every kernel before this:
+ * - gpu.js sets `device.onuncapturederror = fn`, and this Dawn's setter refuses a function ("object is not of
+ *   the correct interface type / invalid value to onuncapturederror"): each device gets an own, plain
+ *   `onuncapturederror` property, so the assignment succeeds and Dawn's setter is never called. An uncaptured
+ *   device error is then not printed; a wrong result still fails the self-check and the float32 checks.
+ * - `queue.writeBuffer` of a view over a SharedArrayBuffer crashes the process (a segmentation fault): such
+ *   a view is copied into an ordinary buffer first (the engine's matrices live on shared memory).
+ */
+function dawnShim(gpu: DawnGpu): DawnGpu {
+  let queuePatched = false;
+  const device = (d: DawnDevice): DawnDevice => {
+    Object.defineProperty(d, 'onuncapturederror', { value: null, writable: true, configurable: true });
+    if (!queuePatched) {
+      const proto = Object.getPrototypeOf(d.queue) as DawnQueue;
+      const writeBuffer = proto.writeBuffer;
+      proto.writeBuffer = function (this: DawnQueue, buffer, offset, data, ...rest) {
+        // a typed array's slice() is the same type over an ordinary ArrayBuffer: element offsets stay right
+        const own =
+          ArrayBuffer.isView(data) && data.buffer instanceof SharedArrayBuffer && !(data instanceof DataView)
+            ? (data as unknown as { slice(): ArrayBufferView }).slice()
+            : data;
+        writeBuffer.call(this, buffer, offset, own, ...rest);
+      };
+      queuePatched = true;
+    }
+    return d;
+  };
+  return {
+    requestAdapter: async (options?: unknown) => {
+      const adapter = await gpu.requestAdapter(options);
+      if (!adapter) return adapter;
+      return new Proxy(adapter, {
+        get(target, key) {
+          if (key === 'requestDevice') {
+            return async (descriptor?: unknown) => device(await target.requestDevice(descriptor));
+          }
+          const v = Reflect.get(target, key, target) as unknown;
+          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+        },
+      });
+    },
+  };
 }
 
 /**
