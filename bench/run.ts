@@ -267,7 +267,8 @@ async function micro(
     const big = benchGroups(G, cpuMatrix.rows, S);
     const small = benchGroups(glGroups, cpuMatrix.rows, S);
     for (const [label, groups, who] of [
-      ['large', big, ['cpu']],
+      // webgpu takes the large book too (no texture side; on a real GPU it is not the slow gatherer gl is)
+      ['large', big, ['cpu', ...(backends.webgpu ? ['webgpu'] : [])]],
       ['small', small, Object.keys(backends)],
     ] as Array<[string, GroupBook, string[]]>) {
       const madds = groups.groupStart[groups.groupCount]! * S;

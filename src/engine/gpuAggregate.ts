@@ -18,9 +18,20 @@ import {
   sortTopLosses,
   worstLossKernel,
 } from '../../kernels/aggregate.js';
-import { checkKernelClass, type DeviceBackend, type GpuInstance, type GpuKernel } from './gpuDevice.js';
+import {
+  checkKernelClass,
+  readWebGpuFloats,
+  type DeviceBackend,
+  type GpuInstance,
+  type GpuKernel,
+} from './gpuDevice.js';
 import { kernelSource } from '../../kernels/source.js';
-import { DEVICE_AGGREGATE_GROUP_BLOCK, DEVICE_AGGREGATE_SCENARIO_BLOCK } from './tuning.js';
+import {
+  DEVICE_AGGREGATE_GROUP_BLOCK,
+  DEVICE_AGGREGATE_SCENARIO_BLOCK,
+  WEBGPU_AGGREGATE_GROUP_BLOCK,
+  WEBGPU_AGGREGATE_SCENARIO_BLOCK,
+} from './tuning.js';
 
 /** Largest side of a texture on llvmpipe. */
 const MAX_SIDE = 16384;
@@ -30,10 +41,18 @@ type Fn = (...a: number[]) => number;
 export class GpuAggregator {
   kernelClass = '';
   private kernels = new Map<string, GpuKernel>();
+  /**
+   * Milliseconds of the last aggregate call by part (performance.now(), for profiling): upload (host block
+   * and its copy kernel), groups (group-p and worst-loss kernels with the worst's readback), topK (p's
+   * readback and the host heap).
+   */
+  timings: Record<string, number> = {};
 
+  /** `blocks`: scenarios per device block and groups per kernel run, instead of tuning.ts's (benches). */
   constructor(
     private readonly gpu: GpuInstance,
     readonly backend: DeviceBackend,
+    private readonly blocks?: { scenarios: number; groups: number },
   ) {
     gpu.addFunction(kernelSource(adjustPnl as Fn), { argumentTypes: ['Number', 'Number'], returnType: 'Number' });
   }
@@ -62,10 +81,19 @@ export class GpuAggregator {
     const worstScenario = new Int32Array(G).fill(-1);
     const topLosses = K > 0 ? new Float64Array(G * K).fill(-Infinity) : null;
     if (G === 0 || S === 0) return finish(worstLoss, worstScenario, topLosses, K, G);
-    const SB = Math.min(S, DEVICE_AGGREGATE_SCENARIO_BLOCK);
-    if (R * SB > (MAX_SIDE * MAX_SIDE) / 4)
+    const webgpu = this.backend === 'webgpu';
+    const SB = Math.min(
+      S,
+      this.blocks?.scenarios ?? (webgpu ? WEBGPU_AGGREGATE_SCENARIO_BLOCK : DEVICE_AGGREGATE_SCENARIO_BLOCK),
+    );
+    if (!webgpu && R * SB > (MAX_SIDE * MAX_SIDE) / 4)
       throw new BackendUnavailableError(this.backend, `P&L matrix of ${R} rows too large for one device block`);
-    const GB = Math.min(G, DEVICE_AGGREGATE_GROUP_BLOCK);
+    const GB = Math.min(
+      G,
+      this.blocks?.groups ?? (webgpu ? WEBGPU_AGGREGATE_GROUP_BLOCK : DEVICE_AGGREGATE_GROUP_BLOCK),
+    );
+    const ms = { upload: 0, groups: 0, topK: 0 };
+    this.timings = ms;
 
     // entries sorted by bucket inside each group (stable), as float32
     const entries = groups.groupStart[G]! - groups.groupStart[0]!;
@@ -122,6 +150,7 @@ export class GpuAggregator {
     const block = new Float32Array(R * SB);
     const weight = new Float32Array(SB * B);
     for (let s0 = 0; s0 < S; s0 += SB) {
+      const tu = performance.now();
       const sn = Math.min(SB, S - s0);
       if (sn < SB) {
         block.fill(0);
@@ -131,7 +160,9 @@ export class GpuAggregator {
       weight.set(groups.weight.subarray(s0 * B, (s0 + sn) * B));
       // (webgpu: every gpu.js kernel call answers a Promise, its pipeline result included; gl: the result)
       const tex = await copy(block);
+      ms.upload += performance.now() - tu;
       for (let g0 = 0; g0 < G; g0 += GB) {
+        const tg = performance.now();
         const g1 = Math.min(G, g0 + GB);
         const a = groups.groupStart[g0]! - e00;
         const b = groups.groupStart[g1]! - e00;
@@ -163,18 +194,32 @@ export class GpuAggregator {
             worstScenario[g] = s0 + Math.round(r[1]!);
           }
         }
+        const tk = performance.now();
+        ms.groups += tk - tg;
         if (topLosses !== null) {
-          const p = await (
-            pTex as { toArray(): ArrayLike<ArrayLike<number>> | Promise<ArrayLike<ArrayLike<number>>> }
-          ).toArray();
-          for (let g = g0; g < g1; g++) {
-            const pg = p[g - g0]!;
-            for (let s = 0; s < sn; s++) {
-              const loss = 0 - pg[s]!;
-              if (loss > topLosses[g * K]!) heapReplaceRoot(topLosses, g * K, K, loss);
+          // webgpu: p read back flat ([g · SB + s], one buffer copy); gl: gpu.js's rows
+          const flat = await readWebGpuFloats(pTex, SB * GB);
+          if (flat !== null) {
+            for (let g = g0; g < g1; g++) {
+              const base = (g - g0) * SB;
+              for (let s = 0; s < sn; s++) {
+                const loss = 0 - flat[base + s]!;
+                if (loss > topLosses[g * K]!) heapReplaceRoot(topLosses, g * K, K, loss);
+              }
+            }
+          } else {
+            type Rows = ArrayLike<ArrayLike<number>>;
+            const p = await (pTex as { toArray(): Rows | Promise<Rows> }).toArray();
+            for (let g = g0; g < g1; g++) {
+              const pg = p[g - g0]!;
+              for (let s = 0; s < sn; s++) {
+                const loss = 0 - pg[s]!;
+                if (loss > topLosses[g * K]!) heapReplaceRoot(topLosses, g * K, K, loss);
+              }
             }
           }
         }
+        ms.topK += performance.now() - tk;
       }
     }
     return finish(worstLoss, worstScenario, topLosses, K, G);

@@ -168,6 +168,55 @@ export function checkKernelClass(backend: DeviceBackend, k: GpuKernel): string {
   return ran;
 }
 
+interface WebGpuBufferLike {
+  destroy(): void;
+}
+interface WebGpuMappable extends WebGpuBufferLike {
+  mapAsync(mode: number, offset: number, size: number): Promise<void>;
+  getMappedRange(offset: number, size: number): ArrayBuffer;
+  unmap(): void;
+}
+interface WebGpuReadDevice {
+  createBuffer(d: { size: number; usage: number }): WebGpuMappable;
+  createCommandEncoder(): {
+    copyBufferToBuffer(a: WebGpuBufferLike, ao: number, b: WebGpuBufferLike, bo: number, n: number): void;
+    finish(): unknown;
+  };
+  queue: { submit(buffers: unknown[]): void };
+}
+
+/**
+ * The first `floats` values of a gpu.js webgpu pipeline result (a WebGPUBufferResult), read back as one flat
+ * Float32Array in the buffer's own order, or null when `result` is not one (gl's textures).
+ *
+ * gpu.js's own `toArray()` shapes what it reads: an `Array(4)` output becomes one subarray per element (4 M
+ * objects for a 2048 × 4096 tile), which cost most of a revaluation on the H200 (bench/README.md, "Session 20").
+ * The buffer holds an `Array(n)` output with stride n, row after row: the same order as gl's raw RGBA texels.
+ */
+export async function readWebGpuFloats(result: unknown, floats: number): Promise<Float32Array | null> {
+  const r = result as { buffer?: WebGpuBufferLike; context?: { device?: WebGpuReadDevice } } | null;
+  const device = r?.context?.device;
+  if (!r?.buffer || !device) return null;
+  const g = globalThis as unknown as {
+    GPUBufferUsage: { MAP_READ: number; COPY_DST: number };
+    GPUMapMode: { READ: number };
+  };
+  const bytes = floats * 4;
+  const staging = device.createBuffer({ size: bytes, usage: g.GPUBufferUsage.MAP_READ | g.GPUBufferUsage.COPY_DST });
+  try {
+    const encoder = device.createCommandEncoder();
+    encoder.copyBufferToBuffer(r.buffer, 0, staging, 0, bytes);
+    device.queue.submit([encoder.finish()]);
+    await staging.mapAsync(g.GPUMapMode.READ, 0, bytes);
+    // unmap detaches the mapped range: copy first
+    const out = new Float32Array(staging.getMappedRange(0, bytes).slice(0));
+    staging.unmap();
+    return out;
+  } finally {
+    staging.destroy();
+  }
+}
+
 /** Copies a gpu.js 2D result (rows of Float32Array, or one flat array) into `out` as [y * width + x]. */
 export function flatten2D(result: unknown, width: number, height: number, out: Float32Array): void {
   if (Array.isArray(result)) {

@@ -23,7 +23,13 @@ import type { Params } from '../params/params.js';
 import { pnlRowCount, type PnlMatrix } from './types.js';
 import { revalueColumns, sharedArray, type RevalueColumns } from './revalueColumns.js';
 import { writeSpotRows } from './spotRows.js';
-import { checkKernelClass, type DeviceBackend, type GpuInstance, type GpuKernel } from './gpuDevice.js';
+import {
+  checkKernelClass,
+  readWebGpuFloats,
+  type DeviceBackend,
+  type GpuInstance,
+  type GpuKernel,
+} from './gpuDevice.js';
 import {
   addKernelFunctions,
   DEVICE_REVALUE_FUNCTIONS,
@@ -128,6 +134,8 @@ export class GpuRevaluer {
    * raw RGBA float texels of the output texture, which hold four consecutive scenarios each.
    */
   private async readTile(kernel: GpuKernel, result: unknown, width: number, height: number): Promise<Float32Array> {
+    const fromBuffer = await readWebGpuFloats(result, width * height);
+    if (fromBuffer !== null) return fromBuffer;
     const raw = (kernel.kernel as { renderRawOutput?: () => Float32Array | Promise<Float32Array> } | undefined)
       ?.renderRawOutput;
     if (typeof raw === 'function') {

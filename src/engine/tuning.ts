@@ -72,6 +72,17 @@ export const DEVICE_AGGREGATE_SCENARIO_BLOCK = 1024;
 export const DEVICE_AGGREGATE_GROUP_BLOCK = 4096;
 
 /**
+ * The same on webgpu, which has no texture side (gpu.js folds a long dispatch): each group block costs two
+ * kernel runs and an awaited readback, so fewer, larger blocks than gl's. Swept on the H200 (3,214 rows ×
+ * 10,000 scenarios, 100,000 groups, 1.0 M entries; bench/results/device/h200-2026-12-04T16-50-sweep/sweep.log),
+ * seconds without top k / with top 100: 1,024 × 4,096 0.69 / 12.97; 2,048 × 8,192 0.57 / 12.24;
+ * 2,048 × 32,768 0.63 / 13.39; 4,096 × 16,384 0.63 / 15.54; 1,024 × 65,536 0.86 / 18.81. With top k, p is
+ * read back (~1 GB/s through Dawn's mapAsync) and heaped on the host: 90 % of the time.
+ */
+export const WEBGPU_AGGREGATE_SCENARIO_BLOCK = 2048;
+export const WEBGPU_AGGREGATE_GROUP_BLOCK = 8192;
+
+/**
  * `auto` does not start a device for a run below both sizes: a gl device's start-up with self-check and
  * measurement costs 0.3–0.8 s, in which the cpu pool revalues ~5 M instrument-scenario pairs and
  * aggregates ~1,000 scenarios of a 1 M-position book. Record intraday-2026-11-26T01-10-52-116Z.

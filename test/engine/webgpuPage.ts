@@ -1,0 +1,104 @@
+/**
+ * Browser entry of test/engine/webgpuBrowser.test.ts (bundled by esbuild for the page): the engine's webgpu
+ * backend (DeviceBackend over gpu.js's WebGPU mode, the same modules a Node run uses, with the page's own
+ * navigator.gpu) checked against the float64 references, in the page.
+ */
+import { DeviceBackend } from '../../src/engine/deviceBackend.js';
+import { selfCheck } from '../../src/engine/selfCheck.js';
+import { aggregateGroups, sortTopLosses } from '../../kernels/aggregate.js';
+import type { GroupBook } from '../../src/engine/types.js';
+
+/** A seeded book: `groups` groups of 1–4 entries over `rows` rows, two buckets, weights 0.5 or 1. */
+function book(rows: number, S: number, groups: number, seed: number): { pnl: Float64Array; groups: GroupBook } {
+  let x = seed >>> 0;
+  const rnd = () => {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    return x / 4294967296;
+  };
+  const pnl = Float64Array.from({ length: rows * S }, () => 2 * rnd() - 1);
+  const groupStart = new Int32Array(groups + 1);
+  const row: number[] = [];
+  const qty: number[] = [];
+  const bucket: number[] = [];
+  for (let g = 0; g < groups; g++) {
+    const n = 1 + Math.floor(rnd() * 4);
+    for (let e = 0; e < n; e++) {
+      row.push(Math.floor(rnd() * rows));
+      qty.push(Math.round((10 * rnd() - 5) * 100) / 100);
+      bucket.push(rnd() < 0.5 ? 0 : 1);
+    }
+    groupStart[g + 1] = row.length;
+  }
+  const weight = Float64Array.from({ length: S * 2 }, () => (rnd() < 0.2 ? 0.5 : 1));
+  return {
+    pnl,
+    groups: {
+      groupCount: groups,
+      groupStart,
+      row: Int32Array.from(row),
+      qty: Float64Array.from(qty),
+      bucket: Int32Array.from(bucket),
+      buckets: 2,
+      weight,
+      pnlOffset: 0.5,
+    },
+  };
+}
+
+export interface PageResult {
+  kernelClass: string;
+  selfCheck: { ok: boolean; worst: number; detail: string };
+  aggregation: {
+    groups: number;
+    scenarios: number;
+    seconds: number;
+    /** max over groups of |device − float64| / bound, worst loss and each of the top k */
+    worstErrOverBound: number;
+    topErrOverBound: number;
+    sameWorstScenario: number;
+  };
+}
+
+async function run(rows: number, S: number, G: number, K: number): Promise<PageResult> {
+  const backend = await DeviceBackend.open('webgpu');
+  const check = await selfCheck(backend, false);
+  const { pnl, groups } = book(rows, S, G, 7);
+  const t0 = performance.now();
+  const got = await backend.aggregate({ rows, scenarios: S, data: pnl }, groups, { topK: K });
+  const seconds = (performance.now() - t0) / 1000;
+  const worstLoss = new Float64Array(G);
+  const worstScenario = new Int32Array(G);
+  const topLosses = new Float64Array(G * K).fill(-Infinity);
+  aggregateGroups({ ...groups, pnl, scenarios: S, topK: K, worstLoss, worstScenario, topLosses }, 0, G, 256);
+  sortTopLosses(topLosses, K, 0, G);
+  // float32 bound per group: 5e-6 · Σ_e |q_e| (every |pnl| ≤ 1, weights ≤ 1)
+  let worstErr = 0;
+  let topErr = 0;
+  let same = 0;
+  for (let g = 0; g < G; g++) {
+    let mass = 0;
+    for (let e = groups.groupStart[g]!; e < groups.groupStart[g + 1]!; e++) mass += Math.abs(groups.qty[e]!);
+    const bound = 5e-6 * mass + 1e-12;
+    worstErr = Math.max(worstErr, Math.abs(got.worstLoss[g]! - worstLoss[g]!) / bound);
+    if (got.worstScenario[g] === worstScenario[g]) same++;
+    for (let j = 0; j < K; j++) {
+      topErr = Math.max(topErr, Math.abs(got.topLosses![g * K + j]! - topLosses[g * K + j]!) / bound);
+    }
+  }
+  const kernelClass = backend.report.phaseKernelClass?.aggregate ?? '';
+  await backend.close();
+  return {
+    kernelClass,
+    selfCheck: { ok: check.ok, worst: check.worst, detail: check.detail },
+    aggregation: {
+      groups: G,
+      scenarios: S,
+      seconds,
+      worstErrOverBound: worstErr,
+      topErrOverBound: topErr,
+      sameWorstScenario: same / G,
+    },
+  };
+}
+
+(globalThis as unknown as { webgpuCheck: typeof run }).webgpuCheck = run;
