@@ -291,3 +291,126 @@ export function worstLossKernel(this: { thread: { x: number } }, p: number[][], 
   }
   return [worst, at];
 }
+
+/**
+ * The k-th largest loss −p[g][s] over s < n of group g = thread.x of a p block, found on the device (webgpu's
+ * top k, so that p is not read back). Two stages, each at most `iterations` steps, keeping #(loss ≥ lo) ≥ k
+ * and #(loss ≥ hi) < k, so that the k-th largest loss lies in [lo, hi):
+ * - bisection over values, between the block's smallest and largest loss, until no float lies between lo
+ *   and hi or the steps run out (a k-th loss of exactly 0 next to small losses would take ~150 float32 steps);
+ * - then from hi down, one distinct loss a step: m = the largest loss below hi; if #(loss ≥ m) ≥ k, m is the
+ *   k-th largest loss, else hi = m.
+ * Returns [t, exact]: exact = 1 when #(loss > t) < k ≤ #(loss ≥ t), i.e. t is the k-th largest loss itself
+ * (checked by counting, whatever the stages did); else 0, and the host reads that group's p instead.
+ * Needs n ≥ k. (WGSL may assume no NaN: a NaN in p is not detected here.)
+ */
+export function blockKthLossKernel(
+  this: { thread: { x: number } },
+  p: number[][],
+  n: number,
+  k: number,
+  iterations: number,
+): number[] {
+  const g = this.thread.x;
+  // (every loop its own variable: gpu.js's WGSL declares loop variables in the function's scope)
+  let lo = 3.0e38;
+  let hi = -3.0e38;
+  for (let s1 = 0; s1 < n; s1++) {
+    const loss = 0.0 - p[g][s1];
+    lo = Math.min(lo, loss);
+    hi = Math.max(hi, loss);
+  }
+  let t = hi;
+  let top = 0.0;
+  for (let s2 = 0; s2 < n; s2++) {
+    if (0.0 - p[g][s2] >= hi) {
+      top += 1.0;
+    }
+  }
+  if (top < k) {
+    t = lo;
+    for (let it1 = 0; it1 < iterations; it1++) {
+      const mid = lo * 0.5 + hi * 0.5;
+      if (mid <= lo || mid >= hi) {
+        break;
+      }
+      let c = 0.0;
+      for (let s3 = 0; s3 < n; s3++) {
+        if (0.0 - p[g][s3] >= mid) {
+          c += 1.0;
+        }
+      }
+      if (c >= k) {
+        lo = mid;
+      } else {
+        hi = mid;
+      }
+    }
+    for (let it2 = 0; it2 < iterations; it2++) {
+      let m = -3.0e38;
+      for (let s4 = 0; s4 < n; s4++) {
+        const loss = 0.0 - p[g][s4];
+        if (loss < hi) {
+          m = Math.max(m, loss);
+        }
+      }
+      let c = 0.0;
+      for (let s5 = 0; s5 < n; s5++) {
+        if (0.0 - p[g][s5] >= m) {
+          c += 1.0;
+        }
+      }
+      if (c >= k) {
+        t = m;
+        break;
+      }
+      hi = m;
+    }
+  }
+  let above = 0.0;
+  let atOrAbove = 0.0;
+  for (let s6 = 0; s6 < n; s6++) {
+    const loss = 0.0 - p[g][s6];
+    if (loss > t) {
+      above += 1.0;
+    }
+    if (loss >= t) {
+      atOrAbove += 1.0;
+    }
+  }
+  let exact = 0.0;
+  if (above < k && atOrAbove >= k) {
+    exact = 1.0;
+  }
+  return [t, exact];
+}
+
+/**
+ * With t[g] the k-th largest loss of group g = thread.y (blockKthLossKernel): the (thread.x)-th loss above
+ * t[g] in scenario order, or t[g] once those are used up. Over thread.x < k these are the block's k largest
+ * losses (the losses above t, then t as often as it is needed), as a multiset: the same values a host heap
+ * over the whole block keeps. With t[g] below every loss (a block of n ≤ k scenarios), the first n are the
+ * block's losses.
+ */
+export function blockTopLossKernel(
+  this: { thread: { x: number; y: number } },
+  p: number[][],
+  t: number[],
+  n: number,
+): number {
+  const j = this.thread.x;
+  const g = this.thread.y;
+  const th = t[g];
+  let c = 0.0;
+  let out = th;
+  for (let s = 0; s < n; s++) {
+    const loss = 0.0 - p[g][s];
+    if (loss > th) {
+      if (c === j) {
+        out = loss;
+      }
+      c += 1.0;
+    }
+  }
+  return out;
+}

@@ -12,6 +12,8 @@ import { checkGroupBook } from './backend.js';
 import { BackendUnavailableError } from './backend.js';
 import {
   adjustPnl,
+  blockKthLossKernel,
+  blockTopLossKernel,
   copyBlockKernel,
   groupPnlKernel,
   heapReplaceRoot,
@@ -29,6 +31,7 @@ import { kernelSource } from '../../kernels/source.js';
 import {
   DEVICE_AGGREGATE_GROUP_BLOCK,
   DEVICE_AGGREGATE_SCENARIO_BLOCK,
+  DEVICE_TOPK_ITERATIONS,
   WEBGPU_AGGREGATE_GROUP_BLOCK,
   WEBGPU_AGGREGATE_SCENARIO_BLOCK,
 } from './tuning.js';
@@ -197,17 +200,10 @@ export class GpuAggregator {
         const tk = performance.now();
         ms.groups += tk - tg;
         if (topLosses !== null) {
-          // webgpu: p read back flat ([g · SB + s], one buffer copy); gl: gpu.js's rows
-          const flat = await readWebGpuFloats(pTex, SB * GB);
-          if (flat !== null) {
-            for (let g = g0; g < g1; g++) {
-              const base = (g - g0) * SB;
-              for (let s = 0; s < sn; s++) {
-                const loss = 0 - flat[base + s]!;
-                if (loss > topLosses[g * K]!) heapReplaceRoot(topLosses, g * K, K, loss);
-              }
-            }
+          if (webgpu) {
+            await this.topKOnDevice(pTex, topLosses, K, g0, g1, SB, GB, sn, ms);
           } else {
+            // gl: p read back as gpu.js's rows, heaped on the host
             type Rows = ArrayLike<ArrayLike<number>>;
             const p = await (pTex as { toArray(): Rows | Promise<Rows> }).toArray();
             for (let g = g0; g < g1; g++) {
@@ -223,6 +219,73 @@ export class GpuAggregator {
       }
     }
     return finish(worstLoss, worstScenario, topLosses, K, G);
+  }
+
+  /**
+   * webgpu's top k of one block: the device finds each group's k-th largest loss of the block
+   * (blockKthLossKernel) and hands back the block's k largest losses per group (blockTopLossKernel), k × groups
+   * floats instead of the block's p (scenarios × groups; read back at ~1 GB/s on the H200, 90 % of a top-k
+   * aggregation there). The host heaps them as it heaped p: the same multiset of float32 losses, so the same
+   * topLosses. A group whose k-th loss the device could not pin down exactly (bisection out of iterations) is
+   * heaped from p, read back for that block.
+   */
+  private async topKOnDevice(
+    pTex: unknown,
+    topLosses: Float64Array,
+    K: number,
+    g0: number,
+    g1: number,
+    SB: number,
+    GB: number,
+    sn: number,
+    ms: Record<string, number>,
+  ): Promise<void> {
+    type Rows = ArrayLike<ArrayLike<number>>;
+    const t = new Float32Array(GB).fill(-3.0e38);
+    let kth: Rows | null = null;
+    if (sn > K) {
+      const kk = this.kernel(`kth${GB}:${SB}`, () =>
+        this.gpu.createKernel(kernelSource(blockKthLossKernel as unknown as Fn), {
+          output: [GB],
+          precision: 'single',
+          dynamicArguments: true,
+          tactic: 'precision',
+          loopMaxIterations: Math.max(SB, DEVICE_TOPK_ITERATIONS),
+        }),
+      );
+      kth = (await kk(pTex, sn, K, DEVICE_TOPK_ITERATIONS)) as Rows;
+      for (let g = 0; g < g1 - g0; g++) t[g] = kth[g]![0]!;
+    }
+    const tk = this.kernel(`top${K}x${GB}:${SB}`, () =>
+      this.gpu.createKernel(kernelSource(blockTopLossKernel as unknown as Fn), {
+        output: [K, GB],
+        precision: 'single',
+        dynamicArguments: true,
+        tactic: 'precision',
+        loopMaxIterations: SB,
+      }),
+    );
+    const top = (await tk(pTex, t, sn)) as Rows;
+    const jn = Math.min(K, sn);
+    let flat: Float32Array | null = null;
+    for (let g = g0; g < g1; g++) {
+      if (kth !== null && kth[g - g0]![1] !== 1) {
+        // not pinned down: this group's losses from p
+        flat ??= await readWebGpuFloats(pTex, SB * GB);
+        ms.fallbackGroups = (ms.fallbackGroups ?? 0) + 1;
+        const base = (g - g0) * SB;
+        for (let s = 0; s < sn; s++) {
+          const loss = 0 - flat![base + s]!;
+          if (loss > topLosses[g * K]!) heapReplaceRoot(topLosses, g * K, K, loss);
+        }
+        continue;
+      }
+      const row = top[g - g0]!;
+      for (let j = 0; j < jn; j++) {
+        const loss = row[j]!;
+        if (loss > topLosses[g * K]!) heapReplaceRoot(topLosses, g * K, K, loss);
+      }
+    }
   }
 
   destroy(): void {

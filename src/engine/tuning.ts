@@ -83,6 +83,14 @@ export const WEBGPU_AGGREGATE_SCENARIO_BLOCK = 2048;
 export const WEBGPU_AGGREGATE_GROUP_BLOCK = 8192;
 
 /**
+ * Steps of each stage of webgpu's k-th largest loss per group and block (kernels/aggregate.ts
+ * blockKthLossKernel): bisection (from the block's loss range to adjacent floats: ≤ ~45 float32 steps for
+ * losses of ≤ 1e4 down to 1e-6), then one distinct loss a step from the top of what is left. A group not done
+ * in both is heaped from its p on the host (exact either way).
+ */
+export const DEVICE_TOPK_ITERATIONS = 64;
+
+/**
  * `auto` does not start a device for a run below both sizes: a gl device's start-up with self-check and
  * measurement costs 0.3–0.8 s, in which the cpu pool revalues ~5 M instrument-scenario pairs and
  * aggregates ~1,000 scenarios of a 1 M-position book. Record intraday-2026-11-26T01-10-52-116Z.
