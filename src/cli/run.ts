@@ -4,6 +4,7 @@ import { FILL_IV, VOL_DYNAMICS, type FillIv, type VolDynamics } from '../pipelin
 import { createProgress } from '../util/progress.js';
 import { prestartReportWorker } from '../report/prestart.js';
 import type { BackendChoice } from '../engine/types.js';
+import type { RunSummary } from '../pipeline/summary.js';
 
 /** The command's process may exit as soon as `main` returns (src/cli/main.ts): the run is committed. */
 export const exitOnReturn = true;
@@ -97,10 +98,11 @@ export async function main(argv: string[]): Promise<number> {
     throw usageError('run', `--fill-iv must be ${FILL_IV.join(' or ')}, got ${JSON.stringify(fillIv)}`);
   // the report's thread loads DuckDB while this one imports the pipeline (and then loads the book)
   if (typeof p.options.db === 'string') prestartReportWorker();
-  const [{ parseModels, runMargin }, { renderSummary, summarize }] = await Promise.all([
+  const [{ parseModels, runMargin }, { renderSummary, summarizeRows, completeSummary }] = await Promise.all([
     import('../pipeline/runMargin.js'),
     import('../pipeline/summary.js'),
   ]);
+  let early: RunSummary | null = null;
   const outcome = await runMargin({
     marketDir: required(p, 'market', 'run'),
     positions: required(p, 'positions', 'run'),
@@ -118,6 +120,10 @@ export async function main(argv: string[]): Promise<number> {
     volDynamics: volDynamics as VolDynamics,
     fillIv: fillIv as FillIv,
     progress: createProgress({ quiet: p.options.quiet === true || p.options.json === true }),
+    // the summary's sums over every account, built while the report thread commits
+    whileCommitting: (o) => {
+      early = summarizeRows(o);
+    },
   });
   if (outcome.surface && outcome.surface.filled.size > 0) {
     const f = [...outcome.surface.filled];
@@ -127,7 +133,7 @@ export async function main(argv: string[]): Promise<number> {
         '\n',
     );
   }
-  const s = summarize(outcome);
+  const s = completeSummary(early ?? summarizeRows(outcome), outcome);
   process.stdout.write(
     p.options.json ? JSON.stringify(s, null, 2) + '\n' : renderSummary(s, { verbose: p.options.verbose === true }),
   );

@@ -238,6 +238,14 @@ export function capitalEfficiency(o: Pick<RunOutcome, 'margin' | 'summaries' | '
 }
 
 export function summarize(o: RunOutcome): RunSummary {
+  return completeSummary(summarizeRows(o), o);
+}
+
+/**
+ * {@link summarize} but for what is known only once the run is committed (`runId`, and `timingsMs`, which the
+ * report phase ends): the part worth building while the COMMIT runs (RunOptions.whileCommitting).
+ */
+export function summarizeRows(o: RunOutcome): RunSummary {
   const statusByModel: RunSummary['statusByModel'] = {};
   const savingUsd: RunSummary['savingUsd'] = [];
   for (const s of o.summaries) {
@@ -258,7 +266,7 @@ export function summarize(o: RunOutcome): RunSummary {
     for (const t of unitTotals(rows, o.market).units)
       totals.push({ model: rows.model, unit: t.unit, currency: t.currency, rows: t.rows, im: t.im, mm: t.mm });
   return {
-    runId: o.runId,
+    runId: null,
     db: o.db,
     snapshotTime: new Date(o.market.snapshotTimeMs).toISOString(),
     accounts: o.book.accountCount,
@@ -285,6 +293,15 @@ export function summarize(o: RunOutcome): RunSummary {
       }) ?? null,
     backends: o.backends,
     backendDetail: o.backendReport,
+    timingsMs: {},
+  };
+}
+
+/** `s` (summarizeRows) with the run's id and its phases' times, as the run ended. */
+export function completeSummary(s: RunSummary, o: RunOutcome): RunSummary {
+  return {
+    ...s,
+    runId: o.runId,
     timingsMs: Object.fromEntries(Object.entries(o.timingsMs).map(([k, v]) => [k, Math.round(v * 10) / 10])),
   };
 }

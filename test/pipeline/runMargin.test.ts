@@ -10,6 +10,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { ALL_MODELS, runMargin, type RunOutcome } from '../../src/pipeline/runMargin.js';
 import { InputError } from '../../src/errors.js';
 import { ENGINE_VERSION } from '../../src/pipeline/version.js';
+import { completeSummary, summarize, summarizeRows, type RunSummary } from '../../src/pipeline/summary.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const MARKET = join(ROOT, 'data/sample/market');
@@ -32,6 +33,8 @@ async function query(db: string, sql: string): Promise<Record<string, unknown>[]
 let dir: string;
 let db: string;
 let outcome: RunOutcome;
+/** what RunOptions.whileCommitting saw: the summary built during the COMMIT, and the run id then */
+let early: { summary: RunSummary; runId: number | null; summaries: number } | null = null;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'me-pipeline-'));
@@ -46,6 +49,9 @@ beforeAll(async () => {
     onInvalid: 'fail',
     db,
     workers: 2,
+    whileCommitting: (o) => {
+      early = { summary: summarizeRows(o), runId: o.runId, summaries: o.summaries.length };
+    },
   });
 }, 240_000);
 
@@ -54,6 +60,16 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('a run of every model on the sample', () => {
   test('the engine version matches package.json', () => {
     expect(ENGINE_VERSION).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
+  });
+
+  test('whileCommitting sees the outcome before the COMMIT ends; its summary completes to the full one', () => {
+    expect(early).not.toBeNull();
+    expect(early!.runId).toBeNull();
+    expect(early!.summaries).toBe(outcome.summaries.length);
+    const full = summarize(outcome);
+    expect(full.runId).toBe(1);
+    expect(Object.keys(full.timingsMs)).toContain('report');
+    expect(completeSummary(early!.summary, outcome)).toEqual(full);
   });
 
   test('writes one run with the inputs, parameters and backends recorded', async () => {
