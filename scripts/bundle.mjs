@@ -70,6 +70,9 @@ async function main() {
     target: 'node20',
     external,
     sourcemap: 'linked',
+    // whitespace only (names and syntax as written: stack traces keep their names, and the device kernels
+    // reach gpu.js as source text): intraday as a process B/A wall 0.984 and 0.987, 20 rounds each, RSS −20 MiB
+    minifyWhitespace: true,
     logLevel: 'warning',
   });
   const command = join(out, 'main.js');
