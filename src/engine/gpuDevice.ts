@@ -94,18 +94,21 @@ export async function openGpu(backend: DeviceBackend): Promise<GpuInstance> {
   return new gpujs.GPU({ mode: 'webgpu' });
 }
 
-interface DawnQueue {
+export interface DawnQueue {
   writeBuffer(buffer: unknown, offset: number, data: ArrayBufferView | ArrayBuffer, ...rest: number[]): void;
 }
-interface DawnDevice {
+export interface DawnDevice {
   queue: DawnQueue;
 }
-interface DawnAdapter {
+export interface DawnAdapter {
   requestDevice(descriptor?: unknown): Promise<DawnDevice>;
 }
-interface DawnGpu {
+export interface DawnGpu {
   requestAdapter(options?: unknown): Promise<DawnAdapter | null>;
 }
+
+/** Queue prototypes whose writeBuffer dawnShim wraps already (once each, however many instances are shimmed). */
+const PATCHED_QUEUES = new WeakSet<object>();
 
 /**
  * `navigator.gpu` over Dawn (the `webgpu` package, 0.2.9 as gpu.js pins it) made fit for gpu.js's WebGPU
@@ -117,12 +120,11 @@ interface DawnGpu {
  * - `queue.writeBuffer` of a view over a SharedArrayBuffer crashes the process (a segmentation fault): such
  *   a view is copied into an ordinary buffer first (the engine's matrices live on shared memory).
  */
-function dawnShim(gpu: DawnGpu): DawnGpu {
-  let queuePatched = false;
+export function dawnShim(gpu: DawnGpu): DawnGpu {
   const device = (d: DawnDevice): DawnDevice => {
     Object.defineProperty(d, 'onuncapturederror', { value: null, writable: true, configurable: true });
-    if (!queuePatched) {
-      const proto = Object.getPrototypeOf(d.queue) as DawnQueue;
+    const proto = Object.getPrototypeOf(d.queue) as DawnQueue;
+    if (!PATCHED_QUEUES.has(proto)) {
       const writeBuffer = proto.writeBuffer;
       proto.writeBuffer = function (this: DawnQueue, buffer, offset, data, ...rest) {
         // a typed array's slice() is the same type over an ordinary ArrayBuffer: element offsets stay right
@@ -132,7 +134,7 @@ function dawnShim(gpu: DawnGpu): DawnGpu {
             : data;
         writeBuffer.call(this, buffer, offset, own, ...rest);
       };
-      queuePatched = true;
+      PATCHED_QUEUES.add(proto);
     }
     return d;
   };
