@@ -249,6 +249,7 @@ async function micro(
         warmSeconds: warm,
         evaluationsPerSecond: (I * S) / warm,
         check,
+        ...deviceTimings(b, 'revalue'),
       });
       process.stderr.write(
         `revaluation ${name}: ${((I * S) / warm / 1e6).toFixed(1)} M evaluations/s (cold ${cold.toFixed(2)} s, warm ${warm.toFixed(2)} s) ${JSON.stringify(check)}\n`,
@@ -295,6 +296,7 @@ async function micro(
           seconds: secs,
           multiplyAddsPerSecond: madds / secs,
           check,
+          ...deviceTimings(b, 'aggregate'),
         });
         process.stderr.write(
           `aggregation ${label}${topK ? ` top ${topK}` : ''} ${name}: ${(madds / secs / 1e6).toFixed(1)} M multiply-adds/s (${secs.toFixed(2)} s, ${groups.groupCount} groups) ${JSON.stringify(check)}\n`,
@@ -386,6 +388,13 @@ function compareReduced(r: Reduced, ref: Reduced, g: GroupBook, pnl: PnlMatrix, 
     sameWorstScenario: `${sameIndex}/${g.groupCount}`,
     ok: worst <= 1 && worstTop <= 1,
   };
+}
+
+/** A device backend's milliseconds by part of its last call of `phase` (DeviceBackend.timings), rounded. */
+function deviceTimings(b: Backend, phase: 'revalue' | 'aggregate'): { deviceMs?: Record<string, number> } {
+  const t = (b as { timings?: { revalue: Record<string, number>; aggregate: Record<string, number> } }).timings;
+  if (!t) return {};
+  return { deviceMs: Object.fromEntries(Object.entries(t[phase]).map(([k, v]) => [k, Math.round(v * 10) / 10])) };
 }
 
 function write(dir: string, name: string, record: object): void {

@@ -37,6 +37,14 @@ export class DeviceBackend implements Backend {
     return new DeviceBackend(name, await openGpu(name));
   }
 
+  /**
+   * Milliseconds by part of the last revaluation and the last aggregation (GpuRevaluer.timings,
+   * GpuAggregator.timings), for the benches' records.
+   */
+  get timings(): { revalue: Record<string, number>; aggregate: Record<string, number> } {
+    return { revalue: { ...this.revaluer.timings }, aggregate: { ...this.aggregator.timings } };
+  }
+
   /** The expected gpu.js kernel class of this backend. */
   get expectedKernelClass(): string {
     return EXPECTED_KERNEL_CLASS[this.name];
