@@ -3,9 +3,10 @@
  * moved to the device once each; groups run in blocks against it: the device sums each group's entries
  * (Kahan-compensated float32, bucket by bucket with weights and pnlOffset) and reduces every group's
  * block to [worst loss, first scenario] before anything is read back; the host combines blocks in
- * float64 (an earlier block wins a tie). The k largest losses, when asked for, come from reading back the
- * block of p (groups × block scenarios, never the whole matrix) and a heap on the host.
- * Limits: rows × scenario block must fit a texture (rows ≤ 16,384 here); larger matrices throw.
+ * float64 (an earlier block wins a tie). The k largest losses, when asked for: on webgpu the device finds each
+ * group's k largest losses of a block and only those are read back (topKOnDevice); on gl the block of p
+ * (groups × block scenarios, never the whole matrix) is read back. Either way a heap on the host keeps them.
+ * Limits (gl): rows × scenario block must fit a texture (rows ≤ 16,384 here); larger matrices throw.
  */
 import type { GroupBook, PnlMatrix, Reduced, ReduceRequest } from './types.js';
 import { checkGroupBook } from './backend.js';
@@ -226,8 +227,8 @@ export class GpuAggregator {
    * (blockKthLossKernel) and hands back the block's k largest losses per group (blockTopLossKernel), k × groups
    * floats instead of the block's p (scenarios × groups; read back at ~1 GB/s on the H200, 90 % of a top-k
    * aggregation there). The host heaps them as it heaped p: the same multiset of float32 losses, so the same
-   * topLosses. A group whose k-th loss the device could not pin down exactly (bisection out of iterations) is
-   * heaped from p, read back for that block.
+   * topLosses. A group whose k-th loss the device could not pin down exactly (neither of blockKthLossKernel's
+   * stages ended within DEVICE_TOPK_ITERATIONS steps) is heaped from p, read back for that block.
    */
   private async topKOnDevice(
     pTex: unknown,
