@@ -76,8 +76,9 @@ export const DEVICE_AGGREGATE_GROUP_BLOCK = 4096;
  * kernel runs and an awaited readback, so fewer, larger blocks than gl's. Swept on the H200 (3,214 rows ×
  * 10,000 scenarios, 100,000 groups, 1.0 M entries; bench/results/device/h200-2026-12-04T16-50-sweep/sweep.log),
  * seconds without top k / with top 100: 1,024 × 4,096 0.69 / 12.97; 2,048 × 8,192 0.57 / 12.24;
- * 2,048 × 32,768 0.63 / 13.39; 4,096 × 16,384 0.63 / 15.54; 1,024 × 65,536 0.86 / 18.81. With top k, p is
- * read back (~1 GB/s through Dawn's mapAsync) and heaped on the host: 90 % of the time.
+ * 2,048 × 32,768 0.63 / 13.39; 4,096 × 16,384 0.63 / 15.54; 1,024 × 65,536 0.86 / 18.81. Then, with top k, p
+ * was read back (~1 GB/s through Dawn's mapAsync) and heaped on the host: 90 % of the time. The device finds
+ * the top k since (gpuAggregate.ts topKOnDevice); not re-swept on a GPU since.
  */
 export const WEBGPU_AGGREGATE_SCENARIO_BLOCK = 2048;
 export const WEBGPU_AGGREGATE_GROUP_BLOCK = 8192;
