@@ -5,8 +5,10 @@
 # Vulkan (webgpu) and, when the pack holds Xvfb and Mesa, GLX under Xvfb (gl, on the NVIDIA driver:
 # __GLX_VENDOR_LIBRARY_NAME=nvidia), and runs against cpu (the float64 reference):
 #   1. the revaluation microbenchmark (full chain × --scenarios; each float32 matrix checked against cpu's)
-#   2. the aggregation microbenchmark (the large book on cpu; the small one on every backend, checked)
-#   3. the eod workload (100,000 accounts, 11,051 scenarios) on every backend in its own process, without
+#   2. the aggregation microbenchmark (the large book on cpu and webgpu, also with the top 100 losses; the
+#      small one on every backend; checked)
+#   3. the eod workload (100,000 accounts, 11,051 scenarios) on cpu, auto and every backend, each in its own
+#      process, without
 #      the DuckDB report (the pack has no @duckdb/node-api), each compared with cpu's margins row by row
 # Each writes its JSON record (bench/results' format) to --out; the log and nvidia-smi go there too.
 #
@@ -164,6 +166,9 @@ case ",$list," in *,webgpu,*) [ "$dry" = 1 ] || probe ;; esac
 step revaluation --workload revaluation --backends "$list" --scenarios "$scenarios"
 step aggregation --workload aggregation --backends "$list" --scenarios "$scenarios" --groups "$groups" \
   --gl-groups "$glgroups"
-step eod --workload eod --backends "$list" --no-report --timeout "$timeout" ${accounts:+--accounts "$accounts"}
+# eod with auto too (what it chooses per phase on this machine, and its start-up measurements), on a GPU run
+eodlist=$list
+[ "$dry" = 1 ] || eodlist="cpu,auto${backends:+,$backends}"
+step eod --workload eod --backends "$eodlist" --no-report --timeout "$timeout" ${accounts:+--accounts "$accounts"}
 ls "$out" >>"$log"
 exit $status
