@@ -8,8 +8,8 @@
 #   2. the aggregation microbenchmark (the large book on cpu and webgpu, also with the top 100 losses; the
 #      small one on every backend; checked)
 #   3. the eod workload (100,000 accounts, 11,051 scenarios) on cpu, auto and every backend, each in its own
-#      process, without
-#      the DuckDB report (the pack has no @duckdb/node-api), each compared with cpu's margins row by row
+#      process, without the DuckDB report (the pack has no @duckdb/node-api), each compared with cpu's
+#      margins row by row
 # Each writes its JSON record (bench/results' format) to --out; the log and nvidia-smi go there too.
 #
 # Usage: bench/device.sh [--pack DIR] [--out DIR] [--work DIR] [--backends LIST] [--scenarios N]
