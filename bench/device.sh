@@ -10,6 +10,8 @@
 #   3. the eod workload (100,000 accounts, 11,051 scenarios) on cpu, auto and every backend, each in its own
 #      process, without the DuckDB report (the pack has no @duckdb/node-api), each compared with cpu's
 #      margins row by row
+#   4. the distance workload (issue 16: every account's distance to liquidation) on cpu and every backend,
+#      each stopped at 45 s
 # Each writes its JSON record (bench/results' format) to --out; the log and nvidia-smi go there too.
 #
 # Usage: bench/device.sh [--pack DIR] [--out DIR] [--work DIR] [--backends LIST] [--scenarios N]
@@ -170,5 +172,12 @@ step aggregation --workload aggregation --backends "$list" --scenarios "$scenari
 eodlist=$list
 [ "$dry" = 1 ] || eodlist="cpu,auto${backends:+,$backends}"
 step eod --workload eod --backends "$eodlist" --no-report --timeout "$timeout" ${accounts:+--accounts "$accounts"}
+# issue 16's distance to liquidation, every account of the book (the searches' scan is revaluation and
+# aggregation on the backend), cpu then webgpu, each stopped at 45 s (the record says how far it got)
+if [ "$dry" = 1 ]; then
+  step distance --workload distance --backends cpu --limit "${accounts:-300}" --timeout 60
+else
+  step distance --workload distance --backends "cpu${backends:+,$backends}" --timeout 45
+fi
 ls "$out" >>"$log"
 exit $status

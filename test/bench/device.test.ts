@@ -58,4 +58,6 @@ test('device.sh --dry-run runs the revaluation, aggregation and eod steps from t
   expect(eod.runs[0]!.backendChoice).toBe('cpu');
   expect(eod.runs[0]!.runId).toBeNull(); // no report: the device runs leave DuckDB out
   expect(eod.runs[0]!.phasesSeconds).not.toHaveProperty('report');
+  const distance = read('distance-') as { accounts: number; backendChoice: string; completed: boolean };
+  expect([distance.accounts, distance.backendChoice, distance.completed]).toEqual([300, 'cpu', true]);
 }, 300_000);
