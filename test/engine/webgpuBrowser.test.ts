@@ -2,7 +2,8 @@
  * The webgpu backend, run for real: no WebGPU adapter exists for Node on these machines (Dawn's `webgpu`
  * package needs glibc 2.38), but Debian's chromium has one, on SwiftShader (Vulkan on the CPU). The engine's
  * own device modules (DeviceBackend, gpu.js WebGPU mode, kernels/) are bundled for the page
- * (test/engine/webgpuPage.ts) and run there: the self-check against float64, and an aggregation of several
+ * (test/engine/webgpuPage.ts) and run there: the self-check against float64, a revaluation with a vol surface
+ * (sticky moneyness), and an aggregation of several
  * scenario and group blocks with the k largest losses (found on the device) against the float64 reference
  * kernel. On the H200 the
  * same code runs over Dawn in Node (bench/device.sh); what broke there first (a float ++ that is not WGSL,
@@ -93,6 +94,10 @@ test('webgpu: self-check and a multi-block aggregation with top k agree with flo
   expect(errors).toEqual([]);
   expect(r.kernelClass).toBe('WebGPUKernel');
   expect(r.selfCheck.ok, r.selfCheck.detail).toBe(true);
+  // sticky moneyness (the surface kernel): the surface moved a quarter of the cells or more, and the device
+  // follows the float64 reference within the self-check's bound
+  expect(r.stickyMoneyness.movedCells).toBeGreaterThan(r.stickyMoneyness.cells / 4);
+  expect(r.stickyMoneyness.worstErrOverBound).toBeLessThanOrEqual(1);
   expect(r.aggregation).toHaveLength(cases.length);
   for (const a of r.aggregation) {
     const what = `${a.groups} groups × ${a.scenarios} scenarios, top ${a.topK}`;

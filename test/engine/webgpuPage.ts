@@ -4,7 +4,9 @@
  * navigator.gpu) checked against the float64 references, in the page.
  */
 import { DeviceBackend } from '../../src/engine/deviceBackend.js';
-import { selfCheck } from '../../src/engine/selfCheck.js';
+import { referenceMatrix, selfCheck, selfCheckMarket, selfCheckScenarios } from '../../src/engine/selfCheck.js';
+import { KIND_OPTION } from '../../src/model/market.js';
+import { defaultParams } from '../../src/params/params.js';
 import { aggregateGroups, sortTopLosses } from '../../kernels/aggregate.js';
 import type { GroupBook } from '../../src/engine/types.js';
 
@@ -59,6 +61,11 @@ function book(
 export interface PageResult {
   kernelClass: string;
   selfCheck: { ok: boolean; worst: number; detail: string };
+  /**
+   * The self-check market with a skewed SVI slice per option, sticky moneyness (movedValueSurfaceKernel):
+   * max over cells of |device − float64| / (5e-6 · scale), as the self-check measures, and the cells that moved
+   */
+  stickyMoneyness: { worstErrOverBound: number; movedCells: number; cells: number };
   aggregation: Array<{
     groups: number;
     topK: number;
@@ -79,6 +86,7 @@ export interface PageResult {
 async function run(cases: Array<[number, number, number, number, number]>): Promise<PageResult> {
   const backend = await DeviceBackend.open('webgpu');
   const check = await selfCheck(backend, false);
+  const stickyMoneyness = await surfaceCase(backend);
   const aggregation: PageResult['aggregation'] = [];
   for (const [rows, S, G, K, levels] of cases) {
     const { pnl, groups } = book(rows, S, G, 7, levels);
@@ -124,7 +132,44 @@ async function run(cases: Array<[number, number, number, number, number]>): Prom
   }
   const kernelClass = backend.report.phaseKernelClass?.aggregate ?? '';
   await backend.close();
-  return { kernelClass, selfCheck: { ok: check.ok, worst: check.worst, detail: check.detail }, aggregation };
+  return {
+    kernelClass,
+    selfCheck: { ok: check.ok, worst: check.worst, detail: check.detail },
+    stickyMoneyness,
+    aggregation,
+  };
+}
+
+/** Revaluation with a vol surface (sticky moneyness) on the device against the float64 reference. */
+async function surfaceCase(backend: DeviceBackend): Promise<PageResult['stickyMoneyness']> {
+  const market = selfCheckMarket();
+  const ins = market.instruments;
+  const slices = new Float64Array(ins.count * 5);
+  for (let i = 0; i < ins.count; i++) {
+    if (ins.kind[i] !== KIND_OPTION) continue;
+    const t = ins.tYears[i]!;
+    slices.set([0.8 * ins.markIv[i]! ** 2 * t, 0.3 * Math.sqrt(t), -0.4, 0.02, 0.15 + t], i * 5);
+  }
+  const scenarios = selfCheckScenarios();
+  const plain = referenceMatrix(market, scenarios);
+  market.volSurface = { params: slices, stickyMoneyness: true };
+  const ref = referenceMatrix(market, scenarios);
+  const got = await backend.revalue(market, scenarios, defaultParams());
+  const I = ins.count;
+  const S = scenarios.count;
+  let worst = 0;
+  let moved = 0;
+  for (let r = 0; r < ref.rows; r++) {
+    const i = r < I ? r : r - I;
+    const scale = r < I ? ins.forward[i]! : r < 2 * I ? 1 : market.indexPrice[r - 2 * I]!;
+    for (let s = 0; s < S; s++) {
+      const a = got.data[r * S + s]!;
+      const b = ref.data[r * S + s]!;
+      worst = Math.max(worst, Number.isNaN(a - b) ? Infinity : Math.abs(a - b) / (5e-6 * scale));
+      if (b !== plain.data[r * S + s]) moved++;
+    }
+  }
+  return { worstErrOverBound: worst, movedCells: moved, cells: ref.rows * S };
 }
 
 (globalThis as unknown as { webgpuCheck: typeof run }).webgpuCheck = run;
