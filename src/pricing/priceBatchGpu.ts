@@ -7,8 +7,14 @@
  * back silently to its own CPU mode), and a self-check compares the device prices with the float64 path
  * on up to {@link SELF_CHECK_ROWS} rows of the batch and refuses the backend beyond {@link GPU_PRICE_BOUND}.
  */
-import { addKernelFunctions, DEVICE_BLACK76_FUNCTIONS } from '../../kernels/source.js';
-import { black76Norm } from '../../kernels/black76.js';
+import { addKernelFunctions, DEVICE_BLACK76_FUNCTIONS, kernelSource } from '../../kernels/source.js';
+import {
+  black76DeltaNorm32,
+  black76GammaNorm,
+  black76Norm,
+  black76Norm32,
+  black76VegaNorm,
+} from '../../kernels/black76.js';
 import {
   openGpu,
   checkKernelClass,
@@ -32,6 +38,11 @@ export type GpuGreeksResult =
 
 /**
  * The gpu.js kernel body: output cell 4i + q holds quantity q (0 price, 1 delta, 2 F·gamma, 3 vega per sd) of row i.
+ * It calls the device functions by their imported bindings, not by global names: a bundler that puts this
+ * module and kernels/black76.ts in one scope renames a function whose name a free global reference would
+ * otherwise capture (esbuild did, for the webgpu page test), and the kernel's text then called a name gpu.js
+ * was never given. Imported, the call and the definition are renamed together; gpu.js gets the kernel as
+ * text through kernelSource (which strips a test runner's import prefixes).
  */
 function greeksKernel(this: { thread: { x: number } }, isCall: number[], k: number[], sd: number[]): number {
   const i = Math.floor(this.thread.x / 4);
@@ -49,11 +60,6 @@ function greeksKernel(this: { thread: { x: number } }, isCall: number[], k: numb
   }
   return r;
 }
-// Names the kernel body refers to; gpu.js resolves them to the functions added with addKernelFunctions.
-declare function black76Norm32(isCall: number, k: number, sd: number): number;
-declare function black76DeltaNorm32(isCall: number, k: number, sd: number): number;
-declare function black76GammaNorm(k: number, sd: number): number;
-declare function black76VegaNorm(k: number, sd: number): number;
 
 /**
  * Normalised price, delta, F·gamma and vega per unit of total std of each row on a device backend
@@ -82,7 +88,7 @@ export async function normalisedGreeksGpu(
   }
   try {
     addKernelFunctions(gpu, DEVICE_BLACK76_FUNCTIONS);
-    const kernel: GpuKernel = gpu.createKernel(greeksKernel as unknown as string, {
+    const kernel: GpuKernel = gpu.createKernel(kernelSource(greeksKernel as unknown as (...a: number[]) => number), {
       output: [4 * n],
       precision: 'single',
       tactic: 'precision',

@@ -98,6 +98,11 @@ test('webgpu: self-check and a multi-block aggregation with top k agree with flo
   // follows the float64 reference within the self-check's bound
   expect(r.stickyMoneyness.movedCells).toBeGreaterThan(r.stickyMoneyness.cells / 4);
   expect(r.stickyMoneyness.worstErrOverBound).toBeLessThanOrEqual(1);
+  // `price --backend webgpu`: taken, and each normalised quantity within 5e-6 of float64 (price: the bound
+  // the command's own self-check applies; the Greeks here the same, measured, not a stated bound)
+  expect(r.pricing.reason).toBeNull();
+  expect(r.pricing.kernelClass).toBe('WebGPUKernel');
+  for (const [q, e] of Object.entries(r.pricing.maxErr)) expect(e, q).toBeLessThanOrEqual(5e-6);
   expect(r.aggregation).toHaveLength(cases.length);
   for (const a of r.aggregation) {
     const what = `${a.groups} groups × ${a.scenarios} scenarios, top ${a.topK}`;

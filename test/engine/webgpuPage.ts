@@ -6,6 +6,8 @@
 import { DeviceBackend } from '../../src/engine/deviceBackend.js';
 import { referenceMatrix, selfCheck, selfCheckMarket, selfCheckScenarios } from '../../src/engine/selfCheck.js';
 import { KIND_OPTION } from '../../src/model/market.js';
+import { normalisedGreeksGpu } from '../../src/pricing/priceBatchGpu.js';
+import { black76DeltaNorm, black76GammaNorm, black76Norm, black76VegaNorm } from '../../kernels/black76.js';
 import { defaultParams } from '../../src/params/params.js';
 import { aggregateGroups, sortTopLosses } from '../../kernels/aggregate.js';
 import type { GroupBook } from '../../src/engine/types.js';
@@ -66,6 +68,11 @@ export interface PageResult {
    * max over cells of |device − float64| / (5e-6 · scale), as the self-check measures, and the cells that moved
    */
   stickyMoneyness: { worstErrOverBound: number; movedCells: number; cells: number };
+  /**
+   * `margin-engine price --backend webgpu`'s kernel (src/pricing/priceBatchGpu.ts) on 1,000 rows: whether the
+   * backend was taken (its own self-check), and the largest |device − float64| of each normalised quantity
+   */
+  pricing: { ok: boolean; reason: string | null; kernelClass: string | null; maxErr: Record<string, number> };
   aggregation: Array<{
     groups: number;
     topK: number;
@@ -87,6 +94,7 @@ async function run(cases: Array<[number, number, number, number, number]>): Prom
   const backend = await DeviceBackend.open('webgpu');
   const check = await selfCheck(backend, false);
   const stickyMoneyness = await surfaceCase(backend);
+  const pricing = await pricingCase();
   const aggregation: PageResult['aggregation'] = [];
   for (const [rows, S, G, K, levels] of cases) {
     const { pnl, groups } = book(rows, S, G, 7, levels);
@@ -136,8 +144,27 @@ async function run(cases: Array<[number, number, number, number, number]>): Prom
     kernelClass,
     selfCheck: { ok: check.ok, worst: check.worst, detail: check.detail },
     stickyMoneyness,
+    pricing,
     aggregation,
   };
+}
+
+/** Price and forward Greeks of 1,000 calls and puts (k 0.5–1.5, sd 0.05–1.0) on webgpu against float64. */
+async function pricingCase(): Promise<PageResult['pricing']> {
+  const n = 1000;
+  const isCall = Float64Array.from({ length: n }, (_, i) => i % 2);
+  const k = Float64Array.from({ length: n }, (_, i) => 0.5 + (i % 101) / 100);
+  const sd = Float64Array.from({ length: n }, (_, i) => 0.05 + (i % 97) / 100);
+  const r = await normalisedGreeksGpu('webgpu', isCall, k, sd);
+  if (!r.ok) return { ok: false, reason: r.reason, kernelClass: null, maxErr: {} };
+  const maxErr = { price: 0, delta: 0, gamma: 0, vega: 0 };
+  for (let i = 0; i < n; i++) {
+    maxErr.price = Math.max(maxErr.price, Math.abs(r.greeks.price[i]! - black76Norm(isCall[i]!, k[i]!, sd[i]!)));
+    maxErr.delta = Math.max(maxErr.delta, Math.abs(r.greeks.delta[i]! - black76DeltaNorm(isCall[i]!, k[i]!, sd[i]!)));
+    maxErr.gamma = Math.max(maxErr.gamma, Math.abs(r.greeks.gamma[i]! - black76GammaNorm(k[i]!, sd[i]!)));
+    maxErr.vega = Math.max(maxErr.vega, Math.abs(r.greeks.vega[i]! - black76VegaNorm(k[i]!, sd[i]!)));
+  }
+  return { ok: true, reason: null, kernelClass: r.kernelClass, maxErr };
 }
 
 /** Revaluation with a vol surface (sticky moneyness) on the device against the float64 reference. */
