@@ -207,13 +207,7 @@ export class GpuAggregator {
             // gl: p read back as gpu.js's rows, heaped on the host
             type Rows = ArrayLike<ArrayLike<number>>;
             const p = await (pTex as { toArray(): Rows | Promise<Rows> }).toArray();
-            for (let g = g0; g < g1; g++) {
-              const pg = p[g - g0]!;
-              for (let s = 0; s < sn; s++) {
-                const loss = 0 - pg[s]!;
-                if (loss > topLosses[g * K]!) heapReplaceRoot(topLosses, g * K, K, loss);
-              }
-            }
+            for (let g = g0; g < g1; g++) heapLossesOfP(topLosses, g * K, K, p[g - g0]!, 0, sn);
           }
         }
         ms.topK += performance.now() - tk;
@@ -274,11 +268,7 @@ export class GpuAggregator {
         // not pinned down: this group's losses from p
         flat ??= await readWebGpuFloats(pTex, SB * GB);
         ms.fallbackGroups = (ms.fallbackGroups ?? 0) + 1;
-        const base = (g - g0) * SB;
-        for (let s = 0; s < sn; s++) {
-          const loss = 0 - flat![base + s]!;
-          if (loss > topLosses[g * K]!) heapReplaceRoot(topLosses, g * K, K, loss);
-        }
+        heapLossesOfP(topLosses, g * K, K, flat!, (g - g0) * SB, sn);
         continue;
       }
       const row = top[g - g0]!;
@@ -292,6 +282,14 @@ export class GpuAggregator {
   destroy(): void {
     for (const k of this.kernels.values()) k.destroy?.();
     this.kernels.clear();
+  }
+}
+
+/** Heaps the losses −p[base + s], s < n, into the k largest at topLosses[h, h + k) (a min-heap). */
+function heapLossesOfP(topLosses: Float64Array, h: number, K: number, p: ArrayLike<number>, base: number, n: number) {
+  for (let s = 0; s < n; s++) {
+    const loss = 0 - p[base + s]!;
+    if (loss > topLosses[h]!) heapReplaceRoot(topLosses, h, K, loss);
   }
 }
 
