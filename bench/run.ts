@@ -360,7 +360,6 @@ function compareMatrices(m: PnlMatrix, ref: PnlMatrix, market: import('../src/mo
   return { maxUsdErrOverF: usd, maxCoinErr: coin, bound: 5e-6, options, ok: usd <= 5e-6 && coin <= 5e-6 };
 }
 
-/** Largest |worst_dev − worst_64| in units of the bound 1e-5·|worst| + 5e-7·Σ|q|·max|row|. */
 /**
  * A float32 device's reduction against cpu's float64: per group |Δ| / (1e-5 · |ref| + 5e-7 · Σ|q|·max|pnl row|),
  * for the worst loss and, with `topK`, each of the k largest losses.

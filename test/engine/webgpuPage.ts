@@ -5,7 +5,7 @@
  */
 import { DeviceBackend } from '../../src/engine/deviceBackend.js';
 import { referenceMatrix, selfCheck, selfCheckMarket, selfCheckScenarios } from '../../src/engine/selfCheck.js';
-import { KIND_OPTION } from '../../src/model/market.js';
+import { skewedSviSlices } from '../helpers/skewedSurface.js';
 import { normalisedGreeksGpu } from '../../src/pricing/priceBatchGpu.js';
 import { black76DeltaNorm, black76GammaNorm, black76Norm, black76VegaNorm } from '../../kernels/black76.js';
 import { defaultParams } from '../../src/params/params.js';
@@ -171,12 +171,7 @@ async function pricingCase(): Promise<PageResult['pricing']> {
 async function surfaceCase(backend: DeviceBackend): Promise<PageResult['stickyMoneyness']> {
   const market = selfCheckMarket();
   const ins = market.instruments;
-  const slices = new Float64Array(ins.count * 5);
-  for (let i = 0; i < ins.count; i++) {
-    if (ins.kind[i] !== KIND_OPTION) continue;
-    const t = ins.tYears[i]!;
-    slices.set([0.8 * ins.markIv[i]! ** 2 * t, 0.3 * Math.sqrt(t), -0.4, 0.02, 0.15 + t], i * 5);
-  }
+  const slices = skewedSviSlices(market);
   const scenarios = selfCheckScenarios();
   const plain = referenceMatrix(market, scenarios);
   market.volSurface = { params: slices, stickyMoneyness: true };

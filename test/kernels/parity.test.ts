@@ -68,6 +68,7 @@ import { KIND_OPTION, type Market } from '../../src/model/market.js';
 import { stickyMoneynessVol, sviVol } from '../../kernels/svi.js';
 import { defaultParams, forUnderlying } from '../../src/params/params.js';
 import { aggregateReference as aggregateNaive, groupPnlVector } from '../helpers/naiveAggregate.js';
+import { skewedSviSlices } from '../helpers/skewedSurface.js';
 import { sampleMarket, sampleScenarios } from '../engine/sampleMarket.js';
 import { seededBook, type BookSpec } from '../engine/seededBook.js';
 import { readCsv } from './readCsv.js';
@@ -234,14 +235,7 @@ const params = defaultParams();
  */
 function stickyMarket(): Market {
   const mk = sampleMarket();
-  const ins = mk.instruments;
-  const slices = new Float64Array(ins.count * 5);
-  for (let i = 0; i < ins.count; i++) {
-    if (ins.kind[i] !== KIND_OPTION) continue;
-    const t = ins.tYears[i]!;
-    slices.set([0.8 * ins.markIv[i]! ** 2 * t, 0.3 * Math.sqrt(t), -0.4, 0.02, 0.15 + t], i * 5);
-  }
-  mk.volSurface = { params: slices, stickyMoneyness: true };
+  mk.volSurface = { params: skewedSviSlices(mk), stickyMoneyness: true };
   return mk;
 }
 const sticky = stickyMarket();
