@@ -10,9 +10,10 @@
 #   3. the eod workload (100,000 accounts, 11,051 scenarios) on cpu, auto and every backend, each in its own
 #      process, without the DuckDB report (the pack has no @duckdb/node-api), each compared with cpu's
 #      margins row by row
-#   4. the distance workload (issue 16: every account's distance to liquidation) on cpu and every backend,
+#   4. how auto's start-up measurement grows with its size, cpu against each backend (calibration)
+#   5. the distance workload (issue 16: every account's distance to liquidation) on cpu and every backend,
 #      each stopped at 45 s
-# Each writes its JSON record (bench/results' format) to --out; the log and nvidia-smi go there too.
+# Each writes its JSON record (bench/results' format) to --out; the log (nvidia-smi's table in it) goes there too.
 #
 # Usage: bench/device.sh [--pack DIR] [--out DIR] [--work DIR] [--backends LIST] [--scenarios N]
 #                        [--groups N] [--gl-groups N] [--accounts N] [--timeout S] [--dry-run]
@@ -79,7 +80,7 @@ say "node $("$node" --version), commit $BENCH_COMMIT, $(nproc) cores, backends $
 # ---- the GPU's loaders (Vulkan, GL/EGL/GLX dispatch) and the X client libraries headless-gl links
 if [ "$dry" = 0 ]; then
   if command -v nvidia-smi >/dev/null; then
-    nvidia-smi >"$out/nvidia-smi.txt" 2>&1
+    nvidia-smi >>"$log" 2>&1 # in the log: a call brings back at most 8 files
     export BENCH_GPU
     BENCH_GPU=$(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null | head -1)
     say "GPU: $BENCH_GPU"
@@ -172,6 +173,12 @@ step aggregation --workload aggregation --backends "$list" --scenarios "$scenari
 eodlist=$list
 [ "$dry" = 1 ] || eodlist="cpu,auto${backends:+,$backends}"
 step eod --workload eod --backends "$eodlist" --no-report --timeout "$timeout" ${accounts:+--accounts "$accounts"}
+# auto's start-up measurement at growing sizes (what a representative one must measure)
+if [ "$dry" = 1 ]; then
+  step calibration --workload calibration --backends cpu --limit 2 --repeat 1
+else
+  step calibration --workload calibration --backends "$list"
+fi
 # issue 16's distance to liquidation, every account of the book (the searches' scan is revaluation and
 # aggregation on the backend), cpu then webgpu, each stopped at 45 s (the record says how far it got)
 if [ "$dry" = 1 ]; then

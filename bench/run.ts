@@ -16,6 +16,8 @@
  *   and a generated 100,000-account book, every backend choice (--backends, default cpu,gl,auto,webgpu) in
  *   its own child process, [--repeat N] times (intraday 2, eod 1), each child killed after [--timeout S]
  *   (intraday 180, eod 300); [--cpu-prof] profiles the children into bench/.cache/prof/<workload>/.
+ * - calibration (only by name): how auto's start-up measurement grows with its size on each backend
+ *   (calibrationSweep.ts), [--limit N] sizes of each list.
  * Each workload writes one JSON record to bench/results/ (machine, commit, backend and kernel class that
  * actually ran, peak RSS). Never run by the test suite.
  */
@@ -55,6 +57,7 @@ const WORKLOADS = [
   'distance',
   'scaling',
   'cascade',
+  'calibration',
 ] as const;
 
 async function main(argv: string[]): Promise<number> {
@@ -118,6 +121,23 @@ async function main(argv: string[]): Promise<number> {
       machine: machineInfo(),
     });
     process.stdout.write(JSON.stringify(record, null, 2) + '\n');
+    return 0;
+  }
+  if (workload === 'calibration') {
+    // how auto's start-up measurement scales per backend (bench/calibrationSweep.ts): only when asked for
+    const { runCalibrationSweep } = await import('./calibrationSweep.js');
+    const record = await runCalibrationSweep({
+      backends: (optional(p, 'backends') ?? 'cpu,gl,webgpu').split(',') as BackendName[],
+      limit: optional(p, 'limit') ? Number(optional(p, 'limit')) : undefined,
+      repeat: optional(p, 'repeat') ? Number(optional(p, 'repeat')) : undefined,
+      workers,
+    });
+    write(outDir, 'calibration', {
+      ...record,
+      date: new Date().toISOString(),
+      commit: commitId(),
+      machine: machineInfo(),
+    });
     return 0;
   }
   if (workload === 'cascade') {
