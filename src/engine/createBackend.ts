@@ -7,15 +7,17 @@
  *
  * `createBackend('auto')` tries webgpu, gl, cpu in that order and records in `report.tried` why each one
  * did not run ('ok' for those that did). It then chooses PER PHASE: a short measurement on each backend
- * that passed (revaluation: 256 instruments × 2,048 scenarios; aggregation: 64 groups × 16 entries ×
- * 1,024 scenarios, large enough that the pool's dispatch cost does not hide its throughput; each run
- * three times, the fastest run counts: the first one compiles kernels and warms the JIT) picks the faster
- * backend for revaluation and for aggregation, recorded in `report.phases` and `report.calibration`. On the 2-core
- * CPU-only machine this
- * usually gives revaluation on gl (Mesa llvmpipe runs Black-76 several times faster than JS) and
- * aggregation on cpu (llvmpipe's texture gathers are far slower than a JS loop). With
- * `noCalibration` it uses that documented outcome directly: revaluation on the first GPU backend that
- * passed, aggregation on cpu.
+ * that passed (calibrationSizes: on 2 pool workers revaluation 256 instruments × 2,048 scenarios and
+ * aggregation 64 groups × 16 entries × 1,024 scenarios, with the top 16 losses when the run asks for var's
+ * tail; both grow with the pool's workers so that the pool's dispatch cost does not hide its throughput;
+ * each run three times, the fastest run counts: the first one compiles kernels and warms the JIT) puts a
+ * phase on the device only where the device measured over DEVICE_ADVANTAGE (2) times the cpu pool's rate,
+ * recorded in `report.phases` and `report.calibration`; where neither phase goes to the device, the device
+ * is closed at once and the cpu backend itself runs (its scheduler overlaps revaluation with the load). On
+ * the 2-core CPU-only machine gl's revaluation measures ~1.3× the pool's (Mesa llvmpipe; the pool's options
+ * are WebAssembly) and its aggregation far below: both phases run on cpu. On the H200 machine (16 cores),
+ * webgpu measures below the pool at these sizes: cpu again. With `noCalibration` it uses the first wave's
+ * documented outcome directly: revaluation on the first GPU backend that passed, aggregation on cpu.
  */
 import type {
   BackendChoice,
@@ -36,7 +38,7 @@ import type { Market } from '../model/market.js';
 import type { ScenarioSet } from '../scenarios/types.js';
 import { defaultParams, type Params } from '../params/params.js';
 import { calibrationAggregate, calibrationMarket } from './calibration.js';
-import { DEVICE_MIN_WORK } from './tuning.js';
+import { CALIBRATION_TOP_K, DEVICE_ADVANTAGE, DEVICE_MIN_WORK } from './tuning.js';
 
 export { BackendUnavailableError } from './backend.js';
 export type { Backend, BackendOptions } from './backend.js';
@@ -98,15 +100,20 @@ export async function createBackend(choice: BackendChoice, opts: BackendOptions 
   let note =
     'documented calibration: revaluation on the GPU backend, aggregation on the cpu pool (llvmpipe gathers are slower than JS)';
   if (!opts.noCalibration) {
+    const sizes = calibrationSizes(cpu.workers, work?.tail === true);
     for (const b of [device, cpu] as Backend[]) {
-      rates.revalue[b.name] = await measureRevalue(b);
-      rates.aggregate[b.name] = await measureAggregate(b);
+      rates.revalue[b.name] = await measureRevalue(b, sizes);
+      rates.aggregate[b.name] = await measureAggregate(b, sizes);
     }
-    revalueOn = rates.revalue[device.name]! > rates.revalue.cpu! ? device : cpu;
-    aggregateOn = rates.aggregate[device.name]! > rates.aggregate.cpu! ? device : cpu;
-    note = `measured at start-up (evaluations/s, multiply-adds/s): the faster backend runs each phase`;
+    const faster = (phase: 'revalue' | 'aggregate') =>
+      rates[phase][device!.name]! > DEVICE_ADVANTAGE * rates[phase].cpu! ? device! : cpu;
+    revalueOn = faster('revalue');
+    aggregateOn = faster('aggregate');
+    note =
+      `measured at start-up (evaluations/s, multiply-adds/s): a device runs a phase where it measured over ` +
+      `${DEVICE_ADVANTAGE}× the cpu pool's rate, else the pool does`;
   }
-  return new PhasedBackend(revalueOn, aggregateOn, device, cpu, {
+  const report: BackendReport = {
     chosen: revalueOn.name,
     kernelClass: kernelClassOf(revalueOn),
     tried,
@@ -114,7 +121,18 @@ export async function createBackend(choice: BackendChoice, opts: BackendOptions 
     phaseKernelClass: { revalue: kernelClassOf(revalueOn), aggregate: kernelClassOf(aggregateOn) },
     calibration: { ...rates, note },
     selfCheck: selfChecks,
-  });
+  };
+  if (revalueOn === cpu && aggregateOn === cpu) {
+    // the device measured slower: let it go now (its memory, its context) and run as the cpu backend does
+    await device.close();
+    cpu.report.tried = report.tried;
+    cpu.report.phases = report.phases;
+    cpu.report.phaseKernelClass = report.phaseKernelClass;
+    cpu.report.calibration = report.calibration;
+    cpu.report.selfCheck = selfChecks;
+    return cpu;
+  }
+  return new PhasedBackend(revalueOn, aggregateOn, device, cpu, report);
 }
 
 /** Starts `name` and runs its self-check. @throws BackendUnavailableError with the reason. */
@@ -167,16 +185,41 @@ async function bestOfThree(run: () => Promise<unknown>): Promise<number> {
   return best / 1000;
 }
 
-async function measureRevalue(b: Backend): Promise<number> {
-  const { market, scenarios } = calibrationMarket(256, 2048);
+/** auto's measurement problems: revaluation instruments × scenarios, aggregation groups × entries × scenarios. */
+interface CalibrationSizes {
+  revalue: [number, number];
+  aggregate: [number, number, number];
+  topK: number;
+}
+
+/**
+ * The sizes auto measures for a pool of `workers` (module comment). They were 256 × 2,048 and 64 × 16 × 1,024
+ * for 2 workers; on 16 (the H200 machine, bench/README.md "Session 21") those left each worker so little that
+ * the pool measured 13 M evaluations/s and 0.34 G multiply-adds/s against 82 M/s and 18 G/s in the run, and
+ * auto put eod on webgpu (5.7 s against cpu's 2.1 s). Scenarios grow with workers / 2, and the groups too
+ * for aggregation; `tail`: the run's var asks for the k largest losses, which a device finds at a cost of its
+ * own (webgpu's top k: 0.54 s of 0.94 s on 20,000 groups × 10,000 scenarios there), so the measurement asks
+ * for the top CALIBRATION_TOP_K.
+ */
+export function calibrationSizes(workers: number, tail: boolean): CalibrationSizes {
+  const scale = Math.max(1, Math.round(workers / 2));
+  return {
+    revalue: [256, 2048 * scale],
+    aggregate: [64 * scale, 16, 1024 * scale],
+    topK: tail ? CALIBRATION_TOP_K : 0,
+  };
+}
+
+async function measureRevalue(b: Backend, sizes: CalibrationSizes): Promise<number> {
+  const { market, scenarios } = calibrationMarket(...sizes.revalue);
   const params = defaultParams();
   const secs = await bestOfThree(() => b.revalue(market, scenarios, params));
   return (market.instruments.count * scenarios.count) / secs;
 }
 
-async function measureAggregate(b: Backend): Promise<number> {
-  const { pnl, groups, madds } = calibrationAggregate(64, 16, 1024);
-  const secs = await bestOfThree(() => b.aggregate(pnl, groups, { topK: 0 }));
+async function measureAggregate(b: Backend, sizes: CalibrationSizes): Promise<number> {
+  const { pnl, groups, madds } = calibrationAggregate(...sizes.aggregate);
+  const secs = await bestOfThree(() => b.aggregate(pnl, groups, { topK: sizes.topK }));
   return madds / secs;
 }
 

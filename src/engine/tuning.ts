@@ -92,6 +92,18 @@ export const WEBGPU_AGGREGATE_GROUP_BLOCK = 8192;
 export const DEVICE_TOPK_ITERATIONS = 64;
 
 /**
+ * auto runs a phase on a device only where the device measured more than this many times the cpu pool's
+ * rate (createBackend.ts): on a device a phase runs on the main thread when the run asks for it, while the
+ * pool revalues during the book's load and aggregates beside the margin's host work, and the device's phase
+ * hands the pool a float32 matrix. eod on the 2-core machine, 4 alternating rounds: auto with revaluation on
+ * gl (measured 1.28× cpu's rate) 4.47–4.69 s, cpu 3.83–3.88 s (bench/README.md "Session 21").
+ */
+export const DEVICE_ADVANTAGE = 2;
+
+/** The largest losses per group auto's aggregation measurement asks for when the run has var (createBackend.ts). */
+export const CALIBRATION_TOP_K = 16;
+
+/**
  * `auto` does not start a device for a run below both sizes: a gl device's start-up with self-check and
  * measurement costs 0.3–0.8 s, in which the cpu pool revalues ~5 M instrument-scenario pairs and
  * aggregates ~1,000 scenarios of a 1 M-position book. Record intraday-2026-11-26T01-10-52-116Z.

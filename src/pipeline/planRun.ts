@@ -27,8 +27,11 @@ export interface RunPlan {
    * deribit-pm's (they are computed after the last model, and only checked before COMMIT).
    */
   storesStandard: boolean;
-  /** revaluation work: instrument-scenario evaluations and scenarios, over every family */
-  work: { evaluations: number; scenarios: number };
+  /**
+   * revaluation work: instrument-scenario evaluations and scenarios, over every family; `tail`: a model
+   * aggregates for its largest losses (var's top k)
+   */
+  work: { evaluations: number; scenarios: number; tail: boolean };
   /**
    * The cpu pool's size when --workers is not given (undefined: every core): a report-writing run with at
    * most REPORT_CORE_MAX_SCENARIOS scenarios leaves the report thread a core (src/engine/tuning.ts), unless it
@@ -91,7 +94,8 @@ export function planRun(o: {
   const small = scenarios <= REPORT_CORE_MAX_SCENARIOS;
   return {
     ...m,
-    work: { evaluations, scenarios },
+    // var-hs and var-mc ask the backend for each group's k largest losses (var.ts varTailCount)
+    work: { evaluations, scenarios, tail: o.models.some((x) => x === 'var-hs' || x === 'var-mc') },
     workers: o.workers ?? (o.writesReport && o.cores > 1 && small && o.distance !== true ? o.cores - 1 : undefined),
     handOverAll: !small,
   };

@@ -5,7 +5,12 @@
  * with float64; the worker is resolved to dist/ from source and from dist.
  */
 import { describe, expect, test } from 'vitest';
-import { createBackend, BackendUnavailableError, type Backend } from '../../src/engine/createBackend.js';
+import {
+  calibrationSizes,
+  createBackend,
+  BackendUnavailableError,
+  type Backend,
+} from '../../src/engine/createBackend.js';
 import { CpuBackend } from '../../src/engine/cpuBackend.js';
 import { checkKernelClass, type GpuKernel } from '../../src/engine/gpuDevice.js';
 import { selfCheck } from '../../src/engine/selfCheck.js';
@@ -120,6 +125,14 @@ describe('createBackend', () => {
       }
     },
   );
+
+  test("auto's measurement grows with the pool and asks for var's tail when the run has one", () => {
+    // 2 workers: the sizes measured on the 2-core machine since the first wave
+    expect(calibrationSizes(2, false)).toEqual({ revalue: [256, 2048], aggregate: [64, 16, 1024], topK: 0 });
+    expect(calibrationSizes(1, true)).toEqual({ revalue: [256, 2048], aggregate: [64, 16, 1024], topK: 16 });
+    // 16 workers (the H200 machine): each worker keeps the share of work it has with 2
+    expect(calibrationSizes(16, true)).toEqual({ revalue: [256, 16384], aggregate: [512, 16, 8192], topK: 16 });
+  });
 
   test('an unknown choice is refused', async () => {
     await expect(createBackend('tpu' as never)).rejects.toThrow(/backend must be auto, cpu, gl or webgpu, got "tpu"/);
