@@ -11,12 +11,13 @@
 #      process, without the DuckDB report (the pack has no @duckdb/node-api), each compared with cpu's
 #      margins row by row
 #   4. how auto's start-up measurement grows with its size, cpu against each backend (calibration)
-#   5. the distance workload (issue 16: every account's distance to liquidation) on cpu and every backend,
+#   5. the distance workload (issue 16: every account's distance to liquidation) on cpu, auto and every backend,
 #      each stopped at 45 s
 # Each writes its JSON record (bench/results' format) to --out; the log (nvidia-smi's table in it) goes there too.
 #
 # Usage: bench/device.sh [--pack DIR] [--out DIR] [--work DIR] [--backends LIST] [--scenarios N]
-#                        [--groups N] [--gl-groups N] [--accounts N] [--timeout S] [--dry-run]
+#                        [--groups N] [--gl-groups N] [--accounts N] [--timeout S] [--steps LIST]
+#                        [--distance-backends LIST] [--dry-run]
 #   --pack DIR      the folder of bench/device-pack.sh (default .devpack)
 #   --out DIR       where the records go (default $OUT when set, as on the device machine, else
 #                   bench/results/device)
@@ -24,6 +25,9 @@
 #                   as unavailable, with the reason)
 #   --timeout S     each eod child's limit (default 100 s); each step is cut at 3 × S (a device call has
 #                   10 minutes: give its timeout_s room for all three steps)
+#   --steps LIST    which of revaluation,aggregation,eod,calibration,distance to run (default all)
+#   --distance-backends LIST
+#                   the distance workload's choices (default cpu,auto and --backends)
 #   --dry-run       cpu only, small sizes (256 scenarios, 200 + 20 groups, 300 accounts), node from PATH
 #                   when the pack has none: what test/bench/device.test.ts runs on the development machine
 # Exit status: 0 when every step ran (a backend that could not start is a result, not a failure).
@@ -31,6 +35,7 @@ set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 pack=.devpack out=${OUT:-} work=/tmp/margin-engine-device backends=webgpu,gl
 scenarios=10000 groups=20000 glgroups=200 accounts= timeout=100 dry=0
+steps=revaluation,aggregation,eod,calibration,distance distbackends=
 while [ $# -gt 0 ]; do
   case "$1" in
     --pack) pack="$2"; shift ;;
@@ -42,6 +47,8 @@ while [ $# -gt 0 ]; do
     --gl-groups) glgroups="$2"; shift ;;
     --accounts) accounts="$2"; shift ;;
     --timeout) timeout="$2"; shift ;;
+    --steps) steps="$2"; shift ;;
+    --distance-backends) distbackends="$2"; shift ;;
     --dry-run) dry=1 ;;
     *) echo "device.sh: unknown option $1" >&2; exit 2 ;;
   esac
@@ -129,6 +136,7 @@ step() {
   local name=$1
   shift
   local try rc t0
+  case ",$steps," in *,"$name",*) ;; *) return ;; esac
   for try in 1 2; do
     say "$name: $*"
     t0=$SECONDS
@@ -180,11 +188,11 @@ else
   step calibration --workload calibration --backends "$list"
 fi
 # issue 16's distance to liquidation, every account of the book (the searches' scan is revaluation and
-# aggregation on the backend), cpu then webgpu, each stopped at 45 s (the record says how far it got)
+# aggregation on the backend), cpu, auto, then each device, each stopped at 45 s (the record says how far it got)
 if [ "$dry" = 1 ]; then
   step distance --workload distance --backends cpu --limit "${accounts:-300}" --timeout 60
 else
-  step distance --workload distance --backends "cpu${backends:+,$backends}" --timeout 45
+  step distance --workload distance --backends "${distbackends:-cpu,auto${backends:+,$backends}}" --timeout 45
 fi
 ls "$out" >>"$log"
 exit $status

@@ -15,7 +15,9 @@ import { createBackend } from '../src/engine/createBackend.js';
 import type { BackendChoice } from '../src/engine/types.js';
 import {
   accountsWithin,
+  distanceSearchCount,
   liquidationDistances,
+  searchParts,
   subPortfolio,
   type DistanceEngine,
   type SearchStats,
@@ -31,6 +33,8 @@ export interface DistanceBenchOptions {
   workers?: number;
   /** false: the searches on this thread through the backend (DistanceOptions.threads), for A/B runs */
   threads?: boolean;
+  /** each search's units in this many parts on the threads (DistanceOptions.searchParts; default: by the cores) */
+  searchParts?: number;
 }
 
 export async function runDistanceBench(o: DistanceBenchOptions): Promise<Record<string, unknown>> {
@@ -86,6 +90,7 @@ export async function runDistanceBench(o: DistanceBenchOptions): Promise<Record<
   try {
     const ds = await liquidationDistances(book, balances, bookMarket, params, sets, models, engine, {
       threads: o.threads,
+      searchParts: o.searchParts,
     });
     within = Object.fromEntries(ds.map((d) => [d.model, accountsWithin(d)]));
     // what the searches evaluated: the scan's (unit, grid point) pairs and the refinement's points, per model
@@ -118,6 +123,10 @@ export async function runDistanceBench(o: DistanceBenchOptions): Promise<Record<
     error,
     revalueCalls: calls,
     threads: o.threads !== false && backend.threads ? backend.threads.workers : 0,
+    searchParts:
+      o.threads !== false && backend.threads
+        ? (o.searchParts ?? searchParts(backend.threads.workers, distanceSearchCount(models, bookMarket)))
+        : 1,
     // every thread's: the process's peak resident set so far (the search's threads each hold their own work;
     // with several backends in one bench run, the largest of them up to this one)
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),

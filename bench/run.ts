@@ -81,6 +81,7 @@ async function main(argv: string[]): Promise<number> {
       workloads: {},
       'no-report': { flag: true },
       'no-threads': { flag: true },
+      'search-parts': {},
       accounts: {},
       nice: {},
       shock: {},
@@ -111,6 +112,7 @@ async function main(argv: string[]): Promise<number> {
           timeoutSeconds: Number(optional(p, 'timeout') ?? 300),
           workers,
           threads: p.options['no-threads'] === true ? false : undefined,
+          searchParts: optional(p, 'search-parts') ? Number(optional(p, 'search-parts')) : undefined,
         }),
       );
     const record = runs.length === 1 ? runs[0]! : { workload: 'distance', backends: choices, runs };

@@ -97,6 +97,12 @@ export interface DistanceOptions {
    * the same bits as on this thread, liquidationDistances; false: on this thread, through the engine)
    */
   threads?: boolean;
+  /**
+   * on the threads: each search's status units in this many parts, each part a task of its own (default
+   * searchParts(): 1 while the searches outnumber the threads, as on 2 cores). Each unit's answer is the same
+   * bits in any part; a part re-prices its grid points' instruments for its own units.
+   */
+  searchParts?: number;
   /** called as searches end, with the searches done and their total (distanceSearchCount): for progress */
   onProgress?: (done: number, total: number) => void;
   /**
@@ -438,6 +444,23 @@ function inverseQuadratic(a: number, fa: number, b: number, fb: number, c: numbe
  * costs the rest of the block).
  */
 const SCAN_BLOCK_UNITS = 20_000;
+
+/**
+ * Tasks per worker thread the searches aim at when the threads outnumber them (searchParts). On 16 cores the
+ * 12 searches of deribit-pm and span ran as 12 tasks and the whole book took 16.2 s, the length of its longest
+ * search (deribit-pm's joint move down), against 20 s on 2 cores (bench/README.md "Session 21").
+ */
+const SEARCH_TASKS_PER_WORKER = 2;
+
+/**
+ * How many parts each of `searches` searches is cut into on `workers` threads: 1 while the searches fill the
+ * threads (each part re-prices its grid points' instruments, work a single search shares), else enough for
+ * SEARCH_TASKS_PER_WORKER tasks a thread.
+ */
+export function searchParts(workers: number, searches: number): number {
+  if (searches >= workers || searches === 0) return 1;
+  return Math.ceil((SEARCH_TASKS_PER_WORKER * workers) / searches);
+}
 
 /** Consecutive ranges [k0, k1) of n items whose sizes sum to at most `max` (an item larger than `max` alone). */
 function batches(n: number, size: (k: number) => number, max: number): Array<[k0: number, k1: number]> {
@@ -937,22 +960,33 @@ export async function liquidationDistances(
     const filename = resolveWorker('distanceWorker', import.meta.url);
     // the book's columns on shared memory once: every search's message shares them instead of copying
     const shared = sharedPortfolio(book, balances);
+    const P = opts.searchParts ?? searchParts(threads.workers, searches.length);
     await Promise.all(
-      searches.map((s, j) => {
+      searches.map(async (s, j) => {
         const family = s.model === 'standard' ? undefined : MARGIN_MODELS[s.model as ScenarioModelName].family;
         const set = family && sets.get(family);
-        const task: DistanceSearch = {
-          ...shared,
-          market,
-          params,
-          sets: family && set ? [[family, set]] : [],
-          model: s.model,
-          underlying: s.u,
-          direction: s.dir,
-          units: setups[s.m]!,
-          opts: { ...opts, threads: false, onProgress: undefined, onModel: undefined },
-        };
-        return threads.run(filename, task).then((r) => ends(j, r as SearchRows));
+        const su = setups[s.m]!;
+        // the search's units in P consecutive parts, each a task; their rows join into the search's
+        const length = Math.min(P, Math.max(1, su.count));
+        const parts = await Promise.all(
+          Array.from({ length }, (_, p) => {
+            const from = Math.floor((su.count * p) / length);
+            const to = Math.floor((su.count * (p + 1)) / length);
+            const task: DistanceSearch = {
+              ...shared,
+              market,
+              params,
+              sets: family && set ? [[family, set]] : [],
+              model: s.model,
+              underlying: s.u,
+              direction: s.dir,
+              units: length === 1 ? su : statusUnitsPart(su, from, to),
+              opts: { ...opts, threads: false, onProgress: undefined, onModel: undefined },
+            };
+            return threads.run(filename, task).then((r) => ({ from, rows: r as SearchRows }));
+          }),
+        );
+        ends(j, parts.length === 1 ? parts[0]!.rows : joinParts(parts));
       }),
     );
   } else {
@@ -966,6 +1000,46 @@ export async function liquidationDistances(
   // completes the list for a model without searches, were there one
   while (done.length < models.length) done.push(modelRows(done.length));
   return done;
+}
+
+/** Status units [from, to) of `su`, as views of its arrays (a part of a search: liquidationDistances). */
+function statusUnitsPart(su: StatusUnits, from: number, to: number): StatusUnits {
+  const U = su.exposed.length / su.count; // exposed: per unit, a flag per underlying
+  return {
+    count: to - from,
+    account: su.account.subarray(from, to),
+    code: su.code.subarray(from, to),
+    exposed: su.exposed.subarray(from * U, to * U),
+    eq0: su.eq0.subarray(from, to),
+    mm0: su.mm0.subarray(from, to),
+    unitNames: su.unitNames,
+  };
+}
+
+/** One search's rows from its parts' (each numbering its units from its `from`), stats added up. */
+function joinParts(parts: ReadonlyArray<{ from: number; rows: SearchRows }>): SearchRows {
+  const n = parts.reduce((t, p) => t + p.rows.unit.length, 0);
+  const out: SearchRows = {
+    unit: new Int32Array(n),
+    move: new Float64Array(n),
+    equity: new Float64Array(n),
+    mm: new Float64Array(n),
+    stats: { searches: 1, scanPairs: 0, brackets: 0, refinePoints: 0, refineSteps: 0 },
+  };
+  let at = 0;
+  for (const { from, rows } of parts) {
+    for (let r = 0; r < rows.unit.length; r++) out.unit[at + r] = rows.unit[r]! + from;
+    out.move.set(rows.move, at);
+    out.equity.set(rows.equity, at);
+    out.mm.set(rows.mm, at);
+    at += rows.unit.length;
+    out.stats.scanPairs += rows.stats.scanPairs;
+    out.stats.brackets += rows.stats.brackets;
+    out.stats.refinePoints += rows.stats.refinePoints;
+    // the parts refine side by side: the search took as many steps as its longest part
+    out.stats.refineSteps = Math.max(out.stats.refineSteps, rows.stats.refineSteps);
+  }
+  return out;
 }
 
 /** How many searches liquidationDistances runs: per model, every underlying and the joint move, both directions. */

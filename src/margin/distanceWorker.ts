@@ -1,8 +1,8 @@
 /**
  * A worker thread of the distance search (distance.ts, liquidationDistances): one search (a model, a moved
- * underlying or the joint move, a direction) over the whole book, on this thread with the cpu kernels (hostPnl,
- * hostAggregate: the cpu backend's bits). Run by the cpu backend's pool (Backend.threads); loaded from dist only
- * (util/workerPath.ts).
+ * underlying or the joint move, a direction) over the whole book, or over a part of its status units, on this
+ * thread with the cpu kernels (hostPnl, hostAggregate: the cpu backend's bits). Run by the cpu backend's pool
+ * (Backend.threads); loaded from dist only (util/workerPath.ts).
  */
 import { hostAggregate } from '../engine/hostAggregate.js';
 import { hostPnl } from '../engine/hostPnl.js';

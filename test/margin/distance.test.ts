@@ -15,6 +15,7 @@ import {
   distanceGrid,
   distanceSearchCount,
   liquidationDistances,
+  searchParts,
   marginAt,
   marginCombined,
   moveMarket,
@@ -522,10 +523,40 @@ describe('the searches on the cpu backend’s worker threads (Backend.threads)',
       }
       // and the answers are not all "none": the comparison covers found moves
       expect(Array.from(threaded[0]!.move).filter((x) => Number.isFinite(x) && x !== 0).length).toBeGreaterThan(3);
+      // each search's units in parts, each part a task of its own (as on 16 cores): the same rows, the same
+      // progress (a search ends with its last part)
+      calls = 0;
+      const progressParts: Array<[number, number]> = [];
+      const parted = await liquidationDistances(book, balances, market, params, setsOf(market), models, counting, {
+        searchParts: 3,
+        onProgress: (done, t) => progressParts.push([done, t]),
+      });
+      expect(calls).toBe(3);
+      expect(progressParts).toEqual(progress);
+      for (let m = 0; m < models.length; m++) {
+        expect(parted[m]!.count).toBe(here[m]!.count);
+        for (const c of ['account', 'unit', 'underlying', 'direction', 'move', 'price', 'equity', 'mm'] as const)
+          expect(Buffer.from(parted[m]![c].buffer).equals(Buffer.from(here[m]![c].buffer))).toBe(true);
+        // (the scan's pairs may differ: a part batches its own units' grid points)
+        expect(parted[m]!.search.refinePoints).toBe(here[m]!.search.refinePoints);
+      }
     } finally {
       await two.close();
     }
   }, 120_000);
+});
+
+describe('searchParts: a search is cut into parts only when the threads outnumber the searches', () => {
+  test.each([
+    [2, 12, 1],
+    [12, 12, 1],
+    [16, 12, 3],
+    [16, 8, 4],
+    [64, 12, 11],
+    [16, 0, 1],
+  ])('%i threads, %i searches: %i parts', (workers, searches, parts) => {
+    expect(searchParts(workers, searches)).toBe(parts);
+  });
 });
 
 describe('one combined re-margin of many jobs, each at its own move (marginCombined, the refinement)', () => {
