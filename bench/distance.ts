@@ -78,10 +78,22 @@ export async function runDistanceBench(o: DistanceBenchOptions): Promise<Record<
     },
     aggregate: (p, g, r) => backend.aggregate(p, g, r),
     // the backend's worker threads, when it lends them: the searches then run there, and
-    // revalueCalls counts this thread's calls (the models' base re-margins) and the timeout is checked there only
-    threads: backend.threads,
+    // revalueCalls counts this thread's calls (the models' base re-margins) and the timeout is checked there only;
+    // each task's hand-over and end are recorded (where the whole book's time goes on many cores)
+    threads: backend.threads && {
+      workers: backend.threads.workers,
+      run: (filename, task) => {
+        const handed = performance.now() - t1;
+        return backend.threads!.run(filename, task).then((r) => {
+          tasks.push([handed, performance.now() - t1]);
+          return r;
+        });
+      },
+    },
   };
+  const tasks: Array<[handed: number, ended: number]> = [];
   const t1 = performance.now();
+  const cpu0 = process.cpuUsage();
   let completed = true;
   let error: string | null = null;
   let within: Record<string, number[]> = {};
@@ -109,6 +121,7 @@ export async function runDistanceBench(o: DistanceBenchOptions): Promise<Record<
     error = (e as Error).message;
   }
   const seconds = (performance.now() - t1) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   await backend.close();
   return {
     workload: 'distance',
@@ -123,6 +136,18 @@ export async function runDistanceBench(o: DistanceBenchOptions): Promise<Record<
     error,
     revalueCalls: calls,
     threads: o.threads !== false && backend.threads ? backend.threads.workers : 0,
+    // the searches' tasks on the threads (ms from the search's start): the first hand-over (after the models'
+    // base re-margins on this thread), each end in order, and what followed the last (the rows' assembly)
+    // every thread's CPU time in the search (user, system): against seconds × threads, how busy the cores were
+    cpuSeconds: { user: cpu.user / 1e6, system: cpu.system / 1e6 },
+    tasks: tasks.length
+      ? {
+          count: tasks.length,
+          firstHandedMs: Math.round(Math.min(...tasks.map((t) => t[0]))),
+          endsMs: tasks.map((t) => Math.round(t[1])).sort((a, b) => a - b),
+          afterLastMs: Math.round(seconds * 1000 - Math.max(...tasks.map((t) => t[1]))),
+        }
+      : null,
     searchParts:
       o.threads !== false && backend.threads
         ? (o.searchParts ?? searchParts(backend.threads.workers, distanceSearchCount(models, bookMarket)))

@@ -65,11 +65,10 @@ export interface BackendOptions {
   noCalibration?: boolean;
   /**
    * auto: the run's work, when known — instrument-scenario evaluations and scenarios summed over its
-   * scenario sets, and whether an aggregation asks for the largest losses (`tail`: var's top k). A run too
-   * small to repay a device's start-up runs on cpu without starting one (see DEVICE_MIN_WORK in
-   * createBackend.ts); `tail` makes auto's aggregation measurement ask for the top k too.
+   * scenario sets. A run too small to repay a device's start-up runs on cpu without starting one
+   * (see DEVICE_MIN_WORK in createBackend.ts).
    */
-  expectedWork?: { evaluations: number; scenarios: number; tail?: boolean };
+  expectedWork?: { evaluations: number; scenarios: number };
 }
 
 /** A backend that could not start: `reason` says why (recorded in BackendReport.tried). */

@@ -8,8 +8,8 @@
  * `createBackend('auto')` tries webgpu, gl, cpu in that order and records in `report.tried` why each one
  * did not run ('ok' for those that did). It then chooses PER PHASE: a short measurement on each backend
  * that passed (calibrationSizes: on 2 pool workers revaluation 256 instruments × 2,048 scenarios and
- * aggregation 64 groups × 16 entries × 1,024 scenarios, with the top 16 losses when the run asks for var's
- * tail; both grow with the pool's workers so that the pool's dispatch cost does not hide its throughput;
+ * aggregation 64 groups × 16 entries × 1,024 scenarios; both grow with the pool's workers so that the pool's
+ * dispatch cost does not hide its throughput;
  * each run three times, the fastest run counts: the first one compiles kernels and warms the JIT) puts a
  * phase on the device only where the device measured over DEVICE_ADVANTAGE (2) times the cpu pool's rate,
  * recorded in `report.phases` and `report.calibration`; where neither phase goes to the device, the device
@@ -38,7 +38,7 @@ import type { Market } from '../model/market.js';
 import type { ScenarioSet } from '../scenarios/types.js';
 import { defaultParams, type Params } from '../params/params.js';
 import { calibrationAggregate, calibrationMarket } from './calibration.js';
-import { CALIBRATION_TOP_K, DEVICE_ADVANTAGE, DEVICE_MIN_WORK } from './tuning.js';
+import { DEVICE_ADVANTAGE, DEVICE_MIN_WORK } from './tuning.js';
 
 export { BackendUnavailableError } from './backend.js';
 export type { Backend, BackendOptions } from './backend.js';
@@ -100,7 +100,7 @@ export async function createBackend(choice: BackendChoice, opts: BackendOptions 
   let note =
     'documented calibration: revaluation on the GPU backend, aggregation on the cpu pool (llvmpipe gathers are slower than JS)';
   if (!opts.noCalibration) {
-    const sizes = calibrationSizes(cpu.workers, work?.tail === true);
+    const sizes = calibrationSizes(cpu.workers);
     for (const b of [device, cpu] as Backend[]) {
       rates.revalue[b.name] = await measureRevalue(b, sizes);
       rates.aggregate[b.name] = await measureAggregate(b, sizes);
@@ -189,25 +189,19 @@ async function bestOfThree(run: () => Promise<unknown>): Promise<number> {
 interface CalibrationSizes {
   revalue: [number, number];
   aggregate: [number, number, number];
-  topK: number;
 }
 
 /**
  * The sizes auto measures for a pool of `workers` (module comment). They were 256 × 2,048 and 64 × 16 × 1,024
  * for 2 workers; on 16 (the H200 machine, bench/README.md "Session 21") those left each worker so little that
  * the pool measured 13 M evaluations/s and 0.34 G multiply-adds/s against 82 M/s and 18 G/s in the run, and
- * auto put eod on webgpu (5.7 s against cpu's 2.1 s). Scenarios grow with workers / 2, and the groups too
- * for aggregation; `tail`: the run's var asks for the k largest losses, which a device finds at a cost of its
- * own (webgpu's top k: 0.54 s of 0.94 s on 20,000 groups × 10,000 scenarios there), so the measurement asks
- * for the top CALIBRATION_TOP_K.
+ * auto put eod on webgpu (5.7 s against cpu's 2.1 s). Scenarios grow with workers / 2, and the groups too for
+ * aggregation. Measured without a top k: asking for var's (top 16) changed no choice there and cost the
+ * device's top-k kernels' start at every auto run.
  */
-export function calibrationSizes(workers: number, tail: boolean): CalibrationSizes {
+export function calibrationSizes(workers: number): CalibrationSizes {
   const scale = Math.max(1, Math.round(workers / 2));
-  return {
-    revalue: [256, 2048 * scale],
-    aggregate: [64 * scale, 16, 1024 * scale],
-    topK: tail ? CALIBRATION_TOP_K : 0,
-  };
+  return { revalue: [256, 2048 * scale], aggregate: [64 * scale, 16, 1024 * scale] };
 }
 
 async function measureRevalue(b: Backend, sizes: CalibrationSizes): Promise<number> {
@@ -219,7 +213,7 @@ async function measureRevalue(b: Backend, sizes: CalibrationSizes): Promise<numb
 
 async function measureAggregate(b: Backend, sizes: CalibrationSizes): Promise<number> {
   const { pnl, groups, madds } = calibrationAggregate(...sizes.aggregate);
-  const secs = await bestOfThree(() => b.aggregate(pnl, groups, { topK: sizes.topK }));
+  const secs = await bestOfThree(() => b.aggregate(pnl, groups, { topK: 0 }));
   return madds / secs;
 }
 

@@ -100,9 +100,6 @@ export const DEVICE_TOPK_ITERATIONS = 64;
  */
 export const DEVICE_ADVANTAGE = 2;
 
-/** The largest losses per group auto's aggregation measurement asks for when the run has var (createBackend.ts). */
-export const CALIBRATION_TOP_K = 16;
-
 /**
  * `auto` does not start a device for a run below both sizes: a gl device's start-up with self-check and
  * measurement costs 0.3–0.8 s, in which the cpu pool revalues ~5 M instrument-scenario pairs and

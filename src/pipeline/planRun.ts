@@ -27,11 +27,8 @@ export interface RunPlan {
    * deribit-pm's (they are computed after the last model, and only checked before COMMIT).
    */
   storesStandard: boolean;
-  /**
-   * revaluation work: instrument-scenario evaluations and scenarios, over every family; `tail`: a model
-   * aggregates for its largest losses (var's top k)
-   */
-  work: { evaluations: number; scenarios: number; tail: boolean };
+  /** revaluation work: instrument-scenario evaluations and scenarios, over every family */
+  work: { evaluations: number; scenarios: number };
   /**
    * The cpu pool's size when --workers is not given (undefined: every core): a report-writing run with at
    * most REPORT_CORE_MAX_SCENARIOS scenarios leaves the report thread a core (src/engine/tuning.ts), unless it
@@ -94,8 +91,7 @@ export function planRun(o: {
   const small = scenarios <= REPORT_CORE_MAX_SCENARIOS;
   return {
     ...m,
-    // var-hs and var-mc ask the backend for each group's k largest losses (var.ts varTailCount)
-    work: { evaluations, scenarios, tail: o.models.some((x) => x === 'var-hs' || x === 'var-mc') },
+    work: { evaluations, scenarios },
     workers: o.workers ?? (o.writesReport && o.cores > 1 && small && o.distance !== true ? o.cores - 1 : undefined),
     handOverAll: !small,
   };

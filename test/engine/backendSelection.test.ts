@@ -126,12 +126,12 @@ describe('createBackend', () => {
     },
   );
 
-  test("auto's measurement grows with the pool and asks for var's tail when the run has one", () => {
-    // 2 workers: the sizes measured on the 2-core machine since the first wave
-    expect(calibrationSizes(2, false)).toEqual({ revalue: [256, 2048], aggregate: [64, 16, 1024], topK: 0 });
-    expect(calibrationSizes(1, true)).toEqual({ revalue: [256, 2048], aggregate: [64, 16, 1024], topK: 16 });
+  test("auto's measurement grows with the pool's workers", () => {
+    // 2 workers (and 1): the sizes measured on the 2-core machine since the first wave
+    expect(calibrationSizes(2)).toEqual({ revalue: [256, 2048], aggregate: [64, 16, 1024] });
+    expect(calibrationSizes(1)).toEqual({ revalue: [256, 2048], aggregate: [64, 16, 1024] });
     // 16 workers (the H200 machine): each worker keeps the share of work it has with 2
-    expect(calibrationSizes(16, true)).toEqual({ revalue: [256, 16384], aggregate: [512, 16, 8192], topK: 16 });
+    expect(calibrationSizes(16)).toEqual({ revalue: [256, 16384], aggregate: [512, 16, 8192] });
   });
 
   test('an unknown choice is refused', async () => {

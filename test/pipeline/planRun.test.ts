@@ -27,7 +27,7 @@ describe('planRun', () => {
       needsHistory: false,
       usesHistory: true,
       storesStandard: false,
-      work: { evaluations: 1606 * 51, scenarios: 51, tail: false },
+      work: { evaluations: 1606 * 51, scenarios: 51 },
       workers: 1,
       handOverAll: false,
     });
@@ -49,7 +49,7 @@ describe('planRun', () => {
       true,
       false,
     ]);
-    expect(plan.work).toEqual({ evaluations: 1606 * 11051, scenarios: 11051, tail: true });
+    expect(plan.work).toEqual({ evaluations: 1606 * 11051, scenarios: 11051 });
   });
 
   test.each<[string, ModelName[], boolean]>([
@@ -85,6 +85,6 @@ describe('planRun', () => {
       cores: 2,
     });
     expect(plan.families).toEqual(['historical']);
-    expect(plan.work).toEqual({ evaluations: 50_000, scenarios: 500, tail: true });
+    expect(plan.work).toEqual({ evaluations: 50_000, scenarios: 500 });
   });
 });
