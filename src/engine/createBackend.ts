@@ -100,10 +100,13 @@ export async function createBackend(choice: BackendChoice, opts: BackendOptions 
   let note =
     'documented calibration: revaluation on the GPU backend, aggregation on the cpu pool (llvmpipe gathers are slower than JS)';
   if (!opts.noCalibration) {
+    // each problem built once, for both backends (on this thread, beside the book's load)
     const sizes = calibrationSizes(cpu.workers);
+    const revalueProblem = calibrationMarket(...sizes.revalue);
+    const aggregateProblem = calibrationAggregate(...sizes.aggregate);
     for (const b of [device, cpu] as Backend[]) {
-      rates.revalue[b.name] = await measureRevalue(b, sizes);
-      rates.aggregate[b.name] = await measureAggregate(b, sizes);
+      rates.revalue[b.name] = await measureRevalue(b, revalueProblem);
+      rates.aggregate[b.name] = await measureAggregate(b, aggregateProblem);
     }
     const faster = (phase: 'revalue' | 'aggregate') =>
       rates[phase][device!.name]! > DEVICE_ADVANTAGE * rates[phase].cpu! ? device! : cpu;
@@ -204,17 +207,15 @@ export function calibrationSizes(workers: number): CalibrationSizes {
   return { revalue: [256, 2048 * scale], aggregate: [64 * scale, 16, 1024 * scale] };
 }
 
-async function measureRevalue(b: Backend, sizes: CalibrationSizes): Promise<number> {
-  const { market, scenarios } = calibrationMarket(...sizes.revalue);
+async function measureRevalue(b: Backend, p: ReturnType<typeof calibrationMarket>): Promise<number> {
   const params = defaultParams();
-  const secs = await bestOfThree(() => b.revalue(market, scenarios, params));
-  return (market.instruments.count * scenarios.count) / secs;
+  const secs = await bestOfThree(() => b.revalue(p.market, p.scenarios, params));
+  return (p.market.instruments.count * p.scenarios.count) / secs;
 }
 
-async function measureAggregate(b: Backend, sizes: CalibrationSizes): Promise<number> {
-  const { pnl, groups, madds } = calibrationAggregate(...sizes.aggregate);
-  const secs = await bestOfThree(() => b.aggregate(pnl, groups, { topK: 0 }));
-  return madds / secs;
+async function measureAggregate(b: Backend, p: ReturnType<typeof calibrationAggregate>): Promise<number> {
+  const secs = await bestOfThree(() => b.aggregate(p.pnl, p.groups, { topK: 0 }));
+  return p.madds / secs;
 }
 
 /** A backend that runs revaluation on one backend and aggregation on another (auto's choice). */
