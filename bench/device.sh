@@ -54,6 +54,12 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
+for st in ${steps//,/ }; do
+  case "$st" in
+    revaluation | aggregation | eod | calibration | distance) ;;
+    *) echo "device.sh: unknown step $st (revaluation, aggregation, eod, calibration, distance)" >&2; exit 2 ;;
+  esac
+done
 if [ "$dry" = 1 ]; then
   backends= scenarios=256 groups=200 glgroups=20 accounts=${accounts:-300} timeout=200
 fi

@@ -104,9 +104,14 @@ export async function createBackend(choice: BackendChoice, opts: BackendOptions 
     const sizes = calibrationSizes(cpu.workers);
     const revalueProblem = calibrationMarket(...sizes.revalue);
     const aggregateProblem = calibrationAggregate(...sizes.aggregate);
-    for (const b of [device, cpu] as Backend[]) {
-      rates.revalue[b.name] = await measureRevalue(b, revalueProblem);
-      rates.aggregate[b.name] = await measureAggregate(b, aggregateProblem);
+    try {
+      for (const b of [device, cpu] as Backend[]) {
+        rates.revalue[b.name] = await measureRevalue(b, revalueProblem);
+        rates.aggregate[b.name] = await measureAggregate(b, aggregateProblem);
+      }
+    } catch (e) {
+      await Promise.allSettled([device.close(), cpu.close()]);
+      throw e;
     }
     const faster = (phase: 'revalue' | 'aggregate') =>
       rates[phase][device!.name]! > DEVICE_ADVANTAGE * rates[phase].cpu! ? device! : cpu;
@@ -127,7 +132,8 @@ export async function createBackend(choice: BackendChoice, opts: BackendOptions 
   };
   if (revalueOn === cpu && aggregateOn === cpu) {
     // the device measured slower: let it go now (its memory, its context) and run as the cpu backend does
-    await device.close();
+    // (a device that fails to close is not this run's concern: it goes on on cpu)
+    await device.close().catch(() => undefined);
     cpu.report.tried = report.tried;
     cpu.report.phases = report.phases;
     cpu.report.phaseKernelClass = report.phaseKernelClass;
@@ -244,7 +250,10 @@ class PhasedBackend implements Backend {
     await this.revalueOn.handedOver?.();
   }
   async close(): Promise<void> {
-    await this.device.close();
-    await this.cpu.close();
+    try {
+      await this.device.close();
+    } finally {
+      await this.cpu.close();
+    }
   }
 }

@@ -103,7 +103,9 @@ export const DEVICE_ADVANTAGE = 2;
 /**
  * `auto` does not start a device for a run below both sizes: a gl device's start-up with self-check and
  * measurement costs 0.3–0.8 s, in which the cpu pool revalues ~5 M instrument-scenario pairs and
- * aggregates ~1,000 scenarios of a 1 M-position book. Record intraday-2026-11-26T01-10-52-116Z.
+ * aggregates ~1,000 scenarios of a 1 M-position book. Record intraday-2026-11-26T01-10-52-116Z. (On the
+ * 16-core H200 machine webgpu's start-up with the larger measurement there cost eod 1.4–1.7 s: bench/README.md
+ * "Session 21".)
  */
 export const DEVICE_MIN_WORK = {
   evaluations: 5_000_000,

@@ -98,9 +98,10 @@ export interface DistanceOptions {
    */
   threads?: boolean;
   /**
-   * on the threads: each search's status units in this many parts, each part a task of its own (default
-   * searchParts(): 1 while the searches outnumber the threads, as on 2 cores). Each unit's answer is the same
-   * bits in any part; a part re-prices its grid points' instruments for its own units.
+   * on the threads: each search's status units in this many parts (an integer ≥ 1; at most one a unit), each
+   * part a task of its own (default searchParts(): 1 while the searches outnumber the threads, as on 2 cores).
+   * Each unit's answer is the same bits in any part; a part re-prices its grid points' instruments for its own
+   * units and computes the model's slope bound again.
    */
   searchParts?: number;
   /** called as searches end, with the searches done and their total (distanceSearchCount): for progress */
@@ -926,6 +927,9 @@ export async function liquidationDistances(
   engine: DistanceEngine,
   opts: DistanceOptions = {},
 ): Promise<DistanceRows[]> {
+  const parts = opts.searchParts;
+  if (parts !== undefined && !(Number.isInteger(parts) && parts >= 1))
+    throw new Error(`distance: searchParts must be an integer ≥ 1, got ${parts}`);
   const U = market.underlyings.length;
   const targets = [JOINT, ...Array.from({ length: U }, (_, u) => u)];
   const setups: StatusUnits[] = [];

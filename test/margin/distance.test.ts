@@ -533,6 +533,19 @@ describe('the searches on the cpu backend’s worker threads (Backend.threads)',
       });
       expect(calls).toBe(3);
       expect(progressParts).toEqual(progress);
+      // more parts than a search has units: a part a unit, the same rows
+      const fine = await liquidationDistances(book, balances, market, params, setsOf(market), models, counting, {
+        searchParts: 10_000,
+      });
+      for (let m = 0; m < models.length; m++)
+        for (const c of ['account', 'unit', 'underlying', 'direction', 'move', 'price', 'equity', 'mm'] as const)
+          expect(Buffer.from(fine[m]![c].buffer).equals(Buffer.from(here[m]![c].buffer))).toBe(true);
+      // a part count that is not a positive integer is refused, not searched with units left out
+      for (const bad of [0, -1, 1.5, NaN])
+        await expect(
+          liquidationDistances(book, balances, market, params, setsOf(market), models, counting, { searchParts: bad }),
+        ).rejects.toThrow(/searchParts must be an integer ≥ 1/);
+      calls = 0;
       for (let m = 0; m < models.length; m++) {
         expect(parted[m]!.count).toBe(here[m]!.count);
         for (const c of ['account', 'unit', 'underlying', 'direction', 'move', 'price', 'equity', 'mm'] as const)
