@@ -113,10 +113,8 @@ export async function createBackend(choice: BackendChoice, opts: BackendOptions 
       await Promise.allSettled([device.close(), cpu.close()]);
       throw e;
     }
-    const faster = (phase: 'revalue' | 'aggregate') =>
-      rates[phase][device!.name]! > DEVICE_ADVANTAGE * rates[phase].cpu! ? device! : cpu;
-    revalueOn = faster('revalue');
-    aggregateOn = faster('aggregate');
+    revalueOn = onDevice(rates.revalue[device.name]!, rates.revalue.cpu!) ? device : cpu;
+    aggregateOn = onDevice(rates.aggregate[device.name]!, rates.aggregate.cpu!) ? device : cpu;
     note =
       `measured at start-up (evaluations/s, multiply-adds/s): a device runs a phase where it measured over ` +
       `${DEVICE_ADVANTAGE}× the cpu pool's rate, else the pool does`;
@@ -192,6 +190,14 @@ async function bestOfThree(run: () => Promise<unknown>): Promise<number> {
     best = Math.min(best, performance.now() - t0);
   }
   return best / 1000;
+}
+
+/**
+ * Whether auto runs a phase on the device, from the rates measured for it and for the cpu pool (per second,
+ * higher is faster): only above DEVICE_ADVANTAGE times the pool's (module comment).
+ */
+export function onDevice(deviceRate: number, cpuRate: number): boolean {
+  return deviceRate > DEVICE_ADVANTAGE * cpuRate;
 }
 
 /** auto's measurement problems: revaluation instruments × scenarios, aggregation groups × entries × scenarios. */

@@ -8,6 +8,7 @@ import { describe, expect, test } from 'vitest';
 import {
   calibrationSizes,
   createBackend,
+  onDevice,
   BackendUnavailableError,
   type Backend,
 } from '../../src/engine/createBackend.js';
@@ -68,10 +69,19 @@ describe('createBackend', () => {
           used === 'cpu' ? 'piscina' : used === 'gl' ? 'HeadlessGLKernel' : 'WebGPUKernel',
         );
       }
+      if (r.phases!.revalue === 'cpu' && r.phases!.aggregate === 'cpu') {
+        // the device measured slower for both: closed, and the cpu backend itself runs, lending its threads
+        expect(b).toBeInstanceOf(CpuBackend);
+        expect(b.threads?.workers).toBe(2);
+      }
       if (GL_REQUIRED || glReason === null) {
         expect(r.tried.gl).toBe('ok');
         expect(r.calibration!.revalue.gl).toBeGreaterThan(0);
         expect(r.calibration!.aggregate.cpu).toBeGreaterThan(0);
+        // each phase where the measurement says (onDevice)
+        const c = r.calibration!;
+        expect(r.phases!.revalue).toBe(onDevice(c.revalue.gl!, c.revalue.cpu!) ? 'gl' : 'cpu');
+        expect(r.phases!.aggregate).toBe(onDevice(c.aggregate.gl!, c.aggregate.cpu!) ? 'gl' : 'cpu');
       } else {
         expect(r.tried.gl).toContain(glReason.replace(/^backend gl is not available: /, ''));
       }
@@ -125,6 +135,18 @@ describe('createBackend', () => {
       }
     },
   );
+
+  test('auto puts a phase on a device only above twice the pool’s measured rate', () => {
+    // the H200's measurements (bench/README.md "Session 21"): webgpu 1.19× the pool's aggregation, 0.5×
+    // its revaluation; the 2-core machine's gl revaluation 1.28×; none of them runs on the device
+    expect(onDevice(1.1e9, 0.92e9)).toBe(false);
+    expect(onDevice(34e6, 66e6)).toBe(false);
+    expect(onDevice(37.5e6, 29.2e6)).toBe(false);
+    expect(onDevice(2.0e6, 1e6)).toBe(false);
+    expect(onDevice(2.01e6, 1e6)).toBe(true);
+    // a measurement that failed (NaN) never puts a phase on the device
+    expect(onDevice(NaN, 1e6)).toBe(false);
+  });
 
   test("auto's measurement grows with the pool's workers", () => {
     // 2 workers (and 1): the sizes measured on the 2-core machine since the first wave
