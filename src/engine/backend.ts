@@ -69,6 +69,12 @@ export interface BackendOptions {
    * (see DEVICE_MIN_WORK in createBackend.ts).
    */
   expectedWork?: { evaluations: number; scenarios: number };
+  /**
+   * auto: measure the phases once this settles, the devices started and self-checked before it (a run passes
+   * its book's load: the measurement then neither slows the load on the main thread, where a device is
+   * driven, nor runs the pool beside it, which made the pool measure up to 4× below its rate on 2 cores).
+   */
+  measureAfter?: Promise<unknown>;
 }
 
 /** A backend that could not start: `reason` says why (recorded in BackendReport.tried). */

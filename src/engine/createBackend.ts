@@ -9,7 +9,8 @@
  * did not run ('ok' for those that did). It then chooses PER PHASE: a short measurement on each backend
  * that passed (calibrationSizes: on 2 pool workers revaluation 256 instruments × 2,048 scenarios and
  * aggregation 64 groups × 16 entries × 1,024 scenarios; both grow with the pool's workers so that the pool's
- * dispatch cost does not hide its throughput;
+ * dispatch cost does not hide its throughput; a run has it wait for the book's load, `measureAfter`, so that
+ * neither slows or starves the other;
  * each run three times, the fastest run counts: the first one compiles kernels and warms the JIT) puts a
  * phase on the device only where the device measured over DEVICE_ADVANTAGE (2) times the cpu pool's rate,
  * recorded in `report.phases` and `report.calibration`; where neither phase goes to the device, the device
@@ -100,7 +101,8 @@ export async function createBackend(choice: BackendChoice, opts: BackendOptions 
   let note =
     'documented calibration: revaluation on the GPU backend, aggregation on the cpu pool (llvmpipe gathers are slower than JS)';
   if (!opts.noCalibration) {
-    // each problem built once, for both backends (on this thread, beside the book's load)
+    await opts.measureAfter?.catch(() => undefined);
+    // each problem built once, for both backends
     const sizes = calibrationSizes(cpu.workers);
     const revalueProblem = calibrationMarket(...sizes.revalue);
     const aggregateProblem = calibrationAggregate(...sizes.aggregate);

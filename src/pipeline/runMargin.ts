@@ -193,6 +193,9 @@ export async function runMargin(opts: RunOptions): Promise<RunOutcome> {
   let reportProgress: ((rows: number) => void) | null = null;
   const report = opts.db ? new ReportSession(opts.db, ENGINE_VERSION, (rows) => reportProgress?.(rows)) : null;
   let starting: Promise<Scheduler> | null = null;
+  // settles when the book's load has ended (or the run failed): auto measures the backends after it
+  let loadEnded: () => void = () => undefined;
+  const loadEnd = new Promise<void>((resolve) => (loadEnded = resolve));
   try {
     // ---- the market, parameters and history (small), then the scenario sets (float64, once per family)
     const loaded = await timer.time('load', () => loadMarketAndParams(opts, models.usesHistory));
@@ -220,9 +223,11 @@ export async function runMargin(opts: RunOptions): Promise<RunOutcome> {
     // while the book loads, told how much revaluation the run holds (auto starts no device that cannot
     // repay its start-up); its scheduler starts what it can do before the book is there
     if (plan.models.length > 0) {
-      starting = createBackend(opts.backend, { workers: plan.workers, expectedWork: plan.work }).then((b) =>
-        createScheduler(b, market, sets, params, plan.coinRowFamilies),
-      );
+      starting = createBackend(opts.backend, {
+        workers: plan.workers,
+        expectedWork: plan.work,
+        measureAfter: loadEnd,
+      }).then((b) => createScheduler(b, market, sets, params, plan.coinRowFamilies));
       starting.catch(() => undefined); // a start-up failure is reported where it is awaited
     }
     const optionValues = optionValuesUsd(market);
@@ -236,12 +241,14 @@ export async function runMargin(opts: RunOptions): Promise<RunOutcome> {
     // filled a wait for the first model's rows: it moves the accounts' rows back by about as much.
     const hashing = report?.hashFiles(inputFiles(opts).map(([, path]) => path)) ?? null;
     hashing?.catch(() => undefined); // awaited before the run row
-    const { book, balances, stats } = await timer.time('load', () =>
-      loadBook(market, opts.positions, opts.balances, {
-        onInvalid: opts.onInvalid,
-        rejectedInstruments: loaded.rejectedInstruments,
-      }),
-    );
+    const { book, balances, stats } = await timer
+      .time('load', () =>
+        loadBook(market, opts.positions, opts.balances, {
+          onInvalid: opts.onInvalid,
+          rejectedInstruments: loaded.rejectedInstruments,
+        }),
+      )
+      .finally(loadEnded);
     const rejected = [...loaded.rejected, ...stats.rejected];
     // e.g. --db is not a DuckDB report, or another process is creating it: refused before the computation
     await report?.ready().catch(() => undefined);
@@ -331,7 +338,9 @@ export async function runMargin(opts: RunOptions): Promise<RunOutcome> {
     return outcome;
   } catch (e) {
     await report?.abort();
-    // bad input or a failure before the backend was taken over: release it (if it started at all)
+    // bad input or a failure before the backend was taken over: release it (if it started at all; auto's
+    // measurement waits for the load's end, which a failure before the load never reaches)
+    loadEnded();
     const s = await starting?.catch(() => null);
     await s?.close().catch(() => undefined);
     throw e;

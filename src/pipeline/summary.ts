@@ -395,6 +395,8 @@ function renderBackends(s: RunSummary, verbose: boolean): string[] {
   };
   out.push(`revaluation ran on ${phases.revalue} [${cls.revalue}]${measured('revalue', 'evaluations')}`);
   out.push(`aggregation ran on ${phases.aggregate} [${cls.aggregate}]${measured('aggregate', 'multiply-adds')}`);
+  // how auto chose from those rates (a device that measured faster may still not run: createBackend.ts)
+  if (d.calibration) out.push(`  auto's rule: ${d.calibration.note}`);
   for (const [name, why] of Object.entries(d.tried))
     if (why !== 'ok') out.push(`  ${name} did not run: ${reasonFor(why, verbose)}`);
   return out;

@@ -156,6 +156,27 @@ describe('createBackend', () => {
     expect(calibrationSizes(16)).toEqual({ revalue: [256, 16384], aggregate: [512, 16, 8192] });
   });
 
+  test('auto measures once measureAfter has settled (a run passes its book’s load)', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let settled = false;
+    const starting = createBackend('auto', { workers: 2, measureAfter: gate }).then((b) => {
+      settled = true;
+      return b;
+    });
+    // long enough for the devices to start and self-check: with one started, the measurement waits
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const device = GL_REQUIRED || glReason === null;
+    if (device) expect(settled).toBe(false);
+    release();
+    const b = await starting;
+    try {
+      if (device) expect(b.report.calibration!.revalue.cpu).toBeGreaterThan(0);
+    } finally {
+      await b.close();
+    }
+  }, 60_000);
+
   test('an unknown choice is refused', async () => {
     await expect(createBackend('tpu' as never)).rejects.toThrow(/backend must be auto, cpu, gl or webgpu, got "tpu"/);
   });

@@ -282,6 +282,26 @@ describe('runs are all or nothing', () => {
     expect(readdirSync(dir).filter((f) => f.startsWith('fresh-never'))).toEqual([]);
   });
 
+  test('bad input under auto with a device to measure: refused, the backends released (auto measures after the load)', async () => {
+    // var-mc's 10,000 scenarios: auto starts the devices and waits for the book's load to measure them;
+    // a load that fails must still let that measurement run and the backends close (no hang, no leak)
+    const broken = join(dir, 'broken3.arrow');
+    writeFileSync(broken, 'not an Arrow file, again');
+    const t0 = performance.now();
+    await expect(
+      runMargin({
+        marketDir: MARKET,
+        positions: broken,
+        balances: BALANCES,
+        models: ['var-mc'],
+        historyDir: HISTORY,
+        backend: 'auto',
+        onInvalid: 'fail',
+      }),
+    ).rejects.toThrow(InputError);
+    expect(performance.now() - t0).toBeLessThan(30_000);
+  }, 60_000);
+
   test('a --db that is not a DuckDB report is bad input (exit 2), its bytes unchanged', async () => {
     const notDb = join(dir, 'notes.duckdb');
     writeFileSync(notDb, 'not a database\n');
