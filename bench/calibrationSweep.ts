@@ -54,39 +54,54 @@ export async function runCalibrationSweep(o: {
       runs.push({ backend: name, ok: false, reason: (e as Error).message });
       continue;
     }
-    const revalue: Point[] = [];
-    for (const [I, S] of REVALUE_SIZES.slice(0, o.limit)) {
-      const { market, scenarios } = calibrationMarket(I, S);
-      const secs = await fastest(repeat, () => b.revalue(market, scenarios, params));
-      revalue.push({ size: [I, S], work: I * S, seconds: secs, perSecond: (I * S) / secs });
-      process.stderr.write(`calibration ${name} revalue ${I}×${S}: ${secs.toFixed(4)} s\n`);
+    try {
+      runs.push(await sweep(b, name, params, repeat, o.limit));
+    } finally {
+      await b.close();
     }
-    const aggregate: Point[] = [];
-    const aggregateTopK: Point[] = [];
-    const sizes = o.limit ? AGGREGATE_SIZES.filter((_, i) => i < o.limit! || i === 5) : AGGREGATE_SIZES;
-    for (const [G, E, S, topK] of sizes) {
-      const { pnl, groups, madds } = calibrationAggregate(G, E, S);
-      const secs = await fastest(repeat, () => b.aggregate(pnl, groups, { topK }));
-      (topK ? aggregateTopK : aggregate).push({
-        size: [G, E, S, topK],
-        work: madds,
-        seconds: secs,
-        perSecond: madds / secs,
-      });
-      process.stderr.write(`calibration ${name} aggregate ${G}×${E}×${S} top ${topK}: ${secs.toFixed(4)} s\n`);
-    }
-    runs.push({
-      backend: name,
-      kernelClass: b.report.kernelClass,
-      ok: true,
-      revalue,
-      aggregate,
-      aggregateTopK,
-      fit: { revalue: fit(revalue), aggregate: fit(aggregate), aggregateTopK: fit(aggregateTopK) },
-    });
-    await b.close();
   }
   return { workload: 'calibration', repeat, runs };
+}
+
+/** One backend's points and fits (runCalibrationSweep). */
+async function sweep(
+  b: Backend,
+  name: BackendName,
+  params: ReturnType<typeof defaultParams>,
+  repeat: number,
+  limit: number | undefined,
+): Promise<Record<string, unknown>> {
+  const revalue: Point[] = [];
+  for (const [I, S] of REVALUE_SIZES.slice(0, limit)) {
+    const { market, scenarios } = calibrationMarket(I, S);
+    const secs = await fastest(repeat, () => b.revalue(market, scenarios, params));
+    revalue.push({ size: [I, S], work: I * S, seconds: secs, perSecond: (I * S) / secs });
+    process.stderr.write(`calibration ${name} revalue ${I}×${S}: ${secs.toFixed(4)} s\n`);
+  }
+  const aggregate: Point[] = [];
+  const aggregateTopK: Point[] = [];
+  // (with a limit, the first sizes and one with the top 16)
+  const sizes = limit ? AGGREGATE_SIZES.filter((_, i) => i < limit || i === 5) : AGGREGATE_SIZES;
+  for (const [G, E, S, topK] of sizes) {
+    const { pnl, groups, madds } = calibrationAggregate(G, E, S);
+    const secs = await fastest(repeat, () => b.aggregate(pnl, groups, { topK }));
+    (topK ? aggregateTopK : aggregate).push({
+      size: [G, E, S, topK],
+      work: madds,
+      seconds: secs,
+      perSecond: madds / secs,
+    });
+    process.stderr.write(`calibration ${name} aggregate ${G}×${E}×${S} top ${topK}: ${secs.toFixed(4)} s\n`);
+  }
+  return {
+    backend: name,
+    kernelClass: b.report.kernelClass,
+    ok: true,
+    revalue,
+    aggregate,
+    aggregateTopK,
+    fit: { revalue: fit(revalue), aggregate: fit(aggregate), aggregateTopK: fit(aggregateTopK) },
+  };
 }
 
 async function fastest(repeat: number, run: () => Promise<unknown>): Promise<number> {

@@ -149,8 +149,9 @@ export async function runDistanceBench(o: DistanceBenchOptions): Promise<Record<
           afterLastMs: Math.round(seconds * 1000 - Math.max(...tasks.map((t) => t[1]))),
         }
       : null,
+    // parts a search (on one thread, or a pool of one, the searches are not cut)
     searchParts:
-      o.threads !== false && backend.threads
+      o.threads !== false && backend.threads && backend.threads.workers > 1
         ? (o.searchParts ?? searchParts(backend.threads.workers, distanceSearchCount(models, bookMarket)))
         : 1,
     // every thread's: the process's peak resident set so far (the search's threads each hold their own work;
