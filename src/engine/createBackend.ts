@@ -6,19 +6,19 @@
  * disagrees with float64 beyond its bound.
  *
  * `createBackend('auto')` tries webgpu, gl, cpu in that order and records in `report.tried` why each one
- * did not run ('ok' for those that did). It then chooses PER PHASE: a short measurement on each backend
+ * did not run ('ok' for those that did). It then chooses PER PHASE by a short measurement on each backend
  * that passed (calibrationSizes: on 2 pool workers revaluation 256 instruments × 2,048 scenarios and
- * aggregation 64 groups × 16 entries × 1,024 scenarios; both grow with the pool's workers so that the pool's
- * dispatch cost does not hide its throughput; a run has it wait for the book's load, `measureAfter`, so that
- * neither slows or starves the other;
- * each run three times, the fastest run counts: the first one compiles kernels and warms the JIT) puts a
- * phase on the device only where the device measured over DEVICE_ADVANTAGE (2) times the cpu pool's rate,
- * recorded in `report.phases` and `report.calibration`; where neither phase goes to the device, the device
- * is closed at once and the cpu backend itself runs (its scheduler overlaps revaluation with the load). On
- * the 2-core CPU-only machine gl's revaluation measures ~1.3× the pool's (Mesa llvmpipe; the pool's options
- * are WebAssembly) and its aggregation far below: both phases run on cpu. On the H200 machine (16 cores),
- * webgpu measures below the pool at these sizes: cpu again. With `noCalibration` it uses the first wave's
- * documented outcome directly: revaluation on the first GPU backend that passed, aggregation on cpu.
+ * aggregation 64 groups × 16 entries × 1,024 scenarios, both growing with the pool's workers so that the
+ * pool's dispatch cost does not hide its throughput; each run three times, the fastest run counts: the first
+ * one compiles kernels and warms the JIT). A run has the measurement wait for its book's load
+ * (`measureAfter`), so that neither slows or starves the other. A phase goes to the device only where the
+ * device measured over DEVICE_ADVANTAGE (2) times the cpu pool's rate (`onDevice`), recorded in
+ * `report.phases` and `report.calibration`; where neither phase does, the device is closed at once and the
+ * cpu backend itself runs (its scheduler, its threads). On the 2-core CPU-only machine gl's revaluation
+ * measures 1.0–1.3× the pool's (Mesa llvmpipe against the pool's WebAssembly cells) and its aggregation far
+ * below; on the H200 machine (16 cores) webgpu measures below the pool: both phases run on cpu on both. With
+ * `noCalibration` it uses the first wave's documented outcome directly: revaluation on the first GPU backend
+ * that passed, aggregation on cpu.
  */
 import type {
   BackendChoice,

@@ -448,8 +448,9 @@ const SCAN_BLOCK_UNITS = 20_000;
 
 /**
  * Tasks per worker thread the searches aim at when the threads outnumber them (searchParts). On 16 cores the
- * 12 searches of deribit-pm and span ran as 12 tasks and the whole book took 16.2 s, the length of its longest
- * search (deribit-pm's joint move down), against 20 s on 2 cores (bench/README.md "Session 21").
+ * 12 searches of deribit-pm and span ran as 12 tasks and the whole book took 16.2–17.3 s, the length of its
+ * longest search (deribit-pm's joint move down), against 20 s on 2 cores; in 3 parts each (2 tasks a thread)
+ * 8.8 s, and 6 parts were no faster (bench/README.md "Session 21", measured before the parts' scan blocks).
  */
 const SEARCH_TASKS_PER_WORKER = 2;
 
