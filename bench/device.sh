@@ -17,7 +17,7 @@
 #
 # Usage: bench/device.sh [--pack DIR] [--out DIR] [--work DIR] [--backends LIST] [--scenarios N]
 #                        [--groups N] [--gl-groups N] [--accounts N] [--timeout S] [--steps LIST]
-#                        [--distance-backends LIST] [--dry-run]
+#                        [--distance-backends LIST] [--distance-parts LIST] [--dry-run]
 #   --pack DIR      the folder of bench/device-pack.sh (default .devpack)
 #   --out DIR       where the records go (default $OUT when set, as on the device machine, else
 #                   bench/results/device)
@@ -28,6 +28,9 @@
 #   --steps LIST    which of revaluation,aggregation,eod,calibration,distance to run (default all)
 #   --distance-backends LIST
 #                   the distance workload's choices (default cpu,auto and --backends)
+#   --distance-parts LIST
+#                   then the distance workload on cpu once more per part count (--search-parts; e.g. 6,12:
+#                   the default is the engine's own, searchParts)
 #   --dry-run       cpu only, small sizes (256 scenarios, 200 + 20 groups, 300 accounts), node from PATH
 #                   when the pack has none: what test/bench/device.test.ts runs on the development machine
 # Exit status: 0 when every step ran (a backend that could not start is a result, not a failure).
@@ -35,7 +38,7 @@ set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 pack=.devpack out=${OUT:-} work=/tmp/margin-engine-device backends=webgpu,gl
 scenarios=10000 groups=20000 glgroups=200 accounts= timeout=100 dry=0
-steps=revaluation,aggregation,eod,calibration,distance distbackends=
+steps=revaluation,aggregation,eod,calibration,distance distbackends= distparts=
 while [ $# -gt 0 ]; do
   case "$1" in
     --pack) pack="$2"; shift ;;
@@ -49,6 +52,7 @@ while [ $# -gt 0 ]; do
     --timeout) timeout="$2"; shift ;;
     --steps) steps="$2"; shift ;;
     --distance-backends) distbackends="$2"; shift ;;
+    --distance-parts) distparts="$2"; shift ;;
     --dry-run) dry=1 ;;
     *) echo "device.sh: unknown option $1" >&2; exit 2 ;;
   esac
@@ -199,6 +203,9 @@ if [ "$dry" = 1 ]; then
   step distance --workload distance --backends cpu --limit "${accounts:-300}" --timeout 60
 else
   step distance --workload distance --backends "${distbackends:-cpu,auto${backends:+,$backends}}" --timeout 45
+  for parts in ${distparts//,/ }; do
+    step distance --workload distance --backends cpu --search-parts "$parts" --timeout 45
+  done
 fi
 ls "$out" >>"$log"
 exit $status
