@@ -201,6 +201,9 @@ fi
 # aggregation on the backend), cpu, auto, then each device, each stopped at 45 s (the record says how far it got)
 if [ "$dry" = 1 ]; then
   step distance --workload distance --backends cpu --limit "${accounts:-300}" --timeout 60
+  for parts in ${distparts//,/ }; do
+    step distance --workload distance --backends cpu --limit "${accounts:-300}" --search-parts "$parts" --timeout 60
+  done
 else
   step distance --workload distance --backends "${distbackends:-cpu,auto${backends:+,$backends}}" --timeout 45
   for parts in ${distparts//,/ }; do
