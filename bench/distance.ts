@@ -35,6 +35,8 @@ export interface DistanceBenchOptions {
   threads?: boolean;
   /** each search's units in this many parts on the threads (DistanceOptions.searchParts; default: by the cores) */
   searchParts?: number;
+  /** the scan's block (DistanceOptions.scanBlock; default SCAN_BLOCK_UNITS): for tuning */
+  scanBlock?: number;
 }
 
 export async function runDistanceBench(o: DistanceBenchOptions): Promise<Record<string, unknown>> {
@@ -103,6 +105,7 @@ export async function runDistanceBench(o: DistanceBenchOptions): Promise<Record<
     const ds = await liquidationDistances(book, balances, bookMarket, params, sets, models, engine, {
       threads: o.threads,
       searchParts: o.searchParts,
+      scanBlock: o.scanBlock,
     });
     within = Object.fromEntries(ds.map((d) => [d.model, accountsWithin(d)]));
     // what the searches evaluated: the scan's (unit, grid point) pairs and the refinement's points, per model

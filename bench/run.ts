@@ -82,6 +82,7 @@ async function main(argv: string[]): Promise<number> {
       'no-report': { flag: true },
       'no-threads': { flag: true },
       'search-parts': {},
+      'scan-block': {},
       accounts: {},
       nice: {},
       shock: {},
@@ -113,6 +114,7 @@ async function main(argv: string[]): Promise<number> {
           workers,
           threads: p.options['no-threads'] === true ? false : undefined,
           searchParts: optional(p, 'search-parts') ? Number(optional(p, 'search-parts')) : undefined,
+          scanBlock: optional(p, 'scan-block') ? Number(optional(p, 'scan-block')) : undefined,
         }),
       );
     const record = runs.length === 1 ? runs[0]! : { workload: 'distance', backends: choices, runs };
