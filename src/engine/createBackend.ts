@@ -134,11 +134,9 @@ export async function createBackend(choice: BackendChoice, opts: BackendOptions 
     // the device measured slower: let it go now (its memory, its context) and run as the cpu backend does
     // (a device that fails to close is not this run's concern: it goes on on cpu)
     await device.close().catch(() => undefined);
-    cpu.report.tried = report.tried;
-    cpu.report.phases = report.phases;
-    cpu.report.phaseKernelClass = report.phaseKernelClass;
-    cpu.report.calibration = report.calibration;
-    cpu.report.selfCheck = selfChecks;
+    // the cpu backend's own chosen and kernel class ('cpu', 'piscina'), with auto's record
+    const { phases, phaseKernelClass, calibration, selfCheck } = report;
+    Object.assign(cpu.report, { tried, phases, phaseKernelClass, calibration, selfCheck });
     return cpu;
   }
   return new PhasedBackend(revalueOn, aggregateOn, device, cpu, report);

@@ -928,9 +928,9 @@ export async function liquidationDistances(
   engine: DistanceEngine,
   opts: DistanceOptions = {},
 ): Promise<DistanceRows[]> {
-  const parts = opts.searchParts;
-  if (parts !== undefined && !(Number.isInteger(parts) && parts >= 1))
-    throw new Error(`distance: searchParts must be an integer ≥ 1, got ${parts}`);
+  const asked = opts.searchParts;
+  if (asked !== undefined && !(Number.isInteger(asked) && asked >= 1))
+    throw new Error(`distance: searchParts must be an integer ≥ 1, got ${asked}`);
   const U = market.underlyings.length;
   const targets = [JOINT, ...Array.from({ length: U }, (_, u) => u)];
   const setups: StatusUnits[] = [];
@@ -985,7 +985,7 @@ export async function liquidationDistances(
               model: s.model,
               underlying: s.u,
               direction: s.dir,
-              units: length === 1 ? su : statusUnitsPart(su, from, to),
+              units: length === 1 ? su : statusUnitsPart(su, U, from, to),
               opts: {
                 ...opts,
                 threads: false,
@@ -1015,9 +1015,11 @@ export async function liquidationDistances(
   return done;
 }
 
-/** Status units [from, to) of `su`, as views of its arrays (a part of a search: liquidationDistances). */
-function statusUnitsPart(su: StatusUnits, from: number, to: number): StatusUnits {
-  const U = su.exposed.length / su.count; // exposed: per unit, a flag per underlying
+/**
+ * Status units [from, to) of `su` over `U` underlyings, as views of its arrays (a part of a search:
+ * liquidationDistances); `exposed` holds U flags a unit.
+ */
+function statusUnitsPart(su: StatusUnits, U: number, from: number, to: number): StatusUnits {
   return {
     count: to - from,
     account: su.account.subarray(from, to),
