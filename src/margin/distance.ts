@@ -478,8 +478,14 @@ function batches(n: number, size: (k: number) => number, max: number): Array<[k0
   return out;
 }
 
-/** Most instruments (summed over its jobs) one backend call of marginAtMany revalues. */
-const BATCH_INSTRUMENTS = 100_000;
+/**
+ * Most instruments (summed over its jobs) one backend call of marginAtMany or evaluateCombined revalues. Small
+ * enough that a call's P&L matrix (2 rows × 16–35 scenarios × 8 bytes an instrument: ~2 MiB at deribit-pm's 35)
+ * and its groups stay in a core's cache between the revaluation and the aggregation: at 100,000 the refinement's
+ * calls wrote and re-read 56 MiB each, and the whole book took 20.3–20.8 s on 2 cores against 18.9–19.2 s at
+ * 4,000 (1.2 against 2.2–2.4 s of system time, 250 MiB less peak RSS; bench/README.md "Session 22").
+ */
+const BATCH_INSTRUMENTS = 4_000;
 
 /**
  * The model's rows of every job (each `sub` at the market moved by its `factor`), in as few backend
