@@ -36,6 +36,9 @@ export const AGGREGATE_WASM_FILE = 'aggregate.wasm';
  */
 export const AGGREGATE_WASM_URL = new URL(AGGREGATE_WASM_FILE, import.meta.url);
 
+/** Rows of P&L of at least this many scenarios are copied into the module by TypedArray.set, shorter ones element by element. */
+const COPY_BY_SET = 256;
+
 type AggregateBlock = (
   nG: number,
   n: number,
@@ -262,8 +265,12 @@ export class WasmAggregator {
       const n = Math.min(SB, S - s0);
       for (let k = 0; k < Ru; k++) {
         const a = used[k]! * S + s0;
-        blk.set(pnl.subarray(a, a + n), k * L.stride);
-        if (n & 1) blk[k * L.stride + n] = 0;
+        const to = k * L.stride;
+        // a short row (the distance search's 16–35 scenarios) element by element: a subarray view per row
+        // allocated more than the copy cost
+        if (n >= COPY_BY_SET) blk.set(pnl.subarray(a, a + n), to);
+        else for (let s = 0; s < n; s++) blk[to + s] = pnl[a + s]!;
+        if (n & 1) blk[to + n] = 0;
       }
       // prettier-ignore
       this.block(L.nG, n, L.stride, s0, B, c.pnlOffset, L.K, every, L.pnl, L.start, L.row, L.qty, L.bucket, L.weight,

@@ -108,15 +108,26 @@ export function checkGroupBook(pnl: PnlMatrix, g: GroupBook): void {
       `PnlMatrix.data has ${pnl.data.length} values, expected rows × scenarios = ${pnl.rows * pnl.scenarios}`,
     );
   const [u0, u1] = pnl.unwritten ?? [0, 0];
+  const { row, bucket, buckets } = g;
+  const rows = pnl.rows;
+  // one test per entry, its message built apart (entryError): with the messages' template literals in the loop
+  // V8 allocated on every entry (~16 ns and a heap number an entry against ~2 ns; the distance search's
+  // aggregations check millions of entries)
   for (let e = 0; e < entries; e++) {
-    const r = g.row[e]!;
-    const b = g.bucket[e]!;
-    if (!(r >= 0 && r < pnl.rows)) throw new Error(`GroupBook.row[${e}] = ${r} outside the matrix's ${pnl.rows} rows`);
-    if (r >= u0 && r < u1)
-      throw new Error(
-        `GroupBook.row[${e}] = ${r} is one of the rows ${u0}..${u1 - 1} this matrix was revalued without ` +
-          '(a model that reads coin rows must say so: MarginModel.readsCoinRows)',
-      );
-    if (!(b >= 0 && b < g.buckets)) throw new Error(`GroupBook.bucket[${e}] = ${b} outside 0..${g.buckets - 1}`);
+    const r = row[e]!;
+    const b = bucket[e]!;
+    if (!(r >= 0 && r < rows) || (r >= u0 && r < u1) || !(b >= 0 && b < buckets))
+      throw entryError(e, r, b, rows, u0, u1, buckets);
   }
+}
+
+/** checkGroupBook's error for entry e (row r, bucket b), naming the first rule it breaks. */
+function entryError(e: number, r: number, b: number, rows: number, u0: number, u1: number, buckets: number): Error {
+  if (!(r >= 0 && r < rows)) return new Error(`GroupBook.row[${e}] = ${r} outside the matrix's ${rows} rows`);
+  if (r >= u0 && r < u1)
+    return new Error(
+      `GroupBook.row[${e}] = ${r} is one of the rows ${u0}..${u1 - 1} this matrix was revalued without ` +
+        '(a model that reads coin rows must say so: MarginModel.readsCoinRows)',
+    );
+  return new Error(`GroupBook.bucket[${e}] = ${b} outside 0..${buckets - 1}`);
 }
