@@ -36,7 +36,7 @@ export const AGGREGATE_WASM_FILE = 'aggregate.wasm';
  */
 export const AGGREGATE_WASM_URL = new URL(AGGREGATE_WASM_FILE, import.meta.url);
 
-/** Rows of P&L of at least this many scenarios are copied into the module by TypedArray.set, shorter ones element by element. */
+/** P&L rows of at least this many scenarios are copied into the module by TypedArray.set, shorter ones by element. */
 const COPY_BY_SET = 256;
 
 type AggregateBlock = (
