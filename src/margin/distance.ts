@@ -261,20 +261,16 @@ export function subPortfolio(
   let amount: Float64Array;
   // the slots are shared by every call on this thread: reset to −1 however the copy ends
   try {
+    // the sizes first (the units' bounds only), then one pass over the positions themselves (they lie all over
+    // the book: reading them once, not twice, is most of this function's time), then the instruments' local ids
     for (let j = 0; j < accounts.length; j++) {
       const a = accounts[j];
       for (let k = bookUnitStart[a]; k < bookUnitStart[a + 1]; k++) {
         if (keepUnit && keepUnit[k] !== 1) continue;
-        for (let p = bookPosStart[k]; p < bookPosStart[k + 1]; p++) {
-          const i = bookIns[p];
-          if (used[i] === -1) used[i] = ids.push(i);
-        }
         P += bookPosStart[k + 1] - bookPosStart[k];
         units++;
       }
     }
-    ids.sort((x, y) => x - y);
-    for (let j = 0; j < ids.length; j++) used[ids[j]!] = j;
     const accountKey: string[] = new Array<string>(A);
     for (let j = 0; j < A; j++) accountKey[j] = book.accountKey[accounts[j]!]!;
     subBook = newBook(A, P, units, accountKey, book);
@@ -293,7 +289,9 @@ export function subPortfolio(
         unitAccount[k2] = j;
         unitCurrency[k2] = bookCurrency[k];
         for (let p = bookPosStart[k]; p < bookPosStart[k + 1]; p++, p2++) {
-          instrumentId[p2] = used[bookIns[p]];
+          const i = bookIns[p];
+          if (used[i] === -1) used[i] = ids.push(i);
+          instrumentId[p2] = i;
           quantity[p2] = bookQty[p];
           entryPrice[p2] = bookEntry[p];
         }
@@ -303,6 +301,9 @@ export function subPortfolio(
       accountStart[j + 1] = p2;
       accountUnitStart[j + 1] = k2;
     }
+    ids.sort((x, y) => x - y);
+    for (let j = 0; j < ids.length; j++) used[ids[j]!] = j;
+    for (let p = 0; p < P; p++) instrumentId[p] = used[instrumentId[p]!]!;
   } finally {
     for (const i of ids) used[i] = -1;
   }
