@@ -1927,19 +1927,58 @@ function distanceRows(
   const U = market.underlyings.length;
   const K = U + 2;
   const single = singleExposure(su, U);
-  const rows: Array<[unit: number, underlying: number, dir: number, move: number, eq: number, mm: number]> = [];
-  for (const { u, dir, rows: f } of searches)
-    for (let r = 0; r < f.unit.length; r++) rows.push([f.unit[r]!, u, dir, f.move[r]!, f.equity[r]!, f.mm[r]!]);
-  for (const r of rows.slice())
-    if (r[1] === JOINT && single[r[0]]! >= 0) rows.push([r[0], single[r[0]]!, r[2], r[3], r[4], r[5]]);
-  // one number per row (code + 1 in 0..U + 1, the underlying in 0..U with JOINT last, the direction 0 or 1),
-  // unique, so the order is total
-  const sortKey = Float64Array.from(rows, (r) => {
-    const k = r[0];
-    return ((su.account[k]! * K + (su.code[k]! + 1)) * (U + 1) + (r[1] === JOINT ? U : r[1])) * 2 + r[2];
+  // the searches' rows, then each joint row of a unit exposed to one underlying again as that underlying's
+  let n = 0;
+  for (const { u, rows: f } of searches)
+    for (let r = 0; r < f.unit.length; r++) n += u === JOINT && single[f.unit[r]!]! >= 0 ? 2 : 1;
+  const unitOf = new Int32Array(n);
+  const under = new Int32Array(n);
+  const dirOf = new Uint8Array(n);
+  const from = new Int32Array(n); // the row of its search
+  const searchOf = new Int32Array(n);
+  let m = 0;
+  searches.forEach(({ u, dir, rows: f }, j) => {
+    for (let r = 0; r < f.unit.length; r++) {
+      unitOf[m] = f.unit[r]!;
+      under[m] = u;
+      dirOf[m] = dir;
+      from[m] = r;
+      searchOf[m++] = j;
+    }
   });
-  const byKey = Int32Array.from(rows.keys()).sort((i, j) => sortKey[i]! - sortKey[j]!);
-  const n = rows.length;
+  for (let r = 0, end = m; r < end; r++) {
+    const k = unitOf[r]!;
+    if (under[r] !== JOINT || single[k]! < 0) continue;
+    unitOf[m] = k;
+    under[m] = single[k]!;
+    dirOf[m] = dirOf[r]!;
+    from[m] = from[r]!;
+    searchOf[m++] = searchOf[r]!;
+  }
+  // in (account, unit code, underlying with JOINT last, direction) order: one number per row, unique, so the order
+  // is total; the rows counted into their accounts (linear), then each account's few rows (at most its units ×
+  // (U + 1) × 2) sorted by that number
+  const sortKey = new Float64Array(n);
+  let A = 0;
+  for (let r = 0; r < n; r++) {
+    const k = unitOf[r]!;
+    const u = under[r]!;
+    sortKey[r] = ((su.account[k]! * K + (su.code[k]! + 1)) * (U + 1) + (u === JOINT ? U : u)) * 2 + dirOf[r]!;
+    A = Math.max(A, su.account[k]! + 1);
+  }
+  const at = new Int32Array(A + 1);
+  for (let r = 0; r < n; r++) at[su.account[unitOf[r]!]! + 1]++;
+  for (let a = 0; a < A; a++) at[a + 1] += at[a]!;
+  const byKey = new Int32Array(n);
+  const fill = at.slice(0, A);
+  for (let r = 0; r < n; r++) byKey[fill[su.account[unitOf[r]!]!]!++] = r;
+  for (let a = 0; a < A; a++)
+    for (let i = at[a]! + 1; i < at[a + 1]!; i++) {
+      const r = byKey[i]!;
+      let j = i - 1;
+      for (; j >= at[a]! && sortKey[byKey[j]!]! > sortKey[r]!; j--) byKey[j + 1] = byKey[j]!;
+      byKey[j + 1] = r;
+    }
   const perUnit = perUnitModel(model);
   const res: DistanceRows = {
     model,
@@ -1957,17 +1996,21 @@ function distanceRows(
   };
   for (const { rows: f } of searches)
     for (const key of Object.keys(res.search) as Array<keyof SearchStats>) res.search[key] += f.stats[key];
-  byKey.forEach((i, r) => {
-    const [k, u, dir, x, eq, mm] = rows[i]!;
+  for (let r = 0; r < n; r++) {
+    const i = byKey[r]!;
+    const k = unitOf[i]!;
+    const u = under[i]!;
+    const f = searches[searchOf[i]!]!.rows;
+    const x = f.move[from[i]!]!;
     res.account[r] = su.account[k]!;
     res.unit[r] = perUnit ? su.code[k]! : 0;
     res.underlying[r] = u;
-    res.direction[r] = dir;
+    res.direction[r] = dirOf[i]!;
     res.move[r] = x;
     res.price[r] = u === JOINT || Number.isNaN(x) ? NaN : market.indexPrice[u]! * (1 + x);
-    res.equity[r] = eq;
-    res.mm[r] = mm;
-  });
+    res.equity[r] = f.equity[from[i]!]!;
+    res.mm[r] = f.mm[from[i]!]!;
+  }
   return res;
 }
 
