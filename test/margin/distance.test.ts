@@ -17,6 +17,7 @@ import {
   liquidationDistances,
   searchParts,
   marginAt,
+  marginAtMany,
   marginCombined,
   moveMarket,
   perUnitModel,
@@ -624,6 +625,47 @@ describe('one combined re-margin of many jobs, each at its own move (marginCombi
       }
     }
     expect(compared).toBeGreaterThan(30);
+  }, 120_000);
+});
+
+describe('a batch of jobs in one backend call (marginAtMany, the scan)', () => {
+  test('each job’s rows are those of the job alone, every column bit for bit (the one-job path copies nothing)', async () => {
+    const market = sampleMarket();
+    const { book, balances } = makePortfolio(market, SAMPLE_POSITIONS, SAMPLE_BALANCES);
+    const U = market.underlyings.length;
+    const all = Int32Array.from({ length: book.accountCount }, (_, a) => a);
+    const sub = subPortfolio(book, balances, market, all);
+    const half = subPortfolio(
+      book,
+      balances,
+      market,
+      all.filter((a) => a % 2 === 1),
+    );
+    // grid points of one block (the same sub at several moves) and another sub beside them
+    const jobs = [-0.3, -0.05, 0.1, 0.6].map((x, j) => {
+      const factor = new Float64Array(U).fill(1);
+      if (j % 2 === 0) factor.fill(1 + x);
+      else factor[j % U] = 1 + x;
+      return { sub: j === 3 ? half : sub, factor };
+    });
+    let compared = 0;
+    for (const model of ['deribit-pm', 'span', 'var-hs'] as const) {
+      const together = await marginAtMany(model, jobs, params, setsOf(market), backend);
+      for (let j = 0; j < jobs.length; j++) {
+        const [alone] = await marginAtMany(model, [jobs[j]!], params, setsOf(market), backend);
+        const t = together[j]!;
+        expect(t.count, `${model} job ${j}`).toBe(alone!.count);
+        for (const c of ['account', 'unit', 'im', 'mm', 'equity', 'worstScenario', 'worstCase', 'status'] as const)
+          for (let r = 0; r < t.count; r++) {
+            expect(
+              Object.is(t[c][r], alone![c][r]),
+              `${model} job ${j} row ${r} ${c}: ${t[c][r]} vs ${alone![c][r]}`,
+            ).toBe(true);
+            compared++;
+          }
+      }
+    }
+    expect(compared).toBeGreaterThan(100);
   }, 120_000);
 });
 
