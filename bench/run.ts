@@ -438,7 +438,8 @@ function write(dir: string, name: string, record: object): void {
  */
 function underEngineFlags(argv: string[]): Promise<number> | null {
   const i = argv.indexOf('--workload');
-  if (i < 0 || argv[i + 1] !== 'distance' || ENGINE_NODE_FLAGS.every((f) => process.execArgv.includes(f))) return null;
+  const distance = argv.includes('--workload=distance') || (i >= 0 && argv[i + 1] === 'distance');
+  if (!distance || ENGINE_NODE_FLAGS.every((f) => process.execArgv.includes(f))) return null;
   const child = spawn(process.execPath, [...process.execArgv, ...ENGINE_NODE_FLAGS, process.argv[1]!, ...argv], {
     stdio: 'inherit',
   });
