@@ -145,11 +145,11 @@ export async function runDistanceBench(o: DistanceBenchOptions): Promise<Record<
     error,
     revalueCalls: calls,
     threads: o.threads !== false && backend.threads ? backend.threads.workers : 0,
-    // the searches' tasks on the threads (ms from the search's start): the first handed to the pool (after the
-    // models' base re-margins on this thread; the pool queues what finds no free thread), each end in order,
-    // and what followed the last (the rows' assembly)
     // every thread's CPU time in the search (user, system): against seconds × threads, how busy the cores were
     cpuSeconds: { user: cpu.user / 1e6, system: cpu.system / 1e6 },
+    // the searches' tasks on the threads (ms from the search's start): the first handed to the pool (after the
+    // models' base re-margins on this thread; the pool queues what finds no free thread), each end in order,
+    // and what followed the last (the last model's rows, the accounts within each threshold)
     tasks: tasks.length
       ? {
           count: tasks.length,

@@ -943,9 +943,12 @@ export async function liquidationDistances(
   engine: DistanceEngine,
   opts: DistanceOptions = {},
 ): Promise<DistanceRows[]> {
-  const asked = opts.searchParts;
-  if (asked !== undefined && !(Number.isInteger(asked) && asked >= 1))
-    throw new Error(`distance: searchParts must be an integer ≥ 1, got ${asked}`);
+  for (const [name, asked] of [
+    ['searchParts', opts.searchParts],
+    ['scanBlock', opts.scanBlock],
+  ] as const)
+    if (asked !== undefined && !(Number.isInteger(asked) && asked >= 1))
+      throw new Error(`distance: ${name} must be an integer ≥ 1, got ${asked}`);
   const U = market.underlyings.length;
   const targets = [JOINT, ...Array.from({ length: U }, (_, u) => u)];
   const setups: StatusUnits[] = [];
@@ -1956,29 +1959,16 @@ function distanceRows(
     searchOf[m++] = searchOf[r]!;
   }
   // in (account, unit code, underlying with JOINT last, direction) order: one number per row, unique, so the order
-  // is total; the rows counted into their accounts (linear), then each account's few rows (at most its units ×
-  // (U + 1) × 2) sorted by that number
+  // is total
+  const accountOf = new Int32Array(n);
   const sortKey = new Float64Array(n);
-  let A = 0;
   for (let r = 0; r < n; r++) {
     const k = unitOf[r]!;
     const u = under[r]!;
+    accountOf[r] = su.account[k]!;
     sortKey[r] = ((su.account[k]! * K + (su.code[k]! + 1)) * (U + 1) + (u === JOINT ? U : u)) * 2 + dirOf[r]!;
-    A = Math.max(A, su.account[k]! + 1);
   }
-  const at = new Int32Array(A + 1);
-  for (let r = 0; r < n; r++) at[su.account[unitOf[r]!]! + 1]++;
-  for (let a = 0; a < A; a++) at[a + 1] += at[a]!;
-  const byKey = new Int32Array(n);
-  const fill = at.slice(0, A);
-  for (let r = 0; r < n; r++) byKey[fill[su.account[unitOf[r]!]!]!++] = r;
-  for (let a = 0; a < A; a++)
-    for (let i = at[a]! + 1; i < at[a + 1]!; i++) {
-      const r = byKey[i]!;
-      let j = i - 1;
-      for (; j >= at[a]! && sortKey[byKey[j]!]! > sortKey[r]!; j--) byKey[j + 1] = byKey[j]!;
-      byKey[j + 1] = r;
-    }
+  const byKey = orderByAccount(accountOf, sortKey);
   const perUnit = perUnitModel(model);
   const res: DistanceRows = {
     model,
@@ -2012,6 +2002,31 @@ function distanceRows(
     res.mm[r] = f.mm[from[i]!]!;
   }
   return res;
+}
+
+/**
+ * The rows' indexes in ascending `key` order, where the key orders rows by their account first (`account[r]`, ≥ 0)
+ * and every account holds few rows (distanceRows: its units × (U + 1) × 2): counted into their accounts
+ * (linear), then each account's rows sorted by key (an insertion sort), instead of a comparator sort of them all.
+ */
+function orderByAccount(account: Int32Array, key: Float64Array): Int32Array {
+  const n = account.length;
+  let A = 0;
+  for (let r = 0; r < n; r++) A = Math.max(A, account[r]! + 1);
+  const at = new Int32Array(A + 1);
+  for (let r = 0; r < n; r++) at[account[r]! + 1]++;
+  for (let a = 0; a < A; a++) at[a + 1] += at[a]!;
+  const order = new Int32Array(n);
+  const fill = at.slice(0, A);
+  for (let r = 0; r < n; r++) order[fill[account[r]!]!++] = r;
+  for (let a = 0; a < A; a++)
+    for (let i = at[a]! + 1; i < at[a + 1]!; i++) {
+      const r = order[i]!;
+      let j = i - 1;
+      for (; j >= at[a]! && key[order[j]!]! > key[r]!; j--) order[j + 1] = order[j]!;
+      order[j + 1] = r;
+    }
+  return order;
 }
 
 /**

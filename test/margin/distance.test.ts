@@ -546,6 +546,11 @@ describe('the searches on the cpu backend’s worker threads (Backend.threads)',
         await expect(
           liquidationDistances(book, balances, market, params, setsOf(market), models, counting, { searchParts: bad }),
         ).rejects.toThrow(/searchParts must be an integer ≥ 1/);
+      // likewise a scan block (NaN would scan no grid point at all)
+      for (const bad of [0, 2.5, NaN])
+        await expect(
+          liquidationDistances(book, balances, market, params, setsOf(market), models, counting, { scanBlock: bad }),
+        ).rejects.toThrow(/scanBlock must be an integer ≥ 1/);
       calls = 0;
       for (let m = 0; m < models.length; m++) {
         expect(parted[m]!.count).toBe(here[m]!.count);
