@@ -13,6 +13,7 @@ import {
   boundSetIndex,
   deltaBound,
   leastGrowth,
+  longOptionsOnly,
   noSlopeBound,
   zeroSlopeBound,
   optionSlopeRange,
@@ -20,7 +21,8 @@ import {
   type SlopeInput,
 } from './slope.js';
 import { allocMarginRows, sharedFloat64, sharedInt32 } from './rows.js';
-import type { SettlementUnits } from './settlementUnits.js';
+import { balanceUnitCodes, type SettlementUnits } from './settlementUnits.js';
+import { unitBalances } from './equity.js';
 import type { UnitTables } from './runTables.js';
 import { fillDerived } from './derived.js';
 import type { MarginRows } from './types.js';
@@ -233,9 +235,15 @@ export function deribitPmAssemble(
  * any point where f exceeds its slack, distance.ts). No bound (Infinity) under a surface, for
  * an option without mark_iv, when a scenario's 1 + m ≤ 0, for an underlying the set does not cover, or when
  * anything is not finite.
+ *
+ * The floor (slope.ts SlopeFloor), for a unit whose every position is a long option: each option's value in the
+ * unit's currency is V ≥ 0 at any move and in any scenario, so its row is ≥ −V (coin: V_s/F_s − V/F ≥ −V/F; USDC:
+ * V_s − V ≥ −V), a bucket's p_{b,s} ≥ −V_b, adj(w·p) ≥ w·min(0, p) (w ≥ 0, pnl_offset ≥ 0), and the worst loss is
+ * at most W·ΣV_b with W the set's largest weight; roll is 0 (no delta-ones). So f = B + ΣV − m_F·max(0, worst) ≥
+ * B + (1 − m_F·W)·ΣV ≥ B, the unit's balances (equity.ts unitBalances), where m_F·W ≤ 1: c0 = B, c1 = 0.
  */
 export function deribitPmSlopeBound(input: SlopeInput, moved: Uint8Array): SlopeBound {
-  const { book, market, scenarios, params } = input;
+  const { book, balances, market, scenarios, params } = input;
   const ins = market.instruments;
   const U = market.underlyings.length;
   const n = book.unitCount;
@@ -245,7 +253,10 @@ export function deribitPmSlopeBound(input: SlopeInput, moved: Uint8Array): Slope
   const out = zeroSlopeBound(n);
   const dp = params.deribitPm;
   const pieces = dp.pnlOffset === 1 ? [1] : [1, dp.pnlOffset];
-  const terms = boundTerms(scenarios, setIndex, bucketWeights(scenarios, market), dp.mmFactor, pieces);
+  const weight = bucketWeights(scenarios, market);
+  const terms = boundTerms(scenarios, setIndex, weight, dp.mmFactor, pieces);
+  const floors = floorHolds(weight, dp.mmFactor, dp.pnlOffset);
+  const codes = balanceUnitCodes(balances, market);
   const sums = new UnitSlopeSums(U, params);
   // termSlopes' c: [c0, c1, c2] going down, then going up
   const c = [0, 0, 0, 0, 0, 0];
@@ -255,6 +266,8 @@ export function deribitPmSlopeBound(input: SlopeInput, moved: Uint8Array): Slope
     const coin = code < U;
     for (let p = book.unitStart[k]; p < book.unitStart[k + 1]; p++)
       out.scale[k] += Math.abs(book.quantity[p]!) * (coin ? 1 : Math.abs(ins.forward[book.instrumentId[p]!]!));
+    if (floors && longOptionsOnly(book, market, book.unitStart[k]!, book.unitStart[k + 1]!))
+      out.floor.c0[k] = unitBalances(balances, codes, book.unitAccount[k]!, code);
     if (coin && !moved[code]) continue; // the unit's prices do not move
     sums.add(input, k, coin, moved);
     termSlopes(sums, coin, terms, pieces.length, c);
@@ -267,6 +280,19 @@ export function deribitPmSlopeBound(input: SlopeInput, moved: Uint8Array): Slope
     }
   }
   return out;
+}
+
+/**
+ * Whether deribitPmSlopeBound's floor holds for the set's weights: every weight finite and ≥ 0, pnl_offset ≥ 0, and
+ * m_F·W ≤ 1 for the largest weight W.
+ */
+function floorHolds(weight: Float64Array, mF: number, pnlOffset: number): boolean {
+  let W = 0;
+  for (const w of weight) {
+    if (!(w >= 0) || !Number.isFinite(w)) return false;
+    W = Math.max(W, w);
+  }
+  return pnlOffset >= 0 && Number.isFinite(pnlOffset) && mF >= 0 && mF * W <= 1;
 }
 
 /**

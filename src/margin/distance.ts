@@ -26,7 +26,9 @@
  * bounds how fast f can fall in the search's direction, f(y) ≥ f(x) − L·|x − y| over an interval of moves (L = 0
  * where every term of f rises that way: slope.ts), so after a point with f > 0 the unit is next
  * evaluated at the first grid point that L·|Δx| (with a slack above the float32 devices' error) may bring to
- * 0; when its first f ≤ 0 follows skipped points, the two grid points before it that were skipped are evaluated
+ * 0 (or, where the model's floor under f lies above that slack over the whole range, nowhere: a unit holding
+ * only long options and collateral, slope.ts SlopeFloor); when its first f ≤ 0 follows skipped points, the two
+ * grid points before it that were skipped are evaluated
  * (the bracket's near end, and the point before that, where the refinement's first interpolation starts), and a
  * bound that proved a point with E < MM safe stops the search. The answers are the full scan's, bit
  * for bit; at 20,000 accounts it evaluates about a sixth of the (unit, point) pairs (the bounds see the signs of
@@ -62,7 +64,7 @@ import { optionValuesUsd } from './optionValue.js';
 import { buildRunTables, lazyUnitTables, type MarginInput, type RunTables } from './runTables.js';
 import { balanceUnitCodes, settlementUnits, type SettlementUnits } from './settlementUnits.js';
 import type { ModelPlan } from './plan.js';
-import { decline, type SlopeBound } from './slope.js';
+import { decline, floorAt, type SlopeBound } from './slope.js';
 import { standardRows } from './standard.js';
 import type { MarginRows, ModelName } from './types.js';
 
@@ -1287,6 +1289,16 @@ async function searchTarget(
   return search.rows();
 }
 
+/**
+ * A search's view of its model's slope bound (Search.slopeBound), per status unit k: how fast f can fall over an
+ * interval whose least 1 + x is g, the floor under f at g, and the gross size (slope.ts SlopeBound).
+ */
+interface BoundOf {
+  slope: (k: number, g: number) => number;
+  floor: (k: number, g: number) => number;
+  grossOf: (k: number) => number;
+}
+
 /** What a search reads besides its status units and direction. */
 interface SearchInputs {
   model: ModelName;
@@ -1328,7 +1340,7 @@ class Search {
   private readonly keep: Uint8Array | undefined;
   private readonly ownSubs = new Map<number, SubPortfolio>();
   /** the slope bound's accessors (slope.ts SlopeBound), computed at the first unit that asks */
-  private readonly bound: { slope: (k: number, g: number) => number; grossOf: (k: number) => number };
+  private readonly bound: BoundOf;
   private readonly out = { unit: [] as number[], move: [] as number[], equity: [] as number[], mm: [] as number[] };
   private readonly stats: SearchStats = { searches: 1, scanPairs: 0, brackets: 0, refinePoints: 0, refineSteps: 0 };
   // scratch of evaluate: a unit's (equity, MM) in the evaluation numbered stamp[k]
@@ -1413,11 +1425,11 @@ class Search {
    * Infinity where the model has no bound), indexed by account (span) or book unit
    * (deribit-pm), and the gross size the float32 devices' error scales with (SlopeBound.scale).
    */
-  private slopeBound(perUnit: boolean): { slope: (k: number, g: number) => number; grossOf: (k: number) => number } {
+  private slopeBound(perUnit: boolean): BoundOf {
     const { model, opts, book, balances, market, params, sets } = this.inp;
     const scenarioModel = model === 'standard' ? undefined : MARGIN_MODELS[model as ScenarioModelName];
     const bound = opts.slopeSkip !== false ? scenarioModel?.slopeBound : undefined;
-    if (!bound) return { slope: () => Infinity, grossOf: () => 0 };
+    if (!bound) return { slope: () => Infinity, floor: () => -Infinity, grossOf: () => 0 };
     const boundIndex = perUnit ? this.bookUnit : this.su.account;
     const moved = new Uint8Array(this.U);
     if (this.u === JOINT) moved.fill(1);
@@ -1432,6 +1444,10 @@ class Search {
         if (i < 0 || !(g > 0)) return Infinity;
         const b = ask();
         return decline(this.dir === DIRECTION_DOWN ? b.down : b.up, i, g);
+      },
+      floor: (k, g) => {
+        const i = boundIndex[k]!;
+        return i < 0 || !(g > 0) ? -Infinity : floorAt(ask().floor, i, g);
       },
       grossOf: (k) => {
         const i = boundIndex[k]!;
@@ -1563,11 +1579,20 @@ class Search {
     return members;
   }
 
-  /** the first grid index unit k must be evaluated at after its last point: the slope bound proves f > 0 before it */
+  /**
+   * the first grid index unit k must be evaluated at after its last point: the slope bound proves f > 0 before it
+   * (the grid's length: on all of it)
+   */
   private needAfter(k: number): number {
     const { grid, dir } = this;
     const i = this.last[k]!;
     const x0 = i < 0 ? 0 : grid[i]!;
+    const end = grid[grid.length - 1]!;
+    // the floor (c1 ≥ 0) at the rest of the range's least 1 + x, above the devices' error (as below) at any point
+    // of it: their E, MM and Σ|q|·v grow by at most 1/(1 + x) going down (a coin unit's puts) and 1 + x going up
+    const gLeast = dir === DIRECTION_DOWN ? 1 - end : 1 + x0;
+    const growth = dir === DIRECTION_DOWN ? 1 / gLeast : 1 + end;
+    if (this.bound.floor(k, gLeast) > 2e-5 * (this.size[k]! + this.gross[k]!) * growth) return grid.length;
     const f = this.fLo[k]!;
     let j = i + 1;
     for (; j < grid.length; j++) {

@@ -3,7 +3,8 @@
  * f = E − MM can fall with a move x of some underlyings (each such price × (1 + x)), going down and going up.
  * Each model that has one states it beside its formulas (span.ts, var.ts, deribitPm.ts); what they share is here.
  */
-import type { Market } from '../model/market.js';
+import type { PositionBook } from '../model/book.js';
+import { KIND_OPTION, type Market } from '../model/market.js';
 import type { MarginInput } from './runTables.js';
 import { balanceUnitCodes } from './settlementUnits.js';
 import type { ScenarioSet } from '../scenarios/types.js';
@@ -27,6 +28,44 @@ export interface SlopeBound {
    * 5e-7·Σ|q|·v). The scan's slack covers that error with it, since D itself can be far smaller (or 0)
    */
   scale: Float64Array;
+  /**
+   * per status unit, a floor under f at every move (slope.ts SlopeFloor): where it lies above the devices' error
+   * at the search range's least 1 + x, the unit cannot reach liquidation within the range at all, however fast f
+   * may fall on the way (a long option's value falls, and with it the scenario losses it can have)
+   */
+  floor: SlopeFloor;
+}
+
+/**
+ * f ≥ c0 + c1·g at every move x > −1 of the moved underlyings, g = 1 + x (c1 ≥ 0), per status unit; c0 −Infinity
+ * where the model has none. The models give it to a unit whose every position is a long option (its value, ≥ 0,
+ * bounds any scenario's loss on it), for their balances: deribit-pm's unit balance, span's USD balances and
+ * coin balances at their least scenario value (span.ts, deribitPm.ts).
+ */
+export interface SlopeFloor {
+  c0: Float64Array;
+  c1: Float64Array;
+}
+
+/** The floor of status unit i at g (SlopeFloor): −Infinity where there is none. */
+export function floorAt(floor: SlopeFloor, i: number, g: number): number {
+  const f = floor.c0[i]! + floor.c1[i]! * g;
+  return Number.isNaN(f) ? -Infinity : f;
+}
+
+/**
+ * Whether the positions [p0, p1) of `book` are all long options with a mark_iv (their values, and every
+ * scenario's, are then ≥ 0 and finite: the models' floors, SlopeFloor).
+ */
+export function longOptionsOnly(book: PositionBook, market: Market, p0: number, p1: number): boolean {
+  const ins = market.instruments;
+  for (let p = p0; p < p1; p++) {
+    const i = book.instrumentId[p]!;
+    const q = book.quantity[p]!;
+    if (ins.kind[i] !== KIND_OPTION || !(q > 0) || !Number.isFinite(q)) return false;
+    if (!Number.isFinite(ins.markIv[i]!) || !(ins.forward[i]! > 0) || !Number.isFinite(ins.forward[i]!)) return false;
+  }
+  return true;
 }
 
 /** One direction's D(g) = max(0, c0 + c1/g + c2/g²) per status unit (SlopeBound). */
@@ -68,10 +107,11 @@ export function optionSlopeRange(a1: number, a2: number, up: number, down: numbe
   out[1] = up * hi - down * lo;
 }
 
-/** A SlopeBound of n status units, every column 0 (f cannot fall), for a model's bound to fill. */
+/** A SlopeBound of n status units, every column 0 (f cannot fall) and no floor, for a model's bound to fill. */
 export function zeroSlopeBound(n: number): SlopeBound {
   const zero = (): SlopeCoefficients => ({ c0: new Float64Array(n), c1: new Float64Array(n), c2: new Float64Array(n) });
-  return { down: zero(), up: zero(), scale: new Float64Array(n) };
+  const floor = { c0: new Float64Array(n).fill(-Infinity), c1: new Float64Array(n) };
+  return { down: zero(), up: zero(), scale: new Float64Array(n), floor };
 }
 
 /**
@@ -97,7 +137,7 @@ export function accountScales(input: SlopeInput, scale: Float64Array): void {
   }
 }
 
-/** A SlopeBound of n status units, none of them bounded (c0 Infinity: the scan evaluates every point). */
+/** A SlopeBound of n status units, none of them bounded (c0 Infinity, no floor: the scan evaluates every point). */
 export function noSlopeBound(n: number): SlopeBound {
   const b = zeroSlopeBound(n);
   b.down.c0.fill(Infinity);

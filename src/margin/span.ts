@@ -14,10 +14,12 @@ import {
   accountScales,
   boundSetIndex,
   deltaBound,
+  longOptionsOnly,
   noSlopeBound,
   zeroSlopeBound,
   optionSlopeRange,
   type SlopeBound,
+  type SlopeFloor,
   type SlopeInput,
 } from './slope.js';
 import { allocMarginRows, sharedFloat64, sharedInt32 } from './rows.js';
@@ -25,6 +27,7 @@ import { balanceUnitCodes } from './settlementUnits.js';
 import { fillAccountStatus } from './status.js';
 import { fillDerived } from './derived.js';
 import type { MarginRows } from './types.js';
+import type { ScenarioSet } from '../scenarios/types.js';
 
 /**
  * Groups of span, one per (account, underlying u) with a position on u or a non-zero coin balance of
@@ -233,6 +236,13 @@ export function spanAssemble(
  * evaluated twice the (account, point) pairs).
  * No bound (Infinity) under a surface, for an option without mark_iv, for an underlying the set does not
  * cover, or when anything is not finite.
+ *
+ * The floor (slope.ts SlopeFloor), for an account whose every position is a long option and whose coin balances
+ * are ≥ 0: with g_u = 1 + x_u, E_u = b_u·S_u·g_u + Σ q·V and p_s = b_u·S_u·g_u·m_s + Σ q·(V_s − V) ≥ b_u·S_u·g_u·m_s
+ * − Σ q·V (values ≥ 0), so for w_s in [0, 1] either w_s·(−p_s) ≤ 0 or E_u + w_s·p_s ≥ b_u·S_u·g_u·(1 + w_s·m_s) +
+ * (1 − w_s)·Σ q·V; SOM_u = 0. Hence E_u − MM_u ≥ b_u·S_u·g_u·κ_u, κ_u = min(1, min_s (1 + w_s·m_s)) (≥ 0 here: a
+ * set whose κ_u < 0 or whose weights leave [0, 1] gives no floor), and f ≥ C + Σ_u b_u·S_u·g_u·κ_u: c0 = C + the
+ * unmoved underlyings' terms, c1 = the moved ones' at g = 1.
  */
 export function spanSlopeBound(input: SlopeInput, moved: Uint8Array): SlopeBound {
   const { book, balances, market, scenarios, params } = input;
@@ -247,6 +257,7 @@ export function spanSlopeBound(input: SlopeInput, moved: Uint8Array): SlopeBound
   accountScales(input, out.scale);
   const V = scenarios.underlyings.length;
   const weight = bucketWeights(scenarios, market);
+  const kappa = floorFactors(scenarios, setIndex, weight);
   const somRate = params.span.somRate;
   const codes = balanceUnitCodes(balances, market);
   const hasBal = balances.amount.length >= A * C;
@@ -330,6 +341,64 @@ export function spanSlopeBound(input: SlopeInput, moved: Uint8Array): SlopeBound
     // anything not finite (an option without mark_iv: L = ∞; an infinite balance): no bound
     out.down.c0[a] = Number.isFinite(L + Ldown) ? L + Ldown : Infinity;
     out.up.c0[a] = Number.isFinite(L + Lup) ? L + Lup : Infinity;
+    if (longOptionsOnly(book, market, book.accountStart[a]!, book.accountStart[a + 1]!))
+      accountFloor(input, a, codes, kappa, moved, out.floor);
   }
   return out;
+}
+
+/**
+ * κ_u of spanSlopeBound's floor per market underlying: min(1, min_s (1 + w_s·m_s)), NaN where the floor does not
+ * hold (a weight outside [0, 1], κ_u < 0, or the set without u).
+ */
+function floorFactors(scenarios: ScenarioSet, setIndex: readonly number[], weight: Float64Array): Float64Array {
+  const U = setIndex.length;
+  const V = scenarios.underlyings.length;
+  const kappa = new Float64Array(U).fill(1);
+  for (let u = 0; u < U; u++) {
+    const j = setIndex[u]!;
+    if (j < 0) kappa[u] = NaN;
+    for (let s = 0; s < scenarios.count && j >= 0; s++) {
+      const w = weight[s * U + u]!;
+      if (!(w >= 0 && w <= 1)) kappa[u] = NaN;
+      kappa[u] = Math.min(kappa[u]!, 1 + w * scenarios.move[s * V + j]!);
+    }
+    if (!(kappa[u]! >= 0)) kappa[u] = NaN;
+  }
+  return kappa;
+}
+
+/**
+ * spanSlopeBound's floor of account a (its positions long options only) into `floor`: C + Σ_u b_u·S_u·κ_u·g_u over
+ * its balances, the moved underlyings' part in c1; none (c0 −Infinity) with a coin balance < 0, a coin whose κ_u is
+ * NaN, an underlying of its options whose κ_u is NaN, or anything not finite.
+ */
+function accountFloor(
+  input: SlopeInput,
+  a: number,
+  codes: Int32Array,
+  kappa: Float64Array,
+  moved: Uint8Array,
+  floor: SlopeFloor,
+): void {
+  const { book, balances, market } = input;
+  const U = market.underlyings.length;
+  const C = balances.currencies.length;
+  for (let p = book.accountStart[a]!; p < book.accountStart[a + 1]!; p++)
+    if (Number.isNaN(kappa[market.instruments.underlying[book.instrumentId[p]!]!]!)) return;
+  let c0 = 0;
+  let c1 = 0;
+  if (balances.amount.length >= (a + 1) * C)
+    for (let j = 0; j < C; j++) {
+      const u = codes[j]!;
+      const b = balances.amount[a * C + j]!;
+      if (u < 0 || b === 0) continue;
+      if (u >= U) c0 += b;
+      else if (!(b > 0) || Number.isNaN(kappa[u]!)) return;
+      else if (moved[u]) c1 += b * market.indexPrice[u]! * kappa[u]!;
+      else c0 += b * market.indexPrice[u]! * kappa[u]!;
+    }
+  if (!Number.isFinite(c0) || !Number.isFinite(c1)) return;
+  floor.c0[a] = c0;
+  floor.c1[a] = c1;
 }

@@ -44,7 +44,7 @@ import { MARGIN_MODELS, computeMargin } from '../../src/margin/models.js';
 import { marginInput } from '../../src/margin/runTables.js';
 import { hostPnl } from '../../src/engine/hostPnl.js';
 import { KIND_OPTION } from '../../src/model/market.js';
-import { decline, type SlopeCoefficients } from '../../src/margin/slope.js';
+import { decline, floorAt, type SlopeCoefficients } from '../../src/margin/slope.js';
 
 let backend: Backend;
 beforeAll(async () => {
@@ -284,6 +284,28 @@ describe('properties on the sample book (deribit-pm, span, standard)', () => {
   });
 });
 
+/**
+ * The sample book and buyers of options, whose units the models' floors cover (slope.ts SlopeFloor): two with coin
+ * and USDC collateral (a floor above 0: never liquidated), one with none (a floor of 0, which proves nothing).
+ */
+const BUYER_POSITIONS: PositionSpec[] = [
+  ...SAMPLE_POSITIONS,
+  { account: 'buyer', instrument: 'BTC-28JUN24-72000-C', qty: 3 },
+  { account: 'buyer', instrument: 'BTC-28JUN24-60000-P', qty: 2 },
+  { account: 'buyer', instrument: 'ETH-28JUN24-3400-P', qty: 20 },
+  { account: 'buyer', instrument: 'BTC_USDC-28JUN24-68000-C', qty: 1 },
+  { account: 'bare-buyer', instrument: 'BTC-27SEP24-80000-C', qty: 1 },
+  { account: 'call-buyer', instrument: 'BTC-28JUN24-72000-C', qty: 1 },
+];
+const BUYER_BALANCES: BalanceSpec[] = [
+  ...SAMPLE_BALANCES,
+  { account: 'buyer', currency: 'BTC', amount: 0.01 },
+  { account: 'buyer', currency: 'ETH', amount: 0.2 },
+  { account: 'buyer', currency: 'USDC', amount: 50 },
+  // span's floor takes the coin at its least scenario value (κ), the calls hedging none of its fall
+  { account: 'call-buyer', currency: 'BTC', amount: 1 },
+];
+
 describe('the scan skips what a slope bound proves (span, deribit-pm, var)', () => {
   const market = sampleMarket();
   const U = market.underlyings.length;
@@ -297,9 +319,9 @@ describe('the scan skips what a slope bound proves (span, deribit-pm, var)', () 
     ['deribit-pm', 'pnl_offset 0.5, mm_factor 1', offsetParams],
     ['var-hs', 'default parameters', params],
   ] as const)(
-    '%s (%s): f falls by at most D(1 + min(x, y))·|x − y| going up and down, every status unit, target and pair',
+    '%s (%s): f falls by at most D(1 + min(x, y))·|x − y| going up and down, and stays above its floor, every status unit, target and pair',
     async (model, _label, params) => {
-      const { book, balances } = makePortfolio(market, SAMPLE_POSITIONS, SAMPLE_BALANCES);
+      const { book, balances } = makePortfolio(market, BUYER_POSITIONS, BUYER_BALANCES);
       const scenarios = setsOf(market).get(MARGIN_MODELS[model].family)!;
       const perUnit = perUnitModel(model);
       // the bound's index of a row: the account (span) or the book's unit of (account, currency)
@@ -313,6 +335,9 @@ describe('the scan skips what a slope bound proves (span, deribit-pm, var)', () 
       let pairs = 0;
       let rising = 0;
       let tightest = Infinity;
+      // the floor's checks, and those where it is above 0 (it proves the unit never liquidated)
+      let floors = 0;
+      let above = 0;
       for (const target of [JOINT, ...Array.from({ length: U }, (_, u) => u)]) {
         const moved = new Uint8Array(U);
         if (target === JOINT) moved.fill(1);
@@ -342,6 +367,14 @@ describe('the scan skips what a slope bound proves (span, deribit-pm, var)', () 
           if (Number.isNaN(fs[0]![i])) continue;
           expect(bound.down.c0[i]).toBeLessThan(Infinity);
           expect(bound.up.c0[i]).toBeLessThan(Infinity);
+          expect(bound.floor.c1[i]).toBeGreaterThanOrEqual(0);
+          if (bound.floor.c0[i]! > -Infinity)
+            xs.forEach((x, p) => {
+              const floor = floorAt(bound.floor, i, 1 + x);
+              expect(fs[p]![i]).toBeGreaterThanOrEqual(floor - 1e-9 * Math.abs(floor));
+              floors++;
+              if (floor > 0) above++;
+            });
           for (let p = 0; p < xs.length; p++)
             for (let q = p + 1; q < xs.length; q++) {
               const g = 1 + Math.min(xs[p]!, xs[q]!);
@@ -366,6 +399,10 @@ describe('the scan skips what a slope bound proves (span, deribit-pm, var)', () 
       expect(tightest).toBeLessThan(5);
       // and somewhere it proves that f cannot fall at all in a direction
       expect(rising).toBeGreaterThan(0);
+      // the buyers have floors (a model without one, var, none), the collateralised one above 0
+      if (model === 'var-hs') expect(floors).toBe(0);
+      else expect(above).toBeGreaterThan(0);
+      if (model !== 'var-hs') expect(floors).toBeGreaterThan(above);
     },
     120_000,
   );
@@ -389,7 +426,7 @@ describe('the scan skips what a slope bound proves (span, deribit-pm, var)', () 
   );
 
   test('skipping gives the full scan’s rows bit for bit, and evaluates fewer points', async () => {
-    const { book, balances } = makePortfolio(market, SAMPLE_POSITIONS, SAMPLE_BALANCES);
+    const { book, balances } = makePortfolio(market, BUYER_POSITIONS, BUYER_BALANCES);
     // instrument copies revalued: a sub-portfolio's instruments once per grid point it is evaluated at
     let revalued = 0;
     const counting = {
@@ -422,6 +459,55 @@ describe('the scan skips what a slope bound proves (span, deribit-pm, var)', () 
     }
   }, 120_000);
 
+  test('a buyer of options with collateral is never scanned (its floor), and answers "none" as the full scan does', async () => {
+    const buyer = (x: { account: string }) => x.account === 'buyer';
+    const { book, balances } = makePortfolio(market, BUYER_POSITIONS.filter(buyer), BUYER_BALANCES.filter(buyer));
+    const run = (slopeSkip: boolean) =>
+      liquidationDistances(book, balances, market, params, setsOf(market), ['span', 'deribit-pm'], backend, {
+        slopeSkip,
+      });
+    const [skip, full] = [await run(true), await run(false)];
+    for (let m = 0; m < 2; m++) {
+      expect(skip[m]!.count).toBeGreaterThan(0);
+      expect(skip[m]!.search.scanPairs).toBe(0);
+      expect(full[m]!.search.scanPairs).toBeGreaterThan(10 * full[m]!.count);
+      expect(Array.from(skip[m]!.move).every(Number.isNaN)).toBe(true);
+      expect(Array.from(full[m]!.move).every(Number.isNaN)).toBe(true);
+    }
+  }, 60_000);
+
+  test('a floor that is too high gives other answers (the comparisons above can fail)', async () => {
+    const { book, balances } = makePortfolio(market, BUYER_POSITIONS, BUYER_BALANCES);
+    const opts = { scanBlock: 1 };
+    const [full] = await liquidationDistances(book, balances, market, params, setsOf(market), ['deribit-pm'], backend, {
+      ...opts,
+      slopeSkip: false,
+    });
+    const dpm = MARGIN_MODELS['deribit-pm'];
+    const honest = dpm.slopeBound!;
+    // every unit's floor at its equity at x = 0: a unit that falls below it is answered "none"
+    dpm.slopeBound = (input, moved) => {
+      const b = honest(input, moved);
+      return { ...b, floor: { c0: b.floor.c0.map(() => 1e9), c1: b.floor.c1 } };
+    };
+    try {
+      const [wrong] = await liquidationDistances(
+        book,
+        balances,
+        market,
+        params,
+        setsOf(market),
+        ['deribit-pm'],
+        backend,
+        opts,
+      );
+      expect(Array.from(full!.move).some((x) => !Number.isNaN(x))).toBe(true);
+      expect(Array.from(wrong!.move).every((x) => Number.isNaN(x) || x === 0)).toBe(true);
+    } finally {
+      dpm.slopeBound = honest;
+    }
+  }, 60_000);
+
   test('a bound that is too small is refused or gives other answers (the comparison above can fail)', async () => {
     const { book, balances } = makePortfolio(market, SAMPLE_POSITIONS, SAMPLE_BALANCES);
     const opts = { scanBlock: 1 };
@@ -439,7 +525,7 @@ describe('the scan skips what a slope bound proves (span, deribit-pm, var)', () 
           c1: c.c1.map((L) => L / shrink),
           c2: c.c2.map((L) => L / shrink),
         });
-        return { down: shrunk(b.down), up: shrunk(b.up), scale: b.scale };
+        return { ...b, down: shrunk(b.down), up: shrunk(b.up) };
       };
       try {
         const [wrong] = await liquidationDistances(
