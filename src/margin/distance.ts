@@ -646,20 +646,41 @@ async function batch(
   });
 }
 
+/** The run's book, its balances and market: what a combined re-margin's jobs are cut from (marginCombined). */
+export interface Portfolio {
+  book: PositionBook;
+  balances: Balances;
+  market: Market;
+}
+
+/** One job of a combined re-margin (marginCombined): some accounts of the book at the market moved by `factor`. */
+export interface CombinedJob {
+  /** the run's account ids, ascending */
+  accounts: Int32Array;
+  /**
+   * the book's units whose positions the job keeps, ascending, each of one of `accounts` (a per-unit model's
+   * searched units: subPortfolio's keepUnit; the accounts keep every balance); absent: all of their units
+   */
+  units?: Int32Array;
+  factor: Float64Array;
+}
+
 /**
  * The model's rows of every job at once, as one re-margin (the refinement's steps: many small jobs, each a few
- * units at their own x, where marginAtMany's per-job tables, plans and assemblies would cost more than the
- * pricing). The jobs' sub-portfolios side by side as one book, each job's accounts and instrument copies its
- * own; each copy moved by its job's factor (moveEach), each account and copy valued at its job's index prices
+ * units at their own x, where marginAtMany's per-job sub-portfolios, tables, plans and assemblies would cost more
+ * than the pricing). The jobs side by side as one book cut from `from` (each job's accounts, its kept units'
+ * positions in book order, and a copy of each instrument it holds, as subPortfolio cuts them); each copy moved by
+ * its job's factor (moveEach), each account and copy valued at its job's index prices
  * (RunTables.accountIndexPrice, Market.instrumentIndexPrice; the combined market's own indexPrice is NaN, so
  * a read of it would show); one plan, one revaluation, one aggregation (each job's spot rows its own), one
  * assembly. Every figure is per instrument, per account or per group and computed as for its job alone, so
- * each row is the bits of re-margining its job alone (distance.test.ts). Returns the rows over the combined
- * book and, per combined account, its job and the run's account id.
+ * each row is the bits of re-margining its job's sub-portfolio alone (distance.test.ts). Returns the rows over
+ * the combined book and, per combined account, its job and the run's account id.
  */
 export async function marginCombined(
   model: ModelName,
-  jobs: readonly MarginJob[],
+  from: Portfolio,
+  jobs: readonly CombinedJob[],
   params: Params,
   sets: ReadonlyMap<Family, ScenarioSet>,
   engine: DistanceEngine,
@@ -667,81 +688,26 @@ export async function marginCombined(
   const m = model === 'standard' ? undefined : MARGIN_MODELS[model as ScenarioModelName];
   const scenarios = m && sets.get(m.family);
   if (m && !scenarios) throw new Error(`distance: no ${m.family} scenario set for ${model}`);
-  const first = jobs[0]!.sub;
-  const root = first.root;
+  const { book, balances, job, accounts, accountIndex, copies } = combinedBook(from, jobs);
+  const root = from.market;
+  const U = root.underlyings.length;
   const rootValues = rootValuesOf(root);
   const rootUnderlying = root.instruments.underlying;
-  const U = root.underlyings.length;
-  const C = first.balances.currencies.length;
-  let A = 0;
-  let P = 0;
-  let N = 0;
-  let I = 0;
-  for (const { sub } of jobs) {
-    A += sub.book.accountCount;
-    P += sub.book.accountStart[sub.book.accountCount]!;
-    N += sub.book.unitCount;
-    I += sub.instruments.length;
-  }
-  const accountKey: string[] = [];
-  const book = newBook(A, P, N, accountKey, first.book);
-  const amount = new Float64Array(A * C);
-  const job = new Int32Array(A);
-  const accounts = new Int32Array(A);
-  const accountIndex = new Float64Array(A * U);
   // per instrument copy: its job's factor, index price and unmoved option value
+  const I = copies.id.length;
   const factorOf = new Float64Array(I);
   const indexOf = new Float64Array(I);
   const base = new Float64Array(I);
-  let a0 = 0;
-  let p0 = 0;
-  let n0 = 0;
-  let i0 = 0;
-  jobs.forEach(({ sub, factor }, j) => {
-    const b = sub.book;
-    const nA = b.accountCount;
-    const np = b.accountStart[nA]!;
-    const index = root.indexPrice;
-    for (let a = 0; a < nA; a++) {
-      book.accountStart[a0 + a + 1] = p0 + b.accountStart[a + 1]!;
-      book.accountUnitStart[a0 + a + 1] = n0 + b.accountUnitStart[a + 1]!;
-      job[a0 + a] = j;
-      accounts[a0 + a] = sub.accounts[a]!;
-      accountKey.push(b.accountKey[a]!);
-      for (let u = 0; u < U; u++) accountIndex[(a0 + a) * U + u] = index[u]! * factor[u]!;
-    }
-    for (let p = 0; p < np; p++) book.instrumentId[p0 + p] = i0 + b.instrumentId[p]!;
-    book.quantity.set(b.quantity.subarray(0, np), p0);
-    book.entryPrice.set(b.entryPrice.subarray(0, np), p0);
-    for (let q = 0; q < b.unitCount; q++) {
-      book.unitAccount[n0 + q] = a0 + b.unitAccount[q]!;
-      book.unitCurrency[n0 + q] = b.unitCurrency[q]!;
-      book.unitStart[n0 + q + 1] = p0 + b.unitStart[q + 1]!;
-    }
-    amount.set(sub.balances.amount.subarray(0, nA * C), a0 * C);
-    const ids = sub.instruments;
-    const nI = ids.length;
-    if (sub.root !== root) throw new Error('marginCombined: the jobs are cut from different markets');
-    for (let i = 0; i < nI; i++) {
-      const u = rootUnderlying[ids[i]!]!;
-      factorOf[i0 + i] = factor[u]!;
-      indexOf[i0 + i] = index[u]! * factor[u]!;
-      base[i0 + i] = rootValues[ids[i]!]!;
-    }
-    a0 += nA;
-    p0 += np;
-    n0 += b.unitCount;
-    i0 += nI;
-  });
-  const balances: Balances = { currencies: first.balances.currencies, amount };
-  // the jobs' instruments side by side, as the copies they re-margin
-  let o = 0;
-  const ids = new Int32Array(I);
-  for (const { sub } of jobs) {
-    ids.set(sub.instruments, o);
-    o += sub.instruments.length;
+  for (let i = 0; i < I; i++) {
+    const r = copies.id[i]!;
+    const u = rootUnderlying[r]!;
+    const factor = jobs[copies.job[i]!]!.factor;
+    factorOf[i] = factor[u]!;
+    indexOf[i] = root.indexPrice[u]! * factor[u]!;
+    base[i] = rootValues[r]!;
   }
-  const together = pickMarket(root, ids, false);
+  // the jobs' instruments side by side, as the copies they re-margin
+  const together = pickMarket(root, copies.id, false);
   const { market: moved, values } = moveEach(
     { ...together, instrumentIndexPrice: indexOf },
     factorOf,
@@ -800,6 +766,110 @@ export async function marginCombined(
     plan.request,
   );
   return { rows: m.assemble(input, plan, prepared, reduced), job, accounts };
+}
+
+/**
+ * marginCombined's book: the jobs' accounts side by side (their balances, and the positions of their kept units in
+ * book order, each pointing at its job's copy of the instrument: one per instrument a job holds, in the order
+ * first held), with per combined account its job, its run id and its index prices ([a·U + u], the job's moved
+ * ones), and per instrument copy its market id and job.
+ */
+function combinedBook(
+  from: Portfolio,
+  jobs: readonly CombinedJob[],
+): {
+  book: PositionBook;
+  balances: Balances;
+  job: Int32Array;
+  accounts: Int32Array;
+  accountIndex: Float64Array;
+  copies: { id: Int32Array; job: Int32Array };
+} {
+  const { book: root, balances: rootBalances, market } = from;
+  const U = market.underlyings.length;
+  const C = rootBalances.currencies.length;
+  const { accountStart, accountUnitStart, unitStart, instrumentId, quantity, entryPrice, unitCurrency } = root;
+  let A = 0;
+  let N = 0;
+  let P = 0;
+  for (const { accounts: list, units } of jobs) {
+    A += list.length;
+    if (units) for (const k of units) P += unitStart[k + 1]! - unitStart[k]!;
+    else
+      for (const a of list) {
+        N += accountUnitStart[a + 1]! - accountUnitStart[a]!;
+        P += accountStart[a + 1]! - accountStart[a]!;
+      }
+    if (units) N += units.length;
+  }
+  const accountKey = new Array<string>(A);
+  const book = newBook(A, P, N, accountKey, root);
+  const amount = new Float64Array(A * C);
+  const job = new Int32Array(A);
+  const accounts = new Int32Array(A);
+  const accountIndex = new Float64Array(A * U);
+  // at most one instrument copy per position
+  const copyId = new Int32Array(P);
+  const copyJob = new Int32Array(P);
+  const slot = instrumentSlots(market.instruments.count);
+  let a2 = 0;
+  let k2 = 0;
+  let p2 = 0;
+  let i2 = 0;
+  let first = 0;
+  // the slots are shared by every call on this thread: reset to −1 however the copy ends
+  try {
+    jobs.forEach(({ accounts: list, units, factor }, j) => {
+      first = i2;
+      let next = 0; // the job's next kept unit
+      for (const a of list) {
+        job[a2] = j;
+        accounts[a2] = a;
+        accountKey[a2] = root.accountKey[a]!;
+        for (let u = 0; u < U; u++) accountIndex[a2 * U + u] = market.indexPrice[u]! * factor[u]!;
+        if (rootBalances.amount.length >= (a + 1) * C)
+          for (let c = 0; c < C; c++) amount[a2 * C + c] = rootBalances.amount[a * C + c]!;
+        for (let k = accountUnitStart[a]!; k < accountUnitStart[a + 1]!; k++) {
+          if (units) {
+            if (units[next] !== k) continue;
+            next++;
+          }
+          book.unitAccount[k2] = a2;
+          book.unitCurrency[k2] = unitCurrency[k]!;
+          for (let p = unitStart[k]!; p < unitStart[k + 1]!; p++, p2++) {
+            const i = instrumentId[p]!;
+            if (slot[i] === -1) {
+              slot[i] = i2;
+              copyId[i2] = i;
+              copyJob[i2++] = j;
+            }
+            book.instrumentId[p2] = slot[i]!;
+            book.quantity[p2] = quantity[p]!;
+            book.entryPrice[p2] = entryPrice[p]!;
+          }
+          book.unitStart[++k2] = p2;
+        }
+        book.accountStart[++a2] = p2;
+        book.accountUnitStart[a2] = k2;
+      }
+      for (let i = first; i < i2; i++) slot[copyId[i]!] = -1;
+      first = i2;
+      if (units && next !== units.length)
+        throw new Error(
+          `marginCombined: job ${j} keeps a unit of none of its accounts, or its units are not ascending`,
+        );
+    });
+  } finally {
+    for (let i = first; i < i2; i++) slot[copyId[i]!] = -1;
+  }
+  return {
+    book,
+    balances: { currencies: rootBalances.currencies, amount },
+    job,
+    accounts,
+    accountIndex,
+    copies: { id: copyId.subarray(0, i2), job: copyJob.subarray(0, i2) },
+  };
 }
 
 /**
@@ -1312,8 +1382,12 @@ interface SearchInputs {
 }
 
 /** One evaluation: the status units `members` (indexes into su) re-margined in `sub` at x. */
-interface Evaluation {
+interface Evaluation extends Point {
   sub: SubPortfolio;
+}
+
+/** A point of the refinement: the status units `members` (indexes into su) at x. */
+interface Point {
   x: number;
   members: readonly number[];
 }
@@ -1493,18 +1567,27 @@ class Search {
   }
 
   /**
-   * evaluate's results, from one combined re-margin of all the evaluations (marginCombined): for the refinement,
-   * whose evaluations are many and small (each a few units at their own x)
+   * f at each point's x for its members, as evaluate gives it, from one combined re-margin of all the points
+   * (marginCombined): for the refinement, whose points are many and small (each a few units at their own x)
    */
-  private async evaluateCombined(evals: readonly Evaluation[], onValue: OnValue): Promise<void> {
-    const { model, params, sets, engine } = this.inp;
+  private async evaluateCombined(points: readonly Point[], onValue: OnValue): Promise<void> {
+    const { model, params, sets, engine, book, balances, market } = this.inp;
     const su = this.su;
-    // as many evaluations at once as keep the instruments revalued together within BATCH_INSTRUMENTS
-    for (const [e0, e1] of batches(evals.length, (e) => evals[e]!.sub.instruments.length, BATCH_INSTRUMENTS)) {
-      const part = evals.slice(e0, e1);
-      const jobs = part.map((ev): MarginJob => ({ sub: ev.sub, factor: this.factorAt(ev.x) }));
-      const { rows, job, accounts } = await marginCombined(model, jobs, params, sets, engine);
-      // (evaluation, unit) → its (E, MM): a unit may be in several evaluations of the part
+    // as many points at once as keep the instruments revalued together within BATCH_INSTRUMENTS (a position is
+    // at most one instrument copy)
+    const positions = (e: number) => points[e]!.members.reduce((n, k) => n + this.positionsOf(k), 0);
+    for (const [e0, e1] of batches(points.length, positions, BATCH_INSTRUMENTS)) {
+      const part = points.slice(e0, e1);
+      const jobs = part.map((pt) => this.combinedJob(pt.members, pt.x));
+      const { rows, job, accounts } = await marginCombined(
+        model,
+        { book, balances, market },
+        jobs,
+        params,
+        sets,
+        engine,
+      );
+      // (point, unit) → its (E, MM): a unit may be at several points of the part
       const got = new Map<number, number>();
       const eqs: number[] = [];
       const mms: number[] = [];
@@ -1515,14 +1598,41 @@ class Search {
         mms.push(mm);
       });
       // a unit without a row at x (e.g. its only collateral unit) keeps nothing: treated as liquidated
-      part.forEach((ev, i) =>
-        ev.members.forEach((k, j) => {
+      part.forEach((pt, i) =>
+        pt.members.forEach((k, j) => {
           const r = got.get(i * su.count + k);
           if (r === undefined) onValue(e0 + i, j, NaN, NaN);
           else onValue(e0 + i, j, eqs[r]!, mms[r]!);
         }),
       );
     }
+  }
+
+  /** the positions status unit k re-margins with: its book unit's (per-unit models) or its account's */
+  private positionsOf(k: number): number {
+    const { book } = this.inp;
+    if (!this.keep) return book.accountStart[this.su.account[k]! + 1]! - book.accountStart[this.su.account[k]!]!;
+    const j = this.bookUnit[k]!;
+    return j < 0 ? 0 : book.unitStart[j + 1]! - book.unitStart[j]!;
+  }
+
+  /**
+   * The combined re-margin's job of `members` (units) at x: their accounts, and under a per-unit model only their
+   * own units (as build cuts their sub-portfolio).
+   */
+  private combinedJob(members: readonly number[], x: number): CombinedJob {
+    const { su, bookUnit, keep } = this;
+    const factor = this.factorAt(x);
+    if (members.length === 1) {
+      const k = members[0]!;
+      const accounts = Int32Array.of(su.account[k]!);
+      if (!keep) return { accounts, factor };
+      return { accounts, units: bookUnit[k]! >= 0 ? Int32Array.of(bookUnit[k]!) : new Int32Array(0), factor };
+    }
+    const accounts = Int32Array.from(new Set(members.map((k) => su.account[k]!))).sort();
+    if (!keep) return { accounts, factor };
+    const units = Int32Array.from(new Set(members.map((k) => bookUnit[k]!).filter((j) => j >= 0))).sort();
+    return { accounts, units, factor };
   }
 
   /**
@@ -1807,7 +1917,7 @@ class Search {
         if (list) list.push(k);
         else byX.set(xs[j]!, [k]);
       });
-      const evals = [...byX].map(([x, list]): Evaluation => ({ sub: this.subOf(list), x, members: list }));
+      const evals = [...byX].map(([x, list]): Point => ({ x, members: list }));
       stats.refinePoints += which.length;
       stats.refineSteps++;
       const got = new Map<number, Array<[x: number, eq: number, mm: number]>>();

@@ -669,13 +669,34 @@ describe('one combined re-margin of many jobs, each at its own move (marginCombi
     const market = sampleMarket();
     const { book, balances } = makePortfolio(market, SAMPLE_POSITIONS, SAMPLE_BALANCES);
     const U = market.underlyings.length;
-    // each account alone, and one job of two accounts, at moves of one underlying or of all, down and up
-    const jobs = Array.from({ length: book.accountCount + 1 }, (_, j) => {
-      const accounts = j < book.accountCount ? Int32Array.of(j) : Int32Array.of(0, book.accountCount - 1);
+    // each account alone, one job of two accounts, and jobs of some units of their accounts (a per-unit model's
+    // searched units: the first unit of each account, and of an account with several its last, beside its
+    // first in another job), at moves of one underlying or of all, down and up
+    const A = book.accountCount;
+    const firstUnits = Array.from({ length: A }, (_, a) => book.accountUnitStart[a]!);
+    const lastOfSeveral = Array.from({ length: A }, (_, a) => a)
+      .filter((a) => book.accountUnitStart[a + 1]! - book.accountUnitStart[a]! > 1)
+      .map((a) => [a, book.accountUnitStart[a + 1]! - 1] as const);
+    expect(lastOfSeveral.length).toBeGreaterThan(0);
+    const cuts: Array<{ accounts: Int32Array; units?: Int32Array }> = [
+      ...Array.from({ length: A }, (_, a) => ({ accounts: Int32Array.of(a) })),
+      { accounts: Int32Array.of(0, A - 1) },
+      ...firstUnits
+        .map((k, a) => ({ accounts: Int32Array.of(a), units: Int32Array.of(k) }))
+        .filter(({ accounts }) => book.accountUnitStart[accounts[0]! + 1]! > book.accountUnitStart[accounts[0]!]!),
+      ...lastOfSeveral.map(([a, k]) => ({ accounts: Int32Array.of(a), units: Int32Array.of(k) })),
+      { accounts: Int32Array.of(0, A - 1), units: Int32Array.of(firstUnits[0]!, firstUnits[A - 1]!) },
+    ];
+    const jobs = cuts.map(({ accounts, units }, j) => {
       const x = ((j % 7) - 3) * 0.0731;
       const factor = new Float64Array(U).fill(j % 3 === 0 ? 1 + x : 1);
       factor[j % U] = 1 + x;
-      return { sub: subPortfolio(book, balances, market, accounts), factor };
+      let keep: Uint8Array | undefined;
+      if (units) {
+        keep = new Uint8Array(book.unitCount);
+        for (const k of units) keep[k] = 1;
+      }
+      return { accounts, units, factor, sub: subPortfolio(book, balances, market, accounts, keep) };
     });
     const columns = [
       'im',
@@ -696,7 +717,14 @@ describe('one combined re-margin of many jobs, each at its own move (marginCombi
     ] as const;
     let compared = 0;
     for (const model of ['deribit-pm', 'span', 'var-hs', 'standard'] as const) {
-      const { rows, job, accounts } = await marginCombined(model, jobs, params, setsOf(market), backend);
+      const { rows, job, accounts } = await marginCombined(
+        model,
+        { book, balances, market },
+        jobs,
+        params,
+        setsOf(market),
+        backend,
+      );
       expect(new Set(job).size).toBe(jobs.length);
       for (let j = 0; j < jobs.length; j++) {
         const own = await marginAt(model, jobs[j]!.sub, jobs[j]!.factor, params, setsOf(market), backend);
@@ -715,8 +743,18 @@ describe('one combined re-margin of many jobs, each at its own move (marginCombi
         });
       }
     }
-    expect(compared).toBeGreaterThan(30);
+    expect(compared).toBeGreaterThan(60);
   }, 120_000);
+
+  test('a job keeping a unit of none of its accounts is refused', async () => {
+    const market = sampleMarket();
+    const { book, balances } = makePortfolio(market, SAMPLE_POSITIONS, SAMPLE_BALANCES);
+    const factor = new Float64Array(market.underlyings.length).fill(1);
+    const job = { accounts: Int32Array.of(0), units: Int32Array.of(book.accountUnitStart[1]!), factor };
+    await expect(
+      marginCombined('deribit-pm', { book, balances, market }, [job], params, setsOf(market), backend),
+    ).rejects.toThrow(/keeps a unit of none of its accounts/);
+  });
 });
 
 describe('a batch of jobs in one backend call (marginAtMany, the scan)', () => {
