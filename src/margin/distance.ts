@@ -511,7 +511,7 @@ export async function marginAtMany(
   const prepared = jobs.map((j) => {
     const c = cacheOf(j.sub);
     const { market: moved, values } = movedMarket(j.sub.market, j.factor, c.values);
-    const tables = buildRunTables(j.sub.book, j.sub.balances, moved, params, values, c.units);
+    const tables = buildRunTables(j.sub.book, j.sub.balances, moved, params, values, c.units, undefined, !!m);
     let plan: ModelPlan | undefined;
     if (m && scenarios) {
       const key = `${model}\u0000${scenarios.family}`;
@@ -715,7 +715,7 @@ export async function marginCombined(
     base,
   );
   const units = settlementUnits(book, balances, moved);
-  const tables = buildRunTables(book, balances, moved, params, values, units, accountIndex);
+  const tables = buildRunTables(book, balances, moved, params, values, units, accountIndex, !!m);
   if (!m || !scenarios) return { rows: standardRows(tables), job, accounts };
   const input: MarginInput = { ...tables, scenarios };
   const plan = m.groups(input);
@@ -1704,10 +1704,12 @@ class Search {
     const growth = dir === DIRECTION_DOWN ? 1 / gLeast : 1 + end;
     if (this.bound.floor(k, gLeast) > 2e-5 * (this.size[k]! + this.gross[k]!) * growth) return grid.length;
     const f = this.fLo[k]!;
+    // going up, how fast f can fall from x0 on (its smallest 1 + x is at x0); going down, at each grid[j]
+    const up = dir === DIRECTION_DOWN ? NaN : this.bound.slope(k, 1 + x0);
     let j = i + 1;
     for (; j < grid.length; j++) {
-      // how fast f can fall from x0 to grid[j] (its smallest 1 + x is at grid[j] going down, at x0 going up)
-      const L = this.bound.slope(k, dir === DIRECTION_DOWN ? 1 - grid[j]! : 1 + x0);
+      // how fast f can fall from x0 to grid[j]
+      const L = dir === DIRECTION_DOWN ? this.bound.slope(k, 1 - grid[j]!) : up;
       // proven while L·|Δx| stays below f by more than the backend's error in E and MM could move it: the
       // float32 device bound (docs/architecture.md: 1e-5·|MM| + 5e-7·Σ|q|·v) at both points, with room to spare;
       // Σ|q|·v is the bound's scale (a hedged unit's L can be far below it)

@@ -40,6 +40,13 @@ export interface RunTables {
    * distance search's combined re-margin, with Market.instrumentIndexPrice); absent: market.indexPrice
    */
   readonly accountIndexPrice?: Float64Array;
+  /**
+   * true for the distance search's re-margins of a scenario model, which read each row's equity and MM alone
+   * (distance.ts): what only IM and the standard margin need is not computed. `liquidity` and `standard` are
+   * empty (a read gives NaN), UnitTables' standard IM, MM and liquidity add-on are NaN, and so are the rows' IM,
+   * add-on, standard margin and what derives from them (margin ratio, available; their status is not decided).
+   */
+  readonly statusOnly?: boolean;
 }
 
 /** What a scenario-based model reads: the run's tables and the scenario set of its family. */
@@ -62,6 +69,7 @@ export function buildRunTables(
   optionValues: Float64Array = optionValuesUsd(market),
   units: SettlementUnits = settlementUnits(book, balances, market),
   accountIndexPrice?: Float64Array,
+  statusOnly = false,
 ): RunTables {
   return Object.freeze({
     book,
@@ -71,11 +79,26 @@ export function buildRunTables(
     optionValuesUsd: optionValues,
     accountEquityUsd: accountEquityUsd(book, balances, market, optionValues, accountIndexPrice),
     units,
-    liquidity: liquidityTable(market, params),
-    standard: standardTable(market, params),
+    liquidity: statusOnly ? NO_LIQUIDITY : liquidityTable(market, params),
+    standard: statusOnly ? NO_STANDARD : standardTable(market, params),
     ...(accountIndexPrice ? { accountIndexPrice } : {}),
+    ...(statusOnly ? { statusOnly } : {}),
   });
 }
+
+/** RunTables.statusOnly's tables: no instrument's (a read gives undefined, NaN in any sum). */
+const NO_LIQUIDITY: LiquidityTable = Object.freeze({
+  halfCoin: new Float64Array(0),
+  halfUsd: new Float64Array(0),
+  cap: new Float64Array(0),
+  maxConcentration: NaN,
+});
+const NO_STANDARD: StandardTable = Object.freeze({
+  imLin: new Float64Array(0),
+  mmLin: new Float64Array(0),
+  quad: new Float64Array(0),
+  isOption: new Uint8Array(0),
+});
 
 /** Per settlement unit of RunTables.units, each amount in the unit's currency. */
 export interface UnitTables {
@@ -90,7 +113,7 @@ export interface UnitTables {
 
 /**
  * The UnitTables of `t`, in one pass over the units' positions in book order; a unit without positions
- * has its balances as equity and zero margins.
+ * has its balances as equity and zero margins. Under RunTables.statusOnly the equity alone (the rest NaN).
  */
 export function buildUnitTables(t: RunTables): UnitTables {
   const { units, book, balances, market } = t;
@@ -105,6 +128,8 @@ export function buildUnitTables(t: RunTables): UnitTables {
   const values = t.optionValuesUsd;
   const stdTable = t.standard;
   const liqTable = t.liquidity;
+  // RunTables.statusOnly: the equity alone
+  const sums = !t.statusOnly;
   const { instrumentId, quantity, entryPrice, unitStart } = book;
   for (let k = 0; k < n; k++) {
     const c = units.currency[k];
@@ -119,6 +144,7 @@ export function buildUnitTables(t: RunTables): UnitTables {
         const i = instrumentId[p];
         const q = quantity[p];
         eq += positionEquity(market, values, i, q, entryPrice[p], coin);
+        if (!sums) continue;
         standardFromTable(stdTable, i, q, tmp);
         sIm += tmp[0];
         sMm += tmp[1];
@@ -130,6 +156,7 @@ export function buildUnitTables(t: RunTables): UnitTables {
     }
     equity[k] = eq;
   }
+  if (!sums) for (const column of [im, mm, addon]) column.fill(NaN);
   return Object.freeze({ equity, standardIm: im, standardMm: mm, liquidityAddon: addon });
 }
 

@@ -147,6 +147,8 @@ export function spanPrepare(input: MarginInput, plan: ModelPlan): SpanPrepared {
   const G = plan.groups.groupCount;
   const { groupStart, qty } = plan.groups;
   const liq = input.liquidity;
+  // RunTables.statusOnly: no add-on (NaN)
+  const addons = !input.statusOnly;
   const somRate = params.span.somRate;
   const U = market.underlyings.length;
   const som = new Float64Array(G);
@@ -159,13 +161,13 @@ export function spanPrepare(input: MarginInput, plan: ModelPlan): SpanPrepared {
       if (p < 0) continue;
       const i = book.instrumentId[p];
       const q = qty[e];
-      a += liquidityAddonFromTable(liq, i, q, false);
+      if (addons) a += liquidityAddonFromTable(liq, i, q, false);
       if (ins.kind[i] === KIND_OPTION && q < 0) shortOptions -= q;
     }
     const u = plan.unit[g];
     const s = input.accountIndexPrice ? input.accountIndexPrice[plan.account[g] * U + u] : market.indexPrice[u];
     som[g] = somRate * s * shortOptions;
-    addon[g] = a;
+    addon[g] = addons ? a : NaN;
   }
   return { som, addon };
 }

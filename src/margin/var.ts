@@ -134,8 +134,9 @@ export function varPrepare(input: MarginInput, plan: ModelPlan): VarPrepared {
   const { groupStart, qty } = plan.groups;
   const liq = input.liquidity;
   for (let g = 0; g < G; g++) {
-    let addon = 0;
-    for (let e = groupStart[g]; e < groupStart[g + 1]; e++) {
+    // RunTables.statusOnly: no add-on (NaN)
+    let addon = input.statusOnly ? NaN : 0;
+    for (let e = groupStart[g]; e < groupStart[g + 1] && !input.statusOnly; e++) {
       const p = plan.entryPosition[e];
       if (p >= 0) addon += liquidityAddonFromTable(liq, book.instrumentId[p], qty[e], false);
     }

@@ -174,6 +174,49 @@ describe('models over the run tables', () => {
     expectIdentical(standardRows(tables), a.standard!, 'standard (unit tables built by standardRows)');
   });
 
+  test('status only (the distance search): every model’s equity and MM the full tables’ bits, IM’s figures NaN', async () => {
+    const { book, balances, market, params } = tables;
+    const moves = pinnedJointMoves(market);
+    const sets = {
+      'deribit-pm': deribitPmSet(market, params),
+      span: spanSet(market, params),
+      'var-hs': jointSet('historical', market, moves),
+      'var-mc': jointSet('monte-carlo', market, moves),
+    };
+    const status = buildRunTables(book, balances, market, params, undefined, undefined, undefined, true);
+    expect(status.statusOnly).toBe(true);
+    expect(tables.statusOnly).toBeUndefined();
+    const statusUnit = buildUnitTables(status);
+    expectIdentical(unit.equity, statusUnit.equity, 'unit equity');
+    for (const c of [statusUnit.standardIm, statusUnit.standardMm, statusUnit.liquidityAddon])
+      expect(Array.from(c).every(Number.isNaN)).toBe(true);
+    for (const m of SCENARIO_MODELS) {
+      const scenarios = sets[m];
+      const pnl = revalue(market, scenarios, params);
+      const full = await computeMargin(MARGIN_MODELS[m], { ...tables, scenarios }, pnl, undefined, unit);
+      const only = await computeMargin(MARGIN_MODELS[m], { ...status, scenarios }, pnl, undefined, statusUnit);
+      expect(only.count, m).toBe(full.count);
+      expect(full.count, m).toBeGreaterThan(500);
+      for (const c of [
+        'account',
+        'unit',
+        'equity',
+        'mm',
+        'worstCase',
+        'worstScenario',
+        'scanRisk',
+        'som',
+        'var',
+        'es',
+      ] as const)
+        expectIdentical(full[c], only[c], `${m} ${c}`);
+      // the add-on is counted in IM: every row's (and standard margin's, in deribit-pm) is NaN
+      expect(Array.from(only.im).every(Number.isNaN), m).toBe(true);
+      expect(Array.from(only.liquidityAddon).every(Number.isNaN), m).toBe(true);
+      expect(Array.from(full.im).some(Number.isNaN), m).toBe(false);
+    }
+  });
+
   test('summaries own their columns: span and var summaries do not alias each other or the run equity', async () => {
     const { market, params } = tables;
     const std = standardRows(tables, unit);
