@@ -1056,8 +1056,14 @@ export async function liquidationDistances(
     // the book's columns on shared memory once: every search's message shares them instead of copying
     const shared = sharedPortfolio(book, balances);
     const P = opts.searchParts ?? searchParts(threads.workers, searches.length);
+    // handed to the threads (in this order) the larger first, so that the last to end are small: the joint moves,
+    // then each underlying alone; down (the finer grid's 40 points and a coin unit's P&L growing as 1/(1 + x)),
+    // then up. On the whole book, 2 threads: deribit-pm's joint move down alone is a third of the work
+    const rank = (s: SearchTask) => (s.u === JOINT ? 0 : 2) + (s.dir === DIRECTION_DOWN ? 0 : 1);
+    const order = searches.map((_, j) => j).sort((a, b) => rank(searches[a]!) - rank(searches[b]!) || a - b);
     await Promise.all(
-      searches.map(async (s, j) => {
+      order.map(async (j) => {
+        const s = searches[j]!;
         const family = s.model === 'standard' ? undefined : MARGIN_MODELS[s.model as ScenarioModelName].family;
         const set = family && sets.get(family);
         const su = setups[s.m]!;
