@@ -1,9 +1,9 @@
 /**
  * Cascading-liquidation stress (docs/methodology.md §8): an initial shock x₀ per underlying, then
- * rounds of re-margin (the model's full re-margin at the current prices, distance.ts's marginAt: the
- * run's revaluation and aggregation path), liquidation of every unit newly below its MM, forced flow
- * (minus the liquidated units' forward deltas), linear price impact, insurance fund and ADL, to a fixed
- * point.
+ * rounds of re-margin (the model's full re-margin of E and MM at the current prices, distance.ts's marginAt:
+ * the run's revaluation and aggregation path; IM is not computed, RunTables.statusOnly), liquidation of every
+ * unit newly below its MM, forced flow (minus the liquidated units' forward deltas), linear price impact,
+ * insurance fund and ADL, to a fixed point.
  *
  * Engine conventions chosen here (docs/conventions.md):
  * - Impact is measured from the shocked price S* = S(1 + x₀): after round k the price factor of u is

@@ -9,7 +9,10 @@
  * `mark_iv`, sticky strike, and their mark moves by their model value's change), the model's scenario set
  * is reused as it is (its moves are relative, so applied to the moved prices they are §3's scenario set
  * rebuilt around the moved market; PSR, R_u and the weights unchanged), the backend revalues and
- * aggregates, and the model assembles its rows (MM and equity at x). There is no second pricing path.
+ * aggregates, and the model assembles its rows (MM and equity at x). There is no second pricing path. What only
+ * IM reads (the liquidity add-on, the standard margin of deribit-pm's units) is left out of a scenario model's
+ * re-margins (RunTables.statusOnly): their rows' IM, add-on, standard margin, available and status are NaN or
+ * meaningless; equity and MM are the run's bits.
  *
  * Search (§7): f(x) = E(x) − MM(x) is scanned on the grid (0.5 % steps to 20 %, 2 % to 60 %, 10 % to
  * x_max), each grid point one re-margin of the accounts whose sign has not changed yet; the first grid
@@ -232,8 +235,6 @@ export interface SubPortfolio {
   accounts: Int32Array;
   /** local instrument id → the market's instrument id */
   instruments: Int32Array;
-  /** the market it was cut from (`instruments` index it) */
-  root: Market;
 }
 
 /**
@@ -250,9 +251,9 @@ export function subPortfolio(
 ): SubPortfolio {
   const ins = market.instruments;
   // the instruments held, ascending, and each one's local id in `used` (reset to −1 before returning: a
-  // refined unit's sub-portfolio holds a few of the market's instruments, so nothing scans them all)
+  // sub-portfolio late in a scan holds a few of the market's instruments, so nothing scans them all)
   const used = instrumentSlots(ins.count);
-  // the book's columns as locals, and index loops only: this runs per block of the scan and per refined unit
+  // the book's columns as locals, and index loops only: this runs per block of the scan
   const { accountUnitStart: bookUnitStart, unitStart: bookPosStart, instrumentId: bookIns } = book;
   let P = 0;
   let units = 0;
@@ -309,18 +310,12 @@ export function subPortfolio(
   } finally {
     for (const i of ids) used[i] = -1;
   }
-  // the sub-portfolio's market is built when first read: the refinement's combined re-margins read only
-  // `instruments` and `root` (marginCombined), so a refined unit's sub-portfolio never builds it
-  let subMarket: Market | undefined;
   return {
     book: subBook,
     balances: { currencies: balances.currencies, amount },
-    get market() {
-      return (subMarket ??= pickMarket(market, ids, true));
-    },
+    market: pickMarket(market, ids, true),
     accounts,
     instruments: Int32Array.from(ids),
-    root: market,
   };
 }
 
@@ -399,7 +394,10 @@ export function perUnitModel(model: ModelName): boolean {
   return model === 'deribit-pm' || model === 'standard';
 }
 
-/** The model's rows of `sub` at the market moved by `factor` (a full re-margin, module comment). */
+/**
+ * The model's rows of `sub` at the market moved by `factor` (a full re-margin of E and MM, module comment: a
+ * scenario model's rows have no IM, RunTables.statusOnly).
+ */
 export async function marginAt(
   model: ModelName,
   sub: SubPortfolio,
@@ -482,7 +480,8 @@ function batches(n: number, size: (k: number) => number, max: number): Array<[k0
 }
 
 /**
- * Most instruments (summed over its jobs) one backend call of marginAtMany or evaluateCombined revalues. Small
+ * Most instruments (summed over its jobs; evaluateCombined counts the positions, at least as many) one backend
+ * call of marginAtMany or evaluateCombined revalues. Small
  * enough that a call's P&L matrix (2 rows × 16–35 scenarios × 8 bytes an instrument: ~2 MiB at deribit-pm's 35)
  * and its groups stay in a core's cache between the revaluation and the aggregation: at 100,000 the refinement's
  * calls wrote and re-read 56 MiB each, and the whole book took 20.3–20.8 s on 2 cores against 18.9–19.2 s at
@@ -1705,7 +1704,8 @@ class Search {
     const x0 = i < 0 ? 0 : grid[i]!;
     const end = grid[grid.length - 1]!;
     // the floor (c1 ≥ 0) at the rest of the range's least 1 + x, above the devices' error (as below) at any point
-    // of it: their E, MM and Σ|q|·v grow by at most 1/(1 + x) going down (a coin unit's puts) and 1 + x going up
+    // of it: their E, MM and Σ|q|·v grow by at most 1/(1 + x) going down (a coin unit's puts) and 1 + x going up,
+    // times the options' delta bound (slope.ts deltaBound: 1 but under a negative rate), ~2× room in 2e-5
     const gLeast = dir === DIRECTION_DOWN ? 1 - end : 1 + x0;
     const growth = dir === DIRECTION_DOWN ? 1 / gLeast : 1 + end;
     if (this.bound.floor(k, gLeast) > 2e-5 * (this.size[k]! + this.gross[k]!) * growth) return grid.length;

@@ -7,7 +7,8 @@
  *   equity, standard IM and MM, and liquidity add-on, all in one pass over the book's positions (the
  *   one implementation of those three sums; a pass over a million positions costs more than the
  *   arithmetic).
- * A model gets them as arguments (MarginInput extends RunTables); nothing is computed on demand.
+ * A model gets them as arguments (MarginInput extends RunTables); nothing is computed on demand. The distance
+ * search's re-margins build them without what only IM reads (RunTables.statusOnly).
  */
 import type { Balances, PositionBook } from '../model/book.js';
 import type { Market } from '../model/market.js';
@@ -41,10 +42,11 @@ export interface RunTables {
    */
   readonly accountIndexPrice?: Float64Array;
   /**
-   * true for the distance search's re-margins of a scenario model, which read each row's equity and MM alone
-   * (distance.ts): what only IM and the standard margin need is not computed. `liquidity` and `standard` are
-   * empty (a read gives NaN), UnitTables' standard IM, MM and liquidity add-on are NaN, and so are the rows' IM,
-   * add-on, standard margin and what derives from them (margin ratio, available; their status is not decided).
+   * true for the distance search's and the cascade's re-margins of a scenario model, which read each row's
+   * equity and MM alone (distance.ts marginAt): what only IM and the standard margin need is not computed.
+   * `liquidity` and `standard` are empty (a read gives NaN), UnitTables' standard IM, MM and liquidity add-on
+   * are NaN, and so are the rows' IM, add-on, standard margin and available; their margin ratio is MM/E as
+   * ever, their status meaningless (liquidation where it is, else margin_call).
    */
   readonly statusOnly?: boolean;
 }

@@ -373,7 +373,7 @@ function floorFactors(scenarios: ScenarioSet, setIndex: readonly number[], weigh
 /**
  * spanSlopeBound's floor of account a (its positions long options only) into `floor`: C + Σ_u b_u·S_u·κ_u·g_u over
  * its balances, the moved underlyings' part in c1; none (c0 −Infinity) with a coin balance < 0, a coin whose κ_u is
- * NaN, an underlying of its options whose κ_u is NaN, or anything not finite.
+ * NaN or whose index price is not > 0, an underlying of its options whose κ_u is NaN, or anything not finite.
  */
 function accountFloor(
   input: SlopeInput,
@@ -396,7 +396,7 @@ function accountFloor(
       const b = balances.amount[a * C + j]!;
       if (u < 0 || b === 0) continue;
       if (u >= U) c0 += b;
-      else if (!(b > 0) || Number.isNaN(kappa[u]!)) return;
+      else if (!(b > 0) || Number.isNaN(kappa[u]!) || !(market.indexPrice[u]! > 0)) return;
       else if (moved[u]) c1 += b * market.indexPrice[u]! * kappa[u]!;
       else c0 += b * market.indexPrice[u]! * kappa[u]!;
     }
