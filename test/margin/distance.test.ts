@@ -22,6 +22,7 @@ import {
   moveMarket,
   perUnitModel,
   subPortfolio,
+  type DistanceOptions,
   type DistanceRows,
 } from '../../src/margin/distance.js';
 import { defaultParams } from '../../src/params/params.js';
@@ -476,13 +477,18 @@ describe('the scan skips what a slope bound proves (span, deribit-pm, var)', () 
     }
   }, 60_000);
 
-  test('a floor that is too high gives other answers (the comparisons above can fail)', async () => {
-    const { book, balances } = makePortfolio(market, BUYER_POSITIONS, BUYER_BALANCES);
+  /** One model's distances on (positions, balances) a grid point a batch, and its full scan's (no skipping). */
+  async function againstFullScan(model: 'span' | 'deribit-pm', positions: PositionSpec[], balances: BalanceSpec[]) {
+    const pf = makePortfolio(market, positions, balances);
     const opts = { scanBlock: 1 };
-    const [full] = await liquidationDistances(book, balances, market, params, setsOf(market), ['deribit-pm'], backend, {
-      ...opts,
-      slopeSkip: false,
-    });
+    const run = (o: DistanceOptions) =>
+      liquidationDistances(pf.book, pf.balances, market, params, setsOf(market), [model], backend, o);
+    const [full] = await run({ ...opts, slopeSkip: false });
+    return { full: full!, skipping: async () => (await run(opts))[0]! };
+  }
+
+  test('a floor that is too high gives other answers (the comparisons above can fail)', async () => {
+    const { full, skipping } = await againstFullScan('deribit-pm', BUYER_POSITIONS, BUYER_BALANCES);
     const dpm = MARGIN_MODELS['deribit-pm'];
     const honest = dpm.slopeBound!;
     // every unit's floor at its equity at x = 0: a unit that falls below it is answered "none"
@@ -491,30 +497,16 @@ describe('the scan skips what a slope bound proves (span, deribit-pm, var)', () 
       return { ...b, floor: { c0: b.floor.c0.map(() => 1e9), c1: b.floor.c1 } };
     };
     try {
-      const [wrong] = await liquidationDistances(
-        book,
-        balances,
-        market,
-        params,
-        setsOf(market),
-        ['deribit-pm'],
-        backend,
-        opts,
-      );
-      expect(Array.from(full!.move).some((x) => !Number.isNaN(x))).toBe(true);
-      expect(Array.from(wrong!.move).every((x) => Number.isNaN(x) || x === 0)).toBe(true);
+      const wrong = await skipping();
+      expect(Array.from(full.move).some((x) => !Number.isNaN(x))).toBe(true);
+      expect(Array.from(wrong.move).every((x) => Number.isNaN(x) || x === 0)).toBe(true);
     } finally {
       dpm.slopeBound = honest;
     }
   }, 60_000);
 
   test('a bound that is too small is refused or gives other answers (the comparison above can fail)', async () => {
-    const { book, balances } = makePortfolio(market, SAMPLE_POSITIONS, SAMPLE_BALANCES);
-    const opts = { scanBlock: 1 };
-    const [full] = await liquidationDistances(book, balances, market, params, setsOf(market), ['span'], backend, {
-      ...opts,
-      slopeSkip: false,
-    });
+    const { full, skipping } = await againstFullScan('span', SAMPLE_POSITIONS, SAMPLE_BALANCES);
     const span = MARGIN_MODELS.span;
     const honest = span.slopeBound!;
     for (const shrink of [30, 100, 1000]) {
@@ -528,18 +520,9 @@ describe('the scan skips what a slope bound proves (span, deribit-pm, var)', () 
         return { ...b, down: shrunk(b.down), up: shrunk(b.up) };
       };
       try {
-        const [wrong] = await liquidationDistances(
-          book,
-          balances,
-          market,
-          params,
-          setsOf(market),
-          ['span'],
-          backend,
-          opts,
-        );
+        const wrong = await skipping();
         // a point the bound wrongly proved safe hid the first f ≤ 0: some answer moved or became "none"
-        const moved = Array.from(wrong!.move).some((x, r) => !Object.is(x, full!.move[r]));
+        const moved = Array.from(wrong.move).some((x, r) => !Object.is(x, full.move[r]));
         expect(moved).toBe(true);
       } catch (e) {
         // or the grid point before a hit, skipped as safe, has E < MM

@@ -138,16 +138,21 @@ describe('RunTables on data/sample', () => {
   });
 });
 
+/** Each scenario model's set on `market` (var's on the pinned joint moves). */
+function scenarioSets(market: RunTables['market'], params: RunTables['params']) {
+  const moves = pinnedJointMoves(market);
+  return {
+    'deribit-pm': deribitPmSet(market, params),
+    span: spanSet(market, params),
+    'var-hs': jointSet('historical', market, moves),
+    'var-mc': jointSet('monte-carlo', market, moves),
+  };
+}
+
 describe('models over the run tables', () => {
   test('every model gives the same bytes whether it runs first or last, and standard from its own unit tables', async () => {
     const { market, params } = tables;
-    const moves = pinnedJointMoves(market);
-    const sets = {
-      'deribit-pm': deribitPmSet(market, params),
-      span: spanSet(market, params),
-      'var-hs': jointSet('historical', market, moves),
-      'var-mc': jointSet('monte-carlo', market, moves),
-    };
+    const sets = scenarioSets(market, params);
     const run = async (order: readonly ScenarioModelName[]) => {
       const t = buildRunTables(tables.book, tables.balances, market, params);
       const u = buildUnitTables(t);
@@ -176,13 +181,7 @@ describe('models over the run tables', () => {
 
   test('status only (the distance search): every model’s equity and MM the full tables’ bits, IM’s figures NaN', async () => {
     const { book, balances, market, params } = tables;
-    const moves = pinnedJointMoves(market);
-    const sets = {
-      'deribit-pm': deribitPmSet(market, params),
-      span: spanSet(market, params),
-      'var-hs': jointSet('historical', market, moves),
-      'var-mc': jointSet('monte-carlo', market, moves),
-    };
+    const sets = scenarioSets(market, params);
     const status = buildRunTables(book, balances, market, params, undefined, undefined, undefined, true);
     expect(status.statusOnly).toBe(true);
     expect(tables.statusOnly).toBeUndefined();
