@@ -18,10 +18,9 @@ import {
   distanceSearchCount,
   liquidationDistances,
   searchParts,
-  subPortfolio,
-  type DistanceEngine,
   type SearchStats,
 } from '../src/margin/distance.js';
+import { subPortfolio, type DistanceEngine } from '../src/margin/remargin.js';
 import type { ModelName } from '../src/margin/types.js';
 import { createHash } from 'node:crypto';
 import { END_TO_END, ensureBook } from './endToEndWorkloads.js';

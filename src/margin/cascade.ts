@@ -1,6 +1,6 @@
 /**
  * Cascading-liquidation stress (docs/methodology.md §8): an initial shock x₀ per underlying, then
- * rounds of re-margin (the model's full re-margin of E and MM at the current prices, distance.ts's marginAt:
+ * rounds of re-margin (the model's full re-margin of E and MM at the current prices, remargin.ts's marginAt:
  * the run's revaluation and aggregation path; IM is not computed, RunTables.statusOnly), liquidation of every
  * unit newly below its MM, forced flow (minus the liquidated units' forward deltas), linear price impact,
  * insurance fund and ADL, to a fixed point.
@@ -32,16 +32,16 @@ import type { Balances, PositionBook } from '../model/book.js';
 import { KIND_OPTION, OPTION_CALL, type Market } from '../model/market.js';
 import type { Params } from '../params/params.js';
 import type { Family, ScenarioSet } from '../scenarios/types.js';
+import { sharedPortfolio } from './distance.js';
 import {
   eachStatusUnit,
   marginAt,
   moveMarket,
   perUnitModel,
-  sharedPortfolio,
   subPortfolio,
   type DistanceEngine,
   type SubPortfolio,
-} from './distance.js';
+} from './remargin.js';
 import type { ModelName } from './types.js';
 import { resolveWorker } from '../util/workerPath.js';
 

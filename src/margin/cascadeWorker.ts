@@ -6,7 +6,7 @@
 import { hostAggregate } from '../engine/hostAggregate.js';
 import { hostPnl } from '../engine/hostPnl.js';
 import { runCascadeTask, type CascadeResult, type CascadeTask } from './cascade.js';
-import type { DistanceEngine } from './distance.js';
+import type { DistanceEngine } from './remargin.js';
 
 const ENGINE: DistanceEngine = {
   revalue: async (market, scenarios, params) => hostPnl(market, scenarios, params),

@@ -6,7 +6,8 @@
  */
 import { hostAggregate } from '../engine/hostAggregate.js';
 import { hostPnl } from '../engine/hostPnl.js';
-import { runDistanceSearch, type DistanceEngine, type DistanceSearch, type SearchRows } from './distance.js';
+import { runDistanceSearch, type DistanceSearch, type SearchRows } from './distance.js';
+import { type DistanceEngine } from './remargin.js';
 
 const ENGINE: DistanceEngine = {
   revalue: async (market, scenarios, params) => hostPnl(market, scenarios, params),

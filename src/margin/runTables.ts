@@ -43,7 +43,7 @@ export interface RunTables {
   readonly accountIndexPrice?: Float64Array;
   /**
    * true for the distance search's and the cascade's re-margins of a scenario model, which read each row's
-   * equity and MM alone (distance.ts marginAt): what only IM and the standard margin need is not computed.
+   * equity and MM alone (remargin.ts marginAt): what only IM and the standard margin need is not computed.
    * `liquidity` and `standard` are empty (a read gives NaN), UnitTables' standard IM, MM and liquidity add-on
    * are NaN, and so are the rows' IM, add-on, standard margin and available; their margin ratio is MM/E as
    * ever, their status meaningless (liquidation where it is, else margin_call).

@@ -33,14 +33,8 @@ import { KIND_OPTION, SETTLE_INVERSE } from '../model/market.js';
 import { hostPnl } from '../engine/hostPnl.js';
 import type { Family, ScenarioSet } from '../scenarios/types.js';
 import { attributeModel, attributeStandard, type Attribution } from './attribution.js';
-import {
-  DIRECTION_NAMES,
-  JOINT,
-  liquidationDistances,
-  subPortfolio,
-  type DistanceEngine,
-  type DistanceRows,
-} from './distance.js';
+import { DIRECTION_NAMES, JOINT, liquidationDistances, type DistanceRows } from './distance.js';
+import { subPortfolio, type DistanceEngine } from './remargin.js';
 import { accountEquityUsd } from './equity.js';
 import { aggregateReference } from './referenceAggregate.js';
 import { MARGIN_MODELS, type ScenarioModelName } from './models.js';

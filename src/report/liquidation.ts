@@ -7,7 +7,8 @@
  * here (V6_TO_V7). docs/report.md documents every column.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { DIRECTION_NAMES, JOINT, perUnitModel, type DistanceRows } from '../margin/distance.js';
+import { DIRECTION_NAMES, JOINT, type DistanceRows } from '../margin/distance.js';
+import { perUnitModel } from '../margin/remargin.js';
 import { appendColumns, type AppendColumn } from './appendColumns.js';
 
 /** Version-8 DDL of the tables (frozen as the 7 -> 8 migration: V6_TO_V7 here, key 7 in migrations.ts). */

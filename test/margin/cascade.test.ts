@@ -15,7 +15,7 @@ import {
   runCascades,
   type CascadeResult,
 } from '../../src/margin/cascade.js';
-import { moveMarket } from '../../src/margin/distance.js';
+import { moveMarket } from '../../src/margin/remargin.js';
 import { computeMargin, MARGIN_MODELS } from '../../src/margin/models.js';
 import { marginInput } from '../../src/margin/runTables.js';
 import { defaultParams } from '../../src/params/params.js';

@@ -16,15 +16,17 @@ import {
   distanceSearchCount,
   liquidationDistances,
   searchParts,
+  type DistanceOptions,
+  type DistanceRows,
+} from '../../src/margin/distance.js';
+import {
   marginAt,
   marginAtMany,
   marginCombined,
   moveMarket,
   perUnitModel,
   subPortfolio,
-  type DistanceOptions,
-  type DistanceRows,
-} from '../../src/margin/distance.js';
+} from '../../src/margin/remargin.js';
 import { defaultParams } from '../../src/params/params.js';
 import type { Family, ScenarioSet } from '../../src/scenarios/types.js';
 import type { ModelName } from '../../src/margin/types.js';

@@ -8,7 +8,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createBackend } from '../../src/engine/createBackend.js';
 import type { Backend } from '../../src/engine/backend.js';
-import { JOINT, liquidationDistances, marginAt, perUnitModel, subPortfolio } from '../../src/margin/distance.js';
+import { JOINT, liquidationDistances } from '../../src/margin/distance.js';
+import { marginAt, perUnitModel, subPortfolio } from '../../src/margin/remargin.js';
 import { defaultParams } from '../../src/params/params.js';
 import type { Family, ScenarioSet } from '../../src/scenarios/types.js';
 import { GL_REQUIRED, glUnavailableReason } from '../engine/glAvailability.js';

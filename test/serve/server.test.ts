@@ -13,7 +13,8 @@ import type { FastifyInstance } from 'fastify';
 import { loadWhatIf, type LoadedWhatIf, type WhatIfLoadOptions } from '../../src/serve/load.js';
 import { BODY_LIMIT, buildServer } from '../../src/serve/server.js';
 import { createBackend } from '../../src/engine/createBackend.js';
-import { DIRECTION_NAMES, JOINT, liquidationDistances, subPortfolio } from '../../src/margin/distance.js';
+import { DIRECTION_NAMES, JOINT, liquidationDistances } from '../../src/margin/distance.js';
+import { subPortfolio } from '../../src/margin/remargin.js';
 import { buildScenarios } from '../../src/scenarios/build.js';
 import type { Family, ScenarioSet } from '../../src/scenarios/types.js';
 
