@@ -8,7 +8,7 @@
  *   one implementation of those three sums; a pass over a million positions costs more than the
  *   arithmetic).
  * A model gets them as arguments (MarginInput extends RunTables); nothing is computed on demand. The distance
- * search's re-margins build them without what only IM reads (RunTables.statusOnly).
+ * search's and the cascade's re-margins build them without what only IM reads (RunTables.statusOnly).
  */
 import type { Balances, PositionBook } from '../model/book.js';
 import type { Market } from '../model/market.js';
