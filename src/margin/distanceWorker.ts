@@ -7,7 +7,7 @@
 import { hostAggregate } from '../engine/hostAggregate.js';
 import { hostPnl } from '../engine/hostPnl.js';
 import { runDistanceSearch, type DistanceSearch, type SearchRows } from './distance.js';
-import { type DistanceEngine } from './remargin.js';
+import type { DistanceEngine } from './remargin.js';
 
 const ENGINE: DistanceEngine = {
   revalue: async (market, scenarios, params) => hostPnl(market, scenarios, params),

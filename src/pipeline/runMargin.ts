@@ -46,7 +46,7 @@ import {
 } from '../margin/runTables.js';
 import { optionValuesUsd } from '../margin/optionValue.js';
 import { distanceSearchCount, liquidationDistances, type DistanceRows } from '../margin/distance.js';
-import { type DistanceEngine } from '../margin/remargin.js';
+import type { DistanceEngine } from '../margin/remargin.js';
 import { standardRows } from '../margin/standard.js';
 import { accountSummary, type AccountSummary } from '../margin/summary.js';
 import type { MarginRows, ModelName } from '../margin/types.js';
