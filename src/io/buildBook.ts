@@ -83,30 +83,17 @@ export function buildPositionBook(
   }
 
   // scatter the book's rows by account (a stable counting sort), carrying rank, quantity, entry price
+  // (each long loop of the build is a function of its own: V8 optimises a function again at each of its long
+  // loops whose code has not run yet, on this thread, which cost more than the loops themselves here)
   const segment = new Int32Array(A + 1);
-  for (const { account, instrument } of chunks) {
-    for (let r = 0; r < account.length; r++) {
-      const a = account[r]!;
-      if (instrument[r]! >= 0 && a >= 0) segment[a + 1]!++;
-    }
-  }
-  for (let a = 0; a < A; a++) segment[a + 1]! += segment[a]!;
+  for (const chunk of chunks) countPerAccount(chunk, segment);
+  prefixSums(segment);
   const m = segment[A]!;
   const sRank = new Int32Array(m);
   const sQ = new Float64Array(m);
   const sE = new Float64Array(m);
   const cursor = segment.slice(0, A);
-  for (const { account, instrument, quantity, entryPrice } of chunks) {
-    for (let r = 0; r < account.length; r++) {
-      const i = instrument[r]!;
-      const a = account[r]!;
-      if (i < 0 || a < 0) continue;
-      const k = cursor[a]!++;
-      sRank[k] = rank[i]!;
-      sQ[k] = quantity[r]!;
-      sE[k] = entryPrice[r]!;
-    }
-  }
+  for (const chunk of chunks) scatterRows(chunk, cursor, rank, sRank, sQ, sE);
   // per account, in one pass: a stable sort of its run by rank (insertion sort for short runs, keyed
   // sort for long ones); duplicates merged in place and net zeros dropped (positions are written at
   // w ≤ the run's start); then its positions split into risk units
@@ -215,6 +202,39 @@ export function buildPositionBook(
     netZeroPositions: netZero,
     forwardEntries,
   };
+}
+
+/** Counts a chunk's book rows per account into segment[a + 1]. */
+function countPerAccount({ account, instrument }: PositionChunk, segment: Int32Array): void {
+  for (let r = 0; r < account.length; r++) {
+    const a = account[r]!;
+    if (instrument[r]! >= 0 && a >= 0) segment[a + 1]!++;
+  }
+}
+
+/** Running sums in place: x[k] becomes x[0] + … + x[k]. */
+function prefixSums(x: Int32Array): void {
+  for (let k = 1; k < x.length; k++) x[k]! += x[k - 1]!;
+}
+
+/** Scatters a chunk's book rows to their accounts' runs (cursor: each run's next free slot), in row order. */
+function scatterRows(
+  { account, instrument, quantity, entryPrice }: PositionChunk,
+  cursor: Int32Array,
+  rank: Int32Array,
+  sRank: Int32Array,
+  sQ: Float64Array,
+  sE: Float64Array,
+): void {
+  for (let r = 0; r < account.length; r++) {
+    const i = instrument[r]!;
+    const a = account[r]!;
+    if (i < 0 || a < 0) continue;
+    const k = cursor[a]!++;
+    sRank[k] = rank[i]!;
+    sQ[k] = quantity[r]!;
+    sE[k] = entryPrice[r]!;
+  }
 }
 
 /** Reusable buffers for sorting long per-account runs. */

@@ -75,7 +75,8 @@ export function checkDerived(m: MarginRows): void {
     if (!field || spec.stored.includes(col)) continue; // saving, scenario_set: not carried by MarginRows
     const found = m[field] as Float64Array | Uint8Array | Int32Array;
     if (field === 'worstScenario') {
-      for (let r = 0; r < n; r++) if (found[r]! >= 0) fail(r, col, found[r], 'NULL');
+      const r = firstNonNegative(found as Int32Array, n);
+      if (r >= 0) fail(r, col, found[r], 'NULL');
       continue;
     }
     if (d.kind === 'formula') {
@@ -96,19 +97,40 @@ export function checkDerived(m: MarginRows): void {
       if (v !== v) allNaN.add(found);
       continue;
     }
-    for (let r = 0; r < n; r++) if (!same(found[r]!, v)) fail(r, col, found[r], expected);
+    const r = firstNotSame(found, v, n);
+    if (r >= 0) fail(r, col, found[r], expected);
   }
   // the currency of each row: the unit's own name, or USD
   const byCode = Int32Array.from(m.currencyNames, (name) =>
     spec.currency === 'USD' ? (name === 'USD' ? -2 : -3) : m.unitNames.indexOf(name),
   );
-  const unit = m.unit;
-  const currency = m.currency;
-  for (let r = 0; r < n; r++) {
-    const c = byCode[currency[r]!];
-    if (spec.currency === 'USD' ? c !== -2 : c !== unit[r])
-      fail(r, 'currency', m.currencyNames[currency[r]!], spec.currency === 'USD' ? "'USD'" : 'the unit');
+  const r = firstWrongCurrency(byCode, m.currency, spec.currency === 'USD' ? null : m.unit, n);
+  if (r >= 0) fail(r, 'currency', m.currencyNames[m.currency[r]!], spec.currency === 'USD' ? "'USD'" : 'the unit');
+}
+
+/** The first row whose value is ≥ 0, −1 when none. */
+function firstNonNegative(a: Int32Array, n: number): number {
+  for (let r = 0; r < n; r++) if (a[r]! >= 0) return r;
+  return -1;
+}
+
+/** The first row whose value is not `v` (`same`), −1 when none. */
+function firstNotSame(a: Uint8Array | Int32Array, v: number, n: number): number {
+  for (let r = 0; r < n; r++) if (!same(a[r]!, v)) return r;
+  return -1;
+}
+
+/**
+ * The first row whose currency code (through `byCode`) is not its unit's (`unit`), or not USD (−2) when `unit`
+ * is null; −1 when none.
+ */
+function firstWrongCurrency(byCode: Int32Array, currency: Int32Array, unit: Int32Array | null, n: number): number {
+  if (unit === null) {
+    for (let r = 0; r < n; r++) if (byCode[currency[r]!] !== -2) return r;
+  } else {
+    for (let r = 0; r < n; r++) if (byCode[currency[r]!] !== unit[r]) return r;
   }
+  return -1;
 }
 
 /**
@@ -127,9 +149,10 @@ export function checkStandardFromPm(std: MarginRows, pm: MarginRows): void {
   const n = std.count;
   // the unit of a standard row's code, as a deribit-pm unit code (−1: a name deribit-pm has not)
   const pmCode = Int32Array.from(std.unitNames, (name) => pm.unitNames.indexOf(name));
-  for (let r = 0; r < n; r++) {
+  const r = firstOtherRow(std, pm, pmCode, n);
+  if (r >= 0) {
     if (std.account[r] !== pm.account[r]) fail(r, 'account id', std.account[r], pm.account[r]);
-    if (pmCode[std.unit[r]!] !== pm.unit[r]) fail(r, 'unit', std.unitNames[std.unit[r]!], pm.unitNames[pm.unit[r]!]);
+    fail(r, 'unit', std.unitNames[std.unit[r]!], pm.unitNames[pm.unit[r]!]);
   }
   for (const [col, f] of Object.entries(STANDARD_FROM_PM)) {
     const field = FIELD_OF[col];
@@ -139,6 +162,16 @@ export function checkStandardFromPm(std: MarginRows, pm: MarginRows): void {
     const r = firstDiffering(found, expected, n);
     if (r >= 0) fail(r, col, found[r], col === 'status' ? STATUS_NAMES[expected[r]!] : expected[r]);
   }
+}
+
+/** The first row whose account or unit (its code through `pmCode`) differs between std and pm, −1 when none. */
+function firstOtherRow(std: MarginRows, pm: MarginRows, pmCode: Int32Array, n: number): number {
+  const sa = std.account;
+  const pa = pm.account;
+  const su = std.unit;
+  const pu = pm.unit;
+  for (let r = 0; r < n; r++) if (sa[r] !== pa[r] || pmCode[su[r]!] !== pu[r]) return r;
+  return -1;
 }
 
 /** marginRatio is +∞ where equity ≤ 0 (MarginRows); every other amount is finite or NaN (does not apply, NULL). */
@@ -163,8 +196,15 @@ export function checkFinite(m: MarginRows): void {
   for (const [col, a] of Object.entries(m)) {
     if (!(a instanceof Float64Array) || MAY_BE_INFINITE.has(col) || seen.has(a)) continue;
     seen.add(a);
-    for (let r = 0; r < n; r++) if (a[r] === Infinity || a[r] === -Infinity) fail(r, col, a[r]!);
+    const r = firstInfinite(a, n);
+    if (r >= 0) fail(r, col, a[r]!);
   }
+}
+
+/** The first row whose value is ±∞, −1 when none. */
+function firstInfinite(a: Float64Array, n: number): number {
+  for (let r = 0; r < n; r++) if (a[r] === Infinity || a[r] === -Infinity) return r;
+  return -1;
 }
 
 /**
