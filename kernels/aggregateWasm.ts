@@ -166,27 +166,13 @@ export class WasmAggregator {
     if (this.rowMap.length < R) this.rowMap = new Int32Array(R).fill(-1);
     const rowMap = this.rowMap;
     const used: number[] = [];
-    let valid = true;
-    for (let e = E0; e < E1; e++) {
-      const r = c.row[e]!;
-      const b = c.bucket[e]!;
-      if (!(r >= 0 && r < R && b >= 0 && b < c.buckets)) {
-        valid = false;
-        break;
-      }
-      if (rowMap[r]! < 0) {
-        rowMap[r] = used.length;
-        used.push(r);
-      }
+    const valid = numberRows(c.row, c.bucket, c.buckets, E0, E1, R, rowMap, used);
+    if (valid) {
+      if (this.entryRows.length < E1 - E0) this.entryRows = new Int32Array(E1 - E0);
+      entryRowNumbers(c.row, E0, E1, rowMap, this.entryRows);
     }
-    if (!valid) {
-      for (const r of used) rowMap[r] = -1;
-      return null;
-    }
-    if (this.entryRows.length < E1 - E0) this.entryRows = new Int32Array(E1 - E0);
-    for (let e = E0; e < E1; e++) this.entryRows[e - E0] = rowMap[c.row[e]!]!;
     for (const r of used) rowMap[r] = -1;
-    return used;
+    return valid ? used : null;
   }
 
   /** Each entry's row number among the rows of the current call (usedRows; grown, kept between calls). */
@@ -208,21 +194,15 @@ export class WasmAggregator {
     i32(L.row, nE).set(this.entryRows.subarray(0, nE));
     f64(L.qty, nE).set(c.qty.subarray(E0, E0 + nE));
     i32(L.bucket, nE).set(c.bucket.subarray(E0, E0 + nE));
-    const gs = i32(L.start, nG + 1);
-    for (let g = 0; g <= nG; g++) gs[g] = c.groupStart[g0 + g]! - E0;
-    const wT = f64(L.weight, S * B);
-    for (let b = 0; b < B; b++) for (let s = 0; s < S; s++) wT[b * S + s] = weight[s * B + b]!;
+    relativeStarts(c.groupStart, g0, i32(L.start, nG + 1));
+    transpose(weight, S, B, f64(L.weight, S * B));
     f64(L.acc, L.accLength).fill(0);
     f64(L.worst, nG).fill(-Infinity);
     i32(L.at, nG).fill(-1);
     if (L.K > 0) f64(L.top, nG * L.K).fill(-Infinity);
     new Uint8Array(buf, L.skip, S + 1).fill(0);
     const off = c.pnlOffset;
-    let canMask = B <= 30 && off - off === 0;
-    for (let k = 0; k < weight.length && canMask; k++) {
-      const w = weight[k]!;
-      if (w - w !== 0) canMask = false;
-    }
+    const canMask = B <= 30 && off - off === 0 && allFinite(weight);
     return canMask ? 0 : B <= 30 ? (1 << B) - 1 : -1;
   }
 
@@ -277,6 +257,61 @@ export class WasmAggregator {
         S * 8, L.acc, L.worst, L.at, L.top, L.skip);
     }
   }
+}
+
+// The loops of a call's set-up, each a function of its own: a method of several loops that runs once per pool
+// task was optimised by V8 at its first loop (OSR), again at the next whose code had not run, then whole; the
+// pool's thread did that compiling while the main thread waited for its aggregation.
+
+/**
+ * Numbers the rows entries [e0, e1) use in order of first use (rowMap[r]: its number; `used`: the rows); false,
+ * at the first entry whose row (< R) or bucket (< buckets) is out of range.
+ */
+function numberRows(
+  row: Int32Array,
+  bucket: Int32Array | Uint8Array,
+  buckets: number,
+  e0: number,
+  e1: number,
+  R: number,
+  rowMap: Int32Array,
+  used: number[],
+): boolean {
+  for (let e = e0; e < e1; e++) {
+    const r = row[e]!;
+    const b = bucket[e]!;
+    if (!(r >= 0 && r < R && b >= 0 && b < buckets)) return false;
+    if (rowMap[r]! < 0) {
+      rowMap[r] = used.length;
+      used.push(r);
+    }
+  }
+  return true;
+}
+
+/** out[e − e0] = the number rowMap gives entry e's row. */
+function entryRowNumbers(row: Int32Array, e0: number, e1: number, rowMap: Int32Array, out: Int32Array): void {
+  for (let e = e0; e < e1; e++) out[e - e0] = rowMap[row[e]!]!;
+}
+
+/** out[g] = groupStart[g0 + g] − groupStart[g0], for g < out.length. */
+function relativeStarts(groupStart: Int32Array, g0: number, out: Int32Array): void {
+  const e0 = groupStart[g0]!;
+  for (let g = 0; g < out.length; g++) out[g] = groupStart[g0 + g]! - e0;
+}
+
+/** out[b·S + s] = w[s·B + b]: the S × B weights, bucket-major. */
+function transpose(w: Float64Array, S: number, B: number, out: Float64Array): void {
+  for (let b = 0; b < B; b++) for (let s = 0; s < S; s++) out[b * S + s] = w[s * B + b]!;
+}
+
+/** Whether every value is finite. */
+function allFinite(x: Float64Array): boolean {
+  for (let k = 0; k < x.length; k++) {
+    const v = x[k]!;
+    if (v - v !== 0) return false;
+  }
+  return true;
 }
 
 /** Byte addresses of one call's regions in the module's memory (each 16-byte aligned), and its sizes. */
