@@ -269,7 +269,7 @@ export class WasmAggregator {
  */
 function numberRows(
   row: Int32Array,
-  bucket: Int32Array | Uint8Array,
+  bucket: Int32Array,
   buckets: number,
   e0: number,
   e1: number,
