@@ -63,6 +63,15 @@ export function readFloats(col: ResolvedColumn, data: Data, out: Float64Array, a
   }
 }
 
+/**
+ * A float64 column's `data.length` values as they lie in its buffer (a view, not a copy; nulls hold whatever the
+ * buffer holds: check {@link isNull}); null when the column is stored otherwise ({@link readFloats} converts it).
+ */
+export function float64Values(col: ResolvedColumn, data: Data): Float64Array | null {
+  const values = data.values as unknown;
+  return col.storage === 'float' && values instanceof Float64Array ? values.subarray(0, data.length) : null;
+}
+
 /** The timestamp at row `i` in ms since epoch (UTC), exact to the millisecond for every unit. */
 export function timestampMs(col: ResolvedColumn, data: Data, i: number): number {
   const v = (data.values as BigInt64Array)[i]!;

@@ -10,7 +10,15 @@ import { CASH_CURRENCIES, type Market } from '../model/market.js';
 import type { Balances, LoadStats, PositionBook, RejectedRow } from '../model/book.js';
 import { openArrow, type ArrowSource } from './arrowSource.js';
 import { resolveSchema, type ColumnSpec, type ResolvedColumn } from './columnSpec.js';
-import { DictionaryMapper, hasNulls, internStrings, isNull, readFloats, setWhereNull } from './columnValues.js';
+import {
+  DictionaryMapper,
+  float64Values,
+  hasNulls,
+  internStrings,
+  isNull,
+  readFloats,
+  setWhereNull,
+} from './columnValues.js';
 import { AccountKeys, accountKeyType } from './accountKeys.js';
 import { Utf8Interner } from './utf8Interner.js';
 import { buildPositionBook, type PositionChunk } from './buildBook.js';
@@ -281,23 +289,25 @@ async function readPositions(
     const cs = batch.data.children as Data[];
     const acc = new Int32Array(n);
     const ins = new Int32Array(n);
-    const q = new Float64Array(n);
-    const e = new Float64Array(n);
-    out.chunks.push({ account: acc, instrument: ins, quantity: q, entryPrice: e });
-    out.rows += n;
     accounts.intern(file, accCol, cs[accCol.index]!, acc, 0);
     used.ensure(accounts.count);
     const flags = used.flags;
     internStrings(insCol, cs[insCol.index]!, names, dict, ins, 0);
     localToMarket = extendLocalIds(localToMarket, names, (name) => market.instruments.id.get(name) ?? -1);
+    // quantities and entry prices read in place where the file holds them as float64 (no copy: the file's
+    // bytes stay in memory until the book is built anyway); entry prices with nulls are copied, NaN there
     const qData = cs[qCol.index]!;
-    readFloats(qCol, qData, q, 0);
+    const q = float64Values(qCol, qData) ?? floatsOf(qCol, qData);
     const qNulls = hasNulls(qData);
     const eData = eCol ? cs[eCol.index]! : null;
-    if (eData) {
-      readFloats(eCol!, eData, e, 0);
+    let e: Float64Array;
+    if (!eData) e = new Float64Array(n).fill(NaN);
+    else if (hasNulls(eData)) {
+      e = floatsOf(eCol!, eData);
       setWhereNull(eData, e, 0, NaN);
-    } else e.fill(NaN);
+    } else e = float64Values(eCol!, eData) ?? floatsOf(eCol!, eData);
+    out.chunks.push({ account: acc, instrument: ins, quantity: q, entryPrice: e });
+    out.rows += n;
     slow.length = 0;
     out.zeroRows += acceptPositionRows(acc, ins, q, e, localToMarket, flags, qNulls, slow);
     // the slow path: find every violation of each row the fast path did not accept, in row order
@@ -347,6 +357,13 @@ async function readPositions(
     }
     row0 += n;
   }
+  return out;
+}
+
+/** A float or integer column's values as a new Float64Array (readFloats). */
+function floatsOf(col: ResolvedColumn, data: Data): Float64Array {
+  const out = new Float64Array(data.length);
+  readFloats(col, data, out, 0);
   return out;
 }
 
