@@ -108,6 +108,10 @@ export function checkDerived(m: MarginRows): void {
   if (r >= 0) fail(r, 'currency', m.currencyNames[m.currency[r]!], spec.currency === 'USD' ? "'USD'" : 'the unit');
 }
 
+// Each check's loop over the rows is a function of its own (firstNonNegative … firstInfinite): the checks run
+// once per block on the main thread, on the run's tail, where V8 optimised a function of several such loops again
+// at each loop whose code had not run yet (checkDerived four times; docs/conventions.md, "Backends").
+
 /** The first row whose value is ≥ 0, −1 when none. */
 function firstNonNegative(a: Int32Array, n: number): number {
   for (let r = 0; r < n; r++) if (a[r]! >= 0) return r;
