@@ -43,6 +43,11 @@ export interface ArrowSource {
   file: string;
   format: ArrowFormat;
   schema: Schema;
+  /**
+   * whether the file was read whole (WHOLE_READ_MAX): its batches' buffers are then views of that one buffer, so a
+   * view of a column keeps nothing alive the source does not hold anyway; streamed, each batch has its own buffer
+   */
+  readWhole: boolean;
   /** the record batches in order; the file is closed when the iteration ends or stops */
   batches(): AsyncGenerator<RecordBatch>;
   /** closes the file (also done by `batches()` when it finishes) */
@@ -166,7 +171,7 @@ export async function openArrow(file: string, wholeReadMax: number = WHOLE_READ_
         await close();
       }
     }
-    return { file, format, schema, batches, close };
+    return { file, format, schema, readWhole: whole !== null, batches, close };
   } catch (e) {
     await fh.close().catch(() => undefined);
     throw e;

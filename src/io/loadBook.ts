@@ -294,10 +294,12 @@ async function readPositions(
     const flags = used.flags;
     internStrings(insCol, cs[insCol.index]!, names, dict, ins, 0);
     localToMarket = extendLocalIds(localToMarket, names, (name) => market.instruments.id.get(name) ?? -1);
-    // quantities and entry prices read in place where the file holds them as float64 (no copy: the file's
-    // bytes stay in memory until the book is built anyway); entry prices with nulls are copied, NaN there
+    // quantities and entry prices read in place where the file was read whole and holds them as float64 (no
+    // copy: the file's bytes stay in memory until the book is built anyway); streamed, a view would keep its
+    // batch's whole buffer alive, so they are copied, as are entry prices with nulls (NaN there)
+    const inPlace = (col: ResolvedColumn, data: Data) => (src.readWhole ? float64Values(col, data) : null);
     const qData = cs[qCol.index]!;
-    const q = float64Values(qCol, qData) ?? floatsOf(qCol, qData);
+    const q = inPlace(qCol, qData) ?? floatsOf(qCol, qData);
     const qNulls = hasNulls(qData);
     const eData = eCol ? cs[eCol.index]! : null;
     let e: Float64Array;
@@ -305,7 +307,7 @@ async function readPositions(
     else if (hasNulls(eData)) {
       e = floatsOf(eCol!, eData);
       setWhereNull(eData, e, 0, NaN);
-    } else e = float64Values(eCol!, eData) ?? floatsOf(eCol!, eData);
+    } else e = inPlace(eCol!, eData) ?? floatsOf(eCol!, eData);
     out.chunks.push({ account: acc, instrument: ins, quantity: q, entryPrice: e });
     out.rows += n;
     slow.length = 0;

@@ -50,6 +50,20 @@ describe('openArrow', () => {
     expect(await readAllRows(f, 0)).toEqual(whole);
   });
 
+  test('says whether it read the file whole: then every batch is a view of one buffer (loadBook reads in place)', async () => {
+    const f = writeArrow(join(tempDir(), 'balances.arrow'), balanceCols(), 'file');
+    for (const [max, whole] of [
+      [undefined, true],
+      [0, false],
+    ] as const) {
+      const src = await openArrow(f, max);
+      expect(src.readWhole).toBe(whole);
+      const buffers = new Set<ArrayBufferLike>();
+      for await (const b of src.batches()) buffers.add((b.getChild('amount')!.data[0]!.values as Float64Array).buffer);
+      if (whole) expect(buffers.size).toBe(1);
+    }
+  });
+
   const dir = tempDir();
   const good = writeArrow(join(dir, 'good.arrow'), balanceCols(), 'file');
   const goodStream = writeArrow(join(dir, 'good-stream.arrow'), balanceCols(), 'stream');
