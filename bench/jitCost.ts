@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 /**
- * What V8's optimising compiler cost a run: `node --no-concurrent-recompilation --trace-opt --trace-deopt
+ * What V8's optimising compilers cost a run: `node --no-concurrent-recompilation --trace-opt --trace-deopt
  * dist/bundle/main.js run … > OUT 2>&1; node dist/bench/jitCost.js OUT [--top N]`. Prints, per function name
- * (every thread together: --trace-opt does not say which), its TurboFan compiles with their milliseconds (`o`: an
- * on-stack replacement, the loop of a running call), and the deopts by reason. Under --no-concurrent-recompilation
- * (the command's own flag, src/cli/nodeFlags.ts) each compile runs on the thread that needs the code, so its time
- * is that thread's; the times are wall times, longer when the thread waited for a core.
+ * (every thread together: --trace-opt does not say which), its optimising compiles (TurboFan) with their
+ * milliseconds (`o`: an on-stack replacement, the loop of a running call), and the deopts by reason. Under
+ * --no-concurrent-recompilation (the command's own flag, src/cli/nodeFlags.ts) each compile runs on the thread
+ * that needs the code, so its time is that thread's; the times are wall times, longer when the thread waited for
+ * a core.
  *
  * What it finds: a function with several long loops that runs once (a load, a check, a set-up) is optimised at its
  * first loop, deopts where the next loop's code has no type feedback yet, and is optimised again at that loop,
@@ -16,6 +17,8 @@ import { basename } from 'node:path';
 
 export interface Compile {
   name: string;
+  /** the tier compiled for: TURBOFAN (MAGLEV too where node runs that tier; node 20 does not by default) */
+  target: string;
   osr: boolean;
   ms: number;
 }
@@ -32,14 +35,15 @@ export function parseJitTrace(text: string): JitCost {
   const deopts = new Map<string, number>();
   for (const line of text.split('\n')) {
     const c =
-      /^\[completed compiling 0x[0-9a-f]+ <JSFunction (.*?) \(sfi = [^)]*\)> \(target \w+\)( OSR)? - took ([\d.]+), ([\d.]+), ([\d.]+) ms\]/.exec(
+      /^\[completed compiling 0x[0-9a-f]+ <JSFunction (.*?) \(sfi = [^)]*\)> \(target (\w+)\)( OSR)? - took ([\d.]+), ([\d.]+), ([\d.]+) ms\]/.exec(
         line,
       );
     if (c) {
       compiles.push({
         name: c[1] || '(anonymous)',
-        osr: c[2] !== undefined,
-        ms: Number(c[3]) + Number(c[4]) + Number(c[5]),
+        target: c[2]!,
+        osr: c[3] !== undefined,
+        ms: Number(c[4]) + Number(c[5]) + Number(c[6]),
       });
       continue;
     }
@@ -65,8 +69,11 @@ export function formatJitCost({ compiles, deopts }: JitCost, top = 30): string {
   }
   const sum = (list: Compile[]) => list.reduce((s, c) => s + c.ms, 0);
   const total = sum(compiles);
+  const targets = new Map<string, number>();
+  for (const c of compiles) targets.set(c.target, (targets.get(c.target) ?? 0) + 1);
+  const tiers = [...targets].map(([t, k]) => `${k} ${t}`).join(', ');
   const out = [
-    `${compiles.length} TurboFan compiles, ${total.toFixed(1)} ms (${compiles.filter((c) => c.osr).length} on-stack replacements); ${byName.size} functions`,
+    `${compiles.length} optimising compiles (${tiers || 'none'}), ${total.toFixed(1)} ms (${compiles.filter((c) => c.osr).length} on-stack replacements); ${byName.size} functions`,
   ];
   for (const [name, list] of [...byName].sort((a, b) => sum(b[1]) - sum(a[1])).slice(0, top))
     out.push(

@@ -19,13 +19,13 @@ describe('jitCost', () => {
   test('sums the compiles per function, on-stack replacements marked, and counts the deopts by reason', () => {
     const cost = parseJitTrace(LINES);
     expect(cost.compiles).toEqual([
-      { name: 'readPositions', osr: true, ms: 0.005 + 2.4 + 0.016 },
-      { name: 'readPositions', osr: false, ms: 0.007 + 13.943 + 0.087 },
-      { name: 'normalizeString', osr: false, ms: 0.007 + 2.814 + 0.013 },
+      { name: 'readPositions', target: 'TURBOFAN', osr: true, ms: 0.005 + 2.4 + 0.016 },
+      { name: 'readPositions', target: 'TURBOFAN', osr: false, ms: 0.007 + 13.943 + 0.087 },
+      { name: 'normalizeString', target: 'TURBOFAN', osr: false, ms: 0.007 + 2.814 + 0.013 },
     ]);
     expect([...cost.deopts]).toEqual([['Insufficient type feedback for binary operation: readPositions', 1]]);
     const text = formatJitCost(cost, 5);
-    expect(text).toMatch(/^3 TurboFan compiles, 19\.3 ms \(1 on-stack replacements\); 2 functions/);
+    expect(text).toMatch(/^3 optimising compiles \(3 TURBOFAN\), 19\.3 ms \(1 on-stack replacements\); 2 functions/);
     expect(text).toContain('16.5 ms  readPositions: o2.4 14.0');
     expect(text).toContain('1 deopts');
   });

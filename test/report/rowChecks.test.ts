@@ -34,8 +34,9 @@ describe('checkDerived', () => {
   test("refuses a currency other than the unit's own (deribit-pm) or USD (span)", () => {
     const { pm, span } = blocks();
     const n = pm.count;
-    const r = n - 1;
-    pm.currency[r] = (pm.unit[r]! + 1) % pm.unitNames.length;
+    const r = n - 2;
+    // two rows wrong: the first is named
+    for (const k of [r, n - 1]) pm.currency[k] = (pm.unit[k]! + 1) % pm.unitNames.length;
     expect(() => checkDerived(pm)).toThrow(
       new RegExp(
         `MarginRows\\(deribit-pm\\) row ${r}: currency is ${pm.currencyNames[pm.currency[r]!]}, .* as the unit`,
@@ -61,14 +62,15 @@ describe('checkStandardFromPm', () => {
     std.account = Int32Array.from(std.account);
     std.unit = Int32Array.from(std.unit);
     const r = std.count - 1;
-    const account = std.account[r]!;
-    std.account[r] = account + 100;
+    const q = r - 1;
+    // an earlier row of another account, a later one of another unit: the earlier is named, then the later
+    const account = std.account[q]!;
+    std.account[q] = account + 100;
+    std.unit[r] = (std.unit[r]! + 1) % std.unitNames.length;
     expect(() => checkStandardFromPm(std, pm)).toThrow(
-      new RegExp(`MarginRows\\(standard\\) row ${r}: account id is ${account + 100}, .* as ${account}`),
+      new RegExp(`MarginRows\\(standard\\) row ${q}: account id is ${account + 100}, .* as ${account}`),
     );
-    std.account[r] = account;
-    const unit = std.unit[r]!;
-    std.unit[r] = (unit + 1) % std.unitNames.length;
+    std.account[q] = account;
     expect(() => checkStandardFromPm(std, pm)).toThrow(
       new RegExp(
         `MarginRows\\(standard\\) row ${r}: unit is ${std.unitNames[std.unit[r]!]}, .* as ${pm.unitNames[pm.unit[r]!]}`,
