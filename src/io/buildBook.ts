@@ -83,8 +83,8 @@ export function buildPositionBook(
   }
 
   // scatter the book's rows by account (a stable counting sort), carrying rank, quantity, entry price
-  // (each long loop of the build is a function of its own: V8 optimised this function again at each of its long
-  // loops whose code had not run yet, on this thread: four compiles, ~10 ms; docs/conventions.md, "Backends")
+  // (the counting and scatter loops are functions of their own: V8 optimised this function again at each of its
+  // long loops whose code had not run yet, on this thread: four compiles, ~10 ms; docs/conventions.md, "Backends")
   const segment = new Int32Array(A + 1);
   for (const chunk of chunks) countPerAccount(chunk, segment);
   prefixSums(segment);
