@@ -277,6 +277,11 @@ async function readPositions(
   const names = new Utf8Interner(Math.max(1024, market.instruments.count));
   const dict = new DictionaryMapper(names);
   let localToMarket: Int32Array = new Int32Array(0);
+  const marketId = (name: string) => market.instruments.id.get(name) ?? -1;
+  // quantities and entry prices read in place where the file was read whole and holds them as float64 (no
+  // copy: the file's bytes stay in memory until the book is built anyway); streamed, a view would keep its
+  // batch's whole buffer alive, so they are copied, as are entry prices with nulls (NaN there)
+  const inPlace = (col: ResolvedColumn, data: Data) => (src.readWhole ? float64Values(col, data) : null);
   /** the rows of a batch that acceptPositionRows left to the slow path */
   const slow: number[] = [];
   let row0 = 0;
@@ -293,11 +298,7 @@ async function readPositions(
     used.ensure(accounts.count);
     const flags = used.flags;
     internStrings(insCol, cs[insCol.index]!, names, dict, ins, 0);
-    localToMarket = extendLocalIds(localToMarket, names, (name) => market.instruments.id.get(name) ?? -1);
-    // quantities and entry prices read in place where the file was read whole and holds them as float64 (no
-    // copy: the file's bytes stay in memory until the book is built anyway); streamed, a view would keep its
-    // batch's whole buffer alive, so they are copied, as are entry prices with nulls (NaN there)
-    const inPlace = (col: ResolvedColumn, data: Data) => (src.readWhole ? float64Values(col, data) : null);
+    localToMarket = extendLocalIds(localToMarket, names, marketId);
     const qData = cs[qCol.index]!;
     const q = inPlace(qCol, qData) ?? floatsOf(qCol, qData);
     const qNulls = hasNulls(qData);
@@ -448,6 +449,7 @@ async function readBalances(
   const names = new Utf8Interner(64);
   const dict = new DictionaryMapper(names);
   let localToCurrency: Int32Array = new Int32Array(0);
+  const currencyIndex = (name: string) => currencies.indexOf(name);
   /** the rows of a batch that acceptBalanceRows left to the slow path */
   const slow: number[] = [];
   let row0 = 0;
@@ -462,7 +464,7 @@ async function readBalances(
     used.ensure(accounts.count);
     const flags = used.flags;
     internStrings(curCol, cs[curCol.index]!, names, dict, cur, 0);
-    localToCurrency = extendLocalIds(localToCurrency, names, (name) => currencies.indexOf(name));
+    localToCurrency = extendLocalIds(localToCurrency, names, currencyIndex);
     const aData = cs[amtCol.index]!;
     readFloats(amtCol, aData, amt, 0);
     const aNulls = hasNulls(aData);
