@@ -1,19 +1,32 @@
 #!/usr/bin/env python3
-"""The numpy peer of `margin-engine run --models deribit-pm,span` (issue 17): deribit-pm, span and standard margin
-with equity and status, written from docs/methodology.md sections 1-6 and docs/data.md, not from the engine's code.
+"""The numpy peer of `margin-engine run` (issue 17): deribit-pm, span, var-hs, var-mc and standard margin with equity
+and status, written from docs/methodology.md sections 1-6 and docs/data.md, not from the engine's code.
 
   python3 margin_peer.py --market DIR --positions F --balances F --out F [--format csv|npz]
+      [--models deribit-pm,span[,var-hs,var-mc]] [--history DIR] [--mc-scenarios FILE] [--set NAME[.KEY]=VALUE]
 
 DIR holds instruments.csv and underlyings.csv; the book is positions.csv and balances.csv (bench/peer/exportCsv.ts
 writes them from the engine's Arrow files; times in epoch ms). Writes one CSV row per (model, account, unit): mm, im,
 the worst scenario id, equity, status and the liquidity add-on, in the unit's currency (span: USD per underlying, with
-the account's equity and status); prints one JSON line: phase times (s) and row counts. numpy, pandas, scipy only.
+the account's equity and status; var-hs and var-mc: USD per account, unit ALL); prints one JSON line: phase times (s)
+and row counts. numpy, pandas, scipy only.
 Where the page leaves a choice open: a unit exists for each (account, unit) with a position or a non-zero balance in
 it, and a unit without positions has no worst id; the worst id is the first scenario whose loss is the largest (a
 one-underlying unit keeps its vector, §4a, so a unit that never loses names its first zero-loss scenario, where the
 engine, docs/conventions.md, applies adj() and names id 0); standard rows carry the deribit-pm unit's equity and
-add-on, and standard IM has no add-on; for linear options, standard margin multiplies the coin rates (0.15, 0.10,
-0.075) by S and keeps the USD mark as it is.
+add-on, and standard IM has no add-on (standard rows are written whatever --models says, as the engine does); for
+linear options, standard margin multiplies the coin rates (0.15, 0.10, 0.075) by S and keeps the USD mark as it is.
+History (--history DIR: <U>-USD_1d.csv with datetime and close, gapless; dvol_<u>.csv with date and dvol): a close
+dated D counts as "on or before the snapshot" when D is on or before the snapshot's UTC date; span's PSR comes from
+the last psr_window closes of each underlying with a price file (the defaults for the others); var-hs and var-mc
+need a price file for every underlying. var: every account of the book gets one row (unit ALL; coin balances are spot
+positions, cash has no P&L), its worst id is the set's scenario id (0-based, in the set) of the first largest loss;
+k = ceil(N(1 - alpha)) and span's nearest rank ceil(q n) ignore float noise within 1e-9 (docs/conventions.md: N =
+1,000, alpha = 0.99 gives k = 10). var-mc draws its own scenarios (numpy's PCG64 seeded with mc_seed, normals and a
+chi-square from it; the EWMA covariance from the first date every underlying has a close) unless --mc-scenarios
+names a scenario file (`margin-engine scenarios --family monte-carlo --out F.csv`: columns dt_days, <U>_move,
+<U>_vol_mult), which it then revalues as it is. The var P&L (instruments and spot x scenarios, USD) is aggregated in
+blocks of accounts (sparse positions @ dense P&L), each block's k largest losses by np.partition.
 """
 import argparse, json, os, sys, time
 import numpy as np, pandas as pd
@@ -27,8 +40,13 @@ P = dict(R={'BTC': .16, 'ETH': .18, 'other': .25}, B=4, vru={'BTC': .5, 'ETH': .
          mam={'BTC': .01, 'ETH': .005, 'USDC': .01, 'other': .01},
          psr={'BTC': .12, 'ETH': .15, 'other': .20}, vsr={'other': .25}, xmult=2., xcover=.35, som=.01, im_factor=1.1,
          im_base={'other': .02}, mm_base={'other': .01}, im_per_coin={'BTC': .00005, 'ETH': .000004, 'other': .00005},
-         oi_share=.05, half_spread=.0005, max_conc=5.)
+         oi_share=.05, half_spread=.0005, max_conc=5.,
+         # span's PSR from history (§4b), var (§3c, §3d, §4c); counts and days are read as integers
+         psr_q=.99, psr_h=2, psr_window=365, alpha=.99, var_h=2, lookback=1000, lam=.94, seed_days=30, filtered=1.,
+         mc_n=10000, nu=4, mc_seed=20260201, beta={'other': -1.}, var_mm=.8)
 CASH = ('USD', 'USDC', 'USDT')
+MODELS = ('deribit-pm', 'span', 'var-hs', 'var-mc')
+DAY_MS = 86400e3
 STATUS = np.array(['ok', 'margin_call', 'liquidation'], dtype=object)
 
 
@@ -48,7 +66,8 @@ def black76(F, K, T, sig, r, call):
     sds = np.where(live, sd, 1.0)
     d1 = (np.log(F / K) + 0.5 * sds * sds) / sds
     d2 = d1 - sds
-    v = np.where(call, F * ndtr(d1) - K * ndtr(d2), K * ndtr(-d2) - F * ndtr(-d1))
+    w = np.where(call, 1.0, -1.0)  # a put is -(F N(-d1) - K N(-d2)): the same bits as K N(-d2) - F N(-d1)
+    v = w * (F * ndtr(w * d1) - K * ndtr(w * d2))
     return np.exp(-r * T) * np.where(live, v, np.maximum(np.where(call, F - K, K - F), 0.0))
 
 
@@ -63,6 +82,117 @@ def fail(msg):
     sys.exit(2)
 
 
+def ceil_noise(x):
+    """ceil(x), where x within 1e-9 of an integer counts as that integer (docs/conventions.md: float noise)."""
+    n = round(x)
+    return int(n) if abs(x - n) <= 1e-9 else int(np.ceil(x))
+
+
+def read_days(values):
+    """'YYYY-MM-DD' strings as days since 1970-01-01."""
+    return np.asarray(values, dtype=str).astype('datetime64[D]').astype(np.int64)
+
+
+def load_history(hdir, ulist, snap_day):
+    """Per underlying with a price file: (days, closes) up to the snapshot's date; per underlying with a vol index
+    file: (days, values), all of them (a value is looked up on or before a date)."""
+    closes, index = {}, {}
+    for u in ulist:
+        f = os.path.join(hdir, f'{u}-USD_1d.csv')
+        if os.path.exists(f):
+            h = pd.read_csv(f, usecols=['datetime', 'close'], dtype={'datetime': str}, float_precision='round_trip')
+            days, c = read_days(h['datetime']), h['close'].to_numpy(float)
+            if len(days) and not (np.diff(days) == 1).all():
+                fail(f'{f}: the dates are not consecutive days')
+            if not (np.isfinite(c) & (c > 0)).all():
+                fail(f'{f}: a close is not a positive number')
+            keep = days <= snap_day
+            closes[u] = (days[keep], c[keep])
+        f = os.path.join(hdir, f'dvol_{u.lower()}.csv')
+        if os.path.exists(f):
+            v = pd.read_csv(f, dtype={'date': str}, float_precision='round_trip')
+            index[u] = (read_days(v['date']), v['dvol'].to_numpy(float))
+    return closes, index
+
+
+def psr_from_history(c):
+    """§4b: e^q - 1, q the nearest-rank psr_q quantile of |psr_h-day overlapping log returns| over the last
+    psr_window closes."""
+    h, c = int(P['psr_h']), c[-int(P['psr_window']):]
+    a = np.sort(np.abs(np.log(c[h:] / c[:-h])))
+    return np.exp(a[ceil_noise(P['psr_q'] * len(a)) - 1]) - 1
+
+
+def ewma_seeded(x, lam, n0):
+    """The EWMA of the rows of x (axis 0), aligned with the closes (x[t - 1] is the return at close t): nan before
+    close n0, the mean of the first n0 rows at close n0, then v[t] = lam v[t-1] + (1 - lam) x[t-1]. A recursion over
+    the dates (a few thousand), so a loop: scipy.signal's lfilter does the same but costs 0.1-0.4 s to import."""
+    v = np.full((len(x) + 1,) + x.shape[1:], np.nan)
+    if len(x) < n0:
+        return v
+    v[n0] = np.mean(x[:n0], axis=0)
+    for t in range(n0, len(x)):
+        v[t + 1] = lam * v[t] + (1 - lam) * x[t]
+    return v
+
+
+def historical_set(closes, index, ulist):
+    """§3c: the moves m and vol multipliers g (dates x underlyings) of the last `lookback` qualifying dates."""
+    h, lam, n0 = int(P['var_h']), P['lam'], int(P['seed_days'])
+    if any(u not in closes for u in ulist):
+        fail(f'var-hs: no price history for {[u for u in ulist if u not in closes]}')
+    first = np.array([closes[u][0][0] for u in ulist])
+    # t qualifies when every underlying has closes at t and t - h and its EWMA (from its own first close) at t - h
+    lo, hi = int((first + n0 + h).max()), int(min(closes[u][0][-1] for u in ulist))
+    if lo > hi:
+        fail('var-hs: no date has the history it needs')
+    dates = np.arange(max(lo, hi - int(P['lookback']) + 1), hi + 1)
+    m, g = np.empty((len(dates), len(ulist))), np.ones((len(dates), len(ulist)))
+    for j, u in enumerate(ulist):
+        c = closes[u][1]
+        v = ewma_seeded(np.log(c[1:] / c[:-1]) ** 2, lam, n0)
+        t = dates - first[j]
+        r = np.log(c[t] / c[t - h])
+        if P['filtered']:
+            r = r * np.sqrt(v[t[-1]] / v[t - h])
+        m[:, j] = np.exp(r) - 1
+        if u in index:  # g = I[t] / I[t - h], each the last value on or before its date; 1 without one at t - h
+            idays, ival = index[u]
+            at, before = (np.searchsorted(idays, x, side='right') - 1 for x in (dates, dates - h))
+            g[:, j] = np.where(before >= 0, ival[at] / ival[np.maximum(before, 0)], 1.0)
+    return m, g, np.zeros(len(dates))
+
+
+def monte_carlo_set(closes, ulist):
+    """§3d, the peer's own draws: Student-t (nu) h-day log returns with covariance h x the EWMA covariance of daily
+    log returns at the last common date (from the first date every underlying has a close)."""
+    if any(u not in closes for u in ulist):
+        fail(f'var-mc: no price history for {[u for u in ulist if u not in closes]}')
+    lo, hi = max(closes[u][0][0] for u in ulist), min(closes[u][0][-1] for u in ulist)
+    c = np.column_stack([closes[u][1][lo - closes[u][0][0]:hi - closes[u][0][0] + 1] for u in ulist])
+    d = np.log(c[1:] / c[:-1])
+    NU, N, nu = len(ulist), int(P['mc_n']), int(P['nu'])
+    cov = ewma_seeded((d[:, :, None] * d[:, None, :]).reshape(len(d), NU * NU), P['lam'], int(P['seed_days']))[-1]
+    L = np.linalg.cholesky(int(P['var_h']) * cov.reshape(NU, NU))
+    rng = np.random.default_rng(int(P['mc_seed']))
+    z, chi2 = rng.standard_normal((N, NU)), rng.chisquare(nu, N)
+    r = np.sqrt((nu - 2) / nu) * (z @ L.T) / np.sqrt(chi2 / nu)[:, None]
+    return np.exp(r) - 1, np.exp(per(P['beta'], ulist) * r), np.zeros(N)
+
+
+def scenario_file(path, ulist):
+    """A scenario set as `margin-engine scenarios` writes it (CSV): moves, vol multipliers and dt_days per row."""
+    t = pd.read_csv(path, float_precision='round_trip')
+    miss = [c for u in ulist for c in (f'{u}_move', f'{u}_vol_mult') if c not in t]
+    if miss or 'dt_days' not in t:
+        fail(f'{path}: no column {(miss or ["dt_days"])[0]}')
+    rules = {u: set(t[f'{u}_vol_rule'].astype(str)) for u in ulist if f'{u}_vol_rule' in t}
+    if any(r - {'mult'} for r in rules.values()):
+        fail(f'{path}: a vol rule other than mult ({rules})')
+    return (np.column_stack([t[f'{u}_move'].to_numpy(float) for u in ulist]),
+            np.column_stack([t[f'{u}_vol_mult'].to_numpy(float) for u in ulist]), t['dt_days'].to_numpy(float))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     for a in ('--market', '--positions', '--balances', '--out'):
@@ -71,7 +201,19 @@ def main():
     ap.add_argument('--format', choices=('csv', 'npz'), default='csv',
                     help='csv: one text row per (model, account, unit); npz: the same columns as numpy arrays '
                          '(account ids into one accounts array, unit and status as codes), uncompressed')
+    ap.add_argument('--models', default='deribit-pm,span', help=f'some of {",".join(MODELS)} (standard is always '
+                    'written); eod: deribit-pm,span,var-hs,var-mc')
+    ap.add_argument('--history', metavar='DIR', help="daily closes and vol indices: span's PSR, var-hs, var-mc")
+    ap.add_argument('--mc-scenarios', metavar='FILE', help="var-mc revalues this set (the engine's, as CSV) instead "
+                    'of drawing its own')
+    ap.add_argument('--chunk-mib', type=float, default=128, help='var: the P&L block of one group of accounts, MiB')
     args = ap.parse_args()
+    models = args.models.split(',')
+    if not models or any(m not in MODELS for m in models) or len(set(models)) < len(models):
+        fail(f'--models {args.models}: each of {", ".join(MODELS)} at most once')
+    var_models = [m for m in models if m.startswith('var-')]
+    if 'var-hs' in models and not args.history or 'var-mc' in models and not (args.history or args.mc_scenarios):
+        fail('var-hs needs --history, var-mc --history or --mc-scenarios')
     for s in args.set:  # e.g. --set mam.BTC=0.011 (the tests show that a changed peer disagrees)
         name, _, value = s.partition('=')
         k, _, sub = name.partition('.')
@@ -84,6 +226,10 @@ def main():
     und = pd.read_csv(os.path.join(args.market, 'underlyings.csv'), float_precision='round_trip')
     pos = pd.read_csv(args.positions, dtype={'account': str, 'instrument': str})
     bal = pd.read_csv(args.balances, dtype={'account': str, 'currency': str})
+    snap_day = int(float(und['snapshot_time'].iloc[0]) // DAY_MS)
+    closes, vindex = load_history(args.history, list(und['underlying']), snap_day) if args.history else ({}, {})
+    mc_file = scenario_file(args.mc_scenarios, list(und['underlying'])) if 'var-mc' in models and args.mc_scenarios \
+        else None
     t1 = time.perf_counter()
     # ---- validate (instruments and currencies exist, numbers finite), merge duplicate rows, drop zeros
     ulist = list(und['underlying'])
@@ -137,7 +283,8 @@ def main():
     w_pm = np.vstack([np.ones((len(grid), NU)), P['etf'] * R / np.abs(ext)])
     vrule = np.r_[np.tile([0, 1, 2], 2 * B + 1), np.zeros(len(ext), int)][:, None]  # 0 up, 1 none, 2 down
     frac = np.r_[[0, 0, 1, 1, -1, -1, 2, 2, -2, -2, 3, 3, -3, -3], [3 * P['xmult'], -3 * P['xmult']]] / 3.0
-    m_sp = frac[:, None] * per(P['psr'], ulist)  # 16 x NU, the SPAN order
+    psr = np.array([psr_from_history(closes[u][1]) if u in closes else p for u, p in zip(ulist, per(P['psr'], ulist))])
+    m_sp = frac[:, None] * psr  # 16 x NU, the SPAN order
     vdir = np.r_[[1, -1] * 7, [0, 0]][:, None]
     w_sp = np.r_[np.ones(14), [P['xcover']] * 2][:, None]
     with np.errstate(invalid='ignore', divide='ignore'):
@@ -210,6 +357,56 @@ def main():
               + np.bincount(pa, np.where(popt, q * V0[pi], upl_usd), NA))
     sacc = (sunits // NU).astype(np.intp)
     mm_acc, im_acc = np.bincount(sacc, mm_sp, NA), np.bincount(sacc, im_sp, NA)
+    # ---- §3c, §3d, §4c var per account, USD (all underlyings jointly, coin balances as spot): per set, the P&L of
+    # every instrument and of one spot row per underlying, then each group of accounts' P&L (sparse @ dense) and its
+    # largest losses
+    tv, var_rows, nscen = {}, {}, {}
+    if var_models:
+        t = time.perf_counter()
+        sets = [historical_set(closes, vindex, ulist) if k == 'var-hs' else mc_file if mc_file is not None
+                else monte_carlo_set(closes, ulist) for k in var_models]
+        tv['var_sets'] = time.perf_counter() - t
+        nscen = {k: len(st[0]) for k, st in zip(var_models, sets)}
+        # each set's P&L as blocks of `cb` scenarios (instruments and spot rows x scenarios, contiguous): a block
+        # stays in cache while the sparse positions of a group of accounts are multiplied into it
+        oix, fix, cb = np.flatnonzero(opt), np.flatnonzero(~opt), 512
+        X = []
+        for m, g, dt in sets:
+            X.append([])
+            for b in range(0, len(m), cb):
+                mb, gb = m[b:b + cb], g[b:b + cb]
+                x = np.empty((NI + NU, len(mb)))
+                x[NI:] = (S_u * mb).T
+                x[fix] = (F[fix] * mb[:, iu[fix]]).T
+                Tb = np.maximum(T[oix] - dt[b:b + cb, None] / 365, 0.0)
+                Vs = black76(F[oix] * (1 + mb[:, iu[oix]]), K[oix], Tb, sig[oix] * gb[:, iu[oix]], r[oix], call[oix])
+                x[oix] = (Vs - V0[oix]).T
+                X[-1].append(x)
+        tv['var_revalue'] = time.perf_counter() - t - tv['var_sets']
+        Qv = sparse.csr_matrix((np.r_[q, amount[coin]], (np.r_[pa, a_bal[coin]], np.r_[pi, NI + bu[coin]])),
+                               shape=(NA, NI + NU))
+        worst_v, es_v, tp = {}, {}, 0.0
+        for k, blocks in zip(var_models, X):
+            n = nscen[k]
+            kk = max(1, ceil_noise(n * (1 - P['alpha'])))
+            step = max(1, int(args.chunk_mib * 2 ** 20 // (8 * n)))  # accounts per group
+            buf, worst_v[k], es_v[k] = np.empty((min(step, NA), n)), np.empty(NA, np.int64), np.empty(NA)
+            for a0 in range(0, NA, step):
+                Qb = Qv[a0:a0 + step]
+                pb = buf[:Qb.shape[0]]  # the group's P&L, accounts x scenarios
+                t0p = time.perf_counter()
+                for j, x in enumerate(blocks):
+                    pb[:, j * cb:j * cb + x.shape[1]] = Qb @ x
+                tp += time.perf_counter() - t0p
+                worst_v[k][a0:a0 + step] = np.argmin(pb, axis=1)  # the first largest loss
+                pb.partition(kk - 1, axis=1)  # in place: the kk smallest P&L (the kk largest losses) first
+                es_v[k][a0:a0 + step] = -pb[:, :kk].sum(axis=1) / kk
+        liq_acc = np.bincount(pa, aq * h_usd[pi] * c, NA)
+        for k in var_models:
+            es = np.maximum(es_v[k], 0.0)
+            var_rows[k] = (P['var_mm'] * es, es + liq_acc, worst_v[k])
+        tv['var_aggregate'] = time.perf_counter() - t - tv['var_sets'] - tv['var_revalue']
+        tv['var_aggregate_product'] = tp  # of which the sparse @ dense products (the rest: argmin, partition, sums)
     t2 = time.perf_counter()
 
     # ---- report: §5 status, then the rows as CSV (floats as repr: they read back to the same bits) or npz
@@ -220,17 +417,29 @@ def main():
         return STATUS[status_code(eq, mm, im)]
 
     has_pos = np.bincount(up, minlength=NPM) > 0
+    pm, sp = 'deribit-pm' in models, 'span' in models
     if args.format == 'npz':
+        z = dict(accounts=np.asarray(accounts, dtype=str), units_pm=np.array(cnames), units_span=np.array(ulist),
+                 status_names=STATUS.astype(str), pm_account=(units // (NU + 1)).astype(np.int32),
+                 pm_unit=ucur.astype(np.int8), pm_mm=mm_pm, pm_im=im_pm,
+                 pm_worst=np.where(has_pos, worst_pm, -1).astype(np.int16), pm_equity=eq_pm,
+                 pm_status=status_code(eq_pm, mm_pm, im_pm), pm_liquidity=liq_pm,
+                 span_account=sacc.astype(np.int32), span_unit=(sunits % NU).astype(np.int8), span_mm=mm_sp,
+                 span_im=im_sp, span_worst=worst_sp.astype(np.int16), span_equity=eq_acc[sacc],
+                 span_status=status_code(eq_acc, mm_acc, im_acc)[sacc], span_liquidity=liq_sp,
+                 standard_mm=std_mm, standard_im=std_im, standard_status=status_code(eq_pm, std_mm, std_im))
+        if not pm:  # the pm unit columns stay: standard's rows are on them
+            z = {k: v for k, v in z.items() if k not in ('pm_mm', 'pm_im', 'pm_worst', 'pm_status')}
+        if not sp:
+            z = {k: v for k, v in z.items() if not k.startswith('span_')}
+        if var_models:  # var: row i is account i; equity and add-on are the account's
+            z.update(account_equity=eq_acc, account_liquidity=liq_acc)
+        for k, (mm, im, worst) in var_rows.items():
+            p = k.replace('-', '_')
+            z.update({f'{p}_mm': mm, f'{p}_im': im, f'{p}_worst': worst.astype(np.int32),
+                      f'{p}_status': status_code(eq_acc, mm, im)})
         with open(args.out, 'wb') as out:
-            np.savez(out, accounts=np.asarray(accounts, dtype=str), units_pm=np.array(cnames), units_span=np.array(ulist),
-                     status_names=STATUS.astype(str), pm_account=(units // (NU + 1)).astype(np.int32),
-                     pm_unit=ucur.astype(np.int8), pm_mm=mm_pm, pm_im=im_pm,
-                     pm_worst=np.where(has_pos, worst_pm, -1).astype(np.int16), pm_equity=eq_pm,
-                     pm_status=status_code(eq_pm, mm_pm, im_pm), pm_liquidity=liq_pm,
-                     span_account=sacc.astype(np.int32), span_unit=(sunits % NU).astype(np.int8), span_mm=mm_sp,
-                     span_im=im_sp, span_worst=worst_sp.astype(np.int16), span_equity=eq_acc[sacc],
-                     span_status=status_code(eq_acc, mm_acc, im_acc)[sacc], span_liquidity=liq_sp,
-                     standard_mm=std_mm, standard_im=std_im, standard_status=status_code(eq_pm, std_mm, std_im))
+            np.savez(out, **z)
     else:
         def floats(x):
             return list(map(repr, np.asarray(x, dtype=float).tolist()))
@@ -239,23 +448,33 @@ def main():
         pm_acc, pm_unit = acc[(units // (NU + 1)).astype(np.intp)], np.array(cnames, dtype=object)[ucur]
         pm_worst = np.where(has_pos, worst_pm.astype(str), '').astype(object)
         liq_s, eq_s = floats(liq_pm), floats(eq_pm)
-        parts = [
-            (['deribit-pm'] * NPM, pm_acc, pm_unit, floats(mm_pm), floats(im_pm), pm_worst, eq_s,
-             status(eq_pm, mm_pm, im_pm), liq_s),
-            (['span'] * NS, acc[sacc], np.array(ulist, dtype=object)[sunits % NU], floats(mm_sp), floats(im_sp),
-             worst_sp.astype(str).astype(object), floats(eq_acc[sacc]), status(eq_acc, mm_acc, im_acc)[sacc],
-             floats(liq_sp)),
-            (['standard'] * NPM, pm_acc, pm_unit, floats(std_mm), floats(std_im), [''] * NPM, eq_s,
-             status(eq_pm, std_mm, std_im), liq_s),
-        ]
+        parts = []
+        if pm:
+            parts.append((['deribit-pm'] * NPM, pm_acc, pm_unit, floats(mm_pm), floats(im_pm), pm_worst, eq_s,
+                          status(eq_pm, mm_pm, im_pm), liq_s))
+        if sp:
+            parts.append((['span'] * NS, acc[sacc], np.array(ulist, dtype=object)[sunits % NU], floats(mm_sp),
+                          floats(im_sp), worst_sp.astype(str).astype(object), floats(eq_acc[sacc]),
+                          status(eq_acc, mm_acc, im_acc)[sacc], floats(liq_sp)))
+        parts.append((['standard'] * NPM, pm_acc, pm_unit, floats(std_mm), floats(std_im), [''] * NPM, eq_s,
+                      status(eq_pm, std_mm, std_im), liq_s))
+        if var_models:
+            eqa_s, liqa_s = floats(eq_acc), floats(liq_acc)
+        for k, (mm, im, worst) in var_rows.items():
+            parts.append(([k] * NA, acc, ['ALL'] * NA, floats(mm), floats(im), worst.astype(str).astype(object), eqa_s,
+                          status(eq_acc, mm, im), liqa_s))
         with open(args.out, 'w') as out:
             out.write('model,account,unit,mm,im,worst_scenario,equity,status,liquidity_addon\n')
             for part in parts:
                 out.write(''.join(map('{},{},{},{},{},{},{},{},{}\n'.format, *part)))
     t3 = time.perf_counter()
-    print(json.dumps(dict(read=t1 - t0, compute=t2 - t1, write=t3 - t2, total=t3 - t0, positions_read=len(pos),
-                          positions=len(q), balances=len(bal), accounts=NA, instruments=NI,
-                          rows=2 * NPM + NS, rows_deribit_pm=NPM, rows_span=NS, scenarios=len(w_pm) + len(w_sp))))
+    rows = dict(rows_deribit_pm=NPM if pm else 0, rows_span=NS if sp else 0, rows_standard=NPM,
+                **{f"rows_{k.replace('-', '_')}": NA for k in var_models})
+    print(json.dumps(dict(read=t1 - t0, compute=t2 - t1, write=t3 - t2, total=t3 - t0, **tv, positions_read=len(pos),
+                          positions=len(q), balances=len(bal), accounts=NA, instruments=NI, rows=sum(rows.values()),
+                          **rows, scenarios=len(w_pm) + len(w_sp) + sum(nscen.values()),
+                          **{f'psr_{u}': float(x) for u, x in zip(ulist, psr)})))
+
 
 if __name__ == '__main__':
     main()
