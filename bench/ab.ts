@@ -48,6 +48,16 @@ interface Sample {
   rssMiB?: number;
 }
 
+/** The median of `x` (the upper of the two middle values when their count is even). */
+export function median(x: number[]): number {
+  return [...x].sort((u, v) => u - v)[Math.floor(x.length / 2)]!;
+}
+
+/** Every sample of a series and its median, `digits` decimals: one line of a timing summary. */
+export function timesLine(x: number[], digits = 3): string {
+  return `${x.map((t) => t.toFixed(digits)).join(' ')}  median ${median(x).toFixed(digits)}`;
+}
+
 /** The `margin-engine run` arguments of a workload (what README.md shows), writing `db`. */
 export function runArgs(
   w: EndToEndWorkload,
@@ -129,17 +139,14 @@ process.stdout.write(((performance.now() - t0) / 1000).toFixed(3) + ' ' + ((c.us
     loads.push(loadavg()[0]!);
     for (const k of (i % 2 ? ['B', 'A'] : ['A', 'B']) as Side[]) samples[k].push(run(k));
   }
-  const median = (x: number[]) => [...x].sort((u, v) => u - v)[Math.floor(x.length / 2)]!;
-  const line = (x: number[], digits = 3) =>
-    `${x.map((t) => t.toFixed(digits)).join(' ')}  median ${median(x).toFixed(digits)}`;
   const out: string[] = [];
-  for (const k of ['A', 'B'] as const) out.push(`${k} wall ${line(samples[k].map((s) => s.wall))}`);
+  for (const k of ['A', 'B'] as const) out.push(`${k} wall ${timesLine(samples[k].map((s) => s.wall))}`);
   // the process's CPU time (every thread): less sensitive than the wall time to what else the machine runs
-  for (const k of ['A', 'B'] as const) out.push(`${k} cpu  ${line(samples[k].map((s) => s.cpu))}`);
+  for (const k of ['A', 'B'] as const) out.push(`${k} cpu  ${timesLine(samples[k].map((s) => s.cpu))}`);
   if (processMode)
     for (const k of ['A', 'B'] as const)
       out.push(
-        `${k} rss  ${line(
+        `${k} rss  ${timesLine(
           samples[k].map((s) => s.rssMiB!),
           0,
         )} MiB`,

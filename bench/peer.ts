@@ -33,7 +33,7 @@ import { basename, join, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { parseArgs, optional } from '../src/cli/args.js';
 import { ENGINE_NODE_FLAGS } from '../src/cli/nodeFlags.js';
-import { runArgs } from './ab.js';
+import { median, runArgs, timesLine } from './ab.js';
 import {
   CACHE_DIR,
   END_TO_END,
@@ -66,26 +66,8 @@ interface Sample {
   rssMiB: number;
 }
 
-/** How the rows of one model (or of all) agree. */
+/** How the rows of one model (or of all) agree, row by row on (model, account, unit). */
 export interface PeerModelComparison {
-  engineRows: number;
-  peerRows: number;
-  unmatched: number;
-  maxRelMm: number;
-  maxRelIm: number;
-  valueMismatches: number;
-  worstMismatches: number;
-  statusMismatches: number;
-  /**
-   * Σ IM of the matched rows, each side, in the units' currencies as they are (var-mc on the peer's own draws: how far
-   * apart two Monte Carlo sets put the book's margin)
-   */
-  imSumEngine: number;
-  imSumPeer: number;
-}
-
-/** How the peer's CSV and the engine's account_margin agree, row by row on (model, account, unit). */
-export interface PeerComparison {
   engineRows: number;
   peerRows: number;
   /** rows of one side only */
@@ -98,6 +80,16 @@ export interface PeerComparison {
   /** rows whose worst scenario differs where the engine's worst_case (span: scan risk) exceeds the tolerance */
   worstMismatches: number;
   statusMismatches: number;
+  /**
+   * Σ IM of the matched rows, each side, in the units' currencies as they are (var-mc on the peer's own draws: how far
+   * apart two Monte Carlo sets put the book's margin)
+   */
+  imSumEngine: number;
+  imSumPeer: number;
+}
+
+/** How the peer's CSV and the engine's account_margin agree: over every row, then per model. */
+export interface PeerComparison extends PeerModelComparison {
   /** up to 20 of the rows counted above (unmatched included), each side's numbers */
   examples: Record<string, unknown>[];
   /** the same counts per model (deribit-pm, span, standard, var-hs, var-mc) */
@@ -159,37 +151,30 @@ export async function comparePeer(db: string, peerCsv: string, tol = 1e-9): Prom
         ORDER BY model, account, unit LIMIT 20`)
     ).getRowObjectsJS() as Record<string, unknown>[];
     return {
-      engineRows: s!.engine_rows!,
-      peerRows: s!.peer_rows!,
-      unmatched: s!.unmatched!,
-      maxRelMm: s!.rel_mm!,
-      maxRelIm: s!.rel_im!,
-      valueMismatches: s!.value_bad!,
-      worstMismatches: s!.worst_bad!,
-      statusMismatches: s!.status_bad!,
+      ...comparisonOf(s!),
       examples,
-      byModel: Object.fromEntries(
-        perModel.map((m) => [
-          String(m.model),
-          {
-            engineRows: m.engine_rows!,
-            peerRows: m.peer_rows!,
-            unmatched: m.unmatched!,
-            maxRelMm: m.rel_mm!,
-            maxRelIm: m.rel_im!,
-            valueMismatches: m.value_bad!,
-            worstMismatches: m.worst_bad!,
-            statusMismatches: m.status_bad!,
-            imSumEngine: m.im_e!,
-            imSumPeer: m.im_p!,
-          },
-        ]),
-      ),
+      byModel: Object.fromEntries(perModel.map((m) => [String(m.model), comparisonOf(m)])),
     };
   } finally {
     c.closeSync();
     inst.closeSync();
   }
+}
+
+/** A row of comparePeer's counts query as a PeerModelComparison. */
+function comparisonOf(m: Record<string, number>): PeerModelComparison {
+  return {
+    engineRows: m.engine_rows!,
+    peerRows: m.peer_rows!,
+    unmatched: m.unmatched!,
+    maxRelMm: m.rel_mm!,
+    maxRelIm: m.rel_im!,
+    valueMismatches: m.value_bad!,
+    worstMismatches: m.worst_bad!,
+    statusMismatches: m.status_bad!,
+    imSumEngine: m.im_e!,
+    imSumPeer: m.im_p!,
+  };
 }
 
 /** The python's version and its numpy, pandas and scipy versions. */
@@ -253,10 +238,6 @@ export function exportEngineMc(mainJs: string, w: EndToEndWorkload, out: string)
   const args = ['scenarios', '--family', 'monte-carlo', '--market', w.marketDir, '--history', w.historyDir!];
   execFileSync('sh', [mainJs, ...args, '--out', out], { stdio: ['ignore', 'ignore', 'pipe'] });
   return args;
-}
-
-function median(x: number[]): number {
-  return [...x].sort((u, v) => u - v)[Math.floor(x.length / 2)]!;
 }
 
 /** The peer's phases (its JSON line, seconds) that the summary gives medians of; VAR_PHASES inside compute. */
@@ -373,14 +354,13 @@ async function main(argv: string[]): Promise<number> {
     wall: medians.engine.wallSeconds / medians[f].wallSeconds,
     cpu: medians.engine.cpuSeconds / medians[f].cpuSeconds,
   });
-  const line = (x: number[], d = 3) => `${x.map((t) => t.toFixed(d)).join(' ')}  median ${median(x).toFixed(d)}`;
   const text: string[] = [];
   for (const k of sides) {
     const name = k === 'engine' ? 'engine' : `peer ${k}`;
-    text.push(`${name.padEnd(8)} wall ${line(samples[k].map((s) => s.wall))}`);
-    text.push(`${name.padEnd(8)} cpu  ${line(samples[k].map((s) => s.cpu))}`);
+    text.push(`${name.padEnd(8)} wall ${timesLine(samples[k].map((s) => s.wall))}`);
+    text.push(`${name.padEnd(8)} cpu  ${timesLine(samples[k].map((s) => s.cpu))}`);
     text.push(
-      `${name.padEnd(8)} rss  ${line(
+      `${name.padEnd(8)} rss  ${timesLine(
         samples[k].map((s) => s.rssMiB),
         0,
       )} MiB`,
