@@ -1,37 +1,48 @@
 #!/usr/bin/env node
 /**
- * Bundles the `margin-engine` command: dist/src/cli/main.js and the worker threads it starts, as tsc built
- * them, → dist/bundle/ (ES modules, one flat folder, shared code split into chunks), with esbuild. Run by
- * `npm run build` after tsc and build-wasm. package.json's `bin` and `npm run demo` run dist/bundle/main.js.
+ * Bundles the `margin-engine` command and the worker threads it starts, as tsc built them, → dist/bundle/
+ * (one flat folder), with esbuild. Run by `npm run build` after tsc and build-wasm. package.json's `bin` and
+ * `npm run demo` run dist/bundle/main.js.
+ *
+ * - The command's code: dist/src/cli/main.js and every module it imports, one CommonJS file (cli.cjs), with
+ *   a V8 code cache written here (cli.cjs.cache, src/cli/codeCache.ts); main.js (src/cli/launch.ts) runs it.
+ * - The workers (BUNDLE_ENTRIES) and the launcher: ES modules, shared code split into chunks.
  *
  * Why: started from dist/src, a run loads ~330 modules (~160 of them apache-arrow's), and Node 20's ES
  * module loader resolves, reads and links each one: ~175 ms of the main thread before the first line of
  * the run, measured on the 2-core machine (intraday, spawn to the start of the load: 250–360 ms from
- * dist/src, 120–150 ms bundled). Node 20 has no compile cache for ES modules (module.enableCompileCache
- * is Node 22).
+ * dist/src, 120–150 ms bundled). As ~40 ES module chunks the run's modules still took ~60 ms to load; one
+ * CommonJS file takes ~35 ms, ~25 ms with the code cache (spawn to the run's first line 103 → 65 ms; intraday
+ * as a process, 20 rounds A/B: wall B/A 0.965, CPU 0.944). Node 20 has no compile cache for ES modules
+ * (module.enableCompileCache is Node 22) and none for `require`; a node:vm Script takes one.
  *
  * What is bundled: the engine's own modules and apache-arrow (plain JavaScript, many small modules). The
  * other packages stay imports of node_modules: DuckDB and gl are native, gpu.js and webgpu are loaded
  * only when a device backend starts, Piscina starts its own worker file, fastify and vega only for the
- * commands that use them. Lazy `import()`s of the engine's modules become chunks loaded when asked for,
- * so a command still loads only its own code.
+ * commands that use them. In cli.cjs an import of a package is a `require` (a node:vm script cannot
+ * `import()` without an experimental option: every such package is CommonJS). In the workers' chunks, lazy
+ * `import()`s of the engine's modules become chunks loaded when asked for.
  *
  * The layout the bundled code relies on (the same as dist/src's):
  * - a worker is found beside the module that starts it (src/util/workerPath.ts resolveWorker): every
- *   entry and chunk is in one folder;
+ *   entry and chunk is in one folder, and cli.cjs's import.meta.url is its own file's URL;
  * - the aggregation kernel's WebAssembly module is read beside the module that loads it
  *   (kernels/aggregateWasm.ts AGGREGATE_WASM_URL): it is copied into the folder.
  */
 import { build } from 'esbuild';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import process from 'node:process';
 import { WAT_KERNELS } from './build-wasm.mjs';
 
-/** The command and every worker a command starts (each is resolved by resolveWorker from its name). */
+/**
+ * The command's entry (main: the launcher of cli.cjs) and every worker a command starts (each is resolved by
+ * resolveWorker from its name): ES modules, sharing chunks.
+ */
 export const BUNDLE_ENTRIES = {
-  main: 'src/cli/main.js',
+  main: 'src/cli/launch.js',
   poolWorker: 'src/engine/poolWorker.js',
   reportWorker: 'src/report/reportWorker.js',
   distanceWorker: 'src/margin/distanceWorker.js',
@@ -43,6 +54,10 @@ const BUNDLED_PACKAGES = ['apache-arrow', 'flatbuffers', 'tslib'];
 
 /** The folder of the bundle, under dist/. */
 export const BUNDLE_DIR = 'bundle';
+
+/** The command's code (src/cli/main.js and all it imports), one CommonJS file in the bundle, and its V8 code cache. */
+export const COMMAND_CODE = 'cli.cjs';
+export const COMMAND_CODE_CACHE = 'cli.cjs.cache';
 
 async function main() {
   const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -80,6 +95,51 @@ async function main() {
   if (shebang !== mainJs[0]) throw new Error(`the bundled command starts with ${JSON.stringify(shebang)}`);
   writeFileSync(command, [shebang, mainJs[1], ...rest].join('\n'));
   for (const name of WAT_KERNELS) copyFileSync(join(dist, 'kernels', `${name}.wasm`), join(out, `${name}.wasm`));
+
+  // the command's code: one CommonJS file that main.js runs with a V8 code cache (src/cli/launch.ts,
+  // src/cli/codeCache.ts). import.meta.url is the file's own URL (workers and the wasm kernels are found
+  // beside it, as beside the chunks); imports of packages become `require` (a node:vm script cannot import);
+  // strict, as the ES modules it is built from
+  const code = join(out, COMMAND_CODE);
+  await build({
+    entryPoints: [join(dist, 'src/cli/main.js')],
+    outfile: code,
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    supported: { 'dynamic-import': false },
+    external,
+    define: { 'import.meta.url': '__importMetaUrl' },
+    banner: { js: '"use strict";const __importMetaUrl=require("node:url").pathToFileURL(__filename).href;' },
+    sourcemap: 'linked',
+    minifyWhitespace: true,
+    logLevel: 'warning',
+  });
+  // main.js's #! line, which esbuild keeps first, is not JavaScript inside the module's wrapper: a blank line
+  const cjs = readFileSync(code, 'utf8');
+  if (cjs.startsWith('#!')) writeFileSync(code, cjs.replace(/^#![^\n]*/, ''));
+  await writeCommandCodeCache(dist, code, join(out, COMMAND_CODE_CACHE));
+}
+
+/**
+ * Loads the command's code once in a node under the command's V8 flags (src/cli/nodeFlags.ts: V8 takes a cache
+ * only under the flags it was written under) and writes the code V8 compiled to `cacheFile`. Loading it runs
+ * its top level only: main.ts starts a command when it is the process's script, which `node -e` has none of.
+ */
+async function writeCommandCodeCache(dist, code, cacheFile) {
+  rmSync(cacheFile, { force: true });
+  const { ENGINE_NODE_FLAGS } = await import(pathToFileURL(join(dist, 'src/cli/nodeFlags.js')).href);
+  const loader = pathToFileURL(join(dist, 'src/cli/codeCache.js')).href;
+  const script = [
+    `const { loadCommonJs, writeCodeCache } = await import(${JSON.stringify(loader)});`,
+    `writeCodeCache(loadCommonJs(${JSON.stringify(code)}, null), ${JSON.stringify(cacheFile)});`,
+  ].join('\n');
+  const r = spawnSync(process.execPath, [...ENGINE_NODE_FLAGS, '--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  if (r.status !== 0) throw new Error(`the command's code cache was not written: ${r.stderr || r.error?.message}`);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -214,8 +214,9 @@ export function fileSystemProblem(e: unknown): string | null {
   return `${path ? `${path}: ` : ''}${why[err.code]} (${err.syscall ?? 'file system'}: ${err.code})`;
 }
 
-// Run when executed directly (dist/bundle/main.js, the bundle of this module, or dist/src/cli/main.js; or
-// the npm bin link).
+// Run when executed directly (dist/bundle/main.js, which runs this module's bundle, cli.cjs: src/cli/launch.ts;
+// or dist/src/cli/main.js; or the npm bin link). Loaded otherwise (the build writing cli.cjs's code cache, a
+// test), it starts nothing.
 const invoked = process.argv[1] ?? '';
 if (/(?:main\.[jt]s|margin-engine)$/.test(invoked)) {
   cli(process.argv.slice(2)).then(

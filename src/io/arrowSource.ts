@@ -1,7 +1,7 @@
 /**
  * Opening an Arrow IPC input: detects the file format (magic `ARROW1` at both ends) or the stream
  * format (a continuation marker 0xFFFFFFFF first), then reads its record batches with apache-arrow's
- * RecordBatchReader: a file of up to WHOLE_READ_MAX bytes (64 MiB) is read whole, in one read, and its
+ * RecordBatchReader: a file of up to WHOLE_READ_MAX bytes (512 MiB) is read whole, in one read, and its
  * batches are views of that buffer; a larger one streams from disk one batch at a time, so memory holds
  * one batch of raw input at a time.
  * Every failure (missing, unreadable, empty, not Arrow, truncated, corrupt) becomes an InputError that

@@ -10,8 +10,8 @@ import { DROPPED_ENV, ENGINE_NODE_FLAGS } from '../../src/cli/nodeFlags.js';
 import { COMMAND_PATH } from '../helpers/command.js';
 
 test("the command's first lines and npm run demo run node with the engine's V8 flags", () => {
-  // the bundled command (package.json's bin) and the module tsc built it from start alike
-  for (const file of [COMMAND_PATH, 'dist/src/cli/main.js']) {
+  // the bundled command (package.json's bin), its launcher and the module tsc built them from start alike
+  for (const file of [COMMAND_PATH, 'dist/src/cli/launch.js', 'dist/src/cli/main.js']) {
     const [shebang, relaunch] = readFileSync(file, 'utf8').split('\n');
     expect(shebang).toBe('#!/bin/sh');
     expect(relaunch).toBe(
