@@ -1,5 +1,5 @@
 /** Types of scripts/bundle.mjs for the test that checks its entries. */
 export declare const BUNDLE_ENTRIES: Record<string, string>;
 export declare const BUNDLE_DIR: string;
-export declare const COMMAND_CODE: string;
-export declare const COMMAND_CODE_CACHE: string;
+/** The CommonJS files of the bundle: name (→ NAME.cjs, NAME.cjs.cache) → tsc's module it is built from. */
+export declare const COMMONJS_BUNDLES: Record<string, { source: string; bundles?: string }>;

@@ -5,7 +5,7 @@
  * `npm run demo` run dist/bundle/main.js.
  *
  * - The command's code: dist/src/cli/main.js and every module it imports, one CommonJS file (cli.cjs), with
- *   a V8 code cache written here (cli.cjs.cache, src/cli/codeCache.ts); main.js (src/cli/launch.ts) runs it.
+ *   a V8 code cache written here (cli.cjs.cache, src/util/codeCache.ts); main.js (src/cli/launch.ts) runs it.
  * - The workers (BUNDLE_ENTRIES) and the launcher: ES modules, shared code split into chunks.
  *
  * Why: started from dist/src, a run loads ~330 modules (~160 of them apache-arrow's), and Node 20's ES
@@ -31,7 +31,7 @@
  */
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import process from 'node:process';
@@ -44,7 +44,7 @@ import { WAT_KERNELS } from './build-wasm.mjs';
 export const BUNDLE_ENTRIES = {
   main: 'src/cli/launch.js',
   poolWorker: 'src/engine/poolWorker.js',
-  reportWorker: 'src/report/reportWorker.js',
+  reportWorker: 'src/report/reportWorkerLaunch.js',
   distanceWorker: 'src/margin/distanceWorker.js',
   cascadeWorker: 'src/margin/cascadeWorker.js',
 };
@@ -54,10 +54,6 @@ const BUNDLED_PACKAGES = ['apache-arrow', 'flatbuffers', 'tslib'];
 
 /** The folder of the bundle, under dist/. */
 export const BUNDLE_DIR = 'bundle';
-
-/** The command's code (src/cli/main.js and all it imports), one CommonJS file in the bundle, and its V8 code cache. */
-export const COMMAND_CODE = 'cli.cjs';
-export const COMMAND_CODE_CACHE = 'cli.cjs.cache';
 
 async function main() {
   const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -96,50 +92,91 @@ async function main() {
   writeFileSync(command, [shebang, mainJs[1], ...rest].join('\n'));
   for (const name of WAT_KERNELS) copyFileSync(join(dist, 'kernels', `${name}.wasm`), join(out, `${name}.wasm`));
 
-  // the command's code: one CommonJS file that main.js runs with a V8 code cache (src/cli/launch.ts,
-  // src/cli/codeCache.ts). import.meta.url is the file's own URL (workers and the wasm kernels are found
-  // beside it, as beside the chunks); imports of packages become `require` (a node:vm script cannot import);
-  // strict, as the ES modules it is built from
-  const code = join(out, COMMAND_CODE);
-  await build({
-    entryPoints: [join(dist, 'src/cli/main.js')],
-    outfile: code,
-    bundle: true,
-    format: 'cjs',
-    platform: 'node',
-    target: 'node20',
-    supported: { 'dynamic-import': false },
-    external,
-    define: { 'import.meta.url': '__importMetaUrl' },
-    banner: { js: '"use strict";const __importMetaUrl=require("node:url").pathToFileURL(__filename).href;' },
-    sourcemap: 'linked',
-    minifyWhitespace: true,
-    logLevel: 'warning',
-  });
-  // main.js's #! line, which esbuild keeps first, is not JavaScript inside the module's wrapper: a blank line
-  const cjs = readFileSync(code, 'utf8');
-  if (cjs.startsWith('#!')) writeFileSync(code, cjs.replace(/^#![^\n]*/, ''));
-  await writeCommandCodeCache(dist, code, join(out, COMMAND_CODE_CACHE));
+  // the command's code and the report worker's: each one CommonJS file that its launcher runs with a V8 code
+  // cache (src/util/codeCache.ts). import.meta.url is the file's own URL (workers and the wasm kernels are
+  // found beside it, as beside the chunks); imports of packages become `require` (a node:vm script cannot
+  // import); strict, as the ES modules it is built from
+  for (const [name, { source, bundles }] of Object.entries(COMMONJS_BUNDLES)) {
+    const code = join(out, `${name}.cjs`);
+    await build({
+      entryPoints: [join(dist, source)],
+      outfile: code,
+      bundle: true,
+      format: 'cjs',
+      platform: 'node',
+      target: 'node20',
+      supported: { 'dynamic-import': false },
+      external: bundles ? [...external.filter((p) => !p.startsWith(bundles)), '@duckdb/node-bindings'] : external,
+      plugins: bundles ? [requireDuckDb] : [],
+      define: { 'import.meta.url': '__importMetaUrl' },
+      banner: { js: '"use strict";const __importMetaUrl=require("node:url").pathToFileURL(__filename).href;' },
+      sourcemap: 'linked',
+      minifyWhitespace: true,
+      logLevel: 'warning',
+    });
+    // main.js's #! line, which esbuild keeps first, is not JavaScript inside the module's wrapper: a blank line
+    const cjs = readFileSync(code, 'utf8');
+    if (cjs.startsWith('#!')) writeFileSync(code, cjs.replace(/^#![^\n]*/, ''));
+    await writeCodeCache(dist, code, `${code}.cache`);
+  }
 }
 
 /**
- * Loads the command's code once in a node under the command's V8 flags (src/cli/nodeFlags.ts: V8 takes a cache
- * only under the flags it was written under) and writes the code V8 compiled to `cacheFile`. Loading it runs
- * its top level only: main.ts starts a command when it is the process's script, which `node -e` has none of.
+ * The CommonJS files of the bundle (name → tsc's module it is built from), each run by its launcher
+ * (src/cli/launch.ts: cli.cjs; src/report/reportWorkerLaunch.ts: reportWorker.cjs). `bundles`: a package
+ * bundled into it that the ES modules load from node_modules (@duckdb/node-api's JavaScript, ~150 files, in the
+ * report worker; its native library, @duckdb/node-bindings, stays a package).
  */
-async function writeCommandCodeCache(dist, code, cacheFile) {
+export const COMMONJS_BUNDLES = {
+  cli: { source: 'src/cli/main.js' },
+  reportWorker: { source: 'src/report/reportWorker.js', bundles: '@duckdb/node-api' },
+};
+
+/**
+ * src/report/duckdb.ts loads @duckdb/node-api through createRequire (lazily, and without ESM's export lexing,
+ * see there), which esbuild cannot follow: in the report worker's CommonJS file the call is a plain `require`,
+ * which it bundles (still run at the first duckdb() call).
+ */
+const requireDuckDb = {
+  name: 'require-duckdb',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]src[\\/]report[\\/]duckdb\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      const call = "createRequire(import.meta.url)('@duckdb/node-api')";
+      if (!text.includes(call)) throw new Error(`${args.path} no longer loads @duckdb/node-api with ${call}`);
+      return { contents: text.replace(call, "require('@duckdb/node-api')"), loader: 'js' };
+    });
+  },
+};
+
+/**
+ * Runs `code` once, in a worker thread of a node under the command's V8 flags (src/cli/nodeFlags.ts: V8 takes a
+ * cache only under the flags it was written under; a worker, where the report worker's code starts as it does in
+ * a run), and writes the code V8 compiled to `cacheFile`. Running it runs its top level only: main.ts starts a
+ * command when it is the process's script, which `node -e` has none of; the report worker waits for its run.
+ */
+async function writeCodeCache(dist, code, cacheFile) {
   rmSync(cacheFile, { force: true });
   const { ENGINE_NODE_FLAGS } = await import(pathToFileURL(join(dist, 'src/cli/nodeFlags.js')).href);
-  const loader = pathToFileURL(join(dist, 'src/cli/codeCache.js')).href;
+  const loader = pathToFileURL(join(dist, 'src/util/codeCache.js')).href;
+  const inWorker = [
+    `import(${JSON.stringify(loader)}).then(({ loadCommonJs, writeCodeCache }) => {`,
+    `  writeCodeCache(loadCommonJs(${JSON.stringify(code)}, null), ${JSON.stringify(cacheFile)});`,
+    "  return import('node:worker_threads').then(({ parentPort }) => parentPort.postMessage('written'));",
+    '});',
+  ].join('\n');
   const script = [
-    `const { loadCommonJs, writeCodeCache } = await import(${JSON.stringify(loader)});`,
-    `writeCodeCache(loadCommonJs(${JSON.stringify(code)}, null), ${JSON.stringify(cacheFile)});`,
+    "import { Worker } from 'node:worker_threads';",
+    `const w = new Worker(${JSON.stringify(inWorker)}, { eval: true, workerData: null });`,
+    "w.on('message', () => w.terminate());",
+    "w.on('error', (e) => { console.error(e); process.exitCode = 1; });",
   ].join('\n');
   const r = spawnSync(process.execPath, [...ENGINE_NODE_FLAGS, '--input-type=module', '-e', script], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  if (r.status !== 0) throw new Error(`the command's code cache was not written: ${r.stderr || r.error?.message}`);
+  if (r.status !== 0 || !existsSync(cacheFile))
+    throw new Error(`the code cache of ${code} was not written: ${r.stderr || r.error?.message || 'no file'}`);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

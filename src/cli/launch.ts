@@ -4,7 +4,7 @@
  * The bundled command's entry, dist/bundle/main.js (package.json's `bin`; its first two lines are those of
  * src/cli/main.ts, see there): it runs the command's code, dist/bundle/cli.cjs (src/cli/main.ts and every
  * module the commands import, one CommonJS file: scripts/bundle.mjs), with the V8 code cache the build wrote
- * beside it (src/cli/codeCache.ts). That module starts the command as main.ts does whenever it is the
+ * beside it (src/util/codeCache.ts). That module starts the command as main.ts does whenever it is the
  * process's script (process.argv[1] is this file, main.js).
  *
  * Why (measured on the 2-core machine, intraday as a process, 20 rounds A/B): the command's modules as
@@ -13,7 +13,7 @@
  * (B/A 0.944), CPU 1.57 → 1.48 s.
  */
 import { fileURLToPath } from 'node:url';
-import { loadCommonJs } from './codeCache.js';
+import { loadCommonJs } from '../util/codeCache.js';
 
 const cli = fileURLToPath(new URL('./cli.cjs', import.meta.url));
 loadCommonJs(cli, `${cli}.cache`);

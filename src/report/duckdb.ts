@@ -5,6 +5,8 @@
  * loads it while the run loads its inputs, on the same two cores. Loaded lazily (`duckdb()`), so that a
  * thread that only imports the report's schema constants (the main thread of a run: planRun.ts,
  * rowChecks.ts) does not load the 68 MB native library (measured: ~65 ms of the main thread's start-up).
+ * In the bundle the report worker's CommonJS file holds the package's JavaScript (scripts/bundle.mjs turns this
+ * createRequire call into a `require` it follows): keep the call as it is written.
  */
 import { createRequire } from 'node:module';
 import type * as DuckDB from '@duckdb/node-api';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { expect, test } from 'vitest';
-import { BUNDLE_DIR, BUNDLE_ENTRIES, COMMAND_CODE, COMMAND_CODE_CACHE } from '../../scripts/bundle.mjs';
+import { BUNDLE_DIR, BUNDLE_ENTRIES, COMMONJS_BUNDLES } from '../../scripts/bundle.mjs';
 import { ENGINE_NODE_FLAGS } from '../../src/cli/nodeFlags.js';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -33,43 +33,64 @@ test('every worker src/ starts is an entry of the bundle, and the build wrote it
   expect(existsSync(join(ROOT, 'dist', BUNDLE_DIR, 'main.js'))).toBe(true);
 });
 
-/** What loadCommonJs (src/cli/codeCache.ts) says of the command's code and `cache`, in a node under `flags`. */
-function cacheState(cache: string, flags: readonly string[]): { cache: string; exports: string[] } {
-  const loader = pathToFileURL(join(ROOT, 'dist/src/cli/codeCache.js')).href;
-  const code = join(ROOT, 'dist', BUNDLE_DIR, COMMAND_CODE);
-  const script =
-    `const { loadCommonJs } = await import(${JSON.stringify(loader)});` +
+/**
+ * What loadCommonJs (src/util/codeCache.ts) says of the bundle's CommonJS file `name`.cjs and `cache`, run as the
+ * bundle runs it: in a worker thread (where the report worker's code starts; a prestarted one, waiting for its
+ * run), of a node under `flags`.
+ */
+function cacheState(name: string, cache: string, flags: readonly string[]): { cache: string; exports: string[] } {
+  const loader = pathToFileURL(join(ROOT, 'dist/src/util/codeCache.js')).href;
+  const code = join(ROOT, 'dist', BUNDLE_DIR, `${name}.cjs`);
+  const inWorker =
+    `import(${JSON.stringify(loader)}).then(async ({ loadCommonJs }) => {` +
     `const r = loadCommonJs(${JSON.stringify(code)}, ${JSON.stringify(cache)});` +
-    'process.stdout.write(JSON.stringify({ cache: r.cache, exports: Object.keys(r.exports).sort() }));';
+    "const { parentPort } = await import('node:worker_threads');" +
+    'parentPort.postMessage({ cache: r.cache, exports: Object.keys(r.exports).sort() }); });';
+  const script =
+    "import { Worker } from 'node:worker_threads';" +
+    `const w = new Worker(${JSON.stringify(inWorker)}, { eval: true, workerData: null });` +
+    "w.on('message', (m) => { process.stdout.write(JSON.stringify(m)); void w.terminate(); });";
   return JSON.parse(
     execFileSync(process.execPath, [...flags, '--input-type=module', '-e', script], { encoding: 'utf8' }),
   ) as { cache: string; exports: string[] };
 }
 
-test("the command's code is one CommonJS file, and node takes the build's code cache of it under the command's flags", () => {
-  const code = readFileSync(join(ROOT, 'dist', BUNDLE_DIR, COMMAND_CODE), 'utf8');
-  // a node:vm script cannot import(): the packages a command loads late are required
-  expect(code).not.toMatch(/\bimport\("/);
-  expect(code).toContain('require("gpu.js")');
-  const built = join(ROOT, 'dist', BUNDLE_DIR, COMMAND_CODE_CACHE);
-  const taken = cacheState(built, ENGINE_NODE_FLAGS);
+test("the command's code and the report worker's are CommonJS files; node takes the build's code caches under the command's flags", () => {
+  expect(Object.keys(COMMONJS_BUNDLES).sort()).toEqual(['cli', 'reportWorker']);
+  for (const name of Object.keys(COMMONJS_BUNDLES)) {
+    const code = readFileSync(join(ROOT, 'dist', BUNDLE_DIR, `${name}.cjs`), 'utf8');
+    // a node:vm script cannot import(): the packages a command loads late are required
+    expect(code, name).not.toMatch(/\bimport\("/);
+    expect(cacheState(name, join(ROOT, 'dist', BUNDLE_DIR, `${name}.cjs.cache`), ENGINE_NODE_FLAGS).cache, name).toBe(
+      'accepted',
+    );
+  }
+  expect(readFileSync(join(ROOT, 'dist', BUNDLE_DIR, 'cli.cjs'), 'utf8')).toContain('require("gpu.js")');
+  // the report worker's holds @duckdb/node-api's JavaScript (its native library stays a package)
+  const report = readFileSync(join(ROOT, 'dist', BUNDLE_DIR, 'reportWorker.cjs'), 'utf8');
+  expect(report).not.toContain('require("@duckdb/node-api")');
+  expect(report).toContain('require("@duckdb/node-bindings")');
+});
+
+test('a damaged code cache, or one of other code, is refused before V8 reads it, and the code runs from its source', () => {
+  const built = join(ROOT, 'dist', BUNDLE_DIR, 'cli.cjs.cache');
+  const taken = cacheState('cli', built, ENGINE_NODE_FLAGS);
   expect(taken.cache).toBe('accepted');
   expect(taken.exports).toContain('cli');
-  // a damaged cache is refused before V8 reads it (V8 would stop the process), and the code runs compiled
-  // from its source; so is a cache of other code, whatever its length
+  // V8 does not check a cache's bytes: given this one it would stop the process
   const dir = mkdtempSync(join(tmpdir(), 'me-cache-'));
   try {
     const bytes = readFileSync(built);
     bytes[bytes.length >> 1] = bytes[bytes.length >> 1]! ^ 0x01;
     writeFileSync(join(dir, 'damaged.cache'), bytes);
-    const refused = cacheState(join(dir, 'damaged.cache'), ENGINE_NODE_FLAGS);
+    const refused = cacheState('cli', join(dir, 'damaged.cache'), ENGINE_NODE_FLAGS);
     expect(refused.cache).toBe('rejected');
     expect(refused.exports).toEqual(taken.exports);
     const other = readFileSync(built);
     other[0] = other[0]! ^ 0x01; // the digest of another source
     writeFileSync(join(dir, 'other.cache'), other);
-    expect(cacheState(join(dir, 'other.cache'), ENGINE_NODE_FLAGS).cache).toBe('rejected');
-    expect(cacheState(join(dir, 'none.cache'), ENGINE_NODE_FLAGS).cache).toBe('none');
+    expect(cacheState('cli', join(dir, 'other.cache'), ENGINE_NODE_FLAGS).cache).toBe('rejected');
+    expect(cacheState('cli', join(dir, 'none.cache'), ENGINE_NODE_FLAGS).cache).toBe('none');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
