@@ -39,6 +39,7 @@ import {
 } from './endToEndWorkloads.js';
 import { ENGINE_NODE_FLAGS } from '../src/cli/nodeFlags.js';
 import { commitId, machineInfo } from './machine.js';
+import { runTool } from './toolMain.js';
 
 type Side = 'A' | 'B';
 interface Sample {
@@ -77,6 +78,13 @@ export function runArgs(
     '--quiet',
   ];
 }
+
+const USAGE = `node dist/bench/ab.js DIST_A DIST_B [--rounds N] [--workload intraday|eod] [--process] [--backend B]
+                    [--book DIR] [--record] [--nice N]
+
+Two builds (copies of dist/ inside the project, e.g. bench/.cache/distA) timed in alternating rounds on one book;
+prints every time, the medians and B/A. --process: the command itself as a process (wall, CPU, peak RSS);
+--record: bench/results/ab-<mode>-<workload>-<time>.json. Judge a change by 20 rounds or more.`;
 
 function main(argv: string[]): number {
   const p = parseArgs(
@@ -213,4 +221,4 @@ function readVersion(dist: string): string | null {
   }
 }
 
-if (/ab\.[jt]s$/.test(process.argv[1] ?? '')) process.exitCode = main(process.argv.slice(2));
+if (/ab\.[jt]s$/.test(process.argv[1] ?? '')) process.exitCode = await runTool('ab', USAGE, main);

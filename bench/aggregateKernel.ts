@@ -14,6 +14,13 @@ import { readFileSync } from 'node:fs';
 import { aggregateGroups, type AggregateColumns } from '../kernels/aggregate.js';
 import { AGGREGATE_WASM_FILE, compileAggregateWasm, WasmAggregator } from '../kernels/aggregateWasm.js';
 import { parseArgs, optional } from '../src/cli/args.js';
+import { runTool } from './toolMain.js';
+
+const USAGE = `node --no-concurrent-recompilation dist/bench/aggregateKernel.js [--scenarios 10000] [--groups 6250]
+    [--entries 10] [--buckets 1] [--topk 100] [--blocks 64,128,256,1024] [--rounds 3] [--forms js,wasm] [--rows R]
+
+The cpu aggregation kernels on one thread (JavaScript reference, WebAssembly SIMD) over one eod-shaped book, per
+scenario block: multiply-adds/s per form, each checked against the reference's bits.`;
 
 function main(argv: string[]): number {
   const p = parseArgs(
@@ -123,4 +130,4 @@ function main(argv: string[]): number {
   return 0;
 }
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await runTool('aggregateKernel', USAGE, main);

@@ -14,6 +14,7 @@ import { parseArgs, optional } from '../src/cli/args.js';
 import { runMargin } from '../src/pipeline/runMargin.js';
 import type { BackendChoice } from '../src/engine/types.js';
 import { END_TO_END, ensureBook, type EndToEndName } from './endToEndWorkloads.js';
+import { runTool } from './toolMain.js';
 
 /** SHA-256 over the object's fields in key order: typed arrays as raw bytes, the rest as JSON. */
 function digest(o: object): string {
@@ -26,6 +27,11 @@ function digest(o: object): string {
   }
   return h.digest('hex');
 }
+
+const USAGE = `node dist/bench/fingerprint.js [--workload intraday|eod] [--backend cpu] [--book DIR] [--params FILE]
+
+A SHA-256 per model over every column of its margin rows, and one over the account summaries: two builds print the
+same lines exactly when their results are byte-for-byte the same.`;
 
 async function main(argv: string[]): Promise<number> {
   const p = parseArgs(argv, { workload: {}, backend: {}, book: {}, params: {} }, 'bench fingerprint');
@@ -48,4 +54,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-process.exitCode = await main(process.argv.slice(2));
+process.exitCode = await runTool('fingerprint', USAGE, main);

@@ -14,6 +14,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { runTool } from './toolMain.js';
 
 export interface Compile {
   name: string;
@@ -86,6 +87,11 @@ export function formatJitCost({ compiles, deopts }: JitCost, top = 30): string {
   return out.join('\n');
 }
 
+const USAGE = `node dist/bench/jitCost.js OUT [--top N]
+
+OUT: the output of node --no-concurrent-recompilation --trace-opt --trace-deopt dist/bundle/main.js run ...
+Prints per function its optimising compiles with their milliseconds, and the deopts by reason.`;
+
 function main(argv: string[]): number {
   const topAt = argv.indexOf('--top');
   const top = topAt >= 0 ? Number(argv[topAt + 1]) : 30;
@@ -98,4 +104,5 @@ function main(argv: string[]): number {
   return 0;
 }
 
-if (process.argv[1] && import.meta.url.endsWith(basename(process.argv[1]))) process.exit(main(process.argv.slice(2)));
+if (process.argv[1] && import.meta.url.endsWith(basename(process.argv[1])))
+  process.exit(await runTool('jitCost', USAGE, main));

@@ -45,6 +45,7 @@ import {
 import { commitId, machineInfo } from './machine.js';
 import { timeProcessSync, type ProcessSample } from './processTime.js';
 import { exportCsv } from './peer/exportCsv.js';
+import { runTool } from './toolMain.js';
 
 /** The peer script, relative to the project root. */
 export const PEER_SCRIPT = join('bench', 'peer', 'margin_peer.py');
@@ -247,6 +248,13 @@ const VAR_PHASES = ['var_sets', 'var_revalue', 'var_aggregate', 'var_aggregate_p
 /** The peer's report formats (margin_peer.py --format). */
 export const PEER_FORMATS = ['csv', 'npz'] as const;
 export type PeerFormat = (typeof PEER_FORMATS)[number];
+
+const USAGE = `node dist/bench/peer.js [--workload intraday|eod] [--rounds N] [--book DIR] [--python PATH] [--dist DIR]
+                      [--formats csv,npz] [--record]
+
+The command against its numpy peer (bench/peer/margin_peer.py), both as processes in rotating order on one book,
+then every row compared; prints the medians and engine/peer (issue 17: intraday ≤ 0.5). --record:
+bench/results/peer-<workload>-<time>.json.`;
 
 async function main(argv: string[]): Promise<number> {
   const p = parseArgs(
@@ -492,4 +500,4 @@ function readVersion(dist: string): string | null {
   }
 }
 
-if (/peer\.[jt]s$/.test(process.argv[1] ?? '')) process.exitCode = await main(process.argv.slice(2));
+if (/peer\.[jt]s$/.test(process.argv[1] ?? '')) process.exitCode = await runTool('peer', USAGE, main);

@@ -7,8 +7,10 @@
  * child's phase log, bench/.cache/<workload>/<backend>-<n>.phases, whose last column is the monotonic
  * clock of the profile's timestamps) the main thread's samples are split by phase call.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { optional, parseArgs, usageError } from '../src/cli/args.js';
+import { runTool } from './toolMain.js';
 
 interface ProfileNode {
   id: number;
@@ -53,13 +55,19 @@ function phaseWindows(file: string): Array<{ phase: string; fromUs: number; toUs
   return out;
 }
 
+const USAGE = `node dist/bench/profileSummary.js FILE.cpuprofile... [--top N] [--phases PHASELOG]
+
+Self time by function from V8 .cpuprofile files (node --cpu-prof), per file; --phases splits the main thread's
+samples by phase.`;
+
 function main(argv: string[]): number {
-  const topAt = argv.indexOf('--top');
-  const top = topAt >= 0 ? Number(argv[topAt + 1]) : 15;
+  const p0 = parseArgs(argv, { top: {}, phases: {} }, 'bench profileSummary');
+  const top = Number(optional(p0, 'top') ?? 15);
+  if (!(Number.isInteger(top) && top > 0)) throw usageError('bench profileSummary', '--top must be a positive integer');
   const phasesAt = argv.indexOf('--phases');
-  const files = argv.filter(
-    (a, i) => !a.startsWith('--') && !(topAt >= 0 && i === topAt + 1) && !(phasesAt >= 0 && i === phasesAt + 1),
-  );
+  const files = p0.positional;
+  if (files.length === 0) throw usageError('bench profileSummary', 'give one or more .cpuprofile files');
+  for (const f of files) if (!existsSync(f)) throw usageError('bench profileSummary', `${f}: no such file`);
   for (const f of files) {
     const p = JSON.parse(readFileSync(f, 'utf8')) as CpuProfile;
     if (phasesAt >= 0) {
@@ -82,4 +90,5 @@ function main(argv: string[]): number {
   return 0;
 }
 
-if (process.argv[1] && import.meta.url.endsWith(basename(process.argv[1]))) process.exit(main(process.argv.slice(2)));
+if (process.argv[1] && import.meta.url.endsWith(basename(process.argv[1])))
+  process.exit(await runTool('profileSummary', USAGE, main));

@@ -18,6 +18,11 @@ import type { BackendChoice } from '../src/engine/types.js';
 import type { RunRecord } from '../src/report/types.js';
 import { ENGINE_VERSION } from '../src/pipeline/version.js';
 import { CACHE_DIR, END_TO_END, ensureBook, type EndToEndName } from './endToEndWorkloads.js';
+import { runTool } from './toolMain.js';
+
+const USAGE = `node dist/bench/reportBreakdown.js [--workload intraday|eod] [--backend cpu]
+
+Where the report phase's time goes: the workload's run written again to a fresh file, table by table, then COMMIT.`;
 
 async function main(argv: string[]): Promise<number> {
   const p = parseArgs(argv, { workload: {}, backend: {} }, 'bench report');
@@ -81,10 +86,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e) => {
-    process.stderr.write(`bench report: ${(e as Error).stack}\n`);
-    process.exit(1);
-  },
-);
+runTool('report', USAGE, main).then((code) => process.exit(code));

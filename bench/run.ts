@@ -24,7 +24,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs, optional } from '../src/cli/args.js';
+import { parseArgs, optional, usageError } from '../src/cli/args.js';
 import { ENGINE_NODE_FLAGS } from '../src/cli/nodeFlags.js';
 import { createBackend, type Backend } from '../src/engine/createBackend.js';
 import type { BackendName, GroupBook, PnlMatrix, Reduced } from '../src/engine/types.js';
@@ -35,6 +35,7 @@ import { commitId, machineInfo, peakRssMiB } from './machine.js';
 import { runEndToEnd } from './endToEnd.js';
 import { CACHE_DIR } from './endToEndWorkloads.js';
 import type { BackendChoice } from '../src/engine/types.js';
+import { runTool } from './toolMain.js';
 
 interface Run {
   backend: BackendName;
@@ -61,6 +62,18 @@ const WORKLOADS = [
   'cascade',
   'calibration',
 ] as const;
+
+const USAGE = `npm run bench -- [--workload W] [options]   (node dist/bench/run.js)
+
+The backends side by side, one JSON record per workload in bench/results/ (bench/README.md, docs/performance.md).
+  --workload W        revaluation, aggregation, intraday, eod, whatif, distance, scaling, cascade, all (default),
+                      or calibration (only by name)
+  --backends LIST     backends to run (e.g. cpu,gl,auto,webgpu)      --workers N   cpu pool size
+  --scenarios N, --groups N, --gl-groups N                          revaluation and aggregation sizes
+  --repeat N, --timeout S, --cpu-prof                               intraday and eod: runs, child time limit, profiles
+  --out DIR           where the records go (default bench/results)
+  (whatif: --duration, --connections; scaling: --sizes, --workloads; distance: --no-threads, --search-parts,
+   --scan-block; cascade: --accounts, --shock, --model; calibration: --limit; --no-report, --nice)`;
 
 async function main(argv: string[]): Promise<number> {
   const p = parseArgs(
@@ -94,7 +107,7 @@ async function main(argv: string[]): Promise<number> {
   );
   const workload = optional(p, 'workload') ?? 'all';
   if (workload !== 'all' && !(WORKLOADS as readonly string[]).includes(workload))
-    throw new Error(`--workload must be one of ${WORKLOADS.join(', ')} or all, got ${workload}`);
+    throw usageError('bench', `--workload must be one of ${WORKLOADS.join(', ')} or all, got ${workload}`);
   const workers = optional(p, 'workers') ? Number(optional(p, 'workers')) : undefined;
   const outDir = optional(p, 'out') ?? join(process.cwd(), 'bench', 'results');
   mkdirSync(outDir, { recursive: true });
@@ -449,10 +462,4 @@ function underEngineFlags(argv: string[]): Promise<number> | null {
   });
 }
 
-(underEngineFlags(process.argv.slice(2)) ?? main(process.argv.slice(2))).then(
-  (code) => process.exit(code),
-  (e) => {
-    process.stderr.write(`bench: ${(e as Error).stack}\n`);
-    process.exit(1);
-  },
-);
+(underEngineFlags(process.argv.slice(2)) ?? runTool('run', USAGE, main)).then((code) => process.exit(code));

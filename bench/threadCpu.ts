@@ -16,6 +16,7 @@ import { parseArgs, optional } from '../src/cli/args.js';
 import { runMargin } from '../src/pipeline/runMargin.js';
 import type { BackendChoice } from '../src/engine/types.js';
 import { CACHE_DIR, END_TO_END, ensureBook, type EndToEndName } from './endToEndWorkloads.js';
+import { runTool } from './toolMain.js';
 
 const TICK_MS = 10; // /proc/*/stat counts in clock ticks of 1/100 s on Linux
 
@@ -33,6 +34,10 @@ function threadTimes(): Map<number, number> {
   }
   return out;
 }
+
+const USAGE = `node --no-concurrent-recompilation dist/bench/threadCpu.js [--workload intraday|eod] [--backend B] [--runs N]
+
+CPU time per thread of runs of runMargin in this process (Linux /proc/self/task): wall, the process, each thread.`;
 
 async function main(argv: string[]): Promise<number> {
   const p = parseArgs(argv, { workload: {}, backend: {}, runs: {} }, 'bench threadCpu');
@@ -83,10 +88,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+runTool('threadCpu', USAGE, main).then((code) => process.exit(code));

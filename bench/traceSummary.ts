@@ -5,7 +5,9 @@
  * one (consecutive pool tasks of one kind, less than 2 ms apart, as one span with their count), then each
  * thread's busy time. Lines that are not trace lines are ignored.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { usageError } from '../src/cli/args.js';
+import { runTool } from './toolMain.js';
 
 export interface Span {
   thread: string;
@@ -67,13 +69,18 @@ export function formatTrace(spans: Span[]): string {
   return ['thread     start      end     ms  what', ...lines].join('\n');
 }
 
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/^.*\//, ''))) {
-  const file = process.argv[2];
-  if (!file) {
-    process.stderr.write(
-      'usage: node dist/bench/traceSummary.js STDERR_FILE (from a run with MARGIN_ENGINE_TRACE=1)\n',
-    );
-    process.exit(2);
-  }
+const USAGE = `node dist/bench/traceSummary.js STDERR_FILE
+
+The per-thread timeline of a run written with MARGIN_ENGINE_TRACE=1 (its stderr): every span in start order, in ms
+from the first, then each thread's busy time.`;
+
+function main(argv: string[]): number {
+  const file = argv[0];
+  if (!file || argv.length > 1) throw usageError('bench traceSummary', 'give one file: the stderr of a traced run');
+  if (!existsSync(file)) throw usageError('bench traceSummary', `${file}: no such file`);
   process.stdout.write(formatTrace(parseTrace(readFileSync(file, 'utf8'))) + '\n');
+  return 0;
 }
+
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/^.*\//, '')))
+  process.exitCode = await runTool('traceSummary', USAGE, main);
