@@ -7,10 +7,10 @@
  * beside it (src/util/codeCache.ts). That module starts the command as main.ts does whenever it is the
  * process's script (process.argv[1] is this file, main.js).
  *
- * Why (measured on the 2-core machine, intraday as a process, 20 rounds A/B): the command's modules as
- * ~40 ES module chunks took ~60 ms of the main thread to resolve, read, compile and link before the run's
- * first line; one CommonJS file takes ~35 ms, ~25 ms with the code cache. The run: wall 0.868 → 0.820 s
- * (B/A 0.944), CPU 1.57 → 1.48 s.
+ * Why (measured on the 2-core machine, intraday as a process): the command's modules as ~40 ES module chunks
+ * took ~60 ms of the main thread to resolve, read, compile and link before the run's first line; one CommonJS
+ * file takes ~35 ms, ~25 ms with the code cache (spawn to the run's first line 103 → 65 ms). 20 rounds A/B: wall
+ * 0.882 → 0.851 s (B/A 0.965), CPU 1.61 → 1.52 s.
  */
 import { fileURLToPath } from 'node:url';
 import { loadCommonJs } from '../util/codeCache.js';

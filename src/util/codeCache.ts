@@ -1,8 +1,9 @@
 /**
- * Loads the bundled command's code, one CommonJS file (dist/bundle/cli.cjs, scripts/bundle.mjs), with a V8
- * code cache: the compiled code V8 wrote for the file when the build loaded it (`writeCodeCache`), so that a
- * command starts without parsing and compiling ~1 MB of JavaScript. Node 20 keeps no such cache itself: it
- * has none for ES modules (module.enableCompileCache is Node 22), and its `require` compiles every time.
+ * Loads a CommonJS file of the bundle (dist/bundle/cli.cjs, the command's code; reportWorker.cjs, the report
+ * worker's: scripts/bundle.mjs) with a V8 code cache: the compiled code V8 wrote for the file when the build
+ * loaded it (`writeCodeCache`), so that a command starts without parsing and compiling ~1 MB of JavaScript.
+ * Node 20 keeps no such cache itself: it has none for ES modules (module.enableCompileCache is Node 22), and its
+ * `require` compiles every time.
  *
  * V8 takes the cache only when it was written by the same V8 under the same V8 flags for a source of the
  * same length; otherwise it compiles the source as usual and the command runs as fast as it would without

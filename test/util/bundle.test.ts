@@ -8,8 +8,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { expect, test } from 'vitest';
-import { BUNDLE_DIR, BUNDLE_ENTRIES, COMMONJS_BUNDLES } from '../../scripts/bundle.mjs';
+import { expect, test, vi } from 'vitest';
+import { BUNDLE_DIR, BUNDLE_ENTRIES, COMMONJS_BUNDLES, writeCodeCache } from '../../scripts/bundle.mjs';
 import { ENGINE_NODE_FLAGS } from '../../src/cli/nodeFlags.js';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -92,6 +92,22 @@ test('a damaged code cache, or one of other code, is refused before V8 reads it,
     expect(cacheState('cli', join(dir, 'other.cache'), ENGINE_NODE_FLAGS).cache).toBe('rejected');
     expect(cacheState('cli', join(dir, 'none.cache'), ENGINE_NODE_FLAGS).cache).toBe('none');
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a file whose cache cannot be written (its top level fails) gets none, with a warning, and the build goes on', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'me-cache-'));
+  const warned: string[] = [];
+  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s) => (warned.push(String(s)), true));
+  try {
+    const code = join(dir, 'fails.cjs');
+    writeFileSync(code, "throw new Error('no native library here');\n");
+    await writeCodeCache(join(ROOT, 'dist'), code, `${code}.cache`);
+    expect(existsSync(`${code}.cache`)).toBe(false);
+    expect(warned.join('')).toMatch(/^bundle: warning: no code cache for .*fails\.cjs \(.*no native library here/);
+  } finally {
+    spy.mockRestore();
     rmSync(dir, { recursive: true, force: true });
   }
 });
