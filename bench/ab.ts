@@ -206,14 +206,14 @@ process.stdout.write(((performance.now() - t0) / 1000).toFixed(3) + ' ' + ((c.us
   return 0;
 }
 
-/** What a copied build says it is: the commit in DIST/COMMIT when the copier wrote one. */
 /** The command of a build: its bundle (package.json's bin), or for a build from before it, dist/src/cli/main.js. */
 function commandOf(dist: string): string {
   const bundled = join(resolve(dist), 'bundle', 'main.js');
   return existsSync(bundled) ? bundled : join(resolve(dist), 'src', 'cli', 'main.js');
 }
 
-function readVersion(dist: string): string | null {
+/** What a copied build says it is: the commit in DIST/COMMIT when the copier wrote one. */
+export function readVersion(dist: string): string | null {
   try {
     return readFileSync(join(dist, 'COMMIT'), 'utf8').trim();
   } catch {

@@ -27,13 +27,13 @@
  * frozen copy such as bench/.cache/dist-peer keeps a rebuild during the rounds out of the measurement).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { parseArgs, optional } from '../src/cli/args.js';
 import { ENGINE_NODE_FLAGS } from '../src/cli/nodeFlags.js';
-import { median, runArgs, timesLine } from './ab.js';
+import { median, readVersion, runArgs, timesLine } from './ab.js';
 import {
   CACHE_DIR,
   END_TO_END,
@@ -489,15 +489,6 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`record: ${file}\n`);
   }
   return agree ? 0 : 1;
-}
-
-/** What a copied build says it is: DIST/COMMIT when the copier wrote one. */
-function readVersion(dist: string): string | null {
-  try {
-    return readFileSync(join(dist, 'COMMIT'), 'utf8').trim();
-  } catch {
-    return null;
-  }
 }
 
 if (/peer\.[jt]s$/.test(process.argv[1] ?? '')) process.exitCode = await runTool('peer', USAGE, main);

@@ -61,17 +61,18 @@ Self time by function from V8 .cpuprofile files (node --cpu-prof), per file; --p
 samples by phase.`;
 
 function main(argv: string[]): number {
-  const p0 = parseArgs(argv, { top: {}, phases: {} }, 'bench profileSummary');
-  const top = Number(optional(p0, 'top') ?? 15);
+  const args = parseArgs(argv, { top: {}, phases: {} }, 'bench profileSummary');
+  const top = Number(optional(args, 'top') ?? 15);
   if (!(Number.isInteger(top) && top > 0)) throw usageError('bench profileSummary', '--top must be a positive integer');
-  const phasesAt = argv.indexOf('--phases');
-  const files = p0.positional;
+  const phases = optional(args, 'phases');
+  if (phases !== undefined && !existsSync(phases)) throw usageError('bench profileSummary', `${phases}: no such file`);
+  const files = args.positional;
   if (files.length === 0) throw usageError('bench profileSummary', 'give one or more .cpuprofile files');
   for (const f of files) if (!existsSync(f)) throw usageError('bench profileSummary', `${f}: no such file`);
   for (const f of files) {
     const p = JSON.parse(readFileSync(f, 'utf8')) as CpuProfile;
-    if (phasesAt >= 0) {
-      const windows = phaseWindows(argv[phasesAt + 1]!).filter((w) => w.toUs > p.startTime && w.fromUs < p.endTime);
+    if (phases !== undefined) {
+      const windows = phaseWindows(phases).filter((w) => w.toUs > p.startTime && w.fromUs < p.endTime);
       if (windows.length === 0) continue;
       process.stdout.write(`${basename(f)} by phase:\n`);
       for (const w of windows) {
