@@ -11,7 +11,7 @@ import process from 'node:process';
 import wabtInit from 'wabt';
 
 /** The kernels written in WebAssembly text (kernels/<name>.wat). */
-export const WAT_KERNELS = ['aggregate', 'revalue'];
+export const WAT_KERNELS = ['aggregate', 'revalue', 'svi'];
 
 /**
  * The binary module of a WebAssembly text source (SIMD on; no other proposal).

@@ -10,6 +10,7 @@ import { InputError } from '../errors.js';
 import { RunWriter } from './writer.js';
 import { duckdb } from './duckdb.js';
 import { sha256File } from '../util/fileHash.js';
+import { sviInnerKind } from '../surface/svi.js';
 import { TRACING, traceSpan } from '../util/trace.js';
 import type { ReportReply, ReportRequest, ReportWorkerData, SerializedError } from './reportProtocol.js';
 
@@ -89,7 +90,13 @@ async function handle(req: ReportRequest): Promise<void> {
       reply = { id: req.id, ok: false, error: failure!, busyMs: performance.now() - t0 };
     }
   }
-  if (TRACING) traceSpan('report', req.op, t0);
+  // the fit names the form of its inner problem that ran (src/surface/svi.ts: the WebAssembly module or JavaScript)
+  if (TRACING)
+    traceSpan(
+      'report',
+      req.op === 'volSurface' && req.surface === null ? `volSurface (${sviInnerKind()})` : req.op,
+      t0,
+    );
   port!.postMessage(reply);
 }
 

@@ -1,12 +1,15 @@
 /**
  * Raw SVI slices (docs/methodology.md §11): the quasi-explicit fit (§11a), Gatheral & Jacquier's g-function
  * and butterfly check, the SVI-JW parametrisation and its repair, the calendar check and its repair, and
- * total-variance interpolation across expiries (§11b). Pure float64 functions of numbers; no I/O.
+ * total-variance interpolation across expiries (§11b). Pure float64 functions of numbers; their one read is
+ * the fit's compiled inner problem (kernels/svi.wasm, at the first fit of a thread: {@link useSviWasm}).
  *
  * Notation: x = ln(K/F_T) the log-moneyness, w(x) = σ_imp²·T the total implied variance,
  *   w(x) = a + b·(ρ·(x − m) + √((x − m)² + σ²)).
  */
+import { readFileSync } from 'node:fs';
 import { sviTotalVariance } from '../../kernels/svi.js';
+import { compileSviWasm, SVI_WASM_URL, WasmSviInner } from '../../kernels/sviWasm.js';
 
 export interface SviParams {
   a: number;
@@ -672,9 +675,52 @@ function startA(points: readonly SlicePoint[], floors: readonly Floor[]): number
 const innerX = new Float64Array(3);
 
 /**
+ * This thread's compiled inner problem (kernels/svi.wat through kernels/sviWasm.ts): undefined until the first
+ * fit reads it, null where there is none (from source, as in the tests, or MARGIN_ENGINE_SVI=js) and the
+ * JavaScript above solves. Both give the same bits (test/kernels/sviWasm.test.ts); measured on the bundled chain,
+ * a fit of every slice took ~115 ms warm and ~180 ms cold in JavaScript.
+ */
+let wasmInner: WasmSviInner | null | undefined;
+
+/** The static constraint rows as the module reads them: (ca, cd, cc, k), the right-hand side k·σ. */
+function staticRows(): Float64Array {
+  // k as constraintRows multiplies σ by it: (−c₃·2)·σ
+  return Float64Array.from(CONSTRAINTS.flatMap((c) => [c[0], c[1], c[2], -c[3] * 2]));
+}
+
+function sviWasm(): WasmSviInner | null {
+  if (wasmInner === undefined) {
+    wasmInner = null;
+    if (process.env.MARGIN_ENGINE_SVI !== 'js') {
+      try {
+        useSviWasm(compileSviWasm(readFileSync(SVI_WASM_URL)));
+      } catch {
+        wasmInner = null; // not built (from source): the JavaScript solves
+      }
+    }
+  }
+  return wasmInner;
+}
+
+/**
+ * Makes `module` (compiled from kernels/svi.wat: compileSviWasm) this thread's inner solver, or, null, the
+ * JavaScript. A thread's first fit otherwise takes the built module beside the kernels (dist/kernels/svi.wasm).
+ */
+export function useSviWasm(module: object | null): void {
+  wasmInner = module === null ? null : new WasmSviInner(module, staticRows());
+}
+
+/** Which form solves the inner problem on this thread: 'wasm' or 'js' (after the first fit). */
+export function sviInnerKind(): 'wasm' | 'js' {
+  return sviWasm() === null ? 'js' : 'wasm';
+}
+
+/**
  * The inner problem's weighted squared error at (m, σ), its solution (a, d, c) into innerX; −1 when there
  * is none. What {@link solveInner} computes, without its result objects: the fit's search calls this
- * ~70,000 times a chain and reads only the error.
+ * ~70,000 times a chain and reads only the error. The active-set method runs in this thread's WebAssembly
+ * module when it has one ({@link useSviWasm}: the same bits), `loaded` when the caller loaded `points` and
+ * `floors` into it already; the rest here.
  */
 function innerError(
   points: readonly SlicePoint[],
@@ -683,7 +729,23 @@ function innerError(
   floors: readonly Floor[],
   aStart: number,
   method: 'active-set' | 'enumerate',
+  loaded = false,
 ): number {
+  if (method === 'active-set') {
+    const w = sviWasm();
+    if (w !== null) {
+      if (!loaded) w.load(points, floors);
+      if (w.solve(m, sigma, aStart)) {
+        innerStats.activeSet++;
+        innerX[0] = w.a;
+        innerX[1] = w.d;
+        innerX[2] = w.c;
+        return w.sse;
+      }
+      // the method did not converge there, and would not here (the same arithmetic): enumerate
+      method = 'enumerate';
+    }
+  }
   const { H, g, ww } = moments(points, m, sigma);
   const cons = constraintRows(m, sigma, floors);
   if (method === 'active-set' && activeSetQp(H, g, cons, aStart)) {
@@ -868,10 +930,12 @@ export function fitSvi(
   const hi = xmax + 1;
   let evaluations = 0;
   const aStart = startA(points, floors);
+  // the slice into this thread's module once: every objective call below solves it
+  sviWasm()?.load(points, floors);
   const objective = (m: number, ls: number): number => {
     evaluations++;
     if (m < lo || m > hi || ls < Math.log(SIGMA_MIN) || ls > Math.log(SIGMA_MAX)) return Infinity;
-    const sse = innerError(points, m, Math.exp(ls), floors, aStart, 'active-set');
+    const sse = innerError(points, m, Math.exp(ls), floors, aStart, 'active-set', true);
     return sse < 0 ? Infinity : sse;
   };
   let best = { x: 0, y: 0, f: Infinity };
