@@ -35,6 +35,7 @@ import { BackendUnavailableError, type Backend, type BackendOptions } from './ba
 import { CpuBackend } from './cpuBackend.js';
 import { DeviceBackend } from './deviceBackend.js';
 import { selfCheck } from './selfCheck.js';
+import { groupDigits } from '../util/groupDigits.js';
 import type { Market } from '../model/market.js';
 import type { ScenarioSet } from '../scenarios/types.js';
 import { defaultParams, type Params } from '../params/params.js';
@@ -59,8 +60,8 @@ export async function createBackend(choice: BackendChoice, opts: BackendOptions 
   const work = opts.expectedWork;
   if (work && work.evaluations < DEVICE_MIN_WORK.evaluations && work.scenarios < DEVICE_MIN_WORK.scenarios) {
     const why =
-      `not started: this run revalues ${work.evaluations.toLocaleString('en-US')} instrument-scenario pairs over ` +
-      `${work.scenarios.toLocaleString('en-US')} scenarios, less than a device's start-up could repay (${DEVICE_MIN_WORK.note})`;
+      `not started: this run revalues ${groupDigits(work.evaluations)} instrument-scenario pairs over ` +
+      `${groupDigits(work.scenarios)} scenarios, less than a device's start-up could repay (${DEVICE_MIN_WORK.note})`;
     tried.webgpu = why;
     tried.gl = why;
     const cpu = (await startChecked('cpu', opts, selfChecks)) as CpuBackend;
