@@ -8,6 +8,7 @@ export function groupDigits(n: number): string {
   if (!Number.isSafeInteger(n) || Object.is(n, -0)) return n.toLocaleString('en-US');
   const digits = String(Math.abs(n));
   let out = '';
-  for (let end = digits.length; end > 0; end -= 3) out = (end > 3 ? ',' : '') + digits.slice(Math.max(0, end - 3), end) + out;
+  for (let end = digits.length; end > 0; end -= 3)
+    out = (end > 3 ? ',' : '') + digits.slice(Math.max(0, end - 3), end) + out;
   return n < 0 ? `-${out}` : out;
 }

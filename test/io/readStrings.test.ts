@@ -10,7 +10,8 @@ import { readStrings } from '../../src/io/columnValues.js';
 
 function viaGet(data: Data): (string | null)[] {
   const v = makeVector(data);
-  return Array.from({ length: data.length }, (_, i) => (data.getValid(i) ? ((v.get(i) as string | null) ?? null) : null));
+  const at = (i: number) => (data.getValid(i) ? ((v.get(i) as string | null) ?? null) : null);
+  return Array.from({ length: data.length }, (_, i) => at(i));
 }
 
 /** A Utf8 column of raw byte strings (null: a null row). */
@@ -40,7 +41,10 @@ const utf8 = (s: string) => [...Buffer.from(s, 'utf8')];
 
 describe('readStrings is Vector.get', () => {
   test('ASCII, multi-byte characters, empty strings and nulls', () => {
-    const v = vectorFromArray(['BTC-PERPETUAL', '', null, 'Ωμέγα', '日本', '🙂 x', null, 'ETH-27MAR26-3000-C'], new Utf8());
+    const v = vectorFromArray(
+      ['BTC-PERPETUAL', '', null, 'Ωμέγα', '日本', '🙂 x', null, 'ETH-27MAR26-3000-C'],
+      new Utf8(),
+    );
     for (const data of v.data) expect(readStrings(data)).toEqual(viaGet(data));
   });
 
