@@ -32,7 +32,7 @@
  */
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import process from 'node:process';
@@ -119,6 +119,33 @@ async function main() {
     const cjs = readFileSync(code, 'utf8');
     if (cjs.startsWith('#!')) writeFileSync(code, cjs.replace(/^#![^\n]*/, ''));
     await writeCodeCache(dist, code, `${code}.cache`);
+  }
+  await writeReportTemplates(dist, out, pkg.version);
+}
+
+/**
+ * Writes the empty report a new report starts from (src/report/reportTemplate.ts) beside the report modules
+ * (dist/src/report/) and beside the bundle, named by the schema's digest; earlier ones there are removed. Without
+ * it (e.g. no DuckDB native library) a report is created statement by statement: a warning, the build goes on.
+ */
+export async function writeReportTemplates(dist, out, engineVersion) {
+  const reportDir = join(dist, 'src', 'report');
+  for (const dir of [reportDir, out])
+    for (const f of readdirSync(dir)) if (/^report-template-.*\.duckdb/.test(f)) rmSync(join(dir, f), { force: true });
+  try {
+    const { reportTemplateFile, writeReportTemplate } = await import(
+      pathToFileURL(join(reportDir, 'reportTemplate.js')).href
+    );
+    const name = reportTemplateFile();
+    await writeReportTemplate(join(reportDir, name), engineVersion);
+    copyFileSync(join(reportDir, name), join(out, name));
+  } catch (e) {
+    for (const dir of [reportDir, out])
+      for (const f of readdirSync(dir)) if (/^report-template-/.test(f)) rmSync(join(dir, f), { force: true });
+    const why = (e instanceof Error ? e.message : String(e)).split('\n')[0];
+    process.stderr.write(
+      `bundle: warning: no report template (${why}); new reports are created statement by statement\n`,
+    );
   }
 }
 

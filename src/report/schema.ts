@@ -475,11 +475,17 @@ export const REPORT_TABLES = Object.keys(TABLE_DDL);
 /** Every view of the report. */
 export const REPORT_VIEWS = Object.keys(VIEW_DDL);
 
+/**
+ * Every statement that makes the schema, in order: the types, the tables, the views, the table macros (what
+ * createSchema runs before schema_meta's row; reportTemplate.ts names its template by their digest).
+ */
+export function schemaStatements(): string[] {
+  return [TYPE_DDL, TABLE_DDL, VIEW_DDL, LIQUIDATION_MACRO_DDL].flatMap((ddl) => Object.values(ddl));
+}
+
 /** Creates every table and view and records SCHEMA_VERSION (inside the caller's transaction). */
 export async function createSchema(connection: DuckDBConnection, engineVersion: string): Promise<void> {
-  for (const ddl of Object.values(TYPE_DDL)) await connection.run(ddl);
-  for (const ddl of Object.values(TABLE_DDL)) await connection.run(ddl);
-  await createViews(connection);
+  for (const ddl of schemaStatements()) await connection.run(ddl);
   await connection.run('INSERT INTO schema_meta VALUES ($1, $2, epoch_ms($3::BIGINT))', [
     SCHEMA_VERSION,
     engineVersion,

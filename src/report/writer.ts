@@ -33,6 +33,7 @@ import { fitSurface, type VolSurface } from '../surface/surface.js';
 import type { Attribution } from '../margin/attribution.js';
 import { MODEL_NAMES, MODEL_STORAGE, SCHEMA_VERSION } from './schema.js';
 import { closeReport, ensureSchema, openReport, type ReportHandle } from './openReport.js';
+import { adoptTemplate, builtReportTemplate, copyReportTemplate } from './reportTemplate.js';
 import { usdRates } from '../margin/summary.js';
 import { RowChecks } from './rowChecks.js';
 import { FIELD_OF } from '../margin/derived.js';
@@ -151,7 +152,9 @@ export class RunWriter {
    * schema and takes the next run id. `rowChecks`: 'writer' (default) checks each block's derived values
    * as it arrives (RowChecks); 'caller' leaves them to the caller, which must run a RowChecks over the
    * same blocks in the same order and call its `finish` before `commit` (ReportSession does, on the
-   * main thread, while the report thread appends).
+   * main thread, while the report thread appends). `template`: a new file starts as a copy of this empty
+   * report of the current schema (reportTemplate.ts; default: the build's, where there is one), else the
+   * schema is created statement by statement.
    * @throws InputError naming the file when it cannot be created, is not a DuckDB database, not a
    * report, or of a schema version that cannot be migrated (the file is left as it was).
    */
@@ -159,6 +162,7 @@ export class RunWriter {
     dbFile: string,
     engineVersion: string,
     rowChecks: 'writer' | 'caller' = 'writer',
+    template: string | null = builtReportTemplate(),
   ): Promise<RunWriter> {
     const fresh = !existsSync(dbFile);
     if (fresh && !existsSync(dirname(dbFile)))
@@ -175,7 +179,7 @@ export class RunWriter {
       if (existsSync(dbFile)) {
         // published by another process between the check and the lock: append to it instead
         releaseCreateLock(dbFile);
-        return RunWriter.open(dbFile, engineVersion, rowChecks);
+        return RunWriter.open(dbFile, engineVersion, rowChecks, template);
       }
     }
     // what killed runs left (kill -9, a crash): partials of processes that no longer run
@@ -185,7 +189,9 @@ export class RunWriter {
       : dbFile;
     let handle: ReportHandle | null = null;
     let writer: RunWriter | null = null;
+    const fromTemplate = fresh && template !== null;
     try {
+      if (fromTemplate) copyReportTemplate(template, target);
       handle = await openReport(target);
       const c = handle.connection;
       // DuckDB compresses and writes each row group as it fills (by default it buffers 5 of them and
@@ -202,7 +208,8 @@ export class RunWriter {
       await c.run("SET disabled_compression_methods = 'dictionary,fsst'");
       await c.run('BEGIN TRANSACTION');
       try {
-        await ensureSchema(handle, engineVersion);
+        if (fromTemplate) await adoptTemplate(handle, engineVersion);
+        else await ensureSchema(handle, engineVersion);
         const r = await c.runAndReadAll('SELECT coalesce(max(run_id), 0) + 1 FROM runs');
         writer = new RunWriter(
           dbFile,

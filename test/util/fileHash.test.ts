@@ -10,13 +10,16 @@ const dir = mkdtempSync(join(tmpdir(), 'me-hash-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('sha256File', () => {
-  test.each([0, 1, 4 << 20, (4 << 20) + 1, 9_437_185])('a file of %i bytes: the SHA-256 of all its bytes', (size) => {
-    const bytes = Buffer.alloc(size);
-    for (let i = 0; i < size; i++) bytes[i] = (i * 2654435761) >>> 24;
-    const f = join(dir, `f-${size}.bin`);
-    writeFileSync(f, bytes);
-    expect(sha256File(f)).toBe(createHash('sha256').update(readFileSync(f)).digest('hex'));
-  });
+  test.each([0, 1, (256 << 10) - 1, 256 << 10, (256 << 10) + 1, 4 << 20, (4 << 20) + 1, 9_437_185])(
+    'a file of %i bytes: the SHA-256 of all its bytes',
+    (size) => {
+      const bytes = Buffer.alloc(size);
+      for (let i = 0; i < size; i++) bytes[i] = (i * 2654435761) >>> 24;
+      const f = join(dir, `f-${size}.bin`);
+      writeFileSync(f, bytes);
+      expect(sha256File(f)).toBe(createHash('sha256').update(readFileSync(f)).digest('hex'));
+    },
+  );
   test('the known digest of "abc"', () => {
     const f = join(dir, 'abc.txt');
     writeFileSync(f, 'abc');
