@@ -9,6 +9,7 @@ import { loadMarket } from '../io/loadMarket.js';
 import { duckdb } from '../report/duckdb.js';
 import { sqlString } from '../report/sql.js';
 import { fitSurface, MIN_QUOTES } from '../surface/surface.js';
+import { loadSviWasm } from '../surface/sviWasmLoad.js';
 import {
   columnsToCsv,
   gridColumns,
@@ -92,6 +93,7 @@ export async function main(argv: string[]): Promise<number> {
   const { market, warnings } = await loadMarket(marketDir);
   for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
   const t0 = performance.now();
+  loadSviWasm();
   const surface = fitSurface(market);
   const ms = performance.now() - t0;
   const slices = sliceColumns(surface);

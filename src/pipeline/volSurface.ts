@@ -10,6 +10,7 @@ import { InputError, type Violation } from '../errors.js';
 import { KIND_OPTION, type Market } from '../model/market.js';
 import type { ScenarioSet } from '../scenarios/types.js';
 import { fitSurface, instrumentSlices, surfaceVol, type VolSurface } from '../surface/surface.js';
+import { loadSviWasm } from '../surface/sviWasmLoad.js';
 
 export const VOL_DYNAMICS = ['sticky-strike', 'sticky-moneyness'] as const;
 export type VolDynamics = (typeof VOL_DYNAMICS)[number];
@@ -40,6 +41,7 @@ export function useSurface(
   surfaceShocks = false,
 ): SurfaceUse | null {
   if (volDynamics === 'sticky-strike' && fillIv === 'none' && !surfaceShocks) return null;
+  loadSviWasm();
   const surface = fitSurface(market);
   const ins = market.instruments;
   const filled = new Map<string, number>();

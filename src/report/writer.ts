@@ -30,6 +30,7 @@ import { appendColumns, type AppendColumn } from './appendColumns.js';
 import { writeAttribution } from './attribution.js';
 import { writeVolSurface } from './volSurface.js';
 import { fitSurface, type VolSurface } from '../surface/surface.js';
+import { loadSviWasm } from '../surface/sviWasmLoad.js';
 import type { Attribution } from '../margin/attribution.js';
 import { MODEL_NAMES, MODEL_STORAGE, SCHEMA_VERSION } from './schema.js';
 import { closeReport, ensureSchema, openReport, type ReportHandle } from './openReport.js';
@@ -268,6 +269,7 @@ export class RunWriter {
    */
   volSurface(surface: VolSurface | null, filled: Int32Array | null = null): Promise<number> {
     if (!surface && !this.market) throw new Error(`${this.dbFile}: the vol surface needs the run's instruments first`);
+    if (!surface) loadSviWasm(); // the fit's inner problem in WebAssembly where built (sviWasmLoad.ts)
     return writeVolSurface(this.c, this.runId, surface ?? fitSurface(this.market!), filled ?? undefined);
   }
 

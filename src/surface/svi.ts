@@ -1,15 +1,14 @@
 /**
  * Raw SVI slices (docs/methodology.md §11): the quasi-explicit fit (§11a), Gatheral & Jacquier's g-function
  * and butterfly check, the SVI-JW parametrisation and its repair, the calendar check and its repair, and
- * total-variance interpolation across expiries (§11b). Pure float64 functions of numbers; their one read is
- * the fit's compiled inner problem (kernels/svi.wasm, at the first fit of a thread: {@link useSviWasm}).
+ * total-variance interpolation across expiries (§11b). Pure float64 functions of numbers; no I/O (the fit's
+ * inner problem runs in a WebAssembly module where the caller installed one: {@link useSviWasm}, sviWasmLoad.ts).
  *
  * Notation: x = ln(K/F_T) the log-moneyness, w(x) = σ_imp²·T the total implied variance,
  *   w(x) = a + b·(ρ·(x − m) + √((x − m)² + σ²)).
  */
-import { readFileSync } from 'node:fs';
 import { sviTotalVariance } from '../../kernels/svi.js';
-import { compileSviWasm, SVI_WASM_URL, WasmSviInner } from '../../kernels/sviWasm.js';
+import { WasmSviInner } from '../../kernels/sviWasm.js';
 
 export interface SviParams {
   a: number;
@@ -675,12 +674,12 @@ function startA(points: readonly SlicePoint[], floors: readonly Floor[]): number
 const innerX = new Float64Array(3);
 
 /**
- * This thread's compiled inner problem (kernels/svi.wat through kernels/sviWasm.ts): undefined until the first
- * fit reads it, null where there is none (from source, as in the tests, or MARGIN_ENGINE_SVI=js) and the
- * JavaScript above solves. Both give the same bits (test/kernels/sviWasm.test.ts); measured on the bundled chain,
- * a fit of every slice took ~115 ms warm and ~180 ms cold in JavaScript.
+ * This thread's compiled inner problem (kernels/svi.wat through kernels/sviWasm.ts), null where none was installed
+ * (useSviWasm; on Node sviWasmLoad.ts installs the built one before a fit) and the JavaScript above solves. Both
+ * give the same bits (test/kernels/sviWasm.test.ts); measured on the bundled chain, a fit of every slice took
+ * ~115 ms warm and ~175 ms cold in JavaScript, ~80 and ~130 with the module.
  */
-let wasmInner: WasmSviInner | null | undefined;
+let wasmInner: WasmSviInner | null = null;
 
 /** The static constraint rows as the module reads them: (ca, cd, cc, k), the right-hand side k·σ. */
 function staticRows(): Float64Array {
@@ -689,28 +688,18 @@ function staticRows(): Float64Array {
 }
 
 function sviWasm(): WasmSviInner | null {
-  if (wasmInner === undefined) {
-    wasmInner = null;
-    if (process.env.MARGIN_ENGINE_SVI !== 'js') {
-      try {
-        useSviWasm(compileSviWasm(readFileSync(SVI_WASM_URL)));
-      } catch {
-        wasmInner = null; // not built (from source): the JavaScript solves
-      }
-    }
-  }
   return wasmInner;
 }
 
 /**
  * Makes `module` (compiled from kernels/svi.wat: compileSviWasm) this thread's inner solver, or, null, the
- * JavaScript. A thread's first fit otherwise takes the built module beside the kernels (dist/kernels/svi.wasm).
+ * JavaScript.
  */
 export function useSviWasm(module: object | null): void {
   wasmInner = module === null ? null : new WasmSviInner(module, staticRows());
 }
 
-/** Which form solves the inner problem on this thread: 'wasm' or 'js' (after the first fit). */
+/** Which form solves the inner problem on this thread: 'wasm' or 'js'. */
 export function sviInnerKind(): 'wasm' | 'js' {
   return sviWasm() === null ? 'js' : 'wasm';
 }

@@ -63,6 +63,8 @@ describe('the run timeline', () => {
     expect(whats('pool')).toEqual(expect.arrayContaining(['revalue (wasm)', 'aggregate (wasm)']));
     expect(whats('pool')).not.toContain('aggregate (js)');
     expect(whats('pool')).not.toContain('revalue (js)');
+    // and the report's thread its fit's inner problem (kernels/svi.wat, installed by sviWasmLoad.ts)
+    expect(whats('report')).toContain('volSurface (wasm)');
     for (const s of spans) expect(s.end).toBeGreaterThanOrEqual(s.start);
     expect(spans[0]!.start).toBe(0);
     expect(formatTrace(spans)).toMatch(/busy .*\n {2}main: [\d.]+ ms/);
