@@ -138,7 +138,8 @@ export async function writeReportTemplates(dist, out, engineVersion) {
     );
     const name = reportTemplateFile();
     await writeReportTemplate(join(reportDir, name), engineVersion);
-    copyFileSync(join(reportDir, name), join(out, name));
+    // the database file and its log, which holds the schema
+    for (const f of [name, `${name}.wal`]) copyFileSync(join(reportDir, f), join(out, f));
   } catch (e) {
     for (const dir of [reportDir, out])
       for (const f of readdirSync(dir)) if (/^report-template-/.test(f)) rmSync(join(dir, f), { force: true });
