@@ -17,3 +17,22 @@ let loaded: typeof DuckDB | null = null;
 export function duckdb(): typeof DuckDB {
   return (loaded ??= createRequire(import.meta.url)('@duckdb/node-api') as typeof DuckDB);
 }
+
+/** The part of @duckdb/node-bindings (node-api's native layer) the report uses directly (appendColumns.ts). */
+export interface DuckDBBindings {
+  /** copies bytes into a vector's data, as node-api's numeric vectors do when they are flushed */
+  copy_data_to_vector(
+    vector: unknown,
+    targetByteOffset: number,
+    source: ArrayBufferLike,
+    sourceByteOffset: number,
+    byteCount: number,
+  ): void;
+}
+
+let bindings: DuckDBBindings | null = null;
+
+/** @duckdb/node-bindings, required on the first call (it is @duckdb/node-api's, loaded with it). */
+export function duckdbBindings(): DuckDBBindings {
+  return (bindings ??= createRequire(import.meta.url)('@duckdb/node-bindings') as DuckDBBindings);
+}
