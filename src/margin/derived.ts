@@ -26,6 +26,8 @@ export interface Formula {
   sql(...x: string[]): string;
   /** JavaScript: out[r] for r in [0, n) from the input columns */
   fill(out: Float64Array | Uint8Array, n: number, ...x: Float64Array[]): void;
+  /** set when the formula is its one input as it is (copyOf): its values are that column's */
+  readonly copy?: true;
 }
 
 /** A derived column: a formula, a constant, or NULL (the engine's NaN; −1 for worst_scenario). */
@@ -109,6 +111,7 @@ export const copyOf = (column: Column): Formula => ({
   fill: (out, n, x) => {
     for (let r = 0; r < n; r++) out[r] = x![r]!;
   },
+  copy: true,
 });
 
 const formula = (f: Formula): Derivation => ({ kind: 'formula', formula: f });
@@ -243,9 +246,12 @@ function columnOf(rows: MarginRows, column: Column): Float64Array {
 
 /**
  * The JavaScript value of the derived `column` of `rows`, for every row (the model's own rows give the
- * inputs: a derived input is read from its column, which fillDerived filled first).
+ * inputs: a derived input is read from its column, which fillDerived filled first). A copy's values are its
+ * input column itself, not a new array: read them, do not write them.
  */
 export function derivedValues(rows: MarginRows, f: Formula, column: Column): Float64Array | Uint8Array {
+  // a copy's values are its input column's (read them, do not write them)
+  if (f.copy === true) return columnOf(rows, f.inputs[0]!);
   const out = column === 'status' ? new Uint8Array(rows.count) : new Float64Array(rows.count);
   f.fill(out, rows.count, ...f.inputs.map((c) => columnOf(rows, c)));
   return out;

@@ -31,6 +31,14 @@ describe('checkDerived', () => {
     expect(() => checkDerived(pm)).toThrow(/MarginRows\(deribit-pm\) row 2: delta_shock is 0.5, .* as 0.0::DOUBLE/);
   });
 
+  test('refuses a copied column that differs from its input (span: worst_case is scan_risk)', () => {
+    const { span } = blocks();
+    const r = span.count - 1;
+    span.worstCase = Float64Array.from(span.worstCase);
+    span.worstCase[r] = span.scanRisk[r]! + 1;
+    expect(() => checkDerived(span)).toThrow(new RegExp(`MarginRows\\(span\\) row ${r}: worst_case is `));
+  });
+
   test("refuses a currency other than the unit's own (deribit-pm) or USD (span)", () => {
     const { pm, span } = blocks();
     const n = pm.count;
@@ -54,6 +62,28 @@ describe('checkStandardFromPm', () => {
   test('accepts the standard rows derived from the deribit-pm rows', () => {
     const { pm, std } = blocks();
     expect(() => checkStandardFromPm(std, pm)).not.toThrow();
+  });
+
+  test('refuses a standard amount that differs from the deribit-pm column it copies, and one it computes', () => {
+    for (const [field, col] of [
+      ['im', 'im'],
+      ['mm', 'mm'],
+      ['equity', 'equity'],
+      ['liquidityAddon', 'liquidity_addon'],
+      ['standardIm', 'standard_im'],
+      ['standardMm', 'standard_mm'],
+      ['available', 'available'],
+      ['marginRatio', 'margin_ratio'],
+    ] as const) {
+      const { pm, std } = blocks();
+      const r = std.count - 1;
+      const a = Float64Array.from(std[field]);
+      a[r] = a[r]! + 0.5;
+      (std as unknown as Record<string, Float64Array>)[field] = a;
+      expect(() => checkStandardFromPm(std, pm), col).toThrow(
+        new RegExp(`MarginRows\\(standard\\) row ${r}: ${col} is `),
+      );
+    }
   });
 
   test('refuses a row of another account, or of another unit', () => {
