@@ -7,6 +7,8 @@
  * - With --quiet (or --json): nothing.
  * A phase at 100 % that still works (a report's COMMIT after its last row) says what it is doing.
  */
+import { groupDigits } from './groupDigits.js';
+
 export interface Progress {
   /**
    * start a phase of `total` units (0 when unknown); `finishing`: what the phase does once every unit is
@@ -97,5 +99,5 @@ export function createProgress(
 }
 
 function fmt(n: number): string {
-  return n.toLocaleString('en-US');
+  return groupDigits(n);
 }

@@ -1,6 +1,11 @@
-/** groupDigits against toLocaleString('en-US'), whose output it stands in for. */
+/**
+ * groupDigits and formatFixed (src/util/groupDigits.ts) against Intl, whose output they stand in for:
+ * toLocaleString('en-US') for whole numbers, Intl.NumberFormat('en-US') with a fixed number of fraction digits,
+ * on the boundaries of each group of digits, on halves (ICU rounds the shortest decimal that reads back as the
+ * number, half away from zero), negatives that round to zero, −0, tiny and huge numbers, and random ones.
+ */
 import { describe, expect, test } from 'vitest';
-import { groupDigits } from '../../src/util/groupDigits.js';
+import { formatFixed, groupDigits } from '../../src/util/groupDigits.js';
 import { mulberry32 } from '../helpers/mulberry32.js';
 
 describe('groupDigits', () => {
@@ -11,5 +16,69 @@ describe('groupDigits', () => {
     const rnd = mulberry32(3);
     for (let i = 0; i < 2000; i++) values.push(Math.floor((rnd() - 0.5) * 10 ** Math.floor(rnd() * 16)));
     for (const v of values) expect(groupDigits(v), String(v)).toBe(v.toLocaleString('en-US'));
+  });
+});
+
+describe('formatFixed', () => {
+  const intl = [0, 1, 2, 3, 4, 6].map(
+    (d) => [d, new Intl.NumberFormat('en-US', { minimumFractionDigits: d, maximumFractionDigits: d })] as const,
+  );
+
+  test('is Intl.NumberFormat(en-US) with fixed fraction digits: halves, signs, boundaries, extremes', () => {
+    const values = [
+      0,
+      -0,
+      1.005,
+      0.125,
+      -0.125,
+      2.5,
+      -2.5,
+      0.5,
+      1.5,
+      9.995,
+      99.995,
+      999999.9999,
+      -0.001,
+      -0.0049,
+      0.045,
+      1.45,
+      2.675,
+      1e-7,
+      1.5e-7,
+      5e-324,
+      1e15 + 0.5,
+      4503599627370495.5,
+      2 ** 53 + 2,
+      1e20,
+      1e21,
+      1.5e21,
+      Number.MAX_VALUE,
+      123456789.987654,
+      -987654321.123456,
+      NaN,
+      Infinity,
+      -Infinity,
+    ];
+    for (const v of values) for (const [d, f] of intl) expect(formatFixed(v, d), `${v} ${d}`).toBe(f.format(v));
+  });
+
+  test('is Intl.NumberFormat(en-US) on 60,000 random numbers of every magnitude', () => {
+    const rnd = mulberry32(17);
+    const wrong: string[] = [];
+    for (let i = 0; i < 60_000; i++) {
+      const k = i % 5;
+      const v =
+        k === 0
+          ? (rnd() - 0.5) * 10 ** Math.floor(rnd() * 30 - 10)
+          : k === 1
+            ? Math.round((rnd() - 0.5) * 1e6) / 1000 + 0.0005
+            : k === 2
+              ? Math.round(rnd() * 2e5) / 200
+              : k === 3
+                ? (rnd() - 0.5) * 1e12
+                : Math.round(rnd() * 1e8) / 1e4;
+      for (const [d, f] of intl) if (formatFixed(v, d) !== f.format(v)) wrong.push(`${v} ${d}`);
+    }
+    expect(wrong.slice(0, 5)).toEqual([]);
   });
 });
