@@ -2,10 +2,10 @@
  * Bulk append of typed columns to a DuckDB table through an appender and data chunks of DuckDB's vector
  * size (2,048 rows). The chunk's column types are the table's (asked of the appender). Numeric and enum
  * columns are copied a chunk at a time (one typed-array copy per column per chunk) and NULLs are written
- * into the validity mask 64 rows at a time; only strings go value by value. One full-size chunk is
+ * into the validity mask 64 rows at a time; only strings longer than 12 characters or not ASCII go value by value
+ * (fillInlineStrings writes the others into the vector in place). One full-size chunk is
  * reused for every full block of rows (DuckDB copies a chunk when it is appended; making a chunk and
- * its vectors costs more than filling it), so every fill sets all of a vector's rows and validity. Short ASCII
- * strings are written into the vector in place (fillInlineStrings).
+ * its vectors costs more than filling it), so every fill sets all of a vector's rows and validity.
  */
 import type { DuckDBConnection, DuckDBDataChunk as DataChunk, DuckDBVector } from '@duckdb/node-api';
 import { duckdb, duckdbBindings } from './duckdb.js';
