@@ -130,8 +130,11 @@ async function main() {
  */
 export async function writeReportTemplates(dist, out, engineVersion) {
   const reportDir = join(dist, 'src', 'report');
-  for (const dir of [reportDir, out])
-    for (const f of readdirSync(dir)) if (/^report-template-.*\.duckdb/.test(f)) rmSync(join(dir, f), { force: true });
+  const removeTemplates = () => {
+    for (const dir of [reportDir, out])
+      for (const f of readdirSync(dir)) if (f.startsWith('report-template-')) rmSync(join(dir, f), { force: true });
+  };
+  removeTemplates();
   try {
     const { reportTemplateFile, writeReportTemplate } = await import(
       pathToFileURL(join(reportDir, 'reportTemplate.js')).href
@@ -141,8 +144,7 @@ export async function writeReportTemplates(dist, out, engineVersion) {
     // the database file and its log, which holds the schema
     for (const f of [name, `${name}.wal`]) copyFileSync(join(reportDir, f), join(out, f));
   } catch (e) {
-    for (const dir of [reportDir, out])
-      for (const f of readdirSync(dir)) if (/^report-template-/.test(f)) rmSync(join(dir, f), { force: true });
+    removeTemplates();
     const why = (e instanceof Error ? e.message : String(e)).split('\n')[0];
     process.stderr.write(
       `bundle: warning: no report template (${why}); new reports are created statement by statement\n`,

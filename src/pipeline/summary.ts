@@ -11,6 +11,8 @@ import { accountsWithin } from '../margin/distance.js';
 import { STATUS_NAMES, type MarginRows } from '../margin/types.js';
 import type { RunOutcome } from './runMargin.js';
 import type { Market } from '../model/market.js';
+// Intl's text for the numbers, without Intl: the summary is the last thing a run writes, and a process's first
+// Intl call loads ICU's data (~10 ms, after the COMMIT)
 import { formatFixed, groupDigits } from '../util/groupDigits.js';
 
 export interface RunSummary {
@@ -307,10 +309,6 @@ export function completeSummary(s: RunSummary, o: RunOutcome): RunSummary {
   };
 }
 
-// Intl's text for the numbers, without Intl (src/util/groupDigits.ts): the summary is the last thing a run
-// writes, and a process's first Intl call loads ICU's data (~10 ms, after the COMMIT)
-const fmt = (x: number, d = 2) => formatFixed(x, d);
-
 /** The summary as text for people; `verbose`: the full reason a backend did not run, not its brief form. */
 export function renderSummary(s: RunSummary, opts: { verbose?: boolean } = {}): string {
   const out: string[] = [];
@@ -335,7 +333,7 @@ export function renderSummary(s: RunSummary, opts: { verbose?: boolean } = {}): 
   );
   for (const t of s.totals)
     out.push(
-      `  ${t.model.padEnd(12)}${t.unit.padEnd(7)}${t.currency.padEnd(9)}${String(t.rows).padStart(9)}${fmt(t.im, 4).padStart(20)}${fmt(t.mm, 4).padStart(20)}`,
+      `  ${t.model.padEnd(12)}${t.unit.padEnd(7)}${t.currency.padEnd(9)}${String(t.rows).padStart(9)}${formatFixed(t.im, 4).padStart(20)}${formatFixed(t.mm, 4).padStart(20)}`,
     );
   out.push('');
   out.push('capital efficiency: portfolio margin against the standard margin of the same positions');
@@ -345,7 +343,7 @@ export function renderSummary(s: RunSummary, opts: { verbose?: boolean } = {}): 
   out.push(
     `  ${'model'.padEnd(12)}${'unit'.padEnd(6)}${'cur'.padEnd(5)}${'IM'.padStart(18)}${'MM'.padStart(18)}${'standard IM'.padStart(18)}${'saving'.padStart(18)}${'saving %'.padStart(10)}${'add-on % IM'.padStart(13)}`,
   );
-  const num = (x: number | null, d: number) => (x === null ? '-' : fmt(x, d));
+  const num = (x: number | null, d: number) => (x === null ? '-' : formatFixed(x, d));
   const pct = (x: number | null) => (x === null ? '-' : `${x.toFixed(1)}%`);
   for (const c of s.capitalEfficiency) {
     if (c.model === 'standard') continue;

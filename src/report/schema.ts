@@ -480,7 +480,12 @@ export const REPORT_VIEWS = Object.keys(VIEW_DDL);
  * createSchema runs before schema_meta's row; reportTemplate.ts names its template by their digest).
  */
 export function schemaStatements(): string[] {
-  return [TYPE_DDL, TABLE_DDL, VIEW_DDL, LIQUIDATION_MACRO_DDL].flatMap((ddl) => Object.values(ddl));
+  return [...Object.values(TYPE_DDL), ...Object.values(TABLE_DDL), ...viewStatements()];
+}
+
+/** The views and the table macros, in order (createViews runs them; after a migration too). */
+function viewStatements(): string[] {
+  return [...Object.values(VIEW_DDL), ...Object.values(LIQUIDATION_MACRO_DDL)];
 }
 
 /** Creates every table and view and records SCHEMA_VERSION (inside the caller's transaction). */
@@ -495,6 +500,5 @@ export async function createSchema(connection: DuckDBConnection, engineVersion: 
 
 /** Creates or replaces every view and table macro (after a migration too). */
 export async function createViews(connection: DuckDBConnection): Promise<void> {
-  for (const ddl of Object.values(VIEW_DDL)) await connection.run(ddl);
-  for (const ddl of Object.values(LIQUIDATION_MACRO_DDL)) await connection.run(ddl);
+  for (const ddl of viewStatements()) await connection.run(ddl);
 }

@@ -687,10 +687,6 @@ function staticRows(): Float64Array {
   return Float64Array.from(CONSTRAINTS.flatMap((c) => [c[0], c[1], c[2], -c[3] * 2]));
 }
 
-function sviWasm(): WasmSviInner | null {
-  return wasmInner;
-}
-
 /**
  * Makes `module` (compiled from kernels/svi.wat: compileSviWasm) this thread's inner solver, or, null, the
  * JavaScript.
@@ -701,7 +697,7 @@ export function useSviWasm(module: object | null): void {
 
 /** Which form solves the inner problem on this thread: 'wasm' or 'js'. */
 export function sviInnerKind(): 'wasm' | 'js' {
-  return sviWasm() === null ? 'js' : 'wasm';
+  return wasmInner === null ? 'js' : 'wasm';
 }
 
 /**
@@ -721,7 +717,7 @@ function innerError(
   loaded = false,
 ): number {
   if (method === 'active-set') {
-    const w = sviWasm();
+    const w = wasmInner;
     if (w !== null) {
       if (!loaded) w.load(points, floors);
       if (w.solve(m, sigma, aStart)) {
@@ -920,7 +916,7 @@ export function fitSvi(
   let evaluations = 0;
   const aStart = startA(points, floors);
   // the slice into this thread's module once: every objective call below solves it
-  sviWasm()?.load(points, floors);
+  wasmInner?.load(points, floors);
   const objective = (m: number, ls: number): number => {
     evaluations++;
     if (m < lo || m > hi || ls < Math.log(SIGMA_MIN) || ls > Math.log(SIGMA_MAX)) return Infinity;

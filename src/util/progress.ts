@@ -44,12 +44,13 @@ export function createProgress(
   const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
   const line = (now: number): string => {
     const el = now - t0;
-    if (total > 0 && done >= total && finishing) return `${phase}: all ${fmt(total)} done; ${finishing} (${secs(el)})`;
+    if (total > 0 && done >= total && finishing)
+      return `${phase}: all ${groupDigits(total)} done; ${finishing} (${secs(el)})`;
     if (total > 0 && done > 0) {
       const left = (el * (total - done)) / done;
-      return `${phase}: ${fmt(done)}/${fmt(total)} (${((100 * done) / total).toFixed(0)} %), ~${secs(left)} left`;
+      return `${phase}: ${groupDigits(done)}/${groupDigits(total)} (${((100 * done) / total).toFixed(0)} %), ~${secs(left)} left`;
     }
-    return done > 0 ? `${phase}: ${fmt(done)} (${secs(el)})` : `${phase} … (${secs(el)})`;
+    return done > 0 ? `${phase}: ${groupDigits(done)} (${secs(el)})` : `${phase} … (${secs(el)})`;
   };
   const draw = () => {
     const now = performance.now();
@@ -96,8 +97,4 @@ export function createProgress(
       else if (logged > 0) stream.write(`margin-engine: ${phase}: done in ${took}\n`);
     },
   };
-}
-
-function fmt(n: number): string {
-  return groupDigits(n);
 }
