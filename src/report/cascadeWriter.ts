@@ -9,6 +9,7 @@ import {
   acquireCreateLock,
   cleanupOnSignal,
   createLockPath,
+  creatingPartial,
   releaseCreateLock,
   removeStalePartials,
   removeWithCompanions,
@@ -76,7 +77,7 @@ export async function writeCascades(
   let h: ReportHandle | null = null;
   let ok = false;
   try {
-    h = await openReport(target);
+    h = fresh ? await creatingPartial(() => openReport(target)) : await openReport(target);
     const c = h.connection;
     await c.run('BEGIN TRANSACTION');
     try {

@@ -19,6 +19,8 @@ import type { RunMeta } from './writer.js';
 export interface ReportWorkerData {
   dbFile: string;
   engineVersion: string;
+  /** the process's creation gate (src/util/partialFiles.ts): a new report's file is created inside it */
+  gate: Int32Array;
 }
 
 /** One RunWriter call; `id` > 0 (the reply to the worker's own open has id 0). */

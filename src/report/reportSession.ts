@@ -10,7 +10,7 @@
 import type { DistanceRows } from '../margin/distance.js';
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { cleanupOnSignal, releaseCreateLock, removeWithCompanions } from '../util/partialFiles.js';
+import { cleanupOnSignal, creationGate, releaseCreateLock, removeWithCompanions } from '../util/partialFiles.js';
 import { Worker } from 'node:worker_threads';
 import { InputError } from '../errors.js';
 import { resolveWorker } from '../util/workerPath.js';
@@ -82,7 +82,7 @@ export class ReportSession {
     // may have created it before this thread heard its name: every partial of this process). Only for
     // a new file: a handler defers the signal to this thread's next turn, and an existing file needs none
     this.unwatch = existsSync(dbFile) ? () => undefined : cleanupOnSignal(() => this.removePartials());
-    const data: ReportWorkerData = { dbFile, engineVersion };
+    const data: ReportWorkerData = { dbFile, engineVersion, gate: creationGate() };
     const prestarted = takePrestartedReportWorker();
     prestarted?.postMessage(data);
     this.worker = prestarted ?? new Worker(resolveWorker('reportWorker', import.meta.url), { workerData: data });

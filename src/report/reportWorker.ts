@@ -12,6 +12,7 @@ import { duckdb } from './duckdb.js';
 import { sha256File } from '../util/fileHash.js';
 import { sviInnerKind } from '../surface/svi.js';
 import { TRACING, traceSpan } from '../util/trace.js';
+import { adoptCreationGate } from '../util/partialFiles.js';
 import type { ReportReply, ReportRequest, ReportWorkerData, SerializedError } from './reportProtocol.js';
 
 const port = parentPort;
@@ -103,8 +104,9 @@ async function handle(req: ReportRequest): Promise<void> {
 // open at once (creating or migrating the schema) while the main thread loads the inputs; the margin
 // rows' derived values are checked by the session on the main thread (RowChecks, before it lets the
 // run commit), not here: this thread's appends are the run's tail
-function open({ dbFile, engineVersion }: ReportWorkerData): Promise<void> {
+function open({ dbFile, engineVersion, gate }: ReportWorkerData): Promise<void> {
   const t0 = performance.now();
+  adoptCreationGate(gate);
   return RunWriter.open(dbFile, engineVersion, 'caller').then(
     (w) => {
       writer = w;

@@ -15,6 +15,7 @@ import { existsSync, linkSync, renameSync, rmSync, statSync, statfsSync } from '
 import {
   acquireCreateLock,
   createLockPath,
+  creatingPartial,
   releaseCreateLock,
   removeStalePartials,
   removeWithCompanions,
@@ -192,8 +193,13 @@ export class RunWriter {
     let writer: RunWriter | null = null;
     const fromTemplate = fresh && template !== null;
     try {
-      if (fromTemplate) copyReportTemplate(template, target);
-      handle = await openReport(target);
+      // a new file: inside the creation gate, so that a SIGINT's clean-up finds it (partialFiles.ts)
+      handle = fresh
+        ? await creatingPartial(() => {
+            if (fromTemplate) copyReportTemplate(template, target);
+            return openReport(target);
+          })
+        : await openReport(target);
       const c = handle.connection;
       // DuckDB compresses and writes each row group as it fills (by default it buffers 5 of them and
       // does it at COMMIT): the work happens while the run still computes, not after it. One DuckDB

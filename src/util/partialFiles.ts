@@ -7,6 +7,7 @@
  */
 import { closeSync, openSync, readFileSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 
 /** Whether a process `pid` runs (a process of another user counts as running). */
 export function pidAlive(pid: number): boolean {
@@ -111,7 +112,75 @@ export function releaseCreateLock(file: string): void {
 const cleanups = new Set<() => void>();
 const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
 
+/**
+ * The creation gate, shared by the process's threads: `gate[0]` counts the threads creating a partial
+ * file now (copying the report template to it, or DuckDB opening it by its name), and is CLOSED once the
+ * signal's clean-up has begun. The clean-up waits for the creators to finish before it removes their
+ * files: a file removed between its copy and DuckDB's open would be created afresh by the open, and left
+ * behind when the signal ends the process (seen once in 30 interrupted runs before the gate).
+ */
+const CLOSED = -1;
+let gate: Int32Array = new Int32Array(new SharedArrayBuffer(4));
+/** creations in flight on the main thread: a signal then waits for them on this thread's next turn */
+let mainCreating = 0;
+let deferred: NodeJS.Signals | null = null;
+/** how long the clean-up waits for another thread's creation (a copy and an open take milliseconds) */
+const GATE_WAIT_MS = 5_000;
+
+/** This process's creation gate, for a worker thread that creates partial files ({@link adoptCreationGate}). */
+export function creationGate(): Int32Array {
+  return gate;
+}
+
+/** Makes this worker thread use the main thread's creation gate (`creationGate()`, passed in its data). */
+export function adoptCreationGate(shared: Int32Array): void {
+  gate = shared;
+}
+
+/**
+ * Runs `create` (which creates a partial file and opens it) inside the creation gate: a SIGINT or SIGTERM
+ * clean-up meanwhile waits until it has finished, and removes what it created.
+ * @throws Error when the clean-up has begun (the process is ending): nothing is created
+ */
+export async function creatingPartial<T>(create: () => Promise<T>): Promise<T> {
+  for (;;) {
+    const n = Atomics.load(gate, 0);
+    if (n === CLOSED) throw new Error('the process is ending (SIGINT or SIGTERM): no new file is created');
+    if (Atomics.compareExchange(gate, 0, n, n + 1) === n) break;
+  }
+  if (isMainThread) mainCreating++;
+  try {
+    return await create();
+  } finally {
+    Atomics.sub(gate, 0, 1);
+    Atomics.notify(gate, 0);
+    if (isMainThread && --mainCreating === 0 && deferred) {
+      const signal = deferred;
+      deferred = null;
+      onSignal(signal);
+    }
+  }
+}
+
+/** Closes the gate once no thread is inside it (waiting for them, at most GATE_WAIT_MS). */
+function closeGate(): void {
+  const deadline = Date.now() + GATE_WAIT_MS;
+  for (;;) {
+    const n = Atomics.compareExchange(gate, 0, 0, CLOSED);
+    if (n === 0 || n === CLOSED) return;
+    const left = deadline - Date.now();
+    if (left <= 0) return;
+    Atomics.wait(gate, 0, n, left);
+  }
+}
+
 function onSignal(signal: NodeJS.Signals): void {
+  // a creation on this thread finishes on a later turn of it: the clean-up runs then (creatingPartial)
+  if (mainCreating > 0) {
+    deferred = signal;
+    return;
+  }
+  closeGate();
   for (const f of cleanups) {
     try {
       f();
@@ -127,7 +196,8 @@ function onSignal(signal: NodeJS.Signals): void {
 
 /**
  * Runs `cleanup` (synchronously) if the process receives SIGINT or SIGTERM before the returned
- * function is called; the process then ends by that signal as it would have.
+ * function is called; the process then ends by that signal as it would have. Partial files are created
+ * inside {@link creatingPartial}, so that `cleanup` finds them.
  */
 export function cleanupOnSignal(cleanup: () => void): () => void {
   if (cleanups.size === 0) for (const s of SIGNALS) process.on(s, onSignal);
