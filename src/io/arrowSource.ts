@@ -7,6 +7,7 @@
  * Every failure (missing, unreadable, empty, not Arrow, truncated, corrupt) becomes an InputError that
  * names the file and what was expected; Arrow's own messages ("Unrecognized input") never reach the user.
  */
+import { readFileSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import {
   DataType,
@@ -63,6 +64,9 @@ export interface ArrowSource {
  * batch's buffers anew: the 1,000,000-account book's positions (256 MB, 155 batches) loaded in 2.24–2.54 s
  * streamed against 1.90–1.91 s read whole, and the run's peak resident memory was higher streamed (2.02–2.08
  * against 1.70–1.71 GiB: the streamed buffers wait for the collector). Larger files stream, one batch at a time.
+ * The whole read is synchronous: FileHandle.readFile reads 512 KiB per round trip through the thread pool, and
+ * the main thread, with nothing else to do, waited ~20 ms idle for the intraday positions (a run 2.5 % faster
+ * read at once, bench/README.md, session 28).
  */
 export const WHOLE_READ_MAX = 512 * 2 ** 20;
 
@@ -108,7 +112,7 @@ export async function openArrow(file: string, wholeReadMax: number = WHOLE_READ_
     let whole: Buffer | null = null;
     if (st.size <= wholeReadMax) {
       try {
-        whole = await fh.readFile();
+        whole = readFileSync(fh.fd);
       } catch (e) {
         throw fileError(
           file,
