@@ -3,6 +3,7 @@ import { parseArgs, required, optional, integerOption, usageError } from './args
 import { FILL_IV, VOL_DYNAMICS, type FillIv, type VolDynamics } from '../pipeline/volSurface.js';
 import { createProgress } from '../util/progress.js';
 import { prestartReportWorker } from '../report/prestart.js';
+import { WHOLE_READ_MAX, prefetchFile } from '../io/prefetch.js';
 import type { BackendChoice } from '../engine/types.js';
 import type { RunSummary } from '../pipeline/summary.js';
 
@@ -98,6 +99,8 @@ export async function main(argv: string[]): Promise<number> {
     throw usageError('run', `--fill-iv must be ${FILL_IV.join(' or ')}, got ${JSON.stringify(fillIv)}`);
   // the report's thread loads DuckDB while this one imports the pipeline (and then loads the book)
   if (typeof p.options.db === 'string') prestartReportWorker();
+  // the book's files are read on the thread pool meanwhile (src/io/prefetch.ts)
+  for (const f of [optional(p, 'positions'), optional(p, 'balances')]) if (f) prefetchFile(f, WHOLE_READ_MAX);
   const [{ parseModels, runMargin }, { renderSummary, summarizeRows, completeSummary }] = await Promise.all([
     import('../pipeline/runMargin.js'),
     import('../pipeline/summary.js'),

@@ -20,6 +20,7 @@ import {
 } from 'apache-arrow';
 import { ByteBuffer } from 'flatbuffers';
 import { InputError, fileError } from '../errors.js';
+import { WHOLE_READ_MAX, takePrefetched } from './prefetch.js';
 
 /**
  * apache-arrow decodes a file's schema and each message's metadata with flatbuffers, which trusts every
@@ -55,20 +56,8 @@ export interface ArrowSource {
   close(): Promise<void>;
 }
 
-/**
- * Files up to this size (512 MiB: about 20 million positions) are read whole, in one read, and their
- * batches are views of that buffer: the raw file is then the one copy of each column the loader holds
- * beside the engine's arrays (docs/data.md, "Sizes"). Streaming costs a round trip through the event loop
- * per read (several per batch), and on a busy machine each one waits for the CPU: the intraday positions
- * (25 MB, 16 batches) took 120 ms to stream during a run against 40–75 ms alone. It also allocates every
- * batch's buffers anew: the 1,000,000-account book's positions (256 MB, 155 batches) loaded in 2.24–2.54 s
- * streamed against 1.90–1.91 s read whole, and the run's peak resident memory was higher streamed (2.02–2.08
- * against 1.70–1.71 GiB: the streamed buffers wait for the collector). Larger files stream, one batch at a time.
- * The whole read is synchronous: FileHandle.readFile reads 512 KiB per round trip through the thread pool, and
- * the main thread, with nothing else to do, waited ~20 ms idle for the intraday positions (a run 2.5 % faster
- * read at once, bench/README.md, session 28).
- */
-export const WHOLE_READ_MAX = 512 * 2 ** 20;
+/** Files up to this size are read whole (src/io/prefetch.ts says why). */
+export { WHOLE_READ_MAX };
 
 const EXPECTED = 'expected an Arrow IPC file (starting and ending with ARROW1) or an Arrow IPC stream';
 const MAGIC = [0x41, 0x52, 0x52, 0x4f, 0x57, 0x31]; // "ARROW1"
@@ -111,14 +100,18 @@ export async function openArrow(file: string, wholeReadMax: number = WHOLE_READ_
     let reader: RecordBatchReader;
     let whole: Buffer | null = null;
     if (st.size <= wholeReadMax) {
-      try {
-        whole = readFileSync(fh.fd);
-      } catch (e) {
-        throw fileError(
-          file,
-          `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); ${EXPECTED}`,
-        );
-      }
+      // read ahead by the command (prefetch.ts) when it is this file's size; else read now
+      const prefetched = await takePrefetched(file);
+      if (prefetched?.length === st.size) whole = prefetched;
+      else
+        try {
+          whole = readFileSync(fh.fd);
+        } catch (e) {
+          throw fileError(
+            file,
+            `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); ${EXPECTED}`,
+          );
+        }
     }
     try {
       if (whole) {
