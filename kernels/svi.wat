@@ -5,7 +5,8 @@
 ;; kernels/sviWasm.ts. The arithmetic is src/surface/svi.ts's (moments, constraintRows, slack, kktStep,
 ;; factor, solveFactored, activeSetQp, innerError), operation for operation and in the same order, so it
 ;; gives the same bits (WebAssembly's f64 operations are IEEE 754's, as JavaScript's; no fused multiply-add).
-;; The enumeration of active sets (the rare fallback when the method does not converge) stays in JavaScript.
+;; Where the method does not converge, the active sets are enumerated here too (svi.ts enumerateQp, ~270 of a chain's
+;; ~74,000 problems): in JavaScript that fallback and its warm-up cost the report's thread ~15 ms of TurboFan a run.
 ;;
 ;; Memory (byte addresses):
 ;;   0     CONST  f64 [j·4 + 0..3]   the static constraint rows (ca, cd, cc, k) with k = −sigmaCoefficient·2:
@@ -360,12 +361,130 @@
         (br $iterate)))
     (i32.const 0))
 
-  ;; svi.ts innerError through the active-set method: the inner problem at (m, σ) over the np quotes and nf
-  ;; floors in memory (nc0 static rows in CONST), its solution (a, d, c) and the weighted squared error of that
-  ;; solution into OUT; returns 1, or 0 when the method does not converge (the caller then enumerates).
+  ;; $try's state across one enumeration: the best error so far, and whether a point was taken (into OUT)
+  (global $bestSse (mut f64) (f64.const inf))
+  (global $found (mut i32) (i32.const 0))
+
+  ;; One active set of svi.ts enumerateQp: the KKT point of the k rows in W (from x = 0); a feasible one better than
+  ;; the best so far goes into OUT; 1 when it is the optimum (its multipliers λ = −μ all ≥ 0: the search stops).
+  (func $try (param $cons i32) (param $nc i32) (param $k i32) (param $sigma f64) (param $ww f64) (result i32)
+    (local $x0 f64) (local $x1 f64) (local $x2 f64) (local $scale f64) (local $i i32) (local $quad f64)
+    (local $sse f64) (local $q i32) (local $kkt i32)
+    (if (i32.eqz (call $kkt (local.get $cons) (local.get $k) (f64.const 0) (f64.const 0) (f64.const 0) (i32.const 0)))
+      (then (return (i32.const 0))))
+    (local.set $x0 (f64.load offset=848 (i32.const 0)))
+    (local.set $x1 (f64.load offset=856 (i32.const 0)))
+    (local.set $x2 (f64.load offset=864 (i32.const 0)))
+    (local.set $scale
+      (f64.mul
+        (f64.max
+          (f64.const 1e-12)
+          (f64.add
+            (f64.add (f64.add (f64.abs (local.get $x0)) (f64.abs (local.get $x1))) (f64.abs (local.get $x2)))
+            (local.get $sigma)))
+        (f64.const 1e-12)))
+    (block $feasible
+      (loop $rows
+        (br_if $feasible (i32.ge_s (local.get $i) (local.get $nc)))
+        (if (f64.lt
+              (call $slack (local.get $cons) (local.get $i) (local.get $x0) (local.get $x1) (local.get $x2))
+              (f64.neg (local.get $scale)))
+          (then (return (i32.const 0))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $rows)))
+    ;; x·H·x, each term as x_i·H_ij·x_j, in order
+    (local.set $quad (f64.add (local.get $quad) (f64.mul (f64.mul (local.get $x0) (f64.load offset=1256 (i32.const 0))) (local.get $x0))))
+    (local.set $quad (f64.add (local.get $quad) (f64.mul (f64.mul (local.get $x0) (f64.load offset=1264 (i32.const 0))) (local.get $x1))))
+    (local.set $quad (f64.add (local.get $quad) (f64.mul (f64.mul (local.get $x0) (f64.load offset=1272 (i32.const 0))) (local.get $x2))))
+    (local.set $quad (f64.add (local.get $quad) (f64.mul (f64.mul (local.get $x1) (f64.load offset=1280 (i32.const 0))) (local.get $x0))))
+    (local.set $quad (f64.add (local.get $quad) (f64.mul (f64.mul (local.get $x1) (f64.load offset=1288 (i32.const 0))) (local.get $x1))))
+    (local.set $quad (f64.add (local.get $quad) (f64.mul (f64.mul (local.get $x1) (f64.load offset=1296 (i32.const 0))) (local.get $x2))))
+    (local.set $quad (f64.add (local.get $quad) (f64.mul (f64.mul (local.get $x2) (f64.load offset=1304 (i32.const 0))) (local.get $x0))))
+    (local.set $quad (f64.add (local.get $quad) (f64.mul (f64.mul (local.get $x2) (f64.load offset=1312 (i32.const 0))) (local.get $x1))))
+    (local.set $quad (f64.add (local.get $quad) (f64.mul (f64.mul (local.get $x2) (f64.load offset=1320 (i32.const 0))) (local.get $x2))))
+    (local.set $sse
+      (f64.max
+        (f64.add
+          (f64.sub
+            (local.get $quad)
+            (f64.mul
+              (f64.const 2)
+              (f64.add
+                (f64.add
+                  (f64.mul (f64.load offset=1328 (i32.const 0)) (local.get $x0))
+                  (f64.mul (f64.load offset=1336 (i32.const 0)) (local.get $x1)))
+                (f64.mul (f64.load offset=1344 (i32.const 0)) (local.get $x2)))))
+          (local.get $ww))
+        (f64.const 0)))
+    (if (f64.lt (local.get $sse) (global.get $bestSse))
+      (then
+        (global.set $bestSse (local.get $sse))
+        (global.set $found (i32.const 1))
+        (f64.store offset=1224 (i32.const 0) (local.get $x0))
+        (f64.store offset=1232 (i32.const 0) (local.get $x1))
+        (f64.store offset=1240 (i32.const 0) (local.get $x2))))
+    (local.set $kkt (i32.const 1))
+    (block $musDone
+      (loop $mus
+        (br_if $musDone (i32.ge_s (local.get $q) (local.get $k)))
+        (if (f64.gt (f64.load offset=872 (i32.shl (local.get $q) (i32.const 3))) (f64.const 1e-13))
+          (then (local.set $kkt (i32.const 0))))
+        (local.set $q (i32.add (local.get $q) (i32.const 1)))
+        (br $mus)))
+    (if (local.get $kkt)
+      (then
+        (global.set $found (i32.const 1))
+        (f64.store offset=1224 (i32.const 0) (local.get $x0))
+        (f64.store offset=1232 (i32.const 0) (local.get $x1))
+        (f64.store offset=1240 (i32.const 0) (local.get $x2))))
+    (local.get $kkt))
+
+  ;; svi.ts enumerateQp: every active set of at most three of the nc rows, in svi.ts activeSets' order (none; then
+  ;; for each i: {i}, and for each j > i: {i, j}, then {i, j, k} for each k > j), the best feasible KKT point into OUT;
+  ;; 0 when none is feasible.
+  (func $enumerate (param $cons i32) (param $nc i32) (param $sigma f64) (param $ww f64) (result i32)
+    (local $i i32) (local $j i32) (local $k i32)
+    (global.set $bestSse (f64.const inf))
+    (global.set $found (i32.const 0))
+    (block $done
+      (br_if $done (call $try (local.get $cons) (local.get $nc) (i32.const 0) (local.get $sigma) (local.get $ww)))
+      (loop $is
+        (br_if $done (i32.ge_s (local.get $i) (local.get $nc)))
+        (i32.store offset=1208 (i32.const 0) (local.get $i))
+        (br_if $done (call $try (local.get $cons) (local.get $nc) (i32.const 1) (local.get $sigma) (local.get $ww)))
+        (local.set $j (i32.add (local.get $i) (i32.const 1)))
+        (loop $js
+          (if (i32.lt_s (local.get $j) (local.get $nc))
+            (then
+              (i32.store offset=1208 (i32.const 0) (local.get $i))
+              (i32.store offset=1212 (i32.const 0) (local.get $j))
+              (br_if $done
+                (call $try (local.get $cons) (local.get $nc) (i32.const 2) (local.get $sigma) (local.get $ww)))
+              (local.set $k (i32.add (local.get $j) (i32.const 1)))
+              (loop $ks
+                (if (i32.lt_s (local.get $k) (local.get $nc))
+                  (then
+                    (i32.store offset=1208 (i32.const 0) (local.get $i))
+                    (i32.store offset=1212 (i32.const 0) (local.get $j))
+                    (i32.store offset=1216 (i32.const 0) (local.get $k))
+                    (br_if $done
+                      (call $try (local.get $cons) (local.get $nc) (i32.const 3) (local.get $sigma) (local.get $ww)))
+                    (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                    (br $ks))))
+              (local.set $j (i32.add (local.get $j) (i32.const 1)))
+              (br $js))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $is)))
+    (global.get $found))
+
+  ;; svi.ts innerError: the inner problem at (m, σ) over the np quotes and nf floors in memory (nc0 static rows in
+  ;; CONST), its solution (a, d, c) and the weighted squared error of that solution into OUT; returns 1 when the
+  ;; active-set method solved it, 2 when the active sets were enumerated (the method did not converge, or
+  ;; enumerateOnly ≠ 0), 0 when neither gives a solution.
   (func (export "inner")
     (param $np i32) (param $nf i32) (param $nc0 i32) (param $m f64) (param $sigma f64) (param $aStart f64)
-    (result i32)
+    (param $enumerateOnly i32) (result i32)
+    (local $ww f64) (local $how i32)
     (local $pts i32) (local $flr i32) (local $ya i32) (local $za i32) (local $cons i32) (local $i i32) (local $p i32)
     (local $y f64) (local $z f64) (local $wt f64) (local $w f64) (local $wtw f64)
     (local $h00 f64) (local $h01 f64) (local $h02 f64) (local $h10 f64) (local $h11 f64) (local $h12 f64)
@@ -400,6 +519,7 @@
         (local.set $h20 (f64.add (local.get $h20) (f64.mul (f64.mul (local.get $wt) (local.get $z)) (f64.const 1))))
         (local.set $h21 (f64.add (local.get $h21) (f64.mul (f64.mul (local.get $wt) (local.get $z)) (local.get $y))))
         (local.set $h22 (f64.add (local.get $h22) (f64.mul (f64.mul (local.get $wt) (local.get $z)) (local.get $z))))
+        (local.set $ww (f64.add (local.get $ww) (f64.mul (local.get $wtw) (local.get $w))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $moments)))
     (f64.store offset=1256 (i32.const 0) (local.get $h00))
@@ -440,8 +560,19 @@
         (f64.store offset=24 (local.get $o) (f64.load offset=8 (local.get $p)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $floors)))
-    (if (i32.eqz (call $qp (local.get $cons) (i32.add (local.get $nc0) (local.get $nf)) (local.get $aStart)))
-      (then (return (i32.const 0))))
+    ;; the active-set method (unless told to enumerate), else every active set
+    (local.set $how (i32.const 1))
+    (if (local.get $enumerateOnly)
+      (then (local.set $how (i32.const 2)))
+      (else
+        (if (i32.eqz (call $qp (local.get $cons) (i32.add (local.get $nc0) (local.get $nf)) (local.get $aStart)))
+          (then (local.set $how (i32.const 2))))))
+    (if (i32.eq (local.get $how) (i32.const 2))
+      (then
+        (if (i32.eqz
+              (call $enumerate (local.get $cons) (i32.add (local.get $nc0) (local.get $nf)) (local.get $sigma)
+                (local.get $ww)))
+          (then (return (i32.const 0))))))
     ;; the error recomputed from the residuals: the moment form above cancels near a perfect fit
     (local.set $a (f64.load offset=1224 (i32.const 0)))
     (local.set $d (f64.load offset=1232 (i32.const 0)))
@@ -464,5 +595,5 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $sse)))
     (f64.store offset=1248 (i32.const 0) (local.get $sse))
-    (i32.const 1))
+    (local.get $how))
 )

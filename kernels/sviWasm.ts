@@ -6,8 +6,8 @@
  * JavaScript that was ~1.6 µs a call on the 2-core machine, the report thread's largest item of a run.
  *
  * Per slice the caller loads the quotes and floors once (`load`), then solves at each (m, σ) of its search
- * (`solve`). Where the method does not converge `solve` answers false and the caller enumerates active sets
- * in JavaScript, as before. One instance per thread (the fit is not re-entrant); its memory grows to the largest
+ * (`solve`). Where the method does not converge the module enumerates the active sets (svi.ts enumerateQp), as
+ * the JavaScript does. One instance per thread (the fit is not re-entrant); its memory grows to the largest
  * slice and is kept.
  *
  * kernels/ imports nothing outside kernels/: the caller reads the .wasm's bytes and compiles them.
@@ -39,8 +39,19 @@ export interface SviFloor {
   w: number;
 }
 
-/** svi.wat's `inner`: 1 with the solution and its error in OUT, 0 when the active-set method does not converge. */
-type Inner = (np: number, nf: number, nc0: number, m: number, sigma: number, aStart: number) => number;
+/**
+ * svi.wat's `inner`: 1 (the active-set method) or 2 (the active sets enumerated) with the solution and its error in
+ * OUT, 0 when there is none.
+ */
+type Inner = (
+  np: number,
+  nf: number,
+  nc0: number,
+  m: number,
+  sigma: number,
+  aStart: number,
+  enumerate: number,
+) => number;
 
 /**
  * Compiles the module from its bytes.
@@ -49,6 +60,9 @@ type Inner = (np: number, nf: number, nc0: number, m: number, sigma: number, aSt
 export function compileSviWasm(bytes: Uint8Array): object {
   return compileWasm(bytes, 'svi wasm');
 }
+
+/** How `solve` solved the problem: 1 the active-set method, 2 the active sets enumerated, 0 no solution. */
+export type SolvedBy = 0 | 1 | 2;
 
 export class WasmSviInner {
   private readonly memory: WasmMemory;
@@ -99,11 +113,12 @@ export class WasmSviInner {
   }
 
   /**
-   * The inner problem of the loaded slice at (m, σ), the active-set method from a = aStart: true with its
-   * solution in `a`, `d`, `c` and its weighted squared error in `sse`; false when the method does not converge.
+   * The inner problem of the loaded slice at (m, σ): the active-set method from a = aStart, or where it does not
+   * converge (or `enumerate`) every active set. 1 or 2 (which of the two solved it) with its solution in `a`, `d`,
+   * `c` and its weighted squared error in `sse`; 0 when there is no solution.
    */
-  solve(m: number, sigma: number, aStart: number): boolean {
-    return this.inner(this.np, this.nf, this.nc0, m, sigma, aStart) !== 0;
+  solve(m: number, sigma: number, aStart: number, enumerate = false): SolvedBy {
+    return this.inner(this.np, this.nf, this.nc0, m, sigma, aStart, enumerate ? 1 : 0) as SolvedBy;
   }
 
   /** The last solution's a, d and c. */

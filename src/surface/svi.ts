@@ -441,8 +441,20 @@ function moments(points: readonly SlicePoint[], m: number, sigma: number): Momen
   return { H, g, ww };
 }
 
+/**
+ * How often each method solved the inner problem: [1] the active-set method, [2] the enumeration (one typed array
+ * indexed by the method, so that the fit's optimised code takes either without a deopt).
+ */
+const innerCounts = new Float64Array(3);
 /** How often each method solved the inner problem (tests check that the active-set method carries it). */
-export const innerStats = { activeSet: 0, enumerated: 0 };
+export const innerStats = {
+  get activeSet(): number {
+    return innerCounts[1]!;
+  },
+  get enumerated(): number {
+    return innerCounts[2]!;
+  },
+};
 
 /**
  * The problem's constraint rows for fixed (m, σ), four numbers a row [ca, cd, cc, rhs]:
@@ -716,28 +728,24 @@ function innerError(
   method: 'active-set' | 'enumerate',
   loaded = false,
 ): number {
-  if (method === 'active-set') {
-    const w = wasmInner;
-    if (w !== null) {
-      if (!loaded) w.load(points, floors);
-      if (w.solve(m, sigma, aStart)) {
-        innerStats.activeSet++;
-        innerX[0] = w.a;
-        innerX[1] = w.d;
-        innerX[2] = w.c;
-        return w.sse;
-      }
-      // the method did not converge there, and would not here (the same arithmetic): enumerate
-      method = 'enumerate';
-    }
+  const w = wasmInner;
+  if (w !== null) {
+    if (!loaded) w.load(points, floors);
+    const by = w.solve(m, sigma, aStart, method === 'enumerate');
+    if (by === 0) return -1;
+    innerCounts[by]++;
+    innerX[0] = w.a;
+    innerX[1] = w.d;
+    innerX[2] = w.c;
+    return w.sse;
   }
   const { H, g, ww } = moments(points, m, sigma);
   const cons = constraintRows(m, sigma, floors);
   if (method === 'active-set' && activeSetQp(H, g, cons, aStart)) {
-    innerStats.activeSet++;
+    innerCounts[1]++;
     innerX.set(qpX);
   } else {
-    innerStats.enumerated++;
+    innerCounts[2]++;
     const best = enumerateQp(H, g, cons, ww, sigma);
     if (!best) return -1;
     innerX[0] = best[0]!;
@@ -873,7 +881,9 @@ export const SIGMA_MAX = 10;
  * compile alone, on the thread that fits). One small problem solved through both paths before a thread's first fit
  * gives them feedback first: sixteen times, since V8 gives a function its feedback vector only after its first few
  * calls (once measured no change). It is not part of any fit and changes no result (innerStats counts it). Done on
- * the first fit, not at import: a run's main thread imports this module and fits nothing.
+ * the first fit, not at import: a run's main thread imports this module and fits nothing. With the WebAssembly
+ * module installed both paths are the module's (the enumeration too, since session 28: in JavaScript it and this
+ * warm-up made TurboFan compile enumerateQp, kktStep, factor and moments, ~15 ms of the report's thread a run).
  */
 let rarePathsWarmed = false;
 function warmRarePaths(): void {

@@ -119,6 +119,23 @@ describe('the inner problem in WebAssembly is svi.ts’s JavaScript bit for bit'
     expect(bits(r.wasm)).toBe(bits(r.js));
   });
 
+  test('the enumeration asked for (every active set, in order), with and without floors: the same counts and bits', () => {
+    const rnd = mulberry32(33);
+    const cases: { points: SlicePoint[]; m: number; sigma: number; floors: Floor[] }[] = [];
+    for (let trial = 0; trial < 400; trial++) {
+      const points = randomSlice(rnd, 3 + Math.floor(rnd() * 20));
+      const floors: Floor[] =
+        trial % 2 === 0
+          ? Array.from({ length: 1 + Math.floor(rnd() * 3) }, () => ({ x: -3 + 6 * rnd(), w: 0.5 * rnd() }))
+          : [];
+      cases.push({ points, m: -0.8 + 1.6 * rnd(), sigma: 10 ** (-3 + 3 * rnd()), floors });
+    }
+    const r = both(() => cases.map((c) => solveInner(c.points, c.m, c.sigma, c.floors, 'enumerate')));
+    expect(r.wasmStats).toEqual(r.jsStats);
+    expect(r.jsStats.enumerated).toBeGreaterThan(390);
+    expect(bits(r.wasm)).toBe(bits(r.js));
+  });
+
   test('NaN and ±∞ in the quotes: the same bits', () => {
     const base = randomSlice(mulberry32(9), 12);
     const cases = [
