@@ -16,7 +16,7 @@
 ;;   848   X      f64 [6]            the KKT solution: the step (or point) in 0..2, the multipliers after it
 ;;   896   F      f64 [col·6 + r]    $factor's multipliers
 ;;   1184  PIV    i32 [6]            $factor's pivot rows
-;;   1208  W      i32 [3]            the active-set method's working set
+;;   1208  W      i32 [3]            the active-set method's working set (the enumeration's active set)
 ;;   1224  OUT    f64 [4]            the solution (a, d, c) and its weighted squared error
 ;;   1256  H      f64 [9]            the moments: H (3 × 3, row-major), then
 ;;   1328  G      f64 [3]            g

@@ -20,7 +20,7 @@ import {
 } from 'apache-arrow';
 import { ByteBuffer } from 'flatbuffers';
 import { InputError, fileError } from '../errors.js';
-import { WHOLE_READ_MAX, takePrefetched } from './prefetch.js';
+import { WHOLE_READ_MAX, sameFile, takePrefetched } from './prefetch.js';
 
 /**
  * apache-arrow decodes a file's schema and each message's metadata with flatbuffers, which trusts every
@@ -68,6 +68,8 @@ const MAGIC = [0x41, 0x52, 0x52, 0x4f, 0x57, 0x31]; // "ARROW1"
  * @throws InputError naming the file when it is missing, unreadable, empty, not Arrow or truncated.
  */
 export async function openArrow(file: string, wholeReadMax: number = WHOLE_READ_MAX): Promise<ArrowSource> {
+  // the bytes read ahead (prefetch.ts), taken whatever follows: used below when they are this file's
+  const ahead = takePrefetched(file);
   let fh: FileHandle;
   try {
     fh = await open(file, 'r');
@@ -100,9 +102,9 @@ export async function openArrow(file: string, wholeReadMax: number = WHOLE_READ_
     let reader: RecordBatchReader;
     let whole: Buffer | null = null;
     if (st.size <= wholeReadMax) {
-      // read ahead by the command (prefetch.ts) when it is this file's size; else read now
-      const prefetched = await takePrefetched(file);
-      if (prefetched?.length === st.size) whole = prefetched;
+      // read ahead by the command (prefetch.ts) from this file, unchanged since; else read now
+      const prefetched = await ahead;
+      if (prefetched && sameFile(prefetched, st)) whole = prefetched.bytes;
       else
         try {
           whole = readFileSync(fh.fd);

@@ -4,9 +4,9 @@
  * copy off the main thread) while the main thread imports the pipeline and loads the market, and openArrow
  * (arrowSource.ts) takes the buffer ({@link takePrefetched}) instead of reading the file itself.
  *
- * Nothing here reports an error: a file that cannot be opened or read, or that changed size meanwhile, is read
- * again by openArrow, which says what is wrong with it. This module imports only node:fs, so that the command
- * can call it before it imports the loaders.
+ * Nothing here reports an error: a file that cannot be opened or read is read again by openArrow, which says what
+ * is wrong with it, and so is one replaced or changed meanwhile (another device, inode, size or time). This module
+ * imports only node:fs, so that the command can call it before it imports the loaders.
  */
 import { closeSync, fstatSync, openSync, read } from 'node:fs';
 
@@ -26,11 +26,25 @@ import { closeSync, fstatSync, openSync, read } from 'node:fs';
  */
 export const WHOLE_READ_MAX = 512 * 2 ** 20;
 
-const pending = new Map<string, Promise<Buffer | null>>();
+/** A file's identity: the bytes read ahead are the file's when the file opened later has the same. */
+export interface FileIdentity {
+  dev: number;
+  ino: number;
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+}
+
+/** The bytes of a file read ahead, and the identity of the file they were read from. */
+export interface Prefetched extends FileIdentity {
+  bytes: Buffer;
+}
+
+const pending = new Map<string, Promise<Prefetched | null>>();
 
 /**
  * Starts reading `file` whole when it is a regular file of at most `maxBytes` bytes (once per path; a second
- * call, or a larger file, does nothing).
+ * call, or a larger file, does nothing). Never throws.
  */
 export function prefetchFile(file: string, maxBytes: number): void {
   if (pending.has(file)) return;
@@ -40,36 +54,50 @@ export function prefetchFile(file: string, maxBytes: number): void {
   } catch {
     return;
   }
-  let size: number;
+  const close = () => {
+    try {
+      closeSync(fd);
+    } catch {
+      /* nothing was written through it */
+    }
+  };
+  let id: FileIdentity;
+  let bytes: Buffer;
   try {
     const st = fstatSync(fd);
-    size = st.isFile() ? st.size : 0;
+    if (!st.isFile() || st.size === 0 || st.size > maxBytes) {
+      close();
+      return;
+    }
+    id = { dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs };
+    bytes = Buffer.allocUnsafeSlow(st.size);
   } catch {
-    size = 0;
-  }
-  if (size === 0 || size > maxBytes) {
-    closeSync(fd);
+    close();
     return;
   }
-  const buf = Buffer.allocUnsafeSlow(size);
   pending.set(
     file,
     new Promise((resolve) =>
-      read(fd, buf, 0, size, 0, (err, n) => {
-        closeSync(fd);
-        resolve(err || n !== size ? null : buf);
+      read(fd, bytes, 0, id.size, 0, (err, n) => {
+        close();
+        resolve(err || n !== id.size ? null : { ...id, bytes });
       }),
     ),
   );
 }
 
 /**
- * The prefetched content of `file` (taken: a second call returns null), or null when none was started or it
- * could not be read whole. The caller checks it against the file it opened (its size).
+ * The bytes of `file` read ahead (taken: a second call returns null), or null when none was started or the read
+ * failed. The caller uses them only for a file of the same identity (`sameFile`).
  */
-export function takePrefetched(file: string): Promise<Buffer | null> | null {
+export function takePrefetched(file: string): Promise<Prefetched | null> | null {
   const p = pending.get(file);
   if (!p) return null;
   pending.delete(file);
   return p;
+}
+
+/** Whether `a` and `b` are the same file, unchanged: device, inode, size and times. */
+export function sameFile(a: FileIdentity, b: FileIdentity): boolean {
+  return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
 }

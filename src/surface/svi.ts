@@ -715,9 +715,9 @@ export function sviInnerKind(): 'wasm' | 'js' {
 /**
  * The inner problem's weighted squared error at (m, σ), its solution (a, d, c) into innerX; −1 when there
  * is none. What {@link solveInner} computes, without its result objects: the fit's search calls this
- * ~70,000 times a chain and reads only the error. The active-set method runs in this thread's WebAssembly
- * module when it has one ({@link useSviWasm}: the same bits), `loaded` when the caller loaded `points` and
- * `floors` into it already; the rest here.
+ * ~70,000 times a chain and reads only the error. The whole problem (the active-set method, the enumeration where
+ * it does not converge, the error) runs in this thread's WebAssembly module when it has one ({@link useSviWasm}:
+ * the same bits), `loaded` when the caller loaded `points` and `floors` into it already; else the JavaScript below.
  */
 function innerError(
   points: readonly SlicePoint[],
@@ -732,8 +732,9 @@ function innerError(
   if (w !== null) {
     if (!loaded) w.load(points, floors);
     const by = w.solve(m, sigma, aStart, method === 'enumerate');
+    // none found (only ever by the enumeration): counted as the JavaScript counts it, an enumeration
+    innerCounts[by === 0 ? 2 : by]++;
     if (by === 0) return -1;
-    innerCounts[by]++;
     innerX[0] = w.a;
     innerX[1] = w.d;
     innerX[2] = w.c;

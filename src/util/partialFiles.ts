@@ -114,17 +114,23 @@ const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
 
 /**
  * The creation gate, shared by the process's threads: `gate[0]` counts the threads creating a partial
- * file now (copying the report template to it, or DuckDB opening it by its name), and is CLOSED once the
- * signal's clean-up has begun. The clean-up waits for the creators to finish before it removes their
+ * file now (copying the report template to it, or DuckDB opening it by its name), and is CLOSED (negative) once
+ * the signal's clean-up has begun. The clean-up waits for the creators to finish before it removes their
  * files: a file removed between its copy and DuckDB's open would be created afresh by the open, and left
  * behind when the signal ends the process (seen once in 30 interrupted runs before the gate).
+ *
+ * A creation on another thread is waited for at most GATE_WAIT_MS (a thread that died inside the gate leaves its
+ * count: a signal then waits that long). One on the main thread finishes on a later turn of this thread, so the
+ * clean-up is deferred to its end, to GATE_WAIT_MS, or to a second signal, whichever comes first.
  */
 const CLOSED = -1;
 let gate: Int32Array = new Int32Array(new SharedArrayBuffer(4));
-/** creations in flight on the main thread: a signal then waits for them on this thread's next turn */
+/** creations in flight on the main thread */
 let mainCreating = 0;
+/** the signal whose clean-up waits for the main thread's creations, and its time limit */
 let deferred: NodeJS.Signals | null = null;
-/** how long the clean-up waits for another thread's creation (a copy and an open take milliseconds) */
+let deferLimit: NodeJS.Timeout | null = null;
+/** how long the clean-up waits for a creation in flight (a copy and an open take milliseconds) */
 const GATE_WAIT_MS = 5_000;
 
 /** This process's creation gate, for a worker thread that creates partial files ({@link adoptCreationGate}). */
@@ -145,29 +151,32 @@ export function adoptCreationGate(shared: Int32Array): void {
 export async function creatingPartial<T>(create: () => Promise<T>): Promise<T> {
   for (;;) {
     const n = Atomics.load(gate, 0);
-    if (n === CLOSED) throw new Error('the process is ending (SIGINT or SIGTERM): no new file is created');
+    if (n < 0) throw new Error('the process is ending (SIGINT or SIGTERM): no new file is created');
     if (Atomics.compareExchange(gate, 0, n, n + 1) === n) break;
   }
   if (isMainThread) mainCreating++;
   try {
     return await create();
   } finally {
-    Atomics.sub(gate, 0, 1);
-    Atomics.notify(gate, 0);
-    if (isMainThread && --mainCreating === 0 && deferred) {
-      const signal = deferred;
-      deferred = null;
-      onSignal(signal);
+    // out of the gate (unless the clean-up closed it meanwhile)
+    for (;;) {
+      const n = Atomics.load(gate, 0);
+      if (n <= 0 || Atomics.compareExchange(gate, 0, n, n - 1) === n) break;
     }
+    Atomics.notify(gate, 0);
+    if (isMainThread && --mainCreating === 0 && deferred) cleanUpAndEnd(deferred);
   }
 }
 
-/** Closes the gate once no thread is inside it (waiting for them, at most GATE_WAIT_MS). */
-function closeGate(): void {
+/**
+ * Closes the gate once no other thread is inside it (`own`: this thread's creations in flight, not waited for),
+ * waiting at most GATE_WAIT_MS.
+ */
+function closeGate(own: number): void {
   const deadline = Date.now() + GATE_WAIT_MS;
   for (;;) {
-    const n = Atomics.compareExchange(gate, 0, 0, CLOSED);
-    if (n === 0 || n === CLOSED) return;
+    const n = Atomics.compareExchange(gate, 0, own, CLOSED);
+    if (n === own || n < 0) return;
     const left = deadline - Date.now();
     if (left <= 0) return;
     Atomics.wait(gate, 0, n, left);
@@ -175,12 +184,20 @@ function closeGate(): void {
 }
 
 function onSignal(signal: NodeJS.Signals): void {
-  // a creation on this thread finishes on a later turn of it: the clean-up runs then (creatingPartial)
-  if (mainCreating > 0) {
+  if (mainCreating > 0 && deferred === null) {
     deferred = signal;
+    deferLimit = setTimeout(() => cleanUpAndEnd(signal), GATE_WAIT_MS);
     return;
   }
-  closeGate();
+  cleanUpAndEnd(signal);
+}
+
+/** Runs the clean-ups, then ends the process by `signal`. */
+function cleanUpAndEnd(signal: NodeJS.Signals): void {
+  if (deferLimit) clearTimeout(deferLimit);
+  deferLimit = null;
+  deferred = null;
+  closeGate(mainCreating);
   for (const f of cleanups) {
     try {
       f();

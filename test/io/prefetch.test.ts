@@ -1,10 +1,10 @@
 /**
  * Files read ahead by the command (src/io/prefetch.ts): openArrow takes the bytes read ahead when they are the
- * opened file's size, reads the file itself when it changed size meanwhile, and a file that cannot be read
- * ahead is left to openArrow's own errors.
+ * opened file's (same device, inode, size and times), reads the file itself when it was replaced or changed
+ * meanwhile, and a file that cannot be read ahead is left to openArrow's own errors.
  */
 import { describe, expect, test } from 'vitest';
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openArrow } from '../../src/io/arrowSource.js';
 import { prefetchFile, takePrefetched } from '../../src/io/prefetch.js';
@@ -24,7 +24,7 @@ describe('prefetchFile', () => {
     prefetchFile(f, 1 << 20);
     const bytes = await takePrefetched(f);
     expect(bytes).not.toBeNull();
-    expect(Buffer.compare(bytes!, readFileSync(f))).toBe(0);
+    expect(Buffer.compare(bytes!.bytes, readFileSync(f))).toBe(0);
     expect(takePrefetched(f)).toBeNull();
   });
 
@@ -45,6 +45,20 @@ describe('prefetchFile', () => {
     prefetchFile(f, 1 << 20);
     expect(await rows(f)).toEqual(plain);
     expect(takePrefetched(f)).toBeNull(); // openArrow took them
+  });
+
+  test('a file replaced by another of the same size after the read ahead: the new file is read', async () => {
+    const d = tempDir();
+    const f = writeArrow(join(d, 'balances.arrow'), balanceCols(), 'file');
+    prefetchFile(f, 1 << 20);
+    await new Promise((r) => setTimeout(r, 50));
+    const cols = balanceCols();
+    cols.amount!.values = [2.5, 20000, 700, -0.75];
+    const other = writeArrow(join(d, 'other.arrow'), cols, 'file');
+    expect(readFileSync(other).length).toBe(readFileSync(f).length);
+    renameSync(other, f);
+    const got = (await rows(f)) as { amount: number }[];
+    expect(got.map((r) => r.amount)).toEqual([2.5, 20000, 700, -0.75]);
   });
 
   test('a file that changed size after the read ahead is read again (here: now truncated, refused)', async () => {

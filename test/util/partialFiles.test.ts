@@ -44,6 +44,21 @@ function interrupted(where: 'worker' | 'main') {
   return { signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** A process whose main thread begins a creation that never ends, is sent `signals` SIGINTs, prints the clean-up. */
+function stuck(signals: number) {
+  const script = `
+    import { cleanupOnSignal, creatingPartial } from ${JSON.stringify(MODULE)};
+    const t0 = Date.now();
+    cleanupOnSignal(() => process.stdout.write('cleaned up after ' + (Date.now() - t0) + ' ms\\n'));
+    setTimeout(() => undefined, 30_000);
+    creatingPartial(() => {
+      for (let k = 0; k < ${signals}; k++) setTimeout(() => process.kill(process.pid, 'SIGINT'), 50 + 100 * k);
+      return new Promise(() => undefined);
+    });`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+  return { signal: r.signal, stdout: r.stdout, stderr: r.stderr, ms: Number(/after (\d+)/.exec(r.stdout)?.[1]) };
+}
+
 describe('a SIGINT during the creation of a partial file', () => {
   test.each(['worker', 'main'] as const)(
     'on the %s thread: the clean-up runs once the creation has finished',
@@ -54,4 +69,18 @@ describe('a SIGINT during the creation of a partial file', () => {
       expect(Number(/after (\d+)/.exec(r.stdout)![1])).toBeGreaterThanOrEqual(250);
     },
   );
+
+  test('on the main thread, a creation that does not end: the clean-up runs at a second signal', () => {
+    const r = stuck(2);
+    expect(r.signal, r.stderr).toBe('SIGINT');
+    expect(r.ms).toBeGreaterThanOrEqual(140);
+    expect(r.ms).toBeLessThan(2_000);
+  });
+
+  test('on the main thread, a creation that does not end: the clean-up runs after 5 s', () => {
+    const r = stuck(1);
+    expect(r.signal, r.stderr).toBe('SIGINT');
+    expect(r.ms).toBeGreaterThanOrEqual(4_900);
+    expect(r.ms).toBeLessThan(10_000);
+  }, 20_000);
 });
