@@ -56,9 +56,6 @@ export interface ArrowSource {
   close(): Promise<void>;
 }
 
-/** Files up to this size are read whole (src/io/prefetch.ts says why). */
-export { WHOLE_READ_MAX };
-
 const EXPECTED = 'expected an Arrow IPC file (starting and ending with ARROW1) or an Arrow IPC stream';
 const MAGIC = [0x41, 0x52, 0x52, 0x4f, 0x57, 0x31]; // "ARROW1"
 

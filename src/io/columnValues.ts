@@ -22,7 +22,7 @@ export function isNull(data: Data, i: number): boolean {
  * Writes `value` to `out[at + i]` for every null row i of `data` (nothing when it has none): one pass
  * over the validity bitmap, a byte of eight valid rows skipped at once.
  */
-export function setWhereNull(data: Data, out: Float64Array | Int32Array, at: number, value: number): void {
+export function setWhereNull(data: Data, out: Float64Array | Int32Array | Uint8Array, at: number, value: number): void {
   if (!hasNulls(data)) return;
   const bitmap = data.nullBitmap!;
   const off = data.offset;

@@ -5,8 +5,7 @@
  */
 import { openArrow } from './arrowSource.js';
 import { resolveSchema, type ColumnSpec, type ResolvedColumn } from './columnSpec.js';
-import { hasNulls, readFloats, readStrings, timestampMs } from './columnValues.js';
-import type { Data } from 'apache-arrow';
+import { readFloats, readStrings, setWhereNull, timestampMs } from './columnValues.js';
 
 /** One column of a small table: values per row and which rows are null. */
 export interface SmallColumn {
@@ -55,7 +54,9 @@ export async function readSmallTable(file: string, specs: readonly ColumnSpec[])
       const part = parts.get(name)!;
       const data = batch.data.children[col.index]!;
       const kind = kindOf.get(name)!;
-      const nulls = nullFlags(data);
+      // 1 where a row is null
+      const nulls = new Uint8Array(n);
+      setWhereNull(data, nulls, 0, 1);
       part.nulls.push(nulls);
       if (kind === 'float') {
         const values = new Float64Array(n);
@@ -85,20 +86,6 @@ export async function readSmallTable(file: string, specs: readonly ColumnSpec[])
     });
   }
   return { file, rows, columns, warnings };
-}
-
-/** 1 where a row of `data` is null, one pass over its validity bitmap. */
-function nullFlags(data: Data): Uint8Array {
-  const n = data.length;
-  const out = new Uint8Array(n);
-  if (!hasNulls(data)) return out;
-  const bitmap = data.nullBitmap!;
-  const off = data.offset;
-  for (let i = 0; i < n; i++) {
-    const p = off + i;
-    if ((bitmap[p >> 3]! & (1 << (p & 7))) === 0) out[i] = 1;
-  }
-  return out;
 }
 
 /** The chunks one after another in one array of `length`. */
