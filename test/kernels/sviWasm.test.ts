@@ -78,22 +78,35 @@ function randomSlice(rnd: () => number, n: number): SlicePoint[] {
   return points;
 }
 
+/**
+ * `trials` random inner problems (seeded): a random slice of 3 + [0, extraPoints) quotes, floors on every
+ * `floorsEvery`-th (1 to maxFloors of them), m in [−0.8, 0.8], σ = 10^(log10Sigma[0] + log10Sigma[1]·u).
+ */
+function randomCases(
+  seed: number,
+  trials: number,
+  o: { extraPoints: number; floorsEvery: number; maxFloors: number; log10Sigma: [number, number] },
+): { points: SlicePoint[]; m: number; sigma: number; floors: Floor[] }[] {
+  const rnd = mulberry32(seed);
+  const cases: { points: SlicePoint[]; m: number; sigma: number; floors: Floor[] }[] = [];
+  for (let trial = 0; trial < trials; trial++) {
+    const points = randomSlice(rnd, 3 + Math.floor(rnd() * o.extraPoints));
+    const floors: Floor[] =
+      trial % o.floorsEvery === 0
+        ? Array.from({ length: 1 + Math.floor(rnd() * o.maxFloors) }, () => ({ x: -3 + 6 * rnd(), w: 0.5 * rnd() }))
+        : [];
+    cases.push({ points, m: -0.8 + 1.6 * rnd(), sigma: 10 ** (o.log10Sigma[0] + o.log10Sigma[1] * rnd()), floors });
+  }
+  return cases;
+}
+
 describe('the inner problem in WebAssembly is svi.ts’s JavaScript bit for bit', () => {
   test('the built module is the text source compiled', () => {
     expect(Buffer.from(readFileSync(builtUrl)).equals(Buffer.from(bytes))).toBe(true);
   });
 
   test('random slices and (m, σ), with and without floors: the same solutions and errors', () => {
-    const rnd = mulberry32(21);
-    const cases: { points: SlicePoint[]; m: number; sigma: number; floors: Floor[] }[] = [];
-    for (let trial = 0; trial < 3000; trial++) {
-      const points = randomSlice(rnd, 3 + Math.floor(rnd() * 40));
-      const floors: Floor[] =
-        trial % 3 === 0
-          ? Array.from({ length: 1 + Math.floor(rnd() * 4) }, () => ({ x: -3 + 6 * rnd(), w: 0.5 * rnd() }))
-          : [];
-      cases.push({ points, m: -0.8 + 1.6 * rnd(), sigma: 10 ** (-4 + 5 * rnd()), floors });
-    }
+    const cases = randomCases(21, 3000, { extraPoints: 40, floorsEvery: 3, maxFloors: 4, log10Sigma: [-4, 5] });
     const r = both(() => cases.map((c) => solveInner(c.points, c.m, c.sigma, c.floors)));
     expect(r.wasmStats).toEqual(r.jsStats);
     expect(r.jsStats.activeSet).toBeGreaterThan(2900);
@@ -120,16 +133,7 @@ describe('the inner problem in WebAssembly is svi.ts’s JavaScript bit for bit'
   });
 
   test('the enumeration asked for (every active set, in order), with and without floors: the same counts and bits', () => {
-    const rnd = mulberry32(33);
-    const cases: { points: SlicePoint[]; m: number; sigma: number; floors: Floor[] }[] = [];
-    for (let trial = 0; trial < 400; trial++) {
-      const points = randomSlice(rnd, 3 + Math.floor(rnd() * 20));
-      const floors: Floor[] =
-        trial % 2 === 0
-          ? Array.from({ length: 1 + Math.floor(rnd() * 3) }, () => ({ x: -3 + 6 * rnd(), w: 0.5 * rnd() }))
-          : [];
-      cases.push({ points, m: -0.8 + 1.6 * rnd(), sigma: 10 ** (-3 + 3 * rnd()), floors });
-    }
+    const cases = randomCases(33, 400, { extraPoints: 20, floorsEvery: 2, maxFloors: 3, log10Sigma: [-3, 3] });
     const r = both(() => cases.map((c) => solveInner(c.points, c.m, c.sigma, c.floors, 'enumerate')));
     expect(r.wasmStats).toEqual(r.jsStats);
     expect(r.jsStats.enumerated).toBeGreaterThan(390);
