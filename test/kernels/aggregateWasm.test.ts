@@ -275,4 +275,36 @@ describe('wasm aggregation is aggregateGroups bit for bit', () => {
     same(pnl, groups, 10, 64);
     expect(wasm.pilots - before).toBe(5);
   });
+
+  test('the matrix rows kept as they are (one block, no larger than the entries) or numbered: the same bits', () => {
+    // 12 rows × 35 scenarios (420 values with the pair's padding 432) under ~2,600 entries: kept whole; in blocks
+    // of 16, or over a range of a few groups, numbered
+    const spec: BookSpec = { seed: 61, rows: 12, scenarios: 35, groups: 400, maxEntries: 12, buckets: 2, pnlOffset: 0 };
+    const { pnl, groups } = seededBook(spec);
+    const entries = groups.groupStart[groups.groupCount]!;
+    expect(entries).toBeGreaterThan(12 * 36);
+    const before = wasm.rowsKept;
+    same(pnl, groups, 0, CPU_AGGREGATE_WASM_SCENARIO_BLOCK);
+    same(pnl, groups, 3, 35);
+    same(pnl, groups, 0, 1 << 20, [
+      [0, 200],
+      [200, 400],
+    ]);
+    expect(wasm.rowsKept - before, 'three calls and two ranges with the rows as they are').toBe(4);
+    same(pnl, groups, 3, 16); // two blocks and more: numbered
+    same(pnl, groups, 0, 64, [
+      [0, 3],
+      [3, 400],
+    ]); // the first range's few entries: numbered; the rest kept
+    expect(wasm.rowsKept - before).toBe(5);
+    // a row outside the matrix: no module call, the reference's own result (as when numbering finds it)
+    const bad = { ...groups, row: Int32Array.from(groups.row) };
+    bad.row[entries - 1] = pnl.rows;
+    same(pnl, bad, 0, 64);
+    expect(wasm.rowsKept - before).toBe(5);
+    // float32 matrix, kept whole
+    const f32 = seededBook({ ...spec, seed: 62, float32: true });
+    same(f32.pnl, f32.groups, 2, 1024);
+    expect(wasm.rowsKept - before).toBe(6);
+  });
 });
