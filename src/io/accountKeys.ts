@@ -92,8 +92,18 @@ export class AccountKeys {
       if (ids.length > 0 && !(text[ids[ids.length - 1]!]! < text[id]!)) sorted = false;
       ids.push(id);
     }
-    // keys often arrive in order (a sorted dictionary): then the ids are already in key order
-    if (!sorted) ids.sort((a, b) => (text[a]! < text[b]! ? -1 : text[a]! > text[b]! ? 1 : a - b));
+    // keys often arrive in order (a sorted dictionary): then the ids are already in key order, each key
+    // greater than the one before, so no two are equal and the keys are taken as they are (the comparisons
+    // below cost ~14 ms of the load at 100,000 accounts)
+    if (sorted) {
+      const accountKey = new Array<string>(ids.length);
+      for (let j = 0; j < ids.length; j++) {
+        accountKey[j] = text[ids[j]!]!;
+        remap[ids[j]!] = j;
+      }
+      return { accountKey, remap };
+    }
+    ids.sort((a, b) => (text[a]! < text[b]! ? -1 : text[a]! > text[b]! ? 1 : a - b));
     // equal keys under two provisional ids (a dictionary that repeats a string, adopted whole by the
     // interner) are one account
     const accountKey: string[] = [];
