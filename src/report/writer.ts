@@ -38,6 +38,7 @@ import { closeReport, ensureSchema, openReport, type ReportHandle } from './open
 import { adoptTemplate, builtReportTemplate, copyReportTemplate } from './reportTemplate.js';
 import { usdRates } from '../margin/summary.js';
 import { RowChecks } from './rowChecks.js';
+import { WriteBack } from './writeBack.js';
 import { FIELD_OF } from '../margin/derived.js';
 import type { RunRecord, WriteOptions } from './types.js';
 
@@ -135,6 +136,8 @@ export class RunWriter {
   /** how the run's standard rows were written: stored in margin_standard, derived (left to the view), or not at all */
   private standard: 'none' | 'stored' | 'derived' = 'none';
   private closed = false;
+  /** the row groups DuckDB wrote so far synced to the disk while the run goes on (writeBack.ts) */
+  private readonly writeBack: WriteBack;
 
   /**
    * `target`: the file DuckDB writes, `dbFile` itself or (for a new report) the temporary `.partial-…`
@@ -147,7 +150,17 @@ export class RunWriter {
     private readonly handle: ReportHandle,
     readonly runId: number,
     private readonly checks: RowChecks | null,
-  ) {}
+  ) {
+    this.writeBack = new WriteBack(target);
+  }
+
+  /** `done`, after which the file's new row groups are synced to the disk (writeBack.ts). */
+  private thenWriteBack(done: Promise<number>): Promise<number> {
+    return done.then((n) => {
+      this.writeBack.request();
+      return n;
+    });
+  }
 
   /**
    * Opens (or creates) the report `dbFile`, begins the run's transaction, creates or migrates the
@@ -294,7 +307,7 @@ export class RunWriter {
       throw new Error(`accounts: ${equityUsd.length} USD equities for ${accountKey.length} accounts`);
     this.accountCount = accountKey.length;
     this.accountKey = accountKey;
-    return writeAccounts(this.c, this.runId, accountKey, equityUsd);
+    return this.thenWriteBack(writeAccounts(this.c, this.runId, accountKey, equityUsd));
   }
 
   /**
@@ -316,7 +329,7 @@ export class RunWriter {
     }
     if (m.model === 'standard') this.standard = 'stored';
     if (m.model === 'deribit-pm') this.hasDeribitPm = true;
-    return writeMargin(this.c, this.runId, m, this.symbolIds(m.unitNames));
+    return this.thenWriteBack(writeMargin(this.c, this.runId, m, this.symbolIds(m.unitNames)));
   }
 
   /** The run's symbol id of each name (a new name joins the run's symbols). */
@@ -415,6 +428,8 @@ export class RunWriter {
           { cause: e },
         );
       }
+      // DuckDB has closed the file: the write-back's own descriptor can go (not before: writeBack.ts)
+      await this.writeBack.close();
       if (this.fresh) publish(this.target, this.dbFile);
     } finally {
       if (this.fresh) {
@@ -436,6 +451,7 @@ export class RunWriter {
     }
     try {
       closeReport(this.handle);
+      await this.writeBack.close(); // after DuckDB's close (writeBack.ts)
     } finally {
       if (this.fresh) {
         removeTarget(this.target);
