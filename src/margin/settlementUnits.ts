@@ -43,7 +43,8 @@ export function settlementUnits(book: PositionBook, balances: Balances, market: 
   // per account and unit currency c: the book's unit holding its positions, −1 balance only, −2 none
   const slot = new Int32Array(U + 1);
   const fill = (a: number): number => {
-    slot.fill(-2);
+    // a loop, not slot.fill(): TypedArray.prototype.fill is a call into V8's runtime (~20–40 ns), twice per account
+    for (let c = 0; c <= U; c++) slot[c] = -2;
     for (let k = book.accountUnitStart[a]; k < book.accountUnitStart[a + 1]; k++) slot[book.unitCurrency[k]] = k;
     let n = book.accountUnitStart[a + 1] - book.accountUnitStart[a];
     if (hasBal) {
