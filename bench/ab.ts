@@ -45,6 +45,8 @@ type Side = 'A' | 'B';
 interface Sample {
   wall: number;
   cpu: number;
+  /** of which the kernel's (system CPU), s (process mode) */
+  sys?: number;
   /** peak RSS, MiB (process mode) */
   rssMiB?: number;
 }
@@ -135,7 +137,7 @@ process.stdout.write(((performance.now() - t0) / 1000).toFixed(3) + ' ' + ((c.us
       const db = join(dir, `${k}.duckdb`);
       rmSync(db, { force: true });
       const t = timeProcessSync(commandOf(dists[k]), runArgs(w, book, db, backend), nice);
-      return { wall: t.wall, cpu: t.cpu!, rssMiB: t.rssMiB! };
+      return { wall: t.wall, cpu: t.cpu!, sys: t.sys!, rssMiB: t.rssMiB! };
     }
     const [wall, cpu] = execFileSync(process.execPath, [...ENGINE_NODE_FLAGS, files![k]], { encoding: 'utf8' })
       .trim()
@@ -151,7 +153,9 @@ process.stdout.write(((performance.now() - t0) / 1000).toFixed(3) + ' ' + ((c.us
   for (const k of ['A', 'B'] as const) out.push(`${k} wall ${timesLine(samples[k].map((s) => s.wall))}`);
   // the process's CPU time (every thread): less sensitive than the wall time to what else the machine runs
   for (const k of ['A', 'B'] as const) out.push(`${k} cpu  ${timesLine(samples[k].map((s) => s.cpu))}`);
-  if (processMode)
+  if (processMode) {
+    // of the CPU, the kernel's (page faults, I/O): where a change moved it, or the machine's state did
+    for (const k of ['A', 'B'] as const) out.push(`${k} sys  ${timesLine(samples[k].map((s) => s.sys!))}`);
     for (const k of ['A', 'B'] as const)
       out.push(
         `${k} rss  ${timesLine(
@@ -159,6 +163,7 @@ process.stdout.write(((performance.now() - t0) / 1000).toFixed(3) + ' ' + ((c.us
           0,
         )} MiB`,
       );
+  }
   const ratio = (f: (s: Sample) => number) => median(samples.B.map(f)) / median(samples.A.map(f));
   out.push(
     `B/A wall ${ratio((s) => s.wall).toFixed(3)}, cpu ${ratio((s) => s.cpu).toFixed(3)}; load ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`,
@@ -171,7 +176,9 @@ process.stdout.write(((performance.now() - t0) / 1000).toFixed(3) + ' ' + ((c.us
       dist: dists[k],
       wallSeconds: samples[k].map((s) => s.wall),
       cpuSeconds: samples[k].map((s) => s.cpu),
-      ...(processMode ? { peakRssMiB: samples[k].map((s) => s.rssMiB) } : {}),
+      ...(processMode
+        ? { systemCpuSeconds: samples[k].map((s) => s.sys), peakRssMiB: samples[k].map((s) => s.rssMiB) }
+        : {}),
       median: {
         wallSeconds: median(samples[k].map((s) => s.wall)),
         cpuSeconds: median(samples[k].map((s) => s.cpu)),

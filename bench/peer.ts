@@ -64,6 +64,8 @@ export interface PeerPhases {
 interface Sample {
   wall: number;
   cpu: number;
+  /** of which the kernel's (system CPU), s */
+  sys: number;
   rssMiB: number;
 }
 
@@ -304,7 +306,7 @@ async function main(argv: string[]): Promise<number> {
   const samples = Object.fromEntries(sides.map((k) => [k, [] as Sample[]])) as Record<Side, Sample[]>;
   const phases = Object.fromEntries(formats.map((f) => [f, [] as PeerPhases[]])) as Record<PeerFormat, PeerPhases[]>;
   const loads: number[] = [];
-  const sample = (t: ProcessSample): Sample => ({ wall: t.wall, cpu: t.cpu!, rssMiB: t.rssMiB! });
+  const sample = (t: ProcessSample): Sample => ({ wall: t.wall, cpu: t.cpu!, sys: t.sys!, rssMiB: t.rssMiB! });
   const runPeer = (f: PeerFormat): ProcessSample => {
     rmSync(outOf(f), { force: true });
     // `sh -c 'exec "$0" "$@"' PYTHON …`: the peer starts through sh and exec as the engine's command does
@@ -367,6 +369,8 @@ async function main(argv: string[]): Promise<number> {
     const name = k === 'engine' ? 'engine' : `peer ${k}`;
     text.push(`${name.padEnd(8)} wall ${timesLine(samples[k].map((s) => s.wall))}`);
     text.push(`${name.padEnd(8)} cpu  ${timesLine(samples[k].map((s) => s.cpu))}`);
+    // the kernel's share: a slow round with much system time waited on page faults or memory, not on its code
+    text.push(`${name.padEnd(8)} sys  ${timesLine(samples[k].map((s) => s.sys))}`);
     text.push(
       `${name.padEnd(8)} rss  ${timesLine(
         samples[k].map((s) => s.rssMiB),
@@ -424,6 +428,7 @@ async function main(argv: string[]): Promise<number> {
     const seriesOf = (k: Side) => ({
       wallSeconds: samples[k].map((s) => s.wall),
       cpuSeconds: samples[k].map((s) => s.cpu),
+      systemCpuSeconds: samples[k].map((s) => s.sys),
       peakRssMiB: samples[k].map((s) => s.rssMiB),
     });
     writeFileSync(

@@ -11,6 +11,8 @@ export interface ProcessSample {
   wall: number;
   /** user + system CPU of every thread, s (null when killed: GNU time was killed with it) */
   cpu: number | null;
+  /** of which system (the kernel's: page faults, I/O), s (null when killed) */
+  sys: number | null;
   /** peak resident set, MiB (null when killed) */
   rssMiB: number | null;
   stdout: string;
@@ -22,11 +24,11 @@ export interface ProcessSample {
 
 const TIME_FORMAT = '@@time %e %U %S %M';
 
-function parse(stderr: string): { cpu: number; rssMiB: number } | null {
+function parse(stderr: string): { cpu: number; sys: number; rssMiB: number } | null {
   const line = stderr.split('\n').find((l) => l.startsWith('@@time '));
   if (!line) return null;
   const [, , user, sys, rssKiB] = line.split(' ').map(Number);
-  return { cpu: user! + sys!, rssMiB: Math.round(rssKiB! / 1024) };
+  return { cpu: user! + sys!, sys: sys!, rssMiB: Math.round(rssKiB! / 1024) };
 }
 
 /**
@@ -107,6 +109,7 @@ export function timeProcess(
       resolve({
         wall,
         cpu: t?.cpu ?? null,
+        sys: t?.sys ?? null,
         rssMiB: t?.rssMiB ?? null,
         stdout,
         stderr,
