@@ -11,6 +11,7 @@ import { forUnderlying, type Params } from '../params/params.js';
 import { bucketWeights, worstScenarioId, type MarginInput, type ModelPlan } from './plan.js';
 import {
   boundSetIndex,
+  clearSums,
   deltaBound,
   leastGrowth,
   longOptionsOnly,
@@ -309,6 +310,8 @@ class UnitSlopeSums {
   readonly withEntry: Float64Array;
   readonly deltaOne: Float64Array;
   readonly held: Uint8Array;
+  /** every per-underlying sum above, cleared per unit (slope.ts clearSums) */
+  private readonly sums: readonly (Float64Array | Uint8Array)[];
   roll = 0;
   futures = 0;
   finite = true;
@@ -328,6 +331,7 @@ class UnitSlopeSums {
     this.withEntry = new Float64Array(U);
     this.deltaOne = new Float64Array(U);
     this.held = new Uint8Array(U);
+    this.sums = [this.up, this.down, this.putUp, this.putDown, this.withEntry, this.deltaOne, this.held];
   }
 
   /** The sums of book unit k (`coin`: a coin unit) over its positions on the underlyings flagged in `moved`. */
@@ -336,16 +340,7 @@ class UnitSlopeSums {
     const ins = market.instruments;
     const { mF, usdcMinMove, usdcMoveRisk } = this;
     const { up, down, putUp, putDown, withEntry, deltaOne, held } = this;
-    // one loop over the underlyings, not seven fill() calls into V8's runtime per unit
-    for (let u = 0; u < up.length; u++) {
-      up[u] = 0;
-      down[u] = 0;
-      putUp[u] = 0;
-      putDown[u] = 0;
-      withEntry[u] = 0;
-      deltaOne[u] = 0;
-      held[u] = 0;
-    }
+    clearSums(this.sums, up.length);
     this.roll = 0;
     this.futures = 0;
     this.finite = true;

@@ -107,6 +107,14 @@ export function optionSlopeRange(a1: number, a2: number, up: number, down: numbe
   out[1] = up * hi - down * lo;
 }
 
+/**
+ * Sets the first n values of every array of `sums` to 0: a slope bound's per-underlying sums, cleared per account
+ * or unit. A loop, not fill(): TypedArray.prototype.fill is a call into V8's runtime (20–40 ns), seven a unit.
+ */
+export function clearSums(sums: readonly (Float64Array | Uint8Array)[], n: number): void {
+  for (const a of sums) for (let u = 0; u < n; u++) a[u] = 0;
+}
+
 /** A SlopeBound of n status units, every column 0 (f cannot fall) and no floor, for a model's bound to fill. */
 export function zeroSlopeBound(n: number): SlopeBound {
   const zero = (): SlopeCoefficients => ({ c0: new Float64Array(n), c1: new Float64Array(n), c2: new Float64Array(n) });

@@ -13,6 +13,7 @@ import { bucketWeights, worstScenarioId, type MarginInput, type ModelPlan } from
 import {
   accountScales,
   boundSetIndex,
+  clearSums,
   deltaBound,
   longOptionsOnly,
   noSlopeBound,
@@ -272,6 +273,7 @@ export function spanSlopeBound(input: SlopeInput, moved: Uint8Array): SlopeBound
   const coin = new Float64Array(U);
   const short = new Float64Array(U);
   const held = new Uint8Array(U);
+  const sums = [up, down, withEntry, deltaOne, coin, short, held];
   // per underlying, the largest upper end (fall going down) and −(lower end) (fall going up) over its terms, a
   // term's slope d plus the options' interval at the factors (α₁, α₂)
   const range = [0, 0];
@@ -283,16 +285,7 @@ export function spanSlopeBound(input: SlopeInput, moved: Uint8Array): SlopeBound
     fallUp = Math.max(fallUp, -(d + range[0]!));
   };
   for (let a = 0; a < A; a++) {
-    // one loop over the U underlyings, not seven fill() calls into V8's runtime per account
-    for (let u = 0; u < U; u++) {
-      up[u] = 0;
-      down[u] = 0;
-      withEntry[u] = 0;
-      deltaOne[u] = 0;
-      coin[u] = 0;
-      short[u] = 0;
-      held[u] = 0;
-    }
+    clearSums(sums, U);
     let L = 0;
     let Ldown = 0;
     let Lup = 0;
