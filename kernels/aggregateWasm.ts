@@ -140,14 +140,15 @@ export class WasmAggregator {
       aggregateGroups(c, g0, g1, scenarioBlock);
       return;
     }
-    const used = this.usedRows(c, E0, E0 + nE, SB);
-    const L = used === null ? null : layout(used.length, SB + (SB & 1), pilotScenarios(S, K), S, B, nG, nE, K);
-    if (used === null || L === null || L.end > 0x7fff0000) {
+    const rows = this.usedRows(c, E0, E0 + nE, SB);
+    const L = rows === null ? null : layout(rows.used.length, SB + (SB & 1), pilotScenarios(S, K), S, B, nG, nE, K);
+    if (rows === null || L === null || L.end > 0x7fff0000) {
       aggregateGroups(c, g0, g1, scenarioBlock);
       return;
     }
+    const { used } = rows;
     growTo(this.memory, L.end);
-    const every = this.load(c, L, g0, g1);
+    const every = this.load(c, L, g0, g1, rows.entryRows);
     if (K > 0 && L.P > 0) this.pilotPass(c, L, used, every);
     this.mainPass(c, L, used, SB, every);
     const buf = this.memory.buffer;
@@ -161,26 +162,31 @@ export class WasmAggregator {
 
   /**
    * The rows entries [E0, E1) use, numbered in order of first use (rowMap holds each one's number until
-   * this returns; it is reset for the next call); null when an entry's row or bucket is out of range (the
-   * backend checks GroupBooks, checkGroupBook: the module must never address outside).
+   * this returns; it is reset for the next call), and each entry's row number among them; null when an entry's
+   * row or bucket is out of range (the backend checks GroupBooks, checkGroupBook: the module must never address
+   * outside).
    *
-   * Every row of the matrix, numbered as it is (`rowsAsGiven`: the entries' rows go into the module
-   * unchanged), when the whole matrix is one block (`SB`) that holds no more values than the call has entries:
-   * copying the few unused rows costs less than numbering a million entries. The intraday run's two
+   * Every row of the matrix, numbered as it is (the entries' rows go into the module unchanged), when the whole
+   * matrix is one block (`SB`) that holds no more values than the call has entries: copying the few unused rows
+   * costs less than numbering a million entries. The intraday run's two
    * aggregations (1.0 and 1.1 M entries over ~3,200 rows of 35 and 16 scenarios) spent 10–17 ms each in the
    * numbering (traces of the pool's thread), on the main thread's path for span's; the range check alone, ~2 ms.
    * The kernel reads the same values either way (only their addresses differ): the same bits.
    */
-  private usedRows(c: AggregateColumns, E0: number, E1: number, SB: number): number[] | null {
+  private usedRows(
+    c: AggregateColumns,
+    E0: number,
+    E1: number,
+    SB: number,
+  ): { used: number[]; entryRows: Int32Array } | null {
     const S = c.scenarios;
     const R = Math.floor(c.pnl.length / S);
-    this.rowsAsGiven = S <= SB && R * (S + (S & 1)) <= E1 - E0;
-    if (this.rowsAsGiven) {
+    if (S <= SB && R * (S + (S & 1)) <= E1 - E0) {
       if (!rowsInRange(c.row, c.bucket, c.buckets, E0, E1, R)) return null;
       this.rowsKept++;
       const all: number[] = [];
       for (let r = 0; r < R; r++) all.push(r);
-      return all;
+      return { used: all, entryRows: c.row.subarray(E0, E1) };
     }
     if (this.rowMap.length < R) this.rowMap = new Int32Array(R).fill(-1);
     const rowMap = this.rowMap;
@@ -188,20 +194,18 @@ export class WasmAggregator {
     if (this.entryRows.length < E1 - E0) this.entryRows = new Int32Array(E1 - E0);
     const valid = numberRows(c.row, c.bucket, c.buckets, E0, E1, R, rowMap, used, this.entryRows);
     for (const r of used) rowMap[r] = -1;
-    return valid ? used : null;
+    return valid ? { used, entryRows: this.entryRows.subarray(0, E1 - E0) } : null;
   }
 
   /** Each entry's row number among the rows of the current call (usedRows; grown, kept between calls). */
   private entryRows = new Int32Array(0);
-  /** Whether the current call numbers the matrix's rows as they are (usedRows): entryRows is then not written. */
-  private rowsAsGiven = false;
 
   /**
-   * Copies the call's entries, group starts and transposed weights into the module's memory and clears its
-   * accumulators, worst losses and heaps; returns aggregateGroups' `every` (combine every bucket when a
-   * weight or pnlOffset is not finite).
+   * Copies the call's entries (`entryRows`: their row numbers, usedRows), group starts and transposed weights into
+   * the module's memory and clears its accumulators, worst losses and heaps; returns aggregateGroups' `every`
+   * (combine every bucket when a weight or pnlOffset is not finite).
    */
-  private load(c: AggregateColumns, L: Layout, g0: number, g1: number): number {
+  private load(c: AggregateColumns, L: Layout, g0: number, g1: number, entryRows: Int32Array): number {
     const { scenarios: S, buckets: B, weight } = c;
     const nG = g1 - g0;
     const E0 = c.groupStart[g0]!;
@@ -209,7 +213,7 @@ export class WasmAggregator {
     const buf = this.memory.buffer;
     const f64 = (at: number, n: number) => new Float64Array(buf, at, n);
     const i32 = (at: number, n: number) => new Int32Array(buf, at, n);
-    i32(L.row, nE).set(this.rowsAsGiven ? c.row.subarray(E0, E0 + nE) : this.entryRows.subarray(0, nE));
+    i32(L.row, nE).set(entryRows);
     f64(L.qty, nE).set(c.qty.subarray(E0, E0 + nE));
     i32(L.bucket, nE).set(c.bucket.subarray(E0, E0 + nE));
     relativeStarts(c.groupStart, g0, i32(L.start, nG + 1));
