@@ -222,19 +222,12 @@ export class Utf8Interner {
     const e = this.entries;
     const out = new Array<string>(n);
     const decoded = this.decoded;
-    if (decoded.length === 0) {
-      // none decoded yet (a load's account keys): the strings made here become the cache
-      for (let id = 0; id < n; id++) {
-        const a = e[id * W + 3]!;
-        out[id] = text.slice(a, a + e[id * W + 2]!);
-      }
-      this.decoded = out.slice();
-      return out;
-    }
     for (let id = 0; id < n; id++) {
       const a = e[id * W + 3]!;
-      out[id] = decoded[id] ??= text.slice(a, a + e[id * W + 2]!);
+      out[id] = decoded[id] ?? text.slice(a, a + e[id * W + 2]!);
     }
+    // every string is the cache's now (a copy: not grown one id at a time, and not the array handed out)
+    this.decoded = out.slice();
     return out;
   }
 
