@@ -5,7 +5,7 @@
  * process is refused the file after the writer's syncs, and gets it once the writer has closed.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { WriteBack } from '../../src/report/writeBack.js';
@@ -35,20 +35,39 @@ function otherProcessOpens(file: string): { ok: boolean; message: string } {
   return { ok: r.stdout.startsWith('OPENED'), message: r.stdout };
 }
 
+/** How many of this process's descriptors are open on `file` (Linux: /proc/self/fd). */
+function descriptorsOn(file: string): number {
+  let n = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`) === file) n++;
+    } catch {
+      /* closed meanwhile */
+    }
+  }
+  return n;
+}
+
 describe('WriteBack', () => {
-  test('requests sync the file one at a time; close waits for the one in flight and ends them', async () => {
+  test('requests sync the file through one descriptor of its own; close closes it, and later requests do nothing', async () => {
     const f = join(dir, 'plain.bin');
     writeFileSync(f, Buffer.alloc(1 << 20, 7));
     const wb = new WriteBack(f);
+    expect(descriptorsOn(f)).toBe(0);
     for (let i = 0; i < 5; i++) wb.request(); // one runs, one more is queued
+    expect(descriptorsOn(f)).toBe(1);
     await wb.close();
+    expect(descriptorsOn(f)).toBe(0);
     wb.request(); // after close: nothing
+    expect(descriptorsOn(f)).toBe(0);
     await wb.close();
   });
 
   test('a file that cannot be opened: no write-back, no error (the COMMIT syncs everything)', async () => {
-    const wb = new WriteBack(join(dir, 'missing', 'nothing.duckdb'));
+    const f = join(dir, 'missing', 'nothing.duckdb');
+    const wb = new WriteBack(f);
     wb.request();
+    expect(descriptorsOn(f)).toBe(0);
     await wb.close();
   });
 
