@@ -171,39 +171,43 @@ export function deribitPmAssemble(
   const { scenarios, params } = input;
   const units = plan.units;
   const G = units.count;
-  // every row sets these (fillDerived the rest)
-  const rows = allocMarginRows('deribit-pm', G, units.names, units.names, [
-    'worstScenario',
-    'worstCase',
-    'rollShock',
-    'deltaShock',
-    'riskMatrixMargin',
-    'liquidityAddon',
-    'mm',
-    'im',
-    'equity',
-    'standardIm',
-    'standardMm',
-    'marginRatio',
-    'available',
-  ]);
   const { roll, addon, equity, stdIm, stdMm } = prepared;
+  // the unit's account, currency, add-on, equity and standard margin are the run's own columns (one row per
+  // unit, in the units' order): taken as they are; every row sets the others (fillDerived the rest)
+  const rows = allocMarginRows(
+    'deribit-pm',
+    G,
+    units.names,
+    units.names,
+    [
+      'worstScenario',
+      'worstCase',
+      'rollShock',
+      'deltaShock',
+      'riskMatrixMargin',
+      'mm',
+      'im',
+      'marginRatio',
+      'available',
+    ],
+    {
+      account: units.account,
+      unit: units.currency,
+      currency: units.currency,
+      liquidityAddon: addon,
+      equity,
+      standardIm: stdIm,
+      standardMm: stdMm,
+    },
+  );
   const mmFactor = params.deribitPm.mmFactor;
   for (let g = 0; g < G; g++) {
-    const code = units.currency[g];
     const worst = Math.max(0, reduced.worstLoss[g]);
     const rmm = worst + roll[g];
-    rows.account[g] = units.account[g];
-    rows.unit[g] = code;
-    rows.currency[g] = code;
     rows.worstScenario[g] = worstScenarioId(plan, scenarios, reduced.worstScenario, g);
     rows.worstCase[g] = worst;
     rows.rollShock[g] = roll[g];
-    rows.liquidityAddon[g] = addon[g];
     rows.mm[g] = mmFactor * rmm;
-    rows.equity[g] = equity[g];
-    rows.standardIm[g] = stdIm[g];
-    rows.standardMm[g] = stdMm[g];
   }
   // risk_matrix_margin, IM = risk_matrix_margin + liquidity_addon, delta_shock 0, ratio, available, status
   fillDerived(rows);

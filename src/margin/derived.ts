@@ -244,15 +244,38 @@ function columnOf(rows: MarginRows, column: Column): Float64Array {
   return rows[FIELD_OF[column]!] as Float64Array;
 }
 
+/** Arrays derivedValues fills instead of new ones (a check of many columns reuses one of each type). */
+export class DerivedScratch {
+  private f64 = new Float64Array(0);
+  private u8 = new Uint8Array(0);
+  /** An array of `n` values for `column` (its first `n`; what it held before is overwritten). */
+  take(column: Column, n: number): Float64Array | Uint8Array {
+    if (column === 'status') {
+      if (this.u8.length < n) this.u8 = new Uint8Array(n);
+      return this.u8.subarray(0, n);
+    }
+    if (this.f64.length < n) this.f64 = new Float64Array(n);
+    return this.f64.subarray(0, n);
+  }
+}
+
 /**
  * The JavaScript value of the derived `column` of `rows`, for every row (the model's own rows give the
  * inputs: a derived input is read from its column, which fillDerived filled first). A copy's values are its
- * input column itself, not a new array: read them, do not write them.
+ * input column itself, not a new array: read them, do not write them. With `scratch`, the values are in its
+ * array, valid until its next use.
  */
-export function derivedValues(rows: MarginRows, f: Formula, column: Column): Float64Array | Uint8Array {
+export function derivedValues(
+  rows: MarginRows,
+  f: Formula,
+  column: Column,
+  scratch?: DerivedScratch,
+): Float64Array | Uint8Array {
   // a copy's values are its input column's (read them, do not write them)
   if (f.copy === true) return columnOf(rows, f.inputs[0]!);
-  const out = column === 'status' ? new Uint8Array(rows.count) : new Float64Array(rows.count);
+  const out =
+    scratch?.take(column, rows.count) ??
+    (column === 'status' ? new Uint8Array(rows.count) : new Float64Array(rows.count));
   f.fill(out, rows.count, ...f.inputs.map((c) => columnOf(rows, c)));
   return out;
 }
@@ -270,7 +293,10 @@ export function fillDerived(rows: MarginRows): void {
     if (!field) continue;
     if (d.kind === 'formula') {
       const out = rows[field] as Float64Array | Uint8Array;
-      d.formula.fill(out, rows.count, ...d.formula.inputs.map((c) => columnOf(rows, c)));
+      const inputs = d.formula.inputs.map((c) => columnOf(rows, c));
+      // a copy that is its input's array already (allocMarginRows `given`)
+      if (d.formula.copy === true && out === inputs[0]) continue;
+      d.formula.fill(out, rows.count, ...inputs);
     } else if (field === 'worstScenario') rows.worstScenario.fill(-1);
     else if (d.kind === 'constant') (rows[field] as Float64Array).fill(d.value);
     else {

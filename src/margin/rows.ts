@@ -39,14 +39,25 @@ export type AmountColumn =
   | 'standardIm'
   | 'standardMm';
 
+/** Columns a MarginRows takes as they are from the run's tables (allocMarginRows `given`). */
+export type GivenColumns = Partial<
+  Record<AmountColumn, Float64Array> & Record<'account' | 'unit' | 'currency', Int32Array>
+>;
+
 /**
  * A MarginRows of `count` rows: account/unit/currency 0, every amount NaN, status 0, worstScenario −1
  * (shared memory, see above). `filled`: columns the caller sets on every row ('worstScenario' and amount
  * columns), left at 0 rather than filled first (the fill is wasted work on the run's path).
+ * `given`: columns that are arrays the run already has, used as they are rather than copied (deribit-pm's and
+ * standard's rows take their account, unit, equity, add-on and standard margins from the run's
+ * SettlementUnits and UnitTables, the same values in the same order): the rows share them, so neither side
+ * may write them (nothing does after they are built); a column given twice (standard's IM and standard_im)
+ * is one array.
  * The amount columns the model does not apply (derived.ts DERIVED: 'null', which the report derives as
  * NULL and never stores) are one NaN array, shared: read them, never write them (fillDerived checks).
  * That is 3 (deribit-pm), 6 (span, var) or 7 (standard) fewer arrays of `count` doubles.
- * @throws Error when `filled` names a column the model does not apply.
+ * @throws Error when `filled` or `given` names a column the model does not apply, or a given column is not
+ *   `count` long.
  */
 export function allocMarginRows(
   model: ModelName,
@@ -54,24 +65,28 @@ export function allocMarginRows(
   unitNames: string[],
   currencyNames: string[],
   filled: ReadonlyArray<AmountColumn | 'worstScenario'> = [],
+  given: GivenColumns = {},
 ): MarginRows {
   const na = notApplicable(model);
-  const wrong = filled.filter((c) => na.has(c));
+  const wrong = [...filled, ...(Object.keys(given) as AmountColumn[])].filter((c) => na.has(c));
   if (wrong.length > 0) throw new Error(`${model} does not apply ${wrong.join(', ')}, but its rows fill them`);
+  for (const [c, a] of Object.entries(given))
+    if (a.length !== count) throw new Error(`${model} rows: the given ${c} has ${a.length} values, not ${count}`);
   let naColumn: Float64Array | null = null;
   const nan = (c: AmountColumn): Float64Array =>
-    na.has(c)
+    given[c] ??
+    (na.has(c)
       ? (naColumn ??= sharedFloat64(count).fill(NaN))
       : filled.includes(c)
         ? sharedFloat64(count)
-        : sharedFloat64(count).fill(NaN);
+        : sharedFloat64(count).fill(NaN));
   return {
     model,
     count,
-    account: sharedInt32(count),
-    unit: sharedInt32(count),
+    account: given.account ?? sharedInt32(count),
+    unit: given.unit ?? sharedInt32(count),
     unitNames,
-    currency: sharedInt32(count),
+    currency: given.currency ?? sharedInt32(count),
     currencyNames,
     im: nan('im'),
     mm: nan('mm'),

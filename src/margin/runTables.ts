@@ -17,6 +17,7 @@ import type { ScenarioSet } from '../scenarios/types.js';
 import { accountEquityUsd, positionEquity, unitBalances } from './equity.js';
 import { liquidityAddonFromTable, liquidityTable, type LiquidityTable } from './liquidity.js';
 import { optionValuesUsd } from './optionValue.js';
+import { sharedFloat64 } from './rows.js';
 import { balanceUnitCodes, settlementUnits, type SettlementUnits } from './settlementUnits.js';
 import { standardFromTable, standardTable, type StandardTable } from './standardFormulas.js';
 
@@ -122,10 +123,11 @@ export function buildUnitTables(t: RunTables): UnitTables {
   const U = market.underlyings.length;
   const codes = balanceUnitCodes(balances, market);
   const n = units.count;
-  const equity = new Float64Array(n);
-  const im = new Float64Array(n);
-  const mm = new Float64Array(n);
-  const addon = new Float64Array(n);
+  // shared memory: deribit-pm's and standard's rows use these columns as they are (rows.ts)
+  const equity = sharedFloat64(n);
+  const im = sharedFloat64(n);
+  const mm = sharedFloat64(n);
+  const addon = sharedFloat64(n);
   const tmp = new Float64Array(2);
   const values = t.optionValuesUsd;
   const stdTable = t.standard;

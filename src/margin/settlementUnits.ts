@@ -5,6 +5,7 @@
  * also collects USD and USDT balances).
  */
 import type { Balances, PositionBook } from '../model/book.js';
+import { sharedInt32 } from './rows.js';
 import { CASH_CURRENCIES, type Market } from '../model/market.js';
 
 export interface SettlementUnits {
@@ -61,8 +62,9 @@ export function settlementUnits(book: PositionBook, balances: Balances, market: 
   };
   let count = 0;
   for (let a = 0; a < A; a++) count += fill(a);
-  const account = new Int32Array(count);
-  const currency = new Int32Array(count);
+  // shared memory: deribit-pm's and standard's rows use these two columns as they are (rows.ts)
+  const account = sharedInt32(count);
+  const currency = sharedInt32(count);
   const bookUnit = new Int32Array(count);
   let k = 0;
   for (let a = 0; a < A; a++) {

@@ -17,27 +17,19 @@ import type { MarginRows } from './types.js';
  */
 export function standardRows(tables: RunTables, unit: UnitTables = buildUnitTables(tables)): MarginRows {
   const units = tables.units;
-  // every row sets these (fillDerived the rest)
-  const rows = allocMarginRows('standard', units.count, units.names, units.names, [
-    'im',
-    'mm',
-    'standardIm',
-    'standardMm',
-    'equity',
-    'liquidityAddon',
-    'marginRatio',
-    'available',
-  ]);
-  const { standardIm: im, standardMm: mm, equity, liquidityAddon: addon } = unit;
-  for (let k = 0; k < units.count; k++) {
-    rows.account[k] = units.account[k];
-    rows.unit[k] = units.currency[k];
-    rows.currency[k] = units.currency[k];
-    rows.im[k] = im[k];
-    rows.mm[k] = mm[k];
-    rows.equity[k] = equity[k];
-    rows.liquidityAddon[k] = addon[k];
-  }
-  fillDerived(rows); // standard_im = IM, standard_mm = MM, margin ratio, available, status
+  // every column but the margin ratio, available and status is one the run has, in the units' order: taken
+  // as it is (IM and standard_im are one array, MM and standard_mm another); fillDerived the rest
+  const rows = allocMarginRows('standard', units.count, units.names, units.names, ['marginRatio', 'available'], {
+    account: units.account,
+    unit: units.currency,
+    currency: units.currency,
+    im: unit.standardIm,
+    mm: unit.standardMm,
+    standardIm: unit.standardIm,
+    standardMm: unit.standardMm,
+    equity: unit.equity,
+    liquidityAddon: unit.liquidityAddon,
+  });
+  fillDerived(rows); // standard_im = IM, standard_mm = MM (the same arrays), margin ratio, available, status
   return rows;
 }

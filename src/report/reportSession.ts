@@ -23,6 +23,7 @@ import type { VolSurface } from '../surface/surface.js';
 import type { ReportReply, ReportRequest, ReportWorkerData, SerializedError } from './reportProtocol.js';
 import type { RunMeta } from './writer.js';
 import { RowChecks, checkFinite } from './rowChecks.js';
+import { TRACING, traceSpan } from '../util/trace.js';
 import { takePrestartedReportWorker } from './prestart.js';
 
 type Op = ReportRequest extends infer R ? (R extends { op: infer O } ? O : never) : never;
@@ -64,6 +65,8 @@ export class ReportSession {
   private blocks: Array<[MarginRows, boolean]> = [];
   /** blocks [0, checked) have had their checks; the first failure of each kind, thrown by `finish` */
   private checked = 0;
+  /** the rows' arrays checkFinite has checked (a column two blocks share is checked once) */
+  private finiteChecked = new Set<Float64Array>();
   private readonly checks = new RowChecks();
   private derivedError: unknown = null;
   private finiteError: unknown = null;
@@ -206,7 +209,7 @@ export class ReportSession {
     }
     if (this.finiteError === null) {
       try {
-        checkFinite(rows);
+        checkFinite(rows, this.finiteChecked);
       } catch (e) {
         this.finiteError = e;
       }
@@ -243,13 +246,16 @@ export class ReportSession {
       this.throwIfFailed(); // the report thread's first failure, not what the checks would say of rows it refused
       void this.send('symbols', {});
       void this.send('runRow', { meta });
+      const t0 = performance.now();
       while (this.unchecked) this.checkNext();
+      if (TRACING) traceSpan('main', 'row checks', t0);
       if (this.derivedError !== null) throw this.derivedError;
       this.checks.finish(this.dbFile);
       // a run never commits a margin that is ±∞ (an internal error: the inputs' bounds keep them finite)
       if (this.finiteError !== null) throw this.finiteError;
       this.blocks = [];
       this.checked = 0;
+      this.finiteChecked = new Set();
       const runId = (await this.send('commit', {})).value;
       this.committed = true;
       this.throwIfFailed();

@@ -7,18 +7,20 @@
  * the main thread while the report thread appends, before it lets the run commit).
  */
 import { STATUS_NAMES, type MarginRows } from '../margin/types.js';
-import { DERIVED, FIELD_OF, STANDARD_FROM_PM, derivedValues } from '../margin/derived.js';
+import { DERIVED, DerivedScratch, FIELD_OF, STANDARD_FROM_PM, derivedValues } from '../margin/derived.js';
 import { MODEL_STORAGE } from './schema.js';
 
 /** x and y are the same number, NaN included (what SQL NULL = NULL would not say). */
 const same = (x: number, y: number) => x === y || (x !== x && y !== y);
 
 /**
- * The first row where two columns differ (NaN equal to NaN), −1 when none. One function per element type, so
+ * The first row where two columns differ (NaN equal to NaN), −1 when none; none when they are one array (a
+ * block's columns taken from the run's tables, allocMarginRows `given`). One function per element type, so
  * that each loop sees one kind of array (a loop over both ran several times slower: checks of a 155,460-row
  * block took 10–25 ms, on the command's tail).
  */
 function firstDiffering(a: Float64Array | Uint8Array, b: Float64Array | Uint8Array, n: number): number {
+  if (a === b) return -1;
   return a instanceof Float64Array && b instanceof Float64Array
     ? firstDiffering64(a, b, n)
     : firstDifferingAny(a, b, n);
@@ -58,9 +60,10 @@ function firstNot64(a: Float64Array, v: number, n: number): number {
  * form over the row (NULL columns NaN, worst_scenario −1; constants that value); and the currency is the
  * unit's name or USD. A model that starts producing a value its table does not store fails here, loudly,
  * rather than losing it.
+ * `scratch`: arrays for the formulas' values (a new array per formula without).
  * @throws Error naming the model, row, column and both values
  */
-export function checkDerived(m: MarginRows): void {
+export function checkDerived(m: MarginRows, scratch?: DerivedScratch): void {
   const spec = MODEL_STORAGE[m.model];
   const n = m.count;
   const fail = (r: number, col: string, found: unknown, expected: string): never => {
@@ -80,7 +83,7 @@ export function checkDerived(m: MarginRows): void {
       continue;
     }
     if (d.kind === 'formula') {
-      const expected = derivedValues(m, d.formula, col);
+      const expected = derivedValues(m, d.formula, col, scratch);
       const r = firstDiffering(found as Float64Array | Uint8Array, expected, n);
       if (r >= 0) {
         const e = expected[r]!;
@@ -140,10 +143,10 @@ function firstWrongCurrency(byCode: Int32Array, currency: Int32Array, unit: Int3
 /**
  * Checks that `std` is exactly what the account_margin view derives from the deribit-pm rows `pm` of
  * the same run (STANDARD_FROM_PM of src/margin/derived.ts): the same (account, unit) rows in the same
- * order, and every column the JavaScript form of its formula over pm's row.
+ * order, and every column the JavaScript form of its formula over pm's row. `scratch`: as checkDerived's.
  * @throws Error naming the row and the column that differ
  */
-export function checkStandardFromPm(std: MarginRows, pm: MarginRows): void {
+export function checkStandardFromPm(std: MarginRows, pm: MarginRows, scratch?: DerivedScratch): void {
   const fail = (r: number, what: string, found: unknown, expected: unknown): never => {
     throw new Error(
       `MarginRows(standard) row ${r}: ${what} is ${String(found)}, but the report derives it from the run's deribit-pm rows as ${String(expected)}`,
@@ -162,18 +165,22 @@ export function checkStandardFromPm(std: MarginRows, pm: MarginRows): void {
     const field = FIELD_OF[col];
     if (!field) continue; // saving
     const found = std[field] as Float64Array | Uint8Array;
-    const expected = derivedValues(pm, f, col);
+    const expected = derivedValues(pm, f, col, scratch);
     const r = firstDiffering(found, expected, n);
     if (r >= 0) fail(r, col, found[r], col === 'status' ? STATUS_NAMES[expected[r]!] : expected[r]);
   }
 }
 
-/** The first row whose account or unit (its code through `pmCode`) differs between std and pm, −1 when none. */
+/**
+ * The first row whose account or unit (its code through `pmCode`) differs between std and pm, −1 when none (none
+ * when both take them from the same arrays, with the same unit names).
+ */
 function firstOtherRow(std: MarginRows, pm: MarginRows, pmCode: Int32Array, n: number): number {
   const sa = std.account;
   const pa = pm.account;
   const su = std.unit;
   const pu = pm.unit;
+  if (sa === pa && su === pu && pmCode.every((c, k) => c === k)) return -1;
   for (let r = 0; r < n; r++) if (sa[r] !== pa[r] || pmCode[su[r]!] !== pu[r]) return r;
   return -1;
 }
@@ -185,18 +192,18 @@ const MAY_BE_INFINITE = new Set(['marginRatio']);
  * Checks that no amount of a block is ±∞: a run never commits a non-finite margin (the inputs' bounds,
  * docs/data.md E10–E12, keep every real one finite; this is the engine's own guard, an internal error when
  * it fails). NaN is "does not apply" and stored as NULL. ReportSession.finish runs it on every block of a
- * run before the COMMIT.
+ * run before the COMMIT. `seen`: the arrays checked already, by this call or an earlier one (a column a block
+ * shares with another block, allocMarginRows `given`, is checked once; the rows do not change until the COMMIT).
  * @throws Error naming the model, row, account id, column and value
  */
-export function checkFinite(m: MarginRows): void {
+export function checkFinite(m: MarginRows, seen: Set<Float64Array> = new Set()): void {
   const fail = (r: number, col: string, v: number): never => {
     throw new Error(
       `internal check: MarginRows(${m.model}) row ${r} (account id ${m.account[r]}): ${col} is ${v}, not a finite number; the run is not written`,
     );
   };
   const n = m.count;
-  // an array shared by several columns (the not-applicable amounts) once
-  const seen = new Set<Float64Array>();
+  // an array shared by several columns (the not-applicable amounts) or blocks once
   for (const [col, a] of Object.entries(m)) {
     if (!(a instanceof Float64Array) || MAY_BE_INFINITE.has(col) || seen.has(a)) continue;
     seen.add(a);
@@ -218,21 +225,22 @@ function firstInfinite(a: Float64Array, n: number): number {
  */
 export class RowChecks {
   private deribitPm: MarginRows | null = null;
+  private readonly scratch = new DerivedScratch();
   /** standard rows to be derived, waiting for the deribit-pm rows */
   private heldStandard: MarginRows | null = null;
 
   /** One block; `standardFromDeribitPm`: standard rows the report derives from the run's deribit-pm rows. */
   margin(m: MarginRows, standardFromDeribitPm: boolean): void {
-    checkDerived(m);
+    checkDerived(m, this.scratch);
     if (standardFromDeribitPm) {
-      if (this.deribitPm) checkStandardFromPm(m, this.deribitPm);
+      if (this.deribitPm) checkStandardFromPm(m, this.deribitPm, this.scratch);
       else this.heldStandard = m;
       return;
     }
     if (m.model === 'deribit-pm') {
       this.deribitPm = m;
       if (this.heldStandard) {
-        checkStandardFromPm(this.heldStandard, m);
+        checkStandardFromPm(this.heldStandard, m, this.scratch);
         this.heldStandard = null;
       }
     }

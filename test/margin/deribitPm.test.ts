@@ -14,6 +14,8 @@ import type { MarginRows } from '../../src/margin/types.js';
 import { expectClose } from '../helpers/expectClose.js';
 import { deribitPmSet, makeMarket, makePortfolio, revalue, type BalanceSpec, type PositionSpec } from './fixtures.js';
 import { SAMPLE_BALANCES, SAMPLE_POSITIONS, sampleMarket } from './sampleBook.js';
+import { standardRows } from '../../src/margin/standard.js';
+import { checkStandardFromPm } from '../../src/report/rowChecks.js';
 
 interface GoldenExample {
   name: string;
@@ -161,6 +163,34 @@ describe('deribit-pm on a realistic book', () => {
       'usdc/USDC',
     ]);
     for (let r = 0; r < rows.count; r++) expect(rows.currency[r]).toBe(rows.unit[r]);
+  });
+
+  test("the units' account, currency, equity, add-on and standard margins are the run's arrays, as standard's rows have them", () => {
+    const unit = buildUnitTables(input);
+    const plan = deribitPmGroups(input);
+    const pm = deribitPmAssemble(
+      input,
+      plan,
+      deribitPmPrepare(input, plan, unit),
+      aggregateReference(runPm(input).pnl, plan.groups, plan.request),
+    );
+    const std = standardRows(input, unit);
+    for (const rows of [pm, std]) {
+      expect(rows.account).toBe(input.units.account);
+      expect(rows.unit).toBe(input.units.currency);
+      expect(rows.currency).toBe(input.units.currency);
+      expect(rows.equity).toBe(unit.equity);
+      expect(rows.liquidityAddon).toBe(unit.liquidityAddon);
+      expect(rows.standardIm).toBe(unit.standardIm);
+      expect(rows.standardMm).toBe(unit.standardMm);
+    }
+    expect(std.im).toBe(unit.standardIm);
+    expect(std.mm).toBe(unit.standardMm);
+    // the same rows as deribit-pm assembled before it took them (each value its unit's), which the report's check
+    // of the standard rows derived from deribit-pm's accepts
+    expect(Array.from(pm.equity)).toEqual(Array.from(rows.equity));
+    expect(Array.from(pm.standardIm)).toEqual(Array.from(rows.standardIm));
+    expect(() => checkStandardFromPm(std, pm)).not.toThrow();
   });
 
   test('a collateral-only unit has no margin, no worst scenario, its balance as equity', () => {

@@ -155,4 +155,30 @@ describe('fillDerived', () => {
     const rows: MarginRows = allocMarginRows('span', 3, ['BTC'], ['USD'], ['som', 'scanRisk']);
     expect(rows.som).not.toBe(rows.scanRisk);
   });
+
+  test('given columns are taken as they are, once a column; one the model does not apply, or of another length, is refused', () => {
+    const im = Float64Array.of(1, 2, 3);
+    const account = Int32Array.of(0, 0, 1);
+    const rows = allocMarginRows('standard', 3, ['BTC'], ['BTC'], ['marginRatio', 'available'], {
+      account,
+      im,
+      standardIm: im,
+    });
+    expect(rows.account).toBe(account);
+    expect(rows.im).toBe(im);
+    expect(rows.standardIm).toBe(im);
+    expect(rows.unit).not.toBe(account);
+    // fillDerived leaves a copy that is its input's array as it is (standard_im = IM)
+    rows.mm.fill(1);
+    rows.equity.fill(5);
+    fillDerived(rows);
+    expect(Array.from(rows.standardIm)).toEqual([1, 2, 3]);
+    expect(Array.from(rows.available)).toEqual([4, 3, 2]);
+    expect(() => allocMarginRows('standard', 3, ['BTC'], ['BTC'], [], { som: im })).toThrow(
+      /standard does not apply som/,
+    );
+    expect(() => allocMarginRows('standard', 4, ['BTC'], ['BTC'], [], { im })).toThrow(
+      /standard rows: the given im has 3 values, not 4/,
+    );
+  });
 });
