@@ -141,6 +141,11 @@ export const DERIVED: Readonly<Record<ModelName, Readonly<Record<Column, Derivat
     ...nulls(['scan_risk', 'som', 'var', 'es']),
   },
   span: {
+    // each of an account's rows carries the account's (USD) equity; its margin ratio, available and status are
+    // the account's, from the account's IM and MM (its rows' sums: ACCOUNT_TOTAL)
+    margin_ratio: formula({ ...RATIO, what: `the account's ${RATIO.what}`, inputs: ['account_mm', 'equity'] }),
+    available: formula({ ...AVAILABLE, what: `the account's ${AVAILABLE.what}`, inputs: ['equity', 'account_im'] }),
+    status: formula({ ...STATUS, what: `the account's status`, inputs: ['equity', 'account_im', 'account_mm'] }),
     worst_case: formula(copyOf('scan_risk')),
     scenario_set: scenarioSet('span'),
     ...nulls(['roll_shock', 'delta_shock', 'risk_matrix_margin', 'var', 'es', 'standard_im', 'standard_mm', 'saving']),
@@ -239,9 +244,39 @@ export function derivedSql(model: ModelName, column: Column, alias: string): str
   return d.formula.sql(...d.formula.inputs.map((c) => derivedSql(model, c, alias)));
 }
 
-/** The column of `rows` for an account_margin column (NaN-filled when MarginRows has none). */
-function columnOf(rows: MarginRows, column: Column): Float64Array {
-  return rows[FIELD_OF[column]!] as Float64Array;
+/**
+ * Formula inputs that are not a column of the row but a total of its account: the column's sum over the account's
+ * rows of the block, added in row order from 0. The report's view adds them the same way (schema.ts, orderedSum):
+ * the same doubles.
+ */
+export const ACCOUNT_TOTAL: Readonly<Record<Column, Column>> = { account_im: 'im', account_mm: 'mm' };
+
+/** Per row, the sum of `x` over the rows of the row's account (whatever their order), from 0 in row order. */
+export function accountTotals(rows: MarginRows, x: Float64Array): Float64Array {
+  const n = rows.count;
+  const account = rows.account;
+  let accounts = 0;
+  for (let r = 0; r < n; r++) accounts = Math.max(accounts, account[r]! + 1);
+  const sum = new Float64Array(accounts);
+  for (let r = 0; r < n; r++) sum[account[r]!] += x[r]!;
+  const out = new Float64Array(n);
+  for (let r = 0; r < n; r++) out[r] = sum[account[r]!]!;
+  return out;
+}
+
+/** The account totals of one block computed so far, by ACCOUNT_TOTAL column (each computed once a call). */
+export type AccountTotals = Map<Column, Float64Array>;
+
+/**
+ * The column of `rows` for an account_margin column (NaN-filled when MarginRows has none), or an account total
+ * (kept in `totals` for the next formula that reads it).
+ */
+function columnOf(rows: MarginRows, column: Column, totals: AccountTotals): Float64Array {
+  const of = ACCOUNT_TOTAL[column];
+  if (of === undefined) return rows[FIELD_OF[column]!] as Float64Array;
+  let t = totals.get(column);
+  if (!t) totals.set(column, (t = accountTotals(rows, columnOf(rows, of, totals))));
+  return t;
 }
 
 /** Arrays derivedValues fills instead of new ones (a check of many columns reuses one of each type). */
@@ -263,20 +298,22 @@ export class DerivedScratch {
  * The JavaScript value of the derived `column` of `rows`, for every row (the model's own rows give the
  * inputs: a derived input is read from its column, which fillDerived filled first). A copy's values are its
  * input column itself, not a new array: read them, do not write them. With `scratch`, the values are in its
- * array, valid until its next use.
+ * array, valid until its next use. `totals`: the block's account totals computed so far (several formulas of one
+ * block read them; pass one map for the same, unchanged rows).
  */
 export function derivedValues(
   rows: MarginRows,
   f: Formula,
   column: Column,
   scratch?: DerivedScratch,
+  totals: AccountTotals = new Map(),
 ): Float64Array | Uint8Array {
   // a copy's values are its input column's (read them, do not write them)
-  if (f.copy === true) return columnOf(rows, f.inputs[0]!);
+  if (f.copy === true) return columnOf(rows, f.inputs[0]!, totals);
   const out =
     scratch?.take(column, rows.count) ??
     (column === 'status' ? new Uint8Array(rows.count) : new Float64Array(rows.count));
-  f.fill(out, rows.count, ...f.inputs.map((c) => columnOf(rows, c)));
+  f.fill(out, rows.count, ...f.inputs.map((c) => columnOf(rows, c, totals)));
   return out;
 }
 
@@ -288,12 +325,13 @@ export function derivedValues(
  */
 export function fillDerived(rows: MarginRows): void {
   const checked = new Set<Float64Array>();
+  const totals: AccountTotals = new Map();
   for (const [column, d] of Object.entries(DERIVED[rows.model])) {
     const field = FIELD_OF[column];
     if (!field) continue;
     if (d.kind === 'formula') {
       const out = rows[field] as Float64Array | Uint8Array;
-      const inputs = d.formula.inputs.map((c) => columnOf(rows, c));
+      const inputs = d.formula.inputs.map((c) => columnOf(rows, c, totals));
       // a copy that is its input's array already (allocMarginRows `given`)
       if (d.formula.copy === true && out === inputs[0]) continue;
       d.formula.fill(out, rows.count, ...inputs);

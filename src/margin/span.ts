@@ -25,7 +25,6 @@ import {
 } from './slope.js';
 import { allocMarginRows, sharedFloat64, sharedInt32 } from './rows.js';
 import { balanceUnitCodes } from './settlementUnits.js';
-import { fillAccountStatus } from './status.js';
 import { fillDerived } from './derived.js';
 import type { MarginRows } from './types.js';
 import type { ScenarioSet } from '../scenarios/types.js';
@@ -187,7 +186,7 @@ export function spanAssemble(
 ): MarginRows {
   const { scenarios, params } = input;
   const G = plan.groups.groupCount;
-  // every row sets these (fillAccountStatus the equity, margin ratio and available)
+  // every row sets these (fillDerived the margin ratio and available)
   const rows = allocMarginRows('span', G, plan.unitNames, plan.currencyNames, [
     'worstScenario',
     'worstCase',
@@ -202,6 +201,7 @@ export function spanAssemble(
   ]);
   const { som, addon } = prepared;
   const imFactor = params.span.imFactor;
+  const equityUsd = input.accountEquityUsd;
   for (let g = 0; g < G; g++) {
     const scan = Math.max(0, reduced.worstLoss[g]);
     const mm = Math.max(scan, som[g]);
@@ -214,9 +214,10 @@ export function spanAssemble(
     rows.liquidityAddon[g] = addon[g];
     rows.mm[g] = mm;
     rows.im[g] = imFactor * mm + addon[g];
+    rows.equity[g] = equityUsd[plan.account[g]];
   }
-  fillAccountStatus(rows, input.accountEquityUsd);
-  fillDerived(rows); // worst_case = scan_risk
+  // the account's margin ratio, available and status (its rows' IM and MM added), worst_case = scan_risk
+  fillDerived(rows);
   return rows;
 }
 

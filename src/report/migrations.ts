@@ -297,6 +297,30 @@ const V6_TO_V7: string[] = [
  */
 export const RUN_WARNINGS_MIGRATION: string[] = ['ALTER TABLE runs ADD COLUMN IF NOT EXISTS warnings VARCHAR[]'];
 
+/**
+ * Version 10 -> 11: margin_span drops margin_ratio, available and status, which the view derives from the row's
+ * equity (the account's) and the account's IM and MM, the sums of its span rows in their stored order, from 0
+ * (schema.ts, derived.ts ACCOUNT_TOTAL); a file whose span rows do not keep that relation is refused before
+ * anything changes. Frozen copy of the version-11 formulas.
+ */
+const V11_SPAN_TOTAL = (f: string) =>
+  nan(`0.0 + list_reduce(list_transform(t.l, lambda e: e.${f}), lambda p, q: p + q)`);
+export const SPAN_ACCOUNT_MIGRATION: string[] = [
+  `SELECT CASE WHEN count(*) > 0 THEN error('${CANNOT_MIGRATE} ' || count(*) || ' margin_span rows (first: run ' || min(r.run_id)
+      || ') hold a margin_ratio, available or status that does not follow from their equity and their account''s im and mm (the sums of its rows)') END
+    FROM (SELECT s.*, a.im_total, a.mm_total FROM margin_span s
+          JOIN (SELECT t.run_id, t.account_id, ${V11_SPAN_TOTAL('im')} AS im_total, ${V11_SPAN_TOTAL('mm')} AS mm_total
+                FROM (SELECT run_id, account_id, list_sort(list({o: rowid, im: im, mm: mm})) AS l
+                      FROM margin_span GROUP BY run_id, account_id) t) a
+            ON a.run_id = s.run_id AND a.account_id = s.account_id) r
+    WHERE NOT (${same('margin_ratio', nan(`CASE WHEN r.equity > 0 THEN r.mm_total / r.equity ELSE 'Infinity'::DOUBLE END`))}
+      AND ${same('available', nan('r.equity - r.im_total'))}
+      AND ${same('status', `(CASE WHEN NOT coalesce(r.equity >= r.mm_total, false) THEN 'liquidation' WHEN NOT coalesce(r.equity >= r.im_total, false) THEN 'margin_call' ELSE 'ok' END)::margin_status`)})`,
+  'ALTER TABLE margin_span DROP COLUMN margin_ratio',
+  'ALTER TABLE margin_span DROP COLUMN available',
+  'ALTER TABLE margin_span DROP COLUMN status',
+];
+
 export const MIGRATIONS: Migrations = {
   1: V1_TO_V2,
   2: V2_TO_V3,
@@ -307,6 +331,7 @@ export const MIGRATIONS: Migrations = {
   7: LIQUIDATION_V7_TO_V8, // liquidation.ts: liquidation_distance and the cascade tables
   8: VOL_SURFACE_MIGRATION, // volSurface.ts: the vol_surface table
   9: RUN_WARNINGS_MIGRATION, // runs.warnings
+  10: SPAN_ACCOUNT_MIGRATION, // margin_span's account-level values derived
 };
 
 /**

@@ -7,7 +7,14 @@
  * the main thread while the report thread appends, before it lets the run commit).
  */
 import { STATUS_NAMES, type MarginRows } from '../margin/types.js';
-import { DERIVED, DerivedScratch, FIELD_OF, STANDARD_FROM_PM, derivedValues } from '../margin/derived.js';
+import {
+  DERIVED,
+  DerivedScratch,
+  FIELD_OF,
+  STANDARD_FROM_PM,
+  derivedValues,
+  type AccountTotals,
+} from '../margin/derived.js';
 import { MODEL_STORAGE } from './schema.js';
 
 /** x and y are the same number, NaN included (what SQL NULL = NULL would not say). */
@@ -73,6 +80,8 @@ export function checkDerived(m: MarginRows, scratch?: DerivedScratch): void {
   };
   // columns found all NaN already (a model's not-applicable amounts share one array: allocMarginRows)
   const allNaN = new Set<Float64Array>();
+  // the block's account totals, for the formulas that read them (span's: the account's IM and MM)
+  const totals: AccountTotals = new Map();
   for (const [col, d] of Object.entries(DERIVED[m.model])) {
     const field = FIELD_OF[col];
     if (!field || spec.stored.includes(col)) continue; // saving, scenario_set: not carried by MarginRows
@@ -83,7 +92,7 @@ export function checkDerived(m: MarginRows, scratch?: DerivedScratch): void {
       continue;
     }
     if (d.kind === 'formula') {
-      const expected = derivedValues(m, d.formula, col, scratch);
+      const expected = derivedValues(m, d.formula, col, scratch, totals);
       const r = firstDiffering(found as Float64Array | Uint8Array, expected, n);
       if (r >= 0) {
         const e = expected[r]!;

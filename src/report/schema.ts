@@ -6,6 +6,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { STATUS_NAMES, type ModelName } from '../margin/types.js';
 import type { Family } from '../scenarios/types.js';
 import {
+  ACCOUNT_TOTAL,
   AVAILABLE,
   DERIVED,
   RATIO,
@@ -51,8 +52,12 @@ import { LIQUIDATION_MACRO_DDL, LIQUIDATION_TABLE_DDL, LIQUIDATION_VIEW_DDL } fr
  * 9: the vol_surface table (volSurface.ts): every run's implied-volatility surface (docs/methodology.md §11).
  * 10: runs.warnings (VARCHAR[]): what the run warned about (an empty book, unknown columns, summed
  *    duplicate rows, …), as its summary printed them; NULL for runs written before (RUN_WARNINGS_MIGRATION).
+ * 11: margin_span no longer stores margin_ratio, available and status: the view derives them from the row's
+ *    equity (the account's) and the account's IM and MM, its span rows' sums in row order (ACCOUNT_TOTAL of
+ *    src/margin/derived.ts; SPAN_ACCOUNT_MIGRATION). Three of ten value columns fewer on span's ~127,000 rows
+ *    (intraday, 100,000 accounts), at the end of the run's report.
  */
-export const SCHEMA_VERSION = 10;
+export const SCHEMA_VERSION = 11;
 
 /**
  * Whether the report stores the `standard` rows of a run of these models: since schema 4 a run with
@@ -124,6 +129,13 @@ export interface ModelStorage {
   stored: readonly string[];
   derived: Readonly<Record<string, string>>;
   currency: 'unit' | 'USD';
+  /**
+   * The FROM item the view reads the table through, as `m`: the table itself, or (when a derivation reads an
+   * account total) the table with each row's account totals (`m.account_im`, …) beside its columns
+   */
+  from: string;
+  /** the SQL of the row's stored order over `m` */
+  rowOrder: string;
 }
 
 /** SQL of the §5 formulas over SQL operands (src/margin/derived.ts defines them once, with their JS forms). */
@@ -150,7 +162,8 @@ const STORED: Readonly<Record<ModelName, readonly string[]>> = {
     'standard_im',
     'standard_mm',
   ],
-  span: [...COMMON, 'worst_scenario', 'scan_risk', 'som', 'liquidity_addon'],
+  // the account's margin ratio, available and status are the view's (DERIVED: from the account's totals)
+  span: ['im', 'mm', 'equity', 'worst_scenario', 'scan_risk', 'som', 'liquidity_addon'],
   'var-hs': VAR_STORED,
   'var-mc': VAR_STORED,
   standard: [...COMMON, 'liquidity_addon'],
@@ -163,20 +176,53 @@ const TABLE: Readonly<Record<ModelName, string>> = {
   standard: 'margin_standard',
 };
 
+/**
+ * 0 plus the values of field `f` of the sorted list `t0.l`, added in order (as the engine adds an account's rows:
+ * summary.ts, derived.ts accountTotals); NULL in, NULL out; a NaN sum (∞ − ∞) as NULL.
+ */
+const orderedSum = (f: string) =>
+  nanToNull(`0.0 + list_reduce(list_transform(t0.l, lambda e: e.${f}), lambda p, q: p + q)`);
+
 /** A model's storage: what it stores, and every other value column as the model derives it (DERIVED), in SQL. */
 function storageOf(model: ModelName): ModelStorage {
   const stored = STORED[model];
   const derived: Record<string, string> = {};
+  const totals = new Set<string>();
   for (const [c] of MARGIN_VALUE_COLUMNS) {
     if (stored.includes(c)) continue;
-    if (!DERIVED[model][c]) throw new Error(`report schema: ${model} neither stores nor derives ${c}`);
+    const d = DERIVED[model][c];
+    if (!d) throw new Error(`report schema: ${model} neither stores nor derives ${c}`);
+    if (d.kind === 'formula') for (const x of d.formula.inputs) if (ACCOUNT_TOTAL[x]) totals.add(x);
     derived[c] = derivedSql(model, c, 'm');
   }
+  const table = TABLE[model];
+  for (const x of totals)
+    if (!stored.includes(ACCOUNT_TOTAL[x]!))
+      throw new Error(`report schema: ${model} sums ${ACCOUNT_TOTAL[x]}, which it does not store`);
   return {
-    table: TABLE[model],
+    table,
     stored,
     derived,
     currency: model === 'deribit-pm' || model === 'standard' ? 'unit' : 'USD',
+    ...(totals.size === 0 ? { from: `${table} m`, rowOrder: 'm.rowid' } : withAccountTotals(table, [...totals])),
+  };
+}
+
+/**
+ * The rows of `table` with their account totals (ACCOUNT_TOTAL: `account_im` the sum of the account's im …) as
+ * columns, aliased `m`, and their stored order as `m.row_order`: per (run, account), its rows' values listed
+ * in their stored order, added from 0 as the engine adds them (orderedSum), joined back to each row.
+ */
+function withAccountTotals(table: string, totals: readonly string[]): Pick<ModelStorage, 'from' | 'rowOrder'> {
+  const fields = [...new Set(totals.map((x) => ACCOUNT_TOTAL[x]!))];
+  return {
+    from: `(SELECT s.*, s.rowid AS row_order, ${totals.map((x) => `t.${x}`).join(', ')}
+      FROM ${table} s
+      JOIN (SELECT t0.run_id, t0.account_id, ${totals.map((x) => `${orderedSum(ACCOUNT_TOTAL[x]!)} AS ${x}`).join(', ')}
+            FROM (SELECT run_id, account_id, list_sort(list({o: rowid, ${fields.map((f) => `${f}: ${f}`).join(', ')}})) AS l
+                  FROM ${table} GROUP BY run_id, account_id) t0) t
+        ON t.run_id = s.run_id AND t.account_id = s.account_id) m`,
+    rowOrder: 'm.row_order',
   };
 }
 
@@ -211,11 +257,6 @@ export const PER_UNIT_MODELS: readonly ModelName[] = (Object.keys(MODEL_STORAGE)
 );
 
 const inList = (models: readonly string[]) => models.map(sqlString).join(', ');
-/**
- * 0 plus the values of field `f` of the sorted list `l`, added in order; NULL in, NULL out; a NaN sum (∞ − ∞) as NULL.
- */
-const orderedSum = (f: string) =>
-  nanToNull(`0.0 + list_reduce(list_transform(t0.l, lambda e: e.${f}), lambda p, q: p + q)`);
 /**
  * The summary rows (run_id, model, account_id, then SUMMARY_STORED) of the runs written with schema 5
  * or later (runs.schema_version; earlier runs keep their summary_rows, or have none): one per account of
@@ -406,9 +447,9 @@ export const VIEW_DDL: Record<string, string> = {
         ([
           model,
           m,
-        ]) => `SELECT m.run_id, ${sqlString(model)}::model_name AS model, m.account_id, m.unit_id, m.rowid AS row_order,
+        ]) => `SELECT m.run_id, ${sqlString(model)}::model_name AS model, m.account_id, m.unit_id, ${m.rowOrder} AS row_order,
       ${MARGIN_VALUE_COLUMNS.map(([c]) => (m.stored.includes(c) ? `m.${c}` : `${m.derived[c]} AS ${c}`)).join(', ')}
-    FROM ${m.table} m`,
+    FROM ${m.from}`,
       )
       .join('\n    UNION ALL\n    ')}
     UNION ALL

@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { REPORT_TABLES } from '../../src/report/schema.js';
 
 /** A fresh temp directory; remove it with `rmTmp`. */
@@ -36,4 +36,21 @@ export async function reportState(file: string): Promise<Record<string, number>>
     ` UNION ALL SELECT 'max_run_id', coalesce(max(run_id), 0)::INTEGER FROM runs ORDER BY t`;
   const rows = await query(file, sql);
   return Object.fromEntries(rows.map((r) => [r.t as string, r.n as number]));
+}
+
+/**
+ * Turns a report of this engine's layout back into what version 10 stored for span (run on a connection to it, as
+ * the tests that make an older report from a current one do): margin_span's margin_ratio, available and status,
+ * which version 11 derives instead, as columns again holding what the view gives.
+ */
+export async function restoreSpanAccountColumns(c: DuckDBConnection): Promise<void> {
+  for (const [col, type] of [
+    ['margin_ratio', 'DOUBLE'],
+    ['available', 'DOUBLE'],
+    ['status', 'margin_status'],
+  ])
+    await c.run(`ALTER TABLE margin_span ADD COLUMN ${col} ${type}`);
+  await c.run(`UPDATE margin_span s SET margin_ratio = v.margin_ratio, available = v.available, status = v.status
+    FROM (SELECT row_order, margin_ratio, available, status FROM account_margin_ids WHERE model = 'span') v
+    WHERE s.rowid = v.row_order`);
 }

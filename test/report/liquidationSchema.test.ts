@@ -10,7 +10,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { SCHEMA_VERSION } from '../../src/report/schema.js';
 import { writeRun } from '../../src/report/writer.js';
 import { sampleRun } from './fixtures/sampleRun.js';
-import { query, rmTmp, tmpDir } from './helpers.js';
+import { query, restoreSpanAccountColumns, rmTmp, tmpDir } from './helpers.js';
 
 let dir: string;
 let base: string;
@@ -35,6 +35,7 @@ describe('schema 8', () => {
       await c.run('DROP VIEW accounts_near_liquidation');
       for (const t of NEW_TABLES) await c.run(`DROP TABLE ${t}`);
       await c.run('DROP TABLE vol_surface'); // schema 9's table: a version-7 report has none
+      await restoreSpanAccountColumns(c); // schema 11's change
       await c.run('UPDATE schema_meta SET version = 7');
     } finally {
       c.closeSync();

@@ -13,7 +13,7 @@ import { MIGRATIONS, RUN_WARNINGS_MIGRATION } from '../../src/report/migrations.
 import { writeRun } from '../../src/report/writer.js';
 import { checkFinite } from '../../src/report/rowChecks.js';
 import { sampleRun } from './fixtures/sampleRun.js';
-import { query, reportState, rmTmp, tmpDir } from './helpers.js';
+import { query, reportState, restoreSpanAccountColumns, rmTmp, tmpDir } from './helpers.js';
 import { runMargin } from '../../src/pipeline/runMargin.js';
 
 let dir: string;
@@ -42,6 +42,7 @@ describe('schema 10: runs.warnings', () => {
     const inst = await DuckDBInstance.create(f);
     const c = await inst.connect();
     try {
+      await restoreSpanAccountColumns(c); // schema 11's change
       await c.run('ALTER TABLE runs DROP COLUMN warnings');
       await c.run('UPDATE schema_meta SET version = 9');
     } finally {

@@ -13,7 +13,7 @@ import { VOL_SURFACE_MIGRATION } from '../../src/report/volSurface.js';
 import { writeRun } from '../../src/report/writer.js';
 import { fitSurface } from '../../src/surface/surface.js';
 import { sampleRun } from './fixtures/sampleRun.js';
-import { query, rmTmp, tmpDir } from './helpers.js';
+import { query, restoreSpanAccountColumns, rmTmp, tmpDir } from './helpers.js';
 
 let dir: string;
 let base: string;
@@ -58,6 +58,7 @@ describe('schema 9: vol_surface', () => {
     const inst = await DuckDBInstance.create(f);
     const c = await inst.connect();
     try {
+      await restoreSpanAccountColumns(c); // schema 11's change
       await c.run('DROP TABLE vol_surface');
       await c.run('UPDATE schema_meta SET version = 8');
     } finally {

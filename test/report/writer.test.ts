@@ -9,7 +9,7 @@ import { writeRun } from '../../src/report/writer.js';
 import { REPORT_TABLES, REPORT_VIEWS, SCHEMA_VERSION } from '../../src/report/schema.js';
 import { SNAPSHOT_MS, largeRun, sampleRun, sampleRunWithStandard, standardFromPm } from './fixtures/sampleRun.js';
 import { summarizeRows } from '../../src/margin/summary.js';
-import { fillStatus } from '../../src/margin/derived.js';
+import { fillDerived, fillStatus } from '../../src/margin/derived.js';
 import { STATUS_NAMES, type MarginRows, type ModelName } from '../../src/margin/types.js';
 import type { RunRecord } from '../../src/report/types.js';
 import { query, rmTmp, tmpDir } from './helpers.js';
@@ -329,6 +329,33 @@ describe("account_summary: derived from the margin rows (schema 5), the engine's
     await writeRun(g, run);
     for (const model of ['deribit-pm', 'span', 'standard'] as const) await expectSummaryOf(g, 1, run, model);
   });
+
+  test("span's margin ratio, available and status: the view derives them from the account's rows in any order, bit for bit", async () => {
+    const run = edgeRun(20260125);
+    const span = run.margin.find((m) => m.model === 'span')!;
+    // accounts of several rows, not next to one another
+    const rowsOf = new Map<number, number[]>();
+    for (let r = 0; r < span.count; r++) rowsOf.set(span.account[r]!, [...(rowsOf.get(span.account[r]!) ?? []), r]);
+    expect([...rowsOf.values()].some((rs) => rs.length >= 3 && rs[rs.length - 1]! - rs[0]! > rs.length)).toBe(true);
+    const g = join(dir, 'edge-span.duckdb');
+    await writeRun(g, run);
+    const got = await query(
+      g,
+      `SELECT margin_ratio, available, status::VARCHAR AS status FROM account_margin_ids WHERE run_id = 1 AND model = 'span' ORDER BY row_order`,
+    );
+    expect(got).toHaveLength(span.count);
+    const v = (x: number) => (Number.isNaN(x) ? null : x);
+    for (let r = 0; r < span.count; r++) {
+      const want = {
+        margin_ratio: v(span.marginRatio[r]!),
+        available: v(span.available[r]!),
+        status: STATUS_NAMES[span.status[r]!],
+      };
+      for (const [k, x] of Object.entries(want))
+        if (!Object.is(got[r]![k], x))
+          throw new Error(`span row ${r}: ${k} is ${String(got[r]![k])}, the engine's ${String(x)}`);
+    }
+  });
 });
 
 /**
@@ -433,9 +460,9 @@ function edgeRun(seed: number): RunRecord {
   for (let r = 0; r < pm.count; r++) pm.im[r] = pm.worstCase[r]! + pm.rollShock[r]! + pm.liquidityAddon[r]!;
   fillStatus(pm);
   const span = rowsOf('span', 90, ['BTC', 'ETH']);
-  span.worstCase.set(span.scanRisk); // span's worst case is its scan risk
-  span.rollShock.fill(NaN);
-  span.riskMatrixMargin.fill(NaN);
+  // what the report derives for span: worst_case = scan_risk, the account's margin ratio, available and status (from
+  // the sums of its rows, here in any order), the columns span does not apply NaN
+  fillDerived(span);
   return {
     ...base,
     models: ['deribit-pm', 'span', 'standard'],
@@ -552,6 +579,32 @@ describe('what a model table leaves out is checked against what the view gives b
     refused((run) => {
       run.margin[1]!.worstCase[0] = 1;
     }, /MarginRows\(span\) row 0: worst_case is 1, .* gives worst_case as scan_risk/));
+  test("span: a margin ratio, available or status other than its account's (the sums of its rows)", async () => {
+    // the sample run's two span rows made one account's (its equity on both), as the engine derives them
+    const oneAccount = (run: ReturnType<typeof sampleRun>) => {
+      const s = run.margin[1]!;
+      s.account[1] = s.account[0]!;
+      s.equity[1] = s.equity[0]!;
+      fillDerived(s);
+      expect(s.marginRatio[1]).toBe(s.marginRatio[0]);
+      expect(s.marginRatio[1]).not.toBe(s.mm[1]! / s.equity[1]!);
+      return s;
+    };
+    const run = sampleRun();
+    oneAccount(run);
+    expect((await writeRun(join(dir, 'derived-span-account.duckdb'), run)).runId).toBe(1);
+    await refused((run) => {
+      const s = oneAccount(run);
+      s.marginRatio[1] = s.mm[1]! / s.equity[1]!; // the row's own
+    }, /MarginRows\(span\) row 1: margin_ratio is .* gives margin_ratio as the account's mm \/ equity/);
+    await refused((run) => {
+      oneAccount(run).available[0] = 0;
+    }, /MarginRows\(span\) row 0: available is 0, .* as the account's equity − im/);
+    await refused((run) => {
+      const s = oneAccount(run);
+      s.status[1] = (s.status[1]! + 1) % 3;
+    }, /MarginRows\(span\) row 1: status is .* as the account's status/);
+  });
   test('span: a currency other than USD', () =>
     refused((run) => {
       run.margin[1]!.currencyNames = ['USDC', 'USDC'];
