@@ -1,5 +1,6 @@
 /**
- * Every column a margin model derives from the other columns of the same row, defined once with its
+ * Every column a margin model derives from the other columns of the same row (or from its account's totals,
+ * ACCOUNT_TOTAL: span's account-level ratio, available and status), defined once with its
  * JavaScript form and its SQL form side by side. The models fill their rows with the JavaScript forms
  * (fillDerived); the report stores only what a model does not derive and gives the rest back through
  * its views with the SQL forms (src/report/schema.ts), and checks before COMMIT that the two agree on
@@ -126,7 +127,8 @@ const scenarioSet = (family: string): Derivation => ({
 
 /**
  * Per model, in dependency order: every account_margin column the model derives from the row's other
- * columns. A model fills these with fillDerived; the report stores the others (src/report/schema.ts).
+ * columns (and its account's totals, ACCOUNT_TOTAL). A model fills these with fillDerived; the report stores the
+ * others (src/report/schema.ts).
  */
 export const DERIVED: Readonly<Record<ModelName, Readonly<Record<Column, Derivation>>>> = {
   'deribit-pm': {
