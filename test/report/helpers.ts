@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { REPORT_TABLES } from '../../src/report/schema.js';
+import { runMargin, type RunOptions, type RunOutcome } from '../../src/pipeline/runMargin.js';
 
 /** A fresh temp directory; remove it with `rmTmp`. */
 export function tmpDir(): string {
@@ -53,4 +54,22 @@ export async function restoreSpanAccountColumns(c: DuckDBConnection): Promise<vo
   await c.run(`UPDATE margin_span s SET margin_ratio = v.margin_ratio, available = v.available, status = v.status
     FROM (SELECT row_order, margin_ratio, available, status FROM account_margin_ids WHERE model = 'span') v
     WHERE s.rowid = v.row_order`);
+}
+
+/**
+ * A real run of deribit-pm and span (standard with them) on the repository's sample book (data/sample), on cpu,
+ * into the report `db`; `more` adds or overrides options.
+ */
+export function runSampleBook(db: string, more: Partial<RunOptions> = {}): Promise<RunOutcome> {
+  const root = join(import.meta.dirname, '../..');
+  return runMargin({
+    marketDir: join(root, 'data/sample/market'),
+    positions: join(root, 'data/sample/book/positions.arrow'),
+    balances: join(root, 'data/sample/book/balances.arrow'),
+    models: ['deribit-pm', 'span'],
+    backend: 'cpu',
+    onInvalid: 'fail',
+    db,
+    ...more,
+  });
 }

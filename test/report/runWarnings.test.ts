@@ -13,8 +13,7 @@ import { MIGRATIONS, RUN_WARNINGS_MIGRATION } from '../../src/report/migrations.
 import { writeRun } from '../../src/report/writer.js';
 import { checkFinite } from '../../src/report/rowChecks.js';
 import { sampleRun } from './fixtures/sampleRun.js';
-import { query, reportState, restoreSpanAccountColumns, rmTmp, tmpDir } from './helpers.js';
-import { runMargin } from '../../src/pipeline/runMargin.js';
+import { query, reportState, restoreSpanAccountColumns, rmTmp, runSampleBook, tmpDir } from './helpers.js';
 
 let dir: string;
 let base: string;
@@ -83,17 +82,8 @@ describe('no run commits a non-finite margin', () => {
   });
 
   test('a real run whose margins are all finite commits (the check runs on every block)', async () => {
-    const ROOT = join(import.meta.dirname, '../..');
     const f = join(dir, 'run.duckdb');
-    const o = await runMargin({
-      marketDir: join(ROOT, 'data/sample/market'),
-      positions: join(ROOT, 'data/sample/book/positions.arrow'),
-      balances: join(ROOT, 'data/sample/book/balances.arrow'),
-      models: ['deribit-pm', 'span'],
-      backend: 'cpu',
-      onInvalid: 'fail',
-      db: f,
-    });
+    const o = await runSampleBook(f);
     expect(o.runId).toBe(1);
     for (const m of o.margin) for (const v of m.im) expect(Number.isFinite(v) || Number.isNaN(v)).toBe(true);
     expect((await reportState(f)).max_run_id).toBe(1);

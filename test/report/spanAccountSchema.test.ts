@@ -12,28 +12,19 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { SCHEMA_VERSION } from '../../src/report/schema.js';
 import { MIGRATIONS, SPAN_ACCOUNT_MIGRATION } from '../../src/report/migrations.js';
 import { writeRun } from '../../src/report/writer.js';
-import { runMargin, type RunOutcome } from '../../src/pipeline/runMargin.js';
+import type { RunOutcome } from '../../src/pipeline/runMargin.js';
 import { InputError } from '../../src/errors.js';
 import { STATUS_NAMES } from '../../src/margin/types.js';
 import { sampleRun } from './fixtures/sampleRun.js';
-import { query, reportState, restoreSpanAccountColumns, rmTmp, tmpDir } from './helpers.js';
+import { query, reportState, restoreSpanAccountColumns, rmTmp, runSampleBook, tmpDir } from './helpers.js';
 
-const ROOT = join(import.meta.dirname, '../..');
 let dir: string;
 let base: string;
 let outcome: RunOutcome;
 beforeAll(async () => {
   dir = tmpDir();
   base = join(dir, 'base.duckdb');
-  outcome = await runMargin({
-    marketDir: join(ROOT, 'data/sample/market'),
-    positions: join(ROOT, 'data/sample/book/positions.arrow'),
-    balances: join(ROOT, 'data/sample/book/balances.arrow'),
-    models: ['deribit-pm', 'span'],
-    backend: 'cpu',
-    onInvalid: 'fail',
-    db: base,
-  });
+  outcome = await runSampleBook(base);
 }, 120_000);
 afterAll(() => rmTmp(dir));
 
