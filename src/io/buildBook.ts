@@ -8,7 +8,13 @@
  * (the per-unit ones are copied out at their size).
  */
 import { SETTLE_INVERSE, type Market } from '../model/market.js';
-import type { PositionBook } from '../model/book.js';
+import {
+  accountKeyCount,
+  accountKeyStrings,
+  type AccountKeyBytes,
+  type AccountKeyList,
+  type PositionBook,
+} from '../model/book.js';
 import type { AccountKeyType } from './accountKeys.js';
 
 /**
@@ -54,7 +60,8 @@ export function unitCurrencyOf(market: Market): Int32Array {
 }
 
 /**
- * Sorts, merges and splits the rows of `chunks` into a PositionBook over `accountKey.length` accounts.
+ * Sorts, merges and splits the rows of `chunks` into a PositionBook over `accountKey`'s accounts (as strings, or
+ * as bytes: then the book's accountKey decodes them when first read, and accountKeyBytes holds them).
  * Merged entry price: the effective entry that keeps the sum of the rows' unrealised P&L — Σ q·e / Σ q
  * when every merged row gives one (signed quantities), F − (F·Σq_r − Σq_r·e_r) / q when only some do
  * (rows without an entry price carry no unrealised P&L; F the instrument's forward); NaN when none does.
@@ -62,12 +69,12 @@ export function unitCurrencyOf(market: Market): Int32Array {
 export function buildPositionBook(
   market: Market,
   chunks: readonly PositionChunk[],
-  accountKey: string[],
+  accountKey: AccountKeyList,
   accountKeyType: AccountKeyType,
 ): BuiltBook {
   const I = market.instruments.count;
   const U = market.underlyings.length;
-  const A = accountKey.length;
+  const A = accountKeyCount(accountKey);
   const unitOf = unitCurrencyOf(market);
 
   // rank of each instrument in (unit currency, instrument id) order
@@ -181,23 +188,23 @@ export function buildPositionBook(
   // trimmed as views, not copies: memory holds the rows and the book, never a third copy
   const fit = <T extends Int32Array | Float64Array>(x: T, len: number): T =>
     x.length === len ? x : (x.subarray(0, len) as T);
+  const columns: Omit<PositionBook, 'accountKey' | 'accountKeyBytes'> = {
+    accountCount: A,
+    accountKeyType,
+    accountStart,
+    instrumentId: fit(outInstrument, w),
+    quantity: fit(outQuantity, w),
+    entryPrice: fit(outEntry, w),
+    unitCount: units,
+    // the unit columns were sized for one unit per input row: copied out at their count
+    unitAccount: unitAccount.slice(0, units),
+    unitCurrency: unitCurrency.slice(0, units),
+    unitStart: unitStartFull.slice(0, units + 1),
+    accountUnitStart,
+    unitCurrencies: [...market.underlyings, 'USDC'],
+  };
   return {
-    book: {
-      accountCount: A,
-      accountKey,
-      accountKeyType,
-      accountStart,
-      instrumentId: fit(outInstrument, w),
-      quantity: fit(outQuantity, w),
-      entryPrice: fit(outEntry, w),
-      unitCount: units,
-      // the unit columns were sized for one unit per input row: copied out at their count
-      unitAccount: unitAccount.slice(0, units),
-      unitCurrency: unitCurrency.slice(0, units),
-      unitStart: unitStartFull.slice(0, units + 1),
-      accountUnitStart,
-      unitCurrencies: [...market.underlyings, 'USDC'],
-    },
+    book: Array.isArray(accountKey) ? { ...columns, accountKey } : new KeyBytesBook(columns, accountKey),
     mergedRows: merged,
     netZeroPositions: netZero,
     forwardEntries,
@@ -298,5 +305,49 @@ function sortByRank(
     rank[lo + k] = r;
     q[lo + k] = scratch.q[from]!;
     e[lo + k] = scratch.e[from]!;
+  }
+}
+
+/**
+ * A book whose account keys are bytes (accountKeyBytes), decoded into `accountKey` when it is first read: a run
+ * that only writes its report never reads them on this thread. The getter is the class's: an object literal with
+ * a getter is a dictionary-mode object in V8, and every loop that read the book's columns through it paid for
+ * that (the phases after the load +15–25 ms each). A spread of this book (`{ ...book }`) has no accountKey:
+ * name it (distance.ts sharedBook).
+ */
+class KeyBytesBook implements PositionBook {
+  accountCount: number;
+  accountKeyType: PositionBook['accountKeyType'];
+  accountStart: Int32Array;
+  instrumentId: Int32Array;
+  quantity: Float64Array;
+  entryPrice: Float64Array;
+  unitCount: number;
+  unitAccount: Int32Array;
+  unitCurrency: Int32Array;
+  unitStart: Int32Array;
+  accountUnitStart: Int32Array;
+  unitCurrencies: string[];
+  readonly accountKeyBytes: AccountKeyBytes;
+  private keyStrings: string[] | null = null;
+
+  constructor(c: Omit<PositionBook, 'accountKey' | 'accountKeyBytes'>, keys: AccountKeyBytes) {
+    this.accountCount = c.accountCount;
+    this.accountKeyType = c.accountKeyType;
+    this.accountStart = c.accountStart;
+    this.instrumentId = c.instrumentId;
+    this.quantity = c.quantity;
+    this.entryPrice = c.entryPrice;
+    this.unitCount = c.unitCount;
+    this.unitAccount = c.unitAccount;
+    this.unitCurrency = c.unitCurrency;
+    this.unitStart = c.unitStart;
+    this.accountUnitStart = c.accountUnitStart;
+    this.unitCurrencies = c.unitCurrencies;
+    this.accountKeyBytes = keys;
+  }
+
+  get accountKey(): string[] {
+    return (this.keyStrings ??= accountKeyStrings(this.accountKeyBytes));
   }
 }

@@ -161,8 +161,9 @@ export async function loadBook(
   // written whole before sumBalances reads them: a fresh array's first read maps each page to the kernel's
   // zero page, and the write that follows faults again to replace it (a copy and a TLB flush on every core
   // running this process: ~20 µs a page on the 2-core VM); fill() faults each page once, writing (24 → 3 ms)
-  const amount = new Float64Array(accountKey.length * C).fill(0);
-  const seen = new Uint8Array(accountKey.length * C).fill(0);
+  const A = built.book.accountCount;
+  const amount = new Float64Array(A * C).fill(0);
+  const seen = new Uint8Array(A * C).fill(0);
   let mergedBalances = 0;
   let balanceRows = 0;
   for (const chunk of balances) {

@@ -32,6 +32,17 @@ function mix(h: number, k: number): number {
   return (Math.imul(h, 5) + 0xe6546b64) | 0;
 }
 
+/** Whether `b[a, a + alen)` is greater than `b[p, p + plen)`, byte by byte (a longer string after its prefix). */
+function greaterBytes(b: Uint8Array, a: number, alen: number, p: number, plen: number): boolean {
+  const n = Math.min(alen, plen);
+  for (let i = 0; i < n; i++) {
+    const x = b[a + i]!;
+    const y = b[p + i]!;
+    if (x !== y) return x > y;
+  }
+  return alen > plen;
+}
+
 function finish(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
@@ -229,6 +240,44 @@ export class Utf8Interner {
     // every string is the cache's now (a copy: not grown one id at a time, and not the array handed out)
     this.decoded = out.slice();
     return out;
+  }
+
+  /**
+   * The bytes of the used ids' strings (`used[id]` 1) in id order, when every stored byte is ASCII and each of
+   * those strings is greater than the one before it (by bytes, which for ASCII is the order of the JavaScript
+   * strings, UTF-16 code units): the ids are then in the strings' order and no two are equal. Null otherwise.
+   * Nothing is decoded: a loader whose keys came in order numbers them without making a string of each.
+   */
+  orderedAsciiBytes(used: Uint8Array): { bytes: Uint8Array; offsets: Int32Array } | null {
+    const store = this.store;
+    for (let i = 0; i < this.storeLength; i++) if (store[i]! >= 0x80) return null;
+    const e = this.entries;
+    const n = Math.min(this.count, used.length);
+    let m = 0;
+    let total = 0;
+    for (let id = 0; id < n; id++) {
+      if (!used[id]) continue;
+      m++;
+      total += e[id * W + 2]!;
+    }
+    const bytes = new Uint8Array(total);
+    const offsets = new Int32Array(m + 1);
+    let k = 0;
+    let w = 0;
+    let pa = -1;
+    let plen = 0;
+    for (let id = 0; id < n; id++) {
+      if (!used[id]) continue;
+      const a = e[id * W + 3]!;
+      const len = e[id * W + 2]!;
+      if (pa >= 0 && !greaterBytes(store, a, len, pa, plen)) return null;
+      for (let i = 0; i < len; i++) bytes[w + i] = store[a + i]!;
+      w += len;
+      offsets[++k] = w;
+      pa = a;
+      plen = len;
+    }
+    return { bytes, offsets };
   }
 
   /** The string with this id (decoded once, then cached). */

@@ -420,6 +420,8 @@ export function sharedPortfolio(book: PositionBook, balances: Balances): { book:
 function sharedBook(book: PositionBook): PositionBook {
   return {
     ...book,
+    // by name: a loaded book's keys may be its class's getter, which a spread does not copy (buildBook.ts)
+    accountKey: book.accountKey,
     accountStart: sharedView(book.accountStart),
     instrumentId: sharedView(book.instrumentId),
     quantity: sharedView(book.quantity),

@@ -9,9 +9,17 @@
  */
 export interface PositionBook {
   accountCount: number;
-  /** account id -> key as given (Int64 accounts as decimal strings) */
-  accountKey: string[];
+  /**
+   * account id -> key as given (Int64 accounts as decimal strings); a loaded book may decode them from
+   * `accountKeyBytes` when first read
+   */
+  readonly accountKey: string[];
   accountKeyType: 'utf8' | 'int64';
+  /**
+   * the keys as the file's bytes, when the load kept them so (ASCII keys that came in key order): what the
+   * report writes, without making 100,000s of strings on the run's thread (loadBook)
+   */
+  readonly accountKeyBytes?: AccountKeyBytes;
   /** length accountCount + 1: positions of account a are [accountStart[a], accountStart[a+1]) */
   accountStart: Int32Array;
   /** per position */
@@ -62,4 +70,32 @@ export interface LoadStats {
   droppedZeroRows: number;
   warnings: string[];
   rejected: RejectedRow[];
+}
+
+/**
+ * Account keys as bytes, in account id order: key a is `bytes[offsets[a], offsets[a + 1])`, every byte ASCII
+ * (so the bytes are the key's characters, and their order is the strings' order).
+ */
+export interface AccountKeyBytes {
+  bytes: Uint8Array;
+  offsets: Int32Array;
+}
+
+/** A book's account keys: as strings, or as their bytes. */
+export type AccountKeyList = string[] | AccountKeyBytes;
+
+/** How many keys a list holds. */
+export function accountKeyCount(keys: AccountKeyList): number {
+  return Array.isArray(keys) ? keys.length : keys.offsets.length - 1;
+}
+
+/** The keys as strings (ASCII bytes decoded in one call and sliced). */
+export function accountKeyStrings(keys: AccountKeyList): string[] {
+  if (Array.isArray(keys)) return keys;
+  const { bytes, offsets } = keys;
+  const n = offsets.length - 1;
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, offsets[n]!).toString('latin1');
+  const out = new Array<string>(n);
+  for (let a = 0; a < n; a++) out[a] = text.slice(offsets[a]!, offsets[a + 1]!);
+  return out;
 }

@@ -254,7 +254,8 @@ export async function runMargin(opts: RunOptions): Promise<RunOutcome> {
 
     // ---- the run's tables, then the models, on the backend's scheduler
     const tables = await timer.time('margin', () => buildRunTables(book, balances, market, params, optionValues));
-    report?.accounts(book.accountKey, tables.accountEquityUsd);
+    // the keys as the load kept them (bytes: no strings made on this thread; book.accountKey would decode them)
+    report?.accounts(book.accountKeyBytes ?? book.accountKey, tables.accountEquityUsd);
     report?.rejected(rejected);
     let scheduler: Scheduler | null = null;
     let margin: MarginRows[];

@@ -7,7 +7,7 @@ import type { Violation } from '../errors.js';
 import type { Attribution } from '../margin/attribution.js';
 import type { MarginRows } from '../margin/types.js';
 import type { DistanceRows } from '../margin/distance.js';
-import type { RejectedRow } from '../model/book.js';
+import type { AccountKeyList, RejectedRow } from '../model/book.js';
 import type { Market } from '../model/market.js';
 import type { ScenarioSet } from '../scenarios/types.js';
 import type { VolSurface } from '../surface/surface.js';
@@ -28,7 +28,7 @@ export type ReportRequest = { id: number } & (
   | { op: 'scenarios'; set: ScenarioSet }
   | { op: 'instruments'; market: Market; modelValue: Float64Array }
   | { op: 'rejected'; rows: RejectedRow[] }
-  | { op: 'accounts'; accountKey: string[]; equityUsd: Float64Array }
+  | { op: 'accounts'; accountKey: AccountKeyList; equityUsd: Float64Array }
   | { op: 'margin'; rows: MarginRows; standardFromDeribitPm: boolean }
   | { op: 'attribution'; attribution: Attribution; rows: MarginRows }
   | { op: 'distance'; rows: DistanceRows }

@@ -16,7 +16,7 @@ import { InputError } from '../errors.js';
 import { resolveWorker } from '../util/workerPath.js';
 import type { Attribution } from '../margin/attribution.js';
 import type { MarginRows } from '../margin/types.js';
-import type { RejectedRow } from '../model/book.js';
+import type { AccountKeyList, RejectedRow } from '../model/book.js';
 import type { Market } from '../model/market.js';
 import type { ScenarioSet } from '../scenarios/types.js';
 import type { VolSurface } from '../surface/surface.js';
@@ -169,7 +169,8 @@ export class ReportSession {
   rejected(rows: RejectedRow[]): void {
     void this.send('rejected', { rows });
   }
-  accounts(accountKey: string[], equityUsd: Float64Array): void {
+  /** The accounts' keys (as strings, or as a loaded book's bytes: the report's thread decodes them) and USD equity. */
+  accounts(accountKey: AccountKeyList, equityUsd: Float64Array): void {
     void this.send('accounts', { accountKey, equityUsd });
   }
   /**

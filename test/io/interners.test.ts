@@ -7,6 +7,7 @@ import { describe, expect, test } from 'vitest';
 import { Utf8Interner } from '../../src/io/utf8Interner.js';
 import { Int64Interner } from '../../src/io/int64Interner.js';
 import { DictionaryMapper } from '../../src/io/columnValues.js';
+import { accountKeyStrings } from '../../src/model/book.js';
 import { Utf8, vectorFromArray } from 'apache-arrow';
 
 describe('Utf8Interner', () => {
@@ -82,6 +83,43 @@ describe('Utf8Interner.all', () => {
     for (const w of words) fresh.internString(w);
     expect(fresh.all()).toEqual(words.map((_, id) => it.get(id)));
     expect(fresh.all()).toEqual(words);
+  });
+});
+
+describe('Utf8Interner.orderedAsciiBytes', () => {
+  const interned = (words: string[]) => {
+    const it = new Utf8Interner(2);
+    for (const w of words) it.internString(w);
+    return it;
+  };
+  const strings = (r: { bytes: Uint8Array; offsets: Int32Array } | null) => (r === null ? null : accountKeyStrings(r));
+
+  test('the used keys in id order, when each is greater than the one before (prefixes first, the empty key first)', () => {
+    const words = ['', 'a', 'acct-1', 'acct-10', 'acct-2', 'b', 'zz'];
+    const it = interned(words);
+    expect(strings(it.orderedAsciiBytes(new Uint8Array(words.length).fill(1)))).toEqual(words);
+    // unused ids are left out: their order does not matter
+    const used = Uint8Array.from([1, 0, 1, 1, 0, 1, 1]);
+    const r = it.orderedAsciiBytes(used)!;
+    expect(accountKeyStrings(r)).toEqual(['', 'acct-1', 'acct-10', 'b', 'zz']);
+    expect(Array.from(r.offsets)).toEqual([0, 0, 6, 13, 14, 16]);
+    // the order of the strings, as JavaScript compares them: each key above the one before
+    const keys = accountKeyStrings(r);
+    for (let k = 1; k < keys.length; k++) expect(keys[k - 1]! < keys[k]!).toBe(true);
+  });
+
+  test.each([
+    ['out of order', ['a', 'c', 'b']],
+    ['a prefix after its longer key', ['ab', 'a']],
+    ['a repeated key (a dictionary that holds it twice)', ['a', 'a']],
+    ['a key not ASCII (UTF-8 bytes and UTF-16 units may order it otherwise)', ['a', 'b', 'Ζεύς']],
+  ])('null when a key is %s', (_what, words) => {
+    const it = new Utf8Interner(2);
+    const parts = words.map((w) => Buffer.from(w, 'utf8'));
+    const offsets = new Int32Array(words.length + 1);
+    for (let k = 0; k < parts.length; k++) offsets[k + 1] = offsets[k]! + parts[k]!.length;
+    it.adopt(new Uint8Array(Buffer.concat(parts)), offsets, words.length);
+    expect(it.orderedAsciiBytes(new Uint8Array(words.length).fill(1))).toBeNull();
   });
 });
 

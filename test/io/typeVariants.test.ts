@@ -129,6 +129,46 @@ describe('strings', () => {
   });
 });
 
+describe('account keys kept as bytes', () => {
+  test('keys that come in order (a sorted dictionary, ASCII): the book keeps their bytes and decodes the same keys when read; keys out of order are strings', async () => {
+    const dir = writeMarket();
+    const { market } = await loadMarket(dir);
+    const f = writeBook(dir);
+    const p = positionCols();
+    // positionCols' accounts ['carol', 'alice', 'bob', 'alice', 'alice', 'carol', 'bob'] through a sorted dictionary
+    const keys = ['alice', 'bob', 'carol'];
+    const account = A.makeVector(
+      A.makeData({
+        type: new A.Dictionary(new A.Utf8(), new A.Int32()),
+        length: 7,
+        nullCount: 0,
+        data: Int32Array.from((p.account!.values as string[]).map((k) => keys.indexOf(k))),
+        dictionary: A.vectorFromArray(keys, new A.Utf8()),
+      }),
+    );
+    const t = new A.Table({
+      account,
+      ...Object.fromEntries(
+        Object.entries(p)
+          .filter(([k]) => k !== 'account')
+          .map(([k, c]) => [k, A.vectorFromArray(c.values as never[], c.type as never)]),
+      ),
+    });
+    writeFileSync(f.positions, A.tableToIPC(t, 'file'));
+    const sorted = await loadBook(market, f.positions, f.balances);
+    const plain = await loadBook(market, writeBook(tempDir()).positions, f.balances);
+    expect(plain.book.accountKeyBytes).toBeUndefined();
+    const bytes = sorted.book.accountKeyBytes!;
+    expect(Buffer.from(bytes.bytes).toString('latin1')).toBe('alicebobcarol');
+    expect(Array.from(bytes.offsets)).toEqual([0, 5, 8, 13]);
+    expect(sorted.book.accountKey).toEqual(['alice', 'bob', 'carol']);
+    expect(sorted.book.accountKey).toBe(sorted.book.accountKey); // decoded once
+    expect(Array.from(sorted.book.accountStart)).toEqual(Array.from(plain.book.accountStart));
+    expect(Array.from(sorted.book.quantity)).toEqual(Array.from(plain.book.quantity));
+    expect(Array.from(sorted.balances.amount)).toEqual(Array.from(plain.balances.amount));
+  });
+});
+
 describe('dictionaries adopted whole', () => {
   test('a dictionary that repeats an account key gives one account for both entries (positions merged)', async () => {
     const dir = writeMarket();
