@@ -315,35 +315,16 @@ function sortByRank(
  * that (the phases after the load +15–25 ms each). A spread of this book (`{ ...book }`) has no accountKey:
  * name it (distance.ts sharedBook).
  */
+// the book's columns, as the class's own fields (declaration merging: the constructor assigns them)
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unsafe-declaration-merging
+interface KeyBytesBook extends Omit<PositionBook, 'accountKey' | 'accountKeyBytes'> {}
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 class KeyBytesBook implements PositionBook {
-  accountCount: number;
-  accountKeyType: PositionBook['accountKeyType'];
-  accountStart: Int32Array;
-  instrumentId: Int32Array;
-  quantity: Float64Array;
-  entryPrice: Float64Array;
-  unitCount: number;
-  unitAccount: Int32Array;
-  unitCurrency: Int32Array;
-  unitStart: Int32Array;
-  accountUnitStart: Int32Array;
-  unitCurrencies: string[];
   readonly accountKeyBytes: AccountKeyBytes;
   private keyStrings: string[] | null = null;
 
   constructor(c: Omit<PositionBook, 'accountKey' | 'accountKeyBytes'>, keys: AccountKeyBytes) {
-    this.accountCount = c.accountCount;
-    this.accountKeyType = c.accountKeyType;
-    this.accountStart = c.accountStart;
-    this.instrumentId = c.instrumentId;
-    this.quantity = c.quantity;
-    this.entryPrice = c.entryPrice;
-    this.unitCount = c.unitCount;
-    this.unitAccount = c.unitAccount;
-    this.unitCurrency = c.unitCurrency;
-    this.unitStart = c.unitStart;
-    this.accountUnitStart = c.accountUnitStart;
-    this.unitCurrencies = c.unitCurrencies;
+    Object.assign(this, c);
     this.accountKeyBytes = keys;
   }
 

@@ -129,32 +129,44 @@ describe('strings', () => {
   });
 });
 
+/**
+ * Writes `file` as positionCols' positions with the account column through a dictionary: `dictionary`'s entries,
+ * row r naming entry `indices[r]` (7 rows).
+ */
+function writeDictionaryAccounts(file: string, dictionary: string[], indices: Int32Array): void {
+  const account = A.makeVector(
+    A.makeData({
+      type: new A.Dictionary(new A.Utf8(), new A.Int32()),
+      length: 7,
+      nullCount: 0,
+      data: indices,
+      dictionary: A.vectorFromArray(dictionary, new A.Utf8()),
+    }),
+  );
+  const t = new A.Table({
+    account,
+    ...Object.fromEntries(
+      Object.entries(positionCols())
+        .filter(([k]) => k !== 'account')
+        .map(([k, c]) => [k, A.vectorFromArray(c.values as never[], c.type as never)]),
+    ),
+  });
+  writeFileSync(file, A.tableToIPC(t, 'file'));
+}
+
 describe('account keys kept as bytes', () => {
   test('keys that come in order (a sorted dictionary, ASCII): the book keeps their bytes and decodes the same keys when read; keys out of order are strings', async () => {
     const dir = writeMarket();
     const { market } = await loadMarket(dir);
     const f = writeBook(dir);
-    const p = positionCols();
     // positionCols' accounts ['carol', 'alice', 'bob', 'alice', 'alice', 'carol', 'bob'] through a sorted dictionary
     const keys = ['alice', 'bob', 'carol'];
-    const account = A.makeVector(
-      A.makeData({
-        type: new A.Dictionary(new A.Utf8(), new A.Int32()),
-        length: 7,
-        nullCount: 0,
-        data: Int32Array.from((p.account!.values as string[]).map((k) => keys.indexOf(k))),
-        dictionary: A.vectorFromArray(keys, new A.Utf8()),
-      }),
+    const p = positionCols();
+    writeDictionaryAccounts(
+      f.positions,
+      keys,
+      Int32Array.from((p.account!.values as string[]).map((k) => keys.indexOf(k))),
     );
-    const t = new A.Table({
-      account,
-      ...Object.fromEntries(
-        Object.entries(p)
-          .filter(([k]) => k !== 'account')
-          .map(([k, c]) => [k, A.vectorFromArray(c.values as never[], c.type as never)]),
-      ),
-    });
-    writeFileSync(f.positions, A.tableToIPC(t, 'file'));
     const sorted = await loadBook(market, f.positions, f.balances);
     const plain = await loadBook(market, writeBook(tempDir()).positions, f.balances);
     expect(plain.book.accountKeyBytes).toBeUndefined();
@@ -176,27 +188,7 @@ describe('dictionaries adopted whole', () => {
     const f = writeBook(dir);
     // positionCols' accounts ['carol', 'alice', 'bob', 'alice', 'alice', 'carol', 'bob'] through a
     // dictionary holding 'alice' twice (entries 1 and 3), rows 1 and 3 using either entry
-    const dictionary = A.vectorFromArray(['carol', 'alice', 'bob', 'alice'], new A.Utf8());
-    const indices = Int32Array.from([0, 1, 2, 3, 3, 0, 2]);
-    const account = A.makeVector(
-      A.makeData({
-        type: new A.Dictionary(new A.Utf8(), new A.Int32()),
-        length: 7,
-        nullCount: 0,
-        data: indices,
-        dictionary,
-      }),
-    );
-    const p = positionCols();
-    const t = new A.Table({
-      account,
-      ...Object.fromEntries(
-        Object.entries(p)
-          .filter(([k]) => k !== 'account')
-          .map(([k, c]) => [k, A.vectorFromArray(c.values as never[], c.type as never)]),
-      ),
-    });
-    writeFileSync(f.positions, A.tableToIPC(t, 'file'));
+    writeDictionaryAccounts(f.positions, ['carol', 'alice', 'bob', 'alice'], Int32Array.from([0, 1, 2, 3, 3, 0, 2]));
     const { book, stats } = await loadBook(market, f.positions, f.balances);
     expect(book.accountKey).toEqual(['alice', 'bob', 'carol']);
     // alice: ETH_USDC-PERPETUAL (row 1, entry 1) and BTC-27MAR26-80000-C + ETH-27MAR26-2500-C (rows 3, 4, entry 3)
