@@ -26,6 +26,7 @@ import { readPageData } from '../../src/report/pageData.js';
 import { gridLosses } from '../../src/cli/gridLosses.js';
 import { openPage, type OpenedPage } from './browser.js';
 import { COMMAND as CLI } from '../helpers/command.js';
+import { runSampleBook } from '../report/helpers.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const OUTPUT = join(import.meta.dirname, 'output');
@@ -69,17 +70,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'me-page-'));
   db = join(dir, 'report.duckdb');
   html = join(dir, 'report.html');
-  await runMargin({
-    marketDir: join(ROOT, 'data/sample/market'),
-    positions: join(ROOT, 'data/sample/book/positions.arrow'),
-    balances: join(ROOT, 'data/sample/book/balances.arrow'),
-    historyDir: join(ROOT, 'data/history'),
-    models: [...ALL_MODELS],
-    backend: 'cpu',
-    onInvalid: 'fail',
-    db,
-    workers: 2,
-  });
+  await runSampleBook(db, { historyDir: join(ROOT, 'data/history'), models: [...ALL_MODELS], workers: 2 });
   const r = cli('report', '--db', db, '--out', html);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
@@ -325,18 +316,7 @@ describe('sections of tables other features add, when the file has them', () => 
     out = join(dir, 'with-all.html');
     // a real run with distances and attribution (issues 16 and 19: liquidation_distance,
     // margin_attribution) on the sample, then a real cascade sweep into the same file (cascade_runs)
-    await runMargin({
-      marketDir: join(ROOT, 'data/sample/market'),
-      positions: join(ROOT, 'data/sample/book/positions.arrow'),
-      balances: join(ROOT, 'data/sample/book/balances.arrow'),
-      models: ['deribit-pm', 'span'],
-      backend: 'cpu',
-      onInvalid: 'fail',
-      db: withAll,
-      workers: 2,
-      attribution: true,
-      distance: true,
-    });
+    await runSampleBook(withAll, { workers: 2, attribution: true, distance: true });
     const sweep = cli(
       'cascade',
       '--market',
