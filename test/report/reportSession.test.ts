@@ -124,6 +124,35 @@ describe('a run written from the report thread', () => {
   });
 });
 
+/** Each thread of this process: its id and nice value (Linux: /proc/self/task/<tid>/stat, field 19). */
+function threadNiceValues(): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    // the fields after the command name (which may hold spaces), from field 3 (state) on
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    out.set(Number(tid), Number(fields[19 - 3]));
+  }
+  return out;
+}
+
+describe('the report thread', () => {
+  const base = process.platform === 'linux' ? threadNiceValues().get(process.pid)! : 19;
+  test.skipIf(process.platform !== 'linux' || base >= 19)(
+    "runs 10 nice values below the thread that started it (the run's main thread keeps its priority)",
+    async () => {
+      const before = threadNiceValues();
+      const s = new ReportSession(join(dir, 'nice.duckdb'), ENGINE_VERSION);
+      expect(await s.ready()).toBe(1);
+      const after = threadNiceValues();
+      const lowered = [...after].filter(([tid, nice]) => !before.has(tid) && nice === Math.min(19, base + 10));
+      expect(lowered.length).toBeGreaterThan(0);
+      expect(after.get(process.pid)).toBe(base);
+      await s.abort();
+    },
+  );
+});
+
 describe('failures leave the file as it was', () => {
   test('bad rows fail in the worker: finish throws that error and the report is unchanged', async () => {
     const f = join(dir, 'bad.duckdb');
