@@ -19,20 +19,24 @@ import type { ReportReply, ReportRequest, ReportWorkerData, SerializedError } fr
 
 /**
  * How much lower this thread's scheduling priority is than the thread that started it (nice value, +10: a
- * tenth of its CPU share when both want a core). Until the models' rows reach this thread, the run's critical
- * path is the main thread's (the load, the models), and this thread's work (the schema, the instruments, the
- * surface's fit, the inputs' hash, the accounts) has time to spare; on the 2-core machine the main thread, the
- * pool and this thread are three runnable threads for much of an intraday run, and at one priority the main
- * thread spent ~80–95 ms of it preempted (perf sched), ~10–20 ms at +10. From the rows on at most two threads
- * are busy, so the lower priority does not slow the run's tail. Linux lets a thread lower its own priority
- * without privileges (setpriority with who = 0 is the calling thread); it cannot raise it back, so it stays
- * for the thread's life. Where the system refuses, the thread keeps its priority.
+ * tenth of its CPU share when both want a core), from the moment its file is open (`lowerPriority`). The
+ * schema's open starts the run's transaction and comes first; after it, until the models' rows reach this
+ * thread, the run's critical path is the main thread's (the load, the models), and this thread's work (the
+ * instruments, the surface's fit, the inputs' hash, the accounts) has time to spare. On the 2-core machine the
+ * main thread, the pool and this thread are three runnable threads for much of an intraday run, and at one
+ * priority the main thread spent ~80–95 ms of it preempted (perf sched), ~10–20 ms at +10. From the rows on at
+ * most two threads are busy, so the lower priority does not slow the run's tail. Linux lets a thread lower its
+ * own priority without privileges (setpriority with who = 0 is the calling thread); it cannot raise it back, so
+ * it stays for the thread's life. Where the system refuses, the thread keeps its priority.
  */
 const REPORT_THREAD_NICE_OFFSET = 10;
-try {
-  setPriority(0, Math.min(19, getPriority(0) + REPORT_THREAD_NICE_OFFSET));
-} catch {
-  // not permitted here: the same work at the starting thread's priority
+
+function lowerPriority(): void {
+  try {
+    setPriority(0, Math.min(19, getPriority(0) + REPORT_THREAD_NICE_OFFSET));
+  } catch {
+    // not permitted here: the same work at the starting thread's priority
+  }
 }
 
 const port = parentPort;
@@ -131,6 +135,7 @@ function open({ dbFile, engineVersion, gate }: ReportWorkerData): Promise<void> 
   return RunWriter.open(dbFile, engineVersion, 'caller').then(
     (w) => {
       writer = w;
+      lowerPriority();
       if (TRACING) traceSpan('report', 'open', t0);
       port!.postMessage({
         id: 0,

@@ -139,7 +139,7 @@ function threadNiceValues(): Map<number, number> {
 describe('the report thread', () => {
   const base = process.platform === 'linux' ? threadNiceValues().get(process.pid)! : 19;
   test.skipIf(process.platform !== 'linux' || base >= 19)(
-    "runs 10 nice values below the thread that started it (the run's main thread keeps its priority)",
+    "once its file is open, runs 10 nice values below the thread that started it (the run's main thread keeps its priority)",
     async () => {
       const before = threadNiceValues();
       const s = new ReportSession(join(dir, 'nice.duckdb'), ENGINE_VERSION);
