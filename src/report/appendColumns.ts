@@ -3,7 +3,8 @@
  * size (2,048 rows). The chunk's column types are the table's (asked of the appender). Numeric and enum
  * columns are copied a chunk at a time (one typed-array copy per column per chunk) and NULLs are written
  * into the validity mask 64 rows at a time; only strings longer than 12 characters or not ASCII go value by value
- * (fillInlineStrings writes the others into the vector in place). One full-size chunk is
+ * (fillInlineStrings writes the others into the vector in place, fillInlineBytes those given as UTF-8 bytes). One
+ * full-size chunk is
  * reused for every full block of rows (DuckDB copies a chunk when it is appended; making a chunk and
  * its vectors costs more than filling it), so every fill sets all of a vector's rows and validity.
  */
@@ -23,7 +24,9 @@ export type AppendColumn =
   /** TIMESTAMP from ms since the epoch, UTC (NaN -> NULL) */
   | { type: 'TIMESTAMP_MS'; values: Float64Array }
   /** VARCHAR (or ENUM by value), one value per row (null -> NULL) */
-  | { type: 'VARCHAR'; value: (row: number) => string | null };
+  | { type: 'VARCHAR'; value: (row: number) => string | null }
+  /** VARCHAR from UTF-8 bytes: row r is `bytes[offsets[r], offsets[r + 1])` (no NULLs) */
+  | { type: 'VARCHAR_BYTES'; bytes: Uint8Array; offsets: Int32Array };
 
 /** The vector size DuckDB uses for a data chunk. */
 export const CHUNK_ROWS = 2048;
@@ -66,26 +69,28 @@ export async function appendColumns(
 }
 
 /**
- * The fills' rare paths (a NULL string, a string stored out of line, a non-ASCII one, NULL numbers of both kinds, a
- * reused chunk), taken on small chunks before this thread's first append, sixteen times (V8 gives a function its
- * feedback vector only after its first calls). Without them the run's first chunks optimised fillInlineStrings and
- * markNulls on the common paths, and the first NULL threw that code away (a deopt, then a second optimising
- * compile): fillInlineStrings was compiled four times, ~20 ms of the report's thread (--trace-opt, intraday).
- * Writes only its own chunks.
+ * The fills' rare paths (a NULL string, a string stored out of line, a non-ASCII one, the same given as bytes,
+ * NULL numbers of both kinds, a reused chunk), taken on small chunks before this thread's first append, sixteen
+ * times (V8 gives a function its feedback vector only after its first calls). Without them the run's first chunks
+ * optimised fillInlineStrings and markNulls on the common paths, and the first NULL threw that code away (a deopt,
+ * then a second optimising compile): fillInlineStrings was compiled four times, ~20 ms of the report's thread
+ * (--trace-opt, intraday). Writes only its own chunks.
  */
 let fillsWarmed = false;
 function warmFills(): void {
   fillsWarmed = true;
   const d = duckdb();
   const strings = ['a', null, 'longer than twelve', 'é'];
+  const keyBytes = Buffer.from('alonger than twelveé', 'utf8');
   const columns: AppendColumn[] = [
     { type: 'VARCHAR', value: (r) => strings[r]! },
+    { type: 'VARCHAR_BYTES', bytes: keyBytes, offsets: Int32Array.of(0, 1, 19, 19, keyBytes.length) },
     { type: 'DOUBLE', values: Float64Array.of(1, NaN, 2, NaN), nanIsNull: true },
     { type: 'INTEGER', values: Int32Array.of(1, -1, 2, -1), negativeIsNull: true },
   ];
   for (let k = 0; k < 16; k++) {
     // a fresh chunk (its first NULL makes the validity mask) and the same one again (a reused chunk)
-    const chunk = d.DuckDBDataChunk.create([d.VARCHAR, d.DOUBLE, d.INTEGER], 4);
+    const chunk = d.DuckDBDataChunk.create([d.VARCHAR, d.VARCHAR, d.DOUBLE, d.INTEGER], 4);
     for (let again = 0; again < 2; again++)
       for (let c = 0; c < columns.length; c++) fillVector(chunk.getColumnVector(c), columns[c]!, 0, 4);
   }
@@ -204,6 +209,10 @@ function fillVector(vector: DuckDBVector, col: AppendColumn, offset: number, n: 
       if (!fillInlineStrings(vector, col.value, offset, n))
         for (let i = 0; i < n; i++) v.setItem(i, col.value(offset + i));
       break;
+    case 'VARCHAR_BYTES':
+      if (!fillInlineBytes(vector, col.bytes, col.offsets, offset, n))
+        for (let i = 0; i < n; i++) v.setItem(i, utf8Of(col.bytes, col.offsets, offset + i));
+      break;
   }
   v.flush();
 }
@@ -227,14 +236,9 @@ function fillInlineStrings(
   offset: number,
   n: number,
 ): boolean {
-  const view = (vector as unknown as { dataView?: unknown }).dataView;
-  const raw = (vector as unknown as { vector?: unknown }).vector;
-  if (!LITTLE_ENDIAN || !(view instanceof DataView) || view.byteLength < n * 16 || !raw) return false;
-  const v = vector as unknown as WritableVector;
-  const validity = (vector as unknown as { validity?: { data?: unknown } }).validity;
-  // a reused chunk: forget the last fill's NULLs (setItem marks this fill's)
-  if (validity?.data instanceof BigUint64Array) validity.data.fill(0xffffffffffffffffn);
-  const bytes = new Uint8Array(view.buffer, view.byteOffset, n * 16);
+  const target = inlineTarget(vector, n);
+  if (!target) return false;
+  const { bytes, v } = target;
   for (let i = 0; i < n; i++) {
     const s = value(offset + i);
     const len = s === null ? -1 : s.length;
@@ -254,6 +258,67 @@ function fillInlineStrings(
     for (let k = 0; k < len; k++) bytes[o + 4 + k] = s!.charCodeAt(k);
     for (let k = len; k < INLINE_BYTES; k++) bytes[o + 4 + k] = 0;
   }
-  duckdbBindings().copy_data_to_vector(raw, 0, bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  target.copy();
+  return true;
+}
+
+/**
+ * The string_t entries of rows [0, n) of a VARCHAR vector, as bytes to write (node-api's copy of the vector's
+ * data), the vector for setItem, and `copy` to put the bytes into the vector; every row marked valid (a reused
+ * chunk forgets the last fill's NULLs; setItem marks this fill's). Null where the binding does not expose the
+ * vector's data.
+ */
+function inlineTarget(vector: DuckDBVector, n: number): { bytes: Uint8Array; v: WritableVector; copy(): void } | null {
+  const view = (vector as unknown as { dataView?: unknown }).dataView;
+  const raw = (vector as unknown as { vector?: unknown }).vector;
+  if (!LITTLE_ENDIAN || !(view instanceof DataView) || view.byteLength < n * 16 || !raw) return null;
+  const validity = (vector as unknown as { validity?: { data?: unknown } }).validity;
+  if (validity?.data instanceof BigUint64Array) validity.data.fill(0xffffffffffffffffn);
+  const bytes = new Uint8Array(view.buffer, view.byteOffset, n * 16);
+  return {
+    bytes,
+    v: vector as unknown as WritableVector,
+    copy: () => duckdbBindings().copy_data_to_vector(raw, 0, bytes.buffer, bytes.byteOffset, bytes.byteLength),
+  };
+}
+
+/** Row r of a VARCHAR_BYTES column as a string. */
+function utf8Of(bytes: Uint8Array, offsets: Int32Array, r: number): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset + offsets[r]!, offsets[r + 1]! - offsets[r]!).toString('utf8');
+}
+
+/**
+ * {@link fillInlineStrings} for strings given as their UTF-8 bytes (a loaded book's account keys, which the run
+ * keeps as bytes: model/book.ts AccountKeyBytes): a string of at most 12 bytes is copied into its string_t as it
+ * is, a longer one goes through setItem as a string. No string is made for the others.
+ */
+function fillInlineBytes(
+  vector: DuckDBVector,
+  src: Uint8Array,
+  offsets: Int32Array,
+  offset: number,
+  n: number,
+): boolean {
+  const target = inlineTarget(vector, n);
+  if (!target) return false;
+  const { bytes, v } = target;
+  for (let i = 0; i < n; i++) {
+    const a = offsets[offset + i]!;
+    const len = offsets[offset + i + 1]! - a;
+    const o = i * 16;
+    if (len > INLINE_BYTES) {
+      // an empty entry until the flush puts the string there
+      for (let k = 0; k < 16; k++) bytes[o + k] = 0;
+      v.setItem(i, utf8Of(src, offsets, offset + i));
+      continue;
+    }
+    bytes[o] = len;
+    bytes[o + 1] = 0;
+    bytes[o + 2] = 0;
+    bytes[o + 3] = 0;
+    for (let k = 0; k < len; k++) bytes[o + 4 + k] = src[a + k]!;
+    for (let k = len; k < INLINE_BYTES; k++) bytes[o + 4 + k] = 0;
+  }
+  target.copy();
   return true;
 }

@@ -5,7 +5,6 @@
  * it. Each message is answered with the rows it wrote (or the error); after the first error the run
  * is rolled back and every later message is answered with that error.
  */
-import { accountKeyStrings } from '../model/book.js';
 import { parentPort, workerData } from 'node:worker_threads';
 import { getPriority, setPriority } from 'node:os';
 import { InputError } from '../errors.js';
@@ -70,8 +69,8 @@ async function apply(req: ReportRequest): Promise<number | string[]> {
     case 'rejected':
       return w.rejected(req.rows);
     case 'accounts':
-      // keys sent as bytes (a loaded book's accountKeyBytes) are decoded here, off the run's thread
-      return w.accounts(accountKeyStrings(req.accountKey), req.equityUsd);
+      // keys sent as bytes (a loaded book's accountKeyBytes) are written as bytes (appendColumns: VARCHAR_BYTES)
+      return w.accounts(req.accountKey, req.equityUsd);
     case 'margin':
       return w.margin(req.rows, req.standardFromDeribitPm);
     case 'attribution':

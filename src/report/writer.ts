@@ -25,7 +25,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { fileError } from '../errors.js';
 import { STATUS_NAMES, type MarginRows } from '../margin/types.js';
 import { KIND_NAMES, OPTION_CALL, OPTION_PUT, SETTLEMENT_NAMES, type Market } from '../model/market.js';
-import type { RejectedRow } from '../model/book.js';
+import { accountKeyCount, accountKeyStrings, type AccountKeyList, type RejectedRow } from '../model/book.js';
 import { VOL_RULE_NAMES, type ScenarioSet } from '../scenarios/types.js';
 import { appendColumns, type AppendColumn } from './appendColumns.js';
 import { writeAttribution } from './attribution.js';
@@ -127,7 +127,7 @@ export class RunWriter {
   private readonly symbolNames: string[] = [];
   private readonly symbolIndex = new Map<string, number>();
   private accountCount = -1;
-  private accountKey: readonly string[] = [];
+  private accountKey: AccountKeyList = [];
   private instrumentCount = -1;
   /** the run's market (from `instruments`): the index prices of the symbols' USD rates */
   private market: Market | null = null;
@@ -302,10 +302,10 @@ export class RunWriter {
    * key: what account_summary reports for models in USD and for accounts without rows); margin rows may
    * only name these ids.
    */
-  accounts(accountKey: string[], equityUsd: Float64Array): Promise<number> {
-    if (equityUsd.length !== accountKey.length)
-      throw new Error(`accounts: ${equityUsd.length} USD equities for ${accountKey.length} accounts`);
-    this.accountCount = accountKey.length;
+  accounts(accountKey: AccountKeyList, equityUsd: Float64Array): Promise<number> {
+    const n = accountKeyCount(accountKey);
+    if (equityUsd.length !== n) throw new Error(`accounts: ${equityUsd.length} USD equities for ${n} accounts`);
+    this.accountCount = n;
     this.accountKey = accountKey;
     return this.thenWriteBack(writeAccounts(this.c, this.runId, accountKey, equityUsd));
   }
@@ -373,7 +373,7 @@ export class RunWriter {
     for (let r = 0; r < d.count; r++)
       if (!(d.account[r]! >= 0 && d.account[r]! < this.accountCount))
         throw new Error(`DistanceRows(${d.model}) row ${r}: account ${d.account[r]} is not one of the run's`);
-    return writeDistance(this.c, this.runId, d, this.accountKey, this.market.underlyings);
+    return writeDistance(this.c, this.runId, d, accountKeyStrings(this.accountKey), this.market.underlyings);
   }
 
   /**
@@ -621,10 +621,10 @@ const amount = (values: Float64Array): AppendColumn => ({ type: 'DOUBLE', values
 async function writeAccounts(
   c: DuckDBConnection,
   runId: number,
-  accountKey: string[],
+  accountKey: AccountKeyList,
   equityUsd: Float64Array,
 ): Promise<number> {
-  const n = accountKey.length;
+  const n = accountKeyCount(accountKey);
   const ids = new Int32Array(n);
   for (let i = 0; i < n; i++) ids[i] = i;
   await appendColumns(
@@ -633,7 +633,10 @@ async function writeAccounts(
     [
       { type: 'INTEGER', values: constInt(n, runId) },
       { type: 'INTEGER', values: ids },
-      { type: 'VARCHAR', value: (i) => accountKey[i]! },
+      // a loaded book's keys as their bytes, written into the vectors as they are (no string per key)
+      Array.isArray(accountKey)
+        ? { type: 'VARCHAR', value: (i) => accountKey[i]! }
+        : { type: 'VARCHAR_BYTES', bytes: accountKey.bytes, offsets: accountKey.offsets },
       amount(equityUsd),
     ],
     n,

@@ -69,71 +69,85 @@ describe('appendColumns NULLs', () => {
     expect(wrong).toEqual([]);
   });
 
-  test('strings round-trip exactly: inlined (≤ 12 UTF-8 bytes) and not, ASCII or not, empty, NUL, surrogate pairs, across reused chunks', async () => {
-    const samples = [
-      '',
-      'a',
-      'acct-0000123',
-      'acct-00001234',
-      'x'.repeat(40),
-      'é'.repeat(6),
-      'é'.repeat(7),
-      '日本語',
-      '日本語日本語',
-      '😀',
-      '😀😀😀',
-      'a\u0000b',
-      "o'neil",
-      'ÿ',
-      '\u007f\u0080',
-    ];
-    // the same row of consecutive chunks alternates long and short values (a reused chunk must not keep the last one's
-    // bytes)
-    const value = (i: number): string | null =>
-      i % 11 === 10
-        ? null
-        : samples[(i + Math.floor(i / CHUNK_ROWS)) % samples.length]! + (i % 3 === 0 ? '' : String(i % 5));
-    await c.run('CREATE TABLE strs (i INTEGER, s VARCHAR)');
-    const idx = Int32Array.from({ length: N }, (_, i) => i);
-    await appendColumns(
-      c,
-      'strs',
-      [
-        { type: 'INTEGER', values: idx },
-        { type: 'VARCHAR', value },
-      ],
-      N,
-    );
-    const rows = (
-      await c.runAndReadAll('SELECT i, s, octet_length(encode(s))::INTEGER AS b FROM strs ORDER BY i')
-    ).getRows() as [number, string | null, number | null][];
-    expect(rows).toHaveLength(N);
-    const wrong = rows.filter(([i, sv, b]) => sv !== value(i) || (sv !== null && b !== Buffer.byteLength(sv)));
-    expect(wrong.slice(0, 5)).toEqual([]);
-    // equal strings are equal to DuckDB too (inlined ones zero padded): one group per distinct value
-    const distinct = (await c.runAndReadAll('SELECT count(DISTINCT s)::INTEGER FROM strs')).getRows()[0]![0];
-    expect(distinct).toBe(new Set(Array.from({ length: N }, (_, i) => value(i)).filter((x) => x !== null)).size);
-    // and equal to the same strings made by DuckDB itself (zero padded): a join on every value finds every row
-    const want = new Map<string, number>();
-    for (let i = 0; i < N; i++) {
-      const v = value(i);
-      if (v !== null) want.set(v, (want.get(v) ?? 0) + 1);
-    }
-    await c.run('CREATE TABLE expected (v VARCHAR, n INTEGER)');
-    await c.run(
-      `INSERT INTO expected VALUES ${[...want].map(([v, n]) => `('${v.replace(/'/g, "''").replace(/\u0000/g, "' || chr(0) || '")}' , ${n})`).join(', ')}`,
-    );
-    const joined = (
-      await c.runAndReadAll('SELECT count(*)::INTEGER FROM strs JOIN expected ON s = v')
-    ).getRows()[0]![0];
-    const matched = (
-      await c.runAndReadAll(
-        'SELECT count(*)::INTEGER FROM expected e WHERE n = (SELECT count(*) FROM strs WHERE s = e.v)',
-      )
-    ).getRows()[0]![0];
-    expect(joined).toBe(N - rows.filter(([, sv]) => sv === null).length);
-    expect(matched).toBe(want.size);
-  });
+  // VARCHAR: strings (with NULLs); VARCHAR_BYTES: the same strings as UTF-8 bytes and offsets (a loaded book's
+  // account keys), which have no NULLs: their NULL rows are the row number instead
+  test.each(['VARCHAR', 'VARCHAR_BYTES'] as const)(
+    'strings round-trip exactly (%s): inlined (≤ 12 UTF-8 bytes) and not, ASCII or not, empty, NUL, surrogate pairs, across reused chunks',
+    async (form) => {
+      const samples = [
+        '',
+        'a',
+        'acct-0000123',
+        'acct-00001234',
+        'x'.repeat(40),
+        'é'.repeat(6),
+        'é'.repeat(7),
+        '日本語',
+        '日本語日本語',
+        '😀',
+        '😀😀😀',
+        'a\u0000b',
+        "o'neil",
+        'ÿ',
+        '\u007f\u0080',
+      ];
+      // the same row of consecutive chunks alternates long and short values (a reused chunk must not keep the last
+      // one's bytes)
+      const value = (i: number): string | null =>
+        i % 11 === 10
+          ? form === 'VARCHAR'
+            ? null
+            : `${i}`
+          : samples[(i + Math.floor(i / CHUNK_ROWS)) % samples.length]! + (i % 3 === 0 ? '' : String(i % 5));
+      const strs = `strs_${form}`;
+      const expected = `expected_${form}`;
+      await c.run(`CREATE TABLE ${strs} (i INTEGER, s VARCHAR)`);
+      const idx = Int32Array.from({ length: N }, (_, i) => i);
+      const utf8 = Array.from({ length: N }, (_, i) => Buffer.from(value(i) ?? '', 'utf8'));
+      const offsets = new Int32Array(N + 1);
+      for (let i = 0; i < N; i++) offsets[i + 1] = offsets[i]! + utf8[i]!.length;
+      await appendColumns(
+        c,
+        strs,
+        [
+          { type: 'INTEGER', values: idx },
+          form === 'VARCHAR'
+            ? { type: 'VARCHAR', value }
+            : { type: 'VARCHAR_BYTES', bytes: Buffer.concat(utf8), offsets },
+        ],
+        N,
+      );
+      const rows = (
+        await c.runAndReadAll(`SELECT i, s, octet_length(encode(s))::INTEGER AS b FROM ${strs} ORDER BY i`)
+      ).getRows() as [number, string | null, number | null][];
+      expect(rows).toHaveLength(N);
+      const wrong = rows.filter(([i, sv, b]) => sv !== value(i) || (sv !== null && b !== Buffer.byteLength(sv)));
+      expect(wrong.slice(0, 5)).toEqual([]);
+      // equal strings are equal to DuckDB too (inlined ones zero padded): one group per distinct value
+      const distinct = (await c.runAndReadAll(`SELECT count(DISTINCT s)::INTEGER FROM ${strs}`)).getRows()[0]![0];
+      expect(distinct).toBe(new Set(Array.from({ length: N }, (_, i) => value(i)).filter((x) => x !== null)).size);
+      // and equal to the same strings made by DuckDB itself (zero padded): a join on every value finds every row
+      const want = new Map<string, number>();
+      for (let i = 0; i < N; i++) {
+        const v = value(i);
+        if (v !== null) want.set(v, (want.get(v) ?? 0) + 1);
+      }
+      await c.run(`CREATE TABLE ${expected} (v VARCHAR, n INTEGER)`);
+      await c.run(
+        `INSERT INTO ${expected} VALUES ${[...want].map(([v, n]) => `('${v.replace(/'/g, "''").replace(/\u0000/g, "' || chr(0) || '")}' , ${n})`).join(', ')}`,
+      );
+      const joined = (
+        await c.runAndReadAll(`SELECT count(*)::INTEGER FROM ${strs} JOIN ${expected} ON s = v`)
+      ).getRows()[0]![0];
+      const matched = (
+        await c.runAndReadAll(
+          `SELECT count(*)::INTEGER FROM ${expected} e WHERE n = (SELECT count(*) FROM ${strs} WHERE s = e.v)`,
+        )
+      ).getRows()[0]![0];
+      expect(joined).toBe(N - rows.filter(([, sv]) => sv === null).length);
+      expect(matched).toBe(want.size);
+    },
+  );
 
   test('a column count different from the table is refused', async () => {
     await c.run('CREATE TABLE two (a INTEGER, b INTEGER)');
