@@ -13,7 +13,7 @@
  * 0.882 → 0.851 s (B/A 0.965), CPU 1.61 → 1.52 s.
  */
 import { fileURLToPath } from 'node:url';
-import { loadCommonJs } from '../util/codeCache.js';
+import { loadCommonJs, trainCodeCache } from '../util/codeCache.js';
 
 const cli = fileURLToPath(new URL('./cli.cjs', import.meta.url));
-loadCommonJs(cli, `${cli}.cache`);
+trainCodeCache(loadCommonJs(cli, `${cli}.cache`), cli);

@@ -14,6 +14,7 @@ import { sha256File } from '../util/fileHash.js';
 import { sviInnerKind } from '../surface/svi.js';
 import { TRACING, traceSpan } from '../util/trace.js';
 import { adoptCreationGate } from '../util/partialFiles.js';
+import { writeTrainedCodeCache } from '../util/codeCache.js';
 import type { ReportReply, ReportRequest, ReportWorkerData, SerializedError } from './reportProtocol.js';
 
 /**
@@ -87,6 +88,7 @@ async function apply(req: ReportRequest): Promise<number | string[]> {
     case 'commit': {
       const id = await w.commit();
       writer = null;
+      writeTrainedCodeCache(); // the build's training run (src/util/codeCache.ts); nothing otherwise
       return id;
     }
     case 'abort':

@@ -8,7 +8,7 @@
  * starts src/report/reportWorker.ts itself.
  */
 import { fileURLToPath } from 'node:url';
-import { loadCommonJs } from '../util/codeCache.js';
+import { loadCommonJs, trainCodeCache } from '../util/codeCache.js';
 
 const code = fileURLToPath(new URL('./reportWorker.cjs', import.meta.url));
-loadCommonJs(code, `${code}.cache`);
+trainCodeCache(loadCommonJs(code, `${code}.cache`), code);

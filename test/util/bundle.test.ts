@@ -4,13 +4,23 @@
  * module tsc built. A worker added without an entry would leave the bundled command unable to start it.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { expect, test, vi } from 'vitest';
 import { BUNDLE_DIR, BUNDLE_ENTRIES, COMMONJS_BUNDLES, writeCodeCache } from '../../scripts/bundle.mjs';
 import { ENGINE_NODE_FLAGS } from '../../src/cli/nodeFlags.js';
+import { CODE_CACHE_TRAINING_ENV } from '../../src/util/codeCache.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 
@@ -108,6 +118,67 @@ test('a file whose cache cannot be written (its top level fails) gets none, with
     expect(warned.join('')).toMatch(/^bundle: warning: no code cache for .*fails\.cjs \(.*no native library here/);
   } finally {
     spy.mockRestore();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("the build's caches are those of its training run: larger than the top level's, and still taken", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'me-cache-'));
+  try {
+    for (const name of Object.keys(COMMONJS_BUNDLES)) {
+      const code = join(ROOT, 'dist', BUNDLE_DIR, `${name}.cjs`);
+      // what the build wrote before its training run: the code that loading the file compiles
+      await writeCodeCache(join(ROOT, 'dist'), code, join(dir, `${name}.cache`));
+      const topLevel = statSync(join(dir, `${name}.cache`)).size;
+      const built = statSync(`${code}.cache`).size;
+      // the run's functions (the models, the load, the report's writes) hold far more code than the top level
+      expect(built, name).toBeGreaterThan(1.15 * topLevel);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a training run writes the cache of every function it ran; without the variable nothing is written', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'me-train-'));
+  try {
+    const code = join(dir, 'lazy.cjs');
+    // a function compiled only when called, after the file's top level ran
+    const body = Array.from({ length: 200 }, (_, i) => `s += Math.sqrt(i + ${i});`).join(' ');
+    writeFileSync(
+      code,
+      `exports.later = function later(n) { let s = 0; for (let i = 0; i < n; i++) { ${body} } return s; };\n`,
+    );
+    const loader = pathToFileURL(join(ROOT, 'dist/src/util/codeCache.js')).href;
+    const script = (call: boolean) =>
+      `import(${JSON.stringify(loader)}).then(({ loadCommonJs, trainCodeCache }) => {` +
+      `const l = loadCommonJs(${JSON.stringify(code)}, null); trainCodeCache(l, ${JSON.stringify(code)});` +
+      `${call ? 'l.exports.later(10);' : ''} });`;
+    const run = (call: boolean, env: NodeJS.ProcessEnv) =>
+      execFileSync(process.execPath, [...ENGINE_NODE_FLAGS, '--input-type=module', '-e', script(call)], {
+        env: { ...process.env, ...env },
+      });
+    run(true, { [CODE_CACHE_TRAINING_ENV]: '' });
+    expect(readdirSync(dir)).toEqual(['lazy.cjs']);
+    mkdirSync(join(dir, 'top'));
+    mkdirSync(join(dir, 'trained'));
+    run(false, { [CODE_CACHE_TRAINING_ENV]: join(dir, 'top') });
+    run(true, { [CODE_CACHE_TRAINING_ENV]: join(dir, 'trained') });
+    const trained = join(dir, 'trained', 'lazy.cjs.cache');
+    expect(statSync(trained).size).toBeGreaterThan(statSync(join(dir, 'top', 'lazy.cjs.cache')).size + 200);
+    // and node takes it for the file, under the command's flags
+    const taken = execFileSync(
+      process.execPath,
+      [
+        ...ENGINE_NODE_FLAGS,
+        '--input-type=module',
+        '-e',
+        `import(${JSON.stringify(loader)}).then(({ loadCommonJs }) => process.stdout.write(loadCommonJs(${JSON.stringify(code)}, ${JSON.stringify(trained)}).cache));`,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(taken).toBe('accepted');
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
