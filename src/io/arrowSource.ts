@@ -251,14 +251,14 @@ function checkData(data: Data | undefined): string | null {
   if (offsets && (DataType.isUtf8(data.type) || DataType.isLargeUtf8(data.type) || DataType.isBinary(data.type))) {
     const bytes = data.values as Uint8Array;
     if (offsets.length < n + 1) return `${offsets.length} offsets for ${n} rows`;
-    let prev = Number(offsets[0]);
+    const prev = Number(offsets[0]);
     if (!(prev >= 0)) return `offset ${prev} of row 0 is negative`;
-    for (let r = 1; r <= n; r++) {
-      const o = Number(offsets[r]);
-      if (!(o >= prev)) return `the offsets fall at row ${r - 1}`;
-      prev = o;
-    }
-    if (prev > bytes.length) return `the strings end at byte ${prev} of a ${bytes.length}-byte buffer`;
+    // the loop over the rows in a function of its own, one per offset type: V8 optimises that loop alone (this
+    // function, with Arrow's type tests inlined, took ~6 ms of TurboFan on the main thread's load: jitCost.ts)
+    const fall = offsets instanceof Int32Array ? firstFall32(offsets, n) : firstFall(offsets, n);
+    if (fall >= 0) return `the offsets fall at row ${fall}`;
+    const end = Number(offsets[n]);
+    if (end > bytes.length) return `the strings end at byte ${end} of a ${bytes.length}-byte buffer`;
     return null;
   }
   const values = data.values as ArrayLike<unknown> | undefined;
@@ -271,6 +271,18 @@ function checkData(data: Data | undefined): string | null {
   )
     return `${values.length} values for ${n} rows`;
   return null;
+}
+
+/** The first row r < n whose end offset `offsets[r + 1]` is below its start, or −1 (32-bit offsets). */
+function firstFall32(offsets: Int32Array, n: number): number {
+  for (let r = 0; r < n; r++) if (!(offsets[r + 1]! >= offsets[r]!)) return r;
+  return -1;
+}
+
+/** firstFall32 for offsets of any width (64-bit as BigInt). */
+function firstFall(offsets: ArrayLike<number | bigint>, n: number): number {
+  for (let r = 0; r < n; r++) if (!(Number(offsets[r + 1]) >= Number(offsets[r]))) return r;
+  return -1;
 }
 
 function hasMagic(b: Uint8Array, at: number): boolean {
