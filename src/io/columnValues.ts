@@ -23,10 +23,21 @@ export function isNull(data: Data, i: number): boolean {
  * over the validity bitmap, a byte of eight valid rows skipped at once.
  */
 export function setWhereNull(data: Data, out: Float64Array | Int32Array | Uint8Array, at: number, value: number): void {
-  if (!hasNulls(data)) return;
-  const bitmap = data.nullBitmap!;
-  const off = data.offset;
-  const n = data.length;
+  if (hasNulls(data)) setWhereBitClear(data.nullBitmap!, data.offset, data.length, out, at, value);
+}
+
+/**
+ * setWhereNull's pass over the bitmap (rows [0, n) at bit `off` on): a function of typed arrays, which V8 optimises
+ * without Arrow's getters around it (setWhereNull whole took 4.6 + 2.7 ms of TurboFan in the book's load).
+ */
+function setWhereBitClear(
+  bitmap: Uint8Array,
+  off: number,
+  n: number,
+  out: Float64Array | Int32Array | Uint8Array,
+  at: number,
+  value: number,
+): void {
   for (let i = 0; i < n;) {
     const p = off + i;
     if ((p & 7) === 0 && i + 8 <= n && bitmap[p >> 3] === 0xff) {
