@@ -12,6 +12,8 @@
  */
 
 const EMPTY = -1;
+/** An interner's hash table before its first lookup. */
+const NO_SLOTS = new Int32Array(0);
 const decoder = new TextDecoder('utf-8');
 /** Int32s per slot: id, hash, length, start in store, then 4 words of inline bytes */
 const W = 8;
@@ -55,8 +57,14 @@ function finish(h: number): number {
 export class Utf8Interner {
   /** number of distinct strings seen */
   count = 0;
-  private slots: Int32Array;
-  private mask: number;
+  /**
+   * the hash table, made at the first lookup (`initialSize` slots, or more): an interner that only adopts a
+   * dictionary (a book's accounts, keys in order) never looks one up, and a table made up front was 4 MB written
+   * with EMPTY for nothing (~1,000 page faults of the load's main thread at 100,000 accounts, perf)
+   */
+  private slots: Int32Array = NO_SLOTS;
+  private mask = 0;
+  private readonly initialSize: number;
   /** per id: its slot's 8 int32s (for rehash), and start and length in the store (for get) */
   private entries: Int32Array;
   private store: Uint8Array;
@@ -74,9 +82,7 @@ export class Utf8Interner {
 
   /** `expected`: distinct strings to make room for up front (the table grows past it as needed). */
   constructor(expected = 1024) {
-    const size = tableSize(expected);
-    this.slots = new Int32Array(size * W).fill(EMPTY);
-    this.mask = size - 1;
+    this.initialSize = tableSize(expected);
     this.entries = new Int32Array(Math.max(16, expected) * W);
     this.store = new Uint8Array(Math.max(64, expected * 16));
   }
@@ -100,6 +106,7 @@ export class Utf8Interner {
   /** The id of `bytes[start, end)`, adding it when new. */
   intern(bytes: Uint8Array, start: number, end: number): number {
     if (this.pending > 0) this.materialize();
+    else if (this.slots === NO_SLOTS) this.rehash(this.initialSize);
     const id = this.find(bytes, start, end);
     return id !== EMPTY ? id : this.add(bytes, start, end);
   }
