@@ -265,18 +265,26 @@ function packInlineStrings(
     let inline = len >= 0 && len <= INLINE_BYTES;
     for (let k = 0; inline && k < len; k++) if (s!.charCodeAt(k) > 0x7f) inline = false;
     const o = i * 16;
-    if (!inline) {
-      for (let k = 0; k < 16; k++) bytes[o + k] = 0;
-      return i;
-    }
-    bytes[o] = len;
-    bytes[o + 1] = 0;
-    bytes[o + 2] = 0;
-    bytes[o + 3] = 0;
+    if (!inline) return emptyEntry(bytes, o, i);
+    entryFrame(bytes, o, len);
     for (let k = 0; k < len; k++) bytes[o + 4 + k] = s!.charCodeAt(k);
-    for (let k = len; k < INLINE_BYTES; k++) bytes[o + 4 + k] = 0;
   }
   return n;
+}
+
+/** Writes an empty string_t at byte `o` (set later by setItem, or a NULL); returns `row`. */
+function emptyEntry(bytes: Uint8Array, o: number, row: number): number {
+  for (let k = 0; k < 16; k++) bytes[o + k] = 0;
+  return row;
+}
+
+/** The frame of an inlined string_t at byte `o`: its 32-bit length `len`, and zeros after its `len` characters. */
+function entryFrame(bytes: Uint8Array, o: number, len: number): void {
+  bytes[o] = len;
+  bytes[o + 1] = 0;
+  bytes[o + 2] = 0;
+  bytes[o + 3] = 0;
+  for (let k = len; k < INLINE_BYTES; k++) bytes[o + 4 + k] = 0;
 }
 
 /**
@@ -343,16 +351,9 @@ function packInlineBytes(
     const a = offsets[offset + i]!;
     const len = offsets[offset + i + 1]! - a;
     const o = i * 16;
-    if (len > INLINE_BYTES) {
-      for (let k = 0; k < 16; k++) bytes[o + k] = 0;
-      return i;
-    }
-    bytes[o] = len;
-    bytes[o + 1] = 0;
-    bytes[o + 2] = 0;
-    bytes[o + 3] = 0;
+    if (len > INLINE_BYTES) return emptyEntry(bytes, o, i);
+    entryFrame(bytes, o, len);
     for (let k = 0; k < len; k++) bytes[o + 4 + k] = src[a + k]!;
-    for (let k = len; k < INLINE_BYTES; k++) bytes[o + 4 + k] = 0;
   }
   return n;
 }
