@@ -90,7 +90,7 @@ export class AccountKeys {
     }
     // keys in order already (the first of a sorted dictionary, as an exporter writes them): numbered as they are,
     // kept as bytes, no string made (100,000 strings and their comparisons cost ~15 ms of the load, and the
-    // report's copy of them ~6 ms more: the report's thread decodes them)
+    // report's copy of them ~6 ms more: the report appends the bytes as they are)
     const ordered = this.strings.orderedAsciiBytes(used);
     if (ordered !== null) {
       let j = 0;

@@ -58,7 +58,7 @@ export class Utf8Interner {
   /** number of distinct strings seen */
   count = 0;
   /**
-   * the hash table, made at the first lookup (`initialSize` slots, or more): an interner that only adopts a
+   * the hash table, made at the first lookup or reserve (at least `initialSize` slots): an interner that only adopts a
    * dictionary (a book's accounts, keys in order) never looks one up, and a table made up front was 4 MB written
    * with EMPTY for nothing (~1,000 page faults of the load's main thread at 100,000 accounts, perf)
    */
@@ -100,7 +100,8 @@ export class Utf8Interner {
       this.entries = bigger;
     }
     const size = tableSize(total);
-    if (size > this.slots.length / W) this.rehash(size);
+    if (this.slots === NO_SLOTS) this.rehash(Math.max(size, this.initialSize));
+    else if (size > this.slots.length / W) this.rehash(size);
   }
 
   /** The id of `bytes[start, end)`, adding it when new. */
@@ -198,7 +199,7 @@ export class Utf8Interner {
   private materialize(): void {
     const n = this.pending;
     this.pending = 0;
-    const size = tableSize(this.count);
+    const size = Math.max(tableSize(this.count), this.initialSize);
     if (size > this.slots.length / W) {
       this.slots = new Int32Array(size * W).fill(EMPTY);
       this.mask = size - 1;

@@ -187,7 +187,10 @@ export async function runMargin(opts: RunOptions): Promise<RunOutcome> {
   // the report's thread opens the file and the run's transaction now, and appends each table as soon
   // as the run has it: DuckDB's work overlaps the computation (docs/report.md)
   let reportProgress: ((rows: number) => void) | null = null;
-  const report = opts.db ? new ReportSession(opts.db, ENGINE_VERSION, (rows) => reportProgress?.(rows)) : null;
+  // below this thread's priority once open, except where it writes the distances while the searches fill every core
+  const report = opts.db
+    ? new ReportSession(opts.db, ENGINE_VERSION, (rows) => reportProgress?.(rows), opts.distance !== true)
+    : null;
   let starting: Promise<Scheduler> | null = null;
   // the backend winding down after the last model (awaited before the run returns or throws)
   let closing: Promise<void> | null = null;

@@ -25,7 +25,7 @@ export type AppendColumn =
   | { type: 'TIMESTAMP_MS'; values: Float64Array }
   /** VARCHAR (or ENUM by value), one value per row (null -> NULL) */
   | { type: 'VARCHAR'; value: (row: number) => string | null }
-  /** VARCHAR from UTF-8 bytes: row r is `bytes[offsets[r], offsets[r + 1])` (no NULLs) */
+  /** VARCHAR from UTF-8 bytes: row r is `bytes[offsets[r], offsets[r + 1])`, valid UTF-8 (not checked), no NULLs */
   | { type: 'VARCHAR_BYTES'; bytes: Uint8Array; offsets: Int32Array };
 
 /** The vector size DuckDB uses for a data chunk. */
@@ -69,12 +69,12 @@ export async function appendColumns(
 }
 
 /**
- * The fills' rare paths (a NULL string, a string stored out of line, a non-ASCII one, the same given as bytes,
- * NULL numbers of both kinds, a reused chunk), taken on small chunks before this thread's first append, sixteen
- * times (V8 gives a function its feedback vector only after its first calls). Without them the run's first chunks
- * optimised fillInlineStrings and markNulls on the common paths, and the first NULL threw that code away (a deopt,
- * then a second optimising compile): fillInlineStrings was compiled four times, ~20 ms of the report's thread
- * (--trace-opt, intraday). Writes only its own chunks.
+ * The fills' rare paths (a NULL string, a string stored out of line, a non-ASCII one; strings given as bytes, short
+ * and long; NULL numbers of both kinds, a reused chunk), taken on small chunks before this thread's first append,
+ * sixteen times (V8 gives a function its feedback vector only after its first calls). Without them the run's first
+ * chunks optimised the string fill (then one function with setItem in its loop) and markNulls on the common paths,
+ * and the first NULL threw that code away (a deopt, then a second optimising compile): the string fill was compiled
+ * four times, ~20 ms of the report's thread (--trace-opt, intraday). Writes only its own chunks.
  */
 let fillsWarmed = false;
 function warmFills(): void {

@@ -21,6 +21,11 @@ export interface ReportWorkerData {
   engineVersion: string;
   /** the process's creation gate (src/util/partialFiles.ts): a new report's file is created inside it */
   gate: Int32Array;
+  /**
+   * whether the thread lowers its priority once the file is open (reportWorker.ts): a run whose report thread has
+   * time to spare until the models' rows, not one that writes while every core still computes (--distance)
+   */
+  lowerPriority: boolean;
 }
 
 /** One RunWriter call; `id` > 0 (the reply to the worker's own open has id 0). */

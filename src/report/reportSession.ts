@@ -74,18 +74,20 @@ export class ReportSession {
   /**
    * Starts the worker (or adopts the one prestart.ts started ahead of the run), which opens (or creates)
    * `dbFile` and begins the run's transaction.
-   * `onRows`: called with `rowsWritten` after each acknowledged append (progress).
+   * `onRows`: called with `rowsWritten` after each acknowledged append (progress). `lowerPriority`: the thread
+   * runs below this one's priority once the file is open (ReportWorkerData.lowerPriority).
    */
   constructor(
     readonly dbFile: string,
     engineVersion: string,
     private readonly onRows?: (rows: number) => void,
+    lowerPriority = false,
   ) {
     // interrupted (SIGINT, SIGTERM) before the COMMIT: a new report's temporary file goes (the worker
     // may have created it before this thread heard its name: every partial of this process). Only for
     // a new file: a handler defers the signal to this thread's next turn, and an existing file needs none
     this.unwatch = existsSync(dbFile) ? () => undefined : cleanupOnSignal(() => this.removePartials());
-    const data: ReportWorkerData = { dbFile, engineVersion, gate: creationGate() };
+    const data: ReportWorkerData = { dbFile, engineVersion, gate: creationGate(), lowerPriority };
     const prestarted = takePrestartedReportWorker();
     prestarted?.postMessage(data);
     this.worker = prestarted ?? new Worker(resolveWorker('reportWorker', import.meta.url), { workerData: data });
@@ -169,7 +171,7 @@ export class ReportSession {
   rejected(rows: RejectedRow[]): void {
     void this.send('rejected', { rows });
   }
-  /** The accounts' keys (as strings, or as a loaded book's bytes: the report's thread decodes them) and USD equity. */
+  /** The accounts' keys (as strings, or as a loaded book's bytes, which the report appends as bytes) and USD equity. */
   accounts(accountKey: AccountKeyList, equityUsd: Float64Array): void {
     void this.send('accounts', { accountKey, equityUsd });
   }

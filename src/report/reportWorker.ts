@@ -25,13 +25,17 @@ import type { ReportReply, ReportRequest, ReportWorkerData, SerializedError } fr
  * instruments, the surface's fit, the inputs' hash, the accounts) has time to spare. On the 2-core machine the
  * main thread, the pool and this thread are three runnable threads for much of an intraday run, and at one
  * priority the main thread spent ~80–95 ms of it preempted (perf sched), ~10–20 ms at +10. From the rows on at
- * most two threads are busy, so the lower priority does not slow the run's tail. Linux lets a thread lower its
- * own priority without privileges (setpriority with who = 0 is the calling thread); it cannot raise it back, so
- * it stays for the thread's life. Where the system refuses, the thread keeps its priority.
+ * most two threads are busy, so the lower priority does not slow the run's tail. Not asked for by a run with
+ * `--distance` (ReportWorkerData.lowerPriority), whose report thread writes the distances while the searches
+ * still fill every core. Linux only: it lets a thread lower its own priority without privileges (setpriority with
+ * who = 0 is the calling thread), and not raise it back, so it stays for the thread's life; elsewhere the same
+ * call would lower the whole process. Where the system refuses, the thread keeps its priority.
  */
 const REPORT_THREAD_NICE_OFFSET = 10;
 
 function lowerPriority(): void {
+  // elsewhere os.setPriority(0) is the whole process's (Windows, macOS)
+  if (process.platform !== 'linux') return;
   try {
     setPriority(0, Math.min(19, getPriority(0) + REPORT_THREAD_NICE_OFFSET));
   } catch {
@@ -130,13 +134,13 @@ async function handle(req: ReportRequest): Promise<void> {
 // open at once (creating or migrating the schema) while the main thread loads the inputs; the margin
 // rows' derived values are checked by the session on the main thread (RowChecks, before it lets the
 // run commit), not here: this thread's appends are the run's tail
-function open({ dbFile, engineVersion, gate }: ReportWorkerData): Promise<void> {
+function open({ dbFile, engineVersion, gate, lowerPriority: lower }: ReportWorkerData): Promise<void> {
   const t0 = performance.now();
   adoptCreationGate(gate);
   return RunWriter.open(dbFile, engineVersion, 'caller').then(
     (w) => {
       writer = w;
-      lowerPriority();
+      if (lower) lowerPriority();
       if (TRACING) traceSpan('report', 'open', t0);
       port!.postMessage({
         id: 0,

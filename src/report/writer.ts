@@ -128,6 +128,8 @@ export class RunWriter {
   private readonly symbolIndex = new Map<string, number>();
   private accountCount = -1;
   private accountKey: AccountKeyList = [];
+  /** the keys as strings, decoded once for the tables that take strings (the distances) */
+  private keyStrings: string[] | null = null;
   private instrumentCount = -1;
   /** the run's market (from `instruments`): the index prices of the symbols' USD rates */
   private market: Market | null = null;
@@ -307,6 +309,7 @@ export class RunWriter {
     if (equityUsd.length !== n) throw new Error(`accounts: ${equityUsd.length} USD equities for ${n} accounts`);
     this.accountCount = n;
     this.accountKey = accountKey;
+    this.keyStrings = null;
     return this.thenWriteBack(writeAccounts(this.c, this.runId, accountKey, equityUsd));
   }
 
@@ -373,7 +376,8 @@ export class RunWriter {
     for (let r = 0; r < d.count; r++)
       if (!(d.account[r]! >= 0 && d.account[r]! < this.accountCount))
         throw new Error(`DistanceRows(${d.model}) row ${r}: account ${d.account[r]} is not one of the run's`);
-    return writeDistance(this.c, this.runId, d, accountKeyStrings(this.accountKey), this.market.underlyings);
+    this.keyStrings ??= accountKeyStrings(this.accountKey);
+    return writeDistance(this.c, this.runId, d, this.keyStrings, this.market.underlyings);
   }
 
   /**

@@ -12,16 +12,17 @@
  * cache with a sound header stops the process in V8 ("Fatal error ... unreachable code", seen with a
  * flipped byte), and a cache of another source of the same length would run that source's code. So the file
  * starts with the SHA-256 of the source and the cache (~1 ms to check); a cache that does not match is not
- * given to V8. Nothing here writes a cache while a command runs: the file is the build's.
+ * given to V8. Nothing here writes a cache while a command runs, except in the build's training run
+ * (trainCodeCache): the file is the build's.
  *
  * The file is run as Node runs a CommonJS module (its own `exports`, `require`, `module`, `__filename`,
  * `__dirname`), in this thread's context. It has no dynamic `import()`: a script of node:vm cannot import
  * without an experimental option, so the build turns its imports of packages into `require`.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import { Script } from 'node:vm';
 
 /** What a module's code is wrapped in (one line: the file's line numbers stay as they are). */
@@ -103,16 +104,33 @@ export const CODE_CACHE_TRAINING_ENV = 'MARGIN_ENGINE_CODE_CACHE_TRAINING';
 const TRAINED_WRITER = Symbol.for('margin-engine.writeTrainedCodeCache');
 
 /**
- * In a training run ({@link CODE_CACHE_TRAINING_ENV}), makes `loaded` (the bundled `file`) this thread's file whose
- * code cache writeTrainedCodeCache writes, and writes it at the thread's exit as well (a worker that is stopped
- * never sees its exit: it calls writeTrainedCodeCache itself). Otherwise does nothing.
+ * In a training run ({@link CODE_CACHE_TRAINING_ENV}: an absolute path to an existing folder), makes `loaded` (the
+ * bundled `file`) this thread's file whose code cache writeTrainedCodeCache writes, and writes it at the thread's
+ * exit as well (a worker that is stopped never sees its exit: it calls writeTrainedCodeCache itself). Otherwise
+ * (the variable unset, relative, or not a folder) does nothing. A write that fails says so on stderr and changes
+ * nothing else: the run's outcome and exit status are its own (the build then keeps the top-level caches).
  */
 export function trainCodeCache(loaded: Pick<LoadedCommonJs, 'script' | 'source'>, file: string): void {
   const dir = process.env[CODE_CACHE_TRAINING_ENV];
-  if (!dir) return;
-  const write = () => writeCodeCache(loaded, join(dir, `${basename(file)}.cache`));
+  if (!dir || !isAbsolute(dir) || !isFolder(dir)) return;
+  const target = join(dir, `${basename(file)}.cache`);
+  const write = () => {
+    try {
+      writeCodeCache(loaded, target);
+    } catch (e) {
+      process.stderr.write(`code cache training: ${target} not written: ${(e as Error).message}\n`);
+    }
+  };
   (globalThis as Record<symbol, unknown>)[TRAINED_WRITER] = write;
   process.on('exit', write);
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** Writes this thread's trained code cache now (trainCodeCache); nothing outside a training run. */

@@ -45,6 +45,22 @@ describe('Utf8Interner', () => {
     expect(it.count).toBe(60_000);
     expect([it.get(0), it.get(999), it.get(59_999)]).toEqual(['acct-0', 'acct-999', 'acct-59999']);
   });
+
+  test('its table is made by the first lookup or reserve, whichever comes first (a large interner that only adopts makes none)', () => {
+    const reserved = new Utf8Interner(1 << 16);
+    reserved.reserve(10);
+    const wrong: number[] = [];
+    for (let k = 0; k < 3000; k++) if (reserved.internString(`acct-${k}`) !== k) wrong.push(k);
+    for (let k = 0; k < 3000; k += 7) if (reserved.internString(`acct-${k}`) !== k) wrong.push(k);
+    const looked = new Utf8Interner(1 << 16);
+    for (let k = 0; k < 3000; k++) if (looked.internString(`k${k}`) !== k) wrong.push(k);
+    expect(wrong).toEqual([]);
+    // adopted and read without a lookup, then looked up: the same ids
+    const adopted = new Utf8Interner(1 << 16);
+    expect(adopted.adopt(Buffer.from('abc'), Int32Array.of(0, 1, 2, 3), 3)).toBe(true);
+    expect(adopted.all()).toEqual(['a', 'b', 'c']);
+    expect(['c', 'a', 'd'].map((w) => adopted.internString(w))).toEqual([2, 0, 3]);
+  });
 });
 
 describe('Int64Interner', () => {

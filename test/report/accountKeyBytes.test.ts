@@ -1,7 +1,7 @@
 /**
  * A loaded book whose account keys came in order keeps them as bytes (PositionBook.accountKeyBytes); a run sends
- * the report those bytes, and the report's thread decodes them: the accounts table holds the same keys as the
- * book, in the same ids, as a run whose keys were strings.
+ * the report those bytes, which its thread appends as they are (appendColumns VARCHAR_BYTES): the accounts table
+ * holds the same keys as the book, in the same ids, as a run whose keys were strings.
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';

@@ -104,16 +104,19 @@ describe('appendColumns NULLs', () => {
       await c.run(`CREATE TABLE ${strs} (i INTEGER, s VARCHAR)`);
       const idx = Int32Array.from({ length: N }, (_, i) => i);
       const utf8 = Array.from({ length: N }, (_, i) => Buffer.from(value(i) ?? '', 'utf8'));
+      // the bytes a view at an offset into a larger buffer, the first string after 4 other bytes (as a book's keys
+      // may be a part of what it read)
+      const all = Buffer.concat([Buffer.from('xxxxxxx'), ...utf8]);
+      const bytes = new Uint8Array(all.buffer, all.byteOffset + 3, all.length - 3);
       const offsets = new Int32Array(N + 1);
+      offsets[0] = 4;
       for (let i = 0; i < N; i++) offsets[i + 1] = offsets[i]! + utf8[i]!.length;
       await appendColumns(
         c,
         strs,
         [
           { type: 'INTEGER', values: idx },
-          form === 'VARCHAR'
-            ? { type: 'VARCHAR', value }
-            : { type: 'VARCHAR_BYTES', bytes: Buffer.concat(utf8), offsets },
+          form === 'VARCHAR' ? { type: 'VARCHAR', value } : { type: 'VARCHAR_BYTES', bytes, offsets },
         ],
         N,
       );

@@ -154,11 +154,22 @@ test('a training run writes the cache of every function it ran; without the vari
       `import(${JSON.stringify(loader)}).then(({ loadCommonJs, trainCodeCache }) => {` +
       `const l = loadCommonJs(${JSON.stringify(code)}, null); trainCodeCache(l, ${JSON.stringify(code)});` +
       `${call ? 'l.exports.later(10);' : ''} });`;
+    // run in `dir`: a cache written for a relative or missing folder would land there
     const run = (call: boolean, env: NodeJS.ProcessEnv) =>
       execFileSync(process.execPath, [...ENGINE_NODE_FLAGS, '--input-type=module', '-e', script(call)], {
         env: { ...process.env, ...env },
+        cwd: dir,
+        encoding: 'utf8',
       });
+    const unset = { ...process.env };
+    delete unset[CODE_CACHE_TRAINING_ENV];
+    execFileSync(process.execPath, [...ENGINE_NODE_FLAGS, '--input-type=module', '-e', script(true)], {
+      env: unset,
+      cwd: dir,
+    });
     run(true, { [CODE_CACHE_TRAINING_ENV]: '' });
+    run(true, { [CODE_CACHE_TRAINING_ENV]: '.' });
+    run(true, { [CODE_CACHE_TRAINING_ENV]: join(dir, 'missing') });
     expect(readdirSync(dir)).toEqual(['lazy.cjs']);
     mkdirSync(join(dir, 'top'));
     mkdirSync(join(dir, 'trained'));
