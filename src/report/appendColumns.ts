@@ -4,9 +4,8 @@
  * columns are copied a chunk at a time (one typed-array copy per column per chunk) and NULLs are written
  * into the validity mask 64 rows at a time; only strings longer than 12 characters or not ASCII go value by value
  * (fillInlineStrings writes the others into the vector in place, fillInlineBytes those given as UTF-8 bytes). One
- * full-size chunk is
- * reused for every full block of rows (DuckDB copies a chunk when it is appended; making a chunk and
- * its vectors costs more than filling it), so every fill sets all of a vector's rows and validity.
+ * full-size chunk is reused for every full block of rows (DuckDB copies a chunk when it is appended; making a chunk
+ * and its vectors costs more than filling it), so every fill sets all of a vector's rows and validity.
  */
 import type { DuckDBConnection, DuckDBDataChunk as DataChunk, DuckDBVector } from '@duckdb/node-api';
 import { duckdb, duckdbBindings } from './duckdb.js';
