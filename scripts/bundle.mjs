@@ -131,9 +131,9 @@ async function main() {
  * CommonJS files' caches becomes the one its thread wrote after the run (every function the run compiled) instead
  * of writeCodeCache's (the top level only). A run then neither parses nor compiles to bytecode the functions it
  * calls: measured on the 2-core machine (perf, intraday at 100,000 accounts), the main thread's parsing and
- * bytecode generation ~180 → ~70 samples at 4 kHz, the report thread's ~50 → ~20; the process's CPU B/A 0.977,
- * wall 0.990 (30 rounds). Caches are only a start-up aid: where the run fails (e.g. no DuckDB native library), the
- * top-level caches stay, with a warning, and the build goes on.
+ * bytecode generation ~180 → ~70 samples at 4 kHz, the report thread's ~50 → ~20; the process's CPU B/A 0.967 and
+ * 0.977, wall 0.987 and 0.990 (30 rounds each, two sittings). Caches are only a start-up aid: where the run fails
+ * (e.g. no DuckDB native library), the top-level caches stay, with a warning, and the build goes on.
  */
 export async function trainCodeCaches(root, dist, out) {
   const { CODE_CACHE_TRAINING_ENV } = await import(pathToFileURL(join(dist, 'src/util/codeCache.js')).href);
